@@ -1,0 +1,39 @@
+#pragma once
+/// Command-group registry of the `rsp` tool. Each cmd_<group>.cpp defines
+///   RSP_COMMAND_GROUP(pki) { auto* sub = app.add_subcommand("pki", "..."); ... }
+/// and the group is added to the tool when linked in. Handlers return the
+/// process exit code through `rsp::cli::exit_with`.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace rsp::cli {
+
+using GroupFn = void (*)(CLI::App& app);
+
+struct Group {
+  const char* name;
+  GroupFn fn;
+};
+
+std::vector<Group>& groups();
+
+struct Registrar {
+  Registrar(const char* name, GroupFn fn) { groups().push_back({name, fn}); }
+};
+
+/// Thrown from a subcommand callback to finish with a given exit code
+/// (CLI11's own mechanism; main turns it into the process status).
+[[noreturn]] inline void exit_with(int code) {
+  throw CLI::RuntimeError(code);
+}
+
+}  // namespace rsp::cli
+
+#define RSP_COMMAND_GROUP(name)                                                  \
+  static void rsp_cmd_group_##name(CLI::App& app);                               \
+  static ::rsp::cli::Registrar rsp_cmd_registrar_##name(#name, &rsp_cmd_group_##name); \
+  static void rsp_cmd_group_##name(CLI::App& app)

@@ -1,0 +1,22 @@
+#pragma once
+/// Small filesystem helpers that report errors as values.
+
+#include <filesystem>
+#include <string>
+
+#include "rsp/common/bytes.hpp"
+#include "rsp/common/expected.hpp"
+
+namespace rsp {
+
+struct IoError {
+  std::string message;
+};
+
+expected<Bytes, IoError> read_file(const std::filesystem::path& path);
+/// Writes atomically (temp file + fsync + rename) with the given permissions,
+/// so a crash never leaves a half-written file; use 0600 for key material.
+expected<void, IoError> write_file_atomic(const std::filesystem::path& path, ByteView data,
+                                          std::filesystem::perms perms = std::filesystem::perms(0644));
+
+}  // namespace rsp

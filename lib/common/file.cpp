@@ -1,0 +1,60 @@
+#include "rsp/common/file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+namespace rsp {
+
+expected<Bytes, IoError> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return unexpected(IoError{"cannot open " + path.string()});
+  Bytes data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return unexpected(IoError{"cannot read " + path.string()});
+  return data;
+}
+
+expected<void, IoError> write_file_atomic(const std::filesystem::path& path, ByteView data,
+                                          std::filesystem::perms perms) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                  static_cast<mode_t>(perms));
+  if (fd < 0) return unexpected(IoError{"cannot create " + tmp.string() + ": " + std::strerror(errno)});
+  // open() applies the umask; set the exact mode asked for.
+  (void)::fchmod(fd, static_cast<mode_t>(perms));
+  std::size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return unexpected(IoError{"cannot write " + tmp.string() + ": " + std::strerror(e)});
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return unexpected(IoError{"cannot flush " + tmp.string()});
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return unexpected(IoError{"cannot rename to " + path.string() + ": " + std::strerror(errno)});
+  }
+  // Make the rename itself durable.
+  auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+  return {};
+}
+
+}  // namespace rsp
