@@ -1,0 +1,197 @@
+/// EcKey over OpenSSL 3 EVP_PKEY (provider API only).
+
+#include "rsp/crypto/ec_key.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <array>
+#include <climits>
+#include <cstring>
+
+#include "ossl.hpp"
+
+namespace rsp::crypto {
+
+using detail::BioPtr;
+using detail::BnPtr;
+using detail::fail;
+using detail::PkeyCtxPtr;
+using Code = CryptoError::Code;
+
+namespace {
+
+constexpr std::size_t kFieldBytes = 32;
+constexpr std::size_t kPointBytes = 1 + 2 * kFieldBytes;
+
+std::optional<Curve> curve_of(EVP_PKEY* key) {
+  if (key == nullptr || !EVP_PKEY_is_a(key, "EC")) return std::nullopt;
+  std::array<char, 64> name{};
+  std::size_t len = 0;
+  if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name.data(), name.size(),
+                                      &len)) {
+    ERR_clear_error();  // explicit curve parameters: no group name
+    return std::nullopt;
+  }
+  std::string_view n(name.data(), len);
+  if (n == "prime256v1" || n == "P-256" || n == "secp256r1") return Curve::NistP256;
+  if (n == "brainpoolP256r1") return Curve::BrainpoolP256r1;
+  return std::nullopt;
+}
+
+bool has_private_scalar(EVP_PKEY* key) {
+  BIGNUM* priv = nullptr;
+  bool ok = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &priv) == 1 && priv != nullptr;
+  BN_clear_free(priv);
+  ERR_clear_error();
+  return ok;
+}
+
+BioPtr mem_bio(std::string_view text) {
+  if (text.size() > static_cast<std::size_t>(INT_MAX)) return nullptr;
+  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+}
+
+std::string drain(BIO* bio) {
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  if (len <= 0 || data == nullptr) return {};
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+}  // namespace
+
+const char* short_name(Curve c) { return c == Curve::NistP256 ? "nist" : "brp"; }
+const char* openssl_name(Curve c) {
+  return c == Curve::NistP256 ? "prime256v1" : "brainpoolP256r1";
+}
+
+void EvpPkeyDeleter::operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+
+EcKey::EcKey(const EcKey& other)
+    : curve_(other.curve_), has_private_(other.has_private_) {
+  if (other.key_ && EVP_PKEY_up_ref(other.key_.get()) == 1) key_.reset(other.key_.get());
+}
+
+EcKey& EcKey::operator=(const EcKey& other) {
+  if (this != &other) {
+    EcKey copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+CryptoResult<EcKey> EcKey::adopt(EvpPkeyPtr key) {
+  if (!key) return fail(Code::InvalidKey, "no key");
+  if (!EVP_PKEY_is_a(key.get(), "EC")) return fail(Code::InvalidKey, "not an EC key");
+  auto curve = curve_of(key.get());
+  if (!curve) return fail(Code::UnsupportedCurve, "curve is not P-256 or brainpoolP256r1");
+  // Keep encodings uncompressed whatever form the key arrived in (SGP.22 uses 04||X||Y).
+  EVP_PKEY_set_utf8_string_param(key.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                 "uncompressed");
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  if (!ctx) return fail(Code::Internal, "EVP_PKEY_CTX_new_from_pkey failed");
+  if (EVP_PKEY_public_check(ctx.get()) != 1) return fail(Code::InvalidKey, "public point invalid");
+  bool priv = has_private_scalar(key.get());
+  if (priv && EVP_PKEY_private_check(ctx.get()) != 1)
+    return fail(Code::InvalidKey, "private scalar invalid");
+  return EcKey(std::move(key), *curve, priv);
+}
+
+CryptoResult<EcKey> EcKey::generate(Curve curve) {
+  EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", openssl_name(curve)));
+  if (!key) return fail(Code::Internal, "EC key generation failed");
+  return EcKey(std::move(key), curve, true);
+}
+
+CryptoResult<EcKey> EcKey::from_pem(std::string_view pem) {
+  auto bio = mem_bio(pem);
+  if (!bio) return fail(Code::InvalidKey, "PEM too large");
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) {
+    bio = mem_bio(pem);
+    if (!bio) return fail(Code::Internal, "BIO allocation failed");
+    key.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  }
+  if (!key) return fail(Code::InvalidKey, "no EC key in PEM");
+  ERR_clear_error();
+  return adopt(std::move(key));
+}
+
+CryptoResult<EcKey> EcKey::from_spki_der(ByteView der) {
+  if (der.size() > 4096) return fail(Code::InvalidKey, "SubjectPublicKeyInfo too large");
+  const unsigned char* p = der.data();
+  EvpPkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+  if (!key) return fail(Code::InvalidKey, "malformed SubjectPublicKeyInfo");
+  if (p != der.data() + der.size())
+    return fail(Code::InvalidKey, "trailing bytes after SubjectPublicKeyInfo");
+  return adopt(std::move(key));
+}
+
+CryptoResult<EcKey> EcKey::from_public_point(Curve curve, ByteView point) {
+  if (point.size() != kPointBytes || point[0] != 0x04)
+    return fail(Code::InvalidKey, "public point must be 04||X||Y (65 bytes)");
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                       const_cast<char*>(openssl_name(curve)), 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+                                        const_cast<std::uint8_t*>(point.data()), point.size()),
+      OSSL_PARAM_construct_end()};
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1)
+    return fail(Code::Internal, "EVP_PKEY_fromdata_init failed");
+  EVP_PKEY* raw = nullptr;
+  if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params) != 1 || raw == nullptr)
+    return fail(Code::InvalidKey, "point is not on the curve");
+  return adopt(EvpPkeyPtr(raw));
+}
+
+Bytes EcKey::public_point() const {
+  BIGNUM* x = nullptr;
+  BIGNUM* y = nullptr;
+  Bytes out;
+  if (key_ && EVP_PKEY_get_bn_param(key_.get(), OSSL_PKEY_PARAM_EC_PUB_X, &x) == 1 &&
+      EVP_PKEY_get_bn_param(key_.get(), OSSL_PKEY_PARAM_EC_PUB_Y, &y) == 1) {
+    out.assign(kPointBytes, 0);
+    out[0] = 0x04;
+    if (BN_bn2binpad(x, out.data() + 1, kFieldBytes) < 0 ||
+        BN_bn2binpad(y, out.data() + 1 + kFieldBytes, kFieldBytes) < 0)
+      out.clear();
+  }
+  BN_free(x);
+  BN_free(y);
+  ERR_clear_error();
+  return out;
+}
+
+Bytes EcKey::spki_der() const {
+  unsigned char* der = nullptr;
+  int len = key_ ? i2d_PUBKEY(key_.get(), &der) : -1;
+  Bytes out;
+  if (len > 0) out.assign(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
+CryptoResult<std::string> EcKey::private_pem() const {
+  if (!has_private_) return fail(Code::InvalidKey, "public key only");
+  BioPtr bio(BIO_new(BIO_s_secmem()));
+  if (!bio) bio.reset(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr,
+                                       nullptr) != 1)
+    return fail(Code::Internal, "private key encoding failed");
+  return drain(bio.get());
+}
+
+std::string EcKey::public_pem() const {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || !key_ || PEM_write_bio_PUBKEY(bio.get(), key_.get()) != 1) {
+    ERR_clear_error();
+    return {};
+  }
+  return drain(bio.get());
+}
+
+}  // namespace rsp::crypto

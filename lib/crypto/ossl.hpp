@@ -1,0 +1,45 @@
+#pragma once
+/// Internal RAII holders and error helpers for the OpenSSL 3 objects the crypto
+/// component uses. Not a public header.
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include <memory>
+#include <string>
+
+#include "rsp/crypto/ec_key.hpp"
+
+namespace rsp::crypto::detail {
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct BnFree {
+  void operator()(BIGNUM* b) const { BN_clear_free(b); }
+};
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+struct CipherCtxFree {
+  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
+using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+
+/// Builds an error and drops OpenSSL's error queue so that a later operation
+/// does not report a stale cause. The message names the operation only.
+inline unexpected<CryptoError> fail(CryptoError::Code code, std::string what) {
+  ERR_clear_error();
+  return unexpected(CryptoError{code, std::move(what)});
+}
+
+}  // namespace rsp::crypto::detail

@@ -1,0 +1,80 @@
+#include "rsp/crypto/ec_key.hpp"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+namespace rsp::crypto {
+namespace {
+
+class EcKeyTest : public ::testing::TestWithParam<Curve> {};
+
+TEST_P(EcKeyTest, GenerateAndRoundTripEveryEncoding) {
+  auto key = EcKey::generate(GetParam());
+  ASSERT_TRUE(key) << key.error().message;
+  EXPECT_TRUE(key->has_private());
+  EXPECT_EQ(key->curve(), GetParam());
+  Bytes point = key->public_point();
+  ASSERT_EQ(point.size(), 65u);
+  EXPECT_EQ(point[0], 0x04);
+
+  auto from_point = EcKey::from_public_point(GetParam(), point);
+  ASSERT_TRUE(from_point) << from_point.error().message;
+  EXPECT_FALSE(from_point->has_private());
+  EXPECT_EQ(from_point->public_point(), point);
+
+  auto from_spki = EcKey::from_spki_der(key->spki_der());
+  ASSERT_TRUE(from_spki);
+  EXPECT_EQ(from_spki->public_point(), point);
+  EXPECT_EQ(from_spki->curve(), GetParam());
+
+  auto pem = key->private_pem();
+  ASSERT_TRUE(pem);
+  auto from_pem = EcKey::from_pem(*pem);
+  ASSERT_TRUE(from_pem);
+  EXPECT_TRUE(from_pem->has_private());
+  EXPECT_EQ(from_pem->public_point(), point);
+
+  auto from_pub_pem = EcKey::from_pem(key->public_pem());
+  ASSERT_TRUE(from_pub_pem);
+  EXPECT_FALSE(from_pub_pem->has_private());
+  EXPECT_FALSE(from_pub_pem->private_pem());
+
+  EcKey copy = *key;
+  EXPECT_EQ(copy.public_point(), point);
+  EXPECT_EQ(copy.evp(), key->evp());
+}
+
+TEST_P(EcKeyTest, RejectsPointsOffTheCurveOrMisencoded) {
+  auto key = EcKey::generate(GetParam());
+  ASSERT_TRUE(key);
+  Bytes point = key->public_point();
+  Bytes bad = point;
+  bad[64] ^= 0x01;
+  EXPECT_EQ(EcKey::from_public_point(GetParam(), bad).error().code, CryptoError::Code::InvalidKey);
+  Bytes compressed(point.begin(), point.begin() + 33);
+  compressed[0] = 0x02;
+  EXPECT_FALSE(EcKey::from_public_point(GetParam(), compressed));
+  EXPECT_FALSE(EcKey::from_public_point(GetParam(), Bytes(65, 0)));
+  EXPECT_FALSE(EcKey::from_public_point(GetParam(), {}));
+  Bytes spki = key->spki_der();
+  spki.push_back(0);
+  EXPECT_FALSE(EcKey::from_spki_der(spki));
+  EXPECT_FALSE(EcKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Curves, EcKeyTest,
+                         ::testing::Values(Curve::NistP256, Curve::BrainpoolP256r1),
+                         [](const auto& info) { return std::string(short_name(info.param)); });
+
+TEST(EcKey, RejectsOtherCurves) {
+  // A P-384 public key (SubjectPublicKeyInfo) from RFC 9500 §2.3 style test material would do;
+  // generating one keeps the test independent of external files.
+  EVP_PKEY* raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "secp384r1");
+  ASSERT_NE(raw, nullptr);
+  auto r = EcKey::adopt(EvpPkeyPtr(raw));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, CryptoError::Code::UnsupportedCurve);
+}
+
+}  // namespace
+}  // namespace rsp::crypto
