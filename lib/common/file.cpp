@@ -1,6 +1,7 @@
 #include "rsp/common/file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
