@@ -103,7 +103,8 @@ TEST(Reader, ErrorOffsetsPointIntoTheOuterInput) {
 }
 
 TEST(Reader, BerAcceptsNonMinimalAndIndefinite) {
-  auto t = parse_one(hex("048101AA"), Mode::Ber);
+  Bytes nonminimal = hex("048101AA");
+  auto t = parse_one(nonminimal, Mode::Ber);
   ASSERT_TRUE(t);
   EXPECT_EQ(to_hex(t->value), "AA");
 
