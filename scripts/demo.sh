@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# README command 1: install what is missing, build the `rsp` tool (release, g++),
+# and run the platform's demo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+BUILD=${RSP_BUILD_DIR:-build/release}
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRSP_TESTS=OFF -DRSP_BENCH=OFF >/dev/null
+ninja -C "$BUILD" rsp
+exec "$BUILD/rsp" demo "$@"
