@@ -3,6 +3,8 @@
 #include "rsp/crypto/ec_key.hpp"
 
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -145,6 +147,45 @@ CryptoResult<EcKey> EcKey::from_public_point(Curve curve, ByteView point) {
   EVP_PKEY* raw = nullptr;
   if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params) != 1 || raw == nullptr)
     return fail(Code::InvalidKey, "point is not on the curve");
+  return adopt(EvpPkeyPtr(raw));
+}
+
+CryptoResult<EcKey> EcKey::from_private_scalar(Curve curve, ByteView d) {
+  if (d.size() != kFieldBytes) return fail(Code::InvalidKey, "private scalar must be 32 bytes");
+  int nid = curve == Curve::NistP256 ? NID_X9_62_prime256v1 : NID_brainpoolP256r1;
+  std::unique_ptr<EC_GROUP, decltype(&EC_GROUP_free)> group(EC_GROUP_new_by_curve_name(nid),
+                                                            &EC_GROUP_free);
+  std::unique_ptr<EC_POINT, decltype(&EC_POINT_free)> pub(nullptr, &EC_POINT_free);
+  BnPtr priv(BN_secure_new());
+  if (!group || !priv) return fail(Code::Internal, "EC group allocation failed");
+  pub.reset(EC_POINT_new(group.get()));
+  if (!pub || BN_bin2bn(d.data(), static_cast<int>(d.size()), priv.get()) == nullptr)
+    return fail(Code::Internal, "EC allocation failed");
+  if (BN_is_zero(priv.get()) || BN_cmp(priv.get(), EC_GROUP_get0_order(group.get())) >= 0)
+    return fail(Code::InvalidKey, "private scalar out of range");
+  if (EC_POINT_mul(group.get(), pub.get(), priv.get(), nullptr, nullptr, nullptr) != 1)
+    return fail(Code::Internal, "public point computation failed");
+  std::array<std::uint8_t, kPointBytes> point{};
+  if (EC_POINT_point2oct(group.get(), pub.get(), POINT_CONVERSION_UNCOMPRESSED, point.data(),
+                         point.size(), nullptr) != point.size())
+    return fail(Code::Internal, "point encoding failed");
+
+  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
+                                                                      &OSSL_PARAM_BLD_free);
+  if (!bld ||
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, openssl_name(curve),
+                                      0) != 1 ||
+      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv.get()) != 1 ||
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                       point.size()) != 1)
+    return fail(Code::Internal, "parameter build failed");
+  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld.get()),
+                                                                 &OSSL_PARAM_free);
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEYPAIR, params.get()) != 1 || raw == nullptr)
+    return fail(Code::InvalidKey, "key import failed");
   return adopt(EvpPkeyPtr(raw));
 }
 

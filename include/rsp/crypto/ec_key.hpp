@@ -28,6 +28,7 @@ struct CryptoError {
     VerifyFailed,      ///< well-formed signature that does not verify
     InvalidInput,      ///< wrong lengths, padding, counters ...
     MacMismatch,       ///< a MAC that does not verify
+    InvalidPadding,    ///< decrypted data whose padding is malformed
     Internal,          ///< OpenSSL failed for a reason unrelated to the input
   };
   Code code;
@@ -54,6 +55,9 @@ class EcKey {
   /// An uncompressed point 04||X||Y (65 bytes) on `curve`, as carried in
   /// SGP.22 otPK / euiccOtpk / smdpOtpk fields.
   static CryptoResult<EcKey> from_public_point(Curve curve, ByteView point);
+  /// A key pair from the raw private scalar d (32 bytes, big-endian, 0 < d < n);
+  /// the public point is computed. For known-answer tests and key import.
+  static CryptoResult<EcKey> from_private_scalar(Curve curve, ByteView d);
   /// Adopts an OpenSSL key (checks the curve).
   static CryptoResult<EcKey> adopt(EvpPkeyPtr key);
 

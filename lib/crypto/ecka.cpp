@@ -1,0 +1,33 @@
+#include "rsp/crypto/ecka.hpp"
+
+#include <openssl/evp.h>
+
+#include "ossl.hpp"
+
+namespace rsp::crypto {
+
+using detail::fail;
+using detail::PkeyCtxPtr;
+using Code = CryptoError::Code;
+
+CryptoResult<Bytes> ecka_shared_secret(const EcKey& own, const EcKey& peer) {
+  if (!own.has_private()) return fail(Code::InvalidKey, "ECKA needs our private key");
+  if (own.curve() != peer.curve()) return fail(Code::InvalidKey, "keys are on different curves");
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, own.evp(), nullptr));
+  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1)
+    return fail(Code::Internal, "EVP_PKEY_derive_init failed");
+  // validate_peer = 1: OpenSSL re-checks the peer point against our group.
+  if (EVP_PKEY_derive_set_peer_ex(ctx.get(), peer.evp(), 1) != 1)
+    return fail(Code::InvalidKey, "peer public key rejected");
+  std::size_t len = 0;
+  if (EVP_PKEY_derive(ctx.get(), nullptr, &len) != 1 || len != 32)
+    return fail(Code::Internal, "unexpected shared secret size");
+  Bytes z(len);
+  if (EVP_PKEY_derive(ctx.get(), z.data(), &len) != 1 || len != 32) {
+    wipe(z);
+    return fail(Code::Internal, "ECDH derivation failed");
+  }
+  return z;
+}
+
+}  // namespace rsp::crypto

@@ -1,0 +1,63 @@
+#include "rsp/crypto/aes.hpp"
+
+#include <gtest/gtest.h>
+
+#include "kat.hpp"
+#include "rsp/crypto/random.hpp"
+
+namespace rsp::crypto {
+namespace {
+
+using test::read_kat;
+
+TEST(AesCmac, Rfc4493) {
+  auto kat = read_kat("aes_cmac_rfc4493.txt");
+  ASSERT_EQ(kat.size(), 4u);
+  for (const auto& r : kat) EXPECT_EQ(aes_cmac(r.hex("K"), r.hex("M")).value(), r.hex("T"));
+  EXPECT_FALSE(aes_cmac(Bytes(15, 0), {}));
+}
+
+TEST(AesCbc, Sp800_38a) {
+  auto kat = read_kat("aes_cbc_sp800_38a.txt");
+  ASSERT_EQ(kat.size(), 1u);
+  const auto& r = kat[0];
+  EXPECT_EQ(aes_cbc_encrypt(r.hex("KEY"), r.hex("IV"), r.hex("PLAINTEXT")).value(),
+            r.hex("CIPHERTEXT"));
+  EXPECT_EQ(aes_cbc_decrypt(r.hex("KEY"), r.hex("IV"), r.hex("CIPHERTEXT")).value(),
+            r.hex("PLAINTEXT"));
+  // First block of CBC with a zero IV is plain AES of that block.
+  EXPECT_EQ(aes_encrypt_block(r.hex("KEY"), Bytes(16, 0)).value(),
+            aes_cbc_encrypt(r.hex("KEY"), Bytes(16, 0), Bytes(16, 0)).value());
+  EXPECT_FALSE(aes_cbc_encrypt(r.hex("KEY"), r.hex("IV"), Bytes(15, 0)));
+  EXPECT_FALSE(aes_cbc_encrypt(r.hex("KEY"), r.hex("IV"), {}));
+  EXPECT_FALSE(aes_cbc_decrypt(r.hex("KEY"), Bytes(8, 0), Bytes(16, 0)));
+}
+
+TEST(Padding, Iso9797Method2) {
+  EXPECT_EQ(to_hex(pad_iso9797_m2(from_hex("0102").value())),
+            "01028000000000000000000000000000");
+  EXPECT_EQ(pad_iso9797_m2(Bytes(16, 1)).size(), 32u);
+  for (std::size_t n : {0u, 1u, 15u, 16u, 17u}) {
+    Bytes data(n, 0x80);
+    EXPECT_EQ(unpad_iso9797_m2(pad_iso9797_m2(data)).value(), data);
+  }
+  EXPECT_EQ(unpad_iso9797_m2(Bytes(16, 0)).error().code, CryptoError::Code::InvalidPadding);
+  EXPECT_FALSE(unpad_iso9797_m2(Bytes(15, 0x80)));
+  Bytes bad = pad_iso9797_m2(Bytes(3, 1));
+  bad[15] = 0x01;
+  EXPECT_FALSE(unpad_iso9797_m2(bad));
+  EXPECT_EQ(to_hex(counter_block(0x0102, 0x80)), "80000000000000000000000000000102");
+}
+
+TEST(Random, DeterministicIsReproducibleAndSystemFills) {
+  DeterministicRandom a(Bytes{1, 2, 3}), b(Bytes{1, 2, 3}), c(Bytes{9});
+  Bytes x = a.bytes(70), y = b.bytes(70);
+  EXPECT_EQ(x, y);
+  EXPECT_NE(x, c.bytes(70));
+  EXPECT_NE(a.bytes(16), Bytes(x.begin(), x.begin() + 16));
+  Bytes s1 = system_random().bytes(32), s2 = system_random().bytes(32);
+  EXPECT_NE(s1, s2);
+}
+
+}  // namespace
+}  // namespace rsp::crypto

@@ -1,0 +1,76 @@
+#include <gtest/gtest.h>
+
+#include "kat.hpp"
+#include "rsp/crypto/ecka.hpp"
+#include "rsp/crypto/kdf.hpp"
+
+namespace rsp::crypto {
+namespace {
+
+using test::read_kat;
+
+Bytes point(const Bytes& x, const Bytes& y) {
+  Bytes p{0x04};
+  p.insert(p.end(), x.begin(), x.end());
+  p.insert(p.end(), y.begin(), y.end());
+  return p;
+}
+
+TEST(Ecka, NistCavpCdhP256) {
+  auto kat = read_kat("ecc_cdh_p256.txt");
+  ASSERT_EQ(kat.size(), 2u);
+  for (const auto& r : kat) {
+    auto own = EcKey::from_private_scalar(Curve::NistP256, r.hex("dIUT"));
+    ASSERT_TRUE(own) << own.error().message;
+    Bytes own_point = own->public_point();
+    EXPECT_EQ(Bytes(own_point.begin() + 1, own_point.begin() + 33), r.hex("QIUTx"));
+    if (r.has("QIUTy")) EXPECT_EQ(Bytes(own_point.begin() + 33, own_point.end()), r.hex("QIUTy"));
+    auto peer = EcKey::from_public_point(Curve::NistP256, point(r.hex("QCAVSx"), r.hex("QCAVSy")));
+    ASSERT_TRUE(peer);
+    auto z = ecka_shared_secret(*own, *peer);
+    ASSERT_TRUE(z) << z.error().message;
+    EXPECT_EQ(*z, r.hex("ZIUT"));
+  }
+}
+
+TEST(Ecka, Rfc7027BrainpoolP256r1) {
+  auto kat = read_kat("ecka_brainpoolp256r1_rfc7027.txt");
+  ASSERT_EQ(kat.size(), 1u);
+  const auto& r = kat[0];
+  auto a = EcKey::from_private_scalar(Curve::BrainpoolP256r1, r.hex("dA"));
+  auto b = EcKey::from_private_scalar(Curve::BrainpoolP256r1, r.hex("dB"));
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->public_point(), point(r.hex("x_qA"), r.hex("y_qA")));
+  EXPECT_EQ(b->public_point(), point(r.hex("x_qB"), r.hex("y_qB")));
+  auto qb = EcKey::from_public_point(Curve::BrainpoolP256r1, b->public_point());
+  auto qa = EcKey::from_public_point(Curve::BrainpoolP256r1, a->public_point());
+  ASSERT_TRUE(qa && qb);
+  EXPECT_EQ(ecka_shared_secret(*a, *qb).value(), r.hex("x_Z"));
+  EXPECT_EQ(ecka_shared_secret(*b, *qa).value(), r.hex("x_Z"));
+}
+
+TEST(Ecka, RejectsMismatchedOrPublicOnlyKeys) {
+  auto nist = EcKey::generate(Curve::NistP256);
+  auto brp = EcKey::generate(Curve::BrainpoolP256r1);
+  ASSERT_TRUE(nist && brp);
+  EXPECT_FALSE(ecka_shared_secret(*nist, *brp));
+  auto pub = EcKey::from_public_point(Curve::NistP256, nist->public_point());
+  EXPECT_FALSE(ecka_shared_secret(*pub, *nist));
+  EXPECT_FALSE(EcKey::from_private_scalar(Curve::NistP256, Bytes(32, 0)));
+  EXPECT_FALSE(EcKey::from_private_scalar(Curve::NistP256, Bytes(32, 0xff)));
+}
+
+TEST(X963Kdf, NistCavpSha256) {
+  auto kat = read_kat("x963_kdf_sha256.txt");
+  ASSERT_EQ(kat.size(), 3u);
+  for (const auto& r : kat) {
+    Bytes expected = r.hex("key_data");
+    auto out = x963_kdf_sha256(r.hex("Z"), r.hex("SharedInfo"), expected.size());
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_EQ(to_hex(*out), to_hex(expected));
+  }
+  EXPECT_FALSE(x963_kdf_sha256(Bytes(32, 1), {}, 0));
+}
+
+}  // namespace
+}  // namespace rsp::crypto
