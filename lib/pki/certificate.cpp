@@ -1,0 +1,282 @@
+// Parsed view of an X.509 v3 certificate (RFC 5280 §4.1, §4.2).
+
+#include "rsp/pki/certificate.hpp"
+
+#include <openssl/pem.h>
+
+#include <array>
+#include <cstdio>
+#include <ctime>
+
+#include "ossl_util.hpp"
+
+namespace rsp::pki {
+
+using detail::fail;
+using Code = PkiError::Code;
+
+void Certificate::X509Deleter::operator()(X509* x) const { X509_free(x); }
+
+namespace {
+
+/// More certificates than this in one file is not a certificate file we expect.
+constexpr std::size_t kMaxCertsPerFile = 64;
+
+std::string name_line(const X509_NAME* name) {
+  detail::BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio) return {};
+  // Readable rather than RFC 2253-escaped: the text is for output and messages only.
+  const unsigned long flags = XN_FLAG_SEP_CPLUS_SPC | ASN1_STRFLGS_UTF8_CONVERT | ASN1_STRFLGS_ESC_CTRL;
+  if (X509_NAME_print_ex(bio.get(), name, 0, flags) < 0) return {};
+  return detail::bio_string(bio.get());
+}
+
+std::optional<std::string> asn1_utf8(const ASN1_STRING* s) {
+  if (s == nullptr) return std::nullopt;
+  unsigned char* out = nullptr;
+  int n = ASN1_STRING_to_UTF8(&out, s);
+  if (n < 0) return std::nullopt;
+  std::string r(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
+  OPENSSL_free(out);
+  return r;
+}
+
+/// The first attribute of type `nid` in a name, as UTF-8.
+std::optional<std::string> name_attribute(const X509_NAME* name, int nid) {
+  int idx = X509_NAME_get_index_by_NID(name, nid, -1);
+  if (idx < 0) return std::nullopt;
+  return asn1_utf8(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
+}
+
+std::optional<Bytes> octets(const ASN1_OCTET_STRING* s) {
+  if (s == nullptr) return std::nullopt;
+  const unsigned char* p = ASN1_STRING_get0_data(s);
+  return Bytes(p, p + ASN1_STRING_length(s));
+}
+
+std::string oid_text(const ASN1_OBJECT* obj) {
+  std::array<char, 128> buf{};
+  int n = OBJ_obj2txt(buf.data(), static_cast<int>(buf.size()), obj, 1);
+  if (n <= 0 || static_cast<std::size_t>(n) >= buf.size()) return "?";
+  return std::string(buf.data(), static_cast<std::size_t>(n));
+}
+
+std::optional<TimePoint> to_time_point(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+  using namespace std::chrono;
+  const year_month_day ymd{year{tm.tm_year + 1900}, month{static_cast<unsigned>(tm.tm_mon + 1)},
+                           day{static_cast<unsigned>(tm.tm_mday)}};
+  if (!ymd.ok()) return std::nullopt;
+  return sys_days{ymd} + hours{tm.tm_hour} + minutes{tm.tm_min} + seconds{tm.tm_sec};
+}
+
+std::string ip_text(const ASN1_OCTET_STRING* ip) {
+  const unsigned char* p = ASN1_STRING_get0_data(ip);
+  const int n = ASN1_STRING_length(ip);
+  std::array<char, 64> buf{};
+  if (n == 4) {
+    std::snprintf(buf.data(), buf.size(), "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+    return buf.data();
+  }
+  return to_hex(ByteView(p, static_cast<std::size_t>(n < 0 ? 0 : n)));
+}
+
+bool is_understood_extension(int nid) {
+  switch (nid) {
+    case NID_key_usage:
+    case NID_ext_key_usage:
+    case NID_basic_constraints:
+    case NID_certificate_policies:
+    case NID_name_constraints:
+    case NID_subject_alt_name:
+    case NID_subject_key_identifier:
+    case NID_authority_key_identifier:
+    case NID_crl_distribution_points:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+PkiResult<Certificate> Certificate::from_der(ByteView der) {
+  if (der.empty()) return fail(Code::Malformed, "empty certificate");
+  if (der.size() > kMaxDerSize) return fail(Code::Malformed, "certificate too large");
+  const unsigned char* p = der.data();
+  X509* raw = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+  if (raw == nullptr) return fail(Code::Malformed, "not a DER X.509 certificate");
+  Certificate c;
+  c.x509_.reset(raw, X509Deleter{});
+  if (p != der.data() + der.size()) return fail(Code::Malformed, "trailing bytes after certificate");
+  c.der_.assign(der.begin(), der.end());
+  RSP_TRY_VOID(c.parse());
+  return c;
+}
+
+PkiResult<std::vector<Certificate>> Certificate::all_from_pem(std::string_view pem) {
+  if (pem.size() > kMaxCertsPerFile * kMaxDerSize * 2) return fail(Code::Malformed, "PEM text too large");
+  detail::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return fail(Code::Internal, "BIO_new_mem_buf failed");
+  std::vector<Certificate> out;
+  while (out.size() < kMaxCertsPerFile) {
+    // PEM_read_bio_X509 skips blocks of other types (keys) and stops at the end.
+    detail::X509Ptr x(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!x) break;
+    unsigned char* der = nullptr;
+    int n = i2d_X509(x.get(), &der);
+    if (n <= 0) return fail(Code::Malformed, "certificate cannot be re-encoded");
+    auto cert = from_der(ByteView(der, static_cast<std::size_t>(n)));
+    OPENSSL_free(der);
+    if (!cert) return unexpected(std::move(cert).error());
+    out.push_back(std::move(*cert));
+  }
+  ERR_clear_error();
+  if (out.empty()) return fail(Code::Malformed, "no CERTIFICATE block in PEM text");
+  return out;
+}
+
+PkiResult<std::vector<Certificate>> Certificate::load(ByteView data) {
+  static constexpr std::string_view kBegin = "-----BEGIN ";
+  const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+  if (text.find(kBegin) != std::string_view::npos) return all_from_pem(text);
+  RSP_TRY(auto one, from_der(data));
+  std::vector<Certificate> v;
+  v.push_back(std::move(one));
+  return v;
+}
+
+std::string Certificate::to_pem() const {
+  detail::BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509(bio.get(), x509_.get()) != 1) return {};
+  return detail::bio_string(bio.get());
+}
+
+PkiResult<void> Certificate::parse() {
+  X509* x = x509_.get();
+  if (X509_get_version(x) != X509_VERSION_3) return fail(Code::Malformed, "not an X.509 v3 certificate");
+  // Computes the cached extension flags; EXFLAG_INVALID marks undecodable or duplicate extensions.
+  X509_check_purpose(x, -1, 0);
+  const uint32_t flags = X509_get_extension_flags(x);
+  if ((flags & EXFLAG_INVALID) != 0) return fail(Code::Malformed, "invalid or duplicate extension");
+
+  subject_ = name_line(X509_get_subject_name(x));
+  issuer_ = name_line(X509_get_issuer_name(x));
+  subject_o_ = name_attribute(X509_get_subject_name(x), NID_organizationName);
+  subject_serial_ = name_attribute(X509_get_subject_name(x), NID_serialNumber);
+  subject_cn_ = name_attribute(X509_get_subject_name(x), NID_commonName);
+  self_issued_ = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
+  if (const ASN1_INTEGER* sn = X509_get0_serialNumber(x)) {
+    serial_hex_ = to_hex(ByteView(ASN1_STRING_get0_data(sn), static_cast<std::size_t>(ASN1_STRING_length(sn))));
+  }
+
+  ski_ = octets(X509_get0_subject_key_id(x));
+  aki_ = octets(X509_get0_authority_key_id(x));
+
+  has_key_usage_ = (flags & EXFLAG_KUSAGE) != 0;
+  key_usage_ = has_key_usage_ ? X509_get_key_usage(x) : 0;
+  has_eku_ = (flags & EXFLAG_XKUSAGE) != 0;
+  if (has_eku_) {
+    const uint32_t xku = X509_get_extended_key_usage(x);
+    eku_server_auth_ = (xku & XKU_SSL_SERVER) != 0;
+    eku_client_auth_ = (xku & XKU_SSL_CLIENT) != 0;
+  }
+  has_bc_ = (flags & EXFLAG_BCONS) != 0;
+  is_ca_ = (flags & EXFLAG_CA) != 0;
+  path_len_ = X509_get_pathlen(x);
+
+  int crit = 0;
+  detail::PoliciesPtr pols(static_cast<CERTIFICATEPOLICIES*>(
+      X509_get_ext_d2i(x, NID_certificate_policies, &crit, nullptr)));
+  if (!pols && crit != -1) return fail(Code::Malformed, "undecodable certificatePolicies");
+  for (int i = 0; pols && i < sk_POLICYINFO_num(pols.get()); ++i) {
+    policies_.push_back(oid_text(sk_POLICYINFO_value(pols.get(), i)->policyid));
+    if (auto r = role_from_policy(policies_.back())) {
+      if (rsp_role_count_++ == 0) role_ = r;
+    }
+  }
+
+  detail::NameConstraintsPtr nc(
+      static_cast<NAME_CONSTRAINTS*>(X509_get_ext_d2i(x, NID_name_constraints, &crit, nullptr)));
+  if (!nc && crit != -1) return fail(Code::Malformed, "undecodable nameConstraints");
+  has_name_constraints_ = nc != nullptr;
+  for (int i = 0; nc && nc->permittedSubtrees && i < sk_GENERAL_SUBTREE_num(nc->permittedSubtrees); ++i) {
+    const GENERAL_NAME* base = sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, i)->base;
+    if (base == nullptr || base->type != GEN_DIRNAME) continue;
+    eum_permitted_.push_back({name_attribute(base->d.directoryName, NID_organizationName),
+                              name_attribute(base->d.directoryName, NID_serialNumber)});
+  }
+
+  detail::GeneralNamesPtr san(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, &crit, nullptr)));
+  if (!san && crit != -1) return fail(Code::Malformed, "undecodable subjectAltName");
+  for (int i = 0; san && i < sk_GENERAL_NAME_num(san.get()); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(san.get(), i);
+    if (gn->type == GEN_DNS) {
+      if (auto s = asn1_utf8(gn->d.dNSName)) dns_names_.push_back(*s);
+    } else if (gn->type == GEN_IPADD) {
+      ip_addresses_.push_back(ip_text(gn->d.iPAddress));
+    }
+  }
+
+  for (int i = 0; i < X509_get_ext_count(x); ++i) {
+    X509_EXTENSION* ext = X509_get_ext(x, i);
+    if (X509_EXTENSION_get_critical(ext) == 1 &&
+        !is_understood_extension(OBJ_obj2nid(X509_EXTENSION_get_object(ext)))) {
+      unknown_critical_.push_back(oid_text(X509_EXTENSION_get_object(ext)));
+    }
+  }
+
+  auto nb = to_time_point(X509_get0_notBefore(x));
+  auto na = to_time_point(X509_get0_notAfter(x));
+  if (!nb || !na) return fail(Code::Malformed, "invalid validity time");
+  not_before_ = *nb;
+  not_after_ = *na;
+
+  // The outer and TBS signature algorithms must agree (RFC 5280 §4.1.1.2).
+  const X509_ALGOR* outer = nullptr;
+  X509_get0_signature(nullptr, &outer, x);
+  const X509_ALGOR* inner = X509_get0_tbs_sigalg(x);
+  if (outer == nullptr || inner == nullptr || X509_ALGOR_cmp(outer, inner) != 0)
+    return fail(Code::Malformed, "signature algorithm fields disagree");
+  ecdsa_sha256_ = X509_get_signature_nid(x) == NID_ecdsa_with_SHA256;
+
+  EVP_PKEY* pk = X509_get0_pubkey(x);
+  if (pk == nullptr) return fail(Code::Malformed, "undecodable subject public key");
+  if (EVP_PKEY_is_a(pk, "EC")) {
+    std::array<char, 64> group{};
+    size_t len = 0;
+    if (EVP_PKEY_get_group_name(pk, group.data(), group.size(), &len) == 1) {
+      key_group_.assign(group.data(), len);
+      if (key_group_ == "prime256v1") curve_ = crypto::Curve::NistP256;
+      if (key_group_ == "brainpoolP256r1") curve_ = crypto::Curve::BrainpoolP256r1;
+    }
+  } else {
+    key_group_ = EVP_PKEY_get0_type_name(pk) ? EVP_PKEY_get0_type_name(pk) : "unknown";
+  }
+
+  if (!role_ && has_eku_ && eku_server_auth_ && !is_ca_) role_ = Role::M2mTls;
+  ERR_clear_error();
+  return {};
+}
+
+crypto::CryptoResult<crypto::EcKey> Certificate::public_key() const {
+  unsigned char* der = nullptr;
+  int n = i2d_PUBKEY(X509_get0_pubkey(x509_.get()), &der);
+  if (n <= 0) {
+    ERR_clear_error();
+    return unexpected(crypto::CryptoError{crypto::CryptoError::Code::InvalidKey, "no public key"});
+  }
+  auto key = crypto::EcKey::from_spki_der(ByteView(der, static_cast<std::size_t>(n)));
+  OPENSSL_free(der);
+  return key;
+}
+
+bool Certificate::signature_verifies_with(const crypto::EcKey& issuer_key) const {
+  const bool ok = X509_verify(x509_.get(), issuer_key.evp()) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+}  // namespace rsp::pki
