@@ -123,28 +123,30 @@ bool is_ip_text(const std::string& s) {
 
 PkiResult<void> add_role_extensions(X509* cert, X509V3_CTX* ctx, const CertificateSpec& spec) {
   const Role r = spec.role;
+  if (spec.key_usage_override) RSP_TRY_VOID(add_ext(cert, ctx, NID_key_usage, *spec.key_usage_override));
+  const bool ku = !spec.key_usage_override;
   switch (r) {
     case Role::Ci:
       RSP_TRY_VOID(add_ext(cert, ctx, NID_basic_constraints, "critical,CA:TRUE"));
-      RSP_TRY_VOID(add_ext(cert, ctx, NID_key_usage, "critical,keyCertSign,cRLSign"));
+      if (ku) RSP_TRY_VOID(add_ext(cert, ctx, NID_key_usage, "critical,keyCertSign,cRLSign"));
       break;
     case Role::Eum:
       RSP_TRY_VOID(add_ext(cert, ctx, NID_basic_constraints, "critical,CA:TRUE,pathlen:0"));
-      RSP_TRY_VOID(add_ext(cert, ctx, NID_key_usage, "critical,keyCertSign"));
+      if (ku) RSP_TRY_VOID(add_ext(cert, ctx, NID_key_usage, "critical,keyCertSign"));
       if (!spec.eum_permitted) return fail(Code::InvalidArgument, "an EUM certificate needs name constraints");
       RSP_TRY_VOID(add_name_constraints(cert, *spec.eum_permitted));
       break;
     case Role::DpTls:
     case Role::DsTls:
     case Role::M2mTls:
-      RSP_TRY_VOID(add_ext(cert, ctx, NID_key_usage, "critical,digitalSignature"));
+      if (ku) RSP_TRY_VOID(add_ext(cert, ctx, NID_key_usage, "critical,digitalSignature"));
       RSP_TRY_VOID(add_ext(cert, ctx, NID_ext_key_usage, "critical,serverAuth,clientAuth"));
       break;
     case Role::Euicc:
     case Role::DpAuth:
     case Role::DpPb:
     case Role::DsAuth:
-      RSP_TRY_VOID(add_ext(cert, ctx, NID_key_usage, "critical,digitalSignature"));
+      if (ku) RSP_TRY_VOID(add_ext(cert, ctx, NID_key_usage, "critical,digitalSignature"));
       break;
   }
   if (auto oid = policy_oid(r)) RSP_TRY_VOID(add_policy(cert, std::string(*oid)));

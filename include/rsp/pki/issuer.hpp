@@ -35,6 +35,9 @@ struct CertificateSpec {
   std::optional<EumPermittedName> eum_permitted;
   /// Serial number; empty means 8 random bytes.
   Bytes serial;
+  /// Replaces the role's keyUsage (OpenSSL config syntax, e.g. "critical,keyAgreement");
+  /// only for making deliberately non-conforming certificates in tests.
+  std::optional<std::string> key_usage_override;
 };
 
 /// Issues a certificate for `subject_key` (public part used) signed by
