@@ -66,7 +66,9 @@ TEST_P(TestPkiTest, InitThenVerifyRoundTrip) {
   ASSERT_EQ(checks->size(), 10u);
   for (const auto& check : *checks) {
     EXPECT_FALSE(check.error.has_value()) << check.file << ": " << check.error->message;
-    if (check.role == Role::Euicc) EXPECT_EQ(check.eid, pki->eid);
+    if (check.role == Role::Euicc) {
+      EXPECT_EQ(check.eid, pki->eid);
+    }
   }
 
   // The DPtls certificate names the SM-DP+ address and loopback.
@@ -106,7 +108,7 @@ TEST_P(TestPkiTest, OpensslCliAcceptsTheChains) {
 
 INSTANTIATE_TEST_SUITE_P(Curves, TestPkiTest,
                          ::testing::Values(crypto::Curve::NistP256, crypto::Curve::BrainpoolP256r1),
-                         [](const auto& info) { return std::string(crypto::short_name(info.param)); });
+                         [](const auto& param_info) { return std::string(crypto::short_name(param_info.param)); });
 
 TEST(TestPki, GivenEidSetsTheEumPrefix) {
   testing::TempDir dir;
