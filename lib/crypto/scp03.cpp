@@ -1,5 +1,6 @@
 #include "rsp/crypto/scp03.hpp"
 
+#include <array>
 #include <optional>
 
 #include "ossl.hpp"
@@ -18,14 +19,14 @@ constexpr std::size_t kMac = 8;
 
 /// A short APDU split into its parts (ISO/IEC 7816-4 §5.1, cases 1-4).
 struct Apdu {
-  Bytes header;  // CLA INS P1 P2
+  std::array<std::uint8_t, 4> header;  // CLA INS P1 P2
   Bytes data;
   std::optional<std::uint8_t> le;
 };
 
 std::optional<Apdu> parse_short_apdu(ByteView a) {
   if (a.size() < 4) return std::nullopt;
-  Apdu out{Bytes(a.begin(), a.begin() + 4), {}, std::nullopt};
+  Apdu out{{a[0], a[1], a[2], a[3]}, {}, std::nullopt};
   if (a.size() == 4) return out;
   if (a.size() == 5) {
     out.le = a[4];
@@ -141,9 +142,9 @@ CryptoResult<Bytes> Scp03Host::wrap_command(ByteView apdu) {
     RSP_TRY(data, aes_cbc_encrypt(keys_.s_enc, iv, padded));
   }
   if (data.size() + kMac > 255) return fail(Code::InvalidInput, "protected command too long");
-  Bytes header = parsed->header;
-  header[0] |= 0x04;
-  header.push_back(static_cast<std::uint8_t>(data.size() + kMac));
+  const auto& h = parsed->header;
+  Bytes header{static_cast<std::uint8_t>(h[0] | 0x04), h[1], h[2], h[3],
+               static_cast<std::uint8_t>(data.size() + kMac)};
   RSP_TRY(Bytes mac, command_mac(header, data));
   Bytes out = concat({header, data, ByteView(mac).first(kMac)});
   if (parsed->le) out.push_back(*parsed->le);
@@ -206,8 +207,8 @@ CryptoResult<Bytes> Scp03Card::unwrap_command(ByteView apdu) {
     return fail(Code::InvalidInput, "not a secured short command APDU");
   ByteView body(parsed->data);
   ByteView data = body.first(body.size() - kMac), mac = body.last(kMac);
-  Bytes header = parsed->header;
-  header.push_back(static_cast<std::uint8_t>(body.size()));
+  const auto& h = parsed->header;
+  Bytes header{h[0], h[1], h[2], h[3], static_cast<std::uint8_t>(body.size())};
   RSP_TRY(Bytes expected, command_mac(header, data));
   if (!equal_ct(ByteView(expected).first(kMac), mac))
     return fail(Code::MacMismatch, "C-MAC does not verify");
@@ -222,8 +223,7 @@ CryptoResult<Bytes> Scp03Card::unwrap_command(ByteView apdu) {
   mcv_ = std::move(expected);
   response_counter_ = counter_;
   ++counter_;
-  Bytes out = parsed->header;
-  out[0] &= static_cast<std::uint8_t>(~0x04);
+  Bytes out{static_cast<std::uint8_t>(h[0] & ~0x04), h[1], h[2], h[3]};
   if (!plain.empty()) {
     out.push_back(static_cast<std::uint8_t>(plain.size()));
     out.insert(out.end(), plain.begin(), plain.end());

@@ -64,7 +64,7 @@ TEST_P(EcKeyTest, RejectsPointsOffTheCurveOrMisencoded) {
 
 INSTANTIATE_TEST_SUITE_P(Curves, EcKeyTest,
                          ::testing::Values(Curve::NistP256, Curve::BrainpoolP256r1),
-                         [](const auto& info) { return std::string(short_name(info.param)); });
+                         [](const auto& tp) { return std::string(short_name(tp.param)); });
 
 TEST(EcKey, RejectsOtherCurves) {
   // A P-384 public key (SubjectPublicKeyInfo) from RFC 9500 §2.3 style test material would do;

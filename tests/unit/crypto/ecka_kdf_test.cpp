@@ -24,7 +24,9 @@ TEST(Ecka, NistCavpCdhP256) {
     ASSERT_TRUE(own) << own.error().message;
     Bytes own_point = own->public_point();
     EXPECT_EQ(Bytes(own_point.begin() + 1, own_point.begin() + 33), r.hex("QIUTx"));
-    if (r.has("QIUTy")) EXPECT_EQ(Bytes(own_point.begin() + 33, own_point.end()), r.hex("QIUTy"));
+    if (r.has("QIUTy")) {
+      EXPECT_EQ(Bytes(own_point.begin() + 33, own_point.end()), r.hex("QIUTy"));
+    }
     auto peer = EcKey::from_public_point(Curve::NistP256, point(r.hex("QCAVSx"), r.hex("QCAVSy")));
     ASSERT_TRUE(peer);
     auto z = ecka_shared_secret(*own, *peer);

@@ -33,7 +33,9 @@ TEST(Scp80, SpiCoding) {
   for (int a = 0; a < 256; ++a)
     for (int b = 0; b < 256; ++b) {
       auto s = Spi::decode(static_cast<std::uint8_t>(a), static_cast<std::uint8_t>(b));
-      if (s) EXPECT_EQ(s->encode(), (std::array<std::uint8_t, 2>{std::uint8_t(a), std::uint8_t(b)}));
+      if (s) {
+        EXPECT_EQ(s->encode(), (std::array<std::uint8_t, 2>{std::uint8_t(a), std::uint8_t(b)}));
+      }
     }
   EXPECT_FALSE(Spi::decode(0x20, 0x00));
   EXPECT_FALSE(Spi::decode(0x00, 0x03));
