@@ -56,6 +56,10 @@ BioPtr mem_bio(std::string_view text) {
   return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
 }
 
+/// Never prompt for a passphrase: encrypted PEM is refused instead of reading
+/// the terminal (OpenSSL's default callback would).
+int no_passphrase(char*, int, int, void*) { return 0; }
+
 std::string drain(BIO* bio) {
   char* data = nullptr;
   long len = BIO_get_mem_data(bio, &data);
@@ -111,11 +115,11 @@ CryptoResult<EcKey> EcKey::generate(Curve curve) {
 CryptoResult<EcKey> EcKey::from_pem(std::string_view pem) {
   auto bio = mem_bio(pem);
   if (!bio) return fail(Code::InvalidKey, "PEM too large");
-  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, &no_passphrase, nullptr));
   if (!key) {
     bio = mem_bio(pem);
     if (!bio) return fail(Code::Internal, "BIO allocation failed");
-    key.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+    key.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, &no_passphrase, nullptr));
   }
   if (!key) return fail(Code::InvalidKey, "no EC key in PEM");
   ERR_clear_error();

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 namespace rsp::crypto {
 namespace {
@@ -65,6 +66,25 @@ TEST_P(EcKeyTest, RejectsPointsOffTheCurveOrMisencoded) {
 INSTANTIATE_TEST_SUITE_P(Curves, EcKeyTest,
                          ::testing::Values(Curve::NistP256, Curve::BrainpoolP256r1),
                          [](const auto& tp) { return std::string(short_name(tp.param)); });
+
+TEST(EcKey, RefusesEncryptedPemWithoutPrompting) {
+  auto key = EcKey::generate(Curve::NistP256);
+  ASSERT_TRUE(key);
+  BIO* bio = BIO_new(BIO_s_mem());
+  ASSERT_NE(bio, nullptr);
+  char pass[] = "secret";
+  ASSERT_EQ(PEM_write_bio_PrivateKey(bio, key->evp(), EVP_aes_128_cbc(),
+                                     reinterpret_cast<unsigned char*>(pass), 6, nullptr, nullptr),
+            1);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<std::size_t>(len));
+  BIO_free(bio);
+  ASSERT_NE(pem.find("ENCRYPTED"), std::string::npos);
+  auto r = EcKey::from_pem(pem);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, CryptoError::Code::InvalidKey);
+}
 
 TEST(EcKey, RejectsOtherCurves) {
   // A P-384 public key (SubjectPublicKeyInfo) from RFC 9500 §2.3 style test material would do;
