@@ -99,7 +99,10 @@ CryptoResult<EcKey> EcKey::adopt(EvpPkeyPtr key) {
                                  "uncompressed");
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
   if (!ctx) return fail(Code::Internal, "EVP_PKEY_CTX_new_from_pkey failed");
-  if (EVP_PKEY_public_check(ctx.get()) != 1) return fail(Code::InvalidKey, "public point invalid");
+  // Both curves have cofactor 1, so a point on the curve other than infinity
+  // has order n: the quick check (no n*Q multiplication) is a full validation.
+  if (EVP_PKEY_public_check_quick(ctx.get()) != 1)
+    return fail(Code::InvalidKey, "public point invalid");
   bool priv = has_private_scalar(key.get());
   if (priv && EVP_PKEY_private_check(ctx.get()) != 1)
     return fail(Code::InvalidKey, "private scalar invalid");

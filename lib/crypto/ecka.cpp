@@ -16,8 +16,9 @@ CryptoResult<Bytes> ecka_shared_secret(const EcKey& own, const EcKey& peer) {
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, own.evp(), nullptr));
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1)
     return fail(Code::Internal, "EVP_PKEY_derive_init failed");
-  // validate_peer = 1: OpenSSL re-checks the peer point against our group.
-  if (EVP_PKEY_derive_set_peer_ex(ctx.get(), peer.evp(), 1) != 1)
+  // Every EcKey was validated when it was built (EcKey::adopt), so OpenSSL
+  // need not validate the peer point a second time.
+  if (EVP_PKEY_derive_set_peer_ex(ctx.get(), peer.evp(), 0) != 1)
     return fail(Code::InvalidKey, "peer public key rejected");
   std::size_t len = 0;
   if (EVP_PKEY_derive(ctx.get(), nullptr, &len) != 1 || len != 32)
