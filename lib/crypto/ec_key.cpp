@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "ossl.hpp"
+#include "rsp/crypto/random.hpp"
 
 namespace rsp::crypto {
 
@@ -113,6 +114,17 @@ CryptoResult<EcKey> EcKey::generate(Curve curve) {
   EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", openssl_name(curve)));
   if (!key) return fail(Code::Internal, "EC key generation failed");
   return EcKey(std::move(key), curve, true);
+}
+
+CryptoResult<EcKey> EcKey::generate(Curve curve, Random& rng) {
+  // n is close to 2^256 on both curves, so a retry is rare.
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    Bytes d = rng.bytes(kFieldBytes);
+    auto key = from_private_scalar(curve, d);
+    wipe(d);
+    if (key || key.error().code != Code::InvalidKey) return key;
+  }
+  return fail(Code::Internal, "random source produced no valid scalar");
 }
 
 CryptoResult<EcKey> EcKey::from_pem(std::string_view pem) {

@@ -13,6 +13,8 @@ typedef struct evp_pkey_st EVP_PKEY;
 
 namespace rsp::crypto {
 
+class Random;
+
 enum class Curve { NistP256, BrainpoolP256r1 };
 
 /// "nist" / "brp", the short names used in SGP.26 file names and on our command line.
@@ -48,6 +50,9 @@ class EcKey {
  public:
   /// A fresh key pair from the system's CSPRNG.
   static CryptoResult<EcKey> generate(Curve curve);
+  /// A key pair whose scalar is drawn from `rng` (rejection sampling), so tests
+  /// that inject a DeterministicRandom get reproducible keys.
+  static CryptoResult<EcKey> generate(Curve curve, Random& rng);
   /// PEM "PRIVATE KEY" (PKCS#8) or "EC PRIVATE KEY" (SEC 1), or a "PUBLIC KEY".
   static CryptoResult<EcKey> from_pem(std::string_view pem);
   /// DER SubjectPublicKeyInfo.

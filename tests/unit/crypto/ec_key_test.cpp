@@ -1,4 +1,5 @@
 #include "rsp/crypto/ec_key.hpp"
+#include "rsp/crypto/random.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -84,6 +85,16 @@ TEST(EcKey, RefusesEncryptedPemWithoutPrompting) {
   auto r = EcKey::from_pem(pem);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, CryptoError::Code::InvalidKey);
+}
+
+TEST(EcKey, GenerateFromInjectedRandomIsReproducible) {
+  DeterministicRandom a(Bytes{7}), b(Bytes{7});
+  auto k1 = EcKey::generate(Curve::BrainpoolP256r1, a);
+  auto k2 = EcKey::generate(Curve::BrainpoolP256r1, b);
+  ASSERT_TRUE(k1 && k2);
+  EXPECT_TRUE(k1->has_private());
+  EXPECT_EQ(k1->public_point(), k2->public_point());
+  EXPECT_NE(EcKey::generate(Curve::BrainpoolP256r1, a)->public_point(), k1->public_point());
 }
 
 TEST(EcKey, RejectsOtherCurves) {
