@@ -149,7 +149,7 @@ TEST_F(Validator, ExpiredAndNotYetValid) {
   auto old_eum = issue(eum_spec, &ci);
   auto euicc = make_euicc(old_eum, kEid);
   std::vector<Certificate> old_ims{old_eum.cert};
-  auto r2 = validate_chain(euicc.cert, old_ims, cis, Role::Euicc);
+  auto r2 = validate_chain(euicc.cert, old_ims, cis, Role::Euicc, old_eum.cert.not_after() + std::chrono::minutes(1));
   ASSERT_FALSE(r2.has_value());
   EXPECT_EQ(r2.error().code, C::Expired);
 }
