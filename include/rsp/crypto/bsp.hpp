@@ -84,7 +84,7 @@ class BspSession {
   /// Checks a MAC-only segment and returns its data.
   CryptoResult<Bytes> verify_mac_only(std::uint8_t expected_tag, ByteView segment);
 
-  /// ReplaceSessionKeys (SGP.22 §2.5.5, PPK-ENC/PPK-MAC/initial MCV): new
+  /// ES8+.ReplaceSessionKeys (SGP.22 §5.5.4; PPK-ENC, PPK-MAC, initial MCV): new
   /// keys, MCV reset to the new initial value and the block counter to 1.
   void replace_keys(BspKeys keys);
 

@@ -48,7 +48,7 @@ constexpr std::uint8_t aes_key_identifier(std::uint8_t key_index) {
   return static_cast<std::uint8_t>(((key_index & 0x0F) << 4) | 0x02);
 }
 
-/// Response Status Codes (TS 102 225 §5.1.2, table 5.3).
+/// Response Status Codes of the response packet (TS 102 225 §5.1.2).
 enum class Status : std::uint8_t {
   PorOk = 0x00,
   IntegrityFailed = 0x01,  ///< RC/CC/DS failed
