@@ -73,9 +73,9 @@ PkiResult<void> add_name_constraints(X509* cert, const EumPermittedName& permitt
   return {};
 }
 
-/// certificatePolicies, critical, one policy OID without qualifiers (SGP.22 §4.5.2.1).
+/// certificatePolicies with one policy OID and no qualifiers (SGP.22 §4.5.2.1).
 /// Built directly: OpenSSL's config parser needs a config database for this extension.
-PkiResult<void> add_policy(X509* cert, const std::string& oid) {
+PkiResult<void> add_policy(X509* cert, const std::string& oid, bool critical) {
   detail::PoliciesPtr pols(sk_POLICYINFO_new_null());
   POLICYINFO* info = POLICYINFO_new();
   if (!pols || info == nullptr || sk_POLICYINFO_push(pols.get(), info) == 0) {
@@ -85,7 +85,7 @@ PkiResult<void> add_policy(X509* cert, const std::string& oid) {
   ASN1_OBJECT_free(info->policyid);
   info->policyid = OBJ_txt2obj(oid.c_str(), 1);
   if (info->policyid == nullptr) return fail(Code::InvalidArgument, "invalid policy OID " + oid);
-  if (X509_add1_ext_i2d(cert, NID_certificate_policies, pols.get(), 1, X509V3_ADD_DEFAULT) != 1)
+  if (X509_add1_ext_i2d(cert, NID_certificate_policies, pols.get(), critical ? 1 : 0, X509V3_ADD_DEFAULT) != 1)
     return fail(Code::Internal, "cannot add certificatePolicies");
   return {};
 }
@@ -108,6 +108,14 @@ bool is_host_name(const std::string& s) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
                     c == '.' || (c == '*' && i == 0);
     if (!ok) return false;
+  }
+  return true;
+}
+
+bool is_dotted_oid(const std::string& s) {
+  if (s.empty() || s.size() > 128 || s.front() == '.' || s.back() == '.') return false;
+  for (char c : s) {
+    if (c != '.' && (c < '0' || c > '9')) return false;
   }
   return true;
 }
@@ -149,14 +157,16 @@ PkiResult<void> add_role_extensions(X509* cert, X509V3_CTX* ctx, const Certifica
       if (ku) RSP_TRY_VOID(add_ext(cert, ctx, NID_key_usage, "critical,digitalSignature"));
       break;
   }
-  if (auto oid = policy_oid(r)) RSP_TRY_VOID(add_policy(cert, std::string(*oid)));
+  // SGP.26 marks the policy critical except on TLS certificates, which
+  // generic TLS stacks must be able to process.
+  if (auto oid = policy_oid(r)) RSP_TRY_VOID(add_policy(cert, std::string(*oid), !is_tls_role(r)));
   const std::string san = subject_alt_names(spec);
   if (!san.empty()) {
     for (const auto& v : spec.dns_names)
       if (!is_host_name(v)) return fail(Code::InvalidArgument, "invalid DNS name " + v);
     for (const auto& v : spec.ip_addresses)
       if (!is_ip_text(v)) return fail(Code::InvalidArgument, "invalid IP address " + v);
-    if (spec.registered_id && !is_ip_text(*spec.registered_id))  // digits and dots only
+    if (spec.registered_id && !is_dotted_oid(*spec.registered_id))
       return fail(Code::InvalidArgument, "invalid registeredID " + *spec.registered_id);
     RSP_TRY_VOID(add_ext(cert, ctx, NID_subject_alt_name, san));
   }

@@ -2,7 +2,8 @@
 /// Issues X.509 v3 certificates following the SGP.22 §4.5.2 certificate
 /// profile of each role (the extensions SGP.26 test certificates carry):
 ///   all roles   subjectKeyIdentifier, authorityKeyIdentifier (unless self-signed),
-///               certificatePolicies critical = id-rspRole-<role> (none for M2mTls),
+///               certificatePolicies = id-rspRole-<role> (critical except on TLS
+///               certificates, as in SGP.26; none for M2mTls),
 ///               ecdsa-with-SHA256 signature
 ///   CI          basicConstraints critical cA, keyUsage critical keyCertSign + cRLSign
 ///   EUM         basicConstraints critical cA pathLen 0, keyUsage critical keyCertSign,
