@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# ccache hits across checkouts in other folders (CI clones afresh).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 BUILD=${RSP_BUILD_DIR:-build/release}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRSP_TESTS=OFF -DRSP_BENCH=OFF >/dev/null
 ninja -C "$BUILD" rsp
