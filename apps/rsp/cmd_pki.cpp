@@ -133,7 +133,7 @@ RSP_COMMAND_GROUP(pki) {
   init->add_option("--smdpp-address", init_args->address, "SM-DP+ host name or IP (DPtls SAN)")
       ->capture_default_str();
   init->add_option("--eid", init_args->eid, "EID of the eUICC (default: a fresh one under 89049032)");
-  init->add_option("--ci-cert", init_args->ci_cert, "Issue under this existing CI certificate (PEM or DER)");
+  init->add_option("--ci-cert", init_args->ci_cert, "Issue under this existing CI certificate (PEM or DER); its curve replaces --curves");
   init->add_option("--ci-key", init_args->ci_key, "Private key (PEM) of --ci-cert");
   init->callback([init_args] { run_init(*init_args); });
 

@@ -16,7 +16,7 @@ using testing::make_eum;
 using testing::make_euicc;
 using testing::make_leaf;
 
-TEST(Certificate, GeneratedCiHasTheCiProfile) {
+TEST(PkiCertificate, GeneratedCiHasTheCiProfile) {
   auto ci = make_ci();
   const Certificate& c = ci.cert;
   EXPECT_EQ(c.role(), Role::Ci);
@@ -31,7 +31,7 @@ TEST(Certificate, GeneratedCiHasTheCiProfile) {
   EXPECT_EQ(c.policies()[0], "2.23.146.1.2.1.0");
 }
 
-TEST(Certificate, EumNameConstraintsAndEuiccEid) {
+TEST(PkiCertificate, EumNameConstraintsAndEuiccEid) {
   auto ci = make_ci();
   auto eum = make_eum(ci, "89049032", crypto::Curve::BrainpoolP256r1);
   ASSERT_EQ(eum.cert.eum_permitted().size(), 1u);
@@ -47,7 +47,7 @@ TEST(Certificate, EumNameConstraintsAndEuiccEid) {
   EXPECT_FALSE(euicc.cert.is_ca());
 }
 
-TEST(Certificate, TlsCertificateHasSanAndEku) {
+TEST(PkiCertificate, TlsCertificateHasSanAndEku) {
   auto ci = make_ci();
   auto tls = make_leaf(ci, Role::DpTls);
   EXPECT_EQ(tls.cert.role(), Role::DpTls);
@@ -57,7 +57,7 @@ TEST(Certificate, TlsCertificateHasSanAndEku) {
   EXPECT_EQ(tls.cert.dns_names()[0], "localhost");
 }
 
-TEST(Certificate, PemRoundTripAndMultipleBlocks) {
+TEST(PkiCertificate, PemRoundTripAndMultipleBlocks) {
   auto ci = make_ci();
   auto eum = make_eum(ci);
   const std::string pem = ci.cert.to_pem() + eum.cert.to_pem();
@@ -71,14 +71,14 @@ TEST(Certificate, PemRoundTripAndMultipleBlocks) {
   EXPECT_EQ(der->front().subject(), ci.cert.subject());
 }
 
-TEST(Certificate, PublicKeyMatchesTheIssuedKey) {
+TEST(PkiCertificate, PublicKeyMatchesTheIssuedKey) {
   auto ci = make_ci();
   auto key = ci.cert.public_key();
   ASSERT_TRUE(key.has_value());
   EXPECT_EQ(key->public_point(), ci.key.public_point());
 }
 
-TEST(Certificate, RejectsMalformedInput) {
+TEST(PkiCertificate, RejectsMalformedInput) {
   auto ci = make_ci();
   Bytes der = ci.cert.der();
   EXPECT_EQ(Certificate::from_der({}).error().code, PkiError::Code::Malformed);
@@ -96,14 +96,14 @@ TEST(Certificate, RejectsMalformedInput) {
   EXPECT_EQ(Certificate::from_der(huge).error().code, PkiError::Code::Malformed);
 }
 
-TEST(Certificate, M2mTlsHasNoRspPolicy) {
+TEST(PkiCertificate, M2mTlsHasNoRspPolicy) {
   auto ci = make_ci();
   auto m2m = make_leaf(ci, Role::M2mTls);
   EXPECT_TRUE(m2m.cert.policies().empty());
   EXPECT_EQ(m2m.cert.role(), Role::M2mTls);
 }
 
-TEST(Roles, PolicyOidsFollowSgp22) {
+TEST(PkiRoles, PolicyOidsFollowSgp22) {
   EXPECT_EQ(policy_oid(Role::Ci), "2.23.146.1.2.1.0");
   EXPECT_EQ(policy_oid(Role::Euicc), "2.23.146.1.2.1.1");
   EXPECT_EQ(policy_oid(Role::Eum), "2.23.146.1.2.1.2");
@@ -118,7 +118,7 @@ TEST(Roles, PolicyOidsFollowSgp22) {
   EXPECT_EQ(role_from_name("dp-pb"), Role::DpPb);
 }
 
-TEST(Time, ParsesAndFormatsUtc) {
+TEST(PkiTime, ParsesAndFormatsUtc) {
   auto t = parse_utc_time("2026-08-02T13:14:38Z");
   ASSERT_TRUE(t.has_value());
   EXPECT_EQ(format_utc_time(*t), "2026-08-02T13:14:38Z");

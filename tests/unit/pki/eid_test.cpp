@@ -10,15 +10,15 @@ namespace {
 // The EID of the GSMA SGP.26 test eUICC certificate.
 constexpr const char* kSgp26Eid = "89049032123451234512345678901235";
 
-TEST(Eid, Sgp26EidIsValid) { EXPECT_TRUE(is_valid_eid(kSgp26Eid)); }
+TEST(PkiEid, Sgp26EidIsValid) { EXPECT_TRUE(is_valid_eid(kSgp26Eid)); }
 
-TEST(Eid, CheckDigitsOfSgp26Eid) {
+TEST(PkiEid, CheckDigitsOfSgp26Eid) {
   auto check = eid_check_digits(std::string(kSgp26Eid).substr(0, 30));
   ASSERT_TRUE(check.has_value());
   EXPECT_EQ(*check, "35");
 }
 
-TEST(Eid, AnyChangedDigitIsDetected) {
+TEST(PkiEid, AnyChangedDigitIsDetected) {
   std::string eid = kSgp26Eid;
   for (std::size_t i = 0; i < eid.size(); ++i) {
     std::string bad = eid;
@@ -27,7 +27,7 @@ TEST(Eid, AnyChangedDigitIsDetected) {
   }
 }
 
-TEST(Eid, RejectsWrongShape) {
+TEST(PkiEid, RejectsWrongShape) {
   EXPECT_FALSE(is_valid_eid(""));
   EXPECT_FALSE(is_valid_eid("8904903212345123451234567890123"));     // 31 digits
   EXPECT_FALSE(is_valid_eid("890490321234512345123456789012355"));   // 33 digits
@@ -35,7 +35,7 @@ TEST(Eid, RejectsWrongShape) {
   EXPECT_FALSE(eid_check_digits("12345").has_value());
 }
 
-TEST(Eid, MakeFromPrefixAndIndividualPart) {
+TEST(PkiEid, MakeFromPrefixAndIndividualPart) {
   auto eid = make_eid("89049032", "1234512345123456789012");
   ASSERT_TRUE(eid.has_value());
   EXPECT_EQ(*eid, kSgp26Eid);
@@ -43,7 +43,7 @@ TEST(Eid, MakeFromPrefixAndIndividualPart) {
   EXPECT_FALSE(make_eid("8904903X", "1234512345123456789012").has_value());
 }
 
-TEST(Eid, RandomEidsAreValidAndKeepThePrefix) {
+TEST(PkiEid, RandomEidsAreValidAndKeepThePrefix) {
   for (int i = 0; i < 50; ++i) {
     auto eid = make_random_eid("89049032");
     ASSERT_TRUE(eid.has_value());
@@ -54,7 +54,7 @@ TEST(Eid, RandomEidsAreValidAndKeepThePrefix) {
   EXPECT_FALSE(make_random_eid("abc").has_value());
 }
 
-TEST(Eid, CheckDigitsBelowTenArePadded) {
+TEST(PkiEid, CheckDigitsBelowTenArePadded) {
   // Search a few individual parts for a check value < 10 and make sure it is two digits.
   bool seen = false;
   for (int i = 0; i < 200 && !seen; ++i) {

@@ -9,7 +9,7 @@
 namespace rsp::pki {
 namespace {
 
-TEST(FileKeyStore, StoresAndLoadsWithOwnerOnlyMode) {
+TEST(PkiFileKeyStore, StoresAndLoadsWithOwnerOnlyMode) {
   testing::TempDir dir;
   FileKeyStore store(dir.path());
   auto key = crypto::EcKey::generate(crypto::Curve::BrainpoolP256r1);
@@ -29,7 +29,7 @@ TEST(FileKeyStore, StoresAndLoadsWithOwnerOnlyMode) {
   EXPECT_EQ(loaded->public_point(), key->public_point());
 }
 
-TEST(FileKeyStore, RejectsNamesThatLeaveTheDirectory) {
+TEST(PkiFileKeyStore, RejectsNamesThatLeaveTheDirectory) {
   testing::TempDir dir;
   FileKeyStore store(dir.path());
   auto key = crypto::EcKey::generate(crypto::Curve::NistP256);
@@ -42,7 +42,7 @@ TEST(FileKeyStore, RejectsNamesThatLeaveTheDirectory) {
   }
 }
 
-TEST(FileKeyStore, MissingKeyIsAnIoError) {
+TEST(PkiFileKeyStore, MissingKeyIsAnIoError) {
   testing::TempDir dir;
   FileKeyStore store(dir.path());
   auto r = store.load("SK_NONE");

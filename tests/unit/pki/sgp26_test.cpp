@@ -18,7 +18,7 @@ using C = PkiError::Code;
 
 fs::path certs_dir() { return testing::reference_dir() / "certs"; }
 
-class Sgp26 : public ::testing::Test {
+class PkiSgp26 : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!fs::is_directory(certs_dir()))
@@ -37,7 +37,7 @@ class Sgp26 : public ::testing::Test {
   std::vector<Certificate> eums() { return {load("EUM/CERT_EUM_ECDSA_NIST.der"), load("EUM/CERT_EUM_ECDSA_BRP.der")}; }
 };
 
-TEST_F(Sgp26, ParsesTheTestCertificates) {
+TEST_F(PkiSgp26, ParsesTheTestCertificates) {
   auto ci = load("CertificateIssuer/CERT_CI_ECDSA_NIST.der");
   EXPECT_EQ(ci.role(), Role::Ci);
   EXPECT_EQ(to_hex(*ci.subject_key_id()), "F54172BDF98A95D65CBEB88A38A1C11D800A85C3");
@@ -56,7 +56,7 @@ TEST_F(Sgp26, ParsesTheTestCertificates) {
   EXPECT_EQ(tls.dns_names(), std::vector<std::string>{"testsmdpplus1.example.com"});
 }
 
-TEST_F(Sgp26, EuiccChainsValidateWithTheEid) {
+TEST_F(PkiSgp26, EuiccChainsValidateWithTheEid) {
   for (const char* file : {"eUICC/CERT_EUICC_ECDSA_NIST.der", "eUICC/CERT_EUICC_ECDSA_BRP.der"}) {
     auto r = validate_chain(load(file), eums(), cis(), Role::Euicc);
     ASSERT_TRUE(r.has_value()) << file << ": " << r.error().message;
@@ -64,7 +64,7 @@ TEST_F(Sgp26, EuiccChainsValidateWithTheEid) {
   }
 }
 
-TEST_F(Sgp26, WholeSetValidatesBeforeTheTlsExpiry) {
+TEST_F(PkiSgp26, WholeSetValidatesBeforeTheTlsExpiry) {
   // 2026-07-25: after the VARO TLS certificates start (2026-07-21), before the others expire (2026-08-02).
   auto checks = verify_directory(certs_dir(), parse_utc_time("2026-07-25T00:00:00Z"));
   ASSERT_TRUE(checks.has_value()) << checks.error().message;
@@ -72,27 +72,27 @@ TEST_F(Sgp26, WholeSetValidatesBeforeTheTlsExpiry) {
   for (const auto& c : *checks) EXPECT_FALSE(c.error.has_value()) << c.file << ": " << c.error->message;
 }
 
-TEST_F(Sgp26, DpTlsNistValidOnJulyFirst) {
+TEST_F(PkiSgp26, DpTlsNistValidOnJulyFirst) {
   auto r = validate_chain(load("DPtls/CERT_S_SM_DP_TLS_NIST.der"), {}, cis(), Role::DpTls,
                           parse_utc_time("2026-07-01T00:00:00Z"));
   EXPECT_TRUE(r.has_value()) << r.error().message;
 }
 
-TEST_F(Sgp26, DpTlsNistIsExpiredNow) {
+TEST_F(PkiSgp26, DpTlsNistIsExpiredNow) {
   auto r = validate_chain(load("DPtls/CERT_S_SM_DP_TLS_NIST.der"), {}, cis(), Role::DpTls);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, C::Expired);
   EXPECT_NE(r.error().message.find("certificate expired"), std::string::npos) << r.error().message;
 }
 
-TEST_F(Sgp26, DpTlsPresentedAsDpAuthIsWrongRole) {
+TEST_F(PkiSgp26, DpTlsPresentedAsDpAuthIsWrongRole) {
   auto r = validate_chain(load("DPtls/CERT_S_SM_DP_VARO_TLS_NIST.der"), {}, cis(), Role::DpAuth,
                           parse_utc_time("2026-07-25T00:00:00Z"));
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, C::WrongRole);
 }
 
-TEST_F(Sgp26, IssuesFreshCertificatesUnderTheTestCi) {
+TEST_F(PkiSgp26, IssuesFreshCertificatesUnderTheTestCi) {
   auto key = load_private_key_file(certs_dir() / "CertificateIssuer/SK_CI_ECDSA_NIST.pem");
   ASSERT_TRUE(key.has_value()) << key.error().message;
   testing::TempDir dir;

@@ -36,9 +36,9 @@ std::string openssl_verify(const fs::path& dir, const std::string& ca, const std
   return out;
 }
 
-class TestPkiTest : public ::testing::TestWithParam<crypto::Curve> {};
+class PkiTestPkiTest : public ::testing::TestWithParam<crypto::Curve> {};
 
-TEST_P(TestPkiTest, InitThenVerifyRoundTrip) {
+TEST_P(PkiTestPkiTest, InitThenVerifyRoundTrip) {
   testing::TempDir dir;
   TestPkiOptions opt;
   opt.out_dir = dir.path();
@@ -85,7 +85,7 @@ TEST_P(TestPkiTest, InitThenVerifyRoundTrip) {
   EXPECT_TRUE(key_matches_certificate(tls->front(), *key));
 }
 
-TEST_P(TestPkiTest, OpensslCliAcceptsTheChains) {
+TEST_P(PkiTestPkiTest, OpensslCliAcceptsTheChains) {
   if (!have_openssl_cli()) GTEST_SKIP() << "openssl command line tool not installed";
   testing::TempDir dir;
   TestPkiOptions opt;
@@ -106,11 +106,11 @@ TEST_P(TestPkiTest, OpensslCliAcceptsTheChains) {
   EXPECT_NE(out.find("permitted subtree violation"), std::string::npos) << out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Curves, TestPkiTest,
+INSTANTIATE_TEST_SUITE_P(Curves, PkiTestPkiTest,
                          ::testing::Values(crypto::Curve::NistP256, crypto::Curve::BrainpoolP256r1),
                          [](const auto& param_info) { return std::string(crypto::short_name(param_info.param)); });
 
-TEST(TestPki, GivenEidSetsTheEumPrefix) {
+TEST(PkiTestPki, GivenEidSetsTheEumPrefix) {
   testing::TempDir dir;
   TestPkiOptions opt;
   opt.out_dir = dir.path();
@@ -126,7 +126,7 @@ TEST(TestPki, GivenEidSetsTheEumPrefix) {
   EXPECT_EQ(make_test_pki(opt).error().code, PkiError::Code::InvalidArgument);
 }
 
-TEST(TestPki, IssuesUnderAnExistingCi) {
+TEST(PkiTestPki, IssuesUnderAnExistingCi) {
   auto ci = testing::make_ci("Existing CI", crypto::Curve::BrainpoolP256r1);
   testing::TempDir dir;
   TestPkiOptions opt;

@@ -21,7 +21,7 @@ using C = PkiError::Code;
 
 constexpr const char* kEid = "89049032123451234512345678901235";
 
-class Validator : public ::testing::Test {
+class PkiValidator : public ::testing::Test {
  protected:
   testing::Issued ci = make_ci();
   testing::Issued eum = make_eum(ci);
@@ -38,7 +38,7 @@ class Validator : public ::testing::Test {
   }
 };
 
-TEST_F(Validator, EveryRoleValidatesOnBothCurves) {
+TEST_F(PkiValidator, EveryRoleValidatesOnBothCurves) {
   for (auto curve : {crypto::Curve::NistP256, crypto::Curve::BrainpoolP256r1}) {
     auto ci2 = make_ci("Curve CI", curve);
     for (Role role : {Role::DpAuth, Role::DpPb, Role::DpTls, Role::DsAuth, Role::DsTls, Role::M2mTls}) {
@@ -53,7 +53,7 @@ TEST_F(Validator, EveryRoleValidatesOnBothCurves) {
   }
 }
 
-TEST_F(Validator, EuiccChainReturnsEidAndKey) {
+TEST_F(PkiValidator, EuiccChainReturnsEidAndKey) {
   auto euicc = make_euicc(eum, kEid);
   auto r = check(euicc.cert, Role::Euicc);
   ASSERT_TRUE(r.has_value()) << r.error().message;
@@ -65,7 +65,7 @@ TEST_F(Validator, EuiccChainReturnsEidAndKey) {
   EXPECT_TRUE(check(ci.cert, Role::Ci).has_value());
 }
 
-TEST_F(Validator, WrongRole) {
+TEST_F(PkiValidator, WrongRole) {
   auto tls = make_leaf(ci, Role::DpTls);
   auto r = check(tls.cert, Role::DpAuth);
   ASSERT_FALSE(r.has_value());
@@ -75,7 +75,7 @@ TEST_F(Validator, WrongRole) {
   EXPECT_EQ(code_of(ci.cert, Role::Eum), C::WrongRole);
 }
 
-TEST_F(Validator, CertificateFromAnotherCiIsRefused) {
+TEST_F(PkiValidator, CertificateFromAnotherCiIsRefused) {
   // Same CI name, different key: found by name but not by key identifier.
   auto other = make_ci("Unit Test CI");
   auto leaf = make_leaf(other, Role::DpAuth);
@@ -87,7 +87,7 @@ TEST_F(Validator, CertificateFromAnotherCiIsRefused) {
   EXPECT_EQ(code_of(other.cert, Role::Ci), C::UnknownIssuer);
 }
 
-TEST_F(Validator, TamperedCertificateHasBadSignature) {
+TEST_F(PkiValidator, TamperedCertificateHasBadSignature) {
   auto leaf = make_leaf(ci, Role::DpAuth);
   Bytes der = leaf.cert.der();
   const std::string needle = "TEST SM-DP+";
@@ -105,7 +105,7 @@ TEST_F(Validator, TamperedCertificateHasBadSignature) {
   EXPECT_EQ(code_of(*tampered2, Role::DpAuth), C::BadSignature);
 }
 
-TEST_F(Validator, KeyOnAnotherCurveIsRefused) {
+TEST_F(PkiValidator, KeyOnAnotherCurveIsRefused) {
   EVP_PKEY* p384 = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "secp384r1");
   ASSERT_NE(p384, nullptr);
   auto s = spec(Role::DpAuth, {{"O", "ACME"}, {"CN", "P-384 SM-DP+"}});
@@ -118,7 +118,7 @@ TEST_F(Validator, KeyOnAnotherCurveIsRefused) {
   EXPECT_NE(r.error().message.find("secp384r1"), std::string::npos);
 }
 
-TEST_F(Validator, EidOutsideTheEumRangeIsRefused) {
+TEST_F(PkiValidator, EidOutsideTheEumRangeIsRefused) {
   // A valid EID with another issuer prefix, issued by our EUM on purpose.
   auto foreign = make_euicc(eum, "89049033123451234512345678901257");
   ASSERT_TRUE(is_valid_eid("89049033123451234512345678901257"));
@@ -133,7 +133,7 @@ TEST_F(Validator, EidOutsideTheEumRangeIsRefused) {
   EXPECT_EQ(code_of(bad_check.cert, Role::Euicc), C::InvalidEid);
 }
 
-TEST_F(Validator, ExpiredAndNotYetValid) {
+TEST_F(PkiValidator, ExpiredAndNotYetValid) {
   auto leaf = make_leaf(ci, Role::DpTls);
   auto r = check(leaf.cert, Role::DpTls, leaf.cert.not_after() + std::chrono::seconds(1));
   ASSERT_FALSE(r.has_value());
@@ -154,7 +154,7 @@ TEST_F(Validator, ExpiredAndNotYetValid) {
   EXPECT_EQ(r2.error().code, C::Expired);
 }
 
-TEST_F(Validator, MissingPolicyAndWrongKeyUsage) {
+TEST_F(PkiValidator, MissingPolicyAndWrongKeyUsage) {
   auto plain = make_leaf(ci, Role::M2mTls);  // no certificatePolicies
   EXPECT_EQ(code_of(plain.cert, Role::DpTls), C::MissingExtension);
   auto s = spec(Role::DpAuth, {{"O", "ACME"}, {"CN", "KA SM-DP+"}});
@@ -167,20 +167,20 @@ TEST_F(Validator, MissingPolicyAndWrongKeyUsage) {
   EXPECT_EQ(code_of(signer.cert, Role::DpAuth), C::WrongKeyUsage);
 }
 
-TEST_F(Validator, EuiccWithoutItsEumIsUnknown) {
+TEST_F(PkiValidator, EuiccWithoutItsEumIsUnknown) {
   auto euicc = make_euicc(eum, kEid);
   EXPECT_EQ(validate_chain(euicc.cert, {}, cis, Role::Euicc).error().code, C::UnknownIssuer);
   EXPECT_EQ(validate_chain(euicc.cert, ims, {}, Role::Euicc).error().code, C::UnknownIssuer);
 }
 
-TEST_F(Validator, IntermediateOnlyForEuicc) {
+TEST_F(PkiValidator, IntermediateOnlyForEuicc) {
   // A DPauth certificate signed by the EUM must not validate through it.
   auto s = spec(Role::DpAuth, {{"O", "ACME"}, {"CN", "EUM-issued SM-DP+"}});
   auto leaf = issue(s, &eum);
   EXPECT_EQ(code_of(leaf.cert, Role::DpAuth), C::WrongRole);
 }
 
-TEST_F(Validator, GarbageDerIsMalformed) {
+TEST_F(PkiValidator, GarbageDerIsMalformed) {
   auto r = validate_chain_der(as_bytes("\x30\x03\x02\x01\x01"), ims, cis, Role::DpAuth);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, C::Malformed);
