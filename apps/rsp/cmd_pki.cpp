@@ -5,7 +5,6 @@
 #include <sstream>
 
 #include "command.hpp"
-#include "rsp/common/file.hpp"
 #include "rsp/pki/directory.hpp"
 #include "rsp/pki/eid.hpp"
 #include "rsp/pki/key_store.hpp"
@@ -64,10 +63,8 @@ void run_init(const InitArgs& a) {
   if (!a.eid.empty()) opt.eid = a.eid;
   if (a.ci_cert.empty() != a.ci_key.empty()) fail("--ci-cert and --ci-key go together");
   if (!a.ci_cert.empty()) {
-    auto data = rsp::read_file(a.ci_cert);
-    if (!data) fail("cannot read " + a.ci_cert + ": " + data.error().message);
-    auto certs = Certificate::load(*data);
-    if (!certs) fail(a.ci_cert + ": " + certs.error().message);
+    auto certs = Certificate::load_file(a.ci_cert);
+    if (!certs) fail(certs.error().message);
     auto key = load_private_key_file(a.ci_key);
     if (!key) fail(key.error().message);
     opt.ci = TestPkiOptions::ExistingCi{certs->front(), std::move(*key)};

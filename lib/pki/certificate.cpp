@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "ossl_util.hpp"
+#include "rsp/common/file.hpp"
 
 namespace rsp::pki {
 
@@ -145,6 +146,18 @@ PkiResult<std::vector<Certificate>> Certificate::load(ByteView data) {
   std::vector<Certificate> v;
   v.push_back(std::move(one));
   return v;
+}
+
+PkiResult<std::vector<Certificate>> Certificate::load_file(const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) return fail(Code::Io, "cannot read " + file.string() + ": " + ec.message());
+  if (size > kMaxCertsPerFile * kMaxDerSize * 2) return fail(Code::Malformed, file.string() + " is too large");
+  auto data = read_file(file);
+  if (!data) return fail(Code::Io, "cannot read " + file.string() + ": " + data.error().message);
+  auto certs = load(*data);
+  if (!certs) return fail(certs.error().code, file.string() + ": " + certs.error().message);
+  return certs;
 }
 
 std::string Certificate::to_pem() const {

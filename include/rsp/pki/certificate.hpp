@@ -6,6 +6,7 @@
 /// safe on hostile input; it does not validate (see validator.hpp).
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,8 @@ class Certificate {
   static PkiResult<std::vector<Certificate>> all_from_pem(std::string_view pem);
   /// PEM or DER, detected from the content.
   static PkiResult<std::vector<Certificate>> load(ByteView data);
+  /// The certificates of a PEM or DER file (Io error when unreadable).
+  static PkiResult<std::vector<Certificate>> load_file(const std::filesystem::path& file);
 
   const Bytes& der() const { return der_; }
   std::string to_pem() const;

@@ -96,6 +96,12 @@ TEST(PkiCertificate, RejectsMalformedInput) {
   EXPECT_EQ(Certificate::from_der(huge).error().code, PkiError::Code::Malformed);
 }
 
+TEST(PkiCertificate, LoadFileReportsMissingFiles) {
+  auto r = Certificate::load_file("/nonexistent/CERT_CI_ECDSA_NIST.pem");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, PkiError::Code::Io);
+}
+
 TEST(PkiCertificate, M2mTlsHasNoRspPolicy) {
   auto ci = make_ci();
   auto m2m = make_leaf(ci, Role::M2mTls);
