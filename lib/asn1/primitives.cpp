@@ -78,6 +78,20 @@ tlv::Result<void> check_size(std::size_t n, std::size_t lo, std::size_t hi, cons
   return {};
 }
 
+tlv::Result<void> check_set_order(const tlv::Reader& r, const tlv::Tlv& set, const char* ctx) {
+  if (r.mode() != tlv::Mode::Der) return {};
+  tlv::Reader items(set.value, tlv::Mode::Ber);
+  ByteView previous;
+  while (!items.empty()) {
+    auto item = items.next();
+    if (!item) return {};  // already read once by the element decoder
+    if (std::lexicographical_compare(item->encoded.begin(), item->encoded.end(), previous.begin(), previous.end()))
+      return fail<void>(ErrorCode::InvalidValue, set, ctx);
+    previous = item->encoded;
+  }
+  return {};
+}
+
 // X.690 §8.2, §11.1: DER TRUE is 0xFF.
 void put_bool(tlv::Writer& w, tlv::Tag tag, bool v) {
   const std::uint8_t b = v ? 0xFF : 0x00;
@@ -191,6 +205,20 @@ tlv::Result<void> get_string(const tlv::Tlv& e, std::string& v, const char*) {
 void put_raw(tlv::Writer& w, const RawElement& v) { w.put_raw(v.der); }
 
 RawElement raw_of(const tlv::Tlv& e) { return RawElement{Bytes(e.encoded.begin(), e.encoded.end())}; }
+
+void put_raw_as(tlv::Writer& w, tlv::Tag tag, const RawElement& v) {
+  auto e = tlv::parse_one(v.der, tlv::Mode::Ber);
+  if (!e || e->tag == tag) {
+    w.put_raw(v.der);
+    return;
+  }
+  w.put(tag, e->value);
+}
+
+RawElement raw_as(const tlv::Tlv& e, tlv::Tag natural) {
+  if (e.tag == natural) return raw_of(e);
+  return RawElement{tlv::encode(natural, e.value)};
+}
 
 void put_sorted(tlv::Writer& w, std::vector<Bytes>& parts) {
   std::sort(parts.begin(), parts.end());

@@ -104,6 +104,7 @@ Resolved Program::resolve(const Type& t, const Module& m) const {
     if (opq) {
       r.raw = true;
       r.named = nullptr;
+      if (!r.chain.empty()) r.natural = r.chain.back();
     }
   } else {
     r.base = &t;

@@ -26,6 +26,7 @@ struct Resolved {
   const Module* base_module = nullptr;
   const TypeAssignment* named = nullptr;  ///< assignment whose root is `base`, if reached by reference
   bool raw = false;  ///< kept as the encoded element (ANY, or an opaque import)
+  std::optional<Tag> natural;  ///< an opaque import's own tag (its raw DER carries this one)
   bool big = false;  ///< INTEGER kept as two's complement bytes
   std::optional<SizeRange> size;  ///< the outermost SIZE constraint on the way
 };

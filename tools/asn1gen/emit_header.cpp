@@ -93,7 +93,7 @@ void sequence_struct(Code& out, const Program& p, const Module& m, const TypeAss
                                                     : d.text;
       note = "  ///< absent: DEFAULT " + note;
     }
-    out.line(ct + " " + ident(c.name) + ";" + note);
+    out.line(ct + " " + ident(c.name) + "{};" + note);
   }
   out.line("bool operator==(const " + name + "&) const = default;");
   out.close("};");

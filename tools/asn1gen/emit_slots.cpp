@@ -65,6 +65,11 @@ void Slots::enc_level(const Resolved& rs, std::size_t k, const std::string& expr
     out_.line(w + ".end(" + mk + ");");
     return;
   }
+  if (rs.raw && rs.natural) {
+    // An opaque import may carry an IMPLICIT tag here (e.g. [0] CertificateList).
+    out_.line(std::string(kRt) + "put_raw_as(" + w + ", " + tag_literal(rs.chain.back()) + ", " + expr + ");");
+    return;
+  }
   if (rs.raw) {
     out_.line(std::string(kRt) + "put_raw(" + w + ", " + expr + ");");
     return;
@@ -161,6 +166,11 @@ void Slots::dec_level(const Resolved& rs, std::size_t k, const std::string& e, c
 
 void Slots::dec_base(const Resolved& rs, const std::string& e, const std::string& r,
                      const std::string& target, const std::string& ctx) {
+  if (rs.raw && rs.natural) {
+    // Kept with the type's own tag, so it is the exact DER a signature covers.
+    out_.line(target + " = " + kRt + "raw_as(" + e + ", " + tag_literal(*rs.natural) + ");");
+    return;
+  }
   if (rs.raw) {
     out_.line(target + " = " + kRt + "raw_of(" + e + ");");
     return;
@@ -204,6 +214,8 @@ void Slots::decode_elements(const Type& seq_of, const Module& m, const std::stri
   out_.line("auto& " + it + " = " + target + ".emplace_back();");
   decode_read(*seq_of.element, m, sub, it, ctx);
   out_.close("}");
+  if (seq_of.kind == Kind::SetOf)
+    out_.line(std::string("RSP_TRY_VOID(") + kRt + "check_set_order(" + r + ", " + e + ", " + ctx + "));");
   if (size) out_.line(size_check(size, target + ".size()", e, ctx));
 }
 

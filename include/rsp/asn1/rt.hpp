@@ -23,6 +23,9 @@ tlv::Result<void> finish(const tlv::Reader& r, const char* ctx);
 tlv::Result<void> end_members(tlv::Reader& r, Ctx& c, bool extensible, const char* ctx);
 tlv::Result<void> unexpected_tag(const tlv::Tlv& e, const char* ctx);
 /// SIZE constraint check (X.680 §51.5); InvalidValue outside [lo, hi].
+/// DER SET OF components are in ascending order of their encodings (X.690
+/// §11.6); checked only when `r` reads DER.
+tlv::Result<void> check_set_order(const tlv::Reader& r, const tlv::Tlv& set, const char* ctx);
 tlv::Result<void> check_size(std::size_t n, std::size_t lo, std::size_t hi, const tlv::Tlv& e,
                              const char* ctx);
 
@@ -45,6 +48,10 @@ void put_string(tlv::Writer& w, tlv::Tag tag, const std::string& v);
 tlv::Result<void> get_string(const tlv::Tlv& e, std::string& v, const char* ctx);
 void put_raw(tlv::Writer& w, const RawElement& v);
 RawElement raw_of(const tlv::Tlv& e);
+/// An opaque element under an IMPLICIT tag: written with `tag` in place of its
+/// own, and read back with its own tag `natural` restored.
+void put_raw_as(tlv::Writer& w, tlv::Tag tag, const RawElement& v);
+RawElement raw_as(const tlv::Tlv& e, tlv::Tag natural);
 /// Writes SET OF components in DER order (X.690 §11.6).
 void put_sorted(tlv::Writer& w, std::vector<Bytes>& parts);
 
