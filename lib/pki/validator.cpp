@@ -111,6 +111,15 @@ PkiResult<void> check_path_lengths(const std::vector<Certificate>& path) {
   return {};
 }
 
+/// SGP.22 v2 chains: CI -> EUM -> eUICC is the only one with an intermediate.
+PkiResult<void> check_intermediate(const Certificate& im, Role leaf_role, std::size_t depth, TimePoint when) {
+  if (leaf_role != Role::Euicc || depth != 1)
+    return fail(Code::WrongRole, "unexpected intermediate " + quoted(im) + " for a " +
+                                     std::string(role_name(leaf_role)) + " certificate");
+  RSP_TRY_VOID(check_profile(im, Role::Eum));
+  return check_time(im, when);
+}
+
 TimePoint now() { return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()); }
 
 }  // namespace
@@ -145,18 +154,23 @@ PkiResult<ValidatedChain> validate_chain(const Certificate& leaf, std::span<cons
     if (path.size() >= kMaxChainLength)
       return fail(Code::PathTooLong, "no trusted CI within " + std::to_string(kMaxChainLength) + " certificates");
     const Certificate& cur = path.back();
+    // Several candidates may match (a re-issued CI or EUM certificate for the
+    // same key): take the first that is acceptable, else report the first problem.
     bool name_match = false;
+    std::optional<PkiError> first_problem;
     const Certificate* anchor = nullptr;
     for (const auto& ci : trusted_cis) {
       if (!issued_by(cur, ci)) continue;
       name_match = true;
-      if (verifies(cur, ci)) {
+      if (!verifies(cur, ci)) continue;
+      auto ok = validate_ci(ci, when);
+      if (ok) {
         anchor = &ci;
         break;
       }
+      if (!first_problem) first_problem = ok.error();
     }
     if (anchor != nullptr) {
-      RSP_TRY_VOID(validate_ci(*anchor, when));
       path.push_back(*anchor);
       break;
     }
@@ -164,22 +178,20 @@ PkiResult<ValidatedChain> validate_chain(const Certificate& leaf, std::span<cons
     for (const auto& im : intermediates) {
       if (im.der() == cur.der() || im.self_issued() || !issued_by(cur, im)) continue;
       name_match = true;
-      if (verifies(cur, im)) {
+      if (!verifies(cur, im)) continue;
+      auto ok = check_intermediate(im, expected_role, path.size(), when);
+      if (ok) {
         parent = &im;
         break;
       }
+      if (!first_problem) first_problem = ok.error();
     }
     if (parent == nullptr) {
+      if (first_problem) return unexpected(*first_problem);
       if (name_match) return fail(Code::BadSignature, "signature of " + quoted(cur) + " does not verify");
       return fail(Code::UnknownIssuer, "issuer '" + cur.issuer() + "' of " + quoted(cur) +
                                            " is not a trusted CI (nor issued by one)");
     }
-    // SGP.22 v2 chains: CI -> EUM -> eUICC is the only one with an intermediate.
-    if (expected_role != Role::Euicc || path.size() != 1)
-      return fail(Code::WrongRole, "unexpected intermediate " + quoted(*parent) + " for a " +
-                                       std::string(role_name(expected_role)) + " certificate");
-    RSP_TRY_VOID(check_profile(*parent, Role::Eum));
-    RSP_TRY_VOID(check_time(*parent, when));
     path.push_back(*parent);
   }
   RSP_TRY_VOID(check_path_lengths(path));

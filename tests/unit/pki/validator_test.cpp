@@ -154,6 +154,24 @@ TEST_F(PkiValidator, ExpiredAndNotYetValid) {
   EXPECT_EQ(r2.error().code, C::Expired);
 }
 
+TEST_F(PkiValidator, PrefersAValidReissuedIntermediate) {
+  // An expired and a current EUM certificate for the same key and name.
+  auto old_spec = spec(Role::Eum, {{"C", "ES"}, {"O", "RSP Test EUM"}, {"CN", "EUM Test"}});
+  old_spec.eum_permitted = EumPermittedName{"RSP Test EUM", "89049032"};
+  old_spec.not_before = testing::now_seconds() - std::chrono::hours(3);
+  old_spec.not_after = testing::now_seconds() - std::chrono::hours(2);
+  auto old_cert = issue_certificate(old_spec, eum.key, &ci.cert, ci.key);
+  ASSERT_TRUE(old_cert.has_value());
+  auto euicc = make_euicc(eum, kEid);
+  std::vector<Certificate> both{*old_cert, eum.cert};
+  const auto at = testing::now_seconds();
+  auto r = validate_chain(euicc.cert, both, cis, Role::Euicc, at);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->path[1].der(), eum.cert.der());
+  std::vector<Certificate> only_old{*old_cert};
+  EXPECT_EQ(validate_chain(euicc.cert, only_old, cis, Role::Euicc, at).error().code, C::Expired);
+}
+
 TEST_F(PkiValidator, MissingPolicyAndWrongKeyUsage) {
   auto plain = make_leaf(ci, Role::M2mTls);  // no certificatePolicies
   EXPECT_EQ(code_of(plain.cert, Role::DpTls), C::MissingExtension);
