@@ -1,0 +1,134 @@
+#pragma once
+/// The simulated eUICC as a reader sees it: ATR, logical channels, SELECT,
+/// STORE DATA reassembly and response chaining (ISO/IEC 7816-4, GlobalPlatform
+/// Card Spec v2.3, SGP.22 §5.7.2), in front of the hosted Applications.
+///
+/// Behaviour a reader can observe (and that lpac and pySim rely on):
+///  - Interindustry CLA (00-03, 40-4F) for SELECT, MANAGE CHANNEL and GET
+///    RESPONSE; GlobalPlatform CLA (80-83, C0-CF) for STORE DATA, GET RESPONSE
+///    and TERMINAL CAPABILITY (ETSI TS 102 221 §11.1.19, accepted and ignored).
+///  - T=0 style chaining: a command without Le (case 1 or 3) that produces
+///    data answers 61xx and the data waits for GET RESPONSE, as a T=0 card
+///    behind a PC/SC reader does. With Le, up to min(Ne, reader limit) bytes
+///    come back at once, then 61xx for the rest. GET RESPONSE without Le
+///    returns up to the reader limit; with Le above the remaining bytes it
+///    returns what remains with 9000 (no 6Cxx). Any other command on the
+///    channel discards pending response data.
+///  - SELECT answers the FCI for P2 00 and 04 alike, nothing for 0C; an AID
+///    shorter than an application's matches as a prefix (partial selection).
+///    Selecting another application on a channel calls on_deselect for the
+///    previous one.
+///  - Nothing is selected after reset; STORE DATA on a channel without a
+///    selected application answers 6986, GET RESPONSE with nothing pending
+///    6985, anything on a closed channel 6881.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "rsp/apdu/command.hpp"
+#include "rsp/common/bytes.hpp"
+#include "rsp/euicc/application.hpp"
+
+namespace rsp::euicc {
+
+/// SGP.22 §2.2.1 / §2.2.3 well-known AIDs.
+inline constexpr std::uint8_t kIsdRAid[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
+                                            0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x01, 0x00};
+inline constexpr std::uint8_t kEcasdAid[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
+                                             0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x02, 0x00};
+
+/// Knobs of the card's APDU layer.
+struct CardConfig {
+  /// Largest data field per response APDU (the reader's limit): 256 for a
+  /// short-Le reader, up to 65536 with extended length.
+  std::size_t max_response_per_apdu = 256;
+  /// Logical channels including the basic channel 0 (1..20). The ATR
+  /// announces min(this, 8) channels.
+  std::uint8_t logical_channels = 4;
+  /// Bound on one reassembled ES10 command (SGP.22 commands are far smaller;
+  /// a LoadBoundProfilePackage segment is below 64 KiB).
+  std::size_t max_command_size = 64 * 1024;
+  /// Case 1/3 commands that produce data answer 61xx (T=0 behaviour). When
+  /// false they return the data at once as if Le were 00.
+  bool t0_case3_get_response = true;
+};
+
+/// A GlobalPlatform card hosting Applications. Thread-safe: transmit, reset
+/// and atr may be called from different threads.
+class Card {
+ public:
+  explicit Card(CardConfig config = {});
+  ~Card();
+  Card(const Card&) = delete;
+  Card& operator=(const Card&) = delete;
+
+  /// Makes `app` selectable by its AID. Applications added first win partial
+  /// (prefix) AID matches.
+  void add_application(std::shared_ptr<Application> app);
+
+  /// Processes one command APDU and returns the response APDU (data + SW1
+  /// SW2). Never throws and never crashes, whatever the bytes; an exception
+  /// escaping an Application answers 6F00.
+  Bytes transmit(ByteView apdu);
+
+  /// The Answer-To-Reset (ISO/IEC 7816-3 §8.2): direct convention, T=0 and
+  /// T=1 offered (T=0 first), UICC class indicator, historical bytes with
+  /// card capabilities (logical channel assignment by the card).
+  Bytes atr() const;
+
+  /// Cold/warm reset: closes every channel but the basic one, drops selections
+  /// (Application::on_deselect), STORE DATA and pending responses.
+  void reset();
+
+  const CardConfig& config() const { return config_; }
+
+ private:
+  /// One logical channel (ISO/IEC 7816-4 §5.4.2): its selected application,
+  /// the STORE DATA blocks received so far and response data awaiting GET
+  /// RESPONSE.
+  struct Channel {
+    bool open = false;
+    Application* selected = nullptr;
+    Bytes command;                 ///< reassembled STORE DATA blocks
+    bool assembling = false;
+    std::uint16_t next_block = 0;  ///< P2 expected next
+    Bytes pending;                 ///< response data not yet read
+    std::size_t pending_offset = 0;
+
+    void clear_assembly() { command.clear(); assembling = false; next_block = 0; }
+    void clear_pending() { pending.clear(); pending_offset = 0; }
+  };
+
+  Bytes dispatch(ByteView apdu);
+  Bytes deliver(Channel& ch, Bytes data, const apdu::Command& c);
+  Bytes send_pending(Channel& ch, std::size_t limit);
+  Bytes select(Channel& ch, std::uint8_t channel, const apdu::Command& c);
+  Bytes manage_channel(std::uint8_t channel, const apdu::Command& c);
+  Bytes store_data(Channel& ch, std::uint8_t channel, const apdu::Command& c);
+  Bytes get_response(Channel& ch, const apdu::Command& c);
+  void deselect(Channel& ch, std::uint8_t channel);
+
+  CardConfig config_;
+  std::vector<std::shared_ptr<Application>> apps_;
+  std::vector<Channel> channels_;
+  mutable std::mutex mutex_;
+};
+
+/// A minimal ECASD (SGP.22 §2.2.3): selectable, answers an FCI, refuses
+/// every ES10 command with 6A81. The full ECASD (eUICC keys and
+/// certificates) lives with the ISD-R.
+class MinimalEcasd : public Application {
+ public:
+  ByteView aid() const override { return kEcasdAid; }
+  Bytes select_response() override;
+  expected<Bytes, std::uint16_t> process(ByteView command, std::uint8_t channel) override;
+};
+
+/// A GlobalPlatform FCI for SELECT (GP Card Spec v2.3 §11.9.3.1): 6F { 84 AID,
+/// A5 { 9F65 01 FF (max block length 255) } }.
+Bytes make_fci(ByteView aid);
+
+}  // namespace rsp::euicc
