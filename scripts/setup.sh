@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libsqlite3-dev libqrencode-dev
+  pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools
 )
 
 missing=()
