@@ -116,19 +116,35 @@ TEST(LpacBridge, MissingProgram) {
   EXPECT_EQ(run_lpac(card, "/nonexistent/lpac", {}, out), 127);
 }
 
-// With LPAC pointing at a real lpac binary: `lpac chip info` reaches the
-// card through the bridge (it selects the ISD-R and sends GetEID first).
+// Answers ES10c GetProfilesInfo (SGP.22 §5.7.15, tag BF2D) with an empty
+// list and echoes everything else.
+class EmptyProfileList : public test::EchoApp {
+ public:
+  expected<Bytes, std::uint16_t> process(ByteView command, std::uint8_t channel) override {
+    (void)test::EchoApp::process(command, channel);
+    if (command.size() >= 2 && command[0] == 0xBF && command[1] == 0x2D) {
+      return from_hex("BF2D02A000").value();
+    }
+    return Bytes(command.begin(), command.end());
+  }
+};
+
+// With LPAC pointing at a real lpac binary: `lpac profile list` runs over
+// the bridge end to end (channel open, SELECT ISD-R, STORE DATA, 61xx).
 TEST(LpacBridge, RealLpacWhenAvailable) {
   const char* lpac = std::getenv("LPAC");
   if (!lpac || !*lpac) GTEST_SKIP() << "set LPAC to an lpac binary to run this test";
   Card card;
-  auto app = std::make_shared<test::EchoApp>();
+  auto app = std::make_shared<EmptyProfileList>();
   card.add_application(app);
   std::ostringstream out;
-  (void)run_lpac(card, lpac, {"chip", "info"}, out);
+  const int code = run_lpac(card, lpac, {"profile", "list"}, out);
+  EXPECT_EQ(code, 0) << out.str();
   ASSERT_FALSE(app->commands.empty()) << out.str();
-  EXPECT_EQ(app->commands.front()[0], 0xBF) << out.str();
-  EXPECT_NE(out.str().find("\"type\":\"lpa\""), std::string::npos) << out.str();
+  EXPECT_EQ(to_hex(ByteView(app->commands.front()).first(2)), "BF2D");
+  EXPECT_NE(out.str().find(R"("type":"lpa","payload":{"code":0,"message":"success","data":[]})"),
+            std::string::npos)
+      << out.str();
 }
 
 }  // namespace

@@ -216,5 +216,53 @@ TEST(PcscE2e, SelectIsdRThroughPcscd) {
   vpcd.request_stop();
 }
 
+// Answers ES10c GetProfilesInfo (tag BF2D) with an empty list.
+class EmptyProfileList : public test::EchoApp {
+ public:
+  expected<Bytes, std::uint16_t> process(ByteView command, std::uint8_t channel) override {
+    (void)test::EchoApp::process(command, channel);
+    if (command.size() >= 2 && command[0] == 0xBF && command[1] == 0x2D) {
+      return from_hex("BF2D02A000").value();
+    }
+    return Bytes(command.begin(), command.end());
+  }
+};
+
+// With LPAC pointing at an lpac binary: `lpac profile list` through its own
+// PC/SC driver (T=0, TERMINAL CAPABILITY, MANAGE CHANNEL, SELECT, STORE DATA).
+TEST(PcscE2e, RealLpacOverPcsc) {
+  const char* lpac = std::getenv("LPAC");
+  if (!lpac || !*lpac) GTEST_SKIP() << "set LPAC to an lpac binary to run this test";
+  if (find_program("pcscd").empty()) GTEST_SKIP() << "pcscd is not installed";
+  PcscDaemon daemon;
+  if (!daemon.available()) GTEST_SKIP() << daemon.why();
+  Card card;
+  auto app = std::make_shared<EmptyProfileList>();
+  card.add_application(app);
+  std::jthread vpcd([&](std::stop_token stop) {
+    VpcdOptions options;
+    options.retry_interval = std::chrono::milliseconds(100);
+    EXPECT_TRUE(run_vpcd(card, options, stop));
+  });
+  SCARDCONTEXT ctx = 0;
+  ASSERT_TRUE(establish(ctx));
+  const std::string reader = wait_for_virtual_card(ctx);
+  SCardReleaseContext(ctx);
+  if (reader.empty()) GTEST_SKIP() << "no vpcd reader showed a card";
+
+  const std::string cmd = std::string("LPAC_APDU=pcsc ") + lpac + " profile list 2>&1";
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string output;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p)) output += buf;
+  const int status = ::pclose(p);
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_NE(output.find(R"("code":0,"message":"success","data":[])"), std::string::npos) << output;
+  ASSERT_FALSE(app->commands.empty()) << output;
+  EXPECT_EQ(to_hex(ByteView(app->commands.front()).first(2)), "BF2D");
+  vpcd.request_stop();
+}
+
 }  // namespace
 }  // namespace rsp::euicc::transport
