@@ -116,12 +116,13 @@ Bytes Card::send_pending(Channel& ch, std::size_t limit) {
   return out;
 }
 
-// ISO/IEC 7816-4 §7.6.1 GET RESPONSE: P1 P2 = 0000; Le absent reads up to
-// the reader limit, an Le beyond what remains returns what remains.
+// ISO/IEC 7816-4 §7.6.1 GET RESPONSE: P1 P2 = 0000 (anything else: 6B00,
+// wrong parameters); Le absent reads up to the reader limit, an Le beyond
+// what remains returns what remains.
 Bytes Card::get_response(Channel& ch, const apdu::Command& c) {
   if (c.p1 != 0 || c.p2 != 0) {
     ch.clear_pending();
-    return encode_status(asw::kIncorrectP1P2);
+    return encode_status(asw::kWrongP1P2);
   }
   if (!c.data.empty()) {
     ch.clear_pending();

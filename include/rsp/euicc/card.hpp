@@ -20,7 +20,10 @@
 ///    previous one.
 ///  - Nothing is selected after reset; STORE DATA on a channel without a
 ///    selected application answers 6986, GET RESPONSE with nothing pending
-///    6985, anything on a closed channel 6881.
+///    6985 (6B00 when its P1 P2 are not 0000), anything on a closed channel
+///    6881.
+///  - Applications are called with the card's lock held: they must not call
+///    back into the Card.
 
 #include <cstddef>
 #include <cstdint>

@@ -191,7 +191,7 @@ TEST_F(CardTest, LargeResponseAnnounces6100) {
   EXPECT_EQ(r.substr(r.size() - 4), "6100");
   r = tx("80C0000000");
   EXPECT_EQ(r.substr(r.size() - 4), "9000");
-  EXPECT_EQ(tx("80C0000100"), "6A86");
+  EXPECT_EQ(tx("80C0000100"), "6B00");
 }
 
 TEST_F(CardTest, ExtendedLengthCommands) {
@@ -223,7 +223,7 @@ TEST_F(CardTest, ErrorStatusWords) {
   EXPECT_EQ(tx("80CA9F7F00"), "6D00");
   EXPECT_EQ(tx("80E2910003BF2E00"), "6986");  // nothing selected after reset
   EXPECT_EQ(tx("00C0000000"), "6985");
-  EXPECT_EQ(tx("00C0000100"), "6A86");
+  EXPECT_EQ(tx("00C0000100"), "6B00");
   EXPECT_EQ(tx("00700000020102"), "6700");
   EXPECT_EQ(tx("01A4040C10" + kIsdR), "6881");
   EXPECT_EQ(tx("40A4040C10" + kIsdR), "6881");  // beyond the 4 channels
