@@ -24,6 +24,13 @@
 ///    6881.
 ///  - Applications are called with the card's lock held: they must not call
 ///    back into the Card.
+///
+/// Typical use (the ISD-R comes from the eUICC implementation):
+///   Card card;
+///   card.add_application(isd_r);
+///   card.add_application(std::make_shared<MinimalEcasd>());
+///   auto eid = apdu::send_es10(in_process_transmit(card), get_eid_request, 0);
+/// after SELECT of the ISD-R on channel 0 (or MANAGE CHANNEL + SELECT).
 
 #include <cstddef>
 #include <cstdint>
@@ -32,6 +39,7 @@
 #include <vector>
 
 #include "rsp/apdu/command.hpp"
+#include "rsp/apdu/lpa_exchange.hpp"
 #include "rsp/common/bytes.hpp"
 #include "rsp/euicc/application.hpp"
 
@@ -119,6 +127,12 @@ class Card {
   std::vector<Channel> channels_;
   mutable std::mutex mutex_;
 };
+
+/// An apdu::Transmit that reaches `card` in-process (an LPA and a card in one
+/// program, as in unit tests and `rsp` demos). `card` must outlive it.
+inline apdu::Transmit in_process_transmit(Card& card) {
+  return [&card](ByteView command) -> std::optional<Bytes> { return card.transmit(command); };
+}
 
 /// A minimal ECASD (SGP.22 §2.2.3): selectable, answers an FCI, refuses
 /// every ES10 command with 6A81. The full ECASD (eUICC keys and

@@ -22,9 +22,7 @@ class CardTest : public ::testing::Test {
     const std::string r = tx(h);
     return r.substr(r.size() - 4);
   }
-  apdu::Transmit transmit() {
-    return [this](ByteView a) -> std::optional<Bytes> { return card->transmit(a); };
-  }
+  apdu::Transmit transmit() { return in_process_transmit(*card); }
 
   std::unique_ptr<Card> card;
   std::shared_ptr<test::EchoApp> isdr;
