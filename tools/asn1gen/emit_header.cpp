@@ -75,6 +75,33 @@ void value_constants(Code& out, const Program& p, const std::string& unit) {
   out.line("");
 }
 
+// The C++ value of a DEFAULT (X.680 §25.5), or "" for forms we do not model.
+std::string default_expr(const Program& p, const Module& m, const Type& t, const DefaultValue& d) {
+  Resolved rs = p.resolve(t, m);
+  if (rs.raw || rs.big) return "";
+  const Type& b = *rs.base;
+  switch (b.kind) {
+    case Kind::Integer: case Kind::Enumerated:
+      if (d.form == DefaultValue::Form::Number) return std::to_string(d.number);
+      if (d.form == DefaultValue::Form::Identifier)
+        for (const auto& n : b.named)
+          if (n.name == d.text) return std::to_string(n.value);
+      return "";
+    case Kind::Boolean:
+      if (d.form == DefaultValue::Form::Identifier && (d.text == "TRUE" || d.text == "FALSE"))
+        return d.text == "TRUE" ? "true" : "false";
+      return "";
+    case Kind::OctetString: {
+      if (d.form != DefaultValue::Form::Hex || d.text.size() % 2) return "";
+      std::string bytes = "::rsp::Bytes{";
+      for (std::size_t i = 0; i < d.text.size(); i += 2)
+        bytes += (i ? ", 0x" : "0x") + d.text.substr(i, 2);
+      return bytes + "}";
+    }
+    default: return "";
+  }
+}
+
 void sequence_struct(Code& out, const Program& p, const Module& m, const TypeAssignment& a,
                      const std::string& unit) {
   const Type& t = *a.type;
@@ -94,6 +121,14 @@ void sequence_struct(Code& out, const Program& p, const Module& m, const TypeAss
       note = "  ///< absent: DEFAULT " + note;
     }
     out.line(ct + " " + ident(c.name) + "{};" + note);
+  }
+  for (const auto& c : t.components) {
+    if (!c.default_value) continue;
+    std::string expr = default_expr(p, m, *c.type, *c.default_value);
+    if (expr.empty()) continue;
+    std::string ct = p.cpp_type(*c.type, m, unit), id = ident(c.name);
+    out.line("/// " + c.name + ", or its DEFAULT when absent.");
+    out.line(ct + " " + id + "_or_default() const { return " + id + " ? *" + id + " : " + ct + "(" + expr + "); }");
   }
   out.line("bool operator==(const " + name + "&) const = default;");
   out.close("};");

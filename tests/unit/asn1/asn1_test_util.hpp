@@ -33,7 +33,9 @@ Bytes roundtrip(const T& value, const char* unit = "sgp22") {
   if (entry) {
     auto again = entry->reencode(der, {});
     EXPECT_TRUE(again.has_value());
-    if (again) EXPECT_EQ(to_hex(*again), to_hex(der));
+    if (again) {
+      EXPECT_EQ(to_hex(*again), to_hex(der));
+    }
     auto json = entry->to_json(der, {}, nullptr);
     EXPECT_TRUE(json.has_value());
   }

@@ -4,6 +4,8 @@
 
 #include "samples.hpp"
 #include "rsp/asn1/inspect.hpp"
+#include "rsp/asn1/pkix.hpp"
+#include "rsp/asn1/saip.hpp"
 #include "rsp/asn1/text.hpp"
 
 namespace rsp::asn1 {
@@ -65,6 +67,27 @@ TEST(Asn1Registry, JsonAndTextForms) {
   Json info2 = to_json(euicc_info2());
   EXPECT_EQ(info2.at("rspCapability").dump(), R"(["additionalProfile","testProfileSupport"])");
   EXPECT_EQ(info2.begin().key(), "profileVersion");  // definition order
+}
+
+}  // namespace
+}  // namespace rsp::asn1
+
+namespace rsp::asn1 {
+namespace {
+
+TEST(Asn1Defaults, AbsentDefaultsReadAsTheirValue) {
+  sgp22::ProfileInfo info;
+  EXPECT_EQ(info.profileClass_or_default(), sgp22::ProfileClass_values::operational);
+  info.profileClass = sgp22::ProfileClass_values::test;
+  EXPECT_EQ(info.profileClass_or_default(), 0);
+  saip::Fcp fcp;
+  EXPECT_EQ(fcp.lcsi_or_default(), Bytes{0x05});
+  saip::PINConfiguration pin;
+  EXPECT_EQ(pin.pinAttributes_or_default(), 7);
+  pkix::Extension ext;
+  EXPECT_FALSE(ext.critical_or_default());
+  pkix::TBSCertificate tbs;
+  EXPECT_EQ(tbs.version_or_default(), 0);  // v1
 }
 
 }  // namespace
