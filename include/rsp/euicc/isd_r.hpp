@@ -1,0 +1,102 @@
+#pragma once
+/// The ISD-R of the simulated consumer eUICC (SGP.22 v2.2.2 §2.2.1, §5.7):
+/// ES10a/ES10b/ES10c functions on top of an EuiccStore. Each command reads
+/// the stored state, and any change is saved atomically before the answer
+/// leaves the card, so the card survives a kill at any moment.
+///
+///   auto store = EuiccStore::open(dir);
+///   Card card;
+///   card.add_application(std::make_shared<IsdR>(*store));
+///   card.add_application(std::make_shared<MinimalEcasd>());
+
+#include <cstdint>
+#include <optional>
+
+#include "rsp/euicc/application.hpp"
+#include "rsp/euicc/card.hpp"
+#include "rsp/euicc/store.hpp"
+
+namespace rsp::crypto {
+class Random;
+}
+
+namespace rsp::euicc {
+
+/// ES10 command tags (rsp.asn, SGP.22 §5.7).
+namespace es10 {
+inline constexpr std::uint32_t kPrepareDownload = 0xBF21;
+inline constexpr std::uint32_t kGetEuiccInfo1 = 0xBF20;
+inline constexpr std::uint32_t kGetEuiccInfo2 = 0xBF22;
+inline constexpr std::uint32_t kSetNickname = 0xBF29;
+inline constexpr std::uint32_t kListNotification = 0xBF28;
+inline constexpr std::uint32_t kRetrieveNotificationsList = 0xBF2B;
+inline constexpr std::uint32_t kGetProfilesInfo = 0xBF2D;
+inline constexpr std::uint32_t kGetEuiccChallenge = 0xBF2E;
+inline constexpr std::uint32_t kRemoveNotificationFromList = 0xBF30;
+inline constexpr std::uint32_t kEnableProfile = 0xBF31;
+inline constexpr std::uint32_t kDisableProfile = 0xBF32;
+inline constexpr std::uint32_t kDeleteProfile = 0xBF33;
+inline constexpr std::uint32_t kEuiccMemoryReset = 0xBF34;
+inline constexpr std::uint32_t kLoadCrl = 0xBF35;
+inline constexpr std::uint32_t kBoundProfilePackage = 0xBF36;
+inline constexpr std::uint32_t kAuthenticateServer = 0xBF38;
+inline constexpr std::uint32_t kGetEuiccConfiguredAddresses = 0xBF3C;
+inline constexpr std::uint32_t kGetEid = 0xBF3E;
+inline constexpr std::uint32_t kSetDefaultDpAddress = 0xBF3F;
+inline constexpr std::uint32_t kCancelSession = 0xBF41;
+inline constexpr std::uint32_t kGetRat = 0xBF43;
+}  // namespace es10
+
+/// SGP.22 version this card implements (EUICCInfo1/2 svn).
+inline constexpr std::uint8_t kSvn[] = {0x02, 0x02, 0x02};
+
+class IsdR final : public Application {
+ public:
+  /// `random` (default: the system CSPRNG) must outlive the ISD-R.
+  explicit IsdR(EuiccStore store, crypto::Random* random = nullptr);
+
+  ByteView aid() const override { return kIsdRAid; }
+  Bytes select_response() override;
+  expected<Bytes, std::uint16_t> process(ByteView command, std::uint8_t channel) override;
+  /// A reset ends any RSP session (SGP.22 §3.1.3: the challenge is one-time).
+  void on_deselect(std::uint8_t channel) override;
+
+  const EuiccStore& store() const { return store_; }
+
+ private:
+  expected<Bytes, std::uint16_t> dispatch(std::uint32_t tag, ByteView command);
+
+  // ES10c (§5.7.15-§5.7.21)
+  expected<Bytes, std::uint16_t> get_profiles_info(ByteView command);
+  expected<Bytes, std::uint16_t> enable_profile(ByteView command);
+  expected<Bytes, std::uint16_t> disable_profile(ByteView command);
+  expected<Bytes, std::uint16_t> delete_profile(ByteView command);
+  expected<Bytes, std::uint16_t> memory_reset(ByteView command);
+  expected<Bytes, std::uint16_t> get_eid(ByteView command);
+  expected<Bytes, std::uint16_t> set_nickname(ByteView command);
+  // ES10a (§5.7.3-§5.7.4)
+  expected<Bytes, std::uint16_t> get_configured_addresses(ByteView command);
+  expected<Bytes, std::uint16_t> set_default_dp_address(ByteView command);
+  // ES10b (simple functions)
+  expected<Bytes, std::uint16_t> get_euicc_challenge(ByteView command);
+  expected<Bytes, std::uint16_t> get_euicc_info1(ByteView command);
+  expected<Bytes, std::uint16_t> get_euicc_info2(ByteView command);
+  expected<Bytes, std::uint16_t> list_notification(ByteView command);
+  expected<Bytes, std::uint16_t> retrieve_notifications(ByteView command);
+  expected<Bytes, std::uint16_t> remove_notification(ByteView command);
+  expected<Bytes, std::uint16_t> get_rat(ByteView command);
+  expected<Bytes, std::uint16_t> load_crl(ByteView command);
+  expected<Bytes, std::uint16_t> cancel_session(ByteView command);
+
+  /// Adds a signed notification for `event` on `p` when its metadata asks
+  /// for one (SGP.22 §2.4a notificationConfigurationInfo).
+  bool add_notification(EuiccState& state, const ProfileRecord& p, NotificationEvent event);
+
+  EuiccStore store_;
+  crypto::Random* random_;
+  /// The RSP session (SGP.22 §3.1.3): only the challenge, kept in RAM.
+  std::optional<Bytes> euicc_challenge_;
+  std::optional<Bytes> transaction_id_;
+};
+
+}  // namespace rsp::euicc

@@ -1,0 +1,161 @@
+#pragma once
+/// The eUICC's persistent state: one folder per card.
+///
+///   DIR/identity/eid.txt                 EID (SGP.29, 32 digits)
+///   DIR/identity/euicc_<c>.der           CERT.EUICC.ECDSA on curve c (nist, brp)
+///   DIR/identity/euicc_<c>.sk.pem        SK.EUICC.ECDSA (mode 0600)
+///   DIR/identity/eum_<c>.der             CERT.EUM.ECDSA
+///   DIR/identity/ci_<c>.der              CERT.CI.ECDSA (trust anchor; its SKI is
+///                                        the CI PKId for verification and signing)
+///   DIR/state.json                       addresses, profiles, notifications,
+///                                        counters (rewritten atomically)
+///   DIR/profiles/<isdp aid hex>.upp      installed profile content
+///
+/// Every change is one atomic replacement of state.json (write_file_atomic);
+/// profile content files are written before state.json names them and
+/// removed after it stops naming them, so a crash at any moment leaves the
+/// previous or the next consistent state (at worst an unreferenced file).
+/// Nothing is cached: the ISD-R reads the state per command, so an idle
+/// eUICC object holds little more than the folder name.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rsp/common/bytes.hpp"
+#include "rsp/common/expected.hpp"
+#include "rsp/crypto/ec_key.hpp"
+
+namespace rsp::euicc {
+
+struct StoreError {
+  std::string message;  ///< never contains key material
+};
+template <class T>
+using StoreResult = expected<T, StoreError>;
+
+/// NotificationEvent bit numbers (SGP.22 §2.4a / rsp.asn NotificationEvent).
+enum class NotificationEvent : std::uint8_t { kInstall = 0, kEnable = 1, kDisable = 2, kDelete = 3 };
+
+/// One NotificationConfigurationInformation (SGP.22 §2.4a ProfileInfo).
+struct NotificationConfig {
+  std::uint8_t events = 0;  ///< bit mask: 1 << NotificationEvent
+  std::string address;
+};
+
+/// One installed profile (its ISD-P and Profile Metadata, SGP.22 §2.4a).
+struct ProfileRecord {
+  Bytes isdp_aid;
+  Bytes iccid;  ///< 10 bytes, BCD with swapped nibbles as in EF.ICCID
+  bool enabled = false;
+  std::string nickname;
+  std::string service_provider_name;
+  std::string profile_name;
+  std::optional<std::int64_t> icon_type;
+  Bytes icon;
+  std::int64_t profile_class = 2;  ///< ProfileClass: test 0, provisioning 1, operational 2
+  std::vector<NotificationConfig> notification_config;
+  Bytes profile_owner;   ///< DER OperatorID, empty when absent
+  std::uint8_t ppr = 0;  ///< bit 1: PPR1 (no disable), bit 2: PPR2 (no delete)
+  std::string content_file;  ///< file name under profiles/, empty when none
+  std::uint32_t content_size = 0;
+  std::uint32_t profile_elements = 0;  ///< summary of the installed SAIP package
+};
+
+/// A pending notification (SGP.22 §3.5), kept until RemoveNotificationFromList.
+struct NotificationRecord {
+  std::int64_t seq_number = 0;
+  NotificationEvent event = NotificationEvent::kInstall;
+  std::string address;
+  Bytes iccid;
+  Bytes pending_der;  ///< the signed PendingNotification as sent to the LPA
+};
+
+struct EuiccState {
+  std::string default_dp_address;
+  std::string root_ds_address = "lpa.ds.gsma.com";
+  std::vector<ProfileRecord> profiles;
+  std::vector<NotificationRecord> notifications;
+  std::int64_t next_seq_number = 1;
+  std::uint32_t next_isdp = 1;  ///< ISD-P AIDs are allocated from a counter
+  std::int64_t next_transaction = 1;
+
+  ProfileRecord* find_by_aid(ByteView aid);
+  ProfileRecord* find_by_iccid(ByteView iccid);
+  ProfileRecord* enabled_profile();
+};
+
+/// The card's keys and certificates for one curve.
+struct CurveIdentity {
+  crypto::Curve curve;
+  Bytes euicc_cert;
+  Bytes eum_cert;
+  Bytes ci_cert;
+  Bytes ci_pkid;  ///< subjectKeyIdentifier of the CI
+};
+
+struct Identity {
+  std::string eid;
+  std::vector<CurveIdentity> curves;
+};
+
+/// What `create_euicc` is built from: the files of a PKI, per curve.
+struct IdentitySource {
+  crypto::Curve curve;
+  std::filesystem::path euicc_cert, euicc_key, eum_cert, ci_cert;
+};
+
+struct CreateOptions;
+
+/// Access to one eUICC folder. Cheap to copy (holds only the path).
+class EuiccStore {
+ public:
+  /// Opens an existing eUICC folder (checks identity/eid.txt).
+  static StoreResult<EuiccStore> open(const std::filesystem::path& dir);
+
+  const std::filesystem::path& dir() const { return dir_; }
+  StoreResult<std::string> eid() const;
+  /// Certificates and CI key ids (no private keys).
+  StoreResult<Identity> identity() const;
+  /// The eUICC private key for `curve`.
+  StoreResult<crypto::EcKey> private_key(crypto::Curve curve) const;
+
+  StoreResult<EuiccState> load() const;
+  /// Replaces the state atomically.
+  StoreResult<void> save(const EuiccState& state) const;
+
+  /// Writes a profile content file (before the state names it).
+  StoreResult<void> write_content(const std::string& name, ByteView data) const;
+  StoreResult<Bytes> read_content(const std::string& name) const;
+  /// Removes content files no profile of `state` names (after a save).
+  void collect_garbage(const EuiccState& state) const;
+
+ private:
+  friend StoreResult<EuiccStore> create_euicc(const CreateOptions& options);
+  explicit EuiccStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  std::filesystem::path dir_;
+};
+
+struct CreateOptions {
+  std::filesystem::path dir;
+  std::vector<IdentitySource> sources;  ///< at least one
+  std::string default_dp_address;
+  std::string root_ds_address = "lpa.ds.gsma.com";
+};
+
+/// Creates the folder (which must not hold an eUICC yet) from PKI files: the
+/// EID is the eUICC certificate's subject serialNumber.
+StoreResult<EuiccStore> create_euicc(const CreateOptions& options);
+
+/// The identity files in a PKI folder: the flat layout of `rsp pki init`
+/// (CERT_EUICC_ECDSA_NIST.pem ...) or the SGP.26 layout (eUICC/, EUM/,
+/// CertificateIssuer/ with *.der and SK_*.pem). Both curves when present.
+StoreResult<std::vector<IdentitySource>> find_identity_sources(const std::filesystem::path& pki_dir);
+
+/// ICCID text ("8944...") <-> its 10-byte swapped-nibble form (F padded).
+std::optional<Bytes> iccid_from_string(std::string_view digits);
+std::string iccid_to_string(ByteView iccid);
+
+}  // namespace rsp::euicc

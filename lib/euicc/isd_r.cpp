@@ -1,0 +1,321 @@
+// ISD-R: command dispatch, ES10a and the profile management of ES10c.
+
+#include "rsp/euicc/isd_r.hpp"
+
+#include <algorithm>
+
+#include "isd_r_internal.hpp"
+#include "rsp/crypto/random.hpp"
+
+namespace rsp::euicc {
+
+using namespace asn1::sgp22;
+using detail::decode_command;
+
+namespace {
+
+using Result = expected<Bytes, std::uint16_t>;
+
+/// ProfileIdentifier lookup shared by Enable/Disable/Delete (isdpAid or iccid).
+template <class Choice>
+ProfileRecord* find_profile(EuiccState& s, const Choice& id) {
+  if (const auto* aid = id.isdpAid()) return s.find_by_aid(*aid);
+  if (const auto* iccid = id.iccid()) return s.find_by_iccid(*iccid);
+  return nullptr;
+}
+
+/// tagList (SGP.22 §5.7.15): concatenated tags of the ProfileInfo fields wanted.
+std::optional<std::vector<std::uint32_t>> parse_tag_list(ByteView list) {
+  std::vector<std::uint32_t> tags;
+  std::size_t i = 0;
+  while (i < list.size()) {
+    std::uint32_t tag = list[i++];
+    if ((tag & 0x1F) == 0x1F) {
+      int extra = 0;
+      do {
+        if (i >= list.size() || ++extra > 3) return std::nullopt;
+        tag = (tag << 8) | list[i];
+      } while (list[i++] & 0x80);
+    }
+    tags.push_back(tag);
+  }
+  return tags;
+}
+
+void keep_only(ProfileInfo& p, const std::vector<std::uint32_t>& tags) {
+  auto want = [&](std::uint32_t t) { return std::find(tags.begin(), tags.end(), t) != tags.end(); };
+  if (!want(0x5A)) p.iccid.reset();
+  if (!want(0x4F)) p.isdpAid.reset();
+  if (!want(0x9F70)) p.profileState.reset();
+  if (!want(0x90)) p.profileNickname.reset();
+  if (!want(0x91)) p.serviceProviderName.reset();
+  if (!want(0x92)) p.profileName.reset();
+  if (!want(0x93)) p.iconType.reset();
+  if (!want(0x94)) p.icon.reset();
+  if (!want(0x95)) p.profileClass.reset();
+  if (!want(0xB6)) p.notificationConfigurationInfo.reset();
+  if (!want(0xB7)) p.profileOwner.reset();
+  if (!want(0xB8)) p.dpProprietaryData.reset();
+  if (!want(0x99)) p.profilePolicyRules.reset();
+}
+
+}  // namespace
+
+IsdR::IsdR(EuiccStore store, crypto::Random* random)
+    : store_(std::move(store)), random_(random ? random : &crypto::system_random()) {}
+
+Bytes IsdR::select_response() { return make_fci(kIsdRAid); }
+
+void IsdR::on_deselect(std::uint8_t /*channel*/) {
+  euicc_challenge_.reset();
+  transaction_id_.reset();
+}
+
+Result IsdR::process(ByteView command, std::uint8_t /*channel*/) {
+  auto first = tlv::parse_one(command, tlv::Mode::Ber);
+  if (!first) return unexpected(sw::kWrongData);
+  return dispatch(first->tag.raw(), command);
+}
+
+Result IsdR::dispatch(std::uint32_t tag, ByteView c) {
+  switch (tag) {
+    case es10::kGetProfilesInfo: return get_profiles_info(c);
+    case es10::kEnableProfile: return enable_profile(c);
+    case es10::kDisableProfile: return disable_profile(c);
+    case es10::kDeleteProfile: return delete_profile(c);
+    case es10::kEuiccMemoryReset: return memory_reset(c);
+    case es10::kGetEid: return get_eid(c);
+    case es10::kSetNickname: return set_nickname(c);
+    case es10::kGetEuiccConfiguredAddresses: return get_configured_addresses(c);
+    case es10::kSetDefaultDpAddress: return set_default_dp_address(c);
+    case es10::kGetEuiccChallenge: return get_euicc_challenge(c);
+    case es10::kGetEuiccInfo1: return get_euicc_info1(c);
+    case es10::kGetEuiccInfo2: return get_euicc_info2(c);
+    case es10::kListNotification: return list_notification(c);
+    case es10::kRetrieveNotificationsList: return retrieve_notifications(c);
+    case es10::kRemoveNotificationFromList: return remove_notification(c);
+    case es10::kGetRat: return get_rat(c);
+    case es10::kLoadCrl: return load_crl(c);
+    case es10::kCancelSession: return cancel_session(c);
+    default: return unexpected(sw::kReferencedDataNotFound);
+  }
+}
+
+// --- ES10a (SGP.22 §5.7.3, §5.7.4) ---
+
+Result IsdR::get_configured_addresses(ByteView c) {
+  if (!decode_command<EuiccConfiguredAddressesRequest>(c)) return unexpected(sw::kWrongData);
+  auto s = store_.load();
+  if (!s) return unexpected(sw::kNoPreciseDiagnosis);
+  EuiccConfiguredAddressesResponse r;
+  if (!s->default_dp_address.empty()) r.defaultDpAddress = s->default_dp_address;
+  r.rootDsAddress = s->root_ds_address;
+  return asn1::encode(r);
+}
+
+Result IsdR::set_default_dp_address(ByteView c) {
+  auto req = decode_command<SetDefaultDpAddressRequest>(c);
+  if (!req) return unexpected(sw::kWrongData);
+  SetDefaultDpAddressResponse r;
+  auto s = store_.load();
+  if (!s || req->defaultDpAddress.size() > 255) {
+    r.setDefaultDpAddressResult = SetDefaultDpAddressResponse::setDefaultDpAddressResult_values::undefinedError;
+    return asn1::encode(r);
+  }
+  s->default_dp_address = req->defaultDpAddress;
+  r.setDefaultDpAddressResult = store_.save(*s) ? 0 : 127;
+  return asn1::encode(r);
+}
+
+// --- ES10c (SGP.22 §5.7.15-§5.7.21) ---
+
+Result IsdR::get_profiles_info(ByteView c) {
+  auto req = decode_command<ProfileInfoListRequest>(c);
+  if (!req) return unexpected(sw::kWrongData);
+  ProfileInfoListResponse r;
+  auto s = store_.load();
+  if (!s) {
+    r.set_profileInfoListError(ProfileInfoListError_values::undefinedError);
+    return asn1::encode(r);
+  }
+  std::optional<std::vector<std::uint32_t>> tags;
+  if (req->tagList) {
+    tags = parse_tag_list(*req->tagList);
+    if (!tags) {
+      r.set_profileInfoListError(ProfileInfoListError_values::incorrectInputValues);
+      return asn1::encode(r);
+    }
+  }
+  const auto* crit = req->searchCriteria ? &*req->searchCriteria : nullptr;
+  if (crit && crit->unknown()) {
+    r.set_profileInfoListError(ProfileInfoListError_values::incorrectInputValues);
+    return asn1::encode(r);
+  }
+  auto& list = r.set_profileInfoListOk();
+  for (const auto& p : s->profiles) {
+    if (crit) {
+      if (crit->isdpAid() && *crit->isdpAid() != p.isdp_aid) continue;
+      if (crit->iccid() && *crit->iccid() != p.iccid) continue;
+      if (crit->profileClass() && *crit->profileClass() != p.profile_class) continue;
+    }
+    auto info = detail::to_profile_info(p);
+    if (tags) keep_only(info, *tags);
+    list.push_back(std::move(info));
+  }
+  return asn1::encode(r);
+}
+
+Result IsdR::enable_profile(ByteView c) {
+  auto req = decode_command<EnableProfileRequest>(c);
+  if (!req) return unexpected(sw::kWrongData);
+  using V = EnableProfileResponse::enableResult_values;
+  EnableProfileResponse r;
+  auto s = store_.load();
+  if (!s) {
+    r.enableResult = V::undefinedError;
+    return asn1::encode(r);
+  }
+  ProfileRecord* p = find_profile(*s, req->profileIdentifier);
+  ProfileRecord* current = s->enabled_profile();
+  if (!p) {
+    r.enableResult = V::iccidOrAidNotFound;
+  } else if (p->enabled) {
+    r.enableResult = V::profileNotInDisabledState;
+  } else if (current && (current->ppr & 0x02)) {
+    r.enableResult = V::disallowedByPolicy;  // PPR1: the enabled profile may not be disabled
+  } else {
+    if (current) {
+      current->enabled = false;
+      add_notification(*s, *current, NotificationEvent::kDisable);
+    }
+    p->enabled = true;
+    add_notification(*s, *p, NotificationEvent::kEnable);
+    r.enableResult = store_.save(*s) ? V::ok : V::undefinedError;
+    if (r.enableResult == V::ok) on_deselect(0);  // the refresh ends any RSP session
+  }
+  return asn1::encode(r);
+}
+
+Result IsdR::disable_profile(ByteView c) {
+  auto req = decode_command<DisableProfileRequest>(c);
+  if (!req) return unexpected(sw::kWrongData);
+  using V = DisableProfileResponse::disableResult_values;
+  DisableProfileResponse r;
+  auto s = store_.load();
+  if (!s) {
+    r.disableResult = V::undefinedError;
+    return asn1::encode(r);
+  }
+  ProfileRecord* p = find_profile(*s, req->profileIdentifier);
+  if (!p) {
+    r.disableResult = V::iccidOrAidNotFound;
+  } else if (!p->enabled) {
+    r.disableResult = V::profileNotInEnabledState;
+  } else if (p->ppr & 0x02) {
+    r.disableResult = V::disallowedByPolicy;
+  } else {
+    p->enabled = false;
+    add_notification(*s, *p, NotificationEvent::kDisable);
+    r.disableResult = store_.save(*s) ? V::ok : V::undefinedError;
+  }
+  return asn1::encode(r);
+}
+
+Result IsdR::delete_profile(ByteView c) {
+  auto req = decode_command<DeleteProfileRequest>(c);
+  if (!req) return unexpected(sw::kWrongData);
+  using V = DeleteProfileResponse::deleteResult_values;
+  DeleteProfileResponse r;
+  auto s = store_.load();
+  if (!s) {
+    r.deleteResult = V::undefinedError;
+    return asn1::encode(r);
+  }
+  ProfileRecord* p = find_profile(*s, *req);
+  if (!p) {
+    r.deleteResult = V::iccidOrAidNotFound;
+  } else if (p->enabled) {
+    r.deleteResult = V::profileNotInDisabledState;
+  } else if (p->ppr & 0x04) {
+    r.deleteResult = V::disallowedByPolicy;  // PPR2
+  } else {
+    add_notification(*s, *p, NotificationEvent::kDelete);
+    s->profiles.erase(s->profiles.begin() + (p - s->profiles.data()));
+    r.deleteResult = store_.save(*s) ? V::ok : V::undefinedError;
+    if (r.deleteResult == V::ok) store_.collect_garbage(*s);
+  }
+  return asn1::encode(r);
+}
+
+Result IsdR::memory_reset(ByteView c) {
+  auto req = decode_command<EuiccMemoryResetRequest>(c);
+  if (!req) return unexpected(sw::kWrongData);
+  using V = EuiccMemoryResetResponse::resetResult_values;
+  using O = EuiccMemoryResetRequest::resetOptions_values;
+  EuiccMemoryResetResponse r;
+  auto s = store_.load();
+  if (!s) {
+    r.resetResult = V::undefinedError;
+    return asn1::encode(r);
+  }
+  const auto& bits = req->resetOptions;
+  bool changed = false;
+  // §5.7.19: profiles go regardless of their PPRs; no notifications are made.
+  auto doomed = [&](const ProfileRecord& p) {
+    if (bits.bit_count() > O::deleteOperationalProfiles && bits.test(O::deleteOperationalProfiles) &&
+        p.profile_class == ProfileClass_values::operational) {
+      return true;
+    }
+    return bits.bit_count() > O::deleteFieldLoadedTestProfiles && bits.test(O::deleteFieldLoadedTestProfiles) &&
+           p.profile_class == ProfileClass_values::test;
+  };
+  auto before = s->profiles.size();
+  s->profiles.erase(std::remove_if(s->profiles.begin(), s->profiles.end(), doomed), s->profiles.end());
+  changed = before != s->profiles.size();
+  if (bits.bit_count() > O::resetDefaultSmdpAddress && bits.test(O::resetDefaultSmdpAddress) &&
+      !s->default_dp_address.empty()) {
+    s->default_dp_address.clear();
+    changed = true;
+  }
+  if (!changed) {
+    r.resetResult = V::nothingToDelete;
+    return asn1::encode(r);
+  }
+  r.resetResult = store_.save(*s) ? V::ok : V::undefinedError;
+  if (r.resetResult == V::ok) store_.collect_garbage(*s);
+  return asn1::encode(r);
+}
+
+Result IsdR::get_eid(ByteView c) {
+  auto req = decode_command<GetEuiccDataRequest>(c);
+  if (!req || req->tagList != Bytes{0x5A}) return unexpected(sw::kWrongData);
+  auto eid = store_.eid();
+  if (!eid) return unexpected(sw::kNoPreciseDiagnosis);
+  auto value = from_hex(*eid);
+  if (!value || value->size() != 16) return unexpected(sw::kNoPreciseDiagnosis);
+  GetEuiccDataResponse r;
+  r.eidValue = std::move(*value);
+  return asn1::encode(r);
+}
+
+Result IsdR::set_nickname(ByteView c) {
+  auto req = decode_command<SetNicknameRequest>(c);
+  if (!req) return unexpected(sw::kWrongData);
+  using V = SetNicknameResponse::setNicknameResult_values;
+  SetNicknameResponse r;
+  auto s = store_.load();
+  if (!s || req->profileNickname.size() > 64) {
+    r.setNicknameResult = V::undefinedError;
+    return asn1::encode(r);
+  }
+  ProfileRecord* p = s->find_by_iccid(req->iccid);
+  if (!p) {
+    r.setNicknameResult = V::iccidNotFound;
+    return asn1::encode(r);
+  }
+  p->nickname = req->profileNickname;
+  r.setNicknameResult = store_.save(*s) ? V::ok : V::undefinedError;
+  return asn1::encode(r);
+}
+
+}  // namespace rsp::euicc

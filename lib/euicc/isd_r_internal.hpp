@@ -1,0 +1,36 @@
+#pragma once
+// Helpers shared by the ISD-R's source files (not installed).
+
+#include <cstdint>
+#include <optional>
+
+#include "rsp/asn1/runtime.hpp"
+#include "rsp/asn1/sgp22.hpp"
+#include "rsp/euicc/application.hpp"
+#include "rsp/euicc/store.hpp"
+
+namespace rsp::euicc::detail {
+
+/// Decodes one ES10 command; DER as SGP.22 §5.7 requires for signed data,
+/// BER tolerated for the rest (LPAs send definite DER in practice).
+template <class T>
+std::optional<T> decode_command(ByteView command) {
+  asn1::DecodeOptions o;
+  o.mode = tlv::Mode::Ber;
+  o.max_memory = std::size_t{1} << 20;
+  auto v = asn1::decode<T>(command, o);
+  if (!v) return std::nullopt;
+  return std::move(*v);
+}
+
+/// The ProfileInfo (SGP.22 §5.7.15) of a stored profile, every field present.
+asn1::sgp22::ProfileInfo to_profile_info(const ProfileRecord& p);
+
+/// PprIds bits (SGP.22 §2.4a.1.1) <-> our mask (bit 1 PPR1, bit 2 PPR2).
+std::uint8_t ppr_mask(const asn1::BitString& bits);
+asn1::BitString ppr_bits(std::uint8_t mask);
+
+/// NotificationEvent BIT STRING with one bit set.
+asn1::BitString event_bits(NotificationEvent e);
+
+}  // namespace rsp::euicc::detail

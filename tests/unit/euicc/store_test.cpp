@@ -1,0 +1,126 @@
+// Persistence: creation from PKI folders, reopening, and crash safety.
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "euicc_fixture.hpp"
+#include "rsp/common/file.hpp"
+
+namespace rsp::euicc::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(EuiccStore, CreateRefusesAnExistingCardAndOpenNeedsOne) {
+  TempDir tmp;
+  EXPECT_FALSE(EuiccStore::open(tmp.path() / "none").has_value());
+  auto store = make_euicc(tmp.path() / "card");
+  auto sources = find_identity_sources(shared_pki_dir());
+  ASSERT_TRUE(sources.has_value());
+  CreateOptions o;
+  o.dir = tmp.path() / "card";
+  o.sources = *sources;
+  EXPECT_FALSE(create_euicc(o).has_value());
+  auto perms = fs::status(tmp.path() / "card" / "identity" / "euicc_nist.sk.pem").permissions();
+  EXPECT_EQ(perms & fs::perms::all, fs::perms(0600));
+  EXPECT_TRUE(store.private_key(crypto::Curve::NistP256).has_value());
+}
+
+TEST(EuiccStore, CreateFromTheSgp26Set) {
+  const fs::path certs = fs::path(RSP_REFERENCE_DIR) / "certs";
+  if (!fs::exists(certs / "eUICC")) GTEST_SKIP() << "SGP.26 certificates not present";
+  TempDir tmp;
+  auto sources = find_identity_sources(certs);
+  ASSERT_TRUE(sources.has_value()) << sources.error().message;
+  CreateOptions o;
+  o.dir = tmp.path() / "card";
+  o.sources = *sources;
+  auto store = create_euicc(o);
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  EXPECT_EQ(*store->eid(), "89049032123451234512345678901235");
+  EXPECT_EQ(store->identity()->curves.size(), 2u);
+}
+
+TEST(EuiccStore, IccidForms) {
+  auto b = iccid_from_string("8944476500001234567");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(to_hex(*b), "984474560000214365F7");
+  EXPECT_EQ(iccid_to_string(*b), "8944476500001234567");
+  EXPECT_FALSE(iccid_from_string("89x").has_value());
+}
+
+TEST(EuiccStore, IdleIsdRIsSmall) {
+  TempDir tmp;
+  auto store = make_euicc(tmp.path() / "card");
+  EXPECT_LT(sizeof(IsdR) + sizeof(EuiccStore) + store.dir().native().size(), 20u * 1024);
+}
+
+TEST(EuiccStore, UnreferencedContentIsCollected) {
+  TempDir tmp;
+  auto store = make_euicc(tmp.path() / "card");
+  // crash after the content file, before the state names it
+  ASSERT_TRUE(store.write_content("orphan.upp", Bytes(100, 1)).has_value());
+  auto s = store.load();
+  ASSERT_TRUE(s.has_value());
+  EXPECT_TRUE(s->profiles.empty());
+  store.collect_garbage(*s);
+  EXPECT_FALSE(fs::exists(store.dir() / "profiles" / "orphan.upp"));
+}
+
+TEST(EuiccStore, CorruptStateIsAnErrorNotACrash) {
+  TempDir tmp;
+  auto store = make_euicc(tmp.path() / "card");
+  ASSERT_TRUE(write_file_atomic(store.dir() / "state.json", to_bytes("{\"profiles\": [1, 2")).has_value());
+  EXPECT_FALSE(store.load().has_value());
+  ASSERT_TRUE(write_file_atomic(store.dir() / "state.json", to_bytes("{\"profiles\": 5}")).has_value());
+  EXPECT_FALSE(store.load().has_value());
+}
+
+/// kill -9 a process that keeps switching profiles: every restart finds a
+/// consistent card (one enabled profile at most, notifications in order).
+TEST(EuiccStore, KillDuringProfileSwitchesLeavesAConsistentCard) {
+  TempDir tmp;
+  auto store = make_euicc(tmp.path() / "card");
+  auto s = store.load();
+  ASSERT_TRUE(s.has_value());
+  s->profiles = {sample_profile(1), sample_profile(2)};
+  ASSERT_TRUE(store.save(*s).has_value());
+  for (int round = 0; round < 3; ++round) {
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      Card card;
+      card.add_application(std::make_shared<IsdR>(store));
+      Bytes select = {0x00, 0xA4, 0x04, 0x00, 0x10};
+      select.insert(select.end(), std::begin(kIsdRAid), std::end(kIsdRAid));
+      card.transmit(select);
+      for (int i = 0;; ++i) {
+        asn1::sgp22::EnableProfileRequest en;
+        en.profileIdentifier.set_isdpAid(sample_profile(1 + i % 2).isdp_aid);
+        (void)apdu::send_es10(in_process_transmit(card), asn1::encode(en), 0);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + 70 * round));
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    auto after = store.load();
+    ASSERT_TRUE(after.has_value()) << after.error().message;
+    ASSERT_EQ(after->profiles.size(), 2u);
+    int enabled = after->profiles[0].enabled + after->profiles[1].enabled;
+    EXPECT_LE(enabled, 1);
+    for (std::size_t i = 1; i < after->notifications.size(); ++i) {
+      EXPECT_EQ(after->notifications[i].seq_number, after->notifications[i - 1].seq_number + 1);
+    }
+    if (!after->notifications.empty()) {
+      EXPECT_EQ(after->next_seq_number, after->notifications.back().seq_number + 1);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace rsp::euicc::test
