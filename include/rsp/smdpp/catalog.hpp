@@ -1,0 +1,108 @@
+#pragma once
+/// Download orders and the profiles they carry, as the SM-DP+ core sees them
+/// (SGP.22 §3.1.2 / ES2+ DownloadOrder + ConfirmOrder, reduced to what the
+/// ES9+ functions need). A PreparedProfile holds everything about a profile
+/// that does not depend on the download session, computed once: the decoded
+/// header, the StoreMetadataRequest, and, when a Profile Protection Key (PPK)
+/// is used, the already protected sequenceOf86 segments (SGP.22 §2.5.5).
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rsp/asn1/sgp22.hpp"
+#include "rsp/common/bytes.hpp"
+#include "rsp/crypto/bsp.hpp"
+#include "rsp/smdpp/error.hpp"
+
+namespace rsp::crypto {
+class Random;
+}
+
+namespace rsp::smdpp {
+
+struct ProfileMetadataInput {
+  std::string service_provider_name;
+  std::string profile_name;
+  std::optional<std::int64_t> profile_class;  ///< absent: operational
+};
+
+class PreparedProfile {
+ public:
+  /// Decodes the UPP (SAIP profile package), takes the ICCID from its
+  /// ProfileHeader and builds the metadata. With `use_ppk` a fresh PPK
+  /// (PPK-ENC, PPK-MAC, initial MCV) is drawn from `rng` and the profile data
+  /// is protected with it now, so sessions only protect ReplaceSessionKeys.
+  static SmdppResult<std::shared_ptr<const PreparedProfile>> prepare(Bytes upp, ProfileMetadataInput meta,
+                                                                      bool use_ppk, crypto::Random& rng);
+
+  const Bytes& upp() const { return upp_; }
+  const Bytes& iccid() const { return metadata_.iccid; }
+  const asn1::sgp22::StoreMetadataRequest& metadata() const { return metadata_; }
+  /// DER of the StoreMetadataRequest (BF25), the sequenceOf88 plaintext.
+  const Bytes& metadata_der() const { return metadata_der_; }
+  bool uses_ppk() const { return ppk_.has_value(); }
+  /// The ReplaceSessionKeysRequest DER (BF26), when a PPK is used.
+  const Bytes& replace_session_keys_der() const { return rsk_der_; }
+  /// Contents of each protected '86' segment (ciphertext || MAC), PPK only.
+  const std::vector<Bytes>& ppk_segments() const { return ppk_segments_; }
+
+ private:
+  PreparedProfile() = default;
+  Bytes upp_;
+  asn1::sgp22::StoreMetadataRequest metadata_;
+  Bytes metadata_der_;
+  std::optional<crypto::BspKeys> ppk_;
+  Bytes rsk_der_;
+  std::vector<Bytes> ppk_segments_;
+};
+
+/// One download order (ES2+ DownloadOrder/ConfirmOrder result).
+struct ProfileOrder {
+  std::string matching_id;
+  std::optional<std::string> eid;  ///< when bound to one eUICC
+  /// SHA-256(confirmation code) when a confirmation code is required
+  /// (SGP.22 §3.1.2: the eUICC sends SHA-256(SHA-256(CC) || transactionId)).
+  std::optional<Bytes> cc_hash;
+  int cc_attempts_left = 3;
+  std::shared_ptr<const PreparedProfile> profile;
+};
+
+/// What happened to an order, for the operator side (ES2+ HandleDownloadProgressInfo).
+enum class OrderEvent { BppIssued, Installed, InstallFailed, Cancelled, CcRefused };
+
+/// Where the core finds orders and reports progress. The store component
+/// replaces the in-memory implementation.
+class ProfileCatalog {
+ public:
+  virtual ~ProfileCatalog() = default;
+  /// The released order for `matching_id`, or for `eid` when no matchingId was sent.
+  virtual std::optional<ProfileOrder> find(const std::string& matching_id, const std::string& eid) = 0;
+  /// One confirmation code attempt failed; returns the attempts left.
+  virtual int record_cc_failure(const std::string& matching_id) = 0;
+  virtual void record(const std::string& matching_id, OrderEvent event) = 0;
+};
+
+class InMemoryProfileCatalog final : public ProfileCatalog {
+ public:
+  void add(ProfileOrder order);
+  std::optional<ProfileOrder> find(const std::string& matching_id, const std::string& eid) override;
+  int record_cc_failure(const std::string& matching_id) override;
+  void record(const std::string& matching_id, OrderEvent event) override;
+  /// Events recorded for an order, oldest first.
+  std::vector<OrderEvent> events(const std::string& matching_id) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, ProfileOrder> orders_;
+  std::map<std::string, std::vector<OrderEvent>> events_;
+};
+
+/// SHA-256 (for confirmation code hashes).
+Bytes sha256(ByteView data);
+
+}  // namespace rsp::smdpp

@@ -1,0 +1,58 @@
+#pragma once
+/// SM-DP+ function errors as SGP.22 subject code + reason code pairs
+/// (SGP.22 §5.6 function tables, §5.2.6 status codes). Every server function
+/// returns one of these instead of throwing; the ES9+ JSON binding later maps
+/// them onto the header's functionExecutionStatus.
+
+#include <string>
+#include <string_view>
+
+#include "rsp/common/expected.hpp"
+
+namespace rsp::smdpp {
+
+struct SmdppError {
+  std::string subject_code;  ///< e.g. "8.8.2"
+  std::string reason_code;   ///< e.g. "3.1"
+  std::string message;       ///< human-readable; never key material
+};
+
+template <class T>
+using SmdppResult = expected<T, SmdppError>;
+
+/// The subject/reason pairs the core produces (SGP.22 §5.6.1 - §5.6.5).
+namespace codes {
+struct Code {
+  const char* subject;
+  const char* reason;
+};
+inline constexpr Code kInvalidSmdpAddress{"8.8.1", "3.8"};        ///< SM-DP+ address refused
+inline constexpr Code kSecurityConfigNotSupported{"8.8.2", "3.1"};  ///< no common CI
+inline constexpr Code kSvnNotSupported{"8.8.3", "3.1"};          ///< eUICC SVN not supported
+inline constexpr Code kServerCertUnavailable{"8.8.4", "3.7"};     ///< no usable DPauth
+inline constexpr Code kEumCertInvalid{"8.1.2", "6.1"};
+inline constexpr Code kEumCertExpired{"8.1.2", "6.3"};
+inline constexpr Code kEuiccCertInvalid{"8.1.3", "6.1"};
+inline constexpr Code kEuiccCertExpired{"8.1.3", "6.3"};
+inline constexpr Code kEuiccSignatureInvalid{"8.1", "6.1"};
+inline constexpr Code kEidMismatch{"8.1.1", "3.8"};               ///< EID refused / not the order's
+inline constexpr Code kMatchingIdRefused{"8.2.6", "3.8"};
+inline constexpr Code kProfileNotReleased{"8.2", "1.2"};
+inline constexpr Code kUnknownCiPk{"8.11.1", "3.9"};
+inline constexpr Code kUnknownTransactionId{"8.10.1", "3.9"};
+inline constexpr Code kConfirmationCodeMissing{"8.2.7", "2.2"};
+inline constexpr Code kConfirmationCodeRefused{"8.2.7", "3.8"};
+inline constexpr Code kConfirmationCodeRetriesExceeded{"8.2.7", "6.4"};
+inline constexpr Code kInvalidRequest{"1.2", "2.1"};              ///< malformed / mandatory element missing
+inline constexpr Code kExecutionError{"8.8", "4.2"};             ///< internal failure
+}  // namespace codes
+
+inline unexpected<SmdppError> smdpp_error(codes::Code c, std::string message) {
+  return unexpected(SmdppError{c.subject, c.reason, std::move(message)});
+}
+
+inline bool is(const SmdppError& e, codes::Code c) {
+  return e.subject_code == c.subject && e.reason_code == c.reason;
+}
+
+}  // namespace rsp::smdpp

@@ -1,0 +1,112 @@
+#pragma once
+/// The SM-DP+ protocol core: the ES9+ functions (SGP.22 §5.6) and the ES8+
+/// Bound Profile Package they deliver (SGP.22 §5.5, §2.5, §2.6 BSP), in
+/// process and transport independent. Clock and randomness are injected;
+/// each failure is an SGP.22 subject/reason code, never an exception.
+///
+/// One download (SGP.22 §3.1.3):
+///   initiate_authentication -> authenticate_client -> get_bound_profile_package
+///   -> handle_notification; cancel_session may end it early.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "rsp/asn1/sgp22.hpp"
+#include "rsp/crypto/random.hpp"
+#include "rsp/smdpp/catalog.hpp"
+#include "rsp/smdpp/error.hpp"
+#include "rsp/smdpp/identity.hpp"
+
+namespace rsp::smdpp {
+
+using TimePoint = std::chrono::sys_seconds;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  TimePoint now() const override {
+    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  }
+};
+
+/// A clock tests move by hand.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(TimePoint t) : t_(t) {}
+  TimePoint now() const override { return t_; }
+  void advance(std::chrono::seconds d) { t_ += d; }
+
+ private:
+  TimePoint t_;
+};
+
+struct ServerConfig {
+  /// The SM-DP+ FQDN the eUICC must address (serverAddress / smdpAddress).
+  std::string address;
+  /// A session not finished within this time is gone (SGP.22 §3.1.3 leaves it to the SM-DP+).
+  std::chrono::seconds session_timeout{std::chrono::minutes(10)};
+  /// Upper bound on concurrent sessions (expired ones are purged first).
+  std::size_t max_sessions = 100000;
+};
+
+/// Outcome of a handled notification (SGP.22 §5.6.4).
+struct NotificationOutcome {
+  std::string eid;
+  std::int64_t seq_number = 0;
+  std::optional<Bytes> iccid;
+  bool install_success = false;  ///< ProfileInstallationResult with successResult
+  bool is_install_result = false;
+};
+
+class Server {
+ public:
+  Server(ServerConfig config, std::shared_ptr<const IdentitySet> identities,
+         std::shared_ptr<ProfileCatalog> catalog, const Clock& clock, crypto::Random& rng);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// ES9+.InitiateAuthentication (SGP.22 §5.6.1).
+  SmdppResult<asn1::sgp22::InitiateAuthenticationOkEs9> initiate_authentication(
+      const asn1::sgp22::InitiateAuthenticationRequest& request);
+  /// ES9+.AuthenticateClient (SGP.22 §5.6.2).
+  SmdppResult<asn1::sgp22::AuthenticateClientOk> authenticate_client(
+      const asn1::sgp22::AuthenticateClientRequest& request);
+  /// ES9+.GetBoundProfilePackage (SGP.22 §5.6.3).
+  SmdppResult<asn1::sgp22::GetBoundProfilePackageOk> get_bound_profile_package(
+      const asn1::sgp22::GetBoundProfilePackageRequest& request);
+  /// ES9+.HandleNotification (SGP.22 §5.6.4): verifies the eUICC signature.
+  SmdppResult<NotificationOutcome> handle_notification(const asn1::sgp22::PendingNotification& notification);
+  /// ES9+.CancelSession (SGP.22 §5.6.5).
+  SmdppResult<void> cancel_session(const asn1::sgp22::CancelSessionRequestEs9& request);
+
+  /// Sessions currently held (for tests and metrics).
+  std::size_t session_count() const;
+
+  struct Session;  // defined in session.hpp (library-internal)
+
+ private:
+  std::shared_ptr<Session> take_session(const Bytes& transaction_id);
+  void put_session(std::shared_ptr<Session> s);
+  void purge_expired_locked();
+
+  ServerConfig config_;
+  std::shared_ptr<const IdentitySet> identities_;
+  std::shared_ptr<ProfileCatalog> catalog_;
+  const Clock& clock_;
+  crypto::Random& rng_;
+  mutable std::mutex mu_;
+  std::mutex rng_mu_;
+  std::map<Bytes, std::shared_ptr<Session>> sessions_;
+};
+
+}  // namespace rsp::smdpp

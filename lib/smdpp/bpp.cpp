@@ -1,0 +1,126 @@
+/// ES9+.GetBoundProfilePackage (SGP.22 §5.6.3) and the Bound Profile Package
+/// it returns (SGP.22 §2.5.2 - §2.5.5, ES8+ §5.5).
+
+#include "rsp/asn1/runtime.hpp"
+#include "rsp/crypto/bsp.hpp"
+#include "rsp/crypto/ecdsa.hpp"
+#include "rsp/crypto/ecka.hpp"
+#include "rsp/smdpp/server.hpp"
+#include "rsp/smdpp/signed_data.hpp"
+#include "session.hpp"
+
+namespace rsp::smdpp {
+
+namespace sg = asn1::sgp22;
+
+namespace {
+
+/// controlRefTemplate hostId (SGP.22 §2.6.4.2: an SM-DP+ identifier of up
+/// to 16 bytes): the address itself when it fits, else a hash prefix of it.
+Bytes host_id_for(const std::string& address) {
+  if (!address.empty() && address.size() <= 16) return to_bytes(address);
+  Bytes h = sha256(as_bytes(address));
+  h.resize(16);
+  return h;
+}
+
+/// Protects `plaintext` as '87' segments or MAC-only '88' segments and appends
+/// their contents to `out`.
+bool protect(crypto::BspSession& bsp, std::uint8_t tag, ByteView plaintext, std::vector<Bytes>& out) {
+  if (tag == 0x88) {
+    for (std::size_t off = 0; off < plaintext.size() || off == 0; off += crypto::kBspMaxPayload) {
+      const auto n = std::min(crypto::kBspMaxPayload, plaintext.size() - off);
+      auto seg = bsp.mac_only(tag, plaintext.subspan(off, n));
+      if (!seg) return false;
+      out.push_back(segment_contents(*seg));
+      if (plaintext.empty()) break;
+    }
+    return true;
+  }
+  auto segs = bsp.encrypt_and_mac_segments(tag, plaintext);
+  if (!segs) return false;
+  for (const auto& s : *segs) out.push_back(segment_contents(s));
+  return true;
+}
+
+}  // namespace
+
+SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
+    const sg::GetBoundProfilePackageRequest& req) {
+  auto s = take_session(req.transactionId);
+  if (!s || s->state != Session::State::Authenticated || !s->euicc_key || !s->order)
+    return smdpp_error(codes::kUnknownTransactionId, "unknown or used transactionId");
+  const auto* resp = req.prepareDownloadResponse.downloadResponseOk();
+  if (!resp) {
+    catalog_->record(s->order->matching_id, OrderEvent::Cancelled);
+    return smdpp_error(codes::kExecutionError, "eUICC reported a PrepareDownload error");
+  }
+  const auto& signed2 = resp->euiccSigned2;
+  if (signed2.transactionId != s->transaction_id)
+    return smdpp_error(codes::kUnknownTransactionId, "euiccSigned2 carries another transactionId");
+  if (!crypto::verify_plain(*s->euicc_key, euicc_signature2_data(signed2, s->smdp_signature2), resp->euiccSignature2))
+    return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignature2 does not verify");
+
+  const ProfileOrder& order = *s->order;
+  if (order.cc_hash) {
+    if (!signed2.hashCc) return smdpp_error(codes::kConfirmationCodeMissing, "confirmation code required");
+    // SGP.22 §3.1.3: hashCc = SHA-256(SHA-256(CC) || transactionId).
+    const Bytes expected = sha256(concat({*order.cc_hash, s->transaction_id}));
+    if (!equal_ct(expected, *signed2.hashCc)) {
+      const int left = catalog_->record_cc_failure(order.matching_id);
+      if (left <= 0)
+        return smdpp_error(codes::kConfirmationCodeRetriesExceeded, "confirmation code attempts exhausted");
+      put_session(std::move(s));  // the eUICC may try again in this session
+      return smdpp_error(codes::kConfirmationCodeRefused, "confirmation code refused");
+    }
+  }
+
+  // A fresh one-time key pair for every session (SGP.22 §3.1.3.3, §2.6.4.2).
+  const crypto::Curve curve = s->euicc_key->curve();
+  auto euicc_otpk = crypto::EcKey::from_public_point(curve, signed2.euiccOtpk);
+  if (!euicc_otpk) return smdpp_error(codes::kInvalidRequest, "euiccOtpk is not a point on the eUICC's curve");
+  crypto::CryptoResult<crypto::EcKey> ot = [&] {
+    std::lock_guard lock(rng_mu_);
+    return crypto::EcKey::generate(curve, rng_);
+  }();
+  if (!ot) return smdpp_error(codes::kExecutionError, "one-time key generation failed");
+  auto shs = crypto::ecka_shared_secret(*ot, *euicc_otpk);
+  if (!shs) return smdpp_error(codes::kExecutionError, "key agreement failed");
+  const ServerIdentity& id = *s->identity;
+  const Bytes host_id = host_id_for(config_.address);
+  auto keys = crypto::derive_bsp_keys(*shs, host_id, s->eid_bytes);
+  wipe(*shs);
+  if (!keys) return smdpp_error(codes::kExecutionError, "session key derivation failed");
+
+  sg::GetBoundProfilePackageOk ok;
+  ok.transactionId = s->transaction_id;
+  auto& bpp = ok.boundProfilePackage;
+  auto& iscr = bpp.initialiseSecureChannelRequest;
+  iscr.remoteOpId = sg::RemoteOpId_values::installBoundProfilePackage;
+  iscr.transactionId = s->transaction_id;
+  iscr.controlRefTemplate = sg::ControlRefTemplate{Bytes{crypto::kBspKeyTypeAes}, Bytes{crypto::kBspKeyLength128}, host_id};
+  iscr.smdpOtpk = ot->public_point();
+  auto sign = crypto::sign_plain(id.dp_pb_key, smdp_sign_data(iscr, signed2.euiccOtpk));
+  if (!sign) return smdpp_error(codes::kExecutionError, "smdpSign failed");
+  iscr.smdpSign = std::move(*sign);
+
+  const PreparedProfile& profile = *order.profile;
+  crypto::BspSession bsp(std::move(*keys));
+  bool ok_protect = protect(bsp, 0x87, asn1::encode(sg::ConfigureISDPRequest{}), bpp.firstSequenceOf87) &&
+                    protect(bsp, 0x88, profile.metadata_der(), bpp.sequenceOf88);
+  if (ok_protect && profile.uses_ppk()) {
+    bpp.secondSequenceOf87.emplace();
+    ok_protect = protect(bsp, 0x87, profile.replace_session_keys_der(), *bpp.secondSequenceOf87);
+    bpp.sequenceOf86 = profile.ppk_segments();
+  } else if (ok_protect) {
+    ok_protect = protect(bsp, 0x86, profile.upp(), bpp.sequenceOf86);
+  }
+  if (!ok_protect) return smdpp_error(codes::kExecutionError, "profile protection failed");
+
+  catalog_->record(order.matching_id, OrderEvent::BppIssued);
+  s->state = Session::State::BppIssued;
+  put_session(std::move(s));
+  return ok;
+}
+
+}  // namespace rsp::smdpp

@@ -1,0 +1,98 @@
+#include "rsp/smdpp/catalog.hpp"
+
+#include <openssl/evp.h>
+
+#include "rsp/asn1/runtime.hpp"
+#include "rsp/asn1/upp.hpp"
+#include "rsp/crypto/random.hpp"
+
+namespace rsp::smdpp {
+
+namespace sg = asn1::sgp22;
+
+Bytes sha256(ByteView data) {
+  Bytes out(32);
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 || len != 32)
+    out.clear();
+  return out;
+}
+
+SmdppResult<std::shared_ptr<const PreparedProfile>> PreparedProfile::prepare(Bytes upp, ProfileMetadataInput meta,
+                                                                             bool use_ppk, crypto::Random& rng) {
+  // SAIP packages are DER in practice; tolerate BER as the TCA format allows it.
+  auto elements = asn1::decode_profile_package(upp);
+  if (!elements) elements = asn1::decode_profile_package(upp, asn1::DecodeOptions{tlv::Mode::Ber});
+  if (!elements) return smdpp_error(codes::kInvalidRequest, "profile package: " + elements.error().to_string());
+  if (elements->empty() || !elements->front().header())
+    return smdpp_error(codes::kInvalidRequest, "profile package does not start with a ProfileHeader");
+
+  std::shared_ptr<PreparedProfile> p(new PreparedProfile());
+  p->metadata_.iccid = elements->front().header()->iccid;
+  p->metadata_.serviceProviderName = std::move(meta.service_provider_name);
+  p->metadata_.profileName = std::move(meta.profile_name);
+  p->metadata_.profileClass = meta.profile_class;
+  p->metadata_der_ = asn1::encode(p->metadata_);
+  p->upp_ = std::move(upp);
+
+  if (use_ppk) {
+    // SGP.22 §2.5.5: the profile is protected once with the PPK; each session
+    // only sends the PPK itself inside ReplaceSessionKeys.
+    crypto::BspKeys keys(rng.bytes(16), rng.bytes(16), rng.bytes(16));
+    sg::ReplaceSessionKeysRequest rsk{keys.initial_mcv, keys.s_enc, keys.s_mac};
+    p->rsk_der_ = asn1::encode(rsk);
+    wipe(rsk.ppkEnc);
+    wipe(rsk.ppkCmac);
+    crypto::BspSession session(keys);
+    auto segs = session.encrypt_and_mac_segments(0x86, p->upp_);
+    if (!segs) return smdpp_error(codes::kExecutionError, "profile protection failed");
+    p->ppk_segments_.reserve(segs->size());
+    for (const auto& s : *segs) {
+      auto e = tlv::parse_one(s);
+      if (!e) return smdpp_error(codes::kExecutionError, "profile protection produced a bad segment");
+      p->ppk_segments_.emplace_back(e->value.begin(), e->value.end());
+    }
+    p->ppk_ = std::move(keys);
+  }
+  return std::shared_ptr<const PreparedProfile>(std::move(p));
+}
+
+void InMemoryProfileCatalog::add(ProfileOrder order) {
+  std::lock_guard lock(mu_);
+  std::string key = order.matching_id;
+  orders_[key] = std::move(order);
+}
+
+std::optional<ProfileOrder> InMemoryProfileCatalog::find(const std::string& matching_id, const std::string& eid) {
+  std::lock_guard lock(mu_);
+  if (!matching_id.empty()) {
+    auto it = orders_.find(matching_id);
+    if (it == orders_.end()) return std::nullopt;
+    return it->second;
+  }
+  for (const auto& [id, order] : orders_)
+    if (order.eid && *order.eid == eid) return order;
+  return std::nullopt;
+}
+
+int InMemoryProfileCatalog::record_cc_failure(const std::string& matching_id) {
+  std::lock_guard lock(mu_);
+  auto it = orders_.find(matching_id);
+  if (it == orders_.end()) return 0;
+  if (it->second.cc_attempts_left > 0) --it->second.cc_attempts_left;
+  events_[matching_id].push_back(OrderEvent::CcRefused);
+  return it->second.cc_attempts_left;
+}
+
+void InMemoryProfileCatalog::record(const std::string& matching_id, OrderEvent event) {
+  std::lock_guard lock(mu_);
+  events_[matching_id].push_back(event);
+}
+
+std::vector<OrderEvent> InMemoryProfileCatalog::events(const std::string& matching_id) const {
+  std::lock_guard lock(mu_);
+  auto it = events_.find(matching_id);
+  return it == events_.end() ? std::vector<OrderEvent>{} : it->second;
+}
+
+}  // namespace rsp::smdpp

@@ -1,0 +1,75 @@
+/// ES9+.HandleNotification (SGP.22 §5.6.4) and ES9+.CancelSession (§5.6.5).
+
+#include "rsp/asn1/runtime.hpp"
+#include "rsp/crypto/ecdsa.hpp"
+#include "rsp/pki/validator.hpp"
+#include "rsp/smdpp/server.hpp"
+#include "session.hpp"
+
+namespace rsp::smdpp {
+
+namespace sg = asn1::sgp22;
+
+SmdppResult<NotificationOutcome> Server::handle_notification(const sg::PendingNotification& n) {
+  if (const auto* pir = n.profileInstallationResult()) {
+    const auto& data = pir->profileInstallationResultData;
+    // The result carries no certificate: it is verified with the eUICC key of
+    // its session, which must therefore still be open.
+    auto s = take_session(data.transactionId);
+    if (!s || s->state != Session::State::BppIssued || !s->euicc_key || !s->order)
+      return smdpp_error(codes::kUnknownTransactionId, "no download session for this installation result");
+    if (!crypto::verify_plain(*s->euicc_key, asn1::encode(data), pir->euiccSignPIR)) {
+      put_session(std::move(s));  // a forged result must not end the genuine session
+      return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignPIR does not verify");
+    }
+    NotificationOutcome out;
+    out.eid = s->eid;
+    out.seq_number = data.notificationMetadata.seqNumber;
+    out.iccid = data.notificationMetadata.iccid;
+    out.is_install_result = true;
+    out.install_success = data.finalResult.successResult() != nullptr;
+    catalog_->record(s->order->matching_id, out.install_success ? OrderEvent::Installed : OrderEvent::InstallFailed);
+    return out;
+  }
+  if (const auto* other = n.otherSignedNotification()) {
+    const auto now = clock_.now();
+    const auto& cis = identities_->cis();
+    auto eum = pki::Certificate::from_der(other->eumCertificate.der);
+    if (!eum) return smdpp_error(codes::kEumCertInvalid, "EUM certificate: " + eum.error().message);
+    const pki::Certificate eums[] = {*eum};
+    auto chain = pki::validate_chain_der(other->euiccCertificate.der, eums, cis, pki::Role::Euicc, now);
+    if (!chain) return smdpp_error(codes::kEuiccCertInvalid, "eUICC certificate: " + chain.error().message);
+    if (!crypto::verify_plain(chain->public_key, asn1::encode(other->tbsOtherNotification),
+                              other->euiccNotificationSignature))
+      return smdpp_error(codes::kEuiccSignatureInvalid, "euiccNotificationSignature does not verify");
+    NotificationOutcome out;
+    out.eid = chain->eid.value_or("");
+    out.seq_number = other->tbsOtherNotification.seqNumber;
+    out.iccid = other->tbsOtherNotification.iccid;
+    return out;
+  }
+  return smdpp_error(codes::kInvalidRequest, "unknown PendingNotification alternative");
+}
+
+SmdppResult<void> Server::cancel_session(const sg::CancelSessionRequestEs9& req) {
+  auto s = take_session(req.transactionId);
+  if (!s) return smdpp_error(codes::kUnknownTransactionId, "unknown transactionId");
+  if (const auto* ok = req.cancelSessionResponse.cancelSessionResponseOk()) {
+    const auto& signed_part = ok->euiccCancelSessionSigned;
+    if (signed_part.transactionId != s->transaction_id) {
+      put_session(std::move(s));
+      return smdpp_error(codes::kUnknownTransactionId, "euiccCancelSessionSigned carries another transactionId");
+    }
+    // Before authenticate_client the eUICC key is not known yet; the session
+    // holds nothing worth protecting then.
+    if (s->euicc_key &&
+        !crypto::verify_plain(*s->euicc_key, asn1::encode(signed_part), ok->euiccCancelSessionSignature)) {
+      put_session(std::move(s));
+      return smdpp_error(codes::kEuiccSignatureInvalid, "euiccCancelSessionSignature does not verify");
+    }
+  }
+  if (s->order) catalog_->record(s->order->matching_id, OrderEvent::Cancelled);
+  return {};
+}
+
+}  // namespace rsp::smdpp

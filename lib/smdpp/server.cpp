@@ -1,0 +1,171 @@
+#include "rsp/smdpp/server.hpp"
+
+#include <algorithm>
+
+#include "rsp/crypto/ecdsa.hpp"
+#include "rsp/pki/validator.hpp"
+#include "rsp/smdpp/signed_data.hpp"
+#include "session.hpp"
+
+namespace rsp::smdpp {
+
+namespace sg = asn1::sgp22;
+
+namespace {
+
+constexpr std::size_t kChallengeSize = 16;
+constexpr std::size_t kTransactionIdSize = 16;
+
+/// Maps an EUM / eUICC validation failure onto SGP.22 §5.6.2 codes.
+SmdppError chain_error(const pki::PkiError& e, bool eum) {
+  using C = pki::PkiError::Code;
+  codes::Code c = eum ? codes::kEumCertInvalid : codes::kEuiccCertInvalid;
+  if (e.code == C::Expired) c = eum ? codes::kEumCertExpired : codes::kEuiccCertExpired;
+  if (e.code == C::UnknownIssuer && eum) c = codes::kUnknownCiPk;
+  return SmdppError{c.subject, c.reason, std::string(eum ? "EUM" : "eUICC") + " certificate: " + e.message};
+}
+
+}  // namespace
+
+Server::Server(ServerConfig config, std::shared_ptr<const IdentitySet> identities,
+               std::shared_ptr<ProfileCatalog> catalog, const Clock& clock, crypto::Random& rng)
+    : config_(std::move(config)), identities_(std::move(identities)), catalog_(std::move(catalog)),
+      clock_(clock), rng_(rng) {}
+
+Server::~Server() = default;
+
+std::size_t Server::session_count() const {
+  std::lock_guard lock(mu_);
+  return sessions_.size();
+}
+
+void Server::purge_expired_locked() {
+  const auto now = clock_.now();
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    if (it->second->expires <= now) it = sessions_.erase(it);
+    else ++it;
+  }
+}
+
+std::shared_ptr<Server::Session> Server::take_session(const Bytes& transaction_id) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(transaction_id);
+  if (it == sessions_.end()) return nullptr;
+  auto s = std::move(it->second);
+  sessions_.erase(it);
+  if (s->expires <= clock_.now()) return nullptr;  // timed out: gone for good
+  return s;
+}
+
+void Server::put_session(std::shared_ptr<Session> s) {
+  std::lock_guard lock(mu_);
+  sessions_[s->transaction_id] = std::move(s);
+}
+
+SmdppResult<sg::InitiateAuthenticationOkEs9> Server::initiate_authentication(
+    const sg::InitiateAuthenticationRequest& req) {
+  if (req.smdpAddress != config_.address)
+    return smdpp_error(codes::kInvalidSmdpAddress, "smdpAddress is not this SM-DP+");
+  if (req.euiccChallenge.size() != kChallengeSize)
+    return smdpp_error(codes::kInvalidRequest, "euiccChallenge must be 16 bytes");
+  const auto& svn = req.euiccInfo1.svn;
+  if (svn.size() != 3 || svn[0] != 2)
+    return smdpp_error(codes::kSvnNotSupported, "eUICC specification version not supported");
+  const ServerIdentity* id = identities_->select(req.euiccInfo1.euiccCiPKIdListForVerification,
+                                                 req.euiccInfo1.euiccCiPKIdListForSigning);
+  if (!id) return smdpp_error(codes::kSecurityConfigNotSupported, "no CI in common with the eUICC");
+
+  auto s = std::make_shared<Session>();
+  {
+    std::lock_guard lock(rng_mu_);
+    s->transaction_id = rng_.bytes(kTransactionIdSize);
+    s->server_challenge = rng_.bytes(kChallengeSize);
+  }
+  s->identity = id;
+  s->expires = clock_.now() + config_.session_timeout;
+
+  sg::InitiateAuthenticationOkEs9 ok;
+  ok.transactionId = s->transaction_id;
+  ok.serverSigned1 = sg::ServerSigned1{s->transaction_id, req.euiccChallenge, config_.address, s->server_challenge};
+  auto sig = crypto::sign_plain(id->dp_auth_key, asn1::encode(ok.serverSigned1));
+  if (!sig) return smdpp_error(codes::kExecutionError, "serverSignature1 failed");
+  ok.serverSignature1 = std::move(*sig);
+  ok.euiccCiPKIdToBeUsed = id->ci_pkid;
+  ok.serverCertificate = asn1::RawElement{id->dp_auth_cert.der()};
+
+  {
+    std::lock_guard lock(mu_);
+    if (sessions_.size() >= config_.max_sessions) purge_expired_locked();
+    if (sessions_.size() >= config_.max_sessions)
+      return smdpp_error(codes::kExecutionError, "too many open sessions");
+    sessions_[s->transaction_id] = s;
+  }
+  return ok;
+}
+
+SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::AuthenticateClientRequest& req) {
+  auto s = take_session(req.transactionId);
+  if (!s || s->state != Session::State::Initiated)
+    return smdpp_error(codes::kUnknownTransactionId, "unknown or used transactionId");
+  const auto* resp = req.authenticateServerResponse.authenticateResponseOk();
+  if (!resp) {
+    const auto* err = req.authenticateServerResponse.authenticateResponseError();
+    return smdpp_error(codes::kExecutionError, err ? "eUICC reported authenticateErrorCode " +
+                                                         std::to_string(err->authenticateErrorCode)
+                                                   : std::string("unknown AuthenticateServerResponse"));
+  }
+  const auto& signed1 = resp->euiccSigned1;
+  if (signed1.transactionId != s->transaction_id)
+    return smdpp_error(codes::kUnknownTransactionId, "euiccSigned1 carries another transactionId");
+
+  // Chain CI -> EUM -> eUICC (SGP.22 §5.6.2 steps on the certificates).
+  const auto now = clock_.now();
+  auto eum = pki::Certificate::from_der(resp->eumCertificate.der);
+  if (!eum) return unexpected(chain_error(eum.error(), true));
+  const auto& cis = identities_->cis();
+  if (auto v = pki::validate_chain(*eum, {}, cis, pki::Role::Eum, now); !v)
+    return unexpected(chain_error(v.error(), true));
+  const pki::Certificate eums[] = {*eum};
+  auto chain = pki::validate_chain_der(resp->euiccCertificate.der, eums, cis, pki::Role::Euicc, now);
+  if (!chain) return unexpected(chain_error(chain.error(), false));
+
+  if (!crypto::verify_plain(chain->public_key, asn1::encode(signed1), resp->euiccSignature1))
+    return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignature1 does not verify");
+  // Checked after the signature so the comparison is over authenticated data.
+  if (signed1.serverAddress != config_.address ||
+      !equal_ct(signed1.serverChallenge, s->server_challenge))
+    return smdpp_error(codes::kEuiccSignatureInvalid, "serverChallenge or serverAddress mismatch");
+  if (!chain->eid) return smdpp_error(codes::kEuiccCertInvalid, "eUICC certificate without EID");
+
+  const auto* ctx = signed1.ctxParams1.ctxParamsForCommonAuthentication();
+  if (!ctx) return smdpp_error(codes::kInvalidRequest, "ctxParams1 is not ctxParamsForCommonAuthentication");
+  const std::string matching_id = ctx->matchingId.value_or("");
+  auto order = catalog_->find(matching_id, *chain->eid);
+  if (!order || !order->profile) return smdpp_error(codes::kMatchingIdRefused, "no download order for this matchingId");
+  if (order->eid && *order->eid != *chain->eid)
+    return smdpp_error(codes::kEidMismatch, "the order is bound to another EID");
+  if (order->cc_hash && order->cc_attempts_left <= 0)
+    return smdpp_error(codes::kConfirmationCodeRetriesExceeded, "confirmation code attempts exhausted");
+
+  const ServerIdentity& id = *s->identity;
+  sg::AuthenticateClientOk ok;
+  ok.transactionId = s->transaction_id;
+  ok.profileMetaData = order->profile->metadata();
+  auto& pdr = ok.prepareDownloadRequest;
+  pdr.smdpSigned2 = sg::SmdpSigned2{s->transaction_id, order->cc_hash.has_value(), std::nullopt};
+  auto sig2 = crypto::sign_plain(id.dp_pb_key, smdp_signature2_data(pdr.smdpSigned2, resp->euiccSignature1));
+  if (!sig2) return smdpp_error(codes::kExecutionError, "smdpSignature2 failed");
+  pdr.smdpSignature2 = *sig2;
+  pdr.smdpCertificate = asn1::RawElement{id.dp_pb_cert.der()};
+
+  s->eid = *chain->eid;
+  s->eid_bytes = from_hex(s->eid).value_or(Bytes{});
+  s->euicc_key = chain->public_key;
+  s->smdp_signature2 = std::move(*sig2);
+  s->order = std::move(*order);
+  s->state = Session::State::Authenticated;
+  put_session(std::move(s));
+  return ok;
+}
+
+}  // namespace rsp::smdpp

@@ -1,0 +1,184 @@
+// SM-DP+ core: failures answer the exact SGP.22 subject / reason codes.
+#include <gtest/gtest.h>
+
+#include "fixture.hpp"
+#include "rsp/pki/eid.hpp"
+#include "rsp/pki/issuer.hpp"
+#include "rsp/pki/key_store.hpp"
+
+namespace rsp::smdpp::testing {
+namespace {
+
+namespace sg = asn1::sgp22;
+const Bytes kIccid{0x98, 0x94, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0xF2};
+
+#define EXPECT_CODE(result, code)                                                             \
+  do {                                                                                        \
+    ASSERT_FALSE(result);                                                                     \
+    EXPECT_EQ((result).error().subject_code, (code).subject) << (result).error().message;     \
+    EXPECT_EQ((result).error().reason_code, (code).reason) << (result).error().message;       \
+  } while (0)
+
+class SmdppNegative : public ::testing::Test {
+ protected:
+  SmdppNegative() : w(test_pki_dir()), e(test_euicc_credentials(crypto::Curve::NistP256), w.rng) {
+    auto p = PreparedProfile::prepare(make_test_upp(kIccid, 200), {"SP", "P", std::nullopt}, false, w.rng);
+    profile = *p;
+    w.catalog->add(ProfileOrder{"M1", e.eid(), std::nullopt, 3, profile});
+  }
+  sg::InitiateAuthenticationOkEs9 init() {
+    auto r = w.server->initiate_authentication(e.initiate(kAddress));
+    EXPECT_TRUE(r);
+    return *r;
+  }
+  sg::AuthenticateClientOk auth(const std::string& mid = "M1") {
+    auto r = w.server->authenticate_client(*e.authenticate_server(init(), mid));
+    EXPECT_TRUE(r) << (r ? "" : r.error().message);
+    return *r;
+  }
+  World w;
+  TestEuicc e;
+  std::shared_ptr<const PreparedProfile> profile;
+};
+
+TEST_F(SmdppNegative, WrongSmdpAddress) {
+  auto r = w.server->initiate_authentication(e.initiate("other.example"));
+  EXPECT_CODE(r, codes::kInvalidSmdpAddress);
+}
+
+TEST_F(SmdppNegative, NoCommonCi) {
+  auto req = e.initiate(kAddress);
+  req.euiccInfo1.euiccCiPKIdListForVerification = {Bytes(20, 0x42)};
+  auto r = w.server->initiate_authentication(req);
+  EXPECT_CODE(r, codes::kSecurityConfigNotSupported);
+}
+
+TEST_F(SmdppNegative, WrongEuiccSignature1) {
+  auto acr = *e.authenticate_server(init(), std::string("M1"));
+  std::get<0>(acr.authenticateServerResponse.alternative).euiccSignature1[5] ^= 0x01;
+  auto r = w.server->authenticate_client(acr);
+  EXPECT_CODE(r, codes::kEuiccSignatureInvalid);
+}
+
+TEST_F(SmdppNegative, TamperedSignedData) {
+  auto acr = *e.authenticate_server(init(), std::string("M1"));
+  std::get<0>(acr.authenticateServerResponse.alternative).euiccSigned1.serverAddress = "x";
+  auto r = w.server->authenticate_client(acr);
+  EXPECT_CODE(r, codes::kEuiccSignatureInvalid);
+}
+
+TEST_F(SmdppNegative, UnknownTransactionId) {
+  auto acr = *e.authenticate_server(init(), std::string("M1"));
+  acr.transactionId = Bytes(16, 0xEE);
+  auto r = w.server->authenticate_client(acr);
+  EXPECT_CODE(r, codes::kUnknownTransactionId);
+}
+
+TEST_F(SmdppNegative, ReplayedTransactionId) {
+  auto acr = *e.authenticate_server(init(), std::string("M1"));
+  ASSERT_TRUE(w.server->authenticate_client(acr));
+  auto r = w.server->authenticate_client(acr);
+  EXPECT_CODE(r, codes::kUnknownTransactionId);
+  // And a BPP request replayed after success.
+  auto ok = w.server->authenticate_client(*e.authenticate_server(init(), std::string("M1")));
+  ASSERT_TRUE(ok);
+  auto gbpp = *e.prepare_download(*ok, std::nullopt);
+  ASSERT_TRUE(w.server->get_bound_profile_package(gbpp));
+  auto again = w.server->get_bound_profile_package(gbpp);
+  EXPECT_CODE(again, codes::kUnknownTransactionId);
+}
+
+TEST_F(SmdppNegative, WrongEid) {
+  w.catalog->add(ProfileOrder{"BOUND", std::string("89049032000000000000000000000000"), std::nullopt, 3, profile});
+  auto r = w.server->authenticate_client(*e.authenticate_server(init(), std::string("BOUND")));
+  EXPECT_CODE(r, codes::kEidMismatch);
+}
+
+TEST_F(SmdppNegative, UnknownMatchingId) {
+  auto r = w.server->authenticate_client(*e.authenticate_server(init(), std::string("NOPE")));
+  EXPECT_CODE(r, codes::kMatchingIdRefused);
+}
+
+TEST_F(SmdppNegative, ExpiredSession) {
+  auto i = init();
+  w.clock.advance(std::chrono::seconds(301));
+  auto r = w.server->authenticate_client(*e.authenticate_server(i, std::string("M1")));
+  EXPECT_CODE(r, codes::kUnknownTransactionId);
+  EXPECT_EQ(w.server->session_count(), 0u);
+}
+
+TEST_F(SmdppNegative, WrongEuiccSignature2) {
+  auto gbpp = *e.prepare_download(auth(), std::nullopt);
+  std::get<0>(gbpp.prepareDownloadResponse.alternative).euiccSignature2[0] ^= 0x80;
+  auto r = w.server->get_bound_profile_package(gbpp);
+  EXPECT_CODE(r, codes::kEuiccSignatureInvalid);
+}
+
+TEST_F(SmdppNegative, EidOutsideEumRange) {
+  // An eUICC certificate the EUM signed for an EID outside its permitted prefix.
+  const auto& dir = test_pki_dir();
+  auto creds = test_euicc_credentials(crypto::Curve::NistP256);
+  auto eum_key = pki::load_private_key_file(dir / "SK_EUM_ECDSA_NIST.pem");
+  ASSERT_TRUE(eum_key);
+  pki::CertificateSpec spec;
+  spec.role = pki::Role::Euicc;
+  const auto& permitted = creds.eum_cert.eum_permitted();
+  ASSERT_FALSE(permitted.empty());
+  const auto eid = pki::make_eid("89999999", "0000000000000000000001");
+  ASSERT_TRUE(eid);
+  spec.subject = {{"C", "ES"}, {"O", permitted[0].organization.value_or("")}, {"serialNumber", *eid}, {"CN", "Bad"}};
+  spec.not_before = creds.eum_cert.not_before();
+  spec.not_after = creds.eum_cert.not_after();
+  auto cert = pki::issue_certificate(spec, creds.euicc_key, &creds.eum_cert, *eum_key);
+  ASSERT_TRUE(cert) << cert.error().message;
+  creds.euicc_cert = *cert;
+  TestEuicc bad(creds, w.rng);
+  auto i = w.server->initiate_authentication(bad.initiate(kAddress));
+  ASSERT_TRUE(i);
+  auto r = w.server->authenticate_client(*bad.authenticate_server(*i, std::string("M1")));
+  EXPECT_CODE(r, codes::kEuiccCertInvalid);
+}
+
+TEST_F(SmdppNegative, CancelSessionEndsIt) {
+  auto a = auth();
+  ASSERT_TRUE(w.server->cancel_session(e.cancel(sg::CancelSessionReason_values::endUserRejection)));
+  auto r = w.server->get_bound_profile_package(*e.prepare_download(a, std::nullopt));
+  EXPECT_CODE(r, codes::kUnknownTransactionId);
+  EXPECT_EQ(w.catalog->events("M1"), std::vector<OrderEvent>{OrderEvent::Cancelled});
+}
+
+TEST_F(SmdppNegative, CancelSessionBadSignatureKeepsSession) {
+  auto a = auth();
+  auto c = e.cancel(1);
+  std::get<0>(c.cancelSessionResponse.alternative).euiccCancelSessionSignature[3] ^= 1;
+  auto r = w.server->cancel_session(c);
+  EXPECT_CODE(r, codes::kEuiccSignatureInvalid);
+  EXPECT_TRUE(w.server->get_bound_profile_package(*e.prepare_download(a, std::nullopt)));
+}
+
+TEST_F(SmdppNegative, ForgedInstallationResult) {
+  auto gbpp = *e.prepare_download(auth(), std::nullopt);
+  ASSERT_TRUE(w.server->get_bound_profile_package(gbpp));
+  auto n = e.install_result(true);
+  std::get<0>(n.alternative).euiccSignPIR[1] ^= 1;
+  auto r = w.server->handle_notification(n);
+  EXPECT_CODE(r, codes::kEuiccSignatureInvalid);
+  auto good = w.server->handle_notification(e.install_result(false));
+  ASSERT_TRUE(good);
+  EXPECT_FALSE(good->install_success);
+}
+
+TEST_F(SmdppNegative, OtherSignedNotification) {
+  (void)e.initiate(kAddress);
+  auto ok = w.server->handle_notification(e.other_notification(7));
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->seq_number, 7);
+  EXPECT_EQ(ok->eid, e.eid());
+  auto n = e.other_notification(8);
+  std::get<1>(n.alternative).tbsOtherNotification.seqNumber = 9;
+  auto bad = w.server->handle_notification(n);
+  EXPECT_CODE(bad, codes::kEuiccSignatureInvalid);
+}
+
+}  // namespace
+}  // namespace rsp::smdpp::testing

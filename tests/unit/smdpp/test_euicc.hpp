@@ -1,0 +1,74 @@
+#pragma once
+/// TEST DOUBLE: a minimal eUICC + LPA written for the SM-DP+ tests until the
+/// real eUICC simulator lands. It plays the card side of SGP.22 §3.1.3:
+/// signs euiccSigned1/2 with the eUICC key, makes a one-time key pair, derives
+/// the BSP keys and opens every segment of the Bound Profile Package back to
+/// the profile bytes. It checks the server's signatures too, so the tests see
+/// the SM-DP+ output the way a card would.
+
+#include <optional>
+#include <string>
+
+#include "rsp/asn1/sgp22.hpp"
+#include "rsp/crypto/ec_key.hpp"
+#include "rsp/crypto/random.hpp"
+#include "rsp/pki/certificate.hpp"
+
+namespace rsp::smdpp::testing {
+
+struct TestEuiccCredentials {
+  pki::Certificate euicc_cert;
+  pki::Certificate eum_cert;
+  crypto::EcKey euicc_key;
+  pki::Certificate ci_cert;
+};
+
+template <class T>
+using TestResult = expected<T, std::string>;
+
+class TestEuicc {
+ public:
+  TestEuicc(TestEuiccCredentials creds, crypto::Random& rng) : c_(std::move(creds)), rng_(rng) {}
+
+  /// ES9+.InitiateAuthentication input (euiccChallenge, euiccInfo1 listing our CI).
+  asn1::sgp22::InitiateAuthenticationRequest initiate(const std::string& smdp_address);
+  /// AuthenticateServer: checks serverSignature1 (with the DPauth certificate),
+  /// the challenge, then signs euiccSigned1.
+  TestResult<asn1::sgp22::AuthenticateClientRequest> authenticate_server(
+      const asn1::sgp22::InitiateAuthenticationOkEs9& ok, const std::optional<std::string>& matching_id);
+  /// PrepareDownload: checks smdpSignature2, makes otPK.EUICC, signs euiccSigned2.
+  TestResult<asn1::sgp22::GetBoundProfilePackageRequest> prepare_download(
+      const asn1::sgp22::AuthenticateClientOk& ok, const std::optional<std::string>& confirmation_code);
+  /// LoadBoundProfilePackage: checks smdpSign, derives the keys, verifies and
+  /// decrypts every segment; returns the profile package bytes.
+  TestResult<Bytes> load_bpp(const asn1::sgp22::BoundProfilePackage& bpp, bool verify = true);
+  /// The signed ProfileInstallationResult for the last session.
+  asn1::sgp22::PendingNotification install_result(bool success);
+  /// A signed OtherSignedNotification (e.g. enable).
+  asn1::sgp22::PendingNotification other_notification(std::int64_t seq);
+  /// A signed CancelSessionResponse for the current session.
+  asn1::sgp22::CancelSessionRequestEs9 cancel(std::int64_t reason);
+
+  const std::string& eid() const;
+  /// The metadata the load decoded from the '88' segments (DER).
+  const Bytes& loaded_metadata() const { return metadata_; }
+
+ private:
+  TestEuiccCredentials c_;
+  crypto::Random& rng_;
+  std::string address_;
+  Bytes euicc_challenge_;
+  Bytes transaction_id_;
+  Bytes euicc_signature1_;
+  Bytes euicc_signature2_;
+  std::optional<crypto::EcKey> dp_pb_key_;
+  std::optional<crypto::EcKey> ot_key_;
+  Bytes metadata_;
+  mutable std::string eid_;
+};
+
+/// A tiny but valid SAIP profile package (ProfileHeader with `iccid` and an
+/// `extra` bytes long connectivityParameters so it spans several segments, then End).
+Bytes make_test_upp(ByteView iccid, std::size_t extra);
+
+}  // namespace rsp::smdpp::testing
