@@ -1,0 +1,154 @@
+// `rsp euicc`: create a simulated consumer eUICC folder, show it, and serve
+// it to PC/SC (vpcd) or to lpac (stdio driver).
+
+#include <fmt/core.h>
+
+#include <cstdlib>
+#include <memory>
+#include <stop_token>
+
+#include "command.hpp"
+#include "rsp/euicc/card.hpp"
+#include "rsp/euicc/isd_r.hpp"
+#include "rsp/euicc/store.hpp"
+#include "rsp/euicc/transport/lpac_stdio.hpp"
+#include "rsp/euicc/transport/signal_stop.hpp"
+#include "rsp/euicc/transport/vpcd.hpp"
+#include "rsp/pki/eid.hpp"
+#include "rsp/pki/test_pki.hpp"
+
+namespace {
+
+using namespace rsp::euicc;
+
+[[noreturn]] void fail(const std::string& message) {
+  fmt::print(stderr, "rsp euicc: {}\n", message);
+  rsp::cli::exit_with(1);
+}
+
+struct CreateArgs {
+  std::string dir, pki, eid, default_dp;
+};
+
+void run_create(const CreateArgs& a) {
+  std::filesystem::path pki_dir = a.pki;
+  if (a.pki.empty()) {
+    rsp::pki::TestPkiOptions o;
+    o.out_dir = std::filesystem::path(a.dir) / "pki";
+    if (!a.eid.empty()) {
+      if (!rsp::pki::is_valid_eid(a.eid)) fail("--eid is not a valid EID (SGP.29)");
+      o.eid = a.eid;
+    }
+    auto made = rsp::pki::make_test_pki(o);
+    if (!made) fail(made.error().message);
+    pki_dir = o.out_dir;
+  }
+  auto sources = find_identity_sources(pki_dir);
+  if (!sources) fail(sources.error().message);
+  CreateOptions o;
+  o.dir = a.dir;
+  o.sources = std::move(*sources);
+  o.default_dp_address = a.default_dp;
+  auto store = create_euicc(o);
+  if (!store) fail(store.error().message);
+  auto eid = store->eid();
+  if (!a.eid.empty() && eid && *eid != a.eid) fail("the PKI's eUICC certificate names EID " + *eid);
+  fmt::print("eUICC created in {}\nEID {}\n", a.dir, eid ? *eid : "?");
+}
+
+void run_info(const std::string& dir) {
+  auto store = EuiccStore::open(dir);
+  if (!store) fail(store.error().message);
+  auto eid = store->eid();
+  auto id = store->identity();
+  auto state = store->load();
+  if (!eid || !id || !state) fail("unreadable eUICC folder");
+  fmt::print("EID {}\n", *eid);
+  for (const auto& c : id->curves) {
+    fmt::print("CI PKId ({}) {}\n", rsp::crypto::short_name(c.curve), rsp::to_hex(c.ci_pkid));
+  }
+  fmt::print("default SM-DP+ {}\nroot SM-DS {}\n",
+             state->default_dp_address.empty() ? "(none)" : state->default_dp_address, state->root_ds_address);
+  fmt::print("{} profile(s)\n", state->profiles.size());
+  for (const auto& p : state->profiles) {
+    fmt::print("  {} {} {:<8} class {} \"{}\" ({}){}\n", rsp::to_hex(p.isdp_aid), iccid_to_string(p.iccid),
+               p.enabled ? "enabled" : "disabled", p.profile_class, p.profile_name, p.service_provider_name,
+               p.nickname.empty() ? "" : " nickname \"" + p.nickname + "\"");
+  }
+  fmt::print("{} notification(s)\n", state->notifications.size());
+  static const char* kEvents[] = {"install", "enable", "disable", "delete"};
+  for (const auto& n : state->notifications) {
+    fmt::print("  #{} {} {} -> {}\n", n.seq_number, kEvents[static_cast<int>(n.event)], iccid_to_string(n.iccid),
+               n.address);
+  }
+}
+
+std::unique_ptr<Card> open_card(const std::string& dir) {
+  auto store = EuiccStore::open(dir);
+  if (!store) fail(store.error().message);
+  auto card = std::make_unique<Card>();
+  card->add_application(std::make_shared<IsdR>(*store));
+  card->add_application(std::make_shared<MinimalEcasd>());
+  return card;
+}
+
+void run_vpcd(const std::string& dir, const std::string& host, std::uint16_t port) {
+  auto card = open_card(dir);
+  std::stop_source stop;
+  transport::StopOnSignals signals(stop);
+  transport::VpcdOptions o;
+  o.host = host;
+  o.port = port;
+  o.log = [](std::string_view line) { fmt::print(stderr, "vpcd: {}\n", line); };
+  auto r = transport::run_vpcd(*card, o, stop.get_token());
+  if (!r) fail(std::string(transport::message(r.error())));
+}
+
+void run_lpac(const std::string& dir, const std::string& lpac, const std::vector<std::string>& args) {
+  auto card = open_card(dir);
+  std::string path = lpac;
+  if (path.empty()) {
+    const char* env = std::getenv("LPAC");
+    path = env && *env ? env : "lpac";
+  }
+  rsp::cli::exit_with(transport::run_lpac(*card, path, args));
+}
+
+}  // namespace
+
+RSP_COMMAND_GROUP(euicc) {
+  auto* euicc = app.add_subcommand("euicc", "Simulated consumer eUICC (SGP.22 ISD-R) kept in a folder");
+  euicc->require_subcommand(1);
+
+  auto ca = std::make_shared<CreateArgs>();
+  auto* create = euicc->add_subcommand("create", "Create an eUICC folder");
+  create->add_option("--dir", ca->dir, "eUICC folder")->required();
+  create->add_option("--pki", ca->pki,
+                     "PKI folder (rsp pki init output or the SGP.26 layout); default: a fresh test PKI in DIR/pki");
+  create->add_option("--eid", ca->eid, "EID for the fresh test PKI");
+  create->add_option("--default-dp", ca->default_dp, "Default SM-DP+ address");
+  create->callback([ca] { run_create(*ca); });
+
+  auto dir = std::make_shared<std::string>();
+  auto* info = euicc->add_subcommand("info", "Show EID, profiles and pending notifications");
+  info->add_option("--dir", *dir, "eUICC folder")->required();
+  info->callback([dir] { run_info(*dir); });
+
+  auto vdir = std::make_shared<std::string>();
+  auto host = std::make_shared<std::string>("127.0.0.1");
+  auto port = std::make_shared<std::uint16_t>(transport::kVpcdDefaultPort);
+  auto* vpcd = euicc->add_subcommand("vpcd", "Serve the eUICC to pcscd's virtual reader (vpcd) until Ctrl-C");
+  vpcd->add_option("--dir", *vdir, "eUICC folder")->required();
+  vpcd->add_option("--host", *host, "vpcd host")->capture_default_str();
+  vpcd->add_option("--port", *port, "vpcd port")->capture_default_str();
+  vpcd->callback([vdir, host, port] { run_vpcd(*vdir, *host, *port); });
+
+  auto ldir = std::make_shared<std::string>();
+  auto lpac = std::make_shared<std::string>();
+  auto largs = std::make_shared<std::vector<std::string>>();
+  auto* lp = euicc->add_subcommand("lpac", "Run lpac against the eUICC (stdio APDU driver): rsp euicc lpac --dir D -- chip info");
+  lp->add_option("--dir", *ldir, "eUICC folder")->required();
+  lp->add_option("--lpac", *lpac, "lpac binary (default: $LPAC or lpac on PATH)");
+  lp->add_option("args", *largs, "lpac arguments");
+  lp->callback([ldir, lpac, largs] { run_lpac(*ldir, *lpac, *largs); });
+}

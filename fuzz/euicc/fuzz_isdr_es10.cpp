@@ -1,0 +1,56 @@
+// Feeds the ISD-R one ES10 command per input, through Card::transmit as
+// STORE DATA blocks (the path an LPA uses). The card keeps its folder between
+// inputs, so commands that change state are exercised on varied states.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+
+#include "rsp/apdu/lpa_exchange.hpp"
+#include "rsp/euicc/card.hpp"
+#include "rsp/euicc/isd_r.hpp"
+#include "rsp/euicc/store.hpp"
+#include "rsp/pki/test_pki.hpp"
+
+namespace {
+
+rsp::euicc::Card* make_card() {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("rsp_fuzz_isdr_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  rsp::pki::TestPkiOptions o;
+  o.out_dir = dir / "pki";
+  o.curves = {rsp::crypto::Curve::NistP256};
+  if (!rsp::pki::make_test_pki(o)) std::abort();
+  auto sources = rsp::euicc::find_identity_sources(o.out_dir);
+  if (!sources) std::abort();
+  rsp::euicc::CreateOptions c;
+  c.dir = dir / "card";
+  c.sources = *sources;
+  auto store = rsp::euicc::create_euicc(c);
+  if (!store) std::abort();
+  auto s = store->load();
+  rsp::euicc::ProfileRecord p;
+  p.isdp_aid = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10, 0x01};
+  p.iccid = *rsp::euicc::iccid_from_string("89444765000000001001");
+  p.notification_config.push_back({0x0F, "smdp.example.com"});
+  s->profiles.push_back(p);
+  if (!store->save(*s)) std::abort();
+  auto* card = new rsp::euicc::Card();
+  card->add_application(std::make_shared<rsp::euicc::IsdR>(*store));
+  return card;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static rsp::euicc::Card* card = make_card();
+  if (size == 0 || size > 4096) return 0;
+  rsp::Bytes select = {0x00, 0xA4, 0x04, 0x00, 0x10};
+  select.insert(select.end(), std::begin(rsp::euicc::kIsdRAid), std::end(rsp::euicc::kIsdRAid));
+  card->transmit(select);
+  auto r = rsp::apdu::send_es10(rsp::euicc::in_process_transmit(*card), rsp::ByteView(data, size), 0);
+  if (!r && r.error().kind != rsp::apdu::ExchangeError::Kind::kStatus) std::abort();
+  return 0;
+}

@@ -1,0 +1,46 @@
+// `rsp euicc create` / `rsp euicc info` as a user runs them.
+
+#include <gtest/gtest.h>
+
+#include "run_tool.hpp"
+
+namespace rsp::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(EuiccCli, CreateWithAFreshPkiAndShowTheEid) {
+  TempDir dir;
+  const auto card = (dir.path() / "card").string();
+  auto r = rsp({"euicc", "create", "--dir", card, "--eid", "89049032000000000000000000000163"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir.path() / "card" / "pki" / "CERT_EUICC_ECDSA_NIST.pem"));
+  r = rsp({"euicc", "info", "--dir", card});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("EID 89049032000000000000000000000163"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("0 profile(s)"), std::string::npos) << r.output;
+  // a second create on the same folder is refused
+  r = rsp({"euicc", "create", "--dir", card});
+  EXPECT_NE(r.exit_code, 0);
+}
+
+TEST(EuiccCli, CreateFromTheSgp26Set) {
+  const auto certs = reference_dir() / "certs";
+  if (reference_dir().empty() || !fs::exists(certs / "eUICC")) GTEST_SKIP() << "SGP.26 certificates not present";
+  TempDir dir;
+  const auto card = (dir.path() / "card").string();
+  auto r = rsp({"euicc", "create", "--dir", card, "--pki", certs.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = rsp({"euicc", "info", "--dir", card});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("EID 89049032123451234512345678901235"), std::string::npos) << r.output;
+}
+
+TEST(EuiccCli, InfoOnAnEmptyFolderFails) {
+  TempDir dir;
+  auto r = rsp({"euicc", "info", "--dir", dir.path().string()});
+  EXPECT_NE(r.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace rsp::e2e
