@@ -1,9 +1,13 @@
 // SM-DP+ core: complete downloads against the test-double eUICC.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "fixture.hpp"
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/smdpp/es9_der.hpp"
+#include "rsp/common/file.hpp"
 
 namespace rsp::smdpp::testing {
 namespace {
@@ -145,8 +149,14 @@ TEST_P(SmdppDownload, Es9AsnBindingRoundTrip) {
   TestEuicc e(test_euicc_credentials(GetParam()), w.rng);
   const Bytes upp = make_test_upp(kIccid, 1500);
   w.catalog->add(ProfileOrder{"DER", std::nullopt, std::nullopt, 3, prepare(w, upp, false)});
+  int seed_no = 0;
   auto call = [&](sg::RemoteProfileProvisioningRequest req) {
-    auto out = handle_es9_der(*w.server, asn1::encode(req));
+    const Bytes der = asn1::encode(req);
+    // Refreshes the fuzz seed corpus when asked (RSP_SMDPP_WRITE_SEEDS=<dir>).
+    if (const char* dir = std::getenv("RSP_SMDPP_WRITE_SEEDS"))
+      (void)write_file_atomic(std::filesystem::path(dir) / ("request_" + std::to_string(seed_no++) + ".der"), der,
+                              std::filesystem::perms(0644));
+    auto out = handle_es9_der(*w.server, der);
     EXPECT_TRUE(out) << (out ? "" : out.error().message);
     if (!out) return sg::RemoteProfileProvisioningResponse{};
     EXPECT_FALSE(out->error) << out->error->message;
