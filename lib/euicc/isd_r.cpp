@@ -69,6 +69,9 @@ Bytes IsdR::select_response() { return make_fci(kIsdRAid); }
 void IsdR::on_deselect(std::uint8_t /*channel*/) {
   euicc_challenge_.reset();
   transaction_id_.reset();
+  session_curve_.reset();
+  euicc_signature1_.clear();
+  ot_key_.reset();
 }
 
 Result IsdR::process(ByteView command, std::uint8_t /*channel*/) {
@@ -97,6 +100,8 @@ Result IsdR::dispatch(std::uint32_t tag, ByteView c) {
     case es10::kGetRat: return get_rat(c);
     case es10::kLoadCrl: return load_crl(c);
     case es10::kCancelSession: return cancel_session(c);
+    case es10::kAuthenticateServer: return authenticate_server(c);
+    case es10::kPrepareDownload: return prepare_download(c);
     default: return unexpected(sw::kReferencedDataNotFound);
   }
 }

@@ -126,11 +126,10 @@ Result IsdR::get_euicc_info1(ByteView c) {
   return asn1::encode(r);
 }
 
-Result IsdR::get_euicc_info2(ByteView c) {
-  if (!decode_command<GetEuiccInfo2Request>(c)) return unexpected(sw::kWrongData);
-  auto id = store_.identity();
-  auto s = store_.load();
-  if (!id || !s) return unexpected(sw::kNoPreciseDiagnosis);
+std::optional<EUICCInfo2> detail::make_euicc_info2(const EuiccStore& store) {
+  auto id = store.identity();
+  auto s = store.load();
+  if (!id || !s) return std::nullopt;
   EUICCInfo2 r;
   r.profileVersion = {0x02, 0x03, 0x01};  // SAIP v2.3.1
   r.svn.assign(std::begin(kSvn), std::end(kSvn));
@@ -151,7 +150,14 @@ Result IsdR::get_euicc_info2(ByteView c) {
   r.euiccCategory = EUICCInfo2::euiccCategory_values::other;
   r.ppVersion = {0x00, 0x00, 0x01};
   r.sasAcreditationNumber = "RSP-TEST-SAS";
-  return asn1::encode(r);
+  return r;
+}
+
+Result IsdR::get_euicc_info2(ByteView c) {
+  if (!decode_command<GetEuiccInfo2Request>(c)) return unexpected(sw::kWrongData);
+  auto r = detail::make_euicc_info2(store_);
+  if (!r) return unexpected(sw::kNoPreciseDiagnosis);
+  return asn1::encode(*r);
 }
 
 Result IsdR::list_notification(ByteView c) {

@@ -87,6 +87,9 @@ class IsdR final : public Application {
   expected<Bytes, std::uint16_t> get_rat(ByteView command);
   expected<Bytes, std::uint16_t> load_crl(ByteView command);
   expected<Bytes, std::uint16_t> cancel_session(ByteView command);
+  // ES10b download (§5.7.13)
+  expected<Bytes, std::uint16_t> authenticate_server(ByteView command);
+  expected<Bytes, std::uint16_t> prepare_download(ByteView command);
 
   /// Adds a signed notification for `event` on `p` when its metadata asks
   /// for one (SGP.22 §2.4a notificationConfigurationInfo).
@@ -97,6 +100,9 @@ class IsdR final : public Application {
   /// The RSP session (SGP.22 §3.1.3): only the challenge, kept in RAM.
   std::optional<Bytes> euicc_challenge_;
   std::optional<Bytes> transaction_id_;
+  std::optional<crypto::Curve> session_curve_;  ///< of the CI chosen in AuthenticateServer
+  Bytes euicc_signature1_;                      ///< covered by smdpSignature2
+  std::optional<crypto::EcKey> ot_key_;         ///< otSK.EUICC.ECKA (§3.1.3), RAM only
 };
 
 }  // namespace rsp::euicc

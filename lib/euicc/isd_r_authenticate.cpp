@@ -1,0 +1,166 @@
+// ISD-R: AuthenticateServer and PrepareDownload (SGP.22 §3.1.2-§3.1.3,
+// §5.7.13-§5.7.14), the card side of mutual authentication and binding.
+
+#include <algorithm>
+
+#include "isd_r_internal.hpp"
+#include "rsp/crypto/ecdsa.hpp"
+#include "rsp/euicc/isd_r.hpp"
+#include "rsp/pki/validator.hpp"
+
+namespace rsp::euicc {
+
+using namespace asn1::sgp22;
+using detail::decode_command;
+
+namespace {
+
+Bytes auth_error(const TransactionId& tid, std::int64_t code) {
+  AuthenticateServerResponse r;
+  auto& e = r.set_authenticateResponseError();
+  e.transactionId = tid;
+  e.authenticateErrorCode = code;
+  return asn1::encode(r);
+}
+
+/// The serverSigned1 element exactly as received: the signature covers those
+/// bytes, not a re-encoding.
+std::optional<ByteView> first_child(ByteView command) {
+  auto outer = tlv::parse_one(command, tlv::Mode::Ber);
+  if (!outer) return std::nullopt;
+  tlv::Reader top(command, tlv::Mode::Ber);
+  auto el = top.next();
+  if (!el) return std::nullopt;
+  auto inner = top.enter(*el);
+  if (!inner) return std::nullopt;
+  auto child = inner->next();
+  if (!child) return std::nullopt;
+  return child->encoded;
+}
+
+}  // namespace
+
+expected<Bytes, std::uint16_t> IsdR::authenticate_server(ByteView c) {
+  auto req = decode_command<AuthenticateServerRequest>(c);
+  auto signed1 = first_child(c);
+  if (!req || !signed1) return unexpected(sw::kWrongData);
+  using E = AuthenticateErrorCode_values;
+  const auto& tid = req->serverSigned1.transactionId;
+  auto id = store_.identity();
+  if (!id) return auth_error(tid, E::undefinedError);
+  // §5.7.13 step 1: the CI to use must be one this eUICC trusts.
+  auto ci = std::find_if(id->curves.begin(), id->curves.end(),
+                         [&](const CurveIdentity& k) { return k.ci_pkid == req->euiccCiPKIdToBeUsed; });
+  if (ci == id->curves.end()) return auth_error(tid, E::ciPKUnknown);
+  std::vector<pki::Certificate> trusted;
+  for (const auto& k : id->curves) {
+    auto cert = pki::Certificate::from_der(k.ci_cert);
+    if (cert) trusted.push_back(std::move(*cert));
+  }
+  // step 2: serverCertificate is a DPauth certificate chaining to that CI.
+  auto chain = pki::validate_chain_der(req->serverCertificate.der, {}, trusted, pki::Role::DpAuth);
+  if (!chain) {
+    return auth_error(tid, chain.error().code == pki::PkiError::Code::WrongCurve ? E::unsupportedCurve
+                                                                                  : E::invalidCertificate);
+  }
+  if (chain->path.back().subject_key_id() != std::optional<Bytes>(ci->ci_pkid)) {
+    return auth_error(tid, E::invalidCertificate);
+  }
+  // step 3: serverSignature1 over serverSigned1.
+  if (!crypto::verify_plain(chain->public_key, *signed1, req->serverSignature1)) {
+    return auth_error(tid, E::invalidSignature);
+  }
+  // step 4: the challenge of this session.
+  if (!euicc_challenge_) return auth_error(tid, E::noSessionContext);
+  if (!equal_ct(*euicc_challenge_, req->serverSigned1.euiccChallenge)) {
+    return auth_error(tid, E::euiccChallengeMismatch);
+  }
+  if (req->ctxParams1.unknown()) return auth_error(tid, E::undefinedError);
+  auto info2 = detail::make_euicc_info2(store_);
+  auto key = store_.private_key(ci->curve);
+  if (!info2 || !key) return auth_error(tid, E::undefinedError);
+  AuthenticateServerResponse r;
+  auto& ok = r.set_authenticateResponseOk();
+  ok.euiccSigned1.transactionId = tid;
+  ok.euiccSigned1.serverAddress = req->serverSigned1.serverAddress;
+  ok.euiccSigned1.serverChallenge = req->serverSigned1.serverChallenge;
+  ok.euiccSigned1.euiccInfo2 = std::move(*info2);
+  ok.euiccSigned1.ctxParams1 = req->ctxParams1;
+  auto sig = crypto::sign_plain(*key, asn1::encode(ok.euiccSigned1));
+  if (!sig) return auth_error(tid, E::undefinedError);
+  ok.euiccSignature1 = std::move(*sig);
+  ok.euiccCertificate.der = ci->euicc_cert;
+  ok.eumCertificate.der = ci->eum_cert;
+  // §3.1.3: the session now has its transactionId; the challenge is used up.
+  transaction_id_ = tid;
+  euicc_challenge_.reset();
+  session_curve_ = ci->curve;
+  euicc_signature1_ = ok.euiccSignature1;
+  ot_key_.reset();
+  return asn1::encode(r);
+}
+
+/// A signature as the [APPLICATION 55] data object (5F37) other signatures cover.
+static Bytes signature_do(ByteView sig) {
+  tlv::Writer w;
+  w.put(tlv::Tag::application(55), sig);
+  return w.take();
+}
+
+static Bytes download_error(const TransactionId& tid, std::int64_t code) {
+  PrepareDownloadResponse r;
+  auto& e = r.set_downloadResponseError();
+  e.transactionId = tid;
+  e.downloadErrorCode = code;
+  return asn1::encode(r);
+}
+
+expected<Bytes, std::uint16_t> IsdR::prepare_download(ByteView c) {
+  auto req = decode_command<PrepareDownloadRequest>(c);
+  if (!req) return unexpected(sw::kWrongData);
+  using E = DownloadErrorCode_values;
+  const auto& tid = req->smdpSigned2.transactionId;
+  // §5.7.14: only inside a session opened by AuthenticateServer.
+  if (!transaction_id_ || !session_curve_ || euicc_signature1_.empty()) return download_error(tid, E::noSessionContext);
+  auto id = store_.identity();
+  if (!id) return download_error(tid, E::undefinedError);
+  auto ci = std::find_if(id->curves.begin(), id->curves.end(),
+                         [&](const CurveIdentity& k) { return k.curve == *session_curve_; });
+  if (ci == id->curves.end()) return download_error(tid, E::undefinedError);
+  auto ci_cert = pki::Certificate::from_der(ci->ci_cert);
+  if (!ci_cert) return download_error(tid, E::undefinedError);
+  std::vector<pki::Certificate> trusted{*ci_cert};
+  auto chain = pki::validate_chain_der(req->smdpCertificate.der, {}, trusted, pki::Role::DpPb);
+  if (!chain) {
+    return download_error(tid, chain.error().code == pki::PkiError::Code::WrongCurve ? E::unsupportedCurve
+                                                                                      : E::invalidCertificate);
+  }
+  // smdpSignature2 covers smdpSigned2 || euiccSignature1 (5F37 data object).
+  Bytes data = asn1::encode(req->smdpSigned2);
+  Bytes sig1 = signature_do(euicc_signature1_);
+  data.insert(data.end(), sig1.begin(), sig1.end());
+  if (!crypto::verify_plain(chain->public_key, data, req->smdpSignature2)) {
+    return download_error(tid, E::invalidSignature);
+  }
+  if (!equal_ct(*transaction_id_, tid)) return download_error(tid, E::invalidTransactionId);
+  // §3.1.3.1: a confirmation code is bound through hashCc, which must come with the flag.
+  if (req->smdpSigned2.ccRequiredFlag && !req->hashCc) return download_error(tid, E::undefinedError);
+  auto key = store_.private_key(*session_curve_);
+  auto ot = crypto::EcKey::generate(*session_curve_);
+  if (!key || !ot) return download_error(tid, E::undefinedError);
+  PrepareDownloadResponse r;
+  auto& ok = r.set_downloadResponseOk();
+  ok.euiccSigned2.transactionId = tid;
+  ok.euiccSigned2.euiccOtpk = ot->public_point();
+  ok.euiccSigned2.hashCc = req->hashCc;
+  Bytes to_sign = asn1::encode(ok.euiccSigned2);
+  Bytes sig2 = signature_do(req->smdpSignature2);
+  to_sign.insert(to_sign.end(), sig2.begin(), sig2.end());
+  auto sig = crypto::sign_plain(*key, to_sign);
+  if (!sig) return download_error(tid, E::undefinedError);
+  ok.euiccSignature2 = std::move(*sig);
+  ot_key_ = std::move(*ot);
+  return asn1::encode(r);
+}
+
+}  // namespace rsp::euicc
