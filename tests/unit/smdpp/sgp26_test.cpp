@@ -50,7 +50,7 @@ TEST_P(SmdppSgp26, DownloadsTs48Profile) {
 
 INSTANTIATE_TEST_SUITE_P(Curves, SmdppSgp26,
                          ::testing::Values(crypto::Curve::NistP256, crypto::Curve::BrainpoolP256r1),
-                         [](const auto& info) { return std::string(crypto::short_name(info.param)); });
+                         [](const auto& p) { return std::string(crypto::short_name(p.param)); });
 
 }  // namespace
 }  // namespace rsp::smdpp::testing
