@@ -47,7 +47,7 @@ inline sgp22::EUICCInfo2 euicc_info2() {
 
 inline sgp22::DeviceInfo device_info() {
   sgp22::DeviceInfo d;
-  d.tac = hex("3533343931313030");
+  d.tac = hex("35334931");
   d.deviceCapabilities.gsmSupportedRelease = hex("0D0000");
   d.deviceCapabilities.eutranSupportedRelease = hex("0F0000");
   d.imei = hex("3533343931313030");

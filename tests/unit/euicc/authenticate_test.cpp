@@ -29,7 +29,7 @@ class AuthenticateTest : public EuiccTest {
     r.serverCertificate.der = cert->front().der();
     CtxParamsForCommonAuthentication ctx;
     ctx.matchingId = "MATCHING-ID-1";
-    ctx.deviceInfo.tac = {0x35, 0x29, 0x06, 0x11, 0x00, 0x00, 0x00, 0x00};  // rsp.asn sizes tac as Octet8
+    ctx.deviceInfo.tac = {0x35, 0x29, 0x06, 0x11};
     r.ctxParams1.alternative = ctx;
     return r;
   }

@@ -61,7 +61,7 @@ TestResult<sg::AuthenticateClientRequest> TestEuicc::authenticate_server(const s
   s1.euiccInfo2.sasAcreditationNumber = "TEST-SAS";
   auto& ctx = s1.ctxParams1.set_ctxParamsForCommonAuthentication();
   ctx.matchingId = matching_id;
-  ctx.deviceInfo.tac = Bytes{0x35, 0x29, 0x06, 0x11, 0, 0, 0, 0};
+  ctx.deviceInfo.tac = Bytes{0x35, 0x29, 0x06, 0x11};
   auto sig = crypto::sign_plain(c_.euicc_key, asn1::encode(s1));
   if (!sig) return unexpected(std::string("euiccSignature1 failed"));
   resp.euiccSignature1 = *sig;
