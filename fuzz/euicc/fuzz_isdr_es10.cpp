@@ -15,10 +15,23 @@
 
 namespace {
 
+namespace fs = std::filesystem;
+
+/// The card's folder, removed when the fuzzer exits (libFuzzer ends with exit()).
+const fs::path& card_dir() {
+  static const fs::path dir = fs::temp_directory_path() / ("rsp_fuzz_isdr_" + std::to_string(::getpid()));
+  return dir;
+}
+
+void remove_card_dir() {
+  std::error_code ec;
+  fs::remove_all(card_dir(), ec);
+}
+
 rsp::euicc::Card* make_card() {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("rsp_fuzz_isdr_" + std::to_string(::getpid()));
+  const fs::path& dir = card_dir();
   fs::remove_all(dir);
+  std::atexit(remove_card_dir);
   rsp::pki::TestPkiOptions o;
   o.out_dir = dir / "pki";
   o.curves = {rsp::crypto::Curve::NistP256};
