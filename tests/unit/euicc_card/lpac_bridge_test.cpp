@@ -116,26 +116,13 @@ TEST(LpacBridge, MissingProgram) {
   EXPECT_EQ(run_lpac(card, "/nonexistent/lpac", {}, out), 127);
 }
 
-// Answers ES10c GetProfilesInfo (SGP.22 §5.7.15, tag BF2D) with an empty
-// list and echoes everything else.
-class EmptyProfileList : public test::EchoApp {
- public:
-  expected<Bytes, std::uint16_t> process(ByteView command, std::uint8_t channel) override {
-    (void)test::EchoApp::process(command, channel);
-    if (command.size() >= 2 && command[0] == 0xBF && command[1] == 0x2D) {
-      return from_hex("BF2D02A000").value();
-    }
-    return Bytes(command.begin(), command.end());
-  }
-};
-
 // With LPAC pointing at a real lpac binary: `lpac profile list` runs over
 // the bridge end to end (channel open, SELECT ISD-R, STORE DATA, 61xx).
 TEST(LpacBridge, RealLpacWhenAvailable) {
   const char* lpac = std::getenv("LPAC");
   if (!lpac || !*lpac) GTEST_SKIP() << "set LPAC to an lpac binary to run this test";
   Card card;
-  auto app = std::make_shared<EmptyProfileList>();
+  auto app = std::make_shared<test::EmptyProfileList>();
   card.add_application(app);
   std::ostringstream out;
   const int code = run_lpac(card, lpac, {"profile", "list"}, out);

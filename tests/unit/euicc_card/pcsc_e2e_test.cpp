@@ -216,18 +216,6 @@ TEST(PcscE2e, SelectIsdRThroughPcscd) {
   vpcd.request_stop();
 }
 
-// Answers ES10c GetProfilesInfo (tag BF2D) with an empty list.
-class EmptyProfileList : public test::EchoApp {
- public:
-  expected<Bytes, std::uint16_t> process(ByteView command, std::uint8_t channel) override {
-    (void)test::EchoApp::process(command, channel);
-    if (command.size() >= 2 && command[0] == 0xBF && command[1] == 0x2D) {
-      return from_hex("BF2D02A000").value();
-    }
-    return Bytes(command.begin(), command.end());
-  }
-};
-
 // With LPAC pointing at an lpac binary: `lpac profile list` through its own
 // PC/SC driver (T=0, TERMINAL CAPABILITY, MANAGE CHANNEL, SELECT, STORE DATA).
 TEST(PcscE2e, RealLpacOverPcsc) {
@@ -237,7 +225,7 @@ TEST(PcscE2e, RealLpacOverPcsc) {
   PcscDaemon daemon;
   if (!daemon.available()) GTEST_SKIP() << daemon.why();
   Card card;
-  auto app = std::make_shared<EmptyProfileList>();
+  auto app = std::make_shared<test::EmptyProfileList>();
   card.add_application(app);
   std::jthread vpcd([&](std::stop_token stop) {
     VpcdOptions options;
