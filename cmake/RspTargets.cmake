@@ -27,7 +27,7 @@ endfunction()
 function(rsp_add_unittest name)
   cmake_parse_arguments(A "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${A_SOURCES})
-  target_link_libraries(${name} PRIVATE ${A_DEPS} GTest::gtest GTest::gtest_main rsp_warnings)
+  target_link_libraries(${name} PRIVATE ${A_DEPS} rsp_test_support GTest::gtest GTest::gtest_main rsp_warnings)
   target_compile_definitions(${name} PRIVATE
     RSP_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     RSP_REFERENCE_DIR="${RSP_REFERENCE_DIR}"

@@ -56,16 +56,6 @@ bool on_path(const std::string& program) {
   return false;
 }
 
-TempDir::TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "rsp-e2e-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-}
-
 std::filesystem::path reference_dir() {
   std::filesystem::path p = RSP_REFERENCE_DIR;
   return std::filesystem::is_directory(p) ? p : std::filesystem::path{};

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "test_support/temp_dir.hpp"
+
 namespace rsp::e2e {
 
 struct RunResult {
@@ -20,18 +22,7 @@ RunResult rsp(const std::vector<std::string>& args);
 /// True when `program` is found on PATH.
 bool on_path(const std::string& program);
 
-/// A fresh directory removed at the end of the test.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using test_support::TempDir;
 
 /// The public reference folder (SGP.26 PKI, TS.48 profiles), empty if absent.
 std::filesystem::path reference_dir();

@@ -2,26 +2,12 @@
 
 #include <unistd.h>
 
-#include <atomic>
 #include <random>
 
 #include "rsp/pki/test_pki.hpp"
 
 namespace rsp::euicc::test {
 namespace fs = std::filesystem;
-
-TempDir::TempDir() {
-  static std::atomic<int> counter{0};
-  path_ = fs::temp_directory_path() /
-          ("rsp_euicc_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-  fs::remove_all(path_);
-  fs::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
 
 const fs::path& shared_pki_dir() {
   static TempDir dir;

@@ -14,21 +14,11 @@
 #include "rsp/euicc/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
+#include "test_support/temp_dir.hpp"
 
 namespace rsp::euicc::test {
 
-/// A directory removed at the end of its scope.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using test_support::TempDir;
 
 /// The test PKI shared by the tests of one program (made on first use).
 const std::filesystem::path& shared_pki_dir();
