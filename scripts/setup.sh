@@ -9,7 +9,8 @@ PACKAGES=(
   openssl libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
-  libsqlite3-dev libqrencode-dev
+  libsqlite3-dev libqrencode-dev libpng-dev zlib1g-dev
+  libcpp-httplib-dev libpqxx-dev postgresql
   pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools
 )
 

@@ -25,6 +25,16 @@ struct Registrar {
   Registrar(const char* name, GroupFn fn) { groups().push_back({name, fn}); }
 };
 
+/// The subcommand `name` of `app`, created on first use, so that several
+/// cmd_*.cpp files can add commands to one group (e.g. `rsp smdpp serve` and
+/// `rsp smdpp profiles` live in different files).
+inline CLI::App* group_command(CLI::App& app, const std::string& name, const std::string& description) {
+  if (auto* existing = app.get_subcommand_no_throw(name)) return existing;
+  auto* sub = app.add_subcommand(name, description);
+  sub->require_subcommand(1);
+  return sub;
+}
+
 /// Thrown from a subcommand callback to finish with a given exit code
 /// (CLI11's own mechanism; main turns it into the process status).
 [[noreturn]] inline void exit_with(int code) {
