@@ -29,7 +29,9 @@ struct Registrar {
 /// cmd_*.cpp files can add commands to one group (e.g. `rsp smdpp serve` and
 /// `rsp smdpp profiles` live in different files).
 inline CLI::App* group_command(CLI::App& app, const std::string& name, const std::string& description) {
-  if (auto* existing = app.get_subcommand_no_throw(name)) return existing;
+  for (auto* existing : app.get_subcommands({})) {
+    if (existing->get_name() == name) return existing;
+  }
   auto* sub = app.add_subcommand(name, description);
   sub->require_subcommand(1);
   return sub;
