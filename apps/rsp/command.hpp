@@ -29,7 +29,7 @@ struct Registrar {
 /// cmd_*.cpp files can add commands to one group (e.g. `rsp smdpp serve` and
 /// `rsp smdpp profiles` live in different files).
 inline CLI::App* group_command(CLI::App& app, const std::string& name, const std::string& description) {
-  for (auto* existing : app.get_subcommands({})) {
+  for (CLI::App* existing : app.get_subcommands([](CLI::App*) { return true; })) {
     if (existing->get_name() == name) return existing;
   }
   auto* sub = app.add_subcommand(name, description);
