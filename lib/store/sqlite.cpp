@@ -1,0 +1,249 @@
+#include "rsp/store/sqlite.hpp"
+
+#include <sqlite3.h>
+
+#include <mutex>
+
+namespace rsp::store {
+
+namespace {
+
+DbError::Kind kind_of(int rc) {
+  switch (rc & 0xFF) {
+    case SQLITE_CONSTRAINT: return DbError::Kind::Constraint;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return DbError::Kind::Busy;
+    case SQLITE_IOERR:
+    case SQLITE_CORRUPT:
+    case SQLITE_FULL:
+    case SQLITE_NOTADB:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY: return DbError::Kind::Io;
+    case SQLITE_MISUSE:
+    case SQLITE_RANGE: return DbError::Kind::Misuse;
+    default: return DbError::Kind::Syntax;
+  }
+}
+
+unexpected<DbError> sqlite_error(sqlite3* db, int rc, std::string_view what) {
+  std::string msg(what);
+  msg += ": ";
+  msg += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  return db_error(kind_of(rc), std::move(msg));
+}
+
+class SqliteDatabase;
+
+class SqliteStatement final : public Statement {
+ public:
+  SqliteStatement(SqliteDatabase& owner, sqlite3* db, sqlite3_stmt* stmt) : owner_(owner), db_(db), stmt_(stmt) {}
+  ~SqliteStatement() override;
+  DbResult<void> bind(int index, const Value& v) override;
+  DbResult<bool> step() override;
+  Row row() const override;
+  int column_count() const override;
+  std::int64_t changes() const override { return changes_; }
+  DbResult<void> reset() override;
+
+ private:
+  SqliteDatabase& owner_;
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  std::int64_t changes_ = 0;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  explicit SqliteDatabase(sqlite3* db) : db_(db) {}
+  ~SqliteDatabase() override { sqlite3_close_v2(db_); }
+
+  std::string_view dialect() const override { return "sqlite"; }
+
+  DbResult<std::unique_ptr<Statement>> prepare(std::string_view sql) override {
+    auto lock = lock_connection();
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), 0, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return sqlite_error(db_, rc, "prepare");
+    }
+    if (!stmt) return db_error(DbError::Kind::Misuse, "prepare: empty statement");
+    return std::unique_ptr<Statement>(new SqliteStatement(*this, db_, stmt));
+  }
+
+  DbResult<void> execute_script(std::string_view sql) override {
+    auto lock = lock_connection();
+    const std::string text(sql);
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = "script: ";
+      msg += err ? err : sqlite3_errstr(rc);
+      sqlite3_free(err);
+      return db_error(kind_of(rc), std::move(msg));
+    }
+    return {};
+  }
+
+  DbResult<Transaction> begin() override;
+
+  std::unique_lock<std::recursive_mutex> lock_connection() override {
+    return std::unique_lock<std::recursive_mutex>(mu_);
+  }
+
+  sqlite3* handle() const { return db_; }
+  bool in_transaction = false;
+
+ private:
+  sqlite3* db_;
+  std::recursive_mutex mu_;
+};
+
+SqliteStatement::~SqliteStatement() {
+  auto lock = owner_.lock_connection();
+  sqlite3_finalize(stmt_);
+}
+
+DbResult<void> SqliteStatement::bind(int index, const Value& v) {
+  auto lock = owner_.lock_connection();
+  const std::string name = "$" + std::to_string(index);
+  const int pos = sqlite3_bind_parameter_index(stmt_, name.c_str());
+  if (pos == 0) return db_error(DbError::Kind::Misuse, "statement has no parameter " + name);
+  int rc = SQLITE_OK;
+  if (std::holds_alternative<Null>(v)) {
+    rc = sqlite3_bind_null(stmt_, pos);
+  } else if (const auto* n = std::get_if<std::int64_t>(&v)) {
+    rc = sqlite3_bind_int64(stmt_, pos, *n);
+  } else if (const auto* d = std::get_if<double>(&v)) {
+    rc = sqlite3_bind_double(stmt_, pos, *d);
+  } else if (const auto* s = std::get_if<std::string>(&v)) {
+    rc = sqlite3_bind_text64(stmt_, pos, s->data(), s->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  } else if (const auto* b = std::get_if<Bytes>(&v)) {
+    // A zero-length blob stays a blob (not NULL).
+    rc = b->empty() ? sqlite3_bind_zeroblob(stmt_, pos, 0)
+                    : sqlite3_bind_blob64(stmt_, pos, b->data(), b->size(), SQLITE_TRANSIENT);
+  }
+  if (rc != SQLITE_OK) return sqlite_error(db_, rc, "bind " + name);
+  return {};
+}
+
+DbResult<bool> SqliteStatement::step() {
+  auto lock = owner_.lock_connection();
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) {
+    changes_ = sqlite3_changes64(db_);
+    return false;
+  }
+  auto err = sqlite_error(db_, rc, "step");
+  sqlite3_reset(stmt_);
+  return err;
+}
+
+Row SqliteStatement::row() const {
+  auto lock = owner_.lock_connection();
+  const int n = sqlite3_column_count(stmt_);
+  std::vector<Value> values;
+  values.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    switch (sqlite3_column_type(stmt_, i)) {
+      case SQLITE_INTEGER: values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(stmt_, i))); break;
+      case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt_, i)); break;
+      case SQLITE_TEXT: {
+        const auto* p = sqlite3_column_text(stmt_, i);
+        const int len = sqlite3_column_bytes(stmt_, i);
+        values.emplace_back(std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(len)));
+        break;
+      }
+      case SQLITE_BLOB: {
+        const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, i));
+        const int len = sqlite3_column_bytes(stmt_, i);
+        values.emplace_back(p ? Bytes(p, p + len) : Bytes{});
+        break;
+      }
+      default: values.emplace_back(Null{}); break;
+    }
+  }
+  return Row(std::move(values));
+}
+
+int SqliteStatement::column_count() const { return sqlite3_column_count(stmt_); }
+
+DbResult<void> SqliteStatement::reset() {
+  auto lock = owner_.lock_connection();
+  sqlite3_reset(stmt_);  // its return code repeats the last step error, already reported
+  return {};
+}
+
+class SqliteTransaction final : public Transaction::Impl {
+ public:
+  SqliteTransaction(SqliteDatabase& db, std::unique_lock<std::recursive_mutex> lock)
+      : db_(db), lock_(std::move(lock)) {}
+  ~SqliteTransaction() override { rollback(); }
+
+  DbResult<void> commit() override {
+    if (done_) return db_error(DbError::Kind::Misuse, "transaction already finished");
+    const int rc = sqlite3_exec(db_.handle(), "COMMIT", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return sqlite_error(db_.handle(), rc, "commit");
+    finish();
+    return {};
+  }
+
+  void rollback() noexcept override {
+    if (done_) return;
+    // Harmless when SQLite already rolled back on its own (e.g. after SQLITE_FULL).
+    if (!sqlite3_get_autocommit(db_.handle())) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    finish();
+  }
+
+ private:
+  void finish() {
+    done_ = true;
+    db_.in_transaction = false;
+    if (lock_.owns_lock()) lock_.unlock();
+  }
+  SqliteDatabase& db_;
+  std::unique_lock<std::recursive_mutex> lock_;
+  bool done_ = false;
+};
+
+DbResult<Transaction> SqliteDatabase::begin() {
+  auto lock = lock_connection();
+  if (in_transaction) return db_error(DbError::Kind::Misuse, "nested transactions are not supported");
+  const int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return sqlite_error(db_, rc, "begin");
+  in_transaction = true;
+  return Transaction(std::make_unique<SqliteTransaction>(*this, std::move(lock)));
+}
+
+}  // namespace
+
+DbResult<std::unique_ptr<Database>> open_sqlite(const std::filesystem::path& path, SqliteOptions options) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (options.create) flags |= SQLITE_OPEN_CREATE;
+  const std::string name = path.string();
+  int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = "open " + name + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+    sqlite3_close_v2(raw);
+    return db_error(DbError::Kind::Open, std::move(msg));
+  }
+  auto db = std::make_unique<SqliteDatabase>(raw);
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, static_cast<int>(options.busy_timeout.count()));
+  const bool memory = name == ":memory:" || name.empty();
+  if (!memory) {
+    auto mode = db->query("PRAGMA journal_mode=WAL");
+    if (!mode || mode->empty() || mode->front().text(0) != "wal")
+      return db_error(DbError::Kind::Open, "open " + name + ": cannot switch to WAL journal mode");
+  }
+  if (auto r = db->execute_script("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"); !r)
+    return db_error(DbError::Kind::Open, "open " + name + ": " + r.error().message);
+  // An unreadable or foreign file shows up here rather than on first use.
+  if (auto r = db->query("SELECT count(*) FROM sqlite_schema"); !r)
+    return db_error(DbError::Kind::Open, "open " + name + ": " + r.error().message);
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace rsp::store
