@@ -1,0 +1,110 @@
+#pragma once
+/// An HTTP/1.1 server over TLS (or plain HTTP when asked for explicitly) with
+/// exact-path routes, keep-alive, a body size limit, worker threads, metrics
+/// and a graceful stop. Handlers never see a socket: they map a Request to a
+/// Response; an exception from a handler becomes a 500 and is counted.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "rsp/net/error.hpp"
+#include "rsp/net/metrics.hpp"
+#include "rsp/net/tls.hpp"
+
+namespace rsp::net {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+/// The first value of header `name` (case-insensitive), or nullopt.
+std::optional<std::string> find_header(const Headers& headers, std::string_view name);
+
+struct Request {
+  std::string method;
+  std::string path;
+  Headers headers;
+  std::string body;
+  std::string remote_address;
+  /// "TLSv1.3", "TLSv1.2"; empty over plain HTTP.
+  std::string tls_version;
+
+  std::optional<std::string> header(std::string_view name) const { return find_header(headers, name); }
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  Headers headers;
+  std::string body;
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  ///< 0: the system picks one (see HttpServer::port())
+  /// TLS settings; without them the server refuses to start unless
+  /// `insecure_plain_http` is set.
+  std::optional<TlsServerConfig> tls;
+  bool insecure_plain_http = false;
+  std::size_t worker_threads = 8;
+  std::size_t max_body_bytes = 1024 * 1024;  ///< larger bodies are answered with 413
+  std::chrono::seconds keep_alive_timeout{5};
+  std::size_t keep_alive_max_requests = 100;
+  std::chrono::seconds read_timeout{10};
+  std::chrono::seconds write_timeout{10};
+  /// Where request, connection and TLS metrics go (a fresh registry when null).
+  std::shared_ptr<Metrics> metrics;
+  bool serve_metrics = true;  ///< GET /metrics
+  bool serve_health = true;   ///< GET /healthz answers 200 "ok"
+  /// Headers added to every response.
+  Headers default_headers;
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpServerOptions options);
+  ~HttpServer();  ///< stops
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  /// Routes (exact paths); register before start().
+  void get(const std::string& path, Handler handler);
+  void post(const std::string& path, Handler handler);
+
+  /// Binds and starts accepting in background threads.
+  NetResult<void> start();
+  /// Stops accepting, finishes requests in flight and joins the threads.
+  /// Idle keep-alive connections end within keep_alive_timeout. Idempotent.
+  void stop();
+
+  bool running() const;
+  /// The bound port (after start()).
+  int port() const { return port_; }
+  /// "https://127.0.0.1:PORT" or "http://...".
+  std::string url() const;
+  bool tls() const { return options_.tls.has_value(); }
+
+  Metrics& metrics() { return *metrics_; }
+  const std::shared_ptr<Metrics>& metrics_ptr() const { return metrics_; }
+  /// TCP connections accepted so far.
+  std::uint64_t connections_accepted() const { return accepted_.load(); }
+
+  struct Impl;
+
+ private:
+  HttpServerOptions options_;
+  std::shared_ptr<Metrics> metrics_;
+  std::atomic<std::uint64_t> accepted_{0};
+  int port_ = 0;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rsp::net

@@ -1,0 +1,71 @@
+#pragma once
+/// TLS credentials and server settings (SGP.22 §2.6.6: TLS 1.2 with
+/// ECDHE-ECDSA AES-GCM / AES-CBC-SHA256 suites, or TLS 1.3; SM-DP+ DPtls
+/// certificates on NIST P-256 or brainpoolP256r1).
+///
+/// Private keys are parsed once into OpenSSL objects and never logged or
+/// copied into error messages.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rsp/common/bytes.hpp"
+#include "rsp/net/error.hpp"
+
+namespace rsp::net {
+
+enum class TlsVersion { Tls12, Tls13 };
+
+/// Certificates from PEM (one or more blocks) or DER (a single certificate),
+/// each returned as DER.
+NetResult<std::vector<Bytes>> certificates_from_data(ByteView data);
+NetResult<std::vector<Bytes>> load_certificates(const std::filesystem::path& file);
+
+/// A certificate chain (leaf first) and the leaf's private key. Cheap to copy
+/// (the parsed key is shared, immutable).
+class TlsIdentity {
+ public:
+  /// `cert_file`: PEM with the leaf first and optional intermediates, or a DER
+  /// leaf. `key_file`: PEM (PKCS#8 or traditional) or DER private key.
+  static NetResult<TlsIdentity> load(const std::filesystem::path& cert_file, const std::filesystem::path& key_file);
+  static NetResult<TlsIdentity> from_data(ByteView cert_data, ByteView key_data);
+
+  /// DER certificates, leaf first.
+  const std::vector<Bytes>& chain() const;
+  /// The leaf's subject in one-line form ("O=ACME, CN=localhost").
+  const std::string& subject() const;
+  /// The key's curve as OpenSSL names it ("prime256v1", "brainpoolP256r1"),
+  /// empty for a non-EC key.
+  const std::string& curve() const;
+  bool is_brainpool() const;
+
+  struct Impl;
+  const std::shared_ptr<const Impl>& impl() const { return impl_; }
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+struct TlsServerConfig {
+  /// One or more identities on the same port. With several, each handshake
+  /// gets a brainpool identity when the client asks for brainpool (TLS 1.3:
+  /// offers ecdsa_brainpoolP256r1tls13_sha256, which needs OpenSSL 3.2; TLS
+  /// 1.2: lists the brainpoolP256r1 group), otherwise the first other one.
+  std::vector<TlsIdentity> identities;
+  TlsVersion min_version = TlsVersion::Tls12;
+  TlsVersion max_version = TlsVersion::Tls13;
+  /// TLS 1.2 cipher suites (OpenSSL names), SGP.22 §2.6.6 order.
+  std::string tls12_ciphers =
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+      "ECDHE-ECDSA-AES256-SHA384";
+  std::string tls13_ciphersuites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+  /// Key exchange groups.
+  std::string groups = "P-256:brainpoolP256r1";
+};
+
+/// True when this OpenSSL can sign TLS 1.3 handshakes with brainpool keys (3.2+).
+bool brainpool_tls13_supported();
+
+}  // namespace rsp::net

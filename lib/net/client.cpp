@@ -1,0 +1,277 @@
+#include "rsp/net/client.hpp"
+
+#include <httplib.h>
+#include <openssl/err.h>
+#include <openssl/x509_vfy.h>
+
+#include <charconv>
+
+#include "tls_internal.hpp"
+
+namespace rsp::net {
+
+namespace {
+
+struct ParsedUrl {
+  bool https = true;
+  std::string host;
+  int port = 0;
+  std::string prefix;  // path prefix without trailing '/'
+};
+
+NetResult<ParsedUrl> parse_url(const std::string& url) {
+  ParsedUrl out;
+  std::string_view rest = url;
+  if (rest.rfind("https://", 0) == 0) {
+    rest.remove_prefix(8);
+    out.port = 443;
+  } else if (rest.rfind("http://", 0) == 0) {
+    rest.remove_prefix(7);
+    out.https = false;
+    out.port = 80;
+  } else {
+    return net_error(NetError::Kind::InvalidArgument, "URL must start with https:// or http://: " + url);
+  }
+  const auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  if (slash != std::string_view::npos) out.prefix = std::string(rest.substr(slash));
+  while (!out.prefix.empty() && out.prefix.back() == '/') out.prefix.pop_back();
+  std::string_view port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return net_error(NetError::Kind::InvalidArgument, "bad IPv6 address in " + url);
+    out.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return net_error(NetError::Kind::InvalidArgument, "bad authority in " + url);
+      port_text = after.substr(1);
+    }
+  } else {
+    const auto colon = authority.rfind(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+  }
+  if (out.host.empty()) return net_error(NetError::Kind::InvalidArgument, "no host in " + url);
+  if (!port_text.empty()) {
+    int p = 0;
+    auto r = std::from_chars(port_text.data(), port_text.data() + port_text.size(), p);
+    if (r.ec != std::errc() || r.ptr != port_text.data() + port_text.size() || p <= 0 || p > 65535)
+      return net_error(NetError::Kind::InvalidArgument, "bad port in " + url);
+    out.port = p;
+  }
+  return out;
+}
+
+bool is_ip_literal(const std::string& host) {
+  unsigned char buf[16];
+  return host.find(':') != std::string::npos ? inet_pton(AF_INET6, host.c_str(), buf) == 1
+                                             : inet_pton(AF_INET, host.c_str(), buf) == 1;
+}
+
+time_t whole_seconds(std::chrono::milliseconds d) { return static_cast<time_t>(d.count() / 1000); }
+time_t rest_usec(std::chrono::milliseconds d) { return static_cast<time_t>((d.count() % 1000) * 1000); }
+
+}  // namespace
+
+struct HttpsClient::Impl {
+  HttpsClientOptions options;
+  ParsedUrl url;
+  std::string server_name;
+  std::unique_ptr<httplib::ClientImpl> client;
+  std::mutex mu;  // one request at a time; guards the fields below
+  std::atomic<std::uint64_t> connections{0};
+  int verify_error = X509_V_OK;
+  int verify_depth = 0;
+  std::string verify_subject;
+  Bytes peer_cert;
+};
+
+namespace {
+
+int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
+  auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  if (!ssl) return preverify_ok;
+  auto* impl = static_cast<HttpsClient::Impl*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  if (!impl) return preverify_ok;
+  const int depth = X509_STORE_CTX_get_error_depth(store);
+  X509* cert = X509_STORE_CTX_get_current_cert(store);
+  if (depth == 0 && cert) {
+    const int n = i2d_X509(cert, nullptr);
+    if (n > 0) {
+      impl->peer_cert.resize(static_cast<std::size_t>(n));
+      unsigned char* p = impl->peer_cert.data();
+      i2d_X509(cert, &p);
+    }
+  }
+  if (!preverify_ok && impl->verify_error == X509_V_OK) {
+    impl->verify_error = X509_STORE_CTX_get_error(store);
+    impl->verify_depth = depth;
+    if (cert) {
+      char buf[256];
+      X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof buf);
+      impl->verify_subject = buf;
+    }
+  }
+  return preverify_ok;
+}
+
+}  // namespace
+
+HttpsClient::HttpsClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpsClient::~HttpsClient() {
+  if (impl_ && impl_->client) impl_->client->stop();
+}
+
+NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions options) {
+  auto impl = std::make_unique<Impl>();
+  RSP_TRY(impl->url, parse_url(options.base_url));
+  impl->server_name = options.server_name.empty() ? impl->url.host : options.server_name;
+  const std::string& host = impl->server_name;
+  Impl* raw = impl.get();
+
+  if (impl->url.https) {
+    if (options.trust_anchors.empty())
+      return net_error(NetError::Kind::InvalidArgument, "https needs at least one trust anchor (CI certificate)");
+    if (options.min_version > options.max_version)
+      return net_error(NetError::Kind::InvalidArgument, "minimum TLS version above the maximum");
+    auto ssl_client = std::make_unique<httplib::SSLClient>(host, impl->url.port);
+    SSL_CTX* ctx = ssl_client->ssl_context();
+    if (!ctx) return net_error(NetError::Kind::Tls, "cannot create the TLS context");
+    X509_STORE* store = X509_STORE_new();
+    for (const auto& der : options.trust_anchors) {
+      const unsigned char* p = der.data();
+      X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+      if (!cert) {
+        X509_STORE_free(store);
+        ERR_clear_error();
+        return net_error(NetError::Kind::Credentials, "a trust anchor is not a DER certificate");
+      }
+      X509_STORE_add_cert(store, cert);
+      X509_free(cert);
+    }
+    SSL_CTX_set_cert_store(ctx, store);  // takes ownership
+    if (SSL_CTX_set_min_proto_version(ctx, detail::to_openssl_version(options.min_version)) != 1 ||
+        SSL_CTX_set_max_proto_version(ctx, detail::to_openssl_version(options.max_version)) != 1)
+      return net_error(NetError::Kind::Tls, "cannot set the TLS versions");
+    if (!options.groups.empty() && SSL_CTX_set1_groups_list(ctx, options.groups.c_str()) != 1) {
+      ERR_clear_error();
+      return net_error(NetError::Kind::InvalidArgument, "invalid group list '" + options.groups + "'");
+    }
+    X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    const int ok = is_ip_literal(host) ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
+                                       : X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+    if (ok != 1) {
+      ERR_clear_error();
+      return net_error(NetError::Kind::InvalidArgument, "invalid server name '" + host + "'");
+    }
+    // OpenSSL verifies chain and name during the handshake and aborts it on a
+    // failure; httplib's own check (which would add the system store) is off.
+    SSL_CTX_set_app_data(ctx, raw);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_callback);
+    ssl_client->enable_server_certificate_verification(false);
+    impl->client = std::move(ssl_client);
+  } else {
+    impl->client = std::make_unique<httplib::ClientImpl>(host, impl->url.port);
+  }
+  auto& cli = *impl->client;
+  if (!options.connect_to.empty()) cli.set_hostname_addr_map({{host, options.connect_to}});
+  cli.set_keep_alive(options.keep_alive);
+  cli.set_connection_timeout(whole_seconds(options.connect_timeout), rest_usec(options.connect_timeout));
+  cli.set_read_timeout(whole_seconds(options.read_timeout), rest_usec(options.read_timeout));
+  cli.set_write_timeout(whole_seconds(options.write_timeout), rest_usec(options.write_timeout));
+  cli.set_follow_location(false);
+  cli.set_socket_options([raw](socket_t sock) {
+    ++raw->connections;
+    int one = 1;
+    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  });
+  impl->options = std::move(options);
+  return std::unique_ptr<HttpsClient>(new HttpsClient(std::move(impl)));
+}
+
+NetResult<HttpResponse> HttpsClient::request(const std::string& method, const std::string& path,
+                                             const std::string& body, const std::string& content_type,
+                                             const Headers& headers) {
+  std::lock_guard lock(impl_->mu);
+  auto& impl = *impl_;
+  httplib::Request req;
+  req.method = method;
+  req.path = impl.url.prefix + path;
+  for (const auto& [k, v] : headers) req.headers.emplace(k, v);
+  if (!req.has_header("User-Agent")) req.headers.emplace("User-Agent", impl.options.user_agent);
+  if (!content_type.empty() || !body.empty()) {
+    req.body = body;
+    req.headers.emplace("Content-Type", content_type.empty() ? std::string("application/octet-stream") : content_type);
+  }
+  impl.verify_error = X509_V_OK;
+  impl.verify_subject.clear();
+  auto result = impl.client->send(req);
+  if (!result) {
+    const auto err = result.error();
+    const std::string where = impl.url.host + ":" + std::to_string(impl.url.port);
+    if (impl.verify_error != X509_V_OK) {
+      return net_error(NetError::Kind::TlsVerification,
+                       "server certificate of " + where + " not accepted: " +
+                           X509_verify_cert_error_string(impl.verify_error) + " (depth " +
+                           std::to_string(impl.verify_depth) + ", " + impl.verify_subject + ")");
+    }
+    ERR_clear_error();
+    switch (err) {
+      case httplib::Error::Connection:
+        return net_error(NetError::Kind::Connect, "cannot connect to " + where);
+      case httplib::Error::ConnectionTimeout:
+        return net_error(NetError::Kind::Timeout, "connection to " + where + " timed out");
+      case httplib::Error::SSLConnection:
+      case httplib::Error::SSLLoadingCerts:
+      case httplib::Error::SSLServerVerification:
+        return net_error(NetError::Kind::Tls, "TLS handshake with " + where + " failed");
+      case httplib::Error::Read:
+        return net_error(NetError::Kind::Transport, "no complete response from " + where + " (closed or timed out)");
+      case httplib::Error::Write:
+        return net_error(NetError::Kind::Transport, "cannot send the request to " + where);
+      default:
+        return net_error(NetError::Kind::Transport, "request to " + where + " failed: " + httplib::to_string(err));
+    }
+  }
+  HttpResponse out;
+  out.status = result->status;
+  for (const auto& [k, v] : result->headers) out.headers.emplace_back(k, v);
+  out.body = std::move(result->body);
+  return out;
+}
+
+namespace {
+
+NetResult<HttpResponse> require_2xx(NetResult<HttpResponse> r, const std::string& path) {
+  if (!r) return r;
+  if (r->status < 200 || r->status > 299) {
+    std::string snippet = r->body.substr(0, 200);
+    for (char& c : snippet)
+      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    return net_error(NetError::Kind::HttpStatus, "HTTP " + std::to_string(r->status) + " from " + path +
+                                                     (snippet.empty() ? "" : ": " + snippet),
+                     r->status);
+  }
+  return r;
+}
+
+}  // namespace
+
+NetResult<HttpResponse> HttpsClient::post(const std::string& path, const std::string& body,
+                                          const std::string& content_type, const Headers& headers) {
+  return require_2xx(request("POST", path, body, content_type, headers), path);
+}
+
+NetResult<HttpResponse> HttpsClient::get(const std::string& path, const Headers& headers) {
+  return require_2xx(request("GET", path, {}, {}, headers), path);
+}
+
+std::uint64_t HttpsClient::connections_opened() const { return impl_->connections.load(); }
+
+Bytes HttpsClient::last_server_certificate() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->peer_cert;
+}
+
+}  // namespace rsp::net

@@ -1,0 +1,271 @@
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <cstring>
+
+#include "rsp/common/file.hpp"
+#include "tls_internal.hpp"
+
+namespace rsp::net {
+
+const char* kind_name(NetError::Kind kind) {
+  switch (kind) {
+    case NetError::Kind::InvalidArgument: return "invalid-argument";
+    case NetError::Kind::Io: return "io";
+    case NetError::Kind::Credentials: return "credentials";
+    case NetError::Kind::Bind: return "bind";
+    case NetError::Kind::Connect: return "connect";
+    case NetError::Kind::Timeout: return "timeout";
+    case NetError::Kind::Tls: return "tls";
+    case NetError::Kind::TlsVerification: return "tls-verification";
+    case NetError::Kind::Transport: return "transport";
+    case NetError::Kind::HttpStatus: return "http-status";
+  }
+  return "unknown";
+}
+
+TlsIdentity::Impl::~Impl() {
+  X509_free(leaf);
+  sk_X509_pop_free(extra, X509_free);
+  EVP_PKEY_free(key);
+}
+
+namespace detail {
+
+std::string openssl_errors() {
+  std::string out;
+  unsigned long e = 0;
+  while ((e = ERR_get_error()) != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out;
+}
+
+int to_openssl_version(TlsVersion v) { return v == TlsVersion::Tls12 ? TLS1_2_VERSION : TLS1_3_VERSION; }
+
+}  // namespace detail
+
+namespace {
+
+using UniqueBio = std::unique_ptr<BIO, decltype(&BIO_free)>;
+
+UniqueBio mem_bio(ByteView data) {
+  return UniqueBio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())), &BIO_free);
+}
+
+bool looks_like_pem(ByteView data) {
+  const std::string_view marker = "-----BEGIN";
+  return std::string_view(reinterpret_cast<const char*>(data.data()), data.size()).find(marker) !=
+         std::string_view::npos;
+}
+
+// Never prompts for a pass phrase: encrypted keys are refused.
+int no_password(char*, int, int, void*) { return -1; }
+
+NetResult<std::vector<X509*>> parse_certs(ByteView data) {
+  std::vector<X509*> out;
+  auto fail = [&out](std::string msg) {
+    for (auto* c : out) X509_free(c);
+    ERR_clear_error();
+    return net_error(NetError::Kind::Credentials, std::move(msg));
+  };
+  if (data.size() > 1024 * 1024) return fail("certificate data too large");
+  if (looks_like_pem(data)) {
+    auto bio = mem_bio(data);
+    while (X509* c = PEM_read_bio_X509(bio.get(), nullptr, no_password, nullptr)) out.push_back(c);
+    ERR_clear_error();  // the end of the data is reported as an error
+    if (out.empty()) return fail("no PEM certificate found");
+  } else {
+    const unsigned char* p = data.data();
+    X509* c = d2i_X509(nullptr, &p, static_cast<long>(data.size()));
+    if (!c) return fail("not a PEM or DER certificate");
+    out.push_back(c);
+  }
+  return out;
+}
+
+Bytes to_der(X509* cert) {
+  int n = i2d_X509(cert, nullptr);
+  if (n <= 0) return {};
+  Bytes out(static_cast<std::size_t>(n));
+  unsigned char* p = out.data();
+  i2d_X509(cert, &p);
+  return out;
+}
+
+std::string one_line_subject(X509* cert) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (!bio) return {};
+  X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  std::string s(data, static_cast<std::size_t>(n > 0 ? n : 0));
+  BIO_free(bio);
+  return s;
+}
+
+}  // namespace
+
+NetResult<std::vector<Bytes>> certificates_from_data(ByteView data) {
+  RSP_TRY(auto certs, parse_certs(data));
+  std::vector<Bytes> out;
+  for (auto* c : certs) {
+    out.push_back(to_der(c));
+    X509_free(c);
+  }
+  return out;
+}
+
+NetResult<std::vector<Bytes>> load_certificates(const std::filesystem::path& file) {
+  auto data = read_file(file);
+  if (!data) return net_error(NetError::Kind::Io, "cannot read " + file.string() + ": " + data.error().message);
+  auto certs = certificates_from_data(*data);
+  if (!certs) return net_error(certs.error().kind, file.string() + ": " + certs.error().message);
+  return certs;
+}
+
+NetResult<TlsIdentity> TlsIdentity::from_data(ByteView cert_data, ByteView key_data) {
+  RSP_TRY(auto certs, parse_certs(cert_data));
+  auto impl = std::make_shared<Impl>();
+  impl->leaf = certs.front();
+  impl->extra = sk_X509_new_null();
+  for (std::size_t i = 1; i < certs.size(); ++i) sk_X509_push(impl->extra, certs[i]);
+  for (auto* c : certs) impl->der.push_back(to_der(c));
+  impl->subject = one_line_subject(impl->leaf);
+
+  if (key_data.size() > 64 * 1024) return net_error(NetError::Kind::Credentials, "private key data too large");
+  if (looks_like_pem(key_data)) {
+    auto bio = mem_bio(key_data);
+    impl->key = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr);
+  } else {
+    const unsigned char* p = key_data.data();
+    impl->key = d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(key_data.size()));
+  }
+  ERR_clear_error();
+  if (!impl->key) return net_error(NetError::Kind::Credentials, "not a PEM or DER private key (or it is encrypted)");
+  if (X509_check_private_key(impl->leaf, impl->key) != 1) {
+    ERR_clear_error();
+    return net_error(NetError::Kind::Credentials, "the private key does not belong to certificate " + impl->subject);
+  }
+  char group[80] = {0};
+  std::size_t len = 0;
+  if (EVP_PKEY_get_utf8_string_param(impl->key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) == 1)
+    impl->curve.assign(group, len);
+  ERR_clear_error();
+  TlsIdentity id;
+  id.impl_ = std::move(impl);
+  return id;
+}
+
+NetResult<TlsIdentity> TlsIdentity::load(const std::filesystem::path& cert_file, const std::filesystem::path& key_file) {
+  auto cert = read_file(cert_file);
+  if (!cert) return net_error(NetError::Kind::Io, "cannot read " + cert_file.string() + ": " + cert.error().message);
+  auto key = read_file(key_file);
+  if (!key) return net_error(NetError::Kind::Io, "cannot read " + key_file.string() + ": " + key.error().message);
+  auto id = from_data(*cert, *key);
+  wipe(*key);
+  if (!id) return net_error(id.error().kind, cert_file.string() + " / " + key_file.string() + ": " + id.error().message);
+  return id;
+}
+
+const std::vector<Bytes>& TlsIdentity::chain() const { return impl_->der; }
+const std::string& TlsIdentity::subject() const { return impl_->subject; }
+const std::string& TlsIdentity::curve() const { return impl_->curve; }
+bool TlsIdentity::is_brainpool() const { return impl_->curve.rfind("brainpool", 0) == 0; }
+
+bool brainpool_tls13_supported() { return OpenSSL_version_num() >= 0x30200000UL; }
+
+namespace detail {
+namespace {
+
+bool client_offers_sigalg(SSL* ssl, unsigned code) {
+  const int n = SSL_get_sigalgs(ssl, -1, nullptr, nullptr, nullptr, nullptr, nullptr);
+  for (int i = 0; i < n; ++i) {
+    unsigned char rsig = 0, rhash = 0;
+    SSL_get_sigalgs(ssl, i, nullptr, nullptr, nullptr, &rsig, &rhash);
+    if ((static_cast<unsigned>(rhash) << 8 | rsig) == code) return true;
+  }
+  return false;
+}
+
+bool client_offers_group(SSL* ssl, int nid) {
+  const int n = static_cast<int>(SSL_get1_groups(ssl, nullptr));
+  if (n <= 0 || n > 256) return false;
+  std::vector<int> groups(static_cast<std::size_t>(n));
+  SSL_get1_groups(ssl, groups.data());
+  for (int g : groups)
+    if (g == nid) return true;
+  return false;
+}
+
+constexpr unsigned kEcdsaBrainpoolP256r1Tls13Sha256 = 0x081A;
+
+int cert_callback(SSL* ssl, void* arg) {
+  const auto* state = static_cast<const ServerTlsState*>(arg);
+  const std::size_t i = select_identity(ssl, state->identities);
+  const auto& impl = *state->identities[i].impl();
+  if (SSL_use_cert_and_key(ssl, impl.leaf, impl.key, impl.extra, 1) != 1) {
+    ERR_clear_error();
+    return 0;
+  }
+  return 1;
+}
+
+void info_callback(const SSL* ssl, int where, int) {
+  if ((where & SSL_CB_HANDSHAKE_DONE) == 0) return;
+  auto* state = static_cast<ServerTlsState*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  if (state && state->handshakes) state->handshakes->inc({{"version", SSL_get_version(ssl)}});
+}
+
+}  // namespace
+
+std::size_t select_identity(SSL* ssl, const std::vector<TlsIdentity>& ids) {
+  bool want_brainpool = false;
+  if (SSL_version(ssl) >= TLS1_3_VERSION) {
+    want_brainpool = brainpool_tls13_supported() && client_offers_sigalg(ssl, kEcdsaBrainpoolP256r1Tls13Sha256);
+  } else {
+    want_brainpool = client_offers_group(ssl, NID_brainpoolP256r1);
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (ids[i].is_brainpool() == want_brainpool) return i;
+  return 0;
+}
+
+bool configure_server_ctx(SSL_CTX* ctx, ServerTlsState& state, const TlsServerConfig& config, std::string& error) {
+  auto fail = [&error](const std::string& what) {
+    error = what;
+    const auto details = openssl_errors();
+    if (!details.empty()) error += " (" + details + ")";
+    return false;
+  };
+  if (config.identities.empty()) return fail("no TLS identity");
+  if (config.min_version > config.max_version) return fail("minimum TLS version above the maximum");
+  if (SSL_CTX_set_min_proto_version(ctx, to_openssl_version(config.min_version)) != 1 ||
+      SSL_CTX_set_max_proto_version(ctx, to_openssl_version(config.max_version)) != 1)
+    return fail("cannot set the TLS versions");
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_cipher_list(ctx, config.tls12_ciphers.c_str()) != 1)
+    return fail("invalid TLS 1.2 cipher list '" + config.tls12_ciphers + "'");
+  if (SSL_CTX_set_ciphersuites(ctx, config.tls13_ciphersuites.c_str()) != 1)
+    return fail("invalid TLS 1.3 cipher suites '" + config.tls13_ciphersuites + "'");
+  if (SSL_CTX_set1_groups_list(ctx, config.groups.c_str()) != 1)
+    return fail("invalid group list '" + config.groups + "'");
+  state.identities = config.identities;
+  const auto& first = *state.identities.front().impl();
+  if (SSL_CTX_use_cert_and_key(ctx, first.leaf, first.key, first.extra, 1) != 1)
+    return fail("cannot use the certificate " + first.subject);
+  if (state.identities.size() > 1) SSL_CTX_set_cert_cb(ctx, cert_callback, &state);
+  SSL_CTX_set_app_data(ctx, &state);
+  SSL_CTX_set_info_callback(ctx, info_callback);
+  return true;
+}
+
+}  // namespace detail
+}  // namespace rsp::net

@@ -1,0 +1,342 @@
+// HTTPS round trips over real TLS on 127.0.0.1 with certificates from the
+// project's test PKI (DPtls for testsmdpplus1.example.com and 127.0.0.1).
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "rsp/common/file.hpp"
+#include "rsp/net/client.hpp"
+#include "rsp/net/server.hpp"
+#include "rsp/pki/test_pki.hpp"
+#include "test_support/temp_dir.hpp"
+
+namespace rsp::net {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kHost = "testsmdpplus1.example.com";
+
+class Https : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test_support::TempDir();
+    pki::TestPkiOptions opt;
+    opt.out_dir = dir_->path();
+    opt.smdpp_address = kHost;
+    auto made = pki::make_test_pki(opt);
+    ASSERT_TRUE(made) << made.error().message;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static std::filesystem::path file(const std::string& name) { return dir_->path() / name; }
+
+  static TlsIdentity identity(const std::string& curve) {
+    auto id = TlsIdentity::load(file("CERT_S_SM_DP_TLS_" + curve + ".pem"), file("SK_S_SM_DP_TLS_" + curve + ".pem"));
+    EXPECT_TRUE(id) << id.error().message;
+    return *id;
+  }
+  static std::vector<Bytes> ci(const std::string& curve) {
+    auto certs = load_certificates(file("CERT_CI_ECDSA_" + curve + ".pem"));
+    EXPECT_TRUE(certs) << certs.error().message;
+    return *certs;
+  }
+
+  /// A started server with /echo (POST) answering with the TLS version seen.
+  std::unique_ptr<HttpServer> serve(std::vector<TlsIdentity> ids, HttpServerOptions opt = {}) {
+    TlsServerConfig tls;
+    tls.identities = std::move(ids);
+    opt.tls = tls;
+    return serve_with(std::move(opt));
+  }
+  std::unique_ptr<HttpServer> serve_with(HttpServerOptions opt) {
+    auto server = std::make_unique<HttpServer>(std::move(opt));
+    server->post("/echo", [](const Request& r) {
+      Response res;
+      res.content_type = "text/plain";
+      res.body = r.body;
+      res.headers.emplace_back("X-Tls-Version", r.tls_version);
+      return res;
+    });
+    auto started = server->start();
+    EXPECT_TRUE(started) << started.error().message;
+    return server;
+  }
+
+  std::unique_ptr<HttpsClient> client(int port, std::vector<Bytes> anchors, HttpsClientOptions opt = {}) {
+    if (opt.base_url.empty()) opt.base_url = std::string("https://") + kHost + ":" + std::to_string(port);
+    if (opt.connect_to.empty()) opt.connect_to = "127.0.0.1";
+    opt.trust_anchors = std::move(anchors);
+    opt.connect_timeout = 5s;
+    opt.read_timeout = 10s;
+    auto c = HttpsClient::create(std::move(opt));
+    EXPECT_TRUE(c) << c.error().message;
+    return c ? std::move(*c) : nullptr;
+  }
+
+  static test_support::TempDir* dir_;
+};
+
+test_support::TempDir* Https::dir_ = nullptr;
+
+TEST_F(Https, NistTls13RoundTrip) {
+  auto server = serve({identity("NIST")});
+  auto c = client(server->port(), ci("NIST"));
+  auto r = c->post("/echo", "hello", "text/plain");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello");
+  EXPECT_EQ(r->header("x-tls-version").value_or(""), "TLSv1.3");
+  EXPECT_EQ(c->last_server_certificate(), identity("NIST").chain().front());
+}
+
+TEST_F(Https, NistTls12RoundTrip) {
+  auto server = serve({identity("NIST")});
+  HttpsClientOptions opt;
+  opt.max_version = TlsVersion::Tls12;
+  auto c = client(server->port(), ci("NIST"), opt);
+  auto r = c->post("/echo", "twelve", "text/plain");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->body, "twelve");
+  EXPECT_EQ(r->header("X-Tls-Version").value_or(""), "TLSv1.2");
+}
+
+TEST_F(Https, BrainpoolTls12PickedPerHandshakeBesideNist) {
+  auto server = serve({identity("NIST"), identity("BRP")});
+  HttpsClientOptions opt;
+  opt.max_version = TlsVersion::Tls12;
+  opt.groups = "brainpoolP256r1:P-256";
+  auto brp = client(server->port(), ci("BRP"), opt);
+  auto r = brp->post("/echo", "brainpool", "text/plain");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->header("X-Tls-Version").value_or(""), "TLSv1.2");
+  EXPECT_EQ(brp->last_server_certificate(), identity("BRP").chain().front());
+
+  // A client that does not ask for brainpool gets the NIST certificate.
+  auto nist = client(server->port(), ci("NIST"));
+  auto n = nist->post("/echo", "nist", "text/plain");
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(nist->last_server_certificate(), identity("NIST").chain().front());
+}
+
+TEST_F(Https, BrainpoolOnlyServerTls12) {
+  auto server = serve({identity("BRP")});
+  HttpsClientOptions opt;
+  opt.max_version = TlsVersion::Tls12;
+  opt.groups = "brainpoolP256r1";
+  auto c = client(server->port(), ci("BRP"), opt);
+  auto r = c->post("/echo", "b", "text/plain");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->header("X-Tls-Version").value_or(""), "TLSv1.2");
+}
+
+TEST_F(Https, ClientRefusesUntrustedCa) {
+  auto server = serve({identity("NIST")});
+  auto c = client(server->port(), ci("BRP"));
+  auto r = c->post("/echo", "x", "text/plain");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, NetError::Kind::TlsVerification) << r.error().message;
+  EXPECT_NE(r.error().message.find("issuer"), std::string::npos) << r.error().message;
+}
+
+TEST_F(Https, ClientRefusesWrongServerName) {
+  auto server = serve({identity("NIST")});
+  HttpsClientOptions opt;
+  opt.server_name = "other.example.com";
+  auto c = client(server->port(), ci("NIST"), opt);
+  auto r = c->post("/echo", "x", "text/plain");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, NetError::Kind::TlsVerification) << r.error().message;
+  EXPECT_NE(r.error().message.find("hostname mismatch"), std::string::npos) << r.error().message;
+}
+
+TEST_F(Https, IpAddressInSubjectAltNameVerifies) {
+  auto server = serve({identity("NIST")});
+  HttpsClientOptions opt;
+  opt.base_url = "https://127.0.0.1:" + std::to_string(server->port());
+  auto c = client(server->port(), ci("NIST"), opt);
+  auto r = c->post("/echo", "ip", "text/plain");
+  ASSERT_TRUE(r) << r.error().message;
+}
+
+TEST_F(Https, ConnectionRefusedIsAConnectError) {
+  int port = 0;
+  {
+    auto server = serve({identity("NIST")});
+    port = server->port();
+  }
+  auto c = client(port, ci("NIST"));
+  auto r = c->post("/echo", "x", "text/plain");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, NetError::Kind::Connect) << r.error().message;
+}
+
+TEST_F(Https, KeepAliveReusesTheConnection) {
+  auto server = serve({identity("NIST")});
+  auto c = client(server->port(), ci("NIST"));
+  for (int i = 0; i < 5; ++i) {
+    auto r = c->post("/echo", std::to_string(i), "text/plain");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->body, std::to_string(i));
+  }
+  EXPECT_EQ(c->connections_opened(), 1u);
+  EXPECT_EQ(server->connections_accepted(), 1u);
+}
+
+TEST_F(Https, OversizeBodyIs413AndUnknownPathIs404) {
+  HttpServerOptions opt;
+  opt.max_body_bytes = 1024;
+  auto server = serve({identity("NIST")}, opt);
+  auto c = client(server->port(), ci("NIST"));
+  auto big = c->post("/echo", std::string(4096, 'x'), "text/plain");
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().kind, NetError::Kind::HttpStatus);
+  EXPECT_EQ(big.error().http_status, 413);
+
+  auto c2 = client(server->port(), ci("NIST"));
+  auto missing = c2->request("GET", "/nope");
+  ASSERT_TRUE(missing) << missing.error().message;
+  EXPECT_EQ(missing->status, 404);
+  auto wrong_method = c2->request("GET", "/echo");
+  ASSERT_TRUE(wrong_method) << wrong_method.error().message;
+  EXPECT_EQ(wrong_method->status, 405);
+  auto ok = c2->post("/echo", std::string(1024, 'y'), "text/plain");
+  ASSERT_TRUE(ok) << ok.error().message;
+}
+
+TEST_F(Https, HandlerExceptionIs500AndCounted) {
+  TlsServerConfig tls;
+  tls.identities = {identity("NIST")};
+  HttpServerOptions opt;
+  opt.tls = tls;
+  HttpServer server(opt);
+  server.post("/boom", [](const Request&) -> Response { throw std::runtime_error("secret detail"); });
+  ASSERT_TRUE(server.start());
+  auto c = client(server.port(), ci("NIST"));
+  auto r = c->request("POST", "/boom", "{}", "application/json");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 500);
+  EXPECT_EQ(r->body.find("secret"), std::string::npos);
+  EXPECT_EQ(server.metrics().counter("rsp_http_handler_exceptions_total", "").value({{"route", "/boom"}}), 1);
+  // The server still works.
+  auto again = c->request("POST", "/boom", "{}", "application/json");
+  ASSERT_TRUE(again);
+}
+
+TEST_F(Https, GracefulStopFinishesTheRequestInFlight) {
+  TlsServerConfig tls;
+  tls.identities = {identity("NIST")};
+  HttpServerOptions opt;
+  opt.tls = tls;
+  HttpServer server(opt);
+  std::atomic<bool> entered{false};
+  server.post("/slow", [&entered](const Request& r) {
+    entered = true;
+    std::this_thread::sleep_for(700ms);
+    return Response{200, "text/plain", {}, "done " + r.body};
+  });
+  ASSERT_TRUE(server.start());
+  auto c = client(server.port(), ci("NIST"));
+  auto pending = std::async(std::launch::async, [&c] { return c->post("/slow", "1", "text/plain"); });
+  for (int i = 0; i < 5000 && !entered; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(entered);
+  const auto t0 = std::chrono::steady_clock::now();
+  server.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 4s);
+  auto r = pending.get();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->body, "done 1");
+  EXPECT_FALSE(server.running());
+  // Nothing listens any more.
+  auto after = client(server.port(), ci("NIST"))->post("/slow", "2", "text/plain");
+  EXPECT_FALSE(after);
+}
+
+TEST_F(Https, HealthAndMetricsEndpoints) {
+  auto server = serve({identity("NIST")});
+  auto c = client(server->port(), ci("NIST"));
+  auto health = c->get("/healthz");
+  ASSERT_TRUE(health) << health.error().message;
+  EXPECT_EQ(health->body, "ok");
+  ASSERT_TRUE(c->post("/echo", "m", "text/plain"));
+  auto metrics = c->get("/metrics");
+  ASSERT_TRUE(metrics) << metrics.error().message;
+  EXPECT_EQ(metrics->header("Content-Type").value_or(""), Metrics::content_type());
+  EXPECT_NE(metrics->body.find("# TYPE rsp_http_requests_total counter"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("rsp_http_requests_total{method=\"POST\",route=\"/echo\",status=\"200\"} 1"),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("rsp_http_request_duration_seconds_bucket{method=\"POST\",route=\"/echo\",le=\"+Inf\"} 1"),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("rsp_tls_handshakes_total{version=\"TLSv1.3\"}"), std::string::npos) << metrics->body;
+}
+
+TEST_F(Https, PlainHttpOnlyWhenAskedFor) {
+  HttpServer refused(HttpServerOptions{});
+  auto r = refused.start();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, NetError::Kind::InvalidArgument);
+
+  HttpServerOptions opt;
+  opt.insecure_plain_http = true;
+  auto server = serve_with(opt);
+  EXPECT_EQ(server->url().rfind("http://127.0.0.1:", 0), 0u) << server->url();
+  HttpsClientOptions copt;
+  copt.base_url = server->url();
+  auto c = HttpsClient::create(copt);
+  ASSERT_TRUE(c) << c.error().message;
+  auto e = (*c)->post("/echo", "plain", "text/plain");
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->body, "plain");
+  EXPECT_EQ(e->header("X-Tls-Version").value_or(""), "");
+}
+
+TEST_F(Https, IdentityLoadingChecksFilesAndKeys) {
+  // A DER certificate works as well as PEM.
+  auto pem = identity("NIST");
+  const auto der_file = dir_->path() / "tls_nist.der";
+  ASSERT_TRUE(write_file_atomic(der_file, pem.chain().front()));
+  auto der = TlsIdentity::load(der_file, file("SK_S_SM_DP_TLS_NIST.pem"));
+  ASSERT_TRUE(der) << der.error().message;
+  EXPECT_EQ(der->curve(), "prime256v1");
+  EXPECT_TRUE(identity("BRP").is_brainpool());
+
+  auto mismatch = TlsIdentity::load(file("CERT_S_SM_DP_TLS_NIST.pem"), file("SK_S_SM_DP_TLS_BRP.pem"));
+  ASSERT_FALSE(mismatch);
+  EXPECT_EQ(mismatch.error().kind, NetError::Kind::Credentials);
+  auto missing = TlsIdentity::load(file("nope.pem"), file("SK_S_SM_DP_TLS_NIST.pem"));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind, NetError::Kind::Io);
+  auto garbage = TlsIdentity::from_data(as_bytes("not a cert"), as_bytes("not a key"));
+  ASSERT_FALSE(garbage);
+  // The key's content never shows in the message.
+  auto bad_key = TlsIdentity::from_data(pem.chain().front(), as_bytes("-----BEGIN PRIVATE KEY-----\nSECRETSTUFF\n"));
+  ASSERT_FALSE(bad_key);
+  EXPECT_EQ(bad_key.error().message.find("SECRETSTUFF"), std::string::npos);
+
+  HttpServerOptions opt;
+  opt.tls = TlsServerConfig{};
+  HttpServer no_identity(opt);
+  EXPECT_FALSE(no_identity.start());
+}
+
+TEST_F(Https, ClientOptionsAreChecked) {
+  HttpsClientOptions opt;
+  opt.base_url = "ftp://x";
+  EXPECT_FALSE(HttpsClient::create(opt));
+  opt.base_url = "https://x:99999";
+  opt.trust_anchors = ci("NIST");
+  EXPECT_FALSE(HttpsClient::create(opt));
+  opt.base_url = "https://x:443";
+  opt.trust_anchors.clear();
+  EXPECT_FALSE(HttpsClient::create(opt));
+}
+
+}  // namespace
+}  // namespace rsp::net
