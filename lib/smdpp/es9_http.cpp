@@ -1,0 +1,96 @@
+#include "rsp/smdpp/es9_http.hpp"
+
+#include <exception>
+
+namespace rsp::smdpp {
+namespace {
+
+namespace es9 = messages::es9;
+using messages::ResponseHeader;
+
+Es9HttpResponse json_reply(std::string body) {
+  Es9HttpResponse r;
+  r.status = 200;
+  r.content_type = std::string(messages::kJsonContentType);
+  r.body = std::move(body);
+  return r;
+}
+
+Es9HttpResponse failed(const SmdppError& e) {
+  auto r = json_reply(es9::encode_header_only_response(
+      ResponseHeader::failed(e.subject_code, e.reason_code,
+                             e.message.empty() ? std::nullopt : std::optional<std::string>(e.message))));
+  r.error = e;
+  return r;
+}
+
+SmdppError from_message_error(const messages::MessageError& e) {
+  return SmdppError{e.subject_code, e.reason_code, e.to_string()};
+}
+
+template <class T>
+Es9HttpResponse success_or_failure(const SmdppResult<T>& result) {
+  if (!result) return failed(result.error());
+  return json_reply(es9::encode_response(*result));
+}
+
+Es9HttpResponse dispatch(Server& server, es9::Function f, std::string_view body) {
+  switch (f) {
+    case es9::Function::InitiateAuthentication: {
+      auto req = es9::decode_initiate_authentication_request(body);
+      if (!req) return failed(from_message_error(req.error()));
+      return success_or_failure(server.initiate_authentication(*req));
+    }
+    case es9::Function::AuthenticateClient: {
+      auto req = es9::decode_authenticate_client_request(body);
+      if (!req) return failed(from_message_error(req.error()));
+      return success_or_failure(server.authenticate_client(*req));
+    }
+    case es9::Function::GetBoundProfilePackage: {
+      auto req = es9::decode_get_bound_profile_package_request(body);
+      if (!req) return failed(from_message_error(req.error()));
+      return success_or_failure(server.get_bound_profile_package(*req));
+    }
+    case es9::Function::HandleNotification: {
+      auto req = es9::decode_handle_notification_request(body);
+      if (!req) return failed(from_message_error(req.error()));
+      Es9HttpResponse r;
+      r.status = 204;
+      if (auto outcome = server.handle_notification(req->pendingNotification); !outcome) {
+        r.error = outcome.error();
+      }
+      return r;
+    }
+    case es9::Function::CancelSession: {
+      auto req = es9::decode_cancel_session_request(body);
+      if (!req) return failed(from_message_error(req.error()));
+      if (auto ok = server.cancel_session(*req); !ok) return failed(ok.error());
+      return json_reply(es9::encode_header_only_response(ResponseHeader::success()));
+    }
+  }
+  return failed(SmdppError{codes::kExecutionError.subject, codes::kExecutionError.reason, "unknown function"});
+}
+
+}  // namespace
+
+Es9HttpResponse handle_es9(Server& server, std::string_view path, std::string_view body) {
+  const auto f = es9::function_from_path(path);
+  if (!f) {
+    Es9HttpResponse r;
+    r.status = 404;
+    return r;
+  }
+  try {
+    Es9HttpResponse r = dispatch(server, *f, body);
+    r.function = f;
+    return r;
+  } catch (const std::exception&) {
+    // Only resource exhaustion can get here; answer like any internal failure.
+    Es9HttpResponse r = failed(
+        SmdppError{codes::kExecutionError.subject, codes::kExecutionError.reason, "internal error"});
+    r.function = f;
+    return r;
+  }
+}
+
+}  // namespace rsp::smdpp
