@@ -1,0 +1,93 @@
+#include "rsp/smdpp/http_service.hpp"
+
+#include <map>
+#include <system_error>
+
+namespace rsp::smdpp {
+
+namespace fs = std::filesystem;
+
+HttpService::~HttpService() {
+  if (server_) server_->stop();
+}
+
+net::NetResult<std::unique_ptr<HttpService>> HttpService::start(HttpServiceConfig config) {
+  net::HttpServerOptions opt;
+  opt.host = config.host;
+  opt.port = config.port;
+  if (!config.tls_identities.empty()) {
+    net::TlsServerConfig tls;
+    tls.identities = config.tls_identities;
+    opt.tls = std::move(tls);
+  } else if (!config.insecure_http) {
+    return net::net_error(net::NetError::Kind::InvalidArgument,
+                          "no DPtls certificate: give one, or ask for plain HTTP with insecure_http");
+  }
+  opt.insecure_plain_http = config.insecure_http;
+  opt.worker_threads = config.worker_threads;
+  opt.max_body_bytes = config.max_body_bytes;
+  opt.keep_alive_timeout = config.keep_alive_timeout;
+  opt.metrics = config.metrics ? config.metrics : std::make_shared<net::Metrics>();
+  auto& metrics = *opt.metrics;
+  metrics.gauge("rsp_smdpp_info", "The SM-DP+ served here (value always 1).")
+      .set({{"address", config.address}, {"admin_protocol", std::string(kAdminProtocol)}}, 1);
+
+  std::unique_ptr<HttpService> service(new HttpService());
+  service->server_ = std::make_unique<net::HttpServer>(std::move(opt));
+  if (config.es9) {
+    service->es9_ = true;
+    auto* calls = &metrics.counter("rsp_smdpp_es9_requests_total", "ES9+ calls, by function and HTTP status.");
+    auto* latency = &metrics.histogram("rsp_smdpp_es9_duration_seconds", "ES9+ handling time, by function.");
+    auto dispatcher = std::make_shared<Es9Dispatcher>(std::move(config.es9));
+    for (const auto& route : kEs9Routes) {
+      const std::string path(route.path), function(route.function);
+      service->server_->post(path, [dispatcher, calls, latency, path, function](const net::Request& req) {
+        const auto t0 = std::chrono::steady_clock::now();
+        net::Response res;
+        res.headers.emplace_back("X-Admin-Protocol", std::string(kAdminProtocol));
+        res.content_type = "application/json;charset=UTF-8";
+        Es9HttpResult out;
+        try {
+          out = (*dispatcher)(path, req.body);
+        } catch (...) {
+          out = {500, {}};
+        }
+        res.status = out.status;
+        res.body = std::move(out.body);
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
+        latency->observe({{"function", function}}, took.count());
+        calls->inc({{"function", function}, {"status", std::to_string(res.status)}});
+        return res;
+      });
+    }
+  }
+  RSP_TRY_VOID(service->server_->start());
+  return service;
+}
+
+net::NetResult<std::vector<net::TlsIdentity>> load_tls_identities(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return net::net_error(net::NetError::Kind::Io, "PKI folder " + dir.string() + " does not exist");
+  std::map<std::string, fs::path> files;  // file name -> path (first found)
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec)) files.emplace(it->path().filename().string(), it->path());
+  }
+  std::vector<net::TlsIdentity> out;
+  for (const std::string curve : {"NIST", "BRP"}) {
+    const std::string stem = "S_SM_DP_TLS_" + curve;
+    auto key = files.find("SK_" + stem + ".pem");
+    if (key == files.end()) continue;
+    auto cert = files.find("CERT_" + stem + ".pem");
+    if (cert == files.end()) cert = files.find("CERT_" + stem + ".der");
+    if (cert == files.end()) continue;
+    RSP_TRY(auto id, net::TlsIdentity::load(cert->second, key->second));
+    out.push_back(std::move(id));
+  }
+  if (out.empty())
+    return net::net_error(net::NetError::Kind::Io, "no DPtls certificate (CERT_S_SM_DP_TLS_NIST/BRP with SK_*.pem) in " +
+                                                       dir.string());
+  return out;
+}
+
+}  // namespace rsp::smdpp
