@@ -1,0 +1,179 @@
+#pragma once
+/// The SM-DP+ profile inventory in a database: operators, profiles with
+/// their SGP.22 states, download orders, the history of every state
+/// transition and a durable outbox of ES2+ HandleDownloadProgressInfo
+/// callbacks. One schema, applied by versioned migrations on open.
+///
+/// Profile states (SGP.22 §3.1.2, §5.3):
+///
+///   available --DownloadOrder--> allocated | linked (EID given)
+///   allocated | linked --ConfirmOrder--> confirmed | released (releaseFlag)
+///   confirmed --ReleaseProfile--> released
+///   released --BPP issued--> downloaded --installation result--> installed | error
+///   released --confirmation code attempts exhausted--> error
+///   downloaded --session cancelled--> error
+///   allocated | linked | confirmed | released | downloaded | error
+///       --CancelOrder--> available | unavailable (finalProfileStatusIndicator)
+///
+/// installed and unavailable are final. Every transition is checked against
+/// this table and recorded (time, cause, order) in the same transaction that
+/// changes the state.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rsp/common/bytes.hpp"
+#include "rsp/smdpp/catalog.hpp"
+#include "rsp/smdpp/error.hpp"
+#include "rsp/smdpp/server.hpp"
+#include "rsp/store/database.hpp"
+#include "rsp/store/migrate.hpp"
+
+namespace rsp::smdpp {
+
+enum class ProfileState { Available, Allocated, Linked, Confirmed, Released, Downloaded, Installed, Error, Unavailable };
+
+std::string_view to_string(ProfileState s);
+std::optional<ProfileState> profile_state_from_string(std::string_view s);
+/// True when the state machine above allows `from` -> `to`.
+bool transition_allowed(ProfileState from, ProfileState to);
+
+/// The SM-DP+ schema, oldest migration first.
+std::span<const store::Migration> inventory_migrations();
+
+/// ICCID as printed ("8949...", without the F filler) from its 10-byte
+/// EF.ICCID form (swapped nibbles); empty when a nibble is not a digit.
+std::string iccid_to_digits(ByteView iccid);
+/// The reverse: 19 or 20 digits (or 18..20) to 10 bytes, F padded.
+std::optional<Bytes> iccid_from_digits(std::string_view digits);
+/// 32 decimal digits (SGP.29 EID).
+bool is_valid_eid(std::string_view eid);
+
+struct ProfileRecord {
+  std::string iccid;
+  std::string operator_name;
+  std::string profile_type;
+  ProfileState state = ProfileState::Available;
+  std::string service_provider_name;
+  std::string profile_name;
+  std::optional<std::int64_t> profile_class;
+  std::string metadata;  ///< free-form JSON object text
+};
+
+struct OrderRecord {
+  std::int64_t id = 0;
+  std::string iccid;
+  std::string operator_name;
+  std::optional<std::string> matching_id;
+  std::optional<std::string> eid;
+  std::optional<Bytes> cc_hash;  ///< SHA-256 of the confirmation code; never the code
+  int cc_attempts_left = 0;
+  std::optional<std::string> smds_address;
+  bool active = false;  ///< the profile's current order
+};
+
+struct TransitionRecord {
+  std::string iccid;
+  std::optional<ProfileState> from;  ///< none for the import
+  ProfileState to = ProfileState::Available;
+  std::string cause;
+  std::optional<std::int64_t> order_id;
+  std::int64_t at = 0;  ///< seconds since the epoch
+};
+
+/// One pending ES2+ HandleDownloadProgressInfo call (SGP.22 §5.3.5). The
+/// payload is the request body without its header; the sender adds the
+/// header (functionRequesterIdentifier, functionCallIdentifier) on delivery.
+struct OutboxEntry {
+  std::int64_t id = 0;
+  std::string operator_name;
+  std::optional<std::string> callback_url;
+  std::string iccid;
+  std::string payload;  ///< JSON object text
+  int attempts = 0;
+  std::int64_t next_try_at = 0;
+};
+
+struct ImportProfile {
+  std::string operator_name;
+  /// Empty: the ProfileHeader's profileType, else "default".
+  std::string profile_type;
+  Bytes upp;
+  ProfileMetadataInput metadata;  ///< names shown to the user (StoreMetadataRequest)
+  std::string extra_metadata = "{}";
+};
+
+struct OutboxPolicy {
+  int max_attempts = 10;
+  std::chrono::seconds first_delay{30};
+  std::chrono::seconds max_delay{std::chrono::hours(1)};
+};
+
+class Inventory {
+ public:
+  /// Migrates the database to the current schema and wraps it.
+  static SmdppResult<std::shared_ptr<Inventory>> open(std::shared_ptr<store::Database> db, const Clock& clock);
+
+  store::Database& db() { return *db_; }
+  const Clock& clock() const { return clock_; }
+
+  /// The operator's id, created on first use.
+  SmdppResult<std::int64_t> ensure_operator(const std::string& name);
+  SmdppResult<void> set_callback_url(const std::string& name, const std::string& url);
+  /// The operator's id; nullopt when it is not registered.
+  SmdppResult<std::optional<std::int64_t>> operator_id(const std::string& name);
+
+  /// Validates the UPP (SAIP, ProfileHeader first with a 10-byte ICCID),
+  /// stores it as available and returns the ICCID digits. A duplicate ICCID
+  /// is refused with es2codes::kIccidInUse; a malformed package with
+  /// codes::kInvalidRequest and the reason.
+  SmdppResult<std::string> import_profile(const ImportProfile& p);
+
+  /// Profiles, optionally of one operator, ordered by ICCID.
+  SmdppResult<std::vector<ProfileRecord>> list_profiles(const std::optional<std::string>& operator_name = {});
+  /// nullopt when absent or owned by another operator (when `operator_name` is set).
+  SmdppResult<std::optional<ProfileRecord>> profile(const std::string& iccid,
+                                                    const std::optional<std::string>& operator_name = {});
+  /// The stored UPP bytes.
+  SmdppResult<Bytes> profile_package(const std::string& iccid);
+  /// The profile's current (active) order.
+  SmdppResult<std::optional<OrderRecord>> active_order(const std::string& iccid);
+  /// The active order carrying `matching_id`, or the active released order for `eid`.
+  SmdppResult<std::optional<OrderRecord>> find_order(const std::string& matching_id, const std::string& eid);
+  SmdppResult<std::vector<TransitionRecord>> history(const std::string& iccid);
+
+  /// Moves the profile to `to` when allowed and records the transition.
+  /// Run inside a transaction together with the change that causes it.
+  SmdppResult<void> transition(const std::string& iccid, ProfileState to, const std::string& cause,
+                               std::optional<std::int64_t> order_id = {});
+  /// Queues a HandleDownloadProgressInfo for the profile's operator.
+  SmdppResult<void> enqueue_progress(const std::string& iccid, const std::string& payload);
+
+  /// Entries due at `now` (not delivered, attempts left), oldest first.
+  SmdppResult<std::vector<OutboxEntry>> due_outbox(std::size_t limit = 100);
+  SmdppResult<void> outbox_delivered(std::int64_t id);
+  /// Counts an attempt and schedules the next (exponential back-off); after
+  /// policy.max_attempts the entry stays, marked failed, for the operator's audit.
+  SmdppResult<void> outbox_failed(std::int64_t id, const std::string& error, const OutboxPolicy& policy = {});
+  /// Delivers due entries with `send` (true: delivered); returns how many were delivered.
+  SmdppResult<std::size_t> dispatch_outbox(const std::function<bool(const OutboxEntry&)>& send,
+                                           const OutboxPolicy& policy = {});
+
+  std::int64_t now() const;
+
+ private:
+  Inventory(std::shared_ptr<store::Database> db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+  std::shared_ptr<store::Database> db_;
+  const Clock& clock_;
+};
+
+/// A storage failure as an ES2+/ES9+ execution error (the engine message only).
+SmdppError storage_error(const store::DbError& e);
+
+}  // namespace rsp::smdpp

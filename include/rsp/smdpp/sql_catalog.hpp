@@ -1,0 +1,65 @@
+#pragma once
+/// The ProfileCatalog of the SM-DP+ core over the database inventory: the
+/// ES9+ functions find released orders here, and what happens during a
+/// download moves the profile through its states (inventory.hpp) and queues
+/// an ES2+ HandleDownloadProgressInfo for the operator.
+///
+/// Event -> transition (each in one transaction with its outbox entry):
+///   BppIssued      released -> downloaded           (notificationPointId 3)
+///   Installed      downloaded -> installed          (4, Executed-Success)
+///   InstallFailed  downloaded -> error              (4, Failed)
+///   Cancelled      downloaded -> error; before the BPP the order stays
+///                  released for a new attempt        (3, Failed)
+///   cc failure     attempts - 1; at 0 released -> error and the order blocked (2, Failed)
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "rsp/crypto/random.hpp"
+#include "rsp/smdpp/catalog.hpp"
+#include "rsp/smdpp/inventory.hpp"
+
+namespace rsp::smdpp {
+
+struct SqlCatalogOptions {
+  /// Protect each profile once with a Profile Protection Key (SGP.22 §2.5.5).
+  bool use_ppk = false;
+  /// Prepared profiles kept in memory (by ICCID).
+  std::size_t cache_size = 256;
+};
+
+class SqlProfileCatalog final : public ProfileCatalog {
+ public:
+  SqlProfileCatalog(std::shared_ptr<Inventory> inventory, crypto::Random& rng, SqlCatalogOptions options = {});
+
+  std::optional<ProfileOrder> find(const std::string& matching_id, const std::string& eid) override;
+  int record_cc_failure(const std::string& matching_id) override;
+  void record(const std::string& matching_id, OrderEvent event) override;
+
+  /// The last storage or preparation failure (for logs; no secrets).
+  std::string last_error() const;
+
+ private:
+  SmdppResult<std::optional<ProfileOrder>> find_checked(const std::string& matching_id, const std::string& eid);
+  SmdppResult<int> cc_failure_checked(const std::string& matching_id);
+  SmdppResult<void> record_checked(const std::string& matching_id, OrderEvent event);
+  SmdppResult<std::shared_ptr<const PreparedProfile>> prepared(const ProfileRecord& p);
+  void note(const SmdppError& e);
+
+  std::shared_ptr<Inventory> inv_;
+  crypto::Random& rng_;
+  SqlCatalogOptions options_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const PreparedProfile>> cache_;
+  std::string last_error_;
+};
+
+/// The HandleDownloadProgressInfo body (without header) for an event
+/// (SGP.22 §5.3.5): eid, iccid, profileType, timestamp, notificationPointId,
+/// notificationPointStatus.
+std::string progress_payload(const std::optional<std::string>& eid, const std::string& iccid,
+                             const std::string& profile_type, std::int64_t timestamp, int notification_point,
+                             const std::optional<SmdppError>& failure);
+
+}  // namespace rsp::smdpp

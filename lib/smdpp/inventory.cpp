@@ -1,0 +1,415 @@
+#include "rsp/smdpp/inventory.hpp"
+
+#include <algorithm>
+
+#include "db_try.hpp"
+#include "rsp/asn1/upp.hpp"
+#include "rsp/common/file.hpp"
+#include "rsp/smdpp/es2_codes.hpp"
+
+namespace rsp::smdpp {
+
+using store::value;
+
+namespace {
+
+constexpr std::string_view kStateNames[] = {"available", "allocated", "linked",    "confirmed", "released",
+                                            "downloaded", "installed", "error", "unavailable"};
+
+// Schema version 1. Portable SQL apart from INTEGER PRIMARY KEY (a PostgreSQL
+// engine maps it to an identity column) and the partial indexes (both engines).
+const store::Migration kMigrations[] = {
+    {1, "operators, profiles, orders, transitions, outbox", R"sql(
+CREATE TABLE operators (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  callback_url TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE profiles (
+  iccid TEXT PRIMARY KEY,
+  operator_id INTEGER NOT NULL REFERENCES operators(id),
+  profile_type TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('available', 'allocated', 'linked', 'confirmed', 'released',
+                                        'downloaded', 'installed', 'error', 'unavailable')),
+  upp BLOB,
+  upp_path TEXT,
+  service_provider_name TEXT NOT NULL DEFAULT '',
+  profile_name TEXT NOT NULL DEFAULT '',
+  profile_class INTEGER,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  CHECK (upp IS NOT NULL OR upp_path IS NOT NULL)
+);
+CREATE INDEX profiles_by_type ON profiles (operator_id, profile_type, state);
+CREATE TABLE orders (
+  id INTEGER PRIMARY KEY,
+  iccid TEXT NOT NULL REFERENCES profiles(iccid),
+  operator_id INTEGER NOT NULL REFERENCES operators(id),
+  matching_id TEXT UNIQUE,
+  eid TEXT,
+  cc_hash BLOB,
+  cc_attempts_left INTEGER NOT NULL,
+  smds_address TEXT,
+  state TEXT NOT NULL CHECK (state IN ('open', 'blocked', 'done', 'cancelled')),
+  active INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX orders_one_active ON orders (iccid) WHERE active = 1;
+CREATE INDEX orders_by_eid ON orders (eid) WHERE active = 1;
+CREATE TABLE profile_transitions (
+  id INTEGER PRIMARY KEY,
+  iccid TEXT NOT NULL REFERENCES profiles(iccid),
+  order_id INTEGER REFERENCES orders(id),
+  from_state TEXT,
+  to_state TEXT NOT NULL,
+  cause TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX transitions_by_iccid ON profile_transitions (iccid, id);
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY,
+  operator_id INTEGER NOT NULL REFERENCES operators(id),
+  iccid TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_try_at INTEGER NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  delivered_at INTEGER
+);
+CREATE INDEX outbox_due ON outbox (status, next_try_at);
+)sql"},
+};
+
+using S = ProfileState;
+
+}  // namespace
+
+std::string_view to_string(ProfileState s) { return kStateNames[static_cast<int>(s)]; }
+
+std::optional<ProfileState> profile_state_from_string(std::string_view s) {
+  for (std::size_t i = 0; i < std::size(kStateNames); ++i)
+    if (kStateNames[i] == s) return static_cast<ProfileState>(i);
+  return std::nullopt;
+}
+
+bool transition_allowed(ProfileState from, ProfileState to) {
+  switch (from) {
+    case S::Available: return to == S::Allocated || to == S::Linked;
+    case S::Allocated:
+    case S::Linked:
+      return to == S::Confirmed || to == S::Released || to == S::Available || to == S::Unavailable;
+    case S::Confirmed: return to == S::Released || to == S::Available || to == S::Unavailable;
+    case S::Released: return to == S::Downloaded || to == S::Error || to == S::Available || to == S::Unavailable;
+    case S::Downloaded:
+      return to == S::Installed || to == S::Error || to == S::Available || to == S::Unavailable;
+    case S::Error: return to == S::Available || to == S::Unavailable;
+    case S::Installed:
+    case S::Unavailable: return false;
+  }
+  return false;
+}
+
+std::span<const store::Migration> inventory_migrations() { return kMigrations; }
+
+std::string iccid_to_digits(ByteView iccid) {
+  std::string out;
+  for (std::uint8_t b : iccid) {
+    for (int nib : {b & 0x0F, b >> 4}) {
+      if (nib == 0x0F) return out;  // filler
+      if (nib > 9) return {};
+      out.push_back(static_cast<char>('0' + nib));
+    }
+  }
+  return out;
+}
+
+std::optional<Bytes> iccid_from_digits(std::string_view digits) {
+  if (digits.size() < 18 || digits.size() > 20) return std::nullopt;
+  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+  Bytes out(10, 0xFF);
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    const std::uint8_t d = static_cast<std::uint8_t>(digits[i] - '0');
+    std::uint8_t& b = out[i / 2];
+    b = (i % 2 == 0) ? static_cast<std::uint8_t>((b & 0xF0) | d) : static_cast<std::uint8_t>((b & 0x0F) | (d << 4));
+  }
+  return out;
+}
+
+bool is_valid_eid(std::string_view eid) {
+  return eid.size() == 32 && std::all_of(eid.begin(), eid.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+SmdppError storage_error(const store::DbError& e) {
+  return SmdppError{es2codes::kExecutionError.subject, es2codes::kExecutionError.reason, "storage: " + e.message};
+}
+
+SmdppResult<std::shared_ptr<Inventory>> Inventory::open(std::shared_ptr<store::Database> db, const Clock& clock) {
+  if (!db) return smdpp_error(es2codes::kExecutionError, "no database");
+  RSP_DB_TRY_VOID(store::migrate(*db, inventory_migrations()));
+  return std::shared_ptr<Inventory>(new Inventory(std::move(db), clock));
+}
+
+std::int64_t Inventory::now() const { return clock_.now().time_since_epoch().count(); }
+
+SmdppResult<std::optional<std::int64_t>> Inventory::operator_id(const std::string& name) {
+  RSP_DB_TRY(auto row, db_->query_one("SELECT id FROM operators WHERE name = $1", {value(name)}));
+  if (!row) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(row->int64(0));
+}
+
+SmdppResult<std::int64_t> Inventory::ensure_operator(const std::string& name) {
+  if (name.empty() || name.size() > 256) return smdpp_error(es2codes::kInvalidParameter, "operator name");
+  RSP_DB_TRY_VOID(db_->execute("INSERT INTO operators (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                               {value(name), value(now())}));
+  RSP_TRY(auto id, operator_id(name));
+  if (!id) return smdpp_error(es2codes::kExecutionError, "operator not stored");
+  return *id;
+}
+
+SmdppResult<void> Inventory::set_callback_url(const std::string& name, const std::string& url) {
+  RSP_TRY_VOID(ensure_operator(name));
+  RSP_DB_TRY_VOID(db_->execute("UPDATE operators SET callback_url = $1 WHERE name = $2", {value(url), value(name)}));
+  return {};
+}
+
+SmdppResult<std::string> Inventory::import_profile(const ImportProfile& p) {
+  auto elements = asn1::decode_profile_package(p.upp);
+  if (!elements) elements = asn1::decode_profile_package(p.upp, asn1::DecodeOptions{tlv::Mode::Ber});
+  if (!elements) return smdpp_error(codes::kInvalidRequest, "not a SAIP profile package: " + elements.error().to_string());
+  if (elements->empty() || !elements->front().header())
+    return smdpp_error(codes::kInvalidRequest, "the profile package does not start with a ProfileHeader");
+  if (!elements->back().end())
+    return smdpp_error(codes::kInvalidRequest, "the profile package does not finish with an End element");
+  const auto& header = *elements->front().header();
+  if (header.iccid.size() != 10) return smdpp_error(codes::kInvalidRequest, "ProfileHeader ICCID is not 10 bytes");
+  const std::string iccid = iccid_to_digits(header.iccid);
+  if (iccid.size() < 18) return smdpp_error(codes::kInvalidRequest, "ProfileHeader ICCID is not BCD digits");
+  std::string type = p.profile_type;
+  if (type.empty()) type = header.profileType.value_or("");
+  if (type.empty()) type = "default";
+
+  RSP_DB_TRY(auto tx, db_->begin());
+  RSP_TRY(const std::int64_t op, ensure_operator(p.operator_name));
+  RSP_DB_TRY(auto existing, db_->query_one("SELECT 1 FROM profiles WHERE iccid = $1", {value(iccid)}));
+  if (existing) return smdpp_error(es2codes::kIccidInUse, "ICCID " + iccid + " is already in the inventory");
+  const std::string sp = p.metadata.service_provider_name.empty() ? p.operator_name : p.metadata.service_provider_name;
+  const std::string name = p.metadata.profile_name.empty() ? type : p.metadata.profile_name;
+  const std::int64_t t = now();
+  RSP_DB_TRY_VOID(db_->execute(
+      "INSERT INTO profiles (iccid, operator_id, profile_type, state, upp, service_provider_name, profile_name,"
+      " profile_class, metadata, created_at, updated_at) VALUES ($1, $2, $3, 'available', $4, $5, $6, $7, $8, $9, $9)",
+      {value(iccid), value(op), value(type), value(p.upp), value(sp), value(name), value(p.metadata.profile_class),
+       value(p.extra_metadata.empty() ? std::string("{}") : p.extra_metadata), value(t)}));
+  RSP_DB_TRY_VOID(db_->execute(
+      "INSERT INTO profile_transitions (iccid, from_state, to_state, cause, at) VALUES ($1, NULL, 'available', $2, $3)",
+      {value(iccid), value("imported"), value(t)}));
+  RSP_DB_TRY_VOID(tx.commit());
+  return iccid;
+}
+
+namespace {
+
+constexpr const char* kProfileColumns =
+    "SELECT p.iccid, o.name, p.profile_type, p.state, p.service_provider_name, p.profile_name, p.profile_class,"
+    " p.metadata FROM profiles p JOIN operators o ON o.id = p.operator_id ";
+
+ProfileRecord profile_from(const store::Row& r) {
+  ProfileRecord p;
+  p.iccid = r.text(0);
+  p.operator_name = r.text(1);
+  p.profile_type = r.text(2);
+  p.state = profile_state_from_string(r.text(3)).value_or(ProfileState::Error);
+  p.service_provider_name = r.text(4);
+  p.profile_name = r.text(5);
+  p.profile_class = r.opt_int64(6);
+  p.metadata = r.text(7);
+  return p;
+}
+
+constexpr const char* kOrderColumns =
+    "SELECT r.id, r.iccid, o.name, r.matching_id, r.eid, r.cc_hash, r.cc_attempts_left, r.smds_address, r.active"
+    " FROM orders r JOIN operators o ON o.id = r.operator_id ";
+
+OrderRecord order_from(const store::Row& r) {
+  OrderRecord o;
+  o.id = r.int64(0);
+  o.iccid = r.text(1);
+  o.operator_name = r.text(2);
+  o.matching_id = r.opt_text(3);
+  o.eid = r.opt_text(4);
+  o.cc_hash = r.opt_blob(5);
+  o.cc_attempts_left = static_cast<int>(r.int64(6));
+  o.smds_address = r.opt_text(7);
+  o.active = r.int64(8) != 0;
+  return o;
+}
+
+}  // namespace
+
+SmdppResult<std::vector<ProfileRecord>> Inventory::list_profiles(const std::optional<std::string>& operator_name) {
+  std::vector<store::Row> rows;
+  if (operator_name) {
+    RSP_DB_TRY(rows, db_->query(std::string(kProfileColumns) + "WHERE o.name = $1 ORDER BY p.iccid",
+                                {value(*operator_name)}));
+  } else {
+    RSP_DB_TRY(rows, db_->query(std::string(kProfileColumns) + "ORDER BY p.iccid"));
+  }
+  std::vector<ProfileRecord> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(profile_from(r));
+  return out;
+}
+
+SmdppResult<std::optional<ProfileRecord>> Inventory::profile(const std::string& iccid,
+                                                             const std::optional<std::string>& operator_name) {
+  RSP_DB_TRY(auto row, db_->query_one(std::string(kProfileColumns) + "WHERE p.iccid = $1", {value(iccid)}));
+  if (!row) return std::optional<ProfileRecord>();
+  ProfileRecord p = profile_from(*row);
+  // Another operator's profile is reported exactly like an unknown one.
+  if (operator_name && p.operator_name != *operator_name) return std::optional<ProfileRecord>();
+  return std::optional<ProfileRecord>(std::move(p));
+}
+
+SmdppResult<Bytes> Inventory::profile_package(const std::string& iccid) {
+  RSP_DB_TRY(auto row, db_->query_one("SELECT upp, upp_path FROM profiles WHERE iccid = $1", {value(iccid)}));
+  if (!row) return smdpp_error(es2codes::kIccidUnknown, "unknown ICCID");
+  if (auto b = row->opt_blob(0)) return *b;
+  if (auto path = row->opt_text(1)) {
+    auto data = read_file(*path);
+    if (!data) return smdpp_error(es2codes::kExecutionError, "profile package file: " + data.error().message);
+    return *data;
+  }
+  return smdpp_error(es2codes::kExecutionError, "profile without a package");
+}
+
+SmdppResult<std::optional<OrderRecord>> Inventory::active_order(const std::string& iccid) {
+  RSP_DB_TRY(auto row, db_->query_one(std::string(kOrderColumns) + "WHERE r.iccid = $1 AND r.active = 1", {value(iccid)}));
+  if (!row) return std::optional<OrderRecord>();
+  return std::optional<OrderRecord>(order_from(*row));
+}
+
+SmdppResult<std::optional<OrderRecord>> Inventory::find_order(const std::string& matching_id, const std::string& eid) {
+  std::optional<store::Row> row;
+  if (!matching_id.empty()) {
+    RSP_DB_TRY(row, db_->query_one(std::string(kOrderColumns) + "WHERE r.matching_id = $1 AND r.active = 1",
+                                   {value(matching_id)}));
+  } else {
+    // Default SM-DP+ / SM-DS case: the order released for this EID.
+    RSP_DB_TRY(row, db_->query_one(std::string(kOrderColumns) +
+                                       "JOIN profiles p ON p.iccid = r.iccid WHERE r.eid = $1 AND r.active = 1"
+                                       " AND p.state = 'released' ORDER BY r.id LIMIT 1",
+                                   {value(eid)}));
+  }
+  if (!row) return std::optional<OrderRecord>();
+  return std::optional<OrderRecord>(order_from(*row));
+}
+
+SmdppResult<std::vector<TransitionRecord>> Inventory::history(const std::string& iccid) {
+  RSP_DB_TRY(auto rows, db_->query("SELECT iccid, from_state, to_state, cause, order_id, at FROM profile_transitions"
+                                   " WHERE iccid = $1 ORDER BY id",
+                                   {value(iccid)}));
+  std::vector<TransitionRecord> out;
+  for (const auto& r : rows) {
+    TransitionRecord t;
+    t.iccid = r.text(0);
+    if (auto f = r.opt_text(1)) t.from = profile_state_from_string(*f);
+    t.to = profile_state_from_string(r.text(2)).value_or(ProfileState::Error);
+    t.cause = r.text(3);
+    t.order_id = r.opt_int64(4);
+    t.at = r.int64(5);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+SmdppResult<void> Inventory::transition(const std::string& iccid, ProfileState to, const std::string& cause,
+                                        std::optional<std::int64_t> order_id) {
+  RSP_DB_TRY(auto row, db_->query_one("SELECT state FROM profiles WHERE iccid = $1", {value(iccid)}));
+  if (!row) return smdpp_error(es2codes::kIccidUnknown, "unknown ICCID");
+  const auto from = profile_state_from_string(row->text(0));
+  if (!from || !transition_allowed(*from, to))
+    return smdpp_error(es2codes::kIccidInvalidTransition,
+                       "profile " + iccid + " cannot go from " + row->text(0) + " to " + std::string(to_string(to)));
+  const std::int64_t t = now();
+  // The state check is repeated in the UPDATE so a concurrent change cannot slip in between.
+  RSP_DB_TRY(auto changed, db_->execute("UPDATE profiles SET state = $1, updated_at = $2 WHERE iccid = $3 AND state = $4",
+                                        {value(to_string(to)), value(t), value(iccid), value(to_string(*from))}));
+  if (changed != 1) return smdpp_error(es2codes::kIccidInvalidTransition, "profile state changed concurrently");
+  RSP_DB_TRY_VOID(db_->execute("INSERT INTO profile_transitions (iccid, order_id, from_state, to_state, cause, at)"
+                               " VALUES ($1, $2, $3, $4, $5, $6)",
+                               {value(iccid), value(order_id), value(to_string(*from)), value(to_string(to)),
+                                value(cause), value(t)}));
+  return {};
+}
+
+SmdppResult<void> Inventory::enqueue_progress(const std::string& iccid, const std::string& payload) {
+  const std::int64_t t = now();
+  RSP_DB_TRY(auto n, db_->execute("INSERT INTO outbox (operator_id, iccid, payload, next_try_at, created_at)"
+                                  " SELECT operator_id, iccid, $2, $3, $3 FROM profiles WHERE iccid = $1",
+                                  {value(iccid), value(payload), value(t)}));
+  if (n != 1) return smdpp_error(es2codes::kIccidUnknown, "unknown ICCID");
+  return {};
+}
+
+SmdppResult<std::vector<OutboxEntry>> Inventory::due_outbox(std::size_t limit) {
+  RSP_DB_TRY(auto rows, db_->query("SELECT x.id, o.name, o.callback_url, x.iccid, x.payload, x.attempts, x.next_try_at"
+                                   " FROM outbox x JOIN operators o ON o.id = x.operator_id"
+                                   " WHERE x.status = 'pending' AND x.next_try_at <= $1 ORDER BY x.id LIMIT $2",
+                                   {value(now()), value(static_cast<std::int64_t>(limit))}));
+  std::vector<OutboxEntry> out;
+  for (const auto& r : rows) {
+    OutboxEntry e;
+    e.id = r.int64(0);
+    e.operator_name = r.text(1);
+    e.callback_url = r.opt_text(2);
+    e.iccid = r.text(3);
+    e.payload = r.text(4);
+    e.attempts = static_cast<int>(r.int64(5));
+    e.next_try_at = r.int64(6);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+SmdppResult<void> Inventory::outbox_delivered(std::int64_t id) {
+  RSP_DB_TRY_VOID(db_->execute(
+      "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $2 WHERE id = $1",
+      {value(id), value(now())}));
+  return {};
+}
+
+SmdppResult<void> Inventory::outbox_failed(std::int64_t id, const std::string& error, const OutboxPolicy& policy) {
+  RSP_DB_TRY(auto row, db_->query_one("SELECT attempts FROM outbox WHERE id = $1", {value(id)}));
+  if (!row) return smdpp_error(es2codes::kExecutionError, "unknown outbox entry");
+  const int attempts = static_cast<int>(row->int64(0)) + 1;
+  std::int64_t delay = policy.first_delay.count();
+  for (int i = 1; i < attempts && delay < policy.max_delay.count(); ++i) delay *= 2;
+  delay = std::min<std::int64_t>(delay, policy.max_delay.count());
+  const bool give_up = attempts >= policy.max_attempts;
+  RSP_DB_TRY_VOID(db_->execute(
+      "UPDATE outbox SET attempts = $2, next_try_at = $3, last_error = $4, status = $5 WHERE id = $1",
+      {value(id), value(attempts), value(now() + delay), value(error), value(give_up ? "failed" : "pending")}));
+  return {};
+}
+
+SmdppResult<std::size_t> Inventory::dispatch_outbox(const std::function<bool(const OutboxEntry&)>& send,
+                                                    const OutboxPolicy& policy) {
+  RSP_TRY(auto due, due_outbox());
+  std::size_t delivered = 0;
+  for (const auto& e : due) {
+    if (send(e)) {
+      RSP_TRY_VOID(outbox_delivered(e.id));
+      ++delivered;
+    } else {
+      RSP_TRY_VOID(outbox_failed(e.id, "delivery failed", policy));
+    }
+  }
+  return delivered;
+}
+
+}  // namespace rsp::smdpp

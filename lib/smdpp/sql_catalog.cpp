@@ -1,0 +1,212 @@
+#include "rsp/smdpp/sql_catalog.hpp"
+
+#include <ctime>
+
+#include "db_try.hpp"
+#include "rsp/asn1/runtime.hpp"
+#include "rsp/smdpp/es2_codes.hpp"
+
+namespace rsp::smdpp {
+
+using store::value;
+
+namespace {
+
+std::string utc_timestamp(std::int64_t t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// notificationPointId values of SGP.22 §5.3.5.
+constexpr int kPointConfirmationFailure = 2;
+constexpr int kPointBppDownload = 3;
+constexpr int kPointBppInstallation = 4;
+
+}  // namespace
+
+std::string progress_payload(const std::optional<std::string>& eid, const std::string& iccid,
+                             const std::string& profile_type, std::int64_t timestamp, int notification_point,
+                             const std::optional<SmdppError>& failure) {
+  asn1::Json j;
+  if (eid) j["eid"] = *eid;
+  j["iccid"] = iccid;
+  j["profileType"] = profile_type;
+  j["timestamp"] = utc_timestamp(timestamp);
+  j["notificationPointId"] = notification_point;
+  asn1::Json status;
+  if (failure) {
+    status["status"] = "Failed";
+    status["statusCodeData"] = {{"subjectCode", failure->subject_code},
+                                {"reasonCode", failure->reason_code},
+                                {"message", failure->message}};
+  } else {
+    status["status"] = "Executed-Success";
+  }
+  j["notificationPointStatus"] = std::move(status);
+  return j.dump();
+}
+
+SqlProfileCatalog::SqlProfileCatalog(std::shared_ptr<Inventory> inventory, crypto::Random& rng,
+                                     SqlCatalogOptions options)
+    : inv_(std::move(inventory)), rng_(rng), options_(options) {}
+
+void SqlProfileCatalog::note(const SmdppError& e) {
+  std::lock_guard lock(mu_);
+  last_error_ = e.subject_code + "/" + e.reason_code + " " + e.message;
+}
+
+std::string SqlProfileCatalog::last_error() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
+SmdppResult<std::shared_ptr<const PreparedProfile>> SqlProfileCatalog::prepared(const ProfileRecord& p) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = cache_.find(p.iccid); it != cache_.end()) return it->second;
+  }
+  RSP_TRY(Bytes upp, inv_->profile_package(p.iccid));
+  std::shared_ptr<const PreparedProfile> prepared;
+  {
+    // Preparation draws from rng_ when a PPK is used; one at a time.
+    std::lock_guard lock(mu_);
+    RSP_TRY(prepared, PreparedProfile::prepare(
+                          std::move(upp), ProfileMetadataInput{p.service_provider_name, p.profile_name, p.profile_class},
+                          options_.use_ppk, rng_));
+    if (cache_.size() >= options_.cache_size) cache_.erase(cache_.begin());
+    cache_[p.iccid] = prepared;
+  }
+  return prepared;
+}
+
+SmdppResult<std::optional<ProfileOrder>> SqlProfileCatalog::find_checked(const std::string& matching_id,
+                                                                          const std::string& eid) {
+  RSP_TRY(auto order, inv_->find_order(matching_id, eid));
+  if (!order) return std::optional<ProfileOrder>();
+  RSP_TRY(auto profile, inv_->profile(order->iccid));
+  if (!profile || profile->state != ProfileState::Released) return std::optional<ProfileOrder>();
+  RSP_TRY(auto prep, prepared(*profile));
+  ProfileOrder out;
+  out.matching_id = order->matching_id.value_or("");
+  out.eid = order->eid;
+  out.cc_hash = order->cc_hash;
+  out.cc_attempts_left = order->cc_attempts_left;
+  out.profile = std::move(prep);
+  // The core reports events by matchingId; an EID-only order is named by its id.
+  if (out.matching_id.empty()) out.matching_id = "#" + std::to_string(order->id);
+  return std::optional<ProfileOrder>(std::move(out));
+}
+
+std::optional<ProfileOrder> SqlProfileCatalog::find(const std::string& matching_id, const std::string& eid) {
+  auto r = find_checked(matching_id, eid);
+  if (!r) {
+    note(r.error());
+    return std::nullopt;
+  }
+  return std::move(*r);
+}
+
+namespace {
+
+/// The active order the core names `key` (matchingId, or "#<id>").
+SmdppResult<std::optional<OrderRecord>> order_by_key(Inventory& inv, const std::string& key) {
+  if (key.size() > 1 && key[0] == '#') {
+    RSP_DB_TRY(auto row, inv.db().query_one("SELECT iccid FROM orders WHERE id = $1 AND active = 1",
+                                            {value(static_cast<std::int64_t>(std::strtoll(key.c_str() + 1, nullptr, 10)))}));
+    if (!row) return std::optional<OrderRecord>();
+    return inv.active_order(row->text(0));
+  }
+  return inv.find_order(key, "");
+}
+
+}  // namespace
+
+SmdppResult<int> SqlProfileCatalog::cc_failure_checked(const std::string& matching_id) {
+  RSP_DB_TRY(auto tx, inv_->db().begin());
+  RSP_TRY(auto order, order_by_key(*inv_, matching_id));
+  if (!order) return 0;
+  const int left = std::max(0, order->cc_attempts_left - 1);
+  RSP_DB_TRY_VOID(inv_->db().execute("UPDATE orders SET cc_attempts_left = $1, updated_at = $2 WHERE id = $3",
+                                     {value(left), value(inv_->now()), value(order->id)}));
+  RSP_TRY(auto profile, inv_->profile(order->iccid));
+  const std::string type = profile ? profile->profile_type : std::string();
+  SmdppError failure{codes::kConfirmationCodeRefused.subject, codes::kConfirmationCodeRefused.reason,
+                     "confirmation code refused"};
+  if (left == 0) {
+    failure = SmdppError{codes::kConfirmationCodeRetriesExceeded.subject,
+                         codes::kConfirmationCodeRetriesExceeded.reason, "confirmation code attempts exhausted"};
+    RSP_DB_TRY_VOID(inv_->db().execute("UPDATE orders SET state = 'blocked' WHERE id = $1", {value(order->id)}));
+    if (profile && profile->state == ProfileState::Released)
+      RSP_TRY_VOID(inv_->transition(order->iccid, ProfileState::Error, "confirmation code attempts exhausted", order->id));
+  }
+  RSP_TRY_VOID(inv_->enqueue_progress(
+      order->iccid, progress_payload(order->eid, order->iccid, type, inv_->now(), kPointConfirmationFailure, failure)));
+  RSP_DB_TRY_VOID(tx.commit());
+  return left;
+}
+
+int SqlProfileCatalog::record_cc_failure(const std::string& matching_id) {
+  auto r = cc_failure_checked(matching_id);
+  if (!r) {
+    note(r.error());
+    return 0;  // fail closed: no more attempts when the count cannot be kept
+  }
+  return *r;
+}
+
+SmdppResult<void> SqlProfileCatalog::record_checked(const std::string& matching_id, OrderEvent event) {
+  RSP_DB_TRY(auto tx, inv_->db().begin());
+  RSP_TRY(auto order, order_by_key(*inv_, matching_id));
+  if (!order) return smdpp_error(es2codes::kExecutionError, "event for an unknown order");
+  RSP_TRY(auto profile, inv_->profile(order->iccid));
+  if (!profile) return smdpp_error(es2codes::kExecutionError, "order without profile");
+  std::optional<ProfileState> to;
+  std::string cause;
+  int point = kPointBppDownload;
+  std::optional<SmdppError> failure;
+  switch (event) {
+    case OrderEvent::BppIssued:
+      to = ProfileState::Downloaded;
+      cause = "bound profile package issued";
+      break;
+    case OrderEvent::Installed:
+      to = ProfileState::Installed;
+      cause = "installation result: success";
+      point = kPointBppInstallation;
+      break;
+    case OrderEvent::InstallFailed:
+      to = ProfileState::Error;
+      cause = "installation result: failure";
+      point = kPointBppInstallation;
+      failure = SmdppError{"8.2", "4.2", "profile installation failed on the eUICC"};
+      break;
+    case OrderEvent::Cancelled:
+      if (profile->state == ProfileState::Downloaded) to = ProfileState::Error;
+      cause = "download session cancelled";
+      failure = SmdppError{"8.8", "4.2", "download session cancelled"};
+      break;
+    case OrderEvent::CcRefused:
+      point = kPointConfirmationFailure;
+      failure = SmdppError{codes::kConfirmationCodeRefused.subject, codes::kConfirmationCodeRefused.reason,
+                           "confirmation code refused"};
+      break;
+  }
+  if (to) RSP_TRY_VOID(inv_->transition(order->iccid, *to, cause, order->id));
+  if (event == OrderEvent::Installed)
+    RSP_DB_TRY_VOID(inv_->db().execute("UPDATE orders SET state = 'done', updated_at = $2 WHERE id = $1",
+                                       {value(order->id), value(inv_->now())}));
+  RSP_TRY_VOID(inv_->enqueue_progress(
+      order->iccid, progress_payload(order->eid, order->iccid, profile->profile_type, inv_->now(), point, failure)));
+  RSP_DB_TRY_VOID(tx.commit());
+  return {};
+}
+
+void SqlProfileCatalog::record(const std::string& matching_id, OrderEvent event) {
+  if (auto r = record_checked(matching_id, event); !r) note(r.error());
+}
+
+}  // namespace rsp::smdpp

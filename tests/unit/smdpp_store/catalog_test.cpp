@@ -1,0 +1,191 @@
+// SqlProfileCatalog under the SM-DP+ core: complete downloads with the
+// test-double eUICC, the states they pass through and the operator callbacks.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "fixture.hpp"
+#include "rsp/smdpp/sql_catalog.hpp"
+#include "world.hpp"
+
+namespace rsp::smdpp::testing {
+namespace {
+
+using S = ProfileState;
+
+struct CatalogWorld : StoreWorld {
+  ManualClock server_clock{std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())};
+  std::shared_ptr<SqlProfileCatalog> catalog;
+  std::unique_ptr<Server> server;
+  explicit CatalogWorld(bool ppk = false) {
+    auto ids = IdentitySet::load_directory(test_pki_dir());
+    if (!ids) std::abort();
+    catalog = std::make_shared<SqlProfileCatalog>(inv, rng, SqlCatalogOptions{ppk, 16});
+    ServerConfig cfg;
+    cfg.address = kAddress;
+    server = std::make_unique<Server>(cfg, std::make_shared<IdentitySet>(std::move(*ids)), catalog, server_clock, rng);
+  }
+  /// DownloadOrder + ConfirmOrder(release) for test profile n; returns the matchingId.
+  std::string order(int n, const std::optional<std::string>& eid, const std::optional<std::string>& cc) {
+    const std::string iccid = add(n);
+    EXPECT_TRUE(es2->download_order("op1", {eid, iccid, std::nullopt}));
+    ConfirmOrderRequest cr;
+    cr.iccid = iccid;
+    cr.confirmation_code = cc;
+    cr.release_flag = true;
+    auto c = es2->confirm_order("op1", cr);
+    EXPECT_TRUE(c);
+    return c ? c->matching_id : std::string();
+  }
+  std::vector<nlohmann::json> outbox() {
+    std::vector<nlohmann::json> out;
+    auto due = inv->due_outbox();
+    EXPECT_TRUE(due);
+    if (due)
+      for (const auto& e : *due) out.push_back(nlohmann::json::parse(e.payload));
+    return out;
+  }
+};
+
+class SqlCatalogDownload : public ::testing::TestWithParam<bool> {};
+
+TEST_P(SqlCatalogDownload, FullDownloadMovesTheProfileToInstalled) {
+  CatalogWorld w(GetParam());
+  TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
+  const std::string mid = w.order(1, e.eid(), std::nullopt);
+  const std::string iccid = test_iccid(1);
+  auto init = w.server->initiate_authentication(e.initiate(kAddress));
+  ASSERT_TRUE(init);
+  auto auth = w.server->authenticate_client(*e.authenticate_server(*init, mid));
+  ASSERT_TRUE(auth) << auth.error().subject_code << " " << auth.error().message << " " << w.catalog->last_error();
+  EXPECT_EQ(iccid_to_digits(auth->profileMetaData.iccid), iccid);
+  EXPECT_EQ(auth->profileMetaData.serviceProviderName, "op1");
+  EXPECT_EQ(auth->profileMetaData.profileName, "gold");
+  auto bpp = w.server->get_bound_profile_package(*e.prepare_download(*auth, std::nullopt));
+  ASSERT_TRUE(bpp) << bpp.error().message;
+  EXPECT_EQ(w.state(iccid), S::Downloaded);
+  auto upp = e.load_bpp(bpp->boundProfilePackage);
+  ASSERT_TRUE(upp) << upp.error();
+  EXPECT_EQ(*upp, test_upp(1));
+  auto n = w.server->handle_notification(e.install_result(true));
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(w.state(iccid), S::Installed);
+
+  std::vector<S> states;
+  const auto history = w.inv->history(iccid);
+  ASSERT_TRUE(history);
+  for (const auto& t : *history) states.push_back(t.to);
+  EXPECT_EQ(states, (std::vector<S>{S::Available, S::Linked, S::Released, S::Downloaded, S::Installed}));
+  auto out = w.outbox();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0]["notificationPointId"], 3);
+  EXPECT_EQ(out[0]["notificationPointStatus"]["status"], "Executed-Success");
+  EXPECT_EQ(out[0]["eid"], e.eid());
+  EXPECT_EQ(out[0]["iccid"], iccid);
+  EXPECT_EQ(out[0]["profileType"], "gold");
+  EXPECT_EQ(out[1]["notificationPointId"], 4);
+  // Installed: no second download for this matchingId.
+  auto again = w.server->initiate_authentication(e.initiate(kAddress));
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(w.server->authenticate_client(*e.authenticate_server(*again, mid)));
+}
+
+INSTANTIATE_TEST_SUITE_P(Ppk, SqlCatalogDownload, ::testing::Bool());
+
+TEST(SqlCatalog, OrderFoundByEidWithoutMatchingId) {
+  CatalogWorld w;
+  TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
+  w.order(1, e.eid(), std::nullopt);
+  auto init = w.server->initiate_authentication(e.initiate(kAddress));
+  auto auth = w.server->authenticate_client(*e.authenticate_server(*init, std::nullopt));
+  ASSERT_TRUE(auth) << auth.error().message;
+  auto bpp = w.server->get_bound_profile_package(*e.prepare_download(*auth, std::nullopt));
+  ASSERT_TRUE(bpp) << bpp.error().message;
+  EXPECT_EQ(w.state(test_iccid(1)), S::Downloaded);
+  ASSERT_TRUE(w.server->handle_notification(e.install_result(false)));
+  EXPECT_EQ(w.state(test_iccid(1)), S::Error);
+  auto out = w.outbox();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1]["notificationPointStatus"]["status"], "Failed");
+}
+
+TEST(SqlCatalog, UnreleasedOrdersAreNotServed) {
+  CatalogWorld w;
+  TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
+  const std::string iccid = w.add(1);
+  ASSERT_TRUE(w.es2->download_order("op1", {std::nullopt, iccid, std::nullopt}));
+  ConfirmOrderRequest cr;
+  cr.iccid = iccid;
+  cr.matching_id = "NOT-RELEASED";
+  ASSERT_TRUE(w.es2->confirm_order("op1", cr));
+  auto init = w.server->initiate_authentication(e.initiate(kAddress));
+  auto auth = w.server->authenticate_client(*e.authenticate_server(*init, std::string("NOT-RELEASED")));
+  ASSERT_FALSE(auth);
+  EXPECT_TRUE(is(auth.error(), codes::kMatchingIdRefused));
+  ASSERT_TRUE(w.es2->release_profile("op1", iccid));
+  init = w.server->initiate_authentication(e.initiate(kAddress));
+  EXPECT_TRUE(w.server->authenticate_client(*e.authenticate_server(*init, std::string("NOT-RELEASED"))));
+}
+
+TEST(SqlCatalog, ConfirmationCodeAttemptsLimit) {
+  CatalogWorld w;  // three attempts per order
+  TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
+  const std::string mid = w.order(1, std::nullopt, std::string("1234"));
+  const std::string iccid = test_iccid(1);
+  auto init = w.server->initiate_authentication(e.initiate(kAddress));
+  auto auth = w.server->authenticate_client(*e.authenticate_server(*init, mid));
+  ASSERT_TRUE(auth) << auth.error().message;
+  EXPECT_TRUE(auth->prepareDownloadRequest.smdpSigned2.ccRequiredFlag);
+  for (int i = 0; i < 2; ++i) {
+    auto r = w.server->get_bound_profile_package(*e.prepare_download(*auth, std::string("0000")));
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(is(r.error(), codes::kConfirmationCodeRefused));
+  }
+  EXPECT_EQ((*w.inv->active_order(iccid))->cc_attempts_left, 1);
+  EXPECT_EQ(w.state(iccid), S::Released);
+  auto last = w.server->get_bound_profile_package(*e.prepare_download(*auth, std::string("0000")));
+  ASSERT_FALSE(last);
+  EXPECT_TRUE(is(last.error(), codes::kConfirmationCodeRetriesExceeded));
+  EXPECT_EQ(w.state(iccid), S::Error);
+  auto order = *w.inv->active_order(iccid);
+  EXPECT_EQ(order->cc_attempts_left, 0);
+  EXPECT_EQ((*w.db->query_one("SELECT state FROM orders WHERE id = $1", {store::value(order->id)}))->text(0), "blocked");
+  // Blocked: even the right code in a new session gets nowhere.
+  init = w.server->initiate_authentication(e.initiate(kAddress));
+  EXPECT_FALSE(w.server->authenticate_client(*e.authenticate_server(*init, mid)));
+  auto out = w.outbox();
+  ASSERT_EQ(out.size(), 3u);
+  for (const auto& o : out) EXPECT_EQ(o["notificationPointId"], 2);
+  EXPECT_EQ(out[2]["notificationPointStatus"]["statusCodeData"]["reasonCode"], "6.4");
+  // The operator may put the profile back.
+  ASSERT_TRUE(w.es2->cancel_order("op1", {iccid, std::nullopt, std::nullopt, FinalProfileStatus::Available}));
+  EXPECT_EQ(w.state(iccid), S::Available);
+}
+
+TEST(SqlCatalog, RightCodeDownloads) {
+  CatalogWorld w;
+  TestEuicc e(test_euicc_credentials(crypto::Curve::BrainpoolP256r1), w.rng);
+  const std::string mid = w.order(1, std::nullopt, std::string("1234"));
+  auto init = w.server->initiate_authentication(e.initiate(kAddress));
+  auto auth = w.server->authenticate_client(*e.authenticate_server(*init, mid));
+  ASSERT_TRUE(auth);
+  auto bpp = w.server->get_bound_profile_package(*e.prepare_download(*auth, std::string("1234")));
+  ASSERT_TRUE(bpp) << bpp.error().message;
+  EXPECT_EQ(w.state(test_iccid(1)), S::Downloaded);
+}
+
+TEST(SqlCatalog, StateSurvivesReopening) {
+  CatalogWorld w;
+  TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
+  const std::string mid = w.order(1, std::nullopt, std::nullopt);
+  w.reopen();  // a restart between ordering and the download
+  auto catalog = std::make_shared<SqlProfileCatalog>(w.inv, w.rng);
+  auto found = catalog->find(mid, e.eid());
+  ASSERT_TRUE(found) << catalog->last_error();
+  EXPECT_EQ(found->matching_id, mid);
+  EXPECT_EQ(found->profile->upp(), test_upp(1));
+  EXPECT_FALSE(catalog->find("UNKNOWN", e.eid()));
+}
+
+}  // namespace
+}  // namespace rsp::smdpp::testing

@@ -1,0 +1,194 @@
+// SM-DP+ inventory: schema migrations, import, states and their history.
+#include <gtest/gtest.h>
+
+#include "rsp/asn1/upp.hpp"
+#include "rsp/smdpp/es2_codes.hpp"
+#include "rsp/store/migrate.hpp"
+#include "world.hpp"
+
+namespace rsp::smdpp::testing {
+namespace {
+
+using S = ProfileState;
+
+TEST(Inventory, MigrationsAreIdempotent) {
+  StoreWorld w;
+  const std::string iccid = w.add(1);
+  EXPECT_EQ(*store::schema_version(*w.db), static_cast<int>(inventory_migrations().size()));
+  w.reopen();  // migrates again: nothing changes, data kept
+  w.reopen();
+  EXPECT_EQ(*store::schema_version(*w.db), static_cast<int>(inventory_migrations().size()));
+  EXPECT_EQ((*w.db->query("SELECT count(*) FROM schema_version"))[0].int64(0),
+            static_cast<std::int64_t>(inventory_migrations().size()));
+  EXPECT_EQ(w.state(iccid), S::Available);
+}
+
+TEST(Inventory, IccidDigits) {
+  const Bytes b{0x98, 0x94, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0xF2};
+  EXPECT_EQ(iccid_to_digits(b), "8949000000000000012");
+  EXPECT_EQ(*iccid_from_digits("8949000000000000012"), b);
+  EXPECT_FALSE(iccid_from_digits("89490000000000000A2"));
+  EXPECT_FALSE(iccid_from_digits("123"));
+  EXPECT_EQ(iccid_to_digits(Bytes{0xA9}), "");
+  EXPECT_TRUE(is_valid_eid(kEid));
+  EXPECT_FALSE(is_valid_eid("8904903212345123451234567890123"));
+}
+
+TEST(Inventory, ImportListAndDuplicates) {
+  StoreWorld w;
+  EXPECT_EQ(w.add(2, "op1", "gold"), test_iccid(2));
+  w.add(1, "op1", "silver");
+  w.add(3, "op2", "gold");
+  auto all = w.inv->list_profiles();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].iccid, test_iccid(1));  // ordered by ICCID
+  EXPECT_EQ((*all)[0].profile_type, "silver");
+  EXPECT_EQ((*all)[0].service_provider_name, "op1");
+  auto op2 = w.inv->list_profiles(std::string("op2"));
+  ASSERT_TRUE(op2);
+  ASSERT_EQ(op2->size(), 1u);
+  EXPECT_EQ((*op2)[0].operator_name, "op2");
+  EXPECT_EQ(*w.inv->profile_package(test_iccid(3)), test_upp(3));
+
+  ImportProfile dup{"op2", "gold", test_upp(2), {}, "{}"};
+  auto r = w.inv->import_profile(dup);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(is(r.error(), es2codes::kIccidInUse));
+  EXPECT_EQ((*w.inv->profile(test_iccid(2)))->operator_name, "op1");  // untouched
+}
+
+TEST(Inventory, MalformedPackagesAreRefusedWithAReason) {
+  StoreWorld w;
+  for (const Bytes& bad : {Bytes{}, Bytes{0x30, 0x03, 0x01}, Bytes{0xA0, 0x00}, to_bytes("not a profile")}) {
+    ImportProfile p{"op1", "", bad, {}, "{}"};
+    auto r = w.inv->import_profile(p);
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(is(r.error(), codes::kInvalidRequest));
+    EXPECT_FALSE(r.error().message.empty());
+  }
+  // A package cut before its End element.
+  Bytes cut = test_upp(1);
+  auto one = asn1::decode_profile_package(cut);
+  ASSERT_TRUE(one);
+  one->pop_back();
+  ImportProfile p{"op1", "", asn1::encode_profile_package(*one), {}, "{}"};
+  auto r = w.inv->import_profile(p);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("End"), std::string::npos);
+  EXPECT_TRUE(w.inv->list_profiles()->empty());
+}
+
+TEST(Inventory, TypeDefaultsToTheHeaderThenDefault) {
+  StoreWorld w;
+  ImportProfile p{"op1", "", test_upp(1), {}, "{}"};
+  ASSERT_TRUE(w.inv->import_profile(p));
+  EXPECT_EQ((*w.inv->profile(test_iccid(1)))->profile_type, "default");
+}
+
+TEST(Inventory, TransitionTable) {
+  EXPECT_TRUE(transition_allowed(S::Available, S::Allocated));
+  EXPECT_TRUE(transition_allowed(S::Available, S::Linked));
+  EXPECT_FALSE(transition_allowed(S::Available, S::Released));
+  EXPECT_TRUE(transition_allowed(S::Linked, S::Released));
+  EXPECT_TRUE(transition_allowed(S::Confirmed, S::Released));
+  EXPECT_TRUE(transition_allowed(S::Released, S::Downloaded));
+  EXPECT_TRUE(transition_allowed(S::Downloaded, S::Installed));
+  EXPECT_TRUE(transition_allowed(S::Downloaded, S::Error));
+  EXPECT_TRUE(transition_allowed(S::Error, S::Available));
+  EXPECT_FALSE(transition_allowed(S::Installed, S::Available));
+  EXPECT_FALSE(transition_allowed(S::Unavailable, S::Available));
+  EXPECT_FALSE(transition_allowed(S::Downloaded, S::Released));
+  for (int i = 0; i <= static_cast<int>(S::Unavailable); ++i) {
+    const auto s = static_cast<S>(i);
+    EXPECT_EQ(profile_state_from_string(to_string(s)), s);
+    EXPECT_FALSE(transition_allowed(s, s));
+  }
+  EXPECT_FALSE(profile_state_from_string("bogus"));
+}
+
+TEST(Inventory, TransitionsAreRecordedAndIllegalOnesRefused) {
+  StoreWorld w;
+  const std::string iccid = w.add(1);
+  ASSERT_TRUE(w.inv->transition(iccid, S::Allocated, "test allocate"));
+  w.clock.advance(std::chrono::seconds(5));
+  auto bad = w.inv->transition(iccid, S::Installed, "skip ahead");
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(is(bad.error(), es2codes::kIccidInvalidTransition));
+  EXPECT_EQ(w.state(iccid), S::Allocated);
+  ASSERT_TRUE(w.inv->transition(iccid, S::Released, "test release"));
+  auto h = w.inv->history(iccid);
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 3u);
+  EXPECT_EQ((*h)[0].from, std::nullopt);
+  EXPECT_EQ((*h)[0].to, S::Available);
+  EXPECT_EQ((*h)[0].cause, "imported");
+  EXPECT_EQ((*h)[1].from, S::Available);
+  EXPECT_EQ((*h)[1].to, S::Allocated);
+  EXPECT_EQ((*h)[1].at, 1'800'000'000);
+  EXPECT_EQ((*h)[2].to, S::Released);
+  EXPECT_EQ((*h)[2].cause, "test release");
+  EXPECT_EQ((*h)[2].at, 1'800'000'005);
+  auto unknown = w.inv->transition(test_iccid(9), S::Allocated, "x");
+  ASSERT_FALSE(unknown);
+  EXPECT_TRUE(is(unknown.error(), es2codes::kIccidUnknown));
+}
+
+TEST(Inventory, InterruptedTransactionLeavesNothing) {
+  StoreWorld w;
+  const std::string iccid = w.add(1);
+  {
+    auto tx = w.db->begin();
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(w.inv->transition(iccid, S::Allocated, "interrupted"));
+    ASSERT_TRUE(w.inv->enqueue_progress(iccid, "{}"));
+    EXPECT_EQ(w.state(iccid), S::Allocated);  // visible inside the transaction
+    // destroyed without commit, as when the process stops half way
+  }
+  EXPECT_EQ(w.state(iccid), S::Available);
+  EXPECT_EQ(w.inv->history(iccid)->size(), 1u);
+  EXPECT_TRUE(w.inv->due_outbox()->empty());
+  w.reopen();
+  EXPECT_EQ(w.state(iccid), S::Available);
+  EXPECT_EQ(w.inv->history(iccid)->size(), 1u);
+}
+
+TEST(Inventory, OutboxRetriesWithBackOffAndGivesUp) {
+  StoreWorld w;
+  const std::string iccid = w.add(1);
+  ASSERT_TRUE(w.inv->set_callback_url("op1", "https://op1.example/es2plus"));
+  ASSERT_TRUE(w.inv->enqueue_progress(iccid, R"({"iccid":"x"})"));
+  OutboxPolicy policy;
+  policy.max_attempts = 3;
+  int calls = 0;
+  auto fail = [&](const OutboxEntry& e) {
+    ++calls;
+    EXPECT_EQ(e.callback_url, std::optional<std::string>("https://op1.example/es2plus"));
+    EXPECT_EQ(e.operator_name, "op1");
+    return false;
+  };
+  EXPECT_EQ(*w.inv->dispatch_outbox(fail, policy), 0u);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(*w.inv->dispatch_outbox(fail, policy), 0u);  // not due yet
+  EXPECT_EQ(calls, 1);
+  w.clock.advance(std::chrono::seconds(30));
+  EXPECT_EQ(*w.inv->dispatch_outbox(fail, policy), 0u);
+  EXPECT_EQ(calls, 2);
+  w.clock.advance(std::chrono::seconds(59));
+  EXPECT_TRUE(w.inv->due_outbox()->empty());  // second delay is 60 s
+  w.clock.advance(std::chrono::seconds(1));
+  EXPECT_EQ(*w.inv->dispatch_outbox(fail, policy), 0u);
+  EXPECT_EQ(calls, 3);
+  w.clock.advance(std::chrono::hours(2));
+  EXPECT_TRUE(w.inv->due_outbox()->empty());  // given up after 3 attempts
+  auto row = w.db->query_one("SELECT status, attempts FROM outbox");
+  EXPECT_EQ((*row)->text(0), "failed");
+  EXPECT_EQ((*row)->int64(1), 3);
+
+  ASSERT_TRUE(w.inv->enqueue_progress(iccid, "{}"));
+  EXPECT_EQ(*w.inv->dispatch_outbox([](const OutboxEntry&) { return true; }, policy), 1u);
+  EXPECT_TRUE(w.inv->due_outbox()->empty());
+}
+
+}  // namespace
+}  // namespace rsp::smdpp::testing
