@@ -1,0 +1,236 @@
+// `rsp smdpp serve`: the SM-DP+ on HTTPS with its DPtls certificate(s),
+// /healthz and /metrics, stopping gracefully on SIGTERM/SIGINT.
+
+#include <fmt/core.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "command.hpp"
+#include "rsp/common/file.hpp"
+#include "rsp/smdpp/http_service.hpp"
+#include "rsp/smdpp/identity.hpp"
+
+namespace {
+
+constexpr const char* kConfigHelp = R"(Configuration (JSON object; each key can also come from the environment
+variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
+  listen          "host:port" to bind, port 0 picks a free one (default "127.0.0.1:8443")
+  address         the SM-DP+ FQDN (default "localhost")
+  pki             folder with the SM-DP+ identities (DPauth, DPpb, DPtls, CI), as
+                  written by `rsp pki init` or in the SGP.26 layout (required)
+  tls_cert        DPtls certificate (PEM/DER) instead of the pki folder's
+  tls_key         its private key (PEM/DER)
+  database        SM-DP+ database file (SQLite)
+  insecure_http   true: plain HTTP without TLS, for lab use only (also --insecure-http)
+  workers         worker threads (default 8)
+  max_body_bytes  largest request body, larger ones get 413 (default 1048576)
+Prints "listening on <url>" once serving.)";
+
+struct ServeConfig {
+  std::string listen = "127.0.0.1:8443";
+  std::string address = "localhost";
+  std::string pki;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string database;
+  bool insecure_http = false;
+  std::int64_t workers = 8;
+  std::int64_t max_body_bytes = 1024 * 1024;
+};
+
+[[noreturn]] void fail(const std::string& message) {
+  fmt::print(stderr, "rsp smdpp serve: {}\n", message);
+  std::fflush(stderr);
+  rsp::cli::exit_with(1);
+}
+
+std::optional<bool> parse_bool(std::string v) {
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
+  if (v == "0" || v == "false" || v == "no" || v == "off" || v.empty()) return false;
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> parse_int(const std::string& v) {
+  std::int64_t out = 0;
+  auto r = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (r.ec != std::errc() || r.ptr != v.data() + v.size()) return std::nullopt;
+  return out;
+}
+
+/// One configuration key: its JSON reader and its environment reader.
+struct Key {
+  const char* name;
+  std::string* text = nullptr;
+  bool* flag = nullptr;
+  std::int64_t* number = nullptr;
+};
+
+std::vector<Key> keys(ServeConfig& c) {
+  return {{"listen", &c.listen},
+          {"address", &c.address},
+          {"pki", &c.pki},
+          {"tls_cert", &c.tls_cert},
+          {"tls_key", &c.tls_key},
+          {"database", &c.database},
+          {"insecure_http", nullptr, &c.insecure_http},
+          {"workers", nullptr, nullptr, &c.workers},
+          {"max_body_bytes", nullptr, nullptr, &c.max_body_bytes}};
+}
+
+void apply_json(ServeConfig& config, const std::string& file) {
+  auto data = rsp::read_file(file);
+  if (!data) fail("cannot read the configuration " + file + ": " + data.error().message);
+  auto json = nlohmann::json::parse(data->begin(), data->end(), nullptr, false);
+  if (json.is_discarded()) fail("the configuration " + file + " is not valid JSON");
+  if (!json.is_object()) fail("the configuration " + file + " must be a JSON object");
+  auto ks = keys(config);
+  for (const auto& item : json.items()) {
+    const std::string name = item.key();
+    const auto& value = item.value();
+    auto it = std::find_if(ks.begin(), ks.end(), [&name](const Key& k) { return name == k.name; });
+    if (it == ks.end()) fail("unknown configuration key '" + name + "' in " + file);
+    if (it->text) {
+      if (!value.is_string()) fail("configuration key '" + name + "' must be a string");
+      *it->text = value.get<std::string>();
+    } else if (it->flag) {
+      if (!value.is_boolean()) fail("configuration key '" + name + "' must be true or false");
+      *it->flag = value.get<bool>();
+    } else {
+      if (!value.is_number_integer()) fail("configuration key '" + name + "' must be an integer");
+      *it->number = value.get<std::int64_t>();
+    }
+  }
+}
+
+void apply_environment(ServeConfig& config) {
+  for (const auto& k : keys(config)) {
+    std::string var = "RSP_SMDPP_";
+    for (const char* p = k.name; *p; ++p) var += static_cast<char>(std::toupper(static_cast<unsigned char>(*p)));
+    const char* v = std::getenv(var.c_str());
+    if (!v) continue;
+    if (k.text) {
+      *k.text = v;
+    } else if (k.flag) {
+      auto b = parse_bool(v);
+      if (!b) fail(var + " must be true or false");
+      *k.flag = *b;
+    } else {
+      auto n = parse_int(v);
+      if (!n) fail(var + " must be an integer");
+      *k.number = *n;
+    }
+  }
+}
+
+std::pair<std::string, int> split_listen(const std::string& listen) {
+  std::string host;
+  std::string port_text;
+  if (!listen.empty() && listen.front() == '[') {
+    const auto close = listen.find(']');
+    if (close == std::string::npos || close + 1 >= listen.size() || listen[close + 1] != ':')
+      fail("listen must be host:port, got '" + listen + "'");
+    host = listen.substr(1, close - 1);
+    port_text = listen.substr(close + 2);
+  } else {
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos) fail("listen must be host:port, got '" + listen + "'");
+    host = listen.substr(0, colon);
+    port_text = listen.substr(colon + 1);
+  }
+  if (host.empty()) host = "0.0.0.0";
+  auto port = parse_int(port_text);
+  if (!port || *port < 0 || *port > 65535) fail("listen port must be 0..65535, got '" + port_text + "'");
+  return {host, static_cast<int>(*port)};
+}
+
+void run_serve(const std::string& config_file, bool insecure_flag, const std::string& listen_flag) {
+  ServeConfig config;
+  if (!config_file.empty()) apply_json(config, config_file);
+  apply_environment(config);
+  if (insecure_flag) config.insecure_http = true;
+  if (!listen_flag.empty()) config.listen = listen_flag;
+
+  const auto [host, port] = split_listen(config.listen);
+  if (config.workers < 1 || config.workers > 1024) fail("workers must be 1..1024");
+  if (config.max_body_bytes < 1024) fail("max_body_bytes must be at least 1024");
+  if (config.address.empty()) fail("address (the SM-DP+ FQDN) is empty");
+  if (config.pki.empty()) fail("no pki folder configured (key \"pki\" or RSP_SMDPP_PKI)");
+
+  auto identities = rsp::smdpp::IdentitySet::load_directory(config.pki);
+  if (!identities) fail("SM-DP+ identities in " + config.pki + ": " + identities.error().message);
+  if (!config.database.empty()) {
+    const auto parent = std::filesystem::absolute(config.database).parent_path();
+    std::error_code ec;
+    if (!std::filesystem::is_directory(parent, ec)) fail("the database folder " + parent.string() + " does not exist");
+  }
+
+  rsp::smdpp::HttpServiceConfig service_config;
+  service_config.host = host;
+  service_config.port = port;
+  service_config.address = config.address;
+  service_config.insecure_http = config.insecure_http;
+  service_config.worker_threads = static_cast<std::size_t>(config.workers);
+  service_config.max_body_bytes = static_cast<std::size_t>(config.max_body_bytes);
+  if (config.insecure_http) {
+    fmt::print(stderr, "rsp smdpp serve: WARNING: plain HTTP without TLS (insecure_http), for lab use only\n");
+  } else if (!config.tls_cert.empty() || !config.tls_key.empty()) {
+    if (config.tls_cert.empty() || config.tls_key.empty()) fail("tls_cert and tls_key go together");
+    auto id = rsp::net::TlsIdentity::load(config.tls_cert, config.tls_key);
+    if (!id) fail("DPtls: " + id.error().message);
+    service_config.tls_identities.push_back(std::move(*id));
+  } else {
+    auto ids = rsp::smdpp::load_tls_identities(config.pki);
+    if (!ids) fail(ids.error().message);
+    service_config.tls_identities = std::move(*ids);
+  }
+
+  // Block the stop signals before any thread starts, so that every server
+  // thread inherits the mask and only sigwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::vector<std::string> tls_lines;
+  for (const auto& id : service_config.tls_identities) tls_lines.push_back(id.subject() + " (" + id.curve() + ")");
+  auto service = rsp::smdpp::HttpService::start(std::move(service_config));
+  if (!service) fail(service.error().message);
+  fmt::print("SM-DP+ {} with {} identit{} from {}\n", config.address, identities->identities().size(),
+             identities->identities().size() == 1 ? "y" : "ies", config.pki);
+  for (const auto& line : tls_lines) fmt::print("DPtls {}\n", line);
+  if (!(*service)->es9_enabled()) fmt::print("ES9+ routes not wired in this build; serving /healthz and /metrics\n");
+  fmt::print("listening on {}\n", (*service)->url());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  fmt::print("{} received, finishing requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  std::fflush(stdout);
+  (*service)->stop();
+  fmt::print("stopped\n");
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+RSP_COMMAND_GROUP(smdpp_serve) {
+  auto* g = rsp::cli::group_command(app, "smdpp", "SM-DP+ server and inventory");
+  auto* s = g->add_subcommand("serve", "Serve the SM-DP+ over HTTPS (ES9+, /healthz, /metrics)");
+  s->footer(kConfigHelp);
+  auto config = std::make_shared<std::string>();
+  auto insecure = std::make_shared<bool>(false);
+  auto listen = std::make_shared<std::string>();
+  s->add_option("--config", *config, "JSON configuration file");
+  s->add_option("--listen", *listen, "host:port to bind (overrides the configuration)");
+  s->add_flag("--insecure-http", *insecure, "Plain HTTP without TLS (lab use only)");
+  s->callback([config, insecure, listen] { run_serve(*config, *insecure, *listen); });
+}

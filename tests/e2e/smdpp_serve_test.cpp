@@ -1,0 +1,213 @@
+// `rsp smdpp serve` as an operator runs it: a PKI from `rsp pki init`, a JSON
+// configuration, HTTPS checked by curl against the CI, SIGTERM ends it with 0.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "run_tool.hpp"
+
+extern char** environ;
+
+namespace rsp::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+/// `rsp smdpp serve ...` in the background, its output read through a pipe.
+class ServeProcess {
+ public:
+  explicit ServeProcess(const std::vector<std::string>& args) {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    std::vector<std::string> all{RSP_TOOL, "smdpp", "serve"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, RSP_TOOL, &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(fds[1]);
+    fd_ = fds[0];
+  }
+  ~ServeProcess() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  /// Reads output until a line contains `needle`; the rest of that line, or "".
+  std::string wait_for(const std::string& needle, std::chrono::milliseconds timeout = 60s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const auto at = output_.find(needle, scanned_);
+      if (at != std::string::npos) {
+        const auto eol = output_.find('\n', at);
+        if (eol != std::string::npos) {
+          scanned_ = eol;
+          return output_.substr(at + needle.size(), eol - at - needle.size());
+        }
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !read_some(static_cast<int>(left.count()))) return {};
+    }
+  }
+
+  /// Sends `sig` and waits for the exit status (-1 on timeout).
+  int signal_and_wait(int sig, std::chrono::seconds timeout = 30s) {
+    ::kill(pid_, sig);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        while (read_some(100)) {
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      read_some(50);
+    }
+    return -1;
+  }
+
+  bool started() const { return pid_ > 0; }
+  const std::string& output() const { return output_; }
+
+ private:
+  bool read_some(int timeout_ms) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return false;
+    char buf[4096];
+    const ssize_t n = ::read(fd_, buf, sizeof buf);
+    if (n <= 0) return false;
+    output_.append(buf, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  bool exited_ = false;
+  std::string output_;
+  std::size_t scanned_ = 0;
+};
+
+class SmdppServe : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto r = rsp({"pki", "init", "--out", pki().string(), "--curves", "nist,brp"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  fs::path pki() const { return dir_.path() / "pki"; }
+  fs::path write_config(const std::string& json) {
+    const auto file = dir_.path() / "smdpp.json";
+    std::ofstream(file) << json;
+    return file;
+  }
+  std::string ci(const char* curve) const { return (pki() / (std::string("CERT_CI_ECDSA_") + curve + ".pem")).string(); }
+
+  TempDir dir_;
+};
+
+TEST_F(SmdppServe, ServesHealthAndMetricsOverHttpsAndStopsOnSigterm) {
+  const auto config = write_config(R"({"listen": "127.0.0.1:0", "address": "localhost", "pki": ")" + pki().string() +
+                                   R"(", "database": ")" + (dir_.path() / "smdpp.db").string() + R"("})");
+  ServeProcess serve({"--config", config.string()});
+  ASSERT_TRUE(serve.started());
+  const std::string url = serve.wait_for("listening on ");
+  ASSERT_EQ(url.rfind("https://127.0.0.1:", 0), 0u) << serve.output();
+  const std::string port = url.substr(std::string("https://127.0.0.1:").size());
+  ASSERT_FALSE(port.empty());
+
+  if (on_path("curl")) {
+    // The DPtls certificate verifies against the NIST CI for its host name.
+    auto health = run("curl", {"-sS", "--max-time", "20", "--cacert", ci("NIST"), "--resolve",
+                               "localhost:" + port + ":127.0.0.1", "https://localhost:" + port + "/healthz"});
+    EXPECT_EQ(health.exit_code, 0) << health.output;
+    EXPECT_EQ(health.output, "ok");
+    // A brainpool-only TLS 1.2 client gets the brainpool DPtls.
+    auto brp = run("curl", {"-sS", "--max-time", "20", "--tls-max", "1.2", "--curves", "brainpoolP256r1", "--cacert",
+                            ci("BRP"), url + "/healthz"});
+    EXPECT_EQ(brp.exit_code, 0) << brp.output;
+    EXPECT_EQ(brp.output, "ok");
+    // Not trusted without the CI.
+    auto untrusted = run("curl", {"-sS", "--max-time", "20", "--cacert", ci("BRP"), url + "/healthz"});
+    EXPECT_NE(untrusted.exit_code, 0) << untrusted.output;
+    auto metrics = run("curl", {"-sS", "--max-time", "20", "--cacert", ci("NIST"), url + "/metrics"});
+    EXPECT_EQ(metrics.exit_code, 0) << metrics.output;
+    EXPECT_NE(metrics.output.find("# TYPE rsp_http_requests_total counter"), std::string::npos) << metrics.output;
+    EXPECT_NE(metrics.output.find("rsp_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"),
+              std::string::npos)
+        << metrics.output;
+    EXPECT_NE(metrics.output.find("rsp_smdpp_info{address=\"localhost\""), std::string::npos) << metrics.output;
+  }
+
+  EXPECT_EQ(serve.signal_and_wait(SIGTERM), 0) << serve.output();
+  EXPECT_NE(serve.output().find("stopped"), std::string::npos) << serve.output();
+}
+
+TEST_F(SmdppServe, EnvironmentAndInsecureHttpFlag) {
+  const auto config = write_config(R"({"listen": "127.0.0.1:1", "pki": "/nonexistent"})");
+  ::setenv("RSP_SMDPP_LISTEN", "127.0.0.1:0", 1);
+  ::setenv("RSP_SMDPP_PKI", pki().c_str(), 1);
+  ServeProcess serve({"--config", config.string(), "--insecure-http"});
+  ::unsetenv("RSP_SMDPP_LISTEN");
+  ::unsetenv("RSP_SMDPP_PKI");
+  ASSERT_TRUE(serve.started());
+  const std::string url = serve.wait_for("listening on ");
+  ASSERT_EQ(url.rfind("http://127.0.0.1:", 0), 0u) << serve.output();
+  if (on_path("curl")) {
+    auto health = run("curl", {"-sS", "--max-time", "20", url + "/healthz"});
+    EXPECT_EQ(health.output, "ok") << health.output;
+  }
+  EXPECT_EQ(serve.signal_and_wait(SIGINT), 0) << serve.output();
+}
+
+TEST_F(SmdppServe, BadConfigurationsFailClearly) {
+  auto unknown = write_config(R"({"listen": "127.0.0.1:0", "pki": ")" + pki().string() + R"(", "colour": "blue"})");
+  auto r = rsp({"smdpp", "serve", "--config", unknown.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("unknown configuration key 'colour'"), std::string::npos) << r.output;
+
+  auto not_json = write_config("{listen");
+  r = rsp({"smdpp", "serve", "--config", not_json.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("not valid JSON"), std::string::npos) << r.output;
+
+  auto no_pki = write_config(R"({"listen": "127.0.0.1:0", "pki": ")" + (dir_.path() / "missing").string() + R"("})");
+  r = rsp({"smdpp", "serve", "--config", no_pki.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("identities"), std::string::npos) << r.output;
+
+  auto bad_listen = write_config(R"({"listen": "127.0.0.1", "pki": ")" + pki().string() + R"("})");
+  r = rsp({"smdpp", "serve", "--config", bad_listen.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("host:port"), std::string::npos) << r.output;
+
+  auto wrong_type = write_config(R"({"insecure_http": "yes", "pki": ")" + pki().string() + R"("})");
+  r = rsp({"smdpp", "serve", "--config", wrong_type.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("true or false"), std::string::npos) << r.output;
+
+  r = rsp({"smdpp", "serve", "--config", (dir_.path() / "absent.json").string()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("cannot read the configuration"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace rsp::e2e
