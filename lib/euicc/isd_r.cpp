@@ -66,15 +66,12 @@ IsdR::IsdR(EuiccStore store, crypto::Random* random)
 
 Bytes IsdR::select_response() { return make_fci(kIsdRAid); }
 
-void IsdR::on_deselect(std::uint8_t /*channel*/) {
-  euicc_challenge_.reset();
-  transaction_id_.reset();
-  session_curve_.reset();
-  euicc_signature1_.clear();
-  ot_key_.reset();
-}
+void IsdR::on_deselect(std::uint8_t /*channel*/) { end_session(); }
 
 Result IsdR::process(ByteView command, std::uint8_t /*channel*/) {
+  // The BPP arrives in pieces that are not whole TLVs (§5.7.6).
+  if (command.size() >= 2 && command[0] == 0xBF && command[1] == 0x36) return load_bound_profile_package(command);
+  if (continues_bpp(command)) return load_bound_profile_package(command);
   auto first = tlv::parse_one(command, tlv::Mode::Ber);
   if (!first) return unexpected(sw::kWrongData);
   return dispatch(first->tag.raw(), command);
@@ -196,7 +193,7 @@ Result IsdR::enable_profile(ByteView c) {
     p->enabled = true;
     add_notification(*s, *p, NotificationEvent::kEnable);
     r.enableResult = store_.save(*s) ? V::ok : V::undefinedError;
-    if (r.enableResult == V::ok) on_deselect(0);  // the refresh ends any RSP session
+    if (r.enableResult == V::ok) end_session();  // the refresh ends any RSP session
   }
   return asn1::encode(r);
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "isd_r_internal.hpp"
+#include "rsp/asn1/sgp22_signed.hpp"
 #include "rsp/crypto/ecdsa.hpp"
 #include "rsp/euicc/isd_r.hpp"
 #include "rsp/pki/validator.hpp"
@@ -92,19 +93,13 @@ expected<Bytes, std::uint16_t> IsdR::authenticate_server(ByteView c) {
   ok.euiccCertificate.der = ci->euicc_cert;
   ok.eumCertificate.der = ci->eum_cert;
   // §3.1.3: the session now has its transactionId; the challenge is used up.
+  end_session();
   transaction_id_ = tid;
-  euicc_challenge_.reset();
   session_curve_ = ci->curve;
   euicc_signature1_ = ok.euiccSignature1;
-  ot_key_.reset();
+  server_address_ = req->serverSigned1.serverAddress;
+  if (!chain->path.front().registered_ids().empty()) smdp_oid_ = chain->path.front().registered_ids().front();
   return asn1::encode(r);
-}
-
-/// A signature as the [APPLICATION 55] data object (5F37) other signatures cover.
-static Bytes signature_do(ByteView sig) {
-  tlv::Writer w;
-  w.put(tlv::Tag::application(55), sig);
-  return w.take();
 }
 
 static Bytes download_error(const TransactionId& tid, std::int64_t code) {
@@ -135,11 +130,8 @@ expected<Bytes, std::uint16_t> IsdR::prepare_download(ByteView c) {
     return download_error(tid, chain.error().code == pki::PkiError::Code::WrongCurve ? E::unsupportedCurve
                                                                                       : E::invalidCertificate);
   }
-  // smdpSignature2 covers smdpSigned2 || euiccSignature1 (5F37 data object).
-  Bytes data = asn1::encode(req->smdpSigned2);
-  Bytes sig1 = signature_do(euicc_signature1_);
-  data.insert(data.end(), sig1.begin(), sig1.end());
-  if (!crypto::verify_plain(chain->public_key, data, req->smdpSignature2)) {
+  if (!crypto::verify_plain(chain->public_key, asn1::smdp_signature2_data(req->smdpSigned2, euicc_signature1_),
+                            req->smdpSignature2)) {
     return download_error(tid, E::invalidSignature);
   }
   if (!equal_ct(*transaction_id_, tid)) return download_error(tid, E::invalidTransactionId);
@@ -153,13 +145,11 @@ expected<Bytes, std::uint16_t> IsdR::prepare_download(ByteView c) {
   ok.euiccSigned2.transactionId = tid;
   ok.euiccSigned2.euiccOtpk = ot->public_point();
   ok.euiccSigned2.hashCc = req->hashCc;
-  Bytes to_sign = asn1::encode(ok.euiccSigned2);
-  Bytes sig2 = signature_do(req->smdpSignature2);
-  to_sign.insert(to_sign.end(), sig2.begin(), sig2.end());
-  auto sig = crypto::sign_plain(*key, to_sign);
+  auto sig = crypto::sign_plain(*key, asn1::euicc_signature2_data(ok.euiccSigned2, req->smdpSignature2));
   if (!sig) return download_error(tid, E::undefinedError);
   ok.euiccSignature2 = std::move(*sig);
   ot_key_ = std::move(*ot);
+  dp_pb_key_ = std::move(chain->public_key);
   return asn1::encode(r);
 }
 

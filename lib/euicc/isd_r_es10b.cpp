@@ -108,8 +108,8 @@ Result IsdR::get_euicc_challenge(ByteView c) {
   if (!decode_command<GetEuiccChallengeRequest>(c)) return unexpected(sw::kWrongData);
   GetEuiccChallengeResponse r;
   r.euiccChallenge = random_->bytes(16);
-  euicc_challenge_ = r.euiccChallenge;  // §3.1.3: a new challenge starts a new session
-  transaction_id_.reset();
+  end_session();  // §3.1.3: a new challenge starts a new session
+  euicc_challenge_ = r.euiccChallenge;
   return asn1::encode(r);
 }
 
@@ -266,13 +266,34 @@ Result IsdR::load_crl(ByteView c) {
 Result IsdR::cancel_session(ByteView c) {
   auto req = decode_command<CancelSessionRequest>(c);
   if (!req) return unexpected(sw::kWrongData);
+  using E = CancelSessionResponse::cancelSessionResponseError_values;
   CancelSessionResponse r;
   if (!transaction_id_ || *transaction_id_ != req->transactionId) {
-    r.set_cancelSessionResponseError(CancelSessionResponse::cancelSessionResponseError_values::invalidTransactionId);
+    r.set_cancelSessionResponseError(E::invalidTransactionId);
     return asn1::encode(r);
   }
-  r.set_cancelSessionResponseError(CancelSessionResponse::cancelSessionResponseError_values::undefinedError);
-  on_deselect(0);
+  // §5.7.14 (CancelSession): the eUICC signs transactionId, the SM-DP+ OID and
+  // the reason with the key of the session's curve; the session ends either way.
+  std::optional<crypto::EcKey> key;
+  if (session_curve_) {
+    if (auto k = store_.private_key(*session_curve_)) key = std::move(*k);
+  }
+  CancelSessionResponseOk ok;
+  ok.euiccCancelSessionSigned.transactionId = req->transactionId;
+  ok.euiccCancelSessionSigned.smdpOid.content = smdp_oid_;
+  ok.euiccCancelSessionSigned.reason = req->reason;
+  end_session();
+  if (!key || ok.euiccCancelSessionSigned.smdpOid.content.empty()) {
+    r.set_cancelSessionResponseError(E::undefinedError);
+    return asn1::encode(r);
+  }
+  auto sig = crypto::sign_plain(*key, asn1::encode(ok.euiccCancelSessionSigned));
+  if (!sig) {
+    r.set_cancelSessionResponseError(E::undefinedError);
+    return asn1::encode(r);
+  }
+  ok.euiccCancelSessionSignature = std::move(*sig);
+  r.set_cancelSessionResponseOk(std::move(ok));
   return asn1::encode(r);
 }
 

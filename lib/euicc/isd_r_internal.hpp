@@ -6,6 +6,8 @@
 
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/asn1/sgp22.hpp"
+#include "rsp/crypto/bsp.hpp"
+#include "bpp_stream.hpp"
 #include "rsp/euicc/application.hpp"
 #include "rsp/euicc/store.hpp"
 
@@ -22,6 +24,17 @@ std::optional<T> decode_command(ByteView command) {
   if (!v) return std::nullopt;
   return std::move(*v);
 }
+
+/// A LoadBoundProfilePackage in progress (isd_r_load.cpp); RAM only.
+struct BppLoad {
+  BppStream stream;
+  Bytes transaction_id;
+  std::optional<crypto::BspSession> bsp;
+  std::int64_t command = asn1::sgp22::BppCommandId_values::initialiseSecureChannel;
+  Bytes plain;  ///< plaintext of the sequence being received (A0, A1, A2)
+  std::optional<asn1::sgp22::StoreMetadataRequest> metadata;
+  Bytes profile;  ///< decrypted profile data ('86' segments)
+};
 
 /// The ProfileInfo (SGP.22 §5.7.15) of a stored profile, every field present.
 asn1::sgp22::ProfileInfo to_profile_info(const ProfileRecord& p);

@@ -230,6 +230,9 @@ PkiResult<void> Certificate::parse() {
       if (auto s = asn1_utf8(gn->d.dNSName)) dns_names_.push_back(*s);
     } else if (gn->type == GEN_IPADD) {
       ip_addresses_.push_back(ip_text(gn->d.iPAddress));
+    } else if (gn->type == GEN_RID && gn->d.registeredID != nullptr) {
+      const unsigned char* oid = OBJ_get0_data(gn->d.registeredID);
+      registered_ids_.emplace_back(oid, oid + OBJ_length(gn->d.registeredID));
     }
   }
 

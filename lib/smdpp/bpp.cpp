@@ -6,7 +6,7 @@
 #include "rsp/crypto/ecdsa.hpp"
 #include "rsp/crypto/ecka.hpp"
 #include "rsp/smdpp/server.hpp"
-#include "rsp/smdpp/signed_data.hpp"
+#include "rsp/asn1/sgp22_signed.hpp"
 #include "session.hpp"
 
 namespace rsp::smdpp {
@@ -32,14 +32,14 @@ bool protect(crypto::BspSession& bsp, std::uint8_t tag, ByteView plaintext, std:
       const auto n = std::min(crypto::kBspMaxPayload, plaintext.size() - off);
       auto seg = bsp.mac_only(tag, plaintext.subspan(off, n));
       if (!seg) return false;
-      out.push_back(segment_contents(*seg));
+      out.push_back(asn1::segment_contents(*seg));
       if (plaintext.empty()) break;
     }
     return true;
   }
   auto segs = bsp.encrypt_and_mac_segments(tag, plaintext);
   if (!segs) return false;
-  for (const auto& s : *segs) out.push_back(segment_contents(s));
+  for (const auto& s : *segs) out.push_back(asn1::segment_contents(s));
   return true;
 }
 
@@ -58,7 +58,7 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
   const auto& signed2 = resp->euiccSigned2;
   if (signed2.transactionId != s->transaction_id)
     return smdpp_error(codes::kUnknownTransactionId, "euiccSigned2 carries another transactionId");
-  if (!crypto::verify_plain(*s->euicc_key, euicc_signature2_data(signed2, s->smdp_signature2), resp->euiccSignature2))
+  if (!crypto::verify_plain(*s->euicc_key, asn1::euicc_signature2_data(signed2, s->smdp_signature2), resp->euiccSignature2))
     return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignature2 does not verify");
 
   const ProfileOrder& order = *s->order;
@@ -100,7 +100,7 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
   iscr.transactionId = s->transaction_id;
   iscr.controlRefTemplate = sg::ControlRefTemplate{Bytes{crypto::kBspKeyTypeAes}, Bytes{crypto::kBspKeyLength128}, host_id};
   iscr.smdpOtpk = ot->public_point();
-  auto sign = crypto::sign_plain(id.dp_pb_key, smdp_sign_data(iscr, signed2.euiccOtpk));
+  auto sign = crypto::sign_plain(id.dp_pb_key, asn1::smdp_sign_data(iscr, signed2.euiccOtpk));
   if (!sign) return smdpp_error(codes::kExecutionError, "smdpSign failed");
   iscr.smdpSign = std::move(*sign);
 

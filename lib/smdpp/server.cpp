@@ -4,7 +4,7 @@
 
 #include "rsp/crypto/ecdsa.hpp"
 #include "rsp/pki/validator.hpp"
-#include "rsp/smdpp/signed_data.hpp"
+#include "rsp/asn1/sgp22_signed.hpp"
 #include "session.hpp"
 
 namespace rsp::smdpp {
@@ -153,7 +153,7 @@ SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::Auth
   ok.profileMetaData = order->profile->metadata();
   auto& pdr = ok.prepareDownloadRequest;
   pdr.smdpSigned2 = sg::SmdpSigned2{s->transaction_id, order->cc_hash.has_value(), std::nullopt};
-  auto sig2 = crypto::sign_plain(id.dp_pb_key, smdp_signature2_data(pdr.smdpSigned2, resp->euiccSignature1));
+  auto sig2 = crypto::sign_plain(id.dp_pb_key, asn1::smdp_signature2_data(pdr.smdpSigned2, resp->euiccSignature1));
   if (!sig2) return smdpp_error(codes::kExecutionError, "smdpSignature2 failed");
   pdr.smdpSignature2 = *sig2;
   pdr.smdpCertificate = asn1::RawElement{id.dp_pb_cert.der()};

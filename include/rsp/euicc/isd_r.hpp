@@ -10,7 +10,9 @@
 ///   card.add_application(std::make_shared<MinimalEcasd>());
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <string>
 
 #include "rsp/euicc/application.hpp"
 #include "rsp/euicc/card.hpp"
@@ -21,6 +23,10 @@ class Random;
 }
 
 namespace rsp::euicc {
+
+namespace detail {
+struct BppLoad;
+}
 
 /// ES10 command tags (rsp.asn, SGP.22 §5.7).
 namespace es10 {
@@ -54,6 +60,9 @@ class IsdR final : public Application {
  public:
   /// `random` (default: the system CSPRNG) must outlive the ISD-R.
   explicit IsdR(EuiccStore store, crypto::Random* random = nullptr);
+  ~IsdR() override;
+  IsdR(const IsdR&) = delete;
+  IsdR& operator=(const IsdR&) = delete;
 
   ByteView aid() const override { return kIsdRAid; }
   Bytes select_response() override;
@@ -90,6 +99,17 @@ class IsdR final : public Application {
   // ES10b download (§5.7.13)
   expected<Bytes, std::uint16_t> authenticate_server(ByteView command);
   expected<Bytes, std::uint16_t> prepare_download(ByteView command);
+  /// One LoadBoundProfilePackage command (§5.7.6): a piece of the BPP stream;
+  /// empty answer until the package is complete or fails, then the signed
+  /// ProfileInstallationResult.
+  expected<Bytes, std::uint16_t> load_bound_profile_package(ByteView piece);
+  bool continues_bpp(ByteView command) const;
+  /// The signed ProfileInstallationResult (§5.7.6), kept as the install
+  /// notification; ends the session. `error` is {bppCommandId, errorReason}.
+  Bytes finish_load(EuiccState* state, const std::optional<std::pair<std::int64_t, std::int64_t>>& error,
+                    const Bytes& isdp_aid);
+  /// Ends the RSP session: challenge, keys and any BPP load are dropped.
+  void end_session();
 
   /// Adds a signed notification for `event` on `p` when its metadata asks
   /// for one (SGP.22 §2.4a notificationConfigurationInfo).
@@ -103,6 +123,10 @@ class IsdR final : public Application {
   std::optional<crypto::Curve> session_curve_;  ///< of the CI chosen in AuthenticateServer
   Bytes euicc_signature1_;                      ///< covered by smdpSignature2
   std::optional<crypto::EcKey> ot_key_;         ///< otSK.EUICC.ECKA (§3.1.3), RAM only
+  std::string server_address_;                  ///< serverSigned1.serverAddress
+  Bytes smdp_oid_;                              ///< registeredID of the DPauth/DPpb certificate
+  std::optional<crypto::EcKey> dp_pb_key_;      ///< PK.DPpb.ECDSA, verifies smdpSign
+  std::unique_ptr<detail::BppLoad> load_;       ///< a LoadBoundProfilePackage in progress
 };
 
 }  // namespace rsp::euicc

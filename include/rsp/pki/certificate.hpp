@@ -86,6 +86,9 @@ class Certificate {
 
   const std::vector<std::string>& dns_names() const { return dns_names_; }
   const std::vector<std::string>& ip_addresses() const { return ip_addresses_; }
+  /// subjectAltName registeredID values as OID contents (X.690 §8.19): the
+  /// SM-DP+ OID of DPauth/DPpb certificates (SGP.22 §4.5.2.1.0.x).
+  const std::vector<Bytes>& registered_ids() const { return registered_ids_; }
 
   TimePoint not_before() const { return not_before_; }
   TimePoint not_after() const { return not_after_; }
@@ -128,6 +131,7 @@ class Certificate {
   bool has_name_constraints_ = false;
   std::vector<EumPermittedName> eum_permitted_;
   std::vector<std::string> unknown_critical_, dns_names_, ip_addresses_;
+  std::vector<Bytes> registered_ids_;
   TimePoint not_before_{}, not_after_{};
   bool ecdsa_sha256_ = false;
   std::optional<crypto::Curve> curve_;

@@ -7,7 +7,7 @@
 #include "rsp/crypto/ecdsa.hpp"
 #include "rsp/crypto/ecka.hpp"
 #include "rsp/smdpp/catalog.hpp"
-#include "rsp/smdpp/signed_data.hpp"
+#include "rsp/asn1/sgp22_signed.hpp"
 
 namespace rsp::smdpp::testing {
 
@@ -82,7 +82,7 @@ TestResult<sg::GetBoundProfilePackageRequest> TestEuicc::prepare_download(
   if (!cert) return unexpected(std::string("smdpCertificate unreadable"));
   auto key = cert->public_key();
   if (!key) return unexpected(std::string("smdpCertificate key unreadable"));
-  if (!crypto::verify_plain(*key, smdp_signature2_data(pdr.smdpSigned2, euicc_signature1_), pdr.smdpSignature2))
+  if (!crypto::verify_plain(*key, asn1::smdp_signature2_data(pdr.smdpSigned2, euicc_signature1_), pdr.smdpSignature2))
     return unexpected(std::string("smdpSignature2 does not verify"));
   if (pdr.smdpSigned2.transactionId != transaction_id_) return unexpected(std::string("transactionId mismatch"));
   dp_pb_key_ = *key;
@@ -95,7 +95,7 @@ TestResult<sg::GetBoundProfilePackageRequest> TestEuicc::prepare_download(
   resp.euiccSigned2.euiccOtpk = ot->public_point();
   if (confirmation_code)
     resp.euiccSigned2.hashCc = sha256(concat({sha256(as_bytes(*confirmation_code)), transaction_id_}));
-  auto sig = crypto::sign_plain(c_.euicc_key, euicc_signature2_data(resp.euiccSigned2, pdr.smdpSignature2));
+  auto sig = crypto::sign_plain(c_.euicc_key, asn1::euicc_signature2_data(resp.euiccSigned2, pdr.smdpSignature2));
   if (!sig) return unexpected(std::string("euiccSignature2 failed"));
   resp.euiccSignature2 = *sig;
   euicc_signature2_ = *sig;
@@ -113,7 +113,7 @@ TestResult<Bytes> TestEuicc::load_bpp(const sg::BoundProfilePackage& bpp, bool v
     return unexpected(std::string("InitialiseSecureChannel: wrong remoteOpId or transactionId"));
   if (iscr.controlRefTemplate.keyType != Bytes{0x88} || iscr.controlRefTemplate.keyLen != Bytes{0x10})
     return unexpected(std::string("unsupported controlRefTemplate"));
-  if (!crypto::verify_plain(*dp_pb_key_, smdp_sign_data(iscr, ot_key_->public_point()), iscr.smdpSign))
+  if (!crypto::verify_plain(*dp_pb_key_, asn1::smdp_sign_data(iscr, ot_key_->public_point()), iscr.smdpSign))
     return unexpected(std::string("smdpSign does not verify"));
   auto smdp_otpk = crypto::EcKey::from_public_point(ot_key_->curve(), iscr.smdpOtpk);
   if (!smdp_otpk) return unexpected(std::string("smdpOtpk invalid"));
@@ -126,13 +126,13 @@ TestResult<Bytes> TestEuicc::load_bpp(const sg::BoundProfilePackage& bpp, bool v
 
   crypto::BspSession rx(std::move(*keys));
   for (const auto& c : bpp.firstSequenceOf87) {
-    auto p = rx.verify_and_decrypt(0x87, segment_tlv(0x87, c));
+    auto p = rx.verify_and_decrypt(0x87, asn1::segment_tlv(0x87, c));
     if (!p) return unexpected("ConfigureISDP segment: " + p.error().message);
     if (!asn1::decode<sg::ConfigureISDPRequest>(*p)) return unexpected(std::string("ConfigureISDP undecodable"));
   }
   metadata_.clear();
   for (const auto& c : bpp.sequenceOf88) {
-    auto p = rx.verify_mac_only(0x88, segment_tlv(0x88, c));
+    auto p = rx.verify_mac_only(0x88, asn1::segment_tlv(0x88, c));
     if (!p) return unexpected("StoreMetadata segment: " + p.error().message);
     metadata_.insert(metadata_.end(), p->begin(), p->end());
   }
@@ -140,7 +140,7 @@ TestResult<Bytes> TestEuicc::load_bpp(const sg::BoundProfilePackage& bpp, bool v
   if (bpp.secondSequenceOf87) {
     Bytes rsk_der;
     for (const auto& c : *bpp.secondSequenceOf87) {
-      auto p = rx.verify_and_decrypt(0x87, segment_tlv(0x87, c));
+      auto p = rx.verify_and_decrypt(0x87, asn1::segment_tlv(0x87, c));
       if (!p) return unexpected("ReplaceSessionKeys segment: " + p.error().message);
       rsk_der.insert(rsk_der.end(), p->begin(), p->end());
     }
@@ -150,7 +150,7 @@ TestResult<Bytes> TestEuicc::load_bpp(const sg::BoundProfilePackage& bpp, bool v
   }
   Bytes upp;
   for (const auto& c : bpp.sequenceOf86) {
-    auto p = rx.verify_and_decrypt(0x86, segment_tlv(0x86, c));
+    auto p = rx.verify_and_decrypt(0x86, asn1::segment_tlv(0x86, c));
     if (!p) return unexpected("profile segment: " + p.error().message);
     upp.insert(upp.end(), p->begin(), p->end());
   }

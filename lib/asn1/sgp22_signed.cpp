@@ -1,9 +1,9 @@
-#include "rsp/smdpp/signed_data.hpp"
+#include "rsp/asn1/sgp22_signed.hpp"
 
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/tlv/tlv.hpp"
 
-namespace rsp::smdpp {
+namespace rsp::asn1 {
 
 namespace {
 constexpr tlv::Tag kSignatureTag{tlv::TagClass::Application, false, 55};  // '5F37'
@@ -13,26 +13,26 @@ constexpr tlv::Tag kOtpkTag{tlv::TagClass::Application, false, 73};       // '5F
 Bytes signature_tlv(ByteView signature) { return tlv::encode(kSignatureTag, signature); }
 Bytes otpk_tlv(ByteView point) { return tlv::encode(kOtpkTag, point); }
 
-Bytes smdp_signature2_data(const asn1::sgp22::SmdpSigned2& signed2, ByteView euicc_signature1) {
-  Bytes out = asn1::encode(signed2);
+Bytes smdp_signature2_data(const sgp22::SmdpSigned2& signed2, ByteView euicc_signature1) {
+  Bytes out = encode(signed2);
   Bytes sig = signature_tlv(euicc_signature1);
   out.insert(out.end(), sig.begin(), sig.end());
   return out;
 }
 
-Bytes euicc_signature2_data(const asn1::sgp22::EUICCSigned2& signed2, ByteView smdp_signature2) {
-  Bytes out = asn1::encode(signed2);
+Bytes euicc_signature2_data(const sgp22::EUICCSigned2& signed2, ByteView smdp_signature2) {
+  Bytes out = encode(signed2);
   Bytes sig = signature_tlv(smdp_signature2);
   out.insert(out.end(), sig.begin(), sig.end());
   return out;
 }
 
-Bytes smdp_sign_data(const asn1::sgp22::InitialiseSecureChannelRequest& request, ByteView euicc_otpk) {
+Bytes smdp_sign_data(const sgp22::InitialiseSecureChannelRequest& request, ByteView euicc_otpk) {
   // Every element of the request except smdpSign, in encoding order, taken
   // from the one DER encoder rather than re-encoded by hand.
-  asn1::sgp22::InitialiseSecureChannelRequest copy = request;
+  sgp22::InitialiseSecureChannelRequest copy = request;
   copy.smdpSign.clear();
-  const Bytes der = asn1::encode(copy);
+  const Bytes der = encode(copy);
   Bytes out;
   auto outer = tlv::parse_one(der);
   if (outer) {
@@ -61,4 +61,4 @@ Bytes segment_tlv(std::uint8_t tag, ByteView contents) {
   return out;
 }
 
-}  // namespace rsp::smdpp
+}  // namespace rsp::asn1

@@ -14,20 +14,20 @@
 #include "rsp/asn1/sgp22.hpp"
 #include "rsp/common/bytes.hpp"
 
-namespace rsp::smdpp {
+namespace rsp::asn1 {
 
 /// '5F37' L signature.
 Bytes signature_tlv(ByteView signature);
 /// '5F49' L point (euiccOtpk / smdpOtpk).
 Bytes otpk_tlv(ByteView point);
 
-Bytes smdp_signature2_data(const asn1::sgp22::SmdpSigned2& signed2, ByteView euicc_signature1);
-Bytes euicc_signature2_data(const asn1::sgp22::EUICCSigned2& signed2, ByteView smdp_signature2);
-Bytes smdp_sign_data(const asn1::sgp22::InitialiseSecureChannelRequest& request, ByteView euicc_otpk);
+Bytes smdp_signature2_data(const sgp22::SmdpSigned2& signed2, ByteView euicc_signature1);
+Bytes euicc_signature2_data(const sgp22::EUICCSigned2& signed2, ByteView smdp_signature2);
+Bytes smdp_sign_data(const sgp22::InitialiseSecureChannelRequest& request, ByteView euicc_otpk);
 
 /// The contents of a protected BPP segment as the generated BoundProfilePackage
 /// holds it, and back: the BSP functions work on whole TLVs (tag || L || data).
 Bytes segment_contents(ByteView tlv_segment);
 Bytes segment_tlv(std::uint8_t tag, ByteView contents);
 
-}  // namespace rsp::smdpp
+}  // namespace rsp::asn1
