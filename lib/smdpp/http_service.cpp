@@ -3,6 +3,8 @@
 #include <map>
 #include <system_error>
 
+#include "rsp/smdpp/es9_http.hpp"
+
 namespace rsp::smdpp {
 
 namespace fs = std::filesystem;
@@ -37,11 +39,13 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(HttpServiceConfi
   if (config.es9) {
     service->es9_ = true;
     auto* calls = &metrics.counter("rsp_smdpp_es9_requests_total", "ES9+ calls, by function and HTTP status.");
+    auto* failures = &metrics.counter("rsp_smdpp_es9_failures_total",
+                                      "ES9+ calls that failed, by function and SGP.22 subject/reason code.");
     auto* latency = &metrics.histogram("rsp_smdpp_es9_duration_seconds", "ES9+ handling time, by function.");
     auto dispatcher = std::make_shared<Es9Dispatcher>(std::move(config.es9));
     for (const auto& route : kEs9Routes) {
       const std::string path(route.path), function(route.function);
-      service->server_->post(path, [dispatcher, calls, latency, path, function](const net::Request& req) {
+      service->server_->post(path, [dispatcher, calls, failures, latency, path, function](const net::Request& req) {
         const auto t0 = std::chrono::steady_clock::now();
         net::Response res;
         res.headers.emplace_back("X-Admin-Protocol", std::string(kAdminProtocol));
@@ -50,19 +54,33 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(HttpServiceConfi
         try {
           out = (*dispatcher)(path, req.body);
         } catch (...) {
-          out = {500, {}};
+          out = Es9HttpResult{500, {}, {}, {}};
         }
         res.status = out.status;
         res.body = std::move(out.body);
         const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
         latency->observe({{"function", function}}, took.count());
         calls->inc({{"function", function}, {"status", std::to_string(res.status)}});
+        if (!out.subject_code.empty() || !out.reason_code.empty())
+          failures->inc({{"function", function}, {"subject", out.subject_code}, {"reason", out.reason_code}});
         return res;
       });
     }
   }
   RSP_TRY_VOID(service->server_->start());
   return service;
+}
+
+Es9Dispatcher es9_dispatcher(std::shared_ptr<Server> server) {
+  return [server = std::move(server)](std::string_view path, std::string_view body) {
+    auto r = handle_es9(*server, path, body);
+    Es9HttpResult out{r.status, std::move(r.body), {}, {}};
+    if (r.error) {
+      out.subject_code = r.error->subject_code;
+      out.reason_code = r.error->reason_code;
+    }
+    return out;
+  };
 }
 
 net::NetResult<std::vector<net::TlsIdentity>> load_tls_identities(const fs::path& dir) {

@@ -18,6 +18,7 @@
 #include "rsp/net/metrics.hpp"
 #include "rsp/net/server.hpp"
 #include "rsp/net/tls.hpp"
+#include "rsp/smdpp/server.hpp"
 
 namespace rsp::smdpp {
 
@@ -40,6 +41,9 @@ inline constexpr Es9Route kEs9Routes[] = {
 struct Es9HttpResult {
   int status = 200;
   std::string body;  ///< JSON, empty for 204
+  /// A failed function's SGP.22 codes (already in the body), for metrics.
+  std::string subject_code;
+  std::string reason_code;
 };
 /// (path, JSON request body) -> (status, JSON response body); must not throw
 /// (an exception is answered with 500 anyway).
@@ -83,6 +87,9 @@ class HttpService {
   std::unique_ptr<net::HttpServer> server_;
   bool es9_ = false;
 };
+
+/// ES9+ over the SM-DP+ core (handle_es9 of es9_http.hpp).
+Es9Dispatcher es9_dispatcher(std::shared_ptr<Server> server);
 
 /// The DPtls identities in a PKI folder: CERT_S_SM_DP_TLS_<NIST|BRP>.<pem|der>
 /// with SK_S_SM_DP_TLS_<NIST|BRP>.pem beside it, searched recursively (the

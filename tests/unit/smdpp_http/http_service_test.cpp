@@ -70,8 +70,8 @@ TEST_F(SmdppHttp, ServesEs9WithAdminProtocolAndMetrics) {
   config.es9 = [&](std::string_view path, std::string_view body) {
     std::lock_guard lock(mu);
     seen.emplace_back(path);
-    if (path.ends_with("handleNotification")) return Es9HttpResult{204, {}};
-    return Es9HttpResult{200, "{\"echo\":" + std::string(body) + "}"};
+    if (path.ends_with("handleNotification")) return Es9HttpResult{204, {}, {}, {}};
+    return Es9HttpResult{200, "{\"echo\":" + std::string(body) + "}", {}, {}};
   };
   auto service = HttpService::start(config);
   ASSERT_TRUE(service) << service.error().message;

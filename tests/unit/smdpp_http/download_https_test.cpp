@@ -1,0 +1,112 @@
+// A whole SGP.22 download through the SM-DP+ HTTP service over real TLS: the
+// LPA side is rsp::net::HttpsClient trusting only the CI, the eUICC is the
+// smdpp test double, the ES9+ bodies are the messages component's JSON.
+
+#include <gtest/gtest.h>
+
+#include "fixture.hpp"
+#include "rsp/messages/es9_json.hpp"
+#include "rsp/net/client.hpp"
+#include "rsp/smdpp/http_service.hpp"
+
+namespace rsp::smdpp::testing {
+namespace {
+
+namespace es9 = messages::es9;
+const Bytes kIccid{0x98, 0x94, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0xF3};
+
+class DownloadHttps : public ::testing::Test {
+ protected:
+  DownloadHttps() : w(test_pki_dir()), e(test_euicc_credentials(crypto::Curve::NistP256), w.rng) {}
+
+  void SetUp() override {
+    auto ids = load_tls_identities(test_pki_dir());
+    ASSERT_TRUE(ids) << ids.error().message;
+    HttpServiceConfig config;
+    config.tls_identities = *ids;
+    config.address = kAddress;
+    // The fixture owns the server; the dispatcher only borrows it.
+    config.es9 = es9_dispatcher(std::shared_ptr<Server>(w.server.get(), [](Server*) {}));
+    auto started = HttpService::start(config);
+    ASSERT_TRUE(started) << started.error().message;
+    service = std::move(*started);
+
+    net::HttpsClientOptions opt;
+    opt.base_url = "https://" + kAddress + ":" + std::to_string(service->port());
+    opt.connect_to = "127.0.0.1";
+    auto ci = net::load_certificates(test_pki_dir() / "CERT_CI_ECDSA_NIST.pem");
+    ASSERT_TRUE(ci) << ci.error().message;
+    opt.trust_anchors = *ci;
+    auto c = net::HttpsClient::create(opt);
+    ASSERT_TRUE(c) << c.error().message;
+    client = std::move(*c);
+  }
+
+  net::NetResult<net::HttpResponse> call(es9::Function f, const std::string& body) {
+    return client->post(std::string(es9::path(f)), body, "application/json",
+                        {{"X-Admin-Protocol", std::string(kAdminProtocol)}});
+  }
+
+  World w;
+  TestEuicc e;
+  std::unique_ptr<HttpService> service;
+  std::unique_ptr<net::HttpsClient> client;
+};
+
+TEST_F(DownloadHttps, WholeDownloadOverOneKeptAliveConnection) {
+  const Bytes upp = make_test_upp(kIccid, 3000);
+  auto prepared = PreparedProfile::prepare(upp, {"Test SP", "Test profile", 2}, false, w.rng);
+  ASSERT_TRUE(prepared);
+  w.catalog->add(ProfileOrder{"MATCH-HTTPS", std::nullopt, std::nullopt, 3, *prepared});
+
+  auto r1 = call(es9::Function::InitiateAuthentication, es9::encode_request(e.initiate(kAddress)));
+  ASSERT_TRUE(r1) << r1.error().message;
+  EXPECT_EQ(r1->header("X-Admin-Protocol").value_or(""), kAdminProtocol);
+  auto init = es9::decode_initiate_authentication_response(r1->body);
+  ASSERT_TRUE(init) << r1->body;
+
+  auto acr = e.authenticate_server(*init, "MATCH-HTTPS");
+  ASSERT_TRUE(acr) << acr.error();
+  auto r2 = call(es9::Function::AuthenticateClient, es9::encode_request(*acr));
+  ASSERT_TRUE(r2) << r2.error().message;
+  auto auth = es9::decode_authenticate_client_response(r2->body);
+  ASSERT_TRUE(auth) << r2->body;
+
+  auto gbpp = e.prepare_download(*auth, std::nullopt);
+  ASSERT_TRUE(gbpp) << gbpp.error();
+  auto r3 = call(es9::Function::GetBoundProfilePackage, es9::encode_request(*gbpp));
+  ASSERT_TRUE(r3) << r3.error().message;
+  auto bpp = es9::decode_get_bound_profile_package_response(r3->body);
+  ASSERT_TRUE(bpp) << r3->body;
+  auto loaded = e.load_bpp(bpp->boundProfilePackage);
+  ASSERT_TRUE(loaded) << loaded.error();
+  EXPECT_EQ(*loaded, upp);
+
+  asn1::sgp22::HandleNotification hn;
+  hn.pendingNotification = e.install_result(true);
+  auto r4 = call(es9::Function::HandleNotification, es9::encode_request(hn));
+  ASSERT_TRUE(r4) << r4.error().message;
+  EXPECT_EQ(r4->status, 204);
+
+  EXPECT_EQ(client->connections_opened(), 1u);
+  const std::string text = service->metrics().render();
+  for (const char* fn : {"initiateAuthentication", "authenticateClient", "getBoundProfilePackage", "handleNotification"})
+    EXPECT_NE(text.find(std::string("rsp_smdpp_es9_duration_seconds_count{function=\"") + fn + "\"} 1"),
+              std::string::npos)
+        << fn << "\n"
+        << text;
+  EXPECT_EQ(text.find("rsp_smdpp_es9_failures_total{"), std::string::npos) << text;
+}
+
+TEST_F(DownloadHttps, MalformedRequestIsAFailedFunctionCounted) {
+  auto r = call(es9::Function::InitiateAuthentication, "{\"not\":\"valid\"}");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("Failed"), std::string::npos) << r->body;
+  const std::string text = service->metrics().render();
+  EXPECT_NE(text.find("rsp_smdpp_es9_failures_total{function=\"initiateAuthentication\",subject="), std::string::npos)
+      << text;
+}
+
+}  // namespace
+}  // namespace rsp::smdpp::testing
