@@ -14,8 +14,12 @@
 
 #include "command.hpp"
 #include "rsp/common/file.hpp"
+#include "rsp/crypto/random.hpp"
 #include "rsp/smdpp/http_service.hpp"
 #include "rsp/smdpp/identity.hpp"
+#include "rsp/smdpp/server.hpp"
+#include "rsp/smdpp/sql_catalog.hpp"
+#include "rsp/store/sqlite.hpp"
 
 namespace {
 
@@ -166,11 +170,28 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
 
   auto identities = rsp::smdpp::IdentitySet::load_directory(config.pki);
   if (!identities) fail("SM-DP+ identities in " + config.pki + ": " + identities.error().message);
+  // Orders come from the database (filled through ES2+ / `rsp smdpp` inventory
+  // commands); without one the catalog is empty and in memory.
+  static const rsp::smdpp::SystemClock clock;
+  std::shared_ptr<rsp::smdpp::ProfileCatalog> catalog;
   if (!config.database.empty()) {
     const auto parent = std::filesystem::absolute(config.database).parent_path();
     std::error_code ec;
     if (!std::filesystem::is_directory(parent, ec)) fail("the database folder " + parent.string() + " does not exist");
+    auto db = rsp::store::open_sqlite(config.database);
+    if (!db) fail("database " + config.database + ": " + db.error().message);
+    auto inventory = rsp::smdpp::Inventory::open(std::shared_ptr<rsp::store::Database>(std::move(*db)), clock);
+    if (!inventory) fail("database " + config.database + ": " + inventory.error().message);
+    catalog = std::make_shared<rsp::smdpp::SqlProfileCatalog>(std::move(*inventory), rsp::crypto::system_random());
+  } else {
+    catalog = std::make_shared<rsp::smdpp::InMemoryProfileCatalog>();
   }
+  const std::size_t identity_count = identities->identities().size();
+  rsp::smdpp::ServerConfig core_config;
+  core_config.address = config.address;
+  auto core = std::make_shared<rsp::smdpp::Server>(
+      core_config, std::make_shared<const rsp::smdpp::IdentitySet>(std::move(*identities)), catalog, clock,
+      rsp::crypto::system_random());
 
   rsp::smdpp::HttpServiceConfig service_config;
   service_config.host = host;
@@ -179,6 +200,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   service_config.insecure_http = config.insecure_http;
   service_config.worker_threads = static_cast<std::size_t>(config.workers);
   service_config.max_body_bytes = static_cast<std::size_t>(config.max_body_bytes);
+  service_config.es9 = rsp::smdpp::es9_dispatcher(core);
   if (config.insecure_http) {
     fmt::print(stderr, "rsp smdpp serve: WARNING: plain HTTP without TLS (insecure_http), for lab use only\n");
   } else if (!config.tls_cert.empty() || !config.tls_key.empty()) {
@@ -204,10 +226,11 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   for (const auto& id : service_config.tls_identities) tls_lines.push_back(id.subject() + " (" + id.curve() + ")");
   auto service = rsp::smdpp::HttpService::start(std::move(service_config));
   if (!service) fail(service.error().message);
-  fmt::print("SM-DP+ {} with {} identit{} from {}\n", config.address, identities->identities().size(),
-             identities->identities().size() == 1 ? "y" : "ies", config.pki);
+  fmt::print("SM-DP+ {} with {} identit{} from {}\n", config.address, identity_count,
+             identity_count == 1 ? "y" : "ies", config.pki);
+  fmt::print("orders from {}\n", config.database.empty() ? std::string("memory (no database: empty)") : config.database);
   for (const auto& line : tls_lines) fmt::print("DPtls {}\n", line);
-  if (!(*service)->es9_enabled()) fmt::print("ES9+ routes not wired in this build; serving /healthz and /metrics\n");
+  fmt::print("ES9+ on {}/gsma/rsp2/es9plus/\n", (*service)->url());
   fmt::print("listening on {}\n", (*service)->url());
   std::fflush(stdout);
 

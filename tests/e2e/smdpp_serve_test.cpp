@@ -155,7 +155,17 @@ TEST_F(SmdppServe, ServesHealthAndMetricsOverHttpsAndStopsOnSigterm) {
               std::string::npos)
         << metrics.output;
     EXPECT_NE(metrics.output.find("rsp_smdpp_info{address=\"localhost\""), std::string::npos) << metrics.output;
+    // ES9+ is wired: a malformed request is a Failed function (HTTP 200) with
+    // the X-Admin-Protocol header.
+    auto es9 = run("curl", {"-sS", "-i", "--max-time", "20", "--cacert", ci("NIST"), "-H",
+                            "Content-Type: application/json", "-H", "X-Admin-Protocol: gsma/rsp/v2.2.0", "-d", "{}",
+                            url + "/gsma/rsp2/es9plus/initiateAuthentication"});
+    EXPECT_EQ(es9.exit_code, 0) << es9.output;
+    EXPECT_NE(es9.output.find("HTTP/1.1 200"), std::string::npos) << es9.output;
+    EXPECT_NE(es9.output.find("X-Admin-Protocol: gsma/rsp/v2.2.0"), std::string::npos) << es9.output;
+    EXPECT_NE(es9.output.find("\"Failed\""), std::string::npos) << es9.output;
   }
+  EXPECT_TRUE(fs::exists(dir_.path() / "smdpp.db"));
 
   EXPECT_EQ(serve.signal_and_wait(SIGTERM), 0) << serve.output();
   EXPECT_NE(serve.output().find("stopped"), std::string::npos) << serve.output();
