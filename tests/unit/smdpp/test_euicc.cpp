@@ -1,6 +1,8 @@
 // TEST DOUBLE of the eUICC side (see test_euicc.hpp).
 #include "test_euicc.hpp"
 
+#include "rsp/smdpp/sample_profile.hpp"
+
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/asn1/upp.hpp"
 #include "rsp/crypto/bsp.hpp"
@@ -200,19 +202,8 @@ sg::CancelSessionRequestEs9 TestEuicc::cancel(std::int64_t reason) {
 }
 
 Bytes make_test_upp(ByteView iccid, std::size_t extra) {
-  std::vector<asn1::saip::ProfileElement> pes(2);
-  auto& h = pes[0].set_header();
-  h.major_version = 2;
-  h.minor_version = 3;
-  h.iccid = Bytes(iccid.begin(), iccid.end());
-  h.eUICC_Mandatory_services.usim = asn1::Null{};
-  if (extra) {
-    Bytes cp(extra);
-    for (std::size_t i = 0; i < extra; ++i) cp[i] = static_cast<std::uint8_t>(i * 7);
-    h.connectivityParameters = cp;
-  }
-  pes[1].set_end().end_header.identification = 99;
-  return asn1::encode_profile_package(pes);
+  crypto::DeterministicRandom rng(Bytes{0x5A});  // fixed keys: tests compare packages byte for byte
+  return make_sample_upp(iccid, rng, SampleProfileOptions{"rsp-test", extra});
 }
 
 }  // namespace rsp::smdpp::testing

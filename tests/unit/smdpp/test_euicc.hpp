@@ -67,8 +67,8 @@ class TestEuicc {
   mutable std::string eid_;
 };
 
-/// A tiny but valid SAIP profile package (ProfileHeader with `iccid` and an
-/// `extra` bytes long connectivityParameters so it spans several segments, then End).
+/// The sample profile package (smdpp/sample_profile.hpp) with fixed keys and
+/// `extra` filler bytes, so it spans several segments.
 Bytes make_test_upp(ByteView iccid, std::size_t extra);
 
 }  // namespace rsp::smdpp::testing
