@@ -117,9 +117,15 @@ bool transition_allowed(ProfileState from, ProfileState to) {
 std::span<const store::Migration> inventory_migrations() { return kMigrations; }
 
 std::string iccid_to_digits(ByteView iccid) {
+  // Every ICCID starts with the telecom industry identifier 89 (ITU-T E.118),
+  // so a first octet 0x89 means plain BCD (as in the TS.48 packages) and
+  // 0x98 the nibble-swapped EF.ICCID coding.
+  const bool plain = !iccid.empty() && iccid[0] == 0x89;
   std::string out;
   for (std::uint8_t b : iccid) {
-    for (int nib : {b & 0x0F, b >> 4}) {
+    const int first = plain ? (b >> 4) : (b & 0x0F);
+    const int second = plain ? (b & 0x0F) : (b >> 4);
+    for (int nib : {first, second}) {
       if (nib == 0x0F) return out;  // filler
       if (nib > 9) return {};
       out.push_back(static_cast<char>('0' + nib));

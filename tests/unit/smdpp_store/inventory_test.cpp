@@ -30,6 +30,8 @@ TEST(Inventory, IccidDigits) {
   EXPECT_FALSE(iccid_from_digits("89490000000000000A2"));
   EXPECT_FALSE(iccid_from_digits("123"));
   EXPECT_EQ(iccid_to_digits(Bytes{0xA9}), "");
+  // Plain BCD, as in the TS.48 test profiles.
+  EXPECT_EQ(iccid_to_digits(Bytes{0x89, 0x49, 0x44, 0x99, 0x99, 0x99, 0x99, 0x90, 0x02, 0x3F}), "8949449999999990023");
   EXPECT_TRUE(is_valid_eid(kEid));
   EXPECT_FALSE(is_valid_eid("8904903212345123451234567890123"));
 }

@@ -1,0 +1,201 @@
+// `rsp smdpp profiles import|list` and `rsp smdpp order`: the SM-DP+ profile
+// inventory in its database, and a download order with its activation code.
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "command.hpp"
+#include "rsp/common/file.hpp"
+#include "rsp/crypto/random.hpp"
+#include "rsp/messages/activation_code.hpp"
+#include "rsp/smdpp/es2_codes.hpp"
+#include "rsp/smdpp/es2_service.hpp"
+#include "rsp/smdpp/inventory.hpp"
+#include "rsp/smdpp/qr.hpp"
+#include "rsp/store/sqlite.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace sm = rsp::smdpp;
+
+[[noreturn]] void fail(const std::string& message) {
+  fmt::print(stderr, "rsp smdpp: {}\n", message);
+  rsp::cli::exit_with(1);
+}
+
+std::string describe(const rsp::smdpp::SmdppError& e) {
+  return e.message + " (" + e.subject_code + "/" + e.reason_code + ")";
+}
+
+struct Opened {
+  std::shared_ptr<rsp::store::Database> db;
+  std::shared_ptr<sm::Inventory> inv;
+};
+
+Opened open_inventory(const std::string& path, const sm::Clock& clock) {
+  auto db = rsp::store::open_sqlite(path);
+  if (!db) fail(db.error().message);
+  Opened o;
+  o.db = std::shared_ptr<rsp::store::Database>(std::move(*db));
+  auto inv = sm::Inventory::open(o.db, clock);
+  if (!inv) fail(describe(inv.error()));
+  o.inv = *inv;
+  return o;
+}
+
+struct ImportArgs {
+  std::vector<std::string> paths;
+  std::string op, type, db, sp_name, profile_name;
+};
+
+void run_import(const ImportArgs& a) {
+  std::vector<fs::path> files;
+  for (const auto& p : a.paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<fs::path> found;
+      for (const auto& e : fs::directory_iterator(p, ec))
+        if (e.is_regular_file() && e.path().extension() == ".der") found.push_back(e.path());
+      std::sort(found.begin(), found.end());
+      if (found.empty()) fmt::print(stderr, "{}: no .der files\n", p);
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.emplace_back(p);
+    }
+  }
+  sm::SystemClock clock;
+  auto o = open_inventory(a.db, clock);
+  int imported = 0, duplicates = 0, rejected = 0;
+  for (const auto& f : files) {
+    auto data = rsp::read_file(f);
+    if (!data) {
+      fmt::print(stderr, "{}: rejected: {}\n", f.string(), data.error().message);
+      ++rejected;
+      continue;
+    }
+    sm::ImportProfile p;
+    p.operator_name = a.op;
+    p.profile_type = a.type;
+    p.upp = std::move(*data);
+    p.metadata.service_provider_name = a.sp_name;
+    p.metadata.profile_name = a.profile_name;
+    auto r = o.inv->import_profile(p);
+    if (r) {
+      auto rec = o.inv->profile(*r);
+      fmt::print("{}: imported ICCID {} type {}\n", f.string(), *r,
+                 rec && *rec ? (*rec)->profile_type : std::string("?"));
+      ++imported;
+    } else if (sm::is(r.error(), sm::es2codes::kIccidInUse)) {
+      fmt::print(stderr, "{}: duplicate: {}\n", f.string(), r.error().message);
+      ++duplicates;
+    } else {
+      fmt::print(stderr, "{}: rejected: {}\n", f.string(), r.error().message);
+      ++rejected;
+    }
+  }
+  fmt::print("{} imported, {} duplicate, {} rejected\n", imported, duplicates, rejected);
+  rsp::cli::exit_with(rejected > 0 || files.empty() ? 1 : 0);
+}
+
+void run_list(const std::string& db, const std::string& op) {
+  sm::SystemClock clock;
+  auto o = open_inventory(db, clock);
+  auto list = o.inv->list_profiles(op.empty() ? std::nullopt : std::optional<std::string>(op));
+  if (!list) fail(describe(list.error()));
+  fmt::print("{:<22} {:<20} {:<12} {}\n", "ICCID", "TYPE", "STATE", "OPERATOR");
+  for (const auto& p : *list)
+    fmt::print("{:<22} {:<20} {:<12} {}\n", p.iccid, p.profile_type, sm::to_string(p.state), p.operator_name);
+  fmt::print("{} profile(s)\n", list->size());
+  rsp::cli::exit_with(0);
+}
+
+struct OrderArgs {
+  std::string db, op, iccid, type, eid, cc, address, qr_png, matching_id;
+};
+
+void run_order(const OrderArgs& a) {
+  if (a.iccid.empty() == a.type.empty()) fail("give exactly one of --iccid and --type");
+  sm::SystemClock clock;
+  auto o = open_inventory(a.db, clock);
+  sm::Es2Service es2(o.inv, sm::Es2Config{a.address, 3}, rsp::crypto::system_random());
+  auto opt = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
+  auto iccid = es2.download_order(a.op, {opt(a.eid), opt(a.iccid), opt(a.type)});
+  if (!iccid) fail("DownloadOrder: " + describe(iccid.error()));
+  sm::ConfirmOrderRequest cr;
+  cr.iccid = *iccid;
+  cr.eid = opt(a.eid);
+  cr.matching_id = opt(a.matching_id);
+  cr.confirmation_code = opt(a.cc);
+  cr.release_flag = true;
+  auto conf = es2.confirm_order(a.op, cr);
+  if (!conf) {
+    // Put the profile back rather than leave it reserved by a failed order.
+    (void)es2.cancel_order(a.op, {*iccid, std::nullopt, std::nullopt, sm::FinalProfileStatus::Available});
+    fail("ConfirmOrder: " + describe(conf.error()));
+  }
+  const std::string code = rsp::messages::format_activation_code(
+      rsp::messages::ActivationCode{a.address, conf->matching_id, std::nullopt, !a.cc.empty()});
+  fmt::print("ICCID:           {}\n", *iccid);
+  if (conf->eid) fmt::print("EID:             {}\n", *conf->eid);
+  fmt::print("Matching ID:     {}\n", conf->matching_id);
+  fmt::print("Activation code: {}\n", code);
+  auto qr = sm::qr_encode(code);
+  if (!qr) fail("QR: " + describe(qr.error()));
+  if (!a.qr_png.empty()) {
+    if (auto w = sm::write_qr_png(*qr, a.qr_png); !w) fail("QR PNG: " + describe(w.error()));
+    fmt::print("QR code PNG:     {}\n", a.qr_png);
+  }
+  fmt::print("\n{}", sm::qr_terminal(*qr, ::isatty(STDOUT_FILENO) == 1));
+  rsp::cli::exit_with(0);
+}
+
+}  // namespace
+
+RSP_COMMAND_GROUP(smdpp_profiles) {
+  auto* g = rsp::cli::group_command(app, "smdpp", "SM-DP+ server and inventory");
+
+  auto* profiles = g->add_subcommand("profiles", "The SM-DP+ profile inventory (database)");
+  profiles->require_subcommand(1);
+
+  auto ia = std::make_shared<ImportArgs>();
+  auto* imp = profiles->add_subcommand(
+      "import",
+      "Import SAIP profile packages (.der files, or folders of them); the ICCID comes from each ProfileHeader. "
+      "Exit 1 when any file is rejected; duplicates are reported and skipped");
+  imp->add_option("PATH", ia->paths, "Profile package files or folders")->required();
+  imp->add_option("--operator", ia->op, "Owning operator")->required();
+  imp->add_option("--type", ia->type, "Profile type (default: the header's profileType, else 'default')");
+  imp->add_option("--db", ia->db, "SM-DP+ database file (created when missing)")->required();
+  imp->add_option("--service-provider", ia->sp_name, "Service provider name shown to the user (default: operator)");
+  imp->add_option("--profile-name", ia->profile_name, "Profile name shown to the user (default: type)");
+  imp->callback([ia] { run_import(*ia); });
+
+  auto list_db = std::make_shared<std::string>();
+  auto list_op = std::make_shared<std::string>();
+  auto* list = profiles->add_subcommand("list", "List profiles: ICCID, type, state, operator");
+  list->add_option("--db", *list_db, "SM-DP+ database file")->required();
+  list->add_option("--operator", *list_op, "Only this operator's profiles");
+  list->callback([list_db, list_op] { run_list(*list_db, *list_op); });
+
+  auto oa = std::make_shared<OrderArgs>();
+  auto* order = g->add_subcommand(
+      "order", "Order a profile (ES2+ DownloadOrder + ConfirmOrder with release) and print its activation code and QR");
+  order->add_option("--db", oa->db, "SM-DP+ database file")->required();
+  order->add_option("--operator", oa->op, "Ordering operator")->required();
+  order->add_option("--iccid", oa->iccid, "This profile");
+  order->add_option("--type", oa->type, "Any available profile of this type");
+  order->add_option("--eid", oa->eid, "Bind the order to this eUICC (32 digits)");
+  order->add_option("--cc", oa->cc, "Confirmation code the user must enter (only its hash is stored)");
+  order->add_option("--matching-id", oa->matching_id, "Matching ID (default: generated)");
+  order->add_option("--address", oa->address, "SM-DP+ address (FQDN) for the activation code")->required();
+  order->add_option("--qr-png", oa->qr_png, "Also write the QR code as a PNG file");
+  order->callback([oa] { run_order(*oa); });
+}
