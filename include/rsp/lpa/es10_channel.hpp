@@ -1,0 +1,65 @@
+#pragma once
+/// How the LPA reaches the eUICC's ISD-R over ES10 (SGP.22 §5.7): one ES10
+/// command (or one segment of a Bound Profile Package) sent as a STORE DATA
+/// sequence, its response data returned.
+
+#include <cstdint>
+#include <string>
+
+#include "rsp/apdu/lpa_exchange.hpp"
+#include "rsp/common/bytes.hpp"
+#include "rsp/common/expected.hpp"
+
+namespace rsp::euicc {
+class Card;
+}
+
+namespace rsp::lpa {
+
+/// The ISD-R AID (SGP.22 §2.2.3).
+inline constexpr std::uint8_t kIsdRAid[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
+                                            0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x01, 0x00};
+
+struct Es10Error {
+  enum class Kind : std::uint8_t {
+    Transport,  ///< the reader/card link failed
+    Status,     ///< the card answered an error status word (`sw`)
+    Malformed,  ///< an answer that is not an APDU response
+    Request,    ///< the command could not be sent (too large)
+  };
+  Kind kind = Kind::Transport;
+  std::uint16_t sw = 0;
+  std::string message;
+};
+
+class Es10Channel {
+ public:
+  virtual ~Es10Channel() = default;
+  /// Sends `command` (an ES10 command TLV, or one BPP segment) as one STORE
+  /// DATA sequence and returns the response data (possibly empty).
+  virtual expected<Bytes, Es10Error> send(ByteView command) = 0;
+};
+
+/// ES10 over any APDU transmit function (in-process card, PC/SC, a modem):
+/// STORE DATA chaining and GET RESPONSE via apdu::send_es10.
+class ApduEs10Channel final : public Es10Channel {
+ public:
+  explicit ApduEs10Channel(apdu::Transmit transmit, std::uint8_t channel = 0,
+                           std::size_t block_size = apdu::kDefaultStoreDataBlockSize);
+
+  /// SELECT the ISD-R by AID on the channel (needed once after a reset when
+  /// nothing else selected it).
+  expected<void, Es10Error> select_isd_r();
+  expected<Bytes, Es10Error> send(ByteView command) override;
+
+ private:
+  apdu::Transmit transmit_;
+  std::uint8_t channel_;
+  std::size_t block_size_;
+};
+
+/// An ApduEs10Channel on a simulated Card in the same process (the card must
+/// outlive the channel).
+ApduEs10Channel card_channel(euicc::Card& card);
+
+}  // namespace rsp::lpa
