@@ -191,7 +191,8 @@ Result<void> ObjectReader::finish() const {
   if (!object_.is_object()) return fail(ErrorKind::WrongType, where_, "not an object");
   for (auto it = object_.begin(); it != object_.end(); ++it) {
     if (std::find(taken_.begin(), taken_.end(), it.key()) == taken_.end()) {
-      return fail(ErrorKind::UnknownField, path(it.key()), "not defined for this message");
+      // The name comes from the peer: keep errors short.
+      return fail(ErrorKind::UnknownField, path(it.key().substr(0, 64)), "not defined for this message");
     }
   }
   return {};

@@ -81,3 +81,18 @@ TEST(Header, ParseJsonNeverThrows) {
 
 }  // namespace
 }  // namespace rsp::messages
+
+namespace rsp::messages {
+namespace {
+
+TEST(Header, UnknownMemberNamesAreCutShort) {
+  nlohmann::json j{{"functionRequesterIdentifier", "a"}, {"functionCallIdentifier", "b"},
+                   {std::string(500, 'k'), 1}};
+  auto r = parse_request_header(j);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::UnknownField);
+  EXPECT_LE(r.error().field.size(), 64u + 7u);
+}
+
+}  // namespace
+}  // namespace rsp::messages
