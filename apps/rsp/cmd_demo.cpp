@@ -1,15 +1,24 @@
 // `rsp demo`: the platform's main job on one machine, each step printed as it
-// happens. Every step runs this same tool as a child process, so the demo shows
-// exactly what a user would type; it holds no protocol logic of its own.
+// happens: a test PKI, the SM-DP+ on HTTPS with its SQLite database, sample
+// profiles imported, an ES2+ order with its activation code and QR, and a
+// download of that profile into a fresh simulated eUICC by the LPA. Every step
+// runs this same tool as a child process, so the demo shows exactly what a
+// user would type; it holds no protocol logic of its own.
 
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "command.hpp"
@@ -20,26 +29,137 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// Runs `rsp <args...>` and returns its exit status.
-int run_self(const std::vector<std::string>& args) {
-  std::string self = fs::read_symlink("/proc/self/exe").string();
+const std::string kOperator = "demo-operator";
+const std::string kAddress = "localhost";  // the DPtls name `rsp pki init` issues by default
+
+/// A child `rsp` process whose output is read through a pipe.
+struct Child {
+  pid_t pid = -1;
+  int out = -1;
+};
+
+std::optional<Child> spawn_self(const std::vector<std::string>& args, bool capture) {
+  static const std::string self = fs::read_symlink("/proc/self/exe").string();
   std::vector<char*> argv;
-  argv.push_back(self.data());
+  std::string self_copy = self;
+  argv.push_back(self_copy.data());
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::fflush(stdout);
-  pid_t pid = 0;
-  if (posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv.data(), environ) != 0) return 127;
-  int status = 0;
-  if (waitpid(pid, &status, 0) < 0) return 127;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  int fds[2] = {-1, -1};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (capture) {
+    if (::pipe(fds) != 0) return std::nullopt;
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    posix_spawn_file_actions_addclose(&actions, fds[1]);
+  }
+  Child c;
+  const int rc = posix_spawn(&c.pid, self.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (capture) ::close(fds[1]);
+  if (rc != 0) {
+    if (capture) ::close(fds[0]);
+    return std::nullopt;
+  }
+  c.out = capture ? fds[0] : -1;
+  return c;
 }
+
+int wait_child(pid_t pid) {
+  int status = 0;
+  if (::waitpid(pid, &status, 0) < 0) return 127;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/// Reads one line from `fd` (without the newline); false at the end.
+bool read_line(int fd, std::string& line) {
+  line.clear();
+  char c;
+  for (;;) {
+    const ssize_t n = ::read(fd, &c, 1);
+    if (n <= 0) return !line.empty();
+    if (c == '\n') return true;
+    line.push_back(c);
+  }
+}
+
+/// Runs `rsp <args>`, echoing its output; `output` receives it too.
+int run_self(const std::vector<std::string>& args, std::string* output = nullptr) {
+  auto c = spawn_self(args, true);
+  if (!c) return 127;
+  std::string line;
+  while (read_line(c->out, line)) {
+    std::printf("      %s\n", line.c_str());
+    if (output) *output += line + "\n";
+  }
+  ::close(c->out);
+  return wait_child(c->pid);
+}
+
+/// The SM-DP+ running in the background; its output is shown as it comes.
+class BackgroundServer {
+ public:
+  ~BackgroundServer() { stop(); }
+
+  /// Starts `rsp <args>` and waits for its "listening on <url>" line.
+  std::optional<std::string> start(const std::vector<std::string>& args) {
+    auto c = spawn_self(args, true);
+    if (!c) return std::nullopt;
+    child_ = *c;
+    std::string line;
+    while (read_line(child_.out, line)) {
+      std::printf("      [smdpp] %s\n", line.c_str());
+      const auto at = line.find("listening on ");
+      if (at != std::string::npos) {
+        url_ = line.substr(at + 13);
+        break;
+      }
+    }
+    if (url_.empty()) return std::nullopt;
+    echo_ = std::thread([this] {
+      std::string l;
+      while (read_line(child_.out, l)) {
+        std::lock_guard lock(mu_);
+        std::printf("      [smdpp] %s\n", l.c_str());
+        std::fflush(stdout);
+      }
+    });
+    return url_;
+  }
+
+  /// SIGTERM and wait (graceful shutdown); returns the exit status.
+  int stop() {
+    if (child_.pid < 0) return 0;
+    ::kill(child_.pid, SIGTERM);
+    const int rc = wait_child(child_.pid);
+    child_.pid = -1;
+    if (echo_.joinable()) echo_.join();
+    if (child_.out >= 0) ::close(child_.out);
+    child_.out = -1;
+    return rc;
+  }
+
+ private:
+  Child child_;
+  std::string url_;
+  std::thread echo_;
+  std::mutex mu_;
+};
 
 struct DemoOptions {
   std::string dir;
   bool keep = false;
 };
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file);
+  std::string s;
+  std::getline(in, s);
+  return s;
+}
 
 int run_demo(const DemoOptions& opt) {
   fs::path dir;
@@ -55,29 +175,79 @@ int run_demo(const DemoOptions& opt) {
     fs::create_directories(dir);
   }
   std::printf("rsp demo: working in %s\n", dir.c_str());
-
-  struct Step {
-    const char* title;
-    std::vector<std::string> args;
-  };
   const std::string pki = (dir / "pki").string();
-  const std::vector<Step> steps = {
-      {"Create a test PKI shaped like GSMA SGP.26 (CI, EUM, eUICC, SM-DP+, SM-DS, M2M TLS/PSK)",
-       {"pki", "init", "--out", pki, "--curves", "nist,brp"}},
-      {"Validate every certificate chain with the SGP.22 certificate profile", {"pki", "verify", pki}},
-  };
+  const std::string db = (dir / "smdpp.db").string();
+  const std::string profiles = (dir / "profiles").string();
+  const std::string card = (dir / "euicc").string();
+  const int total = 10;  // steps printed below
   int n = 0;
-  for (const auto& s : steps) {
-    std::printf("\n[%d/%zu] %s\n      $ rsp", ++n, steps.size(), s.title);
-    for (const auto& a : s.args) std::printf(" %s", a.c_str());
+  BackgroundServer server;
+
+  auto fail = [&](int rc) {
+    std::printf("demo: step %d failed (exit %d); files kept in %s\n", n, rc, dir.c_str());
+    server.stop();
+    return rc == 0 ? 1 : rc;
+  };
+  auto step = [&](const char* title, const std::vector<std::string>& args, std::string* out = nullptr) {
+    std::printf("\n[%d/%d] %s\n      $ rsp", ++n, total, title);
+    for (const auto& a : args) std::printf(" %s", a.find_first_of(" $") == std::string::npos ? a.c_str() : ("'" + a + "'").c_str());
     std::printf("\n");
-    int rc = run_self(s.args);
-    if (rc != 0) {
-      std::printf("demo: step %d failed (exit %d); files kept in %s\n", n, rc, dir.c_str());
-      return rc;
-    }
+    return run_self(args, out);
+  };
+
+  if (int rc = step("Create a test PKI shaped like GSMA SGP.26 (CI, EUM, eUICC, SM-DP+ on NIST P-256 and brainpool)",
+                    {"pki", "init", "--out", pki, "--curves", "nist,brp"}))
+    return fail(rc);
+  if (int rc = step("Validate every certificate chain with the SGP.22 certificate profile", {"pki", "verify", pki}))
+    return fail(rc);
+  if (int rc = step("Make three sample profile packages (SAIP: header, USIM, MILENAGE keys)",
+                    {"profile", "sample", "--out", profiles, "--count", "3", "--type", "demo", "--size", "12000"}))
+    return fail(rc);
+  if (int rc = step("Import them into the SM-DP+ inventory (SQLite)",
+                    {"smdpp", "profiles", "import", profiles, "--operator", kOperator, "--db", db,
+                     "--service-provider", "Demo Operator", "--profile-name", "Demo profile"}))
+    return fail(rc);
+
+  std::string url;
+  {
+    const fs::path config = dir / "smdpp.json";
+    std::ofstream(config) << "{\n  \"listen\": \"127.0.0.1:0\",\n  \"address\": \"" << kAddress << "\",\n  \"pki\": \""
+                          << pki << "\",\n  \"database\": \"" << db << "\"\n}\n";
+    std::printf("\n[%d/%d] Start the SM-DP+ on HTTPS (DPtls certificate, ES9+ for the LPA)\n      $ rsp smdpp serve --config %s\n",
+                ++n, total, config.c_str());
+    std::fflush(stdout);
+    url = server.start({"smdpp", "serve", "--config", config.string()}).value_or("");
+    if (url.empty()) return fail(1);
   }
-  std::printf("\nrsp demo: all %zu steps completed\n", steps.size());
+  // https://127.0.0.1:PORT -> 127.0.0.1:PORT: where the LPA reaches `localhost`
+  const std::string endpoint = url.substr(url.find("://") + 3);
+
+  if (int rc = step("Create a fresh simulated eUICC with the test PKI's eUICC identity",
+                    {"euicc", "create", "--dir", card, "--pki", pki}))
+    return fail(rc);
+  const std::string eid = read_text(fs::path(card) / "identity" / "eid.txt");
+
+  std::string order_out;
+  if (int rc = step("ES2+ order by the operator: DownloadOrder + ConfirmOrder for this EID, activation code and QR",
+                    {"smdpp", "order", "--db", db, "--operator", kOperator, "--type", "demo", "--eid", eid,
+                     "--address", kAddress, "--qr-png", (dir / "activation-code.png").string()},
+                    &order_out))
+    return fail(rc);
+  const auto ac_at = order_out.find("LPA:1$");
+  if (ac_at == std::string::npos) return fail(1);
+  const std::string ac = order_out.substr(ac_at, order_out.find('\n', ac_at) - ac_at);
+
+  if (int rc = step("The LPA downloads the profile into the eUICC over HTTPS (ES9+, ES10b), then sends the notification",
+                    {"lpa", "download", "--euicc", card, "--ac", ac, "--resolve", kAddress + ":" + endpoint}))
+    return fail(rc);
+  if (int rc = step("The eUICC's profiles and pending notifications", {"euicc", "info", "--dir", card}))
+    return fail(rc);
+  if (int rc = step("The SM-DP+'s final state of its inventory", {"smdpp", "profiles", "list", "--db", db}))
+    return fail(rc);
+
+  std::printf("\n      stopping the SM-DP+ (SIGTERM)\n");
+  if (int rc = server.stop(); rc != 0) return fail(rc);
+  std::printf("\nrsp demo: all %d steps completed\n", n);
   if (!opt.keep && opt.dir.empty()) {
     std::error_code ec;
     fs::remove_all(dir, ec);

@@ -1,0 +1,87 @@
+// `rsp lpa download`: the LPA's profile download (lpa component) from an
+// activation code into a simulated eUICC folder, over HTTPS to the SM-DP+.
+
+#include <fmt/core.h>
+
+#include <memory>
+
+#include "command.hpp"
+#include "rsp/euicc/card.hpp"
+#include "rsp/euicc/isd_r.hpp"
+#include "rsp/euicc/store.hpp"
+#include "rsp/lpa/download.hpp"
+#include "rsp/lpa/es10_channel.hpp"
+#include "rsp/lpa/https_transport.hpp"
+#include "rsp/net/tls.hpp"
+
+namespace {
+
+using namespace rsp;
+
+[[noreturn]] void fail(const std::string& message) {
+  fmt::print(stderr, "rsp lpa: {}\n", message);
+  cli::exit_with(1);
+}
+
+struct DownloadArgs {
+  std::string euicc_dir, activation_code, confirmation_code;
+  std::vector<std::string> trust, resolve;
+  bool insecure_http = false;
+};
+
+void run_download(const DownloadArgs& a) {
+  auto store = euicc::EuiccStore::open(a.euicc_dir);
+  if (!store) fail("eUICC: " + store.error().message);
+  lpa::HttpsEs9Options o;
+  o.insecure_http = a.insecure_http;
+  if (a.trust.empty()) {
+    // The CIs the eUICC trusts are the roots of the SM-DP+ TLS certificates (SGP.22 §2.6.6).
+    auto id = store->identity();
+    if (!id) fail("eUICC identity: " + id.error().message);
+    for (const auto& c : id->curves) o.trust_anchors.push_back(c.ci_cert);
+  }
+  for (const auto& f : a.trust) {
+    auto certs = net::load_certificates(f);
+    if (!certs) fail(f + ": " + certs.error().message);
+    o.trust_anchors.insert(o.trust_anchors.end(), certs->begin(), certs->end());
+  }
+  for (const auto& r : a.resolve) {
+    const auto colon = r.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == r.size()) fail("--resolve wants HOST:ADDRESS");
+    o.resolve[r.substr(0, colon)] = r.substr(colon + 1);
+  }
+  lpa::HttpsEs9Transport es9(std::move(o));
+
+  euicc::Card card;
+  card.add_application(std::make_shared<euicc::IsdR>(*store));
+  card.add_application(std::make_shared<euicc::MinimalEcasd>());
+  auto es10 = lpa::card_channel(card);
+  if (auto selected = es10.select_isd_r(); !selected) fail("the eUICC did not select its ISD-R: " + selected.error().message);
+
+  lpa::DownloadOptions options;
+  options.progress = [](lpa::Step s) { fmt::print("  - {}\n", lpa::to_string(s)); };
+  std::optional<std::string> cc;
+  if (!a.confirmation_code.empty()) cc = a.confirmation_code;
+  auto r = lpa::download_profile(a.activation_code, cc, es10, es9, options);
+  if (!r) fail("download failed: " + r.error().to_string());
+  fmt::print("installed ICCID {} in ISD-P {} (\"{}\" by {}); install notification {}\n",
+             euicc::iccid_to_string(r->iccid), to_hex(r->isdp_aid), r->profile_metadata.profileName,
+             r->profile_metadata.serviceProviderName,
+             r->notification_delivered ? (r->notification_removed ? "delivered and removed" : "delivered")
+                                       : "pending");
+}
+
+}  // namespace
+
+RSP_COMMAND_GROUP(lpa) {
+  auto* g = rsp::cli::group_command(app, "lpa", "Local Profile Assistant: download profiles into an eUICC");
+  auto* dl = g->add_subcommand("download", "Download a profile from an SM-DP+ with an activation code");
+  auto a = std::make_shared<DownloadArgs>();
+  dl->add_option("--euicc", a->euicc_dir, "Simulated eUICC folder (rsp euicc create)")->required();
+  dl->add_option("--ac", a->activation_code, "Activation code LPA:1$<SM-DP+ address>$<matchingId>")->required();
+  dl->add_option("--cc", a->confirmation_code, "Confirmation code, when the operator set one");
+  dl->add_option("--trust", a->trust, "Trusted root certificates for the SM-DP+ TLS (default: the eUICC's CIs)");
+  dl->add_option("--resolve", a->resolve, "HOST:ADDRESS, connect to ADDRESS for HOST (certificate still checked)");
+  dl->add_flag("--insecure-http", a->insecure_http, "Plain HTTP (lab SM-DP+ started with --insecure-http)");
+  dl->callback([a] { run_download(*a); });
+}
