@@ -206,6 +206,7 @@ NetResult<HttpResponse> HttpsClient::request(const std::string& method, const st
   }
   impl.verify_error = X509_V_OK;
   impl.verify_subject.clear();
+  const auto started = std::chrono::steady_clock::now();
   auto result = impl.client->send(req);
   if (!result) {
     const auto err = result.error();
@@ -227,6 +228,8 @@ NetResult<HttpResponse> HttpsClient::request(const std::string& method, const st
       case httplib::Error::SSLServerVerification:
         return net_error(NetError::Kind::Tls, "TLS handshake with " + where + " failed");
       case httplib::Error::Read:
+        if (std::chrono::steady_clock::now() - started >= impl.options.read_timeout)
+          return net_error(NetError::Kind::Timeout, "no response from " + where + " within the read timeout");
         return net_error(NetError::Kind::Transport, "no complete response from " + where + " (closed or timed out)");
       case httplib::Error::Write:
         return net_error(NetError::Kind::Transport, "cannot send the request to " + where);

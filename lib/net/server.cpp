@@ -151,8 +151,13 @@ HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options))
 
 HttpServer::~HttpServer() { stop(); }
 
-void HttpServer::get(const std::string& path, Handler handler) { impl_->routes[path]["GET"] = std::move(handler); }
-void HttpServer::post(const std::string& path, Handler handler) { impl_->routes[path]["POST"] = std::move(handler); }
+// Routes are read without a lock by the server threads: none are added once started.
+void HttpServer::get(const std::string& path, Handler handler) {
+  if (!impl_->started) impl_->routes[path]["GET"] = std::move(handler);
+}
+void HttpServer::post(const std::string& path, Handler handler) {
+  if (!impl_->started) impl_->routes[path]["POST"] = std::move(handler);
+}
 
 bool HttpServer::running() const { return impl_->server && impl_->server->is_running(); }
 
@@ -199,54 +204,92 @@ NetResult<void> HttpServer::start() {
     svr.set_default_headers(std::move(defaults));
   }
 
+  // Runs a handler on a complete request: never throws, times the handler.
+  auto run = [impl](const std::string& path, const std::string& method, const Handler& handler,
+                    const httplib::Request& req, std::string body, httplib::Response& res) {
+    Request r;
+    r.method = req.method;
+    r.path = req.path;
+    for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
+    r.body = std::move(body);
+    r.remote_address = req.remote_addr;
+    if (req.ssl) r.tls_version = SSL_get_version(req.ssl);
+    const auto start = std::chrono::steady_clock::now();
+    Response out;
+    try {
+      out = handler(r);
+    } catch (...) {
+      impl->exceptions->inc({{"route", path}});
+      out = Response{500, "text/plain; charset=utf-8", {}, "internal error"};
+    }
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    impl->latency->observe({{"method", method}, {"route", path}}, took.count());
+    res.status = out.status;
+    for (const auto& [k, v] : out.headers) res.set_header(k, v);
+    res.set_content(std::move(out.body), out.content_type);
+  };
+
+  const std::size_t max_body = options_.max_body_bytes;
   for (const auto& [path, methods] : impl_->routes) {
     const std::string pattern = regex_escape(path);
     for (const auto& [method, handler] : methods) {
-      auto wrapped = [impl, path = path, method = method, handler = handler](const httplib::Request& req,
-                                                                            httplib::Response& res) {
-        Request r;
-        r.method = req.method;
-        r.path = req.path;
-        for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
-        r.body = req.body;
-        r.remote_address = req.remote_addr;
-        if (req.ssl) r.tls_version = SSL_get_version(req.ssl);
-        const auto start = std::chrono::steady_clock::now();
-        Response out;
-        try {
-          out = handler(r);
-        } catch (...) {
-          impl->exceptions->inc({{"route", path}});
-          out = Response{500, "text/plain; charset=utf-8", {}, "internal error"};
-        }
-        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-        impl->latency->observe({{"method", method}, {"route", path}}, took.count());
-        res.status = out.status;
-        for (const auto& [k, v] : out.headers) res.set_header(k, v);
-        res.set_content(std::move(out.body), out.content_type);
-      };
       if (method == "GET") {
-        svr.Get(pattern, wrapped);
-      } else {
-        svr.Post(pattern, wrapped);
+        svr.Get(pattern, [run, path = path, handler = handler](const httplib::Request& req, httplib::Response& res) {
+          run(path, "GET", handler, req, {}, res);
+        });
+        continue;
       }
-    }
-    // The other method on a known path: 405 rather than 404.
-    const bool has_get = methods.count("GET") != 0, has_post = methods.count("POST") != 0;
-    if (has_get != has_post) {
-      const std::string allow = has_get ? "GET" : "POST";
-      auto not_allowed = [allow](const httplib::Request&, httplib::Response& res) {
-        res.status = 405;
-        res.set_header("Allow", allow);
-        res.set_content(reason_text(405), "text/plain; charset=utf-8");
-      };
-      if (has_get) {
-        svr.Post(pattern, not_allowed);
-      } else {
-        svr.Get(pattern, not_allowed);
-      }
+      // POST bodies are read here, chunk by chunk, so that a chunked body
+      // cannot grow past the limit either (httplib only checks
+      // Content-Length). Past the limit the rest is drained up to a bound and
+      // the connection is closed after the 413.
+      svr.Post(pattern, [run, path = path, handler = handler, max_body](
+                            const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+        std::string body;
+        bool too_big = false;
+        std::size_t drained = 0;
+        const bool complete = reader([&](const char* data, std::size_t n) {
+          if (too_big) {
+            drained += n;
+            return drained <= max_body;
+          }
+          if (body.size() + n > max_body) {
+            too_big = true;
+            std::string().swap(body);
+            return true;
+          }
+          body.append(data, n);
+          return true;
+        });
+        if (too_big || res.status == 413 || !complete) {
+          res.status = too_big || res.status == 413 ? 413 : 400;
+          res.set_header("Connection", "close");
+          res.set_content(reason_text(res.status), "text/plain; charset=utf-8");
+          return;
+        }
+        run(path, "POST", handler, req, std::move(body), res);
+      });
     }
   }
+  // Anything without a route is answered before its body is read: 404 for an
+  // unknown path, 405 for a known one with another method.
+  svr.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
+    const std::string method = req.method == "HEAD" ? std::string("GET") : req.method;
+    auto it = impl->routes.find(req.path);
+    if (it != impl->routes.end() && it->second.count(method)) return httplib::Server::HandlerResponse::Unhandled;
+    if (it == impl->routes.end()) {
+      res.status = 404;
+    } else {
+      res.status = 405;
+      std::string allow;
+      for (const auto& [m, h] : it->second) allow += (allow.empty() ? "" : ", ") + m;
+      res.set_header("Allow", allow);
+    }
+    // A body that may follow is not read: the connection cannot be reused.
+    if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) res.set_header("Connection", "close");
+    res.set_content(reason_text(res.status), "text/plain; charset=utf-8");
+    return httplib::Server::HandlerResponse::Handled;
+  });
 
   svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) {

@@ -75,7 +75,7 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  /// Routes (exact paths); register before start().
+  /// Routes (exact paths); only before start() (later calls are ignored).
   void get(const std::string& path, Handler handler);
   void post(const std::string& path, Handler handler);
 

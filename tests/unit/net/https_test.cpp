@@ -1,7 +1,11 @@
 // HTTPS round trips over real TLS on 127.0.0.1 with certificates from the
 // project's test PKI (DPtls for testsmdpplus1.example.com and 127.0.0.1).
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <future>
@@ -19,6 +23,42 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr const char* kHost = "testsmdpplus1.example.com";
+
+/// Sends raw bytes to 127.0.0.1:port over plain TCP and reads until the
+/// server closes (requests carry Connection: close; a half-closed socket would
+/// make the server drop its answer).
+std::string raw_exchange(int port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return {};
+  }
+  for (std::size_t sent = 0; sent < request.size();) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+std::string chunked_post(const std::string& path, std::size_t chunks, std::size_t chunk_size) {
+  std::string r = "POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n";
+  char size_hex[16];
+  std::snprintf(size_hex, sizeof size_hex, "%zx", chunk_size);
+  for (std::size_t i = 0; i < chunks; ++i) r += std::string(size_hex) + "\r\n" + std::string(chunk_size, 'c') + "\r\n";
+  return r + "0\r\n\r\n";
+}
 
 class Https : public ::testing::Test {
  protected:
@@ -176,6 +216,29 @@ TEST_F(Https, ConnectionRefusedIsAConnectError) {
   EXPECT_EQ(r.error().kind, NetError::Kind::Connect) << r.error().message;
 }
 
+TEST_F(Https, SlowServerIsAReadTimeout) {
+  TlsServerConfig tls;
+  tls.identities = {identity("NIST")};
+  HttpServerOptions opt;
+  opt.tls = tls;
+  HttpServer server(opt);
+  server.post("/slow", [](const Request&) {
+    std::this_thread::sleep_for(1500ms);
+    return Response{200, "text/plain", {}, "late"};
+  });
+  ASSERT_TRUE(server.start());
+  HttpsClientOptions copt;
+  copt.base_url = std::string("https://") + kHost + ":" + std::to_string(server.port());
+  copt.connect_to = "127.0.0.1";
+  copt.trust_anchors = ci("NIST");
+  copt.read_timeout = 300ms;
+  auto c = HttpsClient::create(copt);
+  ASSERT_TRUE(c);
+  auto r = (*c)->post("/slow", "x", "text/plain");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, NetError::Kind::Timeout) << r.error().message;
+}
+
 TEST_F(Https, KeepAliveReusesTheConnection) {
   auto server = serve({identity("NIST")});
   auto c = client(server->port(), ci("NIST"));
@@ -295,6 +358,25 @@ TEST_F(Https, PlainHttpOnlyWhenAskedFor) {
   ASSERT_TRUE(e) << e.error().message;
   EXPECT_EQ(e->body, "plain");
   EXPECT_EQ(e->header("X-Tls-Version").value_or(""), "");
+}
+
+TEST_F(Https, ChunkedBodiesAreLimitedToo) {
+  HttpServerOptions opt;
+  opt.insecure_plain_http = true;
+  opt.max_body_bytes = 2048;
+  auto server = serve_with(opt);
+  const std::string small = raw_exchange(server->port(), chunked_post("/echo", 2, 1000));
+  EXPECT_EQ(small.rfind("HTTP/1.1 200", 0), 0u) << small.substr(0, 200);
+  EXPECT_NE(small.find(std::string(2000, 'c')), std::string::npos);
+  const std::string big = raw_exchange(server->port(), chunked_post("/echo", 20, 1000));
+  EXPECT_EQ(big.rfind("HTTP/1.1 413", 0), 0u) << big.substr(0, 200);
+  EXPECT_NE(big.find("Connection: close"), std::string::npos) << big.substr(0, 300);
+  // Unknown paths and other methods are refused before their body is read.
+  const std::string unknown = raw_exchange(server->port(), chunked_post("/nope", 200, 1000));
+  EXPECT_EQ(unknown.rfind("HTTP/1.1 404", 0), 0u) << unknown.substr(0, 200);
+  const std::string put = raw_exchange(server->port(), "PUT /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc");
+  EXPECT_EQ(put.rfind("HTTP/1.1 405", 0), 0u) << put.substr(0, 200);
+  EXPECT_NE(put.find("Allow: POST"), std::string::npos) << put.substr(0, 200);
 }
 
 TEST_F(Https, IdentityLoadingChecksFilesAndKeys) {
