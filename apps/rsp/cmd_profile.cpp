@@ -26,14 +26,7 @@ namespace saip = rsp::asn1::saip;
 std::string present_names(const rsp::asn1::Json& j) {
   std::string out;
   if (!j.is_object()) return out;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (it.value().is_null() && !out.empty()) out += ", ";
-    if (it.value().is_null()) out += it.key();
-    else if (!it.value().is_object()) {
-      if (!out.empty()) out += ", ";
-      out += it.key();
-    }
-  }
+  for (auto it = j.begin(); it != j.end(); ++it) out += (out.empty() ? "" : ", ") + it.key();
   return out;
 }
 
@@ -85,9 +78,6 @@ void inspect(const std::string& file) {
         for (const auto& i : *app->instanceList)
           fmt::print("  instance {} (class {}, package {})\n", rsp::to_hex(i.instanceAID), rsp::to_hex(i.classAID),
                      rsp::to_hex(i.applicationLoadPackageAID));
-    }
-    if (const auto* sd = pe.securityDomain()) {
-      (void)sd;
     }
   }
   if (apps == 0) fmt::print("Applications: (none)\n");

@@ -22,7 +22,11 @@ std::string Es2Service::new_matching_id() {
   // 20 symbols of a 32-letter alphabet without look-alikes (100 bits), in
   // groups of five: easy to type when the QR code cannot be scanned.
   static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-  const Bytes r = rng_.bytes(20);
+  Bytes r;
+  {
+    std::lock_guard lock(rng_mu_);
+    r = rng_.bytes(20);
+  }
   std::string out;
   for (std::size_t i = 0; i < r.size(); ++i) {
     if (i && i % 5 == 0) out.push_back('-');

@@ -7,6 +7,7 @@
 /// transaction with its history record.
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -78,6 +79,7 @@ class Es2Service {
   std::shared_ptr<Inventory> inv_;
   Es2Config config_;
   crypto::Random& rng_;
+  std::mutex rng_mu_;  ///< the Random may be shared with other users
 };
 
 }  // namespace rsp::smdpp

@@ -83,9 +83,20 @@ TEST(Inventory, MalformedPackagesAreRefusedWithAReason) {
 
 TEST(Inventory, TypeDefaultsToTheHeaderThenDefault) {
   StoreWorld w;
-  ImportProfile p{"op1", "", test_upp(1), {}, "{}"};
+  // The header's profileType when --type is not given.
+  auto pes = asn1::decode_profile_package(test_upp(1));
+  ASSERT_TRUE(pes);
+  auto& header = const_cast<asn1::saip::ProfileHeader&>(*pes->front().header());
+  header.profileType = "from-header";
+  ImportProfile p{"op1", "", asn1::encode_profile_package(*pes), {}, "{}"};
   ASSERT_TRUE(w.inv->import_profile(p));
-  EXPECT_EQ((*w.inv->profile(test_iccid(1)))->profile_type, "default");
+  EXPECT_EQ((*w.inv->profile(test_iccid(1)))->profile_type, "from-header");
+  // Neither: "default".
+  header.profileType.reset();
+  header.iccid = *iccid_from_digits(test_iccid(2));
+  p.upp = asn1::encode_profile_package(*pes);
+  ASSERT_TRUE(w.inv->import_profile(p));
+  EXPECT_EQ((*w.inv->profile(test_iccid(2)))->profile_type, "default");
 }
 
 TEST(Inventory, TransitionTable) {

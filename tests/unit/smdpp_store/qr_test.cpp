@@ -110,7 +110,9 @@ TEST(Qr, TerminalHalfBlocks) {
           return mx >= 0 && my >= 0 && mx < qr->size && my < qr->size && qr->at(mx, my);
         };
         EXPECT_EQ(top, dark(x, 2 * row));
-        if (2 * row + 1 < n) EXPECT_EQ(bottom, dark(x, 2 * row + 1));
+        if (2 * row + 1 < n) {
+          EXPECT_EQ(bottom, dark(x, 2 * row + 1));
+        }
       }
       EXPECT_EQ(x, n);
     }
