@@ -47,18 +47,16 @@ expected<Bytes, std::uint16_t> IsdR::authenticate_server(ByteView c) {
   if (!req || !signed1) return unexpected(sw::kWrongData);
   using E = AuthenticateErrorCode_values;
   const auto& tid = req->serverSigned1.transactionId;
-  auto id = store_.identity();
+  const Identity* id = identity();
   if (!id) return auth_error(tid, E::undefinedError);
   // §5.7.13 step 1: the CI to use must be one this eUICC trusts.
   auto ci = std::find_if(id->curves.begin(), id->curves.end(),
                          [&](const CurveIdentity& k) { return k.ci_pkid == req->euiccCiPKIdToBeUsed; });
   if (ci == id->curves.end()) return auth_error(tid, E::ciPKUnknown);
-  std::vector<pki::Certificate> trusted;
-  for (const auto& k : id->curves) {
-    auto cert = pki::Certificate::from_der(k.ci_cert);
-    if (cert) trusted.push_back(std::move(*cert));
-  }
+  const pki::Certificate* ci_cert = ci_certificate(ci->curve);
+  if (!ci_cert) return auth_error(tid, E::undefinedError);
   // step 2: serverCertificate is a DPauth certificate chaining to that CI.
+  const pki::Certificate trusted[] = {*ci_cert};
   auto chain = pki::validate_chain_der(req->serverCertificate.der, {}, trusted, pki::Role::DpAuth);
   if (!chain) {
     return auth_error(tid, chain.error().code == pki::PkiError::Code::WrongCurve ? E::unsupportedCurve
@@ -77,8 +75,9 @@ expected<Bytes, std::uint16_t> IsdR::authenticate_server(ByteView c) {
     return auth_error(tid, E::euiccChallengeMismatch);
   }
   if (req->ctxParams1.unknown()) return auth_error(tid, E::undefinedError);
-  auto info2 = detail::make_euicc_info2(store_);
-  auto key = store_.private_key(ci->curve);
+  auto info2 = detail::make_euicc_info2(store_, id);
+  const crypto::Curve curve = ci->curve;
+  const crypto::EcKey* key = euicc_key(curve);
   if (!info2 || !key) return auth_error(tid, E::undefinedError);
   AuthenticateServerResponse r;
   auto& ok = r.set_authenticateResponseOk();
@@ -95,7 +94,7 @@ expected<Bytes, std::uint16_t> IsdR::authenticate_server(ByteView c) {
   // §3.1.3: the session now has its transactionId; the challenge is used up.
   end_session();
   transaction_id_ = tid;
-  session_curve_ = ci->curve;
+  session_curve_ = curve;
   euicc_signature1_ = ok.euiccSignature1;
   server_address_ = req->serverSigned1.serverAddress;
   if (!chain->path.front().registered_ids().empty()) smdp_oid_ = chain->path.front().registered_ids().front();
@@ -117,14 +116,9 @@ expected<Bytes, std::uint16_t> IsdR::prepare_download(ByteView c) {
   const auto& tid = req->smdpSigned2.transactionId;
   // §5.7.14: only inside a session opened by AuthenticateServer.
   if (!transaction_id_ || !session_curve_ || euicc_signature1_.empty()) return download_error(tid, E::noSessionContext);
-  auto id = store_.identity();
-  if (!id) return download_error(tid, E::undefinedError);
-  auto ci = std::find_if(id->curves.begin(), id->curves.end(),
-                         [&](const CurveIdentity& k) { return k.curve == *session_curve_; });
-  if (ci == id->curves.end()) return download_error(tid, E::undefinedError);
-  auto ci_cert = pki::Certificate::from_der(ci->ci_cert);
+  const pki::Certificate* ci_cert = ci_certificate(*session_curve_);
   if (!ci_cert) return download_error(tid, E::undefinedError);
-  std::vector<pki::Certificate> trusted{*ci_cert};
+  const pki::Certificate trusted[] = {*ci_cert};
   auto chain = pki::validate_chain_der(req->smdpCertificate.der, {}, trusted, pki::Role::DpPb);
   if (!chain) {
     return download_error(tid, chain.error().code == pki::PkiError::Code::WrongCurve ? E::unsupportedCurve
@@ -137,7 +131,7 @@ expected<Bytes, std::uint16_t> IsdR::prepare_download(ByteView c) {
   if (!equal_ct(*transaction_id_, tid)) return download_error(tid, E::invalidTransactionId);
   // §3.1.3.1: a confirmation code is bound through hashCc, which must come with the flag.
   if (req->smdpSigned2.ccRequiredFlag && !req->hashCc) return download_error(tid, E::undefinedError);
-  auto key = store_.private_key(*session_curve_);
+  const crypto::EcKey* key = session_key();
   auto ot = crypto::EcKey::generate(*session_curve_);
   if (!key || !ot) return download_error(tid, E::undefinedError);
   PrepareDownloadResponse r;

@@ -78,7 +78,7 @@ bool IsdR::add_notification(EuiccState& state, const ProfileRecord& p, Notificat
   auto cfg = std::find_if(p.notification_config.begin(), p.notification_config.end(),
                           [&](const NotificationConfig& c) { return (c.events & bit) != 0; });
   if (cfg == p.notification_config.end()) return false;  // §2.4a: only when the metadata asks
-  auto id = store_.identity();
+  const Identity* id = identity();
   if (!id) return false;
   const auto& curve = id->curves.front();
   auto key = store_.private_key(curve.curve);
@@ -115,7 +115,7 @@ Result IsdR::get_euicc_challenge(ByteView c) {
 
 Result IsdR::get_euicc_info1(ByteView c) {
   if (!decode_command<GetEuiccInfo1Request>(c)) return unexpected(sw::kWrongData);
-  auto id = store_.identity();
+  const Identity* id = identity();
   if (!id) return unexpected(sw::kNoPreciseDiagnosis);
   EUICCInfo1 r;
   r.svn.assign(std::begin(kSvn), std::end(kSvn));
@@ -126,8 +126,7 @@ Result IsdR::get_euicc_info1(ByteView c) {
   return asn1::encode(r);
 }
 
-std::optional<EUICCInfo2> detail::make_euicc_info2(const EuiccStore& store) {
-  auto id = store.identity();
+std::optional<EUICCInfo2> detail::make_euicc_info2(const EuiccStore& store, const Identity* id) {
   auto s = store.load();
   if (!id || !s) return std::nullopt;
   EUICCInfo2 r;
@@ -155,7 +154,7 @@ std::optional<EUICCInfo2> detail::make_euicc_info2(const EuiccStore& store) {
 
 Result IsdR::get_euicc_info2(ByteView c) {
   if (!decode_command<GetEuiccInfo2Request>(c)) return unexpected(sw::kWrongData);
-  auto r = detail::make_euicc_info2(store_);
+  auto r = detail::make_euicc_info2(store_, identity());
   if (!r) return unexpected(sw::kNoPreciseDiagnosis);
   return asn1::encode(*r);
 }
@@ -274,10 +273,8 @@ Result IsdR::cancel_session(ByteView c) {
   }
   // §5.7.14 (CancelSession): the eUICC signs transactionId, the SM-DP+ OID and
   // the reason with the key of the session's curve; the session ends either way.
-  std::optional<crypto::EcKey> key;
-  if (session_curve_) {
-    if (auto k = store_.private_key(*session_curve_)) key = std::move(*k);
-  }
+  std::optional<crypto::EcKey> key;  // a copy: end_session() drops the session's
+  if (const auto* k = session_key()) key = *k;
   CancelSessionResponseOk ok;
   ok.euiccCancelSessionSigned.transactionId = req->transactionId;
   ok.euiccCancelSessionSigned.smdpOid.content = smdp_oid_;

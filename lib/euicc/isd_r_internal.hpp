@@ -44,7 +44,7 @@ std::uint8_t ppr_mask(const asn1::BitString& bits);
 asn1::BitString ppr_bits(std::uint8_t mask);
 
 /// EUICCInfo2 (SGP.22 §5.7.8) of this card; nullopt when the folder is unreadable.
-std::optional<asn1::sgp22::EUICCInfo2> make_euicc_info2(const EuiccStore& store);
+std::optional<asn1::sgp22::EUICCInfo2> make_euicc_info2(const EuiccStore& store, const Identity* identity);
 
 /// NotificationEvent BIT STRING with one bit set.
 asn1::BitString event_bits(NotificationEvent e);

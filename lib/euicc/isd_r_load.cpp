@@ -138,6 +138,39 @@ void IsdR::end_session() {
   load_.reset();
 }
 
+const Identity* IsdR::identity() {
+  if (!identity_) {
+    auto id = store_.identity();
+    if (!id) return nullptr;
+    identity_ = std::move(*id);
+  }
+  return &*identity_;
+}
+
+const crypto::EcKey* IsdR::euicc_key(crypto::Curve curve) {
+  auto& key = keys_[static_cast<int>(curve)];
+  if (!key) {
+    auto k = store_.private_key(curve);
+    if (!k) return nullptr;
+    key = std::move(*k);
+  }
+  return &*key;
+}
+
+const pki::Certificate* IsdR::ci_certificate(crypto::Curve curve) {
+  auto& ci = cis_[static_cast<int>(curve)];
+  if (!ci) {
+    const Identity* id = identity();
+    if (!id) return nullptr;
+    for (const auto& c : id->curves) {
+      if (c.curve != curve) continue;
+      auto cert = pki::Certificate::from_der(c.ci_cert);
+      if (cert) ci = std::move(*cert);
+    }
+  }
+  return ci ? &*ci : nullptr;
+}
+
 bool IsdR::continues_bpp(ByteView command) const {
   if (!load_ || command.empty()) return false;
   if (load_->stream.has_partial()) return true;
@@ -279,10 +312,7 @@ Bytes IsdR::finish_load(EuiccState* state, const std::optional<LoadError>& error
     if (auto s = store_.load()) loaded = std::move(*s);
     state = loaded ? &*loaded : nullptr;
   }
-  std::optional<crypto::EcKey> key;
-  if (session_curve_) {
-    if (auto k = store_.private_key(*session_curve_)) key = std::move(*k);
-  }
+  const crypto::EcKey* key = session_key();
   auto make_result = [&](const std::optional<LoadError>& err) {
     ProfileInstallationResult pir;
     auto& d = pir.profileInstallationResultData;

@@ -278,15 +278,14 @@ PkiResult<void> Certificate::parse() {
 }
 
 crypto::CryptoResult<crypto::EcKey> Certificate::public_key() const {
-  unsigned char* der = nullptr;
-  int n = i2d_PUBKEY(X509_get0_pubkey(x509_.get()), &der);
-  if (n <= 0) {
+  // A copy of the key OpenSSL decoded with the certificate: decoding the
+  // SubjectPublicKeyInfo again costs more than the signature check it serves.
+  crypto::EvpPkeyPtr key(EVP_PKEY_dup(X509_get0_pubkey(x509_.get())));
+  if (!key) {
     ERR_clear_error();
     return unexpected(crypto::CryptoError{crypto::CryptoError::Code::InvalidKey, "no public key"});
   }
-  auto key = crypto::EcKey::from_spki_der(ByteView(der, static_cast<std::size_t>(n)));
-  OPENSSL_free(der);
-  return key;
+  return crypto::EcKey::adopt(std::move(key));
 }
 
 bool Certificate::signature_verifies_with(const crypto::EcKey& issuer_key) const {

@@ -17,6 +17,7 @@
 #include "rsp/euicc/application.hpp"
 #include "rsp/euicc/card.hpp"
 #include "rsp/euicc/store.hpp"
+#include "rsp/pki/certificate.hpp"
 
 namespace rsp::crypto {
 class Random;
@@ -110,6 +111,14 @@ class IsdR final : public Application {
                     const Bytes& isdp_aid);
   /// Ends the RSP session: challenge, keys and any BPP load are dropped.
   void end_session();
+  /// The card's certificates, read from the folder once (they never change).
+  const Identity* identity();
+  /// SK.EUICC.ECDSA for `curve` (read from the folder on first use).
+  const crypto::EcKey* euicc_key(crypto::Curve curve);
+  /// The key of the session's curve.
+  const crypto::EcKey* session_key() { return session_curve_ ? euicc_key(*session_curve_) : nullptr; }
+  /// CERT.CI.ECDSA for `curve`, parsed on first use.
+  const pki::Certificate* ci_certificate(crypto::Curve curve);
 
   /// Adds a signed notification for `event` on `p` when its metadata asks
   /// for one (SGP.22 §2.4a notificationConfigurationInfo).
@@ -127,6 +136,11 @@ class IsdR final : public Application {
   Bytes smdp_oid_;                              ///< registeredID of the DPauth/DPpb certificate
   std::optional<crypto::EcKey> dp_pb_key_;      ///< PK.DPpb.ECDSA, verifies smdpSign
   std::unique_ptr<detail::BppLoad> load_;       ///< a LoadBoundProfilePackage in progress
+  // Read from the folder on first use and kept: a card that has never been
+  // used holds none of them (the idle footprint stays small).
+  std::optional<Identity> identity_;
+  std::optional<crypto::EcKey> keys_[2];      ///< per crypto::Curve
+  std::optional<pki::Certificate> cis_[2];    ///< per crypto::Curve
 };
 
 }  // namespace rsp::euicc
