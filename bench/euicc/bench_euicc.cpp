@@ -1,4 +1,4 @@
-// bench_euicc [N]
+// bench_euicc [N [nist|brp]]
 // 1. eUICC-side CPU of one full profile download: AuthenticateServer,
 //    PrepareDownload and LoadBoundProfilePackage of a ~12 KB profile (a TS.48
 //    profile when the reference files are present, else a sample profile of
@@ -104,6 +104,7 @@ std::unique_ptr<euicc::Card> open_card(const euicc::EuiccStore& store) {
 
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::max(1, std::atoi(argv[1])) : 50;
+  const std::string only = argc > 2 ? argv[2] : "";  // "nist" or "brp": one curve
   const fs::path tmp = fs::temp_directory_path() / ("rsp_bench_euicc_" + std::to_string(::getpid()));
   pki::TestPkiOptions po;
   po.out_dir = tmp / "pki";
@@ -130,6 +131,7 @@ int main(int argc, char** argv) {
   std::optional<euicc::EuiccStore> store;
   // One eUICC per curve: the SM-DP+ then signs with that curve's identity.
   for (const auto& src : *sources) {
+    if (!only.empty() && only != crypto::short_name(src.curve)) continue;
     euicc::CreateOptions co;
     co.dir = tmp / (std::string("card-") + crypto::short_name(src.curve));
     co.sources = {src};
