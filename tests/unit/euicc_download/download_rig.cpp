@@ -1,45 +1,16 @@
 #include "download_rig.hpp"
 
 #include "rsp/apdu/lpa_exchange.hpp"
+#include "rsp/lpa/download.hpp"
 #include "rsp/smdpp/catalog.hpp"
-#include "rsp/tlv/tlv.hpp"
 #include "test_euicc.hpp"
 
 namespace rsp::euicc::test {
 
 std::vector<Bytes> split_bpp(ByteView bpp_der) {
-  std::vector<Bytes> pieces;
-  auto outer = tlv::parse_one(bpp_der);
-  if (!outer) return pieces;
-  auto header = [](const tlv::Tlv& e) { return e.encoded.first(e.encoded.size() - e.value.size()); };
-  tlv::Reader top(outer->value);
-  bool first = true;
-  while (!top.empty()) {
-    auto e = top.next();
-    if (!e) return {};
-    if (first) {
-      Bytes p(header(*outer).begin(), header(*outer).end());
-      p.insert(p.end(), e->encoded.begin(), e->encoded.end());
-      pieces.push_back(std::move(p));
-      first = false;
-      continue;
-    }
-    tlv::Reader seq(e->value);
-    Bytes p(header(*e).begin(), header(*e).end());
-    bool first_segment = true;
-    while (!seq.empty()) {
-      auto s = seq.next();
-      if (!s) return {};
-      if (first_segment) {
-        p.insert(p.end(), s->encoded.begin(), s->encoded.end());
-        pieces.push_back(std::move(p));
-        first_segment = false;
-      } else {
-        pieces.emplace_back(s->encoded.begin(), s->encoded.end());
-      }
-    }
-  }
-  return pieces;
+  auto pieces = lpa::bpp_segments(bpp_der);
+  EXPECT_TRUE(pieces.has_value());
+  return pieces ? std::move(*pieces) : std::vector<Bytes>{};
 }
 
 DownloadRig::DownloadRig(const std::filesystem::path& d, std::uint64_t seed)

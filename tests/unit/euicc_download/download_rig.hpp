@@ -23,9 +23,7 @@ namespace rsp::euicc::test {
 
 namespace sg = asn1::sgp22;
 
-/// The ES10 pieces of a BPP as SGP.22 §2.5.5 lists them: BF36 header with the
-/// BF23 TLV, then each sequence's header with its first segment, then each
-/// further segment.
+/// The ES10 pieces of a BPP as the LPA sends them (SGP.22 §2.5.5).
 std::vector<Bytes> split_bpp(ByteView bpp_der);
 
 class DownloadRig {
