@@ -87,8 +87,7 @@ void inspect(const std::string& file) {
 }  // namespace
 
 RSP_COMMAND_GROUP(profile) {
-  auto* grp = app.add_subcommand("profile", "Unprotected profile packages (SAIP)");
-  grp->require_subcommand(1);
+  auto* grp = rsp::cli::group_command(app, "profile", "SAIP profile packages");
   auto file = std::make_shared<std::string>();
   auto* ins = grp->add_subcommand("inspect", "Summarise a profile package: header, ICCID, type, elements, NAAs, applications");
   ins->add_option("FILE", *file, "Profile package (.der)")->required();
