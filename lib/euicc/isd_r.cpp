@@ -70,7 +70,7 @@ void IsdR::on_deselect(std::uint8_t /*channel*/) { end_session(); }
 
 Result IsdR::process(ByteView command, std::uint8_t /*channel*/) {
   // The BPP arrives in pieces that are not whole TLVs (§5.7.6).
-  if (command.size() >= 2 && command[0] == 0xBF && command[1] == 0x36) return load_bound_profile_package(command);
+  if (detail::starts_bpp(command)) return load_bound_profile_package(command);
   if (continues_bpp(command)) return load_bound_profile_package(command);
   auto first = tlv::parse_one(command, tlv::Mode::Ber);
   if (!first) return unexpected(sw::kWrongData);

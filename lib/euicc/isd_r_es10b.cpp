@@ -81,7 +81,7 @@ bool IsdR::add_notification(EuiccState& state, const ProfileRecord& p, Notificat
   const Identity* id = identity();
   if (!id) return false;
   const auto& curve = id->curves.front();
-  auto key = store_.private_key(curve.curve);
+  const crypto::EcKey* key = euicc_key(curve.curve);
   if (!key) return false;
   NotificationMetadata meta;
   meta.seqNumber = state.next_seq_number;
@@ -135,7 +135,9 @@ std::optional<EUICCInfo2> detail::make_euicc_info2(const EuiccStore& store, cons
   r.euiccFirmwareVer = {0x01, 0x00, 0x00};
   // §5.7.8 extCardResource: 81 installed applications, 82 free NVM, 83 free RAM.
   const auto apps = static_cast<std::uint8_t>(std::min<std::size_t>(s->profiles.size(), 255));
-  r.extCardResource = {0x81, 0x01, apps, 0x82, 0x03, 0x07, 0xA1, 0x20, 0x83, 0x02, 0x40, 0x00};
+  constexpr auto nvm = kFreeProfileMemory;
+  r.extCardResource = {0x81, 0x01, apps, 0x82, 0x03, static_cast<std::uint8_t>(nvm >> 16),
+                       static_cast<std::uint8_t>(nvm >> 8), static_cast<std::uint8_t>(nvm), 0x83, 0x02, 0x40, 0x00};
   // usimSupport, isimSupport, milenage, javacard, gba... the basic set.
   r.uiccCapability = asn1::BitString::from_bits({1, 2, 4, 6, 7, 8});
   r.javacardVersion = VersionType{0x03, 0x00, 0x05};
@@ -273,8 +275,7 @@ Result IsdR::cancel_session(ByteView c) {
   }
   // §5.7.14 (CancelSession): the eUICC signs transactionId, the SM-DP+ OID and
   // the reason with the key of the session's curve; the session ends either way.
-  std::optional<crypto::EcKey> key;  // a copy: end_session() drops the session's
-  if (const auto* k = session_key()) key = *k;
+  const crypto::EcKey* key = session_key();  // the card keeps its keys past end_session()
   CancelSessionResponseOk ok;
   ok.euiccCancelSessionSigned.transactionId = req->transactionId;
   ok.euiccCancelSessionSigned.smdpOid.content = smdp_oid_;

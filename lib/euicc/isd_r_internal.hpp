@@ -13,6 +13,15 @@
 
 namespace rsp::euicc::detail {
 
+/// Free non-volatile memory this card announces in EUICCInfo2
+/// extCardResource (§5.7.8) and enforces on profile data: 500,000 bytes.
+inline constexpr std::uint32_t kFreeProfileMemory = 0x07A120;
+
+/// A LoadBoundProfilePackage starts with the BoundProfilePackage tag BF36 (§5.7.6).
+inline bool starts_bpp(ByteView command) {
+  return command.size() >= 2 && command[0] == 0xBF && command[1] == 0x36;
+}
+
 /// Decodes one ES10 command; DER as SGP.22 §5.7 requires for signed data,
 /// BER tolerated for the rest (LPAs send definite DER in practice).
 template <class T>

@@ -25,10 +25,6 @@ using Result = expected<Bytes, std::uint16_t>;
 using Cmd = BppCommandId_values;
 using Reason = ErrorReason_values;
 
-/// Free NVM announced in EUICCInfo2 extCardResource (isd_r_es10b.cpp): a
-/// profile larger than this does not fit.
-inline constexpr std::size_t kFreeProfileMemory = 0x07A120;
-
 
 namespace {
 
@@ -181,8 +177,7 @@ bool IsdR::continues_bpp(ByteView command) const {
 }
 
 Result IsdR::load_bound_profile_package(ByteView piece) {
-  const bool first = piece.size() >= 2 && piece[0] == 0xBF && piece[1] == 0x36;
-  if (first) {
+  if (detail::starts_bpp(piece)) {
     // §5.7.6: a BPP only follows PrepareDownload in the same session.
     if (!transaction_id_ || !ot_key_ || !dp_pb_key_ || !session_curve_) {
       load_.reset();
@@ -218,8 +213,8 @@ Result IsdR::load_bound_profile_package(ByteView piece) {
         if (!smdp_otpk)
           return finish_load(nullptr, LoadError{Cmd::initialiseSecureChannel, Reason::incorrectInputValues}, {});
         auto shs = crypto::ecka_shared_secret(*ot_key_, *smdp_otpk);
-        auto eid = store_.eid();
-        auto eid_bytes = eid ? from_hex(*eid) : std::nullopt;
+        const Identity* id = identity();
+        auto eid_bytes = id ? from_hex(id->eid) : std::nullopt;
         if (!shs || !eid_bytes)
           return finish_load(nullptr, LoadError{Cmd::initialiseSecureChannel, Reason::installFailedDueToUnknownError}, {});
         auto keys = crypto::derive_bsp_keys(*shs, crt.hostId, *eid_bytes);
@@ -244,7 +239,7 @@ Result IsdR::load_bound_profile_package(ByteView piece) {
         Bytes& sink = ev.sequence == 0xA3 ? L.profile : L.plain;
         sink.insert(sink.end(), plain->begin(), plain->end());
         wipe(*plain);
-        if (L.profile.size() > kFreeProfileMemory)
+        if (L.profile.size() > detail::kFreeProfileMemory)
           return finish_load(nullptr, LoadError{Cmd::loadProfileElements, Reason::installFailedDueToInsufficientMemoryForProfile}, {});
         if (L.plain.size() > crypto::kBspMaxSegment * 4)
           return finish_load(nullptr, LoadError{L.command, Reason::incorrectInputValues}, {});
