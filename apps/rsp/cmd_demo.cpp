@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -122,7 +121,6 @@ class BackgroundServer {
     echo_ = std::thread([this] {
       std::string l;
       while (read_line(child_.out, l)) {
-        std::lock_guard lock(mu_);
         std::printf("      [smdpp] %s\n", l.c_str());
         std::fflush(stdout);
       }
@@ -146,7 +144,6 @@ class BackgroundServer {
   Child child_;
   std::string url_;
   std::thread echo_;
-  std::mutex mu_;
 };
 
 struct DemoOptions {

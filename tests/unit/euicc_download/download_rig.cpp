@@ -2,6 +2,7 @@
 
 #include "rsp/apdu/lpa_exchange.hpp"
 #include "rsp/lpa/download.hpp"
+#include "rsp/lpa/es10_channel.hpp"
 #include "rsp/smdpp/catalog.hpp"
 #include "test_euicc.hpp"
 
@@ -33,10 +34,7 @@ void DownloadRig::reopen() {
   card = std::make_unique<Card>();
   card->add_application(std::make_shared<IsdR>(*s));
   card->add_application(std::make_shared<MinimalEcasd>());
-  Bytes select = {0x00, 0xA4, 0x04, 0x00, 0x10};
-  select.insert(select.end(), std::begin(kIsdRAid), std::end(kIsdRAid));
-  auto r = apdu::exchange(in_process_transmit(*card), select);
-  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(lpa::card_channel(*card).select_isd_r().has_value());
 }
 
 expected<Bytes, std::uint16_t> DownloadRig::es10(ByteView command) {
