@@ -5,11 +5,10 @@
 #include <openssl/x509.h>
 
 #include <cstdio>
-#include <mutex>
-#include <set>
 
 #include "ossl_util.hpp"
 #include "rsp/pki/eid.hpp"
+#include "rsp/pki/memo.hpp"
 
 namespace rsp::pki {
 
@@ -78,10 +77,7 @@ bool issued_by(const Certificate& child, const Certificate& parent) {
   return true;
 }
 
-bool verifies(const Certificate& child, const Certificate& parent) {
-  auto key = parent.public_key();
-  return key && child.signature_verifies_with(*key);
-}
+bool verifies(const Certificate& child, const Certificate& parent) { return signature_verifies_memo(child, parent); }
 
 /// SGP.22 §4.5.2.1.0.2: the EUM's permitted subtree names the EUM
 /// organisation and an EID prefix (serialNumber); the eUICC's O must equal
@@ -126,25 +122,10 @@ TimePoint now() { return std::chrono::time_point_cast<std::chrono::seconds>(std:
 
 }  // namespace
 
-/// CI certificates whose self-signature was checked: a trust anchor is
-/// checked once per process, not once per chain.
-bool self_signature_verifies(const Certificate& ci) {
-  static std::mutex mu;
-  static std::set<Bytes> verified;
-  {
-    std::lock_guard lock(mu);
-    if (verified.count(ci.der())) return true;
-  }
-  if (!verifies(ci, ci)) return false;
-  std::lock_guard lock(mu);
-  if (verified.size() < 1024) verified.insert(ci.der());
-  return true;
-}
-
 PkiResult<void> validate_ci(const Certificate& ci, std::optional<TimePoint> at) {
   RSP_TRY_VOID(check_profile(ci, Role::Ci));
   if (!ci.self_issued()) return fail(Code::UnknownIssuer, quoted(ci) + " is not self-signed");
-  if (!self_signature_verifies(ci)) return fail(Code::BadSignature, "self-signature of " + quoted(ci) + " does not verify");
+  if (!verifies(ci, ci)) return fail(Code::BadSignature, "self-signature of " + quoted(ci) + " does not verify");
   return check_time(ci, at.value_or(now()));
 }
 
@@ -226,7 +207,7 @@ PkiResult<ValidatedChain> validate_chain(const Certificate& leaf, std::span<cons
 PkiResult<ValidatedChain> validate_chain_der(ByteView leaf_der, std::span<const Certificate> intermediates,
                                              std::span<const Certificate> trusted_cis, Role expected_role,
                                              std::optional<TimePoint> at) {
-  RSP_TRY(auto leaf, Certificate::from_der(leaf_der));
+  RSP_TRY(auto leaf, parse_certificate_memo(leaf_der));
   return validate_chain(leaf, intermediates, trusted_cis, expected_role, at);
 }
 

@@ -1,0 +1,110 @@
+// Bounded process-wide memos of certificate parsing and signature checks.
+
+#include "rsp/pki/memo.hpp"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace rsp::pki {
+
+namespace {
+
+/// Enough for every SM-DP+ an eUICC fleet talks to and every EUM an SM-DP+
+/// sees; small enough to stay a few hundred KB.
+constexpr std::size_t kParsedCapacity = 64;
+constexpr std::size_t kVerifiedCapacity = 4096;
+
+using Digest = std::array<std::uint8_t, 32>;
+using PairKey = std::array<std::uint8_t, 64>;
+
+/// A map that forgets its oldest entry when full.
+template <class K, class V>
+class Fifo {
+ public:
+  explicit Fifo(std::size_t capacity) : capacity_(capacity) {}
+  const V* find(const K& k) const {
+    auto it = map_.find(k);
+    return it == map_.end() ? nullptr : &it->second;
+  }
+  void insert(const K& k, V v) {
+    if (map_.count(k) != 0) return;
+    if (order_.size() >= capacity_) {
+      map_.erase(order_.front());
+      order_.pop_front();
+    }
+    map_.emplace(k, std::move(v));
+    order_.push_back(k);
+  }
+  void clear() {
+    map_.clear();
+    order_.clear();
+  }
+
+ private:
+  std::size_t capacity_;
+  std::map<K, V> map_;
+  std::deque<K> order_;
+};
+
+struct Memos {
+  std::mutex mu;
+  Fifo<Bytes, Certificate> parsed{kParsedCapacity};
+  Fifo<PairKey, bool> verified{kVerifiedCapacity};
+};
+
+Memos& memos() {
+  static Memos m;
+  return m;
+}
+
+bool sha256(ByteView data, std::uint8_t* out) {
+  unsigned int len = 0;
+  return EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr) == 1 && len == 32;
+}
+
+}  // namespace
+
+PkiResult<Certificate> parse_certificate_memo(ByteView der) {
+  Memos& m = memos();
+  const Bytes key(der.begin(), der.end());
+  {
+    std::lock_guard lock(m.mu);
+    if (const Certificate* c = m.parsed.find(key)) return *c;
+  }
+  auto parsed = Certificate::from_der(der);
+  if (!parsed) return parsed;
+  std::lock_guard lock(m.mu);
+  m.parsed.insert(key, *parsed);
+  return parsed;
+}
+
+bool signature_verifies_memo(const Certificate& child, const Certificate& issuer) {
+  PairKey key{};
+  const bool hashed = sha256(child.der(), key.data()) && sha256(issuer.der(), key.data() + 32);
+  Memos& m = memos();
+  if (hashed) {
+    std::lock_guard lock(m.mu);
+    if (m.verified.find(key) != nullptr) return true;
+  }
+  auto issuer_key = issuer.public_key();
+  if (!issuer_key || !child.signature_verifies_with(*issuer_key)) return false;
+  if (hashed) {
+    std::lock_guard lock(m.mu);
+    m.verified.insert(key, true);
+  }
+  return true;
+}
+
+void clear_certificate_memos() {
+  Memos& m = memos();
+  std::lock_guard lock(m.mu);
+  m.parsed.clear();
+  m.verified.clear();
+}
+
+}  // namespace rsp::pki
