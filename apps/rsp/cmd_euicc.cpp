@@ -14,6 +14,7 @@
 #include "rsp/euicc/transport/lpac_stdio.hpp"
 #include "rsp/euicc/transport/signal_stop.hpp"
 #include "rsp/euicc/transport/vpcd.hpp"
+#include "rsp/messages/iccid.hpp"
 #include "rsp/pki/eid.hpp"
 #include "rsp/pki/test_pki.hpp"
 
@@ -71,14 +72,14 @@ void run_info(const std::string& dir) {
              state->default_dp_address.empty() ? "(none)" : state->default_dp_address, state->root_ds_address);
   fmt::print("{} profile(s)\n", state->profiles.size());
   for (const auto& p : state->profiles) {
-    fmt::print("  {} {} {:<8} class {} \"{}\" ({}){}\n", rsp::to_hex(p.isdp_aid), iccid_to_string(p.iccid),
+    fmt::print("  {} {} {:<8} class {} \"{}\" ({}){}\n", rsp::to_hex(p.isdp_aid), rsp::messages::iccid_to_digits(p.iccid),
                p.enabled ? "enabled" : "disabled", p.profile_class, p.profile_name, p.service_provider_name,
                p.nickname.empty() ? "" : " nickname \"" + p.nickname + "\"");
   }
   fmt::print("{} notification(s)\n", state->notifications.size());
   static const char* kEvents[] = {"install", "enable", "disable", "delete"};
   for (const auto& n : state->notifications) {
-    fmt::print("  #{} {} {} -> {}\n", n.seq_number, kEvents[static_cast<int>(n.event)], iccid_to_string(n.iccid),
+    fmt::print("  #{} {} {} -> {}\n", n.seq_number, kEvents[static_cast<int>(n.event)], rsp::messages::iccid_to_digits(n.iccid),
                n.address);
   }
 }

@@ -12,6 +12,7 @@
 #include "rsp/lpa/download.hpp"
 #include "rsp/lpa/es10_channel.hpp"
 #include "rsp/lpa/https_transport.hpp"
+#include "rsp/messages/iccid.hpp"
 #include "rsp/net/tls.hpp"
 
 namespace {
@@ -65,7 +66,7 @@ void run_download(const DownloadArgs& a) {
   auto r = lpa::download_profile(a.activation_code, cc, es10, es9, options);
   if (!r) fail("download failed: " + r.error().to_string());
   fmt::print("installed ICCID {} in ISD-P {} (\"{}\" by {}); install notification {}\n",
-             euicc::iccid_to_string(r->iccid), to_hex(r->isdp_aid), r->profile_metadata.profileName,
+             rsp::messages::iccid_to_digits(r->iccid), to_hex(r->isdp_aid), r->profile_metadata.profileName,
              r->profile_metadata.serviceProviderName,
              r->notification_delivered ? (r->notification_removed ? "delivered and removed" : "delivered")
                                        : "pending");

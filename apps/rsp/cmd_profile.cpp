@@ -11,6 +11,7 @@
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/asn1/upp.hpp"
 #include "rsp/common/file.hpp"
+#include "rsp/messages/iccid.hpp"
 #include "rsp/smdpp/inventory.hpp"
 
 namespace {
@@ -44,7 +45,7 @@ void inspect(const std::string& file) {
   const saip::ProfileHeader& h = *elements->front().header();
 
   fmt::print("Profile package {} ({} bytes, {})\n", file, data->size(), ber ? "BER" : "DER");
-  const std::string iccid = rsp::smdpp::iccid_to_digits(h.iccid);
+  const std::string iccid = rsp::messages::iccid_to_digits(h.iccid);
   fmt::print("  ICCID:              {}\n", iccid.empty() ? rsp::to_hex(h.iccid) + " (not BCD)" : iccid);
   fmt::print("  Profile type:       {}\n", h.profileType.value_or("(none)"));
   fmt::print("  Package version:    {}.{}\n", static_cast<int>(h.major_version), static_cast<int>(h.minor_version));

@@ -10,6 +10,7 @@
 #include "command.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/crypto/random.hpp"
+#include "rsp/messages/iccid.hpp"
 #include "rsp/smdpp/inventory.hpp"
 #include "rsp/smdpp/sample_profile.hpp"
 
@@ -50,7 +51,7 @@ void run_sample(const SampleArgs& a) {
     }
     std::string digits = a.prefix + std::string(19 - a.prefix.size() - serial.size(), '0') + serial;
     digits.push_back(luhn_digit(digits));
-    auto iccid = rsp::smdpp::iccid_from_digits(digits);
+    auto iccid = rsp::messages::iccid_from_digits(digits);
     if (!iccid) {
       fmt::print(stderr, "rsp profile sample: ICCID {} is not valid\n", digits);
       rsp::cli::exit_with(1);

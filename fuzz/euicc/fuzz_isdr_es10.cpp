@@ -11,6 +11,7 @@
 #include "rsp/euicc/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
+#include "rsp/messages/iccid.hpp"
 #include "rsp/pki/test_pki.hpp"
 
 namespace {
@@ -46,7 +47,7 @@ rsp::euicc::Card* make_card() {
   auto s = store->load();
   rsp::euicc::ProfileRecord p;
   p.isdp_aid = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10, 0x01};
-  p.iccid = *rsp::euicc::iccid_from_string("89444765000000001001");
+  p.iccid = *rsp::messages::iccid_from_digits("89444765000000001001");
   p.notification_config.push_back({0x0F, "smdp.example.com"});
   s->profiles.push_back(p);
   if (!store->save(*s)) std::abort();

@@ -9,6 +9,7 @@
 
 #include "rsp/asn1/upp.hpp"
 #include "rsp/crypto/random.hpp"
+#include "rsp/messages/iccid.hpp"
 #include "rsp/smdpp/es2_json.hpp"
 #include "rsp/store/sqlite.hpp"
 
@@ -32,7 +33,7 @@ struct Fixture {
       auto& h = pes[0].set_header();
       h.major_version = 2;
       h.minor_version = 3;
-      h.iccid = *rsp::smdpp::iccid_from_digits("894900000000000001" + std::to_string(n));
+      h.iccid = *rsp::messages::iccid_from_digits("894900000000000001" + std::to_string(n));
       pes[1].set_end().end_header.identification = 1;
       rsp::smdpp::ImportProfile p;
       p.operator_name = n % 2 ? "op1" : "op2";

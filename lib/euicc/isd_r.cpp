@@ -116,176 +116,150 @@ Result IsdR::get_configured_addresses(ByteView c) {
 }
 
 Result IsdR::set_default_dp_address(ByteView c) {
-  auto req = decode_command<SetDefaultDpAddressRequest>(c);
-  if (!req) return unexpected(sw::kWrongData);
-  SetDefaultDpAddressResponse r;
-  auto s = store_.load();
-  if (!s || req->defaultDpAddress.size() > 255) {
-    r.setDefaultDpAddressResult = SetDefaultDpAddressResponse::setDefaultDpAddressResult_values::undefinedError;
-    return asn1::encode(r);
-  }
-  s->default_dp_address = req->defaultDpAddress;
-  r.setDefaultDpAddressResult = store_.save(*s) ? 0 : 127;
-  return asn1::encode(r);
+  return detail::with_state<SetDefaultDpAddressRequest, SetDefaultDpAddressResponse>(
+      store_, c, &SetDefaultDpAddressResponse::setDefaultDpAddressResult,
+      [&](const SetDefaultDpAddressRequest& req, EuiccState& s, SetDefaultDpAddressResponse& r) {
+        using V = SetDefaultDpAddressResponse::setDefaultDpAddressResult_values;
+        if (req.defaultDpAddress.size() > 255) {
+          r.setDefaultDpAddressResult = V::undefinedError;
+          return;
+        }
+        s.default_dp_address = req.defaultDpAddress;
+        r.setDefaultDpAddressResult = store_.save(s) ? V::ok : V::undefinedError;
+      });
 }
 
 // --- ES10c (SGP.22 §5.7.15-§5.7.21) ---
 
 Result IsdR::get_profiles_info(ByteView c) {
-  auto req = decode_command<ProfileInfoListRequest>(c);
-  if (!req) return unexpected(sw::kWrongData);
-  ProfileInfoListResponse r;
-  auto s = store_.load();
-  if (!s) {
-    r.set_profileInfoListError(ProfileInfoListError_values::undefinedError);
-    return asn1::encode(r);
-  }
-  std::optional<std::vector<std::uint32_t>> tags;
-  if (req->tagList) {
-    tags = parse_tag_list(*req->tagList);
-    if (!tags) {
-      r.set_profileInfoListError(ProfileInfoListError_values::incorrectInputValues);
-      return asn1::encode(r);
-    }
-  }
-  const auto* crit = req->searchCriteria ? &*req->searchCriteria : nullptr;
-  if (crit && crit->unknown()) {
-    r.set_profileInfoListError(ProfileInfoListError_values::incorrectInputValues);
-    return asn1::encode(r);
-  }
-  auto& list = r.set_profileInfoListOk();
-  for (const auto& p : s->profiles) {
-    if (crit) {
-      if (crit->isdpAid() && *crit->isdpAid() != p.isdp_aid) continue;
-      if (crit->iccid() && *crit->iccid() != p.iccid) continue;
-      if (crit->profileClass() && *crit->profileClass() != p.profile_class) continue;
-    }
-    auto info = detail::to_profile_info(p);
-    if (tags) keep_only(info, *tags);
-    list.push_back(std::move(info));
-  }
-  return asn1::encode(r);
+  using E = ProfileInfoListError_values;
+  return detail::with_state<ProfileInfoListRequest, ProfileInfoListResponse>(
+      store_, c, [](ProfileInfoListResponse& r) { r.set_profileInfoListError(E::undefinedError); },
+      [&](const ProfileInfoListRequest& req, EuiccState& s, ProfileInfoListResponse& r) {
+        std::optional<std::vector<std::uint32_t>> tags;
+        if (req.tagList) {
+          tags = parse_tag_list(*req.tagList);
+          if (!tags) {
+            r.set_profileInfoListError(E::incorrectInputValues);
+            return;
+          }
+        }
+        const auto* crit = req.searchCriteria ? &*req.searchCriteria : nullptr;
+        if (crit && crit->unknown()) {
+          r.set_profileInfoListError(E::incorrectInputValues);
+          return;
+        }
+        auto& list = r.set_profileInfoListOk();
+        for (const auto& p : s.profiles) {
+          if (crit) {
+            if (crit->isdpAid() && *crit->isdpAid() != p.isdp_aid) continue;
+            if (crit->iccid() && *crit->iccid() != p.iccid) continue;
+            if (crit->profileClass() && *crit->profileClass() != p.profile_class) continue;
+          }
+          auto info = detail::to_profile_info(p);
+          if (tags) keep_only(info, *tags);
+          list.push_back(std::move(info));
+        }
+      });
 }
 
 Result IsdR::enable_profile(ByteView c) {
-  auto req = decode_command<EnableProfileRequest>(c);
-  if (!req) return unexpected(sw::kWrongData);
-  using V = EnableProfileResponse::enableResult_values;
-  EnableProfileResponse r;
-  auto s = store_.load();
-  if (!s) {
-    r.enableResult = V::undefinedError;
-    return asn1::encode(r);
-  }
-  ProfileRecord* p = find_profile(*s, req->profileIdentifier);
-  ProfileRecord* current = s->enabled_profile();
-  if (!p) {
-    r.enableResult = V::iccidOrAidNotFound;
-  } else if (p->enabled) {
-    r.enableResult = V::profileNotInDisabledState;
-  } else if (current && (current->ppr & 0x02)) {
-    r.enableResult = V::disallowedByPolicy;  // PPR1: the enabled profile may not be disabled
-  } else {
-    if (current) {
-      current->enabled = false;
-      add_notification(*s, *current, NotificationEvent::kDisable);
-    }
-    p->enabled = true;
-    add_notification(*s, *p, NotificationEvent::kEnable);
-    r.enableResult = store_.save(*s) ? V::ok : V::undefinedError;
-    if (r.enableResult == V::ok) end_session();  // the refresh ends any RSP session
-  }
-  return asn1::encode(r);
+  return detail::with_state<EnableProfileRequest, EnableProfileResponse>(
+      store_, c, &EnableProfileResponse::enableResult,
+      [&](const EnableProfileRequest& req, EuiccState& s, EnableProfileResponse& r) {
+        using V = EnableProfileResponse::enableResult_values;
+        ProfileRecord* p = find_profile(s, req.profileIdentifier);
+        ProfileRecord* current = s.enabled_profile();
+        if (!p) {
+          r.enableResult = V::iccidOrAidNotFound;
+        } else if (p->enabled) {
+          r.enableResult = V::profileNotInDisabledState;
+        } else if (current && (current->ppr & 0x02)) {
+          r.enableResult = V::disallowedByPolicy;  // PPR1: the enabled profile may not be disabled
+        } else {
+          if (current) {
+            current->enabled = false;
+            add_notification(s, *current, NotificationEvent::kDisable);
+          }
+          p->enabled = true;
+          add_notification(s, *p, NotificationEvent::kEnable);
+          r.enableResult = store_.save(s) ? V::ok : V::undefinedError;
+          if (r.enableResult == V::ok) end_session();  // the refresh ends any RSP session
+        }
+      });
 }
 
 Result IsdR::disable_profile(ByteView c) {
-  auto req = decode_command<DisableProfileRequest>(c);
-  if (!req) return unexpected(sw::kWrongData);
-  using V = DisableProfileResponse::disableResult_values;
-  DisableProfileResponse r;
-  auto s = store_.load();
-  if (!s) {
-    r.disableResult = V::undefinedError;
-    return asn1::encode(r);
-  }
-  ProfileRecord* p = find_profile(*s, req->profileIdentifier);
-  if (!p) {
-    r.disableResult = V::iccidOrAidNotFound;
-  } else if (!p->enabled) {
-    r.disableResult = V::profileNotInEnabledState;
-  } else if (p->ppr & 0x02) {
-    r.disableResult = V::disallowedByPolicy;
-  } else {
-    p->enabled = false;
-    add_notification(*s, *p, NotificationEvent::kDisable);
-    r.disableResult = store_.save(*s) ? V::ok : V::undefinedError;
-  }
-  return asn1::encode(r);
+  return detail::with_state<DisableProfileRequest, DisableProfileResponse>(
+      store_, c, &DisableProfileResponse::disableResult,
+      [&](const DisableProfileRequest& req, EuiccState& s, DisableProfileResponse& r) {
+        using V = DisableProfileResponse::disableResult_values;
+        ProfileRecord* p = find_profile(s, req.profileIdentifier);
+        if (!p) {
+          r.disableResult = V::iccidOrAidNotFound;
+        } else if (!p->enabled) {
+          r.disableResult = V::profileNotInEnabledState;
+        } else if (p->ppr & 0x02) {
+          r.disableResult = V::disallowedByPolicy;
+        } else {
+          p->enabled = false;
+          add_notification(s, *p, NotificationEvent::kDisable);
+          r.disableResult = store_.save(s) ? V::ok : V::undefinedError;
+        }
+      });
 }
 
 Result IsdR::delete_profile(ByteView c) {
-  auto req = decode_command<DeleteProfileRequest>(c);
-  if (!req) return unexpected(sw::kWrongData);
-  using V = DeleteProfileResponse::deleteResult_values;
-  DeleteProfileResponse r;
-  auto s = store_.load();
-  if (!s) {
-    r.deleteResult = V::undefinedError;
-    return asn1::encode(r);
-  }
-  ProfileRecord* p = find_profile(*s, *req);
-  if (!p) {
-    r.deleteResult = V::iccidOrAidNotFound;
-  } else if (p->enabled) {
-    r.deleteResult = V::profileNotInDisabledState;
-  } else if (p->ppr & 0x04) {
-    r.deleteResult = V::disallowedByPolicy;  // PPR2
-  } else {
-    add_notification(*s, *p, NotificationEvent::kDelete);
-    s->profiles.erase(s->profiles.begin() + (p - s->profiles.data()));
-    r.deleteResult = store_.save(*s) ? V::ok : V::undefinedError;
-    if (r.deleteResult == V::ok) store_.collect_garbage(*s);
-  }
-  return asn1::encode(r);
+  return detail::with_state<DeleteProfileRequest, DeleteProfileResponse>(
+      store_, c, &DeleteProfileResponse::deleteResult,
+      [&](const DeleteProfileRequest& req, EuiccState& s, DeleteProfileResponse& r) {
+        using V = DeleteProfileResponse::deleteResult_values;
+        ProfileRecord* p = find_profile(s, req);
+        if (!p) {
+          r.deleteResult = V::iccidOrAidNotFound;
+        } else if (p->enabled) {
+          r.deleteResult = V::profileNotInDisabledState;
+        } else if (p->ppr & 0x04) {
+          r.deleteResult = V::disallowedByPolicy;  // PPR2
+        } else {
+          add_notification(s, *p, NotificationEvent::kDelete);
+          s.profiles.erase(s.profiles.begin() + (p - s.profiles.data()));
+          r.deleteResult = store_.save(s) ? V::ok : V::undefinedError;
+          if (r.deleteResult == V::ok) store_.collect_garbage(s);
+        }
+      });
 }
 
 Result IsdR::memory_reset(ByteView c) {
-  auto req = decode_command<EuiccMemoryResetRequest>(c);
-  if (!req) return unexpected(sw::kWrongData);
-  using V = EuiccMemoryResetResponse::resetResult_values;
-  using O = EuiccMemoryResetRequest::resetOptions_values;
-  EuiccMemoryResetResponse r;
-  auto s = store_.load();
-  if (!s) {
-    r.resetResult = V::undefinedError;
-    return asn1::encode(r);
-  }
-  const auto& bits = req->resetOptions;
-  bool changed = false;
-  // §5.7.19: profiles go regardless of their PPRs; no notifications are made.
-  auto doomed = [&](const ProfileRecord& p) {
-    if (bits.bit_count() > O::deleteOperationalProfiles && bits.test(O::deleteOperationalProfiles) &&
-        p.profile_class == ProfileClass_values::operational) {
-      return true;
-    }
-    return bits.bit_count() > O::deleteFieldLoadedTestProfiles && bits.test(O::deleteFieldLoadedTestProfiles) &&
-           p.profile_class == ProfileClass_values::test;
-  };
-  auto before = s->profiles.size();
-  s->profiles.erase(std::remove_if(s->profiles.begin(), s->profiles.end(), doomed), s->profiles.end());
-  changed = before != s->profiles.size();
-  if (bits.bit_count() > O::resetDefaultSmdpAddress && bits.test(O::resetDefaultSmdpAddress) &&
-      !s->default_dp_address.empty()) {
-    s->default_dp_address.clear();
-    changed = true;
-  }
-  if (!changed) {
-    r.resetResult = V::nothingToDelete;
-    return asn1::encode(r);
-  }
-  r.resetResult = store_.save(*s) ? V::ok : V::undefinedError;
-  if (r.resetResult == V::ok) store_.collect_garbage(*s);
-  return asn1::encode(r);
+  return detail::with_state<EuiccMemoryResetRequest, EuiccMemoryResetResponse>(
+      store_, c, &EuiccMemoryResetResponse::resetResult,
+      [&](const EuiccMemoryResetRequest& req, EuiccState& s, EuiccMemoryResetResponse& r) {
+        using V = EuiccMemoryResetResponse::resetResult_values;
+        using O = EuiccMemoryResetRequest::resetOptions_values;
+        const auto& bits = req.resetOptions;
+        auto asked = [&](std::int64_t bit) {
+          const auto i = static_cast<std::size_t>(bit);
+          return bits.bit_count() > i && bits.test(i);
+        };
+        // §5.7.19: profiles go regardless of their PPRs; no notifications are made.
+        auto doomed = [&](const ProfileRecord& p) {
+          return (asked(O::deleteOperationalProfiles) && p.profile_class == ProfileClass_values::operational) ||
+                 (asked(O::deleteFieldLoadedTestProfiles) && p.profile_class == ProfileClass_values::test);
+        };
+        const auto before = s.profiles.size();
+        s.profiles.erase(std::remove_if(s.profiles.begin(), s.profiles.end(), doomed), s.profiles.end());
+        bool changed = before != s.profiles.size();
+        if (asked(O::resetDefaultSmdpAddress) && !s.default_dp_address.empty()) {
+          s.default_dp_address.clear();
+          changed = true;
+        }
+        if (!changed) {
+          r.resetResult = V::nothingToDelete;
+          return;
+        }
+        r.resetResult = store_.save(s) ? V::ok : V::undefinedError;
+        if (r.resetResult == V::ok) store_.collect_garbage(s);
+      });
 }
 
 Result IsdR::get_eid(ByteView c) {
@@ -301,23 +275,22 @@ Result IsdR::get_eid(ByteView c) {
 }
 
 Result IsdR::set_nickname(ByteView c) {
-  auto req = decode_command<SetNicknameRequest>(c);
-  if (!req) return unexpected(sw::kWrongData);
-  using V = SetNicknameResponse::setNicknameResult_values;
-  SetNicknameResponse r;
-  auto s = store_.load();
-  if (!s || req->profileNickname.size() > 64) {
-    r.setNicknameResult = V::undefinedError;
-    return asn1::encode(r);
-  }
-  ProfileRecord* p = s->find_by_iccid(req->iccid);
-  if (!p) {
-    r.setNicknameResult = V::iccidNotFound;
-    return asn1::encode(r);
-  }
-  p->nickname = req->profileNickname;
-  r.setNicknameResult = store_.save(*s) ? V::ok : V::undefinedError;
-  return asn1::encode(r);
+  return detail::with_state<SetNicknameRequest, SetNicknameResponse>(
+      store_, c, &SetNicknameResponse::setNicknameResult,
+      [&](const SetNicknameRequest& req, EuiccState& s, SetNicknameResponse& r) {
+        using V = SetNicknameResponse::setNicknameResult_values;
+        if (req.profileNickname.size() > 64) {
+          r.setNicknameResult = V::undefinedError;
+          return;
+        }
+        ProfileRecord* p = s.find_by_iccid(req.iccid);
+        if (!p) {
+          r.setNicknameResult = V::iccidNotFound;
+          return;
+        }
+        p->nickname = req.profileNickname;
+        r.setNicknameResult = store_.save(s) ? V::ok : V::undefinedError;
+      });
 }
 
 }  // namespace rsp::euicc

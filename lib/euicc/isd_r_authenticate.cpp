@@ -27,11 +27,9 @@ Bytes auth_error(const TransactionId& tid, std::int64_t code) {
 /// The serverSigned1 element exactly as received: the signature covers those
 /// bytes, not a re-encoding.
 std::optional<ByteView> first_child(ByteView command) {
-  auto outer = tlv::parse_one(command, tlv::Mode::Ber);
-  if (!outer) return std::nullopt;
   tlv::Reader top(command, tlv::Mode::Ber);
   auto el = top.next();
-  if (!el) return std::nullopt;
+  if (!el || !top.finish()) return std::nullopt;
   auto inner = top.enter(*el);
   if (!inner) return std::nullopt;
   auto child = inner->next();

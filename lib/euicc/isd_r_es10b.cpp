@@ -162,83 +162,69 @@ Result IsdR::get_euicc_info2(ByteView c) {
 }
 
 Result IsdR::list_notification(ByteView c) {
-  auto req = decode_command<ListNotificationRequest>(c);
-  if (!req) return unexpected(sw::kWrongData);
-  ListNotificationResponse r;
-  auto s = store_.load();
-  if (!s) {
-    r.set_listNotificationsResultError(ListNotificationResponse::listNotificationsResultError_values::undefinedError);
-    return asn1::encode(r);
-  }
-  auto& list = r.set_notificationMetadataList();
-  for (const auto& n : s->notifications) {
-    if (req->profileManagementOperation &&
-        !req->profileManagementOperation->test(static_cast<std::size_t>(n.event))) {
-      continue;
-    }
-    NotificationMetadata m;
-    m.seqNumber = n.seq_number;
-    m.profileManagementOperation = detail::event_bits(n.event);
-    m.notificationAddress = n.address;
-    if (!n.iccid.empty()) m.iccid = n.iccid;
-    list.push_back(std::move(m));
-  }
-  return asn1::encode(r);
+  using E = ListNotificationResponse::listNotificationsResultError_values;
+  return detail::with_state<ListNotificationRequest, ListNotificationResponse>(
+      store_, c, [](ListNotificationResponse& r) { r.set_listNotificationsResultError(E::undefinedError); },
+      [](const ListNotificationRequest& req, EuiccState& s, ListNotificationResponse& r) {
+        auto& list = r.set_notificationMetadataList();
+        for (const auto& n : s.notifications) {
+          if (req.profileManagementOperation &&
+              !req.profileManagementOperation->test(static_cast<std::size_t>(n.event))) {
+            continue;
+          }
+          NotificationMetadata m;
+          m.seqNumber = n.seq_number;
+          m.profileManagementOperation = detail::event_bits(n.event);
+          m.notificationAddress = n.address;
+          if (!n.iccid.empty()) m.iccid = n.iccid;
+          list.push_back(std::move(m));
+        }
+      });
 }
 
 Result IsdR::retrieve_notifications(ByteView c) {
-  auto req = decode_command<RetrieveNotificationsListRequest>(c);
-  if (!req) return unexpected(sw::kWrongData);
   using E = RetrieveNotificationsListResponse::notificationsListResultError_values;
-  RetrieveNotificationsListResponse r;
-  auto s = store_.load();
-  if (!s) {
-    r.set_notificationsListResultError(E::undefinedError);
-    return asn1::encode(r);
-  }
-  const auto* crit = req->searchCriteria ? &*req->searchCriteria : nullptr;
-  if (crit && crit->unknown()) {
-    r.set_notificationsListResultError(E::undefinedError);
-    return asn1::encode(r);
-  }
-  std::vector<PendingNotification> out;
-  for (const auto& n : s->notifications) {
-    if (crit && crit->seqNumber() && *crit->seqNumber() != n.seq_number) continue;
-    if (crit && crit->profileManagementOperation() &&
-        !crit->profileManagementOperation()->test(static_cast<std::size_t>(n.event))) {
-      continue;
-    }
-    auto p = asn1::decode<PendingNotification>(n.pending_der);
-    if (p) out.push_back(std::move(*p));
-  }
-  // §5.7.10: a search that finds nothing answers noResultAvailable.
-  if (out.empty() && crit) {
-    r.set_notificationsListResultError(E::noResultAvailable);
-  } else {
-    r.set_notificationList(std::move(out));
-  }
-  return asn1::encode(r);
+  return detail::with_state<RetrieveNotificationsListRequest, RetrieveNotificationsListResponse>(
+      store_, c, [](RetrieveNotificationsListResponse& r) { r.set_notificationsListResultError(E::undefinedError); },
+      [](const RetrieveNotificationsListRequest& req, EuiccState& s, RetrieveNotificationsListResponse& r) {
+        const auto* crit = req.searchCriteria ? &*req.searchCriteria : nullptr;
+        if (crit && crit->unknown()) {
+          r.set_notificationsListResultError(E::undefinedError);
+          return;
+        }
+        std::vector<PendingNotification> out;
+        for (const auto& n : s.notifications) {
+          if (crit && crit->seqNumber() && *crit->seqNumber() != n.seq_number) continue;
+          if (crit && crit->profileManagementOperation() &&
+              !crit->profileManagementOperation()->test(static_cast<std::size_t>(n.event))) {
+            continue;
+          }
+          auto p = asn1::decode<PendingNotification>(n.pending_der);
+          if (p) out.push_back(std::move(*p));
+        }
+        // §5.7.10: a search that finds nothing answers noResultAvailable.
+        if (out.empty() && crit) {
+          r.set_notificationsListResultError(E::noResultAvailable);
+        } else {
+          r.set_notificationList(std::move(out));
+        }
+      });
 }
 
 Result IsdR::remove_notification(ByteView c) {
-  auto req = decode_command<NotificationSentRequest>(c);
-  if (!req) return unexpected(sw::kWrongData);
-  using V = NotificationSentResponse::deleteNotificationStatus_values;
-  NotificationSentResponse r;
-  auto s = store_.load();
-  if (!s) {
-    r.deleteNotificationStatus = V::undefinedError;
-    return asn1::encode(r);
-  }
-  auto it = std::find_if(s->notifications.begin(), s->notifications.end(),
-                         [&](const NotificationRecord& n) { return n.seq_number == req->seqNumber; });
-  if (it == s->notifications.end()) {
-    r.deleteNotificationStatus = V::nothingToDelete;
-    return asn1::encode(r);
-  }
-  s->notifications.erase(it);
-  r.deleteNotificationStatus = store_.save(*s) ? V::ok : V::undefinedError;
-  return asn1::encode(r);
+  return detail::with_state<NotificationSentRequest, NotificationSentResponse>(
+      store_, c, &NotificationSentResponse::deleteNotificationStatus,
+      [&](const NotificationSentRequest& req, EuiccState& s, NotificationSentResponse& r) {
+        using V = NotificationSentResponse::deleteNotificationStatus_values;
+        auto it = std::find_if(s.notifications.begin(), s.notifications.end(),
+                               [&](const NotificationRecord& n) { return n.seq_number == req.seqNumber; });
+        if (it == s.notifications.end()) {
+          r.deleteNotificationStatus = V::nothingToDelete;
+          return;
+        }
+        s.notifications.erase(it);
+        r.deleteNotificationStatus = store_.save(s) ? V::ok : V::undefinedError;
+      });
 }
 
 Result IsdR::get_rat(ByteView c) {

@@ -17,6 +17,9 @@ namespace rsp::euicc::detail {
 /// extCardResource (§5.7.8) and enforces on profile data: 500,000 bytes.
 inline constexpr std::uint32_t kFreeProfileMemory = 0x07A120;
 
+/// undefinedError, the same value in every ES10 result code list (SGP.22 §5.7).
+inline constexpr std::int64_t kUndefinedError = 127;
+
 /// A LoadBoundProfilePackage starts with the BoundProfilePackage tag BF36 (§5.7.6).
 inline bool starts_bpp(ByteView command) {
   return command.size() >= 2 && command[0] == 0xBF && command[1] == 0x36;
@@ -32,6 +35,33 @@ std::optional<T> decode_command(ByteView command) {
   auto v = asn1::decode<T>(command, o);
   if (!v) return std::nullopt;
   return std::move(*v);
+}
+
+/// The shape of every ES10 handler that works on the card state: the
+/// command decoded (6A80 when it is not one), the state loaded, then either
+/// `on_unreadable(response)` (the function's undefinedError) when the folder
+/// cannot be read, or `body(request, state, response)`.
+template <class Request, class Response, class OnUnreadable, class Body>
+expected<Bytes, std::uint16_t> with_state(const EuiccStore& store, ByteView command, OnUnreadable on_unreadable,
+                                          Body body) {
+  auto req = decode_command<Request>(command);
+  if (!req) return unexpected(sw::kWrongData);
+  Response r;
+  if (auto s = store.load()) {
+    body(*req, *s, r);
+  } else {
+    on_unreadable(r);
+  }
+  return asn1::encode(r);
+}
+
+/// The same for responses whose result is one INTEGER field, where
+/// undefinedError is 127 in every ES10 response of SGP.22 §5.7.
+template <class Request, class Response, class Body>
+expected<Bytes, std::uint16_t> with_state(const EuiccStore& store, ByteView command,
+                                          std::int64_t Response::*result, Body body) {
+  return with_state<Request, Response>(
+      store, command, [result](Response& r) { r.*result = kUndefinedError; }, body);
 }
 
 /// A LoadBoundProfilePackage in progress (isd_r_load.cpp); RAM only.

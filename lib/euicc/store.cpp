@@ -203,30 +203,4 @@ void EuiccStore::collect_garbage(const EuiccState& state) const {
   }
 }
 
-std::optional<Bytes> iccid_from_string(std::string_view digits) {
-  if (digits.empty() || digits.size() > 20) return std::nullopt;
-  Bytes out(10, 0xFF);
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    char c = digits[i];
-    if (c < '0' || c > '9') return std::nullopt;
-    auto nibble = static_cast<std::uint8_t>(c - '0');
-    auto& b = out[i / 2];
-    b = (i % 2 == 0) ? static_cast<std::uint8_t>((b & 0xF0) | nibble)
-                     : static_cast<std::uint8_t>((b & 0x0F) | (nibble << 4));
-  }
-  return out;
-}
-
-std::string iccid_to_string(ByteView iccid) {
-  static const char kDigits[] = "0123456789ABCDEF";
-  std::string s;
-  for (auto b : iccid) {
-    for (int n : {b & 0x0F, b >> 4}) {
-      if (n == 0x0F) return s;
-      s.push_back(kDigits[n]);
-    }
-  }
-  return s;
-}
-
 }  // namespace rsp::euicc

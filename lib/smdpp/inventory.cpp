@@ -1,3 +1,4 @@
+#include "rsp/messages/iccid.hpp"
 #include "rsp/smdpp/inventory.hpp"
 
 #include <algorithm>
@@ -116,36 +117,6 @@ bool transition_allowed(ProfileState from, ProfileState to) {
 
 std::span<const store::Migration> inventory_migrations() { return kMigrations; }
 
-std::string iccid_to_digits(ByteView iccid) {
-  // Every ICCID starts with the telecom industry identifier 89 (ITU-T E.118),
-  // so a first octet 0x89 means plain BCD (as in the TS.48 packages) and
-  // 0x98 the nibble-swapped EF.ICCID coding.
-  const bool plain = !iccid.empty() && iccid[0] == 0x89;
-  std::string out;
-  for (std::uint8_t b : iccid) {
-    const int first = plain ? (b >> 4) : (b & 0x0F);
-    const int second = plain ? (b & 0x0F) : (b >> 4);
-    for (int nib : {first, second}) {
-      if (nib == 0x0F) return out;  // filler
-      if (nib > 9) return {};
-      out.push_back(static_cast<char>('0' + nib));
-    }
-  }
-  return out;
-}
-
-std::optional<Bytes> iccid_from_digits(std::string_view digits) {
-  if (digits.size() < 18 || digits.size() > 20) return std::nullopt;
-  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
-  Bytes out(10, 0xFF);
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    const std::uint8_t d = static_cast<std::uint8_t>(digits[i] - '0');
-    std::uint8_t& b = out[i / 2];
-    b = (i % 2 == 0) ? static_cast<std::uint8_t>((b & 0xF0) | d) : static_cast<std::uint8_t>((b & 0x0F) | (d << 4));
-  }
-  return out;
-}
-
 bool is_valid_eid(std::string_view eid) {
   return eid.size() == 32 && std::all_of(eid.begin(), eid.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -193,7 +164,7 @@ SmdppResult<std::string> Inventory::import_profile(const ImportProfile& p) {
     return smdpp_error(codes::kInvalidRequest, "the profile package does not finish with an End element");
   const auto& header = *elements->front().header();
   if (header.iccid.size() != 10) return smdpp_error(codes::kInvalidRequest, "ProfileHeader ICCID is not 10 bytes");
-  const std::string iccid = iccid_to_digits(header.iccid);
+  const std::string iccid = messages::iccid_to_digits(header.iccid);
   if (iccid.size() < 18) return smdpp_error(codes::kInvalidRequest, "ProfileHeader ICCID is not BCD digits");
   std::string type = p.profile_type;
   if (type.empty()) type = header.profileType.value_or("");

@@ -154,8 +154,5 @@ StoreResult<EuiccStore> create_euicc(const CreateOptions& options);
 /// CertificateIssuer/ with *.der and SK_*.pem). Both curves when present.
 StoreResult<std::vector<IdentitySource>> find_identity_sources(const std::filesystem::path& pki_dir);
 
-/// ICCID text ("8944...") <-> its 10-byte swapped-nibble form (F padded).
-std::optional<Bytes> iccid_from_string(std::string_view digits);
-std::string iccid_to_string(ByteView iccid);
 
 }  // namespace rsp::euicc

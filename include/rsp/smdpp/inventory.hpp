@@ -47,13 +47,6 @@ bool transition_allowed(ProfileState from, ProfileState to);
 /// The SM-DP+ schema, oldest migration first.
 std::span<const store::Migration> inventory_migrations();
 
-/// ICCID as printed ("8949...", without the F filler) from the 10-byte
-/// header value, either EF.ICCID coded (swapped nibbles, first octet 0x98)
-/// or plain BCD (first octet 0x89, as the TS.48 packages carry it); empty
-/// when a nibble is not a digit.
-std::string iccid_to_digits(ByteView iccid);
-/// The reverse: 19 or 20 digits (or 18..20) to 10 bytes, F padded.
-std::optional<Bytes> iccid_from_digits(std::string_view digits);
 /// 32 decimal digits (SGP.29 EID).
 bool is_valid_eid(std::string_view eid);
 

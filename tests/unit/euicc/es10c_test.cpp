@@ -2,6 +2,7 @@
 
 #include "euicc_fixture.hpp"
 #include "rsp/common/file.hpp"
+#include "rsp/messages/iccid.hpp"
 #include "rsp/pki/eid.hpp"
 
 namespace rsp::euicc::test {
@@ -104,7 +105,7 @@ TEST_F(EuiccTest, EnableSwitchesTheSingleEnabledProfileAndNotifies) {
   EXPECT_EQ(call<EnableProfileResponse>(enable_iccid(a.iccid)).enableResult, V::ok);
   EXPECT_EQ(call<EnableProfileResponse>(enable_iccid(a.iccid)).enableResult, V::profileNotInDisabledState);
   EXPECT_EQ(call<EnableProfileResponse>(enable_iccid(b.iccid)).enableResult, V::ok);
-  EXPECT_EQ(call<EnableProfileResponse>(enable_iccid(*iccid_from_string("89000000000000000001"))).enableResult,
+  EXPECT_EQ(call<EnableProfileResponse>(enable_iccid(*messages::iccid_from_digits("89000000000000000001"))).enableResult,
             V::iccidOrAidNotFound);
   auto s = state();
   EXPECT_FALSE(s.find_by_iccid(a.iccid)->enabled);
@@ -189,7 +190,7 @@ TEST_F(EuiccTest, SetNickname) {
   EXPECT_EQ(call<SetNicknameResponse>(req).setNicknameResult, 0);
   reopen();
   EXPECT_EQ(state().profiles.front().nickname, "work");
-  req.iccid = *iccid_from_string("89000000000000000001");
+  req.iccid = *messages::iccid_from_digits("89000000000000000001");
   EXPECT_EQ(call<SetNicknameResponse>(req).setNicknameResult, 1);
 }
 

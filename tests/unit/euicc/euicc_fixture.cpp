@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "rsp/messages/iccid.hpp"
 #include "rsp/pki/test_pki.hpp"
 
 namespace rsp::euicc::test {
@@ -38,7 +39,7 @@ ProfileRecord sample_profile(int n, bool with_notifications) {
   ProfileRecord p;
   p.isdp_aid = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10,
                 static_cast<std::uint8_t>(n)};
-  p.iccid = *iccid_from_string("8944476500000000" + std::to_string(1000 + n));
+  p.iccid = *messages::iccid_from_digits("8944476500000000" + std::to_string(1000 + n));
   p.service_provider_name = "Operator " + std::to_string(n);
   p.profile_name = "Profile " + std::to_string(n);
   if (with_notifications) p.notification_config.push_back({0x0F, "smdp" + std::to_string(n) + ".example.com"});

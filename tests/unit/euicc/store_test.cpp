@@ -9,6 +9,7 @@
 
 #include "euicc_fixture.hpp"
 #include "rsp/common/file.hpp"
+#include "rsp/messages/iccid.hpp"
 
 namespace rsp::euicc::test {
 namespace {
@@ -43,14 +44,6 @@ TEST(EuiccStore, CreateFromTheSgp26Set) {
   ASSERT_TRUE(store.has_value()) << store.error().message;
   EXPECT_EQ(*store->eid(), "89049032123451234512345678901235");
   EXPECT_EQ(store->identity()->curves.size(), 2u);
-}
-
-TEST(EuiccStore, IccidForms) {
-  auto b = iccid_from_string("8944476500001234567");
-  ASSERT_TRUE(b.has_value());
-  EXPECT_EQ(to_hex(*b), "984474560000214365F7");
-  EXPECT_EQ(iccid_to_string(*b), "8944476500001234567");
-  EXPECT_FALSE(iccid_from_string("89x").has_value());
 }
 
 TEST(EuiccStore, IdleIsdRIsSmall) {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "rsp/euicc/transport/lpac_stdio.hpp"
+#include "sim_card.hpp"
 #include "test_app.hpp"
 
 namespace rsp::euicc::transport {
@@ -116,22 +117,19 @@ TEST(LpacBridge, MissingProgram) {
   EXPECT_EQ(run_lpac(card, "/nonexistent/lpac", {}, out), 127);
 }
 
-// With LPAC pointing at a real lpac binary: `lpac profile list` runs over
-// the bridge end to end (channel open, SELECT ISD-R, STORE DATA, 61xx).
-TEST(LpacBridge, RealLpacWhenAvailable) {
+// With LPAC pointing at a real lpac binary: `lpac chip info` and `lpac
+// profile list` over the stdio bridge against the simulated eUICC itself
+// (channel open, SELECT ISD-R, STORE DATA in 120-byte blocks, 61xx chaining).
+TEST(LpacBridge, RealLpacAgainstTheSimulatedEuicc) {
   const char* lpac = std::getenv("LPAC");
   if (!lpac || !*lpac) GTEST_SKIP() << "set LPAC to an lpac binary to run this test";
-  Card card;
-  auto app = std::make_shared<test::EmptyProfileList>();
-  card.add_application(app);
-  std::ostringstream out;
-  const int code = run_lpac(card, lpac, {"profile", "list"}, out);
-  EXPECT_EQ(code, 0) << out.str();
-  ASSERT_FALSE(app->commands.empty()) << out.str();
-  EXPECT_EQ(to_hex(ByteView(app->commands.front()).first(2)), "BF2D");
-  EXPECT_NE(out.str().find(R"("type":"lpa","payload":{"code":0,"message":"success","data":[]})"),
-            std::string::npos)
-      << out.str();
+  testing::SimulatedEuicc euicc;
+  std::ostringstream info;
+  EXPECT_EQ(run_lpac(euicc.card, lpac, {"chip", "info"}, info), 0) << info.str();
+  testing::expect_chip_info_names(info.str(), euicc.eid);
+  std::ostringstream list;
+  EXPECT_EQ(run_lpac(euicc.card, lpac, {"profile", "list"}, list), 0) << list.str();
+  testing::expect_empty_profile_list(list.str());
 }
 
 }  // namespace

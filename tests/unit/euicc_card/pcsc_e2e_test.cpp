@@ -15,6 +15,7 @@
 
 #include "rsp/apdu/lpa_exchange.hpp"
 #include "rsp/euicc/transport/vpcd.hpp"
+#include "sim_card.hpp"
 #include "test_app.hpp"
 
 extern char** environ;
@@ -216,21 +217,31 @@ TEST(PcscE2e, SelectIsdRThroughPcscd) {
   vpcd.request_stop();
 }
 
-// With LPAC pointing at an lpac binary: `lpac profile list` through its own
-// PC/SC driver (T=0, TERMINAL CAPABILITY, MANAGE CHANNEL, SELECT, STORE DATA).
+/// Runs `LPAC_APDU=pcsc lpac ARGS` and returns its exit status and output.
+std::pair<int, std::string> run_lpac_pcsc(const std::string& lpac, const std::string& args) {
+  const std::string cmd = "LPAC_APDU=pcsc " + lpac + " " + args + " 2>&1";
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return {-1, "popen failed"};
+  std::string output;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p)) output += buf;
+  return {::pclose(p), output};
+}
+
+// With LPAC pointing at an lpac binary: `lpac chip info` and `lpac profile
+// list` through lpac's own PC/SC driver (T=0, TERMINAL CAPABILITY, MANAGE
+// CHANNEL, SELECT, STORE DATA) against the simulated eUICC behind vpcd.
 TEST(PcscE2e, RealLpacOverPcsc) {
   const char* lpac = std::getenv("LPAC");
   if (!lpac || !*lpac) GTEST_SKIP() << "set LPAC to an lpac binary to run this test";
   if (find_program("pcscd").empty()) GTEST_SKIP() << "pcscd is not installed";
   PcscDaemon daemon;
   if (!daemon.available()) GTEST_SKIP() << daemon.why();
-  Card card;
-  auto app = std::make_shared<test::EmptyProfileList>();
-  card.add_application(app);
+  testing::SimulatedEuicc euicc;
   std::jthread vpcd([&](std::stop_token stop) {
     VpcdOptions options;
     options.retry_interval = std::chrono::milliseconds(100);
-    EXPECT_TRUE(run_vpcd(card, options, stop));
+    EXPECT_TRUE(run_vpcd(euicc.card, options, stop));
   });
   SCARDCONTEXT ctx = 0;
   ASSERT_TRUE(establish(ctx));
@@ -238,17 +249,12 @@ TEST(PcscE2e, RealLpacOverPcsc) {
   SCardReleaseContext(ctx);
   if (reader.empty()) GTEST_SKIP() << "no vpcd reader showed a card";
 
-  const std::string cmd = std::string("LPAC_APDU=pcsc ") + lpac + " profile list 2>&1";
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string output;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p)) output += buf;
-  const int status = ::pclose(p);
-  EXPECT_EQ(status, 0) << output;
-  EXPECT_NE(output.find(R"("code":0,"message":"success","data":[])"), std::string::npos) << output;
-  ASSERT_FALSE(app->commands.empty()) << output;
-  EXPECT_EQ(to_hex(ByteView(app->commands.front()).first(2)), "BF2D");
+  auto [info_status, info] = run_lpac_pcsc(lpac, "chip info");
+  EXPECT_EQ(info_status, 0) << info;
+  testing::expect_chip_info_names(info, euicc.eid);
+  auto [list_status, list] = run_lpac_pcsc(lpac, "profile list");
+  EXPECT_EQ(list_status, 0) << list;
+  testing::expect_empty_profile_list(list);
   vpcd.request_stop();
 }
 

@@ -38,17 +38,4 @@ class EchoApp : public Application {
   Bytes aid_;
 };
 
-/// Answers ES10c GetProfilesInfo (SGP.22 §5.7.15, tag BF2D) with an empty list
-/// and echoes everything else: enough for `lpac profile list`.
-class EmptyProfileList : public EchoApp {
- public:
-  expected<Bytes, std::uint16_t> process(ByteView command, std::uint8_t channel) override {
-    (void)EchoApp::process(command, channel);
-    if (command.size() >= 2 && command[0] == 0xBF && command[1] == 0x2D) {
-      return Bytes{0xBF, 0x2D, 0x02, 0xA0, 0x00};
-    }
-    return Bytes(command.begin(), command.end());
-  }
-};
-
 }  // namespace rsp::euicc::test

@@ -11,6 +11,7 @@
 #include "download_rig.hpp"
 #include "rsp/asn1/upp.hpp"
 #include "rsp/crypto/ecdsa.hpp"
+#include "rsp/messages/iccid.hpp"
 #include "rsp/pki/certificate.hpp"
 
 namespace rsp::euicc::test {
@@ -22,7 +23,7 @@ using Reason = sg::ErrorReason_values;
 using Outcome = std::pair<std::int64_t, std::int64_t>;
 const Outcome kInstalled{-1, -1};
 
-Bytes iccid(int n) { return *iccid_from_string("89049032000000" + std::to_string(100000 + n)); }
+Bytes iccid(int n) { return *messages::iccid_from_digits("89049032000000" + std::to_string(100000 + n)); }
 
 Bytes bpp_der(const sg::GetBoundProfilePackageOk& ok) { return asn1::encode(ok.boundProfilePackage); }
 

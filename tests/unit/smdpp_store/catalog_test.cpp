@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fixture.hpp"
+#include "rsp/messages/iccid.hpp"
 #include "rsp/smdpp/sql_catalog.hpp"
 #include "world.hpp"
 
@@ -58,7 +59,7 @@ TEST_P(SqlCatalogDownload, FullDownloadMovesTheProfileToInstalled) {
   ASSERT_TRUE(init);
   auto auth = w.server->authenticate_client(*e.authenticate_server(*init, mid));
   ASSERT_TRUE(auth) << auth.error().subject_code << " " << auth.error().message << " " << w.catalog->last_error();
-  EXPECT_EQ(iccid_to_digits(auth->profileMetaData.iccid), iccid);
+  EXPECT_EQ(messages::iccid_to_digits(auth->profileMetaData.iccid), iccid);
   EXPECT_EQ(auth->profileMetaData.serviceProviderName, "op1");
   EXPECT_EQ(auth->profileMetaData.profileName, "gold");
   auto bpp = w.server->get_bound_profile_package(*e.prepare_download(*auth, std::nullopt));

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "rsp/asn1/upp.hpp"
+#include "rsp/messages/iccid.hpp"
 #include "rsp/smdpp/es2_codes.hpp"
 #include "rsp/store/migrate.hpp"
 #include "world.hpp"
@@ -23,15 +24,7 @@ TEST(Inventory, MigrationsAreIdempotent) {
   EXPECT_EQ(w.state(iccid), S::Available);
 }
 
-TEST(Inventory, IccidDigits) {
-  const Bytes b{0x98, 0x94, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0xF2};
-  EXPECT_EQ(iccid_to_digits(b), "8949000000000000012");
-  EXPECT_EQ(*iccid_from_digits("8949000000000000012"), b);
-  EXPECT_FALSE(iccid_from_digits("89490000000000000A2"));
-  EXPECT_FALSE(iccid_from_digits("123"));
-  EXPECT_EQ(iccid_to_digits(Bytes{0xA9}), "");
-  // Plain BCD, as in the TS.48 test profiles.
-  EXPECT_EQ(iccid_to_digits(Bytes{0x89, 0x49, 0x44, 0x99, 0x99, 0x99, 0x99, 0x90, 0x02, 0x3F}), "8949449999999990023");
+TEST(Inventory, EidShape) {
   EXPECT_TRUE(is_valid_eid(kEid));
   EXPECT_FALSE(is_valid_eid("8904903212345123451234567890123"));
 }
@@ -93,7 +86,7 @@ TEST(Inventory, TypeDefaultsToTheHeaderThenDefault) {
   EXPECT_EQ((*w.inv->profile(test_iccid(1)))->profile_type, "from-header");
   // Neither: "default".
   header.profileType.reset();
-  header.iccid = *iccid_from_digits(test_iccid(2));
+  header.iccid = *messages::iccid_from_digits(test_iccid(2));
   p.upp = asn1::encode_profile_package(*pes);
   ASSERT_TRUE(w.inv->import_profile(p));
   EXPECT_EQ((*w.inv->profile(test_iccid(2)))->profile_type, "default");

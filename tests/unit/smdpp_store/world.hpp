@@ -2,6 +2,7 @@
 // Shared set-up: an SM-DP+ inventory in a fresh SQLite file.
 #include <memory>
 
+#include "rsp/messages/iccid.hpp"
 #include "rsp/smdpp/es2_service.hpp"
 #include "rsp/smdpp/inventory.hpp"
 #include "rsp/store/sqlite.hpp"
@@ -17,7 +18,7 @@ inline std::string test_iccid(int n) {
   std::string s = std::to_string(n);
   return "8949000000000000" + std::string(3 - s.size(), '0') + s;
 }
-inline Bytes test_upp(int n, std::size_t extra = 16) { return make_test_upp(*iccid_from_digits(test_iccid(n)), extra); }
+inline Bytes test_upp(int n, std::size_t extra = 16) { return make_test_upp(*messages::iccid_from_digits(test_iccid(n)), extra); }
 
 struct StoreWorld {
   test_support::TempDir dir;
