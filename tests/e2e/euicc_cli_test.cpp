@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "run_tool.hpp"
 
 namespace rsp::e2e {
@@ -34,6 +36,23 @@ TEST(EuiccCli, CreateFromTheSgp26Set) {
   r = rsp({"euicc", "info", "--dir", card});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("EID 89049032123451234512345678901235"), std::string::npos) << r.output;
+}
+
+// `rsp euicc lpac` as the issue shows it, with a real lpac (LPAC=/path/to/lpac).
+TEST(EuiccCli, LpacChipInfoAndProfileListThroughTheCommand) {
+  const char* lpac = std::getenv("LPAC");
+  if (!lpac || !*lpac) GTEST_SKIP() << "set LPAC to an lpac binary to run this test";
+  TempDir dir;
+  const auto card = (dir.path() / "card").string();
+  const std::string eid = "89049032000000000000000000000163";
+  auto r = rsp({"euicc", "create", "--dir", card, "--eid", eid});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = rsp({"euicc", "lpac", "--dir", card, "--lpac", lpac, "--", "chip", "info"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("\"eidValue\":\"" + eid + "\""), std::string::npos) << r.output;
+  r = rsp({"euicc", "lpac", "--dir", card, "--lpac", lpac, "--", "profile", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(R"("code":0,"message":"success","data":[])"), std::string::npos) << r.output;
 }
 
 TEST(EuiccCli, InfoOnAnEmptyFolderFails) {
