@@ -76,7 +76,7 @@ struct ProfileOrder {
 /// What happened to an order, for the operator side (ES2+ HandleDownloadProgressInfo).
 enum class OrderEvent { BppIssued, Installed, InstallFailed, Cancelled, CcRefused };
 
-/// The eUICC a Bound Profile Package was issued to (SGP.22 §3.1.3.3). A
+/// The eUICC a Bound Profile Package was issued to (SGP.22 §3.1.3). A
 /// durable catalog keeps it with the order, so that after a restart the
 /// installation result (SGP.22 §5.6.4, verified with this key) still
 /// completes the order and only this eUICC may retry the download.
