@@ -320,6 +320,8 @@ int main(int argc, char** argv) {
   std::printf("peak RSS (process: server + %d clients) %.1f MB\n", a.clients, status_kib("VmHWM") / 1024.0);
   const auto floor = bench::measure_download_floor(a.curve);
   std::printf("crypto floor %s     %8.1f downloads/s per core\n", crypto::short_name(a.curve), floor.downloads_per_second);
+  std::printf("server CPU per download %.2f ms, of which the crypto floor %.2f ms\n", 1e3 / per_server_cpu,
+              1e3 / floor.downloads_per_second);
   std::printf("downloads per server CPU-second %.1f  ratio to floor %.2f  (target >= 0.50)\n", per_server_cpu,
               per_server_cpu / floor.downloads_per_second);
   clients.clear();
