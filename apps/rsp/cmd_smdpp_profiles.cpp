@@ -119,13 +119,14 @@ void run_list(const std::string& db, const std::string& op) {
 
 struct OrderArgs {
   std::string db, op, iccid, type, eid, cc, address, qr_png, matching_id;
+  int cc_attempts = 3;
 };
 
 void run_order(const OrderArgs& a) {
   if (a.iccid.empty() == a.type.empty()) fail("give exactly one of --iccid and --type");
   sm::SystemClock clock;
   auto o = open_inventory(a.db, clock);
-  sm::Es2Service es2(o.inv, sm::Es2Config{a.address, 3}, rsp::crypto::system_random());
+  sm::Es2Service es2(o.inv, sm::Es2Config{a.address, a.cc_attempts}, rsp::crypto::system_random());
   auto opt = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
   auto iccid = es2.download_order(a.op, {opt(a.eid), opt(a.iccid), opt(a.type)});
   if (!iccid) fail("DownloadOrder: " + describe(iccid.error()));
@@ -194,6 +195,9 @@ RSP_COMMAND_GROUP(smdpp_profiles) {
   order->add_option("--type", oa->type, "Any available profile of this type");
   order->add_option("--eid", oa->eid, "Bind the order to this eUICC (32 digits)");
   order->add_option("--cc", oa->cc, "Confirmation code the user must enter (only its hash is stored)");
+  order->add_option("--cc-attempts", oa->cc_attempts,
+                    "Wrong confirmation codes allowed before the order is blocked (default 3)")
+      ->check(CLI::Range(1, 100));
   order->add_option("--matching-id", oa->matching_id, "Matching ID (default: generated)");
   order->add_option("--address", oa->address, "SM-DP+ address (FQDN) for the activation code")->required();
   order->add_option("--qr-png", oa->qr_png, "Also write the QR code as a PNG file");

@@ -35,6 +35,7 @@ variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
   insecure_http   true: plain HTTP without TLS, for lab use only (also --insecure-http)
   workers         worker threads (default 8)
   max_body_bytes  largest request body, larger ones get 413 (default 1048576)
+  session_timeout seconds an ES9+ download session may stay unfinished (default 600)
 Prints "listening on <url>" once serving.)";
 
 struct ServeConfig {
@@ -47,6 +48,7 @@ struct ServeConfig {
   bool insecure_http = false;
   std::int64_t workers = 8;
   std::int64_t max_body_bytes = 1024 * 1024;
+  std::int64_t session_timeout = 600;
 };
 
 [[noreturn]] void fail(const std::string& message) {
@@ -86,7 +88,8 @@ std::vector<Key> keys(ServeConfig& c) {
           {"database", &c.database},
           {"insecure_http", nullptr, &c.insecure_http},
           {"workers", nullptr, nullptr, &c.workers},
-          {"max_body_bytes", nullptr, nullptr, &c.max_body_bytes}};
+          {"max_body_bytes", nullptr, nullptr, &c.max_body_bytes},
+          {"session_timeout", nullptr, nullptr, &c.session_timeout}};
 }
 
 void apply_json(ServeConfig& config, const std::string& file) {
@@ -165,6 +168,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   const auto [host, port] = split_listen(config.listen);
   if (config.workers < 1 || config.workers > 1024) fail("workers must be 1..1024");
   if (config.max_body_bytes < 1024) fail("max_body_bytes must be at least 1024");
+  if (config.session_timeout < 1 || config.session_timeout > 86400) fail("session_timeout must be 1..86400 seconds");
   if (config.address.empty()) fail("address (the SM-DP+ FQDN) is empty");
   if (config.pki.empty()) fail("no pki folder configured (key \"pki\" or RSP_SMDPP_PKI)");
 
@@ -189,6 +193,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   const std::size_t identity_count = identities->identities().size();
   rsp::smdpp::ServerConfig core_config;
   core_config.address = config.address;
+  core_config.session_timeout = std::chrono::seconds(config.session_timeout);
   auto core = std::make_shared<rsp::smdpp::Server>(
       core_config, std::make_shared<const rsp::smdpp::IdentitySet>(std::move(*identities)), catalog, clock,
       rsp::crypto::system_random());

@@ -10,7 +10,8 @@
 
 namespace rsp::bench {
 
-/// Operations per second on the calling thread.
+/// Operations per CPU-second of the calling thread (one core's rate, robust
+/// to other load on the machine).
 struct CryptoRates {
   double sign = 0;
   double verify = 0;
@@ -25,7 +26,7 @@ struct DownloadFloor {
   double downloads_per_second = 0;
 };
 
-/// Measures each operation for about `seconds_per_op` seconds.
+/// Measures each operation for about `seconds_per_op` CPU-seconds.
 CryptoRates measure_crypto_rates(crypto::Curve curve, double seconds_per_op = 0.25);
 
 /// 1 / (3/sign + 1/keygen + 5/verify + 1/ecdh).

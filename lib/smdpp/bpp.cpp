@@ -48,8 +48,10 @@ bool protect(crypto::BspSession& bsp, std::uint8_t tag, ByteView plaintext, std:
 SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
     const sg::GetBoundProfilePackageRequest& req) {
   auto s = take_session(req.transactionId);
-  if (!s || s->state != Session::State::Authenticated || !s->euicc_key || !s->order)
+  if (!s || s->state != Session::State::Authenticated || !s->euicc_key || !s->order) {
+    if (s) put_session(std::move(s));  // a replay is refused without ending the genuine session
     return smdpp_error(codes::kUnknownTransactionId, "unknown or used transactionId");
+  }
   const auto* resp = req.prepareDownloadResponse.downloadResponseOk();
   if (!resp) {
     catalog_->record(s->order->matching_id, OrderEvent::Cancelled);
@@ -117,7 +119,12 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
   }
   if (!ok_protect) return smdpp_error(codes::kExecutionError, "profile protection failed");
 
-  catalog_->record(order.matching_id, OrderEvent::BppIssued);
+  // Durable before the answer: a crash after this point finds the profile
+  // downloaded by this eUICC, never released twice.
+  if (auto stored = catalog_->record_bpp_issued(
+          IssuedDownload{order.matching_id, s->eid, s->transaction_id, curve, s->euicc_key->public_point()});
+      !stored)
+    return smdpp_error(codes::kExecutionError, "the download could not be recorded: " + stored.error().message);
   s->state = Session::State::BppIssued;
   put_session(std::move(s));
   return ok;

@@ -84,6 +84,15 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox (status, next_try_at);
 )sql"},
+    // Which eUICC got the BPP of an order (SGP.22 §3.1.3): the installation
+    // result is verified with its key after a restart, and only it may retry.
+    {2, "orders: the eUICC a bound profile package was issued to", R"sql(
+ALTER TABLE orders ADD COLUMN download_eid TEXT;
+ALTER TABLE orders ADD COLUMN download_tid BLOB;
+ALTER TABLE orders ADD COLUMN download_curve TEXT;
+ALTER TABLE orders ADD COLUMN download_key BLOB;
+CREATE INDEX orders_by_download_tid ON orders (download_tid) WHERE active = 1;
+)sql"},
 };
 
 using S = ProfileState;

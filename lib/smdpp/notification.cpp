@@ -16,8 +16,10 @@ SmdppResult<NotificationOutcome> Server::handle_notification(const sg::PendingNo
     // The result carries no certificate: it is verified with the eUICC key of
     // its session, which must therefore still be open.
     auto s = take_session(data.transactionId);
-    if (!s || s->state != Session::State::BppIssued || !s->euicc_key || !s->order)
-      return smdpp_error(codes::kUnknownTransactionId, "no download session for this installation result");
+    if (!s || s->state != Session::State::BppIssued || !s->euicc_key || !s->order) {
+      if (s) put_session(std::move(s));  // not this session's turn yet
+      return handle_stored_installation_result(*pir);
+    }
     if (!crypto::verify_plain(*s->euicc_key, asn1::encode(data), pir->euiccSignPIR)) {
       put_session(std::move(s));  // a forged result must not end the genuine session
       return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignPIR does not verify");
@@ -49,6 +51,26 @@ SmdppResult<NotificationOutcome> Server::handle_notification(const sg::PendingNo
     return out;
   }
   return smdpp_error(codes::kInvalidRequest, "unknown PendingNotification alternative");
+}
+
+SmdppResult<NotificationOutcome> Server::handle_stored_installation_result(const sg::ProfileInstallationResult& pir) {
+  // The session is gone (timed out, or the server restarted after the BPP was
+  // issued) but the catalog kept which eUICC got the BPP: its key verifies the
+  // result, so the order still completes exactly once.
+  const auto& data = pir.profileInstallationResultData;
+  auto issued = catalog_->issued_download(data.transactionId);
+  if (!issued) return smdpp_error(codes::kUnknownTransactionId, "no download session for this installation result");
+  auto key = crypto::EcKey::from_public_point(issued->curve, issued->euicc_public_point);
+  if (!key || !crypto::verify_plain(*key, asn1::encode(data), pir.euiccSignPIR))
+    return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignPIR does not verify");
+  NotificationOutcome out;
+  out.eid = issued->eid;
+  out.seq_number = data.notificationMetadata.seqNumber;
+  out.iccid = data.notificationMetadata.iccid;
+  out.is_install_result = true;
+  out.install_success = data.finalResult.successResult() != nullptr;
+  catalog_->record(issued->matching_id, out.install_success ? OrderEvent::Installed : OrderEvent::InstallFailed);
+  return out;
 }
 
 SmdppResult<void> Server::cancel_session(const sg::CancelSessionRequestEs9& req) {

@@ -105,8 +105,10 @@ SmdppResult<sg::InitiateAuthenticationOkEs9> Server::initiate_authentication(
 
 SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::AuthenticateClientRequest& req) {
   auto s = take_session(req.transactionId);
-  if (!s || s->state != Session::State::Initiated)
+  if (!s || s->state != Session::State::Initiated) {
+    if (s) put_session(std::move(s));  // a replay is refused without ending the genuine session
     return smdpp_error(codes::kUnknownTransactionId, "unknown or used transactionId");
+  }
   const auto* resp = req.authenticateServerResponse.authenticateResponseOk();
   if (!resp) {
     const auto* err = req.authenticateServerResponse.authenticateResponseError();

@@ -88,7 +88,14 @@ SmdppResult<std::optional<ProfileOrder>> SqlProfileCatalog::find_checked(const s
   RSP_TRY(auto order, inv_->find_order(matching_id, eid));
   if (!order) return std::optional<ProfileOrder>();
   RSP_TRY(auto profile, inv_->profile(order->iccid));
-  if (!profile || profile->state != ProfileState::Released) return std::optional<ProfileOrder>();
+  if (!profile) return std::optional<ProfileOrder>();
+  if (profile->state == ProfileState::Downloaded) {
+    // A retry (lost answer, restart): only by the eUICC the BPP went to.
+    RSP_DB_TRY(auto row, inv_->db().query_one("SELECT download_eid FROM orders WHERE id = $1", {value(order->id)}));
+    if (!row || row->opt_text(0) != std::optional<std::string>(eid)) return std::optional<ProfileOrder>();
+  } else if (profile->state != ProfileState::Released) {
+    return std::optional<ProfileOrder>();
+  }
   RSP_TRY(auto prep, prepared(*profile));
   ProfileOrder out;
   out.matching_id = order->matching_id.value_or("");
@@ -207,6 +214,59 @@ SmdppResult<void> SqlProfileCatalog::record_checked(const std::string& matching_
 
 void SqlProfileCatalog::record(const std::string& matching_id, OrderEvent event) {
   if (auto r = record_checked(matching_id, event); !r) note(r.error());
+}
+
+SmdppResult<void> SqlProfileCatalog::record_bpp_issued(const IssuedDownload& d) {
+  RSP_DB_TRY(auto tx, inv_->db().begin());
+  RSP_TRY(auto order, order_by_key(*inv_, d.matching_id));
+  if (!order) return smdpp_error(es2codes::kExecutionError, "BPP issued for an unknown order");
+  RSP_TRY(auto profile, inv_->profile(order->iccid));
+  if (!profile) return smdpp_error(es2codes::kExecutionError, "order without profile");
+  if (profile->state == ProfileState::Released) {
+    RSP_TRY_VOID(inv_->transition(order->iccid, ProfileState::Downloaded, "bound profile package issued", order->id));
+  } else {
+    // Only a retry by the same eUICC may have another BPP (find() checked it;
+    // checked again here, in the transaction, against a concurrent session).
+    RSP_DB_TRY(auto row, inv_->db().query_one("SELECT download_eid FROM orders WHERE id = $1", {value(order->id)}));
+    if (profile->state != ProfileState::Downloaded || !row || row->opt_text(0) != std::optional<std::string>(d.eid)) {
+      const SmdppError e{codes::kProfileNotReleased.subject, codes::kProfileNotReleased.reason,
+                         "profile " + order->iccid + " is " + std::string(to_string(profile->state))};
+      note(e);
+      return unexpected(e);
+    }
+  }
+  RSP_DB_TRY_VOID(inv_->db().execute(
+      "UPDATE orders SET download_eid = $2, download_tid = $3, download_curve = $4, download_key = $5, updated_at = $6"
+      " WHERE id = $1",
+      {value(order->id), value(d.eid), value(d.transaction_id), value(std::string(crypto::short_name(d.curve))),
+       value(d.euicc_public_point), value(inv_->now())}));
+  RSP_TRY_VOID(inv_->enqueue_progress(
+      order->iccid,
+      progress_payload(order->eid, order->iccid, profile->profile_type, inv_->now(), kPointBppDownload, std::nullopt)));
+  RSP_DB_TRY_VOID(tx.commit());
+  return {};
+}
+
+std::optional<IssuedDownload> SqlProfileCatalog::issued_download(const Bytes& transaction_id) {
+  auto row = inv_->db().query_one(
+      "SELECT r.id, r.matching_id, r.download_eid, r.download_curve, r.download_key FROM orders r"
+      " JOIN profiles p ON p.iccid = r.iccid WHERE r.download_tid = $1 AND r.active = 1 AND p.state = 'downloaded'",
+      {value(transaction_id)});
+  if (!row) {
+    note(storage_error(row.error()));
+    return std::nullopt;
+  }
+  if (!*row) return std::nullopt;
+  const auto& r = **row;
+  IssuedDownload d;
+  d.matching_id = r.opt_text(1).value_or("#" + std::to_string(r.int64(0)));
+  d.eid = r.opt_text(2).value_or("");
+  d.transaction_id = transaction_id;
+  d.curve = r.opt_text(3).value_or("") == crypto::short_name(crypto::Curve::BrainpoolP256r1)
+                ? crypto::Curve::BrainpoolP256r1
+                : crypto::Curve::NistP256;
+  d.euicc_public_point = r.opt_blob(4).value_or(Bytes{});
+  return d;
 }
 
 }  // namespace rsp::smdpp

@@ -17,6 +17,7 @@
 #include "rsp/asn1/sgp22.hpp"
 #include "rsp/common/bytes.hpp"
 #include "rsp/crypto/bsp.hpp"
+#include "rsp/crypto/ec_key.hpp"
 #include "rsp/smdpp/error.hpp"
 
 namespace rsp::crypto {
@@ -75,6 +76,18 @@ struct ProfileOrder {
 /// What happened to an order, for the operator side (ES2+ HandleDownloadProgressInfo).
 enum class OrderEvent { BppIssued, Installed, InstallFailed, Cancelled, CcRefused };
 
+/// The eUICC a Bound Profile Package was issued to (SGP.22 §3.1.3). A
+/// durable catalog keeps it with the order, so that after a restart the
+/// installation result (SGP.22 §5.6.4, verified with this key) still
+/// completes the order and only this eUICC may retry the download.
+struct IssuedDownload {
+  std::string matching_id;
+  std::string eid;
+  Bytes transaction_id;
+  crypto::Curve curve = crypto::Curve::NistP256;
+  Bytes euicc_public_point;  ///< uncompressed point of the eUICC certificate's key
+};
+
 /// Where the core finds orders and reports progress. The store component
 /// replaces the in-memory implementation.
 class ProfileCatalog {
@@ -85,6 +98,18 @@ class ProfileCatalog {
   /// One confirmation code attempt failed; returns the attempts left.
   virtual int record_cc_failure(const std::string& matching_id) = 0;
   virtual void record(const std::string& matching_id, OrderEvent event) = 0;
+  /// OrderEvent::BppIssued with the eUICC it went to. The core answers with
+  /// the BPP only once this succeeded (the release is stored first).
+  virtual SmdppResult<void> record_bpp_issued(const IssuedDownload& d) {
+    record(d.matching_id, OrderEvent::BppIssued);
+    return {};
+  }
+  /// The download issued under `transaction_id` whose installation result
+  /// is still awaited, when the catalog keeps them across restarts.
+  virtual std::optional<IssuedDownload> issued_download(const Bytes& transaction_id) {
+    (void)transaction_id;
+    return std::nullopt;
+  }
 };
 
 class InMemoryProfileCatalog final : public ProfileCatalog {

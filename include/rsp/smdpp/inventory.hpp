@@ -10,6 +10,8 @@
 ///   allocated | linked --ConfirmOrder--> confirmed | released (releaseFlag)
 ///   confirmed --ReleaseProfile--> released
 ///   released --BPP issued--> downloaded --installation result--> installed | error
+///   (a downloaded profile stays downloadable by the eUICC it was issued to,
+///   e.g. after a lost answer or a restart, and by no other)
 ///   released --confirmation code attempts exhausted--> error
 ///   downloaded --session cancelled--> error
 ///   allocated | linked | confirmed | released | downloaded | error

@@ -98,6 +98,8 @@ class Server {
   std::shared_ptr<Session> take_session(const Bytes& transaction_id);
   void put_session(std::shared_ptr<Session> s);
   void purge_expired_locked();
+  SmdppResult<NotificationOutcome> handle_stored_installation_result(
+      const asn1::sgp22::ProfileInstallationResult& pir);
 
   ServerConfig config_;
   std::shared_ptr<const IdentitySet> identities_;

@@ -6,6 +6,8 @@
 ///
 /// Event -> transition (each in one transaction with its outbox entry):
 ///   BppIssued      released -> downloaded           (notificationPointId 3)
+///                  with the eUICC (EID, key, transactionId) kept on the
+///                  order; again by the same eUICC: downloaded stays
 ///   Installed      downloaded -> installed          (4, Executed-Success)
 ///   InstallFailed  downloaded -> error              (4, Failed)
 ///   Cancelled      downloaded -> error; before the BPP the order stays
@@ -36,6 +38,8 @@ class SqlProfileCatalog final : public ProfileCatalog {
   std::optional<ProfileOrder> find(const std::string& matching_id, const std::string& eid) override;
   int record_cc_failure(const std::string& matching_id) override;
   void record(const std::string& matching_id, OrderEvent event) override;
+  SmdppResult<void> record_bpp_issued(const IssuedDownload& d) override;
+  std::optional<IssuedDownload> issued_download(const Bytes& transaction_id) override;
 
   /// The last storage or preparation failure (for logs; no secrets).
   std::string last_error() const;

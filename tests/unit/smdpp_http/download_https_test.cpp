@@ -4,10 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "fixture.hpp"
-#include "rsp/messages/es9_json.hpp"
-#include "rsp/net/client.hpp"
-#include "rsp/smdpp/http_service.hpp"
+#include "https_rig.hpp"
 
 namespace rsp::smdpp::testing {
 namespace {
@@ -17,40 +14,17 @@ const Bytes kIccid{0x98, 0x94, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0xF3};
 
 class DownloadHttps : public ::testing::Test {
  protected:
-  DownloadHttps() : w(test_pki_dir()), e(test_euicc_credentials(crypto::Curve::NistP256), w.rng) {}
+  DownloadHttps() : w(test_pki_dir()), e(test_euicc_credentials(crypto::Curve::NistP256), w.rng), rig(*w.server) {}
 
-  void SetUp() override {
-    auto ids = load_tls_identities(test_pki_dir());
-    ASSERT_TRUE(ids) << ids.error().message;
-    HttpServiceConfig config;
-    config.tls_identities = *ids;
-    config.address = kAddress;
-    // The fixture owns the server; the dispatcher only borrows it.
-    config.es9 = es9_dispatcher(std::shared_ptr<Server>(w.server.get(), [](Server*) {}));
-    auto started = HttpService::start(config);
-    ASSERT_TRUE(started) << started.error().message;
-    service = std::move(*started);
+  void SetUp() override { ASSERT_TRUE(rig.error.empty()) << rig.error; }
 
-    net::HttpsClientOptions opt;
-    opt.base_url = "https://" + kAddress + ":" + std::to_string(service->port());
-    opt.connect_to = "127.0.0.1";
-    auto ci = net::load_certificates(test_pki_dir() / "CERT_CI_ECDSA_NIST.pem");
-    ASSERT_TRUE(ci) << ci.error().message;
-    opt.trust_anchors = *ci;
-    auto c = net::HttpsClient::create(opt);
-    ASSERT_TRUE(c) << c.error().message;
-    client = std::move(*c);
-  }
-
-  net::NetResult<net::HttpResponse> call(es9::Function f, const std::string& body) {
-    return client->post(std::string(es9::path(f)), body, "application/json",
-                        {{"X-Admin-Protocol", std::string(kAdminProtocol)}});
-  }
+  net::NetResult<net::HttpResponse> call(es9::Function f, const std::string& body) { return rig.call(f, body); }
 
   World w;
   TestEuicc e;
-  std::unique_ptr<HttpService> service;
-  std::unique_ptr<net::HttpsClient> client;
+  HttpsRig rig;
+  std::unique_ptr<HttpService>& service = rig.service;
+  std::unique_ptr<net::HttpsClient>& client = rig.client;
 };
 
 TEST_F(DownloadHttps, WholeDownloadOverOneKeptAliveConnection) {

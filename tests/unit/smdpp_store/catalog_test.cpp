@@ -188,5 +188,82 @@ TEST(SqlCatalog, StateSurvivesReopening) {
   EXPECT_FALSE(catalog->find("UNKNOWN", e.eid()));
 }
 
+/// A restart after the BPP was issued: a new catalog and core over the reopened database.
+struct Restarted {
+  std::shared_ptr<SqlProfileCatalog> catalog;
+  std::unique_ptr<Server> server;
+  explicit Restarted(CatalogWorld& w) {
+    w.reopen();
+    catalog = std::make_shared<SqlProfileCatalog>(w.inv, w.rng);
+    ServerConfig cfg;
+    cfg.address = kAddress;
+    server = std::make_unique<Server>(cfg, std::make_shared<IdentitySet>(*IdentitySet::load_directory(test_pki_dir())),
+                                      catalog, w.server_clock, w.rng);
+  }
+};
+
+TEST(SqlCatalog, InstallationResultAfterARestartCompletesTheOrderOnce) {
+  CatalogWorld w;
+  TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
+  const std::string mid = w.order(1, std::nullopt, std::nullopt);
+  auto init = w.server->initiate_authentication(e.initiate(kAddress));
+  auto auth = w.server->authenticate_client(*e.authenticate_server(*init, mid));
+  ASSERT_TRUE(auth);
+  ASSERT_TRUE(w.server->get_bound_profile_package(*e.prepare_download(*auth, std::nullopt)));
+  Restarted r(w);  // the sessions are gone
+  EXPECT_EQ(r.server->session_count(), 0u);
+  // A forged result (another signature) is refused; the genuine one completes the order.
+  auto forged = e.install_result(true);
+  auto pir = *forged.profileInstallationResult();
+  pir.euiccSignPIR = Bytes(64, 0x01);
+  forged.set_profileInstallationResult(pir);
+  auto bad = r.server->handle_notification(forged);
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(is(bad.error(), codes::kEuiccSignatureInvalid));
+  EXPECT_EQ(w.state(test_iccid(1)), S::Downloaded);
+  auto ok = r.server->handle_notification(e.install_result(true));
+  ASSERT_TRUE(ok) << ok.error().message << " " << r.catalog->last_error();
+  EXPECT_TRUE(ok->install_success);
+  EXPECT_EQ(w.state(test_iccid(1)), S::Installed);
+  // Replayed: nothing left to complete.
+  auto again = r.server->handle_notification(e.install_result(true));
+  ASSERT_FALSE(again);
+  EXPECT_TRUE(is(again.error(), codes::kUnknownTransactionId));
+  EXPECT_EQ(w.state(test_iccid(1)), S::Installed);
+}
+
+TEST(SqlCatalog, LostBppIsRetriedOnlyByTheSameEuicc) {
+  CatalogWorld w;
+  TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
+  const std::string mid = w.order(1, std::nullopt, std::nullopt);
+  const std::string iccid = test_iccid(1);
+  auto init = w.server->initiate_authentication(e.initiate(kAddress));
+  auto auth = w.server->authenticate_client(*e.authenticate_server(*init, mid));
+  ASSERT_TRUE(auth);
+  ASSERT_TRUE(w.server->get_bound_profile_package(*e.prepare_download(*auth, std::nullopt)));
+  // The answer never reached the eUICC, and the server restarted.
+  Restarted r(w);
+  const std::string other_eid = "89049032123451234512345678901243";
+  EXPECT_FALSE(r.catalog->find(mid, other_eid));
+  auto stolen = r.catalog->record_bpp_issued(IssuedDownload{mid, other_eid, Bytes(16, 1), crypto::Curve::NistP256, {}});
+  ASSERT_FALSE(stolen);
+  EXPECT_TRUE(is(stolen.error(), codes::kProfileNotReleased));
+
+  init = r.server->initiate_authentication(e.initiate(kAddress));
+  auth = r.server->authenticate_client(*e.authenticate_server(*init, mid));
+  ASSERT_TRUE(auth) << auth.error().message << " " << r.catalog->last_error();
+  auto bpp = r.server->get_bound_profile_package(*e.prepare_download(*auth, std::nullopt));
+  ASSERT_TRUE(bpp) << bpp.error().message;
+  auto loaded = e.load_bpp(bpp->boundProfilePackage);
+  ASSERT_TRUE(loaded) << loaded.error();
+  ASSERT_TRUE(r.server->handle_notification(e.install_result(true)));
+  EXPECT_EQ(w.state(iccid), S::Installed);
+  auto hist = w.inv->history(iccid);
+  ASSERT_TRUE(hist);
+  int downloaded = 0;
+  for (const auto& t : *hist) downloaded += t.to == S::Downloaded;
+  EXPECT_EQ(downloaded, 1);
+}
+
 }  // namespace
 }  // namespace rsp::smdpp::testing

@@ -1,0 +1,362 @@
+// bench_smdpp [--downloads N] [--clients C] [--sessions S] [--curve nist|brp] [--verify]
+//
+// The SM-DP+ as deployed, in one process: the ES9+ HTTP service with its
+// DPtls identity on 127.0.0.1 (port 0), the core over a SQLite inventory
+// (one imported, ordered and released profile per download), and C client
+// threads, each a simulated eUICC with its own keep-alive HTTPS connection
+// (SGP.22 §6.1, §2.6.6), running full downloads (SGP.22 §3.1.3:
+// initiateAuthentication, authenticateClient, getBoundProfilePackage,
+// handleNotification). With --verify the eUICC also opens the whole BPP.
+//
+// Prints downloads/s, p50/p99 per ES9+ function, the process peak RSS, the
+// CPU time the server side used (process CPU minus the client threads'), and
+// downloads per server CPU-second against the download crypto floor
+// (bench/crypto floor.hpp) measured in the same run.
+//
+// With --sessions S it then opens S sessions (initiateAuthentication +
+// authenticateClient, never finished) and prints the RSS with them in flight
+// against the 200 MB target.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "crypto/floor.hpp"
+#include "rsp/messages/es9_json.hpp"
+#include "rsp/net/client.hpp"
+#include "rsp/pki/key_store.hpp"
+#include "rsp/pki/test_pki.hpp"
+#include "rsp/smdpp/es2_service.hpp"
+#include "rsp/smdpp/http_service.hpp"
+#include "rsp/smdpp/sql_catalog.hpp"
+#include "rsp/store/sqlite.hpp"
+#include "test_euicc.hpp"
+
+namespace fs = std::filesystem;
+namespace es9 = rsp::messages::es9;
+using namespace rsp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* kAddress = "smdp.bench.example";
+constexpr const char* kOperator = "bench";
+constexpr std::size_t kProfileFiller = 20000;  // ~20 KB, about a TS.48 test profile
+
+struct Args {
+  int downloads = 400;
+  int clients = 4;
+  int sessions = 0;
+  crypto::Curve curve = crypto::Curve::NistP256;
+  bool verify = false;
+};
+
+bool parse_args(int argc, char** argv, Args& a) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string k = argv[i];
+    auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    if (k == "--verify") {
+      a.verify = true;
+    } else if (k == "--downloads" || k == "--clients" || k == "--sessions") {
+      const char* v = next();
+      if (!v) return false;
+      const int n = std::atoi(v);
+      if (n < 0 || (k != "--sessions" && n < 1)) return false;
+      (k == "--downloads" ? a.downloads : k == "--clients" ? a.clients : a.sessions) = n;
+    } else if (k == "--curve") {
+      const char* v = next();
+      if (!v) return false;
+      const std::string c = v;
+      if (c == "nist") a.curve = crypto::Curve::NistP256;
+      else if (c == "brp") a.curve = crypto::Curve::BrainpoolP256r1;
+      else return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// A field of /proc/self/status in KiB (VmRSS, VmHWM), 0 when unreadable.
+long status_kib(const std::string& field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
+  return 0;
+}
+
+double cpu_seconds(int who) {
+  rusage u{};
+  ::getrusage(who, &u);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+
+smdpp::testing::TestEuiccCredentials load_creds(const fs::path& d, crypto::Curve curve) {
+  const std::string c = curve == crypto::Curve::NistP256 ? "NIST" : "BRP";
+  auto cert = [&](const std::string& n) { return pki::Certificate::load_file(d / n).value().front(); };
+  return {cert("CERT_EUICC_ECDSA_" + c + ".pem"), cert("CERT_EUM_ECDSA_" + c + ".pem"),
+          pki::load_private_key_file(d / ("SK_EUICC_ECDSA_" + c + ".pem")).value(), cert("CERT_CI_ECDSA_" + c + ".pem")};
+}
+
+enum Fn { kInit, kAuth, kBpp, kNotify, kFnCount };
+constexpr const char* kFnNames[kFnCount] = {"initiateAuthentication", "authenticateClient", "getBoundProfilePackage",
+                                             "handleNotification"};
+
+/// One simulated eUICC + LPA with its keep-alive HTTPS connection.
+class Client {
+ public:
+  Client(const fs::path& pki_dir, crypto::Curve curve, int port, bool verify)
+      : euicc_(load_creds(pki_dir, curve), crypto::system_random()), verify_(verify) {
+    net::HttpsClientOptions o;
+    o.base_url = std::string("https://") + kAddress + ":" + std::to_string(port);
+    o.connect_to = "127.0.0.1";
+    o.trust_anchors = net::load_certificates(pki_dir / "CERT_CI_ECDSA_NIST.pem").value();
+    http_ = std::move(net::HttpsClient::create(o).value());
+  }
+
+  /// A whole download; false on any failure (the first one is kept in `error`).
+  bool download(const std::string& matching_id) {
+    auto init = call(kInit, es9::encode_request(euicc_.initiate(kAddress)), es9::decode_initiate_authentication_response);
+    if (!init) return false;
+    auto acr = euicc_.authenticate_server(*init, matching_id);
+    if (!acr) return fail(acr.error());
+    auto auth = call(kAuth, es9::encode_request(*acr), es9::decode_authenticate_client_response);
+    if (!auth) return false;
+    auto gbpp = euicc_.prepare_download(*auth, std::nullopt);
+    if (!gbpp) return fail(gbpp.error());
+    auto bpp = call(kBpp, es9::encode_request(*gbpp), es9::decode_get_bound_profile_package_response);
+    if (!bpp) return false;
+    if (verify_) {
+      if (auto loaded = euicc_.load_bpp(bpp->boundProfilePackage); !loaded) return fail(loaded.error());
+    }
+    asn1::sgp22::HandleNotification hn;
+    hn.pendingNotification = euicc_.install_result(true);
+    const auto t0 = Clock::now();
+    auto r = http_->post(std::string(es9::path(es9::Function::HandleNotification)), es9::encode_request(hn),
+                         "application/json", headers());
+    latency_[kNotify].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    if (!r || r->status != 204) return fail(r ? "handleNotification status " + std::to_string(r->status) : r.error().message);
+    return true;
+  }
+
+  /// initiateAuthentication + authenticateClient, then left open.
+  bool open_session(const std::string& matching_id) {
+    auto init = call(kInit, es9::encode_request(euicc_.initiate(kAddress)), es9::decode_initiate_authentication_response);
+    if (!init) return false;
+    auto acr = euicc_.authenticate_server(*init, matching_id);
+    if (!acr) return fail(acr.error());
+    return static_cast<bool>(call(kAuth, es9::encode_request(*acr), es9::decode_authenticate_client_response));
+  }
+
+  std::vector<double> latency_[kFnCount];
+  std::string error;
+  std::uint64_t connections() const { return http_->connections_opened(); }
+
+ private:
+  static net::Headers headers() { return {{"X-Admin-Protocol", std::string(smdpp::kAdminProtocol)}}; }
+
+  bool fail(const std::string& e) {
+    if (error.empty()) error = e;
+    return false;
+  }
+
+  template <class Decode>
+  auto call(Fn fn, const std::string& body, Decode decode) -> decltype(decode(std::string_view())) {
+    const auto t0 = Clock::now();
+    auto r = http_->post(std::string(es9::path(static_cast<es9::Function>(fn))), body, "application/json", headers());
+    latency_[fn].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    if (!r) {
+      fail(std::string(kFnNames[fn]) + ": " + r.error().message);
+      return decode("");
+    }
+    auto out = decode(r->body);
+    if (!out) fail(std::string(kFnNames[fn]) + ": " + r->body.substr(0, 300));
+    return out;
+  }
+
+  smdpp::testing::TestEuicc euicc_;
+  std::unique_ptr<net::HttpsClient> http_;
+  bool verify_;
+};
+
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+std::string iccid_digits(int n) {
+  std::string s = std::to_string(n);
+  return "89490000000" + std::string(8 - s.size(), '0') + s;  // 19 digits
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  if (!parse_args(argc, argv, a)) {
+    std::fprintf(stderr, "usage: bench_smdpp [--downloads N] [--clients C] [--sessions S] [--curve nist|brp] [--verify]\n");
+    return 2;
+  }
+  // The ES9+ functions must be numbered like es9::Function for call().
+  static_assert(static_cast<int>(es9::Function::InitiateAuthentication) == kInit);
+  const fs::path dir = fs::temp_directory_path() / ("bench_smdpp_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  pki::TestPkiOptions po;
+  po.out_dir = dir / "pki";
+  po.smdpp_address = kAddress;
+  if (!pki::make_test_pki(po)) { std::fprintf(stderr, "test PKI generation failed\n"); return 1; }
+
+  // Inventory: one profile per download, ordered and released (ES2+), plus
+  // one order the --sessions mode authenticates against without finishing.
+  smdpp::SystemClock clock;
+  auto db = store::open_sqlite(dir / "smdpp.db");
+  if (!db) { std::fprintf(stderr, "%s\n", db.error().message.c_str()); return 1; }
+  auto inv = smdpp::Inventory::open(std::shared_ptr<store::Database>(std::move(*db)), clock);
+  if (!inv) { std::fprintf(stderr, "%s\n", inv.error().message.c_str()); return 1; }
+  smdpp::Es2Service es2(*inv, smdpp::Es2Config{kAddress, 3}, crypto::system_random());
+  std::vector<std::string> matching_ids;
+  const auto t_setup = Clock::now();
+  for (int i = 0; i <= a.downloads; ++i) {
+    smdpp::ImportProfile p;
+    p.operator_name = kOperator;
+    p.profile_type = "bench";
+    p.upp = smdpp::testing::make_test_upp(*smdpp::iccid_from_digits(iccid_digits(i)), kProfileFiller);
+    auto iccid = (*inv)->import_profile(p);
+    if (!iccid) { std::fprintf(stderr, "import: %s\n", iccid.error().message.c_str()); return 1; }
+    if (!es2.download_order(kOperator, {std::nullopt, *iccid, std::nullopt})) return 1;
+    smdpp::ConfirmOrderRequest cr;
+    cr.iccid = *iccid;
+    cr.release_flag = true;
+    auto conf = es2.confirm_order(kOperator, cr);
+    if (!conf) { std::fprintf(stderr, "confirm: %s\n", conf.error().message.c_str()); return 1; }
+    matching_ids.push_back(conf->matching_id);
+  }
+  const std::string session_order = matching_ids.back();
+  matching_ids.pop_back();
+  std::printf("bench_smdpp: inventory of %d profiles (%zu B filler each) ordered in %.1f s\n", a.downloads + 1,
+              kProfileFiller, std::chrono::duration<double>(Clock::now() - t_setup).count());
+
+  auto ids = smdpp::IdentitySet::load_directory(po.out_dir);
+  if (!ids) { std::fprintf(stderr, "%s\n", ids.error().message.c_str()); return 1; }
+  smdpp::ServerConfig cfg;
+  cfg.address = kAddress;
+  auto catalog = std::make_shared<smdpp::SqlProfileCatalog>(*inv, crypto::system_random());
+  auto core = std::make_shared<smdpp::Server>(cfg, std::make_shared<const smdpp::IdentitySet>(std::move(*ids)), catalog,
+                                              clock, crypto::system_random());
+  smdpp::HttpServiceConfig hc;
+  hc.address = kAddress;
+  hc.tls_identities = smdpp::load_tls_identities(po.out_dir).value();
+  // A keep-alive connection holds a worker thread.
+  hc.worker_threads = static_cast<std::size_t>(std::max(8, a.clients));
+  hc.es9 = smdpp::es9_dispatcher(core);
+  auto service = smdpp::HttpService::start(std::move(hc));
+  if (!service) { std::fprintf(stderr, "%s\n", service.error().message.c_str()); return 1; }
+  const int port = (*service)->port();
+
+  std::printf("bench_smdpp: %d downloads by %d clients over HTTPS keep-alive, curve %s, eUICC-side BPP verification %s\n",
+              a.downloads, a.clients, crypto::short_name(a.curve), a.verify ? "on" : "off");
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int c = 0; c < a.clients; ++c) clients.push_back(std::make_unique<Client>(po.out_dir, a.curve, port, a.verify));
+
+  std::atomic<int> next{0};
+  std::atomic<int> done{0};
+  std::vector<double> client_cpu(static_cast<std::size_t>(a.clients), 0.0);
+  const double cpu0 = cpu_seconds(RUSAGE_SELF);
+  const auto t0 = Clock::now();
+  {
+    std::vector<std::thread> threads;
+    for (int c = 0; c < a.clients; ++c)
+      threads.emplace_back([&, c] {
+        const double start = cpu_seconds(RUSAGE_THREAD);
+        for (int i = next++; i < a.downloads; i = next++)
+          if (clients[static_cast<std::size_t>(c)]->download(matching_ids[static_cast<std::size_t>(i)])) ++done;
+        client_cpu[static_cast<std::size_t>(c)] = cpu_seconds(RUSAGE_THREAD) - start;
+      });
+    for (auto& t : threads) t.join();
+  }
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double cpu_all = cpu_seconds(RUSAGE_SELF) - cpu0;
+  double cpu_clients = 0;
+  for (double c : client_cpu) cpu_clients += c;
+  const double cpu_server = std::max(1e-9, cpu_all - cpu_clients);
+
+  int rc = done == a.downloads ? 0 : 1;
+  for (const auto& c : clients)
+    if (!c->error.empty()) {
+      std::fprintf(stderr, "first client error: %s\n", c->error.c_str());
+      break;
+    }
+  std::uint64_t connections = 0;
+  for (const auto& c : clients) connections += c->connections();
+  const double rate = done / wall;
+  const double per_server_cpu = done / cpu_server;
+  std::printf("downloads/s        %8.1f  (%d/%d ok in %.2f s, %llu TLS connections)\n", rate, done.load(), a.downloads,
+              wall, static_cast<unsigned long long>(connections));
+  std::printf("CPU                server %.2f s (%.2f cores busy), clients %.2f s, %u hardware threads\n", cpu_server,
+              cpu_server / wall, cpu_clients, std::thread::hardware_concurrency());
+  std::printf("%-24s %9s %9s %7s\n", "ES9+ function", "p50 ms", "p99 ms", "calls");
+  for (int f = 0; f < kFnCount; ++f) {
+    std::vector<double> all;
+    for (const auto& c : clients) all.insert(all.end(), c->latency_[f].begin(), c->latency_[f].end());
+    const auto n = all.size();
+    const double p50 = percentile(all, 0.50) * 1e3;
+    const double p99 = percentile(all, 0.99) * 1e3;
+    std::printf("%-24s %9.2f %9.2f %7zu\n", kFnNames[f], p50, p99, n);
+  }
+  std::printf("peak RSS (process: server + %d clients) %.1f MB\n", a.clients, status_kib("VmHWM") / 1024.0);
+  const auto floor = bench::measure_download_floor(a.curve);
+  std::printf("crypto floor %s     %8.1f downloads/s per core\n", crypto::short_name(a.curve), floor.downloads_per_second);
+  std::printf("server CPU per download %.2f ms, of which the crypto floor %.2f ms\n", 1e3 / per_server_cpu,
+              1e3 / floor.downloads_per_second);
+  std::printf("downloads per server CPU-second %.1f  ratio to floor %.2f  (target >= 0.50)\n", per_server_cpu,
+              per_server_cpu / floor.downloads_per_second);
+  clients.clear();
+
+  if (a.sessions > 0) {
+    // Sessions in flight: every client authenticates against one order and
+    // never asks for the BPP; the server holds each session until its timeout.
+    const long rss_before = status_kib("VmRSS");
+    std::vector<std::unique_ptr<Client>> openers;
+    for (int c = 0; c < a.clients; ++c) openers.push_back(std::make_unique<Client>(po.out_dir, a.curve, port, false));
+    std::atomic<int> todo{0};
+    std::atomic<int> opened{0};
+    const auto s0 = Clock::now();
+    std::vector<std::thread> threads;
+    for (int c = 0; c < a.clients; ++c)
+      threads.emplace_back([&, c] {
+        while (todo++ < a.sessions)
+          if (openers[static_cast<std::size_t>(c)]->open_session(session_order)) ++opened;
+      });
+    for (auto& t : threads) t.join();
+    const double secs = std::chrono::duration<double>(Clock::now() - s0).count();
+    const long rss_after = status_kib("VmRSS");
+    for (const auto& c : openers)
+      if (!c->error.empty()) {
+        std::fprintf(stderr, "first session error: %s\n", c->error.c_str());
+        break;
+      }
+    std::printf("sessions in flight %zu (%d/%d opened in %.1f s)\n", core->session_count(), opened.load(), a.sessions,
+                secs);
+    std::printf("RSS with them      %.1f MB (before %.1f MB, +%.1f KB per session; target < 200 MB)\n",
+                rss_after / 1024.0, rss_before / 1024.0,
+                opened > 0 ? static_cast<double>(rss_after - rss_before) / opened : 0.0);
+    if (opened != a.sessions) rc = 1;
+  }
+  (*service)->stop();
+  fs::remove_all(dir);
+  return rc;
+}
