@@ -61,6 +61,14 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
   if (!crypto::verify_plain(*s->euicc_key, asn1::euicc_signature2_data(signed2, s->smdp_signature2), resp->euiccSignature2))
     return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignature2 does not verify");
 
+  if (!s->order->profile) {
+    // The session was started by another instance: find the same order's
+    // profile again (prepared here; nothing of it was stored with the session).
+    auto again = catalog_->find(s->requested_matching_id, s->eid);
+    if (!again || !again->profile || again->matching_id != s->order->matching_id)
+      return smdpp_error(codes::kMatchingIdRefused, "the order of this session is no longer available");
+    s->order->profile = std::move(again->profile);
+  }
   const ProfileOrder& order = *s->order;
   if (order.cc_hash) {
     if (!signed2.hashCc) return smdpp_error(codes::kConfirmationCodeMissing, "confirmation code required");
@@ -70,7 +78,7 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
       const int left = catalog_->record_cc_failure(order.matching_id);
       if (left <= 0)
         return smdpp_error(codes::kConfirmationCodeRetriesExceeded, "confirmation code attempts exhausted");
-      put_session(std::move(s));  // the eUICC may try again in this session
+      RSP_TRY_VOID(put_session(std::move(s)));  // the eUICC may try again in this session
       return smdpp_error(codes::kConfirmationCodeRefused, "confirmation code refused");
     }
   }
@@ -119,7 +127,7 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
 
   catalog_->record(order.matching_id, OrderEvent::BppIssued);
   s->state = Session::State::BppIssued;
-  put_session(std::move(s));
+  RSP_TRY_VOID(put_session(std::move(s)));
   return ok;
 }
 

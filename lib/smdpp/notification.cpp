@@ -19,7 +19,7 @@ SmdppResult<NotificationOutcome> Server::handle_notification(const sg::PendingNo
     if (!s || s->state != Session::State::BppIssued || !s->euicc_key || !s->order)
       return smdpp_error(codes::kUnknownTransactionId, "no download session for this installation result");
     if (!crypto::verify_plain(*s->euicc_key, asn1::encode(data), pir->euiccSignPIR)) {
-      put_session(std::move(s));  // a forged result must not end the genuine session
+      RSP_TRY_VOID(put_session(std::move(s)));  // a forged result must not end the genuine session
       return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignPIR does not verify");
     }
     NotificationOutcome out;
@@ -57,14 +57,14 @@ SmdppResult<void> Server::cancel_session(const sg::CancelSessionRequestEs9& req)
   if (const auto* ok = req.cancelSessionResponse.cancelSessionResponseOk()) {
     const auto& signed_part = ok->euiccCancelSessionSigned;
     if (signed_part.transactionId != s->transaction_id) {
-      put_session(std::move(s));
+      RSP_TRY_VOID(put_session(std::move(s)));
       return smdpp_error(codes::kUnknownTransactionId, "euiccCancelSessionSigned carries another transactionId");
     }
     // Before authenticate_client the eUICC key is not known yet; the session
     // holds nothing worth protecting then.
     if (s->euicc_key &&
         !crypto::verify_plain(*s->euicc_key, asn1::encode(signed_part), ok->euiccCancelSessionSignature)) {
-      put_session(std::move(s));
+      RSP_TRY_VOID(put_session(std::move(s)));
       return smdpp_error(codes::kEuiccSignatureInvalid, "euiccCancelSessionSignature does not verify");
     }
   }
