@@ -135,8 +135,10 @@ SmdppResult<void> SqlSessionStore::put(const SessionPtr& session) {
 }
 
 SmdppResult<void> SqlSessionStore::add(const SessionPtr& session, std::size_t max, TimePoint now) {
-  // The bound is per database; instances racing near it may pass it by a few.
-  if (count() >= max) purge(now);
+  // Abandoned sessions would stay in the table otherwise; the DELETE uses the
+  // expiry index. The bound is per database: instances racing near it may
+  // pass it by a few.
+  purge(now);
   if (count() >= max) return smdpp_error(codes::kExecutionError, "too many open sessions");
   return put(session);
 }

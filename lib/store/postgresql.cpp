@@ -50,7 +50,7 @@ unexpected<DbError> current_error(std::string_view what) {
   try {
     throw;
   } catch (const pqxx::broken_connection& e) {
-    return db_error(DbError::Kind::Open, msg + "connection lost: " + first_line(e.what()));
+    return db_error(DbError::Kind::Open, msg + "no connection to the server: " + first_line(e.what()));
   } catch (const pqxx::sql_error& e) {
     return db_error(kind_of_sqlstate(e.sqlstate()), msg + first_line(e.what()));
   } catch (const pqxx::in_doubt_error& e) {
