@@ -242,6 +242,29 @@ TEST_F(Postgres, TransactionsOfTwoConnectionsDoNotLoseUpdates) {
   EXPECT_EQ((*setup->query("SELECT n FROM items WHERE name = 'counter'"))[0].int64(0), 60);
 }
 
+TEST_F(Postgres, DeleteReturningHandsARowToOneConnectionOnly) {
+  // How the SM-DP+ takes a download session: of two instances racing for
+  // the same row exactly one receives it.
+  auto a = open();
+  auto b = open();
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(migrate(*a, kMigrations));
+  for (int round = 0; round < 20; ++round) {
+    const std::string name = "s" + std::to_string(round);
+    ASSERT_TRUE(a->execute("INSERT INTO items (name, data) VALUES ($1, $2)", {value(name), value(Bytes{1, 2})}));
+    std::atomic<int> got{0};
+    auto take = [&](Database& db) {
+      auto rows = db.query("DELETE FROM items WHERE name = $1 RETURNING data", {value(name)});
+      if (rows && !rows->empty() && (*rows)[0].blob(0) == Bytes{1, 2}) ++got;
+    };
+    std::thread ta([&] { take(*a); });
+    std::thread tb([&] { take(*b); });
+    ta.join();
+    tb.join();
+    EXPECT_EQ(got.load(), 1) << "round " << round;
+  }
+}
+
 TEST_F(Postgres, OpenFailureIsAnOpenErrorWithoutThePassword) {
   auto db = open_database("postgresql://someone:hunter2secret@/nodb?host=/nonexistent-rsp&port=1");
   ASSERT_FALSE(db);
