@@ -19,7 +19,7 @@
 #include "rsp/smdpp/es2_service.hpp"
 #include "rsp/smdpp/inventory.hpp"
 #include "rsp/smdpp/qr.hpp"
-#include "rsp/store/sqlite.hpp"
+#include "rsp/store/open.hpp"
 
 namespace {
 
@@ -41,7 +41,7 @@ struct Opened {
 };
 
 Opened open_inventory(const std::string& path, const sm::Clock& clock) {
-  auto db = rsp::store::open_sqlite(path);
+  auto db = rsp::store::open_database(path);
   if (!db) fail(db.error().message);
   Opened o;
   o.db = std::shared_ptr<rsp::store::Database>(std::move(*db));
@@ -174,7 +174,7 @@ RSP_COMMAND_GROUP(smdpp_profiles) {
   imp->add_option("PATH", ia->paths, "Profile package files or folders")->required();
   imp->add_option("--operator", ia->op, "Owning operator")->required();
   imp->add_option("--type", ia->type, "Profile type (default: the header's profileType, else 'default')");
-  imp->add_option("--db", ia->db, "SM-DP+ database file (created when missing)")->required();
+  imp->add_option("--db", ia->db, "SM-DP+ database: SQLite file (created when missing) or postgresql:// URL")->required();
   imp->add_option("--service-provider", ia->sp_name, "Service provider name shown to the user (default: operator)");
   imp->add_option("--profile-name", ia->profile_name, "Profile name shown to the user (default: type)");
   imp->callback([ia] { run_import(*ia); });
@@ -182,14 +182,14 @@ RSP_COMMAND_GROUP(smdpp_profiles) {
   auto list_db = std::make_shared<std::string>();
   auto list_op = std::make_shared<std::string>();
   auto* list = profiles->add_subcommand("list", "List profiles: ICCID, type, state, operator");
-  list->add_option("--db", *list_db, "SM-DP+ database file")->required();
+  list->add_option("--db", *list_db, "SM-DP+ database: SQLite file or postgresql:// URL")->required();
   list->add_option("--operator", *list_op, "Only this operator's profiles");
   list->callback([list_db, list_op] { run_list(*list_db, *list_op); });
 
   auto oa = std::make_shared<OrderArgs>();
   auto* order = g->add_subcommand(
       "order", "Order a profile (ES2+ DownloadOrder + ConfirmOrder with release) and print its activation code and QR");
-  order->add_option("--db", oa->db, "SM-DP+ database file")->required();
+  order->add_option("--db", oa->db, "SM-DP+ database: SQLite file or postgresql:// URL")->required();
   order->add_option("--operator", oa->op, "Ordering operator")->required();
   order->add_option("--iccid", oa->iccid, "This profile");
   order->add_option("--type", oa->type, "Any available profile of this type");

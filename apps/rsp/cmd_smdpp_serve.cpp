@@ -18,8 +18,10 @@
 #include "rsp/smdpp/http_service.hpp"
 #include "rsp/smdpp/identity.hpp"
 #include "rsp/smdpp/server.hpp"
+#include "rsp/smdpp/session_store.hpp"
 #include "rsp/smdpp/sql_catalog.hpp"
-#include "rsp/store/sqlite.hpp"
+#include "rsp/store/open.hpp"
+#include "rsp/store/postgresql.hpp"
 
 namespace {
 
@@ -31,7 +33,9 @@ variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
                   written by `rsp pki init` or in the SGP.26 layout (required)
   tls_cert        DPtls certificate (PEM/DER) instead of the pki folder's
   tls_key         its private key (PEM/DER)
-  database        SM-DP+ database file (SQLite)
+  database        SM-DP+ database: a SQLite file, or a postgresql:// URL shared by
+                  several instances (download sessions are then kept there too, so
+                  the calls of one download may reach any instance)
   insecure_http   true: plain HTTP without TLS, for lab use only (also --insecure-http)
   workers         worker threads (default 8)
   max_body_bytes  largest request body, larger ones get 413 (default 1048576)
@@ -178,14 +182,20 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   // commands); without one the catalog is empty and in memory.
   static const rsp::smdpp::SystemClock clock;
   std::shared_ptr<rsp::smdpp::ProfileCatalog> catalog;
+  std::shared_ptr<rsp::store::Database> shared_db;  // set when instances share the database
+  const std::string database_name = rsp::store::describe_location(config.database);
   if (!config.database.empty()) {
-    const auto parent = std::filesystem::absolute(config.database).parent_path();
-    std::error_code ec;
-    if (!std::filesystem::is_directory(parent, ec)) fail("the database folder " + parent.string() + " does not exist");
-    auto db = rsp::store::open_sqlite(config.database);
-    if (!db) fail("database " + config.database + ": " + db.error().message);
-    auto inventory = rsp::smdpp::Inventory::open(std::shared_ptr<rsp::store::Database>(std::move(*db)), clock);
-    if (!inventory) fail("database " + config.database + ": " + inventory.error().message);
+    if (!rsp::store::is_postgresql_url(config.database)) {
+      const auto parent = std::filesystem::absolute(config.database).parent_path();
+      std::error_code ec;
+      if (!std::filesystem::is_directory(parent, ec)) fail("the database folder " + parent.string() + " does not exist");
+    }
+    auto opened = rsp::store::open_database(config.database);
+    if (!opened) fail("database " + database_name + ": " + opened.error().message);
+    std::shared_ptr<rsp::store::Database> db(std::move(*opened));
+    auto inventory = rsp::smdpp::Inventory::open(db, clock);
+    if (!inventory) fail("database " + database_name + ": " + inventory.error().message);
+    if (db->dialect() == "postgresql") shared_db = db;
     catalog = std::make_shared<rsp::smdpp::SqlProfileCatalog>(std::move(*inventory), rsp::crypto::system_random());
   } else {
     catalog = std::make_shared<rsp::smdpp::InMemoryProfileCatalog>();
@@ -194,9 +204,11 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   rsp::smdpp::ServerConfig core_config;
   core_config.address = config.address;
   core_config.session_timeout = std::chrono::seconds(config.session_timeout);
-  auto core = std::make_shared<rsp::smdpp::Server>(
-      core_config, std::make_shared<const rsp::smdpp::IdentitySet>(std::move(*identities)), catalog, clock,
-      rsp::crypto::system_random());
+  auto identity_set = std::make_shared<const rsp::smdpp::IdentitySet>(std::move(*identities));
+  std::shared_ptr<rsp::smdpp::SessionStore> sessions;
+  if (shared_db) sessions = std::make_shared<rsp::smdpp::SqlSessionStore>(shared_db, identity_set);
+  auto core = std::make_shared<rsp::smdpp::Server>(core_config, identity_set, catalog, clock,
+                                                   rsp::crypto::system_random(), sessions);
 
   rsp::smdpp::HttpServiceConfig service_config;
   service_config.host = host;
@@ -233,7 +245,8 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   if (!service) fail(service.error().message);
   fmt::print("SM-DP+ {} with {} identit{} from {}\n", config.address, identity_count,
              identity_count == 1 ? "y" : "ies", config.pki);
-  fmt::print("orders from {}\n", config.database.empty() ? std::string("memory (no database: empty)") : config.database);
+  fmt::print("orders from {}\n", config.database.empty() ? std::string("memory (no database: empty)") : database_name);
+  if (shared_db) fmt::print("download sessions in the database (shared by the instances)\n");
   for (const auto& line : tls_lines) fmt::print("DPtls {}\n", line);
   fmt::print("ES9+ on {}/gsma/rsp2/es9plus/\n", (*service)->url());
   fmt::print("listening on {}\n", (*service)->url());

@@ -33,6 +33,7 @@
 
 #include "crypto/floor.hpp"
 #include "rsp/messages/es9_json.hpp"
+#include "rsp/messages/iccid.hpp"
 #include "rsp/net/client.hpp"
 #include "rsp/pki/key_store.hpp"
 #include "rsp/pki/test_pki.hpp"
@@ -234,7 +235,7 @@ int main(int argc, char** argv) {
     smdpp::ImportProfile p;
     p.operator_name = kOperator;
     p.profile_type = "bench";
-    p.upp = smdpp::testing::make_test_upp(*smdpp::iccid_from_digits(iccid_digits(i)), kProfileFiller);
+    p.upp = smdpp::testing::make_test_upp(*messages::iccid_from_digits(iccid_digits(i)), kProfileFiller);
     auto iccid = (*inv)->import_profile(p);
     if (!iccid) { std::fprintf(stderr, "import: %s\n", iccid.error().message.c_str()); return 1; }
     if (!es2.download_order(kOperator, {std::nullopt, *iccid, std::nullopt})) return 1;

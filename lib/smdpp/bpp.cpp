@@ -49,7 +49,7 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
     const sg::GetBoundProfilePackageRequest& req) {
   auto s = take_session(req.transactionId);
   if (!s || s->state != Session::State::Authenticated || !s->euicc_key || !s->order) {
-    if (s) put_session(std::move(s));  // a replay is refused without ending the genuine session
+    if (s) (void)put_session(std::move(s));  // a replay is refused without ending the genuine session
     return smdpp_error(codes::kUnknownTransactionId, "unknown or used transactionId");
   }
   const auto* resp = req.prepareDownloadResponse.downloadResponseOk();
@@ -63,6 +63,14 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
   if (!crypto::verify_plain(*s->euicc_key, asn1::euicc_signature2_data(signed2, s->smdp_signature2), resp->euiccSignature2))
     return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignature2 does not verify");
 
+  if (!s->order->profile) {
+    // The session was started by another instance: find the same order's
+    // profile again (prepared here; nothing of it was stored with the session).
+    auto again = catalog_->find(s->requested_matching_id, s->eid);
+    if (!again || !again->profile || again->matching_id != s->order->matching_id)
+      return smdpp_error(codes::kMatchingIdRefused, "the order of this session is no longer available");
+    s->order->profile = std::move(again->profile);
+  }
   const ProfileOrder& order = *s->order;
   if (order.cc_hash) {
     if (!signed2.hashCc) return smdpp_error(codes::kConfirmationCodeMissing, "confirmation code required");
@@ -72,7 +80,7 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
       const int left = catalog_->record_cc_failure(order.matching_id);
       if (left <= 0)
         return smdpp_error(codes::kConfirmationCodeRetriesExceeded, "confirmation code attempts exhausted");
-      put_session(std::move(s));  // the eUICC may try again in this session
+      RSP_TRY_VOID(put_session(std::move(s)));  // the eUICC may try again in this session
       return smdpp_error(codes::kConfirmationCodeRefused, "confirmation code refused");
     }
   }
@@ -126,7 +134,7 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
       !stored)
     return smdpp_error(codes::kExecutionError, "the download could not be recorded: " + stored.error().message);
   s->state = Session::State::BppIssued;
-  put_session(std::move(s));
+  RSP_TRY_VOID(put_session(std::move(s)));
   return ok;
 }
 

@@ -17,70 +17,71 @@ namespace {
 constexpr std::string_view kStateNames[] = {"available", "allocated", "linked",    "confirmed", "released",
                                             "downloaded", "installed", "error", "unavailable"};
 
-// Schema version 1. Portable SQL apart from INTEGER PRIMARY KEY (a PostgreSQL
-// engine maps it to an identity column) and the partial indexes (both engines).
+// Portable SQL with the dialect words of store/migrate.hpp ({ID}, {INT},
+// {BLOB}); partial indexes work on both engines. For SQLite the words give
+// exactly the text version 1 always had.
 const store::Migration kMigrations[] = {
     {1, "operators, profiles, orders, transitions, outbox", R"sql(
 CREATE TABLE operators (
-  id INTEGER PRIMARY KEY,
+  id {ID},
   name TEXT NOT NULL UNIQUE,
   callback_url TEXT,
-  created_at INTEGER NOT NULL
+  created_at {INT} NOT NULL
 );
 CREATE TABLE profiles (
   iccid TEXT PRIMARY KEY,
-  operator_id INTEGER NOT NULL REFERENCES operators(id),
+  operator_id {INT} NOT NULL REFERENCES operators(id),
   profile_type TEXT NOT NULL,
   state TEXT NOT NULL CHECK (state IN ('available', 'allocated', 'linked', 'confirmed', 'released',
                                         'downloaded', 'installed', 'error', 'unavailable')),
-  upp BLOB,
+  upp {BLOB},
   upp_path TEXT,
   service_provider_name TEXT NOT NULL DEFAULT '',
   profile_name TEXT NOT NULL DEFAULT '',
-  profile_class INTEGER,
+  profile_class {INT},
   metadata TEXT NOT NULL DEFAULT '{}',
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL,
   CHECK (upp IS NOT NULL OR upp_path IS NOT NULL)
 );
 CREATE INDEX profiles_by_type ON profiles (operator_id, profile_type, state);
 CREATE TABLE orders (
-  id INTEGER PRIMARY KEY,
+  id {ID},
   iccid TEXT NOT NULL REFERENCES profiles(iccid),
-  operator_id INTEGER NOT NULL REFERENCES operators(id),
+  operator_id {INT} NOT NULL REFERENCES operators(id),
   matching_id TEXT UNIQUE,
   eid TEXT,
-  cc_hash BLOB,
-  cc_attempts_left INTEGER NOT NULL,
+  cc_hash {BLOB},
+  cc_attempts_left {INT} NOT NULL,
   smds_address TEXT,
   state TEXT NOT NULL CHECK (state IN ('open', 'blocked', 'done', 'cancelled')),
-  active INTEGER NOT NULL DEFAULT 1,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  active {INT} NOT NULL DEFAULT 1,
+  created_at {INT} NOT NULL,
+  updated_at {INT} NOT NULL
 );
 CREATE UNIQUE INDEX orders_one_active ON orders (iccid) WHERE active = 1;
 CREATE INDEX orders_by_eid ON orders (eid) WHERE active = 1;
 CREATE TABLE profile_transitions (
-  id INTEGER PRIMARY KEY,
+  id {ID},
   iccid TEXT NOT NULL REFERENCES profiles(iccid),
-  order_id INTEGER REFERENCES orders(id),
+  order_id {INT} REFERENCES orders(id),
   from_state TEXT,
   to_state TEXT NOT NULL,
   cause TEXT NOT NULL,
-  at INTEGER NOT NULL
+  at {INT} NOT NULL
 );
 CREATE INDEX transitions_by_iccid ON profile_transitions (iccid, id);
 CREATE TABLE outbox (
-  id INTEGER PRIMARY KEY,
-  operator_id INTEGER NOT NULL REFERENCES operators(id),
+  id {ID},
+  operator_id {INT} NOT NULL REFERENCES operators(id),
   iccid TEXT NOT NULL,
   payload TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_try_at INTEGER NOT NULL,
+  attempts {INT} NOT NULL DEFAULT 0,
+  next_try_at {INT} NOT NULL,
   status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
   last_error TEXT,
-  created_at INTEGER NOT NULL,
-  delivered_at INTEGER
+  created_at {INT} NOT NULL,
+  delivered_at {INT}
 );
 CREATE INDEX outbox_due ON outbox (status, next_try_at);
 )sql"},
@@ -88,10 +89,19 @@ CREATE INDEX outbox_due ON outbox (status, next_try_at);
     // result is verified with its key after a restart, and only it may retry.
     {2, "orders: the eUICC a bound profile package was issued to", R"sql(
 ALTER TABLE orders ADD COLUMN download_eid TEXT;
-ALTER TABLE orders ADD COLUMN download_tid BLOB;
+ALTER TABLE orders ADD COLUMN download_tid {BLOB};
 ALTER TABLE orders ADD COLUMN download_curve TEXT;
-ALTER TABLE orders ADD COLUMN download_key BLOB;
+ALTER TABLE orders ADD COLUMN download_key {BLOB};
 CREATE INDEX orders_by_download_tid ON orders (download_tid) WHERE active = 1;
+)sql"},
+    {3, "ES9+ download sessions shared by the instances", R"sql(
+CREATE TABLE smdpp_sessions (
+  transaction_id {BLOB} PRIMARY KEY,
+  expires_at {INT} NOT NULL,
+  state {INT} NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE INDEX smdpp_sessions_expiry ON smdpp_sessions (expires_at);
 )sql"},
 };
 

@@ -17,11 +17,11 @@ SmdppResult<NotificationOutcome> Server::handle_notification(const sg::PendingNo
     // its session, which must therefore still be open.
     auto s = take_session(data.transactionId);
     if (!s || s->state != Session::State::BppIssued || !s->euicc_key || !s->order) {
-      if (s) put_session(std::move(s));  // not this session's turn yet
+      if (s) (void)put_session(std::move(s));  // not this session's turn yet
       return handle_stored_installation_result(*pir);
     }
     if (!crypto::verify_plain(*s->euicc_key, asn1::encode(data), pir->euiccSignPIR)) {
-      put_session(std::move(s));  // a forged result must not end the genuine session
+      RSP_TRY_VOID(put_session(std::move(s)));  // a forged result must not end the genuine session
       return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignPIR does not verify");
     }
     NotificationOutcome out;
@@ -79,14 +79,14 @@ SmdppResult<void> Server::cancel_session(const sg::CancelSessionRequestEs9& req)
   if (const auto* ok = req.cancelSessionResponse.cancelSessionResponseOk()) {
     const auto& signed_part = ok->euiccCancelSessionSigned;
     if (signed_part.transactionId != s->transaction_id) {
-      put_session(std::move(s));
+      RSP_TRY_VOID(put_session(std::move(s)));
       return smdpp_error(codes::kUnknownTransactionId, "euiccCancelSessionSigned carries another transactionId");
     }
     // Before authenticate_client the eUICC key is not known yet; the session
     // holds nothing worth protecting then.
     if (s->euicc_key &&
         !crypto::verify_plain(*s->euicc_key, asn1::encode(signed_part), ok->euiccCancelSessionSignature)) {
-      put_session(std::move(s));
+      RSP_TRY_VOID(put_session(std::move(s)));
       return smdpp_error(codes::kEuiccSignatureInvalid, "euiccCancelSessionSignature does not verify");
     }
   }

@@ -5,6 +5,7 @@
 #include "rsp/crypto/ecdsa.hpp"
 #include "rsp/pki/validator.hpp"
 #include "rsp/asn1/sgp22_signed.hpp"
+#include "rsp/smdpp/session_store.hpp"
 #include "session.hpp"
 
 namespace rsp::smdpp {
@@ -28,39 +29,22 @@ SmdppError chain_error(const pki::PkiError& e, bool eum) {
 }  // namespace
 
 Server::Server(ServerConfig config, std::shared_ptr<const IdentitySet> identities,
-               std::shared_ptr<ProfileCatalog> catalog, const Clock& clock, crypto::Random& rng)
+               std::shared_ptr<ProfileCatalog> catalog, const Clock& clock, crypto::Random& rng,
+               std::shared_ptr<SessionStore> sessions)
     : config_(std::move(config)), identities_(std::move(identities)), catalog_(std::move(catalog)),
-      clock_(clock), rng_(rng) {}
+      clock_(clock), rng_(rng),
+      sessions_(sessions ? std::move(sessions) : std::make_shared<MemorySessionStore>()) {}
 
 Server::~Server() = default;
 
-std::size_t Server::session_count() const {
-  std::lock_guard lock(mu_);
-  return sessions_.size();
-}
-
-void Server::purge_expired_locked() {
-  const auto now = clock_.now();
-  for (auto it = sessions_.begin(); it != sessions_.end();) {
-    if (it->second->expires <= now) it = sessions_.erase(it);
-    else ++it;
-  }
-}
+std::size_t Server::session_count() const { return sessions_->count(); }
 
 std::shared_ptr<Server::Session> Server::take_session(const Bytes& transaction_id) {
-  std::lock_guard lock(mu_);
-  auto it = sessions_.find(transaction_id);
-  if (it == sessions_.end()) return nullptr;
-  auto s = std::move(it->second);
-  sessions_.erase(it);
-  if (s->expires <= clock_.now()) return nullptr;  // timed out: gone for good
-  return s;
+  auto s = sessions_->take(transaction_id, clock_.now());
+  return s ? std::move(*s) : nullptr;
 }
 
-void Server::put_session(std::shared_ptr<Session> s) {
-  std::lock_guard lock(mu_);
-  sessions_[s->transaction_id] = std::move(s);
-}
+SmdppResult<void> Server::put_session(std::shared_ptr<Session> s) { return sessions_->put(s); }
 
 SmdppResult<sg::InitiateAuthenticationOkEs9> Server::initiate_authentication(
     const sg::InitiateAuthenticationRequest& req) {
@@ -93,20 +77,14 @@ SmdppResult<sg::InitiateAuthenticationOkEs9> Server::initiate_authentication(
   ok.euiccCiPKIdToBeUsed = id->ci_pkid;
   ok.serverCertificate = asn1::RawElement{id->dp_auth_cert.der()};
 
-  {
-    std::lock_guard lock(mu_);
-    if (sessions_.size() >= config_.max_sessions) purge_expired_locked();
-    if (sessions_.size() >= config_.max_sessions)
-      return smdpp_error(codes::kExecutionError, "too many open sessions");
-    sessions_[s->transaction_id] = s;
-  }
+  RSP_TRY_VOID(sessions_->add(s, config_.max_sessions, clock_.now()));
   return ok;
 }
 
 SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::AuthenticateClientRequest& req) {
   auto s = take_session(req.transactionId);
   if (!s || s->state != Session::State::Initiated) {
-    if (s) put_session(std::move(s));  // a replay is refused without ending the genuine session
+    if (s) (void)put_session(std::move(s));  // a replay is refused without ending the genuine session
     return smdpp_error(codes::kUnknownTransactionId, "unknown or used transactionId");
   }
   const auto* resp = req.authenticateServerResponse.authenticateResponseOk();
@@ -142,6 +120,7 @@ SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::Auth
   const auto* ctx = signed1.ctxParams1.ctxParamsForCommonAuthentication();
   if (!ctx) return smdpp_error(codes::kInvalidRequest, "ctxParams1 is not ctxParamsForCommonAuthentication");
   const std::string matching_id = ctx->matchingId.value_or("");
+  s->requested_matching_id = matching_id;
   auto order = catalog_->find(matching_id, *chain->eid);
   if (!order || !order->profile) return smdpp_error(codes::kMatchingIdRefused, "no download order for this matchingId");
   if (order->eid && *order->eid != *chain->eid)
@@ -166,7 +145,7 @@ SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::Auth
   s->smdp_signature2 = std::move(*sig2);
   s->order = std::move(*order);
   s->state = Session::State::Authenticated;
-  put_session(std::move(s));
+  RSP_TRY_VOID(put_session(std::move(s)));
   return ok;
 }
 

@@ -2,6 +2,7 @@
 /// Library-internal: the state of one download session (SGP.22 §3.1.3),
 /// keyed by transactionId. A session is taken out of the table while a
 /// function works on it, so a replayed or concurrent call finds nothing.
+/// Every field added here must also be kept by session_store_sql.cpp.
 
 #include <optional>
 #include <string>
@@ -20,10 +21,15 @@ struct Server::Session {
   TimePoint expires{};
 
   // Known after authenticate_client.
+  /// The matchingId the eUICC sent (may be empty): a session continued by
+  /// another instance finds its order's profile again with it.
+  std::string requested_matching_id;
   std::string eid;
   Bytes eid_bytes;
   std::optional<crypto::EcKey> euicc_key;
   Bytes smdp_signature2;
+  /// The order; a session restored from a SessionStore that does not keep
+  /// objects has no `profile` here until the core looks it up again.
   std::optional<ProfileOrder> order;
 };
 

@@ -66,6 +66,7 @@ class ServeProcess {
 
   /// Sends `sig` and waits for the exit status (-1 on timeout).
   int signal_and_wait(int sig, std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    if (pid_ <= 0 || exited_) return -1;  // never kill(-1, ...)
     ::kill(pid_, sig);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -79,6 +80,16 @@ class ServeProcess {
       read_some(50);
     }
     return -1;
+  }
+
+  /// The URL of the "listening on <url>" line, or "" when it did not come.
+  std::string url(std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+    return wait_for("listening on ", timeout);
+  }
+
+  /// A graceful stop: SIGTERM and the exit status (-1 when it did not end in time).
+  int stop(std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    return signal_and_wait(SIGTERM, timeout);
   }
 
   bool started() const { return pid_ > 0; }

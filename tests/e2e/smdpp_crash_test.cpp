@@ -18,6 +18,7 @@
 #include "rsp/lpa/download.hpp"
 #include "rsp/lpa/es10_channel.hpp"
 #include "rsp/lpa/https_transport.hpp"
+#include "rsp/messages/iccid.hpp"
 #include "rsp/smdpp/inventory.hpp"
 #include "rsp/store/sqlite.hpp"
 #include "run_tool.hpp"
@@ -216,7 +217,7 @@ class SmdppCrash : public ::testing::TestWithParam<CrashCase> {
     auto state = store->load();
     if (!state) return -1;
     int n = 0;
-    for (const auto& p : state->profiles) n += euicc::iccid_to_string(p.iccid) == iccid_ ? 1 : 0;
+    for (const auto& p : state->profiles) n += messages::iccid_to_digits(p.iccid) == iccid_ ? 1 : 0;
     return n;
   }
 

@@ -67,10 +67,15 @@ struct NotificationOutcome {
   bool is_install_result = false;
 };
 
+class SessionStore;
+
 class Server {
  public:
+  /// `sessions` keeps the download sessions between calls (session_store.hpp);
+  /// null gives a private in-memory store.
   Server(ServerConfig config, std::shared_ptr<const IdentitySet> identities,
-         std::shared_ptr<ProfileCatalog> catalog, const Clock& clock, crypto::Random& rng);
+         std::shared_ptr<ProfileCatalog> catalog, const Clock& clock, crypto::Random& rng,
+         std::shared_ptr<SessionStore> sessions = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -95,9 +100,10 @@ class Server {
   struct Session;  // defined in session.hpp (library-internal)
 
  private:
+  /// The session, removed from the store; null when unknown, used, expired
+  /// or unreadable (a store failure must not let a call through).
   std::shared_ptr<Session> take_session(const Bytes& transaction_id);
-  void put_session(std::shared_ptr<Session> s);
-  void purge_expired_locked();
+  SmdppResult<void> put_session(std::shared_ptr<Session> s);
   SmdppResult<NotificationOutcome> handle_stored_installation_result(
       const asn1::sgp22::ProfileInstallationResult& pir);
 
@@ -106,9 +112,8 @@ class Server {
   std::shared_ptr<ProfileCatalog> catalog_;
   const Clock& clock_;
   crypto::Random& rng_;
-  mutable std::mutex mu_;
   std::mutex rng_mu_;
-  std::map<Bytes, std::shared_ptr<Session>> sessions_;
+  std::shared_ptr<SessionStore> sessions_;
 };
 
 }  // namespace rsp::smdpp

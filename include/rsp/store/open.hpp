@@ -1,0 +1,18 @@
+#pragma once
+/// One entry point for every command that opens a database: a
+/// `postgresql://` (or `postgres://`) URL selects the PostgreSQL engine,
+/// anything else is a SQLite file path.
+
+#include <memory>
+#include <string>
+
+#include "rsp/store/database.hpp"
+
+namespace rsp::store {
+
+DbResult<std::unique_ptr<Database>> open_database(const std::string& where);
+
+/// `where` as it may appear in messages (a URL's password redacted).
+std::string describe_location(const std::string& where);
+
+}  // namespace rsp::store

@@ -1,0 +1,210 @@
+// Two `rsp smdpp serve` instances on one PostgreSQL database serve one
+// download whose ES9+ calls alternate between them; a call replayed on the
+// other instance is refused. PostgreSQL comes from the Debian package, in a
+// temporary folder (skipped with a message when it cannot start).
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+
+#include "rsp/euicc/card.hpp"
+#include "rsp/euicc/isd_r.hpp"
+#include "rsp/euicc/store.hpp"
+#include "rsp/lpa/download.hpp"
+#include "rsp/lpa/es10_channel.hpp"
+#include "rsp/lpa/https_transport.hpp"
+#include "rsp/messages/iccid.hpp"
+#include "run_tool.hpp"
+#include "serve_process.hpp"
+#include "test_support/pg_server.hpp"
+
+namespace rsp::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kOperator = "pg-operator";
+const std::string kAddress = "localhost";  // the DPtls name `rsp pki init` issues
+
+/// Sends ES9+ call n to server n % 2 (the first to A, the next to B, ...);
+/// optionally replays one function's request on the other server right after.
+class AlternatingEs9 final : public lpa::Es9Transport {
+ public:
+  AlternatingEs9(lpa::Es9Transport& a, lpa::Es9Transport& b) : servers_{&a, &b} {}
+
+  expected<lpa::HttpReply, lpa::TransportError> post(std::string_view address, std::string_view path,
+                                                     std::string_view body) override {
+    const std::size_t which = calls_ % 2;
+    ++calls_;
+    served_by.push_back(std::string(which == 0 ? "A:" : "B:") + std::string(path));
+    auto reply = servers_[which]->post(address, path, body);
+    if (!replay_path.empty() && path.ends_with(replay_path) && reply && reply->status == 200)
+      replayed = servers_[1 - which]->post(address, path, body);
+    return reply;
+  }
+
+  std::vector<std::string> served_by;
+  std::string replay_path;  ///< e.g. "/authenticateClient"
+  std::optional<expected<lpa::HttpReply, lpa::TransportError>> replayed;
+
+ private:
+  lpa::Es9Transport* servers_[2];
+  std::size_t calls_ = 0;
+};
+
+class SmdppPostgres : public ::testing::Test {
+ protected:
+  /// One PostgreSQL server, one PKI, imported profiles and two SM-DP+
+  /// instances for the whole suite; each test orders its own download.
+  struct World {
+    test_support::PgServer pg;
+    TempDir dir;
+    std::string url;
+    std::unique_ptr<ServeProcess> a, b;
+    std::string endpoint_a, endpoint_b;  ///< "127.0.0.1:PORT"
+    std::string failure;                 ///< why the set-up failed
+  };
+
+  static void SetUpTestSuite() {
+    world_ = new World();
+    auto& w = *world_;
+    if (!w.pg.ok() || !w.pg.create_database("smdpp")) return;
+    w.url = w.pg.url("smdpp");
+    const auto check = [&w](const RunResult& r, const char* what) {
+      if (r.exit_code != 0 && w.failure.empty()) w.failure = std::string(what) + ": " + r.output;
+      return r.exit_code == 0;
+    };
+    const std::string pki = (w.dir.path() / "pki").string();
+    const std::string profiles = (w.dir.path() / "profiles").string();
+    if (!check(rsp({"pki", "init", "--out", pki, "--curves", "nist"}), "pki init")) return;
+    if (!check(rsp({"profile", "sample", "--out", profiles, "--count", "3", "--type", "pg"}), "profile sample")) return;
+    if (!check(rsp({"smdpp", "profiles", "import", profiles, "--operator", kOperator, "--db", w.url}), "import"))
+      return;
+    const fs::path config = w.dir.path() / "smdpp.json";
+    std::ofstream(config) << "{\"listen\": \"127.0.0.1:0\", \"address\": \"" << kAddress << "\", \"pki\": \"" << pki
+                          << "\", \"database\": \"" << w.url << "\"}";
+    w.a = std::make_unique<ServeProcess>(std::vector<std::string>{"--config", config.string()});
+    w.b = std::make_unique<ServeProcess>(std::vector<std::string>{"--config", config.string()});
+    const std::string url_a = w.a->url();
+    const std::string url_b = w.b->url();
+    if (url_a.empty() || url_b.empty()) {
+      w.failure = "serve did not start:\n" + w.a->output() + "\n" + w.b->output();
+      return;
+    }
+    w.endpoint_a = url_a.substr(url_a.find("://") + 3);
+    w.endpoint_b = url_b.substr(url_b.find("://") + 3);
+  }
+
+  static void TearDownTestSuite() {
+    delete world_;  // servers stop before PostgreSQL does
+    world_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (!world_->pg.ok()) GTEST_SKIP() << "PostgreSQL not available: " << world_->pg.why();
+    ASSERT_TRUE(world_->failure.empty()) << world_->failure;
+    ASSERT_FALSE(world_->endpoint_a.empty());
+  }
+
+  /// A fresh eUICC and an order for its EID; returns the activation code.
+  std::string order_for_new_card(const fs::path& card) {
+    auto r = rsp({"euicc", "create", "--dir", card.string(), "--pki", (world_->dir.path() / "pki").string()});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::ifstream in(card / "identity" / "eid.txt");
+    std::string eid;
+    std::getline(in, eid);
+    r = rsp({"smdpp", "order", "--db", world_->url, "--operator", kOperator, "--type", "pg", "--eid", eid, "--address",
+             kAddress});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    const auto at = r.output.find("LPA:1$");
+    if (at == std::string::npos) return {};
+    return r.output.substr(at, r.output.find('\n', at) - at);
+  }
+
+  static lpa::HttpsEs9Options options_for(const euicc::EuiccStore& store, const std::string& endpoint) {
+    lpa::HttpsEs9Options o;
+    auto id = store.identity();
+    if (id)
+      for (const auto& c : id->curves) o.trust_anchors.push_back(c.ci_cert);
+    o.resolve[kAddress] = endpoint;
+    return o;
+  }
+
+  static World* world_;
+};
+
+SmdppPostgres::World* SmdppPostgres::world_ = nullptr;
+
+TEST_F(SmdppPostgres, OneDownloadAlternatesBetweenTwoInstances) {
+  TempDir dir;
+  const fs::path card_dir = dir.path() / "euicc";
+  const std::string ac = order_for_new_card(card_dir);
+  ASSERT_FALSE(ac.empty());
+
+  auto store = euicc::EuiccStore::open(card_dir);
+  ASSERT_TRUE(store) << store.error().message;
+  lpa::HttpsEs9Transport to_a(options_for(*store, world_->endpoint_a));
+  lpa::HttpsEs9Transport to_b(options_for(*store, world_->endpoint_b));
+  AlternatingEs9 es9(to_a, to_b);
+  euicc::Card card;
+  card.add_application(std::make_shared<euicc::IsdR>(*store));
+  card.add_application(std::make_shared<euicc::MinimalEcasd>());
+  auto es10 = lpa::card_channel(card);
+  ASSERT_TRUE(es10.select_isd_r());
+
+  auto r = lpa::download_profile(ac, std::nullopt, es10, es9);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(r->notification_delivered);
+  // initiateAuthentication (A), authenticateClient (B), getBoundProfilePackage (A), handleNotification (B).
+  ASSERT_EQ(es9.served_by.size(), 4u);
+  EXPECT_EQ(es9.served_by[0], "A:/gsma/rsp2/es9plus/initiateAuthentication");
+  EXPECT_EQ(es9.served_by[1], "B:/gsma/rsp2/es9plus/authenticateClient");
+  EXPECT_EQ(es9.served_by[2], "A:/gsma/rsp2/es9plus/getBoundProfilePackage");
+  EXPECT_EQ(es9.served_by[3], "B:/gsma/rsp2/es9plus/handleNotification");
+
+  const std::string iccid = messages::iccid_to_digits(r->iccid);
+  auto listed = rsp({"smdpp", "profiles", "list", "--db", world_->url});
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  const auto line_at = listed.output.find(iccid);
+  ASSERT_NE(line_at, std::string::npos) << listed.output;
+  const std::string line = listed.output.substr(line_at, listed.output.find('\n', line_at) - line_at);
+  EXPECT_NE(line.find("installed"), std::string::npos) << listed.output;
+
+  auto info = rsp({"euicc", "info", "--dir", card_dir.string()});
+  ASSERT_EQ(info.exit_code, 0) << info.output;
+  EXPECT_NE(info.output.find(iccid), std::string::npos) << info.output;
+}
+
+TEST_F(SmdppPostgres, ACallReplayedOnTheOtherInstanceIsRefused) {
+  TempDir dir;
+  const fs::path card_dir = dir.path() / "euicc";
+  const std::string ac = order_for_new_card(card_dir);
+  ASSERT_FALSE(ac.empty());
+
+  auto store = euicc::EuiccStore::open(card_dir);
+  ASSERT_TRUE(store) << store.error().message;
+  lpa::HttpsEs9Transport to_a(options_for(*store, world_->endpoint_a));
+  lpa::HttpsEs9Transport to_b(options_for(*store, world_->endpoint_b));
+  AlternatingEs9 es9(to_a, to_b);
+  es9.replay_path = "/authenticateClient";
+  euicc::Card card;
+  card.add_application(std::make_shared<euicc::IsdR>(*store));
+  card.add_application(std::make_shared<euicc::MinimalEcasd>());
+  auto es10 = lpa::card_channel(card);
+  ASSERT_TRUE(es10.select_isd_r());
+
+  // authenticateClient answered by B is sent again to A: the session was
+  // taken once already, so A must not authenticate it a second time. A
+  // replayed call ends the session, as on a single instance.
+  (void)lpa::download_profile(ac, std::nullopt, es10, es9);
+  ASSERT_TRUE(es9.replayed.has_value());
+  ASSERT_TRUE(*es9.replayed) << (*es9.replayed).error().message;
+  const auto& reply = **es9.replayed;
+  EXPECT_NE(reply.body.find("\"Failed\""), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("8.10.1"), std::string::npos) << reply.body;
+  EXPECT_EQ(reply.body.find("profileMetaData"), std::string::npos) << reply.body;
+}
+
+}  // namespace
+}  // namespace rsp::e2e

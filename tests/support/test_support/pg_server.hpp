@@ -1,0 +1,42 @@
+#pragma once
+// A private PostgreSQL server for one test program: initdb in a temporary
+// folder, postgres listening only on a unix socket there, stopped and removed
+// when the object goes away (also when the test fails). Uses the binaries of
+// the Debian package; when they are missing or the server does not come up,
+// ok() is false and why() says what happened, for GTEST_SKIP().
+//
+// PostgreSQL refuses to run as root, so under root the server runs as the
+// `postgres` system user (runuser) with the folder handed over to it.
+
+#include <filesystem>
+#include <string>
+
+namespace rsp::test_support {
+
+class PgServer {
+ public:
+  PgServer();
+  ~PgServer();
+  PgServer(const PgServer&) = delete;
+  PgServer& operator=(const PgServer&) = delete;
+
+  bool ok() const { return ok_; }
+  const std::string& why() const { return why_; }
+  /// A libpq URL for `database` (user postgres, trust authentication).
+  std::string url(const std::string& database = "postgres") const;
+  /// Creates an empty database; false (and why()) on failure.
+  bool create_database(const std::string& name);
+
+ private:
+  bool start();
+  void stop();
+  std::filesystem::path bindir_;
+  std::filesystem::path dir_;
+  int port_ = 0;
+  bool as_postgres_ = false;
+  bool running_ = false;
+  bool ok_ = false;
+  std::string why_;
+};
+
+}  // namespace rsp::test_support
