@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <ostream>
 
 #include "rsp/euicc/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
@@ -41,6 +42,7 @@ struct CrashCase {
   Crash crash;
   const char* name;
 };
+void PrintTo(const CrashCase& c, std::ostream* os) { *os << c.name; }
 
 lpa::DownloadError setup_error(std::string message) {
   lpa::DownloadError e;
