@@ -4,6 +4,7 @@
 // at a chosen point and restarts it on the same database. Afterwards the
 // profile is installed on the card exactly once, never released to anyone
 // else, and the inventory's recorded transitions form one consistent chain.
+// The same set-up checks the session_timeout configuration key.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -11,6 +12,8 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <ostream>
+#include <thread>
 
 #include "rsp/euicc/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
@@ -42,6 +45,7 @@ struct CrashCase {
   Crash crash;
   const char* name;
 };
+void PrintTo(const CrashCase& c, std::ostream* os) { *os << c.name; }
 
 lpa::DownloadError setup_error(std::string message) {
   lpa::DownloadError e;
@@ -291,6 +295,39 @@ TEST_P(SmdppCrash, ProfileIsNeverReleasedTwiceNorLost) {
   // Done: another download with the same activation code gets nothing.
   auto again = download(smdpp.transport());
   ASSERT_FALSE(again);
+  EXPECT_EQ(stored().state, ProfileState::Installed);
+}
+
+/// Waits after initiateAuthentication answered, long enough for a session
+/// timeout of 1 s to pass (the server counts whole seconds).
+class SlowLpa final : public lpa::Es9Transport {
+ public:
+  explicit SlowLpa(lpa::Es9Transport& inner) : inner_(inner) {}
+  expected<lpa::HttpReply, lpa::TransportError> post(std::string_view address, std::string_view path,
+                                                      std::string_view body) override {
+    auto reply = inner_.post(address, path, body);
+    if (path.ends_with("/initiateAuthentication")) std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+    return reply;
+  }
+
+ private:
+  lpa::Es9Transport& inner_;
+};
+
+TEST_F(SmdppCrash, SessionTimeoutFromTheConfiguration) {
+  std::ofstream(config_) << R"({"listen": "127.0.0.1:0", "address": "localhost", "session_timeout": 1, "pki": ")"
+                         << pki().string() << R"(", "database": ")" << db().string() << R"("})";
+  Smdpp smdpp(config_, trust());
+  ASSERT_TRUE(smdpp.start()) << smdpp.output();
+  SlowLpa slow(smdpp.transport());
+  auto late = download(slow);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().step, lpa::Step::AuthenticateClient) << late.error().to_string();
+  EXPECT_EQ(late.error().subject_code + "/" + late.error().reason_code, "8.10.1/3.9") << late.error().to_string();
+  EXPECT_EQ(stored().state, ProfileState::Released);
+  // In time, the same order downloads.
+  auto ok = download(smdpp.transport());
+  ASSERT_TRUE(ok) << ok.error().to_string() << "\n" << smdpp.output();
   EXPECT_EQ(stored().state, ProfileState::Installed);
 }
 
