@@ -41,9 +41,11 @@ variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
   max_body_bytes  largest request body, larger ones get 413 (default 1048576)
   operators       ES2+ operators (needs database), a JSON array of
                   {"name": functionRequesterIdentifier,
-                   "api_key_file": file holding the API key (mode 0600), or
+                   "api_key_file": file holding the API key (mode 0600; relative
+                                   to the configuration file), or
                    "api_key_sha256": hex SHA-256 of the key,
-                   "callback_url": https:// URL for HandleDownloadProgressInfo}
+                   "callback_url": https:// URL for HandleDownloadProgressInfo
+                                   (http:// for lab use only)}
                   Callers send "Authorization: Bearer <key>"; in the environment
                   RSP_SMDPP_OPERATORS holds the JSON array text
   callback_trust  PEM file with the root certificate(s) that the operators'
