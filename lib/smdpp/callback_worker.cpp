@@ -36,7 +36,8 @@ CallbackSender https_callback_sender(std::vector<Bytes> trust_anchors, std::chro
     auto client = net::HttpsClient::create(std::move(o));
     if (!client) {
       // Parse errors quote the URL, which may hold credentials: not stored.
-      if (client.error().kind == net::NetError::Kind::InvalidArgument && client.error().message.find(base) != std::string::npos)
+      if (client.error().kind == net::NetError::Kind::InvalidArgument &&
+          client.error().message.find(base) != std::string::npos)
         return unexpected(std::string("invalid callback URL"));
       return unexpected(client.error().message);
     }
@@ -103,12 +104,12 @@ void CallbackWorker::start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || stopping_) return;
   thread_ = std::thread([this] {
-    std::unique_lock lock(mu_);
+    std::unique_lock guard(mu_);
     while (!stopping_) {
-      lock.unlock();
+      guard.unlock();
       (void)run_once();  // a storage failure is retried on the next poll
-      lock.lock();
-      cv_.wait_for(lock, config_.poll_interval, [this] { return stopping_; });
+      guard.lock();
+      cv_.wait_for(guard, config_.poll_interval, [this] { return stopping_; });
     }
   });
 }
