@@ -293,11 +293,14 @@ int run_demo(const DemoOptions& opt) {
                           {"pki", pki},
                           {"database", db},
                           {"operators",
-                           {{{"name", kOperator}, {"api_key_file", api_key.string()}, {"callback_url", callbacks.url()}}}}};
+                           {{{"name", kOperator},
+                             {"api_key_file", api_key.string()},
+                             {"callback_url", callbacks.url()}}}}};
     const fs::path config = dir / "smdpp.json";
     std::ofstream(config) << cfg.dump(2) << "\n";
     std::printf("\n[%d/%d] Start the SM-DP+ on HTTPS (DPtls certificate, ES9+ for the LPA, ES2+ for the operator with\n"
-                "      its API key in %s, callbacks to the operator's endpoint %s)\n      $ rsp smdpp serve --config %s\n",
+                "      its API key in %s, callbacks to the operator's endpoint %s)\n"
+                "      $ rsp smdpp serve --config %s\n",
                 ++n, total, api_key.c_str(), callbacks.url().c_str(), config.c_str());
     std::fflush(stdout);
     url = server.start({"smdpp", "serve", "--config", config.string()}).value_or("");

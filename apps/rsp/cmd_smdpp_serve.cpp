@@ -245,7 +245,8 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
         fail("database " + config.database + ": " + r.error().message);
       if (c.callback_url.rfind("https://", 0) == 0) https_callbacks = true;
       if (c.callback_url.rfind("http://", 0) == 0)
-        fmt::print(stderr, "rsp smdpp serve: WARNING: operator {} gets its callbacks over plain HTTP, for lab use only\n",
+        fmt::print(stderr,
+                   "rsp smdpp serve: WARNING: operator {} gets its callbacks over plain HTTP, for lab use only\n",
                    c.name);
     }
     std::vector<rsp::Bytes> anchors;

@@ -95,8 +95,8 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(HttpServiceConfi
           // The same answer for a missing and a wrong key: nothing about which.
           res.status = 401;
           res.headers.emplace_back("WWW-Authenticate", "Bearer");
-          res.body = es2_failure_body(SmdppError{es2codes::kRequesterUnknown.subject, es2codes::kRequesterUnknown.reason,
-                                                      "caller not authenticated"});
+          res.body = es2_failure_body(SmdppError{es2codes::kRequesterUnknown.subject,
+                                                 es2codes::kRequesterUnknown.reason, "caller not authenticated"});
           refused->inc({{"function", function}});
           calls->inc({{"function", function}, {"status", "401"}});
           return res;

@@ -35,8 +35,8 @@ expected<Bytes, std::string> load_api_key_hash(const std::filesystem::path& file
 /// Parses the `operators` configuration, a JSON array of objects
 ///   {"name": "...", "api_key_file": "..." | "api_key_sha256": "<64 hex>", "callback_url": "https://..."}
 /// Relative api_key_file paths are taken from `base_dir`.
-expected<std::vector<OperatorCredential>, std::string> parse_operator_config(const nlohmann::json& operators,
-                                                                             const std::filesystem::path& base_dir = {});
+expected<std::vector<OperatorCredential>, std::string> parse_operator_config(
+    const nlohmann::json& operators, const std::filesystem::path& base_dir = {});
 
 class OperatorAuthenticator {
  public:
