@@ -1,9 +1,11 @@
 // `rsp demo`: the platform's main job on one machine, each step printed as it
 // happens: a test PKI, the SM-DP+ on HTTPS with its SQLite database, sample
-// profiles imported, an ES2+ order with its activation code and QR, and a
-// download of that profile into a fresh simulated eUICC by the LPA. Every step
-// runs this same tool as a child process, so the demo shows exactly what a
-// user would type; it holds no protocol logic of its own.
+// profiles imported, an ES2+ order over HTTPS with the operator's API key,
+// its activation code and QR, a download of that profile into a fresh
+// simulated eUICC by the LPA, and the operator's HandleDownloadProgressInfo
+// callbacks. Every step runs this same tool as a child process, so the demo
+// shows exactly what a user would type; it holds no protocol logic of its own
+// (the operator's callback endpoint is a small HTTP receiver in the demo).
 
 #include <signal.h>
 #include <spawn.h>
@@ -11,6 +13,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -20,7 +24,12 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "command.hpp"
+#include "rsp/common/file.hpp"
+#include "rsp/crypto/random.hpp"
+#include "rsp/net/server.hpp"
 
 extern char** environ;
 
@@ -146,6 +155,70 @@ class BackgroundServer {
   std::thread echo_;
 };
 
+/// The operator's endpoint for ES2+ HandleDownloadProgressInfo (SGP.22
+/// §5.3.5): plain HTTP on 127.0.0.1 for the demo, remembering each call.
+class CallbackReceiver {
+ public:
+  static constexpr const char* kPath = "/gsma/rsp2/es2plus/handleDownloadProgressInfo";
+
+  bool start() {
+    rsp::net::HttpServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.insecure_plain_http = true;
+    o.worker_threads = 2;
+    server_ = std::make_unique<rsp::net::HttpServer>(std::move(o));
+    server_->post(kPath, [this](const rsp::net::Request& req) {
+      {
+        std::lock_guard lock(mu_);
+        bodies_.push_back(req.body);
+      }
+      cv_.notify_all();
+      rsp::net::Response res;
+      res.content_type = "application/json;charset=UTF-8";
+      res.body = R"({"header":{"functionExecutionStatus":{"status":"Executed-Success"}}})";
+      return res;
+    });
+    return static_cast<bool>(server_->start());
+  }
+  std::string url() const { return server_->url() + kPath; }
+  /// Waits until a call with notificationPointId `point` came (or the timeout).
+  std::vector<std::string> wait_for_point(int point, std::chrono::seconds timeout) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, timeout, [&] {
+      for (const auto& b : bodies_) {
+        auto j = nlohmann::json::parse(b, nullptr, false);
+        if (j.is_object() && j.value("notificationPointId", 0) == point) return true;
+      }
+      return false;
+    });
+    return bodies_;
+  }
+  void stop() {
+    if (server_) server_->stop();
+  }
+
+ private:
+  std::unique_ptr<rsp::net::HttpServer> server_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> bodies_;
+};
+
+/// One line per callback: point, status, ICCID.
+std::string describe_callback(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object()) return "(not JSON)";
+  static const char* const kPoints[] = {"", "eligibility and retry limit check", "confirmation failure",
+                                        "BPP download", "BPP installation"};
+  const int point = j.value("notificationPointId", 0);
+  std::string status = "?";
+  if (auto s = j.find("notificationPointStatus"); s != j.end() && s->is_object()) status = s->value("status", "?");
+  return "notificationPointId " + std::to_string(point) + " (" + (point >= 1 && point <= 4 ? kPoints[point] : "other") +
+         "): " + status + ", ICCID " + j.value("iccid", std::string("?")) + ", from " +
+         (j.contains("header") ? j["header"].value("functionRequesterIdentifier", std::string("?")) : std::string("?"));
+}
+
 struct DemoOptions {
   std::string dir;
   bool keep = false;
@@ -176,13 +249,15 @@ int run_demo(const DemoOptions& opt) {
   const std::string db = (dir / "smdpp.db").string();
   const std::string profiles = (dir / "profiles").string();
   const std::string card = (dir / "euicc").string();
-  const int total = 10;  // steps printed below
+  const int total = 11;  // steps printed below
   int n = 0;
   BackgroundServer server;
+  CallbackReceiver callbacks;
 
   auto fail = [&](int rc) {
     std::printf("demo: step %d failed (exit %d); files kept in %s\n", n, rc, dir.c_str());
     server.stop();
+    callbacks.stop();
     return rc == 0 ? 1 : rc;
   };
   auto step = [&](const char* title, const std::vector<std::string>& args, std::string* out = nullptr) {
@@ -206,12 +281,27 @@ int run_demo(const DemoOptions& opt) {
     return fail(rc);
 
   std::string url;
+  const fs::path api_key = dir / "operator-api-key";
   {
+    // The operator's API key (0600); the SM-DP+ configuration names the file.
+    const std::string key = rsp::to_hex(rsp::crypto::system_random().bytes(24)) + "\n";
+    if (!rsp::write_file_atomic(api_key, rsp::as_bytes(key), fs::perms::owner_read | fs::perms::owner_write))
+      return fail(1);
+    if (!callbacks.start()) return fail(1);
+    nlohmann::json cfg = {{"listen", "127.0.0.1:0"},
+                          {"address", kAddress},
+                          {"pki", pki},
+                          {"database", db},
+                          {"operators",
+                           {{{"name", kOperator},
+                             {"api_key_file", api_key.string()},
+                             {"callback_url", callbacks.url()}}}}};
     const fs::path config = dir / "smdpp.json";
-    std::ofstream(config) << "{\n  \"listen\": \"127.0.0.1:0\",\n  \"address\": \"" << kAddress << "\",\n  \"pki\": \""
-                          << pki << "\",\n  \"database\": \"" << db << "\"\n}\n";
-    std::printf("\n[%d/%d] Start the SM-DP+ on HTTPS (DPtls certificate, ES9+ for the LPA)\n      $ rsp smdpp serve --config %s\n",
-                ++n, total, config.c_str());
+    std::ofstream(config) << cfg.dump(2) << "\n";
+    std::printf("\n[%d/%d] Start the SM-DP+ on HTTPS (DPtls certificate, ES9+ for the LPA, ES2+ for the operator with\n"
+                "      its API key in %s, callbacks to the operator's endpoint %s)\n"
+                "      $ rsp smdpp serve --config %s\n",
+                ++n, total, api_key.c_str(), callbacks.url().c_str(), config.c_str());
     std::fflush(stdout);
     url = server.start({"smdpp", "serve", "--config", config.string()}).value_or("");
     if (url.empty()) return fail(1);
@@ -225,9 +315,13 @@ int run_demo(const DemoOptions& opt) {
   const std::string eid = read_text(fs::path(card) / "identity" / "eid.txt");
 
   std::string order_out;
-  if (int rc = step("ES2+ order by the operator: DownloadOrder + ConfirmOrder for this EID, activation code and QR",
-                    {"smdpp", "order", "--db", db, "--operator", kOperator, "--type", "demo", "--eid", eid,
-                     "--address", kAddress, "--qr-png", (dir / "activation-code.png").string()},
+  const std::string port = endpoint.substr(endpoint.rfind(':') + 1);
+  if (int rc = step("ES2+ order by the operator over HTTPS with its API key: DownloadOrder + ConfirmOrder for this EID,"
+                    " activation code and QR",
+                    {"smdpp", "es2", "order", "--url", "https://" + kAddress + ":" + port, "--resolve",
+                     kAddress + ":127.0.0.1", "--trust", pki + "/CERT_CI_ECDSA_NIST.pem", "--trust",
+                     pki + "/CERT_CI_ECDSA_BRP.pem", "--operator", kOperator, "--api-key-file", api_key.string(),
+                     "--type", "demo", "--eid", eid, "--qr-png", (dir / "activation-code.png").string()},
                     &order_out))
     return fail(rc);
   const auto ac_at = order_out.find("LPA:1$");
@@ -239,11 +333,28 @@ int run_demo(const DemoOptions& opt) {
     return fail(rc);
   if (int rc = step("The eUICC's profiles and pending notifications", {"euicc", "info", "--dir", card}))
     return fail(rc);
+  {
+    std::printf("\n[%d/%d] The operator's endpoint received ES2+ HandleDownloadProgressInfo from the SM-DP+'s outbox\n"
+                "      (POST %s)\n",
+                ++n, total, callbacks.url().c_str());
+    const auto received = callbacks.wait_for_point(4, std::chrono::seconds(30));
+    for (const auto& b : received) std::printf("      %s\n", describe_callback(b).c_str());
+    bool installed = false;
+    for (const auto& b : received) {
+      auto j = nlohmann::json::parse(b, nullptr, false);
+      installed = installed || (j.is_object() && j.value("notificationPointId", 0) == 4);
+    }
+    if (!installed) {
+      std::printf("      no installation callback arrived\n");
+      return fail(1);
+    }
+  }
   if (int rc = step("The SM-DP+'s final state of its inventory", {"smdpp", "profiles", "list", "--db", db}))
     return fail(rc);
 
   std::printf("\n      stopping the SM-DP+ (SIGTERM)\n");
   if (int rc = server.stop(); rc != 0) return fail(rc);
+  callbacks.stop();
   std::printf("\nrsp demo: all %d steps completed\n", n);
   if (!opt.keep && opt.dir.empty()) {
     std::error_code ec;

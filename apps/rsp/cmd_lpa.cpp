@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "activation_output.hpp"
 #include "command.hpp"
 #include "rsp/euicc/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
@@ -25,7 +26,7 @@ using namespace rsp;
 }
 
 struct DownloadArgs {
-  std::string euicc_dir, activation_code, confirmation_code;
+  std::string euicc_dir, activation_code, cc_file;
   std::vector<std::string> trust, resolve;
   bool insecure_http = false;
 };
@@ -62,7 +63,11 @@ void run_download(const DownloadArgs& a) {
   lpa::DownloadOptions options;
   options.progress = [](lpa::Step s) { fmt::print("  - {}\n", lpa::to_string(s)); };
   std::optional<std::string> cc;
-  if (!a.confirmation_code.empty()) cc = a.confirmation_code;
+  if (!a.cc_file.empty()) {
+    std::string error;
+    cc = cli::read_secret_line(a.cc_file, error);
+    if (!cc) fail(error);
+  }
   auto r = lpa::download_profile(a.activation_code, cc, es10, es9, options);
   if (!r) fail("download failed: " + r.error().to_string());
   fmt::print("installed ICCID {} in ISD-P {} (\"{}\" by {}); install notification {}\n",
@@ -80,7 +85,8 @@ RSP_COMMAND_GROUP(lpa) {
   auto a = std::make_shared<DownloadArgs>();
   dl->add_option("--euicc", a->euicc_dir, "Simulated eUICC folder (rsp euicc create)")->required();
   dl->add_option("--ac", a->activation_code, "Activation code LPA:1$<SM-DP+ address>$<matchingId>")->required();
-  dl->add_option("--cc", a->confirmation_code, "Confirmation code, when the operator set one");
+  dl->add_option("--cc-file", a->cc_file,
+                 "File whose first line is the confirmation code, when the operator set one ('-': stdin)");
   dl->add_option("--trust", a->trust, "Trusted root certificates for the SM-DP+ TLS (default: the eUICC's CIs)");
   dl->add_option("--resolve", a->resolve, "HOST:ADDRESS, connect to ADDRESS for HOST (certificate still checked)");
   dl->add_flag("--insecure-http", a->insecure_http, "Plain HTTP (lab SM-DP+ started with --insecure-http)");

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "activation_output.hpp"
 #include "command.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/crypto/random.hpp"
@@ -118,12 +119,18 @@ void run_list(const std::string& db, const std::string& op) {
 }
 
 struct OrderArgs {
-  std::string db, op, iccid, type, eid, cc, address, qr_png, matching_id;
+  std::string db, op, iccid, type, eid, cc_file, address, qr_png, matching_id;
   int cc_attempts = 3;
 };
 
 void run_order(const OrderArgs& a) {
   if (a.iccid.empty() == a.type.empty()) fail("give exactly one of --iccid and --type");
+  std::optional<std::string> cc;
+  if (!a.cc_file.empty()) {
+    std::string error;
+    cc = rsp::cli::read_secret_line(a.cc_file, error);
+    if (!cc) fail(error);
+  }
   sm::SystemClock clock;
   auto o = open_inventory(a.db, clock);
   sm::Es2Service es2(o.inv, sm::Es2Config{a.address, a.cc_attempts}, rsp::crypto::system_random());
@@ -134,7 +141,7 @@ void run_order(const OrderArgs& a) {
   cr.iccid = *iccid;
   cr.eid = opt(a.eid);
   cr.matching_id = opt(a.matching_id);
-  cr.confirmation_code = opt(a.cc);
+  cr.confirmation_code = cc;
   cr.release_flag = true;
   auto conf = es2.confirm_order(a.op, cr);
   if (!conf) {
@@ -142,19 +149,10 @@ void run_order(const OrderArgs& a) {
     (void)es2.cancel_order(a.op, {*iccid, std::nullopt, std::nullopt, sm::FinalProfileStatus::Available});
     fail("ConfirmOrder: " + describe(conf.error()));
   }
-  const std::string code = rsp::messages::format_activation_code(
-      rsp::messages::ActivationCode{a.address, conf->matching_id, std::nullopt, !a.cc.empty()});
-  fmt::print("ICCID:           {}\n", *iccid);
-  if (conf->eid) fmt::print("EID:             {}\n", *conf->eid);
-  fmt::print("Matching ID:     {}\n", conf->matching_id);
-  fmt::print("Activation code: {}\n", code);
-  auto qr = sm::qr_encode(code);
-  if (!qr) fail("QR: " + describe(qr.error()));
-  if (!a.qr_png.empty()) {
-    if (auto w = sm::write_qr_png(*qr, a.qr_png); !w) fail("QR PNG: " + describe(w.error()));
-    fmt::print("QR code PNG:     {}\n", a.qr_png);
-  }
-  fmt::print("\n{}", sm::qr_terminal(*qr, ::isatty(STDOUT_FILENO) == 1));
+  std::string error;
+  if (rsp::cli::print_activation_code(a.address, *iccid, conf->eid, conf->matching_id, cc.has_value(), a.qr_png, error)
+          .empty())
+    fail(error);
   rsp::cli::exit_with(0);
 }
 
@@ -194,7 +192,9 @@ RSP_COMMAND_GROUP(smdpp_profiles) {
   order->add_option("--iccid", oa->iccid, "This profile");
   order->add_option("--type", oa->type, "Any available profile of this type");
   order->add_option("--eid", oa->eid, "Bind the order to this eUICC (32 digits)");
-  order->add_option("--cc", oa->cc, "Confirmation code the user must enter (only its hash is stored)");
+  order->add_option("--cc-file", oa->cc_file,
+                    "File whose first line is the confirmation code the user must enter, '-' for standard input "
+                    "(only its hash is stored)");
   order->add_option("--cc-attempts", oa->cc_attempts,
                     "Wrong confirmation codes allowed before the order is blocked (default 3)")
       ->check(CLI::Range(1, 100));

@@ -1,5 +1,6 @@
 // `rsp smdpp serve`: the SM-DP+ on HTTPS with its DPtls certificate(s),
-// /healthz and /metrics, stopping gracefully on SIGTERM/SIGINT.
+// ES9+ for the LPA, ES2+ for the operators (with their callbacks), /healthz
+// and /metrics, stopping gracefully on SIGTERM/SIGINT.
 
 #include <fmt/core.h>
 #include <pthread.h>
@@ -15,6 +16,9 @@
 #include "command.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/crypto/random.hpp"
+#include "rsp/smdpp/callback_worker.hpp"
+#include "rsp/smdpp/es2_auth.hpp"
+#include "rsp/smdpp/es2_service.hpp"
 #include "rsp/smdpp/http_service.hpp"
 #include "rsp/smdpp/identity.hpp"
 #include "rsp/smdpp/server.hpp"
@@ -40,6 +44,17 @@ variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
   workers         worker threads (default 8)
   max_body_bytes  largest request body, larger ones get 413 (default 1048576)
   session_timeout seconds an ES9+ download session may stay unfinished (default 600)
+  operators       ES2+ operators (needs database), a JSON array of
+                  {"name": functionRequesterIdentifier,
+                   "api_key_file": file holding the API key (mode 0600; relative
+                                   to the configuration file), or
+                   "api_key_sha256": hex SHA-256 of the key,
+                   "callback_url": https:// URL for HandleDownloadProgressInfo
+                                   (http:// for lab use only)}
+                  Callers send "Authorization: Bearer <key>"; in the environment
+                  RSP_SMDPP_OPERATORS holds the JSON array text
+  callback_trust  PEM file with the root certificate(s) that the operators'
+                  https:// callback servers are checked against
 Prints "listening on <url>" once serving.)";
 
 struct ServeConfig {
@@ -53,6 +68,8 @@ struct ServeConfig {
   std::int64_t workers = 8;
   std::int64_t max_body_bytes = 1024 * 1024;
   std::int64_t session_timeout = 600;
+  nlohmann::json operators = nlohmann::json::array();
+  std::string callback_trust;
 };
 
 [[noreturn]] void fail(const std::string& message) {
@@ -81,6 +98,7 @@ struct Key {
   std::string* text = nullptr;
   bool* flag = nullptr;
   std::int64_t* number = nullptr;
+  nlohmann::json* json = nullptr;
 };
 
 std::vector<Key> keys(ServeConfig& c) {
@@ -93,7 +111,9 @@ std::vector<Key> keys(ServeConfig& c) {
           {"insecure_http", nullptr, &c.insecure_http},
           {"workers", nullptr, nullptr, &c.workers},
           {"max_body_bytes", nullptr, nullptr, &c.max_body_bytes},
-          {"session_timeout", nullptr, nullptr, &c.session_timeout}};
+          {"session_timeout", nullptr, nullptr, &c.session_timeout},
+          {"operators", nullptr, nullptr, nullptr, &c.operators},
+          {"callback_trust", &c.callback_trust}};
 }
 
 void apply_json(ServeConfig& config, const std::string& file) {
@@ -114,6 +134,8 @@ void apply_json(ServeConfig& config, const std::string& file) {
     } else if (it->flag) {
       if (!value.is_boolean()) fail("configuration key '" + name + "' must be true or false");
       *it->flag = value.get<bool>();
+    } else if (it->json) {
+      *it->json = value;
     } else {
       if (!value.is_number_integer()) fail("configuration key '" + name + "' must be an integer");
       *it->number = value.get<std::int64_t>();
@@ -133,6 +155,9 @@ void apply_environment(ServeConfig& config) {
       auto b = parse_bool(v);
       if (!b) fail(var + " must be true or false");
       *k.flag = *b;
+    } else if (k.json) {
+      *k.json = nlohmann::json::parse(v, nullptr, false);
+      if (k.json->is_discarded()) fail(var + " must be JSON");
     } else {
       auto n = parse_int(v);
       if (!n) fail(var + " must be an integer");
@@ -182,6 +207,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   // commands); without one the catalog is empty and in memory.
   static const rsp::smdpp::SystemClock clock;
   std::shared_ptr<rsp::smdpp::ProfileCatalog> catalog;
+  std::shared_ptr<rsp::smdpp::Inventory> inventory_ptr;
   std::shared_ptr<rsp::store::Database> shared_db;  // set when instances share the database
   const std::string database_name = rsp::store::describe_location(config.database);
   if (!config.database.empty()) {
@@ -196,7 +222,8 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
     auto inventory = rsp::smdpp::Inventory::open(db, clock);
     if (!inventory) fail("database " + database_name + ": " + inventory.error().message);
     if (db->dialect() == "postgresql") shared_db = db;
-    catalog = std::make_shared<rsp::smdpp::SqlProfileCatalog>(std::move(*inventory), rsp::crypto::system_random());
+    inventory_ptr = std::move(*inventory);
+    catalog = std::make_shared<rsp::smdpp::SqlProfileCatalog>(inventory_ptr, rsp::crypto::system_random());
   } else {
     catalog = std::make_shared<rsp::smdpp::InMemoryProfileCatalog>();
   }
@@ -218,6 +245,49 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   service_config.worker_threads = static_cast<std::size_t>(config.workers);
   service_config.max_body_bytes = static_cast<std::size_t>(config.max_body_bytes);
   service_config.es9 = rsp::smdpp::es9_dispatcher(core);
+  service_config.metrics = std::make_shared<rsp::net::Metrics>();
+
+  // ES2+ for the configured operators; their callbacks leave from the outbox.
+  std::size_t operator_count = 0;
+  std::unique_ptr<rsp::smdpp::CallbackWorker> callbacks;
+  if (!config.operators.empty()) {
+    if (!inventory_ptr) fail("operators need a database (key \"database\")");
+    const auto base = config_file.empty() ? std::filesystem::current_path()
+                                          : std::filesystem::absolute(config_file).parent_path();
+    auto creds = rsp::smdpp::parse_operator_config(config.operators, base);
+    if (!creds) fail(creds.error());
+    bool https_callbacks = false;
+    for (const auto& c : *creds) {
+      if (auto r = inventory_ptr->set_callback_url(c.name, c.callback_url); !r)
+        fail("database " + config.database + ": " + r.error().message);
+      if (c.callback_url.rfind("https://", 0) == 0) https_callbacks = true;
+      if (c.callback_url.rfind("http://", 0) == 0)
+        fmt::print(stderr,
+                   "rsp smdpp serve: WARNING: operator {} gets its callbacks over plain HTTP, for lab use only\n",
+                   c.name);
+    }
+    std::vector<rsp::Bytes> anchors;
+    if (!config.callback_trust.empty()) {
+      auto certs = rsp::net::load_certificates(config.callback_trust);
+      if (!certs) fail("callback_trust " + config.callback_trust + ": " + certs.error().message);
+      anchors = std::move(*certs);
+    } else if (https_callbacks) {
+      fail("https:// callback URLs need callback_trust (the root certificate of the operators' servers)");
+    }
+    operator_count = creds->size();
+    auto authenticator = std::make_shared<rsp::smdpp::OperatorAuthenticator>(std::move(*creds));
+    auto es2 = std::make_shared<rsp::smdpp::Es2Service>(inventory_ptr, rsp::smdpp::Es2Config{config.address, 3},
+                                                        rsp::crypto::system_random());
+    service_config.es2 = rsp::smdpp::es2_dispatcher(es2);
+    service_config.es2_authenticate = [authenticator](const rsp::net::Request& req) {
+      return authenticator->authenticate(req.header("Authorization"));
+    };
+    rsp::smdpp::CallbackWorkerConfig worker_config;
+    worker_config.requester_identifier = config.address;
+    worker_config.metrics = service_config.metrics;
+    callbacks = std::make_unique<rsp::smdpp::CallbackWorker>(
+        inventory_ptr, std::move(worker_config), rsp::smdpp::https_callback_sender(std::move(anchors)));
+  }
   if (config.insecure_http) {
     fmt::print(stderr, "rsp smdpp serve: WARNING: plain HTTP without TLS (insecure_http), for lab use only\n");
   } else if (!config.tls_cert.empty() || !config.tls_key.empty()) {
@@ -249,6 +319,11 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   if (shared_db) fmt::print("download sessions in the database (shared by the instances)\n");
   for (const auto& line : tls_lines) fmt::print("DPtls {}\n", line);
   fmt::print("ES9+ on {}/gsma/rsp2/es9plus/\n", (*service)->url());
+  if (callbacks) {
+    callbacks->start();
+    fmt::print("ES2+ on {}/gsma/rsp2/es2plus/ for {} operator{} (API key), callbacks from the outbox\n",
+               (*service)->url(), operator_count, operator_count == 1 ? "" : "s");
+  }
   fmt::print("listening on {}\n", (*service)->url());
   std::fflush(stdout);
 
@@ -257,6 +332,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   fmt::print("{} received, finishing requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   std::fflush(stdout);
   (*service)->stop();
+  if (callbacks) callbacks->stop();
   fmt::print("stopped\n");
   std::fflush(stdout);
 }
@@ -265,7 +341,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
 
 RSP_COMMAND_GROUP(smdpp_serve) {
   auto* g = rsp::cli::group_command(app, "smdpp", "SM-DP+ server and inventory");
-  auto* s = g->add_subcommand("serve", "Serve the SM-DP+ over HTTPS (ES9+, /healthz, /metrics)");
+  auto* s = g->add_subcommand("serve", "Serve the SM-DP+ over HTTPS (ES9+, ES2+, /healthz, /metrics)");
   s->footer(kConfigHelp);
   auto config = std::make_shared<std::string>();
   auto insecure = std::make_shared<bool>(false);

@@ -8,6 +8,10 @@ namespace {
 
 using nlohmann::json;
 
+Es2HttpResponse failure(int http_status, const SmdppError& e) {
+  return Es2HttpResponse{http_status, es2_failure_body(e), e.subject_code, e.reason_code};
+}
+
 constexpr std::string_view kPrefix = "/gsma/rsp2/es2plus/";
 
 unexpected<SmdppError> from_message(const messages::MessageError& e) {
@@ -100,15 +104,13 @@ std::string es2_failure_body(const SmdppError& e) {
 Es2HttpResponse handle_es2_request(Es2Service& service, std::string_view path, std::string_view body,
                                    const std::optional<std::string>& authenticated_operator) {
   if (path.substr(0, kPrefix.size()) != kPrefix)
-    return Es2HttpResponse{404, es2_failure_body(SmdppError{es2codes::kUnknownFunction.subject,
-                                                            es2codes::kUnknownFunction.reason, "not found"})};
+    return failure(404, SmdppError{es2codes::kUnknownFunction.subject, es2codes::kUnknownFunction.reason, "not found"});
   auto req = decode_es2_request(path, body);
-  if (!req) return Es2HttpResponse{200, es2_failure_body(req.error())};
+  if (!req) return failure(200, req.error());
   const std::string& op = req->header.function_requester_identifier;
   if (authenticated_operator && *authenticated_operator != op)
-    return Es2HttpResponse{200, es2_failure_body(SmdppError{es2codes::kRequesterNotAllowed.subject,
-                                                            es2codes::kRequesterNotAllowed.reason,
-                                                            "functionRequesterIdentifier is not the caller"})};
+    return failure(200, SmdppError{es2codes::kRequesterNotAllowed.subject, es2codes::kRequesterNotAllowed.reason,
+                                   "functionRequesterIdentifier is not the caller"});
   json out;
   SmdppResult<void> status;
   if (const auto* d = std::get_if<Es2DownloadOrder>(&req->function)) {
@@ -129,9 +131,9 @@ Es2HttpResponse handle_es2_request(Es2Service& service, std::string_view path, s
   } else if (const auto* rp = std::get_if<Es2ReleaseProfile>(&req->function)) {
     status = service.release_profile(op, rp->iccid);
   }
-  if (!status) return Es2HttpResponse{200, es2_failure_body(status.error())};
+  if (!status) return failure(200, status.error());
   out["header"] = messages::to_json(messages::ResponseHeader::success());
-  return Es2HttpResponse{200, messages::dump(out)};
+  return Es2HttpResponse{200, messages::dump(out), {}, {}};
 }
 
 }  // namespace rsp::smdpp

@@ -65,7 +65,7 @@ SmdppResult<std::string> Es2Service::download_order(const std::string& op, const
   if (req.iccid) {
     RSP_TRY(auto p, own_profile(*inv_, op, *req.iccid));
     if (req.profile_type && p.profile_type != *req.profile_type)
-      return smdpp_error(es2codes::kProfileTypeUnknown, "the profile is not of the requested profileType");
+      return smdpp_error(es2codes::kProfileTypeRefused, "the profile is not of the requested profileType");
     if (p.state != ProfileState::Available)
       return smdpp_error(es2codes::kIccidInUse, "the profile is not available (" + std::string(to_string(p.state)) + ")");
     iccid = p.iccid;
@@ -118,6 +118,8 @@ SmdppResult<ConfirmOrderResult> Es2Service::confirm_order(const std::string& op,
     if (eid && *eid != *req.eid) return smdpp_error(es2codes::kEidInvalidAssociation, "not the EID of the order");
     eid = req.eid;
   }
+  if (req.smds_address && !eid)
+    return smdpp_error(es2codes::kEidMissing, "an SM-DS event needs the EID (none given and none in the order)");
   std::string matching_id;
   if (req.matching_id && !req.matching_id->empty()) {
     matching_id = *req.matching_id;

@@ -3,6 +3,8 @@
 #include <map>
 #include <system_error>
 
+#include "rsp/smdpp/es2_codes.hpp"
+#include "rsp/smdpp/es2_json.hpp"
 #include "rsp/smdpp/es9_http.hpp"
 
 namespace rsp::smdpp {
@@ -67,6 +69,53 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(HttpServiceConfi
       });
     }
   }
+  if (config.es2 && config.es2_authenticate) {
+    service->es2_ = true;
+    auto* calls = &metrics.counter("rsp_smdpp_es2_requests_total", "ES2+ calls, by function and HTTP status.");
+    auto* failures = &metrics.counter("rsp_smdpp_es2_failures_total",
+                                      "ES2+ calls that failed, by function and SGP.22 subject/reason code.");
+    auto* refused = &metrics.counter("rsp_smdpp_es2_unauthenticated_total",
+                                     "ES2+ calls refused with 401 (no or unknown API key), by function.");
+    auto dispatcher = std::make_shared<Es2Dispatcher>(std::move(config.es2));
+    auto authenticate = std::make_shared<Es2Authenticator>(std::move(config.es2_authenticate));
+    for (const auto& route : kEs2Routes) {
+      const std::string path(route.path), function(route.function);
+      service->server_->post(path, [dispatcher, authenticate, calls, failures, refused, path,
+                                    function](const net::Request& req) {
+        net::Response res;
+        res.headers.emplace_back("X-Admin-Protocol", std::string(kAdminProtocol));
+        res.content_type = "application/json;charset=UTF-8";
+        std::optional<std::string> op;
+        try {
+          op = (*authenticate)(req);
+        } catch (...) {
+          op.reset();
+        }
+        if (!op) {
+          // The same answer for a missing and a wrong key: nothing about which.
+          res.status = 401;
+          res.headers.emplace_back("WWW-Authenticate", "Bearer");
+          res.body = es2_failure_body(SmdppError{es2codes::kRequesterUnknown.subject,
+                                                 es2codes::kRequesterUnknown.reason, "caller not authenticated"});
+          refused->inc({{"function", function}});
+          calls->inc({{"function", function}, {"status", "401"}});
+          return res;
+        }
+        Es9HttpResult out;
+        try {
+          out = (*dispatcher)(path, req.body, *op);
+        } catch (...) {
+          out = Es9HttpResult{500, {}, {}, {}};
+        }
+        res.status = out.status;
+        res.body = std::move(out.body);
+        calls->inc({{"function", function}, {"status", std::to_string(res.status)}});
+        if (!out.subject_code.empty() || !out.reason_code.empty())
+          failures->inc({{"function", function}, {"subject", out.subject_code}, {"reason", out.reason_code}});
+        return res;
+      });
+    }
+  }
   RSP_TRY_VOID(service->server_->start());
   return service;
 }
@@ -80,6 +129,13 @@ Es9Dispatcher es9_dispatcher(std::shared_ptr<Server> server) {
       out.reason_code = r.error->reason_code;
     }
     return out;
+  };
+}
+
+Es2Dispatcher es2_dispatcher(std::shared_ptr<Es2Service> service) {
+  return [service = std::move(service)](std::string_view path, std::string_view body, const std::string& op) {
+    auto r = handle_es2_request(*service, path, body, op);
+    return Es9HttpResult{r.http_status, std::move(r.body), std::move(r.subject_code), std::move(r.reason_code)};
   };
 }
 

@@ -13,7 +13,8 @@
 ///
 /// The operator is the header's functionRequesterIdentifier; when the
 /// transport authenticated the caller (TLS client certificate), pass that
-/// identity and a header naming anyone else is refused (1.1/1.2).
+/// identity (TLS client certificate or API key, es2_auth.hpp) and a header
+/// naming anyone else is refused (1.1/1.2).
 
 #include <optional>
 #include <string>
@@ -50,6 +51,9 @@ SmdppResult<Es2Request> decode_es2_request(std::string_view path, std::string_vi
 struct Es2HttpResponse {
   int http_status = 200;  ///< 200 with a JSON body for every function outcome; 404 unknown path
   std::string body;
+  /// A failed function's codes (already in the body), for metrics; empty on success.
+  std::string subject_code;
+  std::string reason_code;
 };
 
 Es2HttpResponse handle_es2_request(Es2Service& service, std::string_view path, std::string_view body,

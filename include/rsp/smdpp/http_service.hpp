@@ -6,11 +6,15 @@
 ///
 /// The ES9+ JSON handling itself is transport independent: the service takes
 /// an Es9Dispatcher mapping (path, JSON body) to (HTTP status, JSON body) and
-/// registers the five ES9+ paths only when one is given.
+/// registers the five ES9+ paths only when one is given. Likewise ES2+
+/// (SGP.22 §5.3, §6.5.2.1-4) for the operators: an Es2Dispatcher and an
+/// Es2Authenticator register its four paths; a request whose caller is not
+/// authenticated gets 401 and nothing else.
 
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +53,20 @@ struct Es9HttpResult {
 /// (an exception is answered with 500 anyway).
 using Es9Dispatcher = std::function<Es9HttpResult(std::string_view path, std::string_view body)>;
 
+/// The ES2+ function paths (SGP.22 §6.5.2.1-4) and their metric label.
+inline constexpr Es9Route kEs2Routes[] = {
+    {"/gsma/rsp2/es2plus/downloadOrder", "downloadOrder"},
+    {"/gsma/rsp2/es2plus/confirmOrder", "confirmOrder"},
+    {"/gsma/rsp2/es2plus/cancelOrder", "cancelOrder"},
+    {"/gsma/rsp2/es2plus/releaseProfile", "releaseProfile"},
+};
+
+/// (path, JSON body, authenticated operator) -> (status, JSON body); must not throw.
+using Es2Dispatcher =
+    std::function<Es9HttpResult(std::string_view path, std::string_view body, const std::string& operator_name)>;
+/// The operator a request is authenticated as (API key, es2_auth.hpp); nullopt: refused with 401.
+using Es2Authenticator = std::function<std::optional<std::string>(const net::Request&)>;
+
 struct HttpServiceConfig {
   std::string host = "127.0.0.1";
   int port = 0;
@@ -61,6 +79,9 @@ struct HttpServiceConfig {
   std::chrono::seconds keep_alive_timeout{5};
   /// ES9+ handling; without it only /healthz and /metrics are served.
   Es9Dispatcher es9;
+  /// ES2+ handling and its caller authentication; both or neither.
+  Es2Dispatcher es2;
+  Es2Authenticator es2_authenticate;
   /// The SM-DP+ FQDN, exported as a label of rsp_smdpp_info.
   std::string address;
   std::shared_ptr<net::Metrics> metrics;
@@ -78,6 +99,7 @@ class HttpService {
   /// "https://127.0.0.1:PORT" (or http://).
   std::string url() const { return server_->url(); }
   bool es9_enabled() const { return es9_; }
+  bool es2_enabled() const { return es2_; }
   net::Metrics& metrics() { return server_->metrics(); }
   /// Graceful: requests in flight complete. Idempotent.
   void stop() { server_->stop(); }
@@ -86,10 +108,15 @@ class HttpService {
   HttpService() = default;
   std::unique_ptr<net::HttpServer> server_;
   bool es9_ = false;
+  bool es2_ = false;
 };
 
 /// ES9+ over the SM-DP+ core (handle_es9 of es9_http.hpp).
 Es9Dispatcher es9_dispatcher(std::shared_ptr<Server> server);
+
+class Es2Service;
+/// ES2+ over the operator functions (handle_es2_request of es2_json.hpp).
+Es2Dispatcher es2_dispatcher(std::shared_ptr<Es2Service> service);
 
 /// The DPtls identities in a PKI folder: CERT_S_SM_DP_TLS_<NIST|BRP>.<pem|der>
 /// with SK_S_SM_DP_TLS_<NIST|BRP>.pem beside it, searched recursively (the

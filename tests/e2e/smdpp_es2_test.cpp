@@ -1,0 +1,371 @@
+// ES2+ end to end: `rsp smdpp serve` with two operators and their API keys,
+// the operator client `rsp smdpp es2` over HTTPS, a download by the LPA into
+// a card from `rsp euicc create`, and the HandleDownloadProgressInfo
+// callbacks received by an HTTPS endpoint in this test process. Then every
+// refusal with its exact SGP.22 subject/reason code.
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <nlohmann/json.hpp>
+
+#include "rsp/common/file.hpp"
+#include "rsp/net/client.hpp"
+#include "rsp/net/server.hpp"
+#include "run_tool.hpp"
+#include "serve_process.hpp"
+
+namespace rsp::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+const std::string kKey1 = "op1-key-5d1f0c9a7e3b4c2d8f6a";
+const std::string kKey2 = "op2-key-9b8c7d6e5f4a3b2c1d0e";
+constexpr const char* kHdpiPath = "/gsma/rsp2/es2plus/handleDownloadProgressInfo";
+
+/// The operator's callback endpoint over HTTPS (the test PKI's SM-DS TLS
+/// certificate stands in for the operator's server certificate).
+class Receiver {
+ public:
+  bool start(const fs::path& pki) {
+    auto id = net::TlsIdentity::load(pki / "CERT_S_SM_DS_TLS_NIST.pem", pki / "SK_S_SM_DS_TLS_NIST.pem");
+    if (!id) return false;
+    net::HttpServerOptions o;
+    o.tls = net::TlsServerConfig{};
+    o.tls->identities.push_back(std::move(*id));
+    o.worker_threads = 2;
+    server_ = std::make_unique<net::HttpServer>(std::move(o));
+    server_->post(kHdpiPath, [this](const net::Request& req) {
+      {
+        std::lock_guard lock(mu_);
+        calls_.push_back(req);
+      }
+      cv_.notify_all();
+      net::Response res;
+      res.body = R"({"header":{"functionExecutionStatus":{"status":"Executed-Success"}}})";
+      return res;
+    });
+    return static_cast<bool>(server_->start());
+  }
+  std::string url() const { return server_->url() + kHdpiPath; }
+  /// The calls so far, after waiting until one has notificationPointId `point`.
+  std::vector<net::Request> wait_for_point(int point, std::chrono::seconds timeout = 60s) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, timeout, [&] {
+      for (const auto& c : calls_) {
+        auto j = json::parse(c.body, nullptr, false);
+        if (j.is_object() && j.value("notificationPointId", 0) == point) return true;
+      }
+      return false;
+    });
+    return calls_;
+  }
+
+ private:
+  std::unique_ptr<net::HttpServer> server_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<net::Request> calls_;
+};
+
+class SmdppEs2 : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto r = rsp({"pki", "init", "--out", pki().string(), "--curves", "nist,brp"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    r = rsp({"profile", "sample", "--out", (dir_.path() / "op1").string(), "--count", "2", "--type", "e2e",
+             "--iccid-prefix", "894900001", "--first", "10"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    r = rsp({"profile", "sample", "--out", (dir_.path() / "op2").string(), "--count", "1", "--type", "e2e",
+             "--iccid-prefix", "894900002", "--first", "20"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    for (const char* op : {"op1", "op2"}) {
+      r = rsp({"smdpp", "profiles", "import", (dir_.path() / op).string(), "--operator", op, "--db", db()});
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      for (std::size_t at = r.output.find("imported ICCID "); at != std::string::npos;
+           at = r.output.find("imported ICCID ", at + 1))
+        iccids_[op].push_back(r.output.substr(at + 15, r.output.find(' ', at + 15) - at - 15));
+    }
+    ASSERT_EQ(iccids_["op1"].size(), 2u);
+    ASSERT_EQ(iccids_["op2"].size(), 1u);
+    key1_ = write_secret("op1.key", kKey1 + "\n");
+    key2_ = write_secret("op2.key", kKey2 + "\n");
+    wrong_key_ = write_secret("wrong.key", "not-the-key-of-anyone-0000\n");
+  }
+
+  fs::path pki() const { return dir_.path() / "pki"; }
+  std::string db() const { return (dir_.path() / "smdpp.db").string(); }
+  std::string ci() const { return (pki() / "CERT_CI_ECDSA_NIST.pem").string(); }
+  fs::path write_secret(const std::string& name, const std::string& text) {
+    const auto p = dir_.path() / name;
+    EXPECT_TRUE(write_file_atomic(p, as_bytes(text), fs::perms::owner_read | fs::perms::owner_write));
+    return p;
+  }
+  /// Starts the SM-DP+ with op1 (key file, callbacks to `callback_url`) and
+  /// op2 (key hash); returns its HTTPS port.
+  std::string start(std::unique_ptr<ServeProcess>& serve, const std::string& callback_url) {
+    const std::string hash2 = sha256_hex(kKey2);
+    json cfg = {{"listen", "127.0.0.1:0"},
+                {"address", "localhost"},
+                {"pki", pki().string()},
+                {"database", db()},
+                {"callback_trust", ci()},
+                {"operators",
+                 {{{"name", "op1"}, {"api_key_file", "op1.key"}, {"callback_url", callback_url}},
+                  {{"name", "op2"}, {"api_key_sha256", hash2}}}}};
+    const auto file = dir_.path() / "smdpp.json";
+    std::ofstream(file) << cfg.dump(2);
+    serve = std::make_unique<ServeProcess>(std::vector<std::string>{"--config", file.string()});
+    const std::string url = serve->wait_for("listening on ");
+    EXPECT_EQ(url.rfind("https://127.0.0.1:", 0), 0u) << serve->output();
+    EXPECT_NE(serve->output().find("ES2+ on "), std::string::npos) << serve->output();
+    // The keys never appear in the server's output.
+    EXPECT_EQ(serve->output().find(kKey1), std::string::npos);
+    return url.substr(std::string("https://127.0.0.1:").size());
+  }
+  static std::string sha256_hex(const std::string& s) {
+    auto r = run("sh", {"-c", "printf %s '" + s + "' | sha256sum"});
+    return r.output.substr(0, 64);
+  }
+  /// `rsp smdpp es2 <function> ...` as `op` with `key`.
+  RunResult es2(const std::string& port, const std::string& function, const std::string& op, const fs::path& key,
+                std::vector<std::string> args) {
+    std::vector<std::string> all{"smdpp", "es2", function, "--url", "https://127.0.0.1:" + port, "--trust", ci(),
+                                 "--trust", (pki() / "CERT_CI_ECDSA_BRP.pem").string(), "--operator", op,
+                                 "--api-key-file", key.string()};
+    all.insert(all.end(), args.begin(), args.end());
+    return rsp(all);
+  }
+
+  TempDir dir_;
+  std::map<std::string, std::vector<std::string>> iccids_;
+  fs::path key1_, key2_, wrong_key_;
+};
+
+TEST_F(SmdppEs2, OrderDownloadInstallAndCallbacks) {
+  Receiver receiver;
+  ASSERT_TRUE(receiver.start(pki()));
+  std::unique_ptr<ServeProcess> serve;
+  const std::string port = start(serve, receiver.url());
+  ASSERT_FALSE(port.empty());
+
+  const fs::path card = dir_.path() / "euicc";
+  auto r = rsp({"euicc", "create", "--dir", card.string(), "--pki", pki().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string eid;
+  std::getline(std::ifstream(card / "identity" / "eid.txt"), eid);
+  ASSERT_EQ(eid.size(), 32u);
+
+  // ES2+ DownloadOrder + ConfirmOrder (released) over HTTPS with op1's key
+  // and a confirmation code from a file.
+  const fs::path png = dir_.path() / "ac.png";
+  const fs::path cc = write_secret("cc.txt", "4711\n");
+  auto order = es2(port, "order", "op1", key1_,
+                   {"--type", "e2e", "--eid", eid, "--qr-png", png.string(), "--cc-file", cc.string()});
+  ASSERT_EQ(order.exit_code, 0) << order.output << serve->output();
+  const auto ac_at = order.output.find("LPA:1$localhost$");
+  ASSERT_NE(ac_at, std::string::npos) << order.output;
+  const std::string ac = order.output.substr(ac_at, order.output.find('\n', ac_at) - ac_at);
+  EXPECT_EQ(ac.substr(ac.size() - 3), "$$1") << ac;  // confirmation code required
+  EXPECT_EQ(order.output.find("4711"), std::string::npos);
+  EXPECT_NE(order.output.find("EID:             " + eid), std::string::npos) << order.output;
+  EXPECT_NE(order.output.find("\u2580"), std::string::npos);  // the terminal QR
+  EXPECT_TRUE(fs::exists(png));
+  const auto iccid_at = order.output.find("ICCID:           ");
+  ASSERT_NE(iccid_at, std::string::npos) << order.output;
+  const std::string iccid = order.output.substr(iccid_at + 17, order.output.find('\n', iccid_at) - iccid_at - 17);
+  EXPECT_TRUE(iccid == iccids_["op1"][0] || iccid == iccids_["op1"][1]) << iccid;
+
+  auto list = rsp({"smdpp", "profiles", "list", "--db", db(), "--operator", "op1"});
+  EXPECT_NE(list.output.find(iccid), std::string::npos);
+  EXPECT_NE(list.output.find("released"), std::string::npos) << list.output;
+
+  // The simulated eUICC downloads and installs; the LPA sends the notification.
+  auto dl = rsp({"lpa", "download", "--euicc", card.string(), "--ac", ac, "--cc-file", cc.string(), "--resolve",
+                 "localhost:127.0.0.1:" + port});
+  ASSERT_EQ(dl.exit_code, 0) << dl.output << serve->output();
+  EXPECT_NE(dl.output.find("installed ICCID " + iccid), std::string::npos) << dl.output;
+
+  list = rsp({"smdpp", "profiles", "list", "--db", db()});
+  const auto line_at = list.output.find(iccid);
+  ASSERT_NE(line_at, std::string::npos) << list.output;
+  EXPECT_NE(list.output.substr(line_at, list.output.find('\n', line_at) - line_at).find("installed"),
+            std::string::npos)
+      << list.output;
+
+  // HandleDownloadProgressInfo: BPP download (3) and installation (4), both
+  // Executed-Success, with the SGP.22 §5.3.5 fields and the §6.5.1 header.
+  const auto calls = receiver.wait_for_point(4);
+  ASSERT_GE(calls.size(), 2u) << serve->output();
+  std::set<int> points;
+  for (const auto& c : calls) {
+    EXPECT_EQ(c.tls_version.empty(), false);  // over HTTPS
+    const json j = json::parse(c.body);
+    points.insert(j.value("notificationPointId", 0));
+    EXPECT_EQ(j["header"]["functionRequesterIdentifier"], "localhost");
+    EXPECT_EQ(j["header"]["functionCallIdentifier"].get<std::string>().rfind("hdpi-", 0), 0u);
+    EXPECT_EQ(j["eid"], eid);
+    EXPECT_EQ(j["iccid"], iccid);
+    EXPECT_EQ(j["profileType"], "e2e");
+    EXPECT_EQ(j["timestamp"].get<std::string>().size(), 20u);  // YYYY-MM-DDThh:mm:ssZ
+    EXPECT_EQ(j["notificationPointStatus"]["status"], "Executed-Success");
+    EXPECT_EQ(c.header("X-Admin-Protocol").value_or(""), "gsma/rsp/v2.2.2");
+  }
+  EXPECT_TRUE(points.count(3)) << calls.size();
+  EXPECT_TRUE(points.count(4)) << calls.size();
+
+  // Delivered callbacks and ES2+ calls are counted.
+  net::HttpsClientOptions o;
+  o.base_url = "https://127.0.0.1:" + port;
+  o.trust_anchors = *net::load_certificates(ci());
+  const auto brp = *net::load_certificates(pki() / "CERT_CI_ECDSA_BRP.pem");
+  o.trust_anchors.insert(o.trust_anchors.end(), brp.begin(), brp.end());
+  auto client = net::HttpsClient::create(std::move(o));
+  ASSERT_TRUE(client);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::string metrics;
+  do {
+    auto m = (*client)->get("/metrics");
+    ASSERT_TRUE(m);
+    metrics = m->body;
+    if (metrics.find("rsp_smdpp_callbacks_total{result=\"delivered\"} 2") != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  EXPECT_NE(metrics.find("rsp_smdpp_callbacks_total{result=\"delivered\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("rsp_smdpp_es2_requests_total{function=\"downloadOrder\",status=\"200\"} 1"),
+            std::string::npos)
+      << metrics;
+
+  EXPECT_EQ(serve->signal_and_wait(SIGTERM), 0) << serve->output();
+  EXPECT_NE(serve->output().find("stopped"), std::string::npos);
+  EXPECT_EQ(serve->output().find(kKey1), std::string::npos);
+  EXPECT_EQ(serve->output().find(kKey2), std::string::npos);
+}
+
+TEST_F(SmdppEs2, RefusalsCarryTheirExactCodes) {
+  std::unique_ptr<ServeProcess> serve;
+  const std::string port = start(serve, "https://127.0.0.1:1/unused");
+  ASSERT_FALSE(port.empty());
+  const std::string mine = iccids_["op1"][0];
+  const std::string theirs = iccids_["op2"][0];
+
+  // No key and a wrong key: 401, the same answer, naming no operator.
+  net::HttpsClientOptions o;
+  o.base_url = "https://127.0.0.1:" + port;
+  o.trust_anchors = *net::load_certificates(ci());
+  const auto brp = *net::load_certificates(pki() / "CERT_CI_ECDSA_BRP.pem");
+  o.trust_anchors.insert(o.trust_anchors.end(), brp.begin(), brp.end());
+  auto client = net::HttpsClient::create(std::move(o));
+  ASSERT_TRUE(client);
+  const std::string body =
+      R"({"header":{"functionRequesterIdentifier":"op1","functionCallIdentifier":"c1"},"profileType":"e2e"})";
+  auto none = (*client)->request("POST", "/gsma/rsp2/es2plus/downloadOrder", body, "application/json");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  auto wrong = (*client)->request("POST", "/gsma/rsp2/es2plus/downloadOrder", body, "application/json",
+                                  {{"Authorization", "Bearer not-the-key-of-anyone-0000"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(wrong->body, none->body);
+  EXPECT_EQ(none->body.find("op1"), std::string::npos);
+  auto basic = (*client)->request("POST", "/gsma/rsp2/es2plus/downloadOrder", body, "application/json",
+                                  {{"Authorization", "Basic " + kKey1}});
+  ASSERT_TRUE(basic);
+  EXPECT_EQ(basic->status, 401);
+  auto r = es2(port, "download-order", "op1", wrong_key_, {"--type", "e2e"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("HTTP 401"), std::string::npos) << r.output;
+
+  auto expect_code = [&](const RunResult& res, const std::string& code) {
+    EXPECT_EQ(res.exit_code, 1) << res.output;
+    EXPECT_NE(res.output.find("failed: " + code + " "), std::string::npos) << code << ": " << res.output;
+  };
+  // op2's key with op1 as functionRequesterIdentifier: 1.1/1.2.
+  expect_code(es2(port, "download-order", "op1", key2_, {"--type", "e2e"}), "1.1/1.2");
+  // Another operator's ICCID, for every function: like an unknown one, 8.2.1/3.9.
+  expect_code(es2(port, "download-order", "op2", key2_, {"--iccid", mine}), "8.2.1/3.9");
+  expect_code(es2(port, "confirm-order", "op2", key2_, {"--iccid", mine, "--release"}), "8.2.1/3.9");
+  expect_code(es2(port, "cancel-order", "op2", key2_, {"--iccid", mine}), "8.2.1/3.9");
+  expect_code(es2(port, "release-profile", "op2", key2_, {"--iccid", mine}), "8.2.1/3.9");
+  // Unknown ICCID: 8.2.1/3.9.
+  expect_code(es2(port, "download-order", "op1", key1_, {"--iccid", "8949000099999999999"}), "8.2.1/3.9");
+  // Unknown profile type 8.2.5/3.9; a type not the ICCID's 8.2.5/3.8.
+  expect_code(es2(port, "download-order", "op1", key1_, {"--type", "nope"}), "8.2.5/3.9");
+  expect_code(es2(port, "download-order", "op1", key1_, {"--iccid", mine, "--type", "other"}), "8.2.5/3.8");
+  // Wrong states: confirm or release an available profile 8.2.1/3.5, cancel
+  // without an order 8.2.1/3.5, order a reserved one 8.2.1/3.3.
+  expect_code(es2(port, "confirm-order", "op1", key1_, {"--iccid", mine}), "8.2.1/3.5");
+  expect_code(es2(port, "release-profile", "op1", key1_, {"--iccid", mine}), "8.2.1/3.5");
+  expect_code(es2(port, "cancel-order", "op1", key1_, {"--iccid", mine}), "8.2.1/3.5");
+  r = es2(port, "download-order", "op1", key1_, {"--iccid", mine});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("ICCID: " + mine), std::string::npos) << r.output;
+  expect_code(es2(port, "download-order", "op1", key1_, {"--iccid", mine}), "8.2.1/3.3");
+  // The other operator's profile of the same type is not handed out either.
+  expect_code(es2(port, "download-order", "op1", key1_, {"--iccid", theirs}), "8.2.1/3.9");
+  // Bad EID 8.1.1/2.1; a different EID than the order's 8.1.1/3.10.
+  expect_code(es2(port, "confirm-order", "op1", key1_, {"--iccid", mine, "--eid", "123"}), "8.1.1/2.1");
+  r = es2(port, "cancel-order", "op1", key1_, {"--iccid", mine});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string eid_a(32, '1'), eid_b(32, '2');
+  ASSERT_EQ(es2(port, "download-order", "op1", key1_, {"--iccid", mine, "--eid", eid_a}).exit_code, 0);
+  expect_code(es2(port, "confirm-order", "op1", key1_, {"--iccid", mine, "--eid", eid_b}), "8.1.1/3.10");
+  // Confirmed (not released), then released by ReleaseProfile; a second release 8.2.1/3.5.
+  r = es2(port, "confirm-order", "op1", key1_, {"--iccid", mine});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("not released yet"), std::string::npos) << r.output;
+  ASSERT_EQ(es2(port, "release-profile", "op1", key1_, {"--iccid", mine}).exit_code, 0);
+  expect_code(es2(port, "release-profile", "op1", key1_, {"--iccid", mine}), "8.2.1/3.5");
+
+  auto list = rsp({"smdpp", "profiles", "list", "--db", db()});
+  EXPECT_NE(list.output.find("released"), std::string::npos) << list.output;
+  // op2's profile was never touched.
+  const auto at = list.output.find(theirs);
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_NE(list.output.substr(at, list.output.find('\n', at) - at).find("available"), std::string::npos);
+
+  EXPECT_EQ(serve->signal_and_wait(SIGTERM), 0) << serve->output();
+}
+
+TEST_F(SmdppEs2, OperatorConfigurationRefusals) {
+  auto write = [&](const json& cfg) {
+    const auto file = dir_.path() / "bad.json";
+    std::ofstream(file) << cfg.dump();
+    return file.string();
+  };
+  json base = {{"listen", "127.0.0.1:0"}, {"pki", pki().string()}, {"database", db()}};
+  // A key file others can read is refused.
+  const auto open_key = dir_.path() / "open.key";
+  std::ofstream(open_key) << kKey1 << "\n";
+  ::chmod(open_key.c_str(), 0644);
+  json cfg = base;
+  cfg["operators"] = {{{"name", "op1"}, {"api_key_file", open_key.string()}}};
+  auto r = rsp({"smdpp", "serve", "--config", write(cfg)});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("chmod 600"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find(kKey1), std::string::npos) << r.output;
+  // Operators need the database.
+  cfg = {{"listen", "127.0.0.1:0"}, {"pki", pki().string()},
+         {"operators", {{{"name", "op1"}, {"api_key_file", key1_.string()}}}}};
+  r = rsp({"smdpp", "serve", "--config", write(cfg)});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("need a database"), std::string::npos) << r.output;
+  // https callbacks need a trust anchor.
+  cfg = base;
+  cfg["operators"] = {{{"name", "op1"}, {"api_key_file", key1_.string()}, {"callback_url", "https://op.example/x"}}};
+  r = rsp({"smdpp", "serve", "--config", write(cfg)});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("callback_trust"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace rsp::e2e
