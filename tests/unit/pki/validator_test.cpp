@@ -134,7 +134,12 @@ TEST_F(PkiValidator, EidOutsideTheEumRangeIsRefused) {
 }
 
 TEST_F(PkiValidator, ExpiredAndNotYetValid) {
-  auto leaf = make_leaf(ci, Role::DpTls);
+  // The leaf ends a day before its CI, so that at its last second the CI is
+  // still valid (both "now + 365 days" could fall a second apart).
+  auto leaf_spec = spec(Role::DpTls, {{"O", "ACME"}, {"CN", "localhost"}});
+  leaf_spec.dns_names = {"localhost"};
+  leaf_spec.not_after = ci.cert.not_after() - std::chrono::hours(24);
+  auto leaf = issue(leaf_spec, &ci);
   auto r = check(leaf.cert, Role::DpTls, leaf.cert.not_after() + std::chrono::seconds(1));
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, C::Expired);
