@@ -71,7 +71,7 @@ void CallbackWorker::count(const char* result) {
 }
 
 SmdppResult<std::size_t> CallbackWorker::run_once() {
-  RSP_TRY(auto due, inv_->due_outbox());
+  RSP_TRY(auto due, inv_->claim_due_outbox(config_.batch, config_.lease));
   std::size_t delivered = 0;
   for (const auto& e : due) {
     {

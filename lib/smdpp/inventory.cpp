@@ -372,6 +372,17 @@ SmdppResult<std::vector<OutboxEntry>> Inventory::due_outbox(std::size_t limit) {
   return out;
 }
 
+SmdppResult<std::vector<OutboxEntry>> Inventory::claim_due_outbox(std::size_t limit, std::chrono::seconds lease) {
+  RSP_DB_TRY(auto tx, db_->begin());
+  RSP_TRY(auto due, due_outbox(limit));
+  const std::int64_t until = now() + lease.count();
+  for (const auto& e : due) {
+    RSP_DB_TRY_VOID(db_->execute("UPDATE outbox SET next_try_at = $2 WHERE id = $1", {value(e.id), value(until)}));
+  }
+  RSP_DB_TRY_VOID(tx.commit());
+  return due;
+}
+
 SmdppResult<void> Inventory::outbox_delivered(std::int64_t id) {
   RSP_DB_TRY_VOID(db_->execute(
       "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $2 WHERE id = $1",
@@ -395,7 +406,7 @@ SmdppResult<void> Inventory::outbox_failed(std::int64_t id, const std::string& e
 
 SmdppResult<std::size_t> Inventory::dispatch_outbox(const std::function<bool(const OutboxEntry&)>& send,
                                                     const OutboxPolicy& policy) {
-  RSP_TRY(auto due, due_outbox());
+  RSP_TRY(auto due, claim_due_outbox(100, policy.first_delay));
   std::size_t delivered = 0;
   for (const auto& e : due) {
     if (send(e)) {

@@ -45,6 +45,10 @@ struct CallbackWorkerConfig {
   OutboxPolicy policy;
   /// How often the outbox is polled for due entries.
   std::chrono::milliseconds poll_interval{1000};
+  /// Entries taken per poll, and how long they stay leased to this worker
+  /// (longer than their deliveries take: 10 callbacks at the sender's 10 s).
+  std::size_t batch = 10;
+  std::chrono::seconds lease{std::chrono::minutes(3)};
   /// rsp_smdpp_callbacks_total{result} goes here when set.
   std::shared_ptr<net::Metrics> metrics;
 };

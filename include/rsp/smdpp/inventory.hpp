@@ -21,6 +21,7 @@
 /// this table and recorded (time, cause, order) in the same transaction that
 /// changes the state.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -154,6 +155,11 @@ class Inventory {
 
   /// Entries due at `now` (not delivered, attempts left), oldest first.
   SmdppResult<std::vector<OutboxEntry>> due_outbox(std::size_t limit = 100);
+  /// Takes up to `limit` due entries for delivery: in one transaction they
+  /// are read and leased (not due again for `lease`), so that instances
+  /// sharing the database never send the same entry at the same time. An
+  /// entry whose sender died becomes due again when the lease ends.
+  SmdppResult<std::vector<OutboxEntry>> claim_due_outbox(std::size_t limit, std::chrono::seconds lease);
   SmdppResult<void> outbox_delivered(std::int64_t id);
   /// Counts an attempt and schedules the next (exponential back-off); after
   /// policy.max_attempts the entry stays, marked failed, for the operator's audit.

@@ -159,6 +159,29 @@ TEST(Inventory, InterruptedTransactionLeavesNothing) {
   EXPECT_EQ(w.inv->history(iccid)->size(), 1u);
 }
 
+// Instances sharing a database take an entry one at a time: a claimed entry
+// is not due for anyone until its lease ends (its sender may have died).
+TEST(Inventory, ClaimedOutboxEntriesAreLeased) {
+  StoreWorld w;
+  const std::string iccid = w.add(1);
+  ASSERT_TRUE(w.inv->enqueue_progress(iccid, "{}"));
+  ASSERT_TRUE(w.inv->enqueue_progress(iccid, "{}"));
+  auto first = w.inv->claim_due_outbox(1, std::chrono::seconds(120));
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 1u);
+  auto second = w.inv->claim_due_outbox(10, std::chrono::seconds(120));
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_NE(second->front().id, first->front().id);
+  EXPECT_TRUE(w.inv->claim_due_outbox(10, std::chrono::seconds(120))->empty());
+  ASSERT_TRUE(w.inv->outbox_delivered(first->front().id));
+  w.clock.advance(std::chrono::seconds(120));
+  auto again = w.inv->claim_due_outbox(10, std::chrono::seconds(120));
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->size(), 1u);  // only the undelivered one, after its lease
+  EXPECT_EQ(again->front().id, second->front().id);
+}
+
 TEST(Inventory, OutboxRetriesWithBackOffAndGivesUp) {
   StoreWorld w;
   const std::string iccid = w.add(1);
