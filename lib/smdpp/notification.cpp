@@ -2,6 +2,7 @@
 
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/crypto/ecdsa.hpp"
+#include "rsp/pki/memo.hpp"
 #include "rsp/pki/validator.hpp"
 #include "rsp/smdpp/server.hpp"
 #include "session.hpp"
@@ -9,6 +10,23 @@
 namespace rsp::smdpp {
 
 namespace sg = asn1::sgp22;
+
+namespace {
+
+/// The outcome of a verified ProfileInstallationResult, recorded on its order.
+NotificationOutcome record_install_result(ProfileCatalog& catalog, const sg::ProfileInstallationResultData& data,
+                                          std::string eid, const std::string& matching_id) {
+  NotificationOutcome out;
+  out.eid = std::move(eid);
+  out.seq_number = data.notificationMetadata.seqNumber;
+  out.iccid = data.notificationMetadata.iccid;
+  out.is_install_result = true;
+  out.install_success = data.finalResult.successResult() != nullptr;
+  catalog.record(matching_id, out.install_success ? OrderEvent::Installed : OrderEvent::InstallFailed);
+  return out;
+}
+
+}  // namespace
 
 SmdppResult<NotificationOutcome> Server::handle_notification(const sg::PendingNotification& n) {
   if (const auto* pir = n.profileInstallationResult()) {
@@ -24,19 +42,12 @@ SmdppResult<NotificationOutcome> Server::handle_notification(const sg::PendingNo
       RSP_TRY_VOID(put_session(std::move(s)));  // a forged result must not end the genuine session
       return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignPIR does not verify");
     }
-    NotificationOutcome out;
-    out.eid = s->eid;
-    out.seq_number = data.notificationMetadata.seqNumber;
-    out.iccid = data.notificationMetadata.iccid;
-    out.is_install_result = true;
-    out.install_success = data.finalResult.successResult() != nullptr;
-    catalog_->record(s->order->matching_id, out.install_success ? OrderEvent::Installed : OrderEvent::InstallFailed);
-    return out;
+    return record_install_result(*catalog_, data, s->eid, s->order->matching_id);
   }
   if (const auto* other = n.otherSignedNotification()) {
     const auto now = clock_.now();
     const auto& cis = identities_->cis();
-    auto eum = pki::Certificate::from_der(other->eumCertificate.der);
+    auto eum = pki::parse_certificate_memo(other->eumCertificate.der);
     if (!eum) return smdpp_error(codes::kEumCertInvalid, "EUM certificate: " + eum.error().message);
     const pki::Certificate eums[] = {*eum};
     auto chain = pki::validate_chain_der(other->euiccCertificate.der, eums, cis, pki::Role::Euicc, now);
@@ -63,14 +74,7 @@ SmdppResult<NotificationOutcome> Server::handle_stored_installation_result(const
   auto key = crypto::EcKey::from_public_point(issued->curve, issued->euicc_public_point);
   if (!key || !crypto::verify_plain(*key, asn1::encode(data), pir.euiccSignPIR))
     return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignPIR does not verify");
-  NotificationOutcome out;
-  out.eid = issued->eid;
-  out.seq_number = data.notificationMetadata.seqNumber;
-  out.iccid = data.notificationMetadata.iccid;
-  out.is_install_result = true;
-  out.install_success = data.finalResult.successResult() != nullptr;
-  catalog_->record(issued->matching_id, out.install_success ? OrderEvent::Installed : OrderEvent::InstallFailed);
-  return out;
+  return record_install_result(*catalog_, data, issued->eid, issued->matching_id);
 }
 
 SmdppResult<void> Server::cancel_session(const sg::CancelSessionRequestEs9& req) {

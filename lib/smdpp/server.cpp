@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "rsp/crypto/ecdsa.hpp"
+#include "rsp/pki/memo.hpp"
 #include "rsp/pki/validator.hpp"
 #include "rsp/asn1/sgp22_signed.hpp"
 #include "rsp/smdpp/session_store.hpp"
@@ -100,7 +101,7 @@ SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::Auth
 
   // Chain CI -> EUM -> eUICC (SGP.22 §5.6.2 steps on the certificates).
   const auto now = clock_.now();
-  auto eum = pki::Certificate::from_der(resp->eumCertificate.der);
+  auto eum = pki::parse_certificate_memo(resp->eumCertificate.der);  // one EUM serves a whole fleet
   if (!eum) return unexpected(chain_error(eum.error(), true));
   const auto& cis = identities_->cis();
   if (auto v = pki::validate_chain(*eum, {}, cis, pki::Role::Eum, now); !v)
