@@ -103,6 +103,18 @@ CREATE TABLE smdpp_sessions (
 );
 CREATE INDEX smdpp_sessions_expiry ON smdpp_sessions (expires_at);
 )sql"},
+    // A row is rewritten whole on every UPDATE, so a package kept in the
+    // profile row was written again at each state change of a download. The
+    // packages live in their own table; profiles.upp stays as an empty blob
+    // (its CHECK needs a value) and is no longer read.
+    {4, "profile packages apart from the profile rows", R"sql(
+CREATE TABLE profile_packages (
+  iccid TEXT PRIMARY KEY REFERENCES profiles(iccid),
+  upp {BLOB} NOT NULL
+);
+INSERT INTO profile_packages (iccid, upp) SELECT iccid, upp FROM profiles WHERE length(upp) > 0;
+UPDATE profiles SET upp = substr(upp, 1, 0) WHERE upp IS NOT NULL;
+)sql"},
 };
 
 using S = ProfileState;
@@ -199,8 +211,9 @@ SmdppResult<std::string> Inventory::import_profile(const ImportProfile& p) {
   RSP_DB_TRY_VOID(db_->execute(
       "INSERT INTO profiles (iccid, operator_id, profile_type, state, upp, service_provider_name, profile_name,"
       " profile_class, metadata, created_at, updated_at) VALUES ($1, $2, $3, 'available', $4, $5, $6, $7, $8, $9, $9)",
-      {value(iccid), value(op), value(type), value(p.upp), value(sp), value(name), value(p.metadata.profile_class),
+      {value(iccid), value(op), value(type), value(Bytes{}), value(sp), value(name), value(p.metadata.profile_class),
        value(p.extra_metadata.empty() ? std::string("{}") : p.extra_metadata), value(t)}));
+  RSP_DB_TRY_VOID(db_->execute("INSERT INTO profile_packages (iccid, upp) VALUES ($1, $2)", {value(iccid), value(p.upp)}));
   RSP_DB_TRY_VOID(db_->execute(
       "INSERT INTO profile_transitions (iccid, from_state, to_state, cause, at) VALUES ($1, NULL, 'available', $2, $3)",
       {value(iccid), value("imported"), value(t)}));
@@ -272,7 +285,9 @@ SmdppResult<std::optional<ProfileRecord>> Inventory::profile(const std::string& 
 }
 
 SmdppResult<Bytes> Inventory::profile_package(const std::string& iccid) {
-  RSP_DB_TRY(auto row, db_->query_one("SELECT upp, upp_path FROM profiles WHERE iccid = $1", {value(iccid)}));
+  RSP_DB_TRY(auto row, db_->query_one("SELECT k.upp, p.upp_path FROM profiles p"
+                                      " LEFT JOIN profile_packages k ON k.iccid = p.iccid WHERE p.iccid = $1",
+                                      {value(iccid)}));
   if (!row) return smdpp_error(es2codes::kIccidUnknown, "unknown ICCID");
   if (auto b = row->opt_blob(0)) return *b;
   if (auto path = row->opt_text(1)) {

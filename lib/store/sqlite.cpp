@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <mutex>
+#include <string>
+#include <unordered_map>
 
 namespace rsp::store {
 
@@ -36,7 +38,8 @@ class SqliteDatabase;
 
 class SqliteStatement final : public Statement {
  public:
-  SqliteStatement(SqliteDatabase& owner, sqlite3* db, sqlite3_stmt* stmt) : owner_(owner), db_(db), stmt_(stmt) {}
+  SqliteStatement(SqliteDatabase& owner, sqlite3* db, sqlite3_stmt* stmt, std::string sql)
+      : owner_(owner), db_(db), stmt_(stmt), sql_(std::move(sql)) {}
   ~SqliteStatement() override;
   DbResult<void> bind(int index, const Value& v) override;
   DbResult<bool> step() override;
@@ -49,26 +52,51 @@ class SqliteStatement final : public Statement {
   SqliteDatabase& owner_;
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  std::string sql_;  ///< its text, the key under which it returns to the cache
   std::int64_t changes_ = 0;
 };
 
 class SqliteDatabase final : public Database {
  public:
   explicit SqliteDatabase(sqlite3* db) : db_(db) {}
-  ~SqliteDatabase() override { sqlite3_close_v2(db_); }
+  ~SqliteDatabase() override {
+    for (auto& [sql, stmt] : idle_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
 
   std::string_view dialect() const override { return "sqlite"; }
 
+  /// Compiling a statement costs more than running a simple one, and the
+  /// servers run the same few statements all the time: an idle compiled
+  /// statement is kept per SQL text and handed out again (one user at a time).
   DbResult<std::unique_ptr<Statement>> prepare(std::string_view sql) override {
     auto lock = lock_connection();
+    std::string text(sql);
+    if (auto it = idle_.find(text); it != idle_.end()) {
+      sqlite3_stmt* stmt = it->second;
+      idle_.erase(it);
+      return std::unique_ptr<Statement>(new SqliteStatement(*this, db_, stmt, std::move(text)));
+    }
     sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), 0, &stmt, nullptr);
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                      &stmt, nullptr);
     if (rc != SQLITE_OK) {
       sqlite3_finalize(stmt);
       return sqlite_error(db_, rc, "prepare");
     }
     if (!stmt) return db_error(DbError::Kind::Misuse, "prepare: empty statement");
-    return std::unique_ptr<Statement>(new SqliteStatement(*this, db_, stmt));
+    return std::unique_ptr<Statement>(new SqliteStatement(*this, db_, stmt, std::move(text)));
+  }
+
+  /// Takes back a statement its user is done with: reset, unbound and kept
+  /// for the next prepare() of the same text, or finalized when the cache is
+  /// full or already holds that text.
+  void release(sqlite3_stmt* stmt, std::string sql) {
+    auto lock = lock_connection();
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (idle_.size() < kMaxIdleStatements && idle_.emplace(std::move(sql), stmt).second) return;
+    sqlite3_finalize(stmt);
   }
 
   DbResult<void> execute_script(std::string_view sql) override {
@@ -95,14 +123,13 @@ class SqliteDatabase final : public Database {
   bool in_transaction = false;
 
  private:
+  static constexpr std::size_t kMaxIdleStatements = 128;
   sqlite3* db_;
   std::recursive_mutex mu_;
+  std::unordered_map<std::string, sqlite3_stmt*> idle_;
 };
 
-SqliteStatement::~SqliteStatement() {
-  auto lock = owner_.lock_connection();
-  sqlite3_finalize(stmt_);
-}
+SqliteStatement::~SqliteStatement() { owner_.release(stmt_, std::move(sql_)); }
 
 DbResult<void> SqliteStatement::bind(int index, const Value& v) {
   auto lock = owner_.lock_connection();

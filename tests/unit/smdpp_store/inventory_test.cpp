@@ -24,6 +24,28 @@ TEST(Inventory, MigrationsAreIdempotent) {
   EXPECT_EQ(w.state(iccid), S::Available);
 }
 
+TEST(Inventory, PackagesWrittenBeforeVersion4MoveToTheirOwnTable) {
+  test_support::TempDir dir;
+  ManualClock clock{TimePoint{std::chrono::seconds(1'800'000'000)}};
+  auto opened = store::open_sqlite(dir.path() / "old.db");
+  ASSERT_TRUE(opened);
+  std::shared_ptr<store::Database> db(std::move(*opened));
+  ASSERT_TRUE(store::migrate(*db, inventory_migrations().first(3)));
+  // A profile as versions 1-3 stored it: the package inside the profile row.
+  ASSERT_TRUE(db->execute("INSERT INTO operators (name, created_at) VALUES ('op1', 1)"));
+  ASSERT_TRUE(db->execute("INSERT INTO profiles (iccid, operator_id, profile_type, state, upp, created_at, updated_at)"
+                          " VALUES ($1, 1, 'gold', 'available', $2, 1, 1)",
+                          {store::value(test_iccid(5)), store::value(test_upp(5))}));
+  auto inv = Inventory::open(db, clock);
+  ASSERT_TRUE(inv);
+  EXPECT_EQ(*store::schema_version(*db), static_cast<int>(inventory_migrations().size()));
+  EXPECT_EQ(*(*inv)->profile_package(test_iccid(5)), test_upp(5));
+  auto row = db->query_one("SELECT length(upp) FROM profiles WHERE iccid = $1", {store::value(test_iccid(5))});
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*row)->int64(0), 0);  // no longer rewritten with every state change
+  EXPECT_EQ((*(*inv)->profile(test_iccid(5)))->state, S::Available);
+}
+
 TEST(Inventory, EidShape) {
   EXPECT_TRUE(is_valid_eid(kEid));
   EXPECT_FALSE(is_valid_eid("8904903212345123451234567890123"));
