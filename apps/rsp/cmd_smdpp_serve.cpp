@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "command.hpp"
+#include "rsp/common/allocator.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/crypto/random.hpp"
 #include "rsp/smdpp/callback_worker.hpp"
@@ -301,6 +302,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
     service_config.tls_identities = std::move(*ids);
   }
 
+  rsp::tune_allocator_for_server();
   // Block the stop signals before any thread starts, so that every server
   // thread inherits the mask and only sigwait below sees them.
   sigset_t stop_signals;

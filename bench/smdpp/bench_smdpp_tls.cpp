@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "crypto/floor.hpp"
+#include "rsp/common/allocator.hpp"
 #include "rsp/messages/es9_json.hpp"
 #include "rsp/messages/iccid.hpp"
 #include "rsp/net/client.hpp"
@@ -258,6 +259,7 @@ int main(int argc, char** argv) {
   auto catalog = std::make_shared<smdpp::SqlProfileCatalog>(*inv, crypto::system_random());
   auto core = std::make_shared<smdpp::Server>(cfg, std::make_shared<const smdpp::IdentitySet>(std::move(*ids)), catalog,
                                               clock, crypto::system_random());
+  tune_allocator_for_server();  // as `rsp smdpp serve` does
   smdpp::HttpServiceConfig hc;
   hc.address = kAddress;
   hc.tls_identities = smdpp::load_tls_identities(po.out_dir).value();

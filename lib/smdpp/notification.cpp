@@ -14,15 +14,16 @@ namespace sg = asn1::sgp22;
 namespace {
 
 /// The outcome of a verified ProfileInstallationResult, recorded on its order.
-NotificationOutcome record_install_result(ProfileCatalog& catalog, const sg::ProfileInstallationResultData& data,
+NotificationOutcome record_install_result(ProfileCatalog& catalog, const sg::ProfileInstallationResult& pir,
                                           std::string eid, const std::string& matching_id) {
+  const auto& data = pir.profileInstallationResultData;
   NotificationOutcome out;
   out.eid = std::move(eid);
   out.seq_number = data.notificationMetadata.seqNumber;
   out.iccid = data.notificationMetadata.iccid;
   out.is_install_result = true;
   out.install_success = data.finalResult.successResult() != nullptr;
-  catalog.record(matching_id, out.install_success ? OrderEvent::Installed : OrderEvent::InstallFailed);
+  catalog.record_install_result(matching_id, out.install_success, asn1::encode(pir));
   return out;
 }
 
@@ -42,7 +43,7 @@ SmdppResult<NotificationOutcome> Server::handle_notification(const sg::PendingNo
       RSP_TRY_VOID(put_session(std::move(s)));  // a forged result must not end the genuine session
       return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignPIR does not verify");
     }
-    return record_install_result(*catalog_, data, s->eid, s->order->matching_id);
+    return record_install_result(*catalog_, *pir, s->eid, s->order->matching_id);
   }
   if (const auto* other = n.otherSignedNotification()) {
     const auto now = clock_.now();
@@ -74,7 +75,7 @@ SmdppResult<NotificationOutcome> Server::handle_stored_installation_result(const
   auto key = crypto::EcKey::from_public_point(issued->curve, issued->euicc_public_point);
   if (!key || !crypto::verify_plain(*key, asn1::encode(data), pir.euiccSignPIR))
     return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignPIR does not verify");
-  return record_install_result(*catalog_, data, issued->eid, issued->matching_id);
+  return record_install_result(*catalog_, pir, issued->eid, issued->matching_id);
 }
 
 SmdppResult<void> Server::cancel_session(const sg::CancelSessionRequestEs9& req) {

@@ -30,7 +30,7 @@ constexpr int kPointBppInstallation = 4;
 
 std::string progress_payload(const std::optional<std::string>& eid, const std::string& iccid,
                              const std::string& profile_type, std::int64_t timestamp, int notification_point,
-                             const std::optional<SmdppError>& failure) {
+                             const std::optional<SmdppError>& failure, const Bytes* result_data) {
   asn1::Json j;
   if (eid) j["eid"] = *eid;
   j["iccid"] = iccid;
@@ -47,6 +47,7 @@ std::string progress_payload(const std::optional<std::string>& eid, const std::s
     status["status"] = "Executed-Success";
   }
   j["notificationPointStatus"] = std::move(status);
+  if (result_data) j["resultData"] = base64_encode(*result_data);
   return j.dump();
 }
 
@@ -165,7 +166,8 @@ int SqlProfileCatalog::record_cc_failure(const std::string& matching_id) {
   return *r;
 }
 
-SmdppResult<void> SqlProfileCatalog::record_checked(const std::string& matching_id, OrderEvent event) {
+SmdppResult<void> SqlProfileCatalog::record_checked(const std::string& matching_id, OrderEvent event,
+                                                    const Bytes* result_data) {
   RSP_DB_TRY(auto tx, inv_->db().begin());
   RSP_TRY(auto order, order_by_key(*inv_, matching_id));
   if (!order) return smdpp_error(es2codes::kExecutionError, "event for an unknown order");
@@ -207,13 +209,19 @@ SmdppResult<void> SqlProfileCatalog::record_checked(const std::string& matching_
     RSP_DB_TRY_VOID(inv_->db().execute("UPDATE orders SET state = 'done', updated_at = $2 WHERE id = $1",
                                        {value(order->id), value(inv_->now())}));
   RSP_TRY_VOID(inv_->enqueue_progress(
-      order->iccid, progress_payload(order->eid, order->iccid, profile->profile_type, inv_->now(), point, failure)));
+      order->iccid,
+      progress_payload(order->eid, order->iccid, profile->profile_type, inv_->now(), point, failure, result_data)));
   RSP_DB_TRY_VOID(tx.commit());
   return {};
 }
 
 void SqlProfileCatalog::record(const std::string& matching_id, OrderEvent event) {
   if (auto r = record_checked(matching_id, event); !r) note(r.error());
+}
+
+void SqlProfileCatalog::record_install_result(const std::string& matching_id, bool success, const Bytes& result) {
+  if (auto r = record_checked(matching_id, success ? OrderEvent::Installed : OrderEvent::InstallFailed, &result); !r)
+    note(r.error());
 }
 
 SmdppResult<void> SqlProfileCatalog::record_bpp_issued(const IssuedDownload& d) {

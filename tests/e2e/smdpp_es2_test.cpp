@@ -218,6 +218,8 @@ TEST_F(SmdppEs2, OrderDownloadInstallAndCallbacks) {
     EXPECT_EQ(j["profileType"], "e2e");
     EXPECT_EQ(j["timestamp"].get<std::string>().size(), 20u);  // YYYY-MM-DDThh:mm:ssZ
     EXPECT_EQ(j["notificationPointStatus"]["status"], "Executed-Success");
+    // The installation result reaches the operator as resultData.
+    EXPECT_EQ(j.contains("resultData"), j.value("notificationPointId", 0) == 4) << c.body;
     EXPECT_EQ(c.header("X-Admin-Protocol").value_or(""), "gsma/rsp/v2.2.2");
   }
   EXPECT_TRUE(points.count(3)) << calls.size();

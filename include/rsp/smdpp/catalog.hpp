@@ -98,6 +98,12 @@ class ProfileCatalog {
   /// One confirmation code attempt failed; returns the attempts left.
   virtual int record_cc_failure(const std::string& matching_id) = 0;
   virtual void record(const std::string& matching_id, OrderEvent event) = 0;
+  /// OrderEvent::Installed or InstallFailed with the eUICC's verified, signed
+  /// ProfileInstallationResult (DER), which the operator gets as resultData.
+  virtual void record_install_result(const std::string& matching_id, bool success, const Bytes& result) {
+    (void)result;
+    record(matching_id, success ? OrderEvent::Installed : OrderEvent::InstallFailed);
+  }
   /// OrderEvent::BppIssued with the eUICC it went to. The core answers with
   /// the BPP only once this succeeded (the release is stored first).
   virtual SmdppResult<void> record_bpp_issued(const IssuedDownload& d) {

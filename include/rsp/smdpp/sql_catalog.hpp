@@ -38,6 +38,7 @@ class SqlProfileCatalog final : public ProfileCatalog {
   std::optional<ProfileOrder> find(const std::string& matching_id, const std::string& eid) override;
   int record_cc_failure(const std::string& matching_id) override;
   void record(const std::string& matching_id, OrderEvent event) override;
+  void record_install_result(const std::string& matching_id, bool success, const Bytes& result) override;
   SmdppResult<void> record_bpp_issued(const IssuedDownload& d) override;
   std::optional<IssuedDownload> issued_download(const Bytes& transaction_id) override;
 
@@ -47,7 +48,8 @@ class SqlProfileCatalog final : public ProfileCatalog {
  private:
   SmdppResult<std::optional<ProfileOrder>> find_checked(const std::string& matching_id, const std::string& eid);
   SmdppResult<int> cc_failure_checked(const std::string& matching_id);
-  SmdppResult<void> record_checked(const std::string& matching_id, OrderEvent event);
+  SmdppResult<void> record_checked(const std::string& matching_id, OrderEvent event,
+                                   const Bytes* result_data = nullptr);
   SmdppResult<std::shared_ptr<const PreparedProfile>> prepared(const ProfileRecord& p);
   void note(const SmdppError& e);
 
@@ -61,9 +63,10 @@ class SqlProfileCatalog final : public ProfileCatalog {
 
 /// The HandleDownloadProgressInfo body (without header) for an event
 /// (SGP.22 §5.3.5): eid, iccid, profileType, timestamp, notificationPointId,
-/// notificationPointStatus.
+/// notificationPointStatus and, when given, resultData (base64; for the
+/// installation point the eUICC's signed ProfileInstallationResult).
 std::string progress_payload(const std::optional<std::string>& eid, const std::string& iccid,
                              const std::string& profile_type, std::int64_t timestamp, int notification_point,
-                             const std::optional<SmdppError>& failure);
+                             const std::optional<SmdppError>& failure, const Bytes* result_data = nullptr);
 
 }  // namespace rsp::smdpp

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "fixture.hpp"
+#include "rsp/asn1/runtime.hpp"
+#include "rsp/asn1/sgp22.hpp"
 #include "rsp/messages/iccid.hpp"
 #include "rsp/smdpp/sql_catalog.hpp"
 #include "world.hpp"
@@ -68,7 +70,8 @@ TEST_P(SqlCatalogDownload, FullDownloadMovesTheProfileToInstalled) {
   auto upp = e.load_bpp(bpp->boundProfilePackage);
   ASSERT_TRUE(upp) << upp.error();
   EXPECT_EQ(*upp, test_upp(1));
-  auto n = w.server->handle_notification(e.install_result(true));
+  const auto installed = e.install_result(true);
+  auto n = w.server->handle_notification(installed);
   ASSERT_TRUE(n) << n.error().message;
   EXPECT_EQ(w.state(iccid), S::Installed);
 
@@ -85,6 +88,12 @@ TEST_P(SqlCatalogDownload, FullDownloadMovesTheProfileToInstalled) {
   EXPECT_EQ(out[0]["iccid"], iccid);
   EXPECT_EQ(out[0]["profileType"], "gold");
   EXPECT_EQ(out[1]["notificationPointId"], 4);
+  EXPECT_FALSE(out[0].contains("resultData"));
+  // resultData (SGP.22 §5.3.5): the eUICC's signed result, as it arrived.
+  auto result = base64_decode(out[1].value("resultData", ""));
+  ASSERT_TRUE(result);
+  ASSERT_NE(installed.profileInstallationResult(), nullptr);
+  EXPECT_EQ(*result, asn1::encode(*installed.profileInstallationResult()));
   // Installed: no second download for this matchingId.
   auto again = w.server->initiate_authentication(e.initiate(kAddress));
   ASSERT_TRUE(again);
@@ -108,6 +117,11 @@ TEST(SqlCatalog, OrderFoundByEidWithoutMatchingId) {
   auto out = w.outbox();
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[1]["notificationPointStatus"]["status"], "Failed");
+  auto result = base64_decode(out[1].value("resultData", ""));
+  ASSERT_TRUE(result);
+  auto pir = asn1::decode<asn1::sgp22::ProfileInstallationResult>(*result);
+  ASSERT_TRUE(pir);
+  EXPECT_EQ(pir->profileInstallationResultData.finalResult.successResult(), nullptr);
 }
 
 TEST(SqlCatalog, UnreleasedOrdersAreNotServed) {
