@@ -75,28 +75,25 @@ int b64_value(char c) {
 }  // namespace
 
 std::string base64_encode(ByteView data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
+  // Sized once and written through a pointer: bound profile packages of tens
+  // of kilobytes go through here on every download.
+  std::string out((data.size() + 2) / 3 * 4, '=');
+  char* o = out.data();
   std::size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
-    std::uint32_t v = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
-    out.push_back(kB64[(v >> 18) & 63]);
-    out.push_back(kB64[(v >> 12) & 63]);
-    out.push_back(kB64[(v >> 6) & 63]);
-    out.push_back(kB64[v & 63]);
+  for (; i + 3 <= data.size(); i += 3, o += 4) {
+    const std::uint32_t v = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
+    o[0] = kB64[(v >> 18) & 63];
+    o[1] = kB64[(v >> 12) & 63];
+    o[2] = kB64[(v >> 6) & 63];
+    o[3] = kB64[v & 63];
   }
-  std::size_t rest = data.size() - i;
-  if (rest == 1) {
+  const std::size_t rest = data.size() - i;
+  if (rest > 0) {
     std::uint32_t v = std::uint32_t{data[i]} << 16;
-    out.push_back(kB64[(v >> 18) & 63]);
-    out.push_back(kB64[(v >> 12) & 63]);
-    out += "==";
-  } else if (rest == 2) {
-    std::uint32_t v = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8);
-    out.push_back(kB64[(v >> 18) & 63]);
-    out.push_back(kB64[(v >> 12) & 63]);
-    out.push_back(kB64[(v >> 6) & 63]);
-    out.push_back('=');
+    if (rest == 2) v |= std::uint32_t{data[i + 1]} << 8;
+    o[0] = kB64[(v >> 18) & 63];
+    o[1] = kB64[(v >> 12) & 63];
+    if (rest == 2) o[2] = kB64[(v >> 6) & 63];  // the rest stays '='
   }
   return out;
 }

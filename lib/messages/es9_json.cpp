@@ -237,9 +237,17 @@ std::string encode_response(const sgp::AuthenticateClientOk& r) {
 }
 
 std::string encode_response(const sgp::GetBoundProfilePackageOk& r) {
-  return dump(json{{"header", success_header()},
-                   {"transactionId", to_hex(r.transactionId)},
-                   {"boundProfilePackage", b64_der(r.boundProfilePackage)}});
+  // The package is the bulk of the body and its base64 never needs JSON
+  // escaping: it is appended as it is instead of going through the
+  // serializer character by character.
+  std::string out = dump(json{{"header", success_header()}, {"transactionId", to_hex(r.transactionId)}});
+  const std::string package = b64_der(r.boundProfilePackage);
+  out.pop_back();  // the closing brace
+  out.reserve(out.size() + package.size() + 32);
+  out += R"(,"boundProfilePackage":")";
+  out += package;
+  out += "\"}";
+  return out;
 }
 
 std::string encode_header_only_response(const ResponseHeader& header) {

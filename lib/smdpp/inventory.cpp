@@ -339,13 +339,18 @@ SmdppResult<std::vector<TransitionRecord>> Inventory::history(const std::string&
 }
 
 SmdppResult<void> Inventory::transition(const std::string& iccid, ProfileState to, const std::string& cause,
-                                        std::optional<std::int64_t> order_id) {
-  RSP_DB_TRY(auto row, db_->query_one("SELECT state FROM profiles WHERE iccid = $1", {value(iccid)}));
-  if (!row) return smdpp_error(es2codes::kIccidUnknown, "unknown ICCID");
-  const auto from = profile_state_from_string(row->text(0));
-  if (!from || !transition_allowed(*from, to))
-    return smdpp_error(es2codes::kIccidInvalidTransition,
-                       "profile " + iccid + " cannot go from " + row->text(0) + " to " + std::string(to_string(to)));
+                                        std::optional<std::int64_t> order_id, std::optional<ProfileState> from) {
+  if (!from) {
+    RSP_DB_TRY(auto row, db_->query_one("SELECT state FROM profiles WHERE iccid = $1", {value(iccid)}));
+    if (!row) return smdpp_error(es2codes::kIccidUnknown, "unknown ICCID");
+    from = profile_state_from_string(row->text(0));
+    if (!from)
+      return smdpp_error(es2codes::kIccidInvalidTransition, "profile " + iccid + " is in unknown state " + row->text(0));
+  }
+  if (!transition_allowed(*from, to))
+    return smdpp_error(es2codes::kIccidInvalidTransition, "profile " + iccid + " cannot go from " +
+                                                              std::string(to_string(*from)) + " to " +
+                                                              std::string(to_string(to)));
   const std::int64_t t = now();
   // The state check is repeated in the UPDATE so a concurrent change cannot slip in between.
   RSP_DB_TRY(auto changed, db_->execute("UPDATE profiles SET state = $1, updated_at = $2 WHERE iccid = $3 AND state = $4",

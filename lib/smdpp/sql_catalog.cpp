@@ -149,7 +149,8 @@ SmdppResult<int> SqlProfileCatalog::cc_failure_checked(const std::string& matchi
                          codes::kConfirmationCodeRetriesExceeded.reason, "confirmation code attempts exhausted"};
     RSP_DB_TRY_VOID(inv_->db().execute("UPDATE orders SET state = 'blocked' WHERE id = $1", {value(order->id)}));
     if (profile && profile->state == ProfileState::Released)
-      RSP_TRY_VOID(inv_->transition(order->iccid, ProfileState::Error, "confirmation code attempts exhausted", order->id));
+      RSP_TRY_VOID(inv_->transition(order->iccid, ProfileState::Error, "confirmation code attempts exhausted", order->id,
+                                    profile->state));
   }
   RSP_TRY_VOID(inv_->enqueue_progress(
       order->iccid, progress_payload(order->eid, order->iccid, type, inv_->now(), kPointConfirmationFailure, failure)));
@@ -204,7 +205,7 @@ SmdppResult<void> SqlProfileCatalog::record_checked(const std::string& matching_
                            "confirmation code refused"};
       break;
   }
-  if (to) RSP_TRY_VOID(inv_->transition(order->iccid, *to, cause, order->id));
+  if (to) RSP_TRY_VOID(inv_->transition(order->iccid, *to, cause, order->id, profile->state));
   if (event == OrderEvent::Installed)
     RSP_DB_TRY_VOID(inv_->db().execute("UPDATE orders SET state = 'done', updated_at = $2 WHERE id = $1",
                                        {value(order->id), value(inv_->now())}));
@@ -231,7 +232,8 @@ SmdppResult<void> SqlProfileCatalog::record_bpp_issued(const IssuedDownload& d) 
   RSP_TRY(auto profile, inv_->profile(order->iccid));
   if (!profile) return smdpp_error(es2codes::kExecutionError, "order without profile");
   if (profile->state == ProfileState::Released) {
-    RSP_TRY_VOID(inv_->transition(order->iccid, ProfileState::Downloaded, "bound profile package issued", order->id));
+    RSP_TRY_VOID(inv_->transition(order->iccid, ProfileState::Downloaded, "bound profile package issued", order->id,
+                                  profile->state));
   } else {
     // Only a retry by the same eUICC may have another BPP (find() checked it;
     // checked again here, in the transaction, against a concurrent session).

@@ -147,9 +147,11 @@ class Inventory {
   SmdppResult<std::vector<TransitionRecord>> history(const std::string& iccid);
 
   /// Moves the profile to `to` when allowed and records the transition.
-  /// Run inside a transaction together with the change that causes it.
+  /// Run inside a transaction together with the change that causes it;
+  /// `from`, when given, is the state the caller read in that transaction
+  /// (saves reading it again; the update still checks it).
   SmdppResult<void> transition(const std::string& iccid, ProfileState to, const std::string& cause,
-                               std::optional<std::int64_t> order_id = {});
+                               std::optional<std::int64_t> order_id = {}, std::optional<ProfileState> from = {});
   /// Queues a HandleDownloadProgressInfo for the profile's operator.
   SmdppResult<void> enqueue_progress(const std::string& iccid, const std::string& payload);
 
