@@ -27,7 +27,6 @@ using Code = CryptoError::Code;
 namespace {
 
 constexpr std::size_t kFieldBytes = 32;
-constexpr std::size_t kPointBytes = 1 + 2 * kFieldBytes;
 
 std::optional<Curve> curve_of(EVP_PKEY* key) {
   if (key == nullptr || !EVP_PKEY_is_a(key, "EC")) return std::nullopt;
@@ -78,7 +77,7 @@ const char* openssl_name(Curve c) {
 void EvpPkeyDeleter::operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
 
 EcKey::EcKey(const EcKey& other)
-    : curve_(other.curve_), has_private_(other.has_private_) {
+    : curve_(other.curve_), has_private_(other.has_private_), point_(other.point_) {
   if (other.key_ && EVP_PKEY_up_ref(other.key_.get()) == 1) key_.reset(other.key_.get());
 }
 
@@ -90,7 +89,9 @@ EcKey& EcKey::operator=(const EcKey& other) {
   return *this;
 }
 
-CryptoResult<EcKey> EcKey::adopt(EvpPkeyPtr key) {
+CryptoResult<EcKey> EcKey::adopt(EvpPkeyPtr key) { return adopt(std::move(key), nullptr); }
+
+CryptoResult<EcKey> EcKey::adopt(EvpPkeyPtr key, const Point* point) {
   if (!key) return fail(Code::InvalidKey, "no key");
   if (!EVP_PKEY_is_a(key.get(), "EC")) return fail(Code::InvalidKey, "not an EC key");
   auto curve = curve_of(key.get());
@@ -107,13 +108,25 @@ CryptoResult<EcKey> EcKey::adopt(EvpPkeyPtr key) {
   bool priv = has_private_scalar(key.get());
   if (priv && EVP_PKEY_private_check(ctx.get()) != 1)
     return fail(Code::InvalidKey, "private scalar invalid");
-  return EcKey(std::move(key), *curve, priv);
+  Point encoded{};
+  if (point) {
+    encoded = *point;
+  } else {
+    std::size_t len = 0;
+    if (EVP_PKEY_get_octet_string_param(key.get(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, encoded.data(),
+                                        encoded.size(), &len) != 1 ||
+        len != encoded.size() || encoded[0] != 0x04) {
+      ERR_clear_error();
+      return fail(Code::InvalidKey, "public point cannot be encoded");
+    }
+  }
+  return EcKey(std::move(key), *curve, priv, encoded);
 }
 
 CryptoResult<EcKey> EcKey::generate(Curve curve) {
   EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", openssl_name(curve)));
   if (!key) return fail(Code::Internal, "EC key generation failed");
-  return EcKey(std::move(key), curve, true);
+  return adopt(std::move(key));
 }
 
 CryptoResult<EcKey> EcKey::generate(Curve curve, Random& rng) {
@@ -166,7 +179,9 @@ CryptoResult<EcKey> EcKey::from_public_point(Curve curve, ByteView point) {
   EVP_PKEY* raw = nullptr;
   if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params) != 1 || raw == nullptr)
     return fail(Code::InvalidKey, "point is not on the curve");
-  return adopt(EvpPkeyPtr(raw));
+  Point known{};
+  std::copy(point.begin(), point.end(), known.begin());
+  return adopt(EvpPkeyPtr(raw), &known);
 }
 
 CryptoResult<EcKey> EcKey::from_private_scalar(Curve curve, ByteView d) {
@@ -184,7 +199,7 @@ CryptoResult<EcKey> EcKey::from_private_scalar(Curve curve, ByteView d) {
     return fail(Code::InvalidKey, "private scalar out of range");
   if (EC_POINT_mul(group.get(), pub.get(), priv.get(), nullptr, nullptr, nullptr) != 1)
     return fail(Code::Internal, "public point computation failed");
-  std::array<std::uint8_t, kPointBytes> point{};
+  Point point{};
   if (EC_POINT_point2oct(group.get(), pub.get(), POINT_CONVERSION_UNCOMPRESSED, point.data(),
                          point.size(), nullptr) != point.size())
     return fail(Code::Internal, "point encoding failed");
@@ -205,25 +220,12 @@ CryptoResult<EcKey> EcKey::from_private_scalar(Curve curve, ByteView d) {
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEYPAIR, params.get()) != 1 || raw == nullptr)
     return fail(Code::InvalidKey, "key import failed");
-  return adopt(EvpPkeyPtr(raw));
+  return adopt(EvpPkeyPtr(raw), &point);
 }
 
 Bytes EcKey::public_point() const {
-  BIGNUM* x = nullptr;
-  BIGNUM* y = nullptr;
-  Bytes out;
-  if (key_ && EVP_PKEY_get_bn_param(key_.get(), OSSL_PKEY_PARAM_EC_PUB_X, &x) == 1 &&
-      EVP_PKEY_get_bn_param(key_.get(), OSSL_PKEY_PARAM_EC_PUB_Y, &y) == 1) {
-    out.assign(kPointBytes, 0);
-    out[0] = 0x04;
-    if (BN_bn2binpad(x, out.data() + 1, kFieldBytes) < 0 ||
-        BN_bn2binpad(y, out.data() + 1 + kFieldBytes, kFieldBytes) < 0)
-      out.clear();
-  }
-  BN_free(x);
-  BN_free(y);
-  ERR_clear_error();
-  return out;
+  if (!key_) return {};
+  return Bytes(point_.begin(), point_.end());
 }
 
 Bytes EcKey::spki_der() const {

@@ -3,6 +3,8 @@
 /// brainpoolP256r1), wrapping an OpenSSL 3 EVP_PKEY. Private keys never appear
 /// in logs or error messages.
 
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -68,7 +70,7 @@ class EcKey {
 
   Curve curve() const { return curve_; }
   bool has_private() const { return has_private_; }
-  /// 04||X||Y.
+  /// 04||X||Y (encoded once, when the key is made).
   Bytes public_point() const;
   /// DER SubjectPublicKeyInfo.
   Bytes spki_der() const;
@@ -85,11 +87,17 @@ class EcKey {
   ~EcKey() = default;
 
  private:
-  EcKey(EvpPkeyPtr key, Curve curve, bool has_private)
-      : key_(std::move(key)), curve_(curve), has_private_(has_private) {}
+  static constexpr std::size_t kPointBytes = 65;
+  using Point = std::array<std::uint8_t, kPointBytes>;
+  /// Checks `key` like adopt(); `point` is its public point when the caller
+  /// already has it (OpenSSL would otherwise convert it to affine again).
+  static CryptoResult<EcKey> adopt(EvpPkeyPtr key, const Point* point);
+  EcKey(EvpPkeyPtr key, Curve curve, bool has_private, const Point& point)
+      : key_(std::move(key)), curve_(curve), has_private_(has_private), point_(point) {}
   EvpPkeyPtr key_;
   Curve curve_ = Curve::NistP256;
   bool has_private_ = false;
+  Point point_{};
 };
 
 }  // namespace rsp::crypto

@@ -107,6 +107,12 @@ TEST_F(SmdppNegative, ExpiredSession) {
   EXPECT_EQ(w.server->session_count(), 0u);
 }
 
+TEST_F(SmdppNegative, SessionUsableUntilItsLastSecond) {
+  auto i = init();
+  w.clock.advance(std::chrono::seconds(300));  // the whole timeout, in whole seconds
+  EXPECT_TRUE(w.server->authenticate_client(*e.authenticate_server(i, std::string("M1"))));
+}
+
 TEST_F(SmdppNegative, WrongEuiccSignature2) {
   auto gbpp = *e.prepare_download(auth(), std::nullopt);
   std::get<0>(gbpp.prepareDownloadResponse.alternative).euiccSignature2[0] ^= 0x80;

@@ -117,6 +117,26 @@ TEST(SharedSessionStore, ExpiryFollowsTheInjectedClock) {
   EXPECT_EQ(w.b.sessions->count(), 0u);
 }
 
+// Whole seconds: a session is usable for its whole timeout (up to the end
+// of the last second) and gone one second later.
+TEST(SharedSessionStore, ASessionLivesItsWholeTimeout) {
+  for (bool ppk : {false, true}) {
+    TwoInstances w(ppk);
+    TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
+    const std::string mid = w.order(1, e.eid());
+    auto init = w.a.server->initiate_authentication(e.initiate(kAddress));
+    ASSERT_TRUE(init);
+    w.server_clock.advance(ServerConfig{}.session_timeout);
+    EXPECT_EQ(w.a.sessions->purge(w.server_clock.now()), 0u);
+    EXPECT_TRUE(w.b.server->authenticate_client(*e.authenticate_server(*init, mid))) << ppk;
+    auto again = w.a.server->initiate_authentication(e.initiate(kAddress));
+    ASSERT_TRUE(again);
+    w.server_clock.advance(ServerConfig{}.session_timeout + std::chrono::seconds(1));
+    // Both sessions, the one past authenticateClient and the new one, are gone.
+    EXPECT_EQ(w.a.sessions->purge(w.server_clock.now()), 2u) << ppk;
+  }
+}
+
 TEST(SharedSessionStore, RowsHoldNoPrivateKey) {
   TwoInstances w(true);
   TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
