@@ -43,6 +43,15 @@ std::optional<Curve> curve_of(EVP_PKEY* key) {
   return std::nullopt;
 }
 
+/// One group object per curve for the whole process: making one computes its
+/// Montgomery constants, which cost as much as a key. Only read after creation
+/// (EC_POINT_mul takes it const), so threads share it; never freed.
+const EC_GROUP* shared_group(Curve curve) {
+  static const EC_GROUP* const nist = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+  static const EC_GROUP* const brainpool = EC_GROUP_new_by_curve_name(NID_brainpoolP256r1);
+  return curve == Curve::NistP256 ? nist : brainpool;
+}
+
 bool has_private_scalar(EVP_PKEY* key) {
   BIGNUM* priv = nullptr;
   bool ok = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &priv) == 1 && priv != nullptr;
@@ -91,7 +100,7 @@ EcKey& EcKey::operator=(const EcKey& other) {
 
 CryptoResult<EcKey> EcKey::adopt(EvpPkeyPtr key) { return adopt(std::move(key), nullptr); }
 
-CryptoResult<EcKey> EcKey::adopt(EvpPkeyPtr key, const Point* point) {
+CryptoResult<EcKey> EcKey::adopt(EvpPkeyPtr key, const Point* point, bool self_made) {
   if (!key) return fail(Code::InvalidKey, "no key");
   if (!EVP_PKEY_is_a(key.get(), "EC")) return fail(Code::InvalidKey, "not an EC key");
   auto curve = curve_of(key.get());
@@ -99,15 +108,15 @@ CryptoResult<EcKey> EcKey::adopt(EvpPkeyPtr key, const Point* point) {
   // Keep encodings uncompressed whatever form the key arrived in (SGP.22 uses 04||X||Y).
   EVP_PKEY_set_utf8_string_param(key.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
                                  "uncompressed");
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  if (!ctx) return fail(Code::Internal, "EVP_PKEY_CTX_new_from_pkey failed");
-  // Both curves have cofactor 1, so a point on the curve other than infinity
-  // has order n: the quick check (no n*Q multiplication) is a full validation.
-  if (EVP_PKEY_public_check_quick(ctx.get()) != 1)
-    return fail(Code::InvalidKey, "public point invalid");
-  bool priv = has_private_scalar(key.get());
-  if (priv && EVP_PKEY_private_check(ctx.get()) != 1)
-    return fail(Code::InvalidKey, "private scalar invalid");
+  const bool priv = self_made || has_private_scalar(key.get());
+  if (!self_made) {
+    PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+    if (!ctx) return fail(Code::Internal, "EVP_PKEY_CTX_new_from_pkey failed");
+    // Both curves have cofactor 1, so a point on the curve other than infinity
+    // has order n: the quick check (no n*Q multiplication) is a full validation.
+    if (EVP_PKEY_public_check_quick(ctx.get()) != 1) return fail(Code::InvalidKey, "public point invalid");
+    if (priv && EVP_PKEY_private_check(ctx.get()) != 1) return fail(Code::InvalidKey, "private scalar invalid");
+  }
   Point encoded{};
   if (point) {
     encoded = *point;
@@ -186,21 +195,19 @@ CryptoResult<EcKey> EcKey::from_public_point(Curve curve, ByteView point) {
 
 CryptoResult<EcKey> EcKey::from_private_scalar(Curve curve, ByteView d) {
   if (d.size() != kFieldBytes) return fail(Code::InvalidKey, "private scalar must be 32 bytes");
-  int nid = curve == Curve::NistP256 ? NID_X9_62_prime256v1 : NID_brainpoolP256r1;
-  std::unique_ptr<EC_GROUP, decltype(&EC_GROUP_free)> group(EC_GROUP_new_by_curve_name(nid),
-                                                            &EC_GROUP_free);
+  const EC_GROUP* group = shared_group(curve);
   std::unique_ptr<EC_POINT, decltype(&EC_POINT_free)> pub(nullptr, &EC_POINT_free);
   BnPtr priv(BN_secure_new());
   if (!group || !priv) return fail(Code::Internal, "EC group allocation failed");
-  pub.reset(EC_POINT_new(group.get()));
+  pub.reset(EC_POINT_new(group));
   if (!pub || BN_bin2bn(d.data(), static_cast<int>(d.size()), priv.get()) == nullptr)
     return fail(Code::Internal, "EC allocation failed");
-  if (BN_is_zero(priv.get()) || BN_cmp(priv.get(), EC_GROUP_get0_order(group.get())) >= 0)
+  if (BN_is_zero(priv.get()) || BN_cmp(priv.get(), EC_GROUP_get0_order(group)) >= 0)
     return fail(Code::InvalidKey, "private scalar out of range");
-  if (EC_POINT_mul(group.get(), pub.get(), priv.get(), nullptr, nullptr, nullptr) != 1)
+  if (EC_POINT_mul(group, pub.get(), priv.get(), nullptr, nullptr, nullptr) != 1)
     return fail(Code::Internal, "public point computation failed");
   Point point{};
-  if (EC_POINT_point2oct(group.get(), pub.get(), POINT_CONVERSION_UNCOMPRESSED, point.data(),
+  if (EC_POINT_point2oct(group, pub.get(), POINT_CONVERSION_UNCOMPRESSED, point.data(),
                          point.size(), nullptr) != point.size())
     return fail(Code::Internal, "point encoding failed");
 
@@ -220,7 +227,7 @@ CryptoResult<EcKey> EcKey::from_private_scalar(Curve curve, ByteView d) {
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEYPAIR, params.get()) != 1 || raw == nullptr)
     return fail(Code::InvalidKey, "key import failed");
-  return adopt(EvpPkeyPtr(raw), &point);
+  return adopt(EvpPkeyPtr(raw), &point, /*self_made=*/true);
 }
 
 Bytes EcKey::public_point() const {
