@@ -5,8 +5,8 @@
 // a signed ProfileInstallationResult kept as the install notification.
 //
 // Nothing reaches the card folder before the whole package has been verified:
-// the profile content file is written first and state.json names it in one
-// atomic replacement, so a kill at any moment shows no half-installed profile.
+// the profile content file is written first and the card state names it in
+// one atomic write, so a kill at any moment shows no half-installed profile.
 
 #include <algorithm>
 
@@ -289,7 +289,7 @@ Result IsdR::load_bound_profile_package(ByteView piece) {
         p.content_file = to_hex(p.isdp_aid) + ".upp";
         p.content_size = static_cast<std::uint32_t>(L.profile.size());
         p.profile_elements = *pes;
-        // The content file first; state.json names it only once it is whole.
+        // The content file first; the state names it only once it is whole.
         if (!store_.write_content(p.content_file, L.profile))
           return finish_load(&*state, LoadError{Cmd::loadProfileElements, Reason::installFailedDueToUnknownError}, {});
         const Bytes aid = p.isdp_aid;
