@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,12 +44,46 @@ bool parse_field(std::string_view& s, T& out, int base) {
   return true;
 }
 
+struct Header {
+  std::uint64_t seq = 0, sum = 0;
+  std::size_t length = 0;
+  std::size_t start = 0;  ///< offset of the body
+};
+
+/// The header line at the start of `data`, if well formed.
+std::optional<Header> parse_header(ByteView data) {
+  const auto* nl = static_cast<const std::uint8_t*>(std::memchr(data.data(), '\n', std::min(data.size(), kMaxHeader)));
+  if (!nl) return std::nullopt;
+  std::string_view line(reinterpret_cast<const char*>(data.data()), static_cast<std::size_t>(nl - data.data()));
+  if (!line.starts_with(kMagic)) return std::nullopt;
+  line.remove_prefix(kMagic.size());
+  Header h;
+  if (!parse_field(line, h.seq, 10) || !parse_field(line, h.length, 10) || !parse_field(line, h.sum, 16) ||
+      !line.empty() || h.seq == 0) {
+    return std::nullopt;
+  }
+  h.start = static_cast<std::size_t>(nl - data.data()) + 1;
+  return h;
+}
+
 struct Slot {
   bool has_data = false;
   bool whole = false;
   std::uint64_t seq = 0;
+  std::uint64_t sum = 0;
   Bytes body;
 };
+
+/// The header of one slot (nullopt: no file, or no well-formed header).
+std::optional<Header> read_header(const fs::path& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::uint8_t buf[kMaxHeader];
+  const ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  return parse_header(ByteView(buf, static_cast<std::size_t>(n)));
+}
 
 /// One slot's record, if whole.
 StoreResult<Slot> read_slot(const fs::path& file, std::size_t max_size) {
@@ -75,23 +110,15 @@ StoreResult<Slot> read_slot(const fs::path& file, std::size_t max_size) {
   ::close(fd);
   data.resize(off);
   out.has_data = !data.empty();
-  const auto* nl = static_cast<const std::uint8_t*>(std::memchr(data.data(), '\n', std::min(data.size(), kMaxHeader)));
-  if (!nl) return out;
-  std::string_view header(reinterpret_cast<const char*>(data.data()), static_cast<std::size_t>(nl - data.data()));
-  if (!header.starts_with(kMagic)) return out;
-  header.remove_prefix(kMagic.size());
-  std::uint64_t seq = 0, sum = 0;
-  std::size_t length = 0;
-  if (!parse_field(header, seq, 10) || !parse_field(header, length, 10) || !parse_field(header, sum, 16) ||
-      !header.empty() || seq == 0 || length > max_size) {
-    return out;
-  }
-  const std::size_t start = static_cast<std::size_t>(nl - data.data()) + 1;
-  if (data.size() - start < length) return out;
+  auto header = parse_header(data);
+  if (!header) return out;
+  const std::size_t start = header->start, length = header->length;
+  if (length > max_size || data.size() - start < length) return out;
   ByteView body(data.data() + start, length);
-  if (fnv1a(body) != sum) return out;
+  if (fnv1a(body) != header->sum) return out;
   out.whole = true;
-  out.seq = seq;
+  out.seq = header->seq;
+  out.sum = header->sum;
   data.erase(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(start));
   data.resize(length);
   out.body = std::move(data);
@@ -114,22 +141,30 @@ StoreResult<SlotRecord> read_newest_slot(const fs::path& dir, std::size_t max_si
   for (int i = 0; i < 2; ++i) {
     RSP_TRY(auto s, read_slot(slot_path(dir, i), max_size));
     out.any_slot_data = out.any_slot_data || s.has_data;
-    if (s.whole && s.seq > out.seq) {
-      out.seq = s.seq;
-      out.slot = i;
+    if (s.whole && s.seq > out.stamp.seq) {
+      out.stamp = SlotStamp{s.seq, i, s.sum};
       out.body = std::move(s.body);
     }
   }
   return out;
 }
 
-StoreResult<int> write_next_slot(const fs::path& dir, const SlotRecord& newest, ByteView body) {
+bool is_newest_slot(const fs::path& dir, const SlotStamp& stamp) {
+  if (stamp.seq == 0 || stamp.slot < 0) return false;
+  const auto mine = read_header(slot_path(dir, stamp.slot));
+  if (!mine || mine->seq != stamp.seq || mine->sum != stamp.sum) return false;
+  const auto other = read_header(slot_path(dir, 1 - stamp.slot));
+  return !other || other->seq < stamp.seq;
+}
+
+StoreResult<SlotStamp> write_next_slot(const fs::path& dir, const SlotStamp& newest, ByteView body) {
   const int slot = newest.slot == 0 ? 1 : 0;
+  const std::uint64_t sum = fnv1a(body);
   const fs::path file = slot_path(dir, slot);
   char header[kMaxHeader];
   const int hn = std::snprintf(header, sizeof header, "%.*s%llu %zu %016llx\n", static_cast<int>(kMagic.size()),
                                kMagic.data(), static_cast<unsigned long long>(newest.seq + 1), body.size(),
-                               static_cast<unsigned long long>(fnv1a(body)));
+                               static_cast<unsigned long long>(sum));
   if (hn <= 0 || static_cast<std::size_t>(hn) >= sizeof header) return unexpected(StoreError{"state header"});
   Bytes data(header, header + hn);
   data.insert(data.end(), body.begin(), body.end());
@@ -157,7 +192,7 @@ StoreResult<int> write_next_slot(const fs::path& dir, const SlotRecord& newest, 
   if (::close(fd) != 0 || !synced) return unexpected(StoreError{"cannot flush " + file.filename().string()});
   // A new slot file exists on disk only once its folder entry is flushed.
   if (created) RSP_TRY_VOID(flush_dir(dir));
-  return slot;
+  return SlotStamp{newest.seq + 1, slot, sum};
 }
 
 }  // namespace rsp::euicc::detail

@@ -18,9 +18,16 @@
 
 namespace rsp::euicc::detail {
 
-struct SlotRecord {
-  std::uint64_t seq = 0;  ///< 0: neither slot holds a whole record
+/// What a slot's header says of its record.
+struct SlotStamp {
+  std::uint64_t seq = 0;  ///< 0: no record
   int slot = -1;          ///< 0 or 1, -1 with seq 0
+  std::uint64_t sum = 0;  ///< checksum of the body
+  bool operator==(const SlotStamp&) const = default;
+};
+
+struct SlotRecord {
+  SlotStamp stamp;             ///< seq 0: neither slot holds a whole record
   bool any_slot_data = false;  ///< some slot has bytes (a record or a torn write)
   Bytes body;
 };
@@ -29,8 +36,13 @@ struct SlotRecord {
 /// unreadable.
 StoreResult<SlotRecord> read_newest_slot(const std::filesystem::path& dir, std::size_t max_size);
 
+/// Whether `stamp` is still the newest record, from the two headers alone
+/// (a few bytes read, the bodies not checked): a later record, whole or
+/// torn, or a rewritten slot makes it false.
+bool is_newest_slot(const std::filesystem::path& dir, const SlotStamp& stamp);
+
 /// Writes `body` as record `newest.seq + 1` into the other slot than
-/// `newest.slot` and flushes it to disk; returns the slot written.
-StoreResult<int> write_next_slot(const std::filesystem::path& dir, const SlotRecord& newest, ByteView body);
+/// `newest.slot` (the newest whole record) and flushes it to disk.
+StoreResult<SlotStamp> write_next_slot(const std::filesystem::path& dir, const SlotStamp& newest, ByteView body);
 
 }  // namespace rsp::euicc::detail

@@ -152,24 +152,31 @@ StoreResult<std::string> EuiccStore::eid() const {
   return eid;
 }
 
-StoreResult<EuiccState> EuiccStore::load() const {
-  RSP_TRY(auto newest, detail::read_newest_slot(dir_, kMaxStateSize));
-  if (newest.seq != 0) return parse_state(newest.body);
+namespace {
+
+/// The newest state and the stamp of its record (seq 0: an older state.json or none).
+StoreResult<std::pair<EuiccState, detail::SlotStamp>> load_stamped(const fs::path& dir) {
+  RSP_TRY(auto newest, detail::read_newest_slot(dir, kMaxStateSize));
+  if (newest.stamp.seq != 0) {
+    RSP_TRY(auto s, parse_state(newest.body));
+    return std::pair{std::move(s), newest.stamp};
+  }
   // No whole record: a folder written before the slots, or a new one.
   std::error_code ec;
-  const fs::path legacy = dir_ / "state.json";
+  const fs::path legacy = dir / "state.json";
   if (fs::exists(legacy, ec)) {
     auto size = fs::file_size(legacy, ec);
     if (ec || size > kMaxStateSize) return unexpected(StoreError{"state.json unreadable or too large"});
     auto data = read_file(legacy);
     if (!data) return unexpected(StoreError{data.error().message});
-    return parse_state(*data);
+    RSP_TRY(auto s, parse_state(*data));
+    return std::pair{std::move(s), detail::SlotStamp{}};
   }
   if (newest.any_slot_data) return unexpected(StoreError{"the card state slots hold no whole record"});
-  return EuiccState{};
+  return std::pair{EuiccState{}, detail::SlotStamp{}};
 }
 
-StoreResult<void> EuiccStore::save(const EuiccState& s) const {
+std::string state_text(const EuiccState& s) {
   json profiles = json::array();
   for (const auto& p : s.profiles) profiles.push_back(to_json(p));
   json notifications = json::array();
@@ -181,14 +188,61 @@ StoreResult<void> EuiccStore::save(const EuiccState& s) const {
             {"next_transaction", s.next_transaction},
             {"profiles", profiles},
             {"notifications", notifications}};
-  auto text = j.dump(1);
-  RSP_TRY(auto newest, detail::read_newest_slot(dir_, kMaxStateSize));
-  RSP_TRY_VOID(detail::write_next_slot(dir_, newest, as_bytes(text)));
+  return j.dump(1);
+}
+
+/// Writes `s` after the record `newest` (the newest whole one).
+StoreResult<detail::SlotStamp> save_after(const fs::path& dir, const detail::SlotStamp& newest, const EuiccState& s) {
+  const auto text = state_text(s);
+  RSP_TRY(auto written, detail::write_next_slot(dir, newest, as_bytes(text)));
   if (newest.seq == 0) {
     // The first record in the slots supersedes a state.json of an older version.
     std::error_code ec;
-    fs::remove(dir_ / "state.json", ec);
+    fs::remove(dir / "state.json", ec);
   }
+  return written;
+}
+
+}  // namespace
+
+StoreResult<EuiccState> EuiccStore::load() const {
+  RSP_TRY(auto loaded, load_stamped(dir_));
+  return std::move(loaded.first);
+}
+
+StoreResult<void> EuiccStore::save(const EuiccState& s) const {
+  RSP_TRY(auto newest, detail::read_newest_slot(dir_, kMaxStateSize));
+  RSP_TRY_VOID(save_after(dir_, newest.stamp, s));
+  return {};
+}
+
+struct StateCache::Entry {
+  detail::SlotStamp stamp;
+  EuiccState state;
+};
+
+StateCache::StateCache() = default;
+StateCache::~StateCache() = default;
+
+StoreResult<EuiccState> StateCache::load(const EuiccStore& store) {
+  if (entry_ && detail::is_newest_slot(store.dir(), entry_->stamp)) return entry_->state;
+  entry_.reset();
+  RSP_TRY(auto loaded, load_stamped(store.dir()));
+  if (loaded.second.seq != 0) entry_ = std::make_unique<Entry>(Entry{loaded.second, loaded.first});
+  return std::move(loaded.first);
+}
+
+StoreResult<void> StateCache::save(const EuiccStore& store, const EuiccState& state) {
+  detail::SlotStamp newest;
+  if (entry_ && detail::is_newest_slot(store.dir(), entry_->stamp)) {
+    newest = entry_->stamp;
+  } else {
+    RSP_TRY(auto record, detail::read_newest_slot(store.dir(), kMaxStateSize));
+    newest = record.stamp;
+  }
+  entry_.reset();
+  RSP_TRY(auto written, save_after(store.dir(), newest, state));
+  entry_ = std::make_unique<Entry>(Entry{written, state});
   return {};
 }
 

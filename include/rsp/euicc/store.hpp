@@ -17,11 +17,11 @@
 /// flushed before the state names them and removed after it stops naming
 /// them, so at worst a file is left unreferenced. A DIR/state.json of an
 /// older version is read until the first change replaces it.
-/// Nothing is cached here: an idle eUICC object holds little more than the
-/// folder name.
+/// EuiccStore caches nothing; a running card keeps its state in a StateCache.
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -138,6 +138,27 @@ class EuiccStore {
   friend StoreResult<EuiccStore> create_euicc(const CreateOptions& options);
   explicit EuiccStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
   std::filesystem::path dir_;
+};
+
+/// The state a running card last read or wrote, so that it reads its folder
+/// again only when another writer changed it: a command checks the two slot
+/// headers (a few bytes) instead of reading and parsing the state. Empty
+/// until first used, so an idle card holds no state.
+class StateCache {
+ public:
+  StateCache();
+  ~StateCache();
+  StateCache(const StateCache&) = delete;
+  StateCache& operator=(const StateCache&) = delete;
+
+  /// As EuiccStore::load.
+  StoreResult<EuiccState> load(const EuiccStore& store);
+  /// As EuiccStore::save; on failure the next load reads the folder again.
+  StoreResult<void> save(const EuiccStore& store, const EuiccState& state);
+
+ private:
+  struct Entry;
+  std::unique_ptr<Entry> entry_;
 };
 
 struct CreateOptions {

@@ -120,6 +120,36 @@ TEST(EuiccStore, ReadsAndReplacesAnOlderStateFile) {
   EXPECT_EQ(after->profiles.size(), 1u);
 }
 
+/// Two cards on one folder: each one's cached state gives way to the other's writes.
+TEST(EuiccStore, StateCacheSeesAnotherWriter) {
+  TempDir tmp;
+  auto store = make_euicc(tmp.path() / "card");
+  StateCache a, b;
+  auto sa = a.load(store);
+  ASSERT_TRUE(sa.has_value());
+  EXPECT_TRUE(sa->profiles.empty());
+  auto sb = b.load(store);
+  ASSERT_TRUE(sb.has_value());
+  sb->profiles = {sample_profile(1)};
+  ASSERT_TRUE(b.save(store, *sb).has_value());
+  sa = a.load(store);
+  ASSERT_TRUE(sa.has_value());
+  EXPECT_EQ(sa->profiles.size(), 1u);
+  sa->profiles.push_back(sample_profile(2));
+  ASSERT_TRUE(a.save(store, *sa).has_value());
+  // a plain write the caches did not see, then b's next read
+  auto plain = store.load();
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->profiles.size(), 2u);
+  plain->default_dp_address = "dp.example";
+  ASSERT_TRUE(store.save(*plain).has_value());
+  sb = b.load(store);
+  ASSERT_TRUE(sb.has_value());
+  EXPECT_EQ(sb->profiles.size(), 2u);
+  EXPECT_EQ(sb->default_dp_address, "dp.example");
+  EXPECT_EQ(a.load(store)->default_dp_address, "dp.example");
+}
+
 /// kill -9 a process that keeps switching profiles: every restart finds a
 /// consistent card (one enabled profile at most, notifications in order).
 TEST(EuiccStore, KillDuringProfileSwitchesLeavesAConsistentCard) {
