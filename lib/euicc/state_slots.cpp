@@ -151,8 +151,10 @@ StoreResult<SlotRecord> read_newest_slot(const fs::path& dir, std::size_t max_si
 
 bool is_newest_slot(const fs::path& dir, const SlotStamp& stamp) {
   if (stamp.seq == 0 || stamp.slot < 0) return false;
-  const auto mine = read_header(slot_path(dir, stamp.slot));
-  if (!mine || mine->seq != stamp.seq || mine->sum != stamp.sum) return false;
+  // Writers only ever write the slot that does not hold the newest whole
+  // record, numbering it above that record: after any write since `stamp`,
+  // the other slot's header carries a higher number (a torn write either
+  // shows it too, or leaves an older header and `stamp` still the newest).
   const auto other = read_header(slot_path(dir, 1 - stamp.slot));
   return !other || other->seq < stamp.seq;
 }

@@ -36,9 +36,8 @@ struct SlotRecord {
 /// unreadable.
 StoreResult<SlotRecord> read_newest_slot(const std::filesystem::path& dir, std::size_t max_size);
 
-/// Whether `stamp` is still the newest record, from the two headers alone
-/// (a few bytes read, the bodies not checked): a later record, whole or
-/// torn, or a rewritten slot makes it false.
+/// Whether `stamp`, read or written earlier, is still the newest whole
+/// record: one header read (the other slot's), the bodies not checked.
 bool is_newest_slot(const std::filesystem::path& dir, const SlotStamp& stamp);
 
 /// Writes `body` as record `newest.seq + 1` into the other slot than
