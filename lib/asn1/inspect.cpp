@@ -52,6 +52,23 @@ tlv::Result<std::vector<saip::ProfileElement>> decode_profile_package(ByteView i
   return out;
 }
 
+tlv::Result<std::size_t> for_each_profile_element(ByteView in, const DecodeOptions& options,
+                                                  const std::function<bool(const saip::ProfileElement&)>& visit) {
+  tlv::Reader r(in, options.mode, options.limits);
+  rt::Ctx c(options);  // one budget for the package, as decode_profile_package
+  std::size_t n = 0;
+  while (!r.empty()) {
+    RSP_TRY(auto e, rt::next(r, "ProfileElement"));
+    RSP_TRY_VOID(c.charge(sizeof(saip::ProfileElement), e, "ProfileElement"));
+    saip::ProfileElement pe;
+    RSP_TRY_VOID(saip::detail::dec_ProfileElement(r, e, pe, c));
+    ++n;
+    if (!visit(pe)) break;
+  }
+  if (n == 0) return unexpected(tlv::Error{tlv::ErrorCode::MissingElement, 0, "ProfileElement"});
+  return n;
+}
+
 Bytes encode_profile_package(const std::vector<saip::ProfileElement>& elements) {
   tlv::Writer w;
   for (const auto& pe : elements) saip::detail::enc_ProfileElement(w, pe);

@@ -19,13 +19,13 @@ expected<Bytes, IoError> read_file(const std::filesystem::path& path) {
   return data;
 }
 
-expected<void, IoError> write_file_atomic(const std::filesystem::path& path, ByteView data,
-                                          std::filesystem::perms perms) {
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                  static_cast<mode_t>(perms));
-  if (fd < 0) return unexpected(IoError{"cannot create " + tmp.string() + ": " + std::strerror(errno)});
+namespace {
+
+/// Creates or truncates `path`, writes `data` and flushes it (data and inode).
+expected<void, IoError> write_and_flush(const std::filesystem::path& path, ByteView data,
+                                        std::filesystem::perms perms) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(perms));
+  if (fd < 0) return unexpected(IoError{"cannot create " + path.string() + ": " + std::strerror(errno)});
   // open() applies the umask; set the exact mode asked for.
   (void)::fchmod(fd, static_cast<mode_t>(perms));
   std::size_t off = 0;
@@ -35,26 +35,47 @@ expected<void, IoError> write_file_atomic(const std::filesystem::path& path, Byt
       if (errno == EINTR) continue;
       int e = errno;
       ::close(fd);
-      ::unlink(tmp.c_str());
-      return unexpected(IoError{"cannot write " + tmp.string() + ": " + std::strerror(e)});
+      ::unlink(path.c_str());
+      return unexpected(IoError{"cannot write " + path.string() + ": " + std::strerror(e)});
     }
     off += static_cast<std::size_t>(n);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return unexpected(IoError{"cannot flush " + tmp.string()});
+    ::unlink(path.c_str());
+    return unexpected(IoError{"cannot flush " + path.string()});
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return unexpected(IoError{"cannot rename to " + path.string() + ": " + std::strerror(errno)});
-  }
-  // Make the rename itself durable.
+  return {};
+}
+
+/// Makes the entries of `path`'s folder (a creation, a rename) durable.
+void flush_parent(const std::filesystem::path& path) {
   auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     (void)::fsync(dfd);
     ::close(dfd);
   }
+}
+
+}  // namespace
+
+expected<void, IoError> write_file_atomic(const std::filesystem::path& path, ByteView data,
+                                          std::filesystem::perms perms) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  RSP_TRY_VOID(write_and_flush(tmp, data, perms));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return unexpected(IoError{"cannot rename to " + path.string() + ": " + std::strerror(errno)});
+  }
+  flush_parent(path);
+  return {};
+}
+
+expected<void, IoError> write_file_durable(const std::filesystem::path& path, ByteView data,
+                                           std::filesystem::perms perms) {
+  RSP_TRY_VOID(write_and_flush(path, data, perms));
+  flush_parent(path);
   return {};
 }
 

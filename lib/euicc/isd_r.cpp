@@ -107,7 +107,7 @@ Result IsdR::dispatch(std::uint32_t tag, ByteView c) {
 
 Result IsdR::get_configured_addresses(ByteView c) {
   if (!decode_command<EuiccConfiguredAddressesRequest>(c)) return unexpected(sw::kWrongData);
-  auto s = store_.load();
+  auto s = state_.load(store_);
   if (!s) return unexpected(sw::kNoPreciseDiagnosis);
   EuiccConfiguredAddressesResponse r;
   if (!s->default_dp_address.empty()) r.defaultDpAddress = s->default_dp_address;
@@ -117,7 +117,7 @@ Result IsdR::get_configured_addresses(ByteView c) {
 
 Result IsdR::set_default_dp_address(ByteView c) {
   return detail::with_state<SetDefaultDpAddressRequest, SetDefaultDpAddressResponse>(
-      store_, c, &SetDefaultDpAddressResponse::setDefaultDpAddressResult,
+      loader(), c, &SetDefaultDpAddressResponse::setDefaultDpAddressResult,
       [&](const SetDefaultDpAddressRequest& req, EuiccState& s, SetDefaultDpAddressResponse& r) {
         using V = SetDefaultDpAddressResponse::setDefaultDpAddressResult_values;
         if (req.defaultDpAddress.size() > 255) {
@@ -125,7 +125,7 @@ Result IsdR::set_default_dp_address(ByteView c) {
           return;
         }
         s.default_dp_address = req.defaultDpAddress;
-        r.setDefaultDpAddressResult = store_.save(s) ? V::ok : V::undefinedError;
+        r.setDefaultDpAddressResult = state_.save(store_, s) ? V::ok : V::undefinedError;
       });
 }
 
@@ -134,7 +134,7 @@ Result IsdR::set_default_dp_address(ByteView c) {
 Result IsdR::get_profiles_info(ByteView c) {
   using E = ProfileInfoListError_values;
   return detail::with_state<ProfileInfoListRequest, ProfileInfoListResponse>(
-      store_, c, [](ProfileInfoListResponse& r) { r.set_profileInfoListError(E::undefinedError); },
+      loader(), c, [](ProfileInfoListResponse& r) { r.set_profileInfoListError(E::undefinedError); },
       [&](const ProfileInfoListRequest& req, EuiccState& s, ProfileInfoListResponse& r) {
         std::optional<std::vector<std::uint32_t>> tags;
         if (req.tagList) {
@@ -165,7 +165,7 @@ Result IsdR::get_profiles_info(ByteView c) {
 
 Result IsdR::enable_profile(ByteView c) {
   return detail::with_state<EnableProfileRequest, EnableProfileResponse>(
-      store_, c, &EnableProfileResponse::enableResult,
+      loader(), c, &EnableProfileResponse::enableResult,
       [&](const EnableProfileRequest& req, EuiccState& s, EnableProfileResponse& r) {
         using V = EnableProfileResponse::enableResult_values;
         ProfileRecord* p = find_profile(s, req.profileIdentifier);
@@ -183,7 +183,7 @@ Result IsdR::enable_profile(ByteView c) {
           }
           p->enabled = true;
           add_notification(s, *p, NotificationEvent::kEnable);
-          r.enableResult = store_.save(s) ? V::ok : V::undefinedError;
+          r.enableResult = state_.save(store_, s) ? V::ok : V::undefinedError;
           if (r.enableResult == V::ok) end_session();  // the refresh ends any RSP session
         }
       });
@@ -191,7 +191,7 @@ Result IsdR::enable_profile(ByteView c) {
 
 Result IsdR::disable_profile(ByteView c) {
   return detail::with_state<DisableProfileRequest, DisableProfileResponse>(
-      store_, c, &DisableProfileResponse::disableResult,
+      loader(), c, &DisableProfileResponse::disableResult,
       [&](const DisableProfileRequest& req, EuiccState& s, DisableProfileResponse& r) {
         using V = DisableProfileResponse::disableResult_values;
         ProfileRecord* p = find_profile(s, req.profileIdentifier);
@@ -204,14 +204,14 @@ Result IsdR::disable_profile(ByteView c) {
         } else {
           p->enabled = false;
           add_notification(s, *p, NotificationEvent::kDisable);
-          r.disableResult = store_.save(s) ? V::ok : V::undefinedError;
+          r.disableResult = state_.save(store_, s) ? V::ok : V::undefinedError;
         }
       });
 }
 
 Result IsdR::delete_profile(ByteView c) {
   return detail::with_state<DeleteProfileRequest, DeleteProfileResponse>(
-      store_, c, &DeleteProfileResponse::deleteResult,
+      loader(), c, &DeleteProfileResponse::deleteResult,
       [&](const DeleteProfileRequest& req, EuiccState& s, DeleteProfileResponse& r) {
         using V = DeleteProfileResponse::deleteResult_values;
         ProfileRecord* p = find_profile(s, req);
@@ -224,7 +224,7 @@ Result IsdR::delete_profile(ByteView c) {
         } else {
           add_notification(s, *p, NotificationEvent::kDelete);
           s.profiles.erase(s.profiles.begin() + (p - s.profiles.data()));
-          r.deleteResult = store_.save(s) ? V::ok : V::undefinedError;
+          r.deleteResult = state_.save(store_, s) ? V::ok : V::undefinedError;
           if (r.deleteResult == V::ok) store_.collect_garbage(s);
         }
       });
@@ -232,7 +232,7 @@ Result IsdR::delete_profile(ByteView c) {
 
 Result IsdR::memory_reset(ByteView c) {
   return detail::with_state<EuiccMemoryResetRequest, EuiccMemoryResetResponse>(
-      store_, c, &EuiccMemoryResetResponse::resetResult,
+      loader(), c, &EuiccMemoryResetResponse::resetResult,
       [&](const EuiccMemoryResetRequest& req, EuiccState& s, EuiccMemoryResetResponse& r) {
         using V = EuiccMemoryResetResponse::resetResult_values;
         using O = EuiccMemoryResetRequest::resetOptions_values;
@@ -257,7 +257,7 @@ Result IsdR::memory_reset(ByteView c) {
           r.resetResult = V::nothingToDelete;
           return;
         }
-        r.resetResult = store_.save(s) ? V::ok : V::undefinedError;
+        r.resetResult = state_.save(store_, s) ? V::ok : V::undefinedError;
         if (r.resetResult == V::ok) store_.collect_garbage(s);
       });
 }
@@ -276,7 +276,7 @@ Result IsdR::get_eid(ByteView c) {
 
 Result IsdR::set_nickname(ByteView c) {
   return detail::with_state<SetNicknameRequest, SetNicknameResponse>(
-      store_, c, &SetNicknameResponse::setNicknameResult,
+      loader(), c, &SetNicknameResponse::setNicknameResult,
       [&](const SetNicknameRequest& req, EuiccState& s, SetNicknameResponse& r) {
         using V = SetNicknameResponse::setNicknameResult_values;
         if (req.profileNickname.size() > 64) {
@@ -289,7 +289,7 @@ Result IsdR::set_nickname(ByteView c) {
           return;
         }
         p->nickname = req.profileNickname;
-        r.setNicknameResult = store_.save(s) ? V::ok : V::undefinedError;
+        r.setNicknameResult = state_.save(store_, s) ? V::ok : V::undefinedError;
       });
 }
 

@@ -73,7 +73,8 @@ expected<Bytes, std::uint16_t> IsdR::authenticate_server(ByteView c) {
     return auth_error(tid, E::euiccChallengeMismatch);
   }
   if (req->ctxParams1.unknown()) return auth_error(tid, E::undefinedError);
-  auto info2 = detail::make_euicc_info2(store_, id);
+  auto state = state_.load(store_);
+  auto info2 = state ? detail::make_euicc_info2(*state, id) : std::nullopt;
   const crypto::Curve curve = ci->curve;
   const crypto::EcKey* key = euicc_key(curve);
   if (!info2 || !key) return auth_error(tid, E::undefinedError);

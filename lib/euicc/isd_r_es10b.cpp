@@ -126,15 +126,14 @@ Result IsdR::get_euicc_info1(ByteView c) {
   return asn1::encode(r);
 }
 
-std::optional<EUICCInfo2> detail::make_euicc_info2(const EuiccStore& store, const Identity* id) {
-  auto s = store.load();
-  if (!id || !s) return std::nullopt;
+std::optional<EUICCInfo2> detail::make_euicc_info2(const EuiccState& s, const Identity* id) {
+  if (!id) return std::nullopt;
   EUICCInfo2 r;
   r.profileVersion = {0x02, 0x03, 0x01};  // SAIP v2.3.1
   r.svn.assign(std::begin(kSvn), std::end(kSvn));
   r.euiccFirmwareVer = {0x01, 0x00, 0x00};
   // §5.7.8 extCardResource: 81 installed applications, 82 free NVM, 83 free RAM.
-  const auto apps = static_cast<std::uint8_t>(std::min<std::size_t>(s->profiles.size(), 255));
+  const auto apps = static_cast<std::uint8_t>(std::min<std::size_t>(s.profiles.size(), 255));
   constexpr auto nvm = kFreeProfileMemory;
   r.extCardResource = {0x81, 0x01, apps, 0x82, 0x03, static_cast<std::uint8_t>(nvm >> 16),
                        static_cast<std::uint8_t>(nvm >> 8), static_cast<std::uint8_t>(nvm), 0x83, 0x02, 0x40, 0x00};
@@ -156,7 +155,9 @@ std::optional<EUICCInfo2> detail::make_euicc_info2(const EuiccStore& store, cons
 
 Result IsdR::get_euicc_info2(ByteView c) {
   if (!decode_command<GetEuiccInfo2Request>(c)) return unexpected(sw::kWrongData);
-  auto r = detail::make_euicc_info2(store_, identity());
+  auto s = state_.load(store_);
+  if (!s) return unexpected(sw::kNoPreciseDiagnosis);
+  auto r = detail::make_euicc_info2(*s, identity());
   if (!r) return unexpected(sw::kNoPreciseDiagnosis);
   return asn1::encode(*r);
 }
@@ -164,7 +165,7 @@ Result IsdR::get_euicc_info2(ByteView c) {
 Result IsdR::list_notification(ByteView c) {
   using E = ListNotificationResponse::listNotificationsResultError_values;
   return detail::with_state<ListNotificationRequest, ListNotificationResponse>(
-      store_, c, [](ListNotificationResponse& r) { r.set_listNotificationsResultError(E::undefinedError); },
+      loader(), c, [](ListNotificationResponse& r) { r.set_listNotificationsResultError(E::undefinedError); },
       [](const ListNotificationRequest& req, EuiccState& s, ListNotificationResponse& r) {
         auto& list = r.set_notificationMetadataList();
         for (const auto& n : s.notifications) {
@@ -185,7 +186,7 @@ Result IsdR::list_notification(ByteView c) {
 Result IsdR::retrieve_notifications(ByteView c) {
   using E = RetrieveNotificationsListResponse::notificationsListResultError_values;
   return detail::with_state<RetrieveNotificationsListRequest, RetrieveNotificationsListResponse>(
-      store_, c, [](RetrieveNotificationsListResponse& r) { r.set_notificationsListResultError(E::undefinedError); },
+      loader(), c, [](RetrieveNotificationsListResponse& r) { r.set_notificationsListResultError(E::undefinedError); },
       [](const RetrieveNotificationsListRequest& req, EuiccState& s, RetrieveNotificationsListResponse& r) {
         const auto* crit = req.searchCriteria ? &*req.searchCriteria : nullptr;
         if (crit && crit->unknown()) {
@@ -213,7 +214,7 @@ Result IsdR::retrieve_notifications(ByteView c) {
 
 Result IsdR::remove_notification(ByteView c) {
   return detail::with_state<NotificationSentRequest, NotificationSentResponse>(
-      store_, c, &NotificationSentResponse::deleteNotificationStatus,
+      loader(), c, &NotificationSentResponse::deleteNotificationStatus,
       [&](const NotificationSentRequest& req, EuiccState& s, NotificationSentResponse& r) {
         using V = NotificationSentResponse::deleteNotificationStatus_values;
         auto it = std::find_if(s.notifications.begin(), s.notifications.end(),
@@ -223,7 +224,7 @@ Result IsdR::remove_notification(ByteView c) {
           return;
         }
         s.notifications.erase(it);
-        r.deleteNotificationStatus = store_.save(s) ? V::ok : V::undefinedError;
+        r.deleteNotificationStatus = state_.save(store_, s) ? V::ok : V::undefinedError;
       });
 }
 

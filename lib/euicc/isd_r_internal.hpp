@@ -38,16 +38,15 @@ std::optional<T> decode_command(ByteView command) {
 }
 
 /// The shape of every ES10 handler that works on the card state: the
-/// command decoded (6A80 when it is not one), the state loaded, then either
-/// `on_unreadable(response)` (the function's undefinedError) when the folder
-/// cannot be read, or `body(request, state, response)`.
-template <class Request, class Response, class OnUnreadable, class Body>
-expected<Bytes, std::uint16_t> with_state(const EuiccStore& store, ByteView command, OnUnreadable on_unreadable,
-                                          Body body) {
+/// command decoded (6A80 when it is not one), the state loaded by `load`,
+/// then either `on_unreadable(response)` (the function's undefinedError) when
+/// the folder cannot be read, or `body(request, state, response)`.
+template <class Request, class Response, class Load, class OnUnreadable, class Body>
+expected<Bytes, std::uint16_t> with_state(Load load, ByteView command, OnUnreadable on_unreadable, Body body) {
   auto req = decode_command<Request>(command);
   if (!req) return unexpected(sw::kWrongData);
   Response r;
-  if (auto s = store.load()) {
+  if (auto s = load()) {
     body(*req, *s, r);
   } else {
     on_unreadable(r);
@@ -57,11 +56,10 @@ expected<Bytes, std::uint16_t> with_state(const EuiccStore& store, ByteView comm
 
 /// The same for responses whose result is one INTEGER field, where
 /// undefinedError is 127 in every ES10 response of SGP.22 §5.7.
-template <class Request, class Response, class Body>
-expected<Bytes, std::uint16_t> with_state(const EuiccStore& store, ByteView command,
-                                          std::int64_t Response::*result, Body body) {
+template <class Request, class Response, class Load, class Body>
+expected<Bytes, std::uint16_t> with_state(Load load, ByteView command, std::int64_t Response::*result, Body body) {
   return with_state<Request, Response>(
-      store, command, [result](Response& r) { r.*result = kUndefinedError; }, body);
+      load, command, [result](Response& r) { r.*result = kUndefinedError; }, body);
 }
 
 /// A LoadBoundProfilePackage in progress (isd_r_load.cpp); RAM only.
@@ -82,8 +80,8 @@ asn1::sgp22::ProfileInfo to_profile_info(const ProfileRecord& p);
 std::uint8_t ppr_mask(const asn1::BitString& bits);
 asn1::BitString ppr_bits(std::uint8_t mask);
 
-/// EUICCInfo2 (SGP.22 §5.7.8) of this card; nullopt when the folder is unreadable.
-std::optional<asn1::sgp22::EUICCInfo2> make_euicc_info2(const EuiccStore& store, const Identity* identity);
+/// EUICCInfo2 (SGP.22 §5.7.8) of this card in `state`; nullopt without an identity.
+std::optional<asn1::sgp22::EUICCInfo2> make_euicc_info2(const EuiccState& state, const Identity* identity);
 
 /// NotificationEvent BIT STRING with one bit set.
 asn1::BitString event_bits(NotificationEvent e);

@@ -5,8 +5,8 @@
 // a signed ProfileInstallationResult kept as the install notification.
 //
 // Nothing reaches the card folder before the whole package has been verified:
-// the profile content file is written first and state.json names it in one
-// atomic replacement, so a kill at any moment shows no half-installed profile.
+// the profile content file is written first and the card state names it in
+// one atomic write, so a kill at any moment shows no half-installed profile.
 
 #include <algorithm>
 
@@ -94,17 +94,24 @@ std::optional<std::int64_t> check_metadata(const StoreMetadataRequest& m, const 
 expected<std::uint32_t, std::int64_t> check_profile(ByteView upp, const Bytes& iccid) {
   asn1::DecodeOptions o;
   o.max_memory = std::size_t{16} << 20;
-  auto pes = asn1::decode_profile_package(upp, o);
-  if (!pes || pes->size() < 2) return unexpected(Reason::installFailedDueToPEProcessingError);
-  const auto* header = pes->front().header();
-  if (!header) return unexpected(Reason::installFailedDueToPEProcessingError);
-  if (header->iccid != iccid) return unexpected(Reason::installFailedDueToIccidMismatch);
-  if (!pes->back().end()) return unexpected(Reason::installFailedDueToPEProcessingError);
-  for (const auto& pe : *pes) {
-    if (std::holds_alternative<asn1::RawElement>(pe.alternative))
-      return unexpected(Reason::installFailedDueToPEProcessingError);  // pe-not-supported
-  }
-  return static_cast<std::uint32_t>(pes->size());
+  std::optional<std::int64_t> failure;
+  bool last_is_end = false;
+  std::size_t seen = 0;
+  // One element at a time: the package is checked without holding its tree.
+  auto pes = asn1::for_each_profile_element(upp, o, [&](const asn1::saip::ProfileElement& pe) {
+    if (seen++ == 0) {
+      const auto* header = pe.header();
+      if (!header) failure = Reason::installFailedDueToPEProcessingError;
+      else if (header->iccid != iccid) failure = Reason::installFailedDueToIccidMismatch;
+    } else if (std::holds_alternative<asn1::RawElement>(pe.alternative)) {
+      failure = Reason::installFailedDueToPEProcessingError;  // pe-not-supported
+    }
+    last_is_end = pe.end() != nullptr;
+    return !failure;
+  });
+  if (failure) return unexpected(*failure);
+  if (!pes || *pes < 2 || !last_is_end) return unexpected(Reason::installFailedDueToPEProcessingError);
+  return static_cast<std::uint32_t>(*pes);
 }
 
 /// ISD-P AID: the SGP.22 ISD-P prefix and a number unique on this card.
@@ -254,7 +261,7 @@ Result IsdR::load_bound_profile_package(ByteView piece) {
         } else if (ev.sequence == 0xA1) {
           auto meta = decode_der<StoreMetadataRequest>(content);
           if (!meta) return finish_load(nullptr, LoadError{Cmd::storeMetadata, Reason::incorrectInputValues}, {});
-          auto state = store_.load();
+          auto state = state_.load(store_);
           if (!state)
             return finish_load(nullptr, LoadError{Cmd::storeMetadata, Reason::installFailedDueToUnknownError}, {});
           if (auto reason = check_metadata(*meta, *state)) {
@@ -279,7 +286,7 @@ Result IsdR::load_bound_profile_package(ByteView piece) {
         if (!L.metadata) return finish_load(nullptr, LoadError{Cmd::storeMetadata, Reason::scp03tStructureError}, {});
         auto pes = check_profile(L.profile, L.metadata->iccid);
         if (!pes) return finish_load(nullptr, LoadError{Cmd::loadProfileElements, pes.error()}, {});
-        auto state = store_.load();
+        auto state = state_.load(store_);
         if (!state)
           return finish_load(nullptr, LoadError{Cmd::loadProfileElements, Reason::installFailedDueToUnknownError}, {});
         if (state->find_by_iccid(L.metadata->iccid))
@@ -289,7 +296,7 @@ Result IsdR::load_bound_profile_package(ByteView piece) {
         p.content_file = to_hex(p.isdp_aid) + ".upp";
         p.content_size = static_cast<std::uint32_t>(L.profile.size());
         p.profile_elements = *pes;
-        // The content file first; state.json names it only once it is whole.
+        // The content file first; the state names it only once it is whole.
         if (!store_.write_content(p.content_file, L.profile))
           return finish_load(&*state, LoadError{Cmd::loadProfileElements, Reason::installFailedDueToUnknownError}, {});
         const Bytes aid = p.isdp_aid;
@@ -304,7 +311,7 @@ Result IsdR::load_bound_profile_package(ByteView piece) {
 Bytes IsdR::finish_load(EuiccState* state, const std::optional<LoadError>& error, const Bytes& isdp_aid) {
   std::optional<EuiccState> loaded;
   if (!state) {
-    if (auto s = store_.load()) loaded = std::move(*s);
+    if (auto s = state_.load(store_)) loaded = std::move(*s);
     state = loaded ? &*loaded : nullptr;
   }
   const crypto::EcKey* key = session_key();
@@ -342,12 +349,12 @@ Bytes IsdR::finish_load(EuiccState* state, const std::optional<LoadError>& error
                                     pir.profileInstallationResultData.notificationMetadata.iccid.value_or(Bytes{}),
                                     asn1::encode(pending)});
     ++state->next_seq_number;
-    return store_.save(*state).has_value();
+    return state_.save(store_, *state).has_value();
   };
   ProfileInstallationResult pir = make_result(error);
   if (!record(pir) && !error) {
     // Not recorded, so not installed: report it like an interrupted install.
-    auto fresh = store_.load();
+    auto fresh = state_.load(store_);
     loaded = fresh ? std::optional<EuiccState>(std::move(*fresh)) : std::nullopt;
     state = loaded ? &*loaded : nullptr;
     if (state) store_.collect_garbage(*state);

@@ -1,4 +1,5 @@
-// The eUICC folder: state.json (nlohmann JSON) and profile content files.
+// The eUICC folder: the card state (nlohmann JSON in two slots) and profile
+// content files.
 
 #include "rsp/euicc/store.hpp"
 
@@ -8,6 +9,7 @@
 #include <system_error>
 
 #include "rsp/common/file.hpp"
+#include "state_slots.hpp"
 
 namespace rsp::euicc {
 namespace fs = std::filesystem;
@@ -15,7 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-/// Upper bound on state.json: hostile or corrupted files cannot exhaust memory.
+/// Upper bound on the card state: hostile or corrupted files cannot exhaust memory.
 constexpr std::size_t kMaxStateSize = 4 << 20;
 
 std::string hex_of(ByteView b) { return to_hex(b); }
@@ -89,6 +91,28 @@ NotificationRecord notification_from_json(const json& j) {
   return n;
 }
 
+StoreResult<EuiccState> parse_state(ByteView data) {
+  json j = json::parse(data.begin(), data.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return unexpected(StoreError{"the card state is not valid JSON"});
+  try {
+    EuiccState s;
+    s.default_dp_address = j.value("default_dp_address", "");
+    s.root_ds_address = j.value("root_ds_address", s.root_ds_address);
+    s.next_seq_number = j.value("next_seq_number", std::int64_t{1});
+    s.next_isdp = j.value("next_isdp", std::uint32_t{1});
+    s.next_transaction = j.value("next_transaction", std::int64_t{1});
+    if (j.contains("profiles")) {
+      for (const auto& p : j["profiles"]) s.profiles.push_back(profile_from_json(p));
+    }
+    if (j.contains("notifications")) {
+      for (const auto& n : j["notifications"]) s.notifications.push_back(notification_from_json(n));
+    }
+    return s;
+  } catch (const json::exception& e) {
+    return unexpected(StoreError{std::string("card state: ") + e.what()});
+  }
+}
+
 }  // namespace
 
 ProfileRecord* EuiccState::find_by_aid(ByteView aid) {
@@ -128,36 +152,31 @@ StoreResult<std::string> EuiccStore::eid() const {
   return eid;
 }
 
-StoreResult<EuiccState> EuiccStore::load() const {
-  std::error_code ec;
-  const fs::path file = dir_ / "state.json";
-  if (!fs::exists(file, ec)) return EuiccState{};
-  auto size = fs::file_size(file, ec);
-  if (ec || size > kMaxStateSize) return unexpected(StoreError{"state.json unreadable or too large"});
-  auto data = read_file(file);
-  if (!data) return unexpected(StoreError{data.error().message});
-  json j = json::parse(data->begin(), data->end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return unexpected(StoreError{"state.json is not valid JSON"});
-  try {
-    EuiccState s;
-    s.default_dp_address = j.value("default_dp_address", "");
-    s.root_ds_address = j.value("root_ds_address", s.root_ds_address);
-    s.next_seq_number = j.value("next_seq_number", std::int64_t{1});
-    s.next_isdp = j.value("next_isdp", std::uint32_t{1});
-    s.next_transaction = j.value("next_transaction", std::int64_t{1});
-    if (j.contains("profiles")) {
-      for (const auto& p : j["profiles"]) s.profiles.push_back(profile_from_json(p));
-    }
-    if (j.contains("notifications")) {
-      for (const auto& n : j["notifications"]) s.notifications.push_back(notification_from_json(n));
-    }
-    return s;
-  } catch (const json::exception& e) {
-    return unexpected(StoreError{std::string("state.json: ") + e.what()});
+namespace {
+
+/// The newest state and the stamp of its record (seq 0: an older state.json or none).
+StoreResult<std::pair<EuiccState, detail::SlotStamp>> load_stamped(const fs::path& dir) {
+  RSP_TRY(auto newest, detail::read_newest_slot(dir, kMaxStateSize));
+  if (newest.stamp.seq != 0) {
+    RSP_TRY(auto s, parse_state(newest.body));
+    return std::pair{std::move(s), newest.stamp};
   }
+  // No whole record: a folder written before the slots, or a new one.
+  std::error_code ec;
+  const fs::path legacy = dir / "state.json";
+  if (fs::exists(legacy, ec)) {
+    auto size = fs::file_size(legacy, ec);
+    if (ec || size > kMaxStateSize) return unexpected(StoreError{"state.json unreadable or too large"});
+    auto data = read_file(legacy);
+    if (!data) return unexpected(StoreError{data.error().message});
+    RSP_TRY(auto s, parse_state(*data));
+    return std::pair{std::move(s), detail::SlotStamp{}};
+  }
+  if (newest.any_slot_data) return unexpected(StoreError{"the card state slots hold no whole record"});
+  return std::pair{EuiccState{}, detail::SlotStamp{}};
 }
 
-StoreResult<void> EuiccStore::save(const EuiccState& s) const {
+std::string state_text(const EuiccState& s) {
   json profiles = json::array();
   for (const auto& p : s.profiles) profiles.push_back(to_json(p));
   json notifications = json::array();
@@ -169,16 +188,69 @@ StoreResult<void> EuiccStore::save(const EuiccState& s) const {
             {"next_transaction", s.next_transaction},
             {"profiles", profiles},
             {"notifications", notifications}};
-  auto text = j.dump(1);
-  auto r = write_file_atomic(dir_ / "state.json", as_bytes(text), fs::perms(0600));
-  if (!r) return unexpected(StoreError{r.error().message});
+  return j.dump(1);
+}
+
+/// Writes `s` after the record `newest` (the newest whole one).
+StoreResult<detail::SlotStamp> save_after(const fs::path& dir, const detail::SlotStamp& newest, const EuiccState& s) {
+  const auto text = state_text(s);
+  RSP_TRY(auto written, detail::write_next_slot(dir, newest, as_bytes(text)));
+  if (newest.seq == 0) {
+    // The first record in the slots supersedes a state.json of an older version.
+    std::error_code ec;
+    fs::remove(dir / "state.json", ec);
+  }
+  return written;
+}
+
+}  // namespace
+
+StoreResult<EuiccState> EuiccStore::load() const {
+  RSP_TRY(auto loaded, load_stamped(dir_));
+  return std::move(loaded.first);
+}
+
+StoreResult<void> EuiccStore::save(const EuiccState& s) const {
+  RSP_TRY(auto newest, detail::read_newest_slot(dir_, kMaxStateSize));
+  RSP_TRY_VOID(save_after(dir_, newest.stamp, s));
+  return {};
+}
+
+struct StateCache::Entry {
+  detail::SlotStamp stamp;
+  EuiccState state;
+};
+
+StateCache::StateCache() = default;
+StateCache::~StateCache() = default;
+
+StoreResult<EuiccState> StateCache::load(const EuiccStore& store) {
+  if (entry_ && detail::is_newest_slot(store.dir(), entry_->stamp)) return entry_->state;
+  entry_.reset();
+  RSP_TRY(auto loaded, load_stamped(store.dir()));
+  if (loaded.second.seq != 0) entry_ = std::make_unique<Entry>(Entry{loaded.second, loaded.first});
+  return std::move(loaded.first);
+}
+
+StoreResult<void> StateCache::save(const EuiccStore& store, const EuiccState& state) {
+  detail::SlotStamp newest;
+  if (entry_ && detail::is_newest_slot(store.dir(), entry_->stamp)) {
+    newest = entry_->stamp;
+  } else {
+    RSP_TRY(auto record, detail::read_newest_slot(store.dir(), kMaxStateSize));
+    newest = record.stamp;
+  }
+  entry_.reset();
+  RSP_TRY(auto written, save_after(store.dir(), newest, state));
+  entry_ = std::make_unique<Entry>(Entry{written, state});
   return {};
 }
 
 StoreResult<void> EuiccStore::write_content(const std::string& name, ByteView data) const {
   std::error_code ec;
   fs::create_directories(dir_ / "profiles", ec);
-  auto r = write_file_atomic(dir_ / "profiles" / name, data, fs::perms(0600));
+  // A new name that the state names only after this returns: no temporary file needed.
+  auto r = write_file_durable(dir_ / "profiles" / name, data, fs::perms(0600));
   if (!r) return unexpected(StoreError{r.error().message});
   return {};
 }

@@ -18,5 +18,11 @@ expected<Bytes, IoError> read_file(const std::filesystem::path& path);
 /// so a crash never leaves a half-written file; use 0600 for key material.
 expected<void, IoError> write_file_atomic(const std::filesystem::path& path, ByteView data,
                                           std::filesystem::perms perms = std::filesystem::perms(0644));
+/// Writes in place, then flushes the file and its folder entry: cheaper than
+/// write_file_atomic, for a file nothing names until this returns (a crash
+/// can leave it partial, so whatever names it afterwards must be written
+/// after it).
+expected<void, IoError> write_file_durable(const std::filesystem::path& path, ByteView data,
+                                           std::filesystem::perms perms = std::filesystem::perms(0644));
 
 }  // namespace rsp

@@ -1,7 +1,8 @@
 #pragma once
 /// The ISD-R of the simulated consumer eUICC (SGP.22 v2.2.2 §2.2.1, §5.7):
-/// ES10a/ES10b/ES10c functions on top of an EuiccStore. Each command reads
-/// the stored state, and any change is saved atomically before the answer
+/// ES10a/ES10b/ES10c functions on top of an EuiccStore. The state read once
+/// is kept (StateCache: read again only when another writer changed the
+/// folder), and any change is saved atomically and durably before the answer
 /// leaves the card, so the card survives a kill at any moment.
 ///
 ///   auto store = EuiccStore::open(dir);
@@ -124,7 +125,13 @@ class IsdR final : public Application {
   /// for one (SGP.22 §2.4a notificationConfigurationInfo).
   bool add_notification(EuiccState& state, const ProfileRecord& p, NotificationEvent event);
 
+  /// The state loader of the ES10 handlers (detail::with_state).
+  auto loader() {
+    return [this] { return state_.load(store_); };
+  }
+
   EuiccStore store_;
+  StateCache state_;  ///< empty until the first command that reads the state
   crypto::Random* random_;
   /// The RSP session (SGP.22 §3.1.3): only the challenge, kept in RAM.
   std::optional<Bytes> euicc_challenge_;

@@ -7,19 +7,21 @@
 ///   DIR/identity/eum_<c>.der             CERT.EUM.ECDSA
 ///   DIR/identity/ci_<c>.der              CERT.CI.ECDSA (trust anchor; its SKI is
 ///                                        the CI PKId for verification and signing)
-///   DIR/state.json                       addresses, profiles, notifications,
-///                                        counters (rewritten atomically)
+///   DIR/state.0, DIR/state.1             addresses, profiles, notifications,
+///                                        counters: JSON, in two slots
 ///   DIR/profiles/<isdp aid hex>.upp      installed profile content
 ///
-/// Every change is one atomic replacement of state.json (write_file_atomic);
-/// profile content files are written before state.json names them and
-/// removed after it stops naming them, so a crash at any moment leaves the
-/// previous or the next consistent state (at worst an unreferenced file).
-/// Nothing is cached: the ISD-R reads the state per command, so an idle
-/// eUICC object holds little more than the folder name.
+/// Every change is one durable write of the state into the slot that does not
+/// hold the newest record (lib/euicc/state_slots.hpp): a crash at any moment leaves the
+/// previous or the next whole state. Profile content files are written and
+/// flushed before the state names them and removed after it stops naming
+/// them, so at worst a file is left unreferenced. A DIR/state.json of an
+/// older version is read until the first change replaces it.
+/// EuiccStore caches nothing; a running card keeps its state in a StateCache.
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -123,7 +125,7 @@ class EuiccStore {
   StoreResult<crypto::EcKey> private_key(crypto::Curve curve) const;
 
   StoreResult<EuiccState> load() const;
-  /// Replaces the state atomically.
+  /// Replaces the state atomically and durably.
   StoreResult<void> save(const EuiccState& state) const;
 
   /// Writes a profile content file (before the state names it).
@@ -136,6 +138,27 @@ class EuiccStore {
   friend StoreResult<EuiccStore> create_euicc(const CreateOptions& options);
   explicit EuiccStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
   std::filesystem::path dir_;
+};
+
+/// The state a running card last read or wrote, so that it reads its folder
+/// again only when another writer changed it: a command checks the two slot
+/// headers (a few bytes) instead of reading and parsing the state. Empty
+/// until first used, so an idle card holds no state.
+class StateCache {
+ public:
+  StateCache();
+  ~StateCache();
+  StateCache(const StateCache&) = delete;
+  StateCache& operator=(const StateCache&) = delete;
+
+  /// As EuiccStore::load.
+  StoreResult<EuiccState> load(const EuiccStore& store);
+  /// As EuiccStore::save; on failure the next load reads the folder again.
+  StoreResult<void> save(const EuiccStore& store, const EuiccState& state);
+
+ private:
+  struct Entry;
+  std::unique_ptr<Entry> entry_;
 };
 
 struct CreateOptions {

@@ -67,10 +67,87 @@ TEST(EuiccStore, UnreferencedContentIsCollected) {
 TEST(EuiccStore, CorruptStateIsAnErrorNotACrash) {
   TempDir tmp;
   auto store = make_euicc(tmp.path() / "card");
-  ASSERT_TRUE(write_file_atomic(store.dir() / "state.json", to_bytes("{\"profiles\": [1, 2")).has_value());
+  ASSERT_TRUE(write_file_atomic(store.dir() / "state.0", to_bytes("{\"profiles\": [1, 2")).has_value());
+  ASSERT_TRUE(write_file_atomic(store.dir() / "state.1", to_bytes("rsp-euicc-state 1 9 3 zz\n{}")).has_value());
   EXPECT_FALSE(store.load().has_value());
-  ASSERT_TRUE(write_file_atomic(store.dir() / "state.json", to_bytes("{\"profiles\": 5}")).has_value());
-  EXPECT_FALSE(store.load().has_value());
+}
+
+/// A write cut short (kill or power cut) leaves the slot it was writing torn:
+/// the card comes back with the state before it.
+TEST(EuiccStore, TornWriteKeepsThePreviousState) {
+  TempDir tmp;
+  auto store = make_euicc(tmp.path() / "card");
+  auto s = store.load();
+  ASSERT_TRUE(s.has_value());
+  s->profiles = {sample_profile(1)};
+  ASSERT_TRUE(store.save(*s).has_value());
+  s->profiles.push_back(sample_profile(2));
+  ASSERT_TRUE(store.save(*s).has_value());
+  // the newest record is the larger file; cut its end off
+  const fs::path a = store.dir() / "state.0", b = store.dir() / "state.1";
+  const fs::path newest = fs::file_size(a) > fs::file_size(b) ? a : b;
+  fs::resize_file(newest, fs::file_size(newest) - 10);
+  auto after = store.load();
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  EXPECT_EQ(after->profiles.size(), 1u);
+  // the next write goes to the torn slot, never over the whole one
+  s->profiles = {sample_profile(3)};
+  ASSERT_TRUE(store.save(*s).has_value());
+  auto last = store.load();
+  ASSERT_TRUE(last.has_value());
+  ASSERT_EQ(last->profiles.size(), 1u);
+  EXPECT_EQ(last->profiles[0].iccid, sample_profile(3).iccid);
+}
+
+/// A folder written by an older version keeps its state in state.json: it is
+/// read until the first change, which moves the state into the slots.
+TEST(EuiccStore, ReadsAndReplacesAnOlderStateFile) {
+  TempDir tmp;
+  auto store = make_euicc(tmp.path() / "card");
+  fs::remove(store.dir() / "state.0");
+  fs::remove(store.dir() / "state.1");
+  const std::string legacy = "{\"default_dp_address\": \"dp.example\", \"profiles\": [], \"notifications\": []}";
+  ASSERT_TRUE(write_file_atomic(store.dir() / "state.json", to_bytes(legacy)).has_value());
+  auto s = store.load();
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_EQ(s->default_dp_address, "dp.example");
+  s->profiles = {sample_profile(1)};
+  ASSERT_TRUE(store.save(*s).has_value());
+  EXPECT_FALSE(fs::exists(store.dir() / "state.json"));
+  auto after = store.load();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->default_dp_address, "dp.example");
+  EXPECT_EQ(after->profiles.size(), 1u);
+}
+
+/// Two cards on one folder: each one's cached state gives way to the other's writes.
+TEST(EuiccStore, StateCacheSeesAnotherWriter) {
+  TempDir tmp;
+  auto store = make_euicc(tmp.path() / "card");
+  StateCache a, b;
+  auto sa = a.load(store);
+  ASSERT_TRUE(sa.has_value());
+  EXPECT_TRUE(sa->profiles.empty());
+  auto sb = b.load(store);
+  ASSERT_TRUE(sb.has_value());
+  sb->profiles = {sample_profile(1)};
+  ASSERT_TRUE(b.save(store, *sb).has_value());
+  sa = a.load(store);
+  ASSERT_TRUE(sa.has_value());
+  EXPECT_EQ(sa->profiles.size(), 1u);
+  sa->profiles.push_back(sample_profile(2));
+  ASSERT_TRUE(a.save(store, *sa).has_value());
+  // a plain write the caches did not see, then b's next read
+  auto plain = store.load();
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->profiles.size(), 2u);
+  plain->default_dp_address = "dp.example";
+  ASSERT_TRUE(store.save(*plain).has_value());
+  sb = b.load(store);
+  ASSERT_TRUE(sb.has_value());
+  EXPECT_EQ(sb->profiles.size(), 2u);
+  EXPECT_EQ(sb->default_dp_address, "dp.example");
+  EXPECT_EQ(a.load(store)->default_dp_address, "dp.example");
 }
 
 /// kill -9 a process that keeps switching profiles: every restart finds a
