@@ -135,7 +135,7 @@ CryptoResult<EcKey> EcKey::adopt(EvpPkeyPtr key, const Point* point, bool self_m
 CryptoResult<EcKey> EcKey::generate(Curve curve) {
   EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", openssl_name(curve)));
   if (!key) return fail(Code::Internal, "EC key generation failed");
-  return adopt(std::move(key));
+  return adopt(std::move(key), nullptr, /*self_made=*/true);
 }
 
 CryptoResult<EcKey> EcKey::generate(Curve curve, Random& rng) {

@@ -36,4 +36,8 @@ struct Server::Session {
   std::optional<ProfileOrder> order;
 };
 
+/// Whether a session whose last usable second is `expires` has timed out at
+/// `now` (the rule behind Session::expires, for every session store).
+inline bool session_expired(TimePoint expires, TimePoint now) { return expires < now; }
+
 }  // namespace rsp::smdpp

@@ -6,7 +6,7 @@ namespace rsp::smdpp {
 std::size_t MemorySessionStore::purge_locked(TimePoint now) {
   std::size_t removed = 0;
   for (auto it = sessions_.begin(); it != sessions_.end();) {
-    if (it->second->expires < now) {
+    if (session_expired(it->second->expires, now)) {
       it = sessions_.erase(it);
       ++removed;
     } else {
@@ -22,7 +22,7 @@ SmdppResult<SessionStore::SessionPtr> MemorySessionStore::take(const Bytes& tran
   if (it == sessions_.end()) return SessionPtr();
   auto s = std::move(it->second);
   sessions_.erase(it);
-  if (s->expires < now) return SessionPtr();  // timed out: gone for good
+  if (session_expired(s->expires, now)) return SessionPtr();  // timed out: gone for good
   return s;
 }
 

@@ -119,7 +119,7 @@ SmdppResult<SessionStore::SessionPtr> SqlSessionStore::take(const Bytes& transac
   // One statement: of two instances taking the same session only one gets the row.
   RSP_DB_TRY(auto row, db_->query_one("DELETE FROM smdpp_sessions WHERE transaction_id = $1 RETURNING expires_at, data",
                                       {value(transaction_id)}));
-  if (!row || row->int64(0) < seconds(now)) return SessionPtr();
+  if (!row || session_expired(TimePoint(std::chrono::seconds(row->int64(0))), now)) return SessionPtr();
   return decode(row->text(1), *identities_);
 }
 
@@ -148,6 +148,7 @@ void SqlSessionStore::erase(const Bytes& transaction_id) {
 }
 
 std::size_t SqlSessionStore::purge(TimePoint now) {
+  // session_expired() in SQL.
   auto n = db_->execute("DELETE FROM smdpp_sessions WHERE expires_at < $1", {value(seconds(now))});
   return n ? static_cast<std::size_t>(*n) : 0;
 }

@@ -91,8 +91,9 @@ class EcKey {
   using Point = std::array<std::uint8_t, kPointBytes>;
   /// Checks `key` like adopt(); `point` is its public point when the caller
   /// already has it (OpenSSL would otherwise convert it to affine again).
-  /// `self_made`: the caller computed the point from a scalar it range-checked,
-  /// so the public and private key checks would only repeat that work.
+  /// `self_made`: the key was just generated here (or by OpenSSL's key
+  /// generation) from a range-checked scalar, so the public and private key
+  /// checks would only repeat that work.
   static CryptoResult<EcKey> adopt(EvpPkeyPtr key, const Point* point, bool self_made = false);
   EcKey(EvpPkeyPtr key, Curve curve, bool has_private, const Point& point)
       : key_(std::move(key)), curve_(curve), has_private_(has_private), point_(point) {}
