@@ -7,12 +7,14 @@
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include <array>
 #include <climits>
 #include <cstring>
 
+#include "brainpool_p256r1.hpp"
 #include "ossl.hpp"
 #include "rsp/crypto/random.hpp"
 
@@ -133,6 +135,19 @@ CryptoResult<EcKey> EcKey::adopt(EvpPkeyPtr key, const Point* point, bool self_m
 }
 
 CryptoResult<EcKey> EcKey::generate(Curve curve) {
+  if (curve == Curve::BrainpoolP256r1) {
+    // Our table-based d·G instead of OpenSSL's generic ladder (brainpool_p256r1.hpp).
+    for (int attempt = 0; attempt < 64; ++attempt) {
+      brainpool::Scalar d{};
+      if (RAND_priv_bytes(d.data(), static_cast<int>(d.size())) != 1)
+        return fail(Code::Internal, "no randomness for key generation");
+      if (!brainpool::valid_scalar(d)) continue;  // n is close to 2^256: rare
+      auto key = from_private_scalar(curve, d);
+      OPENSSL_cleanse(d.data(), d.size());
+      return key;
+    }
+    return fail(Code::Internal, "random source produced no valid scalar");
+  }
   EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", openssl_name(curve)));
   if (!key) return fail(Code::Internal, "EC key generation failed");
   return adopt(std::move(key), nullptr, /*self_made=*/true);
@@ -204,12 +219,21 @@ CryptoResult<EcKey> EcKey::from_private_scalar(Curve curve, ByteView d) {
     return fail(Code::Internal, "EC allocation failed");
   if (BN_is_zero(priv.get()) || BN_cmp(priv.get(), EC_GROUP_get0_order(group)) >= 0)
     return fail(Code::InvalidKey, "private scalar out of range");
-  if (EC_POINT_mul(group, pub.get(), priv.get(), nullptr, nullptr, nullptr) != 1)
-    return fail(Code::Internal, "public point computation failed");
   Point point{};
-  if (EC_POINT_point2oct(group, pub.get(), POINT_CONVERSION_UNCOMPRESSED, point.data(),
-                         point.size(), nullptr) != point.size())
-    return fail(Code::Internal, "point encoding failed");
+  if (curve == Curve::BrainpoolP256r1) {
+    brainpool::Scalar scalar{};
+    std::copy(d.begin(), d.end(), scalar.begin());
+    auto computed = brainpool::public_point(scalar);
+    OPENSSL_cleanse(scalar.data(), scalar.size());
+    if (!computed) return fail(Code::Internal, "public point computation failed");
+    point = *computed;
+  } else {
+    if (EC_POINT_mul(group, pub.get(), priv.get(), nullptr, nullptr, nullptr) != 1)
+      return fail(Code::Internal, "public point computation failed");
+    if (EC_POINT_point2oct(group, pub.get(), POINT_CONVERSION_UNCOMPRESSED, point.data(),
+                           point.size(), nullptr) != point.size())
+      return fail(Code::Internal, "point encoding failed");
+  }
 
   std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
                                                                       &OSSL_PARAM_BLD_free);
@@ -228,6 +252,16 @@ CryptoResult<EcKey> EcKey::from_private_scalar(Curve curve, ByteView d) {
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEYPAIR, params.get()) != 1 || raw == nullptr)
     return fail(Code::InvalidKey, "key import failed");
   return adopt(EvpPkeyPtr(raw), &point, /*self_made=*/true);
+}
+
+bool detail::private_scalar(const EcKey& key, std::array<std::uint8_t, 32>& out) {
+  if (!key.has_private()) return false;
+  BIGNUM* priv = nullptr;
+  const bool ok = EVP_PKEY_get_bn_param(key.evp(), OSSL_PKEY_PARAM_PRIV_KEY, &priv) == 1 && priv != nullptr &&
+                  BN_bn2binpad(priv, out.data(), static_cast<int>(out.size())) == static_cast<int>(out.size());
+  BN_clear_free(priv);
+  if (!ok) ERR_clear_error();
+  return ok;
 }
 
 Bytes EcKey::public_point() const {

@@ -3,11 +3,14 @@
 
 #include "rsp/crypto/ecdsa.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
 #include <optional>
 
+#include "brainpool_p256r1.hpp"
 #include "ossl.hpp"
 
 namespace rsp::crypto {
@@ -46,6 +49,34 @@ void append_integer(Bytes& out, ByteView be) {
   out.insert(out.end(), v.begin(), v.end());
 }
 
+std::array<std::uint8_t, 32> sha256(ByteView message) {
+  std::array<std::uint8_t, 32> digest{};
+  SHA256(message.data(), message.size(), digest.data());
+  return digest;
+}
+
+/// brainpoolP256r1 signing on our arithmetic (brainpool_p256r1.hpp); r || s.
+CryptoResult<Bytes> sign_brainpool(const EcKey& key, ByteView message) {
+  brainpool::Scalar d{};
+  if (!detail::private_scalar(key, d)) return fail(Code::Internal, "private key unavailable");
+  auto sig = brainpool::sign(d, sha256(message));
+  OPENSSL_cleanse(d.data(), d.size());
+  if (!sig) return fail(Code::Internal, "ECDSA signing failed");
+  return Bytes(sig->begin(), sig->end());
+}
+
+/// brainpoolP256r1 verification of r || s (range-checked there).
+CryptoResult<void> verify_brainpool(const EcKey& key, ByteView message, ByteView plain) {
+  brainpool::Point q{};
+  brainpool::Signature rs{};
+  const Bytes point = key.public_point();
+  if (point.size() != q.size() || plain.size() != rs.size()) return fail(Code::InvalidKey, "bad key or signature size");
+  std::copy(point.begin(), point.end(), q.begin());
+  std::copy(plain.begin(), plain.end(), rs.begin());
+  if (!brainpool::verify(q, sha256(message), rs)) return fail(Code::VerifyFailed, "ECDSA signature does not verify");
+  return {};
+}
+
 bool all_zero(ByteView v) {
   return std::all_of(v.begin(), v.end(), [](std::uint8_t b) { return b == 0; });
 }
@@ -82,6 +113,10 @@ CryptoResult<Bytes> plain_to_der(ByteView plain) {
 
 CryptoResult<Bytes> sign_der(const EcKey& key, ByteView message) {
   if (!key.has_private()) return fail(Code::InvalidKey, "signing needs a private key");
+  if (key.curve() == Curve::BrainpoolP256r1) {
+    RSP_TRY(Bytes plain, sign_brainpool(key, message));
+    return plain_to_der(plain);
+  }
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.evp()) != 1)
     return fail(Code::Internal, "EVP_DigestSignInit failed");
@@ -94,12 +129,15 @@ CryptoResult<Bytes> sign_der(const EcKey& key, ByteView message) {
 }
 
 CryptoResult<Bytes> sign_plain(const EcKey& key, ByteView message) {
+  if (!key.has_private()) return fail(Code::InvalidKey, "signing needs a private key");
+  if (key.curve() == Curve::BrainpoolP256r1) return sign_brainpool(key, message);
   RSP_TRY(Bytes der, sign_der(key, message));
   return der_to_plain(der);
 }
 
 CryptoResult<void> verify_der(const EcKey& key, ByteView message, ByteView signature) {
-  RSP_TRY_VOID(der_to_plain(signature));  // strict DER before OpenSSL sees it
+  RSP_TRY(Bytes plain, der_to_plain(signature));  // strict DER before OpenSSL sees it
+  if (key.curve() == Curve::BrainpoolP256r1) return verify_brainpool(key, message, plain);
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.evp()) != 1)
     return fail(Code::Internal, "EVP_DigestVerifyInit failed");
@@ -110,7 +148,8 @@ CryptoResult<void> verify_der(const EcKey& key, ByteView message, ByteView signa
 }
 
 CryptoResult<void> verify_plain(const EcKey& key, ByteView message, ByteView signature) {
-  RSP_TRY(Bytes der, plain_to_der(signature));
+  RSP_TRY(Bytes der, plain_to_der(signature));  // r, s non-zero, 64 bytes
+  if (key.curve() == Curve::BrainpoolP256r1) return verify_brainpool(key, message, signature);
   return verify_der(key, message, der);
 }
 

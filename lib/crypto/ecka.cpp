@@ -1,7 +1,11 @@
 #include "rsp/crypto/ecka.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
+
+#include "brainpool_p256r1.hpp"
 #include "ossl.hpp"
 
 namespace rsp::crypto {
@@ -10,9 +14,30 @@ using detail::fail;
 using detail::PkeyCtxPtr;
 using Code = CryptoError::Code;
 
+namespace {
+
+/// brainpoolP256r1 on our arithmetic (brainpool_p256r1.hpp).
+CryptoResult<Bytes> brainpool_shared_secret(const EcKey& own, const EcKey& peer) {
+  brainpool::Scalar d{};
+  brainpool::Point q{};
+  const Bytes point = peer.public_point();
+  if (point.size() != q.size()) return fail(Code::InvalidKey, "peer public key rejected");
+  std::copy(point.begin(), point.end(), q.begin());
+  if (!detail::private_scalar(own, d)) return fail(Code::Internal, "private key unavailable");
+  auto z = brainpool::shared_secret(d, q);
+  OPENSSL_cleanse(d.data(), d.size());
+  if (!z) return fail(Code::InvalidKey, "peer public key rejected");
+  Bytes out(z->begin(), z->end());
+  OPENSSL_cleanse(z->data(), z->size());
+  return out;
+}
+
+}  // namespace
+
 CryptoResult<Bytes> ecka_shared_secret(const EcKey& own, const EcKey& peer) {
   if (!own.has_private()) return fail(Code::InvalidKey, "ECKA needs our private key");
   if (own.curve() != peer.curve()) return fail(Code::InvalidKey, "keys are on different curves");
+  if (own.curve() == Curve::BrainpoolP256r1) return brainpool_shared_secret(own, peer);
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, own.evp(), nullptr));
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1)
     return fail(Code::Internal, "EVP_PKEY_derive_init failed");

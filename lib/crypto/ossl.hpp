@@ -7,6 +7,8 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -41,5 +43,9 @@ inline unexpected<CryptoError> fail(CryptoError::Code code, std::string what) {
   ERR_clear_error();
   return unexpected(CryptoError{code, std::move(what)});
 }
+
+/// The private scalar d of `key`, 32 bytes big-endian; false for a public key.
+/// The caller wipes `out` after use.
+bool private_scalar(const EcKey& key, std::array<std::uint8_t, 32>& out);
 
 }  // namespace rsp::crypto::detail
