@@ -221,10 +221,10 @@ std::optional<Point> public_point(const Scalar& d) {
 }
 
 std::optional<Signature> sign(const Scalar& d, const std::array<std::uint8_t, 32>& digest) {
-  Wiped<Limbs> dm, k, km;
-  const Limbs dv = scalar_of(d);
-  if (!valid(dv)) return std::nullopt;
-  dm.value = detail::to_mont(dv, kN);
+  Wiped<Limbs> dv, dm, k, km, kinv;
+  dv.value = scalar_of(d);
+  if (!valid(dv.value)) return std::nullopt;
+  dm.value = detail::to_mont(dv.value, kN);
   const Limbs em = detail::to_mont(mod_n(detail::from_be(digest.data())), kN);
   for (int attempt = 0; attempt < 64; ++attempt) {
     Wiped<Scalar> raw;
@@ -237,9 +237,10 @@ std::optional<Signature> sign(const Scalar& d, const std::array<std::uint8_t, 32
     if (detail::is_zero(r)) continue;
     // s = k^-1 (e + r·d) mod n
     km.value = detail::to_mont(k.value, kN);
-    const Limbs kinv = detail::inverse(km.value, kN);
+    kinv.value = detail::inverse(km.value, kN);
     const Limbs rm = detail::to_mont(r, kN);
-    const Limbs s = detail::from_mont(detail::mul(kinv, detail::add(em, detail::mul(rm, dm.value, kN), kN.m), kN), kN);
+    const Limbs s =
+        detail::from_mont(detail::mul(kinv.value, detail::add(em, detail::mul(rm, dm.value, kN), kN.m), kN), kN);
     if (detail::is_zero(s)) continue;
     Signature out{};
     detail::to_be(r, out.data());
