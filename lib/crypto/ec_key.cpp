@@ -34,6 +34,15 @@ std::optional<Curve> curve_of(EVP_PKEY* key) {
   if (key == nullptr || !EVP_PKEY_is_a(key, "EC")) return std::nullopt;
   std::array<char, 64> name{};
   std::size_t len = 0;
+  // Explicit curve parameters: OpenSSL names the curve when p, a, b and G
+  // match, whatever the cofactor says. RSP keys name their curve (SGP.22
+  // §2.6.5), so a key that spells it out is refused.
+  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_ENCODING, name.data(), name.size(), &len) == 1 &&
+      std::string_view(name.data(), len) == OSSL_PKEY_EC_ENCODING_EXPLICIT) {
+    return std::nullopt;
+  }
+  ERR_clear_error();
+  len = 0;
   if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name.data(), name.size(),
                                       &len)) {
     ERR_clear_error();  // explicit curve parameters: no group name

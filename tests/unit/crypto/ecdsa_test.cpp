@@ -39,12 +39,22 @@ TEST(Ecdsa, NistCavpSigVerP256Sha256) {
 
 TEST(Ecdsa, WycheproofBrainpoolP256r1Sha256) {
   auto kat = read_kat("ecdsa_brainpoolp256r1_sha256_p1363.txt");
-  ASSERT_EQ(kat.size(), 7u);
+  ASSERT_EQ(kat.size(), 261u);
   for (const auto& r : kat) {
     EcKey key = point_key(Curve::BrainpoolP256r1, r);
     bool valid = r.at("Result") == "valid";
     EXPECT_EQ(verify_plain(key, r.hex("Msg"), r.hex("Sig")).has_value(), valid)
         << "tcId " << r.at("tcId");
+  }
+}
+
+TEST(Ecdsa, WycheproofBrainpoolP256r1Sha256Der) {
+  auto kat = read_kat("ecdsa_brainpoolp256r1_sha256_der.txt");
+  ASSERT_EQ(kat.size(), 485u);
+  for (const auto& r : kat) {
+    EcKey key = point_key(Curve::BrainpoolP256r1, r);
+    bool valid = r.at("Result") == "valid";
+    EXPECT_EQ(verify_der(key, r.hex("Msg"), r.hex("Sig")).has_value(), valid) << "tcId " << r.at("tcId");
   }
 }
 

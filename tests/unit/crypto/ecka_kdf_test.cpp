@@ -51,6 +51,37 @@ TEST(Ecka, Rfc7027BrainpoolP256r1) {
   EXPECT_EQ(ecka_shared_secret(*b, *qa).value(), r.hex("x_Z"));
 }
 
+/// Wycheproof's private scalars are minimal big-endian integers, at times
+/// with a sign byte: left-pad or strip to 32 bytes.
+Bytes scalar32(Bytes d) {
+  while (d.size() > 32 && d.front() == 0) d.erase(d.begin());
+  if (d.size() < 32) d.insert(d.begin(), 32 - d.size(), 0);
+  return d;
+}
+
+// The peer key arrives as a SubjectPublicKeyInfo: invalid ones (off the curve,
+// wrong or explicit curves, bad encodings) must be refused at import or at
+// the derivation; valid ones must give Wycheproof's shared secret.
+TEST(Ecka, WycheproofBrainpoolP256r1) {
+  auto kat = read_kat("ecdh_brainpoolp256r1_wycheproof.txt");
+  ASSERT_EQ(kat.size(), 804u);
+  for (const auto& r : kat) {
+    auto own = EcKey::from_private_scalar(Curve::BrainpoolP256r1, scalar32(r.hex("Private")));
+    ASSERT_TRUE(own) << "tcId " << r.at("tcId");
+    auto peer = EcKey::from_spki_der(r.hex("Public"));
+    CryptoResult<Bytes> z = peer ? ecka_shared_secret(*own, *peer) : unexpected(peer.error());
+    const std::string& result = r.at("Result");
+    if (result == "valid") {
+      ASSERT_TRUE(z) << "tcId " << r.at("tcId") << ": " << z.error().message;
+      EXPECT_EQ(*z, r.hex("Shared")) << "tcId " << r.at("tcId");
+    } else if (result == "invalid") {
+      EXPECT_FALSE(z) << "tcId " << r.at("tcId");
+    } else if (z) {  // acceptable: refusing is fine, a wrong secret is not
+      EXPECT_EQ(*z, r.hex("Shared")) << "tcId " << r.at("tcId");
+    }
+  }
+}
+
 TEST(Ecka, RejectsMismatchedOrPublicOnlyKeys) {
   auto nist = EcKey::generate(Curve::NistP256);
   auto brp = EcKey::generate(Curve::BrainpoolP256r1);
