@@ -2,6 +2,7 @@
 // public keys, same shared secrets, and signatures each side accepts from
 // the other, over random and edge-case scalars.
 #include "brainpool_p256r1.hpp"
+#include "ossl.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/bn.h>
@@ -22,16 +23,9 @@ namespace {
 
 namespace bp = brainpool;
 
-struct GroupFree {
-  void operator()(EC_GROUP* g) const { EC_GROUP_free(g); }
-};
-struct PointFree {
-  void operator()(EC_POINT* p) const { EC_POINT_free(p); }
-};
-struct BnFree {
-  void operator()(BIGNUM* b) const { BN_free(b); }
-};
-using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
+using detail::BnPtr;
+using GroupPtr = std::unique_ptr<EC_GROUP, decltype(&EC_GROUP_free)>;
+using PointPtr = std::unique_ptr<EC_POINT, decltype(&EC_POINT_free)>;
 
 // OpenSSL's own operations, called directly: the rsp::crypto functions route
 // brainpool to the code under test.
@@ -70,7 +64,7 @@ bool openssl_verifies(const EcKey& key, const Bytes& message, const bp::Signatur
 
 class Brainpool : public ::testing::Test {
  protected:
-  std::unique_ptr<EC_GROUP, GroupFree> group{EC_GROUP_new_by_curve_name(NID_brainpoolP256r1)};
+  GroupPtr group{EC_GROUP_new_by_curve_name(NID_brainpoolP256r1), &EC_GROUP_free};
 
   BnPtr order() const { return BnPtr(BN_dup(EC_GROUP_get0_order(group.get()))); }
 
@@ -97,7 +91,7 @@ class Brainpool : public ::testing::Test {
   /// d·G by OpenSSL.
   bp::Point openssl_public(const bp::Scalar& d) const {
     BnPtr k(BN_bin2bn(d.data(), 32, nullptr));
-    std::unique_ptr<EC_POINT, PointFree> p(EC_POINT_new(group.get()));
+    PointPtr p(EC_POINT_new(group.get()), &EC_POINT_free);
     EXPECT_EQ(EC_POINT_mul(group.get(), p.get(), k.get(), nullptr, nullptr, nullptr), 1);
     bp::Point out{};
     EXPECT_EQ(EC_POINT_point2oct(group.get(), p.get(), POINT_CONVERSION_UNCOMPRESSED, out.data(), out.size(),
