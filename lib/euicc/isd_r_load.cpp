@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "isd_r_internal.hpp"
+#include "rsp/asn1/iccid_coding.hpp"
 #include "rsp/asn1/sgp22_signed.hpp"
 #include "rsp/asn1/upp.hpp"
 #include "rsp/crypto/bsp.hpp"
@@ -102,7 +103,9 @@ expected<std::uint32_t, std::int64_t> check_profile(ByteView upp, const Bytes& i
     if (seen++ == 0) {
       const auto* header = pe.header();
       if (!header) failure = Reason::installFailedDueToPEProcessingError;
-      else if (header->iccid != iccid) failure = Reason::installFailedDueToIccidMismatch;
+      // The header has plain BCD, StoreMetadata the EF.ICCID coding (iccid_coding.hpp).
+      else if (asn1::iccid_in_ef_coding(header->iccid) != asn1::iccid_in_ef_coding(iccid))
+        failure = Reason::installFailedDueToIccidMismatch;
     } else if (std::holds_alternative<asn1::RawElement>(pe.alternative)) {
       failure = Reason::installFailedDueToPEProcessingError;  // pe-not-supported
     }

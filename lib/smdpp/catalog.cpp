@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include "rsp/asn1/iccid_coding.hpp"
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/asn1/upp.hpp"
 #include "rsp/crypto/random.hpp"
@@ -28,7 +29,9 @@ SmdppResult<std::shared_ptr<const PreparedProfile>> PreparedProfile::prepare(Byt
     return smdpp_error(codes::kInvalidRequest, "profile package does not start with a ProfileHeader");
 
   std::shared_ptr<PreparedProfile> p(new PreparedProfile());
-  p->metadata_.iccid = elements->front().header()->iccid;
+  // StoreMetadata carries SGP.22's Iccid (EF.ICCID coding); the SAIP header
+  // has it in plain BCD.
+  p->metadata_.iccid = asn1::iccid_in_ef_coding(elements->front().header()->iccid);
   p->metadata_.serviceProviderName = std::move(meta.service_provider_name);
   p->metadata_.profileName = std::move(meta.profile_name);
   p->metadata_.profileClass = meta.profile_class;

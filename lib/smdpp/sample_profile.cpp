@@ -1,5 +1,6 @@
 #include "rsp/smdpp/sample_profile.hpp"
 
+#include "rsp/asn1/iccid_coding.hpp"
 #include "rsp/asn1/upp.hpp"
 #include "rsp/crypto/random.hpp"
 
@@ -12,7 +13,7 @@ Bytes make_sample_upp(ByteView iccid, crypto::Random& rng, const SampleProfileOp
   h.major_version = 2;
   h.minor_version = 3;
   h.profileType = options.profile_type;
-  h.iccid = Bytes(iccid.begin(), iccid.end());
+  h.iccid = asn1::iccid_in_plain_bcd(iccid);  // SAIP headers carry plain BCD
   h.eUICC_Mandatory_services.usim = asn1::Null{};
   h.eUICC_Mandatory_services.milenage = asn1::Null{};
   if (options.filler) {

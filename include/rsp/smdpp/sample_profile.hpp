@@ -22,7 +22,8 @@ struct SampleProfileOptions {
   std::size_t filler = 0;
 };
 
-/// `iccid` in its 10-byte EF.ICCID form. Keys come from `rng`.
+/// `iccid` in its 10-byte EF.ICCID form (or plain BCD); the header gets the
+/// plain BCD SAIP uses. Keys come from `rng`.
 Bytes make_sample_upp(ByteView iccid, crypto::Random& rng, const SampleProfileOptions& options = {});
 
 }  // namespace rsp::smdpp

@@ -45,6 +45,9 @@ TEST_P(SmdppSgp26, DownloadsTs48Profile) {
   ASSERT_TRUE(got) << got.error();
   EXPECT_EQ(*got, *upp);
   EXPECT_EQ(auth->profileMetaData.iccid, (*p)->iccid());
+  // The header's plain BCD 8949449999999990007F, in StoreMetadata as SGP.22's
+  // Iccid: coded as in EF.ICCID, nibbles swapped.
+  EXPECT_EQ(to_hex(auth->profileMetaData.iccid), "989444999999990900F7");
   ASSERT_TRUE(w.server->handle_notification(e.install_result(true)));
 }
 
