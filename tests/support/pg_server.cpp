@@ -1,5 +1,7 @@
 #include "test_support/pg_server.hpp"
 
+#include "test_support/free_port.hpp"
+
 #include <netinet/in.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -67,21 +69,6 @@ fs::path find_bindir() {
     return std::atoi(a.parent_path().filename().c_str()) < std::atoi(b.parent_path().filename().c_str());
   });
   return found.back();
-}
-
-int free_port() {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (s < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  ::close(s);
-  return port;
 }
 
 }  // namespace
