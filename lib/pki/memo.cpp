@@ -18,6 +18,10 @@ namespace {
 /// sees; small enough to stay a few hundred KB.
 constexpr std::size_t kParsedCapacity = 64;
 constexpr std::size_t kVerifiedCapacity = 4096;
+/// Every eUICC certificate is new to an SM-DP+ and takes one slot, so the
+/// few keys that recur (EUMs, CIs) are made again only once per this many
+/// downloads; an EVP key is about a kilobyte.
+constexpr std::size_t kKeyCapacity = 256;
 
 using Digest = std::array<std::uint8_t, 32>;
 using PairKey = std::array<std::uint8_t, 64>;
@@ -55,6 +59,7 @@ struct Memos {
   std::mutex mu;
   Fifo<Bytes, Certificate> parsed{kParsedCapacity};
   Fifo<PairKey, bool> verified{kVerifiedCapacity};
+  Fifo<Digest, crypto::EcKey> keys{kKeyCapacity};
 };
 
 Memos& memos() {
@@ -91,7 +96,7 @@ bool signature_verifies_memo(const Certificate& child, const Certificate& issuer
     std::lock_guard lock(m.mu);
     if (m.verified.find(key) != nullptr) return true;
   }
-  auto issuer_key = issuer.public_key();
+  auto issuer_key = public_key_memo(issuer);
   if (!issuer_key || !child.signature_verifies_with(*issuer_key)) return false;
   if (hashed) {
     std::lock_guard lock(m.mu);
@@ -100,11 +105,29 @@ bool signature_verifies_memo(const Certificate& child, const Certificate& issuer
   return true;
 }
 
+crypto::CryptoResult<crypto::EcKey> public_key_memo(const Certificate& cert) {
+  Digest key{};
+  const bool hashed = sha256(cert.der(), key.data());
+  Memos& m = memos();
+  if (hashed) {
+    std::lock_guard lock(m.mu);
+    // A copy shares the immutable OpenSSL key (reference counted).
+    if (const crypto::EcKey* k = m.keys.find(key)) return *k;
+  }
+  auto made = cert.public_key();
+  if (made && hashed) {
+    std::lock_guard lock(m.mu);
+    m.keys.insert(key, *made);
+  }
+  return made;
+}
+
 void clear_certificate_memos() {
   Memos& m = memos();
   std::lock_guard lock(m.mu);
   m.parsed.clear();
   m.verified.clear();
+  m.keys.clear();
 }
 
 }  // namespace rsp::pki
