@@ -2,8 +2,7 @@
 
 #include "rsp/pki/memo.hpp"
 
-#include <openssl/evp.h>
-
+#include <algorithm>
 #include <array>
 #include <deque>
 #include <map>
@@ -67,11 +66,6 @@ Memos& memos() {
   return m;
 }
 
-bool sha256(ByteView data, std::uint8_t* out) {
-  unsigned int len = 0;
-  return EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr) == 1 && len == 32;
-}
-
 }  // namespace
 
 PkiResult<Certificate> parse_certificate_memo(ByteView der) {
@@ -90,34 +84,31 @@ PkiResult<Certificate> parse_certificate_memo(ByteView der) {
 
 bool signature_verifies_memo(const Certificate& child, const Certificate& issuer) {
   PairKey key{};
-  const bool hashed = sha256(child.der(), key.data()) && sha256(issuer.der(), key.data() + 32);
+  std::copy(child.der_sha256().begin(), child.der_sha256().end(), key.begin());
+  std::copy(issuer.der_sha256().begin(), issuer.der_sha256().end(), key.begin() + 32);
   Memos& m = memos();
-  if (hashed) {
+  {
     std::lock_guard lock(m.mu);
     if (m.verified.find(key) != nullptr) return true;
   }
   auto issuer_key = public_key_memo(issuer);
   if (!issuer_key || !child.signature_verifies_with(*issuer_key)) return false;
-  if (hashed) {
-    std::lock_guard lock(m.mu);
-    m.verified.insert(key, true);
-  }
+  std::lock_guard lock(m.mu);
+  m.verified.insert(key, true);
   return true;
 }
 
 crypto::CryptoResult<crypto::EcKey> public_key_memo(const Certificate& cert) {
-  Digest key{};
-  const bool hashed = sha256(cert.der(), key.data());
   Memos& m = memos();
-  if (hashed) {
+  {
     std::lock_guard lock(m.mu);
     // A copy shares the immutable OpenSSL key (reference counted).
-    if (const crypto::EcKey* k = m.keys.find(key)) return *k;
+    if (const crypto::EcKey* k = m.keys.find(cert.der_sha256())) return *k;
   }
   auto made = cert.public_key();
-  if (made && hashed) {
+  if (made) {
     std::lock_guard lock(m.mu);
-    m.keys.insert(key, *made);
+    m.keys.insert(cert.der_sha256(), *made);
   }
   return made;
 }
