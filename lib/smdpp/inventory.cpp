@@ -122,7 +122,7 @@ UPDATE profiles SET upp = substr(upp, 1, 0) WHERE upp IS NOT NULL;
     // order DownloadOrder takes them; the index by type no longer changes
     // with the state.
     {5, "profile indexes that state changes of a download leave alone", R"sql(
-DROP INDEX profiles_by_type;
+DROP INDEX IF EXISTS profiles_by_type;
 CREATE INDEX profiles_by_type ON profiles (operator_id, profile_type);
 CREATE INDEX profiles_available ON profiles (operator_id, profile_type, iccid) WHERE state = 'available';
 )sql"},
