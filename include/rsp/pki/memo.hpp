@@ -1,8 +1,9 @@
 #pragma once
 /// Process-wide memos of pure functions of certificate bytes: parsing a DER
 /// certificate, making its public key and checking a certificate's signature
-/// with its issuer's key. A hit gives exactly the answer the work would give again, so callers
-/// keep every other check (profile, validity time, name chaining) per use.
+/// with its issuer's key. A hit gives exactly the answer the work would give
+/// again, so callers keep every other check (profile, validity time, name
+/// chaining) per use.
 /// The same certificates recur: an eUICC sees the SM-DP+'s DPauth and DPpb
 /// on every download, an SM-DP+ sees one EUM for a whole fleet.
 
