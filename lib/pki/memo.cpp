@@ -2,8 +2,7 @@
 
 #include "rsp/pki/memo.hpp"
 
-#include <openssl/evp.h>
-
+#include <algorithm>
 #include <array>
 #include <deque>
 #include <map>
@@ -18,6 +17,10 @@ namespace {
 /// sees; small enough to stay a few hundred KB.
 constexpr std::size_t kParsedCapacity = 64;
 constexpr std::size_t kVerifiedCapacity = 4096;
+/// Every eUICC certificate is new to an SM-DP+ and takes one slot, so the
+/// few keys that recur (EUMs, CIs) are made again only once per this many
+/// downloads; an EVP key is about a kilobyte.
+constexpr std::size_t kKeyCapacity = 256;
 
 using Digest = std::array<std::uint8_t, 32>;
 using PairKey = std::array<std::uint8_t, 64>;
@@ -55,16 +58,12 @@ struct Memos {
   std::mutex mu;
   Fifo<Bytes, Certificate> parsed{kParsedCapacity};
   Fifo<PairKey, bool> verified{kVerifiedCapacity};
+  Fifo<Digest, crypto::EcKey> keys{kKeyCapacity};
 };
 
 Memos& memos() {
   static Memos m;
   return m;
-}
-
-bool sha256(ByteView data, std::uint8_t* out) {
-  unsigned int len = 0;
-  return EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr) == 1 && len == 32;
 }
 
 }  // namespace
@@ -85,19 +84,33 @@ PkiResult<Certificate> parse_certificate_memo(ByteView der) {
 
 bool signature_verifies_memo(const Certificate& child, const Certificate& issuer) {
   PairKey key{};
-  const bool hashed = sha256(child.der(), key.data()) && sha256(issuer.der(), key.data() + 32);
+  std::copy(child.der_sha256().begin(), child.der_sha256().end(), key.begin());
+  std::copy(issuer.der_sha256().begin(), issuer.der_sha256().end(), key.begin() + 32);
   Memos& m = memos();
-  if (hashed) {
+  {
     std::lock_guard lock(m.mu);
     if (m.verified.find(key) != nullptr) return true;
   }
-  auto issuer_key = issuer.public_key();
+  auto issuer_key = public_key_memo(issuer);
   if (!issuer_key || !child.signature_verifies_with(*issuer_key)) return false;
-  if (hashed) {
-    std::lock_guard lock(m.mu);
-    m.verified.insert(key, true);
-  }
+  std::lock_guard lock(m.mu);
+  m.verified.insert(key, true);
   return true;
+}
+
+crypto::CryptoResult<crypto::EcKey> public_key_memo(const Certificate& cert) {
+  Memos& m = memos();
+  {
+    std::lock_guard lock(m.mu);
+    // A copy shares the immutable OpenSSL key (reference counted).
+    if (const crypto::EcKey* k = m.keys.find(cert.der_sha256())) return *k;
+  }
+  auto made = cert.public_key();
+  if (made) {
+    std::lock_guard lock(m.mu);
+    m.keys.insert(cert.der_sha256(), *made);
+  }
+  return made;
 }
 
 void clear_certificate_memos() {
@@ -105,6 +118,7 @@ void clear_certificate_memos() {
   std::lock_guard lock(m.mu);
   m.parsed.clear();
   m.verified.clear();
+  m.keys.clear();
 }
 
 }  // namespace rsp::pki

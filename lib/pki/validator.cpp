@@ -137,7 +137,7 @@ PkiResult<ValidatedChain> validate_chain(const Certificate& leaf, std::span<cons
     RSP_TRY_VOID(validate_ci(leaf, when));
     for (const auto& ci : trusted_cis) {
       if (ci.der() == leaf.der()) {
-        auto key = leaf.public_key();
+        auto key = public_key_memo(leaf);
         if (!key) return fail(Code::WrongCurve, quoted(leaf) + " public key unusable: " + key.error().message);
         return ValidatedChain{Role::Ci, std::move(*key), std::nullopt, {leaf}};
       }
@@ -199,7 +199,7 @@ PkiResult<ValidatedChain> validate_chain(const Certificate& leaf, std::span<cons
     if (path.size() != 3) return fail(Code::UnknownIssuer, quoted(leaf) + " is not issued by an EUM");
     RSP_TRY(eid, check_eid(leaf, path[1]));
   }
-  auto key = leaf.public_key();
+  auto key = public_key_memo(leaf);
   if (!key) return fail(Code::WrongCurve, quoted(leaf) + " public key unusable: " + key.error().message);
   return ValidatedChain{expected_role, std::move(*key), std::move(eid), std::move(path)};
 }

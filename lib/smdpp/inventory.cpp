@@ -115,6 +115,17 @@ CREATE TABLE profile_packages (
 INSERT INTO profile_packages (iccid, upp) SELECT iccid, upp FROM profiles WHERE length(upp) > 0;
 UPDATE profiles SET upp = substr(upp, 1, 0) WHERE upp IS NOT NULL;
 )sql"},
+    // An index on the state was written at every state change of a download
+    // (released, downloaded, installed), a page more in each of its durable
+    // transactions. Only ES2+ DownloadOrder asks by state, and only for
+    // 'available': that index now holds just the available profiles, in the
+    // order DownloadOrder takes them; the index by type no longer changes
+    // with the state.
+    {5, "profile indexes that state changes of a download leave alone", R"sql(
+DROP INDEX IF EXISTS profiles_by_type;
+CREATE INDEX profiles_by_type ON profiles (operator_id, profile_type);
+CREATE INDEX profiles_available ON profiles (operator_id, profile_type, iccid) WHERE state = 'available';
+)sql"},
 };
 
 using S = ProfileState;

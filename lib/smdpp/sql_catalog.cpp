@@ -26,6 +26,59 @@ constexpr int kPointConfirmationFailure = 2;
 constexpr int kPointBppDownload = 3;
 constexpr int kPointBppInstallation = 4;
 
+/// An active order with what the catalog uses of its profile, read by one
+/// statement: each statement outside a transaction is a read transaction of
+/// its own (wal-index locks), and the catalog reads both on every ES9+ step.
+struct OrderRow {
+  std::int64_t id = 0;
+  std::optional<std::string> matching_id;
+  std::optional<std::string> eid;  ///< the EID the order is bound to
+  std::optional<Bytes> cc_hash;
+  int cc_attempts_left = 0;
+  std::optional<std::string> download_eid;  ///< the eUICC a BPP of this order went to
+  ProfileRecord profile;                    ///< without operator_name (not used here)
+};
+
+constexpr std::string_view kOrderRowColumns =
+    "SELECT r.id, r.matching_id, r.eid, r.cc_hash, r.cc_attempts_left, r.download_eid, p.iccid, p.profile_type,"
+    " p.state, p.service_provider_name, p.profile_name, p.profile_class, p.metadata"
+    " FROM orders r JOIN profiles p ON p.iccid = r.iccid ";
+
+const std::string kOrderByMatchingId =
+    std::string(kOrderRowColumns) + "WHERE r.matching_id = $1 AND r.active = 1";
+// Default SM-DP+ / SM-DS case: the order released for this EID.
+const std::string kOrderByEid = std::string(kOrderRowColumns) +
+                                "WHERE r.eid = $1 AND r.active = 1 AND p.state = 'released' ORDER BY r.id LIMIT 1";
+const std::string kOrderById = std::string(kOrderRowColumns) + "WHERE r.id = $1 AND r.active = 1";
+
+SmdppResult<std::optional<OrderRow>> order_row(store::Database& db, const std::string& sql, const store::Value& key) {
+  RSP_DB_TRY(auto found, db.query_one(sql, {key}));
+  if (!found) return std::optional<OrderRow>();
+  const store::Row& r = *found;
+  OrderRow o;
+  o.id = r.int64(0);
+  o.matching_id = r.opt_text(1);
+  o.eid = r.opt_text(2);
+  o.cc_hash = r.opt_blob(3);
+  o.cc_attempts_left = static_cast<int>(r.int64(4));
+  o.download_eid = r.opt_text(5);
+  o.profile.iccid = r.text(6);
+  o.profile.profile_type = r.text(7);
+  o.profile.state = profile_state_from_string(r.text(8)).value_or(ProfileState::Error);
+  o.profile.service_provider_name = r.text(9);
+  o.profile.profile_name = r.text(10);
+  o.profile.profile_class = r.opt_int64(11);
+  o.profile.metadata = r.text(12);
+  return std::optional<OrderRow>(std::move(o));
+}
+
+/// The active order the core names `key` (matchingId, or "#<id>").
+SmdppResult<std::optional<OrderRow>> order_by_key(store::Database& db, const std::string& key) {
+  if (key.size() > 1 && key[0] == '#')
+    return order_row(db, kOrderById, value(static_cast<std::int64_t>(std::strtoll(key.c_str() + 1, nullptr, 10))));
+  return order_row(db, kOrderByMatchingId, value(key));
+}
+
 }  // namespace
 
 std::string progress_payload(const std::optional<std::string>& eid, const std::string& iccid,
@@ -86,18 +139,16 @@ SmdppResult<std::shared_ptr<const PreparedProfile>> SqlProfileCatalog::prepared(
 
 SmdppResult<std::optional<ProfileOrder>> SqlProfileCatalog::find_checked(const std::string& matching_id,
                                                                           const std::string& eid) {
-  RSP_TRY(auto order, inv_->find_order(matching_id, eid));
+  RSP_TRY(auto order, matching_id.empty() ? order_row(inv_->db(), kOrderByEid, value(eid))
+                                          : order_row(inv_->db(), kOrderByMatchingId, value(matching_id)));
   if (!order) return std::optional<ProfileOrder>();
-  RSP_TRY(auto profile, inv_->profile(order->iccid));
-  if (!profile) return std::optional<ProfileOrder>();
-  if (profile->state == ProfileState::Downloaded) {
+  if (order->profile.state == ProfileState::Downloaded) {
     // A retry (lost answer, restart): only by the eUICC the BPP went to.
-    RSP_DB_TRY(auto row, inv_->db().query_one("SELECT download_eid FROM orders WHERE id = $1", {value(order->id)}));
-    if (!row || row->opt_text(0) != std::optional<std::string>(eid)) return std::optional<ProfileOrder>();
-  } else if (profile->state != ProfileState::Released) {
+    if (order->download_eid != std::optional<std::string>(eid)) return std::optional<ProfileOrder>();
+  } else if (order->profile.state != ProfileState::Released) {
     return std::optional<ProfileOrder>();
   }
-  RSP_TRY(auto prep, prepared(*profile));
+  RSP_TRY(auto prep, prepared(order->profile));
   ProfileOrder out;
   out.matching_id = order->matching_id.value_or("");
   out.eid = order->eid;
@@ -118,42 +169,27 @@ std::optional<ProfileOrder> SqlProfileCatalog::find(const std::string& matching_
   return std::move(*r);
 }
 
-namespace {
-
-/// The active order the core names `key` (matchingId, or "#<id>").
-SmdppResult<std::optional<OrderRecord>> order_by_key(Inventory& inv, const std::string& key) {
-  if (key.size() > 1 && key[0] == '#') {
-    RSP_DB_TRY(auto row, inv.db().query_one("SELECT iccid FROM orders WHERE id = $1 AND active = 1",
-                                            {value(static_cast<std::int64_t>(std::strtoll(key.c_str() + 1, nullptr, 10)))}));
-    if (!row) return std::optional<OrderRecord>();
-    return inv.active_order(row->text(0));
-  }
-  return inv.find_order(key, "");
-}
-
-}  // namespace
-
 SmdppResult<int> SqlProfileCatalog::cc_failure_checked(const std::string& matching_id) {
   RSP_DB_TRY(auto tx, inv_->db().begin());
-  RSP_TRY(auto order, order_by_key(*inv_, matching_id));
+  RSP_TRY(auto order, order_by_key(inv_->db(), matching_id));
   if (!order) return 0;
   const int left = std::max(0, order->cc_attempts_left - 1);
   RSP_DB_TRY_VOID(inv_->db().execute("UPDATE orders SET cc_attempts_left = $1, updated_at = $2 WHERE id = $3",
                                      {value(left), value(inv_->now()), value(order->id)}));
-  RSP_TRY(auto profile, inv_->profile(order->iccid));
-  const std::string type = profile ? profile->profile_type : std::string();
+  const ProfileRecord& profile = order->profile;
   SmdppError failure{codes::kConfirmationCodeRefused.subject, codes::kConfirmationCodeRefused.reason,
                      "confirmation code refused"};
   if (left == 0) {
     failure = SmdppError{codes::kConfirmationCodeRetriesExceeded.subject,
                          codes::kConfirmationCodeRetriesExceeded.reason, "confirmation code attempts exhausted"};
     RSP_DB_TRY_VOID(inv_->db().execute("UPDATE orders SET state = 'blocked' WHERE id = $1", {value(order->id)}));
-    if (profile && profile->state == ProfileState::Released)
-      RSP_TRY_VOID(inv_->transition(order->iccid, ProfileState::Error, "confirmation code attempts exhausted", order->id,
-                                    profile->state));
+    if (profile.state == ProfileState::Released)
+      RSP_TRY_VOID(inv_->transition(profile.iccid, ProfileState::Error, "confirmation code attempts exhausted",
+                                    order->id, profile.state));
   }
   RSP_TRY_VOID(inv_->enqueue_progress(
-      order->iccid, progress_payload(order->eid, order->iccid, type, inv_->now(), kPointConfirmationFailure, failure)));
+      profile.iccid,
+      progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), kPointConfirmationFailure, failure)));
   RSP_DB_TRY_VOID(tx.commit());
   return left;
 }
@@ -170,10 +206,9 @@ int SqlProfileCatalog::record_cc_failure(const std::string& matching_id) {
 SmdppResult<void> SqlProfileCatalog::record_checked(const std::string& matching_id, OrderEvent event,
                                                     const Bytes* result_data) {
   RSP_DB_TRY(auto tx, inv_->db().begin());
-  RSP_TRY(auto order, order_by_key(*inv_, matching_id));
+  RSP_TRY(auto order, order_by_key(inv_->db(), matching_id));
   if (!order) return smdpp_error(es2codes::kExecutionError, "event for an unknown order");
-  RSP_TRY(auto profile, inv_->profile(order->iccid));
-  if (!profile) return smdpp_error(es2codes::kExecutionError, "order without profile");
+  const ProfileRecord& profile = order->profile;
   std::optional<ProfileState> to;
   std::string cause;
   int point = kPointBppDownload;
@@ -195,7 +230,7 @@ SmdppResult<void> SqlProfileCatalog::record_checked(const std::string& matching_
       failure = SmdppError{"8.2", "4.2", "profile installation failed on the eUICC"};
       break;
     case OrderEvent::Cancelled:
-      if (profile->state == ProfileState::Downloaded) to = ProfileState::Error;
+      if (profile.state == ProfileState::Downloaded) to = ProfileState::Error;
       cause = "download session cancelled";
       failure = SmdppError{"8.8", "4.2", "download session cancelled"};
       break;
@@ -205,13 +240,13 @@ SmdppResult<void> SqlProfileCatalog::record_checked(const std::string& matching_
                            "confirmation code refused"};
       break;
   }
-  if (to) RSP_TRY_VOID(inv_->transition(order->iccid, *to, cause, order->id, profile->state));
+  if (to) RSP_TRY_VOID(inv_->transition(profile.iccid, *to, cause, order->id, profile.state));
   if (event == OrderEvent::Installed)
     RSP_DB_TRY_VOID(inv_->db().execute("UPDATE orders SET state = 'done', updated_at = $2 WHERE id = $1",
                                        {value(order->id), value(inv_->now())}));
   RSP_TRY_VOID(inv_->enqueue_progress(
-      order->iccid,
-      progress_payload(order->eid, order->iccid, profile->profile_type, inv_->now(), point, failure, result_data)));
+      profile.iccid,
+      progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), point, failure, result_data)));
   RSP_DB_TRY_VOID(tx.commit());
   return {};
 }
@@ -227,23 +262,19 @@ void SqlProfileCatalog::record_install_result(const std::string& matching_id, bo
 
 SmdppResult<void> SqlProfileCatalog::record_bpp_issued(const IssuedDownload& d) {
   RSP_DB_TRY(auto tx, inv_->db().begin());
-  RSP_TRY(auto order, order_by_key(*inv_, d.matching_id));
+  RSP_TRY(auto order, order_by_key(inv_->db(), d.matching_id));
   if (!order) return smdpp_error(es2codes::kExecutionError, "BPP issued for an unknown order");
-  RSP_TRY(auto profile, inv_->profile(order->iccid));
-  if (!profile) return smdpp_error(es2codes::kExecutionError, "order without profile");
-  if (profile->state == ProfileState::Released) {
-    RSP_TRY_VOID(inv_->transition(order->iccid, ProfileState::Downloaded, "bound profile package issued", order->id,
-                                  profile->state));
-  } else {
+  const ProfileRecord& profile = order->profile;
+  if (profile.state == ProfileState::Released) {
+    RSP_TRY_VOID(inv_->transition(profile.iccid, ProfileState::Downloaded, "bound profile package issued", order->id,
+                                  profile.state));
+  } else if (profile.state != ProfileState::Downloaded || order->download_eid != std::optional<std::string>(d.eid)) {
     // Only a retry by the same eUICC may have another BPP (find() checked it;
     // checked again here, in the transaction, against a concurrent session).
-    RSP_DB_TRY(auto row, inv_->db().query_one("SELECT download_eid FROM orders WHERE id = $1", {value(order->id)}));
-    if (profile->state != ProfileState::Downloaded || !row || row->opt_text(0) != std::optional<std::string>(d.eid)) {
-      const SmdppError e{codes::kProfileNotReleased.subject, codes::kProfileNotReleased.reason,
-                         "profile " + order->iccid + " is " + std::string(to_string(profile->state))};
-      note(e);
-      return unexpected(e);
-    }
+    const SmdppError e{codes::kProfileNotReleased.subject, codes::kProfileNotReleased.reason,
+                       "profile " + profile.iccid + " is " + std::string(to_string(profile.state))};
+    note(e);
+    return unexpected(e);
   }
   RSP_DB_TRY_VOID(inv_->db().execute(
       "UPDATE orders SET download_eid = $2, download_tid = $3, download_curve = $4, download_key = $5, updated_at = $6"
@@ -251,8 +282,8 @@ SmdppResult<void> SqlProfileCatalog::record_bpp_issued(const IssuedDownload& d) 
       {value(order->id), value(d.eid), value(d.transaction_id), value(std::string(crypto::short_name(d.curve))),
        value(d.euicc_public_point), value(inv_->now())}));
   RSP_TRY_VOID(inv_->enqueue_progress(
-      order->iccid,
-      progress_payload(order->eid, order->iccid, profile->profile_type, inv_->now(), kPointBppDownload, std::nullopt)));
+      profile.iccid,
+      progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), kPointBppDownload, std::nullopt)));
   RSP_DB_TRY_VOID(tx.commit());
   return {};
 }

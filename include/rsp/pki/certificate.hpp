@@ -5,7 +5,9 @@
 /// subject serialNumber and the EUM name constraints. Parsing is strict and
 /// safe on hostile input; it does not validate (see validator.hpp).
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -47,6 +49,9 @@ class Certificate {
   static PkiResult<std::vector<Certificate>> load_file(const std::filesystem::path& file);
 
   const Bytes& der() const { return der_; }
+  /// SHA-256 of der(), taken once when parsed: the process-wide memos
+  /// (memo.hpp) are keyed by it on every chain validation.
+  const std::array<std::uint8_t, 32>& der_sha256() const { return der_sha256_; }
   std::string to_pem() const;
 
   /// Distinguished names in RFC 2253 order-preserving one-line form ("C=ES, O=RSP Test EUM, CN=EUM Test").
@@ -117,6 +122,7 @@ class Certificate {
 
   std::shared_ptr<X509> x509_;  // immutable after parsing, so sharing is safe
   Bytes der_;
+  std::array<std::uint8_t, 32> der_sha256_{};
   std::string subject_, issuer_, serial_hex_, key_group_;
   std::optional<std::string> subject_o_, subject_serial_, subject_cn_;
   bool self_issued_ = false;

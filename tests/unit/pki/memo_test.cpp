@@ -48,6 +48,21 @@ TEST(CertificateMemo, VerifiedSignatureIsBoundToBothCertificates) {
   EXPECT_FALSE(signature_verifies_memo(*t, ci.cert));
 }
 
+TEST(CertificateMemo, PublicKeyIsTheCertificatesOwn) {
+  clear_certificate_memos();
+  const Issued ci = make_ci();
+  const Issued dp = make_leaf(ci, Role::DpAuth);
+  for (int i = 0; i < 2; ++i) {
+    auto k = public_key_memo(dp.cert);
+    auto c = public_key_memo(ci.cert);
+    ASSERT_TRUE(k && c);
+    EXPECT_EQ(k->public_point(), dp.cert.public_key()->public_point());
+    EXPECT_EQ(c->public_point(), ci.cert.public_key()->public_point());
+    EXPECT_NE(k->public_point(), c->public_point());
+    EXPECT_FALSE(k->has_private());
+  }
+}
+
 TEST(CertificateMemo, ValidationAfterAHitStillChecksTime) {
   clear_certificate_memos();
   const Issued ci = make_ci();

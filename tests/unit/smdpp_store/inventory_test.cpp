@@ -46,6 +46,48 @@ TEST(Inventory, PackagesWrittenBeforeVersion4MoveToTheirOwnTable) {
   EXPECT_EQ((*(*inv)->profile(test_iccid(5)))->state, S::Available);
 }
 
+TEST(Inventory, Version5IndexesTheAvailableProfilesApartFromTheirState) {
+  test_support::TempDir dir;
+  ManualClock clock{TimePoint{std::chrono::seconds(1'800'000'000)}};
+  crypto::DeterministicRandom rng{Bytes{5, 5}};
+  auto opened = store::open_sqlite(dir.path() / "old.db");
+  ASSERT_TRUE(opened);
+  std::shared_ptr<store::Database> db(std::move(*opened));
+  ASSERT_TRUE(store::migrate(*db, inventory_migrations().first(4)));
+  // Profiles as version 4 indexed them: by operator, type and state.
+  ASSERT_TRUE(db->execute("INSERT INTO operators (name, created_at) VALUES ('op1', 1)"));
+  const std::pair<int, const char*> stored[] = {{3, "installed"}, {4, "available"}, {2, "available"}, {1, "released"}};
+  for (const auto& [n, state] : stored) {
+    ASSERT_TRUE(db->execute("INSERT INTO profiles (iccid, operator_id, profile_type, state, upp, created_at, updated_at)"
+                            " VALUES ($1, 1, 'gold', $2, $3, 1, 1)",
+                            {store::value(test_iccid(n)), store::value(state), store::value(Bytes{})}));
+    ASSERT_TRUE(db->execute("INSERT INTO profile_packages (iccid, upp) VALUES ($1, $2)",
+                            {store::value(test_iccid(n)), store::value(test_upp(n))}));
+  }
+  auto inv = Inventory::open(db, clock);
+  ASSERT_TRUE(inv);
+  EXPECT_EQ(*store::schema_version(*db), static_cast<int>(inventory_migrations().size()));
+  auto indexes = db->query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'profiles'"
+                           " AND name NOT LIKE 'sqlite_%' ORDER BY name");
+  ASSERT_TRUE(indexes);
+  ASSERT_EQ(indexes->size(), 2u);
+  EXPECT_EQ((*indexes)[0].text(0), "profiles_available");
+  EXPECT_EQ((*indexes)[1].text(0), "profiles_by_type");
+
+  // DownloadOrder by type still takes the lowest available ICCID, then the next,
+  // then finds the type known but exhausted.
+  Es2Service es2(*inv, Es2Config{"smdp.test.example", 3}, rng);
+  auto first = es2.download_order("op1", {std::nullopt, std::nullopt, std::string("gold")});
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, test_iccid(2));
+  auto second = es2.download_order("op1", {std::nullopt, std::nullopt, std::string("gold")});
+  ASSERT_TRUE(second);
+  EXPECT_EQ(*second, test_iccid(4));
+  auto none = es2.download_order("op1", {std::nullopt, std::nullopt, std::string("gold")});
+  ASSERT_FALSE(none);
+  EXPECT_TRUE(is(none.error(), es2codes::kProfileTypeUnavailable));
+}
+
 TEST(Inventory, EidShape) {
   EXPECT_TRUE(is_valid_eid(kEid));
   EXPECT_FALSE(is_valid_eid("8904903212345123451234567890123"));
