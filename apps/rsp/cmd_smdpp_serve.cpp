@@ -33,7 +33,10 @@ namespace {
 constexpr const char* kConfigHelp = R"(Configuration (JSON object; each key can also come from the environment
 variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
   listen          "host:port" to bind, port 0 picks a free one (default "127.0.0.1:8443")
-  address         the SM-DP+ FQDN (default "localhost")
+  address         the SM-DP+ address exactly as activation codes carry it: its
+                  FQDN, plus ":port" when it listens elsewhere than on 443 (an
+                  LPA sends the code's address back as smdpAddress; default
+                  "localhost")
   pki             folder with the SM-DP+ identities (DPauth, DPpb, DPtls, CI), as
                   written by `rsp pki init` or in the SGP.26 layout (required)
   tls_cert        DPtls certificate (PEM/DER) instead of the pki folder's
