@@ -37,24 +37,32 @@ TEST(Ecdsa, NistCavpSigVerP256Sha256) {
   }
 }
 
-/// Every case of a Wycheproof brainpoolP256r1 file: "valid" ones verify, the rest do not.
+/// Every case of a Wycheproof ECDSA file: "valid" ones verify, the rest do not.
 template <class Verify>
-void check_wycheproof_brainpool(const std::string& file, std::size_t cases, Verify verify) {
+void check_wycheproof(Curve curve, const std::string& file, std::size_t cases, Verify verify) {
   auto kat = read_kat(file);
   ASSERT_EQ(kat.size(), cases);
   for (const auto& r : kat) {
-    EcKey key = point_key(Curve::BrainpoolP256r1, r);
+    EcKey key = point_key(curve, r);
     const bool valid = r.at("Result") == "valid";
     EXPECT_EQ(verify(key, r.hex("Msg"), r.hex("Sig")).has_value(), valid) << file << " tcId " << r.at("tcId");
   }
 }
 
 TEST(Ecdsa, WycheproofBrainpoolP256r1Sha256) {
-  check_wycheproof_brainpool("ecdsa_brainpoolp256r1_sha256_p1363.txt", 261, verify_plain);
+  check_wycheproof(Curve::BrainpoolP256r1, "ecdsa_brainpoolp256r1_sha256_p1363.txt", 261, verify_plain);
 }
 
 TEST(Ecdsa, WycheproofBrainpoolP256r1Sha256Der) {
-  check_wycheproof_brainpool("ecdsa_brainpoolp256r1_sha256_der.txt", 485, verify_der);
+  check_wycheproof(Curve::BrainpoolP256r1, "ecdsa_brainpoolp256r1_sha256_der.txt", 485, verify_der);
+}
+
+TEST(Ecdsa, WycheproofP256Sha256) {
+  check_wycheproof(Curve::NistP256, "ecdsa_secp256r1_sha256_p1363.txt", 262, verify_plain);
+}
+
+TEST(Ecdsa, WycheproofP256Sha256Der) {
+  check_wycheproof(Curve::NistP256, "ecdsa_secp256r1_sha256_der.txt", 484, verify_der);
 }
 
 class EcdsaCurve : public ::testing::TestWithParam<Curve> {};
