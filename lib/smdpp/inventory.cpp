@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "db_try.hpp"
+#include "profile_row.hpp"
 #include "rsp/asn1/upp.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/smdpp/es2_codes.hpp"
@@ -232,22 +233,25 @@ SmdppResult<std::string> Inventory::import_profile(const ImportProfile& p) {
   return iccid;
 }
 
+void read_profile_row(const store::Row& r, std::size_t first, ProfileRecord& p) {
+  p.iccid = r.text(first);
+  p.profile_type = r.text(first + 1);
+  p.state = profile_state_from_string(r.text(first + 2)).value_or(ProfileState::Error);
+  p.service_provider_name = r.text(first + 3);
+  p.profile_name = r.text(first + 4);
+  p.profile_class = r.opt_int64(first + 5);
+  p.metadata = r.text(first + 6);
+}
+
 namespace {
 
-constexpr const char* kProfileColumns =
-    "SELECT p.iccid, o.name, p.profile_type, p.state, p.service_provider_name, p.profile_name, p.profile_class,"
-    " p.metadata FROM profiles p JOIN operators o ON o.id = p.operator_id ";
+const std::string kProfileColumns = "SELECT " + std::string(kProfileRowColumns) +
+                                    ", o.name FROM profiles p JOIN operators o ON o.id = p.operator_id ";
 
 ProfileRecord profile_from(const store::Row& r) {
   ProfileRecord p;
-  p.iccid = r.text(0);
-  p.operator_name = r.text(1);
-  p.profile_type = r.text(2);
-  p.state = profile_state_from_string(r.text(3)).value_or(ProfileState::Error);
-  p.service_provider_name = r.text(4);
-  p.profile_name = r.text(5);
-  p.profile_class = r.opt_int64(6);
-  p.metadata = r.text(7);
+  read_profile_row(r, 0, p);
+  p.operator_name = r.text(kProfileRowWidth);
   return p;
 }
 
@@ -274,10 +278,10 @@ OrderRecord order_from(const store::Row& r) {
 SmdppResult<std::vector<ProfileRecord>> Inventory::list_profiles(const std::optional<std::string>& operator_name) {
   std::vector<store::Row> rows;
   if (operator_name) {
-    RSP_DB_TRY(rows, db_->query(std::string(kProfileColumns) + "WHERE o.name = $1 ORDER BY p.iccid",
+    RSP_DB_TRY(rows, db_->query(kProfileColumns + "WHERE o.name = $1 ORDER BY p.iccid",
                                 {value(*operator_name)}));
   } else {
-    RSP_DB_TRY(rows, db_->query(std::string(kProfileColumns) + "ORDER BY p.iccid"));
+    RSP_DB_TRY(rows, db_->query(kProfileColumns + "ORDER BY p.iccid"));
   }
   std::vector<ProfileRecord> out;
   out.reserve(rows.size());
@@ -287,7 +291,7 @@ SmdppResult<std::vector<ProfileRecord>> Inventory::list_profiles(const std::opti
 
 SmdppResult<std::optional<ProfileRecord>> Inventory::profile(const std::string& iccid,
                                                              const std::optional<std::string>& operator_name) {
-  RSP_DB_TRY(auto row, db_->query_one(std::string(kProfileColumns) + "WHERE p.iccid = $1", {value(iccid)}));
+  RSP_DB_TRY(auto row, db_->query_one(kProfileColumns + "WHERE p.iccid = $1", {value(iccid)}));
   if (!row) return std::optional<ProfileRecord>();
   ProfileRecord p = profile_from(*row);
   // Another operator's profile is reported exactly like an unknown one.
@@ -311,22 +315,6 @@ SmdppResult<Bytes> Inventory::profile_package(const std::string& iccid) {
 
 SmdppResult<std::optional<OrderRecord>> Inventory::active_order(const std::string& iccid) {
   RSP_DB_TRY(auto row, db_->query_one(std::string(kOrderColumns) + "WHERE r.iccid = $1 AND r.active = 1", {value(iccid)}));
-  if (!row) return std::optional<OrderRecord>();
-  return std::optional<OrderRecord>(order_from(*row));
-}
-
-SmdppResult<std::optional<OrderRecord>> Inventory::find_order(const std::string& matching_id, const std::string& eid) {
-  std::optional<store::Row> row;
-  if (!matching_id.empty()) {
-    RSP_DB_TRY(row, db_->query_one(std::string(kOrderColumns) + "WHERE r.matching_id = $1 AND r.active = 1",
-                                   {value(matching_id)}));
-  } else {
-    // Default SM-DP+ / SM-DS case: the order released for this EID.
-    RSP_DB_TRY(row, db_->query_one(std::string(kOrderColumns) +
-                                       "JOIN profiles p ON p.iccid = r.iccid WHERE r.eid = $1 AND r.active = 1"
-                                       " AND p.state = 'released' ORDER BY r.id LIMIT 1",
-                                   {value(eid)}));
-  }
   if (!row) return std::optional<OrderRecord>();
   return std::optional<OrderRecord>(order_from(*row));
 }

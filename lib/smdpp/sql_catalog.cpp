@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "db_try.hpp"
+#include "profile_row.hpp"
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/smdpp/es2_codes.hpp"
 
@@ -39,17 +40,15 @@ struct OrderRow {
   ProfileRecord profile;                    ///< without operator_name (not used here)
 };
 
-constexpr std::string_view kOrderRowColumns =
-    "SELECT r.id, r.matching_id, r.eid, r.cc_hash, r.cc_attempts_left, r.download_eid, p.iccid, p.profile_type,"
-    " p.state, p.service_provider_name, p.profile_name, p.profile_class, p.metadata"
-    " FROM orders r JOIN profiles p ON p.iccid = r.iccid ";
+const std::string kOrderRowColumns = "SELECT r.id, r.matching_id, r.eid, r.cc_hash, r.cc_attempts_left, r.download_eid, " +
+                                     std::string(kProfileRowColumns) +
+                                     " FROM orders r JOIN profiles p ON p.iccid = r.iccid ";
 
-const std::string kOrderByMatchingId =
-    std::string(kOrderRowColumns) + "WHERE r.matching_id = $1 AND r.active = 1";
+const std::string kOrderByMatchingId = kOrderRowColumns + "WHERE r.matching_id = $1 AND r.active = 1";
 // Default SM-DP+ / SM-DS case: the order released for this EID.
-const std::string kOrderByEid = std::string(kOrderRowColumns) +
-                                "WHERE r.eid = $1 AND r.active = 1 AND p.state = 'released' ORDER BY r.id LIMIT 1";
-const std::string kOrderById = std::string(kOrderRowColumns) + "WHERE r.id = $1 AND r.active = 1";
+const std::string kOrderByEid =
+    kOrderRowColumns + "WHERE r.eid = $1 AND r.active = 1 AND p.state = 'released' ORDER BY r.id LIMIT 1";
+const std::string kOrderById = kOrderRowColumns + "WHERE r.id = $1 AND r.active = 1";
 
 SmdppResult<std::optional<OrderRow>> order_row(store::Database& db, const std::string& sql, const store::Value& key) {
   RSP_DB_TRY(auto found, db.query_one(sql, {key}));
@@ -62,13 +61,7 @@ SmdppResult<std::optional<OrderRow>> order_row(store::Database& db, const std::s
   o.cc_hash = r.opt_blob(3);
   o.cc_attempts_left = static_cast<int>(r.int64(4));
   o.download_eid = r.opt_text(5);
-  o.profile.iccid = r.text(6);
-  o.profile.profile_type = r.text(7);
-  o.profile.state = profile_state_from_string(r.text(8)).value_or(ProfileState::Error);
-  o.profile.service_provider_name = r.text(9);
-  o.profile.profile_name = r.text(10);
-  o.profile.profile_class = r.opt_int64(11);
-  o.profile.metadata = r.text(12);
+  read_profile_row(r, 6, o.profile);
   return std::optional<OrderRow>(std::move(o));
 }
 

@@ -142,8 +142,6 @@ class Inventory {
   SmdppResult<Bytes> profile_package(const std::string& iccid);
   /// The profile's current (active) order.
   SmdppResult<std::optional<OrderRecord>> active_order(const std::string& iccid);
-  /// The active order carrying `matching_id`, or the active released order for `eid`.
-  SmdppResult<std::optional<OrderRecord>> find_order(const std::string& matching_id, const std::string& eid);
   SmdppResult<std::vector<TransitionRecord>> history(const std::string& iccid);
 
   /// Moves the profile to `to` when allowed and records the transition.
