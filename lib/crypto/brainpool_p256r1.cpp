@@ -193,10 +193,7 @@ Limbs scalar_of(const Scalar& d) { return detail::from_be(d.data()); }
 bool valid(const Limbs& k) { return !detail::is_zero(k) && detail::less(k, kN.m); }
 
 /// An integer below 2^256 reduced modulo n (2^256 < 2n, so one subtraction).
-Limbs mod_n(const Limbs& v) {
-  const std::uint64_t t[5] = {v[0], v[1], v[2], v[3], 0};
-  return detail::reduce_once(t, kN.m);
-}
+Limbs mod_n(const Limbs& v) { return detail::reduce_once(v, 0, kN.m); }
 
 /// Wipes secrets on scope exit.
 template <class T>
@@ -265,8 +262,8 @@ bool verify(const Point& q, const std::array<std::uint8_t, 32>& digest, const Si
   // r + n < p (x lies in [0, p) and p < 2n).
   const Limbs rm = detail::to_mont(r, kP);
   if (detail::equal(fmul(rm, sum.z), sum.x)) return true;
-  const Limbs r_plus_n = detail::add(r, kN.m, Limbs{0, 0, 0, 0});
-  if (!detail::less(r, r_plus_n) || !detail::less(r_plus_n, kP.m)) return false;  // overflowed or >= p
+  Limbs r_plus_n{};
+  if (detail::add_limbs(r, kN.m, r_plus_n) != 0 || !detail::less(r_plus_n, kP.m)) return false;  // >= p
   return detail::equal(fmul(detail::to_mont(r_plus_n, kP), sum.z), sum.x);
 }
 

@@ -28,17 +28,33 @@ struct Modulus {
 /// All ones when `a` is zero, else zero.
 constexpr std::uint64_t mask_if_zero(std::uint64_t a) { return ((a | (0 - a)) >> 63) - 1; }
 
-/// t (five limbs, t < 2m) reduced to [0, m).
-constexpr Limbs reduce_once(const std::uint64_t (&t)[5], const Limbs& m) {
-  Limbs s{};
+/// out = a + b over four limbs; the carry out (0 or 1).
+constexpr std::uint64_t add_limbs(const Limbs& a, const Limbs& b, Limbs& out) {
+  U128 c = 0;
+  for (std::size_t j = 0; j < 4; ++j) {
+    c += static_cast<U128>(a[j]) + b[j];
+    out[j] = static_cast<std::uint64_t>(c);
+    c >>= 64;
+  }
+  return static_cast<std::uint64_t>(c);
+}
+
+/// out = a - b over four limbs; the borrow out (0 or 1).
+constexpr std::uint64_t sub_limbs(const Limbs& a, const Limbs& b, Limbs& out) {
   std::uint64_t borrow = 0;
   for (std::size_t j = 0; j < 4; ++j) {
-    const U128 d = static_cast<U128>(t[j]) - m[j] - borrow;
-    s[j] = static_cast<std::uint64_t>(d);
+    const U128 d = static_cast<U128>(a[j]) - b[j] - borrow;
+    out[j] = static_cast<std::uint64_t>(d);
     borrow = static_cast<std::uint64_t>(d >> 64) & 1;
   }
-  const U128 d = static_cast<U128>(t[4]) - borrow;
-  const std::uint64_t keep_t = 0 - (static_cast<std::uint64_t>(d >> 64) & 1);  // t < m
+  return borrow;
+}
+
+/// t + top·2^256 (below 2m, so top is 0 or 1) reduced to [0, m).
+constexpr Limbs reduce_once(const Limbs& t, std::uint64_t top, const Limbs& m) {
+  Limbs s{};
+  const std::uint64_t borrow = sub_limbs(t, m, s);
+  const std::uint64_t keep_t = 0 - (static_cast<std::uint64_t>((static_cast<U128>(top) - borrow) >> 64) & 1);  // t < m
   Limbs r{};
   for (std::size_t j = 0; j < 4; ++j) r[j] = (t[j] & keep_t) | (s[j] & ~keep_t);
   return r;
@@ -46,33 +62,17 @@ constexpr Limbs reduce_once(const std::uint64_t (&t)[5], const Limbs& m) {
 
 /// (a + b) mod m, for a, b < m.
 constexpr Limbs add(const Limbs& a, const Limbs& b, const Limbs& m) {
-  std::uint64_t t[5]{};
-  U128 c = 0;
-  for (std::size_t j = 0; j < 4; ++j) {
-    c += static_cast<U128>(a[j]) + b[j];
-    t[j] = static_cast<std::uint64_t>(c);
-    c >>= 64;
-  }
-  t[4] = static_cast<std::uint64_t>(c);
-  return reduce_once(t, m);
+  Limbs t{};
+  const std::uint64_t carry = add_limbs(a, b, t);
+  return reduce_once(t, carry, m);
 }
 
 /// (a - b) mod m, for a, b < m.
 constexpr Limbs sub(const Limbs& a, const Limbs& b, const Limbs& m) {
   Limbs d{};
-  std::uint64_t borrow = 0;
-  for (std::size_t j = 0; j < 4; ++j) {
-    const U128 x = static_cast<U128>(a[j]) - b[j] - borrow;
-    d[j] = static_cast<std::uint64_t>(x);
-    borrow = static_cast<std::uint64_t>(x >> 64) & 1;
-  }
-  const std::uint64_t add_m = 0 - borrow;
-  U128 c = 0;
-  for (std::size_t j = 0; j < 4; ++j) {
-    c += static_cast<U128>(d[j]) + (m[j] & add_m);
-    d[j] = static_cast<std::uint64_t>(c);
-    c >>= 64;
-  }
+  const std::uint64_t add_m = 0 - sub_limbs(a, b, d);
+  const Limbs masked{m[0] & add_m, m[1] & add_m, m[2] & add_m, m[3] & add_m};
+  add_limbs(d, masked, d);  // the carry out cancels the borrow
   return d;
 }
 
@@ -101,8 +101,7 @@ constexpr Limbs mul(const Limbs& a, const Limbs& b, const Modulus& M) {
     t[3] = static_cast<std::uint64_t>(c);
     t[4] = t[5] + static_cast<std::uint64_t>(c >> 64);
   }
-  const std::uint64_t r[5] = {t[0], t[1], t[2], t[3], t[4]};
-  return reduce_once(r, M.m);
+  return reduce_once(Limbs{t[0], t[1], t[2], t[3]}, t[4], M.m);
 }
 
 constexpr Limbs to_mont(const Limbs& a, const Modulus& M) { return mul(a, M.r2, M); }
@@ -129,12 +128,8 @@ constexpr bool equal(const Limbs& a, const Limbs& b) {
 
 /// a < b as integers.
 constexpr bool less(const Limbs& a, const Limbs& b) {
-  std::uint64_t borrow = 0;
-  for (std::size_t j = 0; j < 4; ++j) {
-    const U128 d = static_cast<U128>(a[j]) - b[j] - borrow;
-    borrow = static_cast<std::uint64_t>(d >> 64) & 1;
-  }
-  return borrow != 0;
+  Limbs ignored{};
+  return sub_limbs(a, b, ignored) != 0;
 }
 
 /// `mask` all ones selects `a`, zero selects `b`.
@@ -162,11 +157,11 @@ constexpr Modulus make_modulus(const Limbs& m) {
   for (int i = 0; i < 6; ++i) inv *= 2 - m[0] * inv;
   M.m0inv = 0 - inv;
   // 2^256 - m is already below m, since m > 2^255.
-  M.one = sub(Limbs{0, 0, 0, 0}, m, Limbs{0, 0, 0, 0});
+  sub_limbs(Limbs{}, m, M.one);
   Limbs r2 = M.one;
   for (int i = 0; i < 256; ++i) r2 = add(r2, r2, m);  // R * 2^256 = R^2 mod m
   M.r2 = r2;
-  M.m_minus_2 = sub(m, Limbs{2, 0, 0, 0}, Limbs{0, 0, 0, 0});
+  sub_limbs(m, Limbs{2, 0, 0, 0}, M.m_minus_2);
   return M;
 }
 
