@@ -1,112 +1,61 @@
 #include "rsp/net/server.hpp"
 
-#include <httplib.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <thread>
 
+#include "server_stream.hpp"
 #include "tls_internal.hpp"
 
 namespace rsp::net {
-
-std::optional<std::string> find_header(const Headers& headers, std::string_view name) {
-  for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        }))
-      return v;
-  }
-  return std::nullopt;
-}
-
 namespace {
 
-/// httplib hands every accepted connection to a task queue: ours counts them
-/// and runs them on a fixed set of workers; shutdown() drains the queue and
-/// joins, which is what makes stop() graceful.
-class ConnectionQueue final : public httplib::TaskQueue {
- public:
-  ConnectionQueue(std::size_t workers, std::atomic<std::uint64_t>& accepted, CounterFamily& accepted_metric,
-                  GaugeFamily& active_metric)
-      : accepted_(accepted), accepted_metric_(accepted_metric), active_metric_(active_metric) {
-    for (std::size_t i = 0; i < std::max<std::size_t>(workers, 1); ++i) threads_.emplace_back([this] { work(); });
-  }
-  ~ConnectionQueue() override { shutdown(); }
+using Millis = std::chrono::milliseconds;
 
-  void enqueue(std::function<void()> fn) override {
-    ++accepted_;
-    accepted_metric_.inc();
-    {
-      std::lock_guard lock(mu_);
-      jobs_.push_back(std::move(fn));
-    }
-    cv_.notify_one();
-  }
+/// How much of an unwanted body is read and dropped after an early answer,
+/// so the client is not reset before it reads that answer.
+constexpr std::size_t kDrainBytes = 1024 * 1024;
+constexpr Millis kDrainTime{2000};
 
-  void shutdown() override {
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_ && threads_.empty()) return;
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-  }
-
- private:
-  void work() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;
-        fn = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      active_metric_.add({}, 1);
-      try {
-        fn();
-      } catch (...) {
-        // httplib catches handler exceptions itself; nothing may end a worker.
-      }
-      active_metric_.add({}, -1);
-    }
-  }
-
-  std::atomic<std::uint64_t>& accepted_;
-  CounterFamily& accepted_metric_;
-  GaugeFamily& active_metric_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  std::vector<std::thread> threads_;
-  bool stopping_ = false;
-};
-
-std::string regex_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
-    out += c;
-  }
-  return out;
+std::string short_reason(int status) {
+  std::string r(reason_phrase(status));
+  for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
 }
 
-const char* reason_text(int status) {
-  switch (status) {
-    case 400: return "bad request";
-    case 404: return "not found";
-    case 405: return "method not allowed";
-    case 413: return "payload too large";
-    case 414: return "URI too long";
-    case 500: return "internal error";
-    default: return "error";
+/// A header that would break the framing (CR, LF) is never written.
+bool header_is_safe(const std::string& name, const std::string& value) {
+  return !name.empty() && name.find_first_of("\r\n:") == std::string::npos &&
+         value.find_first_of("\r\n") == std::string::npos;
+}
+
+void set_timeout(int fd, int option, std::chrono::seconds t) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(t.count());
+  ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
+}
+
+std::string address_text(const sockaddr_storage& a) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (a.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(a).sin_addr, buf, sizeof buf);
+  } else if (a.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(a).sin6_addr, buf, sizeof buf);
   }
+  return buf;
 }
 
 }  // namespace
@@ -114,10 +63,18 @@ const char* reason_text(int status) {
 struct HttpServer::Impl {
   // Declared first so it outlives the SSL_CTX that points at it.
   detail::ServerTlsState tls_state;
-  std::unique_ptr<httplib::Server> server;
-  std::thread listener;
+  SSL_CTX* ctx = nullptr;
+  int listen_fd = -1;
+  int stop_fd = -1;  ///< an eventfd, readable once stop() began
+  std::thread acceptor;
+  std::vector<std::thread> workers;
+
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::deque<std::pair<int, std::string>> queue;  ///< accepted sockets and their peer address
+  std::atomic<bool> stopping{false};
+
   std::map<std::string, std::map<std::string, Handler>> routes;  // path -> method -> handler
-  std::string setup_error;
   bool started = false;
   bool stopped = false;
   std::mutex stop_mu;
@@ -127,6 +84,20 @@ struct HttpServer::Impl {
   CounterFamily* exceptions = nullptr;
   CounterFamily* accepted = nullptr;
   GaugeFamily* active = nullptr;
+
+  ~Impl() {
+    for (auto& [fd, remote] : queue) ::close(fd);
+    if (listen_fd >= 0) ::close(listen_fd);
+    if (stop_fd >= 0) ::close(stop_fd);
+    SSL_CTX_free(ctx);
+  }
+
+  void count(const std::string& method, const std::string& path, int status) {
+    const std::string route = routes.count(path) ? path : std::string("other");
+    requests->inc({{"method", !method.empty() && method.size() <= 7 ? method : std::string("other")},
+                   {"route", route},
+                   {"status", std::to_string(status)}});
+  }
 };
 
 HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
@@ -159,7 +130,7 @@ void HttpServer::post(const std::string& path, Handler handler) {
   if (!impl_->started) impl_->routes[path]["POST"] = std::move(handler);
 }
 
-bool HttpServer::running() const { return impl_->server && impl_->server->is_running(); }
+bool HttpServer::running() const { return impl_->started && !impl_->stopped; }
 
 std::string HttpServer::url() const {
   std::string host = options_.host;
@@ -173,173 +144,267 @@ NetResult<void> HttpServer::start() {
     return net_error(NetError::Kind::InvalidArgument, "no TLS configuration (plain HTTP must be asked for explicitly)");
   if (options_.max_body_bytes == 0 || options_.keep_alive_max_requests == 0)
     return net_error(NetError::Kind::InvalidArgument, "body limit and keep-alive request count must be positive");
-
-  if (options_.tls) {
-    auto* state = &impl_->tls_state;
-    const auto& config = *options_.tls;
-    std::string error;
-    auto server = std::make_unique<httplib::SSLServer>(
-        [&](SSL_CTX& ctx) { return detail::configure_server_ctx(&ctx, *state, config, error); });
-    if (!server->is_valid())
-      return net_error(NetError::Kind::Credentials, error.empty() ? "cannot create the TLS context" : error);
-    impl_->server = std::move(server);
-  } else {
-    impl_->server = std::make_unique<httplib::Server>();
-  }
-  auto& svr = *impl_->server;
-  Impl* impl = impl_.get();
-
-  svr.new_task_queue = [this, impl] {
-    return new ConnectionQueue(options_.worker_threads, accepted_, *impl->accepted, *impl->active);
-  };
-  svr.set_payload_max_length(options_.max_body_bytes);
-  svr.set_keep_alive_max_count(options_.keep_alive_max_requests);
-  svr.set_keep_alive_timeout(static_cast<time_t>(options_.keep_alive_timeout.count()));
-  svr.set_read_timeout(static_cast<time_t>(options_.read_timeout.count()));
-  svr.set_write_timeout(static_cast<time_t>(options_.write_timeout.count()));
-  svr.set_tcp_nodelay(true);
-  {
-    httplib::Headers defaults;
-    for (const auto& [k, v] : options_.default_headers) defaults.emplace(k, v);
-    svr.set_default_headers(std::move(defaults));
-  }
-
-  // Runs a handler on a complete request: never throws, times the handler.
-  auto run = [impl](const std::string& path, const std::string& method, const Handler& handler,
-                    const httplib::Request& req, std::string body, httplib::Response& res) {
-    Request r;
-    r.method = req.method;
-    r.path = req.path;
-    for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
-    r.body = std::move(body);
-    r.remote_address = req.remote_addr;
-    if (req.ssl) r.tls_version = SSL_get_version(req.ssl);
-    const auto start = std::chrono::steady_clock::now();
-    Response out;
-    try {
-      out = handler(r);
-    } catch (...) {
-      impl->exceptions->inc({{"route", path}});
-      out = Response{500, "text/plain; charset=utf-8", {}, "internal error"};
-    }
-    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-    impl->latency->observe({{"method", method}, {"route", path}}, took.count());
-    res.status = out.status;
-    for (const auto& [k, v] : out.headers) res.set_header(k, v);
-    res.set_content(std::move(out.body), out.content_type);
-  };
-
-  const std::size_t max_body = options_.max_body_bytes;
-  for (const auto& [path, methods] : impl_->routes) {
-    const std::string pattern = regex_escape(path);
-    for (const auto& [method, handler] : methods) {
-      if (method == "GET") {
-        svr.Get(pattern, [run, path = path, handler = handler](const httplib::Request& req, httplib::Response& res) {
-          run(path, "GET", handler, req, {}, res);
-        });
-        continue;
-      }
-      // POST bodies are read here, chunk by chunk, so that a chunked body
-      // cannot grow past the limit either (httplib only checks
-      // Content-Length). Past the limit the rest is drained up to a bound and
-      // the connection is closed after the 413.
-      svr.Post(pattern, [run, path = path, handler = handler, max_body](
-                            const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
-        std::string body;
-        bool too_big = false;
-        std::size_t drained = 0;
-        const bool complete = reader([&](const char* data, std::size_t n) {
-          if (too_big) {
-            drained += n;
-            return drained <= max_body;
-          }
-          if (body.size() + n > max_body) {
-            too_big = true;
-            std::string().swap(body);
-            return true;
-          }
-          body.append(data, n);
-          return true;
-        });
-        if (too_big || res.status == 413 || !complete) {
-          res.status = too_big || res.status == 413 ? 413 : 400;
-          res.set_header("Connection", "close");
-          res.set_content(reason_text(res.status), "text/plain; charset=utf-8");
-          return;
-        }
-        run(path, "POST", handler, req, std::move(body), res);
-      });
-    }
-  }
-  // Anything without a route is answered before its body is read: 404 for an
-  // unknown path, 405 for a known one with another method.
-  svr.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
-    const std::string method = req.method == "HEAD" ? std::string("GET") : req.method;
-    auto it = impl->routes.find(req.path);
-    if (it != impl->routes.end() && it->second.count(method)) return httplib::Server::HandlerResponse::Unhandled;
-    if (it == impl->routes.end()) {
-      res.status = 404;
-    } else {
-      res.status = 405;
-      std::string allow;
-      for (const auto& [m, h] : it->second) allow += (allow.empty() ? "" : ", ") + m;
-      res.set_header("Allow", allow);
-    }
-    // A body that may follow is not read: the connection cannot be reused.
-    if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) res.set_header("Connection", "close");
-    res.set_content(reason_text(res.status), "text/plain; charset=utf-8");
-    return httplib::Server::HandlerResponse::Handled;
-  });
-
-  svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) {
-      res.set_content(reason_text(res.status), "text/plain; charset=utf-8");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  }));
-  svr.set_exception_handler([impl](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    impl->exceptions->inc({{"route", "-"}});
-    res.status = 500;
-    res.set_content(reason_text(500), "text/plain; charset=utf-8");
-  });
-  svr.set_logger([impl](const httplib::Request& req, const httplib::Response& res) {
-    const std::string route = impl->routes.count(req.path) ? req.path : std::string("other");
-    impl->requests->inc({{"method", req.method.size() <= 7 ? req.method : std::string("other")},
-                         {"route", route},
-                         {"status", std::to_string(res.status)}});
-  });
-
   if (options_.port < 0 || options_.port > 65535)
     return net_error(NetError::Kind::InvalidArgument, "port out of range: " + std::to_string(options_.port));
-  if (options_.port == 0) {
-    port_ = svr.bind_to_any_port(options_.host);
-    if (port_ <= 0) return net_error(NetError::Kind::Bind, "cannot listen on " + options_.host + " (any port)");
-  } else {
-    if (!svr.bind_to_port(options_.host, options_.port))
-      return net_error(NetError::Kind::Bind,
-                       "cannot listen on " + options_.host + ":" + std::to_string(options_.port));
-    port_ = options_.port;
+
+  if (options_.tls) {
+    impl_->ctx = SSL_CTX_new(TLS_server_method());
+    std::string error;
+    if (!impl_->ctx || !detail::configure_server_ctx(impl_->ctx, impl_->tls_state, *options_.tls, error))
+      return net_error(NetError::Kind::Credentials, error.empty() ? "cannot create the TLS context" : error);
   }
+
+  const std::string where = options_.host + ":" + (options_.port ? std::to_string(options_.port) : "(any port)");
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(options_.host.c_str(), std::to_string(options_.port).c_str(), &hints, &found) != 0 || !found)
+    return net_error(NetError::Kind::Bind, "cannot resolve " + where);
+  int fd = -1;
+  for (addrinfo* a = found; a && fd < 0; a = a->ai_next) {
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    const int on = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  ::freeaddrinfo(found);
+  if (fd < 0) return net_error(NetError::Kind::Bind, "cannot listen on " + where);
+  impl_->listen_fd = fd;
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
+                                            : reinterpret_cast<sockaddr_in&>(bound).sin_port);
+  impl_->stop_fd = ::eventfd(0, EFD_CLOEXEC);
+  if (impl_->stop_fd < 0) return net_error(NetError::Kind::Bind, "cannot create the stop event");
+
   impl_->started = true;
-  impl_->listener = std::thread([&svr] { svr.listen_after_bind(); });
-  // stop() only works once the accept loop runs.
-  for (int i = 0; i < 5000 && !svr.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  if (!svr.is_running()) {
-    stop();
-    return net_error(NetError::Kind::Bind, "the accept loop did not start");
-  }
+  for (std::size_t i = 0; i < std::max<std::size_t>(options_.worker_threads, 1); ++i)
+    impl_->workers.emplace_back([this] { work(); });
+  impl_->acceptor = std::thread([this] { accept_loop(); });
   return {};
+}
+
+void HttpServer::accept_loop() {
+  ::pthread_setname_np(::pthread_self(), "rsp-http-accept");
+  pollfd fds[2] = {{impl_->listen_fd, POLLIN, 0}, {impl_->stop_fd, POLLIN, 0}};
+  for (;;) {
+    const int n = ::poll(fds, 2, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || (fds[1].revents & POLLIN)) return;
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    const int fd = ::accept4(impl_->listen_fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
+    if (fd < 0) {
+      // Out of descriptors or a connection already gone: try again later.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        std::this_thread::sleep_for(Millis(10));
+      continue;
+    }
+    ++accepted_;
+    impl_->accepted->inc();
+    {
+      std::lock_guard lock(impl_->queue_mu);
+      impl_->queue.emplace_back(fd, address_text(peer));
+    }
+    impl_->queue_cv.notify_one();
+  }
+}
+
+void HttpServer::work() {
+  ::pthread_setname_np(::pthread_self(), "rsp-http");
+  for (;;) {
+    std::pair<int, std::string> next;
+    {
+      std::unique_lock lock(impl_->queue_mu);
+      impl_->queue_cv.wait(lock, [this] { return impl_->stopping || !impl_->queue.empty(); });
+      if (impl_->queue.empty()) return;
+      next = std::move(impl_->queue.front());
+      impl_->queue.pop_front();
+    }
+    if (impl_->stopping) {  // accepted but not started when the stop came
+      ::close(next.first);
+      continue;
+    }
+    impl_->active->add({}, 1);
+    serve_connection(next.first, next.second);
+    impl_->active->add({}, -1);
+  }
+}
+
+void HttpServer::serve_connection(int fd, const std::string& remote) {
+  Impl& impl = *impl_;
+  const int on = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  set_timeout(fd, SO_RCVTIMEO, options_.read_timeout);
+  set_timeout(fd, SO_SNDTIMEO, options_.write_timeout);
+
+  std::unique_ptr<detail::ServerStream> stream;
+  if (impl.ctx) {
+    stream = detail::tls_stream(fd, impl.ctx, options_.read_timeout);
+    if (!stream) return;
+  } else {
+    stream = detail::plain_stream(fd);
+  }
+  const std::string tls_version = stream->tls_version();
+
+  HeadLimits limits;
+  limits.max_body_bytes = options_.max_body_bytes;
+  std::string in;  // received, not yet parsed (may hold the start of the next request)
+  char buf[16384];
+  auto read_more = [&]() {
+    const long n = stream->read(buf, sizeof buf);
+    if (n <= 0) return false;
+    in.append(buf, static_cast<std::size_t>(n));
+    return true;
+  };
+  // Writes a response; `close` ends the connection after it, draining what
+  // the client may still send so that it gets to read the answer.
+  auto respond = [&](const std::string& method, const Response& r, bool close, bool drain) {
+    std::string out;
+    out.reserve(256 + r.body.size());
+    out += "HTTP/1.1 " + std::to_string(r.status) + " " + std::string(reason_phrase(r.status)) + "\r\n";
+    for (const auto& [k, v] : options_.default_headers)
+      if (header_is_safe(k, v) && !find_header(r.headers, k)) out += k + ": " + v + "\r\n";
+    for (const auto& [k, v] : r.headers)
+      if (header_is_safe(k, v)) out += k + ": " + v + "\r\n";
+    const bool no_content = r.status == 204 || r.status == 304 || r.status < 200;
+    if (!no_content) {
+      if (!r.content_type.empty() && header_is_safe("Content-Type", r.content_type))
+        out += "Content-Type: " + r.content_type + "\r\n";
+      out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+    }
+    out += close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
+    if (!no_content && method != "HEAD") out += r.body;
+    const bool sent = stream->write(out);
+    if (close && sent) {
+      stream->finish();
+      if (drain) stream->drain(kDrainBytes, kDrainTime);
+    }
+    return sent;
+  };
+  auto refuse = [&](const std::string& method, const std::string& path, int status, std::string_view reason,
+                    Headers headers = {}) {
+    impl.count(method, path, status);
+    respond(method, Response{status, "text/plain; charset=utf-8", std::move(headers), std::string(reason)}, true, true);
+  };
+
+  for (std::size_t served = 0;;) {
+    // The head: wait for it (idle keep-alive connections end here on a stop).
+    HeadParse parsed;
+    for (;;) {
+      parsed = parse_request_head(in, limits);
+      if (parsed.status != HeadParse::Status::Incomplete) break;
+      const auto idle = Millis(in.empty() && served > 0 ? options_.keep_alive_timeout : options_.read_timeout);
+      if (in.empty() && !stream->wait_readable(idle, impl.stop_fd)) return;
+      if (!read_more()) return;
+    }
+    if (parsed.status == HeadParse::Status::Error) {
+      refuse(parsed.head.method, parsed.head.path, parsed.error.status, short_reason(parsed.error.status));
+      return;
+    }
+    in.erase(0, parsed.consumed);
+    RequestHead& head = parsed.head;
+
+    // Route before the body is read: nothing unwanted is buffered.
+    const std::string route_method = head.method == "HEAD" ? std::string("GET") : head.method;
+    const auto route = impl.routes.find(head.path);
+    const Handler* handler = nullptr;
+    if (route != impl.routes.end()) {
+      const auto m = route->second.find(route_method);
+      if (m != route->second.end()) handler = &m->second;
+    }
+    if (!handler) {
+      Headers extra;
+      int status = 404;
+      if (route != impl.routes.end()) {
+        status = 405;
+        std::string allow;
+        for (const auto& [m, h] : route->second) allow += (allow.empty() ? "" : ", ") + m;
+        extra.emplace_back("Allow", allow);
+      }
+      const bool has_body = head.chunked || head.content_length.value_or(0) > 0;
+      impl.count(head.method, head.path, status);
+      // A body that follows is not read: the connection cannot be reused.
+      if (!respond(head.method, Response{status, "text/plain; charset=utf-8", std::move(extra), short_reason(status)},
+                   has_body || !head.keep_alive, has_body) ||
+          has_body || !head.keep_alive)
+        return;
+      ++served;
+      continue;
+    }
+
+    // The body.
+    if (head.expect_continue && (head.chunked || head.content_length.value_or(0) > 0)) {
+      if (!stream->write("HTTP/1.1 100 Continue\r\n\r\n")) return;
+    }
+    std::string body;
+    if (head.chunked) {
+      ChunkedDecoder decoder(options_.max_body_bytes);
+      for (;;) {
+        const auto step = decoder.feed(in, body);
+        in.erase(0, step.consumed);
+        if (step.status == ChunkedDecoder::Status::Done) break;
+        if (step.status == ChunkedDecoder::Status::Error) {
+          std::string().swap(body);
+          refuse(head.method, head.path, step.error.status, short_reason(step.error.status));
+          return;
+        }
+        if (!read_more()) return;
+      }
+    } else if (head.content_length) {
+      const auto length = static_cast<std::size_t>(*head.content_length);
+      while (in.size() < length)
+        if (!read_more()) return;
+      body.assign(in, 0, length);
+      in.erase(0, length);
+    }
+
+    Request request;
+    request.method = std::move(head.method);
+    request.path = std::move(head.path);
+    request.headers = std::move(head.headers);
+    request.body = std::move(body);
+    request.remote_address = remote;
+    request.tls_version = tls_version;
+    const auto start = std::chrono::steady_clock::now();
+    Response response;
+    try {
+      response = (*handler)(request);
+    } catch (...) {
+      impl.exceptions->inc({{"route", request.path}});
+      response = Response{500, "text/plain; charset=utf-8", {}, short_reason(500)};
+    }
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    impl.latency->observe({{"method", route_method}, {"route", request.path}}, took.count());
+    impl.count(request.method, request.path, response.status);
+    ++served;
+    const bool keep = head.keep_alive && served < options_.keep_alive_max_requests && !impl.stopping;
+    if (!respond(request.method, response, !keep, false) || !keep) return;
+  }
 }
 
 void HttpServer::stop() {
   std::lock_guard lock(impl_->stop_mu);
   if (!impl_->started || impl_->stopped) return;
   impl_->stopped = true;
-  // Closing the listening socket ends the accept loop; the loop then shuts the
-  // connection queue down, which finishes the requests in flight.
-  impl_->server->stop();
-  if (impl_->listener.joinable()) impl_->listener.join();
+  // The event wakes the acceptor and every idle connection; requests in
+  // flight finish and are answered with "Connection: close".
+  impl_->stopping = true;
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const auto w = ::write(impl_->stop_fd, &one, sizeof one);
+  if (impl_->acceptor.joinable()) impl_->acceptor.join();
+  ::close(impl_->listen_fd);
+  impl_->listen_fd = -1;
+  impl_->queue_cv.notify_all();
+  for (auto& t : impl_->workers) t.join();
+  impl_->workers.clear();
 }
 
 }  // namespace rsp::net

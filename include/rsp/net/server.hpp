@@ -16,15 +16,11 @@
 #include <vector>
 
 #include "rsp/net/error.hpp"
+#include "rsp/net/http1.hpp"
 #include "rsp/net/metrics.hpp"
 #include "rsp/net/tls.hpp"
 
 namespace rsp::net {
-
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-/// The first value of header `name` (case-insensitive), or nullopt.
-std::optional<std::string> find_header(const Headers& headers, std::string_view name);
 
 struct Request {
   std::string method;
@@ -100,6 +96,10 @@ class HttpServer {
   struct Impl;
 
  private:
+  void accept_loop();
+  void work();
+  void serve_connection(int fd, const std::string& remote);
+
   HttpServerOptions options_;
   std::shared_ptr<Metrics> metrics_;
   std::atomic<std::uint64_t> accepted_{0};

@@ -379,6 +379,38 @@ TEST_F(Https, ChunkedBodiesAreLimitedToo) {
   EXPECT_NE(put.find("Allow: POST"), std::string::npos) << put.substr(0, 200);
 }
 
+TEST_F(Https, ContinuePipeliningAndMalformedHeads) {
+  HttpServerOptions opt;
+  opt.insecure_plain_http = true;
+  auto server = serve_with(opt);
+  // Expect: 100-continue gets its interim answer before the final one.
+  const std::string cont = raw_exchange(
+      server->port(), "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi");
+  EXPECT_EQ(cont.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", 0), 0u) << cont;
+  // Two requests in one send are answered in order on the same connection.
+  const std::string two = raw_exchange(server->port(),
+                                       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\none"
+                                       "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 3\r\n\r\ntwo");
+  const auto first = two.find("\r\n\r\none");
+  ASSERT_NE(first, std::string::npos) << two;
+  EXPECT_NE(two.find("\r\n\r\ntwo", first), std::string::npos) << two;
+  EXPECT_EQ(server->connections_accepted(), 2u);
+  // Malformed or smuggling-shaped heads: refused, connection closed.
+  const std::string smuggle = raw_exchange(
+      server->port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc");
+  EXPECT_EQ(smuggle.rfind("HTTP/1.1 400", 0), 0u) << smuggle;
+  EXPECT_NE(smuggle.find("Connection: close"), std::string::npos) << smuggle;
+  EXPECT_EQ(raw_exchange(server->port(), "GET / HTTP/3.0\r\nHost: x\r\n\r\n").rfind("HTTP/1.1 505", 0), 0u);
+  EXPECT_EQ(raw_exchange(server->port(), "GET /healthz HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n")
+                .rfind("HTTP/1.1 431", 0),
+            0u);
+  // HEAD: the GET route's headers, no body.
+  const std::string head = raw_exchange(server->port(), "HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+  EXPECT_NE(head.find("Content-Length: 2\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n") << head;
+}
+
 TEST_F(Https, IdentityLoadingChecksFilesAndKeys) {
   // A DER certificate works as well as PEM.
   auto pem = identity("NIST");

@@ -1,0 +1,365 @@
+#include "rsp/net/http1.hpp"
+
+#include <limits>
+
+namespace rsp::net {
+namespace {
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+/// RFC 9110 §5.6.2 tchar.
+bool is_tchar(char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!is_tchar(c)) return false;
+  return true;
+}
+
+/// RFC 9110 §5.5 field-value characters: visible, space, tab and obs-text.
+bool is_field_value_char(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u == '\t' || u >= 0x20 ? u != 0x7f : false;
+}
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+/// Calls f(token) for each element of a comma-separated list (RFC 9110 §5.6.1),
+/// empty elements skipped.
+template <class F>
+void for_each_element(std::string_view list, F f) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    const auto element = trim_ows(list.substr(0, comma));
+    if (!element.empty()) f(element);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+HeadParse fail(int status, std::string reason) {
+  HeadParse p;
+  p.status = HeadParse::Status::Error;
+  p.error = HttpError{status, std::move(reason)};
+  return p;
+}
+
+/// The end of the line starting at `from` (the index of its LF), or npos.
+/// Lines end in CRLF; a bare LF is accepted (RFC 9112 §2.2), a bare CR is not.
+std::size_t line_end(std::string_view in, std::size_t from) { return in.find('\n', from); }
+
+std::string_view line_at(std::string_view in, std::size_t from, std::size_t lf) {
+  auto line = in.substr(from, lf - from);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+bool parse_decimal(std::string_view s, std::uint64_t& out) {
+  if (s.empty() || s.size() > 19) return false;
+  out = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return true;
+}
+
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+std::optional<std::string> find_header(const Headers& headers, std::string_view name) {
+  for (const auto& [k, v] : headers)
+    if (iequals(k, name)) return v;
+  return std::nullopt;
+}
+
+HeadParse parse_request_head(std::string_view in, const HeadLimits& limits) {
+  // RFC 9112 §2.2: empty lines before the request line are ignored.
+  std::size_t pos = 0;
+  while (pos < in.size() && (in[pos] == '\r' || in[pos] == '\n')) {
+    if (in[pos] == '\r' && pos + 1 < in.size() && in[pos + 1] != '\n') return fail(400, "bare CR");
+    ++pos;
+    if (pos > 64) return fail(400, "empty lines before the request line");
+  }
+  // The whole head must fit the limit; until its blank line arrives it is incomplete.
+  const auto visible = in.substr(0, std::min(in.size(), pos + limits.max_head_bytes + 4));
+  std::size_t end = std::string_view::npos;
+  for (std::size_t lf = visible.find('\n', pos); lf != std::string_view::npos; lf = visible.find('\n', lf + 1)) {
+    if (lf + 1 < visible.size() && visible[lf + 1] == '\n') {
+      end = lf + 2;
+      break;
+    }
+    if (lf + 2 < visible.size() && visible[lf + 1] == '\r' && visible[lf + 2] == '\n') {
+      end = lf + 3;
+      break;
+    }
+  }
+  if (end == std::string_view::npos) {
+    if (in.size() - pos > limits.max_head_bytes) {
+      const auto first_lf = in.find('\n', pos);
+      if (first_lf == std::string_view::npos || first_lf - pos > limits.max_target_bytes + 32)
+        return fail(414, "request line too long");
+      return fail(431, "request header section too large");
+    }
+    return {};
+  }
+  if (end - pos > limits.max_head_bytes) return fail(431, "request header section too large");
+
+  HeadParse out;
+  RequestHead& h = out.head;
+  // Request line: method SP request-target SP HTTP-version (RFC 9112 §3).
+  const std::size_t lf = line_end(in, pos);
+  const std::string_view line = line_at(in, pos, lf);
+  const auto sp1 = line.find(' ');
+  const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos)
+    return fail(400, "malformed request line");
+  const auto method = line.substr(0, sp1);
+  const auto target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const auto version = line.substr(sp2 + 1);
+  if (!is_token(method)) return fail(400, "malformed method");
+  if (target.size() > limits.max_target_bytes) return fail(414, "request target too long");
+  if (target.empty()) return fail(400, "empty request target");
+  for (char c : target) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return fail(400, "malformed request target");
+  }
+  if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' || version[5] < '0' ||
+      version[5] > '9' || version[7] < '0' || version[7] > '9')
+    return fail(400, "malformed HTTP version");
+  if (version[5] != '1') return fail(505, "HTTP version not supported");
+  h.method = std::string(method);
+  h.target = std::string(target);
+  h.path = h.target.substr(0, h.target.find('?'));
+  h.minor_version = version[7] - '0';
+  h.keep_alive = h.minor_version >= 1;
+
+  // Field lines (RFC 9112 §5).
+  bool saw_connection_close = false, saw_connection_keep_alive = false, has_host = false;
+  std::optional<std::string> transfer_encoding;
+  for (std::size_t at = lf + 1; at < end;) {
+    const std::size_t next = line_end(in, at);
+    const std::string_view field = line_at(in, at, next);
+    at = next + 1;
+    if (field.empty()) break;  // the blank line ending the head
+    if (field.find('\r') != std::string_view::npos) return fail(400, "bare CR");
+    if (field.front() == ' ' || field.front() == '\t') return fail(400, "obsolete line folding");
+    const auto colon = field.find(':');
+    if (colon == std::string_view::npos) return fail(400, "header line without a colon");
+    const auto name = field.substr(0, colon);
+    if (!is_token(name)) return fail(400, "malformed header name");
+    const auto value = trim_ows(field.substr(colon + 1));
+    for (char c : value)
+      if (!is_field_value_char(c)) return fail(400, "malformed header value");
+    if (h.headers.size() == limits.max_headers) return fail(431, "too many header fields");
+    h.headers.emplace_back(std::string(name), std::string(value));
+
+    if (iequals(name, "Content-Length")) {
+      // A list of identical values is one length (RFC 9110 §8.6); differing ones are refused.
+      bool ok = true;
+      for_each_element(value, [&](std::string_view v) {
+        std::uint64_t n = 0;
+        if (!parse_decimal(v, n) || (h.content_length && *h.content_length != n)) ok = false;
+        h.content_length = n;
+      });
+      if (!ok || !h.content_length) return fail(400, "malformed Content-Length");
+    } else if (iequals(name, "Transfer-Encoding")) {
+      transfer_encoding = transfer_encoding ? *transfer_encoding + "," + std::string(value) : std::string(value);
+    } else if (iequals(name, "Connection")) {
+      for_each_element(value, [&](std::string_view t) {
+        if (iequals(t, "close")) saw_connection_close = true;
+        if (iequals(t, "keep-alive")) saw_connection_keep_alive = true;
+      });
+    } else if (iequals(name, "Expect")) {
+      if (!iequals(value, "100-continue")) return fail(417, "unsupported expectation");
+      h.expect_continue = true;
+    } else if (iequals(name, "Host")) {
+      if (has_host) return fail(400, "more than one Host");
+      has_host = true;
+    }
+  }
+  if (h.minor_version >= 1 && !has_host) return fail(400, "no Host header");  // RFC 9112 §3.2
+  if (transfer_encoding) {
+    // Both framings at once is how requests are smuggled (RFC 9112 §6.3): refused.
+    if (h.content_length) return fail(400, "both Content-Length and Transfer-Encoding");
+    std::vector<std::string_view> codings;
+    for_each_element(*transfer_encoding, [&](std::string_view c) { codings.push_back(c); });
+    if (codings.size() != 1 || !iequals(codings.front(), "chunked"))
+      return fail(501, "unsupported transfer coding");
+    if (h.minor_version == 0) return fail(400, "chunked coding in HTTP/1.0");
+    h.chunked = true;
+  }
+  if (h.content_length && *h.content_length > limits.max_body_bytes) {
+    HeadParse too_big = fail(413, "request body too large");
+    too_big.head = std::move(h);
+    too_big.consumed = end;
+    return too_big;
+  }
+  if (saw_connection_close) h.keep_alive = false;
+  else if (saw_connection_keep_alive) h.keep_alive = true;
+  out.status = HeadParse::Status::Complete;
+  out.consumed = end;
+  return out;
+}
+
+ChunkedDecoder::Step ChunkedDecoder::feed(std::string_view in, std::string& body) {
+  constexpr std::size_t kMaxLine = 4096;      // a chunk extension or trailer line
+  constexpr std::size_t kMaxTrailer = 16384;  // all trailer fields
+  Step step;
+  auto error = [&](int status, const char* reason) {
+    step.status = Status::Error;
+    step.error = HttpError{status, reason};
+    return step;
+  };
+  std::size_t i = 0;
+  while (i < in.size() && state_ != State::Done) {
+    const char c = in[i];
+    switch (state_) {
+      case State::Size: {
+        int digit = -1;
+        if (c >= '0' && c <= '9') digit = c - '0';
+        else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+        if (digit >= 0) {
+          if (++size_digits_ > 15) return error(413, "chunk size too large");
+          chunk_left_ = chunk_left_ * 16 + static_cast<std::uint64_t>(digit);
+          ++i;
+          break;
+        }
+        if (size_digits_ == 0) return error(400, "malformed chunk size");
+        if (c == ';' || c == ' ' || c == '\t') {
+          state_ = State::Extension;
+          line_bytes_ = 0;
+        } else if (c == '\r') {
+          state_ = State::SizeLf;
+          ++i;
+        } else if (c == '\n') {
+          state_ = State::SizeLf;
+        } else {
+          return error(400, "malformed chunk size");
+        }
+        break;
+      }
+      case State::Extension:
+        if (c == '\r' || c == '\n') {
+          state_ = State::SizeLf;
+          if (c == '\r') ++i;
+          break;
+        }
+        if (!is_field_value_char(c)) return error(400, "malformed chunk extension");
+        if (++line_bytes_ > kMaxLine) return error(400, "chunk extension too long");
+        ++i;
+        break;
+      case State::SizeLf:
+        if (c != '\n') return error(400, "bare CR in chunk size line");
+        ++i;
+        size_digits_ = 0;
+        if (chunk_left_ == 0) {
+          state_ = State::Trailer;
+          line_bytes_ = 0;
+          trailer_line_empty_ = true;
+          break;
+        }
+        if (chunk_left_ > max_body_ - std::min<std::uint64_t>(max_body_, body.size()))
+          return error(413, "request body too large");
+        state_ = State::Data;
+        break;
+      case State::Data: {
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_left_, in.size() - i));
+        body.append(in.data() + i, n);
+        i += n;
+        chunk_left_ -= n;
+        if (chunk_left_ == 0) state_ = State::DataCr;
+        break;
+      }
+      case State::DataCr:
+        if (c == '\r') {
+          state_ = State::DataLf;
+          ++i;
+        } else if (c == '\n') {
+          state_ = State::DataLf;
+        } else {
+          return error(400, "chunk data longer than its size");
+        }
+        break;
+      case State::DataLf:
+        if (c != '\n') return error(400, "bare CR after chunk data");
+        ++i;
+        state_ = State::Size;
+        break;
+      case State::Trailer:
+        // Trailer field lines up to an empty line; their content is ignored.
+        if (c == '\r' || c == '\n') {
+          state_ = State::TrailerLf;
+          if (c == '\r') ++i;
+          break;
+        }
+        if (!is_field_value_char(c)) return error(400, "malformed trailer field");
+        if (++line_bytes_ > kMaxLine || ++trailer_bytes_ > kMaxTrailer) return error(431, "trailer section too large");
+        trailer_line_empty_ = false;
+        ++i;
+        break;
+      case State::TrailerLf:
+        if (c != '\n') return error(400, "bare CR in trailer section");
+        ++i;
+        if (trailer_line_empty_) {
+          state_ = State::Done;
+        } else {
+          state_ = State::Trailer;
+          line_bytes_ = 0;
+          trailer_line_empty_ = true;
+        }
+        break;
+      case State::Done:
+        break;
+    }
+  }
+  step.consumed = i;
+  step.status = state_ == State::Done ? Status::Done : Status::NeedMore;
+  return step;
+}
+
+std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return status < 400 ? "OK" : "Error";
+  }
+}
+
+}  // namespace rsp::net
