@@ -248,7 +248,8 @@ int main(int argc, char** argv) {
   smdpp::SystemClock clock;
   auto db = store::open_sqlite(dir / "smdpp.db");
   if (!db) { std::fprintf(stderr, "%s\n", db.error().message.c_str()); return 1; }
-  auto inv = smdpp::Inventory::open(std::shared_ptr<store::Database>(std::move(*db)), clock);
+  const std::shared_ptr<store::Database> database(std::move(*db));
+  auto inv = smdpp::Inventory::open(database, clock);
   if (!inv) { std::fprintf(stderr, "%s\n", inv.error().message.c_str()); return 1; }
   smdpp::Es2Service es2(*inv, smdpp::Es2Config{kAddress, 3}, crypto::system_random());
   std::vector<std::string> matching_ids;
@@ -300,6 +301,7 @@ int main(int argc, char** argv) {
   std::atomic<int> done{0};
   std::vector<double> client_cpu(static_cast<std::size_t>(a.clients), 0.0);
   const double cpu0 = cpu_seconds(RUSAGE_SELF);
+  const auto commits0 = store::sqlite_commit_stats(*database);
   const auto t0 = Clock::now();
   {
     std::vector<std::thread> threads;
@@ -347,6 +349,10 @@ int main(int argc, char** argv) {
   std::printf("crypto floor %s     %8.1f downloads/s per core\n", crypto::short_name(a.curve), floor.downloads_per_second);
   std::printf("server CPU per download %.2f ms, of which the crypto floor %.2f ms\n", 1e3 / per_server_cpu,
               1e3 / floor.downloads_per_second);
+  const auto commits = store::sqlite_commit_stats(*database);
+  std::printf("commits            %llu in %llu disk flushes (group commit)\n",
+              static_cast<unsigned long long>(commits.commits - commits0.commits),
+              static_cast<unsigned long long>(commits.flushes - commits0.flushes));
   std::printf("durable commit on this disk %.3f ms CPU (a download makes 2)\n", durable_commit_cpu_ms(dir));
   std::printf("downloads per server CPU-second %.1f  ratio to floor %.2f  (target >= 0.50)\n", per_server_cpu,
               per_server_cpu / floor.downloads_per_second);

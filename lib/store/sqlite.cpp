@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -60,6 +63,7 @@ class SqliteDatabase final : public Database {
  public:
   explicit SqliteDatabase(sqlite3* db) : db_(db) {}
   ~SqliteDatabase() override {
+    if (group_) flush_group();
     for (auto& [sql, stmt] : idle_) sqlite3_finalize(stmt);
     sqlite3_close_v2(db_);
   }
@@ -115,12 +119,53 @@ class SqliteDatabase final : public Database {
 
   DbResult<Transaction> begin() override;
 
+  /// Any use of the connection outside a transaction first makes the open
+  /// commit group durable: what it reads or writes then never depends on
+  /// changes that are not on disk yet.
   std::unique_lock<std::recursive_mutex> lock_connection() override {
-    return std::unique_lock<std::recursive_mutex>(mu_);
+    std::unique_lock<std::recursive_mutex> lock(mu_);
+    if (group_ && !in_transaction) flush_group();
+    return lock;
   }
 
   sqlite3* handle() const { return db_; }
   bool in_transaction = false;
+
+  // Group commit. A transaction runs as a savepoint inside one physical
+  // transaction (the group); its commit() releases the savepoint and then,
+  // when another thread is already waiting to begin one, lets that thread
+  // join the group and waits for the group's COMMIT instead of paying its
+  // own. The last member to finish commits the group: one disk flush for all
+  // of them, and none of them returns before its changes are on disk.
+
+  /// How one group ended, shared by its members.
+  struct Group {
+    std::uint64_t members = 0;  ///< savepoints released into it
+    bool done = false;
+    DbResult<void> result;
+  };
+  /// Called with the lock held and no transaction running.
+  void flush_group() {
+    auto group = std::move(group_);
+    if (sqlite3_get_autocommit(db_)) {
+      group->result = db_error(DbError::Kind::Io, "commit: the engine rolled the transaction back");
+    } else if (const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); rc != SQLITE_OK) {
+      group->result = sqlite_error(db_, rc, "commit");
+      if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    ++stats_.flushes;
+    stats_.commits += group->members;
+    group->done = true;
+    group_cv_.notify_all();
+  }
+  std::shared_ptr<Group> group_;  ///< the open group, if any
+  std::condition_variable_any group_cv_;
+  std::atomic<int> begin_waiters{0};  ///< threads waiting for the lock in begin()
+  SqliteCommitStats stats_;
+  SqliteCommitStats stats() {
+    std::lock_guard lock(mu_);
+    return stats_;
+  }
 
  private:
   static constexpr std::size_t kMaxIdleStatements = 128;
@@ -204,46 +249,96 @@ DbResult<void> SqliteStatement::reset() {
 
 class SqliteTransaction final : public Transaction::Impl {
  public:
-  SqliteTransaction(SqliteDatabase& db, std::unique_lock<std::recursive_mutex> lock)
-      : db_(db), lock_(std::move(lock)) {}
+  SqliteTransaction(SqliteDatabase& db, std::unique_lock<std::recursive_mutex> lock,
+                    std::shared_ptr<SqliteDatabase::Group> group)
+      : db_(db), lock_(std::move(lock)), group_(std::move(group)) {}
   ~SqliteTransaction() override { rollback(); }
 
   DbResult<void> commit() override {
     if (done_) return db_error(DbError::Kind::Misuse, "transaction already finished");
-    const int rc = sqlite3_exec(db_.handle(), "COMMIT", nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return sqlite_error(db_.handle(), rc, "commit");
-    finish();
-    return {};
+    const int rc = sqlite3_exec(db_.handle(), "RELEASE rsp_tx", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      auto err = sqlite_error(db_.handle(), rc, "commit");
+      rollback();
+      return err;
+    }
+    ++group_->members;
+    finish_member();
+    // Until the group is on disk, this transaction is not committed.
+    db_.group_cv_.wait(lock_, [this] { return group_->done; });
+    lock_.unlock();
+    return group_->result;
   }
 
   void rollback() noexcept override {
     if (done_) return;
-    // Harmless when SQLite already rolled back on its own (e.g. after SQLITE_FULL).
-    if (!sqlite3_get_autocommit(db_.handle())) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-    finish();
+    // Harmless when SQLite already rolled back on its own (e.g. after
+    // SQLITE_FULL); then the members before this one are lost too, and
+    // their commit() reports it.
+    if (!sqlite3_get_autocommit(db_.handle())) {
+      sqlite3_exec(db_.handle(), "ROLLBACK TO rsp_tx", nullptr, nullptr, nullptr);
+      sqlite3_exec(db_.handle(), "RELEASE rsp_tx", nullptr, nullptr, nullptr);
+    }
+    finish_member();
+    if (lock_.owns_lock()) lock_.unlock();
   }
 
  private:
-  void finish() {
+  /// Leaves the group: hands it over to a thread waiting to join, or
+  /// commits it (rolls it back when nobody committed into it).
+  void finish_member() {
     done_ = true;
     db_.in_transaction = false;
-    if (lock_.owns_lock()) lock_.unlock();
+    constexpr std::uint64_t kMaxMembers = 32;  // bounds how long the first member waits
+    const bool hand_over = db_.begin_waiters.load() > 0 && group_->members < kMaxMembers &&
+                           !sqlite3_get_autocommit(db_.handle());
+    if (hand_over || db_.group_ != group_) return;
+    if (group_->members > 0) {
+      db_.flush_group();
+      return;
+    }
+    if (!sqlite3_get_autocommit(db_.handle())) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    db_.group_.reset();
+    group_->done = true;
   }
+
   SqliteDatabase& db_;
   std::unique_lock<std::recursive_mutex> lock_;
+  std::shared_ptr<SqliteDatabase::Group> group_;
   bool done_ = false;
 };
 
 DbResult<Transaction> SqliteDatabase::begin() {
-  auto lock = lock_connection();
+  ++begin_waiters;
+  std::unique_lock<std::recursive_mutex> lock(mu_);
+  --begin_waiters;
   if (in_transaction) return db_error(DbError::Kind::Misuse, "nested transactions are not supported");
-  const int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return sqlite_error(db_, rc, "begin");
+  if (!group_) {
+    const int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return sqlite_error(db_, rc, "begin");
+    group_ = std::make_shared<Group>();
+  }
+  if (const int rc = sqlite3_exec(db_, "SAVEPOINT rsp_tx", nullptr, nullptr, nullptr); rc != SQLITE_OK) {
+    auto err = sqlite_error(db_, rc, "begin");
+    if (group_->members == 0) {
+      if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      group_.reset();
+    } else {
+      flush_group();
+    }
+    return err;
+  }
   in_transaction = true;
-  return Transaction(std::make_unique<SqliteTransaction>(*this, std::move(lock)));
+  return Transaction(std::make_unique<SqliteTransaction>(*this, std::move(lock), group_));
 }
 
 }  // namespace
+
+SqliteCommitStats sqlite_commit_stats(Database& db) {
+  auto* sqlite = dynamic_cast<SqliteDatabase*>(&db);
+  if (!sqlite) return {};
+  return sqlite->stats();
+}
 
 DbResult<std::unique_ptr<Database>> open_sqlite(const std::filesystem::path& path, SqliteOptions options) {
   sqlite3* raw = nullptr;

@@ -5,6 +5,7 @@
 /// wait instead of failing at once.
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 
@@ -17,6 +18,15 @@ struct SqliteOptions {
   /// Creates the file when missing (else Open error).
   bool create = true;
 };
+
+/// Transactions that commit while others wait to begin share one disk flush
+/// (group commit); commit() still returns only once its changes are on disk.
+struct SqliteCommitStats {
+  std::uint64_t commits = 0;  ///< transactions committed
+  std::uint64_t flushes = 0;  ///< physical commits (disk flushes) they took
+};
+/// Zeros for a database of another engine.
+SqliteCommitStats sqlite_commit_stats(Database& db);
 
 /// Opens (or creates) the database file; ":memory:" gives a private
 /// in-memory database (no WAL there).

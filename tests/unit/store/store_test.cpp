@@ -1,6 +1,7 @@
 // Database layer over SQLite: statements, rows, transactions, migrations.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "rsp/store/migrate.hpp"
@@ -212,6 +213,77 @@ TEST(Store, ThreadsShareOneConnection) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ((*db->query("SELECT n FROM items WHERE name = 'counter'"))[0].int64(0), 200);
+}
+
+TEST(Store, GroupCommitKeepsEveryCommitOnDisk) {
+  TempDir dir;
+  const auto path = dir.path() / "g.db";
+  auto db = open(path);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(migrate(*db, kMigrations));
+  const auto before = sqlite_commit_stats(*db);
+  constexpr int kThreads = 6, kEach = 40;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto tx = db->begin();
+        if (!tx) continue;
+        const std::string name = std::to_string(t) + "/" + std::to_string(i);
+        // Every third one fails on purpose inside the group: a duplicate name.
+        if (i % 3 == 2) {
+          EXPECT_FALSE(db->execute("INSERT INTO items (name) VALUES ('0/0')"));
+          tx->rollback();
+          continue;
+        }
+        if (db->execute("INSERT INTO items (name) VALUES ($1)", {value(name)}) && tx->commit()) ++ok;
+      }
+    });
+  for (auto& t : threads) t.join();
+  const auto after = sqlite_commit_stats(*db);
+  const int expected = kThreads * (kEach - kEach / 3);
+  EXPECT_EQ(ok.load(), expected);
+  EXPECT_EQ(after.commits - before.commits, static_cast<std::uint64_t>(expected));
+  EXPECT_LE(after.flushes - before.flushes, after.commits - before.commits);
+  // What commit() acknowledged is what another connection finds.
+  auto other = open(path);
+  ASSERT_TRUE(other);
+  EXPECT_EQ((*other->query("SELECT count(*) FROM items"))[0].int64(0), expected);
+}
+
+TEST(Store, WaitingTransactionJoinsTheFirstOnesFlush) {
+  TempDir dir;
+  auto db = open(dir.path() / "j.db");
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(migrate(*db, kMigrations));
+  ASSERT_TRUE(db->execute("INSERT INTO items (name) VALUES ('taken')"));
+  bool grouped = false;
+  // Joining needs the second thread to be waiting when the first commits:
+  // given more time on each attempt, it is.
+  for (int attempt = 1; attempt <= 20 && !grouped; ++attempt) {
+    const std::string a = "a" + std::to_string(attempt), b = "b" + std::to_string(attempt);
+    auto tx = db->begin();
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(db->execute("INSERT INTO items (name) VALUES ($1)", {value(a)}));
+    std::thread joiner([&] {
+      auto t2 = db->begin();
+      ASSERT_TRUE(t2);
+      EXPECT_FALSE(db->execute("INSERT INTO items (name) VALUES ('taken')"));  // fails inside the group
+      ASSERT_TRUE(db->execute("INSERT INTO items (name) VALUES ($1)", {value(b)}));
+      EXPECT_TRUE(t2->commit());
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
+    const auto before = sqlite_commit_stats(*db);
+    EXPECT_TRUE(tx->commit());
+    joiner.join();
+    const auto after = sqlite_commit_stats(*db);
+    EXPECT_EQ(after.commits - before.commits, 2u);
+    grouped = after.flushes - before.flushes == 1;
+    EXPECT_EQ((*db->query("SELECT count(*) FROM items WHERE name IN ($1, $2)", {value(a), value(b)}))[0].int64(0), 2);
+  }
+  EXPECT_TRUE(grouped) << "the waiting transaction never joined the first one's group";
+  EXPECT_EQ((*db->query("SELECT count(*) FROM items WHERE name = 'taken'"))[0].int64(0), 1);
 }
 
 TEST(Store, OpenRefusesGarbage) {
