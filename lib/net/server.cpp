@@ -66,6 +66,11 @@ struct HttpServer::Impl {
   SSL_CTX* ctx = nullptr;
   int listen_fd = -1;
   int stop_fd = -1;  ///< an eventfd, readable once stop() began
+  /// An eventfd (semaphore) counting connections that were queued while no
+  /// worker was free: an idle keep-alive connection takes one token and
+  /// closes, so its worker serves the waiting one.
+  int backlog_fd = -1;
+  int idle_workers = 0;  ///< waiting for a connection (under queue_mu)
   std::thread acceptor;
   std::vector<std::thread> workers;
 
@@ -89,7 +94,16 @@ struct HttpServer::Impl {
     for (auto& [fd, remote] : queue) ::close(fd);
     if (listen_fd >= 0) ::close(listen_fd);
     if (stop_fd >= 0) ::close(stop_fd);
+    if (backlog_fd >= 0) ::close(backlog_fd);
     SSL_CTX_free(ctx);
+  }
+
+  /// True when this idle connection should make way for a queued one.
+  bool take_backlog_token() {
+    std::uint64_t token = 0;
+    if (::read(backlog_fd, &token, sizeof token) != sizeof token) return false;  // another worker took it
+    std::lock_guard lock(queue_mu);
+    return !queue.empty();
   }
 
   void count(const std::string& method, const std::string& path, int status) {
@@ -182,7 +196,9 @@ NetResult<void> HttpServer::start() {
   port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
                                             : reinterpret_cast<sockaddr_in&>(bound).sin_port);
   impl_->stop_fd = ::eventfd(0, EFD_CLOEXEC);
-  if (impl_->stop_fd < 0) return net_error(NetError::Kind::Bind, "cannot create the stop event");
+  impl_->backlog_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
+  if (impl_->stop_fd < 0 || impl_->backlog_fd < 0)
+    return net_error(NetError::Kind::Bind, "cannot create the server's events");
 
   impl_->started = true;
   for (std::size_t i = 0; i < std::max<std::size_t>(options_.worker_threads, 1); ++i)
@@ -209,11 +225,17 @@ void HttpServer::accept_loop() {
     }
     ++accepted_;
     impl_->accepted->inc();
+    bool saturated = false;
     {
       std::lock_guard lock(impl_->queue_mu);
       impl_->queue.emplace_back(fd, address_text(peer));
+      saturated = impl_->idle_workers == 0;
     }
     impl_->queue_cv.notify_one();
+    if (saturated) {
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const auto w = ::write(impl_->backlog_fd, &one, sizeof one);
+    }
   }
 }
 
@@ -223,7 +245,9 @@ void HttpServer::work() {
     std::pair<int, std::string> next;
     {
       std::unique_lock lock(impl_->queue_mu);
+      ++impl_->idle_workers;
       impl_->queue_cv.wait(lock, [this] { return impl_->stopping || !impl_->queue.empty(); });
+      --impl_->idle_workers;
       if (impl_->queue.empty()) return;
       next = std::move(impl_->queue.front());
       impl_->queue.pop_front();
@@ -301,8 +325,18 @@ void HttpServer::serve_connection(int fd, const std::string& remote) {
     for (;;) {
       parsed = parse_request_head(in, limits);
       if (parsed.status != HeadParse::Status::Incomplete) break;
-      const auto idle = Millis(in.empty() && served > 0 ? options_.keep_alive_timeout : options_.read_timeout);
-      if (in.empty() && !stream->wait_readable(idle, impl.stop_fd)) return;
+      if (in.empty()) {
+        // Between requests a connection is idle: it ends on a stop, at the
+        // keep-alive timeout, or to make way for a connection waiting for a worker.
+        const bool between = served > 0;
+        const auto idle = Millis(between ? options_.keep_alive_timeout : options_.read_timeout);
+        auto w = stream->wait_readable(idle, impl.stop_fd, between ? impl.backlog_fd : -1);
+        while (w == detail::ServerStream::Wait::Other) {
+          if (impl.take_backlog_token()) return;
+          w = stream->wait_readable(idle, impl.stop_fd, impl.backlog_fd);
+        }
+        if (w != detail::ServerStream::Wait::Readable) return;
+      }
       if (!read_more()) return;
     }
     if (parsed.status == HeadParse::Status::Error) {

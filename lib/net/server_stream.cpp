@@ -10,15 +10,18 @@
 
 namespace rsp::net::detail {
 
-bool ServerStream::wait_readable(std::chrono::milliseconds timeout, int stop_fd) const {
-  if (buffered()) return true;
-  pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+ServerStream::Wait ServerStream::wait_readable(std::chrono::milliseconds timeout, int stop_fd, int other_fd) const {
+  if (buffered()) return Wait::Readable;
+  // A negative descriptor is ignored by poll().
+  pollfd fds[3] = {{fd_, POLLIN, 0}, {stop_fd, POLLIN, 0}, {other_fd, POLLIN, 0}};
   for (;;) {
-    const int n = ::poll(fds, stop_fd >= 0 ? 2 : 1, static_cast<int>(timeout.count()));
+    const int n = ::poll(fds, 3, static_cast<int>(timeout.count()));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    if (stop_fd >= 0 && (fds[1].revents & POLLIN)) return false;
-    return (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+    if (n <= 0) return Wait::Timeout;
+    if (fds[1].revents & POLLIN) return Wait::Stop;
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) return Wait::Readable;
+    if (fds[2].revents & POLLIN) return Wait::Other;
+    return Wait::Timeout;
   }
 }
 
@@ -27,7 +30,7 @@ void ServerStream::drain(std::size_t budget, std::chrono::milliseconds time) {
   char buf[16384];
   while (budget > 0) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || !wait_readable(left, -1)) return;
+    if (left.count() <= 0 || wait_readable(left) != Wait::Readable) return;
     const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
     if (n <= 0) return;
     budget -= std::min(budget, static_cast<std::size_t>(n));
@@ -99,7 +102,7 @@ class TlsStream final : public ServerStream {
       if (r == 1) return true;
       if (SSL_get_error(ssl_, r) != SSL_ERROR_WANT_READ) return false;
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0 || !wait_readable(left, -1) || fill() <= 0) return false;
+      if (left.count() <= 0 || wait_readable(left) != Wait::Readable || fill() <= 0) return false;
     }
   }
 

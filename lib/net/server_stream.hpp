@@ -32,9 +32,10 @@ class ServerStream {
   /// The TLS version ("TLSv1.3"), empty for plain TCP.
   virtual std::string tls_version() const { return {}; }
 
-  /// Waits until bytes can be read: true when they can, false on timeout or
-  /// when `stop_fd` becomes readable.
-  bool wait_readable(std::chrono::milliseconds timeout, int stop_fd) const;
+  enum class Wait { Readable, Timeout, Stop, Other };
+  /// Waits until bytes can be read, the timeout passes, `stop_fd` becomes
+  /// readable (Stop) or `other_fd` does (Other); -1 leaves one out.
+  Wait wait_readable(std::chrono::milliseconds timeout, int stop_fd = -1, int other_fd = -1) const;
   /// After finish(): reads and drops what the peer still sends, for at most
   /// `budget` bytes and `time`, so that closing does not reset the
   /// connection before the peer has read our answer.
