@@ -61,6 +61,7 @@ class SqliteDatabase final : public Database {
   explicit SqliteDatabase(sqlite3* db) : db_(db) {}
   ~SqliteDatabase() override {
     for (auto& [sql, stmt] : idle_) sqlite3_finalize(stmt);
+    for (sqlite3_stmt* stmt : control_) sqlite3_finalize(stmt);
     sqlite3_close_v2(db_);
   }
 
@@ -122,11 +123,39 @@ class SqliteDatabase final : public Database {
   sqlite3* handle() const { return db_; }
   bool in_transaction = false;
 
+  /// The statements that open and close transactions, two per durable
+  /// change: compiled once rather than parsed again by sqlite3_exec each time.
+  enum Control { kBegin, kCommit, kRollback, kControlCount };
+
+  /// Runs one of them; an error is reported with SQLite's message, taken
+  /// before the statement is reset. The caller holds the connection.
+  DbResult<void> control(Control which, std::string_view what) {
+    static constexpr const char* kSql[kControlCount] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
+    sqlite3_stmt*& stmt = control_[which];
+    if (!stmt) {
+      const int rc = sqlite3_prepare_v3(db_, kSql[which], -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        stmt = nullptr;
+        return sqlite_error(db_, rc, what);
+      }
+    }
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+      sqlite3_reset(stmt);
+      return {};
+    }
+    auto err = sqlite_error(db_, rc, what);
+    sqlite3_reset(stmt);
+    return err;
+  }
+
  private:
   static constexpr std::size_t kMaxIdleStatements = 128;
   sqlite3* db_;
   std::recursive_mutex mu_;
   std::unordered_map<std::string, sqlite3_stmt*> idle_;
+  sqlite3_stmt* control_[kControlCount] = {};
 };
 
 SqliteStatement::~SqliteStatement() { owner_.release(stmt_, std::move(sql_)); }
@@ -210,8 +239,7 @@ class SqliteTransaction final : public Transaction::Impl {
 
   DbResult<void> commit() override {
     if (done_) return db_error(DbError::Kind::Misuse, "transaction already finished");
-    const int rc = sqlite3_exec(db_.handle(), "COMMIT", nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return sqlite_error(db_.handle(), rc, "commit");
+    if (auto r = db_.control(SqliteDatabase::kCommit, "commit"); !r) return r;
     finish();
     return {};
   }
@@ -219,7 +247,7 @@ class SqliteTransaction final : public Transaction::Impl {
   void rollback() noexcept override {
     if (done_) return;
     // Harmless when SQLite already rolled back on its own (e.g. after SQLITE_FULL).
-    if (!sqlite3_get_autocommit(db_.handle())) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    if (!sqlite3_get_autocommit(db_.handle())) (void)db_.control(SqliteDatabase::kRollback, "rollback");
     finish();
   }
 
@@ -237,8 +265,7 @@ class SqliteTransaction final : public Transaction::Impl {
 DbResult<Transaction> SqliteDatabase::begin() {
   auto lock = lock_connection();
   if (in_transaction) return db_error(DbError::Kind::Misuse, "nested transactions are not supported");
-  const int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return sqlite_error(db_, rc, "begin");
+  if (auto r = control(kBegin, "begin"); !r) return unexpected(r.error());
   in_transaction = true;
   return Transaction(std::make_unique<SqliteTransaction>(*this, std::move(lock)));
 }
