@@ -1,8 +1,11 @@
 #include "rsp/crypto/aes.hpp"
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <array>
 #include <climits>
 #include <memory>
 
@@ -107,6 +110,119 @@ CryptoResult<Bytes> aes_cbc_decrypt(ByteView key, ByteView iv, ByteView data) {
 CryptoResult<Bytes> aes_encrypt_block(ByteView key, ByteView block) {
   if (block.size() != kAesBlock) return fail(Code::InvalidInput, "block must be 16 bytes");
   return run_cipher(ecb_for(key.size()), key, nullptr, block, true);
+}
+
+struct AesKey::Contexts {
+  Bytes key;         ///< kept for the decryption context, made on first use
+  CipherCtxPtr enc;  ///< CBC encryption; also one-block ECB (CBC under a zero IV) and CMAC
+  CipherCtxPtr dec;
+  std::array<std::uint8_t, kAesBlock> k1{}, k2{};  ///< the CMAC subkeys
+  ~Contexts() {
+    wipe(key);
+    OPENSSL_cleanse(k1.data(), k1.size());
+    OPENSSL_cleanse(k2.data(), k2.size());
+  }
+};
+
+AesKey::AesKey(std::unique_ptr<Contexts> c) : c_(std::move(c)) {}
+AesKey::AesKey(AesKey&&) noexcept = default;
+AesKey& AesKey::operator=(AesKey&&) noexcept = default;
+AesKey::~AesKey() = default;
+
+namespace {
+
+constexpr std::uint8_t kZeroIv[kAesBlock] = {};
+
+/// A CBC context keyed for one direction, padding off; the IV is set per call.
+CipherCtxPtr keyed_cbc(ByteView key, bool encrypt) {
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  if (!ctx || EVP_CipherInit_ex2(ctx.get(), cbc_for(key.size()), key.data(), nullptr, encrypt ? 1 : 0, nullptr) != 1 ||
+      EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1)
+    return nullptr;
+  return ctx;
+}
+
+/// CBC over `data` with `iv` on a keyed context; the key schedule is kept.
+CryptoResult<Bytes> run_keyed(EVP_CIPHER_CTX* ctx, const std::uint8_t* iv, ByteView data) {
+  if (data.empty() || data.size() % kAesBlock != 0 || data.size() > INT_MAX / 2)
+    return fail(Code::InvalidInput, "AES input must be a non-empty multiple of 16 bytes");
+  if (EVP_CipherInit_ex2(ctx, nullptr, nullptr, iv, -1, nullptr) != 1) return fail(Code::Internal, "AES init failed");
+  Bytes out(data.size() + kAesBlock);
+  int len1 = 0, len2 = 0;
+  if (EVP_CipherUpdate(ctx, out.data(), &len1, data.data(), static_cast<int>(data.size())) != 1 ||
+      EVP_CipherFinal_ex(ctx, out.data() + len1, &len2) != 1)
+    return fail(Code::Internal, "AES operation failed");
+  out.resize(static_cast<std::size_t>(len1 + len2));
+  return out;
+}
+
+/// The doubling in GF(2^128) that makes CMAC's subkeys (NIST SP 800-38B §6.1).
+std::array<std::uint8_t, kAesBlock> dbl(const std::uint8_t* in) {
+  std::array<std::uint8_t, kAesBlock> out{};
+  for (std::size_t i = 0; i < kAesBlock; ++i)
+    out[i] = static_cast<std::uint8_t>((in[i] << 1) | (i + 1 < kAesBlock ? in[i + 1] >> 7 : 0));
+  // Constant time: the reduction is applied through a mask, not a branch.
+  out[kAesBlock - 1] ^= static_cast<std::uint8_t>(0x87 & (0 - (in[0] >> 7)));
+  return out;
+}
+
+}  // namespace
+
+CryptoResult<AesKey> AesKey::make(ByteView key) {
+  if (cbc_for(key.size()) == nullptr) return fail(Code::InvalidInput, "AES key must be 16, 24 or 32 bytes");
+  auto c = std::make_unique<Contexts>();
+  c->key.assign(key.begin(), key.end());
+  c->enc = keyed_cbc(key, true);
+  if (!c->enc) return fail(Code::Internal, "AES init failed");
+  RSP_TRY(Bytes l, run_keyed(c->enc.get(), kZeroIv, ByteView(kZeroIv, kAesBlock)));
+  c->k1 = dbl(l.data());
+  c->k2 = dbl(c->k1.data());
+  wipe(l);
+  return AesKey(std::move(c));
+}
+
+/// CMAC (NIST SP 800-38B §6.2) as one CBC encryption under a zero IV of the
+/// message whose last block is completed and masked with K1 or K2: OpenSSL's
+/// CMAC would run the cipher once per block, this runs it once per message.
+CryptoResult<Bytes> AesKey::cmac(std::initializer_list<ByteView> parts) {
+  std::size_t total = 0;
+  for (ByteView part : parts) total += part.size();
+  const bool complete = total != 0 && total % kAesBlock == 0;
+  const std::size_t blocks = complete ? total / kAesBlock : total / kAesBlock + 1;
+  Bytes m(blocks * kAesBlock, 0);
+  std::size_t at = 0;
+  for (ByteView part : parts) {
+    std::copy(part.begin(), part.end(), m.begin() + static_cast<std::ptrdiff_t>(at));
+    at += part.size();
+  }
+  if (!complete) m[total] = 0x80;
+  const auto& mask = complete ? c_->k1 : c_->k2;
+  for (std::size_t i = 0; i < kAesBlock; ++i) m[m.size() - kAesBlock + i] ^= mask[i];
+  auto chain = run_keyed(c_->enc.get(), kZeroIv, m);
+  wipe(m);
+  if (!chain) return unexpected(chain.error());
+  Bytes out(chain->end() - kAesBlock, chain->end());
+  wipe(*chain);
+  return out;
+}
+
+CryptoResult<Bytes> AesKey::cbc_encrypt(ByteView iv, ByteView data) {
+  if (iv.size() != kAesBlock) return fail(Code::InvalidInput, "IV must be 16 bytes");
+  return run_keyed(c_->enc.get(), iv.data(), data);
+}
+
+CryptoResult<Bytes> AesKey::cbc_decrypt(ByteView iv, ByteView data) {
+  if (iv.size() != kAesBlock) return fail(Code::InvalidInput, "IV must be 16 bytes");
+  if (!c_->dec) {
+    c_->dec = keyed_cbc(c_->key, false);
+    if (!c_->dec) return fail(Code::Internal, "AES init failed");
+  }
+  return run_keyed(c_->dec.get(), iv.data(), data);
+}
+
+CryptoResult<Bytes> AesKey::encrypt_block(ByteView block) {
+  if (block.size() != kAesBlock) return fail(Code::InvalidInput, "block must be 16 bytes");
+  return run_keyed(c_->enc.get(), kZeroIv, block);
 }
 
 Bytes pad_iso9797_m2(ByteView data) {

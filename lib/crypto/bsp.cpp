@@ -106,26 +106,35 @@ BspSession::~BspSession() { wipe(mcv_); }
 
 void BspSession::replace_keys(BspKeys keys) {
   keys_ = std::move(keys);
+  enc_.reset();
+  mac_.reset();
   wipe(mcv_);
   mcv_ = keys_.initial_mcv;
   counter_ = 1;
 }
 
-CryptoResult<Bytes> BspSession::mac_over(ByteView header, ByteView payload) const {
-  Bytes input;
-  input.reserve(mcv_.size() + header.size() + payload.size());
-  input.insert(input.end(), mcv_.begin(), mcv_.end());
-  input.insert(input.end(), header.begin(), header.end());
-  input.insert(input.end(), payload.begin(), payload.end());
-  return aes_cmac(keys_.s_mac, input);
+CryptoResult<AesKey*> BspSession::key(std::optional<AesKey>& slot, const Bytes& material) {
+  if (!slot) {
+    RSP_TRY(AesKey made, AesKey::make(material));
+    slot.emplace(std::move(made));
+  }
+  return &*slot;
+}
+
+/// C-MAC = CMAC(S-MAC, MCV || tag || L || data) (SGP.22 §2.6.4), over the parts
+/// where they lie.
+CryptoResult<Bytes> BspSession::mac_over(ByteView header, ByteView payload) {
+  RSP_TRY(AesKey * k, key(mac_, keys_.s_mac));
+  return k->cmac({mcv_, header, payload});
 }
 
 CryptoResult<Bytes> BspSession::encrypt_and_mac(std::uint8_t tag, ByteView plaintext) {
   if (plaintext.size() > kBspMaxPlaintext)
     return fail(Code::InvalidInput, "BSP plaintext too long for one segment");
-  RSP_TRY(Bytes icv, aes_encrypt_block(keys_.s_enc, counter_block(counter_)));
+  RSP_TRY(AesKey * enc, key(enc_, keys_.s_enc));
+  RSP_TRY(Bytes icv, enc->encrypt_block(counter_block(counter_)));
   Bytes padded = pad_iso9797_m2(plaintext);
-  auto cipher = aes_cbc_encrypt(keys_.s_enc, icv, padded);
+  auto cipher = enc->cbc_encrypt(icv, padded);
   wipe(padded);
   if (!cipher) return unexpected(cipher.error());
   Bytes header = tlv_header(tag, cipher->size() + kBspMacSize);
@@ -166,8 +175,9 @@ CryptoResult<Bytes> BspSession::verify_and_decrypt(std::uint8_t expected_tag, By
   RSP_TRY(Bytes mac, mac_over(seg.header, seg.payload));
   if (!equal_ct(ByteView(mac).first(kBspMacSize), seg.mac))
     return fail(Code::MacMismatch, "BSP segment MAC does not verify");
-  RSP_TRY(Bytes icv, aes_encrypt_block(keys_.s_enc, counter_block(counter_)));
-  RSP_TRY(Bytes padded, aes_cbc_decrypt(keys_.s_enc, icv, seg.payload));
+  RSP_TRY(AesKey * enc, key(enc_, keys_.s_enc));
+  RSP_TRY(Bytes icv, enc->encrypt_block(counter_block(counter_)));
+  RSP_TRY(Bytes padded, enc->cbc_decrypt(icv, seg.payload));
   auto plain = unpad_iso9797_m2(padded);
   wipe(padded);
   if (!plain) return unexpected(plain.error());

@@ -63,6 +63,35 @@ const EC_GROUP* shared_group(Curve curve) {
   return curve == Curve::NistP256 ? nist : brainpool;
 }
 
+/// The public key G on `curve`, imported from its point once.
+EVP_PKEY* make_public_template(Curve curve) {
+  const EC_GROUP* group = shared_group(curve);
+  std::array<std::uint8_t, 65> g{};
+  if (!group || EC_POINT_point2oct(group, EC_GROUP_get0_generator(group), POINT_CONVERSION_UNCOMPRESSED, g.data(),
+                                   g.size(), nullptr) != g.size())
+    return nullptr;
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(openssl_name(curve)), 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, g.data(), g.size()), OSSL_PARAM_construct_end()};
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params) != 1)
+    return nullptr;
+  return raw;
+}
+
+/// A public key on `curve` for from_public_point() to copy and give its own
+/// point: importing a point by curve name builds OpenSSL's group again, with
+/// its Montgomery constants, which costs more than the rest of the import; a
+/// copy of a key copies the group. Only read once made (copies are taken from
+/// it, never changes made to it), so threads share it; never freed.
+EVP_PKEY* public_template(Curve curve) {
+  static EVP_PKEY* const nist = make_public_template(Curve::NistP256);
+  static EVP_PKEY* const brainpool = make_public_template(Curve::BrainpoolP256r1);
+  return curve == Curve::NistP256 ? nist : brainpool;
+}
+
 bool has_private_scalar(EVP_PKEY* key) {
   BIGNUM* priv = nullptr;
   bool ok = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &priv) == 1 && priv != nullptr;
@@ -200,21 +229,15 @@ CryptoResult<EcKey> EcKey::from_spki_der(ByteView der) {
 CryptoResult<EcKey> EcKey::from_public_point(Curve curve, ByteView point) {
   if (point.size() != kPointBytes || point[0] != 0x04)
     return fail(Code::InvalidKey, "public point must be 04||X||Y (65 bytes)");
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-                                       const_cast<char*>(openssl_name(curve)), 0),
-      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
-                                        const_cast<std::uint8_t*>(point.data()), point.size()),
-      OSSL_PARAM_construct_end()};
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1)
-    return fail(Code::Internal, "EVP_PKEY_fromdata_init failed");
-  EVP_PKEY* raw = nullptr;
-  if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params) != 1 || raw == nullptr)
+  EVP_PKEY* tmpl = public_template(curve);
+  EvpPkeyPtr key(tmpl ? EVP_PKEY_dup(tmpl) : nullptr);
+  if (!key) return fail(Code::Internal, "EC key allocation failed");
+  // Decoded as by an import: X and Y below p, the point on the curve.
+  if (EVP_PKEY_set1_encoded_public_key(key.get(), point.data(), point.size()) != 1)
     return fail(Code::InvalidKey, "point is not on the curve");
   Point known{};
   std::copy(point.begin(), point.end(), known.begin());
-  return adopt(EvpPkeyPtr(raw), &known);
+  return adopt(std::move(key), &known);
 }
 
 CryptoResult<EcKey> EcKey::from_private_scalar(Curve curve, ByteView d) {

@@ -19,19 +19,41 @@ Bytes sha256(ByteView data) {
   return out;
 }
 
-SmdppResult<std::shared_ptr<const PreparedProfile>> PreparedProfile::prepare(Bytes upp, ProfileMetadataInput meta,
-                                                                             bool use_ppk, crypto::Random& rng) {
+namespace {
+
+/// The ICCID of the package's ProfileHeader, its first element; with
+/// `whole`, every other element is decoded too.
+SmdppResult<Bytes> header_iccid(ByteView upp, bool whole) {
+  std::optional<Bytes> iccid;
+  bool first = true;
+  auto visit = [&](const asn1::saip::ProfileElement& pe) {
+    if (first && pe.header()) iccid = pe.header()->iccid;
+    first = false;
+    return whole;
+  };
   // SAIP packages are DER in practice; tolerate BER as the TCA format allows it.
-  auto elements = asn1::decode_profile_package(upp);
-  if (!elements) elements = asn1::decode_profile_package(upp, asn1::DecodeOptions{tlv::Mode::Ber});
-  if (!elements) return smdpp_error(codes::kInvalidRequest, "profile package: " + elements.error().to_string());
-  if (elements->empty() || !elements->front().header())
-    return smdpp_error(codes::kInvalidRequest, "profile package does not start with a ProfileHeader");
+  auto decoded = asn1::for_each_profile_element(upp, {}, visit);
+  if (!decoded) {
+    first = true;
+    iccid.reset();
+    decoded = asn1::for_each_profile_element(upp, asn1::DecodeOptions{tlv::Mode::Ber}, visit);
+  }
+  if (!decoded) return smdpp_error(codes::kInvalidRequest, "profile package: " + decoded.error().to_string());
+  if (!iccid) return smdpp_error(codes::kInvalidRequest, "profile package does not start with a ProfileHeader");
+  return std::move(*iccid);
+}
+
+}  // namespace
+
+SmdppResult<std::shared_ptr<const PreparedProfile>> PreparedProfile::prepare(Bytes upp, ProfileMetadataInput meta,
+                                                                             bool use_ppk, crypto::Random& rng,
+                                                                             PackageCheck check) {
+  RSP_TRY(Bytes iccid, header_iccid(upp, check == PackageCheck::Whole));
 
   std::shared_ptr<PreparedProfile> p(new PreparedProfile());
   // StoreMetadata carries SGP.22's Iccid (EF.ICCID coding); the SAIP header
   // has it in plain BCD.
-  p->metadata_.iccid = asn1::iccid_in_ef_coding(elements->front().header()->iccid);
+  p->metadata_.iccid = asn1::iccid_in_ef_coding(iccid);
   p->metadata_.serviceProviderName = std::move(meta.service_provider_name);
   p->metadata_.profileName = std::move(meta.profile_name);
   p->metadata_.profileClass = meta.profile_class;

@@ -121,9 +121,11 @@ SmdppResult<std::shared_ptr<const PreparedProfile>> SqlProfileCatalog::prepared(
   {
     // Preparation draws from rng_ when a PPK is used; one at a time.
     std::lock_guard lock(mu_);
+    // Inventory::import_profile decoded the whole package, and refused it
+    // otherwise, before storing it: a download only reads its header again.
     RSP_TRY(prepared, PreparedProfile::prepare(
                           std::move(upp), ProfileMetadataInput{p.service_provider_name, p.profile_name, p.profile_class},
-                          options_.use_ppk, rng_));
+                          options_.use_ppk, rng_, PreparedProfile::PackageCheck::HeaderOnly));
     if (cache_.size() >= options_.cache_size) cache_.erase(cache_.begin());
     cache_[p.iccid] = prepared;
   }

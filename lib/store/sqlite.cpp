@@ -65,6 +65,7 @@ class SqliteDatabase final : public Database {
   ~SqliteDatabase() override {
     if (group_) flush_group();
     for (auto& [sql, stmt] : idle_) sqlite3_finalize(stmt);
+    for (sqlite3_stmt* stmt : control_) sqlite3_finalize(stmt);
     sqlite3_close_v2(db_);
   }
 
@@ -131,6 +132,35 @@ class SqliteDatabase final : public Database {
   sqlite3* handle() const { return db_; }
   bool in_transaction = false;
 
+  /// The statements that open and close transactions and their savepoints,
+  /// several per durable change: compiled once rather than parsed again by
+  /// sqlite3_exec each time.
+  enum Control { kBegin, kCommit, kRollback, kSavepoint, kRelease, kRollbackTo, kControlCount };
+
+  /// Runs one of them; an error is reported with SQLite's message, taken
+  /// before the statement is reset. The caller holds the connection.
+  DbResult<void> control(Control which, std::string_view what) {
+    static constexpr const char* kSql[kControlCount] = {"BEGIN IMMEDIATE",   "COMMIT",           "ROLLBACK",
+                                                        "SAVEPOINT rsp_tx", "RELEASE rsp_tx", "ROLLBACK TO rsp_tx"};
+    sqlite3_stmt*& stmt = control_[which];
+    if (!stmt) {
+      const int rc = sqlite3_prepare_v3(db_, kSql[which], -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        stmt = nullptr;
+        return sqlite_error(db_, rc, what);
+      }
+    }
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+      sqlite3_reset(stmt);
+      return {};
+    }
+    auto err = sqlite_error(db_, rc, what);
+    sqlite3_reset(stmt);
+    return err;
+  }
+
   // Group commit. A transaction runs as a savepoint inside one physical
   // transaction (the group); its commit() releases the savepoint and then,
   // when another thread is already waiting to begin one, lets that thread
@@ -149,9 +179,9 @@ class SqliteDatabase final : public Database {
     auto group = std::move(group_);
     if (sqlite3_get_autocommit(db_)) {
       group->result = db_error(DbError::Kind::Io, "commit: the engine rolled the transaction back");
-    } else if (const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); rc != SQLITE_OK) {
-      group->result = sqlite_error(db_, rc, "commit");
-      if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    } else if (auto r = control(kCommit, "commit"); !r) {
+      group->result = std::move(r);
+      if (!sqlite3_get_autocommit(db_)) (void)control(kRollback, "rollback");
     }
     ++stats_.flushes;
     stats_.commits += group->members;
@@ -172,6 +202,7 @@ class SqliteDatabase final : public Database {
   sqlite3* db_;
   std::recursive_mutex mu_;
   std::unordered_map<std::string, sqlite3_stmt*> idle_;
+  sqlite3_stmt* control_[kControlCount] = {};
 };
 
 SqliteStatement::~SqliteStatement() { owner_.release(stmt_, std::move(sql_)); }
@@ -256,11 +287,9 @@ class SqliteTransaction final : public Transaction::Impl {
 
   DbResult<void> commit() override {
     if (done_) return db_error(DbError::Kind::Misuse, "transaction already finished");
-    const int rc = sqlite3_exec(db_.handle(), "RELEASE rsp_tx", nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) {
-      auto err = sqlite_error(db_.handle(), rc, "commit");
+    if (auto r = db_.control(SqliteDatabase::kRelease, "commit"); !r) {
       rollback();
-      return err;
+      return r;
     }
     ++group_->members;
     finish_member();
@@ -276,8 +305,8 @@ class SqliteTransaction final : public Transaction::Impl {
     // SQLITE_FULL); then the members before this one are lost too, and
     // their commit() reports it.
     if (!sqlite3_get_autocommit(db_.handle())) {
-      sqlite3_exec(db_.handle(), "ROLLBACK TO rsp_tx", nullptr, nullptr, nullptr);
-      sqlite3_exec(db_.handle(), "RELEASE rsp_tx", nullptr, nullptr, nullptr);
+      (void)db_.control(SqliteDatabase::kRollbackTo, "rollback");
+      (void)db_.control(SqliteDatabase::kRelease, "rollback");
     }
     finish_member();
     if (lock_.owns_lock()) lock_.unlock();
@@ -297,7 +326,7 @@ class SqliteTransaction final : public Transaction::Impl {
       db_.flush_group();
       return;
     }
-    if (!sqlite3_get_autocommit(db_.handle())) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    if (!sqlite3_get_autocommit(db_.handle())) (void)db_.control(SqliteDatabase::kRollback, "rollback");
     db_.group_.reset();
     group_->done = true;
   }
@@ -314,19 +343,17 @@ DbResult<Transaction> SqliteDatabase::begin() {
   --begin_waiters;
   if (in_transaction) return db_error(DbError::Kind::Misuse, "nested transactions are not supported");
   if (!group_) {
-    const int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return sqlite_error(db_, rc, "begin");
+    if (auto r = control(kBegin, "begin"); !r) return unexpected(r.error());
     group_ = std::make_shared<Group>();
   }
-  if (const int rc = sqlite3_exec(db_, "SAVEPOINT rsp_tx", nullptr, nullptr, nullptr); rc != SQLITE_OK) {
-    auto err = sqlite_error(db_, rc, "begin");
+  if (auto r = control(kSavepoint, "begin"); !r) {
     if (group_->members == 0) {
-      if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      if (!sqlite3_get_autocommit(db_)) (void)control(kRollback, "rollback");
       group_.reset();
     } else {
       flush_group();
     }
-    return err;
+    return unexpected(r.error());
   }
   in_transaction = true;
   return Transaction(std::make_unique<SqliteTransaction>(*this, std::move(lock), group_));

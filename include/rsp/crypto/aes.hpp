@@ -5,6 +5,8 @@
 /// Keys are 16, 24 or 32 bytes.
 
 #include <cstddef>
+#include <initializer_list>
+#include <memory>
 
 #include "rsp/common/bytes.hpp"
 #include "rsp/crypto/ec_key.hpp"
@@ -21,6 +23,31 @@ CryptoResult<Bytes> aes_cbc_encrypt(ByteView key, ByteView iv, ByteView data);
 CryptoResult<Bytes> aes_cbc_decrypt(ByteView key, ByteView iv, ByteView data);
 /// AES of one 16-byte block (ECB), e.g. ICV = E(S-ENC, counter).
 CryptoResult<Bytes> aes_encrypt_block(ByteView key, ByteView block);
+
+/// One AES key ready for many operations, as a BSP session needs for the
+/// segments of a profile package: the key schedules and the CMAC subkeys are
+/// computed once, not at every call, and OpenSSL looks the algorithms up once.
+/// Each result equals the function above for the same key. One user at a
+/// time; the key material is wiped when it goes.
+class AesKey {
+ public:
+  /// InvalidInput unless `key` is 16, 24 or 32 bytes.
+  static CryptoResult<AesKey> make(ByteView key);
+  AesKey(AesKey&&) noexcept;
+  AesKey& operator=(AesKey&&) noexcept;
+  ~AesKey();
+
+  /// Full 16-byte AES-CMAC of the concatenation of `parts`.
+  CryptoResult<Bytes> cmac(std::initializer_list<ByteView> parts);
+  CryptoResult<Bytes> cbc_encrypt(ByteView iv, ByteView data);
+  CryptoResult<Bytes> cbc_decrypt(ByteView iv, ByteView data);
+  CryptoResult<Bytes> encrypt_block(ByteView block);
+
+ private:
+  struct Contexts;
+  explicit AesKey(std::unique_ptr<Contexts> c);
+  std::unique_ptr<Contexts> c_;
+};
 
 /// Appends '80' and zero or more '00' up to a multiple of 16 (always pads).
 Bytes pad_iso9797_m2(ByteView data);

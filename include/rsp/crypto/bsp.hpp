@@ -13,9 +13,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "rsp/common/bytes.hpp"
+#include "rsp/crypto/aes.hpp"
 #include "rsp/crypto/ec_key.hpp"
 
 namespace rsp::crypto {
@@ -91,8 +93,13 @@ class BspSession {
   std::uint64_t block_counter() const { return counter_; }
 
  private:
-  CryptoResult<Bytes> mac_over(ByteView header, ByteView payload) const;
+  /// S-ENC and S-MAC made ready at first use (a key of the wrong length is
+  /// reported there, by the operation that needs it).
+  CryptoResult<AesKey*> key(std::optional<AesKey>& slot, const Bytes& material);
+  CryptoResult<Bytes> mac_over(ByteView header, ByteView payload);
   BspKeys keys_;
+  std::optional<AesKey> enc_;
+  std::optional<AesKey> mac_;
   Bytes mcv_;
   std::uint64_t counter_ = 1;
 };

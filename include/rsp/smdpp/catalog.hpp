@@ -34,12 +34,19 @@ struct ProfileMetadataInput {
 
 class PreparedProfile {
  public:
+  /// How much of the package prepare() decodes.
+  enum class PackageCheck {
+    Whole,       ///< every ProfileElement: a package not checked before
+    HeaderOnly,  ///< the ProfileHeader: a package decoded whole when it was stored
+  };
+
   /// Decodes the UPP (SAIP profile package), takes the ICCID from its
   /// ProfileHeader and builds the metadata. With `use_ppk` a fresh PPK
   /// (PPK-ENC, PPK-MAC, initial MCV) is drawn from `rng` and the profile data
   /// is protected with it now, so sessions only protect ReplaceSessionKeys.
   static SmdppResult<std::shared_ptr<const PreparedProfile>> prepare(Bytes upp, ProfileMetadataInput meta,
-                                                                      bool use_ppk, crypto::Random& rng);
+                                                                      bool use_ppk, crypto::Random& rng,
+                                                                      PackageCheck check = PackageCheck::Whole);
 
   const Bytes& upp() const { return upp_; }
   const Bytes& iccid() const { return metadata_.iccid; }

@@ -17,6 +17,54 @@ TEST(AesCmac, Rfc4493) {
   EXPECT_FALSE(aes_cmac(Bytes(15, 0), {}));
 }
 
+TEST(AesKey, CmacMatchesRfc4493AndTheOneShotFunction) {
+  for (const auto& r : read_kat("aes_cmac_rfc4493.txt")) {
+    auto key = AesKey::make(r.hex("K"));
+    ASSERT_TRUE(key);
+    const Bytes m = r.hex("M");
+    EXPECT_EQ(key->cmac({m}).value(), r.hex("T"));
+    // The parts are MACed as their concatenation, wherever they are cut.
+    for (std::size_t cut = 0; cut <= m.size(); cut += 7)
+      EXPECT_EQ(key->cmac({ByteView(m).first(cut), {}, ByteView(m).subspan(cut)}).value(), r.hex("T"));
+  }
+  // Every length class (empty, partial, whole blocks) with each key size, and
+  // the same key object used again and again.
+  DeterministicRandom rng(Bytes{7});
+  for (std::size_t key_len : {16u, 24u, 32u}) {
+    const Bytes k = rng.bytes(key_len);
+    auto key = AesKey::make(k);
+    ASSERT_TRUE(key);
+    for (std::size_t len = 0; len <= 70; ++len) {
+      const Bytes m = rng.bytes(len);
+      EXPECT_EQ(key->cmac({m}).value(), aes_cmac(k, m).value()) << key_len << " " << len;
+    }
+  }
+  EXPECT_EQ(AesKey::make(Bytes(15, 0)).error().code, CryptoError::Code::InvalidInput);
+}
+
+TEST(AesKey, CipherMatchesTheOneShotFunctions) {
+  DeterministicRandom rng(Bytes{8});
+  for (std::size_t key_len : {16u, 24u, 32u}) {
+    const Bytes k = rng.bytes(key_len);
+    auto key = AesKey::make(k);
+    ASSERT_TRUE(key);
+    for (std::size_t blocks = 1; blocks <= 5; ++blocks) {
+      const Bytes iv = rng.bytes(16), data = rng.bytes(16 * blocks);
+      const Bytes block = rng.bytes(16);
+      EXPECT_EQ(key->cbc_encrypt(iv, data).value(), aes_cbc_encrypt(k, iv, data).value());
+      EXPECT_EQ(key->cbc_decrypt(iv, data).value(), aes_cbc_decrypt(k, iv, data).value());
+      EXPECT_EQ(key->encrypt_block(block).value(), aes_encrypt_block(k, block).value());
+    }
+    EXPECT_FALSE(key->cbc_encrypt(Bytes(16, 0), Bytes(15, 0)));
+    EXPECT_FALSE(key->cbc_decrypt(Bytes(16, 0), {}));
+    EXPECT_FALSE(key->cbc_encrypt(Bytes(8, 0), Bytes(16, 0)));
+    EXPECT_FALSE(key->encrypt_block(Bytes(17, 0)));
+    // A refused call leaves the key usable.
+    const Bytes iv = rng.bytes(16), data = rng.bytes(32);
+    EXPECT_EQ(key->cbc_encrypt(iv, data).value(), aes_cbc_encrypt(k, iv, data).value());
+  }
+}
+
 TEST(AesCbc, Sp800_38a) {
   auto kat = read_kat("aes_cbc_sp800_38a.txt");
   ASSERT_EQ(kat.size(), 1u);

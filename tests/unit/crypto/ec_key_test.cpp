@@ -58,6 +58,22 @@ TEST_P(EcKeyTest, RejectsPointsOffTheCurveOrMisencoded) {
   EXPECT_FALSE(EcKey::from_public_point(GetParam(), compressed));
   EXPECT_FALSE(EcKey::from_public_point(GetParam(), Bytes(65, 0)));
   EXPECT_FALSE(EcKey::from_public_point(GetParam(), {}));
+  // A point of the other curve, and coordinates that are not below p.
+  const Curve other = GetParam() == Curve::NistP256 ? Curve::BrainpoolP256r1 : Curve::NistP256;
+  EXPECT_FALSE(EcKey::from_public_point(GetParam(), EcKey::generate(other)->public_point()));
+  Bytes big(65, 0xFF);
+  big[0] = 0x04;
+  EXPECT_FALSE(EcKey::from_public_point(GetParam(), big));
+  // Keys made from points are each their own, whatever was made before.
+  auto again = EcKey::from_public_point(GetParam(), point);
+  auto other_key = EcKey::generate(GetParam());
+  ASSERT_TRUE(again && other_key);
+  auto second = EcKey::from_public_point(GetParam(), other_key->public_point());
+  ASSERT_TRUE(second);
+  EXPECT_EQ(again->public_point(), point);
+  EXPECT_EQ(second->public_point(), other_key->public_point());
+  EXPECT_EQ(again->spki_der(), key->spki_der());
+  EXPECT_FALSE(again->has_private());
   Bytes spki = key->spki_der();
   spki.push_back(0);
   EXPECT_FALSE(EcKey::from_spki_der(spki));

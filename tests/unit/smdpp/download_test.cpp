@@ -8,6 +8,7 @@
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/smdpp/es9_der.hpp"
 #include "rsp/common/file.hpp"
+#include "rsp/tlv/tlv.hpp"
 
 namespace rsp::smdpp::testing {
 namespace {
@@ -50,6 +51,32 @@ void run_download(World& w, TestEuicc& e, const std::string& matching_id, Downlo
 }
 
 class SmdppDownload : public ::testing::TestWithParam<crypto::Curve> {};
+
+TEST(PreparedProfile, HeaderOnlyReadsTheHeaderAndWholeEveryElement) {
+  crypto::DeterministicRandom rng(Bytes{1});
+  const Bytes good = make_test_upp(kIccid, 200);
+  auto whole = PreparedProfile::prepare(good, {"SP", "P", 2}, false, rng);
+  auto header = PreparedProfile::prepare(good, {"SP", "P", 2}, false, rng, PreparedProfile::PackageCheck::HeaderOnly);
+  ASSERT_TRUE(whole && header);
+  EXPECT_EQ((*header)->metadata_der(), (*whole)->metadata_der());
+  EXPECT_EQ((*header)->upp(), good);
+  // A broken element after the header: only a whole decode finds it.
+  Bytes broken = good;
+  broken.insert(broken.end(), {0xA0, 0x05, 0x01});
+  auto refused = PreparedProfile::prepare(broken, {"SP", "P", 2}, false, rng);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().subject_code, codes::kInvalidRequest.subject);
+  EXPECT_TRUE(PreparedProfile::prepare(broken, {"SP", "P", 2}, false, rng, PreparedProfile::PackageCheck::HeaderOnly));
+  // Either way the package must start with a ProfileHeader that decodes.
+  for (auto check : {PreparedProfile::PackageCheck::Whole, PreparedProfile::PackageCheck::HeaderOnly}) {
+    EXPECT_FALSE(PreparedProfile::prepare(Bytes{0xA0, 0x05, 0x01}, {"SP", "P", 2}, false, rng, check));
+    EXPECT_FALSE(PreparedProfile::prepare(Bytes{}, {"SP", "P", 2}, false, rng, check));
+    auto header_element = tlv::Reader(good).next();
+    ASSERT_TRUE(header_element);
+    const Bytes tail(good.begin() + static_cast<std::ptrdiff_t>(header_element->encoded.size()), good.end());
+    EXPECT_FALSE(PreparedProfile::prepare(tail, {"SP", "P", 2}, false, rng, check));
+  }
+}
 
 TEST_P(SmdppDownload, HappyPathRecoversTheProfile) {
   World w(test_pki_dir());
