@@ -57,23 +57,37 @@ const char* cmac_cipher_name(std::size_t key_len) {
   }
 }
 
-CryptoResult<Bytes> run_cipher(const EVP_CIPHER* cipher, ByteView key, const std::uint8_t* iv,
-                               ByteView data, bool encrypt) {
-  if (cipher == nullptr) return fail(Code::InvalidInput, "AES key must be 16, 24 or 32 bytes");
+constexpr std::uint8_t kZeroIv[kAesBlock] = {};
+
+/// A context keyed for one direction, padding off; the IV is set per call.
+CipherCtxPtr keyed(const EVP_CIPHER* cipher, ByteView key, bool encrypt) {
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  if (!ctx || EVP_CipherInit_ex2(ctx.get(), cipher, key.data(), nullptr, encrypt ? 1 : 0, nullptr) != 1 ||
+      EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1)
+    return nullptr;
+  return ctx;
+}
+
+/// Runs a keyed context over `data` from `iv`; the key schedule is kept.
+CryptoResult<Bytes> run_keyed(EVP_CIPHER_CTX* ctx, const std::uint8_t* iv, ByteView data) {
   if (data.empty() || data.size() % kAesBlock != 0 || data.size() > INT_MAX / 2)
     return fail(Code::InvalidInput, "AES input must be a non-empty multiple of 16 bytes");
-  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || EVP_CipherInit_ex2(ctx.get(), cipher, key.data(), iv, encrypt ? 1 : 0, nullptr) != 1 ||
-      EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1)
-    return fail(Code::Internal, "AES init failed");
+  if (EVP_CipherInit_ex2(ctx, nullptr, nullptr, iv, -1, nullptr) != 1) return fail(Code::Internal, "AES init failed");
   Bytes out(data.size() + kAesBlock);
   int len1 = 0, len2 = 0;
-  if (EVP_CipherUpdate(ctx.get(), out.data(), &len1, data.data(), static_cast<int>(data.size())) !=
-          1 ||
-      EVP_CipherFinal_ex(ctx.get(), out.data() + len1, &len2) != 1)
+  if (EVP_CipherUpdate(ctx, out.data(), &len1, data.data(), static_cast<int>(data.size())) != 1 ||
+      EVP_CipherFinal_ex(ctx, out.data() + len1, &len2) != 1)
     return fail(Code::Internal, "AES operation failed");
   out.resize(static_cast<std::size_t>(len1 + len2));
   return out;
+}
+
+CryptoResult<Bytes> run_cipher(const EVP_CIPHER* cipher, ByteView key, const std::uint8_t* iv,
+                               ByteView data, bool encrypt) {
+  if (cipher == nullptr) return fail(Code::InvalidInput, "AES key must be 16, 24 or 32 bytes");
+  CipherCtxPtr ctx = keyed(cipher, key, encrypt);
+  if (!ctx) return fail(Code::Internal, "AES init failed");
+  return run_keyed(ctx.get(), iv, data);
 }
 
 }  // namespace
@@ -131,31 +145,6 @@ AesKey::~AesKey() = default;
 
 namespace {
 
-constexpr std::uint8_t kZeroIv[kAesBlock] = {};
-
-/// A CBC context keyed for one direction, padding off; the IV is set per call.
-CipherCtxPtr keyed_cbc(ByteView key, bool encrypt) {
-  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || EVP_CipherInit_ex2(ctx.get(), cbc_for(key.size()), key.data(), nullptr, encrypt ? 1 : 0, nullptr) != 1 ||
-      EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1)
-    return nullptr;
-  return ctx;
-}
-
-/// CBC over `data` with `iv` on a keyed context; the key schedule is kept.
-CryptoResult<Bytes> run_keyed(EVP_CIPHER_CTX* ctx, const std::uint8_t* iv, ByteView data) {
-  if (data.empty() || data.size() % kAesBlock != 0 || data.size() > INT_MAX / 2)
-    return fail(Code::InvalidInput, "AES input must be a non-empty multiple of 16 bytes");
-  if (EVP_CipherInit_ex2(ctx, nullptr, nullptr, iv, -1, nullptr) != 1) return fail(Code::Internal, "AES init failed");
-  Bytes out(data.size() + kAesBlock);
-  int len1 = 0, len2 = 0;
-  if (EVP_CipherUpdate(ctx, out.data(), &len1, data.data(), static_cast<int>(data.size())) != 1 ||
-      EVP_CipherFinal_ex(ctx, out.data() + len1, &len2) != 1)
-    return fail(Code::Internal, "AES operation failed");
-  out.resize(static_cast<std::size_t>(len1 + len2));
-  return out;
-}
-
 /// The doubling in GF(2^128) that makes CMAC's subkeys (NIST SP 800-38B §6.1).
 std::array<std::uint8_t, kAesBlock> dbl(const std::uint8_t* in) {
   std::array<std::uint8_t, kAesBlock> out{};
@@ -172,7 +161,7 @@ CryptoResult<AesKey> AesKey::make(ByteView key) {
   if (cbc_for(key.size()) == nullptr) return fail(Code::InvalidInput, "AES key must be 16, 24 or 32 bytes");
   auto c = std::make_unique<Contexts>();
   c->key.assign(key.begin(), key.end());
-  c->enc = keyed_cbc(key, true);
+  c->enc = keyed(cbc_for(key.size()), key, true);
   if (!c->enc) return fail(Code::Internal, "AES init failed");
   RSP_TRY(Bytes l, run_keyed(c->enc.get(), kZeroIv, ByteView(kZeroIv, kAesBlock)));
   c->k1 = dbl(l.data());
@@ -214,7 +203,7 @@ CryptoResult<Bytes> AesKey::cbc_encrypt(ByteView iv, ByteView data) {
 CryptoResult<Bytes> AesKey::cbc_decrypt(ByteView iv, ByteView data) {
   if (iv.size() != kAesBlock) return fail(Code::InvalidInput, "IV must be 16 bytes");
   if (!c_->dec) {
-    c_->dec = keyed_cbc(c_->key, false);
+    c_->dec = keyed(cbc_for(c_->key.size()), c_->key, false);
     if (!c_->dec) return fail(Code::Internal, "AES init failed");
   }
   return run_keyed(c_->dec.get(), iv.data(), data);

@@ -77,5 +77,38 @@ TEST(CertificateMemo, ValidationAfterAHitStillChecksTime) {
   EXPECT_EQ(wrong_role.error().code, PkiError::Code::WrongRole);
 }
 
+TEST(CertificateMemo, EuiccChainAfterAHitStillNeedsItsIssuersAndTime) {
+  clear_certificate_memos();
+  const Issued ci = make_ci();
+  const Issued other_ci = make_ci("Other CI");
+  const Issued eum = make_eum(ci);
+  const Issued euicc = make_euicc(eum, "89049032123451234512345678901235");
+  const Certificate intermediates[] = {eum.cert};
+  const Certificate trusted[] = {ci.cert};
+  const Certificate other_trusted[] = {other_ci.cert};
+  // Twice: the second run takes both signature checks from the memo.
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(validate_chain_der(euicc.cert.der(), intermediates, trusted, Role::Euicc));
+
+  // Another CI as the only trust anchor: the memo of "EUM signed by CI" does not count.
+  auto foreign = validate_chain_der(euicc.cert.der(), intermediates, other_trusted, Role::Euicc);
+  ASSERT_FALSE(foreign);
+  EXPECT_EQ(foreign.error().code, PkiError::Code::UnknownIssuer);
+  // The same EUM name and key usage under the other CI: the eUICC certificate
+  // was not signed by that EUM, whatever was remembered of its own EUM.
+  const Issued other_eum = make_eum(other_ci);
+  const Certificate other_intermediates[] = {other_eum.cert};
+  auto wrong_eum = validate_chain_der(euicc.cert.der(), other_intermediates, other_trusted, Role::Euicc);
+  ASSERT_FALSE(wrong_eum);
+  // Without the EUM there is no path at all.
+  EXPECT_FALSE(validate_chain_der(euicc.cert.der(), {}, trusted, Role::Euicc));
+  // Past the certificates' validity, after hits: expired.
+  auto later = validate_chain_der(euicc.cert.der(), intermediates, trusted, Role::Euicc,
+                                  now_seconds() + std::chrono::days(365 * 40));
+  ASSERT_FALSE(later);
+  EXPECT_EQ(later.error().code, PkiError::Code::Expired);
+  // And the memo still holds the good chain.
+  EXPECT_TRUE(validate_chain_der(euicc.cert.der(), intermediates, trusted, Role::Euicc));
+}
+
 }  // namespace
 }  // namespace rsp::pki
