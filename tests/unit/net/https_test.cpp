@@ -401,6 +401,28 @@ TEST_F(Https, IdleKeepAliveConnectionMakesWayForAWaitingOne) {
   EXPECT_EQ(first->connections_opened(), 2u);
 }
 
+TEST_F(Https, GarbageAndHalfRequestsLeaveTheServerServing) {
+  auto server = serve({identity("NIST")});
+  // Plain HTTP to the TLS port: the handshake fails and the connection ends.
+  const std::string plain = raw_exchange(server->port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(plain.find("HTTP/1.1 200"), std::string::npos);
+  // A client that goes away in the middle of its TLS handshake.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(server->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const char hello_start[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00};
+  ASSERT_EQ(::send(fd, hello_start, sizeof hello_start, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof hello_start));
+  ::close(fd);
+  // The server still answers properly.
+  auto c = client(server->port(), ci("NIST"));
+  auto r = c->post("/echo", "still here", "text/plain");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->body, "still here");
+}
+
 TEST_F(Https, ContinuePipeliningAndMalformedHeads) {
   HttpServerOptions opt;
   opt.insecure_plain_http = true;
