@@ -216,6 +216,19 @@ TEST_P(AnyEngine, TransactionCommitAndRollback) {
   EXPECT_EQ((*rows)[0].text(0), "kept");
 }
 
+/// Adds one to the counter `times` times, each in its own transaction: read,
+/// then write, correct only because transactions are serialised.
+void count_up(Database& db, int times) {
+  for (int i = 0; i < times; ++i) {
+    auto tx = db.begin();
+    if (!tx) continue;
+    auto row = db.query_one("SELECT n FROM items WHERE name = 'counter'");
+    if (!row || !*row) continue;
+    (void)db.execute("UPDATE items SET n = $1 WHERE name = 'counter'", {value((*row)->int64(0) + 1)});
+    (void)tx->commit();
+  }
+}
+
 TEST_P(AnyEngine, TransactionsOfSeveralConnectionsDoNotLoseUpdates) {
   auto setup = open();
   ASSERT_TRUE(setup);
@@ -226,20 +239,21 @@ TEST_P(AnyEngine, TransactionsOfSeveralConnectionsDoNotLoseUpdates) {
   std::vector<std::thread> threads;
   for (auto& db : dbs) {
     ASSERT_TRUE(db);
-    threads.emplace_back([&db] {
-      // Read, then write: correct only because transactions are serialised.
-      for (int i = 0; i < 20; ++i) {
-        auto tx = db->begin();
-        if (!tx) continue;
-        auto row = db->query_one("SELECT n FROM items WHERE name = 'counter'");
-        if (!row || !*row) continue;
-        (void)db->execute("UPDATE items SET n = $1 WHERE name = 'counter'", {value((*row)->int64(0) + 1)});
-        (void)tx->commit();
-      }
-    });
+    threads.emplace_back([&db] { count_up(*db, 20); });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ((*setup->query("SELECT n FROM items WHERE name = 'counter'"))[0].int64(0), 60);
+}
+
+TEST_P(AnyEngine, ThreadsShareOneConnection) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(migrate(*db, kMigrations));
+  ASSERT_TRUE(db->execute("INSERT INTO items (name, n) VALUES ('counter', 0)"));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back([&db] { count_up(*db, 50); });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ((*db->query("SELECT n FROM items WHERE name = 'counter'"))[0].int64(0), 200);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, AnyEngine, ::testing::Values("sqlite", "postgresql"),

@@ -1,6 +1,6 @@
-// Database layer over SQLite, what only this engine does: pragmas, one connection
-// shared by threads, group commit, garbage files. The engine-independent
-// behaviour is in database_contract_test.cpp.
+// Database layer over SQLite, what only this engine does: pragmas, group
+// commit, garbage files. The engine-independent behaviour is in
+// database_contract_test.cpp.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -50,28 +50,6 @@ TEST(Store, CommittedDataIsVisibleToASecondConnection) {
   EXPECT_EQ((*b->query("SELECT count(*) FROM items"))[0].int64(0), 0);  // not yet committed
   ASSERT_TRUE(tx->commit());
   EXPECT_EQ((*b->query("SELECT count(*) FROM items"))[0].int64(0), 1);
-}
-
-TEST(Store, ThreadsShareOneConnection) {
-  auto db = open(":memory:");
-  ASSERT_TRUE(db);
-  ASSERT_TRUE(migrate(*db, kMigrations));
-  ASSERT_TRUE(db->execute("INSERT INTO items (name, n) VALUES ('counter', 0)"));
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&db] {
-      for (int i = 0; i < 50; ++i) {
-        auto tx = db->begin();
-        if (!tx) continue;
-        auto row = db->query_one("SELECT n FROM items WHERE name = 'counter'");
-        if (!row || !*row) continue;
-        (void)db->execute("UPDATE items SET n = $1 WHERE name = 'counter'", {value((*row)->int64(0) + 1)});
-        (void)tx->commit();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ((*db->query("SELECT n FROM items WHERE name = 'counter'"))[0].int64(0), 200);
 }
 
 TEST(Store, GroupCommitKeepsEveryCommitOnDisk) {
