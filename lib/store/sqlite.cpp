@@ -63,7 +63,7 @@ class SqliteDatabase final : public Database {
  public:
   explicit SqliteDatabase(sqlite3* db) : db_(db) {}
   ~SqliteDatabase() override {
-    if (group_) flush_group();
+    if (group_) close_group();
     for (auto& [sql, stmt] : idle_) sqlite3_finalize(stmt);
     for (sqlite3_stmt* stmt : control_) sqlite3_finalize(stmt);
     sqlite3_close_v2(db_);
@@ -125,7 +125,7 @@ class SqliteDatabase final : public Database {
   /// changes that are not on disk yet.
   std::unique_lock<std::recursive_mutex> lock_connection() override {
     std::unique_lock<std::recursive_mutex> lock(mu_);
-    if (group_ && !in_transaction) flush_group();
+    if (group_ && !in_transaction) close_group();
     return lock;
   }
 
@@ -187,6 +187,17 @@ class SqliteDatabase final : public Database {
     stats_.commits += group->members;
     group->done = true;
     group_cv_.notify_all();
+  }
+  /// Ends the open group (lock held, no transaction running): commits it, or
+  /// rolls it back when no member committed into it.
+  void close_group() {
+    if (group_->members > 0) {
+      flush_group();
+      return;
+    }
+    if (!sqlite3_get_autocommit(db_)) (void)control(kRollback, "rollback");
+    group_->done = true;
+    group_.reset();
   }
   std::shared_ptr<Group> group_;  ///< the open group, if any
   std::condition_variable_any group_cv_;
@@ -321,14 +332,7 @@ class SqliteTransaction final : public Transaction::Impl {
     constexpr std::uint64_t kMaxMembers = 32;  // bounds how long the first member waits
     const bool hand_over = db_.begin_waiters.load() > 0 && group_->members < kMaxMembers &&
                            !sqlite3_get_autocommit(db_.handle());
-    if (hand_over || db_.group_ != group_) return;
-    if (group_->members > 0) {
-      db_.flush_group();
-      return;
-    }
-    if (!sqlite3_get_autocommit(db_.handle())) (void)db_.control(SqliteDatabase::kRollback, "rollback");
-    db_.group_.reset();
-    group_->done = true;
+    if (!hand_over && db_.group_ == group_) db_.close_group();
   }
 
   SqliteDatabase& db_;
@@ -347,12 +351,7 @@ DbResult<Transaction> SqliteDatabase::begin() {
     group_ = std::make_shared<Group>();
   }
   if (auto r = control(kSavepoint, "begin"); !r) {
-    if (group_->members == 0) {
-      if (!sqlite3_get_autocommit(db_)) (void)control(kRollback, "rollback");
-      group_.reset();
-    } else {
-      flush_group();
-    }
+    close_group();
     return unexpected(r.error());
   }
   in_transaction = true;
