@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <array>
 #include <climits>
 #include <cstring>
@@ -294,6 +295,13 @@ bool detail::private_scalar(const EcKey& key, std::array<std::uint8_t, 32>& out)
   BN_clear_free(priv);
   if (!ok) ERR_clear_error();
   return ok;
+}
+
+bool detail::public_point(const EcKey& key, std::array<std::uint8_t, 65>& out) {
+  const Bytes point = key.public_point();
+  if (point.size() != out.size()) return false;
+  std::copy(point.begin(), point.end(), out.begin());
+  return true;
 }
 
 Bytes EcKey::public_point() const {

@@ -69,9 +69,8 @@ CryptoResult<Bytes> sign_brainpool(const EcKey& key, ByteView message) {
 CryptoResult<void> verify_brainpool(const EcKey& key, ByteView message, ByteView plain) {
   brainpool::Point q{};
   brainpool::Signature rs{};
-  const Bytes point = key.public_point();
-  if (point.size() != q.size() || plain.size() != rs.size()) return fail(Code::InvalidKey, "bad key or signature size");
-  std::copy(point.begin(), point.end(), q.begin());
+  if (!detail::public_point(key, q) || plain.size() != rs.size())
+    return fail(Code::InvalidKey, "bad key or signature size");
   std::copy(plain.begin(), plain.end(), rs.begin());
   if (!brainpool::verify(q, sha256(message), rs)) return fail(Code::VerifyFailed, "ECDSA signature does not verify");
   return {};

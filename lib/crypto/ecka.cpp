@@ -3,7 +3,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include <algorithm>
 
 #include "brainpool_p256r1.hpp"
 #include "ossl.hpp"
@@ -20,9 +19,7 @@ namespace {
 CryptoResult<Bytes> brainpool_shared_secret(const EcKey& own, const EcKey& peer) {
   brainpool::Scalar d{};
   brainpool::Point q{};
-  const Bytes point = peer.public_point();
-  if (point.size() != q.size()) return fail(Code::InvalidKey, "peer public key rejected");
-  std::copy(point.begin(), point.end(), q.begin());
+  if (!detail::public_point(peer, q)) return fail(Code::InvalidKey, "peer public key rejected");
   if (!detail::private_scalar(own, d)) return fail(Code::Internal, "private key unavailable");
   auto z = brainpool::shared_secret(d, q);
   OPENSSL_cleanse(d.data(), d.size());

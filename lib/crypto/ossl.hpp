@@ -47,5 +47,8 @@ inline unexpected<CryptoError> fail(CryptoError::Code code, std::string what) {
 /// The private scalar d of `key`, 32 bytes big-endian; false for a public key.
 /// The caller wipes `out` after use.
 bool private_scalar(const EcKey& key, std::array<std::uint8_t, 32>& out);
+/// The public point 04||X||Y of `key` in the fixed-size form our curve
+/// arithmetic takes; false for an empty key.
+bool public_point(const EcKey& key, std::array<std::uint8_t, 65>& out);
 
 }  // namespace rsp::crypto::detail
