@@ -5,13 +5,13 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <optional>
 
 #include "brainpool_p256r1.hpp"
 #include "ossl.hpp"
+#include "rsp/crypto/sha256.hpp"
 
 namespace rsp::crypto {
 
@@ -49,17 +49,13 @@ void append_integer(Bytes& out, ByteView be) {
   out.insert(out.end(), v.begin(), v.end());
 }
 
-std::array<std::uint8_t, 32> sha256(ByteView message) {
-  std::array<std::uint8_t, 32> digest{};
-  SHA256(message.data(), message.size(), digest.data());
-  return digest;
-}
-
 /// brainpoolP256r1 signing on our arithmetic (brainpool_p256r1.hpp); r || s.
 CryptoResult<Bytes> sign_brainpool(const EcKey& key, ByteView message) {
+  Sha256Digest digest{};
+  if (!sha256(message, digest)) return fail(Code::Internal, "SHA-256 failed");
   brainpool::Scalar d{};
   if (!detail::private_scalar(key, d)) return fail(Code::Internal, "private key unavailable");
-  auto sig = brainpool::sign(d, sha256(message));
+  auto sig = brainpool::sign(d, digest);
   OPENSSL_cleanse(d.data(), d.size());
   if (!sig) return fail(Code::Internal, "ECDSA signing failed");
   return Bytes(sig->begin(), sig->end());
@@ -72,7 +68,9 @@ CryptoResult<void> verify_brainpool(const EcKey& key, ByteView message, ByteView
   if (!detail::public_point(key, q) || plain.size() != rs.size())
     return fail(Code::InvalidKey, "bad key or signature size");
   std::copy(plain.begin(), plain.end(), rs.begin());
-  if (!brainpool::verify(q, sha256(message), rs)) return fail(Code::VerifyFailed, "ECDSA signature does not verify");
+  Sha256Digest digest{};
+  if (!sha256(message, digest)) return fail(Code::Internal, "SHA-256 failed");
+  if (!brainpool::verify(q, digest, rs)) return fail(Code::VerifyFailed, "ECDSA signature does not verify");
   return {};
 }
 

@@ -1,8 +1,7 @@
 #include "rsp/lpa/download.hpp"
 
-#include <openssl/evp.h>
-
 #include "rsp/asn1/runtime.hpp"
+#include "rsp/crypto/sha256.hpp"
 #include "rsp/messages/es9_json.hpp"
 #include "rsp/tlv/tlv.hpp"
 
@@ -12,15 +11,6 @@ namespace {
 namespace sg = asn1::sgp22;
 namespace es9 = messages::es9;
 using Source = DownloadError::Source;
-
-Bytes sha256(ByteView data) {
-  Bytes out(32);
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 || len != 32) {
-    out.clear();
-  }
-  return out;
-}
 
 unexpected<DownloadError> error(Step step, Source source, std::string message) {
   DownloadError e;
@@ -214,8 +204,8 @@ expected<DownloadResult, DownloadError> Session::run(const std::string& matching
       return unexpected(cancel(error(current_, Source::User, "the SM-DP+ requires a confirmation code").error(),
                                cancel_reason::kEndUserRejection));
     }
-    Bytes cc_hash = sha256(as_bytes(*confirmation_code));
-    pd.hashCc = sha256(concat({cc_hash, transaction_id_}));
+    Bytes cc_hash = crypto::sha256(as_bytes(*confirmation_code));
+    pd.hashCc = crypto::sha256(concat({cc_hash, transaction_id_}));
     wipe(cc_hash);
   } else {
     pd.hashCc.reset();

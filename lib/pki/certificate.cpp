@@ -11,6 +11,7 @@
 
 #include "ossl_util.hpp"
 #include "rsp/common/file.hpp"
+#include "rsp/crypto/sha256.hpp"
 
 namespace rsp::pki {
 
@@ -113,10 +114,7 @@ PkiResult<Certificate> Certificate::from_der(ByteView der) {
   c.x509_.reset(raw, X509Deleter{});
   if (p != der.data() + der.size()) return fail(Code::Malformed, "trailing bytes after certificate");
   c.der_.assign(der.begin(), der.end());
-  unsigned int digest_len = 0;
-  if (EVP_Digest(der.data(), der.size(), c.der_sha256_.data(), &digest_len, EVP_sha256(), nullptr) != 1 ||
-      digest_len != c.der_sha256_.size())
-    return fail(Code::Internal, "SHA-256 of the certificate failed");
+  if (!crypto::sha256(der, c.der_sha256_)) return fail(Code::Internal, "SHA-256 of the certificate failed");
   RSP_TRY_VOID(c.parse());
   return c;
 }

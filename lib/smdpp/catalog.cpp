@@ -1,7 +1,5 @@
 #include "rsp/smdpp/catalog.hpp"
 
-#include <openssl/evp.h>
-
 #include "rsp/asn1/iccid_coding.hpp"
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/asn1/upp.hpp"
@@ -11,13 +9,6 @@ namespace rsp::smdpp {
 
 namespace sg = asn1::sgp22;
 
-Bytes sha256(ByteView data) {
-  Bytes out(32);
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 || len != 32)
-    out.clear();
-  return out;
-}
 
 namespace {
 

@@ -18,6 +18,7 @@
 #include "rsp/common/bytes.hpp"
 #include "rsp/crypto/bsp.hpp"
 #include "rsp/crypto/ec_key.hpp"
+#include "rsp/crypto/sha256.hpp"
 #include "rsp/smdpp/error.hpp"
 
 namespace rsp::crypto {
@@ -140,7 +141,7 @@ class InMemoryProfileCatalog final : public ProfileCatalog {
   std::map<std::string, std::vector<OrderEvent>> events_;
 };
 
-/// SHA-256 (for confirmation code hashes).
-Bytes sha256(ByteView data);
+/// SHA-256 (confirmation code hashes), from the crypto component.
+using crypto::sha256;
 
 }  // namespace rsp::smdpp
