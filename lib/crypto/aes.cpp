@@ -1,6 +1,5 @@
 #include "rsp/crypto/aes.hpp"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -36,27 +35,6 @@ const EVP_CIPHER* cbc_for(std::size_t key_len) {
   }
 }
 
-const EVP_CIPHER* ecb_for(std::size_t key_len) {
-  static const EVP_CIPHER* const aes128 = fetched("AES-128-ECB");
-  static const EVP_CIPHER* const aes192 = fetched("AES-192-ECB");
-  static const EVP_CIPHER* const aes256 = fetched("AES-256-ECB");
-  switch (key_len) {
-    case 16: return aes128;
-    case 24: return aes192;
-    case 32: return aes256;
-    default: return nullptr;
-  }
-}
-
-const char* cmac_cipher_name(std::size_t key_len) {
-  switch (key_len) {
-    case 16: return "AES-128-CBC";
-    case 24: return "AES-192-CBC";
-    case 32: return "AES-256-CBC";
-    default: return nullptr;
-  }
-}
-
 constexpr std::uint8_t kZeroIv[kAesBlock] = {};
 
 /// A context keyed for one direction, padding off; the IV is set per call.
@@ -82,69 +60,6 @@ CryptoResult<Bytes> run_keyed(EVP_CIPHER_CTX* ctx, const std::uint8_t* iv, ByteV
   return out;
 }
 
-CryptoResult<Bytes> run_cipher(const EVP_CIPHER* cipher, ByteView key, const std::uint8_t* iv,
-                               ByteView data, bool encrypt) {
-  if (cipher == nullptr) return fail(Code::InvalidInput, "AES key must be 16, 24 or 32 bytes");
-  CipherCtxPtr ctx = keyed(cipher, key, encrypt);
-  if (!ctx) return fail(Code::Internal, "AES init failed");
-  return run_keyed(ctx.get(), iv, data);
-}
-
-}  // namespace
-
-CryptoResult<Bytes> aes_cmac(ByteView key, ByteView data) {
-  const char* name = cmac_cipher_name(key.size());
-  if (name == nullptr) return fail(Code::InvalidInput, "AES key must be 16, 24 or 32 bytes");
-  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "CMAC", nullptr);
-  if (mac == nullptr) return fail(Code::Internal, "CMAC unavailable");
-  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_new(mac),
-                                                                 &EVP_MAC_CTX_free);
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, const_cast<char*>(name), 0),
-      OSSL_PARAM_construct_end()};
-  Bytes out(kAesBlock);
-  std::size_t len = 0;
-  if (!ctx || EVP_MAC_init(ctx.get(), key.data(), key.size(), params) != 1 ||
-      EVP_MAC_update(ctx.get(), data.data(), data.size()) != 1 ||
-      EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != kAesBlock)
-    return fail(Code::Internal, "CMAC failed");
-  return out;
-}
-
-CryptoResult<Bytes> aes_cbc_encrypt(ByteView key, ByteView iv, ByteView data) {
-  if (iv.size() != kAesBlock) return fail(Code::InvalidInput, "IV must be 16 bytes");
-  return run_cipher(cbc_for(key.size()), key, iv.data(), data, true);
-}
-
-CryptoResult<Bytes> aes_cbc_decrypt(ByteView key, ByteView iv, ByteView data) {
-  if (iv.size() != kAesBlock) return fail(Code::InvalidInput, "IV must be 16 bytes");
-  return run_cipher(cbc_for(key.size()), key, iv.data(), data, false);
-}
-
-CryptoResult<Bytes> aes_encrypt_block(ByteView key, ByteView block) {
-  if (block.size() != kAesBlock) return fail(Code::InvalidInput, "block must be 16 bytes");
-  return run_cipher(ecb_for(key.size()), key, nullptr, block, true);
-}
-
-struct AesKey::Contexts {
-  Bytes key;         ///< kept for the decryption context, made on first use
-  CipherCtxPtr enc;  ///< CBC encryption; also one-block ECB (CBC under a zero IV) and CMAC
-  CipherCtxPtr dec;
-  std::array<std::uint8_t, kAesBlock> k1{}, k2{};  ///< the CMAC subkeys
-  ~Contexts() {
-    wipe(key);
-    OPENSSL_cleanse(k1.data(), k1.size());
-    OPENSSL_cleanse(k2.data(), k2.size());
-  }
-};
-
-AesKey::AesKey(std::unique_ptr<Contexts> c) : c_(std::move(c)) {}
-AesKey::AesKey(AesKey&&) noexcept = default;
-AesKey& AesKey::operator=(AesKey&&) noexcept = default;
-AesKey::~AesKey() = default;
-
-namespace {
-
 /// The doubling in GF(2^128) that makes CMAC's subkeys (NIST SP 800-38B §6.1).
 std::array<std::uint8_t, kAesBlock> dbl(const std::uint8_t* in) {
   std::array<std::uint8_t, kAesBlock> out{};
@@ -157,23 +72,75 @@ std::array<std::uint8_t, kAesBlock> dbl(const std::uint8_t* in) {
 
 }  // namespace
 
+// The one-shot functions are a key used once: one code path per operation.
+
+CryptoResult<Bytes> aes_cmac(ByteView key, ByteView data) {
+  RSP_TRY(AesKey k, AesKey::make(key));
+  return k.cmac({data});
+}
+
+CryptoResult<Bytes> aes_cbc_encrypt(ByteView key, ByteView iv, ByteView data) {
+  RSP_TRY(AesKey k, AesKey::make(key));
+  return k.cbc_encrypt(iv, data);
+}
+
+CryptoResult<Bytes> aes_cbc_decrypt(ByteView key, ByteView iv, ByteView data) {
+  RSP_TRY(AesKey k, AesKey::make(key));
+  return k.cbc_decrypt(iv, data);
+}
+
+CryptoResult<Bytes> aes_encrypt_block(ByteView key, ByteView block) {
+  RSP_TRY(AesKey k, AesKey::make(key));
+  return k.encrypt_block(block);
+}
+
+struct AesKey::Contexts {
+  Bytes key;         ///< the contexts below are keyed from it at first use
+  CipherCtxPtr enc;  ///< CBC encryption; also one-block ECB (CBC under a zero IV) and CMAC
+  CipherCtxPtr dec;
+  bool subkeys = false;                             ///< k1 and k2 computed
+  std::array<std::uint8_t, kAesBlock> k1{}, k2{};  ///< the CMAC subkeys
+  ~Contexts() {
+    wipe(key);
+    OPENSSL_cleanse(k1.data(), k1.size());
+    OPENSSL_cleanse(k2.data(), k2.size());
+  }
+
+  /// The context for one direction, keyed when first needed.
+  CryptoResult<EVP_CIPHER_CTX*> context(bool encrypt) {
+    CipherCtxPtr& ctx = encrypt ? enc : dec;
+    if (!ctx) {
+      ctx = keyed(cbc_for(key.size()), key, encrypt);
+      if (!ctx) return fail(Code::Internal, "AES init failed");
+    }
+    return ctx.get();
+  }
+};
+
+AesKey::AesKey(std::unique_ptr<Contexts> c) : c_(std::move(c)) {}
+AesKey::AesKey(AesKey&&) noexcept = default;
+AesKey& AesKey::operator=(AesKey&&) noexcept = default;
+AesKey::~AesKey() = default;
+
 CryptoResult<AesKey> AesKey::make(ByteView key) {
   if (cbc_for(key.size()) == nullptr) return fail(Code::InvalidInput, "AES key must be 16, 24 or 32 bytes");
   auto c = std::make_unique<Contexts>();
   c->key.assign(key.begin(), key.end());
-  c->enc = keyed(cbc_for(key.size()), key, true);
-  if (!c->enc) return fail(Code::Internal, "AES init failed");
-  RSP_TRY(Bytes l, run_keyed(c->enc.get(), kZeroIv, ByteView(kZeroIv, kAesBlock)));
-  c->k1 = dbl(l.data());
-  c->k2 = dbl(c->k1.data());
-  wipe(l);
   return AesKey(std::move(c));
 }
 
 /// CMAC (NIST SP 800-38B §6.2) as one CBC encryption under a zero IV of the
-/// message whose last block is completed and masked with K1 or K2: OpenSSL's
-/// CMAC would run the cipher once per block, this runs it once per message.
+/// message whose last block is completed and masked with K1 or K2: a CMAC
+/// that runs the cipher once per block costs more on long BSP segments.
 CryptoResult<Bytes> AesKey::cmac(std::initializer_list<ByteView> parts) {
+  RSP_TRY(EVP_CIPHER_CTX * enc, c_->context(true));
+  if (!c_->subkeys) {
+    RSP_TRY(Bytes l, run_keyed(enc, kZeroIv, ByteView(kZeroIv, kAesBlock)));
+    c_->k1 = dbl(l.data());
+    c_->k2 = dbl(c_->k1.data());
+    c_->subkeys = true;
+    wipe(l);
+  }
   std::size_t total = 0;
   for (ByteView part : parts) total += part.size();
   const bool complete = total != 0 && total % kAesBlock == 0;
@@ -187,7 +154,7 @@ CryptoResult<Bytes> AesKey::cmac(std::initializer_list<ByteView> parts) {
   if (!complete) m[total] = 0x80;
   const auto& mask = complete ? c_->k1 : c_->k2;
   for (std::size_t i = 0; i < kAesBlock; ++i) m[m.size() - kAesBlock + i] ^= mask[i];
-  auto chain = run_keyed(c_->enc.get(), kZeroIv, m);
+  auto chain = run_keyed(enc, kZeroIv, m);
   wipe(m);
   if (!chain) return unexpected(chain.error());
   Bytes out(chain->end() - kAesBlock, chain->end());
@@ -197,21 +164,20 @@ CryptoResult<Bytes> AesKey::cmac(std::initializer_list<ByteView> parts) {
 
 CryptoResult<Bytes> AesKey::cbc_encrypt(ByteView iv, ByteView data) {
   if (iv.size() != kAesBlock) return fail(Code::InvalidInput, "IV must be 16 bytes");
-  return run_keyed(c_->enc.get(), iv.data(), data);
+  RSP_TRY(EVP_CIPHER_CTX * enc, c_->context(true));
+  return run_keyed(enc, iv.data(), data);
 }
 
 CryptoResult<Bytes> AesKey::cbc_decrypt(ByteView iv, ByteView data) {
   if (iv.size() != kAesBlock) return fail(Code::InvalidInput, "IV must be 16 bytes");
-  if (!c_->dec) {
-    c_->dec = keyed(cbc_for(c_->key.size()), c_->key, false);
-    if (!c_->dec) return fail(Code::Internal, "AES init failed");
-  }
-  return run_keyed(c_->dec.get(), iv.data(), data);
+  RSP_TRY(EVP_CIPHER_CTX * dec, c_->context(false));
+  return run_keyed(dec, iv.data(), data);
 }
 
 CryptoResult<Bytes> AesKey::encrypt_block(ByteView block) {
   if (block.size() != kAesBlock) return fail(Code::InvalidInput, "block must be 16 bytes");
-  return run_keyed(c_->enc.get(), kZeroIv, block);
+  RSP_TRY(EVP_CIPHER_CTX * enc, c_->context(true));
+  return run_keyed(enc, kZeroIv, block);
 }
 
 Bytes pad_iso9797_m2(ByteView data) {

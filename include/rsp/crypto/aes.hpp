@@ -26,8 +26,8 @@ CryptoResult<Bytes> aes_encrypt_block(ByteView key, ByteView block);
 
 /// One AES key ready for many operations, as a BSP session needs for the
 /// segments of a profile package: the key schedules and the CMAC subkeys are
-/// computed once, not at every call, and OpenSSL looks the algorithms up once.
-/// Each result equals the function above for the same key. One user at a
+/// computed at first use, not at every call, and OpenSSL looks the algorithms
+/// up once. The functions above are such a key used once. One user at a
 /// time; the key material is wiped when it goes.
 class AesKey {
  public:
