@@ -77,6 +77,11 @@ PgServer::PgServer() { ok_ = start(); }
 
 PgServer::~PgServer() { stop(); }
 
+PgServer& PgServer::shared() {
+  static PgServer server;
+  return server;
+}
+
 bool PgServer::start() {
   bindir_ = find_bindir();
   if (bindir_.empty()) {

@@ -17,6 +17,10 @@ class PgServer {
  public:
   PgServer();
   ~PgServer();
+  /// One server for the whole test program, started at first use and
+  /// stopped when the program ends: suites that each need a database of
+  /// their own share it rather than each starting a server.
+  static PgServer& shared();
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
 

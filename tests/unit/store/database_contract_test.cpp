@@ -23,10 +23,6 @@ const Migration kMigrations[] = {
 /// The engine's name is the parameter; every test gets a database of its own.
 class AnyEngine : public ::testing::TestWithParam<std::string> {
  protected:
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
   void SetUp() override {
     static std::atomic<int> counter{0};
     const std::string name = "c" + std::to_string(++counter);
@@ -34,10 +30,10 @@ class AnyEngine : public ::testing::TestWithParam<std::string> {
       location_ = (dir_.path() / (name + ".db")).string();
       return;
     }
-    if (!server_) server_ = new test_support::PgServer();
-    if (!server_->ok()) GTEST_SKIP() << "PostgreSQL not available: " << server_->why();
-    ASSERT_TRUE(server_->create_database(name)) << server_->why();
-    location_ = server_->url(name);
+    auto& server = test_support::PgServer::shared();
+    if (!server.ok()) GTEST_SKIP() << "PostgreSQL not available: " << server.why();
+    ASSERT_TRUE(server.create_database(name)) << server.why();
+    location_ = server.url(name);
   }
   /// A new connection to this test's database.
   std::unique_ptr<Database> open() {
@@ -54,10 +50,7 @@ class AnyEngine : public ::testing::TestWithParam<std::string> {
 
   test_support::TempDir dir_;
   std::string location_;
-  static test_support::PgServer* server_;
 };
-
-test_support::PgServer* AnyEngine::server_ = nullptr;
 
 TEST_P(AnyEngine, OpensTheEngineItsLocationNames) {
   auto db = open();

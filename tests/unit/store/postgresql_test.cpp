@@ -23,12 +23,8 @@ const Migration kMigrations[] = {
 
 class Postgres : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { server_ = new PgServer(); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
   void SetUp() override {
+    server_ = &PgServer::shared();
     if (!server_->ok()) GTEST_SKIP() << "PostgreSQL not available: " << server_->why();
     // A database of its own for every test.
     static std::atomic<int> counter{0};
@@ -40,11 +36,9 @@ class Postgres : public ::testing::Test {
     EXPECT_TRUE(db) << (db ? "" : db.error().message);
     return db ? std::move(*db) : nullptr;
   }
-  static PgServer* server_;
+  PgServer* server_ = nullptr;
   std::string name_;
 };
-
-PgServer* Postgres::server_ = nullptr;
 
 TEST_F(Postgres, FactoryChoosesTheEngine) {
   auto db = open();
