@@ -9,6 +9,8 @@
 #include <string>
 #include <thread>
 
+#include "rsp/common/socket_io.hpp"
+
 namespace rsp::euicc::transport {
 
 std::string_view message(VpcdError e) {
@@ -84,16 +86,7 @@ bool write_message(int fd, ByteView payload) {
   Bytes frame{static_cast<std::uint8_t>(payload.size() >> 8),
               static_cast<std::uint8_t>(payload.size() & 0xFF)};
   frame.insert(frame.end(), payload.begin(), payload.end());
-  std::size_t sent = 0;
-  while (sent < frame.size()) {
-    const ssize_t w = ::send(fd, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    sent += static_cast<std::size_t>(w);
-  }
-  return true;
+  return send_all(fd, frame.data(), frame.size());
 }
 
 // One connection: answers vpcd until it goes away or we are stopped.

@@ -8,6 +8,8 @@
 
 #include <cerrno>
 
+#include "rsp/common/socket_io.hpp"
+
 namespace rsp::net::detail {
 
 ServerStream::Wait ServerStream::wait_readable(std::chrono::milliseconds timeout, int stop_fd, int other_fd) const {
@@ -38,18 +40,6 @@ void ServerStream::drain(std::size_t budget, std::chrono::milliseconds time) {
 }
 
 namespace {
-
-/// Sends all bytes; false when the peer is gone or the send timeout passed.
-bool send_all(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
 
 /// recv() that retries on EINTR; < 0 on error or timeout (SO_RCVTIMEO).
 long recv_some(int fd, char* buf, std::size_t n) {
