@@ -3,7 +3,7 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer (with libFuzzer coverage), and run
 # every test: unit and end-to-end tests, then each fuzz target for a bounded time.
 #   scripts/test.sh            all tests
-#   scripts/test.sh -L unit    only a label (unit, e2e, fuzz, slow)
+#   scripts/test.sh -L unit    only a label (unit, e2e, fuzz, slow, bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -426,6 +426,7 @@ int main(int argc, char** argv) {
       rc == 0 ? transport_cpu_ms(clients, po.out_dir, a.curve, smdpp::load_tls_identities(po.out_dir).value(),
                                  hc_workers, a.downloads)
               : 0;
+  if (transport_ms <= 0) rc = 1;  // the replay failed (or the downloads did)
   std::printf("HTTPS transport alone %.2f ms server CPU per download (the same 4 exchanges answered from memory)\n",
               transport_ms);
   const double floor_ms = 1e3 / floor.downloads_per_second;
