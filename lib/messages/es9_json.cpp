@@ -113,6 +113,31 @@ Result<void> read_success_header(ObjectReader& r) {
   return unexpected(std::move(e));
 }
 
+/// A body: a JSON object with `header` read by `read_header`, the fields
+/// `read_fields` takes, and nothing else.
+template <class T, class ReadFields>
+Result<T> decode_body(std::string_view body, Result<void> (*read_header)(ObjectReader&), ReadFields read_fields) {
+  RSP_TRY(json j, parse_body(body));
+  ObjectReader r(j);
+  RSP_TRY_VOID(read_header(r));
+  T out;
+  RSP_TRY_VOID(read_fields(r, out));
+  RSP_TRY_VOID(r.finish());
+  return out;
+}
+
+/// A request: its header is optional (§6.5.1).
+template <class T, class ReadFields>
+Result<T> decode_request_body(std::string_view body, ReadFields read_fields) {
+  return decode_body<T>(body, read_optional_request_header, read_fields);
+}
+
+/// A response: its header must say the function succeeded.
+template <class T, class ReadFields>
+Result<T> decode_response_body(std::string_view body, ReadFields read_fields) {
+  return decode_body<T>(body, read_success_header, read_fields);
+}
+
 json success_header() { return to_json(ResponseHeader::success()); }
 
 }  // namespace
@@ -157,62 +182,47 @@ std::string encode_request(const sgp::CancelSessionRequestEs9& r) {
 }
 
 Result<sgp::InitiateAuthenticationRequest> decode_initiate_authentication_request(std::string_view body) {
-  RSP_TRY(json j, parse_body(body));
-  ObjectReader r(j);
-  RSP_TRY_VOID(read_optional_request_header(r));
-  sgp::InitiateAuthenticationRequest out;
-  RSP_TRY(out.euiccChallenge, read_base64(r, "euiccChallenge"));
-  if (out.euiccChallenge.size() != 16) {
-    return fail(ErrorKind::BadValue, "euiccChallenge", "must be 16 octets");
-  }
-  RSP_TRY(out.euiccInfo1, read_der<sgp::EUICCInfo1>(r, "euiccInfo1"));
-  RSP_TRY(out.smdpAddress, r.string("smdpAddress"));
-  RSP_TRY_VOID(r.finish());
-  return out;
+  return decode_request_body<sgp::InitiateAuthenticationRequest>(body, [](ObjectReader& r, auto& out) -> Result<void> {
+    RSP_TRY(out.euiccChallenge, read_base64(r, "euiccChallenge"));
+    if (out.euiccChallenge.size() != 16) {
+      return fail(ErrorKind::BadValue, "euiccChallenge", "must be 16 octets");
+    }
+    RSP_TRY(out.euiccInfo1, read_der<sgp::EUICCInfo1>(r, "euiccInfo1"));
+    RSP_TRY(out.smdpAddress, r.string("smdpAddress"));
+    return {};
+  });
 }
 
 Result<sgp::AuthenticateClientRequest> decode_authenticate_client_request(std::string_view body) {
-  RSP_TRY(json j, parse_body(body));
-  ObjectReader r(j);
-  RSP_TRY_VOID(read_optional_request_header(r));
-  sgp::AuthenticateClientRequest out;
-  RSP_TRY(out.transactionId, read_transaction_id(r));
-  RSP_TRY(out.authenticateServerResponse,
-          read_der<sgp::AuthenticateServerResponse>(r, "authenticateServerResponse"));
-  RSP_TRY_VOID(r.finish());
-  return out;
+  return decode_request_body<sgp::AuthenticateClientRequest>(body, [](ObjectReader& r, auto& out) -> Result<void> {
+    RSP_TRY(out.transactionId, read_transaction_id(r));
+    RSP_TRY(out.authenticateServerResponse,
+            read_der<sgp::AuthenticateServerResponse>(r, "authenticateServerResponse"));
+    return {};
+  });
 }
 
 Result<sgp::GetBoundProfilePackageRequest> decode_get_bound_profile_package_request(std::string_view body) {
-  RSP_TRY(json j, parse_body(body));
-  ObjectReader r(j);
-  RSP_TRY_VOID(read_optional_request_header(r));
-  sgp::GetBoundProfilePackageRequest out;
-  RSP_TRY(out.transactionId, read_transaction_id(r));
-  RSP_TRY(out.prepareDownloadResponse, read_der<sgp::PrepareDownloadResponse>(r, "prepareDownloadResponse"));
-  RSP_TRY_VOID(r.finish());
-  return out;
+  return decode_request_body<sgp::GetBoundProfilePackageRequest>(body, [](ObjectReader& r, auto& out) -> Result<void> {
+    RSP_TRY(out.transactionId, read_transaction_id(r));
+    RSP_TRY(out.prepareDownloadResponse, read_der<sgp::PrepareDownloadResponse>(r, "prepareDownloadResponse"));
+    return {};
+  });
 }
 
 Result<sgp::HandleNotification> decode_handle_notification_request(std::string_view body) {
-  RSP_TRY(json j, parse_body(body));
-  ObjectReader r(j);
-  RSP_TRY_VOID(read_optional_request_header(r));
-  sgp::HandleNotification out;
-  RSP_TRY(out.pendingNotification, read_der<sgp::PendingNotification>(r, "pendingNotification"));
-  RSP_TRY_VOID(r.finish());
-  return out;
+  return decode_request_body<sgp::HandleNotification>(body, [](ObjectReader& r, auto& out) -> Result<void> {
+    RSP_TRY(out.pendingNotification, read_der<sgp::PendingNotification>(r, "pendingNotification"));
+    return {};
+  });
 }
 
 Result<sgp::CancelSessionRequestEs9> decode_cancel_session_request(std::string_view body) {
-  RSP_TRY(json j, parse_body(body));
-  ObjectReader r(j);
-  RSP_TRY_VOID(read_optional_request_header(r));
-  sgp::CancelSessionRequestEs9 out;
-  RSP_TRY(out.transactionId, read_transaction_id(r));
-  RSP_TRY(out.cancelSessionResponse, read_der<sgp::CancelSessionResponse>(r, "cancelSessionResponse"));
-  RSP_TRY_VOID(r.finish());
-  return out;
+  return decode_request_body<sgp::CancelSessionRequestEs9>(body, [](ObjectReader& r, auto& out) -> Result<void> {
+    RSP_TRY(out.transactionId, read_transaction_id(r));
+    RSP_TRY(out.cancelSessionResponse, read_der<sgp::CancelSessionResponse>(r, "cancelSessionResponse"));
+    return {};
+  });
 }
 
 // ---- responses ----------------------------------------------------------------
@@ -255,50 +265,39 @@ std::string encode_header_only_response(const ResponseHeader& header) {
 }
 
 Result<sgp::InitiateAuthenticationOkEs9> decode_initiate_authentication_response(std::string_view body) {
-  RSP_TRY(json j, parse_body(body));
-  ObjectReader r(j);
-  RSP_TRY_VOID(read_success_header(r));
-  sgp::InitiateAuthenticationOkEs9 out;
-  RSP_TRY(out.transactionId, read_transaction_id(r));
-  RSP_TRY(out.serverSigned1, read_der<sgp::ServerSigned1>(r, "serverSigned1"));
-  RSP_TRY(out.serverSignature1, read_tagged(r, "serverSignature1", kSignatureTag));
-  RSP_TRY(out.euiccCiPKIdToBeUsed, read_tagged(r, "euiccCiPKIdToBeUsed", kOctetStringTag));
-  RSP_TRY(out.serverCertificate, read_certificate(r, "serverCertificate"));
-  RSP_TRY_VOID(r.finish());
-  return out;
+  return decode_response_body<sgp::InitiateAuthenticationOkEs9>(body, [](ObjectReader& r, auto& out) -> Result<void> {
+    RSP_TRY(out.transactionId, read_transaction_id(r));
+    RSP_TRY(out.serverSigned1, read_der<sgp::ServerSigned1>(r, "serverSigned1"));
+    RSP_TRY(out.serverSignature1, read_tagged(r, "serverSignature1", kSignatureTag));
+    RSP_TRY(out.euiccCiPKIdToBeUsed, read_tagged(r, "euiccCiPKIdToBeUsed", kOctetStringTag));
+    RSP_TRY(out.serverCertificate, read_certificate(r, "serverCertificate"));
+    return {};
+  });
 }
 
 Result<sgp::AuthenticateClientOk> decode_authenticate_client_response(std::string_view body) {
-  RSP_TRY(json j, parse_body(body));
-  ObjectReader r(j);
-  RSP_TRY_VOID(read_success_header(r));
-  sgp::AuthenticateClientOk out;
-  RSP_TRY(out.transactionId, read_transaction_id(r));
-  RSP_TRY(out.profileMetaData, read_der<sgp::StoreMetadataRequest>(r, "profileMetadata"));
-  auto& pd = out.prepareDownloadRequest;
-  RSP_TRY(pd.smdpSigned2, read_der<sgp::SmdpSigned2>(r, "smdpSigned2"));
-  RSP_TRY(pd.smdpSignature2, read_tagged(r, "smdpSignature2", kSignatureTag));
-  RSP_TRY(pd.smdpCertificate, read_certificate(r, "smdpCertificate"));
-  RSP_TRY_VOID(r.finish());
-  return out;
+  return decode_response_body<sgp::AuthenticateClientOk>(body, [](ObjectReader& r, auto& out) -> Result<void> {
+    RSP_TRY(out.transactionId, read_transaction_id(r));
+    RSP_TRY(out.profileMetaData, read_der<sgp::StoreMetadataRequest>(r, "profileMetadata"));
+    auto& pd = out.prepareDownloadRequest;
+    RSP_TRY(pd.smdpSigned2, read_der<sgp::SmdpSigned2>(r, "smdpSigned2"));
+    RSP_TRY(pd.smdpSignature2, read_tagged(r, "smdpSignature2", kSignatureTag));
+    RSP_TRY(pd.smdpCertificate, read_certificate(r, "smdpCertificate"));
+    return {};
+  });
 }
 
 Result<sgp::GetBoundProfilePackageOk> decode_get_bound_profile_package_response(std::string_view body) {
-  RSP_TRY(json j, parse_body(body));
-  ObjectReader r(j);
-  RSP_TRY_VOID(read_success_header(r));
-  sgp::GetBoundProfilePackageOk out;
-  RSP_TRY(out.transactionId, read_transaction_id(r));
-  RSP_TRY(out.boundProfilePackage, read_der<sgp::BoundProfilePackage>(r, "boundProfilePackage"));
-  RSP_TRY_VOID(r.finish());
-  return out;
+  return decode_response_body<sgp::GetBoundProfilePackageOk>(body, [](ObjectReader& r, auto& out) -> Result<void> {
+    RSP_TRY(out.transactionId, read_transaction_id(r));
+    RSP_TRY(out.boundProfilePackage, read_der<sgp::BoundProfilePackage>(r, "boundProfilePackage"));
+    return {};
+  });
 }
 
 Result<void> decode_cancel_session_response(std::string_view body) {
-  RSP_TRY(json j, parse_body(body));
-  ObjectReader r(j);
-  RSP_TRY_VOID(read_success_header(r));
-  RSP_TRY_VOID(r.finish());
+  struct Nothing {};
+  RSP_TRY_VOID(decode_response_body<Nothing>(body, [](ObjectReader&, Nothing&) -> Result<void> { return {}; }));
   return {};
 }
 
