@@ -3,10 +3,12 @@
 // The SM-DP+ as deployed, in one process: the ES9+ HTTP service with its
 // DPtls identity on 127.0.0.1 (port 0), the core over a SQLite inventory
 // (one imported, ordered and released profile per download), and C client
-// threads, each a simulated eUICC with its own keep-alive HTTPS connection
-// (SGP.22 §6.1, §2.6.6), running full downloads (SGP.22 §3.1.3:
+// threads, each an LPA with its own keep-alive HTTPS connection (SGP.22
+// §6.1, §2.6.6), running full downloads (SGP.22 §3.1.3:
 // initiateAuthentication, authenticateClient, getBoundProfilePackage,
-// handleNotification). With --verify the eUICC also opens the whole BPP.
+// handleNotification), each download by a simulated eUICC of its own (key,
+// EID and certificate issued by the test EUM before the run). With --verify
+// the eUICC also opens the whole BPP.
 //
 // Prints downloads/s, p50/p99 per ES9+ function, the process peak RSS, the
 // CPU time the server side used (process CPU minus the client threads'), and
@@ -28,6 +30,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,6 +40,8 @@
 #include "rsp/messages/es9_json.hpp"
 #include "rsp/messages/iccid.hpp"
 #include "rsp/net/client.hpp"
+#include "rsp/pki/eid.hpp"
+#include "rsp/pki/issuer.hpp"
 #include "rsp/pki/key_store.hpp"
 #include "rsp/pki/test_pki.hpp"
 #include "rsp/smdpp/es2_service.hpp"
@@ -133,15 +138,41 @@ smdpp::testing::TestEuiccCredentials load_creds(const fs::path& d, crypto::Curve
           pki::load_private_key_file(d / ("SK_EUICC_ECDSA_" + c + ".pem")).value(), cert("CERT_CI_ECDSA_" + c + ".pem")};
 }
 
+/// `n` eUICCs of their own (key pair, EID, certificate from the test EUM), as
+/// in the field: the SM-DP+ meets each eUICC certificate once, so its
+/// signature check cannot come from an earlier download's memo. The same
+/// subject shape as the test PKI's eUICC (SGP.26), within the EUM's name
+/// constraints.
+std::vector<smdpp::testing::TestEuiccCredentials> make_fleet(const fs::path& d, crypto::Curve curve, int n) {
+  const auto base = load_creds(d, curve);
+  const std::string c = curve == crypto::Curve::NistP256 ? "NIST" : "BRP";
+  const auto eum_key = pki::load_private_key_file(d / ("SK_EUM_ECDSA_" + c + ".pem")).value();
+  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  std::vector<smdpp::testing::TestEuiccCredentials> fleet;
+  fleet.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    auto key = crypto::EcKey::generate(curve).value();
+    pki::CertificateSpec spec;
+    spec.role = pki::Role::Euicc;
+    const auto eid = pki::make_random_eid("89049032").value();
+    spec.subject = {{"C", "ES"}, {"O", "RSP Test EUM"}, {"serialNumber", eid}, {"CN", "Test eUICC"}};
+    spec.not_before = now - std::chrono::hours(1);
+    spec.not_after = now + std::chrono::hours(24 * 365);
+    auto cert = pki::issue_certificate(spec, key, &base.eum_cert, eum_key).value();
+    fleet.push_back({std::move(cert), base.eum_cert, std::move(key), base.ci_cert});
+  }
+  return fleet;
+}
+
 enum Fn { kInit, kAuth, kBpp, kNotify, kFnCount };
 constexpr const char* kFnNames[kFnCount] = {"initiateAuthentication", "authenticateClient", "getBoundProfilePackage",
                                              "handleNotification"};
 
-/// One simulated eUICC + LPA with its keep-alive HTTPS connection.
+/// One LPA with its keep-alive HTTPS connection, and the eUICC it serves.
 class Client {
  public:
   Client(const fs::path& pki_dir, crypto::Curve curve, int port, bool verify)
-      : euicc_(load_creds(pki_dir, curve), crypto::system_random()), verify_(verify) {
+      : euicc_(std::in_place, load_creds(pki_dir, curve), crypto::system_random()), verify_(verify) {
     net::HttpsClientOptions o;
     o.base_url = std::string("https://") + kAddress + ":" + std::to_string(port);
     o.connect_to = "127.0.0.1";
@@ -149,23 +180,25 @@ class Client {
     http_ = std::move(net::HttpsClient::create(o).value());
   }
 
-  /// A whole download; false on any failure (the first one is kept in `error`).
-  bool download(const std::string& matching_id) {
-    auto init = call(kInit, es9::encode_request(euicc_.initiate(kAddress)), es9::decode_initiate_authentication_response);
+  /// A whole download by the eUICC with `creds`; false on any failure (the
+  /// first one is kept in `error`).
+  bool download(const std::string& matching_id, const smdpp::testing::TestEuiccCredentials& creds) {
+    euicc_.emplace(creds, crypto::system_random());
+    auto init = call(kInit, es9::encode_request(euicc_->initiate(kAddress)), es9::decode_initiate_authentication_response);
     if (!init) return false;
-    auto acr = euicc_.authenticate_server(*init, matching_id);
+    auto acr = euicc_->authenticate_server(*init, matching_id);
     if (!acr) return fail(acr.error());
     auto auth = call(kAuth, es9::encode_request(*acr), es9::decode_authenticate_client_response);
     if (!auth) return false;
-    auto gbpp = euicc_.prepare_download(*auth, std::nullopt);
+    auto gbpp = euicc_->prepare_download(*auth, std::nullopt);
     if (!gbpp) return fail(gbpp.error());
     auto bpp = call(kBpp, es9::encode_request(*gbpp), es9::decode_get_bound_profile_package_response);
     if (!bpp) return false;
     if (verify_) {
-      if (auto loaded = euicc_.load_bpp(bpp->boundProfilePackage); !loaded) return fail(loaded.error());
+      if (auto loaded = euicc_->load_bpp(bpp->boundProfilePackage); !loaded) return fail(loaded.error());
     }
     asn1::sgp22::HandleNotification hn;
-    hn.pendingNotification = euicc_.install_result(true);
+    hn.pendingNotification = euicc_->install_result(true);
     const auto t0 = Clock::now();
     auto r = http_->post(std::string(es9::path(es9::Function::HandleNotification)), es9::encode_request(hn),
                          "application/json", headers());
@@ -198,9 +231,9 @@ class Client {
 
   /// initiateAuthentication + authenticateClient, then left open.
   bool open_session(const std::string& matching_id) {
-    auto init = call(kInit, es9::encode_request(euicc_.initiate(kAddress)), es9::decode_initiate_authentication_response);
+    auto init = call(kInit, es9::encode_request(euicc_->initiate(kAddress)), es9::decode_initiate_authentication_response);
     if (!init) return false;
-    auto acr = euicc_.authenticate_server(*init, matching_id);
+    auto acr = euicc_->authenticate_server(*init, matching_id);
     if (!acr) return fail(acr.error());
     return static_cast<bool>(call(kAuth, es9::encode_request(*acr), es9::decode_authenticate_client_response));
   }
@@ -232,7 +265,7 @@ class Client {
     return out;
   }
 
-  smdpp::testing::TestEuicc euicc_;
+  std::optional<smdpp::testing::TestEuicc> euicc_;  ///< the eUICC of the download at hand
   std::unique_ptr<net::HttpsClient> http_;
   bool verify_;
   Exchange exchange_[kFnCount];
@@ -374,6 +407,7 @@ int main(int argc, char** argv) {
 
   std::printf("bench_smdpp: %d downloads by %d clients over HTTPS keep-alive, curve %s, eUICC-side BPP verification %s\n",
               a.downloads, a.clients, crypto::short_name(a.curve), a.verify ? "on" : "off");
+  const auto fleet = make_fleet(po.out_dir, a.curve, a.downloads);
   std::vector<std::unique_ptr<Client>> clients;
   for (int c = 0; c < a.clients; ++c) clients.push_back(std::make_unique<Client>(po.out_dir, a.curve, port, a.verify));
 
@@ -382,7 +416,7 @@ int main(int argc, char** argv) {
   const auto commits0 = store::sqlite_commit_stats(*database);
   const auto t0 = Clock::now();
   const double cpu_clients = run_clients(clients, a.downloads, [&](Client& c, int i) {
-    if (c.download(matching_ids[static_cast<std::size_t>(i)])) ++done;
+    if (c.download(matching_ids[static_cast<std::size_t>(i)], fleet[static_cast<std::size_t>(i)])) ++done;
   });
   const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
   const double cpu_all = cpu_seconds(RUSAGE_SELF) - cpu0;
