@@ -1,8 +1,8 @@
 // bench_smdpp_core [N] [nist|brp|both] [--verify]
 // Runs N in-process SGP.22 downloads per curve (SM-DP+ core plus the test
-// double eUICC; with --verify the eUICC also opens the whole BPP) and prints
-// downloads per CPU-second of the one thread doing both sides next to the
-// download crypto floor measured in the same run.
+// double eUICC, one of its own per download; with --verify the eUICC also
+// opens the whole BPP) and prints downloads per CPU-second of the one thread
+// doing both sides next to the download crypto floor measured in the same run.
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "crypto/floor.hpp"
+#include "fleet.hpp"
 #include "rsp/pki/key_store.hpp"
 #include "rsp/pki/test_pki.hpp"
 #include "rsp/smdpp/server.hpp"
@@ -23,13 +24,6 @@ namespace fs = std::filesystem;
 using namespace rsp;
 
 namespace {
-
-smdpp::testing::TestEuiccCredentials load_creds(const fs::path& d, crypto::Curve curve) {
-  const std::string c = curve == crypto::Curve::NistP256 ? "NIST" : "BRP";
-  auto cert = [&](const std::string& n) { return pki::Certificate::load_file(d / n).value().front(); };
-  return {cert("CERT_EUICC_ECDSA_" + c + ".pem"), cert("CERT_EUM_ECDSA_" + c + ".pem"),
-          pki::load_private_key_file(d / ("SK_EUICC_ECDSA_" + c + ".pem")).value(), cert("CERT_CI_ECDSA_" + c + ".pem")};
-}
 
 bool one_download(smdpp::Server& server, smdpp::testing::TestEuicc& e, const std::string& address,
                   const std::string& mid, bool verify) {
@@ -90,11 +84,14 @@ int main(int argc, char** argv) {
   std::printf("bench_smdpp_core: %d downloads per curve, eUICC-side BPP verification %s\n", n, verify ? "on" : "off");
   int rc = 0;
   for (auto curve : curves) {
-    smdpp::testing::TestEuicc e(load_creds(dir, curve), crypto::system_random());
+    const auto fleet = bench::make_fleet(dir, curve, n);  // an eUICC of its own per download
     // CPU time of this thread, like the floor: robust to other load on the machine.
     const double t0 = thread_cpu_seconds();
     int done = 0;
-    for (int i = 0; i < n; ++i) done += one_download(server, e, cfg.address, "BENCH", verify) ? 1 : 0;
+    for (const auto& creds : fleet) {
+      smdpp::testing::TestEuicc e(creds, crypto::system_random());
+      done += one_download(server, e, cfg.address, "BENCH", verify) ? 1 : 0;
+    }
     const double secs = thread_cpu_seconds() - t0;
     const double rate = done / secs;
     const auto floor = bench::measure_download_floor(curve);

@@ -36,12 +36,11 @@
 #include <vector>
 
 #include "crypto/floor.hpp"
+#include "fleet.hpp"
 #include "rsp/common/allocator.hpp"
 #include "rsp/messages/es9_json.hpp"
 #include "rsp/messages/iccid.hpp"
 #include "rsp/net/client.hpp"
-#include "rsp/pki/eid.hpp"
-#include "rsp/pki/issuer.hpp"
 #include "rsp/pki/key_store.hpp"
 #include "rsp/pki/test_pki.hpp"
 #include "rsp/smdpp/es2_service.hpp"
@@ -131,39 +130,6 @@ double durable_commit_cpu_ms(const fs::path& dir) {
   return (cpu_seconds(RUSAGE_THREAD) - c0) * 1e3 / kCommits;
 }
 
-smdpp::testing::TestEuiccCredentials load_creds(const fs::path& d, crypto::Curve curve) {
-  const std::string c = curve == crypto::Curve::NistP256 ? "NIST" : "BRP";
-  auto cert = [&](const std::string& n) { return pki::Certificate::load_file(d / n).value().front(); };
-  return {cert("CERT_EUICC_ECDSA_" + c + ".pem"), cert("CERT_EUM_ECDSA_" + c + ".pem"),
-          pki::load_private_key_file(d / ("SK_EUICC_ECDSA_" + c + ".pem")).value(), cert("CERT_CI_ECDSA_" + c + ".pem")};
-}
-
-/// `n` eUICCs of their own (key pair, EID, certificate from the test EUM), as
-/// in the field: the SM-DP+ meets each eUICC certificate once, so its
-/// signature check cannot come from an earlier download's memo. The same
-/// subject shape as the test PKI's eUICC (SGP.26), within the EUM's name
-/// constraints.
-std::vector<smdpp::testing::TestEuiccCredentials> make_fleet(const fs::path& d, crypto::Curve curve, int n) {
-  const auto base = load_creds(d, curve);
-  const std::string c = curve == crypto::Curve::NistP256 ? "NIST" : "BRP";
-  const auto eum_key = pki::load_private_key_file(d / ("SK_EUM_ECDSA_" + c + ".pem")).value();
-  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  std::vector<smdpp::testing::TestEuiccCredentials> fleet;
-  fleet.reserve(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    auto key = crypto::EcKey::generate(curve).value();
-    pki::CertificateSpec spec;
-    spec.role = pki::Role::Euicc;
-    const auto eid = pki::make_random_eid("89049032").value();
-    spec.subject = {{"C", "ES"}, {"O", "RSP Test EUM"}, {"serialNumber", eid}, {"CN", "Test eUICC"}};
-    spec.not_before = now - std::chrono::hours(1);
-    spec.not_after = now + std::chrono::hours(24 * 365);
-    auto cert = pki::issue_certificate(spec, key, &base.eum_cert, eum_key).value();
-    fleet.push_back({std::move(cert), base.eum_cert, std::move(key), base.ci_cert});
-  }
-  return fleet;
-}
-
 enum Fn { kInit, kAuth, kBpp, kNotify, kFnCount };
 constexpr const char* kFnNames[kFnCount] = {"initiateAuthentication", "authenticateClient", "getBoundProfilePackage",
                                              "handleNotification"};
@@ -172,7 +138,7 @@ constexpr const char* kFnNames[kFnCount] = {"initiateAuthentication", "authentic
 class Client {
  public:
   Client(const fs::path& pki_dir, crypto::Curve curve, int port, bool verify)
-      : euicc_(std::in_place, load_creds(pki_dir, curve), crypto::system_random()), verify_(verify) {
+      : euicc_(std::in_place, bench::load_test_euicc(pki_dir, curve), crypto::system_random()), verify_(verify) {
     net::HttpsClientOptions o;
     o.base_url = std::string("https://") + kAddress + ":" + std::to_string(port);
     o.connect_to = "127.0.0.1";
@@ -407,7 +373,7 @@ int main(int argc, char** argv) {
 
   std::printf("bench_smdpp: %d downloads by %d clients over HTTPS keep-alive, curve %s, eUICC-side BPP verification %s\n",
               a.downloads, a.clients, crypto::short_name(a.curve), a.verify ? "on" : "off");
-  const auto fleet = make_fleet(po.out_dir, a.curve, a.downloads);
+  const auto fleet = bench::make_fleet(po.out_dir, a.curve, a.downloads);
   std::vector<std::unique_ptr<Client>> clients;
   for (int c = 0; c < a.clients; ++c) clients.push_back(std::make_unique<Client>(po.out_dir, a.curve, port, a.verify));
 
