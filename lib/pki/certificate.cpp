@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/provider.h>
 
 #include <array>
 #include <cstdio>
@@ -24,6 +25,35 @@ namespace {
 
 /// More certificates than this in one file is not a certificate file we expect.
 constexpr std::size_t kMaxCertsPerFile = 64;
+
+/// A library context without algorithms (only the "null" provider, which also
+/// keeps the default one from loading into it), for parsing. OpenSSL 3.0
+/// decodes the subject key of every certificate it parses through its decoder
+/// framework, which looks up decoders afresh each time: about 90 µs, more
+/// than an ECDSA verification, and repeated for every eUICC certificate an
+/// SM-DP+ meets. With no decoder to find, the parse skips that; parse() makes
+/// the key itself from the point. The certificate's own operations (digest,
+/// signature check) still run in the default context. Never freed.
+OSSL_LIB_CTX* no_decoder_context() {
+  static OSSL_LIB_CTX* const ctx = [] {
+    OSSL_LIB_CTX* c = OSSL_LIB_CTX_new();
+    if (c != nullptr && OSSL_PROVIDER_load(c, "null") == nullptr) {
+      OSSL_LIB_CTX_free(c);
+      c = nullptr;
+    }
+    return c;
+  }();
+  return ctx;
+}
+
+/// 04||X||Y on a 256-bit curve.
+constexpr int kUncompressedPointBytes = 65;
+
+std::optional<crypto::Curve> curve_of_nid(int nid) {
+  if (nid == NID_X9_62_prime256v1) return crypto::Curve::NistP256;
+  if (nid == NID_brainpoolP256r1) return crypto::Curve::BrainpoolP256r1;
+  return std::nullopt;
+}
 
 std::string name_line(const X509_NAME* name) {
   detail::BioPtr bio(BIO_new(BIO_s_mem()));
@@ -108,8 +138,13 @@ PkiResult<Certificate> Certificate::from_der(ByteView der) {
   if (der.empty()) return fail(Code::Malformed, "empty certificate");
   if (der.size() > kMaxDerSize) return fail(Code::Malformed, "certificate too large");
   const unsigned char* p = der.data();
-  X509* raw = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
-  if (raw == nullptr) return fail(Code::Malformed, "not a DER X.509 certificate");
+  // Without the context (its creation failed) the parse is OpenSSL's usual one.
+  X509* raw = reinterpret_cast<X509*>(
+      ASN1_item_d2i_ex(nullptr, &p, static_cast<long>(der.size()), ASN1_ITEM_rptr(X509), no_decoder_context(), nullptr));
+  if (raw == nullptr) {
+    ERR_clear_error();
+    return fail(Code::Malformed, "not a DER X.509 certificate");
+  }
   Certificate c;
   c.x509_.reset(raw, X509Deleter{});
   if (p != der.data() + der.size()) return fail(Code::Malformed, "trailing bytes after certificate");
@@ -261,34 +296,62 @@ PkiResult<void> Certificate::parse() {
     return fail(Code::Malformed, "signature algorithm fields disagree");
   ecdsa_sha256_ = X509_get_signature_nid(x) == NID_ecdsa_with_SHA256;
 
-  EVP_PKEY* pk = X509_get0_pubkey(x);
-  if (pk == nullptr) return fail(Code::Malformed, "undecodable subject public key");
-  if (EVP_PKEY_is_a(pk, "EC")) {
-    std::array<char, 64> group{};
-    size_t len = 0;
-    if (EVP_PKEY_get_group_name(pk, group.data(), group.size(), &len) == 1) {
-      key_group_.assign(group.data(), len);
-      if (key_group_ == "prime256v1") curve_ = crypto::Curve::NistP256;
-      if (key_group_ == "brainpoolP256r1") curve_ = crypto::Curve::BrainpoolP256r1;
-    }
-  } else {
-    key_group_ = EVP_PKEY_get0_type_name(pk) ? EVP_PKEY_get0_type_name(pk) : "unknown";
-  }
-
+  RSP_TRY_VOID(parse_subject_key());
   if (!role_ && has_eku_ && eku_server_auth_ && !is_ca_) role_ = Role::M2mTls;
   ERR_clear_error();
   return {};
 }
 
-crypto::CryptoResult<crypto::EcKey> Certificate::public_key() const {
-  // A copy of the key OpenSSL decoded with the certificate: decoding the
-  // SubjectPublicKeyInfo again costs more than the signature check it serves.
-  crypto::EvpPkeyPtr key(EVP_PKEY_dup(X509_get0_pubkey(x509_.get())));
-  if (!key) {
-    ERR_clear_error();
-    return unexpected(crypto::CryptoError{crypto::CryptoError::Code::InvalidKey, "no public key"});
+PkiResult<void> Certificate::parse_subject_key() {
+  // An uncompressed point on a curve of ours (every RSP certificate): the
+  // key from the point, checked on the curve.
+  const unsigned char* bits = nullptr;
+  int bits_len = 0;
+  X509_ALGOR* alg = nullptr;
+  const ASN1_OBJECT* alg_oid = nullptr;
+  int param_type = 0;
+  const void* param = nullptr;
+  if (X509_PUBKEY_get0_param(nullptr, &bits, &bits_len, &alg, X509_get_X509_PUBKEY(x509_.get())) == 1 &&
+      alg != nullptr) {
+    X509_ALGOR_get0(&alg_oid, &param_type, &param, alg);
   }
-  return crypto::EcKey::adopt(std::move(key));
+  if (alg_oid != nullptr && OBJ_obj2nid(alg_oid) == NID_X9_62_id_ecPublicKey && param_type == V_ASN1_OBJECT) {
+    const auto curve = curve_of_nid(OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(param)));
+    if (curve && bits != nullptr && bits_len == kUncompressedPointBytes && bits[0] == 0x04) {
+      auto key = crypto::EcKey::from_public_point(*curve, ByteView(bits, static_cast<std::size_t>(bits_len)));
+      if (!key) return fail(Code::Malformed, "undecodable subject public key");
+      curve_ = curve;
+      key_group_ = crypto::openssl_name(*curve);
+      key_ = std::move(*key);
+      return {};
+    }
+  }
+  // Anything else (other curves or algorithms, compressed points): OpenSSL's
+  // decoder, as for any key.
+  unsigned char* spki = nullptr;
+  const int spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x509_.get()), &spki);
+  const unsigned char* q = spki;
+  crypto::EvpPkeyPtr pk(spki_len > 0 ? d2i_PUBKEY(nullptr, &q, spki_len) : nullptr);
+  OPENSSL_free(spki);
+  if (!pk) return fail(Code::Malformed, "undecodable subject public key");
+  if (EVP_PKEY_is_a(pk.get(), "EC")) {
+    std::array<char, 64> group{};
+    size_t len = 0;
+    if (EVP_PKEY_get_group_name(pk.get(), group.data(), group.size(), &len) == 1) {
+      key_group_.assign(group.data(), len);
+      if (key_group_ == "prime256v1") curve_ = crypto::Curve::NistP256;
+      if (key_group_ == "brainpoolP256r1") curve_ = crypto::Curve::BrainpoolP256r1;
+    }
+  } else {
+    key_group_ = EVP_PKEY_get0_type_name(pk.get()) ? EVP_PKEY_get0_type_name(pk.get()) : "unknown";
+  }
+  if (auto key = crypto::EcKey::adopt(std::move(pk))) key_ = std::move(*key);
+  return {};
+}
+
+crypto::CryptoResult<crypto::EcKey> Certificate::public_key() const {
+  if (!key_) return unexpected(crypto::CryptoError{crypto::CryptoError::Code::InvalidKey, "no public key"});
+  return *key_;  // shares the immutable OpenSSL key
 }
 
 bool Certificate::signature_verifies_with(const crypto::EcKey& issuer_key) const {

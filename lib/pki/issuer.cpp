@@ -210,7 +210,8 @@ PkiResult<Certificate> issue_certificate(const CertificateSpec& spec, EVP_PKEY* 
 }
 
 bool key_matches_certificate(const Certificate& cert, const crypto::EcKey& key) {
-  const bool ok = key.evp() != nullptr && X509_check_private_key(cert.x509(), key.evp()) == 1;
+  auto pub = cert.public_key();
+  const bool ok = key.evp() != nullptr && pub && EVP_PKEY_eq(pub->evp(), key.evp()) == 1;
   ERR_clear_error();
   return ok;
 }

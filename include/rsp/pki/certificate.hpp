@@ -119,6 +119,8 @@ class Certificate {
   };
   Certificate() = default;
   PkiResult<void> parse();
+  /// Sets key_, curve_ and key_group_ from the SubjectPublicKeyInfo.
+  PkiResult<void> parse_subject_key();
 
   std::shared_ptr<X509> x509_;  // immutable after parsing, so sharing is safe
   Bytes der_;
@@ -141,6 +143,7 @@ class Certificate {
   TimePoint not_before_{}, not_after_{};
   bool ecdsa_sha256_ = false;
   std::optional<crypto::Curve> curve_;
+  std::optional<crypto::EcKey> key_;  ///< the subject key (none when not an EC key)
 };
 
 }  // namespace rsp::pki

@@ -3,6 +3,10 @@
 #include "rsp/pki/certificate.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
 
 #include "pki_test_util.hpp"
 #include "rsp/common/file.hpp"
@@ -94,6 +98,70 @@ TEST(PkiCertificate, RejectsMalformedInput) {
             PkiError::Code::Malformed);
   Bytes huge(Certificate::kMaxDerSize + 1, 0x30);
   EXPECT_EQ(Certificate::from_der(huge).error().code, PkiError::Code::Malformed);
+}
+
+/// Where `point` sits in `der` (it must be there once).
+std::size_t offset_of(const Bytes& der, const Bytes& point) {
+  auto it = std::search(der.begin(), der.end(), point.begin(), point.end());
+  EXPECT_NE(it, der.end());
+  return static_cast<std::size_t>(it - der.begin());
+}
+
+TEST(PkiCertificate, SubjectKeyOffTheCurveIsRefused) {
+  for (auto curve : {crypto::Curve::NistP256, crypto::Curve::BrainpoolP256r1}) {
+    auto ci = make_ci("Unit Test CI", curve);
+    Bytes der = ci.cert.der();
+    der[offset_of(der, ci.key.public_point()) + 64] ^= 0x01;  // last byte of Y
+    auto bad = Certificate::from_der(der);
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_EQ(bad.error().code, PkiError::Code::Malformed);
+    EXPECT_NE(bad.error().message.find("subject public key"), std::string::npos) << bad.error().message;
+  }
+}
+
+/// A certificate from `ci` for an OpenSSL key made by `make`.
+Certificate issue_for(const testing::Issued& ci, EVP_PKEY* key) {
+  auto cert = issue_certificate(testing::spec(Role::DpAuth, {{"O", "ACME"}, {"CN", "Other key"}}), key, &ci.cert, ci.key);
+  EXPECT_TRUE(cert.has_value()) << (cert ? "" : cert.error().message);
+  return std::move(*cert);
+}
+
+TEST(PkiCertificate, CompressedPointAndOtherCurvesStillParse) {
+  auto ci = make_ci();
+  // P-256 with a compressed point: the same key as the uncompressed one.
+  auto key = crypto::EcKey::generate(crypto::Curve::NistP256);
+  ASSERT_TRUE(key.has_value());
+  crypto::EvpPkeyPtr compressed(EVP_PKEY_dup(key->evp()));
+  ASSERT_EQ(EVP_PKEY_set_utf8_string_param(compressed.get(), "point-format", "compressed"), 1);
+  const Certificate c = issue_for(ci, compressed.get());
+  const Bytes point = key->public_point();
+  ASSERT_EQ(std::search(c.der().begin(), c.der().end(), point.begin(), point.end()), c.der().end())
+      << "the certificate carries the uncompressed point";
+  EXPECT_EQ(c.curve(), crypto::Curve::NistP256);
+  EXPECT_EQ(c.key_group(), "prime256v1");
+  auto pub = c.public_key();
+  ASSERT_TRUE(pub.has_value());
+  EXPECT_EQ(pub->public_point(), key->public_point());
+  EXPECT_TRUE(key_matches_certificate(c, *key));
+
+  // P-384: parsed, named, and no key of ours.
+  crypto::EvpPkeyPtr p384(EVP_EC_gen("P-384"));
+  ASSERT_TRUE(p384);
+  const Certificate other = issue_for(ci, p384.get());
+  EXPECT_FALSE(other.curve().has_value());
+  EXPECT_EQ(other.key_group(), "secp384r1");
+  EXPECT_FALSE(other.public_key().has_value());
+}
+
+TEST(PkiCertificate, KeyMatchesOnlyItsOwnCertificate) {
+  auto ci = make_ci();
+  auto eum = make_eum(ci);
+  EXPECT_TRUE(key_matches_certificate(ci.cert, ci.key));
+  EXPECT_TRUE(key_matches_certificate(eum.cert, eum.key));
+  EXPECT_FALSE(key_matches_certificate(ci.cert, eum.key));
+  auto brp = crypto::EcKey::generate(crypto::Curve::BrainpoolP256r1);
+  ASSERT_TRUE(brp.has_value());
+  EXPECT_FALSE(key_matches_certificate(ci.cert, *brp));
 }
 
 TEST(PkiCertificate, LoadFileReportsMissingFiles) {
