@@ -164,6 +164,35 @@ TEST(PkiCertificate, KeyMatchesOnlyItsOwnCertificate) {
   EXPECT_FALSE(key_matches_certificate(ci.cert, *brp));
 }
 
+TEST(PkiCertificate, SignatureChecksWithTheIssuerKeyOnly) {
+  for (auto curve : {crypto::Curve::NistP256, crypto::Curve::BrainpoolP256r1}) {
+    auto ci = make_ci("Unit Test CI", curve);
+    auto eum = make_eum(ci, "89049032", curve);
+    EXPECT_TRUE(eum.cert.signature_verifies_with(ci.key));
+    EXPECT_TRUE(ci.cert.signature_verifies_with(ci.key));  // self-signed
+    EXPECT_FALSE(eum.cert.signature_verifies_with(eum.key));
+    auto other = make_ci("Unit Test CI", curve);  // same name, another key
+    EXPECT_FALSE(eum.cert.signature_verifies_with(other.key));
+
+    // One changed byte of the signed part (the EUM's CN), still a certificate.
+    Bytes der = eum.cert.der();
+    const std::string cn = "EUM Test";
+    auto at = std::search(der.begin(), der.end(), cn.begin(), cn.end());
+    ASSERT_NE(at, der.end());
+    *at = 'X';
+    auto changed = Certificate::from_der(der);
+    ASSERT_TRUE(changed.has_value());
+    EXPECT_FALSE(changed->signature_verifies_with(ci.key));
+
+    // One changed byte of the signature value (its last octet is s's).
+    Bytes sig = eum.cert.der();
+    sig.back() ^= 0x01;
+    auto resigned = Certificate::from_der(sig);
+    ASSERT_TRUE(resigned.has_value());
+    EXPECT_FALSE(resigned->signature_verifies_with(ci.key));
+  }
+}
+
 TEST(PkiCertificate, LoadFileReportsMissingFiles) {
   auto r = Certificate::load_file("/nonexistent/CERT_CI_ECDSA_NIST.pem");
   ASSERT_FALSE(r.has_value());
