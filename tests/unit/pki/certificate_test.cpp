@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <openssl/ec.h>
+#include <openssl/rsa.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -151,6 +152,14 @@ TEST(PkiCertificate, CompressedPointAndOtherCurvesStillParse) {
   EXPECT_FALSE(other.curve().has_value());
   EXPECT_EQ(other.key_group(), "secp384r1");
   EXPECT_FALSE(other.public_key().has_value());
+
+  // Not an EC key at all: parsed and named the same way.
+  crypto::EvpPkeyPtr rsa(EVP_RSA_gen(2048));
+  ASSERT_TRUE(rsa);
+  const Certificate rsa_cert = issue_for(ci, rsa.get());
+  EXPECT_FALSE(rsa_cert.curve().has_value());
+  EXPECT_EQ(rsa_cert.key_group(), "RSA");
+  EXPECT_FALSE(rsa_cert.public_key().has_value());
 }
 
 TEST(PkiCertificate, KeyMatchesOnlyItsOwnCertificate) {
