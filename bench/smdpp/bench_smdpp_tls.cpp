@@ -258,37 +258,31 @@ double run_clients(std::vector<std::unique_ptr<Client>>& clients, int n, Work wo
 }
 
 /// Server CPU in ms per download of the HTTPS transport alone: the exchanges
-/// the clients made last, `n` times over, against a server with the same TLS
-/// identities, worker threads and keep-alive that answers each from memory.
-/// What a download costs the server here before any SM-DP+ work.
+/// the clients made last, `n` times over, against the ES9+ service as
+/// `config` sets it up (TLS identities, worker threads, keep-alive) with a
+/// dispatcher that answers each from memory instead of the SM-DP+. What a
+/// download costs the server here before any SM-DP+ work.
 double transport_cpu_ms(std::vector<std::unique_ptr<Client>>& recorded, const fs::path& pki_dir, crypto::Curve curve,
-                        const std::vector<net::TlsIdentity>& identities, std::size_t workers, int n) {
-  net::HttpServerOptions o;
-  net::TlsServerConfig tls;
-  tls.identities = identities;
-  o.tls = std::move(tls);
-  o.worker_threads = workers;
-  net::HttpServer server(std::move(o));
-  const auto& sample = *recorded.front();
-  for (int f = 0; f < kFnCount; ++f) {
-    net::Response canned;
-    canned.status = sample.exchange_status(static_cast<Fn>(f));
-    canned.content_type = "application/json;charset=UTF-8";
-    canned.headers.emplace_back("X-Admin-Protocol", std::string(smdpp::kAdminProtocol));
-    canned.body = sample.exchange_response(static_cast<Fn>(f));
-    server.post(std::string(es9::path(static_cast<es9::Function>(f))), [canned](const net::Request&) { return canned; });
-  }
-  if (!server.start()) return 0;
+                        smdpp::HttpServiceConfig config, int n) {
+  const Client& sample = *recorded.front();
+  config.es9 = [&sample](std::string_view path, std::string_view) {
+    const auto f = es9::function_from_path(path);
+    if (!f || static_cast<int>(*f) >= kFnCount) return smdpp::Es9HttpResult{404, {}, {}, {}};
+    const auto fn = static_cast<Fn>(*f);
+    return smdpp::Es9HttpResult{sample.exchange_status(fn), sample.exchange_response(fn), {}, {}};
+  };
+  auto service = smdpp::HttpService::start(std::move(config));
+  if (!service) return 0;
   std::vector<std::unique_ptr<Client>> clients;
   for (std::size_t c = 0; c < recorded.size(); ++c) {
-    clients.push_back(std::make_unique<Client>(pki_dir, curve, server.port(), false));
+    clients.push_back(std::make_unique<Client>(pki_dir, curve, (*service)->port(), false));
     clients.back()->replay_exchanges_of(sample);
   }
   std::atomic<int> ok{0};
   const double cpu0 = cpu_seconds(RUSAGE_SELF);
   const double cpu_clients = run_clients(clients, n, [&](Client& c, int) { ok += c.replay() ? 1 : 0; });
   const double cpu_server = cpu_seconds(RUSAGE_SELF) - cpu0 - cpu_clients;
-  server.stop();
+  (*service)->stop();
   return ok == n ? cpu_server * 1e3 / n : 0;
 }
 
@@ -364,8 +358,8 @@ int main(int argc, char** argv) {
   hc.address = kAddress;
   hc.tls_identities = smdpp::load_tls_identities(po.out_dir).value();
   // A keep-alive connection holds a worker thread.
-  const auto hc_workers = static_cast<std::size_t>(std::max(8, a.clients));
-  hc.worker_threads = hc_workers;
+  hc.worker_threads = static_cast<std::size_t>(std::max(8, a.clients));
+  const smdpp::HttpServiceConfig transport_config = hc;  // the same service, for the transport alone
   hc.es9 = smdpp::es9_dispatcher(core);
   auto service = smdpp::HttpService::start(std::move(hc));
   if (!service) { std::fprintf(stderr, "%s\n", service.error().message.c_str()); return 1; }
@@ -423,9 +417,7 @@ int main(int argc, char** argv) {
   const double commit_ms = durable_commit_cpu_ms(dir);
   std::printf("durable commit on this disk %.3f ms CPU (a download makes 2)\n", commit_ms);
   const double transport_ms =
-      rc == 0 ? transport_cpu_ms(clients, po.out_dir, a.curve, smdpp::load_tls_identities(po.out_dir).value(),
-                                 hc_workers, a.downloads)
-              : 0;
+      rc == 0 ? transport_cpu_ms(clients, po.out_dir, a.curve, transport_config, a.downloads) : 0;
   if (transport_ms <= 0) rc = 1;  // the replay failed (or the downloads did)
   std::printf("HTTPS transport alone %.2f ms server CPU per download (the same 4 exchanges answered from memory)\n",
               transport_ms);
