@@ -138,7 +138,7 @@ constexpr const char* kFnNames[kFnCount] = {"initiateAuthentication", "authentic
 class Client {
  public:
   Client(const fs::path& pki_dir, crypto::Curve curve, int port, bool verify)
-      : euicc_(std::in_place, bench::load_test_euicc(pki_dir, curve), crypto::system_random()), verify_(verify) {
+      : euicc_(std::in_place, smdpp::testing::test_pki_euicc_credentials(pki_dir, curve), crypto::system_random()), verify_(verify) {
     net::HttpsClientOptions o;
     o.base_url = std::string("https://") + kAddress + ":" + std::to_string(port);
     o.connect_to = "127.0.0.1";

@@ -18,15 +18,8 @@ std::string suffix(crypto::Curve curve) { return curve == crypto::Curve::NistP25
 
 }  // namespace
 
-smdpp::testing::TestEuiccCredentials load_test_euicc(const fs::path& d, crypto::Curve curve) {
-  const std::string c = suffix(curve);
-  auto cert = [&](const std::string& n) { return pki::Certificate::load_file(d / n).value().front(); };
-  return {cert("CERT_EUICC_ECDSA_" + c + ".pem"), cert("CERT_EUM_ECDSA_" + c + ".pem"),
-          pki::load_private_key_file(d / ("SK_EUICC_ECDSA_" + c + ".pem")).value(), cert("CERT_CI_ECDSA_" + c + ".pem")};
-}
-
 std::vector<smdpp::testing::TestEuiccCredentials> make_fleet(const fs::path& d, crypto::Curve curve, int n) {
-  const auto base = load_test_euicc(d, curve);
+  const auto base = smdpp::testing::test_pki_euicc_credentials(d, curve);
   const auto eum_key = pki::load_private_key_file(d / ("SK_EUM_ECDSA_" + suffix(curve) + ".pem")).value();
   const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   const pki::TestPkiOptions defaults;

@@ -9,9 +9,6 @@
 
 namespace rsp::bench {
 
-/// The test PKI's own eUICC on `curve`.
-smdpp::testing::TestEuiccCredentials load_test_euicc(const std::filesystem::path& pki_dir, crypto::Curve curve);
-
 /// `n` eUICCs of their own (key pair, EID, certificate from the test EUM), as
 /// in the field: the SM-DP+ meets each eUICC certificate once, so its
 /// signature check cannot come from an earlier download's memo. The subject

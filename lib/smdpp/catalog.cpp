@@ -9,7 +9,6 @@ namespace rsp::smdpp {
 
 namespace sg = asn1::sgp22;
 
-
 namespace {
 
 /// The ICCID of the package's ProfileHeader, its first element; with

@@ -120,7 +120,7 @@ TEST(PkiCertificate, SubjectKeyOffTheCurveIsRefused) {
   }
 }
 
-/// A certificate from `ci` for an OpenSSL key made by `make`.
+/// A DPauth certificate from `ci` for `key`, a key of any kind OpenSSL makes.
 Certificate issue_for(const testing::Issued& ci, EVP_PKEY* key) {
   auto cert = issue_certificate(testing::spec(Role::DpAuth, {{"O", "ACME"}, {"CN", "Other key"}}), key, &ci.cert, ci.key);
   EXPECT_TRUE(cert.has_value()) << (cert ? "" : cert.error().message);

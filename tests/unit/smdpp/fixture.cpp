@@ -30,22 +30,8 @@ const fs::path& test_pki_dir() {
   return dir;
 }
 
-namespace {
-pki::Certificate first_cert(const fs::path& f) {
-  auto c = pki::Certificate::load_file(f);
-  if (!c || c->empty()) std::abort();
-  return c->front();
-}
-}  // namespace
-
 TestEuiccCredentials test_euicc_credentials(crypto::Curve curve) {
-  const fs::path& d = test_pki_dir();
-  const std::string c = curve == crypto::Curve::NistP256 ? "NIST" : "BRP";
-  auto key = pki::load_private_key_file(d / ("SK_EUICC_ECDSA_" + c + ".pem"));
-  if (!key) std::abort();
-  return TestEuiccCredentials{first_cert(d / ("CERT_EUICC_ECDSA_" + c + ".pem")),
-                              first_cert(d / ("CERT_EUM_ECDSA_" + c + ".pem")), *key,
-                              first_cert(d / ("CERT_CI_ECDSA_" + c + ".pem"))};
+  return test_pki_euicc_credentials(test_pki_dir(), curve);
 }
 
 std::optional<TestEuiccCredentials> sgp26_euicc_credentials(const fs::path& certs, crypto::Curve curve) {
@@ -58,7 +44,7 @@ std::optional<TestEuiccCredentials> sgp26_euicc_credentials(const fs::path& cert
     if (!fs::exists(f)) return std::nullopt;
   auto key = pki::load_private_key_file(sk);
   if (!key) return std::nullopt;
-  return TestEuiccCredentials{first_cert(euicc), first_cert(eum), *key, first_cert(ci)};
+  return TestEuiccCredentials{first_certificate(euicc), first_certificate(eum), *key, first_certificate(ci)};
 }
 
 World::World(const fs::path& pki_dir, std::uint64_t seed)

@@ -1,6 +1,8 @@
 // TEST DOUBLE of the eUICC side (see test_euicc.hpp).
 #include "test_euicc.hpp"
 
+#include <cstdlib>
+
 #include "rsp/smdpp/sample_profile.hpp"
 
 #include "rsp/asn1/runtime.hpp"
@@ -8,6 +10,7 @@
 #include "rsp/crypto/bsp.hpp"
 #include "rsp/crypto/ecdsa.hpp"
 #include "rsp/crypto/ecka.hpp"
+#include "rsp/pki/key_store.hpp"
 #include "rsp/smdpp/catalog.hpp"
 #include "rsp/asn1/sgp22_signed.hpp"
 
@@ -204,6 +207,21 @@ sg::CancelSessionRequestEs9 TestEuicc::cancel(std::int64_t reason) {
 Bytes make_test_upp(ByteView iccid, std::size_t extra) {
   crypto::DeterministicRandom rng(Bytes{0x5A});  // fixed keys: tests compare packages byte for byte
   return make_sample_upp(iccid, rng, SampleProfileOptions{"rsp-test", extra});
+}
+
+pki::Certificate first_certificate(const std::filesystem::path& file) {
+  auto c = pki::Certificate::load_file(file);
+  if (!c || c->empty()) std::abort();
+  return c->front();
+}
+
+TestEuiccCredentials test_pki_euicc_credentials(const std::filesystem::path& d, crypto::Curve curve) {
+  const std::string c = curve == crypto::Curve::NistP256 ? "NIST" : "BRP";
+  auto key = pki::load_private_key_file(d / ("SK_EUICC_ECDSA_" + c + ".pem"));
+  if (!key) std::abort();
+  return TestEuiccCredentials{first_certificate(d / ("CERT_EUICC_ECDSA_" + c + ".pem")),
+                              first_certificate(d / ("CERT_EUM_ECDSA_" + c + ".pem")), *key,
+                              first_certificate(d / ("CERT_CI_ECDSA_" + c + ".pem"))};
 }
 
 }  // namespace rsp::smdpp::testing

@@ -6,6 +6,7 @@
 /// the profile bytes. It checks the server's signatures too, so the tests see
 /// the SM-DP+ output the way a card would.
 
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -70,5 +71,11 @@ class TestEuicc {
 /// The sample profile package (smdpp/sample_profile.hpp) with fixed keys and
 /// `extra` filler bytes, so it spans several segments.
 Bytes make_test_upp(ByteView iccid, std::size_t extra);
+
+/// The first certificate of a PEM or DER file; aborts when there is none.
+pki::Certificate first_certificate(const std::filesystem::path& file);
+/// The eUICC of a test PKI folder (pki::make_test_pki output) on `curve`, with
+/// its EUM and CI; aborts when the files are missing.
+TestEuiccCredentials test_pki_euicc_credentials(const std::filesystem::path& pki_dir, crypto::Curve curve);
 
 }  // namespace rsp::smdpp::testing
