@@ -4,6 +4,10 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <charconv>
 
 #include "rsp/common/socket_io.hpp"
@@ -81,6 +85,17 @@ struct HttpsClient::Impl {
   std::unique_ptr<httplib::ClientImpl> client;
   std::mutex mu;  // one request at a time; guards the fields below
   std::atomic<std::uint64_t> connections{0};
+  /// cancel(): a duplicate of the connection's socket (so that it cannot be
+  /// another file by the time it is used) and whether the request in flight
+  /// was cancelled. shutdown() on the duplicate ends reads and writes on the
+  /// connection, wherever the library is blocked, the TLS handshake included.
+  std::mutex cancel_mu;
+  int socket_dup = -1;
+  bool cancelled = false;
+
+  ~Impl() {
+    if (socket_dup >= 0) ::close(socket_dup);
+  }
   int verify_error = X509_V_OK;
   int verify_depth = 0;
   std::string verify_subject;
@@ -121,6 +136,16 @@ int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
 HttpsClient::HttpsClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpsClient::~HttpsClient() {
   if (impl_ && impl_->client) impl_->client->stop();
+}
+
+void HttpsClient::cancel() {
+  if (!impl_) return;
+  {
+    std::lock_guard lock(impl_->cancel_mu);
+    impl_->cancelled = true;
+    if (impl_->socket_dup >= 0) ::shutdown(impl_->socket_dup, SHUT_RDWR);
+  }
+  if (impl_->client) impl_->client->stop();
 }
 
 NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions options) {
@@ -187,6 +212,10 @@ NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions o
     ++raw->connections;
     int one = 1;
     setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    std::lock_guard lock(raw->cancel_mu);
+    if (raw->socket_dup >= 0) ::close(raw->socket_dup);
+    raw->socket_dup = ::fcntl(sock, F_DUPFD_CLOEXEC, 0);
+    if (raw->cancelled && raw->socket_dup >= 0) ::shutdown(raw->socket_dup, SHUT_RDWR);
   });
   impl->options = std::move(options);
   return std::unique_ptr<HttpsClient>(new HttpsClient(std::move(impl)));
@@ -205,6 +234,10 @@ NetResult<HttpResponse> HttpsClient::request(const std::string& method, const st
   if (!content_type.empty() || !body.empty()) {
     req.body = body;
     req.headers.emplace("Content-Type", content_type.empty() ? std::string("application/octet-stream") : content_type);
+  }
+  {
+    std::lock_guard cancel_lock(impl.cancel_mu);
+    impl.cancelled = false;
   }
   impl.verify_error = X509_V_OK;
   impl.verify_subject.clear();

@@ -2,6 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "rsp/crypto/random.hpp"
+
 #include "rsp/messages/header.hpp"
 #include "rsp/net/client.hpp"
 
@@ -41,9 +47,28 @@ CallbackSender https_callback_sender(std::vector<Bytes> trust_anchors, std::chro
         return unexpected(std::string("invalid callback URL"));
       return unexpected(client.error().message);
     }
+    // A watchdog ends the request at the deadline: the client's own timeouts
+    // apply to each read and write, not to the delivery as a whole.
+    std::mutex m;
+    std::condition_variable cv;
+    bool finished = false;
+    bool cancelled = false;
+    std::thread watchdog([&] {
+      std::unique_lock lock(m);
+      if (!cv.wait_for(lock, timeout, [&] { return finished; })) {
+        cancelled = true;
+        (*client)->cancel();
+      }
+    });
     auto r = (*client)->request("POST", path, body, std::string(messages::kJsonContentType),
                                 {{"X-Admin-Protocol", std::string(messages::kAdminProtocol)}});
-    if (!r) return unexpected(r.error().message);
+    {
+      std::lock_guard lock(m);
+      finished = true;
+    }
+    cv.notify_all();
+    watchdog.join();
+    if (!r) return unexpected(cancelled ? std::string("no answer within the delivery timeout") : r.error().message);
     if (r->status < 200 || r->status > 299) return unexpected("HTTP status " + std::to_string(r->status));
     return {};
   };
@@ -57,7 +82,8 @@ std::string progress_request_body(const OutboxEntry& entry, const std::string& r
 }
 
 CallbackWorker::CallbackWorker(std::shared_ptr<Inventory> inventory, CallbackWorkerConfig config, CallbackSender sender)
-    : inv_(std::move(inventory)), config_(std::move(config)), sender_(std::move(sender)) {
+    : inv_(std::move(inventory)), config_(std::move(config)), sender_(std::move(sender)),
+      claim_prefix_(to_hex(crypto::system_random().bytes(8)) + "-") {
   if (config_.metrics)
     counter_ = &config_.metrics->counter("rsp_smdpp_callbacks_total",
                                          "ES2+ HandleDownloadProgressInfo deliveries to operators, by result "
@@ -70,24 +96,26 @@ void CallbackWorker::count(const char* result) {
   if (counter_) counter_->inc({{"result", result}});
 }
 
-SmdppResult<std::size_t> CallbackWorker::run_once() {
-  RSP_TRY(auto due, inv_->claim_due_outbox(config_.batch, config_.lease));
-  std::size_t delivered = 0;
-  for (const auto& e : due) {
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) break;
-    }
+bool CallbackWorker::stopping() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
+}
+
+void CallbackWorker::serve_operator(const std::string& operator_name) {
+  while (!stopping()) {
+    const std::string claim = claim_prefix_ + std::to_string(++claims_);
+    auto next = inv_->claim_next_outbox(operator_name, config_.lease, claim);
+    if (!next || !*next) return;  // none due, or storage failing: the next poll tries again
+    const OutboxEntry& e = **next;
     expected<void, std::string> sent = unexpected(std::string("the operator has no callback URL"));
     if (e.callback_url && !e.callback_url->empty())
       sent = sender_(*e.callback_url, progress_request_body(e, config_.requester_identifier));
     if (sent) {
-      RSP_TRY_VOID(inv_->outbox_delivered(e.id));
-      ++delivered;
+      if (!inv_->outbox_delivered(e.id, e.claim)) return;
       ++delivered_;
       count("delivered");
     } else {
-      RSP_TRY_VOID(inv_->outbox_failed(e.id, sent.error(), config_.policy));
+      if (!inv_->outbox_failed(e.id, sent.error(), config_.policy, e.claim)) return;
       ++failed_;
       if (e.attempts + 1 >= config_.policy.max_attempts) {
         ++given_up_;
@@ -97,7 +125,48 @@ SmdppResult<std::size_t> CallbackWorker::run_once() {
       }
     }
   }
-  return delivered;
+}
+
+void CallbackWorker::join_lanes(bool all) {
+  std::vector<std::unique_ptr<Lane>> ended;
+  {
+    std::lock_guard lock(lanes_mu_);
+    for (auto it = lanes_.begin(); it != lanes_.end();) {
+      if (all || it->second->done) {
+        ended.push_back(std::move(it->second));
+        it = lanes_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& lane : ended)
+    if (lane->thread.joinable()) lane->thread.join();
+}
+
+SmdppResult<void> CallbackWorker::start_lanes() {
+  join_lanes(false);
+  RSP_TRY(auto operators, inv_->due_operators(config_.max_parallel_operators));
+  std::lock_guard lock(lanes_mu_);
+  for (const auto& op : operators) {
+    if (lanes_.count(op) || lanes_.size() >= config_.max_parallel_operators) continue;
+    auto lane = std::make_unique<Lane>();
+    Lane* raw = lane.get();
+    lane->thread = std::thread([this, op, raw] {
+      serve_operator(op);
+      raw->done = true;
+    });
+    lanes_.emplace(op, std::move(lane));
+  }
+  return {};
+}
+
+SmdppResult<std::size_t> CallbackWorker::run_once() {
+  const std::uint64_t before = delivered_.load();
+  auto started = start_lanes();
+  join_lanes(true);
+  RSP_TRY_VOID(started);
+  return static_cast<std::size_t>(delivered_.load() - before);
 }
 
 void CallbackWorker::start() {
@@ -107,7 +176,7 @@ void CallbackWorker::start() {
     std::unique_lock guard(mu_);
     while (!stopping_) {
       guard.unlock();
-      (void)run_once();  // a storage failure is retried on the next poll
+      (void)start_lanes();  // a storage failure is retried on the next poll
       guard.lock();
       cv_.wait_for(guard, config_.poll_interval, [this] { return stopping_; });
     }
@@ -121,6 +190,7 @@ void CallbackWorker::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  join_lanes(true);  // each finishes the delivery in flight
 }
 
 }  // namespace rsp::smdpp

@@ -131,11 +131,16 @@ CREATE INDEX profiles_available ON profiles (operator_id, profile_type, iccid) W
     // for AuthenticateClient (state 0) are bounded per peer address, and the
     // oldest of them give way first. The partial index holds only those.
     // /healthz commits a row of health_probe: a database that cannot take a
-    // durable write is reported, not only one that cannot be read.
-    {8, "the peer address of download sessions awaiting authentication; the health probe row", R"sql(
+    // durable write is reported, not only one that cannot be read. Callbacks
+    // are claimed one operator at a time under a claim token, so that one
+    // slow operator endpoint delays no other and a sender whose lease ran out
+    // cannot mark an entry that another sender holds.
+    {8, "session peers, the health probe row, outbox claims per operator", R"sql(
 ALTER TABLE smdpp_sessions ADD COLUMN peer TEXT NOT NULL DEFAULT '';
 CREATE INDEX smdpp_sessions_waiting ON smdpp_sessions (peer, expires_at) WHERE state = 0;
 CREATE INDEX smdpp_sessions_waiting_age ON smdpp_sessions (expires_at) WHERE state = 0;
+ALTER TABLE outbox ADD COLUMN claim_token TEXT;
+CREATE INDEX outbox_due_by_operator ON outbox (operator_id, next_try_at, id) WHERE status = 'pending';
 CREATE TABLE health_probe (
   id {INT} PRIMARY KEY,
   checked_at {INT} NOT NULL
@@ -425,14 +430,55 @@ SmdppResult<std::vector<OutboxEntry>> Inventory::claim_due_outbox(std::size_t li
   return due;
 }
 
-SmdppResult<void> Inventory::outbox_delivered(std::int64_t id) {
-  RSP_DB_TRY_VOID(db_->execute(
-      "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $2 WHERE id = $1",
-      {value(id), value(now())}));
-  return {};
+SmdppResult<std::vector<std::string>> Inventory::due_operators(std::size_t limit) {
+  RSP_DB_TRY(auto rows, db_->query("SELECT o.name FROM operators o WHERE EXISTS (SELECT 1 FROM outbox x"
+                                   " WHERE x.operator_id = o.id AND x.status = 'pending' AND x.next_try_at <= $1)"
+                                   " ORDER BY o.id LIMIT $2",
+                                   {value(now()), value(static_cast<std::int64_t>(limit))}));
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(r.text(0));
+  return out;
 }
 
-SmdppResult<void> Inventory::outbox_failed(std::int64_t id, const std::string& error, const OutboxPolicy& policy) {
+SmdppResult<std::optional<OutboxEntry>> Inventory::claim_next_outbox(const std::string& operator_name,
+                                                                     std::chrono::seconds lease,
+                                                                     const std::string& claim) {
+  RSP_DB_TRY(auto tx, db_->begin());
+  RSP_DB_TRY(auto row, db_->query_one(
+                           "SELECT x.id, o.name, o.callback_url, x.iccid, x.payload, x.attempts, x.next_try_at"
+                           " FROM outbox x JOIN operators o ON o.id = x.operator_id"
+                           " WHERE o.name = $1 AND x.status = 'pending' AND x.next_try_at <= $2"
+                           " ORDER BY x.next_try_at, x.id LIMIT 1",
+                           {value(operator_name), value(now())}));
+  if (!row) return std::optional<OutboxEntry>();
+  OutboxEntry e;
+  e.id = row->int64(0);
+  e.operator_name = row->text(1);
+  e.callback_url = row->opt_text(2);
+  e.iccid = row->text(3);
+  e.payload = row->text(4);
+  e.attempts = static_cast<int>(row->int64(5));
+  e.next_try_at = row->int64(6);
+  e.claim = claim;
+  // The state is checked again, so that of two senders only one takes it.
+  RSP_DB_TRY(auto n, db_->execute("UPDATE outbox SET next_try_at = $2, claim_token = $3"
+                                  " WHERE id = $1 AND status = 'pending' AND next_try_at = $4",
+                                  {value(e.id), value(now() + lease.count()), value(claim), value(e.next_try_at)}));
+  if (n != 1) return std::optional<OutboxEntry>();
+  RSP_DB_TRY_VOID(tx.commit());
+  return std::optional<OutboxEntry>(std::move(e));
+}
+
+SmdppResult<bool> Inventory::outbox_delivered(std::int64_t id, const std::string& claim) {
+  RSP_DB_TRY(auto n, db_->execute(
+                         "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $2,"
+                         " claim_token = NULL WHERE id = $1 AND ($3 = '' OR claim_token = $3)",
+                         {value(id), value(now()), value(claim)}));
+  return n == 1;
+}
+
+SmdppResult<bool> Inventory::outbox_failed(std::int64_t id, const std::string& error, const OutboxPolicy& policy,
+                                           const std::string& claim) {
   RSP_DB_TRY(auto row, db_->query_one("SELECT attempts FROM outbox WHERE id = $1", {value(id)}));
   if (!row) return smdpp_error(es2codes::kExecutionError, "unknown outbox entry");
   const int attempts = static_cast<int>(row->int64(0)) + 1;
@@ -440,10 +486,12 @@ SmdppResult<void> Inventory::outbox_failed(std::int64_t id, const std::string& e
   for (int i = 1; i < attempts && delay < policy.max_delay.count(); ++i) delay *= 2;
   delay = std::min<std::int64_t>(delay, policy.max_delay.count());
   const bool give_up = attempts >= policy.max_attempts;
-  RSP_DB_TRY_VOID(db_->execute(
-      "UPDATE outbox SET attempts = $2, next_try_at = $3, last_error = $4, status = $5 WHERE id = $1",
-      {value(id), value(attempts), value(now() + delay), value(error), value(give_up ? "failed" : "pending")}));
-  return {};
+  RSP_DB_TRY(auto n, db_->execute(
+                         "UPDATE outbox SET attempts = $2, next_try_at = $3, last_error = $4, status = $5,"
+                         " claim_token = NULL WHERE id = $1 AND ($6 = '' OR claim_token = $6)",
+                         {value(id), value(attempts), value(now() + delay), value(error),
+                          value(give_up ? "failed" : "pending"), value(claim)}));
+  return n == 1;
 }
 
 SmdppResult<std::size_t> Inventory::dispatch_outbox(const std::function<bool(const OutboxEntry&)>& send,

@@ -63,6 +63,11 @@ class HttpsClient {
   /// GET expecting a 2xx status.
   NetResult<HttpResponse> get(const std::string& path, const Headers& headers = {});
 
+  /// Ends the request in flight, from any thread: its socket is shut down and
+  /// request() returns an error. For an overall deadline, which the per-read
+  /// timeouts cannot give against a peer that answers a byte at a time.
+  void cancel();
+
   /// TCP connections opened so far (keep-alive keeps this at 1).
   std::uint64_t connections_opened() const;
   /// DER of the server certificate seen in the last handshake.

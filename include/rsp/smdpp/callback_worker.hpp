@@ -18,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,10 +33,13 @@ namespace rsp::smdpp {
 
 /// POSTs `body` to `url`; success only for a 2xx answer. The error text is
 /// stored with the entry, so it never holds the URL or any credential.
+/// Called from several threads at once (one per operator being served).
 using CallbackSender = std::function<expected<void, std::string>(const std::string& url, const std::string& body)>;
 
 /// The production sender: net::HttpsClient, server certificate checked
 /// against `trust_anchors` (DER) for https:// URLs; http:// for lab use.
+/// `timeout` bounds the whole delivery (connection, handshake, request and
+/// answer together), however slowly the endpoint trickles its bytes.
 CallbackSender https_callback_sender(std::vector<Bytes> trust_anchors,
                                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
@@ -45,9 +49,12 @@ struct CallbackWorkerConfig {
   OutboxPolicy policy;
   /// How often the outbox is polled for due entries.
   std::chrono::milliseconds poll_interval{1000};
-  /// Entries taken per poll, and how long they stay leased to this worker
-  /// (longer than their deliveries take: 10 callbacks at the sender's 10 s).
-  std::size_t batch = 10;
+  /// Operators served at once, each by a thread of its own: a hanging
+  /// endpoint delays only its own operator's callbacks.
+  std::size_t max_parallel_operators = 16;
+  /// How long a claimed entry stays with this worker. It must exceed one
+  /// delivery (the sender's whole-delivery timeout), so that an entry is
+  /// never sent by two instances sharing the database.
   std::chrono::seconds lease{std::chrono::minutes(3)};
   /// rsp_smdpp_callbacks_total{result} goes here when set.
   std::shared_ptr<net::Metrics> metrics;
@@ -63,8 +70,8 @@ class CallbackWorker {
   CallbackWorker(const CallbackWorker&) = delete;
   CallbackWorker& operator=(const CallbackWorker&) = delete;
 
-  /// One pass over the due entries (at the inventory clock's time); returns
-  /// how many were delivered.
+  /// One pass over the due entries (at the inventory clock's time), the
+  /// operators in parallel, each in order; returns how many were delivered.
   SmdppResult<std::size_t> run_once();
 
   /// Polls in a background thread until stop().
@@ -77,17 +84,34 @@ class CallbackWorker {
   std::uint64_t given_up() const { return given_up_.load(); }
 
  private:
+  struct Lane {
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
+
   void count(const char* result);
+  /// Starts a lane for each operator with due entries that has none running;
+  /// joins the lanes that finished.
+  SmdppResult<void> start_lanes();
+  /// Delivers one operator's due entries, in order, until none is due.
+  void serve_operator(const std::string& operator_name);
+  void join_lanes(bool all);
+  bool stopping() const;
 
   std::shared_ptr<Inventory> inv_;
   CallbackWorkerConfig config_;
   CallbackSender sender_;
   net::CounterFamily* counter_ = nullptr;
   std::atomic<std::uint64_t> delivered_{0}, failed_{0}, given_up_{0};
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
   std::thread thread_;
+  std::mutex lanes_mu_;  ///< taken after mu_ when both are needed
+  std::map<std::string, std::unique_ptr<Lane>> lanes_;
+  /// Unique to this worker: its claims are told apart from other instances'.
+  std::string claim_prefix_;
+  std::atomic<std::uint64_t> claims_{0};
 };
 
 }  // namespace rsp::smdpp

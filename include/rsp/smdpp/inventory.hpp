@@ -96,6 +96,9 @@ struct OutboxEntry {
   std::string payload;  ///< JSON object text
   int attempts = 0;
   std::int64_t next_try_at = 0;
+  /// The claim under which a sender holds the entry (claim_next_outbox);
+  /// empty for entries read or claimed without one.
+  std::string claim;
 };
 
 struct ImportProfile {
@@ -160,10 +163,24 @@ class Inventory {
   /// sharing the database never send the same entry at the same time. An
   /// entry whose sender died becomes due again when the lease ends.
   SmdppResult<std::vector<OutboxEntry>> claim_due_outbox(std::size_t limit, std::chrono::seconds lease);
-  SmdppResult<void> outbox_delivered(std::int64_t id);
+  /// The operators that have entries due now, at most `limit`, each once.
+  SmdppResult<std::vector<std::string>> due_operators(std::size_t limit);
+  /// Takes the oldest due entry of one operator for delivery, in one
+  /// transaction: leased (not due again for `lease`) under `claim`, a value
+  /// unique to this sender. Entries of an operator thus go out in order, one
+  /// at a time, while other operators' go out beside them. nullopt when none
+  /// is due.
+  SmdppResult<std::optional<OutboxEntry>> claim_next_outbox(const std::string& operator_name,
+                                                            std::chrono::seconds lease, const std::string& claim);
+  /// Marks the entry delivered. With a `claim`, only while the entry is still
+  /// held under it (a sender whose lease ran out changes nothing); returns
+  /// whether the entry was changed.
+  SmdppResult<bool> outbox_delivered(std::int64_t id, const std::string& claim = {});
   /// Counts an attempt and schedules the next (exponential back-off); after
-  /// policy.max_attempts the entry stays, marked failed, for the operator's audit.
-  SmdppResult<void> outbox_failed(std::int64_t id, const std::string& error, const OutboxPolicy& policy = {});
+  /// policy.max_attempts the entry stays, marked failed, for the operator's
+  /// audit. `claim` as for outbox_delivered.
+  SmdppResult<bool> outbox_failed(std::int64_t id, const std::string& error, const OutboxPolicy& policy = {},
+                                  const std::string& claim = {});
   /// Delivers due entries with `send` (true: delivered); returns how many were delivered.
   SmdppResult<std::size_t> dispatch_outbox(const std::function<bool(const OutboxEntry&)>& send,
                                            const OutboxPolicy& policy = {});

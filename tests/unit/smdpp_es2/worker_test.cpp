@@ -5,9 +5,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "rsp/smdpp/callback_worker.hpp"
+#include "fixture.hpp"
+#include "rsp/net/client.hpp"
+#include "rsp/store/sqlite.hpp"
 #include "world.hpp"
 
 namespace rsp::smdpp::testing {
@@ -218,6 +230,150 @@ TEST(CallbackWorker, BackgroundThreadDeliversAndStops) {
   worker.stop();  // idempotent
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
   EXPECT_EQ(sender.count(), 1u);
+}
+
+/// One progress payload for `iccid`.
+std::string payload(const std::string& iccid, int point) {
+  return json{{"eid", kEid}, {"iccid", iccid}, {"profileType", "gold"}, {"timestamp", "2027-01-15T08:00:00Z"},
+              {"notificationPointId", point}, {"notificationPointStatus", {{"status", "Executed-Success"}}}}
+      .dump();
+}
+
+// One operator's endpoint that never answers delays only that operator: the
+// other's callbacks go out meanwhile.
+TEST(CallbackWorker, AHangingOperatorEndpointDelaysNoOther) {
+  WorkerWorld w;
+  const std::string other = w.add(2, "op2");
+  constexpr const char* kHangingUrl = "https://op2.example/hangs";
+  ASSERT_TRUE(w.inv->set_callback_url("op2", kHangingUrl));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::vector<std::string> sent;
+  CallbackSender sender = [&](const std::string& url, const std::string&) -> expected<void, std::string> {
+    std::unique_lock lock(mu);
+    if (url == kHangingUrl) cv.wait_for(lock, 20s, [&] { return release; });
+    sent.push_back(url);
+    cv.notify_all();
+    return {};
+  };
+  CallbackWorker worker(w.inv, w.config(), sender);
+  ASSERT_TRUE(w.inv->enqueue_progress(other, payload(other, 3)));  // op2's first, and it hangs
+  w.enqueue(3);
+  w.enqueue(4);
+  worker.start();
+  {
+    std::unique_lock lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, 10s, [&] { return sent.size() >= 2; }));
+    EXPECT_EQ(sent, (std::vector<std::string>{kUrl, kUrl}));  // op1's two, while op2's hangs
+    release = true;
+  }
+  cv.notify_all();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (worker.delivered() < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(worker.delivered(), 3u);
+  worker.stop();
+}
+
+// Two instances sharing the database (each with its own connection and
+// worker) deliver every entry exactly once.
+TEST(CallbackWorker, TwoInstancesNeverSendAnEntryTwice) {
+  WorkerWorld w;
+  const std::string other = w.add(2, "op2");
+  ASSERT_TRUE(w.inv->set_callback_url("op2", "https://op2.example/hdpi"));
+  for (int i = 0; i < 15; ++i) {
+    w.enqueue(3);
+    ASSERT_TRUE(w.inv->enqueue_progress(other, payload(other, 4)));
+  }
+  auto second_db = store::open_sqlite(w.dir.path() / "smdpp.db");
+  ASSERT_TRUE(second_db);
+  auto second = Inventory::open(std::shared_ptr<store::Database>(std::move(*second_db)), w.clock);
+  ASSERT_TRUE(second);
+  std::mutex mu;
+  std::map<std::string, int> sends;  // functionCallIdentifier -> times sent
+  CallbackSender sender = [&](const std::string&, const std::string& body) -> expected<void, std::string> {
+    std::this_thread::sleep_for(1ms);
+    std::lock_guard lock(mu);
+    ++sends[json::parse(body)["header"]["functionCallIdentifier"].get<std::string>()];
+    return {};
+  };
+  CallbackWorker a(w.inv, w.config(), sender);
+  CallbackWorker b(*second, w.config(), sender);
+  a.start();
+  b.start();
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (a.delivered() + b.delivered() < 30 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  a.stop();
+  b.stop();
+  EXPECT_EQ(a.delivered() + b.delivered(), 30u);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(sends.size(), 30u);
+  for (const auto& [id, n] : sends) EXPECT_EQ(n, 1) << id;
+}
+
+// A sender whose lease ran out (another instance took the entry) cannot mark
+// it: only the claim that holds the entry counts.
+TEST(CallbackWorker, AnExpiredClaimChangesNothing) {
+  WorkerWorld w;
+  w.enqueue(3);
+  auto first = w.inv->claim_next_outbox("op1", 60s, "claim-a");
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ((*first)->claim, "claim-a");
+  auto none = w.inv->claim_next_outbox("op1", 60s, "claim-b");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);  // leased
+  w.clock.advance(61s);
+  auto again = w.inv->claim_next_outbox("op1", 60s, "claim-b");
+  ASSERT_TRUE(again && *again);
+  auto stale = w.inv->outbox_delivered((*first)->id, "claim-a");
+  ASSERT_TRUE(stale);
+  EXPECT_FALSE(*stale);
+  EXPECT_EQ(w.status(1), "pending");
+  auto held = w.inv->outbox_delivered((*again)->id, "claim-b");
+  ASSERT_TRUE(held);
+  EXPECT_TRUE(*held);
+  EXPECT_EQ(w.status(1), "delivered");
+}
+
+// An endpoint that answers a byte every 200 ms never lets a read time out;
+// the sender's deadline covers the whole delivery all the same.
+TEST(CallbackWorker, HttpsSenderEndsATricklingDeliveryAtItsDeadline) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  std::atomic<bool> done{false};
+  std::thread trickler([&] {
+    const int c = ::accept(listener, nullptr, nullptr);
+    if (c < 0) return;
+    // A TLS handshake record header announcing 16 KiB, then its body a byte at a time.
+    const unsigned char header[] = {0x16, 0x03, 0x03, 0x40, 0x00};
+    (void)::send(c, header, sizeof header, MSG_NOSIGNAL);
+    while (!done) {
+      const unsigned char b = 0;
+      if (::send(c, &b, 1, MSG_NOSIGNAL) != 1) break;
+      std::this_thread::sleep_for(200ms);
+    }
+    ::close(c);
+  });
+  auto anchors = net::load_certificates(test_pki_dir() / "CERT_CI_ECDSA_NIST.pem");
+  ASSERT_TRUE(anchors);
+  auto send = https_callback_sender(*anchors, 1500ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = send("https://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/hdpi", "{}");
+  const auto took = std::chrono::steady_clock::now() - t0;
+  done = true;
+  trickler.join();
+  ::close(listener);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "no answer within the delivery timeout");
+  EXPECT_LT(took, 5s);
 }
 
 TEST(CallbackWorker, HttpsSenderRefusesOtherSchemesAndReportsNoSecrets) {
