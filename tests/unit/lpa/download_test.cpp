@@ -7,13 +7,10 @@
 
 #include "fixture.hpp"
 #include "rsp/asn1/runtime.hpp"
-#include "rsp/euicc/card.hpp"
-#include "rsp/euicc/isd_r.hpp"
-#include "rsp/euicc/store.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/messages/es9_json.hpp"
 #include "rsp/pki/test_pki.hpp"
-#include "test_support/temp_dir.hpp"
+#include "sim_euicc.hpp"
 
 namespace rsp::lpa {
 namespace {
@@ -25,50 +22,6 @@ using smdpp::OrderEvent;
 using smdpp::ProfileOrder;
 
 const Bytes kIccid{0x98, 0x94, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0xF2};
-
-/// A simulated eUICC in a temp folder, identity from the SM-DP+'s test PKI.
-struct SimEuicc {
-  explicit SimEuicc(const std::filesystem::path& pki) {
-    auto sources = euicc::find_identity_sources(pki);
-    EXPECT_TRUE(sources.has_value());
-    euicc::CreateOptions o;
-    o.dir = tmp.path() / "card";
-    if (sources) o.sources = *sources;
-    o.default_dp_address = st::kAddress;
-    auto store = euicc::create_euicc(o);
-    EXPECT_TRUE(store.has_value()) << (store ? "" : store.error().message);
-    card.add_application(std::make_shared<euicc::IsdR>(*store));
-    card.add_application(std::make_shared<euicc::MinimalEcasd>());
-    auto sel = channel.select_isd_r();
-    EXPECT_TRUE(sel.has_value()) << (sel ? "" : sel.error().message);
-  }
-
-  template <class Resp, class Req>
-  Resp call(const Req& req) {
-    auto data = channel.send(asn1::encode(req));
-    EXPECT_TRUE(data.has_value());
-    if (!data) return Resp{};
-    auto r = asn1::decode<Resp>(*data);
-    EXPECT_TRUE(r.has_value()) << to_hex(*data);
-    return r ? *r : Resp{};
-  }
-
-  std::vector<sg::ProfileInfo> profiles() {
-    auto r = call<sg::ProfileInfoListResponse>(sg::ProfileInfoListRequest{});
-    const auto* l = r.profileInfoListOk();
-    return l ? *l : std::vector<sg::ProfileInfo>{};
-  }
-
-  std::vector<sg::NotificationMetadata> notifications() {
-    auto r = call<sg::ListNotificationResponse>(sg::ListNotificationRequest{});
-    const auto* l = r.notificationMetadataList();
-    return l ? *l : std::vector<sg::NotificationMetadata>{};
-  }
-
-  test_support::TempDir tmp;
-  euicc::Card card;
-  ApduEs10Channel channel = card_channel(card);
-};
 
 class LpaDownload : public ::testing::Test {
  protected:
