@@ -14,16 +14,18 @@ namespace sg = asn1::sgp22;
 namespace {
 
 /// The outcome of a verified ProfileInstallationResult, recorded on its order.
-NotificationOutcome record_install_result(ProfileCatalog& catalog, const sg::ProfileInstallationResult& pir,
-                                          std::string eid, const std::string& matching_id) {
+SmdppResult<NotificationOutcome> record_install_result(ProfileCatalog& catalog,
+                                                       const sg::ProfileInstallationResult& pir, std::string eid,
+                                                       const std::string& matching_id) {
   const auto& data = pir.profileInstallationResultData;
+  RSP_TRY(const InstallOutcome recorded, catalog.record_install_result(matching_id, pir));
   NotificationOutcome out;
   out.eid = std::move(eid);
   out.seq_number = data.notificationMetadata.seqNumber;
   out.iccid = data.notificationMetadata.iccid;
   out.is_install_result = true;
   out.install_success = data.finalResult.successResult() != nullptr;
-  catalog.record_install_result(matching_id, out.install_success, asn1::encode(pir));
+  out.already_on_euicc = recorded == InstallOutcome::AlreadyOnEuicc;
   return out;
 }
 
