@@ -165,7 +165,7 @@ bool is_valid_eid(std::string_view eid) {
 }
 
 SmdppError storage_error(const store::DbError& e) {
-  return SmdppError{es2codes::kExecutionError.subject, es2codes::kExecutionError.reason, "storage: " + e.message};
+  return SmdppError{es2codes::kExecutionError.subject, es2codes::kExecutionError.reason, "storage: " + e.message, true};
 }
 
 SmdppResult<std::shared_ptr<Inventory>> Inventory::open(std::shared_ptr<store::Database> db, const Clock& clock) {

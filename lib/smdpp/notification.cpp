@@ -45,7 +45,11 @@ SmdppResult<NotificationOutcome> Server::handle_notification(const sg::PendingNo
       RSP_TRY_VOID(put_session(std::move(s)));  // a forged result must not end the genuine session
       return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignPIR does not verify");
     }
-    return record_install_result(*catalog_, *pir, s->eid, s->order->matching_id);
+    auto recorded = record_install_result(*catalog_, *pir, s->eid, s->order->matching_id);
+    // Not stored: the LPA sends the result again (es9_http.hpp), and finds the
+    // session still there (else the stored download serves it).
+    if (!recorded && recorded.error().storage) (void)put_session(std::move(s));
+    return recorded;
   }
   if (const auto* other = n.otherSignedNotification()) {
     const auto now = clock_.now();
@@ -72,7 +76,7 @@ SmdppResult<NotificationOutcome> Server::handle_stored_installation_result(const
   // issued) but the catalog kept which eUICC got the BPP: its key verifies the
   // result, so the order still completes exactly once.
   const auto& data = pir.profileInstallationResultData;
-  auto issued = catalog_->issued_download(data.transactionId);
+  RSP_TRY(auto issued, catalog_->issued_download(data.transactionId));
   if (!issued) return smdpp_error(codes::kUnknownTransactionId, "no download session for this installation result");
   auto key = crypto::EcKey::from_public_point(issued->curve, issued->euicc_public_point);
   if (!key || !crypto::verify_plain(*key, asn1::encode(data), pir.euiccSignPIR))

@@ -301,16 +301,19 @@ SmdppResult<void> SqlProfileCatalog::record_bpp_issued(const IssuedDownload& d) 
   return {};
 }
 
-std::optional<IssuedDownload> SqlProfileCatalog::issued_download(const Bytes& transaction_id) {
+SmdppResult<std::optional<IssuedDownload>> SqlProfileCatalog::issued_download(const Bytes& transaction_id) {
   auto row = inv_->db().query_one(
       "SELECT r.id, r.matching_id, r.download_eid, r.download_curve, r.download_key FROM orders r"
       " JOIN profiles p ON p.iccid = r.iccid WHERE r.download_tid = $1 AND r.active = 1 AND p.state = 'downloaded'",
       {value(transaction_id)});
   if (!row) {
-    note(storage_error(row.error()));
-    return std::nullopt;
+    // Not "unknown transaction": the result must not be dropped for a read
+    // that failed.
+    const SmdppError e = storage_error(row.error());
+    note(e);
+    return unexpected(e);
   }
-  if (!*row) return std::nullopt;
+  if (!*row) return std::optional<IssuedDownload>();
   const auto& r = **row;
   IssuedDownload d;
   d.matching_id = r.opt_text(1).value_or("#" + std::to_string(r.int64(0)));
@@ -320,7 +323,7 @@ std::optional<IssuedDownload> SqlProfileCatalog::issued_download(const Bytes& tr
                 ? crypto::Curve::BrainpoolP256r1
                 : crypto::Curve::NistP256;
   d.euicc_public_point = r.opt_blob(4).value_or(Bytes{});
-  return d;
+  return std::optional<IssuedDownload>(std::move(d));
 }
 
 }  // namespace rsp::smdpp

@@ -128,7 +128,8 @@ class ProfileCatalog {
   /// (SGP.22 §5.6.4): OrderEvent::Installed for InstallOutcome::Installed and
   /// AlreadyOnEuicc (install_outcome() with the order's ICCID), else
   /// InstallFailed; the operator gets the result as resultData. Returns the
-  /// outcome recorded, or why nothing was recorded.
+  /// outcome recorded, or why nothing was recorded: SmdppError::storage when
+  /// the catalog could not store it (the eUICC's result must then be sent again).
   virtual SmdppResult<InstallOutcome> record_install_result(const std::string& matching_id,
                                                             const asn1::sgp22::ProfileInstallationResult& pir) {
     const auto outcome = pir.profileInstallationResultData.finalResult.successResult() != nullptr
@@ -144,10 +145,11 @@ class ProfileCatalog {
     return {};
   }
   /// The download issued under `transaction_id` whose installation result
-  /// is still awaited, when the catalog keeps them across restarts.
-  virtual std::optional<IssuedDownload> issued_download(const Bytes& transaction_id) {
+  /// is still awaited, when the catalog keeps them across restarts; an error
+  /// (SmdppError::storage) when the catalog could not be read.
+  virtual SmdppResult<std::optional<IssuedDownload>> issued_download(const Bytes& transaction_id) {
     (void)transaction_id;
-    return std::nullopt;
+    return std::optional<IssuedDownload>();
   }
 };
 

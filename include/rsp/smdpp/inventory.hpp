@@ -195,7 +195,8 @@ class Inventory {
   const Clock& clock_;
 };
 
-/// A storage failure as an ES2+/ES9+ execution error (the engine message only).
+/// A storage failure as an ES2+/ES9+ execution error (the engine message
+/// only), with SmdppError::storage set.
 SmdppError storage_error(const store::DbError& e);
 
 }  // namespace rsp::smdpp

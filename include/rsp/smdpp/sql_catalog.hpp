@@ -44,7 +44,7 @@ class SqlProfileCatalog final : public ProfileCatalog {
   SmdppResult<InstallOutcome> record_install_result(const std::string& matching_id,
                                                     const asn1::sgp22::ProfileInstallationResult& pir) override;
   SmdppResult<void> record_bpp_issued(const IssuedDownload& d) override;
-  std::optional<IssuedDownload> issued_download(const Bytes& transaction_id) override;
+  SmdppResult<std::optional<IssuedDownload>> issued_download(const Bytes& transaction_id) override;
 
   /// The last storage or preparation failure (for logs; no secrets).
   std::string last_error() const;

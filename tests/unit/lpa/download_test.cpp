@@ -233,6 +233,40 @@ TEST_F(LpaDownload, ServerCertificateOfAnotherCiIsRefusedByTheEuicc) {
   EXPECT_TRUE(euicc.profiles().empty());
 }
 
+/// An SM-DP+ that could not store the installation result: handleNotification
+/// answers with an HTTP server error (the request never reaches the server).
+class NotificationServerError final : public Es9Transport {
+ public:
+  explicit NotificationServerError(Es9Transport& inner) : inner_(inner) {}
+  expected<HttpReply, TransportError> post(std::string_view address, std::string_view path,
+                                           std::string_view body) override {
+    if (path == es9::path(es9::Function::HandleNotification)) {
+      ++refused;
+      return HttpReply{500, ""};
+    }
+    return inner_.post(address, path, body);
+  }
+  int refused = 0;
+
+ private:
+  Es9Transport& inner_;
+};
+
+TEST_F(LpaDownload, AServerErrorOnTheNotificationKeepsItOnTheEuicc) {
+  add_order("MATCH-1");
+  NotificationServerError failing(transport);
+  auto r = download_profile(st::kAddress, "MATCH-1", std::nullopt, euicc.channel, failing, options);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(failing.refused, 1);
+  EXPECT_FALSE(r->notification_delivered);
+  EXPECT_FALSE(r->notification_removed);
+  EXPECT_FALSE(reached(Step::RemoveNotification));
+  const auto pending = euicc.notifications();
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].seqNumber, r->installation_result.profileInstallationResultData.notificationMetadata.seqNumber);
+  EXPECT_EQ(euicc.profiles().size(), 1u);
+}
+
 TEST_F(LpaDownload, BadActivationCode) {
   auto r = download_profile(std::string("LPA:2$x$y"), std::nullopt, euicc.channel, transport, options);
   ASSERT_FALSE(r);
