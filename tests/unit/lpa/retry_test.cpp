@@ -107,7 +107,9 @@ TEST(DownloadRetry, AProfileTheCardAlreadyHoldsEndsInstalledAndIsNeverReleasedAg
   // pending notification first: the SM-DP+ issues a new BPP to the same
   // eUICC, which refuses it because it holds the ICCID already, and the LPA
   // reports that signed refusal.
-  auto retry = download_profile(ac, std::nullopt, card.channel, *smdp.transport);
+  DownloadOptions old_lpa;
+  old_lpa.send_pending_notifications = false;
+  auto retry = download_profile(ac, std::nullopt, card.channel, *smdp.transport, old_lpa);
   ASSERT_FALSE(retry);
   EXPECT_EQ(retry.error().step, Step::LoadBoundProfilePackage) << retry.error().to_string();
   EXPECT_EQ(retry.error().euicc_code, sg::ErrorReason_values::installFailedDueToIccidAlreadyExistsOnEuicc)
@@ -142,6 +144,40 @@ TEST(DownloadRetry, AProfileTheCardAlreadyHoldsEndsInstalledAndIsNeverReleasedAg
 
   // Still exactly one copy, on the first card.
   EXPECT_EQ(card.profiles().size(), 1u);
+}
+
+TEST(DownloadRetry, TheLpaSendsThePendingInstallResultBeforeItRetries) {
+  SqlSmdpp smdp;
+  SimEuicc card(st::test_pki_dir());
+  const std::string ac = smdp.order(card.eid());
+  DownloadOptions killed;
+  killed.skip_notification = true;
+  auto first = download_profile(ac, std::nullopt, card.channel, *smdp.transport, killed);
+  ASSERT_TRUE(first) << first.error().to_string();
+  ASSERT_EQ(card.notifications().size(), 1u);
+  ASSERT_EQ(smdp.state(), ProfileState::Downloaded);
+
+  // The retry delivers the success result the card kept: the order is
+  // complete before the activation code is used again, so no second BPP.
+  auto retry = download_profile(ac, std::nullopt, card.channel, *smdp.transport);
+  const auto& sent = retry ? retry->pending_notifications : retry.error().pending_notifications;
+  ASSERT_EQ(sent.notifications.size(), 1u) << sent.error;
+  EXPECT_TRUE(sent.notifications[0].install_result);
+  EXPECT_TRUE(sent.notifications[0].delivered) << sent.notifications[0].error;
+  EXPECT_TRUE(sent.notifications[0].removed) << sent.notifications[0].error;
+  EXPECT_EQ(smdp.state(), ProfileState::Installed) << smdp.catalog->last_error();
+  // Nothing left to download: the SM-DP+ refuses the matchingId of a done order.
+  ASSERT_FALSE(retry);
+  EXPECT_EQ(retry.error().step, Step::AuthenticateClient) << retry.error().to_string();
+  EXPECT_EQ(retry.error().subject_code + "/" + retry.error().reason_code, "8.2.6/3.8") << retry.error().to_string();
+  auto history = smdp.inv->history(kIccidDigits);
+  ASSERT_TRUE(history);
+  int downloaded = 0;
+  for (const auto& t : *history) downloaded += t.to == ProfileState::Downloaded;
+  EXPECT_EQ(downloaded, 1);
+  EXPECT_EQ(history->back().cause, "installation result: success");
+  EXPECT_EQ(card.profiles().size(), 1u);
+  EXPECT_TRUE(card.notifications().empty());
 }
 
 }  // namespace
