@@ -1,5 +1,6 @@
 // `rsp lpa download`: the LPA's profile download (lpa component) from an
-// activation code into a simulated eUICC folder, over HTTPS to the SM-DP+.
+// activation code into a simulated eUICC folder, over HTTPS to the SM-DP+,
+// after the notifications the eUICC still holds.
 
 #include <fmt/core.h>
 
@@ -30,6 +31,22 @@ struct DownloadArgs {
   std::vector<std::string> trust, resolve;
   bool insecure_http = false;
 };
+
+/// What became of the notifications the eUICC held before the download.
+void print_pending(const lpa::PendingNotificationsReport& report) {
+  if (!report.error.empty()) fmt::print("pending notifications not sent: {}\n", report.error);
+  for (const auto& n : report.notifications) {
+    const std::string what =
+        fmt::format("pending notification {} ({}{}) to {}", n.seq_number, n.install_result ? "install result" : "notification",
+                    n.iccid ? ", ICCID " + rsp::messages::iccid_to_digits(*n.iccid) : std::string(), n.address);
+    if (n.delivered && n.removed)
+      fmt::print("{}: delivered and removed\n", what);
+    else if (n.delivered)
+      fmt::print("{}: delivered, still on the eUICC: {}\n", what, n.error);
+    else
+      fmt::print("{}: not delivered, kept on the eUICC for a later attempt: {}\n", what, n.error);
+  }
+}
 
 void run_download(const DownloadArgs& a) {
   auto store = euicc::EuiccStore::open(a.euicc_dir);
@@ -68,7 +85,10 @@ void run_download(const DownloadArgs& a) {
     cc = cli::read_secret_line(a.cc_file, error);
     if (!cc) fail(error);
   }
+  // The library first sends what the eUICC still holds (SGP.22 §3.5), e.g.
+  // the install result of an earlier download that was interrupted.
   auto r = lpa::download_profile(a.activation_code, cc, es10, es9, options);
+  print_pending(r ? r->pending_notifications : r.error().pending_notifications);
   if (!r) fail("download failed: " + r.error().to_string());
   fmt::print("installed ICCID {} in ISD-P {} (\"{}\" by {}); install notification {}\n",
              rsp::messages::iccid_to_digits(r->iccid), to_hex(r->isdp_aid), r->profile_metadata.profileName,
@@ -81,7 +101,10 @@ void run_download(const DownloadArgs& a) {
 
 RSP_COMMAND_GROUP(lpa) {
   auto* g = rsp::cli::group_command(app, "lpa", "Local Profile Assistant: download profiles into an eUICC");
-  auto* dl = g->add_subcommand("download", "Download a profile from an SM-DP+ with an activation code");
+  auto* dl = g->add_subcommand(
+      "download",
+      "Download a profile from an SM-DP+ with an activation code, after sending the notifications the eUICC still "
+      "holds (each removed once its SM-DP+ accepted it)");
   auto a = std::make_shared<DownloadArgs>();
   dl->add_option("--euicc", a->euicc_dir, "Simulated eUICC folder (rsp euicc create)")->required();
   dl->add_option("--ac", a->activation_code, "Activation code LPA:1$<SM-DP+ address>$<matchingId>")->required();

@@ -1,10 +1,12 @@
-// `rsp smdpp profiles import|list` and `rsp smdpp order`: the SM-DP+ profile
-// inventory in its database, and a download order with its activation code.
+// `rsp smdpp profiles import|list|history|reinstate` and `rsp smdpp order`:
+// the SM-DP+ profile inventory in its database, and a download order with its
+// activation code.
 
 #include <fmt/core.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -118,6 +120,54 @@ void run_list(const std::string& db, const std::string& op) {
   rsp::cli::exit_with(0);
 }
 
+std::string utc(std::int64_t t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string describe(const sm::TransitionRecord& t) {
+  return fmt::format("{}  {} -> {}{}  {}", utc(t.at), t.from ? sm::to_string(*t.from) : "-", sm::to_string(t.to),
+                     t.order_id ? fmt::format("  order {}", *t.order_id) : std::string(), t.cause);
+}
+
+void run_history(const std::string& db, const std::string& iccid) {
+  sm::SystemClock clock;
+  auto o = open_inventory(db, clock);
+  auto p = o.inv->profile(iccid);
+  if (!p) fail(describe(p.error()));
+  if (!*p) fail("unknown ICCID " + iccid);
+  auto h = o.inv->history(iccid);
+  if (!h) fail(describe(h.error()));
+  fmt::print("ICCID {} ({}, operator {}): {}\n", iccid, (**p).profile_type, (**p).operator_name,
+             sm::to_string((**p).state));
+  for (const auto& t : *h) fmt::print("  {}\n", describe(t));
+  rsp::cli::exit_with(0);
+}
+
+struct ReinstateArgs {
+  std::string db, iccid, reason;
+  bool not_on_any_card = false;
+};
+
+void run_reinstate(const ReinstateArgs& a) {
+  // The SM-DP+ cannot know whether a card holds the profile once its Bound
+  // Profile Package was issued; only the operator can say it is on none.
+  if (!a.not_on_any_card)
+    fail("reinstating needs --not-on-any-card: the operator's statement that the profile is installed on no "
+         "eUICC (its bound profile package was issued, so it may be on the card it went to)");
+  if (a.reason.empty()) fail("reinstating needs --reason: why the profile is known to be on no eUICC");
+  sm::SystemClock clock;
+  auto o = open_inventory(a.db, clock);
+  auto t = o.inv->reinstate_profile(a.iccid, a.reason);
+  if (!t) fail("ICCID " + a.iccid + " not reinstated: " + describe(t.error()));
+  fmt::print("ICCID {} reinstated; recorded in its history:\n  {}\n", a.iccid, describe(*t));
+  rsp::cli::exit_with(0);
+}
+
 struct OrderArgs {
   std::string db, op, iccid, type, eid, cc_file, address, qr_png, matching_id;
   int cc_attempts = 3;
@@ -183,6 +233,26 @@ RSP_COMMAND_GROUP(smdpp_profiles) {
   list->add_option("--db", *list_db, "SM-DP+ database: SQLite file or postgresql:// URL")->required();
   list->add_option("--operator", *list_op, "Only this operator's profiles");
   list->callback([list_db, list_op] { run_list(*list_db, *list_op); });
+
+  auto history_db = std::make_shared<std::string>();
+  auto history_iccid = std::make_shared<std::string>();
+  auto* history = profiles->add_subcommand("history", "A profile's state and every recorded transition with its cause");
+  history->add_option("--db", *history_db, "SM-DP+ database: SQLite file or postgresql:// URL")->required();
+  history->add_option("--iccid", *history_iccid, "The profile")->required();
+  history->callback([history_db, history_iccid] { run_history(*history_db, *history_iccid); });
+
+  auto ra = std::make_shared<ReinstateArgs>();
+  auto* reinstate = profiles->add_subcommand(
+      "reinstate",
+      "Return a profile whose bound profile package was issued (downloaded or error) to the available profiles, on "
+      "the operator's statement that it is installed on no eUICC; the statement and reason go into its history. "
+      "ES2+ CancelOrder cannot do this once a package was issued");
+  reinstate->add_option("--db", ra->db, "SM-DP+ database: SQLite file or postgresql:// URL")->required();
+  reinstate->add_option("--iccid", ra->iccid, "The profile")->required();
+  reinstate->add_flag("--not-on-any-card", ra->not_on_any_card,
+                      "State that the profile is installed on no eUICC (required)");
+  reinstate->add_option("--reason", ra->reason, "Why it is known to be on no eUICC (required, recorded)");
+  reinstate->callback([ra] { run_reinstate(*ra); });
 
   auto oa = std::make_shared<OrderArgs>();
   auto* order = g->add_subcommand(

@@ -29,6 +29,8 @@ class Session {
 
   expected<DownloadResult, DownloadError> run(const std::string& matching_id,
                                               const std::optional<std::string>& confirmation_code);
+  /// What the download found pending on the eUICC and sent first.
+  PendingNotificationsReport& pending() { return pending_; }
 
  private:
   void step(Step s) {
@@ -56,11 +58,10 @@ class Session {
   }
 
   /// POSTs one ES9+ request; the body of a 200 answer, or the error.
-  expected<std::string, DownloadError> post_es9(std::string_view address, es9::Function f, const std::string& body,
-                                           int expected_status = 200) {
+  expected<std::string, DownloadError> post_es9(std::string_view address, es9::Function f, const std::string& body) {
     auto r = smdp_.post(address, es9::path(f), body);
     if (!r) return error(current_, Source::Es9Transport, "ES9+ " + std::string(es9::name(f)) + ": " + r.error().message);
-    if (r->status != expected_status) {
+    if (r->status != 200) {
       // A function failure comes as 200 + Failed; anything else is the transport's.
       if (r->status == 200) {
         auto h = es9::decode_response_header(r->body);
@@ -114,6 +115,7 @@ class Session {
   std::string address_;
   Step current_ = Step::GetEuiccInfo1;
   Bytes transaction_id_;
+  PendingNotificationsReport pending_;
 };
 
 DownloadError Session::cancel(DownloadError e, std::int64_t reason) {
@@ -139,6 +141,13 @@ DownloadError Session::cancel(DownloadError e, std::int64_t reason) {
 expected<DownloadResult, DownloadError> Session::run(const std::string& matching_id,
                                                      const std::optional<std::string>& confirmation_code) {
   DownloadResult result;
+
+  // SGP.22 §3.5: what the eUICC still holds goes first. The install result
+  // of an earlier download that was interrupted before its notification
+  // reaches the SM-DP+ before the same activation code is used again, which
+  // completes that order instead of issuing the profile to the card twice.
+  if (options_.send_pending_notifications)
+    pending_ = send_pending_notifications(euicc_, smdp_, [this](Step s) { step(s); });
 
   step(Step::GetEuiccInfo1);
   RSP_TRY(sg::EUICCInfo1 info1, es10<sg::EUICCInfo1>(asn1::encode(sg::GetEuiccInfo1Request{})));
@@ -296,18 +305,11 @@ void Session::deliver_notification(DownloadResult& result) {
     if (const auto* l = list->notificationList(); l && l->size() == 1) pending = l->front();
   }
 
-  step(Step::HandleNotification);
+  // Not delivered (no answer, or not 204): it stays on the eUICC for a later attempt.
   const std::string address = meta.notificationAddress.empty() ? address_ : meta.notificationAddress;
-  sg::HandleNotification hn;
-  hn.pendingNotification = std::move(pending);
-  auto sent = post_es9(address, es9::Function::HandleNotification, es9::encode_request(hn), 204);
-  result.notification_delivered = sent.has_value();
-  if (!sent) return;  // stays on the eUICC for a later attempt
-
-  step(Step::RemoveNotification);
-  auto removed = es10<sg::NotificationSentResponse>(asn1::encode(sg::NotificationSentRequest{meta.seqNumber}));
-  result.notification_removed =
-      removed && removed->deleteNotificationStatus == sg::NotificationSentResponse::deleteNotificationStatus_values::ok;
+  const auto delivery = lpa::deliver_notification(euicc_, smdp_, pending, address, [this](Step s) { step(s); });
+  result.notification_delivered = delivery.delivered;
+  result.notification_removed = delivery.removed;
 }
 
 }  // namespace
@@ -328,6 +330,7 @@ const char* to_string(Step s) {
     case Step::HandleNotification: return "HandleNotification";
     case Step::RemoveNotification: return "RemoveNotificationFromList";
     case Step::CancelSession: return "CancelSession";
+    case Step::ListNotification: return "ListNotification";
   }
   return "?";
 }
@@ -365,7 +368,14 @@ expected<DownloadResult, DownloadError> download_profile(const std::string& smdp
                                                          Es10Channel& euicc, Es9Transport& smdp,
                                                          const DownloadOptions& options) {
   Session s(euicc, smdp, options, smdp_address);
-  return s.run(matching_id, confirmation_code);
+  auto r = s.run(matching_id, confirmation_code);
+  if (r) {
+    r->pending_notifications = std::move(s.pending());
+    return r;
+  }
+  DownloadError e = std::move(r).error();
+  e.pending_notifications = std::move(s.pending());
+  return unexpected(std::move(e));
 }
 
 expected<std::vector<Bytes>, std::string> bpp_segments(ByteView bpp_der) {

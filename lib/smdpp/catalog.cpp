@@ -72,6 +72,19 @@ SmdppResult<std::shared_ptr<const PreparedProfile>> PreparedProfile::prepare(Byt
   return std::shared_ptr<const PreparedProfile>(std::move(p));
 }
 
+InstallOutcome install_outcome(const sg::ProfileInstallationResult& pir, ByteView order_iccid) {
+  const auto& data = pir.profileInstallationResultData;
+  if (data.finalResult.successResult()) return InstallOutcome::Installed;
+  const auto* error = data.finalResult.errorResult();
+  // The ICCID the eUICC names must be this order's: a refusal about another
+  // profile says nothing about this one.
+  const auto& named = data.notificationMetadata.iccid;
+  if (error && error->errorReason == sg::ErrorReason_values::installFailedDueToIccidAlreadyExistsOnEuicc && named &&
+      !order_iccid.empty() && asn1::iccid_in_ef_coding(*named) == asn1::iccid_in_ef_coding(order_iccid))
+    return InstallOutcome::AlreadyOnEuicc;
+  return InstallOutcome::Failed;
+}
+
 void InMemoryProfileCatalog::add(ProfileOrder order) {
   std::lock_guard lock(mu_);
   std::string key = order.matching_id;
@@ -102,6 +115,19 @@ int InMemoryProfileCatalog::record_cc_failure(const std::string& matching_id) {
 void InMemoryProfileCatalog::record(const std::string& matching_id, OrderEvent event) {
   std::lock_guard lock(mu_);
   events_[matching_id].push_back(event);
+}
+
+SmdppResult<InstallOutcome> InMemoryProfileCatalog::record_install_result(
+    const std::string& matching_id, const sg::ProfileInstallationResult& pir) {
+  Bytes iccid;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = orders_.find(matching_id); it != orders_.end() && it->second.profile)
+      iccid = it->second.profile->iccid();
+  }
+  const InstallOutcome outcome = install_outcome(pir, iccid);
+  record(matching_id, outcome == InstallOutcome::Failed ? OrderEvent::InstallFailed : OrderEvent::Installed);
+  return outcome;
 }
 
 std::vector<OrderEvent> InMemoryProfileCatalog::events(const std::string& matching_id) const {

@@ -157,6 +157,17 @@ SmdppResult<void> Es2Service::cancel_order(const std::string& op, const CancelOr
     return smdpp_error(es2codes::kEidInvalidAssociation, "not the EID of the order");
   if (req.matching_id && !req.matching_id->empty() && (!order->matching_id || *order->matching_id != *req.matching_id))
     return smdpp_error(es2codes::kMatchingIdInvalidAssociation, "not the matchingId of the order");
+  // A Bound Profile Package of this order went to an eUICC: whatever the
+  // state says (downloaded, or error after a failed or unreported
+  // installation), the profile may be on that card, and making it available
+  // could put one ICCID on two. SGP.22 §5.3.3 lets the SM-DP+ refuse the
+  // transition (8.2.1 / 3.5, invalid transition); Unavailable stays allowed,
+  // and only the operator's statement that the profile is on no card
+  // (Inventory::reinstate_profile) returns it to the pool.
+  if (req.final_status == FinalProfileStatus::Available && order->download_eid)
+    return smdpp_error(es2codes::kIccidInvalidTransition,
+                       "a bound profile package of this order was issued to an eUICC: the profile is not made "
+                       "available again (finalProfileStatusIndicator Unavailable is accepted)");
   const ProfileState to =
       req.final_status == FinalProfileStatus::Available ? ProfileState::Available : ProfileState::Unavailable;
   RSP_DB_TRY_VOID(inv_->db().execute(

@@ -67,6 +67,12 @@ Es9HttpResponse dispatch(Server& server, es9::Function f, std::string_view body,
       r.status = 204;
       if (auto outcome = server.handle_notification(req->pendingNotification); !outcome) {
         r.error = outcome.error();
+        // SGP.22 §3.5, §5.6.4: after 204 the LPA removes the notification
+        // from the eUICC (ES10b.RemoveNotificationFromList). When the SM-DP+ could
+        // not record it, a server error keeps it there for a later attempt;
+        // a notification refused for what it is (signature, unknown
+        // transaction) is still 204, as sending it again changes nothing.
+        if (outcome.error().storage) r.status = 500;
       }
       return r;
     }

@@ -184,7 +184,7 @@ bool is_valid_eid(std::string_view eid) {
 }
 
 SmdppError storage_error(const store::DbError& e) {
-  return SmdppError{es2codes::kExecutionError.subject, es2codes::kExecutionError.reason, "storage: " + e.message};
+  return SmdppError{es2codes::kExecutionError.subject, es2codes::kExecutionError.reason, "storage: " + e.message, true};
 }
 
 SmdppResult<std::shared_ptr<Inventory>> Inventory::open(std::shared_ptr<store::Database> db, const Clock& clock) {
@@ -284,8 +284,8 @@ ProfileRecord profile_from(const store::Row& r) {
 }
 
 constexpr const char* kOrderColumns =
-    "SELECT r.id, r.iccid, o.name, r.matching_id, r.eid, r.cc_hash, r.cc_attempts_left, r.smds_address, r.active"
-    " FROM orders r JOIN operators o ON o.id = r.operator_id ";
+    "SELECT r.id, r.iccid, o.name, r.matching_id, r.eid, r.cc_hash, r.cc_attempts_left, r.smds_address, r.active,"
+    " r.download_eid FROM orders r JOIN operators o ON o.id = r.operator_id ";
 
 OrderRecord order_from(const store::Row& r) {
   OrderRecord o;
@@ -298,6 +298,7 @@ OrderRecord order_from(const store::Row& r) {
   o.cc_attempts_left = static_cast<int>(r.int64(6));
   o.smds_address = r.opt_text(7);
   o.active = r.int64(8) != 0;
+  o.download_eid = r.opt_text(9);
   return o;
 }
 
@@ -388,6 +389,39 @@ SmdppResult<void> Inventory::transition(const std::string& iccid, ProfileState t
                                {value(iccid), value(order_id), value(to_string(*from)), value(to_string(to)),
                                 value(cause), value(t)}));
   return {};
+}
+
+SmdppResult<TransitionRecord> Inventory::reinstate_profile(const std::string& iccid, const std::string& reason) {
+  if (reason.empty()) return smdpp_error(es2codes::kMandatoryMissing, "the reason is missing");
+  if (reason.size() > 500 ||
+      std::any_of(reason.begin(), reason.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }))
+    return smdpp_error(es2codes::kInvalidParameter, "the reason must be one line of at most 500 characters");
+  RSP_DB_TRY(auto tx, db_->begin());
+  RSP_TRY(auto p, profile(iccid));
+  if (!p) return smdpp_error(es2codes::kIccidUnknown, "unknown ICCID");
+  if (p->state != ProfileState::Downloaded && p->state != ProfileState::Error)
+    return smdpp_error(es2codes::kIccidInvalidTransition,
+                       "only a downloaded or error profile is reinstated (" + std::string(to_string(p->state)) + ")");
+  RSP_TRY(auto order, active_order(iccid));
+  std::optional<std::int64_t> order_id;
+  if (order) {
+    order_id = order->id;
+    RSP_DB_TRY_VOID(db_->execute("UPDATE orders SET state = 'cancelled', active = 0, updated_at = $2 WHERE id = $1",
+                                 {value(order->id), value(now())}));
+  }
+  std::string cause = "operator statement: the profile is not on any eUICC";
+  if (order && order->download_eid) cause += " (its bound profile package went to EID " + *order->download_eid + ")";
+  cause += "; reason: " + reason;
+  RSP_TRY_VOID(transition(iccid, ProfileState::Available, cause, order_id, p->state));
+  RSP_DB_TRY_VOID(tx.commit());
+  TransitionRecord t;
+  t.iccid = iccid;
+  t.from = p->state;
+  t.to = ProfileState::Available;
+  t.cause = std::move(cause);
+  t.order_id = order_id;
+  t.at = now();
+  return t;
 }
 
 SmdppResult<void> Inventory::enqueue_progress(const std::string& iccid, const std::string& payload) {

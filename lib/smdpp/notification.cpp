@@ -14,16 +14,18 @@ namespace sg = asn1::sgp22;
 namespace {
 
 /// The outcome of a verified ProfileInstallationResult, recorded on its order.
-NotificationOutcome record_install_result(ProfileCatalog& catalog, const sg::ProfileInstallationResult& pir,
-                                          std::string eid, const std::string& matching_id) {
+SmdppResult<NotificationOutcome> record_install_result(ProfileCatalog& catalog,
+                                                       const sg::ProfileInstallationResult& pir, std::string eid,
+                                                       const std::string& matching_id) {
   const auto& data = pir.profileInstallationResultData;
+  RSP_TRY(const InstallOutcome recorded, catalog.record_install_result(matching_id, pir));
   NotificationOutcome out;
   out.eid = std::move(eid);
   out.seq_number = data.notificationMetadata.seqNumber;
   out.iccid = data.notificationMetadata.iccid;
   out.is_install_result = true;
   out.install_success = data.finalResult.successResult() != nullptr;
-  catalog.record_install_result(matching_id, out.install_success, asn1::encode(pir));
+  out.already_on_euicc = recorded == InstallOutcome::AlreadyOnEuicc;
   return out;
 }
 
@@ -43,7 +45,11 @@ SmdppResult<NotificationOutcome> Server::handle_notification(const sg::PendingNo
       RSP_TRY_VOID(put_session(std::move(s)));  // a forged result must not end the genuine session
       return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignPIR does not verify");
     }
-    return record_install_result(*catalog_, *pir, s->eid, s->order->matching_id);
+    auto recorded = record_install_result(*catalog_, *pir, s->eid, s->order->matching_id);
+    // Not stored: the LPA sends the result again (es9_http.hpp), and finds the
+    // session still there (else the stored download serves it).
+    if (!recorded && recorded.error().storage) (void)put_session(std::move(s));
+    return recorded;
   }
   if (const auto* other = n.otherSignedNotification()) {
     const auto now = clock_.now();
@@ -70,7 +76,7 @@ SmdppResult<NotificationOutcome> Server::handle_stored_installation_result(const
   // issued) but the catalog kept which eUICC got the BPP: its key verifies the
   // result, so the order still completes exactly once.
   const auto& data = pir.profileInstallationResultData;
-  auto issued = catalog_->issued_download(data.transactionId);
+  RSP_TRY(auto issued, catalog_->issued_download(data.transactionId));
   if (!issued) return smdpp_error(codes::kUnknownTransactionId, "no download session for this installation result");
   auto key = crypto::EcKey::from_public_point(issued->curve, issued->euicc_public_point);
   if (!key || !crypto::verify_plain(*key, asn1::encode(data), pir.euiccSignPIR))

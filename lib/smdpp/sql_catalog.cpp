@@ -5,6 +5,7 @@
 #include "db_try.hpp"
 #include "profile_row.hpp"
 #include "rsp/asn1/runtime.hpp"
+#include "rsp/messages/iccid.hpp"
 #include "rsp/smdpp/es2_codes.hpp"
 
 namespace rsp::smdpp {
@@ -198,12 +199,20 @@ int SqlProfileCatalog::record_cc_failure(const std::string& matching_id) {
   return *r;
 }
 
-SmdppResult<void> SqlProfileCatalog::record_checked(const std::string& matching_id, OrderEvent event,
-                                                    const Bytes* result_data) {
+SmdppResult<InstallOutcome> SqlProfileCatalog::record_checked(const std::string& matching_id, OrderEvent event,
+                                                              const asn1::sgp22::ProfileInstallationResult* pir) {
   RSP_DB_TRY(auto tx, inv_->db().begin());
   RSP_TRY(auto order, order_by_key(inv_->db(), matching_id));
   if (!order) return smdpp_error(es2codes::kExecutionError, "event for an unknown order");
   const ProfileRecord& profile = order->profile;
+  // An installation result decides its event with the order's ICCID.
+  InstallOutcome outcome = event == OrderEvent::Installed ? InstallOutcome::Installed : InstallOutcome::Failed;
+  Bytes result_data;
+  if (pir) {
+    outcome = install_outcome(*pir, messages::iccid_from_digits(profile.iccid).value_or(Bytes{}));
+    event = outcome == InstallOutcome::Failed ? OrderEvent::InstallFailed : OrderEvent::Installed;
+    result_data = asn1::encode(*pir);
+  }
   std::optional<ProfileState> to;
   std::string cause;
   int point = kPointBppDownload;
@@ -215,7 +224,14 @@ SmdppResult<void> SqlProfileCatalog::record_checked(const std::string& matching_
       break;
     case OrderEvent::Installed:
       to = ProfileState::Installed;
-      cause = "installation result: success";
+      // SGP.22 §5.7.6: the eUICC refuses a package whose ICCID it holds; from
+      // the eUICC this BPP went to, about this ICCID, that refusal means the
+      // profile is on that card (an earlier installation whose notification
+      // was lost). The operator is told of an installation (Executed-Success);
+      // resultData carries the eUICC's result as it came.
+      cause = outcome == InstallOutcome::AlreadyOnEuicc
+                  ? "installation result: the ICCID already exists on the eUICC the BPP was issued to"
+                  : "installation result: success";
       point = kPointBppInstallation;
       break;
     case OrderEvent::InstallFailed:
@@ -240,19 +256,21 @@ SmdppResult<void> SqlProfileCatalog::record_checked(const std::string& matching_
     RSP_DB_TRY_VOID(inv_->db().execute("UPDATE orders SET state = 'done', updated_at = $2 WHERE id = $1",
                                        {value(order->id), value(inv_->now())}));
   RSP_TRY_VOID(inv_->enqueue_progress(
-      profile.iccid,
-      progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), point, failure, result_data)));
+      profile.iccid, progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), point, failure,
+                                      pir ? &result_data : nullptr)));
   RSP_DB_TRY_VOID(tx.commit());
-  return {};
+  return outcome;
 }
 
 void SqlProfileCatalog::record(const std::string& matching_id, OrderEvent event) {
   if (auto r = record_checked(matching_id, event); !r) note(r.error());
 }
 
-void SqlProfileCatalog::record_install_result(const std::string& matching_id, bool success, const Bytes& result) {
-  if (auto r = record_checked(matching_id, success ? OrderEvent::Installed : OrderEvent::InstallFailed, &result); !r)
-    note(r.error());
+SmdppResult<InstallOutcome> SqlProfileCatalog::record_install_result(const std::string& matching_id,
+                                                                     const asn1::sgp22::ProfileInstallationResult& pir) {
+  auto r = record_checked(matching_id, OrderEvent::InstallFailed, &pir);
+  if (!r) note(r.error());
+  return r;
 }
 
 SmdppResult<void> SqlProfileCatalog::record_bpp_issued(const IssuedDownload& d) {
@@ -283,16 +301,19 @@ SmdppResult<void> SqlProfileCatalog::record_bpp_issued(const IssuedDownload& d) 
   return {};
 }
 
-std::optional<IssuedDownload> SqlProfileCatalog::issued_download(const Bytes& transaction_id) {
+SmdppResult<std::optional<IssuedDownload>> SqlProfileCatalog::issued_download(const Bytes& transaction_id) {
   auto row = inv_->db().query_one(
       "SELECT r.id, r.matching_id, r.download_eid, r.download_curve, r.download_key FROM orders r"
       " JOIN profiles p ON p.iccid = r.iccid WHERE r.download_tid = $1 AND r.active = 1 AND p.state = 'downloaded'",
       {value(transaction_id)});
   if (!row) {
-    note(storage_error(row.error()));
-    return std::nullopt;
+    // Not "unknown transaction": the result must not be dropped for a read
+    // that failed.
+    const SmdppError e = storage_error(row.error());
+    note(e);
+    return unexpected(e);
   }
-  if (!*row) return std::nullopt;
+  if (!*row) return std::optional<IssuedDownload>();
   const auto& r = **row;
   IssuedDownload d;
   d.matching_id = r.opt_text(1).value_or("#" + std::to_string(r.int64(0)));
@@ -302,7 +323,7 @@ std::optional<IssuedDownload> SqlProfileCatalog::issued_download(const Bytes& tr
                 ? crypto::Curve::BrainpoolP256r1
                 : crypto::Curve::NistP256;
   d.euicc_public_point = r.opt_blob(4).value_or(Bytes{});
-  return d;
+  return std::optional<IssuedDownload>(std::move(d));
 }
 
 }  // namespace rsp::smdpp

@@ -16,6 +16,12 @@
 #include <nlohmann/json.hpp>
 
 #include "rsp/common/file.hpp"
+#include "rsp/euicc/card.hpp"
+#include "rsp/euicc/isd_r.hpp"
+#include "rsp/euicc/store.hpp"
+#include "rsp/lpa/download.hpp"
+#include "rsp/lpa/es10_channel.hpp"
+#include "rsp/lpa/https_transport.hpp"
 #include "rsp/net/client.hpp"
 #include "rsp/net/server.hpp"
 #include "run_tool.hpp"
@@ -144,6 +150,62 @@ class SmdppEs2 : public ::testing::Test {
                                  "--api-key-file", key.string()};
     all.insert(all.end(), args.begin(), args.end());
     return rsp(all);
+  }
+
+  /// A card from `rsp euicc create` and an op1 order bound to it (released,
+  /// no confirmation code): {EID, ICCID, activation code}.
+  struct Ordered {
+    std::string eid, iccid, activation_code;
+  };
+  Ordered order_for_new_card(const std::string& port, const fs::path& card) {
+    Ordered o;
+    auto r = rsp({"euicc", "create", "--dir", card.string(), "--pki", pki().string()});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::getline(std::ifstream(card / "identity" / "eid.txt"), o.eid);
+    auto order = es2(port, "order", "op1", key1_, {"--type", "e2e", "--eid", o.eid});
+    EXPECT_EQ(order.exit_code, 0) << order.output;
+    auto field = [&](const std::string& name) {
+      const auto at = order.output.find(name);
+      if (at == std::string::npos) return std::string();
+      const auto start = order.output.find_first_not_of(' ', at + name.size());
+      return order.output.substr(start, order.output.find('\n', start) - start);
+    };
+    o.iccid = field("ICCID:");
+    o.activation_code = field("Activation code:");
+    EXPECT_EQ(o.activation_code.rfind("LPA:1$localhost$", 0), 0u) << order.output;
+    return o;
+  }
+  /// One download by the LPA library in this process into `card`, over HTTPS.
+  expected<lpa::DownloadResult, lpa::DownloadError> download(const fs::path& card, const std::string& port,
+                                                             const std::string& ac, const lpa::DownloadOptions& o) {
+    auto store = euicc::EuiccStore::open(card);
+    if (!store) {
+      lpa::DownloadError e;
+      e.message = "card: " + store.error().message;
+      return unexpected(e);
+    }
+    auto id = store->identity();
+    if (!id) {
+      lpa::DownloadError e;
+      e.message = "card identity: " + id.error().message;
+      return unexpected(e);
+    }
+    lpa::HttpsEs9Options ho;
+    for (const auto& c : id->curves) ho.trust_anchors.push_back(c.ci_cert);
+    ho.resolve["localhost"] = "127.0.0.1:" + port;
+    lpa::HttpsEs9Transport es9(std::move(ho));
+    euicc::Card c;
+    c.add_application(std::make_shared<euicc::IsdR>(*store));
+    c.add_application(std::make_shared<euicc::MinimalEcasd>());
+    auto es10 = lpa::card_channel(c);
+    EXPECT_TRUE(es10.select_isd_r());
+    return lpa::download_profile(ac, std::nullopt, es10, es9, o);
+  }
+  /// The profile's line of `rsp smdpp profiles list`.
+  std::string listed(const std::string& iccid) {
+    auto list = rsp({"smdpp", "profiles", "list", "--db", db()});
+    const auto at = list.output.find(iccid);
+    return at == std::string::npos ? list.output : list.output.substr(at, list.output.find('\n', at) - at);
   }
 
   TempDir dir_;
@@ -335,6 +397,93 @@ TEST_F(SmdppEs2, RefusalsCarryTheirExactCodes) {
   ASSERT_NE(at, std::string::npos);
   EXPECT_NE(list.output.substr(at, list.output.find('\n', at) - at).find("available"), std::string::npos);
 
+  EXPECT_EQ(serve->signal_and_wait(SIGTERM), 0) << serve->output();
+}
+
+// The LPA died between the installation and the install notification; the
+// same activation code is used again with `rsp lpa download`, which first
+// sends the notification the card kept. The profile ends installed and is
+// never offered to another eUICC.
+TEST_F(SmdppEs2, ARetriedDownloadFirstDeliversThePendingInstallResult) {
+  std::unique_ptr<ServeProcess> serve;
+  const std::string port = start(serve, "https://127.0.0.1:1/unused");
+  ASSERT_FALSE(port.empty());
+  const fs::path card = dir_.path() / "euicc";
+  const Ordered o = order_for_new_card(port, card);
+  ASSERT_FALSE(o.iccid.empty());
+
+  lpa::DownloadOptions killed;
+  killed.skip_notification = true;
+  auto first = download(card, port, o.activation_code, killed);
+  ASSERT_TRUE(first) << first.error().to_string() << serve->output();
+  EXPECT_NE(listed(o.iccid).find("downloaded"), std::string::npos) << listed(o.iccid);
+  auto info = rsp({"euicc", "info", "--dir", card.string()});
+  EXPECT_NE(info.output.find("1 notification(s)"), std::string::npos) << info.output;
+
+  // The BPP went to a card: CancelOrder cannot make the profile available.
+  auto cancel = es2(port, "cancel-order", "op1", key1_, {"--iccid", o.iccid, "--final-status", "Available"});
+  EXPECT_EQ(cancel.exit_code, 1) << cancel.output;
+  EXPECT_NE(cancel.output.find("failed: 8.2.1/3.5 "), std::string::npos) << cancel.output;
+  EXPECT_NE(listed(o.iccid).find("downloaded"), std::string::npos) << listed(o.iccid);
+
+  auto retry = rsp({"lpa", "download", "--euicc", card.string(), "--ac", o.activation_code, "--resolve",
+                    "localhost:127.0.0.1:" + port});
+  EXPECT_NE(retry.output.find("(install result, ICCID " + o.iccid + ") to localhost: delivered and removed"),
+            std::string::npos)
+      << retry.output;
+  // The order is complete, so the code itself gets nothing more.
+  EXPECT_EQ(retry.exit_code, 1) << retry.output;
+  EXPECT_NE(retry.output.find("8.2.6"), std::string::npos) << retry.output;
+  EXPECT_NE(listed(o.iccid).find("installed"), std::string::npos) << listed(o.iccid);
+  info = rsp({"euicc", "info", "--dir", card.string()});
+  EXPECT_NE(info.output.find("1 profile(s)"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("0 notification(s)"), std::string::npos) << info.output;
+
+  cancel = es2(port, "cancel-order", "op1", key1_, {"--iccid", o.iccid, "--final-status", "Available"});
+  EXPECT_NE(cancel.output.find("failed: 8.2.1/3.5 "), std::string::npos) << cancel.output;
+  auto again = es2(port, "download-order", "op1", key1_, {"--iccid", o.iccid});
+  EXPECT_NE(again.output.find("failed: 8.2.1/3.3 "), std::string::npos) << again.output;
+  // Reinstating needs the operator's statement, and an installed profile stays installed.
+  auto reinstate = rsp({"smdpp", "profiles", "reinstate", "--db", db(), "--iccid", o.iccid});
+  EXPECT_EQ(reinstate.exit_code, 1);
+  EXPECT_NE(reinstate.output.find("--not-on-any-card"), std::string::npos) << reinstate.output;
+  reinstate = rsp({"smdpp", "profiles", "reinstate", "--db", db(), "--iccid", o.iccid, "--not-on-any-card",
+                   "--reason", "test"});
+  EXPECT_EQ(reinstate.exit_code, 1);
+  EXPECT_NE(reinstate.output.find("8.2.1/3.5"), std::string::npos) << reinstate.output;
+  EXPECT_NE(listed(o.iccid).find("installed"), std::string::npos) << listed(o.iccid);
+  EXPECT_EQ(serve->signal_and_wait(SIGTERM), 0) << serve->output();
+}
+
+// The same, by an LPA that retries without sending the pending notification:
+// the card refuses the new BPP (the ICCID exists on it) and that signed
+// refusal is what the SM-DP+ gets. It means installed, not error.
+TEST_F(SmdppEs2, ACardRefusingAProfileItHoldsMakesItInstalled) {
+  std::unique_ptr<ServeProcess> serve;
+  const std::string port = start(serve, "https://127.0.0.1:1/unused");
+  ASSERT_FALSE(port.empty());
+  const fs::path card = dir_.path() / "euicc";
+  const Ordered o = order_for_new_card(port, card);
+  ASSERT_FALSE(o.iccid.empty());
+  lpa::DownloadOptions killed;
+  killed.skip_notification = true;
+  ASSERT_TRUE(download(card, port, o.activation_code, killed));
+
+  lpa::DownloadOptions old_lpa;
+  old_lpa.send_pending_notifications = false;
+  auto retry = download(card, port, o.activation_code, old_lpa);
+  ASSERT_FALSE(retry);
+  EXPECT_EQ(retry.error().euicc_code, 9) << retry.error().to_string();  // installFailedDueToIccidAlreadyExistsOnEuicc
+  EXPECT_NE(listed(o.iccid).find("installed"), std::string::npos) << listed(o.iccid) << serve->output();
+  auto history = rsp({"smdpp", "profiles", "history", "--db", db(), "--iccid", o.iccid});
+  EXPECT_EQ(history.exit_code, 0) << history.output;
+  EXPECT_NE(history.output.find("downloaded -> installed"), std::string::npos) << history.output;
+  EXPECT_NE(history.output.find("already exists on the eUICC"), std::string::npos) << history.output;
+  EXPECT_EQ(history.output.find("-> error"), std::string::npos) << history.output;
+  auto cancel = es2(port, "cancel-order", "op1", key1_, {"--iccid", o.iccid, "--final-status", "Available"});
+  EXPECT_NE(cancel.output.find("failed: 8.2.1/3.5 "), std::string::npos) << cancel.output;
+  auto info = rsp({"euicc", "info", "--dir", card.string()});
+  EXPECT_NE(info.output.find("1 profile(s)"), std::string::npos) << info.output;
   EXPECT_EQ(serve->signal_and_wait(SIGTERM), 0) << serve->output();
 }
 

@@ -10,6 +10,9 @@
 ///   -> ES10b LoadBoundProfilePackage in the §2.5.5 segments
 ///   -> RetrieveNotificationsList -> ES9+ handleNotification
 ///   -> RemoveNotificationFromList.
+/// Before it, the notifications the eUICC still holds are sent
+/// (notifications.hpp), so that the install result of an earlier, interrupted
+/// download reaches its SM-DP+ before the same profile is asked for again.
 /// After initiateAuthentication any failure ends the session on both sides:
 /// ES10b CancelSession with a reason, then ES9+ cancelSession (best effort).
 
@@ -24,28 +27,11 @@
 #include "rsp/common/expected.hpp"
 #include "rsp/lpa/es10_channel.hpp"
 #include "rsp/lpa/es9_transport.hpp"
+#include "rsp/lpa/notifications.hpp"
+#include "rsp/lpa/step.hpp"
 #include "rsp/messages/activation_code.hpp"
 
 namespace rsp::lpa {
-
-enum class Step {
-  ParseActivationCode,
-  GetEuiccInfo1,
-  GetEuiccChallenge,
-  InitiateAuthentication,
-  AuthenticateServer,
-  AuthenticateClient,
-  ConfirmDownload,  ///< the user's consent / confirmation code
-  PrepareDownload,
-  GetBoundProfilePackage,
-  LoadBoundProfilePackage,
-  RetrieveNotification,
-  HandleNotification,
-  RemoveNotification,
-  CancelSession,
-};
-
-const char* to_string(Step s);
 
 /// CancelSessionReason (SGP.22 v2.2.2 §5.7.14).
 namespace cancel_reason {
@@ -80,6 +66,9 @@ struct DownloadError {
   std::optional<std::uint16_t> sw;  ///< ES10 status word (Es10Transport)
   std::string message;              ///< human-readable, never a secret
   bool session_cancelled = false;   ///< ES10b + ES9+ CancelSession both succeeded
+  /// The notifications pending on the eUICC before the download and what
+  /// became of them (DownloadOptions::send_pending_notifications).
+  PendingNotificationsReport pending_notifications;
 
   std::string to_string() const;
 };
@@ -92,6 +81,9 @@ struct DownloadResult {
   asn1::sgp22::ProfileInstallationResult installation_result;
   bool notification_delivered = false;  ///< handleNotification answered 204
   bool notification_removed = false;    ///< RemoveNotificationFromList ok
+  /// The notifications pending on the eUICC before the download and what
+  /// became of them (DownloadOptions::send_pending_notifications).
+  PendingNotificationsReport pending_notifications;
 };
 
 struct DownloadOptions {
@@ -113,6 +105,10 @@ struct DownloadOptions {
   /// Skip handleNotification/RemoveNotificationFromList (leave the
   /// notification pending on the eUICC).
   bool skip_notification = false;
+  /// First send the notifications pending on the eUICC
+  /// (send_pending_notifications()); a failure to deliver one is reported in
+  /// `pending_notifications` and does not stop the download.
+  bool send_pending_notifications = true;
 };
 
 /// Downloads with an SGP.22 activation code ("LPA:1$address$matchingId...").

@@ -84,6 +84,24 @@ struct ProfileOrder {
 /// What happened to an order, for the operator side (ES2+ HandleDownloadProgressInfo).
 enum class OrderEvent { BppIssued, Installed, InstallFailed, Cancelled, CcRefused };
 
+/// What a verified ProfileInstallationResult (SGP.22 §5.6.4, signed by the
+/// eUICC the Bound Profile Package was issued to) says about the order's profile.
+enum class InstallOutcome {
+  Installed,  ///< finalResult successResult
+  /// finalResult errorResult with errorReason
+  /// installFailedDueToIccidAlreadyExistsOnEuicc (SGP.22 §5.7.6, ErrorReason 9)
+  /// for the order's own ICCID: that eUICC holds the profile already (a
+  /// download retried after the first installation's notification was lost),
+  /// so the profile is installed there.
+  AlreadyOnEuicc,
+  Failed,  ///< any other errorResult
+};
+
+/// The outcome of `pir` for an order whose profile has `order_iccid` (SGP.22
+/// Iccid, EF.ICCID coding; a plain BCD value is accepted too). The caller has
+/// verified euiccSignPIR with the key of the eUICC the BPP was issued to.
+InstallOutcome install_outcome(const asn1::sgp22::ProfileInstallationResult& pir, ByteView order_iccid);
+
 /// The eUICC a Bound Profile Package was issued to (SGP.22 §3.1.3). A
 /// durable catalog keeps it with the order, so that after a restart the
 /// installation result (SGP.22 §5.6.4, verified with this key) still
@@ -106,11 +124,19 @@ class ProfileCatalog {
   /// One confirmation code attempt failed; returns the attempts left.
   virtual int record_cc_failure(const std::string& matching_id) = 0;
   virtual void record(const std::string& matching_id, OrderEvent event) = 0;
-  /// OrderEvent::Installed or InstallFailed with the eUICC's verified, signed
-  /// ProfileInstallationResult (DER), which the operator gets as resultData.
-  virtual void record_install_result(const std::string& matching_id, bool success, const Bytes& result) {
-    (void)result;
-    record(matching_id, success ? OrderEvent::Installed : OrderEvent::InstallFailed);
+  /// The eUICC's verified, signed ProfileInstallationResult for the order
+  /// (SGP.22 §5.6.4): OrderEvent::Installed for InstallOutcome::Installed and
+  /// AlreadyOnEuicc (install_outcome() with the order's ICCID), else
+  /// InstallFailed; the operator gets the result as resultData. Returns the
+  /// outcome recorded, or why nothing was recorded: SmdppError::storage when
+  /// the catalog could not store it (the eUICC's result must then be sent again).
+  virtual SmdppResult<InstallOutcome> record_install_result(const std::string& matching_id,
+                                                            const asn1::sgp22::ProfileInstallationResult& pir) {
+    const auto outcome = pir.profileInstallationResultData.finalResult.successResult() != nullptr
+                             ? InstallOutcome::Installed
+                             : InstallOutcome::Failed;
+    record(matching_id, outcome == InstallOutcome::Installed ? OrderEvent::Installed : OrderEvent::InstallFailed);
+    return outcome;
   }
   /// OrderEvent::BppIssued with the eUICC it went to. The core answers with
   /// the BPP only once this succeeded (the release is stored first).
@@ -119,10 +145,11 @@ class ProfileCatalog {
     return {};
   }
   /// The download issued under `transaction_id` whose installation result
-  /// is still awaited, when the catalog keeps them across restarts.
-  virtual std::optional<IssuedDownload> issued_download(const Bytes& transaction_id) {
+  /// is still awaited, when the catalog keeps them across restarts; an error
+  /// (SmdppError::storage) when the catalog could not be read.
+  virtual SmdppResult<std::optional<IssuedDownload>> issued_download(const Bytes& transaction_id) {
     (void)transaction_id;
-    return std::nullopt;
+    return std::optional<IssuedDownload>();
   }
 };
 
@@ -132,6 +159,8 @@ class InMemoryProfileCatalog final : public ProfileCatalog {
   std::optional<ProfileOrder> find(const std::string& matching_id, const std::string& eid) override;
   int record_cc_failure(const std::string& matching_id) override;
   void record(const std::string& matching_id, OrderEvent event) override;
+  SmdppResult<InstallOutcome> record_install_result(const std::string& matching_id,
+                                                    const asn1::sgp22::ProfileInstallationResult& pir) override;
   /// Events recorded for an order, oldest first.
   std::vector<OrderEvent> events(const std::string& matching_id) const;
 

@@ -15,6 +15,10 @@ struct SmdppError {
   std::string subject_code;  ///< e.g. "8.8.2"
   std::string reason_code;   ///< e.g. "3.1"
   std::string message;       ///< human-readable; never key material
+  /// The SM-DP+ could not read or write its own storage (database full,
+  /// connection lost, failover): nothing was decided about the request, and
+  /// the same request may succeed later. A refusal of the request leaves it false.
+  bool storage = false;
 };
 
 template <class T>

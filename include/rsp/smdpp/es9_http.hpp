@@ -11,7 +11,9 @@
 ///    member is missing), never an HTTP error;
 ///  - handleNotification answers 204 without a body once the request is
 ///    understood (whether or not the notification verified: the LPA removes
-///    it either way); `error` says what happened;
+///    it either way); `error` says what happened; but 500 without a body when
+///    the SM-DP+ could not store what the notification says
+///    (SmdppError::storage), so that the LPA keeps it and sends it again;
 ///  - an unknown path answers 404 without a body.
 /// Nothing escapes as an exception.
 

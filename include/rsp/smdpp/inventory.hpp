@@ -12,11 +12,19 @@
 ///   released --BPP issued--> downloaded --installation result--> installed | error
 ///   (a downloaded profile stays downloadable by the eUICC it was issued to,
 ///   e.g. after a lost answer or a restart, and by no other)
+///   (an installation result saying that eUICC holds the ICCID already
+///   also means installed: sql_catalog.hpp)
 ///   released --confirmation code attempts exhausted--> error
 ///   downloaded --session cancelled--> error
 ///   allocated | linked | confirmed | released | downloaded | error
 ///       --CancelOrder--> available | unavailable (finalProfileStatusIndicator)
+///   downloaded | error --the operator's statement that the profile is on
+///       no eUICC (reinstate_profile)--> available
 ///
+/// Once a Bound Profile Package of the current order was issued (downloaded,
+/// and error after it), the profile may be on a card: CancelOrder may make
+/// it unavailable but not available, and only reinstate_profile, with the
+/// operator's recorded statement, returns it to the pool.
 /// installed and unavailable are final. Every transition is checked against
 /// this table and recorded (time, cause, order) in the same transaction that
 /// changes the state.
@@ -74,6 +82,8 @@ struct OrderRecord {
   int cc_attempts_left = 0;
   std::optional<std::string> smds_address;
   bool active = false;  ///< the profile's current order
+  /// The eUICC a Bound Profile Package of this order was issued to, if any.
+  std::optional<std::string> download_eid;
 };
 
 struct TransitionRecord {
@@ -153,6 +163,15 @@ class Inventory {
   /// (saves reading it again; the update still checks it).
   SmdppResult<void> transition(const std::string& iccid, ProfileState to, const std::string& cause,
                                std::optional<std::int64_t> order_id = {}, std::optional<ProfileState> from = {});
+  /// Returns a profile whose Bound Profile Package was issued (downloaded,
+  /// or error) to the available pool, on the operator's statement that it is
+  /// on no eUICC: the current order is cancelled and the transition's cause
+  /// records the statement with `reason` (1 to 500 characters, no control
+  /// characters). Any other state is refused with es2codes::kIccidInvalidTransition
+  /// (a profile without a BPP goes back with ES2+ CancelOrder). Returns the
+  /// recorded transition.
+  SmdppResult<TransitionRecord> reinstate_profile(const std::string& iccid, const std::string& reason);
+
   /// Queues a HandleDownloadProgressInfo for the profile's operator.
   SmdppResult<void> enqueue_progress(const std::string& iccid, const std::string& payload);
 
@@ -198,7 +217,8 @@ class Inventory {
   const Clock& clock_;
 };
 
-/// A storage failure as an ES2+/ES9+ execution error (the engine message only).
+/// A storage failure as an ES2+/ES9+ execution error (the engine message
+/// only), with SmdppError::storage set.
 SmdppError storage_error(const store::DbError& e);
 
 }  // namespace rsp::smdpp

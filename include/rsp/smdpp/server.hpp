@@ -81,6 +81,9 @@ struct NotificationOutcome {
   std::optional<Bytes> iccid;
   bool install_success = false;  ///< ProfileInstallationResult with successResult
   bool is_install_result = false;
+  /// An errorResult saying the eUICC the BPP went to holds this ICCID
+  /// already, recorded as installed (InstallOutcome::AlreadyOnEuicc).
+  bool already_on_euicc = false;
 };
 
 class SessionStore;

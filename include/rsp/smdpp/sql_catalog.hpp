@@ -9,6 +9,9 @@
 ///                  with the eUICC (EID, key, transactionId) kept on the
 ///                  order; again by the same eUICC: downloaded stays
 ///   Installed      downloaded -> installed          (4, Executed-Success)
+///                  also for an errorResult installFailedDueToIccidAlreadyExistsOnEuicc
+///                  about the order's ICCID from the eUICC the BPP went to
+///                  (InstallOutcome::AlreadyOnEuicc): the profile is on that card
 ///   InstallFailed  downloaded -> error              (4, Failed)
 ///   Cancelled      downloaded -> error; before the BPP the order stays
 ///                  released for a new attempt        (3, Failed)
@@ -38,9 +41,10 @@ class SqlProfileCatalog final : public ProfileCatalog {
   std::optional<ProfileOrder> find(const std::string& matching_id, const std::string& eid) override;
   int record_cc_failure(const std::string& matching_id) override;
   void record(const std::string& matching_id, OrderEvent event) override;
-  void record_install_result(const std::string& matching_id, bool success, const Bytes& result) override;
+  SmdppResult<InstallOutcome> record_install_result(const std::string& matching_id,
+                                                    const asn1::sgp22::ProfileInstallationResult& pir) override;
   SmdppResult<void> record_bpp_issued(const IssuedDownload& d) override;
-  std::optional<IssuedDownload> issued_download(const Bytes& transaction_id) override;
+  SmdppResult<std::optional<IssuedDownload>> issued_download(const Bytes& transaction_id) override;
 
   /// The last storage or preparation failure (for logs; no secrets).
   std::string last_error() const;
@@ -48,8 +52,9 @@ class SqlProfileCatalog final : public ProfileCatalog {
  private:
   SmdppResult<std::optional<ProfileOrder>> find_checked(const std::string& matching_id, const std::string& eid);
   SmdppResult<int> cc_failure_checked(const std::string& matching_id);
-  SmdppResult<void> record_checked(const std::string& matching_id, OrderEvent event,
-                                   const Bytes* result_data = nullptr);
+  /// Records `event`; with `pir`, the event is the one its install_outcome() names.
+  SmdppResult<InstallOutcome> record_checked(const std::string& matching_id, OrderEvent event,
+                                             const asn1::sgp22::ProfileInstallationResult* pir = nullptr);
   SmdppResult<std::shared_ptr<const PreparedProfile>> prepared(const ProfileRecord& p);
   void note(const SmdppError& e);
 

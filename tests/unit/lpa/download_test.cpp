@@ -7,13 +7,11 @@
 
 #include "fixture.hpp"
 #include "rsp/asn1/runtime.hpp"
-#include "rsp/euicc/card.hpp"
-#include "rsp/euicc/isd_r.hpp"
-#include "rsp/euicc/store.hpp"
 #include "rsp/lpa/download.hpp"
+#include "rsp/lpa/notifications.hpp"
 #include "rsp/messages/es9_json.hpp"
 #include "rsp/pki/test_pki.hpp"
-#include "test_support/temp_dir.hpp"
+#include "sim_euicc.hpp"
 
 namespace rsp::lpa {
 namespace {
@@ -25,50 +23,8 @@ using smdpp::OrderEvent;
 using smdpp::ProfileOrder;
 
 const Bytes kIccid{0x98, 0x94, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0xF2};
-
-/// A simulated eUICC in a temp folder, identity from the SM-DP+'s test PKI.
-struct SimEuicc {
-  explicit SimEuicc(const std::filesystem::path& pki) {
-    auto sources = euicc::find_identity_sources(pki);
-    EXPECT_TRUE(sources.has_value());
-    euicc::CreateOptions o;
-    o.dir = tmp.path() / "card";
-    if (sources) o.sources = *sources;
-    o.default_dp_address = st::kAddress;
-    auto store = euicc::create_euicc(o);
-    EXPECT_TRUE(store.has_value()) << (store ? "" : store.error().message);
-    card.add_application(std::make_shared<euicc::IsdR>(*store));
-    card.add_application(std::make_shared<euicc::MinimalEcasd>());
-    auto sel = channel.select_isd_r();
-    EXPECT_TRUE(sel.has_value()) << (sel ? "" : sel.error().message);
-  }
-
-  template <class Resp, class Req>
-  Resp call(const Req& req) {
-    auto data = channel.send(asn1::encode(req));
-    EXPECT_TRUE(data.has_value());
-    if (!data) return Resp{};
-    auto r = asn1::decode<Resp>(*data);
-    EXPECT_TRUE(r.has_value()) << to_hex(*data);
-    return r ? *r : Resp{};
-  }
-
-  std::vector<sg::ProfileInfo> profiles() {
-    auto r = call<sg::ProfileInfoListResponse>(sg::ProfileInfoListRequest{});
-    const auto* l = r.profileInfoListOk();
-    return l ? *l : std::vector<sg::ProfileInfo>{};
-  }
-
-  std::vector<sg::NotificationMetadata> notifications() {
-    auto r = call<sg::ListNotificationResponse>(sg::ListNotificationRequest{});
-    const auto* l = r.notificationMetadataList();
-    return l ? *l : std::vector<sg::NotificationMetadata>{};
-  }
-
-  test_support::TempDir tmp;
-  euicc::Card card;
-  ApduEs10Channel channel = card_channel(card);
-};
+const Bytes kIccid2{0x98, 0x94, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0xF2};
+const Bytes kIccid3{0x98, 0x94, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x30, 0xF2};
 
 class LpaDownload : public ::testing::Test {
  protected:
@@ -77,8 +33,8 @@ class LpaDownload : public ::testing::Test {
   }
 
   void add_order(const std::string& matching_id, std::optional<std::string> cc = std::nullopt,
-                 std::size_t size = 3000) {
-    auto p = smdpp::PreparedProfile::prepare(st::make_test_upp(kIccid, size),
+                 std::size_t size = 3000, const Bytes& iccid = kIccid) {
+    auto p = smdpp::PreparedProfile::prepare(st::make_test_upp(iccid, size),
                                              {"Test SP", "Test profile", 2}, false, world.rng);
     ASSERT_TRUE(p);
     std::optional<Bytes> cc_hash;
@@ -278,6 +234,112 @@ TEST_F(LpaDownload, ServerCertificateOfAnotherCiIsRefusedByTheEuicc) {
   EXPECT_TRUE(reached(Step::CancelSession));
   EXPECT_EQ(world.server->session_count(), 0u);
   EXPECT_TRUE(euicc.profiles().empty());
+}
+
+/// An SM-DP+ that could not store the installation result: handleNotification
+/// answers with an HTTP server error (the request never reaches the server).
+class NotificationServerError final : public Es9Transport {
+ public:
+  explicit NotificationServerError(Es9Transport& inner) : inner_(inner) {}
+  expected<HttpReply, TransportError> post(std::string_view address, std::string_view path,
+                                           std::string_view body) override {
+    if (path == es9::path(es9::Function::HandleNotification)) {
+      ++refused;
+      return HttpReply{500, ""};
+    }
+    return inner_.post(address, path, body);
+  }
+  int refused = 0;
+
+ private:
+  Es9Transport& inner_;
+};
+
+TEST_F(LpaDownload, AServerErrorOnTheNotificationKeepsItOnTheEuicc) {
+  add_order("MATCH-1");
+  NotificationServerError failing(transport);
+  auto r = download_profile(st::kAddress, "MATCH-1", std::nullopt, euicc.channel, failing, options);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(failing.refused, 1);
+  EXPECT_FALSE(r->notification_delivered);
+  EXPECT_FALSE(r->notification_removed);
+  EXPECT_FALSE(reached(Step::RemoveNotification));
+  const auto pending = euicc.notifications();
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].seqNumber, r->installation_result.profileInstallationResultData.notificationMetadata.seqNumber);
+  EXPECT_EQ(euicc.profiles().size(), 1u);
+
+  // The next download sends it first; the SM-DP+ now completes MATCH-1.
+  add_order("MATCH-2", std::nullopt, 3000, kIccid2);
+  steps.clear();
+  auto next = download_profile(st::kAddress, "MATCH-2", std::nullopt, euicc.channel, transport, options);
+  const auto& sent = next ? next->pending_notifications : next.error().pending_notifications;
+  EXPECT_TRUE(sent.error.empty()) << sent.error;
+  ASSERT_EQ(sent.notifications.size(), 1u);
+  EXPECT_EQ(sent.notifications[0].seq_number, pending[0].seqNumber);
+  EXPECT_TRUE(sent.notifications[0].install_result);
+  EXPECT_EQ(sent.notifications[0].address, st::kAddress);
+  EXPECT_EQ(sent.notifications[0].iccid, std::optional<Bytes>(kIccid));
+  EXPECT_TRUE(sent.notifications[0].delivered) << sent.notifications[0].error;
+  EXPECT_TRUE(sent.notifications[0].removed) << sent.notifications[0].error;
+  EXPECT_EQ(world.catalog->events("MATCH-1"), (std::vector<OrderEvent>{OrderEvent::BppIssued, OrderEvent::Installed}));
+  // ListNotification came before anything else of the download.
+  ASSERT_GE(steps.size(), 2u);
+  EXPECT_EQ(steps[0], Step::ListNotification);
+  for (const auto& n : euicc.notifications()) EXPECT_NE(n.seqNumber, pending[0].seqNumber);
+}
+
+TEST_F(LpaDownload, PendingNotificationsAreSentOneByOneAndAFailureKeepsOnlyThatOne) {
+  // Two installations whose notifications stayed on the eUICC.
+  const std::vector<Bytes> iccids{kIccid, kIccid2};
+  for (std::size_t i = 0; i < iccids.size(); ++i) {
+    auto p = smdpp::PreparedProfile::prepare(st::make_test_upp(iccids[i], 1000), {"Test SP", "Test profile", 2}, false,
+                                             world.rng);
+    ASSERT_TRUE(p);
+    const std::string mid = "KEPT-" + std::to_string(i);
+    world.catalog->add(ProfileOrder{mid, std::nullopt, std::nullopt, 3, *p});
+    DownloadOptions keep;
+    keep.skip_notification = true;
+    keep.send_pending_notifications = false;
+    auto r = download_profile(st::kAddress, mid, std::nullopt, euicc.channel, transport, keep);
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+  const auto before = euicc.notifications();
+  ASSERT_EQ(before.size(), 2u);
+
+  // The first delivery finds no SM-DP+; the second goes through.
+  int attempts = 0;
+  transport.fail_request = [&](std::string_view path) {
+    return path == es9::path(es9::Function::HandleNotification) && ++attempts == 1;
+  };
+  const auto report = send_pending_notifications(euicc.channel, transport, options.progress);
+  EXPECT_TRUE(report.error.empty()) << report.error;
+  ASSERT_EQ(report.notifications.size(), 2u);
+  EXPECT_EQ(report.notifications[0].seq_number, before[0].seqNumber);
+  EXPECT_FALSE(report.notifications[0].delivered);
+  EXPECT_FALSE(report.notifications[0].removed);
+  EXPECT_NE(report.notifications[0].error.find("handleNotification"), std::string::npos) << report.notifications[0].error;
+  EXPECT_EQ(report.notifications[1].seq_number, before[1].seqNumber);
+  EXPECT_TRUE(report.notifications[1].delivered) << report.notifications[1].error;
+  EXPECT_TRUE(report.notifications[1].removed) << report.notifications[1].error;
+  EXPECT_TRUE(report.notifications[1].error.empty());
+  // Only the delivered one left the eUICC.
+  const auto after = euicc.notifications();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].seqNumber, before[0].seqNumber);
+  EXPECT_EQ(world.catalog->events("KEPT-1"), (std::vector<OrderEvent>{OrderEvent::BppIssued, OrderEvent::Installed}));
+  EXPECT_EQ(world.catalog->events("KEPT-0"), (std::vector<OrderEvent>{OrderEvent::BppIssued}));
+
+  // A notification that cannot be delivered does not hold up a download.
+  transport.fail_request = [](std::string_view path) { return path == es9::path(es9::Function::HandleNotification); };
+  add_order("MATCH-1", std::nullopt, 3000, kIccid3);
+  auto r = download_profile(st::kAddress, "MATCH-1", std::nullopt, euicc.channel, transport, options);
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_EQ(r->pending_notifications.notifications.size(), 1u);
+  EXPECT_FALSE(r->pending_notifications.notifications[0].delivered);
+  EXPECT_FALSE(r->notification_delivered);
+  EXPECT_EQ(euicc.profiles().size(), 3u);
+  EXPECT_EQ(euicc.notifications().size(), 2u);
 }
 
 TEST_F(LpaDownload, BadActivationCode) {

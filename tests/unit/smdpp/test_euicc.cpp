@@ -177,6 +177,22 @@ sg::PendingNotification TestEuicc::install_result(bool success) {
   return n;
 }
 
+sg::PendingNotification TestEuicc::install_error(std::int64_t bpp_command_id, std::int64_t error_reason,
+                                                 const std::optional<Bytes>& iccid) {
+  sg::ProfileInstallationResult pir;
+  auto& d = pir.profileInstallationResultData;
+  d.transactionId = transaction_id_;
+  d.notificationMetadata.seqNumber = 1;
+  d.notificationMetadata.profileManagementOperation = asn1::BitString::from_bits({0});
+  d.notificationMetadata.notificationAddress = address_;
+  d.notificationMetadata.iccid = iccid;
+  d.finalResult.set_errorResult(sg::ErrorResult{bpp_command_id, error_reason, std::nullopt});
+  pir.euiccSignPIR = crypto::sign_plain(c_.euicc_key, asn1::encode(d)).value_or(Bytes{});
+  sg::PendingNotification n;
+  n.set_profileInstallationResult(std::move(pir));
+  return n;
+}
+
 sg::PendingNotification TestEuicc::other_notification(std::int64_t seq) {
   sg::OtherSignedNotification o;
   o.tbsOtherNotification.seqNumber = seq;

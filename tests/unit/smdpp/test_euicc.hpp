@@ -45,6 +45,11 @@ class TestEuicc {
   TestResult<Bytes> load_bpp(const asn1::sgp22::BoundProfilePackage& bpp, bool verify = true);
   /// The signed ProfileInstallationResult for the last session.
   asn1::sgp22::PendingNotification install_result(bool success);
+  /// The signed ProfileInstallationResult of a refused installation in the
+  /// last session: errorResult {bpp_command_id, error_reason}, naming `iccid`
+  /// (EF.ICCID coding) in its notificationMetadata when given.
+  asn1::sgp22::PendingNotification install_error(std::int64_t bpp_command_id, std::int64_t error_reason,
+                                                 const std::optional<Bytes>& iccid);
   /// A signed OtherSignedNotification (e.g. enable).
   asn1::sgp22::PendingNotification other_notification(std::int64_t seq);
   /// A signed CancelSessionResponse for the current session.

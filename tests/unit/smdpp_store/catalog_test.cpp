@@ -7,7 +7,9 @@
 #include "fixture.hpp"
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/asn1/sgp22.hpp"
+#include "rsp/messages/es9_json.hpp"
 #include "rsp/messages/iccid.hpp"
+#include "rsp/smdpp/es9_http.hpp"
 #include "rsp/smdpp/sql_catalog.hpp"
 #include "world.hpp"
 
@@ -277,6 +279,117 @@ TEST(SqlCatalog, LostBppIsRetriedOnlyByTheSameEuicc) {
   int downloaded = 0;
   for (const auto& t : *hist) downloaded += t.to == S::Downloaded;
   EXPECT_EQ(downloaded, 1);
+}
+
+TEST(SqlCatalog, AnEuiccHoldingTheOrdersIccidAlreadyMeansInstalled) {
+  using sg = asn1::sgp22::ErrorReason_values;
+  using cmd = asn1::sgp22::BppCommandId_values;
+  const Bytes mine = *messages::iccid_from_digits(test_iccid(1));
+  const Bytes other = *messages::iccid_from_digits(test_iccid(9));
+  struct Case {
+    const char* name;
+    std::int64_t reason;
+    std::optional<Bytes> iccid;
+    S expected;
+  };
+  for (const Case& c : {Case{"the order's ICCID", sg::installFailedDueToIccidAlreadyExistsOnEuicc, mine, S::Installed},
+                        Case{"another ICCID", sg::installFailedDueToIccidAlreadyExistsOnEuicc, other, S::Error},
+                        Case{"no ICCID", sg::installFailedDueToIccidAlreadyExistsOnEuicc, std::nullopt, S::Error},
+                        Case{"another reason", sg::installFailedDueToIccidMismatch, mine, S::Error}}) {
+    SCOPED_TRACE(c.name);
+    CatalogWorld w;
+    TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
+    const std::string mid = w.order(1, e.eid(), std::nullopt);
+    auto init = w.server->initiate_authentication(e.initiate(kAddress));
+    ASSERT_TRUE(init);
+    auto auth = w.server->authenticate_client(*e.authenticate_server(*init, mid));
+    ASSERT_TRUE(auth);
+    ASSERT_TRUE(w.server->get_bound_profile_package(*e.prepare_download(*auth, std::nullopt)));
+    auto n = w.server->handle_notification(e.install_error(cmd::storeMetadata, c.reason, c.iccid));
+    ASSERT_TRUE(n) << n.error().message;
+    EXPECT_FALSE(n->install_success);
+    EXPECT_EQ(n->already_on_euicc, c.expected == S::Installed);
+    EXPECT_EQ(w.state(test_iccid(1)), c.expected);
+    auto out = w.outbox();
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[1]["notificationPointId"], 4);
+    EXPECT_EQ(out[1]["notificationPointStatus"]["status"], c.expected == S::Installed ? "Executed-Success" : "Failed");
+    // resultData: the eUICC's result as it came, errorResult included.
+    EXPECT_TRUE(out[1].contains("resultData"));
+  }
+}
+
+TEST(SqlCatalog, AnAlreadyExistsResultAfterARestartIsVerifiedWithTheIssuedEuiccsKey) {
+  CatalogWorld w;
+  TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
+  const std::string mid = w.order(1, e.eid(), std::nullopt);
+  auto init = w.server->initiate_authentication(e.initiate(kAddress));
+  auto auth = w.server->authenticate_client(*e.authenticate_server(*init, mid));
+  ASSERT_TRUE(auth);
+  ASSERT_TRUE(w.server->get_bound_profile_package(*e.prepare_download(*auth, std::nullopt)));
+  Restarted r(w);
+  auto refusal = e.install_error(asn1::sgp22::BppCommandId_values::storeMetadata,
+                                 asn1::sgp22::ErrorReason_values::installFailedDueToIccidAlreadyExistsOnEuicc,
+                                 *messages::iccid_from_digits(test_iccid(1)));
+  // Signed by another key: refused, nothing recorded.
+  auto forged = refusal;
+  auto pir = *forged.profileInstallationResult();
+  pir.euiccSignPIR = Bytes(64, 0x01);
+  forged.set_profileInstallationResult(pir);
+  auto bad = r.server->handle_notification(forged);
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(is(bad.error(), codes::kEuiccSignatureInvalid));
+  EXPECT_EQ(w.state(test_iccid(1)), S::Downloaded);
+  auto ok = r.server->handle_notification(refusal);
+  ASSERT_TRUE(ok) << ok.error().message << " " << r.catalog->last_error();
+  EXPECT_TRUE(ok->already_on_euicc);
+  EXPECT_EQ(w.state(test_iccid(1)), S::Installed);
+}
+
+TEST(SqlCatalog, AnInstallationResultThatCannotBeStoredIsAServerErrorSoTheLpaKeepsIt) {
+  // The storage failure is a trigger that aborts the write of the installed
+  // state: the reads before it work and only the recording fails, as when
+  // the disk is full or PostgreSQL fails over in the middle of the
+  // transaction. (A read-only file would not do: the connection is open
+  // already, and root writes anyway.)
+  CatalogWorld w;
+  TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
+  const std::string mid = w.order(1, e.eid(), std::nullopt);
+  const std::string iccid = test_iccid(1);
+  auto init = w.server->initiate_authentication(e.initiate(kAddress));
+  ASSERT_TRUE(init);
+  auto auth = w.server->authenticate_client(*e.authenticate_server(*init, mid));
+  ASSERT_TRUE(auth);
+  auto bpp = w.server->get_bound_profile_package(*e.prepare_download(*auth, std::nullopt));
+  ASSERT_TRUE(bpp);
+  ASSERT_TRUE(e.load_bpp(bpp->boundProfilePackage));
+  ASSERT_TRUE(w.db->execute("CREATE TRIGGER test_storage_failure BEFORE UPDATE OF state ON profiles"
+                            " WHEN NEW.state = 'installed' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"));
+  asn1::sgp22::HandleNotification hn;
+  hn.pendingNotification = e.install_result(true);
+  const std::string body = messages::es9::encode_request(hn);
+  const std::string path(messages::es9::path(messages::es9::Function::HandleNotification));
+
+  // Not recorded: a server error, never the 204 after which the LPA deletes
+  // the notification from the eUICC.
+  auto failed = handle_es9(*w.server, path, body);
+  EXPECT_EQ(failed.status, 500);
+  EXPECT_TRUE(failed.error);
+  EXPECT_EQ(w.state(iccid), S::Downloaded);
+
+  // The storage works again: the LPA's next attempt completes the order.
+  ASSERT_TRUE(w.db->execute("DROP TRIGGER test_storage_failure"));
+  auto delivered = handle_es9(*w.server, path, body);
+  EXPECT_EQ(delivered.status, 204);
+  EXPECT_FALSE(delivered.error) << delivered.error->message;
+  EXPECT_EQ(w.state(iccid), S::Installed);
+  // A forged result is still answered 204 (nothing to keep it for).
+  auto forged_pn = e.install_result(true);
+  auto pir = *forged_pn.profileInstallationResult();
+  pir.euiccSignPIR = Bytes(64, 0x01);
+  forged_pn.set_profileInstallationResult(pir);
+  hn.pendingNotification = forged_pn;
+  EXPECT_EQ(handle_es9(*w.server, path, messages::es9::encode_request(hn)).status, 204);
 }
 
 }  // namespace

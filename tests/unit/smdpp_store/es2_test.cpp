@@ -1,10 +1,12 @@
 // ES2+ service and its JSON binding.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "rsp/smdpp/es2_codes.hpp"
 #include "rsp/smdpp/es2_json.hpp"
+#include "rsp/smdpp/sql_catalog.hpp"
 #include "world.hpp"
 
 namespace rsp::smdpp::testing {
@@ -156,6 +158,95 @@ TEST(Es2, CancelOrderMakesTheProfileAvailableOrUnavailable) {
   ASSERT_TRUE(w.es2->cancel_order("op1", {b, std::nullopt, std::nullopt, FinalProfileStatus::Unavailable}));
   EXPECT_EQ(w.state(b), S::Unavailable);
   EXPECT_CODE(w.es2->download_order("op1", {std::nullopt, b, std::nullopt}), c::kIccidInUse);
+}
+
+TEST(Es2, CancelOrderCannotMakeAProfileAvailableOnceItsBppWasIssued) {
+  // A profile whose Bound Profile Package went to an eUICC may be on that
+  // card: CancelOrder(Available) would let its ICCID be ordered for another.
+  StoreWorld w;
+  SqlProfileCatalog catalog(w.inv, w.rng);
+  const std::string a = w.add(1), b = w.add(2);
+  std::map<std::string, std::string> mid;
+  for (const auto& iccid : {a, b}) {
+    ASSERT_TRUE(w.es2->download_order("op1", {std::string(kEid), iccid, std::nullopt}));
+    ConfirmOrderRequest cr;
+    cr.iccid = iccid;
+    cr.release_flag = true;
+    auto conf = w.es2->confirm_order("op1", cr);
+    ASSERT_TRUE(conf);
+    mid[iccid] = conf->matching_id;
+    ASSERT_TRUE(catalog.record_bpp_issued(IssuedDownload{conf->matching_id, kEid, Bytes(16, 1), crypto::Curve::NistP256,
+                                                         Bytes{}}));
+  }
+  // a: downloaded, no installation result yet.
+  EXPECT_EQ(w.state(a), S::Downloaded);
+  EXPECT_CODE(w.es2->cancel_order("op1", {a, std::nullopt, std::nullopt, FinalProfileStatus::Available}),
+              c::kIccidInvalidTransition);
+  EXPECT_EQ(w.state(a), S::Downloaded);
+  ASSERT_TRUE(*w.inv->active_order(a));
+  // b: the eUICC reported a failed installation; still not made available.
+  catalog.record(mid[b], OrderEvent::InstallFailed);
+  EXPECT_EQ(w.state(b), S::Error);
+  EXPECT_CODE(w.es2->cancel_order("op1", {b, std::nullopt, std::nullopt, FinalProfileStatus::Available}),
+              c::kIccidInvalidTransition);
+  EXPECT_EQ(w.state(b), S::Error);
+  // Unavailable stays allowed for both.
+  ASSERT_TRUE(w.es2->cancel_order("op1", {a, std::nullopt, std::nullopt, FinalProfileStatus::Unavailable}));
+  ASSERT_TRUE(w.es2->cancel_order("op1", {b, std::nullopt, std::nullopt, FinalProfileStatus::Unavailable}));
+  EXPECT_EQ(w.state(a), S::Unavailable);
+  EXPECT_EQ(w.state(b), S::Unavailable);
+  for (const auto& iccid : {a, b}) {
+    auto h = w.inv->history(iccid);
+    ASSERT_TRUE(h);
+    for (const auto& t : *h)
+      if (t.from) EXPECT_NE(t.to, S::Available) << t.cause;
+  }
+}
+
+TEST(Es2, OnlyTheOperatorsRecordedStatementReturnsAProfileWithAnIssuedBppToThePool) {
+  StoreWorld w;
+  SqlProfileCatalog catalog(w.inv, w.rng);
+  const std::string a = w.add(1);
+  // Nothing issued yet: CancelOrder is the way back, reinstating is refused.
+  EXPECT_CODE(w.inv->reinstate_profile(a, "never ordered"), c::kIccidInvalidTransition);
+  ASSERT_TRUE(w.es2->download_order("op1", {std::string(kEid), a, std::nullopt}));
+  ConfirmOrderRequest cr;
+  cr.iccid = a;
+  cr.release_flag = true;
+  auto conf = w.es2->confirm_order("op1", cr);
+  ASSERT_TRUE(conf);
+  EXPECT_CODE(w.inv->reinstate_profile(a, "not downloaded yet"), c::kIccidInvalidTransition);
+  ASSERT_TRUE(catalog.record_bpp_issued(
+      IssuedDownload{conf->matching_id, kEid, Bytes(16, 1), crypto::Curve::NistP256, Bytes{}}));
+  ASSERT_EQ(w.state(a), S::Downloaded);
+  // A reason is required, on one line.
+  EXPECT_CODE(w.inv->reinstate_profile(a, ""), c::kMandatoryMissing);
+  EXPECT_CODE(w.inv->reinstate_profile(a, "two\nlines"), c::kInvalidParameter);
+  EXPECT_EQ(w.state(a), S::Downloaded);
+
+  auto t = w.inv->reinstate_profile(a, "eUICC returned to the vendor and destroyed, ticket 4711");
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->from, S::Downloaded);
+  EXPECT_EQ(t->to, S::Available);
+  EXPECT_EQ(w.state(a), S::Available);
+  EXPECT_FALSE(*w.inv->active_order(a));
+  // Logged in the history: the statement, the eUICC the package went to and the reason.
+  auto h = w.inv->history(a);
+  ASSERT_TRUE(h);
+  ASSERT_FALSE(h->empty());
+  const auto& last = h->back();
+  EXPECT_EQ(last.from, S::Downloaded);
+  EXPECT_EQ(last.to, S::Available);
+  EXPECT_EQ(last.cause, t->cause);
+  EXPECT_EQ(last.order_id, t->order_id);
+  EXPECT_NE(last.cause.find("not on any eUICC"), std::string::npos) << last.cause;
+  EXPECT_NE(last.cause.find(kEid), std::string::npos) << last.cause;
+  EXPECT_NE(last.cause.find("ticket 4711"), std::string::npos) << last.cause;
+
+  // A new order starts afresh: before its own BPP, CancelOrder(Available) works.
+  ASSERT_TRUE(w.es2->download_order("op1", {std::nullopt, a, std::nullopt}));
+  ASSERT_TRUE(w.es2->cancel_order("op1", {a, std::nullopt, std::nullopt, FinalProfileStatus::Available}));
+  EXPECT_EQ(w.state(a), S::Available);
 }
 
 TEST(Es2, OperatorsAreIsolated) {

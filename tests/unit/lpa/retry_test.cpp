@@ -1,0 +1,184 @@
+// A download retried after the install notification was lost: the LPA was
+// killed between the installation on the card and ES9+ HandleNotification, so
+// the card holds the profile and its pending notification while the SM-DP+
+// (SQLite inventory, SQL catalog) still has the profile `downloaded`. The
+// same activation code is then used again. The profile must end `installed`
+// on the SM-DP+, stay on that one card, and never become available for
+// another eUICC through ES2+ CancelOrder.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "fixture.hpp"
+#include "rsp/lpa/download.hpp"
+#include "rsp/messages/iccid.hpp"
+#include "rsp/smdpp/es2_codes.hpp"
+#include "rsp/smdpp/es2_service.hpp"
+#include "rsp/smdpp/sql_catalog.hpp"
+#include "rsp/store/sqlite.hpp"
+#include "sim_euicc.hpp"
+
+namespace rsp::lpa {
+namespace {
+
+namespace sg = asn1::sgp22;
+namespace st = smdpp::testing;
+namespace es2c = smdpp::es2codes;
+using smdpp::ProfileState;
+
+const std::string kIccidDigits = "8949000000000000017";
+
+/// The SM-DP+ as deployed, in process: inventory, ES2+ service, SQL catalog
+/// under the ES9+ core, reached by the LPA through the in-process transport.
+struct SqlSmdpp {
+  test_support::TempDir dir;
+  smdpp::ManualClock clock{std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())};
+  crypto::DeterministicRandom rng{Bytes{3, 9}};
+  std::shared_ptr<smdpp::Inventory> inv;
+  std::unique_ptr<smdpp::Es2Service> es2;
+  std::shared_ptr<smdpp::SqlProfileCatalog> catalog;
+  std::unique_ptr<smdpp::Server> server;
+  std::unique_ptr<InProcessEs9Transport> transport;
+
+  SqlSmdpp() {
+    auto db = store::open_sqlite(dir.path() / "smdpp.db");
+    if (!db) std::abort();
+    auto i = smdpp::Inventory::open(std::shared_ptr<store::Database>(std::move(*db)), clock);
+    if (!i) std::abort();
+    inv = *i;
+    es2 = std::make_unique<smdpp::Es2Service>(inv, smdpp::Es2Config{st::kAddress, 3}, rng);
+    catalog = std::make_shared<smdpp::SqlProfileCatalog>(inv, rng);
+    auto ids = smdpp::IdentitySet::load_directory(st::test_pki_dir());
+    if (!ids) std::abort();
+    smdpp::ServerConfig cfg;
+    cfg.address = st::kAddress;
+    server = std::make_unique<smdpp::Server>(cfg, std::make_shared<smdpp::IdentitySet>(std::move(*ids)), catalog,
+                                             clock, rng);
+    transport = std::make_unique<InProcessEs9Transport>(*server, st::kAddress);
+  }
+
+  /// Imports the profile, orders it for `eid` and releases it; the activation code.
+  std::string order(const std::string& eid) {
+    smdpp::ImportProfile p;
+    p.operator_name = "op1";
+    p.profile_type = "gold";
+    p.upp = st::make_test_upp(*messages::iccid_from_digits(kIccidDigits), 2000);
+    auto imported = inv->import_profile(p);
+    EXPECT_TRUE(imported) << imported.error().message;
+    EXPECT_TRUE(es2->download_order("op1", {eid, kIccidDigits, std::nullopt}));
+    smdpp::ConfirmOrderRequest cr;
+    cr.iccid = kIccidDigits;
+    cr.release_flag = true;
+    auto c = es2->confirm_order("op1", cr);
+    EXPECT_TRUE(c);
+    return c ? "LPA:1$" + st::kAddress + "$" + c->matching_id : std::string();
+  }
+
+  ProfileState state() {
+    auto p = inv->profile(kIccidDigits);
+    return p && *p ? (**p).state : ProfileState::Available;
+  }
+
+  std::vector<nlohmann::json> callbacks() {
+    std::vector<nlohmann::json> out;
+    auto due = inv->due_outbox();
+    EXPECT_TRUE(due);
+    if (due)
+      for (const auto& e : *due) out.push_back(nlohmann::json::parse(e.payload));
+    return out;
+  }
+};
+
+TEST(DownloadRetry, AProfileTheCardAlreadyHoldsEndsInstalledAndIsNeverReleasedAgain) {
+  SqlSmdpp smdp;
+  SimEuicc card(st::test_pki_dir());
+  const std::string ac = smdp.order(card.eid());
+
+  // 1. Installed on the card; the LPA dies before HandleNotification.
+  DownloadOptions killed;
+  killed.skip_notification = true;
+  auto first = download_profile(ac, std::nullopt, card.channel, *smdp.transport, killed);
+  ASSERT_TRUE(first) << first.error().to_string();
+  EXPECT_EQ(card.profiles().size(), 1u);
+  EXPECT_EQ(card.notifications().size(), 1u);
+  EXPECT_EQ(smdp.state(), ProfileState::Downloaded);
+
+  // 2. The same activation code again, by an LPA that does not send the
+  // pending notification first: the SM-DP+ issues a new BPP to the same
+  // eUICC, which refuses it because it holds the ICCID already, and the LPA
+  // reports that signed refusal.
+  DownloadOptions old_lpa;
+  old_lpa.send_pending_notifications = false;
+  auto retry = download_profile(ac, std::nullopt, card.channel, *smdp.transport, old_lpa);
+  ASSERT_FALSE(retry);
+  EXPECT_EQ(retry.error().step, Step::LoadBoundProfilePackage) << retry.error().to_string();
+  EXPECT_EQ(retry.error().euicc_code, sg::ErrorReason_values::installFailedDueToIccidAlreadyExistsOnEuicc)
+      << retry.error().to_string();
+
+  // 3. That refusal, signed by the eUICC the BPP went to, for this very ICCID,
+  // says the profile is on that card: installed, not error.
+  EXPECT_EQ(smdp.state(), ProfileState::Installed) << smdp.catalog->last_error();
+  auto history = smdp.inv->history(kIccidDigits);
+  ASSERT_TRUE(history);
+  ASSERT_FALSE(history->empty());
+  EXPECT_EQ(history->back().to, ProfileState::Installed);
+  EXPECT_NE(history->back().cause.find("already"), std::string::npos) << history->back().cause;
+  for (const auto& t : *history) EXPECT_NE(t.to, ProfileState::Error) << t.cause;
+  // The operator hears of the installation (HandleDownloadProgressInfo point 4).
+  const auto calls = smdp.callbacks();
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls.back()["notificationPointId"], 4);
+  EXPECT_EQ(calls.back()["notificationPointStatus"]["status"], "Executed-Success");
+
+  // 4. CancelOrder(Available) cannot put it back into the pool, so the
+  // ICCID is never ordered for another eUICC.
+  auto cancel = smdp.es2->cancel_order(
+      "op1", {kIccidDigits, std::nullopt, std::nullopt, smdpp::FinalProfileStatus::Available});
+  ASSERT_FALSE(cancel);
+  EXPECT_TRUE(smdpp::is(cancel.error(), es2c::kIccidInvalidTransition)) << cancel.error().message;
+  EXPECT_EQ(smdp.state(), ProfileState::Installed);
+  auto other = smdp.es2->download_order("op1", {std::string("89049032123451234512345678901243"), kIccidDigits,
+                                                std::nullopt});
+  ASSERT_FALSE(other);
+  EXPECT_TRUE(smdpp::is(other.error(), es2c::kIccidInUse)) << other.error().message;
+
+  // Still exactly one copy, on the first card.
+  EXPECT_EQ(card.profiles().size(), 1u);
+}
+
+TEST(DownloadRetry, TheLpaSendsThePendingInstallResultBeforeItRetries) {
+  SqlSmdpp smdp;
+  SimEuicc card(st::test_pki_dir());
+  const std::string ac = smdp.order(card.eid());
+  DownloadOptions killed;
+  killed.skip_notification = true;
+  auto first = download_profile(ac, std::nullopt, card.channel, *smdp.transport, killed);
+  ASSERT_TRUE(first) << first.error().to_string();
+  ASSERT_EQ(card.notifications().size(), 1u);
+  ASSERT_EQ(smdp.state(), ProfileState::Downloaded);
+
+  // The retry delivers the success result the card kept: the order is
+  // complete before the activation code is used again, so no second BPP.
+  auto retry = download_profile(ac, std::nullopt, card.channel, *smdp.transport);
+  const auto& sent = retry ? retry->pending_notifications : retry.error().pending_notifications;
+  ASSERT_EQ(sent.notifications.size(), 1u) << sent.error;
+  EXPECT_TRUE(sent.notifications[0].install_result);
+  EXPECT_TRUE(sent.notifications[0].delivered) << sent.notifications[0].error;
+  EXPECT_TRUE(sent.notifications[0].removed) << sent.notifications[0].error;
+  EXPECT_EQ(smdp.state(), ProfileState::Installed) << smdp.catalog->last_error();
+  // Nothing left to download: the SM-DP+ refuses the matchingId of a done order.
+  ASSERT_FALSE(retry);
+  EXPECT_EQ(retry.error().step, Step::AuthenticateClient) << retry.error().to_string();
+  EXPECT_EQ(retry.error().subject_code + "/" + retry.error().reason_code, "8.2.6/3.8") << retry.error().to_string();
+  auto history = smdp.inv->history(kIccidDigits);
+  ASSERT_TRUE(history);
+  int downloaded = 0;
+  for (const auto& t : *history) downloaded += t.to == ProfileState::Downloaded;
+  EXPECT_EQ(downloaded, 1);
+  EXPECT_EQ(history->back().cause, "installation result: success");
+  EXPECT_EQ(card.profiles().size(), 1u);
+  EXPECT_TRUE(card.notifications().empty());
+}
+
+}  // namespace
+}  // namespace rsp::lpa
