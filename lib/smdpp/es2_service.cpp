@@ -123,12 +123,15 @@ SmdppResult<ConfirmOrderResult> Es2Service::confirm_order(const std::string& op,
   std::string matching_id;
   if (req.matching_id && !req.matching_id->empty()) {
     matching_id = *req.matching_id;
-    RSP_DB_TRY(auto used, inv_->db().query_one("SELECT 1 FROM orders WHERE matching_id = $1", {value(matching_id)}));
-    if (used) return smdpp_error(es2codes::kMatchingIdInUse, "matchingId already in use");
+    // Unique per operator: whether another operator uses it is not this one's business.
+    RSP_DB_TRY(auto used, inv_->db().query_one("SELECT 1 FROM orders r JOIN operators o ON o.id = r.operator_id"
+                                               " WHERE o.name = $1 AND r.op_matching_id = $2",
+                                               {value(op), value(matching_id)}));
+    if (used) return smdpp_error(es2codes::kMatchingIdInUse, "matchingId already in use by one of your orders");
   } else {
     for (int i = 0; i < 8 && matching_id.empty(); ++i) {
       std::string candidate = new_matching_id();
-      RSP_DB_TRY(auto used, inv_->db().query_one("SELECT 1 FROM orders WHERE matching_id = $1", {value(candidate)}));
+      RSP_DB_TRY(auto used, inv_->db().query_one("SELECT 1 FROM orders WHERE op_matching_id = $1", {value(candidate)}));
       if (!used) matching_id = std::move(candidate);
     }
     if (matching_id.empty()) return smdpp_error(es2codes::kExecutionError, "no free matchingId");
@@ -136,7 +139,7 @@ SmdppResult<ConfirmOrderResult> Es2Service::confirm_order(const std::string& op,
   std::optional<Bytes> cc_hash;
   if (req.confirmation_code) cc_hash = sha256(as_bytes(*req.confirmation_code));
   RSP_DB_TRY_VOID(inv_->db().execute(
-      "UPDATE orders SET matching_id = $1, eid = $2, cc_hash = $3, smds_address = $4, updated_at = $5 WHERE id = $6",
+      "UPDATE orders SET op_matching_id = $1, eid = $2, cc_hash = $3, smds_address = $4, updated_at = $5 WHERE id = $6",
       {value(matching_id), value(eid), value(cc_hash), value(req.smds_address), value(inv_->now()), value(order->id)}));
   RSP_TRY_VOID(inv_->transition(p.iccid, req.release_flag ? ProfileState::Released : ProfileState::Confirmed,
                                 req.release_flag ? "ES2+ ConfirmOrder (released)" : "ES2+ ConfirmOrder", order->id));

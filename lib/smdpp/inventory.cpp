@@ -134,13 +134,20 @@ CREATE INDEX profiles_available ON profiles (operator_id, profile_type, iccid) W
     // durable write is reported, not only one that cannot be read. Callbacks
     // are claimed one operator at a time under a claim token, so that one
     // slow operator endpoint delays no other and a sender whose lease ran out
-    // cannot mark an entry that another sender holds.
-    {8, "session peers, the health probe row, outbox claims per operator", R"sql(
+    // cannot mark an entry that another sender holds. A matchingId is unique
+    // per operator, so that an operator choosing one learns nothing of the
+    // others' (orders.matching_id, unique over all operators, is left empty
+    // from here on; SQLite cannot drop its constraint in place).
+    {8, "session peers, the health probe row, outbox claims and matching IDs per operator", R"sql(
 ALTER TABLE smdpp_sessions ADD COLUMN peer TEXT NOT NULL DEFAULT '';
 CREATE INDEX smdpp_sessions_waiting ON smdpp_sessions (peer, expires_at) WHERE state = 0;
 CREATE INDEX smdpp_sessions_waiting_age ON smdpp_sessions (expires_at) WHERE state = 0;
 ALTER TABLE outbox ADD COLUMN claim_token TEXT;
 CREATE INDEX outbox_due_by_operator ON outbox (operator_id, next_try_at, id) WHERE status = 'pending';
+ALTER TABLE orders ADD COLUMN op_matching_id TEXT;
+UPDATE orders SET op_matching_id = matching_id, matching_id = NULL WHERE matching_id IS NOT NULL;
+CREATE UNIQUE INDEX orders_matching_id_per_operator ON orders (operator_id, op_matching_id);
+CREATE INDEX orders_by_op_matching_id ON orders (op_matching_id) WHERE active = 1;
 CREATE TABLE health_probe (
   id {INT} PRIMARY KEY,
   checked_at {INT} NOT NULL
@@ -284,7 +291,7 @@ ProfileRecord profile_from(const store::Row& r) {
 }
 
 constexpr const char* kOrderColumns =
-    "SELECT r.id, r.iccid, o.name, r.matching_id, r.eid, r.cc_hash, r.cc_attempts_left, r.smds_address, r.active,"
+    "SELECT r.id, r.iccid, o.name, r.op_matching_id, r.eid, r.cc_hash, r.cc_attempts_left, r.smds_address, r.active,"
     " r.download_eid FROM orders r JOIN operators o ON o.id = r.operator_id ";
 
 OrderRecord order_from(const store::Row& r) {

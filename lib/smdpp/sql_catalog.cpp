@@ -41,20 +41,20 @@ struct OrderRow {
   ProfileRecord profile;                    ///< without operator_name (not used here)
 };
 
-const std::string kOrderRowColumns = "SELECT r.id, r.matching_id, r.eid, r.cc_hash, r.cc_attempts_left, r.download_eid, " +
+const std::string kOrderRowColumns = "SELECT r.id, r.op_matching_id, r.eid, r.cc_hash, r.cc_attempts_left, r.download_eid, " +
                                      std::string(kProfileRowColumns) +
                                      " FROM orders r JOIN profiles p ON p.iccid = r.iccid ";
 
-const std::string kOrderByMatchingId = kOrderRowColumns + "WHERE r.matching_id = $1 AND r.active = 1";
+// A matchingId is unique per operator: two operators' active orders may
+// carry the same one (order_for_matching_id() decides).
+const std::string kOrdersByMatchingId =
+    kOrderRowColumns + "WHERE r.op_matching_id = $1 AND r.active = 1 ORDER BY r.id LIMIT 8";
 // Default SM-DP+ / SM-DS case: the order released for this EID.
 const std::string kOrderByEid =
     kOrderRowColumns + "WHERE r.eid = $1 AND r.active = 1 AND p.state = 'released' ORDER BY r.id LIMIT 1";
 const std::string kOrderById = kOrderRowColumns + "WHERE r.id = $1 AND r.active = 1";
 
-SmdppResult<std::optional<OrderRow>> order_row(store::Database& db, const std::string& sql, const store::Value& key) {
-  RSP_DB_TRY(auto found, db.query_one(sql, {key}));
-  if (!found) return std::optional<OrderRow>();
-  const store::Row& r = *found;
+OrderRow order_from_row(const store::Row& r) {
   OrderRow o;
   o.id = r.int64(0);
   o.matching_id = r.opt_text(1);
@@ -63,14 +63,45 @@ SmdppResult<std::optional<OrderRow>> order_row(store::Database& db, const std::s
   o.cc_attempts_left = static_cast<int>(r.int64(4));
   o.download_eid = r.opt_text(5);
   read_profile_row(r, 6, o.profile);
-  return std::optional<OrderRow>(std::move(o));
+  return o;
 }
 
-/// The active order the core names `key` (matchingId, or "#<id>").
+SmdppResult<std::optional<OrderRow>> order_row(store::Database& db, const std::string& sql, const store::Value& key) {
+  RSP_DB_TRY(auto found, db.query_one(sql, {key}));
+  if (!found) return std::optional<OrderRow>();
+  return std::optional<OrderRow>(order_from_row(*found));
+}
+
+/// The active order an eUICC with `eid` means by `matching_id`. Orders bound
+/// to another EID are not its; of the rest exactly one must remain (two
+/// operators that chose the same matchingId for unbound orders make it
+/// ambiguous: refused rather than guessed). With none of its own, another
+/// EID's order is returned, which the core then refuses as bound elsewhere.
+SmdppResult<std::optional<OrderRow>> order_for_matching_id(store::Database& db, const std::string& matching_id,
+                                                           const std::string& eid) {
+  RSP_DB_TRY(auto rows, db.query(kOrdersByMatchingId, {value(matching_id)}));
+  if (rows.empty()) return std::optional<OrderRow>();
+  std::vector<OrderRow> candidates;
+  for (const auto& r : rows) {
+    OrderRow o = order_from_row(r);
+    if (!o.eid || *o.eid == eid) candidates.push_back(std::move(o));
+  }
+  if (candidates.empty()) return std::optional<OrderRow>(order_from_row(rows.front()));
+  if (candidates.size() > 1)
+    return smdpp_error(codes::kMatchingIdRefused, "matchingId " + matching_id + " names orders of " +
+                                                      std::to_string(candidates.size()) + " operators");
+  return std::optional<OrderRow>(std::move(candidates.front()));
+}
+
+/// The active order the core names `key`: "#<id>", the name this catalog
+/// gives every order it hands out, or a matchingId that names one active
+/// order only (it may name orders of several operators).
 SmdppResult<std::optional<OrderRow>> order_by_key(store::Database& db, const std::string& key) {
   if (key.size() > 1 && key[0] == '#')
     return order_row(db, kOrderById, value(static_cast<std::int64_t>(std::strtoll(key.c_str() + 1, nullptr, 10))));
-  return order_row(db, kOrderByMatchingId, value(key));
+  RSP_DB_TRY(auto rows, db.query(kOrdersByMatchingId, {value(key)}));
+  if (rows.size() != 1) return std::optional<OrderRow>();
+  return std::optional<OrderRow>(order_from_row(rows.front()));
 }
 
 }  // namespace
@@ -136,7 +167,7 @@ SmdppResult<std::shared_ptr<const PreparedProfile>> SqlProfileCatalog::prepared(
 SmdppResult<std::optional<ProfileOrder>> SqlProfileCatalog::find_checked(const std::string& matching_id,
                                                                           const std::string& eid) {
   RSP_TRY(auto order, matching_id.empty() ? order_row(inv_->db(), kOrderByEid, value(eid))
-                                          : order_row(inv_->db(), kOrderByMatchingId, value(matching_id)));
+                                          : order_for_matching_id(inv_->db(), matching_id, eid));
   if (!order) return std::optional<ProfileOrder>();
   if (order->profile.state == ProfileState::Downloaded) {
     // A retry (lost answer, restart): only by the eUICC the BPP went to.
@@ -146,13 +177,12 @@ SmdppResult<std::optional<ProfileOrder>> SqlProfileCatalog::find_checked(const s
   }
   RSP_TRY(auto prep, prepared(order->profile));
   ProfileOrder out;
-  out.matching_id = order->matching_id.value_or("");
+  // The core reports events under this name (order_by_key).
+  out.matching_id = "#" + std::to_string(order->id);
   out.eid = order->eid;
   out.cc_hash = order->cc_hash;
   out.cc_attempts_left = order->cc_attempts_left;
   out.profile = std::move(prep);
-  // The core reports events by matchingId; an EID-only order is named by its id.
-  if (out.matching_id.empty()) out.matching_id = "#" + std::to_string(order->id);
   return std::optional<ProfileOrder>(std::move(out));
 }
 
@@ -303,7 +333,7 @@ SmdppResult<void> SqlProfileCatalog::record_bpp_issued(const IssuedDownload& d) 
 
 SmdppResult<std::optional<IssuedDownload>> SqlProfileCatalog::issued_download(const Bytes& transaction_id) {
   auto row = inv_->db().query_one(
-      "SELECT r.id, r.matching_id, r.download_eid, r.download_curve, r.download_key FROM orders r"
+      "SELECT r.id, r.download_eid, r.download_curve, r.download_key FROM orders r"
       " JOIN profiles p ON p.iccid = r.iccid WHERE r.download_tid = $1 AND r.active = 1 AND p.state = 'downloaded'",
       {value(transaction_id)});
   if (!row) {
@@ -316,13 +346,13 @@ SmdppResult<std::optional<IssuedDownload>> SqlProfileCatalog::issued_download(co
   if (!*row) return std::optional<IssuedDownload>();
   const auto& r = **row;
   IssuedDownload d;
-  d.matching_id = r.opt_text(1).value_or("#" + std::to_string(r.int64(0)));
-  d.eid = r.opt_text(2).value_or("");
+  d.matching_id = "#" + std::to_string(r.int64(0));
+  d.eid = r.opt_text(1).value_or("");
   d.transaction_id = transaction_id;
-  d.curve = r.opt_text(3).value_or("") == crypto::short_name(crypto::Curve::BrainpoolP256r1)
+  d.curve = r.opt_text(2).value_or("") == crypto::short_name(crypto::Curve::BrainpoolP256r1)
                 ? crypto::Curve::BrainpoolP256r1
                 : crypto::Curve::NistP256;
-  d.euicc_public_point = r.opt_blob(4).value_or(Bytes{});
+  d.euicc_public_point = r.opt_blob(3).value_or(Bytes{});
   return std::optional<IssuedDownload>(std::move(d));
 }
 

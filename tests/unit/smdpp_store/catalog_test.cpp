@@ -126,6 +126,54 @@ TEST(SqlCatalog, OrderFoundByEidWithoutMatchingId) {
   EXPECT_EQ(pir->profileInstallationResultData.finalResult.successResult(), nullptr);
 }
 
+// Two operators may give their orders the same matchingId. An eUICC gets the
+// order bound to its EID; when both could be its, neither is handed out.
+TEST(SqlCatalog, AMatchingIdOfTwoOperatorsFindsTheOrderOfTheEid) {
+  CatalogWorld w;
+  TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
+  const std::string other_eid = "89049032123451234512345678900001";
+  auto confirm = [&](int n, const std::string& op, const std::optional<std::string>& eid) {
+    const std::string iccid = w.add(n, op);
+    EXPECT_TRUE(w.es2->download_order(op, {eid, iccid, std::nullopt}));
+    ConfirmOrderRequest cr;
+    cr.iccid = iccid;
+    cr.matching_id = "SHARED-ID";
+    cr.release_flag = true;
+    EXPECT_TRUE(w.es2->confirm_order(op, cr));
+  };
+  confirm(1, "op1", other_eid);
+  confirm(2, "op2", e.eid());
+  auto init = w.server->initiate_authentication(e.initiate(kAddress));
+  ASSERT_TRUE(init);
+  auto auth = w.server->authenticate_client(*e.authenticate_server(*init, std::string("SHARED-ID")));
+  ASSERT_TRUE(auth) << auth.error().message;
+  EXPECT_EQ(auth->profileMetaData.iccid, *messages::iccid_from_digits(test_iccid(2)));
+  auto bpp = w.server->get_bound_profile_package(*e.prepare_download(*auth, std::nullopt));
+  ASSERT_TRUE(bpp) << bpp.error().message;
+  EXPECT_EQ(w.state(test_iccid(2)), S::Downloaded);
+  EXPECT_EQ(w.state(test_iccid(1)), S::Released);  // op1's order is untouched
+
+  // Two unbound orders under one matchingId: ambiguous, refused.
+  CatalogWorld v;
+  auto unbound = [&](int n, const std::string& op) {
+    const std::string iccid = v.add(n, op);
+    EXPECT_TRUE(v.es2->download_order(op, {std::nullopt, iccid, std::nullopt}));
+    ConfirmOrderRequest cr;
+    cr.iccid = iccid;
+    cr.matching_id = "SHARED-ID";
+    cr.release_flag = true;
+    EXPECT_TRUE(v.es2->confirm_order(op, cr));
+  };
+  unbound(1, "op1");
+  unbound(2, "op2");
+  TestEuicc f(test_euicc_credentials(crypto::Curve::NistP256), v.rng);
+  auto init2 = v.server->initiate_authentication(f.initiate(kAddress));
+  ASSERT_TRUE(init2);
+  auto refused = v.server->authenticate_client(*f.authenticate_server(*init2, std::string("SHARED-ID")));
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(is(refused.error(), codes::kMatchingIdRefused)) << refused.error().message;
+}
+
 TEST(SqlCatalog, UnreleasedOrdersAreNotServed) {
   CatalogWorld w;
   TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
@@ -199,7 +247,7 @@ TEST(SqlCatalog, StateSurvivesReopening) {
   auto catalog = std::make_shared<SqlProfileCatalog>(w.inv, w.rng);
   auto found = catalog->find(mid, e.eid());
   ASSERT_TRUE(found) << catalog->last_error();
-  EXPECT_EQ(found->matching_id, mid);
+  EXPECT_EQ(found->matching_id.rfind('#', 0), 0u);  // the catalog names its orders by id
   EXPECT_EQ(found->profile->upp(), test_upp(1));
   EXPECT_FALSE(catalog->find("UNKNOWN", e.eid()));
 }

@@ -130,6 +130,26 @@ TEST(Es2, MatchingIdsAreUnique) {
   EXPECT_NE(generated->matching_id, "SAME-ID");
 }
 
+// An operator choosing a matchingId learns nothing of the others': the same
+// one is accepted for another operator's order.
+TEST(Es2, MatchingIdsAreUniquePerOperator) {
+  StoreWorld w;
+  const std::string mine = w.add(1, "op1"), theirs = w.add(2, "op2"), second = w.add(3, "op2");
+  ASSERT_TRUE(w.es2->download_order("op1", {std::nullopt, mine, std::nullopt}));
+  ASSERT_TRUE(w.es2->download_order("op2", {std::nullopt, theirs, std::nullopt}));
+  ASSERT_TRUE(w.es2->download_order("op2", {std::nullopt, second, std::nullopt}));
+  ConfirmOrderRequest cr;
+  cr.iccid = mine;
+  cr.matching_id = "SHARED-ID";
+  ASSERT_TRUE(w.es2->confirm_order("op1", cr));
+  cr.iccid = theirs;
+  auto other = w.es2->confirm_order("op2", cr);
+  ASSERT_TRUE(other) << other.error().message;
+  EXPECT_EQ(other->matching_id, "SHARED-ID");
+  cr.iccid = second;  // but twice for the same operator: in use
+  EXPECT_CODE(w.es2->confirm_order("op2", cr), c::kMatchingIdInUse);
+}
+
 TEST(Es2, CancelOrderMakesTheProfileAvailableOrUnavailable) {
   StoreWorld w;
   const std::string a = w.add(1), b = w.add(2);
