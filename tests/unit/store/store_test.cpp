@@ -154,6 +154,26 @@ TEST(Store, NewDatabaseFilesAreOwnerOnly) {
   }
 }
 
+// A database created before files were made 0600 keeps its mode; the
+// commands that open it warn, naming each file that others can read.
+TEST(Store, FilesOthersCanReadAreReported) {
+  TempDir dir;
+  const auto path = dir.path() / "old.db";
+  auto db = open(path);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(migrate(*db, kMigrations));
+  EXPECT_TRUE(sqlite_files_readable_by_others(path).empty());
+  std::filesystem::permissions(path, std::filesystem::perms(0644));
+  std::filesystem::permissions(path.string() + "-wal", std::filesystem::perms(0640));
+  const auto exposed = sqlite_files_readable_by_others(path);
+  ASSERT_EQ(exposed.size(), 2u);
+  EXPECT_EQ(exposed[0].path, path);
+  EXPECT_EQ(exposed[0].mode, 0644u);
+  EXPECT_EQ(exposed[1].path.string(), path.string() + "-wal");
+  EXPECT_EQ(exposed[1].mode, 0640u);
+  EXPECT_TRUE(sqlite_files_readable_by_others(dir.path() / "missing.db").empty());
+}
+
 TEST(Store, OpenRefusesGarbage) {
   TempDir dir;
   const auto path = dir.path() / "garbage.db";
