@@ -12,18 +12,12 @@ namespace {
 
 using test::read_kat;
 
-Bytes concat(const Bytes& a, const Bytes& b) {
-  Bytes out = a;
-  out.insert(out.end(), b.begin(), b.end());
-  return out;
-}
-
 TEST(AesGcm, PublishedAes256Vectors) {
   const auto kat = read_kat("aes_gcm_256.txt");
   ASSERT_EQ(kat.size(), 16u);
   for (const auto& r : kat) {
     SCOPED_TRACE(r.at("Key") + " / " + r.at("IV"));
-    const Bytes sealed = concat(r.hex("CT"), r.hex("Tag"));
+    const Bytes sealed = rsp::concat({r.hex("CT"), r.hex("Tag")});
     auto s = aes_gcm_seal(r.hex("Key"), r.hex("IV"), r.hex("AAD"), r.hex("PT"));
     ASSERT_TRUE(s) << s.error().message;
     EXPECT_EQ(to_hex(*s), to_hex(sealed));
@@ -58,7 +52,7 @@ TEST_F(AesGcmTamper, EveryByteOfCiphertextAndTagIsAuthenticated) {
   }
   // Cut or extended.
   expect_refused(key, nonce, aad, ByteView(sealed).first(sealed.size() - 1));
-  expect_refused(key, nonce, aad, concat(sealed, Bytes{0x00}));
+  expect_refused(key, nonce, aad, rsp::concat({sealed, Bytes{0x00}}));
 }
 
 TEST_F(AesGcmTamper, AnotherAadNonceOrKeyIsRefused) {
