@@ -47,13 +47,6 @@ struct EnvelopeError {
 template <class T>
 using EnvelopeResult = expected<T, EnvelopeError>;
 
-class KeyEncryptionKey;
-EnvelopeResult<Bytes> seal_package(const KeyEncryptionKey& kek, std::string_view iccid, ByteView upp,
-                                   crypto::Random& rng);
-EnvelopeResult<Bytes> open_package(const KeyEncryptionKey* kek, std::string_view iccid, ByteView stored);
-EnvelopeResult<Bytes> rewrap_package(const KeyEncryptionKey* from, const KeyEncryptionKey& to, std::string_view iccid,
-                                     ByteView stored, crypto::Random& rng);
-
 /// The KEK: 32 bytes, wiped when it goes. Only the envelope functions
 /// below read it.
 class KeyEncryptionKey {
