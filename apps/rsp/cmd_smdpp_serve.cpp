@@ -2,6 +2,7 @@
 // ES9+ for the LPA, ES2+ for the operators (with their callbacks), /healthz
 // and /metrics, stopping gracefully on SIGTERM/SIGINT.
 
+#include <fmt/chrono.h>
 #include <fmt/core.h>
 #include <pthread.h>
 #include <signal.h>
@@ -10,8 +11,12 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <mutex>
+#include <chrono>
+#include <functional>
 
 #include "command.hpp"
 #include "rsp/common/allocator.hpp"
@@ -54,7 +59,17 @@ variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
   insecure_http   true: plain HTTP without TLS, for lab use only (also --insecure-http)
   workers         worker threads (default 8)
   max_body_bytes  largest request body, larger ones get 413 (default 1048576)
-  session_timeout seconds an ES9+ download session may stay unfinished (default 600)
+  session_timeout seconds an ES9+ download session may stay unfinished after
+                  authenticateClient (default 600)
+  pending_session_timeout
+                  seconds a session may wait between initiateAuthentication,
+                  which anyone may call, and authenticateClient (default 30)
+  max_sessions    download sessions held at most (default 100000); when full,
+                  the oldest session still waiting for authenticateClient gives way
+  peer_session_share
+                  percent of max_sessions that the waiting sessions of one peer
+                  address may hold (default 10); beyond it that peer's oldest
+                  waiting session gives way
   operators       ES2+ operators (needs database), a JSON array of
                   {"name": functionRequesterIdentifier,
                    "api_key_file": file holding the API key (mode 0600; relative
@@ -80,6 +95,9 @@ struct ServeConfig {
   std::int64_t workers = 8;
   std::int64_t max_body_bytes = 1024 * 1024;
   std::int64_t session_timeout = 600;
+  std::int64_t pending_session_timeout = 30;
+  std::int64_t max_sessions = 100000;
+  std::int64_t peer_session_share = 10;
   nlohmann::json operators = nlohmann::json::array();
   std::string callback_trust;
 };
@@ -104,6 +122,37 @@ std::optional<std::int64_t> parse_int(const std::string& v) {
   return out;
 }
 
+/// /healthz's database check: a durable write (Inventory::check_writable),
+/// made at most once a second whatever the rate of probes, so that probing
+/// cannot turn into a flood of disk flushes. A change of verdict is logged
+/// with the reason; the probe's answer names none.
+std::function<bool()> database_health_check(std::shared_ptr<rsp::smdpp::Inventory> inventory) {
+  struct State {
+    std::mutex mu;
+    std::chrono::steady_clock::time_point checked{};
+    bool healthy = true;
+    bool ever = false;
+  };
+  auto state = std::make_shared<State>();
+  return [inventory = std::move(inventory), state] {
+    std::lock_guard lock(state->mu);
+    const auto now = std::chrono::steady_clock::now();
+    if (state->ever && now - state->checked < std::chrono::seconds(1)) return state->healthy;
+    auto r = inventory->check_writable();
+    state->checked = now;
+    state->ever = true;
+    if (static_cast<bool>(r) != state->healthy) {
+      if (r)
+        fmt::print(stderr, "rsp smdpp serve: the database takes writes again\n");
+      else
+        fmt::print(stderr, "rsp smdpp serve: the database cannot commit: {}\n", r.error().message);
+      std::fflush(stderr);
+    }
+    state->healthy = static_cast<bool>(r);
+    return state->healthy;
+  };
+}
+
 /// One configuration key: its JSON reader and its environment reader.
 struct Key {
   const char* name;
@@ -125,6 +174,9 @@ std::vector<Key> keys(ServeConfig& c) {
           {"workers", nullptr, nullptr, &c.workers},
           {"max_body_bytes", nullptr, nullptr, &c.max_body_bytes},
           {"session_timeout", nullptr, nullptr, &c.session_timeout},
+          {"pending_session_timeout", nullptr, nullptr, &c.pending_session_timeout},
+          {"max_sessions", nullptr, nullptr, &c.max_sessions},
+          {"peer_session_share", nullptr, nullptr, &c.peer_session_share},
           {"operators", nullptr, nullptr, nullptr, &c.operators},
           {"callback_trust", &c.callback_trust}};
 }
@@ -232,6 +284,10 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   if (config.workers < 1 || config.workers > 1024) fail("workers must be 1..1024");
   if (config.max_body_bytes < 1024) fail("max_body_bytes must be at least 1024");
   if (config.session_timeout < 1 || config.session_timeout > 86400) fail("session_timeout must be 1..86400 seconds");
+  if (config.pending_session_timeout < 1 || config.pending_session_timeout > 86400)
+    fail("pending_session_timeout must be 1..86400 seconds");
+  if (config.max_sessions < 1 || config.max_sessions > 100'000'000) fail("max_sessions must be 1..100000000");
+  if (config.peer_session_share < 1 || config.peer_session_share > 100) fail("peer_session_share must be 1..100 (percent)");
   if (config.address.empty()) fail("address (the SM-DP+ FQDN) is empty");
   if (config.pki.empty()) fail("no pki folder configured (key \"pki\" or RSP_SMDPP_PKI)");
 
@@ -273,6 +329,11 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   rsp::smdpp::ServerConfig core_config;
   core_config.address = config.address;
   core_config.session_timeout = std::chrono::seconds(config.session_timeout);
+  // Waiting never gets longer than a whole download may take.
+  core_config.pending_session_timeout =
+      std::chrono::seconds(std::min(config.pending_session_timeout, config.session_timeout));
+  core_config.max_sessions = static_cast<std::size_t>(config.max_sessions);
+  core_config.peer_session_share = static_cast<double>(config.peer_session_share) / 100.0;
   auto identity_set = std::make_shared<const rsp::smdpp::IdentitySet>(std::move(*identities));
   std::shared_ptr<rsp::smdpp::SessionStore> sessions;
   if (shared_db) sessions = std::make_shared<rsp::smdpp::SqlSessionStore>(shared_db, identity_set);
@@ -288,6 +349,11 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   service_config.max_body_bytes = static_cast<std::size_t>(config.max_body_bytes);
   service_config.es9 = rsp::smdpp::es9_dispatcher(core);
   service_config.metrics = std::make_shared<rsp::net::Metrics>();
+  if (inventory_ptr) service_config.database_healthy = database_health_check(inventory_ptr);
+  service_config.log = [](std::string_view line) {
+    fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%SZ} {}\n", fmt::gmtime(std::time(nullptr)), line);
+    std::fflush(stderr);
+  };
 
   // ES2+ for the configured operators; their callbacks leave from the outbox.
   std::size_t operator_count = 0;

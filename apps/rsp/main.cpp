@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "command.hpp"
+#include "rsp/common/socket_io.hpp"
 
 namespace rsp::cli {
 std::vector<Group>& groups() {
@@ -13,6 +14,8 @@ std::vector<Group>& groups() {
 }  // namespace rsp::cli
 
 int main(int argc, char** argv) {
+  // A peer that resets a connection must never end a command or a server.
+  rsp::ignore_sigpipe();
   CLI::App app{"rsp: GSMA Remote SIM Provisioning platform (SGP.22 consumer, SGP.02 M2M)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "rsp 0.1.0");

@@ -265,11 +265,11 @@ double run_clients(std::vector<std::unique_ptr<Client>>& clients, int n, Work wo
 double transport_cpu_ms(std::vector<std::unique_ptr<Client>>& recorded, const fs::path& pki_dir, crypto::Curve curve,
                         smdpp::HttpServiceConfig config, int n) {
   const Client& sample = *recorded.front();
-  config.es9 = [&sample](std::string_view path, std::string_view) {
+  config.es9 = [&sample](std::string_view path, std::string_view, std::string_view) {
     const auto f = es9::function_from_path(path);
-    if (!f || static_cast<int>(*f) >= kFnCount) return smdpp::Es9HttpResult{404, {}, {}, {}};
+    if (!f || static_cast<int>(*f) >= kFnCount) return smdpp::Es9HttpResult{404, {}, {}, {}, {}};
     const auto fn = static_cast<Fn>(*f);
-    return smdpp::Es9HttpResult{sample.exchange_status(fn), sample.exchange_response(fn), {}, {}};
+    return smdpp::Es9HttpResult{sample.exchange_status(fn), sample.exchange_response(fn), {}, {}, {}};
   };
   auto service = smdpp::HttpService::start(std::move(config));
   if (!service) return 0;

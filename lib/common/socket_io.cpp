@@ -1,8 +1,10 @@
 #include "rsp/common/socket_io.hpp"
 
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <mutex>
 
 namespace rsp {
 
@@ -16,6 +18,21 @@ bool send_all(int fd, const void* data, std::size_t size) {
     size -= static_cast<std::size_t>(n);
   }
   return true;
+}
+
+void ignore_sigpipe() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction current{};
+    if (::sigaction(SIGPIPE, nullptr, &current) != 0) return;
+    // Only the default action (termination) is replaced.
+    if (!(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_DFL) {
+      struct sigaction ignore{};
+      ignore.sa_handler = SIG_IGN;
+      sigemptyset(&ignore.sa_mask);
+      ::sigaction(SIGPIPE, &ignore, nullptr);
+    }
+  });
 }
 
 }  // namespace rsp

@@ -1,6 +1,7 @@
 #include "rsp/messages/header.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace rsp::messages {
 namespace {
@@ -196,6 +197,79 @@ Result<void> ObjectReader::finish() const {
     }
   }
   return {};
+}
+
+namespace {
+
+std::string_view trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool digits(std::string_view v) {
+  if (v.empty() || v.size() > 4) return false;
+  for (char c : v)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+}  // namespace
+
+bool is_json_content_type(std::string_view value) {
+  const auto semicolon = value.find(';');
+  if (!iequals(trim(value.substr(0, semicolon)), "application/json")) return false;
+  if (semicolon == std::string_view::npos) return true;
+  const std::string_view param = trim(value.substr(semicolon + 1));
+  const auto eq = param.find('=');
+  if (eq == std::string_view::npos || !iequals(trim(param.substr(0, eq)), "charset")) return false;
+  std::string_view charset = trim(param.substr(eq + 1));
+  if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') charset = charset.substr(1, charset.size() - 2);
+  return iequals(charset, "utf-8");
+}
+
+bool is_supported_admin_protocol(std::string_view value) {
+  value = trim(value);
+  constexpr std::string_view kPrefix = "gsma/rsp/v2.";
+  if (value.substr(0, kPrefix.size()) != kPrefix) return false;
+  const std::string_view version = value.substr(kPrefix.size());
+  const auto dot = version.find('.');
+  return dot != std::string_view::npos && digits(version.substr(0, dot)) && digits(version.substr(dot + 1));
+}
+
+std::string_view reason_text(std::string_view reason_code) {
+  // SGP.22 v2.2.2 §5.2.6.2, the reasons our servers answer with.
+  static constexpr std::pair<std::string_view, std::string_view> kReasons[] = {
+      {"1.1", "Not Allowed (Authorisation)"},
+      {"1.2", "Not Allowed (Authorisation)"},
+      {"2.1", "Invalid"},
+      {"2.2", "Mandatory Element Missing"},
+      {"2.3", "Conditional Element Missing"},
+      {"3.1", "Unsupported"},
+      {"3.3", "Already in Use"},
+      {"3.5", "Invalid Transition"},
+      {"3.7", "Unavailable"},
+      {"3.8", "Refused"},
+      {"3.9", "Unknown"},
+      {"3.10", "Invalid Association"},
+      {"4.2", "Execution Error"},
+      {"4.10", "Time to Live Expired"},
+      {"6.1", "Verification Failed"},
+      {"6.3", "Expired"},
+      {"6.4", "Maximum number of retries exceeded"},
+  };
+  for (const auto& [code, text] : kReasons)
+    if (code == reason_code) return text;
+  return "Failed";
 }
 
 }  // namespace rsp::messages

@@ -6,6 +6,7 @@
 
 #include <charconv>
 
+#include "rsp/common/socket_io.hpp"
 #include "tls_internal.hpp"
 
 namespace rsp::net {
@@ -123,6 +124,7 @@ HttpsClient::~HttpsClient() {
 }
 
 NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions options) {
+  ignore_sigpipe();  // a reset server must not end the process (SSL_write and SSL_shutdown use write(2))
   auto impl = std::make_unique<Impl>();
   RSP_TRY(impl->url, parse_url(options.base_url));
   impl->server_name = options.server_name.empty() ? impl->url.host : options.server_name;

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <thread>
 
+#include "rsp/common/socket_io.hpp"
 #include "server_stream.hpp"
 #include "tls_internal.hpp"
 
@@ -127,7 +128,12 @@ HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options))
   impl_->tls_state.handshakes = &m.counter("rsp_tls_handshakes_total", "Completed TLS handshakes, by version.");
 
   if (options_.serve_health) {
-    get("/healthz", [](const Request&) { return Response{200, "text/plain; charset=utf-8", {}, "ok"}; });
+    get("/healthz", [check = options_.health_check](const Request&) {
+      if (check) {
+        if (auto reason = check()) return Response{503, "text/plain; charset=utf-8", {}, "unavailable: " + *reason};
+      }
+      return Response{200, "text/plain; charset=utf-8", {}, "ok"};
+    });
   }
   if (options_.serve_metrics) {
     get("/metrics", [m = metrics_](const Request&) { return Response{200, Metrics::content_type(), {}, m->render()}; });
@@ -153,6 +159,7 @@ std::string HttpServer::url() const {
 }
 
 NetResult<void> HttpServer::start() {
+  ignore_sigpipe();  // its sends use MSG_NOSIGNAL; this covers any write(2) of the libraries below
   if (impl_->started) return net_error(NetError::Kind::InvalidArgument, "server already started");
   if (!options_.tls && !options_.insecure_plain_http)
     return net_error(NetError::Kind::InvalidArgument, "no TLS configuration (plain HTTP must be asked for explicitly)");

@@ -9,7 +9,7 @@ namespace {
 using nlohmann::json;
 
 Es2HttpResponse failure(int http_status, const SmdppError& e) {
-  return Es2HttpResponse{http_status, es2_failure_body(e), e.subject_code, e.reason_code};
+  return Es2HttpResponse{http_status, es2_failure_body(e), e.subject_code, e.reason_code, e.message};
 }
 
 constexpr std::string_view kPrefix = "/gsma/rsp2/es2plus/";
@@ -97,7 +97,11 @@ SmdppResult<Es2Request> decode_es2_request(std::string_view path, std::string_vi
 
 std::string es2_failure_body(const SmdppError& e) {
   json j;
-  j["header"] = messages::to_json(messages::ResponseHeader::failed(e.subject_code, e.reason_code, e.message));
+  // The operator hears what its request met, but an internal failure (x/4.2)
+  // is only named: its detail (storage, engine) goes to the server's log.
+  const std::string message =
+      e.reason_code == "4.2" ? std::string(messages::reason_text(e.reason_code)) : e.message;
+  j["header"] = messages::to_json(messages::ResponseHeader::failed(e.subject_code, e.reason_code, message));
   return messages::dump(j);
 }
 
@@ -133,7 +137,7 @@ Es2HttpResponse handle_es2_request(Es2Service& service, std::string_view path, s
   }
   if (!status) return failure(200, status.error());
   out["header"] = messages::to_json(messages::ResponseHeader::success());
-  return Es2HttpResponse{200, messages::dump(out), {}, {}};
+  return Es2HttpResponse{200, messages::dump(out), {}, {}, {}};
 }
 
 }  // namespace rsp::smdpp

@@ -16,10 +16,19 @@ Es9HttpResponse json_reply(std::string body) {
   return r;
 }
 
+/// The message a failure carries to the LPA. A request it could not read
+/// (1.2 / 2.x) is told what was wrong with it: those texts name fields only.
+/// Every other failure gets the reason's neutral text, so that the storage,
+/// other orders or the checks behind a refusal stay in the server's log
+/// (Es9HttpResponse::error keeps the detail for it).
+std::string wire_message(const SmdppError& e) {
+  if (e.subject_code == "1.2" && e.reason_code.rfind("2.", 0) == 0 && !e.message.empty()) return e.message;
+  return std::string(messages::reason_text(e.reason_code));
+}
+
 Es9HttpResponse failed(const SmdppError& e) {
-  auto r = json_reply(es9::encode_header_only_response(
-      ResponseHeader::failed(e.subject_code, e.reason_code,
-                             e.message.empty() ? std::nullopt : std::optional<std::string>(e.message))));
+  auto r = json_reply(
+      es9::encode_header_only_response(ResponseHeader::failed(e.subject_code, e.reason_code, wire_message(e))));
   r.error = e;
   return r;
 }
@@ -34,12 +43,12 @@ Es9HttpResponse success_or_failure(const SmdppResult<T>& result) {
   return json_reply(es9::encode_response(*result));
 }
 
-Es9HttpResponse dispatch(Server& server, es9::Function f, std::string_view body) {
+Es9HttpResponse dispatch(Server& server, es9::Function f, std::string_view body, std::string_view peer) {
   switch (f) {
     case es9::Function::InitiateAuthentication: {
       auto req = es9::decode_initiate_authentication_request(body);
       if (!req) return failed(from_message_error(req.error()));
-      return success_or_failure(server.initiate_authentication(*req));
+      return success_or_failure(server.initiate_authentication(*req, peer));
     }
     case es9::Function::AuthenticateClient: {
       auto req = es9::decode_authenticate_client_request(body);
@@ -73,7 +82,7 @@ Es9HttpResponse dispatch(Server& server, es9::Function f, std::string_view body)
 
 }  // namespace
 
-Es9HttpResponse handle_es9(Server& server, std::string_view path, std::string_view body) {
+Es9HttpResponse handle_es9(Server& server, std::string_view path, std::string_view body, std::string_view peer) {
   const auto f = es9::function_from_path(path);
   if (!f) {
     Es9HttpResponse r;
@@ -81,7 +90,7 @@ Es9HttpResponse handle_es9(Server& server, std::string_view path, std::string_vi
     return r;
   }
   try {
-    Es9HttpResponse r = dispatch(server, *f, body);
+    Es9HttpResponse r = dispatch(server, *f, body, peer);
     r.function = f;
     return r;
   } catch (const std::exception&) {

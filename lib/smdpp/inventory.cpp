@@ -137,6 +137,20 @@ CREATE INDEX profiles_available ON profiles (operator_id, profile_type, iccid) W
 ALTER TABLE profile_packages ADD COLUMN kek_id {BLOB};
 CREATE INDEX profile_packages_by_kek ON profile_packages (kek_id);
 )sql"},
+    // InitiateAuthentication needs no credentials: the sessions still waiting
+    // for AuthenticateClient (state 0) are bounded per peer address, and the
+    // oldest of them give way first. The partial index holds only those.
+    // /healthz commits a row of health_probe: a database that cannot take a
+    // durable write is reported, not only one that cannot be read.
+    {8, "the peer address of download sessions awaiting authentication; the health probe row", R"sql(
+ALTER TABLE smdpp_sessions ADD COLUMN peer TEXT NOT NULL DEFAULT '';
+CREATE INDEX smdpp_sessions_waiting ON smdpp_sessions (peer, expires_at) WHERE state = 0;
+CREATE INDEX smdpp_sessions_waiting_age ON smdpp_sessions (expires_at) WHERE state = 0;
+CREATE TABLE health_probe (
+  id {INT} PRIMARY KEY,
+  checked_at {INT} NOT NULL
+);
+)sql"},
 };
 
 using S = ProfileState;
@@ -188,6 +202,15 @@ SmdppResult<std::shared_ptr<Inventory>> Inventory::open(std::shared_ptr<store::D
 crypto::Random& Inventory::rng() const { return protection_.rng ? *protection_.rng : crypto::system_random(); }
 
 std::int64_t Inventory::now() const { return clock_.now().time_since_epoch().count(); }
+
+SmdppResult<void> Inventory::check_writable() {
+  RSP_DB_TRY(auto tx, db_->begin());
+  RSP_DB_TRY_VOID(db_->execute("INSERT INTO health_probe (id, checked_at) VALUES (1, $1)"
+                               " ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                               {value(now())}));
+  RSP_DB_TRY_VOID(tx.commit());
+  return {};
+}
 
 SmdppResult<std::optional<std::int64_t>> Inventory::operator_id(const std::string& name) {
   RSP_DB_TRY(auto row, db_->query_one("SELECT id FROM operators WHERE name = $1", {value(name)}));

@@ -29,6 +29,11 @@ SmdppError chain_error(const pki::PkiError& e, bool eum) {
 
 }  // namespace
 
+std::size_t ServerConfig::max_pending_per_peer() const {
+  const double share = static_cast<double>(max_sessions) * peer_session_share;
+  return share < 1.0 ? 1 : static_cast<std::size_t>(share);
+}
+
 Server::Server(ServerConfig config, std::shared_ptr<const IdentitySet> identities,
                std::shared_ptr<ProfileCatalog> catalog, const Clock& clock, crypto::Random& rng,
                std::shared_ptr<SessionStore> sessions)
@@ -48,7 +53,7 @@ std::shared_ptr<Server::Session> Server::take_session(const Bytes& transaction_i
 SmdppResult<void> Server::put_session(std::shared_ptr<Session> s) { return sessions_->put(s); }
 
 SmdppResult<sg::InitiateAuthenticationOkEs9> Server::initiate_authentication(
-    const sg::InitiateAuthenticationRequest& req) {
+    const sg::InitiateAuthenticationRequest& req, std::string_view peer) {
   if (req.smdpAddress != config_.address)
     return smdpp_error(codes::kInvalidSmdpAddress, "smdpAddress is not this SM-DP+");
   if (req.euiccChallenge.size() != kChallengeSize)
@@ -67,7 +72,8 @@ SmdppResult<sg::InitiateAuthenticationOkEs9> Server::initiate_authentication(
     s->server_challenge = rng_.bytes(kChallengeSize);
   }
   s->identity = id;
-  s->expires = clock_.now() + config_.session_timeout;
+  s->peer = std::string(peer);
+  s->expires = clock_.now() + config_.pending_session_timeout;
 
   sg::InitiateAuthenticationOkEs9 ok;
   ok.transactionId = s->transaction_id;
@@ -78,7 +84,7 @@ SmdppResult<sg::InitiateAuthenticationOkEs9> Server::initiate_authentication(
   ok.euiccCiPKIdToBeUsed = id->ci_pkid;
   ok.serverCertificate = asn1::RawElement{id->dp_auth_cert.der()};
 
-  RSP_TRY_VOID(sessions_->add(s, config_.max_sessions, clock_.now()));
+  RSP_TRY_VOID(sessions_->add(s, SessionLimits{config_.max_sessions, config_.max_pending_per_peer()}, clock_.now()));
   return ok;
 }
 
@@ -146,6 +152,7 @@ SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::Auth
   s->smdp_signature2 = std::move(*sig2);
   s->order = std::move(*order);
   s->state = Session::State::Authenticated;
+  s->expires = now + config_.session_timeout;  // the eUICC proved who it is: the full download time
   RSP_TRY_VOID(put_session(std::move(s)));
   return ok;
 }

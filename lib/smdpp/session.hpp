@@ -18,6 +18,9 @@ struct Server::Session {
   Bytes transaction_id;
   Bytes server_challenge;  ///< single use: the session leaves Initiated once checked
   const ServerIdentity* identity = nullptr;
+  /// The network address InitiateAuthentication came from: while the session
+  /// waits for AuthenticateClient it counts against that peer's share.
+  std::string peer;
   /// The last second in which the session may be used. Times are whole
   /// seconds, so a session opened late in a second still gets its whole
   /// timeout instead of losing up to a second of it.

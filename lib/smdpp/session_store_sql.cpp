@@ -36,6 +36,7 @@ SmdppResult<std::string> encode(const Server::Session& s, const IdentitySet& ids
   j["identity"] = *index;
   j["identity_name"] = s.identity->name;
   j["expires"] = seconds(s.expires);
+  j["peer"] = s.peer;
   j["requested_matching_id"] = s.requested_matching_id;
   j["eid"] = s.eid;
   if (s.euicc_key) {
@@ -79,6 +80,7 @@ SmdppResult<SessionStore::SessionPtr> decode(const std::string& text, const Iden
       return bad("its identity is not loaded by this instance");
     s->identity = &all[static_cast<std::size_t>(index)];
     s->expires = TimePoint(std::chrono::seconds(j.at("expires").get<std::int64_t>()));
+    s->peer = j.value("peer", std::string());
     s->requested_matching_id = j.at("requested_matching_id").get<std::string>();
     s->eid = j.at("eid").get<std::string>();
     s->eid_bytes = from_hex(s->eid).value_or(Bytes{});
@@ -126,21 +128,45 @@ SmdppResult<SessionStore::SessionPtr> SqlSessionStore::take(const Bytes& transac
 SmdppResult<void> SqlSessionStore::put(const SessionPtr& session) {
   RSP_TRY(auto data, encode(*session, *identities_));
   RSP_DB_TRY_VOID(db_->execute(
-      "INSERT INTO smdpp_sessions (transaction_id, expires_at, state, data) VALUES ($1, $2, $3, $4)"
+      "INSERT INTO smdpp_sessions (transaction_id, expires_at, state, data, peer) VALUES ($1, $2, $3, $4, $5)"
       " ON CONFLICT (transaction_id) DO UPDATE SET expires_at = excluded.expires_at, state = excluded.state,"
-      " data = excluded.data",
+      " data = excluded.data, peer = excluded.peer",
       {value(session->transaction_id), value(seconds(session->expires)), value(static_cast<int>(session->state)),
-       value(data)}));
+       value(data), value(session->peer)}));
   return {};
 }
 
-SmdppResult<void> SqlSessionStore::add(const SessionPtr& session, std::size_t max, TimePoint now) {
-  // Abandoned sessions would stay in the table otherwise; the DELETE uses the
-  // expiry index. The bound is per database: instances racing near it may
-  // pass it by a few.
-  purge(now);
-  if (count() >= max) return smdpp_error(codes::kExecutionError, "too many open sessions");
-  return put(session);
+SmdppResult<void> SqlSessionStore::add(const SessionPtr& session, const SessionLimits& limits, TimePoint now) {
+  // One transaction, so that instances sharing the database apply the limits
+  // to the same rows. Waiting sessions (state 0) all have the same timeout,
+  // so the earliest expiry is the oldest; the partial index of migration 8
+  // finds them without reading the others.
+  constexpr int kWaiting = static_cast<int>(Server::Session::State::Initiated);
+  const auto max_peer = static_cast<std::int64_t>(limits.max_pending_per_peer);
+  const auto max_all = static_cast<std::int64_t>(limits.max_sessions);
+  RSP_DB_TRY(auto tx, db_->begin());
+  RSP_DB_TRY_VOID(db_->execute("DELETE FROM smdpp_sessions WHERE expires_at < $1", {value(seconds(now))}));
+  RSP_DB_TRY(auto peer_row, db_->query_one("SELECT count(*) FROM smdpp_sessions WHERE state = $1 AND peer = $2",
+                                           {value(kWaiting), value(session->peer)}));
+  const std::int64_t peer_held = peer_row ? peer_row->int64(0) : 0;
+  if (peer_held >= max_peer) {
+    RSP_DB_TRY_VOID(db_->execute(
+        "DELETE FROM smdpp_sessions WHERE transaction_id IN (SELECT transaction_id FROM smdpp_sessions"
+        " WHERE state = $1 AND peer = $2 ORDER BY expires_at LIMIT $3)",
+        {value(kWaiting), value(session->peer), value(peer_held - max_peer + 1)}));
+  }
+  RSP_DB_TRY(auto all_row, db_->query_one("SELECT count(*) FROM smdpp_sessions"));
+  const std::int64_t held = all_row ? all_row->int64(0) : 0;
+  if (held >= max_all) {
+    RSP_DB_TRY(auto evicted, db_->execute(
+                                 "DELETE FROM smdpp_sessions WHERE transaction_id IN (SELECT transaction_id FROM"
+                                 " smdpp_sessions WHERE state = $1 ORDER BY expires_at LIMIT $2)",
+                                 {value(kWaiting), value(held - max_all + 1)}));
+    if (held - evicted >= max_all) return smdpp_error(codes::kExecutionError, "too many open sessions");
+  }
+  RSP_TRY_VOID(put(session));
+  RSP_DB_TRY_VOID(tx.commit());
+  return {};
 }
 
 void SqlSessionStore::erase(const Bytes& transaction_id) {

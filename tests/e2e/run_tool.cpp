@@ -1,5 +1,6 @@
 #include "run_tool.hpp"
 
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,19 @@
 extern char** environ;
 
 namespace rsp::e2e {
+
+DefaultSignals::DefaultSignals() {
+  posix_spawnattr_init(&attr_);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  posix_spawnattr_setsigdefault(&attr_, &defaults);
+  posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGDEF);
+}
+
+DefaultSignals::~DefaultSignals() { posix_spawnattr_destroy(&attr_); }
 
 RunResult run(const std::string& program, const std::vector<std::string>& args) {
   RunResult result;
@@ -26,7 +40,8 @@ RunResult run(const std::string& program, const std::vector<std::string>& args) 
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = 0;
-  int rc = posix_spawnp(&pid, prog.c_str(), &actions, nullptr, argv.data(), environ);
+  DefaultSignals attr;
+  int rc = posix_spawnp(&pid, prog.c_str(), &actions, attr.get(), argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(fds[1]);
   if (rc != 0) {

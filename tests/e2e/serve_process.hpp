@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "run_tool.hpp"
+
 extern char** environ;
 
 namespace rsp::e2e {
@@ -34,7 +36,8 @@ class ServeProcess {
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
-    if (posix_spawn(&pid_, RSP_TOOL, &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    DefaultSignals attr;
+    if (posix_spawn(&pid_, RSP_TOOL, &actions, attr.get(), argv.data(), environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
     ::close(fds[1]);
     fd_ = fds[0];
@@ -93,6 +96,18 @@ class ServeProcess {
   }
 
   bool started() const { return pid_ > 0; }
+  /// True while the process runs; once it ended, exit_status() says how.
+  bool alive() {
+    if (pid_ <= 0 || exited_) return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return true;
+    exited_ = true;
+    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    while (read_some(100)) {
+    }
+    return false;
+  }
+  int exit_status() const { return status_; }
   const std::string& output() const { return output_; }
 
  private:
@@ -109,6 +124,7 @@ class ServeProcess {
   pid_t pid_ = -1;
   int fd_ = -1;
   bool exited_ = false;
+  int status_ = -1;
   std::string output_;
   std::size_t scanned_ = 0;
 };

@@ -20,6 +20,20 @@ inline constexpr std::string_view kJsonContentType = "application/json;charset=U
 /// The X-Admin-Protocol header value of SGP.22 v2.2.2 (§6.1.1).
 inline constexpr std::string_view kAdminProtocol = "gsma/rsp/v2.2.2";
 
+/// Whether a request's Content-Type is SGP.22's JSON (§6.5.1): the media type
+/// application/json, with no parameter but charset=UTF-8 (case and blanks as
+/// RFC 9110 allows). Clients that leave the charset out are accepted.
+bool is_json_content_type(std::string_view value);
+/// Whether an X-Admin-Protocol value names a version of this protocol that we
+/// speak: "gsma/rsp/v2.<minor>.<patch>" (SGP.22 v2.x, §6.5.1).
+bool is_supported_admin_protocol(std::string_view value);
+
+/// A neutral text for a reason code of SGP.22 §5.2.6.2 ("Refused", "Unknown",
+/// "Execution Error" ...), for the message of a failure sent to a peer:
+/// what the server knows beyond the code (its storage, other orders) stays in
+/// its log. "Failed" for a code not in the table.
+std::string_view reason_text(std::string_view reason_code);
+
 struct RequestHeader {
   std::string function_requester_identifier;
   std::string function_call_identifier;

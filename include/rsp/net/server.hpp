@@ -60,6 +60,9 @@ struct HttpServerOptions {
   std::shared_ptr<Metrics> metrics;
   bool serve_metrics = true;  ///< GET /metrics
   bool serve_health = true;   ///< GET /healthz answers 200 "ok"
+  /// When set, /healthz asks it first: a reason (e.g. "database") makes the
+  /// answer 503 "unavailable: <reason>". It must be quick and never throw.
+  std::function<std::optional<std::string>()> health_check;
   /// Headers added to every response.
   Headers default_headers;
 };

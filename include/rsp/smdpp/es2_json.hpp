@@ -54,6 +54,8 @@ struct Es2HttpResponse {
   /// A failed function's codes (already in the body), for metrics; empty on success.
   std::string subject_code;
   std::string reason_code;
+  /// The failure's whole message, for the server's log (the body may carry less).
+  std::string detail;
 };
 
 Es2HttpResponse handle_es2_request(Es2Service& service, std::string_view path, std::string_view body,

@@ -35,6 +35,8 @@ struct Es9HttpResponse {
   std::optional<messages::es9::Function> function;
 };
 
-Es9HttpResponse handle_es9(Server& server, std::string_view path, std::string_view body);
+/// `peer`: the caller's network address (bounds its unauthenticated sessions).
+Es9HttpResponse handle_es9(Server& server, std::string_view path, std::string_view body,
+                           std::string_view peer = {});
 
 }  // namespace rsp::smdpp

@@ -48,10 +48,13 @@ struct Es9HttpResult {
   /// A failed function's SGP.22 codes (already in the body), for metrics.
   std::string subject_code;
   std::string reason_code;
+  /// A failed function's whole message, for the server's log only.
+  std::string detail;
 };
-/// (path, JSON request body) -> (status, JSON response body); must not throw
-/// (an exception is answered with 500 anyway).
-using Es9Dispatcher = std::function<Es9HttpResult(std::string_view path, std::string_view body)>;
+/// (path, JSON request body, the caller's address) -> (status, JSON response
+/// body); must not throw (an exception is answered with 500 anyway).
+using Es9Dispatcher =
+    std::function<Es9HttpResult(std::string_view path, std::string_view body, std::string_view peer)>;
 
 /// The ES2+ function paths (SGP.22 §6.5.2.1-4) and their metric label.
 inline constexpr Es9Route kEs2Routes[] = {
@@ -82,6 +85,15 @@ struct HttpServiceConfig {
   /// ES2+ handling and its caller authentication; both or neither.
   Es2Dispatcher es2;
   Es2Authenticator es2_authenticate;
+  /// /healthz answers 503 while this returns false (e.g. the database cannot
+  /// commit); unset: always healthy.
+  std::function<bool()> database_healthy;
+  /// Where a line for each failed ES9+/ES2+ call goes (function, peer,
+  /// subject/reason code and the failure's detail, which never holds a key or
+  /// a confirmation code), at most `log_lines_per_second`, the rest counted
+  /// and reported; unset: no such lines.
+  std::function<void(std::string_view line)> log;
+  std::size_t log_lines_per_second = 20;
   /// The SM-DP+ FQDN, exported as a label of rsp_smdpp_info.
   std::string address;
   std::shared_ptr<net::Metrics> metrics;

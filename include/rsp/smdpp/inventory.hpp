@@ -213,6 +213,11 @@ class Inventory {
 
   std::int64_t now() const;
 
+  /// Whether the database takes a durable write now: one row of its own is
+  /// rewritten and committed (a database that only reads, is full or has lost
+  /// its server fails). For health checks; the error says why.
+  SmdppResult<void> check_writable();
+
  private:
   Inventory(std::shared_ptr<store::Database> db, const Clock& clock, PackageProtection protection)
       : db_(std::move(db)), clock_(clock), protection_(std::move(protection)) {}

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "rsp/asn1/sgp22.hpp"
 #include "rsp/crypto/random.hpp"
@@ -52,10 +53,25 @@ class ManualClock final : public Clock {
 struct ServerConfig {
   /// The SM-DP+ FQDN the eUICC must address (serverAddress / smdpAddress).
   std::string address;
-  /// A session not finished within this time is gone (SGP.22 §3.1.3 leaves it to the SM-DP+).
+  /// A session not finished within this time after AuthenticateClient is
+  /// gone (SGP.22 §3.1.3 leaves it to the SM-DP+).
   std::chrono::seconds session_timeout{std::chrono::minutes(10)};
-  /// Upper bound on concurrent sessions (expired ones are purged first).
+  /// A session that has not reached AuthenticateClient is gone after this.
+  /// InitiateAuthentication needs no credentials, so such sessions must not
+  /// be able to hold the table: a genuine LPA needs only the time of one
+  /// ES10b AuthenticateServer on its card between the two calls.
+  std::chrono::seconds pending_session_timeout{30};
+  /// Upper bound on the sessions held. When it is reached, the oldest session
+  /// still waiting for AuthenticateClient gives way; sessions past
+  /// AuthenticateClient (eUICCs that proved who they are) are never pushed out.
   std::size_t max_sessions = 100000;
+  /// How many sessions waiting for AuthenticateClient one peer address may
+  /// hold, as a share of max_sessions (at least 1); beyond it that peer's own
+  /// oldest waiting session gives way.
+  double peer_session_share = 0.1;
+
+  /// peer_session_share of max_sessions, at least 1.
+  std::size_t max_pending_per_peer() const;
 };
 
 /// Outcome of a handled notification (SGP.22 §5.6.4).
@@ -80,9 +96,10 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  /// ES9+.InitiateAuthentication (SGP.22 §5.6.1).
+  /// ES9+.InitiateAuthentication (SGP.22 §5.6.1); `peer` is the caller's
+  /// network address, whose waiting sessions are bounded (ServerConfig).
   SmdppResult<asn1::sgp22::InitiateAuthenticationOkEs9> initiate_authentication(
-      const asn1::sgp22::InitiateAuthenticationRequest& request);
+      const asn1::sgp22::InitiateAuthenticationRequest& request, std::string_view peer = {});
   /// ES9+.AuthenticateClient (SGP.22 §5.6.2).
   SmdppResult<asn1::sgp22::AuthenticateClientOk> authenticate_client(
       const asn1::sgp22::AuthenticateClientRequest& request);

@@ -108,9 +108,18 @@ TEST_F(SmdppNegative, ExpiredSession) {
 }
 
 TEST_F(SmdppNegative, SessionUsableUntilItsLastSecond) {
+  // Before AuthenticateClient a session has the short pending timeout, all
+  // of it, in whole seconds.
   auto i = init();
-  w.clock.advance(std::chrono::seconds(300));  // the whole timeout, in whole seconds
+  w.clock.advance(ServerConfig{}.pending_session_timeout);
   EXPECT_TRUE(w.server->authenticate_client(*e.authenticate_server(i, std::string("M1"))));
+}
+
+TEST_F(SmdppNegative, AnUnauthenticatedSessionEndsAfterThePendingTimeout) {
+  auto i = init();
+  w.clock.advance(ServerConfig{}.pending_session_timeout + std::chrono::seconds(1));
+  auto r = w.server->authenticate_client(*e.authenticate_server(i, std::string("M1")));
+  EXPECT_CODE(r, codes::kUnknownTransactionId);
 }
 
 TEST_F(SmdppNegative, WrongEuiccSignature2) {

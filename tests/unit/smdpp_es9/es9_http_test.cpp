@@ -38,6 +38,13 @@ void expect_failed(const Es9HttpResponse& r, const char* subject, const char* re
   EXPECT_TRUE(r.error);
 }
 
+/// The statusCodeData message of a Failed answer.
+std::string h_message(const Es9HttpResponse& r) {
+  auto h = es9::decode_response_header(r.body);
+  if (!h || !h->function_execution_status.status_code_data) return "<no status code data>";
+  return h->function_execution_status.status_code_data->message.value_or("");
+}
+
 class Es9Http : public ::testing::Test {
  protected:
   Es9Http() : w(test_pki_dir()), e(test_euicc_credentials(crypto::Curve::NistP256), w.rng) {}
@@ -114,6 +121,11 @@ TEST_F(Es9Http, ServerCodesReachTheHeader) {
   EXPECT_EQ(decoded.error().kind, messages::ErrorKind::FunctionFailed);
   EXPECT_EQ(decoded.error().subject_code, "8.2.6");
 
+  // The LPA hears the reason only; the detail is for the server's log.
+  EXPECT_EQ(h_message(r), "Refused");
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->message, "no download order for this matchingId");
+
   auto wrong_address = call(w, es9::Function::InitiateAuthentication,
                             es9::encode_request(e.initiate("other.example")));
   expect_failed(wrong_address, codes::kInvalidSmdpAddress.subject, codes::kInvalidSmdpAddress.reason);
@@ -145,7 +157,10 @@ TEST_F(Es9Http, MalformedInputIsAnsweredWithTheSpecCodes) {
   expect_failed(call(w, es9::Function::InitiateAuthentication, j.dump()), "1.2", "2.2");
   j = json::parse(good);
   j["unexpected"] = "x";
-  expect_failed(call(w, es9::Function::InitiateAuthentication, j.dump()), "1.2", "2.1");
+  auto unexpected_field = call(w, es9::Function::InitiateAuthentication, j.dump());
+  expect_failed(unexpected_field, "1.2", "2.1");
+  // A request the server cannot read is told which field was wrong.
+  EXPECT_NE(h_message(unexpected_field).find("unexpected"), std::string::npos) << unexpected_field.body;
   expect_failed(call(w, es9::Function::AuthenticateClient,
                      R"({"transactionId":"ZZ","authenticateServerResponse":"AAAA"})"), "1.2", "2.1");
   expect_failed(call(w, es9::Function::HandleNotification, R"({"pendingNotification":"vzcA"})"), "1.2", "2.1");

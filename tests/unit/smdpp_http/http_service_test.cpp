@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <mutex>
+
 #include "rsp/net/client.hpp"
 #include "rsp/pki/test_pki.hpp"
 #include "test_support/temp_dir.hpp"
@@ -67,11 +70,11 @@ TEST_F(SmdppHttp, ServesEs9WithAdminProtocolAndMetrics) {
   config.address = kHost;
   std::vector<std::string> seen;
   std::mutex mu;
-  config.es9 = [&](std::string_view path, std::string_view body) {
+  config.es9 = [&](std::string_view path, std::string_view body, std::string_view) {
     std::lock_guard lock(mu);
     seen.emplace_back(path);
-    if (path.ends_with("handleNotification")) return Es9HttpResult{204, {}, {}, {}};
-    return Es9HttpResult{200, "{\"echo\":" + std::string(body) + "}", {}, {}};
+    if (path.ends_with("handleNotification")) return Es9HttpResult{204, {}, {}, {}, {}};
+    return Es9HttpResult{200, "{\"echo\":" + std::string(body) + "}", {}, {}, {}};
   };
   auto service = HttpService::start(config);
   ASSERT_TRUE(service) << service.error().message;
@@ -111,6 +114,114 @@ TEST_F(SmdppHttp, ServesEs9WithAdminProtocolAndMetrics) {
   EXPECT_EQ(health->body, "ok");
   std::lock_guard lock(mu);
   EXPECT_EQ(seen.size(), 3u);
+}
+
+// SGP.22 §6.5.1: ES9+ and ES2+ requests are JSON with an X-Admin-Protocol
+// of a version we speak; others never reach a function.
+TEST_F(SmdppHttp, RequestsNeedTheJsonContentTypeAndAnAdminProtocol) {
+  auto ids = load_tls_identities(dir_.path());
+  ASSERT_TRUE(ids);
+  HttpServiceConfig config;
+  config.tls_identities = *ids;
+  int calls = 0;
+  config.es9 = [&](std::string_view, std::string_view, std::string_view) {
+    ++calls;
+    return Es9HttpResult{200, "{}", {}, {}, {}};
+  };
+  config.es2 = [&](std::string_view, std::string_view, const std::string&) {
+    ++calls;
+    return Es9HttpResult{200, "{}", {}, {}, {}};
+  };
+  config.es2_authenticate = [](const net::Request& req) -> std::optional<std::string> {
+    if (req.header("Authorization") == "Bearer k") return std::string("op1");
+    return std::nullopt;
+  };
+  auto service = HttpService::start(config);
+  ASSERT_TRUE(service) << service.error().message;
+  auto c = client((*service)->port(), "NIST");
+  const std::string es9 = "/gsma/rsp2/es9plus/initiateAuthentication";
+  const std::string es2 = "/gsma/rsp2/es2plus/downloadOrder";
+  const net::Headers proto{{"X-Admin-Protocol", "gsma/rsp/v2.2.0"}};
+  const net::Headers proto_auth{{"X-Admin-Protocol", "gsma/rsp/v2.5.1"}, {"Authorization", "Bearer k"}};
+  struct Case {
+    std::string path, content_type;
+    net::Headers headers;
+    int status;
+  };
+  const Case cases[] = {
+      {es9, "application/json;charset=UTF-8", proto, 200},
+      {es9, "application/json", proto, 200},  // lpac and curl leave the charset out
+      {es9, "Application/JSON; charset=\"utf-8\"", proto, 200},
+      {es9, "text/plain", proto, 415},
+      {es9, "application/json;charset=ISO-8859-1", proto, 415},
+      {es9, "application/jsonx", proto, 415},
+      {es9, "application/json", {}, 400},
+      {es9, "application/json", {{"X-Admin-Protocol", "gsma/rsp/v1.0.0"}}, 400},
+      {es9, "application/json", {{"X-Admin-Protocol", "gsma/rsp/v2"}}, 400},
+      {es9, "application/json", {{"X-Admin-Protocol", "other/v2.2.0"}}, 400},
+      {es2, "application/json", proto_auth, 200},
+      {es2, "application/json", {{"Authorization", "Bearer k"}}, 400},
+      {es2, "text/xml", proto_auth, 415},
+      {es2, "text/xml", {}, 401},  // the caller is checked first: nothing is said to strangers
+  };
+  int expected_calls = 0;
+  for (const auto& k : cases) {
+    auto r = c->request("POST", k.path, "{}", k.content_type, k.headers);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->status, k.status) << k.path << " " << k.content_type;
+    if (k.status == 200) ++expected_calls;
+    if (k.status == 400 || k.status == 415) EXPECT_NE(r->body.find("\"1.2\""), std::string::npos) << r->body;
+  }
+  EXPECT_EQ(calls, expected_calls);
+}
+
+// The wire gets the code and a neutral text; the detail goes to the log.
+TEST_F(SmdppHttp, FailuresAreLoggedWithTheirDetail) {
+  auto ids = load_tls_identities(dir_.path());
+  ASSERT_TRUE(ids);
+  HttpServiceConfig config;
+  config.tls_identities = *ids;
+  config.es9 = [](std::string_view, std::string_view, std::string_view) {
+    return Es9HttpResult{200, R"({"header":{}})", "8.8", "4.2", "storage: commit: disk I/O error"};
+  };
+  std::vector<std::string> lines;
+  std::mutex mu;
+  config.log = [&](std::string_view line) {
+    std::lock_guard lock(mu);
+    lines.emplace_back(line);
+  };
+  config.log_lines_per_second = 3;
+  auto service = HttpService::start(config);
+  ASSERT_TRUE(service) << service.error().message;
+  auto c = client((*service)->port(), "NIST");
+  const net::Headers h{{"X-Admin-Protocol", std::string(kAdminProtocol)}};
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c->post("/gsma/rsp2/es9plus/getBoundProfilePackage", "{}", "application/json", h));
+  std::lock_guard lock(mu);
+  ASSERT_GE(lines.size(), 1u);
+  EXPECT_LE(lines.size(), 6u);  // at most 3 a second (the run may straddle a second)
+  EXPECT_NE(lines[0].find("ES9+ getBoundProfilePackage from 127.0.0.1: 8.8/4.2 storage: commit: disk I/O error"),
+            std::string::npos)
+      << lines[0];
+}
+
+TEST_F(SmdppHttp, HealthReportsADatabaseThatCannotCommit) {
+  auto ids = load_tls_identities(dir_.path());
+  ASSERT_TRUE(ids);
+  HttpServiceConfig config;
+  config.tls_identities = *ids;
+  std::atomic<bool> healthy{true};
+  config.database_healthy = [&] { return healthy.load(); };
+  auto service = HttpService::start(config);
+  ASSERT_TRUE(service) << service.error().message;
+  auto c = client((*service)->port(), "NIST");
+  auto ok = c->get("/healthz");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  healthy = false;
+  auto down = c->request("GET", "/healthz");  // get() takes a non-2xx answer for an error
+  ASSERT_TRUE(down) << down.error().message;
+  EXPECT_EQ(down->status, 503);
+  EXPECT_EQ(down->body, "unavailable: database");
 }
 
 TEST_F(SmdppHttp, WithoutDispatcherOnlyHealthAndMetrics) {

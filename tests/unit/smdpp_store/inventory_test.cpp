@@ -15,10 +15,10 @@ using S = ProfileState;
 TEST(Inventory, MigrationsAreIdempotent) {
   StoreWorld w;
   const std::string iccid = w.add(1);
-  EXPECT_EQ(*store::schema_version(*w.db), static_cast<int>(inventory_migrations().size()));
+  EXPECT_EQ(*store::schema_version(*w.db), inventory_migrations().back().version);
   w.reopen();  // migrates again: nothing changes, data kept
   w.reopen();
-  EXPECT_EQ(*store::schema_version(*w.db), static_cast<int>(inventory_migrations().size()));
+  EXPECT_EQ(*store::schema_version(*w.db), inventory_migrations().back().version);
   EXPECT_EQ((*w.db->query("SELECT count(*) FROM schema_version"))[0].int64(0),
             static_cast<std::int64_t>(inventory_migrations().size()));
   EXPECT_EQ(w.state(iccid), S::Available);
@@ -38,7 +38,7 @@ TEST(Inventory, PackagesWrittenBeforeVersion4MoveToTheirOwnTable) {
                           {store::value(test_iccid(5)), store::value(test_upp(5))}));
   auto inv = Inventory::open(db, clock);
   ASSERT_TRUE(inv);
-  EXPECT_EQ(*store::schema_version(*db), static_cast<int>(inventory_migrations().size()));
+  EXPECT_EQ(*store::schema_version(*db), inventory_migrations().back().version);
   EXPECT_EQ(*(*inv)->profile_package(test_iccid(5)), test_upp(5));
   auto row = db->query_one("SELECT length(upp) FROM profiles WHERE iccid = $1", {store::value(test_iccid(5))});
   ASSERT_TRUE(row && *row);
@@ -66,7 +66,7 @@ TEST(Inventory, Version5IndexesTheAvailableProfilesApartFromTheirState) {
   }
   auto inv = Inventory::open(db, clock);
   ASSERT_TRUE(inv);
-  EXPECT_EQ(*store::schema_version(*db), static_cast<int>(inventory_migrations().size()));
+  EXPECT_EQ(*store::schema_version(*db), inventory_migrations().back().version);
   auto indexes = db->query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'profiles'"
                            " AND name NOT LIKE 'sqlite_%' ORDER BY name");
   ASSERT_TRUE(indexes);
@@ -281,6 +281,21 @@ TEST(Inventory, OutboxRetriesWithBackOffAndGivesUp) {
   ASSERT_TRUE(w.inv->enqueue_progress(iccid, "{}"));
   EXPECT_EQ(*w.inv->dispatch_outbox([](const OutboxEntry&) { return true; }, policy), 1u);
   EXPECT_TRUE(w.inv->due_outbox()->empty());
+}
+
+// /healthz commits a row: a database that cannot take a write is reported.
+// A trigger that raises stands in for a full disk or a database that went
+// read-only (root, who runs the tests, writes through file modes).
+TEST(Inventory, CheckWritableCommitsAndReportsAFailure) {
+  StoreWorld w;
+  ASSERT_TRUE(w.inv->check_writable());
+  ASSERT_TRUE(w.inv->check_writable());  // the same row again
+  ASSERT_TRUE(w.db->execute_script(
+      "CREATE TRIGGER probe_fails_insert BEFORE INSERT ON health_probe BEGIN SELECT RAISE(ABORT, 'disk full'); END;"
+      "CREATE TRIGGER probe_fails_update BEFORE UPDATE ON health_probe BEGIN SELECT RAISE(ABORT, 'disk full'); END;"));
+  auto r = w.inv->check_writable();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("disk full"), std::string::npos) << r.error().message;
 }
 
 }  // namespace

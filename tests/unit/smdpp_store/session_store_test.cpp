@@ -118,22 +118,33 @@ TEST(SharedSessionStore, ExpiryFollowsTheInjectedClock) {
 }
 
 // Whole seconds: a session is usable for its whole timeout (up to the end
-// of the last second) and gone one second later.
+// of the last second) and gone one second later. Before AuthenticateClient
+// that is the short pending_session_timeout; from it on, session_timeout.
 TEST(SharedSessionStore, ASessionLivesItsWholeTimeout) {
+  const ServerConfig defaults;
+  const auto pending = defaults.pending_session_timeout;
+  const auto full = defaults.session_timeout;
+  ASSERT_LT(pending, full);
   for (bool ppk : {false, true}) {
     TwoInstances w(ppk);
     TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
     const std::string mid = w.order(1, e.eid());
     auto init = w.a.server->initiate_authentication(e.initiate(kAddress));
     ASSERT_TRUE(init);
-    w.server_clock.advance(ServerConfig{}.session_timeout);
+    w.server_clock.advance(pending);
     EXPECT_EQ(w.a.sessions->purge(w.server_clock.now()), 0u);
     EXPECT_TRUE(w.b.server->authenticate_client(*e.authenticate_server(*init, mid))) << ppk;
+    // A session that never authenticates is gone after the pending timeout.
     auto again = w.a.server->initiate_authentication(e.initiate(kAddress));
     ASSERT_TRUE(again);
-    w.server_clock.advance(ServerConfig{}.session_timeout + std::chrono::seconds(1));
-    // Both sessions, the one past authenticateClient and the new one, are gone.
-    EXPECT_EQ(w.a.sessions->purge(w.server_clock.now()), 2u) << ppk;
+    w.server_clock.advance(pending + std::chrono::seconds(1));
+    EXPECT_EQ(w.a.sessions->purge(w.server_clock.now()), 1u) << ppk;
+    // The authenticated one lives session_timeout from AuthenticateClient on.
+    w.server_clock.advance(full - pending - std::chrono::seconds(1));
+    EXPECT_EQ(w.a.sessions->purge(w.server_clock.now()), 0u) << ppk;
+    w.server_clock.advance(std::chrono::seconds(1));
+    EXPECT_EQ(w.a.sessions->purge(w.server_clock.now()), 1u) << ppk;
+    EXPECT_EQ(w.b.sessions->count(), 0u) << ppk;
   }
 }
 
@@ -151,7 +162,7 @@ TEST(SharedSessionStore, RowsHoldNoPrivateKey) {
   // Only public values: every field is one of these (no key, no profile data).
   const auto data = nlohmann::json::parse((*rows)[0].text(0));
   const std::set<std::string> allowed = {"v", "state", "transaction_id", "server_challenge", "identity",
-                                         "identity_name", "expires", "requested_matching_id", "eid", "euicc_curve",
+                                         "identity_name", "expires", "peer", "requested_matching_id", "eid", "euicc_curve",
                                          "euicc_key", "smdp_signature2", "order"};
   for (const auto& item : data.items()) EXPECT_TRUE(allowed.count(item.key())) << item.key();
   for (const auto& item : data.at("order").items())
