@@ -23,6 +23,7 @@
 #include "rsp/smdpp/inventory.hpp"
 #include "rsp/smdpp/qr.hpp"
 #include "rsp/store/open.hpp"
+#include "smdpp_keys.hpp"
 
 namespace {
 
@@ -43,12 +44,16 @@ struct Opened {
   std::shared_ptr<sm::Inventory> inv;
 };
 
-Opened open_inventory(const std::string& path, const sm::Clock& clock) {
+/// The inventory in `path`, with the key-encryption key of its packages
+/// when the command reads or writes them.
+Opened open_inventory(const std::string& path, const sm::Clock& clock,
+                      std::shared_ptr<const sm::KeyEncryptionKey> kek = nullptr) {
   auto db = rsp::store::open_database(path);
   if (!db) fail(db.error().message);
+  rsp::cli::warn_if_database_readable(path, "rsp smdpp");
   Opened o;
   o.db = std::shared_ptr<rsp::store::Database>(std::move(*db));
-  auto inv = sm::Inventory::open(o.db, clock);
+  auto inv = sm::Inventory::open(o.db, clock, {std::move(kek), nullptr});
   if (!inv) fail(describe(inv.error()));
   o.inv = *inv;
   return o;
@@ -56,7 +61,7 @@ Opened open_inventory(const std::string& path, const sm::Clock& clock) {
 
 struct ImportArgs {
   std::vector<std::string> paths;
-  std::string op, type, db, sp_name, profile_name;
+  std::string op, type, db, sp_name, profile_name, kek_file;
 };
 
 void run_import(const ImportArgs& a) {
@@ -75,7 +80,8 @@ void run_import(const ImportArgs& a) {
     }
   }
   sm::SystemClock clock;
-  auto o = open_inventory(a.db, clock);
+  auto kek = rsp::cli::kek_or_exit(a.kek_file, a.db, "rsp smdpp");
+  auto o = open_inventory(a.db, clock, std::move(kek));
   int imported = 0, duplicates = 0, rejected = 0;
   for (const auto& f : files) {
     auto data = rsp::read_file(f);
@@ -225,6 +231,9 @@ RSP_COMMAND_GROUP(smdpp_profiles) {
   imp->add_option("--db", ia->db, "SM-DP+ database: SQLite file (created when missing) or postgresql:// URL")->required();
   imp->add_option("--service-provider", ia->sp_name, "Service provider name shown to the user (default: operator)");
   imp->add_option("--profile-name", ia->profile_name, "Profile name shown to the user (default: type)");
+  imp->add_option("--kek-file", ia->kek_file,
+                  "Key-encryption key file (0600) the packages are stored encrypted under (default for a SQLite "
+                  "database: DB.kek, made on first use; required with a postgresql:// URL)");
   imp->callback([ia] { run_import(*ia); });
 
   auto list_db = std::make_shared<std::string>();

@@ -32,6 +32,7 @@
 #include "rsp/smdpp/sql_catalog.hpp"
 #include "rsp/store/open.hpp"
 #include "rsp/store/postgresql.hpp"
+#include "smdpp_keys.hpp"
 
 namespace {
 
@@ -48,7 +49,13 @@ variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
   tls_key         its private key (PEM/DER)
   database        SM-DP+ database: a SQLite file, or a postgresql:// URL shared by
                   several instances (download sessions are then kept there too, so
-                  the calls of one download may reach any instance)
+                  the calls of one download may reach any instance); a warning
+                  names any of its files that group or others can read
+  kek_file        key-encryption key file (mode 0600; relative to the
+                  configuration file) under which the stored profile packages are
+                  encrypted, as `rsp smdpp keys init` writes it; default for a
+                  SQLite database: <database>.kek, made on first use; required
+                  with a postgresql:// database
   insecure_http   true: plain HTTP without TLS, for lab use only (also --insecure-http)
   workers         worker threads (default 8)
   max_body_bytes  largest request body, larger ones get 413 (default 1048576)
@@ -83,6 +90,7 @@ struct ServeConfig {
   std::string tls_cert;
   std::string tls_key;
   std::string database;
+  std::string kek_file;
   bool insecure_http = false;
   std::int64_t workers = 8;
   std::int64_t max_body_bytes = 1024 * 1024;
@@ -161,6 +169,7 @@ std::vector<Key> keys(ServeConfig& c) {
           {"tls_cert", &c.tls_cert},
           {"tls_key", &c.tls_key},
           {"database", &c.database},
+          {"kek_file", &c.kek_file},
           {"insecure_http", nullptr, &c.insecure_http},
           {"workers", nullptr, nullptr, &c.workers},
           {"max_body_bytes", nullptr, nullptr, &c.max_body_bytes},
@@ -222,6 +231,27 @@ void apply_environment(ServeConfig& config) {
   }
 }
 
+/// Refuses to start when stored packages are encrypted under another
+/// key-encryption key (every download of them would fail); warns about
+/// packages an older version stored in clear.
+void check_package_keys(rsp::smdpp::Inventory& inventory, const rsp::smdpp::KeyEncryptionKey& kek) {
+  auto count = inventory.package_keys();
+  if (!count) fail("database: " + count.error().message);
+  if (!count->under_other.empty()) {
+    std::string others;
+    for (const auto& [id, n] : count->under_other)
+      others += (others.empty() ? "" : ", ") + std::to_string(n) + " under key id " + id;
+    fail("profile packages in the database are encrypted under another key-encryption key (" + others +
+         "), not under the configured one (key id " + kek.id_hex() + "): name the key file they were imported with "
+         "(kek_file)");
+  }
+  if (count->in_clear > 0)
+    fmt::print(stderr,
+               "rsp smdpp serve: WARNING: {} profile package{} stored in clear by an older version; `rsp smdpp keys "
+               "rotate` encrypts them\n",
+               count->in_clear, count->in_clear == 1 ? " is" : "s are");
+}
+
 std::pair<std::string, int> split_listen(const std::string& listen) {
   std::string host;
   std::string port_text;
@@ -269,6 +299,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   std::shared_ptr<rsp::smdpp::ProfileCatalog> catalog;
   std::shared_ptr<rsp::smdpp::Inventory> inventory_ptr;
   std::shared_ptr<rsp::store::Database> shared_db;  // set when instances share the database
+  std::string package_key_line;
   const std::string database_name = rsp::store::describe_location(config.database);
   if (!config.database.empty()) {
     if (!rsp::store::is_postgresql_url(config.database)) {
@@ -276,11 +307,18 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
       std::error_code ec;
       if (!std::filesystem::is_directory(parent, ec)) fail("the database folder " + parent.string() + " does not exist");
     }
+    std::string kek_file = config.kek_file;
+    if (!kek_file.empty() && std::filesystem::path(kek_file).is_relative() && !config_file.empty())
+      kek_file = (std::filesystem::absolute(config_file).parent_path() / kek_file).string();
+    auto kek = rsp::cli::kek_or_exit(kek_file, config.database, "rsp smdpp serve");
     auto opened = rsp::store::open_database(config.database);
     if (!opened) fail("database " + database_name + ": " + opened.error().message);
+    rsp::cli::warn_if_database_readable(config.database, "rsp smdpp serve");
     std::shared_ptr<rsp::store::Database> db(std::move(*opened));
-    auto inventory = rsp::smdpp::Inventory::open(db, clock);
+    auto inventory = rsp::smdpp::Inventory::open(db, clock, {kek, nullptr});
     if (!inventory) fail("database " + database_name + ": " + inventory.error().message);
+    check_package_keys(**inventory, *kek);
+    package_key_line = "profile packages encrypted under key-encryption key " + kek->id_hex();
     if (db->dialect() == "postgresql") shared_db = db;
     inventory_ptr = std::move(*inventory);
     catalog = std::make_shared<rsp::smdpp::SqlProfileCatalog>(inventory_ptr, rsp::crypto::system_random());
@@ -387,6 +425,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   fmt::print("SM-DP+ {} with {} identit{} from {}\n", config.address, identity_count,
              identity_count == 1 ? "y" : "ies", config.pki);
   fmt::print("orders from {}\n", config.database.empty() ? std::string("memory (no database: empty)") : database_name);
+  if (!package_key_line.empty()) fmt::print("{}\n", package_key_line);
   if (shared_db) fmt::print("download sessions in the database (shared by the instances)\n");
   for (const auto& line : tls_lines) fmt::print("DPtls {}\n", line);
   fmt::print("ES9+ on {}/gsma/rsp2/es9plus/\n", (*service)->url());

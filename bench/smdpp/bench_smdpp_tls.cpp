@@ -321,7 +321,11 @@ int main(int argc, char** argv) {
   auto db = store::open_sqlite(dir / "smdpp.db");
   if (!db) { std::fprintf(stderr, "%s\n", db.error().message.c_str()); return 1; }
   const std::shared_ptr<store::Database> database(std::move(*db));
-  auto inv = smdpp::Inventory::open(database, clock);
+  // Packages are stored encrypted, as `rsp smdpp serve` keeps them.
+  auto kek = smdpp::KeyEncryptionKey::make(crypto::system_random().bytes(smdpp::KeyEncryptionKey::kSize));
+  if (!kek) return 1;
+  auto inv = smdpp::Inventory::open(database, clock,
+                                    {std::make_shared<const smdpp::KeyEncryptionKey>(std::move(*kek)), nullptr});
   if (!inv) { std::fprintf(stderr, "%s\n", inv.error().message.c_str()); return 1; }
   smdpp::Es2Service es2(*inv, smdpp::Es2Config{kAddress, 3}, crypto::system_random());
   std::vector<std::string> matching_ids;

@@ -23,7 +23,10 @@ struct Fixture {
   Fixture() {
     auto db = rsp::store::open_sqlite(":memory:");
     if (!db) std::abort();
-    auto i = rsp::smdpp::Inventory::open(std::shared_ptr<rsp::store::Database>(std::move(*db)), clock);
+    auto kek = rsp::smdpp::KeyEncryptionKey::make(rsp::Bytes(32, 0x4B));
+    if (!kek) std::abort();
+    auto i = rsp::smdpp::Inventory::open(std::shared_ptr<rsp::store::Database>(std::move(*db)), clock,
+                                         {std::make_shared<const rsp::smdpp::KeyEncryptionKey>(std::move(*kek)), &rng});
     if (!i) std::abort();
     inv = *i;
     (void)inv->ensure_operator("op1");

@@ -21,11 +21,10 @@ expected<Bytes, IoError> read_file(const std::filesystem::path& path) {
 
 namespace {
 
-/// Creates or truncates `path`, writes `data` and flushes it (data and inode).
-expected<void, IoError> write_and_flush(const std::filesystem::path& path, ByteView data,
-                                        std::filesystem::perms perms) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(perms));
-  if (fd < 0) return unexpected(IoError{"cannot create " + path.string() + ": " + std::strerror(errno)});
+/// Gives the open file `fd` (named `path`) exactly `perms`, writes `data`,
+/// flushes it (data and inode) and closes it; removes it on failure.
+expected<void, IoError> fill_and_flush(int fd, const std::filesystem::path& path, ByteView data,
+                                       std::filesystem::perms perms) {
   // open() applies the umask; set the exact mode asked for.
   (void)::fchmod(fd, static_cast<mode_t>(perms));
   std::size_t off = 0;
@@ -45,6 +44,14 @@ expected<void, IoError> write_and_flush(const std::filesystem::path& path, ByteV
     return unexpected(IoError{"cannot flush " + path.string()});
   }
   return {};
+}
+
+/// Creates or truncates `path`, writes `data` and flushes it (data and inode).
+expected<void, IoError> write_and_flush(const std::filesystem::path& path, ByteView data,
+                                        std::filesystem::perms perms) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(perms));
+  if (fd < 0) return unexpected(IoError{"cannot create " + path.string() + ": " + std::strerror(errno)});
+  return fill_and_flush(fd, path, data, perms);
 }
 
 /// Makes the entries of `path`'s folder (a creation, a rename) durable.
@@ -68,6 +75,23 @@ expected<void, IoError> write_file_atomic(const std::filesystem::path& path, Byt
     ::unlink(tmp.c_str());
     return unexpected(IoError{"cannot rename to " + path.string() + ": " + std::strerror(errno)});
   }
+  flush_parent(path);
+  return {};
+}
+
+expected<void, IoError> write_file_new(const std::filesystem::path& path, ByteView data,
+                                       std::filesystem::perms perms) {
+  // mkostemp makes a fresh name (0600) that no other writer shares.
+  std::string tmp = path.string() + ".XXXXXX";
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return unexpected(IoError{"cannot create a file beside " + path.string() + ": " + std::strerror(errno)});
+  RSP_TRY_VOID(fill_and_flush(fd, tmp, data, perms));
+  const int linked = ::link(tmp.c_str(), path.c_str());
+  const int e = errno;
+  ::unlink(tmp.c_str());
+  if (linked != 0)
+    return unexpected(IoError{e == EEXIST ? path.string() + " already exists"
+                                          : "cannot create " + path.string() + ": " + std::strerror(e)});
   flush_parent(path);
   return {};
 }

@@ -18,15 +18,12 @@ using Code = CryptoError::Code;
 
 namespace {
 
-// Fetched once: OpenSSL 3 looks an algorithm up again on every init when it
-// is given the legacy EVP_aes_*() objects, which cost more than encrypting a
-// BSP segment. Never freed.
-const EVP_CIPHER* fetched(const char* name) { return EVP_CIPHER_fetch(nullptr, name, nullptr); }
-
+// Fetched once (detail::fetch_cipher): a BSP segment costs less to encrypt
+// than a lookup.
 const EVP_CIPHER* cbc_for(std::size_t key_len) {
-  static const EVP_CIPHER* const aes128 = fetched("AES-128-CBC");
-  static const EVP_CIPHER* const aes192 = fetched("AES-192-CBC");
-  static const EVP_CIPHER* const aes256 = fetched("AES-256-CBC");
+  static const EVP_CIPHER* const aes128 = detail::fetch_cipher("AES-128-CBC");
+  static const EVP_CIPHER* const aes192 = detail::fetch_cipher("AES-192-CBC");
+  static const EVP_CIPHER* const aes256 = detail::fetch_cipher("AES-256-CBC");
   switch (key_len) {
     case 16: return aes128;
     case 24: return aes192;

@@ -37,6 +37,12 @@ using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
 
+/// A cipher fetched once by name and kept for the process: OpenSSL 3 looks
+/// an algorithm up again on every init when it is given the legacy
+/// EVP_aes_*() objects, which costs more than encrypting a short message.
+/// Callers keep the result in a function-local static; never freed.
+inline const EVP_CIPHER* fetch_cipher(const char* name) { return EVP_CIPHER_fetch(nullptr, name, nullptr); }
+
 /// Builds an error and drops OpenSSL's error queue so that a later operation
 /// does not report a stale cause. The message names the operation only.
 inline unexpected<CryptoError> fail(CryptoError::Code code, std::string what) {

@@ -7,6 +7,7 @@
 #include "profile_row.hpp"
 #include "rsp/asn1/upp.hpp"
 #include "rsp/common/file.hpp"
+#include "rsp/crypto/random.hpp"
 #include "rsp/smdpp/es2_codes.hpp"
 
 namespace rsp::smdpp {
@@ -127,6 +128,15 @@ DROP INDEX IF EXISTS profiles_by_type;
 CREATE INDEX profiles_by_type ON profiles (operator_id, profile_type);
 CREATE INDEX profiles_available ON profiles (operator_id, profile_type, iccid) WHERE state = 'available';
 )sql"},
+    // Packages are stored encrypted (package_envelope.hpp); the blob names
+    // its key-encryption key, and so does this column (NULL: a package in
+    // clear, as every earlier version stored them), so that the packages are
+    // counted by key, and a rotation finds what it must change, from the
+    // index instead of reading every package.
+    {6, "profile packages: the key-encryption key each is wrapped under", R"sql(
+ALTER TABLE profile_packages ADD COLUMN kek_id {BLOB};
+CREATE INDEX profile_packages_by_kek ON profile_packages (kek_id);
+)sql"},
     // InitiateAuthentication needs no credentials: the sessions still waiting
     // for AuthenticateClient (state 0) are bounded per peer address, and the
     // oldest of them give way first. The partial index holds only those.
@@ -194,11 +204,14 @@ SmdppError storage_error(const store::DbError& e) {
   return SmdppError{es2codes::kExecutionError.subject, es2codes::kExecutionError.reason, "storage: " + e.message, true};
 }
 
-SmdppResult<std::shared_ptr<Inventory>> Inventory::open(std::shared_ptr<store::Database> db, const Clock& clock) {
+SmdppResult<std::shared_ptr<Inventory>> Inventory::open(std::shared_ptr<store::Database> db, const Clock& clock,
+                                                        PackageProtection protection) {
   if (!db) return smdpp_error(es2codes::kExecutionError, "no database");
   RSP_DB_TRY_VOID(store::migrate(*db, inventory_migrations()));
-  return std::shared_ptr<Inventory>(new Inventory(std::move(db), clock));
+  return std::shared_ptr<Inventory>(new Inventory(std::move(db), clock, std::move(protection)));
 }
+
+crypto::Random& Inventory::rng() const { return protection_.rng ? *protection_.rng : crypto::system_random(); }
 
 std::int64_t Inventory::now() const { return clock_.now().time_since_epoch().count(); }
 
@@ -247,6 +260,11 @@ SmdppResult<std::string> Inventory::import_profile(const ImportProfile& p) {
   std::string type = p.profile_type;
   if (type.empty()) type = header.profileType.value_or("");
   if (type.empty()) type = "default";
+  if (!protection_.kek)
+    return smdpp_error(es2codes::kExecutionError,
+                       "no key-encryption key: profile packages are only stored encrypted (kek_file, --kek-file)");
+  auto sealed = seal_package(*protection_.kek, iccid, p.upp, rng());
+  if (!sealed) return smdpp_error(es2codes::kExecutionError, sealed.error().message);
 
   RSP_DB_TRY(auto tx, db_->begin());
   RSP_TRY(const std::int64_t op, ensure_operator(p.operator_name));
@@ -260,7 +278,8 @@ SmdppResult<std::string> Inventory::import_profile(const ImportProfile& p) {
       " profile_class, metadata, created_at, updated_at) VALUES ($1, $2, $3, 'available', $4, $5, $6, $7, $8, $9, $9)",
       {value(iccid), value(op), value(type), value(Bytes{}), value(sp), value(name), value(p.metadata.profile_class),
        value(p.extra_metadata.empty() ? std::string("{}") : p.extra_metadata), value(t)}));
-  RSP_DB_TRY_VOID(db_->execute("INSERT INTO profile_packages (iccid, upp) VALUES ($1, $2)", {value(iccid), value(p.upp)}));
+  RSP_DB_TRY_VOID(db_->execute("INSERT INTO profile_packages (iccid, upp, kek_id) VALUES ($1, $2, $3)",
+                               {value(iccid), value(std::move(*sealed)), value(protection_.kek->id())}));
   RSP_DB_TRY_VOID(db_->execute(
       "INSERT INTO profile_transitions (iccid, from_state, to_state, cause, at) VALUES ($1, NULL, 'available', $2, $3)",
       {value(iccid), value("imported"), value(t)}));
@@ -340,13 +359,59 @@ SmdppResult<Bytes> Inventory::profile_package(const std::string& iccid) {
                                       " LEFT JOIN profile_packages k ON k.iccid = p.iccid WHERE p.iccid = $1",
                                       {value(iccid)}));
   if (!row) return smdpp_error(es2codes::kIccidUnknown, "unknown ICCID");
-  if (auto b = row->opt_blob(0)) return *b;
+  if (auto b = row->opt_blob(0)) {
+    auto upp = open_package(protection_.kek.get(), iccid, *b);
+    if (!upp) return smdpp_error(es2codes::kExecutionError, upp.error().message);
+    return std::move(*upp);
+  }
   if (auto path = row->opt_text(1)) {
     auto data = read_file(*path);
     if (!data) return smdpp_error(es2codes::kExecutionError, "profile package file: " + data.error().message);
     return *data;
   }
   return smdpp_error(es2codes::kExecutionError, "profile without a package");
+}
+
+SmdppResult<PackageKeyCount> Inventory::package_keys() {
+  RSP_DB_TRY(auto rows, db_->query("SELECT kek_id, count(*) FROM profile_packages GROUP BY kek_id"));
+  PackageKeyCount out;
+  for (const auto& r : rows) {
+    const auto n = static_cast<std::size_t>(r.int64(1));
+    const auto id = r.opt_blob(0);
+    if (!id)
+      out.in_clear += n;
+    else if (protection_.kek && *id == protection_.kek->id())
+      out.under_kek += n;
+    else
+      out.under_other[to_hex(*id)] += n;
+  }
+  return out;
+}
+
+SmdppResult<RewrapCount> Inventory::rewrap_packages(const KeyEncryptionKey& to) {
+  constexpr std::int64_t kBatch = 64;  // packages held in memory at a time
+  RewrapCount n;
+  RSP_DB_TRY(auto tx, db_->begin());
+  RSP_DB_TRY(auto same, db_->query_one("SELECT count(*) FROM profile_packages WHERE kek_id = $1", {value(to.id())}));
+  n.unchanged = same ? static_cast<std::size_t>(same->int64(0)) : 0;
+  std::string after;  // the batches go by ICCID
+  for (;;) {
+    RSP_DB_TRY(auto rows, db_->query("SELECT iccid, upp FROM profile_packages WHERE iccid > $1"
+                                     " AND (kek_id IS NULL OR kek_id <> $2) ORDER BY iccid LIMIT $3",
+                                     {value(after), value(to.id()), value(kBatch)}));
+    if (rows.empty()) break;
+    for (const auto& r : rows) {
+      after = r.text(0);
+      const Bytes stored = r.blob(1);
+      auto rewrapped = rewrap_package(protection_.kek.get(), to, after, stored, rng());
+      if (!rewrapped) return smdpp_error(es2codes::kExecutionError, rewrapped.error().message);
+      ++(is_sealed_package(stored) ? n.rewrapped : n.encrypted);
+      RSP_DB_TRY_VOID(db_->execute("UPDATE profile_packages SET upp = $2, kek_id = $3 WHERE iccid = $1",
+                                   {value(after), value(std::move(*rewrapped)), value(to.id())}));
+    }
+  }
+  RSP_DB_TRY_VOID(tx.commit());
+  return n;
 }
 
 SmdppResult<std::optional<OrderRecord>> Inventory::active_order(const std::string& iccid) {

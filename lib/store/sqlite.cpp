@@ -1,6 +1,9 @@
 #include "rsp/store/sqlite.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -358,7 +361,31 @@ DbResult<Transaction> SqliteDatabase::begin() {
   return Transaction(std::make_unique<SqliteTransaction>(*this, std::move(lock), group_));
 }
 
+/// Creates a missing database file for the owner only, before SQLite opens
+/// it: SQLite gives the -wal, -shm and -journal files it makes the database
+/// file's mode, and would create the file itself under the umask (often
+/// 0644). An existing file is left as it is; a failure here is reported by
+/// SQLite's own open, which meets the same cause.
+void create_owner_only(const std::string& name) {
+  const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  (void)::fchmod(fd, 0600);  // the umask may have taken the owner's bits too
+  ::close(fd);
+}
+
 }  // namespace
+
+std::vector<ExposedFile> sqlite_files_readable_by_others(const std::filesystem::path& path) {
+  std::vector<ExposedFile> out;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::filesystem::path file = path;
+    file += suffix;
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) continue;
+    if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0) out.push_back({file, static_cast<unsigned>(st.st_mode & 07777)});
+  }
+  return out;
+}
 
 SqliteCommitStats sqlite_commit_stats(Database& db) {
   auto* sqlite = dynamic_cast<SqliteDatabase*>(&db);
@@ -369,8 +396,12 @@ SqliteCommitStats sqlite_commit_stats(Database& db) {
 DbResult<std::unique_ptr<Database>> open_sqlite(const std::filesystem::path& path, SqliteOptions options) {
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-  if (options.create) flags |= SQLITE_OPEN_CREATE;
   const std::string name = path.string();
+  const bool memory = name == ":memory:" || name.empty();
+  if (options.create) {
+    flags |= SQLITE_OPEN_CREATE;
+    if (!memory) create_owner_only(name);
+  }
   int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = "open " + name + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
@@ -380,7 +411,6 @@ DbResult<std::unique_ptr<Database>> open_sqlite(const std::filesystem::path& pat
   auto db = std::make_unique<SqliteDatabase>(raw);
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, static_cast<int>(options.busy_timeout.count()));
-  const bool memory = name == ":memory:" || name.empty();
   if (!memory) {
     auto mode = db->query("PRAGMA journal_mode=WAL");
     if (!mode || mode->empty() || mode->front().text(0) != "wal")

@@ -79,11 +79,16 @@ class SmdppPostgres : public ::testing::Test {
     const std::string profiles = (w.dir.path() / "profiles").string();
     if (!check(rsp({"pki", "init", "--out", pki, "--curves", "nist"}), "pki init")) return;
     if (!check(rsp({"profile", "sample", "--out", profiles, "--count", "3", "--type", "pg"}), "profile sample")) return;
-    if (!check(rsp({"smdpp", "profiles", "import", profiles, "--operator", kOperator, "--db", w.url}), "import"))
+    // A shared database has no place beside it for the key-encryption key:
+    // one key file, named by the import and by every instance.
+    const std::string kek = (w.dir.path() / "smdpp.kek").string();
+    if (!check(rsp({"smdpp", "keys", "init", "--out", kek}), "keys init")) return;
+    if (!check(rsp({"smdpp", "profiles", "import", profiles, "--operator", kOperator, "--db", w.url, "--kek-file", kek}),
+               "import"))
       return;
     const fs::path config = w.dir.path() / "smdpp.json";
     std::ofstream(config) << "{\"listen\": \"127.0.0.1:0\", \"address\": \"" << kAddress << "\", \"pki\": \"" << pki
-                          << "\", \"database\": \"" << w.url << "\"}";
+                          << "\", \"database\": \"" << w.url << "\", \"kek_file\": \"" << kek << "\"}";
     w.a = std::make_unique<ServeProcess>(std::vector<std::string>{"--config", config.string()});
     w.b = std::make_unique<ServeProcess>(std::vector<std::string>{"--config", config.string()});
     const std::string url_a = w.a->url();

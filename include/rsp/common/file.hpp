@@ -18,6 +18,12 @@ expected<Bytes, IoError> read_file(const std::filesystem::path& path);
 /// so a crash never leaves a half-written file; use 0600 for key material.
 expected<void, IoError> write_file_atomic(const std::filesystem::path& path, ByteView data,
                                           std::filesystem::perms perms = std::filesystem::perms(0644));
+/// Writes a file that must not exist yet, whole or not at all: into a
+/// temporary file beside it (mode `perms`), flushed, then linked to `path`,
+/// which fails ("already exists") rather than replace a file, even one that
+/// appears meanwhile. For keys that must never be overwritten.
+expected<void, IoError> write_file_new(const std::filesystem::path& path, ByteView data,
+                                       std::filesystem::perms perms = std::filesystem::perms(0600));
 /// Writes in place, then flushes the file and its folder entry: cheaper than
 /// write_file_atomic, for a file nothing names until this returns (a crash
 /// can leave it partial, so whatever names it afterwards must be written

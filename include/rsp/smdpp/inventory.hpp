@@ -28,10 +28,15 @@
 /// installed and unavailable are final. Every transition is checked against
 /// this table and recorded (time, cause, order) in the same transaction that
 /// changes the state.
+///
+/// Profile packages hold the subscribers' keys (K, OPc): they are stored
+/// encrypted under per-package keys wrapped by a key-encryption key
+/// (package_envelope.hpp), which the inventory is opened with.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -42,6 +47,7 @@
 #include "rsp/common/bytes.hpp"
 #include "rsp/smdpp/catalog.hpp"
 #include "rsp/smdpp/error.hpp"
+#include "rsp/smdpp/package_envelope.hpp"
 #include "rsp/smdpp/server.hpp"
 #include "rsp/store/database.hpp"
 #include "rsp/store/migrate.hpp"
@@ -126,10 +132,34 @@ struct OutboxPolicy {
   std::chrono::seconds max_delay{std::chrono::hours(1)};
 };
 
+/// How the inventory keeps profile packages at rest (package_envelope.hpp).
+struct PackageProtection {
+  /// The key-encryption key. Without one, imports are refused and encrypted
+  /// packages cannot be read; lists, orders and states work all the same.
+  std::shared_ptr<const KeyEncryptionKey> kek;
+  /// Draws the data keys and nonces; null: crypto::system_random().
+  crypto::Random* rng = nullptr;
+};
+
+/// The stored packages by the key they are encrypted under.
+struct PackageKeyCount {
+  std::size_t under_kek = 0;  ///< under the inventory's key-encryption key
+  std::size_t in_clear = 0;   ///< stored by a version before encryption at rest
+  std::map<std::string, std::size_t> under_other;  ///< another key's id (hex) -> packages
+};
+
+/// What rewrap_packages() changed.
+struct RewrapCount {
+  std::size_t rewrapped = 0;  ///< data keys wrapped again under the new key
+  std::size_t encrypted = 0;  ///< packages that were stored in clear
+  std::size_t unchanged = 0;  ///< already under the new key
+};
+
 class Inventory {
  public:
   /// Migrates the database to the current schema and wraps it.
-  static SmdppResult<std::shared_ptr<Inventory>> open(std::shared_ptr<store::Database> db, const Clock& clock);
+  static SmdppResult<std::shared_ptr<Inventory>> open(std::shared_ptr<store::Database> db, const Clock& clock,
+                                                      PackageProtection protection = {});
 
   store::Database& db() { return *db_; }
   const Clock& clock() const { return clock_; }
@@ -141,9 +171,10 @@ class Inventory {
   SmdppResult<std::optional<std::int64_t>> operator_id(const std::string& name);
 
   /// Validates the UPP (SAIP, ProfileHeader first with a 10-byte ICCID),
-  /// stores it as available and returns the ICCID digits. A duplicate ICCID
-  /// is refused with es2codes::kIccidInUse; a malformed package with
-  /// codes::kInvalidRequest and the reason.
+  /// stores it encrypted as available and returns the ICCID digits. A
+  /// duplicate ICCID is refused with es2codes::kIccidInUse; a malformed
+  /// package with codes::kInvalidRequest and the reason; without a
+  /// key-encryption key with kExecutionError.
   SmdppResult<std::string> import_profile(const ImportProfile& p);
 
   /// Profiles, optionally of one operator, ordered by ICCID.
@@ -151,8 +182,20 @@ class Inventory {
   /// nullopt when absent or owned by another operator (when `operator_name` is set).
   SmdppResult<std::optional<ProfileRecord>> profile(const std::string& iccid,
                                                     const std::optional<std::string>& operator_name = {});
-  /// The stored UPP bytes.
+  /// The stored UPP, decrypted. A package under another key-encryption key,
+  /// or whose stored envelope was changed, is an execution error whose
+  /// message says which (package_envelope.hpp), never a key.
   SmdppResult<Bytes> profile_package(const std::string& iccid);
+  /// Counts the stored packages by the key they are encrypted under (from
+  /// an index, without reading them): a start can tell that it was given
+  /// the wrong key-encryption key before any download fails.
+  SmdppResult<PackageKeyCount> package_keys();
+  /// In one transaction, wraps the data key of every stored package again
+  /// under `to` (the packages themselves are not encrypted again) and
+  /// encrypts the packages stored in clear; this inventory's key opens the
+  /// others. Any package that does not open stops it with nothing changed.
+  /// Afterwards only `to` opens the packages: open the inventory with it.
+  SmdppResult<RewrapCount> rewrap_packages(const KeyEncryptionKey& to);
   /// The profile's current (active) order.
   SmdppResult<std::optional<OrderRecord>> active_order(const std::string& iccid);
   SmdppResult<std::vector<TransitionRecord>> history(const std::string& iccid);
@@ -212,9 +255,12 @@ class Inventory {
   SmdppResult<void> check_writable();
 
  private:
-  Inventory(std::shared_ptr<store::Database> db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+  Inventory(std::shared_ptr<store::Database> db, const Clock& clock, PackageProtection protection)
+      : db_(std::move(db)), clock_(clock), protection_(std::move(protection)) {}
+  crypto::Random& rng() const;
   std::shared_ptr<store::Database> db_;
   const Clock& clock_;
+  PackageProtection protection_;
 };
 
 /// A storage failure as an ES2+/ES9+ execution error (the engine message

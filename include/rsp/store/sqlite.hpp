@@ -2,12 +2,15 @@
 /// The SQLite engine of the database layer. Opened in WAL mode with
 /// synchronous=FULL (a committed transaction is on disk before commit()
 /// returns), foreign keys enforced and a busy timeout so concurrent writers
-/// wait instead of failing at once.
+/// wait instead of failing at once. A database file it creates is for the
+/// owner only (0600), and so are the -wal and -shm files SQLite makes beside
+/// it: the SM-DP+ keeps its subscribers' profile packages there.
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "rsp/store/database.hpp"
 
@@ -28,7 +31,17 @@ struct SqliteCommitStats {
 /// Zeros for a database of another engine.
 SqliteCommitStats sqlite_commit_stats(Database& db);
 
-/// Opens (or creates) the database file; ":memory:" gives a private
+/// A file of a SQLite database that group or others may read.
+struct ExposedFile {
+  std::filesystem::path path;
+  unsigned mode = 0;  ///< permission bits, e.g. 0644
+};
+/// Those of the database file at `path` and its -wal, -shm and -journal files
+/// that exist and that group or others can read (a database made by an older
+/// version, or copied): for a warning at start, never a refusal.
+std::vector<ExposedFile> sqlite_files_readable_by_others(const std::filesystem::path& path);
+
+/// Opens (or creates, 0600) the database file; ":memory:" gives a private
 /// in-memory database (no WAL there).
 DbResult<std::unique_ptr<Database>> open_sqlite(const std::filesystem::path& path, SqliteOptions options = {});
 

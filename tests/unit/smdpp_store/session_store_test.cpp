@@ -41,7 +41,7 @@ struct TwoInstances : StoreWorld {
     auto d = store::open_sqlite(dir.path() / "smdpp.db");
     if (!d) std::abort();
     i.db = std::shared_ptr<store::Database>(std::move(*d));
-    auto opened = Inventory::open(i.db, clock);
+    auto opened = Inventory::open(i.db, clock, {kek, &rng});
     if (!opened) std::abort();
     i.catalog = std::make_shared<SqlProfileCatalog>(*opened, rng, SqlCatalogOptions{ppk, 16});
     i.sessions = std::make_shared<SqlSessionStore>(i.db, ids);

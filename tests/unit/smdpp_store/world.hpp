@@ -20,10 +20,16 @@ inline std::string test_iccid(int n) {
 }
 inline Bytes test_upp(int n, std::size_t extra = 16) { return make_test_upp(*messages::iccid_from_digits(test_iccid(n)), extra); }
 
+/// A key-encryption key of 32 bytes `fill`.
+inline std::shared_ptr<const KeyEncryptionKey> test_kek(std::uint8_t fill = 0x4B) {
+  return std::make_shared<const KeyEncryptionKey>(std::move(*KeyEncryptionKey::make(Bytes(32, fill))));
+}
+
 struct StoreWorld {
   test_support::TempDir dir;
   ManualClock clock{TimePoint{std::chrono::seconds(1'800'000'000)}};
   crypto::DeterministicRandom rng{Bytes{7, 7}};
+  std::shared_ptr<const KeyEncryptionKey> kek = test_kek();
   std::shared_ptr<store::Database> db;
   std::shared_ptr<Inventory> inv;
   std::unique_ptr<Es2Service> es2;
@@ -36,7 +42,7 @@ struct StoreWorld {
     auto d = store::open_sqlite(dir.path() / "smdpp.db");
     if (!d) std::abort();
     db = std::shared_ptr<store::Database>(std::move(*d));
-    auto i = Inventory::open(db, clock);
+    auto i = Inventory::open(db, clock, {kek, &rng});
     if (!i) std::abort();
     inv = *i;
     es2 = std::make_unique<Es2Service>(inv, Es2Config{"smdp.test.example", 3}, rng);

@@ -2,6 +2,7 @@
 // commit, garbage files. The engine-independent behaviour is in
 // database_contract_test.cpp.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <thread>
@@ -121,6 +122,56 @@ TEST(Store, WaitingTransactionJoinsTheFirstOnesFlush) {
   }
   EXPECT_TRUE(grouped) << "the waiting transaction never joined the first one's group";
   EXPECT_EQ((*db->query("SELECT count(*) FROM items WHERE name = 'taken'"))[0].int64(0), 1);
+}
+
+/// The permission bits of `p`; -1 when it does not exist.
+int mode_of(const std::filesystem::path& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
+}
+
+/// Sets the process umask for one test and restores it.
+struct Umask {
+  explicit Umask(mode_t m) : old(::umask(m)) {}
+  ~Umask() { ::umask(old); }
+  mode_t old;
+};
+
+// The database holds the subscribers' profile packages: the file SQLite
+// creates, and the -wal and -shm files it gives the same mode, are for the
+// owner only, whatever the umask.
+TEST(Store, NewDatabaseFilesAreOwnerOnly) {
+  TempDir dir;
+  Umask umask(022);
+  const auto path = dir.path() / "private.db";
+  auto db = open(path);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(migrate(*db, kMigrations));
+  ASSERT_TRUE(db->execute("INSERT INTO items (name, data) VALUES ('k', x'00112233')"));
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const auto file = std::filesystem::path(path.string() + suffix);
+    EXPECT_EQ(mode_of(file), 0600) << file;
+  }
+}
+
+// A database created before files were made 0600 keeps its mode; the
+// commands that open it warn, naming each file that others can read.
+TEST(Store, FilesOthersCanReadAreReported) {
+  TempDir dir;
+  const auto path = dir.path() / "old.db";
+  auto db = open(path);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(migrate(*db, kMigrations));
+  EXPECT_TRUE(sqlite_files_readable_by_others(path).empty());
+  std::filesystem::permissions(path, std::filesystem::perms(0644));
+  std::filesystem::permissions(path.string() + "-wal", std::filesystem::perms(0640));
+  const auto exposed = sqlite_files_readable_by_others(path);
+  ASSERT_EQ(exposed.size(), 2u);
+  EXPECT_EQ(exposed[0].path, path);
+  EXPECT_EQ(exposed[0].mode, 0644u);
+  EXPECT_EQ(exposed[1].path.string(), path.string() + "-wal");
+  EXPECT_EQ(exposed[1].mode, 0640u);
+  EXPECT_TRUE(sqlite_files_readable_by_others(dir.path() / "missing.db").empty());
 }
 
 TEST(Store, OpenRefusesGarbage) {
