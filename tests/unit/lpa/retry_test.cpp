@@ -43,7 +43,10 @@ struct SqlSmdpp {
   SqlSmdpp() {
     auto db = store::open_sqlite(dir.path() / "smdpp.db");
     if (!db) std::abort();
-    auto i = smdpp::Inventory::open(std::shared_ptr<store::Database>(std::move(*db)), clock);
+    auto kek = smdpp::KeyEncryptionKey::make(Bytes(32, 0x4B));
+    if (!kek) std::abort();
+    auto i = smdpp::Inventory::open(std::shared_ptr<store::Database>(std::move(*db)), clock,
+                                    {std::make_shared<const smdpp::KeyEncryptionKey>(std::move(*kek)), &rng});
     if (!i) std::abort();
     inv = *i;
     es2 = std::make_unique<smdpp::Es2Service>(inv, smdpp::Es2Config{st::kAddress, 3}, rng);
