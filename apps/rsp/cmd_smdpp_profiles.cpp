@@ -126,17 +126,9 @@ void run_list(const std::string& db, const std::string& op) {
   rsp::cli::exit_with(0);
 }
 
-std::string utc(std::int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string describe(const sm::TransitionRecord& t) {
-  return fmt::format("{}  {} -> {}{}  {}", utc(t.at), t.from ? sm::to_string(*t.from) : "-", sm::to_string(t.to),
+  return fmt::format("{}  {} -> {}{}  {}", sm::utc_timestamp(t.at), t.from ? sm::to_string(*t.from) : "-", sm::to_string(t.to),
                      t.order_id ? fmt::format("  order {}", *t.order_id) : std::string(), t.cause);
 }
 

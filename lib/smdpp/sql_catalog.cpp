@@ -14,15 +14,6 @@ using store::value;
 
 namespace {
 
-std::string utc_timestamp(std::int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // notificationPointId values of SGP.22 §5.3.5.
 constexpr int kPointConfirmationFailure = 2;
 constexpr int kPointBppDownload = 3;
@@ -105,6 +96,15 @@ SmdppResult<std::optional<OrderRow>> order_by_key(store::Database& db, const std
 }
 
 }  // namespace
+
+std::string utc_timestamp(std::int64_t t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 std::string progress_payload(const std::optional<std::string>& eid, const std::string& iccid,
                              const std::string& profile_type, std::int64_t timestamp, int notification_point,

@@ -263,6 +263,9 @@ class Inventory {
   PackageProtection protection_;
 };
 
+/// Seconds since the epoch in the timestamp form of SGP.22 (YYYY-MM-DDThh:mm:ssZ, UTC).
+std::string utc_timestamp(std::int64_t seconds);
+
 /// A storage failure as an ES2+/ES9+ execution error (the engine message
 /// only), with SmdppError::storage set.
 SmdppError storage_error(const store::DbError& e);

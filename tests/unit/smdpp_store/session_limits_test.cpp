@@ -37,16 +37,6 @@ struct LimitsWorld : StoreWorld {
     cfg.peer_session_share = share;
     server = std::make_unique<Server>(cfg, ids, catalog, server_clock, rng, sessions);
   }
-  std::string order(int n, const std::string& eid) {
-    const std::string iccid = add(n);
-    EXPECT_TRUE(es2->download_order("op1", {eid, iccid, std::nullopt}));
-    ConfirmOrderRequest cr;
-    cr.iccid = iccid;
-    cr.release_flag = true;
-    auto c = es2->confirm_order("op1", cr);
-    EXPECT_TRUE(c);
-    return c ? c->matching_id : std::string();
-  }
   /// `n` InitiateAuthentication calls from `peer` that never go further.
   void flood(TestEuicc& attacker, int n, const std::string& peer) {
     for (int i = 0; i < n; ++i) ASSERT_TRUE(server->initiate_authentication(attacker.initiate(kAddress), peer)) << i;
@@ -72,7 +62,7 @@ TEST_P(SessionLimits, AFloodFromOnePeerLeavesRoomForOthers) {
   LimitsWorld w(GetParam(), 40, 0.25);  // 10 waiting sessions per peer
   TestEuicc attacker(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
   TestEuicc genuine(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
-  const std::string mid = w.order(1, genuine.eid());
+  const std::string mid = w.released_order(1, genuine.eid());
   w.flood(attacker, 400, "198.51.100.7");
   EXPECT_EQ(w.sessions->count(), 10u);  // the flooding peer holds its share, no more
   EXPECT_EQ(w.download(genuine, mid, "203.0.113.20"), "");
@@ -85,7 +75,7 @@ TEST_P(SessionLimits, AFloodFromTheSamePeerStillLetsAGenuineDownloadThrough) {
   LimitsWorld w(GetParam(), 40, 0.25);
   TestEuicc attacker(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
   TestEuicc genuine(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
-  const std::string mid = w.order(1, genuine.eid());
+  const std::string mid = w.released_order(1, genuine.eid());
   w.flood(attacker, 400, "198.51.100.7");
   EXPECT_EQ(w.download(genuine, mid, "198.51.100.7"), "");
 }
@@ -94,7 +84,7 @@ TEST_P(SessionLimits, ManyFloodingPeersPushOutOnlyWaitingSessions) {
   LimitsWorld w(GetParam(), 20, 0.5);
   TestEuicc attacker(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
   TestEuicc genuine(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
-  const std::string mid = w.order(1, genuine.eid());
+  const std::string mid = w.released_order(1, genuine.eid());
   // The genuine eUICC authenticates, then 100 peers flood the table.
   auto init = w.server->initiate_authentication(genuine.initiate(kAddress), "203.0.113.20");
   ASSERT_TRUE(init);
@@ -124,8 +114,8 @@ TEST_P(SessionLimits, ATableOfAuthenticatedSessionsRefusesNewOnes) {
   TestEuicc a(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
   TestEuicc b(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
   TestEuicc c(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
-  const std::string mid_a = w.order(1, a.eid());
-  const std::string mid_b = w.order(2, b.eid());
+  const std::string mid_a = w.released_order(1, a.eid());
+  const std::string mid_b = w.released_order(2, b.eid());
   for (auto [e, mid] : {std::pair{&a, mid_a}, std::pair{&b, mid_b}}) {
     auto init = w.server->initiate_authentication(e->initiate(kAddress), "203.0.113.20");
     ASSERT_TRUE(init);

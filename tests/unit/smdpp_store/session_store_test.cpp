@@ -50,16 +50,6 @@ struct TwoInstances : StoreWorld {
     i.server = std::make_unique<Server>(cfg, ids, i.catalog, server_clock, rng, i.sessions);
     return i;
   }
-  std::string order(int n, const std::string& eid) {
-    const std::string iccid = add(n);
-    EXPECT_TRUE(es2->download_order("op1", {eid, iccid, std::nullopt}));
-    ConfirmOrderRequest cr;
-    cr.iccid = iccid;
-    cr.release_flag = true;
-    auto c = es2->confirm_order("op1", cr);
-    EXPECT_TRUE(c);
-    return c ? c->matching_id : std::string();
-  }
 };
 
 class SharedSessions : public ::testing::TestWithParam<bool> {};
@@ -67,7 +57,7 @@ class SharedSessions : public ::testing::TestWithParam<bool> {};
 TEST_P(SharedSessions, CallsAlternateBetweenInstances) {
   TwoInstances w(GetParam());
   TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
-  const std::string mid = w.order(1, e.eid());
+  const std::string mid = w.released_order(1, e.eid());
   auto init = w.a.server->initiate_authentication(e.initiate(kAddress));
   ASSERT_TRUE(init);
   EXPECT_EQ(w.b.server->session_count(), 1u);  // visible to the other instance
@@ -89,7 +79,7 @@ INSTANTIATE_TEST_SUITE_P(Ppk, SharedSessions, ::testing::Bool());
 TEST(SharedSessionStore, ATakenSessionCannotBeReplayedOnTheOtherInstance) {
   TwoInstances w(false);
   TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
-  const std::string mid = w.order(1, e.eid());
+  const std::string mid = w.released_order(1, e.eid());
   auto init = w.a.server->initiate_authentication(e.initiate(kAddress));
   ASSERT_TRUE(init);
   const auto request = *e.authenticate_server(*init, mid);
@@ -102,7 +92,7 @@ TEST(SharedSessionStore, ATakenSessionCannotBeReplayedOnTheOtherInstance) {
 TEST(SharedSessionStore, ExpiryFollowsTheInjectedClock) {
   TwoInstances w(false);
   TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
-  const std::string mid = w.order(1, e.eid());
+  const std::string mid = w.released_order(1, e.eid());
   auto init = w.a.server->initiate_authentication(e.initiate(kAddress));
   ASSERT_TRUE(init);
   w.server_clock.advance(ServerConfig{}.session_timeout + std::chrono::seconds(1));
@@ -128,7 +118,7 @@ TEST(SharedSessionStore, ASessionLivesItsWholeTimeout) {
   for (bool ppk : {false, true}) {
     TwoInstances w(ppk);
     TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
-    const std::string mid = w.order(1, e.eid());
+    const std::string mid = w.released_order(1, e.eid());
     auto init = w.a.server->initiate_authentication(e.initiate(kAddress));
     ASSERT_TRUE(init);
     w.server_clock.advance(pending);
@@ -151,7 +141,7 @@ TEST(SharedSessionStore, ASessionLivesItsWholeTimeout) {
 TEST(SharedSessionStore, RowsHoldNoPrivateKey) {
   TwoInstances w(true);
   TestEuicc e(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
-  const std::string mid = w.order(1, e.eid());
+  const std::string mid = w.released_order(1, e.eid());
   auto init = w.a.server->initiate_authentication(e.initiate(kAddress));
   ASSERT_TRUE(init);
   auto auth = w.b.server->authenticate_client(*e.authenticate_server(*init, mid));

@@ -57,6 +57,17 @@ struct StoreWorld {
     if (!r) std::abort();
     return *r;
   }
+  /// Test profile n of op1, ordered for `eid` and released (DownloadOrder +
+  /// ConfirmOrder); its matchingId.
+  std::string released_order(int n, const std::string& eid) {
+    const std::string iccid = add(n);
+    if (!es2->download_order("op1", {eid, iccid, std::nullopt})) return {};
+    ConfirmOrderRequest cr;
+    cr.iccid = iccid;
+    cr.release_flag = true;
+    auto c = es2->confirm_order("op1", cr);
+    return c ? c->matching_id : std::string();
+  }
   ProfileState state(const std::string& iccid) { return (*inv->profile(iccid))->state; }
 };
 
