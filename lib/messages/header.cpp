@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "rsp/common/ascii.hpp"
+
 namespace rsp::messages {
 namespace {
 
@@ -201,21 +203,6 @@ Result<void> ObjectReader::finish() const {
 
 namespace {
 
-std::string_view trim(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 bool digits(std::string_view v) {
   if (v.empty() || v.size() > 4) return false;
   for (char c : v)
@@ -227,18 +214,18 @@ bool digits(std::string_view v) {
 
 bool is_json_content_type(std::string_view value) {
   const auto semicolon = value.find(';');
-  if (!iequals(trim(value.substr(0, semicolon)), "application/json")) return false;
+  if (!iequals(trim_ows(value.substr(0, semicolon)), "application/json")) return false;
   if (semicolon == std::string_view::npos) return true;
-  const std::string_view param = trim(value.substr(semicolon + 1));
+  const std::string_view param = trim_ows(value.substr(semicolon + 1));
   const auto eq = param.find('=');
-  if (eq == std::string_view::npos || !iequals(trim(param.substr(0, eq)), "charset")) return false;
-  std::string_view charset = trim(param.substr(eq + 1));
+  if (eq == std::string_view::npos || !iequals(trim_ows(param.substr(0, eq)), "charset")) return false;
+  std::string_view charset = trim_ows(param.substr(eq + 1));
   if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') charset = charset.substr(1, charset.size() - 2);
   return iequals(charset, "utf-8");
 }
 
 bool is_supported_admin_protocol(std::string_view value) {
-  value = trim(value);
+  value = trim_ows(value);
   constexpr std::string_view kPrefix = "gsma/rsp/v2.";
   if (value.substr(0, kPrefix.size()) != kPrefix) return false;
   const std::string_view version = value.substr(kPrefix.size());

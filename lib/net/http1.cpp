@@ -5,8 +5,6 @@
 namespace rsp::net {
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 /// RFC 9110 §5.6.2 tchar.
 bool is_tchar(char c) {
   if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
@@ -24,12 +22,6 @@ bool is_token(std::string_view s) {
 bool is_field_value_char(char c) {
   const auto u = static_cast<unsigned char>(c);
   return u == '\t' || u >= 0x20 ? u != 0x7f : false;
-}
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 /// Calls f(token) for each element of a comma-separated list (RFC 9110 §5.6.1),
@@ -73,13 +65,6 @@ bool parse_decimal(std::string_view s, std::uint64_t& out) {
 }
 
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
 
 std::optional<std::string> find_header(const Headers& headers, std::string_view name) {
   for (const auto& [k, v] : headers)

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "rsp/common/ascii.hpp"
+
 namespace rsp::net {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -20,8 +22,8 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 /// The first value of header `name` (case-insensitive), or nullopt.
 std::optional<std::string> find_header(const Headers& headers, std::string_view name);
 
-/// Case-insensitive ASCII comparison (header names, tokens).
-bool iequals(std::string_view a, std::string_view b);
+/// Case-insensitive comparison of header names and tokens: rsp::iequals.
+using rsp::iequals;
 
 /// A refusal: the status to answer with and a short reason for the body.
 struct HttpError {
