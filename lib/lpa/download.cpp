@@ -61,29 +61,12 @@ class Session {
   expected<std::string, DownloadError> post_es9(std::string_view address, es9::Function f, const std::string& body) {
     auto r = smdp_.post(address, es9::path(f), body);
     if (!r) return error(current_, Source::Es9Transport, "ES9+ " + std::string(es9::name(f)) + ": " + r.error().message);
-    if (r->status != 200) {
-      // A function failure comes as 200 + Failed; anything else is the transport's.
-      if (r->status == 200) {
-        auto h = es9::decode_response_header(r->body);
-        if (h && !h->succeeded()) return es9_failure(h.value());
-      }
+    // A function failure comes as 200 + Failed, which the caller's response
+    // decoder reports (es9_decode_error); any other status is the transport's.
+    if (r->status != 200)
       return error(current_, Source::Es9Transport,
                    "ES9+ " + std::string(es9::name(f)) + ": HTTP status " + std::to_string(r->status));
-    }
     return std::move(r->body);
-  }
-
-  unexpected<DownloadError> es9_failure(const messages::ResponseHeader& h) {
-    DownloadError e;
-    e.step = current_;
-    e.source = Source::Es9Function;
-    e.message = "SM-DP+: " + std::string(messages::to_string(h.function_execution_status.status));
-    if (const auto& d = h.function_execution_status.status_code_data) {
-      e.subject_code = d->subject_code;
-      e.reason_code = d->reason_code;
-      if (d->message) e.message += ": " + d->message->substr(0, 200);
-    }
-    return unexpected(std::move(e));
   }
 
   /// The ES9+ response decoders' errors: a Failed status or a bad body.
@@ -297,13 +280,9 @@ void Session::deliver_notification(DownloadResult& result) {
   const auto& meta = result.installation_result.profileInstallationResultData.notificationMetadata;
 
   step(Step::RetrieveNotification);
-  sg::RetrieveNotificationsListRequest rq;
-  rq.searchCriteria.emplace().set_seqNumber(meta.seqNumber);
   sg::PendingNotification pending;
   pending.set_profileInstallationResult(result.installation_result);
-  if (auto list = es10<sg::RetrieveNotificationsListResponse>(asn1::encode(rq))) {
-    if (const auto* l = list->notificationList(); l && l->size() == 1) pending = l->front();
-  }
+  if (auto stored = retrieve_notification(euicc_, meta.seqNumber)) pending = std::move(*stored);
 
   // Not delivered (no answer, or not 204): it stays on the eUICC for a later attempt.
   const std::string address = meta.notificationAddress.empty() ? address_ : meta.notificationAddress;

@@ -40,6 +40,16 @@ std::string refusal(const HttpReply& reply) {
 
 }  // namespace
 
+expected<sg::PendingNotification, std::string> retrieve_notification(Es10Channel& euicc, std::int64_t seq_number) {
+  sg::RetrieveNotificationsListRequest rq;
+  rq.searchCriteria.emplace().set_seqNumber(seq_number);
+  auto got = es10<sg::RetrieveNotificationsListResponse>(euicc, asn1::encode(rq));
+  if (!got) return unexpected(got.error());
+  const auto* one = got->notificationList();
+  if (!one || one->size() != 1) return unexpected(std::string("no such notification"));
+  return one->front();
+}
+
 NotificationDelivery deliver_notification(Es10Channel& euicc, Es9Transport& smdp,
                                           const sg::PendingNotification& notification, const std::string& address,
                                           const std::function<void(Step)>& progress) {
@@ -103,16 +113,13 @@ PendingNotificationsReport send_pending_notifications(Es10Channel& euicc, Es9Tra
     d.address = meta.notificationAddress;
     d.iccid = meta.iccid;
     if (progress) progress(Step::RetrieveNotification);
-    sg::RetrieveNotificationsListRequest rq;
-    rq.searchCriteria.emplace().set_seqNumber(meta.seqNumber);
-    auto got = es10<sg::RetrieveNotificationsListResponse>(euicc, asn1::encode(rq));
-    const auto* one = got ? got->notificationList() : nullptr;
-    if (!one || one->size() != 1) {
-      d.error = "ES10b RetrieveNotificationsList: " + (got ? std::string("no such notification") : got.error());
+    auto got = retrieve_notification(euicc, meta.seqNumber);
+    if (!got) {
+      d.error = "ES10b RetrieveNotificationsList: " + got.error();
     } else if (meta.notificationAddress.empty()) {
       d.error = "no notificationAddress to send it to";
     } else {
-      d = deliver_notification(euicc, smdp, one->front(), meta.notificationAddress, progress);
+      d = deliver_notification(euicc, smdp, *got, meta.notificationAddress, progress);
     }
     report.notifications.push_back(std::move(d));
   }

@@ -16,6 +16,7 @@
 
 #include "rsp/asn1/sgp22.hpp"
 #include "rsp/common/bytes.hpp"
+#include "rsp/common/expected.hpp"
 #include "rsp/lpa/es10_channel.hpp"
 #include "rsp/lpa/es9_transport.hpp"
 #include "rsp/lpa/step.hpp"
@@ -38,6 +39,12 @@ struct PendingNotificationsReport {
   std::vector<NotificationDelivery> notifications;
   std::string error;  ///< the eUICC's list could not be read (then nothing was sent)
 };
+
+/// The notification the eUICC keeps under `seq_number`
+/// (ES10b.RetrieveNotificationsList with that seqNumber, §5.7.10), or why
+/// there is none.
+expected<asn1::sgp22::PendingNotification, std::string> retrieve_notification(Es10Channel& euicc,
+                                                                              std::int64_t seq_number);
 
 /// Sends `notification` (as RetrieveNotificationsList gave it) to the
 /// SM-DP+ at `address` and, once it answered 204, removes it from the eUICC
