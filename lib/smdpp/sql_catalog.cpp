@@ -24,7 +24,6 @@ constexpr int kPointBppInstallation = 4;
 /// its own (wal-index locks), and the catalog reads both on every ES9+ step.
 struct OrderRow {
   std::int64_t id = 0;
-  std::optional<std::string> matching_id;
   std::optional<std::string> eid;  ///< the EID the order is bound to
   std::optional<Bytes> cc_hash;
   int cc_attempts_left = 0;
@@ -32,7 +31,7 @@ struct OrderRow {
   ProfileRecord profile;                    ///< without operator_name (not used here)
 };
 
-const std::string kOrderRowColumns = "SELECT r.id, r.op_matching_id, r.eid, r.cc_hash, r.cc_attempts_left, r.download_eid, " +
+const std::string kOrderRowColumns = "SELECT r.id, r.eid, r.cc_hash, r.cc_attempts_left, r.download_eid, " +
                                      std::string(kProfileRowColumns) +
                                      " FROM orders r JOIN profiles p ON p.iccid = r.iccid ";
 
@@ -48,12 +47,11 @@ const std::string kOrderById = kOrderRowColumns + "WHERE r.id = $1 AND r.active 
 OrderRow order_from_row(const store::Row& r) {
   OrderRow o;
   o.id = r.int64(0);
-  o.matching_id = r.opt_text(1);
-  o.eid = r.opt_text(2);
-  o.cc_hash = r.opt_blob(3);
-  o.cc_attempts_left = static_cast<int>(r.int64(4));
-  o.download_eid = r.opt_text(5);
-  read_profile_row(r, 6, o.profile);
+  o.eid = r.opt_text(1);
+  o.cc_hash = r.opt_blob(2);
+  o.cc_attempts_left = static_cast<int>(r.int64(3));
+  o.download_eid = r.opt_text(4);
+  read_profile_row(r, 5, o.profile);
   return o;
 }
 
