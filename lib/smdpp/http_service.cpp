@@ -75,9 +75,8 @@ std::optional<net::Response> check_protocol_headers(const net::Request& req) {
 std::string failure_line(std::string_view interface, std::string_view function, const net::Request& req,
                          const Es9HttpResult& out) {
   std::string line = std::string(interface) + " " + std::string(function) + " from " + req.remote_address + ": ";
-  line += out.subject_code + "/" + out.reason_code;
+  line += out.subject_code.empty() ? "HTTP " + std::to_string(out.status) : out.subject_code + "/" + out.reason_code;
   if (!out.detail.empty()) line += " " + out.detail;
-  if (out.subject_code.empty()) line += "HTTP " + std::to_string(out.status);
   return line;
 }
 
