@@ -146,7 +146,9 @@ void CallbackWorker::join_lanes(bool all) {
 
 SmdppResult<void> CallbackWorker::start_lanes() {
   join_lanes(false);
-  RSP_TRY(auto operators, inv_->due_operators(config_.max_parallel_operators));
+  // Up to max_parallel_operators of them may already have a lane: asking for
+  // twice as many still finds every operator a free lane could take.
+  RSP_TRY(auto operators, inv_->due_operators(2 * config_.max_parallel_operators));
   std::lock_guard lock(lanes_mu_);
   for (const auto& op : operators) {
     if (lanes_.count(op) || lanes_.size() >= config_.max_parallel_operators) continue;
