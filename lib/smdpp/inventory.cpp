@@ -525,17 +525,6 @@ SmdppResult<std::vector<OutboxEntry>> Inventory::due_outbox(std::size_t limit) {
   return out;
 }
 
-SmdppResult<std::vector<OutboxEntry>> Inventory::claim_due_outbox(std::size_t limit, std::chrono::seconds lease) {
-  RSP_DB_TRY(auto tx, db_->begin());
-  RSP_TRY(auto due, due_outbox(limit));
-  const std::int64_t until = now() + lease.count();
-  for (const auto& e : due) {
-    RSP_DB_TRY_VOID(db_->execute("UPDATE outbox SET next_try_at = $2 WHERE id = $1", {value(e.id), value(until)}));
-  }
-  RSP_DB_TRY_VOID(tx.commit());
-  return due;
-}
-
 SmdppResult<std::vector<std::string>> Inventory::due_operators(std::size_t limit) {
   RSP_DB_TRY(auto rows, db_->query("SELECT o.name FROM operators o WHERE EXISTS (SELECT 1 FROM outbox x"
                                    " WHERE x.operator_id = o.id AND x.status = 'pending' AND x.next_try_at <= $1)"
@@ -602,14 +591,21 @@ SmdppResult<bool> Inventory::outbox_failed(std::int64_t id, const std::string& e
 
 SmdppResult<std::size_t> Inventory::dispatch_outbox(const std::function<bool(const OutboxEntry&)>& send,
                                                     const OutboxPolicy& policy) {
-  RSP_TRY(auto due, claim_due_outbox(100, policy.first_delay));
+  const std::string claim = "dispatch-" + to_hex(rng().bytes(8));
+  RSP_TRY(auto operators, due_operators(100));
   std::size_t delivered = 0;
-  for (const auto& e : due) {
-    if (send(e)) {
-      RSP_TRY_VOID(outbox_delivered(e.id));
-      ++delivered;
-    } else {
-      RSP_TRY_VOID(outbox_failed(e.id, "delivery failed", policy));
+  for (const auto& op : operators) {
+    // Each entry leaves the due set when it is handled (delivered, or
+    // scheduled again after the failed attempt), so this ends.
+    for (;;) {
+      RSP_TRY(auto next, claim_next_outbox(op, policy.first_delay, claim));
+      if (!next) break;
+      if (send(*next)) {
+        RSP_TRY_VOID(outbox_delivered(next->id, claim));
+        ++delivered;
+      } else {
+        RSP_TRY_VOID(outbox_failed(next->id, "delivery failed", policy, claim));
+      }
     }
   }
   return delivered;

@@ -220,18 +220,15 @@ class Inventory {
 
   /// Entries due at `now` (not delivered, attempts left), oldest first.
   SmdppResult<std::vector<OutboxEntry>> due_outbox(std::size_t limit = 100);
-  /// Takes up to `limit` due entries for delivery: in one transaction they
-  /// are read and leased (not due again for `lease`), so that instances
-  /// sharing the database never send the same entry at the same time. An
-  /// entry whose sender died becomes due again when the lease ends.
-  SmdppResult<std::vector<OutboxEntry>> claim_due_outbox(std::size_t limit, std::chrono::seconds lease);
   /// The operators that have entries due now, at most `limit`, each once.
   SmdppResult<std::vector<std::string>> due_operators(std::size_t limit);
   /// Takes the oldest due entry of one operator for delivery, in one
   /// transaction: leased (not due again for `lease`) under `claim`, a value
   /// unique to this sender. Entries of an operator thus go out in order, one
-  /// at a time, while other operators' go out beside them. nullopt when none
-  /// is due.
+  /// at a time, while other operators' go out beside them; instances sharing
+  /// the database never send the same entry at the same time, and an entry
+  /// whose sender died is due again when the lease ends. nullopt when none is
+  /// due.
   SmdppResult<std::optional<OutboxEntry>> claim_next_outbox(const std::string& operator_name,
                                                             std::chrono::seconds lease, const std::string& claim);
   /// Marks the entry delivered. With a `claim`, only while the entry is still
@@ -243,7 +240,8 @@ class Inventory {
   /// audit. `claim` as for outbox_delivered.
   SmdppResult<bool> outbox_failed(std::int64_t id, const std::string& error, const OutboxPolicy& policy = {},
                                   const std::string& claim = {});
-  /// Delivers due entries with `send` (true: delivered); returns how many were delivered.
+  /// Delivers due entries with `send` (true: delivered), each claimed as by
+  /// claim_next_outbox for policy.first_delay; returns how many were delivered.
   SmdppResult<std::size_t> dispatch_outbox(const std::function<bool(const OutboxEntry&)>& send,
                                            const OutboxPolicy& policy = {});
 

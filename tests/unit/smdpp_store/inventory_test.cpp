@@ -230,20 +230,21 @@ TEST(Inventory, ClaimedOutboxEntriesAreLeased) {
   const std::string iccid = w.add(1);
   ASSERT_TRUE(w.inv->enqueue_progress(iccid, "{}"));
   ASSERT_TRUE(w.inv->enqueue_progress(iccid, "{}"));
-  auto first = w.inv->claim_due_outbox(1, std::chrono::seconds(120));
+  auto first = w.inv->claim_next_outbox("op1", std::chrono::seconds(120), "a");
   ASSERT_TRUE(first);
-  ASSERT_EQ(first->size(), 1u);
-  auto second = w.inv->claim_due_outbox(10, std::chrono::seconds(120));
+  ASSERT_TRUE(*first);
+  auto second = w.inv->claim_next_outbox("op1", std::chrono::seconds(120), "b");
   ASSERT_TRUE(second);
-  ASSERT_EQ(second->size(), 1u);
-  EXPECT_NE(second->front().id, first->front().id);
-  EXPECT_TRUE(w.inv->claim_due_outbox(10, std::chrono::seconds(120))->empty());
-  ASSERT_TRUE(w.inv->outbox_delivered(first->front().id));
+  ASSERT_TRUE(*second);
+  EXPECT_NE((*second)->id, (*first)->id);
+  EXPECT_FALSE(*w.inv->claim_next_outbox("op1", std::chrono::seconds(120), "c"));
+  ASSERT_TRUE(w.inv->outbox_delivered((*first)->id, "a"));
   w.clock.advance(std::chrono::seconds(120));
-  auto again = w.inv->claim_due_outbox(10, std::chrono::seconds(120));
+  auto again = w.inv->claim_next_outbox("op1", std::chrono::seconds(120), "d");
   ASSERT_TRUE(again);
-  ASSERT_EQ(again->size(), 1u);  // only the undelivered one, after its lease
-  EXPECT_EQ(again->front().id, second->front().id);
+  ASSERT_TRUE(*again);  // only the undelivered one, after its lease
+  EXPECT_EQ((*again)->id, (*second)->id);
+  EXPECT_FALSE(*w.inv->claim_next_outbox("op1", std::chrono::seconds(120), "e"));
 }
 
 TEST(Inventory, OutboxRetriesWithBackOffAndGivesUp) {
