@@ -52,6 +52,7 @@ struct Header {
 
 /// The header line at the start of `data`, if well formed.
 std::optional<Header> parse_header(ByteView data) {
+  if (data.empty()) return std::nullopt;  // a slot cut off before its first byte (memchr needs a real pointer)
   const auto* nl = static_cast<const std::uint8_t*>(std::memchr(data.data(), '\n', std::min(data.size(), kMaxHeader)));
   if (!nl) return std::nullopt;
   std::string_view line(reinterpret_cast<const char*>(data.data()), static_cast<std::size_t>(nl - data.data()));

@@ -99,6 +99,23 @@ TEST(EuiccStore, TornWriteKeepsThePreviousState) {
   EXPECT_EQ(last->profiles[0].iccid, sample_profile(3).iccid);
 }
 
+/// A write cut before its first byte leaves an empty slot: the card keeps the other one.
+TEST(EuiccStore, EmptySlotKeepsThePreviousState) {
+  TempDir tmp;
+  auto store = make_euicc(tmp.path() / "card");
+  auto s = store.load();
+  ASSERT_TRUE(s.has_value());
+  s->profiles = {sample_profile(1)};
+  ASSERT_TRUE(store.save(*s).has_value());
+  s->profiles.push_back(sample_profile(2));
+  ASSERT_TRUE(store.save(*s).has_value());
+  const fs::path a = store.dir() / "state.0", b = store.dir() / "state.1";
+  fs::resize_file(fs::file_size(a) > fs::file_size(b) ? a : b, 0);
+  auto after = store.load();
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  EXPECT_EQ(after->profiles.size(), 1u);
+}
+
 /// A folder written by an older version keeps its state in state.json: it is
 /// read until the first change, which moves the state into the slots.
 TEST(EuiccStore, ReadsAndReplacesAnOlderStateFile) {
