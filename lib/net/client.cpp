@@ -196,6 +196,13 @@ NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions o
     // failure; httplib's own check (which would add the system store) is off.
     SSL_CTX_set_app_data(ctx, raw);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_callback);
+    if (options.identity) {
+      const auto& id = *options.identity->impl();
+      if (SSL_CTX_use_cert_and_key(ctx, id.leaf, id.key, id.extra, 1) != 1) {
+        ERR_clear_error();
+        return net_error(NetError::Kind::Credentials, "cannot use the client certificate " + id.subject);
+      }
+    }
     ssl_client->enable_server_certificate_verification(false);
     impl->client = std::move(ssl_client);
   } else {

@@ -89,6 +89,7 @@ struct HttpServer::Impl {
   HistogramFamily* latency = nullptr;
   CounterFamily* exceptions = nullptr;
   CounterFamily* accepted = nullptr;
+  CounterFamily* tls_failures = nullptr;
   GaugeFamily* active = nullptr;
 
   ~Impl() {
@@ -126,6 +127,7 @@ HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options))
   impl_->active = &m.gauge("rsp_http_connections_active", "Connections being served.");
   impl_->active->set({}, 0);
   impl_->tls_state.handshakes = &m.counter("rsp_tls_handshakes_total", "Completed TLS handshakes, by version.");
+  impl_->tls_failures = &m.counter("rsp_tls_handshake_failures_total", "TLS handshakes that failed.");
 
   if (options_.serve_health) {
     get("/healthz", [check = options_.health_check](const Request&) {
@@ -278,12 +280,18 @@ void HttpServer::serve_connection(int fd, const std::string& remote) {
 
   std::unique_ptr<detail::ServerStream> stream;
   if (impl.ctx) {
-    stream = detail::tls_stream(fd, impl.ctx, options_.read_timeout);
-    if (!stream) return;
+    std::string failure;
+    stream = detail::tls_stream(fd, impl.ctx, options_.read_timeout, failure);
+    if (!stream) {
+      impl.tls_failures->inc({});
+      if (options_.on_tls_failure) options_.on_tls_failure(remote, failure);
+      return;
+    }
   } else {
     stream = detail::plain_stream(fd);
   }
   const std::string tls_version = stream->tls_version();
+  const auto client_certificate = stream->peer_certificate();
 
   HeadLimits limits;
   limits.max_body_bytes = options_.max_body_bytes;
@@ -414,6 +422,7 @@ void HttpServer::serve_connection(int fd, const std::string& remote) {
     request.body = std::move(body);
     request.remote_address = remote;
     request.tls_version = tls_version;
+    request.client_certificate = client_certificate;
     const auto start = std::chrono::steady_clock::now();
     Response response;
     try {

@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "rsp/common/socket_io.hpp"
+#include "tls_internal.hpp"
 
 namespace rsp::net::detail {
 
@@ -132,6 +133,15 @@ class TlsStream final : public ServerStream {
   }
 
   std::string tls_version() const override { return SSL_get_version(ssl_); }
+  std::optional<PeerCertificate> peer_certificate() const override { return detail::peer_certificate(ssl_); }
+
+  /// Why the handshake failed, in words an operator can act on.
+  std::string failure_reason() const {
+    const long verify = SSL_get_verify_result(ssl_);
+    if (verify != X509_V_OK) return std::string("client certificate: ") + X509_verify_cert_error_string(verify);
+    auto errors = openssl_errors();
+    return errors.empty() ? std::string("connection closed or timed out during the handshake") : errors;
+  }
 
  private:
   /// Moves what the socket has into OpenSSL's input: bytes read, 0 at EOF, < 0 on error.
@@ -160,14 +170,17 @@ class TlsStream final : public ServerStream {
 
 std::unique_ptr<ServerStream> plain_stream(int fd) { return std::make_unique<PlainStream>(fd); }
 
-std::unique_ptr<ServerStream> tls_stream(int fd, SSL_CTX* ctx, std::chrono::milliseconds handshake_timeout) {
+std::unique_ptr<ServerStream> tls_stream(int fd, SSL_CTX* ctx, std::chrono::milliseconds handshake_timeout,
+                                         std::string& failure) {
   SSL* ssl = SSL_new(ctx);
   if (!ssl) {
     ::close(fd);
+    failure = "out of memory";
     return nullptr;
   }
   auto stream = std::make_unique<TlsStream>(fd, ssl);
   if (!stream->ready() || !stream->handshake(handshake_timeout)) {
+    failure = stream->failure_reason();
     ERR_clear_error();  // the reasons stay with this connection, not the thread's next user
     return nullptr;
   }

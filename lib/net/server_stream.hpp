@@ -13,8 +13,11 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "rsp/net/tls.hpp"
 
 namespace rsp::net::detail {
 
@@ -31,6 +34,8 @@ class ServerStream {
   virtual void finish() = 0;
   /// The TLS version ("TLSv1.3"), empty for plain TCP.
   virtual std::string tls_version() const { return {}; }
+  /// The verified client certificate (mutual TLS), if the client sent one.
+  virtual std::optional<PeerCertificate> peer_certificate() const { return std::nullopt; }
 
   enum class Wait { Readable, Timeout, Stop, Other };
   /// Waits until bytes can be read, the timeout passes, `stop_fd` becomes
@@ -50,8 +55,10 @@ class ServerStream {
 
 /// Takes ownership of `fd` (closed by the stream's destructor).
 std::unique_ptr<ServerStream> plain_stream(int fd);
-/// Runs the TLS handshake; nullptr when it fails (fd closed). `handshake_timeout`
-/// bounds the whole handshake.
-std::unique_ptr<ServerStream> tls_stream(int fd, SSL_CTX* ctx, std::chrono::milliseconds handshake_timeout);
+/// Runs the TLS handshake; nullptr when it fails (fd closed), with the reason in
+/// `failure` (never key material: OpenSSL's error names or the certificate
+/// verification error). `handshake_timeout` bounds the whole handshake.
+std::unique_ptr<ServerStream> tls_stream(int fd, SSL_CTX* ctx, std::chrono::milliseconds handshake_timeout,
+                                         std::string& failure);
 
 }  // namespace rsp::net::detail

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <cstring>
 
@@ -100,10 +101,10 @@ Bytes to_der(X509* cert) {
   return out;
 }
 
-std::string one_line_subject(X509* cert) {
+std::string one_line_name(const X509_NAME* name) {
   BIO* bio = BIO_new(BIO_s_mem());
   if (!bio) return {};
-  X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+  X509_NAME_print_ex(bio, name, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
   char* data = nullptr;
   long n = BIO_get_mem_data(bio, &data);
   std::string s(data, static_cast<std::size_t>(n > 0 ? n : 0));
@@ -111,7 +112,19 @@ std::string one_line_subject(X509* cert) {
   return s;
 }
 
+std::string one_line_subject(X509* cert) { return one_line_name(X509_get_subject_name(cert)); }
+
 }  // namespace
+
+std::string certificate_subject(ByteView der) {
+  const unsigned char* p = der.data();
+  X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+  ERR_clear_error();
+  if (!cert) return {};
+  auto s = one_line_subject(cert);
+  X509_free(cert);
+  return s;
+}
 
 NetResult<std::vector<Bytes>> certificates_from_data(ByteView data) {
   RSP_TRY(auto certs, parse_certs(data));
@@ -264,7 +277,50 @@ bool configure_server_ctx(SSL_CTX* ctx, ServerTlsState& state, const TlsServerCo
   if (state.identities.size() > 1) SSL_CTX_set_cert_cb(ctx, cert_callback, &state);
   SSL_CTX_set_app_data(ctx, &state);
   SSL_CTX_set_info_callback(ctx, info_callback);
+  if (config.client_auth != ClientAuth::None) {
+    if (config.client_roots.empty()) return fail("mutual TLS without client roots");
+    X509_STORE* store = X509_STORE_new();
+    STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+    for (const auto& der : config.client_roots) {
+      const unsigned char* p = der.data();
+      X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+      if (!cert) {
+        X509_STORE_free(store);
+        sk_X509_NAME_pop_free(names, X509_NAME_free);
+        return fail("a client root is not a DER certificate");
+      }
+      X509_STORE_add_cert(store, cert);
+      sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(cert)));
+      X509_free(cert);
+    }
+    X509_VERIFY_PARAM_set_purpose(X509_STORE_get0_param(store), X509_PURPOSE_SSL_CLIENT);
+    SSL_CTX_set_cert_store(ctx, store);      // takes ownership
+    SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership: the roots a client may choose from
+    int mode = SSL_VERIFY_PEER;
+    if (config.client_auth == ClientAuth::Required) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    SSL_CTX_set_verify(ctx, mode, nullptr);
+    // A resumed session keeps the verified client; OpenSSL needs a context id to allow it.
+    static const unsigned char kSessionContext[] = "rsp-mtls";
+    SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+  }
   return true;
+}
+
+std::optional<PeerCertificate> peer_certificate(SSL* ssl) {
+  X509* leaf = SSL_get0_peer_certificate(ssl);
+  if (!leaf || SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
+  PeerCertificate out;
+  out.chain.push_back(to_der(leaf));
+  // On the server side the peer chain lacks the leaf (OpenSSL's convention).
+  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
+    for (int i = 0; i < sk_X509_num(chain); ++i) {
+      X509* c = sk_X509_value(chain, i);
+      if (X509_cmp(c, leaf) != 0) out.chain.push_back(to_der(c));
+    }
+  }
+  out.subject = one_line_subject(leaf);
+  out.issuer = one_line_name(X509_get_issuer_name(leaf));
+  return out;
 }
 
 }  // namespace detail

@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ struct ServerTlsState {
 /// Applies versions, suites, groups, the default identity and (with several
 /// identities) the per-handshake certificate selection. False with a reason.
 bool configure_server_ctx(SSL_CTX* ctx, ServerTlsState& state, const TlsServerConfig& config, std::string& error);
+
+/// The client certificate a finished handshake verified (mutual TLS).
+std::optional<PeerCertificate> peer_certificate(SSL* ssl);
 
 /// The identity a handshake should use (index into identities).
 std::size_t select_identity(SSL* ssl, const std::vector<TlsIdentity>& identities);

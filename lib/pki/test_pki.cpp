@@ -79,6 +79,9 @@ std::vector<Planned> leaf_plan(const std::string& eid, const std::string& addres
        std::nullopt},
       {Role::M2mTls, "M2M_SM_DP_TLS", S{{"O", "RSP Test M2M"}, {"OU", "SM-DP"}, {"CN", "localhost"}}, tls_life, true,
        std::nullopt},
+      // The operator's ES2+ client certificate (SGP.22 §2.6.6: ES2+ runs over mutual TLS).
+      {Role::M2mTls, "OPERATOR_TLS", S{{"O", "RSP Test Operator"}, {"CN", "Test Operator 1"}}, tls_life, true,
+       std::nullopt},
   };
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "rsp/common/bytes.hpp"
@@ -36,6 +37,9 @@ struct HttpsClientOptions {
   TlsVersion max_version = TlsVersion::Tls13;
   /// Groups offered (OpenSSL list syntax); empty: OpenSSL's defaults.
   std::string groups;
+  /// Mutual TLS: the certificate and key this client presents when the server
+  /// asks for one (ES2+ operators, SGP.22 §2.6.6).
+  std::optional<TlsIdentity> identity;
   bool keep_alive = true;
   std::string user_agent = "rsp-lpa/0.1";
 };

@@ -30,6 +30,8 @@ struct Request {
   std::string remote_address;
   /// "TLSv1.3", "TLSv1.2"; empty over plain HTTP.
   std::string tls_version;
+  /// The client certificate the handshake verified (mutual TLS), if any.
+  std::optional<PeerCertificate> client_certificate;
 
   std::optional<std::string> header(std::string_view name) const { return find_header(headers, name); }
 };
@@ -65,6 +67,10 @@ struct HttpServerOptions {
   std::function<std::optional<std::string>()> health_check;
   /// Headers added to every response.
   Headers default_headers;
+  /// Called (from a connection's thread) for each TLS handshake that failed,
+  /// with the peer address and a reason free of key material; the caller
+  /// rate-limits its log. Never called for plain HTTP.
+  std::function<void(const std::string& peer, const std::string& reason)> on_tls_failure;
 };
 
 class HttpServer {

@@ -18,6 +18,23 @@ namespace rsp::net {
 
 enum class TlsVersion { Tls12, Tls13 };
 
+/// Whether a server asks its clients for a certificate (mutual TLS).
+enum class ClientAuth {
+  None,      ///< no certificate asked for
+  Optional,  ///< asked for; a client without one is let in (the caller authenticates otherwise), a
+             ///< certificate that does not verify fails the handshake
+  Required,  ///< a client without a certificate that verifies fails the handshake
+};
+
+/// The certificate a client proved it holds in the handshake (mutual TLS),
+/// already verified against the server's client roots.
+struct PeerCertificate {
+  std::vector<Bytes> chain;  ///< DER, leaf first (as the client sent it)
+  std::string subject;       ///< the leaf's subject, one line ("O = ACME, CN = op1")
+  std::string issuer;        ///< the leaf's issuer, one line
+  const Bytes& leaf() const { return chain.front(); }
+};
+
 /// Certificates from PEM (one or more blocks) or DER (a single certificate),
 /// each returned as DER.
 NetResult<std::vector<Bytes>> certificates_from_data(ByteView data);
@@ -63,7 +80,14 @@ struct TlsServerConfig {
   std::string tls13_ciphersuites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
   /// Key exchange groups.
   std::string groups = "P-256:brainpoolP256r1";
+  /// Mutual TLS: with `client_auth` other than None, client certificate chains
+  /// are verified against these roots (DER; intermediates come from the client).
+  ClientAuth client_auth = ClientAuth::None;
+  std::vector<Bytes> client_roots;
 };
+
+/// The one-line subject of a DER certificate (empty when it does not parse).
+std::string certificate_subject(ByteView der);
 
 /// True when this OpenSSL can sign TLS 1.3 handshakes with brainpool keys (3.2+).
 bool brainpool_tls13_supported();

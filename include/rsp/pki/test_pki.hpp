@@ -14,6 +14,8 @@
 ///   CERT_S_SM_DS_TLS_C.pem         SK_S_SM_DS_TLS_C.pem        SM-DS TLS
 ///   CERT_M2M_SM_SR_TLS_C.pem       SK_M2M_SM_SR_TLS_C.pem      SGP.02 SM-SR TLS (no RSP policy)
 ///   CERT_M2M_SM_DP_TLS_C.pem       SK_M2M_SM_DP_TLS_C.pem      SGP.02 SM-DP TLS (no RSP policy)
+///   CERT_OPERATOR_TLS_C.pem        SK_OPERATOR_TLS_C.pem       an operator's ES2+ client certificate
+///                                                              (mutual TLS; no RSP policy)
 ///
 /// and once: PSK_M2M_SCP81.txt (0600), "identity=<hex>\nkey=<32 hex digits>\n", the
 /// PSK-TLS key shared by the SM-SR and the eUICC's ISD-R for SCP81 (SGP.02 §2.4.4).
