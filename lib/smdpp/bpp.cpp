@@ -47,14 +47,14 @@ bool protect(crypto::BspSession& bsp, std::uint8_t tag, ByteView plaintext, std:
 
 SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
     const sg::GetBoundProfilePackageRequest& req) {
-  auto s = take_session(req.transactionId);
+  RSP_TRY(auto s, take_session(req.transactionId));
   if (!s || s->state != Session::State::Authenticated || !s->euicc_key || !s->order) {
     if (s) (void)put_session(std::move(s));  // a replay is refused without ending the genuine session
     return smdpp_error(codes::kUnknownTransactionId, "unknown or used transactionId");
   }
   const auto* resp = req.prepareDownloadResponse.downloadResponseOk();
   if (!resp) {
-    catalog_->record(s->order->matching_id, OrderEvent::Cancelled);
+    RSP_TRY_VOID(catalog_->record(s->order->matching_id, OrderEvent::Cancelled));
     return smdpp_error(codes::kExecutionError, "eUICC reported a PrepareDownload error");
   }
   const auto& signed2 = resp->euiccSigned2;
@@ -66,7 +66,12 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
   if (!s->order->profile) {
     // The session was started by another instance: find the same order's
     // profile again (prepared here; nothing of it was stored with the session).
-    auto again = catalog_->find(s->requested_matching_id, s->eid);
+    auto found = catalog_->find(s->requested_matching_id, s->eid);
+    if (!found) {
+      (void)put_session(std::move(s));  // the same call may succeed once the storage is back
+      return unexpected(found.error());
+    }
+    auto& again = *found;
     if (!again || !again->profile || again->matching_id != s->order->matching_id)
       return smdpp_error(codes::kMatchingIdRefused, "the order of this session is no longer available");
     s->order->profile = std::move(again->profile);
@@ -77,7 +82,7 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
     // SGP.22 §3.1.3: hashCc = SHA-256(SHA-256(CC) || transactionId).
     const Bytes expected = sha256(concat({*order.cc_hash, s->transaction_id}));
     if (!equal_ct(expected, *signed2.hashCc)) {
-      const int left = catalog_->record_cc_failure(order.matching_id);
+      RSP_TRY(const int left, catalog_->record_cc_failure(order.matching_id));
       if (left <= 0)
         return smdpp_error(codes::kConfirmationCodeRetriesExceeded, "confirmation code attempts exhausted");
       RSP_TRY_VOID(put_session(std::move(s)));  // the eUICC may try again in this session

@@ -91,19 +91,20 @@ void InMemoryProfileCatalog::add(ProfileOrder order) {
   orders_[key] = std::move(order);
 }
 
-std::optional<ProfileOrder> InMemoryProfileCatalog::find(const std::string& matching_id, const std::string& eid) {
+SmdppResult<std::optional<ProfileOrder>> InMemoryProfileCatalog::find(const std::string& matching_id,
+                                                                       const std::string& eid) {
   std::lock_guard lock(mu_);
   if (!matching_id.empty()) {
     auto it = orders_.find(matching_id);
-    if (it == orders_.end()) return std::nullopt;
-    return it->second;
+    if (it == orders_.end()) return std::optional<ProfileOrder>();
+    return std::optional<ProfileOrder>(it->second);
   }
   for (const auto& [id, order] : orders_)
-    if (order.eid && *order.eid == eid) return order;
-  return std::nullopt;
+    if (order.eid && *order.eid == eid) return std::optional<ProfileOrder>(order);
+  return std::optional<ProfileOrder>();
 }
 
-int InMemoryProfileCatalog::record_cc_failure(const std::string& matching_id) {
+SmdppResult<int> InMemoryProfileCatalog::record_cc_failure(const std::string& matching_id) {
   std::lock_guard lock(mu_);
   auto it = orders_.find(matching_id);
   if (it == orders_.end()) return 0;
@@ -112,9 +113,10 @@ int InMemoryProfileCatalog::record_cc_failure(const std::string& matching_id) {
   return it->second.cc_attempts_left;
 }
 
-void InMemoryProfileCatalog::record(const std::string& matching_id, OrderEvent event) {
+SmdppResult<void> InMemoryProfileCatalog::record(const std::string& matching_id, OrderEvent event) {
   std::lock_guard lock(mu_);
   events_[matching_id].push_back(event);
+  return {};
 }
 
 SmdppResult<InstallOutcome> InMemoryProfileCatalog::record_install_result(
@@ -126,7 +128,7 @@ SmdppResult<InstallOutcome> InMemoryProfileCatalog::record_install_result(
       iccid = it->second.profile->iccid();
   }
   const InstallOutcome outcome = install_outcome(pir, iccid);
-  record(matching_id, outcome == InstallOutcome::Failed ? OrderEvent::InstallFailed : OrderEvent::Installed);
+  RSP_TRY_VOID(record(matching_id, outcome == InstallOutcome::Failed ? OrderEvent::InstallFailed : OrderEvent::Installed));
   return outcome;
 }
 

@@ -26,7 +26,20 @@ std::string wire_message(const SmdppError& e) {
   return std::string(messages::reason_text(e.reason_code));
 }
 
+/// A refusal is a function result (HTTP 200 with the codes, SGP.22 §6.5.1).
+/// A failure of the SM-DP+'s own storage decided nothing about the request:
+/// it is a server error (HTTP 500), so the LPA neither takes it for a refusal
+/// of its matchingId nor removes anything from the eUICC; the detail stays in
+/// the server's log.
 Es9HttpResponse failed(const SmdppError& e) {
+  if (e.storage) {
+    Es9HttpResponse r;
+    r.status = 500;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = "server error";
+    r.error = e;
+    return r;
+  }
   auto r = json_reply(
       es9::encode_header_only_response(ResponseHeader::failed(e.subject_code, e.reason_code, wire_message(e))));
   r.error = e;

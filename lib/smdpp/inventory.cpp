@@ -207,7 +207,9 @@ SmdppError storage_error(const store::DbError& e) {
 SmdppResult<std::shared_ptr<Inventory>> Inventory::open(std::shared_ptr<store::Database> db, const Clock& clock,
                                                         PackageProtection protection) {
   if (!db) return smdpp_error(es2codes::kExecutionError, "no database");
-  RSP_DB_TRY_VOID(store::migrate(*db, inventory_migrations()));
+  // Databases from before per-component versions hold the SM-DP+ schema only.
+  static_assert(kSchemaComponent == store::kLegacySchemaComponent);
+  RSP_DB_TRY_VOID(store::migrate(*db, kSchemaComponent, inventory_migrations()));
   return std::shared_ptr<Inventory>(new Inventory(std::move(db), clock, std::move(protection)));
 }
 

@@ -36,7 +36,7 @@ SmdppResult<NotificationOutcome> Server::handle_notification(const sg::PendingNo
     const auto& data = pir->profileInstallationResultData;
     // The result carries no certificate: it is verified with the eUICC key of
     // its session, which must therefore still be open.
-    auto s = take_session(data.transactionId);
+    RSP_TRY(auto s, take_session(data.transactionId));
     if (!s || s->state != Session::State::BppIssued || !s->euicc_key || !s->order) {
       if (s) (void)put_session(std::move(s));  // not this session's turn yet
       return handle_stored_installation_result(*pir);
@@ -85,7 +85,7 @@ SmdppResult<NotificationOutcome> Server::handle_stored_installation_result(const
 }
 
 SmdppResult<void> Server::cancel_session(const sg::CancelSessionRequestEs9& req) {
-  auto s = take_session(req.transactionId);
+  RSP_TRY(auto s, take_session(req.transactionId));
   if (!s) return smdpp_error(codes::kUnknownTransactionId, "unknown transactionId");
   if (const auto* ok = req.cancelSessionResponse.cancelSessionResponseOk()) {
     const auto& signed_part = ok->euiccCancelSessionSigned;
@@ -101,7 +101,7 @@ SmdppResult<void> Server::cancel_session(const sg::CancelSessionRequestEs9& req)
       return smdpp_error(codes::kEuiccSignatureInvalid, "euiccCancelSessionSignature does not verify");
     }
   }
-  if (s->order) catalog_->record(s->order->matching_id, OrderEvent::Cancelled);
+  if (s->order) RSP_TRY_VOID(catalog_->record(s->order->matching_id, OrderEvent::Cancelled));
   return {};
 }
 

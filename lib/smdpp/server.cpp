@@ -45,9 +45,8 @@ Server::~Server() = default;
 
 std::size_t Server::session_count() const { return sessions_->count(); }
 
-std::shared_ptr<Server::Session> Server::take_session(const Bytes& transaction_id) {
-  auto s = sessions_->take(transaction_id, clock_.now());
-  return s ? std::move(*s) : nullptr;
+SmdppResult<std::shared_ptr<Server::Session>> Server::take_session(const Bytes& transaction_id) {
+  return sessions_->take(transaction_id, clock_.now());
 }
 
 SmdppResult<void> Server::put_session(std::shared_ptr<Session> s) { return sessions_->put(s); }
@@ -89,7 +88,7 @@ SmdppResult<sg::InitiateAuthenticationOkEs9> Server::initiate_authentication(
 }
 
 SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::AuthenticateClientRequest& req) {
-  auto s = take_session(req.transactionId);
+  RSP_TRY(auto s, take_session(req.transactionId));
   if (!s || s->state != Session::State::Initiated) {
     if (s) (void)put_session(std::move(s));  // a replay is refused without ending the genuine session
     return smdpp_error(codes::kUnknownTransactionId, "unknown or used transactionId");
@@ -128,7 +127,7 @@ SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::Auth
   if (!ctx) return smdpp_error(codes::kInvalidRequest, "ctxParams1 is not ctxParamsForCommonAuthentication");
   const std::string matching_id = ctx->matchingId.value_or("");
   s->requested_matching_id = matching_id;
-  auto order = catalog_->find(matching_id, *chain->eid);
+  RSP_TRY(auto order, catalog_->find(matching_id, *chain->eid));
   if (!order || !order->profile) return smdpp_error(codes::kMatchingIdRefused, "no download order for this matchingId");
   if (order->eid && *order->eid != *chain->eid)
     return smdpp_error(codes::kEidMismatch, "the order is bound to another EID");

@@ -162,7 +162,7 @@ SmdppResult<std::shared_ptr<const PreparedProfile>> SqlProfileCatalog::prepared(
   return prepared;
 }
 
-SmdppResult<std::optional<ProfileOrder>> SqlProfileCatalog::find_checked(const std::string& matching_id,
+SmdppResult<std::optional<ProfileOrder>> SqlProfileCatalog::find_order(const std::string& matching_id,
                                                                           const std::string& eid) {
   RSP_TRY(auto order, matching_id.empty() ? order_row(inv_->db(), kOrderByEid, value(eid))
                                           : order_for_matching_id(inv_->db(), matching_id, eid));
@@ -184,16 +184,14 @@ SmdppResult<std::optional<ProfileOrder>> SqlProfileCatalog::find_checked(const s
   return std::optional<ProfileOrder>(std::move(out));
 }
 
-std::optional<ProfileOrder> SqlProfileCatalog::find(const std::string& matching_id, const std::string& eid) {
-  auto r = find_checked(matching_id, eid);
-  if (!r) {
-    note(r.error());
-    return std::nullopt;
-  }
-  return std::move(*r);
+SmdppResult<std::optional<ProfileOrder>> SqlProfileCatalog::find(const std::string& matching_id,
+                                                                  const std::string& eid) {
+  auto r = find_order(matching_id, eid);
+  if (!r) note(r.error());
+  return r;
 }
 
-SmdppResult<int> SqlProfileCatalog::cc_failure_checked(const std::string& matching_id) {
+SmdppResult<int> SqlProfileCatalog::cc_failure(const std::string& matching_id) {
   RSP_DB_TRY(auto tx, inv_->db().begin());
   RSP_TRY(auto order, order_by_key(inv_->db(), matching_id));
   if (!order) return 0;
@@ -218,13 +216,10 @@ SmdppResult<int> SqlProfileCatalog::cc_failure_checked(const std::string& matchi
   return left;
 }
 
-int SqlProfileCatalog::record_cc_failure(const std::string& matching_id) {
-  auto r = cc_failure_checked(matching_id);
-  if (!r) {
-    note(r.error());
-    return 0;  // fail closed: no more attempts when the count cannot be kept
-  }
-  return *r;
+SmdppResult<int> SqlProfileCatalog::record_cc_failure(const std::string& matching_id) {
+  auto r = cc_failure(matching_id);
+  if (!r) note(r.error());
+  return r;
 }
 
 SmdppResult<InstallOutcome> SqlProfileCatalog::record_checked(const std::string& matching_id, OrderEvent event,
@@ -290,8 +285,13 @@ SmdppResult<InstallOutcome> SqlProfileCatalog::record_checked(const std::string&
   return outcome;
 }
 
-void SqlProfileCatalog::record(const std::string& matching_id, OrderEvent event) {
-  if (auto r = record_checked(matching_id, event); !r) note(r.error());
+SmdppResult<void> SqlProfileCatalog::record(const std::string& matching_id, OrderEvent event) {
+  auto r = record_checked(matching_id, event);
+  if (!r) {
+    note(r.error());
+    return unexpected(r.error());
+  }
+  return {};
 }
 
 SmdppResult<InstallOutcome> SqlProfileCatalog::record_install_result(const std::string& matching_id,

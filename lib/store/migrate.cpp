@@ -6,18 +6,41 @@ namespace rsp::store {
 
 namespace {
 
+DbResult<bool> table_exists(Database& db, std::string_view table) {
+  const char* sql = db.dialect() == "postgresql"
+                        ? "SELECT COUNT(*) FROM information_schema.tables"
+                          " WHERE table_schema = current_schema() AND table_name = $1"
+                        : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1";
+  RSP_TRY(auto row, db.query_one(sql, {value(std::string(table))}));
+  return row && row->int64(0) > 0;
+}
+
+/// Creates schema_versions, and on a database of an older version adopts its
+/// schema_version rows as the legacy component's (once; the old table stays).
 DbResult<void> ensure_table(Database& db) {
   RSP_TRY_VOID(db.execute_script(dialect_sql(
-      "CREATE TABLE IF NOT EXISTS schema_version ("
-      " version INTEGER PRIMARY KEY,"
+      "CREATE TABLE IF NOT EXISTS schema_versions ("
+      " component TEXT NOT NULL,"
+      " version INTEGER NOT NULL,"
       " name TEXT NOT NULL,"
-      " applied_at {INT} NOT NULL)",
+      " applied_at {INT} NOT NULL,"
+      " PRIMARY KEY (component, version))",
       db.dialect())));
+  RSP_TRY(const bool legacy, table_exists(db, "schema_version"));
+  if (legacy) {
+    const Value component = value(std::string(kLegacySchemaComponent));
+    RSP_TRY_VOID(db.execute(
+        "INSERT INTO schema_versions (component, version, name, applied_at)"
+        " SELECT CAST($1 AS TEXT), version, name, applied_at FROM schema_version"
+        " WHERE NOT EXISTS (SELECT 1 FROM schema_versions WHERE component = CAST($1 AS TEXT))",
+        {component}));
+  }
   return {};
 }
 
-DbResult<int> current(Database& db) {
-  RSP_TRY(auto row, db.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+DbResult<int> current(Database& db, std::string_view component) {
+  RSP_TRY(auto row, db.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_versions WHERE component = $1",
+                                 {value(std::string(component))}));
   return row ? static_cast<int>(row->int64(0)) : 0;
 }
 
@@ -57,31 +80,32 @@ std::string dialect_sql(std::string_view sql, std::string_view dialect) {
   return out;
 }
 
-DbResult<int> schema_version(Database& db) {
+DbResult<int> schema_version(Database& db, std::string_view component) {
   // In a transaction: creating the table must not race another process's migration.
   RSP_TRY(auto tx, db.begin());
   RSP_TRY_VOID(ensure_table(db));
-  RSP_TRY(int v, current(db));
+  RSP_TRY(int v, current(db, component));
   RSP_TRY_VOID(tx.commit());
   return v;
 }
 
-DbResult<int> migrate(Database& db, std::span<const Migration> migrations) {
+DbResult<int> migrate(Database& db, std::string_view component, std::span<const Migration> migrations) {
+  if (component.empty()) return db_error(DbError::Kind::Misuse, "migrations need a component name");
   int last = 0;
   for (const auto& m : migrations) {
     if (m.version <= last)
       return db_error(DbError::Kind::Schema, "migration versions must increase (" + std::to_string(m.version) + ")");
     last = m.version;
   }
-  RSP_TRY(int version, schema_version(db));
+  RSP_TRY(int version, schema_version(db, component));
   if (version > last)
-    return db_error(DbError::Kind::Schema, "database schema version " + std::to_string(version) +
+    return db_error(DbError::Kind::Schema, std::string(component) + " schema version " + std::to_string(version) +
                                                " is newer than this program knows (" + std::to_string(last) + ")");
   for (const auto& m : migrations) {
     if (m.version <= version) continue;
     RSP_TRY(auto tx, db.begin());
     // Another process may have migrated between our read and BEGIN.
-    RSP_TRY(int now_version, current(db));
+    RSP_TRY(int now_version, current(db, component));
     if (m.version <= now_version) {
       version = now_version;
       continue;
@@ -89,8 +113,8 @@ DbResult<int> migrate(Database& db, std::span<const Migration> migrations) {
     if (auto r = db.execute_script(dialect_sql(m.sql, db.dialect())); !r)
       return db_error(r.error().kind,
                       "migration " + std::to_string(m.version) + " (" + m.name + "): " + r.error().message);
-    RSP_TRY_VOID(db.execute("INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)",
-                            {value(m.version), value(m.name), value(now_seconds())}));
+    RSP_TRY_VOID(db.execute("INSERT INTO schema_versions (component, version, name, applied_at) VALUES ($1, $2, $3, $4)",
+                            {value(std::string(component)), value(m.version), value(m.name), value(now_seconds())}));
     RSP_TRY_VOID(tx.commit());
     version = m.version;
   }

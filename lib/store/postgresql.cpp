@@ -151,9 +151,12 @@ class PgStatement final : public Statement {
   std::int64_t changes_ = 0;
 };
 
+/// Opens a connection to `url`; errors name the URL with its passwords hidden.
+DbResult<std::unique_ptr<pqxx::connection>> connect(const std::string& url);
+
 class PgDatabase final : public Database {
  public:
-  explicit PgDatabase(std::unique_ptr<pqxx::connection> conn) : conn_(std::move(conn)) {}
+  PgDatabase(std::unique_ptr<pqxx::connection> conn, std::string url) : conn_(std::move(conn)), url_(std::move(url)) {}
   ~PgDatabase() override {
     if (tx_) abort_transaction();
   }
@@ -168,6 +171,7 @@ class PgDatabase final : public Database {
 
   DbResult<void> execute_script(std::string_view sql) override {
     auto lock = lock_connection();
+    RSP_TRY_VOID(ensure_connected());
     try {
       const std::string text(sql);
       if (tx_) {
@@ -195,6 +199,7 @@ class PgDatabase final : public Database {
     std::vector<const char*> raw;
     raw.reserve(params.size());
     for (const auto& p : params) raw.push_back(p ? p->c_str() : nullptr);
+    RSP_TRY_VOID(ensure_connected());
     try {
       if (tx_) return tx_->exec_params(sql, pqxx::prepare::make_dynamic_params(raw));
       pqxx::nontransaction n(*conn_);
@@ -235,8 +240,20 @@ class PgDatabase final : public Database {
     tx_failed_ = false;
   }
 
+  /// Outside a transaction, a connection the server dropped (restart,
+  /// failover, outage) is opened again, so service resumes once the server is
+  /// back; inside one the failure stands (its work is lost with the
+  /// connection, and the transaction fails as a whole).
+  DbResult<void> ensure_connected() {
+    if (tx_ || conn_->is_open()) return {};
+    RSP_TRY(auto fresh, connect(url_));
+    conn_ = std::move(fresh);
+    return {};
+  }
+
  private:
   std::unique_ptr<pqxx::connection> conn_;
+  std::string url_;  ///< kept to reconnect; never shown (see redact_url)
   std::unique_ptr<pqxx::work> tx_;
   bool tx_failed_ = false;  ///< a statement of the open transaction failed
   std::recursive_mutex mu_;
@@ -308,13 +325,23 @@ class PgTransaction final : public Transaction::Impl {
 DbResult<Transaction> PgDatabase::begin() {
   auto lock = lock_connection();
   if (tx_) return db_error(DbError::Kind::Misuse, "nested transactions are not supported");
-  try {
-    tx_ = std::make_unique<pqxx::work>(*conn_);
-    tx_->exec("SELECT pg_advisory_xact_lock(" + std::to_string(kTransactionLockKey) + ")");
-  } catch (...) {
-    auto err = current_error("begin");
-    abort_transaction();
-    return err;
+  // A connection found broken at BEGIN is opened again once: nothing of the
+  // transaction ran yet, so trying again cannot do anything twice.
+  for (int attempt = 0;; ++attempt) {
+    RSP_TRY_VOID(ensure_connected());
+    try {
+      tx_ = std::make_unique<pqxx::work>(*conn_);
+      tx_->exec("SELECT pg_advisory_xact_lock(" + std::to_string(kTransactionLockKey) + ")");
+      break;
+    } catch (const pqxx::broken_connection&) {
+      auto err = current_error("begin");
+      abort_transaction();
+      if (attempt > 0) return err;
+    } catch (...) {
+      auto err = current_error("begin");
+      abort_transaction();
+      return err;
+    }
   }
   return Transaction(std::make_unique<PgTransaction>(*this, std::move(lock)));
 }
@@ -358,6 +385,20 @@ std::string scrub(std::string text, const std::vector<std::string>& secrets) {
   return text;
 }
 
+DbResult<std::unique_ptr<pqxx::connection>> connect(const std::string& url) {
+  std::unique_ptr<pqxx::connection> conn;
+  try {
+    conn = std::make_unique<pqxx::connection>(url);
+    // Notices (e.g. "already exists, skipping") are not for the user's terminal.
+    pqxx::nontransaction n(*conn);
+    n.exec("SET client_min_messages TO warning");
+  } catch (...) {
+    DbError e = current_error("open " + redact_url(url)).error();
+    return db_error(DbError::Kind::Open, scrub(std::move(e.message), passwords_in(url)));
+  }
+  return conn;
+}
+
 }  // namespace
 
 bool is_postgresql_url(std::string_view where) {
@@ -374,19 +415,8 @@ std::string redact_url(std::string_view where) {
 }
 
 DbResult<std::unique_ptr<Database>> open_postgresql(const std::string& url) {
-  const auto secrets = passwords_in(url);
-  const std::string shown = redact_url(url);
-  std::unique_ptr<pqxx::connection> conn;
-  try {
-    conn = std::make_unique<pqxx::connection>(url);
-    // Notices (e.g. "already exists, skipping") are not for the user's terminal.
-    pqxx::nontransaction n(*conn);
-    n.exec("SET client_min_messages TO warning");
-  } catch (...) {
-    DbError e = current_error("open " + shown).error();
-    return db_error(DbError::Kind::Open, scrub(std::move(e.message), secrets));
-  }
-  return std::unique_ptr<Database>(std::make_unique<PgDatabase>(std::move(conn)));
+  RSP_TRY(auto conn, connect(url));
+  return std::unique_ptr<Database>(std::make_unique<PgDatabase>(std::move(conn), url));
 }
 
 }  // namespace rsp::store

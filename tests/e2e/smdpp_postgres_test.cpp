@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <memory>
+#include <tuple>
 
 #include "rsp/euicc/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
@@ -209,6 +210,85 @@ TEST_F(SmdppPostgres, ACallReplayedOnTheOtherInstanceIsRefused) {
   EXPECT_NE(reply.body.find("\"Failed\""), std::string::npos) << reply.body;
   EXPECT_NE(reply.body.find("8.10.1"), std::string::npos) << reply.body;
   EXPECT_EQ(reply.body.find("profileMetaData"), std::string::npos) << reply.body;
+}
+
+/// Stops the database right before one ES9+ function reaches the server, and
+/// keeps every reply for the test to read.
+class OutageEs9 final : public lpa::Es9Transport {
+ public:
+  OutageEs9(lpa::Es9Transport& next, test_support::PgServer& pg, std::string before) : next_(next), pg_(pg), before_(std::move(before)) {}
+
+  expected<lpa::HttpReply, lpa::TransportError> post(std::string_view address, std::string_view path,
+                                                     std::string_view body) override {
+    if (!before_.empty() && path.ends_with(before_)) {
+      paused = pg_.pause();
+      before_.clear();
+    }
+    auto reply = next_.post(address, path, body);
+    replies.emplace_back(std::string(path), reply ? reply->status : -1, reply ? reply->body : std::string());
+    return reply;
+  }
+
+  bool paused = false;
+  std::vector<std::tuple<std::string, int, std::string>> replies;  ///< path, HTTP status, body
+
+ private:
+  lpa::Es9Transport& next_;
+  test_support::PgServer& pg_;
+  std::string before_;
+};
+
+/// The database stops in the middle of a download: the LPA gets server errors
+/// (never a refusal of its matchingId), the server stays up, nothing is
+/// half-written (the profile is still released to this order), and once the
+/// database is back the same server completes the download.
+TEST_F(SmdppPostgres, ADatabaseOutageIsAServerErrorAndServiceResumes) {
+  TempDir dir;
+  const fs::path card_dir = dir.path() / "euicc";
+  const std::string ac = order_for_new_card(card_dir);
+  ASSERT_FALSE(ac.empty());
+  auto store = euicc::EuiccStore::open(card_dir);
+  ASSERT_TRUE(store) << store.error().message;
+  lpa::HttpsEs9Transport to_a(options_for(*store, world_->endpoint_a));
+  euicc::Card card;
+  card.add_application(std::make_shared<euicc::IsdR>(*store));
+  card.add_application(std::make_shared<euicc::MinimalEcasd>());
+  auto es10 = lpa::card_channel(card);
+  ASSERT_TRUE(es10.select_isd_r());
+
+  OutageEs9 es9(to_a, world_->pg, "/getBoundProfilePackage");
+  auto failed = lpa::download_profile(ac, std::nullopt, es10, es9);
+  const bool resumed = world_->pg.resume();  // before any assertion can end the test with the database down
+  ASSERT_TRUE(es9.paused);
+  ASSERT_TRUE(resumed);
+  ASSERT_FALSE(failed);
+  bool saw_bpp_call = false;
+  for (const auto& [path, status, body] : es9.replies) {
+    if (!path.ends_with("/getBoundProfilePackage")) continue;
+    saw_bpp_call = true;
+    EXPECT_EQ(status, 500) << body;
+    EXPECT_EQ(body.find("8.2.6"), std::string::npos) << body;
+    EXPECT_EQ(body.find("storage"), std::string::npos) << body;  // the detail stays in the server's log
+  }
+  EXPECT_TRUE(saw_bpp_call);
+  EXPECT_TRUE(world_->a->alive());
+
+  // Nothing half-written: the profile is still released to this order.
+  auto listed = rsp({"smdpp", "profiles", "list", "--db", world_->url});
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_NE(listed.output.find("released"), std::string::npos) << listed.output;
+
+  // The same server serves again: the download completes.
+  OutageEs9 plain(to_a, world_->pg, "");
+  auto again = lpa::download_profile(ac, std::nullopt, es10, plain);
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_TRUE(again->notification_delivered);
+  const std::string iccid = messages::iccid_to_digits(again->iccid);
+  listed = rsp({"smdpp", "profiles", "list", "--db", world_->url});
+  const auto line_at = listed.output.find(iccid);
+  ASSERT_NE(line_at, std::string::npos) << listed.output;
+  const std::string line = listed.output.substr(line_at, listed.output.find('\n', line_at) - line_at);
+  EXPECT_NE(line.find("installed"), std::string::npos) << listed.output;
 }
 
 }  // namespace

@@ -123,24 +123,35 @@ bool PgServer::start() {
     why_ = "no free port";
     return false;
   }
-  const std::string options = "-k " + dir_.string() + " -p " + std::to_string(port_) +
-                              " -c listen_addresses= -c fsync=off -c full_page_writes=off -c max_connections=50";
+  options_ = "-k " + dir_.string() + " -p " + std::to_string(port_) +
+             " -c listen_addresses= -c fsync=off -c full_page_writes=off -c max_connections=50";
   running_ = true;  // from here on, stop() tries pg_ctl stop
-  if (run(as_server({(bindir_ / "pg_ctl").string(), "start", "-D", (dir_ / "data").string(), "-w", "-t", "60", "-s",
-                     "-l", log.string(), "-o", options}),
-          dir_ / "pg_ctl.log") != 0) {
+  if (!resume()) {
     why_ = "the PostgreSQL server did not start (see " + log.string() + ")";
     return false;
   }
   return true;
 }
 
+int PgServer::pg_ctl(const std::vector<std::string>& args) {
+  std::vector<std::string> full = {(bindir_ / "pg_ctl").string()};
+  full.insert(full.end(), args.begin(), args.end());
+  if (as_postgres_) full.insert(full.begin(), {"runuser", "-u", "postgres", "--"});
+  return run(full, dir_ / "pg_ctl.log");
+}
+
+bool PgServer::pause() {
+  return pg_ctl({"stop", "-D", (dir_ / "data").string(), "-m", "immediate", "-w", "-s"}) == 0;
+}
+
+bool PgServer::resume() {
+  return pg_ctl({"start", "-D", (dir_ / "data").string(), "-w", "-t", "60", "-s", "-l",
+                 (dir_ / "server.log").string(), "-o", options_}) == 0;
+}
+
 void PgServer::stop() {
   if (running_) {
-    std::vector<std::string> args = {(bindir_ / "pg_ctl").string(), "stop", "-D", (dir_ / "data").string(),
-                                     "-m", "immediate", "-w", "-s"};
-    if (as_postgres_) args.insert(args.begin(), {"runuser", "-u", "postgres", "--"});
-    run(args, dir_ / "pg_ctl.log");
+    pause();
     running_ = false;
   }
   if (!dir_.empty()) {

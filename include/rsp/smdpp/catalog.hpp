@@ -115,15 +115,18 @@ struct IssuedDownload {
 };
 
 /// Where the core finds orders and reports progress. The store component
-/// replaces the in-memory implementation.
+/// replaces the in-memory implementation. Every call says when the catalog
+/// could not read or write its storage (SmdppError::storage): the core then
+/// answers with a server error, never as if the order did not exist.
 class ProfileCatalog {
  public:
   virtual ~ProfileCatalog() = default;
-  /// The released order for `matching_id`, or for `eid` when no matchingId was sent.
-  virtual std::optional<ProfileOrder> find(const std::string& matching_id, const std::string& eid) = 0;
+  /// The released order for `matching_id`, or for `eid` when no matchingId
+  /// was sent; nullopt when there is none.
+  virtual SmdppResult<std::optional<ProfileOrder>> find(const std::string& matching_id, const std::string& eid) = 0;
   /// One confirmation code attempt failed; returns the attempts left.
-  virtual int record_cc_failure(const std::string& matching_id) = 0;
-  virtual void record(const std::string& matching_id, OrderEvent event) = 0;
+  virtual SmdppResult<int> record_cc_failure(const std::string& matching_id) = 0;
+  virtual SmdppResult<void> record(const std::string& matching_id, OrderEvent event) = 0;
   /// The eUICC's verified, signed ProfileInstallationResult for the order
   /// (SGP.22 §5.6.4): OrderEvent::Installed for InstallOutcome::Installed and
   /// AlreadyOnEuicc (install_outcome() with the order's ICCID), else
@@ -135,14 +138,14 @@ class ProfileCatalog {
     const auto outcome = pir.profileInstallationResultData.finalResult.successResult() != nullptr
                              ? InstallOutcome::Installed
                              : InstallOutcome::Failed;
-    record(matching_id, outcome == InstallOutcome::Installed ? OrderEvent::Installed : OrderEvent::InstallFailed);
+    RSP_TRY_VOID(record(matching_id, outcome == InstallOutcome::Installed ? OrderEvent::Installed
+                                                                        : OrderEvent::InstallFailed));
     return outcome;
   }
   /// OrderEvent::BppIssued with the eUICC it went to. The core answers with
   /// the BPP only once this succeeded (the release is stored first).
   virtual SmdppResult<void> record_bpp_issued(const IssuedDownload& d) {
-    record(d.matching_id, OrderEvent::BppIssued);
-    return {};
+    return record(d.matching_id, OrderEvent::BppIssued);
   }
   /// The download issued under `transaction_id` whose installation result
   /// is still awaited, when the catalog keeps them across restarts; an error
@@ -156,9 +159,9 @@ class ProfileCatalog {
 class InMemoryProfileCatalog final : public ProfileCatalog {
  public:
   void add(ProfileOrder order);
-  std::optional<ProfileOrder> find(const std::string& matching_id, const std::string& eid) override;
-  int record_cc_failure(const std::string& matching_id) override;
-  void record(const std::string& matching_id, OrderEvent event) override;
+  SmdppResult<std::optional<ProfileOrder>> find(const std::string& matching_id, const std::string& eid) override;
+  SmdppResult<int> record_cc_failure(const std::string& matching_id) override;
+  SmdppResult<void> record(const std::string& matching_id, OrderEvent event) override;
   SmdppResult<InstallOutcome> record_install_result(const std::string& matching_id,
                                                     const asn1::sgp22::ProfileInstallationResult& pir) override;
   /// Events recorded for an order, oldest first.

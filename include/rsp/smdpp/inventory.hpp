@@ -61,6 +61,8 @@ std::optional<ProfileState> profile_state_from_string(std::string_view s);
 /// True when the state machine above allows `from` -> `to`.
 bool transition_allowed(ProfileState from, ProfileState to);
 
+/// The SM-DP+'s tables carry their schema version under this name (see store::migrate).
+inline constexpr std::string_view kSchemaComponent = "smdpp";
 /// The SM-DP+ schema, oldest migration first.
 std::span<const store::Migration> inventory_migrations();
 

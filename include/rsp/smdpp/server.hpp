@@ -122,7 +122,8 @@ class Server {
  private:
   /// The session, removed from the store; null when unknown, used, expired
   /// or unreadable (a store failure must not let a call through).
-  std::shared_ptr<Session> take_session(const Bytes& transaction_id);
+  /// The session (nullptr: none), or the session store's failure.
+  SmdppResult<std::shared_ptr<Session>> take_session(const Bytes& transaction_id);
   SmdppResult<void> put_session(std::shared_ptr<Session> s);
   SmdppResult<NotificationOutcome> handle_stored_installation_result(
       const asn1::sgp22::ProfileInstallationResult& pir);

@@ -38,9 +38,9 @@ class SqlProfileCatalog final : public ProfileCatalog {
  public:
   SqlProfileCatalog(std::shared_ptr<Inventory> inventory, crypto::Random& rng, SqlCatalogOptions options = {});
 
-  std::optional<ProfileOrder> find(const std::string& matching_id, const std::string& eid) override;
-  int record_cc_failure(const std::string& matching_id) override;
-  void record(const std::string& matching_id, OrderEvent event) override;
+  SmdppResult<std::optional<ProfileOrder>> find(const std::string& matching_id, const std::string& eid) override;
+  SmdppResult<int> record_cc_failure(const std::string& matching_id) override;
+  SmdppResult<void> record(const std::string& matching_id, OrderEvent event) override;
   SmdppResult<InstallOutcome> record_install_result(const std::string& matching_id,
                                                     const asn1::sgp22::ProfileInstallationResult& pir) override;
   SmdppResult<void> record_bpp_issued(const IssuedDownload& d) override;
@@ -50,8 +50,8 @@ class SqlProfileCatalog final : public ProfileCatalog {
   std::string last_error() const;
 
  private:
-  SmdppResult<std::optional<ProfileOrder>> find_checked(const std::string& matching_id, const std::string& eid);
-  SmdppResult<int> cc_failure_checked(const std::string& matching_id);
+  SmdppResult<std::optional<ProfileOrder>> find_order(const std::string& matching_id, const std::string& eid);
+  SmdppResult<int> cc_failure(const std::string& matching_id);
   /// Records `event`; with `pir`, the event is the one its install_outcome() names.
   SmdppResult<InstallOutcome> record_checked(const std::string& matching_id, OrderEvent event,
                                              const asn1::sgp22::ProfileInstallationResult* pir = nullptr);

@@ -1,7 +1,9 @@
 #pragma once
-/// Versioned schema migrations. The table schema_version lists every applied
-/// version; each pending migration runs in its own transaction together with
-/// its schema_version row, so a failure leaves the previous version intact
+/// Versioned schema migrations, kept per component: several roles (SM-DP+,
+/// SM-DS, SM-SR, ...) may share one database, each with its own tables and its
+/// own version. The table schema_versions lists every applied (component,
+/// version); each pending migration runs in its own transaction together with
+/// its schema_versions row, so a failure leaves the previous version intact
 /// and running the migrations again is harmless. Migrating is serialised
 /// between processes: each step runs in a transaction, which takes SQLite's
 /// write lock or the PostgreSQL engine's advisory lock before it reads the
@@ -31,12 +33,17 @@ struct Migration {
 /// `sql` with the dialect words above replaced for `dialect` ("sqlite" or "postgresql").
 std::string dialect_sql(std::string_view sql, std::string_view dialect);
 
-/// The highest applied version (0 for an empty database).
-DbResult<int> schema_version(Database& db);
+/// Databases written before versions were kept per component held only the
+/// SM-DP+'s, in a table schema_version: they count as this component's.
+inline constexpr std::string_view kLegacySchemaComponent = "smdpp";
 
-/// Applies the migrations newer than the database's version, in order, and
-/// returns the resulting version. A database already at a version the list
-/// does not know (written by a newer program) gives a Schema error.
-DbResult<int> migrate(Database& db, std::span<const Migration> migrations);
+/// The highest version applied for `component` (0 when none).
+DbResult<int> schema_version(Database& db, std::string_view component);
+
+/// Applies `component`'s migrations newer than its version in the database,
+/// in order, and returns the resulting version. A database already at a
+/// version the list does not know (written by a newer program) gives a
+/// Schema error. Other components' versions are never touched.
+DbResult<int> migrate(Database& db, std::string_view component, std::span<const Migration> migrations);
 
 }  // namespace rsp::store

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace rsp::test_support {
 
@@ -31,13 +32,21 @@ class PgServer {
   /// Creates an empty database; false (and why()) on failure.
   bool create_database(const std::string& name);
 
+  /// An outage: the server stops at once (as on a crash; its data stays),
+  /// every connection to it breaks. resume() starts it again on the same
+  /// socket. Only on a server of one's own, never on shared().
+  bool pause();
+  bool resume();
+
  private:
+  int pg_ctl(const std::vector<std::string>& args);
   bool start();
   void stop();
   std::filesystem::path bindir_;
   std::filesystem::path dir_;
   int port_ = 0;
   bool as_postgres_ = false;
+  std::string options_;  ///< the postgres options it was started with
   bool running_ = false;
   bool ok_ = false;
   std::string why_;

@@ -246,10 +246,12 @@ TEST(SqlCatalog, StateSurvivesReopening) {
   w.reopen();  // a restart between ordering and the download
   auto catalog = std::make_shared<SqlProfileCatalog>(w.inv, w.rng);
   auto found = catalog->find(mid, e.eid());
-  ASSERT_TRUE(found) << catalog->last_error();
-  EXPECT_EQ(found->matching_id.rfind('#', 0), 0u);  // the catalog names its orders by id
-  EXPECT_EQ(found->profile->upp(), test_upp(1));
-  EXPECT_FALSE(catalog->find("UNKNOWN", e.eid()));
+  ASSERT_TRUE(found && *found) << catalog->last_error();
+  EXPECT_EQ((*found)->matching_id.rfind('#', 0), 0u);  // the catalog names its orders by id
+  EXPECT_EQ((*found)->profile->upp(), test_upp(1));
+  auto unknown = catalog->find("UNKNOWN", e.eid());
+  ASSERT_TRUE(unknown);
+  EXPECT_FALSE(*unknown);
 }
 
 /// A restart after the BPP was issued: a new catalog and core over the reopened database.
@@ -308,7 +310,9 @@ TEST(SqlCatalog, LostBppIsRetriedOnlyByTheSameEuicc) {
   // The answer never reached the eUICC, and the server restarted.
   Restarted r(w);
   const std::string other_eid = "89049032123451234512345678901243";
-  EXPECT_FALSE(r.catalog->find(mid, other_eid));
+  auto for_other = r.catalog->find(mid, other_eid);
+  ASSERT_TRUE(for_other);
+  EXPECT_FALSE(*for_other);
   auto stolen = r.catalog->record_bpp_issued(IssuedDownload{mid, other_eid, Bytes(16, 1), crypto::Curve::NistP256, {}});
   ASSERT_FALSE(stolen);
   EXPECT_TRUE(is(stolen.error(), codes::kProfileNotReleased));

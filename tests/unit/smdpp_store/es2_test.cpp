@@ -205,7 +205,7 @@ TEST(Es2, CancelOrderCannotMakeAProfileAvailableOnceItsBppWasIssued) {
   EXPECT_EQ(w.state(a), S::Downloaded);
   ASSERT_TRUE(*w.inv->active_order(a));
   // b: the eUICC reported a failed installation; still not made available.
-  catalog.record(mid[b], OrderEvent::InstallFailed);
+  ASSERT_TRUE(catalog.record(mid[b], OrderEvent::InstallFailed));
   EXPECT_EQ(w.state(b), S::Error);
   EXPECT_CODE(w.es2->cancel_order("op1", {b, std::nullopt, std::nullopt, FinalProfileStatus::Available}),
               c::kIccidInvalidTransition);

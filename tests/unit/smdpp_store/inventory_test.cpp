@@ -15,11 +15,11 @@ using S = ProfileState;
 TEST(Inventory, MigrationsAreIdempotent) {
   StoreWorld w;
   const std::string iccid = w.add(1);
-  EXPECT_EQ(*store::schema_version(*w.db), inventory_migrations().back().version);
+  EXPECT_EQ(*store::schema_version(*w.db, kSchemaComponent), inventory_migrations().back().version);
   w.reopen();  // migrates again: nothing changes, data kept
   w.reopen();
-  EXPECT_EQ(*store::schema_version(*w.db), inventory_migrations().back().version);
-  EXPECT_EQ((*w.db->query("SELECT count(*) FROM schema_version"))[0].int64(0),
+  EXPECT_EQ(*store::schema_version(*w.db, kSchemaComponent), inventory_migrations().back().version);
+  EXPECT_EQ((*w.db->query("SELECT count(*) FROM schema_versions WHERE component = 'smdpp'"))[0].int64(0),
             static_cast<std::int64_t>(inventory_migrations().size()));
   EXPECT_EQ(w.state(iccid), S::Available);
 }
@@ -30,7 +30,7 @@ TEST(Inventory, PackagesWrittenBeforeVersion4MoveToTheirOwnTable) {
   auto opened = store::open_sqlite(dir.path() / "old.db");
   ASSERT_TRUE(opened);
   std::shared_ptr<store::Database> db(std::move(*opened));
-  ASSERT_TRUE(store::migrate(*db, inventory_migrations().first(3)));
+  ASSERT_TRUE(store::migrate(*db, kSchemaComponent, inventory_migrations().first(3)));
   // A profile as versions 1-3 stored it: the package inside the profile row.
   ASSERT_TRUE(db->execute("INSERT INTO operators (name, created_at) VALUES ('op1', 1)"));
   ASSERT_TRUE(db->execute("INSERT INTO profiles (iccid, operator_id, profile_type, state, upp, created_at, updated_at)"
@@ -38,7 +38,7 @@ TEST(Inventory, PackagesWrittenBeforeVersion4MoveToTheirOwnTable) {
                           {store::value(test_iccid(5)), store::value(test_upp(5))}));
   auto inv = Inventory::open(db, clock);
   ASSERT_TRUE(inv);
-  EXPECT_EQ(*store::schema_version(*db), inventory_migrations().back().version);
+  EXPECT_EQ(*store::schema_version(*db, kSchemaComponent), inventory_migrations().back().version);
   EXPECT_EQ(*(*inv)->profile_package(test_iccid(5)), test_upp(5));
   auto row = db->query_one("SELECT length(upp) FROM profiles WHERE iccid = $1", {store::value(test_iccid(5))});
   ASSERT_TRUE(row && *row);
@@ -53,7 +53,7 @@ TEST(Inventory, Version5IndexesTheAvailableProfilesApartFromTheirState) {
   auto opened = store::open_sqlite(dir.path() / "old.db");
   ASSERT_TRUE(opened);
   std::shared_ptr<store::Database> db(std::move(*opened));
-  ASSERT_TRUE(store::migrate(*db, inventory_migrations().first(4)));
+  ASSERT_TRUE(store::migrate(*db, kSchemaComponent, inventory_migrations().first(4)));
   // Profiles as version 4 indexed them: by operator, type and state.
   ASSERT_TRUE(db->execute("INSERT INTO operators (name, created_at) VALUES ('op1', 1)"));
   const std::pair<int, const char*> stored[] = {{3, "installed"}, {4, "available"}, {2, "available"}, {1, "released"}};
@@ -66,7 +66,7 @@ TEST(Inventory, Version5IndexesTheAvailableProfilesApartFromTheirState) {
   }
   auto inv = Inventory::open(db, clock);
   ASSERT_TRUE(inv);
-  EXPECT_EQ(*store::schema_version(*db), inventory_migrations().back().version);
+  EXPECT_EQ(*store::schema_version(*db, kSchemaComponent), inventory_migrations().back().version);
   auto indexes = db->query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'profiles'"
                            " AND name NOT LIKE 'sqlite_%' ORDER BY name");
   ASSERT_TRUE(indexes);

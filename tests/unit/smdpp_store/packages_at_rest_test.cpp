@@ -188,7 +188,7 @@ TEST_P(PackagesAtRest, RotationChangesNothingWhenOnePackageDoesNotOpen) {
 // A database of a version before encryption at rest: its packages are still
 // read, and a rotation encrypts them.
 TEST_P(PackagesAtRest, PackagesInClearFromOlderVersionsAreReadAndRotationEncryptsThem) {
-  ASSERT_TRUE(store::migrate(*db_, inventory_migrations().first(5)));
+  ASSERT_TRUE(store::migrate(*db_, kSchemaComponent, inventory_migrations().first(5)));
   ASSERT_TRUE(db_->execute("INSERT INTO operators (name, created_at) VALUES ('op1', 1)"));
   for (int n : {1, 2}) {
     ASSERT_TRUE(db_->execute("INSERT INTO profiles (iccid, operator_id, profile_type, state, upp, created_at, updated_at)"
@@ -198,7 +198,7 @@ TEST_P(PackagesAtRest, PackagesInClearFromOlderVersionsAreReadAndRotationEncrypt
                              {store::value(test_iccid(n)), store::value(test_upp(n))}));
   }
   auto inv = inventory(kek_a);
-  EXPECT_EQ(*store::schema_version(*db_), inventory_migrations().back().version);
+  EXPECT_EQ(*store::schema_version(*db_, kSchemaComponent), inventory_migrations().back().version);
   EXPECT_EQ(*inv->profile_package(test_iccid(1)), test_upp(1));
   EXPECT_EQ(inv->package_keys()->in_clear, 2u);
   const std::string three = import(*inv, 3);  // new imports are encrypted meanwhile

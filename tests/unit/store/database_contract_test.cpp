@@ -61,7 +61,7 @@ TEST_P(AnyEngine, OpensTheEngineItsLocationNames) {
 TEST_P(AnyEngine, BindAndReadEveryType) {
   auto db = open();
   ASSERT_TRUE(db);
-  ASSERT_TRUE(migrate(*db, kMigrations));
+  ASSERT_TRUE(migrate(*db, "test", kMigrations));
   const Bytes blob{0x00, 0xFF, 0x10, 0x5C};
   auto n = db->execute("INSERT INTO items (name, data, n, r) VALUES ($1, $2, $3, $4)",
                        {value("a"), value(blob), value(std::int64_t{1} << 40), value(2.5)});
@@ -98,7 +98,7 @@ TEST_P(AnyEngine, BindAndReadEveryType) {
 TEST_P(AnyEngine, ErrorsAreValues) {
   auto db = open();
   ASSERT_TRUE(db);
-  ASSERT_TRUE(migrate(*db, kMigrations));
+  ASSERT_TRUE(migrate(*db, "test", kMigrations));
   auto bad = db->query("SELEC nonsense");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().kind, DbError::Kind::Syntax);
@@ -119,7 +119,7 @@ TEST_P(AnyEngine, ErrorsAreValues) {
 TEST_P(AnyEngine, PreparedStatementRunsRepeatedly) {
   auto db = open();
   ASSERT_TRUE(db);
-  ASSERT_TRUE(migrate(*db, kMigrations));
+  ASSERT_TRUE(migrate(*db, "test", kMigrations));
   auto ins = db->prepare("INSERT INTO items (name, n) VALUES ($1, $2)");
   ASSERT_TRUE(ins);
   for (int i = 0; i < 10; ++i) {
@@ -138,28 +138,65 @@ TEST_P(AnyEngine, MigrationsAreIdempotentAndVersioned) {
   {
     auto db = open();
     ASSERT_TRUE(db);
-    EXPECT_EQ(*schema_version(*db), 0);
-    auto v = migrate(*db, std::span(kMigrations, 1));
+    EXPECT_EQ(*schema_version(*db, "test"), 0);
+    auto v = migrate(*db, "test", std::span(kMigrations, 1));
     ASSERT_TRUE(v) << v.error().message;
     EXPECT_EQ(*v, 1);
   }
   auto db = open();
   ASSERT_TRUE(db);
-  EXPECT_EQ(*migrate(*db, kMigrations), 2);
-  EXPECT_EQ(*migrate(*db, kMigrations), 2);  // again: nothing to do
-  EXPECT_EQ((*db->query("SELECT count(*) FROM schema_version"))[0].int64(0), 2);
+  EXPECT_EQ(*migrate(*db, "test", kMigrations), 2);
+  EXPECT_EQ(*migrate(*db, "test", kMigrations), 2);  // again: nothing to do
+  EXPECT_EQ((*db->query("SELECT count(*) FROM schema_versions WHERE component = 'test'"))[0].int64(0), 2);
   // A program that only knows version 1 refuses the newer database.
-  auto old = migrate(*db, std::span(kMigrations, 1));
+  auto old = migrate(*db, "test", std::span(kMigrations, 1));
   ASSERT_FALSE(old);
   EXPECT_EQ(old.error().kind, DbError::Kind::Schema);
+}
+
+/// Two roles in one database: each component's version is its own.
+TEST_P(AnyEngine, ComponentsKeepTheirOwnVersions) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  const Migration other[] = {{1, "other table", "CREATE TABLE other_items (id {ID}, v TEXT)"}};
+  EXPECT_EQ(*migrate(*db, "test", kMigrations), 2);
+  auto v = migrate(*db, "other", other);
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(*v, 1);
+  EXPECT_EQ(*schema_version(*db, "test"), 2);
+  EXPECT_EQ(*schema_version(*db, "other"), 1);
+  EXPECT_EQ(*schema_version(*db, "nobody"), 0);
+  // A program that knows only the first migration of "test" is refused, "other" is not affected.
+  EXPECT_FALSE(migrate(*db, "test", std::span(kMigrations, 1)));
+  EXPECT_EQ(*migrate(*db, "other", other), 1);
+  EXPECT_FALSE(migrate(*db, "", other));
+}
+
+/// A database written before versions were per component: its rows are the
+/// SM-DP+'s, so its migrations are not run again.
+TEST_P(AnyEngine, TheOldVersionTableIsAdoptedAsTheSmdpps) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->execute_script(
+      dialect_sql("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at {INT} NOT NULL);"
+                  "INSERT INTO schema_version VALUES (1, 'items', 0);"
+                  "CREATE TABLE items (id {ID}, name TEXT NOT NULL)",
+                  db->dialect())));
+  EXPECT_EQ(*schema_version(*db, kLegacySchemaComponent), 1);
+  EXPECT_EQ(*schema_version(*db, "test"), 0);
+  // Migration 1 would fail (items exists): only 2 runs.
+  auto v = migrate(*db, kLegacySchemaComponent, kMigrations);
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(*v, 2);
+  EXPECT_EQ(*schema_version(*db, kLegacySchemaComponent), 2);
 }
 
 TEST_P(AnyEngine, FailedMigrationLeavesThePreviousVersion) {
   auto db = open();
   ASSERT_TRUE(db);
   const Migration broken[] = {kMigrations[0], {2, "broken", "CREATE TABLE t2 (x INTEGER); CREATE TABLE oops ("}};
-  ASSERT_FALSE(migrate(*db, broken));
-  EXPECT_EQ(*schema_version(*db), 1);
+  ASSERT_FALSE(migrate(*db, "test", broken));
+  EXPECT_EQ(*schema_version(*db, "test"), 1);
   // The half-run script left no table behind.
   EXPECT_FALSE(table_exists(*db, "t2"));
 }
@@ -168,7 +205,7 @@ TEST_P(AnyEngine, TransactionCommitAndRollback) {
   {
     auto db = open();
     ASSERT_TRUE(db);
-    ASSERT_TRUE(migrate(*db, kMigrations));
+    ASSERT_TRUE(migrate(*db, "test", kMigrations));
     {
       auto tx = db->begin();
       ASSERT_TRUE(tx);
@@ -225,7 +262,7 @@ void count_up(Database& db, int times) {
 TEST_P(AnyEngine, TransactionsOfSeveralConnectionsDoNotLoseUpdates) {
   auto setup = open();
   ASSERT_TRUE(setup);
-  ASSERT_TRUE(migrate(*setup, kMigrations));
+  ASSERT_TRUE(migrate(*setup, "test", kMigrations));
   ASSERT_TRUE(setup->execute("INSERT INTO items (name, n) VALUES ('counter', 0)"));
   std::vector<std::unique_ptr<Database>> dbs;
   for (int i = 0; i < 3; ++i) dbs.push_back(open());
@@ -241,7 +278,7 @@ TEST_P(AnyEngine, TransactionsOfSeveralConnectionsDoNotLoseUpdates) {
 TEST_P(AnyEngine, ThreadsShareOneConnection) {
   auto db = open();
   ASSERT_TRUE(db);
-  ASSERT_TRUE(migrate(*db, kMigrations));
+  ASSERT_TRUE(migrate(*db, "test", kMigrations));
   ASSERT_TRUE(db->execute("INSERT INTO items (name, n) VALUES ('counter', 0)"));
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) threads.emplace_back([&db] { count_up(*db, 50); });

@@ -58,11 +58,11 @@ TEST_F(Postgres, ConcurrentMigrationsApplyEachStepOnce) {
   std::vector<std::thread> threads;
   for (auto& db : dbs)
     threads.emplace_back([&db, &failures] {
-      if (auto r = migrate(*db, kMigrations); !r || *r != 2) ++failures;
+      if (auto r = migrate(*db, "test", kMigrations); !r || *r != 2) ++failures;
     });
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ((*dbs[0]->query("SELECT count(*) FROM schema_version"))[0].int64(0), 2);
+  EXPECT_EQ((*dbs[0]->query("SELECT count(*) FROM schema_versions"))[0].int64(0), 2);
 }
 
 TEST_F(Postgres, DeleteReturningHandsARowToOneConnectionOnly) {
@@ -71,7 +71,7 @@ TEST_F(Postgres, DeleteReturningHandsARowToOneConnectionOnly) {
   auto a = open();
   auto b = open();
   ASSERT_TRUE(a && b);
-  ASSERT_TRUE(migrate(*a, kMigrations));
+  ASSERT_TRUE(migrate(*a, "test", kMigrations));
   for (int round = 0; round < 20; ++round) {
     const std::string name = "s" + std::to_string(round);
     ASSERT_TRUE(a->execute("INSERT INTO items (name, data) VALUES ($1, $2)", {value(name), value(Bytes{1, 2})}));
@@ -96,6 +96,40 @@ TEST_F(Postgres, OpenFailureIsAnOpenErrorWithoutThePassword) {
   EXPECT_EQ(redact_url("postgresql://u:pw@h:5432/db?sslmode=require"), "postgresql://u:***@h:5432/db?sslmode=require");
   EXPECT_EQ(redact_url("postgres://h/db?user=u&password=pw"), "postgres://h/db?user=u&password=***");
   EXPECT_EQ(redact_url("/srv/smdpp.db"), "/srv/smdpp.db");
+}
+
+/// An outage: while the server is down every call fails with an error (no
+/// crash, no hang), a transaction open across the outage does not commit, and
+/// the same Database object serves again once the server is back.
+TEST(PostgresOutage, CallsFailWhileTheServerIsDownAndTheConnectionComesBack) {
+  PgServer own;
+  if (!own.ok()) GTEST_SKIP() << "PostgreSQL not available: " << own.why();
+  ASSERT_TRUE(own.create_database("outage")) << own.why();
+  auto opened = open_database(own.url("outage"));
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto& db = **opened;
+  ASSERT_TRUE(migrate(db, "test", kMigrations));
+  ASSERT_TRUE(db.execute("INSERT INTO items (name) VALUES ('before')"));
+
+  auto tx = db.begin();
+  ASSERT_TRUE(tx);
+  ASSERT_TRUE(db.execute("INSERT INTO items (name) VALUES ('torn')"));
+  ASSERT_TRUE(own.pause());
+  EXPECT_FALSE(tx->commit());
+  for (int i = 0; i < 3; ++i) {
+    auto r = db.execute("INSERT INTO items (name) VALUES ('during')");
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().kind == DbError::Kind::Open || r.error().kind == DbError::Kind::Io) << r.error().message;
+    EXPECT_FALSE(db.begin());
+  }
+  ASSERT_TRUE(own.resume());
+  auto after = db.execute("INSERT INTO items (name) VALUES ('after')");
+  ASSERT_TRUE(after) << after.error().message;
+  auto names = db.query("SELECT name FROM items ORDER BY id");
+  ASSERT_TRUE(names) << names.error().message;
+  ASSERT_EQ(names->size(), 2u);
+  EXPECT_EQ((*names)[0].text(0), "before");
+  EXPECT_EQ((*names)[1].text(0), "after");
 }
 
 }  // namespace

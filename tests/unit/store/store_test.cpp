@@ -43,8 +43,8 @@ TEST(Store, CommittedDataIsVisibleToASecondConnection) {
   auto a = open(path);
   auto b = open(path);
   ASSERT_TRUE(a && b);
-  ASSERT_TRUE(migrate(*a, kMigrations));
-  ASSERT_TRUE(migrate(*b, kMigrations));
+  ASSERT_TRUE(migrate(*a, "test", kMigrations));
+  ASSERT_TRUE(migrate(*b, "test", kMigrations));
   auto tx = a->begin();
   ASSERT_TRUE(tx);
   ASSERT_TRUE(a->execute("INSERT INTO items (name) VALUES ('x')"));
@@ -58,7 +58,7 @@ TEST(Store, GroupCommitKeepsEveryCommitOnDisk) {
   const auto path = dir.path() / "g.db";
   auto db = open(path);
   ASSERT_TRUE(db);
-  ASSERT_TRUE(migrate(*db, kMigrations));
+  ASSERT_TRUE(migrate(*db, "test", kMigrations));
   const auto before = sqlite_commit_stats(*db);
   constexpr int kThreads = 6, kEach = 40;
   std::atomic<int> ok{0};
@@ -94,7 +94,7 @@ TEST(Store, WaitingTransactionJoinsTheFirstOnesFlush) {
   TempDir dir;
   auto db = open(dir.path() / "j.db");
   ASSERT_TRUE(db);
-  ASSERT_TRUE(migrate(*db, kMigrations));
+  ASSERT_TRUE(migrate(*db, "test", kMigrations));
   ASSERT_TRUE(db->execute("INSERT INTO items (name) VALUES ('taken')"));
   bool grouped = false;
   // Joining needs the second thread to be waiting when the first commits:
@@ -146,7 +146,7 @@ TEST(Store, NewDatabaseFilesAreOwnerOnly) {
   const auto path = dir.path() / "private.db";
   auto db = open(path);
   ASSERT_TRUE(db);
-  ASSERT_TRUE(migrate(*db, kMigrations));
+  ASSERT_TRUE(migrate(*db, "test", kMigrations));
   ASSERT_TRUE(db->execute("INSERT INTO items (name, data) VALUES ('k', x'00112233')"));
   for (const char* suffix : {"", "-wal", "-shm"}) {
     const auto file = std::filesystem::path(path.string() + suffix);
@@ -161,7 +161,7 @@ TEST(Store, FilesOthersCanReadAreReported) {
   const auto path = dir.path() / "old.db";
   auto db = open(path);
   ASSERT_TRUE(db);
-  ASSERT_TRUE(migrate(*db, kMigrations));
+  ASSERT_TRUE(migrate(*db, "test", kMigrations));
   EXPECT_TRUE(sqlite_files_readable_by_others(path).empty());
   std::filesystem::permissions(path, std::filesystem::perms(0644));
   std::filesystem::permissions(path.string() + "-wal", std::filesystem::perms(0640));
