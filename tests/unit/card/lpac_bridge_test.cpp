@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "rsp/euicc/transport/lpac_stdio.hpp"
+#include "rsp/card/transport/lpac_stdio.hpp"
 #include "sim_card.hpp"
 #include "test_app.hpp"
 
-namespace rsp::euicc::transport {
+namespace rsp::card::transport {
 namespace {
 
 using nlohmann::json;
@@ -133,4 +133,4 @@ TEST(LpacBridge, RealLpacAgainstTheSimulatedEuicc) {
 }
 
 }  // namespace
-}  // namespace rsp::euicc::transport
+}  // namespace rsp::card::transport

@@ -1,4 +1,4 @@
-#include "rsp/euicc/transport/vpcd.hpp"
+#include "rsp/card/transport/vpcd.hpp"
 
 #include <netdb.h>
 #include <poll.h>
@@ -11,7 +11,7 @@
 
 #include "rsp/common/socket_io.hpp"
 
-namespace rsp::euicc::transport {
+namespace rsp::card::transport {
 
 std::string_view message(VpcdError e) {
   switch (e) {
@@ -167,4 +167,4 @@ expected<void, VpcdError> run_vpcd(Card& card, const std::string& host, std::uin
   return run_vpcd(card, options, std::move(stop));
 }
 
-}  // namespace rsp::euicc::transport
+}  // namespace rsp::card::transport

@@ -1,21 +1,27 @@
 #pragma once
-// A test application standing in for the ISD-R: echoes each ES10 command,
+// A test ES10 application standing in for the ISD-R: echoes each ES10 command,
 // answers "BB hi lo" with hi*256+lo bytes of pattern, and "EE s1 s2" with
 // status word s1s2; it records what it saw.
 
 #include <vector>
 
-#include "rsp/euicc/application.hpp"
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 
-namespace rsp::euicc::test {
+namespace rsp::card::test {
 
-class EchoApp : public Application {
+class EchoApp : public Es10Application {
  public:
-  explicit EchoApp(ByteView aid = kIsdRAid) : aid_(aid.begin(), aid.end()) {}
+  explicit EchoApp(ByteView aid = kIsdRAid, Es10Limits limits = {})
+      : Es10Application(limits), aid_(aid.begin(), aid.end()) {}
   ByteView aid() const override { return aid_; }
   Bytes select_response() override { return make_fci(aid_); }
-  expected<Bytes, std::uint16_t> process(ByteView command, std::uint8_t channel) override {
+
+  std::vector<Bytes> commands;
+  std::vector<std::uint8_t> channels;
+  std::vector<std::uint8_t> deselected;
+
+ protected:
+  expected<Bytes, std::uint16_t> process_es10(ByteView command, std::uint8_t channel) override {
     commands.emplace_back(command.begin(), command.end());
     channels.push_back(channel);
     if (command.size() == 3 && command[0] == 0xEE) {
@@ -28,14 +34,10 @@ class EchoApp : public Application {
     }
     return Bytes(command.begin(), command.end());
   }
-  void on_deselect(std::uint8_t channel) override { deselected.push_back(channel); }
-
-  std::vector<Bytes> commands;
-  std::vector<std::uint8_t> channels;
-  std::vector<std::uint8_t> deselected;
+  void on_es10_deselect(std::uint8_t channel) override { deselected.push_back(channel); }
 
  private:
   Bytes aid_;
 };
 
-}  // namespace rsp::euicc::test
+}  // namespace rsp::card::test

@@ -3,9 +3,9 @@
 
 #include "rsp/apdu/class_byte.hpp"
 #include "rsp/apdu/response.hpp"
-#include "rsp/euicc/transport/lpac_stdio.hpp"
+#include "rsp/card/transport/lpac_stdio.hpp"
 
-namespace rsp::euicc::transport {
+namespace rsp::card::transport {
 
 namespace {
 
@@ -82,4 +82,4 @@ int LpacStdioBridge::open_channel(std::string_view aid_hex) {
   return -1;
 }
 
-}  // namespace rsp::euicc::transport
+}  // namespace rsp::card::transport

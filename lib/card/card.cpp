@@ -1,4 +1,4 @@
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 
 #include <algorithm>
 
@@ -6,7 +6,7 @@
 #include "rsp/apdu/lpa_exchange.hpp"
 #include "rsp/apdu/response.hpp"
 
-namespace rsp::euicc {
+namespace rsp::card {
 
 namespace {
 
@@ -40,10 +40,7 @@ Bytes Card::transmit(ByteView apdu) {
   } catch (...) {
     // An application (or allocation) failed: a card answers "no precise
     // diagnosis" and forgets the half-done exchange on every channel.
-    for (Channel& ch : channels_) {
-      ch.clear_assembly();
-      ch.clear_pending();
-    }
+    for (Channel& ch : channels_) ch.clear_pending();
     return encode_status(asw::kNoPreciseDiagnosis);
   }
 }
@@ -51,7 +48,7 @@ Bytes Card::transmit(ByteView apdu) {
 Bytes Card::dispatch(ByteView raw) {
   auto parsed = apdu::parse_command(raw);
   if (!parsed) return encode_status(apdu::status_word(parsed.error()));
-  const apdu::Command& c = *parsed;
+  const apdu::Command& c = *parsed;  // moved from only on the last line
   const auto cls = apdu::decode_class(c.cla);
   if (!cls) return encode_status(asw::kClaNotSupported);
   if (cls->secure_messaging) return encode_status(asw::kSecureMessagingNotSupported);
@@ -72,18 +69,28 @@ Bytes Card::dispatch(ByteView raw) {
     case apdu::kInsManageChannel:
       if (cls->proprietary) return encode_status(asw::kClaNotSupported);
       return manage_channel(number, c);
-    case apdu::kInsStoreData:
-      // Under an interindustry class E2 is APPEND RECORD, which we lack.
-      if (!cls->proprietary) return encode_status(asw::kClaNotSupported);
-      return store_data(ch, number, c);
     case apdu::kInsGetResponse:
       return get_response(ch, c);
     case kInsTerminalCapability:
       if (!cls->proprietary) return encode_status(asw::kClaNotSupported);
       return encode_status(asw::kOk);
     default:
-      return encode_status(asw::kInsNotSupported);
+      return to_application(ch, number, cls->proprietary, std::move(parsed).value());
   }
+}
+
+// Every other command belongs to the application selected on the channel.
+// Without one, STORE DATA (the GP command that needs a selected security
+// domain, GP Card Spec v2.3 §11.11) answers 6986 and the rest 6D00.
+Bytes Card::to_application(Channel& ch, std::uint8_t channel, bool proprietary, apdu::Command c) {
+  if (!ch.selected) {
+    if (c.ins != apdu::kInsStoreData) return encode_status(asw::kInsNotSupported);
+    return encode_status(proprietary ? asw::kCommandNotAllowed : asw::kClaNotSupported);
+  }
+  ApduCommand command{std::move(c), channel, proprietary, 0};
+  apdu::Response r = ch.selected->process(command);
+  if (r.sw == asw::kOk) return deliver(ch, std::move(r.data), command.apdu);
+  return apdu::encode_response(r);
 }
 
 Bytes Card::deliver(Channel& ch, Bytes data, const apdu::Command& c) {
@@ -135,7 +142,6 @@ Bytes Card::get_response(Channel& ch, const apdu::Command& c) {
 }
 
 void Card::deselect(Channel& ch, std::uint8_t channel) {
-  ch.clear_assembly();
   ch.clear_pending();
   Application* previous = ch.selected;
   ch.selected = nullptr;
@@ -172,4 +178,4 @@ Bytes Card::atr() const {
   return atr;
 }
 
-}  // namespace rsp::euicc
+}  // namespace rsp::card

@@ -19,9 +19,9 @@
 #include <string_view>
 
 #include "rsp/common/expected.hpp"
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 
-namespace rsp::euicc::transport {
+namespace rsp::card::transport {
 
 inline constexpr std::uint16_t kVpcdDefaultPort = 35963;
 
@@ -60,4 +60,4 @@ expected<void, VpcdError> run_vpcd(Card& card, const VpcdOptions& options, std::
 expected<void, VpcdError> run_vpcd(Card& card, const std::string& host, std::uint16_t port,
                                    std::stop_token stop);
 
-}  // namespace rsp::euicc::transport
+}  // namespace rsp::card::transport

@@ -7,10 +7,10 @@
 
 #include <thread>
 
-#include "rsp/euicc/transport/vpcd.hpp"
+#include "rsp/card/transport/vpcd.hpp"
 #include "test_app.hpp"
 
-namespace rsp::euicc::transport {
+namespace rsp::card::transport {
 namespace {
 
 Bytes hex(std::string_view h) { return from_hex(h).value(); }
@@ -123,4 +123,4 @@ TEST(Vpcd, BadHost) {
 }
 
 }  // namespace
-}  // namespace rsp::euicc::transport
+}  // namespace rsp::card::transport

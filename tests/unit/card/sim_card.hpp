@@ -7,13 +7,13 @@
 #include <memory>
 #include <string>
 
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
 #include "rsp/pki/test_pki.hpp"
 #include "test_support/temp_dir.hpp"
 
-namespace rsp::euicc::testing {
+namespace rsp::card::testing {
 
 struct SimulatedEuicc {
   test_support::TempDir dir;
@@ -24,17 +24,17 @@ struct SimulatedEuicc {
     pki::TestPkiOptions po;
     po.out_dir = dir.path() / "pki";
     EXPECT_TRUE(pki::make_test_pki(po));
-    auto sources = find_identity_sources(po.out_dir);
+    auto sources = euicc::find_identity_sources(po.out_dir);
     EXPECT_TRUE(sources);
     if (!sources) return;
-    CreateOptions co;
+    euicc::CreateOptions co;
     co.dir = dir.path() / "card";
     co.sources = std::move(*sources);
-    auto store = create_euicc(co);
+    auto store = euicc::create_euicc(co);
     EXPECT_TRUE(store);
     if (!store) return;
     eid = store->eid().value_or("");
-    card.add_application(std::make_shared<IsdR>(*store));
+    card.add_application(std::make_shared<euicc::IsdR>(*store));
     card.add_application(std::make_shared<MinimalEcasd>());
   }
 };
@@ -51,4 +51,4 @@ inline void expect_empty_profile_list(const std::string& lpac_output) {
   EXPECT_NE(lpac_output.find(R"("code":0,"message":"success","data":[])"), std::string::npos) << lpac_output;
 }
 
-}  // namespace rsp::euicc::testing
+}  // namespace rsp::card::testing

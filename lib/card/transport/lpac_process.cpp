@@ -9,11 +9,11 @@
 #include <cstring>
 #include <iostream>
 
-#include "rsp/euicc/transport/lpac_stdio.hpp"
+#include "rsp/card/transport/lpac_stdio.hpp"
 
 extern char** environ;
 
-namespace rsp::euicc::transport {
+namespace rsp::card::transport {
 
 namespace {
 
@@ -174,4 +174,4 @@ int run_lpac(Card& card, const std::string& lpac_path, const std::vector<std::st
   return run_lpac(card, lpac_path, args, std::cout);
 }
 
-}  // namespace rsp::euicc::transport
+}  // namespace rsp::card::transport

@@ -4,13 +4,13 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "../../tests/unit/euicc_card/test_app.hpp"
-#include "rsp/euicc/transport/lpac_stdio.hpp"
+#include "../../tests/unit/card/test_app.hpp"
+#include "rsp/card/transport/lpac_stdio.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  rsp::euicc::Card card;
-  card.add_application(std::make_shared<rsp::euicc::test::EchoApp>());
-  rsp::euicc::transport::LpacStdioBridge bridge(card);
+  rsp::card::Card card;
+  card.add_application(std::make_shared<rsp::card::test::EchoApp>());
+  rsp::card::transport::LpacStdioBridge bridge(card);
   std::string_view input(reinterpret_cast<const char*>(data), size);
   while (!input.empty()) {
     const std::size_t nl = input.find('\n');

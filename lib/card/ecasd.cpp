@@ -1,7 +1,8 @@
-#include "rsp/apdu/response.hpp"
-#include "rsp/euicc/card.hpp"
+#include "rsp/apdu/status_words.hpp"
+#include "rsp/card/aid.hpp"
+#include "rsp/card/es10_application.hpp"
 
-namespace rsp::euicc {
+namespace rsp::card {
 
 namespace {
 
@@ -27,10 +28,12 @@ Bytes make_fci(ByteView aid) {
   return fci;
 }
 
+ByteView MinimalEcasd::aid() const { return kEcasdAid; }
+
 Bytes MinimalEcasd::select_response() { return make_fci(aid()); }
 
-expected<Bytes, std::uint16_t> MinimalEcasd::process(ByteView, std::uint8_t) {
+expected<Bytes, std::uint16_t> MinimalEcasd::process_es10(ByteView, std::uint8_t) {
   return unexpected(apdu::sw::kFunctionNotSupported);
 }
 
-}  // namespace rsp::euicc
+}  // namespace rsp::card

@@ -1,11 +1,11 @@
-// The card-level commands: SELECT, MANAGE CHANNEL and STORE DATA.
+// The card-level commands: SELECT and MANAGE CHANNEL.
 #include <algorithm>
 
 #include "rsp/apdu/lpa_exchange.hpp"
 #include "rsp/apdu/response.hpp"
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 
-namespace rsp::euicc {
+namespace rsp::card {
 
 namespace {
 
@@ -19,7 +19,6 @@ constexpr std::uint8_t kSelectFirstNoData = 0x0C;
 constexpr std::uint8_t kSelectNextOccurrence = 0x02;
 constexpr std::uint8_t kManageOpen = 0x00;
 constexpr std::uint8_t kManageClose = 0x80;
-constexpr std::uint8_t kStoreDataLastBlockBit = 0x80;
 
 bool aid_matches(ByteView requested, ByteView aid) {
   return !requested.empty() && requested.size() <= aid.size() &&
@@ -55,8 +54,8 @@ Bytes Card::select(Channel& ch, std::uint8_t channel, const apdu::Command& c) {
   }
   if (!found) return encode_status(asw::kFileNotFound);
   if (ch.selected != found) deselect(ch, channel);
-  ch.clear_assembly();
   ch.selected = found;
+  found->on_select(channel);
   if (answer == kSelectFirstNoData) return encode_status(asw::kOk);
   return deliver(ch, found->select_response(), c);
 }
@@ -102,39 +101,4 @@ Bytes Card::manage_channel(std::uint8_t channel, const apdu::Command& c) {
   return encode_status(asw::kIncorrectP1P2);
 }
 
-// GP Card Spec v2.3 §11.11 STORE DATA as SGP.22 §5.7.2 uses it: P1 11 (more
-// blocks) or 91 (last block), P2 the block number from 00. Block 00 always
-// starts a new command; any other out-of-sequence block drops the command.
-Bytes Card::store_data(Channel& ch, std::uint8_t channel, const apdu::Command& c) {
-  if (!ch.selected) return encode_status(asw::kCommandNotAllowed);
-  if ((c.p1 & ~kStoreDataLastBlockBit) != apdu::kStoreDataMoreBlocks) {
-    ch.clear_assembly();
-    return encode_status(asw::kIncorrectP1P2);
-  }
-  if (c.data.empty()) {
-    ch.clear_assembly();
-    return encode_status(asw::kWrongLength);
-  }
-  if (c.p2 == 0) {
-    ch.clear_assembly();
-  } else if (!ch.assembling || c.p2 != ch.next_block) {
-    ch.clear_assembly();
-    return encode_status(asw::kIncorrectP1P2);
-  }
-  if (ch.command.size() + c.data.size() > config_.max_command_size) {
-    ch.clear_assembly();
-    return encode_status(asw::kNotEnoughMemory);
-  }
-  ch.command.insert(ch.command.end(), c.data.begin(), c.data.end());
-  ch.assembling = true;
-  ch.next_block = static_cast<std::uint16_t>(c.p2 + 1);
-  if ((c.p1 & kStoreDataLastBlockBit) == 0) return encode_status(asw::kOk);
-
-  const Bytes command = std::move(ch.command);
-  ch.clear_assembly();
-  auto result = ch.selected->process(command, channel);
-  if (!result) return encode_status(result.error());
-  return deliver(ch, std::move(result).value(), c);
-}
-
-}  // namespace rsp::euicc
+}  // namespace rsp::card

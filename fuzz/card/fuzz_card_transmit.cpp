@@ -3,19 +3,18 @@
 // (length FF resets the card instead). Every answer must carry a status word.
 #include <cstdlib>
 
-#include "../../tests/unit/euicc_card/test_app.hpp"
-#include "rsp/euicc/card.hpp"
+#include "../../tests/unit/card/test_app.hpp"
+#include "rsp/card/card.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  rsp::euicc::CardConfig config;
+  rsp::card::CardConfig config;
   config.max_response_per_apdu = (data[0] & 0x80) ? 256 : 1 + (data[0] & 0x3F);
   config.logical_channels = static_cast<std::uint8_t>(1 + (data[0] & 0x07) * 3);
-  config.max_command_size = 4096;
   config.t0_case3_get_response = (data[0] & 0x40) == 0;
-  rsp::euicc::Card card(config);
-  card.add_application(std::make_shared<rsp::euicc::test::EchoApp>());
-  card.add_application(std::make_shared<rsp::euicc::MinimalEcasd>());
+  rsp::card::Card card(config);
+  card.add_application(std::make_shared<rsp::card::test::EchoApp>(rsp::card::kIsdRAid, rsp::card::Es10Limits{4096}));
+  card.add_application(std::make_shared<rsp::card::MinimalEcasd>());
   std::size_t at = 1;
   while (at < size) {
     const std::size_t len = data[at++];

@@ -4,9 +4,9 @@
 
 #include <thread>
 
-#include "rsp/euicc/transport/signal_stop.hpp"
+#include "rsp/card/transport/signal_stop.hpp"
 
-namespace rsp::euicc::transport {
+namespace rsp::card::transport {
 namespace {
 
 TEST(StopOnSignals, SigtermRequestsStop) {
@@ -37,4 +37,4 @@ TEST(StopOnSignals, QuietWithoutSignal) {
 }
 
 }  // namespace
-}  // namespace rsp::euicc::transport
+}  // namespace rsp::card::transport

@@ -1,12 +1,14 @@
 #pragma once
-/// The simulated eUICC as a reader sees it: ATR, logical channels, SELECT,
-/// STORE DATA reassembly and response chaining (ISO/IEC 7816-4, GlobalPlatform
-/// Card Spec v2.3, SGP.22 §5.7.2), in front of the hosted Applications.
+/// A GlobalPlatform card as a reader sees it: ATR, logical channels, SELECT
+/// by AID and response chaining (ISO/IEC 7816-4, GlobalPlatform Card Spec
+/// v2.3), in front of the hosted Applications, which receive the other
+/// command APDUs (application.hpp; ES10 through es10_application.hpp).
 ///
 /// Behaviour a reader can observe (and that lpac and pySim rely on):
 ///  - Interindustry CLA (00-03, 40-4F) for SELECT, MANAGE CHANNEL and GET
-///    RESPONSE; GlobalPlatform CLA (80-83, C0-CF) for STORE DATA, GET RESPONSE
-///    and TERMINAL CAPABILITY (ETSI TS 102 221 §11.1.19, accepted and ignored).
+///    RESPONSE; GlobalPlatform CLA (80-83, C0-CF) for GET RESPONSE and
+///    TERMINAL CAPABILITY (ETSI TS 102 221 §11.1.19, accepted and ignored);
+///    every other command goes to the application selected on the channel.
 ///  - T=0 style chaining: a command without Le (case 1 or 3) that produces
 ///    data answers 61xx and the data waits for GET RESPONSE, as a T=0 card
 ///    behind a PC/SC reader does. With Le, up to min(Ne, reader limit) bytes
@@ -40,16 +42,13 @@
 
 #include "rsp/apdu/command.hpp"
 #include "rsp/apdu/lpa_exchange.hpp"
+#include "rsp/card/aid.hpp"
+#include "rsp/card/application.hpp"
+#include "rsp/card/es10_application.hpp"
 #include "rsp/common/bytes.hpp"
-#include "rsp/euicc/application.hpp"
+#include "rsp/card/application.hpp"
 
-namespace rsp::euicc {
-
-/// SGP.22 §2.2.1 / §2.2.3 well-known AIDs.
-inline constexpr std::uint8_t kIsdRAid[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
-                                            0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x01, 0x00};
-inline constexpr std::uint8_t kEcasdAid[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
-                                             0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x02, 0x00};
+namespace rsp::card {
 
 /// Knobs of the card's APDU layer.
 struct CardConfig {
@@ -59,9 +58,6 @@ struct CardConfig {
   /// Logical channels including the basic channel 0 (1..20). The ATR
   /// announces min(this, 8) channels.
   std::uint8_t logical_channels = 4;
-  /// Bound on one reassembled ES10 command (SGP.22 commands are far smaller;
-  /// a LoadBoundProfilePackage segment is below 64 KiB).
-  std::size_t max_command_size = 64 * 1024;
   /// Case 1/3 commands that produce data answer 61xx (T=0 behaviour). When
   /// false they return the data at once as if Le were 00.
   bool t0_case3_get_response = true;
@@ -97,19 +93,14 @@ class Card {
   const CardConfig& config() const { return config_; }
 
  private:
-  /// One logical channel (ISO/IEC 7816-4 §5.4.2): its selected application,
-  /// the STORE DATA blocks received so far and response data awaiting GET
-  /// RESPONSE.
+  /// One logical channel (ISO/IEC 7816-4 §5.4.2): its selected application
+  /// and response data awaiting GET RESPONSE.
   struct Channel {
     bool open = false;
     Application* selected = nullptr;
-    Bytes command;                 ///< reassembled STORE DATA blocks
-    bool assembling = false;
-    std::uint16_t next_block = 0;  ///< P2 expected next
     Bytes pending;                 ///< response data not yet read
     std::size_t pending_offset = 0;
 
-    void clear_assembly() { command.clear(); assembling = false; next_block = 0; }
     void clear_pending() { pending.clear(); pending_offset = 0; }
   };
 
@@ -118,7 +109,7 @@ class Card {
   Bytes send_pending(Channel& ch, std::size_t limit);
   Bytes select(Channel& ch, std::uint8_t channel, const apdu::Command& c);
   Bytes manage_channel(std::uint8_t channel, const apdu::Command& c);
-  Bytes store_data(Channel& ch, std::uint8_t channel, const apdu::Command& c);
+  Bytes to_application(Channel& ch, std::uint8_t channel, bool proprietary, apdu::Command c);
   Bytes get_response(Channel& ch, const apdu::Command& c);
   void deselect(Channel& ch, std::uint8_t channel);
 
@@ -134,18 +125,4 @@ inline apdu::Transmit in_process_transmit(Card& card) {
   return [&card](ByteView command) -> std::optional<Bytes> { return card.transmit(command); };
 }
 
-/// A minimal ECASD (SGP.22 §2.2.3): selectable, answers an FCI, refuses
-/// every ES10 command with 6A81. The full ECASD (eUICC keys and
-/// certificates) lives with the ISD-R.
-class MinimalEcasd : public Application {
- public:
-  ByteView aid() const override { return kEcasdAid; }
-  Bytes select_response() override;
-  expected<Bytes, std::uint16_t> process(ByteView command, std::uint8_t channel) override;
-};
-
-/// A GlobalPlatform FCI for SELECT (GP Card Spec v2.3 §11.9.3.1): 6F { 84 AID,
-/// A5 { 9F65 01 FF (max block length 255) } }.
-Bytes make_fci(ByteView aid);
-
-}  // namespace rsp::euicc
+}  // namespace rsp::card

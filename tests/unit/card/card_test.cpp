@@ -3,7 +3,7 @@
 #include "rsp/apdu/lpa_exchange.hpp"
 #include "test_app.hpp"
 
-namespace rsp::euicc {
+namespace rsp::card {
 namespace {
 
 Bytes hex(std::string_view h) { return from_hex(h).value(); }
@@ -11,9 +11,9 @@ Bytes hex(std::string_view h) { return from_hex(h).value(); }
 class CardTest : public ::testing::Test {
  protected:
   void SetUp() override { make_card({}); }
-  void make_card(CardConfig cfg) {
+  void make_card(CardConfig cfg, Es10Limits limits = {}) {
     card = std::make_unique<Card>(cfg);
-    isdr = std::make_shared<test::EchoApp>();
+    isdr = std::make_shared<test::EchoApp>(kIsdRAid, limits);
     card->add_application(isdr);
     card->add_application(std::make_shared<MinimalEcasd>());
   }
@@ -133,9 +133,9 @@ TEST_F(CardTest, StoreDataOutOfSequence) {
 }
 
 TEST_F(CardTest, StoreDataSizeBound) {
-  CardConfig cfg;
-  cfg.max_command_size = 300;
-  make_card(cfg);
+  Es10Limits limits;
+  limits.max_command_size = 300;
+  make_card({}, limits);
   EXPECT_EQ(send("00A4040C10" + kIsdR), "9000");
   auto r = apdu::send_es10(transmit(), Bytes(300, 1), 0, 255);
   ASSERT_TRUE(r);
@@ -241,8 +241,8 @@ TEST_F(CardTest, ResetClosesChannelsAndDeselects) {
 }
 
 class ThrowingApp : public test::EchoApp {
- public:
-  expected<Bytes, std::uint16_t> process(ByteView, std::uint8_t) override {
+ protected:
+  expected<Bytes, std::uint16_t> process_es10(ByteView, std::uint8_t) override {
     throw std::runtime_error("boom");
   }
 };
@@ -270,4 +270,4 @@ TEST_F(CardTest, GarbageNeverCrashes) {
 }
 
 }  // namespace
-}  // namespace rsp::euicc
+}  // namespace rsp::card

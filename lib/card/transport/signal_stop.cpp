@@ -1,10 +1,10 @@
-#include "rsp/euicc/transport/signal_stop.hpp"
+#include "rsp/card/transport/signal_stop.hpp"
 
 #include <pthread.h>
 
 #include <ctime>
 
-namespace rsp::euicc::transport {
+namespace rsp::card::transport {
 
 namespace {
 
@@ -41,4 +41,4 @@ StopOnSignals::~StopOnSignals() {
   pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
 }
 
-}  // namespace rsp::euicc::transport
+}  // namespace rsp::card::transport

@@ -7,7 +7,7 @@
 #include <stop_token>
 #include <thread>
 
-namespace rsp::euicc::transport {
+namespace rsp::card::transport {
 
 /// While alive, SIGINT and SIGTERM are blocked in the constructing thread
 /// (and in threads it starts afterwards) and a helper thread waits for them
@@ -30,4 +30,4 @@ class StopOnSignals {
   std::jthread waiter_;
 };
 
-}  // namespace rsp::euicc::transport
+}  // namespace rsp::card::transport

@@ -14,13 +14,13 @@
 #include <thread>
 
 #include "rsp/apdu/lpa_exchange.hpp"
-#include "rsp/euicc/transport/vpcd.hpp"
+#include "rsp/card/transport/vpcd.hpp"
 #include "sim_card.hpp"
 #include "test_app.hpp"
 
 extern char** environ;
 
-namespace rsp::euicc::transport {
+namespace rsp::card::transport {
 namespace {
 
 Bytes hex(std::string_view h) { return from_hex(h).value(); }
@@ -259,4 +259,4 @@ TEST(PcscE2e, RealLpacOverPcsc) {
 }
 
 }  // namespace
-}  // namespace rsp::euicc::transport
+}  // namespace rsp::card::transport

@@ -20,9 +20,9 @@
 #include <string_view>
 #include <vector>
 
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 
-namespace rsp::euicc::transport {
+namespace rsp::card::transport {
 
 /// The protocol half of the bridge, independent of processes and pipes.
 class LpacStdioBridge {
@@ -51,4 +51,4 @@ int run_lpac(Card& card, const std::string& lpac_path, const std::vector<std::st
 /// Same, copying lpac's output to standard output.
 int run_lpac(Card& card, const std::string& lpac_path, const std::vector<std::string>& args);
 
-}  // namespace rsp::euicc::transport
+}  // namespace rsp::card::transport
