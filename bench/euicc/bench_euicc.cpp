@@ -32,6 +32,7 @@
 #include "rsp/lpa/es9_transport.hpp"
 #include "rsp/pki/test_pki.hpp"
 #include "rsp/smdpp/catalog.hpp"
+#include "test_support/in_process_es9.hpp"
 #include "rsp/smdpp/identity.hpp"
 #include "rsp/smdpp/sample_profile.hpp"
 #include "rsp/smdpp/server.hpp"
@@ -168,7 +169,7 @@ int main(int argc, char** argv) {
   const Bytes upp = profile_12k(rng, source);
   auto prepared = smdpp::PreparedProfile::prepare(upp, {"Bench SP", "Bench profile", 2}, false, rng);
   if (!prepared) return std::fprintf(stderr, "profile: %s\n", prepared.error().message.c_str()), 1;
-  lpa::InProcessEs9Transport es9(server, kAddress);  // the SM-DP+ core without HTTP: only the card is timed
+  test_support::InProcessEs9Transport es9(server, kAddress);  // the SM-DP+ core without HTTP: only the card is timed
   std::printf("profile: %s, %zu bytes\n", source.c_str(), upp.size());
 
   const auto overhead = timer_overhead_ms();
