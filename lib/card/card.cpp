@@ -51,7 +51,6 @@ Bytes Card::dispatch(ByteView raw) {
   const apdu::Command& c = *parsed;  // moved from only on the last line
   const auto cls = apdu::decode_class(c.cla);
   if (!cls) return encode_status(asw::kClaNotSupported);
-  if (cls->secure_messaging) return encode_status(asw::kSecureMessagingNotSupported);
   if (cls->chaining) return encode_status(asw::kCommandChainingNotSupported);
   const std::uint8_t number = cls->channel;
   if (number >= channels_.size() || !channels_[number].open) {
@@ -61,6 +60,10 @@ Bytes Card::dispatch(ByteView raw) {
   // ISO/IEC 7816-4 §7.6.1: response data is available only to the command
   // immediately following on the same channel.
   if (c.ins != apdu::kInsGetResponse) ch.clear_pending();
+  if (cls->secure_messaging) {
+    if (!cls->proprietary || !ch.secure) return encode_status(asw::kSecureMessagingNotSupported);
+    return secure_command(ch, number, raw, c);
+  }
 
   switch (c.ins) {
     case apdu::kInsSelect:
@@ -74,6 +77,9 @@ Bytes Card::dispatch(ByteView raw) {
     case kInsTerminalCapability:
       if (!cls->proprietary) return encode_status(asw::kClaNotSupported);
       return encode_status(asw::kOk);
+    case kInsInitializeUpdate:
+      if (cls->proprietary && ch.selected && ch.selected->scp03_key_set(0)) return initialize_update(ch, c);
+      return to_application(ch, number, cls->proprietary, std::move(parsed).value());
     default:
       return to_application(ch, number, cls->proprietary, std::move(parsed).value());
   }
@@ -143,6 +149,7 @@ Bytes Card::get_response(Channel& ch, const apdu::Command& c) {
 
 void Card::deselect(Channel& ch, std::uint8_t channel) {
   ch.clear_pending();
+  ch.secure.reset();
   Application* previous = ch.selected;
   ch.selected = nullptr;
   if (previous) previous->on_deselect(channel);

@@ -54,6 +54,7 @@ Bytes Card::select(Channel& ch, std::uint8_t channel, const apdu::Command& c) {
   }
   if (!found) return encode_status(asw::kFileNotFound);
   if (ch.selected != found) deselect(ch, channel);
+  ch.secure.reset();  // a SELECT ends the secure channel session (GP Card Spec v2.3 ch. 10)
   ch.selected = found;
   found->on_select(channel);
   if (answer == kSelectFirstNoData) return encode_status(asw::kOk);

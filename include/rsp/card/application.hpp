@@ -16,6 +16,8 @@
 
 namespace rsp::card {
 
+struct Scp03KeySet;
+
 /// One command APDU as an application receives it.
 struct ApduCommand {
   apdu::Command apdu;        ///< CLA INS P1 P2, data (plain text) and Le
@@ -47,6 +49,14 @@ class Application {
   /// chaining when its status is 9000; any other status word is returned
   /// with the data as it is (an error status normally carries none).
   virtual apdu::Response process(const ApduCommand& command) = 0;
+
+  /// The secure-channel hook (GP Card Spec v2.3 §10): the SCP03 key set with
+  /// `key_version` (00: the application's default) when this application is
+  /// a security domain that opens secure channels; the card then answers
+  /// INITIALIZE UPDATE and EXTERNAL AUTHENTICATE for it and unwraps CLA 84
+  /// commands before process() sees them. Default: none (INITIALIZE UPDATE
+  /// goes to process(), CLA 84 answers 6882).
+  virtual const Scp03KeySet* scp03_key_set(std::uint8_t /*key_version*/) const { return nullptr; }
 
   /// The channel was closed (MANAGE CHANNEL close), another application was
   /// selected on it, or the card was reset.

@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "rsp/apdu/command.hpp"
@@ -45,7 +46,9 @@
 #include "rsp/card/aid.hpp"
 #include "rsp/card/application.hpp"
 #include "rsp/card/es10_application.hpp"
+#include "rsp/card/secure_channel.hpp"
 #include "rsp/common/bytes.hpp"
+#include "rsp/crypto/random.hpp"
 #include "rsp/card/application.hpp"
 
 namespace rsp::card {
@@ -61,6 +64,9 @@ struct CardConfig {
   /// Case 1/3 commands that produce data answer 61xx (T=0 behaviour). When
   /// false they return the data at once as if Le were 00.
   bool t0_case3_get_response = true;
+  /// Source of SCP03 card challenges (default: the system CSPRNG); must
+  /// outlive the card. Tests inject a fixed one for known answers.
+  crypto::Random* random = nullptr;
 };
 
 /// A GlobalPlatform card hosting Applications. Thread-safe: transmit, reset
@@ -100,6 +106,7 @@ class Card {
     Application* selected = nullptr;
     Bytes pending;                 ///< response data not yet read
     std::size_t pending_offset = 0;
+    std::optional<Scp03Session> secure;  ///< the SCP03 session opened on this channel
 
     void clear_pending() { pending.clear(); pending_offset = 0; }
   };
@@ -110,12 +117,15 @@ class Card {
   Bytes select(Channel& ch, std::uint8_t channel, const apdu::Command& c);
   Bytes manage_channel(std::uint8_t channel, const apdu::Command& c);
   Bytes to_application(Channel& ch, std::uint8_t channel, bool proprietary, apdu::Command c);
+  Bytes initialize_update(Channel& ch, const apdu::Command& c);
+  Bytes secure_command(Channel& ch, std::uint8_t channel, ByteView raw, const apdu::Command& c);
   Bytes get_response(Channel& ch, const apdu::Command& c);
   void deselect(Channel& ch, std::uint8_t channel);
 
   CardConfig config_;
   std::vector<std::shared_ptr<Application>> apps_;
   std::vector<Channel> channels_;
+  std::uint32_t scp03_sequence_counter_ = 0;  ///< INITIALIZE UPDATEs answered (Amendment D)
   mutable std::mutex mutex_;
 };
 
