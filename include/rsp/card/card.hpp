@@ -9,6 +9,9 @@
 ///    RESPONSE; GlobalPlatform CLA (80-83, C0-CF) for GET RESPONSE and
 ///    TERMINAL CAPABILITY (ETSI TS 102 221 §11.1.19, accepted and ignored);
 ///    every other command goes to the application selected on the channel.
+///  - Secure messaging (CLA 84-87 / E0-EF) only inside an SCP03 session that
+///    INITIALIZE UPDATE opened for an application offering keys
+///    (Application::scp03_key_set, secure_channel.hpp); 6882 otherwise.
 ///  - T=0 style chaining: a command without Le (case 1 or 3) that produces
 ///    data answers 61xx and the data waits for GET RESPONSE, as a T=0 card
 ///    behind a PC/SC reader does. With Le, up to min(Ne, reader limit) bytes

@@ -271,3 +271,52 @@ TEST_F(CardTest, GarbageNeverCrashes) {
 
 }  // namespace
 }  // namespace rsp::card
+
+namespace rsp::card {
+namespace {
+
+/// An application that takes command APDUs as they come (no ES10 adapter).
+class RawApp final : public Application {
+ public:
+  ByteView aid() const override { return aid_; }
+  void on_select(std::uint8_t channel) override { selects.push_back(channel); }
+  apdu::Response process(const ApduCommand& c) override {
+    seen.push_back(c);
+    if (c.apdu.ins == 0x10) return {Bytes(300, 0x33), 0x9000};
+    if (c.apdu.ins == 0x12) return {Bytes{0x01, 0x02}, 0x6310};  // a warning with data
+    return {{}, 0x6A81};
+  }
+  std::vector<ApduCommand> seen;
+  std::vector<std::uint8_t> selects;
+
+ private:
+  Bytes aid_ = from_hex("A000000151535041").value();
+};
+
+TEST(CardApplications, ReceiveCommandApdusWithTheirChannelAndClass) {
+  Card card;
+  auto app = std::make_shared<RawApp>();
+  card.add_application(app);
+  auto tx = [&](std::string_view h) { return to_hex(card.transmit(from_hex(h).value())); };
+  EXPECT_EQ(tx("80100000"), "6D00");  // nothing selected
+  EXPECT_EQ(tx("0070000001"), "019000");
+  EXPECT_EQ(tx("01A4040C08A000000151535041"), "9000");
+  ASSERT_EQ(app->selects, std::vector<std::uint8_t>{1});
+  EXPECT_EQ(tx("81100102030A0B0C00").substr(0, 4), "3333");  // case 4, Le 256
+  ASSERT_EQ(app->seen.size(), 1u);
+  EXPECT_EQ(app->seen[0].channel, 1);
+  EXPECT_TRUE(app->seen[0].proprietary);
+  EXPECT_EQ(app->seen[0].security_level, 0);
+  EXPECT_EQ(app->seen[0].apdu.p1, 0x01);
+  EXPECT_EQ(to_hex(app->seen[0].apdu.data), "0A0B0C");
+  EXPECT_EQ(app->seen[0].apdu.le, std::optional<std::uint32_t>(256));
+  EXPECT_EQ(tx("81C0000000").size(), 2u * 44 + 4);  // the 44 bytes left, then 9000
+  EXPECT_EQ(tx("01120000"), "01026310");  // warnings come back with their data at once
+  EXPECT_FALSE(app->seen.back().proprietary);
+  EXPECT_EQ(tx("01140000"), "6A81");
+  EXPECT_EQ(tx("81E2910001AA"), "6A81");  // STORE DATA is the application's too
+  EXPECT_EQ(tx("84100000"), "6882");      // secure messaging without a secure channel
+}
+
+}  // namespace
+}  // namespace rsp::card
