@@ -1,5 +1,6 @@
 #include "rsp/lpa/es10_channel.hpp"
 
+#include "rsp/apdu/class_byte.hpp"
 #include "rsp/card/card.hpp"
 
 namespace rsp::lpa {
@@ -26,8 +27,8 @@ ApduEs10Channel::ApduEs10Channel(apdu::Transmit transmit, std::uint8_t channel, 
     : transmit_(std::move(transmit)), channel_(channel), block_size_(block_size) {}
 
 expected<void, Es10Error> ApduEs10Channel::select_isd_r() {
-  Bytes select = {static_cast<std::uint8_t>(channel_ < 4 ? channel_ : 0x40 | (channel_ - 4)), 0xA4, 0x04,
-                  0x00, sizeof(card::kIsdRAid)};
+  // ISO/IEC 7816-4 §11.2.2 SELECT by DF name, FCI wanted.
+  Bytes select = {apdu::class_for_channel(channel_, false), apdu::kInsSelect, 0x04, 0x00, sizeof(card::kIsdRAid)};
   select.insert(select.end(), std::begin(card::kIsdRAid), std::end(card::kIsdRAid));
   select.push_back(0x00);
   auto r = apdu::exchange(transmit_, select);
