@@ -8,12 +8,12 @@
 #include <stop_token>
 
 #include "command.hpp"
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
-#include "rsp/euicc/transport/lpac_stdio.hpp"
-#include "rsp/euicc/transport/signal_stop.hpp"
-#include "rsp/euicc/transport/vpcd.hpp"
+#include "rsp/card/transport/lpac_stdio.hpp"
+#include "rsp/card/transport/signal_stop.hpp"
+#include "rsp/card/transport/vpcd.hpp"
 #include "rsp/messages/iccid.hpp"
 #include "rsp/pki/eid.hpp"
 #include "rsp/pki/test_pki.hpp"
@@ -21,6 +21,7 @@
 namespace {
 
 using namespace rsp::euicc;
+using namespace rsp::card;
 
 [[noreturn]] void fail(const std::string& message) {
   fmt::print(stderr, "rsp euicc: {}\n", message);

@@ -8,7 +8,7 @@
 
 #include "activation_output.hpp"
 #include "command.hpp"
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
 #include "rsp/lpa/download.hpp"
@@ -71,9 +71,9 @@ void run_download(const DownloadArgs& a) {
   }
   lpa::HttpsEs9Transport es9(std::move(o));
 
-  euicc::Card card;
+  card::Card card;
   card.add_application(std::make_shared<euicc::IsdR>(*store));
-  card.add_application(std::make_shared<euicc::MinimalEcasd>());
+  card.add_application(std::make_shared<card::MinimalEcasd>());
   auto es10 = lpa::card_channel(card);
   if (auto selected = es10.select_isd_r(); !selected) fail("the eUICC did not select its ISD-R: " + selected.error().message);
 

@@ -24,7 +24,7 @@
 
 #include "rsp/common/file.hpp"
 #include "rsp/crypto/random.hpp"
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
 #include "rsp/lpa/download.hpp"
@@ -32,6 +32,7 @@
 #include "rsp/lpa/es9_transport.hpp"
 #include "rsp/pki/test_pki.hpp"
 #include "rsp/smdpp/catalog.hpp"
+#include "test_support/in_process_es9.hpp"
 #include "rsp/smdpp/identity.hpp"
 #include "rsp/smdpp/sample_profile.hpp"
 #include "rsp/smdpp/server.hpp"
@@ -87,7 +88,7 @@ double timer_overhead_ms() {
 /// user mode.)
 class TimedChannel final : public lpa::Es10Channel {
  public:
-  TimedChannel(euicc::Card& card, double overhead)
+  TimedChannel(card::Card& card, double overhead)
       : card_(card), overhead_(overhead), inner_([this](ByteView apdu) -> std::optional<Bytes> {
           return card_.transmit(apdu);
         }) {}
@@ -109,7 +110,7 @@ class TimedChannel final : public lpa::Es10Channel {
   double card_kernel_ms() const { return std::min(kernel_ms, total_ms); }
 
  private:
-  euicc::Card& card_;
+  card::Card& card_;
   double overhead_;
   lpa::ApduEs10Channel inner_;
 };
@@ -134,10 +135,10 @@ Bytes profile_12k(crypto::Random& rng, std::string& source) {
                                 {"bench", 12000});
 }
 
-std::unique_ptr<euicc::Card> open_card(const euicc::EuiccStore& store) {
-  auto card = std::make_unique<euicc::Card>();
+std::unique_ptr<card::Card> open_card(const euicc::EuiccStore& store) {
+  auto card = std::make_unique<card::Card>();
   card->add_application(std::make_shared<euicc::IsdR>(store));
-  card->add_application(std::make_shared<euicc::MinimalEcasd>());
+  card->add_application(std::make_shared<card::MinimalEcasd>());
   return card;
 }
 
@@ -168,7 +169,7 @@ int main(int argc, char** argv) {
   const Bytes upp = profile_12k(rng, source);
   auto prepared = smdpp::PreparedProfile::prepare(upp, {"Bench SP", "Bench profile", 2}, false, rng);
   if (!prepared) return std::fprintf(stderr, "profile: %s\n", prepared.error().message.c_str()), 1;
-  lpa::InProcessEs9Transport es9(server, kAddress);  // the SM-DP+ core without HTTP: only the card is timed
+  test_support::InProcessEs9Transport es9(server, kAddress);  // the SM-DP+ core without HTTP: only the card is timed
   std::printf("profile: %s, %zu bytes\n", source.c_str(), upp.size());
 
   const auto overhead = timer_overhead_ms();
@@ -223,7 +224,7 @@ int main(int argc, char** argv) {
   }
 
   constexpr int kCards = 10000;
-  std::vector<std::unique_ptr<euicc::Card>> cards;
+  std::vector<std::unique_ptr<card::Card>> cards;
   cards.reserve(kCards);
   const auto before = mallinfo2().uordblks;
   for (int i = 0; i < kCards; ++i) cards.push_back(open_card(*store));

@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "rsp/apdu/lpa_exchange.hpp"
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
 #include "rsp/messages/iccid.hpp"
@@ -29,7 +29,7 @@ void remove_card_dir() {
   fs::remove_all(card_dir(), ec);
 }
 
-rsp::euicc::Card* make_card() {
+rsp::card::Card* make_card() {
   const fs::path& dir = card_dir();
   fs::remove_all(dir);
   std::atexit(remove_card_dir);
@@ -51,7 +51,7 @@ rsp::euicc::Card* make_card() {
   p.notification_config.push_back({0x0F, "smdp.example.com"});
   s->profiles.push_back(p);
   if (!store->save(*s)) std::abort();
-  auto* card = new rsp::euicc::Card();
+  auto* card = new rsp::card::Card();
   card->add_application(std::make_shared<rsp::euicc::IsdR>(*store));
   return card;
 }
@@ -59,12 +59,12 @@ rsp::euicc::Card* make_card() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static rsp::euicc::Card* card = make_card();
+  static rsp::card::Card* card = make_card();
   if (size == 0 || size > 4096) return 0;
   rsp::Bytes select = {0x00, 0xA4, 0x04, 0x00, 0x10};
-  select.insert(select.end(), std::begin(rsp::euicc::kIsdRAid), std::end(rsp::euicc::kIsdRAid));
+  select.insert(select.end(), std::begin(rsp::card::kIsdRAid), std::end(rsp::card::kIsdRAid));
   card->transmit(select);
-  auto r = rsp::apdu::send_es10(rsp::euicc::in_process_transmit(*card), rsp::ByteView(data, size), 0);
+  auto r = rsp::apdu::send_es10(rsp::card::in_process_transmit(*card), rsp::ByteView(data, size), 0);
   if (!r && r.error().kind != rsp::apdu::ExchangeError::Kind::kStatus) std::abort();
   return 0;
 }

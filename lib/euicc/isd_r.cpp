@@ -64,14 +64,15 @@ void keep_only(ProfileInfo& p, const std::vector<std::uint32_t>& tags) {
 IsdR::IsdR(EuiccStore store, crypto::Random* random)
     : store_(std::move(store)), random_(random ? random : &crypto::system_random()) {}
 
-Bytes IsdR::select_response() { return make_fci(kIsdRAid); }
+Bytes IsdR::select_response() { return card::make_fci(card::kIsdRAid); }
 
-void IsdR::on_deselect(std::uint8_t /*channel*/) { end_session(); }
+void IsdR::on_es10_deselect(std::uint8_t /*channel*/) { end_session(); }
 
-Result IsdR::process(ByteView command, std::uint8_t /*channel*/) {
-  // The BPP arrives in pieces that are not whole TLVs (§5.7.6).
-  if (detail::starts_bpp(command)) return load_bound_profile_package(command);
-  if (continues_bpp(command)) return load_bound_profile_package(command);
+Result IsdR::load_bpp_segment(ByteView segment, std::uint8_t /*channel*/) {
+  return load_bound_profile_package(segment);
+}
+
+Result IsdR::process_es10(ByteView command, std::uint8_t /*channel*/) {
   auto first = tlv::parse_one(command, tlv::Mode::Ber);
   if (!first) return unexpected(sw::kWrongData);
   return dispatch(first->tag.raw(), command);

@@ -8,8 +8,15 @@
 #include "rsp/asn1/sgp22.hpp"
 #include "rsp/crypto/bsp.hpp"
 #include "bpp_stream.hpp"
-#include "rsp/euicc/application.hpp"
+#include "rsp/apdu/status_words.hpp"
 #include "rsp/euicc/store.hpp"
+
+namespace rsp::euicc {
+
+/// The status words of the card layer (one table: rsp/apdu/status_words.hpp).
+namespace sw = apdu::sw;
+
+}  // namespace rsp::euicc
 
 namespace rsp::euicc::detail {
 
@@ -19,11 +26,6 @@ inline constexpr std::uint32_t kFreeProfileMemory = 0x07A120;
 
 /// undefinedError, the same value in every ES10 result code list (SGP.22 §5.7).
 inline constexpr std::int64_t kUndefinedError = 127;
-
-/// A LoadBoundProfilePackage starts with the BoundProfilePackage tag BF36 (§5.7.6).
-inline bool starts_bpp(ByteView command) {
-  return command.size() >= 2 && command[0] == 0xBF && command[1] == 0x36;
-}
 
 /// Decodes one ES10 command; DER as SGP.22 §5.7 requires for signed data,
 /// BER tolerated for the rest (LPAs send definite DER in practice).

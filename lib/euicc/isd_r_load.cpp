@@ -177,7 +177,7 @@ const pki::Certificate* IsdR::ci_certificate(crypto::Curve curve) {
   return ci ? &*ci : nullptr;
 }
 
-bool IsdR::continues_bpp(ByteView command) const {
+bool IsdR::bpp_in_progress(ByteView command) const {
   if (!load_ || command.empty()) return false;
   if (load_->stream.has_partial()) return true;
   switch (command[0]) {
@@ -187,7 +187,7 @@ bool IsdR::continues_bpp(ByteView command) const {
 }
 
 Result IsdR::load_bound_profile_package(ByteView piece) {
-  if (detail::starts_bpp(piece)) {
+  if (card::starts_bpp(piece)) {
     // §5.7.6: a BPP only follows PrepareDownload in the same session.
     if (!transaction_id_ || !ot_key_ || !dp_pb_key_ || !session_curve_) {
       load_.reset();

@@ -2,6 +2,7 @@
 
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/crypto/sha256.hpp"
+#include "rsp/lpa/es10_client.hpp"
 #include "rsp/messages/es9_json.hpp"
 #include "rsp/tlv/tlv.hpp"
 
@@ -38,23 +39,20 @@ class Session {
     if (options_.progress) options_.progress(s);
   }
 
-  /// An ES10 command whose answer is the DER of Resp.
+  /// An ES10 function's typed answer, or the download's error for it.
   template <class Resp>
-  expected<Resp, DownloadError> es10(ByteView command) {
-    RSP_TRY(Bytes data, es10_raw(command));
-    auto r = asn1::decode<Resp>(data);
-    if (!r) return error(current_, Source::Es10Format, "eUICC answer: " + r.error().to_string());
+  expected<Resp, DownloadError> es10(expected<Resp, Es10Error> r) {
+    if (!r) return unexpected(from_es10(r.error()));
     return std::move(*r);
   }
 
-  expected<Bytes, DownloadError> es10_raw(ByteView command) {
-    auto r = euicc_.send(command);
-    if (!r) {
-      DownloadError e = error(current_, Source::Es10Transport, "ES10: " + r.error().message).error();
-      if (r.error().sw != 0) e.sw = r.error().sw;
-      return unexpected(std::move(e));
+  DownloadError from_es10(const Es10Error& e) {
+    if (e.kind == Es10Error::Kind::Format || e.kind == Es10Error::Kind::NoAnswer) {
+      return error(current_, Source::Es10Format, e.message).error();
     }
-    return std::move(*r);
+    DownloadError out = error(current_, Source::Es10Transport, "ES10: " + e.message).error();
+    if (e.sw != 0) out.sw = e.sw;
+    return out;
   }
 
   /// POSTs one ES9+ request; the body of a 200 answer, or the error.
@@ -93,6 +91,7 @@ class Session {
   void deliver_notification(DownloadResult& result);
 
   Es10Channel& euicc_;
+  Es10Client client_{euicc_};
   Es9Transport& smdp_;
   const DownloadOptions& options_;
   std::string address_;
@@ -107,7 +106,7 @@ DownloadError Session::cancel(DownloadError e, std::int64_t reason) {
   sg::CancelSessionRequest req;
   req.transactionId = transaction_id_;
   req.reason = reason;
-  auto resp = es10<sg::CancelSessionResponse>(asn1::encode(req));
+  auto resp = es10(client_.cancel_session(req));
   if (resp) {
     sg::CancelSessionRequestEs9 es9_req;
     es9_req.transactionId = transaction_id_;
@@ -133,10 +132,10 @@ expected<DownloadResult, DownloadError> Session::run(const std::string& matching
     pending_ = send_pending_notifications(euicc_, smdp_, [this](Step s) { step(s); });
 
   step(Step::GetEuiccInfo1);
-  RSP_TRY(sg::EUICCInfo1 info1, es10<sg::EUICCInfo1>(asn1::encode(sg::GetEuiccInfo1Request{})));
+  RSP_TRY(sg::EUICCInfo1 info1, es10(client_.get_euicc_info1()));
 
   step(Step::GetEuiccChallenge);
-  RSP_TRY(auto challenge, es10<sg::GetEuiccChallengeResponse>(asn1::encode(sg::GetEuiccChallengeRequest{})));
+  RSP_TRY(auto challenge, es10(client_.get_euicc_challenge()));
 
   step(Step::InitiateAuthentication);
   sg::InitiateAuthenticationRequest init_req;
@@ -161,7 +160,7 @@ expected<DownloadResult, DownloadError> Session::run(const std::string& matching
   ctx.deviceInfo.tac = options_.tac;
   ctx.deviceInfo.deviceCapabilities = options_.device_capabilities;
   ctx.deviceInfo.imei = options_.imei;
-  auto auth_resp = es10<sg::AuthenticateServerResponse>(asn1::encode(auth_req));
+  auto auth_resp = es10(client_.authenticate_server(auth_req));
   if (!auth_resp) return unexpected(cancel(std::move(auth_resp).error(), cancel_reason::kUndefinedReason));
   if (const auto* err = auth_resp->authenticateResponseError()) {
     DownloadError e = error(current_, Source::Euicc, "eUICC refused AuthenticateServer").error();
@@ -204,7 +203,7 @@ expected<DownloadResult, DownloadError> Session::run(const std::string& matching
   }
 
   step(Step::PrepareDownload);
-  auto pd_resp = es10<sg::PrepareDownloadResponse>(asn1::encode(pd));
+  auto pd_resp = es10(client_.prepare_download(pd));
   if (!pd_resp) return unexpected(cancel(std::move(pd_resp).error(), cancel_reason::kUndefinedReason));
   if (const auto* err = pd_resp->downloadResponseError()) {
     DownloadError e = error(current_, Source::Euicc, "eUICC refused PrepareDownload").error();
@@ -239,24 +238,15 @@ expected<DownloadResult, DownloadError> Session::load_bpp(const sg::BoundProfile
     return unexpected(cancel(error(current_, Source::Es9Format, "BPP: " + segments.error()).error(),
                              cancel_reason::kLoadBppExecutionError));
   }
-  Bytes answer;
-  for (std::size_t i = 0; i < segments->size(); ++i) {
-    auto r = es10_raw((*segments)[i]);
-    // A transport failure mid-load leaves the eUICC to clean up; the
-    // SM-DP+ session is cancelled.
-    if (!r) return unexpected(cancel(std::move(r).error(), cancel_reason::kLoadBppExecutionError));
-    if (!r->empty()) {  // the eUICC answers only at the end, or early on an error
-      answer = std::move(*r);
-      break;
-    }
-  }
-  if (answer.empty()) {
-    return unexpected(cancel(error(current_, Source::Es10Format, "no ProfileInstallationResult").error(),
-                             cancel_reason::kLoadBppExecutionError));
-  }
-  auto pir = asn1::decode<sg::ProfileInstallationResult>(answer);
+  auto pir = client_.load_bound_profile_package(*segments);
   if (!pir) {
-    return unexpected(error(current_, Source::Es10Format, "ProfileInstallationResult: " + pir.error().to_string()));
+    // An answer that does not decode ends the eUICC's session itself; a
+    // transport failure mid-load (or no answer at all) leaves the eUICC to
+    // clean up, and the SM-DP+ session is cancelled.
+    if (pir.error().kind == Es10Error::Kind::Format) {
+      return error(current_, Source::Es10Format, "ProfileInstallationResult: " + pir.error().message);
+    }
+    return unexpected(cancel(from_es10(pir.error()), cancel_reason::kLoadBppExecutionError));
   }
   result.installation_result = *pir;
   const auto& final_result = pir->profileInstallationResultData.finalResult;

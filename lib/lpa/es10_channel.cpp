@@ -1,6 +1,7 @@
 #include "rsp/lpa/es10_channel.hpp"
 
-#include "rsp/euicc/card.hpp"
+#include "rsp/apdu/class_byte.hpp"
+#include "rsp/card/card.hpp"
 
 namespace rsp::lpa {
 namespace {
@@ -26,9 +27,9 @@ ApduEs10Channel::ApduEs10Channel(apdu::Transmit transmit, std::uint8_t channel, 
     : transmit_(std::move(transmit)), channel_(channel), block_size_(block_size) {}
 
 expected<void, Es10Error> ApduEs10Channel::select_isd_r() {
-  Bytes select = {static_cast<std::uint8_t>(channel_ < 4 ? channel_ : 0x40 | (channel_ - 4)), 0xA4, 0x04,
-                  0x00, sizeof(kIsdRAid)};
-  select.insert(select.end(), std::begin(kIsdRAid), std::end(kIsdRAid));
+  // ISO/IEC 7816-4 §11.2.2 SELECT by DF name, FCI wanted.
+  Bytes select = {apdu::class_for_channel(channel_, false), apdu::kInsSelect, 0x04, 0x00, sizeof(card::kIsdRAid)};
+  select.insert(select.end(), std::begin(card::kIsdRAid), std::end(card::kIsdRAid));
   select.push_back(0x00);
   auto r = apdu::exchange(transmit_, select);
   if (!r) return unexpected(from_exchange(r.error()));
@@ -44,6 +45,6 @@ expected<Bytes, Es10Error> ApduEs10Channel::send(ByteView command) {
   return std::move(*r);
 }
 
-ApduEs10Channel card_channel(euicc::Card& card) { return ApduEs10Channel(euicc::in_process_transmit(card)); }
+ApduEs10Channel card_channel(card::Card& card) { return ApduEs10Channel(card::in_process_transmit(card)); }
 
 }  // namespace rsp::lpa

@@ -1,6 +1,6 @@
 #include "rsp/lpa/notifications.hpp"
 
-#include "rsp/asn1/runtime.hpp"
+#include "rsp/lpa/es10_client.hpp"
 #include "rsp/messages/es9_json.hpp"
 
 namespace rsp::lpa {
@@ -15,13 +15,10 @@ const sg::NotificationMetadata* metadata_of(const sg::PendingNotification& n) {
   return nullptr;
 }
 
-/// An ES10 command whose answer is the DER of Resp, or why there is none.
+/// An ES10 function's typed answer, or why there is none.
 template <class Resp>
-expected<Resp, std::string> es10(Es10Channel& euicc, ByteView command) {
-  auto data = euicc.send(command);
-  if (!data) return unexpected(data.error().message);
-  auto r = asn1::decode<Resp>(*data);
-  if (!r) return unexpected("eUICC answer: " + r.error().to_string());
+expected<Resp, std::string> es10(expected<Resp, Es10Error> r) {
+  if (!r) return unexpected(std::move(r).error().message);
   return std::move(*r);
 }
 
@@ -43,7 +40,7 @@ std::string refusal(const HttpReply& reply) {
 expected<sg::PendingNotification, std::string> retrieve_notification(Es10Channel& euicc, std::int64_t seq_number) {
   sg::RetrieveNotificationsListRequest rq;
   rq.searchCriteria.emplace().set_seqNumber(seq_number);
-  auto got = es10<sg::RetrieveNotificationsListResponse>(euicc, asn1::encode(rq));
+  auto got = es10(Es10Client(euicc).retrieve_notifications_list(rq));
   if (!got) return unexpected(got.error());
   const auto* one = got->notificationList();
   if (!one || one->size() != 1) return unexpected(std::string("no such notification"));
@@ -80,7 +77,7 @@ NotificationDelivery deliver_notification(Es10Channel& euicc, Es9Transport& smdp
   d.delivered = true;
 
   if (progress) progress(Step::RemoveNotification);
-  auto removed = es10<sg::NotificationSentResponse>(euicc, asn1::encode(sg::NotificationSentRequest{d.seq_number}));
+  auto removed = es10(Es10Client(euicc).remove_notification_from_list(d.seq_number));
   using V = sg::NotificationSentResponse::deleteNotificationStatus_values;
   if (!removed) {
     d.error = "ES10b RemoveNotificationFromList: " + removed.error();
@@ -97,7 +94,7 @@ PendingNotificationsReport send_pending_notifications(Es10Channel& euicc, Es9Tra
                                                       const std::function<void(Step)>& progress) {
   PendingNotificationsReport report;
   if (progress) progress(Step::ListNotification);
-  auto list = es10<sg::ListNotificationResponse>(euicc, asn1::encode(sg::ListNotificationRequest{}));
+  auto list = es10(Es10Client(euicc).list_notification());
   if (!list) {
     report.error = "ES10b ListNotification: " + list.error();
     return report;

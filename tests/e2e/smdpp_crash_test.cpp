@@ -15,7 +15,7 @@
 #include <ostream>
 #include <thread>
 
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
 #include "rsp/lpa/download.hpp"
@@ -168,9 +168,9 @@ class SmdppCrash : public ::testing::TestWithParam<CrashCase> {
   expected<lpa::DownloadResult, lpa::DownloadError> download(lpa::Es9Transport& es9) {
     auto store = euicc::EuiccStore::open(card());
     if (!store) return unexpected(setup_error("card: " + store.error().message));
-    euicc::Card c;
+    card::Card c;
     c.add_application(std::make_shared<euicc::IsdR>(*store));
-    c.add_application(std::make_shared<euicc::MinimalEcasd>());
+    c.add_application(std::make_shared<card::MinimalEcasd>());
     auto es10 = lpa::card_channel(c);
     if (auto s = es10.select_isd_r(); !s) return unexpected(setup_error("the card did not select its ISD-R"));
     return lpa::download_profile(activation_code_, std::nullopt, es10, es9);

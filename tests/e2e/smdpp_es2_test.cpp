@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rsp/common/file.hpp"
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
 #include "rsp/lpa/download.hpp"
@@ -194,9 +194,9 @@ class SmdppEs2 : public ::testing::Test {
     for (const auto& c : id->curves) ho.trust_anchors.push_back(c.ci_cert);
     ho.resolve["localhost"] = "127.0.0.1:" + port;
     lpa::HttpsEs9Transport es9(std::move(ho));
-    euicc::Card c;
+    card::Card c;
     c.add_application(std::make_shared<euicc::IsdR>(*store));
-    c.add_application(std::make_shared<euicc::MinimalEcasd>());
+    c.add_application(std::make_shared<card::MinimalEcasd>());
     auto es10 = lpa::card_channel(c);
     EXPECT_TRUE(es10.select_isd_r());
     return lpa::download_profile(ac, std::nullopt, es10, es9, o);

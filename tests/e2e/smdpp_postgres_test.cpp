@@ -9,7 +9,7 @@
 #include <memory>
 #include <tuple>
 
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
 #include "rsp/lpa/download.hpp"
@@ -153,9 +153,9 @@ TEST_F(SmdppPostgres, OneDownloadAlternatesBetweenTwoInstances) {
   lpa::HttpsEs9Transport to_a(options_for(*store, world_->endpoint_a));
   lpa::HttpsEs9Transport to_b(options_for(*store, world_->endpoint_b));
   AlternatingEs9 es9(to_a, to_b);
-  euicc::Card card;
+  card::Card card;
   card.add_application(std::make_shared<euicc::IsdR>(*store));
-  card.add_application(std::make_shared<euicc::MinimalEcasd>());
+  card.add_application(std::make_shared<card::MinimalEcasd>());
   auto es10 = lpa::card_channel(card);
   ASSERT_TRUE(es10.select_isd_r());
 
@@ -194,9 +194,9 @@ TEST_F(SmdppPostgres, ACallReplayedOnTheOtherInstanceIsRefused) {
   lpa::HttpsEs9Transport to_b(options_for(*store, world_->endpoint_b));
   AlternatingEs9 es9(to_a, to_b);
   es9.replay_path = "/authenticateClient";
-  euicc::Card card;
+  card::Card card;
   card.add_application(std::make_shared<euicc::IsdR>(*store));
-  card.add_application(std::make_shared<euicc::MinimalEcasd>());
+  card.add_application(std::make_shared<card::MinimalEcasd>());
   auto es10 = lpa::card_channel(card);
   ASSERT_TRUE(es10.select_isd_r());
 

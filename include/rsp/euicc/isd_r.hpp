@@ -15,8 +15,8 @@
 #include <optional>
 #include <string>
 
-#include "rsp/euicc/application.hpp"
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/aid.hpp"
+#include "rsp/card/es10_application.hpp"
 #include "rsp/euicc/store.hpp"
 #include "rsp/pki/certificate.hpp"
 
@@ -58,7 +58,9 @@ inline constexpr std::uint32_t kGetRat = 0xBF43;
 /// SGP.22 version this card implements (EUICCInfo1/2 svn).
 inline constexpr std::uint8_t kSvn[] = {0x02, 0x02, 0x02};
 
-class IsdR final : public Application {
+/// ES10 commands arrive whole (card::Es10Application does the STORE DATA
+/// reassembly and hands BPP segments to load_bpp_segment).
+class IsdR final : public card::Es10Application {
  public:
   /// `random` (default: the system CSPRNG) must outlive the ISD-R.
   explicit IsdR(EuiccStore store, crypto::Random* random = nullptr);
@@ -66,13 +68,17 @@ class IsdR final : public Application {
   IsdR(const IsdR&) = delete;
   IsdR& operator=(const IsdR&) = delete;
 
-  ByteView aid() const override { return kIsdRAid; }
+  ByteView aid() const override { return card::kIsdRAid; }
   Bytes select_response() override;
-  expected<Bytes, std::uint16_t> process(ByteView command, std::uint8_t channel) override;
-  /// A reset ends any RSP session (SGP.22 §3.1.3: the challenge is one-time).
-  void on_deselect(std::uint8_t channel) override;
 
   const EuiccStore& store() const { return store_; }
+
+ protected:
+  expected<Bytes, std::uint16_t> process_es10(ByteView command, std::uint8_t channel) override;
+  expected<Bytes, std::uint16_t> load_bpp_segment(ByteView segment, std::uint8_t channel) override;
+  bool bpp_in_progress(ByteView next) const override;
+  /// A reset ends any RSP session (SGP.22 §3.1.3: the challenge is one-time).
+  void on_es10_deselect(std::uint8_t channel) override;
 
  private:
   expected<Bytes, std::uint16_t> dispatch(std::uint32_t tag, ByteView command);
@@ -105,7 +111,6 @@ class IsdR final : public Application {
   /// empty answer until the package is complete or fails, then the signed
   /// ProfileInstallationResult.
   expected<Bytes, std::uint16_t> load_bound_profile_package(ByteView piece);
-  bool continues_bpp(ByteView command) const;
   /// The signed ProfileInstallationResult (§5.7.6), kept as the install
   /// notification; ends the session. `error` is {bppCommandId, errorReason}.
   Bytes finish_load(EuiccState* state, const std::optional<std::pair<std::int64_t, std::int64_t>>& error,

@@ -10,15 +10,11 @@
 #include "rsp/common/bytes.hpp"
 #include "rsp/common/expected.hpp"
 
-namespace rsp::euicc {
+namespace rsp::card {
 class Card;
 }
 
 namespace rsp::lpa {
-
-/// The ISD-R AID (SGP.22 §2.2.3).
-inline constexpr std::uint8_t kIsdRAid[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
-                                            0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x01, 0x00};
 
 struct Es10Error {
   enum class Kind : std::uint8_t {
@@ -26,6 +22,8 @@ struct Es10Error {
     Status,     ///< the card answered an error status word (`sw`)
     Malformed,  ///< an answer that is not an APDU response
     Request,    ///< the command could not be sent (too large)
+    Format,     ///< the response data did not decode as the expected ES10 response
+    NoAnswer,   ///< the eUICC answered no data where a response was due
   };
   Kind kind = Kind::Transport;
   std::uint16_t sw = 0;
@@ -60,6 +58,6 @@ class ApduEs10Channel final : public Es10Channel {
 
 /// An ApduEs10Channel on a simulated Card in the same process (the card must
 /// outlive the channel).
-ApduEs10Channel card_channel(euicc::Card& card);
+ApduEs10Channel card_channel(card::Card& card);
 
 }  // namespace rsp::lpa

@@ -1,18 +1,13 @@
 #pragma once
 /// How the LPA reaches an SM-DP+ over ES9+ (SGP.22 §6.1): one HTTP POST of a
-/// JSON body to https://<address><path>. The HTTPS implementation lives with
-/// the network component; this header gives the interface and an in-process
-/// implementation that calls the SM-DP+'s ES9+ handler directly.
+/// JSON body to https://<address><path>. The HTTPS implementation is
+/// https_transport.hpp; tests reach an SM-DP+ in process through the test
+/// support library.
 
-#include <functional>
 #include <string>
 #include <string_view>
 
 #include "rsp/common/expected.hpp"
-
-namespace rsp::smdpp {
-class Server;
-}
 
 namespace rsp::lpa {
 
@@ -36,28 +31,6 @@ class Es9Transport {
   /// Notifications may go to another address than the download.
   virtual expected<HttpReply, TransportError> post(std::string_view smdp_address, std::string_view path,
                                                    std::string_view json_body) = 0;
-};
-
-/// TEST DOUBLE of the HTTPS transport: calls smdpp::handle_es9 on a Server in
-/// the same process, as if the Server were reachable at `address`. Used by
-/// tests and the demo; no network, no TLS.
-class InProcessEs9Transport final : public Es9Transport {
- public:
-  InProcessEs9Transport(smdpp::Server& server, std::string address);
-
-  expected<HttpReply, TransportError> post(std::string_view smdp_address, std::string_view path,
-                                           std::string_view json_body) override;
-
-  /// Fault injection for tests: when set and it returns true for a request's
-  /// path, that request fails as a transport error (the server never sees it).
-  std::function<bool(std::string_view path)> fail_request;
-  /// Number of requests that reached the server, per call of post().
-  std::size_t delivered() const { return delivered_; }
-
- private:
-  smdpp::Server& server_;
-  std::string address_;
-  std::size_t delivered_ = 0;
 };
 
 }  // namespace rsp::lpa

@@ -38,7 +38,7 @@ TEST_F(EuiccTest, GetEidAnswersTheCertificateEid) {
   EXPECT_TRUE(pki::is_valid_eid(*eid));
   EXPECT_EQ(to_hex(r.eidValue), *eid);
   req.tagList = {0x5B};
-  EXPECT_EQ(es10_sw(asn1::encode(req)), sw::kWrongData);
+  EXPECT_EQ(es10_sw(asn1::encode(req)), apdu::sw::kWrongData);
 }
 
 TEST_F(EuiccTest, ConfiguredAddressesPersistAcrossRestart) {
@@ -202,13 +202,13 @@ TEST_F(EuiccTest, MalformedAndUnknownCommandsLeaveStateUnchanged) {
            to_hex(read_file(store_->dir() / "state.1").value_or(Bytes{}));
   };
   const auto before = slots();
-  EXPECT_EQ(es10_sw(Bytes{0xBF, 0x7F, 0x00}), sw::kReferencedDataNotFound);
-  EXPECT_EQ(es10_sw(Bytes{0xBF, 0x31, 0x03, 0x01, 0x01, 0xFF}), sw::kWrongData);
-  EXPECT_EQ(es10_sw(Bytes{0xBF, 0x31, 0x05, 0xA0}), sw::kWrongData);  // truncated
-  EXPECT_EQ(es10_sw(Bytes{0x30, 0x00}), sw::kReferencedDataNotFound);
+  EXPECT_EQ(es10_sw(Bytes{0xBF, 0x7F, 0x00}), apdu::sw::kReferencedDataNotFound);
+  EXPECT_EQ(es10_sw(Bytes{0xBF, 0x31, 0x03, 0x01, 0x01, 0xFF}), apdu::sw::kWrongData);
+  EXPECT_EQ(es10_sw(Bytes{0xBF, 0x31, 0x05, 0xA0}), apdu::sw::kWrongData);  // truncated
+  EXPECT_EQ(es10_sw(Bytes{0x30, 0x00}), apdu::sw::kReferencedDataNotFound);
   auto enable = asn1::encode(enable_iccid(a.iccid));
   enable.push_back(0x00);  // trailing byte
-  EXPECT_EQ(es10_sw(enable), sw::kWrongData);
+  EXPECT_EQ(es10_sw(enable), apdu::sw::kWrongData);
   EXPECT_EQ(slots(), before);
 }
 

@@ -11,12 +11,17 @@
 #include "rsp/apdu/lpa_exchange.hpp"
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/asn1/sgp22.hpp"
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
 #include "test_support/temp_dir.hpp"
 
 namespace rsp::euicc::test {
+
+using card::Card;
+using card::in_process_transmit;
+using card::kIsdRAid;
+using card::MinimalEcasd;
 
 using test_support::TempDir;
 

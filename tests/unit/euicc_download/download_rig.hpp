@@ -14,12 +14,17 @@
 #include "fixture.hpp"
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/asn1/sgp22.hpp"
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
 #include "test_support/temp_dir.hpp"
 
 namespace rsp::euicc::test {
+
+using card::Card;
+using card::in_process_transmit;
+using card::kIsdRAid;
+using card::MinimalEcasd;
 
 namespace sg = asn1::sgp22;
 

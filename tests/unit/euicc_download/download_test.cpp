@@ -96,7 +96,7 @@ TEST_F(LoadBpp, InstallsTheProfileAndKeepsASignedResult) {
   EXPECT_EQ(rig_.call<sg::NotificationSentResponse>(sent).deleteNotificationStatus, 0);
 
   // the session is over: the package cannot be replayed
-  EXPECT_EQ(rig_.es10(pieces.front()).error(), sw::kConditionsNotSatisfied);
+  EXPECT_EQ(rig_.es10(pieces.front()).error(), apdu::sw::kConditionsNotSatisfied);
 }
 
 TEST_F(LoadBpp, ProfileProtectionKeyAndAnyCutOfTheStream) {
@@ -182,7 +182,7 @@ TEST_F(LoadBpp, SameIccidTwiceIsRefusedAtStoreMetadata) {
 TEST_F(LoadBpp, StructureErrorsAndMissingSession) {
   // no PrepareDownload in this session
   Bytes lone = {0xBF, 0x36, 0x03, 0xBF, 0x23, 0x00};
-  EXPECT_EQ(rig_.es10(lone).error(), sw::kConditionsNotSatisfied);
+  EXPECT_EQ(rig_.es10(lone).error(), apdu::sw::kConditionsNotSatisfied);
   // sequences out of order: A1 right after the InitialiseSecureChannel
   rig_.add_order("M-S", iccid(30));
   auto bpp = rig_.authenticate_and_bind("M-S");
@@ -208,7 +208,7 @@ TEST_F(LoadBpp, CancelSessionIsSignedAndAcceptedByTheSmdp) {
   EXPECT_EQ(ok->euiccCancelSessionSigned.smdpOid.to_string(), "2.999.10");
   EXPECT_TRUE(rig_.world.server->cancel_session(sg::CancelSessionRequestEs9{bpp->transactionId, resp}));
   // the session is gone on the card too
-  EXPECT_EQ(rig_.es10(split_bpp(bpp_der(*bpp)).front()).error(), sw::kConditionsNotSatisfied);
+  EXPECT_EQ(rig_.es10(split_bpp(bpp_der(*bpp)).front()).error(), apdu::sw::kConditionsNotSatisfied);
   auto again = rig_.call<sg::CancelSessionResponse>(req);
   ASSERT_NE(again.cancelSessionResponseError(), nullptr);
   EXPECT_EQ(*again.cancelSessionResponseError(),

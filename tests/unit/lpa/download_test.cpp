@@ -12,6 +12,7 @@
 #include "rsp/messages/es9_json.hpp"
 #include "rsp/pki/test_pki.hpp"
 #include "sim_euicc.hpp"
+#include "test_support/in_process_es9.hpp"
 
 namespace rsp::lpa {
 namespace {
@@ -46,7 +47,7 @@ class LpaDownload : public ::testing::Test {
 
   st::World world;
   SimEuicc euicc;
-  InProcessEs9Transport transport;
+  test_support::InProcessEs9Transport transport;
   DownloadOptions options;
   std::vector<Step> steps;
 };

@@ -17,6 +17,7 @@
 #include "rsp/smdpp/sql_catalog.hpp"
 #include "rsp/store/sqlite.hpp"
 #include "sim_euicc.hpp"
+#include "test_support/in_process_es9.hpp"
 
 namespace rsp::lpa {
 namespace {
@@ -38,7 +39,7 @@ struct SqlSmdpp {
   std::unique_ptr<smdpp::Es2Service> es2;
   std::shared_ptr<smdpp::SqlProfileCatalog> catalog;
   std::unique_ptr<smdpp::Server> server;
-  std::unique_ptr<InProcessEs9Transport> transport;
+  std::unique_ptr<test_support::InProcessEs9Transport> transport;
 
   SqlSmdpp() {
     auto db = store::open_sqlite(dir.path() / "smdpp.db");
@@ -57,7 +58,7 @@ struct SqlSmdpp {
     cfg.address = st::kAddress;
     server = std::make_unique<smdpp::Server>(cfg, std::make_shared<smdpp::IdentitySet>(std::move(*ids)), catalog,
                                              clock, rng);
-    transport = std::make_unique<InProcessEs9Transport>(*server, st::kAddress);
+    transport = std::make_unique<test_support::InProcessEs9Transport>(*server, st::kAddress);
   }
 
   /// Imports the profile, orders it for `eid` and releases it; the activation code.

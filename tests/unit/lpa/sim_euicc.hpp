@@ -10,7 +10,7 @@
 #include "fixture.hpp"
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/asn1/sgp22.hpp"
-#include "rsp/euicc/card.hpp"
+#include "rsp/card/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
 #include "rsp/lpa/es10_channel.hpp"
@@ -30,7 +30,7 @@ struct SimEuicc {
     EXPECT_TRUE(created.has_value()) << (created ? "" : created.error().message);
     if (created) store = *created;
     card.add_application(std::make_shared<euicc::IsdR>(*created));
-    card.add_application(std::make_shared<euicc::MinimalEcasd>());
+    card.add_application(std::make_shared<card::MinimalEcasd>());
     auto sel = channel.select_isd_r();
     EXPECT_TRUE(sel.has_value()) << (sel ? "" : sel.error().message);
   }
@@ -61,7 +61,7 @@ struct SimEuicc {
 
   test_support::TempDir tmp;
   std::optional<euicc::EuiccStore> store;
-  euicc::Card card;
+  card::Card card;
   ApduEs10Channel channel = card_channel(card);
 };
 
