@@ -250,9 +250,9 @@ TEST_F(SmdppPostgres, ADatabaseOutageIsAServerErrorAndServiceResumes) {
   auto store = euicc::EuiccStore::open(card_dir);
   ASSERT_TRUE(store) << store.error().message;
   lpa::HttpsEs9Transport to_a(options_for(*store, world_->endpoint_a));
-  euicc::Card card;
+  card::Card card;
   card.add_application(std::make_shared<euicc::IsdR>(*store));
-  card.add_application(std::make_shared<euicc::MinimalEcasd>());
+  card.add_application(std::make_shared<card::MinimalEcasd>());
   auto es10 = lpa::card_channel(card);
   ASSERT_TRUE(es10.select_isd_r());
 
