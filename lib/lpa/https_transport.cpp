@@ -1,13 +1,11 @@
 #include "rsp/lpa/https_transport.hpp"
 
+#include "rsp/messages/header.hpp"
 #include "rsp/net/client.hpp"
 
 namespace rsp::lpa {
 
 namespace {
-/// X-Admin-Protocol of SGP.22 v2.2 (§6.1.1).
-constexpr const char* kAdminProtocol = "gsma/rsp/v2.2.0";
-
 /// "host", "host:port" or "[v6]:port" -> host.
 std::string host_of(std::string_view address) {
   if (!address.empty() && address.front() == '[') return std::string(address.substr(1, address.find(']') - 1));
@@ -43,7 +41,7 @@ expected<HttpReply, TransportError> HttpsEs9Transport::post(std::string_view smd
     it = clients_.emplace(std::string(smdp_address), std::move(*client)).first;
   }
   auto r = it->second->request("POST", std::string(path), std::string(json_body), "application/json",
-                               {{"X-Admin-Protocol", kAdminProtocol}});
+                               {{"X-Admin-Protocol", std::string(messages::kAdminProtocol)}});
   if (!r) {
     clients_.erase(it);  // a broken connection is not reused
     return unexpected(TransportError{std::string(net::kind_name(r.error().kind)) + ": " + r.error().message});
