@@ -14,7 +14,7 @@ set(RSP_LAYER_pki crypto tlv)
 set(RSP_LAYER_messages asn1)
 set(RSP_LAYER_card apdu crypto)
 set(RSP_LAYER_euicc card asn1 pki)
-set(RSP_LAYER_service net store)
+set(RSP_LAYER_service net store crypto)
 set(RSP_LAYER_smdpp service messages pki)
 set(RSP_LAYER_lpa card messages net crypto)
 
