@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -118,6 +119,13 @@ NetResult<void> HttpServer::start() {
     impl_->acceptor.reset();
     return net_error(NetError::Kind::Bind, "cannot listen on " + where + ": " + ec.message());
   }
+  impl_->max_connections = options_.max_connections;
+  if (rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    // Descriptors for the process's files, databases and outgoing calls stay free.
+    constexpr rlim_t kReserve = 128;
+    const rlim_t room = limit.rlim_cur > 2 * kReserve ? limit.rlim_cur - kReserve : limit.rlim_cur / 2;
+    impl_->max_connections = std::min<std::size_t>(impl_->max_connections, static_cast<std::size_t>(room));
+  }
   impl_->accept_retry.emplace(impl_->io);
   impl_->guard.emplace(impl_->io.get_executor());
   impl_->pool = std::make_unique<asio::thread_pool>(std::max<std::size_t>(options_.worker_threads, 1));
@@ -165,7 +173,7 @@ void HttpServer::Impl::on_accepted(asio::ip::tcp::socket socket) {
   ++*accepted_count;
   std::string peer = endpoint.address().to_string();
   const char* refusal = nullptr;
-  if (connections.size() >= options.max_connections) {
+  if (connections.size() >= max_connections) {
     refusal = "capacity";
   } else if (auto it = per_peer.find(peer); it != per_peer.end() && it->second >= options.max_connections_per_peer) {
     refusal = "peer_limit";

@@ -66,6 +66,7 @@ struct HttpServer::Impl {
   std::unordered_map<std::string, std::size_t> per_peer;
   std::string read_buffer = std::string(16384 + 512, '\0');  ///< shared: idle connections hold none
 
+  std::size_t max_connections = 0;  ///< the option, within the open-file limit
   std::atomic<std::uint64_t>* accepted_count = nullptr;  ///< HttpServer::connections_accepted()
   std::atomic<std::size_t> open{0};
   std::atomic<std::uint64_t> refused{0};

@@ -70,8 +70,10 @@ struct HttpServerOptions {
   /// A request's whole body, from the end of its head.
   std::chrono::milliseconds body_timeout{30000};
   /// Open connections at most; past it new ones are closed at once (counted in
-  /// rsp_http_connections_refused_total{reason="capacity"}).
-  std::size_t max_connections = 10000;
+  /// rsp_http_connections_refused_total{reason="capacity"}). Lowered at start
+  /// to what the open-file limit leaves (RLIMIT_NOFILE less a reserve), so the
+  /// server refuses cleanly instead of running out of descriptors.
+  std::size_t max_connections = 16384;
   /// Open connections from one peer address at most; past it new ones from
   /// that address are closed at once (reason="peer_limit").
   std::size_t max_connections_per_peer = 256;
