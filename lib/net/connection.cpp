@@ -168,6 +168,7 @@ void Connection::on_handshake_input() {
   if (step == TlsSession::Step::NeedMore) return want_read();
   tls_version_ = tls_->version();
   client_certificate_ = tls_->peer_certificate();
+  psk_identity_ = tls_->psk_identity();
   phase_ = Phase::Head;
   set_deadline(after(server_.options.head_timeout));
   if (tls_->read(in_) == TlsSession::Step::Failed) return close();
@@ -279,6 +280,7 @@ void Connection::dispatch(const Handler& handler) {
   request->remote_address = peer_;
   request->tls_version = tls_version_;
   request->client_certificate = client_certificate_;
+  request->psk_identity = psk_identity_;
   asio::post(*server_.pool, [self = shared_from_this(), request, &handler] {
     auto& server = self->server_;
     const std::string route_method = request->method == "HEAD" ? std::string("GET") : request->method;

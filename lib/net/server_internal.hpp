@@ -136,6 +136,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<TlsSession> tls_;
   std::string tls_version_;
   std::optional<PeerCertificate> client_certificate_;
+  std::string psk_identity_;
 
   Phase phase_ = Phase::Handshake;
   Clock::time_point phase_deadline_ = Clock::time_point::max();

@@ -95,6 +95,11 @@ std::string TlsSession::version() const { return SSL_get_version(ssl_); }
 
 std::optional<PeerCertificate> TlsSession::peer_certificate() const { return detail::peer_certificate(ssl_); }
 
+std::string TlsSession::psk_identity() const {
+  const char* id = SSL_get_psk_identity(ssl_);
+  return id ? std::string(id) : std::string();
+}
+
 std::string TlsSession::failure_reason() const {
   return failure_.empty() ? std::string("connection closed or timed out during the handshake") : failure_;
 }

@@ -44,6 +44,8 @@ class TlsSession {
   std::string version() const;
   /// The verified client certificate (mutual TLS), if the client sent one.
   std::optional<PeerCertificate> peer_certificate() const;
+  /// The PSK identity the client used (PSK-TLS), empty otherwise.
+  std::string psk_identity() const;
   /// Why the handshake failed, in words an operator can act on (OpenSSL's
   /// error names or the certificate verification error; never key material).
   std::string failure_reason() const;

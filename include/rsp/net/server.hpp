@@ -35,6 +35,8 @@ struct Request {
   std::string tls_version;
   /// The client certificate the handshake verified (mutual TLS), if any.
   std::optional<PeerCertificate> client_certificate;
+  /// The PSK identity the client used (PSK-TLS), empty otherwise.
+  std::string psk_identity;
 
   std::optional<std::string> header(std::string_view name) const { return find_header(headers, name); }
 };
