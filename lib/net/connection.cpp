@@ -44,8 +44,8 @@ void Connection::start() {
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   if (server_.ctx) {
-    tls_ = TlsSession::create(server_.ctx);
-    if (!tls_) return close();
+    // The TLS session (several KB) is made when the first bytes arrive, so a
+    // connection that never sends costs little.
     phase_ = Phase::Handshake;
     set_deadline(after(server_.options.tls_handshake_timeout));
   } else {
@@ -138,6 +138,10 @@ void Connection::on_readable() {
       continue;
     }
     got = true;
+    if (phase_ == Phase::Handshake && !tls_) {
+      tls_ = TlsSession::create(server_.ctx);
+      if (!tls_) return close();
+    }
     if (!tls_) {
       in_.append(data);
     } else if (!tls_->feed(data)) {

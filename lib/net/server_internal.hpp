@@ -3,8 +3,15 @@
 // (library-internal).
 //
 // Event loop: Boost.Asio (Debian's libboost-dev, header-only), chosen over an
-// epoll loop of our own as the well-kept library; TLS stays on our memory-BIO
-// session (tls_session.hpp), so Asio only waits for sockets and timers. One
+// epoll loop of our own as the well-kept library, as issue 15 prefers unless
+// it costs the SM-DP+ more than 10 % of its CPU per download. bench_smdpp
+// (release, same machine, runs alternated): server CPU per download 2.70-2.98
+// ms (mean 2.85) against 2.49-2.90 ms (mean 2.65) for the thread per
+// connection before, about +7 %; the difference is the two thread hand-offs
+// per request (loop -> handler pool -> loop), which any event loop with
+// blocking handlers pays, so our own epoll loop would not win it back.
+// TLS stays on our memory-BIO session (tls_session.hpp), so Asio only waits
+// for sockets and timers. One
 // I/O thread runs every connection; handlers run on a bounded thread pool and
 // post their response back to the loop. All connection state below is touched
 // by the I/O thread only.
