@@ -128,7 +128,8 @@ void Connection::on_readable() {
     const std::size_t n = socket_.read_some(asio::buffer(server_.read_buffer), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
     if (ec) {  // the peer closed or reset: what it sent without waiting for an answer is dropped
-      if (phase_ == Phase::Handshake) return tls_failed("connection closed during the TLS handshake");
+      // A peer that closes before its first byte (a port probe) has not tried TLS.
+      if (phase_ == Phase::Handshake && tls_) return tls_failed("connection closed during the TLS handshake");
       return close();
     }
     const std::string_view data(server_.read_buffer.data(), n);
