@@ -21,6 +21,7 @@
 #include "command.hpp"
 #include "rsp/common/allocator.hpp"
 #include "rsp/common/file.hpp"
+#include "rsp/common/socket_io.hpp"
 #include "rsp/crypto/random.hpp"
 #include "rsp/smdpp/callback_worker.hpp"
 #include "rsp/smdpp/es2_auth.hpp"
@@ -410,6 +411,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   }
 
   rsp::tune_allocator_for_server();
+  rsp::raise_open_file_limit();  // each connection is a descriptor; thousands may be open
   // Block the stop signals before any thread starts, so that every server
   // thread inherits the mask and only sigwait below sees them.
   sigset_t stop_signals;

@@ -1,4 +1,4 @@
-// bench_smdpp [--downloads N] [--clients C] [--sessions S] [--curve nist|brp] [--verify]
+// bench_smdpp [--downloads N] [--clients C] [--sessions S] [--idle N] [--curve nist|brp] [--verify]
 //
 // The SM-DP+ as deployed, in one process: the ES9+ HTTP service with its
 // DPtls identity on 127.0.0.1 (port 0), the core over a SQLite inventory
@@ -15,11 +15,18 @@
 // downloads per server CPU-second against the download crypto floor
 // (bench/crypto floor.hpp) measured in the same run.
 //
+// With --idle N (default 10000; 0: none) it then holds N idle TCP connections
+// to the service, opened by a child process (so that their client ends take
+// no descriptor or memory here), and prints the server's RSS growth.
+//
 // With --sessions S it then opens S sessions (initiateAuthentication +
 // authenticateClient, never finished) and prints the RSS with them in flight
 // against the 200 MB target.
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,6 +45,7 @@
 #include "crypto/floor.hpp"
 #include "fleet.hpp"
 #include "rsp/common/allocator.hpp"
+#include "rsp/common/socket_io.hpp"
 #include "rsp/messages/es9_json.hpp"
 #include "rsp/messages/iccid.hpp"
 #include "rsp/net/client.hpp"
@@ -64,6 +72,7 @@ struct Args {
   int downloads = 400;
   int clients = 4;
   int sessions = 0;
+  int idle = 10000;
   crypto::Curve curve = crypto::Curve::NistP256;
   bool verify = false;
 };
@@ -74,12 +83,12 @@ bool parse_args(int argc, char** argv, Args& a) {
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
     if (k == "--verify") {
       a.verify = true;
-    } else if (k == "--downloads" || k == "--clients" || k == "--sessions") {
+    } else if (k == "--downloads" || k == "--clients" || k == "--sessions" || k == "--idle") {
       const char* v = next();
       if (!v) return false;
       const int n = std::atoi(v);
-      if (n < 0 || (k != "--sessions" && n < 1)) return false;
-      (k == "--downloads" ? a.downloads : k == "--clients" ? a.clients : a.sessions) = n;
+      if (n < 0 || ((k == "--downloads" || k == "--clients") && n < 1)) return false;
+      (k == "--downloads" ? a.downloads : k == "--clients" ? a.clients : k == "--idle" ? a.idle : a.sessions) = n;
     } else if (k == "--curve") {
       const char* v = next();
       if (!v) return false;
@@ -298,12 +307,70 @@ std::string iccid_digits(int n) {
   return "89490000000" + std::string(8 - s.size(), '0') + s;  // 19 digits
 }
 
+/// The value of an unlabelled gauge in the Prometheus text, -1 when absent.
+double gauge_value(const std::string& text, const std::string& name) {
+  const auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::atof(text.c_str() + at + name.size() + 2);
+}
+
+/// Opens `n` idle TCP connections to 127.0.0.1:port from a child process,
+/// 250 per source address 127.4.x.y (under the server's per-peer limit),
+/// waits until the server holds them and returns the RSS growth in KiB
+/// (-1 on failure); `opened` says how many the child opened.
+long idle_connections_rss(int port, int n, net::Metrics& metrics, int& opened) {
+  int ready[2], release[2];
+  if (::pipe(ready) != 0 || ::pipe(release) != 0) return -1;
+  const double open_before = gauge_value(metrics.render(), "rsp_http_connections_active");
+  const long rss_before = status_kib("VmRSS");
+  const pid_t child = ::fork();
+  if (child < 0) return -1;
+  if (child == 0) {  // only system calls from here on
+    ::close(ready[0]);
+    ::close(release[1]);
+    int count = 0;
+    for (int i = 0; i < n; ++i) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      if (fd < 0) break;
+      const int on = 1;
+      ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      from.sin_addr.s_addr = htonl((127u << 24) | (4u << 16) | (static_cast<unsigned>(i / 250) << 8) |
+                                   static_cast<unsigned>(1 + i % 250));
+      sockaddr_in to{};
+      to.sin_family = AF_INET;
+      to.sin_port = htons(static_cast<std::uint16_t>(port));
+      to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+          ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0)
+        break;
+      ++count;
+    }
+    [[maybe_unused]] auto w = ::write(ready[1], &count, sizeof count);
+    char c;
+    [[maybe_unused]] auto r = ::read(release[0], &c, 1);
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  ::close(release[0]);
+  opened = 0;
+  if (::read(ready[0], &opened, sizeof opened) != sizeof opened) opened = 0;
+  // The server accepts them on its own time: wait until it holds them all.
+  for (int i = 0; i < 200 && gauge_value(metrics.render(), "rsp_http_connections_active") < open_before + opened; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  const long rss_after = status_kib("VmRSS");
+  ::close(release[1]);
+  ::waitpid(child, nullptr, 0);
+  ::close(ready[0]);
+  return rss_after - rss_before;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Args a;
   if (!parse_args(argc, argv, a)) {
-    std::fprintf(stderr, "usage: bench_smdpp [--downloads N] [--clients C] [--sessions S] [--curve nist|brp] [--verify]\n");
+    std::fprintf(stderr, "usage: bench_smdpp [--downloads N] [--clients C] [--sessions S] [--idle N] [--curve nist|brp] [--verify]\n");
     return 2;
   }
   // The ES9+ functions must be numbered like es9::Function for call().
@@ -358,10 +425,11 @@ int main(int argc, char** argv) {
   auto core = std::make_shared<smdpp::Server>(cfg, std::make_shared<const smdpp::IdentitySet>(std::move(*ids)), catalog,
                                               clock, crypto::system_random());
   tune_allocator_for_server();  // as `rsp smdpp serve` does
+  raise_open_file_limit();      // likewise (the idle connections below)
   smdpp::HttpServiceConfig hc;
   hc.address = kAddress;
   hc.tls_identities = smdpp::load_tls_identities(po.out_dir).value();
-  // A keep-alive connection holds a worker thread.
+  // As many handler threads as clients (connections themselves need none).
   hc.worker_threads = static_cast<std::size_t>(std::max(8, a.clients));
   const smdpp::HttpServiceConfig transport_config = hc;  // the same service, for the transport alone
   hc.es9 = smdpp::es9_dispatcher(core);
@@ -461,6 +529,13 @@ int main(int argc, char** argv) {
                 rss_after / 1024.0, rss_before / 1024.0,
                 opened > 0 ? static_cast<double>(rss_after - rss_before) / opened : 0.0);
     if (opened != a.sessions) rc = 1;
+  }
+  if (a.idle > 0) {
+    int opened = 0;
+    const long grew = idle_connections_rss(port, a.idle, (*service)->metrics(), opened);
+    std::printf("idle connections   %d held by the server (TCP, before their handshake): RSS +%.1f MB, %.1f KB each\n",
+                opened, grew / 1024.0, opened > 0 ? static_cast<double>(grew) / opened : 0.0);
+    if (grew < 0 || opened != a.idle) rc = 1;
   }
   (*service)->stop();
   fs::remove_all(dir);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstring>
 
 #include "rsp/common/socket_io.hpp"
 #include "tls_internal.hpp"
@@ -95,6 +96,7 @@ struct HttpsClient::Impl {
 
   ~Impl() {
     if (socket_dup >= 0) ::close(socket_dup);
+    if (options.psk) wipe(options.psk->key);
   }
   int verify_error = X509_V_OK;
   int verify_depth = 0;
@@ -131,6 +133,34 @@ int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
   return preverify_ok;
 }
 
+/// PSK-TLS, client side: the configured identity and key.
+unsigned int psk_client_callback(SSL* ssl, const char*, char* identity, unsigned int max_identity_len,
+                                 unsigned char* psk, unsigned int max_psk_len) {
+  const auto* impl = static_cast<const HttpsClient::Impl*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  if (!impl || !impl->options.psk) return 0;
+  const auto& config = *impl->options.psk;
+  if (config.key.empty() || config.key.size() > max_psk_len || config.identity.size() + 1 > max_identity_len) return 0;
+  std::memcpy(identity, config.identity.c_str(), config.identity.size() + 1);
+  std::memcpy(psk, config.key.data(), config.key.size());
+  return static_cast<unsigned int>(config.key.size());
+}
+
+/// PSK-TLS (SCP81, GP Amendment B §3.2): TLS 1.2 only, PSK suites, no certificate to verify.
+NetResult<void> configure_psk_client(SSL_CTX* ctx, const PskClientConfig& psk) {
+  if (psk.key.empty() || psk.key.size() > PSK_MAX_PSK_LEN || psk.identity.empty() ||
+      psk.identity.size() > PSK_MAX_IDENTITY_LEN)
+    return net_error(NetError::Kind::InvalidArgument, "PSK or PSK identity length out of range");
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(ctx, psk.ciphers.c_str()) != 1) {
+    ERR_clear_error();
+    return net_error(NetError::Kind::InvalidArgument, "invalid PSK cipher list '" + psk.ciphers + "'");
+  }
+  SSL_CTX_set_psk_client_callback(ctx, psk_client_callback);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  return {};
+}
+
 }  // namespace
 
 HttpsClient::HttpsClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -156,7 +186,15 @@ NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions o
   const std::string& host = impl->server_name;
   Impl* raw = impl.get();
 
-  if (impl->url.https) {
+  if (impl->url.https && options.psk) {
+    auto ssl_client = std::make_unique<httplib::SSLClient>(host, impl->url.port);
+    SSL_CTX* ctx = ssl_client->ssl_context();
+    if (!ctx) return net_error(NetError::Kind::Tls, "cannot create the TLS context");
+    RSP_TRY_VOID(configure_psk_client(ctx, *options.psk));
+    SSL_CTX_set_app_data(ctx, raw);
+    ssl_client->enable_server_certificate_verification(false);
+    impl->client = std::move(ssl_client);
+  } else if (impl->url.https) {
     if (options.trust_anchors.empty())
       return net_error(NetError::Kind::InvalidArgument, "https needs at least one trust anchor (CI certificate)");
     if (options.min_version > options.max_version)

@@ -237,6 +237,52 @@ void info_callback(const SSL* ssl, int where, int) {
   if (state && state->handshakes) state->handshakes->inc({{"version", SSL_get_version(ssl)}});
 }
 
+/// PSK-TLS, server side: the key for the identity the client names.
+unsigned int psk_server_callback(SSL* ssl, const char* identity, unsigned char* psk, unsigned int max_psk_len) {
+  const auto* state = static_cast<const ServerTlsState*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  if (!state || !state->psk_lookup || !identity) return 0;
+  std::optional<Bytes> key;
+  try {
+    key = state->psk_lookup(std::string_view(identity));
+  } catch (...) {
+    return 0;  // a lookup that failed refuses the identity
+  }
+  if (!key) return 0;
+  unsigned int len = 0;
+  if (!key->empty() && key->size() <= max_psk_len) {
+    std::memcpy(psk, key->data(), key->size());
+    len = static_cast<unsigned int>(key->size());
+  }
+  wipe(*key);
+  return len;
+}
+
+/// PSK-TLS (SCP81, GP Amendment B §3.2): TLS 1.2 only, PSK suites, no certificate.
+bool configure_psk_server(SSL_CTX* ctx, ServerTlsState& state, const TlsServerConfig& config, std::string& error) {
+  if (!config.identities.empty()) {
+    error = "PSK-TLS takes no certificate";
+    return false;
+  }
+  if (!config.psk->lookup) {
+    error = "PSK-TLS without a key lookup";
+    return false;
+  }
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(ctx, config.psk->ciphers.c_str()) != 1) {
+    ERR_clear_error();
+    error = "invalid PSK cipher list '" + config.psk->ciphers + "'";
+    return false;
+  }
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                               SSL_OP_NO_TICKET);
+  state.psk_lookup = config.psk->lookup;
+  SSL_CTX_set_psk_server_callback(ctx, psk_server_callback);
+  SSL_CTX_set_app_data(ctx, &state);
+  SSL_CTX_set_info_callback(ctx, info_callback);
+  return true;
+}
+
 }  // namespace
 
 std::size_t select_identity(SSL* ssl, const std::vector<TlsIdentity>& ids) {
@@ -258,6 +304,7 @@ bool configure_server_ctx(SSL_CTX* ctx, ServerTlsState& state, const TlsServerCo
     if (!details.empty()) error += " (" + details + ")";
     return false;
   };
+  if (config.psk) return configure_psk_server(ctx, state, config, error);
   if (config.identities.empty()) return fail("no TLS identity");
   if (config.min_version > config.max_version) return fail("minimum TLS version above the maximum");
   if (SSL_CTX_set_min_proto_version(ctx, to_openssl_version(config.min_version)) != 1 ||

@@ -35,6 +35,7 @@ int to_openssl_version(TlsVersion v);
 /// need; owned by the server, outliving its SSL_CTX.
 struct ServerTlsState {
   std::vector<TlsIdentity> identities;
+  PskLookup psk_lookup;  ///< PSK-TLS
   CounterFamily* handshakes = nullptr;
 };
 

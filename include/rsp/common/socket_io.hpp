@@ -1,6 +1,7 @@
 #pragma once
 /// Sending on a connected socket until everything is out, and the process
-/// setting that keeps a peer's reset from killing the process.
+/// settings that keep a peer's reset from killing the process and let a
+/// server hold many connections.
 
 #include <cstddef>
 
@@ -19,5 +20,10 @@ bool send_all(int fd, const void* data, std::size_t size);
 /// program and by the net component's client and server; idempotent, and it
 /// leaves a handler someone installed in place.
 void ignore_sigpipe();
+
+/// Raises the soft limit on open descriptors (RLIMIT_NOFILE) to the hard
+/// limit, for a server holding thousands of connections; returns the soft
+/// limit now in force (0 when it cannot be read).
+std::size_t raise_open_file_limit();
 
 }  // namespace rsp

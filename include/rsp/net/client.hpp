@@ -40,6 +40,9 @@ struct HttpsClientOptions {
   /// Mutual TLS: the certificate and key this client presents when the server
   /// asks for one (ES2+ operators, SGP.22 §2.6.6).
   std::optional<TlsIdentity> identity;
+  /// PSK-TLS (SCP81): TLS 1.2 with this identity and key instead of a server
+  /// certificate; trust anchors and `identity` are then not used.
+  std::optional<PskClientConfig> psk;
   bool keep_alive = true;
   std::string user_agent = "rsp-lpa/0.1";
 };

@@ -1,8 +1,11 @@
 #pragma once
 /// An HTTP/1.1 server over TLS (or plain HTTP when asked for explicitly) with
-/// exact-path routes, keep-alive, a body size limit, worker threads, metrics
-/// and a graceful stop. Handlers never see a socket: they map a Request to a
-/// Response; an exception from a handler becomes a 500 and is counted.
+/// exact-path routes, keep-alive, a body size limit, metrics and a graceful
+/// stop. Connections are served event-driven by one I/O thread (thousands of
+/// idle or slow ones cost memory, not threads); handlers run on a bounded pool
+/// of worker threads, so they may block. Handlers never see a socket: they map
+/// a Request to a Response; an exception from a handler becomes a 500 and is
+/// counted.
 
 #include <atomic>
 #include <chrono>
@@ -32,6 +35,8 @@ struct Request {
   std::string tls_version;
   /// The client certificate the handshake verified (mutual TLS), if any.
   std::optional<PeerCertificate> client_certificate;
+  /// The PSK identity the client used (PSK-TLS), empty otherwise.
+  std::string psk_identity;
 
   std::optional<std::string> header(std::string_view name) const { return find_header(headers, name); }
 };
@@ -52,12 +57,28 @@ struct HttpServerOptions {
   /// `insecure_plain_http` is set.
   std::optional<TlsServerConfig> tls;
   bool insecure_plain_http = false;
-  std::size_t worker_threads = 8;
+  std::size_t worker_threads = 8;  ///< the handler pool (connections need no thread of their own)
   std::size_t max_body_bytes = 1024 * 1024;  ///< larger bodies are answered with 413
   std::chrono::seconds keep_alive_timeout{5};
   std::size_t keep_alive_max_requests = 100;
-  std::chrono::seconds read_timeout{10};
-  std::chrono::seconds write_timeout{10};
+  std::chrono::seconds read_timeout{10};   ///< the longest silence while a request arrives
+  std::chrono::seconds write_timeout{10};  ///< the longest a response may take to leave
+  /// The whole TLS handshake, from the connection's start.
+  std::chrono::milliseconds tls_handshake_timeout{10000};
+  /// A request's whole head, from its first byte (the first request of a
+  /// connection: from the handshake's end). Not per read: a peer sending a
+  /// byte a second is cut off when it passes.
+  std::chrono::milliseconds head_timeout{10000};
+  /// A request's whole body, from the end of its head.
+  std::chrono::milliseconds body_timeout{30000};
+  /// Open connections at most; past it new ones are closed at once (counted in
+  /// rsp_http_connections_refused_total{reason="capacity"}). Lowered at start
+  /// to what the open-file limit leaves (RLIMIT_NOFILE less a reserve), so the
+  /// server refuses cleanly instead of running out of descriptors.
+  std::size_t max_connections = 16384;
+  /// Open connections from one peer address at most; past it new ones from
+  /// that address are closed at once (reason="peer_limit").
+  std::size_t max_connections_per_peer = 256;
   /// Where request, connection and TLS metrics go (a fresh registry when null).
   std::shared_ptr<Metrics> metrics;
   bool serve_metrics = true;  ///< GET /metrics
@@ -67,9 +88,10 @@ struct HttpServerOptions {
   std::function<std::optional<std::string>()> health_check;
   /// Headers added to every response.
   Headers default_headers;
-  /// Called (from a connection's thread) for each TLS handshake that failed,
-  /// with the peer address and a reason free of key material; the caller
-  /// rate-limits its log. Never called for plain HTTP.
+  /// Called (on the server's I/O thread: it must be quick) for each TLS
+  /// handshake that failed or timed out, with the peer address and a reason
+  /// free of key material; the caller rate-limits its log. Never called for
+  /// plain HTTP.
   std::function<void(const std::string& peer, const std::string& reason)> on_tls_failure;
 };
 
@@ -99,16 +121,16 @@ class HttpServer {
 
   Metrics& metrics() { return *metrics_; }
   const std::shared_ptr<Metrics>& metrics_ptr() const { return metrics_; }
-  /// TCP connections accepted so far.
+  /// TCP connections accepted so far (refused ones included).
   std::uint64_t connections_accepted() const { return accepted_.load(); }
+  /// Connections open now.
+  std::size_t connections_open() const;
+  /// Connections refused so far (over the cap or the per-peer limit).
+  std::uint64_t connections_refused() const;
 
   struct Impl;
 
  private:
-  void accept_loop();
-  void work();
-  void serve_connection(int fd, const std::string& remote);
-
   HttpServerOptions options_;
   std::shared_ptr<Metrics> metrics_;
   std::atomic<std::uint64_t> accepted_{0};

@@ -7,8 +7,11 @@
 /// copied into error messages.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rsp/common/bytes.hpp"
@@ -65,6 +68,29 @@ class TlsIdentity {
   std::shared_ptr<const Impl> impl_;
 };
 
+/// TLS 1.2 with a pre-shared key, as SCP81 requires (GlobalPlatform Card
+/// Specification Amendment B §3.2; SGP.02 §2.4.4): TLS_PSK_WITH_AES_128_GCM_SHA256
+/// and TLS_PSK_WITH_AES_128_CBC_SHA256, in OpenSSL's names, preferred first.
+inline constexpr const char* kPskTls12Ciphers = "PSK-AES128-GCM-SHA256:PSK-AES128-CBC-SHA256";
+
+/// Maps a client's PSK identity to its key; nullopt refuses the identity (the
+/// handshake fails). Called on the server's I/O thread during the handshake:
+/// it must be quick (keys from memory, not a database round trip).
+using PskLookup = std::function<std::optional<Bytes>(std::string_view identity)>;
+
+/// The server side of PSK-TLS: no certificate, TLS 1.2 only.
+struct PskServerConfig {
+  PskLookup lookup;
+  std::string ciphers = kPskTls12Ciphers;
+};
+
+/// The client side of PSK-TLS (the eUICC in SCP81): one identity and its key.
+struct PskClientConfig {
+  std::string identity;
+  Bytes key;  ///< never logged; wiped when the client goes
+  std::string ciphers = kPskTls12Ciphers;
+};
+
 struct TlsServerConfig {
   /// One or more identities on the same port. With several, each handshake
   /// gets a brainpool identity when the client asks for brainpool (TLS 1.3:
@@ -84,6 +110,9 @@ struct TlsServerConfig {
   /// are verified against these roots (DER; intermediates come from the client).
   ClientAuth client_auth = ClientAuth::None;
   std::vector<Bytes> client_roots;
+  /// PSK-TLS instead of certificates: with it, `identities` stay empty and the
+  /// versions, suites and client authentication above do not apply.
+  std::optional<PskServerConfig> psk;
 };
 
 /// The one-line subject of a DER certificate (empty when it does not parse).
