@@ -1,11 +1,11 @@
 // `rsp smdpp serve`: the SM-DP+ on HTTPS with its DPtls certificate(s),
-// ES9+ for the LPA, ES2+ for the operators (with their callbacks), /healthz
-// and /metrics, stopping gracefully on SIGTERM/SIGINT.
+// ES9+ for the LPA, ES2+ for the operators (API key or mutual TLS, with their
+// callbacks), /healthz and /metrics on the admin listener, an access log,
+// stopping gracefully on SIGTERM/SIGINT.
 
 #include <fmt/chrono.h>
 #include <fmt/core.h>
-#include <pthread.h>
-#include <signal.h>
+#include <fcntl.h>
 
 #include <algorithm>
 #include <charconv>
@@ -22,6 +22,7 @@
 #include "rsp/common/allocator.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/crypto/random.hpp"
+#include "rsp/service/lifecycle.hpp"
 #include "rsp/smdpp/callback_worker.hpp"
 #include "rsp/smdpp/es2_auth.hpp"
 #include "rsp/smdpp/es2_service.hpp"
@@ -39,6 +40,14 @@ namespace {
 constexpr const char* kConfigHelp = R"(Configuration (JSON object; each key can also come from the environment
 variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
   listen          "host:port" to bind, port 0 picks a free one (default "127.0.0.1:8443")
+  admin_host      address of the admin listener (/healthz, /metrics; plain HTTP;
+                  default "127.0.0.1": keep it off public networks)
+  admin_port      its port; 0 picks a free one (default 0; also --admin-port);
+                  the public port answers 404 for /healthz and /metrics
+  access_log      file that gets one line per ES9+/ES2+ request (time, function,
+                  caller, peer, HTTP status, SGP.22 subject/reason code,
+                  duration; never a key or code); "-" for standard output
+                  (default "-")
   address         the SM-DP+ address exactly as activation codes carry it: its
                   FQDN, plus ":port" when it listens elsewhere than on 443 (an
                   LPA sends the code's address back as smdpAddress; default
@@ -72,19 +81,30 @@ variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
                   waiting session gives way
   operators       ES2+ operators (needs database), a JSON array of
                   {"name": functionRequesterIdentifier,
-                   "api_key_file": file holding the API key (mode 0600; relative
-                                   to the configuration file), or
+                   "client_cert": the operator's TLS client certificate (PEM/DER;
+                                  mutual TLS, SGP.22 §2.6.6), or
+                   "client_root": the root that issues its client certificates,
+                   "client_subject": with the subject they carry ("O = ..., CN = ..."),
+                   "api_key_file": file holding an API key (mode 0600), or
                    "api_key_sha256": hex SHA-256 of the key,
                    "callback_url": https:// URL for HandleDownloadProgressInfo
                                    (http:// for lab use only)}
-                  Callers send "Authorization: Bearer <key>"; in the environment
+                  at least a client certificate or an API key; files relative to
+                  the configuration file. Callers with a key send
+                  "Authorization: Bearer <key>"; in the environment
                   RSP_SMDPP_OPERATORS holds the JSON array text
+  client_trust    PEM file with the root certificate(s) that operators' client
+                  certificates (client_cert) must chain to
   callback_trust  PEM file with the root certificate(s) that the operators'
                   https:// callback servers are checked against
 Prints "listening on <url>" once serving.)";
 
 struct ServeConfig {
   std::string listen = "127.0.0.1:8443";
+  std::string admin_host = "127.0.0.1";
+  std::int64_t admin_port = 0;
+  std::string access_log = "-";
+  std::string client_trust;
   std::string address = "localhost";
   std::string pki;
   std::string tls_cert;
@@ -164,6 +184,10 @@ struct Key {
 
 std::vector<Key> keys(ServeConfig& c) {
   return {{"listen", &c.listen},
+          {"admin_host", &c.admin_host},
+          {"admin_port", nullptr, nullptr, &c.admin_port},
+          {"access_log", &c.access_log},
+          {"client_trust", &c.client_trust},
           {"address", &c.address},
           {"pki", &c.pki},
           {"tls_cert", &c.tls_cert},
@@ -273,12 +297,36 @@ std::pair<std::string, int> split_listen(const std::string& listen) {
   return {host, static_cast<int>(*port)};
 }
 
-void run_serve(const std::string& config_file, bool insecure_flag, const std::string& listen_flag) {
+/// The access log's sink: standard output, or a file appended to (0600 when made).
+rsp::service::LogSink access_log_sink(const std::string& where) {
+  if (where.empty() || where == "-")
+    return [](std::string_view line) {
+      fmt::print("{}\n", line);
+      std::fflush(stdout);
+    };
+  const int fd = ::open(where.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) fail("access_log " + where + ": cannot open it for appending");
+  auto file = std::shared_ptr<std::FILE>(::fdopen(fd, "a"), [](std::FILE* f) {
+    if (f) std::fclose(f);
+  });
+  if (!file) fail("access_log " + where + ": cannot open it for appending");
+  auto mu = std::make_shared<std::mutex>();
+  return [file, mu](std::string_view line) {
+    std::lock_guard lock(*mu);
+    fmt::print(file.get(), "{}\n", line);
+    std::fflush(file.get());
+  };
+}
+
+void run_serve(const std::string& config_file, bool insecure_flag, const std::string& listen_flag,
+               std::optional<int> admin_port_flag) {
   ServeConfig config;
   if (!config_file.empty()) apply_json(config, config_file);
   apply_environment(config);
   if (insecure_flag) config.insecure_http = true;
   if (!listen_flag.empty()) config.listen = listen_flag;
+  if (admin_port_flag) config.admin_port = *admin_port_flag;
+  if (config.admin_port < 0 || config.admin_port > 65535) fail("admin_port must be 0..65535");
 
   const auto [host, port] = split_listen(config.listen);
   if (config.workers < 1 || config.workers > 1024) fail("workers must be 1..1024");
@@ -350,13 +398,17 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   service_config.es9 = rsp::smdpp::es9_dispatcher(core);
   service_config.metrics = std::make_shared<rsp::net::Metrics>();
   if (inventory_ptr) service_config.database_healthy = database_health_check(inventory_ptr);
+  service_config.admin_host = config.admin_host;
+  service_config.admin_port = static_cast<int>(config.admin_port);
   service_config.log = [](std::string_view line) {
     fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%SZ} {}\n", fmt::gmtime(std::time(nullptr)), line);
     std::fflush(stderr);
   };
+  service_config.access_log = access_log_sink(config.access_log);
 
   // ES2+ for the configured operators; their callbacks leave from the outbox.
   std::size_t operator_count = 0;
+  bool mutual_tls = false;
   std::unique_ptr<rsp::smdpp::CallbackWorker> callbacks;
   if (!config.operators.empty()) {
     if (!inventory_ptr) fail("operators need a database (key \"database\")");
@@ -384,11 +436,26 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
     }
     operator_count = creds->size();
     auto authenticator = std::make_shared<rsp::smdpp::OperatorAuthenticator>(std::move(*creds));
+    if (authenticator->uses_client_certificates()) {
+      // Mutual TLS: client chains are verified against client_trust and the
+      // roots named by client_root entries.
+      service_config.client_roots = authenticator->client_roots();
+      if (!config.client_trust.empty()) {
+        auto certs = rsp::net::load_certificates(config.client_trust);
+        if (!certs) fail("client_trust " + config.client_trust + ": " + certs.error().message);
+        service_config.client_roots.insert(service_config.client_roots.end(), certs->begin(), certs->end());
+      }
+      for (const auto& c : authenticator->operators())
+        if (c.client_cert && config.client_trust.empty())
+          fail("operator " + c.name + " has a client_cert: name the root it chains to in client_trust");
+      if (config.insecure_http) fail("operators with client certificates need TLS (not insecure_http)");
+      mutual_tls = true;
+    }
     auto es2 = std::make_shared<rsp::smdpp::Es2Service>(inventory_ptr, rsp::smdpp::Es2Config{config.address, 3},
                                                         rsp::crypto::system_random());
     service_config.es2 = rsp::smdpp::es2_dispatcher(es2);
     service_config.es2_authenticate = [authenticator](const rsp::net::Request& req) {
-      return authenticator->authenticate(req.header("Authorization"));
+      return authenticator->authenticate(req);
     };
     rsp::smdpp::CallbackWorkerConfig worker_config;
     worker_config.requester_identifier = config.address;
@@ -412,11 +479,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   rsp::tune_allocator_for_server();
   // Block the stop signals before any thread starts, so that every server
   // thread inherits the mask and only sigwait below sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  rsp::service::StopSignals stop_signals;
 
   std::vector<std::string> tls_lines;
   for (const auto& id : service_config.tls_identities) tls_lines.push_back(id.subject() + " (" + id.curve() + ")");
@@ -431,15 +494,16 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   fmt::print("ES9+ on {}/gsma/rsp2/es9plus/\n", (*service)->url());
   if (callbacks) {
     callbacks->start();
-    fmt::print("ES2+ on {}/gsma/rsp2/es2plus/ for {} operator{} (API key), callbacks from the outbox\n",
-               (*service)->url(), operator_count, operator_count == 1 ? "" : "s");
+    fmt::print("ES2+ on {}/gsma/rsp2/es2plus/ for {} operator{} ({}), callbacks from the outbox\n",
+               (*service)->url(), operator_count, operator_count == 1 ? "" : "s",
+               mutual_tls ? "client certificate or API key" : "API key");
   }
+  fmt::print("admin on {} (/healthz, /metrics)\n", (*service)->admin_url());
   fmt::print("listening on {}\n", (*service)->url());
   std::fflush(stdout);
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  fmt::print("{} received, finishing requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  const char* sig = stop_signals.wait();
+  fmt::print("{} received, finishing requests in flight\n", sig);
   std::fflush(stdout);
   (*service)->stop();
   if (callbacks) callbacks->stop();
@@ -451,13 +515,17 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
 
 RSP_COMMAND_GROUP(smdpp_serve) {
   auto* g = rsp::cli::group_command(app, "smdpp", "SM-DP+ server and inventory");
-  auto* s = g->add_subcommand("serve", "Serve the SM-DP+ over HTTPS (ES9+, ES2+, /healthz, /metrics)");
+  auto* s = g->add_subcommand("serve", "Serve the SM-DP+ over HTTPS (ES9+, ES2+; /healthz, /metrics on the admin port)");
   s->footer(kConfigHelp);
   auto config = std::make_shared<std::string>();
   auto insecure = std::make_shared<bool>(false);
   auto listen = std::make_shared<std::string>();
   s->add_option("--config", *config, "JSON configuration file");
   s->add_option("--listen", *listen, "host:port to bind (overrides the configuration)");
+  auto admin_port = std::make_shared<int>(-1);
+  s->add_option("--admin-port", *admin_port, "Port of the admin listener, 0 picks one (overrides the configuration)");
   s->add_flag("--insecure-http", *insecure, "Plain HTTP without TLS (lab use only)");
-  s->callback([config, insecure, listen] { run_serve(*config, *insecure, *listen); });
+  s->callback([config, insecure, listen, admin_port] {
+    run_serve(*config, *insecure, *listen, *admin_port >= 0 ? std::optional<int>(*admin_port) : std::nullopt);
+  });
 }
