@@ -408,7 +408,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
 
   // ES2+ for the configured operators; their callbacks leave from the outbox.
   std::size_t operator_count = 0;
-  bool mutual_tls = false;
+  std::string credentials;  // how the operators authenticate, for the start-up line
   std::unique_ptr<rsp::smdpp::CallbackWorker> callbacks;
   if (!config.operators.empty()) {
     if (!inventory_ptr) fail("operators need a database (key \"database\")");
@@ -449,8 +449,13 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
         if (c.client_cert && config.client_trust.empty())
           fail("operator " + c.name + " has a client_cert: name the root it chains to in client_trust");
       if (config.insecure_http) fail("operators with client certificates need TLS (not insecure_http)");
-      mutual_tls = true;
     }
+    bool certs = false, keys = false;
+    for (const auto& c : authenticator->operators()) {
+      certs = certs || c.client_cert || c.client_root;
+      keys = keys || !c.key_sha256.empty();
+    }
+    credentials = certs && keys ? "client certificate or API key" : certs ? "client certificate" : "API key";
     auto es2 = std::make_shared<rsp::smdpp::Es2Service>(inventory_ptr, rsp::smdpp::Es2Config{config.address, 3},
                                                         rsp::crypto::system_random());
     service_config.es2 = rsp::smdpp::es2_dispatcher(es2);
@@ -496,7 +501,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
     callbacks->start();
     fmt::print("ES2+ on {}/gsma/rsp2/es2plus/ for {} operator{} ({}), callbacks from the outbox\n",
                (*service)->url(), operator_count, operator_count == 1 ? "" : "s",
-               mutual_tls ? "client certificate or API key" : "API key");
+               credentials);
   }
   fmt::print("admin on {} (/healthz, /metrics)\n", (*service)->admin_url());
   fmt::print("listening on {}\n", (*service)->url());

@@ -432,7 +432,7 @@ TEST_F(SmdppEs2, OperatorsByClientCertificateAndTheAccessLog) {
   ServeProcess serve({"--config", file.string()});
   const std::string url = serve.url();
   ASSERT_EQ(url.rfind("https://127.0.0.1:", 0), 0u) << serve.output();
-  EXPECT_NE(serve.output().find("client certificate or API key"), std::string::npos) << serve.output();
+  EXPECT_NE(serve.output().find("for 3 operators (client certificate or API key)"), std::string::npos) << serve.output();
   const std::string port = url.substr(std::string("https://127.0.0.1:").size());
   auto es2_cert = [&](const std::string& function, const std::string& op, const fs::path& dir,
                       std::vector<std::string> args) {
