@@ -8,7 +8,6 @@
 #include <fcntl.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -22,6 +21,7 @@
 #include "rsp/common/allocator.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/crypto/random.hpp"
+#include "rsp/service/config.hpp"
 #include "rsp/service/lifecycle.hpp"
 #include "rsp/smdpp/callback_worker.hpp"
 #include "rsp/smdpp/es2_auth.hpp"
@@ -128,20 +128,6 @@ struct ServeConfig {
   rsp::cli::exit_with(1);
 }
 
-std::optional<bool> parse_bool(std::string v) {
-  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
-  if (v == "0" || v == "false" || v == "no" || v == "off" || v.empty()) return false;
-  return std::nullopt;
-}
-
-std::optional<std::int64_t> parse_int(const std::string& v) {
-  std::int64_t out = 0;
-  auto r = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (r.ec != std::errc() || r.ptr != v.data() + v.size()) return std::nullopt;
-  return out;
-}
-
 /// /healthz's database check: a durable write (Inventory::check_writable),
 /// made at most once a second whatever the rate of probes, so that probing
 /// cannot turn into a flood of disk flushes. A change of verdict is logged
@@ -173,16 +159,8 @@ std::function<bool()> database_health_check(std::shared_ptr<rsp::smdpp::Inventor
   };
 }
 
-/// One configuration key: its JSON reader and its environment reader.
-struct Key {
-  const char* name;
-  std::string* text = nullptr;
-  bool* flag = nullptr;
-  std::int64_t* number = nullptr;
-  nlohmann::json* json = nullptr;
-};
-
-std::vector<Key> keys(ServeConfig& c) {
+/// The configuration keys (rsp/service/config.hpp reads them).
+std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
   return {{"listen", &c.listen},
           {"admin_host", &c.admin_host},
           {"admin_port", nullptr, nullptr, &c.admin_port},
@@ -205,56 +183,6 @@ std::vector<Key> keys(ServeConfig& c) {
           {"callback_trust", &c.callback_trust}};
 }
 
-void apply_json(ServeConfig& config, const std::string& file) {
-  auto data = rsp::read_file(file);
-  if (!data) fail("cannot read the configuration " + file + ": " + data.error().message);
-  auto json = nlohmann::json::parse(data->begin(), data->end(), nullptr, false);
-  if (json.is_discarded()) fail("the configuration " + file + " is not valid JSON");
-  if (!json.is_object()) fail("the configuration " + file + " must be a JSON object");
-  auto ks = keys(config);
-  for (const auto& item : json.items()) {
-    const std::string name = item.key();
-    const auto& value = item.value();
-    auto it = std::find_if(ks.begin(), ks.end(), [&name](const Key& k) { return name == k.name; });
-    if (it == ks.end()) fail("unknown configuration key '" + name + "' in " + file);
-    if (it->text) {
-      if (!value.is_string()) fail("configuration key '" + name + "' must be a string");
-      *it->text = value.get<std::string>();
-    } else if (it->flag) {
-      if (!value.is_boolean()) fail("configuration key '" + name + "' must be true or false");
-      *it->flag = value.get<bool>();
-    } else if (it->json) {
-      *it->json = value;
-    } else {
-      if (!value.is_number_integer()) fail("configuration key '" + name + "' must be an integer");
-      *it->number = value.get<std::int64_t>();
-    }
-  }
-}
-
-void apply_environment(ServeConfig& config) {
-  for (const auto& k : keys(config)) {
-    std::string var = "RSP_SMDPP_";
-    for (const char* p = k.name; *p; ++p) var += static_cast<char>(std::toupper(static_cast<unsigned char>(*p)));
-    const char* v = std::getenv(var.c_str());
-    if (!v) continue;
-    if (k.text) {
-      *k.text = v;
-    } else if (k.flag) {
-      auto b = parse_bool(v);
-      if (!b) fail(var + " must be true or false");
-      *k.flag = *b;
-    } else if (k.json) {
-      *k.json = nlohmann::json::parse(v, nullptr, false);
-      if (k.json->is_discarded()) fail(var + " must be JSON");
-    } else {
-      auto n = parse_int(v);
-      if (!n) fail(var + " must be an integer");
-      *k.number = *n;
-    }
-  }
-}
-
 /// Refuses to start when stored packages are encrypted under another
 /// key-encryption key (every download of them would fail); warns about
 /// packages an older version stored in clear.
@@ -274,27 +202,6 @@ void check_package_keys(rsp::smdpp::Inventory& inventory, const rsp::smdpp::KeyE
                "rsp smdpp serve: WARNING: {} profile package{} stored in clear by an older version; `rsp smdpp keys "
                "rotate` encrypts them\n",
                count->in_clear, count->in_clear == 1 ? " is" : "s are");
-}
-
-std::pair<std::string, int> split_listen(const std::string& listen) {
-  std::string host;
-  std::string port_text;
-  if (!listen.empty() && listen.front() == '[') {
-    const auto close = listen.find(']');
-    if (close == std::string::npos || close + 1 >= listen.size() || listen[close + 1] != ':')
-      fail("listen must be host:port, got '" + listen + "'");
-    host = listen.substr(1, close - 1);
-    port_text = listen.substr(close + 2);
-  } else {
-    const auto colon = listen.rfind(':');
-    if (colon == std::string::npos) fail("listen must be host:port, got '" + listen + "'");
-    host = listen.substr(0, colon);
-    port_text = listen.substr(colon + 1);
-  }
-  if (host.empty()) host = "0.0.0.0";
-  auto port = parse_int(port_text);
-  if (!port || *port < 0 || *port > 65535) fail("listen port must be 0..65535, got '" + port_text + "'");
-  return {host, static_cast<int>(*port)};
 }
 
 /// The access log's sink: standard output, or a file appended to (0600 when made).
@@ -321,14 +228,17 @@ rsp::service::LogSink access_log_sink(const std::string& where) {
 void run_serve(const std::string& config_file, bool insecure_flag, const std::string& listen_flag,
                std::optional<int> admin_port_flag) {
   ServeConfig config;
-  if (!config_file.empty()) apply_json(config, config_file);
-  apply_environment(config);
+  if (!config_file.empty())
+    if (auto r = rsp::service::apply_config_file(keys(config), config_file); !r) fail(r.error());
+  if (auto r = rsp::service::apply_environment(keys(config), "RSP_SMDPP_"); !r) fail(r.error());
   if (insecure_flag) config.insecure_http = true;
   if (!listen_flag.empty()) config.listen = listen_flag;
   if (admin_port_flag) config.admin_port = *admin_port_flag;
   if (config.admin_port < 0 || config.admin_port > 65535) fail("admin_port must be 0..65535");
 
-  const auto [host, port] = split_listen(config.listen);
+  const auto listen = rsp::service::split_listen(config.listen);
+  if (!listen) fail(listen.error());
+  const auto [host, port] = *listen;
   if (config.workers < 1 || config.workers > 1024) fail("workers must be 1..1024");
   if (config.max_body_bytes < 1024) fail("max_body_bytes must be at least 1024");
   if (config.session_timeout < 1 || config.session_timeout > 86400) fail("session_timeout must be 1..86400 seconds");
