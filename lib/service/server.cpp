@@ -29,7 +29,7 @@ struct Shared {
   FunctionMetrics metrics;
   Authenticator authenticate;
   std::function<Reply(const net::Request&)> unauthenticated;
-  LogSink access_log;
+  std::shared_ptr<AsyncLog> access_log;
   std::unique_ptr<RateLimitedLog> failures;
   std::function<std::chrono::system_clock::time_point()> now;
 };
@@ -101,7 +101,7 @@ net::Response serve(const Shared& s, const Route& route, const net::Request& req
     e.subject_code = reply.subject_code;
     e.reason_code = reply.reason_code;
     e.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(took);
-    s.access_log(access_line(e));
+    s.access_log->write(access_line(e));
   }
   return std::move(reply.response);
 }
@@ -113,6 +113,7 @@ Server::~Server() { stop(); }
 void Server::stop() {
   if (public_) public_->stop();
   if (admin_) admin_->stop();
+  if (access_log_) access_log_->stop();  // after the last request: its line is written
 }
 
 net::NetResult<std::unique_ptr<Server>> Server::start(ServerConfig config) {
@@ -122,7 +123,7 @@ net::NetResult<std::unique_ptr<Server>> Server::start(ServerConfig config) {
   shared->metrics = function_metrics(*metrics);
   shared->authenticate = std::move(config.authenticate);
   shared->unauthenticated = std::move(config.unauthenticated);
-  shared->access_log = std::move(config.access_log);
+  if (config.access_log) shared->access_log = std::make_shared<AsyncLog>(std::move(config.access_log));
   shared->failures = std::make_unique<RateLimitedLog>(config.log, config.log_lines_per_second, "failed calls");
   shared->now = std::move(config.now);
 
@@ -147,6 +148,7 @@ net::NetResult<std::unique_ptr<Server>> Server::start(ServerConfig config) {
   admin.health_check = std::move(config.health_check);
 
   std::unique_ptr<Server> server(new Server());
+  server->access_log_ = shared->access_log;
   server->public_ = std::make_unique<net::HttpServer>(std::move(pub));
   for (auto& r : config.routes) {
     auto route = std::make_shared<const Route>(std::move(r));

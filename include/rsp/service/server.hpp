@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "rsp/net/server.hpp"
+#include "rsp/service/async_log.hpp"
 #include "rsp/service/caller.hpp"
 #include "rsp/service/rate_limited_log.hpp"
 #include "rsp/service/routes.hpp"
@@ -44,7 +45,9 @@ struct ServerConfig {
   /// The role's answer to a caller that is not authenticated (e.g. 401 with
   /// the spec's code); default: a bare 401.
   std::function<Reply(const net::Request&)> unauthenticated;
-  /// Where the access-log lines go (one per request); unset: nowhere.
+  /// Where the access-log lines go (one per request), written by a thread of
+  /// their own (async_log.hpp) so that a slow log never stalls a request;
+  /// unset: nowhere.
   LogSink access_log;
   /// Where failed-call and failed-handshake lines go, at most
   /// `log_lines_per_second` of each kind; unset: nowhere.
@@ -69,14 +72,15 @@ class Server {
   std::string admin_url() const { return admin_->url(); }
   net::Metrics& metrics() { return public_->metrics(); }
   const std::shared_ptr<net::Metrics>& metrics_ptr() const { return public_->metrics_ptr(); }
-  /// Drain: stops accepting on both listeners and finishes the requests in
-  /// flight. Idempotent.
+  /// Drain: stops accepting on both listeners, finishes the requests in
+  /// flight and writes the access log's queued lines. Idempotent.
   void stop();
 
  private:
   Server() = default;
   std::unique_ptr<net::HttpServer> public_;
   std::unique_ptr<net::HttpServer> admin_;
+  std::shared_ptr<AsyncLog> access_log_;
 };
 
 }  // namespace rsp::service

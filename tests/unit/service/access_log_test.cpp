@@ -6,7 +6,11 @@
 
 #include <thread>
 
+#include "rsp/service/async_log.hpp"
 #include "rsp/service/rate_limited_log.hpp"
+
+#include <atomic>
+#include <mutex>
 
 namespace rsp::service {
 namespace {
@@ -52,6 +56,48 @@ TEST(RateLimitedLog, WritesAtMostItsRateAndReportsTheRest) {
   EXPECT_EQ(lines[3], "later");
   RateLimitedLog none(nullptr, 2, "x");
   none.write("nowhere");  // no sink: nothing happens
+}
+
+TEST(AsyncLog, WritesInOrderAndStopWritesWhatIsQueued) {
+  std::vector<std::string> lines;
+  AsyncLog log([&](std::string_view l) { lines.emplace_back(l); });
+  for (int i = 0; i < 500; ++i) log.write("line " + std::to_string(i));
+  log.stop();
+  ASSERT_EQ(lines.size(), 500u);
+  EXPECT_EQ(lines[0], "line 0");
+  EXPECT_EQ(lines[499], "line 499");
+  log.write("after stop");
+  log.stop();
+  EXPECT_EQ(lines.size(), 500u);
+  EXPECT_EQ(log.dropped(), 1u);
+}
+
+// A sink that blocks (a full pipe) never blocks the writer: lines beyond the
+// capacity are dropped, counted, and reported once the sink moves again.
+TEST(AsyncLog, ABlockedSinkDropsInsteadOfBlocking) {
+  std::mutex gate;
+  std::unique_lock hold(gate);
+  std::vector<std::string> lines;
+  std::atomic<bool> entered{false};
+  AsyncLog log(
+      [&](std::string_view l) {
+        entered = true;
+        std::lock_guard wait(gate);
+        lines.emplace_back(l);
+      },
+      3);
+  log.write("first");
+  for (int i = 0; i < 200 && !entered; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(entered);  // the thread is stuck in the sink with "first"
+  for (int i = 0; i < 10; ++i) log.write("more " + std::to_string(i));  // returns at once
+  EXPECT_EQ(log.dropped(), 7u);
+  hold.unlock();
+  log.stop();
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0], "first");
+  EXPECT_EQ(lines[1], "7 log lines were dropped (the log could not keep up)");
+  EXPECT_EQ(lines[2], "more 0");
+  EXPECT_EQ(lines[4], "more 2");
 }
 
 }  // namespace

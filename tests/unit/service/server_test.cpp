@@ -146,6 +146,7 @@ TEST_F(ServiceServer, TheClientCertificateNamesTheCaller) {
   auto none = keyed->request("GET", "/who");
   ASSERT_TRUE(none) << none.error().message;
   EXPECT_EQ(none->status, 401);
+  s->stop();  // writes the queued access-log lines
   const auto lines = access();
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_NE(lines[0].find(" test Test.Who caller=op1 peer=127.0.0.1 status=200 result=- "), std::string::npos) << lines[0];
@@ -166,6 +167,7 @@ TEST_F(ServiceServer, ACertificateOfAnotherCiFailsTheHandshakeAndIsLogged) {
   EXPECT_EQ(lines[0].rfind("TLS handshake from 127.0.0.1", 0), 0u) << lines[0];
   EXPECT_NE(lines[0].find("failed: "), std::string::npos) << lines[0];
   EXPECT_EQ(lines[0].find("PRIVATE"), std::string::npos) << lines[0];
+  s->stop();
   EXPECT_TRUE(access().empty());  // no request was answered
 }
 
@@ -208,11 +210,11 @@ TEST_F(ServiceServer, MetricsAndHealthAreOnTheAdminListenerOnly) {
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], "Test.Open from 127.0.0.1: 8.1/3.9 detail for the log");
   EXPECT_EQ(lines[1], "Test.Throw from 127.0.0.1: HTTP 500 exception in the handler");
+  s->stop();
+  s->stop();  // idempotent
   const auto acc = access();
   ASSERT_EQ(acc.size(), 2u);  // the 404s and the admin listener are not functions
   EXPECT_NE(acc[0].find(" result=8.1/3.9 "), std::string::npos) << acc[0];
-  s->stop();
-  s->stop();  // idempotent
   EXPECT_FALSE((*admin)->get("/healthz"));
 }
 
