@@ -28,7 +28,6 @@
 
 #include "command.hpp"
 #include "rsp/common/file.hpp"
-#include "rsp/crypto/random.hpp"
 #include "rsp/net/server.hpp"
 
 extern char** environ;
@@ -281,27 +280,28 @@ int run_demo(const DemoOptions& opt) {
     return fail(rc);
 
   std::string url;
-  const fs::path api_key = dir / "operator-api-key";
+  // ES2+ runs over mutual TLS (SGP.22 §2.6.6): the operator is known by the
+  // client certificate `rsp pki init` issued it under the test CI.
+  const std::string operator_cert = pki + "/CERT_OPERATOR_TLS_NIST.pem";
+  const std::string operator_key = pki + "/SK_OPERATOR_TLS_NIST.pem";
   {
-    // The operator's API key (0600); the SM-DP+ configuration names the file.
-    const std::string key = rsp::to_hex(rsp::crypto::system_random().bytes(24)) + "\n";
-    if (!rsp::write_file_atomic(api_key, rsp::as_bytes(key), fs::perms::owner_read | fs::perms::owner_write))
-      return fail(1);
     if (!callbacks.start()) return fail(1);
     nlohmann::json cfg = {{"listen", "127.0.0.1:0"},
                           {"address", kAddress},
                           {"pki", pki},
                           {"database", db},
+                          {"client_trust", pki + "/CERT_CI_ECDSA_NIST.pem"},
                           {"operators",
                            {{{"name", kOperator},
-                             {"api_key_file", api_key.string()},
+                             {"client_cert", operator_cert},
                              {"callback_url", callbacks.url()}}}}};
     const fs::path config = dir / "smdpp.json";
     std::ofstream(config) << cfg.dump(2) << "\n";
-    std::printf("\n[%d/%d] Start the SM-DP+ on HTTPS (DPtls certificate, ES9+ for the LPA, ES2+ for the operator with\n"
-                "      its API key in %s, callbacks to the operator's endpoint %s)\n"
+    std::printf("\n[%d/%d] Start the SM-DP+ on HTTPS (DPtls certificate, ES9+ for the LPA, ES2+ over mutual TLS for the\n"
+                "      operator with its client certificate %s, callbacks to the operator's endpoint %s;\n"
+                "      one access-log line per request, /healthz and /metrics on the admin port)\n"
                 "      $ rsp smdpp serve --config %s\n",
-                ++n, total, api_key.c_str(), callbacks.url().c_str(), config.c_str());
+                ++n, total, operator_cert.c_str(), callbacks.url().c_str(), config.c_str());
     std::fflush(stdout);
     url = server.start({"smdpp", "serve", "--config", config.string()}).value_or("");
     if (url.empty()) return fail(1);
@@ -316,11 +316,12 @@ int run_demo(const DemoOptions& opt) {
 
   std::string order_out;
   const std::string port = endpoint.substr(endpoint.rfind(':') + 1);
-  if (int rc = step("ES2+ order by the operator over HTTPS with its API key: DownloadOrder + ConfirmOrder for this EID,"
-                    " activation code and QR",
+  if (int rc = step("ES2+ order by the operator over mutual TLS with its client certificate: DownloadOrder +"
+                    " ConfirmOrder for this EID, activation code and QR",
                     {"smdpp", "es2", "order", "--url", "https://" + kAddress + ":" + port, "--resolve",
                      kAddress + ":127.0.0.1", "--trust", pki + "/CERT_CI_ECDSA_NIST.pem", "--trust",
-                     pki + "/CERT_CI_ECDSA_BRP.pem", "--operator", kOperator, "--api-key-file", api_key.string(),
+                     pki + "/CERT_CI_ECDSA_BRP.pem", "--operator", kOperator, "--cert", operator_cert, "--key",
+                     operator_key,
                      "--type", "demo", "--eid", eid, "--qr-png", (dir / "activation-code.png").string()},
                     &order_out))
     return fail(rc);

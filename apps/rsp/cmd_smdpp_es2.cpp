@@ -31,7 +31,7 @@ using nlohmann::json;
 }
 
 struct Es2Args {
-  std::string url, op, key_file;
+  std::string url, op, key_file, cert_file, cert_key_file;
   std::vector<std::string> trust, resolve;
   std::string iccid, type, eid, matching_id, cc_file, smds_address, qr_png;
   std::string final_status = "Available";
@@ -42,11 +42,21 @@ struct Es2Args {
 class Es2Client {
  public:
   explicit Es2Client(const Es2Args& a) : op_(a.op) {
-    std::string error;
-    auto key = rsp::cli::read_secret_line(a.key_file, error);
-    if (!key) fail("API key: " + error);
-    authorization_ = "Bearer " + *key;
+    if (a.key_file.empty() && a.cert_file.empty()) fail("give a client certificate (--cert/--key), an API key (--api-key-file), or both");
+    if (a.cert_file.empty() != a.cert_key_file.empty()) fail("--cert and --key go together");
+    if (!a.key_file.empty()) {
+      std::string error;
+      auto key = rsp::cli::read_secret_line(a.key_file, error);
+      if (!key) fail("API key: " + error);
+      authorization_ = "Bearer " + *key;
+    }
     rsp::net::HttpsClientOptions o;
+    if (!a.cert_file.empty()) {
+      // Mutual TLS (SGP.22 §2.6.6): the operator is identified by its certificate.
+      auto id = rsp::net::TlsIdentity::load(a.cert_file, a.cert_key_file);
+      if (!id) fail("client certificate: " + id.error().message);
+      o.identity = std::move(*id);
+    }
     o.base_url = a.url;
     o.user_agent = "rsp-es2/0.1";
     for (const auto& f : a.trust) {
@@ -69,13 +79,14 @@ class Es2Client {
     static std::atomic<int> n{0};
     body["header"] = rsp::messages::to_json(rsp::messages::RequestHeader{
         op_, fmt::format("rsp-{}-{}-{}", ::getpid(), function, ++n)});
+    rsp::net::Headers headers{{"X-Admin-Protocol", std::string(rsp::messages::kAdminProtocol)}};
+    if (!authorization_.empty()) headers.emplace_back("Authorization", authorization_);
     auto r = client_->request("POST", "/gsma/rsp2/es2plus/" + function, rsp::messages::dump(body),
-                              std::string(rsp::messages::kJsonContentType),
-                              {{"X-Admin-Protocol", std::string(rsp::messages::kAdminProtocol)},
-                               {"Authorization", authorization_}});
+                              std::string(rsp::messages::kJsonContentType), headers);
     if (!r) fail(function + ": " + r.error().message);
     if (r->status == 401 || r->status == 403)
-      fail(function + ": HTTP " + std::to_string(r->status) + ", the SM-DP+ did not accept the API key");
+      fail(function + ": HTTP " + std::to_string(r->status) + ", the SM-DP+ did not accept the " +
+           (authorization_.empty() ? "client certificate" : "credentials"));
     if (r->status != 200) fail(function + ": HTTP " + std::to_string(r->status));
     auto j = rsp::messages::parse_json_object(r->body);
     if (!j) fail(function + ": the response is not a JSON object");
@@ -193,8 +204,9 @@ void run_release_profile(const Es2Args& a) {
 void add_connection(CLI::App* cmd, Es2Args& a) {
   cmd->add_option("--url", a.url, "The SM-DP+ base URL, e.g. https://smdp.example.com")->required();
   cmd->add_option("--operator", a.op, "This operator's functionRequesterIdentifier")->required();
-  cmd->add_option("--api-key-file", a.key_file, "File whose first line is this operator's API key ('-': stdin)")
-      ->required();
+  cmd->add_option("--api-key-file", a.key_file, "File whose first line is this operator's API key ('-': stdin)");
+  cmd->add_option("--cert", a.cert_file, "This operator's TLS client certificate (PEM/DER; mutual TLS)");
+  cmd->add_option("--key", a.cert_key_file, "The private key of --cert (PEM/DER)");
   cmd->add_option("--trust", a.trust, "PEM file with the root certificate(s) of the SM-DP+ TLS certificate");
   cmd->add_option("--resolve", a.resolve, "HOST:ADDRESS, connect to ADDRESS for HOST (certificate still checked)");
 }

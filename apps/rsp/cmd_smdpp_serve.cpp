@@ -1,14 +1,13 @@
 // `rsp smdpp serve`: the SM-DP+ on HTTPS with its DPtls certificate(s),
-// ES9+ for the LPA, ES2+ for the operators (with their callbacks), /healthz
-// and /metrics, stopping gracefully on SIGTERM/SIGINT.
+// ES9+ for the LPA, ES2+ for the operators (API key or mutual TLS, with their
+// callbacks), /healthz and /metrics on the admin listener, an access log,
+// stopping gracefully on SIGTERM/SIGINT.
 
 #include <fmt/chrono.h>
 #include <fmt/core.h>
-#include <pthread.h>
-#include <signal.h>
+#include <fcntl.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -23,6 +22,8 @@
 #include "rsp/common/file.hpp"
 #include "rsp/common/socket_io.hpp"
 #include "rsp/crypto/random.hpp"
+#include "rsp/service/config.hpp"
+#include "rsp/service/lifecycle.hpp"
 #include "rsp/smdpp/callback_worker.hpp"
 #include "rsp/smdpp/es2_auth.hpp"
 #include "rsp/smdpp/es2_service.hpp"
@@ -40,6 +41,14 @@ namespace {
 constexpr const char* kConfigHelp = R"(Configuration (JSON object; each key can also come from the environment
 variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
   listen          "host:port" to bind, port 0 picks a free one (default "127.0.0.1:8443")
+  admin_host      address of the admin listener (/healthz, /metrics; plain HTTP;
+                  default "127.0.0.1": keep it off public networks)
+  admin_port      its port; 0 picks a free one (default 0; also --admin-port);
+                  the public port answers 404 for /healthz and /metrics
+  access_log      file that gets one line per ES9+/ES2+ request (time, function,
+                  caller, peer, HTTP status, SGP.22 subject/reason code,
+                  duration; never a key or code); "-" for standard output
+                  (default "-")
   address         the SM-DP+ address exactly as activation codes carry it: its
                   FQDN, plus ":port" when it listens elsewhere than on 443 (an
                   LPA sends the code's address back as smdpAddress; default
@@ -73,19 +82,30 @@ variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
                   waiting session gives way
   operators       ES2+ operators (needs database), a JSON array of
                   {"name": functionRequesterIdentifier,
-                   "api_key_file": file holding the API key (mode 0600; relative
-                                   to the configuration file), or
+                   "client_cert": the operator's TLS client certificate (PEM/DER;
+                                  mutual TLS, SGP.22 §2.6.6), or
+                   "client_root": the root that issues its client certificates,
+                   "client_subject": with the subject they carry ("O = ..., CN = ..."),
+                   "api_key_file": file holding an API key (mode 0600), or
                    "api_key_sha256": hex SHA-256 of the key,
                    "callback_url": https:// URL for HandleDownloadProgressInfo
                                    (http:// for lab use only)}
-                  Callers send "Authorization: Bearer <key>"; in the environment
+                  at least a client certificate or an API key; files relative to
+                  the configuration file. Callers with a key send
+                  "Authorization: Bearer <key>"; in the environment
                   RSP_SMDPP_OPERATORS holds the JSON array text
+  client_trust    PEM file with the root certificate(s) that operators' client
+                  certificates (client_cert) must chain to
   callback_trust  PEM file with the root certificate(s) that the operators'
                   https:// callback servers are checked against
 Prints "listening on <url>" once serving.)";
 
 struct ServeConfig {
   std::string listen = "127.0.0.1:8443";
+  std::string admin_host = "127.0.0.1";
+  std::int64_t admin_port = 0;
+  std::string access_log = "-";
+  std::string client_trust;
   std::string address = "localhost";
   std::string pki;
   std::string tls_cert;
@@ -107,20 +127,6 @@ struct ServeConfig {
   fmt::print(stderr, "rsp smdpp serve: {}\n", message);
   std::fflush(stderr);
   rsp::cli::exit_with(1);
-}
-
-std::optional<bool> parse_bool(std::string v) {
-  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
-  if (v == "0" || v == "false" || v == "no" || v == "off" || v.empty()) return false;
-  return std::nullopt;
-}
-
-std::optional<std::int64_t> parse_int(const std::string& v) {
-  std::int64_t out = 0;
-  auto r = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (r.ec != std::errc() || r.ptr != v.data() + v.size()) return std::nullopt;
-  return out;
 }
 
 /// /healthz's database check: a durable write (Inventory::check_writable),
@@ -154,17 +160,13 @@ std::function<bool()> database_health_check(std::shared_ptr<rsp::smdpp::Inventor
   };
 }
 
-/// One configuration key: its JSON reader and its environment reader.
-struct Key {
-  const char* name;
-  std::string* text = nullptr;
-  bool* flag = nullptr;
-  std::int64_t* number = nullptr;
-  nlohmann::json* json = nullptr;
-};
-
-std::vector<Key> keys(ServeConfig& c) {
+/// The configuration keys (rsp/service/config.hpp reads them).
+std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
   return {{"listen", &c.listen},
+          {"admin_host", &c.admin_host},
+          {"admin_port", nullptr, nullptr, &c.admin_port},
+          {"access_log", &c.access_log},
+          {"client_trust", &c.client_trust},
           {"address", &c.address},
           {"pki", &c.pki},
           {"tls_cert", &c.tls_cert},
@@ -180,56 +182,6 @@ std::vector<Key> keys(ServeConfig& c) {
           {"peer_session_share", nullptr, nullptr, &c.peer_session_share},
           {"operators", nullptr, nullptr, nullptr, &c.operators},
           {"callback_trust", &c.callback_trust}};
-}
-
-void apply_json(ServeConfig& config, const std::string& file) {
-  auto data = rsp::read_file(file);
-  if (!data) fail("cannot read the configuration " + file + ": " + data.error().message);
-  auto json = nlohmann::json::parse(data->begin(), data->end(), nullptr, false);
-  if (json.is_discarded()) fail("the configuration " + file + " is not valid JSON");
-  if (!json.is_object()) fail("the configuration " + file + " must be a JSON object");
-  auto ks = keys(config);
-  for (const auto& item : json.items()) {
-    const std::string name = item.key();
-    const auto& value = item.value();
-    auto it = std::find_if(ks.begin(), ks.end(), [&name](const Key& k) { return name == k.name; });
-    if (it == ks.end()) fail("unknown configuration key '" + name + "' in " + file);
-    if (it->text) {
-      if (!value.is_string()) fail("configuration key '" + name + "' must be a string");
-      *it->text = value.get<std::string>();
-    } else if (it->flag) {
-      if (!value.is_boolean()) fail("configuration key '" + name + "' must be true or false");
-      *it->flag = value.get<bool>();
-    } else if (it->json) {
-      *it->json = value;
-    } else {
-      if (!value.is_number_integer()) fail("configuration key '" + name + "' must be an integer");
-      *it->number = value.get<std::int64_t>();
-    }
-  }
-}
-
-void apply_environment(ServeConfig& config) {
-  for (const auto& k : keys(config)) {
-    std::string var = "RSP_SMDPP_";
-    for (const char* p = k.name; *p; ++p) var += static_cast<char>(std::toupper(static_cast<unsigned char>(*p)));
-    const char* v = std::getenv(var.c_str());
-    if (!v) continue;
-    if (k.text) {
-      *k.text = v;
-    } else if (k.flag) {
-      auto b = parse_bool(v);
-      if (!b) fail(var + " must be true or false");
-      *k.flag = *b;
-    } else if (k.json) {
-      *k.json = nlohmann::json::parse(v, nullptr, false);
-      if (k.json->is_discarded()) fail(var + " must be JSON");
-    } else {
-      auto n = parse_int(v);
-      if (!n) fail(var + " must be an integer");
-      *k.number = *n;
-    }
-  }
 }
 
 /// Refuses to start when stored packages are encrypted under another
@@ -253,35 +205,41 @@ void check_package_keys(rsp::smdpp::Inventory& inventory, const rsp::smdpp::KeyE
                count->in_clear, count->in_clear == 1 ? " is" : "s are");
 }
 
-std::pair<std::string, int> split_listen(const std::string& listen) {
-  std::string host;
-  std::string port_text;
-  if (!listen.empty() && listen.front() == '[') {
-    const auto close = listen.find(']');
-    if (close == std::string::npos || close + 1 >= listen.size() || listen[close + 1] != ':')
-      fail("listen must be host:port, got '" + listen + "'");
-    host = listen.substr(1, close - 1);
-    port_text = listen.substr(close + 2);
-  } else {
-    const auto colon = listen.rfind(':');
-    if (colon == std::string::npos) fail("listen must be host:port, got '" + listen + "'");
-    host = listen.substr(0, colon);
-    port_text = listen.substr(colon + 1);
-  }
-  if (host.empty()) host = "0.0.0.0";
-  auto port = parse_int(port_text);
-  if (!port || *port < 0 || *port > 65535) fail("listen port must be 0..65535, got '" + port_text + "'");
-  return {host, static_cast<int>(*port)};
+/// The access log's sink: standard output, or a file appended to (0600 when made).
+rsp::service::LogSink access_log_sink(const std::string& where) {
+  if (where.empty() || where == "-")
+    return [](std::string_view line) {
+      fmt::print("{}\n", line);
+      std::fflush(stdout);
+    };
+  const int fd = ::open(where.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) fail("access_log " + where + ": cannot open it for appending");
+  auto file = std::shared_ptr<std::FILE>(::fdopen(fd, "a"), [](std::FILE* f) {
+    if (f) std::fclose(f);
+  });
+  if (!file) fail("access_log " + where + ": cannot open it for appending");
+  auto mu = std::make_shared<std::mutex>();
+  return [file, mu](std::string_view line) {
+    std::lock_guard lock(*mu);
+    fmt::print(file.get(), "{}\n", line);
+    std::fflush(file.get());
+  };
 }
 
-void run_serve(const std::string& config_file, bool insecure_flag, const std::string& listen_flag) {
+void run_serve(const std::string& config_file, bool insecure_flag, const std::string& listen_flag,
+               std::optional<int> admin_port_flag) {
   ServeConfig config;
-  if (!config_file.empty()) apply_json(config, config_file);
-  apply_environment(config);
+  if (!config_file.empty())
+    if (auto r = rsp::service::apply_config_file(keys(config), config_file); !r) fail(r.error());
+  if (auto r = rsp::service::apply_environment(keys(config), "RSP_SMDPP_"); !r) fail(r.error());
   if (insecure_flag) config.insecure_http = true;
   if (!listen_flag.empty()) config.listen = listen_flag;
+  if (admin_port_flag) config.admin_port = *admin_port_flag;
+  if (config.admin_port < 0 || config.admin_port > 65535) fail("admin_port must be 0..65535");
 
-  const auto [host, port] = split_listen(config.listen);
+  const auto listen = rsp::service::split_listen(config.listen);
+  if (!listen) fail(listen.error());
+  const auto [host, port] = *listen;
   if (config.workers < 1 || config.workers > 1024) fail("workers must be 1..1024");
   if (config.max_body_bytes < 1024) fail("max_body_bytes must be at least 1024");
   if (config.session_timeout < 1 || config.session_timeout > 86400) fail("session_timeout must be 1..86400 seconds");
@@ -351,13 +309,17 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   service_config.es9 = rsp::smdpp::es9_dispatcher(core);
   service_config.metrics = std::make_shared<rsp::net::Metrics>();
   if (inventory_ptr) service_config.database_healthy = database_health_check(inventory_ptr);
+  service_config.admin_host = config.admin_host;
+  service_config.admin_port = static_cast<int>(config.admin_port);
   service_config.log = [](std::string_view line) {
     fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%SZ} {}\n", fmt::gmtime(std::time(nullptr)), line);
     std::fflush(stderr);
   };
+  service_config.access_log = access_log_sink(config.access_log);
 
   // ES2+ for the configured operators; their callbacks leave from the outbox.
   std::size_t operator_count = 0;
+  std::string credentials;  // how the operators authenticate, for the start-up line
   std::unique_ptr<rsp::smdpp::CallbackWorker> callbacks;
   if (!config.operators.empty()) {
     if (!inventory_ptr) fail("operators need a database (key \"database\")");
@@ -385,11 +347,31 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
     }
     operator_count = creds->size();
     auto authenticator = std::make_shared<rsp::smdpp::OperatorAuthenticator>(std::move(*creds));
+    if (authenticator->uses_client_certificates()) {
+      // Mutual TLS: client chains are verified against client_trust and the
+      // roots named by client_root entries.
+      service_config.client_roots = authenticator->client_roots();
+      if (!config.client_trust.empty()) {
+        auto certs = rsp::net::load_certificates(config.client_trust);
+        if (!certs) fail("client_trust " + config.client_trust + ": " + certs.error().message);
+        service_config.client_roots.insert(service_config.client_roots.end(), certs->begin(), certs->end());
+      }
+      for (const auto& c : authenticator->operators())
+        if (c.client_cert && config.client_trust.empty())
+          fail("operator " + c.name + " has a client_cert: name the root it chains to in client_trust");
+      if (config.insecure_http) fail("operators with client certificates need TLS (not insecure_http)");
+    }
+    bool certs = false, keys = false;
+    for (const auto& c : authenticator->operators()) {
+      certs = certs || c.client_cert || c.client_root;
+      keys = keys || !c.key_sha256.empty();
+    }
+    credentials = certs && keys ? "client certificate or API key" : certs ? "client certificate" : "API key";
     auto es2 = std::make_shared<rsp::smdpp::Es2Service>(inventory_ptr, rsp::smdpp::Es2Config{config.address, 3},
                                                         rsp::crypto::system_random());
     service_config.es2 = rsp::smdpp::es2_dispatcher(es2);
     service_config.es2_authenticate = [authenticator](const rsp::net::Request& req) {
-      return authenticator->authenticate(req.header("Authorization"));
+      return authenticator->authenticate(req);
     };
     rsp::smdpp::CallbackWorkerConfig worker_config;
     worker_config.requester_identifier = config.address;
@@ -414,11 +396,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   rsp::raise_open_file_limit();  // each connection is a descriptor; thousands may be open
   // Block the stop signals before any thread starts, so that every server
   // thread inherits the mask and only sigwait below sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  rsp::service::StopSignals stop_signals;
 
   std::vector<std::string> tls_lines;
   for (const auto& id : service_config.tls_identities) tls_lines.push_back(id.subject() + " (" + id.curve() + ")");
@@ -433,15 +411,16 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   fmt::print("ES9+ on {}/gsma/rsp2/es9plus/\n", (*service)->url());
   if (callbacks) {
     callbacks->start();
-    fmt::print("ES2+ on {}/gsma/rsp2/es2plus/ for {} operator{} (API key), callbacks from the outbox\n",
-               (*service)->url(), operator_count, operator_count == 1 ? "" : "s");
+    fmt::print("ES2+ on {}/gsma/rsp2/es2plus/ for {} operator{} ({}), callbacks from the outbox\n",
+               (*service)->url(), operator_count, operator_count == 1 ? "" : "s",
+               credentials);
   }
+  fmt::print("admin on {} (/healthz, /metrics)\n", (*service)->admin_url());
   fmt::print("listening on {}\n", (*service)->url());
   std::fflush(stdout);
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  fmt::print("{} received, finishing requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  const char* sig = stop_signals.wait();
+  fmt::print("{} received, finishing requests in flight\n", sig);
   std::fflush(stdout);
   (*service)->stop();
   if (callbacks) callbacks->stop();
@@ -453,13 +432,17 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
 
 RSP_COMMAND_GROUP(smdpp_serve) {
   auto* g = rsp::cli::group_command(app, "smdpp", "SM-DP+ server and inventory");
-  auto* s = g->add_subcommand("serve", "Serve the SM-DP+ over HTTPS (ES9+, ES2+, /healthz, /metrics)");
+  auto* s = g->add_subcommand("serve", "Serve the SM-DP+ over HTTPS (ES9+, ES2+; /healthz, /metrics on the admin port)");
   s->footer(kConfigHelp);
   auto config = std::make_shared<std::string>();
   auto insecure = std::make_shared<bool>(false);
   auto listen = std::make_shared<std::string>();
   s->add_option("--config", *config, "JSON configuration file");
   s->add_option("--listen", *listen, "host:port to bind (overrides the configuration)");
+  auto admin_port = std::make_shared<int>(-1);
+  s->add_option("--admin-port", *admin_port, "Port of the admin listener, 0 picks one (overrides the configuration)");
   s->add_flag("--insecure-http", *insecure, "Plain HTTP without TLS (lab use only)");
-  s->callback([config, insecure, listen] { run_serve(*config, *insecure, *listen); });
+  s->callback([config, insecure, listen, admin_port] {
+    run_serve(*config, *insecure, *listen, *admin_port >= 0 ? std::optional<int>(*admin_port) : std::nullopt);
+  });
 }

@@ -6,8 +6,7 @@
 #include <mutex>
 #include <thread>
 
-#include "rsp/crypto/random.hpp"
-
+#include "rsp/smdpp/es2_codes.hpp"
 #include "rsp/messages/header.hpp"
 #include "rsp/net/client.hpp"
 
@@ -81,118 +80,76 @@ std::string progress_request_body(const OutboxEntry& entry, const std::string& r
   return messages::dump(j);
 }
 
-CallbackWorker::CallbackWorker(std::shared_ptr<Inventory> inventory, CallbackWorkerConfig config, CallbackSender sender)
-    : inv_(std::move(inventory)), config_(std::move(config)), sender_(std::move(sender)),
-      claim_prefix_(to_hex(crypto::system_random().bytes(8)) + "-") {
-  if (config_.metrics)
-    counter_ = &config_.metrics->counter("rsp_smdpp_callbacks_total",
-                                         "ES2+ HandleDownloadProgressInfo deliveries to operators, by result "
-                                         "(delivered, failed attempt, given_up after the last attempt).");
+namespace {
+
+/// The inventory's outbox table as the service kit's outbox store; the
+/// recipients are the operators.
+class InventoryOutbox : public service::OutboxStore {
+ public:
+  InventoryOutbox(std::shared_ptr<Inventory> inventory, std::string requester)
+      : inv_(std::move(inventory)), requester_(std::move(requester)) {}
+
+  expected<std::vector<std::string>, std::string> due_recipients(std::size_t limit) override {
+    auto r = inv_->due_operators(limit);
+    if (!r) return unexpected(r.error().message);
+    return std::move(*r);
+  }
+  expected<std::optional<service::OutboxItem>, std::string> claim_next(const std::string& recipient,
+                                                                       std::chrono::seconds lease,
+                                                                       const std::string& claim) override {
+    auto r = inv_->claim_next_outbox(recipient, lease, claim);
+    if (!r) return unexpected(r.error().message);
+    if (!*r) return std::optional<service::OutboxItem>();
+    const OutboxEntry& e = **r;
+    return std::optional<service::OutboxItem>(service::OutboxItem{
+        e.id, e.operator_name, e.callback_url.value_or(""), progress_request_body(e, requester_), e.attempts, e.claim});
+  }
+  expected<bool, std::string> delivered(const service::OutboxItem& item) override {
+    auto r = inv_->outbox_delivered(item.id, item.claim);
+    if (!r) return unexpected(r.error().message);
+    return *r;
+  }
+  expected<bool, std::string> failed(const service::OutboxItem& item, const std::string& error,
+                                     const service::OutboxPolicy& policy) override {
+    auto r = inv_->outbox_failed(item.id, error, policy, item.claim);
+    if (!r) return unexpected(r.error().message);
+    return *r;
+  }
+
+ private:
+  std::shared_ptr<Inventory> inv_;
+  std::string requester_;
+};
+
+}  // namespace
+
+CallbackWorker::CallbackWorker(std::shared_ptr<Inventory> inventory, CallbackWorkerConfig config, CallbackSender sender) {
+  service::OutboxWorkerConfig c;
+  c.policy = config.policy;
+  c.poll_interval = config.poll_interval;
+  c.max_parallel_recipients = config.max_parallel_operators;
+  c.lease = config.lease;
+  c.metrics = config.metrics;
+  c.metric = "rsp_smdpp_callbacks_total";
+  c.metric_help =
+      "ES2+ HandleDownloadProgressInfo deliveries to operators, by result (delivered, failed attempt, given_up after "
+      "the last attempt).";
+  c.no_destination = "the operator has no callback URL";
+  worker_ = std::make_unique<service::OutboxWorker>(
+      std::make_shared<InventoryOutbox>(std::move(inventory), config.requester_identifier), std::move(c),
+      std::move(sender));
 }
 
 CallbackWorker::~CallbackWorker() { stop(); }
 
-void CallbackWorker::count(const char* result) {
-  if (counter_) counter_->inc({{"result", result}});
-}
-
-bool CallbackWorker::stopping() const {
-  std::lock_guard lock(mu_);
-  return stopping_;
-}
-
-void CallbackWorker::serve_operator(const std::string& operator_name) {
-  while (!stopping()) {
-    const std::string claim = claim_prefix_ + std::to_string(++claims_);
-    auto next = inv_->claim_next_outbox(operator_name, config_.lease, claim);
-    if (!next || !*next) return;  // none due, or storage failing: the next poll tries again
-    const OutboxEntry& e = **next;
-    expected<void, std::string> sent = unexpected(std::string("the operator has no callback URL"));
-    if (e.callback_url && !e.callback_url->empty())
-      sent = sender_(*e.callback_url, progress_request_body(e, config_.requester_identifier));
-    if (sent) {
-      if (!inv_->outbox_delivered(e.id, e.claim)) return;
-      ++delivered_;
-      count("delivered");
-    } else {
-      if (!inv_->outbox_failed(e.id, sent.error(), config_.policy, e.claim)) return;
-      ++failed_;
-      if (e.attempts + 1 >= config_.policy.max_attempts) {
-        ++given_up_;
-        count("given_up");
-      } else {
-        count("failed");
-      }
-    }
-  }
-}
-
-void CallbackWorker::join_lanes(bool all) {
-  std::vector<std::unique_ptr<Lane>> ended;
-  {
-    std::lock_guard lock(lanes_mu_);
-    for (auto it = lanes_.begin(); it != lanes_.end();) {
-      if (all || it->second->done) {
-        ended.push_back(std::move(it->second));
-        it = lanes_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-  for (auto& lane : ended)
-    if (lane->thread.joinable()) lane->thread.join();
-}
-
-SmdppResult<void> CallbackWorker::start_lanes() {
-  join_lanes(false);
-  // Up to max_parallel_operators of them may already have a lane: asking for
-  // twice as many still finds every operator a free lane could take.
-  RSP_TRY(auto operators, inv_->due_operators(2 * config_.max_parallel_operators));
-  std::lock_guard lock(lanes_mu_);
-  for (const auto& op : operators) {
-    if (lanes_.count(op) || lanes_.size() >= config_.max_parallel_operators) continue;
-    auto lane = std::make_unique<Lane>();
-    Lane* raw = lane.get();
-    lane->thread = std::thread([this, op, raw] {
-      serve_operator(op);
-      raw->done = true;
-    });
-    lanes_.emplace(op, std::move(lane));
-  }
-  return {};
-}
-
 SmdppResult<std::size_t> CallbackWorker::run_once() {
-  const std::uint64_t before = delivered_.load();
-  auto started = start_lanes();
-  join_lanes(true);
-  RSP_TRY_VOID(started);
-  return static_cast<std::size_t>(delivered_.load() - before);
+  auto r = worker_->run_once();
+  if (!r) return smdpp_error(es2codes::kExecutionError, r.error());
+  return *r;
 }
 
-void CallbackWorker::start() {
-  std::lock_guard lock(mu_);
-  if (thread_.joinable() || stopping_) return;
-  thread_ = std::thread([this] {
-    std::unique_lock guard(mu_);
-    while (!stopping_) {
-      guard.unlock();
-      (void)start_lanes();  // a storage failure is retried on the next poll
-      guard.lock();
-      cv_.wait_for(guard, config_.poll_interval, [this] { return stopping_; });
-    }
-  });
-}
+void CallbackWorker::start() { worker_->start(); }
 
-void CallbackWorker::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
-  join_lanes(true);  // each finishes the delivery in flight
-}
+void CallbackWorker::stop() { worker_->stop(); }
 
 }  // namespace rsp::smdpp

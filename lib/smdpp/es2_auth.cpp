@@ -1,9 +1,6 @@
 #include "rsp/smdpp/es2_auth.hpp"
 
-#include <sys/stat.h>
-
-#include <fstream>
-
+#include "rsp/net/tls.hpp"
 #include "rsp/smdpp/catalog.hpp"
 
 namespace rsp::smdpp {
@@ -12,37 +9,31 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kBearer = "Bearer ";
+std::vector<service::ApiKey> api_keys(const std::vector<OperatorCredential>& ops) {
+  std::vector<service::ApiKey> out;
+  for (const auto& o : ops)
+    if (!o.key_sha256.empty()) out.push_back({o.name, o.key_sha256});
+  return out;
+}
 
-bool printable(std::string_view s) {
-  for (char c : s)
-    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7E) return false;
-  return true;
+std::vector<service::ClientCertificateRule> certificate_rules(const std::vector<OperatorCredential>& ops) {
+  std::vector<service::ClientCertificateRule> out;
+  for (const auto& o : ops) {
+    if (o.client_cert) out.push_back({o.name, o.client_cert, std::nullopt, {}});
+    if (o.client_root) out.push_back({o.name, std::nullopt, o.client_root, o.client_subject});
+  }
+  return out;
+}
+
+/// The first certificate of a PEM or DER file.
+expected<Bytes, std::string> load_first_certificate(const fs::path& file) {
+  auto certs = net::load_certificates(file);
+  if (!certs) return unexpected(certs.error().message);
+  if (certs->empty()) return unexpected(std::string("holds no certificate"));
+  return std::move(certs->front());
 }
 
 }  // namespace
-
-expected<Bytes, std::string> load_api_key_hash(const fs::path& file) {
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-    return unexpected(std::string("API key file is missing or not a regular file"));
-  if ((st.st_mode & 077) != 0)
-    return unexpected(std::string("API key file must not be accessible by group or others (chmod 600)"));
-  std::ifstream in(file, std::ios::binary);
-  std::string key;
-  if (!in || !std::getline(in, key)) return unexpected(std::string("API key file cannot be read"));
-  while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\t')) key.pop_back();
-  if (key.size() < 16 || key.size() > 512 || !printable(key)) {
-    Bytes b = to_bytes(key);
-    wipe(b);
-    return unexpected(std::string("API key must be 16 to 512 printable characters without spaces"));
-  }
-  Bytes k = to_bytes(key);
-  Bytes hash = sha256(k);
-  wipe(k);
-  std::fill(key.begin(), key.end(), '\0');
-  return hash;
-}
 
 expected<std::vector<OperatorCredential>, std::string> parse_operator_config(const nlohmann::json& operators,
                                                                              const fs::path& base_dir) {
@@ -53,7 +44,7 @@ expected<std::vector<OperatorCredential>, std::string> parse_operator_config(con
     const std::string where = "operators[" + std::to_string(i) + "]";
     if (!o.is_object()) return unexpected(where + " must be an object");
     OperatorCredential c;
-    std::optional<std::string> key_file, key_hash;
+    std::optional<std::string> key_file, key_hash, cert_file, root_file;
     for (const auto& item : o.items()) {
       if (!item.value().is_string()) return unexpected(where + "." + item.key() + " must be a string");
       const std::string v = item.value().get<std::string>();
@@ -63,6 +54,12 @@ expected<std::vector<OperatorCredential>, std::string> parse_operator_config(con
         key_file = v;
       } else if (item.key() == "api_key_sha256") {
         key_hash = v;
+      } else if (item.key() == "client_cert") {
+        cert_file = v;
+      } else if (item.key() == "client_root") {
+        root_file = v;
+      } else if (item.key() == "client_subject") {
+        c.client_subject = v;
       } else if (item.key() == "callback_url") {
         c.callback_url = v;
       } else {
@@ -72,15 +69,35 @@ expected<std::vector<OperatorCredential>, std::string> parse_operator_config(con
     if (c.name.empty() || c.name.size() > 256) return unexpected(where + ".name must have 1 to 256 characters");
     for (const auto& other : out)
       if (other.name == c.name) return unexpected(where + ": operator '" + c.name + "' is configured twice");
-    if (key_file.has_value() == key_hash.has_value())
-      return unexpected(where + ": give exactly one of api_key_file and api_key_sha256");
+    if (key_file && key_hash) return unexpected(where + ": give only one of api_key_file and api_key_sha256");
+    if (cert_file && root_file) return unexpected(where + ": give only one of client_cert and client_root");
+    if (root_file.has_value() != !c.client_subject.empty())
+      return unexpected(where + ": client_root and client_subject go together");
+    if (!key_file && !key_hash && !cert_file && !root_file)
+      return unexpected(where + ": give an API key (api_key_file or api_key_sha256), a client certificate "
+                                "(client_cert, or client_root with client_subject), or both");
+    const auto resolve = [&base_dir](const std::string& f) {
+      fs::path p(f);
+      if (p.is_relative() && !base_dir.empty()) p = base_dir / p;
+      return p;
+    };
+    if (cert_file) {
+      auto der = load_first_certificate(resolve(*cert_file));
+      if (!der) return unexpected(where + ".client_cert " + resolve(*cert_file).string() + ": " + der.error());
+      c.client_cert = std::move(*der);
+    }
+    if (root_file) {
+      auto der = load_first_certificate(resolve(*root_file));
+      if (!der) return unexpected(where + ".client_root " + resolve(*root_file).string() + ": " + der.error());
+      c.client_root = std::move(*der);
+    }
     if (key_file) {
       fs::path p(*key_file);
       if (p.is_relative() && !base_dir.empty()) p = base_dir / p;
       auto h = load_api_key_hash(p);
       if (!h) return unexpected(where + ".api_key_file " + p.string() + ": " + h.error());
       c.key_sha256 = std::move(*h);
-    } else {
+    } else if (key_hash) {
       auto h = from_hex(*key_hash);
       if (!h || h->size() != 32) return unexpected(where + ".api_key_sha256 must be 64 hex digits");
       c.key_sha256 = std::move(*h);
@@ -92,19 +109,17 @@ expected<std::vector<OperatorCredential>, std::string> parse_operator_config(con
   return out;
 }
 
-std::optional<std::string> OperatorAuthenticator::authenticate(const std::optional<std::string>& authorization) const {
-  if (!authorization || authorization->size() <= kBearer.size() ||
-      authorization->compare(0, kBearer.size(), kBearer) != 0)
-    return std::nullopt;
-  Bytes presented = to_bytes(std::string_view(*authorization).substr(kBearer.size()));
-  const Bytes hash = sha256(presented);
-  wipe(presented);
-  // Every operator is compared, whatever matched before, in constant time.
-  const OperatorCredential* found = nullptr;
-  for (const auto& o : operators_)
-    if (equal_ct(hash, o.key_sha256) && !found) found = &o;
-  if (!found) return std::nullopt;
-  return found->name;
+OperatorAuthenticator::OperatorAuthenticator(std::vector<OperatorCredential> operators)
+    : operators_(std::move(operators)), keys_(api_keys(operators_)), certificates_(certificate_rules(operators_)) {}
+
+std::optional<service::Caller> OperatorAuthenticator::authenticate(const net::Request& request) const {
+  if (request.client_certificate) {
+    if (auto name = certificates_.authenticate(*request.client_certificate))
+      return service::Caller{*name, service::CallerProof::ClientCertificate};
+  }
+  if (auto name = keys_.authenticate(request.header("Authorization")))
+    return service::Caller{*name, service::CallerProof::ApiKey};
+  return std::nullopt;
 }
 
 }  // namespace rsp::smdpp

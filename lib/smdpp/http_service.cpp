@@ -1,7 +1,6 @@
 #include "rsp/smdpp/http_service.hpp"
 
 #include <map>
-#include <mutex>
 #include <system_error>
 
 #include "rsp/smdpp/es2_codes.hpp"
@@ -14,44 +13,6 @@ namespace rsp::smdpp {
 namespace fs = std::filesystem;
 
 namespace {
-
-/// A log that writes at most `per_second` lines a second and reports how
-/// many it left out, so that a flood of bad requests cannot flood the log.
-class RateLimitedLog {
- public:
-  RateLimitedLog(std::function<void(std::string_view)> sink, std::size_t per_second)
-      : sink_(std::move(sink)), per_second_(per_second) {}
-
-  void write(const std::string& line) {
-    if (!sink_) return;
-    std::size_t dropped = 0;
-    {
-      std::lock_guard lock(mu_);
-      const auto now = std::chrono::steady_clock::now();
-      if (now - window_ >= std::chrono::seconds(1)) {
-        window_ = now;
-        dropped = dropped_;
-        dropped_ = 0;
-        written_ = 0;
-      }
-      if (written_ >= per_second_) {
-        ++dropped_;
-        return;
-      }
-      ++written_;
-    }
-    if (dropped) sink_(std::to_string(dropped) + " more failed calls were not logged");
-    sink_(line);
-  }
-
- private:
-  std::function<void(std::string_view)> sink_;
-  std::size_t per_second_;
-  std::mutex mu_;
-  std::chrono::steady_clock::time_point window_{};
-  std::size_t written_ = 0;
-  std::size_t dropped_ = 0;
-};
 
 /// SGP.22 §6.5.1: every ES9+/ES2+ request is JSON with an X-Admin-Protocol
 /// of a version we speak. nullopt when it is; else the answer.
@@ -72,12 +33,24 @@ std::optional<net::Response> check_protocol_headers(const net::Request& req) {
   return std::nullopt;
 }
 
-std::string failure_line(std::string_view interface, std::string_view function, const net::Request& req,
-                         const Es9HttpResult& out) {
-  std::string line = std::string(interface) + " " + std::string(function) + " from " + req.remote_address + ": ";
-  line += out.subject_code.empty() ? "HTTP " + std::to_string(out.status) : out.subject_code + "/" + out.reason_code;
-  if (!out.detail.empty()) line += " " + out.detail;
-  return line;
+service::Reply reply_of(Es9HttpResult out) {
+  service::Reply r;
+  r.response.headers.emplace_back("X-Admin-Protocol", std::string(kAdminProtocol));
+  r.response.content_type = "application/json;charset=UTF-8";
+  r.response.status = out.status;
+  r.response.body = std::move(out.body);
+  r.subject_code = std::move(out.subject_code);
+  r.reason_code = std::move(out.reason_code);
+  r.detail = std::move(out.detail);
+  return r;
+}
+
+service::Reply refused_reply(net::Response res) {
+  service::Reply r;
+  r.response = std::move(res);
+  r.subject_code = messages::codes::kInvalidRequest.subject;
+  r.reason_code = messages::codes::kInvalidRequest.reason;
+  return r;
 }
 
 }  // namespace
@@ -86,13 +59,22 @@ HttpService::~HttpService() {
   if (server_) server_->stop();
 }
 
+void HttpService::stop() { server_->stop(); }
+
 net::NetResult<std::unique_ptr<HttpService>> HttpService::start(HttpServiceConfig config) {
-  net::HttpServerOptions opt;
+  service::ServerConfig sc;
+  sc.role = "smdpp";
+  net::HttpServerOptions& opt = sc.http;
   opt.host = config.host;
   opt.port = config.port;
   if (!config.tls_identities.empty()) {
     net::TlsServerConfig tls;
     tls.identities = config.tls_identities;
+    if (!config.client_roots.empty()) {
+      // LPAs have no client certificate; operators may come with an API key.
+      tls.client_auth = net::ClientAuth::Optional;
+      tls.client_roots = config.client_roots;
+    }
     opt.tls = std::move(tls);
   } else if (!config.insecure_http) {
     return net::net_error(net::NetError::Kind::InvalidArgument,
@@ -103,8 +85,10 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(HttpServiceConfi
   opt.max_body_bytes = config.max_body_bytes;
   opt.keep_alive_timeout = config.keep_alive_timeout;
   opt.metrics = config.metrics ? config.metrics : std::make_shared<net::Metrics>();
+  sc.admin_host = config.admin_host;
+  sc.admin_port = config.admin_port;
   if (config.database_healthy) {
-    opt.health_check = [healthy = std::move(config.database_healthy)]() -> std::optional<std::string> {
+    sc.health_check = [healthy = std::move(config.database_healthy)]() -> std::optional<std::string> {
       bool ok = false;
       try {
         ok = healthy();
@@ -115,103 +99,52 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(HttpServiceConfi
       return std::string("database");
     };
   }
-  auto& metrics = *opt.metrics;
-  auto log = std::make_shared<RateLimitedLog>(std::move(config.log), config.log_lines_per_second);
-  metrics.gauge("rsp_smdpp_info", "The SM-DP+ served here (value always 1).")
+  sc.log = std::move(config.log);
+  sc.log_lines_per_second = config.log_lines_per_second;
+  sc.access_log = std::move(config.access_log);
+  opt.metrics->gauge("rsp_smdpp_info", "The SM-DP+ served here (value always 1).")
       .set({{"address", config.address}, {"admin_protocol", std::string(kAdminProtocol)}}, 1);
 
   std::unique_ptr<HttpService> service(new HttpService());
-  service->server_ = std::make_unique<net::HttpServer>(std::move(opt));
   if (config.es9) {
     service->es9_ = true;
-    auto* calls = &metrics.counter("rsp_smdpp_es9_requests_total", "ES9+ calls, by function and HTTP status.");
-    auto* failures = &metrics.counter("rsp_smdpp_es9_failures_total",
-                                      "ES9+ calls that failed, by function and SGP.22 subject/reason code.");
-    auto* latency = &metrics.histogram("rsp_smdpp_es9_duration_seconds", "ES9+ handling time, by function.");
     auto dispatcher = std::make_shared<Es9Dispatcher>(std::move(config.es9));
     for (const auto& route : kEs9Routes) {
-      const std::string path(route.path), function(route.function);
-      service->server_->post(path, [dispatcher, calls, failures, latency, log, path,
-                                    function](const net::Request& req) {
-        const auto t0 = std::chrono::steady_clock::now();
-        if (auto refused = check_protocol_headers(req)) {
-          calls->inc({{"function", function}, {"status", std::to_string(refused->status)}});
-          return std::move(*refused);
-        }
-        net::Response res;
-        res.headers.emplace_back("X-Admin-Protocol", std::string(kAdminProtocol));
-        res.content_type = "application/json;charset=UTF-8";
-        Es9HttpResult out;
-        try {
-          out = (*dispatcher)(path, req.body, req.remote_address);
-        } catch (...) {
-          out = Es9HttpResult{500, {}, {}, {}, "exception in the handler"};
-        }
-        if (!out.subject_code.empty() || out.status >= 500) log->write(failure_line("ES9+", function, req, out));
-        res.status = out.status;
-        res.body = std::move(out.body);
-        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
-        latency->observe({{"function", function}}, took.count());
-        calls->inc({{"function", function}, {"status", std::to_string(res.status)}});
-        if (!out.subject_code.empty() || !out.reason_code.empty())
-          failures->inc({{"function", function}, {"subject", out.subject_code}, {"reason", out.reason_code}});
-        return res;
-      });
+      const std::string path(route.path);
+      sc.routes.push_back(service::Route{
+          std::string(route.function), "POST", path, false,
+          [dispatcher, path](const net::Request& req, const std::optional<service::Caller>&) {
+            if (auto refused = check_protocol_headers(req)) return refused_reply(std::move(*refused));
+            return reply_of((*dispatcher)(path, req.body, req.remote_address));
+          }});
     }
   }
   if (config.es2 && config.es2_authenticate) {
     service->es2_ = true;
-    auto* calls = &metrics.counter("rsp_smdpp_es2_requests_total", "ES2+ calls, by function and HTTP status.");
-    auto* failures = &metrics.counter("rsp_smdpp_es2_failures_total",
-                                      "ES2+ calls that failed, by function and SGP.22 subject/reason code.");
-    auto* refused = &metrics.counter("rsp_smdpp_es2_unauthenticated_total",
-                                     "ES2+ calls refused with 401 (no or unknown API key), by function.");
     auto dispatcher = std::make_shared<Es2Dispatcher>(std::move(config.es2));
-    auto authenticate = std::make_shared<Es2Authenticator>(std::move(config.es2_authenticate));
+    sc.authenticate = std::move(config.es2_authenticate);
+    sc.unauthenticated = [](const net::Request&) {
+      // The same answer for a missing and a wrong credential: nothing about which.
+      service::Reply r;
+      r.response.status = 401;
+      r.response.content_type = "application/json;charset=UTF-8";
+      r.response.headers.emplace_back("X-Admin-Protocol", std::string(kAdminProtocol));
+      r.response.headers.emplace_back("WWW-Authenticate", "Bearer");
+      r.response.body = es2_failure_body(
+          SmdppError{es2codes::kRequesterUnknown.subject, es2codes::kRequesterUnknown.reason, "caller not authenticated"});
+      return r;
+    };
     for (const auto& route : kEs2Routes) {
-      const std::string path(route.path), function(route.function);
-      service->server_->post(path, [dispatcher, authenticate, calls, failures, refused, log, path,
-                                    function](const net::Request& req) {
-        net::Response res;
-        res.headers.emplace_back("X-Admin-Protocol", std::string(kAdminProtocol));
-        res.content_type = "application/json;charset=UTF-8";
-        std::optional<std::string> op;
-        try {
-          op = (*authenticate)(req);
-        } catch (...) {
-          op.reset();
-        }
-        if (!op) {
-          // The same answer for a missing and a wrong key: nothing about which.
-          res.status = 401;
-          res.headers.emplace_back("WWW-Authenticate", "Bearer");
-          res.body = es2_failure_body(SmdppError{es2codes::kRequesterUnknown.subject,
-                                                 es2codes::kRequesterUnknown.reason, "caller not authenticated"});
-          refused->inc({{"function", function}});
-          calls->inc({{"function", function}, {"status", "401"}});
-          return res;
-        }
-        if (auto bad = check_protocol_headers(req)) {
-          calls->inc({{"function", function}, {"status", std::to_string(bad->status)}});
-          return std::move(*bad);
-        }
-        Es9HttpResult out;
-        try {
-          out = (*dispatcher)(path, req.body, *op);
-        } catch (...) {
-          out = Es9HttpResult{500, {}, {}, {}, "exception in the handler"};
-        }
-        if (!out.subject_code.empty() || out.status >= 500) log->write(failure_line("ES2+", function, req, out));
-        res.status = out.status;
-        res.body = std::move(out.body);
-        calls->inc({{"function", function}, {"status", std::to_string(res.status)}});
-        if (!out.subject_code.empty() || !out.reason_code.empty())
-          failures->inc({{"function", function}, {"subject", out.subject_code}, {"reason", out.reason_code}});
-        return res;
-      });
+      const std::string path(route.path);
+      sc.routes.push_back(service::Route{
+          std::string(route.function), "POST", path, true,
+          [dispatcher, path](const net::Request& req, const std::optional<service::Caller>& caller) {
+            if (auto refused = check_protocol_headers(req)) return refused_reply(std::move(*refused));
+            return reply_of((*dispatcher)(path, req.body, caller ? caller->id : std::string()));
+          }});
     }
   }
-  RSP_TRY_VOID(service->server_->start());
+  RSP_TRY(service->server_, service::Server::start(std::move(sc)));
   return service;
 }
 

@@ -87,8 +87,7 @@ TEST_F(PeerReset, SmdppKeepsServingWhenTheCallbackEndpointResets) {
 
   // Still serving: health, metrics with the failed attempts, and ES2+.
   net::HttpsClientOptions o;
-  o.base_url = url;
-  o.trust_anchors = *net::load_certificates(ci());
+  o.base_url = serve.admin_url();
   auto client = net::HttpsClient::create(std::move(o));
   ASSERT_TRUE(client);
   auto health = (*client)->get("/healthz");

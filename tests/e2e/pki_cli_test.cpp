@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
 #include "run_tool.hpp"
 
 namespace rsp::e2e {
@@ -72,6 +76,46 @@ TEST(DemoCli, CompletesAndCleansUp) {
   auto r = rsp({"demo"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("steps completed"), std::string::npos) << r.output;
+}
+
+// The demo's ES2+ runs over mutual TLS, and the SM-DP+'s access log (shown as
+// "[smdpp]" lines) holds one line per request: two ES2+ calls and the four
+// ES9+ calls of the download, with no private key, key-encryption key or
+// matching ID.
+TEST(DemoCli, AccessLogHasOneLinePerRequestAndNoSecret) {
+  TempDir dir;
+  auto r = rsp({"demo", "--dir", dir.path().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("--cert "), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("--api-key-file"), std::string::npos) << r.output;
+  std::vector<std::string> access;
+  std::istringstream in(r.output);
+  for (std::string line; std::getline(in, line);)
+    if (line.find("[smdpp] ") != std::string::npos && line.find(" caller=") != std::string::npos) access.push_back(line);
+  const char* const expected[] = {"ES2+.DownloadOrder caller=demo-operator ", "ES2+.ConfirmOrder caller=demo-operator ",
+                                  "ES9+.InitiateAuthentication caller=- ", "ES9+.AuthenticateClient caller=- ",
+                                  "ES9+.GetBoundProfilePackage caller=- ", "ES9+.HandleNotification caller=- "};
+  ASSERT_EQ(access.size(), std::size(expected)) << r.output;
+  for (std::size_t i = 0; i < access.size(); ++i)
+    EXPECT_NE(access[i].find(std::string(" smdpp ") + expected[i]), std::string::npos) << access[i];
+  const auto ac_at = r.output.find("LPA:1$localhost$");
+  ASSERT_NE(ac_at, std::string::npos);
+  const std::string matching_id = r.output.substr(ac_at + 16, r.output.find('$', ac_at + 16) - ac_at - 16);
+  ASSERT_FALSE(matching_id.empty());
+  std::vector<std::string> secrets;
+  for (const auto& f : fs::recursive_directory_iterator(dir.path())) {
+    const auto name = f.path().filename().string();
+    if (name.rfind("SK_", 0) != 0 && name.find(".kek") == std::string::npos) continue;
+    std::ifstream s(f.path());
+    for (std::string line; std::getline(s, line);)
+      if (line.size() >= 16 && line.find("-----") == std::string::npos) secrets.push_back(line.substr(0, 16));
+  }
+  EXPECT_FALSE(secrets.empty());
+  for (const auto& l : access) {
+    EXPECT_EQ(l.find(matching_id), std::string::npos) << l;
+    EXPECT_EQ(l.find("PRIVATE"), std::string::npos) << l;
+    for (const auto& secret : secrets) EXPECT_EQ(l.find(secret), std::string::npos) << l;
+  }
 }
 
 }  // namespace

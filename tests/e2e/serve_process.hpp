@@ -90,6 +90,15 @@ class ServeProcess {
     return wait_for("listening on ", timeout);
   }
 
+  /// The admin listener's URL from the "admin on <url> ..." line printed
+  /// before "listening on" (call after url()), or "".
+  std::string admin_url() const {
+    const auto at = output_.find("admin on ");
+    if (at == std::string::npos) return {};
+    const auto start = at + 9;
+    return output_.substr(start, output_.find_first_of(" \n", start) - start);
+  }
+
   /// A graceful stop: SIGTERM and the exit status (-1 when it did not end in time).
   int stop(std::chrono::seconds timeout = std::chrono::seconds(30)) {
     return signal_and_wait(SIGTERM, timeout);

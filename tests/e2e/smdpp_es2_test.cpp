@@ -38,6 +38,11 @@ const std::string kKey1 = "op1-key-5d1f0c9a7e3b4c2d8f6a";
 const std::string kKey2 = "op2-key-9b8c7d6e5f4a3b2c1d0e";
 constexpr const char* kHdpiPath = "/gsma/rsp2/es2plus/handleDownloadProgressInfo";
 
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 /// The operator's callback endpoint over HTTPS (the test PKI's SM-DS TLS
 /// certificate stands in for the operator's server certificate).
 class Receiver {
@@ -287,12 +292,9 @@ TEST_F(SmdppEs2, OrderDownloadInstallAndCallbacks) {
   EXPECT_TRUE(points.count(3)) << calls.size();
   EXPECT_TRUE(points.count(4)) << calls.size();
 
-  // Delivered callbacks and ES2+ calls are counted.
+  // Delivered callbacks and ES2+ calls are counted (admin listener).
   net::HttpsClientOptions o;
-  o.base_url = "https://127.0.0.1:" + port;
-  o.trust_anchors = *net::load_certificates(ci());
-  const auto brp = *net::load_certificates(pki() / "CERT_CI_ECDSA_BRP.pem");
-  o.trust_anchors.insert(o.trust_anchors.end(), brp.begin(), brp.end());
+  o.base_url = serve->admin_url();
   auto client = net::HttpsClient::create(std::move(o));
   ASSERT_TRUE(client);
   const auto deadline = std::chrono::steady_clock::now() + 30s;
@@ -305,7 +307,7 @@ TEST_F(SmdppEs2, OrderDownloadInstallAndCallbacks) {
     std::this_thread::sleep_for(100ms);
   } while (std::chrono::steady_clock::now() < deadline);
   EXPECT_NE(metrics.find("rsp_smdpp_callbacks_total{result=\"delivered\"} 2"), std::string::npos) << metrics;
-  EXPECT_NE(metrics.find("rsp_smdpp_es2_requests_total{function=\"downloadOrder\",status=\"200\"} 1"),
+  EXPECT_NE(metrics.find("rsp_function_calls_total{role=\"smdpp\",function=\"ES2+.DownloadOrder\",status=\"200\"} 1"),
             std::string::npos)
       << metrics;
 
@@ -398,6 +400,138 @@ TEST_F(SmdppEs2, RefusalsCarryTheirExactCodes) {
   EXPECT_NE(list.output.substr(at, list.output.find('\n', at) - at).find("available"), std::string::npos);
 
   EXPECT_EQ(serve->signal_and_wait(SIGTERM), 0) << serve->output();
+}
+
+// ES2+ over mutual TLS (SGP.22 §2.6.6): op1 and op2 are configured by their
+// client certificates (both issued by the test CI, with the same subject),
+// op3 by the CI and a subject; a certificate of another CI fails the
+// handshake and the server logs it. The whole run (two orders, a download,
+// refusals) leaves one access-log line per request and no secret in it.
+TEST_F(SmdppEs2, OperatorsByClientCertificateAndTheAccessLog) {
+  const fs::path sibling = dir_.path() / "pki-op2";  // a second operator under the same CI
+  auto r = rsp({"pki", "init", "--out", sibling.string(), "--ci-cert", ci(), "--ci-key",
+                (pki() / "SK_CI_ECDSA_NIST.pem").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const fs::path stranger = dir_.path() / "pki-other";  // another CI
+  r = rsp({"pki", "init", "--out", stranger.string(), "--curves", "nist"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const fs::path access_log = dir_.path() / "access.log";
+  json cfg = {{"listen", "127.0.0.1:0"},
+              {"address", "localhost"},
+              {"pki", pki().string()},
+              {"database", db()},
+              {"access_log", access_log.string()},
+              {"client_trust", ci()},
+              {"operators",
+               {{{"name", "op1"}, {"client_cert", (pki() / "CERT_OPERATOR_TLS_NIST.pem").string()}},
+                {{"name", "op2"}, {"client_cert", (sibling / "CERT_OPERATOR_TLS_NIST.pem").string()},
+                 {"api_key_file", key2_.string()}},
+                {{"name", "op3"}, {"client_root", ci()}, {"client_subject", "O=RSP Test Operator, CN=Test Operator 3"}}}}};
+  const auto file = dir_.path() / "smdpp-mtls.json";
+  std::ofstream(file) << cfg.dump(2);
+  ServeProcess serve({"--config", file.string()});
+  const std::string url = serve.url();
+  ASSERT_EQ(url.rfind("https://127.0.0.1:", 0), 0u) << serve.output();
+  EXPECT_NE(serve.output().find("for 3 operators (client certificate or API key)"), std::string::npos) << serve.output();
+  const std::string port = url.substr(std::string("https://127.0.0.1:").size());
+  auto es2_cert = [&](const std::string& function, const std::string& op, const fs::path& dir,
+                      std::vector<std::string> args) {
+    std::vector<std::string> all{"smdpp", "es2", function, "--url", url, "--trust", ci(), "--operator", op,
+                                 "--cert", (dir / "CERT_OPERATOR_TLS_NIST.pem").string(),
+                                 "--key", (dir / "SK_OPERATOR_TLS_NIST.pem").string()};
+    all.insert(all.end(), args.begin(), args.end());
+    return rsp(all);
+  };
+  std::size_t requests = 0;
+
+  // op1 with its certificate: an order for a card, then the download.
+  const fs::path card = dir_.path() / "euicc";
+  r = rsp({"euicc", "create", "--dir", card.string(), "--pki", pki().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string eid;
+  std::getline(std::ifstream(card / "identity" / "eid.txt"), eid);
+  const fs::path cc = write_secret("cc-mtls.txt", "815293\n");
+  auto order = es2_cert("order", "op1", pki(), {"--type", "e2e", "--eid", eid, "--cc-file", cc.string()});
+  ASSERT_EQ(order.exit_code, 0) << order.output << serve.output();
+  requests += 2;  // DownloadOrder + ConfirmOrder
+  const auto ac_at = order.output.find("LPA:1$localhost$");
+  ASSERT_NE(ac_at, std::string::npos) << order.output;
+  const std::string ac = order.output.substr(ac_at, order.output.find('\n', ac_at) - ac_at);
+  const std::string matching_id = ac.substr(16, ac.find('$', 16) - 16);
+  const auto iccid_at = order.output.find("ICCID:           ");
+  ASSERT_NE(iccid_at, std::string::npos) << order.output;
+  const std::string iccid = order.output.substr(iccid_at + 17, order.output.find('\n', iccid_at) - iccid_at - 17);
+  auto dl = rsp({"lpa", "download", "--euicc", card.string(), "--ac", ac, "--cc-file", cc.string(), "--resolve",
+                 "localhost:127.0.0.1:" + port});
+  ASSERT_EQ(dl.exit_code, 0) << dl.output << serve.output();
+  requests += 4;  // InitiateAuthentication, AuthenticateClient, GetBoundProfilePackage, HandleNotification
+
+  // op2's certificate cannot touch op1's orders, nor speak as op1.
+  auto theirs = es2_cert("cancel-order", "op2", sibling, {"--iccid", iccid});
+  EXPECT_EQ(theirs.exit_code, 1) << theirs.output;
+  EXPECT_NE(theirs.output.find("failed: 8.2.1/3.9 "), std::string::npos) << theirs.output;
+  auto as_op1 = es2_cert("download-order", "op1", sibling, {"--type", "e2e"});
+  EXPECT_EQ(as_op1.exit_code, 1) << as_op1.output;
+  EXPECT_NE(as_op1.output.find("failed: 1.1/1.2 "), std::string::npos) << as_op1.output;
+  requests += 2;
+  // op2 may still use its API key instead.
+  r = es2(port, "download-order", "op2", key2_, {"--type", "e2e"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  ++requests;
+  // op3 is configured by CI and subject; the test CI's operator certificate
+  // carries another subject ("Test Operator 1"): neither op1 nor op3 then.
+  auto not_op3 = es2_cert("download-order", "op3", sibling, {"--type", "e2e"});
+  EXPECT_EQ(not_op3.exit_code, 1) << not_op3.output;
+  EXPECT_NE(not_op3.output.find("failed: 1.1/1.2 "), std::string::npos) << not_op3.output;  // it is op2
+  ++requests;
+  // Without a credential: 401.
+  net::HttpsClientOptions o;
+  o.base_url = url;
+  o.trust_anchors = *net::load_certificates(ci());
+  auto anonymous = net::HttpsClient::create(std::move(o));
+  ASSERT_TRUE(anonymous);
+  auto refused = (*anonymous)->request("POST", "/gsma/rsp2/es2plus/downloadOrder", "{}", "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  ++requests;
+  // A certificate of another CI: the handshake fails, the server logs why.
+  auto unknown = es2_cert("download-order", "op1", stranger, {"--type", "e2e"});
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.output;
+  EXPECT_NE(serve.wait_for("TLS handshake from 127.0.0.1", 20s), "") << serve.output();
+
+  EXPECT_EQ(serve.stop(), 0) << serve.output();
+  std::ifstream in(access_log);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), requests) << serve.output();
+  EXPECT_NE(lines[0].find(" smdpp ES2+.DownloadOrder caller=op1 peer=127.0.0.1 status=200 result=- "),
+            std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[1].find(" smdpp ES2+.ConfirmOrder caller=op1 "), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find(" smdpp ES9+.InitiateAuthentication caller=- "), std::string::npos) << lines[2];
+  EXPECT_NE(lines[5].find(" smdpp ES9+.HandleNotification caller=- peer=127.0.0.1 status=204 "), std::string::npos)
+      << lines[5];
+  EXPECT_NE(lines[6].find(" smdpp ES2+.CancelOrder caller=op2 peer=127.0.0.1 status=200 result=8.2.1/3.9 "),
+            std::string::npos)
+      << lines[6];
+  EXPECT_NE(lines[9].find(" caller=op2 "), std::string::npos) << lines[9];
+  EXPECT_NE(lines[10].find(" smdpp ES2+.DownloadOrder caller=- peer=127.0.0.1 status=401 "), std::string::npos)
+      << lines[10];
+  // No key, secret, API key, confirmation code or matching ID.
+  std::string secrets_text;
+  for (const auto& f : fs::recursive_directory_iterator(dir_.path()))
+    if (f.path().filename().string().rfind("SK_", 0) == 0) secrets_text += read_text(f.path());
+  const std::string kek = read_text(fs::path(db() + ".kek"));
+  for (const auto& l : lines) {
+    EXPECT_EQ(l.find(kKey2), std::string::npos) << l;
+    EXPECT_EQ(l.find("815293"), std::string::npos) << l;
+    EXPECT_EQ(l.find(matching_id), std::string::npos) << l;
+    EXPECT_EQ(l.find("PRIVATE"), std::string::npos) << l;
+    if (kek.size() >= 32) EXPECT_EQ(l.find(kek.substr(0, 32)), std::string::npos) << l;
+  }
+  EXPECT_EQ(serve.output().find(kKey2), std::string::npos);
+  EXPECT_EQ(serve.output().find("815293"), std::string::npos);
+  EXPECT_FALSE(secrets_text.empty());
 }
 
 // The LPA died between the installation and the install notification; the

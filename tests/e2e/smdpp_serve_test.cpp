@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "run_tool.hpp"
+#include "test_support/free_port.hpp"
 #include "serve_process.hpp"
 
 namespace rsp::e2e {
@@ -44,21 +45,37 @@ TEST_F(SmdppServe, ServesHealthAndMetricsOverHttpsAndStopsOnSigterm) {
   const std::string port = url.substr(std::string("https://127.0.0.1:").size());
   ASSERT_FALSE(port.empty());
 
+  const std::string admin = serve.admin_url();
+  ASSERT_EQ(admin.rfind("http://127.0.0.1:", 0), 0u) << serve.output();
+
   if (on_path("curl")) {
-    // The DPtls certificate verifies against the NIST CI for its host name.
-    auto health = run("curl", {"-sS", "--max-time", "20", "--cacert", ci("NIST"), "--resolve",
-                               "localhost:" + port + ":127.0.0.1", "https://localhost:" + port + "/healthz"});
+    const std::vector<std::string> status_only{"-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20"};
+    auto with = [&](std::vector<std::string> args) {
+      std::vector<std::string> all = status_only;
+      all.insert(all.end(), args.begin(), args.end());
+      return all;
+    };
+    // The DPtls certificate verifies against the NIST CI for its host name;
+    // /healthz and /metrics are not on the public port.
+    auto health = run("curl", with({"--cacert", ci("NIST"), "--resolve", "localhost:" + port + ":127.0.0.1",
+                                    "https://localhost:" + port + "/healthz"}));
     EXPECT_EQ(health.exit_code, 0) << health.output;
-    EXPECT_EQ(health.output, "ok");
+    EXPECT_EQ(health.output, "404");
     // A brainpool-only TLS 1.2 client gets the brainpool DPtls.
-    auto brp = run("curl", {"-sS", "--max-time", "20", "--tls-max", "1.2", "--curves", "brainpoolP256r1", "--cacert",
-                            ci("BRP"), url + "/healthz"});
+    auto brp = run("curl", with({"--tls-max", "1.2", "--curves", "brainpoolP256r1", "--cacert", ci("BRP"),
+                                 url + "/metrics"}));
     EXPECT_EQ(brp.exit_code, 0) << brp.output;
-    EXPECT_EQ(brp.output, "ok");
+    EXPECT_EQ(brp.output, "404");
     // Not trusted without the CI.
     auto untrusted = run("curl", {"-sS", "--max-time", "20", "--cacert", ci("BRP"), url + "/healthz"});
     EXPECT_NE(untrusted.exit_code, 0) << untrusted.output;
-    auto metrics = run("curl", {"-sS", "--max-time", "20", "--cacert", ci("NIST"), url + "/metrics"});
+    // The admin listener (plain HTTP on loopback) has them.
+    for (int i = 0; i < 2; ++i) {
+      auto ok = run("curl", {"-sS", "--max-time", "20", admin + "/healthz"});
+      EXPECT_EQ(ok.exit_code, 0) << ok.output;
+      EXPECT_EQ(ok.output, "ok");
+    }
+    auto metrics = run("curl", {"-sS", "--max-time", "20", admin + "/metrics"});
     EXPECT_EQ(metrics.exit_code, 0) << metrics.output;
     EXPECT_NE(metrics.output.find("# TYPE rsp_http_requests_total counter"), std::string::npos) << metrics.output;
     EXPECT_NE(metrics.output.find("rsp_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"),
@@ -85,15 +102,22 @@ TEST_F(SmdppServe, EnvironmentAndInsecureHttpFlag) {
   const auto config = write_config(R"({"listen": "127.0.0.1:1", "pki": "/nonexistent"})");
   ::setenv("RSP_SMDPP_LISTEN", "127.0.0.1:0", 1);
   ::setenv("RSP_SMDPP_PKI", pki().c_str(), 1);
+  const int admin_port = test_support::free_port();
+  ::setenv("RSP_SMDPP_ADMIN_PORT", std::to_string(admin_port).c_str(), 1);
   ServeProcess serve({"--config", config.string(), "--insecure-http"});
   ::unsetenv("RSP_SMDPP_LISTEN");
   ::unsetenv("RSP_SMDPP_PKI");
+  ::unsetenv("RSP_SMDPP_ADMIN_PORT");
   ASSERT_TRUE(serve.started());
   const std::string url = serve.wait_for("listening on ");
   ASSERT_EQ(url.rfind("http://127.0.0.1:", 0), 0u) << serve.output();
+  // The admin port from the environment.
+  EXPECT_EQ(serve.admin_url(), "http://127.0.0.1:" + std::to_string(admin_port)) << serve.output();
   if (on_path("curl")) {
-    auto health = run("curl", {"-sS", "--max-time", "20", url + "/healthz"});
+    auto health = run("curl", {"-sS", "--max-time", "20", serve.admin_url() + "/healthz"});
     EXPECT_EQ(health.output, "ok") << health.output;
+    auto public_health = run("curl", {"-sS", "--max-time", "20", url + "/healthz"});
+    EXPECT_EQ(public_health.output.find("ok"), std::string::npos) << public_health.output;
   }
   EXPECT_EQ(serve.signal_and_wait(SIGINT), 0) << serve.output();
 }

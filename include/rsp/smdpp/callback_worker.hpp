@@ -1,6 +1,8 @@
 #pragma once
 /// Delivery of ES2+.HandleDownloadProgressInfo (SGP.22 §5.3.5) from the
-/// inventory's durable outbox to each operator's callback URL.
+/// inventory's durable outbox to each operator's callback URL: the service
+/// kit's outbox worker (rsp/service/outbox.hpp: per-operator lanes, claims,
+/// back-off) over the inventory's outbox table.
 ///
 /// An entry leaves the outbox only after the operator answered 2xx: every
 /// other outcome (connection refused, TLS failure, 4xx/5xx, timeout) counts an
@@ -14,19 +16,15 @@
 /// functionCallIdentifier, the same on every retry so the operator can drop
 /// duplicates.
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "rsp/common/expected.hpp"
 #include "rsp/net/metrics.hpp"
+#include "rsp/service/outbox.hpp"
 #include "rsp/smdpp/inventory.hpp"
 
 namespace rsp::smdpp {
@@ -34,7 +32,7 @@ namespace rsp::smdpp {
 /// POSTs `body` to `url`; success only for a 2xx answer. The error text is
 /// stored with the entry, so it never holds the URL or any credential.
 /// Called from several threads at once (one per operator being served).
-using CallbackSender = std::function<expected<void, std::string>(const std::string& url, const std::string& body)>;
+using CallbackSender = service::OutboxSender;
 
 /// The production sender: net::HttpsClient, server certificate checked
 /// against `trust_anchors` (DER) for https:// URLs; http:// for lab use.
@@ -79,39 +77,12 @@ class CallbackWorker {
   /// Wakes the thread, lets a delivery in flight finish and joins. Idempotent.
   void stop();
 
-  std::uint64_t delivered() const { return delivered_.load(); }
-  std::uint64_t failed_attempts() const { return failed_.load(); }
-  std::uint64_t given_up() const { return given_up_.load(); }
+  std::uint64_t delivered() const { return worker_->delivered(); }
+  std::uint64_t failed_attempts() const { return worker_->failed_attempts(); }
+  std::uint64_t given_up() const { return worker_->given_up(); }
 
  private:
-  struct Lane {
-    std::thread thread;
-    std::atomic<bool> done{false};
-  };
-
-  void count(const char* result);
-  /// Starts a lane for each operator with due entries that has none running;
-  /// joins the lanes that finished.
-  SmdppResult<void> start_lanes();
-  /// Delivers one operator's due entries, in order, until none is due.
-  void serve_operator(const std::string& operator_name);
-  void join_lanes(bool all);
-  bool stopping() const;
-
-  std::shared_ptr<Inventory> inv_;
-  CallbackWorkerConfig config_;
-  CallbackSender sender_;
-  net::CounterFamily* counter_ = nullptr;
-  std::atomic<std::uint64_t> delivered_{0}, failed_{0}, given_up_{0};
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
-  std::mutex lanes_mu_;  ///< taken after mu_ when both are needed
-  std::map<std::string, std::unique_ptr<Lane>> lanes_;
-  /// Unique to this worker: its claims are told apart from other instances'.
-  std::string claim_prefix_;
-  std::atomic<std::uint64_t> claims_{0};
+  std::unique_ptr<service::OutboxWorker> worker_;
 };
 
 }  // namespace rsp::smdpp

@@ -1,15 +1,17 @@
 #pragma once
-/// The SM-DP+ on HTTPS (SGP.22 §6.1, §2.6.6): the DPtls identities, the ES9+
-/// routes with their X-Admin-Protocol header and per-function metrics, and
-/// /healthz and /metrics, on an rsp::net::HttpServer. Used by
-/// `rsp smdpp serve`, the demo and in-process tests.
+/// The SM-DP+ on HTTPS (SGP.22 §6.1, §2.6.6): the DPtls identities and the
+/// ES9+ and ES2+ routes with their X-Admin-Protocol header, served by the
+/// service kit (rsp/service/server.hpp: per-function metrics, access log,
+/// /healthz and /metrics on the admin listener). Used by `rsp smdpp serve`,
+/// the demo and in-process tests.
 ///
 /// The ES9+ JSON handling itself is transport independent: the service takes
 /// an Es9Dispatcher mapping (path, JSON body) to (HTTP status, JSON body) and
 /// registers the five ES9+ paths only when one is given. Likewise ES2+
 /// (SGP.22 §5.3, §6.5.2.1-4) for the operators: an Es2Dispatcher and an
 /// Es2Authenticator register its four paths; a request whose caller is not
-/// authenticated gets 401 and nothing else.
+/// authenticated (API key, or the client certificate of a mutual TLS
+/// handshake) gets 401 and nothing else.
 
 #include <filesystem>
 #include <functional>
@@ -22,6 +24,9 @@
 #include "rsp/net/metrics.hpp"
 #include "rsp/net/server.hpp"
 #include "rsp/net/tls.hpp"
+#include "rsp/service/caller.hpp"
+#include "rsp/service/server.hpp"
+#include "rsp/service/rate_limited_log.hpp"
 #include "rsp/smdpp/server.hpp"
 
 namespace rsp::smdpp {
@@ -29,17 +34,18 @@ namespace rsp::smdpp {
 /// X-Admin-Protocol value of this SM-DP+ (SGP.22 §6.1.1).
 inline constexpr std::string_view kAdminProtocol = "gsma/rsp/v2.2.0";
 
-/// The ES9+ function paths (SGP.22 §6.5.2) and their metric label.
+/// The ES9+ function paths (SGP.22 §6.5.2) and the functions' names, as
+/// metric label and in the access log.
 struct Es9Route {
   std::string_view path;
   std::string_view function;
 };
 inline constexpr Es9Route kEs9Routes[] = {
-    {"/gsma/rsp2/es9plus/initiateAuthentication", "initiateAuthentication"},
-    {"/gsma/rsp2/es9plus/authenticateClient", "authenticateClient"},
-    {"/gsma/rsp2/es9plus/getBoundProfilePackage", "getBoundProfilePackage"},
-    {"/gsma/rsp2/es9plus/handleNotification", "handleNotification"},
-    {"/gsma/rsp2/es9plus/cancelSession", "cancelSession"},
+    {"/gsma/rsp2/es9plus/initiateAuthentication", "ES9+.InitiateAuthentication"},
+    {"/gsma/rsp2/es9plus/authenticateClient", "ES9+.AuthenticateClient"},
+    {"/gsma/rsp2/es9plus/getBoundProfilePackage", "ES9+.GetBoundProfilePackage"},
+    {"/gsma/rsp2/es9plus/handleNotification", "ES9+.HandleNotification"},
+    {"/gsma/rsp2/es9plus/cancelSession", "ES9+.CancelSession"},
 };
 
 struct Es9HttpResult {
@@ -56,19 +62,19 @@ struct Es9HttpResult {
 using Es9Dispatcher =
     std::function<Es9HttpResult(std::string_view path, std::string_view body, std::string_view peer)>;
 
-/// The ES2+ function paths (SGP.22 §6.5.2.1-4) and their metric label.
+/// The ES2+ function paths (SGP.22 §6.5.2.1-4) and the functions' names.
 inline constexpr Es9Route kEs2Routes[] = {
-    {"/gsma/rsp2/es2plus/downloadOrder", "downloadOrder"},
-    {"/gsma/rsp2/es2plus/confirmOrder", "confirmOrder"},
-    {"/gsma/rsp2/es2plus/cancelOrder", "cancelOrder"},
-    {"/gsma/rsp2/es2plus/releaseProfile", "releaseProfile"},
+    {"/gsma/rsp2/es2plus/downloadOrder", "ES2+.DownloadOrder"},
+    {"/gsma/rsp2/es2plus/confirmOrder", "ES2+.ConfirmOrder"},
+    {"/gsma/rsp2/es2plus/cancelOrder", "ES2+.CancelOrder"},
+    {"/gsma/rsp2/es2plus/releaseProfile", "ES2+.ReleaseProfile"},
 };
 
 /// (path, JSON body, authenticated operator) -> (status, JSON body); must not throw.
 using Es2Dispatcher =
     std::function<Es9HttpResult(std::string_view path, std::string_view body, const std::string& operator_name)>;
-/// The operator a request is authenticated as (API key, es2_auth.hpp); nullopt: refused with 401.
-using Es2Authenticator = std::function<std::optional<std::string>(const net::Request&)>;
+/// The operator a request is authenticated as (es2_auth.hpp); nullopt: refused with 401.
+using Es2Authenticator = service::Authenticator;
 
 struct HttpServiceConfig {
   std::string host = "127.0.0.1";
@@ -76,11 +82,18 @@ struct HttpServiceConfig {
   /// DPtls identities (e.g. NIST and brainpool); empty means plain HTTP,
   /// which also needs insecure_http.
   std::vector<net::TlsIdentity> tls_identities;
+  /// Mutual TLS for ES2+ (SGP.22 §2.6.6): the roots operators' client
+  /// certificates must chain to; non-empty asks every client for a
+  /// certificate (optional: LPAs have none, operators may use API keys).
+  std::vector<Bytes> client_roots;
   bool insecure_http = false;
+  /// The admin listener of /healthz and /metrics (plain HTTP); port 0 picks one.
+  std::string admin_host = "127.0.0.1";
+  int admin_port = 0;
   std::size_t worker_threads = 8;
   std::size_t max_body_bytes = 1024 * 1024;
   std::chrono::seconds keep_alive_timeout{5};
-  /// ES9+ handling; without it only /healthz and /metrics are served.
+  /// ES9+ handling; without it only the admin listener serves anything.
   Es9Dispatcher es9;
   /// ES2+ handling and its caller authentication; both or neither.
   Es2Dispatcher es2;
@@ -90,9 +103,12 @@ struct HttpServiceConfig {
   std::function<bool()> database_healthy;
   /// Where a line for each failed ES9+/ES2+ call goes (function, peer,
   /// subject/reason code and the failure's detail, which never holds a key or
-  /// a confirmation code), at most `log_lines_per_second`, the rest counted
-  /// and reported; unset: no such lines.
-  std::function<void(std::string_view line)> log;
+  /// a confirmation code), and one for each failed TLS handshake, at most
+  /// `log_lines_per_second` of each, the rest counted and reported; unset: no
+  /// such lines.
+  service::LogSink log;
+  /// One line per answered ES9+/ES2+ request (rsp/service/access_log.hpp).
+  service::LogSink access_log;
   std::size_t log_lines_per_second = 20;
   /// The SM-DP+ FQDN, exported as a label of rsp_smdpp_info.
   std::string address;
@@ -110,15 +126,18 @@ class HttpService {
   int port() const { return server_->port(); }
   /// "https://127.0.0.1:PORT" (or http://).
   std::string url() const { return server_->url(); }
+  int admin_port() const { return server_->admin_port(); }
+  /// "http://127.0.0.1:PORT" of /healthz and /metrics.
+  std::string admin_url() const { return server_->admin_url(); }
   bool es9_enabled() const { return es9_; }
   bool es2_enabled() const { return es2_; }
   net::Metrics& metrics() { return server_->metrics(); }
   /// Graceful: requests in flight complete. Idempotent.
-  void stop() { server_->stop(); }
+  void stop();
 
  private:
   HttpService() = default;
-  std::unique_ptr<net::HttpServer> server_;
+  std::unique_ptr<service::Server> server_;
   bool es9_ = false;
   bool es2_ = false;
 };

@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "rsp/common/bytes.hpp"
+#include "rsp/service/outbox.hpp"
 #include "rsp/smdpp/catalog.hpp"
 #include "rsp/smdpp/error.hpp"
 #include "rsp/smdpp/package_envelope.hpp"
@@ -128,11 +129,8 @@ struct ImportProfile {
   std::string extra_metadata = "{}";
 };
 
-struct OutboxPolicy {
-  int max_attempts = 10;
-  std::chrono::seconds first_delay{30};
-  std::chrono::seconds max_delay{std::chrono::hours(1)};
-};
+/// Retries and back-off of the outbox (the service kit's, rsp/service/outbox.hpp).
+using OutboxPolicy = service::OutboxPolicy;
 
 /// How the inventory keeps profile packages at rest (package_envelope.hpp).
 struct PackageProtection {

@@ -73,8 +73,14 @@ TEST(Es2Auth, OperatorsConfiguration) {
     EXPECT_NE(r.error().find(expected), std::string::npos) << r.error();
   };
   bad(R"({"name": "op1"})", "array");
-  bad(R"([{"name": "op1"}])", "exactly one of");
-  bad(R"([{"name": "op1", "api_key_file": "op1.key", "api_key_sha256": "00"}])", "exactly one of");
+  bad(R"([{"name": "op1"}])", "give an API key");
+  bad(R"([{"name": "op1", "api_key_file": "op1.key", "api_key_sha256": "00"}])", "only one of api_key_file");
+  bad(R"([{"name": "op1", "client_cert": "a.pem", "client_root": "b.pem", "client_subject": "CN = x"}])",
+      "only one of client_cert");
+  bad(R"([{"name": "op1", "client_root": "b.pem"}])", "client_root and client_subject go together");
+  bad(R"([{"name": "op1", "client_subject": "CN = x", "api_key_file": "op1.key"}])", "go together");
+  bad(R"([{"name": "op1", "client_cert": "missing.pem"}])", "client_cert");
+  bad(R"([{"name": "op1", "client_cert": "op1.key"}])", "client_cert");  // not a certificate
   bad(R"([{"name": "op1", "api_key_sha256": "0011"}])", "64 hex digits");
   bad(R"([{"api_key_file": "op1.key"}])", "name");
   bad(R"([{"name": "op1", "api_key_file": "op1.key", "colour": "red"}])", "unknown key 'colour'");
@@ -85,7 +91,8 @@ TEST(Es2Auth, OperatorsConfiguration) {
 }
 
 TEST(Es2Auth, BearerKeyNamesItsOperatorOnly) {
-  OperatorAuthenticator auth({{"op1", sha256(as_bytes(kKey1)), ""}, {"op2", sha256(as_bytes(kKey2)), ""}});
+  OperatorAuthenticator auth({{"op1", sha256(as_bytes(kKey1)), "", std::nullopt, std::nullopt, ""},
+                              {"op2", sha256(as_bytes(kKey2)), "", std::nullopt, std::nullopt, ""}});
   EXPECT_EQ(auth.authenticate("Bearer " + kKey1), std::optional<std::string>("op1"));
   EXPECT_EQ(auth.authenticate("Bearer " + kKey2), std::optional<std::string>("op2"));
   EXPECT_FALSE(auth.authenticate(std::nullopt));

@@ -64,12 +64,12 @@ TEST_F(DownloadHttps, WholeDownloadOverOneKeptAliveConnection) {
 
   EXPECT_EQ(client->connections_opened(), 1u);
   const std::string text = service->metrics().render();
-  for (const char* fn : {"initiateAuthentication", "authenticateClient", "getBoundProfilePackage", "handleNotification"})
-    EXPECT_NE(text.find(std::string("rsp_smdpp_es9_duration_seconds_count{function=\"") + fn + "\"} 1"),
+  for (const char* fn : {"InitiateAuthentication", "AuthenticateClient", "GetBoundProfilePackage", "HandleNotification"})
+    EXPECT_NE(text.find(std::string("rsp_function_duration_seconds_count{role=\"smdpp\",function=\"ES9+.") + fn + "\"} 1"),
               std::string::npos)
         << fn << "\n"
         << text;
-  EXPECT_EQ(text.find("rsp_smdpp_es9_failures_total{"), std::string::npos) << text;
+  EXPECT_EQ(text.find("rsp_function_failures_total{"), std::string::npos) << text;
 }
 
 TEST_F(DownloadHttps, MalformedRequestIsAFailedFunctionCounted) {
@@ -78,7 +78,7 @@ TEST_F(DownloadHttps, MalformedRequestIsAFailedFunctionCounted) {
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->body.find("Failed"), std::string::npos) << r->body;
   const std::string text = service->metrics().render();
-  EXPECT_NE(text.find("rsp_smdpp_es9_failures_total{function=\"initiateAuthentication\",subject="), std::string::npos)
+  EXPECT_NE(text.find("rsp_function_failures_total{role=\"smdpp\",function=\"ES9+.InitiateAuthentication\",subject="), std::string::npos)
       << text;
 }
 

@@ -1,5 +1,6 @@
 // The SM-DP+ HTTP service in process: DPtls from a test PKI folder, ES9+
-// routes through a stand-in dispatcher, /healthz and /metrics.
+// routes through a stand-in dispatcher, /healthz and /metrics on the admin
+// listener (and not on the public port), the access log.
 
 #include "rsp/smdpp/http_service.hpp"
 
@@ -33,6 +34,14 @@ class SmdppHttp : public ::testing::Test {
     auto ci = net::load_certificates(dir_.path() / ("CERT_CI_ECDSA_" + ci_curve + ".pem"));
     EXPECT_TRUE(ci);
     opt.trust_anchors = *ci;
+    auto c = net::HttpsClient::create(opt);
+    EXPECT_TRUE(c) << c.error().message;
+    return std::move(*c);
+  }
+  /// A plain HTTP client of the admin listener.
+  static std::unique_ptr<net::HttpsClient> admin(const HttpService& service) {
+    net::HttpsClientOptions opt;
+    opt.base_url = service.admin_url();
     auto c = net::HttpsClient::create(opt);
     EXPECT_TRUE(c) << c.error().message;
     return std::move(*c);
@@ -100,18 +109,29 @@ TEST_F(SmdppHttp, ServesEs9WithAdminProtocolAndMetrics) {
   auto cancel = b->post("/gsma/rsp2/es9plus/cancelSession", "{}", "application/json", h);
   ASSERT_TRUE(cancel) << cancel.error().message;
 
-  auto metrics = c->get("/metrics");
+  // /metrics and /healthz are on the admin listener (loopback, plain HTTP) only.
+  EXPECT_EQ((*service)->admin_url(), "http://127.0.0.1:" + std::to_string((*service)->admin_port()));
+  EXPECT_NE((*service)->admin_port(), (*service)->port());
+  auto a = admin(**service);
+  auto metrics = a->get("/metrics");
   ASSERT_TRUE(metrics) << metrics.error().message;
   const auto& text = metrics->body;
-  EXPECT_NE(text.find("rsp_smdpp_es9_requests_total{function=\"initiateAuthentication\",status=\"200\"} 1"),
+  EXPECT_NE(text.find("rsp_function_calls_total{role=\"smdpp\",function=\"ES9+.InitiateAuthentication\",status=\"200\"} 1"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("rsp_smdpp_es9_duration_seconds_count{function=\"handleNotification\"} 1"), std::string::npos)
+  EXPECT_NE(text.find("rsp_function_duration_seconds_count{role=\"smdpp\",function=\"ES9+.HandleNotification\"} 1"),
+            std::string::npos)
       << text;
   EXPECT_NE(text.find("rsp_smdpp_info{address=\"testsmdpplus1.example.com\""), std::string::npos) << text;
-  auto health = c->get("/healthz");
+  auto health = a->get("/healthz");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->body, "ok");
+  for (const char* path : {"/metrics", "/healthz"}) {
+    auto pub = c->request("GET", path);
+    ASSERT_TRUE(pub) << pub.error().message;
+    EXPECT_EQ(pub->status, 404) << path;
+    EXPECT_EQ(pub->body.find("rsp_"), std::string::npos);
+  }
   std::lock_guard lock(mu);
   EXPECT_EQ(seen.size(), 3u);
 }
@@ -132,8 +152,8 @@ TEST_F(SmdppHttp, RequestsNeedTheJsonContentTypeAndAnAdminProtocol) {
     ++calls;
     return Es9HttpResult{200, "{}", {}, {}, {}};
   };
-  config.es2_authenticate = [](const net::Request& req) -> std::optional<std::string> {
-    if (req.header("Authorization") == "Bearer k") return std::string("op1");
+  config.es2_authenticate = [](const net::Request& req) -> std::optional<service::Caller> {
+    if (req.header("Authorization") == "Bearer k") return service::Caller{"op1", service::CallerProof::ApiKey};
     return std::nullopt;
   };
   auto service = HttpService::start(config);
@@ -199,7 +219,7 @@ TEST_F(SmdppHttp, FailuresAreLoggedWithTheirDetail) {
   std::lock_guard lock(mu);
   ASSERT_GE(lines.size(), 1u);
   EXPECT_LE(lines.size(), 6u);  // at most 3 a second (the run may straddle a second)
-  EXPECT_NE(lines[0].find("ES9+ getBoundProfilePackage from 127.0.0.1: 8.8/4.2 storage: commit: disk I/O error"),
+  EXPECT_NE(lines[0].find("ES9+.GetBoundProfilePackage from 127.0.0.1: 8.8/4.2 storage: commit: disk I/O error"),
             std::string::npos)
       << lines[0];
 }
@@ -213,7 +233,7 @@ TEST_F(SmdppHttp, HealthReportsADatabaseThatCannotCommit) {
   config.database_healthy = [&] { return healthy.load(); };
   auto service = HttpService::start(config);
   ASSERT_TRUE(service) << service.error().message;
-  auto c = client((*service)->port(), "NIST");
+  auto c = admin(**service);
   auto ok = c->get("/healthz");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
@@ -222,6 +242,64 @@ TEST_F(SmdppHttp, HealthReportsADatabaseThatCannotCommit) {
   ASSERT_TRUE(down) << down.error().message;
   EXPECT_EQ(down->status, 503);
   EXPECT_EQ(down->body, "unavailable: database");
+}
+
+// One access-log line per request: function, caller, status and code, and
+// nothing of the request itself (no key, body or header).
+TEST_F(SmdppHttp, EveryRequestHasOneAccessLogLine) {
+  auto ids = load_tls_identities(dir_.path());
+  ASSERT_TRUE(ids);
+  HttpServiceConfig config;
+  config.tls_identities = *ids;
+  config.es9 = [](std::string_view path, std::string_view, std::string_view) {
+    if (path.ends_with("cancelSession")) return Es9HttpResult{200, "{}", "8.10.1", "3.9", "unknown transaction"};
+    return Es9HttpResult{200, "{}", {}, {}, {}};
+  };
+  config.es2 = [](std::string_view, std::string_view, const std::string&) { return Es9HttpResult{200, "{}", {}, {}, {}}; };
+  config.es2_authenticate = [](const net::Request& req) -> std::optional<service::Caller> {
+    if (req.header("Authorization") == "Bearer secret-key-0123456789") return service::Caller{"op1", service::CallerProof::ApiKey};
+    return std::nullopt;
+  };
+  std::vector<std::string> lines;
+  std::mutex mu;
+  config.access_log = [&](std::string_view line) {
+    std::lock_guard lock(mu);
+    lines.emplace_back(line);
+  };
+  auto service = HttpService::start(config);
+  ASSERT_TRUE(service) << service.error().message;
+  auto c = client((*service)->port(), "NIST");
+  const net::Headers h{{"X-Admin-Protocol", std::string(kAdminProtocol)}};
+  const net::Headers key{{"X-Admin-Protocol", std::string(kAdminProtocol)},
+                         {"Authorization", "Bearer secret-key-0123456789"}};
+  ASSERT_TRUE(c->post("/gsma/rsp2/es9plus/initiateAuthentication", R"({"matchingId":"MATCH-1234"})", "application/json", h));
+  ASSERT_TRUE(c->post("/gsma/rsp2/es9plus/cancelSession", "{}", "application/json", h));
+  ASSERT_TRUE(c->post("/gsma/rsp2/es2plus/downloadOrder", "{}", "application/json", key));
+  auto refused = c->request("POST", "/gsma/rsp2/es2plus/confirmOrder", "{}", "application/json", h);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  ASSERT_TRUE(admin(**service)->get("/metrics"));  // the admin listener is not in the access log
+  (*service)->stop();  // the access log is written by a thread of its own: stop() writes what is queued
+  std::lock_guard lock(mu);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_NE(lines[0].find(" smdpp ES9+.InitiateAuthentication caller=- peer=127.0.0.1 status=200 result=- "),
+            std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[1].find(" smdpp ES9+.CancelSession caller=- peer=127.0.0.1 status=200 result=8.10.1/3.9 "),
+            std::string::npos)
+      << lines[1];
+  EXPECT_NE(lines[2].find(" smdpp ES2+.DownloadOrder caller=op1 peer=127.0.0.1 status=200 result=- "),
+            std::string::npos)
+      << lines[2];
+  EXPECT_NE(lines[3].find(" smdpp ES2+.ConfirmOrder caller=- peer=127.0.0.1 status=401 result=- "), std::string::npos)
+      << lines[3];
+  for (const auto& l : lines) {
+    EXPECT_EQ(l.find("secret-key"), std::string::npos) << l;
+    EXPECT_EQ(l.find("MATCH-1234"), std::string::npos) << l;
+    EXPECT_EQ(l.find("unknown transaction"), std::string::npos) << l;  // the detail is for the failure log
+    EXPECT_EQ(l.substr(23, 1), "Z") << l;                               // 2026-12-03T12:40:01.123Z
+    EXPECT_EQ(l.back(), 's') << l;                                      // "... 1.2ms"
+  }
 }
 
 TEST_F(SmdppHttp, WithoutDispatcherOnlyHealthAndMetrics) {
@@ -235,7 +313,7 @@ TEST_F(SmdppHttp, WithoutDispatcherOnlyHealthAndMetrics) {
   auto r = c->request("POST", "/gsma/rsp2/es9plus/initiateAuthentication", "{}", "application/json");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->status, 404);
-  EXPECT_TRUE(c->get("/healthz"));
+  EXPECT_TRUE(admin(**service)->get("/healthz"));
 }
 
 TEST_F(SmdppHttp, PlainHttpNeedsTheFlag) {

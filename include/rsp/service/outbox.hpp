@@ -1,0 +1,140 @@
+#pragma once
+/// The delivery side of a durable outbox, shared by every server role that
+/// calls back (the SM-DP+'s ES2+ HandleDownloadProgressInfo, SGP.22 §5.3.5;
+/// later the SM-SR's and SM-DP's notifications).
+///
+/// The role keeps its entries in its own database table and exposes them
+/// through OutboxStore; the worker delivers them:
+///   - per-recipient lanes: each recipient's entries go out in order, one at a
+///     time, while other recipients' go out beside them (a thread each, at
+///     most max_parallel_recipients), so a hanging endpoint delays only its
+///     own recipient;
+///   - claim tokens: an entry is taken under a claim unique to this worker,
+///     leased for `lease`, so instances sharing a database never send it
+///     twice, and one whose sender died is due again when the lease ends;
+///   - retries with exponential back-off (OutboxPolicy, applied by the store):
+///     an entry leaves only once delivered; after max_attempts it stays,
+///     marked failed, for the audit.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "rsp/common/expected.hpp"
+#include "rsp/net/metrics.hpp"
+
+namespace rsp::service {
+
+struct OutboxPolicy {
+  int max_attempts = 10;
+  std::chrono::seconds first_delay{30};
+  std::chrono::seconds max_delay{std::chrono::hours(1)};
+};
+
+/// One entry taken for delivery.
+struct OutboxItem {
+  std::int64_t id = 0;
+  std::string recipient;    ///< the lane: entries of one recipient go out in order
+  std::string destination;  ///< e.g. the recipient's callback URL; empty: none configured
+  std::string body;         ///< what is sent
+  int attempts = 0;         ///< before this one
+  std::string claim;        ///< the claim it is held under
+};
+
+/// The role's durable entries. Errors are messages for the log (never a
+/// destination's credentials). Called from several threads at once.
+class OutboxStore {
+ public:
+  virtual ~OutboxStore() = default;
+  /// The recipients with entries due now, at most `limit`, each once.
+  virtual expected<std::vector<std::string>, std::string> due_recipients(std::size_t limit) = 0;
+  /// Takes the recipient's oldest due entry under `claim` for `lease`, in one
+  /// transaction; nullopt when none is due.
+  virtual expected<std::optional<OutboxItem>, std::string> claim_next(const std::string& recipient,
+                                                                      std::chrono::seconds lease,
+                                                                      const std::string& claim) = 0;
+  /// Marks the entry delivered while still held under its claim; false when
+  /// the claim was lost (nothing changed).
+  virtual expected<bool, std::string> delivered(const OutboxItem& item) = 0;
+  /// Counts an attempt and schedules the next by `policy`, as for delivered().
+  virtual expected<bool, std::string> failed(const OutboxItem& item, const std::string& error,
+                                             const OutboxPolicy& policy) = 0;
+};
+
+/// Sends `body` to `destination`; success only when the recipient took it.
+/// The error text is stored with the entry: never the destination or any
+/// credential. Called from several threads at once.
+using OutboxSender = std::function<expected<void, std::string>(const std::string& destination, const std::string& body)>;
+
+struct OutboxWorkerConfig {
+  OutboxPolicy policy;
+  /// How often the store is polled for due entries.
+  std::chrono::milliseconds poll_interval{1000};
+  std::size_t max_parallel_recipients = 16;
+  /// How long a claimed entry stays with this worker; must exceed one
+  /// delivery (the sender's whole-delivery timeout).
+  std::chrono::seconds lease{std::chrono::minutes(3)};
+  /// `<metric>{result="delivered|failed|given_up"}` goes here when set.
+  std::shared_ptr<net::Metrics> metrics;
+  std::string metric = "rsp_outbox_deliveries_total";
+  std::string metric_help = "Outbox deliveries, by result (delivered, failed attempt, given_up after the last).";
+  /// The error stored with an entry whose recipient has no destination.
+  std::string no_destination = "no destination configured";
+};
+
+class OutboxWorker {
+ public:
+  OutboxWorker(std::shared_ptr<OutboxStore> store, OutboxWorkerConfig config, OutboxSender sender);
+  ~OutboxWorker();  ///< stops
+  OutboxWorker(const OutboxWorker&) = delete;
+  OutboxWorker& operator=(const OutboxWorker&) = delete;
+
+  /// One pass over the due entries, the recipients in parallel, each in
+  /// order; returns how many were delivered.
+  expected<std::size_t, std::string> run_once();
+  /// Polls in a background thread until stop().
+  void start();
+  /// Wakes the thread, lets the deliveries in flight finish and joins. Idempotent.
+  void stop();
+
+  std::uint64_t delivered() const { return delivered_.load(); }
+  std::uint64_t failed_attempts() const { return failed_.load(); }
+  std::uint64_t given_up() const { return given_up_.load(); }
+
+ private:
+  struct Lane {
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
+
+  void count(const char* result);
+  expected<void, std::string> start_lanes();
+  void serve_recipient(const std::string& recipient);
+  void join_lanes(bool all);
+  bool stopping() const;
+
+  std::shared_ptr<OutboxStore> store_;
+  OutboxWorkerConfig config_;
+  OutboxSender sender_;
+  net::CounterFamily* counter_ = nullptr;
+  std::atomic<std::uint64_t> delivered_{0}, failed_{0}, given_up_{0};
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::mutex lanes_mu_;  ///< taken after mu_ when both are needed
+  std::map<std::string, std::unique_ptr<Lane>> lanes_;
+  std::string claim_prefix_;  ///< unique to this worker
+  std::atomic<std::uint64_t> claims_{0};
+};
+
+}  // namespace rsp::service
