@@ -28,6 +28,7 @@
 
 #include "command.hpp"
 #include "rsp/common/file.hpp"
+#include "rsp/messages/functions.hpp"
 #include "rsp/net/server.hpp"
 
 extern char** environ;
@@ -158,7 +159,7 @@ class BackgroundServer {
 /// §5.3.5): plain HTTP on 127.0.0.1 for the demo, remembering each call.
 class CallbackReceiver {
  public:
-  static constexpr const char* kPath = "/gsma/rsp2/es2plus/handleDownloadProgressInfo";
+  static constexpr std::string_view kPath = rsp::messages::kEs2HandleDownloadProgressInfo.path;
 
   bool start() {
     rsp::net::HttpServerOptions o;
@@ -167,7 +168,7 @@ class CallbackReceiver {
     o.insecure_plain_http = true;
     o.worker_threads = 2;
     server_ = std::make_unique<rsp::net::HttpServer>(std::move(o));
-    server_->post(kPath, [this](const rsp::net::Request& req) {
+    server_->post(std::string(kPath), [this](const rsp::net::Request& req) {
       {
         std::lock_guard lock(mu_);
         bodies_.push_back(req.body);
@@ -180,7 +181,7 @@ class CallbackReceiver {
     });
     return static_cast<bool>(server_->start());
   }
-  std::string url() const { return server_->url() + kPath; }
+  std::string url() const { return server_->url() + std::string(kPath); }
   /// Waits until a call with notificationPointId `point` came (or the timeout).
   std::vector<std::string> wait_for_point(int point, std::chrono::seconds timeout) {
     std::unique_lock lock(mu_);

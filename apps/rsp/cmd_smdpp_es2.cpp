@@ -16,6 +16,7 @@
 
 #include "activation_output.hpp"
 #include "command.hpp"
+#include "rsp/messages/functions.hpp"
 #include "rsp/messages/header.hpp"
 #include "rsp/net/client.hpp"
 
@@ -81,7 +82,7 @@ class Es2Client {
         op_, fmt::format("rsp-{}-{}-{}", ::getpid(), function, ++n)});
     rsp::net::Headers headers{{"X-Admin-Protocol", std::string(rsp::messages::kAdminProtocol)}};
     if (!authorization_.empty()) headers.emplace_back("Authorization", authorization_);
-    auto r = client_->request("POST", "/gsma/rsp2/es2plus/" + function, rsp::messages::dump(body),
+    auto r = client_->request("POST", std::string(rsp::messages::kEs2Prefix) + function, rsp::messages::dump(body),
                               std::string(rsp::messages::kJsonContentType), headers);
     if (!r) fail(function + ": " + r.error().message);
     if (r->status == 401 || r->status == 403)

@@ -11,14 +11,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 5> kNames = {
-    "initiateAuthentication", "authenticateClient", "getBoundProfilePackage",
-    "handleNotification", "cancelSession"};
-constexpr std::string_view kPrefix = "/gsma/rsp2/es9plus/";
-constexpr std::array<std::string_view, 5> kPaths = {
-    "/gsma/rsp2/es9plus/initiateAuthentication", "/gsma/rsp2/es9plus/authenticateClient",
-    "/gsma/rsp2/es9plus/getBoundProfilePackage", "/gsma/rsp2/es9plus/handleNotification",
-    "/gsma/rsp2/es9plus/cancelSession"};
+static_assert(std::size(kEs9Functions) == static_cast<std::size_t>(Function::CancelSession) + 1);
 
 constexpr tlv::Tag kSignatureTag = tlv::Tag::application(55);  // '5F37'
 constexpr tlv::Tag kOctetStringTag = tlv::Tag::universal(tlv::universal::kOctetString);
@@ -142,14 +135,12 @@ json success_header() { return to_json(ResponseHeader::success()); }
 
 }  // namespace
 
-std::string_view path(Function f) { return kPaths[static_cast<std::size_t>(f)]; }
-std::string_view name(Function f) { return kNames[static_cast<std::size_t>(f)]; }
+std::string_view path(Function f) { return kEs9Functions[static_cast<std::size_t>(f)].path; }
+std::string_view name(Function f) { return path(f).substr(kEs9Prefix.size()); }
 
 std::optional<Function> function_from_path(std::string_view p) {
-  if (p.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
-  p.remove_prefix(kPrefix.size());
-  for (std::size_t i = 0; i < kNames.size(); ++i) {
-    if (kNames[i] == p) return static_cast<Function>(i);
+  for (std::size_t i = 0; i < std::size(kEs9Functions); ++i) {
+    if (kEs9Functions[i].path == p) return static_cast<Function>(i);
   }
   return std::nullopt;
 }

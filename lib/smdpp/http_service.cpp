@@ -109,10 +109,10 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(HttpServiceConfi
   if (config.es9) {
     service->es9_ = true;
     auto dispatcher = std::make_shared<Es9Dispatcher>(std::move(config.es9));
-    for (const auto& route : kEs9Routes) {
+    for (const auto& route : messages::kEs9Functions) {
       const std::string path(route.path);
       sc.routes.push_back(service::Route{
-          std::string(route.function), "POST", path, false,
+          std::string(route.name), "POST", path, false,
           [dispatcher, path](const net::Request& req, const std::optional<service::Caller>&) {
             if (auto refused = check_protocol_headers(req)) return refused_reply(std::move(*refused));
             return reply_of((*dispatcher)(path, req.body, req.remote_address));
@@ -134,10 +134,10 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(HttpServiceConfi
           SmdppError{es2codes::kRequesterUnknown.subject, es2codes::kRequesterUnknown.reason, "caller not authenticated"});
       return r;
     };
-    for (const auto& route : kEs2Routes) {
+    for (const auto& route : messages::kEs2Functions) {
       const std::string path(route.path);
       sc.routes.push_back(service::Route{
-          std::string(route.function), "POST", path, true,
+          std::string(route.name), "POST", path, true,
           [dispatcher, path](const net::Request& req, const std::optional<service::Caller>& caller) {
             if (auto refused = check_protocol_headers(req)) return refused_reply(std::move(*refused));
             return reply_of((*dispatcher)(path, req.body, caller ? caller->id : std::string()));

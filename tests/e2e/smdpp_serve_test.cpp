@@ -89,7 +89,7 @@ TEST_F(SmdppServe, ServesHealthAndMetricsOverHttpsAndStopsOnSigterm) {
                             url + "/gsma/rsp2/es9plus/initiateAuthentication"});
     EXPECT_EQ(es9.exit_code, 0) << es9.output;
     EXPECT_NE(es9.output.find("HTTP/1.1 200"), std::string::npos) << es9.output;
-    EXPECT_NE(es9.output.find("X-Admin-Protocol: gsma/rsp/v2.2.0"), std::string::npos) << es9.output;
+    EXPECT_NE(es9.output.find("X-Admin-Protocol: gsma/rsp/v2.2.2"), std::string::npos) << es9.output;
     EXPECT_NE(es9.output.find("\"Failed\""), std::string::npos) << es9.output;
   }
   EXPECT_TRUE(fs::exists(dir_.path() / "smdpp.db"));

@@ -29,6 +29,7 @@
 
 #include "rsp/asn1/sgp22.hpp"
 #include "rsp/messages/error.hpp"
+#include "rsp/messages/functions.hpp"
 #include "rsp/messages/header.hpp"
 
 namespace rsp::messages::es9 {
@@ -41,7 +42,7 @@ enum class Function {
   CancelSession,
 };
 
-/// "/gsma/rsp2/es9plus/initiateAuthentication" etc. (SGP.22 §6.5.2).
+/// "/gsma/rsp2/es9plus/initiateAuthentication" etc. (messages::kEs9Functions).
 std::string_view path(Function f);
 std::optional<Function> function_from_path(std::string_view path);
 std::string_view name(Function f);

@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include "rsp/messages/functions.hpp"
+#include "rsp/messages/header.hpp"
 #include "rsp/net/metrics.hpp"
 #include "rsp/net/server.hpp"
 #include "rsp/net/tls.hpp"
@@ -31,22 +33,9 @@
 
 namespace rsp::smdpp {
 
-/// X-Admin-Protocol value of this SM-DP+ (SGP.22 §6.1.1).
-inline constexpr std::string_view kAdminProtocol = "gsma/rsp/v2.2.0";
+/// X-Admin-Protocol value of this SM-DP+ (SGP.22 §6.1.1): the one of messages.
+using messages::kAdminProtocol;
 
-/// The ES9+ function paths (SGP.22 §6.5.2) and the functions' names, as
-/// metric label and in the access log.
-struct Es9Route {
-  std::string_view path;
-  std::string_view function;
-};
-inline constexpr Es9Route kEs9Routes[] = {
-    {"/gsma/rsp2/es9plus/initiateAuthentication", "ES9+.InitiateAuthentication"},
-    {"/gsma/rsp2/es9plus/authenticateClient", "ES9+.AuthenticateClient"},
-    {"/gsma/rsp2/es9plus/getBoundProfilePackage", "ES9+.GetBoundProfilePackage"},
-    {"/gsma/rsp2/es9plus/handleNotification", "ES9+.HandleNotification"},
-    {"/gsma/rsp2/es9plus/cancelSession", "ES9+.CancelSession"},
-};
 
 struct Es9HttpResult {
   int status = 200;
@@ -61,14 +50,6 @@ struct Es9HttpResult {
 /// body); must not throw (an exception is answered with 500 anyway).
 using Es9Dispatcher =
     std::function<Es9HttpResult(std::string_view path, std::string_view body, std::string_view peer)>;
-
-/// The ES2+ function paths (SGP.22 §6.5.2.1-4) and the functions' names.
-inline constexpr Es9Route kEs2Routes[] = {
-    {"/gsma/rsp2/es2plus/downloadOrder", "ES2+.DownloadOrder"},
-    {"/gsma/rsp2/es2plus/confirmOrder", "ES2+.ConfirmOrder"},
-    {"/gsma/rsp2/es2plus/cancelOrder", "ES2+.CancelOrder"},
-    {"/gsma/rsp2/es2plus/releaseProfile", "ES2+.ReleaseProfile"},
-};
 
 /// (path, JSON body, authenticated operator) -> (status, JSON body); must not throw.
 using Es2Dispatcher =
