@@ -69,6 +69,14 @@ variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
   insecure_http   true: plain HTTP without TLS, for lab use only (also --insecure-http)
   workers         worker threads (default 8)
   max_body_bytes  largest request body, larger ones get 413 (default 1048576)
+  head_timeout    seconds a request's head (request line and headers) may take
+                  to arrive in all (default 10): a peer sending a byte at a time
+                  is cut off
+  body_timeout    seconds a request's body may take to arrive (default 30)
+  max_connections open connections at most (default 16384, lowered to what the
+                  open-file limit allows); further ones are closed at once
+  max_connections_per_peer
+                  open connections one peer address may hold (default 256)
   session_timeout seconds an ES9+ download session may stay unfinished after
                   authenticateClient (default 600)
   pending_session_timeout
@@ -115,6 +123,10 @@ struct ServeConfig {
   bool insecure_http = false;
   std::int64_t workers = 8;
   std::int64_t max_body_bytes = 1024 * 1024;
+  std::int64_t head_timeout = 10;
+  std::int64_t body_timeout = 30;
+  std::int64_t max_connections = 16384;
+  std::int64_t max_connections_per_peer = 256;
   std::int64_t session_timeout = 600;
   std::int64_t pending_session_timeout = 30;
   std::int64_t max_sessions = 100000;
@@ -176,6 +188,10 @@ std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
           {"insecure_http", nullptr, &c.insecure_http},
           {"workers", nullptr, nullptr, &c.workers},
           {"max_body_bytes", nullptr, nullptr, &c.max_body_bytes},
+          {"head_timeout", nullptr, nullptr, &c.head_timeout},
+          {"body_timeout", nullptr, nullptr, &c.body_timeout},
+          {"max_connections", nullptr, nullptr, &c.max_connections},
+          {"max_connections_per_peer", nullptr, nullptr, &c.max_connections_per_peer},
           {"session_timeout", nullptr, nullptr, &c.session_timeout},
           {"pending_session_timeout", nullptr, nullptr, &c.pending_session_timeout},
           {"max_sessions", nullptr, nullptr, &c.max_sessions},
@@ -242,6 +258,11 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   const auto [host, port] = *listen;
   if (config.workers < 1 || config.workers > 1024) fail("workers must be 1..1024");
   if (config.max_body_bytes < 1024) fail("max_body_bytes must be at least 1024");
+  if (config.head_timeout < 1 || config.head_timeout > 3600) fail("head_timeout must be 1..3600 seconds");
+  if (config.body_timeout < 1 || config.body_timeout > 3600) fail("body_timeout must be 1..3600 seconds");
+  if (config.max_connections < 1 || config.max_connections > 1'000'000) fail("max_connections must be 1..1000000");
+  if (config.max_connections_per_peer < 1 || config.max_connections_per_peer > 1'000'000)
+    fail("max_connections_per_peer must be 1..1000000");
   if (config.session_timeout < 1 || config.session_timeout > 86400) fail("session_timeout must be 1..86400 seconds");
   if (config.pending_session_timeout < 1 || config.pending_session_timeout > 86400)
     fail("pending_session_timeout must be 1..86400 seconds");
@@ -306,6 +327,10 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   service_config.insecure_http = config.insecure_http;
   service_config.worker_threads = static_cast<std::size_t>(config.workers);
   service_config.max_body_bytes = static_cast<std::size_t>(config.max_body_bytes);
+  service_config.head_timeout = std::chrono::seconds(config.head_timeout);
+  service_config.body_timeout = std::chrono::seconds(config.body_timeout);
+  service_config.max_connections = static_cast<std::size_t>(config.max_connections);
+  service_config.max_connections_per_peer = static_cast<std::size_t>(config.max_connections_per_peer);
   service_config.es9 = rsp::smdpp::es9_dispatcher(core);
   service_config.metrics = std::make_shared<rsp::net::Metrics>();
   if (inventory_ptr) service_config.database_healthy = database_health_check(inventory_ptr);

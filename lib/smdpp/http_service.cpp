@@ -84,6 +84,10 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(HttpServiceConfi
   opt.worker_threads = config.worker_threads;
   opt.max_body_bytes = config.max_body_bytes;
   opt.keep_alive_timeout = config.keep_alive_timeout;
+  opt.head_timeout = config.head_timeout;
+  opt.body_timeout = config.body_timeout;
+  opt.max_connections = config.max_connections;
+  opt.max_connections_per_peer = config.max_connections_per_peer;
   opt.metrics = config.metrics ? config.metrics : std::make_shared<net::Metrics>();
   sc.admin_host = config.admin_host;
   sc.admin_port = config.admin_port;

@@ -34,8 +34,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kIdle = 10000;
 constexpr int kSlow = 200;
-constexpr int kPerAddress = 100;  ///< below the server's default per-peer limit (256)
-constexpr int kPeerLimit = 256;   ///< HttpServerOptions::max_connections_per_peer's default
+constexpr int kPerAddress = 100;  ///< below the per-peer limit
+constexpr int kPeerLimit = 200;   ///< max_connections_per_peer, as the configuration sets it
 
 int connect_from(int port, const std::string& source) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -98,6 +98,7 @@ TEST_F(SmdppIdleFlood, IdleAndSlowPeersDoNotDelayADownload) {
   ASSERT_TRUE(write_file_atomic(key, as_bytes(std::string("idle-flood-test-key-5f4e3d2c1b\n")),
                                 fs::perms::owner_read | fs::perms::owner_write));
   const json cfg = {{"listen", "127.0.0.1:0"}, {"address", "localhost"}, {"pki", pki.string()}, {"database", db},
+                    {"max_connections_per_peer", kPeerLimit},
                     {"operators", {{{"name", "op1"}, {"api_key_file", key.string()}}}}};
   std::ofstream(dir.path() / "smdpp.json") << cfg.dump();
   ServeProcess serve({"--config", (dir.path() / "smdpp.json").string()});

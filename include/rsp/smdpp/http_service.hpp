@@ -74,6 +74,12 @@ struct HttpServiceConfig {
   std::size_t worker_threads = 8;
   std::size_t max_body_bytes = 1024 * 1024;
   std::chrono::seconds keep_alive_timeout{5};
+  /// Connection limits (net::HttpServerOptions): a request's head and body
+  /// must arrive within these; open connections in all and per peer address.
+  std::chrono::seconds head_timeout{10};
+  std::chrono::seconds body_timeout{30};
+  std::size_t max_connections = 16384;
+  std::size_t max_connections_per_peer = 256;
   /// ES9+ handling; without it only the admin listener serves anything.
   Es9Dispatcher es9;
   /// ES2+ handling and its caller authentication; both or neither.
