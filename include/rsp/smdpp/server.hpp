@@ -18,37 +18,18 @@
 
 #include "rsp/asn1/sgp22.hpp"
 #include "rsp/crypto/random.hpp"
+#include "rsp/service/clock.hpp"
 #include "rsp/smdpp/catalog.hpp"
 #include "rsp/smdpp/error.hpp"
 #include "rsp/smdpp/identity.hpp"
 
 namespace rsp::smdpp {
 
-using TimePoint = std::chrono::sys_seconds;
-
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual TimePoint now() const = 0;
-};
-
-class SystemClock final : public Clock {
- public:
-  TimePoint now() const override {
-    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  }
-};
-
-/// A clock tests move by hand.
-class ManualClock final : public Clock {
- public:
-  explicit ManualClock(TimePoint t) : t_(t) {}
-  TimePoint now() const override { return t_; }
-  void advance(std::chrono::seconds d) { t_ += d; }
-
- private:
-  TimePoint t_;
-};
+// The service kit's clock (rsp/service/clock.hpp), named here as the SM-DP+ reads it.
+using service::TimePoint;
+using service::Clock;
+using service::SystemClock;
+using service::ManualClock;
 
 struct ServerConfig {
   /// The SM-DP+ FQDN the eUICC must address (serverAddress / smdpAddress).
