@@ -239,6 +239,7 @@ void Connection::process() {
         // A body that follows is not read: the connection cannot be reused.
         const bool has_body = head_.chunked || head_.content_length.value_or(0) > 0;
         server_.count(head_.method, head_.path, status);
+        if (server_.options.on_unrouted) server_.options.on_unrouted(peer_, status);
         ++served_;
         const bool close = has_body || !head_.keep_alive || server_.stopping;
         return respond(head_.method, Response{status, "text/plain; charset=utf-8", std::move(extra), short_reason(status)},

@@ -132,6 +132,18 @@ net::NetResult<std::unique_ptr<Server>> Server::start(ServerConfig config) {
   pub.serve_health = false;
   pub.serve_metrics = false;
   pub.health_check = nullptr;
+  if (shared->access_log && !pub.on_unrouted) {
+    // Probes of paths no function serves get their line too (no path: it is the caller's text).
+    pub.on_unrouted = [shared](const std::string& peer, int status) {
+      AccessEntry e;
+      e.time = shared->now ? shared->now() : std::chrono::system_clock::now();
+      e.role = shared->role;
+      e.function = "(no function)";
+      e.peer = peer;
+      e.status = status;
+      shared->access_log->write(access_line(e));
+    };
+  }
   if (config.log && !pub.on_tls_failure) {
     auto tls_log = std::make_shared<RateLimitedLog>(config.log, config.log_lines_per_second, "failed TLS handshakes");
     pub.on_tls_failure = [tls_log](const std::string& peer, const std::string& reason) {

@@ -93,6 +93,10 @@ struct HttpServerOptions {
   /// free of key material; the caller rate-limits its log. Never called for
   /// plain HTTP.
   std::function<void(const std::string& peer, const std::string& reason)> on_tls_failure;
+  /// Called (on the I/O thread: it must be quick) for each request that
+  /// matched no route, with the status it is answered with (404, or 405 for
+  /// a path served under another method), so an access log misses none.
+  std::function<void(const std::string& peer, int status)> on_unrouted;
 };
 
 class HttpServer {

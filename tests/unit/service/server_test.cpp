@@ -213,8 +213,15 @@ TEST_F(ServiceServer, MetricsAndHealthAreOnTheAdminListenerOnly) {
   s->stop();
   s->stop();  // idempotent
   const auto acc = access();
-  ASSERT_EQ(acc.size(), 2u);  // the 404s and the admin listener are not functions
+  // Two functions and the two probes of paths no function serves; the admin
+  // listener is not logged.
+  ASSERT_EQ(acc.size(), 4u);
   EXPECT_NE(acc[0].find(" result=8.1/3.9 "), std::string::npos) << acc[0];
+  for (std::size_t i : {2u, 3u}) {
+    EXPECT_NE(acc[i].find("(no function)"), std::string::npos) << acc[i];
+    EXPECT_NE(acc[i].find("status=404"), std::string::npos) << acc[i];
+    EXPECT_EQ(acc[i].find("/metrics"), std::string::npos) << acc[i];  // never the caller's path
+  }
   EXPECT_FALSE((*admin)->get("/healthz"));
 }
 
