@@ -23,6 +23,7 @@
 #include "rsp/common/socket_io.hpp"
 #include "run_tool.hpp"
 #include "serve_process.hpp"
+#include "test_support/loopback.hpp"
 
 namespace rsp::e2e {
 namespace {
@@ -31,31 +32,12 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using test_support::connect_from;
 
 constexpr int kIdle = 10000;
 constexpr int kSlow = 200;
 constexpr int kPerAddress = 100;  ///< below the per-peer limit
 constexpr int kPeerLimit = 200;   ///< max_connections_per_peer, as the configuration sets it
-
-int connect_from(int port, const std::string& source) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  const int on = 1;
-  ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
-  sockaddr_in from{};
-  from.sin_family = AF_INET;
-  ::inet_pton(AF_INET, source.c_str(), &from.sin_addr);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(static_cast<std::uint16_t>(port));
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 /// The source address of the i-th peer: 127.1.x.y (the download comes from 127.0.0.1).
 std::string peer_address(int i) { return "127.1." + std::to_string(i / 250) + "." + std::to_string(1 + i % 250); }

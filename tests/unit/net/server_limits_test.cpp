@@ -19,6 +19,7 @@
 #include "rsp/net/client.hpp"
 #include "rsp/net/server.hpp"
 #include "rsp/pki/test_pki.hpp"
+#include "test_support/loopback.hpp"
 #include "test_support/temp_dir.hpp"
 
 namespace rsp::net {
@@ -26,25 +27,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-/// A TCP connection to 127.0.0.1:port from `source` (any 127/8 address is
-/// loopback, so tests can be several peers); -1 when it fails.
-int connect_from(int port, const char* source = "127.0.0.1") {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in from{};
-  from.sin_family = AF_INET;
-  ::inet_pton(AF_INET, source, &from.sin_addr);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(static_cast<std::uint16_t>(port));
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+using test_support::connect_from;
 
 /// True when the server ends the connection (EOF or reset) within `timeout`;
 /// what it sends first is appended to `got`.
