@@ -15,8 +15,6 @@
 #include <ostream>
 #include <thread>
 
-#include "rsp/card/card.hpp"
-#include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/lpa/es10_channel.hpp"
@@ -26,6 +24,7 @@
 #include "rsp/store/sqlite.hpp"
 #include "run_tool.hpp"
 #include "serve_process.hpp"
+#include "simulated_card.hpp"
 
 namespace rsp::e2e {
 namespace {
@@ -168,12 +167,9 @@ class SmdppCrash : public ::testing::TestWithParam<CrashCase> {
   expected<lpa::DownloadResult, lpa::DownloadError> download(lpa::Es9Transport& es9) {
     auto store = euicc::EuiccStore::open(card());
     if (!store) return unexpected(setup_error("card: " + store.error().message));
-    card::Card c;
-    c.add_application(std::make_shared<euicc::IsdR>(*store));
-    c.add_application(std::make_shared<card::MinimalEcasd>());
-    auto es10 = lpa::card_channel(c);
-    if (auto s = es10.select_isd_r(); !s) return unexpected(setup_error("the card did not select its ISD-R"));
-    return lpa::download_profile(activation_code_, std::nullopt, es10, es9);
+    SimulatedCard sim(*store);
+    if (auto s = sim.es10.select_isd_r(); !s) return unexpected(setup_error("the card did not select its ISD-R"));
+    return lpa::download_profile(activation_code_, std::nullopt, sim.es10, es9);
   }
 
   std::vector<Bytes> trust() const {

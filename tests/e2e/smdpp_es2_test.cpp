@@ -16,8 +16,6 @@
 #include <nlohmann/json.hpp>
 
 #include "rsp/common/file.hpp"
-#include "rsp/card/card.hpp"
-#include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/lpa/es10_channel.hpp"
@@ -26,6 +24,7 @@
 #include "rsp/net/server.hpp"
 #include "run_tool.hpp"
 #include "serve_process.hpp"
+#include "simulated_card.hpp"
 
 namespace rsp::e2e {
 namespace {
@@ -199,12 +198,9 @@ class SmdppEs2 : public ::testing::Test {
     for (const auto& c : id->curves) ho.trust_anchors.push_back(c.ci_cert);
     ho.resolve["localhost"] = "127.0.0.1:" + port;
     lpa::HttpsEs9Transport es9(std::move(ho));
-    card::Card c;
-    c.add_application(std::make_shared<euicc::IsdR>(*store));
-    c.add_application(std::make_shared<card::MinimalEcasd>());
-    auto es10 = lpa::card_channel(c);
-    EXPECT_TRUE(es10.select_isd_r());
-    return lpa::download_profile(ac, std::nullopt, es10, es9, o);
+    SimulatedCard sim(*store);
+    EXPECT_TRUE(sim.es10.select_isd_r());
+    return lpa::download_profile(ac, std::nullopt, sim.es10, es9, o);
   }
   /// The profile's line of `rsp smdpp profiles list`.
   std::string listed(const std::string& iccid) {

@@ -9,8 +9,6 @@
 #include <memory>
 #include <tuple>
 
-#include "rsp/card/card.hpp"
-#include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/lpa/es10_channel.hpp"
@@ -18,6 +16,7 @@
 #include "rsp/messages/iccid.hpp"
 #include "run_tool.hpp"
 #include "serve_process.hpp"
+#include "simulated_card.hpp"
 #include "test_support/pg_server.hpp"
 
 namespace rsp::e2e {
@@ -153,10 +152,8 @@ TEST_F(SmdppPostgres, OneDownloadAlternatesBetweenTwoInstances) {
   lpa::HttpsEs9Transport to_a(options_for(*store, world_->endpoint_a));
   lpa::HttpsEs9Transport to_b(options_for(*store, world_->endpoint_b));
   AlternatingEs9 es9(to_a, to_b);
-  card::Card card;
-  card.add_application(std::make_shared<euicc::IsdR>(*store));
-  card.add_application(std::make_shared<card::MinimalEcasd>());
-  auto es10 = lpa::card_channel(card);
+  SimulatedCard sim(*store);
+  auto& es10 = sim.es10;
   ASSERT_TRUE(es10.select_isd_r());
 
   auto r = lpa::download_profile(ac, std::nullopt, es10, es9);
@@ -194,10 +191,8 @@ TEST_F(SmdppPostgres, ACallReplayedOnTheOtherInstanceIsRefused) {
   lpa::HttpsEs9Transport to_b(options_for(*store, world_->endpoint_b));
   AlternatingEs9 es9(to_a, to_b);
   es9.replay_path = "/authenticateClient";
-  card::Card card;
-  card.add_application(std::make_shared<euicc::IsdR>(*store));
-  card.add_application(std::make_shared<card::MinimalEcasd>());
-  auto es10 = lpa::card_channel(card);
+  SimulatedCard sim(*store);
+  auto& es10 = sim.es10;
   ASSERT_TRUE(es10.select_isd_r());
 
   // authenticateClient answered by B is sent again to A: the session was
@@ -250,10 +245,8 @@ TEST_F(SmdppPostgres, ADatabaseOutageIsAServerErrorAndServiceResumes) {
   auto store = euicc::EuiccStore::open(card_dir);
   ASSERT_TRUE(store) << store.error().message;
   lpa::HttpsEs9Transport to_a(options_for(*store, world_->endpoint_a));
-  card::Card card;
-  card.add_application(std::make_shared<euicc::IsdR>(*store));
-  card.add_application(std::make_shared<card::MinimalEcasd>());
-  auto es10 = lpa::card_channel(card);
+  SimulatedCard sim(*store);
+  auto& es10 = sim.es10;
   ASSERT_TRUE(es10.select_isd_r());
 
   OutageEs9 es9(to_a, world_->pg, "/getBoundProfilePackage");
