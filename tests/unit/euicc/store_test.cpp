@@ -72,6 +72,17 @@ TEST(EuiccStore, CorruptStateIsAnErrorNotACrash) {
   EXPECT_FALSE(store.load().has_value());
 }
 
+/// Saves a state with one profile into `s`, then one with two: returns the
+/// slot holding the newer record (the larger file).
+fs::path save_one_then_two_profiles(const EuiccStore& store, EuiccState& s) {
+  s.profiles = {sample_profile(1)};
+  EXPECT_TRUE(store.save(s).has_value());
+  s.profiles.push_back(sample_profile(2));
+  EXPECT_TRUE(store.save(s).has_value());
+  const fs::path a = store.dir() / "state.0", b = store.dir() / "state.1";
+  return fs::file_size(a) > fs::file_size(b) ? a : b;
+}
+
 /// A write cut short (kill or power cut) leaves the slot it was writing torn:
 /// the card comes back with the state before it.
 TEST(EuiccStore, TornWriteKeepsThePreviousState) {
@@ -79,14 +90,8 @@ TEST(EuiccStore, TornWriteKeepsThePreviousState) {
   auto store = make_euicc(tmp.path() / "card");
   auto s = store.load();
   ASSERT_TRUE(s.has_value());
-  s->profiles = {sample_profile(1)};
-  ASSERT_TRUE(store.save(*s).has_value());
-  s->profiles.push_back(sample_profile(2));
-  ASSERT_TRUE(store.save(*s).has_value());
-  // the newest record is the larger file; cut its end off
-  const fs::path a = store.dir() / "state.0", b = store.dir() / "state.1";
-  const fs::path newest = fs::file_size(a) > fs::file_size(b) ? a : b;
-  fs::resize_file(newest, fs::file_size(newest) - 10);
+  const fs::path newest = save_one_then_two_profiles(store, *s);
+  fs::resize_file(newest, fs::file_size(newest) - 10);  // cut the newest record's end off
   auto after = store.load();
   ASSERT_TRUE(after.has_value()) << after.error().message;
   EXPECT_EQ(after->profiles.size(), 1u);
@@ -105,12 +110,7 @@ TEST(EuiccStore, EmptySlotKeepsThePreviousState) {
   auto store = make_euicc(tmp.path() / "card");
   auto s = store.load();
   ASSERT_TRUE(s.has_value());
-  s->profiles = {sample_profile(1)};
-  ASSERT_TRUE(store.save(*s).has_value());
-  s->profiles.push_back(sample_profile(2));
-  ASSERT_TRUE(store.save(*s).has_value());
-  const fs::path a = store.dir() / "state.0", b = store.dir() / "state.1";
-  fs::resize_file(fs::file_size(a) > fs::file_size(b) ? a : b, 0);
+  fs::resize_file(save_one_then_two_profiles(store, *s), 0);
   auto after = store.load();
   ASSERT_TRUE(after.has_value()) << after.error().message;
   EXPECT_EQ(after->profiles.size(), 1u);
