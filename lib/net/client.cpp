@@ -202,18 +202,8 @@ NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions o
     auto ssl_client = std::make_unique<httplib::SSLClient>(host, impl->url.port);
     SSL_CTX* ctx = ssl_client->ssl_context();
     if (!ctx) return net_error(NetError::Kind::Tls, "cannot create the TLS context");
-    X509_STORE* store = X509_STORE_new();
-    for (const auto& der : options.trust_anchors) {
-      const unsigned char* p = der.data();
-      X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
-      if (!cert) {
-        X509_STORE_free(store);
-        ERR_clear_error();
-        return net_error(NetError::Kind::Credentials, "a trust anchor is not a DER certificate");
-      }
-      X509_STORE_add_cert(store, cert);
-      X509_free(cert);
-    }
+    X509_STORE* store = detail::root_store(options.trust_anchors);
+    if (!store) return net_error(NetError::Kind::Credentials, "a trust anchor is not a DER certificate");
     SSL_CTX_set_cert_store(ctx, store);  // takes ownership
     if (SSL_CTX_set_min_proto_version(ctx, detail::to_openssl_version(options.min_version)) != 1 ||
         SSL_CTX_set_max_proto_version(ctx, detail::to_openssl_version(options.max_version)) != 1)

@@ -326,19 +326,11 @@ bool configure_server_ctx(SSL_CTX* ctx, ServerTlsState& state, const TlsServerCo
   SSL_CTX_set_info_callback(ctx, info_callback);
   if (config.client_auth != ClientAuth::None) {
     if (config.client_roots.empty()) return fail("mutual TLS without client roots");
-    X509_STORE* store = X509_STORE_new();
     STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
-    for (const auto& der : config.client_roots) {
-      const unsigned char* p = der.data();
-      X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
-      if (!cert) {
-        X509_STORE_free(store);
-        sk_X509_NAME_pop_free(names, X509_NAME_free);
-        return fail("a client root is not a DER certificate");
-      }
-      X509_STORE_add_cert(store, cert);
-      sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(cert)));
-      X509_free(cert);
+    X509_STORE* store = root_store(config.client_roots, names);
+    if (!store) {
+      sk_X509_NAME_pop_free(names, X509_NAME_free);
+      return fail("a client root is not a DER certificate");
     }
     X509_VERIFY_PARAM_set_purpose(X509_STORE_get0_param(store), X509_PURPOSE_SSL_CLIENT);
     SSL_CTX_set_cert_store(ctx, store);      // takes ownership
@@ -351,6 +343,24 @@ bool configure_server_ctx(SSL_CTX* ctx, ServerTlsState& state, const TlsServerCo
     SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
   }
   return true;
+}
+
+X509_STORE* root_store(const std::vector<Bytes>& roots, STACK_OF(X509_NAME)* names) {
+  X509_STORE* store = X509_STORE_new();
+  if (!store) return nullptr;
+  for (const auto& der : roots) {
+    const unsigned char* p = der.data();
+    X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+    if (!cert) {
+      X509_STORE_free(store);
+      ERR_clear_error();
+      return nullptr;
+    }
+    X509_STORE_add_cert(store, cert);
+    if (names) sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(cert)));
+    X509_free(cert);
+  }
+  return store;
 }
 
 std::optional<PeerCertificate> peer_certificate(SSL* ssl) {

@@ -43,6 +43,11 @@ struct ServerTlsState {
 /// identities) the per-handshake certificate selection. False with a reason.
 bool configure_server_ctx(SSL_CTX* ctx, ServerTlsState& state, const TlsServerConfig& config, std::string& error);
 
+/// A store of the DER certificates `roots`, for SSL_CTX_set_cert_store (which
+/// takes it); nullptr when one is not a DER certificate. With `names`, each
+/// root's subject is pushed there too (the CA list a server sends).
+X509_STORE* root_store(const std::vector<Bytes>& roots, STACK_OF(X509_NAME)* names = nullptr);
+
 /// The client certificate a finished handshake verified (mutual TLS).
 std::optional<PeerCertificate> peer_certificate(SSL* ssl);
 
