@@ -1,10 +1,14 @@
 #pragma once
-/// ETSI TS 102 225 secured packets (SCP80) with AES: the command packet
+/// ETSI TS 102 225 secured packets (SCP80) with AES or DES: the command packet
 /// (§5.1.1) and the response packet (§5.1.2), with SPI / KIc / KID coded as in
-/// TS 102 225 §5.1.1 and TS 102 226. Ciphering is AES-CBC with a zero ICV and
-/// zero padding counted by PCNTR; the cryptographic checksum is AES-CMAC cut to
-/// its 8 most significant bytes. Redundancy checks (CRC) and digital
-/// signatures are not supported and are reported as security errors.
+/// TS 102 225 §5.1.1-§5.1.3 and TS 102 226. Ciphering is AES-CBC, DES-CBC or
+/// triple DES in outer-CBC mode (two or three keys) with a zero ICV and zero
+/// padding counted by PCNTR. The cryptographic checksum is AES-CMAC cut to its
+/// 8 most significant bytes, or the DES/triple-DES CBC-MAC (8 bytes) over the
+/// covered data zero-padded to a whole block; that padding is not sent unless
+/// ciphering needs it too (TS 102 225 §5.1.3). DES in ECB mode, redundancy
+/// checks (CRC) and digital signatures are not supported and are reported as
+/// security errors. The PoR is protected with the command's KIc / KID.
 ///
 /// The openers take untrusted bytes and fail with the response status code the
 /// receiving entity must report in its PoR.
@@ -48,6 +52,15 @@ constexpr std::uint8_t aes_key_identifier(std::uint8_t key_index) {
   return static_cast<std::uint8_t>(((key_index & 0x0F) << 4) | 0x02);
 }
 
+/// KIc / KID b3-b4 for DES (TS 102 225 §5.1.2, §5.1.3); Ecb is KIc only and
+/// is refused by this implementation.
+enum class DesMode : std::uint8_t { Cbc = 0, TripleDes2Key = 1, TripleDes3Key = 2, Ecb = 3 };
+
+/// KIc / KID octet for DES (b1-b2 = '01') with key index 0..15.
+constexpr std::uint8_t des_key_identifier(DesMode mode, std::uint8_t key_index) {
+  return static_cast<std::uint8_t>(((key_index & 0x0F) << 4) | (static_cast<unsigned>(mode) << 2) | 0x01);
+}
+
 /// Response Status Codes of the response packet (TS 102 225 §5.1.2).
 enum class Status : std::uint8_t {
   PorOk = 0x00,
@@ -72,7 +85,8 @@ struct Scp80Error {
 template <class T>
 using Scp80Result = expected<T, Scp80Error>;
 
-/// AES keys of one key set (KIc for ciphering, KID for the checksum).
+/// Keys of one key set: AES (16, 24 or 32 bytes) or DES (8 bytes for DES,
+/// 16 or 24 for triple DES, as KIc / KID say) (KIc for ciphering, KID for the checksum).
 struct Keys {
   Bytes kic;
   Bytes kid;
@@ -125,6 +139,8 @@ struct ResponseParams {
   Tar tar{};
   std::uint64_t counter = 0;  ///< the command's counter
   Status status = Status::PorOk;
+  std::uint8_t kic = aes_key_identifier(1);  ///< the command's KIc
+  std::uint8_t kid = aes_key_identifier(1);  ///< the command's KID
 };
 
 /// RPL || RHL || TAR || [CNTR || PCNTR || status || CC || data || padding],
@@ -139,7 +155,11 @@ struct OpenedResponse {
   Bytes data;
 };
 
-/// Parses and checks a response packet against the command SPI's PoR bits.
+/// Parses and checks a response packet against the command's SPI PoR bits
+/// and its KIc / KID (the algorithms of the PoR).
+Scp80Result<OpenedResponse> open_response_packet(ByteView packet, const CommandHeader& command,
+                                                 const Keys& keys, ByteView cc_prefix = {});
+/// The same for a command sent with AES key identifiers.
 Scp80Result<OpenedResponse> open_response_packet(ByteView packet, const Spi& command_spi,
                                                  const Keys& keys, ByteView cc_prefix = {});
 
