@@ -1,5 +1,5 @@
 #pragma once
-/// Reads known-answer vector files under tests/data/crypto/: '#' comment lines
+/// Reads known-answer vector files under tests/data/ (crypto/ by default): '#' comment lines
 /// (the first names the public source), records of "Name = value" lines
 /// separated by blank lines, in the style of NIST CAVP response files.
 
@@ -26,8 +26,9 @@ inline std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-inline std::vector<KatRecord> read_kat(const std::string& name) {
-  std::ifstream in(std::string(RSP_SOURCE_DIR) + "/tests/data/crypto/" + name);
+/// Reads tests/data/<folder>/<name>.
+inline std::vector<KatRecord> read_kat(const std::string& name, const std::string& folder = "crypto") {
+  std::ifstream in(std::string(RSP_SOURCE_DIR) + "/tests/data/" + folder + "/" + name);
   std::vector<KatRecord> out;
   KatRecord cur;
   std::string line;
