@@ -75,6 +75,15 @@ TEST(OtaTpdu, PublicOtaDeliver) {
   EXPECT_EQ(encode(built).value(), in);
 }
 
+TEST(OtaTpdu, UnusedDeliverBitIsIgnored) {
+  // TS 23.040 §9.2.2.1: bit 4 (0x10) of an SMS-DELIVER's first octet is unused; a receiver ignores it.
+  Bytes in = vectors().hex("deliver_ota");
+  Bytes odd = in;
+  odd[0] |= 0x10;
+  EXPECT_EQ(decode_sms_deliver(odd).value(), decode_sms_deliver(in).value());
+  EXPECT_EQ(encode(decode_sms_deliver(odd).value()).value(), in);
+}
+
 TEST(OtaTpdu, Alphabets) {
   EXPECT_EQ(alphabet_of(0xF6), Alphabet::Eight);
   EXPECT_EQ(alphabet_of(0xF2), Alphabet::Gsm7);
