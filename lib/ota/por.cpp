@@ -44,6 +44,8 @@ OtaResult<OpenedResponse> open_por_packet(ByteView header, ByteView packet, cons
                                           const Keys& keys) {
   auto opened = crypto::scp80::open_response_packet(packet, command, keys, header);
   if (!opened) return ota_fail(opened.error());
+  if (static_cast<std::uint8_t>(opened->params.status) > static_cast<std::uint8_t>(Status::ResponseDataViaUssd))
+    return ota_fail(OtaErrorCode::InvalidValue, "reserved response status code");
   if (opened->params.tar != command.tar)
     return ota_fail(OtaErrorCode::InvalidValue, "PoR for another TAR");
   if (opened->params.counter != command.counter)

@@ -74,6 +74,10 @@ enum class Status : std::uint8_t {
   MoreTime = 0x08,
   TarUnknown = 0x09,
   InsufficientSecurityLevel = 0x0A,
+  /// 3GPP TS 31.115 §7 adds two for SMS: the actual response data follows in
+  /// an SMS-SUBMIT, resp. by USSD. Codes above are reserved.
+  ResponseDataViaSmsSubmit = 0x0B,
+  ResponseDataViaUssd = 0x0C,
 };
 
 struct Scp80Error {

@@ -91,6 +91,11 @@ TEST(OtaPor, RejectsForeignOrDamaged) {
   EXPECT_EQ(open_por_response_apdu(concat({c.user_data, from_hex("6F00").value()}), c.command, c.keys).error().code,
             OtaErrorCode::InvalidValue);
   EXPECT_TRUE(open_por_response_apdu(concat({c.user_data, from_hex("9110").value()}), c.command, c.keys));
+  // Status codes: TS 31.115 §7's 0B and 0C pass, reserved ones do not.
+  for (int code : {0x0B, 0x0C, 0x0D, 0xFF}) {
+    auto ud = build_por_user_data(c.command, static_cast<Status>(code), c.keys, {}).value();
+    EXPECT_EQ(open_por_user_data(ud, c.command, c.keys).has_value(), code <= 0x0C) << code;
+  }
   EXPECT_EQ(build_por_user_data(c.command, Status::PorOk, c.keys, Bytes(140, 0)).error().code,
             OtaErrorCode::TooLong);
   SmsSubmit s = build_por_sms_submit(c.command, Status::PorOk, c.keys, c.data, international("1"), 1).value();
