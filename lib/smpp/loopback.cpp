@@ -145,9 +145,10 @@ LoopbackSmsc::~LoopbackSmsc() {
   state_->worker.join();
 }
 
-std::unique_ptr<SmsTransport> LoopbackSmsc::attach(const Address& address) {
+std::unique_ptr<SmsTransport> LoopbackSmsc::attach(const Address& address, Inbound inbound) {
   auto ep = std::make_unique<LoopbackEndpoint>(state_, address);
   std::lock_guard lock(state_->mu);
+  ep->inbound_ = std::move(inbound);
   state_->endpoints[address.digits] = ep.get();
   // Held messages go first, in the order they were submitted.
   if (const auto it = state_->held.find(address.digits); it != state_->held.end()) {

@@ -358,6 +358,8 @@ expected<Pdu, PduError> decode(ByteView pdu) {
   Pdu out = read_header(pdu);
   // SMPP 3.4 §3.2: sequence numbers run from 1 to 0x7FFFFFFF.
   if (out.sequence == 0 || out.sequence > 0x7FFFFFFF) return fail(PduError::Kind::Malformed, "sequence number out of range");
+  if (!is_response(out.command_id) && out.status != status::kOk)
+    return fail(PduError::Kind::Malformed, "a request with a non-zero command_status");
   const auto cmd = static_cast<Command>(out.command_id);
   switch (cmd) {
     case Command::GenericNack:
@@ -383,8 +385,6 @@ expected<Pdu, PduError> decode(ByteView pdu) {
         return fail(PduError::Kind::UnknownCommand, "unknown command_id");
     }
   }
-  if (!is_response(out.command_id) && out.status != status::kOk)
-    return fail(PduError::Kind::Malformed, "a request with a non-zero command_status");
   switch (cmd) {
     case Command::BindTransmitter: return decode_bind<bind_transmitter_t>(pdu, std::move(out));
     case Command::BindReceiver: return decode_bind<bind_receiver_t>(pdu, std::move(out));

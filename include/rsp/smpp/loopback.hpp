@@ -29,10 +29,10 @@ class LoopbackSmsc {
   LoopbackSmsc(const LoopbackSmsc&) = delete;
   LoopbackSmsc& operator=(const LoopbackSmsc&) = delete;
 
-  /// The endpoint owning `address` (its digits); messages held for it are
-  /// delivered now. It must not outlive the SMSC. A second endpoint for the
-  /// same digits replaces the first for new deliveries.
-  std::unique_ptr<SmsTransport> attach(const Address& address);
+  /// The endpoint owning `address` (its digits), with its handlers; messages
+  /// held for it are delivered now. A second endpoint for the same digits
+  /// replaces the first for new deliveries.
+  std::unique_ptr<SmsTransport> attach(const Address& address, Inbound inbound = {});
 
   void set_faults(const Faults& faults);
   /// Messages accepted and not yet delivered (held ones included).
