@@ -12,52 +12,16 @@
 #include <vector>
 
 #include "rsp/smpp/pdu.hpp"
+#include "sms_inbox.hpp"
 #include "test_support/test_smsc.hpp"
 
 using namespace rsp;
 using namespace rsp::smpp;
 using namespace std::chrono_literals;
+using namespace rsp::smpp::sms_test;
 using rsp::test_support::TestSmsc;
 
 namespace {
-
-const Address kServer{"491700000001"};
-const Address kDevice{"491700000002"};
-
-ShortMessage mt(std::uint8_t tag, std::uint8_t registered_delivery = 0) {
-  ShortMessage m;
-  m.source = kServer;
-  m.destination = kDevice;
-  m.protocol_id = kPidSimDataDownload;
-  m.data_coding = kDcs8BitClass2;
-  m.udhi = true;
-  m.registered_delivery = registered_delivery;
-  m.user_data = {0x02, 0x70, 0x00, 0x0A, 0x0B, tag};
-  return m;
-}
-
-struct Inbox {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<ShortMessage> messages;
-  std::vector<DeliveryReceipt> receipts;
-  Inbound handlers() {
-    return {[this](const ShortMessage& m) {
-              std::lock_guard lock(mu);
-              messages.push_back(m);
-              cv.notify_all();
-            },
-            [this](const DeliveryReceipt& r) {
-              std::lock_guard lock(mu);
-              receipts.push_back(r);
-              cv.notify_all();
-            }};
-  }
-  bool wait(std::size_t messages_n, std::size_t receipts_n = 0, std::chrono::milliseconds t = 10s) {
-    std::unique_lock lock(mu);
-    return cv.wait_for(lock, t, [&] { return messages.size() >= messages_n && receipts.size() >= receipts_n; });
-  }
-};
 
 class SmppClientTest : public ::testing::Test {
  protected:

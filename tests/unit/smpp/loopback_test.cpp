@@ -6,52 +6,12 @@
 #include <mutex>
 #include <vector>
 
+#include "sms_inbox.hpp"
+
 using namespace rsp;
 using namespace rsp::smpp;
 using namespace std::chrono_literals;
-
-namespace {
-
-const Address kServer{"491700000001"};
-const Address kDevice{"491700000002"};
-
-ShortMessage mt(std::uint8_t tag, std::uint8_t registered_delivery = 0) {
-  ShortMessage m;
-  m.source = kServer;
-  m.destination = kDevice;
-  m.protocol_id = kPidSimDataDownload;
-  m.data_coding = kDcs8BitClass2;
-  m.udhi = true;
-  m.registered_delivery = registered_delivery;
-  m.user_data = {0x02, 0x70, 0x00, tag};
-  return m;
-}
-
-/// Collects what an endpoint receives.
-struct Inbox {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<ShortMessage> messages;
-  std::vector<DeliveryReceipt> receipts;
-  Inbound handlers() {
-    return {[this](const ShortMessage& m) {
-              std::lock_guard lock(mu);
-              messages.push_back(m);
-              cv.notify_all();
-            },
-            [this](const DeliveryReceipt& r) {
-              std::lock_guard lock(mu);
-              receipts.push_back(r);
-              cv.notify_all();
-            }};
-  }
-  bool wait(std::size_t messages_n, std::size_t receipts_n = 0) {
-    std::unique_lock lock(mu);
-    return cv.wait_for(lock, 5s, [&] { return messages.size() >= messages_n && receipts.size() >= receipts_n; });
-  }
-};
-
-}  // namespace
+using namespace rsp::smpp::sms_test;
 
 TEST(SmppLoopback, DeliversInOrderWithAReceiptBack) {
   LoopbackSmsc smsc;
