@@ -284,6 +284,9 @@ struct SmppClient::Impl {
         r.error = text->error;
       }
       if (body.receipted_message_id) r.message_id = *body.receipted_message_id;
+      // message_state (§5.2.28: 1 ENROUTE ... 8 REJECTED) when the text said nothing.
+      if (!text && body.message_state && *body.message_state >= 1 && *body.message_state <= 8)
+        r.state = static_cast<DeliveryState>(*body.message_state - 1);
       if (r.message_id.empty()) {
         log("delivery receipt without a message id ignored");
       } else {

@@ -60,7 +60,13 @@ struct TestSmsc::State {
   std::uint64_t next_id = 1;
   bool mute = false;
   std::size_t submits = 0;
+  std::size_t received = 0;  ///< submit_sm PDUs, answered or not
   std::size_t binds = 0;
+
+  bool muted() const {
+    std::lock_guard lock(mu);
+    return mute;
+  }
 
   /// The bound receiver for `digits`, or nullptr (with mu held).
   std::shared_ptr<Connection> route(const std::string& digits) {
@@ -126,6 +132,7 @@ struct TestSmsc::State {
     r.command_id = cmd(Command::SubmitSmResp);
     r.sequence = p.sequence;
     std::lock_guard lock(mu);
+    ++received;
     if (mute) return;
     if (!c.bound || !c.can_submit) {
       r.status = status::kInvalidBindStatus;
@@ -199,6 +206,7 @@ struct TestSmsc::State {
           case Command::SubmitSm: on_submit(*c, *pdu); break;
           case Command::DeliverSmResp: on_deliver_resp(*c, *pdu); break;
           case Command::EnquireLink: {
+            if (muted()) break;
             Pdu r;
             r.command_id = cmd(Command::EnquireLinkResp);
             r.sequence = pdu->sequence;
@@ -329,6 +337,11 @@ std::size_t TestSmsc::bound_count() const {
 std::size_t TestSmsc::submit_count() const {
   std::lock_guard lock(state_->mu);
   return state_->submits;
+}
+
+std::size_t TestSmsc::received_submits() const {
+  std::lock_guard lock(state_->mu);
+  return state_->received;
 }
 
 std::size_t TestSmsc::bind_count() const {

@@ -48,7 +48,8 @@ struct ShortMessage {
 };
 
 /// The final or intermediate state a delivery receipt reports (SMPP 3.4 §5.2.28
-/// message_state and the "stat:" words of Appendix B).
+/// message_state and the "stat:" words of Appendix B), in the order of the
+/// message_state values 1 to 8.
 enum class DeliveryState { Enroute, Delivered, Expired, Deleted, Undeliverable, Accepted, Unknown, Rejected };
 
 /// "DELIVRD", "UNDELIV", ... as in an Appendix B receipt.

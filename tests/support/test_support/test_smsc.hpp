@@ -45,11 +45,12 @@ class TestSmsc {
   void drop_connections();
   /// Writes `bytes` as they are to every bound ESME.
   void send_raw(const Bytes& bytes);
-  /// While set, submit_sm gets no response (for response timeouts).
+  /// While set, submit_sm and enquire_link get no response (for response timeouts).
   void set_mute(bool mute);
 
   std::size_t bound_count() const;
-  std::size_t submit_count() const;
+  std::size_t submit_count() const;  ///< submit_sm answered with a message id
+  std::size_t received_submits() const;  ///< submit_sm received, answered or not
   std::size_t bind_count() const;
 
   struct State;

@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -210,11 +211,54 @@ TEST_F(SmppClientTest, EnquireLinkKeepsAQuietLinkBound) {
   std::this_thread::sleep_for(700ms);
   EXPECT_TRUE((*device)->bound());
   EXPECT_EQ((*device)->rebinds(), 0u);
-  // An SMSC that stops answering (muted submits do not matter here) is noticed
-  // through a dropped connection: the client rebinds.
-  smsc.drop_connections();
+  // An SMSC that stops answering enquire_link is given up on: the client rebinds.
+  smsc.set_mute(true);
   for (int i = 0; i < 100 && (*device)->rebinds() < 1; ++i) std::this_thread::sleep_for(20ms);
   EXPECT_GE((*device)->rebinds(), 1u);
+  // So is a dropped connection.
+  smsc.set_mute(false);
+  const auto before = (*device)->rebinds();
+  smsc.drop_connections();
+  for (int i = 0; i < 100 && (*device)->rebinds() <= before; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_GT((*device)->rebinds(), before);
+}
+
+TEST_F(SmppClientTest, TheWindowBoundsOutstandingRequests) {
+  auto cfg = config("smsr", "srpass", kServer);
+  cfg.window = 2;
+  cfg.response_timeout = 600ms;
+  cfg.outage_wait = 300ms;
+  auto server = SmppClient::connect(cfg);
+  ASSERT_TRUE(server);
+  smsc.set_mute(true);
+  std::vector<std::future<SmsResult<std::string>>> results;
+  for (std::uint8_t i = 0; i < 5; ++i)
+    results.push_back(std::async(std::launch::async, [&, i] { return (*server)->submit(mt(i)); }));
+  std::map<SmsError::Kind, int> kinds;
+  for (auto& f : results) {
+    const auto r = f.get();
+    ASSERT_FALSE(r);
+    ++kinds[r.error().kind];
+  }
+  // Two were sent and never answered; three never got a window slot.
+  EXPECT_EQ(kinds[SmsError::Kind::Timeout], 2);
+  EXPECT_EQ(kinds[SmsError::Kind::Unavailable], 3);
+  EXPECT_EQ(smsc.received_submits(), 2u);
+}
+
+TEST_F(SmppClientTest, AReceiptWithOnlyOptionalParametersIsRead) {
+  Inbox sin;
+  auto server = client("smsr", "srpass", kServer, sin.handlers());
+  ASSERT_TRUE(server);
+  // deliver_sm, esm_class 04, short message "x" (no Appendix B text),
+  // receipted_message_id "M7", message_state 5 (UNDELIVERABLE).
+  smsc.send_raw(*from_hex("00000046000000050000000000000001" "00" "0101" "34393137303030303030303200" "0101"
+                          "34393137303030303030303100" "040000" "00" "00" "00000000" "01" "78"
+                          "001E00034D3700" "0427000105"));
+  ASSERT_TRUE(sin.wait(0, 1));
+  EXPECT_EQ(sin.receipts[0].message_id, "M7");
+  EXPECT_EQ(sin.receipts[0].state, DeliveryState::Undeliverable);
+  EXPECT_EQ(sin.receipts[0].recipient, kDevice);
 }
 
 TEST_F(SmppClientTest, AReceiverDoesNotSubmitAndStopEndsSubmissions) {

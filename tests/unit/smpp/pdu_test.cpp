@@ -235,3 +235,14 @@ TEST(SmppPduReader, FramesPdusWhateverPiecesArrive) {
   r.feed(Bytes(12, 0));
   EXPECT_FALSE(r.next());
 }
+
+TEST(SmppPdu, DecodesAReceiptBuiltByHand) {
+  const auto p = decode(*from_hex("00000046000000050000000000000001" "00" "0101" "34393137303030303030303200" "0101"
+                                  "34393137303030303030303100" "040000" "00" "00" "00000000" "01" "78"
+                                  "001E00034D3700" "0427000105"));
+  ASSERT_TRUE(p) << p.error().message;
+  const auto& b = std::get<SmBody>(p->body);
+  EXPECT_EQ(b.esm_class, kEsmDeliveryReceipt);
+  EXPECT_EQ(b.receipted_message_id, "M7");
+  EXPECT_EQ(b.message_state, 5);
+}
