@@ -325,8 +325,8 @@ struct SmppClient::Impl {
         return true;
       }
       log("malformed PDU from the SMSC (" + pdu.error().message + "), command_id " + hex32(head.command_id));
-      reply(static_cast<std::uint32_t>(Command::GenericNack), head.sequence == 0 ? 1 : head.sequence & 0x7FFFFFFF,
-            status::kSystemError);
+      reply(static_cast<std::uint32_t>(Command::GenericNack),
+            head.sequence == 0 || head.sequence > 0x7FFFFFFF ? 1 : head.sequence, status::kSystemError);
       return false;
     }
     switch (static_cast<Command>(pdu->command_id)) {
@@ -543,11 +543,15 @@ SmsResult<std::string> SmppClient::submit(const ShortMessage& msg) {
   if (impl_->stopping) return sms_error(SmsError::Kind::Stopped, "client stopped");
   impl_->queue.push_back(r);
   impl_->wake();
-  // The I/O thread settles every request; the bound here only guards against a stuck thread.
-  const auto limit = r->give_up + 2 * impl_->cfg.response_timeout + std::chrono::seconds(1);
-  if (!impl_->cv.wait_until(lock, limit, [&] { return r->result.has_value(); })) {
-    std::erase(impl_->queue, r);
-    return sms_error(SmsError::Kind::Timeout, "submission not settled in time");
+  // The I/O thread settles every request; the bound here only guards against
+  // a stuck thread (give_up moves on when a dropped connection requeues it).
+  while (!r->result) {
+    const auto limit = r->give_up + 2 * impl_->cfg.response_timeout + std::chrono::seconds(1);
+    if (Clock::now() >= limit) {
+      std::erase(impl_->queue, r);
+      return sms_error(SmsError::Kind::Timeout, "submission not settled in time");
+    }
+    impl_->cv.wait_until(lock, limit);
   }
   return std::move(*r->result);
 }

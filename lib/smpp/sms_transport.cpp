@@ -17,11 +17,15 @@ const char* kind_name(SmsError::Kind kind) {
 
 namespace {
 
-/// SMPP 3.4 §4.4.1: source_addr and destination_addr hold up to 20 characters.
+/// SMPP 3.4 §4.4.1: source_addr and destination_addr hold up to 20 characters;
+/// digits, or letters too for an alphanumeric address (TON 5).
 bool valid_address(const Address& a) {
   if (a.digits.empty() || a.digits.size() > 20) return false;
-  for (const char c : a.digits)
-    if (c < '0' || c > '9') return false;
+  for (const char c : a.digits) {
+    const bool digit = c >= '0' && c <= '9';
+    const bool alnum = digit || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == ' ';
+    if (!(a.ton == 5 ? alnum : digit)) return false;
+  }
   // addr_ton 0-6 (§5.2.5); addr_npi 0,1,3,4,6,8,9,10,14,18 (§5.2.6).
   if (a.ton > 6) return false;
   switch (a.npi) {

@@ -15,7 +15,7 @@ namespace rsp::smpp {
 /// An SME address: digits plus the type of number and numbering plan
 /// (SMPP 3.4 §5.2.5 addr_ton, §5.2.6 addr_npi).
 struct Address {
-  std::string digits;
+  std::string digits;  ///< digits (letters too when ton is 5, alphanumeric)
   std::uint8_t ton = 1;  ///< 1 = international
   std::uint8_t npi = 1;  ///< 1 = ISDN (E.163/E.164)
   bool operator==(const Address&) const = default;

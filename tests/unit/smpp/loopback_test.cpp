@@ -107,6 +107,11 @@ TEST(SmppLoopback, RefusesBadMessagesAndWorkAfterStop) {
   m.destination.digits = "49a";
   EXPECT_EQ(server->submit(m).error().kind, SmsError::Kind::InvalidArgument);
   m = mt(1);
+  m.source = {"OTA Admin", 5, 0};  // alphanumeric: letters allowed
+  EXPECT_TRUE(server->submit(m));
+  m.source = {"OTA+Admin", 5, 0};
+  EXPECT_EQ(server->submit(m).error().kind, SmsError::Kind::InvalidArgument);
+  m = mt(1);
   m.destination.digits.clear();
   EXPECT_EQ(server->submit(m).error().kind, SmsError::Kind::InvalidArgument);
   m = mt(1);
