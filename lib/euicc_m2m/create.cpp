@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rsp/card/aid.hpp"
+#include "rsp/messages/iccid.hpp"
 
 namespace rsp::euicc_m2m {
 
@@ -17,17 +18,6 @@ std::string state_name(m2m::IsdpState s) {
     case m2m::IsdpState::kEnabled: return "Enabled";
     default: return std::string(m2m::name(s));
   }
-}
-
-/// The iccid of the EIS is its digits; EF.ICCID swaps the nibbles of each byte.
-std::string iccid_digits(ByteView iccid) {
-  std::string out;
-  for (auto b : iccid) {
-    for (int nibble : {b & 0x0F, b >> 4}) {
-      if (nibble <= 9) out.push_back(static_cast<char>('0' + nibble));
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -94,7 +84,7 @@ StoreResult<std::string> registration_json(const M2mStore& store) {
   json profiles = json::array();
   for (const auto& p : s.isdps) {
     profiles.push_back({{"isdpAid", to_hex(p.aid)},
-                        {"iccid", iccid_digits(p.iccid)},
+                        {"iccid", messages::iccid_to_digits(p.iccid)},
                         {"mnoId", p.mno_id},
                         {"state", state_name(p.state)},
                         {"fallbackAttribute", p.fallback},

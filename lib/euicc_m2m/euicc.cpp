@@ -4,26 +4,14 @@
 
 #include "rsp/apdu/status_words.hpp"
 #include "rsp/card/aid.hpp"
-#include "rsp/crypto/random.hpp"
 #include "rsp/tlv/tlv.hpp"
+#include "unreachable_keys.hpp"
 
 namespace rsp::euicc_m2m {
 
-namespace {
-
-/// As for the ISD-R: keys nobody holds, the ECASD is read without SCP03.
-card::Scp03KeySet unreachable_keys() {
-  crypto::SystemRandom random;
-  card::Scp03KeySet k;
-  k.keys.enc = random.bytes(16);
-  k.keys.mac = random.bytes(16);
-  return k;
-}
-
-}  // namespace
-
 M2mEcasd::M2mEcasd(Bytes eid, Bytes certificate)
-    : card::GpSecurityDomain(Bytes(std::begin(card::kEcasdAid), std::end(card::kEcasdAid)), unreachable_keys()),
+    : card::GpSecurityDomain(Bytes(std::begin(card::kEcasdAid), std::end(card::kEcasdAid)),
+                             detail::unreachable_scp03_keys()),
       eid_(std::move(eid)),
       certificate_(std::move(certificate)) {}
 

@@ -4,26 +4,16 @@
 #include "rsp/euicc_m2m/isd_r.hpp"
 
 #include "operations.hpp"
+#include "unreachable_keys.hpp"
 #include "rsp/apdu/class_byte.hpp"
 #include "rsp/apdu/status_words.hpp"
 #include "rsp/card/aid.hpp"
-#include "rsp/crypto/random.hpp"
 
 namespace rsp::euicc_m2m {
 
 namespace sw = apdu::sw;
 
 namespace {
-
-/// The ISD-R's SCP03 keys: random per open, so no terminal can open SCP03 to
-/// it; the SM-SR reaches it through SCP80 / SCP81 (execute()).
-card::Scp03KeySet unreachable_scp03_keys() {
-  crypto::SystemRandom random;
-  card::Scp03KeySet k;
-  k.keys.enc = random.bytes(16);
-  k.keys.mac = random.bytes(16);
-  return k;
-}
 
 apdu::Response status(std::uint16_t s) { return apdu::Response{{}, s}; }
 
@@ -38,7 +28,7 @@ StoreResult<std::shared_ptr<M2mIsdR>> M2mIsdR::open(const M2mStore& store, IsdRO
 }
 
 M2mIsdR::M2mIsdR(M2mStore store, M2mState state, Bytes eid, IsdROptions options)
-    : card::GpSecurityDomain(Bytes(std::begin(card::kIsdRAid), std::end(card::kIsdRAid)), unreachable_scp03_keys()),
+    : card::GpSecurityDomain(Bytes(std::begin(card::kIsdRAid), std::end(card::kIsdRAid)), detail::unreachable_scp03_keys()),
       store_(std::move(store)),
       state_(std::move(state)),
       eid_(std::move(eid)),
@@ -46,7 +36,10 @@ M2mIsdR::M2mIsdR(M2mStore store, M2mState state, Bytes eid, IsdROptions options)
 
 apdu::Response M2mIsdR::execute(const apdu::Command& command) {
   const auto cls = apdu::decode_class(command.cla);
-  if (!cls || cls->secure_messaging || cls->chaining) return status(sw::kClaNotSupported);
+  if (!cls) return status(sw::kClaNotSupported);
+  // The secure channel was the transport's; what reaches here is plain.
+  if (cls->secure_messaging) return status(sw::kSecureMessagingNotSupported);
+  if (cls->chaining) return status(sw::kCommandChainingNotSupported);
   card::ApduCommand c{command, cls->channel, cls->proprietary,
                       static_cast<std::uint8_t>(crypto::scp03_level::kCMac | crypto::scp03_level::kCDecryption)};
   return process(c);

@@ -189,7 +189,8 @@ TEST_F(M2mTest, MalformedCommandsAnswerAStatusWordAndChangeNothing) {
   EXPECT_EQ(status("80E2"), kWrongLength);
   EXPECT_EQ(status("00E2880003" "3A0300"), kClaNotSupported);
   EXPECT_EQ(status("80E2880003" "3A0300"), kWrongData);
-  EXPECT_EQ(status("84E2880003" "3A0300"), kClaNotSupported);  // secure messaging is the transport's
+  EXPECT_EQ(status("84E2880003" "3A0300"), kSecureMessagingNotSupported);  // the transport's job
+  EXPECT_EQ(status("10E2880003" "3A0300"), kCommandChainingNotSupported);
   EXPECT_EQ(status("80E2880015" "3A0F12" "4F10A0000005591010FFFFFFFF8900001100"), kReferencedDataNotFound);
   // every truncation and every single-byte change of a valid command: a status word, never 6F00
   const Bytes valid = m2m::build_apdu(m2m::CreateIsdp{isdp_aid(5), 0x1000}).value();
