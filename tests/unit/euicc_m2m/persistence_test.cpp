@@ -1,10 +1,14 @@
 // The M2M card's state across restarts and torn writes (two slots, as the
 // consumer eUICC keeps its state), its file modes, and the registration facts
 // `rsp euicc create --m2m` prints.
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 #include "m2m_fixture.hpp"
@@ -61,6 +65,44 @@ TEST_F(M2mTest, ATornWriteLeavesThePreviousState) {
   ASSERT_EQ(sw(m2m::EnableProfile{boot_}), apdu::sw::kOk);
   reopen();
   EXPECT_EQ(isdp(boot_).state, IsdpState::kEnabled);
+}
+
+TEST_F(M2mTest, AKillDuringSavesLeavesAWholeState) {
+  card_.reset();
+  std::size_t switches = 0;
+  for (int round = 0; round < 4; ++round) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      // The child switches profiles as fast as the saves go, until killed.
+      auto card = M2mEuicc::open(dir_);
+      if (!card) ::_exit(2);
+      const Bytes to_second = m2m::build_apdu(m2m::EnableProfile{second_}).value();
+      const Bytes to_boot = m2m::build_apdu(m2m::EnableProfile{boot_}).value();
+      for (unsigned i = 0;; ++i) (*card)->isd_r().execute(i % 2 ? to_boot : to_second);
+    }
+    ::usleep(static_cast<useconds_t>(30000 + 11000 * round));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the child stopped on its own: " << status;
+    reopen();
+    ASSERT_TRUE(card_);
+    // One whole state: exactly one profile enabled, one notification per
+    // switch, numbered without a gap up to the next number.
+    auto s = card_->isd_r().state();
+    EXPECT_EQ(std::count_if(s.isdps.begin(), s.isdps.end(),
+                            [](const IsdpRecord& p) { return p.state == IsdpState::kEnabled; }),
+              1);
+    for (std::size_t i = 0; i < s.notifications.size(); ++i) {
+      EXPECT_EQ(s.notifications[i].seq_number, i + 1);
+    }
+    EXPECT_EQ(s.next_seq_number, s.notifications.size() + 1);
+    if (!s.notifications.empty()) EXPECT_EQ(s.notifications.back().isdp_aid, s.enabled()->aid);
+    switches = s.notifications.size();
+    card_.reset();
+  }
+  EXPECT_GT(switches, 0u) << "the child never got to switch: the kills tested nothing";
 }
 
 TEST_F(M2mTest, BothSlotsBrokenIsAnErrorNotAnEmptyCard) {
