@@ -11,9 +11,12 @@
 #include "rsp/card/card.hpp"
 #include "rsp/euicc/isd_r.hpp"
 #include "rsp/euicc/store.hpp"
+#include "rsp/euicc_m2m/create.hpp"
 #include "rsp/card/transport/lpac_stdio.hpp"
 #include "rsp/card/transport/signal_stop.hpp"
 #include "rsp/card/transport/vpcd.hpp"
+#include "rsp/crypto/random.hpp"
+#include "rsp/m2m/isdr_commands.hpp"
 #include "rsp/messages/iccid.hpp"
 #include "rsp/pki/eid.hpp"
 #include "rsp/pki/test_pki.hpp"
@@ -30,7 +33,40 @@ using namespace rsp::card;
 
 struct CreateArgs {
   std::string dir, pki, eid, default_dp;
+  bool m2m = false;
+  std::string smsr_id = "smsr.rsp.local";
 };
+
+/// An ICCID of 18 digits: the 89 industry prefix, "882" (the range ITU-T
+/// E.118 leaves to international networks, as test cards use) and 13 random
+/// digits.
+rsp::Bytes random_iccid() {
+  rsp::crypto::SystemRandom random;
+  std::string digits = "89882";
+  for (auto b : random.bytes(13)) digits.push_back(static_cast<char>('0' + b % 10));
+  return rsp::messages::iccid_from_digits(digits).value();
+}
+
+/// `--m2m`: the bootstrap profile (enabled, fallback attribute, POL1 "delete
+/// not allowed") and a second, disabled profile, fresh SCP80 / SCP81 keys.
+/// Prints the registration facts (keys included) as JSON on standard output,
+/// for the SM-SR, and nothing else: no key reaches a log.
+void run_create_m2m(const CreateArgs& a, std::vector<IdentitySource> sources) {
+  namespace em = rsp::euicc_m2m;
+  em::M2mCreateOptions o;
+  o.dir = a.dir;
+  o.sources = std::move(sources);
+  o.smsr_id = a.smsr_id;
+  o.profiles = {
+      {em::isdp_aid(0), random_iccid(), "bootstrap", rsp::m2m::pol1::kDeleteNotAllowed, true, true},
+      {em::isdp_aid(1), random_iccid(), "operational", 0, false, false},
+  };
+  auto store = em::create_m2m_euicc(o);
+  if (!store) fail(store.error().message);
+  auto facts = em::registration_json(*store);
+  if (!facts) fail(facts.error().message);
+  fmt::print("{}\n", *facts);
+}
 
 void run_create(const CreateArgs& a) {
   std::filesystem::path pki_dir = a.pki;
@@ -47,6 +83,7 @@ void run_create(const CreateArgs& a) {
   }
   auto sources = find_identity_sources(pki_dir);
   if (!sources) fail(sources.error().message);
+  if (a.m2m) return run_create_m2m(a, std::move(*sources));
   CreateOptions o;
   o.dir = a.dir;
   o.sources = std::move(*sources);
@@ -129,6 +166,10 @@ RSP_COMMAND_GROUP(euicc) {
                      "PKI folder (rsp pki init output or the SGP.26 layout); default: a fresh test PKI in DIR/pki");
   create->add_option("--eid", ca->eid, "EID for the fresh test PKI");
   create->add_option("--default-dp", ca->default_dp, "Default SM-DP+ address");
+  create->add_flag("--m2m", ca->m2m,
+                   "An M2M eUICC (SGP.02): ISD-R, ECASD, an enabled bootstrap profile with the fallback attribute and a "
+                   "disabled second profile; prints the registration facts for the SM-SR as JSON (with its keys)");
+  create->add_option("--smsr-id", ca->smsr_id, "With --m2m: the SM-SR the card is registered with")->capture_default_str();
   create->callback([ca] { run_create(*ca); });
 
   auto dir = std::make_shared<std::string>();

@@ -1,6 +1,6 @@
 // The card state's two slots: read the newest whole record, write the next.
 
-#include "state_slots.hpp"
+#include "rsp/euicc/state_slots.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -9,7 +9,7 @@
 #include <system_error>
 
 #include "rsp/common/file.hpp"
-#include "state_slots.hpp"
+#include "rsp/euicc/state_slots.hpp"
 
 namespace rsp::euicc {
 namespace fs = std::filesystem;

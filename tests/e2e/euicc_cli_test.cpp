@@ -55,6 +55,23 @@ TEST(EuiccCli, LpacChipInfoAndProfileListThroughTheCommand) {
   EXPECT_NE(r.output.find(R"("code":0,"message":"success","data":[])"), std::string::npos) << r.output;
 }
 
+TEST(EuiccCli, CreateAnM2mCardPrintsItsRegistrationFacts) {
+  TempDir dir;
+  const auto card = (dir.path() / "card").string();
+  auto r = rsp({"euicc", "create", "--m2m", "--dir", card, "--eid", "89049032000000000000000000000163",
+                "--smsr-id", "smsr.example"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* needle : {R"("eid": "89049032000000000000000000000163")", R"("smsrId": "smsr.example")",
+                             R"("aid": "A0000005591010FFFFFFFF8900000100")", R"("scp81Psk")", R"("kic")",
+                             R"("isdpAid": "A0000005591010FFFFFFFF8900001000")", R"("state": "Enabled")",
+                             R"("state": "Disabled")", R"("fallbackAttribute": true)", R"("deleteNotAllowed": true)"}) {
+    EXPECT_NE(r.output.find(needle), std::string::npos) << needle << "\n" << r.output;
+  }
+  EXPECT_TRUE(fs::exists(dir.path() / "card" / "m2m" / "state.0"));
+  r = rsp({"euicc", "create", "--m2m", "--dir", card});
+  EXPECT_NE(r.exit_code, 0);
+}
+
 TEST(EuiccCli, InfoOnAnEmptyFolderFails) {
   TempDir dir;
   auto r = rsp({"euicc", "info", "--dir", dir.path().string()});

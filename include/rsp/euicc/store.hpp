@@ -12,7 +12,7 @@
 ///   DIR/profiles/<isdp aid hex>.upp      installed profile content
 ///
 /// Every change is one durable write of the state into the slot that does not
-/// hold the newest record (lib/euicc/state_slots.hpp): a crash at any moment leaves the
+/// hold the newest record (rsp/euicc/state_slots.hpp): a crash at any moment leaves the
 /// previous or the next whole state. Profile content files are written and
 /// flushed before the state names them and removed after it stops naming
 /// them, so at worst a file is left unreferenced. A DIR/state.json of an

@@ -1,0 +1,100 @@
+#pragma once
+/// The ISD-R of an M2M eUICC (SGP.02 §2.2.1.1, §4.1.1) on the generic
+/// GlobalPlatform card: it executes the SM-SR's platform commands
+/// (m2m/isdr_commands.hpp) on the ISD-Ps it keeps in M2mStore, and
+/// simulates the network attach that triggers the fallback mechanism.
+///
+/// Rules it enforces (SGP.02 §3.2 - §3.6, §2.4.3 POL1):
+///  - ISD-P states: CreateISDP makes a SELECTABLE ISD-P; a loaded profile
+///    (load_profile, the stand-in for the SM-DP's ES8 download) makes it
+///    DISABLED; enable / disable move it between DISABLED and ENABLED.
+///  - Exactly one profile is enabled: enabling one disables the enabled one
+///    (refused when that one's POL1 forbids disabling); disabling the enabled
+///    one enables the fallback profile (refused for the fallback profile
+///    itself, or when POL1 forbids it). A profile whose POL1 says "delete when
+///    disabled" is deleted once disabled, unless it carries the fallback attribute.
+///  - Delete: never the enabled profile, the fallback profile, or one whose
+///    POL1 forbids deletion.
+///  - The fallback and emergency attributes are each carried by at most one
+///    profile: setting one moves it.
+///  - Each profile change queues a notification for the SM-SR (sequence
+///    numbers from 1), kept until the SM-SR confirms it.
+///  - Refusals: 6A88 unknown ISD-P, 6985 a state or policy that forbids the
+///    operation, 6A84 no memory, 6581 the state could not be saved (nothing
+///    changed); malformed commands answer the codec's status word.
+/// Content-management commands need the secure channel: through the card
+/// (Card::transmit) only inside SCP03, else 6982; execute() is the entry of
+/// the SCP80 / SCP81 transports, which have verified the packet already.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "rsp/apdu/command.hpp"
+#include "rsp/apdu/response.hpp"
+#include "rsp/card/gp_security_domain.hpp"
+#include "rsp/euicc_m2m/state.hpp"
+#include "rsp/m2m/isdr_commands.hpp"
+
+namespace rsp::euicc_m2m {
+
+struct IsdROptions {
+  /// The clock of the simulated network (tests inject a manual one).
+  std::function<std::chrono::steady_clock::time_point()> now = [] { return std::chrono::steady_clock::now(); };
+  /// How long the enabled profile may be without coverage before the card
+  /// falls back to the profile with the fallback attribute.
+  std::chrono::milliseconds fallback_timeout = std::chrono::seconds(60);
+};
+
+class M2mIsdR final : public card::GpSecurityDomain {
+ public:
+  /// Reads the card's EID and state from `store`.
+  static StoreResult<std::shared_ptr<M2mIsdR>> open(const M2mStore& store, IsdROptions options = {});
+
+  /// One plain C-APDU delivered by a verified secure channel (SCP80 / SCP81)
+  /// and its R-APDU. Never throws, whatever the bytes.
+  Bytes execute(ByteView command_apdu);
+  apdu::Response execute(const apdu::Command& command);
+
+  /// Loads a profile into a SELECTABLE ISD-P, which becomes DISABLED (the
+  /// simulator's stand-in for the SM-DP's profile download, SGP.02 §3.1).
+  StoreResult<void> load_profile(ByteView aid, ByteView iccid, std::uint8_t pol1, const std::string& mno_id);
+
+  /// Marks a profile with or without network coverage (simulated attach).
+  StoreResult<void> set_coverage(ByteView aid, bool coverage);
+  /// Looks at the network: when the enabled profile has had no coverage for
+  /// the fallback timeout, enables the fallback profile and queues a
+  /// notification (SGP.02 §3.6 fallback). True when it fell back.
+  StoreResult<bool> poll_network();
+
+  /// The notifications waiting for the SM-SR's confirmation, oldest first.
+  std::vector<m2m::Notification> pending_notifications();
+  /// A copy of the state as it is now.
+  M2mState state();
+  const Bytes& eid() const { return eid_; }
+
+ protected:
+  apdu::Response on_install(const card::gp::Install&, const card::ApduCommand& apdu) override;
+  apdu::Response on_delete(const card::gp::Delete&, const card::ApduCommand& apdu) override;
+  apdu::Response on_store_data(const card::gp::StoreData&, const card::ApduCommand& apdu) override;
+  apdu::Response on_get_status(const card::gp::GetStatus&, const card::ApduCommand& apdu) override;
+  apdu::Response on_get_data(const card::gp::GetData&, const card::ApduCommand& apdu) override;
+
+ private:
+  M2mIsdR(M2mStore store, M2mState state, Bytes eid, IsdROptions options);
+  apdu::Response dispatch(const card::ApduCommand& apdu);
+  /// Saves `next` and makes it the state; 6581 when it cannot be saved.
+  std::optional<std::uint16_t> commit(M2mState next);
+
+  std::mutex mutex_;
+  M2mStore store_;
+  M2mState state_;
+  Bytes eid_;
+  IsdROptions options_;
+  std::optional<std::chrono::steady_clock::time_point> lost_since_;  ///< enabled profile without coverage since
+};
+
+}  // namespace rsp::euicc_m2m

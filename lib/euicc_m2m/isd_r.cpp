@@ -1,0 +1,133 @@
+// The M2M ISD-R on the generic card: commands in, one durable save per
+// change, the simulated network attach.
+
+#include "rsp/euicc_m2m/isd_r.hpp"
+
+#include "operations.hpp"
+#include "unreachable_keys.hpp"
+#include "rsp/apdu/class_byte.hpp"
+#include "rsp/apdu/status_words.hpp"
+#include "rsp/card/aid.hpp"
+
+namespace rsp::euicc_m2m {
+
+namespace sw = apdu::sw;
+
+namespace {
+
+apdu::Response status(std::uint16_t s) { return apdu::Response{{}, s}; }
+
+}  // namespace
+
+StoreResult<std::shared_ptr<M2mIsdR>> M2mIsdR::open(const M2mStore& store, IsdROptions options) {
+  RSP_TRY(auto eid_text, store.euicc().eid());
+  auto eid = from_hex(eid_text);
+  if (!eid || eid->size() != 16) return unexpected(StoreError{"the card's EID is not 32 digits"});
+  RSP_TRY(auto state, store.load());
+  return std::shared_ptr<M2mIsdR>(new M2mIsdR(store, std::move(state), std::move(*eid), std::move(options)));
+}
+
+M2mIsdR::M2mIsdR(M2mStore store, M2mState state, Bytes eid, IsdROptions options)
+    : card::GpSecurityDomain(Bytes(std::begin(card::kIsdRAid), std::end(card::kIsdRAid)), detail::unreachable_scp03_keys()),
+      store_(std::move(store)),
+      state_(std::move(state)),
+      eid_(std::move(eid)),
+      options_(std::move(options)) {}
+
+apdu::Response M2mIsdR::execute(const apdu::Command& command) {
+  const auto cls = apdu::decode_class(command.cla);
+  if (!cls) return status(sw::kClaNotSupported);
+  // The secure channel was the transport's; what reaches here is plain.
+  if (cls->secure_messaging) return status(sw::kSecureMessagingNotSupported);
+  if (cls->chaining) return status(sw::kCommandChainingNotSupported);
+  card::ApduCommand c{command, cls->channel, cls->proprietary,
+                      static_cast<std::uint8_t>(crypto::scp03_level::kCMac | crypto::scp03_level::kCDecryption)};
+  return process(c);
+}
+
+Bytes M2mIsdR::execute(ByteView command_apdu) {
+  auto c = apdu::parse_command(command_apdu);
+  if (!c) return apdu::encode_status(apdu::status_word(c.error()));
+  return apdu::encode_response(execute(*c));
+}
+
+apdu::Response M2mIsdR::on_install(const card::gp::Install&, const card::ApduCommand& a) { return dispatch(a); }
+apdu::Response M2mIsdR::on_delete(const card::gp::Delete&, const card::ApduCommand& a) { return dispatch(a); }
+apdu::Response M2mIsdR::on_store_data(const card::gp::StoreData&, const card::ApduCommand& a) { return dispatch(a); }
+apdu::Response M2mIsdR::on_get_status(const card::gp::GetStatus&, const card::ApduCommand& a) { return dispatch(a); }
+apdu::Response M2mIsdR::on_get_data(const card::gp::GetData&, const card::ApduCommand& a) { return dispatch(a); }
+
+apdu::Response M2mIsdR::dispatch(const card::ApduCommand& a) {
+  auto command = m2m::parse_command(a.apdu);
+  if (!command) return status(command.error());
+  std::lock_guard lock(mutex_);
+  M2mState next = state_;
+  auto outcome = detail::apply(next, *command, detail::CardFacts{eid_});
+  if (!outcome) return status(outcome.error());
+  if (outcome->changed) {
+    if (auto failed = commit(std::move(next))) return status(*failed);
+  }
+  return apdu::Response{std::move(outcome->data), sw::kOk};
+}
+
+std::optional<std::uint16_t> M2mIsdR::commit(M2mState next) {
+  if (!store_.save(next)) return sw::kMemoryFailure;
+  state_ = std::move(next);
+  return std::nullopt;
+}
+
+StoreResult<void> M2mIsdR::load_profile(ByteView aid, ByteView iccid, std::uint8_t pol1, const std::string& mno_id) {
+  std::lock_guard lock(mutex_);
+  M2mState next = state_;
+  auto* p = next.find(aid);
+  if (!p) return unexpected(StoreError{"no such ISD-P"});
+  if (p->state != m2m::IsdpState::kSelectable) return unexpected(StoreError{"the ISD-P already holds a profile"});
+  if (iccid.size() != 10 || (pol1 & ~m2m::pol1::kAll) != 0) return unexpected(StoreError{"bad ICCID or POL1"});
+  p->iccid.assign(iccid.begin(), iccid.end());
+  p->pol1 = pol1;
+  p->mno_id = mno_id;
+  p->state = m2m::IsdpState::kDisabled;
+  if (commit(std::move(next))) return unexpected(StoreError{"cannot save the card state"});
+  return {};
+}
+
+StoreResult<void> M2mIsdR::set_coverage(ByteView aid, bool coverage) {
+  std::lock_guard lock(mutex_);
+  M2mState next = state_;
+  auto* p = next.find(aid);
+  if (!p) return unexpected(StoreError{"no such ISD-P"});
+  p->coverage = coverage;
+  if (commit(std::move(next))) return unexpected(StoreError{"cannot save the card state"});
+  return {};
+}
+
+StoreResult<bool> M2mIsdR::poll_network() {
+  std::lock_guard lock(mutex_);
+  const auto* enabled = state_.enabled();
+  if (!enabled || enabled->coverage) {
+    lost_since_.reset();
+    return false;
+  }
+  const auto now = options_.now();
+  if (!lost_since_) lost_since_ = now;
+  if (now - *lost_since_ < options_.fallback_timeout) return false;
+  M2mState next = state_;
+  if (!detail::fall_back(next)) return false;  // no fallback profile to attach with: keep trying
+  if (commit(std::move(next))) return unexpected(StoreError{"cannot save the card state"});
+  lost_since_.reset();
+  return true;
+}
+
+std::vector<m2m::Notification> M2mIsdR::pending_notifications() {
+  std::lock_guard lock(mutex_);
+  std::vector<m2m::Notification> out;
+  for (const auto& n : state_.notifications) out.push_back({eid_, n.type, n.seq_number, n.isdp_aid});
+  return out;
+}
+
+M2mState M2mIsdR::state() {
+  std::lock_guard lock(mutex_);
+  return state_;
+}
+
+}  // namespace rsp::euicc_m2m

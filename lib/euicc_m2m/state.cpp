@@ -1,0 +1,176 @@
+// The M2M card state: JSON in the two slots of DIR/m2m (euicc/state_slots.hpp).
+
+#include "rsp/euicc_m2m/state.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <system_error>
+
+#include "rsp/euicc/state_slots.hpp"
+
+namespace rsp::euicc_m2m {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+/// Upper bound on the state: a hostile or corrupted file cannot exhaust memory.
+constexpr std::size_t kMaxStateSize = 1 << 20;
+
+Bytes bytes_of(const json& j, const char* key) {
+  auto b = from_hex(j.at(key).get<std::string>());
+  if (!b) throw std::invalid_argument(std::string("not hex: ") + key);
+  return std::move(*b);
+}
+
+json to_json(const IsdpRecord& p) {
+  return {{"aid", to_hex(p.aid)},
+          {"state", static_cast<int>(p.state)},
+          {"iccid", to_hex(p.iccid)},
+          {"fallback", p.fallback},
+          {"emergency", p.emergency},
+          {"pol1", p.pol1},
+          {"connectivity", to_hex(p.connectivity)},
+          {"memory_quota", p.memory_quota},
+          {"mno_id", p.mno_id},
+          {"coverage", p.coverage}};
+}
+
+IsdpRecord isdp_from_json(const json& j) {
+  IsdpRecord p;
+  p.aid = bytes_of(j, "aid");
+  auto state = m2m::isdp_state_from_byte(j.at("state").get<std::uint8_t>());
+  if (!state) throw std::invalid_argument("ISD-P state");
+  p.state = *state;
+  p.iccid = bytes_of(j, "iccid");
+  p.fallback = j.at("fallback").get<bool>();
+  p.emergency = j.at("emergency").get<bool>();
+  p.pol1 = j.at("pol1").get<std::uint8_t>();
+  p.connectivity = bytes_of(j, "connectivity");
+  p.memory_quota = j.at("memory_quota").get<std::uint32_t>();
+  p.mno_id = j.at("mno_id").get<std::string>();
+  p.coverage = j.at("coverage").get<bool>();
+  return p;
+}
+
+std::string state_text(const M2mState& s) {
+  json isdps = json::array();
+  for (const auto& p : s.isdps) isdps.push_back(to_json(p));
+  json notifications = json::array();
+  for (const auto& n : s.notifications) {
+    notifications.push_back(
+        {{"seq_number", n.seq_number}, {"type", static_cast<int>(n.type)}, {"isdp_aid", to_hex(n.isdp_aid)}});
+  }
+  json scp80 = json::array();
+  for (const auto& k : s.scp80) {
+    scp80.push_back({{"version", k.version}, {"kic", to_hex(k.kic)}, {"kid", to_hex(k.kid)}, {"counter", k.counter}});
+  }
+  json j = {{"platform_type", s.platform_type},
+            {"platform_version", s.platform_version},
+            {"memory_total", s.memory_total},
+            {"smsr_id", s.smsr_id},
+            {"scp80", scp80},
+            {"scp81", {{"identity", s.scp81.identity}, {"key", to_hex(s.scp81.key)}}},
+            {"isdps", isdps},
+            {"notifications", notifications},
+            {"next_seq_number", s.next_seq_number}};
+  return j.dump(1);
+}
+
+StoreResult<M2mState> parse_state(ByteView data) {
+  json j = json::parse(data.begin(), data.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return unexpected(StoreError{"the M2M card state is not valid JSON"});
+  try {
+    M2mState s;
+    s.platform_type = j.at("platform_type").get<std::string>();
+    s.platform_version = j.at("platform_version").get<std::string>();
+    s.memory_total = j.at("memory_total").get<std::uint32_t>();
+    s.smsr_id = j.at("smsr_id").get<std::string>();
+    for (const auto& k : j.at("scp80")) {
+      s.scp80.push_back({k.at("version").get<std::uint8_t>(), bytes_of(k, "kic"), bytes_of(k, "kid"),
+                         k.at("counter").get<std::uint64_t>()});
+    }
+    s.scp81.identity = j.at("scp81").at("identity").get<std::string>();
+    s.scp81.key = bytes_of(j.at("scp81"), "key");
+    for (const auto& p : j.at("isdps")) s.isdps.push_back(isdp_from_json(p));
+    for (const auto& n : j.at("notifications")) {
+      const auto type = n.at("type").get<std::uint8_t>();
+      if (type != 1 && type != 2 && type != 3 && type != 5) throw std::invalid_argument("notification type");
+      s.notifications.push_back({n.at("seq_number").get<std::uint32_t>(), static_cast<m2m::NotificationType>(type),
+                                 bytes_of(n, "isdp_aid")});
+    }
+    s.next_seq_number = j.at("next_seq_number").get<std::uint32_t>();
+    return s;
+  } catch (const std::exception& e) {
+    // json and hex errors name a field, never a value.
+    return unexpected(StoreError{std::string("M2M card state: ") + e.what()});
+  }
+}
+
+}  // namespace
+
+IsdpRecord* M2mState::find(ByteView aid) {
+  for (auto& p : isdps) {
+    if (std::equal(p.aid.begin(), p.aid.end(), aid.begin(), aid.end())) return &p;
+  }
+  return nullptr;
+}
+
+IsdpRecord* M2mState::enabled() {
+  for (auto& p : isdps) {
+    if (p.state == m2m::IsdpState::kEnabled) return &p;
+  }
+  return nullptr;
+}
+
+IsdpRecord* M2mState::fallback() {
+  for (auto& p : isdps) {
+    if (p.fallback) return &p;
+  }
+  return nullptr;
+}
+
+std::uint32_t M2mState::memory_used() const {
+  std::uint64_t used = 0;
+  for (const auto& p : isdps) used += p.memory_quota;
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(used, UINT32_MAX));
+}
+
+fs::path M2mStore::slots_dir() const { return euicc_.dir() / "m2m"; }
+
+StoreResult<M2mStore> M2mStore::open(const fs::path& dir) {
+  RSP_TRY(auto e, euicc::EuiccStore::open(dir));
+  M2mStore store(std::move(e));
+  std::error_code ec;
+  if (!fs::is_directory(store.slots_dir(), ec)) {
+    return unexpected(StoreError{"no M2M eUICC in " + dir.string() + " (run `rsp euicc create --m2m` first)"});
+  }
+  return store;
+}
+
+StoreResult<M2mStore> M2mStore::initialise(const euicc::EuiccStore& e, const M2mState& state) {
+  M2mStore store(e);
+  std::error_code ec;
+  if (fs::exists(store.slots_dir(), ec)) return unexpected(StoreError{"the folder already holds an M2M eUICC"});
+  fs::create_directories(store.slots_dir(), ec);
+  if (ec) return unexpected(StoreError{"cannot create the M2M state folder: " + ec.message()});
+  fs::permissions(store.slots_dir(), fs::perms::owner_all, ec);
+  RSP_TRY_VOID(store.save(state));
+  return store;
+}
+
+StoreResult<M2mState> M2mStore::load() const {
+  RSP_TRY(auto newest, euicc::detail::read_newest_slot(slots_dir(), kMaxStateSize));
+  if (newest.stamp.seq == 0) return unexpected(StoreError{"the M2M card state slots hold no whole record"});
+  return parse_state(newest.body);
+}
+
+StoreResult<void> M2mStore::save(const M2mState& state) const {
+  RSP_TRY(auto newest, euicc::detail::read_newest_slot(slots_dir(), kMaxStateSize));
+  const auto text = state_text(state);
+  RSP_TRY_VOID(euicc::detail::write_next_slot(slots_dir(), newest.stamp, as_bytes(text)));
+  return {};
+}
+
+}  // namespace rsp::euicc_m2m

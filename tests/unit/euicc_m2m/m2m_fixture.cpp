@@ -1,0 +1,68 @@
+#include "m2m_fixture.hpp"
+
+#include "rsp/pki/test_pki.hpp"
+
+namespace rsp::euicc_m2m::test {
+
+const std::filesystem::path& shared_pki_dir() {
+  static test_support::TempDir dir;
+  static bool made = [] {
+    pki::TestPkiOptions o;
+    o.out_dir = dir.path();
+    auto r = pki::make_test_pki(o);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+    return r.has_value();
+  }();
+  (void)made;
+  return dir.path();
+}
+
+void M2mTest::SetUp() {
+  dir_ = tmp_.path() / "card";
+  auto sources = euicc::find_identity_sources(shared_pki_dir());
+  ASSERT_TRUE(sources);
+  M2mCreateOptions o;
+  o.dir = dir_;
+  o.sources = *sources;
+  o.smsr_id = "smsr.test";
+  o.profiles = {
+      {boot_, from_hex("98001032547698103214").value(), "mno-boot", m2m::pol1::kDeleteNotAllowed, true, true},
+      {second_, from_hex("98001032547698103225").value(), "mno-two", 0, false, false},
+  };
+  auto store = create_m2m_euicc(o);
+  ASSERT_TRUE(store) << store.error().message;
+  reopen();
+}
+
+void M2mTest::reopen() {
+  card_.reset();
+  IsdROptions options;
+  options.now = [this] { return now_; };
+  options.fallback_timeout = std::chrono::seconds(60);
+  auto card = M2mEuicc::open(dir_, options);
+  ASSERT_TRUE(card) << card.error().message;
+  card_ = std::move(*card);
+}
+
+apdu::Response M2mTest::send(const m2m::IsdrCommand& command) {
+  auto bytes = m2m::build_apdu(command);
+  EXPECT_TRUE(bytes);
+  if (!bytes) return {};
+  auto r = apdu::parse_response(card_->isd_r().execute(*bytes));
+  EXPECT_TRUE(r);
+  return r ? *r : apdu::Response{};
+}
+
+IsdpRecord M2mTest::isdp(const Bytes& aid) {
+  auto s = card_->isd_r().state();
+  auto* p = s.find(aid);
+  EXPECT_NE(p, nullptr) << to_hex(aid);
+  return p ? *p : IsdpRecord{};
+}
+
+bool M2mTest::exists(const Bytes& aid) {
+  auto s = card_->isd_r().state();
+  return s.find(aid) != nullptr;
+}
+
+}  // namespace rsp::euicc_m2m::test

@@ -1,0 +1,167 @@
+// The M2M card's state across restarts and torn writes (two slots, as the
+// consumer eUICC keeps its state), its file modes, and the registration facts
+// `rsp euicc create --m2m` prints.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+
+#include "m2m_fixture.hpp"
+#include "rsp/apdu/status_words.hpp"
+#include "rsp/common/file.hpp"
+
+namespace rsp::euicc_m2m::test {
+namespace {
+
+namespace fs = std::filesystem;
+using m2m::IsdpState;
+
+/// The slot file holding the newest record (highest sequence number).
+fs::path newest_slot(const fs::path& dir) {
+  fs::path best;
+  unsigned long long best_seq = 0;
+  for (const char* name : {"state.0", "state.1"}) {
+    std::ifstream in(dir / name);
+    std::string magic, version;
+    unsigned long long seq = 0;
+    if (in >> magic >> version >> seq && seq > best_seq) {
+      best_seq = seq;
+      best = dir / name;
+    }
+  }
+  return best;
+}
+
+TEST_F(M2mTest, StateSurvivesAReopen) {
+  ASSERT_EQ(sw(m2m::EnableProfile{second_}), apdu::sw::kOk);
+  ASSERT_EQ(sw(m2m::SetEmergencyProfileAttribute{second_}), apdu::sw::kOk);
+  ASSERT_EQ(sw(m2m::CreateIsdp{isdp_aid(4), std::nullopt}), apdu::sw::kOk);
+  const auto keys = card_->isd_r().state().scp81.key;
+  reopen();
+  EXPECT_EQ(isdp(second_).state, IsdpState::kEnabled);
+  EXPECT_TRUE(isdp(second_).emergency);
+  EXPECT_EQ(isdp(isdp_aid(4)).state, IsdpState::kSelectable);
+  EXPECT_EQ(card_->isd_r().pending_notifications().size(), 1u);
+  EXPECT_EQ(card_->isd_r().state().scp81.key, keys);
+}
+
+TEST_F(M2mTest, ATornWriteLeavesThePreviousState) {
+  ASSERT_EQ(sw(m2m::EnableProfile{second_}), apdu::sw::kOk);
+  // The next change is cut off half way through its slot write.
+  ASSERT_EQ(sw(m2m::EnableProfile{boot_}), apdu::sw::kOk);
+  const fs::path slot = newest_slot(dir_ / "m2m");
+  ASSERT_FALSE(slot.empty());
+  fs::resize_file(slot, fs::file_size(slot) / 2);
+  reopen();
+  EXPECT_EQ(isdp(second_).state, IsdpState::kEnabled);
+  EXPECT_EQ(isdp(boot_).state, IsdpState::kDisabled);
+  EXPECT_EQ(card_->isd_r().pending_notifications().size(), 1u);
+  // and the card goes on from there
+  ASSERT_EQ(sw(m2m::EnableProfile{boot_}), apdu::sw::kOk);
+  reopen();
+  EXPECT_EQ(isdp(boot_).state, IsdpState::kEnabled);
+}
+
+TEST_F(M2mTest, AKillDuringSavesLeavesAWholeState) {
+  card_.reset();
+  std::size_t switches = 0;
+  for (int round = 0; round < 4; ++round) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      // The child switches profiles as fast as the saves go, until killed.
+      auto card = M2mEuicc::open(dir_);
+      if (!card) ::_exit(2);
+      const Bytes to_second = m2m::build_apdu(m2m::EnableProfile{second_}).value();
+      const Bytes to_boot = m2m::build_apdu(m2m::EnableProfile{boot_}).value();
+      for (unsigned i = 0;; ++i) (*card)->isd_r().execute(i % 2 ? to_boot : to_second);
+    }
+    ::usleep(static_cast<useconds_t>(30000 + 11000 * round));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the child stopped on its own: " << status;
+    reopen();
+    ASSERT_TRUE(card_);
+    // One whole state: exactly one profile enabled, one notification per
+    // switch, numbered without a gap up to the next number.
+    auto s = card_->isd_r().state();
+    EXPECT_EQ(std::count_if(s.isdps.begin(), s.isdps.end(),
+                            [](const IsdpRecord& p) { return p.state == IsdpState::kEnabled; }),
+              1);
+    for (std::size_t i = 0; i < s.notifications.size(); ++i) {
+      EXPECT_EQ(s.notifications[i].seq_number, i + 1);
+    }
+    EXPECT_EQ(s.next_seq_number, s.notifications.size() + 1);
+    if (!s.notifications.empty()) EXPECT_EQ(s.notifications.back().isdp_aid, s.enabled()->aid);
+    switches = s.notifications.size();
+    card_.reset();
+  }
+  EXPECT_GT(switches, 0u) << "the child never got to switch: the kills tested nothing";
+}
+
+TEST_F(M2mTest, BothSlotsBrokenIsAnErrorNotAnEmptyCard) {
+  for (const char* name : {"state.0", "state.1"}) {
+    if (fs::exists(dir_ / "m2m" / name)) fs::resize_file(dir_ / "m2m" / name, 10);
+  }
+  card_.reset();
+  EXPECT_FALSE(M2mEuicc::open(dir_));
+  EXPECT_FALSE(M2mEuicc::open(tmp_.path() / "nothing"));
+}
+
+TEST_F(M2mTest, StateFilesAreOwnerOnly) {
+  ASSERT_EQ(sw(m2m::EnableProfile{second_}), apdu::sw::kOk);  // both slots exist now
+  for (const char* name : {"state.0", "state.1"}) {
+    struct stat st{};
+    ASSERT_EQ(::stat((dir_ / "m2m" / name).c_str(), &st), 0) << name;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << name;
+  }
+}
+
+TEST_F(M2mTest, RegistrationFactsNameTheEisElements) {
+  auto store = M2mStore::open(dir_);
+  ASSERT_TRUE(store);
+  auto text = registration_json(*store);
+  ASSERT_TRUE(text) << text.error().message;
+  auto j = nlohmann::json::parse(*text);
+  const auto s = card_->isd_r().state();
+  EXPECT_EQ(j["eid"], to_hex(card_->isd_r().eid()));
+  EXPECT_EQ(j["smsrId"], "smsr.test");
+  EXPECT_EQ(j["isdR"]["aid"], "A0000005591010FFFFFFFF8900000100");
+  EXPECT_EQ(j["isdR"]["scp81Psk"]["key"], to_hex(s.scp81.key));
+  EXPECT_EQ(j["isdR"]["scp80Keys"][0]["kic"], to_hex(s.scp80[0].kic));
+  EXPECT_EQ(s.scp80[0].kic.size(), 16u);
+  EXPECT_NE(s.scp80[0].kic, s.scp80[0].kid);
+  EXPECT_FALSE(j["ecasd"]["certificate"].get<std::string>().empty());
+  ASSERT_EQ(j["profiles"].size(), 2u);
+  EXPECT_EQ(j["profiles"][0]["isdpAid"], to_hex(boot_));
+  EXPECT_EQ(j["profiles"][0]["iccid"], "89000123456789012341");
+  EXPECT_EQ(j["profiles"][0]["state"], "Enabled");
+  EXPECT_EQ(j["profiles"][0]["fallbackAttribute"], true);
+  EXPECT_EQ(j["profiles"][0]["pol1"]["deleteNotAllowed"], true);
+  EXPECT_EQ(j["profiles"][1]["state"], "Disabled");
+  EXPECT_EQ(j["profiles"][1]["fallbackAttribute"], false);
+}
+
+TEST_F(M2mTest, CreateRefusesBadProfileSetsAndAnExistingCard) {
+  auto sources = euicc::find_identity_sources(shared_pki_dir()).value();
+  M2mCreateOptions o;
+  o.dir = tmp_.path() / "other";
+  o.sources = sources;
+  o.profiles = {{boot_, from_hex("98001032547698103214").value(), "", 0, true, false}};  // none enabled
+  EXPECT_FALSE(create_m2m_euicc(o));
+  o.profiles[0].enabled = true;
+  o.profiles[0].iccid = {0x98};
+  EXPECT_FALSE(create_m2m_euicc(o));
+  o.dir = dir_;
+  o.profiles[0].iccid = from_hex("98001032547698103214").value();
+  EXPECT_FALSE(create_m2m_euicc(o));  // already a card
+}
+
+}  // namespace
+}  // namespace rsp::euicc_m2m::test
