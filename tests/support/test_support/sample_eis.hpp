@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace test_support {
+namespace rsp::test_support {
 
 inline nlohmann::json sample_eis(const std::string& eid = "89049032123451234512345678901235",
                                  const std::string& ecasd_certificate_hex = "3082") {
@@ -46,4 +46,4 @@ inline nlohmann::json sample_eis(const std::string& eid = "890490321234512345123
   return j;
 }
 
-}  // namespace test_support
+}  // namespace rsp::test_support
