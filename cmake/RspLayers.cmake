@@ -21,6 +21,7 @@ set(RSP_LAYER_euicc_m2m euicc m2m messages card crypto pki)
 set(RSP_LAYER_service net store crypto)
 set(RSP_LAYER_smdpp service messages pki)
 set(RSP_LAYER_lpa card messages net crypto)
+set(RSP_LAYER_smsr service pki m2m)
 
 # Components a component may include: itself and the closure of its table entry.
 function(rsp_layer_allowed comp out)

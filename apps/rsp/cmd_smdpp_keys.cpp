@@ -12,7 +12,7 @@
 #include "command.hpp"
 #include "rsp/crypto/random.hpp"
 #include "rsp/smdpp/inventory.hpp"
-#include "rsp/smdpp/kek_file.hpp"
+#include "rsp/service/kek_file.hpp"
 #include "rsp/store/open.hpp"
 #include "rsp/store/postgresql.hpp"
 #include "smdpp_keys.hpp"
@@ -28,13 +28,13 @@ namespace sm = rsp::smdpp;
 }
 
 sm::KeyEncryptionKey load_or_fail(const std::string& file) {
-  auto k = sm::load_kek_file(file);
+  auto k = rsp::service::load_kek_file(file);
   if (!k) fail(k.error());
   return std::move(*k);
 }
 
 void run_init(const std::string& out) {
-  auto k = sm::create_kek_file(out, rsp::crypto::system_random());
+  auto k = rsp::service::create_kek_file(out, rsp::crypto::system_random());
   if (!k) fail(k.error());
   fmt::print("{}: a new key-encryption key, key id {}, mode 0600\n", out, k->id_hex());
   fmt::print("Back it up apart from the database: without it the profile packages cannot be read.\n");
@@ -52,7 +52,7 @@ void run_rotate(const RotateArgs& a) {
   std::string old_file = a.kek_file;
   if (old_file.empty() && !rsp::store::is_postgresql_url(a.db)) {
     std::error_code ec;
-    if (fs::exists(sm::default_kek_file(a.db), ec)) old_file = sm::default_kek_file(a.db).string();
+    if (fs::exists(rsp::service::default_kek_file(a.db), ec)) old_file = rsp::service::default_kek_file(a.db).string();
   }
   if (!old_file.empty()) old_kek.emplace(load_or_fail(old_file));
   auto new_kek = std::make_shared<const sm::KeyEncryptionKey>(load_or_fail(a.new_kek_file));

@@ -381,13 +381,13 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
         if (!certs) fail("client_trust " + config.client_trust + ": " + certs.error().message);
         service_config.client_roots.insert(service_config.client_roots.end(), certs->begin(), certs->end());
       }
-      for (const auto& c : authenticator->operators())
+      for (const auto& c : authenticator->callers())
         if (c.client_cert && config.client_trust.empty())
           fail("operator " + c.name + " has a client_cert: name the root it chains to in client_trust");
       if (config.insecure_http) fail("operators with client certificates need TLS (not insecure_http)");
     }
     bool certs = false, keys = false;
-    for (const auto& c : authenticator->operators()) {
+    for (const auto& c : authenticator->callers()) {
       certs = certs || c.client_cert || c.client_root;
       keys = keys || !c.key_sha256.empty();
     }

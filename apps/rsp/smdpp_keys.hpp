@@ -12,7 +12,7 @@
 
 #include "command.hpp"
 #include "rsp/crypto/random.hpp"
-#include "rsp/smdpp/kek_file.hpp"
+#include "rsp/service/kek_file.hpp"
 #include "rsp/store/postgresql.hpp"
 #include "rsp/store/sqlite.hpp"
 
@@ -29,11 +29,11 @@ inline void warn_if_database_readable(const std::string& database, const std::st
                who, f.path.string(), f.mode, f.path.string());
 }
 
-/// The key-encryption key for `database` (smdpp::kek_for_database); exits
+/// The key-encryption key for `database` (service::kek_for_database); exits
 /// with the reason when there is none.
 inline std::shared_ptr<const smdpp::KeyEncryptionKey> kek_or_exit(const std::string& kek_file,
                                                                   const std::string& database, const std::string& who) {
-  auto k = smdpp::kek_for_database(kek_file, database, crypto::system_random());
+  auto k = service::kek_for_database(kek_file, database, crypto::system_random());
   if (!k) {
     fmt::print(stderr, "{}: {}\n", who, k.error());
     exit_with(1);

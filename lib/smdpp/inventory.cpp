@@ -12,6 +12,8 @@
 
 namespace rsp::smdpp {
 
+using service::is_sealed_package;
+
 using store::value;
 
 namespace {

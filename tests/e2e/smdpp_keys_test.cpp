@@ -12,7 +12,7 @@
 
 #include "rsp/common/file.hpp"
 #include "rsp/smdpp/inventory.hpp"
-#include "rsp/smdpp/kek_file.hpp"
+#include "rsp/service/kek_file.hpp"
 #include "rsp/store/sqlite.hpp"
 #include "run_tool.hpp"
 #include "serve_process.hpp"
@@ -56,7 +56,7 @@ class SmdppKeys : public ::testing::Test {
   }
   /// The package of `iccid` as an inventory opened with the key in `kek_file` reads it.
   expected<Bytes, smdpp::SmdppError> read_package(const std::string& iccid, const fs::path& kek_file) {
-    auto kek = smdpp::load_kek_file(kek_file);
+    auto kek = service::load_kek_file(kek_file);
     EXPECT_TRUE(kek) << kek.error();
     auto opened = store::open_sqlite(db());
     EXPECT_TRUE(opened);

@@ -46,9 +46,9 @@
 
 #include "rsp/common/bytes.hpp"
 #include "rsp/service/outbox.hpp"
+#include "rsp/service/package_envelope.hpp"
 #include "rsp/smdpp/catalog.hpp"
 #include "rsp/smdpp/error.hpp"
-#include "rsp/smdpp/package_envelope.hpp"
 #include "rsp/smdpp/server.hpp"
 #include "rsp/store/database.hpp"
 #include "rsp/store/migrate.hpp"
@@ -131,6 +131,8 @@ struct ImportProfile {
 
 /// Retries and back-off of the outbox (the service kit's, rsp/service/outbox.hpp).
 using OutboxPolicy = service::OutboxPolicy;
+/// Profile packages are sealed with the service kit's envelope (package_envelope.hpp).
+using service::KeyEncryptionKey;
 
 /// How the inventory keeps profile packages at rest (package_envelope.hpp).
 struct PackageProtection {

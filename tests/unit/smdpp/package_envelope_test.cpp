@@ -1,7 +1,7 @@
 // Envelope encryption of profile packages: layout, key ids, and every way a
 // stored envelope can fail to open (wrong key, no key, changed bytes, moved
 // to another profile), each a typed error without key material.
-#include "rsp/smdpp/package_envelope.hpp"
+#include "rsp/service/package_envelope.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +11,8 @@
 #include "test_euicc.hpp"
 
 namespace rsp::smdpp {
+
+using namespace rsp::service;
 namespace {
 
 using Kind = EnvelopeError::Kind;

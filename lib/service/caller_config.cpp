@@ -1,23 +1,22 @@
-#include "rsp/smdpp/es2_auth.hpp"
+#include "rsp/service/caller_config.hpp"
 
 #include "rsp/net/tls.hpp"
-#include "rsp/smdpp/catalog.hpp"
 
-namespace rsp::smdpp {
+namespace rsp::service {
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<service::ApiKey> api_keys(const std::vector<OperatorCredential>& ops) {
-  std::vector<service::ApiKey> out;
+std::vector<ApiKey> api_keys(const std::vector<CallerCredential>& ops) {
+  std::vector<ApiKey> out;
   for (const auto& o : ops)
     if (!o.key_sha256.empty()) out.push_back({o.name, o.key_sha256});
   return out;
 }
 
-std::vector<service::ClientCertificateRule> certificate_rules(const std::vector<OperatorCredential>& ops) {
-  std::vector<service::ClientCertificateRule> out;
+std::vector<ClientCertificateRule> certificate_rules(const std::vector<CallerCredential>& ops) {
+  std::vector<ClientCertificateRule> out;
   for (const auto& o : ops) {
     if (o.client_cert) out.push_back({o.name, o.client_cert, std::nullopt, {}});
     if (o.client_root) out.push_back({o.name, std::nullopt, o.client_root, o.client_subject});
@@ -35,15 +34,15 @@ expected<Bytes, std::string> load_first_certificate(const fs::path& file) {
 
 }  // namespace
 
-expected<std::vector<OperatorCredential>, std::string> parse_operator_config(const nlohmann::json& operators,
-                                                                             const fs::path& base_dir) {
-  if (!operators.is_array()) return unexpected(std::string("operators must be a JSON array"));
-  std::vector<OperatorCredential> out;
-  for (std::size_t i = 0; i < operators.size(); ++i) {
-    const auto& o = operators[i];
-    const std::string where = "operators[" + std::to_string(i) + "]";
+expected<std::vector<CallerCredential>, std::string> parse_caller_config(const nlohmann::json& callers,
+                                                                       const fs::path& base_dir, const std::string& what) {
+  if (!callers.is_array()) return unexpected(what + " must be a JSON array");
+  std::vector<CallerCredential> out;
+  for (std::size_t i = 0; i < callers.size(); ++i) {
+    const auto& o = callers[i];
+    const std::string where = what + "[" + std::to_string(i) + "]";
     if (!o.is_object()) return unexpected(where + " must be an object");
-    OperatorCredential c;
+    CallerCredential c;
     std::optional<std::string> key_file, key_hash, cert_file, root_file;
     for (const auto& item : o.items()) {
       if (!item.value().is_string()) return unexpected(where + "." + item.key() + " must be a string");
@@ -68,7 +67,7 @@ expected<std::vector<OperatorCredential>, std::string> parse_operator_config(con
     }
     if (c.name.empty() || c.name.size() > 256) return unexpected(where + ".name must have 1 to 256 characters");
     for (const auto& other : out)
-      if (other.name == c.name) return unexpected(where + ": operator '" + c.name + "' is configured twice");
+      if (other.name == c.name) return unexpected(where + ": '" + c.name + "' is configured twice");
     if (key_file && key_hash) return unexpected(where + ": give only one of api_key_file and api_key_sha256");
     if (cert_file && root_file) return unexpected(where + ": give only one of client_cert and client_root");
     if (root_file.has_value() != !c.client_subject.empty())
@@ -109,17 +108,17 @@ expected<std::vector<OperatorCredential>, std::string> parse_operator_config(con
   return out;
 }
 
-OperatorAuthenticator::OperatorAuthenticator(std::vector<OperatorCredential> operators)
-    : operators_(std::move(operators)), keys_(api_keys(operators_)), certificates_(certificate_rules(operators_)) {}
+CallerAuthenticator::CallerAuthenticator(std::vector<CallerCredential> callers)
+    : callers_(std::move(callers)), keys_(api_keys(callers_)), certificates_(certificate_rules(callers_)) {}
 
-std::optional<service::Caller> OperatorAuthenticator::authenticate(const net::Request& request) const {
+std::optional<Caller> CallerAuthenticator::authenticate(const net::Request& request) const {
   if (request.client_certificate) {
     if (auto name = certificates_.authenticate(*request.client_certificate))
-      return service::Caller{*name, service::CallerProof::ClientCertificate};
+      return Caller{*name, CallerProof::ClientCertificate};
   }
   if (auto name = keys_.authenticate(request.header("Authorization")))
-    return service::Caller{*name, service::CallerProof::ApiKey};
+    return Caller{*name, CallerProof::ApiKey};
   return std::nullopt;
 }
 
-}  // namespace rsp::smdpp
+}  // namespace rsp::service

@@ -1,4 +1,4 @@
-#include "rsp/smdpp/kek_file.hpp"
+#include "rsp/service/kek_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 #include "rsp/crypto/random.hpp"
 #include "rsp/store/postgresql.hpp"
 
-namespace rsp::smdpp {
+namespace rsp::service {
 
 namespace fs = std::filesystem;
 
@@ -113,7 +113,7 @@ expected<DatabaseKek, std::string> kek_for_database(const std::string& kek_file,
     out.file = kek_file;
   } else if (store::is_postgresql_url(database)) {
     return unexpected(std::string(
-        "a postgresql:// database needs a key-encryption key file for its profile packages (--kek-file, or "
+        "a postgresql:// database needs a key-encryption key file for the secrets it stores (--kek-file, or "
         "kek_file in the configuration; `rsp smdpp keys init --out FILE` makes one)"));
   } else {
     out.file = default_kek_file(database);
@@ -134,4 +134,4 @@ expected<DatabaseKek, std::string> kek_for_database(const std::string& kek_file,
   return out;
 }
 
-}  // namespace rsp::smdpp
+}  // namespace rsp::service

@@ -1,7 +1,7 @@
 // Key-encryption key files: written 0600 and never replaced, refused when
 // others can read them or when they hold no key; the default beside a SQLite
 // database, and none for a PostgreSQL one.
-#include "rsp/smdpp/kek_file.hpp"
+#include "rsp/service/kek_file.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -10,7 +10,7 @@
 #include "rsp/crypto/random.hpp"
 #include "test_support/temp_dir.hpp"
 
-namespace rsp::smdpp {
+namespace rsp::service {
 namespace {
 
 namespace fs = std::filesystem;
@@ -100,4 +100,4 @@ TEST_F(KekFile, ASqliteDatabaseGetsOneBesideItAPostgresqlOneNeedsItNamed) {
 }
 
 }  // namespace
-}  // namespace rsp::smdpp
+}  // namespace rsp::service

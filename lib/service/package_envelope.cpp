@@ -1,4 +1,4 @@
-#include "rsp/smdpp/package_envelope.hpp"
+#include "rsp/service/package_envelope.hpp"
 
 #include <algorithm>
 #include <array>
@@ -7,7 +7,7 @@
 #include "rsp/crypto/random.hpp"
 #include "rsp/crypto/sha256.hpp"
 
-namespace rsp::smdpp {
+namespace rsp::service {
 
 namespace {
 
@@ -102,6 +102,7 @@ EnvelopeResult<KeyEncryptionKey> KeyEncryptionKey::make(ByteView key) {
   if (key.size() != kSize) return envelope_error(Kind::Internal, "a key-encryption key is 32 bytes");
   KeyEncryptionKey k;
   k.key_.assign(key.begin(), key.end());
+  // The label predates the move to the service kit; a changed label would rename every existing key.
   static constexpr std::string_view kLabel = "rsp smdpp key-encryption key id";
   Bytes labelled(kLabel.begin(), kLabel.end());
   labelled.insert(labelled.end(), key.begin(), key.end());
@@ -174,4 +175,4 @@ EnvelopeResult<Bytes> rewrap_package(const KeyEncryptionKey* from, const KeyEncr
   return out;
 }
 
-}  // namespace rsp::smdpp
+}  // namespace rsp::service

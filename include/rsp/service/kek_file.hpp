@@ -11,9 +11,9 @@
 #include <string>
 
 #include "rsp/common/expected.hpp"
-#include "rsp/smdpp/package_envelope.hpp"
+#include "rsp/service/package_envelope.hpp"
 
-namespace rsp::smdpp {
+namespace rsp::service {
 
 /// The key in `file`; the message says why it is refused, never what it holds.
 expected<KeyEncryptionKey, std::string> load_kek_file(const std::filesystem::path& file);
@@ -34,4 +34,4 @@ struct DatabaseKek {
 expected<DatabaseKek, std::string> kek_for_database(const std::string& kek_file, const std::string& database,
                                                     crypto::Random& rng);
 
-}  // namespace rsp::smdpp
+}  // namespace rsp::service

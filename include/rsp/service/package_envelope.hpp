@@ -30,7 +30,7 @@ namespace rsp::crypto {
 class Random;
 }
 
-namespace rsp::smdpp {
+namespace rsp::service {
 
 struct EnvelopeError {
   enum class Kind {
@@ -97,4 +97,4 @@ EnvelopeResult<Bytes> open_package(const KeyEncryptionKey* kek, std::string_view
 EnvelopeResult<Bytes> rewrap_package(const KeyEncryptionKey* from, const KeyEncryptionKey& to, std::string_view iccid,
                                      ByteView stored, crypto::Random& rng);
 
-}  // namespace rsp::smdpp
+}  // namespace rsp::service

@@ -1,0 +1,136 @@
+#pragma once
+/// The SM-SR's registry (schema component "smsr"; SQLite or PostgreSQL
+/// through rsp/store): the EIS of every registered eUICC with its ISD-Ps, the
+/// audit trail, the ES4 operations and a durable per-eUICC queue of the
+/// command scripts an operation sends to the card.
+///
+/// The ISD-R's keys (SCP80 key sets, SCP81 PSK) are sealed under the
+/// key-encryption key (rsp/service/package_envelope.hpp) bound to the EID:
+/// the database alone reveals none, and a sealed blob moved to another
+/// eUICC's row does not open. The rest of the EIS is stored in clear.
+///
+/// Operations (SGP.02 §3: ES4 functions are answered at once and completed
+/// when the eUICC has answered): Accepted when made, InProgress once the ES5
+/// session took its commands, then Completed, Failed or Expired. The queue
+/// holds each operation's scripts in order; the ES5 side takes them one
+/// eUICC at a time and they go with the operation when it ends.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rsp/common/bytes.hpp"
+#include "rsp/m2m/eis.hpp"
+#include "rsp/service/package_envelope.hpp"
+#include "rsp/smsr/error.hpp"
+#include "rsp/store/database.hpp"
+#include "rsp/store/migrate.hpp"
+
+namespace rsp::crypto {
+class Random;
+}
+
+namespace rsp::smsr {
+
+inline constexpr std::string_view kSchemaComponent = "smsr";
+std::span<const store::Migration> registry_migrations();
+
+enum class OperationState { Accepted, InProgress, Completed, Failed, Expired };
+/// "accepted", "in-progress", "completed", "failed", "expired".
+std::string_view operation_state_name(OperationState s);
+bool is_final(OperationState s);
+
+struct Operation {
+  std::int64_t id = 0;
+  std::string function;  ///< "ES4.EnableProfile"
+  std::string eid;
+  std::string iccid;     ///< the target profile; empty for a function on the eUICC (AuditEIS)
+  std::string caller;    ///< the MNO
+  OperationState state = OperationState::Accepted;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;  ///< end of the validity period (seconds since the epoch)
+  std::optional<std::int64_t> finished_at;
+  /// When finished: SGP.02 §5.1.6.1 status name and, unless a success, its codes.
+  std::string status;
+  std::string subject_code;
+  std::string reason_code;
+  /// What the operation changes in the EIS once the eUICC confirms it (JSON
+  /// of the function's own arguments, e.g. {"fallbackAttribute": true}).
+  std::string arguments;
+};
+
+struct AuditEntry {
+  std::int64_t at = 0;
+  std::string caller;
+  std::string function;
+  std::string eid;
+  std::string isdp_aid;  ///< hex, empty when none
+  std::string result;    ///< "Executed-Success", "accepted op 12", "Failed 8.2.2/3.8", ...
+};
+
+struct QueuedScript {
+  std::int64_t id = 0;
+  std::int64_t operation_id = 0;
+  std::string eid;
+  Bytes script;  ///< C-APDUs in the form the ES5 session sends them
+};
+
+struct RegistryOptions {
+  std::shared_ptr<const service::KeyEncryptionKey> kek;  ///< required
+  crypto::Random* rng = nullptr;                          ///< default: the system CSPRNG
+};
+
+class Registry {
+ public:
+  /// Migrates the schema and keeps `db`.
+  static SmsrResult<std::unique_ptr<Registry>> open(std::shared_ptr<store::Database> db, RegistryOptions options);
+
+  /// ES1 RegisterEIS: stores `eis`; a registered EID is refused (kEidInUse),
+  /// as is an ICCID another eUICC holds (kIccidInUse).
+  SmsrResult<void> register_eis(const m2m::Eis& eis, std::int64_t now);
+  /// The whole EIS with its keys; nullopt for an unknown EID.
+  SmsrResult<std::optional<m2m::Eis>> eis(std::string_view eid);
+  /// Replaces one ISD-P's record (matched by ICCID) of a registered eUICC.
+  SmsrResult<void> put_profile(std::string_view eid, const m2m::ProfileInfo& profile);
+  /// Removes one ISD-P's record.
+  SmsrResult<void> delete_profile(std::string_view eid, std::string_view iccid);
+  /// True when `mno` has a profile on `eid` (what lets it read that EIS).
+  SmsrResult<bool> mno_has_profile_on(std::string_view eid, std::string_view mno);
+  std::int64_t eis_count();
+
+  SmsrResult<void> audit(const AuditEntry& entry);
+  SmsrResult<std::vector<AuditEntry>> audit_trail(std::string_view eid);
+
+  /// Stores `op` (its id is assigned) and its scripts, in order, in one
+  /// transaction; returns the id.
+  SmsrResult<std::int64_t> create_operation(const Operation& op, std::span<const Bytes> scripts);
+  SmsrResult<std::optional<Operation>> operation(std::int64_t id);
+  /// Operations of `eid` not yet final, oldest first.
+  SmsrResult<std::vector<Operation>> open_operations(std::string_view eid);
+  /// Queued scripts of `eid`, in order.
+  SmsrResult<std::vector<QueuedScript>> queued_scripts(std::string_view eid);
+  /// Marks an Accepted operation InProgress (its ES5 session began).
+  SmsrResult<bool> start_operation(std::int64_t id);
+  /// Ends an open operation with `state` (Completed/Failed/Expired) and its
+  /// status and codes, dropping its queued scripts; false when it was already final.
+  SmsrResult<bool> finish_operation(std::int64_t id, OperationState state, std::string_view status,
+                                    m2m::Code code, std::int64_t now);
+  /// Every open operation whose validity ended at `now` becomes Expired
+  /// (SGP.02 §5.1.6.1), its scripts dropped; returns those operations.
+  SmsrResult<std::vector<Operation>> expire_operations(std::int64_t now);
+
+  store::Database& database() { return *db_; }
+
+ private:
+  Registry(std::shared_ptr<store::Database> db, RegistryOptions options)
+      : db_(std::move(db)), options_(std::move(options)) {}
+  crypto::Random& rng();
+  std::shared_ptr<store::Database> db_;
+  RegistryOptions options_;
+};
+
+}  // namespace rsp::smsr

@@ -1,0 +1,116 @@
+#pragma once
+/// The SM-SR's functions, transport independent: ES1 RegisterEIS for the EUMs
+/// (SGP.02 §5.3.1) and the ES4 functions for the MNOs (§5.4), on the
+/// registry. Every call, refused or not, leaves a line in the audit trail.
+///
+/// ES4 functions that change the eUICC are asynchronous (SGP.02 §3.2 - §3.6,
+/// §5.1.6.1): the checks run first (the EID is known, the calling MNO owns
+/// the profile, the profile's state and POL2 allow it), then the operation is
+/// stored as accepted with its command scripts queued for the eUICC, the ES5
+/// side is told (`wake_up`) and the caller gets the operation id at once.
+/// The ES5 side later reports the eUICC's answer (complete()), which applies
+/// the change to the EIS; an operation whose validity period ends first is
+/// Expired (expire(), run by a sweeper on the injected clock).
+///
+/// An MNO learns nothing of other MNOs' profiles: another MNO's ICCID is
+/// answered like an unknown one, and GetEIS shows only its own profiles and
+/// never a key.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rsp/m2m/eis.hpp"
+#include "rsp/m2m/es_functions.hpp"
+#include "rsp/service/clock.hpp"
+#include "rsp/smsr/registry.hpp"
+
+namespace rsp::smsr {
+
+/// The command scripts (C-APDUs, in the form the ES5 session sends them) an
+/// operation needs, built by the ES5 side with the ISD-R command codec; the
+/// registry queues them in order.
+using ScriptBuilder = std::function<std::vector<Bytes>(const Operation&, const m2m::Eis&)>;
+/// Told after an operation for `eid` was stored (e.g. to send the SMS wake-up).
+using WakeUp = std::function<void(const std::string& eid)>;
+/// Checks a new EIS's ECASD certificate (chain to a configured CI/EUM root);
+/// nullopt when it is acceptable, else why not (no key material).
+using EcasdCheck = std::function<std::optional<std::string>(const m2m::Eis&)>;
+
+struct ServiceConfig {
+  std::shared_ptr<Registry> registry;
+  std::shared_ptr<const service::Clock> clock;  ///< default: the system clock
+  /// The validity period of an operation whose request gives none, and the
+  /// longest one accepted.
+  std::chrono::seconds default_validity{3600};
+  std::chrono::seconds max_validity{7 * 24 * 3600};
+  ScriptBuilder scripts;  ///< unset: operations are queued without scripts
+  WakeUp wake_up;
+  EcasdCheck check_ecasd;  ///< unset: certificates are not checked
+};
+
+/// What an accepted asynchronous function answers.
+struct Accepted {
+  std::int64_t operation_id = 0;
+  std::int64_t expires_at = 0;
+};
+
+class Service {
+ public:
+  explicit Service(ServiceConfig config);
+
+  /// ES1.RegisterEIS from `eum`, which must be the EIS's eumId.
+  SmsrResult<void> register_eis(const std::string& eum, const m2m::Eis& eis);
+
+  /// ES4.GetEIS: the EIS as `mno` may see it (its own profiles only; the
+  /// caller encodes it without keys).
+  SmsrResult<m2m::Eis> get_eis(const std::string& mno, const std::string& eid);
+  SmsrResult<Accepted> audit_eis(const std::string& mno, const std::string& eid, std::optional<std::int64_t> validity);
+  SmsrResult<Accepted> enable_profile(const std::string& mno, const std::string& eid, const std::string& iccid,
+                                      std::optional<std::int64_t> validity);
+  SmsrResult<Accepted> disable_profile(const std::string& mno, const std::string& eid, const std::string& iccid,
+                                       std::optional<std::int64_t> validity);
+  SmsrResult<Accepted> delete_profile(const std::string& mno, const std::string& eid, const std::string& iccid,
+                                      std::optional<std::int64_t> validity);
+  SmsrResult<Accepted> set_fallback_attribute(const std::string& mno, const std::string& eid,
+                                              const std::string& iccid, std::optional<std::int64_t> validity);
+  SmsrResult<Accepted> set_emergency_profile_attribute(const std::string& mno, const std::string& eid,
+                                                       const std::string& iccid, std::optional<std::int64_t> validity);
+  /// ES4.UpdatePolicyRules (SGP.02 §3.11: POL2 lives in the SM-SR): at once.
+  SmsrResult<void> update_policy_rules(const std::string& mno, const std::string& eid, const std::string& iccid,
+                                       const std::vector<m2m::PolicyRule>& pol2);
+  /// ES4.UpdateSubscriptionAddress: at once.
+  SmsrResult<void> update_subscription_address(const std::string& mno, const std::string& eid,
+                                               const std::string& iccid, const m2m::SubscriptionAddress& address);
+  /// An operation of `mno` (another MNO's is unknown).
+  SmsrResult<Operation> operation(const std::string& mno, std::int64_t id);
+
+  /// The ES5 side's report: the eUICC executed operation `id` (Completed and
+  /// applied to the EIS) or refused it (Failed with `code`).
+  SmsrResult<void> complete(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code = {"", ""});
+  /// Expires every open operation past its validity; returns how many.
+  SmsrResult<std::size_t> expire();
+
+  Registry& registry() { return *config_.registry; }
+
+ private:
+  std::int64_t now() const;
+  /// The EIS and the profile `iccid` of `mno` on it, or the refusal.
+  SmsrResult<std::pair<m2m::Eis, m2m::ProfileInfo>> owned_profile(const std::string& mno, const std::string& eid,
+                                                                  const std::string& iccid);
+  SmsrResult<Accepted> accept(m2m::Es4Function f, const std::string& mno, const m2m::Eis& eis,
+                              const std::string& iccid, std::optional<std::int64_t> validity);
+  /// Writes the audit line of a call (its ISD-P when `isdp_aid` was found)
+  /// and passes its result through.
+  template <class T>
+  SmsrResult<T> audited(std::string_view function, const std::string& caller, const std::string& eid,
+                        const std::string& isdp_aid, SmsrResult<T> result);
+
+  ServiceConfig config_;
+};
+
+}  // namespace rsp::smsr

@@ -1,0 +1,342 @@
+#include "rsp/smsr/registry.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "rsp/crypto/random.hpp"
+#include "rsp/m2m/eis_json.hpp"
+
+namespace rsp::smsr {
+
+using nlohmann::json;
+using store::value;
+
+#define SMSR_DB_TRY_IMPL(tmp, decl, expr)                          \
+  auto tmp = (expr);                                               \
+  if (!tmp) return ::rsp::unexpected(storage_error(tmp.error())); \
+  decl = std::move(tmp).value()
+#define SMSR_DB_TRY(decl, expr) SMSR_DB_TRY_IMPL(RSP_CONCAT(smsr_db_try_, __LINE__), decl, expr)
+#define SMSR_DB_TRY_VOID(expr)                                          \
+  do {                                                                  \
+    auto smsr_db_v = (expr);                                            \
+    if (!smsr_db_v) return ::rsp::unexpected(storage_error(smsr_db_v.error())); \
+  } while (0)
+
+namespace {
+
+const store::Migration kMigrations[] = {
+    {1, "EIS, ISD-Ps, audit trail, operations and the per-eUICC command queue",
+     R"(
+CREATE TABLE smsr_eis (
+  eid TEXT PRIMARY KEY,
+  eum_id TEXT NOT NULL,
+  document TEXT NOT NULL,
+  isdr_keys {BLOB} NOT NULL,
+  registered_at {INT} NOT NULL
+);
+CREATE TABLE smsr_isdp (
+  iccid TEXT PRIMARY KEY,
+  eid TEXT NOT NULL REFERENCES smsr_eis(eid),
+  isdp_aid TEXT NOT NULL,
+  mno_id TEXT NOT NULL,
+  document TEXT NOT NULL,
+  UNIQUE (eid, isdp_aid)
+);
+CREATE INDEX smsr_isdp_eid ON smsr_isdp(eid, mno_id);
+CREATE TABLE smsr_audit (
+  id {ID},
+  at {INT} NOT NULL,
+  caller TEXT NOT NULL,
+  function TEXT NOT NULL,
+  eid TEXT NOT NULL,
+  isdp_aid TEXT NOT NULL,
+  result TEXT NOT NULL
+);
+CREATE INDEX smsr_audit_eid ON smsr_audit(eid, id);
+CREATE TABLE smsr_operation (
+  id {ID},
+  function TEXT NOT NULL,
+  eid TEXT NOT NULL,
+  iccid TEXT NOT NULL,
+  caller TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_at {INT} NOT NULL,
+  expires_at {INT} NOT NULL,
+  finished_at {INT},
+  status TEXT NOT NULL,
+  subject_code TEXT NOT NULL,
+  reason_code TEXT NOT NULL,
+  arguments TEXT NOT NULL
+);
+CREATE INDEX smsr_operation_open ON smsr_operation(state, expires_at);
+CREATE INDEX smsr_operation_eid ON smsr_operation(eid, id);
+CREATE TABLE smsr_command (
+  id {ID},
+  operation_id {INT} NOT NULL,
+  eid TEXT NOT NULL,
+  script {BLOB} NOT NULL
+);
+CREATE INDEX smsr_command_eid ON smsr_command(eid, id);
+CREATE INDEX smsr_command_operation ON smsr_command(operation_id);
+)"},
+};
+
+struct StateName {
+  OperationState state;
+  std::string_view name;
+};
+constexpr StateName kStateNames[] = {{OperationState::Accepted, "accepted"},
+                                     {OperationState::InProgress, "in-progress"},
+                                     {OperationState::Completed, "completed"},
+                                     {OperationState::Failed, "failed"},
+                                     {OperationState::Expired, "expired"}};
+
+OperationState parse_operation_state(std::string_view name) {
+  for (const auto& s : kStateNames)
+    if (s.name == name) return s.state;
+  return OperationState::Failed;
+}
+
+constexpr const char* kOperationColumns =
+    "id, function, eid, iccid, caller, state, created_at, expires_at, finished_at, status, subject_code, "
+    "reason_code, arguments";
+
+Operation operation_of(const store::Row& r) {
+  Operation op;
+  op.id = r.int64(0);
+  op.function = r.text(1);
+  op.eid = r.text(2);
+  op.iccid = r.text(3);
+  op.caller = r.text(4);
+  op.state = parse_operation_state(r.text(5));
+  op.created_at = r.int64(6);
+  op.expires_at = r.int64(7);
+  op.finished_at = r.opt_int64(8);
+  op.status = r.text(9);
+  op.subject_code = r.text(10);
+  op.reason_code = r.text(11);
+  op.arguments = r.text(12);
+  return op;
+}
+
+std::string open_states_sql() { return "state IN ('accepted', 'in-progress')"; }
+
+/// The stored form of the EIS without its keys and its profiles (those have
+/// rows of their own).
+std::string eis_document(const m2m::Eis& eis) {
+  json j = m2m::eis_to_json(eis, m2m::Keys::Omit);
+  j.erase("profiles");
+  return j.dump();
+}
+
+SmsrError corrupt(std::string_view eid, const std::string& what) {
+  return SmsrError{m2m::codes::kExecutionError.subject, m2m::codes::kExecutionError.reason,
+                   "the stored EIS of " + std::string(eid) + " does not read back: " + what, true};
+}
+
+}  // namespace
+
+std::span<const store::Migration> registry_migrations() { return kMigrations; }
+
+std::string_view operation_state_name(OperationState s) {
+  for (const auto& n : kStateNames)
+    if (n.state == s) return n.name;
+  return "failed";
+}
+
+bool is_final(OperationState s) {
+  return s == OperationState::Completed || s == OperationState::Failed || s == OperationState::Expired;
+}
+
+SmsrResult<std::unique_ptr<Registry>> Registry::open(std::shared_ptr<store::Database> db, RegistryOptions options) {
+  if (!db) return smsr_error(m2m::codes::kExecutionError, "no database");
+  if (!options.kek) return smsr_error(m2m::codes::kExecutionError, "no key-encryption key for the EIS keys");
+  SMSR_DB_TRY_VOID(store::migrate(*db, kSchemaComponent, registry_migrations()));
+  return std::unique_ptr<Registry>(new Registry(std::move(db), std::move(options)));
+}
+
+crypto::Random& Registry::rng() { return options_.rng ? *options_.rng : crypto::system_random(); }
+
+SmsrResult<void> Registry::register_eis(const m2m::Eis& eis, std::int64_t now) {
+  std::string keys_json = m2m::isdr_keys_to_json(eis.isd_r).dump();
+  auto sealed = service::seal_package(*options_.kek, eis.eid, as_bytes(keys_json), rng());
+  std::fill(keys_json.begin(), keys_json.end(), '\0');
+  if (!sealed) return smsr_error(m2m::codes::kExecutionError, sealed.error().message);
+  SMSR_DB_TRY(auto tx, db_->begin());
+  SMSR_DB_TRY(auto existing, db_->query_one("SELECT 1 FROM smsr_eis WHERE eid = $1", {value(eis.eid)}));
+  if (existing) return smsr_error(m2m::codes::kEidInUse, "EID " + eis.eid + " is registered already");
+  for (const auto& p : eis.profiles) {
+    SMSR_DB_TRY(auto held, db_->query_one("SELECT eid FROM smsr_isdp WHERE iccid = $1", {value(p.iccid)}));
+    if (held) return smsr_error(m2m::codes::kIccidInUse, "ICCID " + p.iccid + " is on another eUICC");
+  }
+  SMSR_DB_TRY_VOID(db_->execute(
+      "INSERT INTO smsr_eis (eid, eum_id, document, isdr_keys, registered_at) VALUES ($1, $2, $3, $4, $5)",
+      {value(eis.eid), value(eis.eum_id), value(eis_document(eis)), value(std::move(*sealed)), value(now)}));
+  for (const auto& p : eis.profiles) {
+    SMSR_DB_TRY_VOID(db_->execute(
+        "INSERT INTO smsr_isdp (iccid, eid, isdp_aid, mno_id, document) VALUES ($1, $2, $3, $4, $5)",
+        {value(p.iccid), value(eis.eid), value(to_hex(p.isdp_aid)), value(p.mno_id),
+         value(m2m::profile_to_json(p).dump())}));
+  }
+  SMSR_DB_TRY_VOID(tx.commit());
+  return {};
+}
+
+SmsrResult<std::optional<m2m::Eis>> Registry::eis(std::string_view eid) {
+  SMSR_DB_TRY(auto row, db_->query_one("SELECT document, isdr_keys FROM smsr_eis WHERE eid = $1", {value(eid)}));
+  if (!row) return std::optional<m2m::Eis>();
+  SMSR_DB_TRY(auto profiles,
+              db_->query("SELECT document FROM smsr_isdp WHERE eid = $1 ORDER BY isdp_aid", {value(eid)}));
+  json doc = json::parse(row->text(0), nullptr, false);
+  if (doc.is_discarded()) return unexpected(corrupt(eid, "not JSON"));
+  doc["profiles"] = json::array();
+  for (const auto& p : profiles) {
+    json pj = json::parse(p.text(0), nullptr, false);
+    if (pj.is_discarded()) return unexpected(corrupt(eid, "a profile is not JSON"));
+    doc["profiles"].push_back(std::move(pj));
+  }
+  auto eis = m2m::eis_from_json(doc);
+  if (!eis) return unexpected(corrupt(eid, eis.error().path + " " + eis.error().message));
+  auto keys = service::open_package(options_.kek.get(), eid, row->blob(1));
+  if (!keys) return unexpected(corrupt(eid, keys.error().message));
+  json kj = json::parse(to_string(*keys), nullptr, false);
+  wipe(*keys);
+  if (kj.is_discarded()) return unexpected(corrupt(eid, "its keys are not JSON"));
+  auto opened = m2m::isdr_keys_from_json(kj, eis->isd_r);
+  if (!opened) return unexpected(corrupt(eid, "its keys: " + opened.error().path + " " + opened.error().message));
+  return std::optional<m2m::Eis>(std::move(*eis));
+}
+
+SmsrResult<void> Registry::put_profile(std::string_view eid, const m2m::ProfileInfo& p) {
+  SMSR_DB_TRY(auto n, db_->execute("UPDATE smsr_isdp SET document = $3, mno_id = $4, isdp_aid = $5 "
+                                   "WHERE eid = $1 AND iccid = $2",
+                                   {value(eid), value(p.iccid), value(m2m::profile_to_json(p).dump()),
+                                    value(p.mno_id), value(to_hex(p.isdp_aid))}));
+  if (n == 0) return smsr_error(m2m::codes::kIccidUnknown, "no profile " + p.iccid + " on " + std::string(eid));
+  return {};
+}
+
+SmsrResult<void> Registry::delete_profile(std::string_view eid, std::string_view iccid) {
+  SMSR_DB_TRY(auto n, db_->execute("DELETE FROM smsr_isdp WHERE eid = $1 AND iccid = $2", {value(eid), value(iccid)}));
+  if (n == 0)
+    return smsr_error(m2m::codes::kIccidUnknown, "no profile " + std::string(iccid) + " on " + std::string(eid));
+  return {};
+}
+
+SmsrResult<bool> Registry::mno_has_profile_on(std::string_view eid, std::string_view mno) {
+  SMSR_DB_TRY(auto row, db_->query_one("SELECT 1 FROM smsr_isdp WHERE eid = $1 AND mno_id = $2 LIMIT 1",
+                                       {value(eid), value(mno)}));
+  return row.has_value();
+}
+
+std::int64_t Registry::eis_count() {
+  auto row = db_->query_one("SELECT COUNT(*) FROM smsr_eis");
+  return row && *row ? (*row)->int64(0) : -1;
+}
+
+SmsrResult<void> Registry::audit(const AuditEntry& e) {
+  SMSR_DB_TRY_VOID(db_->execute(
+      "INSERT INTO smsr_audit (at, caller, function, eid, isdp_aid, result) VALUES ($1, $2, $3, $4, $5, $6)",
+      {value(e.at), value(e.caller), value(e.function), value(e.eid), value(e.isdp_aid), value(e.result)}));
+  return {};
+}
+
+SmsrResult<std::vector<AuditEntry>> Registry::audit_trail(std::string_view eid) {
+  SMSR_DB_TRY(auto rows, db_->query("SELECT at, caller, function, eid, isdp_aid, result FROM smsr_audit "
+                                    "WHERE eid = $1 ORDER BY id",
+                                    {value(eid)}));
+  std::vector<AuditEntry> out;
+  for (const auto& r : rows) out.push_back({r.int64(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5)});
+  return out;
+}
+
+SmsrResult<std::int64_t> Registry::create_operation(const Operation& op, std::span<const Bytes> scripts) {
+  SMSR_DB_TRY(auto tx, db_->begin());
+  SMSR_DB_TRY(auto rows,
+              db_->query("INSERT INTO smsr_operation (function, eid, iccid, caller, state, created_at, expires_at, "
+                         "status, subject_code, reason_code, arguments) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, '', '', '', $8) RETURNING id",
+                         {value(op.function), value(op.eid), value(op.iccid), value(op.caller),
+                          value(operation_state_name(OperationState::Accepted)), value(op.created_at),
+                          value(op.expires_at), value(op.arguments)}));
+  if (rows.empty()) return smsr_error(m2m::codes::kExecutionError, "no operation id returned");
+  const std::int64_t id = rows.front().int64(0);
+  for (const auto& s : scripts) {
+    SMSR_DB_TRY_VOID(db_->execute("INSERT INTO smsr_command (operation_id, eid, script) VALUES ($1, $2, $3)",
+                                  {value(id), value(op.eid), value(s)}));
+  }
+  SMSR_DB_TRY_VOID(tx.commit());
+  return id;
+}
+
+SmsrResult<std::optional<Operation>> Registry::operation(std::int64_t id) {
+  SMSR_DB_TRY(auto row, db_->query_one(std::string("SELECT ") + kOperationColumns + " FROM smsr_operation WHERE id = $1",
+                                       {value(id)}));
+  if (!row) return std::optional<Operation>();
+  return std::optional<Operation>(operation_of(*row));
+}
+
+SmsrResult<std::vector<Operation>> Registry::open_operations(std::string_view eid) {
+  SMSR_DB_TRY(auto rows, db_->query(std::string("SELECT ") + kOperationColumns + " FROM smsr_operation WHERE eid = $1 AND " +
+                                        open_states_sql() + " ORDER BY id",
+                                    {value(eid)}));
+  std::vector<Operation> out;
+  for (const auto& r : rows) out.push_back(operation_of(r));
+  return out;
+}
+
+SmsrResult<std::vector<QueuedScript>> Registry::queued_scripts(std::string_view eid) {
+  SMSR_DB_TRY(auto rows, db_->query("SELECT id, operation_id, eid, script FROM smsr_command WHERE eid = $1 ORDER BY id",
+                                    {value(eid)}));
+  std::vector<QueuedScript> out;
+  for (const auto& r : rows) out.push_back({r.int64(0), r.int64(1), r.text(2), r.blob(3)});
+  return out;
+}
+
+SmsrResult<bool> Registry::start_operation(std::int64_t id) {
+  SMSR_DB_TRY(auto n, db_->execute("UPDATE smsr_operation SET state = 'in-progress' WHERE id = $1 AND state = 'accepted'",
+                                   {value(id)}));
+  return n > 0;
+}
+
+SmsrResult<bool> Registry::finish_operation(std::int64_t id, OperationState state, std::string_view status,
+                                            m2m::Code code, std::int64_t now) {
+  if (!is_final(state)) return smsr_error(m2m::codes::kExecutionError, "an operation ends in a final state");
+  SMSR_DB_TRY(auto tx, db_->begin());
+  SMSR_DB_TRY(auto n, db_->execute("UPDATE smsr_operation SET state = $2, status = $3, subject_code = $4, "
+                                   "reason_code = $5, finished_at = $6 WHERE id = $1 AND " + open_states_sql(),
+                                   {value(id), value(operation_state_name(state)), value(status),
+                                    value(code.subject), value(code.reason), value(now)}));
+  if (n == 0) return false;
+  SMSR_DB_TRY_VOID(db_->execute("DELETE FROM smsr_command WHERE operation_id = $1", {value(id)}));
+  SMSR_DB_TRY_VOID(tx.commit());
+  return true;
+}
+
+SmsrResult<std::vector<Operation>> Registry::expire_operations(std::int64_t now) {
+  SMSR_DB_TRY(auto tx, db_->begin());
+  SMSR_DB_TRY(auto rows, db_->query(std::string("SELECT ") + kOperationColumns + " FROM smsr_operation WHERE " +
+                                        open_states_sql() + " AND expires_at <= $1 ORDER BY id",
+                                    {value(now)}));
+  std::vector<Operation> out;
+  for (const auto& r : rows) {
+    Operation op = operation_of(r);
+    SMSR_DB_TRY_VOID(db_->execute("UPDATE smsr_operation SET state = 'expired', status = $2, subject_code = $3, "
+                                  "reason_code = $4, finished_at = $5 WHERE id = $1",
+                                  {value(op.id), value(m2m::status_name(m2m::ExecutionStatus::Expired)),
+                                   value(m2m::codes::kExpired.subject), value(m2m::codes::kExpired.reason),
+                                   value(now)}));
+    SMSR_DB_TRY_VOID(db_->execute("DELETE FROM smsr_command WHERE operation_id = $1", {value(op.id)}));
+    op.state = OperationState::Expired;
+    op.status = m2m::status_name(m2m::ExecutionStatus::Expired);
+    op.subject_code = m2m::codes::kExpired.subject;
+    op.reason_code = m2m::codes::kExpired.reason;
+    op.finished_at = now;
+    out.push_back(std::move(op));
+  }
+  SMSR_DB_TRY_VOID(tx.commit());
+  return out;
+}
+
+}  // namespace rsp::smsr

@@ -1,0 +1,313 @@
+#include "rsp/smsr/service.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "rsp/m2m/eis_json.hpp"
+
+namespace rsp::smsr {
+
+using m2m::Es4Function;
+using m2m::PolicyAction;
+using m2m::ProfileState;
+namespace codes = m2m::codes;
+
+namespace {
+
+std::string_view name_of(Es4Function f) { return m2m::es4_function(f).name; }
+
+/// The audit trail's result text of a call.
+template <class T>
+std::string result_text(const SmsrResult<T>& r) {
+  if (!r) return "Failed " + r.error().subject_code + "/" + r.error().reason_code;
+  if constexpr (std::is_same_v<T, Accepted>) return "accepted as operation " + std::to_string(r->operation_id);
+  return std::string(m2m::status_name(m2m::ExecutionStatus::ExecutedSuccess));
+}
+
+}  // namespace
+
+Service::Service(ServiceConfig config) : config_(std::move(config)) {
+  if (!config_.clock) config_.clock = std::make_shared<service::SystemClock>();
+}
+
+std::int64_t Service::now() const { return config_.clock->now().time_since_epoch().count(); }
+
+template <class T>
+SmsrResult<T> Service::audited(std::string_view function, const std::string& caller, const std::string& eid,
+                               const std::string& isdp_aid, SmsrResult<T> result) {
+  // A failing audit write does not change the answer (the call already
+  // happened, or was refused); the storage error shows in the next call.
+  (void)config_.registry->audit({now(), caller, std::string(function), eid, isdp_aid, result_text(result)});
+  return result;
+}
+
+SmsrResult<void> Service::register_eis(const std::string& eum, const m2m::Eis& eis) {
+  const auto run = [&]() -> SmsrResult<void> {
+    if (eis.eum_id != eum)
+      return smsr_error(codes::kRequesterNotAllowed, "an EUM registers only the eUICCs it made (eumId)");
+    if (config_.check_ecasd) {
+      if (auto why = config_.check_ecasd(eis)) return smsr_error(codes::kEcasdCertificateInvalid, *why);
+    }
+    return config_.registry->register_eis(eis, now());
+  };
+  return audited(m2m::kEs1RegisterEis.name, eum, eis.eid, "", run());
+}
+
+SmsrResult<m2m::Eis> Service::get_eis(const std::string& mno, const std::string& eid) {
+  const auto run = [&]() -> SmsrResult<m2m::Eis> {
+    RSP_TRY(auto eis, config_.registry->eis(eid));
+    // An MNO without a profile on the eUICC learns nothing of it (SGP.02 §5.4.4).
+    if (!eis || std::none_of(eis->profiles.begin(), eis->profiles.end(),
+                             [&](const m2m::ProfileInfo& p) { return p.mno_id == mno; }))
+      return smsr_error(codes::kEidUnknown, "unknown EID");
+    std::erase_if(eis->profiles, [&](const m2m::ProfileInfo& p) { return p.mno_id != mno; });
+    eis->isd_r.scp80_key_sets.clear();
+    eis->isd_r.scp81_psk.reset();
+    return std::move(*eis);
+  };
+  return audited(name_of(Es4Function::GetEis), mno, eid, "", run());
+}
+
+SmsrResult<std::pair<m2m::Eis, m2m::ProfileInfo>> Service::owned_profile(const std::string& mno,
+                                                                         const std::string& eid,
+                                                                         const std::string& iccid) {
+  RSP_TRY(auto eis, config_.registry->eis(eid));
+  if (!eis) return smsr_error(codes::kEidUnknown, "unknown EID");
+  const m2m::ProfileInfo* p = eis->profile(iccid);
+  // Another MNO's profile is answered like an unknown one.
+  if (!p || p->mno_id != mno) return smsr_error(codes::kIccidUnknown, "unknown ICCID on this eUICC");
+  m2m::ProfileInfo copy = *p;
+  return std::make_pair(std::move(*eis), std::move(copy));
+}
+
+SmsrResult<Accepted> Service::accept(Es4Function f, const std::string& mno, const m2m::Eis& eis,
+                                     const std::string& iccid, std::optional<std::int64_t> validity) {
+  const std::int64_t seconds = validity.value_or(config_.default_validity.count());
+  if (seconds <= 0 || seconds > config_.max_validity.count())
+    return smsr_error(codes::kInvalidRequest, "validityPeriod must be 1 to " +
+                                                  std::to_string(config_.max_validity.count()) + " seconds");
+  Operation op;
+  op.function = std::string(name_of(f));
+  op.eid = eis.eid;
+  op.iccid = iccid;
+  op.caller = mno;
+  op.created_at = now();
+  op.expires_at = op.created_at + seconds;
+  op.arguments = "{}";
+  std::vector<Bytes> scripts;
+  if (config_.scripts) scripts = config_.scripts(op, eis);
+  RSP_TRY(op.id, config_.registry->create_operation(op, scripts));
+  if (config_.wake_up) config_.wake_up(eis.eid);
+  return Accepted{op.id, op.expires_at};
+}
+
+SmsrResult<Accepted> Service::audit_eis(const std::string& mno, const std::string& eid,
+                                        std::optional<std::int64_t> validity) {
+  const auto run = [&]() -> SmsrResult<Accepted> {
+    RSP_TRY(auto eis, config_.registry->eis(eid));
+    if (!eis || std::none_of(eis->profiles.begin(), eis->profiles.end(),
+                             [&](const m2m::ProfileInfo& p) { return p.mno_id == mno; }))
+      return smsr_error(codes::kEidUnknown, "unknown EID");
+    return accept(Es4Function::AuditEis, mno, *eis, "", validity);
+  };
+  return audited(name_of(Es4Function::AuditEis), mno, eid, "", run());
+}
+
+SmsrResult<Accepted> Service::enable_profile(const std::string& mno, const std::string& eid,
+                                             const std::string& iccid, std::optional<std::int64_t> validity) {
+  std::string aid;
+  const auto run = [&]() -> SmsrResult<Accepted> {
+    RSP_TRY(auto found, owned_profile(mno, eid, iccid));
+    auto& [eis, p] = found;
+    aid = to_hex(p.isdp_aid);
+    if (p.state != ProfileState::Disabled)
+      return smsr_error(codes::kProfileInvalidTransition, "only a Disabled profile can be enabled");
+    // Enabling disables the profile enabled now: its POL2 must allow that
+    // (SGP.02 §3.2, "disable not allowed").
+    for (const auto& other : eis.profiles)
+      if (other.state == ProfileState::Enabled && m2m::pol2_forbids(other, PolicyAction::Disable))
+        return smsr_error(codes::kPol2Refused, "the POL2 of the enabled profile does not allow disabling it");
+    return accept(Es4Function::EnableProfile, mno, eis, iccid, validity);
+  };
+  auto r = run();
+  return audited(name_of(Es4Function::EnableProfile), mno, eid, aid, std::move(r));
+}
+
+SmsrResult<Accepted> Service::disable_profile(const std::string& mno, const std::string& eid,
+                                              const std::string& iccid, std::optional<std::int64_t> validity) {
+  std::string aid;
+  const auto run = [&]() -> SmsrResult<Accepted> {
+    RSP_TRY(auto found, owned_profile(mno, eid, iccid));
+    auto& [eis, p] = found;
+    aid = to_hex(p.isdp_aid);
+    if (p.state != ProfileState::Enabled)
+      return smsr_error(codes::kProfileInvalidTransition, "only the Enabled profile can be disabled");
+    if (m2m::pol2_forbids(p, PolicyAction::Disable))
+      return smsr_error(codes::kPol2Refused, "POL2 does not allow disabling this profile");
+    // SGP.02 §3.4: disabling enables the profile with the fallback attribute;
+    // that profile itself cannot be disabled.
+    if (p.fallback_attribute)
+      return smsr_error(codes::kProfileInvalidTransition, "the profile with the fallback attribute cannot be disabled");
+    return accept(Es4Function::DisableProfile, mno, eis, iccid, validity);
+  };
+  auto r = run();
+  return audited(name_of(Es4Function::DisableProfile), mno, eid, aid, std::move(r));
+}
+
+SmsrResult<Accepted> Service::delete_profile(const std::string& mno, const std::string& eid,
+                                             const std::string& iccid, std::optional<std::int64_t> validity) {
+  std::string aid;
+  const auto run = [&]() -> SmsrResult<Accepted> {
+    RSP_TRY(auto found, owned_profile(mno, eid, iccid));
+    auto& [eis, p] = found;
+    aid = to_hex(p.isdp_aid);
+    if (p.state == ProfileState::Enabled)
+      return smsr_error(codes::kProfileInvalidTransition, "the Enabled profile cannot be deleted");
+    if (m2m::pol2_forbids(p, PolicyAction::Delete))
+      return smsr_error(codes::kPol2Refused, "POL2 does not allow deleting this profile");
+    if (p.fallback_attribute)
+      return smsr_error(codes::kProfileInvalidTransition, "the profile with the fallback attribute cannot be deleted");
+    return accept(Es4Function::DeleteProfile, mno, eis, iccid, validity);
+  };
+  auto r = run();
+  return audited(name_of(Es4Function::DeleteProfile), mno, eid, aid, std::move(r));
+}
+
+SmsrResult<Accepted> Service::set_fallback_attribute(const std::string& mno, const std::string& eid,
+                                                     const std::string& iccid, std::optional<std::int64_t> validity) {
+  std::string aid;
+  const auto run = [&]() -> SmsrResult<Accepted> {
+    RSP_TRY(auto found, owned_profile(mno, eid, iccid));
+    aid = to_hex(found.second.isdp_aid);
+    return accept(Es4Function::SetFallbackAttribute, mno, found.first, iccid, validity);
+  };
+  auto r = run();
+  return audited(name_of(Es4Function::SetFallbackAttribute), mno, eid, aid, std::move(r));
+}
+
+SmsrResult<Accepted> Service::set_emergency_profile_attribute(const std::string& mno, const std::string& eid,
+                                                              const std::string& iccid,
+                                                              std::optional<std::int64_t> validity) {
+  std::string aid;
+  const auto run = [&]() -> SmsrResult<Accepted> {
+    RSP_TRY(auto found, owned_profile(mno, eid, iccid));
+    aid = to_hex(found.second.isdp_aid);
+    return accept(Es4Function::SetEmergencyProfileAttribute, mno, found.first, iccid, validity);
+  };
+  auto r = run();
+  return audited(name_of(Es4Function::SetEmergencyProfileAttribute), mno, eid, aid, std::move(r));
+}
+
+SmsrResult<void> Service::update_policy_rules(const std::string& mno, const std::string& eid,
+                                              const std::string& iccid, const std::vector<m2m::PolicyRule>& pol2) {
+  std::string aid;
+  const auto run = [&]() -> SmsrResult<void> {
+    RSP_TRY(auto found, owned_profile(mno, eid, iccid));
+    aid = to_hex(found.second.isdp_aid);
+    found.second.pol2 = pol2;
+    return config_.registry->put_profile(eid, found.second);
+  };
+  auto r = run();
+  return audited(name_of(Es4Function::UpdatePolicyRules), mno, eid, aid, std::move(r));
+}
+
+SmsrResult<void> Service::update_subscription_address(const std::string& mno, const std::string& eid,
+                                                      const std::string& iccid,
+                                                      const m2m::SubscriptionAddress& address) {
+  std::string aid;
+  const auto run = [&]() -> SmsrResult<void> {
+    RSP_TRY(auto found, owned_profile(mno, eid, iccid));
+    aid = to_hex(found.second.isdp_aid);
+    found.second.subscription_address = address;
+    return config_.registry->put_profile(eid, found.second);
+  };
+  auto r = run();
+  return audited(name_of(Es4Function::UpdateSubscriptionAddress), mno, eid, aid, std::move(r));
+}
+
+SmsrResult<Operation> Service::operation(const std::string& mno, std::int64_t id) {
+  RSP_TRY(auto op, config_.registry->operation(id));
+  if (!op || op->caller != mno) return smsr_error(codes::kInvalidRequest, "unknown operation");
+  return std::move(*op);
+}
+
+SmsrResult<void> Service::complete(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code) {
+  RSP_TRY(auto op, config_.registry->operation(id));
+  if (!op) return smsr_error(codes::kInvalidRequest, "unknown operation");
+  if (is_final(op->state)) return smsr_error(codes::kInvalidRequest, "the operation has ended already");
+  const bool done =
+      status == m2m::ExecutionStatus::ExecutedSuccess || status == m2m::ExecutionStatus::ExecutedWithWarning;
+  if (done) {
+    // Apply what the eUICC did to the EIS (SGP.02 §3.2 - §3.6).
+    RSP_TRY(auto eis, config_.registry->eis(op->eid));
+    if (!eis) return smsr_error(codes::kEidUnknown, "unknown EID");
+    std::vector<m2m::ProfileInfo> changed;
+    std::vector<std::string> deleted;
+    const auto function = op->function;
+    const auto is = [&](Es4Function f) { return function == name_of(f); };
+    m2m::ProfileInfo* target = eis->profile(op->iccid);
+    if (!op->iccid.empty() && !target) return smsr_error(codes::kIccidUnknown, "the profile is gone");
+    if (is(Es4Function::EnableProfile)) {
+      for (auto& p : eis->profiles) {
+        if (p.state == ProfileState::Enabled && p.iccid != op->iccid) {
+          p.state = ProfileState::Disabled;
+          if (m2m::pol2_auto_delete(p)) {
+            deleted.push_back(p.iccid);
+          } else {
+            changed.push_back(p);
+          }
+        }
+      }
+      target->state = ProfileState::Enabled;
+      changed.push_back(*target);
+    } else if (is(Es4Function::DisableProfile)) {
+      target->state = ProfileState::Disabled;
+      for (auto& p : eis->profiles)
+        if (p.fallback_attribute && p.iccid != op->iccid) {
+          p.state = ProfileState::Enabled;
+          changed.push_back(p);
+        }
+      if (m2m::pol2_auto_delete(*target)) {
+        deleted.push_back(target->iccid);
+      } else {
+        changed.push_back(*target);
+      }
+    } else if (is(Es4Function::DeleteProfile)) {
+      deleted.push_back(target->iccid);
+    } else if (is(Es4Function::SetFallbackAttribute) || is(Es4Function::SetEmergencyProfileAttribute)) {
+      const bool fallback = is(Es4Function::SetFallbackAttribute);
+      for (auto& p : eis->profiles) {
+        bool& attribute = fallback ? p.fallback_attribute : p.emergency_profile_attribute;
+        const bool want = p.iccid == op->iccid;
+        if (attribute != want) {
+          attribute = want;
+          changed.push_back(p);
+        }
+      }
+    }
+    for (const auto& p : changed) RSP_TRY_VOID(config_.registry->put_profile(op->eid, p));
+    for (const auto& iccid : deleted) RSP_TRY_VOID(config_.registry->delete_profile(op->eid, iccid));
+    RSP_TRY(bool ended, config_.registry->finish_operation(id, OperationState::Completed, m2m::status_name(status),
+                                                          {"", ""}, now()));
+    (void)ended;
+  } else {
+    RSP_TRY(bool ended,
+            config_.registry->finish_operation(id, status == m2m::ExecutionStatus::Expired ? OperationState::Expired
+                                                                                           : OperationState::Failed,
+                                               m2m::status_name(status), code, now()));
+    (void)ended;
+  }
+  (void)config_.registry->audit({now(), op->caller, op->function, op->eid, "",
+                                 "operation " + std::to_string(id) + " " + std::string(m2m::status_name(status))});
+  return {};
+}
+
+SmsrResult<std::size_t> Service::expire() {
+  RSP_TRY(auto expired, config_.registry->expire_operations(now()));
+  for (const auto& op : expired)
+    (void)config_.registry->audit({now(), op.caller, op.function, op.eid, "",
+                                   "operation " + std::to_string(op.id) + " Expired"});
+  return expired.size();
+}
+
+}  // namespace rsp::smsr

@@ -1,0 +1,186 @@
+// The SM-SR registry: an EIS reads back whole, its ISD-R keys only sealed in
+// the database; duplicates refused; the audit trail in order; operations
+// with their queued scripts, finished or expired, the scripts going with them.
+#include "fixture.hpp"
+
+namespace rsp::smsr::testing {
+namespace {
+
+using store::value;
+
+TEST_P(RegistryTest, AnEisReadsBackWhole) {
+  const m2m::Eis e = sample();
+  ASSERT_TRUE(registry_->register_eis(e, 1000));
+  auto back = registry_->eis(e.eid);
+  ASSERT_TRUE(back) << back.error().message;
+  ASSERT_TRUE(*back);
+  EXPECT_EQ(**back, e);
+  EXPECT_EQ(registry_->eis_count(), 1);
+  auto none = registry_->eis("89049032123451234512345678901000");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  // And after reopening the database.
+  reopen();
+  EXPECT_EQ(**registry_->eis(e.eid), e);
+}
+
+TEST_P(RegistryTest, KeysAreOnlySealedInTheDatabase) {
+  const m2m::Eis e = sample();
+  ASSERT_TRUE(registry_->register_eis(e, 1000));
+  auto rows = db_->query("SELECT eid, eum_id, document, isdr_keys FROM smsr_eis");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  std::string everything;
+  for (std::size_t i = 0; i < 3; ++i) everything += (*rows)[0].text(i);
+  everything += to_hex((*rows)[0].blob(3));
+  auto isdps = db_->query("SELECT document FROM smsr_isdp");
+  for (const auto& r : *isdps) everything += r.text(0);
+  for (const char* key : {"11111111111111111111111111111111", "22222222222222222222222222222222",
+                          "33333333333333333333333333333333"})
+    EXPECT_EQ(everything.find(key), std::string::npos) << key;
+  EXPECT_TRUE(service::is_sealed_package((*rows)[0].blob(3)));
+}
+
+TEST_P(RegistryTest, AnotherKekOpensNothingAndSaysSo) {
+  const m2m::Eis e = sample();
+  ASSERT_TRUE(registry_->register_eis(e, 1000));
+  reopen(test_kek(0x99));
+  auto r = registry_->eis(e.eid);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().storage);
+  EXPECT_NE(r.error().message.find(e.eid), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().message.find(to_hex(Bytes(32, 0x99))), std::string::npos);
+}
+
+TEST_P(RegistryTest, KeysMovedToAnotherEuiccDoNotOpen) {
+  const m2m::Eis a = sample(), b = sample("89049032123451234512345678901000");
+  ASSERT_TRUE(registry_->register_eis(a, 1000));
+  m2m::Eis b2 = b;
+  for (auto& p : b2.profiles) p.iccid[17] = '9';  // other ICCIDs
+  ASSERT_TRUE(registry_->register_eis(b2, 1000));
+  ASSERT_TRUE(db_->execute("UPDATE smsr_eis SET isdr_keys = (SELECT isdr_keys FROM smsr_eis WHERE eid = $1) "
+                           "WHERE eid = $2",
+                           {value(a.eid), value(b.eid)}));
+  EXPECT_FALSE(registry_->eis(b.eid));
+  EXPECT_TRUE(registry_->eis(a.eid));
+}
+
+TEST_P(RegistryTest, DuplicatesAreRefused) {
+  const m2m::Eis e = sample();
+  ASSERT_TRUE(registry_->register_eis(e, 1000));
+  auto again = registry_->register_eis(e, 1001);
+  ASSERT_FALSE(again);
+  EXPECT_TRUE(is(again.error(), m2m::codes::kEidInUse));
+  // Another EID with an ICCID of the first one.
+  auto other = registry_->register_eis(sample("89049032123451234512345678901000"), 1002);
+  ASSERT_FALSE(other);
+  EXPECT_TRUE(is(other.error(), m2m::codes::kIccidInUse));
+  EXPECT_EQ(registry_->eis_count(), 1);  // nothing of the refused one stayed
+}
+
+TEST_P(RegistryTest, ProfilesChangeAndGo) {
+  const m2m::Eis e = sample();
+  ASSERT_TRUE(registry_->register_eis(e, 1000));
+  m2m::ProfileInfo p = e.profiles[1];
+  p.state = m2m::ProfileState::Created;
+  p.pol2 = {{m2m::PolicyAction::Delete, m2m::PolicyQualification::NotAllowed}};
+  ASSERT_TRUE(registry_->put_profile(e.eid, p));
+  EXPECT_EQ(*(*registry_->eis(e.eid))->profile(p.iccid), p);
+  ASSERT_TRUE(registry_->delete_profile(e.eid, p.iccid));
+  EXPECT_EQ((*registry_->eis(e.eid))->profile(p.iccid), nullptr);
+  EXPECT_TRUE(is(registry_->delete_profile(e.eid, p.iccid).error(), m2m::codes::kIccidUnknown));
+  EXPECT_TRUE(is(registry_->put_profile(e.eid, p).error(), m2m::codes::kIccidUnknown));
+  EXPECT_TRUE(*registry_->mno_has_profile_on(e.eid, "mno2"));
+  EXPECT_FALSE(*registry_->mno_has_profile_on(e.eid, "mno3"));
+}
+
+TEST_P(RegistryTest, AuditTrailInOrder) {
+  ASSERT_TRUE(registry_->audit({10, "mno1", "ES4.GetEIS", "E1", "", "Executed-Success"}));
+  ASSERT_TRUE(registry_->audit({11, "mno2", "ES4.EnableProfile", "E1", "A000", "Failed 8.2.2/3.8"}));
+  ASSERT_TRUE(registry_->audit({12, "mno2", "ES4.GetEIS", "E2", "", "Executed-Success"}));
+  auto t = registry_->audit_trail("E1");
+  ASSERT_TRUE(t);
+  ASSERT_EQ(t->size(), 2u);
+  EXPECT_EQ((*t)[0].caller, "mno1");
+  EXPECT_EQ((*t)[1].isdp_aid, "A000");
+  EXPECT_EQ((*t)[1].result, "Failed 8.2.2/3.8");
+  EXPECT_EQ((*t)[1].at, 11);
+}
+
+Operation op_for(const std::string& eid, std::int64_t expires_at) {
+  Operation op;
+  op.function = "ES4.EnableProfile";
+  op.eid = eid;
+  op.iccid = "8944000000000000029";
+  op.caller = "mno1";
+  op.created_at = 100;
+  op.expires_at = expires_at;
+  op.arguments = "{}";
+  return op;
+}
+
+TEST_P(RegistryTest, OperationsQueueTheirScriptsInOrder) {
+  const std::vector<Bytes> scripts{{0x80, 0xE2}, {0x80, 0xF2, 0x00}};
+  auto id = registry_->create_operation(op_for("E1", 200), scripts);
+  ASSERT_TRUE(id) << id.error().message;
+  auto id2 = registry_->create_operation(op_for("E1", 300), std::vector<Bytes>{{0x01}});
+  ASSERT_TRUE(id2);
+  ASSERT_TRUE(registry_->create_operation(op_for("E2", 300), std::vector<Bytes>{{0x02}}));
+  auto q = registry_->queued_scripts("E1");
+  ASSERT_TRUE(q);
+  ASSERT_EQ(q->size(), 3u);
+  EXPECT_EQ((*q)[0].script, scripts[0]);
+  EXPECT_EQ((*q)[1].script, scripts[1]);
+  EXPECT_EQ((*q)[2].operation_id, *id2);
+  auto op = registry_->operation(*id);
+  ASSERT_TRUE(op && *op);
+  EXPECT_EQ((*op)->state, OperationState::Accepted);
+  EXPECT_EQ((*op)->expires_at, 200);
+  EXPECT_TRUE(*registry_->start_operation(*id));
+  EXPECT_FALSE(*registry_->start_operation(*id));
+  EXPECT_EQ((**registry_->operation(*id)).state, OperationState::InProgress);
+  // Finished: its scripts go, the next operation's stay.
+  EXPECT_TRUE(*registry_->finish_operation(*id, OperationState::Completed, "Executed-Success", {"", ""}, 150));
+  EXPECT_FALSE(*registry_->finish_operation(*id, OperationState::Failed, "Failed", {"8.1", "5.1"}, 151));
+  EXPECT_FALSE(registry_->finish_operation(*id2, OperationState::InProgress, "", {"", ""}, 151));
+  q = registry_->queued_scripts("E1");
+  ASSERT_EQ(q->size(), 1u);
+  EXPECT_EQ((*q)[0].operation_id, *id2);
+  auto open = registry_->open_operations("E1");
+  ASSERT_EQ(open->size(), 1u);
+  EXPECT_EQ((*open)[0].id, *id2);
+  EXPECT_EQ((**registry_->operation(*id)).finished_at, 150);
+}
+
+TEST_P(RegistryTest, OperationsPastTheirValidityExpire) {
+  auto a = *registry_->create_operation(op_for("E1", 200), std::vector<Bytes>{{0x01}});
+  auto b = *registry_->create_operation(op_for("E1", 300), std::vector<Bytes>{{0x02}});
+  auto none = registry_->expire_operations(199);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto one = registry_->expire_operations(200);
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].id, a);
+  auto op = **registry_->operation(a);
+  EXPECT_EQ(op.state, OperationState::Expired);
+  EXPECT_EQ(op.status, "Expired");
+  EXPECT_EQ(registry_->queued_scripts("E1")->size(), 1u);
+  // A finished operation never expires.
+  ASSERT_TRUE(*registry_->finish_operation(b, OperationState::Completed, "Executed-Success", {"", ""}, 250));
+  EXPECT_TRUE(registry_->expire_operations(10000)->empty());
+  EXPECT_EQ((**registry_->operation(b)).state, OperationState::Completed);
+  EXPECT_TRUE(registry_->queued_scripts("E1")->empty());
+}
+
+TEST(RegistryOpen, NeedsADatabaseAndAKek) {
+  EXPECT_FALSE(Registry::open(nullptr, {test_kek(), nullptr}));
+  test_support::TempDir dir;
+  auto db = store::open_database((dir.path() / "r.db").string());
+  ASSERT_TRUE(db);
+  EXPECT_FALSE(Registry::open(std::move(*db), {nullptr, nullptr}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, RegistryTest, ::testing::Values("sqlite", "postgresql"), engine_name);
+
+}  // namespace
+}  // namespace rsp::smsr::testing
