@@ -73,51 +73,42 @@ CallbackSender https_callback_sender(std::vector<Bytes> trust_anchors, std::chro
   };
 }
 
-std::string progress_request_body(const OutboxEntry& entry, const std::string& requester_identifier) {
-  auto j = nlohmann::json::parse(entry.payload, nullptr, false);
+std::string progress_request_body(const service::OutboxItem& item, const std::string& requester_identifier) {
+  auto j = nlohmann::json::parse(item.body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) j = nlohmann::json::object();
-  j["header"] = messages::to_json(messages::RequestHeader{requester_identifier, "hdpi-" + std::to_string(entry.id)});
+  const std::string call = item.ref.empty() ? "hdpi-" + std::to_string(item.id) : item.ref;
+  j["header"] = messages::to_json(messages::RequestHeader{requester_identifier, call});
   return messages::dump(j);
 }
 
 namespace {
 
-/// The inventory's outbox table as the service kit's outbox store; the
-/// recipients are the operators.
-class InventoryOutbox : public service::OutboxStore {
+/// The inventory's callback outbox with each claimed entry's body made the
+/// whole HandleDownloadProgressInfo request; the recipients are the
+/// operators, the destinations their callback URLs (Inventory::callback_outbox).
+class ProgressOutbox : public service::OutboxStore {
  public:
-  InventoryOutbox(std::shared_ptr<Inventory> inventory, std::string requester)
-      : inv_(std::move(inventory)), requester_(std::move(requester)) {}
+  ProgressOutbox(std::shared_ptr<service::SqlOutbox> outbox, std::string requester)
+      : outbox_(std::move(outbox)), requester_(std::move(requester)) {}
 
   expected<std::vector<std::string>, std::string> due_recipients(std::size_t limit) override {
-    auto r = inv_->due_operators(limit);
-    if (!r) return unexpected(r.error().message);
-    return std::move(*r);
+    return outbox_->due_recipients(limit);
   }
   expected<std::optional<service::OutboxItem>, std::string> claim_next(const std::string& recipient,
                                                                        std::chrono::seconds lease,
                                                                        const std::string& claim) override {
-    auto r = inv_->claim_next_outbox(recipient, lease, claim);
-    if (!r) return unexpected(r.error().message);
-    if (!*r) return std::optional<service::OutboxItem>();
-    const OutboxEntry& e = **r;
-    return std::optional<service::OutboxItem>(service::OutboxItem{
-        e.id, e.operator_name, e.callback_url.value_or(""), progress_request_body(e, requester_), e.attempts, e.claim});
+    auto r = outbox_->claim_next(recipient, lease, claim);
+    if (r && *r) (*r)->body = progress_request_body(**r, requester_);
+    return r;
   }
-  expected<bool, std::string> delivered(const service::OutboxItem& item) override {
-    auto r = inv_->outbox_delivered(item.id, item.claim);
-    if (!r) return unexpected(r.error().message);
-    return *r;
-  }
+  expected<bool, std::string> delivered(const service::OutboxItem& item) override { return outbox_->delivered(item); }
   expected<bool, std::string> failed(const service::OutboxItem& item, const std::string& error,
                                      const service::OutboxPolicy& policy) override {
-    auto r = inv_->outbox_failed(item.id, error, policy, item.claim);
-    if (!r) return unexpected(r.error().message);
-    return *r;
+    return outbox_->failed(item, error, policy);
   }
 
  private:
-  std::shared_ptr<Inventory> inv_;
+  std::shared_ptr<service::SqlOutbox> outbox_;
   std::string requester_;
 };
 
@@ -136,7 +127,7 @@ CallbackWorker::CallbackWorker(std::shared_ptr<Inventory> inventory, CallbackWor
       "the last attempt).";
   c.no_destination = "the operator has no callback URL";
   worker_ = std::make_unique<service::OutboxWorker>(
-      std::make_shared<InventoryOutbox>(std::move(inventory), config.requester_identifier), std::move(c),
+      std::make_shared<ProgressOutbox>(inventory->callback_outbox(), config.requester_identifier), std::move(c),
       std::move(sender));
 }
 

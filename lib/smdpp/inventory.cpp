@@ -165,6 +165,20 @@ CREATE TABLE health_probe (
   checked_at {INT} NOT NULL
 );
 )sql"},
+    // The callbacks move to the service kit's outbox (service_outbox, its
+    // own schema component, migrated before this one: Inventory::open), which
+    // the SM-SR, SM-DP and SM-DS share. Every row comes along, delivered and
+    // failed ones too for the audit, keyed by operator name; `ref` keeps the
+    // functionCallIdentifier an operator has already seen ("hdpi-" and the
+    // old id), so that a retry after the upgrade is still a duplicate to it.
+    {9, "callbacks in the service outbox", R"sql(
+INSERT INTO service_outbox (outbox, recipient, destination, ref, body, status, attempts, next_try_at, claim_token,
+                            last_error, created_at, delivered_at)
+  SELECT 'smdpp.hdpi', o.name, NULL, 'hdpi-' || CAST(x.id AS TEXT), x.payload, x.status, x.attempts, x.next_try_at,
+         x.claim_token, x.last_error, x.created_at, x.delivered_at
+  FROM outbox x JOIN operators o ON o.id = x.operator_id ORDER BY x.id;
+DROP TABLE outbox;
+)sql"},
 };
 
 using S = ProfileState;
@@ -206,13 +220,32 @@ SmdppError storage_error(const store::DbError& e) {
   return SmdppError{es2codes::kExecutionError.subject, es2codes::kExecutionError.reason, "storage: " + e.message, true};
 }
 
+namespace {
+
+/// A callback goes to its operator's URL as configured when it is sent.
+expected<void, std::string> callback_destination(store::Database& db, service::OutboxItem& item) {
+  if (!item.destination.empty()) return {};
+  auto row = db.query_one("SELECT callback_url FROM operators WHERE name = $1", {value(item.recipient)});
+  if (!row) return unexpected("storage: " + row.error().message);
+  if (*row) item.destination = (*row)->opt_text(0).value_or("");
+  return {};
+}
+
+}  // namespace
+
 SmdppResult<std::shared_ptr<Inventory>> Inventory::open(std::shared_ptr<store::Database> db, const Clock& clock,
                                                         PackageProtection protection) {
   if (!db) return smdpp_error(es2codes::kExecutionError, "no database");
   // Databases from before per-component versions hold the SM-DP+ schema only.
   static_assert(kSchemaComponent == store::kLegacySchemaComponent);
+  // The outbox's table first: migration 9 moves the callbacks into it.
+  store::Database* raw = db.get();  // the outbox holds `db`, so it outlives the hook
+  RSP_DB_TRY(auto outbox, service::SqlOutbox::open(db, std::string(kCallbackOutbox), clock,
+                                                   [raw](service::OutboxItem& item) -> expected<void, std::string> {
+                                                     return callback_destination(*raw, item);
+                                                   }));
   RSP_DB_TRY_VOID(store::migrate(*db, kSchemaComponent, inventory_migrations()));
-  return std::shared_ptr<Inventory>(new Inventory(std::move(db), clock, std::move(protection)));
+  return std::shared_ptr<Inventory>(new Inventory(std::move(db), clock, std::move(protection), std::move(outbox)));
 }
 
 crypto::Random& Inventory::rng() const { return protection_.rng ? *protection_.rng : crypto::system_random(); }
@@ -501,118 +534,29 @@ SmdppResult<TransitionRecord> Inventory::reinstate_profile(const std::string& ic
 }
 
 SmdppResult<void> Inventory::enqueue_progress(const std::string& iccid, const std::string& payload) {
-  const std::int64_t t = now();
-  RSP_DB_TRY(auto n, db_->execute("INSERT INTO outbox (operator_id, iccid, payload, next_try_at, created_at)"
-                                  " SELECT operator_id, iccid, $2, $3, $3 FROM profiles WHERE iccid = $1",
-                                  {value(iccid), value(payload), value(t)}));
-  if (n != 1) return smdpp_error(es2codes::kIccidUnknown, "unknown ICCID");
+  RSP_DB_TRY(auto row, db_->query_one("SELECT o.name FROM profiles p JOIN operators o ON o.id = p.operator_id"
+                                      " WHERE p.iccid = $1",
+                                      {value(iccid)}));
+  if (!row) return smdpp_error(es2codes::kIccidUnknown, "unknown ICCID");
+  RSP_DB_TRY_VOID(outbox_->enqueue(*db_, service::OutboxMessage{row->text(0), payload, {}, {}}));
   return {};
 }
 
 SmdppResult<std::vector<OutboxEntry>> Inventory::due_outbox(std::size_t limit) {
-  RSP_DB_TRY(auto rows, db_->query("SELECT x.id, o.name, o.callback_url, x.iccid, x.payload, x.attempts, x.next_try_at"
-                                   " FROM outbox x JOIN operators o ON o.id = x.operator_id"
-                                   " WHERE x.status = 'pending' AND x.next_try_at <= $1 ORDER BY x.id LIMIT $2",
-                                   {value(now()), value(static_cast<std::int64_t>(limit))}));
+  RSP_DB_TRY(auto items, outbox_->due(limit));
   std::vector<OutboxEntry> out;
-  for (const auto& r : rows) {
+  out.reserve(items.size());
+  for (auto& item : items) {
+    if (auto r = callback_destination(*db_, item); !r) return smdpp_error(es2codes::kExecutionError, r.error());
     OutboxEntry e;
-    e.id = r.int64(0);
-    e.operator_name = r.text(1);
-    e.callback_url = r.opt_text(2);
-    e.iccid = r.text(3);
-    e.payload = r.text(4);
-    e.attempts = static_cast<int>(r.int64(5));
-    e.next_try_at = r.int64(6);
+    e.id = item.id;
+    e.operator_name = std::move(item.recipient);
+    if (!item.destination.empty()) e.callback_url = std::move(item.destination);
+    e.payload = std::move(item.body);
+    e.attempts = item.attempts;
     out.push_back(std::move(e));
   }
   return out;
-}
-
-SmdppResult<std::vector<std::string>> Inventory::due_operators(std::size_t limit) {
-  RSP_DB_TRY(auto rows, db_->query("SELECT o.name FROM operators o WHERE EXISTS (SELECT 1 FROM outbox x"
-                                   " WHERE x.operator_id = o.id AND x.status = 'pending' AND x.next_try_at <= $1)"
-                                   " ORDER BY o.id LIMIT $2",
-                                   {value(now()), value(static_cast<std::int64_t>(limit))}));
-  std::vector<std::string> out;
-  for (const auto& r : rows) out.push_back(r.text(0));
-  return out;
-}
-
-SmdppResult<std::optional<OutboxEntry>> Inventory::claim_next_outbox(const std::string& operator_name,
-                                                                     std::chrono::seconds lease,
-                                                                     const std::string& claim) {
-  RSP_DB_TRY(auto tx, db_->begin());
-  RSP_DB_TRY(auto row, db_->query_one(
-                           "SELECT x.id, o.name, o.callback_url, x.iccid, x.payload, x.attempts, x.next_try_at"
-                           " FROM outbox x JOIN operators o ON o.id = x.operator_id"
-                           " WHERE o.name = $1 AND x.status = 'pending' AND x.next_try_at <= $2"
-                           " ORDER BY x.next_try_at, x.id LIMIT 1",
-                           {value(operator_name), value(now())}));
-  if (!row) return std::optional<OutboxEntry>();
-  OutboxEntry e;
-  e.id = row->int64(0);
-  e.operator_name = row->text(1);
-  e.callback_url = row->opt_text(2);
-  e.iccid = row->text(3);
-  e.payload = row->text(4);
-  e.attempts = static_cast<int>(row->int64(5));
-  e.next_try_at = row->int64(6);
-  e.claim = claim;
-  // The state is checked again, so that of two senders only one takes it.
-  RSP_DB_TRY(auto n, db_->execute("UPDATE outbox SET next_try_at = $2, claim_token = $3"
-                                  " WHERE id = $1 AND status = 'pending' AND next_try_at = $4",
-                                  {value(e.id), value(now() + lease.count()), value(claim), value(e.next_try_at)}));
-  if (n != 1) return std::optional<OutboxEntry>();
-  RSP_DB_TRY_VOID(tx.commit());
-  return std::optional<OutboxEntry>(std::move(e));
-}
-
-SmdppResult<bool> Inventory::outbox_delivered(std::int64_t id, const std::string& claim) {
-  RSP_DB_TRY(auto n, db_->execute(
-                         "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $2,"
-                         " claim_token = NULL WHERE id = $1 AND ($3 = '' OR claim_token = $3)",
-                         {value(id), value(now()), value(claim)}));
-  return n == 1;
-}
-
-SmdppResult<bool> Inventory::outbox_failed(std::int64_t id, const std::string& error, const OutboxPolicy& policy,
-                                           const std::string& claim) {
-  RSP_DB_TRY(auto row, db_->query_one("SELECT attempts FROM outbox WHERE id = $1", {value(id)}));
-  if (!row) return smdpp_error(es2codes::kExecutionError, "unknown outbox entry");
-  const int attempts = static_cast<int>(row->int64(0)) + 1;
-  std::int64_t delay = policy.first_delay.count();
-  for (int i = 1; i < attempts && delay < policy.max_delay.count(); ++i) delay *= 2;
-  delay = std::min<std::int64_t>(delay, policy.max_delay.count());
-  const bool give_up = attempts >= policy.max_attempts;
-  RSP_DB_TRY(auto n, db_->execute(
-                         "UPDATE outbox SET attempts = $2, next_try_at = $3, last_error = $4, status = $5,"
-                         " claim_token = NULL WHERE id = $1 AND ($6 = '' OR claim_token = $6)",
-                         {value(id), value(attempts), value(now() + delay), value(error),
-                          value(give_up ? "failed" : "pending"), value(claim)}));
-  return n == 1;
-}
-
-SmdppResult<std::size_t> Inventory::dispatch_outbox(const std::function<bool(const OutboxEntry&)>& send,
-                                                    const OutboxPolicy& policy) {
-  const std::string claim = "dispatch-" + to_hex(rng().bytes(8));
-  RSP_TRY(auto operators, due_operators(100));
-  std::size_t delivered = 0;
-  for (const auto& op : operators) {
-    // Each entry leaves the due set when it is handled (delivered, or
-    // scheduled again after the failed attempt), so this ends.
-    for (;;) {
-      RSP_TRY(auto next, claim_next_outbox(op, policy.first_delay, claim));
-      if (!next) break;
-      if (send(*next)) {
-        RSP_TRY_VOID(outbox_delivered(next->id, claim));
-        ++delivered;
-      } else {
-        RSP_TRY_VOID(outbox_failed(next->id, "delivery failed", policy, claim));
-      }
-    }
-  }
-  return delivered;
 }
 
 }  // namespace rsp::smdpp

@@ -48,6 +48,7 @@ struct OutboxItem {
   std::string body;         ///< what is sent
   int attempts = 0;         ///< before this one
   std::string claim;        ///< the claim it is held under
+  std::string ref;          ///< the role's own name for it, if any (SqlOutbox)
 };
 
 /// The role's durable entries. Errors are messages for the log (never a

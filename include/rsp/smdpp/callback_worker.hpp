@@ -2,7 +2,8 @@
 /// Delivery of ES2+.HandleDownloadProgressInfo (SGP.22 §5.3.5) from the
 /// inventory's durable outbox to each operator's callback URL: the service
 /// kit's outbox worker (rsp/service/outbox.hpp: per-operator lanes, claims,
-/// back-off) over the inventory's outbox table.
+/// back-off) over its SQL outbox (rsp/service/sql_outbox.hpp), where the
+/// inventory queues the callbacks.
 ///
 /// An entry leaves the outbox only after the operator answered 2xx: every
 /// other outcome (connection refused, TLS failure, 4xx/5xx, timeout) counts an
@@ -13,7 +14,8 @@
 /// timestamp, notificationPointId, notificationPointStatus, resultData?) with
 /// the common header of §6.5.1 added: this SM-DP+ as
 /// functionRequesterIdentifier and "hdpi-<outbox id>" as
-/// functionCallIdentifier, the same on every retry so the operator can drop
+/// functionCallIdentifier (for entries an older version queued, the
+/// identifier it used), the same on every retry so the operator can drop
 /// duplicates.
 
 #include <chrono>
@@ -58,8 +60,9 @@ struct CallbackWorkerConfig {
   std::shared_ptr<net::Metrics> metrics;
 };
 
-/// The HandleDownloadProgressInfo request body for an outbox entry.
-std::string progress_request_body(const OutboxEntry& entry, const std::string& requester_identifier);
+/// The HandleDownloadProgressInfo request body for a claimed outbox entry
+/// (its body: the payload queued by the inventory).
+std::string progress_request_body(const service::OutboxItem& item, const std::string& requester_identifier);
 
 class CallbackWorker {
  public:

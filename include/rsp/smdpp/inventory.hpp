@@ -47,6 +47,7 @@
 #include "rsp/common/bytes.hpp"
 #include "rsp/service/outbox.hpp"
 #include "rsp/service/package_envelope.hpp"
+#include "rsp/service/sql_outbox.hpp"
 #include "rsp/smdpp/catalog.hpp"
 #include "rsp/smdpp/error.hpp"
 #include "rsp/smdpp/server.hpp"
@@ -64,6 +65,8 @@ bool transition_allowed(ProfileState from, ProfileState to);
 
 /// The SM-DP+'s tables carry their schema version under this name (see store::migrate).
 inline constexpr std::string_view kSchemaComponent = "smdpp";
+/// The outbox (service::SqlOutbox) the HandleDownloadProgressInfo callbacks wait in.
+inline constexpr std::string_view kCallbackOutbox = "smdpp.hdpi";
 /// The SM-DP+ schema, oldest migration first.
 std::span<const store::Migration> inventory_migrations();
 
@@ -104,20 +107,16 @@ struct TransitionRecord {
   std::int64_t at = 0;  ///< seconds since the epoch
 };
 
-/// One pending ES2+ HandleDownloadProgressInfo call (SGP.22 §5.3.5). The
-/// payload is the request body without its header; the sender adds the
-/// header (functionRequesterIdentifier, functionCallIdentifier) on delivery.
+/// One pending ES2+ HandleDownloadProgressInfo call (SGP.22 §5.3.5), as
+/// due_outbox() shows it. The payload is the request body without its
+/// header; the sender adds the header (functionRequesterIdentifier,
+/// functionCallIdentifier) on delivery.
 struct OutboxEntry {
   std::int64_t id = 0;
   std::string operator_name;
-  std::optional<std::string> callback_url;
-  std::string iccid;
+  std::optional<std::string> callback_url;  ///< as configured now
   std::string payload;  ///< JSON object text
   int attempts = 0;
-  std::int64_t next_try_at = 0;
-  /// The claim under which a sender holds the entry (claim_next_outbox);
-  /// empty for entries read or claimed without one.
-  std::string claim;
 };
 
 struct ImportProfile {
@@ -217,35 +216,17 @@ class Inventory {
   /// recorded transition.
   SmdppResult<TransitionRecord> reinstate_profile(const std::string& iccid, const std::string& reason);
 
-  /// Queues a HandleDownloadProgressInfo for the profile's operator.
+  /// Queues a HandleDownloadProgressInfo for the profile's operator in the
+  /// callback outbox; inside the caller's transaction it commits with it.
   SmdppResult<void> enqueue_progress(const std::string& iccid, const std::string& payload);
 
-  /// Entries due at `now` (not delivered, attempts left), oldest first.
+  /// Entries due now (not delivered, attempts left, not leased), oldest first.
   SmdppResult<std::vector<OutboxEntry>> due_outbox(std::size_t limit = 100);
-  /// The operators that have entries due now, at most `limit`, each once.
-  SmdppResult<std::vector<std::string>> due_operators(std::size_t limit);
-  /// Takes the oldest due entry of one operator for delivery, in one
-  /// transaction: leased (not due again for `lease`) under `claim`, a value
-  /// unique to this sender. Entries of an operator thus go out in order, one
-  /// at a time, while other operators' go out beside them; instances sharing
-  /// the database never send the same entry at the same time, and an entry
-  /// whose sender died is due again when the lease ends. nullopt when none is
-  /// due.
-  SmdppResult<std::optional<OutboxEntry>> claim_next_outbox(const std::string& operator_name,
-                                                            std::chrono::seconds lease, const std::string& claim);
-  /// Marks the entry delivered. With a `claim`, only while the entry is still
-  /// held under it (a sender whose lease ran out changes nothing); returns
-  /// whether the entry was changed.
-  SmdppResult<bool> outbox_delivered(std::int64_t id, const std::string& claim = {});
-  /// Counts an attempt and schedules the next (exponential back-off); after
-  /// policy.max_attempts the entry stays, marked failed, for the operator's
-  /// audit. `claim` as for outbox_delivered.
-  SmdppResult<bool> outbox_failed(std::int64_t id, const std::string& error, const OutboxPolicy& policy = {},
-                                  const std::string& claim = {});
-  /// Delivers due entries with `send` (true: delivered), each claimed as by
-  /// claim_next_outbox for policy.first_delay; returns how many were delivered.
-  SmdppResult<std::size_t> dispatch_outbox(const std::function<bool(const OutboxEntry&)>& send,
-                                           const OutboxPolicy& policy = {});
+  /// The HandleDownloadProgressInfo callbacks in the service kit's outbox
+  /// (rsp/service/sql_outbox.hpp, outbox kCallbackOutbox), the recipients
+  /// being the operators: a claimed entry's destination is its operator's
+  /// callback URL as configured when it is sent (empty: none).
+  std::shared_ptr<service::SqlOutbox> callback_outbox() const { return outbox_; }
 
   std::int64_t now() const;
 
@@ -255,12 +236,14 @@ class Inventory {
   SmdppResult<void> check_writable();
 
  private:
-  Inventory(std::shared_ptr<store::Database> db, const Clock& clock, PackageProtection protection)
-      : db_(std::move(db)), clock_(clock), protection_(std::move(protection)) {}
+  Inventory(std::shared_ptr<store::Database> db, const Clock& clock, PackageProtection protection,
+            std::shared_ptr<service::SqlOutbox> outbox)
+      : db_(std::move(db)), clock_(clock), protection_(std::move(protection)), outbox_(std::move(outbox)) {}
   crypto::Random& rng() const;
   std::shared_ptr<store::Database> db_;
   const Clock& clock_;
   PackageProtection protection_;
+  std::shared_ptr<service::SqlOutbox> outbox_;
 };
 
 /// Seconds since the epoch in the timestamp form of SGP.22 (YYYY-MM-DDThh:mm:ssZ, UTC).

@@ -30,7 +30,7 @@ class MemoryStore : public OutboxStore {
   void add(std::int64_t id, const std::string& recipient, const std::string& destination) {
     std::lock_guard lock(mu);
     Entry e;
-    e.item = OutboxItem{id, recipient, destination, "body-" + std::to_string(id), 0, {}};
+    e.item = OutboxItem{id, recipient, destination, "body-" + std::to_string(id), 0, {}, {}};
     entries.push_back(std::move(e));
   }
   expected<std::vector<std::string>, std::string> due_recipients(std::size_t limit) override {

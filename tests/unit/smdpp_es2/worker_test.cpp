@@ -66,11 +66,11 @@ struct WorkerWorld : StoreWorld {
     ASSERT_TRUE(inv->enqueue_progress(iccid, p.dump()));
   }
   std::string status(std::int64_t id) {
-    auto r = db->query_one("SELECT status FROM outbox WHERE id = $1", {store::value(id)});
+    auto r = db->query_one("SELECT status FROM service_outbox WHERE id = $1", {store::value(id)});
     return r && *r ? (*r)->text(0) : "";
   }
   std::int64_t attempts(std::int64_t id) {
-    auto r = db->query_one("SELECT attempts FROM outbox WHERE id = $1", {store::value(id)});
+    auto r = db->query_one("SELECT attempts FROM service_outbox WHERE id = $1", {store::value(id)});
     return r && *r ? (*r)->int64(0) : -1;
   }
   CallbackWorkerConfig config(std::shared_ptr<net::Metrics> metrics = nullptr) {
@@ -168,7 +168,7 @@ TEST(CallbackWorker, GivesUpAfterTheLastAttemptAndKeepsTheEntry) {
   EXPECT_EQ(sender.count(), 4u);  // max_attempts
   EXPECT_EQ(w.status(1), "failed");
   EXPECT_EQ(worker.given_up(), 1u);
-  auto err = w.db->query_one("SELECT last_error FROM outbox WHERE id = 1");
+  auto err = w.db->query_one("SELECT last_error FROM service_outbox WHERE id = 1");
   ASSERT_TRUE(err && *err);
   EXPECT_EQ((*err)->text(0), "HTTP status 503");
 }
@@ -317,20 +317,22 @@ TEST(CallbackWorker, TwoInstancesNeverSendAnEntryTwice) {
 TEST(CallbackWorker, AnExpiredClaimChangesNothing) {
   WorkerWorld w;
   w.enqueue(3);
-  auto first = w.inv->claim_next_outbox("op1", 60s, "claim-a");
+  auto outbox = w.inv->callback_outbox();
+  auto first = outbox->claim_next("op1", 60s, "claim-a");
   ASSERT_TRUE(first && *first);
   EXPECT_EQ((*first)->claim, "claim-a");
-  auto none = w.inv->claim_next_outbox("op1", 60s, "claim-b");
+  EXPECT_EQ((*first)->destination, kUrl);  // the operator's callback URL
+  auto none = outbox->claim_next("op1", 60s, "claim-b");
   ASSERT_TRUE(none);
   EXPECT_FALSE(*none);  // leased
   w.clock.advance(61s);
-  auto again = w.inv->claim_next_outbox("op1", 60s, "claim-b");
+  auto again = outbox->claim_next("op1", 60s, "claim-b");
   ASSERT_TRUE(again && *again);
-  auto stale = w.inv->outbox_delivered((*first)->id, "claim-a");
+  auto stale = outbox->delivered(**first);
   ASSERT_TRUE(stale);
   EXPECT_FALSE(*stale);
   EXPECT_EQ(w.status(1), "pending");
-  auto held = w.inv->outbox_delivered((*again)->id, "claim-b");
+  auto held = outbox->delivered(**again);
   ASSERT_TRUE(held);
   EXPECT_TRUE(*held);
   EXPECT_EQ(w.status(1), "delivered");

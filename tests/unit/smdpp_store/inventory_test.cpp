@@ -230,57 +230,72 @@ TEST(Inventory, ClaimedOutboxEntriesAreLeased) {
   const std::string iccid = w.add(1);
   ASSERT_TRUE(w.inv->enqueue_progress(iccid, "{}"));
   ASSERT_TRUE(w.inv->enqueue_progress(iccid, "{}"));
-  auto first = w.inv->claim_next_outbox("op1", std::chrono::seconds(120), "a");
+  auto outbox = w.inv->callback_outbox();
+  auto first = outbox->claim_next("op1", std::chrono::seconds(120), "a");
   ASSERT_TRUE(first);
   ASSERT_TRUE(*first);
-  auto second = w.inv->claim_next_outbox("op1", std::chrono::seconds(120), "b");
+  auto second = outbox->claim_next("op1", std::chrono::seconds(120), "b");
   ASSERT_TRUE(second);
   ASSERT_TRUE(*second);
   EXPECT_NE((*second)->id, (*first)->id);
-  EXPECT_FALSE(*w.inv->claim_next_outbox("op1", std::chrono::seconds(120), "c"));
-  ASSERT_TRUE(w.inv->outbox_delivered((*first)->id, "a"));
+  EXPECT_FALSE(*outbox->claim_next("op1", std::chrono::seconds(120), "c"));
+  ASSERT_TRUE(outbox->delivered(**first));
   w.clock.advance(std::chrono::seconds(120));
-  auto again = w.inv->claim_next_outbox("op1", std::chrono::seconds(120), "d");
+  auto again = outbox->claim_next("op1", std::chrono::seconds(120), "d");
   ASSERT_TRUE(again);
   ASSERT_TRUE(*again);  // only the undelivered one, after its lease
   EXPECT_EQ((*again)->id, (*second)->id);
-  EXPECT_FALSE(*w.inv->claim_next_outbox("op1", std::chrono::seconds(120), "e"));
+  EXPECT_FALSE(*outbox->claim_next("op1", std::chrono::seconds(120), "e"));
 }
 
+// The callbacks wait in the service kit's outbox; the destination is the
+// operator's callback URL as configured when an entry is sent.
 TEST(Inventory, OutboxRetriesWithBackOffAndGivesUp) {
   StoreWorld w;
   const std::string iccid = w.add(1);
-  ASSERT_TRUE(w.inv->set_callback_url("op1", "https://op1.example/es2plus"));
   ASSERT_TRUE(w.inv->enqueue_progress(iccid, R"({"iccid":"x"})"));
+  ASSERT_TRUE(w.inv->set_callback_url("op1", "https://op1.example/es2plus"));
   OutboxPolicy policy;
   policy.max_attempts = 3;
+  auto outbox = w.inv->callback_outbox();
   int calls = 0;
-  auto fail = [&](const OutboxEntry& e) {
+  auto attempt = [&](bool ok) {
+    auto due = outbox->due_recipients(10);
+    EXPECT_TRUE(due);
+    if (!due || due->empty()) return;
+    EXPECT_EQ(*due, std::vector<std::string>{"op1"});
+    auto item = outbox->claim_next("op1", policy.first_delay, "claim-" + std::to_string(calls));
+    ASSERT_TRUE(item && *item);
     ++calls;
-    EXPECT_EQ(e.callback_url, std::optional<std::string>("https://op1.example/es2plus"));
-    EXPECT_EQ(e.operator_name, "op1");
-    return false;
+    EXPECT_EQ((*item)->destination, "https://op1.example/es2plus");
+    EXPECT_EQ((*item)->recipient, "op1");
+    EXPECT_TRUE(ok ? *outbox->delivered(**item) : *outbox->failed(**item, "delivery failed", policy));
   };
-  EXPECT_EQ(*w.inv->dispatch_outbox(fail, policy), 0u);
+  attempt(false);
   EXPECT_EQ(calls, 1);
-  EXPECT_EQ(*w.inv->dispatch_outbox(fail, policy), 0u);  // not due yet
+  attempt(false);  // not due yet
   EXPECT_EQ(calls, 1);
   w.clock.advance(std::chrono::seconds(30));
-  EXPECT_EQ(*w.inv->dispatch_outbox(fail, policy), 0u);
+  attempt(false);
   EXPECT_EQ(calls, 2);
   w.clock.advance(std::chrono::seconds(59));
   EXPECT_TRUE(w.inv->due_outbox()->empty());  // second delay is 60 s
   w.clock.advance(std::chrono::seconds(1));
-  EXPECT_EQ(*w.inv->dispatch_outbox(fail, policy), 0u);
+  attempt(false);
   EXPECT_EQ(calls, 3);
   w.clock.advance(std::chrono::hours(2));
   EXPECT_TRUE(w.inv->due_outbox()->empty());  // given up after 3 attempts
-  auto row = w.db->query_one("SELECT status, attempts FROM outbox");
+  auto row = w.db->query_one("SELECT status, attempts FROM service_outbox");
   EXPECT_EQ((*row)->text(0), "failed");
   EXPECT_EQ((*row)->int64(1), 3);
 
   ASSERT_TRUE(w.inv->enqueue_progress(iccid, "{}"));
-  EXPECT_EQ(*w.inv->dispatch_outbox([](const OutboxEntry&) { return true; }, policy), 1u);
+  auto due = w.inv->due_outbox();
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].callback_url, std::optional<std::string>("https://op1.example/es2plus"));
+  attempt(true);
+  EXPECT_EQ(calls, 4);
   EXPECT_TRUE(w.inv->due_outbox()->empty());
 }
 

@@ -1,0 +1,170 @@
+#include "rsp/service/sql_outbox.hpp"
+
+#include <algorithm>
+
+namespace rsp::service {
+
+using store::value;
+
+namespace {
+
+// Portable SQL with the dialect words of store/migrate.hpp. `destination`
+// and `ref` are NULL when the role gives none; the partial index holds only
+// the pending entries, in the order a lane takes them.
+const store::Migration kMigrations[] = {
+    {1, "the outbox of every role, by outbox name and recipient", R"sql(
+CREATE TABLE service_outbox (
+  id {ID},
+  outbox TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  destination TEXT,
+  ref TEXT,
+  body TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempts {INT} NOT NULL DEFAULT 0,
+  next_try_at {INT} NOT NULL,
+  claim_token TEXT,
+  last_error TEXT,
+  created_at {INT} NOT NULL,
+  delivered_at {INT}
+);
+CREATE INDEX service_outbox_due ON service_outbox (outbox, recipient, next_try_at, id) WHERE status = 'pending';
+)sql"},
+};
+
+constexpr const char* kItemColumns = "SELECT id, recipient, destination, body, attempts, ref FROM service_outbox ";
+
+OutboxItem item_from(const store::Row& r) {
+  OutboxItem item;
+  item.id = r.int64(0);
+  item.recipient = r.text(1);
+  item.destination = r.opt_text(2).value_or("");
+  item.body = r.text(3);
+  item.attempts = static_cast<int>(r.int64(4));
+  item.ref = r.opt_text(5).value_or("");
+  return item;
+}
+
+std::string message(const store::DbError& e) { return "outbox storage: " + e.message; }
+
+std::optional<std::string> opt(const std::string& s) { return s.empty() ? std::nullopt : std::optional(s); }
+
+}  // namespace
+
+std::span<const store::Migration> outbox_migrations() { return kMigrations; }
+
+store::DbResult<int> migrate_outbox(store::Database& db) {
+  return store::migrate(db, kOutboxSchemaComponent, outbox_migrations());
+}
+
+std::chrono::seconds outbox_retry_delay(int attempts, const OutboxPolicy& policy) {
+  std::int64_t delay = policy.first_delay.count();
+  for (int i = 0; i < attempts && delay < policy.max_delay.count(); ++i) delay *= 2;
+  return std::chrono::seconds(std::min<std::int64_t>(delay, policy.max_delay.count()));
+}
+
+store::DbResult<std::shared_ptr<SqlOutbox>> SqlOutbox::open(std::shared_ptr<store::Database> db, std::string name,
+                                                            const Clock& clock, Prepare prepare) {
+  if (!db) return store::db_error(store::DbError::Kind::Misuse, "outbox without a database");
+  if (name.empty()) return store::db_error(store::DbError::Kind::Misuse, "outbox without a name");
+  RSP_TRY_VOID(migrate_outbox(*db));
+  return std::shared_ptr<SqlOutbox>(new SqlOutbox(std::move(db), std::move(name), clock, std::move(prepare)));
+}
+
+std::int64_t SqlOutbox::now() const { return clock_.now().time_since_epoch().count(); }
+
+store::DbResult<std::int64_t> SqlOutbox::enqueue(store::Database& db, const OutboxMessage& m) const {
+  if (m.recipient.empty()) return store::db_error(store::DbError::Kind::Misuse, "outbox entry without a recipient");
+  RSP_TRY(auto row, db.query_one("INSERT INTO service_outbox (outbox, recipient, destination, ref, body, next_try_at,"
+                                 " created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                                 {value(name_), value(m.recipient), value(opt(m.destination)), value(opt(m.ref)),
+                                  value(m.body), value(now())}));
+  if (!row) return store::db_error(store::DbError::Kind::Misuse, "outbox entry not stored");
+  return row->int64(0);
+}
+
+store::DbResult<std::vector<OutboxItem>> SqlOutbox::due(std::size_t limit) {
+  RSP_TRY(auto rows, db_->query(std::string(kItemColumns) +
+                                    "WHERE outbox = $1 AND status = 'pending' AND next_try_at <= $2 ORDER BY id LIMIT $3",
+                                {value(name_), value(now()), value(static_cast<std::int64_t>(limit))}));
+  std::vector<OutboxItem> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(item_from(r));
+  return out;
+}
+
+expected<std::vector<std::string>, std::string> SqlOutbox::due_recipients(std::size_t limit) {
+  auto rows = db_->query(
+      "SELECT recipient FROM service_outbox WHERE outbox = $1 AND status = 'pending' AND next_try_at <= $2"
+      " GROUP BY recipient ORDER BY MIN(id) LIMIT $3",
+      {value(name_), value(now()), value(static_cast<std::int64_t>(limit))});
+  if (!rows) return unexpected(message(rows.error()));
+  std::vector<std::string> out;
+  out.reserve(rows->size());
+  for (const auto& r : *rows) out.push_back(r.text(0));
+  return out;
+}
+
+store::DbResult<std::optional<OutboxItem>> SqlOutbox::claim(const std::string& recipient, std::chrono::seconds lease,
+                                                            const std::string& claim, std::string& prepare_error) {
+  // Transactions run one at a time (SQLite's write lock, the PostgreSQL
+  // engine's advisory lock), and the update checks the row again: of two
+  // senders only one takes an entry.
+  RSP_TRY(auto tx, db_->begin());
+  const std::int64_t t = now();
+  RSP_TRY(auto row, db_->query_one(std::string(kItemColumns) +
+                                       "WHERE outbox = $1 AND recipient = $2 AND status = 'pending'"
+                                       " AND next_try_at <= $3 ORDER BY next_try_at, id LIMIT 1",
+                                   {value(name_), value(recipient), value(t)}));
+  if (!row) return std::optional<OutboxItem>();
+  OutboxItem item = item_from(*row);
+  item.claim = claim;
+  RSP_TRY(auto n, db_->execute("UPDATE service_outbox SET next_try_at = $2, claim_token = $3"
+                               " WHERE id = $1 AND status = 'pending' AND next_try_at <= $4",
+                               {value(item.id), value(t + lease.count()), value(claim), value(t)}));
+  if (n != 1) return std::optional<OutboxItem>();
+  if (prepare_) {
+    if (auto ready = prepare_(item); !ready) {
+      prepare_error = ready.error();
+      return std::optional<OutboxItem>();  // rolled back: not claimed
+    }
+  }
+  RSP_TRY_VOID(tx.commit());
+  return std::optional<OutboxItem>(std::move(item));
+}
+
+expected<std::optional<OutboxItem>, std::string> SqlOutbox::claim_next(const std::string& recipient,
+                                                                       std::chrono::seconds lease,
+                                                                       const std::string& claim) {
+  if (claim.empty()) return unexpected(std::string("outbox claim without a token"));
+  std::string prepare_error;
+  auto r = this->claim(recipient, lease, claim, prepare_error);
+  if (!r) return unexpected(message(r.error()));
+  if (!prepare_error.empty()) return unexpected(prepare_error);
+  return std::move(*r);
+}
+
+expected<bool, std::string> SqlOutbox::delivered(const OutboxItem& item) {
+  auto n = db_->execute("UPDATE service_outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $2,"
+                        " claim_token = NULL WHERE id = $1 AND outbox = $3 AND status = 'pending' AND claim_token = $4",
+                        {value(item.id), value(now()), value(name_), value(item.claim)});
+  if (!n) return unexpected(message(n.error()));
+  return *n == 1;
+}
+
+expected<bool, std::string> SqlOutbox::failed(const OutboxItem& item, const std::string& error,
+                                              const OutboxPolicy& policy) {
+  // Held under its claim, the entry has not changed since it was claimed:
+  // item.attempts is the stored count.
+  const int attempts = item.attempts + 1;
+  const bool give_up = attempts >= policy.max_attempts;
+  auto n = db_->execute(
+      "UPDATE service_outbox SET attempts = $2, next_try_at = $3, last_error = $4, status = $5, claim_token = NULL"
+      " WHERE id = $1 AND outbox = $6 AND status = 'pending' AND claim_token = $7",
+      {value(item.id), value(attempts), value(now() + outbox_retry_delay(item.attempts, policy).count()), value(error),
+       value(give_up ? "failed" : "pending"), value(name_), value(item.claim)});
+  if (!n) return unexpected(message(n.error()));
+  return *n == 1;
+}
+
+}  // namespace rsp::service
