@@ -71,11 +71,12 @@ OtaResult<CommandScript> decode_command_script(ByteView in) {
   RSP_TRY(auto contents, unwrap(in, kCommandDefinite, kCommandIndefinite));
   CommandScript s;
   s.indefinite = contents.second;
-  RSP_TRY_VOID(detail::for_each_item(contents.first, kWhat, [&](std::uint8_t tag, ByteView value) -> OtaResult<void> {
+  auto walked = detail::for_each_item(contents.first, kWhat, [&](std::uint8_t tag, ByteView value) -> OtaResult<void> {
     RSP_TRY_VOID(check_command_item(tag, value));
     s.items.push_back({tag, Bytes(value.begin(), value.end())});
     return {};
-  }));
+  });
+  if (!walked) return unexpected(std::move(walked).error());
   return s;
 }
 
@@ -107,7 +108,7 @@ OtaResult<ResponseScript> decode_response_script(ByteView in) {
     slot = Bytes(value.begin(), value.end());
     return {};
   };
-  RSP_TRY_VOID(detail::for_each_item(contents.first, kWhat, [&](std::uint8_t tag, ByteView value) -> OtaResult<void> {
+  auto walked = detail::for_each_item(contents.first, kWhat, [&](std::uint8_t tag, ByteView value) -> OtaResult<void> {
     switch (tag) {
       case kExecuted:
         if (s.executed) return ota_fail(OtaErrorCode::UnexpectedElement, "number of executed C-APDUs repeated");
@@ -125,7 +126,8 @@ OtaResult<ResponseScript> decode_response_script(ByteView in) {
       case kBadFormat: return once(s.bad_format, value);
       default: return ota_fail(OtaErrorCode::UnexpectedElement, "unknown response script tag");
     }
-  }));
+  });
+  if (!walked) return unexpected(std::move(walked).error());
   return s;
 }
 

@@ -40,9 +40,11 @@ OtaResult<TriggerSecurity> decode_security(ByteView v) {
 
 OtaResult<TriggerRetry> decode_retry(ByteView v) {
   if (v.size() < 7) return ota_fail(OtaErrorCode::Truncated, "retry policy");
-  if ((v[2] & 0x7F) != kTimerTag || v[3] != 3) return ota_fail(OtaErrorCode::InvalidValue, "retry waiting delay timer TLV");
+  if ((v[2] & 0x7F) != kTimerTag || v[3] != 3)
+    return ota_fail(OtaErrorCode::InvalidValue, "retry waiting delay timer TLV");
   const int h = from_bcd_swapped(v[4]), m = from_bcd_swapped(v[5]), s = from_bcd_swapped(v[6]);
-  if (h < 0 || m < 0 || s < 0 || m > 59 || s > 59) return ota_fail(OtaErrorCode::InvalidValue, "retry waiting delay digits");
+  if (h < 0 || m < 0 || s < 0 || m > 59 || s > 59)
+    return ota_fail(OtaErrorCode::InvalidValue, "retry waiting delay digits");
   TriggerRetry r;
   r.retry_counter = static_cast<std::uint16_t>((v[0] << 8) | v[1]);
   r.waiting_delay_seconds = static_cast<std::uint32_t>(h * 3600 + m * 60 + s);
@@ -85,7 +87,7 @@ OtaResult<AdminSessionTrigger> decode_admin_session_trigger(ByteView in) {
     return ota_fail(OtaErrorCode::InvalidValue, "not administration session triggering parameters ('81')");
   AdminSessionTrigger t;
   bool have_session = false;
-  RSP_TRY_VOID(each(outer->value, [&](std::uint8_t tag, ByteView value) -> OtaResult<void> {
+  auto walked = each(outer->value, [&](std::uint8_t tag, ByteView value) -> OtaResult<void> {
     if (tag != kSession) return {};  // e.g. 'B3' DNS resolution parameters
     if (have_session) return ota_fail(OtaErrorCode::UnexpectedElement, "session parameters repeated");
     have_session = true;
@@ -110,7 +112,8 @@ OtaResult<AdminSessionTrigger> decode_admin_session_trigger(ByteView in) {
           bool seen_post[3] = {};
           return each(v, [&](std::uint8_t p, ByteView pv) -> OtaResult<void> {
             if (p < kHost || p > kUri) return {};
-            if (seen_post[p - kHost]) return ota_fail(OtaErrorCode::UnexpectedElement, "HTTP POST parameter repeated");
+            if (seen_post[p - kHost])
+              return ota_fail(OtaErrorCode::UnexpectedElement, "HTTP POST parameter repeated");
             seen_post[p - kHost] = true;
             (p == kHost ? t.host : p == kAgent ? t.agent_id : t.uri) = rsp::to_string(pv);
             return {};
@@ -120,7 +123,8 @@ OtaResult<AdminSessionTrigger> decode_admin_session_trigger(ByteView in) {
           return {};  // 'A5' extended security parameters and others
       }
     });
-  }));
+  });
+  if (!walked) return unexpected(std::move(walked).error());
   if (!have_session) return ota_fail(OtaErrorCode::MissingElement, "administration session parameters ('83')");
   return t;
 }
