@@ -138,8 +138,8 @@ Scp80Result<Bytes> build_command_packet(const CommandHeader& h, const Keys& keys
     return err(Status::SecurityError, "unsupported algorithm in KIc/KID or SPI");
   if (h.counter > kMaxCounter) return err(Status::CounterBlocked, "counter exceeds five octets");
   const std::size_t cc_len = checksum_size(spi.integrity);
-  const std::size_t pad =
-      spi.ciphering ? padding_for(kCounterSize + 1 + cc_len + secured_data.size(), block_of(algo_of(h.kic))) : 0;
+  const std::size_t block = block_of(algo_of(h.kic));
+  const std::size_t pad = spi.ciphering ? padding_for(kCounterSize + 1 + cc_len + secured_data.size(), block) : 0;
   const std::size_t chl = 13 + cc_len;
   const std::size_t cpl = 1 + chl + secured_data.size() + pad;
   if (cpl > 0xFFFF) return err(Status::InsufficientMemory, "command packet too long");
@@ -224,8 +224,9 @@ Scp80Result<Bytes> build_response_packet(const Spi& spi, const ResponseParams& r
     return err(Status::SecurityError, "unsupported PoR algorithm in KIc/KID or SPI");
   if (r.counter > kMaxCounter) return err(Status::CounterBlocked, "counter exceeds five octets");
   const std::size_t cc_len = checksum_size(spi.por_integrity);
+  const std::size_t block = block_of(algo_of(r.kic));
   const std::size_t pad =
-      spi.por_ciphered ? padding_for(kCounterSize + 2 + cc_len + additional_data.size(), block_of(algo_of(r.kic))) : 0;
+      spi.por_ciphered ? padding_for(kCounterSize + 2 + cc_len + additional_data.size(), block) : 0;
   const std::size_t rhl = 10 + cc_len;
   const std::size_t rpl = 1 + rhl + additional_data.size() + pad;
   if (rpl > 0xFFFF) return err(Status::InsufficientMemory, "response packet too long");

@@ -92,7 +92,8 @@ OtaResult<SmsPpDownload> decode_envelope(ByteView in) {
         break;
       }
       default:
-        if ((tag & kCr) != 0) return ota_fail(OtaErrorCode::Unsupported, "unknown comprehension-required data object");
+        if ((tag & kCr) != 0)
+          return ota_fail(OtaErrorCode::Unsupported, "unknown comprehension-required data object");
         break;
     }
   }

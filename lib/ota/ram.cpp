@@ -1,21 +1,16 @@
 #include "rsp/ota/ram.hpp"
 
 #include "rsp/apdu/command.hpp"
-#include "rsp/tlv/tlv.hpp"
+#include "tlv_items.hpp"
 
 namespace rsp::ota {
 
 namespace {
 
 using namespace ram_tag;
+using detail::tag_of;
 
-/// The one-octet tags of TS 102 226 §5.2 as the TLV writer names them.
-tlv::Tag tag_of(std::uint8_t raw) { return tlv::Tag::from_raw(raw).value_or(tlv::Tag{}); }
-
-unexpected<OtaError> tlv_fail(const tlv::Error& e) {
-  return ota_fail(e.code == tlv::ErrorCode::Truncated ? OtaErrorCode::Truncated : OtaErrorCode::InvalidValue,
-                  "RAM script TLV: " + e.to_string());
-}
+constexpr const char* kWhat = "RAM script TLV";
 
 /// Template tag, then the items; the indefinite form ends with '00 00'.
 Bytes wrap(std::uint8_t template_tag, bool indefinite, const Bytes& items) {
@@ -27,26 +22,11 @@ Bytes wrap(std::uint8_t template_tag, bool indefinite, const Bytes& items) {
 /// tag filling `in`; returns its contents.
 OtaResult<std::pair<ByteView, bool>> unwrap(ByteView in, std::uint8_t definite, std::uint8_t indefinite) {
   auto outer = tlv::parse_one(in, tlv::Mode::Ber);
-  if (!outer) return tlv_fail(outer.error());
+  if (!outer) return detail::tlv_fail(outer.error(), kWhat);
   const std::uint32_t raw = outer->tag.raw();
   if (raw == definite && !outer->indefinite) return std::make_pair(outer->value, false);
   if (raw == indefinite && outer->indefinite) return std::make_pair(outer->value, true);
   return ota_fail(OtaErrorCode::InvalidValue, "not a scripting template of this kind and length form");
-}
-
-/// Reads the inner items (one-octet tags, definite lengths).
-template <class F>
-OtaResult<void> each_item(ByteView contents, F&& f) {
-  tlv::Reader r(contents, tlv::Mode::Ber);
-  while (!r.empty()) {
-    auto item = r.next();
-    if (!item) return tlv_fail(item.error());
-    const std::uint32_t raw = item->tag.raw();
-    if (item->indefinite || raw > 0xFF)
-      return ota_fail(OtaErrorCode::InvalidValue, "script item with an indefinite length or a long tag");
-    RSP_TRY_VOID(f(static_cast<std::uint8_t>(raw), item->value));
-  }
-  return {};
 }
 
 bool is_command_tag(std::uint8_t t) {
@@ -91,11 +71,12 @@ OtaResult<CommandScript> decode_command_script(ByteView in) {
   RSP_TRY(auto contents, unwrap(in, kCommandDefinite, kCommandIndefinite));
   CommandScript s;
   s.indefinite = contents.second;
-  RSP_TRY_VOID(each_item(contents.first, [&](std::uint8_t tag, ByteView value) -> OtaResult<void> {
+  auto walked = detail::for_each_item(contents.first, kWhat, [&](std::uint8_t tag, ByteView value) -> OtaResult<void> {
     RSP_TRY_VOID(check_command_item(tag, value));
     s.items.push_back({tag, Bytes(value.begin(), value.end())});
     return {};
-  }));
+  });
+  if (!walked) return unexpected(std::move(walked).error());
   return s;
 }
 
@@ -127,7 +108,7 @@ OtaResult<ResponseScript> decode_response_script(ByteView in) {
     slot = Bytes(value.begin(), value.end());
     return {};
   };
-  RSP_TRY_VOID(each_item(contents.first, [&](std::uint8_t tag, ByteView value) -> OtaResult<void> {
+  auto walked = detail::for_each_item(contents.first, kWhat, [&](std::uint8_t tag, ByteView value) -> OtaResult<void> {
     switch (tag) {
       case kExecuted:
         if (s.executed) return ota_fail(OtaErrorCode::UnexpectedElement, "number of executed C-APDUs repeated");
@@ -145,7 +126,8 @@ OtaResult<ResponseScript> decode_response_script(ByteView in) {
       case kBadFormat: return once(s.bad_format, value);
       default: return ota_fail(OtaErrorCode::UnexpectedElement, "unknown response script tag");
     }
-  }));
+  });
+  if (!walked) return unexpected(std::move(walked).error());
   return s;
 }
 

@@ -1,6 +1,6 @@
 #include "rsp/ota/trigger.hpp"
 
-#include "rsp/tlv/tlv.hpp"
+#include "tlv_items.hpp"
 
 namespace rsp::ota {
 
@@ -10,7 +10,9 @@ constexpr std::uint8_t kTrigger = 0x81, kSession = 0x83, kConnection = 0x84, kSe
                        kHttpPost = 0x89, kHost = 0x8A, kAgent = 0x8B, kUri = 0x8C;
 constexpr std::uint8_t kTimerTag = 0x25;  // TS 102 223 §8.38 timer value (CR bit clear)
 
-tlv::Tag tag_of(std::uint8_t raw) { return tlv::Tag::from_raw(raw).value_or(tlv::Tag{}); }
+using detail::tag_of;
+constexpr const char* kWhat = "trigger TLV";
+
 /// Context tags are written primitive; '83' and '89' hold TLVs but keep these codes.
 Bytes tlv_of(std::uint8_t tag, ByteView value) { return tlv::encode(tag_of(tag), value); }
 
@@ -20,22 +22,9 @@ int from_bcd_swapped(std::uint8_t b) {
   return lo > 9 || hi > 9 ? -1 : static_cast<int>(lo * 10 + hi);
 }
 
-unexpected<OtaError> tlv_fail(const tlv::Error& e) {
-  return ota_fail(e.code == tlv::ErrorCode::Truncated ? OtaErrorCode::Truncated : OtaErrorCode::InvalidValue,
-                  "trigger TLV: " + e.to_string());
-}
-
-/// Walks definite-length TLVs with one-octet tags.
 template <class F>
 OtaResult<void> each(ByteView contents, F&& f) {
-  tlv::Reader r(contents, tlv::Mode::Ber);
-  while (!r.empty()) {
-    auto e = r.next();
-    if (!e) return tlv_fail(e.error());
-    if (e->indefinite || e->tag.raw() > 0xFF) return ota_fail(OtaErrorCode::InvalidValue, "trigger TLV form");
-    RSP_TRY_VOID(f(static_cast<std::uint8_t>(e->tag.raw()), e->value));
-  }
-  return {};
+  return detail::for_each_item(contents, kWhat, std::forward<F>(f));
 }
 
 OtaResult<TriggerSecurity> decode_security(ByteView v) {
@@ -51,9 +40,11 @@ OtaResult<TriggerSecurity> decode_security(ByteView v) {
 
 OtaResult<TriggerRetry> decode_retry(ByteView v) {
   if (v.size() < 7) return ota_fail(OtaErrorCode::Truncated, "retry policy");
-  if ((v[2] & 0x7F) != kTimerTag || v[3] != 3) return ota_fail(OtaErrorCode::InvalidValue, "retry waiting delay timer TLV");
+  if ((v[2] & 0x7F) != kTimerTag || v[3] != 3)
+    return ota_fail(OtaErrorCode::InvalidValue, "retry waiting delay timer TLV");
   const int h = from_bcd_swapped(v[4]), m = from_bcd_swapped(v[5]), s = from_bcd_swapped(v[6]);
-  if (h < 0 || m < 0 || s < 0 || m > 59 || s > 59) return ota_fail(OtaErrorCode::InvalidValue, "retry waiting delay digits");
+  if (h < 0 || m < 0 || s < 0 || m > 59 || s > 59)
+    return ota_fail(OtaErrorCode::InvalidValue, "retry waiting delay digits");
   TriggerRetry r;
   r.retry_counter = static_cast<std::uint16_t>((v[0] << 8) | v[1]);
   r.waiting_delay_seconds = static_cast<std::uint32_t>(h * 3600 + m * 60 + s);
@@ -91,12 +82,12 @@ OtaResult<Bytes> encode(const AdminSessionTrigger& t) {
 
 OtaResult<AdminSessionTrigger> decode_admin_session_trigger(ByteView in) {
   auto outer = tlv::parse_one(in, tlv::Mode::Ber);
-  if (!outer) return tlv_fail(outer.error());
+  if (!outer) return detail::tlv_fail(outer.error(), kWhat);
   if (outer->tag.raw() != kTrigger || outer->indefinite)
     return ota_fail(OtaErrorCode::InvalidValue, "not administration session triggering parameters ('81')");
   AdminSessionTrigger t;
   bool have_session = false;
-  RSP_TRY_VOID(each(outer->value, [&](std::uint8_t tag, ByteView value) -> OtaResult<void> {
+  auto walked = each(outer->value, [&](std::uint8_t tag, ByteView value) -> OtaResult<void> {
     if (tag != kSession) return {};  // e.g. 'B3' DNS resolution parameters
     if (have_session) return ota_fail(OtaErrorCode::UnexpectedElement, "session parameters repeated");
     have_session = true;
@@ -121,7 +112,8 @@ OtaResult<AdminSessionTrigger> decode_admin_session_trigger(ByteView in) {
           bool seen_post[3] = {};
           return each(v, [&](std::uint8_t p, ByteView pv) -> OtaResult<void> {
             if (p < kHost || p > kUri) return {};
-            if (seen_post[p - kHost]) return ota_fail(OtaErrorCode::UnexpectedElement, "HTTP POST parameter repeated");
+            if (seen_post[p - kHost])
+              return ota_fail(OtaErrorCode::UnexpectedElement, "HTTP POST parameter repeated");
             seen_post[p - kHost] = true;
             (p == kHost ? t.host : p == kAgent ? t.agent_id : t.uri) = rsp::to_string(pv);
             return {};
@@ -131,7 +123,8 @@ OtaResult<AdminSessionTrigger> decode_admin_session_trigger(ByteView in) {
           return {};  // 'A5' extended security parameters and others
       }
     });
-  }));
+  });
+  if (!walked) return unexpected(std::move(walked).error());
   if (!have_session) return ota_fail(OtaErrorCode::MissingElement, "administration session parameters ('83')");
   return t;
 }

@@ -12,7 +12,8 @@ SmsPpDownload sample() {
   d.service_centre = international("4917000000");
   d.tpdu.originator = international("4912345678");
   d.tpdu.timestamp = {0x62, 0x21, 0x30, 0x51, 0x00, 0x00, 0x00};
-  d.tpdu.user_data = binary_user_data(from_hex("027000001A0D00000000000000000000000000000000000000000000").value(), true);
+  d.tpdu.user_data =
+      binary_user_data(from_hex("027000001A0D00000000000000000000000000000000000000000000").value(), true);
   return d;
 }
 
