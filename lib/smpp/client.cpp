@@ -535,7 +535,7 @@ SmppClient::~SmppClient() {
 SmsResult<std::string> SmppClient::submit(const ShortMessage& msg) {
   RSP_TRY_VOID(validate(msg));
   if (impl_->cfg.mode == BindMode::Receiver)
-    return sms_error(SmsError::Kind::InvalidArgument, "bound as a receiver: submit_sm is not allowed (SMPP 3.4 §2.3)");
+    return sms_error(SmsError::Kind::InvalidArgument, "bound as a receiver: submit_sm is not allowed");
   auto r = std::make_shared<Impl::Request>();
   r->msg = msg;
   r->give_up = Clock::now() + impl_->cfg.outage_wait;
