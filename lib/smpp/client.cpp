@@ -346,6 +346,24 @@ struct SmppClient::Impl {
     }
   }
 
+  /// Handles every whole PDU the reader holds; false (connection dropped) on a protocol error.
+  bool process_frames() {
+    while (fd >= 0) {
+      auto next = reader.next();
+      if (!next) {
+        log("bad framing from the SMSC: " + next.error().message);
+      } else if (!*next) {
+        return true;
+      } else if (handle(**next)) {
+        continue;
+      }
+      drop("protocol error");
+      backoff = cfg.reconnect_min;
+      return false;
+    }
+    return false;
+  }
+
   /// Fails what waited too long: queued submissions past give_up, sent ones past reply_by.
   void expire() {
     const auto now = Clock::now();
@@ -388,6 +406,7 @@ struct SmppClient::Impl {
   }
 
   void run_io() {
+    process_frames();  // whatever arrived with the first bind response
     while (!stop_requested()) {
       expire();
       if (fd < 0) {
@@ -407,6 +426,8 @@ struct SmppClient::Impl {
         ++rebind_count;
         is_bound = true;
         log("bound again");
+        // PDUs that came in the same read as the bind response (a held deliver_sm) are waiting.
+        if (!process_frames()) continue;
       }
       send_queued();
       if (fd < 0) continue;
@@ -426,23 +447,7 @@ struct SmppClient::Impl {
           backoff = cfg.reconnect_min;
           continue;
         }
-        bool ok = true;
-        while (ok && fd >= 0) {
-          auto next = reader.next();
-          if (!next) {
-            log("bad framing from the SMSC: " + next.error().message);
-            ok = false;
-          } else if (!*next) {
-            break;
-          } else {
-            ok = handle(**next);
-          }
-        }
-        if (!ok) {
-          drop("protocol error");
-          backoff = cfg.reconnect_min;
-          continue;
-        }
+        if (!process_frames()) continue;
       }
       const auto now = Clock::now();
       if (enquire_due && now >= *enquire_due) {
@@ -535,7 +540,7 @@ SmppClient::~SmppClient() {
 SmsResult<std::string> SmppClient::submit(const ShortMessage& msg) {
   RSP_TRY_VOID(validate(msg));
   if (impl_->cfg.mode == BindMode::Receiver)
-    return sms_error(SmsError::Kind::InvalidArgument, "bound as a receiver: submit_sm is not allowed (SMPP 3.4 §2.3)");
+    return sms_error(SmsError::Kind::InvalidArgument, "bound as a receiver: submit_sm is not allowed");
   auto r = std::make_shared<Impl::Request>();
   r->msg = msg;
   r->give_up = Clock::now() + impl_->cfg.outage_wait;

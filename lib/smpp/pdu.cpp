@@ -1,5 +1,6 @@
 #include "rsp/smpp/pdu.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <mutex>
@@ -97,8 +98,10 @@ struct AllowedTlv {
   std::uint16_t max_len;
 };
 
-/// receipted_message_id (§5.3.2.12), network_error_code (§5.3.2.31), message_state (§5.3.2.35).
-constexpr std::array<AllowedTlv, 3> kDeliverTlvs{{{0x001E, 1, 65}, {0x0423, 3, 3}, {0x0427, 1, 1}}};
+/// receipted_message_id (§5.3.2.12), network_error_code (§5.3.2.31), message_state (§5.3.2.35),
+/// message_payload (§5.3.2.32; libsmpp34 holds 1024 octets of it).
+constexpr std::array<AllowedTlv, 4> kDeliverTlvs{
+    {{0x001E, 1, 65}, {0x0423, 3, 3}, {0x0427, 1, 1}, {0x0424, 1, 1024}}};
 /// sc_interface_version (§5.3.2.25).
 constexpr std::array<AllowedTlv, 1> kBindRespTlvs{{{0x0210, 1, 1}}};
 
@@ -154,7 +157,8 @@ bool unpack(std::uint32_t command_id, T& t, const Bytes& buf) {
 
 template <class T>
 expected<Bytes, PduError> pack(std::uint32_t command_id, T& t) {
-  std::array<std::uint8_t, kMaxPduSize + 64> buf{};
+  // Nothing we send comes near 4 KiB (a short message is at most 253 octets).
+  std::array<std::uint8_t, 4096> buf{};
   int len = 0;
   std::lock_guard lock(library_mutex());
   if (smpp34_pack(command_id, buf.data(), static_cast<int>(buf.size()), &len, &t) != 0 || len < 16)
@@ -187,6 +191,7 @@ expected<Pdu, PduError> decode_sm(ByteView pdu, Pdu out) {
   };
   if (deliver) {
     deliver_sm_t t{};
+    std::optional<Bytes> payload;
     // The list is read before it is freed inside unpack(): copy it out there.
     std::lock_guard lock(library_mutex());
     const int rc = smpp34_unpack(DELIVER_SM, &t, buf.data(), static_cast<int>(buf.size() - 1));
@@ -199,11 +204,18 @@ expected<Pdu, PduError> decode_sm(ByteView pdu, Pdu out) {
           body.receipted_message_id = std::string(s, strnlen(s, p->length));
         } else if (p->tag == 0x0427) {
           body.message_state = p->value.val08;
+        } else if (p->tag == 0x0424) {
+          payload = Bytes(p->value.octet, p->value.octet + std::min<std::size_t>(p->length, sizeof p->value.octet));
         }
       }
     }
     destroy_tlv(t.tlv);
     if (rc != 0) return fail(PduError::Kind::Malformed, "deliver_sm does not decode");
+    if (payload) {
+      // §5.3.2.32: message_payload and short_message are not used together.
+      if (t.sm_length != 0) return fail(PduError::Kind::Malformed, "both short_message and message_payload");
+      body.message.user_data = std::move(*payload);
+    }
   } else {
     submit_sm_t t{};
     if (!unpack(SUBMIT_SM, t, buf)) return fail(PduError::Kind::Malformed, "submit_sm does not decode");

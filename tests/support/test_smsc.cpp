@@ -157,7 +157,7 @@ struct TestSmsc::State {
     c.outstanding.erase(it);
     if (p.status != status::kOk) return;
     if (!d.wants_receipt) return;
-    // The receipt goes back to the submitter's address (SMPP 3.4 §2.11).
+    // The receipt goes back to the submitter's address.
     Delivery rcpt;
     rcpt.body.esm_class = kEsmDeliveryReceipt;
     rcpt.body.message.source = d.body.message.destination;

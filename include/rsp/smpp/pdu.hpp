@@ -55,9 +55,10 @@ inline constexpr std::uint32_t kThrottled = 0x58;
 
 /// The PDU header (SMPP 3.4 §3.2): four big-endian 32-bit integers.
 inline constexpr std::size_t kHeaderSize = 16;
-/// The largest PDU we read: a submit_sm or deliver_sm with a full short
-/// message and a few optional parameters stays far below (our bound, not SMPP's).
-inline constexpr std::size_t kMaxPduSize = 2048;
+/// The largest PDU we read: room for a 64 KiB message_payload (§5.3.2.32)
+/// and the mandatory fields, so that no PDU an SMSC may send loses the framing
+/// (our bound; SMPP 3.4 sets none).
+inline constexpr std::size_t kMaxPduSize = 0x10000 + 0x400;
 
 /// bind_transmitter / bind_receiver / bind_transceiver (SMPP 3.4 §4.1).
 struct Bind {
@@ -80,6 +81,8 @@ struct SmBody {
   ShortMessage message;
   std::uint8_t esm_class = 0;  ///< as on the wire; message.udhi mirrors bit 0x40
   std::uint8_t priority = 0;
+  /// deliver_sm may carry its user data in message_payload (§5.3.2.32, up to
+  /// 1024 octets here) instead of short_message: decode puts it in message.user_data.
   /// For receipts: receipted_message_id (§5.3.2.12) and message_state (§5.3.2.35).
   std::optional<std::string> receipted_message_id;
   std::optional<std::uint8_t> message_state;

@@ -170,7 +170,8 @@ TEST(SmppPdu, MalformedInputIsAnErrorNeverACrash) {
   EXPECT_FALSE(decode(longer));
   // command_length out of range.
   EXPECT_EQ(frame_length(*from_hex("0000000F000000150000000000000001")).error().kind, PduError::Kind::Framing);
-  EXPECT_EQ(frame_length(*from_hex("00100000000000150000000000000001")).error().kind, PduError::Kind::Framing);
+  EXPECT_EQ(frame_length(*from_hex("00010401000000150000000000000001")).error().kind, PduError::Kind::Framing);
+  EXPECT_EQ(*frame_length(*from_hex("00010400000000150000000000000001")), kMaxPduSize);
   EXPECT_EQ(*frame_length(*from_hex("000000")), 0u);
   // Sequence number 0 and a request with a status.
   EXPECT_FALSE(decode(*from_hex("00000010000000150000000000000000")));
@@ -245,4 +246,32 @@ TEST(SmppPdu, DecodesAReceiptBuiltByHand) {
   EXPECT_EQ(b.esm_class, kEsmDeliveryReceipt);
   EXPECT_EQ(b.receipted_message_id, "M7");
   EXPECT_EQ(b.message_state, 5);
+}
+
+TEST(SmppPdu, DeliverSmUserDataMayComeInMessagePayload) {
+  // deliver_sm with sm_length 0 and message_payload 02 70 00 (§5.3.2.32).
+  const Bytes head = *from_hex("00000000000000050000000000000001" "00" "0101" "3100" "0101" "3200" "40" "7F" "00" "00" "00"
+                               "00" "00" "F6" "00" "00");
+  auto with = [&](const char* tail) {
+    Bytes b = head;
+    const auto t = *from_hex(tail);
+    b.insert(b.end(), t.begin(), t.end());
+    return with_length(b);
+  };
+  const auto p = decode(with("04240003027000"));
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(to_hex(std::get<SmBody>(p->body).message.user_data), "027000");
+  // Longer than libsmpp34 holds, or both fields used: refused.
+  std::string big = "04240401" + std::string(0x401 * 2, 'A');
+  EXPECT_FALSE(decode(with(big.c_str())));
+  Bytes both = head;
+  both.back() = 1;
+  both.push_back(0x55);
+  const auto t = *from_hex("04240003027000");
+  both.insert(both.end(), t.begin(), t.end());
+  EXPECT_FALSE(decode(with_length(both)));
+  // A PDU far beyond 2 KiB (many ignored vendor parameters) still frames and decodes.
+  std::string many;
+  for (int i = 0; i < 3000; ++i) many += "14000001AA";
+  EXPECT_TRUE(decode(with(many.c_str())));
 }

@@ -45,6 +45,15 @@ struct Inbox {
               cv.notify_all();
             }};
   }
+  /// Waits for a message whose last user-data octet is `tag` (see mt()).
+  bool wait_for_tag(std::uint8_t tag, std::chrono::milliseconds t = std::chrono::seconds(10)) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, t, [&] {
+      for (const auto& m : messages)
+        if (!m.user_data.empty() && m.user_data.back() == tag) return true;
+      return false;
+    });
+  }
   bool wait(std::size_t messages_n, std::size_t receipts_n = 0,
             std::chrono::milliseconds t = std::chrono::seconds(10)) {
     std::unique_lock lock(mu);
