@@ -13,7 +13,8 @@
 /// marked where they are defined: the DGIs of the fallback and emergency
 /// attributes, the connectivity parameters and the notification
 /// confirmation, the GET STATUS attribute tag '53', the notification tags
-/// '4C'/'4D'/'4E' and the ISD-P privileges. UpdatePolicyRules is this
+/// and types ('4C'/'4D'/'4E'), the ISD-P privileges and DELETE's P2 '80'
+/// (the ISD-P with its content; the parser also takes '00'). UpdatePolicyRules is this
 /// project's own coding (POL1 lives in the profile; SGP.02 changes it over
 /// ES6 through the MNO-SD): the simulator accepts it at the ISD-R.
 
