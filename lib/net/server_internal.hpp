@@ -24,9 +24,12 @@
 // connection, the single loop being the queue every request passes twice.
 // Measured with two loops against one (bench_smdpp, release, 4 clients, 400
 // downloads, runs alternated, on a 2-core VM that other builds kept at a load
-// of 7-10): 54.6-90.2 downloads/s (mean 71.6) against 44.8-85.2 (mean 66.3),
-// server CPU per download 2.90-3.71 ms against 2.64-3.68 ms: within that
-// host's noise, to be measured again on a quiet one.
+// of 7-12), in two sets: 54.6-90.2 downloads/s (mean 71.6) against 44.8-85.2
+// (mean 66.3), then 162-180 (mean 173) against 175-261 (mean 209); server CPU
+// per download 2.90-3.71 ms against 2.49-3.68 ms. No gain shows through that
+// host's noise (the second set even favours one loop): to be measured again
+// on a quiet machine before the default is trusted; io_threads = 1 gives the
+// single loop back.
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
