@@ -1,4 +1,4 @@
-// One connection's state machine on the server's I/O thread (see
+// One connection's state machine on its loop's I/O thread (see
 // server_internal.hpp): handshake, request head, body, handler on the pool,
 // response, then keep-alive, close or drain. Every waiting phase has a
 // deadline; a passed one closes the connection.
@@ -36,10 +36,11 @@ Clock::time_point after(std::chrono::milliseconds d) { return Clock::now() + d; 
 
 }  // namespace
 
-Connection::Connection(HttpServer::Impl& server, asio::ip::tcp::socket socket, std::string peer)
-    : server_(server), socket_(std::move(socket)), timer_(server.io), peer_(std::move(peer)) {}
+Connection::Connection(HttpServer::Impl& server, IoLoop& loop, asio::ip::tcp::socket socket, std::string peer)
+    : server_(server), loop_(loop), socket_(std::move(socket)), timer_(loop.io), peer_(std::move(peer)) {}
 
 void Connection::start() {
+  if (phase_ == Phase::Closed) return;  // a stop closed it before its loop started it
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -125,14 +126,14 @@ void Connection::on_readable() {
   bool got = false;
   for (int i = 0; i < kReadsPerEvent; ++i) {
     boost::system::error_code ec;
-    const std::size_t n = socket_.read_some(asio::buffer(server_.read_buffer), ec);
+    const std::size_t n = socket_.read_some(asio::buffer(loop_.read_buffer), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
     if (ec) {  // the peer closed or reset: what it sent without waiting for an answer is dropped
       // A peer that closes before its first byte (a port probe) has not tried TLS.
       if (phase_ == Phase::Handshake && tls_) return tls_failed("connection closed during the TLS handshake");
       return close();
     }
-    const std::string_view data(server_.read_buffer.data(), n);
+    const std::string_view data(loop_.read_buffer.data(), n);
     if (phase_ == Phase::Draining) {
       drain_left_ -= std::min(drain_left_, n);
       if (drain_left_ == 0) return close();
@@ -148,7 +149,7 @@ void Connection::on_readable() {
     } else if (!tls_->feed(data)) {
       return close();
     }
-    if (n < server_.read_buffer.size()) break;
+    if (n < loop_.read_buffer.size()) break;
   }
   if (got) {
     if (phase_ == Phase::Head || phase_ == Phase::Body) {
@@ -301,7 +302,7 @@ void Connection::dispatch(const Handler& handler) {
     const std::chrono::duration<double> took = Clock::now() - start;
     server.latency->observe({{"method", route_method}, {"route", request->path}}, took.count());
     server.count(request->method, request->path, response.status);
-    asio::post(server.io, [self, method = request->method, response = std::move(response)]() mutable {
+    asio::post(self->loop_.io, [self, method = request->method, response = std::move(response)]() mutable {
       if (self->phase_ == Phase::Closed) return;
       self->head_.method = std::move(method);
       self->on_response(std::move(response));

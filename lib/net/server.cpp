@@ -10,6 +10,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 #include "rsp/common/socket_io.hpp"
 #include "server_internal.hpp"
 
@@ -111,8 +113,11 @@ NetResult<void> HttpServer::start() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
   port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
                                             : reinterpret_cast<sockaddr_in&>(bound).sin_port);
+  const std::size_t io_threads =
+      options_.io_threads ? options_.io_threads : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 2);
+  for (std::size_t i = 0; i < io_threads; ++i) impl_->loops.push_back(std::make_unique<IoLoop>());
   boost::system::error_code ec;
-  impl_->acceptor.emplace(impl_->io);
+  impl_->acceptor.emplace(impl_->loops.front()->io);
   impl_->acceptor->assign(bound.ss_family == AF_INET6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), fd, ec);
   if (ec) {
     ::close(fd);
@@ -126,15 +131,17 @@ NetResult<void> HttpServer::start() {
     const rlim_t room = limit.rlim_cur > 2 * kReserve ? limit.rlim_cur - kReserve : limit.rlim_cur / 2;
     impl_->max_connections = std::min<std::size_t>(impl_->max_connections, static_cast<std::size_t>(room));
   }
-  impl_->accept_retry.emplace(impl_->io);
-  impl_->guard.emplace(impl_->io.get_executor());
+  impl_->accept_retry.emplace(impl_->loops.front()->io);
   impl_->pool = std::make_unique<asio::thread_pool>(std::max<std::size_t>(options_.worker_threads, 1));
   impl_->started = true;
   impl_->accept();
-  impl_->io_thread = std::thread([this] {
-    ::pthread_setname_np(::pthread_self(), "rsp-http-io");
-    impl_->io.run();
-  });
+  for (auto& loop : impl_->loops) {
+    loop->guard.emplace(loop->io.get_executor());
+    loop->thread = std::thread([io = &loop->io] {
+      ::pthread_setname_np(::pthread_self(), "rsp-http-io");
+      io->run();
+    });
+  }
   return {};
 }
 
@@ -144,13 +151,26 @@ void HttpServer::stop() {
   impl_->stopped = true;
   // Idle connections close at once; requests in flight finish and are
   // answered with "Connection: close"; the loop ends after the last one.
-  asio::post(impl_->io, [impl = impl_.get()] { impl->begin_stop(); });
-  if (impl_->io_thread.joinable()) impl_->io_thread.join();
+  asio::post(impl_->loops.front()->io, [impl = impl_.get()] { impl->begin_stop(); });
+  for (auto& loop : impl_->loops)
+    if (loop->thread.joinable()) loop->thread.join();
   impl_->pool->join();
 }
 
+HttpServer::Impl::~Impl() {
+  // Pending handlers hold connections (and the acceptor's a socket) of the
+  // loops; the first loop's may hold the others', so it goes first.
+  acceptor.reset();
+  accept_retry.reset();
+  for (auto& loop : loops) loop.reset();
+  SSL_CTX_free(ctx);
+}
+
 void HttpServer::Impl::accept() {
-  acceptor->async_accept([this](const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
+  // The next connection goes to the next loop in turn, its socket made there.
+  IoLoop& loop = *loops[next_loop];
+  next_loop = (next_loop + 1) % loops.size();
+  acceptor->async_accept(loop.io, [this, &loop](const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
     if (stopping || ec == asio::error::operation_aborted) return;
     if (ec) {
       // Out of descriptors or a connection already gone: try again shortly.
@@ -160,23 +180,31 @@ void HttpServer::Impl::accept() {
       });
       return;
     }
-    on_accepted(std::move(socket));
+    on_accepted(loop, std::move(socket));
     accept();
   });
 }
 
-void HttpServer::Impl::on_accepted(asio::ip::tcp::socket socket) {
+void HttpServer::Impl::on_accepted(IoLoop& loop, asio::ip::tcp::socket socket) {
   boost::system::error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
   accepted->inc();
   ++*accepted_count;
   std::string peer = endpoint.address().to_string();
+  std::shared_ptr<detail::Connection> c;
   const char* refusal = nullptr;
-  if (connections.size() >= max_connections) {
-    refusal = "capacity";
-  } else if (auto it = per_peer.find(peer); it != per_peer.end() && it->second >= options.max_connections_per_peer) {
-    refusal = "peer_limit";
+  {
+    std::lock_guard lock(conn_mu);
+    if (connections.size() >= max_connections) {
+      refusal = "capacity";
+    } else if (auto it = per_peer.find(peer); it != per_peer.end() && it->second >= options.max_connections_per_peer) {
+      refusal = "peer_limit";
+    } else {
+      c = std::make_shared<detail::Connection>(*this, loop, std::move(socket), peer);
+      connections.insert(c);
+      ++per_peer[peer];
+    }
   }
   if (refusal) {
     refusals->inc({{"reason", refusal}});
@@ -184,17 +212,17 @@ void HttpServer::Impl::on_accepted(asio::ip::tcp::socket socket) {
     socket.close(ec);
     return;
   }
-  auto c = std::make_shared<detail::Connection>(*this, std::move(socket), peer);
-  connections.insert(c);
-  ++per_peer[peer];
   ++open;
   active->add({}, 1);
-  c->start();
+  asio::post(loop.io, [c] { c->start(); });
 }
 
 void HttpServer::Impl::forget(const std::shared_ptr<detail::Connection>& c, const std::string& peer) {
-  if (connections.erase(c) == 0) return;
-  if (auto it = per_peer.find(peer); it != per_peer.end() && --it->second == 0) per_peer.erase(it);
+  {
+    std::lock_guard lock(conn_mu);
+    if (connections.erase(c) == 0) return;
+    if (auto it = per_peer.find(peer); it != per_peer.end() && --it->second == 0) per_peer.erase(it);
+  }
   --open;
   active->add({}, -1);
   finish_if_drained();
@@ -205,17 +233,26 @@ void HttpServer::Impl::begin_stop() {
   boost::system::error_code ec;
   acceptor->close(ec);
   accept_retry->cancel();
-  std::vector<std::shared_ptr<detail::Connection>> idle;
-  for (const auto& c : connections)
-    if (c->idle()) idle.push_back(c);
-  for (const auto& c : idle) c->close();
+  std::vector<std::shared_ptr<detail::Connection>> all;
+  {
+    std::lock_guard lock(conn_mu);
+    all.assign(connections.begin(), connections.end());
+  }
+  // Each is looked at on its own loop: one busy there now stays to answer.
+  for (const auto& c : all)
+    asio::post(c->loop().io, [c] {
+      if (c->idle()) c->close();
+    });
   finish_if_drained();
 }
 
 void HttpServer::Impl::finish_if_drained() {
-  if (!stopping || !connections.empty()) return;
-  guard.reset();
-  io.stop();
+  if (!stopping) return;
+  {
+    std::lock_guard lock(conn_mu);
+    if (!connections.empty()) return;
+  }
+  for (auto& loop : loops) loop->io.stop();  // thread-safe; the loops' threads return
 }
 
 }  // namespace rsp::net

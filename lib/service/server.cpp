@@ -156,6 +156,7 @@ net::NetResult<std::unique_ptr<Server>> Server::start(ServerConfig config) {
   admin.port = config.admin_port;
   admin.insecure_plain_http = true;
   admin.worker_threads = 2;
+  admin.io_threads = 1;  // /healthz and /metrics: one loop is plenty
   admin.metrics = metrics;
   admin.health_check = std::move(config.health_check);
 

@@ -58,6 +58,9 @@ struct HttpServerOptions {
   std::optional<TlsServerConfig> tls;
   bool insecure_plain_http = false;
   std::size_t worker_threads = 8;  ///< the handler pool (connections need no thread of their own)
+  /// Event-loop threads that read, parse and write every connection (each
+  /// connection stays on one); 0: min(2, hardware threads).
+  std::size_t io_threads = 0;
   std::size_t max_body_bytes = 1024 * 1024;  ///< larger bodies are answered with 413
   std::chrono::seconds keep_alive_timeout{5};
   std::size_t keep_alive_max_requests = 100;
@@ -88,12 +91,12 @@ struct HttpServerOptions {
   std::function<std::optional<std::string>()> health_check;
   /// Headers added to every response.
   Headers default_headers;
-  /// Called (on the server's I/O thread: it must be quick) for each TLS
-  /// handshake that failed or timed out, with the peer address and a reason
-  /// free of key material; the caller rate-limits its log. Never called for
-  /// plain HTTP.
+  /// Called (on an I/O thread, several at once: it must be quick and
+  /// thread-safe) for each TLS handshake that failed or timed out, with the
+  /// peer address and a reason free of key material; the caller rate-limits
+  /// its log. Never called for plain HTTP.
   std::function<void(const std::string& peer, const std::string& reason)> on_tls_failure;
-  /// Called (on the I/O thread: it must be quick) for each request that
+  /// Called (on an I/O thread, as on_tls_failure) for each request that
   /// matched no route, with the status it is answered with (404, or 405 for
   /// a path served under another method), so an access log misses none.
   std::function<void(const std::string& peer, int status)> on_unrouted;

@@ -74,8 +74,9 @@ class TlsIdentity {
 inline constexpr const char* kPskTls12Ciphers = "PSK-AES128-GCM-SHA256:PSK-AES128-CBC-SHA256";
 
 /// Maps a client's PSK identity to its key; nullopt refuses the identity (the
-/// handshake fails). Called on the server's I/O thread during the handshake:
-/// it must be quick (keys from memory, not a database round trip).
+/// handshake fails). Called on one of the server's I/O threads during the
+/// handshake, from several at once: it must be quick (keys from memory, not
+/// a database round trip) and thread-safe.
 using PskLookup = std::function<std::optional<Bytes>(std::string_view identity)>;
 
 /// The server side of PSK-TLS: no certificate, TLS 1.2 only.
