@@ -34,6 +34,7 @@
 #include "rsp/smdpp/sql_catalog.hpp"
 #include "rsp/store/open.hpp"
 #include "rsp/store/postgresql.hpp"
+#include "serve_support.hpp"
 #include "smdpp_keys.hpp"
 
 namespace {
@@ -221,27 +222,6 @@ void check_package_keys(rsp::smdpp::Inventory& inventory, const rsp::smdpp::KeyE
                count->in_clear, count->in_clear == 1 ? " is" : "s are");
 }
 
-/// The access log's sink: standard output, or a file appended to (0600 when made).
-rsp::service::LogSink access_log_sink(const std::string& where) {
-  if (where.empty() || where == "-")
-    return [](std::string_view line) {
-      fmt::print("{}\n", line);
-      std::fflush(stdout);
-    };
-  const int fd = ::open(where.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) fail("access_log " + where + ": cannot open it for appending");
-  auto file = std::shared_ptr<std::FILE>(::fdopen(fd, "a"), [](std::FILE* f) {
-    if (f) std::fclose(f);
-  });
-  if (!file) fail("access_log " + where + ": cannot open it for appending");
-  auto mu = std::make_shared<std::mutex>();
-  return [file, mu](std::string_view line) {
-    std::lock_guard lock(*mu);
-    fmt::print(file.get(), "{}\n", line);
-    std::fflush(file.get());
-  };
-}
-
 void run_serve(const std::string& config_file, bool insecure_flag, const std::string& listen_flag,
                std::optional<int> admin_port_flag) {
   ServeConfig config;
@@ -340,7 +320,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
     fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%SZ} {}\n", fmt::gmtime(std::time(nullptr)), line);
     std::fflush(stderr);
   };
-  service_config.access_log = access_log_sink(config.access_log);
+  service_config.access_log = rsp::cli::access_log_sink(config.access_log, "rsp smdpp serve");
 
   // ES2+ for the configured operators; their callbacks leave from the outbox.
   std::size_t operator_count = 0;

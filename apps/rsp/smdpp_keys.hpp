@@ -1,5 +1,5 @@
 #pragma once
-// What the `rsp smdpp` commands that open the SM-DP+ database share about
+// What the commands that open a role's database (`rsp smdpp`, `rsp smsr serve`) share about
 // the secrets kept in it: one warning line per SQLite file that group or
 // others can read, and the key-encryption key of the stored profile
 // packages (a named key file, or the one beside a SQLite database, made with
@@ -24,14 +24,14 @@ inline void warn_if_database_readable(const std::string& database, const std::st
   if (database.empty() || store::is_postgresql_url(database)) return;
   for (const auto& f : store::sqlite_files_readable_by_others(database))
     fmt::print(stderr,
-               "{}: WARNING: {} is mode {:04o}: group or others can read the SM-DP+ database and the subscriber data "
+               "{}: WARNING: {} is mode {:04o}: group or others can read the database and the subscriber data "
                "in it (chmod 600 {})\n",
                who, f.path.string(), f.mode, f.path.string());
 }
 
 /// The key-encryption key for `database` (service::kek_for_database); exits
 /// with the reason when there is none.
-inline std::shared_ptr<const smdpp::KeyEncryptionKey> kek_or_exit(const std::string& kek_file,
+inline std::shared_ptr<const service::KeyEncryptionKey> kek_or_exit(const std::string& kek_file,
                                                                   const std::string& database, const std::string& who) {
   auto k = service::kek_for_database(kek_file, database, crypto::system_random());
   if (!k) {

@@ -1,5 +1,5 @@
 #pragma once
-// `rsp smdpp serve` as a child process for end-to-end tests: its output read
+// `rsp smdpp serve` (or another role's serve) as a child process for end-to-end tests: its output read
 // through a pipe, stopped by a signal (SIGTERM for a graceful stop, SIGKILL
 // for a crash).
 
@@ -20,10 +20,10 @@ extern char** environ;
 
 namespace rsp::e2e {
 
-/// `rsp smdpp serve ...` in the background, its output read through a pipe.
+/// `rsp <role> serve ...` in the background, its output read through a pipe.
 class ServeProcess {
  public:
-  explicit ServeProcess(const std::vector<std::string>& args) {
+  explicit ServeProcess(const std::vector<std::string>& args, const std::string& role = "smdpp") {
     int fds[2];
     if (::pipe(fds) != 0) return;
     posix_spawn_file_actions_t actions;
@@ -31,7 +31,7 @@ class ServeProcess {
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
     posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
     posix_spawn_file_actions_addclose(&actions, fds[0]);
-    std::vector<std::string> all{RSP_TOOL, "smdpp", "serve"};
+    std::vector<std::string> all{RSP_TOOL, role, "serve"};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());

@@ -1,0 +1,44 @@
+#pragma once
+// What the `serve` commands of the server roles share: the access log's sink.
+
+#include <fcntl.h>
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "command.hpp"
+#include "rsp/service/async_log.hpp"
+
+namespace rsp::cli {
+
+/// The access log's sink: standard output ("-" or empty), or a file appended
+/// to (0600 when made); exits with a message naming `who` when it cannot be opened.
+inline service::LogSink access_log_sink(const std::string& where, const std::string& who) {
+  if (where.empty() || where == "-")
+    return [](std::string_view line) {
+      fmt::print("{}\n", line);
+      std::fflush(stdout);
+    };
+  const int fd = ::open(where.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  std::shared_ptr<std::FILE> file;
+  if (fd >= 0) file = std::shared_ptr<std::FILE>(::fdopen(fd, "a"), [](std::FILE* f) {
+    if (f) std::fclose(f);
+  });
+  if (!file) {
+    fmt::print(stderr, "{}: access_log {}: cannot open it for appending\n", who, where);
+    std::fflush(stderr);
+    exit_with(1);
+  }
+  auto mu = std::make_shared<std::mutex>();
+  return [file, mu](std::string_view line) {
+    std::lock_guard lock(*mu);
+    fmt::print(file.get(), "{}\n", line);
+    std::fflush(file.get());
+  };
+}
+
+}  // namespace rsp::cli
