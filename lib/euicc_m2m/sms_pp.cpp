@@ -84,7 +84,7 @@ SmsPpOutcome SmsPpReceiver::on_packet(const ota::Reassembled& packet, const ota:
   const Scp80KeySet* set = find_set(state, version);
   scp80::KeyLookup lookup = [&](const scp80::Tar& tar, const scp80::Spi& spi, std::uint8_t kic,
                                 std::uint8_t kid) -> expected<scp80::Keys, scp80::Status> {
-    if (tar != kIsdRTar) return unexpected(scp80::Status::TarUnknown);
+    if (tar != m2m::kIsdRTar) return unexpected(scp80::Status::TarUnknown);
     if (!set) return unexpected(scp80::Status::SecurityError);
     if (spi.ciphering && ((kic & 0x03) != kAesAlgorithm || (kic >> 4) != set->version))
       return unexpected(scp80::Status::SecurityError);

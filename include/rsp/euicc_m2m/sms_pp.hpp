@@ -35,11 +35,6 @@
 
 namespace rsp::euicc_m2m {
 
-/// The ISD-R's TAR: TS 101 220 §6 takes an application's TAR from octets 13
-/// to 15 of its AID, which for the ISD-R AID of SGP.02 §2.2.3 (A0000005591010
-/// FFFFFFFF8900000100) gives '000001'. Not confirmed against the SGP.02 text.
-inline constexpr crypto::scp80::Tar kIsdRTar{0x00, 0x00, 0x01};
-
 struct SmsPpOutcome {
   /// The R-APDU of the ENVELOPE: '9000', with the PoR as its data when the
   /// SPI asks for a PoR that is not sent by SMS-SUBMIT.
