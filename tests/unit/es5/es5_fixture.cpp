@@ -83,8 +83,8 @@ void Es5Test::SetUp() {
 }
 
 void Es5Test::TearDown() {
+  if (device_sms_) device_sms_->stop();  // no delivery into a device being destroyed
   device_.reset();
-  if (device_sms_) device_sms_->stop();
   if (smsr_sms_) smsr_sms_->stop();
   if (server_) server_->stop();
   smsc_.reset();

@@ -89,6 +89,35 @@ TEST_F(SmsWakeUp, WrongChecksumDoesNothingAndThePorSaysSo) {
   EXPECT_EQ(por->params.status, scp80::Status::IntegrityFailed);
 }
 
+TEST_F(SmsWakeUp, CommandsWithAWrongChecksumAreNotRun) {
+  auto t = target();
+  t.keys.kid[5] ^= 0x80;
+  ASSERT_TRUE(sms_sender_->send_script(t, {m2m::build_apdu(m2m::EnableProfile{second_}).value()}));
+  auto outcome = deliver();
+  ASSERT_TRUE(outcome.status);
+  EXPECT_EQ(*outcome.status, scp80::Status::IntegrityFailed);
+  EXPECT_EQ(isdp(second_).state, m2m::IsdpState::kDisabled);
+  EXPECT_EQ(isdp(boot_).state, m2m::IsdpState::kEnabled);
+  EXPECT_TRUE(mo_.sent().empty());  // the SPI asked for no PoR
+}
+
+TEST_F(SmsWakeUp, AReplayedScriptIsNotRunTwice) {
+  ASSERT_TRUE(sms_sender_->send_script(target(), {m2m::build_apdu(m2m::EnableProfile{second_}).value()}));
+  const auto enable = sms_out_.sent();
+  ASSERT_TRUE(deliver().status);
+  ASSERT_EQ(isdp(second_).state, m2m::IsdpState::kEnabled);
+  // The SM-SR enables the bootstrap profile again, then the old enable SMS is replayed.
+  ASSERT_TRUE(sms_sender_->send_script(target(), {m2m::build_apdu(m2m::EnableProfile{boot_}).value()}));
+  ASSERT_TRUE(deliver(enable.size()).status);
+  ASSERT_EQ(isdp(boot_).state, m2m::IsdpState::kEnabled);
+  euicc_m2m::SmsPpOutcome replay;
+  for (const auto& m : enable) replay = device_->on_short_message(m);
+  ASSERT_TRUE(replay.status);
+  EXPECT_EQ(*replay.status, scp80::Status::CounterLow);
+  EXPECT_EQ(isdp(boot_).state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ(stored_counter(), 2u);
+}
+
 TEST_F(SmsWakeUp, ReplayedCounterIsRefused) {
   ASSERT_TRUE(sms_sender_->send_trigger(target(), trigger()));
   auto first = deliver();
