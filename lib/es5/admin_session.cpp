@@ -135,6 +135,11 @@ net::Response AdminSessionServer::handle(const net::Request& request, bool first
     }
     if (first) {
       if (it != sessions_.end()) return refuse(409, "an administration session for " + eid + " is running");
+      // Sessions of cards that went silent are dropped here too, so the table
+      // holds only the sessions running now (their scripts stay pending).
+      std::erase_if(sessions_, [&](const auto& s) {
+        return !s.second.busy && now - s.second.last > options_.session_idle_timeout;
+      });
       sessions_[eid] = Session{now, std::nullopt, true};
     } else {
       if (it == sessions_.end()) return refuse(409, "no administration session for " + eid);
