@@ -118,6 +118,18 @@ StoreResult<bool> M2mIsdR::poll_network() {
   return true;
 }
 
+StoreResult<void> M2mIsdR::store_scp80_counter(std::uint8_t version, std::uint64_t counter) {
+  std::lock_guard lock(mutex_);
+  M2mState next = state_;
+  for (auto& k : next.scp80) {
+    if (k.version != version) continue;
+    k.counter = counter;
+    if (commit(std::move(next))) return unexpected(StoreError{"cannot save the card state"});
+    return {};
+  }
+  return unexpected(StoreError{"no SCP80 key set with this version"});
+}
+
 std::vector<m2m::Notification> M2mIsdR::pending_notifications() {
   std::lock_guard lock(mutex_);
   std::vector<m2m::Notification> out;

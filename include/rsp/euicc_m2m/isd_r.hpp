@@ -70,6 +70,12 @@ class M2mIsdR final : public card::GpSecurityDomain {
   /// notification (SGP.02 §3.6 fallback). True when it fell back.
   StoreResult<bool> poll_network();
 
+  /// Stores, durably, the counter of an SCP80 command packet accepted with
+  /// key set `version` (ETSI TS 102 225 §5.1.1: the receiving entity keeps
+  /// the last counter value). Fails when there is no such key set or the
+  /// state cannot be saved (nothing changed then).
+  StoreResult<void> store_scp80_counter(std::uint8_t version, std::uint64_t counter);
+
   /// The notifications waiting for the SM-SR's confirmation, oldest first.
   std::vector<m2m::Notification> pending_notifications();
   /// A copy of the state as it is now.

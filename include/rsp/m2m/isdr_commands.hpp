@@ -18,6 +18,7 @@
 /// project's own coding (POL1 lives in the profile; SGP.02 changes it over
 /// ES6 through the MNO-SD): the simulator accepts it at the ISD-R.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -35,6 +36,11 @@ inline constexpr std::uint8_t kIsdpLoadFileAid[] = {0xA0, 0x00, 0x00, 0x05, 0x59
                                                     0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x0D, 0x00};
 inline constexpr std::uint8_t kIsdpModuleAid[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
                                                   0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x0E, 0x00};
+/// The ISD-R's TAR for SCP80 (the Tar of crypto/scp80.hpp): TS 101 220 §6
+/// takes an application's TAR from octets 13 to 15 of its AID, which for the
+/// ISD-R AID of SGP.02 §2.2.3 (A0000005591010FFFFFFFF8900000100) gives
+/// '000001'. Not confirmed against the SGP.02 text.
+inline constexpr std::array<std::uint8_t, 3> kIsdRTar{0x00, 0x00, 0x01};
 /// ISD-P privileges: Security Domain (byte 1 b8), Trusted Path and Authorized
 /// Management (byte 2 b8, b7), GP Card Spec v2.3 §11.1.2. Not confirmed
 /// against SGP.02 §4.1.1.1.

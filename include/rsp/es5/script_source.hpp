@@ -1,0 +1,46 @@
+#pragma once
+/// What the administration-session server asks of the SM-SR: the command
+/// scripts queued per eUICC and where the eUICC's notifications go.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rsp/apdu/response.hpp"
+#include "rsp/common/bytes.hpp"
+#include "rsp/es5/error.hpp"
+#include "rsp/m2m/isdr_commands.hpp"
+
+namespace rsp::es5 {
+
+/// One script for the ISD-R: its C-APDUs and the caller's token for it.
+struct Script {
+  std::string token;
+  std::vector<Bytes> c_apdus;
+};
+
+class ScriptSource {
+ public:
+  virtual ~ScriptSource() = default;
+  /// The oldest script still pending for `eid`, left pending: it stays the
+  /// next one until completed() is called with its token. A session that
+  /// ends without the card's answer (the card stopped) thus leaves it for
+  /// the next session, which may send it again (at least once).
+  virtual std::optional<Script> next_script(const std::string& eid) = 0;
+  /// The card's answer to the script `token`: its R-APDUs in order (fewer
+  /// than the C-APDUs when the card stopped at an error status), or why
+  /// there is no usable answer (Malformed, ScriptStatus).
+  virtual void completed(const std::string& eid, const std::string& token,
+                         const Es5Result<std::vector<apdu::Response>>& outcome) = 0;
+};
+
+class NotificationSink {
+ public:
+  virtual ~NotificationSink() = default;
+  /// A notification the card sent (SGP.02 §4.1.1.11 shape, m2m 'E1'); the
+  /// server confirms it to the card after this returns. The same
+  /// notification may come again if the confirmation did not reach the card.
+  virtual void notification(const std::string& eid, const m2m::Notification& n) = 0;
+};
+
+}  // namespace rsp::es5

@@ -1,0 +1,115 @@
+#pragma once
+/// The simulated M2M device: card and terminal together, the ES5 end facing
+/// the SM-SR (SGP.02 §2.4.3 SMS, §2.4.4 HTTPS).
+///
+///  - Short messages arrive from an smpp::SmsTransport; each is turned into
+///    the SMS-DELIVER and SMS-PP download ENVELOPE a terminal gives the card
+///    (3GPP TS 31.111 §7.1.1) and handed to the card's ISD-R
+///    (euicc_m2m SmsPpReceiver: SCP80 checks, reassembly, PoR).
+///  - A PoR the SPI wants by SMS-SUBMIT goes back as an MO short message to
+///    the SM-SR's address.
+///  - A verified administration-session trigger opens the PSK-TLS HTTPS
+///    session to the SM-SR. A real card would ask its terminal for a BIP
+///    channel (OPEN CHANNEL with the trigger's connection parameters) and run
+///    TLS itself; the simulator opens the connection itself, to the trigger's
+///    Host ('8A'), and runs the RAM over HTTP loop (GP Amendment B): each
+///    command script's C-APDUs run on the ISD-R, the response script goes in
+///    the next POST, until the SM-SR answers 204 or gives no next URI.
+///  - Pending notifications travel in the first POST of a session as
+///    described in es5/admin_session.hpp; after a session that left
+///    notifications pending, the device opens one more session for them.
+/// Sessions run on the device's own thread, one at a time, so the SMS
+/// delivery thread is never held by an HTTPS exchange.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "rsp/common/expected.hpp"
+#include "rsp/euicc_m2m/isd_r.hpp"
+#include "rsp/euicc_m2m/sms_pp.hpp"
+#include "rsp/ota/trigger.hpp"
+#include "rsp/smpp/sms_transport.hpp"
+
+namespace rsp::m2m_device {
+
+struct DeviceError {
+  enum class Kind {
+    NoServer,   ///< no host to connect to (trigger without Host and no default)
+    Connect,    ///< the PSK-TLS connection or an HTTP exchange failed
+    Protocol,   ///< the SM-SR answered outside the administration protocol
+  };
+  Kind kind = Kind::Connect;
+  std::string message;
+};
+
+struct SessionReport {
+  std::size_t scripts = 0;        ///< command scripts run
+  std::size_t notifications = 0;  ///< notifications sent in the first POST
+};
+
+struct M2mDeviceOptions {
+  smpp::Address msisdn;        ///< the device's own number
+  smpp::Address smsr_address;  ///< where MO PoRs go
+  /// Host ("name:port") and URI for sessions the device opens on its own
+  /// (notifications) before any trigger named them.
+  std::string default_host;
+  std::string default_uri = "/gsma/adminagent";
+  std::chrono::milliseconds http_timeout{5000};
+  std::size_t max_exchanges = 64;  ///< POSTs per session at most
+  std::function<void(const std::string&)> log;
+};
+
+class M2mDevice {
+ public:
+  M2mDevice(euicc_m2m::M2mIsdR& isd_r, M2mDeviceOptions options);
+  ~M2mDevice();  ///< finishes the session in progress, drops queued ones
+  M2mDevice(const M2mDevice&) = delete;
+  M2mDevice& operator=(const M2mDevice&) = delete;
+
+  /// Receives from `transport` and sends MO PoRs through it; it must outlive
+  /// the device (or be stopped first).
+  void attach(smpp::SmsTransport& transport);
+
+  /// One MT short message, as attach() delivers them: the card's outcome.
+  euicc_m2m::SmsPpOutcome on_short_message(const smpp::ShortMessage& message);
+
+  /// Runs one administration session now, on the caller's thread.
+  expected<SessionReport, DeviceError> run_session(const ota::AdminSessionTrigger& trigger);
+  /// Queues a session for the pending notifications (to the last host used).
+  void notify_pending();
+
+  /// Blocks until no session is queued or running, or the timeout.
+  bool wait_idle(std::chrono::milliseconds timeout);
+  std::size_t sessions_completed() const;
+  std::size_t sessions_failed() const;
+  /// Outcomes of the SMS packets received so far, oldest first.
+  std::vector<euicc_m2m::SmsPpOutcome> outcomes() const;
+
+ private:
+  void worker();
+  void log(const std::string& line) const;
+
+  euicc_m2m::M2mIsdR& isd_r_;
+  M2mDeviceOptions options_;
+  euicc_m2m::SmsPpReceiver receiver_;
+  smpp::SmsTransport* transport_ = nullptr;
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::optional<ota::AdminSessionTrigger>> queue_;  ///< nullopt: a notification session
+  bool running_ = false;
+  bool stopping_ = false;
+  std::size_t completed_ = 0, failed_ = 0;
+  std::string last_host_, last_uri_;
+  std::vector<euicc_m2m::SmsPpOutcome> outcomes_;
+  std::thread thread_;
+};
+
+}  // namespace rsp::m2m_device

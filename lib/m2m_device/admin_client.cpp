@@ -1,0 +1,88 @@
+// The card's side of a RAM over HTTP administration session.
+
+#include "admin_client.hpp"
+
+#include "rsp/apdu/status_words.hpp"
+#include "rsp/common/ascii.hpp"
+#include "rsp/euicc_m2m/ram_script.hpp"
+#include "rsp/net/client.hpp"
+#include "rsp/ota/admin_http.hpp"
+#include "rsp/ota/ram.hpp"
+
+namespace rsp::m2m_device::detail {
+
+namespace {
+
+unexpected<DeviceError> fail(DeviceError::Kind kind, std::string message) {
+  return unexpected(DeviceError{kind, std::move(message)});
+}
+
+/// The Amendment B request headers without Content-Type (the client sets it).
+net::Headers request_headers(const ota::AdminRequest& r) {
+  net::Headers out;
+  for (auto& [name, value] : ota::format_request_headers(r))
+    if (!iequals(name, "Content-Type")) out.emplace_back(name, value);
+  return out;
+}
+
+/// The first POST's body: the pending notifications as R-APDUs ('E1' and
+/// '9000') of a response script; empty when there are none.
+Bytes notification_script(euicc_m2m::M2mIsdR& isd_r, std::size_t& count) {
+  ota::ResponseScript script;
+  for (const auto& n : isd_r.pending_notifications())
+    script.r_apdus.push_back(apdu::Response{m2m::encode_notification(n), apdu::sw::kOk});
+  count = script.r_apdus.size();
+  if (count == 0) return {};
+  script.executed = static_cast<std::uint8_t>(std::min<std::size_t>(count, 0xFF));
+  return ota::encode(script).value_or(Bytes{});
+}
+
+}  // namespace
+
+expected<SessionReport, DeviceError> run_admin_session(euicc_m2m::M2mIsdR& isd_r, const SessionTarget& target) {
+  if (target.host.empty()) return fail(DeviceError::Kind::NoServer, "no administration host");
+  const auto psk = isd_r.state().scp81;
+  net::HttpsClientOptions o;
+  o.base_url = "https://" + target.host;
+  o.psk = net::PskClientConfig{psk.identity, psk.key};
+  o.connect_timeout = target.timeout;
+  o.read_timeout = target.timeout;
+  o.write_timeout = target.timeout;
+  o.user_agent = "rsp-m2m-device/0.1";
+  auto client = net::HttpsClient::create(std::move(o));
+  if (!client) return fail(DeviceError::Kind::Connect, client.error().message);
+
+  SessionReport report;
+  Bytes body = notification_script(isd_r, report.notifications);
+  ota::AdminRequest request{target.agent_id, std::nullopt, false, !body.empty()};
+  std::string uri = target.uri;
+  for (std::size_t i = 0; i < target.max_exchanges; ++i) {
+    auto response = (*client)->request("POST", uri, std::string(body.begin(), body.end()),
+                                       request.has_body ? std::string(ota::kContentTypeScriptResponse) : std::string(),
+                                       request_headers(request));
+    if (!response) return fail(DeviceError::Kind::Connect, response.error().message);
+    auto admin = ota::parse_response_headers(response->status, response->headers);
+    if (!admin) {
+      return fail(DeviceError::Kind::Protocol,
+                  "HTTP " + std::to_string(response->status) + ": " + admin.error().to_string());
+    }
+    if (!admin->has_script) return report;  // 204: the session is over
+    auto script = ota::decode_command_script(Bytes(response->body.begin(), response->body.end()));
+    request = ota::AdminRequest{target.agent_id, ota::ScriptStatus::Ok, false, true};
+    if (!script) {
+      request.script_status = ota::ScriptStatus::ScriptFormatError;
+      request.has_body = false;
+      body.clear();
+    } else {
+      auto encoded = ota::encode(euicc_m2m::run_script(isd_r, *script));
+      if (!encoded) return fail(DeviceError::Kind::Protocol, "response script: " + encoded.error().to_string());
+      body = std::move(*encoded);
+      ++report.scripts;
+    }
+    if (!admin->next_uri) return report;  // no next URI: the server ended the session
+    uri = *admin->next_uri;
+  }
+  return fail(DeviceError::Kind::Protocol, "the session went past its exchange limit");
+}
+
+}  // namespace rsp::m2m_device::detail

@@ -1,0 +1,153 @@
+// The simulated M2M device: SMS in, ENVELOPE to the card, sessions out.
+
+#include "rsp/m2m_device/device.hpp"
+
+#include "admin_client.hpp"
+#include "rsp/ota/envelope.hpp"
+
+namespace rsp::m2m_device {
+
+namespace {
+
+ota::Address to_ota(const smpp::Address& a) {
+  ota::Address out;
+  out.ton = static_cast<ota::Ton>(a.ton & 0x07);
+  out.npi = static_cast<std::uint8_t>(a.npi & 0x0F);
+  out.digits = a.digits;
+  return out;
+}
+
+}  // namespace
+
+M2mDevice::M2mDevice(euicc_m2m::M2mIsdR& isd_r, M2mDeviceOptions options)
+    : isd_r_(isd_r), options_(std::move(options)), receiver_(isd_r_, to_ota(options_.smsr_address)) {
+  last_host_ = options_.default_host;
+  last_uri_ = options_.default_uri;
+  thread_ = std::thread([this] { worker(); });
+}
+
+M2mDevice::~M2mDevice() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    queue_.clear();
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void M2mDevice::log(const std::string& line) const {
+  if (options_.log) options_.log(line);
+}
+
+void M2mDevice::attach(smpp::SmsTransport& transport) {
+  transport_ = &transport;
+  transport.set_inbound(smpp::Inbound{[this](const smpp::ShortMessage& m) { on_short_message(m); }, {}});
+}
+
+euicc_m2m::SmsPpOutcome M2mDevice::on_short_message(const smpp::ShortMessage& message) {
+  ota::SmsDeliver deliver;
+  deliver.originator = to_ota(message.source);
+  deliver.pid = message.protocol_id;
+  deliver.dcs = message.data_coding;
+  deliver.user_data = ota::binary_user_data(message.user_data, message.udhi);
+  euicc_m2m::SmsPpOutcome outcome;
+  auto envelope = ota::envelope_command(ota::SmsPpDownload{std::nullopt, std::move(deliver)});
+  if (!envelope) {
+    log("device: a short message that fits no ENVELOPE: " + envelope.error().to_string());
+    outcome.envelope_response = apdu::Response{{}, 0x6A80};
+  } else {
+    outcome = receiver_.on_envelope(*envelope);
+  }
+  if (outcome.status && *outcome.status != crypto::scp80::Status::PorOk)
+    log("device: secured packet refused, PoR status " + std::to_string(static_cast<int>(*outcome.status)));
+  if (outcome.por_submit && transport_) {
+    smpp::ShortMessage mo;
+    mo.source = options_.msisdn;
+    mo.destination = options_.smsr_address;
+    mo.protocol_id = outcome.por_submit->pid;
+    mo.data_coding = outcome.por_submit->dcs;
+    mo.udhi = true;
+    mo.user_data = outcome.por_submit->user_data.octets;
+    if (auto sent = transport_->submit(mo); !sent) log("device: PoR not sent: " + sent.error().message);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    outcomes_.push_back(outcome);
+    if (outcome.trigger) queue_.push_back(outcome.trigger);
+  }
+  if (outcome.trigger) cv_.notify_all();
+  return outcome;
+}
+
+expected<SessionReport, DeviceError> M2mDevice::run_session(const ota::AdminSessionTrigger& trigger) {
+  detail::SessionTarget target;
+  {
+    std::lock_guard lock(mutex_);
+    if (trigger.host) last_host_ = *trigger.host;
+    if (trigger.uri) last_uri_ = *trigger.uri;
+    target.host = last_host_;
+    target.uri = last_uri_;
+  }
+  target.agent_id = trigger.agent_id.value_or("//se-id/eid/" + to_hex(isd_r_.eid()));
+  target.timeout = options_.http_timeout;
+  target.max_exchanges = options_.max_exchanges;
+  auto report = detail::run_admin_session(isd_r_, target);
+  if (report) {
+    log("device: session with " + target.host + " done, " + std::to_string(report->scripts) + " script(s)");
+  } else {
+    log("device: session with " + target.host + " failed: " + report.error().message);
+  }
+  return report;
+}
+
+void M2mDevice::notify_pending() {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::nullopt);
+  }
+  cv_.notify_all();
+}
+
+void M2mDevice::worker() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;
+    auto item = std::move(queue_.front());
+    queue_.pop_front();
+    running_ = true;
+    lock.unlock();
+    const bool for_notifications = !item;
+    auto report = run_session(item.value_or(ota::AdminSessionTrigger{}));
+    // Notifications the session's commands raised go in one more session.
+    const bool more = report && !for_notifications && !isd_r_.pending_notifications().empty();
+    lock.lock();
+    ++(report ? completed_ : failed_);
+    if (more && !stopping_) queue_.push_front(std::nullopt);
+    running_ = false;
+    cv_.notify_all();
+  }
+}
+
+bool M2mDevice::wait_idle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return cv_.wait_for(lock, timeout, [this] { return queue_.empty() && !running_; });
+}
+
+std::size_t M2mDevice::sessions_completed() const {
+  std::lock_guard lock(mutex_);
+  return completed_;
+}
+
+std::size_t M2mDevice::sessions_failed() const {
+  std::lock_guard lock(mutex_);
+  return failed_;
+}
+
+std::vector<euicc_m2m::SmsPpOutcome> M2mDevice::outcomes() const {
+  std::lock_guard lock(mutex_);
+  return outcomes_;
+}
+
+}  // namespace rsp::m2m_device

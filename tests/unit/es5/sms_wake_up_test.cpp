@@ -1,0 +1,191 @@
+// The SMS half of ES5: the SM-SR's wake-up (SCP80 packet to the ISD-R's TAR)
+// as the simulated device's card receives it: verified and acted on once,
+// refused with the TS 102 225 §5.1.2 status when the checksum, counter or
+// TAR is wrong, commands run with their PoR sent back by SMS.
+
+#include <gtest/gtest.h>
+
+#include "capture_transport.hpp"
+#include "es5_fixture.hpp"
+#include "rsp/ota/por.hpp"
+#include "rsp/ota/ram.hpp"
+
+namespace rsp::es5::test {
+namespace {
+
+namespace scp80 = crypto::scp80;
+
+class SmsWakeUp : public Es5Test {
+ protected:
+  void SetUp() override {
+    Es5Test::SetUp();
+    if (HasFatalFailure()) return;
+    sms_sender_ = std::make_unique<WakeUpSender>(
+        sms_out_, [this](const std::string&, std::uint8_t) -> expected<std::uint64_t, std::string> { return ++counter_; },
+        WakeUpOptions{smsr_address_, false});
+    start_device();
+    device_->attach(mo_);
+  }
+  std::uint64_t stored_counter() {
+    auto store = euicc_m2m::M2mStore::open(dir_);
+    EXPECT_TRUE(store);
+    auto state = store->load();
+    EXPECT_TRUE(state);
+    return state->scp80.at(0).counter;
+  }
+  /// Delivers every message sent so far from index `from`; the last outcome.
+  euicc_m2m::SmsPpOutcome deliver(std::size_t from = 0) {
+    euicc_m2m::SmsPpOutcome last;
+    auto sent = sms_out_.sent();
+    for (std::size_t i = from; i < sent.size(); ++i) last = device_->on_short_message(sent[i]);
+    return last;
+  }
+
+  CaptureTransport sms_out_;
+  CaptureTransport mo_;
+  std::unique_ptr<WakeUpSender> sms_sender_;
+};
+
+TEST_F(SmsWakeUp, TriggerIsVerifiedAndItsCounterStoredBeforeTheSessionOpens) {
+  ASSERT_TRUE(sms_sender_->send_trigger(target(), trigger()));
+  auto sent = sms_out_.sent();
+  ASSERT_GE(sent.size(), 1u);  // with the host, URI, agent id and PSK identity it may take two
+  for (const auto& m : sent) {
+    EXPECT_EQ(m.destination, msisdn_);
+    EXPECT_EQ(m.protocol_id, smpp::kPidSimDataDownload);
+    EXPECT_EQ(m.data_coding, smpp::kDcs8BitClass2);
+    EXPECT_TRUE(m.udhi);
+    EXPECT_LE(m.user_data.size(), smpp::kMaxUserData);
+  }
+  auto outcome = deliver();
+  ASSERT_TRUE(outcome.status);
+  EXPECT_EQ(*outcome.status, scp80::Status::PorOk);
+  ASSERT_TRUE(outcome.trigger);
+  EXPECT_EQ(*outcome.trigger, trigger());
+  EXPECT_EQ(stored_counter(), 1u);
+}
+
+TEST_F(SmsWakeUp, WrongChecksumDoesNothingAndThePorSaysSo) {
+  auto t = target();
+  t.keys.kid[0] ^= 0x01;
+  t.spi.por = scp80::PorMode::Always;
+  t.spi.por_via_sms_submit = true;
+  ASSERT_TRUE(sms_sender_->send_trigger(t, trigger()));
+  auto outcome = deliver();
+  ASSERT_TRUE(outcome.status);
+  EXPECT_EQ(*outcome.status, scp80::Status::IntegrityFailed);
+  EXPECT_FALSE(outcome.trigger);
+  EXPECT_EQ(stored_counter(), 0u);
+  auto mo = mo_.sent();
+  ASSERT_EQ(mo.size(), 1u);
+  EXPECT_EQ(mo[0].destination, smsr_address_);
+  scp80::CommandHeader h;
+  h.spi = t.spi;
+  h.spi.por_integrity = scp80::Integrity::None;  // a refused packet's PoR is unprotected
+  h.spi.por_ciphered = false;
+  h.tar = m2m::kIsdRTar;
+  auto por = ota::open_por_user_data(mo[0].user_data, h, target().keys);
+  ASSERT_TRUE(por) << por.error().to_string();
+  EXPECT_EQ(por->params.status, scp80::Status::IntegrityFailed);
+}
+
+TEST_F(SmsWakeUp, CommandsWithAWrongChecksumAreNotRun) {
+  auto t = target();
+  t.keys.kid[5] ^= 0x80;
+  ASSERT_TRUE(sms_sender_->send_script(t, {m2m::build_apdu(m2m::EnableProfile{second_}).value()}));
+  auto outcome = deliver();
+  ASSERT_TRUE(outcome.status);
+  EXPECT_EQ(*outcome.status, scp80::Status::IntegrityFailed);
+  EXPECT_EQ(isdp(second_).state, m2m::IsdpState::kDisabled);
+  EXPECT_EQ(isdp(boot_).state, m2m::IsdpState::kEnabled);
+  EXPECT_TRUE(mo_.sent().empty());  // the SPI asked for no PoR
+}
+
+TEST_F(SmsWakeUp, AReplayedScriptIsNotRunTwice) {
+  ASSERT_TRUE(sms_sender_->send_script(target(), {m2m::build_apdu(m2m::EnableProfile{second_}).value()}));
+  const auto enable = sms_out_.sent();
+  ASSERT_TRUE(deliver().status);
+  ASSERT_EQ(isdp(second_).state, m2m::IsdpState::kEnabled);
+  // The SM-SR enables the bootstrap profile again, then the old enable SMS is replayed.
+  ASSERT_TRUE(sms_sender_->send_script(target(), {m2m::build_apdu(m2m::EnableProfile{boot_}).value()}));
+  ASSERT_TRUE(deliver(enable.size()).status);
+  ASSERT_EQ(isdp(boot_).state, m2m::IsdpState::kEnabled);
+  euicc_m2m::SmsPpOutcome replay;
+  for (const auto& m : enable) replay = device_->on_short_message(m);
+  ASSERT_TRUE(replay.status);
+  EXPECT_EQ(*replay.status, scp80::Status::CounterLow);
+  EXPECT_EQ(isdp(boot_).state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ(stored_counter(), 2u);
+}
+
+TEST_F(SmsWakeUp, ReplayedCounterIsRefused) {
+  ASSERT_TRUE(sms_sender_->send_trigger(target(), trigger()));
+  auto first = deliver();
+  ASSERT_TRUE(first.trigger);
+  auto again = deliver();
+  ASSERT_TRUE(again.status);
+  EXPECT_EQ(*again.status, scp80::Status::CounterLow);
+  EXPECT_FALSE(again.trigger);
+  EXPECT_EQ(stored_counter(), 1u);
+}
+
+TEST_F(SmsWakeUp, UnknownTarIsRefused) {
+  auto t = target();
+  t.tar = {0x12, 0x34, 0x56};
+  ASSERT_TRUE(sms_sender_->send_trigger(t, trigger()));
+  auto outcome = deliver();
+  ASSERT_TRUE(outcome.status);
+  EXPECT_EQ(*outcome.status, scp80::Status::TarUnknown);
+  EXPECT_FALSE(outcome.trigger);
+}
+
+TEST_F(SmsWakeUp, CommandsBySmsRunAndThePorCarriesTheirResponses) {
+  auto t = target();
+  t.spi.por = scp80::PorMode::Always;
+  t.spi.por_via_sms_submit = true;
+  ASSERT_TRUE(sms_sender_->send_script(t, {m2m::build_apdu(m2m::EnableProfile{second_}).value()}));
+  auto outcome = deliver();
+  ASSERT_TRUE(outcome.status);
+  EXPECT_EQ(*outcome.status, scp80::Status::PorOk);
+  EXPECT_EQ(isdp(second_).state, m2m::IsdpState::kEnabled);
+  auto mo = mo_.sent();
+  ASSERT_EQ(mo.size(), 1u);
+  scp80::CommandHeader h;
+  h.spi = t.spi;
+  h.tar = m2m::kIsdRTar;
+  h.counter = 1;
+  auto por = ota::open_por_user_data(mo[0].user_data, h, t.keys);
+  ASSERT_TRUE(por) << por.error().to_string();
+  EXPECT_EQ(por->params.status, scp80::Status::PorOk);
+  auto response = ota::decode_response_script(por->data);
+  ASSERT_TRUE(response) << response.error().to_string();
+  ASSERT_EQ(response->r_apdus.size(), 1u);
+  EXPECT_EQ(response->r_apdus[0].sw, 0x9000);
+}
+
+TEST_F(SmsWakeUp, ALongScriptTravelsInConcatenatedMessages) {
+  std::vector<Bytes> apdus(12, m2m::build_apdu(m2m::AuditIsdps{}).value());
+  ASSERT_TRUE(sms_sender_->send_script(target(), apdus));
+  auto sent = sms_out_.sent();
+  ASSERT_GT(sent.size(), 1u);
+  for (std::size_t i = 0; i + 1 < sent.size(); ++i) EXPECT_TRUE(device_->on_short_message(sent[i]).incomplete);
+  auto last = device_->on_short_message(sent.back());
+  ASSERT_TRUE(last.status);
+  EXPECT_EQ(*last.status, scp80::Status::PorOk);
+  EXPECT_EQ(stored_counter(), 1u);
+}
+
+TEST_F(SmsWakeUp, NoCounterNoMessage) {
+  WakeUpSender failing(sms_out_,
+                       [](const std::string&, std::uint8_t) -> expected<std::uint64_t, std::string> {
+                         return unexpected(std::string("database down"));
+                       });
+  auto r = failing.send_trigger(target(), trigger());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Es5ErrorCode::Counter);
+  EXPECT_TRUE(sms_out_.sent().empty());
+  EXPECT_EQ(r.error().message.find(to_hex(target().keys.kic)), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rsp::es5::test
