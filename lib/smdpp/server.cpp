@@ -60,9 +60,8 @@ SmdppResult<sg::InitiateAuthenticationOkEs9> Server::initiate_authentication(
   const auto& svn = req.euiccInfo1.svn;
   if (svn.size() != 3 || svn[0] != 2)
     return smdpp_error(codes::kSvnNotSupported, "eUICC specification version not supported");
-  const ServerIdentity* id = identities_->select(req.euiccInfo1.euiccCiPKIdListForVerification,
-                                                 req.euiccInfo1.euiccCiPKIdListForSigning);
-  if (!id) return smdpp_error(codes::kSecurityConfigNotSupported, "no CI in common with the eUICC");
+  RSP_TRY(const ServerIdentity* id, identities_->choose(req.euiccInfo1.euiccCiPKIdListForVerification,
+                                                        req.euiccInfo1.euiccCiPKIdListForSigning));
 
   auto s = std::make_shared<Session>();
   {

@@ -31,9 +31,11 @@ struct Code {
   const char* reason;
 };
 inline constexpr Code kInvalidSmdpAddress{"8.8.1", "3.8"};        ///< SM-DP+ address refused
-inline constexpr Code kSecurityConfigNotSupported{"8.8.2", "3.1"};  ///< no common CI
+/// §5.6.1: none of the CIs in euiccCiPKIdListForSigning is supported.
+inline constexpr Code kSecurityConfigNotSupported{"8.8.2", "3.1"};
 inline constexpr Code kSvnNotSupported{"8.8.3", "3.1"};          ///< eUICC SVN not supported
-inline constexpr Code kServerCertUnavailable{"8.8.4", "3.7"};     ///< no usable DPauth
+/// §5.6.1: no CERT.DPauth.ECDSA under a CI of euiccCiPKIdListForVerification.
+inline constexpr Code kServerCertUnavailable{"8.8.4", "3.7"};
 inline constexpr Code kEumCertInvalid{"8.1.2", "6.1"};
 inline constexpr Code kEumCertExpired{"8.1.2", "6.3"};
 inline constexpr Code kEuiccCertInvalid{"8.1.3", "6.1"};

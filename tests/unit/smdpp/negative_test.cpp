@@ -46,11 +46,45 @@ TEST_F(SmdppNegative, WrongSmdpAddress) {
   EXPECT_CODE(r, codes::kInvalidSmdpAddress);
 }
 
-TEST_F(SmdppNegative, NoCommonCi) {
+// SGP.22 v2.2.2 §5.6.1: the CIs the eUICC signs with decide whether we can
+// verify it at all (8.8.2 / 3.1); the CIs it verifies with decide whether we
+// have a DPauth certificate it accepts (8.8.4 / 3.7).
+TEST_F(SmdppNegative, NoneOfTheEuiccsCisIsSupported) {
   auto req = e.initiate(kAddress);
   req.euiccInfo1.euiccCiPKIdListForVerification = {Bytes(20, 0x42)};
+  req.euiccInfo1.euiccCiPKIdListForSigning = {Bytes(20, 0x42), Bytes(20, 0x43)};
   auto r = w.server->initiate_authentication(req);
   EXPECT_CODE(r, codes::kSecurityConfigNotSupported);
+  EXPECT_EQ(w.server->session_count(), 0u);
+}
+
+TEST_F(SmdppNegative, SigningCiSupportedButNoDpAuthUnderAVerificationCi) {
+  auto req = e.initiate(kAddress);
+  ASSERT_FALSE(req.euiccInfo1.euiccCiPKIdListForSigning.empty());  // our CI: the eUICC can be verified
+  req.euiccInfo1.euiccCiPKIdListForVerification = {Bytes(20, 0x42)};
+  auto r = w.server->initiate_authentication(req);
+  EXPECT_CODE(r, codes::kServerCertUnavailable);
+  EXPECT_EQ(w.server->session_count(), 0u);
+}
+
+TEST_F(SmdppNegative, TrustedCiWithoutAnIdentityIsUnavailableNotUnsupported) {
+  // A CI we trust for eUICC chains but hold no DPauth under: the other curve's.
+  auto nist_only = std::make_shared<IdentitySet>();
+  for (const auto& id : w.identities->identities())
+    if (id.ci_pkid == *test_euicc_credentials(crypto::Curve::NistP256).ci_cert.subject_key_id())
+      ASSERT_TRUE(nist_only->add(id));
+  for (const auto& ci : w.identities->cis()) nist_only->add_ci(ci);
+  const auto brp = test_euicc_credentials(crypto::Curve::BrainpoolP256r1);
+  const Bytes brp_ci = *brp.ci_cert.subject_key_id();
+  ServerConfig config;
+  config.address = kAddress;
+  Server server(config, nist_only, w.catalog, w.clock, w.rng);
+  auto req = e.initiate(kAddress);
+  req.euiccInfo1.euiccCiPKIdListForVerification = {brp_ci};
+  req.euiccInfo1.euiccCiPKIdListForSigning = {brp_ci};
+  EXPECT_CODE(server.initiate_authentication(req), codes::kServerCertUnavailable);
+  req.euiccInfo1.euiccCiPKIdListForSigning = {Bytes(20, 0x42)};
+  EXPECT_CODE(server.initiate_authentication(req), codes::kSecurityConfigNotSupported);
 }
 
 TEST_F(SmdppNegative, WrongEuiccSignature1) {
