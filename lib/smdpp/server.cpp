@@ -127,11 +127,12 @@ SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::Auth
   const std::string matching_id = ctx->matchingId.value_or("");
   s->requested_matching_id = matching_id;
   RSP_TRY(auto order, catalog_->find(matching_id, *chain->eid));
-  if (!order || !order->profile) return smdpp_error(codes::kMatchingIdRefused, "no download order for this matchingId");
+  if (!order) return smdpp_error(codes::kMatchingIdRefused, "no download order for this matchingId");
   if (order->eid && *order->eid != *chain->eid)
     return smdpp_error(codes::kEidMismatch, "the order is bound to another EID");
-  if (order->cc_hash && order->cc_attempts_left <= 0)
-    return smdpp_error(codes::kConfirmationCodeRetriesExceeded, "confirmation code attempts exhausted");
+  if (order->cc_hash && order->cc_attempts_left <= 0) order->block = OrderBlock::ConfirmationCodeExhausted;
+  if (auto refused = order_block_code(order->block)) return smdpp_error(*refused, "the download order is refused");
+  if (!order->profile) return smdpp_error(codes::kMatchingIdRefused, "no profile for this download order");
 
   const ServerIdentity& id = *s->identity;
   sg::AuthenticateClientOk ok;
