@@ -89,6 +89,13 @@ variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
                   percent of max_sessions that the waiting sessions of one peer
                   address may hold (default 10); beyond it that peer's oldest
                   waiting session gives way
+  order_validity  seconds a download order stays downloadable when ES2+
+                  DownloadOrder names no orderExpiry (default 0: until
+                  cancelled); past it ES9+ answers 8.8.5/4.10
+  max_download_attempts
+                  bound profile packages issued per order at most, retries by
+                  the same eUICC included (default 0: no limit); beyond it ES9+
+                  answers 8.8.5/6.4
   operators       ES2+ operators (needs database), a JSON array of
                   {"name": functionRequesterIdentifier,
                    "client_cert": the operator's TLS client certificate (PEM/DER;
@@ -132,6 +139,8 @@ struct ServeConfig {
   std::int64_t pending_session_timeout = 30;
   std::int64_t max_sessions = 100000;
   std::int64_t peer_session_share = 10;
+  std::int64_t order_validity = 0;
+  std::int64_t max_download_attempts = 0;
   nlohmann::json operators = nlohmann::json::array();
   std::string callback_trust;
 };
@@ -197,6 +206,8 @@ std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
           {"pending_session_timeout", nullptr, nullptr, &c.pending_session_timeout},
           {"max_sessions", nullptr, nullptr, &c.max_sessions},
           {"peer_session_share", nullptr, nullptr, &c.peer_session_share},
+          {"order_validity", nullptr, nullptr, &c.order_validity},
+          {"max_download_attempts", nullptr, nullptr, &c.max_download_attempts},
           {"operators", nullptr, nullptr, nullptr, &c.operators},
           {"callback_trust", &c.callback_trust}};
 }
@@ -248,6 +259,10 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
     fail("pending_session_timeout must be 1..86400 seconds");
   if (config.max_sessions < 1 || config.max_sessions > 100'000'000) fail("max_sessions must be 1..100000000");
   if (config.peer_session_share < 1 || config.peer_session_share > 100) fail("peer_session_share must be 1..100 (percent)");
+  if (config.order_validity < 0 || config.order_validity > 10LL * 366 * 86400)
+    fail("order_validity must be 0..316224000 seconds (0: none)");
+  if (config.max_download_attempts < 0 || config.max_download_attempts > 1000)
+    fail("max_download_attempts must be 0..1000 (0: no limit)");
   if (config.address.empty()) fail("address (the SM-DP+ FQDN) is empty");
   if (config.pki.empty()) fail("no pki folder configured (key \"pki\" or RSP_SMDPP_PKI)");
 
@@ -281,7 +296,10 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
     package_key_line = "profile packages encrypted under key-encryption key " + kek->id_hex();
     if (db->dialect() == "postgresql") shared_db = db;
     inventory_ptr = std::move(*inventory);
-    catalog = std::make_shared<rsp::smdpp::SqlProfileCatalog>(inventory_ptr, rsp::crypto::system_random());
+    rsp::smdpp::SqlCatalogOptions catalog_options;
+    catalog_options.max_download_attempts = static_cast<int>(config.max_download_attempts);
+    catalog = std::make_shared<rsp::smdpp::SqlProfileCatalog>(inventory_ptr, rsp::crypto::system_random(),
+                                                              catalog_options);
   } else {
     catalog = std::make_shared<rsp::smdpp::InMemoryProfileCatalog>();
   }
@@ -372,8 +390,9 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
       keys = keys || !c.key_sha256.empty();
     }
     credentials = certs && keys ? "client certificate or API key" : certs ? "client certificate" : "API key";
-    auto es2 = std::make_shared<rsp::smdpp::Es2Service>(inventory_ptr, rsp::smdpp::Es2Config{config.address, 3},
-                                                        rsp::crypto::system_random());
+    rsp::smdpp::Es2Config es2_config{config.address, 3, std::nullopt};
+    if (config.order_validity > 0) es2_config.order_validity = std::chrono::seconds(config.order_validity);
+    auto es2 = std::make_shared<rsp::smdpp::Es2Service>(inventory_ptr, es2_config, rsp::crypto::system_random());
     service_config.es2 = rsp::smdpp::es2_dispatcher(es2);
     service_config.es2_authenticate = [authenticator](const rsp::net::Request& req) {
       return authenticator->authenticate(req);

@@ -72,8 +72,10 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
       return unexpected(found.error());
     }
     auto& again = *found;
-    if (!again || !again->profile || again->matching_id != s->order->matching_id)
+    if (!again || again->matching_id != s->order->matching_id)
       return smdpp_error(codes::kMatchingIdRefused, "the order of this session is no longer available");
+    if (auto refused = order_block_code(again->block)) return smdpp_error(*refused, "the download order is refused");
+    if (!again->profile) return smdpp_error(codes::kMatchingIdRefused, "the order of this session has no profile");
     s->order->profile = std::move(again->profile);
   }
   const ProfileOrder& order = *s->order;
@@ -134,10 +136,15 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
 
   // Durable before the answer: a crash after this point finds the profile
   // downloaded by this eUICC, never released twice.
+  // The catalog checks the order again in the transaction that records the
+  // release (expired, attempts used up, no longer released): its refusal
+  // keeps its own code; only a storage failure is an execution error.
   if (auto stored = catalog_->record_bpp_issued(
           IssuedDownload{order.matching_id, s->eid, s->transaction_id, curve, s->euicc_key->public_point()});
-      !stored)
+      !stored) {
+    if (!stored.error().storage) return unexpected(stored.error());
     return smdpp_error(codes::kExecutionError, "the download could not be recorded: " + stored.error().message);
+  }
   s->state = Session::State::BppIssued;
   RSP_TRY_VOID(put_session(std::move(s)));
   return ok;

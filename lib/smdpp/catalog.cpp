@@ -7,6 +7,35 @@
 
 namespace rsp::smdpp {
 
+bool cancel_keeps_order(std::int64_t reason) {
+  return reason == cancel_reason::kPostponed || reason == cancel_reason::kTimeout;
+}
+
+std::string cancel_reason_name(std::int64_t reason) {
+  switch (reason) {
+    case cancel_reason::kEndUserRejection: return "endUserRejection";
+    case cancel_reason::kPostponed: return "postponed";
+    case cancel_reason::kTimeout: return "timeout";
+    case cancel_reason::kPprNotAllowed: return "pprNotAllowed";
+    case cancel_reason::kMetadataMismatch: return "metadataMismatch";
+    case cancel_reason::kLoadBppExecutionError: return "loadBppExecutionError";
+    case cancel_reason::kUndefinedReason: return "undefinedReason";
+    default: return "reason " + std::to_string(reason);
+  }
+}
+
+std::optional<codes::Code> order_block_code(OrderBlock block) {
+  switch (block) {
+    case OrderBlock::None: return std::nullopt;
+    case OrderBlock::NotReleased: return codes::kProfileNotReleased;
+    case OrderBlock::Expired: return codes::kDownloadOrderExpired;
+    case OrderBlock::AttemptsExhausted: return codes::kDownloadAttemptsExceeded;
+    case OrderBlock::ConfirmationCodeExhausted: return codes::kConfirmationCodeRetriesExceeded;
+  }
+  return codes::kExecutionError;
+}
+
+
 namespace sg = asn1::sgp22;
 
 namespace {

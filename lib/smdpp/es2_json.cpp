@@ -1,5 +1,8 @@
 #include "rsp/smdpp/es2_json.hpp"
 
+#include <chrono>
+
+#include "rsp/pki/validator.hpp"
 #include "rsp/smdpp/es2_codes.hpp"
 
 namespace rsp::smdpp {
@@ -30,6 +33,19 @@ SmdppResult<messages::RequestHeader> read_header(messages::ObjectReader& r) {
   return header;
 }
 
+/// orderExpiry: this SM-DP+'s extension of DownloadOrder and ConfirmOrder
+/// (SGP.22 v2.2.2 has no such member), a time in the SGP.22 timestamp form
+/// YYYY-MM-DDThh:mm:ssZ (UTC) after which the order cannot be downloaded.
+SmdppResult<std::optional<std::int64_t>> read_expiry(messages::ObjectReader& r) {
+  ES2_TRY(auto text, r.optional_string("orderExpiry"));
+  if (!text) return std::optional<std::int64_t>();
+  auto t = pki::parse_utc_time(*text);
+  if (!t || text->size() != 20)
+    return smdpp_error(es2codes::kInvalidParameter, "orderExpiry is not a timestamp YYYY-MM-DDThh:mm:ssZ");
+  return std::optional<std::int64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count());
+}
+
 SmdppResult<void> finish(const messages::ObjectReader& r) {
   if (auto f = r.finish(); !f) return from_message(f.error());
   return {};
@@ -58,6 +74,7 @@ SmdppResult<Es2Request> decode_es2_request(std::string_view path, std::string_vi
     ES2_TRY(c.request.matching_id, r.optional_string("matchingId"));
     ES2_TRY(c.request.confirmation_code, r.optional_string("confirmationCode"));
     ES2_TRY(c.request.smds_address, r.optional_string("smdsAddress"));
+    RSP_TRY(c.request.expires_at, read_expiry(r));
     RSP_TRY_VOID(finish(r));
     out.function = std::move(c);
     return out;
@@ -69,6 +86,7 @@ SmdppResult<Es2Request> decode_es2_request(std::string_view path, std::string_vi
     ES2_TRY(d.request.eid, r.optional_string("eid"));
     ES2_TRY(d.request.iccid, r.optional_string("iccid"));
     ES2_TRY(d.request.profile_type, r.optional_string("profileType"));
+    RSP_TRY(d.request.expires_at, read_expiry(r));
     out.function = std::move(d);
   } else if (function == "cancelOrder") {
     Es2CancelOrder c;

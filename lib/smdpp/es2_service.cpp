@@ -59,6 +59,10 @@ SmdppResult<std::string> Es2Service::download_order(const std::string& op, const
   if (req.eid && !is_valid_eid(*req.eid)) return smdpp_error(es2codes::kEidInvalid, "eid is not 32 digits");
   if (!req.iccid && !req.profile_type)
     return smdpp_error(es2codes::kConditionalMissing, "either iccid or profileType is required");
+  std::optional<std::int64_t> expires_at = req.expires_at;
+  if (expires_at && *expires_at <= inv_->now())
+    return smdpp_error(es2codes::kInvalidParameter, "orderExpiry is not in the future");
+  if (!expires_at && config_.order_validity) expires_at = inv_->now() + config_.order_validity->count();
 
   RSP_DB_TRY(auto tx, inv_->db().begin());
   std::string iccid;
@@ -89,8 +93,9 @@ SmdppResult<std::string> Es2Service::download_order(const std::string& op, const
   const std::int64_t t = inv_->now();
   RSP_DB_TRY(auto ins, inv_->db().query(
                            "INSERT INTO orders (iccid, operator_id, eid, cc_attempts_left, state, active, created_at,"
-                           " updated_at) VALUES ($1, $2, $3, $4, 'open', 1, $5, $5) RETURNING id",
-                           {value(iccid), value(*op_id), value(req.eid), value(config_.cc_attempts), value(t)}));
+                           " updated_at, expires_at) VALUES ($1, $2, $3, $4, 'open', 1, $5, $5, $6) RETURNING id",
+                           {value(iccid), value(*op_id), value(req.eid), value(config_.cc_attempts), value(t),
+                            value(expires_at)}));
   const std::int64_t order_id = ins.empty() ? 0 : ins.front().int64(0);
   RSP_TRY_VOID(inv_->transition(iccid, req.eid ? ProfileState::Linked : ProfileState::Allocated, "ES2+ DownloadOrder",
                                 order_id));
@@ -105,6 +110,8 @@ SmdppResult<ConfirmOrderResult> Es2Service::confirm_order(const std::string& op,
     return smdpp_error(es2codes::kMatchingIdInvalid, "matchingId has characters outside [0-9A-Z-]");
   if (req.confirmation_code && (req.confirmation_code->empty() || req.confirmation_code->size() > 64))
     return smdpp_error(es2codes::kConfirmationCodeInvalid, "confirmationCode must have 1 to 64 characters");
+  if (req.expires_at && *req.expires_at <= inv_->now())
+    return smdpp_error(es2codes::kInvalidParameter, "orderExpiry is not in the future");
 
   RSP_DB_TRY(auto tx, inv_->db().begin());
   RSP_TRY(auto p, own_profile(*inv_, op, req.iccid));
@@ -139,8 +146,10 @@ SmdppResult<ConfirmOrderResult> Es2Service::confirm_order(const std::string& op,
   std::optional<Bytes> cc_hash;
   if (req.confirmation_code) cc_hash = sha256(as_bytes(*req.confirmation_code));
   RSP_DB_TRY_VOID(inv_->db().execute(
-      "UPDATE orders SET op_matching_id = $1, eid = $2, cc_hash = $3, smds_address = $4, updated_at = $5 WHERE id = $6",
-      {value(matching_id), value(eid), value(cc_hash), value(req.smds_address), value(inv_->now()), value(order->id)}));
+      "UPDATE orders SET op_matching_id = $1, eid = $2, cc_hash = $3, smds_address = $4, updated_at = $5,"
+      " expires_at = COALESCE($7, expires_at) WHERE id = $6",
+      {value(matching_id), value(eid), value(cc_hash), value(req.smds_address), value(inv_->now()), value(order->id),
+       value(req.expires_at)}));
   RSP_TRY_VOID(inv_->transition(p.iccid, req.release_flag ? ProfileState::Released : ProfileState::Confirmed,
                                 req.release_flag ? "ES2+ ConfirmOrder (released)" : "ES2+ ConfirmOrder", order->id));
   RSP_DB_TRY_VOID(tx.commit());

@@ -73,6 +73,20 @@ const ServerIdentity* IdentitySet::select(std::span<const Bytes> verification, s
   return nullptr;
 }
 
+SmdppResult<const ServerIdentity*> IdentitySet::choose(std::span<const Bytes> verification,
+                                                       std::span<const Bytes> signing) const {
+  if (const ServerIdentity* id = select(verification, signing)) return id;
+  // An empty signing list names no CI of its own (select() takes it as any).
+  const bool signing_trusted =
+      signing.empty() || std::any_of(cis_.begin(), cis_.end(), [&](const pki::Certificate& ci) {
+        return ci.subject_key_id() && contains(signing, *ci.subject_key_id());
+      });
+  if (!signing_trusted)
+    return smdpp_error(codes::kSecurityConfigNotSupported, "none of the eUICC's CIs (euiccCiPKIdListForSigning) is trusted");
+  return smdpp_error(codes::kServerCertUnavailable,
+                     "no DPauth certificate under a CI of euiccCiPKIdListForVerification");
+}
+
 SmdppResult<IdentitySet> IdentitySet::load_directory(const fs::path& dir) {
   std::error_code ec;
   std::vector<fs::path> files;

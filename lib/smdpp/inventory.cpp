@@ -179,6 +179,14 @@ INSERT INTO service_outbox (outbox, recipient, destination, ref, body, status, a
   FROM outbox x JOIN operators o ON o.id = x.operator_id ORDER BY x.id;
 DROP TABLE outbox;
 )sql"},
+    // A download order ends at its expiry (SGP.22 v2.2.2 §5.6.2, 8.8.5 /
+    // 4.10; set by ES2+ DownloadOrder or ConfirmOrder, or the configured
+    // default; NULL: none) and after the configured number of download
+    // attempts, each Bound Profile Package issued for it being one (8.8.5 / 6.4).
+    {10, "orders: expiry and download attempts", R"sql(
+ALTER TABLE orders ADD COLUMN expires_at {INT};
+ALTER TABLE orders ADD COLUMN download_attempts {INT} NOT NULL DEFAULT 0;
+)sql"},
 };
 
 using S = ProfileState;
@@ -348,7 +356,7 @@ ProfileRecord profile_from(const store::Row& r) {
 
 constexpr const char* kOrderColumns =
     "SELECT r.id, r.iccid, o.name, r.op_matching_id, r.eid, r.cc_hash, r.cc_attempts_left, r.smds_address, r.active,"
-    " r.download_eid FROM orders r JOIN operators o ON o.id = r.operator_id ";
+    " r.download_eid, r.expires_at, r.download_attempts FROM orders r JOIN operators o ON o.id = r.operator_id ";
 
 OrderRecord order_from(const store::Row& r) {
   OrderRecord o;
@@ -362,6 +370,8 @@ OrderRecord order_from(const store::Row& r) {
   o.smds_address = r.opt_text(7);
   o.active = r.int64(8) != 0;
   o.download_eid = r.opt_text(9);
+  o.expires_at = r.opt_int64(10);
+  o.download_attempts = static_cast<int>(r.int64(11));
   return o;
 }
 

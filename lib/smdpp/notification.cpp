@@ -1,5 +1,7 @@
 /// ES9+.HandleNotification (SGP.22 §5.6.4) and ES9+.CancelSession (§5.6.5).
 
+#include <algorithm>
+
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/crypto/ecdsa.hpp"
 #include "rsp/pki/memo.hpp"
@@ -87,6 +89,8 @@ SmdppResult<NotificationOutcome> Server::handle_stored_installation_result(const
 SmdppResult<void> Server::cancel_session(const sg::CancelSessionRequestEs9& req) {
   RSP_TRY(auto s, take_session(req.transactionId));
   if (!s) return smdpp_error(codes::kUnknownTransactionId, "unknown transactionId");
+  // An eUICC that answered with an error signed no reason.
+  std::int64_t reason = cancel_reason::kUndefinedReason;
   if (const auto* ok = req.cancelSessionResponse.cancelSessionResponseOk()) {
     const auto& signed_part = ok->euiccCancelSessionSigned;
     if (signed_part.transactionId != s->transaction_id) {
@@ -100,8 +104,17 @@ SmdppResult<void> Server::cancel_session(const sg::CancelSessionRequestEs9& req)
       RSP_TRY_VOID(put_session(std::move(s)));
       return smdpp_error(codes::kEuiccSignatureInvalid, "euiccCancelSessionSignature does not verify");
     }
+    // §5.6.5: the SM-DP+ OID the eUICC signed is the one of our certificate
+    // (its subjectAltName registeredID), else the cancel was meant for
+    // another SM-DP+ and this session goes on.
+    const auto& ours = s->identity->dp_auth_cert.registered_ids();
+    if (std::find(ours.begin(), ours.end(), signed_part.smdpOid.content) == ours.end()) {
+      RSP_TRY_VOID(put_session(std::move(s)));
+      return smdpp_error(codes::kInvalidSmdpOid, "smdpOid " + signed_part.smdpOid.to_string() + " is not this SM-DP+'s");
+    }
+    reason = signed_part.reason;
   }
-  if (s->order) RSP_TRY_VOID(catalog_->record(s->order->matching_id, OrderEvent::Cancelled));
+  if (s->order) RSP_TRY_VOID(catalog_->record_cancel(s->order->matching_id, reason));
   return {};
 }
 

@@ -27,6 +27,27 @@ SmdppError chain_error(const pki::PkiError& e, bool eum) {
   return SmdppError{c.subject, c.reason, std::string(eum ? "EUM" : "eUICC") + " certificate: " + e.message};
 }
 
+/// The checks SGP.22 v2.2.2 §5.6.2 names before the certificate profile, in
+/// the order its table implies: a certificate issued under no CI we trust
+/// is an unknown CI (8.11.1 / 3.9, EUM only: an eUICC certificate names its
+/// EUM), then an expired one is expired (6.3), whatever else is wrong with
+/// it; pki::validate_chain then checks role, profile and signatures (6.1).
+std::optional<SmdppError> precheck(const pki::Certificate& c, std::span<const pki::Certificate> cis, TimePoint now,
+                                   bool eum) {
+  if (eum) {
+    const auto& aki = c.authority_key_id();
+    const bool known = aki && std::any_of(cis.begin(), cis.end(), [&](const pki::Certificate& ci) {
+                         return ci.subject_key_id() == aki;
+                       });
+    if (!known)
+      return chain_error(pki::PkiError{pki::PkiError::Code::UnknownIssuer, "issued by no trusted CI"}, true);
+  }
+  if (now > c.not_after())
+    return chain_error(pki::PkiError{pki::PkiError::Code::Expired, "expired " + pki::format_utc_time(c.not_after())},
+                       eum);
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::size_t ServerConfig::max_pending_per_peer() const {
@@ -60,9 +81,8 @@ SmdppResult<sg::InitiateAuthenticationOkEs9> Server::initiate_authentication(
   const auto& svn = req.euiccInfo1.svn;
   if (svn.size() != 3 || svn[0] != 2)
     return smdpp_error(codes::kSvnNotSupported, "eUICC specification version not supported");
-  const ServerIdentity* id = identities_->select(req.euiccInfo1.euiccCiPKIdListForVerification,
-                                                 req.euiccInfo1.euiccCiPKIdListForSigning);
-  if (!id) return smdpp_error(codes::kSecurityConfigNotSupported, "no CI in common with the eUICC");
+  RSP_TRY(const ServerIdentity* id, identities_->choose(req.euiccInfo1.euiccCiPKIdListForVerification,
+                                                        req.euiccInfo1.euiccCiPKIdListForSigning));
 
   auto s = std::make_shared<Session>();
   {
@@ -109,10 +129,14 @@ SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::Auth
   auto eum = pki::parse_certificate_memo(resp->eumCertificate.der);  // one EUM serves a whole fleet
   if (!eum) return unexpected(chain_error(eum.error(), true));
   const auto& cis = identities_->cis();
+  if (auto refused = precheck(*eum, cis, now, true)) return unexpected(std::move(*refused));
   if (auto v = pki::validate_chain(*eum, {}, cis, pki::Role::Eum, now); !v)
     return unexpected(chain_error(v.error(), true));
+  auto euicc = pki::parse_certificate_memo(resp->euiccCertificate.der);
+  if (!euicc) return unexpected(chain_error(euicc.error(), false));
+  if (auto refused = precheck(*euicc, cis, now, false)) return unexpected(std::move(*refused));
   const pki::Certificate eums[] = {*eum};
-  auto chain = pki::validate_chain_der(resp->euiccCertificate.der, eums, cis, pki::Role::Euicc, now);
+  auto chain = pki::validate_chain(*euicc, eums, cis, pki::Role::Euicc, now);
   if (!chain) return unexpected(chain_error(chain.error(), false));
 
   if (!crypto::verify_plain(chain->public_key, asn1::encode(signed1), resp->euiccSignature1))
@@ -128,11 +152,12 @@ SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::Auth
   const std::string matching_id = ctx->matchingId.value_or("");
   s->requested_matching_id = matching_id;
   RSP_TRY(auto order, catalog_->find(matching_id, *chain->eid));
-  if (!order || !order->profile) return smdpp_error(codes::kMatchingIdRefused, "no download order for this matchingId");
+  if (!order) return smdpp_error(codes::kMatchingIdRefused, "no download order for this matchingId");
   if (order->eid && *order->eid != *chain->eid)
     return smdpp_error(codes::kEidMismatch, "the order is bound to another EID");
-  if (order->cc_hash && order->cc_attempts_left <= 0)
-    return smdpp_error(codes::kConfirmationCodeRetriesExceeded, "confirmation code attempts exhausted");
+  if (order->cc_hash && order->cc_attempts_left <= 0) order->block = OrderBlock::ConfirmationCodeExhausted;
+  if (auto refused = order_block_code(order->block)) return smdpp_error(*refused, "the download order is refused");
+  if (!order->profile) return smdpp_error(codes::kMatchingIdRefused, "no profile for this download order");
 
   const ServerIdentity& id = *s->identity;
   sg::AuthenticateClientOk ok;

@@ -28,20 +28,28 @@ struct OrderRow {
   std::optional<Bytes> cc_hash;
   int cc_attempts_left = 0;
   std::optional<std::string> download_eid;  ///< the eUICC a BPP of this order went to
+  std::string state;                        ///< the order's: open, blocked, done, cancelled
+  std::optional<std::int64_t> expires_at;
+  int download_attempts = 0;
   ProfileRecord profile;                    ///< without operator_name (not used here)
 };
 
-const std::string kOrderRowColumns = "SELECT r.id, r.eid, r.cc_hash, r.cc_attempts_left, r.download_eid, " +
-                                     std::string(kProfileRowColumns) +
-                                     " FROM orders r JOIN profiles p ON p.iccid = r.iccid ";
+const std::string kOrderRowColumns =
+    "SELECT r.id, r.eid, r.cc_hash, r.cc_attempts_left, r.download_eid, r.state, r.expires_at, r.download_attempts, " +
+    std::string(kProfileRowColumns) + " FROM orders r JOIN profiles p ON p.iccid = r.iccid ";
 
 // A matchingId is unique per operator: two operators' active orders may
 // carry the same one (order_for_matching_id() decides).
 const std::string kOrdersByMatchingId =
     kOrderRowColumns + "WHERE r.op_matching_id = $1 AND r.active = 1 ORDER BY r.id LIMIT 8";
-// Default SM-DP+ / SM-DS case: the order released for this EID.
-const std::string kOrderByEid =
-    kOrderRowColumns + "WHERE r.eid = $1 AND r.active = 1 AND p.state = 'released' ORDER BY r.id LIMIT 1";
+// Default SM-DP+ / SM-DS case (no matchingId): the orders bound to this EID
+// that it may mean, its own download in progress (a retry) first, then the
+// released ones oldest first, then those it would be refused
+// (order_for_eid() picks).
+const std::string kOrdersByEid =
+    kOrderRowColumns +
+    "WHERE r.eid = $1 AND r.active = 1 AND p.state IN ('linked', 'confirmed', 'released', 'downloaded', 'error')"
+    " ORDER BY CASE p.state WHEN 'downloaded' THEN 0 WHEN 'released' THEN 1 ELSE 2 END, r.id LIMIT 8";
 const std::string kOrderById = kOrderRowColumns + "WHERE r.id = $1 AND r.active = 1";
 
 OrderRow order_from_row(const store::Row& r) {
@@ -51,8 +59,50 @@ OrderRow order_from_row(const store::Row& r) {
   o.cc_hash = r.opt_blob(2);
   o.cc_attempts_left = static_cast<int>(r.int64(3));
   o.download_eid = r.opt_text(4);
-  read_profile_row(r, 5, o.profile);
+  o.state = r.text(5);
+  o.expires_at = r.opt_int64(6);
+  o.download_attempts = static_cast<int>(r.int64(7));
+  read_profile_row(r, 8, o.profile);
   return o;
+}
+
+/// Whether the order can be downloaded by `eid` now (SGP.22 v2.2.2 §5.6.2);
+/// nullopt when the eUICC is refused as if there were no such order (a
+/// download of another eUICC, an installed profile).
+std::optional<OrderBlock> order_block(const OrderRow& o, const std::string& eid, std::int64_t now,
+                                      int max_download_attempts) {
+  switch (o.profile.state) {
+    case ProfileState::Downloaded:
+      // A retry (lost answer, restart): only by the eUICC the BPP went to.
+      if (o.download_eid != std::optional<std::string>(eid)) return std::nullopt;
+      break;
+    case ProfileState::Released: break;
+    case ProfileState::Allocated:
+    case ProfileState::Linked:
+    case ProfileState::Confirmed: return OrderBlock::NotReleased;
+    case ProfileState::Error:
+      return o.state == "blocked" ? OrderBlock::ConfirmationCodeExhausted : OrderBlock::NotReleased;
+    default: return std::nullopt;
+  }
+  if (o.state == "blocked") return OrderBlock::ConfirmationCodeExhausted;
+  if (o.expires_at && *o.expires_at < now) return OrderBlock::Expired;
+  if (max_download_attempts > 0 && o.download_attempts >= max_download_attempts) return OrderBlock::AttemptsExhausted;
+  return OrderBlock::None;
+}
+
+/// Of the orders bound to `eid` (kOrdersByEid, best first), the first it may
+/// download, else the first that refuses it with a code of its own.
+SmdppResult<std::optional<OrderRow>> order_for_eid(store::Database& db, const std::string& eid, std::int64_t now,
+                                                   int max_download_attempts) {
+  RSP_DB_TRY(auto rows, db.query(kOrdersByEid, {value(eid)}));
+  std::optional<OrderRow> refused;
+  for (const auto& r : rows) {
+    OrderRow o = order_from_row(r);
+    const auto block = order_block(o, eid, now, max_download_attempts);
+    if (block == OrderBlock::None) return std::optional<OrderRow>(std::move(o));
+    if (block && !refused) refused = std::move(o);
+  }
+  return refused;
 }
 
 SmdppResult<std::optional<OrderRow>> order_row(store::Database& db, const std::string& sql, const store::Value& key) {
@@ -164,23 +214,23 @@ SmdppResult<std::shared_ptr<const PreparedProfile>> SqlProfileCatalog::prepared(
 
 SmdppResult<std::optional<ProfileOrder>> SqlProfileCatalog::find_order(const std::string& matching_id,
                                                                           const std::string& eid) {
-  RSP_TRY(auto order, matching_id.empty() ? order_row(inv_->db(), kOrderByEid, value(eid))
-                                          : order_for_matching_id(inv_->db(), matching_id, eid));
+  RSP_TRY(auto order, matching_id.empty()
+                          ? order_for_eid(inv_->db(), eid, inv_->now(), options_.max_download_attempts)
+                          : order_for_matching_id(inv_->db(), matching_id, eid));
   if (!order) return std::optional<ProfileOrder>();
-  if (order->profile.state == ProfileState::Downloaded) {
-    // A retry (lost answer, restart): only by the eUICC the BPP went to.
-    if (order->download_eid != std::optional<std::string>(eid)) return std::optional<ProfileOrder>();
-  } else if (order->profile.state != ProfileState::Released) {
-    return std::optional<ProfileOrder>();
-  }
-  RSP_TRY(auto prep, prepared(order->profile));
+  // Another EID's order goes back too: the core refuses it for the EID first.
+  const auto block = order_block(*order, eid, inv_->now(), options_.max_download_attempts);
+  if (!block) return std::optional<ProfileOrder>();
   ProfileOrder out;
+  if (*block == OrderBlock::None) {
+    RSP_TRY(out.profile, prepared(order->profile));
+  }
   // The core reports events under this name (order_by_key).
   out.matching_id = "#" + std::to_string(order->id);
   out.eid = order->eid;
   out.cc_hash = order->cc_hash;
   out.cc_attempts_left = order->cc_attempts_left;
-  out.profile = std::move(prep);
+  out.block = *block;
   return std::optional<ProfileOrder>(std::move(out));
 }
 
@@ -306,20 +356,24 @@ SmdppResult<void> SqlProfileCatalog::record_bpp_issued(const IssuedDownload& d) 
   RSP_TRY(auto order, order_by_key(inv_->db(), d.matching_id));
   if (!order) return smdpp_error(es2codes::kExecutionError, "BPP issued for an unknown order");
   const ProfileRecord& profile = order->profile;
-  if (profile.state == ProfileState::Released) {
-    RSP_TRY_VOID(inv_->transition(profile.iccid, ProfileState::Downloaded, "bound profile package issued", order->id,
-                                  profile.state));
-  } else if (profile.state != ProfileState::Downloaded || order->download_eid != std::optional<std::string>(d.eid)) {
-    // Only a retry by the same eUICC may have another BPP (find() checked it;
-    // checked again here, in the transaction, against a concurrent session).
-    const SmdppError e{codes::kProfileNotReleased.subject, codes::kProfileNotReleased.reason,
-                       "profile " + profile.iccid + " is " + std::string(to_string(profile.state))};
+  // find() decided before; decided again here, in the transaction, against a
+  // concurrent session and an order that expired or ran out of attempts since.
+  const auto block = order_block(*order, d.eid, inv_->now(), options_.max_download_attempts);
+  if (block != OrderBlock::None) {
+    // Only a retry by the same eUICC may have another BPP.
+    const auto code = block ? order_block_code(*block).value_or(codes::kProfileNotReleased) : codes::kProfileNotReleased;
+    const SmdppError e{code.subject, code.reason,
+                       "profile " + profile.iccid + " is " + std::string(to_string(profile.state)) +
+                           (block ? "" : " for another eUICC")};
     note(e);
     return unexpected(e);
   }
+  if (profile.state == ProfileState::Released)
+    RSP_TRY_VOID(inv_->transition(profile.iccid, ProfileState::Downloaded, "bound profile package issued", order->id,
+                                  profile.state));
   RSP_DB_TRY_VOID(inv_->db().execute(
-      "UPDATE orders SET download_eid = $2, download_tid = $3, download_curve = $4, download_key = $5, updated_at = $6"
-      " WHERE id = $1",
+      "UPDATE orders SET download_eid = $2, download_tid = $3, download_curve = $4, download_key = $5, updated_at = $6,"
+      " download_attempts = download_attempts + 1 WHERE id = $1",
       {value(order->id), value(d.eid), value(d.transaction_id), value(std::string(crypto::short_name(d.curve))),
        value(d.euicc_public_point), value(inv_->now())}));
   RSP_TRY_VOID(inv_->enqueue_progress(
@@ -327,6 +381,31 @@ SmdppResult<void> SqlProfileCatalog::record_bpp_issued(const IssuedDownload& d) 
       progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), kPointBppDownload, std::nullopt)));
   RSP_DB_TRY_VOID(tx.commit());
   return {};
+}
+
+SmdppResult<void> SqlProfileCatalog::cancel(const std::string& matching_id, std::int64_t reason) {
+  RSP_DB_TRY(auto tx, inv_->db().begin());
+  RSP_TRY(auto order, order_by_key(inv_->db(), matching_id));
+  if (!order) return smdpp_error(es2codes::kExecutionError, "cancel for an unknown order");
+  const ProfileRecord& profile = order->profile;
+  const std::string cause = "download session cancelled by the eUICC: " + cancel_reason_name(reason);
+  const bool downloading = profile.state == ProfileState::Released || profile.state == ProfileState::Downloaded;
+  if (downloading && !cancel_keeps_order(reason))
+    RSP_TRY_VOID(inv_->transition(profile.iccid, ProfileState::Error, cause, order->id, profile.state));
+  // SGP.22 §5.6.5: the operator hears of the cancelled session. The status
+  // code data stays the execution error the other cancels report; the
+  // reason is in its message (no code per reason could be confirmed).
+  RSP_TRY_VOID(inv_->enqueue_progress(
+      profile.iccid, progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), kPointBppDownload,
+                                      SmdppError{"8.8", "4.2", cause})));
+  RSP_DB_TRY_VOID(tx.commit());
+  return {};
+}
+
+SmdppResult<void> SqlProfileCatalog::record_cancel(const std::string& matching_id, std::int64_t reason) {
+  auto r = cancel(matching_id, reason);
+  if (!r) note(r.error());
+  return r;
 }
 
 SmdppResult<std::optional<IssuedDownload>> SqlProfileCatalog::issued_download(const Bytes& transaction_id) {

@@ -70,6 +70,22 @@ class PreparedProfile {
   std::vector<Bytes> ppk_segments_;
 };
 
+/// Why an order the eUICC named cannot be downloaded now. The catalog
+/// decides it; the core answers it only after the EID check, so an eUICC
+/// learns nothing about an order bound to another.
+enum class OrderBlock {
+  None,
+  NotReleased,        ///< not (or no longer) released: 8.2 / 1.2
+  Expired,            ///< past its validity: 8.8.5 / 4.10
+  AttemptsExhausted,  ///< the maximum number of download attempts was reached: 8.8.5 / 6.4
+  /// confirmation code attempts exhausted: 8.2.7 / 6.4, the code
+  /// GetBoundProfilePackage gave when the last attempt failed
+  ConfirmationCodeExhausted,
+};
+
+/// The SGP.22 v2.2.2 §5.6.2 code of a blocked order; nullopt for OrderBlock::None.
+std::optional<codes::Code> order_block_code(OrderBlock block);
+
 /// One download order (ES2+ DownloadOrder/ConfirmOrder result).
 struct ProfileOrder {
   std::string matching_id;
@@ -78,11 +94,35 @@ struct ProfileOrder {
   /// (SGP.22 §3.1.2: the eUICC sends SHA-256(SHA-256(CC) || transactionId)).
   std::optional<Bytes> cc_hash;
   int cc_attempts_left = 3;
+  /// Set only when block is OrderBlock::None.
   std::shared_ptr<const PreparedProfile> profile;
+  OrderBlock block = OrderBlock::None;
 };
 
 /// What happened to an order, for the operator side (ES2+ HandleDownloadProgressInfo).
 enum class OrderEvent { BppIssued, Installed, InstallFailed, Cancelled, CcRefused };
+
+/// CancelSessionReason values (SGP.22 v2.2.2 §5.7.14 / §2.5.6 ASN.1). The
+/// ASN.1 module of this project names 0..3; 4, 5 and 127 are the values
+/// v2.2.2 adds, taken as such.
+namespace cancel_reason {
+inline constexpr std::int64_t kEndUserRejection = 0;
+inline constexpr std::int64_t kPostponed = 1;
+inline constexpr std::int64_t kTimeout = 2;
+inline constexpr std::int64_t kPprNotAllowed = 3;
+inline constexpr std::int64_t kMetadataMismatch = 4;
+inline constexpr std::int64_t kLoadBppExecutionError = 5;
+inline constexpr std::int64_t kUndefinedReason = 127;
+}  // namespace cancel_reason
+
+/// Whether a download cancelled for `reason` stays downloadable by the same
+/// eUICC (postponed, timeout: the end user or the device may try again
+/// later); every other reason ends it in error (SGP.22 v2.2.2 §3.1.3,
+/// §5.6.5, as read here: the exact state rule could not be confirmed from
+/// the text at hand).
+bool cancel_keeps_order(std::int64_t reason);
+/// "endUserRejection", ..., or "reason <n>" for a value SGP.22 does not name.
+std::string cancel_reason_name(std::int64_t reason);
 
 /// What a verified ProfileInstallationResult (SGP.22 §5.6.4, signed by the
 /// eUICC the Bound Profile Package was issued to) says about the order's profile.
@@ -141,6 +181,14 @@ class ProfileCatalog {
     RSP_TRY_VOID(record(matching_id, outcome == InstallOutcome::Installed ? OrderEvent::Installed
                                                                         : OrderEvent::InstallFailed));
     return outcome;
+  }
+  /// ES9+.CancelSession (SGP.22 §5.6.5) of the order's session, with the
+  /// reason the eUICC signed (cancel_reason; kUndefinedReason when it sent
+  /// none): cancel_keeps_order() decides the profile's next state, and the
+  /// operator hears of it. The default records OrderEvent::Cancelled.
+  virtual SmdppResult<void> record_cancel(const std::string& matching_id, std::int64_t reason) {
+    (void)reason;
+    return record(matching_id, OrderEvent::Cancelled);
   }
   /// OrderEvent::BppIssued with the eUICC it went to. The core answers with
   /// the BPP only once this succeeded (the release is stored first).

@@ -31,9 +31,11 @@ struct Code {
   const char* reason;
 };
 inline constexpr Code kInvalidSmdpAddress{"8.8.1", "3.8"};        ///< SM-DP+ address refused
-inline constexpr Code kSecurityConfigNotSupported{"8.8.2", "3.1"};  ///< no common CI
+/// §5.6.1: none of the CIs in euiccCiPKIdListForSigning is supported.
+inline constexpr Code kSecurityConfigNotSupported{"8.8.2", "3.1"};
 inline constexpr Code kSvnNotSupported{"8.8.3", "3.1"};          ///< eUICC SVN not supported
-inline constexpr Code kServerCertUnavailable{"8.8.4", "3.7"};     ///< no usable DPauth
+/// §5.6.1: no CERT.DPauth.ECDSA under a CI of euiccCiPKIdListForVerification.
+inline constexpr Code kServerCertUnavailable{"8.8.4", "3.7"};
 inline constexpr Code kEumCertInvalid{"8.1.2", "6.1"};
 inline constexpr Code kEumCertExpired{"8.1.2", "6.3"};
 inline constexpr Code kEuiccCertInvalid{"8.1.3", "6.1"};
@@ -41,8 +43,17 @@ inline constexpr Code kEuiccCertExpired{"8.1.3", "6.3"};
 inline constexpr Code kEuiccSignatureInvalid{"8.1", "6.1"};
 inline constexpr Code kEidMismatch{"8.1.1", "3.8"};               ///< EID refused / not the order's
 inline constexpr Code kMatchingIdRefused{"8.2.6", "3.8"};
+/// §5.6.2: the order exists, but its profile is not released for download.
 inline constexpr Code kProfileNotReleased{"8.2", "1.2"};
+/// §5.6.2 (and §5.6.3 for a session begun before): the download order's
+/// validity has passed (Download order - Time to Live Expired).
+inline constexpr Code kDownloadOrderExpired{"8.8.5", "4.10"};
+/// §5.6.2: the profile's download was attempted the maximum number of times
+/// (Download order - Maximum number of retries exceeded).
+inline constexpr Code kDownloadAttemptsExceeded{"8.8.5", "6.4"};
 inline constexpr Code kUnknownCiPk{"8.11.1", "3.9"};
+/// §5.6.5: the smdpOid the eUICC signed in its CancelSession is not ours.
+inline constexpr Code kInvalidSmdpOid{"8.8", "3.10"};
 inline constexpr Code kUnknownTransactionId{"8.10.1", "3.9"};
 inline constexpr Code kConfirmationCodeMissing{"8.2.7", "2.2"};
 inline constexpr Code kConfirmationCodeRefused{"8.2.7", "3.8"};

@@ -4,9 +4,14 @@
 /// status and body returned here. The common header and the
 /// functionExecutionStatus come from the messages component.
 ///
-///   POST /gsma/rsp2/es2plus/downloadOrder   {header, eid?, iccid?, profileType?} -> {header, iccid}
+///   POST /gsma/rsp2/es2plus/downloadOrder   {header, eid?, iccid?, profileType?, orderExpiry?} -> {header, iccid}
 ///   POST /gsma/rsp2/es2plus/confirmOrder    {header, iccid, eid?, matchingId?, confirmationCode?,
-///                                            smdsAddress?, releaseFlag} -> {header, eid?, matchingId, smdpAddress}
+///                                            smdsAddress?, releaseFlag, orderExpiry?}
+///                                            -> {header, eid?, matchingId, smdpAddress}
+///
+/// orderExpiry (YYYY-MM-DDThh:mm:ssZ) is this SM-DP+'s extension, not an
+/// SGP.22 v2.2.2 member: the time after which the order cannot be downloaded
+/// (ES9+ 8.8.5 / 4.10).
 ///   POST /gsma/rsp2/es2plus/cancelOrder     {header, iccid, eid?, matchingId?,
 ///                                            finalProfileStatusIndicator: "Available"|"Unavailable"} -> {header}
 ///   POST /gsma/rsp2/es2plus/releaseProfile  {header, iccid} -> {header}

@@ -6,6 +6,8 @@
 /// an ES2+ subject/reason code (es2_codes.hpp); each state change is one
 /// transaction with its history record.
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,12 +23,19 @@ struct Es2Config {
   std::string smdp_address;
   /// Confirmation code attempts allowed per order.
   int cc_attempts = 3;
+  /// How long a download order stays downloadable when DownloadOrder names
+  /// no expiry (orderExpiry); nullopt: until cancelled. Past it, ES9+
+  /// AuthenticateClient answers 8.8.5 / 4.10 (SGP.22 v2.2.2 §5.6.2).
+  std::optional<std::chrono::seconds> order_validity = std::nullopt;
 };
 
 struct DownloadOrderRequest {
   std::optional<std::string> eid;
   std::optional<std::string> iccid;
   std::optional<std::string> profile_type;
+  /// Seconds since the epoch after which the order cannot be downloaded;
+  /// this SM-DP+'s extension (JSON orderExpiry), not an SGP.22 v2.2.2 member.
+  std::optional<std::int64_t> expires_at = std::nullopt;
 };
 
 struct ConfirmOrderRequest {
@@ -36,6 +45,8 @@ struct ConfirmOrderRequest {
   std::optional<std::string> confirmation_code;
   std::optional<std::string> smds_address;
   bool release_flag = false;
+  /// A new expiry for the order (DownloadOrderRequest::expires_at).
+  std::optional<std::int64_t> expires_at = std::nullopt;
 };
 
 struct ConfirmOrderResult {

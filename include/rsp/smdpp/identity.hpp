@@ -44,6 +44,13 @@ class IdentitySet {
   /// verify SM-DP+ certificates with) and whose CI we can also use for the
   /// eUICC's own chain (`signing`, empty means any). SGP.22 §5.6.1.
   const ServerIdentity* select(std::span<const Bytes> verification, std::span<const Bytes> signing) const;
+  /// select(), with the InitiateAuthentication answer when there is none
+  /// (SGP.22 v2.2.2 §5.6.1): none of the CIs the eUICC signs with
+  /// (`signing`) is one we trust, so its certificate chain could not be
+  /// verified: 8.8.2 / 3.1 (security configuration not supported); we trust
+  /// one of them but hold no DPauth certificate under a CI of `verification`:
+  /// 8.8.4 / 3.7 (server authentication certificate unavailable).
+  SmdppResult<const ServerIdentity*> choose(std::span<const Bytes> verification, std::span<const Bytes> signing) const;
 
   const std::vector<ServerIdentity>& identities() const { return ids_; }
   const std::vector<pki::Certificate>& cis() const { return cis_; }

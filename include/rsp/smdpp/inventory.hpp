@@ -96,6 +96,10 @@ struct OrderRecord {
   bool active = false;  ///< the profile's current order
   /// The eUICC a Bound Profile Package of this order was issued to, if any.
   std::optional<std::string> download_eid;
+  /// Seconds since the epoch after which the order cannot be downloaded.
+  std::optional<std::int64_t> expires_at;
+  /// Bound Profile Packages issued for the order so far.
+  int download_attempts = 0;
 };
 
 struct TransitionRecord {

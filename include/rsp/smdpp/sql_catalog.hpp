@@ -5,6 +5,12 @@
 /// an ES2+ HandleDownloadProgressInfo for the operator.
 ///
 /// Event -> transition (each in one transaction with its outbox entry):
+/// An order is refused (find(), and again in the transaction of BppIssued)
+/// when its profile is not released (8.2 / 1.2), past its expiry (8.8.5 /
+/// 4.10), its attempts are used up (8.8.5 / 6.4) or its confirmation code
+/// attempts are (8.2.7 / 6.4); without a matchingId an eUICC gets its own
+/// download in progress before any other released order bound to its EID.
+///
 ///   BppIssued      released -> downloaded           (notificationPointId 3)
 ///                  with the eUICC (EID, key, transactionId) kept on the
 ///                  order; again by the same eUICC: downloaded stays
@@ -15,6 +21,9 @@
 ///   InstallFailed  downloaded -> error              (4, Failed)
 ///   Cancelled      downloaded -> error; before the BPP the order stays
 ///                  released for a new attempt        (3, Failed)
+///   CancelSession  postponed, timeout: released | downloaded stay (the
+///                  same eUICC may download again); any other reason:
+///                  released | downloaded -> error    (3, Failed, the reason named)
 ///   cc failure     attempts - 1; at 0 released -> error and the order blocked (2, Failed)
 
 #include <map>
@@ -32,6 +41,10 @@ struct SqlCatalogOptions {
   bool use_ppk = false;
   /// Prepared profiles kept in memory (by ICCID).
   std::size_t cache_size = 256;
+  /// Bound Profile Packages issued per order at most, retries included; a
+  /// further AuthenticateClient answers 8.8.5 / 6.4 (SGP.22 v2.2.2 §5.6.2).
+  /// 0: no limit.
+  int max_download_attempts = 0;
 };
 
 class SqlProfileCatalog final : public ProfileCatalog {
@@ -44,6 +57,7 @@ class SqlProfileCatalog final : public ProfileCatalog {
   SmdppResult<InstallOutcome> record_install_result(const std::string& matching_id,
                                                     const asn1::sgp22::ProfileInstallationResult& pir) override;
   SmdppResult<void> record_bpp_issued(const IssuedDownload& d) override;
+  SmdppResult<void> record_cancel(const std::string& matching_id, std::int64_t reason) override;
   SmdppResult<std::optional<IssuedDownload>> issued_download(const Bytes& transaction_id) override;
 
   /// The last storage or preparation failure (for logs; no secrets).
@@ -52,6 +66,7 @@ class SqlProfileCatalog final : public ProfileCatalog {
  private:
   SmdppResult<std::optional<ProfileOrder>> find_order(const std::string& matching_id, const std::string& eid);
   SmdppResult<int> cc_failure(const std::string& matching_id);
+  SmdppResult<void> cancel(const std::string& matching_id, std::int64_t reason);
   /// Records `event`; with `pir`, the event is the one its install_outcome() names.
   SmdppResult<InstallOutcome> record_checked(const std::string& matching_id, OrderEvent event,
                                              const asn1::sgp22::ProfileInstallationResult* pir = nullptr);

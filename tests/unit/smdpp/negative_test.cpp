@@ -46,11 +46,45 @@ TEST_F(SmdppNegative, WrongSmdpAddress) {
   EXPECT_CODE(r, codes::kInvalidSmdpAddress);
 }
 
-TEST_F(SmdppNegative, NoCommonCi) {
+// SGP.22 v2.2.2 §5.6.1: the CIs the eUICC signs with decide whether we can
+// verify it at all (8.8.2 / 3.1); the CIs it verifies with decide whether we
+// have a DPauth certificate it accepts (8.8.4 / 3.7).
+TEST_F(SmdppNegative, NoneOfTheEuiccsCisIsSupported) {
   auto req = e.initiate(kAddress);
   req.euiccInfo1.euiccCiPKIdListForVerification = {Bytes(20, 0x42)};
+  req.euiccInfo1.euiccCiPKIdListForSigning = {Bytes(20, 0x42), Bytes(20, 0x43)};
   auto r = w.server->initiate_authentication(req);
   EXPECT_CODE(r, codes::kSecurityConfigNotSupported);
+  EXPECT_EQ(w.server->session_count(), 0u);
+}
+
+TEST_F(SmdppNegative, SigningCiSupportedButNoDpAuthUnderAVerificationCi) {
+  auto req = e.initiate(kAddress);
+  ASSERT_FALSE(req.euiccInfo1.euiccCiPKIdListForSigning.empty());  // our CI: the eUICC can be verified
+  req.euiccInfo1.euiccCiPKIdListForVerification = {Bytes(20, 0x42)};
+  auto r = w.server->initiate_authentication(req);
+  EXPECT_CODE(r, codes::kServerCertUnavailable);
+  EXPECT_EQ(w.server->session_count(), 0u);
+}
+
+TEST_F(SmdppNegative, TrustedCiWithoutAnIdentityIsUnavailableNotUnsupported) {
+  // A CI we trust for eUICC chains but hold no DPauth under: the other curve's.
+  auto nist_only = std::make_shared<IdentitySet>();
+  for (const auto& id : w.identities->identities())
+    if (id.ci_pkid == *test_euicc_credentials(crypto::Curve::NistP256).ci_cert.subject_key_id())
+      ASSERT_TRUE(nist_only->add(id));
+  for (const auto& ci : w.identities->cis()) nist_only->add_ci(ci);
+  const auto brp = test_euicc_credentials(crypto::Curve::BrainpoolP256r1);
+  const Bytes brp_ci = *brp.ci_cert.subject_key_id();
+  ServerConfig config;
+  config.address = kAddress;
+  Server server(config, nist_only, w.catalog, w.clock, w.rng);
+  auto req = e.initiate(kAddress);
+  req.euiccInfo1.euiccCiPKIdListForVerification = {brp_ci};
+  req.euiccInfo1.euiccCiPKIdListForSigning = {brp_ci};
+  EXPECT_CODE(server.initiate_authentication(req), codes::kServerCertUnavailable);
+  req.euiccInfo1.euiccCiPKIdListForSigning = {Bytes(20, 0x42)};
+  EXPECT_CODE(server.initiate_authentication(req), codes::kSecurityConfigNotSupported);
 }
 
 TEST_F(SmdppNegative, WrongEuiccSignature1) {
@@ -169,6 +203,108 @@ TEST_F(SmdppNegative, CancelSessionBadSignatureKeepsSession) {
   auto r = w.server->cancel_session(c);
   EXPECT_CODE(r, codes::kEuiccSignatureInvalid);
   EXPECT_TRUE(w.server->get_bound_profile_package(*e.prepare_download(a, std::nullopt)));
+}
+
+// Certificates in the order SGP.22 v2.2.2 §5.6.2 checks them: a CI we do not
+// know (8.11.1 / 3.9), then expiry (6.3), then the rest of the profile (6.1).
+class CertificateOrder : public SmdppNegative {
+ protected:
+  pki::CertificateSpec eum_spec(std::chrono::seconds expired_for) const {
+    pki::CertificateSpec spec;
+    spec.role = pki::Role::Eum;
+    spec.subject = {{"C", "ES"}, {"O", "RSP Test EUM"}, {"CN", "EUM Again"}};
+    spec.not_before = w.clock.now() - std::chrono::hours(24 * 400);
+    spec.not_after = w.clock.now() - expired_for;
+    spec.registered_id = "2.999.5";
+    spec.eum_permitted = creds.eum_cert.eum_permitted().front();
+    return spec;
+  }
+  /// AuthenticateClient of the genuine eUICC presenting `eum` (and `euicc`).
+  SmdppResult<sg::AuthenticateClientOk> present(const pki::Certificate& eum,
+                                                std::optional<pki::Certificate> euicc = std::nullopt) {
+    auto c = creds;
+    c.eum_cert = eum;
+    if (euicc) c.euicc_cert = *euicc;
+    TestEuicc card(c, w.rng);
+    auto i = w.server->initiate_authentication(card.initiate(kAddress));
+    if (!i) return unexpected(i.error());
+    return w.server->authenticate_client(*card.authenticate_server(*i, std::string("M1")));
+  }
+  TestEuiccCredentials creds = test_euicc_credentials(crypto::Curve::NistP256);
+  crypto::EcKey ci_key = *pki::load_private_key_file(test_pki_dir() / "SK_CI_ECDSA_NIST.pem");
+  crypto::EcKey eum_key = *pki::load_private_key_file(test_pki_dir() / "SK_EUM_ECDSA_NIST.pem");
+};
+
+TEST_F(CertificateOrder, AnExpiredEumCertificateIsExpired) {
+  auto eum = pki::issue_certificate(eum_spec(std::chrono::hours(1)), eum_key, &creds.ci_cert, ci_key);
+  ASSERT_TRUE(eum) << eum.error().message;
+  EXPECT_CODE(present(*eum), codes::kEumCertExpired);
+}
+
+TEST_F(CertificateOrder, ExpiryComesBeforeARoleError) {
+  auto spec = eum_spec(std::chrono::hours(1));
+  spec.role = pki::Role::DpAuth;  // the wrong role's policy, and expired
+  spec.eum_permitted.reset();
+  auto eum = pki::issue_certificate(spec, eum_key, &creds.ci_cert, ci_key);
+  ASSERT_TRUE(eum) << eum.error().message;
+  EXPECT_CODE(present(*eum), codes::kEumCertExpired);
+  // Valid in time, the role is what is wrong.
+  spec.not_after = w.clock.now() + std::chrono::hours(24);
+  auto current = pki::issue_certificate(spec, eum_key, &creds.ci_cert, ci_key);
+  ASSERT_TRUE(current);
+  EXPECT_CODE(present(*current), codes::kEumCertInvalid);
+}
+
+TEST_F(CertificateOrder, AnEumUnderAnUnknownCiIsAnUnknownCiEvenWhenExpiredOrOfAnotherRole) {
+  // A CI of its own, not one we trust.
+  pki::CertificateSpec ci_spec;
+  ci_spec.role = pki::Role::Ci;
+  ci_spec.subject = {{"CN", "Some Other CI"}, {"O", "ELSEWHERE"}, {"C", "IT"}};
+  ci_spec.not_before = w.clock.now() - std::chrono::hours(24);
+  ci_spec.not_after = w.clock.now() + std::chrono::hours(24 * 365);
+  ci_spec.registered_id = "2.999.99";
+  auto other_key = crypto::EcKey::generate(crypto::Curve::NistP256, w.rng);
+  ASSERT_TRUE(other_key);
+  auto other_ci = pki::issue_certificate(ci_spec, *other_key, nullptr, *other_key);
+  ASSERT_TRUE(other_ci) << other_ci.error().message;
+  for (auto expired_for : {std::chrono::seconds(-3600), std::chrono::seconds(3600)}) {
+    auto eum = pki::issue_certificate(eum_spec(expired_for), eum_key, &*other_ci, *other_key);
+    ASSERT_TRUE(eum) << eum.error().message;
+    EXPECT_CODE(present(*eum), codes::kUnknownCiPk);
+  }
+  auto spec = eum_spec(std::chrono::seconds(3600));
+  spec.role = pki::Role::DpAuth;
+  spec.eum_permitted.reset();
+  auto wrong_role = pki::issue_certificate(spec, eum_key, &*other_ci, *other_key);
+  ASSERT_TRUE(wrong_role);
+  EXPECT_CODE(present(*wrong_role), codes::kUnknownCiPk);
+}
+
+TEST_F(CertificateOrder, AnExpiredEuiccCertificateIsExpired) {
+  pki::CertificateSpec spec;
+  spec.role = pki::Role::Euicc;
+  spec.subject = {{"C", "ES"},
+                  {"O", creds.eum_cert.eum_permitted().front().organization.value_or("")},
+                  {"serialNumber", e.eid()},
+                  {"CN", "Expired eUICC"}};
+  spec.not_before = w.clock.now() - std::chrono::hours(48);
+  spec.not_after = w.clock.now() - std::chrono::hours(1);
+  auto euicc = pki::issue_certificate(spec, creds.euicc_key, &creds.eum_cert, eum_key);
+  ASSERT_TRUE(euicc) << euicc.error().message;
+  EXPECT_CODE(present(creds.eum_cert, *euicc), codes::kEuiccCertExpired);
+}
+
+// SGP.22 v2.2.2 §5.6.5: the signed smdpOid must be this SM-DP+'s (8.8 / 3.10);
+// such a cancel does not end the session.
+TEST_F(SmdppNegative, CancelSessionNamingAnotherSmdpOid) {
+  auto a = auth();
+  auto r = w.server->cancel_session(e.cancel(sg::CancelSessionReason_values::endUserRejection,
+                                             *asn1::Oid::from_string("2.999.77")));
+  EXPECT_CODE(r, codes::kInvalidSmdpOid);
+  EXPECT_TRUE(w.catalog->events("M1").empty());
+  ASSERT_TRUE(w.server->cancel_session(e.cancel(sg::CancelSessionReason_values::endUserRejection)));
+  EXPECT_EQ(w.catalog->events("M1"), std::vector<OrderEvent>{OrderEvent::Cancelled});
+  EXPECT_CODE(w.server->get_bound_profile_package(*e.prepare_download(a, std::nullopt)), codes::kUnknownTransactionId);
 }
 
 TEST_F(SmdppNegative, ForgedInstallationResult) {

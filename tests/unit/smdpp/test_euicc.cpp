@@ -42,6 +42,8 @@ TestResult<sg::AuthenticateClientRequest> TestEuicc::authenticate_server(const s
   if (!cert) return unexpected(std::string("serverCertificate unreadable"));
   auto key = cert->public_key();
   if (!key) return unexpected(std::string("serverCertificate key unreadable"));
+  // The SM-DP+ OID its certificate names, signed back in a CancelSession.
+  smdp_oid_ = cert->registered_ids().empty() ? Bytes{} : cert->registered_ids().front();
   if (!crypto::verify_plain(*key, asn1::encode(ok.serverSigned1), ok.serverSignature1))
     return unexpected(std::string("serverSignature1 does not verify"));
   if (ok.serverSigned1.euiccChallenge != euicc_challenge_) return unexpected(std::string("euiccChallenge mismatch"));
@@ -207,10 +209,10 @@ sg::PendingNotification TestEuicc::other_notification(std::int64_t seq) {
   return n;
 }
 
-sg::CancelSessionRequestEs9 TestEuicc::cancel(std::int64_t reason) {
+sg::CancelSessionRequestEs9 TestEuicc::cancel(std::int64_t reason, const std::optional<asn1::Oid>& smdp_oid) {
   sg::CancelSessionResponseOk ok;
   ok.euiccCancelSessionSigned.transactionId = transaction_id_;
-  ok.euiccCancelSessionSigned.smdpOid = *asn1::Oid::from_string("2.999.10");
+  ok.euiccCancelSessionSigned.smdpOid = smdp_oid.value_or(asn1::Oid{smdp_oid_});
   ok.euiccCancelSessionSigned.reason = reason;
   ok.euiccCancelSessionSignature =
       crypto::sign_plain(c_.euicc_key, asn1::encode(ok.euiccCancelSessionSigned)).value_or(Bytes{});

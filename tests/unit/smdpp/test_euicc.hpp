@@ -52,8 +52,9 @@ class TestEuicc {
                                                  const std::optional<Bytes>& iccid);
   /// A signed OtherSignedNotification (e.g. enable).
   asn1::sgp22::PendingNotification other_notification(std::int64_t seq);
-  /// A signed CancelSessionResponse for the current session.
-  asn1::sgp22::CancelSessionRequestEs9 cancel(std::int64_t reason);
+  /// A signed CancelSessionResponse for the current session, naming the
+  /// SM-DP+ OID of its serverCertificate unless `smdp_oid` says otherwise.
+  asn1::sgp22::CancelSessionRequestEs9 cancel(std::int64_t reason, const std::optional<asn1::Oid>& smdp_oid = std::nullopt);
 
   const std::string& eid() const;
   /// The metadata the load decoded from the '88' segments (DER).
@@ -63,6 +64,7 @@ class TestEuicc {
   TestEuiccCredentials c_;
   crypto::Random& rng_;
   std::string address_;
+  Bytes smdp_oid_;  ///< of the last serverCertificate (SGP.22 §5.7.14 smdpOid)
   Bytes euicc_challenge_;
   Bytes transaction_id_;
   Bytes euicc_signature1_;

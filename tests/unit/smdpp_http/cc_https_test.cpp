@@ -96,10 +96,11 @@ TEST_F(ConfirmationCodeHttps, WrongCodesThenBlocked) {
   auto order = *store.inv->active_order(iccid);
   EXPECT_EQ((*store.db->query_one("SELECT state FROM orders WHERE id = $1", {store::value(order->id)}))->text(0),
             "blocked");
-  // The right code is too late: the order is no longer downloadable.
+  // The right code is too late: the order is no longer downloadable, and
+  // AuthenticateClient says why with GetBoundProfilePackage's code.
   auto auth = authenticate();
   ASSERT_FALSE(auth);
-  EXPECT_EQ(failure_codes(auth.error()), code_text(codes::kMatchingIdRefused));
+  EXPECT_EQ(failure_codes(auth.error()), code_text(codes::kConfirmationCodeRetriesExceeded));
   // Nothing was ever issued.
   auto hist = store.inv->history(iccid);
   ASSERT_TRUE(hist);

@@ -11,46 +11,12 @@
 #include "rsp/messages/iccid.hpp"
 #include "rsp/smdpp/es9_http.hpp"
 #include "rsp/smdpp/sql_catalog.hpp"
-#include "world.hpp"
+#include "catalog_world.hpp"
 
 namespace rsp::smdpp::testing {
 namespace {
 
 using S = ProfileState;
-
-struct CatalogWorld : StoreWorld {
-  ManualClock server_clock{std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())};
-  std::shared_ptr<SqlProfileCatalog> catalog;
-  std::unique_ptr<Server> server;
-  explicit CatalogWorld(bool ppk = false) {
-    auto ids = IdentitySet::load_directory(test_pki_dir());
-    if (!ids) std::abort();
-    catalog = std::make_shared<SqlProfileCatalog>(inv, rng, SqlCatalogOptions{ppk, 16});
-    ServerConfig cfg;
-    cfg.address = kAddress;
-    server = std::make_unique<Server>(cfg, std::make_shared<IdentitySet>(std::move(*ids)), catalog, server_clock, rng);
-  }
-  /// DownloadOrder + ConfirmOrder(release) for test profile n; returns the matchingId.
-  std::string order(int n, const std::optional<std::string>& eid, const std::optional<std::string>& cc) {
-    const std::string iccid = add(n);
-    EXPECT_TRUE(es2->download_order("op1", {eid, iccid, std::nullopt}));
-    ConfirmOrderRequest cr;
-    cr.iccid = iccid;
-    cr.confirmation_code = cc;
-    cr.release_flag = true;
-    auto c = es2->confirm_order("op1", cr);
-    EXPECT_TRUE(c);
-    return c ? c->matching_id : std::string();
-  }
-  std::vector<nlohmann::json> outbox() {
-    std::vector<nlohmann::json> out;
-    auto due = inv->due_outbox();
-    EXPECT_TRUE(due);
-    if (due)
-      for (const auto& e : *due) out.push_back(nlohmann::json::parse(e.payload));
-    return out;
-  }
-};
 
 class SqlCatalogDownload : public ::testing::TestWithParam<bool> {};
 
@@ -186,7 +152,7 @@ TEST(SqlCatalog, UnreleasedOrdersAreNotServed) {
   auto init = w.server->initiate_authentication(e.initiate(kAddress));
   auto auth = w.server->authenticate_client(*e.authenticate_server(*init, std::string("NOT-RELEASED")));
   ASSERT_FALSE(auth);
-  EXPECT_TRUE(is(auth.error(), codes::kMatchingIdRefused));
+  EXPECT_TRUE(is(auth.error(), codes::kProfileNotReleased)) << auth.error().subject_code << "/" << auth.error().reason_code;
   ASSERT_TRUE(w.es2->release_profile("op1", iccid));
   init = w.server->initiate_authentication(e.initiate(kAddress));
   EXPECT_TRUE(w.server->authenticate_client(*e.authenticate_server(*init, std::string("NOT-RELEASED"))));
@@ -215,9 +181,12 @@ TEST(SqlCatalog, ConfirmationCodeAttemptsLimit) {
   auto order = *w.inv->active_order(iccid);
   EXPECT_EQ(order->cc_attempts_left, 0);
   EXPECT_EQ((*w.db->query_one("SELECT state FROM orders WHERE id = $1", {store::value(order->id)}))->text(0), "blocked");
-  // Blocked: even the right code in a new session gets nowhere.
+  // Blocked: even the right code in a new session gets nowhere, with the
+  // code GetBoundProfilePackage gave.
   init = w.server->initiate_authentication(e.initiate(kAddress));
-  EXPECT_FALSE(w.server->authenticate_client(*e.authenticate_server(*init, mid)));
+  auto blocked = w.server->authenticate_client(*e.authenticate_server(*init, mid));
+  ASSERT_FALSE(blocked);
+  EXPECT_TRUE(is(blocked.error(), codes::kConfirmationCodeRetriesExceeded)) << blocked.error().reason_code;
   auto out = w.outbox();
   ASSERT_EQ(out.size(), 3u);
   for (const auto& o : out) EXPECT_EQ(o["notificationPointId"], 2);
