@@ -16,6 +16,13 @@ namespace {
 
 std::string_view name_of(Es4Function f) { return m2m::es4_function(f).name; }
 
+/// An MNO sees an eUICC only when one of its profiles is on it; to any
+/// other MNO the EID is unknown.
+bool has_profile_of(const m2m::Eis& eis, const std::string& mno) {
+  return std::any_of(eis.profiles.begin(), eis.profiles.end(),
+                     [&](const m2m::ProfileInfo& p) { return p.mno_id == mno; });
+}
+
 /// The audit trail's result text of a call.
 template <class T>
 std::string result_text(const SmsrResult<T>& r) {
@@ -57,9 +64,7 @@ SmsrResult<m2m::Eis> Service::get_eis(const std::string& mno, const std::string&
   const auto run = [&]() -> SmsrResult<m2m::Eis> {
     RSP_TRY(auto eis, config_.registry->eis(eid));
     // An MNO without a profile on the eUICC learns nothing of it (SGP.02 §5.4.4).
-    if (!eis || std::none_of(eis->profiles.begin(), eis->profiles.end(),
-                             [&](const m2m::ProfileInfo& p) { return p.mno_id == mno; }))
-      return smsr_error(codes::kEidUnknown, "unknown EID");
+    if (!eis || !has_profile_of(*eis, mno)) return smsr_error(codes::kEidUnknown, "unknown EID");
     std::erase_if(eis->profiles, [&](const m2m::ProfileInfo& p) { return p.mno_id != mno; });
     eis->isd_r.scp80_key_sets.clear();
     eis->isd_r.scp81_psk.reset();
@@ -105,97 +110,90 @@ SmsrResult<Accepted> Service::audit_eis(const std::string& mno, const std::strin
                                         std::optional<std::int64_t> validity) {
   const auto run = [&]() -> SmsrResult<Accepted> {
     RSP_TRY(auto eis, config_.registry->eis(eid));
-    if (!eis || std::none_of(eis->profiles.begin(), eis->profiles.end(),
-                             [&](const m2m::ProfileInfo& p) { return p.mno_id == mno; }))
-      return smsr_error(codes::kEidUnknown, "unknown EID");
+    if (!eis || !has_profile_of(*eis, mno)) return smsr_error(codes::kEidUnknown, "unknown EID");
     return accept(Es4Function::AuditEis, mno, *eis, "", validity);
   };
   return audited(name_of(Es4Function::AuditEis), mno, eid, "", run());
 }
 
-SmsrResult<Accepted> Service::enable_profile(const std::string& mno, const std::string& eid,
-                                             const std::string& iccid, std::optional<std::int64_t> validity) {
+SmsrResult<Accepted> Service::profile_operation(Es4Function f, const std::string& mno, const std::string& eid,
+                                                const std::string& iccid, std::optional<std::int64_t> validity,
+                                                const ProfileCheck& check) {
   std::string aid;
   const auto run = [&]() -> SmsrResult<Accepted> {
     RSP_TRY(auto found, owned_profile(mno, eid, iccid));
     auto& [eis, p] = found;
     aid = to_hex(p.isdp_aid);
-    if (p.state != ProfileState::Disabled)
-      return smsr_error(codes::kProfileInvalidTransition, "only a Disabled profile can be enabled");
-    // Enabling disables the profile enabled now: its POL2 must allow that
-    // (SGP.02 §3.2, "disable not allowed").
-    for (const auto& other : eis.profiles)
-      if (other.state == ProfileState::Enabled && m2m::pol2_forbids(other, PolicyAction::Disable))
-        return smsr_error(codes::kPol2Refused, "the POL2 of the enabled profile does not allow disabling it");
-    return accept(Es4Function::EnableProfile, mno, eis, iccid, validity);
+    if (check) {
+      RSP_TRY_VOID(check(eis, p));
+    }
+    return accept(f, mno, eis, iccid, validity);
   };
   auto r = run();
-  return audited(name_of(Es4Function::EnableProfile), mno, eid, aid, std::move(r));
+  return audited(name_of(f), mno, eid, aid, std::move(r));
+}
+
+SmsrResult<Accepted> Service::enable_profile(const std::string& mno, const std::string& eid,
+                                             const std::string& iccid, std::optional<std::int64_t> validity) {
+  return profile_operation(Es4Function::EnableProfile, mno, eid, iccid, validity,
+                           [](const m2m::Eis& eis, const m2m::ProfileInfo& p) -> SmsrResult<void> {
+                             if (p.state != ProfileState::Disabled)
+                               return smsr_error(codes::kProfileInvalidTransition,
+                                                 "only a Disabled profile can be enabled");
+                             // Enabling disables the profile enabled now: its POL2 must allow that
+                             // (SGP.02 §3.2, "disable not allowed").
+                             for (const auto& other : eis.profiles)
+                               if (other.state == ProfileState::Enabled &&
+                                   m2m::pol2_forbids(other, PolicyAction::Disable))
+                                 return smsr_error(codes::kPol2Refused,
+                                                   "the POL2 of the enabled profile does not allow disabling it");
+                             return {};
+                           });
 }
 
 SmsrResult<Accepted> Service::disable_profile(const std::string& mno, const std::string& eid,
                                               const std::string& iccid, std::optional<std::int64_t> validity) {
-  std::string aid;
-  const auto run = [&]() -> SmsrResult<Accepted> {
-    RSP_TRY(auto found, owned_profile(mno, eid, iccid));
-    auto& [eis, p] = found;
-    aid = to_hex(p.isdp_aid);
-    if (p.state != ProfileState::Enabled)
-      return smsr_error(codes::kProfileInvalidTransition, "only the Enabled profile can be disabled");
-    if (m2m::pol2_forbids(p, PolicyAction::Disable))
-      return smsr_error(codes::kPol2Refused, "POL2 does not allow disabling this profile");
-    // SGP.02 §3.4: disabling enables the profile with the fallback attribute;
-    // that profile itself cannot be disabled.
-    if (p.fallback_attribute)
-      return smsr_error(codes::kProfileInvalidTransition, "the profile with the fallback attribute cannot be disabled");
-    return accept(Es4Function::DisableProfile, mno, eis, iccid, validity);
-  };
-  auto r = run();
-  return audited(name_of(Es4Function::DisableProfile), mno, eid, aid, std::move(r));
+  return profile_operation(Es4Function::DisableProfile, mno, eid, iccid, validity,
+                           [](const m2m::Eis&, const m2m::ProfileInfo& p) -> SmsrResult<void> {
+                             if (p.state != ProfileState::Enabled)
+                               return smsr_error(codes::kProfileInvalidTransition,
+                                                 "only the Enabled profile can be disabled");
+                             if (m2m::pol2_forbids(p, PolicyAction::Disable))
+                               return smsr_error(codes::kPol2Refused, "POL2 does not allow disabling this profile");
+                             // SGP.02 §3.4: disabling enables the profile with the fallback attribute;
+                             // that profile itself cannot be disabled.
+                             if (p.fallback_attribute)
+                               return smsr_error(codes::kProfileInvalidTransition,
+                                                 "the profile with the fallback attribute cannot be disabled");
+                             return {};
+                           });
 }
 
 SmsrResult<Accepted> Service::delete_profile(const std::string& mno, const std::string& eid,
                                              const std::string& iccid, std::optional<std::int64_t> validity) {
-  std::string aid;
-  const auto run = [&]() -> SmsrResult<Accepted> {
-    RSP_TRY(auto found, owned_profile(mno, eid, iccid));
-    auto& [eis, p] = found;
-    aid = to_hex(p.isdp_aid);
-    if (p.state == ProfileState::Enabled)
-      return smsr_error(codes::kProfileInvalidTransition, "the Enabled profile cannot be deleted");
-    if (m2m::pol2_forbids(p, PolicyAction::Delete))
-      return smsr_error(codes::kPol2Refused, "POL2 does not allow deleting this profile");
-    if (p.fallback_attribute)
-      return smsr_error(codes::kProfileInvalidTransition, "the profile with the fallback attribute cannot be deleted");
-    return accept(Es4Function::DeleteProfile, mno, eis, iccid, validity);
-  };
-  auto r = run();
-  return audited(name_of(Es4Function::DeleteProfile), mno, eid, aid, std::move(r));
+  return profile_operation(Es4Function::DeleteProfile, mno, eid, iccid, validity,
+                           [](const m2m::Eis&, const m2m::ProfileInfo& p) -> SmsrResult<void> {
+                             if (p.state == ProfileState::Enabled)
+                               return smsr_error(codes::kProfileInvalidTransition,
+                                                 "the Enabled profile cannot be deleted");
+                             if (m2m::pol2_forbids(p, PolicyAction::Delete))
+                               return smsr_error(codes::kPol2Refused, "POL2 does not allow deleting this profile");
+                             if (p.fallback_attribute)
+                               return smsr_error(codes::kProfileInvalidTransition,
+                                                 "the profile with the fallback attribute cannot be deleted");
+                             return {};
+                           });
 }
 
 SmsrResult<Accepted> Service::set_fallback_attribute(const std::string& mno, const std::string& eid,
                                                      const std::string& iccid, std::optional<std::int64_t> validity) {
-  std::string aid;
-  const auto run = [&]() -> SmsrResult<Accepted> {
-    RSP_TRY(auto found, owned_profile(mno, eid, iccid));
-    aid = to_hex(found.second.isdp_aid);
-    return accept(Es4Function::SetFallbackAttribute, mno, found.first, iccid, validity);
-  };
-  auto r = run();
-  return audited(name_of(Es4Function::SetFallbackAttribute), mno, eid, aid, std::move(r));
+  return profile_operation(Es4Function::SetFallbackAttribute, mno, eid, iccid, validity, {});
 }
 
 SmsrResult<Accepted> Service::set_emergency_profile_attribute(const std::string& mno, const std::string& eid,
                                                               const std::string& iccid,
                                                               std::optional<std::int64_t> validity) {
-  std::string aid;
-  const auto run = [&]() -> SmsrResult<Accepted> {
-    RSP_TRY(auto found, owned_profile(mno, eid, iccid));
-    aid = to_hex(found.second.isdp_aid);
-    return accept(Es4Function::SetEmergencyProfileAttribute, mno, found.first, iccid, validity);
-  };
-  auto r = run();
-  return audited(name_of(Es4Function::SetEmergencyProfileAttribute), mno, eid, aid, std::move(r));
+  return profile_operation(Es4Function::SetEmergencyProfileAttribute, mno, eid, iccid, validity, {});
 }
 
 SmsrResult<void> Service::update_policy_rules(const std::string& mno, const std::string& eid,

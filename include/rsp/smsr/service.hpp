@@ -104,6 +104,13 @@ class Service {
                                                                   const std::string& iccid);
   SmsrResult<Accepted> accept(m2m::Es4Function f, const std::string& mno, const m2m::Eis& eis,
                               const std::string& iccid, std::optional<std::int64_t> validity);
+  /// A function's own checks of the profile, after ownership.
+  using ProfileCheck = std::function<SmsrResult<void>(const m2m::Eis&, const m2m::ProfileInfo&)>;
+  /// Every asynchronous ES4 function on one profile: the MNO's own profile,
+  /// `check`, then accepted and queued; the audit line either way.
+  SmsrResult<Accepted> profile_operation(m2m::Es4Function f, const std::string& mno, const std::string& eid,
+                                         const std::string& iccid, std::optional<std::int64_t> validity,
+                                         const ProfileCheck& check);
   /// Writes the audit line of a call (its ISD-P when `isdp_aid` was found)
   /// and passes its result through.
   template <class T>
