@@ -82,6 +82,23 @@ PgServer& PgServer::shared() {
   return server;
 }
 
+EngineDatabase engine_database(const std::string& engine, const std::filesystem::path& dir, const std::string& name) {
+  EngineDatabase out;
+  if (engine == "sqlite") {
+    out.location = (dir / (name + ".db")).string();
+    return out;
+  }
+  auto& server = PgServer::shared();
+  if (!server.ok()) {
+    out.skip = "PostgreSQL not available: " + server.why();
+  } else if (!server.create_database(name)) {
+    out.error = server.why();
+  } else {
+    out.location = server.url(name);
+  }
+  return out;
+}
+
 bool PgServer::start() {
   bindir_ = find_bindir();
   if (bindir_.empty()) {

@@ -52,4 +52,15 @@ class PgServer {
   std::string why_;
 };
 
+/// A database of its own for a test parameterised by engine: "sqlite" gives
+/// a file `name`.db in `dir`, "postgresql" a fresh database `name` on
+/// PgServer::shared(). `skip` says why PostgreSQL is not available (the test
+/// skips), `error` why the database could not be made (the test fails).
+struct EngineDatabase {
+  std::string location;
+  std::string skip;
+  std::string error;
+};
+EngineDatabase engine_database(const std::string& engine, const std::filesystem::path& dir, const std::string& name);
+
 }  // namespace rsp::test_support

@@ -28,16 +28,10 @@ class OutboxUpgrade : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     static std::atomic<int> counter{0};
     const std::string name = "outbox_upgrade" + std::to_string(++counter);
-    std::string location;
-    if (GetParam() == "sqlite") {
-      location = (dir_.path() / (name + ".db")).string();
-    } else {
-      auto& server = test_support::PgServer::shared();
-      if (!server.ok()) GTEST_SKIP() << "PostgreSQL not available: " << server.why();
-      ASSERT_TRUE(server.create_database(name)) << server.why();
-      location = server.url(name);
-    }
-    auto opened = store::open_database(location);
+    auto made = test_support::engine_database(GetParam(), dir_.path(), name);
+    if (!made.skip.empty()) GTEST_SKIP() << made.skip;
+    ASSERT_TRUE(made.error.empty()) << made.error;
+    auto opened = store::open_database(made.location);
     ASSERT_TRUE(opened) << opened.error().message;
     db_ = std::shared_ptr<store::Database>(std::move(*opened));
   }

@@ -39,14 +39,10 @@ class PackagesAtRest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     static std::atomic<int> counter{0};
     const std::string name = "at_rest" + std::to_string(++counter);
-    if (GetParam() == "sqlite") {
-      location_ = (dir_.path() / (name + ".db")).string();
-    } else {
-      auto& server = test_support::PgServer::shared();
-      if (!server.ok()) GTEST_SKIP() << "PostgreSQL not available: " << server.why();
-      ASSERT_TRUE(server.create_database(name)) << server.why();
-      location_ = server.url(name);
-    }
+    auto made = test_support::engine_database(GetParam(), dir_.path(), name);
+    if (!made.skip.empty()) GTEST_SKIP() << made.skip;
+    ASSERT_TRUE(made.error.empty()) << made.error;
+    location_ = made.location;
     auto opened = store::open_database(location_);
     ASSERT_TRUE(opened) << opened.error().message;
     db_ = std::shared_ptr<store::Database>(std::move(*opened));

@@ -26,14 +26,10 @@ class AnyEngine : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     static std::atomic<int> counter{0};
     const std::string name = "c" + std::to_string(++counter);
-    if (GetParam() == "sqlite") {
-      location_ = (dir_.path() / (name + ".db")).string();
-      return;
-    }
-    auto& server = test_support::PgServer::shared();
-    if (!server.ok()) GTEST_SKIP() << "PostgreSQL not available: " << server.why();
-    ASSERT_TRUE(server.create_database(name)) << server.why();
-    location_ = server.url(name);
+    auto made = test_support::engine_database(GetParam(), dir_.path(), name);
+    if (!made.skip.empty()) GTEST_SKIP() << made.skip;
+    ASSERT_TRUE(made.error.empty()) << made.error;
+    location_ = made.location;
   }
   /// A new connection to this test's database.
   std::unique_ptr<Database> open() {
