@@ -1,4 +1,4 @@
-// bench_smdpp [--downloads N] [--clients C] [--sessions S] [--idle N] [--curve nist|brp] [--verify]
+// bench_smdpp [--downloads N] [--clients C] [--rounds R] [--sessions S] [--idle N] [--curve nist|brp] [--verify]
 //
 // The SM-DP+ as deployed, in one process: the ES9+ HTTP service with its
 // DPtls identity on 127.0.0.1 (port 0), the core over a SQLite inventory
@@ -10,10 +10,20 @@
 // EID and certificate issued by the test EUM before the run). With --verify
 // the eUICC also opens the whole BPP.
 //
+// The same service runs twice beside itself: on net's event-driven server as
+// deployed, and on the reference transport, the thread per connection net
+// had before (reference_transport.hpp), with the same core, routes and
+// handlers. N downloads go to each, in R rounds that alternate between the
+// two (and which goes first), so that the machine's noise falls on both.
+//
 // Prints downloads/s, p50/p99 per ES9+ function, the process peak RSS, the
 // CPU time the server side used (process CPU minus the client threads'), and
 // downloads per server CPU-second against the download crypto floor
-// (bench/crypto floor.hpp) measured in the same run.
+// (bench/crypto floor.hpp) measured in the same run; then, for both
+// transports, the server CPU per download and that of the HTTPS transport
+// alone (the same exchanges answered from memory), with their ratio and
+// whether the event-driven server stays within 10 % of the reference (issue
+// 15's bound).
 //
 // With --idle N (default 10000; 0: none) it then holds N idle TCP connections
 // to the service, opened by a child process (so that their client ends take
@@ -44,6 +54,7 @@
 
 #include "crypto/floor.hpp"
 #include "fleet.hpp"
+#include "reference_transport.hpp"
 #include "rsp/common/allocator.hpp"
 #include "rsp/common/socket_io.hpp"
 #include "rsp/messages/es9_json.hpp"
@@ -71,6 +82,7 @@ constexpr std::size_t kProfileFiller = 20000;  // ~20 KB, about a TS.48 test pro
 struct Args {
   int downloads = 400;
   int clients = 4;
+  int rounds = 4;
   int sessions = 0;
   int idle = 10000;
   crypto::Curve curve = crypto::Curve::NistP256;
@@ -83,12 +95,16 @@ bool parse_args(int argc, char** argv, Args& a) {
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
     if (k == "--verify") {
       a.verify = true;
-    } else if (k == "--downloads" || k == "--clients" || k == "--sessions" || k == "--idle") {
+    } else if (k == "--downloads" || k == "--clients" || k == "--rounds" || k == "--sessions" || k == "--idle") {
       const char* v = next();
       if (!v) return false;
       const int n = std::atoi(v);
-      if (n < 0 || ((k == "--downloads" || k == "--clients") && n < 1)) return false;
-      (k == "--downloads" ? a.downloads : k == "--clients" ? a.clients : k == "--idle" ? a.idle : a.sessions) = n;
+      if (n < 0 || ((k == "--downloads" || k == "--clients" || k == "--rounds") && n < 1)) return false;
+      (k == "--downloads" ? a.downloads
+       : k == "--clients" ? a.clients
+       : k == "--rounds"  ? a.rounds
+       : k == "--idle"    ? a.idle
+                          : a.sessions) = n;
     } else if (k == "--curve") {
       const char* v = next();
       if (!v) return false;
@@ -266,14 +282,14 @@ double run_clients(std::vector<std::unique_ptr<Client>>& clients, int n, Work wo
   return sum;
 }
 
-/// Server CPU in ms per download of the HTTPS transport alone: the exchanges
-/// the clients made last, `n` times over, against the ES9+ service as
-/// `config` sets it up (TLS identities, worker threads, keep-alive) with a
-/// dispatcher that answers each from memory instead of the SM-DP+. What a
-/// download costs the server here before any SM-DP+ work.
-double transport_cpu_ms(std::vector<std::unique_ptr<Client>>& recorded, const fs::path& pki_dir, crypto::Curve curve,
-                        smdpp::HttpServiceConfig config, int n) {
-  const Client& sample = *recorded.front();
+/// Server CPU seconds of the HTTPS transport alone for `n` downloads: the
+/// exchanges `sample` made last, `n` times over, spread over `clients`
+/// connections, against the ES9+ service as `config` sets it up (transport,
+/// TLS identities, threads, keep-alive) with a dispatcher that answers each
+/// from memory instead of the SM-DP+. What a download costs the server there
+/// before any SM-DP+ work; negative when a replay failed.
+double transport_cpu_seconds(const Client& sample, std::size_t clients, const fs::path& pki_dir, crypto::Curve curve,
+                             smdpp::HttpServiceConfig config, int n) {
   config.es9 = [&sample](std::string_view path, std::string_view, std::string_view) {
     const auto f = es9::function_from_path(path);
     if (!f || static_cast<int>(*f) >= kFnCount) return smdpp::Es9HttpResult{404, {}, {}, {}, {}};
@@ -281,19 +297,34 @@ double transport_cpu_ms(std::vector<std::unique_ptr<Client>>& recorded, const fs
     return smdpp::Es9HttpResult{sample.exchange_status(fn), sample.exchange_response(fn), {}, {}, {}};
   };
   auto service = smdpp::HttpService::start(std::move(config));
-  if (!service) return 0;
-  std::vector<std::unique_ptr<Client>> clients;
-  for (std::size_t c = 0; c < recorded.size(); ++c) {
-    clients.push_back(std::make_unique<Client>(pki_dir, curve, (*service)->port(), false));
-    clients.back()->replay_exchanges_of(sample);
+  if (!service) return -1;
+  std::vector<std::unique_ptr<Client>> replayers;
+  for (std::size_t c = 0; c < clients; ++c) {
+    replayers.push_back(std::make_unique<Client>(pki_dir, curve, (*service)->port(), false));
+    replayers.back()->replay_exchanges_of(sample);
   }
   std::atomic<int> ok{0};
   const double cpu0 = cpu_seconds(RUSAGE_SELF);
-  const double cpu_clients = run_clients(clients, n, [&](Client& c, int) { ok += c.replay() ? 1 : 0; });
+  const double cpu_clients = run_clients(replayers, n, [&](Client& c, int) { ok += c.replay() ? 1 : 0; });
   const double cpu_server = cpu_seconds(RUSAGE_SELF) - cpu0 - cpu_clients;
   (*service)->stop();
-  return ok == n ? cpu_server * 1e3 / n : 0;
+  return ok == n ? cpu_server : -1;
 }
+
+/// One transport's share of the run.
+struct Side {
+  const char* name = "";
+  int port = 0;
+  int done = 0;
+  double wall = 0, cpu_server = 0, cpu_clients = 0;
+  double transport_cpu = 0;  ///< server CPU seconds of the transport alone
+  int transport_n = 0;
+  std::uint64_t connections = 0;
+  std::vector<double> latency[kFnCount];
+  std::string error;  ///< the first client error
+  double cpu_ms() const { return done > 0 ? cpu_server * 1e3 / done : 0; }
+  double transport_ms() const { return transport_n > 0 ? transport_cpu * 1e3 / transport_n : 0; }
+};
 
 double percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
@@ -370,9 +401,12 @@ long idle_connections_rss(int port, int n, net::Metrics& metrics, int& opened) {
 int main(int argc, char** argv) {
   Args a;
   if (!parse_args(argc, argv, a)) {
-    std::fprintf(stderr, "usage: bench_smdpp [--downloads N] [--clients C] [--sessions S] [--idle N] [--curve nist|brp] [--verify]\n");
+    std::fprintf(stderr,
+                 "usage: bench_smdpp [--downloads N] [--clients C] [--rounds R] [--sessions S] [--idle N] "
+                 "[--curve nist|brp] [--verify]\n");
     return 2;
   }
+  a.rounds = std::min(a.rounds, a.downloads);
   // The ES9+ functions must be numbered like es9::Function for call().
   static_assert(static_cast<int>(es9::Function::InitiateAuthentication) == kInit);
   const fs::path dir = fs::temp_directory_path() / ("bench_smdpp_" + std::to_string(::getpid()));
@@ -382,8 +416,10 @@ int main(int argc, char** argv) {
   po.smdpp_address = kAddress;
   if (!pki::make_test_pki(po)) { std::fprintf(stderr, "test PKI generation failed\n"); return 1; }
 
-  // Inventory: one profile per download, ordered and released (ES2+), plus
-  // one order the --sessions mode authenticates against without finishing.
+  // Inventory: one profile per download on either transport, ordered and
+  // released (ES2+), plus one order the --sessions mode authenticates against
+  // without finishing.
+  const int total = 2 * a.downloads;
   smdpp::SystemClock clock;
   auto db = store::open_sqlite(dir / "smdpp.db");
   if (!db) { std::fprintf(stderr, "%s\n", db.error().message.c_str()); return 1; }
@@ -397,7 +433,7 @@ int main(int argc, char** argv) {
   smdpp::Es2Service es2(*inv, smdpp::Es2Config{kAddress, 3}, crypto::system_random());
   std::vector<std::string> matching_ids;
   const auto t_setup = Clock::now();
-  for (int i = 0; i <= a.downloads; ++i) {
+  for (int i = 0; i <= total; ++i) {
     smdpp::ImportProfile p;
     p.operator_name = kOperator;
     p.profile_type = "bench";
@@ -414,7 +450,7 @@ int main(int argc, char** argv) {
   }
   const std::string session_order = matching_ids.back();
   matching_ids.pop_back();
-  std::printf("bench_smdpp: inventory of %d profiles (%zu B filler each) ordered in %.1f s\n", a.downloads + 1,
+  std::printf("bench_smdpp: inventory of %d profiles (%zu B filler each) ordered in %.1f s\n", total + 1,
               kProfileFiller, std::chrono::duration<double>(Clock::now() - t_setup).count());
 
   auto ids = smdpp::IdentitySet::load_directory(po.out_dir);
@@ -431,66 +467,110 @@ int main(int argc, char** argv) {
   hc.tls_identities = smdpp::load_tls_identities(po.out_dir).value();
   // As many handler threads as clients (connections themselves need none).
   hc.worker_threads = static_cast<std::size_t>(std::max(8, a.clients));
-  const smdpp::HttpServiceConfig transport_config = hc;  // the same service, for the transport alone
+  // The reference: the same service on a thread per connection.
+  smdpp::HttpServiceConfig rc_config = hc;
+  rc_config.transport = std::make_shared<bench::ThreadPerConnection>();
+  const smdpp::HttpServiceConfig transport_config = hc;  // the same services, for the transport alone
   hc.es9 = smdpp::es9_dispatcher(core);
+  rc_config.es9 = smdpp::es9_dispatcher(core);
   auto service = smdpp::HttpService::start(std::move(hc));
   if (!service) { std::fprintf(stderr, "%s\n", service.error().message.c_str()); return 1; }
+  auto reference = smdpp::HttpService::start(std::move(rc_config));
+  if (!reference) { std::fprintf(stderr, "%s\n", reference.error().message.c_str()); return 1; }
   const int port = (*service)->port();
 
-  std::printf("bench_smdpp: %d downloads by %d clients over HTTPS keep-alive, curve %s, eUICC-side BPP verification %s\n",
-              a.downloads, a.clients, crypto::short_name(a.curve), a.verify ? "on" : "off");
-  const auto fleet = bench::make_fleet(po.out_dir, a.curve, a.downloads);
-  std::vector<std::unique_ptr<Client>> clients;
-  for (int c = 0; c < a.clients; ++c) clients.push_back(std::make_unique<Client>(po.out_dir, a.curve, port, a.verify));
-
-  std::atomic<int> done{0};
-  const double cpu0 = cpu_seconds(RUSAGE_SELF);
+  std::printf("bench_smdpp: %d downloads by %d clients over HTTPS keep-alive on each transport, %d alternated rounds, "
+              "curve %s, eUICC-side BPP verification %s\n",
+              a.downloads, a.clients, a.rounds, crypto::short_name(a.curve), a.verify ? "on" : "off");
+  const auto fleet = bench::make_fleet(po.out_dir, a.curve, total);
+  Side sides[2];
+  sides[0].name = "event-driven";
+  sides[1].name = "thread/conn";
+  sides[0].port = port;
+  sides[1].port = (*reference)->port();
+  std::vector<std::unique_ptr<Client>> clients;  // the event-driven side's last: their exchanges are replayed
+  int next_profile = 0;
   const auto commits0 = store::sqlite_commit_stats(*database);
-  const auto t0 = Clock::now();
-  const double cpu_clients = run_clients(clients, a.downloads, [&](Client& c, int i) {
-    if (c.download(matching_ids[static_cast<std::size_t>(i)], fleet[static_cast<std::size_t>(i)])) ++done;
-  });
-  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
-  const double cpu_all = cpu_seconds(RUSAGE_SELF) - cpu0;
-  const double cpu_server = std::max(1e-9, cpu_all - cpu_clients);
-
-  int rc = done == a.downloads ? 0 : 1;
-  for (const auto& c : clients)
-    if (!c->error.empty()) {
-      std::fprintf(stderr, "first client error: %s\n", c->error.c_str());
-      break;
+  for (int r = 0; r < a.rounds; ++r) {
+    const int n = a.downloads * (r + 1) / a.rounds - a.downloads * r / a.rounds;
+    for (int k = 0; k < 2; ++k) {
+      Side& side = sides[(r + k) % 2];  // who goes first alternates too
+      std::vector<std::unique_ptr<Client>> round_clients;
+      for (int c = 0; c < a.clients; ++c)
+        round_clients.push_back(std::make_unique<Client>(po.out_dir, a.curve, side.port, a.verify));
+      const int first = next_profile;
+      next_profile += n;
+      std::atomic<int> done{0};
+      const double cpu0 = cpu_seconds(RUSAGE_SELF);
+      const auto t0 = Clock::now();
+      const double cpu_clients = run_clients(round_clients, n, [&](Client& c, int i) {
+        const auto at = static_cast<std::size_t>(first + i);
+        if (c.download(matching_ids[at], fleet[at])) ++done;
+      });
+      side.wall += std::chrono::duration<double>(Clock::now() - t0).count();
+      side.cpu_server += std::max(0.0, cpu_seconds(RUSAGE_SELF) - cpu0 - cpu_clients);
+      side.cpu_clients += cpu_clients;
+      side.done += done;
+      for (const auto& c : round_clients) {
+        side.connections += c->connections();
+        for (int f = 0; f < kFnCount; ++f) side.latency[f].insert(side.latency[f].end(), c->latency_[f].begin(), c->latency_[f].end());
+        if (side.error.empty() && !c->error.empty()) side.error = c->error;
+      }
+      if (&side == &sides[0]) clients = std::move(round_clients);
     }
-  std::uint64_t connections = 0;
-  for (const auto& c : clients) connections += c->connections();
-  const double rate = done / wall;
-  const double per_server_cpu = done / cpu_server;
-  std::printf("downloads/s        %8.1f  (%d/%d ok in %.2f s, %llu TLS connections)\n", rate, done.load(), a.downloads,
-              wall, static_cast<unsigned long long>(connections));
-  std::printf("CPU                server %.2f s (%.2f cores busy), clients %.2f s, %u hardware threads\n", cpu_server,
-              cpu_server / wall, cpu_clients, std::thread::hardware_concurrency());
-  std::printf("%-24s %9s %9s %7s\n", "ES9+ function", "p50 ms", "p99 ms", "calls");
-  for (int f = 0; f < kFnCount; ++f) {
-    std::vector<double> all;
-    for (const auto& c : clients) all.insert(all.end(), c->latency_[f].begin(), c->latency_[f].end());
-    const auto n = all.size();
-    const double p50 = percentile(all, 0.50) * 1e3;
-    const double p99 = percentile(all, 0.99) * 1e3;
-    std::printf("%-24s %9.2f %9.2f %7zu\n", kFnNames[f], p50, p99, n);
   }
-  std::printf("peak RSS (process: server + %d clients) %.1f MB\n", a.clients, status_kib("VmHWM") / 1024.0);
+  const auto commits = store::sqlite_commit_stats(*database);
+
+  int rc = sides[0].done == a.downloads && sides[1].done == a.downloads ? 0 : 1;
+  for (const auto& side : sides)
+    if (!side.error.empty()) std::fprintf(stderr, "first client error (%s): %s\n", side.name, side.error.c_str());
+  const Side& ev = sides[0];
+  const double cpu_server = std::max(1e-9, ev.cpu_server);
+  const double rate = ev.done / ev.wall;
+  const double per_server_cpu = ev.done / cpu_server;
+  std::printf("downloads/s        %8.1f  (%d/%d ok in %.2f s, %llu TLS connections; event-driven server)\n", rate, ev.done,
+              a.downloads, ev.wall, static_cast<unsigned long long>(ev.connections));
+  std::printf("CPU                server %.2f s (%.2f cores busy), clients %.2f s, %u hardware threads\n", cpu_server,
+              cpu_server / ev.wall, ev.cpu_clients, std::thread::hardware_concurrency());
+  std::printf("%-24s %9s %9s %7s   %s: %9s %9s\n", "ES9+ function", "p50 ms", "p99 ms", "calls", sides[1].name, "p50 ms",
+              "p99 ms");
+  for (int f = 0; f < kFnCount; ++f) {
+    auto& e = sides[0].latency[f];
+    auto& t = sides[1].latency[f];
+    const auto calls = e.size();
+    std::printf("%-24s %9.2f %9.2f %7zu   %*s  %9.2f %9.2f\n", kFnNames[f], percentile(e, 0.50) * 1e3,
+                percentile(e, 0.99) * 1e3, calls, static_cast<int>(std::string(sides[1].name).size()), "",
+                percentile(t, 0.50) * 1e3, percentile(t, 0.99) * 1e3);
+  }
+  std::printf("peak RSS (process: both servers + %d clients) %.1f MB\n", a.clients, status_kib("VmHWM") / 1024.0);
   const auto floor = bench::measure_download_floor(a.curve);
   std::printf("crypto floor %s     %8.1f downloads/s per core\n", crypto::short_name(a.curve), floor.downloads_per_second);
   std::printf("server CPU per download %.2f ms, of which the crypto floor %.2f ms\n", 1e3 / per_server_cpu,
               1e3 / floor.downloads_per_second);
-  const auto commits = store::sqlite_commit_stats(*database);
-  std::printf("commits            %llu in %llu disk flushes (group commit)\n",
+  std::printf("commits            %llu in %llu disk flushes (group commit; both transports)\n",
               static_cast<unsigned long long>(commits.commits - commits0.commits),
               static_cast<unsigned long long>(commits.flushes - commits0.flushes));
   const double commit_ms = durable_commit_cpu_ms(dir);
   std::printf("durable commit on this disk %.3f ms CPU (a download makes 2)\n", commit_ms);
-  const double transport_ms =
-      rc == 0 ? transport_cpu_ms(clients, po.out_dir, a.curve, transport_config, a.downloads) : 0;
-  if (transport_ms <= 0) rc = 1;  // the replay failed (or the downloads did)
+  if (rc == 0) {
+    // The transport alone, alternated as the downloads were.
+    for (int r = 0; r < a.rounds && rc == 0; ++r) {
+      const int n = a.downloads * (r + 1) / a.rounds - a.downloads * r / a.rounds;
+      for (int k = 0; k < 2; ++k) {
+        const int s = (r + k) % 2;
+        smdpp::HttpServiceConfig config = transport_config;
+        if (s == 1) config.transport = std::make_shared<bench::ThreadPerConnection>();  // one per server
+        const double cpu = transport_cpu_seconds(*clients.front(), clients.size(), po.out_dir, a.curve, config, n);
+        if (cpu < 0) {
+          rc = 1;  // a replay failed
+          break;
+        }
+        sides[s].transport_cpu += cpu;
+        sides[s].transport_n += n;
+      }
+    }
+  }
+  const double transport_ms = ev.transport_ms();
   std::printf("HTTPS transport alone %.2f ms server CPU per download (the same 4 exchanges answered from memory)\n",
               transport_ms);
   const double floor_ms = 1e3 / floor.downloads_per_second;
@@ -498,7 +578,19 @@ int main(int argc, char** argv) {
               floor_ms + 2 * commit_ms + transport_ms, 2 * floor_ms);
   std::printf("downloads per server CPU-second %.1f  ratio to floor %.2f  (target >= 0.50)\n", per_server_cpu,
               per_server_cpu / floor.downloads_per_second);
+  // Issue 15: the event-driven server within 10 % of the thread per connection.
+  const Side& ref = sides[1];
+  std::printf("same run, %d alternated rounds   %12s %12s   ratio\n", a.rounds, ev.name, ref.name);
+  const auto row = [](const char* what, double e, double t, bool bounded) {
+    const double ratio = t > 0 ? e / t : 0;
+    std::printf("  %-30s %12.3f %12.3f   %5.2f%s\n", what, e, t, ratio,
+                bounded ? (ratio > 0 && ratio <= 1.10 ? "  within 10 %" : "  NOT within 10 %") : "");
+  };
+  row("server CPU per download ms", ev.cpu_ms(), ref.cpu_ms(), true);
+  row("HTTPS transport alone ms", transport_ms, ref.transport_ms(), true);
+  row("downloads/s", ev.done / ev.wall, ref.done / std::max(1e-9, ref.wall), false);
   clients.clear();
+  (*reference)->stop();
 
   if (a.sessions > 0) {
     // Sessions in flight: every client authenticates against one order and

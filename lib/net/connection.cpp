@@ -20,21 +20,20 @@ constexpr std::chrono::milliseconds kDrainTime{2000};
 /// Reads per readiness event, so one busy peer cannot starve the others.
 constexpr int kReadsPerEvent = 4;
 
+Clock::time_point after(std::chrono::milliseconds d) { return Clock::now() + d; }
+
+}  // namespace
+
 std::string short_reason(int status) {
   std::string r(reason_phrase(status));
   for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return r;
 }
 
-/// A header that would break the framing (CR, LF) is never written.
 bool header_is_safe(const std::string& name, const std::string& value) {
   return !name.empty() && name.find_first_of("\r\n:") == std::string::npos &&
          value.find_first_of("\r\n") == std::string::npos;
 }
-
-Clock::time_point after(std::chrono::milliseconds d) { return Clock::now() + d; }
-
-}  // namespace
 
 Connection::Connection(HttpServer::Impl& server, IoLoop& loop, asio::ip::tcp::socket socket, std::string peer)
     : server_(server), loop_(loop), socket_(std::move(socket)), timer_(loop.io), peer_(std::move(peer)) {}
@@ -183,8 +182,7 @@ void Connection::on_handshake_input() {
 }
 
 void Connection::tls_failed(const std::string& reason) {
-  server_.tls_failures->inc({});
-  if (server_.options.on_tls_failure) server_.options.on_tls_failure(peer_, reason);
+  server_.tls_failed(peer_, reason);
   // The alert OpenSSL wrote, if any, goes out before the connection closes.
   std::string alert;
   if (tls_) tls_->take_output(alert);
@@ -221,30 +219,14 @@ void Connection::process() {
       head_ = std::move(parsed.head);
 
       // Route before the body is read: nothing unwanted is buffered.
-      const std::string method = head_.method == "HEAD" ? std::string("GET") : head_.method;
-      const auto route = server_.routes.find(head_.path);
-      handler_ = nullptr;
-      if (route != server_.routes.end()) {
-        const auto m = route->second.find(method);
-        if (m != route->second.end()) handler_ = &m->second;
-      }
-      if (!handler_) {
-        Headers extra;
-        int status = 404;
-        if (route != server_.routes.end()) {
-          status = 405;
-          std::string allow;
-          for (const auto& [m, h] : route->second) allow += (allow.empty() ? "" : ", ") + m;
-          extra.emplace_back("Allow", allow);
-        }
+      Response refusal;
+      route_ = server_.find_route(head_, peer_, refusal);
+      if (!route_) {
         // A body that follows is not read: the connection cannot be reused.
         const bool has_body = head_.chunked || head_.content_length.value_or(0) > 0;
-        server_.count(head_.method, head_.path, status);
-        if (server_.options.on_unrouted) server_.options.on_unrouted(peer_, status);
         ++served_;
         const bool close = has_body || !head_.keep_alive || server_.stopping;
-        return respond(head_.method, Response{status, "text/plain; charset=utf-8", std::move(extra), short_reason(status)},
-                       close, has_body);
+        return respond(head_.method, refusal, close, has_body);
       }
       const bool has_body = head_.chunked || head_.content_length.value_or(0) > 0;
       if (head_.expect_continue && has_body) send("HTTP/1.1 100 Continue\r\n\r\n");
@@ -269,40 +251,33 @@ void Connection::process() {
         body_.assign(in_, 0, length);
         in_.erase(0, length);
       }
-      return dispatch(*handler_);
+      return dispatch(*route_);
     }
     return;  // Handling, Writing, Draining: nothing to parse now
   }
 }
 
-void Connection::dispatch(const Handler& handler) {
+void Connection::dispatch(const RouteEntry& route) {
   phase_ = Phase::Handling;
   set_deadline(Clock::time_point::max());  // handlers are not timed out (the stop waits for them)
-  auto request = std::make_shared<Request>();
-  request->method = std::move(head_.method);
-  request->path = std::move(head_.path);
-  request->headers = std::move(head_.headers);
-  request->body = std::move(body_);
+  Request request;
+  request.method = std::move(head_.method);
+  request.path = std::move(head_.path);
+  request.headers = std::move(head_.headers);
+  request.body = std::move(body_);
   body_.clear();
-  request->remote_address = peer_;
-  request->tls_version = tls_version_;
-  request->client_certificate = client_certificate_;
-  request->psk_identity = psk_identity_;
-  asio::post(*server_.pool, [self = shared_from_this(), request, &handler] {
-    auto& server = self->server_;
-    const std::string route_method = request->method == "HEAD" ? std::string("GET") : request->method;
-    const auto start = Clock::now();
-    Response response;
-    try {
-      response = handler(*request);
-    } catch (...) {
-      server.exceptions->inc({{"route", request->path}});
-      response = Response{500, "text/plain; charset=utf-8", {}, short_reason(500)};
-    }
-    const std::chrono::duration<double> took = Clock::now() - start;
-    server.latency->observe({{"method", route_method}, {"route", request->path}}, took.count());
-    server.count(request->method, request->path, response.status);
-    asio::post(self->loop_.io, [self, method = request->method, response = std::move(response)]() mutable {
+  request.remote_address = peer_;
+  request.tls_version = tls_version_;
+  request.client_certificate = client_certificate_;
+  request.psk_identity = psk_identity_;
+  if (route.threads == HandlerThreads::Inline) {
+    // On this loop, no hand-off: the answer goes out before the loop waits again.
+    head_.method = request.method;
+    return on_response(server_.run(route.handler, request));
+  }
+  asio::post(*server_.pool, [self = shared_from_this(), request = std::move(request), &route]() mutable {
+    Response response = self->server_.run(route.handler, request);
+    asio::post(self->loop_.io, [self, method = std::move(request.method), response = std::move(response)]() mutable {
       if (self->phase_ == Phase::Closed) return;
       self->head_.method = std::move(method);
       self->on_response(std::move(response));
@@ -324,21 +299,7 @@ void Connection::refuse(int status) {
 /// Writes a response; `close` ends the connection after it, `drain` first
 /// reads what the client may still send so that it gets to read the answer.
 void Connection::respond(const std::string& method, const Response& r, bool close, bool drain) {
-  std::string out;
-  out.reserve(256 + r.body.size());
-  out += "HTTP/1.1 " + std::to_string(r.status) + " " + std::string(reason_phrase(r.status)) + "\r\n";
-  for (const auto& [k, v] : server_.options.default_headers)
-    if (header_is_safe(k, v) && !find_header(r.headers, k)) out += k + ": " + v + "\r\n";
-  for (const auto& [k, v] : r.headers)
-    if (header_is_safe(k, v)) out += k + ": " + v + "\r\n";
-  const bool no_content = r.status == 204 || r.status == 304 || r.status < 200;
-  if (!no_content) {
-    if (!r.content_type.empty() && header_is_safe("Content-Type", r.content_type))
-      out += "Content-Type: " + r.content_type + "\r\n";
-    out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
-  }
-  out += close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
-  if (!no_content && method != "HEAD") out += r.body;
+  const std::string out = server_.response_bytes(method, r, close);
   phase_ = Phase::Writing;
   close_after_ = close;
   drain_after_ = drain;

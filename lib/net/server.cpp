@@ -51,11 +51,13 @@ HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options))
 HttpServer::~HttpServer() { stop(); }
 
 // Routes are read without a lock by the server threads: none are added once started.
-void HttpServer::get(const std::string& path, Handler handler) {
-  if (!impl_->started) impl_->routes[path]["GET"] = std::move(handler);
+void HttpServer::get(const std::string& path, Handler handler, std::optional<HandlerThreads> threads) {
+  if (!impl_->started)
+    impl_->routes[path]["GET"] = RouteEntry{std::move(handler), threads.value_or(options_.handler_threads)};
 }
-void HttpServer::post(const std::string& path, Handler handler) {
-  if (!impl_->started) impl_->routes[path]["POST"] = std::move(handler);
+void HttpServer::post(const std::string& path, Handler handler, std::optional<HandlerThreads> threads) {
+  if (!impl_->started)
+    impl_->routes[path]["POST"] = RouteEntry{std::move(handler), threads.value_or(options_.handler_threads)};
 }
 
 bool HttpServer::running() const { return impl_->started && !impl_->stopped; }
@@ -113,8 +115,16 @@ NetResult<void> HttpServer::start() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
   port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
                                             : reinterpret_cast<sockaddr_in&>(bound).sin_port);
-  const std::size_t io_threads =
-      options_.io_threads ? options_.io_threads : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 2);
+  if (options_.transport) {
+    auto started = options_.transport->start(fd, impl_->ctx, options_, *impl_);
+    if (started) impl_->started = true;
+    return started;
+  }
+  // With inline handlers a loop runs requests as a thread per connection
+  // would: one loop per hardware thread keeps every core busy.
+  const std::size_t hardware = std::max<std::size_t>(std::thread::hardware_concurrency(), 1);
+  std::size_t io_threads = options_.io_threads;
+  if (io_threads == 0) io_threads = options_.handler_threads == HandlerThreads::Inline ? hardware : std::min<std::size_t>(hardware, 2);
   for (std::size_t i = 0; i < io_threads; ++i) impl_->loops.push_back(std::make_unique<IoLoop>());
   boost::system::error_code ec;
   impl_->acceptor.emplace(impl_->loops.front()->io);
@@ -149,6 +159,7 @@ void HttpServer::stop() {
   std::lock_guard lock(impl_->stop_mu);
   if (!impl_->started || impl_->stopped) return;
   impl_->stopped = true;
+  if (options_.transport) return options_.transport->stop();
   // Idle connections close at once; requests in flight finish and are
   // answered with "Connection: close"; the loop ends after the last one.
   asio::post(impl_->loops.front()->io, [impl = impl_.get()] { impl->begin_stop(); });
@@ -164,6 +175,62 @@ HttpServer::Impl::~Impl() {
   accept_retry.reset();
   for (auto& loop : loops) loop.reset();
   SSL_CTX_free(ctx);
+}
+
+const RouteEntry* HttpServer::Impl::find_route(const RequestHead& head, const std::string& peer, Response& refusal) {
+  const std::string method = head.method == "HEAD" ? std::string("GET") : head.method;
+  const auto route = routes.find(head.path);
+  if (route != routes.end()) {
+    const auto m = route->second.find(method);
+    if (m != route->second.end()) return &m->second;
+  }
+  Headers extra;
+  int status = 404;
+  if (route != routes.end()) {
+    status = 405;
+    std::string allow;
+    for (const auto& [m, h] : route->second) allow += (allow.empty() ? "" : ", ") + m;
+    extra.emplace_back("Allow", allow);
+  }
+  count(head.method, head.path, status);
+  if (options.on_unrouted) options.on_unrouted(peer, status);
+  refusal = Response{status, "text/plain; charset=utf-8", std::move(extra), detail::short_reason(status)};
+  return nullptr;
+}
+
+Response HttpServer::Impl::run(const Handler& handler, const Request& request) {
+  const auto start = Clock::now();
+  Response response;
+  try {
+    response = handler(request);
+  } catch (...) {
+    exceptions->inc({{"route", request.path}});
+    response = Response{500, "text/plain; charset=utf-8", {}, detail::short_reason(500)};
+  }
+  const std::chrono::duration<double> took = Clock::now() - start;
+  latency->observe({{"method", request.method == "HEAD" ? std::string("GET") : request.method}, {"route", request.path}},
+                   took.count());
+  count(request.method, request.path, response.status);
+  return response;
+}
+
+std::string HttpServer::Impl::response_bytes(const std::string& method, const Response& r, bool close) const {
+  std::string out;
+  out.reserve(256 + r.body.size());
+  out += "HTTP/1.1 " + std::to_string(r.status) + " " + std::string(reason_phrase(r.status)) + "\r\n";
+  for (const auto& [k, v] : options.default_headers)
+    if (detail::header_is_safe(k, v) && !find_header(r.headers, k)) out += k + ": " + v + "\r\n";
+  for (const auto& [k, v] : r.headers)
+    if (detail::header_is_safe(k, v)) out += k + ": " + v + "\r\n";
+  const bool no_content = r.status == 204 || r.status == 304 || r.status < 200;
+  if (!no_content) {
+    if (!r.content_type.empty() && detail::header_is_safe("Content-Type", r.content_type))
+      out += "Content-Type: " + r.content_type + "\r\n";
+    out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+  }
+  out += close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
+  if (!no_content && method != "HEAD") out += r.body;
+  return out;
 }
 
 void HttpServer::Impl::accept() {

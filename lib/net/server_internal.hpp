@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "rsp/net/server.hpp"
+#include "rsp/net/server_transport.hpp"
 #include "tls_internal.hpp"
 #include "tls_session.hpp"
 
@@ -60,6 +61,11 @@ using Clock = std::chrono::steady_clock;
 
 namespace detail {
 class Connection;
+
+/// The reason phrase in lower case ("not found"), a refusal's body.
+std::string short_reason(int status);
+/// A header that would break the framing (CR, LF) is never written.
+bool header_is_safe(const std::string& name, const std::string& value);
 }
 
 /// One event loop: an io_context and the thread that runs it.
@@ -71,7 +77,13 @@ struct IoLoop {
   std::string read_buffer = std::string(16384 + 512, '\0');
 };
 
-struct HttpServer::Impl {
+/// A route's handler and where it runs.
+struct RouteEntry {
+  Handler handler;
+  HandlerThreads threads = HandlerThreads::Pool;
+};
+
+struct HttpServer::Impl final : ServerCore {
   explicit Impl(const HttpServerOptions& o) : options(o) {}
   ~Impl();
 
@@ -89,7 +101,7 @@ struct HttpServer::Impl {
   std::size_t next_loop = 0;                            // loops[0]'s thread only
   std::unique_ptr<asio::thread_pool> pool;
 
-  std::map<std::string, std::map<std::string, Handler>> routes;  // path -> method -> handler
+  std::map<std::string, std::map<std::string, RouteEntry>> routes;  // path -> method -> handler
   bool started = false;
   bool stopped = false;
   std::mutex stop_mu;
@@ -113,11 +125,26 @@ struct HttpServer::Impl {
   CounterFamily* tls_failures = nullptr;
   GaugeFamily* active = nullptr;
 
-  void count(const std::string& method, const std::string& path, int status) {
+  /// The route of a head (HEAD served as GET); nullptr with the 404 or 405
+  /// answer in `refusal`, counted and reported to on_unrouted.
+  const RouteEntry* find_route(const RequestHead& head, const std::string& peer, Response& refusal);
+
+  // ServerCore: what every transport, the event loops included, goes through.
+  const Handler* route(const RequestHead& head, const std::string& peer, Response& refusal) override {
+    const RouteEntry* r = find_route(head, peer, refusal);
+    return r ? &r->handler : nullptr;
+  }
+  Response run(const Handler& handler, const Request& request) override;
+  void count(const std::string& method, const std::string& path, int status) override {
     const std::string route = routes.count(path) ? path : std::string("other");
     requests->inc({{"method", !method.empty() && method.size() <= 7 ? method : std::string("other")},
                    {"route", route},
                    {"status", std::to_string(status)}});
+  }
+  std::string response_bytes(const std::string& method, const Response& response, bool close) const override;
+  void tls_failed(const std::string& peer, const std::string& reason) override {
+    tls_failures->inc({});
+    if (options.on_tls_failure) options.on_tls_failure(peer, reason);
   }
 
   void accept();
@@ -153,7 +180,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_readable();
   void on_handshake_input();
   void process();
-  void dispatch(const Handler& handler);
+  void dispatch(const RouteEntry& route);
   void on_response(Response response);
   void respond(const std::string& method, const Response& r, bool close, bool drain);
   void refuse(int status);
@@ -196,7 +223,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   RequestHead head_;
   std::optional<ChunkedDecoder> chunked_;
   std::string body_;
-  const Handler* handler_ = nullptr;
+  const RouteEntry* route_ = nullptr;
 };
 
 }  // namespace detail

@@ -82,6 +82,9 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(HttpServiceConfi
   }
   opt.insecure_plain_http = config.insecure_http;
   opt.worker_threads = config.worker_threads;
+  opt.handler_threads = config.handler_threads;
+  opt.io_threads = config.io_threads;
+  opt.transport = config.transport;
   opt.max_body_bytes = config.max_body_bytes;
   opt.keep_alive_timeout = config.keep_alive_timeout;
   opt.head_timeout = config.head_timeout;

@@ -1,11 +1,12 @@
 #pragma once
 /// An HTTP/1.1 server over TLS (or plain HTTP when asked for explicitly) with
 /// exact-path routes, keep-alive, a body size limit, metrics and a graceful
-/// stop. Connections are served event-driven by one I/O thread (thousands of
-/// idle or slow ones cost memory, not threads); handlers run on a bounded pool
-/// of worker threads, so they may block. Handlers never see a socket: they map
-/// a Request to a Response; an exception from a handler becomes a 500 and is
-/// counted.
+/// stop. Connections are served event-driven by a few I/O threads (thousands
+/// of idle or slow ones cost memory, not threads); handlers run on a bounded
+/// pool of worker threads, so they may block, or inline on the connection's
+/// I/O thread when asked (HandlerThreads). Handlers never see a socket: they
+/// map a Request to a Response; an exception from a handler becomes a 500 and
+/// is counted.
 
 #include <atomic>
 #include <chrono>
@@ -50,6 +51,22 @@ struct Response {
 
 using Handler = std::function<Response(const Request&)>;
 
+class ServerTransport;  // server_transport.hpp
+
+/// Where a request's handler runs.
+enum class HandlerThreads {
+  /// On the worker pool: a handler may block as long as it likes without
+  /// holding up the other connections of its I/O thread; each request then
+  /// crosses threads twice (I/O thread -> pool -> I/O thread).
+  Pool,
+  /// On the connection's own I/O thread, with no hand-off: the cheapest for
+  /// short handlers. While one runs, the other connections of its loop wait
+  /// (as a thread per connection blocks its thread); connections that are
+  /// idle or still sending their head never reach a handler, so they hold up
+  /// nobody. Pair it with io_threads = hardware threads (the default then).
+  Inline,
+};
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;  ///< 0: the system picks one (see HttpServer::port())
@@ -58,8 +75,11 @@ struct HttpServerOptions {
   std::optional<TlsServerConfig> tls;
   bool insecure_plain_http = false;
   std::size_t worker_threads = 8;  ///< the handler pool (connections need no thread of their own)
+  /// Where handlers run; a route may choose otherwise (HttpServer::post).
+  HandlerThreads handler_threads = HandlerThreads::Pool;
   /// Event-loop threads that read, parse and write every connection (each
-  /// connection stays on one); 0: min(2, hardware threads).
+  /// connection stays on one); 0: min(2, hardware threads) with handlers on
+  /// the pool, the hardware threads with inline handlers.
   std::size_t io_threads = 0;
   std::size_t max_body_bytes = 1024 * 1024;  ///< larger bodies are answered with 413
   std::chrono::seconds keep_alive_timeout{5};
@@ -100,6 +120,11 @@ struct HttpServerOptions {
   /// matched no route, with the status it is answered with (404, or 405 for
   /// a path served under another method), so an access log misses none.
   std::function<void(const std::string& peer, int status)> on_unrouted;
+  /// Serves connections with a transport of one's own instead of the event
+  /// loops above (server_transport.hpp; bench_smdpp's thread-per-connection
+  /// reference); routes, handlers, TLS context and metrics stay the server's.
+  /// The connection limits, timeouts and counts are then the transport's.
+  std::shared_ptr<ServerTransport> transport;
 };
 
 class HttpServer {
@@ -110,8 +135,9 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   /// Routes (exact paths); only before start() (later calls are ignored).
-  void get(const std::string& path, Handler handler);
-  void post(const std::string& path, Handler handler);
+  /// Without `threads`, the handler runs where options.handler_threads says.
+  void get(const std::string& path, Handler handler, std::optional<HandlerThreads> threads = std::nullopt);
+  void post(const std::string& path, Handler handler, std::optional<HandlerThreads> threads = std::nullopt);
 
   /// Binds and starts accepting in background threads.
   NetResult<void> start();

@@ -72,6 +72,13 @@ struct HttpServiceConfig {
   std::string admin_host = "127.0.0.1";
   int admin_port = 0;
   std::size_t worker_threads = 8;
+  /// Where the ES9+/ES2+ handlers run and the I/O threads (0: net's default
+  /// for that choice); see net::HandlerThreads.
+  net::HandlerThreads handler_threads = net::HandlerThreads::Pool;
+  std::size_t io_threads = 0;
+  /// A connection transport of one's own (bench_smdpp's thread-per-connection
+  /// reference); null: net's event loops.
+  std::shared_ptr<net::ServerTransport> transport;
   std::size_t max_body_bytes = 1024 * 1024;
   std::chrono::seconds keep_alive_timeout{5};
   /// Connection limits (net::HttpServerOptions): a request's head and body
