@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace rsp {
 namespace {
 
@@ -36,6 +38,39 @@ TEST(Base64, RejectsMalformed) {
   EXPECT_FALSE(base64_decode("Zm=v"));   // data after padding
   EXPECT_FALSE(base64_decode("Zm9*"));   // outside the alphabet
   EXPECT_FALSE(base64_decode("Zh=="));   // non-zero bits under padding
+  EXPECT_FALSE(base64_decode("Zm8 "));   // a space is outside the alphabet
+  EXPECT_FALSE(base64_decode("===="));   // nothing but padding
+  EXPECT_FALSE(base64_decode("Zm9vZ==="));  // three padding characters
+  EXPECT_FALSE(base64_decode("Zm=vZm9v"));  // padding before the last quantum
+  EXPECT_FALSE(base64_decode(std::string("Zm9\0", 4)));
+  EXPECT_FALSE(base64_decode("Zm9\xC3"));  // a byte past ASCII
+}
+
+// Every length (every padding case) round-trips, and any one character of
+// an encoding replaced by one outside the alphabet (or by '=' before the
+// end) is refused wherever it stands.
+TEST(Base64, RoundTripsEveryLengthAndRefusesAnyBadCharacter) {
+  for (std::size_t n = 0; n < 70; ++n) {
+    Bytes plain(n);
+    for (std::size_t i = 0; i < n; ++i) plain[i] = static_cast<std::uint8_t>(i * 37 + n * 11);
+    const std::string enc = base64_encode(plain);
+    auto back = base64_decode(enc);
+    ASSERT_TRUE(back) << n;
+    EXPECT_EQ(*back, plain) << n;
+    const std::size_t data_chars = enc.size() - static_cast<std::size_t>(std::count(enc.begin(), enc.end(), '='));
+    for (std::size_t at = 0; at < enc.size(); ++at) {
+      for (const char bad : {'*', '-', '_', '.', ' ', '\n', '\x80', '\xFF'}) {
+        std::string b = enc;
+        b[at] = bad;
+        EXPECT_FALSE(base64_decode(b)) << n << " at " << at << " " << int(static_cast<unsigned char>(bad));
+      }
+      if (at + 2 < data_chars) {  // '=' anywhere before the last two places
+        std::string b = enc;
+        b[at] = '=';
+        EXPECT_FALSE(base64_decode(b)) << n << " '=' at " << at;
+      }
+    }
+  }
 }
 
 TEST(ConstantTimeEqual, ComparesContentAndLength) {
