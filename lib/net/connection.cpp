@@ -330,19 +330,46 @@ void Connection::send(std::string_view plain) {
 
 void Connection::start_write() {
   if (writing_ || out_.empty() || phase_ == Phase::Closed) return;
+  // Most answers fit the socket's send buffer: sent at once from here, with
+  // no completion to wait for from the loop; only a rest waits for the socket.
+  boost::system::error_code ec;
+  const std::size_t sent = socket_.send(asio::buffer(out_), 0, ec);  // non-blocking
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return close();
+  if (sent == out_.size()) {
+    if (out_.capacity() > 65536) std::string().swap(out_);
+    out_.clear();
+    return written();
+  }
   writing_ = true;
-  sending_.swap(out_);
+  sending_.assign(out_, sent);
   out_.clear();
   asio::async_write(socket_, asio::buffer(sending_),
-                    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                    [self = shared_from_this()](const boost::system::error_code& e, std::size_t) {
                       self->writing_ = false;
                       if (self->sending_.capacity() > 65536) std::string().swap(self->sending_);
                       self->sending_.clear();
                       if (self->phase_ == Phase::Closed) return;
-                      if (ec) return self->close();
+                      if (e) return self->close();
                       if (!self->out_.empty()) return self->start_write();
-                      if (self->phase_ == Phase::Writing) self->on_written();
+                      self->written();
                     });
+}
+
+/// Everything queued has left. An answer written straight away may lead to
+/// the next pipelined request and its answer, written straight away too: the
+/// loop below takes them one after the other instead of nesting calls.
+void Connection::written() {
+  if (phase_ != Phase::Writing) return;  // handshake bytes or a TLS record outside an answer
+  if (in_written_) {
+    written_again_ = true;
+    return;
+  }
+  in_written_ = true;
+  do {
+    written_again_ = false;
+    on_written();
+  } while (written_again_ && phase_ == Phase::Writing);
+  in_written_ = false;
 }
 
 void Connection::on_written() {

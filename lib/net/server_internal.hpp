@@ -186,6 +186,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void refuse(int status);
   void send(std::string_view plain);
   void start_write();
+  void written();
   void on_written();
   void tls_failed(const std::string& reason);
 
@@ -210,6 +211,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool timer_pending_ = false;
   bool reading_ = false;
   bool writing_ = false;
+  bool in_written_ = false;     ///< written() is running (further answers queue behind it)
+  bool written_again_ = false;  ///< an answer left while it ran
 
   std::string in_;       ///< plaintext received, not yet parsed
   std::string out_;      ///< bytes to send after the write in progress
