@@ -1,4 +1,5 @@
-// bench_smdpp [--downloads N] [--clients C] [--rounds R] [--sessions S] [--idle N] [--curve nist|brp] [--verify]
+// bench_smdpp [--downloads N] [--clients C] [--rounds R] [--sessions S] [--idle N] [--curve nist|brp]
+//             [--handlers pool|inline] [--verify]
 //
 // The SM-DP+ as deployed, in one process: the ES9+ HTTP service with its
 // DPtls identity on 127.0.0.1 (port 0), the core over a SQLite inventory
@@ -87,6 +88,8 @@ struct Args {
   int idle = 10000;
   crypto::Curve curve = crypto::Curve::NistP256;
   bool verify = false;
+  /// The event-driven server's handler threads; default: the service's.
+  std::optional<net::HandlerThreads> handlers;
 };
 
 bool parse_args(int argc, char** argv, Args& a) {
@@ -105,6 +108,13 @@ bool parse_args(int argc, char** argv, Args& a) {
        : k == "--rounds"  ? a.rounds
        : k == "--idle"    ? a.idle
                           : a.sessions) = n;
+    } else if (k == "--handlers") {
+      const char* v = next();
+      if (!v) return false;
+      const std::string h = v;
+      if (h == "pool") a.handlers = net::HandlerThreads::Pool;
+      else if (h == "inline") a.handlers = net::HandlerThreads::Inline;
+      else return false;
     } else if (k == "--curve") {
       const char* v = next();
       if (!v) return false;
@@ -403,7 +413,7 @@ int main(int argc, char** argv) {
   if (!parse_args(argc, argv, a)) {
     std::fprintf(stderr,
                  "usage: bench_smdpp [--downloads N] [--clients C] [--rounds R] [--sessions S] [--idle N] "
-                 "[--curve nist|brp] [--verify]\n");
+                 "[--curve nist|brp] [--handlers pool|inline] [--verify]\n");
     return 2;
   }
   a.rounds = std::min(a.rounds, a.downloads);
@@ -467,6 +477,7 @@ int main(int argc, char** argv) {
   hc.tls_identities = smdpp::load_tls_identities(po.out_dir).value();
   // As many handler threads as clients (connections themselves need none).
   hc.worker_threads = static_cast<std::size_t>(std::max(8, a.clients));
+  if (a.handlers) hc.handler_threads = *a.handlers;
   // The reference: the same service on a thread per connection.
   smdpp::HttpServiceConfig rc_config = hc;
   rc_config.transport = std::make_shared<bench::ThreadPerConnection>();

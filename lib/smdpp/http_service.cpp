@@ -1,5 +1,6 @@
 #include "rsp/smdpp/http_service.hpp"
 
+#include <algorithm>
 #include <map>
 #include <system_error>
 
@@ -84,6 +85,8 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(HttpServiceConfi
   opt.worker_threads = config.worker_threads;
   opt.handler_threads = config.handler_threads;
   opt.io_threads = config.io_threads;
+  if (opt.io_threads == 0 && config.handler_threads == net::HandlerThreads::Inline)
+    opt.io_threads = std::max<std::size_t>(config.worker_threads, 1);
   opt.transport = config.transport;
   opt.max_body_bytes = config.max_body_bytes;
   opt.keep_alive_timeout = config.keep_alive_timeout;

@@ -72,9 +72,14 @@ struct HttpServiceConfig {
   std::string admin_host = "127.0.0.1";
   int admin_port = 0;
   std::size_t worker_threads = 8;
-  /// Where the ES9+/ES2+ handlers run and the I/O threads (0: net's default
-  /// for that choice); see net::HandlerThreads.
-  net::HandlerThreads handler_threads = net::HandlerThreads::Pool;
+  /// Where the ES9+/ES2+ handlers run (net::HandlerThreads). Inline by
+  /// default: they are short (milliseconds of crypto and a commit) and a hand-
+  /// off to a pool and back cost more than 10 % of a download's server CPU
+  /// against the thread per connection (bench_smdpp).
+  net::HandlerThreads handler_threads = net::HandlerThreads::Inline;
+  /// I/O threads; 0: with inline handlers, worker_threads of them (a handler
+  /// waiting on the database then holds up no more connections than one of
+  /// the old server's workers did), else net's default.
   std::size_t io_threads = 0;
   /// A connection transport of one's own (bench_smdpp's thread-per-connection
   /// reference); null: net's event loops.
