@@ -4,32 +4,32 @@
 //
 // Event loop: Boost.Asio (Debian's libboost-dev, header-only), chosen over an
 // epoll loop of our own as the well-kept library, as issue 15 prefers unless
-// it costs the SM-DP+ more than 10 % of its CPU per download. bench_smdpp
-// (release, same machine, runs alternated): server CPU per download 2.70-2.98
-// ms (mean 2.85) against 2.49-2.90 ms (mean 2.65) for the thread per
-// connection before, about +7 %; the difference is the two thread hand-offs
-// per request (loop -> handler pool -> loop), which any event loop with
-// blocking handlers pays, so our own epoll loop would not win it back.
-// TLS stays on our memory-BIO session (tls_session.hpp), so Asio only waits
-// for sockets and timers.
+// it costs the SM-DP+ more than 10 % of its CPU per download. TLS stays on
+// our memory-BIO session (tls_session.hpp), so Asio only waits for sockets
+// and timers.
 //
 // I/O threads (HttpServerOptions::io_threads): one io_context per thread, each
 // run by that thread alone. The acceptor lives on the first; each accepted
 // connection is given to the next loop in turn and stays there, so all of a
 // connection's state below is touched by its loop's thread only (no strand
-// needed). Handlers run on a bounded thread pool and post their response
-// back to the connection's loop. What the loops share (the connection table
-// and per-peer counts) is under conn_mu; the stop flag is atomic. With one
-// I/O thread, downloads/s had fallen 13 % against the old thread per
-// connection, the single loop being the queue every request passes twice.
-// Measured with two loops against one (bench_smdpp, release, 4 clients, 400
-// downloads, runs alternated, on a 2-core VM that other builds kept at a load
-// of 7-12), in two sets: 54.6-90.2 downloads/s (mean 71.6) against 44.8-85.2
-// (mean 66.3), then 162-180 (mean 173) against 175-261 (mean 209); server CPU
-// per download 2.90-3.71 ms against 2.49-3.68 ms. No gain shows through that
-// host's noise (the second set even favours one loop): to be measured again
-// on a quiet machine before the default is trusted; io_threads = 1 gives the
-// single loop back.
+// needed). What the loops share (the connection table and per-peer counts) is
+// under conn_mu; the stop flag is atomic.
+//
+// Handlers (HandlerThreads): on the pool, a request crosses threads twice
+// (loop -> pool, then the answer posted back to the loop), and each crossing
+// wakes a sleeping thread; inline, the loop runs the handler itself and
+// writes the answer before it waits again, as a thread per connection does.
+// An answer is sent from where it is made when the socket takes it all (the
+// common case), so it waits for no turn of the loop either.
+//
+// Measured with bench_smdpp, which serves the SM-DP+ on this server and on
+// the thread per connection net had before (bench/smdpp/
+// reference_transport.hpp) in one run, rounds alternated (release, 2 clients,
+// 400 downloads, NIST, a 2-core VM at a load of 17 from other builds): server
+// CPU per download against the reference 0.96-1.08 inline, 1.07-1.21 on the
+// pool; the HTTPS transport alone 0.98-1.10 inline, 1.36-2.09 on the pool.
+// What inline still pays over a blocking read is Asio's re-arming of the
+// socket's read interest (an epoll_ctl per wait for readability).
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
