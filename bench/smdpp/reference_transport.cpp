@@ -184,7 +184,11 @@ net::NetResult<void> ThreadPerConnection::start(int listen_fd, ssl_ctx_st* tls, 
   core_ = &core;
   ctx_ = tls;
   stop_fd_ = ::eventfd(0, EFD_CLOEXEC);
-  if (stop_fd_ < 0) return net::net_error(net::NetError::Kind::Bind, "cannot create the stop event");
+  if (stop_fd_ < 0) {
+    ::close(listen_fd_);
+    listen_fd_ = -1;
+    return net::net_error(net::NetError::Kind::Bind, "cannot create the stop event");
+  }
   for (std::size_t i = 0; i < std::max<std::size_t>(options.worker_threads, 1); ++i)
     workers_.emplace_back([this] { work(); });
   acceptor_ = std::thread([this] { accept_loop(); });
