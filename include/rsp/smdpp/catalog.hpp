@@ -109,7 +109,7 @@ struct ProfileOrder {
   /// eUICC for the order, when the SM-DP+ can bind a retry with the same
   /// one-time keys: AuthenticateClient sends it as smdpSigned2.bppEuiccOtpk
   /// (SGP.22 v2.2.2 §5.6.2, §5.7.5).
-  std::optional<Bytes> bpp_euicc_otpk;
+  std::optional<Bytes> bpp_euicc_otpk{};
 };
 
 /// What happened to an order, for the operator side (ES2+ HandleDownloadProgressInfo).
@@ -170,8 +170,8 @@ struct IssuedDownload {
   /// key sealed under its key-encryption key until the order ends, so that a
   /// retry with the same otPK.EUICC.ECKA gets the same session keys; it is
   /// never logged. Empty when the download's keys are not to be kept.
-  Bytes euicc_otpk;
-  std::optional<crypto::EcKey> smdp_ot_key;
+  Bytes euicc_otpk{};
+  std::optional<crypto::EcKey> smdp_ot_key{};
   /// The BPP reused the one-time key pair kept from an earlier issue.
   bool ot_key_reused = false;
 };
