@@ -51,7 +51,7 @@ struct SqlCatalogOptions {
   int max_download_attempts = 0;
   /// Per profile type: the StoreMetadataRequest goes out in '88' segments of
   /// at most this many bytes (ProfileMetadataInput::metadata_segment_size).
-  std::map<std::string, std::size_t> metadata_segment_sizes;
+  std::map<std::string, std::size_t> metadata_segment_sizes{};
 };
 
 class SqlProfileCatalog final : public ProfileCatalog {
