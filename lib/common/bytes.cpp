@@ -1,4 +1,5 @@
 #include "rsp/common/bytes.hpp"
+#include "rsp/common/secret_text.hpp"
 
 #include <array>
 
@@ -62,6 +63,11 @@ bool equal_ct(ByteView a, ByteView b) {
 void wipe(Bytes& b) {
   if (!b.empty()) OPENSSL_cleanse(b.data(), b.size());
   b.clear();
+}
+
+void wipe(std::string& s) {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
 }
 
 namespace {

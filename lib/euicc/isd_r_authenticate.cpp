@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "isd_r_internal.hpp"
+#include "rsp/common/secret_text.hpp"
 #include "rsp/asn1/sgp22_signed.hpp"
 #include "rsp/crypto/ecdsa.hpp"
 #include "rsp/euicc/isd_r.hpp"
@@ -131,8 +132,9 @@ expected<Bytes, std::uint16_t> IsdR::prepare_download(ByteView c) {
   // §3.1.3.1: a confirmation code is bound through hashCc, which must come with the flag.
   if (req->smdpSigned2.ccRequiredFlag && !req->hashCc) return download_error(tid, E::undefinedError);
   const crypto::EcKey* key = session_key();
-  auto ot = crypto::EcKey::generate(*session_curve_);
-  if (!key || !ot) return download_error(tid, E::undefinedError);
+  if (!key) return download_error(tid, E::undefinedError);
+  auto ot = one_time_key(req->smdpSigned2.bppEuiccOtpk);
+  if (!ot) return download_error(tid, E::undefinedError);
   PrepareDownloadResponse r;
   auto& ok = r.set_downloadResponseOk();
   ok.euiccSigned2.transactionId = tid;
@@ -144,6 +146,40 @@ expected<Bytes, std::uint16_t> IsdR::prepare_download(ByteView c) {
   ot_key_ = std::move(*ot);
   dp_pb_key_ = std::move(chain->public_key);
   return asn1::encode(r);
+}
+
+/// SGP.22 v2.2.2 §5.7.5 (as read here; the wording of the retry rule could
+/// not be checked against the text at hand): when smdpSigned2 names, in
+/// bppEuiccOtpk, the otPK.EUICC.ECKA a BPP was already bound with and the
+/// card still holds that key pair, it is used again; otherwise a fresh pair
+/// is made and kept in the folder until the download ends (finish_load(),
+/// CancelSession), so that a retry in a later session finds it.
+std::optional<crypto::EcKey> IsdR::one_time_key(const std::optional<Bytes>& bpp_euicc_otpk) {
+  auto state = state_.load(store_);
+  if (!state) return std::nullopt;
+  const auto& kept = state->ot_key;
+  if (bpp_euicc_otpk && kept && kept->curve == *session_curve_ && equal_ct(kept->public_point, *bpp_euicc_otpk)) {
+    auto again = crypto::EcKey::from_pem(kept->private_pem);
+    if (again && again->curve() == *session_curve_) return std::move(*again);
+  }
+  auto ot = crypto::EcKey::generate(*session_curve_);
+  if (!ot) return std::nullopt;
+  auto pem = ot->private_pem();
+  if (!pem) return std::nullopt;
+  if (state->ot_key) wipe(state->ot_key->private_pem);
+  state->ot_key = RetainedOtKey{*session_curve_, std::move(*pem), ot->public_point()};
+  const bool saved = state_.save(store_, *state).has_value();
+  wipe(state->ot_key->private_pem);
+  if (!saved) return std::nullopt;
+  return std::move(*ot);
+}
+
+void IsdR::forget_one_time_key() {
+  auto state = state_.load(store_);
+  if (!state || !state->ot_key) return;
+  wipe(state->ot_key->private_pem);
+  state->ot_key.reset();
+  (void)state_.save(store_, *state);  // a key left behind is replaced by the next PrepareDownload
 }
 
 }  // namespace rsp::euicc

@@ -268,6 +268,8 @@ Result IsdR::cancel_session(ByteView c) {
   ok.euiccCancelSessionSigned.smdpOid.content = smdp_oid_;
   ok.euiccCancelSessionSigned.reason = req->reason;
   end_session();
+  // The download is over: a later one starts with a fresh one-time key pair.
+  forget_one_time_key();
   if (!key || ok.euiccCancelSessionSigned.smdpOid.content.empty()) {
     r.set_cancelSessionResponseError(E::undefinedError);
     return asn1::encode(r);

@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "isd_r_internal.hpp"
+#include "rsp/common/secret_text.hpp"
 #include "rsp/asn1/iccid_coding.hpp"
 #include "rsp/asn1/sgp22_signed.hpp"
 #include "rsp/asn1/upp.hpp"
@@ -229,7 +230,8 @@ Result IsdR::load_bound_profile_package(ByteView piece) {
           return finish_load(nullptr, LoadError{Cmd::initialiseSecureChannel, Reason::installFailedDueToUnknownError}, {});
         auto keys = crypto::derive_bsp_keys(*shs, crt.hostId, *eid_bytes);
         wipe(*shs);
-        // §3.1.3: otSK.EUICC.ECKA is used once and deleted.
+        // §3.1.3: otSK.EUICC.ECKA leaves RAM once used; the copy in the
+        // folder stays for a retry until the download ends (finish_load()).
         ot_key_.reset();
         if (!keys)
           return finish_load(nullptr, LoadError{Cmd::initialiseSecureChannel, Reason::installFailedDueToUnknownError}, {});
@@ -352,6 +354,9 @@ Bytes IsdR::finish_load(EuiccState* state, const std::optional<LoadError>& error
                                     pir.profileInstallationResultData.notificationMetadata.iccid.value_or(Bytes{}),
                                     asn1::encode(pending)});
     ++state->next_seq_number;
+    // The download has ended: its one-time key pair is no longer kept.
+    if (state->ot_key) wipe(state->ot_key->private_pem);
+    state->ot_key.reset();
     return state_.save(store_, *state).has_value();
   };
   ProfileInstallationResult pir = make_result(error);

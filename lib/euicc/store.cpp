@@ -107,6 +107,16 @@ StoreResult<EuiccState> parse_state(ByteView data) {
     if (j.contains("notifications")) {
       for (const auto& n : j["notifications"]) s.notifications.push_back(notification_from_json(n));
     }
+    if (j.contains("ot_key")) {
+      const auto& k = j["ot_key"];
+      RetainedOtKey ot;
+      ot.curve = k.value("curve", "") == crypto::short_name(crypto::Curve::BrainpoolP256r1)
+                     ? crypto::Curve::BrainpoolP256r1
+                     : crypto::Curve::NistP256;
+      ot.private_pem = k.value("sk", "");
+      ot.public_point = bytes_of(k, "pk");
+      s.ot_key = std::move(ot);
+    }
     return s;
   } catch (const json::exception& e) {
     return unexpected(StoreError{std::string("card state: ") + e.what()});
@@ -188,6 +198,10 @@ std::string state_text(const EuiccState& s) {
             {"next_transaction", s.next_transaction},
             {"profiles", profiles},
             {"notifications", notifications}};
+  if (s.ot_key)
+    j["ot_key"] = {{"curve", crypto::short_name(s.ot_key->curve)},
+                   {"sk", s.ot_key->private_pem},
+                   {"pk", to_hex(s.ot_key->public_point)}};
   return j.dump(1);
 }
 

@@ -25,13 +25,16 @@ unexpected<DownloadError> error(Step step, Source source, std::string message) {
 /// and the cancellation on failure.
 class Session {
  public:
-  Session(Es10Channel& euicc, Es9Transport& smdp, const DownloadOptions& options, std::string address)
-      : euicc_(euicc), smdp_(smdp), options_(options), address_(std::move(address)) {}
+  Session(Es10Channel& euicc, Es9Transport& smdp, const DownloadOptions& options, std::string address,
+          bool may_retry_load)
+      : euicc_(euicc), smdp_(smdp), options_(options), address_(std::move(address)), may_retry_load_(may_retry_load) {}
 
   expected<DownloadResult, DownloadError> run(const std::string& matching_id,
                                               const std::optional<std::string>& confirmation_code);
   /// What the download found pending on the eUICC and sent first.
   PendingNotificationsReport& pending() { return pending_; }
+  /// The load was interrupted and left uncancelled for a new session.
+  bool load_interrupted() const { return load_interrupted_; }
 
  private:
   void step(Step s) {
@@ -98,6 +101,8 @@ class Session {
   Step current_ = Step::GetEuiccInfo1;
   Bytes transaction_id_;
   PendingNotificationsReport pending_;
+  bool may_retry_load_ = false;
+  bool load_interrupted_ = false;
 };
 
 DownloadError Session::cancel(DownloadError e, std::int64_t reason) {
@@ -246,6 +251,12 @@ expected<DownloadResult, DownloadError> Session::load_bpp(const sg::BoundProfile
     if (pir.error().kind == Es10Error::Kind::Format) {
       return error(current_, Source::Es10Format, "ProfileInstallationResult: " + pir.error().message);
     }
+    // SGP.22 v2.2.2 §5.7.5: both ends keep the one-time keys of this package,
+    // so a new session may load it again; the SM-DP+ session just times out.
+    if (may_retry_load_) {
+      load_interrupted_ = true;
+      return unexpected(from_es10(pir.error()));
+    }
     return unexpected(cancel(from_es10(pir.error()), cancel_reason::kLoadBppExecutionError));
   }
   result.installation_result = *pir;
@@ -336,15 +347,22 @@ expected<DownloadResult, DownloadError> download_profile(const std::string& smdp
                                                          const std::optional<std::string>& confirmation_code,
                                                          Es10Channel& euicc, Es9Transport& smdp,
                                                          const DownloadOptions& options) {
-  Session s(euicc, smdp, options, smdp_address);
-  auto r = s.run(matching_id, confirmation_code);
-  if (r) {
-    r->pending_notifications = std::move(s.pending());
-    return r;
+  PendingNotificationsReport first_pending;
+  for (int retry = 0;; ++retry) {
+    Session s(euicc, smdp, options, smdp_address, retry < options.load_retries);
+    auto r = s.run(matching_id, confirmation_code);
+    // The notifications were sent by the first attempt.
+    if (retry == 0) first_pending = std::move(s.pending());
+    if (!r && s.load_interrupted()) continue;
+    if (r) {
+      r->pending_notifications = std::move(first_pending);
+      r->load_retries = retry;
+      return r;
+    }
+    DownloadError e = std::move(r).error();
+    e.pending_notifications = std::move(first_pending);
+    return unexpected(std::move(e));
   }
-  DownloadError e = std::move(r).error();
-  e.pending_notifications = std::move(s.pending());
-  return unexpected(std::move(e));
 }
 
 expected<std::vector<Bytes>, std::string> bpp_segments(ByteView bpp_der) {

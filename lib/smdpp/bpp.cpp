@@ -24,12 +24,14 @@ Bytes host_id_for(const std::string& address) {
   return h;
 }
 
-/// Protects `plaintext` as '87' segments or MAC-only '88' segments and appends
-/// their contents to `out`.
-bool protect(crypto::BspSession& bsp, std::uint8_t tag, ByteView plaintext, std::vector<Bytes>& out) {
+/// Protects `plaintext` as '87' segments or MAC-only '88' segments of at most
+/// `segment` bytes (SGP.22 v2.2.2 §2.5.5: StoreMetadata may be split over
+/// several '88' segments) and appends their contents to `out`.
+bool protect(crypto::BspSession& bsp, std::uint8_t tag, ByteView plaintext, std::vector<Bytes>& out,
+             std::size_t segment = crypto::kBspMaxPayload) {
   if (tag == 0x88) {
-    for (std::size_t off = 0; off < plaintext.size() || off == 0; off += crypto::kBspMaxPayload) {
-      const auto n = std::min(crypto::kBspMaxPayload, plaintext.size() - off);
+    for (std::size_t off = 0; off < plaintext.size() || off == 0; off += segment) {
+      const auto n = std::min(segment, plaintext.size() - off);
       auto seg = bsp.mac_only(tag, plaintext.subspan(off, n));
       if (!seg) return false;
       out.push_back(asn1::segment_contents(*seg));
@@ -92,11 +94,20 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
     }
   }
 
-  // A fresh one-time key pair for every session (SGP.22 §3.1.3.3, §2.6.4.2).
+  // SGP.22 v2.2.2 §3.1.3.3, §5.6.3: a fresh one-time key pair per BPP, except
+  // for a retry: an eUICC that sends again the otPK.EUICC.ECKA a BPP of this
+  // order was bound with gets the key pair kept with the order, and so the
+  // same session keys.
   const crypto::Curve curve = s->euicc_key->curve();
   auto euicc_otpk = crypto::EcKey::from_public_point(curve, signed2.euiccOtpk);
   if (!euicc_otpk) return smdpp_error(codes::kInvalidRequest, "euiccOtpk is not a point on the eUICC's curve");
-  crypto::CryptoResult<crypto::EcKey> ot = [&] {
+  // A kept key that cannot be read only costs the reuse: a fresh key pair is
+  // always a correct answer (the eUICC agrees keys with whatever smdpOtpk comes).
+  auto kept_read = catalog_->kept_one_time_key(order.matching_id, s->eid, signed2.euiccOtpk);
+  std::optional<crypto::EcKey> kept = kept_read ? std::move(*kept_read) : std::nullopt;
+  const bool reused = kept && kept->curve() == curve && kept->has_private();
+  crypto::CryptoResult<crypto::EcKey> ot = [&]() -> crypto::CryptoResult<crypto::EcKey> {
+    if (reused) return std::move(*kept);
     std::lock_guard lock(rng_mu_);
     return crypto::EcKey::generate(curve, rng_);
   }();
@@ -124,7 +135,7 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
   const PreparedProfile& profile = *order.profile;
   crypto::BspSession bsp(std::move(*keys));
   bool ok_protect = protect(bsp, 0x87, asn1::encode(sg::ConfigureISDPRequest{}), bpp.firstSequenceOf87) &&
-                    protect(bsp, 0x88, profile.metadata_der(), bpp.sequenceOf88);
+                    protect(bsp, 0x88, profile.metadata_der(), bpp.sequenceOf88, profile.metadata_segment_size());
   if (ok_protect && profile.uses_ppk()) {
     bpp.secondSequenceOf87.emplace();
     ok_protect = protect(bsp, 0x87, profile.replace_session_keys_der(), *bpp.secondSequenceOf87);
@@ -140,7 +151,8 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
   // release (expired, attempts used up, no longer released): its refusal
   // keeps its own code; only a storage failure is an execution error.
   if (auto stored = catalog_->record_bpp_issued(
-          IssuedDownload{order.matching_id, s->eid, s->transaction_id, curve, s->euicc_key->public_point()});
+          IssuedDownload{order.matching_id, s->eid, s->transaction_id, curve, s->euicc_key->public_point(),
+                         signed2.euiccOtpk, *ot, reused});
       !stored) {
     if (!stored.error().storage) return unexpected(stored.error());
     return smdpp_error(codes::kExecutionError, "the download could not be recorded: " + stored.error().message);

@@ -77,6 +77,8 @@ SmdppResult<std::shared_ptr<const PreparedProfile>> PreparedProfile::prepare(Byt
   p->metadata_.profileName = std::move(meta.profile_name);
   p->metadata_.profileClass = meta.profile_class;
   p->metadata_der_ = asn1::encode(p->metadata_);
+  if (meta.metadata_segment_size > 0 && meta.metadata_segment_size < crypto::kBspMaxPayload)
+    p->metadata_segment_size_ = meta.metadata_segment_size;
   p->upp_ = std::move(upp);
 
   if (use_ppk) {

@@ -187,6 +187,15 @@ DROP TABLE outbox;
 ALTER TABLE orders ADD COLUMN expires_at {INT};
 ALTER TABLE orders ADD COLUMN download_attempts {INT} NOT NULL DEFAULT 0;
 )sql"},
+    // The one-time keys the order's Bound Profile Package was bound with
+    // (SGP.22 v2.2.2 §3.1.3.3, §5.6.2-§5.6.3): otPK.EUICC.ECKA and the SM-DP+'s
+    // otSK.DP.ECKA sealed under the key-encryption key, kept while the profile
+    // is downloaded so that a retry with the same otPK.EUICC.ECKA gets the
+    // same session keys; cleared when the profile leaves downloaded.
+    {11, "orders: one-time keys of the issued download", R"sql(
+ALTER TABLE orders ADD COLUMN bpp_euicc_otpk {BLOB};
+ALTER TABLE orders ADD COLUMN bpp_smdp_otsk {BLOB};
+)sql"},
 };
 
 using S = ProfileState;
@@ -419,6 +428,21 @@ SmdppResult<Bytes> Inventory::profile_package(const std::string& iccid) {
   return smdpp_error(es2codes::kExecutionError, "profile without a package");
 }
 
+SmdppResult<Bytes> Inventory::seal_secret(std::string_view label, ByteView secret) {
+  if (!protection_.kek) return smdpp_error(es2codes::kExecutionError, "no key-encryption key");
+  auto sealed = seal_package(*protection_.kek, label, secret, rng());
+  if (!sealed) return smdpp_error(es2codes::kExecutionError, sealed.error().message);
+  return std::move(*sealed);
+}
+
+SmdppResult<Bytes> Inventory::open_secret(std::string_view label, ByteView sealed) {
+  // Unlike a package of an older version, a secret is never read in clear.
+  if (!is_sealed_package(sealed)) return smdpp_error(es2codes::kExecutionError, "a stored secret is not sealed");
+  auto secret = open_package(protection_.kek.get(), label, sealed);
+  if (!secret) return smdpp_error(es2codes::kExecutionError, secret.error().message);
+  return std::move(*secret);
+}
+
 SmdppResult<PackageKeyCount> Inventory::package_keys() {
   RSP_DB_TRY(auto rows, db_->query("SELECT kek_id, count(*) FROM profile_packages GROUP BY kek_id"));
   PackageKeyCount out;
@@ -507,6 +531,11 @@ SmdppResult<void> Inventory::transition(const std::string& iccid, ProfileState t
                                " VALUES ($1, $2, $3, $4, $5, $6)",
                                {value(iccid), value(order_id), value(to_string(*from)), value(to_string(to)),
                                 value(cause), value(t)}));
+  // The one-time keys of an issued download serve its retries only.
+  if (*from == ProfileState::Downloaded)
+    RSP_DB_TRY_VOID(db_->execute("UPDATE orders SET bpp_euicc_otpk = NULL, bpp_smdp_otsk = NULL"
+                                 " WHERE iccid = $1 AND bpp_smdp_otsk IS NOT NULL",
+                                 {value(iccid)}));
   return {};
 }
 

@@ -164,7 +164,9 @@ SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::Auth
   ok.transactionId = s->transaction_id;
   ok.profileMetaData = order->profile->metadata();
   auto& pdr = ok.prepareDownloadRequest;
-  pdr.smdpSigned2 = sg::SmdpSigned2{s->transaction_id, order->cc_hash.has_value(), std::nullopt};
+  // SGP.22 v2.2.2 §5.6.2: a retry names the otPK.EUICC.ECKA the BPP already
+  // issued to this eUICC was bound with, so that it may use its key again.
+  pdr.smdpSigned2 = sg::SmdpSigned2{s->transaction_id, order->cc_hash.has_value(), order->bpp_euicc_otpk};
   auto sig2 = crypto::sign_plain(id.dp_pb_key, asn1::smdp_signature2_data(pdr.smdpSigned2, resp->euiccSignature1));
   if (!sig2) return smdpp_error(codes::kExecutionError, "smdpSignature2 failed");
   pdr.smdpSignature2 = *sig2;

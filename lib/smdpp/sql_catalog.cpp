@@ -1,4 +1,5 @@
 #include "rsp/smdpp/sql_catalog.hpp"
+#include "rsp/common/secret_text.hpp"
 
 #include <ctime>
 
@@ -31,11 +32,13 @@ struct OrderRow {
   std::string state;                        ///< the order's: open, blocked, done, cancelled
   std::optional<std::int64_t> expires_at;
   int download_attempts = 0;
+  std::optional<Bytes> bpp_euicc_otpk;      ///< the otPK.EUICC.ECKA the issued BPP was bound with
   ProfileRecord profile;                    ///< without operator_name (not used here)
 };
 
 const std::string kOrderRowColumns =
-    "SELECT r.id, r.eid, r.cc_hash, r.cc_attempts_left, r.download_eid, r.state, r.expires_at, r.download_attempts, " +
+    "SELECT r.id, r.eid, r.cc_hash, r.cc_attempts_left, r.download_eid, r.state, r.expires_at, r.download_attempts, "
+    "r.bpp_euicc_otpk, " +
     std::string(kProfileRowColumns) + " FROM orders r JOIN profiles p ON p.iccid = r.iccid ";
 
 // A matchingId is unique per operator: two operators' active orders may
@@ -62,7 +65,8 @@ OrderRow order_from_row(const store::Row& r) {
   o.state = r.text(5);
   o.expires_at = r.opt_int64(6);
   o.download_attempts = static_cast<int>(r.int64(7));
-  read_profile_row(r, 8, o.profile);
+  o.bpp_euicc_otpk = r.opt_blob(8);
+  read_profile_row(r, 9, o.profile);
   return o;
 }
 
@@ -135,12 +139,22 @@ SmdppResult<std::optional<OrderRow>> order_for_matching_id(store::Database& db, 
 /// The active order the core names `key`: "#<id>", the name this catalog
 /// gives every order it hands out, or a matchingId that names one active
 /// order only (it may name orders of several operators).
+std::optional<std::int64_t> order_id_of(const std::string& key) {
+  if (key.size() > 1 && key[0] == '#') return static_cast<std::int64_t>(std::strtoll(key.c_str() + 1, nullptr, 10));
+  return std::nullopt;
+}
+
 SmdppResult<std::optional<OrderRow>> order_by_key(store::Database& db, const std::string& key) {
-  if (key.size() > 1 && key[0] == '#')
-    return order_row(db, kOrderById, value(static_cast<std::int64_t>(std::strtoll(key.c_str() + 1, nullptr, 10))));
+  if (const auto id = order_id_of(key)) return order_row(db, kOrderById, value(*id));
   RSP_DB_TRY(auto rows, db.query(kOrdersByMatchingId, {value(key)}));
   if (rows.size() != 1) return std::optional<OrderRow>();
   return std::optional<OrderRow>(order_from_row(rows.front()));
+}
+
+/// The additional data a kept one-time key is sealed under: its order and
+/// profile, so that a blob copied to another row does not open.
+std::string one_time_key_label(std::int64_t order_id, const std::string& iccid) {
+  return "smdpp-otsk/" + std::to_string(order_id) + "/" + iccid;
 }
 
 }  // namespace
@@ -203,8 +217,11 @@ SmdppResult<std::shared_ptr<const PreparedProfile>> SqlProfileCatalog::prepared(
     std::lock_guard lock(mu_);
     // Inventory::import_profile decoded the whole package, and refused it
     // otherwise, before storing it: a download only reads its header again.
+    const auto split = options_.metadata_segment_sizes.find(p.profile_type);
     RSP_TRY(prepared, PreparedProfile::prepare(
-                          std::move(upp), ProfileMetadataInput{p.service_provider_name, p.profile_name, p.profile_class},
+                          std::move(upp),
+                          ProfileMetadataInput{p.service_provider_name, p.profile_name, p.profile_class,
+                                               split == options_.metadata_segment_sizes.end() ? 0 : split->second},
                           options_.use_ppk, rng_, PreparedProfile::PackageCheck::HeaderOnly));
     if (cache_.size() >= options_.cache_size) cache_.erase(cache_.begin());
     cache_[p.iccid] = prepared;
@@ -224,6 +241,8 @@ SmdppResult<std::optional<ProfileOrder>> SqlProfileCatalog::find_order(const std
   ProfileOrder out;
   if (*block == OrderBlock::None) {
     RSP_TRY(out.profile, prepared(order->profile));
+    // A retry by the eUICC the BPP went to (order_block() let only it through).
+    if (order->profile.state == ProfileState::Downloaded) out.bpp_euicc_otpk = order->bpp_euicc_otpk;
   }
   // The core reports events under this name (order_by_key).
   out.matching_id = "#" + std::to_string(order->id);
@@ -376,11 +395,54 @@ SmdppResult<void> SqlProfileCatalog::record_bpp_issued(const IssuedDownload& d) 
       " download_attempts = download_attempts + 1 WHERE id = $1",
       {value(order->id), value(d.eid), value(d.transaction_id), value(std::string(crypto::short_name(d.curve))),
        value(d.euicc_public_point), value(inv_->now())}));
+  // A reused key pair is kept as it is; a new one replaces the one kept.
+  if (!d.ot_key_reused) {
+    auto kept = seal_one_time_key(order->id, profile.iccid, d);
+    RSP_DB_TRY_VOID(inv_->db().execute("UPDATE orders SET bpp_euicc_otpk = $2, bpp_smdp_otsk = $3 WHERE id = $1",
+                                       {value(order->id), kept ? value(d.euicc_otpk) : store::Value{},
+                                        kept ? value(std::move(*kept)) : store::Value{}}));
+  }
   RSP_TRY_VOID(inv_->enqueue_progress(
       profile.iccid,
       progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), kPointBppDownload, std::nullopt)));
   RSP_DB_TRY_VOID(tx.commit());
   return {};
+}
+
+std::optional<Bytes> SqlProfileCatalog::seal_one_time_key(std::int64_t order_id, const std::string& iccid,
+                                                         const IssuedDownload& d) {
+  if (!d.smdp_ot_key || d.euicc_otpk.empty()) return std::nullopt;
+  auto pem = d.smdp_ot_key->private_pem();
+  if (!pem) return std::nullopt;
+  auto sealed = inv_->seal_secret(one_time_key_label(order_id, iccid), as_bytes(*pem));
+  wipe(*pem);
+  // Without a key-encryption key nothing is kept: a retry gets a fresh key pair.
+  if (!sealed) return std::nullopt;
+  return std::move(*sealed);
+}
+
+SmdppResult<std::optional<crypto::EcKey>> SqlProfileCatalog::kept_one_time_key(const std::string& matching_id,
+                                                                               const std::string& eid,
+                                                                               ByteView euicc_otpk) {
+  const auto id = order_id_of(matching_id);
+  if (!id) return std::optional<crypto::EcKey>();
+  RSP_DB_TRY(auto row, inv_->db().query_one(
+                           "SELECT r.iccid, r.download_eid, r.download_curve, r.bpp_euicc_otpk, r.bpp_smdp_otsk"
+                           " FROM orders r JOIN profiles p ON p.iccid = r.iccid"
+                           " WHERE r.id = $1 AND r.active = 1 AND p.state = 'downloaded'",
+                           {value(*id)}));
+  if (!row) return std::optional<crypto::EcKey>();
+  const auto kept_otpk = row->opt_blob(3);
+  const auto sealed = row->opt_blob(4);
+  // Only the eUICC the BPP went to, with the very otPK.EUICC.ECKA it was bound with.
+  if (row->opt_text(1) != std::optional<std::string>(eid) || !kept_otpk || !sealed ||
+      !equal_ct(*kept_otpk, euicc_otpk))
+    return std::optional<crypto::EcKey>();
+  RSP_TRY(Bytes pem, inv_->open_secret(one_time_key_label(*id, row->text(0)), *sealed));
+  auto key = crypto::EcKey::from_pem(std::string_view(reinterpret_cast<const char*>(pem.data()), pem.size()));
+  wipe(pem);
+  if (!key) return smdpp_error(es2codes::kExecutionError, "the kept one-time key does not read");
+  return std::optional<crypto::EcKey>(std::move(*key));
 }
 
 SmdppResult<void> SqlProfileCatalog::cancel(const std::string& matching_id, std::int64_t reason) {

@@ -4,7 +4,10 @@
 // at a chosen point and restarts it on the same database. Afterwards the
 // profile is installed on the card exactly once, never released to anyone
 // else, and the inventory's recorded transitions form one consistent chain.
-// The same set-up checks the session_timeout configuration key.
+// The same set-up checks the session_timeout configuration key, and the
+// retry of a load cut off mid-way (SGP.22 v2.2.2 §5.6.2, §5.7.5) with the
+// server killed at each point of that retry: the package is bound again with
+// the one-time keys of the first one, which survive kill -9 in the database.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -25,6 +28,7 @@
 #include "run_tool.hpp"
 #include "serve_process.hpp"
 #include "simulated_card.hpp"
+#include "test_support/download_faults.hpp"
 
 namespace rsp::e2e {
 namespace {
@@ -43,6 +47,9 @@ enum class Crash {
 struct CrashCase {
   Crash crash;
   const char* name;
+  /// A first download whose load into the card was cut off mid-way (the LPA
+  /// gone, nothing cancelled); the crash then hits the retry.
+  bool load_cut_first = false;
 };
 void PrintTo(const CrashCase& c, std::ostream* os) { *os << c.name; }
 
@@ -95,7 +102,8 @@ class Smdpp {
 /// Forwards ES9+ to the server and crashes it once at the chosen point.
 class CrashingTransport final : public lpa::Es9Transport {
  public:
-  CrashingTransport(Smdpp& smdpp, Crash crash) : smdpp_(smdpp), crash_(crash) {}
+  /// The first `pass` times the point is reached, the server lives on.
+  CrashingTransport(Smdpp& smdpp, Crash crash, int pass = 0) : smdpp_(smdpp), crash_(crash), pass_(pass) {}
 
   expected<lpa::HttpReply, lpa::TransportError> post(std::string_view address, std::string_view path,
                                                       std::string_view body) override {
@@ -105,7 +113,7 @@ class CrashingTransport final : public lpa::Es9Transport {
                     (crash_ == Crash::AfterAuthenticateClient && path.ends_with("/authenticateClient")) ||
                     ((crash_ == Crash::BppAnswerLost || crash_ == Crash::AfterBppBeforeNotification) &&
                      path.ends_with("/getBoundProfilePackage"));
-    if (!at) return reply;
+    if (!at || pass_-- > 0) return reply;
     done_ = true;
     if (!smdpp_.crash_and_restart()) return unexpected(lpa::TransportError{"the SM-DP+ did not restart"});
     if (crash_ == Crash::BppAnswerLost) return unexpected(lpa::TransportError{"connection reset by peer"});
@@ -115,6 +123,7 @@ class CrashingTransport final : public lpa::Es9Transport {
  private:
   Smdpp& smdpp_;
   Crash crash_;
+  int pass_;
   bool done_ = false;
 };
 
@@ -163,13 +172,19 @@ class SmdppCrash : public ::testing::TestWithParam<CrashCase> {
   fs::path db() const { return dir_.path() / "smdpp.db"; }
   fs::path card() const { return dir_.path() / "card"; }
 
-  /// One download attempt by the LPA into the card folder.
-  expected<lpa::DownloadResult, lpa::DownloadError> download(lpa::Es9Transport& es9) {
+  /// One download attempt by the LPA into the card folder; with `cut_load_at`
+  /// the card's link drops at that command of the load for good (the LPA
+  /// neither retries nor reaches the card to cancel).
+  expected<lpa::DownloadResult, lpa::DownloadError> download(lpa::Es9Transport& es9, int cut_load_at = 0) {
     auto store = euicc::EuiccStore::open(card());
     if (!store) return unexpected(setup_error("card: " + store.error().message));
     SimulatedCard sim(*store);
     if (auto s = sim.es10.select_isd_r(); !s) return unexpected(setup_error("the card did not select its ISD-R"));
-    return lpa::download_profile(activation_code_, std::nullopt, sim.es10, es9);
+    if (!cut_load_at) return lpa::download_profile(activation_code_, std::nullopt, sim.es10, es9);
+    test_support::DroppingChannel link(sim.es10, cut_load_at, true);
+    lpa::DownloadOptions options;
+    options.load_retries = 0;
+    return lpa::download_profile(activation_code_, std::nullopt, link, es9, options);
   }
 
   std::vector<Bytes> trust() const {
@@ -231,11 +246,21 @@ TempDir* SmdppCrash::pki_dir_ = nullptr;
 
 TEST_P(SmdppCrash, ProfileIsNeverReleasedTwiceNorLost) {
   const Crash crash = GetParam().crash;
+  const bool cut = GetParam().load_cut_first;
   Smdpp smdpp(config_, trust());
   ASSERT_TRUE(smdpp.start()) << smdpp.output();
-  CrashingTransport crashing(smdpp, crash);
+  CrashingTransport crashing(smdpp, crash, cut ? 1 : 0);
+  test_support::KeyWatchingEs9 watch(crashing);
+  if (cut) {
+    auto cut_off = download(watch, 3);
+    ASSERT_FALSE(cut_off);
+    EXPECT_EQ(cut_off.error().step, lpa::Step::LoadBoundProfilePackage) << cut_off.error().to_string();
+    EXPECT_EQ(smdpp.crashes, 0);
+    EXPECT_EQ(stored().state, ProfileState::Downloaded);
+    EXPECT_EQ(on_card(), 0);
+  }
 
-  auto first = download(crashing);
+  auto first = download(watch);
   ASSERT_EQ(smdpp.crashes, 1) << smdpp.output();
   const auto after_crash = stored();
   switch (crash) {
@@ -245,7 +270,7 @@ TEST_P(SmdppCrash, ProfileIsNeverReleasedTwiceNorLost) {
       // was released, the order is still there for a new attempt.
       ASSERT_FALSE(first);
       EXPECT_EQ(first.error().subject_code + "/" + first.error().reason_code, "8.10.1/3.9") << first.error().to_string();
-      EXPECT_EQ(after_crash.state, ProfileState::Released);
+      EXPECT_EQ(after_crash.state, cut ? ProfileState::Downloaded : ProfileState::Released);
       break;
     case Crash::BppAnswerLost:
       // Stored as downloaded by this eUICC before the answer; the card got nothing.
@@ -262,7 +287,7 @@ TEST_P(SmdppCrash, ProfileIsNeverReleasedTwiceNorLost) {
       break;
   }
   if (!first) {
-    auto retry = download(smdpp.transport());
+    auto retry = download(watch);
     ASSERT_TRUE(retry) << retry.error().to_string() << "\n" << smdpp.output();
     EXPECT_TRUE(retry->notification_delivered);
   }
@@ -287,6 +312,20 @@ TEST_P(SmdppCrash, ProfileIsNeverReleasedTwiceNorLost) {
   EXPECT_EQ(downloaded, 1);
   EXPECT_EQ(installed, 1);
   EXPECT_EQ(previous, ProfileState::Installed);
+  if (cut) {
+    ASSERT_GE(watch.smdp_otpk.size(), 2u);
+    if (crash == Crash::AfterBppBeforeNotification) {
+      // The retry's package was bound with the one-time keys of the first:
+      // the card kept its key pair, the server its own across kill -9.
+      EXPECT_EQ(watch.smdp_otpk.back(), watch.smdp_otpk.front());
+      EXPECT_EQ(watch.euicc_otpk.back(), watch.euicc_otpk.front());
+    } else {
+      // The failed retry ended the card's download (ES10b CancelSession), so
+      // the last package has fresh keys on both sides, never a mix.
+      EXPECT_NE(watch.euicc_otpk.back(), watch.euicc_otpk.front());
+      EXPECT_NE(watch.smdp_otpk.back(), watch.smdp_otpk.front());
+    }
+  }
 
   // Done: another download with the same activation code gets nothing.
   auto again = download(smdpp.transport());
@@ -331,7 +370,11 @@ INSTANTIATE_TEST_SUITE_P(Points, SmdppCrash,
                          ::testing::Values(CrashCase{Crash::AfterInitiateAuthentication, "AfterInitiateAuthentication"},
                                            CrashCase{Crash::AfterAuthenticateClient, "AfterAuthenticateClient"},
                                            CrashCase{Crash::BppAnswerLost, "BppAnswerLost"},
-                                           CrashCase{Crash::AfterBppBeforeNotification, "AfterBppBeforeNotification"}),
+                                           CrashCase{Crash::AfterBppBeforeNotification, "AfterBppBeforeNotification"},
+                                           CrashCase{Crash::AfterAuthenticateClient, "LoadCutRetryAfterAuthenticateClient", true},
+                                           CrashCase{Crash::BppAnswerLost, "LoadCutRetryBppAnswerLost", true},
+                                           CrashCase{Crash::AfterBppBeforeNotification,
+                                                     "LoadCutRetryAfterBppBeforeNotification", true}),
                          [](const auto& p) { return std::string(p.param.name); });
 
 }  // namespace

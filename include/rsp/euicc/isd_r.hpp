@@ -117,6 +117,12 @@ class IsdR final : public card::Es10Application {
                     const Bytes& isdp_aid);
   /// Ends the RSP session: challenge, keys and any BPP load are dropped.
   void end_session();
+  /// otSK.EUICC.ECKA for PrepareDownload: the kept pair when
+  /// `bpp_euicc_otpk` names it (a retry), else a fresh one, kept in the
+  /// folder; nullopt when it could not be made or kept.
+  std::optional<crypto::EcKey> one_time_key(const std::optional<Bytes>& bpp_euicc_otpk);
+  /// Drops the kept one-time key pair (the download ended).
+  void forget_one_time_key();
   /// The card's certificates, read from the folder once (they never change).
   const Identity* identity();
   /// SK.EUICC.ECDSA for `curve` (read from the folder on first use).

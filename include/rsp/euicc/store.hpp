@@ -75,6 +75,17 @@ struct NotificationRecord {
   Bytes pending_der;  ///< the signed PendingNotification as sent to the LPA
 };
 
+/// The one-time key pair of the last PrepareDownload (otSK.EUICC.ECKA, SGP.22
+/// v2.2.2 §3.1.3.2, §5.7.5), kept until the download ends so that a retry in
+/// a new session, whose smdpSigned2.bppEuiccOtpk names this otPK, uses it
+/// again. Kept in the folder as a card keeps it in its non-volatile memory
+/// (the folder is 0600, as the eUICC's own private key is).
+struct RetainedOtKey {
+  crypto::Curve curve = crypto::Curve::NistP256;
+  std::string private_pem;  ///< never logged
+  Bytes public_point;       ///< otPK.EUICC.ECKA
+};
+
 struct EuiccState {
   std::string default_dp_address;
   std::string root_ds_address = "lpa.ds.gsma.com";
@@ -83,6 +94,7 @@ struct EuiccState {
   std::int64_t next_seq_number = 1;
   std::uint32_t next_isdp = 1;  ///< ISD-P AIDs are allocated from a counter
   std::int64_t next_transaction = 1;
+  std::optional<RetainedOtKey> ot_key;
 
   ProfileRecord* find_by_aid(ByteView aid);
   ProfileRecord* find_by_iccid(ByteView iccid);

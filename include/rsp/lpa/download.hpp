@@ -15,6 +15,12 @@
 /// download reaches its SM-DP+ before the same profile is asked for again.
 /// After initiateAuthentication any failure ends the session on both sides:
 /// ES10b CancelSession with a reason, then ES9+ cancelSession (best effort).
+/// One exception: a LoadBoundProfilePackage interrupted by the eUICC's
+/// channel (no answer mid-load) starts the download again in a new session
+/// (DownloadOptions::load_retries) without cancelling; the SM-DP+ names the
+/// otPK.EUICC.ECKA the first package was bound with (bppEuiccOtpk) and the
+/// eUICC and SM-DP+ bind the new package with the same one-time keys
+/// (SGP.22 v2.2.2 §5.6.2, §5.7.5).
 
 #include <cstdint>
 #include <functional>
@@ -81,6 +87,8 @@ struct DownloadResult {
   asn1::sgp22::ProfileInstallationResult installation_result;
   bool notification_delivered = false;  ///< handleNotification answered 204
   bool notification_removed = false;    ///< RemoveNotificationFromList ok
+  /// Downloads started again after an interrupted load (load_retries).
+  int load_retries = 0;
   /// The notifications pending on the eUICC before the download and what
   /// became of them (DownloadOptions::send_pending_notifications).
   PendingNotificationsReport pending_notifications;
@@ -109,6 +117,10 @@ struct DownloadOptions {
   /// (send_pending_notifications()); a failure to deliver one is reported in
   /// `pending_notifications` and does not stop the download.
   bool send_pending_notifications = true;
+  /// How many times a LoadBoundProfilePackage interrupted by the eUICC's
+  /// channel starts again in a new session; when none are left the session
+  /// is cancelled with loadBppExecutionError.
+  int load_retries = 1;
 };
 
 /// Downloads with an SGP.22 activation code ("LPA:1$address$matchingId...").

@@ -31,6 +31,11 @@ struct ProfileMetadataInput {
   std::string service_provider_name;
   std::string profile_name;
   std::optional<std::int64_t> profile_class;  ///< absent: operational
+  /// The StoreMetadataRequest goes out as '88' segments of at most this many
+  /// bytes (SGP.22 v2.2.2 §2.5.5: sequenceOf88 may hold several); 0 or more
+  /// than crypto::kBspMaxPayload: segments as large as one may be, so only
+  /// metadata larger than that is split.
+  std::size_t metadata_segment_size = 0;
 };
 
 class PreparedProfile {
@@ -54,6 +59,8 @@ class PreparedProfile {
   const asn1::sgp22::StoreMetadataRequest& metadata() const { return metadata_; }
   /// DER of the StoreMetadataRequest (BF25), the sequenceOf88 plaintext.
   const Bytes& metadata_der() const { return metadata_der_; }
+  /// The largest '88' segment payload for the metadata (ProfileMetadataInput).
+  std::size_t metadata_segment_size() const { return metadata_segment_size_; }
   bool uses_ppk() const { return ppk_.has_value(); }
   /// The ReplaceSessionKeysRequest DER (BF26), when a PPK is used.
   const Bytes& replace_session_keys_der() const { return rsk_der_; }
@@ -65,6 +72,7 @@ class PreparedProfile {
   Bytes upp_;
   asn1::sgp22::StoreMetadataRequest metadata_;
   Bytes metadata_der_;
+  std::size_t metadata_segment_size_ = crypto::kBspMaxPayload;
   std::optional<crypto::BspKeys> ppk_;
   Bytes rsk_der_;
   std::vector<Bytes> ppk_segments_;
@@ -97,6 +105,11 @@ struct ProfileOrder {
   /// Set only when block is OrderBlock::None.
   std::shared_ptr<const PreparedProfile> profile;
   OrderBlock block = OrderBlock::None;
+  /// otPK.EUICC.ECKA of the Bound Profile Package already issued to this
+  /// eUICC for the order, when the SM-DP+ can bind a retry with the same
+  /// one-time keys: AuthenticateClient sends it as smdpSigned2.bppEuiccOtpk
+  /// (SGP.22 v2.2.2 §5.6.2, §5.7.5).
+  std::optional<Bytes> bpp_euicc_otpk{};
 };
 
 /// What happened to an order, for the operator side (ES2+ HandleDownloadProgressInfo).
@@ -152,6 +165,15 @@ struct IssuedDownload {
   Bytes transaction_id;
   crypto::Curve curve = crypto::Curve::NistP256;
   Bytes euicc_public_point;  ///< uncompressed point of the eUICC certificate's key
+  /// The one-time keys the BPP was bound with (SGP.22 §3.1.3.3): otPK.EUICC.ECKA
+  /// and the SM-DP+'s own otSK.DP.ECKA. A durable catalog keeps the private
+  /// key sealed under its key-encryption key until the order ends, so that a
+  /// retry with the same otPK.EUICC.ECKA gets the same session keys; it is
+  /// never logged. Empty when the download's keys are not to be kept.
+  Bytes euicc_otpk{};
+  std::optional<crypto::EcKey> smdp_ot_key{};
+  /// The BPP reused the one-time key pair kept from an earlier issue.
+  bool ot_key_reused = false;
 };
 
 /// Where the core finds orders and reports progress. The store component
@@ -201,6 +223,15 @@ class ProfileCatalog {
   virtual SmdppResult<std::optional<IssuedDownload>> issued_download(const Bytes& transaction_id) {
     (void)transaction_id;
     return std::optional<IssuedDownload>();
+  }
+  /// The SM-DP+'s one-time key pair kept for the order from the BPP issued
+  /// to `eid` with `euicc_otpk` (record_bpp_issued()), when the eUICC retries
+  /// with that same otPK.EUICC.ECKA (SGP.22 v2.2.2 §5.6.3); nullopt when none
+  /// is kept (the core then makes a fresh one).
+  virtual SmdppResult<std::optional<crypto::EcKey>> kept_one_time_key(const std::string& matching_id,
+                                                                      const std::string& eid, ByteView euicc_otpk) {
+    (void)matching_id, (void)eid, (void)euicc_otpk;
+    return std::optional<crypto::EcKey>();
   }
 };
 

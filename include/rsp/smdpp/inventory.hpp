@@ -191,6 +191,13 @@ class Inventory {
   /// or whose stored envelope was changed, is an execution error whose
   /// message says which (package_envelope.hpp), never a key.
   SmdppResult<Bytes> profile_package(const std::string& iccid);
+  /// A secret of the SM-DP+'s own (the one-time private key kept with an
+  /// order) sealed under the key-encryption key with the package envelope,
+  /// bound to `label` (a blob under another label does not open); an
+  /// execution error without a key-encryption key. open_secret() refuses a
+  /// blob that is not sealed. Errors never carry the secret.
+  SmdppResult<Bytes> seal_secret(std::string_view label, ByteView secret);
+  SmdppResult<Bytes> open_secret(std::string_view label, ByteView sealed);
   /// Counts the stored packages by the key they are encrypted under (from
   /// an index, without reading them): a start can tell that it was given
   /// the wrong key-encryption key before any download fails.

@@ -13,7 +13,11 @@
 ///
 ///   BppIssued      released -> downloaded           (notificationPointId 3)
 ///                  with the eUICC (EID, key, transactionId) kept on the
-///                  order; again by the same eUICC: downloaded stays
+///                  order, and the one-time keys (otPK.EUICC.ECKA, the
+///                  SM-DP+'s otSK.DP.ECKA sealed under the KEK) until the
+///                  profile leaves downloaded; again by the same eUICC:
+///                  downloaded stays, with the same one-time keys when it
+///                  sends the same otPK.EUICC.ECKA (SGP.22 v2.2.2 §5.6.3)
 ///   Installed      downloaded -> installed          (4, Executed-Success)
 ///                  also for an errorResult installFailedDueToIccidAlreadyExistsOnEuicc
 ///                  about the order's ICCID from the eUICC the BPP went to
@@ -45,6 +49,9 @@ struct SqlCatalogOptions {
   /// further AuthenticateClient answers 8.8.5 / 6.4 (SGP.22 v2.2.2 §5.6.2).
   /// 0: no limit.
   int max_download_attempts = 0;
+  /// Per profile type: the StoreMetadataRequest goes out in '88' segments of
+  /// at most this many bytes (ProfileMetadataInput::metadata_segment_size).
+  std::map<std::string, std::size_t> metadata_segment_sizes{};
 };
 
 class SqlProfileCatalog final : public ProfileCatalog {
@@ -59,6 +66,8 @@ class SqlProfileCatalog final : public ProfileCatalog {
   SmdppResult<void> record_bpp_issued(const IssuedDownload& d) override;
   SmdppResult<void> record_cancel(const std::string& matching_id, std::int64_t reason) override;
   SmdppResult<std::optional<IssuedDownload>> issued_download(const Bytes& transaction_id) override;
+  SmdppResult<std::optional<crypto::EcKey>> kept_one_time_key(const std::string& matching_id, const std::string& eid,
+                                                              ByteView euicc_otpk) override;
 
   /// The last storage or preparation failure (for logs; no secrets).
   std::string last_error() const;
@@ -71,6 +80,9 @@ class SqlProfileCatalog final : public ProfileCatalog {
   SmdppResult<InstallOutcome> record_checked(const std::string& matching_id, OrderEvent event,
                                              const asn1::sgp22::ProfileInstallationResult* pir = nullptr);
   SmdppResult<std::shared_ptr<const PreparedProfile>> prepared(const ProfileRecord& p);
+  /// The SM-DP+'s one-time private key of `d`, sealed for its order; nullopt
+  /// when it is not kept (none given, no key-encryption key).
+  std::optional<Bytes> seal_one_time_key(std::int64_t order_id, const std::string& iccid, const IssuedDownload& d);
   void note(const SmdppError& e);
 
   std::shared_ptr<Inventory> inv_;

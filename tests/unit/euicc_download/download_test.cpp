@@ -99,6 +99,36 @@ TEST_F(LoadBpp, InstallsTheProfileAndKeepsASignedResult) {
   EXPECT_EQ(rig_.es10(pieces.front()).error(), apdu::sw::kConditionsNotSatisfied);
 }
 
+// SGP.22 v2.2.2 §2.5.5: the StoreMetadataRequest split over several '88'
+// segments (as a profile type's configuration may ask) is put back together
+// and installed; the default keeps short metadata in one segment.
+TEST_F(LoadBpp, MetadataSplitOverSeveral88SegmentsIsInstalled) {
+  smdpp::ProfileMetadataInput meta{"Test SP", "A profile whose metadata spans several segments", 2, 16};
+  auto split = smdpp::PreparedProfile::prepare(smdpp::testing::make_test_upp(iccid(9), 3000), meta, false,
+                                               rig_.world.rng);
+  ASSERT_TRUE(split.has_value()) << split.error().message;
+  rig_.world.catalog->add(smdpp::ProfileOrder{"M-9", rig_.eid(), std::nullopt, 3, *split});
+  auto bpp = rig_.authenticate_and_bind("M-9");
+  ASSERT_TRUE(bpp);
+  const auto& seq88 = bpp->boundProfilePackage.sequenceOf88;
+  EXPECT_EQ(seq88.size(), ((*split)->metadata_der().size() + 15) / 16);
+  ASSERT_GT(seq88.size(), 3u);
+  EXPECT_EQ(error_of(result_of(rig_.load(split_bpp(bpp_der(*bpp))))), kInstalled);
+  auto state = rig_.state();
+  const auto* installed = state.find_by_iccid((*split)->iccid());
+  ASSERT_NE(installed, nullptr);
+  EXPECT_EQ(installed->profile_name, meta.profile_name);
+
+  meta.metadata_segment_size = 0;
+  auto whole = smdpp::PreparedProfile::prepare(smdpp::testing::make_test_upp(iccid(10), 3000), meta, false,
+                                               rig_.world.rng);
+  ASSERT_TRUE(whole.has_value());
+  rig_.world.catalog->add(smdpp::ProfileOrder{"M-10", rig_.eid(), std::nullopt, 3, *whole});
+  auto one = rig_.authenticate_and_bind("M-10");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->boundProfilePackage.sequenceOf88.size(), 1u);
+}
+
 TEST_F(LoadBpp, ProfileProtectionKeyAndAnyCutOfTheStream) {
   // PPK (ReplaceSessionKeys in the second '87' sequence), whole package in one command
   rig_.add_order("M-PPK", iccid(2), true);

@@ -12,11 +12,13 @@
 #include "fixture.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/messages/iccid.hpp"
+#include "rsp/service/package_envelope.hpp"
 #include "rsp/smdpp/es2_codes.hpp"
 #include "rsp/smdpp/es2_service.hpp"
 #include "rsp/smdpp/sql_catalog.hpp"
 #include "rsp/store/sqlite.hpp"
 #include "sim_euicc.hpp"
+#include "test_support/download_faults.hpp"
 #include "test_support/in_process_es9.hpp"
 
 namespace rsp::lpa {
@@ -24,6 +26,8 @@ namespace {
 
 namespace sg = asn1::sgp22;
 namespace st = smdpp::testing;
+using test_support::DroppingChannel;
+using test_support::KeyWatchingEs9;
 namespace es2c = smdpp::es2codes;
 using smdpp::ProfileState;
 
@@ -182,6 +186,102 @@ TEST(DownloadRetry, TheLpaSendsThePendingInstallResultBeforeItRetries) {
   EXPECT_EQ(history->back().cause, "installation result: success");
   EXPECT_EQ(card.profiles().size(), 1u);
   EXPECT_TRUE(card.notifications().empty());
+}
+
+/// What the SM-DP+ keeps of the order's one-time keys.
+struct KeptKeys {
+  std::optional<Bytes> euicc_otpk, sealed_otsk;
+};
+KeptKeys kept_keys(smdpp::Inventory& inv) {
+  auto row = inv.db().query_one("SELECT bpp_euicc_otpk, bpp_smdp_otsk FROM orders WHERE iccid = $1 AND active = 1",
+                                {store::value(kIccidDigits)});
+  EXPECT_TRUE(row && *row);
+  if (!row || !*row) return {};
+  return {(*row)->opt_blob(0), (*row)->opt_blob(1)};
+}
+
+// SGP.22 v2.2.2 §5.6.2 / §5.7.5: the load into the card is interrupted after
+// the card agreed the session keys; the LPA starts again in a new session,
+// the SM-DP+ names the otPK.EUICC.ECKA it bound the first package with, the
+// card uses that key pair again, and so does the SM-DP+ (same smdpOtpk, so
+// the same session keys). The profile installs once; the kept keys go.
+TEST(DownloadRetry, AnInterruptedLoadIsBoundAgainWithTheSameOneTimeKeys) {
+  SqlSmdpp smdp;
+  SimEuicc card(st::test_pki_dir());
+  const std::string ac = smdp.order(card.eid());
+  DroppingChannel link(card.channel, 3, false);
+  KeyWatchingEs9 es9(*smdp.transport);
+  KeptKeys while_downloaded;
+  es9.after_bpp = [&] {
+    if (!while_downloaded.sealed_otsk) while_downloaded = kept_keys(*smdp.inv);
+  };
+
+  auto r = download_profile(ac, std::nullopt, link, es9);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(link.dropped());
+  EXPECT_EQ(r->load_retries, 1);
+  ASSERT_EQ(es9.smdp_otpk.size(), 2u);
+  ASSERT_EQ(es9.bpp_euicc_otpk.size(), 2u);
+  EXPECT_FALSE(es9.bpp_euicc_otpk[0].has_value());
+  EXPECT_EQ(es9.bpp_euicc_otpk[1], std::optional<Bytes>(es9.euicc_otpk[0]));
+  EXPECT_EQ(es9.euicc_otpk[1], es9.euicc_otpk[0]);
+  EXPECT_EQ(es9.smdp_otpk[1], es9.smdp_otpk[0]);
+
+  // While downloaded, the SM-DP+'s one-time private key was kept sealed
+  // under the key-encryption key, never in clear.
+  ASSERT_TRUE(while_downloaded.sealed_otsk);
+  EXPECT_TRUE(service::is_sealed_package(*while_downloaded.sealed_otsk));
+  const std::string sealed_text(while_downloaded.sealed_otsk->begin(), while_downloaded.sealed_otsk->end());
+  EXPECT_EQ(sealed_text.find("PRIVATE KEY"), std::string::npos);
+  EXPECT_EQ(while_downloaded.euicc_otpk, std::optional<Bytes>(es9.euicc_otpk[0]));
+
+  // Installed once; neither end keeps the one-time keys any longer.
+  EXPECT_EQ(smdp.state(), ProfileState::Installed) << smdp.catalog->last_error();
+  EXPECT_EQ(card.profiles().size(), 1u);
+  const auto after = kept_keys(*smdp.inv);
+  EXPECT_FALSE(after.euicc_otpk);
+  EXPECT_FALSE(after.sealed_otsk);
+  auto card_state = card.store->load();
+  ASSERT_TRUE(card_state);
+  EXPECT_FALSE(card_state->ot_key.has_value());
+  auto history = smdp.inv->history(kIccidDigits);
+  ASSERT_TRUE(history);
+  int downloaded = 0;
+  for (const auto& t : *history) downloaded += t.to == ProfileState::Downloaded;
+  EXPECT_EQ(downloaded, 1);
+}
+
+// A card that no longer holds the key pair bppEuiccOtpk names makes a fresh
+// one; the SM-DP+ then binds with a fresh key pair of its own too.
+TEST(DownloadRetry, ACardWithoutTheKeptKeyGetsFreshKeysOnBothSides) {
+  SqlSmdpp smdp;
+  SimEuicc card(st::test_pki_dir());
+  const std::string ac = smdp.order(card.eid());
+  DroppingChannel link(card.channel, 2, true);
+  KeyWatchingEs9 es9(*smdp.transport);
+  DownloadOptions no_retry;
+  no_retry.load_retries = 0;
+  auto first = download_profile(ac, std::nullopt, link, es9, no_retry);
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().step, Step::LoadBoundProfilePackage) << first.error().to_string();
+  EXPECT_FALSE(first.error().session_cancelled);  // the card could not be reached to cancel
+  EXPECT_EQ(smdp.state(), ProfileState::Downloaded);
+
+  auto card_state = card.store->load();
+  ASSERT_TRUE(card_state);
+  ASSERT_TRUE(card_state->ot_key.has_value());
+  EXPECT_EQ(card_state->ot_key->public_point, es9.euicc_otpk.at(0));
+  card_state->ot_key.reset();  // as a card that lost it
+  ASSERT_TRUE(card.store->save(*card_state));
+
+  link.reconnect();
+  auto retry = download_profile(ac, std::nullopt, link, es9);
+  ASSERT_TRUE(retry) << retry.error().to_string();
+  ASSERT_EQ(es9.smdp_otpk.size(), 2u);
+  EXPECT_EQ(es9.bpp_euicc_otpk.at(1), std::optional<Bytes>(es9.euicc_otpk[0]));
+  EXPECT_NE(es9.euicc_otpk[1], es9.euicc_otpk[0]);
+  EXPECT_NE(es9.smdp_otpk[1], es9.smdp_otpk[0]);
+  EXPECT_EQ(smdp.state(), ProfileState::Installed) << smdp.catalog->last_error();
 }
 
 }  // namespace
