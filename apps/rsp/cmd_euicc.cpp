@@ -156,8 +156,7 @@ void run_lpac(const std::string& dir, const std::string& lpac, const std::vector
 }  // namespace
 
 RSP_COMMAND_GROUP(euicc) {
-  auto* euicc = app.add_subcommand("euicc", "Simulated consumer eUICC (SGP.22 ISD-R) kept in a folder");
-  euicc->require_subcommand(1);
+  auto* euicc = rsp::cli::group_command(app, "euicc", "Simulated eUICCs (SGP.22 consumer, SGP.02 M2M) kept in a folder");
 
   auto ca = std::make_shared<CreateArgs>();
   auto* create = euicc->add_subcommand("create", "Create an eUICC folder");
