@@ -47,7 +47,7 @@ struct RunArgs {
   std::string system_id = "device";
   std::string password;
   std::string password_file;
-  std::string address;
+  std::vector<std::string> address;
   std::string smsr_address;
   std::string smsr_host;
   std::vector<std::string> no_coverage;
@@ -99,31 +99,41 @@ void run_device(const RunArgs& a) {
   auto& isd_r = (*card)->isd_r();
 
   rsp::m2m_device::M2mDeviceOptions device_options;
-  if (!a.address.empty()) device_options.msisdn = e164(a.address, "--address");
+  std::vector<rsp::smpp::Address> addresses;
+  for (const auto& digits : a.address) addresses.push_back(e164(digits, "--address"));
+  if (!addresses.empty()) device_options.msisdn = addresses.front();
   if (!a.smsr_address.empty()) device_options.smsr_address = e164(a.smsr_address, "--smsr-address");
   device_options.default_host = a.smsr_host;
   device_options.log = [](const std::string& line) { log_line(line); };
   rsp::m2m_device::M2mDevice device(isd_r, device_options);
 
-  std::unique_ptr<rsp::smpp::SmppClient> sms;
+  // One transceiver bind per address: each profile has its own MSISDN and the
+  // simulated radio hears them all (the last bind carries the MO PoRs).
+  std::vector<std::unique_ptr<rsp::smpp::SmppClient>> sms;
   if (!a.smsc.empty()) {
-    if (a.address.empty()) fail(kWho, "--smsc needs --address (the device's MSISDN, where the SMSC routes its SMS)");
+    if (addresses.empty()) fail(kWho, "--smsc needs --address (an MSISDN of the device, where the SMSC routes its SMS)");
     auto hp = rsp::service::split_listen(a.smsc);
     if (!hp || hp->second == 0) fail(kWho, "--smsc must be HOST:PORT");
-    rsp::smpp::SmppClientConfig c;
-    c.host = hp->first;
-    c.port = static_cast<std::uint16_t>(hp->second);
-    // Transceiver: the device receives MT messages and sends its PoRs as MO.
-    c.mode = rsp::smpp::BindMode::Transceiver;
-    c.system_id = a.system_id;
-    c.password = smpp_password(a);
-    c.address = device_options.msisdn;
-    c.log = [](std::string_view line) { log_line(fmt::format("smpp: {}", line)); };
-    auto client = rsp::smpp::SmppClient::connect(std::move(c));
-    if (!client) fail(kWho, fmt::format("SMSC {}: {}", a.smsc, client.error().message));
-    sms = std::move(*client);
-    device.attach(*sms);
+    const std::string password = smpp_password(a);
+    for (const auto& address : addresses) {
+      rsp::smpp::SmppClientConfig c;
+      c.host = hp->first;
+      c.port = static_cast<std::uint16_t>(hp->second);
+      // Transceiver: the device receives MT messages and sends its PoRs as MO.
+      c.mode = rsp::smpp::BindMode::Transceiver;
+      c.system_id = a.system_id;
+      c.password = password;
+      c.address = address;
+      c.log = [](std::string_view line) { log_line(fmt::format("smpp: {}", line)); };
+      auto client = rsp::smpp::SmppClient::connect(std::move(c));
+      if (!client) fail(kWho, fmt::format("SMSC {} for {}: {}", a.smsc, address.digits, client.error().message));
+      device.attach(**client);
+      sms.push_back(std::move(*client));
+    }
   }
+  const auto stop_sms = [&sms] {
+    for (auto& client : sms) client->stop();  // no SMS into a device being stopped
+  };
 
   rsp::m2m_device::NetworkOptions net_options;
   net_options.no_coverage = no_coverage;
@@ -140,8 +150,10 @@ void run_device(const RunArgs& a) {
   network.start();
 
   fmt::print("M2M eUICC {} from {}, enabled profile {}\n", rsp::to_hex(isd_r.eid()), a.dir, enabled_iccid(isd_r));
-  if (sms) {
-    fmt::print("SMS: bound to the SMSC {} as {} for {}\n", a.smsc, a.system_id, a.address);
+  if (!sms.empty()) {
+    std::string list;
+    for (const auto& d : a.address) list += (list.empty() ? "" : ", ") + d;
+    fmt::print("SMS: bound to the SMSC {} as {} for {}\n", a.smsc, a.system_id, list);
   } else {
     fmt::print("SMS: no SMSC given (--smsc): no wake-up can reach the device\n");
   }
@@ -160,7 +172,7 @@ void run_device(const RunArgs& a) {
   fmt::print("{} received, stopping\n", sig);
   std::fflush(stdout);
   network.stop();
-  if (sms) sms->stop();  // no SMS into a device being stopped
+  stop_sms();
   device.wait_idle(std::chrono::seconds(10));
   fmt::print("stopped, enabled profile {}\n", enabled_iccid(isd_r));
   std::fflush(stdout);
@@ -199,7 +211,7 @@ RSP_COMMAND_GROUP(euicc_m2m) {
   run->add_option("--system-id", a->system_id, "SMPP system_id")->capture_default_str();
   run->add_option("--password", a->password, "SMPP password (visible to other users: prefer --password-file)");
   run->add_option("--password-file", a->password_file, "File whose first line is the SMPP password");
-  run->add_option("--address", a->address, "The device's MSISDN (digits): its SMS address at the SMSC");
+  run->add_option("--address", a->address, "An MSISDN of the device (digits), one bind at the SMSC each; repeat it for each profile's number");
   run->add_option("--smsr-address", a->smsr_address,
                   "Where proofs of receipt go by SMS (default: the sender of the message answered)");
   run->add_option("--smsr-host", a->smsr_host,
