@@ -21,7 +21,7 @@ set(RSP_LAYER_euicc_m2m euicc m2m messages card crypto pki ota)
 set(RSP_LAYER_service net store crypto)
 set(RSP_LAYER_smdpp service messages pki)
 set(RSP_LAYER_lpa card messages net crypto)
-set(RSP_LAYER_smsr service pki m2m)
+set(RSP_LAYER_smsr service pki m2m es5)
 set(RSP_LAYER_es5 ota smpp net m2m)
 set(RSP_LAYER_m2m_device euicc_m2m ota smpp net)
 

@@ -193,7 +193,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   if (!opened) fail("database " + database_name + ": " + opened.error().message);
   rsp::cli::warn_if_database_readable(config.database, kWho);
   std::shared_ptr<rsp::store::Database> db(std::move(*opened));
-  auto registry = rsp::smsr::Registry::open(db, {kek->kek, nullptr});
+  auto registry = rsp::smsr::Registry::open(db, rsp::smsr::RegistryOptions{kek->kek, nullptr, nullptr, {}});
   if (!registry) fail("database " + database_name + ": " + registry.error().message);
 
   // Callers.

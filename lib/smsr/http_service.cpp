@@ -5,6 +5,7 @@
 
 #include "rsp/m2m/eis_json.hpp"
 #include "rsp/pki/eid.hpp"
+#include "rsp/smsr/callbacks.hpp"
 
 namespace rsp::smsr {
 
@@ -49,15 +50,6 @@ service::Reply failed(m2m::Code c, std::string message) {
 service::Reply success(json body = json::object()) {
   body["header"] = status_header(m2m::ExecutionStatus::ExecutedSuccess);
   return answer(200, std::move(body));
-}
-
-std::string iso_time(std::int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 service::Reply accepted(const SmsrResult<Accepted>& r) {

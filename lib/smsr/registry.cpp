@@ -80,7 +80,25 @@ CREATE TABLE smsr_command (
 CREATE INDEX smsr_command_eid ON smsr_command(eid, id);
 CREATE INDEX smsr_command_operation ON smsr_command(operation_id);
 )"},
+    {2, "SCP80 counters, the SCP81 PSK identity index, delivery attempts per operation",
+     R"(
+CREATE TABLE smsr_scp80_counter (
+  eid TEXT NOT NULL,
+  key_version {INT} NOT NULL,
+  value {INT} NOT NULL,
+  PRIMARY KEY (eid, key_version)
+);
+CREATE TABLE smsr_psk (
+  eid TEXT PRIMARY KEY,
+  identity TEXT NOT NULL
+);
+CREATE INDEX smsr_psk_identity ON smsr_psk(identity);
+ALTER TABLE smsr_operation ADD COLUMN attempts {INT} NOT NULL DEFAULT 0;
+)"},
 };
+
+/// Audit lines buffered by audit_later() before a batch is written.
+constexpr std::size_t kAuditBatch = 256;
 
 struct StateName {
   OperationState state;
@@ -130,6 +148,13 @@ std::string eis_document(const m2m::Eis& eis) {
   return j.dump();
 }
 
+SmsrResult<void> insert_audit(store::Database& db, const AuditEntry& e) {
+  SMSR_DB_TRY_VOID(db.execute(
+      "INSERT INTO smsr_audit (at, caller, function, eid, isdp_aid, result) VALUES ($1, $2, $3, $4, $5, $6)",
+      {value(e.at), value(e.caller), value(e.function), value(e.eid), value(e.isdp_aid), value(e.result)}));
+  return {};
+}
+
 SmsrError corrupt(std::string_view eid, const std::string& what) {
   return SmsrError{m2m::codes::kExecutionError.subject, m2m::codes::kExecutionError.reason,
                    "the stored EIS of " + std::string(eid) + " does not read back: " + what, true};
@@ -153,7 +178,32 @@ SmsrResult<std::unique_ptr<Registry>> Registry::open(std::shared_ptr<store::Data
   if (!db) return smsr_error(m2m::codes::kExecutionError, "no database");
   if (!options.kek) return smsr_error(m2m::codes::kExecutionError, "no key-encryption key for the EIS keys");
   SMSR_DB_TRY_VOID(store::migrate(*db, kSchemaComponent, registry_migrations()));
-  return std::unique_ptr<Registry>(new Registry(std::move(db), std::move(options)));
+  if (!options.clock) options.clock = std::make_shared<service::SystemClock>();
+  std::unique_ptr<Registry> r(new Registry(db, std::move(options)));
+  auto urls = r->options_.callback_url;
+  SMSR_DB_TRY(r->outbox_, service::SqlOutbox::open(
+                              db, std::string(kCallbackOutbox), *r->options_.clock,
+                              [urls](service::OutboxItem& item) -> expected<void, std::string> {
+                                if (item.destination.empty() && urls) item.destination = urls(item.recipient);
+                                return {};
+                              }));
+  RSP_TRY_VOID(r->index_psk_identities());
+  return r;
+}
+
+Registry::~Registry() { (void)flush_audit(); }
+
+SmsrResult<void> Registry::index_psk_identities() {
+  SMSR_DB_TRY(auto rows, db_->query("SELECT e.eid FROM smsr_eis e WHERE NOT EXISTS "
+                                    "(SELECT 1 FROM smsr_psk p WHERE p.eid = e.eid)"));
+  for (const auto& row : rows) {
+    const std::string eid = row.text(0);
+    RSP_TRY(auto eis, this->eis(eid));
+    if (!eis || !eis->isd_r.scp81_psk) continue;
+    SMSR_DB_TRY_VOID(db_->execute("INSERT INTO smsr_psk (identity, eid) VALUES ($1, $2)",
+                                  {value(to_hex(eis->isd_r.scp81_psk->identity)), value(eid)}));
+  }
+  return {};
 }
 
 crypto::Random& Registry::rng() { return options_.rng ? *options_.rng : crypto::system_random(); }
@@ -173,6 +223,10 @@ SmsrResult<void> Registry::register_eis(const m2m::Eis& eis, std::int64_t now) {
   SMSR_DB_TRY_VOID(db_->execute(
       "INSERT INTO smsr_eis (eid, eum_id, document, isdr_keys, registered_at) VALUES ($1, $2, $3, $4, $5)",
       {value(eis.eid), value(eis.eum_id), value(eis_document(eis)), value(std::move(*sealed)), value(now)}));
+  if (const auto& psk = eis.isd_r.scp81_psk) {
+    SMSR_DB_TRY_VOID(db_->execute("INSERT INTO smsr_psk (identity, eid) VALUES ($1, $2)",
+                                  {value(to_hex(psk->identity)), value(eis.eid)}));
+  }
   for (const auto& p : eis.profiles) {
     SMSR_DB_TRY_VOID(db_->execute(
         "INSERT INTO smsr_isdp (iccid, eid, isdp_aid, mno_id, document) VALUES ($1, $2, $3, $4, $5)",
@@ -183,8 +237,10 @@ SmsrResult<void> Registry::register_eis(const m2m::Eis& eis, std::int64_t now) {
   return {};
 }
 
-SmsrResult<std::optional<m2m::Eis>> Registry::eis(std::string_view eid) {
-  SMSR_DB_TRY(auto row, db_->query_one("SELECT document, isdr_keys FROM smsr_eis WHERE eid = $1", {value(eid)}));
+SmsrResult<std::optional<m2m::Eis>> Registry::eis(std::string_view eid, bool with_keys) {
+  SMSR_DB_TRY(auto row, db_->query_one(with_keys ? "SELECT document, isdr_keys FROM smsr_eis WHERE eid = $1"
+                                                 : "SELECT document FROM smsr_eis WHERE eid = $1",
+                                       {value(eid)}));
   if (!row) return std::optional<m2m::Eis>();
   SMSR_DB_TRY(auto profiles,
               db_->query("SELECT document FROM smsr_isdp WHERE eid = $1 ORDER BY isdp_aid", {value(eid)}));
@@ -198,6 +254,7 @@ SmsrResult<std::optional<m2m::Eis>> Registry::eis(std::string_view eid) {
   }
   auto eis = m2m::eis_from_json(doc);
   if (!eis) return unexpected(corrupt(eid, eis.error().path + " " + eis.error().message));
+  if (!with_keys) return std::optional<m2m::Eis>(std::move(*eis));
   auto keys = service::open_package(options_.kek.get(), eid, row->blob(1));
   if (!keys) return unexpected(corrupt(eid, keys.error().message));
   json kj = json::parse(to_string(*keys), nullptr, false);
@@ -206,6 +263,34 @@ SmsrResult<std::optional<m2m::Eis>> Registry::eis(std::string_view eid) {
   auto opened = m2m::isdr_keys_from_json(kj, eis->isd_r);
   if (!opened) return unexpected(corrupt(eid, "its keys: " + opened.error().path + " " + opened.error().message));
   return std::optional<m2m::Eis>(std::move(*eis));
+}
+
+SmsrResult<std::optional<std::string>> Registry::eid_of_psk_identity(ByteView identity) {
+  SMSR_DB_TRY(auto rows, db_->query("SELECT eid FROM smsr_psk WHERE identity = $1 LIMIT 2", {value(to_hex(identity))}));
+  if (rows.empty()) return std::optional<std::string>();
+  // Two eUICCs with one identity: neither session can be told apart.
+  if (rows.size() > 1) return smsr_error(m2m::codes::kInvalidRequest, "SCP81 PSK identity held by several eUICCs");
+  return std::optional<std::string>(rows.front().text(0));
+}
+
+SmsrResult<std::uint64_t> Registry::next_scp80_counter(std::string_view eid, int key_version,
+                                                        std::uint64_t last_used) {
+  SMSR_DB_TRY(auto tx, db_->begin());
+  SMSR_DB_TRY(auto row, db_->query_one("SELECT value FROM smsr_scp80_counter WHERE eid = $1 AND key_version = $2",
+                                       {value(eid), value(std::int64_t{key_version})}));
+  const std::uint64_t stored = row ? static_cast<std::uint64_t>(row->int64(0)) : 0;
+  const std::uint64_t next = std::max(stored, last_used) + 1;
+  if (next > static_cast<std::uint64_t>(INT64_MAX))
+    return smsr_error(m2m::codes::kExecutionError, "SCP80 counter exhausted");
+  if (row) {
+    SMSR_DB_TRY_VOID(db_->execute("UPDATE smsr_scp80_counter SET value = $3 WHERE eid = $1 AND key_version = $2",
+                                  {value(eid), value(std::int64_t{key_version}), value(static_cast<std::int64_t>(next))}));
+  } else {
+    SMSR_DB_TRY_VOID(db_->execute("INSERT INTO smsr_scp80_counter (eid, key_version, value) VALUES ($1, $2, $3)",
+                                  {value(eid), value(std::int64_t{key_version}), value(static_cast<std::int64_t>(next))}));
+  }
+  SMSR_DB_TRY_VOID(tx.commit());
+  return next;
 }
 
 SmsrResult<void> Registry::put_profile(std::string_view eid, const m2m::ProfileInfo& p) {
@@ -235,14 +320,42 @@ std::int64_t Registry::eis_count() {
   return row && *row ? (*row)->int64(0) : -1;
 }
 
-SmsrResult<void> Registry::audit(const AuditEntry& e) {
-  SMSR_DB_TRY_VOID(db_->execute(
-      "INSERT INTO smsr_audit (at, caller, function, eid, isdp_aid, result) VALUES ($1, $2, $3, $4, $5, $6)",
-      {value(e.at), value(e.caller), value(e.function), value(e.eid), value(e.isdp_aid), value(e.result)}));
-  return {};
+SmsrResult<void> Registry::audit(const AuditEntry& e) { return insert_audit(*db_, e); }
+
+void Registry::audit_later(AuditEntry entry) {
+  bool full = false;
+  {
+    std::lock_guard lock(audit_mu_);
+    audit_buffer_.push_back(std::move(entry));
+    full = audit_buffer_.size() >= kAuditBatch;
+  }
+  if (full) (void)flush_audit();
+}
+
+SmsrResult<void> Registry::flush_audit() {
+  std::vector<AuditEntry> batch;
+  {
+    std::lock_guard lock(audit_mu_);
+    batch.swap(audit_buffer_);
+  }
+  if (batch.empty()) return {};
+  auto written = [&]() -> SmsrResult<void> {
+    SMSR_DB_TRY(auto tx, db_->begin());
+    for (const auto& e : batch) RSP_TRY_VOID(insert_audit(*db_, e));
+    SMSR_DB_TRY_VOID(tx.commit());
+    return {};
+  }();
+  if (!written) {
+    // Kept for the next batch, ahead of the lines that came meanwhile.
+    std::lock_guard lock(audit_mu_);
+    audit_buffer_.insert(audit_buffer_.begin(), std::make_move_iterator(batch.begin()),
+                         std::make_move_iterator(batch.end()));
+  }
+  return written;
 }
 
 SmsrResult<std::vector<AuditEntry>> Registry::audit_trail(std::string_view eid) {
+  RSP_TRY_VOID(flush_audit());
   SMSR_DB_TRY(auto rows, db_->query("SELECT at, caller, function, eid, isdp_aid, result FROM smsr_audit "
                                     "WHERE eid = $1 ORDER BY id",
                                     {value(eid)}));
@@ -314,7 +427,33 @@ SmsrResult<bool> Registry::finish_operation(std::int64_t id, OperationState stat
   return true;
 }
 
-SmsrResult<std::vector<Operation>> Registry::expire_operations(std::int64_t now) {
+SmsrResult<int> Registry::count_attempt(std::int64_t id) {
+  SMSR_DB_TRY(auto rows, db_->query("UPDATE smsr_operation SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
+                                    {value(id)}));
+  if (rows.empty()) return smsr_error(m2m::codes::kInvalidRequest, "unknown operation");
+  return static_cast<int>(rows.front().int64(0));
+}
+
+SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int64_t now) {
+  SMSR_DB_TRY(auto tx, db_->begin());
+  if (c.operation_id != 0) {
+    if (!is_final(c.state)) return smsr_error(m2m::codes::kExecutionError, "an operation ends in a final state");
+    SMSR_DB_TRY(auto n, db_->execute("UPDATE smsr_operation SET state = $2, status = $3, subject_code = $4, "
+                                     "reason_code = $5, finished_at = $6 WHERE id = $1 AND " + open_states_sql(),
+                                     {value(c.operation_id), value(operation_state_name(c.state)), value(c.status),
+                                      value(c.subject_code), value(c.reason_code), value(now)}));
+    if (n == 0) return false;
+    SMSR_DB_TRY_VOID(db_->execute("DELETE FROM smsr_command WHERE operation_id = $1", {value(c.operation_id)}));
+  }
+  for (const auto& p : c.put) RSP_TRY_VOID(put_profile(eid, p));
+  for (const auto& iccid : c.deleted) RSP_TRY_VOID(delete_profile(eid, iccid));
+  for (const auto& m : c.callbacks) SMSR_DB_TRY_VOID(outbox_->enqueue(*db_, m));
+  for (const auto& a : c.audit) RSP_TRY_VOID(insert_audit(*db_, a));
+  SMSR_DB_TRY_VOID(tx.commit());
+  return true;
+}
+
+SmsrResult<std::vector<Operation>> Registry::expire_operations(std::int64_t now, const ExpiryCallbacks& callbacks) {
   SMSR_DB_TRY(auto tx, db_->begin());
   SMSR_DB_TRY(auto rows, db_->query(std::string("SELECT ") + kOperationColumns + " FROM smsr_operation WHERE " +
                                         open_states_sql() + " AND expires_at <= $1 ORDER BY id",
@@ -333,6 +472,8 @@ SmsrResult<std::vector<Operation>> Registry::expire_operations(std::int64_t now)
     op.subject_code = m2m::codes::kExpired.subject;
     op.reason_code = m2m::codes::kExpired.reason;
     op.finished_at = now;
+    if (callbacks)
+      for (const auto& m : callbacks(op)) SMSR_DB_TRY_VOID(outbox_->enqueue(*db_, m));
     out.push_back(std::move(op));
   }
   SMSR_DB_TRY_VOID(tx.commit());

@@ -1,9 +1,11 @@
 #include "rsp/smsr/service.hpp"
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "rsp/m2m/eis_json.hpp"
+#include "rsp/smsr/callbacks.hpp"
 
 namespace rsp::smsr {
 
@@ -62,7 +64,8 @@ SmsrResult<void> Service::register_eis(const std::string& eum, const m2m::Eis& e
 
 SmsrResult<m2m::Eis> Service::get_eis(const std::string& mno, const std::string& eid) {
   const auto run = [&]() -> SmsrResult<m2m::Eis> {
-    RSP_TRY(auto eis, config_.registry->eis(eid));
+    // The keys stay sealed: GetEIS never shows them.
+    RSP_TRY(auto eis, config_.registry->eis(eid, false));
     // An MNO without a profile on the eUICC learns nothing of it (SGP.02 §5.4.4).
     if (!eis || !has_profile_of(*eis, mno)) return smsr_error(codes::kEidUnknown, "unknown EID");
     std::erase_if(eis->profiles, [&](const m2m::ProfileInfo& p) { return p.mno_id != mno; });
@@ -70,7 +73,11 @@ SmsrResult<m2m::Eis> Service::get_eis(const std::string& mno, const std::string&
     eis->isd_r.scp81_psk.reset();
     return std::move(*eis);
   };
-  return audited(name_of(Es4Function::GetEis), mno, eid, "", run());
+  // A read changes nothing: its audit line goes with the next batch
+  // (Registry::audit_later), so GetEIS costs no write transaction.
+  auto r = run();
+  config_.registry->audit_later({now(), mno, std::string(name_of(Es4Function::GetEis)), eid, "", result_text(r)});
+  return r;
 }
 
 SmsrResult<std::pair<m2m::Eis, m2m::ProfileInfo>> Service::owned_profile(const std::string& mno,
@@ -233,78 +240,96 @@ SmsrResult<void> Service::complete(std::int64_t id, m2m::ExecutionStatus status,
   RSP_TRY(auto op, config_.registry->operation(id));
   if (!op) return smsr_error(codes::kInvalidRequest, "unknown operation");
   if (is_final(op->state)) return smsr_error(codes::kInvalidRequest, "the operation has ended already");
+  const std::int64_t t = now();
   const bool done =
       status == m2m::ExecutionStatus::ExecutedSuccess || status == m2m::ExecutionStatus::ExecutedWithWarning;
+  Change change;
+  change.operation_id = id;
+  change.status = m2m::status_name(status);
   if (done) {
-    // Apply what the eUICC did to the EIS (SGP.02 §3.2 - §3.6).
-    RSP_TRY(auto eis, config_.registry->eis(op->eid));
+    change.state = OperationState::Completed;
+    RSP_TRY(auto eis, config_.registry->eis(op->eid, false));
     if (!eis) return smsr_error(codes::kEidUnknown, "unknown EID");
-    std::vector<m2m::ProfileInfo> changed;
-    std::vector<std::string> deleted;
-    const auto function = op->function;
-    const auto is = [&](Es4Function f) { return function == name_of(f); };
-    m2m::ProfileInfo* target = eis->profile(op->iccid);
-    if (!op->iccid.empty() && !target) return smsr_error(codes::kIccidUnknown, "the profile is gone");
-    if (is(Es4Function::EnableProfile)) {
-      for (auto& p : eis->profiles) {
-        if (p.state == ProfileState::Enabled && p.iccid != op->iccid) {
-          p.state = ProfileState::Disabled;
-          if (m2m::pol2_auto_delete(p)) {
-            deleted.push_back(p.iccid);
-          } else {
-            changed.push_back(p);
-          }
-        }
+    RSP_TRY_VOID(apply_to_eis(*op, *eis, change, t));
+  } else {
+    change.state = status == m2m::ExecutionStatus::Expired ? OperationState::Expired : OperationState::Failed;
+    change.subject_code = code.subject;
+    change.reason_code = code.reason;
+  }
+  // The MNO's result and the audit line commit with the change itself.
+  change.callbacks.push_back(operation_result(*op, change.status, change.subject_code, change.reason_code));
+  change.audit.push_back({t, op->caller, op->function, op->eid, "",
+                          "operation " + std::to_string(id) + " " + change.status});
+  RSP_TRY(bool ended, config_.registry->apply(op->eid, change, t));
+  if (!ended) return smsr_error(codes::kInvalidRequest, "the operation has ended already");
+  return {};
+}
+
+SmsrResult<void> Service::apply_to_eis(const Operation& op, m2m::Eis& eis, Change& change, std::int64_t t) {
+  // What the eUICC did, in the EIS (SGP.02 §3.2 - §3.6).
+  const auto is = [&](Es4Function f) { return op.function == name_of(f); };
+  std::map<std::string, ProfileState> was;
+  for (const auto& p : eis.profiles) was[p.iccid] = p.state;
+  m2m::ProfileInfo* target = eis.profile(op.iccid);
+  if (!op.iccid.empty() && !target) return smsr_error(codes::kIccidUnknown, "the profile is gone");
+  const auto disable = [&](m2m::ProfileInfo& p) {
+    p.state = ProfileState::Disabled;
+    if (m2m::pol2_auto_delete(p)) {
+      change.deleted.push_back(p.iccid);
+    } else {
+      change.put.push_back(p);
+    }
+  };
+  if (is(Es4Function::EnableProfile)) {
+    for (auto& p : eis.profiles)
+      if (p.state == ProfileState::Enabled && p.iccid != op.iccid) disable(p);
+    target->state = ProfileState::Enabled;
+    change.put.push_back(*target);
+  } else if (is(Es4Function::DisableProfile)) {
+    for (auto& p : eis.profiles)
+      if (p.fallback_attribute && p.iccid != op.iccid) {
+        p.state = ProfileState::Enabled;
+        change.put.push_back(p);
       }
-      target->state = ProfileState::Enabled;
-      changed.push_back(*target);
-    } else if (is(Es4Function::DisableProfile)) {
-      target->state = ProfileState::Disabled;
-      for (auto& p : eis->profiles)
-        if (p.fallback_attribute && p.iccid != op->iccid) {
-          p.state = ProfileState::Enabled;
-          changed.push_back(p);
-        }
-      if (m2m::pol2_auto_delete(*target)) {
-        deleted.push_back(target->iccid);
-      } else {
-        changed.push_back(*target);
-      }
-    } else if (is(Es4Function::DeleteProfile)) {
-      deleted.push_back(target->iccid);
-    } else if (is(Es4Function::SetFallbackAttribute) || is(Es4Function::SetEmergencyProfileAttribute)) {
-      const bool fallback = is(Es4Function::SetFallbackAttribute);
-      for (auto& p : eis->profiles) {
-        bool& attribute = fallback ? p.fallback_attribute : p.emergency_profile_attribute;
-        const bool want = p.iccid == op->iccid;
-        if (attribute != want) {
-          attribute = want;
-          changed.push_back(p);
-        }
+    disable(*target);
+  } else if (is(Es4Function::DeleteProfile)) {
+    change.deleted.push_back(target->iccid);
+  } else if (is(Es4Function::SetFallbackAttribute) || is(Es4Function::SetEmergencyProfileAttribute)) {
+    const bool fallback = is(Es4Function::SetFallbackAttribute);
+    for (auto& p : eis.profiles) {
+      bool& attribute = fallback ? p.fallback_attribute : p.emergency_profile_attribute;
+      const bool want = p.iccid == op.iccid;
+      if (attribute != want) {
+        attribute = want;
+        change.put.push_back(p);
       }
     }
-    for (const auto& p : changed) RSP_TRY_VOID(config_.registry->put_profile(op->eid, p));
-    for (const auto& iccid : deleted) RSP_TRY_VOID(config_.registry->delete_profile(op->eid, iccid));
-    RSP_TRY(bool ended, config_.registry->finish_operation(id, OperationState::Completed, m2m::status_name(status),
-                                                          {"", ""}, now()));
-    (void)ended;
-  } else {
-    RSP_TRY(bool ended,
-            config_.registry->finish_operation(id, status == m2m::ExecutionStatus::Expired ? OperationState::Expired
-                                                                                           : OperationState::Failed,
-                                               m2m::status_name(status), code, now()));
-    (void)ended;
   }
-  (void)config_.registry->audit({now(), op->caller, op->function, op->eid, "",
-                                 "operation " + std::to_string(id) + " " + std::string(m2m::status_name(status))});
+  // Other MNOs whose profile changed state learn it by notification (§5.4);
+  // the caller has its operation's result.
+  for (const auto& p : change.put) {
+    if (p.mno_id == op.caller || was[p.iccid] == p.state) continue;
+    if (p.state == ProfileState::Enabled)
+      change.callbacks.push_back(profile_notification(kProfileEnabledNotification, op.eid, p, t));
+    else if (p.state == ProfileState::Disabled)
+      change.callbacks.push_back(profile_notification(kProfileDisabledNotification, op.eid, p, t));
+  }
+  for (const auto& iccid : change.deleted) {
+    const m2m::ProfileInfo* p = eis.profile(iccid);
+    if (p && p->mno_id != op.caller)
+      change.callbacks.push_back(profile_notification(kProfileDeletedNotification, op.eid, *p, t));
+  }
   return {};
 }
 
 SmsrResult<std::size_t> Service::expire() {
-  RSP_TRY(auto expired, config_.registry->expire_operations(now()));
+  RSP_TRY(auto expired, config_.registry->expire_operations(now(), [](const Operation& op) {
+    return std::vector<service::OutboxMessage>{operation_result(op, op.status, op.subject_code, op.reason_code)};
+  }));
   for (const auto& op : expired)
     (void)config_.registry->audit({now(), op.caller, op.function, op.eid, "",
                                    "operation " + std::to_string(op.id) + " Expired"});
+  (void)config_.registry->flush_audit();
   return expired.size();
 }
 

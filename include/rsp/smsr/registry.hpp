@@ -16,7 +16,9 @@
 /// eUICC at a time and they go with the operation when it ends.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -25,7 +27,9 @@
 
 #include "rsp/common/bytes.hpp"
 #include "rsp/m2m/eis.hpp"
+#include "rsp/service/clock.hpp"
 #include "rsp/service/package_envelope.hpp"
+#include "rsp/service/sql_outbox.hpp"
 #include "rsp/smsr/error.hpp"
 #include "rsp/store/database.hpp"
 #include "rsp/store/migrate.hpp"
@@ -79,9 +83,32 @@ struct QueuedScript {
   Bytes script;  ///< C-APDUs in the form the ES5 session sends them
 };
 
+/// The outbox (rsp/service/sql_outbox.hpp) of the MNO callbacks: operation
+/// results and ES4 Handle...Notification calls, one lane per MNO.
+inline constexpr std::string_view kCallbackOutbox = "smsr.es4";
+
 struct RegistryOptions {
   std::shared_ptr<const service::KeyEncryptionKey> kek;  ///< required
   crypto::Random* rng = nullptr;                          ///< default: the system CSPRNG
+  std::shared_ptr<const service::Clock> clock;            ///< the outbox's clock; default: the system clock
+  /// An MNO's callback URL as configured now, asked when a callback is sent;
+  /// unset or empty: that MNO has none (the entry waits, retried).
+  std::function<std::string(const std::string& mno)> callback_url;
+};
+
+/// One state change of an eUICC, written in one transaction: the operation
+/// it ends (if any), the ISD-P records it changes or removes, the MNO
+/// callbacks it causes and its audit lines. A callback is thus queued if and
+/// only if the change is stored.
+struct Change {
+  std::int64_t operation_id = 0;  ///< 0: no operation ends (e.g. a notification of the eUICC)
+  OperationState state = OperationState::Completed;
+  std::string status;  ///< SGP.02 §5.1.6.1 status name
+  std::string subject_code, reason_code;
+  std::vector<m2m::ProfileInfo> put;  ///< replaced, matched by ICCID
+  std::vector<std::string> deleted;   ///< ICCIDs
+  std::vector<service::OutboxMessage> callbacks;
+  std::vector<AuditEntry> audit;
 };
 
 class Registry {
@@ -92,8 +119,20 @@ class Registry {
   /// ES1 RegisterEIS: stores `eis`; a registered EID is refused (kEidInUse),
   /// as is an ICCID another eUICC holds (kIccidInUse).
   SmsrResult<void> register_eis(const m2m::Eis& eis, std::int64_t now);
-  /// The whole EIS with its keys; nullopt for an unknown EID.
-  SmsrResult<std::optional<m2m::Eis>> eis(std::string_view eid);
+  ~Registry();  ///< writes the audit lines still buffered
+
+  /// The whole EIS with its keys; nullopt for an unknown EID. Without
+  /// `with_keys` the sealed keys are not opened (the ISD-R has none).
+  SmsrResult<std::optional<m2m::Eis>> eis(std::string_view eid, bool with_keys = true);
+  /// The EID whose ISD-R has the SCP81 PSK identity `identity` (an indexed
+  /// read, for the PSK-TLS handshake); nullopt when none, an error when
+  /// several eUICCs were registered with it (none can be told apart).
+  SmsrResult<std::optional<std::string>> eid_of_psk_identity(ByteView identity);
+  /// Reserves the next SCP80 counter of (eid, key version) and stores it
+  /// before returning (ETSI TS 102 225 §5.1.1: a counter is never used
+  /// twice): one above the highest of the stored value and `last_used`
+  /// (the EIS's counter at registration).
+  SmsrResult<std::uint64_t> next_scp80_counter(std::string_view eid, int key_version, std::uint64_t last_used);
   /// Replaces one ISD-P's record (matched by ICCID) of a registered eUICC.
   SmsrResult<void> put_profile(std::string_view eid, const m2m::ProfileInfo& profile);
   /// Removes one ISD-P's record.
@@ -103,6 +142,12 @@ class Registry {
   std::int64_t eis_count();
 
   SmsrResult<void> audit(const AuditEntry& entry);
+  /// Buffers an audit line, written with the next batch (flush_audit(), a
+  /// full buffer, audit_trail() or the registry's end): for reads, whose
+  /// line must not cost a write transaction per call.
+  void audit_later(AuditEntry entry);
+  SmsrResult<void> flush_audit();
+  /// The audit trail of `eid` (buffered lines written first).
   SmsrResult<std::vector<AuditEntry>> audit_trail(std::string_view eid);
 
   /// Stores `op` (its id is assigned) and its scripts, in order, in one
@@ -120,8 +165,18 @@ class Registry {
   SmsrResult<bool> finish_operation(std::int64_t id, OperationState state, std::string_view status,
                                     m2m::Code code, std::int64_t now);
   /// Every open operation whose validity ended at `now` becomes Expired
-  /// (SGP.02 §5.1.6.1), its scripts dropped; returns those operations.
-  SmsrResult<std::vector<Operation>> expire_operations(std::int64_t now);
+  /// (SGP.02 §5.1.6.1), its scripts dropped, with the callbacks `callbacks`
+  /// makes for it queued in the same transaction; returns those operations.
+  using ExpiryCallbacks = std::function<std::vector<service::OutboxMessage>(const Operation&)>;
+  SmsrResult<std::vector<Operation>> expire_operations(std::int64_t now, const ExpiryCallbacks& callbacks = {});
+  /// Counts one more failed delivery of operation `id`'s scripts; returns the count.
+  SmsrResult<int> count_attempt(std::int64_t id);
+  /// Writes `change` for `eid` in one transaction. False (nothing written)
+  /// when its operation was final already.
+  SmsrResult<bool> apply(std::string_view eid, const Change& change, std::int64_t now);
+
+  /// The MNO callbacks' outbox (kCallbackOutbox) on this registry's database.
+  const std::shared_ptr<service::SqlOutbox>& outbox() const { return outbox_; }
 
   store::Database& database() { return *db_; }
 
@@ -129,8 +184,13 @@ class Registry {
   Registry(std::shared_ptr<store::Database> db, RegistryOptions options)
       : db_(std::move(db)), options_(std::move(options)) {}
   crypto::Random& rng();
+  /// Fills the PSK identity index for EIS stored before it existed.
+  SmsrResult<void> index_psk_identities();
   std::shared_ptr<store::Database> db_;
   RegistryOptions options_;
+  std::shared_ptr<service::SqlOutbox> outbox_;
+  std::mutex audit_mu_;
+  std::vector<AuditEntry> audit_buffer_;
 };
 
 }  // namespace rsp::smsr

@@ -3,6 +3,9 @@
 /// (SGP.02 §5.3.1) and the ES4 functions for the MNOs (§5.4), on the
 /// registry. Every call, refused or not, leaves a line in the audit trail.
 ///
+/// GetEIS is a read: its audit line is buffered and written in batches
+/// (Registry::audit_later) rather than in a transaction of its own.
+///
 /// ES4 functions that change the eUICC are asynchronous (SGP.02 §3.2 - §3.6,
 /// §5.1.6.1): the checks run first (the EID is known, the calling MNO owns
 /// the profile, the profile's state and POL2 allow it), then the operation is
@@ -90,9 +93,14 @@ class Service {
   SmsrResult<Operation> operation(const std::string& mno, std::int64_t id);
 
   /// The ES5 side's report: the eUICC executed operation `id` (Completed and
-  /// applied to the EIS) or refused it (Failed with `code`).
+  /// applied to the EIS) or refused it (Failed with `code`). The EIS change,
+  /// the end of the operation, the MNO's result callback, the notifications
+  /// of other MNOs whose profiles changed state and the audit line are one
+  /// registry transaction (Registry::apply).
   SmsrResult<void> complete(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code = {"", ""});
-  /// Expires every open operation past its validity; returns how many.
+  /// Expires every open operation past its validity (its MNO's result
+  /// callback queued with it) and writes the buffered audit lines; returns
+  /// how many expired. A sweeper calls it every few seconds.
   SmsrResult<std::size_t> expire();
 
   Registry& registry() { return *config_.registry; }
@@ -102,6 +110,9 @@ class Service {
   /// The EIS and the profile `iccid` of `mno` on it, or the refusal.
   SmsrResult<std::pair<m2m::Eis, m2m::ProfileInfo>> owned_profile(const std::string& mno, const std::string& eid,
                                                                   const std::string& iccid);
+  /// The EIS change a completed operation makes, with the notifications it
+  /// causes, into `change`.
+  SmsrResult<void> apply_to_eis(const Operation& op, m2m::Eis& eis, Change& change, std::int64_t t);
   SmsrResult<Accepted> accept(m2m::Es4Function f, const std::string& mno, const m2m::Eis& eis,
                               const std::string& iccid, std::optional<std::int64_t> validity);
   /// A function's own checks of the profile, after ownership.

@@ -41,11 +41,18 @@ class RegistryTest : public ::testing::TestWithParam<std::string> {
     auto db = store::open_database(location_);
     ASSERT_TRUE(db) << db.error().message;
     db_ = std::move(*db);
-    auto r = Registry::open(db_, {std::move(kek), &rng_});
+    RegistryOptions o;
+    o.kek = std::move(kek);
+    o.rng = &rng_;
+    o.clock = clock_;
+    o.callback_url = [](const std::string& mno) { return "https://" + mno + ".example/callbacks"; };
+    auto r = Registry::open(db_, std::move(o));
     ASSERT_TRUE(r) << r.error().message;
     registry_ = std::move(*r);
   }
 
+  std::shared_ptr<service::ManualClock> clock_ =
+      std::make_shared<service::ManualClock>(service::TimePoint(std::chrono::seconds(1'800'000'000)));
   test_support::TempDir dir_;
   std::string location_;
   crypto::DeterministicRandom rng_{Bytes{0x53, 0x52}};

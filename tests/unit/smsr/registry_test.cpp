@@ -173,11 +173,11 @@ TEST_P(RegistryTest, OperationsPastTheirValidityExpire) {
 }
 
 TEST(RegistryOpen, NeedsADatabaseAndAKek) {
-  EXPECT_FALSE(Registry::open(nullptr, {test_kek(), nullptr}));
+  EXPECT_FALSE(Registry::open(nullptr, RegistryOptions{test_kek(), nullptr, nullptr, {}}));
   test_support::TempDir dir;
   auto db = store::open_database((dir.path() / "r.db").string());
   ASSERT_TRUE(db);
-  EXPECT_FALSE(Registry::open(std::move(*db), {nullptr, nullptr}));
+  EXPECT_FALSE(Registry::open(std::move(*db), RegistryOptions{}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, RegistryTest, ::testing::Values("sqlite", "postgresql"), engine_name);

@@ -45,8 +45,6 @@ class ServiceTest : public RegistryTest {
   }
   std::size_t queued() { return registry_->queued_scripts(kEid)->size(); }
 
-  std::shared_ptr<service::ManualClock> clock_ =
-      std::make_shared<service::ManualClock>(service::TimePoint(std::chrono::seconds(1'800'000'000)));
   std::unique_ptr<Service> service_;
   std::vector<std::string> woken_;
 };

@@ -1,0 +1,42 @@
+#pragma once
+/// What the SM-SR tells the MNOs asynchronously (SGP.02 §3, §5.4): the
+/// result of an accepted ES4 function once the eUICC answered or its
+/// validity ended, and the ES4 Handle...Notification calls (§5.4) when a
+/// profile of theirs changed state without their asking (another MNO's
+/// EnableProfile, a fallback). Each becomes an outbox entry (recipient: the
+/// MNO) queued in the registry transaction of the change; the callback
+/// worker (callback_worker.hpp) adds the header and sends it.
+///
+/// This project's JSON binding, beside docs/smsr-openapi.yaml:
+///   {"function": "ES4.EnableProfile", "operationId": 12, "eid", "iccid",
+///    "functionExecutionStatus": {"status", "statusCodeData"?}}
+///   {"function": "ES4.HandleProfileEnabledNotification", "eid", "iccid",
+///    "completionTimestamp"}
+/// The notification function names follow SGP.02 v4 §5.4 as we read it
+/// (not checked against the text here).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "rsp/m2m/eis.hpp"
+#include "rsp/service/sql_outbox.hpp"
+#include "rsp/smsr/registry.hpp"
+
+namespace rsp::smsr {
+
+inline constexpr std::string_view kProfileEnabledNotification = "ES4.HandleProfileEnabledNotification";
+inline constexpr std::string_view kProfileDisabledNotification = "ES4.HandleProfileDisabledNotification";
+inline constexpr std::string_view kProfileDeletedNotification = "ES4.HandleProfileDeletedNotification";
+
+/// Seconds since the epoch as ISO 8601 UTC, "2026-12-03T17:00:00Z".
+std::string iso_time(std::int64_t t);
+
+/// The result of operation `op` (its final status and codes as given) for its MNO.
+service::OutboxMessage operation_result(const Operation& op, std::string_view status, std::string_view subject_code,
+                                        std::string_view reason_code);
+/// A Handle...Notification to `p`'s MNO about `p` on `eid`.
+service::OutboxMessage profile_notification(std::string_view function, const std::string& eid,
+                                            const m2m::ProfileInfo& p, std::int64_t at);
+
+}  // namespace rsp::smsr

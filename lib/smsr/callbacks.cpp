@@ -1,0 +1,36 @@
+#include "rsp/smsr/callbacks.hpp"
+
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+namespace rsp::smsr {
+
+using nlohmann::json;
+
+std::string iso_time(std::int64_t t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+service::OutboxMessage operation_result(const Operation& op, std::string_view status, std::string_view subject_code,
+                                        std::string_view reason_code) {
+  json s{{"status", status}};
+  if (!subject_code.empty()) s["statusCodeData"] = {{"subjectCode", subject_code}, {"reasonCode", reason_code}};
+  json body{{"function", op.function}, {"operationId", op.id}, {"eid", op.eid}, {"functionExecutionStatus", s}};
+  if (!op.iccid.empty()) body["iccid"] = op.iccid;
+  // The same call identifier on every attempt: the MNO drops duplicates by it.
+  return service::OutboxMessage{op.caller, body.dump(), {}, "op-" + std::to_string(op.id)};
+}
+
+service::OutboxMessage profile_notification(std::string_view function, const std::string& eid,
+                                            const m2m::ProfileInfo& p, std::int64_t at) {
+  json body{{"function", function}, {"eid", eid}, {"iccid", p.iccid}, {"completionTimestamp", iso_time(at)}};
+  return service::OutboxMessage{p.mno_id, body.dump(), {}, {}};
+}
+
+}  // namespace rsp::smsr
