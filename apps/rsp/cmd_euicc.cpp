@@ -38,7 +38,25 @@ struct CreateArgs {
   std::string eum_id = "EUM-TEST";
   std::vector<std::string> mno{"bootstrap", "operational"};
   std::vector<std::string> msisdn;
+  std::vector<std::string> second_pol1;
 };
+
+/// POL1 rule names (SGP.02 §2.4.3) to the card's bits.
+std::uint8_t pol1_bits(const std::vector<std::string>& names) {
+  std::uint8_t bits = 0;
+  for (const auto& n : names) {
+    if (n == "disable-not-allowed") {
+      bits |= rsp::m2m::pol1::kDisableNotAllowed;
+    } else if (n == "delete-not-allowed") {
+      bits |= rsp::m2m::pol1::kDeleteNotAllowed;
+    } else if (n == "delete-when-disabled") {
+      bits |= rsp::m2m::pol1::kDeleteWhenDisabled;
+    } else {
+      fail("--second-pol1: '" + n + "' is none of disable-not-allowed, delete-not-allowed, delete-when-disabled");
+    }
+  }
+  return bits;
+}
 
 /// An ICCID of 18 digits: the 89 industry prefix, "882" (the range ITU-T
 /// E.118 leaves to international networks, as test cards use) and 13 random
@@ -77,7 +95,7 @@ void run_create_m2m(const CreateArgs& a, std::vector<IdentitySource> sources) {
   o.smsr_id = a.smsr_id;
   o.profiles = {
       {em::isdp_aid(0), random_iccid(), a.mno[0], rsp::m2m::pol1::kDeleteNotAllowed, true, true},
-      {em::isdp_aid(1), random_iccid(), a.mno[1], 0, false, false},
+      {em::isdp_aid(1), random_iccid(), a.mno[1], pol1_bits(a.second_pol1), false, false},
   };
   auto store = em::create_m2m_euicc(o);
   if (!store) fail(store.error().message);
@@ -199,6 +217,10 @@ RSP_COMMAND_GROUP(euicc) {
       ->capture_default_str();
   create->add_option("--mno", ca->mno, "With --m2m: the MNO of the bootstrap profile, then of the second profile")
       ->capture_default_str();
+  create->add_option("--second-pol1", ca->second_pol1,
+                     "With --m2m: POL1 rules of the second profile (disable-not-allowed, delete-not-allowed, "
+                     "delete-when-disabled; repeat or separate by commas)")
+      ->delimiter(',');
   create->add_option("--msisdn", ca->msisdn,
                      "With --m2m: the MSISDN of the bootstrap profile, then of the second (default: test numbers)");
   create->callback([ca] { run_create(*ca); });

@@ -187,9 +187,13 @@ void run_info(const std::string& dir) {
   fmt::print("EID {}\nSM-SR {}\n", *eid, state->smsr_id);
   fmt::print("{} ISD-P(s)\n", state->isdps.size());
   for (const auto& p : state->isdps) {
-    fmt::print("  {} {} {}{}{}{}\n", rsp::to_hex(p.aid), p.iccid.empty() ? "-" : rsp::messages::iccid_to_digits(p.iccid),
+    std::string pol1;
+    if (p.pol1 & rsp::m2m::pol1::kDisableNotAllowed) pol1 += " disable-not-allowed";
+    if (p.pol1 & rsp::m2m::pol1::kDeleteNotAllowed) pol1 += " delete-not-allowed";
+    if (p.pol1 & rsp::m2m::pol1::kDeleteWhenDisabled) pol1 += " delete-when-disabled";
+    fmt::print("  {} {} {}{}{}{}{}\n", rsp::to_hex(p.aid), p.iccid.empty() ? "-" : rsp::messages::iccid_to_digits(p.iccid),
                rsp::m2m::name(p.state), p.fallback ? " fallback" : "", p.emergency ? " emergency" : "",
-               p.coverage ? "" : " no-coverage");
+               p.coverage ? "" : " no-coverage", pol1.empty() ? "" : " POL1:" + pol1);
   }
   fmt::print("{} notification(s) pending\n", state->notifications.size());
   for (const auto& n : state->notifications)
