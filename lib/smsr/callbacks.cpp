@@ -21,16 +21,20 @@ service::OutboxMessage operation_result(const Operation& op, std::string_view st
                                         std::string_view reason_code) {
   json s{{"status", status}};
   if (!subject_code.empty()) s["statusCodeData"] = {{"subjectCode", subject_code}, {"reasonCode", reason_code}};
-  json body{{"function", op.function}, {"operationId", op.id}, {"eid", op.eid}, {"functionExecutionStatus", s}};
-  if (!op.iccid.empty()) body["iccid"] = op.iccid;
   // The same call identifier on every attempt: the MNO drops duplicates by it.
-  return service::OutboxMessage{op.caller, body.dump(), {}, "op-" + std::to_string(op.id)};
+  const std::string call = "op-" + std::to_string(op.id);
+  json body{{"functionCallIdentifier", call}, {"function", op.function}, {"operationId", op.id},
+            {"eid", op.eid}, {"functionExecutionStatus", s}};
+  if (!op.iccid.empty()) body["iccid"] = op.iccid;
+  return service::OutboxMessage{op.caller, body.dump(), {}, call};
 }
 
 service::OutboxMessage profile_notification(std::string_view function, const std::string& eid,
                                             const m2m::ProfileInfo& p, std::int64_t at) {
-  json body{{"function", function}, {"eid", eid}, {"iccid", p.iccid}, {"completionTimestamp", iso_time(at)}};
-  return service::OutboxMessage{p.mno_id, body.dump(), {}, {}};
+  const std::string call = "note-" + eid + "-" + p.iccid + "-" + std::to_string(at);
+  json body{{"functionCallIdentifier", call}, {"function", function}, {"eid", eid}, {"iccid", p.iccid},
+            {"completionTimestamp", iso_time(at)}};
+  return service::OutboxMessage{p.mno_id, body.dump(), {}, call};
 }
 
 }  // namespace rsp::smsr

@@ -36,6 +36,10 @@ inline constexpr Code kMandatoryMissing{"1.6", "2.2"};     ///< mandatory elemen
 inline constexpr Code kUnknownFunction{"1.6", "3.9"};      ///< no such function
 inline constexpr Code kExecutionError{"1.2", "4.2"};       ///< internal failure (storage)
 inline constexpr Code kExpired{"1.2", "5.2"};              ///< the validity period ended (transport timeout)
+/// The request reached the eUICC but no usable answer came back, after the
+/// retries (§5.1.6.2 function 1.6, §5.1.6.3 "Delivered With No Response"
+/// 5.4; as a public copy of the table gives them, not checked against the text).
+inline constexpr Code kDeliveredNoResponse{"1.6", "5.4"};
 // eUICC (8.1) and its EID (8.1.1).
 inline constexpr Code kEidUnknown{"8.1.1", "3.9"};         ///< unknown EID (or not one this SM-SR manages)
 inline constexpr Code kEidInvalid{"8.1.1", "2.1"};         ///< not an EID
@@ -43,6 +47,9 @@ inline constexpr Code kEidInUse{"8.1.1", "3.3"};           ///< RegisterEIS: the
 /// RegisterEIS: the ECASD certificate does not chain to the configured
 /// roots (eUICC certificate 8.1.3, verification failed 6.1, as in SGP.22).
 inline constexpr Code kEcasdCertificateInvalid{"8.1.3", "6.1"};
+/// The eUICC refused a command (an error status word; §5.1.6.2 eUICC 8.1,
+/// §5.1.6.3 "Refused" 3.8, as a public copy of the table gives them).
+inline constexpr Code kEuiccRefused{"8.1", "3.8"};
 // Profile (8.2), its ICCID (8.2.1), POL2 (8.2.2), ISD-P (8.3.1).
 inline constexpr Code kIccidUnknown{"8.2.1", "3.9"};       ///< unknown, or another MNO's (nothing told)
 inline constexpr Code kIccidInUse{"8.2.1", "3.3"};         ///< RegisterEIS: another eUICC holds the ICCID

@@ -5,21 +5,27 @@
 /// profile of theirs changed state without their asking (another MNO's
 /// EnableProfile, a fallback). Each becomes an outbox entry (recipient: the
 /// MNO) queued in the registry transaction of the change; the callback
-/// worker (callback_worker.hpp) adds the header and sends it.
+/// outbox worker (rsp/service/outbox.hpp) sends it with mno_callback_sender().
 ///
-/// This project's JSON binding, beside docs/smsr-openapi.yaml:
-///   {"function": "ES4.EnableProfile", "operationId": 12, "eid", "iccid",
+/// This project's JSON binding (docs/smsr-openapi.yaml, "callbacks"), POSTed
+/// to the MNO's callback_url; functionCallIdentifier is the same on every
+/// retry, so the MNO drops duplicates by it:
+///   {"functionCallIdentifier": "op-12", "function": "ES4.EnableProfile",
+///    "operationId": 12, "eid", "iccid",
 ///    "functionExecutionStatus": {"status", "statusCodeData"?}}
-///   {"function": "ES4.HandleProfileEnabledNotification", "eid", "iccid",
-///    "completionTimestamp"}
+///   {"functionCallIdentifier", "function": "ES4.HandleProfileEnabledNotification",
+///    "eid", "iccid", "completionTimestamp"}
 /// The notification function names follow SGP.02 v4 §5.4 as we read it
 /// (not checked against the text here).
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rsp/m2m/eis.hpp"
+#include "rsp/service/outbox.hpp"
 #include "rsp/service/sql_outbox.hpp"
 #include "rsp/smsr/registry.hpp"
 
@@ -28,6 +34,13 @@ namespace rsp::smsr {
 inline constexpr std::string_view kProfileEnabledNotification = "ES4.HandleProfileEnabledNotification";
 inline constexpr std::string_view kProfileDisabledNotification = "ES4.HandleProfileDisabledNotification";
 inline constexpr std::string_view kProfileDeletedNotification = "ES4.HandleProfileDeletedNotification";
+
+/// Sends a callback body to an MNO's URL (https://, or http:// for lab use):
+/// a POST with the JSON body, success only for a 2xx answer; the server's
+/// certificate checked against `trust_anchors` (DER); `timeout` bounds each
+/// connect, read and write. Errors never quote the URL.
+service::OutboxSender mno_callback_sender(std::vector<Bytes> trust_anchors,
+                                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 /// Seconds since the epoch as ISO 8601 UTC, "2026-12-03T17:00:00Z".
 std::string iso_time(std::int64_t t);

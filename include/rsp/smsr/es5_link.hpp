@@ -1,0 +1,126 @@
+#pragma once
+/// The SM-SR's ES5 side on its registry and service (SGP.02 §2.4.3 - §2.4.4):
+///
+///  - isdr_script(): the C-APDUs of each asynchronous ES4 function, from the
+///    ISD-R command codec (rsp/m2m/isdr_commands.hpp), queued one row per
+///    C-APDU (ServiceConfig::scripts).
+///  - wake_up(): the SMS wake-up through es5::WakeUpSender, sent on the
+///    link's own thread so an ES4 call never waits for the SMSC: to the
+///    subscription address (MSISDN) of the enabled profile, secured with the
+///    ISD-R's first AES SCP80 key set (unsealed from the registry), the
+///    counter reserved and stored in the registry before the SMS leaves,
+///    the trigger naming this SM-SR's administration-session address and
+///    the ISD-R's SCP81 PSK identity. A wake-up for an eUICC already waiting
+///    for one is not sent twice.
+///  - psk(): the PSK-TLS key lookup of the administration session (runs on
+///    the server's I/O thread): from memory, else one indexed read of the
+///    registry, then kept.
+///  - es5::ScriptSource over the registry's queue: an eUICC's oldest
+///    operation with queued commands is one script (token "op-<id>"; the
+///    operation becomes in-progress). The R-APDUs end it: every status word
+///    ok → Executed-Success (Service::complete applies it to the EIS);
+///    an error status word → Failed, 8.1/3.8 (6A88: ISD-P unknown 8.3.1/3.9);
+///    no usable answer (malformed script, script status other than ok) →
+///    retried with a new wake-up, after `max_attempts` Failed 1.6/5.4. A
+///    card that never connects back leaves the operation to expire.
+///    One session per eUICC at a time is the session server's rule.
+///  - es5::NotificationSink: the eUICC's notifications (SGP.02 §4.1.1.11:
+///    profile change, fallback) recorded in the EIS (the ISD-P named is the
+///    enabled one) with an audit line, and the MNOs whose profiles changed
+///    state told by ES4 Handle...Notification, in one registry transaction.
+///
+/// Nothing here logs a key, PSK or counter value.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "rsp/es5/admin_session.hpp"
+#include "rsp/es5/script_source.hpp"
+#include "rsp/es5/wake_up.hpp"
+#include "rsp/service/clock.hpp"
+#include "rsp/smpp/sms_transport.hpp"
+#include "rsp/smsr/registry.hpp"
+#include "rsp/smsr/service.hpp"
+
+namespace rsp::smsr {
+
+/// The C-APDUs of operation `op` on `eis` (a ScriptBuilder); empty for a
+/// function that sends nothing to the eUICC or a profile without ISD-P AID.
+std::vector<Bytes> isdr_script(const Operation& op, const m2m::Eis& eis);
+
+struct Es5LinkConfig {
+  std::shared_ptr<Registry> registry;  ///< required
+  /// Where wake-ups go; null: none are sent (operations wait for a session
+  /// the eUICC opens itself, or expire).
+  smpp::SmsTransport* sms = nullptr;
+  smpp::Address source;  ///< this SM-SR's address, the SMS originator
+  /// The trigger's Host ('8A', "host:port") and URI ('8C'): where the eUICC
+  /// opens its session (set_trigger_address once the listener is up).
+  std::string trigger_host;
+  std::string trigger_uri = "/gsma/adminagent";
+  int max_attempts = 3;  ///< sessions without a usable answer before an operation fails
+  std::shared_ptr<const service::Clock> clock;  ///< default: the system clock
+  std::function<void(const std::string&)> log;   ///< one line per event; may be unset
+};
+
+class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
+ public:
+  explicit Es5Link(Es5LinkConfig config);
+  ~Es5Link() override;  ///< stops the wake-up thread (queued wake-ups are dropped)
+  Es5Link(const Es5Link&) = delete;
+  Es5Link& operator=(const Es5Link&) = delete;
+
+  /// The service whose operations the card's answers complete (set before
+  /// the session server starts; the service takes wake_up() as its hook).
+  void attach(std::shared_ptr<Service> service);
+  void set_trigger_address(std::string host, std::string uri);
+
+  /// Queues an SMS wake-up of `eid` (ServiceConfig::wake_up).
+  void wake_up(const std::string& eid);
+  /// The administration session's PSK lookup (AdminSessionServer).
+  std::optional<es5::PskBinding> psk(std::string_view identity);
+
+  // es5::ScriptSource
+  std::optional<es5::Script> next_script(const std::string& eid) override;
+  void completed(const std::string& eid, const std::string& token,
+                 const es5::Es5Result<std::vector<apdu::Response>>& outcome) override;
+  // es5::NotificationSink
+  void notification(const std::string& eid, const m2m::Notification& n) override;
+
+  std::uint64_t wake_ups_sent() const;
+  std::uint64_t wake_ups_failed() const;
+  /// Blocks until no wake-up is queued or being sent, or `timeout` passed.
+  bool wait_wake_ups(std::chrono::milliseconds timeout);
+
+ private:
+  void run_wake_ups();
+  es5::Es5Result<void> send_wake_up(const std::string& eid);
+  void finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code);
+  std::int64_t now() const;
+  void log(const std::string& line) const;
+
+  Es5LinkConfig config_;
+  std::shared_ptr<Service> service_;
+  std::unique_ptr<es5::WakeUpSender> sender_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> wake_queue_;
+  std::set<std::string> waking_;  ///< queued or being sent
+  bool stopping_ = false;
+  std::uint64_t sent_ = 0, failed_ = 0;
+  std::map<std::string, es5::PskBinding, std::less<>> psk_cache_;
+  std::thread thread_;
+};
+
+}  // namespace rsp::smsr

@@ -1,0 +1,157 @@
+// The ES5 link: SMS wake-ups on their own thread, the PSK lookup, and the
+// link's set-up (es5_link.hpp). The script queue and the notifications are
+// in es5_scripts.cpp and es5_notifications.cpp.
+
+#include "rsp/smsr/es5_link.hpp"
+
+#include <algorithm>
+
+#include "rsp/ota/trigger.hpp"
+
+namespace rsp::smsr {
+
+Es5Link::Es5Link(Es5LinkConfig config) : config_(std::move(config)) {
+  if (!config_.clock) config_.clock = std::make_shared<service::SystemClock>();
+  if (config_.sms) {
+    auto registry = config_.registry;
+    // TS 102 225 §5.1.1: the counter is stored before the SMS leaves.
+    sender_ = std::make_unique<es5::WakeUpSender>(
+        *config_.sms,
+        [registry](const std::string& eid, std::uint8_t version) -> expected<std::uint64_t, std::string> {
+          auto eis = registry->eis(eid);
+          if (!eis) return unexpected(eis.error().message);
+          std::uint64_t last = 0;
+          if (*eis)
+            for (const auto& k : (*eis)->isd_r.scp80_key_sets)
+              if (k.version == version) last = k.counter;
+          auto next = registry->next_scp80_counter(eid, version, last);
+          if (!next) return unexpected(next.error().message);
+          return *next;
+        },
+        es5::WakeUpOptions{config_.source, false});
+  }
+  thread_ = std::thread([this] { run_wake_ups(); });
+}
+
+Es5Link::~Es5Link() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void Es5Link::attach(std::shared_ptr<Service> service) {
+  std::lock_guard lock(mu_);
+  service_ = std::move(service);
+}
+
+void Es5Link::set_trigger_address(std::string host, std::string uri) {
+  std::lock_guard lock(mu_);
+  config_.trigger_host = std::move(host);
+  config_.trigger_uri = std::move(uri);
+}
+
+std::int64_t Es5Link::now() const { return config_.clock->now().time_since_epoch().count(); }
+
+void Es5Link::log(const std::string& line) const {
+  if (config_.log) config_.log(line);
+}
+
+void Es5Link::wake_up(const std::string& eid) {
+  {
+    std::lock_guard lock(mu_);
+    if (!sender_ || stopping_ || !waking_.insert(eid).second) return;
+    wake_queue_.push_back(eid);
+  }
+  cv_.notify_all();
+}
+
+void Es5Link::run_wake_ups() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return stopping_ || !wake_queue_.empty(); });
+    if (stopping_) return;
+    const std::string eid = wake_queue_.front();
+    wake_queue_.pop_front();
+    lock.unlock();
+    auto sent = send_wake_up(eid);
+    if (!sent) log("ES5 wake-up of " + eid + " not sent: " + sent.error().to_string());
+    lock.lock();
+    waking_.erase(eid);
+    (sent ? sent_ : failed_)++;
+    cv_.notify_all();
+  }
+}
+
+es5::Es5Result<void> Es5Link::send_wake_up(const std::string& eid) {
+  auto eis = config_.registry->eis(eid);
+  if (!eis) return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "registry: " + eis.error().message);
+  if (!*eis) return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "unknown EID");
+  const m2m::Eis& e = **eis;
+  es5::WakeUpTarget target;
+  target.eid = eid;
+  // SGP.02 §2.4.3: the SMS goes to the subscription of the enabled profile.
+  for (const auto& p : e.profiles)
+    if (p.state == m2m::ProfileState::Enabled) target.msisdn = smpp::Address{p.subscription_address.msisdn, 1, 1};
+  const auto keys = std::find_if(e.isd_r.scp80_key_sets.begin(), e.isd_r.scp80_key_sets.end(),
+                                 [](const m2m::Scp80KeySet& k) { return k.algorithm == m2m::Scp80KeySet::Algorithm::Aes; });
+  if (keys == e.isd_r.scp80_key_sets.end())
+    return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "the ISD-R has no AES SCP80 key set");
+  if (!e.isd_r.scp81_psk) return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "the ISD-R has no SCP81 PSK");
+  target.key_version = static_cast<std::uint8_t>(keys->version);
+  target.keys = crypto::scp80::Keys(keys->kic, keys->kid);
+  ota::AdminSessionTrigger trigger;
+  {
+    std::lock_guard lock(mu_);
+    trigger.host = config_.trigger_host;
+    trigger.uri = config_.trigger_uri;
+  }
+  // GP Amendment B: the PSK identity the card opens the session with (key
+  // version / identifier 1, as the simulated card is keyed).
+  const Bytes& identity = e.isd_r.scp81_psk->identity;
+  trigger.security = ota::TriggerSecurity{std::string(identity.begin(), identity.end()), 1, 1};
+  trigger.agent_id = "//se-id/eid/" + eid;
+  auto ids = sender_->send_trigger(target, trigger);
+  if (!ids) return unexpected(ids.error());
+  log("ES5 wake-up of " + eid + " sent (" + std::to_string(ids->size()) + " SMS)");
+  return {};
+}
+
+std::uint64_t Es5Link::wake_ups_sent() const {
+  std::lock_guard lock(mu_);
+  return sent_;
+}
+
+std::uint64_t Es5Link::wake_ups_failed() const {
+  std::lock_guard lock(mu_);
+  return failed_;
+}
+
+bool Es5Link::wait_wake_ups(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [this] { return waking_.empty(); });
+}
+
+std::optional<es5::PskBinding> Es5Link::psk(std::string_view identity) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = psk_cache_.find(identity); it != psk_cache_.end()) return it->second;
+  }
+  const Bytes id(identity.begin(), identity.end());
+  auto eid = config_.registry->eid_of_psk_identity(id);
+  if (!eid) {
+    log("ES5 PSK lookup: " + eid.error().message);
+    return std::nullopt;
+  }
+  if (!*eid) return std::nullopt;
+  auto eis = config_.registry->eis(**eid);
+  if (!eis || !*eis || !(*eis)->isd_r.scp81_psk || (*eis)->isd_r.scp81_psk->identity != id) return std::nullopt;
+  es5::PskBinding binding{**eid, (*eis)->isd_r.scp81_psk->key};
+  std::lock_guard lock(mu_);
+  psk_cache_.emplace(std::string(identity), binding);
+  return binding;
+}
+
+}  // namespace rsp::smsr

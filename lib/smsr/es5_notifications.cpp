@@ -1,0 +1,55 @@
+// The eUICC's notifications into the EIS, the audit trail and the MNOs
+// (es5_link.hpp).
+
+#include "rsp/smsr/callbacks.hpp"
+#include "rsp/smsr/es5_link.hpp"
+
+namespace rsp::smsr {
+
+namespace {
+
+std::string_view type_name(m2m::NotificationType t) {
+  switch (t) {
+    case m2m::NotificationType::kEuiccDeclaration: return "eUICC declaration";
+    case m2m::NotificationType::kProfileChangeSucceeded: return "profile change succeeded";
+    case m2m::NotificationType::kProfileChangeFailedAndRollback: return "profile change failed, rolled back";
+    case m2m::NotificationType::kProfileChangeAfterFallback: return "profile change after fallback";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+void Es5Link::notification(const std::string& eid, const m2m::Notification& n) {
+  const std::int64_t t = now();
+  auto eis = config_.registry->eis(eid, false);
+  if (!eis || !*eis) {
+    log("ES5 notification of " + eid + ": " + (eis ? std::string("unknown EID") : eis.error().message));
+    return;
+  }
+  Change change;
+  change.audit.push_back({t, "eUICC", "ES5.HandleNotification", eid, to_hex(n.isdp_aid),
+                          std::string(type_name(n.type)) + ", sequence " + std::to_string(n.seq_number)});
+  // SGP.02 §4.1.1.11 / §3.x: after a profile change (by the SM-SR, a
+  // rollback or the fallback) the ISD-P named is the enabled one.
+  const bool profile_change = n.type != m2m::NotificationType::kEuiccDeclaration;
+  bool known = false;
+  for (const auto& p : (*eis)->profiles) known = known || p.isdp_aid == n.isdp_aid;
+  if (profile_change && !known) change.audit.back().result += ", no such ISD-P in the EIS";
+  if (profile_change && known) {
+    for (auto p : (*eis)->profiles) {
+      const bool enabled_now = p.isdp_aid == n.isdp_aid;
+      if (enabled_now == (p.state == m2m::ProfileState::Enabled)) continue;
+      p.state = enabled_now ? m2m::ProfileState::Enabled : m2m::ProfileState::Disabled;
+      change.put.push_back(p);
+      change.callbacks.push_back(profile_notification(
+          enabled_now ? kProfileEnabledNotification : kProfileDisabledNotification, eid, p, t));
+    }
+  }
+  auto applied = config_.registry->apply(eid, change, t);
+  log("ES5 notification of " + eid + ": " + std::string(type_name(n.type)) + ", " +
+      std::to_string(change.put.size()) + " profile(s) changed" +
+      (applied ? std::string() : ", not recorded: " + applied.error().message));
+}
+
+}  // namespace rsp::smsr

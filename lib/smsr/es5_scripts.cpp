@@ -1,0 +1,116 @@
+// The registry's per-eUICC command queue as the administration session's
+// ScriptSource, and how the card's answer ends the operation (es5_link.hpp).
+
+#include <algorithm>
+#include <charconv>
+
+#include "rsp/apdu/status_words.hpp"
+#include "rsp/smsr/es5_link.hpp"
+
+namespace rsp::smsr {
+
+namespace {
+
+constexpr std::string_view kTokenPrefix = "op-";
+
+std::optional<std::int64_t> operation_of_token(std::string_view token) {
+  if (!token.starts_with(kTokenPrefix)) return std::nullopt;
+  token.remove_prefix(kTokenPrefix.size());
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), id);
+  if (ec != std::errc() || end != token.data() + token.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+std::string sw_text(std::uint16_t sw) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string s(4, '0');
+  for (int i = 0; i < 4; ++i) s[static_cast<std::size_t>(i)] = kHex[(sw >> (12 - 4 * i)) & 0xF];
+  return s;
+}
+
+}  // namespace
+
+std::optional<es5::Script> Es5Link::next_script(const std::string& eid) {
+  auto queued = config_.registry->queued_scripts(eid);
+  if (!queued) {
+    log("ES5 queue of " + eid + ": " + queued.error().message);
+    return std::nullopt;
+  }
+  if (queued->empty()) return std::nullopt;
+  // The oldest operation's commands, as one script.
+  const std::int64_t id = queued->front().operation_id;
+  es5::Script script{std::string(kTokenPrefix) + std::to_string(id), {}};
+  for (auto& q : *queued)
+    if (q.operation_id == id) script.c_apdus.push_back(std::move(q.script));
+  if (auto started = config_.registry->start_operation(id); !started)
+    log("ES5 operation " + std::to_string(id) + ": " + started.error().message);
+  return script;
+}
+
+void Es5Link::finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code) {
+  std::shared_ptr<Service> service;
+  {
+    std::lock_guard lock(mu_);
+    service = service_;
+  }
+  if (!service) {
+    log("ES5 operation " + std::to_string(id) + ": no service attached, answer dropped");
+    return;
+  }
+  auto r = service->complete(id, status, code);
+  log("ES5 operation " + std::to_string(id) + " " + std::string(m2m::status_name(status)) +
+      (r ? std::string() : " not recorded: " + r.error().message));
+}
+
+void Es5Link::completed(const std::string& eid, const std::string& token,
+                        const es5::Es5Result<std::vector<apdu::Response>>& outcome) {
+  const auto id = operation_of_token(token);
+  if (!id) {
+    log("ES5 answer for " + eid + " with an unknown token");
+    return;
+  }
+  auto queued = config_.registry->queued_scripts(eid);
+  if (!queued) {
+    log("ES5 queue of " + eid + ": " + queued.error().message);
+    return;
+  }
+  const auto sent = static_cast<std::size_t>(std::count_if(
+      queued->begin(), queued->end(), [&](const QueuedScript& q) { return q.operation_id == *id; }));
+  if (sent == 0) {
+    // It ended meanwhile (expired): the late answer changes nothing.
+    log("ES5 answer for operation " + std::to_string(*id) + ", which has ended, ignored");
+    return;
+  }
+  if (!outcome) {
+    // No usable answer: another session, up to max_attempts.
+    auto attempts = config_.registry->count_attempt(*id);
+    if (!attempts) {
+      log("ES5 operation " + std::to_string(*id) + ": " + attempts.error().message);
+      return;
+    }
+    if (*attempts >= config_.max_attempts) {
+      finish(*id, m2m::ExecutionStatus::Failed, m2m::codes::kDeliveredNoResponse);
+      return;
+    }
+    log("ES5 operation " + std::to_string(*id) + ": no usable answer (" + outcome.error().to_string() +
+        "), attempt " + std::to_string(*attempts) + " of " + std::to_string(config_.max_attempts));
+    wake_up(eid);
+    return;
+  }
+  // The card stops at the first error status word (ETSI TS 102 226 §5.2.1).
+  for (const auto& r : *outcome) {
+    if (r.ok() || r.sw1() == apdu::sw::kSw1BytesAvailable) continue;
+    log("ES5 operation " + std::to_string(*id) + ": the eUICC answered " + sw_text(r.sw));
+    finish(*id, m2m::ExecutionStatus::Failed,
+           r.sw == apdu::sw::kReferencedDataNotFound ? m2m::codes::kIsdpUnknown : m2m::codes::kEuiccRefused);
+    return;
+  }
+  if (outcome->size() < sent) {
+    finish(*id, m2m::ExecutionStatus::Failed, m2m::codes::kEuiccRefused);
+    return;
+  }
+  finish(*id, m2m::ExecutionStatus::ExecutedSuccess, {"", ""});
+}
+
+}  // namespace rsp::smsr

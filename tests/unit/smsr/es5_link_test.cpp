@@ -1,0 +1,255 @@
+// The SM-SR's ES5 wiring: an ES4 EnableProfile goes out as an SMS wake-up,
+// the device's PSK-TLS session runs the ISD-R command, the R-APDUs complete
+// the operation into the EIS, the card's notification is recorded, and the
+// MNOs' callbacks wait in the outbox; and what goes wrong: an unknown PSK
+// identity, malformed answers (retried, then Failed), error status words, a
+// device that never connects back (Expired), a callback endpoint that fails once.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "es5_link_fixture.hpp"
+#include "rsp/m2m/isdr_commands.hpp"
+#include "rsp/service/outbox.hpp"
+#include "rsp/smsr/callbacks.hpp"
+
+namespace rsp::smsr::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using m2m::ExecutionStatus;
+using nlohmann::json;
+namespace codes = m2m::codes;
+
+bool has_function(const std::vector<service::OutboxItem>& items, const std::string& recipient,
+                  std::string_view function) {
+  for (const auto& i : items)
+    if (i.recipient == recipient && json::parse(i.body).value("function", "") == function) return true;
+  return false;
+}
+
+TEST_F(Es5LinkTest, EnableProfileRunsThroughWakeUpSessionAndNotification) {
+  start_device();
+  auto accepted = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
+  ASSERT_TRUE(accepted) << accepted.error().message;
+  ASSERT_TRUE(eventually([&] { return op(accepted->operation_id).state == OperationState::Completed; }));
+  // The trigger's session, then the device's own one for the notification.
+  ASSERT_TRUE(eventually([&] { return device_->sessions_completed() >= 2; }));
+  ASSERT_TRUE(device_->wait_idle(5s));
+  EXPECT_EQ(device_->sessions_failed(), 0u);
+  EXPECT_EQ(op(accepted->operation_id).status, "Executed-Success");
+  EXPECT_EQ(isdp(second_).state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ(isdp(boot_).state, m2m::IsdpState::kDisabled);
+  EXPECT_TRUE(card_->isd_r().pending_notifications().empty());
+
+  auto eis = **registry_->eis(eid(), false);
+  EXPECT_EQ(eis.profile(kSecondIccid)->state, m2m::ProfileState::Enabled);
+  EXPECT_EQ(eis.profile(kBootIccid)->state, m2m::ProfileState::Disabled);
+  EXPECT_TRUE(registry_->queued_scripts(eid())->empty());
+
+  // The caller's result, and the other MNO told its profile was disabled.
+  auto items = callbacks();
+  EXPECT_TRUE(has_function(items, "mno-two", "ES4.EnableProfile"));
+  EXPECT_TRUE(has_function(items, "mno-boot", kProfileDisabledNotification));
+  EXPECT_EQ(items.size(), 2u);  // the notification matched the EIS already: nothing more
+  auto trail = *registry_->audit_trail(eid());
+  EXPECT_TRUE(std::any_of(trail.begin(), trail.end(),
+                          [](const AuditEntry& a) { return a.function == "ES5.HandleNotification"; }));
+  // The wake-up's counter was stored past the card's.
+  EXPECT_GT(*registry_->next_scp80_counter(eid(), 1, 0), card_->isd_r().state().scp80.at(0).counter);
+  for (const auto& line : log_lines()) {
+    EXPECT_EQ(line.find(to_hex(card_->isd_r().state().scp81.key)), std::string::npos) << line;
+  }
+}
+
+TEST_F(Es5LinkTest, FallbackNotificationIsRecordedAndBothMnosAreTold) {
+  // The card fell back to the bootstrap profile after the second was enabled.
+  ASSERT_TRUE(registry_->put_profile(eid(), [&] {
+    auto p = *(**registry_->eis(eid(), false)).profile(kBootIccid);
+    p.state = m2m::ProfileState::Disabled;
+    return p;
+  }()));
+  ASSERT_TRUE(registry_->put_profile(eid(), [&] {
+    auto p = *(**registry_->eis(eid(), false)).profile(kSecondIccid);
+    p.state = m2m::ProfileState::Enabled;
+    return p;
+  }()));
+  link_->notification(eid(), m2m::Notification{card_->isd_r().eid(),
+                                               m2m::NotificationType::kProfileChangeAfterFallback, 7, boot_});
+  auto eis = **registry_->eis(eid(), false);
+  EXPECT_EQ(eis.profile(kBootIccid)->state, m2m::ProfileState::Enabled);
+  EXPECT_EQ(eis.profile(kSecondIccid)->state, m2m::ProfileState::Disabled);
+  auto items = callbacks();
+  EXPECT_TRUE(has_function(items, "mno-boot", kProfileEnabledNotification));
+  EXPECT_TRUE(has_function(items, "mno-two", kProfileDisabledNotification));
+  // The same notification again (its confirmation was lost) changes nothing more.
+  link_->notification(eid(), m2m::Notification{card_->isd_r().eid(),
+                                               m2m::NotificationType::kProfileChangeAfterFallback, 7, boot_});
+  EXPECT_EQ(callbacks().size(), items.size());
+  // An ISD-P the EIS does not know changes nothing.
+  link_->notification(eid(), m2m::Notification{card_->isd_r().eid(),
+                                               m2m::NotificationType::kProfileChangeSucceeded, 8, Bytes(16, 0xEE)});
+  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kBootIccid)->state, m2m::ProfileState::Enabled);
+}
+
+TEST_F(Es5LinkTest, PskLookupKnowsOnlyRegisteredIdentities) {
+  const auto s = card_->isd_r().state();
+  auto found = link_->psk(s.scp81.identity);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->eid, eid());
+  EXPECT_EQ(found->key, s.scp81.key);
+  EXPECT_FALSE(link_->psk("not-a-card"));
+  EXPECT_FALSE(link_->psk(""));
+  // Answered from memory the second time, as the handshake needs.
+  EXPECT_TRUE(link_->psk(s.scp81.identity));
+}
+
+TEST_F(Es5LinkTest, MalformedAnswersAreRetriedThenFailWithDeliveredNoResponse) {
+  auto accepted = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
+  ASSERT_TRUE(accepted);
+  ASSERT_TRUE(link_->wait_wake_ups(5s));
+  const auto first_wake_ups = link_->wake_ups_sent();
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    auto script = link_->next_script(eid());
+    ASSERT_TRUE(script);
+    EXPECT_EQ(script->token, "op-" + std::to_string(accepted->operation_id));
+    ASSERT_EQ(script->c_apdus.size(), 1u);
+    EXPECT_EQ(script->c_apdus[0], m2m::build_apdu(m2m::EnableProfile{second_}).value());
+    EXPECT_EQ(op(accepted->operation_id).state, OperationState::InProgress);
+    link_->completed(eid(), script->token, es5::es5_fail(es5::Es5ErrorCode::Malformed, "not a response script"));
+    ASSERT_TRUE(link_->wait_wake_ups(5s));
+  }
+  const auto o = op(accepted->operation_id);
+  EXPECT_EQ(o.state, OperationState::Failed);
+  EXPECT_EQ(o.subject_code, codes::kDeliveredNoResponse.subject);
+  EXPECT_EQ(o.reason_code, codes::kDeliveredNoResponse.reason);
+  // Attempts 1 and 2 were followed by a new wake-up.
+  EXPECT_EQ(link_->wake_ups_sent(), first_wake_ups + 2);
+  EXPECT_FALSE(link_->next_script(eid()));
+  EXPECT_TRUE(has_function(callbacks(), "mno-two", "ES4.EnableProfile"));
+  // The EIS did not change.
+  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kSecondIccid)->state, m2m::ProfileState::Disabled);
+}
+
+TEST_F(Es5LinkTest, ErrorStatusWordsFailTheOperationWithTheirCode) {
+  auto a = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
+  ASSERT_TRUE(a);
+  auto script = link_->next_script(eid());
+  ASSERT_TRUE(script);
+  link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x6985}});
+  EXPECT_EQ(op(a->operation_id).state, OperationState::Failed);
+  EXPECT_EQ(op(a->operation_id).subject_code, codes::kEuiccRefused.subject);
+  EXPECT_EQ(op(a->operation_id).reason_code, codes::kEuiccRefused.reason);
+
+  auto b = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
+  ASSERT_TRUE(b);
+  script = link_->next_script(eid());
+  ASSERT_TRUE(script);
+  link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x6A88}});
+  EXPECT_EQ(op(b->operation_id).subject_code, codes::kIsdpUnknown.subject);
+
+  // No R-APDU at all for one C-APDU: refused, not success.
+  auto c = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
+  ASSERT_TRUE(c);
+  script = link_->next_script(eid());
+  ASSERT_TRUE(script);
+  link_->completed(eid(), script->token, std::vector<apdu::Response>{});
+  EXPECT_EQ(op(c->operation_id).state, OperationState::Failed);
+  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kSecondIccid)->state, m2m::ProfileState::Disabled);
+
+  // Tokens that name no open operation change nothing.
+  link_->completed(eid(), "op-999", std::vector<apdu::Response>{{{}, 0x9000}});
+  link_->completed(eid(), "garbage", std::vector<apdu::Response>{{{}, 0x9000}});
+  link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x9000}});
+  EXPECT_EQ(op(c->operation_id).state, OperationState::Failed);
+}
+
+TEST_F(Es5LinkTest, ADeviceThatNeverConnectsBackExpires) {
+  // No device attached: the SMS waits at the SMSC, no session opens.
+  auto a = service_->enable_profile("mno-two", eid(), kSecondIccid, 60);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(link_->wait_wake_ups(5s));
+  EXPECT_EQ(link_->wake_ups_sent(), 1u);
+  clock_->advance(59s);
+  EXPECT_EQ(*service_->expire(), 0u);
+  clock_->advance(1s);
+  EXPECT_EQ(*service_->expire(), 1u);
+  EXPECT_EQ(op(a->operation_id).state, OperationState::Expired);
+  EXPECT_FALSE(link_->next_script(eid()));
+  auto items = callbacks();
+  ASSERT_EQ(items.size(), 1u);
+  auto body = json::parse(items[0].body);
+  EXPECT_EQ(body["functionExecutionStatus"]["status"], "Expired");
+  EXPECT_EQ(items[0].destination, "");  // given by the prepare hook when claimed
+}
+
+TEST_F(Es5LinkTest, WakeUpWithoutSubscriptionAddressIsNotSent) {
+  auto p = *(**registry_->eis(eid(), false)).profile(kBootIccid);
+  p.subscription_address = {"", "208011234567890"};
+  ASSERT_TRUE(registry_->put_profile(eid(), p));
+  link_->wake_up(eid());
+  ASSERT_TRUE(link_->wait_wake_ups(5s));
+  EXPECT_EQ(link_->wake_ups_failed(), 1u);
+  link_->wake_up("89049032123451234512345678909999");  // unknown EID
+  ASSERT_TRUE(link_->wait_wake_ups(5s));
+  EXPECT_EQ(link_->wake_ups_failed(), 2u);
+}
+
+TEST_F(Es5LinkTest, ACallbackIsRetriedUntilTheMnoTakesIt) {
+  auto a = service_->enable_profile("mno-two", eid(), kSecondIccid, 60);
+  ASSERT_TRUE(a);
+  clock_->advance(61s);
+  ASSERT_EQ(*service_->expire(), 1u);
+  std::vector<std::string> sent_to;
+  int calls = 0;
+  service::OutboxWorkerConfig wc;
+  wc.policy.first_delay = 30s;
+  service::OutboxWorker worker(registry_->outbox(), wc,
+                               [&](const std::string& url, const std::string&) -> expected<void, std::string> {
+                                 sent_to.push_back(url);
+                                 if (++calls == 1) return unexpected(std::string("HTTP status 503"));
+                                 return {};
+                               });
+  EXPECT_EQ(*worker.run_once(), 0u);
+  EXPECT_EQ(*worker.run_once(), 0u);  // not due before its back-off
+  clock_->advance(31s);
+  EXPECT_EQ(*worker.run_once(), 1u);
+  ASSERT_EQ(sent_to.size(), 2u);
+  EXPECT_EQ(sent_to[0], "https://mno-two.example/callbacks");
+  EXPECT_TRUE(callbacks().empty());
+}
+
+TEST(IsdrScript, EachFunctionHasItsCommand) {
+  m2m::Eis e;
+  m2m::ProfileInfo p;
+  p.iccid = "89000123456789012341";
+  p.isdp_aid = from_hex("A0000005591010FFFFFFFF8900001100").value();
+  e.profiles = {p};
+  Operation op;
+  op.iccid = p.iccid;
+  const auto built = [&](m2m::Es4Function f) {
+    op.function = std::string(m2m::es4_function(f).name);
+    return isdr_script(op, e);
+  };
+  using F = m2m::Es4Function;
+  EXPECT_EQ(built(F::EnableProfile), std::vector<Bytes>{m2m::build_apdu(m2m::EnableProfile{p.isdp_aid}).value()});
+  EXPECT_EQ(built(F::DisableProfile), std::vector<Bytes>{m2m::build_apdu(m2m::DisableProfile{p.isdp_aid}).value()});
+  EXPECT_EQ(built(F::DeleteProfile), std::vector<Bytes>{m2m::build_apdu(m2m::DeleteProfile{p.isdp_aid}).value()});
+  EXPECT_EQ(built(F::SetFallbackAttribute),
+            std::vector<Bytes>{m2m::build_apdu(m2m::SetFallbackAttribute{p.isdp_aid}).value()});
+  EXPECT_EQ(built(F::SetEmergencyProfileAttribute),
+            std::vector<Bytes>{m2m::build_apdu(m2m::SetEmergencyProfileAttribute{p.isdp_aid}).value()});
+  op.iccid.clear();
+  EXPECT_EQ(built(F::AuditEis), std::vector<Bytes>{m2m::build_apdu(m2m::AuditIsdps{}).value()});
+  // Nothing for an unknown profile, a function that sends nothing, or an AID the codec refuses.
+  op.iccid = "89000000000000000000";
+  EXPECT_TRUE(built(F::EnableProfile).empty());
+  EXPECT_TRUE(built(F::GetEis).empty());
+  op.iccid = p.iccid;
+  e.profiles[0].isdp_aid = Bytes{0xA0};
+  EXPECT_TRUE(built(F::EnableProfile).empty());
+}
+
+}  // namespace
+}  // namespace rsp::smsr::testing
