@@ -83,7 +83,7 @@ expected<bool, std::string> NetworkSimulator::tick() {
 }
 
 void NetworkSimulator::start() {
-  std::lock_guard lock(mutex_);
+  std::lock_guard guard(mutex_);
   if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] {
