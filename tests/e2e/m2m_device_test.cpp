@@ -11,7 +11,6 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -25,6 +24,7 @@
 #include "rsp/smpp/client.hpp"
 #include "run_tool.hpp"
 #include "serve_process.hpp"
+#include "test_support/es5_fakes.hpp"
 
 namespace rsp::e2e {
 namespace {
@@ -35,59 +35,6 @@ using namespace std::chrono_literals;
 const std::string kBootMsisdn = "447700900001";
 const std::string kSecondMsisdn = "447700900002";
 const smpp::Address kSmsrAddress{"4912345", 1, 1};
-
-/// Scripts queued per EID, taken off when answered.
-class Scripts final : public es5::ScriptSource {
- public:
-  void queue(es5::Script s) {
-    std::lock_guard lock(mu_);
-    queue_.push_back(std::move(s));
-  }
-  std::optional<es5::Script> next_script(const std::string&) override {
-    std::lock_guard lock(mu_);
-    if (queue_.empty()) return std::nullopt;
-    ++handed_out_;
-    return queue_.front();
-  }
-  void completed(const std::string&, const std::string& token,
-                 const es5::Es5Result<std::vector<apdu::Response>>& outcome) override {
-    std::lock_guard lock(mu_);
-    if (!queue_.empty() && queue_.front().token == token) queue_.pop_front();
-    done_.insert_or_assign(token, outcome);
-  }
-  std::size_t handed_out() {
-    std::lock_guard lock(mu_);
-    return handed_out_;
-  }
-  std::optional<es5::Es5Result<std::vector<apdu::Response>>> result(const std::string& token) {
-    std::lock_guard lock(mu_);
-    auto it = done_.find(token);
-    if (it == done_.end()) return std::nullopt;
-    return it->second;
-  }
-
- private:
-  std::mutex mu_;
-  std::deque<es5::Script> queue_;
-  std::map<std::string, es5::Es5Result<std::vector<apdu::Response>>> done_;
-  std::size_t handed_out_ = 0;
-};
-
-class Notifications final : public es5::NotificationSink {
- public:
-  void notification(const std::string&, const m2m::Notification& n) override {
-    std::lock_guard lock(mu_);
-    received_.push_back(n);
-  }
-  std::vector<m2m::Notification> received() {
-    std::lock_guard lock(mu_);
-    return received_;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<m2m::Notification> received_;
-};
 
 /// Forwards to the SMPP client and keeps what went out, to replay it.
 class Recording final : public smpp::SmsTransport {
@@ -215,8 +162,8 @@ class M2mDeviceProcess : public ::testing::Test {
   TempDir dir_;
   m2m::Eis eis_;
   std::string smsc_port_;
-  Scripts scripts_;
-  Notifications sink_;
+  test_support::FakeScripts scripts_;
+  test_support::FakeSink sink_;
   std::uint64_t counter_ = 0;
   std::unique_ptr<ServeProcess> smsc_;
   std::unique_ptr<es5::AdminSessionServer> server_;
@@ -236,7 +183,7 @@ TEST_F(M2mDeviceProcess, WakeUpSessionNotificationReplayFallbackAndStop) {
   auto bad = target(kBootMsisdn);
   bad.keys.kid[0] ^= 0x01;
   ASSERT_TRUE(sender_->send_trigger(bad, trigger()));
-  scripts_.queue({"enable", {m2m::build_apdu(m2m::EnableProfile{second.isdp_aid}).value()}});
+  scripts_.queue(eis_.eid, {"enable", {m2m::build_apdu(m2m::EnableProfile{second.isdp_aid}).value()}});
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(scripts_.handed_out(), 0u) << device_->output();
 
@@ -244,8 +191,8 @@ TEST_F(M2mDeviceProcess, WakeUpSessionNotificationReplayFallbackAndStop) {
   const auto before = recording_->sent().size();
   ASSERT_TRUE(sender_->send_trigger(target(kBootMsisdn), trigger()));
   const auto good = recording_->sent();
-  ASSERT_TRUE(eventually([&] { return scripts_.result("enable").has_value(); })) << device_->output();
-  auto result = *scripts_.result("enable");
+  ASSERT_TRUE(eventually([&] { return scripts_.done().contains("enable"); })) << device_->output();
+  auto result = scripts_.done().at("enable");
   ASSERT_TRUE(result) << result.error().to_string();
   ASSERT_EQ(result->size(), 1u);
   EXPECT_EQ(result->at(0).sw, 0x9000);
