@@ -1,8 +1,10 @@
 // `rsp smsr serve`: the SM-SR on HTTPS: ES1 for the EUMs, ES4 for the MNOs
 // (client certificate or API key), the EIS registry in a database with the
-// ISD-R keys sealed under the key-encryption key, a sweeper that expires
-// operations past their validity, /healthz and /metrics on the admin
-// listener, an access log, stopping gracefully on SIGTERM/SIGINT.
+// ISD-R keys sealed under the key-encryption key, ES5 (SMS wake-ups through
+// an SMSC, the PSK-TLS administration-session listener), the MNO callbacks
+// from the durable outbox, a sweeper that expires operations past their
+// validity, /healthz and /metrics on the admin listener, an access log,
+// stopping gracefully on SIGTERM/SIGINT.
 
 #include <fmt/chrono.h>
 #include <fmt/core.h>
@@ -12,6 +14,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -23,6 +26,12 @@
 #include "rsp/service/config.hpp"
 #include "rsp/service/kek_file.hpp"
 #include "rsp/service/lifecycle.hpp"
+#include "rsp/es5/admin_session.hpp"
+#include "rsp/service/outbox.hpp"
+#include "rsp/smpp/client.hpp"
+#include "rsp/smpp/loopback.hpp"
+#include "rsp/smsr/callbacks.hpp"
+#include "rsp/smsr/es5_link.hpp"
 #include "rsp/smsr/http_service.hpp"
 #include "rsp/store/open.hpp"
 #include "rsp/store/postgresql.hpp"
@@ -63,6 +72,29 @@ variable RSP_SMSR_<KEY in upper case>, which wins over the file):
                   validityPeriod (default 3600)
   max_validity    the longest validityPeriod accepted, in seconds (default 604800)
   sweep_interval  seconds between two runs of the sweeper that expires operations (default 1)
+  es5_listen      "host:port" of the ES5 administration-session listener (PSK-TLS,
+                  SCP81; RAM over HTTP), port 0 picks one (default "127.0.0.1:0");
+                  prints "ES5 admin sessions on host:port"
+  es5_address     "host:port" the SMS wake-up names for the eUICC to connect to
+                  (default: the listener's own address)
+  es5_path        the administration session's URI (default "/gsma/adminagent")
+  es5_max_attempts
+                  sessions without a usable answer before an operation fails
+                  (1.6/5.4; default 3)
+  smsc            "loopback": an in-process SMSC, the embedded default (only
+                  devices in this process receive); "smpp": an SMPP 3.4 SMSC
+                  (bound as transceiver) at smpp_host / smpp_port with
+                  smpp_system_id / smpp_password (default "loopback")
+  smpp_host       default "127.0.0.1"
+  smpp_port       default 2775
+  smpp_system_id  the ESME's system_id (at most 15 characters)
+  smpp_password   its password (at most 8 characters; prefer RSP_SMSR_SMPP_PASSWORD)
+  sms_source      the SM-SR's own address, the wake-ups' originator (digits,
+                  international; default "0000")
+  callback_trust  PEM file with the root certificate(s) of the MNOs' callback
+                  servers (each MNO's "callback_url" in mnos)
+  callback_timeout
+                  seconds for each connect, read and write of a callback (default 10)
   insecure_http   true: plain HTTP without TLS, for lab use only (also --insecure-http)
   workers         worker threads (default 4)
   max_body_bytes  largest request body (default 262144)
@@ -84,6 +116,18 @@ struct ServeConfig {
   std::int64_t default_validity = 3600;
   std::int64_t max_validity = 604800;
   std::int64_t sweep_interval = 1;
+  std::string es5_listen = "127.0.0.1:0";
+  std::string es5_address;
+  std::string es5_path = "/gsma/adminagent";
+  std::int64_t es5_max_attempts = 3;
+  std::string smsc = "loopback";
+  std::string smpp_host = "127.0.0.1";
+  std::int64_t smpp_port = 2775;
+  std::string smpp_system_id;
+  std::string smpp_password;
+  std::string sms_source = "0000";
+  std::string callback_trust;
+  std::int64_t callback_timeout = 10;
   bool insecure_http = false;
   std::int64_t workers = 4;
   std::int64_t max_body_bytes = 256 * 1024;
@@ -105,6 +149,18 @@ std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
           {"default_validity", nullptr, nullptr, &c.default_validity},
           {"max_validity", nullptr, nullptr, &c.max_validity},
           {"sweep_interval", nullptr, nullptr, &c.sweep_interval},
+          {"es5_listen", &c.es5_listen},
+          {"es5_address", &c.es5_address},
+          {"es5_path", &c.es5_path},
+          {"es5_max_attempts", nullptr, nullptr, &c.es5_max_attempts},
+          {"smsc", &c.smsc},
+          {"smpp_host", &c.smpp_host},
+          {"smpp_port", nullptr, nullptr, &c.smpp_port},
+          {"smpp_system_id", &c.smpp_system_id},
+          {"smpp_password", &c.smpp_password},
+          {"sms_source", &c.sms_source},
+          {"callback_trust", &c.callback_trust},
+          {"callback_timeout", nullptr, nullptr, &c.callback_timeout},
           {"insecure_http", nullptr, &c.insecure_http},
           {"workers", nullptr, nullptr, &c.workers},
           {"max_body_bytes", nullptr, nullptr, &c.max_body_bytes}};
@@ -173,6 +229,14 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
     fail("default_validity must be 1..max_validity seconds");
   if (config.sweep_interval < 1 || config.sweep_interval > 3600) fail("sweep_interval must be 1..3600 seconds");
   if (config.database.empty()) fail("no database configured (key \"database\" or RSP_SMSR_DATABASE)");
+  const auto es5_listen = rsp::service::split_listen(config.es5_listen);
+  if (!es5_listen) fail("es5_listen: " + es5_listen.error());
+  if (config.es5_path.empty() || config.es5_path[0] != '/') fail("es5_path must start with /");
+  if (config.es5_max_attempts < 1 || config.es5_max_attempts > 100) fail("es5_max_attempts must be 1..100");
+  if (config.smsc != "loopback" && config.smsc != "smpp") fail("smsc must be \"loopback\" or \"smpp\"");
+  if (config.smpp_port < 1 || config.smpp_port > 65535) fail("smpp_port must be 1..65535");
+  if (config.callback_timeout < 1 || config.callback_timeout > 300) fail("callback_timeout must be 1..300 seconds");
+  if (config.sms_source.empty()) fail("sms_source must name the SM-SR's address");
   const fs::path base = config_file.empty() ? fs::current_path() : fs::absolute(config_file).parent_path();
   const auto resolve = [&base](const std::string& f) {
     fs::path p(f);
@@ -193,14 +257,24 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   if (!opened) fail("database " + database_name + ": " + opened.error().message);
   rsp::cli::warn_if_database_readable(config.database, kWho);
   std::shared_ptr<rsp::store::Database> db(std::move(*opened));
-  auto registry = rsp::smsr::Registry::open(db, rsp::smsr::RegistryOptions{kek->kek, nullptr, nullptr, {}});
-  if (!registry) fail("database " + database_name + ": " + registry.error().message);
 
   // Callers.
   auto eums = rsp::service::parse_caller_config(config.eums, base, "eums");
   if (!eums) fail(eums.error());
   auto mnos = rsp::service::parse_caller_config(config.mnos, base, "mnos");
   if (!mnos) fail(mnos.error());
+  std::map<std::string, std::string> callback_urls;
+  for (const auto& c : *mnos) callback_urls[c.name] = c.callback_url;
+
+  rsp::smsr::RegistryOptions registry_options;
+  registry_options.kek = kek->kek;
+  registry_options.callback_url = [callback_urls](const std::string& mno) {
+    auto it = callback_urls.find(mno);
+    return it == callback_urls.end() ? std::string() : it->second;
+  };
+  auto opened_registry = rsp::smsr::Registry::open(db, std::move(registry_options));
+  if (!opened_registry) fail("database " + database_name + ": " + opened_registry.error().message);
+  std::shared_ptr<rsp::smsr::Registry> registry(std::move(*opened_registry));
   rsp::smsr::CallerRoles roles;
   std::vector<rsp::service::CallerCredential> all;
   for (const auto& c : *eums) roles.eums.insert(c.name), all.push_back(c);
@@ -212,8 +286,41 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   if (all.empty()) fail("no callers: configure eums and/or mnos");
   auto authenticator = std::make_shared<rsp::service::CallerAuthenticator>(std::move(all));
 
+  // ES5: the SMSC, the link, later the session listener.
+  const auto log_line = [](std::string_view line) {
+    fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%SZ} {}\n", fmt::gmtime(std::time(nullptr)), line);
+    std::fflush(stderr);
+  };
+  const rsp::smpp::Address source{config.sms_source, 1, 1};
+  std::unique_ptr<rsp::smpp::LoopbackSmsc> loopback;
+  std::unique_ptr<rsp::smpp::SmsTransport> sms;
+  if (config.smsc == "loopback") {
+    loopback = std::make_unique<rsp::smpp::LoopbackSmsc>();
+    sms = loopback->attach(source);
+  } else {
+    rsp::smpp::SmppClientConfig sc;
+    sc.host = config.smpp_host;
+    sc.port = static_cast<std::uint16_t>(config.smpp_port);
+    sc.system_id = config.smpp_system_id;
+    sc.password = config.smpp_password;
+    sc.address = source;
+    sc.log = log_line;
+    auto client = rsp::smpp::SmppClient::connect(std::move(sc));
+    if (!client) fail("SMSC " + config.smpp_host + ":" + std::to_string(config.smpp_port) + ": " + client.error().message);
+    sms = std::move(*client);
+  }
+  rsp::smsr::Es5LinkConfig link_config;
+  link_config.registry = registry;
+  link_config.sms = sms.get();
+  link_config.source = source;
+  link_config.max_attempts = static_cast<int>(config.es5_max_attempts);
+  link_config.log = [log_line](const std::string& line) { log_line(line); };
+  auto link = std::make_unique<rsp::smsr::Es5Link>(std::move(link_config));
+
   rsp::smsr::ServiceConfig service_config;
-  service_config.registry = std::shared_ptr<rsp::smsr::Registry>(std::move(*registry));
+  service_config.registry = registry;
+  service_config.scripts = rsp::smsr::isdr_script;
+  service_config.wake_up = [l = link.get()](const std::string& eid) { l->wake_up(eid); };
   service_config.default_validity = std::chrono::seconds(config.default_validity);
   service_config.max_validity = std::chrono::seconds(config.max_validity);
   if (!config.ecasd_trust.empty()) {
@@ -226,6 +333,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
     };
   }
   auto service = std::make_shared<rsp::smsr::Service>(std::move(service_config));
+  link->attach(service);
 
   rsp::smsr::HttpConfig http;
   http.host = listen->first;
@@ -237,10 +345,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   http.max_body_bytes = static_cast<std::size_t>(config.max_body_bytes);
   http.roles = std::move(roles);
   http.authenticate = [authenticator](const rsp::net::Request& req) { return authenticator->authenticate(req); };
-  http.log = [](std::string_view line) {
-    fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%SZ} {}\n", fmt::gmtime(std::time(nullptr)), line);
-    std::fflush(stderr);
-  };
+  http.log = log_line;
   http.access_log = rsp::cli::access_log_sink(config.access_log, kWho);
   http.health_check = [db]() -> std::optional<std::string> {
     auto r = db->query_one("SELECT 1");
@@ -269,14 +374,45 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   if (config.insecure_http && authenticator->uses_client_certificates())
     fail("callers with client certificates need TLS (not insecure_http)");
 
+  std::vector<rsp::Bytes> callback_roots;
+  if (!config.callback_trust.empty()) {
+    auto certs = rsp::net::load_certificates(resolve(config.callback_trust));
+    if (!certs || certs->empty()) fail("callback_trust " + config.callback_trust + ": no certificate");
+    callback_roots = std::move(*certs);
+  }
+
   rsp::service::StopSignals stop_signals;
+  rsp::es5::AdminSessionOptions es5_options;
+  es5_options.host = es5_listen->first;
+  es5_options.port = es5_listen->second;
+  es5_options.path = config.es5_path;
+  es5_options.log = [log_line](const std::string& line) { log_line(line); };
+  rsp::es5::AdminSessionServer es5_server(
+      std::move(es5_options), [l = link.get()](std::string_view identity) { return l->psk(identity); }, *link,
+      *link);
+  if (auto started = es5_server.start(); !started) fail("es5_listen " + config.es5_listen + ": " + started.error().message);
+  const std::string es5_address = config.es5_address.empty() ? es5_server.host_header() : config.es5_address;
+  link->set_trigger_address(es5_address, config.es5_path);
+
   auto server = rsp::smsr::HttpService::start(service, std::move(http));
   if (!server) fail(server.error().message);
   Sweeper sweeper(service, std::chrono::seconds(config.sweep_interval));
+  rsp::service::OutboxWorkerConfig outbox_config;
+  outbox_config.no_destination = "the MNO has no callback_url";
+  outbox_config.metric = "rsp_smsr_callbacks_total";
+  outbox_config.metric_help =
+      "ES4 callbacks to MNOs (operation results, Handle...Notification), by result (delivered, failed attempt, "
+      "given_up after the last attempt).";
+  rsp::service::OutboxWorker callbacks(
+      registry->outbox(), outbox_config,
+      rsp::smsr::mno_callback_sender(std::move(callback_roots), std::chrono::seconds(config.callback_timeout)));
+  callbacks.start();
   fmt::print("SM-SR registry in {}, ISD-R keys sealed under key-encryption key {}\n", database_name,
              kek->kek->id_hex());
   fmt::print("ES1 on {}/gsma/m2m/es1/ for {} EUM{}, ES4 on {}/gsma/m2m/es4/ for {} MNO{}\n", (*server)->url(),
              eums->size(), eums->size() == 1 ? "" : "s", (*server)->url(), mnos->size(), mnos->size() == 1 ? "" : "s");
+  fmt::print("ES5 admin sessions on {} (PSK-TLS), wake-ups name {} through the {} SMSC\n",
+             es5_server.host_header(), es5_address, config.smsc);
   fmt::print("admin on {} (/healthz, /metrics)\n", (*server)->admin_url());
   fmt::print("listening on {}\n", (*server)->url());
   std::fflush(stdout);
@@ -285,6 +421,10 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   fmt::print("{} received, finishing requests in flight\n", sig);
   std::fflush(stdout);
   (*server)->stop();
+  es5_server.stop();
+  callbacks.stop();
+  link.reset();
+  sms->stop();
   fmt::print("stopped\n");
   std::fflush(stdout);
 }
