@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "demo_m2m.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/messages/functions.hpp"
 #include "rsp/net/server.hpp"
@@ -374,8 +375,17 @@ RSP_COMMAND_GROUP(demo) {
   auto opt = std::make_shared<DemoOptions>();
   cmd->add_option("--dir", opt->dir, "Work in this directory instead of a temporary one (kept afterwards)");
   cmd->add_flag("--keep", opt->keep, "Keep the temporary directory");
-  cmd->callback([opt] {
+  cmd->callback([opt, cmd] {
+    if (cmd->got_subcommand("m2m")) return;
     int rc = run_demo(*opt);
+    if (rc != 0) rsp::cli::exit_with(rc);
+  });
+  auto m2m = std::make_shared<DemoOptions>();
+  auto* m2m_cmd = cmd->add_subcommand("m2m", "Run the M2M (SGP.02) demo in one process, step by step");
+  m2m_cmd->add_option("--dir", m2m->dir, "Work in this directory instead of a temporary one (kept afterwards)");
+  m2m_cmd->add_flag("--keep", m2m->keep, "Keep the temporary directory");
+  m2m_cmd->callback([m2m] {
+    int rc = rsp::cli::run_demo_m2m(m2m->dir, m2m->keep);
     if (rc != 0) rsp::cli::exit_with(rc);
   });
 }

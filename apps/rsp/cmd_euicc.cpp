@@ -35,7 +35,28 @@ struct CreateArgs {
   std::string dir, pki, eid, default_dp;
   bool m2m = false;
   std::string smsr_id = "smsr.rsp.local";
+  std::string eum_id = "EUM-TEST";
+  std::vector<std::string> mno{"bootstrap", "operational"};
+  std::vector<std::string> msisdn;
+  std::vector<std::string> second_pol1;
 };
+
+/// POL1 rule names (SGP.02 §2.4.3) to the card's bits.
+std::uint8_t pol1_bits(const std::vector<std::string>& names) {
+  std::uint8_t bits = 0;
+  for (const auto& n : names) {
+    if (n == "disable-not-allowed") {
+      bits |= rsp::m2m::pol1::kDisableNotAllowed;
+    } else if (n == "delete-not-allowed") {
+      bits |= rsp::m2m::pol1::kDeleteNotAllowed;
+    } else if (n == "delete-when-disabled") {
+      bits |= rsp::m2m::pol1::kDeleteWhenDisabled;
+    } else {
+      fail("--second-pol1: '" + n + "' is none of disable-not-allowed, delete-not-allowed, delete-when-disabled");
+    }
+  }
+  return bits;
+}
 
 /// An ICCID of 18 digits: the 89 industry prefix, "882" (the range ITU-T
 /// E.118 leaves to international networks, as test cards use) and 13 random
@@ -47,25 +68,48 @@ rsp::Bytes random_iccid() {
   return rsp::messages::iccid_from_digits(digits).value();
 }
 
+/// A test MSISDN: 447700900 and three random digits (Ofcom keeps
+/// 07700 900000-900999 for drama and tests).
+std::string random_msisdn() {
+  rsp::crypto::SystemRandom random;
+  std::string digits = "447700900";
+  for (auto b : random.bytes(3)) digits.push_back(static_cast<char>('0' + b % 10));
+  return digits;
+}
+
 /// `--m2m`: the bootstrap profile (enabled, fallback attribute, POL1 "delete
 /// not allowed") and a second, disabled profile, fresh SCP80 / SCP81 keys.
-/// Prints the registration facts (keys included) as JSON on standard output,
+/// Prints the RegisterEIS request body (keys included) on standard output,
 /// for the SM-SR, and nothing else: no key reaches a log.
 void run_create_m2m(const CreateArgs& a, std::vector<IdentitySource> sources) {
   namespace em = rsp::euicc_m2m;
+  if (a.mno.size() != 2) fail("--mno is given twice: the bootstrap profile's MNO, then the second profile's");
+  if (!a.msisdn.empty() && a.msisdn.size() != 2)
+    fail("--msisdn is given twice: the bootstrap profile's number, then the second profile's");
+  for (const auto& m : a.msisdn)
+    if (m.empty() || m.size() > 15 || m.find_first_not_of("0123456789") != std::string::npos)
+      fail("--msisdn must be 1 to 15 digits (E.164)");
   em::M2mCreateOptions o;
   o.dir = a.dir;
   o.sources = std::move(sources);
   o.smsr_id = a.smsr_id;
   o.profiles = {
-      {em::isdp_aid(0), random_iccid(), "bootstrap", rsp::m2m::pol1::kDeleteNotAllowed, true, true},
-      {em::isdp_aid(1), random_iccid(), "operational", 0, false, false},
+      {em::isdp_aid(0), random_iccid(), a.mno[0], rsp::m2m::pol1::kDeleteNotAllowed, true, true},
+      {em::isdp_aid(1), random_iccid(), a.mno[1], pol1_bits(a.second_pol1), false, false},
   };
   auto store = em::create_m2m_euicc(o);
   if (!store) fail(store.error().message);
-  auto facts = em::registration_json(*store);
-  if (!facts) fail(facts.error().message);
-  fmt::print("{}\n", *facts);
+  em::RegistrationFacts facts;
+  facts.eum_id = a.eum_id;
+  for (std::size_t i = 0; i < o.profiles.size(); ++i) {
+    std::string msisdn = a.msisdn.empty() ? random_msisdn() : a.msisdn[i];
+    if (i > 0 && a.msisdn.empty())
+      while (msisdn == facts.msisdn.begin()->second) msisdn = random_msisdn();
+    facts.msisdn[rsp::messages::iccid_to_digits(o.profiles[i].iccid)] = msisdn;
+  }
+  auto body = em::registration_json(*store, facts);
+  if (!body) fail(body.error().message);
+  fmt::print("{}\n", *body);
 }
 
 void run_create(const CreateArgs& a) {
@@ -156,8 +200,7 @@ void run_lpac(const std::string& dir, const std::string& lpac, const std::vector
 }  // namespace
 
 RSP_COMMAND_GROUP(euicc) {
-  auto* euicc = app.add_subcommand("euicc", "Simulated consumer eUICC (SGP.22 ISD-R) kept in a folder");
-  euicc->require_subcommand(1);
+  auto* euicc = rsp::cli::group_command(app, "euicc", "Simulated eUICCs (SGP.22 consumer, SGP.02 M2M) kept in a folder");
 
   auto ca = std::make_shared<CreateArgs>();
   auto* create = euicc->add_subcommand("create", "Create an eUICC folder");
@@ -170,6 +213,16 @@ RSP_COMMAND_GROUP(euicc) {
                    "An M2M eUICC (SGP.02): ISD-R, ECASD, an enabled bootstrap profile with the fallback attribute and a "
                    "disabled second profile; prints the registration facts for the SM-SR as JSON (with its keys)");
   create->add_option("--smsr-id", ca->smsr_id, "With --m2m: the SM-SR the card is registered with")->capture_default_str();
+  create->add_option("--eum-id", ca->eum_id, "With --m2m: the EUM's name in the EIS (the SM-SR's ES1 caller)")
+      ->capture_default_str();
+  create->add_option("--mno", ca->mno, "With --m2m: the MNO of the bootstrap profile, then of the second profile")
+      ->capture_default_str();
+  create->add_option("--second-pol1", ca->second_pol1,
+                     "With --m2m: POL1 rules of the second profile (disable-not-allowed, delete-not-allowed, "
+                     "delete-when-disabled; repeat or separate by commas)")
+      ->delimiter(',');
+  create->add_option("--msisdn", ca->msisdn,
+                     "With --m2m: the MSISDN of the bootstrap profile, then of the second (default: test numbers)");
   create->callback([ca] { run_create(*ca); });
 
   auto dir = std::make_shared<std::string>();

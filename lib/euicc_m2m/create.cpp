@@ -2,22 +2,34 @@
 
 #include "rsp/euicc_m2m/create.hpp"
 
+#include <ctime>
+
 #include <nlohmann/json.hpp>
 
 #include "rsp/card/aid.hpp"
+#include "rsp/m2m/eis_json.hpp"
 #include "rsp/messages/iccid.hpp"
 
 namespace rsp::euicc_m2m {
 
 namespace {
 
-std::string state_name(m2m::IsdpState s) {
+m2m::ProfileState profile_state(m2m::IsdpState s) {
   switch (s) {
-    case m2m::IsdpState::kSelectable: return "Created";
-    case m2m::IsdpState::kDisabled: return "Disabled";
-    case m2m::IsdpState::kEnabled: return "Enabled";
-    default: return std::string(m2m::name(s));
+    case m2m::IsdpState::kEnabled: return m2m::ProfileState::Enabled;
+    case m2m::IsdpState::kDisabled: return m2m::ProfileState::Disabled;
+    default: return m2m::ProfileState::Created;
   }
+}
+
+/// "YYYY-MM-DD" of today in UTC.
+std::string today_utc() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
 }
 
 }  // namespace
@@ -72,44 +84,45 @@ StoreResult<M2mStore> create_m2m_euicc(const M2mCreateOptions& o) {
   return M2mStore::initialise(store, s);
 }
 
-StoreResult<std::string> registration_json(const M2mStore& store) {
-  using nlohmann::json;
+StoreResult<m2m::Eis> registration_eis(const M2mStore& store, const RegistrationFacts& facts) {
   RSP_TRY(auto eid, store.euicc().eid());
   RSP_TRY(auto identity, store.euicc().identity());
   RSP_TRY(auto s, store.load());
-  json scp80 = json::array();
-  for (const auto& k : s.scp80) {
-    scp80.push_back({{"keyVersion", k.version}, {"kic", to_hex(k.kic)}, {"kid", to_hex(k.kid)}, {"counter", k.counter}});
-  }
-  json profiles = json::array();
-  for (const auto& p : s.isdps) {
-    profiles.push_back({{"isdpAid", to_hex(p.aid)},
-                        {"iccid", messages::iccid_to_digits(p.iccid)},
-                        {"mnoId", p.mno_id},
-                        {"state", state_name(p.state)},
-                        {"fallbackAttribute", p.fallback},
-                        {"emergencyProfileAttribute", p.emergency},
-                        {"pol1", {{"disableNotAllowed", (p.pol1 & m2m::pol1::kDisableNotAllowed) != 0},
-                                  {"deleteNotAllowed", (p.pol1 & m2m::pol1::kDeleteNotAllowed) != 0},
-                                  {"deleteWhenDisabled", (p.pol1 & m2m::pol1::kDeleteWhenDisabled) != 0}}},
-                        {"allocatedMemory", p.memory_quota}});
-  }
+  m2m::Eis e;
+  e.eid = eid;
+  e.eum_id = facts.eum_id;
+  e.production_date = facts.production_date.empty() ? today_utc() : facts.production_date;
+  e.platform_type = s.platform_type;
+  e.platform_version = s.platform_version;
   const std::uint32_t remaining = s.memory_total - std::min(s.memory_used(), s.memory_total);
-  json j = {{"eid", eid},
-            {"platformType", s.platform_type},
-            {"platformVersion", s.platform_version},
-            {"remainingMemory", remaining},
-            {"availableMemoryForProfiles", remaining},
-            {"smsrId", s.smsr_id},
-            {"isdR",
-             {{"aid", to_hex(ByteView(card::kIsdRAid))},
-              {"scp80Keys", scp80},
-              {"scp81Psk", {{"identity", s.scp81.identity}, {"key", to_hex(s.scp81.key)}}}}},
-            {"ecasd",
-             {{"aid", to_hex(ByteView(card::kEcasdAid))},
-              {"certificate", to_hex(identity.curves.front().euicc_cert)}}},
-            {"profiles", profiles}};
-  return j.dump(2);
+  e.remaining_memory = remaining;
+  e.available_memory_for_profiles = remaining;
+  e.smsr_id = s.smsr_id;
+  e.isd_r.aid = Bytes(std::begin(card::kIsdRAid), std::end(card::kIsdRAid));
+  for (const auto& k : s.scp80)
+    e.isd_r.scp80_key_sets.push_back({k.version, m2m::Scp80KeySet::Algorithm::Aes, k.kic, k.kid, k.counter});
+  e.isd_r.scp81_psk = m2m::Scp81Psk{Bytes(s.scp81.identity.begin(), s.scp81.identity.end()), s.scp81.key};
+  e.ecasd.aid = Bytes(std::begin(card::kEcasdAid), std::end(card::kEcasdAid));
+  e.ecasd.certificate = identity.curves.front().euicc_cert;
+  for (const auto& p : s.isdps) {
+    m2m::ProfileInfo info;
+    info.iccid = messages::iccid_to_digits(p.iccid);
+    info.isdp_aid = p.aid;
+    info.mno_id = p.mno_id;
+    info.state = profile_state(p.state);
+    info.fallback_attribute = p.fallback;
+    info.emergency_profile_attribute = p.emergency;
+    if (auto it = facts.msisdn.find(info.iccid); it != facts.msisdn.end()) info.subscription_address.msisdn = it->second;
+    info.connectivity_parameters = p.connectivity;
+    info.allocated_memory = p.memory_quota;
+    e.profiles.push_back(std::move(info));
+  }
+  return e;
+}
+
+StoreResult<std::string> registration_json(const M2mStore& store, const RegistrationFacts& facts) {
+  RSP_TRY(auto eis, registration_eis(store, facts));
+  return nlohmann::json{{"eis", m2m::eis_to_json(eis, m2m::Keys::Include)}}.dump(2);
 }
 
 }  // namespace rsp::euicc_m2m

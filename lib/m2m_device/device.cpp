@@ -64,7 +64,8 @@ euicc_m2m::SmsPpOutcome M2mDevice::on_short_message(const smpp::ShortMessage& me
   if (outcome.por_submit && transport_) {
     smpp::ShortMessage mo;
     mo.source = options_.msisdn;
-    mo.destination = options_.smsr_address;
+    // No SM-SR address configured: the PoR goes back to the SMS's originator.
+    mo.destination = options_.smsr_address.digits.empty() ? message.source : options_.smsr_address;
     mo.protocol_id = outcome.por_submit->pid;
     mo.data_coding = outcome.por_submit->dcs;
     mo.udhi = true;

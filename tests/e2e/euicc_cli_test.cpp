@@ -59,15 +59,28 @@ TEST(EuiccCli, CreateAnM2mCardPrintsItsRegistrationFacts) {
   TempDir dir;
   const auto card = (dir.path() / "card").string();
   auto r = rsp({"euicc", "create", "--m2m", "--dir", card, "--eid", "89049032000000000000000000000163",
-                "--smsr-id", "smsr.example"});
+                "--smsr-id", "smsr.example", "--eum-id", "EUM-X", "--msisdn", "447700900101", "--msisdn",
+                "447700900102", "--second-pol1", "disable-not-allowed,delete-not-allowed"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* needle : {R"("eid": "89049032000000000000000000000163")", R"("smsrId": "smsr.example")",
                              R"("aid": "A0000005591010FFFFFFFF8900000100")", R"("scp81Psk")", R"("kic")",
                              R"("isdpAid": "A0000005591010FFFFFFFF8900001000")", R"("state": "Enabled")",
-                             R"("state": "Disabled")", R"("fallbackAttribute": true)", R"("deleteNotAllowed": true)"}) {
+                             R"("state": "Disabled")", R"("fallbackAttribute": true)", R"("eumId": "EUM-X")", R"("msisdn": "447700900102")",
+                             R"("scp80KeySets")"}) {
     EXPECT_NE(r.output.find(needle), std::string::npos) << needle << "\n" << r.output;
   }
   EXPECT_TRUE(fs::exists(dir.path() / "card" / "m2m" / "state.0"));
+  r = rsp({"euicc", "m2m-info", "--dir", card});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("A0000005591010FFFFFFFF8900001000"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ENABLED fallback POL1: delete-not-allowed"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("DISABLED POL1: disable-not-allowed delete-not-allowed"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("kic"), std::string::npos) << r.output;
+  r = rsp({"euicc", "create", "--m2m", "--dir", (dir.path() / "c2").string(), "--msisdn", "12x"});
+  EXPECT_NE(r.exit_code, 0);
+  r = rsp({"euicc", "create", "--m2m", "--dir", (dir.path() / "c3").string(), "--second-pol1", "never"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--second-pol1"), std::string::npos) << r.output;
   r = rsp({"euicc", "create", "--m2m", "--dir", card});
   EXPECT_NE(r.exit_code, 0);
 }

@@ -20,10 +20,17 @@ extern char** environ;
 
 namespace rsp::e2e {
 
-/// `rsp <role> serve ...` in the background, its output read through a pipe.
+/// `rsp <role> serve ...` (or another program) in the background, its output read through a pipe.
 class ServeProcess {
  public:
-  explicit ServeProcess(const std::vector<std::string>& args, const std::string& role = "smdpp") {
+  explicit ServeProcess(const std::vector<std::string>& args, const std::string& role = "smdpp")
+      : ServeProcess(Program{RSP_TOOL}, with_serve(role, args)) {}
+  /// Any program, `argv` without the program's name (e.g. `rsp euicc m2m-run`
+  /// or the test SMSC).
+  struct Program {
+    std::string path;
+  };
+  ServeProcess(const Program& program, const std::vector<std::string>& args) {
     int fds[2];
     if (::pipe(fds) != 0) return;
     posix_spawn_file_actions_t actions;
@@ -31,13 +38,13 @@ class ServeProcess {
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
     posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
     posix_spawn_file_actions_addclose(&actions, fds[0]);
-    std::vector<std::string> all{RSP_TOOL, role, "serve"};
+    std::vector<std::string> all{program.path};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
     DefaultSignals attr;
-    if (posix_spawn(&pid_, RSP_TOOL, &actions, attr.get(), argv.data(), environ) != 0) pid_ = -1;
+    if (posix_spawn(&pid_, program.path.c_str(), &actions, attr.get(), argv.data(), environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
     ::close(fds[1]);
     fd_ = fds[0];
@@ -120,6 +127,11 @@ class ServeProcess {
   const std::string& output() const { return output_; }
 
  private:
+  static std::vector<std::string> with_serve(const std::string& role, const std::vector<std::string>& args) {
+    std::vector<std::string> all{role, "serve"};
+    all.insert(all.end(), args.begin(), args.end());
+    return all;
+  }
   bool read_some(int timeout_ms) {
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, timeout_ms) <= 0) return false;

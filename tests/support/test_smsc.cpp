@@ -277,8 +277,9 @@ TestSmsc::TestSmsc(std::vector<Account> accounts) : state_(std::make_shared<Stat
 
 TestSmsc::~TestSmsc() { stop(); }
 
-bool TestSmsc::start() {
+bool TestSmsc::start(int port) {
   if (state_->running) return true;
+  if (port > 0) state_->port = port;
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   const int one = 1;

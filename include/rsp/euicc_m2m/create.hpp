@@ -1,10 +1,12 @@
 #pragma once
 /// Making an M2M eUICC folder (`rsp euicc create --m2m`) and the facts an
-/// EUM hands to the SM-SR to register it (ES1 RegisterEIS, SGP.02 §5.1.1):
-/// as JSON with SGP.02's EIS element names in camelCase, keys included.
-/// That JSON is meant for the registration only: print it, never log it.
+/// EUM hands to the SM-SR to register it (ES1 RegisterEIS, SGP.02 §5.3.1):
+/// the body of a RegisterEIS request, {"eis": EIS}, the EIS in the SM-SR's
+/// own binding (m2m/eis_json.hpp), keys included. That JSON is meant for the
+/// registration only: print it, never log it.
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "rsp/crypto/random.hpp"
 #include "rsp/euicc/store.hpp"
 #include "rsp/euicc_m2m/state.hpp"
+#include "rsp/m2m/eis.hpp"
 
 namespace rsp::euicc_m2m {
 
@@ -23,6 +26,15 @@ struct PreinstalledProfile {
   std::uint8_t pol1 = 0;
   bool fallback = false;
   bool enabled = false;
+};
+
+/// What the EIS holds that the card does not: the EUM's name, the date of
+/// manufacture, and each profile's subscription address (the network's).
+struct RegistrationFacts {
+  std::string eum_id;
+  std::string production_date;  ///< ISO 8601 date; empty: today (UTC)
+  /// MSISDN (digits) per ICCID (digits); a profile without one has none in the EIS.
+  std::map<std::string, std::string> msisdn;
 };
 
 struct M2mCreateOptions {
@@ -41,7 +53,9 @@ Bytes isdp_aid(std::uint32_t n);
 /// fresh random SCP80 (AES, key version 1) and SCP81 keys.
 StoreResult<M2mStore> create_m2m_euicc(const M2mCreateOptions& options);
 
-/// The registration facts of a card folder as JSON text (see above).
-StoreResult<std::string> registration_json(const M2mStore& store);
+/// The EIS of a card folder as the SM-SR registers it (keys included).
+StoreResult<m2m::Eis> registration_eis(const M2mStore& store, const RegistrationFacts& facts);
+/// The RegisterEIS request body for a card folder as JSON text (see above).
+StoreResult<std::string> registration_json(const M2mStore& store, const RegistrationFacts& facts);
 
 }  // namespace rsp::euicc_m2m

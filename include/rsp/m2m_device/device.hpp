@@ -56,7 +56,7 @@ struct SessionReport {
 
 struct M2mDeviceOptions {
   smpp::Address msisdn;        ///< the device's own number
-  smpp::Address smsr_address;  ///< where MO PoRs go
+  smpp::Address smsr_address;  ///< where MO PoRs go (no digits: to the originator of the SMS)
   /// Host ("name:port") and URI for sessions the device opens on its own
   /// (notifications) before any trigger named them.
   std::string default_host;

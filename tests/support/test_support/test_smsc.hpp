@@ -33,9 +33,9 @@ class TestSmsc {
   TestSmsc(const TestSmsc&) = delete;
   TestSmsc& operator=(const TestSmsc&) = delete;
 
-  /// Listens on 127.0.0.1 (an ephemeral port the first time, the same port
-  /// after a stop); false when it cannot.
-  bool start();
+  /// Listens on 127.0.0.1: on `port` when given, else an ephemeral port the
+  /// first time and the same port after a stop; false when it cannot.
+  bool start(int port = 0);
   /// Closes the listener and every connection, as an SMSC going down would.
   /// Held messages survive for the next start().
   void stop();

@@ -17,36 +17,12 @@
 #include "rsp/m2m_device/device.hpp"
 #include "rsp/net/client.hpp"
 #include "rsp/smpp/loopback.hpp"
+#include "test_support/es5_fakes.hpp"
 
 namespace rsp::es5::test {
 
-/// Scripts queued per EID; completed() removes the one answered.
-class FakeScripts final : public ScriptSource {
- public:
-  void queue(const std::string& eid, Script s);
-  std::optional<Script> next_script(const std::string& eid) override;
-  void completed(const std::string& eid, const std::string& token,
-                 const Es5Result<std::vector<apdu::Response>>& outcome) override;
-  std::size_t pending(const std::string& eid);
-  std::map<std::string, Es5Result<std::vector<apdu::Response>>> done();
-  std::size_t handed_out();
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::deque<Script>> queues_;
-  std::map<std::string, Es5Result<std::vector<apdu::Response>>> done_;
-  std::size_t handed_out_ = 0;
-};
-
-class FakeSink final : public NotificationSink {
- public:
-  void notification(const std::string& eid, const m2m::Notification& n) override;
-  std::vector<m2m::Notification> received();
-
- private:
-  std::mutex mu_;
-  std::vector<m2m::Notification> received_;
-};
+using test_support::FakeScripts;
+using test_support::FakeSink;
 
 class Es5Test : public euicc_m2m::test::M2mTest {
  protected:

@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "m2m_fixture.hpp"
+#include "rsp/m2m/eis_json.hpp"
 #include "rsp/apdu/status_words.hpp"
 #include "rsp/common/file.hpp"
 
@@ -123,29 +124,47 @@ TEST_F(M2mTest, StateFilesAreOwnerOnly) {
   }
 }
 
-TEST_F(M2mTest, RegistrationFactsNameTheEisElements) {
+TEST_F(M2mTest, RegistrationIsARegisterEisBodyTheSmsrReads) {
   auto store = M2mStore::open(dir_);
   ASSERT_TRUE(store);
-  auto text = registration_json(*store);
+  RegistrationFacts facts{"EUM-TEST", "2026-12-01", {{"89000123456789012341", "447700900001"}}};
+  auto text = registration_json(*store, facts);
   ASSERT_TRUE(text) << text.error().message;
-  auto j = nlohmann::json::parse(*text);
+  auto body = nlohmann::json::parse(*text);
+  ASSERT_TRUE(body.contains("eis"));
+  // What the SM-SR's ES1 parses, strictly (unknown members refused).
+  auto eis = m2m::eis_from_json(body["eis"]);
+  ASSERT_TRUE(eis) << eis.error().path << ": " << eis.error().message;
   const auto s = card_->isd_r().state();
-  EXPECT_EQ(j["eid"], to_hex(card_->isd_r().eid()));
-  EXPECT_EQ(j["smsrId"], "smsr.test");
-  EXPECT_EQ(j["isdR"]["aid"], "A0000005591010FFFFFFFF8900000100");
-  EXPECT_EQ(j["isdR"]["scp81Psk"]["key"], to_hex(s.scp81.key));
-  EXPECT_EQ(j["isdR"]["scp80Keys"][0]["kic"], to_hex(s.scp80[0].kic));
+  EXPECT_EQ(eis->eid, to_hex(card_->isd_r().eid()));
+  EXPECT_EQ(eis->eum_id, "EUM-TEST");
+  EXPECT_EQ(eis->production_date, "2026-12-01");
+  EXPECT_EQ(eis->smsr_id, "smsr.test");
+  EXPECT_EQ(to_hex(eis->isd_r.aid), "A0000005591010FFFFFFFF8900000100");
+  ASSERT_TRUE(eis->isd_r.scp81_psk);
+  EXPECT_EQ(eis->isd_r.scp81_psk->key, s.scp81.key);
+  EXPECT_EQ(eis->isd_r.scp81_psk->identity, Bytes(s.scp81.identity.begin(), s.scp81.identity.end()));
+  ASSERT_EQ(eis->isd_r.scp80_key_sets.size(), 1u);
+  EXPECT_EQ(eis->isd_r.scp80_key_sets[0].kic, s.scp80[0].kic);
+  EXPECT_EQ(eis->isd_r.scp80_key_sets[0].kid, s.scp80[0].kid);
   EXPECT_EQ(s.scp80[0].kic.size(), 16u);
   EXPECT_NE(s.scp80[0].kic, s.scp80[0].kid);
-  EXPECT_FALSE(j["ecasd"]["certificate"].get<std::string>().empty());
-  ASSERT_EQ(j["profiles"].size(), 2u);
-  EXPECT_EQ(j["profiles"][0]["isdpAid"], to_hex(boot_));
-  EXPECT_EQ(j["profiles"][0]["iccid"], "89000123456789012341");
-  EXPECT_EQ(j["profiles"][0]["state"], "Enabled");
-  EXPECT_EQ(j["profiles"][0]["fallbackAttribute"], true);
-  EXPECT_EQ(j["profiles"][0]["pol1"]["deleteNotAllowed"], true);
-  EXPECT_EQ(j["profiles"][1]["state"], "Disabled");
-  EXPECT_EQ(j["profiles"][1]["fallbackAttribute"], false);
+  EXPECT_FALSE(eis->ecasd.certificate.empty());
+  ASSERT_EQ(eis->profiles.size(), 2u);
+  EXPECT_EQ(eis->profiles[0].isdp_aid, boot_);
+  EXPECT_EQ(eis->profiles[0].iccid, "89000123456789012341");
+  EXPECT_EQ(eis->profiles[0].mno_id, "mno-boot");
+  EXPECT_EQ(eis->profiles[0].state, m2m::ProfileState::Enabled);
+  EXPECT_TRUE(eis->profiles[0].fallback_attribute);
+  EXPECT_EQ(eis->profiles[0].subscription_address.msisdn, "447700900001");
+  EXPECT_EQ(eis->profiles[1].state, m2m::ProfileState::Disabled);
+  EXPECT_FALSE(eis->profiles[1].fallback_attribute);
+  EXPECT_TRUE(eis->profiles[1].subscription_address.msisdn.empty());
+  // Without a date, today's.
+  facts.production_date.clear();
+  auto today = registration_eis(*store, facts);
+  ASSERT_TRUE(today);
+  EXPECT_EQ(today->production_date.size(), 10u);
 }
 
 TEST_F(M2mTest, CreateRefusesBadProfileSetsAndAnExistingCard) {
