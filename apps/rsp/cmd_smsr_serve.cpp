@@ -273,20 +273,15 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   auto server = rsp::smsr::HttpService::start(service, std::move(http));
   if (!server) fail(server.error().message);
   Sweeper sweeper(service, std::chrono::seconds(config.sweep_interval));
-  fmt::print("SM-SR registry in {}, ISD-R keys sealed under key-encryption key {}\n", database_name,
-             kek->kek->id_hex());
-  fmt::print("ES1 on {}/gsma/m2m/es1/ for {} EUM{}, ES4 on {}/gsma/m2m/es4/ for {} MNO{}\n", (*server)->url(),
-             eums->size(), eums->size() == 1 ? "" : "s", (*server)->url(), mnos->size(), mnos->size() == 1 ? "" : "s");
-  fmt::print("admin on {} (/healthz, /metrics)\n", (*server)->admin_url());
-  fmt::print("listening on {}\n", (*server)->url());
-  std::fflush(stdout);
-
-  const char* sig = stop_signals.wait();
-  fmt::print("{} received, finishing requests in flight\n", sig);
-  std::fflush(stdout);
-  (*server)->stop();
-  fmt::print("stopped\n");
-  std::fflush(stdout);
+  rsp::cli::serve_until_stopped(
+      stop_signals,
+      {fmt::format("SM-SR registry in {}, ISD-R keys sealed under key-encryption key {}", database_name,
+                   kek->kek->id_hex()),
+       fmt::format("ES1 on {}/gsma/m2m/es1/ for {} EUM{}, ES4 on {}/gsma/m2m/es4/ for {} MNO{}", (*server)->url(),
+                   eums->size(), eums->size() == 1 ? "" : "s", (*server)->url(), mnos->size(),
+                   mnos->size() == 1 ? "" : "s"),
+       fmt::format("admin on {} (/healthz, /metrics)", (*server)->admin_url())},
+      (*server)->url(), {[&] { (*server)->stop(); }});
 }
 
 }  // namespace
