@@ -426,30 +426,25 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   for (const auto& id : service_config.tls_identities) tls_lines.push_back(id.subject() + " (" + id.curve() + ")");
   auto service = rsp::smdpp::HttpService::start(std::move(service_config));
   if (!service) fail(service.error().message);
-  fmt::print("SM-DP+ {} with {} identit{} from {}\n", config.address, identity_count,
-             identity_count == 1 ? "y" : "ies", config.pki);
-  fmt::print("orders from {}\n", config.database.empty() ? std::string("memory (no database: empty)") : database_name);
-  if (!package_key_line.empty()) fmt::print("{}\n", package_key_line);
-  if (shared_db) fmt::print("download sessions in the database (shared by the instances)\n");
-  for (const auto& line : tls_lines) fmt::print("DPtls {}\n", line);
-  fmt::print("ES9+ on {}/gsma/rsp2/es9plus/\n", (*service)->url());
+  std::vector<std::string> lines;
+  lines.push_back(fmt::format("SM-DP+ {} with {} identit{} from {}", config.address, identity_count,
+                              identity_count == 1 ? "y" : "ies", config.pki));
+  lines.push_back(fmt::format("orders from {}", config.database.empty() ? std::string("memory (no database: empty)")
+                                                                        : database_name));
+  if (!package_key_line.empty()) lines.push_back(package_key_line);
+  if (shared_db) lines.push_back("download sessions in the database (shared by the instances)");
+  for (const auto& line : tls_lines) lines.push_back("DPtls " + line);
+  lines.push_back(fmt::format("ES9+ on {}/gsma/rsp2/es9plus/", (*service)->url()));
   if (callbacks) {
     callbacks->start();
-    fmt::print("ES2+ on {}/gsma/rsp2/es2plus/ for {} operator{} ({}), callbacks from the outbox\n",
-               (*service)->url(), operator_count, operator_count == 1 ? "" : "s",
-               credentials);
+    lines.push_back(fmt::format("ES2+ on {}/gsma/rsp2/es2plus/ for {} operator{} ({}), callbacks from the outbox",
+                                (*service)->url(), operator_count, operator_count == 1 ? "" : "s", credentials));
   }
-  fmt::print("admin on {} (/healthz, /metrics)\n", (*service)->admin_url());
-  fmt::print("listening on {}\n", (*service)->url());
-  std::fflush(stdout);
-
-  const char* sig = stop_signals.wait();
-  fmt::print("{} received, finishing requests in flight\n", sig);
-  std::fflush(stdout);
-  (*service)->stop();
-  if (callbacks) callbacks->stop();
-  fmt::print("stopped\n");
-  std::fflush(stdout);
+  lines.push_back(fmt::format("admin on {} (/healthz, /metrics)", (*service)->admin_url()));
+  rsp::cli::serve_until_stopped(stop_signals, lines, (*service)->url(),
+                                {[&] { (*service)->stop(); }, [&] {
+                                   if (callbacks) callbacks->stop();
+                                 }});
 }
 
 }  // namespace

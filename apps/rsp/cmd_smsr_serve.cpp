@@ -407,26 +407,19 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
       registry->outbox(), outbox_config,
       rsp::smsr::mno_callback_sender(std::move(callback_roots), std::chrono::seconds(config.callback_timeout)));
   callbacks.start();
-  fmt::print("SM-SR registry in {}, ISD-R keys sealed under key-encryption key {}\n", database_name,
-             kek->kek->id_hex());
-  fmt::print("ES1 on {}/gsma/m2m/es1/ for {} EUM{}, ES4 on {}/gsma/m2m/es4/ for {} MNO{}\n", (*server)->url(),
-             eums->size(), eums->size() == 1 ? "" : "s", (*server)->url(), mnos->size(), mnos->size() == 1 ? "" : "s");
-  fmt::print("ES5 admin sessions on {} (PSK-TLS), wake-ups name {} through the {} SMSC\n",
-             es5_server.host_header(), es5_address, config.smsc);
-  fmt::print("admin on {} (/healthz, /metrics)\n", (*server)->admin_url());
-  fmt::print("listening on {}\n", (*server)->url());
-  std::fflush(stdout);
-
-  const char* sig = stop_signals.wait();
-  fmt::print("{} received, finishing requests in flight\n", sig);
-  std::fflush(stdout);
-  (*server)->stop();
-  es5_server.stop();
-  callbacks.stop();
-  link.reset();
-  sms->stop();
-  fmt::print("stopped\n");
-  std::fflush(stdout);
+  rsp::cli::serve_until_stopped(
+      stop_signals,
+      {fmt::format("SM-SR registry in {}, ISD-R keys sealed under key-encryption key {}", database_name,
+                   kek->kek->id_hex()),
+       fmt::format("ES1 on {}/gsma/m2m/es1/ for {} EUM{}, ES4 on {}/gsma/m2m/es4/ for {} MNO{}", (*server)->url(),
+                   eums->size(), eums->size() == 1 ? "" : "s", (*server)->url(), mnos->size(),
+                   mnos->size() == 1 ? "" : "s"),
+       fmt::format("ES5 admin sessions on {} (PSK-TLS), wake-ups name {} through the {} SMSC",
+                   es5_server.host_header(), es5_address, config.smsc),
+       fmt::format("admin on {} (/healthz, /metrics)", (*server)->admin_url())},
+      (*server)->url(),
+      {[&] { (*server)->stop(); }, [&] { es5_server.stop(); }, [&] { callbacks.stop(); }, [&] { link.reset(); },
+       [&] { sms->stop(); }});
 }
 
 }  // namespace

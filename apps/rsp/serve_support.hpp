@@ -1,17 +1,21 @@
 #pragma once
-// What the `serve` commands of the server roles share: the access log's sink.
+// What the `serve` commands of the server roles share: the access log's sink
+// and the start-up / stop sequence.
 
 #include <fcntl.h>
 #include <fmt/core.h>
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "command.hpp"
 #include "rsp/service/async_log.hpp"
+#include "rsp/service/lifecycle.hpp"
 
 namespace rsp::cli {
 
@@ -39,6 +43,25 @@ inline service::LogSink access_log_sink(const std::string& where, const std::str
     fmt::print(file.get(), "{}\n", line);
     std::fflush(file.get());
   };
+}
+
+/// The end of every `serve` command, once its listeners run: prints the
+/// start-up `lines`, then "listening on <url>" (the line scripts and tests wait
+/// for), waits for SIGTERM or SIGINT (`signals` was made before any thread
+/// started), then drains: runs `drain` in order (stop the listeners, finishing
+/// the requests in flight, then the workers behind them) and prints "stopped".
+inline void serve_until_stopped(service::StopSignals& signals, const std::vector<std::string>& lines,
+                                const std::string& url, const std::vector<std::function<void()>>& drain) {
+  for (const auto& line : lines) fmt::print("{}\n", line);
+  fmt::print("listening on {}\n", url);
+  std::fflush(stdout);
+  const char* sig = signals.wait();
+  fmt::print("{} received, finishing requests in flight\n", sig);
+  std::fflush(stdout);
+  for (const auto& step : drain)
+    if (step) step();
+  fmt::print("stopped\n");
+  std::fflush(stdout);
 }
 
 }  // namespace rsp::cli

@@ -6,16 +6,13 @@
 #include "rsp/pki/issuer.hpp"
 #include "rsp/pki/key_store.hpp"
 #include "rsp/pki/roles.hpp"
+#include "rsp/server_auth/euicc_authentication.hpp"
 
 namespace rsp::smdpp {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-bool contains(std::span<const Bytes> list, const Bytes& id) {
-  return std::find(list.begin(), list.end(), id) != list.end();
-}
 
 /// "CERT_S_SM_DPauth_ECDSA_NIST" -> "S_SM_DPauth_ECDSA_NIST".
 std::string stem_after_cert(const fs::path& p) {
@@ -59,32 +56,18 @@ SmdppResult<void> IdentitySet::add(ServerIdentity id) {
 }
 
 const ServerIdentity* IdentitySet::select(std::span<const Bytes> verification, std::span<const Bytes> signing) const {
-  for (const auto& id : ids_) {
-    if (!contains(verification, id.ci_pkid)) continue;
-    if (!signing.empty()) {
-      // The eUICC chain must end at a CI we trust and the eUICC signs with.
-      bool ok = false;
-      for (const auto& ci : cis_)
-        if (ci.subject_key_id() && contains(signing, *ci.subject_key_id())) ok = true;
-      if (!ok) continue;
-    }
-    return &id;
-  }
-  return nullptr;
+  auto chosen = choose(verification, signing);
+  return chosen ? *chosen : nullptr;
 }
 
 SmdppResult<const ServerIdentity*> IdentitySet::choose(std::span<const Bytes> verification,
                                                        std::span<const Bytes> signing) const {
-  if (const ServerIdentity* id = select(verification, signing)) return id;
-  // An empty signing list names no CI of its own (select() takes it as any).
-  const bool signing_trusted =
-      signing.empty() || std::any_of(cis_.begin(), cis_.end(), [&](const pki::Certificate& ci) {
-        return ci.subject_key_id() && contains(signing, *ci.subject_key_id());
-      });
-  if (!signing_trusted)
-    return smdpp_error(codes::kSecurityConfigNotSupported, "none of the eUICC's CIs (euiccCiPKIdListForSigning) is trusted");
-  return smdpp_error(codes::kServerCertUnavailable,
-                     "no DPauth certificate under a CI of euiccCiPKIdListForVerification");
+  std::vector<Bytes> ci_pkids;
+  ci_pkids.reserve(ids_.size());
+  for (const auto& id : ids_) ci_pkids.push_back(id.ci_pkid);
+  auto i = server_auth::choose_identity(ci_pkids, cis_, verification, signing);
+  if (!i) return unexpected(SmdppError{i.error().code.subject, i.error().code.reason, std::move(i.error().message)});
+  return &ids_[*i];
 }
 
 SmdppResult<IdentitySet> IdentitySet::load_directory(const fs::path& dir) {

@@ -3,9 +3,8 @@
 #include <algorithm>
 
 #include "rsp/crypto/ecdsa.hpp"
-#include "rsp/pki/memo.hpp"
-#include "rsp/pki/validator.hpp"
 #include "rsp/asn1/sgp22_signed.hpp"
+#include "rsp/server_auth/euicc_authentication.hpp"
 #include "rsp/smdpp/session_store.hpp"
 #include "session.hpp"
 
@@ -18,34 +17,9 @@ namespace {
 constexpr std::size_t kChallengeSize = 16;
 constexpr std::size_t kTransactionIdSize = 16;
 
-/// Maps an EUM / eUICC validation failure onto SGP.22 §5.6.2 codes.
-SmdppError chain_error(const pki::PkiError& e, bool eum) {
-  using C = pki::PkiError::Code;
-  codes::Code c = eum ? codes::kEumCertInvalid : codes::kEuiccCertInvalid;
-  if (e.code == C::Expired) c = eum ? codes::kEumCertExpired : codes::kEuiccCertExpired;
-  if (e.code == C::UnknownIssuer && eum) c = codes::kUnknownCiPk;
-  return SmdppError{c.subject, c.reason, std::string(eum ? "EUM" : "eUICC") + " certificate: " + e.message};
-}
-
-/// The checks SGP.22 v2.2.2 §5.6.2 names before the certificate profile, in
-/// the order its table implies: a certificate issued under no CI we trust
-/// is an unknown CI (8.11.1 / 3.9, EUM only: an eUICC certificate names its
-/// EUM), then an expired one is expired (6.3), whatever else is wrong with
-/// it; pki::validate_chain then checks role, profile and signatures (6.1).
-std::optional<SmdppError> precheck(const pki::Certificate& c, std::span<const pki::Certificate> cis, TimePoint now,
-                                   bool eum) {
-  if (eum) {
-    const auto& aki = c.authority_key_id();
-    const bool known = aki && std::any_of(cis.begin(), cis.end(), [&](const pki::Certificate& ci) {
-                         return ci.subject_key_id() == aki;
-                       });
-    if (!known)
-      return chain_error(pki::PkiError{pki::PkiError::Code::UnknownIssuer, "issued by no trusted CI"}, true);
-  }
-  if (now > c.not_after())
-    return chain_error(pki::PkiError{pki::PkiError::Code::Expired, "expired " + pki::format_utc_time(c.not_after())},
-                       eum);
-  return std::nullopt;
+/// A failed eUICC authentication (rsp/server_auth) as the core's error.
+SmdppError auth_error(server_auth::AuthError e) {
+  return SmdppError{e.code.subject, e.code.reason, std::move(e.message)};
 }
 
 }  // namespace
@@ -121,39 +95,19 @@ SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::Auth
                                                    : std::string("unknown AuthenticateServerResponse"));
   }
   const auto& signed1 = resp->euiccSigned1;
-  if (signed1.transactionId != s->transaction_id)
-    return smdpp_error(codes::kUnknownTransactionId, "euiccSigned1 carries another transactionId");
-
-  // Chain CI -> EUM -> eUICC (SGP.22 §5.6.2 steps on the certificates).
+  // SGP.22 §5.6.2: chain, euiccSignature1, transactionId, serverAddress, serverChallenge.
   const auto now = clock_.now();
-  auto eum = pki::parse_certificate_memo(resp->eumCertificate.der);  // one EUM serves a whole fleet
-  if (!eum) return unexpected(chain_error(eum.error(), true));
-  const auto& cis = identities_->cis();
-  if (auto refused = precheck(*eum, cis, now, true)) return unexpected(std::move(*refused));
-  if (auto v = pki::validate_chain(*eum, {}, cis, pki::Role::Eum, now); !v)
-    return unexpected(chain_error(v.error(), true));
-  auto euicc = pki::parse_certificate_memo(resp->euiccCertificate.der);
-  if (!euicc) return unexpected(chain_error(euicc.error(), false));
-  if (auto refused = precheck(*euicc, cis, now, false)) return unexpected(std::move(*refused));
-  const pki::Certificate eums[] = {*eum};
-  auto chain = pki::validate_chain(*euicc, eums, cis, pki::Role::Euicc, now);
-  if (!chain) return unexpected(chain_error(chain.error(), false));
-
-  if (!crypto::verify_plain(chain->public_key, asn1::encode(signed1), resp->euiccSignature1))
-    return smdpp_error(codes::kEuiccSignatureInvalid, "euiccSignature1 does not verify");
-  // Checked after the signature so the comparison is over authenticated data.
-  if (signed1.serverAddress != config_.address ||
-      !equal_ct(signed1.serverChallenge, s->server_challenge))
-    return smdpp_error(codes::kEuiccSignatureInvalid, "serverChallenge or serverAddress mismatch");
-  if (!chain->eid) return smdpp_error(codes::kEuiccCertInvalid, "eUICC certificate without EID");
+  auto euicc = server_auth::authenticate_euicc(
+      *resp, server_auth::Challenge{s->transaction_id, s->server_challenge, config_.address}, identities_->cis(), now);
+  if (!euicc) return unexpected(auth_error(std::move(euicc.error())));
 
   const auto* ctx = signed1.ctxParams1.ctxParamsForCommonAuthentication();
   if (!ctx) return smdpp_error(codes::kInvalidRequest, "ctxParams1 is not ctxParamsForCommonAuthentication");
   const std::string matching_id = ctx->matchingId.value_or("");
   s->requested_matching_id = matching_id;
-  RSP_TRY(auto order, catalog_->find(matching_id, *chain->eid));
+  RSP_TRY(auto order, catalog_->find(matching_id, euicc->eid));
   if (!order) return smdpp_error(codes::kMatchingIdRefused, "no download order for this matchingId");
-  if (order->eid && *order->eid != *chain->eid)
+  if (order->eid && *order->eid != euicc->eid)
     return smdpp_error(codes::kEidMismatch, "the order is bound to another EID");
   if (order->cc_hash && order->cc_attempts_left <= 0) order->block = OrderBlock::ConfirmationCodeExhausted;
   if (auto refused = order_block_code(order->block)) return smdpp_error(*refused, "the download order is refused");
@@ -172,9 +126,9 @@ SmdppResult<sg::AuthenticateClientOk> Server::authenticate_client(const sg::Auth
   pdr.smdpSignature2 = *sig2;
   pdr.smdpCertificate = asn1::RawElement{id.dp_pb_cert.der()};
 
-  s->eid = *chain->eid;
+  s->eid = euicc->eid;
   s->eid_bytes = from_hex(s->eid).value_or(Bytes{});
-  s->euicc_key = chain->public_key;
+  s->euicc_key = std::move(euicc->public_key);
   s->smdp_signature2 = std::move(*sig2);
   s->order = std::move(*order);
   s->state = Session::State::Authenticated;

@@ -8,6 +8,8 @@
 #include <string_view>
 
 #include "rsp/common/expected.hpp"
+#include "rsp/messages/error.hpp"
+#include "rsp/server_auth/euicc_authentication.hpp"
 
 namespace rsp::smdpp {
 
@@ -26,21 +28,19 @@ using SmdppResult = expected<T, SmdppError>;
 
 /// The subject/reason pairs the core produces (SGP.22 §5.6.1 - §5.6.5).
 namespace codes {
-struct Code {
-  const char* subject;
-  const char* reason;
-};
+using Code = messages::StatusCode;
+namespace auth = server_auth::codes;  ///< the eUICC authentication's codes, shared with the SM-DS
 inline constexpr Code kInvalidSmdpAddress{"8.8.1", "3.8"};        ///< SM-DP+ address refused
 /// §5.6.1: none of the CIs in euiccCiPKIdListForSigning is supported.
-inline constexpr Code kSecurityConfigNotSupported{"8.8.2", "3.1"};
+inline constexpr Code kSecurityConfigNotSupported = auth::kSecurityConfigNotSupported;
 inline constexpr Code kSvnNotSupported{"8.8.3", "3.1"};          ///< eUICC SVN not supported
 /// §5.6.1: no CERT.DPauth.ECDSA under a CI of euiccCiPKIdListForVerification.
-inline constexpr Code kServerCertUnavailable{"8.8.4", "3.7"};
-inline constexpr Code kEumCertInvalid{"8.1.2", "6.1"};
-inline constexpr Code kEumCertExpired{"8.1.2", "6.3"};
-inline constexpr Code kEuiccCertInvalid{"8.1.3", "6.1"};
-inline constexpr Code kEuiccCertExpired{"8.1.3", "6.3"};
-inline constexpr Code kEuiccSignatureInvalid{"8.1", "6.1"};
+inline constexpr Code kServerCertUnavailable = auth::kServerCertUnavailable;
+inline constexpr Code kEumCertInvalid = auth::kEumCertInvalid;
+inline constexpr Code kEumCertExpired = auth::kEumCertExpired;
+inline constexpr Code kEuiccCertInvalid = auth::kEuiccCertInvalid;
+inline constexpr Code kEuiccCertExpired = auth::kEuiccCertExpired;
+inline constexpr Code kEuiccSignatureInvalid = auth::kEuiccSignatureInvalid;
 inline constexpr Code kEidMismatch{"8.1.1", "3.8"};               ///< EID refused / not the order's
 inline constexpr Code kMatchingIdRefused{"8.2.6", "3.8"};
 /// §5.6.2: the order exists, but its profile is not released for download.
@@ -51,10 +51,10 @@ inline constexpr Code kDownloadOrderExpired{"8.8.5", "4.10"};
 /// §5.6.2: the profile's download was attempted the maximum number of times
 /// (Download order - Maximum number of retries exceeded).
 inline constexpr Code kDownloadAttemptsExceeded{"8.8.5", "6.4"};
-inline constexpr Code kUnknownCiPk{"8.11.1", "3.9"};
+inline constexpr Code kUnknownCiPk = auth::kUnknownCiPk;
 /// §5.6.5: the smdpOid the eUICC signed in its CancelSession is not ours.
 inline constexpr Code kInvalidSmdpOid{"8.8", "3.10"};
-inline constexpr Code kUnknownTransactionId{"8.10.1", "3.9"};
+inline constexpr Code kUnknownTransactionId = auth::kUnknownTransactionId;
 inline constexpr Code kConfirmationCodeMissing{"8.2.7", "2.2"};
 inline constexpr Code kConfirmationCodeRefused{"8.2.7", "3.8"};
 inline constexpr Code kConfirmationCodeRetriesExceeded{"8.2.7", "6.4"};

@@ -1,0 +1,165 @@
+#include "rsp/smds/http_service.hpp"
+
+#include <exception>
+
+#include "rsp/messages/es11_json.hpp"
+#include "rsp/messages/es12_json.hpp"
+#include "rsp/messages/es9_json.hpp"
+#include "rsp/messages/header.hpp"
+
+namespace rsp::smds {
+
+namespace {
+
+using messages::ResponseHeader;
+namespace es9 = messages::es9;
+namespace es11 = messages::es11;
+namespace es12 = messages::es12;
+
+service::Reply json_reply(int status, std::string body) {
+  service::Reply r;
+  r.response.status = status;
+  r.response.content_type = std::string(messages::kJsonContentType);
+  r.response.headers.emplace_back("X-Admin-Protocol", std::string(messages::kAdminProtocol));
+  r.response.body = std::move(body);
+  return r;
+}
+
+/// A refusal is a function result (HTTP 200 with the codes); a failure of the
+/// SM-DS's own storage decided nothing (500). Only a request that could not
+/// be read is told what was wrong with it; other refusals carry the reason's
+/// neutral text, the detail stays in the log.
+service::Reply failed(const SmdsError& e, bool unreadable = false) {
+  if (e.storage) {
+    service::Reply r = json_reply(500, "{}");
+    r.response.content_type = "text/plain; charset=utf-8";
+    r.response.body = "server error";
+    r.subject_code = e.subject_code;
+    r.reason_code = e.reason_code;
+    r.detail = e.message;
+    return r;
+  }
+  const std::string wire = unreadable ? e.message : std::string(messages::reason_text(e.reason_code));
+  service::Reply r = json_reply(200, es9::encode_header_only_response(ResponseHeader::failed(e.subject_code, e.reason_code, wire)));
+  r.subject_code = e.subject_code;
+  r.reason_code = e.reason_code;
+  r.detail = e.message;
+  return r;
+}
+
+service::Reply unreadable(const messages::MessageError& e) {
+  return failed(SmdsError{e.subject_code, e.reason_code, e.to_string()}, true);
+}
+
+service::Reply success_header_only() { return json_reply(200, es9::encode_header_only_response(ResponseHeader::success())); }
+
+/// §6.5.1: JSON Content-Type and a v2 X-Admin-Protocol.
+std::optional<service::Reply> check_headers(const net::Request& req) {
+  const auto refuse = [](int status, const char* what) {
+    service::Reply r = failed(SmdsError{codes::kInvalidRequest.subject, codes::kInvalidRequest.reason, what}, true);
+    r.response.status = status;
+    return r;
+  };
+  if (!messages::is_json_content_type(req.header("Content-Type").value_or("")))
+    return refuse(415, "Content-Type must be application/json;charset=UTF-8");
+  if (!messages::is_supported_admin_protocol(req.header("X-Admin-Protocol").value_or("")))
+    return refuse(400, "X-Admin-Protocol must be gsma/rsp/v2.x.y");
+  return std::nullopt;
+}
+
+using Body = std::function<service::Reply(const net::Request&, const std::optional<service::Caller>&)>;
+
+/// Wraps a function's handler with the header checks and the last-resort
+/// answer to an exception (only resource exhaustion can throw).
+service::FunctionHandler guarded(Body body) {
+  return [body = std::move(body)](const net::Request& req, const std::optional<service::Caller>& caller) {
+    if (auto refused = check_headers(req)) return std::move(*refused);
+    try {
+      return body(req, caller);
+    } catch (const std::exception&) {
+      return failed(SmdsError{codes::kExecutionError.subject, codes::kExecutionError.reason, "internal error"});
+    }
+  };
+}
+
+}  // namespace
+
+std::vector<service::Route> routes(std::shared_ptr<Server> core) {
+  std::vector<service::Route> out;
+  out.push_back({"ES12.RegisterEvent", "POST", std::string(es12::kRegisterEventPath), true,
+                 guarded([core](const net::Request& req, const std::optional<service::Caller>& caller) {
+                   if (!caller) return failed(SmdsError{codes::kCallerNotAllowed.subject, codes::kCallerNotAllowed.reason, "no caller"});
+                   auto in = es12::decode_register_event_request(req.body);
+                   if (!in) return unreadable(in.error());
+                   auto r = core->register_event(caller->id, *in);
+                   return r ? success_header_only() : failed(r.error());
+                 })});
+  out.push_back({"ES12.DeleteEvent", "POST", std::string(es12::kDeleteEventPath), true,
+                 guarded([core](const net::Request& req, const std::optional<service::Caller>& caller) {
+                   if (!caller) return failed(SmdsError{codes::kCallerNotAllowed.subject, codes::kCallerNotAllowed.reason, "no caller"});
+                   auto in = es12::decode_delete_event_request(req.body);
+                   if (!in) return unreadable(in.error());
+                   auto r = core->delete_event(caller->id, *in);
+                   return r ? success_header_only() : failed(r.error());
+                 })});
+  out.push_back({"ES11.InitiateAuthentication", "POST", std::string(es11::kInitiateAuthenticationPath), false,
+                 guarded([core](const net::Request& req, const std::optional<service::Caller>&) {
+                   auto in = es11::decode_initiate_authentication_request(req.body);
+                   if (!in) return unreadable(in.error());
+                   auto r = core->initiate_authentication(*in);
+                   return r ? json_reply(200, es9::encode_response(*r)) : failed(r.error());
+                 })});
+  out.push_back({"ES11.AuthenticateClient", "POST", std::string(es11::kAuthenticateClientPath), false,
+                 guarded([core](const net::Request& req, const std::optional<service::Caller>&) {
+                   auto in = es9::decode_authenticate_client_request(req.body);
+                   if (!in) return unreadable(in.error());
+                   auto r = core->authenticate_client(*in);
+                   return r ? json_reply(200, es11::encode_authenticate_client_response(*r)) : failed(r.error());
+                 })});
+  return out;
+}
+
+HttpService::~HttpService() {
+  if (server_) server_->stop();
+}
+
+net::NetResult<std::unique_ptr<HttpService>> HttpService::start(std::shared_ptr<Server> core, HttpConfig config) {
+  service::ServerConfig sc;
+  sc.role = "smds";
+  sc.http.host = config.host;
+  sc.http.port = config.port;
+  if (!config.tls_identities.empty()) {
+    net::TlsServerConfig tls;
+    tls.identities = std::move(config.tls_identities);
+    if (!config.client_roots.empty()) {
+      tls.client_auth = net::ClientAuth::Optional;  // LPAs have no client certificate
+      tls.client_roots = std::move(config.client_roots);
+    }
+    sc.http.tls = std::move(tls);
+  } else if (!config.insecure_http) {
+    return net::net_error(net::NetError::Kind::InvalidArgument,
+                          "no TLS certificate: give one, or ask for plain HTTP with insecure_http");
+  }
+  sc.http.insecure_plain_http = config.insecure_http;
+  sc.http.worker_threads = config.worker_threads;
+  sc.http.max_body_bytes = config.max_body_bytes;
+  sc.http.metrics = config.metrics ? config.metrics : std::make_shared<net::Metrics>();
+  sc.admin_host = config.admin_host;
+  sc.admin_port = config.admin_port;
+  sc.health_check = std::move(config.health_check);
+  sc.routes = routes(std::move(core));
+  sc.authenticate = std::move(config.authenticate);
+  sc.unauthenticated = [](const net::Request&) {
+    service::Reply r = failed(SmdsError{codes::kCallerNotAllowed.subject, codes::kCallerNotAllowed.reason,
+                                        "ES12 needs the client certificate of a configured SM-DP+ or SM-DS"});
+    r.response.status = 401;
+    return r;
+  };
+  sc.log = std::move(config.log);
+  sc.access_log = std::move(config.access_log);
+  std::unique_ptr<HttpService> out(new HttpService());
+  RSP_TRY(out->server_, service::Server::start(std::move(sc)));
+  return out;
+}
+
+}  // namespace rsp::smds
