@@ -111,6 +111,7 @@ namespace {
 
 struct DownloadArgs {
   std::string activation_code, smdp, matching_id, confirmation_code, cc_file, imei;
+  bool no_notify = false;
 };
 
 nlohmann::json error_json(const lpa::DownloadError& e) {
@@ -151,6 +152,8 @@ void run_download(const Globals& g, const DownloadArgs& a) {
     }
     options.imei = std::move(imei);
   }
+  // The install result stays on the eUICC for a later `notification process`.
+  options.skip_notification = a.no_notify;
   // Progress on standard error, so that standard output stays the result.
   options.progress = [](lpa::Step s) { fmt::print(stderr, "  - {}\n", lpa::to_string(s)); };
   auto euicc = open(g);
@@ -187,6 +190,8 @@ void add_download_options(CLI::App* dl, DownloadArgs& a) {
   dl->add_option("--cc-file", a.cc_file,
                  "File whose first line is the confirmation code, when the operator set one ('-': stdin)");
   dl->add_option("--imei", a.imei, "The device's IMEI (15 or 16 digits) sent in DeviceInfo");
+  dl->add_flag("--no-notify", a.no_notify,
+               "Leave the install notification on the eUICC ('notification process' sends it later)");
 }
 
 /// --trust, --resolve, --insecure-http, --json and --isdr-aid on `cmd`.
