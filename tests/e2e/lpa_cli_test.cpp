@@ -13,6 +13,7 @@
 
 #include "rsp/common/bytes.hpp"
 #include "rsp/common/file.hpp"
+#include "minimal_upp.hpp"
 #include "run_tool.hpp"
 #include "serve_process.hpp"
 #include "test_support/free_port.hpp"
@@ -22,12 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-/// A minimal SAIP package: ProfileHeader (version 2.3, profileType "e2e",
-/// the given EF.ICCID-coded ICCID, USIM service) then End.
-Bytes minimal_upp(const std::string& iccid_hex) {
-  return *from_hex("A01D 800102 810103 8203653265 830A" + iccid_hex + " A5028100 A600  AA05A003810163");
-}
 
 constexpr const char* kIccid1 = "89490000000000000120";
 constexpr const char* kIccid2 = "8949000000000000022";

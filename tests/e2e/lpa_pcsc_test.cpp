@@ -14,6 +14,7 @@
 
 #include "rsp/common/bytes.hpp"
 #include "rsp/common/file.hpp"
+#include "minimal_upp.hpp"
 #include "run_tool.hpp"
 #include "serve_process.hpp"
 
@@ -95,9 +96,7 @@ TEST(LpaPcsc, ChipInfoDownloadListAndEnableThroughPcscd) {
   // A download over PC/SC: the CI certificate named with --trust.
   const fs::path upps = dir.path() / "upp";
   fs::create_directories(upps);
-  ASSERT_TRUE(write_file_atomic(
-      upps / "1.der",
-      *from_hex("A01D 800102 810103 8203653265 830A98940000000000001002 A5028100 A600  AA05A003810163")));
+  ASSERT_TRUE(write_file_atomic(upps / "1.der", minimal_upp("98940000000000001002")));
   r = rsp({"smdpp", "profiles", "import", upps.string(), "--operator", "op", "--db", db});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   r = rsp({"smdpp", "order", "--db", db, "--operator", "op", "--iccid", "89490000000000000120", "--matching-id",
