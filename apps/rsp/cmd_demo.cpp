@@ -250,7 +250,7 @@ int run_demo(const DemoOptions& opt) {
   const std::string db = (dir / "smdpp.db").string();
   const std::string profiles = (dir / "profiles").string();
   const std::string card = (dir / "euicc").string();
-  const int total = 11;  // steps printed below
+  const int total = 12;  // steps printed below
   int n = 0;
   BackgroundServer server;
   CallbackReceiver callbacks;
@@ -331,10 +331,20 @@ int run_demo(const DemoOptions& opt) {
   if (ac_at == std::string::npos) return fail(1);
   const std::string ac = order_out.substr(ac_at, order_out.find('\n', ac_at) - ac_at);
 
+  std::string download_out;
   if (int rc = step("The LPA downloads the profile into the eUICC over HTTPS (ES9+, ES10b), then sends the notification",
-                    {"lpa", "download", "--euicc", card, "--ac", ac, "--resolve", kAddress + ":" + endpoint}))
+                    {"lpa", "download", "--euicc", card, "--ac", ac, "--resolve", kAddress + ":" + endpoint},
+                    &download_out))
     return fail(rc);
-  if (int rc = step("The eUICC's profiles and pending notifications", {"euicc", "info", "--dir", card}))
+  const auto iccid_at = download_out.find("installed ICCID ");
+  if (iccid_at == std::string::npos) return fail(1);
+  const std::string iccid = download_out.substr(iccid_at + 16, download_out.find(' ', iccid_at + 16) - iccid_at - 16);
+  if (int rc = step("The user enables it through the LPA (ES10c EnableProfile); a notification it leaves goes to the "
+                    "SM-DP+",
+                    {"lpa", "--euicc", "sim:" + card, "--resolve", kAddress + ":" + endpoint, "profile", "enable",
+                     iccid}))
+    return fail(rc);
+  if (int rc = step("The eUICC's profiles as the LPA lists them", {"lpa", "--euicc", "sim:" + card, "profile", "list"}))
     return fail(rc);
   {
     std::printf("\n[%d/%d] The operator's endpoint received ES2+ HandleDownloadProgressInfo from the SM-DP+'s outbox\n"

@@ -1,6 +1,8 @@
-// `rsp lpa download`: the LPA's profile download (lpa component) from an
-// activation code into a simulated eUICC folder, over HTTPS to the SM-DP+,
-// after the notifications the eUICC still holds.
+// `rsp lpa`: the Local Profile Assistant (lpa component) on a simulated
+// eUICC folder or a card in a PC/SC reader. This file: the options every
+// command shares, their output, and the profile download (`rsp lpa profile
+// download`, with `rsp lpa download` kept as its alias); the chip, profile
+// and notification commands are in cmd_lpa_manage.cpp.
 
 #include <fmt/core.h>
 
@@ -8,110 +10,234 @@
 
 #include "activation_output.hpp"
 #include "command.hpp"
-#include "rsp/card/card.hpp"
-#include "rsp/euicc/isd_r.hpp"
-#include "rsp/euicc/store.hpp"
+#include "lpa_cli.hpp"
 #include "rsp/lpa/download.hpp"
-#include "rsp/lpa/es10_channel.hpp"
+#include "rsp/lpa/explain.hpp"
 #include "rsp/lpa/https_transport.hpp"
 #include "rsp/messages/iccid.hpp"
 #include "rsp/net/tls.hpp"
 
-namespace {
+namespace rsp::cli::lpa_cli {
 
-using namespace rsp;
-
-[[noreturn]] void fail(const std::string& message) {
-  fmt::print(stderr, "rsp lpa: {}\n", message);
-  cli::exit_with(1);
+void fail(const Globals& g, const std::string& message, nlohmann::json error) {
+  if (g.json) {
+    error["message"] = message;
+    fmt::print("{}\n", nlohmann::json{{"ok", false}, {"error", error}}.dump());
+  } else {
+    fmt::print(stderr, "rsp lpa: {}\n", message);
+  }
+  exit_with(1);
 }
 
-struct DownloadArgs {
-  std::string euicc_dir, activation_code, cc_file;
-  std::vector<std::string> trust, resolve;
-  bool insecure_http = false;
-};
-
-/// What became of the notifications the eUICC held before the download.
-void print_pending(const lpa::PendingNotificationsReport& report) {
-  if (!report.error.empty()) fmt::print("pending notifications not sent: {}\n", report.error);
-  for (const auto& n : report.notifications) {
-    const std::string what =
-        fmt::format("pending notification {} ({}{}) to {}", n.seq_number, n.install_result ? "install result" : "notification",
-                    n.iccid ? ", ICCID " + rsp::messages::iccid_to_digits(*n.iccid) : std::string(), n.address);
-    if (n.delivered && n.removed)
-      fmt::print("{}: delivered and removed\n", what);
-    else if (n.delivered)
-      fmt::print("{}: delivered, still on the eUICC: {}\n", what, n.error);
-    else
-      fmt::print("{}: not delivered, kept on the eUICC for a later attempt: {}\n", what, n.error);
+void done(const Globals& g, const nlohmann::json& data, const std::string& human) {
+  if (g.json) {
+    fmt::print("{}\n", nlohmann::json{{"ok", true}, {"data", data}}.dump());
+  } else if (!human.empty()) {
+    fmt::print("{}", human);
   }
 }
 
-void run_download(const DownloadArgs& a) {
-  auto store = euicc::EuiccStore::open(a.euicc_dir);
-  if (!store) fail("eUICC: " + store.error().message);
+std::unique_ptr<LpaEuicc> open(const Globals& g) {
+  auto e = open_lpa_euicc(g.euicc);
+  if (!e) fail(g, e.error());
+  return std::move(*e);
+}
+
+expected<std::unique_ptr<lpa::Es9Transport>, std::string> try_es9(const Globals& g, const LpaEuicc& euicc) {
   lpa::HttpsEs9Options o;
-  o.insecure_http = a.insecure_http;
-  if (a.trust.empty()) {
-    // The CIs the eUICC trusts are the roots of the SM-DP+ TLS certificates (SGP.22 §2.6.6).
-    auto id = store->identity();
-    if (!id) fail("eUICC identity: " + id.error().message);
-    for (const auto& c : id->curves) o.trust_anchors.push_back(c.ci_cert);
-  }
-  for (const auto& f : a.trust) {
+  o.insecure_http = g.insecure_http;
+  for (const auto& f : g.trust) {
     auto certs = net::load_certificates(f);
-    if (!certs) fail(f + ": " + certs.error().message);
+    if (!certs) return unexpected(f + ": " + certs.error().message);
     o.trust_anchors.insert(o.trust_anchors.end(), certs->begin(), certs->end());
   }
-  for (const auto& r : a.resolve) {
+  if (g.trust.empty()) {
+    // The CIs the eUICC trusts are the roots of the SM-DP+ TLS certificates (SGP.22 §2.6.6).
+    o.trust_anchors = euicc.ci_certificates();
+    if (o.trust_anchors.empty() && !g.insecure_http) {
+      return unexpected(euicc.describe() + " does not show its CI certificates: name them with --trust FILE");
+    }
+  }
+  for (const auto& r : g.resolve) {
     const auto colon = r.find(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == r.size()) fail("--resolve wants HOST:ADDRESS");
+    if (colon == std::string::npos || colon == 0 || colon + 1 == r.size()) {
+      return unexpected(std::string("--resolve wants HOST:ADDRESS"));
+    }
     o.resolve[r.substr(0, colon)] = r.substr(colon + 1);
   }
-  lpa::HttpsEs9Transport es9(std::move(o));
+  return std::unique_ptr<lpa::Es9Transport>(std::make_unique<lpa::HttpsEs9Transport>(std::move(o)));
+}
 
-  card::Card card;
-  card.add_application(std::make_shared<euicc::IsdR>(*store));
-  card.add_application(std::make_shared<card::MinimalEcasd>());
-  auto es10 = lpa::card_channel(card);
-  if (auto selected = es10.select_isd_r(); !selected) fail("the eUICC did not select its ISD-R: " + selected.error().message);
+std::unique_ptr<lpa::Es9Transport> es9(const Globals& g, const LpaEuicc& euicc) {
+  auto t = try_es9(g, euicc);
+  if (!t) fail(g, t.error());
+  return std::move(*t);
+}
 
-  lpa::DownloadOptions options;
-  options.progress = [](lpa::Step s) { fmt::print("  - {}\n", lpa::to_string(s)); };
+nlohmann::json to_json(const lpa::PendingNotificationsReport& report) {
+  auto list = nlohmann::json::array();
+  for (const auto& n : report.notifications) {
+    list.push_back({{"seq", n.seq_number},
+                    {"address", n.address},
+                    {"iccid", n.iccid ? nlohmann::json(messages::iccid_to_digits(*n.iccid)) : nlohmann::json()},
+                    {"install_result", n.install_result},
+                    {"delivered", n.delivered},
+                    {"removed", n.removed},
+                    {"error", n.error}});
+  }
+  nlohmann::json j{{"notifications", list}};
+  if (!report.error.empty()) j["error"] = report.error;
+  return j;
+}
+
+std::string to_text(const lpa::PendingNotificationsReport& report) {
+  std::string out;
+  if (!report.error.empty()) out += fmt::format("pending notifications not sent: {}\n", report.error);
+  for (const auto& n : report.notifications) {
+    const std::string what = fmt::format(
+        "pending notification {} ({}{}) to {}", n.seq_number, n.install_result ? "install result" : "notification",
+        n.iccid ? ", ICCID " + messages::iccid_to_digits(*n.iccid) : std::string(), n.address.empty() ? "?" : n.address);
+    if (n.delivered && n.removed)
+      out += fmt::format("{}: delivered and removed\n", what);
+    else if (n.delivered)
+      out += fmt::format("{}: delivered, still on the eUICC: {}\n", what, n.error);
+    else
+      out += fmt::format("{}: not delivered, kept on the eUICC for a later attempt: {}\n", what, n.error);
+  }
+  return out;
+}
+
+namespace {
+
+struct DownloadArgs {
+  std::string activation_code, smdp, matching_id, confirmation_code, cc_file, imei;
+  bool no_notify = false;
+};
+
+nlohmann::json error_json(const lpa::DownloadError& e) {
+  nlohmann::json j{{"step", lpa::to_string(e.step)}, {"session_cancelled", e.session_cancelled}};
+  if (!e.subject_code.empty()) {
+    j["subject_code"] = e.subject_code;
+    j["reason_code"] = e.reason_code;
+  }
+  if (e.euicc_code) j["euicc_code"] = *e.euicc_code;
+  if (e.bpp_command_id) j["bpp_command_id"] = *e.bpp_command_id;
+  if (e.sw) j["sw"] = fmt::format("{:04X}", *e.sw);
+  j["pending_notifications"] = to_json(e.pending_notifications);
+  return j;
+}
+
+void run_download(const Globals& g, const DownloadArgs& a) {
+  const bool by_code = !a.activation_code.empty();
+  if (by_code == !a.smdp.empty()) fail(g, "give an activation code, or --smdp ADDRESS (with --matching-id ID)");
   std::optional<std::string> cc;
+  if (!a.confirmation_code.empty() && !a.cc_file.empty()) fail(g, "give --confirmation-code or --cc-file, not both");
+  if (!a.confirmation_code.empty()) cc = a.confirmation_code;
   if (!a.cc_file.empty()) {
     std::string error;
-    cc = cli::read_secret_line(a.cc_file, error);
-    if (!cc) fail(error);
+    cc = read_secret_line(a.cc_file, error);
+    if (!cc) fail(g, error);
   }
+  lpa::DownloadOptions options;
+  if (!a.imei.empty()) {
+    // DeviceInfo.imei (SGP.22 §4.2): 8 octets, the IMEI's digits in BCD as
+    // TS 24.008 codes it; here the 15 or 16 digits, nibble-swapped, F padded.
+    const bool digits = a.imei.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || (a.imei.size() != 15 && a.imei.size() != 16)) fail(g, "--imei wants 15 or 16 digits");
+    Bytes imei;
+    for (std::size_t i = 0; i < 16; i += 2) {
+      const auto lo = static_cast<std::uint8_t>(a.imei[i] - '0');
+      const auto hi = static_cast<std::uint8_t>(i + 1 < a.imei.size() ? a.imei[i + 1] - '0' : 0xF);
+      imei.push_back(static_cast<std::uint8_t>(hi << 4 | lo));
+    }
+    options.imei = std::move(imei);
+  }
+  // The install result stays on the eUICC for a later `notification process`.
+  options.skip_notification = a.no_notify;
+  // Progress on standard error, so that standard output stays the result.
+  options.progress = [](lpa::Step s) { fmt::print(stderr, "  - {}\n", lpa::to_string(s)); };
+  auto euicc = open(g);
+  auto transport = es9(g, *euicc);
   // The library first sends what the eUICC still holds (SGP.22 §3.5), e.g.
   // the install result of an earlier download that was interrupted.
-  auto r = lpa::download_profile(a.activation_code, cc, es10, es9, options);
-  print_pending(r ? r->pending_notifications : r.error().pending_notifications);
-  if (!r) fail("download failed: " + r.error().to_string());
-  fmt::print("installed ICCID {} in ISD-P {} (\"{}\" by {}); install notification {}\n",
-             rsp::messages::iccid_to_digits(r->iccid), to_hex(r->isdp_aid), r->profile_metadata.profileName,
-             r->profile_metadata.serviceProviderName,
-             r->notification_delivered ? (r->notification_removed ? "delivered and removed" : "delivered")
-                                       : "pending");
+  auto r = by_code ? lpa::download_profile(a.activation_code, cc, euicc->es10(), *transport, options)
+                   : lpa::download_profile(a.smdp, a.matching_id, cc, euicc->es10(), *transport, options);
+  if (!r) {
+    if (!g.json) fmt::print("{}", to_text(r.error().pending_notifications));
+    fail(g, "download failed: " + lpa::explain(r.error()), error_json(r.error()));
+  }
+  const std::string iccid = messages::iccid_to_digits(r->iccid);
+  const nlohmann::json data{{"iccid", iccid},
+                            {"isdp_aid", to_hex(r->isdp_aid)},
+                            {"profile_name", r->profile_metadata.profileName},
+                            {"service_provider_name", r->profile_metadata.serviceProviderName},
+                            {"notification_delivered", r->notification_delivered},
+                            {"notification_removed", r->notification_removed},
+                            {"pending_notifications", to_json(r->pending_notifications)}};
+  done(g, data,
+       to_text(r->pending_notifications) +
+           fmt::format("installed ICCID {} in ISD-P {} (\"{}\" by {}); install notification {}\n", iccid,
+                       to_hex(r->isdp_aid), r->profile_metadata.profileName, r->profile_metadata.serviceProviderName,
+                       r->notification_delivered ? (r->notification_removed ? "delivered and removed" : "delivered")
+                                                 : "pending"));
+}
+
+void add_download_options(CLI::App* dl, DownloadArgs& a) {
+  dl->add_option("--smdp", a.smdp, "SM-DP+ address (host or host:port), instead of an activation code");
+  dl->add_option("--matching-id", a.matching_id, "With --smdp: the matchingId (empty: none)");
+  dl->add_option("--confirmation-code", a.confirmation_code,
+                 "The operator's confirmation code (visible to other users in the process list: --cc-file hides it)");
+  dl->add_option("--cc-file", a.cc_file,
+                 "File whose first line is the confirmation code, when the operator set one ('-': stdin)");
+  dl->add_option("--imei", a.imei, "The device's IMEI (15 or 16 digits) sent in DeviceInfo");
+  dl->add_flag("--no-notify", a.no_notify,
+               "Leave the install notification on the eUICC ('notification process' sends it later)");
+}
+
+/// --trust, --resolve, --insecure-http, --json and --isdr-aid on `cmd`.
+void add_shared_options(CLI::App* cmd, Globals& g) {
+  cmd->add_option("--trust", g.trust, "Trusted root certificates for the SM-DP+ TLS (default: the eUICC's CIs)");
+  cmd->add_option("--resolve", g.resolve, "HOST:ADDRESS, connect to ADDRESS for HOST (certificate still checked)");
+  cmd->add_flag("--insecure-http", g.insecure_http, "Plain HTTP (lab SM-DP+ started with --insecure-http)");
+  cmd->add_flag("--json", g.json, "One JSON object on standard output (schema in the README)");
+  cmd->add_option("--isdr-aid", g.euicc.isdr_aid, "The ISD-R's AID in hex, for cards with a custom one");
 }
 
 }  // namespace
 
-RSP_COMMAND_GROUP(lpa) {
-  auto* g = rsp::cli::group_command(app, "lpa", "Local Profile Assistant: download profiles into an eUICC");
-  auto* dl = g->add_subcommand(
+void add_profile_download(CLI::App& profile, const std::shared_ptr<Globals>& g) {
+  auto* dl = profile.add_subcommand(
       "download",
-      "Download a profile from an SM-DP+ with an activation code, after sending the notifications the eUICC still "
-      "holds (each removed once its SM-DP+ accepted it)");
+      "Download a profile with an activation code (or --smdp and --matching-id), after sending the notifications "
+      "the eUICC still holds; progress on standard error");
   auto a = std::make_shared<DownloadArgs>();
-  dl->add_option("--euicc", a->euicc_dir, "Simulated eUICC folder (rsp euicc create)")->required();
-  dl->add_option("--ac", a->activation_code, "Activation code LPA:1$<SM-DP+ address>$<matchingId>")->required();
-  dl->add_option("--cc-file", a->cc_file,
-                 "File whose first line is the confirmation code, when the operator set one ('-': stdin)");
-  dl->add_option("--trust", a->trust, "Trusted root certificates for the SM-DP+ TLS (default: the eUICC's CIs)");
-  dl->add_option("--resolve", a->resolve, "HOST:ADDRESS, connect to ADDRESS for HOST (certificate still checked)");
-  dl->add_flag("--insecure-http", a->insecure_http, "Plain HTTP (lab SM-DP+ started with --insecure-http)");
-  dl->callback([a] { run_download(*a); });
+  dl->add_option("code", a->activation_code, "Activation code LPA:1$<SM-DP+ address[:port]>$<matchingId>...");
+  dl->add_option("--ac", a->activation_code, "The activation code, as an option");
+  add_download_options(dl, *a);
+  dl->callback([g, a] { run_download(*g, *a); });
+}
+
+}  // namespace rsp::cli::lpa_cli
+
+RSP_COMMAND_GROUP(lpa) {
+  using namespace rsp::cli::lpa_cli;
+  auto* g = rsp::cli::group_command(app, "lpa",
+                                    "Local Profile Assistant: look at an eUICC, manage its profiles and notifications, "
+                                    "download profiles (lpac's commands)");
+  auto globals = std::make_shared<Globals>();
+  g->add_option("--euicc", globals->euicc.target,
+                "The eUICC: sim:DIR (a simulated card folder), pcsc (the first PC/SC reader with a card) or "
+                "pcsc:NAME (a reader whose name contains NAME)");
+  add_shared_options(g, *globals);
+  add_manage_commands(*g, globals);
+
+  // `rsp lpa download`: what the command was before `profile download`; kept as its alias.
+  auto* dl = g->add_subcommand(
+      "download", "Alias of 'profile download' with --ac CODE (after the notifications the eUICC still holds)");
+  auto a = std::make_shared<DownloadArgs>();
+  dl->add_option("--euicc", globals->euicc.target, "The eUICC (a simulated card folder, sim:DIR, pcsc[:NAME])");
+  dl->add_option("--ac", a->activation_code, "Activation code LPA:1$<SM-DP+ address[:port]>$<matchingId>");
+  add_download_options(dl, *a);
+  add_shared_options(dl, *globals);
+  dl->callback([globals, a] { run_download(*globals, *a); });
 }

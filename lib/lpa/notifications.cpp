@@ -1,5 +1,7 @@
 #include "rsp/lpa/notifications.hpp"
 
+#include <algorithm>
+
 #include "rsp/lpa/es10_client.hpp"
 #include "rsp/messages/es9_json.hpp"
 
@@ -92,6 +94,12 @@ NotificationDelivery deliver_notification(Es10Channel& euicc, Es9Transport& smdp
 
 PendingNotificationsReport send_pending_notifications(Es10Channel& euicc, Es9Transport& smdp,
                                                       const std::function<void(Step)>& progress) {
+  return send_notifications(euicc, smdp, {}, progress);
+}
+
+PendingNotificationsReport send_notifications(Es10Channel& euicc, Es9Transport& smdp,
+                                              const std::vector<std::int64_t>& seq_numbers,
+                                              const std::function<void(Step)>& progress) {
   PendingNotificationsReport report;
   if (progress) progress(Step::ListNotification);
   auto list = es10(Es10Client(euicc).list_notification());
@@ -104,7 +112,15 @@ PendingNotificationsReport send_pending_notifications(Es10Channel& euicc, Es9Tra
     report.error = "ES10b ListNotification: the eUICC answered listNotificationsResultError";
     return report;
   }
+  const auto wanted = [&](std::int64_t seq) {
+    return seq_numbers.empty() || std::find(seq_numbers.begin(), seq_numbers.end(), seq) != seq_numbers.end();
+  };
+  for (const std::int64_t seq : seq_numbers) {
+    const bool held = std::any_of(pending->begin(), pending->end(), [&](const auto& m) { return m.seqNumber == seq; });
+    if (!held) report.notifications.push_back({seq, {}, {}, false, false, false, "the eUICC holds no such notification"});
+  }
   for (const auto& meta : *pending) {
+    if (!wanted(meta.seqNumber)) continue;
     NotificationDelivery d;
     d.seq_number = meta.seqNumber;
     d.address = meta.notificationAddress;

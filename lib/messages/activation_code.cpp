@@ -29,6 +29,49 @@ bool valid_address(std::string_view a) {
   return label != 0;
 }
 
+/// A port after the host: 1 to 65535 in decimal, no sign, no leading zero.
+bool valid_port(std::string_view p) {
+  if (p.empty() || p.size() > 5 || p.front() == '0') return false;
+  unsigned value = 0;
+  for (char c : p) {
+    if (!is_digit(c)) return false;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  return value <= 65535;
+}
+
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+/// "[v6 address]" as in a URL authority (RFC 3986 §3.2.2), loosely: hex
+/// digits, ':' and '.' between the brackets.
+bool valid_bracketed_ip6(std::string_view a) {
+  if (a.size() < 4 || a.front() != '[' || a.back() != ']') return false;
+  for (char c : a.substr(1, a.size() - 2)) {
+    if (!(is_hex(c) || c == ':' || c == '.')) return false;
+  }
+  return true;
+}
+
+/// SGP.22 §4.1 names the SM-DP+ by its FQDN. Lab servers (and what `rsp
+/// smdpp order --address host:port` prints) add ":port", as the authority of
+/// the ES9+ URL it becomes (§6.1: https://<SM-DP+ address>/gsma/rsp2/...).
+bool valid_smdp_address(std::string_view a) {
+  std::string_view host = a;
+  if (!a.empty() && a.front() == '[') {
+    const auto close = a.find(']');
+    if (close == std::string_view::npos) return false;
+    host = a.substr(0, close + 1);
+    const auto rest = a.substr(close + 1);
+    if (!valid_bracketed_ip6(host)) return false;
+    return rest.empty() || (rest.front() == ':' && valid_port(rest.substr(1)));
+  }
+  if (const auto colon = a.find(':'); colon != std::string_view::npos) {
+    host = a.substr(0, colon);
+    if (!valid_port(a.substr(colon + 1))) return false;
+  }
+  return valid_address(host);
+}
+
 bool valid_token(std::string_view t) {
   for (char c : t) {
     if (!(is_upper(c) || is_digit(c) || c == '-')) return false;
@@ -71,7 +114,7 @@ Result<ActivationCode> parse_activation_code(std::string_view text) {
   if (parts.size() > 5) return bad("", "too many fields");
   if (parts[0] != "1") return bad("format", "unsupported activation code format");
   ActivationCode ac;
-  if (!valid_address(parts[1])) return bad("smdpAddress", "not a valid SM-DP+ address");
+  if (!valid_smdp_address(parts[1])) return bad("smdpAddress", "not a valid SM-DP+ address (FQDN, optionally :port)");
   ac.smdp_address = std::string(parts[1]);
   if (!valid_token(parts[2])) return bad("matchingId", "invalid AC token characters");
   ac.matching_id = std::string(parts[2]);

@@ -48,6 +48,10 @@ class ApduEs10Channel final : public Es10Channel {
   /// SELECT the ISD-R by AID on the channel (needed once after a reset when
   /// nothing else selected it).
   expected<void, Es10Error> select_isd_r();
+  /// The same with another AID: cards with a custom ISD-R AID exist
+  /// (SGP.22 §2.2.3 names the default, A0 00 00 05 59 10 10 FF FF FF FF 89 00 00 01 00).
+  expected<void, Es10Error> select_isd_r(ByteView aid);
+  std::uint8_t channel() const { return channel_; }
   expected<Bytes, Es10Error> send(ByteView command) override;
 
  private:
@@ -55,6 +59,13 @@ class ApduEs10Channel final : public Es10Channel {
   std::uint8_t channel_;
   std::size_t block_size_;
 };
+
+/// ISO/IEC 7816-4 §11.1.2 MANAGE CHANNEL open on the basic channel: the
+/// number of the logical channel the card assigned (1-19).
+expected<std::uint8_t, Es10Error> open_logical_channel(const apdu::Transmit& transmit);
+/// MANAGE CHANNEL close of `channel` (best effort: a card that lost the
+/// channel already has nothing to close).
+void close_logical_channel(const apdu::Transmit& transmit, std::uint8_t channel);
 
 /// An ApduEs10Channel on a simulated Card in the same process (the card must
 /// outlive the channel).

@@ -63,4 +63,11 @@ NotificationDelivery deliver_notification(Es10Channel& euicc, Es9Transport& smdp
 PendingNotificationsReport send_pending_notifications(Es10Channel& euicc, Es9Transport& smdp,
                                                       const std::function<void(Step)>& progress = {});
 
+/// The same for the notifications with the given sequence numbers only (all
+/// of them when `seq_numbers` is empty); a number the eUICC does not hold is
+/// reported as not delivered, with no ES9+ call.
+PendingNotificationsReport send_notifications(Es10Channel& euicc, Es9Transport& smdp,
+                                              const std::vector<std::int64_t>& seq_numbers,
+                                              const std::function<void(Step)>& progress = {});
+
 }  // namespace rsp::lpa

@@ -13,7 +13,7 @@
 namespace rsp::messages {
 
 struct ActivationCode {
-  std::string smdp_address;             ///< FQDN of the SM-DP+, never empty
+  std::string smdp_address;             ///< FQDN of the SM-DP+ (with ":port" if given), never empty
   std::string matching_id;              ///< AC token; may be empty
   std::optional<std::string> smdp_oid;  ///< dotted decimal OID
   bool confirmation_code_required = false;
@@ -21,7 +21,8 @@ struct ActivationCode {
 };
 
 /// Strict parser: format version "1"; a non-empty address of letters, digits,
-/// '-' and '.' (at most 255 characters, no empty label); a token of upper-case
+/// '-' and '.' (at most 255 characters, no empty label), or a bracketed IPv6
+/// literal, either optionally followed by ":port" (1-65535); a token of upper-case
 /// letters, digits and '-'; an OID of digit arcs; the flag, when present, is
 /// "1" (an empty OID field may precede it). BadActivationCode otherwise.
 Result<ActivationCode> parse_activation_code(std::string_view text);

@@ -343,6 +343,37 @@ TEST_F(LpaDownload, PendingNotificationsAreSentOneByOneAndAFailureKeepsOnlyThatO
   EXPECT_EQ(euicc.notifications().size(), 2u);
 }
 
+TEST_F(LpaDownload, ChosenNotificationsOnlyAreSentAndUnknownNumbersAreReported) {
+  const std::vector<Bytes> iccids{kIccid, kIccid2};
+  for (std::size_t i = 0; i < iccids.size(); ++i) {
+    auto p = smdpp::PreparedProfile::prepare(st::make_test_upp(iccids[i], 1000), {"Test SP", "Test profile", 2}, false,
+                                             world.rng);
+    ASSERT_TRUE(p);
+    const std::string mid = "PICK-" + std::to_string(i);
+    world.catalog->add(ProfileOrder{mid, std::nullopt, std::nullopt, 3, *p});
+    DownloadOptions keep;
+    keep.skip_notification = true;
+    keep.send_pending_notifications = false;
+    ASSERT_TRUE(download_profile(st::kAddress, mid, std::nullopt, euicc.channel, transport, keep));
+  }
+  const auto before = euicc.notifications();
+  ASSERT_EQ(before.size(), 2u);
+  const std::int64_t absent = before[1].seqNumber + 100;
+  const auto report = send_notifications(euicc.channel, transport, {before[1].seqNumber, absent});
+  EXPECT_TRUE(report.error.empty()) << report.error;
+  ASSERT_EQ(report.notifications.size(), 2u);
+  EXPECT_EQ(report.notifications[0].seq_number, absent);
+  EXPECT_FALSE(report.notifications[0].delivered);
+  EXPECT_NE(report.notifications[0].error.find("no such notification"), std::string::npos);
+  EXPECT_EQ(report.notifications[1].seq_number, before[1].seqNumber);
+  EXPECT_TRUE(report.notifications[1].delivered) << report.notifications[1].error;
+  EXPECT_TRUE(report.notifications[1].removed);
+  const auto after = euicc.notifications();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].seqNumber, before[0].seqNumber);
+  EXPECT_EQ(world.catalog->events("PICK-0"), (std::vector<OrderEvent>{OrderEvent::BppIssued}));
+}
+
 TEST_F(LpaDownload, BadActivationCode) {
   auto r = download_profile(std::string("LPA:2$x$y"), std::nullopt, euicc.channel, transport, options);
   ASSERT_FALSE(r);
