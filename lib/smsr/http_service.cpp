@@ -262,27 +262,7 @@ HttpService::~HttpService() {
 net::NetResult<std::unique_ptr<HttpService>> HttpService::start(std::shared_ptr<Service> svc, HttpConfig config) {
   service::ServerConfig sc;
   sc.role = "smsr";
-  sc.http.host = config.host;
-  sc.http.port = config.port;
-  if (!config.tls_identities.empty()) {
-    net::TlsServerConfig tls;
-    tls.identities = std::move(config.tls_identities);
-    if (!config.client_roots.empty()) {
-      tls.client_auth = net::ClientAuth::Optional;  // API-key callers have no certificate
-      tls.client_roots = std::move(config.client_roots);
-    }
-    sc.http.tls = std::move(tls);
-  } else if (!config.insecure_http) {
-    return net::net_error(net::NetError::Kind::InvalidArgument,
-                          "no TLS certificate: give one, or ask for plain HTTP with insecure_http");
-  }
-  sc.http.insecure_plain_http = config.insecure_http;
-  sc.http.worker_threads = config.worker_threads;
-  sc.http.max_body_bytes = config.max_body_bytes;
-  sc.http.metrics = config.metrics ? config.metrics : std::make_shared<net::Metrics>();
-  sc.admin_host = config.admin_host;
-  sc.admin_port = config.admin_port;
-  sc.health_check = std::move(config.health_check);
+  if (auto listener = service::take_listener(sc, config); !listener) return unexpected(listener.error());
   sc.routes = routes(std::move(svc), std::move(config.roles));
   sc.authenticate = std::move(config.authenticate);
   sc.unauthenticated = [](const net::Request&) { return unauthenticated_reply(); };

@@ -83,4 +83,35 @@ class Server {
   std::shared_ptr<AsyncLog> access_log_;
 };
 
+/// The listener half of a role's ServerConfig, from a role's HTTP settings
+/// (the SM-SR's and SM-DS's HttpConfig carry the same fields): TLS with the
+/// role's identities, asking for a client certificate when client roots are
+/// given (optional: callers without one authenticate by API key, or are LPAs),
+/// or plain HTTP only when the role's settings ask for it (insecure_http).
+template <class RoleHttpConfig>
+net::NetResult<void> take_listener(ServerConfig& sc, RoleHttpConfig& config) {
+  sc.http.host = config.host;
+  sc.http.port = config.port;
+  if (!config.tls_identities.empty()) {
+    net::TlsServerConfig tls;
+    tls.identities = std::move(config.tls_identities);
+    if (!config.client_roots.empty()) {
+      tls.client_auth = net::ClientAuth::Optional;
+      tls.client_roots = std::move(config.client_roots);
+    }
+    sc.http.tls = std::move(tls);
+  } else if (!config.insecure_http) {
+    return net::net_error(net::NetError::Kind::InvalidArgument,
+                          "no TLS certificate: give one, or ask for plain HTTP with insecure_http");
+  }
+  sc.http.insecure_plain_http = config.insecure_http;
+  sc.http.worker_threads = config.worker_threads;
+  sc.http.max_body_bytes = config.max_body_bytes;
+  sc.http.metrics = config.metrics ? config.metrics : std::make_shared<net::Metrics>();
+  sc.admin_host = config.admin_host;
+  sc.admin_port = config.admin_port;
+  sc.health_check = std::move(config.health_check);
+  return {};
+}
+
 }  // namespace rsp::service
