@@ -149,36 +149,16 @@ class SmsrEs5 : public ::testing::Test {
     psk_key_ = card_->isd_r().state().scp81.key;
   }
 
-  /// The card's facts as its EUM registers them (ES1).
+  /// The card's facts as its EUM registers them (ES1), both profiles reached
+  /// at the device's MSISDN.
   json eis() const {
-    const auto s = card_->isd_r().state();
-    m2m::Eis e;
-    e.eid = to_hex(card_->isd_r().eid());
-    e.eum_id = "EUM-TEST";
-    e.production_date = "2026-12-03";
-    e.platform_type = s.platform_type;
-    e.platform_version = s.platform_version;
-    e.smsr_id = "smsr.test";
-    e.isd_r.aid = from_hex("A0000005591010FFFFFFFF8900000100").value();
-    for (const auto& k : s.scp80)
-      e.isd_r.scp80_key_sets.push_back({k.version, m2m::Scp80KeySet::Algorithm::Aes, k.kic, k.kid, k.counter});
-    e.isd_r.scp81_psk = m2m::Scp81Psk{Bytes(s.scp81.identity.begin(), s.scp81.identity.end()), s.scp81.key};
-    e.ecasd.aid = from_hex("A0000005591010FFFFFFFF8900000200").value();
-    e.ecasd.certificate = Bytes{0x30, 0x00};
-    m2m::ProfileInfo boot;
-    boot.iccid = kBootIccid;
-    boot.isdp_aid = euicc_m2m::isdp_aid(0);
-    boot.mno_id = "mno-one";
-    boot.state = m2m::ProfileState::Enabled;
-    boot.fallback_attribute = true;
-    boot.subscription_address.msisdn = kDevice.digits;
-    m2m::ProfileInfo second = boot;
-    second.iccid = kSecondIccid;
-    second.isdp_aid = euicc_m2m::isdp_aid(1);
-    second.state = m2m::ProfileState::Disabled;
-    second.fallback_attribute = false;
-    e.profiles = {boot, second};
-    return json{{"eis", m2m::eis_to_json(e, m2m::Keys::Include)}};
+    auto store = euicc_m2m::M2mStore::open(dir_.path() / "card");
+    EXPECT_TRUE(store) << store.error().message;
+    const euicc_m2m::RegistrationFacts facts{"EUM-TEST", "2026-12-03",
+                                             {{kBootIccid, kDevice.digits}, {kSecondIccid, kDevice.digits}}};
+    auto e = euicc_m2m::registration_eis(*store, facts);
+    EXPECT_TRUE(e) << e.error().message;
+    return json{{"eis", m2m::eis_to_json(*e, m2m::Keys::Include)}};
   }
 
   void start_device() {
