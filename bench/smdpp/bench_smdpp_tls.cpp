@@ -1,4 +1,5 @@
 // bench_smdpp [--downloads N] [--clients C] [--sessions S] [--idle N] [--curve nist|brp] [--verify]
+//             [--db postgresql://...]
 //
 // The SM-DP+ as deployed, in one process: the ES9+ HTTP service with its
 // DPtls identity on 127.0.0.1 (port 0), the core over a SQLite inventory
@@ -22,6 +23,9 @@
 // With --sessions S it then opens S sessions (initiateAuthentication +
 // authenticateClient, never finished) and prints the RSS with them in flight
 // against the 200 MB target.
+//
+// With --db postgresql://... it runs instead the PostgreSQL rounds of
+// pg_scale.hpp: one instance, then two, on that database.
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/resource.h>
@@ -44,6 +48,7 @@
 
 #include "crypto/floor.hpp"
 #include "fleet.hpp"
+#include "pg_scale.hpp"
 #include "rsp/common/allocator.hpp"
 #include "rsp/common/socket_io.hpp"
 #include "rsp/messages/es9_json.hpp"
@@ -75,6 +80,7 @@ struct Args {
   int idle = 10000;
   crypto::Curve curve = crypto::Curve::NistP256;
   bool verify = false;
+  std::string db;  ///< postgresql://...: the PostgreSQL rounds (pg_scale.hpp)
 };
 
 bool parse_args(int argc, char** argv, Args& a) {
@@ -83,6 +89,10 @@ bool parse_args(int argc, char** argv, Args& a) {
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
     if (k == "--verify") {
       a.verify = true;
+    } else if (k == "--db") {
+      const char* v = next();
+      if (!v) return false;
+      a.db = v;
     } else if (k == "--downloads" || k == "--clients" || k == "--sessions" || k == "--idle") {
       const char* v = next();
       if (!v) return false;
@@ -302,6 +312,41 @@ double percentile(std::vector<double>& v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
+/// bench_smdpp --db: the PostgreSQL rounds (pg_scale.hpp), driven by these
+/// LPAs; LPA c keeps its connection to instance c % instances.
+int postgresql_rounds(const Args& a, const fs::path& pki) {
+  bench::PgScaleOptions o;
+  o.url = a.db;
+  o.pki = pki;
+  o.address = kAddress;
+  o.downloads = a.downloads;
+  o.clients = a.clients;
+  o.profile_filler = kProfileFiller;
+  o.service.address = kAddress;
+  o.service.tls_identities = smdpp::load_tls_identities(pki).value();
+  o.service.worker_threads = static_cast<std::size_t>(std::max(8, a.clients));
+  const auto fleet = bench::make_fleet(pki, a.curve, a.downloads);
+  return bench::run_pg_scale(o, [&](const std::vector<int>& ports, const std::vector<std::string>& mids) {
+    std::vector<std::unique_ptr<Client>> clients;
+    for (std::size_t c = 0; c < static_cast<std::size_t>(a.clients); ++c)
+      clients.push_back(std::make_unique<Client>(pki, a.curve, ports[c % ports.size()], a.verify));
+    std::atomic<int> done{0};
+    bench::DriveResult r;
+    r.client_cpu_s = run_clients(clients, static_cast<int>(mids.size()), [&](Client& c, int i) {
+      if (c.download(mids[static_cast<std::size_t>(i)], fleet[static_cast<std::size_t>(i)])) ++done;
+    });
+    r.ok = done;
+    for (const auto& c : clients)
+      if (!c->error.empty() && r.first_error.empty()) r.first_error = c->error;
+    for (int f = 0; f < kFnCount; ++f) {
+      std::vector<double> all;
+      for (const auto& c : clients) all.insert(all.end(), c->latency_[f].begin(), c->latency_[f].end());
+      r.p99_ms = std::max(r.p99_ms, percentile(all, 0.99) * 1e3);
+    }
+    return r;
+  });
+}
+
 std::string iccid_digits(int n) {
   std::string s = std::to_string(n);
   return "89490000000" + std::string(8 - s.size(), '0') + s;  // 19 digits
@@ -370,7 +415,8 @@ long idle_connections_rss(int port, int n, net::Metrics& metrics, int& opened) {
 int main(int argc, char** argv) {
   Args a;
   if (!parse_args(argc, argv, a)) {
-    std::fprintf(stderr, "usage: bench_smdpp [--downloads N] [--clients C] [--sessions S] [--idle N] [--curve nist|brp] [--verify]\n");
+    std::fprintf(stderr, "usage: bench_smdpp [--downloads N] [--clients C] [--sessions S] [--idle N] [--curve nist|brp] [--verify]"
+                 " [--db postgresql://...]\n");
     return 2;
   }
   // The ES9+ functions must be numbered like es9::Function for call().
@@ -381,6 +427,11 @@ int main(int argc, char** argv) {
   po.out_dir = dir / "pki";
   po.smdpp_address = kAddress;
   if (!pki::make_test_pki(po)) { std::fprintf(stderr, "test PKI generation failed\n"); return 1; }
+  if (!a.db.empty()) {
+    const int pg_rc = postgresql_rounds(a, po.out_dir);
+    fs::remove_all(dir);
+    return pg_rc;
+  }
 
   // Inventory: one profile per download, ordered and released (ES2+), plus
   // one order the --sessions mode authenticates against without finishing.
@@ -483,9 +534,10 @@ int main(int argc, char** argv) {
   std::printf("server CPU per download %.2f ms, of which the crypto floor %.2f ms\n", 1e3 / per_server_cpu,
               1e3 / floor.downloads_per_second);
   const auto commits = store::sqlite_commit_stats(*database);
-  std::printf("commits            %llu in %llu disk flushes (group commit)\n",
+  std::printf("commits            %llu in %llu disk flushes (group commit), %.2f flushes per download\n",
               static_cast<unsigned long long>(commits.commits - commits0.commits),
-              static_cast<unsigned long long>(commits.flushes - commits0.flushes));
+              static_cast<unsigned long long>(commits.flushes - commits0.flushes),
+              done > 0 ? static_cast<double>(commits.flushes - commits0.flushes) / done : 0.0);
   const double commit_ms = durable_commit_cpu_ms(dir);
   std::printf("durable commit on this disk %.3f ms CPU (a download makes 2)\n", commit_ms);
   const double transport_ms =
