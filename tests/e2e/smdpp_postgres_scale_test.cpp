@@ -58,6 +58,7 @@ class CallbackCounter {
  public:
   bool start() {
     net::HttpServerOptions o;
+    o.insecure_plain_http = true;  // a test endpoint on the loopback
     o.worker_threads = 2;
     server_ = std::make_unique<net::HttpServer>(std::move(o));
     server_->post(kHdpiPath, [this](const net::Request& req) {
