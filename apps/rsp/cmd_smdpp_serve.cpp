@@ -286,7 +286,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
     if (!kek_file.empty() && std::filesystem::path(kek_file).is_relative() && !config_file.empty())
       kek_file = (std::filesystem::absolute(config_file).parent_path() / kek_file).string();
     auto kek = rsp::cli::kek_or_exit(kek_file, config.database, "rsp smdpp serve");
-    auto opened = rsp::store::open_database(config.database);
+    auto opened = rsp::store::open_database(config.database, rsp::cli::serve_database_options(config.workers));
     if (!opened) fail("database " + database_name + ": " + opened.error().message);
     rsp::cli::warn_if_database_readable(config.database, "rsp smdpp serve");
     std::shared_ptr<rsp::store::Database> db(std::move(*opened));

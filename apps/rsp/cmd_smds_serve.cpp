@@ -166,7 +166,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   const std::size_t identity_count = identities->identities().size();
 
   const std::string database_name = rsp::store::describe_location(config.database);
-  auto opened = rsp::store::open_database(config.database);
+  auto opened = rsp::store::open_database(config.database, rsp::cli::serve_database_options(config.workers));
   if (!opened) fail("database " + database_name + ": " + opened.error().message);
   rsp::cli::warn_if_database_readable(config.database, kWho);
   std::shared_ptr<rsp::store::Database> db(std::move(*opened));

@@ -253,7 +253,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
                "{}: created the key-encryption key file {} (mode 0600, key id {}). It protects the ISD-R keys of "
                "every registered eUICC: back it up apart from the database\n",
                kWho, kek->file.string(), kek->kek->id_hex());
-  auto opened = rsp::store::open_database(config.database);
+  auto opened = rsp::store::open_database(config.database, rsp::cli::serve_database_options(config.workers));
   if (!opened) fail("database " + database_name + ": " + opened.error().message);
   rsp::cli::warn_if_database_readable(config.database, kWho);
   std::shared_ptr<rsp::store::Database> db(std::move(*opened));

@@ -1,6 +1,6 @@
 #pragma once
-// What the `serve` commands of the server roles share: the access log's sink
-// and the start-up / stop sequence.
+// What the `serve` commands of the server roles share: the access log's sink,
+// the database connections and the start-up / stop sequence.
 
 #include <fcntl.h>
 #include <fmt/core.h>
@@ -16,8 +16,17 @@
 #include "command.hpp"
 #include "rsp/service/async_log.hpp"
 #include "rsp/service/lifecycle.hpp"
+#include "rsp/store/open.hpp"
 
 namespace rsp::cli {
+
+/// A server's database: on PostgreSQL a connection for each worker thread
+/// and for the few threads of its own that use the database (outbox sender,
+/// session purge, health check), so no worker waits for a connection.
+inline store::OpenOptions serve_database_options(std::int64_t workers) {
+  constexpr std::int64_t kOwnThreads = 4;
+  return store::OpenOptions{static_cast<std::size_t>(workers + kOwnThreads)};
+}
 
 /// The access log's sink: standard output ("-" or empty), or a file appended
 /// to (0600 when made); exits with a message naming `who` when it cannot be opened.

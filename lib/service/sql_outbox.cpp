@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "rsp/store/locking.hpp"
+
 namespace rsp::service {
 
 using store::value;
@@ -107,14 +109,16 @@ expected<std::vector<std::string>, std::string> SqlOutbox::due_recipients(std::s
 
 store::DbResult<std::optional<OutboxItem>> SqlOutbox::claim(const std::string& recipient, std::chrono::seconds lease,
                                                             const std::string& claim, std::string& prepare_error) {
-  // Transactions run one at a time (SQLite's write lock, the PostgreSQL
-  // engine's advisory lock), and the update checks the row again: of two
-  // senders only one takes an entry.
+  // Of two senders (threads or instances) only one takes an entry: SQLite
+  // runs one transaction at a time; on PostgreSQL the entry read is locked
+  // until the claim commits, and one that another sender holds is passed
+  // over (SKIP LOCKED). The update checks the row again all the same.
   RSP_TRY(auto tx, db_->begin());
   const std::int64_t t = now();
   RSP_TRY(auto row, db_->query_one(std::string(kItemColumns) +
                                        "WHERE outbox = $1 AND recipient = $2 AND status = 'pending'"
-                                       " AND next_try_at <= $3 ORDER BY next_try_at, id LIMIT 1",
+                                       " AND next_try_at <= $3 ORDER BY next_try_at, id LIMIT 1" +
+                                       store::row_lock(*db_, store::RowLock::SkipLocked),
                                    {value(name_), value(recipient), value(t)}));
   if (!row) return std::optional<OutboxItem>();
   OutboxItem item = item_from(*row);

@@ -4,6 +4,7 @@
 
 #include "db_try.hpp"
 #include "rsp/smdpp/es2_codes.hpp"
+#include "rsp/store/locking.hpp"
 
 namespace rsp::smdpp {
 
@@ -74,11 +75,19 @@ SmdppResult<std::string> Es2Service::download_order(const std::string& op, const
       return smdpp_error(es2codes::kIccidInUse, "the profile is not available (" + std::string(to_string(p.state)) + ")");
     iccid = p.iccid;
   } else {
-    RSP_DB_TRY(auto row, inv_->db().query_one(
-                             "SELECT p.iccid FROM profiles p JOIN operators o ON o.id = p.operator_id"
+    // Instances taking profiles of one type at the same time each get
+    // another: a profile a concurrent DownloadOrder holds is passed over
+    // (SKIP LOCKED). PostgreSQL checks the row again after locking it and
+    // may then return none although others remain (one allocated meanwhile):
+    // a few more looks before the type counts as used up.
+    const std::string take = "SELECT p.iccid FROM profiles p JOIN operators o ON o.id = p.operator_id"
                              " WHERE o.name = $1 AND p.profile_type = $2 AND p.state = 'available'"
-                             " ORDER BY p.iccid LIMIT 1",
-                             {value(op), value(*req.profile_type)}));
+                             " ORDER BY p.iccid LIMIT 1" +
+                             store::row_lock(inv_->db(), store::RowLock::SkipLocked, "p");
+    std::optional<store::Row> row;
+    for (int look = 0; look < 3 && !row; ++look) {
+      RSP_DB_TRY(row, inv_->db().query_one(take, {value(op), value(*req.profile_type)}));
+    }
     if (!row) {
       RSP_DB_TRY(auto any, inv_->db().query_one(
                                "SELECT 1 FROM profiles p JOIN operators o ON o.id = p.operator_id"

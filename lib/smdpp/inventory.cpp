@@ -9,6 +9,7 @@
 #include "rsp/common/file.hpp"
 #include "rsp/crypto/random.hpp"
 #include "rsp/smdpp/es2_codes.hpp"
+#include "rsp/store/locking.hpp"
 
 namespace rsp::smdpp {
 
@@ -234,7 +235,8 @@ bool is_valid_eid(std::string_view eid) {
 }
 
 SmdppError storage_error(const store::DbError& e) {
-  return SmdppError{es2codes::kExecutionError.subject, es2codes::kExecutionError.reason, "storage: " + e.message, true};
+  return SmdppError{es2codes::kExecutionError.subject, es2codes::kExecutionError.reason, "storage: " + e.message, true,
+                    store::is_conflict(e)};
 }
 
 namespace {

@@ -8,6 +8,7 @@
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/messages/iccid.hpp"
 #include "rsp/smdpp/es2_codes.hpp"
+#include "rsp/store/locking.hpp"
 
 namespace rsp::smdpp {
 
@@ -136,17 +137,24 @@ SmdppResult<std::optional<OrderRow>> order_for_matching_id(store::Database& db, 
   return std::optional<OrderRow>(std::move(candidates.front()));
 }
 
-/// The active order the core names `key`: "#<id>", the name this catalog
-/// gives every order it hands out, or a matchingId that names one active
-/// order only (it may name orders of several operators).
+/// The order id in `key` when it is "#<id>", the name this catalog gives
+/// every order it hands out.
 std::optional<std::int64_t> order_id_of(const std::string& key) {
   if (key.size() > 1 && key[0] == '#') return static_cast<std::int64_t>(std::strtoll(key.c_str() + 1, nullptr, 10));
   return std::nullopt;
 }
 
+/// The active order the core names `key`: "#<id>", or a matchingId that
+/// names one active order only (it may name orders of several operators).
+/// Called inside the transaction that records an event of the order: the
+/// order and profile rows stay as read until it ends (row_lock), so that what
+/// it decides from them (attempts left, the state) still holds when it
+/// writes, also when another instance records an event of the same order at
+/// the same time.
 SmdppResult<std::optional<OrderRow>> order_by_key(store::Database& db, const std::string& key) {
-  if (const auto id = order_id_of(key)) return order_row(db, kOrderById, value(*id));
-  RSP_DB_TRY(auto rows, db.query(kOrdersByMatchingId, {value(key)}));
+  const std::string lock = store::row_lock(db, store::RowLock::Wait, "r, p");
+  if (const auto id = order_id_of(key)) return order_row(db, kOrderById + lock, value(*id));
+  RSP_DB_TRY(auto rows, db.query(kOrdersByMatchingId + lock, {value(key)}));
   if (rows.size() != 1) return std::optional<OrderRow>();
   return std::optional<OrderRow>(order_from_row(rows.front()));
 }
@@ -155,6 +163,13 @@ SmdppResult<std::optional<OrderRow>> order_by_key(store::Database& db, const std
 /// profile, so that a blob copied to another row does not open.
 std::string one_time_key_label(std::int64_t order_id, const std::string& iccid) {
   return "smdpp-otsk/" + std::to_string(order_id) + "/" + iccid;
+}
+
+/// Runs one of the catalog's transactions again when the database ended it
+/// for a deadlock with another instance's (store::retry_conflicts).
+template <class F>
+auto retried(F&& attempt) {
+  return store::retry_conflicts(std::forward<F>(attempt), [](const SmdppError& e) { return e.conflict; });
 }
 
 }  // namespace
@@ -286,7 +301,7 @@ SmdppResult<int> SqlProfileCatalog::cc_failure(const std::string& matching_id) {
 }
 
 SmdppResult<int> SqlProfileCatalog::record_cc_failure(const std::string& matching_id) {
-  auto r = cc_failure(matching_id);
+  auto r = retried([&] { return cc_failure(matching_id); });
   if (!r) note(r.error());
   return r;
 }
@@ -355,7 +370,7 @@ SmdppResult<InstallOutcome> SqlProfileCatalog::record_checked(const std::string&
 }
 
 SmdppResult<void> SqlProfileCatalog::record(const std::string& matching_id, OrderEvent event) {
-  auto r = record_checked(matching_id, event);
+  auto r = retried([&] { return record_checked(matching_id, event); });
   if (!r) {
     note(r.error());
     return unexpected(r.error());
@@ -365,12 +380,16 @@ SmdppResult<void> SqlProfileCatalog::record(const std::string& matching_id, Orde
 
 SmdppResult<InstallOutcome> SqlProfileCatalog::record_install_result(const std::string& matching_id,
                                                                      const asn1::sgp22::ProfileInstallationResult& pir) {
-  auto r = record_checked(matching_id, OrderEvent::InstallFailed, &pir);
+  auto r = retried([&] { return record_checked(matching_id, OrderEvent::InstallFailed, &pir); });
   if (!r) note(r.error());
   return r;
 }
 
 SmdppResult<void> SqlProfileCatalog::record_bpp_issued(const IssuedDownload& d) {
+  return retried([&] { return bpp_issued(d); });
+}
+
+SmdppResult<void> SqlProfileCatalog::bpp_issued(const IssuedDownload& d) {
   RSP_DB_TRY(auto tx, inv_->db().begin());
   RSP_TRY(auto order, order_by_key(inv_->db(), d.matching_id));
   if (!order) return smdpp_error(es2codes::kExecutionError, "BPP issued for an unknown order");
@@ -465,7 +484,7 @@ SmdppResult<void> SqlProfileCatalog::cancel(const std::string& matching_id, std:
 }
 
 SmdppResult<void> SqlProfileCatalog::record_cancel(const std::string& matching_id, std::int64_t reason) {
-  auto r = cancel(matching_id, reason);
+  auto r = retried([&] { return cancel(matching_id, reason); });
   if (!r) note(r.error());
   return r;
 }

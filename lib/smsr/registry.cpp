@@ -461,11 +461,14 @@ SmsrResult<std::vector<Operation>> Registry::expire_operations(std::int64_t now,
   std::vector<Operation> out;
   for (const auto& r : rows) {
     Operation op = operation_of(r);
-    SMSR_DB_TRY_VOID(db_->execute("UPDATE smsr_operation SET state = 'expired', status = $2, subject_code = $3, "
-                                  "reason_code = $4, finished_at = $5 WHERE id = $1",
-                                  {value(op.id), value(m2m::status_name(m2m::ExecutionStatus::Expired)),
-                                   value(m2m::codes::kExpired.subject), value(m2m::codes::kExpired.reason),
-                                   value(now)}));
+    // Still open when written: another instance may have expired or
+    // finished it since the read, and then it is not reported twice.
+    SMSR_DB_TRY(auto changed,
+                db_->execute("UPDATE smsr_operation SET state = 'expired', status = $2, subject_code = $3, "
+                             "reason_code = $4, finished_at = $5 WHERE id = $1 AND " + open_states_sql(),
+                             {value(op.id), value(m2m::status_name(m2m::ExecutionStatus::Expired)),
+                              value(m2m::codes::kExpired.subject), value(m2m::codes::kExpired.reason), value(now)}));
+    if (changed != 1) continue;
     SMSR_DB_TRY_VOID(db_->execute("DELETE FROM smsr_command WHERE operation_id = $1", {value(op.id)}));
     op.state = OperationState::Expired;
     op.status = m2m::status_name(m2m::ExecutionStatus::Expired);

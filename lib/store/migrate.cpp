@@ -1,10 +1,16 @@
 #include "rsp/store/migrate.hpp"
 
+#include "rsp/store/locking.hpp"
+
 #include <chrono>
 
 namespace rsp::store {
 
 namespace {
+
+/// The key of the lock migrations of all processes take (any constant that
+/// no other program on the same database uses; "rspdb" in ASCII).
+constexpr std::int64_t kMigrationLockKey = 0x72737064'62;
 
 DbResult<bool> table_exists(Database& db, std::string_view table) {
   const char* sql = db.dialect() == "postgresql"
@@ -83,6 +89,7 @@ std::string dialect_sql(std::string_view sql, std::string_view dialect) {
 DbResult<int> schema_version(Database& db, std::string_view component) {
   // In a transaction: creating the table must not race another process's migration.
   RSP_TRY(auto tx, db.begin());
+  RSP_TRY_VOID(lock_for_transaction(db, kMigrationLockKey));
   RSP_TRY_VOID(ensure_table(db));
   RSP_TRY(int v, current(db, component));
   RSP_TRY_VOID(tx.commit());
@@ -104,6 +111,7 @@ DbResult<int> migrate(Database& db, std::string_view component, std::span<const 
   for (const auto& m : migrations) {
     if (m.version <= version) continue;
     RSP_TRY(auto tx, db.begin());
+    RSP_TRY_VOID(lock_for_transaction(db, kMigrationLockKey));
     // Another process may have migrated between our read and BEGIN.
     RSP_TRY(int now_version, current(db, component));
     if (m.version <= now_version) {

@@ -5,8 +5,8 @@
 
 namespace rsp::store {
 
-DbResult<std::unique_ptr<Database>> open_database(const std::string& where) {
-  if (is_postgresql_url(where)) return open_postgresql(where);
+DbResult<std::unique_ptr<Database>> open_database(const std::string& where, OpenOptions options) {
+  if (is_postgresql_url(where)) return open_postgresql(where, PgOptions{options.connections});
   return open_sqlite(where);
 }
 

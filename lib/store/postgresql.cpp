@@ -2,16 +2,16 @@
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
 #include <pqxx/pqxx>
 
 namespace rsp::store {
 
 namespace {
-
-/// The key of the advisory lock every transaction takes (any constant that
-/// no other program on the same database uses; "rspdb" in ASCII).
-constexpr std::int64_t kTransactionLockKey = 0x72737064'62;
 
 // Type OIDs of the built-in types the engine reads as numbers or bytes.
 constexpr pqxx::oid kBoolOid = 16;
@@ -26,7 +26,10 @@ constexpr pqxx::oid kNumericOid = 1700;
 
 DbError::Kind kind_of_sqlstate(const std::string& state) {
   if (state.rfind("23", 0) == 0) return DbError::Kind::Constraint;
-  if (state == "40001" || state == "40P01" || state == "55P03" || state == "57014") return DbError::Kind::Busy;
+  // Class 40, transaction rollback: 40001 serialization_failure, 40P01
+  // deadlock_detected (PostgreSQL manual, appendix A, "Error Codes").
+  if (state == "40001" || state == "40P01") return DbError::Kind::Conflict;
+  if (state == "55P03" || state == "57014") return DbError::Kind::Busy;
   if (state.rfind("08", 0) == 0 || state.rfind("28", 0) == 0 || state.rfind("3D", 0) == 0 || state == "57P01")
     return DbError::Kind::Open;
   if (state.rfind("53", 0) == 0 || state.rfind("58", 0) == 0 || state.rfind("XX", 0) == 0) return DbError::Kind::Io;
@@ -51,6 +54,9 @@ unexpected<DbError> current_error(std::string_view what) {
     throw;
   } catch (const pqxx::broken_connection& e) {
     return db_error(DbError::Kind::Open, msg + "no connection to the server: " + first_line(e.what()));
+  } catch (const pqxx::transaction_rollback& e) {
+    // libpqxx's class for SQLSTATE class 40 (its sqlstate() may be empty).
+    return db_error(DbError::Kind::Conflict, msg + first_line(e.what()));
   } catch (const pqxx::sql_error& e) {
     return db_error(kind_of_sqlstate(e.sqlstate()), msg + first_line(e.what()));
   } catch (const pqxx::in_doubt_error& e) {
@@ -154,11 +160,42 @@ class PgStatement final : public Statement {
 /// Opens a connection to `url`; errors name the URL with its passwords hidden.
 DbResult<std::unique_ptr<pqxx::connection>> connect(const std::string& url);
 
+/// One server connection of the pool, and the transaction open on it.
+struct PgConnection {
+  std::unique_ptr<pqxx::connection> conn;
+  std::unique_ptr<pqxx::work> tx;
+  bool tx_failed = false;  ///< a statement of the open transaction failed
+
+  void abort_transaction() noexcept {
+    if (!tx) return;
+    try {
+      tx->abort();
+    } catch (...) {
+      // The server ends the transaction itself when the connection is gone.
+    }
+    tx.reset();
+    tx_failed = false;
+  }
+};
+
+/// A pool of connections, one per thread at work: a transaction holds its
+/// connection from begin() to commit or rollback, and every statement the
+/// same thread runs meanwhile goes into it; a statement outside a
+/// transaction borrows an idle connection for its own duration (autocommit).
+/// There is no lock of the engine's own across connections: transactions of
+/// different threads and processes run side by side, and what must not
+/// interleave is guarded by row locks in the statements (see locking.hpp).
 class PgDatabase final : public Database {
  public:
-  PgDatabase(std::unique_ptr<pqxx::connection> conn, std::string url) : conn_(std::move(conn)), url_(std::move(url)) {}
+  PgDatabase(std::unique_ptr<pqxx::connection> first, std::string url, std::size_t max_connections)
+      : url_(std::move(url)), max_(std::max<std::size_t>(1, max_connections)) {
+    auto c = std::make_unique<PgConnection>();
+    c->conn = std::move(first);
+    idle_.push_back(std::move(c));
+    open_ = 1;
+  }
   ~PgDatabase() override {
-    if (tx_) abort_transaction();
+    for (auto& [thread, c] : bound_) c->abort_transaction();
   }
 
   std::string_view dialect() const override { return "postgresql"; }
@@ -170,93 +207,166 @@ class PgDatabase final : public Database {
   }
 
   DbResult<void> execute_script(std::string_view sql) override {
-    auto lock = lock_connection();
-    RSP_TRY_VOID(ensure_connected());
-    try {
-      const std::string text(sql);
-      if (tx_) {
-        tx_->exec(text);
+    const std::string text(sql);
+    return on_connection("script", [&](PgConnection& c) -> DbResult<void> {
+      if (c.tx) {
+        c.tx->exec(text);
       } else {
-        pqxx::nontransaction n(*conn_);
+        pqxx::nontransaction n(*c.conn);
         n.exec(text);
       }
-    } catch (...) {
-      if (tx_) tx_failed_ = true;
-      return current_error("script");
-    }
-    return {};
+      return {};
+    });
   }
 
   DbResult<Transaction> begin() override;
 
-  std::unique_lock<std::recursive_mutex> lock_connection() override {
-    return std::unique_lock<std::recursive_mutex>(mu_);
-  }
+  /// Nothing to hold for a convenience call: each statement takes its
+  /// connection itself (the thread's transaction, or an idle one).
+  std::unique_lock<std::recursive_mutex> lock_connection() override { return {}; }
 
-  /// Runs one statement, in the open transaction when there is one.
+  /// Runs one statement, in the calling thread's transaction when it has one.
   DbResult<pqxx::result> exec(const std::string& sql, const std::vector<std::optional<std::string>>& params) {
-    auto lock = lock_connection();
     std::vector<const char*> raw;
     raw.reserve(params.size());
     for (const auto& p : params) raw.push_back(p ? p->c_str() : nullptr);
-    RSP_TRY_VOID(ensure_connected());
-    try {
-      if (tx_) return tx_->exec_params(sql, pqxx::prepare::make_dynamic_params(raw));
-      pqxx::nontransaction n(*conn_);
+    return on_connection("statement", [&](PgConnection& c) -> DbResult<pqxx::result> {
+      if (c.tx) return c.tx->exec_params(sql, pqxx::prepare::make_dynamic_params(raw));
+      pqxx::nontransaction n(*c.conn);
       return n.exec_params(sql, pqxx::prepare::make_dynamic_params(raw));
-    } catch (...) {
-      if (tx_) tx_failed_ = true;
-      return current_error("statement");
-    }
+    });
   }
 
-  DbResult<void> commit_transaction() {
-    if (!tx_) return db_error(DbError::Kind::Misuse, "transaction already finished");
-    if (tx_failed_) {
+  /// Takes a connection for a transaction and binds it to the calling thread.
+  DbResult<PgConnection*> bind_transaction() {
+    {
+      std::lock_guard lock(mu_);
+      if (bound_.count(std::this_thread::get_id()))
+        return db_error(DbError::Kind::Misuse, "nested transactions are not supported");
+    }
+    RSP_TRY(auto c, acquire());
+    PgConnection* raw = c.get();
+    std::lock_guard lock(mu_);
+    bound_.emplace(std::this_thread::get_id(), std::move(c));
+    return raw;
+  }
+
+  /// Ends the transaction on `c` (aborting it when still open) and returns
+  /// the connection to the pool.
+  void unbind_transaction(PgConnection* c) noexcept {
+    c->abort_transaction();
+    std::unique_ptr<PgConnection> owned;
+    {
+      std::lock_guard lock(mu_);
+      for (auto it = bound_.begin(); it != bound_.end(); ++it) {
+        if (it->second.get() != c) continue;
+        owned = std::move(it->second);
+        bound_.erase(it);
+        break;
+      }
+    }
+    if (owned) release(std::move(owned));
+  }
+
+  DbResult<void> commit_transaction(PgConnection& c) {
+    if (!c.tx) return db_error(DbError::Kind::Misuse, "transaction already finished");
+    if (c.tx_failed) {
       // PostgreSQL answers COMMIT of a failed transaction with a rollback;
       // say so instead of reporting success.
-      abort_transaction();
+      c.abort_transaction();
       return db_error(DbError::Kind::Misuse, "commit: the transaction was aborted by an earlier error");
     }
     try {
-      tx_->commit();
+      c.tx->commit();
     } catch (...) {
       auto err = current_error("commit");
-      abort_transaction();
+      c.abort_transaction();
       return err;
     }
-    tx_.reset();
+    c.tx.reset();
     return {};
   }
 
-  void abort_transaction() noexcept {
-    if (!tx_) return;
-    try {
-      tx_->abort();
-    } catch (...) {
-      // The server ends the transaction itself when the connection is gone.
-    }
-    tx_.reset();
-    tx_failed_ = false;
-  }
-
-  /// Outside a transaction, a connection the server dropped (restart,
-  /// failover, outage) is opened again, so service resumes once the server is
-  /// back; inside one the failure stands (its work is lost with the
-  /// connection, and the transaction fails as a whole).
-  DbResult<void> ensure_connected() {
-    if (tx_ || conn_->is_open()) return {};
+  /// Opens a connection in place of one the server dropped (restart,
+  /// failover, outage), so service resumes once the server is back.
+  DbResult<void> reconnect(PgConnection& c) {
     RSP_TRY(auto fresh, connect(url_));
-    conn_ = std::move(fresh);
+    c.conn = std::move(fresh);
     return {};
   }
+
+  std::size_t max_connections() const { return max_; }
 
  private:
-  std::unique_ptr<pqxx::connection> conn_;
-  std::string url_;  ///< kept to reconnect; never shown (see redact_url)
-  std::unique_ptr<pqxx::work> tx_;
-  bool tx_failed_ = false;  ///< a statement of the open transaction failed
-  std::recursive_mutex mu_;
+  /// Runs `fn` on the calling thread's transaction connection, or on an
+  /// idle one borrowed for the call; an exception becomes a DbError and
+  /// marks the transaction failed. Outside a transaction a connection found
+  /// broken is opened again first; inside one the failure stands (its work
+  /// is lost with the connection, and the transaction fails as a whole).
+  template <class F>
+  auto on_connection(std::string_view what, F&& fn) -> decltype(fn(std::declval<PgConnection&>())) {
+    PgConnection* bound = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = bound_.find(std::this_thread::get_id()); it != bound_.end()) bound = it->second.get();
+    }
+    if (bound) {
+      try {
+        return fn(*bound);
+      } catch (...) {
+        bound->tx_failed = true;
+        return current_error(what);
+      }
+    }
+    RSP_TRY(auto c, acquire());
+    auto result = [&]() -> decltype(fn(std::declval<PgConnection&>())) {
+      try {
+        return fn(*c);
+      } catch (...) {
+        return current_error(what);
+      }
+    }();
+    release(std::move(c));
+    return result;
+  }
+
+  /// An idle connection, a new one while the pool is below its size, or
+  /// the next one another thread gives back.
+  DbResult<std::unique_ptr<PgConnection>> acquire() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return !idle_.empty() || open_ < max_; });
+    std::unique_ptr<PgConnection> c;
+    if (!idle_.empty()) {
+      c = std::move(idle_.back());
+      idle_.pop_back();
+    } else {
+      ++open_;
+      c = std::make_unique<PgConnection>();
+    }
+    lock.unlock();
+    if (c->conn && c->conn->is_open()) return c;
+    if (auto r = reconnect(*c); !r) {
+      std::lock_guard relock(mu_);
+      --open_;
+      cv_.notify_one();
+      return unexpected(r.error());
+    }
+    return c;
+  }
+
+  void release(std::unique_ptr<PgConnection> c) {
+    std::lock_guard lock(mu_);
+    idle_.push_back(std::move(c));
+    cv_.notify_one();
+  }
+
+  std::string url_;  ///< kept to connect; never shown (see redact_url)
+  const std::size_t max_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<PgConnection>> idle_;
+  std::size_t open_ = 0;  ///< connections made (idle, lent or bound)
+  std::unordered_map<std::thread::id, std::unique_ptr<PgConnection>> bound_;  ///< open transactions
 };
 
 DbResult<void> PgStatement::bind(int index, const Value& v) {
@@ -296,54 +406,49 @@ DbResult<void> PgStatement::reset() {
 
 class PgTransaction final : public Transaction::Impl {
  public:
-  PgTransaction(PgDatabase& db, std::unique_lock<std::recursive_mutex> lock) : db_(db), lock_(std::move(lock)) {}
+  PgTransaction(PgDatabase& db, PgConnection* c) : db_(db), c_(c) {}
   ~PgTransaction() override { rollback(); }
 
   DbResult<void> commit() override {
-    if (done_) return db_error(DbError::Kind::Misuse, "transaction already finished");
-    auto r = db_.commit_transaction();
+    if (!c_) return db_error(DbError::Kind::Misuse, "transaction already finished");
+    auto r = db_.commit_transaction(*c_);
     finish();
     return r;
   }
 
-  void rollback() noexcept override {
-    if (done_) return;
-    db_.abort_transaction();
-    finish();
-  }
+  void rollback() noexcept override { finish(); }
 
  private:
-  void finish() {
-    done_ = true;
-    if (lock_.owns_lock()) lock_.unlock();
+  void finish() noexcept {
+    if (!c_) return;
+    db_.unbind_transaction(std::exchange(c_, nullptr));
   }
   PgDatabase& db_;
-  std::unique_lock<std::recursive_mutex> lock_;
-  bool done_ = false;
+  PgConnection* c_;
 };
 
 DbResult<Transaction> PgDatabase::begin() {
-  auto lock = lock_connection();
-  if (tx_) return db_error(DbError::Kind::Misuse, "nested transactions are not supported");
+  RSP_TRY(PgConnection * c, bind_transaction());
   // A connection found broken at BEGIN is opened again once: nothing of the
   // transaction ran yet, so trying again cannot do anything twice.
   for (int attempt = 0;; ++attempt) {
-    RSP_TRY_VOID(ensure_connected());
     try {
-      tx_ = std::make_unique<pqxx::work>(*conn_);
-      tx_->exec("SELECT pg_advisory_xact_lock(" + std::to_string(kTransactionLockKey) + ")");
+      c->tx = std::make_unique<pqxx::work>(*c->conn);
       break;
     } catch (const pqxx::broken_connection&) {
       auto err = current_error("begin");
-      abort_transaction();
-      if (attempt > 0) return err;
+      c->abort_transaction();
+      if (attempt > 0 || !reconnect(*c)) {
+        unbind_transaction(c);
+        return err;
+      }
     } catch (...) {
       auto err = current_error("begin");
-      abort_transaction();
+      unbind_transaction(c);
       return err;
     }
   }
-  return Transaction(std::make_unique<PgTransaction>(*this, std::move(lock)));
+  return Transaction(std::make_unique<PgTransaction>(*this, c));
 }
 
 /// Where the passwords of a URL are: the user info's and every `password=`
@@ -414,9 +519,9 @@ std::string redact_url(std::string_view where) {
   return out;
 }
 
-DbResult<std::unique_ptr<Database>> open_postgresql(const std::string& url) {
+DbResult<std::unique_ptr<Database>> open_postgresql(const std::string& url, PgOptions options) {
   RSP_TRY(auto conn, connect(url));
-  return std::unique_ptr<Database>(std::make_unique<PgDatabase>(std::move(conn), url));
+  return std::unique_ptr<Database>(std::make_unique<PgDatabase>(std::move(conn), url, options.connections));
 }
 
 }  // namespace rsp::store

@@ -14,6 +14,7 @@
 #include "rsp/lpa/es10_channel.hpp"
 #include "rsp/lpa/https_transport.hpp"
 #include "rsp/messages/iccid.hpp"
+#include "alternating_es9.hpp"
 #include "run_tool.hpp"
 #include "serve_process.hpp"
 #include "simulated_card.hpp"
@@ -26,32 +27,6 @@ namespace fs = std::filesystem;
 
 const std::string kOperator = "pg-operator";
 const std::string kAddress = "localhost";  // the DPtls name `rsp pki init` issues
-
-/// Sends ES9+ call n to server n % 2 (the first to A, the next to B, ...);
-/// optionally replays one function's request on the other server right after.
-class AlternatingEs9 final : public lpa::Es9Transport {
- public:
-  AlternatingEs9(lpa::Es9Transport& a, lpa::Es9Transport& b) : servers_{&a, &b} {}
-
-  expected<lpa::HttpReply, lpa::TransportError> post(std::string_view address, std::string_view path,
-                                                     std::string_view body) override {
-    const std::size_t which = calls_ % 2;
-    ++calls_;
-    served_by.push_back(std::string(which == 0 ? "A:" : "B:") + std::string(path));
-    auto reply = servers_[which]->post(address, path, body);
-    if (!replay_path.empty() && path.ends_with(replay_path) && reply && reply->status == 200)
-      replayed = servers_[1 - which]->post(address, path, body);
-    return reply;
-  }
-
-  std::vector<std::string> served_by;
-  std::string replay_path;  ///< e.g. "/authenticateClient"
-  std::optional<expected<lpa::HttpReply, lpa::TransportError>> replayed;
-
- private:
-  lpa::Es9Transport* servers_[2];
-  std::size_t calls_ = 0;
-};
 
 class SmdppPostgres : public ::testing::Test {
  protected:

@@ -21,6 +21,9 @@ struct SmdppError {
   /// connection lost, failover): nothing was decided about the request, and
   /// the same request may succeed later. A refusal of the request leaves it false.
   bool storage = false;
+  /// A storage failure of a transaction that another, running at the same
+  /// time, made the server end (a deadlock): run again, it may succeed.
+  bool conflict = false;
 };
 
 template <class T>

@@ -76,6 +76,7 @@ class SqlProfileCatalog final : public ProfileCatalog {
   SmdppResult<std::optional<ProfileOrder>> find_order(const std::string& matching_id, const std::string& eid);
   SmdppResult<int> cc_failure(const std::string& matching_id);
   SmdppResult<void> cancel(const std::string& matching_id, std::int64_t reason);
+  SmdppResult<void> bpp_issued(const IssuedDownload& d);
   /// Records `event`; with `pir`, the event is the one its install_outcome() names.
   SmdppResult<InstallOutcome> record_checked(const std::string& matching_id, OrderEvent event,
                                              const asn1::sgp22::ProfileInstallationResult* pir = nullptr);

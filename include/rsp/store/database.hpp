@@ -38,6 +38,9 @@ struct DbError {
     Syntax,      ///< statement refused by the engine (SQL error)
     Constraint,  ///< unique / foreign key / check constraint violated
     Busy,        ///< locked by another connection beyond the busy timeout
+    Conflict,    ///< the server ended the transaction as a deadlock victim or a
+                 ///< serialisation failure: nothing of it stays, and running it
+                 ///< again may succeed (locking.hpp: retry_conflicts)
     Io,          ///< disk or corruption error
     Misuse,      ///< API used wrongly (bad column, transaction already ended)
     Schema,      ///< migration problem (e.g. database newer than the program)

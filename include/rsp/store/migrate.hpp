@@ -6,8 +6,8 @@
 /// its schema_versions row, so a failure leaves the previous version intact
 /// and running the migrations again is harmless. Migrating is serialised
 /// between processes: each step runs in a transaction, which takes SQLite's
-/// write lock or the PostgreSQL engine's advisory lock before it reads the
-/// version, so two instances starting at once apply every step once.
+/// write lock or, on PostgreSQL, an advisory lock of the migrations' own
+/// (locking.hpp: lock_for_transaction) before it reads the version, so two instances starting at once apply every step once.
 ///
 /// One script serves every engine: besides portable SQL it may use these
 /// words, replaced per dialect before it runs:

@@ -4,13 +4,17 @@
 /// blobs BYTEA, text TEXT; parameters are sent as text and typed by the
 /// server from their context.
 ///
-/// Locking: every transaction (begin()) first takes one database-wide
-/// advisory transaction lock, so write transactions of all connections run
-/// one after the other exactly like SQLite's BEGIN IMMEDIATE. Code written
-/// as "read, check, write" inside a transaction therefore stays correct when
-/// several processes share the database; single statements outside a
-/// transaction run in autocommit and do not wait for that lock.
+/// Connections: a pool of up to PgOptions::connections. A transaction holds
+/// one connection from begin() to its end, and the statements its thread runs
+/// meanwhile go into it; any other statement borrows an idle connection for
+/// its own duration (autocommit). Transactions run at READ COMMITTED, side by
+/// side, across threads and processes: there is no lock of the engine's own.
+/// Code written as "read, check, write" inside a transaction must therefore
+/// lock what it reads (locking.hpp: row_lock) or check again as it writes
+/// (a conditional UPDATE), and a transaction the server ends as a deadlock
+/// victim reports DbError::Kind::Conflict, to be run again (retry_conflicts).
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,8 +30,14 @@ bool is_postgresql_url(std::string_view where);
 /// messages and logs; anything else is returned unchanged.
 std::string redact_url(std::string_view where);
 
-/// Connects to the database named by a libpq connection URL. Errors never
-/// contain the password.
-DbResult<std::unique_ptr<Database>> open_postgresql(const std::string& url);
+struct PgOptions {
+  /// The most connections open at once: a server sizes it to its worker
+  /// threads (and the few threads of its own that use the database).
+  std::size_t connections = 1;
+};
+
+/// Connects to the database named by a libpq connection URL (one connection
+/// at first, more as threads need them). Errors never contain the password.
+DbResult<std::unique_ptr<Database>> open_postgresql(const std::string& url, PgOptions options = {});
 
 }  // namespace rsp::store

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <thread>
 
+#include "rsp/store/locking.hpp"
 #include "rsp/store/migrate.hpp"
 #include "rsp/store/open.hpp"
 #include "test_support/pg_server.hpp"
@@ -243,12 +244,13 @@ TEST_P(AnyEngine, TransactionCommitAndRollback) {
 }
 
 /// Adds one to the counter `times` times, each in its own transaction: read,
-/// then write, correct only because transactions are serialised.
+/// then write, correct only because the read locks the row (row_lock: SQLite
+/// runs one transaction at a time, PostgreSQL holds the row for this one).
 void count_up(Database& db, int times) {
   for (int i = 0; i < times; ++i) {
     auto tx = db.begin();
     if (!tx) continue;
-    auto row = db.query_one("SELECT n FROM items WHERE name = 'counter'");
+    auto row = db.query_one("SELECT n FROM items WHERE name = 'counter'" + row_lock(db));
     if (!row || !*row) continue;
     (void)db.execute("UPDATE items SET n = $1 WHERE name = 'counter'", {value((*row)->int64(0) + 1)});
     (void)tx->commit();
