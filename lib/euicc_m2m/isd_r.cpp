@@ -130,6 +130,16 @@ StoreResult<void> M2mIsdR::store_scp80_counter(std::uint8_t version, std::uint64
   return unexpected(StoreError{"no SCP80 key set with this version"});
 }
 
+std::optional<std::uint16_t> M2mIsdR::change_isdp(
+    ByteView aid, const std::function<std::optional<std::uint16_t>(IsdpRecord&)>& change) {
+  std::lock_guard lock(mutex_);
+  M2mState next = state_;
+  auto* p = next.find(aid);
+  if (!p) return sw::kReferencedDataNotFound;
+  if (auto refused = change(*p)) return refused;
+  return commit(std::move(next));
+}
+
 std::vector<m2m::Notification> M2mIsdR::pending_notifications() {
   std::lock_guard lock(mutex_);
   std::vector<m2m::Notification> out;

@@ -34,7 +34,12 @@ json to_json(const IsdpRecord& p) {
           {"connectivity", to_hex(p.connectivity)},
           {"memory_quota", p.memory_quota},
           {"mno_id", p.mno_id},
-          {"coverage", p.coverage}};
+          {"coverage", p.coverage},
+          {"scp03_version", p.scp03_version},
+          {"scp03_enc", to_hex(p.scp03_enc)},
+          {"scp03_mac", to_hex(p.scp03_mac)},
+          {"scp03_dek", to_hex(p.scp03_dek)},
+          {"profile_size", p.profile_size}};
 }
 
 IsdpRecord isdp_from_json(const json& j) {
@@ -51,6 +56,14 @@ IsdpRecord isdp_from_json(const json& j) {
   p.memory_quota = j.at("memory_quota").get<std::uint32_t>();
   p.mno_id = j.at("mno_id").get<std::string>();
   p.coverage = j.at("coverage").get<bool>();
+  // Absent in the state of a card made before ES8 existed.
+  if (j.contains("scp03_version")) {
+    p.scp03_version = j.at("scp03_version").get<std::uint8_t>();
+    p.scp03_enc = bytes_of(j, "scp03_enc");
+    p.scp03_mac = bytes_of(j, "scp03_mac");
+    p.scp03_dek = bytes_of(j, "scp03_dek");
+    p.profile_size = j.at("profile_size").get<std::uint32_t>();
+  }
   return p;
 }
 

@@ -76,6 +76,14 @@ class M2mIsdR final : public card::GpSecurityDomain {
   /// state cannot be saved (nothing changed then).
   StoreResult<void> store_scp80_counter(std::uint8_t version, std::uint64_t counter);
 
+  /// Changes one ISD-P's record in one durable write (the ES8 card side,
+  /// es8_card.hpp): `change` edits a copy and answers nullopt to keep it or
+  /// the status word that refuses it. Answers 6A88 for an unknown ISD-P,
+  /// 6581 when the state cannot be saved, else what `change` answered; the
+  /// state is unchanged unless the answer is nullopt.
+  std::optional<std::uint16_t> change_isdp(ByteView aid,
+                                           const std::function<std::optional<std::uint16_t>(IsdpRecord&)>& change);
+
   /// The notifications waiting for the SM-SR's confirmation, oldest first.
   std::vector<m2m::Notification> pending_notifications();
   /// A copy of the state as it is now.

@@ -45,6 +45,13 @@ struct IsdpRecord {
   std::uint32_t memory_quota = 0;
   std::string mno_id;         ///< the profile's MNO (informative)
   bool coverage = true;       ///< simulated network: false = no coverage for this profile
+  /// The ISD-P's SCP03 key set from the ES8 key establishment (m2m/es8.hpp);
+  /// version 0 and empty keys until then.
+  std::uint8_t scp03_version = 0;
+  Bytes scp03_enc;
+  Bytes scp03_mac;
+  Bytes scp03_dek;
+  std::uint32_t profile_size = 0;  ///< bytes of the installed profile package (ES8 download)
 };
 
 /// One ISD-R SCP80 key set (ETSI TS 102 225, AES): the key version number

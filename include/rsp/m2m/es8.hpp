@@ -1,0 +1,120 @@
+#pragma once
+/// ES8 (SM-DP ↔ ISD-P, SGP.02 §5.5) key establishment by ECKA scenario #3
+/// (GlobalPlatform Card Specification Amendment E; SGP.02 §3.1.2, §4.1.3),
+/// the parts both ends share: the STORE DATA messages the SM-DP sends to the
+/// new ISD-P, the card's answer, the key derivation and the receipt.
+///
+///   1. STORE DATA '7F21' CERT.DP.ECDSA: the SM-DP's certificate (this
+///      project's PKI is X.509: the DER certificate is the value of '7F21',
+///      as the ECASD's own certificate is; SGP.02 uses the GP certificate
+///      format there).
+///   2. STORE DATA 'A6' key-agreement CRT || '7F49' { '86' ePK.DP.ECKA } ||
+///      '5F37' signature of the SM-DP (SK.DP.ECDSA, plain r‖s) over the CRT
+///      and '7F49' elements as sent.
+///   3. The answer: '85' DR (16 random bytes of the card) || '86' receipt.
+///
+/// Both ends then hold ShS = ECKA(eSK.DP, PK.ECASD) = ECKA(SK.ECASD, ePK.DP)
+/// and KeyData = X9.63-KDF-SHA256(ShS, SharedInfo, 64) with SharedInfo =
+/// key usage || key type || key length || DR, split as receipt key || K-ENC
+/// || K-MAC || K-DEK (AES-128, the ISD-P's SCP03 key set); the receipt is
+/// AES-CMAC(receipt key, CRT || '7F49' || '85' elements).
+///
+/// NOT CONFIRMED against the Amendment E / SGP.02 text (no public copy was
+/// reachable in this session), and so this project's reading, kept in this
+/// one header: the '90' scenario parameter value ('03 01': scenario #3 with
+/// DR), the key usage qualifier '5C', the order of SharedInfo, the KeyData
+/// split and what the receipt covers, and the '5F37' signature beside the
+/// ephemeral key. The tags 'A6' (CRT for key agreement), '80' key type ('88'
+/// AES), '81' key length, '83' key version, '85' DR, '86' receipt, '7F49' and
+/// '7F21' follow GP Card Specification v2.3 §11.8 / Amendment E usage.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "rsp/apdu/command.hpp"
+#include "rsp/common/bytes.hpp"
+#include "rsp/common/expected.hpp"
+
+namespace rsp::m2m::es8 {
+
+inline constexpr std::uint32_t kTagCertificate = 0x7F21;
+inline constexpr std::uint32_t kTagCrt = 0xA6;
+inline constexpr std::uint32_t kTagScenario = 0x90;
+inline constexpr std::uint32_t kTagKeyUsage = 0x95;
+inline constexpr std::uint32_t kTagKeyType = 0x80;
+inline constexpr std::uint32_t kTagKeyLength = 0x81;
+inline constexpr std::uint32_t kTagKeyVersion = 0x83;
+inline constexpr std::uint32_t kTagPublicKey = 0x7F49;
+inline constexpr std::uint32_t kTagPoint = 0x86;
+inline constexpr std::uint32_t kTagSignature = 0x5F37;
+inline constexpr std::uint32_t kTagDr = 0x85;
+inline constexpr std::uint32_t kTagReceipt = 0x86;
+
+inline constexpr std::uint8_t kScenario3[] = {0x03, 0x01};  ///< not confirmed
+inline constexpr std::uint8_t kKeyUsageScp03 = 0x5C;        ///< not confirmed
+inline constexpr std::uint8_t kKeyTypeAes = 0x88;           ///< GP v2.3 Table 11-16
+inline constexpr std::uint8_t kKeyLength128 = 0x10;
+/// The key version of the ISD-P's SCP03 key set (GP Amendment D §7: '30'..'3F').
+inline constexpr std::uint8_t kDefaultKeyVersion = 0x30;
+inline constexpr std::size_t kDrSize = 16;
+inline constexpr std::size_t kReceiptSize = 16;
+/// Largest message the card reassembles from STORE DATA blocks.
+inline constexpr std::size_t kMaxMessage = 4096;
+
+enum class Es8Error {
+  Malformed,       ///< not the TLVs this step needs
+  Unsupported,     ///< a scenario, key type or length other than the ones above
+  Crypto,          ///< key derivation or CMAC failed
+};
+
+/// The key-agreement parameters of message 2.
+struct KeyAgreement {
+  std::uint8_t key_version = kDefaultKeyVersion;
+  Bytes ephemeral_point;  ///< ePK.DP.ECKA, uncompressed (04 || x || y)
+  Bytes signature;        ///< '5F37' value
+  Bytes signed_part;      ///< the 'A6' and '7F49' elements as received (what '5F37' covers)
+};
+
+/// The ISD-P's SCP03 key set and the receipt key (wiped on destruction).
+struct DerivedKeys {
+  Bytes receipt_key;
+  Bytes enc;
+  Bytes mac;
+  Bytes dek;
+  DerivedKeys() = default;
+  DerivedKeys(const DerivedKeys&) = default;
+  DerivedKeys& operator=(const DerivedKeys&) = default;
+  DerivedKeys(DerivedKeys&&) noexcept = default;
+  DerivedKeys& operator=(DerivedKeys&&) noexcept = default;
+  ~DerivedKeys();
+};
+
+/// The 'A6' and '7F49' elements (what the SM-DP signs).
+Bytes encode_key_agreement_body(std::uint8_t key_version, ByteView ephemeral_point);
+/// Message 1's and message 2's data fields.
+Bytes encode_certificate_message(ByteView certificate_der);
+Bytes encode_key_agreement_message(ByteView signed_part, ByteView signature);
+
+expected<Bytes, Es8Error> decode_certificate_message(ByteView data);
+expected<KeyAgreement, Es8Error> decode_key_agreement_message(ByteView data);
+
+/// The card's answer to message 2: '85' DR || '86' receipt.
+struct Receipt {
+  Bytes dr;
+  Bytes receipt;
+};
+Bytes encode_receipt(const Receipt& r);
+expected<Receipt, Es8Error> decode_receipt(ByteView data);
+
+/// KeyData from the shared secret and the card's DR.
+expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr);
+/// The receipt over the key-agreement body and the DR.
+expected<Bytes, Es8Error> compute_receipt(ByteView receipt_key, ByteView signed_part, ByteView dr);
+
+/// Splits a message into STORE DATA blocks (GP v2.3 §11.11: P1 '10' BER-TLV
+/// structure, b8 on the last block; P2 the block number), each at most 255
+/// data bytes, CLA '80'.
+std::vector<apdu::Command> store_data_blocks(ByteView message);
+
+}  // namespace rsp::m2m::es8

@@ -1,0 +1,172 @@
+// ES8 key establishment (ECKA scenario #3): the messages, the KDF and the
+// receipt both ends compute. Tag choices and what is unconfirmed: es8.hpp.
+
+#include "rsp/m2m/es8.hpp"
+
+#include <algorithm>
+
+#include "rsp/crypto/aes.hpp"
+#include "rsp/crypto/kdf.hpp"
+#include "rsp/tlv/tlv.hpp"
+
+namespace rsp::m2m::es8 {
+
+namespace {
+
+tlv::Tag tag(std::uint32_t raw) { return *tlv::Tag::from_raw(raw); }
+
+/// One element of `tag` and nothing after it in `r`'s current position.
+expected<tlv::Tlv, Es8Error> take(tlv::Reader& r, std::uint32_t raw) {
+  auto t = r.expect(tag(raw));
+  if (!t) return unexpected(Es8Error::Malformed);
+  return *t;
+}
+
+expected<std::uint8_t, Es8Error> one_byte(tlv::Reader& r, std::uint32_t raw) {
+  RSP_TRY(auto t, take(r, raw));
+  if (t.value.size() != 1) return unexpected(Es8Error::Malformed);
+  return t.value[0];
+}
+
+}  // namespace
+
+DerivedKeys::~DerivedKeys() {
+  wipe(receipt_key);
+  wipe(enc);
+  wipe(mac);
+  wipe(dek);
+}
+
+Bytes encode_key_agreement_body(std::uint8_t key_version, ByteView ephemeral_point) {
+  tlv::Writer w;
+  auto crt = w.begin(tag(kTagCrt));
+  w.put(tag(kTagScenario), ByteView(kScenario3, sizeof kScenario3));
+  const std::uint8_t usage = kKeyUsageScp03, type = kKeyTypeAes, length = kKeyLength128;
+  w.put(tag(kTagKeyUsage), ByteView(&usage, 1));
+  w.put(tag(kTagKeyType), ByteView(&type, 1));
+  w.put(tag(kTagKeyLength), ByteView(&length, 1));
+  w.put(tag(kTagKeyVersion), ByteView(&key_version, 1));
+  w.end(crt);
+  auto pk = w.begin(tag(kTagPublicKey));
+  w.put(tag(kTagPoint), ephemeral_point);
+  w.end(pk);
+  return w.take();
+}
+
+Bytes encode_certificate_message(ByteView certificate_der) { return tlv::encode(tag(kTagCertificate), certificate_der); }
+
+Bytes encode_key_agreement_message(ByteView signed_part, ByteView signature) {
+  Bytes out(signed_part.begin(), signed_part.end());
+  auto sig = tlv::encode(tag(kTagSignature), signature);
+  out.insert(out.end(), sig.begin(), sig.end());
+  return out;
+}
+
+expected<Bytes, Es8Error> decode_certificate_message(ByteView data) {
+  tlv::Reader r(data);
+  RSP_TRY(auto t, take(r, kTagCertificate));
+  if (!r.finish() || t.value.empty()) return unexpected(Es8Error::Malformed);
+  return Bytes(t.value.begin(), t.value.end());
+}
+
+expected<KeyAgreement, Es8Error> decode_key_agreement_message(ByteView data) {
+  tlv::Reader r(data);
+  RSP_TRY(auto crt, take(r, kTagCrt));
+  RSP_TRY(auto pk, take(r, kTagPublicKey));
+  RSP_TRY(auto sig, take(r, kTagSignature));
+  if (!r.finish()) return unexpected(Es8Error::Malformed);
+
+  auto c = r.enter(crt);
+  if (!c) return unexpected(Es8Error::Malformed);
+  RSP_TRY(auto scenario, take(*c, kTagScenario));
+  RSP_TRY(auto usage, one_byte(*c, kTagKeyUsage));
+  RSP_TRY(auto type, one_byte(*c, kTagKeyType));
+  RSP_TRY(auto length, one_byte(*c, kTagKeyLength));
+  RSP_TRY(auto version, one_byte(*c, kTagKeyVersion));
+  if (!c->finish()) return unexpected(Es8Error::Malformed);
+  if (!std::ranges::equal(scenario.value, ByteView(kScenario3, sizeof kScenario3)) || usage != kKeyUsageScp03 ||
+      type != kKeyTypeAes || length != kKeyLength128) {
+    return unexpected(Es8Error::Unsupported);
+  }
+
+  auto p = r.enter(pk);
+  if (!p) return unexpected(Es8Error::Malformed);
+  RSP_TRY(auto point, take(*p, kTagPoint));
+  if (!p->finish() || point.value.empty()) return unexpected(Es8Error::Malformed);
+  if (sig.value.empty()) return unexpected(Es8Error::Malformed);
+
+  KeyAgreement k;
+  k.key_version = version;
+  k.ephemeral_point.assign(point.value.begin(), point.value.end());
+  k.signature.assign(sig.value.begin(), sig.value.end());
+  k.signed_part.assign(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(crt.encoded.size() + pk.encoded.size()));
+  return k;
+}
+
+Bytes encode_receipt(const Receipt& r) {
+  Bytes out = tlv::encode(tag(kTagDr), r.dr);
+  auto m = tlv::encode(tag(kTagReceipt), r.receipt);
+  out.insert(out.end(), m.begin(), m.end());
+  return out;
+}
+
+expected<Receipt, Es8Error> decode_receipt(ByteView data) {
+  tlv::Reader r(data);
+  RSP_TRY(auto dr, take(r, kTagDr));
+  RSP_TRY(auto m, take(r, kTagReceipt));
+  if (!r.finish() || dr.value.size() != kDrSize || m.value.size() != kReceiptSize) {
+    return unexpected(Es8Error::Malformed);
+  }
+  return Receipt{Bytes(dr.value.begin(), dr.value.end()), Bytes(m.value.begin(), m.value.end())};
+}
+
+expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr) {
+  if (dr.size() != kDrSize) return unexpected(Es8Error::Malformed);
+  Bytes info{kKeyUsageScp03, kKeyTypeAes, kKeyLength128};
+  info.insert(info.end(), dr.begin(), dr.end());
+  auto data = crypto::x963_kdf_sha256(shared_secret, info, 4 * kKeyLength128);
+  if (!data) return unexpected(Es8Error::Crypto);
+  DerivedKeys k;
+  auto part = [&](std::size_t i) {
+    auto first = data->begin() + static_cast<std::ptrdiff_t>(i * kKeyLength128);
+    return Bytes(first, first + kKeyLength128);
+  };
+  k.receipt_key = part(0);
+  k.enc = part(1);
+  k.mac = part(2);
+  k.dek = part(3);
+  wipe(*data);
+  return k;
+}
+
+expected<Bytes, Es8Error> compute_receipt(ByteView receipt_key, ByteView signed_part, ByteView dr) {
+  Bytes input(signed_part.begin(), signed_part.end());
+  auto d = tlv::encode(tag(kTagDr), dr);
+  input.insert(input.end(), d.begin(), d.end());
+  auto mac = crypto::aes_cmac(receipt_key, input);
+  if (!mac) return unexpected(Es8Error::Crypto);
+  return *mac;
+}
+
+std::vector<apdu::Command> store_data_blocks(ByteView message) {
+  std::vector<apdu::Command> out;
+  std::size_t offset = 0;
+  std::uint8_t block = 0;
+  do {
+    const std::size_t n = std::min<std::size_t>(255, message.size() - offset);
+    apdu::Command c;
+    c.cla = 0x80;
+    c.ins = 0xE2;
+    const bool last = offset + n == message.size();
+    c.p1 = static_cast<std::uint8_t>(0x10 | (last ? 0x80 : 0x00));  // b5-b4 = 10: BER-TLV
+    c.p2 = block++;
+    c.data.assign(message.begin() + static_cast<std::ptrdiff_t>(offset),
+                  message.begin() + static_cast<std::ptrdiff_t>(offset + n));
+    c.le = 256;
+    out.push_back(std::move(c));
+    offset += n;
+  } while (offset < message.size());
+  return out;
+}
+
+}  // namespace rsp::m2m::es8
