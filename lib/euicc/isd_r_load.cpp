@@ -19,6 +19,7 @@
 #include "rsp/crypto/ecdsa.hpp"
 #include "rsp/crypto/ecka.hpp"
 #include "rsp/euicc/isd_r.hpp"
+#include "rsp/euicc/profile_package.hpp"
 
 namespace rsp::euicc {
 
@@ -88,34 +89,6 @@ std::optional<std::int64_t> check_metadata(const StoreMetadataRequest& m, const 
   if (std::any_of(s.profiles.begin(), s.profiles.end(), [&](const ProfileRecord& p) { return p.iccid == m.iccid; }))
     return Reason::installFailedDueToIccidAlreadyExistsOnEuicc;
   return std::nullopt;
-}
-
-/// Decodes and checks the SAIP package (TCA eUICC Profile Package v3.3.1
-/// §2.2: ProfileHeader first, End last, every element one this card knows).
-/// Returns the number of profile elements.
-expected<std::uint32_t, std::int64_t> check_profile(ByteView upp, const Bytes& iccid) {
-  asn1::DecodeOptions o;
-  o.max_memory = std::size_t{16} << 20;
-  std::optional<std::int64_t> failure;
-  bool last_is_end = false;
-  std::size_t seen = 0;
-  // One element at a time: the package is checked without holding its tree.
-  auto pes = asn1::for_each_profile_element(upp, o, [&](const asn1::saip::ProfileElement& pe) {
-    if (seen++ == 0) {
-      const auto* header = pe.header();
-      if (!header) failure = Reason::installFailedDueToPEProcessingError;
-      // The header has plain BCD, StoreMetadata the EF.ICCID coding (iccid_coding.hpp).
-      else if (asn1::iccid_in_ef_coding(header->iccid) != asn1::iccid_in_ef_coding(iccid))
-        failure = Reason::installFailedDueToIccidMismatch;
-    } else if (std::holds_alternative<asn1::RawElement>(pe.alternative)) {
-      failure = Reason::installFailedDueToPEProcessingError;  // pe-not-supported
-    }
-    last_is_end = pe.end() != nullptr;
-    return !failure;
-  });
-  if (failure) return unexpected(*failure);
-  if (!pes || *pes < 2 || !last_is_end) return unexpected(Reason::installFailedDueToPEProcessingError);
-  return static_cast<std::uint32_t>(*pes);
 }
 
 /// ISD-P AID: the SGP.22 ISD-P prefix and a number unique on this card.
@@ -289,7 +262,7 @@ Result IsdR::load_bound_profile_package(ByteView piece) {
       }
       case K::PackageEnd: {
         if (!L.metadata) return finish_load(nullptr, LoadError{Cmd::storeMetadata, Reason::scp03tStructureError}, {});
-        auto pes = check_profile(L.profile, L.metadata->iccid);
+        auto pes = check_profile_package(L.profile, L.metadata->iccid);
         if (!pes) return finish_load(nullptr, LoadError{Cmd::loadProfileElements, pes.error()}, {});
         auto state = state_.load(store_);
         if (!state)

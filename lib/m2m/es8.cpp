@@ -148,6 +148,8 @@ expected<Bytes, Es8Error> compute_receipt(ByteView receipt_key, ByteView signed_
   return *mac;
 }
 
+crypto::BspKeys scp03t_keys(const DerivedKeys& keys) { return crypto::BspKeys(keys.enc, keys.mac, Bytes(16, 0)); }
+
 std::vector<apdu::Command> store_data_blocks(ByteView message) {
   std::vector<apdu::Command> out;
   std::size_t offset = 0;

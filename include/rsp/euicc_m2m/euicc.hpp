@@ -37,6 +37,8 @@ class M2mEuicc {
 
   card::Card& card() { return card_; }
   M2mIsdR& isd_r() { return *isd_r_; }
+  /// The ISD-R shared with what also works on its state (es8_card.hpp).
+  std::shared_ptr<M2mIsdR> isd_r_shared() { return isd_r_; }
 
  private:
   M2mEuicc() = default;

@@ -35,6 +35,7 @@
 #include "rsp/apdu/command.hpp"
 #include "rsp/common/bytes.hpp"
 #include "rsp/common/expected.hpp"
+#include "rsp/crypto/bsp.hpp"
 
 namespace rsp::m2m::es8 {
 
@@ -111,6 +112,18 @@ expected<Receipt, Es8Error> decode_receipt(ByteView data);
 expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr);
 /// The receipt over the key-agreement body and the DR.
 expected<Bytes, Es8Error> compute_receipt(ByteView receipt_key, ByteView signed_part, ByteView dr);
+
+/// The profile download into the ISD-P under SCP03t (SGP.02 §4.1.3, the
+/// protection SGP.22 later named BSP, crypto/bsp.hpp): the SAIP package in
+/// '86' segments (encrypted and MACed), then one MAC-only '88' segment whose
+/// data is the package length (4 bytes, big-endian) that ends it; each
+/// segment is one STORE DATA message. Keys: K-ENC and K-MAC of the ES8 key
+/// set with an initial MCV of 16 zero bytes. This framing and the keys used
+/// directly (no SCP03 session derivation) are this project's, NOT CONFIRMED
+/// against the SGP.02 text.
+inline constexpr std::uint8_t kTagProfileSegment = 0x86;
+inline constexpr std::uint8_t kTagProfileEnd = 0x88;
+crypto::BspKeys scp03t_keys(const DerivedKeys& keys);
 
 /// Splits a message into STORE DATA blocks (GP v2.3 §11.11: P1 '10' BER-TLV
 /// structure, b8 on the last block; P2 the block number), each at most 255

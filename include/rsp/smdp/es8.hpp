@@ -1,0 +1,84 @@
+#pragma once
+/// The SM-DP's side of ES8 (SGP.02 §5.5) towards a new ISD-P, as command
+/// APDUs that travel in the SM-SR's ES3 SendData scripts:
+///
+///  1. `KeyEstablishment::start`: checks the ECASD certificate the SM-SR
+///     read from the card (GET DATA '7F21') with the EUM chain to the CI and
+///     the EID expected (SGP.02 §3.1.2), makes a fresh ephemeral key pair
+///     and the STORE DATA commands of m2m/es8.hpp (CERT.DP.ECDSA, then the
+///     key-agreement data signed with SK.DP.ECDSA).
+///  2. `KeyEstablishment::finish`: the card's answer to the last command
+///     (DR and receipt); the ISD-P's SCP03 key set once the receipt verifies.
+///     The ephemeral private key is dropped then, used once.
+///  3. `protect_profile`: the SAIP package under SCP03t with those keys, as
+///     STORE DATA commands for the ISD-P.
+/// No key or shared secret leaves these functions other than as the returned
+/// key set; errors carry no key material.
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "rsp/apdu/command.hpp"
+#include "rsp/common/bytes.hpp"
+#include "rsp/common/expected.hpp"
+#include "rsp/crypto/ec_key.hpp"
+#include "rsp/m2m/es8.hpp"
+#include "rsp/pki/certificate.hpp"
+
+namespace rsp::smdp {
+
+struct Es8Failure {
+  enum class Code {
+    EcasdCertificate,  ///< the ECASD certificate does not chain to a trusted EUM and CI, or names another EID
+    Malformed,         ///< the card's answer is not DR and receipt
+    ReceiptMismatch,   ///< the receipt does not verify: the card did not derive the same keys
+    Crypto,            ///< key generation, ECKA, signature or KDF failed
+  };
+  Code code;
+  std::string message;  ///< never key material
+};
+
+/// The SM-DP's signing identity: CERT.DP.ECDSA (DER) and SK.DP.ECDSA.
+struct DpIdentity {
+  Bytes certificate;
+  crypto::EcKey key;
+};
+
+/// What the ECASD certificate must chain to.
+struct EcasdTrust {
+  std::vector<pki::Certificate> eums;
+  std::vector<pki::Certificate> cis;
+};
+
+class KeyEstablishment {
+ public:
+  /// `ecasd_certificate`: the DER certificate (the value of '7F21');
+  /// `eid`: the 32 digits of the eUICC the ISD-P is on.
+  static expected<KeyEstablishment, Es8Failure> start(const DpIdentity& dp, ByteView ecasd_certificate,
+                                                      const EcasdTrust& trust, const std::string& eid,
+                                                      std::uint8_t key_version = m2m::es8::kDefaultKeyVersion);
+
+  /// The STORE DATA commands for the ISD-P, in order; the answer of the last
+  /// one goes to finish().
+  const std::vector<apdu::Command>& commands() const { return commands_; }
+
+  /// Checks the receipt in the answer (response data without SW) and
+  /// returns the key set. Once only: the ephemeral key is gone afterwards.
+  expected<m2m::es8::DerivedKeys, Es8Failure> finish(ByteView response_data);
+
+ private:
+  KeyEstablishment(crypto::EcKey ephemeral, crypto::EcKey ecasd, Bytes signed_part, std::vector<apdu::Command> commands)
+      : ephemeral_(std::move(ephemeral)), ecasd_(std::move(ecasd)), signed_part_(std::move(signed_part)),
+        commands_(std::move(commands)) {}
+  std::optional<crypto::EcKey> ephemeral_;  ///< eSK.DP.ECKA
+  crypto::EcKey ecasd_;                     ///< PK.ECASD.ECKA
+  Bytes signed_part_;
+  std::vector<apdu::Command> commands_;
+};
+
+/// The profile package as SCP03t-protected STORE DATA commands (m2m/es8.hpp).
+expected<std::vector<apdu::Command>, Es8Failure> protect_profile(const m2m::es8::DerivedKeys& keys, ByteView upp);
+
+}  // namespace rsp::smdp

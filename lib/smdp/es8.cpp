@@ -1,0 +1,81 @@
+// The SM-DP's ES8: key establishment with a new ISD-P (ECKA scenario #3)
+// and the SCP03t-protected profile download. The steps: smdp/es8.hpp.
+
+#include "rsp/smdp/es8.hpp"
+
+#include "rsp/crypto/bsp.hpp"
+#include "rsp/crypto/ecdsa.hpp"
+#include "rsp/crypto/ecka.hpp"
+#include "rsp/pki/validator.hpp"
+
+namespace rsp::smdp {
+
+namespace es8 = m2m::es8;
+
+namespace {
+
+unexpected<Es8Failure> fail(Es8Failure::Code code, std::string message) {
+  return unexpected(Es8Failure{code, std::move(message)});
+}
+
+void append(std::vector<apdu::Command>& out, std::vector<apdu::Command> more) {
+  for (auto& c : more) out.push_back(std::move(c));
+}
+
+}  // namespace
+
+expected<KeyEstablishment, Es8Failure> KeyEstablishment::start(const DpIdentity& dp, ByteView ecasd_certificate,
+                                                               const EcasdTrust& trust, const std::string& eid,
+                                                               std::uint8_t key_version) {
+  /// SGP.02 §3.1.2: the SM-DP verifies the ECASD certificate with the EUM
+  /// certificate, and that with the CI's.
+  auto chain = pki::validate_chain_der(ecasd_certificate, trust.eums, trust.cis, pki::Role::Euicc);
+  if (!chain) return fail(Es8Failure::Code::EcasdCertificate, "ECASD certificate: " + chain.error().message);
+  if (chain->eid != eid) return fail(Es8Failure::Code::EcasdCertificate, "ECASD certificate of another EID");
+  auto ephemeral = crypto::EcKey::generate(chain->public_key.curve());
+  if (!ephemeral) return fail(Es8Failure::Code::Crypto, "ephemeral key: " + ephemeral.error().message);
+  Bytes signed_part = es8::encode_key_agreement_body(key_version, ephemeral->public_point());
+  auto signature = crypto::sign_plain(dp.key, signed_part);
+  if (!signature) return fail(Es8Failure::Code::Crypto, "signature: " + signature.error().message);
+  std::vector<apdu::Command> commands = es8::store_data_blocks(es8::encode_certificate_message(dp.certificate));
+  append(commands, es8::store_data_blocks(es8::encode_key_agreement_message(signed_part, *signature)));
+  return KeyEstablishment(std::move(*ephemeral), std::move(chain->public_key), std::move(signed_part),
+                          std::move(commands));
+}
+
+expected<es8::DerivedKeys, Es8Failure> KeyEstablishment::finish(ByteView response_data) {
+  if (!ephemeral_) return fail(Es8Failure::Code::Crypto, "the key establishment has ended");
+  auto ephemeral = std::move(*ephemeral_);
+  ephemeral_.reset();  // used once, whatever the answer
+  auto receipt = es8::decode_receipt(response_data);
+  if (!receipt) return fail(Es8Failure::Code::Malformed, "the card's answer is not DR and receipt");
+  auto shs = crypto::ecka_shared_secret(ephemeral, ecasd_);
+  if (!shs) return fail(Es8Failure::Code::Crypto, "ECKA: " + shs.error().message);
+  auto keys = es8::derive_keys(*shs, receipt->dr);
+  wipe(*shs);
+  if (!keys) return fail(Es8Failure::Code::Crypto, "key derivation failed");
+  auto expected_receipt = es8::compute_receipt(keys->receipt_key, signed_part_, receipt->dr);
+  if (!expected_receipt) return fail(Es8Failure::Code::Crypto, "receipt computation failed");
+  if (!equal_ct(*expected_receipt, receipt->receipt)) {
+    return fail(Es8Failure::Code::ReceiptMismatch, "the card's receipt does not verify");
+  }
+  return std::move(*keys);
+}
+
+expected<std::vector<apdu::Command>, Es8Failure> protect_profile(const es8::DerivedKeys& keys, ByteView upp) {
+  if (upp.empty() || upp.size() > UINT32_MAX) return fail(Es8Failure::Code::Malformed, "empty or oversized package");
+  crypto::BspSession session(es8::scp03t_keys(keys));
+  auto segments = session.encrypt_and_mac_segments(es8::kTagProfileSegment, upp);
+  if (!segments) return fail(Es8Failure::Code::Crypto, "SCP03t: " + segments.error().message);
+  const auto n = static_cast<std::uint32_t>(upp.size());
+  const Bytes length{static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
+                     static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
+  auto end = session.mac_only(es8::kTagProfileEnd, length);
+  if (!end) return fail(Es8Failure::Code::Crypto, "SCP03t: " + end.error().message);
+  std::vector<apdu::Command> out;
+  for (const auto& s : *segments) append(out, es8::store_data_blocks(s));
+  append(out, es8::store_data_blocks(*end));
+  return out;
+}
+
+}  // namespace rsp::smdp
