@@ -24,6 +24,7 @@ constexpr const char* kInitFiles = R"(Files written for each curve C (NIST, BRP)
   CERT_S_SM_DSauth_ECDSA_C.pem  SK_S_SM_DSauth_ECDSA_C.pem  SM-DS authentication
   CERT_S_SM_DS_TLS_C.pem        SK_S_SM_DS_TLS_C.pem        SM-DS TLS
   CERT_M2M_SM_SR_TLS_C.pem      SK_M2M_SM_SR_TLS_C.pem      SGP.02 SM-SR TLS
+  CERT_M2M_SM_DP_ECDSA_C.pem    SK_M2M_SM_DP_ECDSA_C.pem    SGP.02 SM-DP ES8 signing (CERT.DP.ECDSA)
   CERT_M2M_SM_DP_TLS_C.pem      SK_M2M_SM_DP_TLS_C.pem      SGP.02 SM-DP TLS
   CERT_OPERATOR_TLS_C.pem       SK_OPERATOR_TLS_C.pem       an operator's ES2+ client certificate (mutual TLS)
 and PSK_M2M_SCP81.txt (SCP81 PSK-TLS identity and key). Private keys and the PSK are mode 0600.)";

@@ -77,6 +77,10 @@ std::vector<Planned> leaf_plan(const std::string& eid, const std::string& addres
       {Role::DsTls, "S_SM_DS_TLS", S{{"O", "ACME"}, {"CN", "localhost"}}, tls_life, true, "2.999.15"},
       {Role::M2mTls, "M2M_SM_SR_TLS", S{{"O", "RSP Test M2M"}, {"OU", "SM-SR"}, {"CN", "localhost"}}, tls_life, true,
        std::nullopt},
+      // SGP.02 CERT.DP.ECDSA, the M2M SM-DP's ES8 signing certificate under the CI. SGP.02 codes it in the
+      // GP certificate format; this PKI is X.509 throughout and gives it the DPauth role (a signing leaf).
+      {Role::DpAuth, "M2M_SM_DP_ECDSA", S{{"O", "RSP Test M2M"}, {"OU", "SM-DP"}, {"CN", "TEST SM-DP"}}, long_life,
+       false, std::nullopt},
       {Role::M2mTls, "M2M_SM_DP_TLS", S{{"O", "RSP Test M2M"}, {"OU", "SM-DP"}, {"CN", "localhost"}}, tls_life, true,
        std::nullopt},
       // The operator's ES2+ client certificate (SGP.22 §2.6.6: ES2+ runs over mutual TLS).

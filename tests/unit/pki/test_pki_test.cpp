@@ -48,12 +48,12 @@ TEST_P(PkiTestPkiTest, InitThenVerifyRoundTrip) {
   ASSERT_TRUE(pki.has_value()) << pki.error().message;
   EXPECT_TRUE(is_valid_eid(pki->eid));
   EXPECT_EQ(pki->eid.substr(0, 8), "89049032");
-  EXPECT_EQ(pki->items.size(), 11u);
+  EXPECT_EQ(pki->items.size(), 12u);
   const std::string c = GetParam() == crypto::Curve::NistP256 ? "NIST" : "BRP";
   for (const char* name : {"CERT_CI_ECDSA_", "SK_CI_ECDSA_", "CERT_EUM_ECDSA_", "CERT_EUICC_ECDSA_",
                            "CERT_S_SM_DPauth_ECDSA_", "CERT_S_SM_DPpb_ECDSA_", "CERT_S_SM_DP_TLS_",
                            "SK_S_SM_DP_TLS_", "CERT_S_SM_DSauth_ECDSA_", "CERT_S_SM_DS_TLS_",
-                           "CERT_M2M_SM_SR_TLS_", "CERT_M2M_SM_DP_TLS_", "CERT_OPERATOR_TLS_"}) {
+                           "CERT_M2M_SM_SR_TLS_", "CERT_M2M_SM_DP_TLS_", "CERT_M2M_SM_DP_ECDSA_", "CERT_OPERATOR_TLS_"}) {
     EXPECT_TRUE(fs::exists(dir.path() / (std::string(name) + c + ".pem"))) << name << c;
   }
   const auto key_perms = fs::status(dir.path() / ("SK_EUICC_ECDSA_" + c + ".pem")).permissions();
@@ -63,7 +63,7 @@ TEST_P(PkiTestPkiTest, InitThenVerifyRoundTrip) {
 
   auto checks = verify_directory(dir.path());
   ASSERT_TRUE(checks.has_value()) << checks.error().message;
-  ASSERT_EQ(checks->size(), 11u);
+  ASSERT_EQ(checks->size(), 12u);
   for (const auto& check : *checks) {
     EXPECT_FALSE(check.error.has_value()) << check.file << ": " << check.error->message;
     if (check.role == Role::Euicc) {
@@ -96,7 +96,7 @@ TEST_P(PkiTestPkiTest, OpensslCliAcceptsTheChains) {
   const std::string ca = "CERT_CI_ECDSA_" + c + ".pem";
   for (const char* leaf : {"CERT_EUM_ECDSA_", "CERT_S_SM_DPauth_ECDSA_", "CERT_S_SM_DPpb_ECDSA_",
                            "CERT_S_SM_DP_TLS_", "CERT_S_SM_DSauth_ECDSA_", "CERT_S_SM_DS_TLS_",
-                           "CERT_M2M_SM_SR_TLS_", "CERT_M2M_SM_DP_TLS_", "CERT_OPERATOR_TLS_"}) {
+                           "CERT_M2M_SM_SR_TLS_", "CERT_M2M_SM_DP_TLS_", "CERT_M2M_SM_DP_ECDSA_", "CERT_OPERATOR_TLS_"}) {
     const std::string file = leaf + c + ".pem";
     EXPECT_NE(openssl_verify(dir.path(), ca, file).find(file + ": OK"), std::string::npos) << file;
   }
@@ -138,7 +138,7 @@ TEST(PkiTestPki, IssuesUnderAnExistingCi) {
   EXPECT_FALSE(fs::exists(dir.path() / "CERT_CI_ECDSA_NIST.pem"));
   auto checks = verify_directory(dir.path());
   ASSERT_TRUE(checks.has_value());
-  EXPECT_EQ(checks->size(), 11u);
+  EXPECT_EQ(checks->size(), 12u);
   for (const auto& check : *checks) EXPECT_FALSE(check.error.has_value()) << check.file;
   // A key that is not the CI's is refused.
   auto other = crypto::EcKey::generate(crypto::Curve::BrainpoolP256r1);

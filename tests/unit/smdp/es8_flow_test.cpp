@@ -36,10 +36,14 @@ struct Pki {
     return *it;
   }
   pki::Certificate cert(pki::Role role) const { return pki::Certificate::load_file(item(role).cert_file)->front(); }
+  /// CERT.DP.ECDSA and its key: the test PKI's M2M_SM_DP_ECDSA files.
   DpIdentity dp() const {
-    const auto& i = item(pki::Role::DpAuth);
-    auto pem = read_file(i.key_file);
-    return DpIdentity{cert(pki::Role::DpAuth).der(),
+    auto it = std::find_if(made.items.begin(), made.items.end(), [](const auto& i) {
+      return i.cert_file.filename().string().rfind("CERT_M2M_SM_DP_ECDSA_", 0) == 0;
+    });
+    EXPECT_NE(it, made.items.end());
+    auto pem = read_file(it->key_file);
+    return DpIdentity{pki::Certificate::load_file(it->cert_file)->front().der(),
                       crypto::EcKey::from_pem(std::string(pem->begin(), pem->end())).value()};
   }
   EcasdTrust trust() const { return EcasdTrust{{cert(pki::Role::Eum)}, {cert(pki::Role::Ci)}}; }
