@@ -82,6 +82,11 @@ apdu::Response Es8Card::execute(ByteView isdp_aid, const apdu::Command& c) {
   // P1: b8 last block, b5-b4 '10' BER-TLV; no encryption bits (GP v2.3 §11.11.2.1).
   if ((c.p1 & 0x7F) != 0x10) return status(sw::kIncorrectP1P2);
   const Bytes aid(isdp_aid.begin(), isdp_aid.end());
+  // Sessions only for ISD-Ps that exist: unknown AIDs hold no memory.
+  if (!impl_->isdp(aid)) {
+    impl_->sessions.erase(aid);
+    return status(sw::kReferencedDataNotFound);
+  }
   auto& s = impl_->sessions[aid];
   auto drop = [&](std::uint16_t why) {
     impl_->sessions.erase(aid);
