@@ -11,7 +11,7 @@ trap 'rm -rf "$WORK"' EXIT
 grep -q "CERT_S_SM_DP_TLS_BRP.pem" "$WORK/init.txt"
 test "$(stat -c %a "$WORK/pki/SK_CI_ECDSA_NIST.pem")" = 600
 "$RSP" pki verify "$WORK/pki" > "$WORK/verify.txt"
-grep -q "22 certificate(s), 0 failed" "$WORK/verify.txt"
+grep -q "24 certificate(s), 0 failed" "$WORK/verify.txt"
 
 # A certificate signed by a CI that is not in the directory fails the run.
 "$RSP" pki init --out "$WORK/other" --curves nist > /dev/null
