@@ -220,6 +220,13 @@ SmsrResult<void> Registry::register_eis(const m2m::Eis& eis, std::int64_t now) {
     SMSR_DB_TRY(auto held, db_->query_one("SELECT eid FROM smsr_isdp WHERE iccid = $1", {value(p.iccid)}));
     if (held) return smsr_error(m2m::codes::kIccidInUse, "ICCID " + p.iccid + " is on another eUICC");
   }
+  // The PSK identity names the eUICC in its PSK-TLS handshake (GP
+  // Amendment B): one held twice would make both sessions unusable.
+  if (const auto& psk = eis.isd_r.scp81_psk) {
+    SMSR_DB_TRY(auto held, db_->query_one("SELECT eid FROM smsr_psk WHERE identity = $1",
+                                          {value(to_hex(psk->identity))}));
+    if (held) return smsr_error(m2m::codes::kPskIdentityInUse, "the SCP81 PSK identity is another eUICC's");
+  }
   SMSR_DB_TRY_VOID(db_->execute(
       "INSERT INTO smsr_eis (eid, eum_id, document, isdr_keys, registered_at) VALUES ($1, $2, $3, $4, $5)",
       {value(eis.eid), value(eis.eum_id), value(eis_document(eis)), value(std::move(*sealed)), value(now)}));

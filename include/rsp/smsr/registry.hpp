@@ -117,7 +117,8 @@ class Registry {
   static SmsrResult<std::unique_ptr<Registry>> open(std::shared_ptr<store::Database> db, RegistryOptions options);
 
   /// ES1 RegisterEIS: stores `eis`; a registered EID is refused (kEidInUse),
-  /// as is an ICCID another eUICC holds (kIccidInUse).
+  /// as is an ICCID another eUICC holds (kIccidInUse) or an SCP81 PSK
+  /// identity another eUICC's ISD-R has (kPskIdentityInUse).
   SmsrResult<void> register_eis(const m2m::Eis& eis, std::int64_t now);
   ~Registry();  ///< writes the audit lines still buffered
 
