@@ -7,7 +7,8 @@
 ///  - wake_up(): the SMS wake-up through es5::WakeUpSender, sent on the
 ///    link's own thread so an ES4 call never waits for the SMSC: to the
 ///    subscription address (MSISDN) of the enabled profile, secured with the
-///    ISD-R's first AES SCP80 key set (unsealed from the registry), the
+///    ISD-R's SCP80 key set that choose_scp80_key_set() names (AES first,
+///    3DES where the EIS has only that; unsealed from the registry), the
 ///    counter reserved and stored in the registry before the SMS leaves,
 ///    the trigger naming this SM-SR's administration-session address and
 ///    the ISD-R's SCP81 PSK identity. A wake-up for an eUICC already waiting

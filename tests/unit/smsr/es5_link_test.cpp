@@ -63,6 +63,38 @@ TEST_F(Es5LinkTest, EnableProfileRunsThroughWakeUpSessionAndNotification) {
   }
 }
 
+/// The EIS lists first a 3DES key set and an AES set whose version is no
+/// KIc / KID key index (TS 102 225 §5.1.2), then the card's AES set: the
+/// wake-up goes out under the card's set and the operation completes.
+class Es5LinkKeySetTest : public Es5LinkTest {
+ protected:
+  Es5LinkKeySetTest() {
+    edit_registered_eis_ = [](m2m::Eis& e) {
+      auto card = e.isd_r.scp80_key_sets;
+      e.isd_r.scp80_key_sets = {
+          {9, m2m::Scp80KeySet::Algorithm::TripleDes, Bytes(16, 0x31), Bytes(16, 0x32), 0},
+          {20, m2m::Scp80KeySet::Algorithm::Aes, Bytes(16, 0x41), Bytes(16, 0x42), 0}};
+      e.isd_r.scp80_key_sets.insert(e.isd_r.scp80_key_sets.end(), card.begin(), card.end());
+    };
+  }
+};
+
+TEST_F(Es5LinkKeySetTest, TheWakeUpUsesTheKeySetToUseNotTheFirst) {
+  ASSERT_EQ((**registry_->eis(eid())).isd_r.scp80_key_sets.size(), 3u);
+  start_device();
+  auto accepted = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
+  ASSERT_TRUE(accepted) << accepted.error().message;
+  ASSERT_TRUE(eventually([&] { return op(accepted->operation_id).state == OperationState::Completed; }));
+  EXPECT_EQ(op(accepted->operation_id).status, "Executed-Success");
+  EXPECT_EQ(isdp(second_).state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ(link_->wake_ups_failed(), 0u);
+  // The counter went to the card's key set, none to the others.
+  const int card_version = card_->isd_r().state().scp80.at(0).version;
+  EXPECT_GT(*registry_->next_scp80_counter(eid(), card_version, 0), 1u);
+  EXPECT_EQ(*registry_->next_scp80_counter(eid(), 9, 0), 1u);
+  EXPECT_EQ(*registry_->next_scp80_counter(eid(), 20, 0), 1u);
+}
+
 TEST_F(Es5LinkTest, FallbackNotificationIsRecordedAndBothMnosAreTold) {
   // The card fell back to the bootstrap profile after the second was enabled.
   ASSERT_TRUE(registry_->put_profile(eid(), [&] {
