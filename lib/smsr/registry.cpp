@@ -454,6 +454,14 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
   }
   for (const auto& p : c.put) RSP_TRY_VOID(put_profile(eid, p));
   for (const auto& iccid : c.deleted) RSP_TRY_VOID(delete_profile(eid, iccid));
+  if (c.remaining_memory) {
+    SMSR_DB_TRY(auto row, db_->query_one("SELECT document FROM smsr_eis WHERE eid = $1", {value(eid)}));
+    if (!row) return smsr_error(m2m::codes::kEidUnknown, "unknown EID");
+    json doc = json::parse(row->text(0), nullptr, false);
+    if (doc.is_discarded()) return unexpected(corrupt(eid, "not JSON"));
+    doc["remainingMemory"] = *c.remaining_memory;
+    SMSR_DB_TRY_VOID(db_->execute("UPDATE smsr_eis SET document = $2 WHERE eid = $1", {value(eid), value(doc.dump())}));
+  }
   for (const auto& m : c.callbacks) SMSR_DB_TRY_VOID(outbox_->enqueue(*db_, m));
   for (const auto& a : c.audit) RSP_TRY_VOID(insert_audit(*db_, a));
   SMSR_DB_TRY_VOID(tx.commit());

@@ -21,6 +21,8 @@
 ///    operation becomes in-progress). The R-APDUs end it: every status word
 ///    ok → Executed-Success (Service::complete applies it to the EIS);
 ///    an error status word → Failed, 8.1/3.8 (6A88: ISD-P unknown 8.3.1/3.9);
+///    an AuditEIS answer updates the EIS (eis_audit.hpp), a malformed one
+///    counts as no usable answer;
 ///    no usable answer (malformed script, script status other than ok) →
 ///    retried with a new wake-up, after `max_attempts` Failed 1.6/5.4. A
 ///    card that never connects back leaves the operation to expire.
@@ -106,7 +108,7 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
  private:
   void run_wake_ups();
   es5::Es5Result<void> send_wake_up(const std::string& eid);
-  void finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code);
+  void finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit = nullptr);
   std::int64_t now() const;
   void log(const std::string& line) const;
 

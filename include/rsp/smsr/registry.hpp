@@ -107,6 +107,8 @@ struct Change {
   std::string subject_code, reason_code;
   std::vector<m2m::ProfileInfo> put;  ///< replaced, matched by ICCID
   std::vector<std::string> deleted;   ///< ICCIDs
+  /// The EIS's remainingMemory as the eUICC reported it (AuditEIS), if it did.
+  std::optional<std::int64_t> remaining_memory;
   std::vector<service::OutboxMessage> callbacks;
   std::vector<AuditEntry> audit;
 };

@@ -95,6 +95,67 @@ TEST_F(Es5LinkKeySetTest, TheWakeUpUsesTheKeySetToUseNotTheFirst) {
   EXPECT_EQ(*registry_->next_scp80_counter(eid(), 20, 0), 1u);
 }
 
+/// The EIS the EUM registered is out of date: the second profile still
+/// Created, the bootstrap without its fallback attribute, a third ISD-P the
+/// card no longer has, no memory figure. AuditEIS brings it in line with the
+/// card in the operation's own transaction, and the MNO's result carries the
+/// EIS as GetEIS shows it to that MNO.
+class Es5LinkAuditTest : public Es5LinkTest {
+ protected:
+  Es5LinkAuditTest() {
+    edit_registered_eis_ = [this](m2m::Eis& e) {
+      e.remaining_memory = 0;
+      e.profile(kSecondIccid)->state = m2m::ProfileState::Created;
+      e.profile(kBootIccid)->fallback_attribute = false;
+      m2m::ProfileInfo gone;
+      gone.iccid = kGoneIccid;
+      gone.isdp_aid = from_hex("A0000005591010FFFFFFFF8900001F00").value();
+      gone.mno_id = "mno-two";
+      gone.state = m2m::ProfileState::Disabled;
+      e.profiles.push_back(gone);
+    };
+  }
+  const std::string kGoneIccid = "89000123456789012363";
+};
+
+TEST_F(Es5LinkAuditTest, AuditEisUpdatesTheEisAndTheCallbackCarriesIt) {
+  start_device();
+  auto accepted = service_->audit_eis("mno-two", eid(), std::nullopt);
+  ASSERT_TRUE(accepted) << accepted.error().message;
+  ASSERT_TRUE(eventually([&] { return op(accepted->operation_id).state == OperationState::Completed; }));
+  EXPECT_EQ(op(accepted->operation_id).status, "Executed-Success");
+
+  auto eis = **registry_->eis(eid(), false);
+  EXPECT_EQ(eis.profile(kSecondIccid)->state, m2m::ProfileState::Disabled);
+  EXPECT_TRUE(eis.profile(kBootIccid)->fallback_attribute);
+  EXPECT_EQ(eis.profile(kBootIccid)->state, m2m::ProfileState::Enabled);
+  EXPECT_EQ(eis.profile(kGoneIccid), nullptr);
+  EXPECT_GT(eis.remaining_memory, 0);
+
+  // The caller's result: the updated EIS, its own profiles only, no key.
+  std::optional<json> result;
+  for (const auto& i : callbacks()) {
+    auto body = json::parse(i.body);
+    if (i.recipient == "mno-two" && body.value("function", "") == "ES4.AuditEIS") result = body;
+  }
+  ASSERT_TRUE(result);
+  ASSERT_TRUE(result->contains("eis")) << result->dump();
+  const json& shown = (*result)["eis"];
+  EXPECT_EQ(shown["remainingMemory"], eis.remaining_memory);
+  ASSERT_EQ(shown["profiles"].size(), 1u) << shown.dump();
+  EXPECT_EQ(shown["profiles"][0]["iccid"], kSecondIccid);
+  EXPECT_EQ(shown["profiles"][0]["state"], "Disabled");
+  EXPECT_FALSE(shown["isdR"].contains("scp81Psk"));
+  EXPECT_FALSE(shown["isdR"].contains("scp80KeySets"));
+  EXPECT_EQ(result->dump().find(to_hex(card_->isd_r().state().scp81.key)), std::string::npos);
+
+  // The audit trail says what the audit found.
+  auto trail = *registry_->audit_trail(eid());
+  EXPECT_TRUE(std::any_of(trail.begin(), trail.end(), [](const AuditEntry& a) {
+    return a.function == "ES4.AuditEIS" && a.result.find("1 removed") != std::string::npos;
+  }));
+}
+
 TEST_F(Es5LinkTest, FallbackNotificationIsRecordedAndBothMnosAreTold) {
   // The card fell back to the bootstrap profile after the second was enabled.
   ASSERT_TRUE(registry_->put_profile(eid(), [&] {
@@ -273,7 +334,9 @@ TEST(IsdrScript, EachFunctionHasItsCommand) {
   EXPECT_EQ(built(F::SetEmergencyProfileAttribute),
             std::vector<Bytes>{m2m::build_apdu(m2m::SetEmergencyProfileAttribute{p.isdp_aid}).value()});
   op.iccid.clear();
-  EXPECT_EQ(built(F::AuditEis), std::vector<Bytes>{m2m::build_apdu(m2m::AuditIsdps{}).value()});
+  EXPECT_EQ(built(F::AuditEis),
+            (std::vector<Bytes>{m2m::build_apdu(m2m::AuditIsdps{}).value(),
+                                m2m::build_apdu(m2m::GetEuiccData{m2m::data_tag::kCardResources}).value()}));
   // Nothing for an unknown profile, a function that sends nothing, or an AID the codec refuses.
   op.iccid = "89000000000000000000";
   EXPECT_TRUE(built(F::EnableProfile).empty());
