@@ -69,6 +69,17 @@ void Es5Link::wake_up(const std::string& eid) {
   cv_.notify_all();
 }
 
+std::size_t Es5Link::resume() {
+  auto eids = config_.registry->eids_with_open_operations();
+  if (!eids) {
+    log("ES5 resume: " + eids.error().message);
+    return 0;
+  }
+  for (const auto& eid : *eids) wake_up(eid);
+  if (!eids->empty()) log("ES5 resumed " + std::to_string(eids->size()) + " eUICC(s) with operations in flight");
+  return eids->size();
+}
+
 void Es5Link::run_wake_ups() {
   std::unique_lock lock(mu_);
   while (true) {

@@ -406,6 +406,14 @@ SmsrResult<std::vector<Operation>> Registry::open_operations(std::string_view ei
   return out;
 }
 
+SmsrResult<std::vector<std::string>> Registry::eids_with_open_operations() {
+  SMSR_DB_TRY(auto rows, db_->query("SELECT DISTINCT eid FROM smsr_operation WHERE " + open_states_sql() +
+                                    " ORDER BY eid"));
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(r.text(0));
+  return out;
+}
+
 SmsrResult<std::vector<QueuedScript>> Registry::queued_scripts(std::string_view eid) {
   SMSR_DB_TRY(auto rows, db_->query("SELECT id, operation_id, eid, script FROM smsr_command WHERE eid = $1 ORDER BY id",
                                     {value(eid)}));

@@ -90,6 +90,10 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
 
   /// Queues an SMS wake-up of `eid` (ServiceConfig::wake_up).
   void wake_up(const std::string& eid);
+  /// After a (re)start: a wake-up for every eUICC with an operation still
+  /// open (its first wake-up or session may have been lost with the process;
+  /// the operations themselves are durable). Returns how many were queued.
+  std::size_t resume();
   /// The administration session's PSK lookup (AdminSessionServer).
   std::optional<es5::PskBinding> psk(std::string_view identity);
 

@@ -159,6 +159,9 @@ class Registry {
   SmsrResult<std::optional<Operation>> operation(std::int64_t id);
   /// Operations of `eid` not yet final, oldest first.
   SmsrResult<std::vector<Operation>> open_operations(std::string_view eid);
+  /// The eUICCs with an operation not yet final (for the wake-ups a restart
+  /// sends again), in EID order.
+  SmsrResult<std::vector<std::string>> eids_with_open_operations();
   /// Queued scripts of `eid`, in order.
   SmsrResult<std::vector<QueuedScript>> queued_scripts(std::string_view eid);
   /// Marks an Accepted operation InProgress (its ES5 session began).

@@ -156,6 +156,31 @@ TEST_F(Es5LinkAuditTest, AuditEisUpdatesTheEisAndTheCallbackCarriesIt) {
   }));
 }
 
+/// An operation stored as accepted whose wake-up never left (the SM-SR
+/// process ended first): resume(), what a restart runs, wakes every eUICC
+/// with an open operation again.
+TEST_F(Es5LinkTest, ResumeWakesTheEuiccsWithOperationsInFlight) {
+  EXPECT_EQ(link_->resume(), 0u);
+  Operation o;
+  o.function = "ES4.EnableProfile";
+  o.eid = eid();
+  o.iccid = kSecondIccid;
+  o.caller = "mno-two";
+  o.created_at = clock_->now().time_since_epoch().count();
+  o.expires_at = o.created_at + 600;
+  const auto scripts = isdr_script(o, **registry_->eis(eid(), false));
+  ASSERT_EQ(scripts.size(), 1u);
+  auto id = registry_->create_operation(o, scripts);
+  ASSERT_TRUE(id) << id.error().message;
+  start_device();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(op(*id).state, OperationState::Accepted);  // nobody woke the device
+  EXPECT_EQ(link_->resume(), 1u);
+  ASSERT_TRUE(eventually([&] { return op(*id).state == OperationState::Completed; }));
+  EXPECT_EQ(isdp(second_).state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ(link_->resume(), 0u);  // nothing open any more
+}
+
 TEST_F(Es5LinkTest, FallbackNotificationIsRecordedAndBothMnosAreTold) {
   // The card fell back to the bootstrap profile after the second was enabled.
   ASSERT_TRUE(registry_->put_profile(eid(), [&] {
