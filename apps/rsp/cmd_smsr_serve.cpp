@@ -393,6 +393,11 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   if (auto started = es5_server.start(); !started) fail("es5_listen " + config.es5_listen + ": " + started.error().message);
   const std::string es5_address = config.es5_address.empty() ? es5_server.host_header() : config.es5_address;
   link->set_trigger_address(es5_address, config.es5_path);
+  // Operations in flight when the process ended: those past their validity
+  // end now (once: the registry only ends an open operation), the others
+  // get their wake-up again.
+  if (auto expired = service->expire(); !expired) fail("expiring operations: " + expired.error().message);
+  link->resume();
 
   auto server = rsp::smsr::HttpService::start(service, std::move(http));
   if (!server) fail(server.error().message);

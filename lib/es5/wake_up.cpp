@@ -32,8 +32,17 @@ Es5Result<std::vector<std::string>> WakeUpSender::send(const WakeUpTarget& targe
     return es5_fail(Es5ErrorCode::InvalidArgument, "SCP80 key version outside 1..15");
   scp80::CommandHeader header;
   header.spi = target.spi;
-  header.kic = scp80::aes_key_identifier(target.key_version);
-  header.kid = scp80::aes_key_identifier(target.key_version);
+  if (target.triple_des) {
+    // TS 102 225 §5.1.2 / §5.1.3: 3DES with two keys (16 bytes) or three (24).
+    const auto mode = [](const Bytes& key) {
+      return key.size() == 24 ? scp80::DesMode::TripleDes3Key : scp80::DesMode::TripleDes2Key;
+    };
+    header.kic = scp80::des_key_identifier(mode(target.keys.kic), target.key_version);
+    header.kid = scp80::des_key_identifier(mode(target.keys.kid), target.key_version);
+  } else {
+    header.kic = scp80::aes_key_identifier(target.key_version);
+    header.kid = scp80::aes_key_identifier(target.key_version);
+  }
   header.tar = target.tar;
   if (target.spi.counter != scp80::CounterMode::None) {
     if (!counters_) return es5_fail(Es5ErrorCode::Counter, "no counter source");

@@ -18,7 +18,7 @@ std::string iso_time(std::int64_t t) {
 }
 
 service::OutboxMessage operation_result(const Operation& op, std::string_view status, std::string_view subject_code,
-                                        std::string_view reason_code) {
+                                        std::string_view reason_code, std::string_view eis_json) {
   json s{{"status", status}};
   if (!subject_code.empty()) s["statusCodeData"] = {{"subjectCode", subject_code}, {"reasonCode", reason_code}};
   // The same call identifier on every attempt: the MNO drops duplicates by it.
@@ -26,6 +26,7 @@ service::OutboxMessage operation_result(const Operation& op, std::string_view st
   json body{{"functionCallIdentifier", call}, {"function", op.function}, {"operationId", op.id},
             {"eid", op.eid}, {"functionExecutionStatus", s}};
   if (!op.iccid.empty()) body["iccid"] = op.iccid;
+  if (!eis_json.empty()) body["eis"] = json::parse(eis_json, nullptr, false);
   return service::OutboxMessage{op.caller, body.dump(), {}, call};
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "rsp/ota/trigger.hpp"
+#include "rsp/smsr/scp80_key_choice.hpp"
 
 namespace rsp::smsr {
 
@@ -68,6 +69,17 @@ void Es5Link::wake_up(const std::string& eid) {
   cv_.notify_all();
 }
 
+std::size_t Es5Link::resume() {
+  auto eids = config_.registry->eids_with_open_operations();
+  if (!eids) {
+    log("ES5 resume: " + eids.error().message);
+    return 0;
+  }
+  for (const auto& eid : *eids) wake_up(eid);
+  if (!eids->empty()) log("ES5 resumed " + std::to_string(eids->size()) + " eUICC(s) with operations in flight");
+  return eids->size();
+}
+
 void Es5Link::run_wake_ups() {
   std::unique_lock lock(mu_);
   while (true) {
@@ -95,13 +107,12 @@ es5::Es5Result<void> Es5Link::send_wake_up(const std::string& eid) {
   // SGP.02 §2.4.3: the SMS goes to the subscription of the enabled profile.
   for (const auto& p : e.profiles)
     if (p.state == m2m::ProfileState::Enabled) target.msisdn = smpp::Address{p.subscription_address.msisdn, 1, 1};
-  const auto keys = std::find_if(e.isd_r.scp80_key_sets.begin(), e.isd_r.scp80_key_sets.end(),
-                                 [](const m2m::Scp80KeySet& k) { return k.algorithm == m2m::Scp80KeySet::Algorithm::Aes; });
-  if (keys == e.isd_r.scp80_key_sets.end())
-    return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "the ISD-R has no AES SCP80 key set");
+  const m2m::Scp80KeySet* keys = choose_scp80_key_set(e.isd_r);
+  if (!keys) return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "the ISD-R has no usable SCP80 key set");
   if (!e.isd_r.scp81_psk) return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "the ISD-R has no SCP81 PSK");
   target.key_version = static_cast<std::uint8_t>(keys->version);
   target.keys = crypto::scp80::Keys(keys->kic, keys->kid);
+  target.triple_des = keys->algorithm == m2m::Scp80KeySet::Algorithm::TripleDes;
   ota::AdminSessionTrigger trigger;
   {
     std::lock_guard lock(mu_);

@@ -5,6 +5,8 @@
 #include <charconv>
 
 #include "rsp/apdu/status_words.hpp"
+#include "rsp/m2m/es_functions.hpp"
+#include "rsp/smsr/eis_audit.hpp"
 #include "rsp/smsr/es5_link.hpp"
 
 namespace rsp::smsr {
@@ -48,7 +50,7 @@ std::optional<es5::Script> Es5Link::next_script(const std::string& eid) {
   return script;
 }
 
-void Es5Link::finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code) {
+void Es5Link::finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit) {
   std::shared_ptr<Service> service;
   {
     std::lock_guard lock(mu_);
@@ -58,7 +60,7 @@ void Es5Link::finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code cod
     log("ES5 operation " + std::to_string(id) + ": no service attached, answer dropped");
     return;
   }
-  auto r = service->complete(id, status, code);
+  auto r = service->complete(id, status, code, audit);
   log("ES5 operation " + std::to_string(id) + " " + std::string(m2m::status_name(status)) +
       (r ? std::string() : " not recorded: " + r.error().message));
 }
@@ -82,8 +84,8 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
     log("ES5 answer for operation " + std::to_string(*id) + ", which has ended, ignored");
     return;
   }
-  if (!outcome) {
-    // No usable answer: another session, up to max_attempts.
+  // No usable answer: another session, up to max_attempts.
+  const auto unusable = [&](const std::string& why) {
     auto attempts = config_.registry->count_attempt(*id);
     if (!attempts) {
       log("ES5 operation " + std::to_string(*id) + ": " + attempts.error().message);
@@ -93,9 +95,12 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
       finish(*id, m2m::ExecutionStatus::Failed, m2m::codes::kDeliveredNoResponse);
       return;
     }
-    log("ES5 operation " + std::to_string(*id) + ": no usable answer (" + outcome.error().to_string() +
-        "), attempt " + std::to_string(*attempts) + " of " + std::to_string(config_.max_attempts));
+    log("ES5 operation " + std::to_string(*id) + ": no usable answer (" + why + "), attempt " +
+        std::to_string(*attempts) + " of " + std::to_string(config_.max_attempts));
     wake_up(eid);
+  };
+  if (!outcome) {
+    unusable(outcome.error().to_string());
     return;
   }
   // The card stops at the first error status word (ETSI TS 102 226 §5.2.1).
@@ -108,6 +113,17 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
   }
   if (outcome->size() < sent) {
     finish(*id, m2m::ExecutionStatus::Failed, m2m::codes::kEuiccRefused);
+    return;
+  }
+  // AuditEIS: the card's answer is what the EIS is updated from.
+  auto op = config_.registry->operation(*id);
+  if (op && *op && (*op)->function == m2m::es4_function(m2m::Es4Function::AuditEis).name) {
+    auto audit = parse_eis_audit(*outcome);
+    if (!audit) {
+      unusable("malformed audit answer");
+      return;
+    }
+    finish(*id, m2m::ExecutionStatus::ExecutedSuccess, {"", ""}, &*audit);
     return;
   }
   finish(*id, m2m::ExecutionStatus::ExecutedSuccess, {"", ""});

@@ -12,8 +12,12 @@ std::vector<Bytes> isdr_script(const Operation& op, const m2m::Eis& eis) {
   const auto is = [&](Es4Function f) { return op.function == m2m::es4_function(f).name; };
   std::optional<m2m::IsdrCommand> command;
   if (is(Es4Function::AuditEis)) {
-    // §3.9 AuditEIS: GET STATUS of every ISD-P.
-    command = m2m::AuditIsdps{};
+    // §3.9 AuditEIS: GET STATUS of every ISD-P, then the free memory
+    // (GET DATA 'FF21', ETSI TS 102 226 §8.2.1.7.2); read by parse_eis_audit.
+    auto status = m2m::build_apdu(m2m::AuditIsdps{});
+    auto memory = m2m::build_apdu(m2m::GetEuiccData{m2m::data_tag::kCardResources});
+    if (!status || !memory) return {};
+    return {std::move(*status), std::move(*memory)};
   } else {
     const m2m::ProfileInfo* p = eis.profile(op.iccid);
     if (!p || p->isdp_aid.empty()) return {};

@@ -220,6 +220,13 @@ SmsrResult<void> Registry::register_eis(const m2m::Eis& eis, std::int64_t now) {
     SMSR_DB_TRY(auto held, db_->query_one("SELECT eid FROM smsr_isdp WHERE iccid = $1", {value(p.iccid)}));
     if (held) return smsr_error(m2m::codes::kIccidInUse, "ICCID " + p.iccid + " is on another eUICC");
   }
+  // The PSK identity names the eUICC in its PSK-TLS handshake (GP
+  // Amendment B): one held twice would make both sessions unusable.
+  if (const auto& psk = eis.isd_r.scp81_psk) {
+    SMSR_DB_TRY(auto held, db_->query_one("SELECT eid FROM smsr_psk WHERE identity = $1",
+                                          {value(to_hex(psk->identity))}));
+    if (held) return smsr_error(m2m::codes::kPskIdentityInUse, "the SCP81 PSK identity is another eUICC's");
+  }
   SMSR_DB_TRY_VOID(db_->execute(
       "INSERT INTO smsr_eis (eid, eum_id, document, isdr_keys, registered_at) VALUES ($1, $2, $3, $4, $5)",
       {value(eis.eid), value(eis.eum_id), value(eis_document(eis)), value(std::move(*sealed)), value(now)}));
@@ -399,6 +406,14 @@ SmsrResult<std::vector<Operation>> Registry::open_operations(std::string_view ei
   return out;
 }
 
+SmsrResult<std::vector<std::string>> Registry::eids_with_open_operations() {
+  SMSR_DB_TRY(auto rows, db_->query("SELECT DISTINCT eid FROM smsr_operation WHERE " + open_states_sql() +
+                                    " ORDER BY eid"));
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(r.text(0));
+  return out;
+}
+
 SmsrResult<std::vector<QueuedScript>> Registry::queued_scripts(std::string_view eid) {
   SMSR_DB_TRY(auto rows, db_->query("SELECT id, operation_id, eid, script FROM smsr_command WHERE eid = $1 ORDER BY id",
                                     {value(eid)}));
@@ -447,6 +462,14 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
   }
   for (const auto& p : c.put) RSP_TRY_VOID(put_profile(eid, p));
   for (const auto& iccid : c.deleted) RSP_TRY_VOID(delete_profile(eid, iccid));
+  if (c.remaining_memory) {
+    SMSR_DB_TRY(auto row, db_->query_one("SELECT document FROM smsr_eis WHERE eid = $1", {value(eid)}));
+    if (!row) return smsr_error(m2m::codes::kEidUnknown, "unknown EID");
+    json doc = json::parse(row->text(0), nullptr, false);
+    if (doc.is_discarded()) return unexpected(corrupt(eid, "not JSON"));
+    doc["remainingMemory"] = *c.remaining_memory;
+    SMSR_DB_TRY_VOID(db_->execute("UPDATE smsr_eis SET document = $2 WHERE eid = $1", {value(eid), value(doc.dump())}));
+  }
   for (const auto& m : c.callbacks) SMSR_DB_TRY_VOID(outbox_->enqueue(*db_, m));
   for (const auto& a : c.audit) RSP_TRY_VOID(insert_audit(*db_, a));
   SMSR_DB_TRY_VOID(tx.commit());

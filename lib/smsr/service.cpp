@@ -33,6 +33,14 @@ std::string result_text(const SmsrResult<T>& r) {
   return std::string(m2m::status_name(m2m::ExecutionStatus::ExecutedSuccess));
 }
 
+/// The EIS as `mno` may see it (SGP.02 §5.4.4 GetEIS): its own profiles, no key.
+m2m::Eis visible_to(m2m::Eis eis, const std::string& mno) {
+  std::erase_if(eis.profiles, [&](const m2m::ProfileInfo& p) { return p.mno_id != mno; });
+  eis.isd_r.scp80_key_sets.clear();
+  eis.isd_r.scp81_psk.reset();
+  return eis;
+}
+
 }  // namespace
 
 Service::Service(ServiceConfig config) : config_(std::move(config)) {
@@ -68,10 +76,7 @@ SmsrResult<m2m::Eis> Service::get_eis(const std::string& mno, const std::string&
     RSP_TRY(auto eis, config_.registry->eis(eid, false));
     // An MNO without a profile on the eUICC learns nothing of it (SGP.02 §5.4.4).
     if (!eis || !has_profile_of(*eis, mno)) return smsr_error(codes::kEidUnknown, "unknown EID");
-    std::erase_if(eis->profiles, [&](const m2m::ProfileInfo& p) { return p.mno_id != mno; });
-    eis->isd_r.scp80_key_sets.clear();
-    eis->isd_r.scp81_psk.reset();
-    return std::move(*eis);
+    return visible_to(std::move(*eis), mno);
   };
   // A read changes nothing: its audit line goes with the next batch
   // (Registry::audit_later), so GetEIS costs no write transaction.
@@ -236,7 +241,8 @@ SmsrResult<Operation> Service::operation(const std::string& mno, std::int64_t id
   return std::move(*op);
 }
 
-SmsrResult<void> Service::complete(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code) {
+SmsrResult<void> Service::complete(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code,
+                                   const EisAudit* audit) {
   RSP_TRY(auto op, config_.registry->operation(id));
   if (!op) return smsr_error(codes::kInvalidRequest, "unknown operation");
   if (is_final(op->state)) return smsr_error(codes::kInvalidRequest, "the operation has ended already");
@@ -244,28 +250,40 @@ SmsrResult<void> Service::complete(std::int64_t id, m2m::ExecutionStatus status,
   const bool done =
       status == m2m::ExecutionStatus::ExecutedSuccess || status == m2m::ExecutionStatus::ExecutedWithWarning;
   Change change;
+  std::string eis_json;
+  std::string summary;
   change.operation_id = id;
   change.status = m2m::status_name(status);
   if (done) {
     change.state = OperationState::Completed;
     RSP_TRY(auto eis, config_.registry->eis(op->eid, false));
     if (!eis) return smsr_error(codes::kEidUnknown, "unknown EID");
-    RSP_TRY_VOID(apply_to_eis(*op, *eis, change, t));
+    RSP_TRY_VOID(apply_to_eis(*op, *eis, change, t, audit, &summary));
+    if (audit && op->function == name_of(Es4Function::AuditEis)) {
+      // SGP.02 §5.4.x AuditEIS: the caller's result carries the EIS as it now
+      // stands, filtered as GetEIS filters it.
+      std::erase_if(eis->profiles, [&](const m2m::ProfileInfo& p) {
+        return std::find(change.deleted.begin(), change.deleted.end(), p.iccid) != change.deleted.end();
+      });
+      eis_json = m2m::eis_to_json(visible_to(std::move(*eis), op->caller), m2m::Keys::Omit).dump();
+    }
   } else {
     change.state = status == m2m::ExecutionStatus::Expired ? OperationState::Expired : OperationState::Failed;
     change.subject_code = code.subject;
     change.reason_code = code.reason;
   }
   // The MNO's result and the audit line commit with the change itself.
-  change.callbacks.push_back(operation_result(*op, change.status, change.subject_code, change.reason_code));
+  change.callbacks.push_back(operation_result(*op, change.status, change.subject_code, change.reason_code, eis_json));
   change.audit.push_back({t, op->caller, op->function, op->eid, "",
-                          "operation " + std::to_string(id) + " " + change.status});
+                          "operation " + std::to_string(id) + " " + change.status +
+                              (summary.empty() ? "" : ": " + summary)});
   RSP_TRY(bool ended, config_.registry->apply(op->eid, change, t));
   if (!ended) return smsr_error(codes::kInvalidRequest, "the operation has ended already");
   return {};
 }
 
-SmsrResult<void> Service::apply_to_eis(const Operation& op, m2m::Eis& eis, Change& change, std::int64_t t) {
+SmsrResult<void> Service::apply_to_eis(const Operation& op, m2m::Eis& eis, Change& change, std::int64_t t,
+                                       const EisAudit* audit, std::string* summary) {
   // What the eUICC did, in the EIS (SGP.02 §3.2 - §3.6).
   const auto is = [&](Es4Function f) { return op.function == name_of(f); };
   std::map<std::string, ProfileState> was;
@@ -294,6 +312,8 @@ SmsrResult<void> Service::apply_to_eis(const Operation& op, m2m::Eis& eis, Chang
     disable(*target);
   } else if (is(Es4Function::DeleteProfile)) {
     change.deleted.push_back(target->iccid);
+  } else if (is(Es4Function::AuditEis)) {
+    if (audit) *summary = apply_eis_audit(*audit, eis, change);
   } else if (is(Es4Function::SetFallbackAttribute) || is(Es4Function::SetEmergencyProfileAttribute)) {
     const bool fallback = is(Es4Function::SetFallbackAttribute);
     for (auto& p : eis.profiles) {

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -67,6 +68,13 @@ class MnoEndpoint {
       std::this_thread::sleep_for(100ms);
     }
     return nullptr;
+  }
+  /// How many callbacks of operation `id` came.
+  std::size_t count_of(std::int64_t id) {
+    std::lock_guard lock(mu_);
+    return static_cast<std::size_t>(std::count_if(bodies_.begin(), bodies_.end(), [&](const json& b) {
+      return b.is_object() && b.value("operationId", std::int64_t{0}) == id;
+    }));
   }
   ~MnoEndpoint() {
     if (server_) server_->stop();
@@ -298,6 +306,45 @@ TEST_F(M2mStoryWithDevice, EnableDisableWithFallbackRefusalsExpiryAndACrash) {
   EXPECT_TRUE(mno_.result_of(id).is_object()) << smsr_->output();
   const auto keys = json::parse(register_body_)["eis"]["isdR"];
   EXPECT_EQ(smsr_->output().find(keys["scp81Psk"]["key"].get<std::string>()), std::string::npos);
+}
+
+/// kill -9 of the SM-SR after it accepted an EnableProfile and before the
+/// device could connect back (the device is off, its wake-up lost): restarted,
+/// the SM-SR wakes the device again and the operation completes with its
+/// callback within its validity. Then an operation whose validity passes
+/// while the SM-SR is down: at the restart it ends expired, called back once.
+TEST_F(M2mStoryWithDevice, AKilledSmsrResumesItsOperationsOrExpiresThemOnce) {
+  auto id = operation_id(es4("enableProfile", {{"iccid", second_}, {"validityPeriod", 120}}));
+  ASSERT_GT(id, 0);
+  EXPECT_EQ(smsr_->signal_and_wait(SIGKILL), 128 + SIGKILL);
+  start_device();
+  start_smsr_with_smsc();
+  auto op = finished(id, 60s);
+  ASSERT_EQ(op["state"], "completed") << op << smsr_->output() << device_->output();
+  auto callback = mno_.result_of(id);
+  ASSERT_TRUE(callback.is_object()) << smsr_->output();
+  EXPECT_EQ(callback["functionExecutionStatus"]["status"], "Executed-Success") << callback;
+  EXPECT_EQ(profile_state(second_), "Enabled");
+  EXPECT_NE(smsr_->output().find("resumed 1 eUICC"), std::string::npos) << smsr_->output();
+
+  // The validity ends during the outage.
+  ASSERT_EQ(device_->stop(), 0) << device_->output();
+  id = operation_id(es4("disableProfile", {{"iccid", second_}, {"validityPeriod", 2}}));
+  ASSERT_GT(id, 0);
+  EXPECT_EQ(smsr_->signal_and_wait(SIGKILL), 128 + SIGKILL);
+  std::this_thread::sleep_for(3s);
+  start_device();
+  start_smsr_with_smsc();
+  op = finished(id);
+  ASSERT_EQ(op["state"], "expired") << op << smsr_->output();
+  ASSERT_TRUE(mno_.result_of(id).is_object()) << smsr_->output();
+  EXPECT_EQ(mno_.result_of(id)["functionExecutionStatus"]["status"], "Expired");
+  EXPECT_EQ(mno_.result_of(id)["functionExecutionStatus"]["statusCodeData"]["subjectCode"], "1.6");
+  EXPECT_EQ(mno_.result_of(id)["functionExecutionStatus"]["statusCodeData"]["reasonCode"], "5.3");
+  // Nothing was sent to the card for it, and it is told once only.
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(mno_.count_of(id), 1u);
+  EXPECT_EQ(profile_state(second_), "Enabled");
 }
 
 }  // namespace

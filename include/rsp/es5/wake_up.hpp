@@ -2,7 +2,7 @@
 /// The SM-SR's SMS wake-up (SGP.02 §2.4.3 / §2.4.4; GP Amendment B): an MT
 /// short message carrying an SCP80 command packet (ETSI TS 102 225 §5.1.1,
 /// over SMS per 3GPP TS 31.115 §4.2, concatenated when longer than one SMS)
-/// to the ISD-R's TAR, secured with one of the EIS's ISD-R key sets (AES),
+/// to the ISD-R's TAR, secured with one of the EIS's ISD-R key sets (AES or 3DES),
 /// holding either the HTTPS administration-session trigger or an expanded
 /// command script for a short operation.
 ///
@@ -30,8 +30,12 @@ namespace rsp::es5 {
 struct WakeUpTarget {
   std::string eid;
   smpp::Address msisdn;  ///< the subscription address of the enabled profile
-  std::uint8_t key_version = 1;  ///< the ISD-R SCP80 key set, AES (KIc / KID key index)
+  std::uint8_t key_version = 1;  ///< the ISD-R SCP80 key set (KIc / KID key index)
   crypto::scp80::Keys keys;
+  /// The key set's algorithm: AES (CBC / CMAC), or triple DES in outer-CBC
+  /// mode with two or three keys as the key length says (TS 102 225 §5.1.2,
+  /// §5.1.3 KIc / KID b1-b4).
+  bool triple_des = false;
   crypto::scp80::Tar tar = m2m::kIsdRTar;
   /// Default: checksum and ciphering, counter must be higher, no PoR.
   crypto::scp80::Spi spi{crypto::scp80::Integrity::CryptographicChecksum, true,

@@ -5,9 +5,13 @@
 /// took its code scheme from SGP.02). The functions' tables (§5.3 ES1,
 /// §5.4 ES4) name which pair each refusal uses.
 ///
-/// Not confirmed against the spec text here: the subject codes of the ISD-P
-/// (8.3.1) and of POL2 (8.2.2); they follow the numbering of §5.1.6.2 as we
-/// read it and are the one place to change if a table says otherwise.
+/// Checked (2026-12) against a public reproduction of the SGP.02 subject and
+/// reason table (docs.connectedyou.io, "GSMA codes and descriptions"): 1.1/1.1,
+/// 1.1/1.2, 1.2/4.2, 1.6/2.1, 1.6/2.2, 1.6/5.3, 1.6/5.4 and 8.1/3.8 are there.
+/// Still not confirmed against the spec text (the part of that table we could
+/// read stops at 8.1): the subject codes of the ISD-P (8.3.1) and of POL2
+/// (8.2.2); they follow the numbering of §5.1.6.2 as we read it and are the
+/// one place to change if a table says otherwise.
 
 #include <optional>
 #include <string>
@@ -35,10 +39,15 @@ inline constexpr Code kInvalidRequest{"1.6", "2.1"};       ///< malformed reques
 inline constexpr Code kMandatoryMissing{"1.6", "2.2"};     ///< mandatory element missing
 inline constexpr Code kUnknownFunction{"1.6", "3.9"};      ///< no such function
 inline constexpr Code kExecutionError{"1.2", "4.2"};       ///< internal failure (storage)
-inline constexpr Code kExpired{"1.2", "5.2"};              ///< the validity period ended (transport timeout)
+/// The validity period ended before the eUICC answered: Function 1.6,
+/// "Time to live expired" 5.3 (checked against a public reproduction of the
+/// SGP.02 subject/reason table, docs.connectedyou.io "GSMA codes and
+/// descriptions"; was 1.2/5.2 before, which that table does not list).
+inline constexpr Code kExpired{"1.6", "5.3"};
 /// The request reached the eUICC but no usable answer came back, after the
-/// retries (§5.1.6.2 function 1.6, §5.1.6.3 "Delivered With No Response"
-/// 5.4; as a public copy of the table gives them, not checked against the text).
+/// retries: Function 1.6, "Delivered With No Response" 5.4 (confirmed in the
+/// same public reproduction of the SGP.02 table; the GSMA text itself was
+/// not reachable here).
 inline constexpr Code kDeliveredNoResponse{"1.6", "5.4"};
 // eUICC (8.1) and its EID (8.1.1).
 inline constexpr Code kEidUnknown{"8.1.1", "3.9"};         ///< unknown EID (or not one this SM-SR manages)
@@ -47,9 +56,15 @@ inline constexpr Code kEidInUse{"8.1.1", "3.3"};           ///< RegisterEIS: the
 /// RegisterEIS: the ECASD certificate does not chain to the configured
 /// roots (eUICC certificate 8.1.3, verification failed 6.1, as in SGP.22).
 inline constexpr Code kEcasdCertificateInvalid{"8.1.3", "6.1"};
-/// The eUICC refused a command (an error status word; §5.1.6.2 eUICC 8.1,
-/// §5.1.6.3 "Refused" 3.8, as a public copy of the table gives them).
+/// The eUICC refused a command (an error status word): eUICC 8.1, "Refused"
+/// 3.8 (confirmed in the public reproduction of the SGP.02 table named at
+/// kExpired, which lists 8.1/3.8).
 inline constexpr Code kEuiccRefused{"8.1", "3.8"};
+/// RegisterEIS: the ISD-R's SCP81 PSK identity is held by another registered
+/// eUICC, so neither administration session could be told apart. SGP.02
+/// §5.3.1 names no code for this case that we could find; eUICC 8.1 with
+/// "Already in use" 3.3 is our choice by analogy with 8.1.1/3.3 (EID).
+inline constexpr Code kPskIdentityInUse{"8.1", "3.3"};
 // Profile (8.2), its ICCID (8.2.1), POL2 (8.2.2), ISD-P (8.3.1).
 inline constexpr Code kIccidUnknown{"8.2.1", "3.9"};       ///< unknown, or another MNO's (nothing told)
 inline constexpr Code kIccidInUse{"8.2.1", "3.3"};         ///< RegisterEIS: another eUICC holds the ICCID

@@ -12,7 +12,7 @@
 /// retry, so the MNO drops duplicates by it:
 ///   {"functionCallIdentifier": "op-12", "function": "ES4.EnableProfile",
 ///    "operationId": 12, "eid", "iccid",
-///    "functionExecutionStatus": {"status", "statusCodeData"?}}
+///    "functionExecutionStatus": {"status", "statusCodeData"?}, "eis"? (AuditEIS)}
 ///   {"functionCallIdentifier", "function": "ES4.HandleProfileEnabledNotification",
 ///    "eid", "iccid", "completionTimestamp"}
 /// The notification function names follow SGP.02 v4 §5.4 as we read it
@@ -45,9 +45,11 @@ service::OutboxSender mno_callback_sender(std::vector<Bytes> trust_anchors,
 /// Seconds since the epoch as ISO 8601 UTC, "2026-12-03T17:00:00Z".
 std::string iso_time(std::int64_t t);
 
-/// The result of operation `op` (its final status and codes as given) for its MNO.
+/// The result of operation `op` (its final status and codes as given) for its
+/// MNO; `eis_json`, when not empty, is the EIS as that MNO may see it (a JSON
+/// object without keys, as GetEIS answers), sent as "eis" (AuditEIS).
 service::OutboxMessage operation_result(const Operation& op, std::string_view status, std::string_view subject_code,
-                                        std::string_view reason_code);
+                                        std::string_view reason_code, std::string_view eis_json = {});
 /// A Handle...Notification to `p`'s MNO about `p` on `eid`.
 service::OutboxMessage profile_notification(std::string_view function, const std::string& eid,
                                             const m2m::ProfileInfo& p, std::int64_t at);

@@ -7,7 +7,8 @@
 ///  - wake_up(): the SMS wake-up through es5::WakeUpSender, sent on the
 ///    link's own thread so an ES4 call never waits for the SMSC: to the
 ///    subscription address (MSISDN) of the enabled profile, secured with the
-///    ISD-R's first AES SCP80 key set (unsealed from the registry), the
+///    ISD-R's SCP80 key set that choose_scp80_key_set() names (AES first,
+///    3DES where the EIS has only that; unsealed from the registry), the
 ///    counter reserved and stored in the registry before the SMS leaves,
 ///    the trigger naming this SM-SR's administration-session address and
 ///    the ISD-R's SCP81 PSK identity. A wake-up for an eUICC already waiting
@@ -20,6 +21,8 @@
 ///    operation becomes in-progress). The R-APDUs end it: every status word
 ///    ok → Executed-Success (Service::complete applies it to the EIS);
 ///    an error status word → Failed, 8.1/3.8 (6A88: ISD-P unknown 8.3.1/3.9);
+///    an AuditEIS answer updates the EIS (eis_audit.hpp), a malformed one
+///    counts as no usable answer;
 ///    no usable answer (malformed script, script status other than ok) →
 ///    retried with a new wake-up, after `max_attempts` Failed 1.6/5.4. A
 ///    card that never connects back leaves the operation to expire.
@@ -87,6 +90,10 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
 
   /// Queues an SMS wake-up of `eid` (ServiceConfig::wake_up).
   void wake_up(const std::string& eid);
+  /// After a (re)start: a wake-up for every eUICC with an operation still
+  /// open (its first wake-up or session may have been lost with the process;
+  /// the operations themselves are durable). Returns how many were queued.
+  std::size_t resume();
   /// The administration session's PSK lookup (AdminSessionServer).
   std::optional<es5::PskBinding> psk(std::string_view identity);
 
@@ -105,7 +112,7 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
  private:
   void run_wake_ups();
   es5::Es5Result<void> send_wake_up(const std::string& eid);
-  void finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code);
+  void finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit = nullptr);
   std::int64_t now() const;
   void log(const std::string& line) const;
 

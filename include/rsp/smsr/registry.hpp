@@ -107,6 +107,8 @@ struct Change {
   std::string subject_code, reason_code;
   std::vector<m2m::ProfileInfo> put;  ///< replaced, matched by ICCID
   std::vector<std::string> deleted;   ///< ICCIDs
+  /// The EIS's remainingMemory as the eUICC reported it (AuditEIS), if it did.
+  std::optional<std::int64_t> remaining_memory;
   std::vector<service::OutboxMessage> callbacks;
   std::vector<AuditEntry> audit;
 };
@@ -117,7 +119,8 @@ class Registry {
   static SmsrResult<std::unique_ptr<Registry>> open(std::shared_ptr<store::Database> db, RegistryOptions options);
 
   /// ES1 RegisterEIS: stores `eis`; a registered EID is refused (kEidInUse),
-  /// as is an ICCID another eUICC holds (kIccidInUse).
+  /// as is an ICCID another eUICC holds (kIccidInUse) or an SCP81 PSK
+  /// identity another eUICC's ISD-R has (kPskIdentityInUse).
   SmsrResult<void> register_eis(const m2m::Eis& eis, std::int64_t now);
   ~Registry();  ///< writes the audit lines still buffered
 
@@ -156,6 +159,9 @@ class Registry {
   SmsrResult<std::optional<Operation>> operation(std::int64_t id);
   /// Operations of `eid` not yet final, oldest first.
   SmsrResult<std::vector<Operation>> open_operations(std::string_view eid);
+  /// The eUICCs with an operation not yet final (for the wake-ups a restart
+  /// sends again), in EID order.
+  SmsrResult<std::vector<std::string>> eids_with_open_operations();
   /// Queued scripts of `eid`, in order.
   SmsrResult<std::vector<QueuedScript>> queued_scripts(std::string_view eid);
   /// Marks an Accepted operation InProgress (its ES5 session began).

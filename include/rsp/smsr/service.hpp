@@ -30,6 +30,7 @@
 #include "rsp/m2m/eis.hpp"
 #include "rsp/m2m/es_functions.hpp"
 #include "rsp/service/clock.hpp"
+#include "rsp/smsr/eis_audit.hpp"
 #include "rsp/smsr/registry.hpp"
 
 namespace rsp::smsr {
@@ -97,7 +98,11 @@ class Service {
   /// the end of the operation, the MNO's result callback, the notifications
   /// of other MNOs whose profiles changed state and the audit line are one
   /// registry transaction (Registry::apply).
-  SmsrResult<void> complete(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code = {"", ""});
+  /// An AuditEIS that succeeded brings the card's answer (`audit`): the EIS
+  /// is updated from it in that same transaction, and the MNO's result
+  /// carries the updated EIS as GetEIS would show it to that MNO.
+  SmsrResult<void> complete(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code = {"", ""},
+                            const EisAudit* audit = nullptr);
   /// Expires every open operation past its validity (its MNO's result
   /// callback queued with it) and writes the buffered audit lines; returns
   /// how many expired. A sweeper calls it every few seconds.
@@ -112,7 +117,8 @@ class Service {
                                                                   const std::string& iccid);
   /// The EIS change a completed operation makes, with the notifications it
   /// causes, into `change`.
-  SmsrResult<void> apply_to_eis(const Operation& op, m2m::Eis& eis, Change& change, std::int64_t t);
+  SmsrResult<void> apply_to_eis(const Operation& op, m2m::Eis& eis, Change& change, std::int64_t t,
+                                const EisAudit* audit, std::string* summary);
   SmsrResult<Accepted> accept(m2m::Es4Function f, const std::string& mno, const m2m::Eis& eis,
                               const std::string& iccid, std::optional<std::int64_t> validity);
   /// A function's own checks of the profile, after ownership.

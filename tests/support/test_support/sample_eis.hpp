@@ -2,7 +2,9 @@
 // A well-formed EIS in its JSON binding (rsp/m2m/eis_json.hpp) for the EIS,
 // SM-SR registry and ES1/ES4 tests: a bootstrap profile of mno1 (enabled,
 // fallback, POL2 "disable not allowed"), a second profile of mno1 (disabled)
-// and one of mno2 (disabled, auto-delete). The key values are test values.
+// and one of mno2 (disabled, auto-delete). The key values are test values;
+// the SCP81 PSK identity is "01" and the EID's last eight digits, so samples
+// of different EIDs register side by side (an identity is one eUICC's).
 
 #include <string>
 
@@ -42,6 +44,7 @@ inline nlohmann::json sample_eis(const std::string& eid = "890490321234512345123
     ]
   })");
   j["eid"] = eid;
+  if (eid.size() >= 8) j["isdR"]["scp81Psk"]["identity"] = "01" + eid.substr(eid.size() - 8);
   j["ecasd"] = {{"aid", "A0000005591010FFFFFFFF8900000200"}, {"certificate", ecasd_certificate_hex}};
   return j;
 }

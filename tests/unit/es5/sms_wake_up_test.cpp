@@ -7,6 +7,8 @@
 
 #include "capture_transport.hpp"
 #include "es5_fixture.hpp"
+#include "rsp/ota/command_sms.hpp"
+#include "rsp/ota/concat.hpp"
 #include "rsp/ota/por.hpp"
 #include "rsp/ota/ram.hpp"
 
@@ -185,6 +187,52 @@ TEST_F(SmsWakeUp, NoCounterNoMessage) {
   EXPECT_EQ(r.error().code, Es5ErrorCode::Counter);
   EXPECT_TRUE(sms_out_.sent().empty());
   EXPECT_EQ(r.error().message.find(to_hex(target().keys.kic)), std::string::npos);
+}
+
+
+/// A 3DES key set (TS 102 225 §5.1.2 / §5.1.3): KIc and KID say triple DES
+/// outer-CBC with two or three keys by the key length, and the packet opens
+/// with those keys; AES-coded identifiers would not.
+TEST_F(SmsWakeUp, ATripleDesKeySetIsCodedAndSecuredAsTripleDes) {
+  for (const std::size_t key_length : {std::size_t{16}, std::size_t{24}}) {
+    CaptureTransport out;
+    WakeUpSender sender(out, [](const std::string&, std::uint8_t) -> expected<std::uint64_t, std::string> { return 9; },
+                        WakeUpOptions{smsr_address_, false});
+    auto t = target();
+    t.key_version = 3;
+    t.triple_des = true;
+    t.keys = scp80::Keys(Bytes(key_length, 0x5A), Bytes(key_length, 0xA5));
+    ASSERT_TRUE(sender.send_trigger(t, trigger()));
+    ota::Reassembler reassembler;
+    std::optional<ota::Reassembled> packet;
+    for (const auto& m : out.sent()) {
+      auto added = reassembler.add(m.user_data);
+      ASSERT_TRUE(added) << added.error().to_string();
+      if (*added) packet = std::move(**added);
+    }
+    ASSERT_TRUE(packet);
+    const auto mode = key_length == 24 ? scp80::DesMode::TripleDes3Key : scp80::DesMode::TripleDes2Key;
+    std::uint8_t seen_kic = 0, seen_kid = 0;
+    auto opened = ota::open_command(
+        *packet,
+        [&](const scp80::Tar&, const scp80::Spi&, std::uint8_t kic,
+            std::uint8_t kid) -> expected<scp80::Keys, scp80::Status> {
+          seen_kic = kic;
+          seen_kid = kid;
+          return t.keys;
+        },
+        0);
+    ASSERT_TRUE(opened) << opened.error().to_string();
+    EXPECT_EQ(seen_kic, scp80::des_key_identifier(mode, 3)) << key_length;
+    EXPECT_EQ(seen_kid, scp80::des_key_identifier(mode, 3)) << key_length;
+    EXPECT_EQ(opened->header.counter, 9u);
+    // The simulated card holds AES keys only: it refuses the packet, nothing runs.
+    euicc_m2m::SmsPpOutcome last;
+    for (const auto& m : out.sent()) last = device_->on_short_message(m);
+    ASSERT_TRUE(last.status);
+    EXPECT_NE(*last.status, scp80::Status::PorOk);
+    EXPECT_FALSE(last.trigger);
+  }
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ TEST(EisJson, ParsesEveryMember) {
   EXPECT_EQ(e.isd_r.scp80_key_sets[0].algorithm, Scp80KeySet::Algorithm::Aes);
   EXPECT_EQ(e.isd_r.scp80_key_sets[0].counter, 5u);
   ASSERT_TRUE(e.isd_r.scp81_psk);
-  EXPECT_EQ(to_hex(e.isd_r.scp81_psk->identity), "0102030405");
+  EXPECT_EQ(to_hex(e.isd_r.scp81_psk->identity), "0178901235");
   ASSERT_EQ(e.profiles.size(), 3u);
   const ProfileInfo* boot = e.profile("8944000000000000011");
   ASSERT_NE(boot, nullptr);

@@ -50,7 +50,9 @@ void Es5LinkTest::SetUp() {
   auto started = server_->start();
   ASSERT_TRUE(started) << started.error().message;
   link_->set_trigger_address(server_->host_header(), server_->path());
-  auto registered = service_->register_eis("EUM-TEST", card_eis());
+  m2m::Eis eis = card_eis();
+  if (edit_registered_eis_) edit_registered_eis_(eis);
+  auto registered = service_->register_eis("EUM-TEST", eis);
   ASSERT_TRUE(registered) << registered.error().message;
 }
 

@@ -7,6 +7,7 @@
 // facts are registered as its EIS.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -46,6 +47,8 @@ class Es5LinkTest : public euicc_m2m::test::M2mTest {
   std::vector<service::OutboxItem> callbacks() { return *registry_->outbox()->due(100); }
   std::vector<std::string> log_lines();
 
+  /// Set in a derived fixture's constructor: changes the EIS SetUp registers.
+  std::function<void(m2m::Eis&)> edit_registered_eis_;
   const std::string kBootIccid = "89000123456789012341";
   const std::string kSecondIccid = "89000123456789012352";
   const smpp::Address smsr_address_{"4912345", 1, 1};

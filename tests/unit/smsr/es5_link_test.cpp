@@ -63,6 +63,124 @@ TEST_F(Es5LinkTest, EnableProfileRunsThroughWakeUpSessionAndNotification) {
   }
 }
 
+/// The EIS lists first a 3DES key set and an AES set whose version is no
+/// KIc / KID key index (TS 102 225 §5.1.2), then the card's AES set: the
+/// wake-up goes out under the card's set and the operation completes.
+class Es5LinkKeySetTest : public Es5LinkTest {
+ protected:
+  Es5LinkKeySetTest() {
+    edit_registered_eis_ = [](m2m::Eis& e) {
+      auto card = e.isd_r.scp80_key_sets;
+      e.isd_r.scp80_key_sets = {
+          {9, m2m::Scp80KeySet::Algorithm::TripleDes, Bytes(16, 0x31), Bytes(16, 0x32), 0},
+          {20, m2m::Scp80KeySet::Algorithm::Aes, Bytes(16, 0x41), Bytes(16, 0x42), 0}};
+      e.isd_r.scp80_key_sets.insert(e.isd_r.scp80_key_sets.end(), card.begin(), card.end());
+    };
+  }
+};
+
+TEST_F(Es5LinkKeySetTest, TheWakeUpUsesTheKeySetToUseNotTheFirst) {
+  ASSERT_EQ((**registry_->eis(eid())).isd_r.scp80_key_sets.size(), 3u);
+  start_device();
+  auto accepted = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
+  ASSERT_TRUE(accepted) << accepted.error().message;
+  ASSERT_TRUE(eventually([&] { return op(accepted->operation_id).state == OperationState::Completed; }));
+  EXPECT_EQ(op(accepted->operation_id).status, "Executed-Success");
+  EXPECT_EQ(isdp(second_).state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ(link_->wake_ups_failed(), 0u);
+  // The counter went to the card's key set, none to the others.
+  const int card_version = card_->isd_r().state().scp80.at(0).version;
+  EXPECT_GT(*registry_->next_scp80_counter(eid(), card_version, 0), 1u);
+  EXPECT_EQ(*registry_->next_scp80_counter(eid(), 9, 0), 1u);
+  EXPECT_EQ(*registry_->next_scp80_counter(eid(), 20, 0), 1u);
+}
+
+/// The EIS the EUM registered is out of date: the second profile still
+/// Created, the bootstrap without its fallback attribute, a third ISD-P the
+/// card no longer has, no memory figure. AuditEIS brings it in line with the
+/// card in the operation's own transaction, and the MNO's result carries the
+/// EIS as GetEIS shows it to that MNO.
+class Es5LinkAuditTest : public Es5LinkTest {
+ protected:
+  Es5LinkAuditTest() {
+    edit_registered_eis_ = [this](m2m::Eis& e) {
+      e.remaining_memory = 0;
+      e.profile(kSecondIccid)->state = m2m::ProfileState::Created;
+      e.profile(kBootIccid)->fallback_attribute = false;
+      m2m::ProfileInfo gone;
+      gone.iccid = kGoneIccid;
+      gone.isdp_aid = from_hex("A0000005591010FFFFFFFF8900001F00").value();
+      gone.mno_id = "mno-two";
+      gone.state = m2m::ProfileState::Disabled;
+      e.profiles.push_back(gone);
+    };
+  }
+  const std::string kGoneIccid = "89000123456789012363";
+};
+
+TEST_F(Es5LinkAuditTest, AuditEisUpdatesTheEisAndTheCallbackCarriesIt) {
+  start_device();
+  auto accepted = service_->audit_eis("mno-two", eid(), std::nullopt);
+  ASSERT_TRUE(accepted) << accepted.error().message;
+  ASSERT_TRUE(eventually([&] { return op(accepted->operation_id).state == OperationState::Completed; }));
+  EXPECT_EQ(op(accepted->operation_id).status, "Executed-Success");
+
+  auto eis = **registry_->eis(eid(), false);
+  EXPECT_EQ(eis.profile(kSecondIccid)->state, m2m::ProfileState::Disabled);
+  EXPECT_TRUE(eis.profile(kBootIccid)->fallback_attribute);
+  EXPECT_EQ(eis.profile(kBootIccid)->state, m2m::ProfileState::Enabled);
+  EXPECT_EQ(eis.profile(kGoneIccid), nullptr);
+  EXPECT_GT(eis.remaining_memory, 0);
+
+  // The caller's result: the updated EIS, its own profiles only, no key.
+  std::optional<json> result;
+  for (const auto& i : callbacks()) {
+    auto body = json::parse(i.body);
+    if (i.recipient == "mno-two" && body.value("function", "") == "ES4.AuditEIS") result = body;
+  }
+  ASSERT_TRUE(result);
+  ASSERT_TRUE(result->contains("eis")) << result->dump();
+  const json& shown = (*result)["eis"];
+  EXPECT_EQ(shown["remainingMemory"], eis.remaining_memory);
+  ASSERT_EQ(shown["profiles"].size(), 1u) << shown.dump();
+  EXPECT_EQ(shown["profiles"][0]["iccid"], kSecondIccid);
+  EXPECT_EQ(shown["profiles"][0]["state"], "Disabled");
+  EXPECT_FALSE(shown["isdR"].contains("scp81Psk"));
+  EXPECT_FALSE(shown["isdR"].contains("scp80KeySets"));
+  EXPECT_EQ(result->dump().find(to_hex(card_->isd_r().state().scp81.key)), std::string::npos);
+
+  // The audit trail says what the audit found.
+  auto trail = *registry_->audit_trail(eid());
+  EXPECT_TRUE(std::any_of(trail.begin(), trail.end(), [](const AuditEntry& a) {
+    return a.function == "ES4.AuditEIS" && a.result.find("1 removed") != std::string::npos;
+  }));
+}
+
+/// An operation stored as accepted whose wake-up never left (the SM-SR
+/// process ended first): resume(), what a restart runs, wakes every eUICC
+/// with an open operation again.
+TEST_F(Es5LinkTest, ResumeWakesTheEuiccsWithOperationsInFlight) {
+  EXPECT_EQ(link_->resume(), 0u);
+  Operation o;
+  o.function = "ES4.EnableProfile";
+  o.eid = eid();
+  o.iccid = kSecondIccid;
+  o.caller = "mno-two";
+  o.created_at = clock_->now().time_since_epoch().count();
+  o.expires_at = o.created_at + 600;
+  const auto scripts = isdr_script(o, **registry_->eis(eid(), false));
+  ASSERT_EQ(scripts.size(), 1u);
+  auto id = registry_->create_operation(o, scripts);
+  ASSERT_TRUE(id) << id.error().message;
+  start_device();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(op(*id).state, OperationState::Accepted);  // nobody woke the device
+  EXPECT_EQ(link_->resume(), 1u);
+  ASSERT_TRUE(eventually([&] { return op(*id).state == OperationState::Completed; }));
+  EXPECT_EQ(isdp(second_).state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ(link_->resume(), 0u);  // nothing open any more
+}
+
 TEST_F(Es5LinkTest, FallbackNotificationIsRecordedAndBothMnosAreTold) {
   // The card fell back to the bootstrap profile after the second was enabled.
   ASSERT_TRUE(registry_->put_profile(eid(), [&] {
@@ -241,7 +359,9 @@ TEST(IsdrScript, EachFunctionHasItsCommand) {
   EXPECT_EQ(built(F::SetEmergencyProfileAttribute),
             std::vector<Bytes>{m2m::build_apdu(m2m::SetEmergencyProfileAttribute{p.isdp_aid}).value()});
   op.iccid.clear();
-  EXPECT_EQ(built(F::AuditEis), std::vector<Bytes>{m2m::build_apdu(m2m::AuditIsdps{}).value()});
+  EXPECT_EQ(built(F::AuditEis),
+            (std::vector<Bytes>{m2m::build_apdu(m2m::AuditIsdps{}).value(),
+                                m2m::build_apdu(m2m::GetEuiccData{m2m::data_tag::kCardResources}).value()}));
   // Nothing for an unknown profile, a function that sends nothing, or an AID the codec refuses.
   op.iccid = "89000000000000000000";
   EXPECT_TRUE(built(F::EnableProfile).empty());

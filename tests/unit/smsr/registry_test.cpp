@@ -78,6 +78,28 @@ TEST_P(RegistryTest, DuplicatesAreRefused) {
   EXPECT_EQ(registry_->eis_count(), 1);  // nothing of the refused one stayed
 }
 
+TEST_P(RegistryTest, APskIdentityOfAnotherEuiccIsRefused) {
+  const m2m::Eis a = sample();
+  ASSERT_TRUE(registry_->register_eis(a, 1000));
+  m2m::Eis b = sample("89049032123451234512345678901000");
+  for (auto& p : b.profiles) p.iccid[17] = '9';  // its own ICCIDs
+  ASSERT_NE(b.isd_r.scp81_psk->identity, a.isd_r.scp81_psk->identity);
+  b.isd_r.scp81_psk->identity = a.isd_r.scp81_psk->identity;
+  auto refused = registry_->register_eis(b, 1001);
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(is(refused.error(), m2m::codes::kPskIdentityInUse)) << refused.error().message;
+  // Neither the identity's value nor the key is in the error.
+  EXPECT_EQ(refused.error().message.find(to_hex(a.isd_r.scp81_psk->identity)), std::string::npos);
+  EXPECT_EQ(registry_->eis_count(), 1);
+  // The lookup still names the first eUICC alone.
+  auto eid = registry_->eid_of_psk_identity(a.isd_r.scp81_psk->identity);
+  ASSERT_TRUE(eid) << eid.error().message;
+  EXPECT_EQ(**eid, a.eid);
+  // With an identity of its own it registers.
+  b.isd_r.scp81_psk->identity.back() ^= 0x01;
+  EXPECT_TRUE(registry_->register_eis(b, 1002));
+}
+
 TEST_P(RegistryTest, ProfilesChangeAndGo) {
   const m2m::Eis e = sample();
   ASSERT_TRUE(registry_->register_eis(e, 1000));
