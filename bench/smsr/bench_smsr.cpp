@@ -288,6 +288,7 @@ json post(net::HttpsClient& c, const std::string& path, const json& body, const 
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it comes, also into a file
   Args args;
   if (!parse_args(argc, argv, args)) {
     std::fprintf(stderr, "usage: bench_smsr [--eis N] [--devices M] [--ops K] [--clients C] [--geteis G]\n");
