@@ -3,7 +3,7 @@
 /// in the run on this machine, with nothing else of the bench running:
 ///  - a durable SQLite commit (WAL, synchronous=FULL, as rsp/store opens
 ///    every database) of a one-row insert in the run's folder, so on the
-///    disk the registry is on: wall time per commit;
+///    disk the registry is on: the median wall time per commit;
 ///  - a PSK-TLS handshake (TLS 1.2 PSK as the SCP81 session runs it, GP
 ///    Amendment B) with one HTTP exchange on a fresh connection, against
 ///    net's server in this process: the server's CPU per handshake (process
@@ -20,7 +20,7 @@
 namespace rsp::bench {
 
 struct FixedCosts {
-  double commit_ms = 0;           ///< wall time of one durable commit
+  double commit_ms = 0;           ///< median wall time of one durable commit
   double handshake_server_ms = 0; ///< server CPU per PSK-TLS handshake + exchange
   double handshake_wall_ms = 0;   ///< wall time of one (client and server in this process)
   double scp80_wrap_us = 0;       ///< CPU per wrapped trigger
