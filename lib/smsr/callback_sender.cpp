@@ -14,8 +14,8 @@ namespace {
 /// One keep-alive connection per callback server (scheme, host and port),
 /// kept for the callbacks after it: a callback no longer costs a TLS
 /// handshake of its own. Every new connection checks the server's
-/// certificate as before; a connection that failed is dropped, and the
-/// outbox's retry opens a new one. The outbox sends one MNO's callbacks one
+/// certificate as before; when a kept connection fails the callback is
+/// sent once more on a new one, and a connection that failed is dropped. The outbox sends one MNO's callbacks one
 /// at a time and different MNOs' at once: each connection has its own lock.
 struct Connection {
   std::mutex mu;
@@ -45,7 +45,7 @@ service::OutboxSender mno_callback_sender(std::vector<Bytes> trust_anchors, std:
     const std::string server = url.substr(0, host_end);
     auto connection = connections->of(server);
     std::lock_guard lock(connection->mu);
-    if (!connection->client) {
+    const auto connect = [&]() -> expected<void, std::string> {
       net::HttpsClientOptions o;
       o.base_url = server;
       o.trust_anchors = trust_anchors;
@@ -53,9 +53,21 @@ service::OutboxSender mno_callback_sender(std::vector<Bytes> trust_anchors, std:
       auto client = net::HttpsClient::create(std::move(o));
       if (!client) return unexpected(std::string("callback client: ") + net::kind_name(client.error().kind));
       connection->client = std::move(*client);
+      return {};
+    };
+    const std::string path = host_end == std::string::npos ? "/" : url.substr(host_end);
+    const bool reused = connection->client != nullptr;
+    if (!reused)
+      if (auto c = connect(); !c) return unexpected(c.error());
+    auto r = connection->client->request("POST", path, body, "application/json");
+    if (!r && reused) {
+      // The server may have closed the kept connection (its idle timeout or
+      // request limit): once more at once on a new one, rather than waiting
+      // for the outbox's back-off. A callback that did arrive before the
+      // failure comes twice; the MNO drops it by functionCallIdentifier.
+      if (auto c = connect(); !c) return unexpected(c.error());
+      r = connection->client->request("POST", path, body, "application/json");
     }
-    auto r = connection->client->request("POST", host_end == std::string::npos ? "/" : url.substr(host_end), body,
-                                         "application/json");
     if (!r) {
       connection->client.reset();
       return unexpected(std::string("callback not delivered: ") + net::kind_name(r.error().kind));
