@@ -151,11 +151,12 @@ class Ledger {
   explicit Ledger(std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) free_.push_back(i);
   }
-  /// A device with no open operation; nullopt once `total` were issued.
-  std::optional<std::size_t> take(std::size_t total) {
+  /// A device with no open operation; nullopt once `total` were issued or
+  /// at `deadline` (operations that never end leave no device free).
+  std::optional<std::size_t> take(std::size_t total, Clock::time_point deadline) {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return issued_ >= total || !free_.empty(); });
-    if (issued_ >= total) return std::nullopt;
+    cv_.wait_until(lock, deadline, [&] { return issued_ >= total || !free_.empty(); });
+    if (issued_ >= total || free_.empty()) return std::nullopt;
     ++issued_;
     const auto d = free_.front();
     free_.pop_front();
@@ -448,11 +449,12 @@ int main(int argc, char** argv) {
   const std::size_t sessions0 = sessions_done();
   const double cpu0 = bench::process_cpu_seconds();
   const auto start = Clock::now();
+  const auto deadline = start + std::chrono::seconds(60 + args.ops / 10);
   std::vector<std::thread> clients;
   for (std::size_t c = 0; c < args.clients; ++c) {
     clients.emplace_back([&] {
       auto mno = es4_client(url, *roots);
-      while (auto d = ledger.take(args.ops)) {
+      while (auto d = ledger.take(args.ops, deadline)) {
         Device& dev = devices[*d];
         const auto t0 = Clock::now();
         auto a = post(*mno, "/gsma/m2m/es4/enableProfile", {{"eid", dev.eid}, {"iccid", dev.iccid[dev.enabled ^ 1]}},
@@ -464,7 +466,8 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& t : clients) t.join();
-  const bool all = ledger.wait_done(args.ops, std::chrono::seconds(60 + args.ops / 10));
+  const bool all = ledger.wait_done(args.ops, std::chrono::duration_cast<std::chrono::seconds>(
+                                                                 std::max(deadline - Clock::now(), Clock::duration{})));
   const double seconds = ms(ledger.last() - start) / 1000;
   const double cpu = bench::process_cpu_seconds() - cpu0;
   const auto stats1 = store::sqlite_commit_stats(*db);
