@@ -38,7 +38,9 @@ inline constexpr std::string_view kProfileDeletedNotification = "ES4.HandleProfi
 /// Sends a callback body to an MNO's URL (https://, or http:// for lab use):
 /// a POST with the JSON body, success only for a 2xx answer; the server's
 /// certificate checked against `trust_anchors` (DER); `timeout` bounds each
-/// connect, read and write. Errors never quote the URL.
+/// connect, read and write. One keep-alive connection per callback server is
+/// kept for the next callbacks; a callback that fails on a kept connection
+/// goes once more on a new one. Errors never quote the URL.
 service::OutboxSender mno_callback_sender(std::vector<Bytes> trust_anchors,
                                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
 

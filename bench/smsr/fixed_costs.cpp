@@ -1,0 +1,142 @@
+#include "fixed_costs.hpp"
+
+#include <sys/resource.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "rsp/crypto/random.hpp"
+#include "rsp/crypto/scp80.hpp"
+#include "rsp/m2m/isdr_commands.hpp"
+#include "rsp/net/client.hpp"
+#include "rsp/net/server.hpp"
+#include "rsp/ota/command_sms.hpp"
+#include "rsp/ota/trigger.hpp"
+#include "rsp/store/open.hpp"
+
+namespace rsp::bench {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double process_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+double thread_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+namespace {
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+expected<double, std::string> commit_ms(const fs::path& dir, int commits) {
+  auto db = store::open_database((dir / "commit-cost.db").string());
+  if (!db) return unexpected("commit database: " + db.error().message);
+  if (!(*db)->execute_script("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)"))
+    return unexpected(std::string("commit database: create table"));
+  const Bytes row(200, 0x5a);  // about an operation row
+  // The median: on a disk other jobs share, single flushes scatter widely.
+  std::vector<double> times;
+  for (int i = 0; i < commits; ++i) {
+    const auto t0 = Clock::now();
+    auto tx = (*db)->begin();
+    if (!tx || !(*db)->execute("INSERT INTO t (v) VALUES ($1)", {store::Value(row)}) || !tx->commit())
+      return unexpected(std::string("commit database: insert"));
+    times.push_back(ms_since(t0));
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+expected<std::pair<double, double>, std::string> handshake_ms(int handshakes) {
+  crypto::SystemRandom random;
+  const Bytes key = random.bytes(16);
+  const std::string identity = "eUICC-bench-handshake";
+  net::HttpServerOptions o;
+  o.tls = net::TlsServerConfig{};
+  o.tls->psk = net::PskServerConfig{[key, identity](std::string_view id) -> std::optional<Bytes> {
+    if (id == identity) return key;
+    return std::nullopt;
+  }};
+  o.worker_threads = 2;
+  net::HttpServer server(std::move(o));
+  server.post("/gsma/adminagent", [](const net::Request&) {
+    net::Response r;
+    r.status = 204;
+    return r;
+  });
+  if (!server.start()) return unexpected(std::string("PSK-TLS server did not start"));
+  const double p0 = process_cpu_seconds(), c0 = thread_cpu_seconds();
+  const auto t0 = Clock::now();
+  for (int i = 0; i < handshakes; ++i) {
+    net::HttpsClientOptions co;
+    co.base_url = server.url();
+    co.psk = net::PskClientConfig{identity, key};
+    auto client = net::HttpsClient::create(std::move(co));
+    if (!client) return unexpected("PSK-TLS client: " + client.error().message);
+    auto r = (*client)->request("POST", "/gsma/adminagent", "");
+    if (!r || r->status != 204) return unexpected(std::string("PSK-TLS exchange failed"));
+  }
+  const double wall = ms_since(t0) / handshakes;
+  const double server_cpu = (process_cpu_seconds() - p0) - (thread_cpu_seconds() - c0);
+  server.stop();
+  return std::pair{server_cpu * 1000.0 / handshakes, wall};
+}
+
+expected<double, std::string> scp80_wrap_us() {
+  crypto::SystemRandom random;
+  const crypto::scp80::Keys keys(random.bytes(16), random.bytes(16));
+  ota::AdminSessionTrigger trigger;
+  trigger.host = "127.0.0.1:40000";
+  trigger.uri = "/gsma/adminagent";
+  trigger.agent_id = "//se-id/eid/89049032000000000000000000000000";
+  trigger.security = ota::TriggerSecurity{"eUICC-89049032000000000000000000000000", 1, 1};
+  auto data = ota::encode(trigger);
+  if (!data) return unexpected(std::string("trigger encoding"));
+  crypto::scp80::CommandHeader header;  // the wake-up's SPI (es5/wake_up.hpp): CC, ciphered, counter higher
+  header.spi = crypto::scp80::Spi{crypto::scp80::Integrity::CryptographicChecksum, true,
+                                  crypto::scp80::CounterMode::Higher, crypto::scp80::PorMode::None,
+                                  crypto::scp80::Integrity::CryptographicChecksum, true, false};
+  header.tar = m2m::kIsdRTar;
+  const double c0 = thread_cpu_seconds();
+  long n = 0;
+  double now = c0;
+  do {
+    header.counter = static_cast<std::uint64_t>(n + 1);
+    if (!ota::build_command_user_data(header, keys, *data, static_cast<std::uint16_t>(n)))
+      return unexpected(std::string("SCP80 wrap"));
+    ++n;
+    now = thread_cpu_seconds();
+  } while (now - c0 < 0.2);
+  return (now - c0) * 1e6 / static_cast<double>(n);
+}
+
+}  // namespace
+
+expected<FixedCosts, std::string> measure_fixed_costs(const fs::path& dir, int commits, int handshakes) {
+  FixedCosts f;
+  auto c = commit_ms(dir, commits);
+  if (!c) return unexpected(c.error());
+  f.commit_ms = *c;
+  auto h = handshake_ms(handshakes);
+  if (!h) return unexpected(h.error());
+  f.handshake_server_ms = h->first;
+  f.handshake_wall_ms = h->second;
+  auto w = scp80_wrap_us();
+  if (!w) return unexpected(w.error());
+  f.scp80_wrap_us = *w;
+  return f;
+}
+
+}  // namespace rsp::bench

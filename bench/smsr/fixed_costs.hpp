@@ -1,0 +1,37 @@
+#pragma once
+/// The fixed costs that bound bench_smsr's EnableProfile rate, each measured
+/// in the run on this machine, with nothing else of the bench running:
+///  - a durable SQLite commit (WAL, synchronous=FULL, as rsp/store opens
+///    every database) of a one-row insert in the run's folder, so on the
+///    disk the registry is on: the median wall time per commit;
+///  - a PSK-TLS handshake (TLS 1.2 PSK as the SCP81 session runs it, GP
+///    Amendment B) with one HTTP exchange on a fresh connection, against
+///    net's server in this process: the server's CPU per handshake (process
+///    CPU less the client thread's) and the wall time;
+///  - an SCP80 wrap (ETSI TS 102 225 §5.1.1: AES-CBC and CMAC over the
+///    administration-session trigger, split into SMS user data per 3GPP TS
+///    31.115 §4.2): CPU per packet.
+
+#include <filesystem>
+#include <string>
+
+#include "rsp/common/expected.hpp"
+
+namespace rsp::bench {
+
+struct FixedCosts {
+  double commit_ms = 0;           ///< median wall time of one durable commit
+  double handshake_server_ms = 0; ///< server CPU per PSK-TLS handshake + exchange
+  double handshake_wall_ms = 0;   ///< wall time of one (client and server in this process)
+  double scp80_wrap_us = 0;       ///< CPU per wrapped trigger
+};
+
+/// `commits` durable commits, `handshakes` PSK-TLS handshakes, SCP80 wraps
+/// for about 0.2 CPU-seconds; the database file goes in `dir`.
+expected<FixedCosts, std::string> measure_fixed_costs(const std::filesystem::path& dir, int commits, int handshakes);
+
+/// CPU seconds of this process (all threads) and of the calling thread.
+double process_cpu_seconds();
+double thread_cpu_seconds();
+
+}  // namespace rsp::bench
