@@ -1,5 +1,7 @@
 #include "rsp/lpa/download.hpp"
 
+#include <algorithm>
+
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/crypto/sha256.hpp"
 #include "rsp/lpa/es10_client.hpp"
@@ -12,6 +14,9 @@ namespace {
 namespace sg = asn1::sgp22;
 namespace es9 = messages::es9;
 using Source = DownloadError::Source;
+
+/// SGP.22 v2.2.2 §2.5.3: the largest BPP segment, tag, length and MAC included.
+constexpr std::size_t kSgp22MaxSegment = 1020;
 
 unexpected<DownloadError> error(Step step, Source source, std::string message) {
   DownloadError e;
@@ -287,6 +292,13 @@ expected<DownloadResult, DownloadError> Session::load_bpp(const sg::BoundProfile
   if (const auto* err = final_result.errorResult()) {
     e.euicc_code = err->errorReason;
     e.bpp_command_id = err->bppCommandId;
+    // The card answers with codes only; an SM-DP+ that overshoots SGP.22's
+    // segment size (§2.5.3: 1020 bytes, tag, length and MAC included) is
+    // the usual cause of a structure error, and the LPA can see it.
+    std::size_t largest = 0;
+    for (const auto& s : *segments) largest = std::max(largest, s.size());
+    if (err->errorReason == asn1::sgp22::ErrorReason_values::scp03tStructureError && largest > kSgp22MaxSegment + 4)
+      e.message += " (a segment of the SM-DP+'s package exceeds SGP.22's 1020-byte limit)";
   }
   // The eUICC ended its session with the result; so did the SM-DP+ on receipt.
   return unexpected(std::move(e));

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fixture.hpp"
+#include "rsp/asn1/runtime.hpp"
 #include "rsp/common/bytes.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/messages/es9_json.hpp"
@@ -51,8 +52,19 @@ class RecordingTransport final : public Es9Transport {
         r->body = j.dump();
       }
     }
+    if (r && oversize_first_86 && path == es9::path(es9::Function::GetBoundProfilePackage) && r->status == 200) {
+      auto j = nlohmann::json::parse(r->body);
+      auto der = base64_decode(j["boundProfilePackage"].get<std::string>());
+      auto bpp = der ? asn1::decode<sg::BoundProfilePackage>(*der) : tlv::Result<sg::BoundProfilePackage>(unexpected(tlv::Error{}));
+      if (bpp && !bpp->sequenceOf86.empty()) {
+        bpp->sequenceOf86.front() = Bytes(1032, 0x5A);  // an '86' TLV of 1036 bytes
+        j["boundProfilePackage"] = base64_encode(asn1::encode(*bpp));
+        r->body = j.dump();
+      }
+    }
     return r;
   }
+  bool oversize_first_86 = false;
   std::vector<std::int64_t> reasons;
   int prepare_errors_forwarded = 0;
   std::string time_out_on;
@@ -158,6 +170,20 @@ TEST_F(LpaCancelReason, TheEuiccsPrepareDownloadRefusalGoesToTheSmdp) {
   EXPECT_EQ(world.catalog->events("M-5"), (std::vector<OrderEvent>{OrderEvent::Cancelled}));
   EXPECT_EQ(world.server->session_count(), 0u);
   EXPECT_TRUE(euicc.profiles().empty());
+}
+
+TEST_F(LpaCancelReason, AnOversizedSegmentIsNamedAndNeedsNoCancel) {
+  add_order("M-6");
+  wire.oversize_first_86 = true;
+  auto r = download("M-6");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().step, Step::LoadBoundProfilePackage) << r.error().to_string();
+  EXPECT_EQ(r.error().bpp_command_id, sg::BppCommandId_values::loadProfileElements) << r.error().to_string();
+  EXPECT_EQ(r.error().euicc_code, sg::ErrorReason_values::scp03tStructureError) << r.error().to_string();
+  EXPECT_NE(r.error().message.find("exceeds SGP.22's 1020-byte limit"), std::string::npos) << r.error().to_string();
+  // The eUICC's result ended both sessions; nothing to cancel.
+  EXPECT_TRUE(wire.reasons.empty());
+  EXPECT_EQ(world.catalog->events("M-6").back(), OrderEvent::InstallFailed);
 }
 
 TEST(LpaFailureCancelReason, OnlyARefusedOrMissingCodeIsPostponed) {
