@@ -87,10 +87,11 @@ expected<bool, BppStream::StructureError> BppStream::step(std::vector<Event>& ou
       case Parse::NeedMore: return false;
       case Parse::Malformed: break;
     }
-    return unexpected(StructureError{"malformed tag or length"});
+    return unexpected(StructureError{"malformed tag or length", pos_ == Pos::InSequence ? sequence_ : std::uint8_t{0}});
   };
   auto whole = [&](std::size_t limit) -> expected<bool, StructureError> {
-    if (h.total() > kMaxElement || h.total() > limit) return unexpected(StructureError{"element too long"});
+    if (h.total() > kMaxElement || h.total() > limit)
+      return unexpected(StructureError{"element too long", pos_ == Pos::InSequence ? sequence_ : std::uint8_t{0}});
     return rest.size() >= h.total();
   };
 
@@ -142,7 +143,12 @@ expected<bool, BppStream::StructureError> BppStream::step(std::vector<Event>& ou
       }
       auto ok = need_header();
       if (!ok || !*ok) return ok;
-      if (h.tag != segment_tag_of(sequence_)) return unexpected(StructureError{"unexpected segment tag"});
+      if (h.tag != segment_tag_of(sequence_))
+        return unexpected(StructureError{"unexpected segment tag", sequence_});
+      if (h.total() > kSgp22MaxSegment)
+        return unexpected(StructureError{"segment of " + std::to_string(h.total()) + " bytes exceeds SGP.22's " +
+                                             std::to_string(kSgp22MaxSegment) + "-byte limit",
+                                         sequence_});
       ok = whole(sequence_left_);
       if (!ok || !*ok) return ok;
       out.push_back({Kind::Segment, sequence_, Bytes(rest.begin(), rest.begin() + h.total())});

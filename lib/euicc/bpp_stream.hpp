@@ -9,6 +9,7 @@
 //   BF36 { BF23, A0 {87..}, A1 {88..}, [A2 {87..}], A3 {86..} }
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "rsp/common/bytes.hpp"
@@ -31,12 +32,17 @@ class BppStream {
   };
   /// A structure error (SGP.22 ErrorReason scp03tStructureError).
   struct StructureError {
-    const char* what;
+    StructureError(std::string w, std::uint8_t seq = 0) : what(std::move(w)), sequence(seq) {}
+    std::string what;           ///< in words, for the card's diagnostics (no secret)
+    std::uint8_t sequence = 0;  ///< 0xA0..0xA3 when inside a sequence, else 0
   };
 
-  /// Largest element the stream buffers: a segment is at most 1020 bytes
-  /// (SGP.22 §2.5.3); the InitialiseSecureChannel request is far smaller.
+  /// Largest element the stream buffers: a segment is at most 1020 bytes,
+  /// tag, length and MAC included (SGP.22 v2.2.2 §2.5.3; crypto::kBspMaxSegment);
+  /// the InitialiseSecureChannel request is far smaller.
   static constexpr std::size_t kMaxElement = 1024;
+  /// SGP.22's segment limit: an '86', '87' or '88' TLV above it is refused.
+  static constexpr std::size_t kSgp22MaxSegment = 1020;
 
   /// Takes the next command's bytes (the first must start with BF36) and
   /// returns the elements it completes.

@@ -168,13 +168,25 @@ Result IsdR::load_bound_profile_package(ByteView piece) {
       return unexpected(sw::kConditionsNotSatisfied);
     }
     load_ = std::make_unique<detail::BppLoad>();
+    last_load_error_.clear();
     load_->transaction_id = *transaction_id_;
   }
   if (!load_) return unexpected(sw::kConditionsNotSatisfied);
   auto& L = *load_;
 
   auto events = L.stream.feed(piece);
-  if (!events) return finish_load(nullptr, LoadError{L.command, Reason::scp03tStructureError}, {});
+  if (!events) {
+    // SGP.22 §5.7.6: the error names the command of the sequence it is in
+    // (inside A3 loadProfileElements), not the one completed before it.
+    const std::uint8_t seq = events.error().sequence;
+    const std::int64_t command = seq == 0xA0   ? Cmd::configureISDP
+                                 : seq == 0xA1 ? Cmd::storeMetadata
+                                 : seq == 0xA2 ? Cmd::replaceSessionKeys
+                                 : seq == 0xA3 ? Cmd::loadProfileElements
+                                               : L.command;
+    last_load_error_ = events.error().what;
+    return finish_load(nullptr, LoadError{command, Reason::scp03tStructureError}, {});
+  }
 
   for (auto& ev : *events) {
     using K = detail::BppStream::Kind;

@@ -1,5 +1,7 @@
 #include "rsp/lpa/download.hpp"
 
+#include <algorithm>
+
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/crypto/sha256.hpp"
 #include "rsp/lpa/es10_client.hpp"
@@ -12,6 +14,9 @@ namespace {
 namespace sg = asn1::sgp22;
 namespace es9 = messages::es9;
 using Source = DownloadError::Source;
+
+/// SGP.22 v2.2.2 §2.5.3: the largest BPP segment, tag, length and MAC included.
+constexpr std::size_t kSgp22MaxSegment = 1020;
 
 unexpected<DownloadError> error(Step step, Source source, std::string message) {
   DownloadError e;
@@ -61,7 +66,12 @@ class Session {
   /// POSTs one ES9+ request; the body of a 200 answer, or the error.
   expected<std::string, DownloadError> post_es9(std::string_view address, es9::Function f, const std::string& body) {
     auto r = smdp_.post(address, es9::path(f), body);
-    if (!r) return error(current_, Source::Es9Transport, "ES9+ " + std::string(es9::name(f)) + ": " + r.error().message);
+    if (!r) {
+      DownloadError e =
+          error(current_, Source::Es9Transport, "ES9+ " + std::string(es9::name(f)) + ": " + r.error().message).error();
+      e.timed_out = r.error().timed_out;
+      return unexpected(std::move(e));
+    }
     // A function failure comes as 200 + Failed, which the caller's response
     // decoder reports (es9_decode_error); any other status is the transport's.
     if (r->status != 200)
@@ -89,6 +99,11 @@ class Session {
   /// Ends the session on both sides after a failure (best effort) and
   /// returns `e` with session_cancelled set when both ends agreed.
   DownloadError cancel(DownloadError e, std::int64_t reason);
+  /// The same, with the reason failure_cancel_reason() gives for `e`.
+  DownloadError cancel(DownloadError e) {
+    const std::int64_t reason = failure_cancel_reason(e);
+    return cancel(std::move(e), reason);
+  }
 
   expected<DownloadResult, DownloadError> load_bpp(const sg::BoundProfilePackage& bpp, DownloadResult& result);
   void deliver_notification(DownloadResult& result);
@@ -166,7 +181,7 @@ expected<DownloadResult, DownloadError> Session::run(const std::string& matching
   ctx.deviceInfo.deviceCapabilities = options_.device_capabilities;
   ctx.deviceInfo.imei = options_.imei;
   auto auth_resp = es10(client_.authenticate_server(auth_req));
-  if (!auth_resp) return unexpected(cancel(std::move(auth_resp).error(), cancel_reason::kUndefinedReason));
+  if (!auth_resp) return unexpected(cancel(std::move(auth_resp).error()));
   if (const auto* err = auth_resp->authenticateResponseError()) {
     DownloadError e = error(current_, Source::Euicc, "eUICC refused AuthenticateServer").error();
     e.euicc_code = err->authenticateErrorCode;
@@ -183,9 +198,9 @@ expected<DownloadResult, DownloadError> Session::run(const std::string& matching
   step(Step::AuthenticateClient);
   auto ac_body = post_es9(address_, es9::Function::AuthenticateClient,
                      es9::encode_request(sg::AuthenticateClientRequest{transaction_id_, *auth_resp}));
-  if (!ac_body) return unexpected(cancel(std::move(ac_body).error(), cancel_reason::kUndefinedReason));
+  if (!ac_body) return unexpected(cancel(std::move(ac_body).error()));
   auto auth_ok = es9::decode_authenticate_client_response(*ac_body);
-  if (!auth_ok) return unexpected(cancel(es9_decode_error(auth_ok.error()).error(), cancel_reason::kUndefinedReason));
+  if (!auth_ok) return unexpected(cancel(es9_decode_error(auth_ok.error()).error()));
   result.profile_metadata = auth_ok->profileMetaData;
   result.iccid = auth_ok->profileMetaData.iccid;
 
@@ -197,8 +212,10 @@ expected<DownloadResult, DownloadError> Session::run(const std::string& matching
   sg::PrepareDownloadRequest pd = auth_ok->prepareDownloadRequest;
   if (pd.smdpSigned2.ccRequiredFlag) {
     if (!confirmation_code || confirmation_code->empty()) {
+      // Not a rejection: the user comes back with the code, and the order
+      // must still be there then (postponed keeps it, SGP.22 §5.6.5).
       return unexpected(cancel(error(current_, Source::User, "the SM-DP+ requires a confirmation code").error(),
-                               cancel_reason::kEndUserRejection));
+                               cancel_reason::kPostponed));
     }
     Bytes cc_hash = crypto::sha256(as_bytes(*confirmation_code));
     pd.hashCc = crypto::sha256(concat({cc_hash, transaction_id_}));
@@ -209,11 +226,15 @@ expected<DownloadResult, DownloadError> Session::run(const std::string& matching
 
   step(Step::PrepareDownload);
   auto pd_resp = es10(client_.prepare_download(pd));
-  if (!pd_resp) return unexpected(cancel(std::move(pd_resp).error(), cancel_reason::kUndefinedReason));
+  if (!pd_resp) return unexpected(cancel(std::move(pd_resp).error()));
   if (const auto* err = pd_resp->downloadResponseError()) {
     DownloadError e = error(current_, Source::Euicc, "eUICC refused PrepareDownload").error();
     e.euicc_code = err->downloadErrorCode;
-    return unexpected(cancel(std::move(e), cancel_reason::kUndefinedReason));
+    // SGP.22 §3.1.3.2: the eUICC's error goes to the SM-DP+ in
+    // GetBoundProfilePackage, which ends its session with it.
+    (void)post_es9(address_, es9::Function::GetBoundProfilePackage,
+                   es9::encode_request(sg::GetBoundProfilePackageRequest{transaction_id_, *pd_resp}));
+    return unexpected(cancel(std::move(e)));
   }
   if (!pd_resp->downloadResponseOk()) {
     return unexpected(cancel(error(current_, Source::Es10Format, "unknown PrepareDownload answer").error(),
@@ -223,9 +244,9 @@ expected<DownloadResult, DownloadError> Session::run(const std::string& matching
   step(Step::GetBoundProfilePackage);
   auto gbpp_body = post_es9(address_, es9::Function::GetBoundProfilePackage,
                        es9::encode_request(sg::GetBoundProfilePackageRequest{transaction_id_, *pd_resp}));
-  if (!gbpp_body) return unexpected(cancel(std::move(gbpp_body).error(), cancel_reason::kUndefinedReason));
+  if (!gbpp_body) return unexpected(cancel(std::move(gbpp_body).error()));
   auto gbpp = es9::decode_get_bound_profile_package_response(*gbpp_body);
-  if (!gbpp) return unexpected(cancel(es9_decode_error(gbpp.error()).error(), cancel_reason::kUndefinedReason));
+  if (!gbpp) return unexpected(cancel(es9_decode_error(gbpp.error()).error()));
   if (gbpp->transactionId != transaction_id_) {
     return unexpected(cancel(error(current_, Source::Es9Format, "BPP for another transactionId").error(),
                              cancel_reason::kUndefinedReason));
@@ -271,6 +292,13 @@ expected<DownloadResult, DownloadError> Session::load_bpp(const sg::BoundProfile
   if (const auto* err = final_result.errorResult()) {
     e.euicc_code = err->errorReason;
     e.bpp_command_id = err->bppCommandId;
+    // The card answers with codes only; an SM-DP+ that overshoots SGP.22's
+    // segment size (§2.5.3: 1020 bytes, tag, length and MAC included) is
+    // the usual cause of a structure error, and the LPA can see it.
+    std::size_t largest = 0;
+    for (const auto& s : *segments) largest = std::max(largest, s.size());
+    if (err->errorReason == asn1::sgp22::ErrorReason_values::scp03tStructureError && largest > kSgp22MaxSegment + 4)
+      e.message += " (a segment of the SM-DP+'s package exceeds SGP.22's 1020-byte limit)";
   }
   // The eUICC ended its session with the result; so did the SM-DP+ on receipt.
   return unexpected(std::move(e));
@@ -293,6 +321,18 @@ void Session::deliver_notification(DownloadResult& result) {
 }
 
 }  // namespace
+
+std::int64_t failure_cancel_reason(const DownloadError& e) {
+  // SGP.22 v2.2.2 §5.6.2: a refused or missing confirmation code leaves the
+  // order to the SM-DP+'s attempt counter (8.2.7 / 6.4 once it runs out);
+  // the user retries with the right code, so the download is postponed, not
+  // ended: undefinedReason would end the order (§5.6.5) after one typo.
+  if (e.source == DownloadError::Source::Es9Function && e.subject_code == "8.2.7" &&
+      (e.reason_code == "3.8" || e.reason_code == "2.2"))
+    return cancel_reason::kPostponed;
+  if (e.source == DownloadError::Source::Es9Transport && e.timed_out) return cancel_reason::kTimeout;
+  return cancel_reason::kUndefinedReason;
+}
 
 const char* to_string(Step s) {
   switch (s) {

@@ -44,7 +44,8 @@ expected<HttpReply, TransportError> HttpsEs9Transport::post(std::string_view smd
                                {{"X-Admin-Protocol", std::string(messages::kAdminProtocol)}});
   if (!r) {
     clients_.erase(it);  // a broken connection is not reused
-    return unexpected(TransportError{std::string(net::kind_name(r.error().kind)) + ": " + r.error().message});
+    return unexpected(TransportError{std::string(net::kind_name(r.error().kind)) + ": " + r.error().message,
+                                     r.error().kind == net::NetError::Kind::Timeout});
   }
   return HttpReply{r->status, std::move(r->body)};
 }

@@ -72,6 +72,10 @@ class IsdR final : public card::Es10Application {
   Bytes select_response() override;
 
   const EuiccStore& store() const { return store_; }
+  /// Why the last LoadBoundProfilePackage was refused as a structure error,
+  /// in words ("segment of 1036 bytes exceeds SGP.22's 1020-byte limit");
+  /// empty when it was not. The result itself carries only the codes.
+  const std::string& last_load_error() const { return last_load_error_; }
 
  protected:
   expected<Bytes, std::uint16_t> process_es10(ByteView command, std::uint8_t channel) override;
@@ -154,6 +158,7 @@ class IsdR final : public card::Es10Application {
   Bytes smdp_oid_;                              ///< registeredID of the DPauth/DPpb certificate
   std::optional<crypto::EcKey> dp_pb_key_;      ///< PK.DPpb.ECDSA, verifies smdpSign
   std::unique_ptr<detail::BppLoad> load_;       ///< a LoadBoundProfilePackage in progress
+  std::string last_load_error_;                 ///< last_load_error()
   // Read from the folder on first use and kept: a card that has never been
   // used holds none of them (the idle footprint stays small).
   std::optional<Identity> identity_;

@@ -72,6 +72,7 @@ struct DownloadError {
   std::optional<std::uint16_t> sw;  ///< ES10 status word (Es10Transport)
   std::string message;              ///< human-readable, never a secret
   bool session_cancelled = false;   ///< ES10b + ES9+ CancelSession both succeeded
+  bool timed_out = false;           ///< Es9Transport: no answer in time
   /// The notifications pending on the eUICC before the download and what
   /// became of them (DownloadOptions::send_pending_notifications).
   PendingNotificationsReport pending_notifications;
@@ -122,6 +123,13 @@ struct DownloadOptions {
   /// is cancelled with loadBppExecutionError.
   int load_retries = 1;
 };
+
+/// The CancelSessionReason the LPA sends after `e` when no other applies:
+/// postponed for a refused or missing confirmation code (8.2.7 / 3.8, 2.2:
+/// the order stays for a retry with the right code), timeout when the SM-DP+
+/// did not answer in time, else undefinedReason. The user declining is
+/// endUserRejection and a package that does not segment loadBppExecutionError.
+std::int64_t failure_cancel_reason(const DownloadError& e);
 
 /// Downloads with an SGP.22 activation code ("LPA:1$address$matchingId...").
 /// A confirmation code is used when the SM-DP+ asks for one (ccRequiredFlag);

@@ -20,6 +20,9 @@ struct HttpReply {
 /// (connection, TLS, timeout).
 struct TransportError {
   std::string message;
+  /// No answer within the transport's time limit (the LPA then cancels the
+  /// session with reason timeout, SGP.22 v2.2.2 §5.7.14).
+  bool timed_out = false;
 };
 
 class Es9Transport {

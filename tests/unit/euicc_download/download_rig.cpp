@@ -32,7 +32,8 @@ void DownloadRig::reopen() {
   ASSERT_TRUE(s.has_value());
   store = *s;
   card = std::make_unique<Card>();
-  card->add_application(std::make_shared<IsdR>(*s));
+  isd_r = std::make_shared<IsdR>(*s);
+  card->add_application(isd_r);
   card->add_application(std::make_shared<MinimalEcasd>());
   ASSERT_TRUE(lpa::card_channel(*card).select_isd_r().has_value());
 }

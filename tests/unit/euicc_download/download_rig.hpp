@@ -68,6 +68,7 @@ class DownloadRig {
   std::filesystem::path dir;
   std::optional<EuiccStore> store;
   std::unique_ptr<Card> card;
+  std::shared_ptr<IsdR> isd_r;  ///< the card's ISD-R (its diagnostics)
 };
 
 }  // namespace rsp::euicc::test

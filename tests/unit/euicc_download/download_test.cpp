@@ -225,6 +225,40 @@ TEST_F(LoadBpp, StructureErrorsAndMissingSession) {
   EXPECT_TRUE(rig_.state().profiles.empty());
 }
 
+// Some SM-DP+ servers send '86' segments of 1036 bytes (1020 plus padding):
+// the card refuses any segment above SGP.22's 1020 bytes (§2.5.3), says so in
+// words, and names loadProfileElements, the command of the A3 sequence the
+// segment is in (not storeMetadata, the sequence before it).
+TEST_F(LoadBpp, ASegmentOverTheSgp22LimitIsRefusedAgainstLoadProfileElements) {
+  struct Case {
+    std::size_t value;  // the '86' value: tag and 3 length octets come on top
+    Outcome outcome;
+    std::string words;
+  };
+  const std::vector<Case> cases = {
+      {1032, Outcome(Cmd::loadProfileElements, Reason::scp03tStructureError),
+       "segment of 1036 bytes exceeds SGP.22's 1020-byte limit"},
+      {1017, Outcome(Cmd::loadProfileElements, Reason::scp03tStructureError),
+       "segment of 1021 bytes exceeds SGP.22's 1020-byte limit"},
+      // At the limit the size passes and the forged MAC is what fails.
+      {1016, Outcome(Cmd::loadProfileElements, Reason::scp03tSecurityError), ""},
+  };
+  int n = 60;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.value);
+    const std::string mid = "M-SEG-" + std::to_string(c.value);
+    rig_.add_order(mid, iccid(n++));
+    auto bpp = rig_.authenticate_and_bind(mid);
+    ASSERT_TRUE(bpp);
+    ASSERT_FALSE(bpp->boundProfilePackage.sequenceOf86.empty());
+    bpp->boundProfilePackage.sequenceOf86.front() = Bytes(c.value, 0x5A);
+    auto pir = result_of(rig_.load(split_bpp(bpp_der(*bpp))));
+    EXPECT_EQ(error_of(pir), c.outcome);
+    EXPECT_EQ(rig_.isd_r->last_load_error(), c.words);
+  }
+  EXPECT_TRUE(rig_.state().profiles.empty());
+}
+
 TEST_F(LoadBpp, CancelSessionIsSignedAndAcceptedByTheSmdp) {
   rig_.add_order("M-C", iccid(40));
   auto bpp = rig_.authenticate_and_bind("M-C");
