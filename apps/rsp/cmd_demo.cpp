@@ -210,12 +210,18 @@ class CallbackReceiver {
 std::string describe_callback(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (!j.is_object()) return "(not JSON)";
-  static const char* const kPoints[] = {"", "eligibility and retry limit check", "confirmation failure",
-                                        "BPP download", "BPP installation"};
+  static const char* const kPoints[] = {"",
+                                        "eligibility and retry limit check",
+                                        "confirmation failure",
+                                        "BPP download",
+                                        "BPP installation",
+                                        "profile enabled on the eUICC",
+                                        "profile disabled on the eUICC",
+                                        "profile deleted from the eUICC"};
   const int point = j.value("notificationPointId", 0);
   std::string status = "?";
   if (auto s = j.find("notificationPointStatus"); s != j.end() && s->is_object()) status = s->value("status", "?");
-  return "notificationPointId " + std::to_string(point) + " (" + (point >= 1 && point <= 4 ? kPoints[point] : "other") +
+  return "notificationPointId " + std::to_string(point) + " (" + (point >= 1 && point <= 7 ? kPoints[point] : "other") +
          "): " + status + ", ICCID " + j.value("iccid", std::string("?")) + ", from " +
          (j.contains("header") ? j["header"].value("functionRequesterIdentifier", std::string("?")) : std::string("?"));
 }
@@ -348,17 +354,25 @@ int run_demo(const DemoOptions& opt) {
     return fail(rc);
   {
     std::printf("\n[%d/%d] The operator's endpoint received ES2+ HandleDownloadProgressInfo from the SM-DP+'s outbox\n"
-                "      (POST %s)\n",
+                "      (POST %s): the download, the installation and the enable the eUICC notified\n",
                 ++n, total, callbacks.url().c_str());
-    const auto received = callbacks.wait_for_point(4, std::chrono::seconds(30));
+    // The enable notification comes last (the profile asked for it in its
+    // notificationConfigurationInfo; the SM-DP+ verified and recorded it).
+    const auto received = callbacks.wait_for_point(5, std::chrono::seconds(30));
     for (const auto& b : received) std::printf("      %s\n", describe_callback(b).c_str());
-    bool installed = false;
-    for (const auto& b : received) {
-      auto j = nlohmann::json::parse(b, nullptr, false);
-      installed = installed || (j.is_object() && j.value("notificationPointId", 0) == 4);
-    }
-    if (!installed) {
+    auto arrived = [&](int point) {
+      for (const auto& b : received) {
+        auto j = nlohmann::json::parse(b, nullptr, false);
+        if (j.is_object() && j.value("notificationPointId", 0) == point) return true;
+      }
+      return false;
+    };
+    if (!arrived(4)) {
       std::printf("      no installation callback arrived\n");
+      return fail(1);
+    }
+    if (!arrived(5)) {
+      std::printf("      no enable callback arrived\n");
       return fail(1);
     }
   }

@@ -119,9 +119,12 @@ void run_list(const std::string& db, const std::string& op) {
   auto o = open_inventory(db, clock);
   auto list = o.inv->list_profiles(op.empty() ? std::nullopt : std::optional<std::string>(op));
   if (!list) fail(describe(list.error()));
-  fmt::print("{:<22} {:<20} {:<12} {}\n", "ICCID", "TYPE", "STATE", "OPERATOR");
+  // ON EUICC: the state its eUICC's signed notifications last reported
+  // (installed, enabled, disabled, deleted), "-" before the installation.
+  fmt::print("{:<22} {:<20} {:<12} {:<10} {}\n", "ICCID", "TYPE", "STATE", "ON EUICC", "OPERATOR");
   for (const auto& p : *list)
-    fmt::print("{:<22} {:<20} {:<12} {}\n", p.iccid, p.profile_type, sm::to_string(p.state), p.operator_name);
+    fmt::print("{:<22} {:<20} {:<12} {:<10} {}\n", p.iccid, p.profile_type, sm::to_string(p.state),
+               p.card_state.empty() ? "-" : p.card_state, p.operator_name);
   fmt::print("{} profile(s)\n", list->size());
   rsp::cli::exit_with(0);
 }
@@ -230,7 +233,7 @@ RSP_COMMAND_GROUP(smdpp_profiles) {
 
   auto list_db = std::make_shared<std::string>();
   auto list_op = std::make_shared<std::string>();
-  auto* list = profiles->add_subcommand("list", "List profiles: ICCID, type, state, operator");
+  auto* list = profiles->add_subcommand("list", "List profiles: ICCID, type, state, state on the eUICC after the download, operator");
   list->add_option("--db", *list_db, "SM-DP+ database: SQLite file or postgresql:// URL")->required();
   list->add_option("--operator", *list_op, "Only this operator's profiles");
   list->callback([list_db, list_op] { run_list(*list_db, *list_op); });

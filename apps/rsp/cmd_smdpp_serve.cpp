@@ -96,6 +96,15 @@ variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
                   bound profile packages issued per order at most, retries by
                   the same eUICC included (default 0: no limit); beyond it ES9+
                   answers 8.8.5/6.4
+  notification_events
+                  the notifications every profile asks its eUICC to send to
+                  this SM-DP+ (its address; StoreMetadata
+                  notificationConfigurationInfo, SGP.22 §2.4a), comma-separated
+                  of install, enable, disable, delete, or none (default: all
+                  four); the operator hears of each as HandleDownloadProgressInfo
+  notification_events_by_type
+                  per profile type where it differs, a JSON object
+                  {"TYPE": "enable,delete", ...}
   operators       ES2+ operators (needs database), a JSON array of
                   {"name": functionRequesterIdentifier,
                    "client_cert": the operator's TLS client certificate (PEM/DER;
@@ -141,6 +150,8 @@ struct ServeConfig {
   std::int64_t peer_session_share = 10;
   std::int64_t order_validity = 0;
   std::int64_t max_download_attempts = 0;
+  std::string notification_events = "install,enable,disable,delete";
+  nlohmann::json notification_events_by_type = nlohmann::json::object();
   nlohmann::json operators = nlohmann::json::array();
   std::string callback_trust;
 };
@@ -208,6 +219,8 @@ std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
           {"peer_session_share", nullptr, nullptr, &c.peer_session_share},
           {"order_validity", nullptr, nullptr, &c.order_validity},
           {"max_download_attempts", nullptr, nullptr, &c.max_download_attempts},
+          {"notification_events", &c.notification_events},
+          {"notification_events_by_type", nullptr, nullptr, nullptr, &c.notification_events_by_type},
           {"operators", nullptr, nullptr, nullptr, &c.operators},
           {"callback_trust", &c.callback_trust}};
 }
@@ -298,6 +311,19 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
     inventory_ptr = std::move(*inventory);
     rsp::smdpp::SqlCatalogOptions catalog_options;
     catalog_options.max_download_attempts = static_cast<int>(config.max_download_attempts);
+    catalog_options.notification_address = config.address;
+    const auto events = rsp::smdpp::parse_notification_events(config.notification_events);
+    if (!events) fail("notification_events: \"" + config.notification_events + "\" is not a list of install, enable, "
+                      "disable, delete");
+    catalog_options.notification_events = *events;
+    if (!config.notification_events_by_type.is_object()) fail("notification_events_by_type must be a JSON object");
+    for (const auto& [type, value] : config.notification_events_by_type.items()) {
+      const auto by_type = value.is_string() ? rsp::smdpp::parse_notification_events(value.get<std::string>())
+                                             : std::nullopt;
+      if (!by_type) fail("notification_events_by_type: the value for \"" + type + "\" is not a list of install, "
+                         "enable, disable, delete");
+      catalog_options.notification_events_by_type[type] = *by_type;
+    }
     catalog = std::make_shared<rsp::smdpp::SqlProfileCatalog>(inventory_ptr, rsp::crypto::system_random(),
                                                               catalog_options);
   } else {

@@ -76,6 +76,17 @@ SmdppResult<std::shared_ptr<const PreparedProfile>> PreparedProfile::prepare(Byt
   p->metadata_.serviceProviderName = std::move(meta.service_provider_name);
   p->metadata_.profileName = std::move(meta.profile_name);
   p->metadata_.profileClass = meta.profile_class;
+  if (!meta.notifications.empty()) {
+    auto& list = p->metadata_.notificationConfigurationInfo.emplace();
+    for (auto& n : meta.notifications) {
+      if (n.events == 0 || n.address.empty()) continue;
+      sg::NotificationConfigurationInformation info;
+      info.profileManagementOperation = notification_event_bits(n.events);
+      info.notificationAddress = std::move(n.address);
+      list.push_back(std::move(info));
+    }
+    if (list.empty()) p->metadata_.notificationConfigurationInfo.reset();
+  }
   p->metadata_der_ = asn1::encode(p->metadata_);
   if (meta.metadata_segment_size > 0 && meta.metadata_segment_size < crypto::kBspMaxPayload)
     p->metadata_segment_size_ = meta.metadata_segment_size;

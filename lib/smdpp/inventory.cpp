@@ -197,6 +197,14 @@ ALTER TABLE orders ADD COLUMN download_attempts {INT} NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN bpp_euicc_otpk {BLOB};
 ALTER TABLE orders ADD COLUMN bpp_smdp_otsk {BLOB};
 )sql"},
+    // The installed profile's state on its eUICC (installed, enabled,
+    // disabled, deleted) as the notifications that eUICC signed report it
+    // (SGP.22 v2.2.2 §3.5, §5.6.4), with the seqNumber of the last one
+    // recorded, so that a replayed notification changes nothing.
+    {12, "profiles: state on the eUICC after the download", R"sql(
+ALTER TABLE profiles ADD COLUMN card_state TEXT;
+ALTER TABLE profiles ADD COLUMN card_seq {INT};
+)sql"},
 };
 
 using S = ProfileState;
@@ -356,12 +364,13 @@ void read_profile_row(const store::Row& r, std::size_t first, ProfileRecord& p) 
 namespace {
 
 const std::string kProfileColumns = "SELECT " + std::string(kProfileRowColumns) +
-                                    ", o.name FROM profiles p JOIN operators o ON o.id = p.operator_id ";
+                                    ", o.name, p.card_state FROM profiles p JOIN operators o ON o.id = p.operator_id ";
 
 ProfileRecord profile_from(const store::Row& r) {
   ProfileRecord p;
   read_profile_row(r, 0, p);
   p.operator_name = r.text(kProfileRowWidth);
+  p.card_state = r.opt_text(kProfileRowWidth + 1).value_or("");
   return p;
 }
 

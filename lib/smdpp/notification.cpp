@@ -68,9 +68,40 @@ SmdppResult<NotificationOutcome> Server::handle_notification(const sg::PendingNo
     out.eid = chain->eid.value_or("");
     out.seq_number = other->tbsOtherNotification.seqNumber;
     out.iccid = other->tbsOtherNotification.iccid;
+    RSP_TRY_VOID(record_profile_notification(n, out));
     return out;
   }
   return smdpp_error(codes::kInvalidRequest, "unknown PendingNotification alternative");
+}
+
+SmdppResult<void> Server::record_profile_notification(const sg::PendingNotification& n,
+                                                      const NotificationOutcome& verified) {
+  // §5.6.4: HandleNotification has no error answer; what is refused here
+  // changes nothing, and the caller logs it (es9_http.cpp answers 204).
+  const auto& tbs = n.otherSignedNotification()->tbsOtherNotification;
+  const std::uint8_t event = notification_event_mask(tbs.profileManagementOperation);
+  constexpr std::uint8_t kAfterInstall =
+      notification_event::kEnable | notification_event::kDisable | notification_event::kDelete;
+  // NotificationMetadata: "only one bit set to 1" (SGP.22 v2.2.2 §5.7.9 ASN.1);
+  // an installation is reported by the signed ProfileInstallationResult.
+  if ((event & (event - 1)) != 0 || (event & kAfterInstall) == 0)
+    return smdpp_error(codes::kInvalidRequest, "notification: profileManagementOperation is not one of enable, "
+                                               "disable, delete");
+  if (!tbs.iccid) return smdpp_error(codes::kInvalidRequest, "notification names no ICCID");
+  ProfileNotification pn{verified.eid, *tbs.iccid, event, tbs.seqNumber, asn1::encode(n)};
+  RSP_TRY(const NotificationRecord recorded, catalog_->record_profile_notification(pn));
+  switch (recorded) {
+    case NotificationRecord::Recorded:
+    case NotificationRecord::NotRecorded: return {};
+    case NotificationRecord::UnknownProfile:
+      return smdpp_error(codes::kInvalidRequest, "notification for an ICCID this SM-DP+ installed on no eUICC");
+    case NotificationRecord::OtherEuicc:
+      return smdpp_error(codes::kInvalidRequest, "notification from an eUICC the profile was not installed on");
+    case NotificationRecord::Replayed:
+      return smdpp_error(codes::kInvalidRequest,
+                         "notification seqNumber " + std::to_string(tbs.seqNumber) + " was already recorded");
+  }
+  return {};
 }
 
 SmdppResult<NotificationOutcome> Server::handle_stored_installation_result(const sg::ProfileInstallationResult& pir) {

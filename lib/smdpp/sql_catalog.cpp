@@ -20,6 +20,13 @@ namespace {
 constexpr int kPointConfirmationFailure = 2;
 constexpr int kPointBppDownload = 3;
 constexpr int kPointBppInstallation = 4;
+// The points of the notifications after the installation (enable, disable,
+// delete). SGP.22 v2.2.2 §5.3.5 lists 1 to 4 for the download; these values
+// could not be confirmed from the text at hand and are this SM-DP+'s choice,
+// the next numbers in NotificationEvent order.
+constexpr int kPointProfileEnabled = 5;
+constexpr int kPointProfileDisabled = 6;
+constexpr int kPointProfileDeleted = 7;
 
 /// An active order with what the catalog uses of its profile, read by one
 /// statement: each statement outside a transaction is a read transaction of
@@ -236,12 +243,22 @@ SmdppResult<std::shared_ptr<const PreparedProfile>> SqlProfileCatalog::prepared(
     RSP_TRY(prepared, PreparedProfile::prepare(
                           std::move(upp),
                           ProfileMetadataInput{p.service_provider_name, p.profile_name, p.profile_class,
-                                               split == options_.metadata_segment_sizes.end() ? 0 : split->second},
+                                               split == options_.metadata_segment_sizes.end() ? 0 : split->second,
+                                               notification_targets(p.profile_type)},
                           options_.use_ppk, rng_, PreparedProfile::PackageCheck::HeaderOnly));
     if (cache_.size() >= options_.cache_size) cache_.erase(cache_.begin());
     cache_[p.iccid] = prepared;
   }
   return prepared;
+}
+
+std::vector<NotificationTarget> SqlProfileCatalog::notification_targets(const std::string& profile_type) const {
+  if (options_.notification_address.empty()) return {};
+  const auto by_type = options_.notification_events_by_type.find(profile_type);
+  const std::uint8_t events =
+      by_type == options_.notification_events_by_type.end() ? options_.notification_events : by_type->second;
+  if (events == 0) return {};
+  return {NotificationTarget{events, options_.notification_address}};
 }
 
 SmdppResult<std::optional<ProfileOrder>> SqlProfileCatalog::find_order(const std::string& matching_id,
@@ -359,9 +376,16 @@ SmdppResult<InstallOutcome> SqlProfileCatalog::record_checked(const std::string&
       break;
   }
   if (to) RSP_TRY_VOID(inv_->transition(profile.iccid, *to, cause, order->id, profile.state));
-  if (event == OrderEvent::Installed)
+  if (event == OrderEvent::Installed) {
     RSP_DB_TRY_VOID(inv_->db().execute("UPDATE orders SET state = 'done', updated_at = $2 WHERE id = $1",
                                        {value(order->id), value(inv_->now())}));
+    // The state on the eUICC starts here; its later notifications must carry
+    // a higher seqNumber than this result's (one counter per eUICC, §5.7.9).
+    RSP_DB_TRY_VOID(inv_->db().execute(
+        "UPDATE profiles SET card_state = 'installed', card_seq = $2 WHERE iccid = $1",
+        {value(profile.iccid),
+         pir ? value(pir->profileInstallationResultData.notificationMetadata.seqNumber) : store::Value{}}));
+  }
   RSP_TRY_VOID(inv_->enqueue_progress(
       profile.iccid, progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), point, failure,
                                       pir ? &result_data : nullptr)));
@@ -512,6 +536,43 @@ SmdppResult<std::optional<IssuedDownload>> SqlProfileCatalog::issued_download(co
                 : crypto::Curve::NistP256;
   d.euicc_public_point = r.opt_blob(3).value_or(Bytes{});
   return std::optional<IssuedDownload>(std::move(d));
+}
+
+SmdppResult<NotificationRecord> SqlProfileCatalog::profile_notification(const ProfileNotification& n) {
+  const std::string iccid = messages::iccid_to_digits(n.iccid);
+  RSP_DB_TRY(auto tx, inv_->db().begin());
+  // The profile with the last order that issued it a BPP (the eUICC it went to).
+  RSP_DB_TRY(auto row, inv_->db().query_one(
+                           "SELECT p.state, p.profile_type, p.card_state, p.card_seq, r.download_eid, r.eid"
+                           " FROM profiles p JOIN orders r ON r.iccid = p.iccid"
+                           " WHERE p.iccid = $1 AND r.download_eid IS NOT NULL ORDER BY r.id DESC LIMIT 1" +
+                               store::row_lock(inv_->db(), store::RowLock::Wait, "p"),
+                           {value(iccid)}));
+  if (!row || profile_state_from_string(row->text(0)) != ProfileState::Installed)
+    return NotificationRecord::UnknownProfile;
+  if (row->opt_text(4) != std::optional<std::string>(n.eid)) return NotificationRecord::OtherEuicc;
+  const auto card_state = row->opt_text(2);
+  const auto last_seq = row->opt_int64(3);
+  // §5.7.9: the eUICC numbers its notifications from one counter, so a
+  // seqNumber at or below the last recorded one is a replay (or older news).
+  if (card_state == std::optional<std::string>("deleted") || (last_seq && n.seq_number <= *last_seq))
+    return NotificationRecord::Replayed;
+  std::string to = "enabled";
+  int point = kPointProfileEnabled;
+  if (n.event == notification_event::kDisable) to = "disabled", point = kPointProfileDisabled;
+  if (n.event == notification_event::kDelete) to = "deleted", point = kPointProfileDeleted;
+  RSP_DB_TRY_VOID(inv_->db().execute("UPDATE profiles SET card_state = $2, card_seq = $3 WHERE iccid = $1",
+                                     {value(iccid), value(to), value(n.seq_number)}));
+  RSP_TRY_VOID(inv_->enqueue_progress(iccid, progress_payload(n.eid, iccid, row->text(1), inv_->now(), point,
+                                                              std::nullopt, &n.signed_notification)));
+  RSP_DB_TRY_VOID(tx.commit());
+  return NotificationRecord::Recorded;
+}
+
+SmdppResult<NotificationRecord> SqlProfileCatalog::record_profile_notification(const ProfileNotification& n) {
+  auto r = retried([&] { return profile_notification(n); });
+  if (!r) note(r.error());
+  return r;
 }
 
 }  // namespace rsp::smdpp

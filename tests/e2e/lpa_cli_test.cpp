@@ -154,7 +154,7 @@ TEST_F(LpaCli, DownloadManageAndNotify) {
   EXPECT_EQ(list["data"][0]["state"], "disabled");
   const std::string aid1 = list["data"][0]["isdp_aid"];
 
-  // Enable (the SM-DP+'s profiles ask for no enable notification: none is left behind either way).
+  // Enable: its notification (the SM-DP+'s profiles ask for it) is delivered and removed, none is left behind.
   r = lpa("127.0.0.1", {"--json", "profile", "enable", kIccid1});
   ASSERT_EQ(r.exit_code, 0) << r.output << server->output();
   json enabled = parsed(r);

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rsp/asn1/sgp22.hpp"
@@ -27,6 +28,34 @@ class Random;
 
 namespace rsp::smdpp {
 
+/// NotificationEvent bits (SGP.22 v2.2.2 §2.4a / ASN.1 NotificationEvent):
+/// which profile management operations the eUICC reports.
+namespace notification_event {
+inline constexpr std::uint8_t kInstall = 1u << 0;
+inline constexpr std::uint8_t kEnable = 1u << 1;
+inline constexpr std::uint8_t kDisable = 1u << 2;
+inline constexpr std::uint8_t kDelete = 1u << 3;
+inline constexpr std::uint8_t kAll = kInstall | kEnable | kDisable | kDelete;
+}  // namespace notification_event
+
+/// One NotificationConfigurationInformation of the StoreMetadataRequest
+/// (SGP.22 v2.2.2 §2.4a, §5.5.3 profileManagementOperation +
+/// notificationAddress): the eUICC sends a notification of each operation in
+/// `events` (notification_event bits) to `address`.
+struct NotificationTarget {
+  std::uint8_t events = 0;
+  std::string address;
+};
+
+/// The NotificationEvent BIT STRING (DER, no trailing zero bits) of a mask of
+/// notification_event bits.
+asn1::BitString notification_event_bits(std::uint8_t events);
+/// The notification_event bits set in a NotificationEvent BIT STRING.
+std::uint8_t notification_event_mask(const asn1::BitString& bits);
+/// "install,enable,disable,delete" (any subset, any order, "" or "none":
+/// nothing) -> a mask; nullopt on an unknown word.
+std::optional<std::uint8_t> parse_notification_events(std::string_view text);
+
 struct ProfileMetadataInput {
   std::string service_provider_name;
   std::string profile_name;
@@ -36,6 +65,10 @@ struct ProfileMetadataInput {
   /// than crypto::kBspMaxPayload: segments as large as one may be, so only
   /// metadata larger than that is split.
   std::size_t metadata_segment_size = 0;
+  /// notificationConfigurationInfo: where the eUICC sends which
+  /// notifications; empty: none asked for (the installation result still
+  /// goes to the SM-DP+ of the download, SGP.22 §3.5).
+  std::vector<NotificationTarget> notifications{};
 };
 
 class PreparedProfile {
@@ -176,6 +209,26 @@ struct IssuedDownload {
   bool ot_key_reused = false;
 };
 
+/// A profile management notification the eUICC signed (SGP.22 v2.2.2 §5.6.4
+/// OtherSignedNotification: enable, disable or delete, §3.5), verified by
+/// the core with the eUICC certificate it carried.
+struct ProfileNotification {
+  std::string eid;  ///< of the eUICC certificate that verified it
+  Bytes iccid;      ///< the Iccid it names (EF.ICCID coding)
+  std::uint8_t event = 0;  ///< exactly one notification_event bit
+  std::int64_t seq_number = 0;
+  Bytes signed_notification;  ///< DER of the PendingNotification, for the operator
+};
+
+/// What the catalog made of a verified ProfileNotification.
+enum class NotificationRecord {
+  Recorded,        ///< the profile's state on its eUICC changed; the operator is told
+  UnknownProfile,  ///< no profile with this ICCID was installed by this SM-DP+
+  OtherEuicc,      ///< the profile was installed on another eUICC
+  Replayed,        ///< seqNumber not above the last one recorded, or the profile is deleted
+  NotRecorded,     ///< the catalog keeps no state after the download
+};
+
 /// Where the core finds orders and reports progress. The store component
 /// replaces the in-memory implementation. Every call says when the catalog
 /// could not read or write its storage (SmdppError::storage): the core then
@@ -232,6 +285,15 @@ class ProfileCatalog {
                                                                       const std::string& eid, ByteView euicc_otpk) {
     (void)matching_id, (void)eid, (void)euicc_otpk;
     return std::optional<crypto::EcKey>();
+  }
+  /// A verified enable, disable or delete notification (SGP.22 v2.2.2 §3.5,
+  /// §5.6.4): a durable catalog records the profile's state on the eUICC it
+  /// was installed on and queues HandleDownloadProgressInfo for the
+  /// operator; anything but NotificationRecord::Recorded changed nothing.
+  /// SmdppError::storage when it could not be stored (the LPA sends it again).
+  virtual SmdppResult<NotificationRecord> record_profile_notification(const ProfileNotification& n) {
+    (void)n;
+    return NotificationRecord::NotRecorded;
   }
 };
 

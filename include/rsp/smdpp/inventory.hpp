@@ -82,6 +82,10 @@ struct ProfileRecord {
   std::string profile_name;
   std::optional<std::int64_t> profile_class;
   std::string metadata;  ///< free-form JSON object text
+  /// After the installation, the profile's state on its eUICC as its signed
+  /// notifications report it: "installed", "enabled", "disabled", "deleted"
+  /// (SGP.22 v2.2.2 §3.5); empty before (sql_catalog.hpp).
+  std::string card_state{};
 };
 
 struct OrderRecord {

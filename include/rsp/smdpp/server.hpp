@@ -106,6 +106,9 @@ class Server {
   /// The session (nullptr: none), or the session store's failure.
   SmdppResult<std::shared_ptr<Session>> take_session(const Bytes& transaction_id);
   SmdppResult<void> put_session(std::shared_ptr<Session> s);
+  /// A verified OtherSignedNotification into the catalog (ProfileCatalog::record_profile_notification).
+  SmdppResult<void> record_profile_notification(const asn1::sgp22::PendingNotification& n,
+                                                const NotificationOutcome& verified);
   SmdppResult<NotificationOutcome> handle_stored_installation_result(
       const asn1::sgp22::ProfileInstallationResult& pir);
 

@@ -29,6 +29,15 @@
 ///                  same eUICC may download again); any other reason:
 ///                  released | downloaded -> error    (3, Failed, the reason named)
 ///   cc failure     attempts - 1; at 0 released -> error and the order blocked (2, Failed)
+///
+/// After the installation the profile's state on its eUICC (card_state:
+/// installed, then enabled, disabled, deleted) follows the notifications
+/// that eUICC signs (record_profile_notification): only from the eUICC the
+/// BPP went to, only with a seqNumber above the last one recorded (the
+/// installation result's included), nothing after deleted; each recorded one
+/// goes to the operator as HandleDownloadProgressInfo (notificationPointId
+/// 5 enable, 6 disable, 7 delete, Executed-Success, resultData the signed
+/// notification). The SGP.22 state stays installed.
 
 #include <map>
 #include <memory>
@@ -52,6 +61,15 @@ struct SqlCatalogOptions {
   /// Per profile type: the StoreMetadataRequest goes out in '88' segments of
   /// at most this many bytes (ProfileMetadataInput::metadata_segment_size).
   std::map<std::string, std::size_t> metadata_segment_sizes{};
+  /// Where the eUICC sends its profile management notifications: every
+  /// StoreMetadataRequest carries a notificationConfigurationInfo with this
+  /// address (the SM-DP+'s own) and the events of the profile's type
+  /// (SGP.22 v2.2.2 §2.4a, §3.5); empty: none asked for.
+  std::string notification_address{};
+  /// notification_event bits asked for, by default for every profile type ...
+  std::uint8_t notification_events = notification_event::kAll;
+  /// ... and per profile type where it differs.
+  std::map<std::string, std::uint8_t> notification_events_by_type{};
 };
 
 class SqlProfileCatalog final : public ProfileCatalog {
@@ -68,6 +86,7 @@ class SqlProfileCatalog final : public ProfileCatalog {
   SmdppResult<std::optional<IssuedDownload>> issued_download(const Bytes& transaction_id) override;
   SmdppResult<std::optional<crypto::EcKey>> kept_one_time_key(const std::string& matching_id, const std::string& eid,
                                                               ByteView euicc_otpk) override;
+  SmdppResult<NotificationRecord> record_profile_notification(const ProfileNotification& n) override;
 
   /// The last storage or preparation failure (for logs; no secrets).
   std::string last_error() const;
@@ -76,11 +95,14 @@ class SqlProfileCatalog final : public ProfileCatalog {
   SmdppResult<std::optional<ProfileOrder>> find_order(const std::string& matching_id, const std::string& eid);
   SmdppResult<int> cc_failure(const std::string& matching_id);
   SmdppResult<void> cancel(const std::string& matching_id, std::int64_t reason);
+  SmdppResult<NotificationRecord> profile_notification(const ProfileNotification& n);
   SmdppResult<void> bpp_issued(const IssuedDownload& d);
   /// Records `event`; with `pir`, the event is the one its install_outcome() names.
   SmdppResult<InstallOutcome> record_checked(const std::string& matching_id, OrderEvent event,
                                              const asn1::sgp22::ProfileInstallationResult* pir = nullptr);
   SmdppResult<std::shared_ptr<const PreparedProfile>> prepared(const ProfileRecord& p);
+  /// The notificationConfigurationInfo of a profile of `profile_type`.
+  std::vector<NotificationTarget> notification_targets(const std::string& profile_type) const;
   /// The SM-DP+'s one-time private key of `d`, sealed for its order; nullopt
   /// when it is not kept (none given, no key-encryption key).
   std::optional<Bytes> seal_one_time_key(std::int64_t order_id, const std::string& iccid, const IssuedDownload& d);

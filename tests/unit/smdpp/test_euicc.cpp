@@ -195,12 +195,13 @@ sg::PendingNotification TestEuicc::install_error(std::int64_t bpp_command_id, st
   return n;
 }
 
-sg::PendingNotification TestEuicc::other_notification(std::int64_t seq) {
+sg::PendingNotification TestEuicc::other_notification(std::int64_t seq, std::initializer_list<std::size_t> event_bits,
+                                                     const std::optional<Bytes>& iccid) {
   sg::OtherSignedNotification o;
   o.tbsOtherNotification.seqNumber = seq;
-  o.tbsOtherNotification.profileManagementOperation = asn1::BitString::from_bits({1});
+  o.tbsOtherNotification.profileManagementOperation = asn1::BitString::from_bits(event_bits);
   o.tbsOtherNotification.notificationAddress = address_;
-  o.tbsOtherNotification.iccid = Bytes{0x98, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x54, 0x76};
+  o.tbsOtherNotification.iccid = iccid.value_or(Bytes{0x98, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x54, 0x76});
   o.euiccNotificationSignature = crypto::sign_plain(c_.euicc_key, asn1::encode(o.tbsOtherNotification)).value_or(Bytes{});
   o.euiccCertificate = asn1::RawElement{c_.euicc_cert.der()};
   o.eumCertificate = asn1::RawElement{c_.eum_cert.der()};

@@ -7,6 +7,7 @@
 /// the SM-DP+ output the way a card would.
 
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -51,7 +52,12 @@ class TestEuicc {
   asn1::sgp22::PendingNotification install_error(std::int64_t bpp_command_id, std::int64_t error_reason,
                                                  const std::optional<Bytes>& iccid);
   /// A signed OtherSignedNotification (e.g. enable).
-  asn1::sgp22::PendingNotification other_notification(std::int64_t seq);
+  /// An OtherSignedNotification signed by this eUICC: NotificationEvent bits
+  /// `event_bits` (1 enable, 2 disable, 3 delete) about `iccid` (EF.ICCID
+  /// coding; default: an ICCID no test profile has).
+  asn1::sgp22::PendingNotification other_notification(std::int64_t seq,
+                                                      std::initializer_list<std::size_t> event_bits = {1},
+                                                      const std::optional<Bytes>& iccid = std::nullopt);
   /// A signed CancelSessionResponse for the current session, naming the
   /// SM-DP+ OID of its serverCertificate unless `smdp_oid` says otherwise.
   asn1::sgp22::CancelSessionRequestEs9 cancel(std::int64_t reason, const std::optional<asn1::Oid>& smdp_oid = std::nullopt);
