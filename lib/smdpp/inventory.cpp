@@ -197,6 +197,12 @@ ALTER TABLE orders ADD COLUMN download_attempts {INT} NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN bpp_euicc_otpk {BLOB};
 ALTER TABLE orders ADD COLUMN bpp_smdp_otsk {BLOB};
 )sql"},
+    // The SM-DS event of an order with an smdsAddress (SGP.22 v2.2.2 §3.6.1,
+    // §3.6.2): NULL none, 'registered' once its RegisterEvent is queued,
+    // 'deleted' once its DeleteEvent is (smds_events.cpp).
+    {12, "orders: SM-DS event", R"sql(
+ALTER TABLE orders ADD COLUMN smds_event TEXT;
+)sql"},
 };
 
 using S = ProfileState;
@@ -533,6 +539,7 @@ SmdppResult<void> Inventory::transition(const std::string& iccid, ProfileState t
                                " VALUES ($1, $2, $3, $4, $5, $6)",
                                {value(iccid), value(order_id), value(to_string(*from)), value(to_string(to)),
                                 value(cause), value(t)}));
+  RSP_TRY_VOID(smds_event_after(iccid, to, order_id));
   // The one-time keys of an issued download serve its retries only.
   if (*from == ProfileState::Downloaded)
     RSP_DB_TRY_VOID(db_->execute("UPDATE orders SET bpp_euicc_otpk = NULL, bpp_smdp_otsk = NULL"
