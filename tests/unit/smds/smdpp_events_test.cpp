@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "rsp/messages/iccid.hpp"
 #include "rsp/net/client.hpp"
 #include "rsp/service/caller_config.hpp"
 #include "rsp/smdpp/es2_service.hpp"
@@ -88,7 +89,8 @@ struct Smdp {
     smdpp::ImportProfile p;
     p.operator_name = "op1";
     p.profile_type = "gold";
-    const std::string digits = "8949000000000000" + std::string(3 - std::to_string(++next).size(), '0') + std::to_string(next);
+    const std::string n = std::to_string(++next);
+    const std::string digits = "8949000000000000" + std::string(3 - n.size(), '0') + n;
     p.upp = smdpp::testing::make_test_upp(*messages::iccid_from_digits(digits), 16);
     auto iccid = inv->import_profile(p);
     if (!iccid) throw std::runtime_error(iccid.error().message);
