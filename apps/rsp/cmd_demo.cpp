@@ -111,6 +111,7 @@ int run_self(const std::vector<std::string>& args, std::string* output = nullptr
 /// The SM-DP+ running in the background; its output is shown as it comes.
 class BackgroundServer {
  public:
+  explicit BackgroundServer(std::string tag = "smdpp") : tag_(std::move(tag)) {}
   ~BackgroundServer() { stop(); }
 
   /// Starts `rsp <args>` and waits for its "listening on <url>" line.
@@ -120,7 +121,7 @@ class BackgroundServer {
     child_ = *c;
     std::string line;
     while (read_line(child_.out, line)) {
-      std::printf("      [smdpp] %s\n", line.c_str());
+      std::printf("      [%s] %s\n", tag_.c_str(), line.c_str());
       const auto at = line.find("listening on ");
       if (at != std::string::npos) {
         url_ = line.substr(at + 13);
@@ -131,7 +132,7 @@ class BackgroundServer {
     echo_ = std::thread([this] {
       std::string l;
       while (read_line(child_.out, l)) {
-        std::printf("      [smdpp] %s\n", l.c_str());
+        std::printf("      [%s] %s\n", tag_.c_str(), l.c_str());
         std::fflush(stdout);
       }
     });
@@ -151,6 +152,7 @@ class BackgroundServer {
   }
 
  private:
+  std::string tag_;
   Child child_;
   std::string url_;
   std::thread echo_;
@@ -226,6 +228,21 @@ std::string describe_callback(const std::string& body) {
          (j.contains("header") ? j["header"].value("functionRequesterIdentifier", std::string("?")) : std::string("?"));
 }
 
+/// A port free on 127.0.0.1 now, for a server whose address must name its
+/// port before it starts (the SM-DS: the eUICC signs that address).
+int free_port() {
+  rsp::net::HttpServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.insecure_plain_http = true;
+  o.worker_threads = 1;
+  rsp::net::HttpServer probe(std::move(o));
+  if (!probe.start()) return 0;
+  const std::string url = probe.url();
+  probe.stop();
+  return std::stoi(url.substr(url.rfind(':') + 1));
+}
+
 struct DemoOptions {
   std::string dir;
   bool keep = false;
@@ -256,14 +273,20 @@ int run_demo(const DemoOptions& opt) {
   const std::string db = (dir / "smdpp.db").string();
   const std::string profiles = (dir / "profiles").string();
   const std::string card = (dir / "euicc").string();
-  const int total = 12;  // steps printed below
+  const int total = 17;  // steps printed below
   int n = 0;
   BackgroundServer server;
+  BackgroundServer smds("smds");
+  // The SM-DS of the discovery download: its address carries its port, so
+  // that it sits beside the SM-DP+ on this host.
+  const int smds_port = free_port();
+  const std::string smds_address = kAddress + ":" + std::to_string(smds_port);
   CallbackReceiver callbacks;
 
   auto fail = [&](int rc) {
     std::printf("demo: step %d failed (exit %d); files kept in %s\n", n, rc, dir.c_str());
     server.stop();
+    smds.stop();
     callbacks.stop();
     return rc == 0 ? 1 : rc;
   };
@@ -302,7 +325,10 @@ int run_demo(const DemoOptions& opt) {
                           {"operators",
                            {{{"name", kOperator},
                              {"client_cert", operator_cert},
-                             {"callback_url", callbacks.url()}}}}};
+                             {"callback_url", callbacks.url()}}}},
+                          // ES12 to the SM-DS: this SM-DP+'s client certificate (mutual TLS).
+                          {"smds_client_cert", pki + "/CERT_S_SM_DP_TLS_NIST.pem"},
+                          {"smds_client_key", pki + "/SK_S_SM_DP_TLS_NIST.pem"}};
     const fs::path config = dir / "smdpp.json";
     std::ofstream(config) << cfg.dump(2) << "\n";
     std::printf("\n[%d/%d] Start the SM-DP+ on HTTPS (DPtls certificate, ES9+ for the LPA, ES2+ over mutual TLS for the\n"
@@ -376,10 +402,88 @@ int run_demo(const DemoOptions& opt) {
       return fail(1);
     }
   }
+
+  // Discovery (SGP.22 §3.6): a second profile ordered with the EID and an
+  // SM-DS address; the LPA finds it there and downloads it without a code.
+  {
+    nlohmann::json cfg = {{"listen", "127.0.0.1:" + std::to_string(smds_port)},
+                          {"address", smds_address},
+                          {"pki", pki},
+                          {"database", (dir / "smds.db").string()},
+                          {"callers", {{{"name", kAddress}, {"client_cert", pki + "/CERT_S_SM_DP_TLS_NIST.pem"}}}},
+                          {"client_trust", pki + "/CERT_CI_ECDSA_NIST.pem"}};
+    const fs::path config = dir / "smds.json";
+    std::ofstream(config) << cfg.dump(2) << "\n";
+    std::printf("\n[%d/%d] Start the SM-DS at %s (DStls certificate; ES12 for the SM-DP+ by its client certificate,\n"
+                "      ES11 for the LPA)\n      $ rsp smds serve --config %s\n",
+                ++n, total, smds_address.c_str(), config.c_str());
+    std::fflush(stdout);
+    if (smds_port == 0 || smds.start({"smds", "serve", "--config", config.string()}).value_or("").empty())
+      return fail(1);
+  }
+  const std::vector<std::string> es2_common = {
+      "smdpp", "es2", "order", "--url", "https://" + kAddress + ":" + port, "--resolve", kAddress + ":127.0.0.1",
+      "--trust", pki + "/CERT_CI_ECDSA_NIST.pem", "--trust", pki + "/CERT_CI_ECDSA_BRP.pem", "--operator", kOperator,
+      "--cert", operator_cert, "--key", operator_key, "--type", "demo", "--eid", eid, "--smds-address", smds_address};
+  if (int rc = step("ES2+ order of a second profile for this EID with the SM-DS's address: the SM-DP+ registers the "
+                    "event there (ES12 RegisterEvent from its outbox)",
+                    es2_common))
+    return fail(rc);
+  const std::vector<std::string> lpa_common = {"lpa", "--euicc", "sim:" + card, "--resolve", kAddress + ":" + endpoint};
+  auto with = [](std::vector<std::string> v, std::initializer_list<std::string> more) {
+    v.insert(v.end(), more);
+    return v;
+  };
+  {
+    // The registration leaves from the outbox within a second or so.
+    std::string out;
+    int rc = 1;
+    for (int i = 0; i < 20 && out.find(kAddress + "\n") == std::string::npos; ++i) {
+      if (i) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      out.clear();
+      auto c = spawn_self(with(lpa_common, {"profile", "discovery", "--smds", smds_address}), true);
+      if (!c) return fail(127);
+      std::string line;
+      while (read_line(c->out, line)) out += line + "\n";
+      ::close(c->out);
+      rc = wait_child(c->pid);
+    }
+    if (int r = step("The LPA asks the SM-DS for the eUICC's events (ES11: InitiateAuthentication, AuthenticateClient "
+                     "with the eUICC's signature)",
+                     with(lpa_common, {"profile", "discovery", "--smds", smds_address}));
+        r != 0 || rc != 0)
+      return fail(r ? r : rc);
+  }
+  if (int rc = step("The LPA downloads without an activation code: the SM-DP+ and matchingId the event names",
+                    with(lpa_common, {"profile", "download", "--smds", smds_address})))
+    return fail(rc);
+  {
+    // The SM-DP+ deletes the event once the profile is installed (ES12 DeleteEvent from its outbox).
+    std::string out;
+    for (int i = 0; i < 20; ++i) {
+      if (i) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      out.clear();
+      auto c = spawn_self(with(lpa_common, {"--json", "profile", "discovery", "--smds", smds_address}), true);
+      if (!c) return fail(127);
+      std::string line;
+      while (read_line(c->out, line)) out += line;
+      ::close(c->out);
+      wait_child(c->pid);
+      if (out.find("\"events\":[]") != std::string::npos) break;
+    }
+    if (int rc = step("The event is gone: the SM-DP+ deleted it after the installation (ES12 DeleteEvent)",
+                      with(lpa_common, {"profile", "discovery", "--smds", smds_address})))
+      return fail(rc);
+    if (out.find("\"events\":[]") == std::string::npos) {
+      std::printf("      the event is still there\n");
+      return fail(1);
+    }
+  }
   if (int rc = step("The SM-DP+'s final state of its inventory", {"smdpp", "profiles", "list", "--db", db}))
     return fail(rc);
 
-  std::printf("\n      stopping the SM-DP+ (SIGTERM)\n");
+  std::printf("\n      stopping the SM-DS and the SM-DP+ (SIGTERM)\n");
+  if (int rc = smds.stop(); rc != 0) return fail(rc);
   if (int rc = server.stop(); rc != 0) return fail(rc);
   callbacks.stop();
   std::printf("\nrsp demo: all %d steps completed\n", n);

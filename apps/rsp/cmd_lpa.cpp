@@ -11,6 +11,7 @@
 #include "activation_output.hpp"
 #include "command.hpp"
 #include "lpa_cli.hpp"
+#include "rsp/lpa/discovery.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/lpa/explain.hpp"
 #include "rsp/lpa/https_transport.hpp"
@@ -110,7 +111,7 @@ std::string to_text(const lpa::PendingNotificationsReport& report) {
 namespace {
 
 struct DownloadArgs {
-  std::string activation_code, smdp, matching_id, confirmation_code, cc_file, imei;
+  std::string activation_code, smdp, matching_id, confirmation_code, cc_file, imei, smds;
   bool no_notify = false;
 };
 
@@ -129,7 +130,8 @@ nlohmann::json error_json(const lpa::DownloadError& e) {
 
 void run_download(const Globals& g, const DownloadArgs& a) {
   const bool by_code = !a.activation_code.empty();
-  if (by_code == !a.smdp.empty()) fail(g, "give an activation code, or --smdp ADDRESS (with --matching-id ID)");
+  if (by_code && !a.smdp.empty()) fail(g, "give an activation code or --smdp ADDRESS, not both");
+  if (!a.smds.empty() && (by_code || !a.smdp.empty())) fail(g, "--smds is for a download without an activation code");
   std::optional<std::string> cc;
   if (!a.confirmation_code.empty() && !a.cc_file.empty()) fail(g, "give --confirmation-code or --cc-file, not both");
   if (!a.confirmation_code.empty()) cc = a.confirmation_code;
@@ -160,20 +162,34 @@ void run_download(const Globals& g, const DownloadArgs& a) {
   auto transport = es9(g, *euicc);
   // The library first sends what the eUICC still holds (SGP.22 §3.5), e.g.
   // the install result of an earlier download that was interrupted.
+  // No activation code and no --smdp (SGP.22 §3.1.2): the eUICC's default
+  // SM-DP+, else the first event the SM-DS holds for this eUICC (§3.6.2).
+  std::string smdp = a.smdp, matching_id = a.matching_id;
+  std::optional<lpa::EventRecord> event;
+  if (!by_code && smdp.empty()) {
+    auto target = lpa::download_target(a.smds, euicc->es10(), *transport, options);
+    if (!target) fail(g, "discovery failed: " + lpa::explain(target.error()), error_json(target.error()));
+    smdp = target->smdp_address;
+    matching_id = target->matching_id;
+    event = target->event;
+    fmt::print(stderr, "  download from {}{}\n", smdp,
+               event ? " (SM-DS event " + event->event_id + ")" : std::string(" (the eUICC's default SM-DP+)"));
+  }
   auto r = by_code ? lpa::download_profile(a.activation_code, cc, euicc->es10(), *transport, options)
-                   : lpa::download_profile(a.smdp, a.matching_id, cc, euicc->es10(), *transport, options);
+                   : lpa::download_profile(smdp, matching_id, cc, euicc->es10(), *transport, options);
   if (!r) {
     if (!g.json) fmt::print("{}", to_text(r.error().pending_notifications));
     fail(g, "download failed: " + lpa::explain(r.error()), error_json(r.error()));
   }
   const std::string iccid = messages::iccid_to_digits(r->iccid);
-  const nlohmann::json data{{"iccid", iccid},
+  nlohmann::json data{{"iccid", iccid},
                             {"isdp_aid", to_hex(r->isdp_aid)},
                             {"profile_name", r->profile_metadata.profileName},
                             {"service_provider_name", r->profile_metadata.serviceProviderName},
                             {"notification_delivered", r->notification_delivered},
                             {"notification_removed", r->notification_removed},
                             {"pending_notifications", to_json(r->pending_notifications)}};
+  if (event) data["event"] = {{"event_id", event->event_id}, {"rsp_server_address", event->rsp_server_address}};
   done(g, data,
        to_text(r->pending_notifications) +
            fmt::format("installed ICCID {} in ISD-P {} (\"{}\" by {}); install notification {}\n", iccid,
@@ -185,6 +201,9 @@ void run_download(const Globals& g, const DownloadArgs& a) {
 void add_download_options(CLI::App* dl, DownloadArgs& a) {
   dl->add_option("--smdp", a.smdp, "SM-DP+ address (host or host:port), instead of an activation code");
   dl->add_option("--matching-id", a.matching_id, "With --smdp: the matchingId (empty: none)");
+  dl->add_option("--smds", a.smds,
+                 "Without a code or --smdp: the SM-DS to find the event at (default: the eUICC's default SM-DP+, "
+                 "else its root SM-DS)");
   dl->add_option("--confirmation-code", a.confirmation_code,
                  "The operator's confirmation code (visible to other users in the process list: --cc-file hides it)");
   dl->add_option("--cc-file", a.cc_file,

@@ -401,6 +401,7 @@ void add_manage_commands(CLI::App& lpa, const std::shared_ptr<Globals>& g) {
   nickname->add_option("name", nick->second, "The nickname (at most 64 bytes; '' clears it)")->required();
   nickname->callback([g, nick] { profile_nickname(*g, nick->first, nick->second); });
   add_profile_download(*profile, g);
+  add_profile_discovery(*profile, g);
 
   auto* notification = group(lpa, "notification", "The notifications the eUICC keeps for the SM-DP+s");
   leaf(notification, "list", "Sequence number, event, ICCID and address of each pending notification")

@@ -25,6 +25,7 @@
 #include "rsp/service/config.hpp"
 #include "rsp/service/lifecycle.hpp"
 #include "rsp/smdpp/callback_worker.hpp"
+#include "rsp/smdpp/smds_events.hpp"
 #include "rsp/smdpp/es2_auth.hpp"
 #include "rsp/smdpp/es2_service.hpp"
 #include "rsp/smdpp/http_service.hpp"
@@ -123,6 +124,12 @@ variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
                   certificates (client_cert) must chain to
   callback_trust  PEM file with the root certificate(s) that the operators'
                   https:// callback servers are checked against
+  smds_trust      PEM file with the root certificate(s) of the SM-DSs' TLS
+                  certificates, for the ES12 events of orders with an
+                  smdsAddress (default: the pki folder's CI certificates)
+  smds_client_cert / smds_client_key
+                  this SM-DP+'s client certificate and key for ES12 (mutual
+                  TLS, SGP.22 §2.6.6; default: its first DPtls identity)
 Prints "listening on <url>" once serving.)";
 
 struct ServeConfig {
@@ -154,6 +161,9 @@ struct ServeConfig {
   nlohmann::json notification_events_by_type = nlohmann::json::object();
   nlohmann::json operators = nlohmann::json::array();
   std::string callback_trust;
+  std::string smds_trust;
+  std::string smds_client_cert;
+  std::string smds_client_key;
 };
 
 [[noreturn]] void fail(const std::string& message) {
@@ -222,7 +232,10 @@ std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
           {"notification_events", &c.notification_events},
           {"notification_events_by_type", nullptr, nullptr, nullptr, &c.notification_events_by_type},
           {"operators", nullptr, nullptr, nullptr, &c.operators},
-          {"callback_trust", &c.callback_trust}};
+          {"callback_trust", &c.callback_trust},
+          {"smds_trust", &c.smds_trust},
+          {"smds_client_cert", &c.smds_client_cert},
+          {"smds_client_key", &c.smds_client_key}};
 }
 
 /// Refuses to start when stored packages are encrypted under another
@@ -442,6 +455,38 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
     service_config.tls_identities = std::move(*ids);
   }
 
+  // ES12 (SGP.22 §3.6, §5.7): the SM-DS events of orders with an smdsAddress.
+  std::unique_ptr<rsp::smdpp::SmdsEventWorker> smds_events;
+  if (callbacks) {
+    rsp::smdpp::SmdsEventWorkerConfig c;
+    c.metrics = service_config.metrics;
+    c.client.user_agent = "rsp-smdpp/0.1";
+    if (!config.smds_trust.empty()) {
+      auto certs = rsp::net::load_certificates(config.smds_trust);
+      if (!certs) fail("smds_trust " + config.smds_trust + ": " + certs.error().message);
+      c.client.trust_anchors = std::move(*certs);
+    } else if (!config.pki.empty()) {
+      for (const char* curve : {"NIST", "BRP"}) {
+        const auto ci = std::filesystem::path(config.pki) / (std::string("CERT_CI_ECDSA_") + curve + ".pem");
+        if (!std::filesystem::exists(ci)) continue;
+        auto certs = rsp::net::load_certificates(ci.string());
+        if (!certs) fail("smds_trust " + ci.string() + ": " + certs.error().message);
+        c.client.trust_anchors.insert(c.client.trust_anchors.end(), certs->begin(), certs->end());
+      }
+    }
+    if (!config.smds_client_cert.empty() || !config.smds_client_key.empty()) {
+      if (config.smds_client_cert.empty() || config.smds_client_key.empty())
+        fail("smds_client_cert and smds_client_key go together");
+      auto id = rsp::net::TlsIdentity::load(config.smds_client_cert, config.smds_client_key);
+      if (!id) fail("smds_client_cert: " + id.error().message);
+      c.client.identity = std::move(*id);
+    } else if (!service_config.tls_identities.empty()) {
+      c.client.identity = service_config.tls_identities.front();
+    }
+    if (auto r = inventory_ptr->enable_smds_events(config.address); !r) fail(r.error().message);
+    smds_events = std::make_unique<rsp::smdpp::SmdsEventWorker>(inventory_ptr, std::move(c));
+  }
+
   rsp::tune_allocator_for_server();
   rsp::raise_open_file_limit();  // each connection is a descriptor; thousands may be open
   // Block the stop signals before any thread starts, so that every server
@@ -463,6 +508,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   lines.push_back(fmt::format("ES9+ on {}/gsma/rsp2/es9plus/", (*service)->url()));
   if (callbacks) {
     callbacks->start();
+    smds_events->start();
     lines.push_back(fmt::format("ES2+ on {}/gsma/rsp2/es2plus/ for {} operator{} ({}), callbacks from the outbox",
                                 (*service)->url(), operator_count, operator_count == 1 ? "" : "s", credentials));
   }
@@ -470,6 +516,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   rsp::cli::serve_until_stopped(stop_signals, lines, (*service)->url(),
                                 {[&] { (*service)->stop(); }, [&] {
                                    if (callbacks) callbacks->stop();
+                                   if (smds_events) smds_events->stop();
                                  }});
 }
 

@@ -22,7 +22,7 @@
 #include "rsp/service/lifecycle.hpp"
 #include "rsp/service/outbox.hpp"
 #include "rsp/service/sql_outbox.hpp"
-#include "rsp/smds/es12_client.hpp"
+#include "rsp/es12/client.hpp"
 #include "rsp/smds/http_service.hpp"
 #include "rsp/store/open.hpp"
 #include "serve_support.hpp"
@@ -236,14 +236,15 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
     if (!tls) fail("forward_to needs TLS: this SM-DS's DStls certificate is its client certificate there");
     auto anchors = rsp::net::load_certificates(resolve(config.forward_trust));
     if (!anchors) fail("forward_trust " + config.forward_trust + ": " + anchors.error().message);
-    rsp::smds::Es12ClientConfig cc;
+    rsp::es12::ClientConfig cc;
+    cc.user_agent = "rsp-smds/0.1";
     cc.trust_anchors = std::move(*anchors);
     cc.identity = *tls;
     rsp::service::OutboxWorkerConfig wc;
     wc.metrics = http.metrics;
     wc.metric = "rsp_smds_forwards_total";
     wc.metric_help = "ES12 calls forwarded to the next SM-DS, by result.";
-    forwarder = std::make_unique<rsp::service::OutboxWorker>(*outbox, std::move(wc), rsp::smds::forward_sender(std::move(cc)));
+    forwarder = std::make_unique<rsp::service::OutboxWorker>(*outbox, std::move(wc), rsp::es12::outbox_sender(std::move(cc)));
   }
 
   rsp::service::StopSignals stop_signals;

@@ -52,4 +52,6 @@ namespace rsp::cli::lpa_cli {
 /// `rsp lpa profile download` (cmd_lpa.cpp), under the group `lpa`.
 void add_manage_commands(CLI::App& lpa, const std::shared_ptr<Globals>& g);
 void add_profile_download(CLI::App& profile, const std::shared_ptr<Globals>& g);
+/// `rsp lpa profile discovery` (cmd_lpa_discovery.cpp).
+void add_profile_discovery(CLI::App& profile, const std::shared_ptr<Globals>& g);
 }  // namespace rsp::cli::lpa_cli

@@ -54,9 +54,13 @@ expected<Bytes, std::uint16_t> IsdR::authenticate_server(ByteView c) {
   if (ci == id->curves.end()) return auth_error(tid, E::ciPKUnknown);
   const pki::Certificate* ci_cert = ci_certificate(ci->curve);
   if (!ci_cert) return auth_error(tid, E::undefinedError);
-  // step 2: serverCertificate is a DPauth certificate chaining to that CI.
+  // step 2: serverCertificate is a DPauth certificate chaining to that CI,
+  // or a DSauth one when the server is an SM-DS (ES11, §5.8.1 / §3.6.2).
   const pki::Certificate trusted[] = {*ci_cert};
   auto chain = pki::validate_chain_der(req->serverCertificate.der, {}, trusted, pki::Role::DpAuth);
+  if (!chain && chain.error().code != pki::PkiError::Code::WrongCurve) {
+    if (auto ds = pki::validate_chain_der(req->serverCertificate.der, {}, trusted, pki::Role::DsAuth)) chain = std::move(ds);
+  }
   if (!chain) {
     return auth_error(tid, chain.error().code == pki::PkiError::Code::WrongCurve ? E::unsupportedCurve
                                                                                   : E::invalidCertificate);

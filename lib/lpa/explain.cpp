@@ -14,6 +14,13 @@ struct PairText {
 constexpr std::array kPairs{
     PairText{"8.2.7", "3.8", "the confirmation code was refused - check the code from your operator"},
     PairText{"8.2.7", "2.2", "the SM-DP+ wants a confirmation code - give the one from your operator"},
+    // ES11 (§5.8): the SM-DS's codes, as rsp smds answers them (the 8.9.x
+    // pairs are not confirmed against the spec's tables).
+    PairText{"8.9.1", "3.8", "the SM-DS does not serve this address - check the SM-DS address"},
+    PairText{"8.9.2", "3.1", "the SM-DS supports none of the eUICC's certificate issuers (CIs)"},
+    PairText{"8.9.3", "3.1", "the SM-DS does not support the eUICC's SGP.22 version"},
+    PairText{"8.9.4", "3.7", "the SM-DS has no certificate under a CI the eUICC can verify"},
+    PairText{"8.9.5", "3.9", "the SM-DS holds no such event for this eUICC"},
     PairText{"8.2.7", "2.1", "the confirmation code is not valid - check the code from your operator"},
     PairText{"8.2.7", "6.4",
              "too many wrong confirmation codes - the order is blocked, ask your operator for a new one"},
@@ -52,7 +59,8 @@ constexpr std::array kSubjects{
     CodeName{"8.2.7", "the confirmation code"}, CodeName{"8.8", "the SM-DP+"},
     CodeName{"8.8.1", "the SM-DP+ address"}, CodeName{"8.8.2", "the security configuration"},
     CodeName{"8.8.3", "the specification version"}, CodeName{"8.8.4", "the SM-DP+ certificate"},
-    CodeName{"8.8.5", "the download order"}, CodeName{"8.9", "the SM-DS"},
+    CodeName{"8.8.5", "the download order"}, CodeName{"8.9", "the SM-DS"}, CodeName{"8.9.1", "the SM-DS address"},
+    CodeName{"8.9.5", "the event record"},
     CodeName{"8.10.1", "the transaction ID"}, CodeName{"8.11.1", "the CI public key"},
 };
 

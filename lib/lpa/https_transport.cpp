@@ -31,7 +31,8 @@ expected<HttpReply, TransportError> HttpsEs9Transport::post(std::string_view smd
       const bool has_port = to.starts_with('[') ? to.find("]:") != std::string::npos
                                                 : to.find(':') != std::string::npos;
       o.connect_to = has_port ? host_of(to) : to;
-      if (has_port) authority = host + to.substr(to.rfind(':'));
+      // An address with its own port keeps it (an SM-DS beside the SM-DP+ on one host).
+      if (has_port && authority == host) authority = host + to.substr(to.rfind(':'));
     }
     o.base_url = std::string(options_.insecure_http ? "http://" : "https://") + authority;
     o.server_name = host;

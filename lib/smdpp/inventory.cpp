@@ -205,6 +205,12 @@ ALTER TABLE orders ADD COLUMN bpp_smdp_otsk {BLOB};
 ALTER TABLE profiles ADD COLUMN card_state TEXT;
 ALTER TABLE profiles ADD COLUMN card_seq {INT};
 )sql"},
+    // The SM-DS event of an order with an smdsAddress (SGP.22 v2.2.2 §3.6.1,
+    // §3.6.2): NULL none, 'registered' once its RegisterEvent is queued,
+    // 'deleted' once its DeleteEvent is (smds_events.cpp).
+    {13, "orders: SM-DS event", R"sql(
+ALTER TABLE orders ADD COLUMN smds_event TEXT;
+)sql"},
 };
 
 using S = ProfileState;
@@ -542,6 +548,7 @@ SmdppResult<void> Inventory::transition(const std::string& iccid, ProfileState t
                                " VALUES ($1, $2, $3, $4, $5, $6)",
                                {value(iccid), value(order_id), value(to_string(*from)), value(to_string(to)),
                                 value(cause), value(t)}));
+  RSP_TRY_VOID(smds_event_after(iccid, to, order_id));
   // The one-time keys of an issued download serve its retries only.
   if (*from == ProfileState::Downloaded)
     RSP_DB_TRY_VOID(db_->execute("UPDATE orders SET bpp_euicc_otpk = NULL, bpp_smdp_otsk = NULL"

@@ -5,6 +5,7 @@
 
 #include "rsp/asn1/sgp22_signed.hpp"
 #include "rsp/crypto/ecdsa.hpp"
+#include "rsp/es12/client.hpp"
 #include "rsp/messages/header.hpp"
 #include "rsp/server_auth/euicc_authentication.hpp"
 
@@ -21,10 +22,6 @@ constexpr std::size_t kTransactionIdSize = 16;
 SmdsError auth_error(server_auth::AuthError e) { return SmdsError{e.code.subject, e.code.reason, std::move(e.message)}; }
 
 }  // namespace
-
-std::string forward_body(std::string_view path, const std::string& request_json) {
-  return messages::dump(nlohmann::json{{"path", std::string(path)}, {"request", request_json}});
-}
 
 Server::Server(ServerConfig config, std::shared_ptr<const IdentitySet> identities, std::shared_ptr<EventStore> events,
                const service::Clock& clock, crypto::Random& rng)
@@ -46,7 +43,7 @@ SmdsResult<void> Server::register_event(const std::string& registrar, const es12
       return smds_error(codes::kInvalidRequest, "forwardingIndicator set, but no SM-DS to forward to is configured");
     // §3.6: the next SM-DS points the LPA here; it forwards no further.
     es12::RegisterEventRequest next{std::nullopt, req.eid, config_.address, req.event_id, false};
-    forward = service::OutboxMessage{config_.forward_to, forward_body(es12::kRegisterEventPath, es12::encode_request(next)),
+    forward = service::OutboxMessage{config_.forward_to, rsp::es12::outbox_body(es12::kRegisterEventPath, es12::encode_request(next)),
                                      config_.forward_to, "RegisterEvent " + req.event_id};
   }
   return events_->add(e, forward);
@@ -56,7 +53,7 @@ SmdsResult<void> Server::delete_event(const std::string& registrar, const es12::
   auto removed = events_->remove(registrar, req.eid, req.event_id, [&](const Event& e) -> std::optional<service::OutboxMessage> {
     if (!e.forwarded || config_.forward_to.empty()) return std::nullopt;
     es12::DeleteEventRequest next{std::nullopt, e.eid, e.event_id};
-    return service::OutboxMessage{config_.forward_to, forward_body(es12::kDeleteEventPath, es12::encode_request(next)),
+    return service::OutboxMessage{config_.forward_to, rsp::es12::outbox_body(es12::kDeleteEventPath, es12::encode_request(next)),
                                   config_.forward_to, "DeleteEvent " + e.event_id};
   });
   if (!removed) return unexpected(removed.error());

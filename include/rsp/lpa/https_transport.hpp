@@ -24,7 +24,8 @@ struct HttpsEs9Options {
   /// of the SM-DP+ are issued under a GSMA CI).
   std::vector<Bytes> trust_anchors;
   /// SM-DP+ host -> "IP" or "IP:port" to connect to instead of resolving the
-  /// name (the certificate must still carry the name), like curl --connect-to.
+  /// name (the certificate must still carry the name), like curl --connect-to;
+  /// the port only for an address without one of its own.
   std::map<std::string, std::string> resolve;
   /// Plain HTTP, for lab SM-DP+ servers started with --insecure-http.
   bool insecure_http = false;

@@ -67,6 +67,8 @@ bool transition_allowed(ProfileState from, ProfileState to);
 inline constexpr std::string_view kSchemaComponent = "smdpp";
 /// The outbox (service::SqlOutbox) the HandleDownloadProgressInfo callbacks wait in.
 inline constexpr std::string_view kCallbackOutbox = "smdpp.hdpi";
+/// The outbox (service::SqlOutbox) the ES12 calls to SM-DSs wait in (Inventory::enable_smds_events).
+inline constexpr std::string_view kSmdsOutbox = "smdpp.es12";
 /// The SM-DP+ schema, oldest migration first.
 std::span<const store::Migration> inventory_migrations();
 
@@ -245,6 +247,20 @@ class Inventory {
 
   std::int64_t now() const;
 
+  /// The SM-DS events of orders with an smdsAddress (SGP.22 v2.2.2 §3.6):
+  /// from now on transition() queues each order's ES12 RegisterEvent when
+  /// its profile is released and its DeleteEvent when the order ends
+  /// (installed, cancelled), in the outbox kSmdsOutbox and the transaction
+  /// of the transition; `rsp_server_address` is this SM-DP+'s address the
+  /// events name. Call once, before serving. See smds_events.hpp.
+  SmdppResult<void> enable_smds_events(std::string rsp_server_address);
+  /// The ES12 calls waiting to go (outbox kSmdsOutbox, recipients the SM-DS
+  /// addresses, destinations their https:// URLs); null before enable_smds_events().
+  std::shared_ptr<service::SqlOutbox> smds_outbox() const { return smds_outbox_; }
+  /// Queues the DeleteEvent of every registered event whose order expired
+  /// (SGP.22 §5.6.2: an expired order is no longer downloaded); returns how many.
+  SmdppResult<std::size_t> expire_smds_events();
+
   /// Whether the database takes a durable write now: one row of its own is
   /// rewritten and committed (a database that only reads, is full or has lost
   /// its server fails). For health checks; the error says why.
@@ -259,6 +275,9 @@ class Inventory {
   const Clock& clock_;
   PackageProtection protection_;
   std::shared_ptr<service::SqlOutbox> outbox_;
+  std::shared_ptr<service::SqlOutbox> smds_outbox_;
+  std::string smds_rsp_address_;
+  SmdppResult<void> smds_event_after(const std::string& iccid, ProfileState to, std::optional<std::int64_t> order_id);
 };
 
 /// Seconds since the epoch in the timestamp form of SGP.22 (YYYY-MM-DDThh:mm:ssZ, UTC).

@@ -12,8 +12,7 @@
 /// Forwarding (§3.6): an event registered with forwardingIndicator is
 /// registered at the next SM-DS (`forward_to`) with this SM-DS's address as
 /// its RSP server address, so an LPA asking there is sent here; deleting it
-/// deletes it there. Both calls leave through the durable outbox (see
-/// forwarder.hpp for the sender).
+/// deletes it there. Both calls leave through the durable outbox (rsp/es12/client.hpp sends them).
 
 #include <chrono>
 #include <map>
@@ -88,8 +87,5 @@ class Server {
   std::map<Bytes, Session> sessions_;
   std::uint64_t order_ = 0;
 };
-
-/// The outbox entry body of a forwarded call: the ES12 path and request.
-std::string forward_body(std::string_view path, const std::string& request_json);
 
 }  // namespace rsp::smds

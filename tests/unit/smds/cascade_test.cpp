@@ -10,7 +10,7 @@
 #include "rsp/messages/es9_json.hpp"
 #include "rsp/net/client.hpp"
 #include "rsp/service/caller_config.hpp"
-#include "rsp/smds/es12_client.hpp"
+#include "rsp/es12/client.hpp"
 #include "rsp/smds/http_service.hpp"
 #include "world.hpp"
 
@@ -96,12 +96,12 @@ TEST(SmdsCascade, AForwardedEventIsFoundAtTheNextSmdsAndDeletedThere) {
   ASSERT_TRUE(alternative.server->register_event(
       "dp1", es12::RegisterEventRequest{std::nullopt, euicc.eid(), "smdp.test.example", "EV-1", true}));
 
-  Es12ClientConfig cc;
+  rsp::es12::ClientConfig cc;
   cc.trust_anchors = certs("CERT_CI_ECDSA_NIST.pem");
   cc.identity = ds_tls();
   cc.connect_to = "127.0.0.1";
   service::OutboxWorkerConfig wc;
-  auto worker = std::make_unique<service::OutboxWorker>(alternative.outbox, wc, forward_sender(cc));
+  auto worker = std::make_unique<service::OutboxWorker>(alternative.outbox, wc, rsp::es12::outbox_sender(cc));
   auto sent = worker->run_once();
   ASSERT_TRUE(sent) << sent.error();
   ASSERT_EQ(*sent, 1u);
