@@ -1,4 +1,4 @@
-// bench_smds [--events N] [--discoveries D] [--clients C] [--curve nist|brp]
+// bench_smds [--events N] [--discoveries D] [--clients C] [--curve nist|brp] [--shared-sessions]
 //
 // The SM-DS as deployed, in one process: the ES11/ES12 HTTP service with its
 // DStls identity on 127.0.0.1 (port 0), the core over a SQLite event store in
@@ -12,6 +12,10 @@
 // The events are written straight into the event store's table in batched
 // transactions (5000 rows each), not one ES12 RegisterEvent at a time: the
 // setup is not what is measured, and 10^5 durable commits would take minutes.
+//
+// With --shared-sessions the ES11 sessions are kept in the database, as
+// instances sharing a PostgreSQL database keep them (two commits more per
+// discovery), instead of in the server's memory.
 //
 // Prints discoveries/s, p50/p99 per ES11 call, the CPU time the server side
 // used per discovery (process CPU minus the client threads'), and discoveries
@@ -68,11 +72,16 @@ struct Args {
   int discoveries = 2000;
   int clients = 4;
   crypto::Curve curve = crypto::Curve::NistP256;
+  bool shared_sessions = false;
 };
 
 bool parse_args(int argc, char** argv, Args& a) {
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
+    if (k == "--shared-sessions") {
+      a.shared_sessions = true;
+      continue;
+    }
     const char* v = i + 1 < argc ? argv[++i] : nullptr;
     if (!v) return false;
     if (k == "--curve") {
@@ -189,7 +198,8 @@ bool fill_events(store::Database& db, const std::vector<smdpp::testing::TestEuic
 int main(int argc, char** argv) {
   Args a;
   if (!parse_args(argc, argv, a)) {
-    std::fprintf(stderr, "usage: bench_smds [--events N] [--discoveries D <= N] [--clients C] [--curve nist|brp]\n");
+    std::fprintf(stderr, "usage: bench_smds [--events N] [--discoveries D <= N] [--clients C] [--curve nist|brp] "
+                 "[--shared-sessions]\n");
     return 2;
   }
   const fs::path dir = fs::temp_directory_path() / ("bench_smds_" + std::to_string(::getpid()));
@@ -216,6 +226,7 @@ int main(int argc, char** argv) {
   service::SystemClock clock;
   smds::ServerConfig cfg;
   cfg.address = kAddress;
+  cfg.shared_sessions = a.shared_sessions;
   auto core = std::make_shared<smds::Server>(cfg, std::make_shared<const smds::IdentitySet>(std::move(*ids)), *events,
                                              clock, crypto::system_random());
   smds::HttpConfig hc;
@@ -228,8 +239,8 @@ int main(int argc, char** argv) {
   const std::string url = (*service)->url();
   const int port = std::atoi(url.c_str() + url.rfind(':') + 1);
 
-  std::printf("bench_smds: %d discoveries by %d clients over HTTPS keep-alive, curve %s\n", a.discoveries, a.clients,
-              crypto::short_name(a.curve));
+  std::printf("bench_smds: %d discoveries by %d clients over HTTPS keep-alive, curve %s, sessions in %s\n",
+              a.discoveries, a.clients, crypto::short_name(a.curve), a.shared_sessions ? "the database" : "memory");
   std::vector<std::unique_ptr<Client>> clients;
   for (int c = 0; c < a.clients; ++c) clients.push_back(std::make_unique<Client>(po.out_dir, port));
   std::atomic<int> next{0}, done{0};

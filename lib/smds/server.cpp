@@ -29,7 +29,7 @@ std::string forward_body(std::string_view path, const std::string& request_json)
 Server::Server(ServerConfig config, std::shared_ptr<const IdentitySet> identities, std::shared_ptr<EventStore> events,
                const service::Clock& clock, crypto::Random& rng)
     : config_(std::move(config)), identities_(std::move(identities)), events_(std::move(events)),
-      sessions_(events_->database()), clock_(clock), rng_(rng) {}
+      sessions_(config_.shared_sessions ? events_->database() : nullptr), clock_(clock), rng_(rng) {}
 
 SmdsResult<void> Server::register_event(const std::string& registrar, const es12::RegisterEventRequest& req) {
   if (req.eid.size() != 32) return smds_error(codes::kInvalidEid, "EID must be 32 digits");

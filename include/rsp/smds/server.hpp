@@ -47,9 +47,12 @@ struct ServerConfig {
   std::string address;
   /// An ES11 session lives this long between its two calls.
   std::chrono::seconds session_timeout{30};
-  /// Sessions held at most (by all the instances of one database); when
-  /// full the oldest gives way.
+  /// Sessions held at most (with shared_sessions: by all the instances of
+  /// one database); when full the oldest gives way.
   std::size_t max_sessions = 100000;
+  /// ES11 sessions in the event store's database, for several instances
+  /// sharing it (session_store.hpp); else in this instance's memory.
+  bool shared_sessions = false;
   /// Base URL of the next SM-DS that forwarded events are registered at
   /// (the outbox's destination); empty: events with forwardingIndicator are
   /// refused (there is nowhere to forward them).
@@ -79,14 +82,14 @@ class Server {
   SmdsResult<asn1::sgp22::AuthenticateClientOkEs11> authenticate_client(
       const asn1::sgp22::AuthenticateClientRequest& request);
 
-  /// The ES11 sessions held in the database (by every instance sharing it).
+  /// The ES11 sessions held (with shared_sessions: by every instance of the database).
   std::size_t session_count() const { return sessions_.count(); }
 
  private:
   ServerConfig config_;
   std::shared_ptr<const IdentitySet> identities_;
   std::shared_ptr<EventStore> events_;
-  SessionStore sessions_;  ///< in the events' database, shared by the instances
+  SessionStore sessions_;  ///< in memory, or with shared_sessions in the events' database
   const service::Clock& clock_;
   crypto::Random& rng_;
   std::mutex rng_mu_;

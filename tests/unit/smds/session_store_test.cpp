@@ -14,11 +14,15 @@ namespace {
 using testing::kSmdsAddress;
 using testing::SmdsWorld;
 
-const std::string kEid = "89049032123451234512345678901235";  // the test eUICC's
-
-/// A second instance on `w`'s database file, with the same identities and clock.
+/// A second instance on `w`'s database file, with the same identities and
+/// clock; both keep their sessions in the database.
 struct SecondInstance {
   explicit SecondInstance(SmdsWorld& w) {
+    ServerConfig first;
+    first.address = kSmdsAddress;
+    first.max_sessions = 8;
+    first.shared_sessions = true;
+    w.server = std::make_shared<Server>(first, w.identities, w.events, w.clock, w.rng);
     auto opened = store::open_sqlite(w.dir.path() / "smds.db");
     if (!opened) throw std::runtime_error(opened.error().message);
     db = std::shared_ptr<store::Database>(std::move(*opened));
@@ -27,6 +31,7 @@ struct SecondInstance {
     ServerConfig cfg;
     cfg.address = kSmdsAddress;
     cfg.max_sessions = 8;
+    cfg.shared_sessions = true;
     server = std::make_shared<Server>(cfg, w.identities, *es, w.clock, w.rng);
   }
   std::shared_ptr<store::Database> db;
@@ -36,8 +41,8 @@ struct SecondInstance {
 TEST(SmdsSessions, AuthenticationBegunOnOneInstanceFinishesOnAnother) {
   SmdsWorld w;
   SecondInstance other(w);
-  ASSERT_TRUE(w.server->register_event("dp1", {std::nullopt, kEid, "smdp.test.example", "E1", false}));
   auto euicc = w.euicc();
+  ASSERT_TRUE(w.server->register_event("dp1", {std::nullopt, euicc.eid(), "smdp.test.example", "E1", false}));
   auto init = w.server->initiate_authentication(euicc.initiate(kSmdsAddress));
   ASSERT_TRUE(init);
   EXPECT_EQ(other.server->session_count(), 1u);  // the other instance sees it
@@ -81,9 +86,11 @@ TEST(SmdsSessions, TheBoundHoldsForTheInstancesTogether) {
   EXPECT_EQ(w.server->session_count(), 8u);
 }
 
-TEST(SmdsSessionStore, TakesEachSessionOnceAndDropsTheExpired) {
+class SmdsSessionStore : public ::testing::TestWithParam<bool> {};  // in the database?
+
+TEST_P(SmdsSessionStore, TakesEachSessionOnceAndDropsTheExpired) {
   SmdsWorld w;
-  SessionStore store(w.db);
+  SessionStore store(GetParam() ? w.db : nullptr);
   const auto now = w.clock.now();
   const Bytes tid(16, 0x01), challenge(16, 0x02), old_tid(16, 0x03);
   ASSERT_TRUE(store.add(old_tid, challenge, now - std::chrono::seconds(1), now, 10));
@@ -101,9 +108,9 @@ TEST(SmdsSessionStore, TakesEachSessionOnceAndDropsTheExpired) {
   EXPECT_FALSE(*unknown);
 }
 
-TEST(SmdsSessionStore, ASessionTakenAfterItsExpiryIsGone) {
+TEST_P(SmdsSessionStore, ASessionTakenAfterItsExpiryIsGone) {
   SmdsWorld w;
-  SessionStore store(w.db);
+  SessionStore store(GetParam() ? w.db : nullptr);
   const auto now = w.clock.now();
   const Bytes tid(16, 0x01);
   ASSERT_TRUE(store.add(tid, Bytes(16, 0x02), now + std::chrono::seconds(30), now, 10));
@@ -112,6 +119,23 @@ TEST(SmdsSessionStore, ASessionTakenAfterItsExpiryIsGone) {
   EXPECT_FALSE(*late);
   EXPECT_EQ(store.count(), 0u);  // and not left behind
 }
+
+TEST_P(SmdsSessionStore, TheOldestGiveWayWhenFull) {
+  SmdsWorld w;
+  SessionStore store(GetParam() ? w.db : nullptr);
+  const auto now = w.clock.now();
+  for (std::uint8_t i = 0; i < 5; ++i)
+    ASSERT_TRUE(store.add(Bytes(16, i), Bytes(16, 0x02), now + std::chrono::seconds(30 + i), now, 3));
+  EXPECT_EQ(store.count(), 3u);
+  auto oldest = store.take(Bytes(16, 0), now);
+  ASSERT_TRUE(oldest);
+  EXPECT_FALSE(*oldest);
+  auto newest = store.take(Bytes(16, 4), now);
+  ASSERT_TRUE(newest);
+  EXPECT_TRUE(*newest);
+}
+
+INSTANTIATE_TEST_SUITE_P(MemoryAndDatabase, SmdsSessionStore, ::testing::Bool());
 
 }  // namespace
 }  // namespace rsp::smds
