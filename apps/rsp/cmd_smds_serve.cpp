@@ -185,6 +185,8 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   core_config.session_timeout = std::chrono::seconds(config.session_timeout);
   core_config.max_sessions = static_cast<std::size_t>(config.max_sessions);
   core_config.forward_to = config.forward_to;
+  // Instances share a PostgreSQL database, and with it their ES11 sessions.
+  core_config.shared_sessions = db->dialect() == "postgresql";
   auto core = std::make_shared<rsp::smds::Server>(
       core_config, std::make_shared<const rsp::smds::IdentitySet>(std::move(*identities)), *events, clock,
       rsp::crypto::system_random());

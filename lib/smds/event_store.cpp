@@ -1,5 +1,7 @@
 #include "rsp/smds/event_store.hpp"
 
+#include "db_try.hpp"
+
 namespace rsp::smds {
 
 namespace {
@@ -24,24 +26,16 @@ CREATE TABLE smds_health (
   id {INT} PRIMARY KEY,
   at {INT} NOT NULL
 );
+)"},
+    {2, "ES11 sessions shared by the instances of one database (session_store.hpp)",
+     R"(
+CREATE TABLE smds_session (
+  transaction_id {BLOB} PRIMARY KEY,
+  server_challenge {BLOB} NOT NULL,
+  expires_at {INT} NOT NULL
+);
+CREATE INDEX smds_session_expiry ON smds_session(expires_at);
 )"}};
-
-SmdsError storage_error(const store::DbError& e) {
-  SmdsError out{codes::kExecutionError.subject, codes::kExecutionError.reason, "event store: " + e.message};
-  out.storage = true;
-  return out;
-}
-
-#define SMDS_DB_TRY_IMPL(tmp, decl, expr)                          \
-  auto tmp = (expr);                                               \
-  if (!tmp) return ::rsp::unexpected(storage_error(tmp.error())); \
-  decl = std::move(tmp).value()
-#define SMDS_DB_TRY(decl, expr) SMDS_DB_TRY_IMPL(RSP_CONCAT(smds_db_try_, __LINE__), decl, expr)
-#define SMDS_DB_TRY_VOID(expr)                                              \
-  do {                                                                      \
-    auto smds_db_v = (expr);                                                \
-    if (!smds_db_v) return ::rsp::unexpected(storage_error(smds_db_v.error())); \
-  } while (0)
 
 Event event_from(const store::Row& r) {
   return Event{r.text(0), r.text(1), r.text(2), r.text(3), r.int64(4) != 0, r.int64(5)};

@@ -102,20 +102,32 @@ std::vector<service::Route> routes(std::shared_ptr<Server> core) {
                    auto r = core->delete_event(caller->id, *in);
                    return r ? success_header_only() : failed(r.error());
                  })});
+  // ES11 on its own paths (§6.5, with `smdsAddress`), and on the ES9+ paths
+  // with ES9+'s `smdpAddress` as well: deployed LPAs (lpac among them) ask
+  // an SM-DS there, and GSMA's root SM-DS answers there.
+  using Decode = messages::Result<asn1::sgp22::InitiateAuthenticationRequest> (*)(std::string_view);
+  const auto initiate = [core](Decode decode) {
+    return guarded([core, decode](const net::Request& req, const std::optional<service::Caller>&) {
+      auto in = decode(req.body);
+      if (!in) return unreadable(in.error());
+      auto r = core->initiate_authentication(*in);
+      return r ? json_reply(200, es9::encode_response(*r)) : failed(r.error());
+    });
+  };
+  const auto authenticate = guarded([core](const net::Request& req, const std::optional<service::Caller>&) {
+    auto in = es9::decode_authenticate_client_request(req.body);
+    if (!in) return unreadable(in.error());
+    auto r = core->authenticate_client(*in);
+    return r ? json_reply(200, es11::encode_authenticate_client_response(*r)) : failed(r.error());
+  });
   out.push_back({"ES11.InitiateAuthentication", "POST", std::string(es11::kInitiateAuthenticationPath), false,
-                 guarded([core](const net::Request& req, const std::optional<service::Caller>&) {
-                   auto in = es11::decode_initiate_authentication_request(req.body);
-                   if (!in) return unreadable(in.error());
-                   auto r = core->initiate_authentication(*in);
-                   return r ? json_reply(200, es9::encode_response(*r)) : failed(r.error());
-                 })});
-  out.push_back({"ES11.AuthenticateClient", "POST", std::string(es11::kAuthenticateClientPath), false,
-                 guarded([core](const net::Request& req, const std::optional<service::Caller>&) {
-                   auto in = es9::decode_authenticate_client_request(req.body);
-                   if (!in) return unreadable(in.error());
-                   auto r = core->authenticate_client(*in);
-                   return r ? json_reply(200, es11::encode_authenticate_client_response(*r)) : failed(r.error());
-                 })});
+                 initiate(&es11::decode_initiate_authentication_request)});
+  out.push_back({"ES11.AuthenticateClient", "POST", std::string(es11::kAuthenticateClientPath), false, authenticate});
+  out.push_back({"ES11.InitiateAuthentication", "POST",
+                 std::string(es9::path(es9::Function::InitiateAuthentication)), false,
+                 initiate(&es9::decode_initiate_authentication_request)});
+  out.push_back({"ES11.AuthenticateClient", "POST", std::string(es9::path(es9::Function::AuthenticateClient)), false,
+                 authenticate});
   return out;
 }
 

@@ -25,13 +25,8 @@ SmdsError auth_error(server_auth::AuthError e) { return SmdsError{e.code.subject
 
 Server::Server(ServerConfig config, std::shared_ptr<const IdentitySet> identities, std::shared_ptr<EventStore> events,
                const service::Clock& clock, crypto::Random& rng)
-    : config_(std::move(config)), identities_(std::move(identities)), events_(std::move(events)), clock_(clock),
-      rng_(rng) {}
-
-std::size_t Server::session_count() const {
-  std::lock_guard lock(mu_);
-  return sessions_.size();
-}
+    : config_(std::move(config)), identities_(std::move(identities)), events_(std::move(events)),
+      sessions_(config_.shared_sessions ? events_->database() : nullptr), clock_(clock), rng_(rng) {}
 
 SmdsResult<void> Server::register_event(const std::string& registrar, const es12::RegisterEventRequest& req) {
   if (req.eid.size() != 32) return smds_error(codes::kInvalidEid, "EID must be 32 digits");
@@ -74,7 +69,7 @@ SmdsResult<sg::InitiateAuthenticationOkEs9> Server::initiate_authentication(cons
   Bytes transaction_id, challenge;
   const auto now = clock_.now();
   {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(rng_mu_);
     transaction_id = rng_.bytes(kTransactionIdSize);
     challenge = rng_.bytes(kChallengeSize);
   }
@@ -87,26 +82,11 @@ SmdsResult<sg::InitiateAuthenticationOkEs9> Server::initiate_authentication(cons
   ok.euiccCiPKIdToBeUsed = id.ci_pkid;
   ok.serverCertificate = asn1::RawElement{id.ds_auth_cert.der()};
 
-  std::lock_guard lock(mu_);
-  // Expired sessions go first; then, when full, the oldest gives way.
-  for (auto it = sessions_.begin(); it != sessions_.end();) it = it->second.expires < now ? sessions_.erase(it) : std::next(it);
-  while (!sessions_.empty() && sessions_.size() >= config_.max_sessions) {
-    auto oldest = std::min_element(sessions_.begin(), sessions_.end(),
-                                   [](const auto& a, const auto& b) { return a.second.order < b.second.order; });
-    sessions_.erase(oldest);
-  }
-  sessions_[transaction_id] = Session{std::move(challenge), now + config_.session_timeout, ++order_};
+  // Stored before the answer leaves, so that any instance can finish it.
+  if (auto stored = sessions_.add(transaction_id, challenge, now + config_.session_timeout, now, config_.max_sessions);
+      !stored)
+    return unexpected(stored.error());
   return ok;
-}
-
-std::optional<Server::Session> Server::take_session(const Bytes& transaction_id) {
-  std::lock_guard lock(mu_);
-  auto it = sessions_.find(transaction_id);
-  if (it == sessions_.end()) return std::nullopt;
-  Session s = std::move(it->second);
-  sessions_.erase(it);  // single use: a replay finds nothing
-  if (s.expires < clock_.now()) return std::nullopt;
-  return s;
 }
 
 SmdsResult<sg::AuthenticateClientOkEs11> Server::authenticate_client(const sg::AuthenticateClientRequest& req) {
@@ -117,10 +97,11 @@ SmdsResult<sg::AuthenticateClientOkEs11> Server::authenticate_client(const sg::A
                                                         std::to_string(err->authenticateErrorCode)
                                                   : std::string("unknown AuthenticateServerResponse"));
   }
-  auto session = take_session(req.transactionId);
-  if (!session) return smds_error(codes::kUnknownTransactionId, "unknown, used or expired transactionId");
+  auto session = sessions_.take(req.transactionId, clock_.now());  // single use: a replay finds nothing
+  if (!session) return unexpected(session.error());
+  if (!*session) return smds_error(codes::kUnknownTransactionId, "unknown, used or expired transactionId");
   auto euicc = server_auth::authenticate_euicc(
-      *resp, server_auth::Challenge{req.transactionId, session->server_challenge, config_.address}, identities_->cis(),
+      *resp, server_auth::Challenge{req.transactionId, **session, config_.address}, identities_->cis(),
       clock_.now());
   if (!euicc) return unexpected(auth_error(std::move(euicc.error())));
 

@@ -4,11 +4,17 @@
 /// the eUICC's challenge and euiccInfo1 with the SM-DS address (`smdsAddress`
 /// where ES9+ has `smdpAddress`), its answer and the AuthenticateClient
 /// request are ES9+'s, and AuthenticateClient answers the eUICC's event
-/// records (EventEntries: eventId, rspServerAddress, §4.? / RSPDefinitions).
+/// records (RSPDefinitions' AuthenticateClientOkEs11: EventEntries of eventId
+/// and rspServerAddress).
 ///
-/// Not confirmed against the spec's JSON text: that AuthenticateClient's
-/// answer lists `eventEntries` as an array of {"eventId", "rspServerAddress"}
-/// objects (the ASN.1 binding's AuthenticateClientOkEs11 is what we follow).
+/// Checked against deployed LPAs, not against the spec's JSON text (which
+/// could not be reached): an SGP.22 v2.2.2 LPA SDK (Eastcompeace's, as
+/// published) posts `euiccChallenge`, `euiccInfo1` and `smdsAddress` to
+/// /gsma/rsp2/es11/initiateAuthentication and reads `transactionId` and
+/// `eventEntries`, an array of {"eventId", "rspServerAddress"} objects, from
+/// /gsma/rsp2/es11/authenticateClient: the names used here. lpac asks an
+/// SM-DS on the ES9+ paths with ES9+'s `smdpAddress` instead, and reads the
+/// same `eventEntries`; the SM-DS answers there too (smds/http_service.cpp).
 
 #include <string>
 #include <string_view>

@@ -36,16 +36,22 @@ inline constexpr Code kUnknownCiPk = auth::kUnknownCiPk;
 inline constexpr Code kUnknownTransactionId = auth::kUnknownTransactionId;
 /// §5.8.1, with the SM-DS subject codes of §5.2.6.1 (8.9 SM-DS, 8.9.1 its
 /// address, 8.9.2 security configuration, 8.9.3 specification version,
-/// 8.9.4 certificate). Not confirmed against the spec's table: the SM-DP+'s
-/// 8.8.x pairs with 8.9.x put for 8.8.x.
+/// 8.9.4 certificate): the SM-DP+'s 8.8.x pairs of §5.6.1 with 8.9.x put for
+/// 8.8.x. Still not confirmed: the SGP.22 text (§5.2.6, §5.7, §5.8) could
+/// not be reached from this project's sources (issue 18, helper smdsbench);
+/// what could be checked is below.
 inline constexpr Code kInvalidSmdsAddress{"8.9.1", "3.8"};
 inline constexpr Code kSecurityConfigNotSupported{"8.9.2", "3.1"};
 inline constexpr Code kSvnNotSupported{"8.9.3", "3.1"};
 inline constexpr Code kServerCertUnavailable{"8.9.4", "3.7"};
-/// §5.7 / §5.8.2: 8.9.5 Event Record. Unknown (3.9): no such event for
-/// this caller (ES12.DeleteEvent) or this eUICC (ES11 with an eventId);
-/// already in use (3.3): the caller registered this eventId already.
-/// Reasons not confirmed against the spec's tables.
+/// 8.9.5 Event Record. Unknown (3.9): no such event for this caller
+/// (ES12.DeleteEvent) or this eUICC (ES11.AuthenticateClient with an
+/// eventId); already in use (3.3): the caller registered this eventId
+/// already. The case itself is confirmed for ES11: RSPDefinitions'
+/// AuthenticateClientResponseEs11 (SGP.22 v2.2.2 ASN.1 module) lists
+/// eventIdUnknown among AuthenticateClient's failures, beside the EUM and
+/// eUICC certificate, eUICC signature and transactionId ones, which are
+/// the shared server_auth codes. The subject/reason numbers are not confirmed.
 inline constexpr Code kEventUnknown{"8.9.5", "3.9"};
 inline constexpr Code kEventAlreadyInUse{"8.9.5", "3.3"};
 /// §5.7.1: EID invalid (8.1.1 EID, 2.1 Invalid). Not confirmed.

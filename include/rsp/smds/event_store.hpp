@@ -53,6 +53,8 @@ class EventStore {
   SmdsResult<std::int64_t> count();
   /// A committed write, for /healthz.
   SmdsResult<void> check_writable();
+  /// The database, which also holds the ES11 sessions (session_store.hpp).
+  const std::shared_ptr<store::Database>& database() const { return db_; }
 
  private:
   EventStore(std::shared_ptr<store::Database> db, std::shared_ptr<service::SqlOutbox> outbox)

@@ -9,13 +9,22 @@
 ///        certificate; the answer lists the event records of the
 ///        authenticated EID only.
 ///
-/// Forwarding (§3.6): an event registered with forwardingIndicator is
-/// registered at the next SM-DS (`forward_to`) with this SM-DS's address as
-/// its RSP server address, so an LPA asking there is sent here; deleting it
-/// deletes it there. Both calls leave through the durable outbox (rsp/es12/client.hpp sends them).
+/// Forwarding (§3.6, the cascade): an event registered with
+/// forwardingIndicator is registered at the next SM-DS (`forward_to`) with
+/// this SM-DS's address as its RSP server address, so an LPA asking there
+/// is sent here; deleting it deletes it there. Both calls leave through the
+/// durable outbox (rsp/es12/client.hpp sends them). The direction: the
+/// SM-DP+ registers at an alternative SM-DS, which forwards to the root SM-DS
+/// the eUICC knows (its rootDsAddress, RSPDefinitions'
+/// EuiccConfiguredAddressesResponse); the LPA asks the root, is sent to the
+/// alternative, which sends it to the SM-DP+. So `forward_to` is set on an
+/// alternative SM-DS and names the root. Read from the ES2+ text of SGP.22
+/// v3 (the order with an alternative SM-DS "SHALL be a cascaded
+/// registration", the root alone a non-cascaded one, as a public
+/// transcription quotes it); the v2.2.2 text of §3.6 itself could not be
+/// reached, so this stays to be checked against it.
 
 #include <chrono>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,6 +38,7 @@
 #include "rsp/smds/error.hpp"
 #include "rsp/smds/event_store.hpp"
 #include "rsp/smds/identity.hpp"
+#include "rsp/smds/session_store.hpp"
 
 namespace rsp::smds {
 
@@ -37,8 +47,12 @@ struct ServerConfig {
   std::string address;
   /// An ES11 session lives this long between its two calls.
   std::chrono::seconds session_timeout{30};
-  /// Sessions held at most; when full the oldest gives way.
+  /// Sessions held at most (with shared_sessions: by all the instances of
+  /// one database); when full the oldest gives way.
   std::size_t max_sessions = 100000;
+  /// ES11 sessions in the event store's database, for several instances
+  /// sharing it (session_store.hpp); else in this instance's memory.
+  bool shared_sessions = false;
   /// Base URL of the next SM-DS that forwarded events are registered at
   /// (the outbox's destination); empty: events with forwardingIndicator are
   /// refused (there is nowhere to forward them).
@@ -68,24 +82,17 @@ class Server {
   SmdsResult<asn1::sgp22::AuthenticateClientOkEs11> authenticate_client(
       const asn1::sgp22::AuthenticateClientRequest& request);
 
-  std::size_t session_count() const;
+  /// The ES11 sessions held (with shared_sessions: by every instance of the database).
+  std::size_t session_count() const { return sessions_.count(); }
 
  private:
-  struct Session {
-    Bytes server_challenge;
-    service::TimePoint expires{};
-    std::uint64_t order = 0;
-  };
-  std::optional<Session> take_session(const Bytes& transaction_id);
-
   ServerConfig config_;
   std::shared_ptr<const IdentitySet> identities_;
   std::shared_ptr<EventStore> events_;
+  SessionStore sessions_;  ///< in memory, or with shared_sessions in the events' database
   const service::Clock& clock_;
   crypto::Random& rng_;
-  mutable std::mutex mu_;  ///< sessions_, order_ and rng_
-  std::map<Bytes, Session> sessions_;
-  std::uint64_t order_ = 0;
+  std::mutex rng_mu_;
 };
 
 }  // namespace rsp::smds

@@ -67,19 +67,24 @@ std::unique_ptr<net::HttpsClient> client(const std::string& base, bool with_cert
 const net::Headers kHeaders{{"X-Admin-Protocol", "gsma/rsp/v2.2.2"}};
 constexpr const char* kJson = "application/json;charset=UTF-8";
 
-/// ES11 over HTTPS at `base` for the test eUICC.
+/// ES11 over HTTPS at `base` for the test eUICC; with `es9_paths` on the
+/// ES9+ paths with ES9+'s `smdpAddress`, as lpac asks an SM-DS.
 expected<asn1::sgp22::AuthenticateClientOkEs11, std::string> discover(const std::string& base, const std::string& address,
-                                                                       smdpp::testing::TestEuicc& euicc) {
+                                                                       smdpp::testing::TestEuicc& euicc,
+                                                                       bool es9_paths = false) {
+  namespace es9 = messages::es9;
   auto c = client(base, false);
-  auto r1 = c->request("POST", std::string(es11::kInitiateAuthenticationPath),
-                       es11::encode_initiate_authentication_request(euicc.initiate(address)), kJson, kHeaders);
+  auto r1 = es9_paths ? c->request("POST", std::string(es9::path(es9::Function::InitiateAuthentication)),
+                                   es9::encode_request(euicc.initiate(address)), kJson, kHeaders)
+                      : c->request("POST", std::string(es11::kInitiateAuthenticationPath),
+                                   es11::encode_initiate_authentication_request(euicc.initiate(address)), kJson, kHeaders);
   if (!r1) return unexpected(r1.error().message);
   auto init = messages::es9::decode_initiate_authentication_response(r1->body);
   if (!init) return unexpected(init.error().to_string());
   auto req = euicc.authenticate_server(*init, std::nullopt);
   if (!req) return unexpected(req.error());
-  auto r2 = c->request("POST", std::string(es11::kAuthenticateClientPath), messages::es9::encode_request(*req), kJson,
-                       kHeaders);
+  const std::string auth_path(es9_paths ? es9::path(es9::Function::AuthenticateClient) : es11::kAuthenticateClientPath);
+  auto r2 = c->request("POST", auth_path, es9::encode_request(*req), kJson, kHeaders);
   if (!r2) return unexpected(r2.error().message);
   auto ok = es11::decode_authenticate_client_response(r2->body);
   if (!ok) return unexpected(ok.error().to_string());
@@ -125,6 +130,24 @@ TEST(SmdsCascade, AForwardedEventIsFoundAtTheNextSmdsAndDeletedThere) {
   EXPECT_EQ(*root.events->count(), 0);
   worker->stop();
   root_http->stop();
+}
+
+TEST(SmdsHttp, Es11IsAlsoAnsweredOnTheEs9PlusPaths) {
+  SmdsWorld w;
+  auto http = serve(w, {});
+  auto euicc = w.euicc();
+  ASSERT_TRUE(w.server->register_event(
+      "dp1", es12::RegisterEventRequest{std::nullopt, euicc.eid(), "smdp.test.example", "EV-9", false}));
+  for (bool es9_paths : {false, true}) {
+    auto found = discover(local_url(*http), testing::kSmdsAddress, euicc, es9_paths);
+    ASSERT_TRUE(found) << found.error();
+    ASSERT_EQ(found->eventEntries.size(), 1u);
+    EXPECT_EQ(found->eventEntries[0].eventId, "EV-9");
+  }
+  // The SM-DS address check holds there too.
+  auto elsewhere = discover(local_url(*http), "smdp.test.example", euicc, true);
+  EXPECT_FALSE(elsewhere);
+  http->stop();
 }
 
 TEST(SmdsHttp, Es12NeedsAConfiguredClientCertificate) {
