@@ -79,25 +79,44 @@ TEST(DemoCli, CompletesAndCleansUp) {
 }
 
 // The demo's ES2+ runs over mutual TLS, and the SM-DP+'s access log (shown as
-// "[smdpp]" lines) holds one line per request: two ES2+ calls and the four
-// ES9+ calls of the download, with no private key, key-encryption key or
-// matching ID.
+// "[smdpp]" lines) holds one line per request: for each of the two downloads
+// (activation code, then discovery) two ES2+ calls and the four ES9+ calls,
+// plus the enable notification after the first; the SM-DS's ("[smds]") holds
+// the ES12 registration and deletion by the SM-DP+. No line holds a private
+// key, key-encryption key or matching ID.
 TEST(DemoCli, AccessLogHasOneLinePerRequestAndNoSecret) {
   TempDir dir;
   auto r = rsp({"demo", "--dir", dir.path().string()});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("--cert "), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("--api-key-file"), std::string::npos) << r.output;
-  std::vector<std::string> access;
+  std::vector<std::string> access, smdpp_access, smds_access;
   std::istringstream in(r.output);
-  for (std::string line; std::getline(in, line);)
-    if (line.find("[smdpp] ") != std::string::npos && line.find(" caller=") != std::string::npos) access.push_back(line);
-  const char* const expected[] = {"ES2+.DownloadOrder caller=demo-operator ", "ES2+.ConfirmOrder caller=demo-operator ",
-                                  "ES9+.InitiateAuthentication caller=- ", "ES9+.AuthenticateClient caller=- ",
-                                  "ES9+.GetBoundProfilePackage caller=- ", "ES9+.HandleNotification caller=- "};
-  ASSERT_EQ(access.size(), std::size(expected)) << r.output;
-  for (std::size_t i = 0; i < access.size(); ++i)
-    EXPECT_NE(access[i].find(std::string(" smdpp ") + expected[i]), std::string::npos) << access[i];
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(" caller=") == std::string::npos) continue;
+    access.push_back(line);
+    if (line.find("[smdpp] ") != std::string::npos) smdpp_access.push_back(line);
+    if (line.find("[smds] ") != std::string::npos) smds_access.push_back(line);
+  }
+  const char* const expected[] = {
+      "ES2+.DownloadOrder caller=demo-operator ",  "ES2+.ConfirmOrder caller=demo-operator ",
+      "ES9+.InitiateAuthentication caller=- ",     "ES9+.AuthenticateClient caller=- ",
+      "ES9+.GetBoundProfilePackage caller=- ",     "ES9+.HandleNotification caller=- ",
+      "ES9+.HandleNotification caller=- ",         "ES2+.DownloadOrder caller=demo-operator ",
+      "ES2+.ConfirmOrder caller=demo-operator ",   "ES9+.InitiateAuthentication caller=- ",
+      "ES9+.AuthenticateClient caller=- ",         "ES9+.GetBoundProfilePackage caller=- ",
+      "ES9+.HandleNotification caller=- "};
+  ASSERT_EQ(smdpp_access.size(), std::size(expected)) << r.output;
+  for (std::size_t i = 0; i < smdpp_access.size(); ++i)
+    EXPECT_NE(smdpp_access[i].find(std::string(" smdpp ") + expected[i]), std::string::npos) << smdpp_access[i];
+  auto smds_has = [&](const std::string& what) {
+    for (const auto& l : smds_access)
+      if (l.find(" smds " + what) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(smds_has("ES12.RegisterEvent caller=")) << r.output;
+  EXPECT_TRUE(smds_has("ES12.DeleteEvent caller=")) << r.output;
+  EXPECT_TRUE(smds_has("ES11.AuthenticateClient caller=- ")) << r.output;
   const auto ac_at = r.output.find("LPA:1$localhost$");
   ASSERT_NE(ac_at, std::string::npos);
   const std::string matching_id = r.output.substr(ac_at + 16, r.output.find('$', ac_at + 16) - ac_at - 16);
