@@ -22,10 +22,13 @@ function(rsp_add_library comp)
   target_link_libraries(rsp_${comp} PUBLIC ${A_DEPS} PRIVATE rsp_warnings)
 endfunction()
 
-# rsp_add_unittest(<name> SOURCES ... DEPS ... [LABELS ...])
-# A GoogleTest executable whose tests ctest discovers.
+# rsp_add_unittest(<name> SOURCES ... DEPS ... [LABELS ...] [LOCK <resource> <filter>])
+# A GoogleTest executable whose tests ctest discovers. LOCK: the tests that the
+# GoogleTest <filter> names hold the ctest RESOURCE_LOCK <resource>, so they run
+# one at a time with every other test that holds it (e.g. the one pcscd with
+# its one vpcd reader port); the executable's other tests still run in parallel.
 function(rsp_add_unittest name)
-  cmake_parse_arguments(A "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(A "" "" "SOURCES;DEPS;LABELS;LOCK" ${ARGN})
   add_executable(${name} ${A_SOURCES})
   target_link_libraries(${name} PRIVATE ${A_DEPS} rsp_test_support GTest::gtest GTest::gtest_main rsp_warnings)
   target_compile_definitions(${name} PRIVATE
@@ -35,7 +38,16 @@ function(rsp_add_unittest name)
   if(NOT A_LABELS)
     set(A_LABELS unit)
   endif()
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${A_LABELS}")
+  if(A_LOCK)
+    list(GET A_LOCK 0 lock_resource)
+    list(GET A_LOCK 1 lock_filter)
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_FILTER "-${lock_filter}"
+                         PROPERTIES LABELS "${A_LABELS}")
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_FILTER "${lock_filter}"
+                         PROPERTIES LABELS "${A_LABELS}" RESOURCE_LOCK "${lock_resource}")
+  else()
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${A_LABELS}")
+  endif()
 endfunction()
 
 # rsp_add_fuzzer(<name> SOURCES ... DEPS ...)

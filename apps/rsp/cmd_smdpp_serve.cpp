@@ -132,21 +132,11 @@ variable RSP_SMDPP_<KEY in upper case>, which wins over the file):
                   TLS, SGP.22 §2.6.6; default: its first DPtls identity)
 Prints "listening on <url>" once serving.)";
 
-struct ServeConfig {
-  std::string listen = "127.0.0.1:8443";
-  std::string admin_host = "127.0.0.1";
-  std::int64_t admin_port = 0;
-  std::string access_log = "-";
-  std::string client_trust;
+struct ServeConfig : rsp::cli::ServeCommonConfig {
+  ServeConfig() : ServeCommonConfig("127.0.0.1:8443", 8, 1024 * 1024) {}
   std::string address = "localhost";
   std::string pki;
-  std::string tls_cert;
-  std::string tls_key;
-  std::string database;
   std::string kek_file;
-  bool insecure_http = false;
-  std::int64_t workers = 8;
-  std::int64_t max_body_bytes = 1024 * 1024;
   std::int64_t head_timeout = 10;
   std::int64_t body_timeout = 30;
   std::int64_t max_connections = 16384;
@@ -205,37 +195,27 @@ std::function<bool()> database_health_check(std::shared_ptr<rsp::smdpp::Inventor
 
 /// The configuration keys (rsp/service/config.hpp reads them).
 std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
-  return {{"listen", &c.listen},
-          {"admin_host", &c.admin_host},
-          {"admin_port", nullptr, nullptr, &c.admin_port},
-          {"access_log", &c.access_log},
-          {"client_trust", &c.client_trust},
-          {"address", &c.address},
-          {"pki", &c.pki},
-          {"tls_cert", &c.tls_cert},
-          {"tls_key", &c.tls_key},
-          {"database", &c.database},
-          {"kek_file", &c.kek_file},
-          {"insecure_http", nullptr, &c.insecure_http},
-          {"workers", nullptr, nullptr, &c.workers},
-          {"max_body_bytes", nullptr, nullptr, &c.max_body_bytes},
-          {"head_timeout", nullptr, nullptr, &c.head_timeout},
-          {"body_timeout", nullptr, nullptr, &c.body_timeout},
-          {"max_connections", nullptr, nullptr, &c.max_connections},
-          {"max_connections_per_peer", nullptr, nullptr, &c.max_connections_per_peer},
-          {"session_timeout", nullptr, nullptr, &c.session_timeout},
-          {"pending_session_timeout", nullptr, nullptr, &c.pending_session_timeout},
-          {"max_sessions", nullptr, nullptr, &c.max_sessions},
-          {"peer_session_share", nullptr, nullptr, &c.peer_session_share},
-          {"order_validity", nullptr, nullptr, &c.order_validity},
-          {"max_download_attempts", nullptr, nullptr, &c.max_download_attempts},
-          {"notification_events", &c.notification_events},
-          {"notification_events_by_type", nullptr, nullptr, nullptr, &c.notification_events_by_type},
-          {"operators", nullptr, nullptr, nullptr, &c.operators},
-          {"callback_trust", &c.callback_trust},
-          {"smds_trust", &c.smds_trust},
-          {"smds_client_cert", &c.smds_client_cert},
-          {"smds_client_key", &c.smds_client_key}};
+  return rsp::cli::serve_keys(c, {{"address", &c.address},
+                                  {"pki", &c.pki},
+                                  {"kek_file", &c.kek_file},
+                                  {"head_timeout", nullptr, nullptr, &c.head_timeout},
+                                  {"body_timeout", nullptr, nullptr, &c.body_timeout},
+                                  {"max_connections", nullptr, nullptr, &c.max_connections},
+                                  {"max_connections_per_peer", nullptr, nullptr, &c.max_connections_per_peer},
+                                  {"session_timeout", nullptr, nullptr, &c.session_timeout},
+                                  {"pending_session_timeout", nullptr, nullptr, &c.pending_session_timeout},
+                                  {"max_sessions", nullptr, nullptr, &c.max_sessions},
+                                  {"peer_session_share", nullptr, nullptr, &c.peer_session_share},
+                                  {"order_validity", nullptr, nullptr, &c.order_validity},
+                                  {"max_download_attempts", nullptr, nullptr, &c.max_download_attempts},
+                                  {"notification_events", &c.notification_events},
+                                  {"notification_events_by_type", nullptr, nullptr, nullptr,
+                                   &c.notification_events_by_type},
+                                  {"operators", nullptr, nullptr, nullptr, &c.operators},
+                                  {"callback_trust", &c.callback_trust},
+                                  {"smds_trust", &c.smds_trust},
+                                  {"smds_client_cert", &c.smds_client_cert},
+                                  {"smds_client_key", &c.smds_client_key}});
 }
 
 /// Refuses to start when stored packages are encrypted under another
@@ -259,16 +239,10 @@ void check_package_keys(rsp::smdpp::Inventory& inventory, const rsp::smdpp::KeyE
                count->in_clear, count->in_clear == 1 ? " is" : "s are");
 }
 
-void run_serve(const std::string& config_file, bool insecure_flag, const std::string& listen_flag,
-               std::optional<int> admin_port_flag) {
+void run_serve(const rsp::cli::ServeFlags& flags) {
+  const std::string& config_file = flags.config;
   ServeConfig config;
-  if (!config_file.empty())
-    if (auto r = rsp::service::apply_config_file(keys(config), config_file); !r) fail(r.error());
-  if (auto r = rsp::service::apply_environment(keys(config), "RSP_SMDPP_"); !r) fail(r.error());
-  if (insecure_flag) config.insecure_http = true;
-  if (!listen_flag.empty()) config.listen = listen_flag;
-  if (admin_port_flag) config.admin_port = *admin_port_flag;
-  if (config.admin_port < 0 || config.admin_port > 65535) fail("admin_port must be 0..65535");
+  if (auto r = rsp::cli::load_serve_config(config, keys(config), flags, "RSP_SMDPP_"); !r) fail(r.error());
 
   const auto listen = rsp::service::split_listen(config.listen);
   if (!listen) fail(listen.error());
@@ -385,8 +359,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   std::unique_ptr<rsp::smdpp::CallbackWorker> callbacks;
   if (!config.operators.empty()) {
     if (!inventory_ptr) fail("operators need a database (key \"database\")");
-    const auto base = config_file.empty() ? std::filesystem::current_path()
-                                          : std::filesystem::absolute(config_file).parent_path();
+    const auto base = rsp::cli::config_folder(config_file);
     auto creds = rsp::smdpp::parse_operator_config(config.operators, base);
     if (!creds) fail(creds.error());
     bool https_callbacks = false;
@@ -526,15 +499,5 @@ RSP_COMMAND_GROUP(smdpp_serve) {
   auto* g = rsp::cli::group_command(app, "smdpp", "SM-DP+ server and inventory");
   auto* s = g->add_subcommand("serve", "Serve the SM-DP+ over HTTPS (ES9+, ES2+; /healthz, /metrics on the admin port)");
   s->footer(kConfigHelp);
-  auto config = std::make_shared<std::string>();
-  auto insecure = std::make_shared<bool>(false);
-  auto listen = std::make_shared<std::string>();
-  s->add_option("--config", *config, "JSON configuration file");
-  s->add_option("--listen", *listen, "host:port to bind (overrides the configuration)");
-  auto admin_port = std::make_shared<int>(-1);
-  s->add_option("--admin-port", *admin_port, "Port of the admin listener, 0 picks one (overrides the configuration)");
-  s->add_flag("--insecure-http", *insecure, "Plain HTTP without TLS (lab use only)");
-  s->callback([config, insecure, listen, admin_port] {
-    run_serve(*config, *insecure, *listen, *admin_port >= 0 ? std::optional<int>(*admin_port) : std::nullopt);
-  });
+  rsp::cli::add_serve_flags(*s, run_serve);
 }

@@ -68,46 +68,25 @@ variable RSP_SMDS_<KEY in upper case>, which wins over the file):
   max_body_bytes  largest request body (default 65536)
 Prints "listening on <url>" once serving.)";
 
-struct ServeConfig {
-  std::string listen = "127.0.0.1:8445";
-  std::string admin_host = "127.0.0.1";
-  std::int64_t admin_port = 0;
-  std::string access_log = "-";
+struct ServeConfig : rsp::cli::ServeCommonConfig {
+  ServeConfig() : ServeCommonConfig("127.0.0.1:8445", 4, 64 * 1024) {}
   std::string address = "localhost";
   std::string pki;
-  std::string tls_cert;
-  std::string tls_key;
-  std::string database;
   nlohmann::json callers = nlohmann::json::array();
-  std::string client_trust;
   std::string forward_to;
   std::string forward_trust;
   std::int64_t session_timeout = 30;
   std::int64_t max_sessions = 100000;
-  bool insecure_http = false;
-  std::int64_t workers = 4;
-  std::int64_t max_body_bytes = 64 * 1024;
 };
 
 std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
-  return {{"listen", &c.listen},
-          {"admin_host", &c.admin_host},
-          {"admin_port", nullptr, nullptr, &c.admin_port},
-          {"access_log", &c.access_log},
-          {"address", &c.address},
-          {"pki", &c.pki},
-          {"tls_cert", &c.tls_cert},
-          {"tls_key", &c.tls_key},
-          {"database", &c.database},
-          {"callers", nullptr, nullptr, nullptr, &c.callers},
-          {"client_trust", &c.client_trust},
-          {"forward_to", &c.forward_to},
-          {"forward_trust", &c.forward_trust},
-          {"session_timeout", nullptr, nullptr, &c.session_timeout},
-          {"max_sessions", nullptr, nullptr, &c.max_sessions},
-          {"insecure_http", nullptr, &c.insecure_http},
-          {"workers", nullptr, nullptr, &c.workers},
-          {"max_body_bytes", nullptr, nullptr, &c.max_body_bytes}};
+  return rsp::cli::serve_keys(c, {{"address", &c.address},
+                                  {"pki", &c.pki},
+                                  {"callers", nullptr, nullptr, nullptr, &c.callers},
+                                  {"forward_to", &c.forward_to},
+                                  {"forward_trust", &c.forward_trust},
+                                  {"session_timeout", nullptr, nullptr, &c.session_timeout},
+                                  {"max_sessions", nullptr, nullptr, &c.max_sessions}});
 }
 
 [[noreturn]] void fail(const std::string& message) {
@@ -136,16 +115,10 @@ rsp::net::TlsIdentity load_tls(const ServeConfig& c, const std::function<std::st
   fail("no DStls certificate: set tls_cert and tls_key, or a pki folder from `rsp pki init`");
 }
 
-void run_serve(const std::string& config_file, bool insecure_flag, const std::string& listen_flag,
-               std::optional<int> admin_port_flag) {
+void run_serve(const rsp::cli::ServeFlags& flags) {
+  const std::string& config_file = flags.config;
   ServeConfig config;
-  if (!config_file.empty())
-    if (auto r = rsp::service::apply_config_file(keys(config), config_file); !r) fail(r.error());
-  if (auto r = rsp::service::apply_environment(keys(config), "RSP_SMDS_"); !r) fail(r.error());
-  if (insecure_flag) config.insecure_http = true;
-  if (!listen_flag.empty()) config.listen = listen_flag;
-  if (admin_port_flag) config.admin_port = *admin_port_flag;
-  if (config.admin_port < 0 || config.admin_port > 65535) fail("admin_port must be 0..65535");
+  if (auto r = rsp::cli::load_serve_config(config, keys(config), flags, "RSP_SMDS_"); !r) fail(r.error());
   const auto listen = rsp::service::split_listen(config.listen);
   if (!listen) fail(listen.error());
   if (config.workers < 1 || config.workers > 1024) fail("workers must be 1..1024");
@@ -155,11 +128,8 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   if (config.address.empty()) fail("address (the SM-DS FQDN) is empty");
   if (config.pki.empty()) fail("no pki folder configured (key \"pki\" or RSP_SMDS_PKI)");
   if (config.database.empty()) fail("no database configured (key \"database\" or RSP_SMDS_DATABASE)");
-  const fs::path base = config_file.empty() ? fs::current_path() : fs::absolute(config_file).parent_path();
-  const auto resolve = [&base](const std::string& f) {
-    fs::path p(f);
-    return p.is_relative() ? (base / p).string() : p.string();
-  };
+  const fs::path base = rsp::cli::config_folder(config_file);
+  const auto resolve = rsp::cli::config_path_resolver(base);
 
   auto identities = rsp::smds::IdentitySet::load_directory(resolve(config.pki));
   if (!identities) fail("pki " + config.pki + ": " + identities.error().message);
@@ -273,15 +243,5 @@ RSP_COMMAND_GROUP(smds_serve) {
   auto* g = rsp::cli::group_command(app, "smds", "SM-DS server (SGP.22 discovery)");
   auto* s = g->add_subcommand("serve", "Serve the SM-DS over HTTPS (ES11, ES12; /healthz, /metrics on the admin port)");
   s->footer(kConfigHelp);
-  auto config = std::make_shared<std::string>();
-  auto insecure = std::make_shared<bool>(false);
-  auto listen = std::make_shared<std::string>();
-  auto admin_port = std::make_shared<int>(-1);
-  s->add_option("--config", *config, "JSON configuration file");
-  s->add_option("--listen", *listen, "host:port to bind (overrides the configuration)");
-  s->add_option("--admin-port", *admin_port, "Port of the admin listener, 0 picks one (overrides the configuration)");
-  s->add_flag("--insecure-http", *insecure, "Plain HTTP without TLS (lab use only)");
-  s->callback([config, insecure, listen, admin_port] {
-    run_serve(*config, *insecure, *listen, *admin_port >= 0 ? std::optional<int>(*admin_port) : std::nullopt);
-  });
+  rsp::cli::add_serve_flags(*s, run_serve);
 }

@@ -100,18 +100,11 @@ variable RSP_SMSR_<KEY in upper case>, which wins over the file):
   max_body_bytes  largest request body (default 262144)
 Prints "listening on <url>" once serving.)";
 
-struct ServeConfig {
-  std::string listen = "127.0.0.1:8444";
-  std::string admin_host = "127.0.0.1";
-  std::int64_t admin_port = 0;
-  std::string access_log = "-";
-  std::string tls_cert;
-  std::string tls_key;
-  std::string database;
+struct ServeConfig : rsp::cli::ServeCommonConfig {
+  ServeConfig() : ServeCommonConfig("127.0.0.1:8444", 4, 256 * 1024) {}
   std::string kek_file;
   nlohmann::json eums = nlohmann::json::array();
   nlohmann::json mnos = nlohmann::json::array();
-  std::string client_trust;
   std::string ecasd_trust;
   std::int64_t default_validity = 3600;
   std::int64_t max_validity = 604800;
@@ -128,42 +121,28 @@ struct ServeConfig {
   std::string sms_source = "0000";
   std::string callback_trust;
   std::int64_t callback_timeout = 10;
-  bool insecure_http = false;
-  std::int64_t workers = 4;
-  std::int64_t max_body_bytes = 256 * 1024;
 };
 
 std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
-  return {{"listen", &c.listen},
-          {"admin_host", &c.admin_host},
-          {"admin_port", nullptr, nullptr, &c.admin_port},
-          {"access_log", &c.access_log},
-          {"tls_cert", &c.tls_cert},
-          {"tls_key", &c.tls_key},
-          {"database", &c.database},
-          {"kek_file", &c.kek_file},
-          {"eums", nullptr, nullptr, nullptr, &c.eums},
-          {"mnos", nullptr, nullptr, nullptr, &c.mnos},
-          {"client_trust", &c.client_trust},
-          {"ecasd_trust", &c.ecasd_trust},
-          {"default_validity", nullptr, nullptr, &c.default_validity},
-          {"max_validity", nullptr, nullptr, &c.max_validity},
-          {"sweep_interval", nullptr, nullptr, &c.sweep_interval},
-          {"es5_listen", &c.es5_listen},
-          {"es5_address", &c.es5_address},
-          {"es5_path", &c.es5_path},
-          {"es5_max_attempts", nullptr, nullptr, &c.es5_max_attempts},
-          {"smsc", &c.smsc},
-          {"smpp_host", &c.smpp_host},
-          {"smpp_port", nullptr, nullptr, &c.smpp_port},
-          {"smpp_system_id", &c.smpp_system_id},
-          {"smpp_password", &c.smpp_password},
-          {"sms_source", &c.sms_source},
-          {"callback_trust", &c.callback_trust},
-          {"callback_timeout", nullptr, nullptr, &c.callback_timeout},
-          {"insecure_http", nullptr, &c.insecure_http},
-          {"workers", nullptr, nullptr, &c.workers},
-          {"max_body_bytes", nullptr, nullptr, &c.max_body_bytes}};
+  return rsp::cli::serve_keys(c, {{"kek_file", &c.kek_file},
+                                  {"eums", nullptr, nullptr, nullptr, &c.eums},
+                                  {"mnos", nullptr, nullptr, nullptr, &c.mnos},
+                                  {"ecasd_trust", &c.ecasd_trust},
+                                  {"default_validity", nullptr, nullptr, &c.default_validity},
+                                  {"max_validity", nullptr, nullptr, &c.max_validity},
+                                  {"sweep_interval", nullptr, nullptr, &c.sweep_interval},
+                                  {"es5_listen", &c.es5_listen},
+                                  {"es5_address", &c.es5_address},
+                                  {"es5_path", &c.es5_path},
+                                  {"es5_max_attempts", nullptr, nullptr, &c.es5_max_attempts},
+                                  {"smsc", &c.smsc},
+                                  {"smpp_host", &c.smpp_host},
+                                  {"smpp_port", nullptr, nullptr, &c.smpp_port},
+                                  {"smpp_system_id", &c.smpp_system_id},
+                                  {"smpp_password", &c.smpp_password},
+                                  {"sms_source", &c.sms_source},
+                                  {"callback_trust", &c.callback_trust},
+                                  {"callback_timeout", nullptr, nullptr, &c.callback_timeout}});
 }
 
 [[noreturn]] void fail(const std::string& message) {
@@ -210,16 +189,10 @@ class Sweeper {
   std::thread thread_;
 };
 
-void run_serve(const std::string& config_file, bool insecure_flag, const std::string& listen_flag,
-               std::optional<int> admin_port_flag) {
+void run_serve(const rsp::cli::ServeFlags& flags) {
+  const std::string& config_file = flags.config;
   ServeConfig config;
-  if (!config_file.empty())
-    if (auto r = rsp::service::apply_config_file(keys(config), config_file); !r) fail(r.error());
-  if (auto r = rsp::service::apply_environment(keys(config), "RSP_SMSR_"); !r) fail(r.error());
-  if (insecure_flag) config.insecure_http = true;
-  if (!listen_flag.empty()) config.listen = listen_flag;
-  if (admin_port_flag) config.admin_port = *admin_port_flag;
-  if (config.admin_port < 0 || config.admin_port > 65535) fail("admin_port must be 0..65535");
+  if (auto r = rsp::cli::load_serve_config(config, keys(config), flags, "RSP_SMSR_"); !r) fail(r.error());
   const auto listen = rsp::service::split_listen(config.listen);
   if (!listen) fail(listen.error());
   if (config.workers < 1 || config.workers > 1024) fail("workers must be 1..1024");
@@ -237,11 +210,8 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   if (config.smpp_port < 1 || config.smpp_port > 65535) fail("smpp_port must be 1..65535");
   if (config.callback_timeout < 1 || config.callback_timeout > 300) fail("callback_timeout must be 1..300 seconds");
   if (config.sms_source.empty()) fail("sms_source must name the SM-SR's address");
-  const fs::path base = config_file.empty() ? fs::current_path() : fs::absolute(config_file).parent_path();
-  const auto resolve = [&base](const std::string& f) {
-    fs::path p(f);
-    return p.is_relative() ? (base / p).string() : p.string();
-  };
+  const fs::path base = rsp::cli::config_folder(config_file);
+  const auto resolve = rsp::cli::config_path_resolver(base);
 
   // The registry.
   const std::string database_name = rsp::store::describe_location(config.database);
@@ -433,15 +403,5 @@ RSP_COMMAND_GROUP(smsr_serve) {
   auto* g = rsp::cli::group_command(app, "smsr", "SM-SR server (SGP.02 M2M)");
   auto* s = g->add_subcommand("serve", "Serve the SM-SR over HTTPS (ES1, ES4; /healthz, /metrics on the admin port)");
   s->footer(kConfigHelp);
-  auto config = std::make_shared<std::string>();
-  auto insecure = std::make_shared<bool>(false);
-  auto listen = std::make_shared<std::string>();
-  auto admin_port = std::make_shared<int>(-1);
-  s->add_option("--config", *config, "JSON configuration file");
-  s->add_option("--listen", *listen, "host:port to bind (overrides the configuration)");
-  s->add_option("--admin-port", *admin_port, "Port of the admin listener, 0 picks one (overrides the configuration)");
-  s->add_flag("--insecure-http", *insecure, "Plain HTTP without TLS (lab use only)");
-  s->callback([config, insecure, listen, admin_port] {
-    run_serve(*config, *insecure, *listen, *admin_port >= 0 ? std::optional<int>(*admin_port) : std::nullopt);
-  });
+  rsp::cli::add_serve_flags(*s, run_serve);
 }

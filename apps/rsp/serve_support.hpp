@@ -1,11 +1,14 @@
 #pragma once
-// What the `serve` commands of the server roles share: the access log's sink,
-// the database connections and the start-up / stop sequence.
+// What the `serve` commands of the server roles share: their command-line
+// flags and how they override the configuration, the access log's sink, the
+// database connections and the start-up / stop sequence.
 
 #include <fcntl.h>
 #include <fmt/core.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -14,11 +17,101 @@
 #include <vector>
 
 #include "command.hpp"
+#include "rsp/common/expected.hpp"
 #include "rsp/service/async_log.hpp"
+#include "rsp/service/config.hpp"
 #include "rsp/service/lifecycle.hpp"
 #include "rsp/store/open.hpp"
 
 namespace rsp::cli {
+
+/// The flags every `serve` command takes; each given one wins over its
+/// configuration key (from the file, then the RSP_<ROLE>_* environment).
+struct ServeFlags {
+  std::string config;          ///< --config: the JSON configuration file, "" for none
+  std::string listen;          ///< --listen host:port, "" when not given
+  int admin_port = -1;         ///< --admin-port, -1 when not given
+  bool insecure_http = false;  ///< --insecure-http
+};
+
+/// Declares the ServeFlags options on `cmd` and runs `run` with them when
+/// the command is chosen.
+inline void add_serve_flags(CLI::App& cmd, std::function<void(const ServeFlags&)> run) {
+  auto flags = std::make_shared<ServeFlags>();
+  cmd.add_option("--config", flags->config, "JSON configuration file");
+  cmd.add_option("--listen", flags->listen, "host:port to bind (overrides the configuration)");
+  cmd.add_option("--admin-port", flags->admin_port,
+                 "Port of the admin listener, 0 picks one (overrides the configuration)");
+  cmd.add_flag("--insecure-http", flags->insecure_http, "Plain HTTP without TLS (lab use only)");
+  cmd.callback([flags, run = std::move(run)] { run(*flags); });
+}
+
+/// The configuration keys every `serve` command reads: its listeners, TLS
+/// identity, the roots its callers' client certificates chain to, its
+/// database and its workers. `listen`, `workers` and `max_body_bytes` have
+/// defaults of each role's own.
+struct ServeCommonConfig {
+  ServeCommonConfig(std::string default_listen, std::int64_t default_workers, std::int64_t default_max_body_bytes)
+      : listen(std::move(default_listen)), workers(default_workers), max_body_bytes(default_max_body_bytes) {}
+  std::string listen;
+  std::string admin_host = "127.0.0.1";
+  std::int64_t admin_port = 0;
+  std::string access_log = "-";
+  std::string tls_cert;
+  std::string tls_key;
+  std::string client_trust;
+  std::string database;
+  bool insecure_http = false;
+  std::int64_t workers;
+  std::int64_t max_body_bytes;
+};
+
+/// The ServeCommonConfig keys followed by a role's `own` ones.
+inline std::vector<service::ConfigKey> serve_keys(ServeCommonConfig& c, std::vector<service::ConfigKey> own) {
+  std::vector<service::ConfigKey> all{{"listen", &c.listen},
+                                      {"admin_host", &c.admin_host},
+                                      {"admin_port", nullptr, nullptr, &c.admin_port},
+                                      {"access_log", &c.access_log},
+                                      {"tls_cert", &c.tls_cert},
+                                      {"tls_key", &c.tls_key},
+                                      {"client_trust", &c.client_trust},
+                                      {"database", &c.database},
+                                      {"insecure_http", nullptr, &c.insecure_http},
+                                      {"workers", nullptr, nullptr, &c.workers},
+                                      {"max_body_bytes", nullptr, nullptr, &c.max_body_bytes}};
+  all.insert(all.end(), own.begin(), own.end());
+  return all;
+}
+
+/// A serve command's configuration `config` through its `keys`: the file
+/// named by --config, then the environment variables `env_prefix`<KEY>, then
+/// the flags; the first error, or an admin_port outside 0..65535.
+inline expected<void, std::string> load_serve_config(ServeCommonConfig& config,
+                                                     const std::vector<service::ConfigKey>& keys,
+                                                     const ServeFlags& flags, const std::string& env_prefix) {
+  if (!flags.config.empty())
+    if (auto r = service::apply_config_file(keys, flags.config); !r) return r;
+  if (auto r = service::apply_environment(keys, env_prefix); !r) return r;
+  if (flags.insecure_http) config.insecure_http = true;
+  if (!flags.listen.empty()) config.listen = flags.listen;
+  if (flags.admin_port >= 0) config.admin_port = flags.admin_port;
+  if (config.admin_port < 0 || config.admin_port > 65535) return unexpected<std::string>("admin_port must be 0..65535");
+  return {};
+}
+
+/// The folder that relative paths in the configuration start from: the
+/// configuration file's, or the working directory without one.
+inline std::filesystem::path config_folder(const std::string& config_file) {
+  return config_file.empty() ? std::filesystem::current_path() : std::filesystem::absolute(config_file).parent_path();
+}
+
+/// Resolves a file named in the configuration against `folder` (config_folder).
+inline std::function<std::string(const std::string&)> config_path_resolver(const std::filesystem::path& folder) {
+  return [folder](const std::string& f) {
+    const std::filesystem::path p(f);
+    return p.is_relative() ? (folder / p).string() : p.string();
+  };
+}
 
 /// A server's database: on PostgreSQL a connection for each worker thread
 /// and for the few threads of its own that use the database (outbox sender,

@@ -87,7 +87,9 @@ TEST_F(SmdppKeys, ImportEncryptsThePackagesUnderAKeyBesideTheDatabase) {
   EXPECT_EQ(mode_of(db()), 0600);
   // The -wal/-shm files are removed when the last connection closes; any left are the database's mode.
   for (const char* suffix : {"-wal", "-shm"})
-    if (fs::exists(db() + suffix)) EXPECT_EQ(mode_of(db() + suffix), 0600) << suffix;
+    if (fs::exists(db() + suffix)) {
+      EXPECT_EQ(mode_of(db() + suffix), 0600) << suffix;
+    }
 
   // Neither the database nor its log holds a package in clear.
   for (const char* suffix : {"", "-wal"}) {

@@ -190,7 +190,9 @@ TEST_F(SmsrServe, RegisterReadRefuseAcceptExpire) {
   // The profile stays disabled.
   a = es4("getEIS", {{"eid", kEid}}, kMno1Key);
   for (const auto& p : a.body["eis"]["profiles"])
-    if (p["iccid"] == kSecond) EXPECT_EQ(p["state"], "Disabled");
+    if (p["iccid"] == kSecond) {
+      EXPECT_EQ(p["state"], "Disabled");
+    }
 
   // No key in any answer, log or access log.
   EXPECT_EQ(serve_->signal_and_wait(SIGTERM), 0) << serve_->output();

@@ -149,7 +149,9 @@ TEST(CardScp03, AllLevelsRoundTrip) {
     auto back = host->unwrap_response(r.data, r.sw);
     ASSERT_TRUE(back) << back.error().message;
     EXPECT_EQ(*back, data);
-    if (lvl & level::kREncryption) EXPECT_EQ(std::search(r.data.begin(), r.data.end(), data.begin(), data.end()), r.data.end());
+    if (lvl & level::kREncryption) {
+      EXPECT_EQ(std::search(r.data.begin(), r.data.end(), data.begin(), data.end()), r.data.end());
+    }
   }
 }
 

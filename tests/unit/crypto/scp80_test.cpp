@@ -226,7 +226,9 @@ TEST_P(Scp80Des, RoundTripAndCounterRules) {
     EXPECT_EQ((pkt.size() - 10) % 8, 0u);
     auto status = [&](std::uint64_t stored) {
       auto r = open_command_packet(pkt, fixed_keys(keys, tar), stored);
-      if (r) EXPECT_EQ(r->data, data);
+      if (r) {
+        EXPECT_EQ(r->data, data);
+      }
       return r ? Status::PorOk : r.error().status;
     };
     const bool checked = cm == CounterMode::Higher || cm == CounterMode::OneHigher;

@@ -99,7 +99,9 @@ TEST_F(M2mTest, AKillDuringSavesLeavesAWholeState) {
       EXPECT_EQ(s.notifications[i].seq_number, i + 1);
     }
     EXPECT_EQ(s.next_seq_number, s.notifications.size() + 1);
-    if (!s.notifications.empty()) EXPECT_EQ(s.notifications.back().isdp_aid, s.enabled()->aid);
+    if (!s.notifications.empty()) {
+      EXPECT_EQ(s.notifications.back().isdp_aid, s.enabled()->aid);
+    }
     switches = s.notifications.size();
     card_.reset();
   }

@@ -125,7 +125,7 @@ TEST_P(IoThreads, StopClosesTheIdleOnEveryLoopAndABusyOneStillGetsItsAnswer) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, IoThreads, ::testing::Values(std::size_t{1}, std::size_t{4}),
-                         [](const auto& info) { return std::to_string(info.param); });
+                         [](const auto& test_info) { return std::to_string(test_info.param); });
 
 }  // namespace
 }  // namespace rsp::net

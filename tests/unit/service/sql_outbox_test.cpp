@@ -288,7 +288,7 @@ TEST_P(SqlOutboxTest, BadArgumentsAndALostTableAreErrorsNotCrashes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, SqlOutboxTest, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& test_info) { return test_info.param; });
 
 }  // namespace
 }  // namespace rsp::service

@@ -70,9 +70,11 @@ TEST_F(SmdppNegative, SigningCiSupportedButNoDpAuthUnderAVerificationCi) {
 TEST_F(SmdppNegative, TrustedCiWithoutAnIdentityIsUnavailableNotUnsupported) {
   // A CI we trust for eUICC chains but hold no DPauth under: the other curve's.
   auto nist_only = std::make_shared<IdentitySet>();
-  for (const auto& id : w.identities->identities())
-    if (id.ci_pkid == *test_euicc_credentials(crypto::Curve::NistP256).ci_cert.subject_key_id())
+  for (const auto& id : w.identities->identities()) {
+    if (id.ci_pkid == *test_euicc_credentials(crypto::Curve::NistP256).ci_cert.subject_key_id()) {
       ASSERT_TRUE(nist_only->add(id));
+    }
+  }
   for (const auto& ci : w.identities->cis()) nist_only->add_ci(ci);
   const auto brp = test_euicc_credentials(crypto::Curve::BrainpoolP256r1);
   const Bytes brp_ci = *brp.ci_cert.subject_key_id();

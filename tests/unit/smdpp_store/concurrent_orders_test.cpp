@@ -121,7 +121,7 @@ TEST_P(ConcurrentOrders, ConfirmationCodeFailuresOfTwoInstancesAllCount) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ConcurrentOrders, ::testing::Values("sqlite", "postgresql"),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& test_info) { return test_info.param; });
 
 }  // namespace
 }  // namespace rsp::smdpp::testing

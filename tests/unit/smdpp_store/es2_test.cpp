@@ -219,7 +219,9 @@ TEST(Es2, CancelOrderCannotMakeAProfileAvailableOnceItsBppWasIssued) {
     auto h = w.inv->history(iccid);
     ASSERT_TRUE(h);
     for (const auto& t : *h)
-      if (t.from) EXPECT_NE(t.to, S::Available) << t.cause;
+      if (t.from) {
+        EXPECT_NE(t.to, S::Available) << t.cause;
+      }
   }
 }
 

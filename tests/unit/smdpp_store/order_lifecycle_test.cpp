@@ -264,7 +264,9 @@ TEST_P(CancelByReason, TheProfilesNextStateFollowsTheReason) {
   const std::string iccid = test_iccid(1);
   auto auth = w.authenticate(mid);
   ASSERT_TRUE(auth) << code_of(auth.error());
-  if (c.after_bpp) ASSERT_TRUE(w.bpp(*auth));
+  if (c.after_bpp) {
+    ASSERT_TRUE(w.bpp(*auth));
+  }
   const auto before = w.outbox().size();
   ASSERT_TRUE(w.server->cancel_session(w.e.cancel(c.reason))) << w.catalog->last_error();
   EXPECT_EQ(w.state(iccid), c.expected) << cancel_reason_name(c.reason);

@@ -146,7 +146,7 @@ TEST_P(OutboxUpgrade, ANewDatabaseHasOnlyTheServiceOutbox) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, OutboxUpgrade, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& test_info) { return test_info.param; });
 
 }  // namespace
 }  // namespace rsp::smdpp::testing

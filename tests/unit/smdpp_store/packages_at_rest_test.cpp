@@ -217,7 +217,7 @@ TEST_P(PackagesAtRest, PackagesInClearFromOlderVersionsAreReadAndRotationEncrypt
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, PackagesAtRest, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& test_info) { return test_info.param; });
 
 }  // namespace
 }  // namespace rsp::smdpp::testing

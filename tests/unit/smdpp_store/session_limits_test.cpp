@@ -128,7 +128,7 @@ TEST_P(SessionLimits, ATableOfAuthenticatedSessionsRefusesNewOnes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, SessionLimits, ::testing::Values(StoreKind::Memory, StoreKind::Sql),
-                         [](const auto& info) { return info.param == StoreKind::Memory ? "Memory" : "Sql"; });
+                         [](const auto& test_info) { return test_info.param == StoreKind::Memory ? "Memory" : "Sql"; });
 
 }  // namespace
 }  // namespace rsp::smdpp::testing

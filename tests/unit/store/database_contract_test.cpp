@@ -285,7 +285,7 @@ TEST_P(AnyEngine, ThreadsShareOneConnection) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, AnyEngine, ::testing::Values("sqlite", "postgresql"),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& test_info) { return test_info.param; });
 
 }  // namespace
 }  // namespace rsp::store
