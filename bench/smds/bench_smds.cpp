@@ -53,6 +53,7 @@
 #include "rsp/smds/identity.hpp"
 #include "rsp/smds/server.hpp"
 #include "rsp/store/sqlite.hpp"
+#include "support/measure.hpp"
 #include "test_euicc.hpp"
 
 namespace fs = std::filesystem;
@@ -60,6 +61,8 @@ namespace es9 = rsp::messages::es9;
 namespace es11 = rsp::messages::es11;
 using namespace rsp;
 using Clock = std::chrono::steady_clock;
+using bench::cpu_seconds;
+using bench::percentile;
 
 namespace {
 
@@ -99,20 +102,6 @@ bool parse_args(int argc, char** argv, Args& a) {
     else return false;
   }
   return a.events >= a.discoveries;
-}
-
-double cpu_seconds(int who) {
-  rusage u{};
-  ::getrusage(who, &u);
-  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
-
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
 }
 
 enum Fn { kInit, kAuth, kFnCount };
