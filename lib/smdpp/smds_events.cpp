@@ -135,12 +135,12 @@ void SmdsEventWorker::start() {
   if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] {
-    std::unique_lock held(mu_);
+    std::unique_lock wait_lock(mu_);
     while (!stopping_) {
-      held.unlock();
+      wait_lock.unlock();
       (void)run_once();  // failures stay in the outbox, with their error, for the next pass
-      held.lock();
-      cv_.wait_for(held, config_.poll_interval, [this] { return stopping_; });
+      wait_lock.lock();
+      cv_.wait_for(wait_lock, config_.poll_interval, [this] { return stopping_; });
     }
   });
 }
