@@ -8,6 +8,7 @@
 #include "rsp/crypto/ecdsa.hpp"
 #include "rsp/crypto/ecka.hpp"
 #include "rsp/crypto/kdf.hpp"
+#include "support/measure.hpp"
 
 namespace rsp::bench {
 
@@ -15,14 +16,6 @@ using crypto::Curve;
 using crypto::EcKey;
 
 namespace {
-
-/// CPU time of the calling thread, in seconds: on a shared machine the
-/// wall-clock rate drops with the load, the rate per CPU-second does not.
-double thread_cpu_seconds() {
-  timespec t{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
-}
 
 /// Runs `op` repeatedly for about `seconds` of CPU, returns calls per CPU-second.
 template <class Op>

@@ -18,10 +18,12 @@
 #include "rsp/pki/key_store.hpp"
 #include "rsp/pki/test_pki.hpp"
 #include "rsp/smdpp/server.hpp"
+#include "support/measure.hpp"
 #include "test_euicc.hpp"
 
 namespace fs = std::filesystem;
 using namespace rsp;
+using bench::thread_cpu_seconds;
 
 namespace {
 
@@ -39,12 +41,6 @@ bool one_download(smdpp::Server& server, smdpp::testing::TestEuicc& e, const std
   if (!bpp) return false;
   if (verify && !e.load_bpp(bpp->boundProfilePackage)) return false;
   return static_cast<bool>(server.handle_notification(e.install_result(true)));
-}
-
-double thread_cpu_seconds() {
-  timespec t{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
 }  // namespace

@@ -74,12 +74,15 @@
 #include "rsp/smdpp/http_service.hpp"
 #include "rsp/smdpp/sql_catalog.hpp"
 #include "rsp/store/sqlite.hpp"
+#include "support/measure.hpp"
 #include "test_euicc.hpp"
 
 namespace fs = std::filesystem;
 namespace es9 = rsp::messages::es9;
 using namespace rsp;
 using Clock = std::chrono::steady_clock;
+using bench::cpu_seconds;
+using bench::percentile;
 
 namespace {
 
@@ -148,15 +151,6 @@ long status_kib(const std::string& field) {
   while (std::getline(in, line))
     if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
   return 0;
-}
-
-/// CPU seconds, user and kernel together (this kernel's split between the
-/// two is estimated from ticks and not worth printing).
-double cpu_seconds(int who) {
-  rusage u{};
-  ::getrusage(who, &u);
-  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return s(u.ru_utime) + s(u.ru_stime);
 }
 
 /// CPU of one durable SQLite commit (WAL, synchronous=FULL, one small row
@@ -347,13 +341,6 @@ struct Side {
   double cpu_ms() const { return done > 0 ? cpu_server * 1e3 / done : 0; }
   double transport_ms() const { return transport_n > 0 ? transport_cpu * 1e3 / transport_n : 0; }
 };
-
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
 
 /// The slowest ES9+ function's p99 in ms with the downloads of `ids` offered
 /// on an open schedule at `rate` per second (download i due at i / rate,

@@ -17,6 +17,7 @@
 #include "rsp/smdpp/sql_catalog.hpp"
 #include "rsp/store/open.hpp"
 #include "rsp/store/postgresql.hpp"
+#include "support/measure.hpp"
 #include "test_euicc.hpp"
 
 namespace fs = std::filesystem;
@@ -26,13 +27,6 @@ namespace rsp::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double process_cpu_s() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
 
 /// CPU seconds used so far by every process named "postgres" on this host
 /// (the local server's backends; 0 when it runs elsewhere or as another
@@ -170,12 +164,12 @@ int run_pg_scale(const PgScaleOptions& o, const Drive& drive) {
       std::fprintf(stderr, "%s\n", mids.error().c_str());
       return 1;
     }
-    const double cpu0 = process_cpu_s();
+    const double cpu0 = process_cpu_seconds();
     const double pg0 = postgres_cpu_s();
     const auto t0 = Clock::now();
     const DriveResult r = drive(ports, *mids);
     const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
-    const double server_cpu = process_cpu_s() - cpu0 - r.client_cpu_s;
+    const double server_cpu = process_cpu_seconds() - cpu0 - r.client_cpu_s;
     const double pg_cpu = postgres_cpu_s() - pg0;
     for (auto& in : running) in.service->stop();
     if (r.ok != o.downloads) {

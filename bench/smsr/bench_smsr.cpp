@@ -62,12 +62,14 @@
 #include "rsp/smsr/http_service.hpp"
 #include "rsp/store/open.hpp"
 #include "rsp/store/sqlite.hpp"
+#include "support/measure.hpp"
 
 namespace fs = std::filesystem;
 using namespace rsp;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
+using bench::percentile;
 
 namespace {
 
@@ -109,13 +111,6 @@ bool parse_args(int argc, char** argv, Args& a) {
 }
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
 
 /// The 1-minute load average: other jobs on the machine lengthen every
 /// latency here, so each figure is printed with it.

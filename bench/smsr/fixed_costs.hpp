@@ -16,6 +16,7 @@
 #include <string>
 
 #include "rsp/common/expected.hpp"
+#include "support/measure.hpp"
 
 namespace rsp::bench {
 
@@ -29,9 +30,5 @@ struct FixedCosts {
 /// `commits` durable commits, `handshakes` PSK-TLS handshakes, SCP80 wraps
 /// for about 0.2 CPU-seconds; the database file goes in `dir`.
 expected<FixedCosts, std::string> measure_fixed_costs(const std::filesystem::path& dir, int commits, int handshakes);
-
-/// CPU seconds of this process (all threads) and of the calling thread.
-double process_cpu_seconds();
-double thread_cpu_seconds();
 
 }  // namespace rsp::bench

@@ -1,5 +1,6 @@
 #include "rsp/smds/http_service.hpp"
 
+#include <algorithm>
 #include <exception>
 
 #include "rsp/messages/es11_json.hpp"
@@ -139,6 +140,10 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(std::shared_ptr<
   service::ServerConfig sc;
   sc.role = "smds";
   if (auto listener = service::take_listener(sc, config); !listener) return unexpected(listener.error());
+  sc.http.handler_threads = config.handler_threads;
+  sc.http.io_threads = config.io_threads;
+  if (sc.http.io_threads == 0 && config.handler_threads == net::HandlerThreads::Inline)
+    sc.http.io_threads = std::max<std::size_t>(config.worker_threads, 1);
   sc.routes = routes(std::move(core));
   sc.authenticate = std::move(config.authenticate);
   sc.unauthenticated = [](const net::Request&) {

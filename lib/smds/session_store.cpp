@@ -1,6 +1,7 @@
 #include "rsp/smds/session_store.hpp"
 
 #include "db_try.hpp"
+#include "rsp/store/sqlite.hpp"
 
 namespace rsp::smds {
 
@@ -11,6 +12,30 @@ namespace {
 std::int64_t seconds(service::TimePoint t) { return t.time_since_epoch().count(); }
 
 }  // namespace
+
+std::shared_ptr<store::Database> SessionStore::sessions_database(std::shared_ptr<store::Database> events) {
+  if (!events || events->dialect() != "sqlite") return events;
+  // The main database's file ("" for an in-memory one, which no second
+  // connection can reach).
+  auto list = events->query("PRAGMA database_list");
+  if (!list) return events;
+  for (const auto& row : *list) {
+    if (row.text(1) != "main" || row.text(2).empty()) continue;
+    store::SqliteOptions o;
+    o.create = false;
+    auto own = store::open_sqlite(row.text(2), o);
+    if (!own || !(*own)->execute_script("PRAGMA synchronous=NORMAL")) return events;
+    return std::shared_ptr<store::Database>(std::move(*own));
+  }
+  return events;
+}
+
+store::DbResult<store::Transaction> SessionStore::begin_relaxed() {
+  auto tx = db_->begin();
+  if (tx && db_->dialect() == "postgresql")
+    if (auto set = db_->execute("SET LOCAL synchronous_commit TO OFF"); !set) return unexpected(set.error());
+  return tx;
+}
 
 SmdsResult<void> SessionStore::add(const Bytes& transaction_id, const Bytes& server_challenge,
                                    service::TimePoint expires, service::TimePoint now, std::size_t max_sessions) {
@@ -26,7 +51,7 @@ SmdsResult<void> SessionStore::add(const Bytes& transaction_id, const Bytes& ser
     order_.push_back(transaction_id);
     return {};
   }
-  SMDS_DB_TRY(auto tx, db_->begin());
+  SMDS_DB_TRY(auto tx, begin_relaxed());
   SMDS_DB_TRY_VOID(db_->execute("DELETE FROM smds_session WHERE expires_at < $1", {value(seconds(now))}));
   // Every session has the same timeout, so the earliest expiry is the oldest.
   SMDS_DB_TRY(auto row, db_->query_one("SELECT count(*) FROM smds_session"));
@@ -53,8 +78,10 @@ SmdsResult<std::optional<Bytes>> SessionStore::take(const Bytes& transaction_id,
     return std::optional<Bytes>(std::move(h.server_challenge));
   }
   // One statement: of two instances taking the same session only one gets the row.
+  SMDS_DB_TRY(auto tx, begin_relaxed());
   SMDS_DB_TRY(auto row, db_->query_one("DELETE FROM smds_session WHERE transaction_id = $1 RETURNING server_challenge, expires_at",
                                        {value(transaction_id)}));
+  SMDS_DB_TRY_VOID(tx.commit());
   if (!row || row->int64(1) < seconds(now)) return std::optional<Bytes>();
   return std::optional<Bytes>(row->blob(0));
 }

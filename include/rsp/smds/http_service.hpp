@@ -33,6 +33,15 @@ struct HttpConfig {
   std::string admin_host = "127.0.0.1";
   int admin_port = 0;
   std::size_t worker_threads = 4;
+  /// Where the ES11/ES12 handlers run (net::HandlerThreads). Inline by
+  /// default, as the SM-DP+'s: a discovery's handlers are short (a signature
+  /// or three verifications and an indexed read), and the hand-off to a pool
+  /// and back cost about a tenth of a discovery's server CPU (bench_smds).
+  net::HandlerThreads handler_threads = net::HandlerThreads::Inline;
+  /// I/O threads; 0: with inline handlers, worker_threads of them (a handler
+  /// waiting on the database holds up no more connections than one pool
+  /// worker would), else net's default.
+  std::size_t io_threads = 0;
   std::size_t max_body_bytes = 64 * 1024;
   service::Authenticator authenticate;  ///< ES12 callers
   service::LogSink log;

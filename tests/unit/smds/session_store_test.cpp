@@ -6,6 +6,10 @@
 #include <gtest/gtest.h>
 
 #include "rsp/smds/session_store.hpp"
+#include "rsp/store/open.hpp"
+#include "rsp/store/sqlite.hpp"
+#include "test_support/pg_server.hpp"
+#include "test_support/temp_dir.hpp"
 #include "world.hpp"
 
 namespace rsp::smds {
@@ -136,6 +140,68 @@ TEST_P(SmdsSessionStore, TheOldestGiveWayWhenFull) {
 }
 
 INSTANTIATE_TEST_SUITE_P(MemoryAndDatabase, SmdsSessionStore, ::testing::Bool());
+
+std::int64_t synchronous_level(store::Database& db) {
+  auto row = db.query_one("PRAGMA synchronous");
+  return row && *row ? (*row)->int64(0) : -1;
+}
+
+TEST(SmdsSessionDatabase, SessionRowsGoThroughTheirOwnConnectionWithoutAnFsync) {
+  SmdsWorld w;
+  auto sessions = SessionStore::sessions_database(w.db);
+  ASSERT_TRUE(sessions);
+  EXPECT_NE(sessions.get(), w.db.get());
+  EXPECT_EQ(synchronous_level(*sessions), 1);  // NORMAL: WAL commits without an fsync
+  EXPECT_EQ(synchronous_level(*w.db), 2);      // FULL: the events stay durable
+  // The same file: a session written through one is seen through the other.
+  SessionStore store(w.db);
+  const auto now = w.clock.now();
+  ASSERT_TRUE(store.add(Bytes(16, 0x01), Bytes(16, 0x02), now + std::chrono::seconds(30), now, 10));
+  auto row = w.db->query_one("SELECT count(*) FROM smds_session");
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*row)->int64(0), 1);
+}
+
+TEST(SmdsSessionDatabase, AnInMemoryDatabaseIsItsOwnSessionDatabase) {
+  auto opened = store::open_sqlite(":memory:");
+  ASSERT_TRUE(opened);
+  std::shared_ptr<store::Database> db(std::move(*opened));
+  EXPECT_EQ(SessionStore::sessions_database(db).get(), db.get());
+  EXPECT_EQ(SessionStore::sessions_database(nullptr), nullptr);
+}
+
+class SmdsSessionEngines : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SmdsSessionEngines, TakesOnceWithoutLeavingTheRelaxedCommitBehind) {
+  test_support::TempDir dir;
+  auto where = test_support::engine_database(GetParam(), dir.path(), "smds_sessions");
+  if (!where.skip.empty()) GTEST_SKIP() << where.skip;
+  ASSERT_TRUE(where.error.empty()) << where.error;
+  auto opened = store::open_database(where.location);
+  ASSERT_TRUE(opened) << opened.error().message;
+  std::shared_ptr<store::Database> db(std::move(*opened));
+  ASSERT_TRUE(EventStore::open(db));  // its migrations make the session table
+  SessionStore store(db);
+  const auto now = service::TimePoint{std::chrono::seconds(1'800'000'000)};
+  const Bytes tid(16, 0x07), challenge(16, 0x08);
+  ASSERT_TRUE(store.add(tid, challenge, now + std::chrono::seconds(30), now, 10));
+  EXPECT_EQ(store.count(), 1u);
+  auto taken = store.take(tid, now);
+  ASSERT_TRUE(taken) << taken.error().message;
+  ASSERT_TRUE(*taken);
+  EXPECT_EQ(**taken, challenge);
+  auto again = store.take(tid, now);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(store.count(), 0u);
+  if (GetParam() == "postgresql") {  // SET LOCAL ended with its transaction
+    auto row = db->query_one("SHOW synchronous_commit");
+    ASSERT_TRUE(row && *row);
+    EXPECT_EQ((*row)->text(0), "on");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, SmdsSessionEngines, ::testing::Values("sqlite", "postgresql"));
 
 }  // namespace
 }  // namespace rsp::smds
