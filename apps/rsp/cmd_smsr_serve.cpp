@@ -268,6 +268,13 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
 
   rsp::smsr::RegistryOptions registry_options;
   registry_options.kek = kek->kek;
+  if (db->dialect() == "sqlite") {
+    // Reads on a connection of their own (WAL): GetEIS and the ES5 lookups
+    // never wait behind a write transaction's disk flush.
+    auto reader = rsp::store::open_database(config.database);
+    if (!reader) fail("database " + database_name + ": " + reader.error().message);
+    registry_options.reader = std::move(*reader);
+  }
   registry_options.callback_url = [callback_urls](const std::string& mno) {
     auto it = callback_urls.find(mno);
     return it == callback_urls.end() ? std::string() : it->second;
@@ -402,7 +409,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   auto server = rsp::smsr::HttpService::start(service, std::move(http));
   if (!server) fail(server.error().message);
   Sweeper sweeper(service, std::chrono::seconds(config.sweep_interval));
-  rsp::service::OutboxWorkerConfig outbox_config;
+  rsp::service::OutboxWorkerConfig outbox_config = rsp::smsr::callback_worker_config();
   outbox_config.no_destination = "the MNO has no callback_url";
   outbox_config.metric = "rsp_smsr_callbacks_total";
   outbox_config.metric_help =

@@ -31,7 +31,8 @@ Es5Link::Es5Link(Es5LinkConfig config) : config_(std::move(config)) {
         },
         es5::WakeUpOptions{config_.source, false});
   }
-  thread_ = std::thread([this] { run_wake_ups(); });
+  const std::size_t threads = std::max<std::size_t>(config_.wake_up_threads, 1);
+  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run_wake_ups(); });
 }
 
 Es5Link::~Es5Link() {
@@ -40,7 +41,7 @@ Es5Link::~Es5Link() {
     stopping_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  for (auto& t : threads_) t.join();
 }
 
 void Es5Link::attach(std::shared_ptr<Service> service) {

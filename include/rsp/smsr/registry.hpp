@@ -94,6 +94,13 @@ struct RegistryOptions {
   /// An MNO's callback URL as configured now, asked when a callback is sent;
   /// unset or empty: that MNO has none (the entry waits, retried).
   std::function<std::string(const std::string& mno)> callback_url;
+  /// A second connection to the same database for the reads made outside a
+  /// transaction (GetEIS, the ES5 side's lookups); unset: `db` serves them.
+  /// With SQLite in WAL mode a reader on its own connection sees every
+  /// committed change and never waits behind the writer's transaction or its
+  /// disk flush; it must not be an in-memory database (each connection would
+  /// see its own).
+  std::shared_ptr<store::Database> reader;
 };
 
 /// One state change of an eUICC, written in one transaction: the operation
@@ -154,8 +161,11 @@ class Registry {
   SmsrResult<std::vector<AuditEntry>> audit_trail(std::string_view eid);
 
   /// Stores `op` (its id is assigned) and its scripts, in order, in one
-  /// transaction; returns the id.
-  SmsrResult<std::int64_t> create_operation(const Operation& op, std::span<const Bytes> scripts);
+  /// transaction; returns the id. With `accepted`, that call's audit line
+  /// commits in the same transaction, its result "accepted as operation
+  /// <id>" (whatever `accepted->result` says): one disk flush, not two.
+  SmsrResult<std::int64_t> create_operation(const Operation& op, std::span<const Bytes> scripts,
+                                            const AuditEntry* accepted = nullptr);
   SmsrResult<std::optional<Operation>> operation(std::int64_t id);
   /// Operations of `eid` not yet final, oldest first.
   SmsrResult<std::vector<Operation>> open_operations(std::string_view eid);
@@ -185,6 +195,8 @@ class Registry {
   const std::shared_ptr<service::SqlOutbox>& outbox() const { return outbox_; }
 
   store::Database& database() { return *db_; }
+  /// The connection the reads outside a transaction use (RegistryOptions::reader).
+  store::Database& reader() { return options_.reader ? *options_.reader : *db_; }
 
  private:
   Registry(std::shared_ptr<store::Database> db, RegistryOptions options)
