@@ -351,6 +351,7 @@ void run_serve(const std::string& config_file, bool insecure_flag, const std::st
   http.worker_threads = static_cast<std::size_t>(config.workers);
   http.max_body_bytes = static_cast<std::size_t>(config.max_body_bytes);
   http.roles = std::move(roles);
+  http.get_eis_inline = db->dialect() == "sqlite";  // the registry reads on its own connection (above)
   http.authenticate = [authenticator](const rsp::net::Request& req) { return authenticator->authenticate(req); };
   http.log = log_line;
   http.access_log = rsp::cli::access_log_sink(config.access_log, kWho);

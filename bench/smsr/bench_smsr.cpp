@@ -363,6 +363,7 @@ int main(int argc, char** argv) {
   http.authenticate = [authenticator](const net::Request& req) { return authenticator->authenticate(req); };
   http.roles.eums = {bench::kBenchEum};
   http.roles.mnos = {bench::kBenchMno};
+  http.get_eis_inline = true;  // the registry has its reader connection (as `rsp smsr serve` on SQLite)
   auto server = smsr::HttpService::start(service, std::move(http));
   if (!server) die("ES1/ES4 service: " + server.error().message);
   const std::string url = (*server)->url();

@@ -188,10 +188,32 @@ SmsrResult<std::unique_ptr<Registry>> Registry::open(std::shared_ptr<store::Data
                                 return {};
                               }));
   RSP_TRY_VOID(r->index_psk_identities());
+  r->audit_writer_ = std::thread([raw = r.get()] { raw->write_audit_lines(); });
   return r;
 }
 
-Registry::~Registry() { (void)flush_audit(); }
+Registry::~Registry() {
+  {
+    std::lock_guard lock(audit_mu_);
+    audit_stopping_ = true;
+  }
+  audit_cv_.notify_all();
+  if (audit_writer_.joinable()) audit_writer_.join();
+  (void)flush_audit();
+}
+
+void Registry::write_audit_lines() {
+  constexpr auto kAuditAge = std::chrono::seconds(1);  // the longest a buffered line waits
+  std::unique_lock lock(audit_mu_);
+  while (!audit_stopping_) {
+    audit_cv_.wait_for(lock, kAuditAge, [this] { return audit_stopping_ || audit_buffer_.size() >= kAuditBatch; });
+    if (audit_stopping_) return;
+    if (audit_buffer_.empty()) continue;
+    lock.unlock();
+    (void)flush_audit();  // a failed batch stays buffered for the next
+    lock.lock();
+  }
+}
 
 SmsrResult<void> Registry::index_psk_identities() {
   SMSR_DB_TRY(auto rows, db_->query("SELECT e.eid FROM smsr_eis e WHERE NOT EXISTS "
@@ -344,7 +366,8 @@ void Registry::audit_later(AuditEntry entry) {
     audit_buffer_.push_back(std::move(entry));
     full = audit_buffer_.size() >= kAuditBatch;
   }
-  if (full) (void)flush_audit();
+  // The writer thread flushes it: the read that filled the buffer does not wait.
+  if (full) audit_cv_.notify_all();
 }
 
 SmsrResult<void> Registry::flush_audit() {

@@ -15,6 +15,7 @@
 /// holds each operation's scripts in order; the ES5 side takes them one
 /// eUICC at a time and they go with the operation when it ends.
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -23,6 +24,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "rsp/common/bytes.hpp"
@@ -129,7 +131,7 @@ class Registry {
   /// as is an ICCID another eUICC holds (kIccidInUse) or an SCP81 PSK
   /// identity another eUICC's ISD-R has (kPskIdentityInUse).
   SmsrResult<void> register_eis(const m2m::Eis& eis, std::int64_t now);
-  ~Registry();  ///< writes the audit lines still buffered
+  ~Registry();  ///< stops the audit writer and writes the audit lines still buffered
 
   /// The whole EIS with its keys; nullopt for an unknown EID. Without
   /// `with_keys` the sealed keys are not opened (the ISD-R has none).
@@ -152,9 +154,11 @@ class Registry {
   std::int64_t eis_count();
 
   SmsrResult<void> audit(const AuditEntry& entry);
-  /// Buffers an audit line, written with the next batch (flush_audit(), a
-  /// full buffer, audit_trail() or the registry's end): for reads, whose
-  /// line must not cost a write transaction per call.
+  /// Buffers an audit line, written with the next batch (flush_audit(),
+  /// audit_trail() or the registry's end, or by the registry's audit writer
+  /// thread once the buffer is full or a second has passed): for reads,
+  /// whose line must not cost a write transaction per call, nor make the
+  /// call that fills the buffer wait for its disk flush.
   void audit_later(AuditEntry entry);
   SmsrResult<void> flush_audit();
   /// The audit trail of `eid` (buffered lines written first).
@@ -207,8 +211,13 @@ class Registry {
   std::shared_ptr<store::Database> db_;
   RegistryOptions options_;
   std::shared_ptr<service::SqlOutbox> outbox_;
+  /// The audit writer thread: writes the buffered lines in batches.
+  void write_audit_lines();
   std::mutex audit_mu_;
+  std::condition_variable audit_cv_;
   std::vector<AuditEntry> audit_buffer_;
+  bool audit_stopping_ = false;
+  std::thread audit_writer_;
 };
 
 }  // namespace rsp::smsr

@@ -2,6 +2,7 @@
 // the database; duplicates refused; the audit trail in order; operations
 // with their queued scripts, finished or expired, the scripts going with them.
 #include <future>
+#include <thread>
 
 #include "fixture.hpp"
 
@@ -241,6 +242,26 @@ TEST_P(RegistryTest, AReaderOfItsOwnSeesOnlyCommittedChangesAndNeverWaitsForTheW
   auto after = registry_->eis(e.eid);
   ASSERT_TRUE(after && *after && (*after)->profile(changed.iccid));
   EXPECT_EQ((*after)->profile(changed.iccid)->mno_id, "mno-changed");
+}
+
+TEST_P(RegistryTest, BufferedAuditLinesAreWrittenByTheRegistrysWriterWithinASecondOrWhenTheBatchIsFull) {
+  const auto stored = [&] { return (*db_->query_one("SELECT COUNT(*) FROM smsr_audit"))->int64(0); };
+  const auto wait_for = [&](std::int64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (stored() < n && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return stored();
+  };
+  // One line, nobody asks for the trail: written once it is a second old.
+  registry_->audit_later({10, "mno1", "ES4.GetEIS", "E1", "", "Executed-Success"});
+  EXPECT_EQ(wait_for(1), 1);
+  // A full batch: written by the writer thread, not by the caller.
+  for (int i = 0; i < 256; ++i) registry_->audit_later({11 + i, "mno1", "ES4.GetEIS", "E2", "", "Executed-Success"});
+  EXPECT_EQ(wait_for(257), 257);
+  // Lines still buffered at the end are written then.
+  registry_->audit_later({300, "mno1", "ES4.GetEIS", "E3", "", "Executed-Success"});
+  registry_.reset();
+  EXPECT_EQ(stored(), 258);
 }
 
 TEST(RegistryOpen, NeedsADatabaseAndAKek) {
