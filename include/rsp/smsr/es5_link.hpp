@@ -129,6 +129,8 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   std::condition_variable cv_;
   std::deque<std::string> wake_queue_;
   std::set<std::string> waking_;  ///< queued or being sent
+  /// Asked for again while being sent: queued once more when that ends.
+  std::set<std::string> wake_again_;
   bool stopping_ = false;
   std::uint64_t sent_ = 0, failed_ = 0;
   std::map<std::string, es5::PskBinding, std::less<>> psk_cache_;

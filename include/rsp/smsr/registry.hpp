@@ -102,7 +102,7 @@ struct RegistryOptions {
   /// committed change and never waits behind the writer's transaction or its
   /// disk flush; it must not be an in-memory database (each connection would
   /// see its own).
-  std::shared_ptr<store::Database> reader;
+  std::shared_ptr<store::Database> reader = nullptr;
 };
 
 /// One state change of an eUICC, written in one transaction: the operation
