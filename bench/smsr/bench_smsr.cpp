@@ -349,7 +349,11 @@ int main(int argc, char** argv) {
   sc.wake_up = [l = link.get()](const std::string& eid) { l->wake_up(eid); };
   auto service = std::make_shared<smsr::Service>(std::move(sc));
   link->attach(service);
-  es5::AdminSessionServer sessions({}, [l = link.get()](std::string_view id) { return l->psk(id); }, *link, *link);
+  // Every simulated device connects from 127.0.0.1: one peer to net's
+  // per-address limit, which would refuse the sessions past 256 at once.
+  es5::AdminSessionOptions so;
+  so.max_connections_per_peer = args.devices + 16;
+  es5::AdminSessionServer sessions(so, [l = link.get()](std::string_view id) { return l->psk(id); }, *link, *link);
   if (auto r = sessions.start(); !r) die("ES5 listener: " + r.error().message);
   link->set_trigger_address(sessions.host_header(), sessions.path());
 
