@@ -238,6 +238,13 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
 
   rsp::smsr::RegistryOptions registry_options;
   registry_options.kek = kek->kek;
+  if (db->dialect() == "sqlite") {
+    // Reads on a connection of their own (WAL): GetEIS and the ES5 lookups
+    // never wait behind a write transaction's disk flush.
+    auto reader = rsp::store::open_database(config.database);
+    if (!reader) fail("database " + database_name + ": " + reader.error().message);
+    registry_options.reader = std::move(*reader);
+  }
   registry_options.callback_url = [callback_urls](const std::string& mno) {
     auto it = callback_urls.find(mno);
     return it == callback_urls.end() ? std::string() : it->second;
@@ -314,6 +321,7 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   http.worker_threads = static_cast<std::size_t>(config.workers);
   http.max_body_bytes = static_cast<std::size_t>(config.max_body_bytes);
   http.roles = std::move(roles);
+  http.get_eis_inline = db->dialect() == "sqlite";  // the registry reads on its own connection (above)
   http.authenticate = [authenticator](const rsp::net::Request& req) { return authenticator->authenticate(req); };
   http.log = log_line;
   http.access_log = rsp::cli::access_log_sink(config.access_log, kWho);
@@ -372,7 +380,7 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   auto server = rsp::smsr::HttpService::start(service, std::move(http));
   if (!server) fail(server.error().message);
   Sweeper sweeper(service, std::chrono::seconds(config.sweep_interval));
-  rsp::service::OutboxWorkerConfig outbox_config;
+  rsp::service::OutboxWorkerConfig outbox_config = rsp::smsr::callback_worker_config();
   outbox_config.no_destination = "the MNO has no callback_url";
   outbox_config.metric = "rsp_smsr_callbacks_total";
   outbox_config.metric_help =

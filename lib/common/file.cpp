@@ -1,9 +1,11 @@
 #include "rsp/common/file.hpp"
+#include "rsp/common/file_stats.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -20,6 +22,8 @@ expected<Bytes, IoError> read_file(const std::filesystem::path& path) {
 }
 
 namespace {
+
+std::atomic<std::uint64_t> g_flushes{0};  ///< file_stats.hpp
 
 /// Gives the open file `fd` (named `path`) exactly `perms`, writes `data`,
 /// flushes it (data and inode) and closes it; removes it on failure.
@@ -39,6 +43,7 @@ expected<void, IoError> fill_and_flush(int fd, const std::filesystem::path& path
     }
     off += static_cast<std::size_t>(n);
   }
+  g_flushes.fetch_add(1, std::memory_order_relaxed);
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     ::unlink(path.c_str());
     return unexpected(IoError{"cannot flush " + path.string()});
@@ -59,12 +64,16 @@ void flush_parent(const std::filesystem::path& path) {
   auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
+    g_flushes.fetch_add(1, std::memory_order_relaxed);
     (void)::fsync(dfd);
     ::close(dfd);
   }
 }
 
 }  // namespace
+
+std::uint64_t file_flushes() { return g_flushes.load(std::memory_order_relaxed); }
+void count_file_flush() { g_flushes.fetch_add(1, std::memory_order_relaxed); }
 
 expected<void, IoError> write_file_atomic(const std::filesystem::path& path, ByteView data,
                                           std::filesystem::perms perms) {

@@ -37,6 +37,7 @@ net::NetResult<void> AdminSessionServer::start() {
   o.host = options_.host;
   o.port = options_.port;
   o.worker_threads = options_.worker_threads;
+  o.max_connections_per_peer = options_.max_connections_per_peer;
   net::TlsServerConfig tls;
   tls.psk = net::PskServerConfig{[this](std::string_view identity) -> std::optional<Bytes> {
     auto binding = psk_ ? psk_(identity) : std::nullopt;

@@ -2,6 +2,8 @@
 
 #include "rsp/euicc/state_slots.hpp"
 
+#include "rsp/common/file_stats.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -129,6 +131,7 @@ StoreResult<Slot> read_slot(const fs::path& file, std::size_t max_size) {
 StoreResult<void> flush_dir(const fs::path& dir) {
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return unexpected(StoreError{"cannot open the card folder"});
+  count_file_flush();
   const bool ok = ::fsync(dfd) == 0;
   ::close(dfd);
   if (!ok) return unexpected(StoreError{"cannot flush the card folder"});
@@ -191,6 +194,7 @@ StoreResult<SlotStamp> write_next_slot(const fs::path& dir, const SlotStamp& new
     off += static_cast<std::size_t>(n);
   }
   // fdatasync also flushes the file size when the record grew the file.
+  count_file_flush();
   const bool synced = (created ? ::fsync(fd) : ::fdatasync(fd)) == 0;
   if (::close(fd) != 0 || !synced) return unexpected(StoreError{"cannot flush " + file.filename().string()});
   // A new slot file exists on disk only once its folder entry is flushed.

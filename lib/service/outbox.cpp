@@ -4,6 +4,26 @@
 
 namespace rsp::service {
 
+expected<std::vector<OutboxItem>, std::string> OutboxStore::claim_batch(const std::string& recipient,
+                                                                        std::chrono::seconds lease,
+                                                                        const std::string& claim, std::size_t) {
+  RSP_TRY(auto one, claim_next(recipient, lease, claim));
+  std::vector<OutboxItem> out;
+  if (one) out.push_back(std::move(*one));
+  return out;
+}
+
+expected<std::size_t, std::string> OutboxStore::delivered_batch(std::span<const OutboxItem> items) {
+  std::size_t held = 0;
+  for (const auto& item : items) {
+    RSP_TRY(bool done, delivered(item));
+    held += done ? 1 : 0;
+  }
+  return held;
+}
+
+expected<void, std::string> OutboxStore::release(std::span<const OutboxItem>) { return {}; }
+
 OutboxWorker::OutboxWorker(std::shared_ptr<OutboxStore> store, OutboxWorkerConfig config, OutboxSender sender)
     : store_(std::move(store)), config_(std::move(config)), sender_(std::move(sender)),
       claim_prefix_(to_hex(crypto::system_random().bytes(8)) + "-") {
@@ -22,20 +42,38 @@ bool OutboxWorker::stopping() const {
 }
 
 void OutboxWorker::serve_recipient(const std::string& recipient) {
+  using SteadyClock = std::chrono::steady_clock;
+  const std::size_t batch = std::max<std::size_t>(config_.batch, 1);
   while (!stopping()) {
     const std::string claim = claim_prefix_ + std::to_string(++claims_);
-    auto next = store_->claim_next(recipient, config_.lease, claim);
-    if (!next || !*next) return;  // none due, or storage failing: the next poll tries again
-    const OutboxItem& item = **next;
-    expected<void, std::string> sent = unexpected(config_.no_destination);
-    if (!item.destination.empty()) sent = sender_(item.destination, item.body);
-    if (sent) {
-      auto done = store_->delivered(item);
+    const auto claimed_at = SteadyClock::now();
+    auto items = store_->claim_batch(recipient, config_.lease, claim, batch);
+    if (!items || items->empty()) return;  // none due, or storage failing: the next poll tries again
+    std::size_t sent_count = 0;
+    std::optional<std::string> error;  // of the send that stopped the batch
+    for (; sent_count < items->size(); ++sent_count) {
+      // Past half the lease the rest goes back, before another worker may
+      // take it while this one still sends.
+      if (sent_count > 0 && (stopping() || SteadyClock::now() - claimed_at > config_.lease / 2)) break;
+      const OutboxItem& item = (*items)[sent_count];
+      expected<void, std::string> sent = unexpected(config_.no_destination);
+      if (!item.destination.empty()) sent = sender_(item.destination, item.body);
+      if (!sent) {
+        error = sent.error();
+        break;
+      }
+    }
+    const std::span<const OutboxItem> all(*items);
+    if (sent_count > 0) {
+      auto done = store_->delivered_batch(all.first(sent_count));
       if (!done) return;  // storage failing: the next poll tries again
-      ++delivered_;
-      count("delivered");
-    } else {
-      auto done = store_->failed(item, sent.error(), config_.policy);
+      delivered_ += sent_count;
+      for (std::size_t i = 0; i < sent_count; ++i) count("delivered");
+    }
+    std::size_t rest = sent_count;
+    if (error) {
+      const OutboxItem& item = all[rest++];
+      auto done = store_->failed(item, *error, config_.policy);
       if (!done) return;  // storage failing: the next poll tries again
       ++failed_;
       if (item.attempts + 1 >= config_.policy.max_attempts) {
@@ -45,6 +83,8 @@ void OutboxWorker::serve_recipient(const std::string& recipient) {
         count("failed");
       }
     }
+    if (rest < all.size())
+      if (!store_->release(all.subspan(rest))) return;  // storage failing: due again when the lease ends
   }
 }
 

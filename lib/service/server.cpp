@@ -167,9 +167,9 @@ net::NetResult<std::unique_ptr<Server>> Server::start(ServerConfig config) {
     auto route = std::make_shared<const Route>(std::move(r));
     net::Handler h = [shared, route](const net::Request& req) { return serve(*shared, *route, req); };
     if (route->method == "GET")
-      server->public_->get(route->path, std::move(h));
+      server->public_->get(route->path, std::move(h), route->threads);
     else
-      server->public_->post(route->path, std::move(h));
+      server->public_->post(route->path, std::move(h), route->threads);
   }
   server->admin_ = std::make_unique<net::HttpServer>(std::move(admin));
   RSP_TRY_VOID(server->admin_->start());

@@ -107,34 +107,46 @@ expected<std::vector<std::string>, std::string> SqlOutbox::due_recipients(std::s
   return out;
 }
 
-store::DbResult<std::optional<OutboxItem>> SqlOutbox::claim(const std::string& recipient, std::chrono::seconds lease,
-                                                            const std::string& claim, std::string& prepare_error) {
+store::DbResult<std::vector<OutboxItem>> SqlOutbox::claim(const std::string& recipient, std::chrono::seconds lease,
+                                                          const std::string& claim, std::size_t max,
+                                                          std::string& prepare_error) {
   // Of two senders (threads or instances) only one takes an entry: SQLite
   // runs one transaction at a time; on PostgreSQL the entry read is locked
   // until the claim commits, and one that another sender holds is passed
   // over (SKIP LOCKED). The update checks the row again all the same.
   RSP_TRY(auto tx, db_->begin());
   const std::int64_t t = now();
-  RSP_TRY(auto row, db_->query_one(std::string(kItemColumns) +
-                                       "WHERE outbox = $1 AND recipient = $2 AND status = 'pending'"
-                                       " AND next_try_at <= $3 ORDER BY next_try_at, id LIMIT 1" +
-                                       store::row_lock(*db_, store::RowLock::SkipLocked),
-                                   {value(name_), value(recipient), value(t)}));
-  if (!row) return std::optional<OutboxItem>();
-  OutboxItem item = item_from(*row);
-  item.claim = claim;
-  RSP_TRY(auto n, db_->execute("UPDATE service_outbox SET next_try_at = $2, claim_token = $3"
-                               " WHERE id = $1 AND status = 'pending' AND next_try_at <= $4",
-                               {value(item.id), value(t + lease.count()), value(claim), value(t)}));
-  if (n != 1) return std::optional<OutboxItem>();
-  if (prepare_) {
-    if (auto ready = prepare_(item); !ready) {
-      prepare_error = ready.error();
-      return std::optional<OutboxItem>();  // rolled back: not claimed
+  RSP_TRY(auto rows, db_->query(std::string(kItemColumns) +
+                                    "WHERE outbox = $1 AND recipient = $2 AND status = 'pending'"
+                                    " AND next_try_at <= $3 ORDER BY next_try_at, id LIMIT $4" +
+                                    store::row_lock(*db_, store::RowLock::SkipLocked),
+                                {value(name_), value(recipient), value(t),
+                                 value(static_cast<std::int64_t>(std::max<std::size_t>(max, 1)))}));
+  std::vector<OutboxItem> out;
+  for (const auto& row : rows) {
+    OutboxItem item = item_from(row);
+    item.claim = claim;
+    RSP_TRY(auto n, db_->execute("UPDATE service_outbox SET next_try_at = $2, claim_token = $3"
+                                 " WHERE id = $1 AND status = 'pending' AND next_try_at <= $4",
+                                 {value(item.id), value(t + lease.count()), value(claim), value(t)}));
+    if (n != 1) break;
+    if (prepare_) {
+      if (auto ready = prepare_(item); !ready) {
+        // The entries before it stay claimed; this one and the rest are not.
+        if (out.empty()) {
+          prepare_error = ready.error();
+          return out;  // rolled back: nothing claimed
+        }
+        RSP_TRY_VOID(db_->execute("UPDATE service_outbox SET next_try_at = $2, claim_token = NULL WHERE id = $1",
+                                  {value(item.id), value(t)}));
+        break;
+      }
     }
+    out.push_back(std::move(item));
   }
+  if (out.empty()) return out;
   RSP_TRY_VOID(tx.commit());
-  return std::optional<OutboxItem>(std::move(item));
+  return out;
 }
 
 expected<std::optional<OutboxItem>, std::string> SqlOutbox::claim_next(const std::string& recipient,
@@ -142,10 +154,55 @@ expected<std::optional<OutboxItem>, std::string> SqlOutbox::claim_next(const std
                                                                        const std::string& claim) {
   if (claim.empty()) return unexpected(std::string("outbox claim without a token"));
   std::string prepare_error;
-  auto r = this->claim(recipient, lease, claim, prepare_error);
+  auto r = this->claim(recipient, lease, claim, 1, prepare_error);
+  if (!r) return unexpected(message(r.error()));
+  if (!prepare_error.empty()) return unexpected(prepare_error);
+  if (r->empty()) return std::optional<OutboxItem>();
+  return std::optional<OutboxItem>(std::move(r->front()));
+}
+
+expected<std::vector<OutboxItem>, std::string> SqlOutbox::claim_batch(const std::string& recipient,
+                                                                      std::chrono::seconds lease,
+                                                                      const std::string& claim, std::size_t max) {
+  if (claim.empty()) return unexpected(std::string("outbox claim without a token"));
+  std::string prepare_error;
+  auto r = this->claim(recipient, lease, claim, max, prepare_error);
   if (!r) return unexpected(message(r.error()));
   if (!prepare_error.empty()) return unexpected(prepare_error);
   return std::move(*r);
+}
+
+expected<std::size_t, std::string> SqlOutbox::delivered_batch(std::span<const OutboxItem> items) {
+  auto run = [&]() -> store::DbResult<std::size_t> {
+    RSP_TRY(auto tx, db_->begin());
+    std::size_t held = 0;
+    for (const auto& item : items) {
+      RSP_TRY(auto n, db_->execute("UPDATE service_outbox SET status = 'delivered', attempts = attempts + 1,"
+                                   " delivered_at = $2, claim_token = NULL"
+                                   " WHERE id = $1 AND outbox = $3 AND status = 'pending' AND claim_token = $4",
+                                   {value(item.id), value(now()), value(name_), value(item.claim)}));
+      held += n == 1 ? 1 : 0;
+    }
+    RSP_TRY_VOID(tx.commit());
+    return held;
+  };
+  auto r = run();
+  if (!r) return unexpected(message(r.error()));
+  return *r;
+}
+
+expected<void, std::string> SqlOutbox::release(std::span<const OutboxItem> items) {
+  auto run = [&]() -> store::DbResult<void> {
+    RSP_TRY(auto tx, db_->begin());
+    for (const auto& item : items) {
+      RSP_TRY_VOID(db_->execute("UPDATE service_outbox SET next_try_at = $2, claim_token = NULL"
+                                " WHERE id = $1 AND outbox = $3 AND status = 'pending' AND claim_token = $4",
+                                {value(item.id), value(now()), value(name_), value(item.claim)}));
+    }
+    return tx.commit();
+  };
+  if (auto r = run(); !r) return unexpected(message(r.error()));
+  return {};
 }
 
 expected<bool, std::string> SqlOutbox::delivered(const OutboxItem& item) {

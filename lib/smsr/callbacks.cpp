@@ -6,6 +6,13 @@
 
 namespace rsp::smsr {
 
+service::OutboxWorkerConfig callback_worker_config() {
+  service::OutboxWorkerConfig c;
+  c.batch = 64;
+  c.poll_interval = std::chrono::milliseconds(20);
+  return c;
+}
+
 using nlohmann::json;
 
 std::string iso_time(std::int64_t t) {

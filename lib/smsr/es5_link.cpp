@@ -31,7 +31,8 @@ Es5Link::Es5Link(Es5LinkConfig config) : config_(std::move(config)) {
         },
         es5::WakeUpOptions{config_.source, false});
   }
-  thread_ = std::thread([this] { run_wake_ups(); });
+  const std::size_t threads = std::max<std::size_t>(config_.wake_up_threads, 1);
+  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run_wake_ups(); });
 }
 
 Es5Link::~Es5Link() {
@@ -40,7 +41,7 @@ Es5Link::~Es5Link() {
     stopping_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  for (auto& t : threads_) t.join();
 }
 
 void Es5Link::attach(std::shared_ptr<Service> service) {
@@ -63,7 +64,14 @@ void Es5Link::log(const std::string& line) const {
 void Es5Link::wake_up(const std::string& eid) {
   {
     std::lock_guard lock(mu_);
-    if (!sender_ || stopping_ || !waking_.insert(eid).second) return;
+    if (!sender_ || stopping_) return;
+    if (!waking_.insert(eid).second) {
+      // Queued: that SMS will do. Being sent: the session it opens may
+      // already have taken the queue without this operation's scripts (the
+      // operation committed after), so one more follows it.
+      if (std::find(wake_queue_.begin(), wake_queue_.end(), eid) == wake_queue_.end()) wake_again_.insert(eid);
+      return;
+    }
     wake_queue_.push_back(eid);
   }
   cv_.notify_all();
@@ -91,7 +99,11 @@ void Es5Link::run_wake_ups() {
     auto sent = send_wake_up(eid);
     if (!sent) log("ES5 wake-up of " + eid + " not sent: " + sent.error().to_string());
     lock.lock();
-    waking_.erase(eid);
+    if (wake_again_.erase(eid) > 0 && !stopping_) {
+      wake_queue_.push_back(eid);  // still in waking_
+    } else {
+      waking_.erase(eid);
+    }
     (sent ? sent_ : failed_)++;
     cv_.notify_all();
   }

@@ -229,7 +229,7 @@ service::Reply unauthenticated_reply() {
   return r;
 }
 
-std::vector<service::Route> routes(std::shared_ptr<Service> svc, CallerRoles roles) {
+std::vector<service::Route> routes(std::shared_ptr<Service> svc, CallerRoles roles, bool get_eis_inline) {
   auto shared_roles = std::make_shared<const CallerRoles>(std::move(roles));
   std::vector<service::Route> out;
   out.push_back(service::Route{
@@ -251,6 +251,7 @@ std::vector<service::Route> routes(std::shared_ptr<Service> svc, CallerRoles rol
             return failed(codes::kRequesterNotAllowed, "ES4 is for MNOs");
           return es4(*svc, fn, req.body, caller->id);
         }});
+    if (fn == Es4Function::GetEis && get_eis_inline) out.back().threads = net::HandlerThreads::Inline;
   }
   return out;
 }
@@ -263,7 +264,7 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(std::shared_ptr<
   service::ServerConfig sc;
   sc.role = "smsr";
   if (auto listener = service::take_listener(sc, config); !listener) return unexpected(listener.error());
-  sc.routes = routes(std::move(svc), std::move(config.roles));
+  sc.routes = routes(std::move(svc), std::move(config.roles), config.get_eis_inline);
   sc.authenticate = std::move(config.authenticate);
   sc.unauthenticated = [](const net::Request&) { return unauthenticated_reply(); };
   sc.log = std::move(config.log);

@@ -188,10 +188,32 @@ SmsrResult<std::unique_ptr<Registry>> Registry::open(std::shared_ptr<store::Data
                                 return {};
                               }));
   RSP_TRY_VOID(r->index_psk_identities());
+  r->audit_writer_ = std::thread([raw = r.get()] { raw->write_audit_lines(); });
   return r;
 }
 
-Registry::~Registry() { (void)flush_audit(); }
+Registry::~Registry() {
+  {
+    std::lock_guard lock(audit_mu_);
+    audit_stopping_ = true;
+  }
+  audit_cv_.notify_all();
+  if (audit_writer_.joinable()) audit_writer_.join();
+  (void)flush_audit();
+}
+
+void Registry::write_audit_lines() {
+  constexpr auto kAuditAge = std::chrono::seconds(1);  // the longest a buffered line waits
+  std::unique_lock lock(audit_mu_);
+  while (!audit_stopping_) {
+    audit_cv_.wait_for(lock, kAuditAge, [this] { return audit_stopping_ || audit_buffer_.size() >= kAuditBatch; });
+    if (audit_stopping_) return;
+    if (audit_buffer_.empty()) continue;
+    lock.unlock();
+    (void)flush_audit();  // a failed batch stays buffered for the next
+    lock.lock();
+  }
+}
 
 SmsrResult<void> Registry::index_psk_identities() {
   SMSR_DB_TRY(auto rows, db_->query("SELECT e.eid FROM smsr_eis e WHERE NOT EXISTS "
@@ -245,12 +267,13 @@ SmsrResult<void> Registry::register_eis(const m2m::Eis& eis, std::int64_t now) {
 }
 
 SmsrResult<std::optional<m2m::Eis>> Registry::eis(std::string_view eid, bool with_keys) {
-  SMSR_DB_TRY(auto row, db_->query_one(with_keys ? "SELECT document, isdr_keys FROM smsr_eis WHERE eid = $1"
+  store::Database& db = reader();
+  SMSR_DB_TRY(auto row, db.query_one(with_keys ? "SELECT document, isdr_keys FROM smsr_eis WHERE eid = $1"
                                                  : "SELECT document FROM smsr_eis WHERE eid = $1",
                                        {value(eid)}));
   if (!row) return std::optional<m2m::Eis>();
   SMSR_DB_TRY(auto profiles,
-              db_->query("SELECT document FROM smsr_isdp WHERE eid = $1 ORDER BY isdp_aid", {value(eid)}));
+              db.query("SELECT document FROM smsr_isdp WHERE eid = $1 ORDER BY isdp_aid", {value(eid)}));
   json doc = json::parse(row->text(0), nullptr, false);
   if (doc.is_discarded()) return unexpected(corrupt(eid, "not JSON"));
   doc["profiles"] = json::array();
@@ -273,7 +296,8 @@ SmsrResult<std::optional<m2m::Eis>> Registry::eis(std::string_view eid, bool wit
 }
 
 SmsrResult<std::optional<std::string>> Registry::eid_of_psk_identity(ByteView identity) {
-  SMSR_DB_TRY(auto rows, db_->query("SELECT eid FROM smsr_psk WHERE identity = $1 LIMIT 2", {value(to_hex(identity))}));
+  SMSR_DB_TRY(auto rows,
+              reader().query("SELECT eid FROM smsr_psk WHERE identity = $1 LIMIT 2", {value(to_hex(identity))}));
   if (rows.empty()) return std::optional<std::string>();
   // Two eUICCs with one identity: neither session can be told apart.
   if (rows.size() > 1) return smsr_error(m2m::codes::kInvalidRequest, "SCP81 PSK identity held by several eUICCs");
@@ -317,17 +341,23 @@ SmsrResult<void> Registry::delete_profile(std::string_view eid, std::string_view
 }
 
 SmsrResult<bool> Registry::mno_has_profile_on(std::string_view eid, std::string_view mno) {
-  SMSR_DB_TRY(auto row, db_->query_one("SELECT 1 FROM smsr_isdp WHERE eid = $1 AND mno_id = $2 LIMIT 1",
+  SMSR_DB_TRY(auto row, reader().query_one("SELECT 1 FROM smsr_isdp WHERE eid = $1 AND mno_id = $2 LIMIT 1",
                                        {value(eid), value(mno)}));
   return row.has_value();
 }
 
 std::int64_t Registry::eis_count() {
-  auto row = db_->query_one("SELECT COUNT(*) FROM smsr_eis");
+  auto row = reader().query_one("SELECT COUNT(*) FROM smsr_eis");
   return row && *row ? (*row)->int64(0) : -1;
 }
 
-SmsrResult<void> Registry::audit(const AuditEntry& e) { return insert_audit(*db_, e); }
+SmsrResult<void> Registry::audit(const AuditEntry& e) {
+  // In a transaction, to share a flush with other threads' commits (start_operation).
+  SMSR_DB_TRY(auto tx, db_->begin());
+  RSP_TRY_VOID(insert_audit(*db_, e));
+  SMSR_DB_TRY_VOID(tx.commit());
+  return {};
+}
 
 void Registry::audit_later(AuditEntry entry) {
   bool full = false;
@@ -336,7 +366,8 @@ void Registry::audit_later(AuditEntry entry) {
     audit_buffer_.push_back(std::move(entry));
     full = audit_buffer_.size() >= kAuditBatch;
   }
-  if (full) (void)flush_audit();
+  // The writer thread flushes it: the read that filled the buffer does not wait.
+  if (full) audit_cv_.notify_all();
 }
 
 SmsrResult<void> Registry::flush_audit() {
@@ -363,7 +394,7 @@ SmsrResult<void> Registry::flush_audit() {
 
 SmsrResult<std::vector<AuditEntry>> Registry::audit_trail(std::string_view eid) {
   RSP_TRY_VOID(flush_audit());
-  SMSR_DB_TRY(auto rows, db_->query("SELECT at, caller, function, eid, isdp_aid, result FROM smsr_audit "
+  SMSR_DB_TRY(auto rows, reader().query("SELECT at, caller, function, eid, isdp_aid, result FROM smsr_audit "
                                     "WHERE eid = $1 ORDER BY id",
                                     {value(eid)}));
   std::vector<AuditEntry> out;
@@ -371,7 +402,8 @@ SmsrResult<std::vector<AuditEntry>> Registry::audit_trail(std::string_view eid) 
   return out;
 }
 
-SmsrResult<std::int64_t> Registry::create_operation(const Operation& op, std::span<const Bytes> scripts) {
+SmsrResult<std::int64_t> Registry::create_operation(const Operation& op, std::span<const Bytes> scripts,
+                                                    const AuditEntry* accepted) {
   SMSR_DB_TRY(auto tx, db_->begin());
   SMSR_DB_TRY(auto rows,
               db_->query("INSERT INTO smsr_operation (function, eid, iccid, caller, state, created_at, expires_at, "
@@ -386,19 +418,26 @@ SmsrResult<std::int64_t> Registry::create_operation(const Operation& op, std::sp
     SMSR_DB_TRY_VOID(db_->execute("INSERT INTO smsr_command (operation_id, eid, script) VALUES ($1, $2, $3)",
                                   {value(id), value(op.eid), value(s)}));
   }
+  if (accepted) {
+    AuditEntry line = *accepted;
+    line.result = "accepted as operation " + std::to_string(id);
+    RSP_TRY_VOID(insert_audit(*db_, line));
+  }
   SMSR_DB_TRY_VOID(tx.commit());
   return id;
 }
 
 SmsrResult<std::optional<Operation>> Registry::operation(std::int64_t id) {
-  SMSR_DB_TRY(auto row, db_->query_one(std::string("SELECT ") + kOperationColumns + " FROM smsr_operation WHERE id = $1",
+  SMSR_DB_TRY(auto row, reader().query_one(std::string("SELECT ") + kOperationColumns +
+                                               " FROM smsr_operation WHERE id = $1",
                                        {value(id)}));
   if (!row) return std::optional<Operation>();
   return std::optional<Operation>(operation_of(*row));
 }
 
 SmsrResult<std::vector<Operation>> Registry::open_operations(std::string_view eid) {
-  SMSR_DB_TRY(auto rows, db_->query(std::string("SELECT ") + kOperationColumns + " FROM smsr_operation WHERE eid = $1 AND " +
+  SMSR_DB_TRY(auto rows, reader().query(std::string("SELECT ") + kOperationColumns +
+                                            " FROM smsr_operation WHERE eid = $1 AND " +
                                         open_states_sql() + " ORDER BY id",
                                     {value(eid)}));
   std::vector<Operation> out;
@@ -407,7 +446,7 @@ SmsrResult<std::vector<Operation>> Registry::open_operations(std::string_view ei
 }
 
 SmsrResult<std::vector<std::string>> Registry::eids_with_open_operations() {
-  SMSR_DB_TRY(auto rows, db_->query("SELECT DISTINCT eid FROM smsr_operation WHERE " + open_states_sql() +
+  SMSR_DB_TRY(auto rows, reader().query("SELECT DISTINCT eid FROM smsr_operation WHERE " + open_states_sql() +
                                     " ORDER BY eid"));
   std::vector<std::string> out;
   for (const auto& r : rows) out.push_back(r.text(0));
@@ -415,16 +454,21 @@ SmsrResult<std::vector<std::string>> Registry::eids_with_open_operations() {
 }
 
 SmsrResult<std::vector<QueuedScript>> Registry::queued_scripts(std::string_view eid) {
-  SMSR_DB_TRY(auto rows, db_->query("SELECT id, operation_id, eid, script FROM smsr_command WHERE eid = $1 ORDER BY id",
+  SMSR_DB_TRY(auto rows, reader().query("SELECT id, operation_id, eid, script FROM smsr_command WHERE eid = $1 ORDER BY id",
                                     {value(eid)}));
   std::vector<QueuedScript> out;
   for (const auto& r : rows) out.push_back({r.int64(0), r.int64(1), r.text(2), r.blob(3)});
   return out;
 }
 
+// A single statement in a transaction of its own rather than on its own
+// (autocommit): so it shares a disk flush with the transactions other
+// threads commit at the same moment (store/sqlite.hpp, group commit).
 SmsrResult<bool> Registry::start_operation(std::int64_t id) {
+  SMSR_DB_TRY(auto tx, db_->begin());
   SMSR_DB_TRY(auto n, db_->execute("UPDATE smsr_operation SET state = 'in-progress' WHERE id = $1 AND state = 'accepted'",
                                    {value(id)}));
+  SMSR_DB_TRY_VOID(tx.commit());
   return n > 0;
 }
 
@@ -443,9 +487,11 @@ SmsrResult<bool> Registry::finish_operation(std::int64_t id, OperationState stat
 }
 
 SmsrResult<int> Registry::count_attempt(std::int64_t id) {
+  SMSR_DB_TRY(auto tx, db_->begin());
   SMSR_DB_TRY(auto rows, db_->query("UPDATE smsr_operation SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
                                     {value(id)}));
   if (rows.empty()) return smsr_error(m2m::codes::kInvalidRequest, "unknown operation");
+  SMSR_DB_TRY_VOID(tx.commit());
   return static_cast<int>(rows.front().int64(0));
 }
 

@@ -52,6 +52,9 @@ std::int64_t Service::now() const { return config_.clock->now().time_since_epoch
 template <class T>
 SmsrResult<T> Service::audited(std::string_view function, const std::string& caller, const std::string& eid,
                                const std::string& isdp_aid, SmsrResult<T> result) {
+  // An accepted operation's line committed with the operation (accept()).
+  if constexpr (std::is_same_v<T, Accepted>)
+    if (result) return result;
   // A failing audit write does not change the answer (the call already
   // happened, or was refused); the storage error shows in the next call.
   (void)config_.registry->audit({now(), caller, std::string(function), eid, isdp_aid, result_text(result)});
@@ -98,7 +101,8 @@ SmsrResult<std::pair<m2m::Eis, m2m::ProfileInfo>> Service::owned_profile(const s
 }
 
 SmsrResult<Accepted> Service::accept(Es4Function f, const std::string& mno, const m2m::Eis& eis,
-                                     const std::string& iccid, std::optional<std::int64_t> validity) {
+                                     const std::string& iccid, std::optional<std::int64_t> validity,
+                                     const std::string& isdp_aid) {
   const std::int64_t seconds = validity.value_or(config_.default_validity.count());
   if (seconds <= 0 || seconds > config_.max_validity.count())
     return smsr_error(codes::kInvalidRequest, "validityPeriod must be 1 to " +
@@ -113,7 +117,9 @@ SmsrResult<Accepted> Service::accept(Es4Function f, const std::string& mno, cons
   op.arguments = "{}";
   std::vector<Bytes> scripts;
   if (config_.scripts) scripts = config_.scripts(op, eis);
-  RSP_TRY(op.id, config_.registry->create_operation(op, scripts));
+  // The call's audit line commits with the operation: one flush, not two.
+  const AuditEntry line{op.created_at, mno, op.function, op.eid, isdp_aid, ""};
+  RSP_TRY(op.id, config_.registry->create_operation(op, scripts, &line));
   if (config_.wake_up) config_.wake_up(eis.eid);
   return Accepted{op.id, op.expires_at};
 }
@@ -123,7 +129,7 @@ SmsrResult<Accepted> Service::audit_eis(const std::string& mno, const std::strin
   const auto run = [&]() -> SmsrResult<Accepted> {
     RSP_TRY(auto eis, config_.registry->eis(eid));
     if (!eis || !has_profile_of(*eis, mno)) return smsr_error(codes::kEidUnknown, "unknown EID");
-    return accept(Es4Function::AuditEis, mno, *eis, "", validity);
+    return accept(Es4Function::AuditEis, mno, *eis, "", validity, "");
   };
   return audited(name_of(Es4Function::AuditEis), mno, eid, "", run());
 }
@@ -139,7 +145,7 @@ SmsrResult<Accepted> Service::profile_operation(Es4Function f, const std::string
     if (check) {
       RSP_TRY_VOID(check(eis, p));
     }
-    return accept(f, mno, eis, iccid, validity);
+    return accept(f, mno, eis, iccid, validity, aid);
   };
   auto r = run();
   return audited(name_of(f), mno, eid, aid, std::move(r));

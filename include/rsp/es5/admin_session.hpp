@@ -61,6 +61,10 @@ struct AdminSessionOptions {
   std::string path = "/gsma/adminagent";
   std::chrono::milliseconds session_idle_timeout{30000};
   std::size_t worker_threads = 4;
+  /// Connections one address may hold at once (net's limit, 256 by
+  /// default); eUICCs behind one NAT address, or a simulated fleet on one
+  /// host, need more.
+  std::size_t max_connections_per_peer = 256;
   /// One line per event (sessions, refusals, failed handshakes); may be unset.
   std::function<void(const std::string&)> log;
 };

@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,6 +70,21 @@ class OutboxStore {
   /// Counts an attempt and schedules the next by `policy`, as for delivered().
   virtual expected<bool, std::string> failed(const OutboxItem& item, const std::string& error,
                                              const OutboxPolicy& policy) = 0;
+
+  // Batches (OutboxWorkerConfig::batch): a store that overrides these takes
+  // and marks several entries in one transaction, one disk flush for all.
+  /// Up to `max` of the recipient's due entries, oldest first, each taken as
+  /// claim_next() takes one; empty when none is due. Default: claim_next().
+  virtual expected<std::vector<OutboxItem>, std::string> claim_batch(const std::string& recipient,
+                                                                     std::chrono::seconds lease,
+                                                                     const std::string& claim, std::size_t max);
+  /// delivered() for each of `items`; returns how many were still held.
+  /// Default: one delivered() each.
+  virtual expected<std::size_t, std::string> delivered_batch(std::span<const OutboxItem> items);
+  /// Hands back claimed entries that were not sent: due again at once, no
+  /// attempt counted, while still held under their claim. Default: nothing
+  /// (they are due again when their lease ends).
+  virtual expected<void, std::string> release(std::span<const OutboxItem> items);
 };
 
 /// Sends `body` to `destination`; success only when the recipient took it.
@@ -81,6 +97,12 @@ struct OutboxWorkerConfig {
   /// How often the store is polled for due entries.
   std::chrono::milliseconds poll_interval{1000};
   std::size_t max_parallel_recipients = 16;
+  /// Entries of one recipient claimed in one transaction and marked
+  /// delivered in one more (OutboxStore::claim_batch): two disk flushes per
+  /// batch instead of two per entry. They still go out one at a time and in
+  /// order; a batch stops at a failed send, at stop(), or once half the
+  /// lease has passed, and hands the entries not sent back (release()).
+  std::size_t batch = 1;
   /// How long a claimed entry stays with this worker; must exceed one
   /// delivery (the sender's whole-delivery timeout).
   std::chrono::seconds lease{std::chrono::minutes(3)};

@@ -35,6 +35,9 @@ struct Route {
   std::string path;
   bool authenticated = false;  ///< refused (the role's `unauthenticated` reply) without a caller
   FunctionHandler handler;
+  /// Where the handler runs; unset: the server's default. Inline suits a
+  /// short handler that never waits for a disk flush (net/server.hpp).
+  std::optional<net::HandlerThreads> threads = std::nullopt;
 };
 
 }  // namespace rsp::service

@@ -86,13 +86,18 @@ class SqlOutbox final : public OutboxStore {
   expected<bool, std::string> delivered(const OutboxItem& item) override;
   expected<bool, std::string> failed(const OutboxItem& item, const std::string& error,
                                      const OutboxPolicy& policy) override;
+  /// In one transaction each.
+  expected<std::vector<OutboxItem>, std::string> claim_batch(const std::string& recipient, std::chrono::seconds lease,
+                                                             const std::string& claim, std::size_t max) override;
+  expected<std::size_t, std::string> delivered_batch(std::span<const OutboxItem> items) override;
+  expected<void, std::string> release(std::span<const OutboxItem> items) override;
 
  private:
   SqlOutbox(std::shared_ptr<store::Database> db, std::string name, const Clock& clock, Prepare prepare)
       : db_(std::move(db)), name_(std::move(name)), clock_(clock), prepare_(std::move(prepare)) {}
   std::int64_t now() const;
-  store::DbResult<std::optional<OutboxItem>> claim(const std::string& recipient, std::chrono::seconds lease,
-                                                   const std::string& claim, std::string& prepare_error);
+  store::DbResult<std::vector<OutboxItem>> claim(const std::string& recipient, std::chrono::seconds lease,
+                                                 const std::string& claim, std::size_t max, std::string& prepare_error);
 
   std::shared_ptr<store::Database> db_;
   std::string name_;

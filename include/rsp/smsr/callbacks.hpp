@@ -44,6 +44,13 @@ inline constexpr std::string_view kProfileDeletedNotification = "ES4.HandleProfi
 service::OutboxSender mno_callback_sender(std::vector<Bytes> trust_anchors,
                                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+/// The callback outbox worker's settings (`rsp smsr serve`, bench/smsr):
+/// an MNO's callbacks claimed and marked delivered 64 at a time (two disk
+/// flushes per batch, not two per callback; still sent one by one, in
+/// order), and the outbox looked at every 20 ms when idle, so that a
+/// callback waits for no one-second poll.
+service::OutboxWorkerConfig callback_worker_config();
+
 /// Seconds since the epoch as ISO 8601 UTC, "2026-12-03T17:00:00Z".
 std::string iso_time(std::int64_t t);
 

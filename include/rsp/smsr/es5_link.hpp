@@ -72,6 +72,11 @@ struct Es5LinkConfig {
   std::string trigger_host;
   std::string trigger_uri = "/gsma/adminagent";
   int max_attempts = 3;  ///< sessions without a usable answer before an operation fails
+  /// Threads sending wake-ups. Each wake-up first stores its SCP80 counter
+  /// durably (one disk flush); several threads let those commits share a
+  /// flush (store/sqlite.hpp, group commit) instead of queueing one behind
+  /// another. One eUICC is never woken by two threads at once.
+  std::size_t wake_up_threads = 4;
   std::shared_ptr<const service::Clock> clock;  ///< default: the system clock
   std::function<void(const std::string&)> log;   ///< one line per event; may be unset
 };
@@ -79,7 +84,7 @@ struct Es5LinkConfig {
 class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
  public:
   explicit Es5Link(Es5LinkConfig config);
-  ~Es5Link() override;  ///< stops the wake-up thread (queued wake-ups are dropped)
+  ~Es5Link() override;  ///< stops the wake-up threads (queued wake-ups are dropped)
   Es5Link(const Es5Link&) = delete;
   Es5Link& operator=(const Es5Link&) = delete;
 
@@ -124,10 +129,12 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   std::condition_variable cv_;
   std::deque<std::string> wake_queue_;
   std::set<std::string> waking_;  ///< queued or being sent
+  /// Asked for again while being sent: queued once more when that ends.
+  std::set<std::string> wake_again_;
   bool stopping_ = false;
   std::uint64_t sent_ = 0, failed_ = 0;
   std::map<std::string, es5::PskBinding, std::less<>> psk_cache_;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace rsp::smsr

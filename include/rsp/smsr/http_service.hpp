@@ -35,8 +35,9 @@ struct CallerRoles {
   std::set<std::string> mnos;  ///< ES4 callers
 };
 
-/// The routes of ES1 and ES4 on `service`; `roles` says who may call which.
-std::vector<service::Route> routes(std::shared_ptr<Service> service, CallerRoles roles);
+/// The routes of ES1 and ES4 on `service`; `roles` says who may call which;
+/// `get_eis_inline`: GetEIS on the I/O thread (HttpConfig::get_eis_inline).
+std::vector<service::Route> routes(std::shared_ptr<Service> service, CallerRoles roles, bool get_eis_inline = false);
 
 /// The answer to an unauthenticated caller (401, 1.1/1.1).
 service::Reply unauthenticated_reply();
@@ -50,6 +51,11 @@ struct HttpConfig {
   std::string admin_host = "127.0.0.1";
   int admin_port = 0;
   std::size_t worker_threads = 4;
+  /// GetEIS on the connection's I/O thread, without the two thread hand-offs
+  /// of the worker pool: for a registry that reads on a connection of its
+  /// own (RegistryOptions::reader), where a read never waits for a write's
+  /// disk flush and so never holds up the loop's other connections.
+  bool get_eis_inline = false;
   std::size_t max_body_bytes = 256 * 1024;
   service::Authenticator authenticate;
   CallerRoles roles;

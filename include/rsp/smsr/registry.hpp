@@ -15,6 +15,7 @@
 /// holds each operation's scripts in order; the ES5 side takes them one
 /// eUICC at a time and they go with the operation when it ends.
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -23,6 +24,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "rsp/common/bytes.hpp"
@@ -94,6 +96,13 @@ struct RegistryOptions {
   /// An MNO's callback URL as configured now, asked when a callback is sent;
   /// unset or empty: that MNO has none (the entry waits, retried).
   std::function<std::string(const std::string& mno)> callback_url;
+  /// A second connection to the same database for the reads made outside a
+  /// transaction (GetEIS, the ES5 side's lookups); unset: `db` serves them.
+  /// With SQLite in WAL mode a reader on its own connection sees every
+  /// committed change and never waits behind the writer's transaction or its
+  /// disk flush; it must not be an in-memory database (each connection would
+  /// see its own).
+  std::shared_ptr<store::Database> reader = nullptr;
 };
 
 /// One state change of an eUICC, written in one transaction: the operation
@@ -122,7 +131,7 @@ class Registry {
   /// as is an ICCID another eUICC holds (kIccidInUse) or an SCP81 PSK
   /// identity another eUICC's ISD-R has (kPskIdentityInUse).
   SmsrResult<void> register_eis(const m2m::Eis& eis, std::int64_t now);
-  ~Registry();  ///< writes the audit lines still buffered
+  ~Registry();  ///< stops the audit writer and writes the audit lines still buffered
 
   /// The whole EIS with its keys; nullopt for an unknown EID. Without
   /// `with_keys` the sealed keys are not opened (the ISD-R has none).
@@ -145,17 +154,22 @@ class Registry {
   std::int64_t eis_count();
 
   SmsrResult<void> audit(const AuditEntry& entry);
-  /// Buffers an audit line, written with the next batch (flush_audit(), a
-  /// full buffer, audit_trail() or the registry's end): for reads, whose
-  /// line must not cost a write transaction per call.
+  /// Buffers an audit line, written with the next batch (flush_audit(),
+  /// audit_trail() or the registry's end, or by the registry's audit writer
+  /// thread once the buffer is full or a second has passed): for reads,
+  /// whose line must not cost a write transaction per call, nor make the
+  /// call that fills the buffer wait for its disk flush.
   void audit_later(AuditEntry entry);
   SmsrResult<void> flush_audit();
   /// The audit trail of `eid` (buffered lines written first).
   SmsrResult<std::vector<AuditEntry>> audit_trail(std::string_view eid);
 
   /// Stores `op` (its id is assigned) and its scripts, in order, in one
-  /// transaction; returns the id.
-  SmsrResult<std::int64_t> create_operation(const Operation& op, std::span<const Bytes> scripts);
+  /// transaction; returns the id. With `accepted`, that call's audit line
+  /// commits in the same transaction, its result "accepted as operation
+  /// <id>" (whatever `accepted->result` says): one disk flush, not two.
+  SmsrResult<std::int64_t> create_operation(const Operation& op, std::span<const Bytes> scripts,
+                                            const AuditEntry* accepted = nullptr);
   SmsrResult<std::optional<Operation>> operation(std::int64_t id);
   /// Operations of `eid` not yet final, oldest first.
   SmsrResult<std::vector<Operation>> open_operations(std::string_view eid);
@@ -185,6 +199,8 @@ class Registry {
   const std::shared_ptr<service::SqlOutbox>& outbox() const { return outbox_; }
 
   store::Database& database() { return *db_; }
+  /// The connection the reads outside a transaction use (RegistryOptions::reader).
+  store::Database& reader() { return options_.reader ? *options_.reader : *db_; }
 
  private:
   Registry(std::shared_ptr<store::Database> db, RegistryOptions options)
@@ -195,8 +211,13 @@ class Registry {
   std::shared_ptr<store::Database> db_;
   RegistryOptions options_;
   std::shared_ptr<service::SqlOutbox> outbox_;
+  /// The audit writer thread: writes the buffered lines in batches.
+  void write_audit_lines();
   std::mutex audit_mu_;
+  std::condition_variable audit_cv_;
   std::vector<AuditEntry> audit_buffer_;
+  bool audit_stopping_ = false;
+  std::thread audit_writer_;
 };
 
 }  // namespace rsp::smsr

@@ -119,8 +119,11 @@ class Service {
   /// causes, into `change`.
   SmsrResult<void> apply_to_eis(const Operation& op, m2m::Eis& eis, Change& change, std::int64_t t,
                                 const EisAudit* audit, std::string* summary);
+  /// Stores the operation with its scripts and the call's audit line (its
+  /// ISD-P `isdp_aid`) in one transaction, then asks for the wake-up.
   SmsrResult<Accepted> accept(m2m::Es4Function f, const std::string& mno, const m2m::Eis& eis,
-                              const std::string& iccid, std::optional<std::int64_t> validity);
+                              const std::string& iccid, std::optional<std::int64_t> validity,
+                              const std::string& isdp_aid);
   /// A function's own checks of the profile, after ownership.
   using ProfileCheck = std::function<SmsrResult<void>(const m2m::Eis&, const m2m::ProfileInfo&)>;
   /// Every asynchronous ES4 function on one profile: the MNO's own profile,
@@ -129,7 +132,8 @@ class Service {
                                          const std::string& iccid, std::optional<std::int64_t> validity,
                                          const ProfileCheck& check);
   /// Writes the audit line of a call (its ISD-P when `isdp_aid` was found)
-  /// and passes its result through.
+  /// and passes its result through; an accepted operation's line was
+  /// written with it (accept()).
   template <class T>
   SmsrResult<T> audited(std::string_view function, const std::string& caller, const std::string& eid,
                         const std::string& isdp_aid, SmsrResult<T> result);

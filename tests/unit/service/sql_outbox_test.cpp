@@ -10,7 +10,9 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <span>
 #include <thread>
+#include <vector>
 
 #include "rsp/store/open.hpp"
 #include "test_support/pg_server.hpp"
@@ -268,6 +270,84 @@ TEST_P(SqlOutboxTest, TwoWorkersNeverDeliverOneEntryTwice) {
   for (const auto& [key, n] : sends) EXPECT_EQ(n, 1) << key;
   EXPECT_EQ((*db_->query_one("SELECT COUNT(*) FROM service_outbox WHERE status = 'delivered'"))->int64(0),
             kRecipients * kPerRecipient);
+}
+
+TEST_P(SqlOutboxTest, ABatchIsClaimedOldestFirstMarkedAtOnceAndWhatWasNotSentGoesBack) {
+  auto o = outbox("role.topic");
+  ASSERT_TRUE(o);
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(enqueue(*o, "op1", std::to_string(i)));
+  enqueue(*o, "op2", "other recipient");
+  auto batch = o->claim_batch("op1", 60s, "claim-a", 3);
+  ASSERT_TRUE(batch) << batch.error();
+  ASSERT_EQ(batch->size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*batch)[i].id, ids[i]);  // oldest first
+    EXPECT_EQ((*batch)[i].claim, "claim-a");
+    EXPECT_EQ(row(ids[i]).text(3), "claim-a");
+  }
+  // The rest of op1's entries, then none: the batch holds its three.
+  auto rest = o->claim_batch("op1", 60s, "claim-b", 10);
+  ASSERT_TRUE(rest);
+  ASSERT_EQ(rest->size(), 2u);
+  EXPECT_EQ((*rest)[0].id, ids[3]);
+  EXPECT_TRUE(o->claim_batch("op1", 60s, "claim-c", 10)->empty());
+  // Two of the first batch delivered at once; only the holder's marks count.
+  const std::span<const OutboxItem> first(*batch);
+  EXPECT_EQ(*o->delivered_batch(first.first(2)), 2u);
+  EXPECT_EQ(*o->delivered_batch(first.first(2)), 0u);  // once only
+  EXPECT_EQ(row(ids[0]).text(0), "delivered");
+  EXPECT_EQ(row(ids[1]).int64(1), 1);
+  // The third goes back unsent: due at once, no attempt counted.
+  ASSERT_TRUE(o->release(first.subspan(2)));
+  EXPECT_EQ(row(ids[2]).text(0), "pending");
+  EXPECT_EQ(row(ids[2]).int64(1), 0);
+  EXPECT_TRUE(row(ids[2]).is_null(3));
+  auto again = o->claim_batch("op1", 60s, "claim-d", 10);
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].id, ids[2]);
+  // A release by a claim no longer held changes nothing.
+  ASSERT_TRUE(o->release(first.subspan(2)));
+  EXPECT_EQ(row(ids[2]).text(3), "claim-d");
+  EXPECT_FALSE(o->claim_batch("op1", 60s, "", 10));  // no token, nothing taken
+}
+
+TEST_P(SqlOutboxTest, AWorkerSendsBatchesInOrderAndAFailedSendSendsTheRestBack) {
+  auto o = outbox("role.topic");
+  ASSERT_TRUE(o);
+  constexpr int kEntries = 20;
+  for (int i = 0; i < kEntries; ++i) enqueue(*o, "op1", std::to_string(i));
+  std::mutex mu;
+  std::vector<std::string> sends;
+  bool failed_once = false;
+  auto sender = [&](const std::string&, const std::string& body) -> expected<void, std::string> {
+    std::lock_guard lock(mu);
+    sends.push_back(body);
+    if (body == "5" && !failed_once) {
+      failed_once = true;
+      return unexpected(std::string("refused once"));
+    }
+    return {};
+  };
+  OutboxWorkerConfig c;
+  c.batch = 8;
+  c.policy.first_delay = 0s;  // the failed entry is due again at once (the clock stands still)
+  c.lease = 600s;
+  OutboxWorker w(o, c, sender);
+  for (int pass = 0; pass < 10 && w.delivered() < kEntries; ++pass) ASSERT_TRUE(w.run_once());
+  EXPECT_EQ(w.delivered(), static_cast<std::uint64_t>(kEntries));
+  EXPECT_EQ(w.failed_attempts(), 1u);
+  std::vector<std::string> want;
+  for (int i = 0; i < kEntries; ++i) {
+    want.push_back(std::to_string(i));
+    if (i == 5) want.push_back("5");  // sent again before the entries after it
+  }
+  std::lock_guard lock(mu);
+  EXPECT_EQ(sends, want);
+  EXPECT_EQ((*db_->query_one("SELECT COUNT(*) FROM service_outbox WHERE status = 'delivered'"))->int64(0), kEntries);
+  EXPECT_EQ((*db_->query_one("SELECT MAX(attempts) FROM service_outbox"))->int64(0), 2);
+  EXPECT_EQ((*db_->query_one("SELECT COUNT(*) FROM service_outbox WHERE claim_token IS NOT NULL"))->int64(0), 0);
 }
 
 TEST_P(SqlOutboxTest, BadArgumentsAndALostTableAreErrorsNotCrashes) {

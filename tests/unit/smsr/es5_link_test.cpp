@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "es5_link_fixture.hpp"
@@ -18,6 +20,58 @@ namespace rsp::smsr::testing {
 namespace {
 
 using namespace std::chrono_literals;
+
+/// An SMSC link whose submissions wait until the test opens it, so that a
+/// wake-up can be held "being sent".
+class GatedSms final : public smpp::SmsTransport {
+ public:
+  smpp::SmsResult<std::string> submit(const smpp::ShortMessage&) override {
+    std::unique_lock lock(mu_);
+    const auto n = ++submitted_;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return open_; });
+    return "sm-" + std::to_string(n);
+  }
+  void set_inbound(smpp::Inbound) override {}
+  void stop() override { open(); }
+  void open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  std::size_t submitted() {
+    std::lock_guard lock(mu_);
+    return submitted_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+  std::size_t submitted_ = 0;
+};
+
+TEST_F(Es5LinkTest, AWakeUpAskedForWhileTheEuiccsLastIsBeingSentFollowsIt) {
+  GatedSms sms;
+  Es5LinkConfig lc;
+  lc.registry = registry_;
+  lc.sms = &sms;
+  lc.source = smsr_address_;
+  lc.clock = clock_;
+  lc.trigger_host = "127.0.0.1:9";
+  Es5Link link(std::move(lc));
+  link.wake_up(eid());
+  ASSERT_TRUE(eventually([&] { return sms.submitted() >= 1; }));
+  // The session that SMS opens may already have taken the queue: an
+  // operation accepted now needs one more wake-up; two asks make one.
+  link.wake_up(eid());
+  link.wake_up(eid());
+  sms.open();
+  ASSERT_TRUE(eventually([&] { return link.wake_ups_sent() + link.wake_ups_failed() >= 2; }));
+  EXPECT_TRUE(link.wait_wake_ups(10s));
+  EXPECT_EQ(link.wake_ups_sent(), 2u);
+  EXPECT_EQ(link.wake_ups_failed(), 0u);
+}
 using m2m::ExecutionStatus;
 using nlohmann::json;
 namespace codes = m2m::codes;

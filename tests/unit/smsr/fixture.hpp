@@ -46,6 +46,11 @@ class RegistryTest : public ::testing::TestWithParam<std::string> {
     o.rng = &rng_;
     o.clock = clock_;
     o.callback_url = [](const std::string& mno) { return "https://" + mno + ".example/callbacks"; };
+    if (with_reader_) {
+      auto reader = store::open_database(location_);
+      ASSERT_TRUE(reader) << reader.error().message;
+      o.reader = std::move(*reader);
+    }
     auto r = Registry::open(db_, std::move(o));
     ASSERT_TRUE(r) << r.error().message;
     registry_ = std::move(*r);
@@ -58,6 +63,7 @@ class RegistryTest : public ::testing::TestWithParam<std::string> {
   crypto::DeterministicRandom rng_{Bytes{0x53, 0x52}};
   std::shared_ptr<store::Database> db_;
   std::shared_ptr<Registry> registry_;
+  bool with_reader_ = false;  ///< reopen() gives the registry a reading connection of its own
 };
 
 inline std::string engine_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }

@@ -1,6 +1,9 @@
 // The SM-SR registry: an EIS reads back whole, its ISD-R keys only sealed in
 // the database; duplicates refused; the audit trail in order; operations
 // with their queued scripts, finished or expired, the scripts going with them.
+#include <future>
+#include <thread>
+
 #include "fixture.hpp"
 
 namespace rsp::smsr::testing {
@@ -192,6 +195,73 @@ TEST_P(RegistryTest, OperationsPastTheirValidityExpire) {
   EXPECT_TRUE(registry_->expire_operations(10000)->empty());
   EXPECT_EQ((**registry_->operation(b)).state, OperationState::Completed);
   EXPECT_TRUE(registry_->queued_scripts("E1")->empty());
+}
+
+TEST_P(RegistryTest, AnAcceptedCallsAuditLineCommitsWithItsOperation) {
+  const AuditEntry line{100, "mno1", "ES4.EnableProfile", "E1", "A0000005591010FFFFFFFF8900001100", "ignored"};
+  auto id = registry_->create_operation(op_for("E1", 200), std::vector<Bytes>{{0x80, 0xE2}}, &line);
+  ASSERT_TRUE(id) << id.error().message;
+  auto trail = registry_->audit_trail("E1");
+  ASSERT_TRUE(trail);
+  ASSERT_EQ(trail->size(), 1u);
+  EXPECT_EQ((*trail)[0].result, "accepted as operation " + std::to_string(*id));
+  EXPECT_EQ((*trail)[0].isdp_aid, line.isdp_aid);
+  EXPECT_EQ((*trail)[0].function, line.function);
+  // Without a line, none.
+  ASSERT_TRUE(registry_->create_operation(op_for("E1", 200), std::vector<Bytes>{{0x01}}));
+  EXPECT_EQ(registry_->audit_trail("E1")->size(), 1u);
+  // A failed operation insert leaves no audit line either.
+  ASSERT_TRUE(db_->execute_script("DROP TABLE smsr_command"));
+  EXPECT_FALSE(registry_->create_operation(op_for("E2", 200), std::vector<Bytes>{{0x01}}, &line));
+  EXPECT_TRUE(registry_->audit_trail("E1")->size() == 1u);
+  EXPECT_TRUE(registry_->open_operations("E2")->empty());
+}
+
+TEST_P(RegistryTest, AReaderOfItsOwnSeesOnlyCommittedChangesAndNeverWaitsForTheWriter) {
+  with_reader_ = true;
+  reopen();
+  const m2m::Eis e = sample();
+  ASSERT_TRUE(registry_->register_eis(e, 1000));
+  ASSERT_TRUE(registry_->eis(e.eid) && *registry_->eis(e.eid));  // committed: the reader sees it
+  m2m::ProfileInfo changed = e.profiles.front();
+  changed.mno_id = "mno-changed";
+  // A write transaction held open on the registry's connection, as while a
+  // commit waits for its disk flush.
+  auto tx = db_->begin();
+  ASSERT_TRUE(tx);
+  ASSERT_TRUE(registry_->put_profile(e.eid, changed));
+  auto read = std::async(std::launch::async, [&] { return registry_->eis(e.eid); });
+  const bool ready = read.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  if (!ready) tx->rollback();  // lets the read end before the test does
+  ASSERT_TRUE(ready) << "the read waited for the writer's transaction";
+  auto before = read.get();
+  ASSERT_TRUE(before && *before) << (before ? "" : before.error().message);
+  ASSERT_TRUE((*before)->profile(changed.iccid));
+  EXPECT_EQ((*before)->profile(changed.iccid)->mno_id, e.profiles.front().mno_id);  // not the uncommitted change
+  ASSERT_TRUE(tx->commit());
+  auto after = registry_->eis(e.eid);
+  ASSERT_TRUE(after && *after && (*after)->profile(changed.iccid));
+  EXPECT_EQ((*after)->profile(changed.iccid)->mno_id, "mno-changed");
+}
+
+TEST_P(RegistryTest, BufferedAuditLinesAreWrittenByTheRegistrysWriterWithinASecondOrWhenTheBatchIsFull) {
+  const auto stored = [&] { return (*db_->query_one("SELECT COUNT(*) FROM smsr_audit"))->int64(0); };
+  const auto wait_for = [&](std::int64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (stored() < n && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return stored();
+  };
+  // One line, nobody asks for the trail: written once it is a second old.
+  registry_->audit_later({10, "mno1", "ES4.GetEIS", "E1", "", "Executed-Success"});
+  EXPECT_EQ(wait_for(1), 1);
+  // A full batch: written by the writer thread, not by the caller.
+  for (int i = 0; i < 256; ++i) registry_->audit_later({11 + i, "mno1", "ES4.GetEIS", "E2", "", "Executed-Success"});
+  EXPECT_EQ(wait_for(257), 257);
+  // Lines still buffered at the end are written then.
+  registry_->audit_later({300, "mno1", "ES4.GetEIS", "E3", "", "Executed-Success"});
+  registry_.reset();
+  EXPECT_EQ(stored(), 258);
 }
 
 TEST(RegistryOpen, NeedsADatabaseAndAKek) {
