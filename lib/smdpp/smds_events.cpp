@@ -135,12 +135,12 @@ void SmdsEventWorker::start() {
   if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] {
-    std::unique_lock lock(mu_);
+    std::unique_lock held(mu_);
     while (!stopping_) {
-      lock.unlock();
+      held.unlock();
       (void)run_once();  // failures stay in the outbox, with their error, for the next pass
-      lock.lock();
-      cv_.wait_for(lock, config_.poll_interval, [this] { return stopping_; });
+      held.lock();
+      cv_.wait_for(held, config_.poll_interval, [this] { return stopping_; });
     }
   });
 }
