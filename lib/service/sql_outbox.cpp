@@ -114,7 +114,11 @@ store::DbResult<std::vector<OutboxItem>> SqlOutbox::claim(const std::string& rec
   // runs one transaction at a time; on PostgreSQL the entry read is locked
   // until the claim commits, and one that another sender holds is passed
   // over (SKIP LOCKED). The update checks the row again all the same.
-  RSP_TRY(auto tx, db_->begin());
+  // No disk flush of its own (store::Database::begin_deferred_flush): a
+  // claim lost with the machine only makes the entry due again, and delivery
+  // is at least once already (a sender may die between the recipient's
+  // answer and delivered()), repeats carrying the same `ref`.
+  RSP_TRY(auto tx, db_->begin_deferred_flush());
   const std::int64_t t = now();
   RSP_TRY(auto rows, db_->query(std::string(kItemColumns) +
                                     "WHERE outbox = $1 AND recipient = $2 AND status = 'pending'"
@@ -206,10 +210,15 @@ expected<void, std::string> SqlOutbox::release(std::span<const OutboxItem> items
 }
 
 expected<bool, std::string> SqlOutbox::delivered(const OutboxItem& item) {
+  // Without a flush of its own, as claim(): lost with the machine, the entry
+  // is delivered once more.
+  auto tx = db_->begin_deferred_flush();
+  if (!tx) return unexpected(message(tx.error()));
   auto n = db_->execute("UPDATE service_outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $2,"
                         " claim_token = NULL WHERE id = $1 AND outbox = $3 AND status = 'pending' AND claim_token = $4",
                         {value(item.id), value(now()), value(name_), value(item.claim)});
   if (!n) return unexpected(message(n.error()));
+  if (auto c = tx->commit(); !c) return unexpected(message(c.error()));
   return *n == 1;
 }
 

@@ -325,7 +325,14 @@ SmdppResult<int> SqlProfileCatalog::record_cc_failure(const std::string& matchin
 
 SmdppResult<InstallOutcome> SqlProfileCatalog::record_checked(const std::string& matching_id, OrderEvent event,
                                                               const asn1::sgp22::ProfileInstallationResult* pir) {
-  RSP_DB_TRY(auto tx, inv_->db().begin());
+  // An installation result (SGP.22 §5.6.4) needs no disk flush of its own:
+  // it survives kill -9 as it is, and the next flushed commit (the next
+  // download's BPP) takes it to disk. Lost with the machine before that, the
+  // order is back where the result had not arrived: downloaded by this eUICC
+  // only, its keys kept, which a retry by the card already handles (§5.7.6:
+  // "ICCID already exists" from the card the BPP went to counts as
+  // installed). So one download costs one flush, at GetBoundProfilePackage.
+  RSP_DB_TRY(auto tx, pir ? inv_->db().begin_deferred_flush() : inv_->db().begin());
   RSP_TRY(auto order, order_by_key(inv_->db(), matching_id));
   if (!order) return smdpp_error(es2codes::kExecutionError, "event for an unknown order");
   const ProfileRecord& profile = order->profile;

@@ -121,14 +121,21 @@ class SqliteDatabase final : public Database {
     return {};
   }
 
-  DbResult<Transaction> begin() override;
+  DbResult<Transaction> begin() override { return begin_group(true); }
+  DbResult<Transaction> begin_deferred_flush() override { return begin_group(false); }
+  DbResult<Transaction> begin_group(bool flushed);
 
-  /// Any use of the connection outside a transaction first makes the open
-  /// commit group durable: what it reads or writes then never depends on
-  /// changes that are not on disk yet.
+  /// Any use of the connection outside a transaction first ends the open
+  /// commit group (durable unless all of it was begin_deferred_flush()):
+  /// what it reads or writes then never depends on changes that are not
+  /// committed yet; and it runs with synchronous=FULL, so that a statement
+  /// that writes on its own is on disk when it returns.
   std::unique_lock<std::recursive_mutex> lock_connection() override {
     std::unique_lock<std::recursive_mutex> lock(mu_);
-    if (group_ && !in_transaction) close_group();
+    if (!in_transaction) {
+      if (group_) close_group();
+      if (!sync_full_) restore_sync_full();
+    }
     return lock;
   }
 
@@ -138,13 +145,14 @@ class SqliteDatabase final : public Database {
   /// The statements that open and close transactions and their savepoints,
   /// several per durable change: compiled once rather than parsed again by
   /// sqlite3_exec each time.
-  enum Control { kBegin, kCommit, kRollback, kSavepoint, kRelease, kRollbackTo, kControlCount };
+  enum Control { kBegin, kCommit, kRollback, kSavepoint, kRelease, kRollbackTo, kSyncFull, kSyncNormal, kControlCount };
 
   /// Runs one of them; an error is reported with SQLite's message, taken
   /// before the statement is reset. The caller holds the connection.
   DbResult<void> control(Control which, std::string_view what) {
-    static constexpr const char* kSql[kControlCount] = {"BEGIN IMMEDIATE",   "COMMIT",           "ROLLBACK",
-                                                        "SAVEPOINT rsp_tx", "RELEASE rsp_tx", "ROLLBACK TO rsp_tx"};
+    static constexpr const char* kSql[kControlCount] = {
+        "BEGIN IMMEDIATE", "COMMIT",          "ROLLBACK", "SAVEPOINT rsp_tx", "RELEASE rsp_tx", "ROLLBACK TO rsp_tx",
+        "PRAGMA synchronous=FULL", "PRAGMA synchronous=NORMAL"};
     sqlite3_stmt*& stmt = control_[which];
     if (!stmt) {
       const int rc = sqlite3_prepare_v3(db_, kSql[which], -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
@@ -170,9 +178,18 @@ class SqliteDatabase final : public Database {
   // join the group and waits for the group's COMMIT instead of paying its
   // own. The last member to finish commits the group: one disk flush for all
   // of them, and none of them returns before its changes are on disk.
+  //
+  // A group opened by begin_deferred_flush() commits with synchronous=NORMAL
+  // (SQLite can change it only outside a transaction, so per group): in WAL
+  // mode its COMMIT writes the frames to the WAL file without fsync, so they
+  // survive kill -9 (the OS has them) and reach the disk with the next
+  // flushed commit, whose fsync of the WAL covers every frame before it.
+  // Such a transaction joins a flushed group freely; a flushed one arriving
+  // at a deferred group first ends it (no flush) and opens its own.
 
   /// How one group ended, shared by its members.
   struct Group {
+    bool flushed = true;        ///< committed with synchronous=FULL (a disk flush)
     std::uint64_t members = 0;  ///< savepoints released into it
     bool done = false;
     DbResult<void> result;
@@ -186,10 +203,17 @@ class SqliteDatabase final : public Database {
       group->result = std::move(r);
       if (!sqlite3_get_autocommit(db_)) (void)control(kRollback, "rollback");
     }
-    ++stats_.flushes;
+    ++(group->flushed ? stats_.flushes : stats_.deferred);
     stats_.commits += group->members;
     group->done = true;
+    if (!group->flushed) restore_sync_full();
     group_cv_.notify_all();
+  }
+  /// Back to synchronous=FULL after a deferred group (lock held, no
+  /// transaction open). When that fails, sync_full_ stays false and the next
+  /// use of the connection tries again before it writes anything.
+  void restore_sync_full() {
+    if (control(kSyncFull, "synchronous")) sync_full_ = true;
   }
   /// Ends the open group (lock held, no transaction running): commits it, or
   /// rolls it back when no member committed into it.
@@ -201,11 +225,13 @@ class SqliteDatabase final : public Database {
     if (!sqlite3_get_autocommit(db_)) (void)control(kRollback, "rollback");
     group_->done = true;
     group_.reset();
+    if (!sync_full_) restore_sync_full();
   }
   std::shared_ptr<Group> group_;  ///< the open group, if any
   std::condition_variable_any group_cv_;
   std::atomic<int> begin_waiters{0};  ///< threads waiting for the lock in begin()
   SqliteCommitStats stats_;
+  bool sync_full_ = true;  ///< synchronous=FULL now (open_sqlite sets it)
   SqliteCommitStats stats() {
     std::lock_guard lock(mu_);
     return stats_;
@@ -344,14 +370,27 @@ class SqliteTransaction final : public Transaction::Impl {
   bool done_ = false;
 };
 
-DbResult<Transaction> SqliteDatabase::begin() {
+DbResult<Transaction> SqliteDatabase::begin_group(bool flushed) {
   ++begin_waiters;
   std::unique_lock<std::recursive_mutex> lock(mu_);
   --begin_waiters;
   if (in_transaction) return db_error(DbError::Kind::Misuse, "nested transactions are not supported");
+  // A flushed transaction never commits inside a group that ends without a flush.
+  if (group_ && flushed && !group_->flushed) close_group();
   if (!group_) {
-    if (auto r = control(kBegin, "begin"); !r) return unexpected(r.error());
+    // synchronous=FULL is the connection's state between groups.
+    if (!sync_full_) restore_sync_full();
+    if (!sync_full_) return db_error(DbError::Kind::Io, "begin: cannot set synchronous=FULL");
+    if (!flushed) {
+      if (auto r = control(kSyncNormal, "begin"); !r) return unexpected(r.error());
+      sync_full_ = false;
+    }
+    if (auto r = control(kBegin, "begin"); !r) {
+      if (!sync_full_) restore_sync_full();
+      return unexpected(r.error());
+    }
     group_ = std::make_shared<Group>();
+    group_->flushed = flushed;
   }
   if (auto r = control(kSavepoint, "begin"); !r) {
     close_group();

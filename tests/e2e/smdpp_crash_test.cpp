@@ -42,6 +42,9 @@ enum class Crash {
   AfterAuthenticateClient,
   BppAnswerLost,                ///< BPP issued and stored, the answer never arrives
   AfterBppBeforeNotification,   ///< the card installs the BPP; the result goes to the restarted server
+  /// The installation result was acknowledged (204), recorded without a disk
+  /// flush of its own (issue 16: one flush per download): kill -9 must not lose it.
+  AfterInstallationResult,
 };
 
 struct CrashCase {
@@ -112,7 +115,8 @@ class CrashingTransport final : public lpa::Es9Transport {
     const bool at = (crash_ == Crash::AfterInitiateAuthentication && path.ends_with("/initiateAuthentication")) ||
                     (crash_ == Crash::AfterAuthenticateClient && path.ends_with("/authenticateClient")) ||
                     ((crash_ == Crash::BppAnswerLost || crash_ == Crash::AfterBppBeforeNotification) &&
-                     path.ends_with("/getBoundProfilePackage"));
+                     path.ends_with("/getBoundProfilePackage")) ||
+                    (crash_ == Crash::AfterInstallationResult && path.ends_with("/handleNotification"));
     if (!at || pass_-- > 0) return reply;
     done_ = true;
     if (!smdpp_.crash_and_restart()) return unexpected(lpa::TransportError{"the SM-DP+ did not restart"});
@@ -285,6 +289,13 @@ TEST_P(SmdppCrash, ProfileIsNeverReleasedTwiceNorLost) {
       ASSERT_TRUE(first) << first.error().to_string() << "\n" << smdpp.output();
       EXPECT_TRUE(first->notification_delivered);
       break;
+    case Crash::AfterInstallationResult:
+      // Acknowledged before the crash: the card deleted its notification, so
+      // the restarted server must find the installation on record.
+      ASSERT_TRUE(first) << first.error().to_string() << "\n" << smdpp.output();
+      EXPECT_TRUE(first->notification_delivered);
+      EXPECT_EQ(after_crash.state, ProfileState::Installed);
+      break;
   }
   if (!first) {
     auto retry = download(watch);
@@ -371,6 +382,7 @@ INSTANTIATE_TEST_SUITE_P(Points, SmdppCrash,
                                            CrashCase{Crash::AfterAuthenticateClient, "AfterAuthenticateClient"},
                                            CrashCase{Crash::BppAnswerLost, "BppAnswerLost"},
                                            CrashCase{Crash::AfterBppBeforeNotification, "AfterBppBeforeNotification"},
+                                           CrashCase{Crash::AfterInstallationResult, "AfterInstallationResult"},
                                            CrashCase{Crash::AfterAuthenticateClient, "LoadCutRetryAfterAuthenticateClient", true},
                                            CrashCase{Crash::BppAnswerLost, "LoadCutRetryBppAnswerLost", true},
                                            CrashCase{Crash::AfterBppBeforeNotification,

@@ -72,6 +72,20 @@ struct SqlCatalogOptions {
   std::map<std::string, std::uint8_t> notification_events_by_type{};
 };
 
+/// What one download writes (SGP.22 §3.1.3), and how durably, on SQLite:
+///   * InitiateAuthentication, AuthenticateClient: the session only (memory
+///     on SQLite: a crash loses it, the LPA starts again); the order is read.
+///   * GetBoundProfilePackage, a wrong confirmation code: one flushed
+///     transaction (attempts left, the block at zero, the outbox entry)
+///     before the answer, so that crashing the server gives no extra guess.
+///   * GetBoundProfilePackage: one flushed transaction before the answer:
+///     released -> downloaded, the eUICC and transactionId, the download
+///     attempt counted, the one-time keys sealed, the outbox entry. This is
+///     the download's one disk flush (shared with others by group commit).
+///   * HandleNotification (installation result): one transaction without a
+///     flush of its own (record_checked() says why it may wait for the next).
+///   * CancelSession, a PrepareDownload error, the later notifications:
+///     flushed transactions, outside the successful download.
 class SqlProfileCatalog final : public ProfileCatalog {
  public:
   SqlProfileCatalog(std::shared_ptr<Inventory> inventory, crypto::Random& rng, SqlCatalogOptions options = {});

@@ -154,6 +154,14 @@ class Database {
   /// Starts a transaction (SQLite: BEGIN IMMEDIATE, so writers never deadlock
   /// upgrading a read lock). Nesting is not supported and reports Misuse.
   virtual DbResult<Transaction> begin() = 0;
+  /// Starts a transaction whose commit() may return before its changes are
+  /// flushed to disk: they survive the process's crash (kill -9), not the
+  /// machine's (power loss, kernel crash), until the next commit of begin()
+  /// flushes them with its own. For changes whose loss on a machine crash
+  /// the protocol recovers from; never for a decision already announced that
+  /// must hold (a released profile, a refused confirmation code).
+  /// By default the engine's begin() (PostgreSQL: durability is the server's).
+  virtual DbResult<Transaction> begin_deferred_flush() { return begin(); }
 
   /// Prepares, binds and runs one statement; returns the rows changed.
   DbResult<std::int64_t> execute(std::string_view sql, std::initializer_list<Value> params = {});

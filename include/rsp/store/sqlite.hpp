@@ -23,10 +23,13 @@ struct SqliteOptions {
 };
 
 /// Transactions that commit while others wait to begin share one disk flush
-/// (group commit); commit() still returns only once its changes are on disk.
+/// (group commit); commit() still returns only once its changes are on disk,
+/// except a transaction of begin_deferred_flush() (database.hpp), whose group
+/// of such transactions commits without one.
 struct SqliteCommitStats {
-  std::uint64_t commits = 0;  ///< transactions committed
-  std::uint64_t flushes = 0;  ///< physical commits (disk flushes) they took
+  std::uint64_t commits = 0;   ///< transactions committed
+  std::uint64_t flushes = 0;   ///< physical commits (disk flushes) they took
+  std::uint64_t deferred = 0;  ///< physical commits without a flush (begin_deferred_flush() only)
 };
 /// Zeros for a database of another engine.
 SqliteCommitStats sqlite_commit_stats(Database& db);

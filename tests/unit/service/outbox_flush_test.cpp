@@ -1,0 +1,78 @@
+// The SQL outbox's bookkeeping on SQLite: an entry is queued inside the
+// role's flushed transaction, while its claim and its delivery commit without
+// a disk flush of their own (delivery is at least once already); a failed
+// attempt stays flushed.
+#include <gtest/gtest.h>
+
+#include "rsp/service/sql_outbox.hpp"
+#include "rsp/store/sqlite.hpp"
+#include "test_support/temp_dir.hpp"
+
+namespace rsp::service {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct OutboxOnSqlite {
+  test_support::TempDir dir;
+  ManualClock clock{TimePoint{std::chrono::seconds(1'800'000'000)}};
+  std::shared_ptr<store::Database> db;
+  std::shared_ptr<SqlOutbox> outbox;
+  OutboxOnSqlite() {
+    auto d = store::open_sqlite(dir.path() / "o.db");
+    EXPECT_TRUE(d);
+    if (!d) return;
+    db = std::shared_ptr<store::Database>(std::move(*d));
+    auto o = SqlOutbox::open(db, "role.topic", clock);
+    EXPECT_TRUE(o);
+    if (o) outbox = *o;
+  }
+  /// Queued in a flushed transaction, as a role queues it with its change.
+  void enqueue() {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(outbox->enqueue(*db, OutboxMessage{"op1", "{}", "https://op1.example/cb", "ref-1"}));
+    ASSERT_TRUE(tx->commit());
+  }
+  std::string status() { return (*db->query_one("SELECT status FROM service_outbox"))->text(0); }
+};
+
+TEST(OutboxFlush, ClaimAndDeliveryTakeNoFlush) {
+  OutboxOnSqlite o;
+  ASSERT_TRUE(o.outbox);
+  o.enqueue();
+  const auto before = store::sqlite_commit_stats(*o.db);
+  auto item = o.outbox->claim_next("op1", 30s, "token-1");
+  ASSERT_TRUE(item && *item);
+  auto done = o.outbox->delivered(**item);
+  ASSERT_TRUE(done);
+  EXPECT_TRUE(*done);
+  const auto after = store::sqlite_commit_stats(*o.db);
+  EXPECT_EQ(after.commits - before.commits, 2u);
+  EXPECT_EQ(after.flushes - before.flushes, 0u);
+  EXPECT_EQ(after.deferred - before.deferred, 2u);
+  EXPECT_EQ(o.status(), "delivered");
+  // Delivered once: the same claim cannot deliver it again.
+  auto again = o.outbox->delivered(**item);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+}
+
+TEST(OutboxFlush, AFailedAttemptIsFlushed) {
+  OutboxOnSqlite o;
+  ASSERT_TRUE(o.outbox);
+  o.enqueue();
+  auto item = o.outbox->claim_next("op1", 30s, "token-1");
+  ASSERT_TRUE(item && *item);
+  const auto before = store::sqlite_commit_stats(*o.db);
+  auto failed = o.outbox->failed(**item, "HTTP 503", OutboxPolicy{});
+  ASSERT_TRUE(failed);
+  EXPECT_TRUE(*failed);
+  // A statement on its own: synchronous=FULL, not counted as a group.
+  EXPECT_EQ((*o.db->query_one("PRAGMA synchronous"))->int64(0), 2);
+  EXPECT_EQ(store::sqlite_commit_stats(*o.db).deferred, before.deferred);
+  EXPECT_EQ(o.status(), "pending");
+}
+
+}  // namespace
+}  // namespace rsp::service
