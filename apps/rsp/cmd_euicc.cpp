@@ -34,6 +34,7 @@ using namespace rsp::card;
 struct CreateArgs {
   std::string dir, pki, eid, default_dp;
   bool m2m = false;
+  bool lenient_segments = false;
   std::string smsr_id = "smsr.rsp.local";
   std::string eum_id = "EUM-TEST";
   std::vector<std::string> mno{"bootstrap", "operational"};
@@ -127,11 +128,13 @@ void run_create(const CreateArgs& a) {
   }
   auto sources = find_identity_sources(pki_dir);
   if (!sources) fail(sources.error().message);
+  if (a.m2m && a.lenient_segments) fail("--lenient-segments is for a consumer eUICC (SGP.22 BPP segments)");
   if (a.m2m) return run_create_m2m(a, std::move(*sources));
   CreateOptions o;
   o.dir = a.dir;
   o.sources = std::move(*sources);
   o.default_dp_address = a.default_dp;
+  o.lenient_segments = a.lenient_segments;
   auto store = create_euicc(o);
   if (!store) fail(store.error().message);
   auto eid = store->eid();
@@ -152,6 +155,9 @@ void run_info(const std::string& dir) {
   }
   fmt::print("default SM-DP+ {}\nroot SM-DS {}\n",
              state->default_dp_address.empty() ? "(none)" : state->default_dp_address, state->root_ds_address);
+  fmt::print("BPP segments {}\n", state->lenient_segments
+                                      ? fmt::format("lenient (up to {} bytes)", rsp::euicc::kLenientMaxSegment)
+                                      : std::string("strict (SGP.22's 1020 bytes)"));
   fmt::print("{} profile(s)\n", state->profiles.size());
   for (const auto& p : state->profiles) {
     fmt::print("  {} {} {:<8} class {} \"{}\" ({}){}\n", rsp::to_hex(p.isdp_aid), rsp::messages::iccid_to_digits(p.iccid),
@@ -212,6 +218,9 @@ RSP_COMMAND_GROUP(euicc) {
   create->add_flag("--m2m", ca->m2m,
                    "An M2M eUICC (SGP.02): ISD-R, ECASD, an enabled bootstrap profile with the fallback attribute and a "
                    "disabled second profile; prints the registration facts for the SM-SR as JSON (with its keys)");
+  create->add_flag("--lenient-segments", ca->lenient_segments,
+                   "Accept BPP segments up to " + std::to_string(rsp::euicc::kLenientMaxSegment) +
+                       " bytes (servers that send 1036) instead of SGP.22's 1020; kept with the card");
   create->add_option("--smsr-id", ca->smsr_id, "With --m2m: the SM-SR the card is registered with")->capture_default_str();
   create->add_option("--eum-id", ca->eum_id, "With --m2m: the EUM's name in the EIS (the SM-SR's ES1 caller)")
       ->capture_default_str();

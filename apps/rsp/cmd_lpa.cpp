@@ -6,6 +6,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <memory>
 
 #include "activation_output.hpp"
@@ -14,7 +16,9 @@
 #include "rsp/lpa/discovery.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/lpa/explain.hpp"
+#include "rsp/lpa/es10_client.hpp"
 #include "rsp/lpa/https_transport.hpp"
+#include "rsp/lpa/tls_trust.hpp"
 #include "rsp/messages/iccid.hpp"
 #include "rsp/net/tls.hpp"
 
@@ -44,20 +48,57 @@ std::unique_ptr<LpaEuicc> open(const Globals& g) {
   return std::move(*e);
 }
 
-expected<std::unique_ptr<lpa::Es9Transport>, std::string> try_es9(const Globals& g, const LpaEuicc& euicc) {
+namespace {
+
+/// The certificates of --ci: a file (PEM with one or more, or DER) or a
+/// folder, whose files holding certificates are read (keys and other files
+/// are passed over).
+expected<std::vector<Bytes>, std::string> load_ci_option(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) {
+    auto certs = net::load_certificates(path);
+    if (!certs) return unexpected("--ci " + path + ": " + certs.error().message);
+    return std::move(*certs);
+  }
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(path, ec))
+    if (e.is_regular_file(ec)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<Bytes> out;
+  for (const auto& f : files) {
+    auto certs = net::load_certificates(f);
+    if (certs) out.insert(out.end(), certs->begin(), certs->end());
+  }
+  if (out.empty()) return unexpected("--ci " + path + ": no certificate in this folder");
+  return out;
+}
+
+}  // namespace
+
+expected<std::unique_ptr<lpa::Es9Transport>, std::string> try_es9(const Globals& g, LpaEuicc& euicc) {
   lpa::HttpsEs9Options o;
   o.insecure_http = g.insecure_http;
-  for (const auto& f : g.trust) {
-    auto certs = net::load_certificates(f);
-    if (!certs) return unexpected(f + ": " + certs.error().message);
-    o.trust_anchors.insert(o.trust_anchors.end(), certs->begin(), certs->end());
-  }
-  if (g.trust.empty()) {
-    // The CIs the eUICC trusts are the roots of the SM-DP+ TLS certificates (SGP.22 §2.6.6).
-    o.trust_anchors = euicc.ci_certificates();
-    if (o.trust_anchors.empty() && !g.insecure_http) {
-      return unexpected(euicc.describe() + " does not show its CI certificates: name them with --trust FILE");
+  o.insecure = g.insecure;
+  if (g.insecure && !g.insecure_http) {
+    fmt::print(stderr, "rsp lpa: WARNING: --insecure: the TLS certificates of the SM-DP+ and SM-DS are not checked "
+                       "(lab use only)\n");
+  } else if (!g.insecure_http) {
+    std::vector<Bytes> candidates;
+    for (const auto& path : g.ci) {
+      auto certs = load_ci_option(path);
+      if (!certs) return unexpected(certs.error());
+      candidates.insert(candidates.end(), certs->begin(), certs->end());
     }
+    if (g.ci.empty()) candidates = euicc.ci_certificates();
+    if (candidates.empty()) {
+      return unexpected(euicc.describe() + " does not show its CI certificates: name them with --ci FILE|DIR "
+                                           "(or, in a lab, --insecure)");
+    }
+    // Only the CIs the eUICC lists anchor the TLS (SGP.22 v2.2.2 §2.6.6; lpa/tls_trust.hpp).
+    lpa::Es10Client es10(euicc.es10());
+    auto anchors = lpa::ci_anchors(candidates, es10);
+    if (!anchors) return unexpected(anchors.error());
+    o.trust_anchors = std::move(anchors->anchors);
   }
   for (const auto& r : g.resolve) {
     const auto colon = r.find(':');
@@ -69,7 +110,7 @@ expected<std::unique_ptr<lpa::Es9Transport>, std::string> try_es9(const Globals&
   return std::unique_ptr<lpa::Es9Transport>(std::make_unique<lpa::HttpsEs9Transport>(std::move(o)));
 }
 
-std::unique_ptr<lpa::Es9Transport> es9(const Globals& g, const LpaEuicc& euicc) {
+std::unique_ptr<lpa::Es9Transport> es9(const Globals& g, LpaEuicc& euicc) {
   auto t = try_es9(g, euicc);
   if (!t) fail(g, t.error());
   return std::move(*t);
@@ -213,9 +254,12 @@ void add_download_options(CLI::App* dl, DownloadArgs& a) {
                "Leave the install notification on the eUICC ('notification process' sends it later)");
 }
 
-/// --trust, --resolve, --insecure-http, --json and --isdr-aid on `cmd`.
+/// --ci, --insecure, --resolve, --insecure-http, --json and --isdr-aid on `cmd`.
 void add_shared_options(CLI::App* cmd, Globals& g) {
-  cmd->add_option("--trust", g.trust, "Trusted root certificates for the SM-DP+ TLS (default: the eUICC's CIs)");
+  cmd->add_option("--ci,--trust", g.ci,
+                  "CI certificates (a file, or a folder of them) the SM-DP+ and SM-DS TLS certificates must chain "
+                  "to; only those the eUICC lists for verification count (default: the simulated eUICC's CIs)");
+  cmd->add_flag("--insecure", g.insecure, "Do not check the servers' TLS certificates (lab use; warns on stderr)");
   cmd->add_option("--resolve", g.resolve, "HOST:ADDRESS, connect to ADDRESS for HOST (certificate still checked)");
   cmd->add_flag("--insecure-http", g.insecure_http, "Plain HTTP (lab SM-DP+ started with --insecure-http)");
   cmd->add_flag("--json", g.json, "One JSON object on standard output (schema in the README)");

@@ -20,8 +20,11 @@ namespace rsp::cli::lpa_cli {
 struct Globals {
   EuiccSpec euicc;
   bool json = false;
-  std::vector<std::string> trust, resolve;
+  /// --ci FILE|DIR (also --trust): CI certificates for the servers' TLS.
+  std::vector<std::string> ci, resolve;
   bool insecure_http = false;
+  /// --insecure: the servers' TLS certificates are not checked (lab switch).
+  bool insecure = false;
 };
 
 /// Ends the command: the message (with `error` fields under --json) and exit 1.
@@ -31,11 +34,13 @@ void done(const Globals& g, const nlohmann::json& data, const std::string& human
 
 /// Opens the eUICC of --euicc or fails.
 std::unique_ptr<LpaEuicc> open(const Globals& g);
-/// The ES9+ transport: HTTPS checked against --trust, else the CIs of the
-/// simulated eUICC; a card in a reader needs --trust (or --insecure-http).
-std::unique_ptr<lpa::Es9Transport> es9(const Globals& g, const LpaEuicc& euicc);
+/// The ES9+/ES11 transport: HTTPS whose server certificate must chain to one
+/// of the CI certificates of --ci (default: those the simulated eUICC holds)
+/// that the eUICC lists in euiccCiPKIdListForVerification (lpa/tls_trust.hpp);
+/// a card in a reader needs --ci. --insecure skips the check, with a warning.
+std::unique_ptr<lpa::Es9Transport> es9(const Globals& g, LpaEuicc& euicc);
 /// The same, the reason returned instead of ending the command.
-expected<std::unique_ptr<lpa::Es9Transport>, std::string> try_es9(const Globals& g, const LpaEuicc& euicc);
+expected<std::unique_ptr<lpa::Es9Transport>, std::string> try_es9(const Globals& g, LpaEuicc& euicc);
 
 /// The notifications' fate as JSON and as lines of text.
 nlohmann::json to_json(const lpa::PendingNotificationsReport& report);

@@ -42,8 +42,8 @@ struct ParsedSegment {
 
 /// Strict single-TLV parse: expected one-byte tag, minimal definite length
 /// covering exactly the rest of the segment.
-CryptoResult<ParsedSegment> parse_segment(std::uint8_t expected_tag, ByteView seg) {
-  if (seg.size() < 2 || seg.size() > kBspMaxSegment)
+CryptoResult<ParsedSegment> parse_segment(std::uint8_t expected_tag, ByteView seg, std::size_t max_segment) {
+  if (seg.size() < 2 || seg.size() > max_segment)
     return fail(Code::InvalidInput, "BSP segment size out of range");
   if (seg[0] != expected_tag) return fail(Code::InvalidInput, "unexpected BSP segment tag");
   std::size_t len = 0, hdr = 0;
@@ -128,8 +128,15 @@ CryptoResult<Bytes> BspSession::mac_over(ByteView header, ByteView payload) {
   return k->cmac({mcv_, header, payload});
 }
 
+void BspSession::set_max_segment(std::size_t bytes) {
+  max_segment_ = std::clamp<std::size_t>(bytes, kBspMaxSegment, 0xFFFF + 4);
+}
+
 CryptoResult<Bytes> BspSession::encrypt_and_mac(std::uint8_t tag, ByteView plaintext) {
-  if (plaintext.size() > kBspMaxPlaintext)
+  // Tag, three length octets and the MAC around the padded ciphertext
+  // (padding adds 1 to 16 bytes): 1007 bytes for SGP.22's 1020.
+  const std::size_t max_plaintext = (max_segment_ - 4 - kBspMacSize) / kAesBlock * kAesBlock - 1;
+  if (plaintext.size() > max_plaintext)
     return fail(Code::InvalidInput, "BSP plaintext too long for one segment");
   RSP_TRY(AesKey * enc, key(enc_, keys_.s_enc));
   RSP_TRY(Bytes icv, enc->encrypt_block(counter_block(counter_)));
@@ -169,7 +176,7 @@ CryptoResult<std::vector<Bytes>> BspSession::encrypt_and_mac_segments(std::uint8
 }
 
 CryptoResult<Bytes> BspSession::verify_and_decrypt(std::uint8_t expected_tag, ByteView segment) {
-  RSP_TRY(ParsedSegment seg, parse_segment(expected_tag, segment));
+  RSP_TRY(ParsedSegment seg, parse_segment(expected_tag, segment, max_segment_));
   if (seg.payload.empty() || seg.payload.size() % kAesBlock != 0)
     return fail(Code::InvalidInput, "BSP ciphertext is not a multiple of the block size");
   RSP_TRY(Bytes mac, mac_over(seg.header, seg.payload));
@@ -187,7 +194,7 @@ CryptoResult<Bytes> BspSession::verify_and_decrypt(std::uint8_t expected_tag, By
 }
 
 CryptoResult<Bytes> BspSession::verify_mac_only(std::uint8_t expected_tag, ByteView segment) {
-  RSP_TRY(ParsedSegment seg, parse_segment(expected_tag, segment));
+  RSP_TRY(ParsedSegment seg, parse_segment(expected_tag, segment, max_segment_));
   RSP_TRY(Bytes mac, mac_over(seg.header, seg.payload));
   if (!equal_ct(ByteView(mac).first(kBspMacSize), seg.mac))
     return fail(Code::MacMismatch, "BSP segment MAC does not verify");

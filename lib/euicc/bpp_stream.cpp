@@ -1,5 +1,7 @@
 #include "bpp_stream.hpp"
 
+#include <algorithm>
+
 namespace rsp::euicc::detail {
 
 namespace {
@@ -90,7 +92,7 @@ expected<bool, BppStream::StructureError> BppStream::step(std::vector<Event>& ou
     return unexpected(StructureError{"malformed tag or length", pos_ == Pos::InSequence ? sequence_ : std::uint8_t{0}});
   };
   auto whole = [&](std::size_t limit) -> expected<bool, StructureError> {
-    if (h.total() > kMaxElement || h.total() > limit)
+    if (h.total() > std::max(kMaxElement, max_segment_) || h.total() > limit)
       return unexpected(StructureError{"element too long", pos_ == Pos::InSequence ? sequence_ : std::uint8_t{0}});
     return rest.size() >= h.total();
   };
@@ -145,9 +147,11 @@ expected<bool, BppStream::StructureError> BppStream::step(std::vector<Event>& ou
       if (!ok || !*ok) return ok;
       if (h.tag != segment_tag_of(sequence_))
         return unexpected(StructureError{"unexpected segment tag", sequence_});
-      if (h.total() > kSgp22MaxSegment)
-        return unexpected(StructureError{"segment of " + std::to_string(h.total()) + " bytes exceeds SGP.22's " +
-                                             std::to_string(kSgp22MaxSegment) + "-byte limit",
+      if (h.total() > max_segment_)
+        return unexpected(StructureError{"segment of " + std::to_string(h.total()) + " bytes exceeds " +
+                                             (max_segment_ == kSgp22MaxSegment ? std::string("SGP.22's ")
+                                                                               : std::string("this lenient card's ")) +
+                                             std::to_string(max_segment_) + "-byte limit",
                                          sequence_});
       ok = whole(sequence_left_);
       if (!ok || !*ok) return ok;

@@ -44,6 +44,10 @@ class BppStream {
   /// SGP.22's segment limit: an '86', '87' or '88' TLV above it is refused.
   static constexpr std::size_t kSgp22MaxSegment = 1020;
 
+  /// `max_segment`: the largest segment taken (SGP.22's 1020 bytes, or a
+  /// lenient card's kLenientMaxSegment).
+  explicit BppStream(std::size_t max_segment = kSgp22MaxSegment) : max_segment_(max_segment) {}
+
   /// Takes the next command's bytes (the first must start with BF36) and
   /// returns the elements it completes.
   expected<std::vector<Event>, StructureError> feed(ByteView chunk);
@@ -64,6 +68,7 @@ class BppStream {
   std::size_t outer_left_ = 0;
   std::uint8_t sequence_ = 0;  ///< the open sequence, or the last closed one
   std::size_t sequence_left_ = 0;
+  std::size_t max_segment_ = kSgp22MaxSegment;
 };
 
 }  // namespace rsp::euicc::detail

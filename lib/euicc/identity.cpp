@@ -97,6 +97,7 @@ StoreResult<EuiccStore> create_euicc(const CreateOptions& o) {
   EuiccState state;
   state.default_dp_address = o.default_dp_address;
   state.root_ds_address = o.root_ds_address;
+  state.lenient_segments = o.lenient_segments;
   EuiccStore store(o.dir);
   RSP_TRY_VOID(store.save(state));
   RSP_TRY_VOID(write(o.dir / "identity" / "eid.txt", as_bytes(eid + "\n")));

@@ -66,6 +66,9 @@ expected<Bytes, std::uint16_t> with_state(Load load, ByteView command, std::int6
 
 /// A LoadBoundProfilePackage in progress (isd_r_load.cpp); RAM only.
 struct BppLoad {
+  /// The largest segment taken: SGP.22's 1020 bytes, or kLenientMaxSegment on
+  /// a card made with lenient segments.
+  std::size_t max_segment = BppStream::kSgp22MaxSegment;
   BppStream stream;
   Bytes transaction_id;
   std::optional<crypto::BspSession> bsp;

@@ -169,6 +169,11 @@ Result IsdR::load_bound_profile_package(ByteView piece) {
     }
     load_ = std::make_unique<detail::BppLoad>();
     last_load_error_.clear();
+    // The card option (rsp euicc create --lenient-segments); strict when the state cannot be read.
+    if (auto state = state_.load(store_); state && state->lenient_segments) {
+      load_->max_segment = kLenientMaxSegment;
+      load_->stream = detail::BppStream(kLenientMaxSegment);
+    }
     load_->transaction_id = *transaction_id_;
   }
   if (!load_) return unexpected(sw::kConditionsNotSatisfied);
@@ -221,6 +226,7 @@ Result IsdR::load_bound_profile_package(ByteView piece) {
         if (!keys)
           return finish_load(nullptr, LoadError{Cmd::initialiseSecureChannel, Reason::installFailedDueToUnknownError}, {});
         L.bsp.emplace(std::move(*keys));
+        L.bsp->set_max_segment(L.max_segment);
         L.command = Cmd::configureISDP;
         break;
       }

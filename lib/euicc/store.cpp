@@ -101,6 +101,7 @@ StoreResult<EuiccState> parse_state(ByteView data) {
     s.next_seq_number = j.value("next_seq_number", std::int64_t{1});
     s.next_isdp = j.value("next_isdp", std::uint32_t{1});
     s.next_transaction = j.value("next_transaction", std::int64_t{1});
+    s.lenient_segments = j.value("lenient_segments", false);
     if (j.contains("profiles")) {
       for (const auto& p : j["profiles"]) s.profiles.push_back(profile_from_json(p));
     }
@@ -198,6 +199,7 @@ std::string state_text(const EuiccState& s) {
             {"next_transaction", s.next_transaction},
             {"profiles", profiles},
             {"notifications", notifications}};
+  if (s.lenient_segments) j["lenient_segments"] = true;
   if (s.ot_key)
     j["ot_key"] = {{"curve", crypto::short_name(s.ot_key->curve)},
                    {"sk", s.ot_key->private_pem},

@@ -2,6 +2,7 @@
 
 #include "rsp/messages/header.hpp"
 #include "rsp/net/client.hpp"
+#include "rsp/net/tls.hpp"
 
 namespace rsp::lpa {
 
@@ -13,6 +14,10 @@ std::string host_of(std::string_view address) {
   return std::string(colon == std::string_view::npos ? address : address.substr(0, colon));
 }
 }  // namespace
+
+std::string lpa_tls_groups() {
+  return net::brainpool_tls13_supported() ? "P-256:brainpoolP256r1:brainpoolP256r1tls13" : "P-256:brainpoolP256r1";
+}
 
 HttpsEs9Transport::HttpsEs9Transport(HttpsEs9Options options) : options_(std::move(options)) {}
 HttpsEs9Transport::~HttpsEs9Transport() = default;
@@ -37,6 +42,8 @@ expected<HttpReply, TransportError> HttpsEs9Transport::post(std::string_view smd
     o.base_url = std::string(options_.insecure_http ? "http://" : "https://") + authority;
     o.server_name = host;
     o.trust_anchors = options_.trust_anchors;
+    o.verify_server = !options_.insecure;
+    o.groups = options_.groups;
     auto client = net::HttpsClient::create(std::move(o));
     if (!client) return unexpected(TransportError{client.error().message});
     it = clients_.emplace(std::string(smdp_address), std::move(*client)).first;
@@ -45,6 +52,11 @@ expected<HttpReply, TransportError> HttpsEs9Transport::post(std::string_view smd
                                {{"X-Admin-Protocol", std::string(messages::kAdminProtocol)}});
   if (!r) {
     clients_.erase(it);  // a broken connection is not reused
+    if (r.error().kind == net::NetError::Kind::TlsVerification) {
+      return unexpected(TransportError{"the TLS certificate of " + std::string(smdp_address) +
+                                       " was refused (checked against the CIs the eUICC lists): " +
+                                       r.error().message});
+    }
     return unexpected(TransportError{std::string(net::kind_name(r.error().kind)) + ": " + r.error().message,
                                      r.error().kind == net::NetError::Kind::Timeout});
   }

@@ -98,6 +98,8 @@ struct HttpsClient::Impl {
     if (socket_dup >= 0) ::close(socket_dup);
     if (options.psk) wipe(options.psk->key);
   }
+  /// For the message of a failed handshake: "groups offered ...; trust anchors ...".
+  std::string handshake_offer;
   int verify_error = X509_V_OK;
   int verify_depth = 0;
   std::string verify_subject;
@@ -195,7 +197,7 @@ NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions o
     ssl_client->enable_server_certificate_verification(false);
     impl->client = std::move(ssl_client);
   } else if (impl->url.https) {
-    if (options.trust_anchors.empty())
+    if (options.trust_anchors.empty() && options.verify_server)
       return net_error(NetError::Kind::InvalidArgument, "https needs at least one trust anchor (CI certificate)");
     if (options.min_version > options.max_version)
       return net_error(NetError::Kind::InvalidArgument, "minimum TLS version above the maximum");
@@ -214,16 +216,27 @@ NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions o
     }
     X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx);
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    const int ok = is_ip_literal(host) ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
-                                       : X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+    const int ok = !options.verify_server ? 1
+                   : is_ip_literal(host) ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
+                                         : X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
     if (ok != 1) {
       ERR_clear_error();
       return net_error(NetError::Kind::InvalidArgument, "invalid server name '" + host + "'");
     }
     // OpenSSL verifies chain and name during the handshake and aborts it on a
     // failure; httplib's own check (which would add the system store) is off.
+    // Unverified (a lab switch): the chain is still looked at, never enforced.
     SSL_CTX_set_app_data(ctx, raw);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_callback);
+    SSL_CTX_set_verify(ctx, options.verify_server ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, verify_callback);
+    impl->handshake_offer = "groups offered: " + (options.groups.empty() ? std::string("OpenSSL's defaults")
+                                                                           : options.groups);
+    if (options.verify_server) {
+      std::string anchors;
+      for (const auto& a : options.trust_anchors) anchors += (anchors.empty() ? "" : ", ") + certificate_label(a);
+      impl->handshake_offer += "; trust anchors: " + anchors;
+    } else {
+      impl->handshake_offer += "; server certificate not verified";
+    }
     if (options.identity) {
       const auto& id = *options.identity->impl();
       if (SSL_CTX_use_cert_and_key(ctx, id.leaf, id.key, id.extra, 1) != 1) {
@@ -276,18 +289,21 @@ NetResult<HttpResponse> HttpsClient::request(const std::string& method, const st
   }
   impl.verify_error = X509_V_OK;
   impl.verify_subject.clear();
+  ERR_clear_error();  // what the queue holds after a failure is this request's
   const auto started = std::chrono::steady_clock::now();
   auto result = impl.client->send(req);
   if (!result) {
     const auto err = result.error();
     const std::string where = impl.url.host + ":" + std::to_string(impl.url.port);
-    if (impl.verify_error != X509_V_OK) {
+    if (impl.verify_error != X509_V_OK && impl.options.verify_server) {
+      ERR_clear_error();
       return net_error(NetError::Kind::TlsVerification,
                        "server certificate of " + where + " not accepted: " +
                            X509_verify_cert_error_string(impl.verify_error) + " (depth " +
-                           std::to_string(impl.verify_depth) + ", " + impl.verify_subject + ")");
+                           std::to_string(impl.verify_depth) + ", " + impl.verify_subject + "); " +
+                           impl.handshake_offer);
     }
-    ERR_clear_error();
+    const std::string reason = detail::openssl_errors();
     switch (err) {
       case httplib::Error::Connection:
         return net_error(NetError::Kind::Connect, "cannot connect to " + where);
@@ -296,7 +312,9 @@ NetResult<HttpResponse> HttpsClient::request(const std::string& method, const st
       case httplib::Error::SSLConnection:
       case httplib::Error::SSLLoadingCerts:
       case httplib::Error::SSLServerVerification:
-        return net_error(NetError::Kind::Tls, "TLS handshake with " + where + " failed");
+        return net_error(NetError::Kind::Tls, "TLS handshake with " + where + " failed: " +
+                                                  (reason.empty() ? std::string("no reason from OpenSSL") : reason) +
+                                                  (impl.handshake_offer.empty() ? "" : "; " + impl.handshake_offer));
       case httplib::Error::Read:
         if (std::chrono::steady_clock::now() - started >= impl.options.read_timeout)
           return net_error(NetError::Kind::Timeout, "no response from " + where + " within the read timeout");

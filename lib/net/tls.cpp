@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "rsp/common/file.hpp"
@@ -124,6 +125,28 @@ std::string certificate_subject(ByteView der) {
   auto s = one_line_subject(cert);
   X509_free(cert);
   return s;
+}
+
+Bytes certificate_subject_key_id(ByteView der) {
+  const unsigned char* p = der.data();
+  X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+  ERR_clear_error();
+  if (!cert) return {};
+  Bytes out;
+  if (const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(cert)) {
+    const unsigned char* d = ASN1_STRING_get0_data(ski);
+    out.assign(d, d + ASN1_STRING_length(ski));
+  }
+  ERR_clear_error();
+  X509_free(cert);
+  return out;
+}
+
+std::string certificate_label(ByteView der) {
+  const Bytes ski = certificate_subject_key_id(der);
+  std::string s = certificate_subject(der);
+  if (s.empty()) s = "(not a certificate)";
+  return ski.empty() ? s + " (no SKI)" : s + " (SKI " + to_hex(ski) + ")";
 }
 
 NetResult<std::vector<Bytes>> certificates_from_data(ByteView data) {
@@ -307,8 +330,18 @@ bool configure_server_ctx(SSL_CTX* ctx, ServerTlsState& state, const TlsServerCo
   if (config.psk) return configure_psk_server(ctx, state, config, error);
   if (config.identities.empty()) return fail("no TLS identity");
   if (config.min_version > config.max_version) return fail("minimum TLS version above the maximum");
+  // A brainpool key signs a TLS 1.3 handshake only with RFC 8734's
+  // ecdsa_brainpoolP256r1tls13_sha256, which OpenSSL has from 3.2: before,
+  // a server with brainpool identities only speaks TLS 1.2 (SGP.22 v2.2.2
+  // §2.6.6 allows either), so that TLS 1.3 clients fall back instead of
+  // failing on a signature the server cannot make.
+  TlsVersion max_version = config.max_version;
+  const bool brainpool_only = std::all_of(config.identities.begin(), config.identities.end(),
+                                          [](const TlsIdentity& id) { return id.is_brainpool(); });
+  if (brainpool_only && !brainpool_tls13_supported()) max_version = TlsVersion::Tls12;
+  if (config.min_version > max_version) return fail("TLS 1.3 only, but this OpenSSL cannot sign TLS 1.3 with brainpool");
   if (SSL_CTX_set_min_proto_version(ctx, to_openssl_version(config.min_version)) != 1 ||
-      SSL_CTX_set_max_proto_version(ctx, to_openssl_version(config.max_version)) != 1)
+      SSL_CTX_set_max_proto_version(ctx, to_openssl_version(max_version)) != 1)
     return fail("cannot set the TLS versions");
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_set_cipher_list(ctx, config.tls12_ciphers.c_str()) != 1)

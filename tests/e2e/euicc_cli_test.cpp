@@ -21,9 +21,25 @@ TEST(EuiccCli, CreateWithAFreshPkiAndShowTheEid) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("EID 89049032000000000000000000000163"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("0 profile(s)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("BPP segments strict (SGP.22's 1020 bytes)"), std::string::npos) << r.output;
   // a second create on the same folder is refused
   r = rsp({"euicc", "create", "--dir", card});
   EXPECT_NE(r.exit_code, 0);
+}
+
+// The card option for SM-DP+ servers that overshoot SGP.22's segment size:
+// kept with the card and shown by `rsp euicc info`; not for an M2M card.
+TEST(EuiccCli, CreateWithLenientSegments) {
+  TempDir dir;
+  const auto card = (dir.path() / "card").string();
+  auto r = rsp({"euicc", "create", "--dir", card, "--lenient-segments"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = rsp({"euicc", "info", "--dir", card});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("BPP segments lenient (up to 1052 bytes)"), std::string::npos) << r.output;
+  r = rsp({"euicc", "create", "--dir", (dir.path() / "m2m").string(), "--m2m", "--lenient-segments"});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("--lenient-segments is for a consumer eUICC"), std::string::npos) << r.output;
 }
 
 TEST(EuiccCli, CreateFromTheSgp26Set) {

@@ -111,8 +111,8 @@ TEST(LpaPcsc, ChipInfoDownloadListAndEnableThroughPcscd) {
   const std::string resolve = "localhost:127.0.0.1:" + url.substr(url.rfind(':') + 1);
   r = with({"profile", "download", "LPA:1$localhost$OVER-PCSC", "--resolve", resolve});
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("--trust"), std::string::npos) << "a card in a reader needs its CIs named: " << r.output;
-  r = with({"--trust", pki + "/CERT_CI_ECDSA_NIST.pem", "--resolve", resolve, "profile", "download",
+  EXPECT_NE(r.output.find("--ci FILE|DIR"), std::string::npos) << "a card in a reader needs its CIs named: " << r.output;
+  r = with({"--ci", pki + "/CERT_CI_ECDSA_NIST.pem", "--resolve", resolve, "profile", "download",
             "LPA:1$localhost$OVER-PCSC"});
   ASSERT_EQ(r.exit_code, 0) << r.output << serve.output();
   EXPECT_NE(r.output.find("installed ICCID 89490000000000000120"), std::string::npos) << r.output;

@@ -92,6 +92,13 @@ class BspSession {
 
   std::uint64_t block_counter() const { return counter_; }
 
+  /// The largest segment, tag, length and MAC included, this session takes
+  /// and makes; kBspMaxSegment (SGP.22 v2.2.2 §2.5.3) unless raised for a
+  /// card that accepts the segments some servers overshoot with. Never below
+  /// kBspMaxSegment, never above 65535 + 4.
+  void set_max_segment(std::size_t bytes);
+  std::size_t max_segment() const { return max_segment_; }
+
  private:
   /// S-ENC and S-MAC made ready at first use (a key of the wrong length is
   /// reported there, by the operation that needs it).
@@ -102,6 +109,7 @@ class BspSession {
   std::optional<AesKey> mac_;
   Bytes mcv_;
   std::uint64_t counter_ = 1;
+  std::size_t max_segment_ = kBspMaxSegment;
 };
 
 }  // namespace rsp::crypto

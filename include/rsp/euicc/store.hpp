@@ -19,6 +19,7 @@
 /// older version is read until the first change replaces it.
 /// EuiccStore caches nothing; a running card keeps its state in a StateCache.
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -86,6 +87,15 @@ struct RetainedOtKey {
   Bytes public_point;       ///< otPK.EUICC.ECKA
 };
 
+/// The largest '86'/'87'/'88' segment, tag, length and MAC included, a card
+/// created with lenient segments takes (`rsp euicc create --lenient-segments`).
+/// SGP.22 v2.2.2 §2.5.3 bounds a segment at 1020 bytes; some deployed and open
+/// SM-DP+ servers apply that bound before the ISO 9797-1 method 2 padding and
+/// send up to 1020 + 16 = 1036 bytes. A card's receive buffer is not given in
+/// any spec we could read, so this bound is our choice, not a spec value: the
+/// 1036 bytes seen in the field plus one more AES block (16 bytes) of margin.
+inline constexpr std::size_t kLenientMaxSegment = 1052;
+
 struct EuiccState {
   std::string default_dp_address;
   std::string root_ds_address = "lpa.ds.gsma.com";
@@ -95,6 +105,9 @@ struct EuiccState {
   std::uint32_t next_isdp = 1;  ///< ISD-P AIDs are allocated from a counter
   std::int64_t next_transaction = 1;
   std::optional<RetainedOtKey> ot_key;
+  /// A card option, set when the card is made: '86'/'87'/'88' segments up to
+  /// kLenientMaxSegment instead of SGP.22's 1020 bytes (strict by default).
+  bool lenient_segments = false;
 
   ProfileRecord* find_by_aid(ByteView aid);
   ProfileRecord* find_by_iccid(ByteView iccid);
@@ -178,6 +191,7 @@ struct CreateOptions {
   std::vector<IdentitySource> sources;  ///< at least one
   std::string default_dp_address;
   std::string root_ds_address = "lpa.ds.gsma.com";
+  bool lenient_segments = false;  ///< EuiccState::lenient_segments
 };
 
 /// Creates the folder (which must not hold an eUICC yet) from PKI files: the

@@ -2,7 +2,9 @@
 /// An HTTPS client for the LPA side (ES9+, ES11): keep-alive connection to one
 /// base URL, server certificate verified by OpenSSL against the given trust
 /// anchors only (the GSMA CI certificates, SGP.22 §2.6.6; no system store),
-/// including the host name. Plain http:// only for lab use.
+/// including the host name. Plain http:// only for lab use. A failed
+/// handshake says in its message which groups were offered, which trust
+/// anchors were checked (subject and SKI) and OpenSSL's reason.
 ///
 /// Like curl --resolve, `connect_to` lets a test reach 127.0.0.1 while the
 /// certificate is still checked for the URL's host name.
@@ -30,6 +32,9 @@ struct HttpsClientOptions {
   std::string server_name;
   /// Trusted root certificates, DER (see load_certificates()).
   std::vector<Bytes> trust_anchors;
+  /// false: the server certificate is not checked at all, neither chain nor
+  /// name (a lab switch: `rsp lpa --insecure`); trust anchors may be empty.
+  bool verify_server = true;
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds write_timeout{30000};

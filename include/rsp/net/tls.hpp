@@ -118,6 +118,12 @@ struct TlsServerConfig {
 
 /// The one-line subject of a DER certificate (empty when it does not parse).
 std::string certificate_subject(ByteView der);
+/// The SubjectKeyIdentifier of a DER certificate (RFC 5280 §4.2.1.2; for a
+/// GSMA CI its value is the CI's PKId, SGP.22 v2.2.2 §4.5.2.1); empty when it
+/// does not parse or has none.
+Bytes certificate_subject_key_id(ByteView der);
+/// "subject (SKI hex)" of a DER certificate, for messages.
+std::string certificate_label(ByteView der);
 
 /// True when this OpenSSL can sign TLS 1.3 handshakes with brainpool keys (3.2+).
 bool brainpool_tls13_supported();

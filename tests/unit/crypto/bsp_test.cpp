@@ -96,6 +96,30 @@ TEST_F(BspPair, RoundTripManySizesAndSegments) {
   EXPECT_EQ(sender_->block_counter(), receiver_->block_counter());
 }
 
+// A server that overshoots: 1023 bytes of plaintext make a 1036-byte segment
+// (1024 bytes of padded ciphertext, the MAC, tag and three length octets). A
+// session at SGP.22's 1020 bytes refuses it without moving; one raised to a
+// lenient card's bound verifies and decrypts it.
+TEST_F(BspPair, MaxSegmentRaisedTakesA1036ByteSegment) {
+  EXPECT_EQ(sender_->max_segment(), kBspMaxSegment);
+  EXPECT_FALSE(sender_->encrypt_and_mac(0x86, Bytes(1008, 0)));
+  sender_->set_max_segment(1036);
+  const Bytes data(1023, 0x42);
+  auto seg = sender_->encrypt_and_mac(0x86, data);
+  ASSERT_TRUE(seg);
+  EXPECT_EQ(seg->size(), 1036u);
+  EXPECT_FALSE(sender_->encrypt_and_mac(0x86, Bytes(1024, 0)));
+  auto strict = receiver_->verify_and_decrypt(0x86, *seg);
+  ASSERT_FALSE(strict);
+  EXPECT_EQ(strict.error().code, Code::InvalidInput);
+  receiver_->set_max_segment(1052);
+  EXPECT_EQ(receiver_->verify_and_decrypt(0x86, *seg).value(), data);
+  EXPECT_EQ(sender_->block_counter(), receiver_->block_counter());
+  // Never below SGP.22's bound.
+  receiver_->set_max_segment(10);
+  EXPECT_EQ(receiver_->max_segment(), kBspMaxSegment);
+}
+
 TEST_F(BspPair, TamperedByteIsMacMismatchAndStateIsKept) {
   auto seg = sender_->encrypt_and_mac(0x87, to_bytes("ConfigureISDP"));
   ASSERT_TRUE(seg);

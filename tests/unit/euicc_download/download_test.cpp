@@ -259,6 +259,43 @@ TEST_F(LoadBpp, ASegmentOverTheSgp22LimitIsRefusedAgainstLoadProfileElements) {
   EXPECT_TRUE(rig_.state().profiles.empty());
 }
 
+// A card made with lenient segments (rsp euicc create --lenient-segments)
+// takes the 1036-byte segment past the size check, so the forged segment is
+// refused for its MAC as any other, not for its size; above the lenient bound
+// the refusal is in words again. A strict card refuses the same segment.
+TEST_F(LoadBpp, LenientSegmentsTakeA1036ByteSegmentUpToTheirBound) {
+  auto load_with_first_86 = [&](const std::string& mid, int n, std::size_t value) {
+    rig_.add_order(mid, iccid(n));
+    auto bpp = rig_.authenticate_and_bind(mid);
+    EXPECT_TRUE(bpp);
+    if (!bpp) return Outcome{};
+    bpp->boundProfilePackage.sequenceOf86.front() = Bytes(value, 0x5A);
+    return error_of(result_of(rig_.load(split_bpp(bpp_der(*bpp)))));
+  };
+  // Strict by default.
+  EXPECT_FALSE(rig_.state().lenient_segments);
+  EXPECT_EQ(load_with_first_86("M-STRICT", 70, 1032), Outcome(Cmd::loadProfileElements, Reason::scp03tStructureError));
+  EXPECT_EQ(rig_.isd_r->last_load_error(), "segment of 1036 bytes exceeds SGP.22's 1020-byte limit");
+
+  // The option as the card keeps it in its state.
+  auto s = rig_.state();
+  s.lenient_segments = true;
+  ASSERT_TRUE(rig_.store->save(s));
+  rig_.reopen();
+  EXPECT_TRUE(rig_.state().lenient_segments);
+  EXPECT_EQ(load_with_first_86("M-LENIENT", 71, 1032), Outcome(Cmd::loadProfileElements, Reason::scp03tSecurityError));
+  EXPECT_EQ(rig_.isd_r->last_load_error(), "");
+  // At the bound: taken; one byte over: refused in words.
+  EXPECT_EQ(load_with_first_86("M-BOUND", 72, kLenientMaxSegment - 4),
+            Outcome(Cmd::loadProfileElements, Reason::scp03tSecurityError));
+  EXPECT_EQ(load_with_first_86("M-OVER", 73, kLenientMaxSegment - 3),
+            Outcome(Cmd::loadProfileElements, Reason::scp03tStructureError));
+  EXPECT_EQ(rig_.isd_r->last_load_error(), "segment of " + std::to_string(kLenientMaxSegment + 1) +
+                                                " bytes exceeds this lenient card's " +
+                                                std::to_string(kLenientMaxSegment) + "-byte limit");
+  EXPECT_TRUE(rig_.state().profiles.empty());
+}
+
 TEST_F(LoadBpp, CancelSessionIsSignedAndAcceptedByTheSmdp) {
   rig_.add_order("M-C", iccid(40));
   auto bpp = rig_.authenticate_and_bind("M-C");

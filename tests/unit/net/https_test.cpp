@@ -175,6 +175,47 @@ TEST_F(Https, BrainpoolOnlyServerTls12) {
   EXPECT_EQ(r->header("X-Tls-Version").value_or(""), "TLSv1.2");
 }
 
+// A client ready for TLS 1.3 reaches a brainpool-only server: before
+// OpenSSL 3.2 the server cannot sign TLS 1.3 with brainpool and speaks 1.2.
+TEST_F(Https, BrainpoolOnlyServerReachedByATls13Client) {
+  auto server = serve({identity("BRP")});
+  HttpsClientOptions opt;
+  opt.groups = "P-256:brainpoolP256r1";
+  auto c = client(server->port(), ci("BRP"), opt);
+  auto r = c->post("/echo", "b", "text/plain");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->header("X-Tls-Version").value_or(""), brainpool_tls13_supported() ? "TLSv1.3" : "TLSv1.2");
+}
+
+TEST_F(Https, UnverifiedClientTakesAnyServerAndSaysSoOnFailure) {
+  auto server = serve({identity("NIST")});
+  HttpsClientOptions opt;
+  opt.verify_server = false;
+  opt.server_name = "other.example.com";  // neither chain nor name checked
+  auto c = client(server->port(), {}, opt);
+  auto r = c->post("/echo", "x", "text/plain");
+  ASSERT_TRUE(r) << r.error().message;
+  // A failed handshake of such a client says the certificate was not verified.
+  HttpsClientOptions none;
+  none.verify_server = false;
+  none.groups = "brainpoolP256r1";
+  none.max_version = TlsVersion::Tls12;
+  auto nist_only = serve_with([&] {
+    HttpServerOptions o;
+    TlsServerConfig tls;
+    tls.identities = {identity("NIST")};
+    tls.groups = "P-256";
+    o.tls = tls;
+    return o;
+  }());
+  auto f = client(nist_only->port(), {}, none)->post("/echo", "x", "text/plain");
+  ASSERT_FALSE(f);
+  EXPECT_EQ(f.error().kind, NetError::Kind::Tls) << f.error().message;
+  EXPECT_NE(f.error().message.find("groups offered: brainpoolP256r1; server certificate not verified"),
+            std::string::npos)
+      << f.error().message;
+}
+
 TEST_F(Https, ClientRefusesUntrustedCa) {
   auto server = serve({identity("NIST")});
   auto c = client(server->port(), ci("BRP"));
