@@ -281,3 +281,23 @@ expected<Result, Error> decode_result(std::string_view body) {
 }
 
 }  // namespace rsp::m2m::es3
+
+namespace rsp::m2m::es3 {
+
+std::optional<Es4Function> es4_counterpart(Function f) {
+  switch (f) {
+    case Function::AuditEis: return Es4Function::AuditEis;
+    case Function::EnableProfile: return Es4Function::EnableProfile;
+    case Function::DisableProfile: return Es4Function::DisableProfile;
+    case Function::DeleteIsdp: return Es4Function::DeleteProfile;
+    default: return std::nullopt;
+  }
+}
+
+bool acts_as(std::string_view name, Es4Function f) {
+  if (name == es4_function(f).name) return true;
+  const auto es3 = function_named(name);
+  return es3 && es4_counterpart(*es3) == f;
+}
+
+}  // namespace rsp::m2m::es3

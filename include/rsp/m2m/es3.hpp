@@ -153,3 +153,16 @@ std::string encode_result(const Result& result);
 expected<Result, Error> decode_result(std::string_view body);
 
 }  // namespace rsp::m2m::es3
+
+namespace rsp::m2m::es3 {
+
+/// The ES4 function an ES3 function does to the eUICC with the SM-DP as
+/// caller (§5.4: AuditEIS, EnableProfile, DisableProfile, DeleteISDP as
+/// ES4's AuditEIS, EnableProfile, DisableProfile, DeleteProfile); nullopt for
+/// the ES3-only functions.
+std::optional<Es4Function> es4_counterpart(Function f);
+/// True when the operation function `name` ("ES4.EnableProfile" or
+/// "ES3.EnableProfile") does what ES4 function `f` does.
+bool acts_as(std::string_view name, Es4Function f);
+
+}  // namespace rsp::m2m::es3
