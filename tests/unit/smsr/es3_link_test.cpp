@@ -17,7 +17,10 @@
 #include "rsp/euicc_m2m/es8_card.hpp"
 #include "rsp/m2m/es3.hpp"
 #include "rsp/ota/ram.hpp"
+#include "rsp/m2m/eis_json.hpp"
 #include "rsp/smdp/es8.hpp"
+#include "rsp/smdp/profile_download.hpp"
+#include "rsp/store/open.hpp"
 #include "rsp/smdpp/sample_profile.hpp"
 #include "rsp/smsr/es3_service.hpp"
 
@@ -34,6 +37,17 @@ const std::string kIccid = "89000123456789012399";
 
 class Es3LinkTest : public Es5LinkTest {
  protected:
+  Es3LinkTest() {
+    // The EIS carries the card's real ECASD certificate (GetEIS gives it to the SM-DP).
+    edit_registered_eis_ = [this](m2m::Eis& e) {
+      auto store = euicc_m2m::M2mStore::open(dir_);
+      ASSERT_TRUE(store);
+      auto identity = store->euicc().identity();
+      ASSERT_TRUE(identity);
+      e.ecasd.certificate = identity->curves.front().euicc_cert;
+    };
+  }
+
   void SetUp() override {
     Es5LinkTest::SetUp();
     if (HasFatalFailure()) return;
@@ -90,6 +104,16 @@ class Es3LinkTest : public Es5LinkTest {
     }
     ADD_FAILURE() << "no result for operation " << a->operation_id;
     return {};
+  }
+
+  /// An accepted operation's result once it ended, or the refusal as a Failed result.
+  es3::Result ended(const SmsrResult<Accepted>& a) {
+    if (a) return result(a);
+    es3::Result r;
+    r.status = "Failed";
+    r.subject_code = a.error().subject_code;
+    r.reason_code = a.error().reason_code;
+    return r;
   }
 
   es3::Result create() {
@@ -258,6 +282,154 @@ TEST_F(Es3LinkTest, CardErrorInSendDataComesBackWithItsStatusWord) {
   EXPECT_EQ(r.subject_code, codes::kEuiccRefused.subject);
   ASSERT_EQ(script.r_apdus.size(), 1u);
   EXPECT_EQ(script.r_apdus[0].sw, apdu::sw::kConditionsNotSatisfied);
+}
+
+/// The SM-DP's ES3 port on the SM-SR's functions in the same process: each
+/// call made, the operation awaited, its result read from the outbox.
+class DirectPort : public smdp::Es3Port {
+ public:
+  explicit DirectPort(std::function<es3::Result(const es3::Request&)> f) : f_(std::move(f)) {}
+  expected<es3::Result, std::string> call(const es3::Request& r) override { return f_(r); }
+
+ private:
+  std::function<es3::Result(const es3::Request&)> f_;
+};
+
+class ProfileDownloadTest : public Es3LinkTest {
+ protected:
+  void SetUp() override {
+    Es3LinkTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto db = store::open_database((tmp_.path() / "smdp.db").string());
+    ASSERT_TRUE(db);
+    auto table = smdp::DownloadTable::open(std::shared_ptr<store::Database>(std::move(*db)));
+    ASSERT_TRUE(table) << table.error();
+    table_ = std::move(*table);
+    port_ = std::make_unique<DirectPort>([this](const es3::Request& r) { return dispatch(r); });
+    start_device();
+  }
+
+  es3::Result dispatch(const es3::Request& request) {
+    calls_.push_back(es3::function_of(request));
+    if (const auto* g = std::get_if<es3::GetEis>(&request)) {
+      es3::Result r;
+      auto eis = es3_->get_eis(kSmdp, g->eid);
+      r.status = eis ? "Executed-Success" : "Failed";
+      if (eis) r.eis = m2m::eis_to_json(*eis, m2m::Keys::Omit);
+      return r;
+    }
+    if (const auto* c = std::get_if<es3::CreateIsdp>(&request)) return ended(es3_->create_isdp(kSmdp, *c));
+    if (const auto* s = std::get_if<es3::SendData>(&request)) {
+      auto r = ended(es3_->send_data(kSmdp, *s));
+      if (tamper_receipt_ && ++send_data_ == 1) {
+        // The receipt changed on its way back.
+        auto script = ota::decode_response_script(r.euicc_response_data).value();
+        script.r_apdus.back().data.back() ^= 0x01;
+        r.euicc_response_data = ota::encode(script).value();
+      }
+      return r;
+    }
+    if (const auto* p = std::get_if<es3::ProfileDownloadCompleted>(&request)) {
+      es3::Result r;
+      auto done = es3_->profile_download_completed(kSmdp, *p);
+      r.status = done ? "Executed-Success" : "Failed";
+      return r;
+    }
+    if (const auto* e = std::get_if<es3::EnableProfile>(&request))
+      return ended(es3_->on_profile(kSmdp, es3::Function::EnableProfile, e->eid, e->iccid, e->validity));
+    if (const auto* d = std::get_if<es3::DeleteIsdp>(&request))
+      return ended(es3_->on_profile(kSmdp, es3::Function::DeleteIsdp, d->eid, d->iccid, d->validity));
+    ADD_FAILURE() << "unexpected ES3 call";
+    return {};
+  }
+
+  smdp::DownloadRequest request(bool enable) {
+    smdpp::SampleProfileOptions po;
+    po.filler = 3000;
+    smdp::DownloadRequest r;
+    r.eid = eid();
+    r.iccid = kIccid;
+    r.mno_id = "mno-three";
+    r.required_memory = 64 * 1024;
+    r.upp = smdpp::make_sample_upp(kIccidBytes, crypto::system_random(), po);
+    r.enable = enable;
+    r.subscription_address = m2m::SubscriptionAddress{"4915550003", ""};
+    return r;
+  }
+
+  std::unique_ptr<smdp::DownloadTable> table_;
+  std::unique_ptr<DirectPort> port_;
+  std::vector<es3::Function> calls_;
+  bool tamper_receipt_ = false;
+  int send_data_ = 0;
+};
+
+TEST_F(ProfileDownloadTest, DownloadAndEnable) {
+  smdp::ProfileDownload download({*dp_, trust_, 6, {}}, *port_, *table_);
+  auto d = download.run(request(true));
+  ASSERT_TRUE(d) << d.error();
+  EXPECT_EQ(d->state, smdp::DownloadState::Enabled) << d->error;
+  EXPECT_TRUE(d->error.empty()) << d->error;
+  // The device's profile list: the new ISD-P, enabled, with the profile's ICCID.
+  auto p = on_card(d->isdp_aid);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ(p->iccid, kIccidBytes);
+  EXPECT_EQ(isdp(boot_).state, m2m::IsdpState::kDisabled);
+  auto eis = **registry_->eis(eid(), false);
+  EXPECT_EQ(eis.profile(kIccid)->state, m2m::ProfileState::Enabled);
+  EXPECT_EQ(eis.profile(kIccid)->subscription_address.msisdn, "4915550003");
+  // The table holds the final state.
+  auto stored = table_->get(d->id);
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->state, smdp::DownloadState::Enabled);
+  EXPECT_TRUE(table_->unfinished()->empty());
+  EXPECT_EQ(calls_.front(), es3::Function::GetEis);
+  EXPECT_EQ(calls_.back(), es3::Function::EnableProfile);
+}
+
+TEST_F(ProfileDownloadTest, BadReceiptRollsBackTheIsdp) {
+  tamper_receipt_ = true;
+  smdp::ProfileDownload download({*dp_, trust_, 6, {}}, *port_, *table_);
+  auto d = download.run(request(true));
+  ASSERT_TRUE(d) << d.error();
+  EXPECT_EQ(d->state, smdp::DownloadState::Failed);
+  EXPECT_NE(d->error.find("receipt"), std::string::npos) << d->error;
+  EXPECT_EQ(calls_.back(), es3::Function::DeleteIsdp);
+  EXPECT_FALSE(on_card(d->isdp_aid));
+  EXPECT_FALSE((**registry_->eis(eid(), false)).profile(kIccid));
+}
+
+TEST_F(ProfileDownloadTest, UntrustedEcasdFailsAndDeletesTheIsdp) {
+  smdp::EcasdTrust other = trust_;
+  other.eums.clear();  // no EUM to chain the ECASD certificate to
+  smdp::ProfileDownload download({*dp_, other, 6, {}}, *port_, *table_);
+  auto d = download.run(request(false));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->state, smdp::DownloadState::Failed);
+  EXPECT_EQ(calls_.back(), es3::Function::DeleteIsdp);
+  EXPECT_FALSE(on_card(d->isdp_aid));
+}
+
+TEST_F(ProfileDownloadTest, RestartRollsBackADownloadStoppedBeforeTheLoad) {
+  // A download that stopped right after CreateISDP (the process died).
+  auto created = create();
+  ASSERT_EQ(created.status, "Executed-Success");
+  smdp::Download left;
+  left.eid = eid();
+  left.iccid = kIccid;
+  left.state = smdp::DownloadState::IsdpCreated;
+  left.isdp_aid = created.isdp_aid;
+  left.request = "{}";
+  auto id = table_->create(left);
+  ASSERT_TRUE(id);
+  smdp::ProfileDownload download({*dp_, trust_, 6, {}}, *port_, *table_);
+  auto recovered = download.recover();
+  ASSERT_TRUE(recovered) << recovered.error();
+  ASSERT_EQ(recovered->size(), 1u);
+  EXPECT_EQ(recovered->front().state, smdp::DownloadState::Failed);
+  EXPECT_FALSE(on_card(created.isdp_aid));
+  EXPECT_TRUE(table_->unfinished()->empty());
 }
 
 }  // namespace
