@@ -8,7 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <set>
+#include <thread>
 
 #include "es5_link_fixture.hpp"
 #include "rsp/apdu/command.hpp"
@@ -19,7 +22,9 @@
 #include "rsp/ota/ram.hpp"
 #include "rsp/m2m/eis_json.hpp"
 #include "rsp/smdp/es8.hpp"
+#include "rsp/smdp/es3_client.hpp"
 #include "rsp/smdp/profile_download.hpp"
+#include "rsp/smsr/http_service.hpp"
 #include "rsp/store/open.hpp"
 #include "rsp/smdpp/sample_profile.hpp"
 #include "rsp/smsr/es3_service.hpp"
@@ -430,6 +435,83 @@ TEST_F(ProfileDownloadTest, RestartRollsBackADownloadStoppedBeforeTheLoad) {
   EXPECT_EQ(recovered->front().state, smdp::DownloadState::Failed);
   EXPECT_FALSE(on_card(created.isdp_aid));
   EXPECT_TRUE(table_->unfinished()->empty());
+}
+
+/// The same download over HTTP: the SM-SR's ES3 routes, the SM-DP's client,
+/// and the callbacks carried from the SM-SR's outbox to the client's results.
+class Es3OverHttpTest : public ProfileDownloadTest {
+ protected:
+  void SetUp() override {
+    ProfileDownloadTest::SetUp();
+    if (HasFatalFailure()) return;
+    HttpConfig hc;
+    hc.insecure_http = true;
+    hc.roles.smdps = {kSmdp};
+    hc.es3 = es3_;
+    hc.authenticate = [this](const net::Request&) {
+      return std::optional<service::Caller>(service::Caller{caller_, service::CallerProof::ClientCertificate});
+    };
+    auto http = HttpService::start(service_, std::move(hc));
+    ASSERT_TRUE(http) << http.error().message;
+    http_ = std::move(*http);
+    results_ = std::make_shared<smdp::Es3Results>();
+    smdp::Es3ClientOptions o;
+    o.smsr_url = http_->url();
+    o.result_timeout = 20s;
+    auto client = smdp::Es3Client::create(std::move(o), results_);
+    ASSERT_TRUE(client) << client.error();
+    client_ = std::move(*client);
+    // The callback sender's part: each SM-DP result delivered once.
+    carrier_ = std::thread([this] {
+      std::set<std::int64_t> sent;
+      while (!stop_) {
+        for (const auto& item : *registry_->outbox()->due(100))
+          if (item.recipient == kSmdp && sent.insert(item.id).second) EXPECT_TRUE(results_->deliver(item.body));
+        std::this_thread::sleep_for(10ms);
+      }
+    });
+  }
+  void TearDown() override {
+    stop_ = true;
+    if (carrier_.joinable()) carrier_.join();
+    if (http_) http_->stop();
+    ProfileDownloadTest::TearDown();
+  }
+
+  std::string caller_ = kSmdp;
+  std::unique_ptr<HttpService> http_;
+  std::shared_ptr<smdp::Es3Results> results_;
+  std::unique_ptr<smdp::Es3Client> client_;
+  std::atomic<bool> stop_{false};
+  std::thread carrier_;
+};
+
+TEST_F(Es3OverHttpTest, DownloadAndEnableOverHttp) {
+  smdp::ProfileDownload download({*dp_, trust_, 8, {}}, *client_, *table_);
+  auto d = download.run(request(true));
+  ASSERT_TRUE(d) << d.error();
+  EXPECT_EQ(d->state, smdp::DownloadState::Enabled) << d->error;
+  auto p = on_card(d->isdp_aid);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kIccid)->state, m2m::ProfileState::Enabled);
+}
+
+TEST_F(Es3OverHttpTest, RefusalsOverHttp) {
+  // An unknown ISD-P: refused at once with its codes.
+  auto r = client_->call(es3::SendData{eid(), euicc_m2m::isdp_aid(40), from_hex("AA03220100").value(), false, {}});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->status, "Failed");
+  EXPECT_EQ(r->subject_code, codes::kIsdpUnknown.subject);
+  EXPECT_EQ(r->reason_code, codes::kIsdpUnknown.reason);
+  // A caller that is not a configured SM-DP.
+  caller_ = "mno-two";
+  r = client_->call(es3::GetEis{eid()});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->status, "Failed");
+  EXPECT_EQ(r->subject_code, codes::kRequesterNotAllowed.subject);
+  EXPECT_EQ(r->reason_code, codes::kRequesterNotAllowed.reason);
+  EXPECT_FALSE(r->eis);
 }
 
 }  // namespace
