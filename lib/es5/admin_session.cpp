@@ -89,7 +89,7 @@ net::Response AdminSessionServer::end(const std::string& eid) {
 }
 
 net::Response AdminSessionServer::send_script(const std::string& eid, const std::vector<Bytes>& c_apdus,
-                                              InFlight what) {
+                                              InFlight what, const Bytes& target) {
   auto body = ota::encode(ota::command_script(c_apdus));
   if (!body) {
     if (!what.confirmations)
@@ -107,6 +107,7 @@ net::Response AdminSessionServer::send_script(const std::string& eid, const std:
   ota::AdminResponse r;
   r.next_uri = next_path();
   r.has_script = true;
+  if (!target.empty()) r.targeted_application = target;
   return net::Response{200, std::string(ota::kContentTypeScript), admin_headers(r),
                        std::string(body->begin(), body->end())};
 }
@@ -115,7 +116,7 @@ net::Response AdminSessionServer::next_or_end(const std::string& eid) {
   auto script = scripts_.next_script(eid);
   if (!script) return end(eid);
   log("admin session: " + eid + ": script " + script->token + " sent");
-  return send_script(eid, script->c_apdus, InFlight{false, script->token});
+  return send_script(eid, script->c_apdus, InFlight{false, script->token}, script->target);
 }
 
 net::Response AdminSessionServer::handle(const net::Request& request, bool first) {

@@ -14,11 +14,15 @@ bool is_error(std::uint16_t sw) {
 }  // namespace
 
 ota::ResponseScript run_script(M2mIsdR& isd_r, const ota::CommandScript& script) {
+  return run_script([&](ByteView c_apdu) { return isd_r.execute(c_apdu); }, script);
+}
+
+ota::ResponseScript run_script(const std::function<Bytes(ByteView)>& execute, const ota::CommandScript& script) {
   ota::ResponseScript out;
   std::uint8_t executed = 0;
   for (const auto& item : script.items) {
     if (item.tag != ota::ram_tag::kCApdu) continue;
-    auto r_apdu = apdu::parse_response(isd_r.execute(item.value));
+    auto r_apdu = apdu::parse_response(execute(item.value));
     // execute() always answers at least SW1 SW2; a parse failure would be a bug.
     apdu::Response r = r_apdu ? std::move(*r_apdu) : apdu::Response{{}, 0x6F00};
     const bool stop = is_error(r.sw);

@@ -2,7 +2,10 @@
 
 #include "admin_client.hpp"
 
+#include <algorithm>
+
 #include "rsp/apdu/status_words.hpp"
+#include "rsp/card/aid.hpp"
 #include "rsp/common/ascii.hpp"
 #include "rsp/euicc_m2m/ram_script.hpp"
 #include "rsp/net/client.hpp"
@@ -74,7 +77,14 @@ expected<SessionReport, DeviceError> run_admin_session(euicc_m2m::M2mIsdR& isd_r
       request.has_body = false;
       body.clear();
     } else {
-      auto encoded = ota::encode(euicc_m2m::run_script(isd_r, *script));
+      // A script for an ISD-P (ES3 SendData) runs there, any other on the ISD-R.
+      const auto& aid = admin->targeted_application;
+      const bool isdp = aid && !aid->empty() && !std::equal(aid->begin(), aid->end(), std::begin(card::kIsdRAid), std::end(card::kIsdRAid));
+      auto encoded = ota::encode(
+          !isdp ? euicc_m2m::run_script(isd_r, *script)
+          : target.isdp
+              ? euicc_m2m::run_script([&](ByteView c) { return target.isdp(*aid, c); }, *script)
+              : euicc_m2m::run_script([](ByteView) { return Bytes{0x6A, 0x82}; }, *script));
       if (!encoded) return fail(DeviceError::Kind::Protocol, "response script: " + encoded.error().to_string());
       body = std::move(*encoded);
       ++report.scripts;

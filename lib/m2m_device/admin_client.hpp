@@ -15,6 +15,7 @@ struct SessionTarget {
   std::string agent_id;  ///< X-Admin-From
   std::chrono::milliseconds timeout{5000};
   std::size_t max_exchanges = 64;
+  std::function<Bytes(ByteView isdp_aid, ByteView c_apdu)> isdp;  ///< M2mDeviceOptions::isdp
 };
 
 expected<SessionReport, DeviceError> run_admin_session(euicc_m2m::M2mIsdR& isd_r, const SessionTarget& target);

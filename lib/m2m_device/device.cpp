@@ -93,6 +93,7 @@ expected<SessionReport, DeviceError> M2mDevice::run_session(const ota::AdminSess
   target.agent_id = trigger.agent_id.value_or("//se-id/eid/" + to_hex(isd_r_.eid()));
   target.timeout = options_.http_timeout;
   target.max_exchanges = options_.max_exchanges;
+  target.isdp = options_.isdp;
   auto report = detail::run_admin_session(isd_r_, target);
   if (report) {
     log("device: session with " + target.host + " done, " + std::to_string(report->scripts) + " script(s)");

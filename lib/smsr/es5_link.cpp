@@ -49,6 +49,11 @@ void Es5Link::attach(std::shared_ptr<Service> service) {
   service_ = std::move(service);
 }
 
+void Es5Link::attach_es3(std::shared_ptr<Es3Service> es3) {
+  std::lock_guard lock(mu_);
+  es3_ = std::move(es3);
+}
+
 void Es5Link::set_trigger_address(std::string host, std::string uri) {
   std::lock_guard lock(mu_);
   config_.trigger_host = std::move(host);

@@ -5,8 +5,10 @@
 #include <charconv>
 
 #include "rsp/apdu/status_words.hpp"
+#include "rsp/m2m/es3.hpp"
 #include "rsp/m2m/es_functions.hpp"
 #include "rsp/smsr/eis_audit.hpp"
+#include "rsp/smsr/es3_service.hpp"
 #include "rsp/smsr/es5_link.hpp"
 
 namespace rsp::smsr {
@@ -42,12 +44,20 @@ std::optional<es5::Script> Es5Link::next_script(const std::string& eid) {
   if (queued->empty()) return std::nullopt;
   // The oldest operation's commands, as one script.
   const std::int64_t id = queued->front().operation_id;
-  es5::Script script{std::string(kTokenPrefix) + std::to_string(id), {}};
+  es5::Script script{std::string(kTokenPrefix) + std::to_string(id), {}, {}};
   for (auto& q : *queued)
     if (q.operation_id == id) script.c_apdus.push_back(std::move(q.script));
+  if (es3_service()) {
+    if (auto op = config_.registry->operation(id); op && *op) script.target = Es3Service::target_of(**op);
+  }
   if (auto started = config_.registry->start_operation(id); !started)
     log("ES5 operation " + std::to_string(id) + ": " + started.error().message);
   return script;
+}
+
+std::shared_ptr<Es3Service> Es5Link::es3_service() const {
+  std::lock_guard lock(mu_);
+  return es3_;
 }
 
 void Es5Link::finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit) {
@@ -103,6 +113,15 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
     unusable(outcome.error().to_string());
     return;
   }
+  // ES3 CreateISDP and SendData end on the ES3 side, which reads the R-APDUs.
+  if (auto es3 = es3_service()) {
+    auto op = config_.registry->operation(*id);
+    if (op && *op && Es3Service::answers(**op)) {
+      auto r = es3->completed(**op, *outcome);
+      log("ES5 operation " + std::to_string(*id) + " answered" + (r ? std::string() : " not recorded: " + r.error().message));
+      return;
+    }
+  }
   // The card stops at the first error status word (ETSI TS 102 226 §5.2.1).
   for (const auto& r : *outcome) {
     if (r.ok() || r.sw1() == apdu::sw::kSw1BytesAvailable) continue;
@@ -117,7 +136,7 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
   }
   // AuditEIS: the card's answer is what the EIS is updated from.
   auto op = config_.registry->operation(*id);
-  if (op && *op && (*op)->function == m2m::es4_function(m2m::Es4Function::AuditEis).name) {
+  if (op && *op && m2m::es3::acts_as((*op)->function, m2m::Es4Function::AuditEis)) {
     auto audit = parse_eis_audit(*outcome);
     if (!audit) {
       unusable("malformed audit answer");

@@ -264,7 +264,10 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(std::shared_ptr<
   service::ServerConfig sc;
   sc.role = "smsr";
   if (auto listener = service::take_listener(sc, config); !listener) return unexpected(listener.error());
+  auto smdps = config.roles.smdps;
   sc.routes = routes(std::move(svc), std::move(config.roles), config.get_eis_inline);
+  if (config.es3)
+    for (auto& r : es3_routes(std::move(config.es3), std::move(smdps))) sc.routes.push_back(std::move(r));
   sc.authenticate = std::move(config.authenticate);
   sc.unauthenticated = [](const net::Request&) { return unauthenticated_reply(); };
   sc.log = std::move(config.log);

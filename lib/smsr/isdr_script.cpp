@@ -1,6 +1,7 @@
 // The ISD-R commands of each asynchronous ES4 function (SGP.02 §3.2 - §3.6,
 // §4.1.1), built with the m2m command codec.
 
+#include "rsp/m2m/es3.hpp"
 #include "rsp/m2m/es_functions.hpp"
 #include "rsp/m2m/isdr_commands.hpp"
 #include "rsp/smsr/es5_link.hpp"
@@ -9,7 +10,7 @@ namespace rsp::smsr {
 
 std::vector<Bytes> isdr_script(const Operation& op, const m2m::Eis& eis) {
   using m2m::Es4Function;
-  const auto is = [&](Es4Function f) { return op.function == m2m::es4_function(f).name; };
+  const auto is = [&](Es4Function f) { return m2m::es3::acts_as(op.function, f); };
   std::optional<m2m::IsdrCommand> command;
   if (is(Es4Function::AuditEis)) {
     // §3.9 AuditEIS: GET STATUS of every ISD-P, then the free memory

@@ -506,6 +506,10 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
     if (n == 0) return false;
     SMSR_DB_TRY_VOID(db_->execute("DELETE FROM smsr_command WHERE operation_id = $1", {value(c.operation_id)}));
   }
+  for (const auto& p : c.added)
+    SMSR_DB_TRY_VOID(db_->execute(
+        "INSERT INTO smsr_isdp (iccid, eid, isdp_aid, mno_id, document) VALUES ($1, $2, $3, $4, $5)",
+        {value(p.iccid), value(eid), value(to_hex(p.isdp_aid)), value(p.mno_id), value(m2m::profile_to_json(p).dump())}));
   for (const auto& p : c.put) RSP_TRY_VOID(put_profile(eid, p));
   for (const auto& iccid : c.deleted) RSP_TRY_VOID(delete_profile(eid, iccid));
   if (c.remaining_memory) {

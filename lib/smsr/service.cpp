@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "rsp/m2m/eis_json.hpp"
+#include "rsp/m2m/es3.hpp"
 #include "rsp/smsr/callbacks.hpp"
+#include "rsp/smsr/profile_checks.hpp"
 
 namespace rsp::smsr {
 
@@ -153,54 +155,17 @@ SmsrResult<Accepted> Service::profile_operation(Es4Function f, const std::string
 
 SmsrResult<Accepted> Service::enable_profile(const std::string& mno, const std::string& eid,
                                              const std::string& iccid, std::optional<std::int64_t> validity) {
-  return profile_operation(Es4Function::EnableProfile, mno, eid, iccid, validity,
-                           [](const m2m::Eis& eis, const m2m::ProfileInfo& p) -> SmsrResult<void> {
-                             if (p.state != ProfileState::Disabled)
-                               return smsr_error(codes::kProfileInvalidTransition,
-                                                 "only a Disabled profile can be enabled");
-                             // Enabling disables the profile enabled now: its POL2 must allow that
-                             // (SGP.02 §3.2, "disable not allowed").
-                             for (const auto& other : eis.profiles)
-                               if (other.state == ProfileState::Enabled &&
-                                   m2m::pol2_forbids(other, PolicyAction::Disable))
-                                 return smsr_error(codes::kPol2Refused,
-                                                   "the POL2 of the enabled profile does not allow disabling it");
-                             return {};
-                           });
+  return profile_operation(Es4Function::EnableProfile, mno, eid, iccid, validity, check_enable);
 }
 
 SmsrResult<Accepted> Service::disable_profile(const std::string& mno, const std::string& eid,
                                               const std::string& iccid, std::optional<std::int64_t> validity) {
-  return profile_operation(Es4Function::DisableProfile, mno, eid, iccid, validity,
-                           [](const m2m::Eis&, const m2m::ProfileInfo& p) -> SmsrResult<void> {
-                             if (p.state != ProfileState::Enabled)
-                               return smsr_error(codes::kProfileInvalidTransition,
-                                                 "only the Enabled profile can be disabled");
-                             if (m2m::pol2_forbids(p, PolicyAction::Disable))
-                               return smsr_error(codes::kPol2Refused, "POL2 does not allow disabling this profile");
-                             // SGP.02 §3.4: disabling enables the profile with the fallback attribute;
-                             // that profile itself cannot be disabled.
-                             if (p.fallback_attribute)
-                               return smsr_error(codes::kProfileInvalidTransition,
-                                                 "the profile with the fallback attribute cannot be disabled");
-                             return {};
-                           });
+  return profile_operation(Es4Function::DisableProfile, mno, eid, iccid, validity, check_disable);
 }
 
 SmsrResult<Accepted> Service::delete_profile(const std::string& mno, const std::string& eid,
                                              const std::string& iccid, std::optional<std::int64_t> validity) {
-  return profile_operation(Es4Function::DeleteProfile, mno, eid, iccid, validity,
-                           [](const m2m::Eis&, const m2m::ProfileInfo& p) -> SmsrResult<void> {
-                             if (p.state == ProfileState::Enabled)
-                               return smsr_error(codes::kProfileInvalidTransition,
-                                                 "the Enabled profile cannot be deleted");
-                             if (m2m::pol2_forbids(p, PolicyAction::Delete))
-                               return smsr_error(codes::kPol2Refused, "POL2 does not allow deleting this profile");
-                             if (p.fallback_attribute)
-                               return smsr_error(codes::kProfileInvalidTransition,
-                                                 "the profile with the fallback attribute cannot be deleted");
-                             return {};
-                           });
+  return profile_operation(Es4Function::DeleteProfile, mno, eid, iccid, validity, check_delete);
 }
 
 SmsrResult<Accepted> Service::set_fallback_attribute(const std::string& mno, const std::string& eid,
@@ -265,7 +230,7 @@ SmsrResult<void> Service::complete(std::int64_t id, m2m::ExecutionStatus status,
     RSP_TRY(auto eis, config_.registry->eis(op->eid, false));
     if (!eis) return smsr_error(codes::kEidUnknown, "unknown EID");
     RSP_TRY_VOID(apply_to_eis(*op, *eis, change, t, audit, &summary));
-    if (audit && op->function == name_of(Es4Function::AuditEis)) {
+    if (audit && m2m::es3::acts_as(op->function, Es4Function::AuditEis)) {
       // SGP.02 §5.4.x AuditEIS: the caller's result carries the EIS as it now
       // stands, filtered as GetEIS filters it.
       std::erase_if(eis->profiles, [&](const m2m::ProfileInfo& p) {
@@ -291,7 +256,7 @@ SmsrResult<void> Service::complete(std::int64_t id, m2m::ExecutionStatus status,
 SmsrResult<void> Service::apply_to_eis(const Operation& op, m2m::Eis& eis, Change& change, std::int64_t t,
                                        const EisAudit* audit, std::string* summary) {
   // What the eUICC did, in the EIS (SGP.02 §3.2 - §3.6).
-  const auto is = [&](Es4Function f) { return op.function == name_of(f); };
+  const auto is = [&](Es4Function f) { return m2m::es3::acts_as(op.function, f); };
   std::map<std::string, ProfileState> was;
   for (const auto& p : eis.profiles) was[p.iccid] = p.state;
   m2m::ProfileInfo* target = eis.profile(op.iccid);

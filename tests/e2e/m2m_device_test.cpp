@@ -183,7 +183,7 @@ TEST_F(M2mDeviceProcess, WakeUpSessionNotificationReplayFallbackAndStop) {
   auto bad = target(kBootMsisdn);
   bad.keys.kid[0] ^= 0x01;
   ASSERT_TRUE(sender_->send_trigger(bad, trigger()));
-  scripts_.queue(eis_.eid, {"enable", {m2m::build_apdu(m2m::EnableProfile{second.isdp_aid}).value()}});
+  scripts_.queue(eis_.eid, {"enable", {m2m::build_apdu(m2m::EnableProfile{second.isdp_aid}).value()}, {}});
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(scripts_.handed_out(), 0u) << device_->output();
 

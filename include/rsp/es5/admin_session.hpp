@@ -104,7 +104,8 @@ class AdminSessionServer {
   };
 
   net::Response next_or_end(const std::string& eid);
-  net::Response send_script(const std::string& eid, const std::vector<Bytes>& c_apdus, InFlight what);
+  net::Response send_script(const std::string& eid, const std::vector<Bytes>& c_apdus, InFlight what,
+                            const Bytes& target = {});
   net::Response end(const std::string& eid);
   net::Response refuse(int status, const std::string& why);
   void log(const std::string& line) const;

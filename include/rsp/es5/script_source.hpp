@@ -13,10 +13,14 @@
 
 namespace rsp::es5 {
 
-/// One script for the ISD-R: its C-APDUs and the caller's token for it.
+/// One script: its C-APDUs and the caller's token for it.
 struct Script {
   std::string token;
   std::vector<Bytes> c_apdus;
+  /// The security domain the script is for (X-Admin-Targeted-Application,
+  /// GP Amendment B): an ISD-P for ES3 SendData (SGP.02 §5.4.4); empty for
+  /// the ISD-R.
+  Bytes target;
 };
 
 class ScriptSource {

@@ -8,11 +8,15 @@
 /// command items ('81' immediate action, '82' error action, '83' script
 /// chaining) are not supported by the simulator and skipped.
 
+#include <functional>
+
 #include "rsp/euicc_m2m/isd_r.hpp"
 #include "rsp/ota/ram.hpp"
 
 namespace rsp::euicc_m2m {
 
 ota::ResponseScript run_script(M2mIsdR& isd_r, const ota::CommandScript& script);
+/// The same on any security domain: `execute` takes a C-APDU and answers its R-APDU.
+ota::ResponseScript run_script(const std::function<Bytes(ByteView)>& execute, const ota::CommandScript& script);
 
 }  // namespace rsp::euicc_m2m

@@ -63,6 +63,11 @@ struct M2mDeviceOptions {
   std::string default_uri = "/gsma/adminagent";
   std::chrono::milliseconds http_timeout{5000};
   std::size_t max_exchanges = 64;  ///< POSTs per session at most
+  /// The card's ISD-Ps: a script the SM-SR targets at one
+  /// (X-Admin-Targeted-Application, ES3 SendData) runs here, e.g.
+  /// euicc_m2m::Es8Card::execute; unset: such a script is answered 6A82
+  /// (application not found, ISO/IEC 7816-4) for each C-APDU's first.
+  std::function<Bytes(ByteView isdp_aid, ByteView c_apdu)> isdp;
   std::function<void(const std::string&)> log;
 };
 

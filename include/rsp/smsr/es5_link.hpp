@@ -57,6 +57,8 @@
 
 namespace rsp::smsr {
 
+class Es3Service;
+
 /// The C-APDUs of operation `op` on `eis` (a ScriptBuilder); empty for a
 /// function that sends nothing to the eUICC or a profile without ISD-P AID.
 std::vector<Bytes> isdr_script(const Operation& op, const m2m::Eis& eis);
@@ -91,6 +93,9 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   /// The service whose operations the card's answers complete (set before
   /// the session server starts; the service takes wake_up() as its hook).
   void attach(std::shared_ptr<Service> service);
+  /// The ES3 side (es3_service.hpp): its SendData scripts go to their ISD-P
+  /// and the answers to its CreateISDP and SendData end there.
+  void attach_es3(std::shared_ptr<Es3Service> es3);
   void set_trigger_address(std::string host, std::string uri);
 
   /// Queues an SMS wake-up of `eid` (ServiceConfig::wake_up).
@@ -116,6 +121,7 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
 
  private:
   void run_wake_ups();
+  std::shared_ptr<Es3Service> es3_service() const;
   es5::Es5Result<void> send_wake_up(const std::string& eid);
   void finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit = nullptr);
   std::int64_t now() const;
@@ -123,6 +129,7 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
 
   Es5LinkConfig config_;
   std::shared_ptr<Service> service_;
+  std::shared_ptr<Es3Service> es3_;
   std::unique_ptr<es5::WakeUpSender> sender_;
 
   mutable std::mutex mu_;

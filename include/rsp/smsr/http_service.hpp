@@ -33,11 +33,16 @@ namespace rsp::smsr {
 struct CallerRoles {
   std::set<std::string> eums;  ///< ES1 callers
   std::set<std::string> mnos;  ///< ES4 callers
+  std::set<std::string> smdps;  ///< ES3 callers (with HttpConfig::es3)
 };
 
 /// The routes of ES1 and ES4 on `service`; `roles` says who may call which;
 /// `get_eis_inline`: GetEIS on the I/O thread (HttpConfig::get_eis_inline).
 std::vector<service::Route> routes(std::shared_ptr<Service> service, CallerRoles roles, bool get_eis_inline = false);
+
+class Es3Service;
+/// The routes of ES3 (rsp/m2m/es3.hpp) on `service` for the SM-DPs `smdps`.
+std::vector<service::Route> es3_routes(std::shared_ptr<Es3Service> service, std::set<std::string> smdps);
 
 /// The answer to an unauthenticated caller (401, 1.1/1.1).
 service::Reply unauthenticated_reply();
@@ -59,6 +64,7 @@ struct HttpConfig {
   std::size_t max_body_bytes = 256 * 1024;
   service::Authenticator authenticate;
   CallerRoles roles;
+  std::shared_ptr<Es3Service> es3;  ///< set: ES3 is served too, for roles.smdps
   service::LogSink log;
   service::LogSink access_log;
   std::function<std::optional<std::string>()> health_check;

@@ -115,6 +115,7 @@ struct Change {
   std::string status;  ///< SGP.02 §5.1.6.1 status name
   std::string subject_code, reason_code;
   std::vector<m2m::ProfileInfo> put;  ///< replaced, matched by ICCID
+  std::vector<m2m::ProfileInfo> added;  ///< new ISD-P records (ES3 CreateISDP)
   std::vector<std::string> deleted;   ///< ICCIDs
   /// The EIS's remainingMemory as the eUICC reported it (AuditEIS), if it did.
   std::optional<std::int64_t> remaining_memory;

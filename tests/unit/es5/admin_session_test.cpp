@@ -37,7 +37,7 @@ net::Headers admin_headers(std::optional<ota::ScriptStatus> status = std::nullop
 
 class AdminSession : public Es5Test {
  protected:
-  Script enable_second() { return Script{"op1", {m2m::build_apdu(m2m::EnableProfile{second_}).value()}}; }
+  Script enable_second() { return Script{"op1", {m2m::build_apdu(m2m::EnableProfile{second_}).value()}, {}}; }
   /// The first POST of a session, without body.
   net::NetResult<net::HttpResponse> open(net::HttpsClient& c) {
     return c.request("POST", server_->path(), {}, {}, admin_headers());

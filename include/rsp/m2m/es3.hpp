@@ -1,0 +1,168 @@
+#pragma once
+/// ES3 (SM-DP -> SM-SR, SGP.02 v4.x §5.4) in this project's JSON binding,
+/// the one both ends read: the SM-SR decodes the requests, the SM-DP encodes
+/// them and decodes the results the SM-SR calls back with.
+///
+/// Members are camelCase of SGP.02's element names: "eid", "iccid",
+/// "mnoId" (Mno-id), "requiredMemory", "moreToDo", "sdAid" (sd-aid), "data",
+/// "profileType", "subscriptionAddress", "pol2", "isdpAid" (Isd-p-aid),
+/// "euiccResponseData"; every request may carry "functionCallIdentifier"
+/// and, for a function the eUICC executes, "validityPeriod" (seconds), as
+/// ES4 in this binding does (rsp/smsr/http_service.hpp).
+///
+/// SendData's "data" is the command script for the security domain `sdAid`
+/// (§5.4.4: the SM-SR builds the final script from it): here an expanded
+/// remote-APDU command script ('AA', ETSI TS 102 226 §5.2.1) in hex, and the
+/// result's "euiccResponseData" is the response script ('AB') in hex.
+///
+/// Confirmed: §5.4.4 is ES3.SendData (v4.2, as quoted in public questions
+/// on it). The other clause numbers of §5.4 and the exact element names
+/// could not be read here (no copy of the SGP.02 text was reachable); they
+/// follow the function names SGP.02 lists for ES3 and are this binding's.
+///
+/// Decoding is strict (input from the network): unknown members, wrong
+/// types, values out of range are errors naming the member, never its value.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rsp/common/bytes.hpp"
+#include "rsp/common/expected.hpp"
+#include "rsp/m2m/eis.hpp"
+#include "rsp/m2m/es_functions.hpp"
+
+namespace rsp::m2m::es3 {
+
+enum class Function {
+  GetEis,
+  AuditEis,
+  CreateIsdp,
+  SendData,
+  ProfileDownloadCompleted,
+  EnableProfile,
+  DisableProfile,
+  DeleteIsdp,
+};
+
+/// In the order of Function.
+inline constexpr FunctionPath kFunctions[] = {
+    {"/gsma/m2m/es3/getEIS", "ES3.GetEIS"},
+    {"/gsma/m2m/es3/auditEIS", "ES3.AuditEIS"},
+    {"/gsma/m2m/es3/createISDP", "ES3.CreateISDP"},
+    {"/gsma/m2m/es3/sendData", "ES3.SendData"},
+    {"/gsma/m2m/es3/profileDownloadCompleted", "ES3.ProfileDownloadCompleted"},
+    {"/gsma/m2m/es3/enableProfile", "ES3.EnableProfile"},
+    {"/gsma/m2m/es3/disableProfile", "ES3.DisableProfile"},
+    {"/gsma/m2m/es3/deleteISDP", "ES3.DeleteISDP"},
+};
+inline constexpr const FunctionPath& function(Function f) { return kFunctions[static_cast<int>(f)]; }
+/// The function named `name` ("ES3.SendData"), if any.
+std::optional<Function> function_named(std::string_view name);
+
+/// Largest decoded SendData script: the SM-DP sends a profile in segments.
+inline constexpr std::size_t kMaxScript = 64 * 1024;
+
+struct GetEis {
+  std::string eid;
+  bool operator==(const GetEis&) const = default;
+};
+struct AuditEis {
+  std::string eid;
+  std::optional<std::int64_t> validity;
+  bool operator==(const AuditEis&) const = default;
+};
+/// ES3.CreateISDP: a new ISD-P for the profile `iccid` of `mno_id`.
+struct CreateIsdp {
+  std::string eid;
+  std::string iccid;
+  std::string mno_id;
+  std::uint32_t required_memory = 0;  ///< bytes; the ISD-P's non-volatile quota
+  bool more_to_do = false;
+  std::optional<std::int64_t> validity;
+  bool operator==(const CreateIsdp&) const = default;
+};
+/// ES3.SendData (§5.4.4): a command script for the ISD-P `sd_aid`.
+struct SendData {
+  std::string eid;
+  Bytes sd_aid;  ///< 5..16 bytes
+  Bytes data;    ///< 'AA' command script, 1..kMaxScript bytes
+  bool more_to_do = false;
+  std::optional<std::int64_t> validity;
+  bool operator==(const SendData&) const = default;
+};
+/// ES3.ProfileDownloadCompleted: the profile is on the eUICC; the SM-SR
+/// records it in the EIS with its subscription address and POL2.
+struct ProfileDownloadCompleted {
+  std::string eid;
+  std::string iccid;
+  std::string profile_type;  ///< may be empty
+  std::optional<SubscriptionAddress> subscription_address;
+  std::vector<PolicyRule> pol2;
+  bool operator==(const ProfileDownloadCompleted&) const = default;
+};
+/// ES3.EnableProfile / DisableProfile / DeleteISDP: as ES4's, the SM-DP the caller.
+template <Function F>
+struct OnProfile {
+  std::string eid;
+  std::string iccid;
+  std::optional<std::int64_t> validity;
+  bool operator==(const OnProfile&) const = default;
+};
+using EnableProfile = OnProfile<Function::EnableProfile>;
+using DisableProfile = OnProfile<Function::DisableProfile>;
+using DeleteIsdp = OnProfile<Function::DeleteIsdp>;
+
+/// In the order of Function.
+using Request = std::variant<GetEis, AuditEis, CreateIsdp, SendData, ProfileDownloadCompleted, EnableProfile,
+                             DisableProfile, DeleteIsdp>;
+inline Function function_of(const Request& r) { return static_cast<Function>(r.index()); }
+
+struct Error {
+  enum class Kind { Missing, Invalid };
+  Kind kind = Kind::Invalid;
+  std::string message;  ///< names the member, never quotes its value
+};
+
+/// The JSON body of `request`, with `call_id` as functionCallIdentifier when not empty.
+std::string encode_request(const Request& request, std::string_view call_id = {});
+/// Strict decoding of a request body of function `f`.
+expected<Request, Error> decode_request(Function f, std::string_view body);
+
+/// What the SM-SR calls back with once an accepted ES3 function ended (the
+/// ES4 callback shape of rsp/smsr/callbacks.hpp, with the ES3 outputs).
+struct Result {
+  std::string call_id;  ///< functionCallIdentifier, the same on every retry
+  Function function = Function::CreateIsdp;
+  std::int64_t operation_id = 0;
+  std::string eid;
+  std::string iccid;   ///< may be empty
+  std::string status;  ///< SGP.02 §5.1.6.1 status name
+  std::string subject_code, reason_code;
+  Bytes isdp_aid;              ///< CreateISDP: the new ISD-P
+  Bytes euicc_response_data;   ///< SendData: the 'AB' response script
+  std::optional<nlohmann::json> eis;  ///< AuditEIS: the EIS as the caller may see it
+  bool operator==(const Result&) const = default;
+};
+std::string encode_result(const Result& result);
+expected<Result, Error> decode_result(std::string_view body);
+
+}  // namespace rsp::m2m::es3
+
+namespace rsp::m2m::es3 {
+
+/// The ES4 function an ES3 function does to the eUICC with the SM-DP as
+/// caller (§5.4: AuditEIS, EnableProfile, DisableProfile, DeleteISDP as
+/// ES4's AuditEIS, EnableProfile, DisableProfile, DeleteProfile); nullopt for
+/// the ES3-only functions.
+std::optional<Es4Function> es4_counterpart(Function f);
+/// True when the operation function `name` ("ES4.EnableProfile" or
+/// "ES3.EnableProfile") does what ES4 function `f` does.
+bool acts_as(std::string_view name, Es4Function f);
+
+}  // namespace rsp::m2m::es3

@@ -1,0 +1,90 @@
+#pragma once
+/// The M2M SM-DP's profile download (SGP.02 §3.1) over ES3 to the SM-SR:
+///
+///   1. ES3.GetEIS: the ECASD certificate of the eUICC;
+///   2. ES3.CreateISDP (§3.1.1): the new ISD-P's AID;
+///   3. ES8 key establishment (§3.1.2, ECKA scenario #3, es8.hpp) through
+///      ES3.SendData to the ISD-P: the receipt verified, the SCP03 key set;
+///   4. the protected profile (§3.1.3, SCP03t) in SendData segments
+///      (moreToDo on all but the last);
+///   5. ES3.ProfileDownloadCompleted with the subscription address and POL2;
+///   6. ES3.EnableProfile when asked.
+///
+/// Each step is written to the download table before the next starts. A
+/// failure from step 3 to 5 (the SM-SR refuses, the eUICC answers with an
+/// error, a receipt that does not verify, no answer) rolls back: ES3.DeleteISDP
+/// of the new ISD-P, the download Failed with the reason. A failed enable
+/// leaves the profile downloaded (Completed, the reason kept).
+///
+/// recover() after a restart: a download stopped once its profile was loaded
+/// resumes from step 5; one stopped earlier cannot (its keys were in memory
+/// only) and is rolled back.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rsp/common/expected.hpp"
+#include "rsp/m2m/es3.hpp"
+#include "rsp/smdp/downloads.hpp"
+#include "rsp/smdp/es8.hpp"
+
+namespace rsp::smdp {
+
+/// The SM-SR as a download needs it: one ES3 call and its final result (for
+/// a function the eUICC executes, the result the SM-SR called back with;
+/// for GetEIS and ProfileDownloadCompleted, the answer itself, `eis` holding
+/// GetEIS's). An error: the call could not be made or answered at all.
+class Es3Port {
+ public:
+  virtual ~Es3Port() = default;
+  virtual expected<m2m::es3::Result, std::string> call(const m2m::es3::Request& request) = 0;
+};
+
+struct DownloadRequest {
+  std::string eid;
+  std::string iccid;
+  std::string mno_id;
+  std::uint32_t required_memory = 0;
+  Bytes upp;  ///< the SAIP profile package
+  bool enable = false;
+  std::string profile_type;
+  std::optional<m2m::SubscriptionAddress> subscription_address;
+  std::vector<m2m::PolicyRule> pol2;
+};
+
+struct DownloadConfig {
+  DpIdentity dp;
+  EcasdTrust trust;
+  /// STORE DATA commands per SendData while loading the profile.
+  std::size_t commands_per_segment = 8;
+  /// Seconds since the epoch (updated_at); default: the system clock.
+  std::function<std::int64_t()> now;
+};
+
+class ProfileDownload {
+ public:
+  ProfileDownload(DownloadConfig config, Es3Port& es3, DownloadTable& table);
+
+  /// Runs one download to its end; the final record (Failed with the reason
+  /// when it did not succeed). An error only when the table cannot be written.
+  expected<Download, std::string> run(const DownloadRequest& request);
+  /// Every download left unfinished: resumed (profile loaded) or rolled
+  /// back. Returns the records as they ended.
+  expected<std::vector<Download>, std::string> recover();
+
+ private:
+  expected<void, std::string> step(Download& d, DownloadState state);
+  /// DeleteISDP of `d`'s ISD-P (when it has one), then Failed with `why`.
+  expected<Download, std::string> roll_back(Download d, const std::string& why);
+  /// ProfileDownloadCompleted and the enable, from a loaded profile.
+  expected<Download, std::string> finish(Download d);
+
+  DownloadConfig config_;
+  Es3Port& es3_;
+  DownloadTable& table_;
+};
+
+}  // namespace rsp::smdp

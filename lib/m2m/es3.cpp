@@ -1,0 +1,303 @@
+#include "rsp/m2m/es3.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+#include "rsp/m2m/eis_json.hpp"
+#include "rsp/m2m/es_status.hpp"
+
+namespace rsp::m2m::es3 {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kMaxId = 256;  ///< functionCallIdentifier, mnoId, profileType
+constexpr std::int64_t kMaxValidity = std::int64_t{1} << 40;
+
+unexpected<Error> missing(std::string_view name) {
+  return unexpected(Error{Error::Kind::Missing, std::string(name) + " is missing"});
+}
+unexpected<Error> invalid(std::string_view name, std::string_view what) {
+  return unexpected(Error{Error::Kind::Invalid, std::string(name) + " must be " + std::string(what)});
+}
+
+bool digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// One request object: members taken once each, the rest refused.
+class Body {
+ public:
+  explicit Body(const json& j) : j_(j) {}
+  const json* take(std::string_view name) {
+    auto it = j_.find(name);
+    if (it == j_.end()) return nullptr;
+    taken_.insert(std::string(name));
+    return &*it;
+  }
+  expected<std::string, Error> text(std::string_view name, bool mandatory, std::size_t max,
+                                    bool (*valid)(std::string_view) = nullptr, std::string_view what = {}) {
+    const json* v = take(name);
+    if (!v) {
+      if (mandatory) return missing(name);
+      return std::string();
+    }
+    if (!v->is_string()) return invalid(name, "a string");
+    const auto& s = v->get_ref<const std::string&>();
+    if (s.empty() || s.size() > max) return invalid(name, "1 to " + std::to_string(max) + " characters");
+    if (valid && !valid(s)) return invalid(name, what);
+    return s;
+  }
+  expected<Bytes, Error> hex(std::string_view name, std::size_t min, std::size_t max) {
+    const json* v = take(name);
+    if (!v) return missing(name);
+    const std::string what = "hex of " + std::to_string(min) + " to " + std::to_string(max) + " bytes";
+    if (!v->is_string() || v->get_ref<const std::string&>().size() > 2 * max) return invalid(name, what);
+    auto b = from_hex(v->get_ref<const std::string&>());
+    if (!b || b->size() < min || b->size() > max) return invalid(name, what);
+    return std::move(*b);
+  }
+  expected<bool, Error> flag(std::string_view name) {
+    const json* v = take(name);
+    if (!v) return false;
+    if (!v->is_boolean()) return invalid(name, "true or false");
+    return v->get<bool>();
+  }
+  expected<std::int64_t, Error> integer(std::string_view name, std::int64_t min, std::int64_t max) {
+    const json* v = take(name);
+    if (!v) return missing(name);
+    const std::string what = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    if (!v->is_number_integer()) return invalid(name, what);
+    if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(max))
+      return invalid(name, what);
+    const auto n = v->get<std::int64_t>();
+    if (n < min || n > max) return invalid(name, what);
+    return n;
+  }
+  expected<std::optional<std::int64_t>, Error> validity() {
+    if (!j_.contains("validityPeriod")) return std::optional<std::int64_t>();
+    RSP_TRY(auto n, integer("validityPeriod", 1, kMaxValidity));
+    return std::optional<std::int64_t>(n);
+  }
+  expected<void, Error> done() const {
+    for (const auto& item : j_.items())
+      if (!taken_.contains(item.key())) return unexpected(Error{Error::Kind::Invalid, "unknown member " + item.key()});
+    return {};
+  }
+
+ private:
+  const json& j_;
+  std::set<std::string, std::less<>> taken_;
+};
+
+bool is_eid(std::string_view s) { return s.size() == 32 && digits(s); }
+bool is_iccid_text(std::string_view s) { return is_iccid(s); }
+
+expected<std::string, Error> eid_of(Body& b) { return b.text("eid", true, 32, is_eid, "32 digits"); }
+expected<std::string, Error> iccid_of(Body& b) { return b.text("iccid", true, 20, is_iccid_text, "18 to 20 digits"); }
+
+template <Function F>
+expected<Request, Error> on_profile(Body& b) {
+  OnProfile<F> r;
+  RSP_TRY(r.eid, eid_of(b));
+  RSP_TRY(r.iccid, iccid_of(b));
+  RSP_TRY(r.validity, b.validity());
+  return Request(std::in_place_index<static_cast<std::size_t>(F)>, std::move(r));
+}
+
+expected<Request, Error> decode(Function f, Body& b) {
+  switch (f) {
+    case Function::GetEis: {
+      GetEis r;
+      RSP_TRY(r.eid, eid_of(b));
+      return Request(std::move(r));
+    }
+    case Function::AuditEis: {
+      AuditEis r;
+      RSP_TRY(r.eid, eid_of(b));
+      RSP_TRY(r.validity, b.validity());
+      return Request(std::move(r));
+    }
+    case Function::CreateIsdp: {
+      CreateIsdp r;
+      RSP_TRY(r.eid, eid_of(b));
+      RSP_TRY(r.iccid, iccid_of(b));
+      RSP_TRY(r.mno_id, b.text("mnoId", true, kMaxId));
+      RSP_TRY(auto memory, b.integer("requiredMemory", 0, std::numeric_limits<std::uint32_t>::max()));
+      r.required_memory = static_cast<std::uint32_t>(memory);
+      RSP_TRY(r.more_to_do, b.flag("moreToDo"));
+      RSP_TRY(r.validity, b.validity());
+      return Request(std::move(r));
+    }
+    case Function::SendData: {
+      SendData r;
+      RSP_TRY(r.eid, eid_of(b));
+      // ISO/IEC 7816-5: an AID is 5 to 16 bytes.
+      RSP_TRY(r.sd_aid, b.hex("sdAid", 5, 16));
+      RSP_TRY(r.data, b.hex("data", 1, kMaxScript));
+      RSP_TRY(r.more_to_do, b.flag("moreToDo"));
+      RSP_TRY(r.validity, b.validity());
+      return Request(std::move(r));
+    }
+    case Function::ProfileDownloadCompleted: {
+      ProfileDownloadCompleted r;
+      RSP_TRY(r.eid, eid_of(b));
+      RSP_TRY(r.iccid, iccid_of(b));
+      RSP_TRY(r.profile_type, b.text("profileType", false, kMaxId));
+      if (const json* a = b.take("subscriptionAddress")) {
+        auto address = subscription_address_from_json(*a, "subscriptionAddress");
+        if (!address) return invalid(address.error().path, address.error().message);
+        r.subscription_address = std::move(*address);
+      }
+      if (const json* p = b.take("pol2")) {
+        auto rules = pol2_from_json(*p, "pol2");
+        if (!rules) return invalid(rules.error().path, rules.error().message);
+        r.pol2 = std::move(*rules);
+      }
+      return Request(std::move(r));
+    }
+    case Function::EnableProfile: return on_profile<Function::EnableProfile>(b);
+    case Function::DisableProfile: return on_profile<Function::DisableProfile>(b);
+    case Function::DeleteIsdp: return on_profile<Function::DeleteIsdp>(b);
+  }
+  return unexpected(Error{Error::Kind::Invalid, "no such function"});
+}
+
+void put_validity(json& j, const std::optional<std::int64_t>& v) {
+  if (v) j["validityPeriod"] = *v;
+}
+
+}  // namespace
+
+std::optional<Function> function_named(std::string_view name) {
+  for (std::size_t i = 0; i < std::size(kFunctions); ++i)
+    if (kFunctions[i].name == name) return static_cast<Function>(i);
+  return std::nullopt;
+}
+
+std::string encode_request(const Request& request, std::string_view call_id) {
+  json j = std::visit(
+      [](const auto& r) -> json {
+        using T = std::decay_t<decltype(r)>;
+        json o{{"eid", r.eid}};
+        if constexpr (std::is_same_v<T, AuditEis>) {
+          put_validity(o, r.validity);
+        } else if constexpr (std::is_same_v<T, CreateIsdp>) {
+          o["iccid"] = r.iccid;
+          o["mnoId"] = r.mno_id;
+          o["requiredMemory"] = r.required_memory;
+          o["moreToDo"] = r.more_to_do;
+          put_validity(o, r.validity);
+        } else if constexpr (std::is_same_v<T, SendData>) {
+          o["sdAid"] = to_hex(r.sd_aid);
+          o["data"] = to_hex(r.data);
+          o["moreToDo"] = r.more_to_do;
+          put_validity(o, r.validity);
+        } else if constexpr (std::is_same_v<T, ProfileDownloadCompleted>) {
+          o["iccid"] = r.iccid;
+          if (!r.profile_type.empty()) o["profileType"] = r.profile_type;
+          if (r.subscription_address) o["subscriptionAddress"] = subscription_address_to_json(*r.subscription_address);
+          if (!r.pol2.empty()) o["pol2"] = pol2_to_json(r.pol2);
+        } else if constexpr (!std::is_same_v<T, GetEis>) {
+          o["iccid"] = r.iccid;
+          put_validity(o, r.validity);
+        }
+        return o;
+      },
+      request);
+  if (!call_id.empty()) j["functionCallIdentifier"] = call_id;
+  return j.dump();
+}
+
+expected<Request, Error> decode_request(Function f, std::string_view body) {
+  const json j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) return unexpected(Error{Error::Kind::Invalid, "the body is not JSON"});
+  if (!j.is_object()) return unexpected(Error{Error::Kind::Invalid, "the body must be a JSON object"});
+  Body b(j);
+  RSP_TRY_VOID(b.text("functionCallIdentifier", false, kMaxId));
+  RSP_TRY(auto r, decode(f, b));
+  RSP_TRY_VOID(b.done());
+  return r;
+}
+
+std::string encode_result(const Result& r) {
+  json s{{"status", r.status}};
+  if (!r.subject_code.empty()) s["statusCodeData"] = {{"subjectCode", r.subject_code}, {"reasonCode", r.reason_code}};
+  json j{{"functionCallIdentifier", r.call_id},
+         {"function", function(r.function).name},
+         {"operationId", r.operation_id},
+         {"eid", r.eid},
+         {"functionExecutionStatus", std::move(s)}};
+  if (!r.iccid.empty()) j["iccid"] = r.iccid;
+  if (!r.isdp_aid.empty()) j["isdpAid"] = to_hex(r.isdp_aid);
+  if (!r.euicc_response_data.empty()) j["euiccResponseData"] = to_hex(r.euicc_response_data);
+  if (r.eis) j["eis"] = *r.eis;
+  return j.dump();
+}
+
+expected<Result, Error> decode_result(std::string_view body) {
+  const json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return unexpected(Error{Error::Kind::Invalid, "the body is not a JSON object"});
+  Body b(j);
+  Result r;
+  RSP_TRY(r.call_id, b.text("functionCallIdentifier", true, kMaxId));
+  RSP_TRY(auto name, b.text("function", true, kMaxId));
+  auto f = function_named(name);
+  if (!f) return invalid("function", "an ES3 function");
+  r.function = *f;
+  RSP_TRY(r.operation_id, b.integer("operationId", 1, std::numeric_limits<std::int64_t>::max()));
+  RSP_TRY(r.eid, eid_of(b));
+  if (j.contains("iccid")) {
+    RSP_TRY(r.iccid, iccid_of(b));
+  }
+  const json* status = b.take("functionExecutionStatus");
+  if (!status) return missing("functionExecutionStatus");
+  if (!status->is_object()) return invalid("functionExecutionStatus", "an object");
+  Body s(*status);
+  RSP_TRY(r.status, s.text("status", true, kMaxId));
+  if (!parse_status(r.status)) return invalid("functionExecutionStatus.status", "an SGP.02 status name");
+  if (const json* codes = s.take("statusCodeData")) {
+    if (!codes->is_object()) return invalid("functionExecutionStatus.statusCodeData", "an object");
+    Body c(*codes);
+    RSP_TRY(r.subject_code, c.text("subjectCode", true, 16));
+    RSP_TRY(r.reason_code, c.text("reasonCode", true, 16));
+    RSP_TRY_VOID(c.done());
+  }
+  RSP_TRY_VOID(s.done());
+  if (j.contains("isdpAid")) {
+    RSP_TRY(r.isdp_aid, b.hex("isdpAid", 5, 16));
+  }
+  if (j.contains("euiccResponseData")) {
+    RSP_TRY(r.euicc_response_data, b.hex("euiccResponseData", 1, kMaxScript));
+  }
+  if (const json* eis = b.take("eis")) {
+    if (!eis->is_object()) return invalid("eis", "an object");
+    r.eis = *eis;
+  }
+  RSP_TRY_VOID(b.done());
+  return r;
+}
+
+}  // namespace rsp::m2m::es3
+
+namespace rsp::m2m::es3 {
+
+std::optional<Es4Function> es4_counterpart(Function f) {
+  switch (f) {
+    case Function::AuditEis: return Es4Function::AuditEis;
+    case Function::EnableProfile: return Es4Function::EnableProfile;
+    case Function::DisableProfile: return Es4Function::DisableProfile;
+    case Function::DeleteIsdp: return Es4Function::DeleteProfile;
+    default: return std::nullopt;
+  }
+}
+
+bool acts_as(std::string_view name, Es4Function f) {
+  if (name == es4_function(f).name) return true;
+  const auto es3 = function_named(name);
+  return es3 && es4_counterpart(*es3) == f;
+}
+
+}  // namespace rsp::m2m::es3

@@ -1,0 +1,175 @@
+#include "rsp/smdp/profile_download.hpp"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "rsp/m2m/es_status.hpp"
+#include "rsp/ota/ram.hpp"
+
+namespace rsp::smdp {
+
+using nlohmann::json;
+namespace es3 = m2m::es3;
+
+namespace {
+
+bool succeeded(const es3::Result& r) {
+  const auto s = m2m::parse_status(r.status);
+  return s == m2m::ExecutionStatus::ExecutedSuccess || s == m2m::ExecutionStatus::ExecutedWithWarning;
+}
+
+std::string refusal(const es3::Request& request, const es3::Result& r) {
+  std::string why = std::string(es3::function(es3::function_of(request)).name) + ": " + r.status;
+  if (!r.subject_code.empty()) why += " " + r.subject_code + "/" + r.reason_code;
+  return why;
+}
+
+/// The C-APDUs as one command script ('AA', ETSI TS 102 226 §5.2.1).
+expected<Bytes, std::string> script_of(std::span<const apdu::Command> commands) {
+  std::vector<Bytes> c_apdus;
+  for (const auto& c : commands) {
+    auto bytes = apdu::encode_command(c);
+    if (!bytes) return unexpected(std::string("a command cannot be coded"));
+    c_apdus.push_back(std::move(*bytes));
+  }
+  auto script = ota::encode(ota::command_script(c_apdus));
+  if (!script) return unexpected("command script: " + script.error().to_string());
+  return std::move(*script);
+}
+
+}  // namespace
+
+ProfileDownload::ProfileDownload(DownloadConfig config, Es3Port& es3, DownloadTable& table)
+    : config_(std::move(config)), es3_(es3), table_(table) {
+  if (!config_.now)
+    config_.now = [] {
+      return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  if (config_.commands_per_segment == 0) config_.commands_per_segment = 1;
+}
+
+expected<void, std::string> ProfileDownload::step(Download& d, DownloadState state) {
+  d.state = state;
+  d.updated_at = config_.now();
+  return table_.update(d);
+}
+
+expected<Download, std::string> ProfileDownload::run(const DownloadRequest& request) {
+  Download d;
+  d.eid = request.eid;
+  d.iccid = request.iccid;
+  d.updated_at = config_.now();
+  es3::ProfileDownloadCompleted completed{request.eid, request.iccid, request.profile_type,
+                                          request.subscription_address, request.pol2};
+  d.request = json{{"completed", json::parse(es3::encode_request(completed))}, {"enable", request.enable}}.dump();
+  RSP_TRY(d.id, table_.create(d));
+
+  // The call's successful result, or why not.
+  const auto call = [&](const es3::Request& r) -> expected<es3::Result, std::string> {
+    auto result = es3_.call(r);
+    if (!result) return unexpected(std::string(es3::function(es3::function_of(r)).name) + ": " + result.error());
+    if (!succeeded(*result)) return unexpected(refusal(r, *result));
+    return std::move(*result);
+  };
+  // SendData of `commands` to the new ISD-P: the card's response script.
+  const auto send = [&](std::span<const apdu::Command> commands, bool more) -> expected<ota::ResponseScript, std::string> {
+    RSP_TRY(Bytes script, script_of(commands));
+    RSP_TRY(auto result, call(es3::SendData{d.eid, d.isdp_aid, std::move(script), more, std::nullopt}));
+    auto answer = ota::decode_response_script(result.euicc_response_data);
+    if (!answer) return unexpected(std::string("ES3.SendData: the eUICC's response script is malformed"));
+    if (answer->r_apdus.size() != commands.size())
+      return unexpected(std::string("ES3.SendData: the eUICC answered fewer commands than were sent"));
+    return std::move(*answer);
+  };
+
+  // 1. The ECASD certificate, from the EIS.
+  auto eis = call(es3::GetEis{d.eid});
+  if (!eis) return roll_back(std::move(d), eis.error());
+  Bytes ecasd;
+  if (eis->eis && eis->eis->contains("ecasd") && (*eis->eis)["ecasd"].value("certificate", json()).is_string())
+    ecasd = from_hex((*eis->eis)["ecasd"]["certificate"].get<std::string>()).value_or(Bytes{});
+  if (ecasd.empty()) return roll_back(std::move(d), "ES3.GetEIS: the EIS has no ECASD certificate");
+
+  // 2. The ISD-P.
+  auto created = call(es3::CreateIsdp{d.eid, d.iccid, request.mno_id, request.required_memory, true, std::nullopt});
+  if (!created) return roll_back(std::move(d), created.error());
+  if (created->isdp_aid.empty()) return roll_back(std::move(d), "ES3.CreateISDP: no ISD-P AID in the result");
+  d.isdp_aid = created->isdp_aid;
+  RSP_TRY_VOID(step(d, DownloadState::IsdpCreated));
+
+  // 3. Key establishment (ECKA scenario #3) with the ISD-P.
+  auto ke = KeyEstablishment::start(config_.dp, ecasd, config_.trust, d.eid);
+  if (!ke) return roll_back(std::move(d), "key establishment: " + ke.error().message);
+  auto answer = send(ke->commands(), true);
+  if (!answer) return roll_back(std::move(d), answer.error());
+  auto keys = ke->finish(answer->r_apdus.back().data);
+  if (!keys) return roll_back(std::move(d), "key establishment: " + keys.error().message);
+  RSP_TRY_VOID(step(d, DownloadState::KeysEstablished));
+
+  // 4. The profile under SCP03t, in segments.
+  auto commands = protect_profile(*keys, request.upp);
+  if (!commands) return roll_back(std::move(d), "profile protection: " + commands.error().message);
+  const std::span<const apdu::Command> all(*commands);
+  for (std::size_t i = 0; i < all.size(); i += config_.commands_per_segment) {
+    const auto part = all.subspan(i, std::min(config_.commands_per_segment, all.size() - i));
+    auto loaded = send(part, i + part.size() < all.size());
+    if (!loaded) return roll_back(std::move(d), loaded.error());
+  }
+  RSP_TRY_VOID(step(d, DownloadState::Loaded));
+  return finish(std::move(d));
+}
+
+expected<Download, std::string> ProfileDownload::finish(Download d) {
+  const json request = json::parse(d.request, nullptr, false);
+  if (request.is_discarded() || !request.contains("completed"))
+    return roll_back(std::move(d), "the download's stored request is unreadable");
+  auto completed = es3::decode_request(es3::Function::ProfileDownloadCompleted, request["completed"].dump());
+  if (!completed) return roll_back(std::move(d), "the download's stored request: " + completed.error().message);
+  // 5. The SM-SR records the profile in the EIS.
+  auto done = es3_.call(*completed);
+  if (!done || !succeeded(*done)) {
+    return roll_back(std::move(d), done ? refusal(*completed, *done) : "ES3.ProfileDownloadCompleted: " + done.error());
+  }
+  RSP_TRY_VOID(step(d, DownloadState::Completed));
+  if (!request.value("enable", false)) return d;
+  // 6. The enable; its failure leaves the profile downloaded.
+  const es3::Request enable = es3::EnableProfile{d.eid, d.iccid, std::nullopt};
+  auto enabled = es3_.call(enable);
+  if (!enabled || !succeeded(*enabled)) {
+    d.error = enabled ? refusal(enable, *enabled) : "ES3.EnableProfile: " + enabled.error();
+    RSP_TRY_VOID(step(d, DownloadState::Completed));
+    return d;
+  }
+  RSP_TRY_VOID(step(d, DownloadState::Enabled));
+  return d;
+}
+
+expected<Download, std::string> ProfileDownload::roll_back(Download d, const std::string& why) {
+  d.error = why;
+  if (!d.isdp_aid.empty()) {
+    // SGP.02 §3.1: the ISD-P made for a download that failed is deleted.
+    const es3::Request del = es3::DeleteIsdp{d.eid, d.iccid, std::nullopt};
+    auto deleted = es3_.call(del);
+    if (!deleted || !succeeded(*deleted))
+      d.error += "; the ISD-P could not be deleted (" +
+                 (deleted ? refusal(del, *deleted) : std::string("ES3.DeleteISDP: ") + deleted.error()) + ")";
+  }
+  RSP_TRY_VOID(step(d, DownloadState::Failed));
+  return d;
+}
+
+expected<std::vector<Download>, std::string> ProfileDownload::recover() {
+  RSP_TRY(auto left, table_.unfinished());
+  std::vector<Download> out;
+  for (auto& d : left) {
+    expected<Download, std::string> ended =
+        d.state == DownloadState::Loaded ? finish(std::move(d))
+                                         : roll_back(std::move(d), "interrupted before the profile was loaded");
+    if (!ended) return unexpected(ended.error());
+    out.push_back(std::move(*ended));
+  }
+  return out;
+}
+
+}  // namespace rsp::smdp

@@ -1,0 +1,518 @@
+// ES3 through the SM-SR to the simulated M2M eUICC in one process: the test
+// plays the SM-DP (the smdp library's ES8 key establishment and profile
+// protection) and calls the SM-SR's ES3 functions; each command goes out by
+// SMS wake-up and PSK-TLS session, SendData scripts reach the new ISD-P
+// (Es8Card) and the results come back as the SM-DP's callbacks. Then the
+// refusals: an unknown ISD-P, an ICCID already there, a receipt that does
+// not verify (the ISD-P deleted by DeleteISDP).
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "es5_link_fixture.hpp"
+#include "rsp/apdu/command.hpp"
+#include "rsp/common/file.hpp"
+#include "rsp/crypto/random.hpp"
+#include "rsp/euicc_m2m/es8_card.hpp"
+#include "rsp/m2m/es3.hpp"
+#include "rsp/ota/ram.hpp"
+#include "rsp/m2m/eis_json.hpp"
+#include "rsp/smdp/es8.hpp"
+#include "rsp/smdp/es3_client.hpp"
+#include "rsp/smdp/profile_download.hpp"
+#include "rsp/smsr/http_service.hpp"
+#include "rsp/store/open.hpp"
+#include "rsp/smdpp/sample_profile.hpp"
+#include "rsp/smsr/es3_service.hpp"
+
+namespace rsp::smsr::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace es3 = m2m::es3;
+namespace codes = m2m::codes;
+
+const std::string kSmdp = "smdp-1";
+const Bytes kIccidBytes = from_hex("98001032547698103299").value();
+const std::string kIccid = "89000123456789012399";
+
+class Es3LinkTest : public Es5LinkTest {
+ protected:
+  Es3LinkTest() {
+    // The EIS carries the card's real ECASD certificate (GetEIS gives it to the SM-DP).
+    edit_registered_eis_ = [this](m2m::Eis& e) {
+      auto store = euicc_m2m::M2mStore::open(dir_);
+      ASSERT_TRUE(store);
+      auto identity = store->euicc().identity();
+      ASSERT_TRUE(identity);
+      e.ecasd.certificate = identity->curves.front().euicc_cert;
+    };
+  }
+
+  void SetUp() override {
+    Es5LinkTest::SetUp();
+    if (HasFatalFailure()) return;
+    ServiceConfig sc;
+    sc.registry = registry_;
+    sc.clock = clock_;
+    sc.default_validity = 600s;
+    sc.scripts = isdr_script;
+    sc.wake_up = [this](const std::string& e) { link_->wake_up(e); };
+    es3_ = std::make_shared<Es3Service>(std::move(sc));
+    link_->attach_es3(es3_);
+    auto store = euicc_m2m::M2mStore::open(dir_);
+    ASSERT_TRUE(store);
+    auto es8 = euicc_m2m::Es8Card::open(card_->isd_r_shared(), *store);
+    ASSERT_TRUE(es8) << es8.error().message;
+    es8_ = std::move(*es8);
+    device_isdp_ = [this](ByteView aid, ByteView c) { return es8_->execute(aid, c); };
+    auto identity = store->euicc().identity();
+    ASSERT_TRUE(identity);
+    const auto& curve = identity->curves.front();
+    ecasd_cert_ = curve.euicc_cert;
+    trust_ = smdp::EcasdTrust{{pki::Certificate::from_der(curve.eum_cert).value()},
+                              {pki::Certificate::from_der(curve.ci_cert).value()}};
+    // CERT.DP.ECDSA of the card's curve from the shared test PKI, and its key.
+    for (const auto& e : std::filesystem::recursive_directory_iterator(euicc_m2m::test::shared_pki_dir())) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind("CERT_M2M_SM_DP_ECDSA_", 0) != 0) continue;
+      auto cert = pki::Certificate::load_file(e.path());
+      ASSERT_TRUE(cert);
+      const std::string key_name = "SK_" + name.substr(5);
+      for (const auto& k : std::filesystem::recursive_directory_iterator(euicc_m2m::test::shared_pki_dir())) {
+        if (k.path().filename() != key_name) continue;
+        auto pem = read_file(k.path());
+        ASSERT_TRUE(pem);
+        auto key = crypto::EcKey::from_pem(std::string(pem->begin(), pem->end()));
+        ASSERT_TRUE(key);
+        if (key->curve() == curve.curve) dp_.emplace(smdp::DpIdentity{cert->front().der(), std::move(*key)});
+      }
+    }
+    ASSERT_TRUE(dp_) << "no CERT.DP.ECDSA for the card's curve";
+  }
+
+  /// The SM-DP's result of operation `a` once it ended.
+  es3::Result result(const SmsrResult<Accepted>& a) {
+    EXPECT_TRUE(a) << (a ? "" : a.error().message);
+    if (!a) return {};
+    EXPECT_TRUE(eventually([&] { return is_final(op(a->operation_id).state); }));
+    for (const auto& item : callbacks()) {
+      if (item.ref != "op-" + std::to_string(a->operation_id)) continue;
+      EXPECT_EQ(item.recipient, kSmdp);
+      auto r = es3::decode_result(item.body);
+      EXPECT_TRUE(r) << (r ? "" : r.error().message);
+      return r ? *r : es3::Result{};
+    }
+    ADD_FAILURE() << "no result for operation " << a->operation_id;
+    return {};
+  }
+
+  /// An accepted operation's result once it ended, or the refusal as a Failed result.
+  es3::Result ended(const SmsrResult<Accepted>& a) {
+    if (a) return result(a);
+    es3::Result r;
+    r.status = "Failed";
+    r.subject_code = a.error().subject_code;
+    r.reason_code = a.error().reason_code;
+    return r;
+  }
+
+  es3::Result create() {
+    return result(es3_->create_isdp(kSmdp, es3::CreateIsdp{eid(), kIccid, "mno-three", 64 * 1024, true, {}}));
+  }
+
+  /// SendData of `commands` to `aid`: the response script.
+  std::pair<es3::Result, ota::ResponseScript> send(const Bytes& aid, const std::vector<apdu::Command>& commands) {
+    std::vector<Bytes> c_apdus;
+    for (const auto& c : commands) c_apdus.push_back(apdu::encode_command(c).value());
+    auto r = result(es3_->send_data(kSmdp, es3::SendData{eid(), aid, ota::encode(ota::command_script(c_apdus)).value(),
+                                                         true, {}}));
+    auto script = ota::decode_response_script(r.euicc_response_data);
+    EXPECT_TRUE(script);
+    return {r, script ? *script : ota::ResponseScript{}};
+  }
+
+  std::optional<euicc_m2m::IsdpRecord> on_card(const Bytes& aid) {
+    auto s = card_->isd_r().state();
+    auto* p = s.find(aid);
+    return p ? std::optional<euicc_m2m::IsdpRecord>(*p) : std::nullopt;
+  }
+
+  std::shared_ptr<Es3Service> es3_;
+  std::unique_ptr<euicc_m2m::Es8Card> es8_;
+  Bytes ecasd_cert_;
+  smdp::EcasdTrust trust_;
+  std::optional<smdp::DpIdentity> dp_;
+};
+
+TEST_F(Es3LinkTest, CreateKeysLoadCompleteEnable) {
+  start_device();
+  // CreateISDP: the ISD-P is made on the card and enters the EIS.
+  auto created = create();
+  ASSERT_EQ(created.status, "Executed-Success");
+  const Bytes aid = created.isdp_aid;
+  ASSERT_EQ(aid.size(), 16u);
+  ASSERT_TRUE(on_card(aid));
+  EXPECT_EQ(on_card(aid)->state, m2m::IsdpState::kSelectable);
+  auto eis = **registry_->eis(eid(), false);
+  ASSERT_TRUE(eis.profile(kIccid));
+  EXPECT_EQ(eis.profile(kIccid)->state, m2m::ProfileState::Created);
+  EXPECT_EQ(eis.profile(kIccid)->smdp_id, kSmdp);
+  EXPECT_EQ(eis.profile(kIccid)->mno_id, "mno-three");
+  EXPECT_EQ(eis.profile(kIccid)->isdp_aid, aid);
+
+  // ES8 key establishment through SendData (ECKA scenario #3).
+  auto ke = smdp::KeyEstablishment::start(*dp_, ecasd_cert_, trust_, eid());
+  ASSERT_TRUE(ke) << ke.error().message;
+  auto [ka, ka_script] = send(aid, ke->commands());
+  ASSERT_EQ(ka.status, "Executed-Success");
+  ASSERT_EQ(ka_script.r_apdus.size(), ke->commands().size());
+  auto keys = ke->finish(ka_script.r_apdus.back().data);
+  ASSERT_TRUE(keys) << keys.error().message;
+  EXPECT_EQ(on_card(aid)->scp03_enc, keys->enc);
+
+  // The protected profile, in segments of a few STORE DATA each.
+  smdpp::SampleProfileOptions po;
+  po.filler = 3000;
+  const Bytes upp = smdpp::make_sample_upp(kIccidBytes, crypto::system_random(), po);
+  auto commands = smdp::protect_profile(*keys, upp);
+  ASSERT_TRUE(commands);
+  for (std::size_t i = 0; i < commands->size(); i += 6) {
+    std::vector<apdu::Command> part(commands->begin() + static_cast<std::ptrdiff_t>(i),
+                                    commands->begin() + static_cast<std::ptrdiff_t>(std::min(i + 6, commands->size())));
+    auto [r, s] = send(aid, part);
+    ASSERT_EQ(r.status, "Executed-Success") << "segment at " << i;
+  }
+  EXPECT_EQ(on_card(aid)->state, m2m::IsdpState::kDisabled);
+  EXPECT_EQ(on_card(aid)->iccid, kIccidBytes);
+
+  // ProfileDownloadCompleted: Disabled in the EIS, with its address and POL2.
+  es3::ProfileDownloadCompleted done{eid(), kIccid, "m2m", m2m::SubscriptionAddress{"4915550003", ""},
+                                     {m2m::PolicyRule{m2m::PolicyAction::Disable, m2m::PolicyQualification::NotAllowed}}};
+  ASSERT_TRUE(es3_->profile_download_completed(kSmdp, done));
+  eis = **registry_->eis(eid(), false);
+  EXPECT_EQ(eis.profile(kIccid)->state, m2m::ProfileState::Disabled);
+  EXPECT_EQ(eis.profile(kIccid)->subscription_address.msisdn, "4915550003");
+  EXPECT_EQ(eis.profile(kIccid)->pol2.size(), 1u);
+  // Once only.
+  auto again = es3_->profile_download_completed(kSmdp, done);
+  ASSERT_FALSE(again);
+  EXPECT_TRUE(is(again.error(), codes::kProfileInvalidTransition));
+
+  // EnableProfile by the SM-DP: the device's profile list shows it enabled.
+  auto enabled = result(es3_->on_profile(kSmdp, es3::Function::EnableProfile, eid(), kIccid, std::nullopt));
+  EXPECT_EQ(enabled.status, "Executed-Success");
+  EXPECT_EQ(enabled.function, es3::Function::EnableProfile);
+  EXPECT_EQ(on_card(aid)->state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ(isdp(boot_).state, m2m::IsdpState::kDisabled);
+  eis = **registry_->eis(eid(), false);
+  EXPECT_EQ(eis.profile(kIccid)->state, m2m::ProfileState::Enabled);
+  EXPECT_EQ(eis.profile(kBootIccid)->state, m2m::ProfileState::Disabled);
+  // GetEIS for the SM-DP: its ISD-P only, no key.
+  auto seen = es3_->get_eis(kSmdp, eid());
+  ASSERT_TRUE(seen);
+  ASSERT_EQ(seen->profiles.size(), 1u);
+  EXPECT_EQ(seen->profiles[0].iccid, kIccid);
+  EXPECT_TRUE(seen->isd_r.scp80_key_sets.empty());
+  EXPECT_FALSE(seen->isd_r.scp81_psk);
+  EXPECT_EQ(device_->sessions_failed(), 0u);
+}
+
+TEST_F(Es3LinkTest, SendDataForAnUnknownIsdpIsRefused) {
+  const Bytes script = ota::encode(ota::command_script({from_hex("80E2900003010203").value()})).value();
+  // No such ISD-P, and an ISD-P that is not this SM-DP's (the second profile).
+  for (const Bytes& aid : {euicc_m2m::isdp_aid(40), second_}) {
+    auto r = es3_->send_data(kSmdp, es3::SendData{eid(), aid, script, false, {}});
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(is(r.error(), codes::kIsdpUnknown)) << r.error().subject_code << "/" << r.error().reason_code;
+  }
+  auto unknown = es3_->send_data(kSmdp, es3::SendData{"89049032000000000000000000000000", second_, script, false, {}});
+  ASSERT_FALSE(unknown);
+  EXPECT_TRUE(is(unknown.error(), codes::kEidUnknown));
+  EXPECT_TRUE(registry_->queued_scripts(eid())->empty());
+  // Nor may it touch a profile that is not its own.
+  auto other = es3_->on_profile(kSmdp, es3::Function::EnableProfile, eid(), kSecondIccid, std::nullopt);
+  ASSERT_FALSE(other);
+  EXPECT_TRUE(is(other.error(), codes::kIccidUnknown));
+}
+
+TEST_F(Es3LinkTest, CreateIsdpRefusals) {
+  auto taken = es3_->create_isdp(kSmdp, es3::CreateIsdp{eid(), kSecondIccid, "mno-three", 0, false, {}});
+  ASSERT_FALSE(taken);
+  EXPECT_TRUE(is(taken.error(), codes::kIccidInUse));
+  auto unknown = es3_->create_isdp(kSmdp, es3::CreateIsdp{"89049032000000000000000000000000", kIccid, "m", 0, false, {}});
+  ASSERT_FALSE(unknown);
+  EXPECT_TRUE(is(unknown.error(), codes::kEidUnknown));
+  // A second CreateISDP of the same ICCID while the first is open.
+  ASSERT_TRUE(es3_->create_isdp(kSmdp, es3::CreateIsdp{eid(), kIccid, "mno-three", 0, false, {}}));
+  auto twice = es3_->create_isdp(kSmdp, es3::CreateIsdp{eid(), kIccid, "mno-three", 0, false, {}});
+  ASSERT_FALSE(twice);
+  EXPECT_TRUE(is(twice.error(), codes::kIccidInUse));
+}
+
+TEST_F(Es3LinkTest, BadReceiptIsRolledBackByDeleteIsdp) {
+  start_device();
+  auto created = create();
+  ASSERT_EQ(created.status, "Executed-Success");
+  const Bytes aid = created.isdp_aid;
+  auto ke = smdp::KeyEstablishment::start(*dp_, ecasd_cert_, trust_, eid());
+  ASSERT_TRUE(ke);
+  auto [ka, script] = send(aid, ke->commands());
+  ASSERT_EQ(ka.status, "Executed-Success");
+  Bytes answer = script.r_apdus.back().data;
+  answer.back() ^= 0x01;  // the receipt changed on its way
+  auto keys = ke->finish(answer);
+  ASSERT_FALSE(keys);
+  EXPECT_EQ(keys.error().code, smdp::Es8Failure::Code::ReceiptMismatch);
+  // SGP.02 §3.1: the SM-DP has the ISD-P deleted.
+  auto deleted = result(es3_->on_profile(kSmdp, es3::Function::DeleteIsdp, eid(), kIccid, std::nullopt));
+  EXPECT_EQ(deleted.status, "Executed-Success");
+  EXPECT_FALSE(on_card(aid));
+  EXPECT_FALSE((**registry_->eis(eid(), false)).profile(kIccid));
+}
+
+TEST_F(Es3LinkTest, CardErrorInSendDataComesBackWithItsStatusWord) {
+  start_device();
+  auto created = create();
+  ASSERT_EQ(created.status, "Executed-Success");
+  // The key agreement without the certificate first: the card refuses it.
+  auto ke = smdp::KeyEstablishment::start(*dp_, ecasd_cert_, trust_, eid());
+  ASSERT_TRUE(ke);
+  auto [r, script] = send(created.isdp_aid, {ke->commands().back()});
+  EXPECT_EQ(r.status, "Failed");
+  EXPECT_EQ(r.subject_code, codes::kEuiccRefused.subject);
+  ASSERT_EQ(script.r_apdus.size(), 1u);
+  EXPECT_EQ(script.r_apdus[0].sw, apdu::sw::kConditionsNotSatisfied);
+}
+
+/// The SM-DP's ES3 port on the SM-SR's functions in the same process: each
+/// call made, the operation awaited, its result read from the outbox.
+class DirectPort : public smdp::Es3Port {
+ public:
+  explicit DirectPort(std::function<es3::Result(const es3::Request&)> f) : f_(std::move(f)) {}
+  expected<es3::Result, std::string> call(const es3::Request& r) override { return f_(r); }
+
+ private:
+  std::function<es3::Result(const es3::Request&)> f_;
+};
+
+class ProfileDownloadTest : public Es3LinkTest {
+ protected:
+  void SetUp() override {
+    Es3LinkTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto db = store::open_database((tmp_.path() / "smdp.db").string());
+    ASSERT_TRUE(db);
+    auto table = smdp::DownloadTable::open(std::shared_ptr<store::Database>(std::move(*db)));
+    ASSERT_TRUE(table) << table.error();
+    table_ = std::move(*table);
+    port_ = std::make_unique<DirectPort>([this](const es3::Request& r) { return dispatch(r); });
+    start_device();
+  }
+
+  es3::Result dispatch(const es3::Request& request) {
+    calls_.push_back(es3::function_of(request));
+    if (const auto* g = std::get_if<es3::GetEis>(&request)) {
+      es3::Result r;
+      auto eis = es3_->get_eis(kSmdp, g->eid);
+      r.status = eis ? "Executed-Success" : "Failed";
+      if (eis) r.eis = m2m::eis_to_json(*eis, m2m::Keys::Omit);
+      return r;
+    }
+    if (const auto* c = std::get_if<es3::CreateIsdp>(&request)) return ended(es3_->create_isdp(kSmdp, *c));
+    if (const auto* s = std::get_if<es3::SendData>(&request)) {
+      auto r = ended(es3_->send_data(kSmdp, *s));
+      if (tamper_receipt_ && ++send_data_ == 1) {
+        // The receipt changed on its way back.
+        auto script = ota::decode_response_script(r.euicc_response_data).value();
+        script.r_apdus.back().data.back() ^= 0x01;
+        r.euicc_response_data = ota::encode(script).value();
+      }
+      return r;
+    }
+    if (const auto* p = std::get_if<es3::ProfileDownloadCompleted>(&request)) {
+      es3::Result r;
+      auto done = es3_->profile_download_completed(kSmdp, *p);
+      r.status = done ? "Executed-Success" : "Failed";
+      return r;
+    }
+    if (const auto* e = std::get_if<es3::EnableProfile>(&request))
+      return ended(es3_->on_profile(kSmdp, es3::Function::EnableProfile, e->eid, e->iccid, e->validity));
+    if (const auto* d = std::get_if<es3::DeleteIsdp>(&request))
+      return ended(es3_->on_profile(kSmdp, es3::Function::DeleteIsdp, d->eid, d->iccid, d->validity));
+    ADD_FAILURE() << "unexpected ES3 call";
+    return {};
+  }
+
+  smdp::DownloadRequest request(bool enable) {
+    smdpp::SampleProfileOptions po;
+    po.filler = 3000;
+    smdp::DownloadRequest r;
+    r.eid = eid();
+    r.iccid = kIccid;
+    r.mno_id = "mno-three";
+    r.required_memory = 64 * 1024;
+    r.upp = smdpp::make_sample_upp(kIccidBytes, crypto::system_random(), po);
+    r.enable = enable;
+    r.subscription_address = m2m::SubscriptionAddress{"4915550003", ""};
+    return r;
+  }
+
+  std::unique_ptr<smdp::DownloadTable> table_;
+  std::unique_ptr<DirectPort> port_;
+  std::vector<es3::Function> calls_;
+  bool tamper_receipt_ = false;
+  int send_data_ = 0;
+};
+
+TEST_F(ProfileDownloadTest, DownloadAndEnable) {
+  smdp::ProfileDownload download({*dp_, trust_, 6, {}}, *port_, *table_);
+  auto d = download.run(request(true));
+  ASSERT_TRUE(d) << d.error();
+  EXPECT_EQ(d->state, smdp::DownloadState::Enabled) << d->error;
+  EXPECT_TRUE(d->error.empty()) << d->error;
+  // The device's profile list: the new ISD-P, enabled, with the profile's ICCID.
+  auto p = on_card(d->isdp_aid);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ(p->iccid, kIccidBytes);
+  EXPECT_EQ(isdp(boot_).state, m2m::IsdpState::kDisabled);
+  auto eis = **registry_->eis(eid(), false);
+  EXPECT_EQ(eis.profile(kIccid)->state, m2m::ProfileState::Enabled);
+  EXPECT_EQ(eis.profile(kIccid)->subscription_address.msisdn, "4915550003");
+  // The table holds the final state.
+  auto stored = table_->get(d->id);
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->state, smdp::DownloadState::Enabled);
+  EXPECT_TRUE(table_->unfinished()->empty());
+  EXPECT_EQ(calls_.front(), es3::Function::GetEis);
+  EXPECT_EQ(calls_.back(), es3::Function::EnableProfile);
+}
+
+TEST_F(ProfileDownloadTest, BadReceiptRollsBackTheIsdp) {
+  tamper_receipt_ = true;
+  smdp::ProfileDownload download({*dp_, trust_, 6, {}}, *port_, *table_);
+  auto d = download.run(request(true));
+  ASSERT_TRUE(d) << d.error();
+  EXPECT_EQ(d->state, smdp::DownloadState::Failed);
+  EXPECT_NE(d->error.find("receipt"), std::string::npos) << d->error;
+  EXPECT_EQ(calls_.back(), es3::Function::DeleteIsdp);
+  EXPECT_FALSE(on_card(d->isdp_aid));
+  EXPECT_FALSE((**registry_->eis(eid(), false)).profile(kIccid));
+}
+
+TEST_F(ProfileDownloadTest, UntrustedEcasdFailsAndDeletesTheIsdp) {
+  smdp::EcasdTrust other = trust_;
+  other.eums.clear();  // no EUM to chain the ECASD certificate to
+  smdp::ProfileDownload download({*dp_, other, 6, {}}, *port_, *table_);
+  auto d = download.run(request(false));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->state, smdp::DownloadState::Failed);
+  EXPECT_EQ(calls_.back(), es3::Function::DeleteIsdp);
+  EXPECT_FALSE(on_card(d->isdp_aid));
+}
+
+TEST_F(ProfileDownloadTest, RestartRollsBackADownloadStoppedBeforeTheLoad) {
+  // A download that stopped right after CreateISDP (the process died).
+  auto created = create();
+  ASSERT_EQ(created.status, "Executed-Success");
+  smdp::Download left;
+  left.eid = eid();
+  left.iccid = kIccid;
+  left.state = smdp::DownloadState::IsdpCreated;
+  left.isdp_aid = created.isdp_aid;
+  left.request = "{}";
+  auto id = table_->create(left);
+  ASSERT_TRUE(id);
+  smdp::ProfileDownload download({*dp_, trust_, 6, {}}, *port_, *table_);
+  auto recovered = download.recover();
+  ASSERT_TRUE(recovered) << recovered.error();
+  ASSERT_EQ(recovered->size(), 1u);
+  EXPECT_EQ(recovered->front().state, smdp::DownloadState::Failed);
+  EXPECT_FALSE(on_card(created.isdp_aid));
+  EXPECT_TRUE(table_->unfinished()->empty());
+}
+
+/// The same download over HTTP: the SM-SR's ES3 routes, the SM-DP's client,
+/// and the callbacks carried from the SM-SR's outbox to the client's results.
+class Es3OverHttpTest : public ProfileDownloadTest {
+ protected:
+  void SetUp() override {
+    ProfileDownloadTest::SetUp();
+    if (HasFatalFailure()) return;
+    HttpConfig hc;
+    hc.insecure_http = true;
+    hc.roles.smdps = {kSmdp};
+    hc.es3 = es3_;
+    hc.authenticate = [this](const net::Request&) {
+      return std::optional<service::Caller>(service::Caller{caller_, service::CallerProof::ClientCertificate});
+    };
+    auto http = HttpService::start(service_, std::move(hc));
+    ASSERT_TRUE(http) << http.error().message;
+    http_ = std::move(*http);
+    results_ = std::make_shared<smdp::Es3Results>();
+    smdp::Es3ClientOptions o;
+    o.smsr_url = http_->url();
+    o.result_timeout = 20s;
+    auto client = smdp::Es3Client::create(std::move(o), results_);
+    ASSERT_TRUE(client) << client.error();
+    client_ = std::move(*client);
+    // The callback sender's part: each SM-DP result delivered once.
+    carrier_ = std::thread([this] {
+      std::set<std::int64_t> sent;
+      while (!stop_) {
+        for (const auto& item : *registry_->outbox()->due(100))
+          if (item.recipient == kSmdp && sent.insert(item.id).second) EXPECT_TRUE(results_->deliver(item.body));
+        std::this_thread::sleep_for(10ms);
+      }
+    });
+  }
+  void TearDown() override {
+    stop_ = true;
+    if (carrier_.joinable()) carrier_.join();
+    if (http_) http_->stop();
+    ProfileDownloadTest::TearDown();
+  }
+
+  std::string caller_ = kSmdp;
+  std::unique_ptr<HttpService> http_;
+  std::shared_ptr<smdp::Es3Results> results_;
+  std::unique_ptr<smdp::Es3Client> client_;
+  std::atomic<bool> stop_{false};
+  std::thread carrier_;
+};
+
+TEST_F(Es3OverHttpTest, DownloadAndEnableOverHttp) {
+  smdp::ProfileDownload download({*dp_, trust_, 8, {}}, *client_, *table_);
+  auto d = download.run(request(true));
+  ASSERT_TRUE(d) << d.error();
+  EXPECT_EQ(d->state, smdp::DownloadState::Enabled) << d->error;
+  auto p = on_card(d->isdp_aid);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kIccid)->state, m2m::ProfileState::Enabled);
+}
+
+TEST_F(Es3OverHttpTest, RefusalsOverHttp) {
+  // An unknown ISD-P: refused at once with its codes.
+  auto r = client_->call(es3::SendData{eid(), euicc_m2m::isdp_aid(40), from_hex("AA03220100").value(), false, {}});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->status, "Failed");
+  EXPECT_EQ(r->subject_code, codes::kIsdpUnknown.subject);
+  EXPECT_EQ(r->reason_code, codes::kIsdpUnknown.reason);
+  // A caller that is not a configured SM-DP.
+  caller_ = "mno-two";
+  r = client_->call(es3::GetEis{eid()});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->status, "Failed");
+  EXPECT_EQ(r->subject_code, codes::kRequesterNotAllowed.subject);
+  EXPECT_EQ(r->reason_code, codes::kRequesterNotAllowed.reason);
+  EXPECT_FALSE(r->eis);
+}
+
+}  // namespace
+}  // namespace rsp::smsr::testing
