@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libsqlite3-dev libqrencode-dev libpng-dev zlib1g-dev
-  libcpp-httplib-dev libpqxx-dev postgresql curl libboost-dev libsmpp34-dev
+  libcpp-httplib-dev libpqxx-dev postgresql curl libboost-dev libsmpp34-dev libxml2-dev
   pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools
 )
 

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -63,7 +64,11 @@ variable RSP_SMSR_<KEY in upper case>, which wins over the file):
                   "client_root" + "client_subject", "api_key_file" | "api_key_sha256"}
                   as `rsp smdpp serve`'s operators; the name is the eumId of the
                   eUICCs the EUM may register
-  mnos            ES4 callers (MNOs), the same form; the name is the mnoId of their profiles
+  mnos            ES4 callers (MNOs), the same form; the name is the mnoId of their profiles;
+                  "callback_binding": "soap" sends that MNO's callbacks in SGP.02's SOAP
+                  binding (default "json"). ES1 and ES4 are served in both bindings: JSON
+                  on /gsma/m2m/es1/, /gsma/m2m/es4/; SOAP on /gsma/m2m/soap/ES1, /ES4
+                  (docs/smsr.wsdl, docs/smsr.xsd)
   client_trust    PEM file with the root certificate(s) that callers' client_cert chain to
   ecasd_trust     PEM file with the EUM certificate(s): when given, RegisterEIS refuses
                   an EIS whose ECASD certificate none of them issued
@@ -231,6 +236,17 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   // Callers.
   auto eums = rsp::service::parse_caller_config(config.eums, base, "eums");
   if (!eums) fail(eums.error());
+  // Each MNO's callback binding, taken out before the callers' own keys are read.
+  std::set<std::string> soap_callback_urls;
+  if (config.mnos.is_array())
+    for (auto& m : config.mnos) {
+      if (!m.is_object() || !m.contains("callback_binding")) continue;
+      const auto& b = m["callback_binding"];
+      if (!b.is_string() || (b != "json" && b != "soap")) fail("mnos: callback_binding must be \"json\" or \"soap\"");
+      if (b == "soap" && m.contains("callback_url") && m["callback_url"].is_string())
+        soap_callback_urls.insert(m["callback_url"].get<std::string>());
+      m.erase("callback_binding");
+    }
   auto mnos = rsp::service::parse_caller_config(config.mnos, base, "mnos");
   if (!mnos) fail(mnos.error());
   std::map<std::string, std::string> callback_urls;
@@ -388,7 +404,13 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
       "given_up after the last attempt).";
   rsp::service::OutboxWorker callbacks(
       registry->outbox(), outbox_config,
-      rsp::smsr::mno_callback_sender(std::move(callback_roots), std::chrono::seconds(config.callback_timeout)));
+      rsp::smsr::mno_callback_sender(
+          std::move(callback_roots), std::chrono::seconds(config.callback_timeout),
+          rsp::smsr::CallbackBindings{[soap_callback_urls](const std::string& url) {
+                                        return soap_callback_urls.contains(url) ? rsp::smsr::CallbackBinding::Soap
+                                                                                : rsp::smsr::CallbackBinding::Json;
+                                      },
+                                      (*server)->url()}));
   callbacks.start();
   rsp::cli::serve_until_stopped(
       stop_signals,
@@ -397,6 +419,7 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
        fmt::format("ES1 on {}/gsma/m2m/es1/ for {} EUM{}, ES4 on {}/gsma/m2m/es4/ for {} MNO{}", (*server)->url(),
                    eums->size(), eums->size() == 1 ? "" : "s", (*server)->url(), mnos->size(),
                    mnos->size() == 1 ? "" : "s"),
+       fmt::format("ES1 and ES4 in SGP.02's SOAP binding on {}/gsma/m2m/soap/ES1 and /ES4", (*server)->url()),
        fmt::format("ES5 admin sessions on {} (PSK-TLS), wake-ups name {} through the {} SMSC",
                    es5_server.host_header(), es5_address, config.smsc),
        fmt::format("admin on {} (/healthz, /metrics)", (*server)->admin_url())},

@@ -6,6 +6,7 @@
 
 #include "rsp/net/client.hpp"
 #include "rsp/smsr/callbacks.hpp"
+#include "rsp/smsr/soap_callbacks.hpp"
 
 namespace rsp::smsr {
 
@@ -35,10 +36,19 @@ struct Connections {
 
 }  // namespace
 
-service::OutboxSender mno_callback_sender(std::vector<Bytes> trust_anchors, std::chrono::milliseconds timeout) {
+service::OutboxSender mno_callback_sender(std::vector<Bytes> trust_anchors, std::chrono::milliseconds timeout,
+                                          CallbackBindings bindings) {
   auto connections = std::make_shared<Connections>();
-  return [trust_anchors = std::move(trust_anchors), timeout, connections](
-             const std::string& url, const std::string& body) -> expected<void, std::string> {
+  return [trust_anchors = std::move(trust_anchors), timeout, connections, bindings = std::move(bindings)](
+             const std::string& url, const std::string& json_body) -> expected<void, std::string> {
+    std::string body = json_body;
+    std::string content_type = "application/json";
+    if (bindings.of_url && bindings.of_url(url) == CallbackBinding::Soap) {
+      auto soap = soap_callback(json_body, url, bindings.from);
+      if (!soap) return unexpected(soap.error());
+      body = std::move(soap->envelope);
+      content_type = std::move(soap->content_type);
+    }
     const bool tls = url.starts_with("https://");
     if (!tls && !url.starts_with("http://")) return unexpected(std::string("callback URL is not http(s)"));
     const auto host_end = url.find('/', tls ? 8 : 7);
@@ -59,14 +69,14 @@ service::OutboxSender mno_callback_sender(std::vector<Bytes> trust_anchors, std:
     const bool reused = connection->client != nullptr;
     if (!reused)
       if (auto c = connect(); !c) return unexpected(c.error());
-    auto r = connection->client->request("POST", path, body, "application/json");
+    auto r = connection->client->request("POST", path, body, content_type);
     if (!r && reused) {
       // The server may have closed the kept connection (its idle timeout or
       // request limit): once more at once on a new one, rather than waiting
       // for the outbox's back-off. A callback that did arrive before the
       // failure comes twice; the MNO drops it by functionCallIdentifier.
       if (auto c = connect(); !c) return unexpected(c.error());
-      r = connection->client->request("POST", path, body, "application/json");
+      r = connection->client->request("POST", path, body, content_type);
     }
     if (!r) {
       connection->client.reset();

@@ -6,6 +6,8 @@
 #include "rsp/m2m/eis_json.hpp"
 #include "rsp/pki/eid.hpp"
 #include "rsp/smsr/callbacks.hpp"
+#include "rsp/smsr/soap_service.hpp"
+#include "json_functions.hpp"
 
 namespace rsp::smsr {
 
@@ -222,6 +224,13 @@ bool json_content(const net::Request& req) {
 
 }  // namespace
 
+service::Reply detail::json_es4(Service& svc, Es4Function fn, std::string_view body, const std::string& mno) {
+  return es4(svc, fn, body, mno);
+}
+service::Reply detail::json_es1_register(Service& svc, std::string_view body, const std::string& eum) {
+  return es1_register(svc, body, eum);
+}
+
 service::Reply unauthenticated_reply() {
   service::Reply r = failed(codes::kRequesterUnknown, "caller not authenticated");
   r.response.status = 401;
@@ -265,11 +274,14 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(std::shared_ptr<
   sc.role = "smsr";
   if (auto listener = service::take_listener(sc, config); !listener) return unexpected(listener.error());
   auto smdps = config.roles.smdps;
-  sc.routes = routes(std::move(svc), std::move(config.roles), config.get_eis_inline);
+  sc.routes = routes(svc, config.roles, config.get_eis_inline);
+  for (auto& r : soap_routes(std::move(svc), std::move(config.roles))) sc.routes.push_back(std::move(r));
   if (config.es3)
     for (auto& r : es3_routes(std::move(config.es3), std::move(smdps))) sc.routes.push_back(std::move(r));
   sc.authenticate = std::move(config.authenticate);
-  sc.unauthenticated = [](const net::Request&) { return unauthenticated_reply(); };
+  sc.unauthenticated = [](const net::Request& r) {
+    return is_soap_path(r.path) ? soap_unauthenticated_reply(r) : unauthenticated_reply();
+  };
   sc.log = std::move(config.log);
   sc.access_log = std::move(config.access_log);
   std::unique_ptr<HttpService> out(new HttpService());

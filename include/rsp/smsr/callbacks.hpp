@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,16 @@ inline constexpr std::string_view kProfileEnabledNotification = "ES4.HandleProfi
 inline constexpr std::string_view kProfileDisabledNotification = "ES4.HandleProfileDisabledNotification";
 inline constexpr std::string_view kProfileDeletedNotification = "ES4.HandleProfileDeletedNotification";
 
+/// How the callbacks to an MNO are written: this project's JSON, or SGP.02's
+/// SOAP binding (soap_callbacks.hpp). `of_url` says which for a callback URL
+/// (unset: JSON for every MNO); `from` is the SM-SR's own address for
+/// wsa:From.
+enum class CallbackBinding { Json, Soap };
+struct CallbackBindings {
+  std::function<CallbackBinding(const std::string& url)> of_url;
+  std::string from;
+};
+
 /// Sends a callback body to an MNO's URL (https://, or http:// for lab use):
 /// a POST with the JSON body, success only for a 2xx answer; the server's
 /// certificate checked against `trust_anchors` (DER); `timeout` bounds each
@@ -42,7 +53,8 @@ inline constexpr std::string_view kProfileDeletedNotification = "ES4.HandleProfi
 /// kept for the next callbacks; a callback that fails on a kept connection
 /// goes once more on a new one. Errors never quote the URL.
 service::OutboxSender mno_callback_sender(std::vector<Bytes> trust_anchors,
-                                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                                          std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                                          CallbackBindings bindings = {});
 
 /// The callback outbox worker's settings (`rsp smsr serve`, bench/smsr):
 /// an MNO's callbacks claimed and marked delivered 64 at a time (two disk

@@ -1,0 +1,41 @@
+#include "rsp/smsr/soap_callbacks.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "rsp/smsr/soap_messages.hpp"
+#include "rsp/smsr/soap_service.hpp"
+#include "rsp/soap/envelope.hpp"
+
+namespace rsp::smsr {
+
+using nlohmann::json;
+
+expected<SoapCallback, std::string> soap_callback(std::string_view json_body, const std::string& to,
+                                                  const std::string& from) {
+  json body = json::parse(json_body, nullptr, false);
+  if (!body.is_object() || !body.contains("function") || !body["function"].is_string() ||
+      !body.contains("functionCallIdentifier") || !body["functionCallIdentifier"].is_string())
+    return unexpected(std::string("the callback body is not an SM-SR callback"));
+  std::string function = body["function"].get<std::string>();
+  if (!function.starts_with("ES4.")) return unexpected(std::string("the callback is not an ES4 function"));
+  function[3] = '-';  // "ES4.EnableProfile" -> "ES4-EnableProfile"
+  // An operation's result carries its function's response; a notification
+  // is a request of its own (its name starts with "Handle").
+  const bool notification = function.starts_with("ES4-Handle");
+  const std::string call = body["functionCallIdentifier"].get<std::string>();
+  body.erase("function");
+  soap::Element e{std::string(kGsmaNs), notification ? function : function + "Response", {}, {}};
+  json_to_soap(body, e);
+  soap::Addressing a;
+  a.to = to;
+  a.from = from;
+  a.action = std::string(kEs4CallbackActionPrefix) + function;
+  a.message_id = "urn:rsp:smsr:callback:" + call;
+  SoapCallback out;
+  out.envelope = soap::build_envelope(soap::Version::Soap12, a, e);
+  out.action = a.action;
+  out.content_type = soap::content_type(soap::Version::Soap12) + "; action=\"" + a.action + "\"";
+  return out;
+}
+
+}  // namespace rsp::smsr
