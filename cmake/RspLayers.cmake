@@ -28,7 +28,7 @@ set(RSP_LAYER_lpa card messages net crypto)
 set(RSP_LAYER_smsr service pki m2m es5 soap)
 set(RSP_LAYER_es5 ota smpp net m2m)
 set(RSP_LAYER_m2m_device euicc_m2m ota smpp net)
-set(RSP_LAYER_smdp m2m pki ota store net)
+set(RSP_LAYER_smdp m2m pki ota store net service)
 
 # Components a component may include: itself and the closure of its table entry.
 function(rsp_layer_allowed comp out)

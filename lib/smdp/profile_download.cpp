@@ -152,7 +152,7 @@ expected<Download, std::string> ProfileDownload::roll_back(Download d, const std
     const es3::Request del = es3::DeleteIsdp{d.eid, d.iccid, std::nullopt};
     auto deleted = es3_.call(del);
     if (!deleted || !succeeded(*deleted))
-      d.error += "; the ISD-P could not be deleted (" +
+      d.error += "; " + std::string(kIsdpNotDeleted) + " (" +
                  (deleted ? refusal(del, *deleted) : std::string("ES3.DeleteISDP: ") + deleted.error()) + ")";
   }
   RSP_TRY_VOID(step(d, DownloadState::Failed));

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rsp/common/expected.hpp"
@@ -42,6 +43,10 @@ class Es3Port {
   virtual ~Es3Port() = default;
   virtual expected<m2m::es3::Result, std::string> call(const m2m::es3::Request& request) = 0;
 };
+
+/// In a Failed download's error when its ISD-P could not be deleted (the
+/// profile may remain on the eUICC).
+inline constexpr std::string_view kIsdpNotDeleted = "the ISD-P could not be deleted";
 
 struct DownloadRequest {
   std::string eid;

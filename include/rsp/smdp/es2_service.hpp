@@ -1,0 +1,128 @@
+#pragma once
+/// The M2M SM-DP's ES2 functions (MNO -> SM-DP, SGP.02 §5.3 as we read it;
+/// messages in rsp/m2m/es2.hpp), on the profile inventory (inventory.hpp),
+/// the download over ES3 (profile_download.hpp) and the SM-SR's ES3 port.
+///
+///  - DownloadProfile picks the calling MNO's profile (by ICCID, or one of
+///    its type), reserves it, and is answered at once: accepted, with an
+///    operation id. A worker runs the ProfileDownload; its result goes to
+///    the MNO as a callback (ES2 Result, es2.hpp) from a durable service
+///    outbox, queued in the transaction that ends the operation.
+///  - EnableProfile, DisableProfile, DeleteISDP and AuditEIS are accepted the
+///    same way and relayed by the worker to the SM-SR as their ES3
+///    counterparts; the SM-SR's result is passed on in the callback.
+///  - GetEIS is relayed at once (ES3.GetEIS) and answered with the EIS.
+///  - UpdatePolicyRules and UpdateSubscriptionAddress: the ES3 binding
+///    (rsp/m2m/es3.hpp) has no such functions yet, so they are refused
+///    (function not supported) after the ownership check.
+///
+/// Every function but GetEIS and AuditEIS names a profile, which must be in
+/// the inventory as the caller's: another MNO's ICCID is answered as
+/// unknown (8.2.1/3.9), as the SM-SR answers on ES4. The smsrId must be the
+/// SM-SR this SM-DP is configured with.
+///
+/// Operations are rows of their own (schema component "smdp.es2"); a
+/// process that stops with operations pending ends them at its next start
+/// (open()): relayed functions run again; a DownloadProfile is first
+/// settled by ProfileDownload::recover() and reported failed (its profile
+/// quarantined: it may be on the eUICC; an operator decides).
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "rsp/common/expected.hpp"
+#include "rsp/m2m/es2.hpp"
+#include "rsp/m2m/es_status.hpp"
+#include "rsp/service/sql_outbox.hpp"
+#include "rsp/smdp/downloads.hpp"
+#include "rsp/smdp/inventory.hpp"
+#include "rsp/smdp/profile_download.hpp"
+#include "rsp/store/database.hpp"
+
+namespace rsp::smdp {
+
+inline constexpr std::string_view kEs2SchemaComponent = "smdp.es2";
+/// The outbox name of the callbacks to the MNOs (rsp/service/sql_outbox.hpp).
+inline constexpr std::string_view kMnoCallbackOutbox = "smdp.es2";
+
+/// Codes of ES2 refusals the SM-SR's table (m2m::codes) does not have.
+namespace es2_codes {
+/// smsrId names an SM-SR this SM-DP does not work with: SM-SR subject 8.7,
+/// unknown 3.9 (by analogy with the other "unknown" codes; not yet checked
+/// against the SGP.02 text).
+inline constexpr m2m::Code kSmsrUnknown{"8.7", "3.9"};
+/// A function this SM-DP cannot relay over its ES3 binding: function 1.6,
+/// not supported 3.9 as m2m::codes::kUnknownFunction (not yet checked).
+inline constexpr m2m::Code kNotSupported = m2m::codes::kUnknownFunction;
+}  // namespace es2_codes
+
+struct Es2ServiceConfig {
+  std::string smsr_id;     ///< the SM-SR the MNOs name in smsrId
+  DownloadConfig download;
+  /// The ISD-P's memory quota asked in CreateISDP: the package's size plus
+  /// this margin (bytes).
+  std::uint32_t memory_margin = 32 * 1024;
+  /// Each MNO's callback URL (empty: the outbox's prepare hook gives it).
+  std::function<std::string(const std::string& mno)> callback_url;
+};
+
+class Es2Service {
+ public:
+  /// Opens the operation table on `db` (the inventory's and the download
+  /// table's database) and ends the operations a stopped process left.
+  static expected<std::unique_ptr<Es2Service>, std::string> open(Es2ServiceConfig config,
+                                                                 std::shared_ptr<store::Database> db,
+                                                                 std::shared_ptr<Inventory> inventory, Es3Port& es3,
+                                                                 std::shared_ptr<service::SqlOutbox> callbacks);
+  ~Es2Service();
+
+  /// The answer to `request` from `mno`. `storage` on the answer when the
+  /// state could not be read or written (the caller may try again).
+  struct Reply {
+    m2m::es2::Answer answer;
+    bool storage = false;
+  };
+  Reply handle(const m2m::es2::Request& request, const std::string& mno);
+
+  /// Runs the oldest pending operation to its end; false when none was
+  /// pending. For tests and for a caller without the worker.
+  expected<bool, std::string> run_next();
+  /// The worker thread, running operations as they come; stop() waits for
+  /// the one running.
+  void start();
+  void stop();
+
+ private:
+  Es2Service(Es2ServiceConfig config, std::shared_ptr<store::Database> db, std::shared_ptr<Inventory> inventory,
+             Es3Port& es3, std::shared_ptr<service::SqlOutbox> callbacks, std::unique_ptr<DownloadTable> downloads);
+  struct Operation;
+  expected<std::optional<Operation>, std::string> next_pending();
+  expected<void, std::string> run(const Operation& op);
+  expected<void, std::string> finish(const Operation& op, const m2m::es2::Result& result);
+  expected<void, std::string> recover();
+  Reply accept(const m2m::es2::Request& request, const std::string& mno, const std::string& iccid);
+
+  Es2ServiceConfig config_;
+  std::shared_ptr<store::Database> db_;
+  std::shared_ptr<Inventory> inventory_;
+  Es3Port& es3_;
+  std::shared_ptr<service::SqlOutbox> callbacks_;
+  std::unique_ptr<DownloadTable> downloads_;
+
+  std::mutex run_mu_;  ///< one operation at a time
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::uint64_t wakeups_ = 0;
+  std::thread worker_;
+};
+
+}  // namespace rsp::smdp

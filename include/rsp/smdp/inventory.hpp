@@ -1,0 +1,101 @@
+#pragma once
+/// The M2M SM-DP's profile inventory (SGP.02 §3.1: the SM-DP holds the
+/// MNO's profiles until a DownloadProfile names one), schema component
+/// "smdp.inventory" beside the download table, SQLite or PostgreSQL through
+/// rsp/store.
+///
+/// One row per profile: ICCID, profile type, owning MNO, the SAIP package
+/// (UPP) sealed at rest as the SM-DP+ seals its packages
+/// (rsp/service/package_envelope.hpp: AES-256-GCM under a fresh DEK wrapped
+/// by the operator's KEK, bound to the ICCID), and its state:
+///   available  -> reserved (a DownloadProfile took it for an EID)
+///   reserved   -> downloaded (on the eUICC) | available (released after a
+///                 failed download whose ISD-P was deleted) | quarantined
+///                 (the download failed and its ISD-P could not be deleted:
+///                 the profile may still be on that eUICC, so it is not
+///                 offered again; an operator decides)
+///
+/// Only the owning MNO's requests see a profile: another MNO's ICCID is
+/// answered as unknown. Errors never carry package content or keys.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rsp/common/bytes.hpp"
+#include "rsp/common/expected.hpp"
+#include "rsp/service/package_envelope.hpp"
+#include "rsp/store/database.hpp"
+#include "rsp/store/migrate.hpp"
+
+namespace rsp::crypto {
+class Random;
+}
+
+namespace rsp::smdp {
+
+inline constexpr std::string_view kInventorySchemaComponent = "smdp.inventory";
+std::span<const store::Migration> inventory_migrations();
+
+enum class ProfileState { Available, Reserved, Downloaded, Quarantined };
+/// "available", "reserved", "downloaded", "quarantined".
+std::string_view profile_state_name(ProfileState s);
+std::optional<ProfileState> parse_profile_state(std::string_view name);
+
+struct InventoryProfile {
+  std::string iccid;
+  std::string profile_type;
+  std::string mno_id;
+  ProfileState state = ProfileState::Available;
+  std::string eid;  ///< set once reserved
+  std::int64_t package_size = 0;  ///< bytes of the package in clear
+};
+
+struct InventoryError {
+  enum class Kind {
+    Unknown,      ///< no such profile for this MNO (or another MNO's)
+    Unavailable,  ///< the profile exists but is not available (reserved, downloaded, quarantined)
+    Duplicate,    ///< add(): the ICCID is in the inventory already
+    Sealing,      ///< the package could not be sealed or opened (wrong KEK, tampered)
+    Storage,
+  };
+  Kind kind = Kind::Storage;
+  std::string message;
+};
+template <class T>
+using InventoryResult = expected<T, InventoryError>;
+
+class Inventory {
+ public:
+  /// Migrates the schema; `kek` seals the packages (null: packages are kept
+  /// in clear, for lab use only, as the SM-DP+ allows).
+  static InventoryResult<std::unique_ptr<Inventory>> open(std::shared_ptr<store::Database> db,
+                                                          std::shared_ptr<const service::KeyEncryptionKey> kek);
+
+  /// Adds profile `iccid` of `mno_id`, its package sealed.
+  InventoryResult<void> add(const std::string& iccid, const std::string& profile_type, const std::string& mno_id,
+                            ByteView upp, crypto::Random& rng);
+  /// Takes one of `mno_id`'s available profiles for `eid`, by ICCID (when
+  /// not empty) or else by profile type (the oldest added first).
+  InventoryResult<InventoryProfile> reserve(const std::string& mno_id, const std::string& iccid,
+                                            const std::string& profile_type, const std::string& eid);
+  /// The package of `iccid`, opened.
+  InventoryResult<Bytes> package(const std::string& iccid);
+  /// Moves a reserved profile to `to` (Available clears its EID).
+  InventoryResult<void> settle(const std::string& iccid, ProfileState to);
+  /// `iccid` as `mno_id` may see it; Unknown for another MNO's.
+  InventoryResult<InventoryProfile> get(const std::string& mno_id, const std::string& iccid);
+  InventoryResult<std::vector<InventoryProfile>> list();
+
+ private:
+  Inventory(std::shared_ptr<store::Database> db, std::shared_ptr<const service::KeyEncryptionKey> kek)
+      : db_(std::move(db)), kek_(std::move(kek)) {}
+  std::shared_ptr<store::Database> db_;
+  std::shared_ptr<const service::KeyEncryptionKey> kek_;
+};
+
+}  // namespace rsp::smdp

@@ -1,0 +1,167 @@
+#include "rsp/smdp/inventory.hpp"
+
+#include "rsp/crypto/random.hpp"
+
+namespace rsp::smdp {
+
+using store::value;
+
+namespace {
+
+const store::Migration kMigrations[] = {
+    {1, "the M2M SM-DP's profiles, their packages sealed",
+     R"(
+CREATE TABLE smdp_profile (
+  id {ID},
+  iccid TEXT NOT NULL UNIQUE,
+  profile_type TEXT NOT NULL,
+  mno_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  eid TEXT NOT NULL,
+  package {BLOB} NOT NULL,
+  package_size {INT} NOT NULL
+);
+CREATE INDEX smdp_profile_pick ON smdp_profile(mno_id, profile_type, state);
+)"},
+};
+
+constexpr std::string_view kNames[] = {"available", "reserved", "downloaded", "quarantined"};
+constexpr const char* kColumns = "iccid, profile_type, mno_id, state, eid, package_size";
+
+unexpected<InventoryError> fail(InventoryError::Kind kind, std::string message) {
+  return unexpected(InventoryError{kind, std::move(message)});
+}
+unexpected<InventoryError> storage(const store::DbError& e) {
+  return fail(InventoryError::Kind::Storage, "storage: " + e.message);
+}
+
+InventoryResult<InventoryProfile> profile_of(const store::Row& r) {
+  InventoryProfile p;
+  p.iccid = r.text(0);
+  p.profile_type = r.text(1);
+  p.mno_id = r.text(2);
+  auto state = parse_profile_state(r.text(3));
+  if (!state) return fail(InventoryError::Kind::Storage, "storage: profile " + p.iccid + " has an unknown state");
+  p.state = *state;
+  p.eid = r.text(4);
+  p.package_size = r.int64(5);
+  return p;
+}
+
+}  // namespace
+
+std::span<const store::Migration> inventory_migrations() { return kMigrations; }
+
+std::string_view profile_state_name(ProfileState s) { return kNames[static_cast<int>(s)]; }
+
+std::optional<ProfileState> parse_profile_state(std::string_view name) {
+  for (std::size_t i = 0; i < std::size(kNames); ++i)
+    if (kNames[i] == name) return static_cast<ProfileState>(i);
+  return std::nullopt;
+}
+
+InventoryResult<std::unique_ptr<Inventory>> Inventory::open(std::shared_ptr<store::Database> db,
+                                                            std::shared_ptr<const service::KeyEncryptionKey> kek) {
+  auto migrated = store::migrate(*db, kInventorySchemaComponent, inventory_migrations());
+  if (!migrated) return storage(migrated.error());
+  return std::unique_ptr<Inventory>(new Inventory(std::move(db), std::move(kek)));
+}
+
+InventoryResult<void> Inventory::add(const std::string& iccid, const std::string& profile_type,
+                                     const std::string& mno_id, ByteView upp, crypto::Random& rng) {
+  Bytes stored(upp.begin(), upp.end());
+  if (kek_) {
+    auto sealed = service::seal_package(*kek_, iccid, upp, rng);
+    if (!sealed) return fail(InventoryError::Kind::Sealing, "profile " + iccid + ": " + sealed.error().message);
+    stored = std::move(*sealed);
+  }
+  auto tx = db_->begin();
+  if (!tx) return storage(tx.error());
+  auto existing = db_->query_one("SELECT 1 FROM smdp_profile WHERE iccid = $1", {value(iccid)});
+  if (!existing) return storage(existing.error());
+  if (*existing) return fail(InventoryError::Kind::Duplicate, "profile " + iccid + " is in the inventory already");
+  auto n = db_->execute(
+      "INSERT INTO smdp_profile (iccid, profile_type, mno_id, state, eid, package, package_size) "
+      "VALUES ($1, $2, $3, $4, '', $5, $6)",
+      {value(iccid), value(profile_type), value(mno_id), value(profile_state_name(ProfileState::Available)),
+       value(std::move(stored)), value(static_cast<std::int64_t>(upp.size()))});
+  if (!n) return storage(n.error());
+  auto committed = tx->commit();
+  if (!committed) return storage(committed.error());
+  return {};
+}
+
+InventoryResult<InventoryProfile> Inventory::reserve(const std::string& mno_id, const std::string& iccid,
+                                                     const std::string& profile_type, const std::string& eid) {
+  auto tx = db_->begin();
+  if (!tx) return storage(tx.error());
+  const std::string select = std::string("SELECT ") + kColumns + " FROM smdp_profile WHERE mno_id = $1 AND ";
+  auto row = iccid.empty()
+                 ? db_->query_one(select + "profile_type = $2 AND state = 'available' ORDER BY id LIMIT 1",
+                                  {value(mno_id), value(profile_type)})
+                 : db_->query_one(select + "iccid = $2", {value(mno_id), value(iccid)});
+  if (!row) return storage(row.error());
+  if (!*row) {
+    if (!iccid.empty()) return fail(InventoryError::Kind::Unknown, "no profile " + iccid + " of this MNO");
+    // Whether the type exists at all tells which refusal it is.
+    auto any = db_->query_one("SELECT 1 FROM smdp_profile WHERE mno_id = $1 AND profile_type = $2",
+                              {value(mno_id), value(profile_type)});
+    if (!any) return storage(any.error());
+    if (!*any) return fail(InventoryError::Kind::Unknown, "no profile of this type for this MNO");
+    return fail(InventoryError::Kind::Unavailable, "no profile of this type is available");
+  }
+  RSP_TRY(auto p, profile_of(**row));
+  if (p.state != ProfileState::Available)
+    return fail(InventoryError::Kind::Unavailable, "profile " + p.iccid + " is " +
+                                                       std::string(profile_state_name(p.state)));
+  auto n = db_->execute("UPDATE smdp_profile SET state = 'reserved', eid = $2 WHERE iccid = $1 AND state = 'available'",
+                        {value(p.iccid), value(eid)});
+  if (!n) return storage(n.error());
+  if (*n != 1) return fail(InventoryError::Kind::Unavailable, "profile " + p.iccid + " was taken meanwhile");
+  auto committed = tx->commit();
+  if (!committed) return storage(committed.error());
+  p.state = ProfileState::Reserved;
+  p.eid = eid;
+  return p;
+}
+
+InventoryResult<Bytes> Inventory::package(const std::string& iccid) {
+  auto row = db_->query_one("SELECT package FROM smdp_profile WHERE iccid = $1", {value(iccid)});
+  if (!row) return storage(row.error());
+  if (!*row) return fail(InventoryError::Kind::Unknown, "no profile " + iccid);
+  auto upp = service::open_package(kek_.get(), iccid, (*row)->blob(0));
+  if (!upp) return fail(InventoryError::Kind::Sealing, "profile " + iccid + ": " + upp.error().message);
+  return std::move(*upp);
+}
+
+InventoryResult<void> Inventory::settle(const std::string& iccid, ProfileState to) {
+  auto n = db_->execute(
+      to == ProfileState::Available
+          ? "UPDATE smdp_profile SET state = $2, eid = '' WHERE iccid = $1 AND state = 'reserved'"
+          : "UPDATE smdp_profile SET state = $2 WHERE iccid = $1 AND state = 'reserved'",
+      {value(iccid), value(profile_state_name(to))});
+  if (!n) return storage(n.error());
+  if (*n != 1) return fail(InventoryError::Kind::Unavailable, "profile " + iccid + " is not reserved");
+  return {};
+}
+
+InventoryResult<InventoryProfile> Inventory::get(const std::string& mno_id, const std::string& iccid) {
+  auto row = db_->query_one(std::string("SELECT ") + kColumns + " FROM smdp_profile WHERE iccid = $1 AND mno_id = $2",
+                            {value(iccid), value(mno_id)});
+  if (!row) return storage(row.error());
+  if (!*row) return fail(InventoryError::Kind::Unknown, "no profile " + iccid + " of this MNO");
+  return profile_of(**row);
+}
+
+InventoryResult<std::vector<InventoryProfile>> Inventory::list() {
+  auto rows = db_->query(std::string("SELECT ") + kColumns + " FROM smdp_profile ORDER BY id", {});
+  if (!rows) return storage(rows.error());
+  std::vector<InventoryProfile> out;
+  for (const auto& r : *rows) {
+    RSP_TRY(auto p, profile_of(r));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace rsp::smdp

@@ -1,0 +1,341 @@
+// The M2M SM-DP's inventory and ES2 functions with the SM-SR's ES3 port
+// faked in process: packages sealed at rest, profiles picked only from the
+// calling MNO's, refusals with their codes, DownloadProfile accepted at once
+// and its result called back through the outbox, a failed download's
+// profile returned to the inventory (or quarantined when its ISD-P stayed),
+// relayed functions passing the SM-SR's result on, a restart ending what
+// was pending. The download against the real SM-SR is in
+// tests/unit/smsr/es3_link_test.cpp (Es2DownloadTest).
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "rsp/crypto/random.hpp"
+#include "rsp/m2m/es_status.hpp"
+#include "rsp/smdp/es2_service.hpp"
+#include "rsp/store/open.hpp"
+#include "test_support/temp_dir.hpp"
+
+namespace rsp::smdp {
+namespace {
+
+namespace es2 = m2m::es2;
+namespace es3 = m2m::es3;
+namespace codes = m2m::codes;
+using nlohmann::json;
+
+const std::string kEid = "89049032123451234512345678901235";
+const std::string kIccidA = "8900100000000000001";
+const std::string kIccidA2 = "8900100000000000019";
+const std::string kIccidB = "8900200000000000002";
+const std::string kSmsr = "smsr-1";
+
+/// An ES3 port answering from a table the test sets; every call recorded.
+class FakePort : public Es3Port {
+ public:
+  std::map<es3::Function, es3::Result> answers;
+  std::vector<es3::Function> calls;
+  expected<es3::Result, std::string> call(const es3::Request& r) override {
+    std::lock_guard lock(mu_);
+    const auto f = es3::function_of(r);
+    calls.push_back(f);
+    auto it = answers.find(f);
+    if (it == answers.end()) return unexpected(std::string("the SM-SR could not be reached"));
+    return it->second;
+  }
+
+ private:
+  std::mutex mu_;
+};
+
+es3::Result ok() {
+  es3::Result r;
+  r.status = "Executed-Success";
+  return r;
+}
+es3::Result failed(m2m::Code c) {
+  es3::Result r;
+  r.status = "Failed";
+  r.subject_code = c.subject;
+  r.reason_code = c.reason;
+  return r;
+}
+
+Bytes package(std::uint8_t fill) {
+  Bytes b(200, fill);
+  b[0] = 0xA0;  // a SAIP package starts with its ProfileHeader
+  return b;
+}
+
+class Es2ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto kek = service::KeyEncryptionKey::make(Bytes(32, 0x5A));
+    ASSERT_TRUE(kek);
+    kek_ = std::make_shared<const service::KeyEncryptionKey>(std::move(*kek));
+    open_all();
+    auto& rng = crypto::system_random();
+    ASSERT_TRUE(inventory_->add(kIccidA, "m2m-data", "mno-a", package(0x11), rng));
+    ASSERT_TRUE(inventory_->add(kIccidA2, "m2m-data", "mno-a", package(0x12), rng));
+    ASSERT_TRUE(inventory_->add(kIccidB, "m2m-data", "mno-b", package(0x22), rng));
+  }
+  void TearDown() override {
+    if (svc_) svc_->stop();
+  }
+
+  void open_all() {
+    svc_.reset();
+    auto db = store::open_database((tmp_.path() / "smdp.db").string());
+    ASSERT_TRUE(db);
+    db_ = std::shared_ptr<store::Database>(std::move(*db));
+    auto inv = Inventory::open(db_, kek_);
+    ASSERT_TRUE(inv) << inv.error().message;
+    inventory_ = std::move(*inv);
+    auto outbox = service::SqlOutbox::open(db_, std::string(kMnoCallbackOutbox), clock_);
+    ASSERT_TRUE(outbox);
+    outbox_ = *outbox;
+    Es2ServiceConfig config{
+        .smsr_id = kSmsr,
+        .download = DownloadConfig{DpIdentity{{}, crypto::EcKey::generate(crypto::Curve::NistP256).value()}, {}, 8, {}}};
+    config.callback_url = [](const std::string& mno) { return "https://" + mno + ".example/callbacks"; };
+    auto svc = Es2Service::open(std::move(config), db_, inventory_, port_, outbox_);
+    ASSERT_TRUE(svc) << svc.error();
+    svc_ = std::move(*svc);
+  }
+
+  ProfileState state_of(const std::string& mno, const std::string& iccid) {
+    auto p = inventory_->get(mno, iccid);
+    EXPECT_TRUE(p);
+    return p ? p->state : ProfileState::Available;
+  }
+  /// The callbacks queued for the MNOs, decoded.
+  std::vector<std::pair<service::OutboxItem, es2::Callback>> callbacks() {
+    std::vector<std::pair<service::OutboxItem, es2::Callback>> out;
+    auto due = outbox_->due();
+    EXPECT_TRUE(due);
+    for (const auto& item : *due) {
+      auto c = es2::decode_callback(item.body);
+      EXPECT_TRUE(c) << item.body;
+      if (c) out.emplace_back(item, *c);
+    }
+    return out;
+  }
+
+  es2::DownloadProfile download(const std::string& iccid, bool enable = true) {
+    return es2::DownloadProfile{kEid, iccid, "", kSmsr, enable, std::nullopt};
+  }
+
+  test_support::TempDir tmp_;
+  service::ManualClock clock_{service::TimePoint(std::chrono::seconds(1'800'000'000))};
+  std::shared_ptr<const service::KeyEncryptionKey> kek_;
+  std::shared_ptr<store::Database> db_;
+  std::shared_ptr<Inventory> inventory_;
+  std::shared_ptr<service::SqlOutbox> outbox_;
+  FakePort port_;
+  std::unique_ptr<Es2Service> svc_;
+};
+
+TEST_F(Es2ServiceTest, PackagesAreSealedAtRest) {
+  auto row = db_->query_one("SELECT package FROM smdp_profile WHERE iccid = $1", {store::value(kIccidA)});
+  ASSERT_TRUE(row && *row);
+  const Bytes stored = (*row)->blob(0);
+  EXPECT_TRUE(service::is_sealed_package(stored));
+  EXPECT_EQ(std::search(stored.begin(), stored.end(), package(0x11).begin() + 1, package(0x11).begin() + 32),
+            stored.end());
+  auto opened = inventory_->package(kIccidA);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(*opened, package(0x11));
+  // Without the KEK the package does not open.
+  auto blind = Inventory::open(db_, nullptr);
+  ASSERT_TRUE(blind);
+  auto refused = (*blind)->package(kIccidA);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, InventoryError::Kind::Sealing);
+  // The same ICCID twice is refused.
+  auto again = inventory_->add(kIccidA, "m2m-data", "mno-a", package(0x11), crypto::system_random());
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind, InventoryError::Kind::Duplicate);
+}
+
+TEST_F(Es2ServiceTest, InventoryPicksOnlyTheCallersProfiles) {
+  auto other = inventory_->reserve("mno-a", kIccidB, "", kEid);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().kind, InventoryError::Kind::Unknown);
+  auto by_type = inventory_->reserve("mno-a", "", "m2m-data", kEid);
+  ASSERT_TRUE(by_type);
+  EXPECT_EQ(by_type->iccid, kIccidA);  // the oldest first
+  EXPECT_EQ(by_type->eid, kEid);
+  auto taken = inventory_->reserve("mno-a", kIccidA, "", kEid);
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().kind, InventoryError::Kind::Unavailable);
+  ASSERT_TRUE(inventory_->reserve("mno-a", "", "m2m-data", kEid));
+  auto none_left = inventory_->reserve("mno-a", "", "m2m-data", kEid);
+  ASSERT_FALSE(none_left);
+  EXPECT_EQ(none_left.error().kind, InventoryError::Kind::Unavailable);
+  auto no_type = inventory_->reserve("mno-a", "", "m2m-voice", kEid);
+  ASSERT_FALSE(no_type);
+  EXPECT_EQ(no_type.error().kind, InventoryError::Kind::Unknown);
+  ASSERT_TRUE(inventory_->settle(kIccidA, ProfileState::Available));
+  EXPECT_EQ(state_of("mno-a", kIccidA), ProfileState::Available);
+  EXPECT_FALSE(inventory_->settle(kIccidA, ProfileState::Downloaded));  // not reserved
+}
+
+TEST_F(Es2ServiceTest, RefusalsCarryTheirCodes) {
+  auto r = svc_->handle(download(kIccidB), "mno-a");  // another MNO's profile
+  EXPECT_EQ(r.answer.status, "Failed");
+  EXPECT_EQ(r.answer.subject_code, codes::kIccidUnknown.subject);
+  EXPECT_EQ(r.answer.reason_code, codes::kIccidUnknown.reason);
+  EXPECT_FALSE(r.storage);
+  EXPECT_EQ(state_of("mno-b", kIccidB), ProfileState::Available);
+
+  auto wrong_smsr = download(kIccidA);
+  wrong_smsr.smsr_id = "smsr-9";
+  r = svc_->handle(wrong_smsr, "mno-a");
+  EXPECT_EQ(r.answer.subject_code, es2_codes::kSmsrUnknown.subject);
+  EXPECT_EQ(state_of("mno-a", kIccidA), ProfileState::Available);
+
+  r = svc_->handle(es2::EnableProfile{kEid, kIccidB, kSmsr, std::nullopt}, "mno-a");
+  EXPECT_EQ(r.answer.subject_code, codes::kIccidUnknown.subject);
+  r = svc_->handle(es2::UpdatePolicyRules{kEid, kIccidA, kSmsr, {}}, "mno-a");
+  EXPECT_EQ(r.answer.subject_code, es2_codes::kNotSupported.subject);
+  EXPECT_EQ(r.answer.reason_code, es2_codes::kNotSupported.reason);
+  r = svc_->handle(es2::UpdateSubscriptionAddress{kEid, kIccidB, kSmsr, {"491701234567", ""}}, "mno-a");
+  EXPECT_EQ(r.answer.subject_code, codes::kIccidUnknown.subject);
+
+  ASSERT_TRUE(svc_->handle(download(kIccidA), "mno-a").answer.accepted());
+  r = svc_->handle(download(kIccidA), "mno-a");  // taken already
+  EXPECT_EQ(r.answer.subject_code, codes::kIccidInUse.subject);
+  EXPECT_EQ(r.answer.reason_code, codes::kIccidInUse.reason);
+  EXPECT_TRUE(port_.calls.empty());  // nothing ran yet: the answer came at once
+}
+
+TEST_F(Es2ServiceTest, SmsrUnreachableReturnsTheProfileAndTellsTheMno) {
+  auto r = svc_->handle(download(kIccidA), "mno-a");
+  ASSERT_TRUE(r.answer.accepted());
+  EXPECT_EQ(state_of("mno-a", kIccidA), ProfileState::Reserved);
+  auto ran = svc_->run_next();
+  ASSERT_TRUE(ran && *ran);
+  EXPECT_FALSE(*svc_->run_next());
+  EXPECT_EQ(state_of("mno-a", kIccidA), ProfileState::Available);
+  auto cbs = callbacks();
+  ASSERT_EQ(cbs.size(), 1u);
+  EXPECT_EQ(cbs[0].first.recipient, "mno-a");
+  EXPECT_EQ(cbs[0].first.destination, "https://mno-a.example/callbacks");
+  const auto& res = std::get<es2::Result>(cbs[0].second);
+  EXPECT_EQ(res.function, es2::Function::DownloadProfile);
+  EXPECT_EQ(res.operation_id, r.answer.operation_id);
+  EXPECT_EQ(res.iccid, kIccidA);
+  EXPECT_EQ(res.status, "Failed");
+  EXPECT_EQ(cbs[0].first.ref, res.call_id);
+  // The profile may be downloaded again.
+  EXPECT_TRUE(svc_->handle(download(kIccidA), "mno-a").answer.accepted());
+}
+
+TEST_F(Es2ServiceTest, FailureAfterCreateIsdpDeletesItAndReturnsTheProfile) {
+  es3::Result eis = ok();
+  eis.eis = json{{"eid", kEid}, {"ecasd", {{"certificate", "3082"}}}};
+  port_.answers[es3::Function::GetEis] = eis;
+  es3::Result created = ok();
+  created.isdp_aid = from_hex("A0000005591010FFFFFFFF8900001100").value();
+  port_.answers[es3::Function::CreateIsdp] = created;
+  port_.answers[es3::Function::DeleteIsdp] = ok();
+  ASSERT_TRUE(svc_->handle(download(kIccidA), "mno-a").answer.accepted());
+  ASSERT_TRUE(*svc_->run_next());
+  // The ECASD certificate is no certificate: the key establishment fails.
+  EXPECT_EQ(port_.calls.back(), es3::Function::DeleteIsdp);
+  EXPECT_EQ(state_of("mno-a", kIccidA), ProfileState::Available);
+  EXPECT_EQ(std::get<es2::Result>(callbacks().at(0).second).status, "Failed");
+}
+
+TEST_F(Es2ServiceTest, AnIsdpLeftBehindQuarantinesTheProfile) {
+  es3::Result eis = ok();
+  eis.eis = json{{"eid", kEid}, {"ecasd", {{"certificate", "3082"}}}};
+  port_.answers[es3::Function::GetEis] = eis;
+  es3::Result created = ok();
+  created.isdp_aid = from_hex("A0000005591010FFFFFFFF8900001100").value();
+  port_.answers[es3::Function::CreateIsdp] = created;
+  port_.answers[es3::Function::DeleteIsdp] = failed(codes::kEuiccRefused);
+  ASSERT_TRUE(svc_->handle(download(kIccidA), "mno-a").answer.accepted());
+  ASSERT_TRUE(*svc_->run_next());
+  EXPECT_EQ(state_of("mno-a", kIccidA), ProfileState::Quarantined);
+  EXPECT_EQ(std::get<es2::Result>(callbacks().at(0).second).status, "Failed");
+  EXPECT_EQ(svc_->handle(download(kIccidA), "mno-a").answer.subject_code, codes::kIccidInUse.subject);
+}
+
+TEST_F(Es2ServiceTest, RelayedFunctionsPassTheSmsrResultOn) {
+  port_.answers[es3::Function::EnableProfile] = ok();
+  port_.answers[es3::Function::DisableProfile] = failed(codes::kPol2Refused);
+  es3::Result audit = ok();
+  audit.eis = json{{"eid", kEid},
+                   {"profiles", json::array({json{{"iccid", kIccidA}}, json{{"iccid", kIccidB}}})}};
+  port_.answers[es3::Function::AuditEis] = audit;
+  const auto enable = svc_->handle(es2::EnableProfile{kEid, kIccidA, kSmsr, std::nullopt}, "mno-a");
+  ASSERT_TRUE(enable.answer.accepted());
+  ASSERT_TRUE(svc_->handle(es2::DisableProfile{kEid, kIccidA, kSmsr, 60}, "mno-a").answer.accepted());
+  ASSERT_TRUE(svc_->handle(es2::AuditEis{kEid, kSmsr, {kIccidA}, std::nullopt}, "mno-a").answer.accepted());
+  while (*svc_->run_next()) {
+  }
+  EXPECT_EQ(port_.calls, (std::vector<es3::Function>{es3::Function::EnableProfile, es3::Function::DisableProfile,
+                                                     es3::Function::AuditEis}));
+  auto cbs = callbacks();
+  ASSERT_EQ(cbs.size(), 3u);
+  const auto& e = std::get<es2::Result>(cbs[0].second);
+  EXPECT_EQ(e.function, es2::Function::EnableProfile);
+  EXPECT_EQ(e.operation_id, enable.answer.operation_id);
+  EXPECT_EQ(e.status, "Executed-Success");
+  const auto& d = std::get<es2::Result>(cbs[1].second);
+  EXPECT_EQ(d.status, "Failed");
+  EXPECT_EQ(d.subject_code, codes::kPol2Refused.subject);
+  const auto& a = std::get<es2::Result>(cbs[2].second);
+  ASSERT_TRUE(a.eis);
+  ASSERT_EQ((*a.eis)["profiles"].size(), 1u);  // limited to the iccidList
+  EXPECT_EQ((*a.eis)["profiles"][0]["iccid"], kIccidA);
+}
+
+TEST_F(Es2ServiceTest, GetEisIsAnsweredAtOnce) {
+  auto r = svc_->handle(es2::GetEis{kEid, kSmsr}, "mno-a");  // SM-SR unreachable
+  EXPECT_EQ(r.answer.status, "Failed");
+  EXPECT_EQ(r.answer.subject_code, codes::kExecutionError.subject);
+  es3::Result eis = ok();
+  eis.eis = json{{"eid", kEid}};
+  port_.answers[es3::Function::GetEis] = eis;
+  r = svc_->handle(es2::GetEis{kEid, kSmsr}, "mno-a");
+  EXPECT_EQ(r.answer.status, "Executed-Success");
+  ASSERT_TRUE(r.answer.eis);
+  EXPECT_EQ((*r.answer.eis)["eid"], kEid);
+  port_.answers[es3::Function::GetEis] = failed(codes::kEidUnknown);
+  r = svc_->handle(es2::GetEis{kEid, kSmsr}, "mno-a");
+  EXPECT_EQ(r.answer.subject_code, codes::kEidUnknown.subject);
+  EXPECT_EQ(r.answer.reason_code, codes::kEidUnknown.reason);
+}
+
+TEST_F(Es2ServiceTest, RestartEndsAPendingDownload) {
+  auto r = svc_->handle(download(kIccidA), "mno-a");
+  ASSERT_TRUE(r.answer.accepted());
+  ASSERT_TRUE(svc_->handle(es2::EnableProfile{kEid, kIccidA2, kSmsr, std::nullopt}, "mno-a").answer.accepted());
+  open_all();  // the process stopped before the worker ran
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(state_of("mno-a", kIccidA), ProfileState::Quarantined);
+  auto cbs = callbacks();
+  ASSERT_EQ(cbs.size(), 1u);
+  EXPECT_EQ(std::get<es2::Result>(cbs[0].second).operation_id, r.answer.operation_id);
+  EXPECT_EQ(std::get<es2::Result>(cbs[0].second).status, "Failed");
+  // The relayed function is still pending and runs.
+  port_.answers[es3::Function::EnableProfile] = ok();
+  ASSERT_TRUE(*svc_->run_next());
+  EXPECT_EQ(callbacks().size(), 2u);
+}
+
+TEST_F(Es2ServiceTest, TheWorkerRunsWhatIsAccepted) {
+  port_.answers[es3::Function::EnableProfile] = ok();
+  svc_->start();
+  ASSERT_TRUE(svc_->handle(es2::EnableProfile{kEid, kIccidA, kSmsr, std::nullopt}, "mno-a").answer.accepted());
+  // Waits for the callback (not a timing assertion: the bound is generous).
+  for (int i = 0; i < 1000 && callbacks().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  svc_->stop();
+  ASSERT_EQ(callbacks().size(), 1u);
+  EXPECT_EQ(std::get<es2::Result>(callbacks()[0].second).status, "Executed-Success");
+}
+
+}  // namespace
+}  // namespace rsp::smdp
