@@ -12,6 +12,7 @@
 
 #include "rsp/crypto/random.hpp"
 #include "rsp/m2m/es_status.hpp"
+#include "rsp/smdp/es2_http.hpp"
 #include "rsp/smdp/es2_service.hpp"
 #include "rsp/store/open.hpp"
 #include "test_support/temp_dir.hpp"
@@ -59,6 +60,12 @@ es3::Result failed(m2m::Code c) {
   r.subject_code = c.subject;
   r.reason_code = c.reason;
   return r;
+}
+
+es2::Answer decode_answer_or_empty(const std::string& body) {
+  auto a = es2::decode_answer(body);
+  EXPECT_TRUE(a) << body;
+  return a ? *a : es2::Answer{};
 }
 
 Bytes package(std::uint8_t fill) {
@@ -335,6 +342,62 @@ TEST_F(Es2ServiceTest, TheWorkerRunsWhatIsAccepted) {
   svc_->stop();
   ASSERT_EQ(callbacks().size(), 1u);
   EXPECT_EQ(std::get<es2::Result>(callbacks()[0].second).status, "Executed-Success");
+}
+
+net::Request post(std::string body) {
+  net::Request r;
+  r.method = "POST";
+  r.headers.emplace_back("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+TEST_F(Es2ServiceTest, Es2RoutesCheckTheCallerAndTheBody) {
+  std::shared_ptr<Es2Service> svc(std::move(svc_));
+  auto routes = es2_routes(svc, {"mno-a", "mno-b"});
+  ASSERT_EQ(routes.size(), std::size(es2::kFunctions));
+  const auto& dl = routes[static_cast<std::size_t>(es2::Function::DownloadProfile)];
+  EXPECT_EQ(dl.path, "/gsma/m2m/es2/downloadProfile");
+  EXPECT_TRUE(dl.authenticated);
+  const std::string body = es2::encode_request(download(kIccidA));
+  const service::Caller mno_a{"mno-a", service::CallerProof::ApiKey};
+
+  auto r = dl.handler(post(body), service::Caller{"smsr-x", service::CallerProof::ApiKey});
+  EXPECT_EQ(r.subject_code, codes::kRequesterNotAllowed.subject);
+  EXPECT_EQ(r.reason_code, codes::kRequesterNotAllowed.reason);
+  r = dl.handler(post(R"({"smsrId":"smsr-1"})"), mno_a);
+  EXPECT_EQ(r.response.status, 200);
+  EXPECT_EQ(r.subject_code, codes::kMandatoryMissing.subject);
+  EXPECT_EQ(r.reason_code, codes::kMandatoryMissing.reason);
+  EXPECT_EQ(decode_answer_or_empty(r.response.body).status, "Failed");
+  auto plain = post(body);
+  plain.headers.clear();
+  EXPECT_EQ(dl.handler(plain, mno_a).subject_code, codes::kInvalidRequest.subject);
+  r = dl.handler(post(body), mno_a);
+  EXPECT_EQ(r.response.status, 202);
+  EXPECT_TRUE(decode_answer_or_empty(r.response.body).accepted());
+  // mno-b's call for mno-a's profile.
+  r = dl.handler(post(es2::encode_request(download(kIccidA2))), service::Caller{"mno-b", service::CallerProof::ApiKey});
+  EXPECT_EQ(r.subject_code, codes::kIccidUnknown.subject);
+  EXPECT_EQ(es2_unauthenticated_reply().response.status, 401);
+  svc->stop();
+}
+
+TEST(Es3ResultsRoute, DeliversResultsAndRefusesTheRest) {
+  auto results = std::make_shared<Es3Results>();
+  auto route = es3_results_route(results);
+  EXPECT_EQ(route.path, kEs3ResultsPath);
+  EXPECT_FALSE(route.authenticated);
+  EXPECT_EQ(route.handler(post("{}"), std::nullopt).response.status, 400);
+  es3::Result r = ok();
+  r.call_id = "op-4";
+  r.function = es3::Function::EnableProfile;
+  r.operation_id = 4;
+  r.eid = kEid;
+  EXPECT_EQ(route.handler(post(es3::encode_result(r)), std::nullopt).response.status, 200);
+  auto got = results->wait(4, std::chrono::milliseconds(0));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, r);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "rsp/ota/ram.hpp"
 #include "rsp/m2m/eis_json.hpp"
 #include "rsp/smdp/es8.hpp"
+#include "rsp/smdp/es2_service.hpp"
 #include "rsp/smdp/es3_client.hpp"
 #include "rsp/smdp/profile_download.hpp"
 #include "rsp/smsr/http_service.hpp"
@@ -437,6 +438,67 @@ TEST_F(ProfileDownloadTest, RestartRollsBackADownloadStoppedBeforeTheLoad) {
   EXPECT_TRUE(table_->unfinished()->empty());
 }
 
+/// ES2 on the SM-DP's service with the real SM-SR behind its ES3 port: an
+/// MNO's DownloadProfile(enable) by profile type ends with the profile
+/// enabled on the card, in the EIS, marked downloaded in the inventory and
+/// the MNO's callback queued; another MNO's profile is refused.
+class Es2DownloadTest : public ProfileDownloadTest {
+ protected:
+  void SetUp() override {
+    ProfileDownloadTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto db = store::open_database((tmp_.path() / "smdp-es2.db").string());
+    ASSERT_TRUE(db);
+    std::shared_ptr<store::Database> shared(std::move(*db));
+    auto kek = service::KeyEncryptionKey::make(crypto::system_random().bytes(32));
+    ASSERT_TRUE(kek);
+    auto inventory = smdp::Inventory::open(shared, std::make_shared<const service::KeyEncryptionKey>(std::move(*kek)));
+    ASSERT_TRUE(inventory);
+    inventory_ = std::move(*inventory);
+    ASSERT_TRUE(inventory_->add(kIccid, "m2m-data", "mno-three", request(false).upp, crypto::system_random()));
+    auto outbox = service::SqlOutbox::open(shared, std::string(smdp::kMnoCallbackOutbox), clock_);
+    ASSERT_TRUE(outbox);
+    outbox_ = *outbox;
+    auto svc = smdp::Es2Service::open(
+        smdp::Es2ServiceConfig{.smsr_id = "smsr-1", .download = {*dp_, trust_, 6, {}}}, shared, inventory_, *port_,
+        outbox_);
+    ASSERT_TRUE(svc) << svc.error();
+    es2_ = std::move(*svc);
+  }
+
+  service::SystemClock clock_;
+  std::shared_ptr<smdp::Inventory> inventory_;
+  std::shared_ptr<service::SqlOutbox> outbox_;
+  std::unique_ptr<smdp::Es2Service> es2_;
+};
+
+TEST_F(Es2DownloadTest, DownloadProfileEnablesAndCallsTheMnoBack) {
+  namespace es2 = m2m::es2;
+  // Another MNO cannot have it.
+  auto refused = es2_->handle(es2::DownloadProfile{eid(), kIccid, "", "smsr-1", true, std::nullopt}, "mno-two");
+  EXPECT_EQ(refused.answer.status, "Failed");
+  EXPECT_EQ(refused.answer.subject_code, codes::kIccidUnknown.subject);
+  EXPECT_EQ(refused.answer.reason_code, codes::kIccidUnknown.reason);
+
+  auto accepted = es2_->handle(es2::DownloadProfile{eid(), "", "m2m-data", "smsr-1", true, std::nullopt}, "mno-three");
+  ASSERT_TRUE(accepted.answer.accepted()) << accepted.answer.message;
+  auto ran = es2_->run_next();
+  ASSERT_TRUE(ran && *ran) << (ran ? "" : ran.error());
+  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kIccid)->state, m2m::ProfileState::Enabled);
+  EXPECT_EQ(inventory_->get("mno-three", kIccid)->state, smdp::ProfileState::Downloaded);
+  auto due = outbox_->due();
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ(due->front().recipient, "mno-three");
+  auto callback = es2::decode_callback(due->front().body);
+  ASSERT_TRUE(callback);
+  const auto& result = std::get<es2::Result>(*callback);
+  EXPECT_EQ(result.operation_id, accepted.answer.operation_id);
+  EXPECT_EQ(result.iccid, kIccid);
+  EXPECT_EQ(result.status, "Executed-Success");
+  EXPECT_EQ(calls_.back(), es3::Function::EnableProfile);
+}
+
 /// The same download over HTTP: the SM-SR's ES3 routes, the SM-DP's client,
 /// and the callbacks carried from the SM-SR's outbox to the client's results.
 class Es3OverHttpTest : public ProfileDownloadTest {
@@ -465,8 +527,11 @@ class Es3OverHttpTest : public ProfileDownloadTest {
     carrier_ = std::thread([this] {
       std::set<std::int64_t> sent;
       while (!stop_) {
-        for (const auto& item : *registry_->outbox()->due(100))
-          if (item.recipient == kSmdp && sent.insert(item.id).second) EXPECT_TRUE(results_->deliver(item.body));
+        // The list held here: a range-for over *due() would outlive the expected it points into.
+        auto due = registry_->outbox()->due(100);
+        if (due)
+          for (const auto& item : *due)
+            if (item.recipient == kSmdp && sent.insert(item.id).second) EXPECT_TRUE(results_->deliver(item.body));
         std::this_thread::sleep_for(10ms);
       }
     });
