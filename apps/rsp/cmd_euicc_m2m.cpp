@@ -15,6 +15,7 @@
 
 #include "command.hpp"
 #include "rsp/common/file.hpp"
+#include "rsp/euicc_m2m/es8_card.hpp"
 #include "rsp/euicc_m2m/euicc.hpp"
 #include "rsp/m2m_device/device.hpp"
 #include "rsp/m2m_device/network.hpp"
@@ -105,6 +106,14 @@ void run_device(const RunArgs& a) {
   if (!a.smsr_address.empty()) device_options.smsr_address = e164(a.smsr_address, "--smsr-address");
   device_options.default_host = a.smsr_host;
   device_options.log = [](const std::string& line) { log_line(line); };
+  // Scripts for an ISD-P (an M2M SM-DP's ES8 through the SM-SR's SendData):
+  // key establishment and the profile download, on the card's ISD-Ps.
+  auto store = em::M2mStore::open(a.dir);
+  if (!store) fail(kWho, a.dir + ": " + store.error().message);
+  auto es8 = em::Es8Card::open((*card)->isd_r_shared(), *store);
+  if (!es8) fail(kWho, a.dir + ": " + es8.error().message);
+  std::shared_ptr<em::Es8Card> es8_card(std::move(*es8));
+  device_options.isdp = [es8_card](rsp::ByteView aid, rsp::ByteView c) { return es8_card->execute(aid, c); };
   rsp::m2m_device::M2mDevice device(isd_r, device_options);
 
   // One transceiver bind per address: each profile has its own MSISDN and the

@@ -32,6 +32,7 @@
 #include "rsp/smpp/client.hpp"
 #include "rsp/smpp/loopback.hpp"
 #include "rsp/smsr/callbacks.hpp"
+#include "rsp/smsr/es3_service.hpp"
 #include "rsp/smsr/es5_link.hpp"
 #include "rsp/smsr/http_service.hpp"
 #include "rsp/store/open.hpp"
@@ -69,6 +70,10 @@ variable RSP_SMSR_<KEY in upper case>, which wins over the file):
                   binding (default "json"). ES1 and ES4 are served in both bindings: JSON
                   on /gsma/m2m/es1/, /gsma/m2m/es4/; SOAP on /gsma/m2m/soap/ES1, /ES4
                   (docs/smsr.wsdl, docs/smsr.xsd)
+  smdps           ES3 callers (M2M SM-DPs, `rsp smdp serve`), the same form; the name is
+                  the SM-DP's identifier; "callback_url" is the SM-DP's ES3 results route
+                  (its es3_results_path), where the results of its functions are posted.
+                  ES3 is served on /gsma/m2m/es3/ when any is configured
   client_trust    PEM file with the root certificate(s) that callers' client_cert chain to
   ecasd_trust     PEM file with the EUM certificate(s): when given, RegisterEIS refuses
                   an EIS whose ECASD certificate none of them issued
@@ -110,6 +115,7 @@ struct ServeConfig : rsp::cli::ServeCommonConfig {
   std::string kek_file;
   nlohmann::json eums = nlohmann::json::array();
   nlohmann::json mnos = nlohmann::json::array();
+  nlohmann::json smdps = nlohmann::json::array();
   std::string ecasd_trust;
   std::int64_t default_validity = 3600;
   std::int64_t max_validity = 604800;
@@ -132,6 +138,7 @@ std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
   return rsp::cli::serve_keys(c, {{"kek_file", &c.kek_file},
                                   {"eums", nullptr, nullptr, nullptr, &c.eums},
                                   {"mnos", nullptr, nullptr, nullptr, &c.mnos},
+                                  {"smdps", nullptr, nullptr, nullptr, &c.smdps},
                                   {"ecasd_trust", &c.ecasd_trust},
                                   {"default_validity", nullptr, nullptr, &c.default_validity},
                                   {"max_validity", nullptr, nullptr, &c.max_validity},
@@ -249,8 +256,11 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
     }
   auto mnos = rsp::service::parse_caller_config(config.mnos, base, "mnos");
   if (!mnos) fail(mnos.error());
+  auto smdps = rsp::service::parse_caller_config(config.smdps, base, "smdps");
+  if (!smdps) fail(smdps.error());
   std::map<std::string, std::string> callback_urls;
   for (const auto& c : *mnos) callback_urls[c.name] = c.callback_url;
+  for (const auto& c : *smdps) callback_urls[c.name] = c.callback_url;
 
   rsp::smsr::RegistryOptions registry_options;
   registry_options.kek = kek->kek;
@@ -274,6 +284,12 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   for (const auto& c : *mnos) {
     if (roles.eums.contains(c.name)) fail("'" + c.name + "' is both an EUM and an MNO");
     roles.mnos.insert(c.name);
+    all.push_back(c);
+  }
+  for (const auto& c : *smdps) {
+    if (roles.eums.contains(c.name) || roles.mnos.contains(c.name))
+      fail("'" + c.name + "' is an SM-DP and also an EUM or an MNO");
+    roles.smdps.insert(c.name);
     all.push_back(c);
   }
   if (all.empty()) fail("no callers: configure eums and/or mnos");
@@ -325,6 +341,12 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
       return std::string("the ECASD certificate was issued by none of the configured EUM certificates");
     };
   }
+  // ES3 for the SM-DPs, on the same registry and link.
+  std::shared_ptr<rsp::smsr::Es3Service> es3;
+  if (!smdps->empty()) {
+    es3 = std::make_shared<rsp::smsr::Es3Service>(service_config);
+    link->attach_es3(es3);
+  }
   auto service = std::make_shared<rsp::smsr::Service>(std::move(service_config));
   link->attach(service);
 
@@ -337,6 +359,7 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   http.worker_threads = static_cast<std::size_t>(config.workers);
   http.max_body_bytes = static_cast<std::size_t>(config.max_body_bytes);
   http.roles = std::move(roles);
+  http.es3 = es3;
   http.get_eis_inline = db->dialect() == "sqlite";  // the registry reads on its own connection (above)
   http.authenticate = [authenticator](const rsp::net::Request& req) { return authenticator->authenticate(req); };
   http.log = log_line;
@@ -419,6 +442,8 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
        fmt::format("ES1 on {}/gsma/m2m/es1/ for {} EUM{}, ES4 on {}/gsma/m2m/es4/ for {} MNO{}", (*server)->url(),
                    eums->size(), eums->size() == 1 ? "" : "s", (*server)->url(), mnos->size(),
                    mnos->size() == 1 ? "" : "s"),
+       fmt::format("ES3 on {}/gsma/m2m/es3/ for {} SM-DP{}", (*server)->url(), smdps->size(),
+                   smdps->size() == 1 ? "" : "s"),
        fmt::format("ES1 and ES4 in SGP.02's SOAP binding on {}/gsma/m2m/soap/ES1 and /ES4", (*server)->url()),
        fmt::format("ES5 admin sessions on {} (PSK-TLS), wake-ups name {} through the {} SMSC",
                    es5_server.host_header(), es5_address, config.smsc),

@@ -65,6 +65,7 @@ inline constexpr m2m::Code kNotSupported = m2m::codes::kUnknownFunction;
 }  // namespace es2_codes
 
 struct Es2ServiceConfig {
+  Es2ServiceConfig(std::string smsr, DownloadConfig d) : smsr_id(std::move(smsr)), download(std::move(d)) {}
   std::string smsr_id;     ///< the SM-SR the MNOs name in smsrId
   DownloadConfig download;
   /// The ISD-P's memory quota asked in CreateISDP: the package's size plus

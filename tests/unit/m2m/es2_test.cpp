@@ -106,8 +106,9 @@ TEST(Es2, MissingAndInvalidMembersAreNamed) {
     EXPECT_EQ(e.kind, Error::Kind::Invalid) << member;
     EXPECT_EQ(e.message.rfind(member, 0), 0u) << e.message;
     // The value is never quoted back.
-    if (value.is_string() && !value.get<std::string>().empty())
+    if (value.is_string() && !value.get<std::string>().empty()) {
       EXPECT_EQ(e.message.find(value.get<std::string>()), std::string::npos);
+    }
   }
   EXPECT_EQ(refused(Function::UpdatePolicyRules, json{{"eid", kEid}, {"iccid", kIccid}, {"smsrId", "s"}}).message,
             "pol2 is missing");

@@ -101,9 +101,8 @@ class Es2ServiceTest : public ::testing::Test {
     auto outbox = service::SqlOutbox::open(db_, std::string(kMnoCallbackOutbox), clock_);
     ASSERT_TRUE(outbox);
     outbox_ = *outbox;
-    Es2ServiceConfig config{
-        .smsr_id = kSmsr,
-        .download = DownloadConfig{DpIdentity{{}, crypto::EcKey::generate(crypto::Curve::NistP256).value()}, {}, 8, {}}};
+    Es2ServiceConfig config(
+        kSmsr, DownloadConfig{DpIdentity{{}, crypto::EcKey::generate(crypto::Curve::NistP256).value()}, {}, 8, {}});
     config.callback_url = [](const std::string& mno) { return "https://" + mno + ".example/callbacks"; };
     auto svc = Es2Service::open(std::move(config), db_, inventory_, port_, outbox_);
     ASSERT_TRUE(svc) << svc.error();

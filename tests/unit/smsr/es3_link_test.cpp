@@ -460,7 +460,7 @@ class Es2DownloadTest : public ProfileDownloadTest {
     ASSERT_TRUE(outbox);
     outbox_ = *outbox;
     auto svc = smdp::Es2Service::open(
-        smdp::Es2ServiceConfig{.smsr_id = "smsr-1", .download = {*dp_, trust_, 6, {}}}, shared, inventory_, *port_,
+        smdp::Es2ServiceConfig("smsr-1", {*dp_, trust_, 6, {}}), shared, inventory_, *port_,
         outbox_);
     ASSERT_TRUE(svc) << svc.error();
     es2_ = std::move(*svc);
