@@ -6,6 +6,7 @@
 
 #include "rsp/m2m/eis_json.hpp"
 #include "rsp/m2m/es_status.hpp"
+#include "strict_json.hpp"
 
 namespace rsp::m2m::es3 {
 
@@ -13,86 +14,11 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::size_t kMaxId = 256;  ///< functionCallIdentifier, mnoId, profileType
-constexpr std::int64_t kMaxValidity = std::int64_t{1} << 40;
+using detail::kMaxId;
+using Body = detail::Body<Error>;
+unexpected<Error> invalid(std::string_view name, std::string_view what) { return detail::invalid<Error>(name, what); }
+using detail::is_eid;
 
-unexpected<Error> missing(std::string_view name) {
-  return unexpected(Error{Error::Kind::Missing, std::string(name) + " is missing"});
-}
-unexpected<Error> invalid(std::string_view name, std::string_view what) {
-  return unexpected(Error{Error::Kind::Invalid, std::string(name) + " must be " + std::string(what)});
-}
-
-bool digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-/// One request object: members taken once each, the rest refused.
-class Body {
- public:
-  explicit Body(const json& j) : j_(j) {}
-  const json* take(std::string_view name) {
-    auto it = j_.find(name);
-    if (it == j_.end()) return nullptr;
-    taken_.insert(std::string(name));
-    return &*it;
-  }
-  expected<std::string, Error> text(std::string_view name, bool mandatory, std::size_t max,
-                                    bool (*valid)(std::string_view) = nullptr, std::string_view what = {}) {
-    const json* v = take(name);
-    if (!v) {
-      if (mandatory) return missing(name);
-      return std::string();
-    }
-    if (!v->is_string()) return invalid(name, "a string");
-    const auto& s = v->get_ref<const std::string&>();
-    if (s.empty() || s.size() > max) return invalid(name, "1 to " + std::to_string(max) + " characters");
-    if (valid && !valid(s)) return invalid(name, what);
-    return s;
-  }
-  expected<Bytes, Error> hex(std::string_view name, std::size_t min, std::size_t max) {
-    const json* v = take(name);
-    if (!v) return missing(name);
-    const std::string what = "hex of " + std::to_string(min) + " to " + std::to_string(max) + " bytes";
-    if (!v->is_string() || v->get_ref<const std::string&>().size() > 2 * max) return invalid(name, what);
-    auto b = from_hex(v->get_ref<const std::string&>());
-    if (!b || b->size() < min || b->size() > max) return invalid(name, what);
-    return std::move(*b);
-  }
-  expected<bool, Error> flag(std::string_view name) {
-    const json* v = take(name);
-    if (!v) return false;
-    if (!v->is_boolean()) return invalid(name, "true or false");
-    return v->get<bool>();
-  }
-  expected<std::int64_t, Error> integer(std::string_view name, std::int64_t min, std::int64_t max) {
-    const json* v = take(name);
-    if (!v) return missing(name);
-    const std::string what = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
-    if (!v->is_number_integer()) return invalid(name, what);
-    if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(max))
-      return invalid(name, what);
-    const auto n = v->get<std::int64_t>();
-    if (n < min || n > max) return invalid(name, what);
-    return n;
-  }
-  expected<std::optional<std::int64_t>, Error> validity() {
-    if (!j_.contains("validityPeriod")) return std::optional<std::int64_t>();
-    RSP_TRY(auto n, integer("validityPeriod", 1, kMaxValidity));
-    return std::optional<std::int64_t>(n);
-  }
-  expected<void, Error> done() const {
-    for (const auto& item : j_.items())
-      if (!taken_.contains(item.key())) return unexpected(Error{Error::Kind::Invalid, "unknown member " + item.key()});
-    return {};
-  }
-
- private:
-  const json& j_;
-  std::set<std::string, std::less<>> taken_;
-};
-
-bool is_eid(std::string_view s) { return s.size() == 32 && digits(s); }
 bool is_iccid_text(std::string_view s) { return is_iccid(s); }
 
 expected<std::string, Error> eid_of(Body& b) { return b.text("eid", true, 32, is_eid, "32 digits"); }
@@ -223,13 +149,11 @@ expected<Request, Error> decode_request(Function f, std::string_view body) {
 }
 
 std::string encode_result(const Result& r) {
-  json s{{"status", r.status}};
-  if (!r.subject_code.empty()) s["statusCodeData"] = {{"subjectCode", r.subject_code}, {"reasonCode", r.reason_code}};
   json j{{"functionCallIdentifier", r.call_id},
          {"function", function(r.function).name},
          {"operationId", r.operation_id},
          {"eid", r.eid},
-         {"functionExecutionStatus", std::move(s)}};
+         {"functionExecutionStatus", detail::execution_status_json(r.status, r.subject_code, r.reason_code)}};
   if (!r.iccid.empty()) j["iccid"] = r.iccid;
   if (!r.isdp_aid.empty()) j["isdpAid"] = to_hex(r.isdp_aid);
   if (!r.euicc_response_data.empty()) j["euiccResponseData"] = to_hex(r.euicc_response_data);
@@ -252,20 +176,7 @@ expected<Result, Error> decode_result(std::string_view body) {
   if (j.contains("iccid")) {
     RSP_TRY(r.iccid, iccid_of(b));
   }
-  const json* status = b.take("functionExecutionStatus");
-  if (!status) return missing("functionExecutionStatus");
-  if (!status->is_object()) return invalid("functionExecutionStatus", "an object");
-  Body s(*status);
-  RSP_TRY(r.status, s.text("status", true, kMaxId));
-  if (!parse_status(r.status)) return invalid("functionExecutionStatus.status", "an SGP.02 status name");
-  if (const json* codes = s.take("statusCodeData")) {
-    if (!codes->is_object()) return invalid("functionExecutionStatus.statusCodeData", "an object");
-    Body c(*codes);
-    RSP_TRY(r.subject_code, c.text("subjectCode", true, 16));
-    RSP_TRY(r.reason_code, c.text("reasonCode", true, 16));
-    RSP_TRY_VOID(c.done());
-  }
-  RSP_TRY_VOID(s.done());
+  RSP_TRY_VOID(detail::execution_status(b, r.status, r.subject_code, r.reason_code));
   if (j.contains("isdpAid")) {
     RSP_TRY(r.isdp_aid, b.hex("isdpAid", 5, 16));
   }

@@ -37,12 +37,12 @@ DerivedKeys::~DerivedKeys() {
   wipe(dek);
 }
 
-Bytes encode_key_agreement_body(std::uint8_t key_version, ByteView ephemeral_point) {
+Bytes encode_key_agreement_body(std::uint8_t key_version, ByteView ephemeral_point, std::uint8_t key_usage) {
   tlv::Writer w;
   auto crt = w.begin(tag(kTagCrt));
   w.put(tag(kTagScenario), ByteView(kScenario3, sizeof kScenario3));
-  const std::uint8_t usage = kKeyUsageScp03, type = kKeyTypeAes, length = kKeyLength128;
-  w.put(tag(kTagKeyUsage), ByteView(&usage, 1));
+  const std::uint8_t type = kKeyTypeAes, length = kKeyLength128;
+  w.put(tag(kTagKeyUsage), ByteView(&key_usage, 1));
   w.put(tag(kTagKeyType), ByteView(&type, 1));
   w.put(tag(kTagKeyLength), ByteView(&length, 1));
   w.put(tag(kTagKeyVersion), ByteView(&key_version, 1));
@@ -84,7 +84,8 @@ expected<KeyAgreement, Es8Error> decode_key_agreement_message(ByteView data) {
   RSP_TRY(auto length, one_byte(*c, kTagKeyLength));
   RSP_TRY(auto version, one_byte(*c, kTagKeyVersion));
   if (!c->finish()) return unexpected(Es8Error::Malformed);
-  if (!std::ranges::equal(scenario.value, ByteView(kScenario3, sizeof kScenario3)) || usage != kKeyUsageScp03 ||
+  if (!std::ranges::equal(scenario.value, ByteView(kScenario3, sizeof kScenario3)) ||
+      (usage != kKeyUsageScp03 && usage != kKeyUsageIsdR) ||
       type != kKeyTypeAes || length != kKeyLength128) {
     return unexpected(Es8Error::Unsupported);
   }
@@ -96,6 +97,7 @@ expected<KeyAgreement, Es8Error> decode_key_agreement_message(ByteView data) {
   if (sig.value.empty()) return unexpected(Es8Error::Malformed);
 
   KeyAgreement k;
+  k.key_usage = usage;
   k.key_version = version;
   k.ephemeral_point.assign(point.value.begin(), point.value.end());
   k.signature.assign(sig.value.begin(), sig.value.end());
@@ -120,9 +122,9 @@ expected<Receipt, Es8Error> decode_receipt(ByteView data) {
   return Receipt{Bytes(dr.value.begin(), dr.value.end()), Bytes(m.value.begin(), m.value.end())};
 }
 
-expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr) {
+expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr, std::uint8_t key_usage) {
   if (dr.size() != kDrSize) return unexpected(Es8Error::Malformed);
-  Bytes info{kKeyUsageScp03, kKeyTypeAes, kKeyLength128};
+  Bytes info{key_usage, kKeyTypeAes, kKeyLength128};
   info.insert(info.end(), dr.begin(), dr.end());
   auto data = crypto::x963_kdf_sha256(shared_secret, info, 4 * kKeyLength128);
   if (!data) return unexpected(Es8Error::Crypto);

@@ -54,6 +54,12 @@ inline constexpr std::uint32_t kTagReceipt = 0x86;
 
 inline constexpr std::uint8_t kScenario3[] = {0x03, 0x01};  ///< not confirmed
 inline constexpr std::uint8_t kKeyUsageScp03 = 0x5C;        ///< not confirmed
+/// The same key establishment towards the ISD-R (SGP.02 §3.8 SM-SR change,
+/// ES7.CreateAdditionalKeyset): the new SM-SR's SCP80 key set and SCP81 PSK.
+/// This key usage qualifier is this project's choice, not yet checked against
+/// the SGP.02 text; with it, KeyData's three keys are KIc, KID and the PSK
+/// (DerivedKeys' enc, mac, dek) of key version '83'.
+inline constexpr std::uint8_t kKeyUsageIsdR = 0x3C;
 inline constexpr std::uint8_t kKeyTypeAes = 0x88;           ///< GP v2.3 Table 11-16
 inline constexpr std::uint8_t kKeyLength128 = 0x10;
 /// The key version of the ISD-P's SCP03 key set (GP Amendment D §7: '30'..'3F').
@@ -71,6 +77,7 @@ enum class Es8Error {
 
 /// The key-agreement parameters of message 2.
 struct KeyAgreement {
+  std::uint8_t key_usage = kKeyUsageScp03;  ///< kKeyUsageScp03 (ISD-P) or kKeyUsageIsdR
   std::uint8_t key_version = kDefaultKeyVersion;
   Bytes ephemeral_point;  ///< ePK.DP.ECKA, uncompressed (04 || x || y)
   Bytes signature;        ///< '5F37' value
@@ -92,7 +99,8 @@ struct DerivedKeys {
 };
 
 /// The 'A6' and '7F49' elements (what the SM-DP signs).
-Bytes encode_key_agreement_body(std::uint8_t key_version, ByteView ephemeral_point);
+Bytes encode_key_agreement_body(std::uint8_t key_version, ByteView ephemeral_point,
+                                std::uint8_t key_usage = kKeyUsageScp03);
 /// Message 1's and message 2's data fields.
 Bytes encode_certificate_message(ByteView certificate_der);
 Bytes encode_key_agreement_message(ByteView signed_part, ByteView signature);
@@ -109,7 +117,8 @@ Bytes encode_receipt(const Receipt& r);
 expected<Receipt, Es8Error> decode_receipt(ByteView data);
 
 /// KeyData from the shared secret and the card's DR.
-expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr);
+expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr,
+                                            std::uint8_t key_usage = kKeyUsageScp03);
 /// The receipt over the key-agreement body and the DR.
 expected<Bytes, Es8Error> compute_receipt(ByteView receipt_key, ByteView signed_part, ByteView dr);
 
