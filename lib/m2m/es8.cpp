@@ -6,6 +6,8 @@
 #include <algorithm>
 
 #include "rsp/crypto/aes.hpp"
+#include "rsp/crypto/ecdsa.hpp"
+#include "rsp/crypto/ecka.hpp"
 #include "rsp/crypto/kdf.hpp"
 #include "rsp/tlv/tlv.hpp"
 
@@ -148,6 +150,33 @@ expected<Bytes, Es8Error> compute_receipt(ByteView receipt_key, ByteView signed_
   auto mac = crypto::aes_cmac(receipt_key, input);
   if (!mac) return unexpected(Es8Error::Crypto);
   return *mac;
+}
+
+expected<HostAgreement, Es8Error> HostAgreement::start(const crypto::EcKey& signing_key,
+                                                       const crypto::EcKey& ecasd_public, std::uint8_t key_version,
+                                                       std::uint8_t key_usage) {
+  auto ephemeral = crypto::EcKey::generate(ecasd_public.curve());
+  if (!ephemeral) return unexpected(Es8Error::Crypto);
+  Bytes signed_part = encode_key_agreement_body(key_version, ephemeral->public_point(), key_usage);
+  auto signature = crypto::sign_plain(signing_key, signed_part);
+  if (!signature) return unexpected(Es8Error::Crypto);
+  Bytes message = encode_key_agreement_message(signed_part, *signature);
+  return HostAgreement(std::move(*ephemeral), ecasd_public, std::move(signed_part), std::move(message), key_usage);
+}
+
+expected<DerivedKeys, Es8Error> HostAgreement::finish(ByteView answer) {
+  if (!ephemeral_) return unexpected(Es8Error::Crypto);
+  auto ephemeral = std::move(*ephemeral_);
+  ephemeral_.reset();  // used once, whatever the answer
+  RSP_TRY(auto receipt, decode_receipt(answer));
+  auto shs = crypto::ecka_shared_secret(ephemeral, ecasd_);
+  if (!shs) return unexpected(Es8Error::Crypto);
+  auto keys = derive_keys(*shs, receipt.dr, usage_);
+  wipe(*shs);
+  if (!keys) return unexpected(keys.error());
+  RSP_TRY(auto expected_receipt, compute_receipt(keys->receipt_key, signed_part_, receipt.dr));
+  if (!equal_ct(expected_receipt, receipt.receipt)) return unexpected(Es8Error::Receipt);
+  return std::move(*keys);
 }
 
 crypto::BspKeys scp03t_keys(const DerivedKeys& keys) { return crypto::BspKeys(keys.enc, keys.mac, Bytes(16, 0)); }

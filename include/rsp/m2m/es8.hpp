@@ -36,6 +36,7 @@
 #include "rsp/common/bytes.hpp"
 #include "rsp/common/expected.hpp"
 #include "rsp/crypto/bsp.hpp"
+#include "rsp/crypto/ec_key.hpp"
 
 namespace rsp::m2m::es8 {
 
@@ -73,6 +74,7 @@ enum class Es8Error {
   Malformed,       ///< not the TLVs this step needs
   Unsupported,     ///< a scenario, key type or length other than the ones above
   Crypto,          ///< key derivation or CMAC failed
+  Receipt,         ///< the card's receipt does not verify (host side)
 };
 
 /// The key-agreement parameters of message 2.
@@ -121,6 +123,29 @@ expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr,
                                             std::uint8_t key_usage = kKeyUsageScp03);
 /// The receipt over the key-agreement body and the DR.
 expected<Bytes, Es8Error> compute_receipt(ByteView receipt_key, ByteView signed_part, ByteView dr);
+
+/// The host side of message 2 and of the answer, for any host (the new
+/// SM-SR towards the ISD-R, ES7): a fresh ephemeral key on the ECASD's
+/// curve, the key-agreement body signed with `signing_key`, kept until the
+/// card's answer; finish() checks the receipt and returns the keys, once.
+class HostAgreement {
+ public:
+  static expected<HostAgreement, Es8Error> start(const crypto::EcKey& signing_key, const crypto::EcKey& ecasd_public,
+                                                 std::uint8_t key_version, std::uint8_t key_usage);
+  /// Message 2's data field ('A6' || '7F49' || '5F37').
+  const Bytes& message() const { return message_; }
+  expected<DerivedKeys, Es8Error> finish(ByteView answer);
+
+ private:
+  HostAgreement(crypto::EcKey ephemeral, crypto::EcKey ecasd, Bytes signed_part, Bytes message, std::uint8_t usage)
+      : ephemeral_(std::move(ephemeral)), ecasd_(std::move(ecasd)), signed_part_(std::move(signed_part)),
+        message_(std::move(message)), usage_(usage) {}
+  std::optional<crypto::EcKey> ephemeral_;
+  crypto::EcKey ecasd_;
+  Bytes signed_part_;
+  Bytes message_;
+  std::uint8_t usage_;
+};
 
 /// The profile download into the ISD-P under SCP03t (SGP.02 §4.1.3, the
 /// protection SGP.22 later named BSP, crypto/bsp.hpp): the SAIP package in
