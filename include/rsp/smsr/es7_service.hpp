@@ -46,6 +46,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,7 +54,9 @@
 #include "rsp/crypto/ec_key.hpp"
 #include "rsp/m2m/es7.hpp"
 #include "rsp/m2m/es8.hpp"
+#include "rsp/net/tls.hpp"
 #include "rsp/pki/certificate.hpp"
+#include "rsp/service/routes.hpp"
 #include "rsp/smsr/service.hpp"
 
 namespace rsp::smsr {
@@ -121,5 +124,22 @@ class Es7Service {
 
 /// An in-process peer: `service` called as `caller` (tests, one process).
 std::shared_ptr<Es7Peer> local_es7_peer(std::shared_ptr<Es7Service> service, std::string caller);
+
+/// The HTTPS routes of the five functions (m2m/es7.hpp paths): ES7 for the
+/// SM-SRs `smsrs`, PrepareSMSRChange and SMSRChange for the MNOs `mnos`
+/// (callers by mutual TLS or API key, as the rest of the SM-SR's routes).
+/// The answer's body is an es7::Response.
+std::vector<service::Route> es7_routes(std::shared_ptr<Es7Service> service, std::set<std::string> smsrs,
+                                       std::set<std::string> mnos);
+
+/// Another SM-SR over HTTPS with mutual TLS: its base URL, the roots its
+/// server certificate chains to, this SM-SR's client identity.
+struct Es7PeerOptions {
+  std::string url;
+  std::vector<Bytes> trust_anchors;
+  std::optional<net::TlsIdentity> identity;
+  std::chrono::milliseconds timeout{10000};
+};
+net::NetResult<std::shared_ptr<Es7Peer>> https_es7_peer(Es7PeerOptions options);
 
 }  // namespace rsp::smsr

@@ -10,11 +10,14 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include "es5_link_fixture.hpp"
 #include "rsp/m2m/es7.hpp"
 #include "rsp/m2m/es8.hpp"
 #include "rsp/pki/certificate.hpp"
 #include "rsp/smsr/es7_service.hpp"
+#include "rsp/smsr/http_service.hpp"
 #include "rsp/store/open.hpp"
 
 namespace rsp::smsr::testing {
@@ -98,13 +101,12 @@ class SmsrChangeTest : public Es5LinkTest {
     c1.registry = registry_;
     c1.clock = clock_;
     c1.smsr_id = kOld;
-    c1.peer = [this](const std::string& id) -> std::shared_ptr<Es7Peer> {
-      return id == kNew ? local_es7_peer(es7_new_, kOld) : nullptr;
-    };
+    c1.peer = [this](const std::string& id) -> std::shared_ptr<Es7Peer> { return id == kNew ? peer_ : nullptr; };
     c1.wake_up = [this](const std::string& e) { link_->wake_up(e); };
     es7_old_ = std::make_shared<Es7Service>(std::move(c1));
     link_->attach_es7(es7_old_);
     link2_->attach_es7(es7_new_);
+    peer_ = local_es7_peer(es7_new_, kOld);
   }
 
   void TearDown() override {
@@ -142,9 +144,14 @@ class SmsrChangeTest : public Es5LinkTest {
   std::shared_ptr<Service> service2_;
   std::unique_ptr<es5::AdminSessionServer> server2_;
   std::shared_ptr<Es7Service> es7_new_, es7_old_;
+  /// Where the old SM-SR reaches the new one (SetUp: in process).
+  std::shared_ptr<Es7Peer> peer_;
+
+  /// The whole swap, then EnableProfile through the new SM-SR and the old one refusing.
+  void swap_and_enable();
 };
 
-TEST_F(SmsrChangeTest, SwapThenEnableThroughTheNewSmsr) {
+void SmsrChangeTest::swap_and_enable() {
   start_device_for_both();
   const auto old_psk = card_->isd_r().state().scp81.identity;
   ASSERT_TRUE(es7_new_->prepare_smsr_change("mno-boot", {eid(), kOld}));
@@ -205,6 +212,71 @@ TEST_F(SmsrChangeTest, SwapThenEnableThroughTheNewSmsr) {
   ASSERT_FALSE(refused);
   EXPECT_TRUE(is(refused.error(), codes::kEidUnknown));
   EXPECT_FALSE(es7_old_->smsr_change("mno-boot", {eid(), kNew, std::nullopt}));
+}
+
+TEST_F(SmsrChangeTest, SwapThenEnableThroughTheNewSmsr) { swap_and_enable(); }
+
+/// The same with ES7 between the SM-SRs over HTTP (the new SM-SR's routes,
+/// the old one's client); the caller is named as mutual TLS would name it.
+class SmsrChangeOverHttpTest : public SmsrChangeTest {
+ protected:
+  void SetUp() override {
+    SmsrChangeTest::SetUp();
+    if (HasFatalFailure()) return;
+    HttpConfig hc;
+    hc.insecure_http = true;
+    hc.roles.smsrs = {kOld};
+    hc.roles.mnos = {"mno-boot"};
+    hc.es7 = es7_new_;
+    hc.authenticate = [this](const net::Request&) {
+      std::lock_guard lock(caller_mu_);
+      return std::optional<service::Caller>(service::Caller{caller_, service::CallerProof::ClientCertificate});
+    };
+    auto http = HttpService::start(service2_, std::move(hc));
+    ASSERT_TRUE(http) << http.error().message;
+    http_ = std::move(*http);
+    Es7PeerOptions po;
+    po.url = http_->url();
+    po.timeout = 5s;
+    auto peer = https_es7_peer(std::move(po));
+    ASSERT_TRUE(peer) << peer.error().message;
+    peer_ = std::move(*peer);
+  }
+  void TearDown() override {
+    if (http_) http_->stop();
+    SmsrChangeTest::TearDown();
+  }
+  void call_as(std::string caller) {
+    std::lock_guard lock(caller_mu_);
+    caller_ = std::move(caller);
+  }
+  std::mutex caller_mu_;
+  std::string caller_ = kOld;
+  std::unique_ptr<HttpService> http_;
+};
+
+TEST_F(SmsrChangeOverHttpTest, SwapThenEnableThroughTheNewSmsr) { swap_and_enable(); }
+
+TEST_F(SmsrChangeOverHttpTest, RoutesRefuseOtherCallersAndBadBodies) {
+  // An MNO may not call ES7.
+  call_as("mno-boot");
+  auto r = peer_->call(es7::AuthenticateSmsr{eid(), Bytes{0x30, 0x00}});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, "Failed");
+  EXPECT_EQ(r->subject_code + "/" + r->reason_code, "1.1/1.2");
+  // PrepareSMSRChange over HTTP, as the MNO.
+  r = peer_->call(es7::PrepareSmsrChange{eid(), kOld});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, "Executed-Success");
+  // An SM-SR may not call ES4 here.
+  call_as(kOld);
+  r = peer_->call(es7::SmsrChange{eid(), kNew, std::nullopt});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->subject_code + "/" + r->reason_code, "1.1/1.2");
+  // A certificate that is no ECASD's.
+  r = peer_->call(es7::AuthenticateSmsr{eid(), Bytes{0x30, 0x00}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->subject_code + "/" + r->reason_code, "8.1.3/6.1");
 }
 
 TEST_F(SmsrChangeTest, RefusedBeforeAnythingReachesTheCard) {
