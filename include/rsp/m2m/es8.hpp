@@ -137,9 +137,9 @@ class HostAgreement {
   expected<DerivedKeys, Es8Error> finish(ByteView answer);
 
  private:
-  HostAgreement(crypto::EcKey ephemeral, crypto::EcKey ecasd, Bytes signed_part, Bytes message, std::uint8_t usage)
+  HostAgreement(crypto::EcKey ephemeral, crypto::EcKey ecasd, Bytes signed_part, Bytes msg, std::uint8_t usage)
       : ephemeral_(std::move(ephemeral)), ecasd_(std::move(ecasd)), signed_part_(std::move(signed_part)),
-        message_(std::move(message)), usage_(usage) {}
+        message_(std::move(msg)), usage_(usage) {}
   std::optional<crypto::EcKey> ephemeral_;
   crypto::EcKey ecasd_;
   Bytes signed_part_;
