@@ -30,7 +30,8 @@
 // Each download: ES3.GetEIS (the ECASD certificate), CreateISDP, ES8 key
 // establishment (ECKA scenario #3) through SendData, the SAIP sample
 // profile (B bytes of filler, default 8,000) under SCP03t in SendData
-// segments of S STORE DATA commands (default 8), ProfileDownloadCompleted,
+// segments of S STORE DATA commands (default: ProfileDownload's, 64),
+// ProfileDownloadCompleted,
 // EnableProfile. Every SendData and every function the eUICC executes is an
 // ES3 operation: an SMS wake-up and a PSK-TLS session, its result called
 // back to the SM-DP.
@@ -109,7 +110,7 @@ struct Args {
   std::size_t downloads = 200;
   std::size_t parallel = 4;
   std::size_t profile_bytes = 8000;
-  std::size_t segment = 8;
+  std::size_t segment = smdp::kDefaultCommandsPerSegment;
 };
 
 bool parse_args(int argc, char** argv, Args& a) {
