@@ -270,6 +270,10 @@ struct M2mFloor {
   //          data, SK.DP.ECDSA), 1 ECKA, 1 derivation + receipt;
   //   card:  verify CERT.DP.ECDSA (CI's signature) and the SM-DP's signature,
   //          1 ECKA, 1 derivation + receipt.
+  // The floor counts every certificate verification in every download; the
+  // run does fewer, as pki memoizes a verified (certificate, issuer) pair:
+  // the EUM's and CERT.DP.ECDSA's once per process, each ECASD's once per
+  // device. So the floor is a little higher than the crypto the run does.
   static constexpr int kVerify = 4, kSign = 1, kKeygen = 1, kEcka = 2, kDerive = 2;
   double ms_per_download() const {
     return 1000.0 * (kVerify / rates.verify + kSign / rates.sign + kKeygen / rates.keygen + kEcka / rates.ecdh) +
