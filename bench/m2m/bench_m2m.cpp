@@ -3,9 +3,10 @@
 // The M2M download rate (issue 20, Speed): SGP.02 profile downloads with
 // enable, end to end, in one process.
 //
-// The SM-SR as `rsp smsr serve` wires it: the EIS registry in SQLite in a
-// temporary folder (durable: WAL, synchronous=FULL; reads on a connection
-// of their own), ES3 on HTTPS with mutual TLS (the SM-DP known by its
+// The SM-SR as `rsp smsr serve` wires it, plus ES3, which that command does
+// not serve yet (Es3Service on the same HttpService, as the ES3 tests wire
+// it): the EIS registry in SQLite in a temporary folder (durable: WAL,
+// synchronous=FULL; reads on a connection of their own), ES3 on HTTPS with mutual TLS (the SM-DP known by its
 // client certificate, CERT_M2M_SM_DP_TLS pinned under the test CI), the ES5
 // link with SMS wake-ups through the in-process loopback SMSC and the
 // PSK-TLS administration-session listener (SCP81, real TLS), and the
