@@ -465,8 +465,12 @@ class Es3OverHttpTest : public ProfileDownloadTest {
     carrier_ = std::thread([this] {
       std::set<std::int64_t> sent;
       while (!stop_) {
-        for (const auto& item : *registry_->outbox()->due(100))
-          if (item.recipient == kSmdp && sent.insert(item.id).second) EXPECT_TRUE(results_->deliver(item.body));
+        // Held in a variable: a range-for over `*due(100)` would outlive the
+        // temporary it dereferences.
+        auto due = registry_->outbox()->due(100);
+        if (due)
+          for (const auto& item : *due)
+            if (item.recipient == kSmdp && sent.insert(item.id).second) EXPECT_TRUE(results_->deliver(item.body));
         std::this_thread::sleep_for(10ms);
       }
     });
