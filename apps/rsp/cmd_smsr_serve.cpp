@@ -38,6 +38,10 @@
 #include "rsp/store/open.hpp"
 #include "rsp/store/postgresql.hpp"
 #include "serve_support.hpp"
+#include "rsp/common/file.hpp"
+#include "rsp/crypto/ec_key.hpp"
+#include "rsp/pki/certificate.hpp"
+#include "rsp/smsr/es7_service.hpp"
 #include "smdpp_keys.hpp"
 
 namespace {
@@ -75,6 +79,19 @@ variable RSP_SMSR_<KEY in upper case>, which wins over the file):
                   (its es3_results_path), where the results of its functions are posted.
                   ES3 is served on /gsma/m2m/es3/ when any is configured
   client_trust    PEM file with the root certificate(s) that callers' client_cert chain to
+  smsr_id         this SM-SR's identifier, the EIS's smsrId (default "smsr")
+  smsrs           ES7 peers (the other SM-SRs), the same form as mnos (their client
+                  certificate names them when they call ES7 here) with "es7_url": the
+                  base URL of their ES7, which this SM-SR calls with tls_cert / tls_key
+                  as client identity (mutual TLS) and their server certificate checked
+                  against es7_trust. With peers, ES7 (/gsma/m2m/es7/) and ES4
+                  PrepareSMSRChange / SMSRChange are served (SGP.02 §3.8, SM-SR change)
+  es7_trust       PEM file with the root certificate(s) of the peers' TLS certificates
+  es7_certificate CERT.SR.ECDSA, which eUICCs taken over from a peer check against
+                  their CI (PEM/DER), and es7_key its private key (SK.SR.ECDSA, 0600);
+                  without them this SM-SR hands eUICCs over but takes none
+  es7_ci          PEM file with the CI certificate(s) a handed-over ECASD certificate
+                  chains to, through the EUM certificates of ecasd_trust
   ecasd_trust     PEM file with the EUM certificate(s): when given, RegisterEIS refuses
                   an EIS whose ECASD certificate none of them issued
   default_validity
@@ -132,6 +149,12 @@ struct ServeConfig : rsp::cli::ServeCommonConfig {
   std::string sms_source = "0000";
   std::string callback_trust;
   std::int64_t callback_timeout = 10;
+  std::string smsr_id = "smsr";
+  nlohmann::json smsrs = nlohmann::json::array();
+  std::string es7_trust;
+  std::string es7_certificate;
+  std::string es7_key;
+  std::string es7_ci;
 };
 
 std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
@@ -154,7 +177,13 @@ std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
                                   {"smpp_password", &c.smpp_password},
                                   {"sms_source", &c.sms_source},
                                   {"callback_trust", &c.callback_trust},
-                                  {"callback_timeout", nullptr, nullptr, &c.callback_timeout}});
+                                  {"callback_timeout", nullptr, nullptr, &c.callback_timeout},
+                                  {"smsr_id", &c.smsr_id},
+                                  {"smsrs", nullptr, nullptr, nullptr, &c.smsrs},
+                                  {"es7_trust", &c.es7_trust},
+                                  {"es7_certificate", &c.es7_certificate},
+                                  {"es7_key", &c.es7_key},
+                                  {"es7_ci", &c.es7_ci}});
 }
 
 [[noreturn]] void fail(const std::string& message) {
@@ -258,6 +287,18 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   if (!mnos) fail(mnos.error());
   auto smdps = rsp::service::parse_caller_config(config.smdps, base, "smdps");
   if (!smdps) fail(smdps.error());
+  // The ES7 peers: their URL taken out before their caller keys are read.
+  std::map<std::string, std::string> es7_urls;
+  if (config.smsrs.is_array())
+    for (auto& m : config.smsrs) {
+      if (!m.is_object() || !m.contains("es7_url") || !m["es7_url"].is_string() || !m.contains("name") ||
+          !m["name"].is_string())
+        fail("smsrs: each peer needs a \"name\" and an \"es7_url\"");
+      es7_urls[m["name"].get<std::string>()] = m["es7_url"].get<std::string>();
+      m.erase("es7_url");
+    }
+  auto smsrs = rsp::service::parse_caller_config(config.smsrs, base, "smsrs");
+  if (!smsrs) fail(smsrs.error());
   std::map<std::string, std::string> callback_urls;
   for (const auto& c : *mnos) callback_urls[c.name] = c.callback_url;
   for (const auto& c : *smdps) callback_urls[c.name] = c.callback_url;
@@ -290,6 +331,12 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
     if (roles.eums.contains(c.name) || roles.mnos.contains(c.name))
       fail("'" + c.name + "' is an SM-DP and also an EUM or an MNO");
     roles.smdps.insert(c.name);
+    all.push_back(c);
+  }
+  for (const auto& c : *smsrs) {
+    if (roles.eums.contains(c.name) || roles.mnos.contains(c.name)) fail("'" + c.name + "' is also an EUM or an MNO");
+    if (c.name == config.smsr_id) fail("smsrs: '" + c.name + "' is this SM-SR's own smsr_id");
+    roles.smsrs.insert(c.name);
     all.push_back(c);
   }
   if (all.empty()) fail("no callers: configure eums and/or mnos");
@@ -350,6 +397,64 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   auto service = std::make_shared<rsp::smsr::Service>(std::move(service_config));
   link->attach(service);
 
+  // ES7 (SM-SR change), with peers configured.
+  std::shared_ptr<rsp::smsr::Es7Service> es7;
+  if (!es7_urls.empty()) {
+    rsp::smsr::Es7Config ec;
+    ec.registry = registry;
+    ec.smsr_id = config.smsr_id;
+    ec.default_validity = std::chrono::seconds(config.default_validity);
+    ec.max_validity = std::chrono::seconds(config.max_validity);
+    ec.wake_up = [l = link.get()](const std::string& eid) { l->wake_up(eid); };
+    if (!config.es7_certificate.empty() || !config.es7_key.empty()) {
+      auto cert = rsp::pki::Certificate::load_file(resolve(config.es7_certificate));
+      if (!cert || cert->empty()) fail("es7_certificate " + config.es7_certificate + ": no certificate");
+      auto pem = rsp::read_file(resolve(config.es7_key));
+      if (!pem) fail("es7_key " + config.es7_key + ": cannot be read");
+      auto key = rsp::crypto::EcKey::from_pem(std::string(pem->begin(), pem->end()));
+      rsp::wipe(*pem);
+      if (!key) fail("es7_key " + config.es7_key + ": not an EC private key");
+      ec.certificate = cert->front().der();
+      ec.signing_key = std::move(*key);
+      const auto load_all = [&](const std::string& file, const char* what) {
+        std::vector<rsp::pki::Certificate> out;
+        if (file.empty()) fail(std::string(what) + " is required with es7_certificate");
+        auto certs = rsp::pki::Certificate::load_file(resolve(file));
+        if (!certs || certs->empty()) fail(std::string(what) + " " + file + ": no certificate");
+        for (auto& c : *certs) out.push_back(std::move(c));
+        return out;
+      };
+      ec.eums = load_all(config.ecasd_trust, "ecasd_trust");
+      ec.cis = load_all(config.es7_ci, "es7_ci");
+    }
+    std::vector<rsp::Bytes> peer_roots;
+    if (!config.es7_trust.empty()) {
+      auto certs = rsp::net::load_certificates(resolve(config.es7_trust));
+      if (!certs || certs->empty()) fail("es7_trust " + config.es7_trust + ": no certificate");
+      peer_roots = std::move(*certs);
+    }
+    std::map<std::string, std::shared_ptr<rsp::smsr::Es7Peer>> peers;
+    for (const auto& [name, url] : es7_urls) {
+      rsp::smsr::Es7PeerOptions po;
+      po.url = url;
+      po.trust_anchors = peer_roots;
+      if (!config.tls_cert.empty() && !config.tls_key.empty()) {
+        auto id = rsp::net::TlsIdentity::load(resolve(config.tls_cert), resolve(config.tls_key));
+        if (!id) fail("TLS identity: " + id.error().message);
+        po.identity = std::move(*id);
+      }
+      auto peer = rsp::smsr::https_es7_peer(std::move(po));
+      if (!peer) fail("smsrs: " + name + ": " + peer.error().message);
+      peers[name] = std::move(*peer);
+    }
+    ec.peer = [peers](const std::string& id) -> std::shared_ptr<rsp::smsr::Es7Peer> {
+      auto it = peers.find(id);
+      return it == peers.end() ? nullptr : it->second;
+    };
+    es7 = std::make_shared<rsp::smsr::Es7Service>(std::move(ec));
+    link->attach_es7(es7);
+  }
+
   rsp::smsr::HttpConfig http;
   http.host = listen->first;
   http.port = listen->second;
@@ -360,6 +465,7 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   http.max_body_bytes = static_cast<std::size_t>(config.max_body_bytes);
   http.roles = std::move(roles);
   http.es3 = es3;
+  http.es7 = es7;
   http.get_eis_inline = db->dialect() == "sqlite";  // the registry reads on its own connection (above)
   http.authenticate = [authenticator](const rsp::net::Request& req) { return authenticator->authenticate(req); };
   http.log = log_line;

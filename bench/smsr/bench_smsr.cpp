@@ -70,6 +70,7 @@ using namespace rsp;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
+using bench::load_average;
 using bench::percentile;
 
 namespace {
@@ -112,17 +113,6 @@ bool parse_args(int argc, char** argv, Args& a) {
 }
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-/// The 1-minute load average: other jobs on the machine lengthen every
-/// latency here, so each figure is printed with it.
-double load_average() {
-  double l = 0;
-  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
-    if (std::fscanf(f, "%lf", &l) != 1) l = 0;
-    std::fclose(f);
-  }
-  return l;
-}
 
 std::string status_of(const json& a) {
   return a.is_object() && a.contains("header") ? a["header"]["functionExecutionStatus"].value("status", "") : "";

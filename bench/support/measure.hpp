@@ -15,6 +15,10 @@ double process_cpu_seconds();
 /// CPU seconds of the calling thread (its CPU-time clock, finer than rusage).
 double thread_cpu_seconds();
 
+/// The 1-minute load average (/proc/loadavg; 0 where there is none): other
+/// jobs on the machine lengthen every latency, so benches print it beside them.
+double load_average();
+
 /// The `p` quantile (0..1) of `samples`, nearest rank; 0 when empty.
 double percentile(std::vector<double> samples, double p);
 

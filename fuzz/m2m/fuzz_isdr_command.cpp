@@ -14,6 +14,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)rsp::m2m::parse_card_resources(bytes);
   auto apdu = rsp::apdu::parse_command(bytes);
   if (!apdu) return 0;
+  // DELETE [key] of the SM-SR change: what parses builds again the same.
+  if (auto version = rsp::m2m::parse_delete_key_set(*apdu)) {
+    auto back = rsp::m2m::parse_delete_key_set(rsp::m2m::build_delete_key_set(*version, apdu->cla));
+    if (back != version) std::abort();
+  }
   auto parsed = rsp::m2m::parse_command(*apdu);
   if (!parsed) {
     if (parsed.error() == 0x6F00 || parsed.error() == 0x9000) std::abort();

@@ -131,6 +131,7 @@ apdu::Response Es8Card::Impl::on_key_agreement(const Bytes& aid, Session& s, Byt
   if (!s.dp_key) return status(sw::kConditionsNotSatisfied);  // no certificate yet
   auto ka = es8::decode_key_agreement_message(message);
   if (!ka) return status(sw::kWrongData);
+  if (ka->key_usage != es8::kKeyUsageScp03) return status(sw::kWrongData);  // the ISD-R's keys are not an ISD-P's
   if (!crypto::verify_plain(*s.dp_key, ka->signed_part, ka->signature)) return status(sw::kSecurityStatusNotSatisfied);
   auto p = isdp(aid);
   if (!p) return status(sw::kReferencedDataNotFound);

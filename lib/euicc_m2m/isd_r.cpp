@@ -35,6 +35,7 @@ M2mIsdR::M2mIsdR(M2mStore store, M2mState state, Bytes eid, IsdROptions options)
       options_(std::move(options)) {}
 
 apdu::Response M2mIsdR::execute(const apdu::Command& command) {
+  if (auto r = on_smsr_change(command)) return std::move(*r);
   const auto cls = apdu::decode_class(command.cla);
   if (!cls) return status(sw::kClaNotSupported);
   // The secure channel was the transport's; what reaches here is plain.

@@ -85,9 +85,15 @@ std::string state_text(const M2mState& s) {
             {"smsr_id", s.smsr_id},
             {"scp80", scp80},
             {"scp81", {{"identity", s.scp81.identity}, {"key", to_hex(s.scp81.key)}}},
+            {"scp81_version", s.scp81_version},
             {"isdps", isdps},
             {"notifications", notifications},
             {"next_seq_number", s.next_seq_number}};
+  if (s.scp81_additional) {
+    j["scp81_additional"] = {{"version", s.scp81_additional->version},
+                             {"identity", s.scp81_additional->psk.identity},
+                             {"key", to_hex(s.scp81_additional->psk.key)}};
+  }
   return j.dump(1);
 }
 
@@ -106,6 +112,13 @@ StoreResult<M2mState> parse_state(ByteView data) {
     }
     s.scp81.identity = j.at("scp81").at("identity").get<std::string>();
     s.scp81.key = bytes_of(j.at("scp81"), "key");
+    // Both written since the SM-SR change (ES7); a state from before has key version 1 alone.
+    if (j.contains("scp81_version")) s.scp81_version = j.at("scp81_version").get<std::uint8_t>();
+    if (j.contains("scp81_additional")) {
+      const auto& a = j.at("scp81_additional");
+      s.scp81_additional = Scp81Key{a.at("version").get<std::uint8_t>(),
+                                    crypto::Scp81Psk{a.at("identity").get<std::string>(), bytes_of(a, "key")}};
+    }
     for (const auto& p : j.at("isdps")) s.isdps.push_back(isdp_from_json(p));
     for (const auto& n : j.at("notifications")) {
       const auto type = n.at("type").get<std::uint8_t>();

@@ -1,8 +1,10 @@
 #include "rsp/m2m/es2.hpp"
 
-#include "json_body.hpp"
+#include <limits>
+
 #include "rsp/m2m/eis_json.hpp"
 #include "rsp/m2m/es_status.hpp"
+#include "strict_json.hpp"
 
 namespace rsp::m2m::es2 {
 
@@ -10,7 +12,42 @@ using nlohmann::json;
 
 namespace {
 
-using namespace detail;
+using detail::kMaxId;
+using Body = detail::Body<Error>;
+unexpected<Error> invalid(std::string_view name, std::string_view what) { return detail::invalid<Error>(name, what); }
+unexpected<Error> missing(std::string_view name) { return detail::missing<Error>(name); }
+using detail::is_eid;
+
+bool is_iccid_text(std::string_view s) { return is_iccid(s); }
+
+expected<std::string, Error> eid_of(Body& b) { return b.text("eid", true, 32, is_eid, "32 digits"); }
+expected<std::string, Error> iccid_of(Body& b) { return b.text("iccid", true, 20, is_iccid_text, "18 to 20 digits"); }
+
+/// functionExecutionStatus with the SM-DP's answer's optional
+/// statusCodeData.message (the shared reader, used for the callbacks,
+/// takes no message).
+json status_json(const std::string& status, const std::string& subject, const std::string& reason,
+                 const std::string& message) {
+  json s = detail::execution_status_json(status, subject, reason);
+  if (!subject.empty() && !message.empty()) s["statusCodeData"]["message"] = message;
+  return s;
+}
+expected<void, Error> answer_status(const json* v, Answer& a) {
+  if (!v) return missing("functionExecutionStatus");
+  if (!v->is_object()) return invalid("functionExecutionStatus", "an object");
+  Body s(*v);
+  RSP_TRY(a.status, s.text("status", true, kMaxId));
+  if (!parse_status(a.status)) return invalid("functionExecutionStatus.status", "an SGP.02 status name");
+  if (const json* codes = s.take("statusCodeData")) {
+    if (!codes->is_object()) return invalid("functionExecutionStatus.statusCodeData", "an object");
+    Body c(*codes);
+    RSP_TRY(a.subject_code, c.text("subjectCode", true, 16));
+    RSP_TRY(a.reason_code, c.text("reasonCode", true, 16));
+    RSP_TRY(a.message, c.text("message", false, 1024));
+    RSP_TRY_VOID(c.done());
+  }
+  return s.done();
+}
 
 expected<std::string, Error> smsr_id_of(Body& b) { return b.text("smsrId", true, kMaxId); }
 
@@ -187,8 +224,7 @@ expected<Request, Error> decode_request(Function f, std::string_view body) {
 
 std::string encode_answer(const Answer& a) {
   if (a.accepted()) return json{{"operationId", a.operation_id}, {"state", "accepted"}}.dump();
-  json j{{"header",
-          {{"functionExecutionStatus", execution_status_json(a.status, a.subject_code, a.reason_code, a.message)}}}};
+  json j{{"header", {{"functionExecutionStatus", status_json(a.status, a.subject_code, a.reason_code, a.message)}}}};
   if (a.eis) j["eis"] = *a.eis;
   return j.dump();
 }
@@ -208,12 +244,8 @@ expected<Answer, Error> decode_answer(std::string_view body) {
   if (!header) return missing("header");
   if (!header->is_object()) return invalid("header", "an object");
   Body h(*header);
-  RSP_TRY(auto status, execution_status(h.take("functionExecutionStatus"), true));
+  RSP_TRY_VOID(answer_status(h.take("functionExecutionStatus"), a));
   RSP_TRY_VOID(h.done());
-  a.status = std::move(status.status);
-  a.subject_code = std::move(status.subject_code);
-  a.reason_code = std::move(status.reason_code);
-  a.message = std::move(status.message);
   if (const json* eis = b.take("eis")) {
     if (!eis->is_object()) return invalid("eis", "an object");
     a.eis = *eis;
@@ -236,7 +268,7 @@ std::string encode_callback(const Callback& callback) {
          {"function", function(r.function).name},
          {"operationId", r.operation_id},
          {"eid", r.eid},
-         {"functionExecutionStatus", execution_status_json(r.status, r.subject_code, r.reason_code)}};
+         {"functionExecutionStatus", detail::execution_status_json(r.status, r.subject_code, r.reason_code)}};
   if (!r.iccid.empty()) j["iccid"] = r.iccid;
   if (r.eis) j["eis"] = *r.eis;
   return j.dump();
@@ -267,10 +299,7 @@ expected<Callback, Error> decode_callback(std::string_view body) {
   if (j.contains("iccid")) {
     RSP_TRY(r.iccid, iccid_of(b));
   }
-  RSP_TRY(auto status, execution_status(b.take("functionExecutionStatus"), false));
-  r.status = std::move(status.status);
-  r.subject_code = std::move(status.subject_code);
-  r.reason_code = std::move(status.reason_code);
+  RSP_TRY_VOID(detail::execution_status(b, r.status, r.subject_code, r.reason_code));
   if (const json* eis = b.take("eis")) {
     if (!eis->is_object()) return invalid("eis", "an object");
     r.eis = *eis;

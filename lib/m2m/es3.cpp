@@ -5,8 +5,8 @@
 #include <set>
 
 #include "rsp/m2m/eis_json.hpp"
-#include "json_body.hpp"
 #include "rsp/m2m/es_status.hpp"
+#include "strict_json.hpp"
 
 namespace rsp::m2m::es3 {
 
@@ -14,7 +14,15 @@ using nlohmann::json;
 
 namespace {
 
-using namespace detail;
+using detail::kMaxId;
+using Body = detail::Body<Error>;
+unexpected<Error> invalid(std::string_view name, std::string_view what) { return detail::invalid<Error>(name, what); }
+using detail::is_eid;
+
+bool is_iccid_text(std::string_view s) { return is_iccid(s); }
+
+expected<std::string, Error> eid_of(Body& b) { return b.text("eid", true, 32, is_eid, "32 digits"); }
+expected<std::string, Error> iccid_of(Body& b) { return b.text("iccid", true, 20, is_iccid_text, "18 to 20 digits"); }
 
 template <Function F>
 expected<Request, Error> on_profile(Body& b) {
@@ -141,12 +149,11 @@ expected<Request, Error> decode_request(Function f, std::string_view body) {
 }
 
 std::string encode_result(const Result& r) {
-  json s = execution_status_json(r.status, r.subject_code, r.reason_code);
   json j{{"functionCallIdentifier", r.call_id},
          {"function", function(r.function).name},
          {"operationId", r.operation_id},
          {"eid", r.eid},
-         {"functionExecutionStatus", std::move(s)}};
+         {"functionExecutionStatus", detail::execution_status_json(r.status, r.subject_code, r.reason_code)}};
   if (!r.iccid.empty()) j["iccid"] = r.iccid;
   if (!r.isdp_aid.empty()) j["isdpAid"] = to_hex(r.isdp_aid);
   if (!r.euicc_response_data.empty()) j["euiccResponseData"] = to_hex(r.euicc_response_data);
@@ -169,10 +176,7 @@ expected<Result, Error> decode_result(std::string_view body) {
   if (j.contains("iccid")) {
     RSP_TRY(r.iccid, iccid_of(b));
   }
-  RSP_TRY(auto status, execution_status(b.take("functionExecutionStatus"), false));
-  r.status = std::move(status.status);
-  r.subject_code = std::move(status.subject_code);
-  r.reason_code = std::move(status.reason_code);
+  RSP_TRY_VOID(detail::execution_status(b, r.status, r.subject_code, r.reason_code));
   if (j.contains("isdpAid")) {
     RSP_TRY(r.isdp_aid, b.hex("isdpAid", 5, 16));
   }

@@ -6,6 +6,8 @@
 #include <algorithm>
 
 #include "rsp/crypto/aes.hpp"
+#include "rsp/crypto/ecdsa.hpp"
+#include "rsp/crypto/ecka.hpp"
 #include "rsp/crypto/kdf.hpp"
 #include "rsp/tlv/tlv.hpp"
 
@@ -37,12 +39,12 @@ DerivedKeys::~DerivedKeys() {
   wipe(dek);
 }
 
-Bytes encode_key_agreement_body(std::uint8_t key_version, ByteView ephemeral_point) {
+Bytes encode_key_agreement_body(std::uint8_t key_version, ByteView ephemeral_point, std::uint8_t key_usage) {
   tlv::Writer w;
   auto crt = w.begin(tag(kTagCrt));
   w.put(tag(kTagScenario), ByteView(kScenario3, sizeof kScenario3));
-  const std::uint8_t usage = kKeyUsageScp03, type = kKeyTypeAes, length = kKeyLength128;
-  w.put(tag(kTagKeyUsage), ByteView(&usage, 1));
+  const std::uint8_t type = kKeyTypeAes, length = kKeyLength128;
+  w.put(tag(kTagKeyUsage), ByteView(&key_usage, 1));
   w.put(tag(kTagKeyType), ByteView(&type, 1));
   w.put(tag(kTagKeyLength), ByteView(&length, 1));
   w.put(tag(kTagKeyVersion), ByteView(&key_version, 1));
@@ -84,7 +86,8 @@ expected<KeyAgreement, Es8Error> decode_key_agreement_message(ByteView data) {
   RSP_TRY(auto length, one_byte(*c, kTagKeyLength));
   RSP_TRY(auto version, one_byte(*c, kTagKeyVersion));
   if (!c->finish()) return unexpected(Es8Error::Malformed);
-  if (!std::ranges::equal(scenario.value, ByteView(kScenario3, sizeof kScenario3)) || usage != kKeyUsageScp03 ||
+  if (!std::ranges::equal(scenario.value, ByteView(kScenario3, sizeof kScenario3)) ||
+      (usage != kKeyUsageScp03 && usage != kKeyUsageIsdR) ||
       type != kKeyTypeAes || length != kKeyLength128) {
     return unexpected(Es8Error::Unsupported);
   }
@@ -96,6 +99,7 @@ expected<KeyAgreement, Es8Error> decode_key_agreement_message(ByteView data) {
   if (sig.value.empty()) return unexpected(Es8Error::Malformed);
 
   KeyAgreement k;
+  k.key_usage = usage;
   k.key_version = version;
   k.ephemeral_point.assign(point.value.begin(), point.value.end());
   k.signature.assign(sig.value.begin(), sig.value.end());
@@ -120,9 +124,9 @@ expected<Receipt, Es8Error> decode_receipt(ByteView data) {
   return Receipt{Bytes(dr.value.begin(), dr.value.end()), Bytes(m.value.begin(), m.value.end())};
 }
 
-expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr) {
+expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr, std::uint8_t key_usage) {
   if (dr.size() != kDrSize) return unexpected(Es8Error::Malformed);
-  Bytes info{kKeyUsageScp03, kKeyTypeAes, kKeyLength128};
+  Bytes info{key_usage, kKeyTypeAes, kKeyLength128};
   info.insert(info.end(), dr.begin(), dr.end());
   auto data = crypto::x963_kdf_sha256(shared_secret, info, 4 * kKeyLength128);
   if (!data) return unexpected(Es8Error::Crypto);
@@ -146,6 +150,33 @@ expected<Bytes, Es8Error> compute_receipt(ByteView receipt_key, ByteView signed_
   auto mac = crypto::aes_cmac(receipt_key, input);
   if (!mac) return unexpected(Es8Error::Crypto);
   return *mac;
+}
+
+expected<HostAgreement, Es8Error> HostAgreement::start(const crypto::EcKey& signing_key,
+                                                       const crypto::EcKey& ecasd_public, std::uint8_t key_version,
+                                                       std::uint8_t key_usage) {
+  auto ephemeral = crypto::EcKey::generate(ecasd_public.curve());
+  if (!ephemeral) return unexpected(Es8Error::Crypto);
+  Bytes signed_part = encode_key_agreement_body(key_version, ephemeral->public_point(), key_usage);
+  auto signature = crypto::sign_plain(signing_key, signed_part);
+  if (!signature) return unexpected(Es8Error::Crypto);
+  Bytes message = encode_key_agreement_message(signed_part, *signature);
+  return HostAgreement(std::move(*ephemeral), ecasd_public, std::move(signed_part), std::move(message), key_usage);
+}
+
+expected<DerivedKeys, Es8Error> HostAgreement::finish(ByteView answer) {
+  if (!ephemeral_) return unexpected(Es8Error::Crypto);
+  auto ephemeral = std::move(*ephemeral_);
+  ephemeral_.reset();  // used once, whatever the answer
+  RSP_TRY(auto receipt, decode_receipt(answer));
+  auto shs = crypto::ecka_shared_secret(ephemeral, ecasd_);
+  if (!shs) return unexpected(Es8Error::Crypto);
+  auto keys = derive_keys(*shs, receipt.dr, usage_);
+  wipe(*shs);
+  if (!keys) return unexpected(keys.error());
+  RSP_TRY(auto expected_receipt, compute_receipt(keys->receipt_key, signed_part_, receipt.dr));
+  if (!equal_ct(expected_receipt, receipt.receipt)) return unexpected(Es8Error::Receipt);
+  return std::move(*keys);
 }
 
 crypto::BspKeys scp03t_keys(const DerivedKeys& keys) { return crypto::BspKeys(keys.enc, keys.mac, Bytes(16, 0)); }

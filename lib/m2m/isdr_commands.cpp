@@ -499,4 +499,18 @@ expected<Notification, StatusWord> parse_notification(ByteView data) {
   return n;
 }
 
+apdu::Command build_delete_key_set(std::uint8_t key_version, std::uint8_t cla) {
+  apdu::Command c;
+  c.cla = cla;
+  c.ins = 0xE4;
+  c.data = {0xD2, 0x01, key_version};
+  return c;
+}
+
+std::optional<std::uint8_t> parse_delete_key_set(const apdu::Command& c) {
+  if (c.ins != 0xE4 || c.p1 != 0x00 || c.p2 != 0x00) return std::nullopt;
+  if (c.data.size() != 3 || c.data[0] != 0xD2 || c.data[1] != 0x01) return std::nullopt;
+  return c.data[2];
+}
+
 }  // namespace rsp::m2m

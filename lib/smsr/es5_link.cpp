@@ -54,6 +54,11 @@ void Es5Link::attach_es3(std::shared_ptr<Es3Service> es3) {
   es3_ = std::move(es3);
 }
 
+void Es5Link::attach_es7(std::shared_ptr<Es7Service> es7) {
+  std::lock_guard lock(mu_);
+  es7_ = std::move(es7);
+}
+
 void Es5Link::set_trigger_address(std::string host, std::string uri) {
   std::lock_guard lock(mu_);
   config_.trigger_host = std::move(host);

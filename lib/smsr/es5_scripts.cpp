@@ -10,6 +10,7 @@
 #include "rsp/smsr/eis_audit.hpp"
 #include "rsp/smsr/es3_service.hpp"
 #include "rsp/smsr/es5_link.hpp"
+#include "rsp/smsr/es7_service.hpp"
 
 namespace rsp::smsr {
 
@@ -118,6 +119,20 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
     auto op = config_.registry->operation(*id);
     if (op && *op && Es3Service::answers(**op)) {
       auto r = es3->completed(**op, *outcome);
+      log("ES5 operation " + std::to_string(*id) + " answered" + (r ? std::string() : " not recorded: " + r.error().message));
+      return;
+    }
+  }
+  // The SM-SR change's operations end on the ES7 side, which reads the R-APDUs.
+  std::shared_ptr<Es7Service> es7;
+  {
+    std::lock_guard lock(mu_);
+    es7 = es7_;
+  }
+  if (es7) {
+    auto op = config_.registry->operation(*id);
+    if (op && *op && Es7Service::answers(**op)) {
+      auto r = es7->completed(**op, *outcome);
       log("ES5 operation " + std::to_string(*id) + " answered" + (r ? std::string() : " not recorded: " + r.error().message));
       return;
     }

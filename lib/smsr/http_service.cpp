@@ -1,5 +1,7 @@
 #include "rsp/smsr/http_service.hpp"
 
+#include "rsp/smsr/es7_service.hpp"
+
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -274,10 +276,14 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(std::shared_ptr<
   sc.role = "smsr";
   if (auto listener = service::take_listener(sc, config); !listener) return unexpected(listener.error());
   auto smdps = config.roles.smdps;
+  auto smsrs = config.roles.smsrs;
+  auto mnos = config.roles.mnos;
   sc.routes = routes(svc, config.roles, config.get_eis_inline);
   for (auto& r : soap_routes(std::move(svc), std::move(config.roles))) sc.routes.push_back(std::move(r));
   if (config.es3)
     for (auto& r : es3_routes(std::move(config.es3), std::move(smdps))) sc.routes.push_back(std::move(r));
+  if (config.es7)
+    for (auto& r : es7_routes(std::move(config.es7), std::move(smsrs), std::move(mnos))) sc.routes.push_back(std::move(r));
   sc.authenticate = std::move(config.authenticate);
   sc.unauthenticated = [](const net::Request& r) {
     return is_soap_path(r.path) ? soap_unauthenticated_reply(r) : unauthenticated_reply();

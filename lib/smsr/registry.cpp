@@ -522,6 +522,10 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
   }
   for (const auto& m : c.callbacks) SMSR_DB_TRY_VOID(outbox_->enqueue(*db_, m));
   for (const auto& a : c.audit) RSP_TRY_VOID(insert_audit(*db_, a));
+  if (c.handed_over) {
+    for (const char* table : {"smsr_command", "smsr_isdp", "smsr_psk", "smsr_scp80_counter", "smsr_eis"})
+      SMSR_DB_TRY_VOID(db_->execute(std::string("DELETE FROM ") + table + " WHERE eid = $1", {value(eid)}));
+  }
   SMSR_DB_TRY_VOID(tx.commit());
   return true;
 }

@@ -22,6 +22,22 @@
 ///  - Refusals: 6A88 unknown ISD-P, 6985 a state or policy that forbids the
 ///    operation, 6A84 no memory, 6581 the state could not be saved (nothing
 ///    changed); malformed commands answer the codec's status word.
+/// SM-SR change (SGP.02 §3.8, ES7; m2m/es7.hpp), through execute():
+///  - Key establishment for the new SM-SR (ECKA scenario #3 with the ECASD,
+///    m2m/es8.hpp with the ISD-R's key usage): STORE DATA in BER-TLV form
+///    (P1 b5-b4 '10', blocks numbered from 0, b8 on the last) carrying
+///    '7F21' CERT.SR.ECDSA (checked against the card's CI; role DPauth is this
+///    project's stand-in, the test PKI has no SM-SR signing role), then the
+///    key-agreement data signed with it. The card answers DR and receipt and
+///    saves, in one durable write, the new SCP80 key set and the new SCP81
+///    PSK (identity es7::additional_psk_identity) of the key version named.
+///    Refused: 6982 certificate or signature, 6985 no certificate yet, a
+///    key version in use or another key establishment already done, 6A80
+///    malformed, 6A86 a block out of sequence.
+///  - DELETE [key] 'D2' version (m2m::build_delete_key_set): removes the
+///    SCP80 key set of that version and, when it is the SCP81 PSK's version,
+///    makes the new SM-SR's PSK the ISD-R's. 6A88 no such version, 6985 when
+///    no key set would be left to reach the card.
 /// Content-management commands need the secure channel: through the card
 /// (Card::transmit) only inside SCP03, else 6982; execute() is the entry of
 /// the SCP80 / SCP81 transports, which have verified the packet already.
@@ -53,6 +69,7 @@ class M2mIsdR final : public card::GpSecurityDomain {
  public:
   /// Reads the card's EID and state from `store`.
   static StoreResult<std::shared_ptr<M2mIsdR>> open(const M2mStore& store, IsdROptions options = {});
+  ~M2mIsdR() override;
 
   /// One plain C-APDU delivered by a verified secure channel (SCP80 / SCP81)
   /// and its R-APDU. Never throws, whatever the bytes.
@@ -102,6 +119,12 @@ class M2mIsdR final : public card::GpSecurityDomain {
   apdu::Response dispatch(const card::ApduCommand& apdu);
   /// Saves `next` and makes it the state; 6581 when it cannot be saved.
   std::optional<std::uint16_t> commit(M2mState next);
+  /// The SM-SR change's commands (isdr_keys.cpp); nullopt for any other command.
+  std::optional<apdu::Response> on_smsr_change(const apdu::Command& command);
+  apdu::Response on_key_message(ByteView message);
+  apdu::Response on_delete_key_set(std::uint8_t version);
+  struct KeySession;
+  std::shared_ptr<KeySession> key_session_;  ///< the new SM-SR's key establishment in progress (under mutex_)
 
   std::mutex mutex_;
   M2mStore store_;

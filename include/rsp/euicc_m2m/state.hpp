@@ -71,6 +71,13 @@ struct PendingNotification {
   Bytes isdp_aid;  ///< the ISD-P enabled by the change
 };
 
+/// An SCP81 PSK of the ISD-R with the key version of its key set (GP
+/// Amendment B: the PSK-TLS key is one of a key set's keys).
+struct Scp81Key {
+  std::uint8_t version = 1;
+  crypto::Scp81Psk psk;
+};
+
 struct M2mState {
   std::string platform_type = "rsp-sim";
   std::string platform_version = "1.0.0";
@@ -78,6 +85,12 @@ struct M2mState {
   std::string smsr_id;                      ///< the SM-SR this eUICC is registered with
   std::vector<Scp80KeySet> scp80;
   crypto::Scp81Psk scp81;
+  /// The key version of `scp81` (1 for the key set the EUM personalised).
+  std::uint8_t scp81_version = 1;
+  /// The new SM-SR's PSK during an SM-SR change (SGP.02 §3.8): made by its
+  /// key establishment with the ISD-R, it replaces `scp81` when the current
+  /// SM-SR deletes its key set.
+  std::optional<Scp81Key> scp81_additional;
   std::vector<IsdpRecord> isdps;
   std::vector<PendingNotification> notifications;
   std::uint32_t next_seq_number = 1;

@@ -36,6 +36,7 @@
 #include "rsp/common/bytes.hpp"
 #include "rsp/common/expected.hpp"
 #include "rsp/crypto/bsp.hpp"
+#include "rsp/crypto/ec_key.hpp"
 
 namespace rsp::m2m::es8 {
 
@@ -54,6 +55,12 @@ inline constexpr std::uint32_t kTagReceipt = 0x86;
 
 inline constexpr std::uint8_t kScenario3[] = {0x03, 0x01};  ///< not confirmed
 inline constexpr std::uint8_t kKeyUsageScp03 = 0x5C;        ///< not confirmed
+/// The same key establishment towards the ISD-R (SGP.02 §3.8 SM-SR change,
+/// ES7.CreateAdditionalKeyset): the new SM-SR's SCP80 key set and SCP81 PSK.
+/// This key usage qualifier is this project's choice, not yet checked against
+/// the SGP.02 text; with it, KeyData's three keys are KIc, KID and the PSK
+/// (DerivedKeys' enc, mac, dek) of key version '83'.
+inline constexpr std::uint8_t kKeyUsageIsdR = 0x3C;
 inline constexpr std::uint8_t kKeyTypeAes = 0x88;           ///< GP v2.3 Table 11-16
 inline constexpr std::uint8_t kKeyLength128 = 0x10;
 /// The key version of the ISD-P's SCP03 key set (GP Amendment D §7: '30'..'3F').
@@ -67,10 +74,12 @@ enum class Es8Error {
   Malformed,       ///< not the TLVs this step needs
   Unsupported,     ///< a scenario, key type or length other than the ones above
   Crypto,          ///< key derivation or CMAC failed
+  Receipt,         ///< the card's receipt does not verify (host side)
 };
 
 /// The key-agreement parameters of message 2.
 struct KeyAgreement {
+  std::uint8_t key_usage = kKeyUsageScp03;  ///< kKeyUsageScp03 (ISD-P) or kKeyUsageIsdR
   std::uint8_t key_version = kDefaultKeyVersion;
   Bytes ephemeral_point;  ///< ePK.DP.ECKA, uncompressed (04 || x || y)
   Bytes signature;        ///< '5F37' value
@@ -92,7 +101,8 @@ struct DerivedKeys {
 };
 
 /// The 'A6' and '7F49' elements (what the SM-DP signs).
-Bytes encode_key_agreement_body(std::uint8_t key_version, ByteView ephemeral_point);
+Bytes encode_key_agreement_body(std::uint8_t key_version, ByteView ephemeral_point,
+                                std::uint8_t key_usage = kKeyUsageScp03);
 /// Message 1's and message 2's data fields.
 Bytes encode_certificate_message(ByteView certificate_der);
 Bytes encode_key_agreement_message(ByteView signed_part, ByteView signature);
@@ -109,9 +119,33 @@ Bytes encode_receipt(const Receipt& r);
 expected<Receipt, Es8Error> decode_receipt(ByteView data);
 
 /// KeyData from the shared secret and the card's DR.
-expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr);
+expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr,
+                                            std::uint8_t key_usage = kKeyUsageScp03);
 /// The receipt over the key-agreement body and the DR.
 expected<Bytes, Es8Error> compute_receipt(ByteView receipt_key, ByteView signed_part, ByteView dr);
+
+/// The host side of message 2 and of the answer, for any host (the new
+/// SM-SR towards the ISD-R, ES7): a fresh ephemeral key on the ECASD's
+/// curve, the key-agreement body signed with `signing_key`, kept until the
+/// card's answer; finish() checks the receipt and returns the keys, once.
+class HostAgreement {
+ public:
+  static expected<HostAgreement, Es8Error> start(const crypto::EcKey& signing_key, const crypto::EcKey& ecasd_public,
+                                                 std::uint8_t key_version, std::uint8_t key_usage);
+  /// Message 2's data field ('A6' || '7F49' || '5F37').
+  const Bytes& message() const { return message_; }
+  expected<DerivedKeys, Es8Error> finish(ByteView answer);
+
+ private:
+  HostAgreement(crypto::EcKey ephemeral, crypto::EcKey ecasd, Bytes signed_part, Bytes msg, std::uint8_t usage)
+      : ephemeral_(std::move(ephemeral)), ecasd_(std::move(ecasd)), signed_part_(std::move(signed_part)),
+        message_(std::move(msg)), usage_(usage) {}
+  std::optional<crypto::EcKey> ephemeral_;
+  crypto::EcKey ecasd_;
+  Bytes signed_part_;
+  Bytes message_;
+  std::uint8_t usage_;
+};
 
 /// The profile download into the ISD-P under SCP03t (SGP.02 §4.1.3, the
 /// protection SGP.22 later named BSP, crypto/bsp.hpp): the SAIP package in

@@ -65,6 +65,10 @@ inline constexpr Code kEuiccRefused{"8.1", "3.8"};
 /// §5.3.1 names no code for this case that we could find; eUICC 8.1 with
 /// "Already in use" 3.3 is our choice by analogy with 8.1.1/3.3 (EID).
 inline constexpr Code kPskIdentityInUse{"8.1", "3.3"};
+/// SM-SR change (ES7.HandoverEUICC): the eUICC's receipt of the new
+/// SM-SR's key establishment does not verify. eUICC 8.1 with "Verification
+/// failed" 6.1 is our choice, not yet checked against the SGP.02 text.
+inline constexpr Code kKeysetReceiptInvalid{"8.1", "6.1"};
 // Profile (8.2), its ICCID (8.2.1), POL2 (8.2.2), ISD-P (8.3.1).
 inline constexpr Code kIccidUnknown{"8.2.1", "3.9"};       ///< unknown, or another MNO's (nothing told)
 inline constexpr Code kIccidInUse{"8.2.1", "3.3"};         ///< RegisterEIS: another eUICC holds the ICCID

@@ -163,6 +163,16 @@ expected<Bytes, StatusWord> build_apdu(const IsdrCommand& command, std::uint8_t 
 /// malformed data field, 6A88 an unknown DGI, load file or data object.
 expected<IsdrCommand, StatusWord> parse_command(const apdu::Command& apdu);
 
+/// DELETE [key] of the ISD-R's key sets of one key version (GP Card Spec
+/// v2.3 §11.2.2.3: data 'D2' key version number, no key identifier: every
+/// key of that version): the SCP80 key set and the SCP81 PSK of the old
+/// SM-SR at the end of an SM-SR change (SGP.02 §3.8). Not one of
+/// IsdrCommand: the ISD-R takes it beside them. Not yet checked against the
+/// SGP.02 text (which may name key identifiers too).
+apdu::Command build_delete_key_set(std::uint8_t key_version, std::uint8_t cla = 0x80);
+/// The key version a DELETE [key] names; nullopt when `c` is no such command.
+std::optional<std::uint8_t> parse_delete_key_set(const apdu::Command& c);
+
 // --- response data ---
 
 /// One ISD-P as GET STATUS lists it: 'E3' { '4F' AID, '9F70' state,

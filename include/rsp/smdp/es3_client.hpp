@@ -52,6 +52,9 @@ class Es3Client final : public Es3Port {
   static expected<std::unique_ptr<Es3Client>, std::string> create(Es3ClientOptions options,
                                                                    std::shared_ptr<Es3Results> results);
   expected<m2m::es3::Result, std::string> call(const m2m::es3::Request& request) override;
+  /// Connections (so TLS handshakes) opened to the SM-SR so far: one, then
+  /// one more each time the server closed the kept one (bench/m2m counts them).
+  std::uint64_t connections_opened() const { return http_->connections_opened(); }
 
  private:
   Es3Client(std::unique_ptr<net::HttpsClient> http, std::shared_ptr<Es3Results> results,

@@ -58,6 +58,7 @@
 namespace rsp::smsr {
 
 class Es3Service;
+class Es7Service;
 
 /// The C-APDUs of operation `op` on `eis` (a ScriptBuilder); empty for a
 /// function that sends nothing to the eUICC or a profile without ISD-P AID.
@@ -96,6 +97,8 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   /// The ES3 side (es3_service.hpp): its SendData scripts go to their ISD-P
   /// and the answers to its CreateISDP and SendData end there.
   void attach_es3(std::shared_ptr<Es3Service> es3);
+  /// The SM-SR change (es7_service.hpp): the answers to its operations end there.
+  void attach_es7(std::shared_ptr<Es7Service> es7);
   void set_trigger_address(std::string host, std::string uri);
 
   /// Queues an SMS wake-up of `eid` (ServiceConfig::wake_up).
@@ -130,6 +133,7 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   Es5LinkConfig config_;
   std::shared_ptr<Service> service_;
   std::shared_ptr<Es3Service> es3_;
+  std::shared_ptr<Es7Service> es7_;
   std::unique_ptr<es5::WakeUpSender> sender_;
 
   mutable std::mutex mu_;

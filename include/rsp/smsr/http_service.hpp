@@ -34,6 +34,7 @@ struct CallerRoles {
   std::set<std::string> eums;  ///< ES1 callers
   std::set<std::string> mnos;  ///< ES4 callers
   std::set<std::string> smdps;  ///< ES3 callers (with HttpConfig::es3)
+  std::set<std::string> smsrs;  ///< ES7 callers, the peer SM-SRs (with HttpConfig::es7)
 };
 
 /// The routes of ES1 and ES4 on `service`; `roles` says who may call which;
@@ -41,6 +42,7 @@ struct CallerRoles {
 std::vector<service::Route> routes(std::shared_ptr<Service> service, CallerRoles roles, bool get_eis_inline = false);
 
 class Es3Service;
+class Es7Service;
 /// The routes of ES3 (rsp/m2m/es3.hpp) on `service` for the SM-DPs `smdps`.
 std::vector<service::Route> es3_routes(std::shared_ptr<Es3Service> service, std::set<std::string> smdps);
 
@@ -65,6 +67,9 @@ struct HttpConfig {
   service::Authenticator authenticate;
   CallerRoles roles;
   std::shared_ptr<Es3Service> es3;  ///< set: ES3 is served too, for roles.smdps
+  /// Set: ES7 is served for roles.smsrs and ES4 PrepareSMSRChange /
+  /// SMSRChange for roles.mnos (es7_service.hpp).
+  std::shared_ptr<Es7Service> es7;
   service::LogSink log;
   service::LogSink access_log;
   std::function<std::optional<std::string>()> health_check;

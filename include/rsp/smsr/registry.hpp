@@ -121,6 +121,10 @@ struct Change {
   std::optional<std::int64_t> remaining_memory;
   std::vector<service::OutboxMessage> callbacks;
   std::vector<AuditEntry> audit;
+  /// SM-SR change (es7_service.hpp): the eUICC is another SM-SR's now. Its
+  /// EIS, ISD-P records, PSK index, SCP80 counters and queued commands go;
+  /// its operations and audit trail stay.
+  bool handed_over = false;
 };
 
 class Registry {

@@ -1,5 +1,7 @@
 #include "m2m_fixture.hpp"
 
+#include "rsp/common/file.hpp"
+#include "rsp/pki/certificate.hpp"
 #include "rsp/pki/test_pki.hpp"
 
 namespace rsp::euicc_m2m::test {
@@ -15,6 +17,25 @@ const std::filesystem::path& shared_pki_dir() {
   }();
   (void)made;
   return dir.path();
+}
+
+std::optional<SigningIdentity> smsr_signing_identity(crypto::Curve curve) {
+  namespace fs = std::filesystem;
+  for (const auto& e : fs::recursive_directory_iterator(shared_pki_dir())) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("CERT_M2M_SM_DP_ECDSA_", 0) != 0) continue;
+    const std::string key_name = "SK_" + name.substr(5);
+    fs::path key_file;
+    for (const auto& k : fs::recursive_directory_iterator(shared_pki_dir()))
+      if (k.path().filename() == key_name) key_file = k.path();
+    if (key_file.empty()) continue;
+    auto cert = pki::Certificate::load_file(e.path());
+    auto pem = read_file(key_file);
+    if (!cert || cert->empty() || !pem) continue;
+    auto key = crypto::EcKey::from_pem(std::string(pem->begin(), pem->end()));
+    if (key && key->curve() == curve) return SigningIdentity{cert->front().der(), std::move(*key)};
+  }
+  return std::nullopt;
 }
 
 void M2mTest::SetUp() {

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "rsp/apdu/response.hpp"
+#include "rsp/crypto/ec_key.hpp"
 #include "rsp/euicc_m2m/create.hpp"
 #include "rsp/euicc_m2m/euicc.hpp"
 #include "rsp/m2m/isdr_commands.hpp"
@@ -19,6 +20,15 @@ namespace rsp::euicc_m2m::test {
 
 /// The test PKI shared by the tests of one program (made on first use).
 const std::filesystem::path& shared_pki_dir();
+
+/// A signing certificate (DER) under the test CI and its key.
+struct SigningIdentity {
+  Bytes certificate;
+  crypto::EcKey key;
+};
+/// CERT.SR.ECDSA's stand-in for `curve` (the test PKI's CERT.DP.ECDSA: it
+/// has no SM-SR signing certificate, and the card checks role DPauth).
+std::optional<SigningIdentity> smsr_signing_identity(crypto::Curve curve);
 
 class M2mTest : public ::testing::Test {
  protected:

@@ -152,5 +152,25 @@ TEST(IsdrCommands, ResourcesEidAndNotificationRoundTrip) {
   EXPECT_FALSE(parse_notification(bad));
 }
 
+TEST(IsdrCommands, DeleteKeySetOfTheSmsrChange) {
+  // GP v2.3 §11.2.2.3: DELETE with 'D2' key version number, P1 P2 '00 00'.
+  const auto c = build_delete_key_set(0x02);
+  EXPECT_EQ(to_hex(apdu::encode_command(c).value()), "80E4000003D20102");
+  EXPECT_EQ(parse_delete_key_set(c), 0x02);
+  // Not one: the ISD-P's DELETE, another key tag, a longer field, another P2.
+  EXPECT_FALSE(parse_delete_key_set(build_command(DeleteProfile{Bytes(16, 0xA0)}).value()));
+  auto other = c;
+  other.data[0] = 0xD0;
+  EXPECT_FALSE(parse_delete_key_set(other));
+  other = c;
+  other.data.push_back(0x00);
+  EXPECT_FALSE(parse_delete_key_set(other));
+  other = c;
+  other.p2 = 0x80;
+  EXPECT_FALSE(parse_delete_key_set(other));
+  // Nor is it one of the ISD-R's platform commands.
+  EXPECT_FALSE(parse_command(c));
+}
+
 }  // namespace
 }  // namespace rsp::m2m

@@ -527,7 +527,8 @@ class Es3OverHttpTest : public ProfileDownloadTest {
     carrier_ = std::thread([this] {
       std::set<std::int64_t> sent;
       while (!stop_) {
-        // The list held here: a range-for over *due() would outlive the expected it points into.
+        // Held in a variable: a range-for over `*due(100)` would outlive the
+        // temporary it dereferences.
         auto due = registry_->outbox()->due(100);
         if (due)
           for (const auto& item : *due)

@@ -1,0 +1,138 @@
+#pragma once
+// The strict JSON reading the M2M bindings share (ES3 es3.cpp, ES7 es7.cpp):
+// each member taken once, unknown members refused, errors naming the member
+// and never quoting its value (a value may be a key). Private to lib/m2m.
+// `Error` is the binding's error type (Kind::Missing / Kind::Invalid, message).
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "rsp/common/bytes.hpp"
+#include "rsp/common/expected.hpp"
+#include "rsp/m2m/es_status.hpp"
+
+namespace rsp::m2m::detail {
+
+using nlohmann::json;
+
+/// functionCallIdentifier, mnoId, profileType, SM-SR identifiers.
+inline constexpr std::size_t kMaxId = 256;
+/// The longest validityPeriod accepted (seconds).
+inline constexpr std::int64_t kMaxValidity = std::int64_t{1} << 40;
+
+inline bool digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+inline bool is_eid(std::string_view s) { return s.size() == 32 && digits(s); }
+
+template <class Error>
+unexpected<Error> missing(std::string_view name) {
+  return unexpected(Error{Error::Kind::Missing, std::string(name) + " is missing"});
+}
+template <class Error>
+unexpected<Error> invalid(std::string_view name, std::string_view what) {
+  return unexpected(Error{Error::Kind::Invalid, std::string(name) + " must be " + std::string(what)});
+}
+
+/// One request object: members taken once each, the rest refused.
+template <class Error>
+class Body {
+ public:
+  explicit Body(const json& j) : j_(j) {}
+  const json* take(std::string_view name) {
+    auto it = j_.find(name);
+    if (it == j_.end()) return nullptr;
+    taken_.insert(std::string(name));
+    return &*it;
+  }
+  expected<std::string, Error> text(std::string_view name, bool mandatory, std::size_t max,
+                                    bool (*valid)(std::string_view) = nullptr, std::string_view what = {}) {
+    const json* v = take(name);
+    if (!v) {
+      if (mandatory) return missing<Error>(name);
+      return std::string();
+    }
+    if (!v->is_string()) return invalid<Error>(name, "a string");
+    const auto& s = v->get_ref<const std::string&>();
+    if (s.empty() || s.size() > max) return invalid<Error>(name, "1 to " + std::to_string(max) + " characters");
+    if (valid && !valid(s)) return invalid<Error>(name, what);
+    return s;
+  }
+  expected<Bytes, Error> hex(std::string_view name, std::size_t min, std::size_t max) {
+    const json* v = take(name);
+    if (!v) return missing<Error>(name);
+    const std::string what = "hex of " + std::to_string(min) + " to " + std::to_string(max) + " bytes";
+    if (!v->is_string() || v->get_ref<const std::string&>().size() > 2 * max) return invalid<Error>(name, what);
+    auto b = from_hex(v->get_ref<const std::string&>());
+    if (!b || b->size() < min || b->size() > max) return invalid<Error>(name, what);
+    return std::move(*b);
+  }
+  expected<bool, Error> flag(std::string_view name) {
+    const json* v = take(name);
+    if (!v) return false;
+    if (!v->is_boolean()) return invalid<Error>(name, "true or false");
+    return v->get<bool>();
+  }
+  expected<std::int64_t, Error> integer(std::string_view name, std::int64_t min, std::int64_t max) {
+    const json* v = take(name);
+    if (!v) return missing<Error>(name);
+    const std::string what = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    if (!v->is_number_integer()) return invalid<Error>(name, what);
+    if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(max))
+      return invalid<Error>(name, what);
+    const auto n = v->get<std::int64_t>();
+    if (n < min || n > max) return invalid<Error>(name, what);
+    return n;
+  }
+  expected<std::optional<std::int64_t>, Error> validity() {
+    if (!j_.contains("validityPeriod")) return std::optional<std::int64_t>();
+    RSP_TRY(auto n, integer("validityPeriod", 1, kMaxValidity));
+    return std::optional<std::int64_t>(n);
+  }
+  expected<void, Error> done() const {
+    for (const auto& item : j_.items())
+      if (!taken_.contains(item.key())) return unexpected(Error{Error::Kind::Invalid, "unknown member " + item.key()});
+    return {};
+  }
+
+ private:
+  const json& j_;
+  std::set<std::string, std::less<>> taken_;
+};
+
+/// SGP.02 §5.1.6.1 FunctionExecutionStatus as this binding writes it:
+/// {"status", "statusCodeData": {"subjectCode", "reasonCode"}} (the codes
+/// only when there are some).
+inline json execution_status_json(const std::string& status, const std::string& subject, const std::string& reason) {
+  json s{{"status", status}};
+  if (!subject.empty()) s["statusCodeData"] = {{"subjectCode", subject}, {"reasonCode", reason}};
+  return s;
+}
+
+/// Takes the mandatory "functionExecutionStatus" member of `b`, strictly.
+template <class Error>
+expected<void, Error> execution_status(Body<Error>& b, std::string& status, std::string& subject,
+                                       std::string& reason) {
+  const json* v = b.take("functionExecutionStatus");
+  if (!v) return missing<Error>("functionExecutionStatus");
+  if (!v->is_object()) return invalid<Error>("functionExecutionStatus", "an object");
+  Body<Error> s(*v);
+  RSP_TRY(status, s.text("status", true, kMaxId));
+  if (!parse_status(status)) return invalid<Error>("functionExecutionStatus.status", "an SGP.02 status name");
+  if (const json* codes = s.take("statusCodeData")) {
+    if (!codes->is_object()) return invalid<Error>("functionExecutionStatus.statusCodeData", "an object");
+    Body<Error> c(*codes);
+    RSP_TRY(subject, c.text("subjectCode", true, 16));
+    RSP_TRY(reason, c.text("reasonCode", true, 16));
+    RSP_TRY_VOID(c.done());
+  }
+  return s.done();
+}
+
+}  // namespace rsp::m2m::detail

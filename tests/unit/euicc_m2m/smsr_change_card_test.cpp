@@ -1,0 +1,182 @@
+// The ISD-R's part of the SM-SR change (SGP.02 §3.8) on its own: the new
+// SM-SR's key establishment (ECKA scenario #3 with the ECASD) gives both
+// ends the same new SCP80 key set and SCP81 PSK, saved durably; the old
+// SM-SR's key set is deleted and the new PSK takes its place; and every
+// refusal: no certificate, a certificate not under the CI, a bad signature,
+// an ISD-P key usage, a key version in use, blocks out of order, a deletion
+// that would leave the card unreachable.
+#include "m2m_fixture.hpp"
+#include "rsp/apdu/status_words.hpp"
+#include "rsp/m2m/es7.hpp"
+#include "rsp/m2m/es8.hpp"
+#include "rsp/pki/certificate.hpp"
+
+namespace rsp::euicc_m2m::test {
+namespace {
+
+namespace sw = apdu::sw;
+namespace es8 = m2m::es8;
+
+class SmsrChangeCardTest : public M2mTest {
+ protected:
+  void SetUp() override {
+    M2mTest::SetUp();
+    auto store = M2mStore::open(dir_);
+    ASSERT_TRUE(store);
+    auto identity = store->euicc().identity();
+    ASSERT_TRUE(identity);
+    const auto& curve = identity->curves.front();
+    auto ecasd = pki::Certificate::from_der(curve.euicc_cert);
+    ASSERT_TRUE(ecasd);
+    auto pk = ecasd->public_key();
+    ASSERT_TRUE(pk);
+    ecasd_.emplace(std::move(*pk));
+    sr_ = smsr_signing_identity(curve.curve);
+    ASSERT_TRUE(sr_) << "no signing certificate for the card's curve";
+    eum_cert_ = curve.eum_cert;
+  }
+
+  /// Every STORE DATA block of `message`; the last one's response.
+  apdu::Response store(ByteView message) {
+    apdu::Response last;
+    for (const auto& c : es8::store_data_blocks(message)) {
+      last = card_->isd_r().execute(c);
+      if (last.sw != sw::kOk) return last;
+    }
+    return last;
+  }
+  apdu::Response certificate(ByteView der) { return store(es8::encode_certificate_message(der)); }
+
+  /// The whole key establishment for key version `v`; the keys the host derived.
+  std::optional<es8::DerivedKeys> establish(std::uint8_t v) {
+    EXPECT_EQ(certificate(sr_->certificate).sw, sw::kOk);
+    auto host = es8::HostAgreement::start(sr_->key, *ecasd_, v, es8::kKeyUsageIsdR);
+    EXPECT_TRUE(host);
+    if (!host) return std::nullopt;
+    auto answer = store(host->message());
+    EXPECT_EQ(answer.sw, sw::kOk);
+    auto keys = host->finish(answer.data);
+    EXPECT_TRUE(keys);
+    return keys ? std::optional<es8::DerivedKeys>(std::move(*keys)) : std::nullopt;
+  }
+
+  std::uint16_t delete_keys(std::uint8_t v) { return card_->isd_r().execute(m2m::build_delete_key_set(v)).sw; }
+  std::string eid() { return to_hex(card_->isd_r().eid()); }
+
+  std::optional<crypto::EcKey> ecasd_;
+  std::optional<SigningIdentity> sr_;
+  Bytes eum_cert_;
+};
+
+TEST_F(SmsrChangeCardTest, NewKeySetThenOldOneDeleted) {
+  const auto before = card_->isd_r().state();
+  ASSERT_EQ(before.scp80.size(), 1u);
+  const std::uint8_t old_version = before.scp80[0].version;
+  const std::uint8_t v = old_version + 1;
+  auto keys = establish(v);
+  ASSERT_TRUE(keys);
+
+  auto s = card_->isd_r().state();
+  ASSERT_EQ(s.scp80.size(), 2u);
+  EXPECT_EQ(s.scp80[1].version, v);
+  EXPECT_EQ(s.scp80[1].kic, keys->enc);
+  EXPECT_EQ(s.scp80[1].kid, keys->mac);
+  EXPECT_EQ(s.scp80[1].counter, 0u);
+  // The old SM-SR's PSK still opens the sessions until its key set goes.
+  EXPECT_EQ(s.scp81.identity, before.scp81.identity);
+  ASSERT_TRUE(s.scp81_additional);
+  EXPECT_EQ(s.scp81_additional->version, v);
+  EXPECT_EQ(s.scp81_additional->psk.identity, m2m::es7::additional_psk_identity(eid(), v));
+  EXPECT_EQ(s.scp81_additional->psk.key, keys->dek);
+  // A second key establishment while one waits is refused.
+  EXPECT_EQ(certificate(sr_->certificate).sw, sw::kOk);
+  auto again = es8::HostAgreement::start(sr_->key, *ecasd_, v + 1, es8::kKeyUsageIsdR);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(store(again->message()).sw, sw::kConditionsNotSatisfied);
+
+  // Durable: a restarted card has it.
+  reopen();
+  ASSERT_TRUE(card_->isd_r().state().scp81_additional);
+
+  // The old SM-SR's key set is deleted: the new PSK is the ISD-R's.
+  EXPECT_EQ(delete_keys(old_version), sw::kOk);
+  s = card_->isd_r().state();
+  ASSERT_EQ(s.scp80.size(), 1u);
+  EXPECT_EQ(s.scp80[0].version, v);
+  EXPECT_EQ(s.scp81.identity, m2m::es7::additional_psk_identity(eid(), v));
+  EXPECT_EQ(s.scp81.key, keys->dek);
+  EXPECT_EQ(s.scp81_version, v);
+  EXPECT_FALSE(s.scp81_additional);
+  reopen();
+  EXPECT_EQ(card_->isd_r().state().scp81_version, v);
+  // Gone, and the last key set stays.
+  EXPECT_EQ(delete_keys(old_version), sw::kReferencedDataNotFound);
+  EXPECT_EQ(delete_keys(v), sw::kConditionsNotSatisfied);
+  EXPECT_EQ(card_->isd_r().state().scp80.size(), 1u);
+}
+
+TEST_F(SmsrChangeCardTest, DeletingTheOnlyKeySetIsRefused) {
+  const std::uint8_t v = card_->isd_r().state().scp80[0].version;
+  EXPECT_EQ(delete_keys(v), sw::kConditionsNotSatisfied);
+  EXPECT_EQ(delete_keys(9), sw::kReferencedDataNotFound);
+  EXPECT_EQ(card_->isd_r().state().scp80.size(), 1u);
+}
+
+TEST_F(SmsrChangeCardTest, KeyAgreementRefusals) {
+  const std::uint8_t v = 2;
+  auto host = es8::HostAgreement::start(sr_->key, *ecasd_, v, es8::kKeyUsageIsdR);
+  ASSERT_TRUE(host);
+  // No certificate first.
+  EXPECT_EQ(store(host->message()).sw, sw::kConditionsNotSatisfied);
+  // A certificate that is not under the CI as an SM-SR's: the EUM's.
+  EXPECT_EQ(certificate(eum_cert_).sw, sw::kSecurityStatusNotSatisfied);
+  EXPECT_EQ(store(host->message()).sw, sw::kConditionsNotSatisfied);
+  // Signed by another key than the certificate's.
+  auto other = crypto::EcKey::generate(sr_->key.curve());
+  ASSERT_TRUE(other);
+  auto forged = es8::HostAgreement::start(*other, *ecasd_, v, es8::kKeyUsageIsdR);
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(certificate(sr_->certificate).sw, sw::kOk);
+  EXPECT_EQ(store(forged->message()).sw, sw::kSecurityStatusNotSatisfied);
+  // An ISD-P's key usage is not the ISD-R's.
+  auto scp03 = es8::HostAgreement::start(sr_->key, *ecasd_, v, es8::kKeyUsageScp03);
+  ASSERT_TRUE(scp03);
+  EXPECT_EQ(certificate(sr_->certificate).sw, sw::kOk);
+  EXPECT_EQ(store(scp03->message()).sw, sw::kWrongData);
+  // The key version of the key set in use, and one outside 1..15.
+  const std::uint8_t used = card_->isd_r().state().scp80[0].version;
+  for (std::uint8_t bad : {used, std::uint8_t{0x30}}) {
+    auto h = es8::HostAgreement::start(sr_->key, *ecasd_, bad, es8::kKeyUsageIsdR);
+    ASSERT_TRUE(h);
+    EXPECT_EQ(certificate(sr_->certificate).sw, sw::kOk);
+    EXPECT_NE(store(h->message()).sw, sw::kOk);
+  }
+  // Blocks out of sequence.
+  auto blocks = es8::store_data_blocks(es8::encode_certificate_message(sr_->certificate));
+  ASSERT_GE(blocks.size(), 2u);
+  EXPECT_EQ(card_->isd_r().execute(blocks[1]).sw, sw::kIncorrectP1P2);
+  // Nothing changed on the card.
+  auto s = card_->isd_r().state();
+  EXPECT_EQ(s.scp80.size(), 1u);
+  EXPECT_FALSE(s.scp81_additional);
+  // And a key establishment after all that still works.
+  EXPECT_TRUE(establish(v));
+}
+
+TEST_F(SmsrChangeCardTest, ReceiptBindsTheKeys) {
+  EXPECT_EQ(certificate(sr_->certificate).sw, sw::kOk);
+  auto host = es8::HostAgreement::start(sr_->key, *ecasd_, 2, es8::kKeyUsageIsdR);
+  ASSERT_TRUE(host);
+  auto answer = store(host->message());
+  ASSERT_EQ(answer.sw, sw::kOk);
+  Bytes tampered = answer.data;
+  tampered.back() ^= 0x01;
+  auto keys = host->finish(tampered);
+  ASSERT_FALSE(keys);
+  EXPECT_EQ(keys.error(), es8::Es8Error::Receipt);
+  // Once only.
+  EXPECT_FALSE(host->finish(answer.data));
+}
+
+}  // namespace
+}  // namespace rsp::euicc_m2m::test
