@@ -22,7 +22,7 @@ struct Scripts final : ScriptSource {
   int completions = 0;
   std::optional<Script> next_script(const std::string&) override {
     if (!pending) return std::nullopt;
-    return Script{"t", {Bytes{0x80, 0xE2, 0x88, 0x00, 0x03, 0x3A, 0x03, 0x00}}};
+    return Script{"t", {Bytes{0x80, 0xE2, 0x88, 0x00, 0x03, 0x3A, 0x03, 0x00}}, {}};
   }
   void completed(const std::string&, const std::string&, const Es5Result<std::vector<apdu::Response>>&) override {
     pending = false;
