@@ -57,6 +57,11 @@ expected<Doc, SoapError> read_document(std::string_view xml, const ParseOptions&
   const int flags = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
   Doc doc(xmlCtxtReadMemory(ctxt.get(), xml.data(), static_cast<int>(xml.size()), nullptr, "UTF-8", flags));
   if (!doc || !ctxt->wellFormed) return unexpected(err(ErrorKind::NotXml, "the message is not well-formed XML"));
+  // Namespaces in XML 1.0 §5: a prefix must be declared. libxml2 reports an
+  // undeclared one without clearing wellFormed and keeps "prefix:name" as the
+  // element's name, in no namespace: refused, so no name means two things.
+  if (!ctxt->nsWellFormed)
+    return unexpected(err(ErrorKind::NotXml, "the message uses a namespace prefix it does not declare"));
   if (doc->intSubset || doc->extSubset)
     return unexpected(err(ErrorKind::Dtd, "document type declarations are not accepted"));
   std::size_t elements = 0;

@@ -87,12 +87,16 @@ struct Writer {
   xmlDoc* doc;
   std::map<std::string, xmlNs*>* declared;  // namespace URI -> its declaration
   int next_prefix = 1;
+  /// Where a new namespace is declared: the body's element, so that the
+  /// declaration is in scope for every element written after it (declared on
+  /// the element that first needed it, a sibling reusing it would not be).
+  xmlNode* scope = nullptr;
 
-  xmlNs* ns_for(xmlNode* at, const std::string& uri, std::string_view prefix) {
+  xmlNs* ns_for(const std::string& uri, std::string_view prefix) {
     if (uri.empty()) return nullptr;
     if (auto it = declared->find(uri); it != declared->end()) return it->second;
     const std::string p = prefix.empty() ? "n" + std::to_string(next_prefix++) : std::string(prefix);
-    xmlNs* ns = xmlNewNs(at, x(uri.c_str()), x(p.c_str()));
+    xmlNs* ns = xmlNewNs(scope, x(uri.c_str()), x(p.c_str()));
     (*declared)[uri] = ns;
     return ns;
   }
@@ -100,7 +104,8 @@ struct Writer {
   xmlNode* add(xmlNode* parent, const Element& e, std::string_view prefix) {
     xmlNode* n = xmlNewDocNode(doc, nullptr, x(xml_safe(e.name).c_str()), nullptr);
     xmlAddChild(parent, n);
-    xmlSetNs(n, ns_for(n, e.ns, prefix));
+    if (!scope) scope = n;
+    xmlSetNs(n, ns_for(e.ns, prefix));
     // xmlNodeAddContent escapes as it serializes: no value is written raw.
     if (!e.text.empty()) xmlNodeAddContent(n, x(xml_safe(e.text).c_str()));
     for (const auto& c : e.children) add(n, c, {});

@@ -71,6 +71,13 @@ TEST(SoapEnvelope, RefusesWhatIsNotAnEnvelope) {
   expect_error(request(std::string(kHeaders) + "<wsa:Action>b</wsa:Action>", "<r/>"), ErrorKind::BadStructure);
 }
 
+// Found by the soap_envelope fuzz target: an undeclared prefix left the body
+// named "rps:Req" in no namespace, which did not survive a round trip.
+TEST(SoapEnvelope, RefusesAnUndeclaredPrefix) {
+  expect_error(request(kHeaders, "<rps:Req><rps:A>1</rps:A></rps:Req>"), ErrorKind::NotXml);
+  expect_error(request(kHeaders, "<t:Req xmlns:t=\"urn:test\"><u:A>1</u:A></t:Req>"), ErrorKind::NotXml);
+}
+
 TEST(SoapEnvelope, AddressingHeadersRequired) {
   expect_error(request("<wsa:Action>a</wsa:Action>", "<r/>"), ErrorKind::MissingHeader);
   expect_error(request("<wsa:MessageID>m</wsa:MessageID>", "<r/>"), ErrorKind::MissingHeader);
@@ -124,6 +131,27 @@ TEST(SoapEnvelope, BuildEscapesAndRoundTrips) {
   EXPECT_EQ(back->addressing.to, "https://mno.example/cb");
   EXPECT_EQ(back->body.child(kNs, "Message")->text, "a <b> & \"c\" ? end");
   EXPECT_EQ(back->body.child("urn:other", "X")->text, "1");
+}
+
+// Found by the soap_envelope fuzz target: a namespace first needed deep in
+// the body was declared on that element, and its siblings used it out of scope.
+TEST(SoapEnvelope, ANamespaceNeededDeepInTheBodyIsInScopeForItsSiblings) {
+  Element body{std::string(kNs), "Resp", {}, {}};
+  Element group{std::string(kNs), "G", {}, {}};
+  group.children.push_back(Element{"urn:other", "X", "1", {}});
+  group.children.push_back(Element{"urn:other", "Y", "2", {}});
+  body.children.push_back(group);
+  body.children.push_back(Element{"urn:other", "Z", "3", {}});
+  Addressing a{"https://mno.example/cb", "urn:act", "urn:uuid:9", "", "", ""};
+  const std::string xml = build_envelope(Version::Soap12, a, body);
+  auto back = parse_envelope(xml);
+  ASSERT_TRUE(back) << back.error().message << "\n" << xml;
+  ASSERT_EQ(back->body.children.size(), 2u);
+  const auto& g = back->body.children[0];
+  ASSERT_EQ(g.children.size(), 2u);
+  EXPECT_EQ(g.children[1].ns, "urn:other");
+  EXPECT_EQ(g.children[1].text, "2");
+  EXPECT_EQ(back->body.children[1].ns, "urn:other");
 }
 
 TEST(SoapEnvelope, Faults) {
