@@ -738,7 +738,9 @@ int main(int argc, char** argv) {
     const long grew = idle_connections_rss(port, a.idle, (*service)->metrics(), opened);
     std::printf("idle connections   %d held by the server (TCP, before their handshake): RSS +%.1f MB, %.1f KB each\n",
                 opened, grew / 1024.0, opened > 0 ? static_cast<double>(grew) / opened : 0.0);
-    if (grew < 0 || opened != a.idle) rc = 1;
+    // RSS may also shrink meanwhile (the allocator handing memory back after
+    // the sessions above): a figure, not a failure.
+    if (opened != a.idle) rc = 1;
   }
   (*service)->stop();
   fs::remove_all(dir);
