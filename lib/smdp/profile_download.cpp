@@ -3,6 +3,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "rsp/m2m/eis_json.hpp"
 #include "rsp/m2m/es_status.hpp"
 #include "rsp/ota/ram.hpp"
 
@@ -128,7 +129,7 @@ expected<Download, std::string> ProfileDownload::finish(Download d) {
   if (!completed) return roll_back(std::move(d), "the download's stored request: " + completed.error().message);
   // 5. The SM-SR records the profile in the EIS.
   auto done = es3_.call(*completed);
-  if (!done || !succeeded(*done)) {
+  if ((!done || !succeeded(*done)) && !completed_at_smsr(d)) {
     return roll_back(std::move(d), done ? refusal(*completed, *done) : "ES3.ProfileDownloadCompleted: " + done.error());
   }
   RSP_TRY_VOID(step(d, DownloadState::Completed));
@@ -143,6 +144,22 @@ expected<Download, std::string> ProfileDownload::finish(Download d) {
   }
   RSP_TRY_VOID(step(d, DownloadState::Enabled));
   return d;
+}
+
+bool ProfileDownload::completed_at_smsr(const Download& d) {
+  // The SM-SR may have recorded the completion while its answer was lost, or
+  // before a restart made us repeat the call (which it then refuses: the
+  // profile is no longer Created). Its EIS says which: a loaded profile is
+  // never rolled back for a lost answer.
+  auto eis = es3_.call(es3::GetEis{d.eid});
+  if (!eis || !succeeded(*eis) || !eis->eis || !eis->eis->contains("profiles") || !(*eis->eis)["profiles"].is_array())
+    return false;
+  for (const auto& p : (*eis->eis)["profiles"]) {
+    if (!p.is_object() || p.value("iccid", std::string()) != d.iccid) continue;
+    return p.value("isdpAid", std::string()) == to_hex(d.isdp_aid) &&
+           p.value("state", std::string()) != m2m::state_name(m2m::ProfileState::Created);
+  }
+  return false;
 }
 
 expected<Download, std::string> ProfileDownload::roll_back(Download d, const std::string& why) {

@@ -96,6 +96,8 @@ class ProfileDownload {
   expected<Download, std::string> roll_back(Download d, const std::string& why);
   /// ProfileDownloadCompleted and the enable, from a loaded profile.
   expected<Download, std::string> finish(Download d);
+  /// Whether the SM-SR's EIS shows `d`'s profile completed (past Created).
+  bool completed_at_smsr(const Download& d);
 
   DownloadConfig config_;
   Es3Port& es3_;

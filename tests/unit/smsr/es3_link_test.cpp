@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <set>
@@ -415,6 +416,54 @@ TEST_F(ProfileDownloadTest, UntrustedEcasdFailsAndDeletesTheIsdp) {
   EXPECT_EQ(d->state, smdp::DownloadState::Failed);
   EXPECT_EQ(calls_.back(), es3::Function::DeleteIsdp);
   EXPECT_FALSE(on_card(d->isdp_aid));
+}
+
+// ProfileDownloadCompleted reaches the SM-SR but its answer is lost (or a
+// restart repeats it and the SM-SR refuses the repeat): the EIS shows the
+// profile loaded, so the download goes on instead of deleting it.
+TEST_F(ProfileDownloadTest, ALostCompletionAnswerDoesNotRollBackALoadedProfile) {
+  class LosingPort : public smdp::Es3Port {
+   public:
+    explicit LosingPort(smdp::Es3Port& inner) : inner_(inner) {}
+    expected<es3::Result, std::string> call(const es3::Request& r) override {
+      auto out = inner_.call(r);
+      if (std::holds_alternative<es3::ProfileDownloadCompleted>(r) && lose_next) {
+        lose_next = false;
+        return unexpected(std::string("connection reset before the answer"));
+      }
+      return out;
+    }
+    bool lose_next = true;
+
+   private:
+    smdp::Es3Port& inner_;
+  } losing(*port_);
+  smdp::ProfileDownload download({*dp_, trust_, 6, {}}, losing, *table_);
+  auto d = download.run(request(true));
+  ASSERT_TRUE(d) << d.error();
+  EXPECT_FALSE(losing.lose_next);
+  EXPECT_EQ(d->state, smdp::DownloadState::Enabled) << d->error;
+  auto p = on_card(d->isdp_aid);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ(std::count(calls_.begin(), calls_.end(), es3::Function::DeleteIsdp), 0);
+
+  // The restart case: the same download left at Loaded, its completion
+  // already recorded; recover() repeats ProfileDownloadCompleted, the SM-SR
+  // refuses it, and the record ends Completed, the profile kept.
+  smdp::Download left = *d;
+  left.id = 0;
+  left.state = smdp::DownloadState::Loaded;
+  auto json_request = nlohmann::json::parse(left.request);
+  json_request["enable"] = false;
+  left.request = json_request.dump();
+  ASSERT_TRUE(table_->create(left));
+  auto recovered = download.recover();
+  ASSERT_TRUE(recovered) << recovered.error();
+  ASSERT_EQ(recovered->size(), 1u);
+  EXPECT_EQ(recovered->front().state, smdp::DownloadState::Completed) << recovered->front().error;
+  EXPECT_TRUE(on_card(d->isdp_aid));
+  EXPECT_EQ(std::count(calls_.begin(), calls_.end(), es3::Function::DeleteIsdp), 0);
 }
 
 TEST_F(ProfileDownloadTest, RestartRollsBackADownloadStoppedBeforeTheLoad) {
