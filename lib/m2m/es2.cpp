@@ -13,6 +13,7 @@ using nlohmann::json;
 namespace {
 
 using detail::kMaxId;
+using detail::put_validity;
 using Body = detail::Body<Error>;
 unexpected<Error> invalid(std::string_view name, std::string_view what) { return detail::invalid<Error>(name, what); }
 unexpected<Error> missing(std::string_view name) { return detail::missing<Error>(name); }
@@ -137,17 +138,6 @@ expected<Request, Error> decode(Function f, Body& b, const json& j) {
   return unexpected(Error{Error::Kind::Invalid, "no such function"});
 }
 
-void put_validity(json& j, const std::optional<std::int64_t>& v) {
-  if (v) j["validityPeriod"] = *v;
-}
-
-expected<json, Error> object_of(std::string_view body) {
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded()) return unexpected(Error{Error::Kind::Invalid, "the body is not JSON"});
-  if (!j.is_object()) return unexpected(Error{Error::Kind::Invalid, "the body must be a JSON object"});
-  return j;
-}
-
 /// "YYYY-MM-DDTHH:MM:SSZ" with digits where digits go.
 bool is_timestamp(std::string_view s) {
   static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:ddZ";
@@ -214,7 +204,7 @@ std::string encode_request(const Request& request, std::string_view call_id) {
 }
 
 expected<Request, Error> decode_request(Function f, std::string_view body) {
-  RSP_TRY(auto j, object_of(body));
+  RSP_TRY(auto j, detail::object_of<Error>(body));
   Body b(j);
   RSP_TRY_VOID(b.text("functionCallIdentifier", false, kMaxId));
   RSP_TRY(auto r, decode(f, b, j));
@@ -230,7 +220,7 @@ std::string encode_answer(const Answer& a) {
 }
 
 expected<Answer, Error> decode_answer(std::string_view body) {
-  RSP_TRY(auto j, object_of(body));
+  RSP_TRY(auto j, detail::object_of<Error>(body));
   Body b(j);
   Answer a;
   if (j.contains("operationId")) {
@@ -275,7 +265,7 @@ std::string encode_callback(const Callback& callback) {
 }
 
 expected<Callback, Error> decode_callback(std::string_view body) {
-  RSP_TRY(auto j, object_of(body));
+  RSP_TRY(auto j, detail::object_of<Error>(body));
   Body b(j);
   RSP_TRY(auto call_id, b.text("functionCallIdentifier", true, kMaxId));
   RSP_TRY(auto name, b.text("function", true, kMaxId));

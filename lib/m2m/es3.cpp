@@ -15,6 +15,7 @@ using nlohmann::json;
 namespace {
 
 using detail::kMaxId;
+using detail::put_validity;
 using Body = detail::Body<Error>;
 unexpected<Error> invalid(std::string_view name, std::string_view what) { return detail::invalid<Error>(name, what); }
 using detail::is_eid;
@@ -91,10 +92,6 @@ expected<Request, Error> decode(Function f, Body& b) {
   return unexpected(Error{Error::Kind::Invalid, "no such function"});
 }
 
-void put_validity(json& j, const std::optional<std::int64_t>& v) {
-  if (v) j["validityPeriod"] = *v;
-}
-
 }  // namespace
 
 std::optional<Function> function_named(std::string_view name) {
@@ -138,9 +135,7 @@ std::string encode_request(const Request& request, std::string_view call_id) {
 }
 
 expected<Request, Error> decode_request(Function f, std::string_view body) {
-  const json j = json::parse(body, nullptr, false);
-  if (j.is_discarded()) return unexpected(Error{Error::Kind::Invalid, "the body is not JSON"});
-  if (!j.is_object()) return unexpected(Error{Error::Kind::Invalid, "the body must be a JSON object"});
+  RSP_TRY(const json j, detail::object_of<Error>(body));
   Body b(j);
   RSP_TRY_VOID(b.text("functionCallIdentifier", false, kMaxId));
   RSP_TRY(auto r, decode(f, b));

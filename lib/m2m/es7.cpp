@@ -100,9 +100,7 @@ std::string encode_request(const Request& request, std::string_view call_id) {
 }
 
 expected<Request, Error> decode_request(Function f, std::string_view body) {
-  const json j = json::parse(body, nullptr, false);
-  if (j.is_discarded()) return unexpected(Error{Error::Kind::Invalid, "the body is not JSON"});
-  if (!j.is_object()) return unexpected(Error{Error::Kind::Invalid, "the body must be a JSON object"});
+  RSP_TRY(const json j, detail::object_of<Error>(body));
   Body b(j);
   RSP_TRY_VOID(b.text("functionCallIdentifier", false, kMaxId));
   RSP_TRY(auto r, decode(f, b));

@@ -135,4 +135,18 @@ expected<void, Error> execution_status(Body<Error>& b, std::string& status, std:
   return s.done();
 }
 
+/// The request or answer body as a JSON object, or why it is not one.
+template <class Error>
+expected<json, Error> object_of(std::string_view body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) return unexpected(Error{Error::Kind::Invalid, "the body is not JSON"});
+  if (!j.is_object()) return unexpected(Error{Error::Kind::Invalid, "the body must be a JSON object"});
+  return j;
+}
+
+/// validityPeriod, written only when there is one.
+inline void put_validity(json& j, const std::optional<std::int64_t>& v) {
+  if (v) j["validityPeriod"] = *v;
+}
+
 }  // namespace rsp::m2m::detail
