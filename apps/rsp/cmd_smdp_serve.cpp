@@ -176,19 +176,13 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
 
   // The inventory, the operations and the callbacks' outbox.
   const std::string database_name = rsp::store::describe_location(config.database);
-  auto kek = rsp::service::kek_for_database(config.kek_file.empty() ? "" : resolve(config.kek_file), config.database,
-                                            rsp::crypto::system_random());
-  if (!kek) fail(kek.error());
-  if (kek->created)
-    fmt::print(stderr,
-               "{}: created the key-encryption key file {} (mode 0600, key id {}). It protects every profile "
-               "package: back it up apart from the database\n",
-               kWho, kek->file.string(), kek->kek->id_hex());
+  const auto kek = rsp::cli::kek_or_exit(config.kek_file.empty() ? "" : resolve(config.kek_file), config.database,
+                                         kWho, "every profile package");
   auto opened = rsp::store::open_database(config.database, rsp::cli::serve_database_options(config.workers));
   if (!opened) fail("database " + database_name + ": " + opened.error().message);
   rsp::cli::warn_if_database_readable(config.database, kWho);
   std::shared_ptr<rsp::store::Database> db(std::move(*opened));
-  auto inventory = rsp::smdp::Inventory::open(db, kek->kek);
+  auto inventory = rsp::smdp::Inventory::open(db, kek);
   if (!inventory) fail("database " + database_name + ": " + inventory.error().message);
   std::shared_ptr<rsp::smdp::Inventory> shared_inventory(std::move(*inventory));
   rsp::service::SystemClock clock;
@@ -308,7 +302,7 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   rsp::cli::serve_until_stopped(
       stop_signals,
       {fmt::format("SM-DP inventory in {}, profile packages sealed under key-encryption key {}", database_name,
-                   kek->kek->id_hex()),
+                   kek->id_hex()),
        fmt::format("ES2 on {}/gsma/m2m/es2/ for {} MNO{}", (*server)->url(), mno_names.size(),
                    mno_names.size() == 1 ? "" : "s"),
        // The results path is not printed: it may hold a secret part.

@@ -256,14 +256,8 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
 
   // The registry.
   const std::string database_name = rsp::store::describe_location(config.database);
-  auto kek = rsp::service::kek_for_database(config.kek_file.empty() ? "" : resolve(config.kek_file), config.database,
-                                            rsp::crypto::system_random());
-  if (!kek) fail(kek.error());
-  if (kek->created)
-    fmt::print(stderr,
-               "{}: created the key-encryption key file {} (mode 0600, key id {}). It protects the ISD-R keys of "
-               "every registered eUICC: back it up apart from the database\n",
-               kWho, kek->file.string(), kek->kek->id_hex());
+  const auto kek = rsp::cli::kek_or_exit(config.kek_file.empty() ? "" : resolve(config.kek_file), config.database,
+                                         kWho, "the ISD-R keys of every registered eUICC");
   auto opened = rsp::store::open_database(config.database, rsp::cli::serve_database_options(config.workers));
   if (!opened) fail("database " + database_name + ": " + opened.error().message);
   rsp::cli::warn_if_database_readable(config.database, kWho);
@@ -304,7 +298,7 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   for (const auto& c : *smdps) callback_urls[c.name] = c.callback_url;
 
   rsp::smsr::RegistryOptions registry_options;
-  registry_options.kek = kek->kek;
+  registry_options.kek = kek;
   if (db->dialect() == "sqlite") {
     // Reads on a connection of their own (WAL): GetEIS and the ES5 lookups
     // never wait behind a write transaction's disk flush.
@@ -544,7 +538,7 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   rsp::cli::serve_until_stopped(
       stop_signals,
       {fmt::format("SM-SR registry in {}, ISD-R keys sealed under key-encryption key {}", database_name,
-                   kek->kek->id_hex()),
+                   kek->id_hex()),
        fmt::format("ES1 on {}/gsma/m2m/es1/ for {} EUM{}, ES4 on {}/gsma/m2m/es4/ for {} MNO{}", (*server)->url(),
                    eums->size(), eums->size() == 1 ? "" : "s", (*server)->url(), mnos->size(),
                    mnos->size() == 1 ? "" : "s"),

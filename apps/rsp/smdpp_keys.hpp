@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "command.hpp"
 #include "rsp/crypto/random.hpp"
@@ -30,9 +31,11 @@ inline void warn_if_database_readable(const std::string& database, const std::st
 }
 
 /// The key-encryption key for `database` (service::kek_for_database); exits
-/// with the reason when there is none.
-inline std::shared_ptr<const service::KeyEncryptionKey> kek_or_exit(const std::string& kek_file,
-                                                                  const std::string& database, const std::string& who) {
+/// with the reason when there is none. A key file made just now is announced
+/// with what it `protects`.
+inline std::shared_ptr<const service::KeyEncryptionKey> kek_or_exit(
+    const std::string& kek_file, const std::string& database, const std::string& who,
+    std::string_view protects = "the subscriber keys in the stored profile packages") {
   auto k = service::kek_for_database(kek_file, database, crypto::system_random());
   if (!k) {
     fmt::print(stderr, "{}: {}\n", who, k.error());
@@ -40,9 +43,9 @@ inline std::shared_ptr<const service::KeyEncryptionKey> kek_or_exit(const std::s
   }
   if (k->created)
     fmt::print(stderr,
-               "{}: created the key-encryption key file {} (mode 0600, key id {}). It protects the subscriber keys "
-               "in the stored profile packages: back it up apart from the database, without it they cannot be read\n",
-               who, k->file.string(), k->kek->id_hex());
+               "{}: created the key-encryption key file {} (mode 0600, key id {}). It protects {}: back it up apart "
+               "from the database, without it they cannot be read\n",
+               who, k->file.string(), k->kek->id_hex(), protects);
   return k->kek;
 }
 
