@@ -93,6 +93,13 @@ void limit_profiles(json& eis, const std::vector<std::string>& iccids) {
   eis["profiles"] = std::move(kept);
 }
 
+/// The code a failed download is reported with: the one it failed with
+/// (the SM-SR's, or the key establishment's), else an execution error.
+m2m::Code failure_code(const Download& d) {
+  if (d.subject_code.empty()) return codes::kExecutionError;
+  return m2m::Code{d.subject_code.c_str(), d.reason_code.c_str()};
+}
+
 }  // namespace
 
 struct Es2Service::Operation {
@@ -245,33 +252,7 @@ expected<void, std::string> Es2Service::run(const Operation& op) {
       fail_with(codes::kExecutionError);
       return finish(op, result);
     }
-    switch (ended->state) {
-      case DownloadState::Enabled:
-        (void)inventory_->settle(d->iccid, ProfileState::Downloaded);
-        result.status = m2m::status_name(m2m::ExecutionStatus::ExecutedSuccess);
-        break;
-      case DownloadState::Completed:
-        (void)inventory_->settle(d->iccid, ProfileState::Downloaded);
-        // Downloaded, but the enable asked for failed: a warning, the
-        // profile stays on the eUICC (disabled) and the MNO may enable it.
-        result.status = m2m::status_name(ended->error.empty() ? m2m::ExecutionStatus::ExecutedSuccess
-                                                              : m2m::ExecutionStatus::ExecutedWithWarning);
-        break;
-      default:
-        // SGP.02 §3.1 rolls a failed download back by deleting its ISD-P
-        // (ProfileDownload did). The profile then never reached any
-        // eUICC, so it returns to the inventory for the next download
-        // (SGP.02 does not, as we read it, make such a profile unusable;
-        // not yet checked against the text). When the ISD-P could not be
-        // deleted the profile may remain on that eUICC: it is quarantined,
-        // never handed out twice.
-        (void)inventory_->settle(d->iccid, ended->error.find(kIsdpNotDeleted) == std::string::npos
-                                               ? ProfileState::Available
-                                               : ProfileState::Quarantined);
-        fail_with(codes::kExecutionError);
-        break;
-    }
-    return finish(op, result);
+    return finish(op, settled(result, d->iccid, *ended));
   }
 
   auto es3_request = relayed(op.request);
@@ -293,6 +274,40 @@ expected<void, std::string> Es2Service::run(const Operation& op) {
     result.eis = std::move(eis);
   }
   return finish(op, result);
+}
+
+es2::Result Es2Service::settled(es2::Result result, const std::string& iccid, const Download& ended) {
+  switch (ended.state) {
+    case DownloadState::Enabled:
+      (void)inventory_->settle(iccid, ProfileState::Downloaded);
+      result.status = m2m::status_name(m2m::ExecutionStatus::ExecutedSuccess);
+      break;
+    case DownloadState::Completed:
+      (void)inventory_->settle(iccid, ProfileState::Downloaded);
+      // Downloaded, but the enable asked for failed: a warning, the
+      // profile stays on the eUICC (disabled) and the MNO may enable it.
+      result.status = m2m::status_name(ended.error.empty() ? m2m::ExecutionStatus::ExecutedSuccess
+                                                           : m2m::ExecutionStatus::ExecutedWithWarning);
+      break;
+    default: {
+      // SGP.02 §3.1 rolls a failed download back by deleting its ISD-P
+      // (ProfileDownload did). The profile then never reached any
+      // eUICC, so it returns to the inventory for the next download
+      // (SGP.02 does not, as we read it, make such a profile unusable;
+      // not yet checked against the text). When the ISD-P could not be
+      // deleted the profile may remain on that eUICC: it is quarantined,
+      // never handed out twice.
+      (void)inventory_->settle(iccid, ended.error.find(kIsdpNotDeleted) == std::string::npos
+                                          ? ProfileState::Available
+                                          : ProfileState::Quarantined);
+      const m2m::Code c = failure_code(ended);
+      result.status = m2m::status_name(m2m::ExecutionStatus::Failed);
+      result.subject_code = c.subject;
+      result.reason_code = c.reason;
+      break;
+    }
+  }
+  return result;
 }
 
 expected<void, std::string> Es2Service::finish(const Operation& op, const es2::Result& result) {

@@ -25,6 +25,30 @@ std::string refusal(const es3::Request& request, const es3::Result& r) {
   return why;
 }
 
+/// A failure of the download itself (no SM-SR code): an execution error,
+/// 1.2/4.2.
+ProfileDownload::Failure failure(std::string why) {
+  return {std::move(why), m2m::codes::kExecutionError.subject, m2m::codes::kExecutionError.reason};
+}
+
+/// A key establishment that failed on our side: an ECASD certificate that
+/// does not chain to a trusted EUM and CI or names another EID is
+/// 8.1.3/6.1 (m2m::codes::kEcasdCertificateInvalid); a receipt that does
+/// not verify 8.1/6.1 (kKeysetReceiptInvalid, our choice, not yet checked
+/// against the SGP.02 text); anything else an execution error.
+ProfileDownload::Failure key_failure(const Es8Failure& e) {
+  ProfileDownload::Failure f = failure("key establishment: " + e.message);
+  const m2m::Code* c = e.code == Es8Failure::Code::EcasdCertificate  ? &m2m::codes::kEcasdCertificateInvalid
+                       : e.code == Es8Failure::Code::ReceiptMismatch ? &m2m::codes::kKeysetReceiptInvalid
+                       : e.code == Es8Failure::Code::Malformed       ? &m2m::codes::kKeysetReceiptInvalid
+                                                                     : nullptr;
+  if (c) {
+    f.subject_code = c->subject;
+    f.reason_code = c->reason;
+  }
+  return f;
+}
+
 /// The C-APDUs as one command script ('AA', ETSI TS 102 226 §5.2.1).
 expected<Bytes, std::string> script_of(std::span<const apdu::Command> commands) {
   std::vector<Bytes> c_apdus;
@@ -66,21 +90,37 @@ expected<Download, std::string> ProfileDownload::run(const DownloadRequest& requ
   d.request = json{{"completed", json::parse(es3::encode_request(completed))}, {"enable", request.enable}}.dump();
   RSP_TRY(d.id, table_.create(d));
 
-  // The call's successful result, or why not.
-  const auto call = [&](const es3::Request& r) -> expected<es3::Result, std::string> {
+  // The call's successful result, or why not: the SM-SR's status and codes
+  // when it refused (or the operation expired), no answer at all as an
+  // execution error (1.2/4.2; SGP.02's transport reasons for an SM-SR that
+  // cannot be reached are not yet checked against its text).
+  const auto call = [&](const es3::Request& r) -> expected<es3::Result, Failure> {
     auto result = es3_.call(r);
-    if (!result) return unexpected(std::string(es3::function(es3::function_of(r)).name) + ": " + result.error());
-    if (!succeeded(*result)) return unexpected(refusal(r, *result));
+    if (!result)
+      return unexpected(failure(std::string(es3::function(es3::function_of(r)).name) + ": " + result.error()));
+    if (!succeeded(*result)) {
+      Failure f{refusal(r, *result), result->subject_code, result->reason_code};
+      if (f.subject_code.empty()) {
+        const bool expired = m2m::parse_status(result->status) == m2m::ExecutionStatus::Expired;
+        f = failure(f.why);
+        if (expired) {
+          f.subject_code = m2m::codes::kExpired.subject;
+          f.reason_code = m2m::codes::kExpired.reason;
+        }
+      }
+      return unexpected(std::move(f));
+    }
     return std::move(*result);
   };
   // SendData of `commands` to the new ISD-P: the card's response script.
-  const auto send = [&](std::span<const apdu::Command> commands, bool more) -> expected<ota::ResponseScript, std::string> {
-    RSP_TRY(Bytes script, script_of(commands));
-    RSP_TRY(auto result, call(es3::SendData{d.eid, d.isdp_aid, std::move(script), more, std::nullopt}));
+  const auto send = [&](std::span<const apdu::Command> commands, bool more) -> expected<ota::ResponseScript, Failure> {
+    auto script = script_of(commands);
+    if (!script) return unexpected(failure(script.error()));
+    RSP_TRY(auto result, call(es3::SendData{d.eid, d.isdp_aid, std::move(*script), more, std::nullopt}));
     auto answer = ota::decode_response_script(result.euicc_response_data);
-    if (!answer) return unexpected(std::string("ES3.SendData: the eUICC's response script is malformed"));
+    if (!answer) return unexpected(failure("ES3.SendData: the eUICC's response script is malformed"));
     if (answer->r_apdus.size() != commands.size())
-      return unexpected(std::string("ES3.SendData: the eUICC answered fewer commands than were sent"));
+      return unexpected(failure("ES3.SendData: the eUICC answered fewer commands than were sent"));
     return std::move(*answer);
   };
 
@@ -101,11 +141,11 @@ expected<Download, std::string> ProfileDownload::run(const DownloadRequest& requ
 
   // 3. Key establishment (ECKA scenario #3) with the ISD-P.
   auto ke = KeyEstablishment::start(config_.dp, ecasd, config_.trust, d.eid);
-  if (!ke) return roll_back(std::move(d), "key establishment: " + ke.error().message);
+  if (!ke) return roll_back(std::move(d), key_failure(ke.error()));
   auto answer = send(ke->commands(), true);
   if (!answer) return roll_back(std::move(d), answer.error());
   auto keys = ke->finish(answer->r_apdus.back().data);
-  if (!keys) return roll_back(std::move(d), "key establishment: " + keys.error().message);
+  if (!keys) return roll_back(std::move(d), key_failure(keys.error()));
   RSP_TRY_VOID(step(d, DownloadState::KeysEstablished));
 
   // 4. The profile under SCP03t, in segments.
@@ -163,7 +203,13 @@ bool ProfileDownload::completed_at_smsr(const Download& d) {
 }
 
 expected<Download, std::string> ProfileDownload::roll_back(Download d, const std::string& why) {
-  d.error = why;
+  return roll_back(std::move(d), failure(why));
+}
+
+expected<Download, std::string> ProfileDownload::roll_back(Download d, const Failure& why) {
+  d.error = why.why;
+  d.subject_code = why.subject_code;
+  d.reason_code = why.reason_code;
   if (!d.isdp_aid.empty()) {
     // SGP.02 §3.1: the ISD-P made for a download that failed is deleted.
     const es3::Request del = es3::DeleteIsdp{d.eid, d.iccid, std::nullopt};

@@ -43,6 +43,11 @@ struct Download {
   Bytes isdp_aid;       ///< once CreateISDP succeeded
   std::string request;  ///< JSON of what ProfileDownloadCompleted and the enable need (no profile, no key)
   std::string error;    ///< why it failed (never key material)
+  /// A Failed download's SGP.02 subject and reason codes, for the MNO's
+  /// DownloadProfile result (es2_service.hpp): the SM-SR's when ES3 refused
+  /// or expired a step, else the download's own. In memory only, not in
+  /// the table.
+  std::string subject_code, reason_code;
   std::int64_t updated_at = 0;
 };
 

@@ -26,6 +26,12 @@
 /// (open()): relayed functions run again; a DownloadProfile is first
 /// settled by ProfileDownload::recover() and reported failed (its profile
 /// quarantined: it may be on the eUICC; an operator decides).
+///
+/// A failed DownloadProfile's result carries the code it failed with: the
+/// SM-SR's subject and reason when ES3 refused or expired a step (e.g.
+/// 8.1/3.8, the eUICC refused; 1.6/5.3, expired), 8.1.3/6.1 for an ECASD
+/// certificate that does not verify, 8.1/6.1 for a receipt that does not,
+/// else 1.2/4.2.
 
 #include <atomic>
 #include <condition_variable>
@@ -108,6 +114,9 @@ class Es2Service {
   expected<std::optional<Operation>, std::string> next_pending();
   expected<void, std::string> run(const Operation& op);
   expected<void, std::string> finish(const Operation& op, const m2m::es2::Result& result);
+  /// `result` completed from the download's end, the profile settled in the
+  /// inventory to match (downloaded, back available, or quarantined).
+  m2m::es2::Result settled(m2m::es2::Result result, const std::string& iccid, const Download& ended);
   expected<void, std::string> recover();
   Reply accept(const m2m::es2::Request& request, const std::string& mno, const std::string& iccid);
 

@@ -81,6 +81,14 @@ struct DownloadConfig {
 
 class ProfileDownload {
  public:
+  /// Why a step failed: the text and the SGP.02 subject and reason codes the
+  /// MNO is told (Download::subject_code).
+  struct Failure {
+    std::string why;
+    std::string subject_code;
+    std::string reason_code;
+  };
+
   ProfileDownload(DownloadConfig config, Es3Port& es3, DownloadTable& table);
 
   /// Runs one download to its end; the final record (Failed with the reason
@@ -93,6 +101,7 @@ class ProfileDownload {
  private:
   expected<void, std::string> step(Download& d, DownloadState state);
   /// DeleteISDP of `d`'s ISD-P (when it has one), then Failed with `why`.
+  expected<Download, std::string> roll_back(Download d, const Failure& why);
   expected<Download, std::string> roll_back(Download d, const std::string& why);
   /// ProfileDownloadCompleted and the enable, from a loaded profile.
   expected<Download, std::string> finish(Download d);

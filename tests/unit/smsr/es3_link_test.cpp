@@ -4,7 +4,9 @@
 // SMS wake-up and PSK-TLS session, SendData scripts reach the new ISD-P
 // (Es8Card) and the results come back as the SM-DP's callbacks. Then the
 // refusals: an unknown ISD-P, an ICCID already there, a receipt that does
-// not verify (the ISD-P deleted by DeleteISDP).
+// not verify (the ISD-P deleted by DeleteISDP). Then an MNO's
+// DownloadProfile failing at each step (Es2RollbackTest, SessionDropTest):
+// rolled back, the MNO told the failure's code.
 
 #include <gtest/gtest.h>
 
@@ -71,7 +73,11 @@ class Es3LinkTest : public Es5LinkTest {
     auto es8 = euicc_m2m::Es8Card::open(card_->isd_r_shared(), *store);
     ASSERT_TRUE(es8) << es8.error().message;
     es8_ = std::move(*es8);
-    device_isdp_ = [this](ByteView aid, ByteView c) { return es8_->execute(aid, c); };
+    device_isdp_ = [this](ByteView aid, ByteView c) {
+      Bytes r = es8_->execute(aid, c);
+      if (after_isdp_command_) after_isdp_command_(c);
+      return r;
+    };
     auto identity = store->euicc().identity();
     ASSERT_TRUE(identity);
     const auto& curve = identity->curves.front();
@@ -146,6 +152,8 @@ class Es3LinkTest : public Es5LinkTest {
 
   std::shared_ptr<Es3Service> es3_;
   std::unique_ptr<euicc_m2m::Es8Card> es8_;
+  /// Runs on the device after each C-APDU its ISD-Ps executed (a test's fault).
+  std::function<void(ByteView c_apdu)> after_isdp_command_;
   Bytes ecasd_cert_;
   smdp::EcasdTrust trust_;
   std::optional<smdp::DpIdentity> dp_;
@@ -295,12 +303,16 @@ TEST_F(Es3LinkTest, CardErrorInSendDataComesBackWithItsStatusWord) {
 /// call made, the operation awaited, its result read from the outbox.
 class DirectPort : public smdp::Es3Port {
  public:
-  explicit DirectPort(std::function<es3::Result(const es3::Request&)> f) : f_(std::move(f)) {}
+  explicit DirectPort(std::function<expected<es3::Result, std::string>(const es3::Request&)> f) : f_(std::move(f)) {}
   expected<es3::Result, std::string> call(const es3::Request& r) override { return f_(r); }
 
  private:
-  std::function<es3::Result(const es3::Request&)> f_;
+  std::function<expected<es3::Result, std::string>(const es3::Request&)> f_;
 };
+
+/// Where a test cuts the SM-DP off its SM-SR: before the request reaches it
+/// (connection refused) or after (the answer lost).
+enum class Cut { Before, After };
 
 class ProfileDownloadTest : public Es3LinkTest {
  protected:
@@ -312,7 +324,12 @@ class ProfileDownloadTest : public Es3LinkTest {
     auto table = smdp::DownloadTable::open(std::shared_ptr<store::Database>(std::move(*db)));
     ASSERT_TRUE(table) << table.error();
     table_ = std::move(*table);
-    port_ = std::make_unique<DirectPort>([this](const es3::Request& r) { return dispatch(r); });
+    port_ = std::make_unique<DirectPort>([this](const es3::Request& r) -> expected<es3::Result, std::string> {
+      if (cut_ && cut_(r, Cut::Before)) return unexpected(std::string("connection refused"));
+      auto out = dispatch(r);
+      if (cut_ && cut_(r, Cut::After)) return unexpected(std::string("no result in time"));
+      return out;
+    });
     start_device();
   }
 
@@ -327,7 +344,17 @@ class ProfileDownloadTest : public Es3LinkTest {
     }
     if (const auto* c = std::get_if<es3::CreateIsdp>(&request)) return ended(es3_->create_isdp(kSmdp, *c));
     if (const auto* s = std::get_if<es3::SendData>(&request)) {
+      if (tamper_segment_ && send_data_ == 1) {
+        ++send_data_;
+        // One byte of the first STORE DATA's protected block changed.
+        auto c_apdus = ota::c_apdus(ota::decode_command_script(s->data).value());
+        c_apdus.front().at(20) ^= 0x01;
+        es3::SendData changed = *s;
+        changed.data = ota::encode(ota::command_script(c_apdus)).value();
+        return ended(es3_->send_data(kSmdp, changed));
+      }
       auto r = ended(es3_->send_data(kSmdp, *s));
+      if (tamper_segment_) ++send_data_;
       if (tamper_receipt_ && ++send_data_ == 1) {
         // The receipt changed on its way back.
         auto script = ota::decode_response_script(r.euicc_response_data).value();
@@ -367,7 +394,10 @@ class ProfileDownloadTest : public Es3LinkTest {
   std::unique_ptr<smdp::DownloadTable> table_;
   std::unique_ptr<DirectPort> port_;
   std::vector<es3::Function> calls_;
+  /// Whether the SM-SR is out of reach for this call (a test's fault).
+  std::function<bool(const es3::Request&, Cut)> cut_;
   bool tamper_receipt_ = false;
+  bool tamper_segment_ = false;  ///< the first profile segment changed on its way
   int send_data_ = 0;
 };
 
@@ -499,6 +529,7 @@ class Es2DownloadTest : public ProfileDownloadTest {
     auto db = store::open_database((tmp_.path() / "smdp-es2.db").string());
     ASSERT_TRUE(db);
     std::shared_ptr<store::Database> shared(std::move(*db));
+    smdp_db_ = shared;
     auto kek = service::KeyEncryptionKey::make(crypto::system_random().bytes(32));
     ASSERT_TRUE(kek);
     auto inventory = smdp::Inventory::open(shared, std::make_shared<const service::KeyEncryptionKey>(std::move(*kek)));
@@ -516,6 +547,7 @@ class Es2DownloadTest : public ProfileDownloadTest {
   }
 
   service::SystemClock clock_;
+  std::shared_ptr<store::Database> smdp_db_;
   std::shared_ptr<smdp::Inventory> inventory_;
   std::shared_ptr<service::SqlOutbox> outbox_;
   std::unique_ptr<smdp::Es2Service> es2_;
@@ -627,6 +659,231 @@ TEST_F(Es3OverHttpTest, RefusalsOverHttp) {
   EXPECT_EQ(r->subject_code, codes::kRequesterNotAllowed.subject);
   EXPECT_EQ(r->reason_code, codes::kRequesterNotAllowed.reason);
   EXPECT_FALSE(r->eis);
+}
+
+/// Failures of an MNO's DownloadProfile at each step, through the SM-DP's
+/// ES2 service, the real SM-SR, ES5 and the simulated device: each ends
+/// with its ISD-P deleted on the card and in the EIS (or the profile
+/// quarantined when it could not be), the profile back in the inventory,
+/// the MNO told with the failure's code, and nothing left in flight.
+class Es2RollbackTest : public Es2DownloadTest {
+ protected:
+  /// Opens the SM-DP's ES2 service again on the same database (a restart),
+  /// `edit` changing its configuration.
+  void reopen(const std::function<void(smdp::Es2ServiceConfig&)>& edit = {}) {
+    es2_.reset();
+    smdp::Es2ServiceConfig config("smsr-1", {*dp_, trust_, 6, {}});
+    if (edit) edit(config);
+    auto svc = smdp::Es2Service::open(std::move(config), smdp_db_, inventory_, *port_, outbox_);
+    ASSERT_TRUE(svc) << svc.error();
+    es2_ = std::move(*svc);
+  }
+
+  /// DownloadProfile(enable) of the test's profile, accepted and run to its end.
+  void download() {
+    auto accepted = es2_->handle(m2m::es2::DownloadProfile{eid(), kIccid, "", "smsr-1", true, std::nullopt}, "mno-three");
+    ASSERT_TRUE(accepted.answer.accepted()) << accepted.answer.message;
+    auto ran = es2_->run_next();
+    ASSERT_TRUE(ran && *ran) << (ran ? "" : ran.error());
+  }
+
+  /// The one callback queued for the MNO: its DownloadProfile result.
+  m2m::es2::Result told() {
+    auto due = outbox_->due();
+    EXPECT_TRUE(due);
+    if (!due || due->size() != 1) {
+      ADD_FAILURE() << "expected one callback, got " << (due ? due->size() : 0);
+      return {};
+    }
+    EXPECT_EQ(due->front().recipient, "mno-three");
+    auto callback = m2m::es2::decode_callback(due->front().body);
+    EXPECT_TRUE(callback);
+    if (!callback) return {};
+    const auto& r = std::get<m2m::es2::Result>(*callback);
+    EXPECT_EQ(r.function, m2m::es2::Function::DownloadProfile);
+    EXPECT_EQ(r.iccid, kIccid);
+    return r;
+  }
+
+  void expect_told(m2m::Code c) {
+    const auto r = told();
+    EXPECT_EQ(r.status, "Failed");
+    EXPECT_EQ(r.subject_code, c.subject);
+    EXPECT_EQ(r.reason_code, c.reason);
+  }
+
+  /// Nothing of the download left: no ISD-P of the profile on the card or
+  /// in the EIS, the profile `state` in the inventory, no operation open at
+  /// the SM-SR or pending at the SM-DP, no download unfinished.
+  void expect_rolled_back(smdp::ProfileState state = smdp::ProfileState::Available) {
+    EXPECT_EQ(card_->isd_r().state().isdps.size(), 2u) << "an ISD-P was left on the card";
+    EXPECT_FALSE((**registry_->eis(eid(), false)).profile(kIccid));
+    EXPECT_EQ(inventory_->get("mno-three", kIccid)->state, state);
+    expect_nothing_in_flight();
+  }
+  void expect_nothing_in_flight() {
+    EXPECT_TRUE(registry_->open_operations(eid())->empty());
+    auto table = smdp::DownloadTable::open(smdp_db_);
+    ASSERT_TRUE(table);
+    EXPECT_TRUE((*table)->unfinished()->empty());
+    auto more = es2_->run_next();
+    ASSERT_TRUE(more);
+    EXPECT_FALSE(*more);
+  }
+
+  std::size_t count(es3::Function f) const { return static_cast<std::size_t>(std::count(calls_.begin(), calls_.end(), f)); }
+};
+
+TEST_F(Es2RollbackTest, SmsrUnreachableOnceWhileTheProfileLoads) {
+  int sends = 0;
+  cut_ = [&](const es3::Request& r, Cut c) {
+    return c == Cut::Before && std::holds_alternative<es3::SendData>(r) && ++sends == 3;
+  };
+  download();
+  EXPECT_EQ(calls_.back(), es3::Function::DeleteIsdp);
+  expect_rolled_back();
+  expect_told(codes::kExecutionError);
+}
+
+// The SM-SR goes away mid-download and stays away: the ISD-P cannot be
+// deleted, so the profile is quarantined, never offered again.
+TEST_F(Es2RollbackTest, SmsrGoneForGoodQuarantinesTheProfile) {
+  int sends = 0;
+  bool gone = false;
+  cut_ = [&](const es3::Request& r, Cut c) {
+    if (c == Cut::Before && std::holds_alternative<es3::SendData>(r) && ++sends == 2) gone = true;
+    return gone;
+  };
+  download();
+  EXPECT_EQ(count(es3::Function::DeleteIsdp), 0u);  // it never reached the SM-SR
+  EXPECT_EQ(card_->isd_r().state().isdps.size(), 3u);  // left behind, and known to be
+  EXPECT_EQ(inventory_->get("mno-three", kIccid)->state, smdp::ProfileState::Quarantined);
+  expect_told(codes::kExecutionError);
+  auto again = es2_->handle(m2m::es2::DownloadProfile{eid(), kIccid, "", "smsr-1", true, std::nullopt}, "mno-three");
+  EXPECT_EQ(again.answer.subject_code, codes::kIccidInUse.subject);
+  gone = false;
+  EXPECT_TRUE(registry_->open_operations(eid())->empty());
+}
+
+// The card has less free memory than the ISD-P asked: INSTALL is refused
+// (6A84), CreateISDP fails with the eUICC's code, nothing to delete.
+TEST_F(Es2RollbackTest, EuiccOutOfMemoryAtCreateIsdp) {
+  reopen([](smdp::Es2ServiceConfig& c) { c.memory_margin = 1024 * 1024; });
+  download();
+  EXPECT_EQ(count(es3::Function::SendData), 0u);
+  expect_rolled_back();
+  expect_told(codes::kEuiccRefused);
+}
+
+// The package does not fit the ISD-P's quota: the card refuses the
+// segment (6A84), SendData fails with the eUICC's code, the ISD-P is deleted.
+TEST_F(ProfileDownloadTest, IsdpQuotaSmallerThanThePackageRollsBack) {
+  smdp::ProfileDownload download({*dp_, trust_, 6, {}}, *port_, *table_);
+  auto r = request(false);
+  r.required_memory = 1024;
+  auto d = download.run(r);
+  ASSERT_TRUE(d) << d.error();
+  EXPECT_EQ(d->state, smdp::DownloadState::Failed);
+  EXPECT_EQ(d->subject_code, codes::kEuiccRefused.subject);
+  EXPECT_EQ(d->reason_code, codes::kEuiccRefused.reason);
+  EXPECT_EQ(calls_.back(), es3::Function::DeleteIsdp);
+  EXPECT_FALSE(on_card(d->isdp_aid));
+  EXPECT_FALSE((**registry_->eis(eid(), false)).profile(kIccid));
+  EXPECT_TRUE(registry_->open_operations(eid())->empty());
+}
+
+TEST_F(Es2RollbackTest, UntrustedEcasdCertificateIsRefusedWithItsCode) {
+  reopen([](smdp::Es2ServiceConfig& c) { c.download.trust.eums.clear(); });
+  download();
+  expect_rolled_back();
+  expect_told(codes::kEcasdCertificateInvalid);
+}
+
+TEST_F(Es2RollbackTest, EcasdCertificateOfAnotherCiIsRefused) {
+  reopen([](smdp::Es2ServiceConfig& c) { c.download.trust.cis.clear(); });
+  download();
+  expect_rolled_back();
+  expect_told(codes::kEcasdCertificateInvalid);
+}
+
+TEST_F(Es2RollbackTest, ForgedReceiptIsRefusedAndRolledBack) {
+  tamper_receipt_ = true;
+  download();
+  expect_rolled_back();
+  expect_told(codes::kKeysetReceiptInvalid);
+}
+
+TEST_F(Es2RollbackTest, TamperedScp03tSegmentIsRefusedByTheCardAndRolledBack) {
+  tamper_segment_ = true;
+  download();
+  expect_rolled_back();
+  expect_told(codes::kEuiccRefused);
+}
+
+/// A device whose connection is cut while the profile loads: after its
+/// ISD-P ran the `n`th command it stalls past the session's idle timeout
+/// (or, held, until the test lets it go), so the SM-SR drops the session
+/// and the device's answer is lost.
+class SessionDropTest : public Es2RollbackTest {
+ protected:
+  void cut_after(int n, bool held = false) {
+    after_isdp_command_ = [this, n, held](ByteView) {
+      if (++commands_ != n) return;
+      stalled_ = true;
+      if (!held) {
+        std::this_thread::sleep_for(600ms);  // the server's idle timeout is 300 ms
+        return;
+      }
+      (void)eventually([&] { return release_.load(); }, 20s);
+    };
+  }
+  /// Runs `then` on a thread of its own once `ready` holds.
+  void when(std::function<bool()> ready, std::function<void()> then) {
+    watcher_ = std::thread([ready = std::move(ready), then = std::move(then)] {
+      if (eventually(ready, 20s)) then();
+    });
+  }
+  void TearDown() override {
+    release_ = true;
+    if (watcher_.joinable()) watcher_.join();
+    Es2RollbackTest::TearDown();
+  }
+  std::atomic<int> commands_{0};
+  std::atomic<bool> stalled_{false};
+  std::atomic<bool> release_{false};
+  std::thread watcher_;
+};
+
+// The device comes back (a new wake-up): the SM-SR sends the unanswered
+// script again (at least once, ES5), the card refuses the replayed SCP03t
+// segment, and the download is rolled back with the eUICC's code.
+TEST_F(SessionDropTest, DeviceBackAfterADroppedSessionEndsInRollback) {
+  cut_after(10);
+  when([this] { return device_->sessions_failed() > 0; }, [this] { link_->wake_up(eid()); });
+  download();
+  EXPECT_GE(device_->sessions_failed(), 1u);
+  EXPECT_EQ(calls_.back(), es3::Function::DeleteIsdp);
+  expect_rolled_back();
+  expect_told(codes::kEuiccRefused);
+}
+
+// The device does not come back while the SendData is valid (held past
+// the session's timeout until then): it expires at the SM-SR (1.6/5.3),
+// the SM-DP has the ISD-P deleted (its wake-up brings the device back), and
+// the MNO is told the expiry.
+TEST_F(SessionDropTest, SendDataExpiredAfterADroppedSessionEndsInRollback) {
+  cut_after(10, true);
+  when([this] { return stalled_.load(); },
+       [this] {
+         std::this_thread::sleep_for(400ms);  // past the session's idle timeout
+         Es5LinkTest::clock_->advance(601s);
+         EXPECT_EQ(*service_->expire(), 1u);
+         release_ = true;
+       });
+  download();
+  EXPECT_EQ(calls_.back(), es3::Function::DeleteIsdp);
+  expect_rolled_back();
+  expect_told(codes::kExpired);
 }
 
 }  // namespace
