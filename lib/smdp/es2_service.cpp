@@ -333,7 +333,7 @@ expected<void, std::string> Es2Service::finish(const Operation& op, const es2::R
 expected<void, std::string> Es2Service::recover() {
   // Downloads a stopped process left: completed or rolled back first.
   ProfileDownload download(config_.download, es3_, *downloads_);
-  RSP_TRY_VOID(download.recover());
+  RSP_TRY(auto recovered, download.recover());
   auto rows = db_->query(
       "SELECT id, mno_id, function, request FROM smdp_es2_operation WHERE state = 'pending' AND function = $1",
       {value(es2::function(es2::Function::DownloadProfile).name)});
@@ -342,14 +342,25 @@ expected<void, std::string> Es2Service::recover() {
     auto r = es2::decode_request(es2::Function::DownloadProfile, row.text(3));
     if (!r) return unexpected("storage: operation " + std::to_string(row.int64(0)) + ": " + r.error().message);
     const auto& d = std::get<es2::DownloadProfile>(*r);
-    // Whether it reached the eUICC is not known here: not offered again.
-    (void)inventory_->settle(d.iccid, ProfileState::Quarantined);
     es2::Result result;
     result.call_id = "op-" + std::to_string(row.int64(0));
     result.function = es2::Function::DownloadProfile;
     result.operation_id = row.int64(0);
     result.eid = d.eid;
     result.iccid = d.iccid;
+    // The download this operation left unfinished (a reserved profile is
+    // downloaded by one operation at a time), now resumed or rolled back:
+    // its end is the operation's, as when it runs without a restart.
+    const auto own = std::find_if(recovered.begin(), recovered.end(), [&](const Download& x) {
+      return x.eid == d.eid && x.iccid == d.iccid;
+    });
+    if (own != recovered.end()) {
+      RSP_TRY_VOID(finish(Operation{row.int64(0), row.text(1), *r}, settled(result, d.iccid, *own)));
+      recovered.erase(own);
+      continue;
+    }
+    // Whether it reached the eUICC is not known here: not offered again.
+    (void)inventory_->settle(d.iccid, ProfileState::Quarantined);
     result.status = m2m::status_name(m2m::ExecutionStatus::Failed);
     result.subject_code = codes::kExecutionError.subject;
     result.reason_code = codes::kExecutionError.reason;

@@ -23,9 +23,11 @@
 ///
 /// Operations are rows of their own (schema component "smdp.es2"); a
 /// process that stops with operations pending ends them at its next start
-/// (open()): relayed functions run again; a DownloadProfile is first
-/// settled by ProfileDownload::recover() and reported failed (its profile
-/// quarantined: it may be on the eUICC; an operator decides).
+/// (open()): relayed functions run again; a DownloadProfile whose download
+/// ProfileDownload::recover() resumed or rolled back ends as that download
+/// did (reported and its profile settled as without the restart); one with
+/// no unfinished download is reported failed, its profile quarantined (it
+/// may be on the eUICC; an operator decides).
 ///
 /// A failed DownloadProfile's result carries the code it failed with: the
 /// SM-SR's subject and reason when ES3 refused or expired a step (e.g.
