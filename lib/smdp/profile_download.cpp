@@ -25,6 +25,8 @@ std::string refusal(const es3::Request& request, const es3::Result& r) {
   return why;
 }
 
+bool is_code(const es3::Result& r, m2m::Code c) { return r.subject_code == c.subject && r.reason_code == c.reason; }
+
 /// A failure of the download itself (no SM-SR code): an execution error,
 /// 1.2/4.2.
 ProfileDownload::Failure failure(std::string why) {
@@ -94,8 +96,9 @@ expected<Download, std::string> ProfileDownload::run(const DownloadRequest& requ
   // when it refused (or the operation expired), no answer at all as an
   // execution error (1.2/4.2; SGP.02's transport reasons for an SM-SR that
   // cannot be reached are not yet checked against its text).
-  const auto call = [&](const es3::Request& r) -> expected<es3::Result, Failure> {
+  const auto call = [&](const es3::Request& r, bool* answered = nullptr) -> expected<es3::Result, Failure> {
     auto result = es3_.call(r);
+    if (answered) *answered = result.has_value();
     if (!result)
       return unexpected(failure(std::string(es3::function(es3::function_of(r)).name) + ": " + result.error()));
     if (!succeeded(*result)) {
@@ -133,9 +136,14 @@ expected<Download, std::string> ProfileDownload::run(const DownloadRequest& requ
   if (ecasd.empty()) return roll_back(std::move(d), "ES3.GetEIS: the EIS has no ECASD certificate");
 
   // 2. The ISD-P.
-  auto created = call(es3::CreateIsdp{d.eid, d.iccid, request.mno_id, request.required_memory, true, std::nullopt});
-  if (!created) return roll_back(std::move(d), created.error());
-  if (created->isdp_aid.empty()) return roll_back(std::move(d), "ES3.CreateISDP: no ISD-P AID in the result");
+  const es3::Request create = es3::CreateIsdp{d.eid, d.iccid, request.mno_id, request.required_memory, true, std::nullopt};
+  bool answered = true;
+  auto created = call(create, &answered);
+  if (!created) {
+    // Refused: nothing was made. Not answered: the SM-SR may have made it.
+    return roll_back(std::move(d), created.error(), !answered);
+  }
+  if (created->isdp_aid.empty()) return roll_back(std::move(d), "ES3.CreateISDP: no ISD-P AID in the result", true);
   d.isdp_aid = created->isdp_aid;
   RSP_TRY_VOID(step(d, DownloadState::IsdpCreated));
 
@@ -202,19 +210,22 @@ bool ProfileDownload::completed_at_smsr(const Download& d) {
   return false;
 }
 
-expected<Download, std::string> ProfileDownload::roll_back(Download d, const std::string& why) {
-  return roll_back(std::move(d), failure(why));
+expected<Download, std::string> ProfileDownload::roll_back(Download d, const std::string& why, bool create_unknown) {
+  return roll_back(std::move(d), failure(why), create_unknown);
 }
 
-expected<Download, std::string> ProfileDownload::roll_back(Download d, const Failure& why) {
+expected<Download, std::string> ProfileDownload::roll_back(Download d, const Failure& why, bool create_unknown) {
   d.error = why.why;
   d.subject_code = why.subject_code;
   d.reason_code = why.reason_code;
-  if (!d.isdp_aid.empty()) {
+  if (!d.isdp_aid.empty() || create_unknown) {
     // SGP.02 §3.1: the ISD-P made for a download that failed is deleted.
+    // DeleteISDP names the profile by ICCID, so it also finds an ISD-P whose
+    // CreateISDP was not answered.
     const es3::Request del = es3::DeleteIsdp{d.eid, d.iccid, std::nullopt};
     auto deleted = es3_.call(del);
-    if (!deleted || !succeeded(*deleted))
+    const bool none = create_unknown && d.isdp_aid.empty() && deleted && is_code(*deleted, m2m::codes::kIccidUnknown);
+    if (!none && (!deleted || !succeeded(*deleted)))
       d.error += "; " + std::string(kIsdpNotDeleted) + " (" +
                  (deleted ? refusal(del, *deleted) : std::string("ES3.DeleteISDP: ") + deleted.error()) + ")";
   }
@@ -226,9 +237,13 @@ expected<std::vector<Download>, std::string> ProfileDownload::recover() {
   RSP_TRY(auto left, table_.unfinished());
   std::vector<Download> out;
   for (auto& d : left) {
+    // Stopped before its CreateISDP was answered: the SM-SR may have made
+    // the ISD-P all the same.
+    const bool create_unknown = d.state == DownloadState::Started;
     expected<Download, std::string> ended =
-        d.state == DownloadState::Loaded ? finish(std::move(d))
-                                         : roll_back(std::move(d), "interrupted before the profile was loaded");
+        d.state == DownloadState::Loaded
+            ? finish(std::move(d))
+            : roll_back(std::move(d), "interrupted before the profile was loaded", create_unknown);
     if (!ended) return unexpected(ended.error());
     out.push_back(std::move(*ended));
   }

@@ -18,7 +18,8 @@
 ///
 /// recover() after a restart: a download stopped once its profile was loaded
 /// resumes from step 5; one stopped earlier cannot (its keys were in memory
-/// only) and is rolled back.
+/// only) and is rolled back (one stopped before CreateISDP was answered by
+/// DeleteISDP by ICCID, see kIsdpNotDeleted).
 
 #include <chrono>
 #include <cstdint>
@@ -45,7 +46,12 @@ class Es3Port {
 };
 
 /// In a Failed download's error when its ISD-P could not be deleted (the
-/// profile may remain on the eUICC).
+/// profile may remain on the eUICC). A CreateISDP that was sent but not
+/// answered (the SM-SR unreachable or silent after the request left) may
+/// have made the ISD-P: the rollback then asks DeleteISDP by ICCID too, and
+/// only the SM-SR's "unknown ICCID" (8.2.1/3.9: nothing of ours there)
+/// counts as nothing to delete. An ISD-P whose CreateISDP is still open at
+/// the SM-SR at that moment is not seen by that DeleteISDP (not handled).
 inline constexpr std::string_view kIsdpNotDeleted = "the ISD-P could not be deleted";
 
 struct DownloadRequest {
@@ -100,9 +106,10 @@ class ProfileDownload {
 
  private:
   expected<void, std::string> step(Download& d, DownloadState state);
-  /// DeleteISDP of `d`'s ISD-P (when it has one), then Failed with `why`.
-  expected<Download, std::string> roll_back(Download d, const Failure& why);
-  expected<Download, std::string> roll_back(Download d, const std::string& why);
+  /// DeleteISDP of `d`'s ISD-P (when it has one, or when CreateISDP was sent
+  /// and its outcome is not known), then Failed with `why`.
+  expected<Download, std::string> roll_back(Download d, const Failure& why, bool create_unknown = false);
+  expected<Download, std::string> roll_back(Download d, const std::string& why, bool create_unknown = false);
   /// ProfileDownloadCompleted and the enable, from a loaded profile.
   expected<Download, std::string> finish(Download d);
   /// Whether the SM-SR's EIS shows `d`'s profile completed (past Created).

@@ -394,6 +394,33 @@ TEST_F(Es2ServiceTest, RestartReturnsTheProfileOfARolledBackDownload) {
   EXPECT_EQ(state_of("mno-a", kIccidA), ProfileState::Available);
 }
 
+// Stopped while CreateISDP was out (no AID recorded): the SM-SR may have
+// made the ISD-P, so the restart asks DeleteISDP by ICCID. "Unknown ICCID"
+// means nothing was made; no answer leaves the profile quarantined.
+TEST_F(Es2ServiceTest, RestartDuringCreateIsdpDeletesByIccid) {
+  ASSERT_TRUE(svc_->handle(download(kIccidA), "mno-a").answer.accepted());
+  leave_download(db_, DownloadState::Started, false);
+  port_.answers[es3::Function::DeleteIsdp] = failed(codes::kIccidUnknown);
+  open_all();
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(port_.calls, (std::vector<es3::Function>{es3::Function::DeleteIsdp}));
+  EXPECT_EQ(state_of("mno-a", kIccidA), ProfileState::Available);
+
+  ASSERT_TRUE(svc_->handle(download(kIccidA2), "mno-a").answer.accepted());
+  auto table = DownloadTable::open(db_);
+  ASSERT_TRUE(table);
+  Download d;
+  d.eid = kEid;
+  d.iccid = kIccidA2;
+  d.request = "{}";
+  ASSERT_TRUE((*table)->create(d));
+  port_.answers.erase(es3::Function::DeleteIsdp);  // the SM-SR is unreachable
+  open_all();
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(state_of("mno-a", kIccidA2), ProfileState::Quarantined);
+  EXPECT_EQ(callbacks().size(), 2u);
+}
+
 TEST_F(Es2ServiceTest, TheWorkerRunsWhatIsAccepted) {
   port_.answers[es3::Function::EnableProfile] = ok();
   svc_->start();

@@ -734,6 +734,27 @@ class Es2RollbackTest : public Es2DownloadTest {
   std::size_t count(es3::Function f) const { return static_cast<std::size_t>(std::count(calls_.begin(), calls_.end(), f)); }
 };
 
+TEST_F(Es2RollbackTest, SmsrUnreachableAtCreateIsdp) {
+  cut_ = [](const es3::Request& r, Cut c) { return c == Cut::Before && std::holds_alternative<es3::CreateIsdp>(r); };
+  download();
+  // The rollback asks the SM-SR to delete what CreateISDP might have made:
+  // it knows no such ICCID, so nothing was.
+  EXPECT_EQ(count(es3::Function::DeleteIsdp), 1u);
+  expect_rolled_back();
+  expect_told(codes::kExecutionError);
+}
+
+// The SM-SR made the ISD-P but its answer never came back: the rollback
+// finds it by ICCID and deletes it, so the profile handed out again is on
+// no eUICC.
+TEST_F(Es2RollbackTest, CreateIsdpAnswerLostDeletesTheIsdpMadeAllTheSame) {
+  cut_ = [](const es3::Request& r, Cut c) { return c == Cut::After && std::holds_alternative<es3::CreateIsdp>(r); };
+  download();
+  EXPECT_EQ(calls_.back(), es3::Function::DeleteIsdp);
+  expect_rolled_back();
+  expect_told(codes::kExecutionError);
+}
+
 TEST_F(Es2RollbackTest, SmsrUnreachableOnceWhileTheProfileLoads) {
   int sends = 0;
   cut_ = [&](const es3::Request& r, Cut c) {
