@@ -860,8 +860,8 @@ class SessionDropTest : public Es2RollbackTest {
   }
   /// Runs `then` on a thread of its own once `ready` holds.
   void when(std::function<bool()> ready, std::function<void()> then) {
-    watcher_ = std::thread([ready = std::move(ready), then = std::move(then)] {
-      if (eventually(ready, 20s)) then();
+    watcher_ = std::thread([is_ready = std::move(ready), act = std::move(then)] {
+      if (eventually(is_ready, 20s)) act();
     });
   }
   void TearDown() override {
