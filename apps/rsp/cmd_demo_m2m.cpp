@@ -107,9 +107,7 @@ void Demo::stop() {
   device_.reset();
   stop_smdp();
   stop_second_smsr();
-  if (smsr_sms_) smsr_sms_->stop();
-  if (sessions_) sessions_->stop();
-  if (worker_) worker_->stop();
+  smsr_.stop();
   endpoint_.stop();
 }
 
@@ -185,22 +183,59 @@ std::optional<nlohmann::json> Demo::show_callbacks_until(std::size_t seen, const
   return found;
 }
 
-std::unique_ptr<service::OutboxWorker> Demo::callback_worker(const std::shared_ptr<store::Database>& db) {
-  auto outbox = service::SqlOutbox::open(db, std::string(smsr::kCallbackOutbox), clock_,
+void SmsrNode::stop() {
+  if (sms) sms->stop();
+  if (sessions) sessions->stop();
+  if (worker) worker->stop();
+}
+
+bool Demo::start_smsr_node(SmsrNode& node, const std::string& database) {
+  auto kek = service::kek_for_database("", database, crypto::system_random());
+  if (!kek) return failed(kek.error());
+  node.kek_id = kek->kek->id_hex();
+  auto opened = store::open_database(database);
+  if (!opened) return failed(opened.error().message);
+  node.db = std::shared_ptr<store::Database>(std::move(*opened));
+  smsr::RegistryOptions ro;
+  ro.kek = kek->kek;
+  auto registry = smsr::Registry::open(node.db, std::move(ro));
+  if (!registry) return failed(registry.error().message);
+  node.registry = std::shared_ptr<smsr::Registry>(std::move(*registry));
+
+  node.sms = smsc_->attach(node.address);
+  const auto log_line = [prefix = node.id + ": "](const std::string& line) { say(prefix + line); };
+  smsr::Es5LinkConfig lc;
+  lc.registry = node.registry;
+  lc.sms = node.sms.get();
+  lc.source = node.address;
+  lc.log = log_line;
+  node.link = std::make_shared<smsr::Es5Link>(std::move(lc));
+  smsr::ServiceConfig sc;
+  sc.registry = node.registry;
+  sc.scripts = smsr::isdr_script;
+  sc.wake_up = [link = node.link.get()](const std::string& eid) { link->wake_up(eid); };
+  node.service = std::make_shared<smsr::Service>(std::move(sc));
+  node.link->attach(node.service);
+
+  es5::AdminSessionOptions ao;
+  ao.log = log_line;
+  node.sessions = std::make_unique<es5::AdminSessionServer>(
+      ao, [link = node.link](std::string_view identity) { return link->psk(identity); }, *node.link, *node.link);
+  if (auto r = node.sessions->start(); !r) return failed(r.error().message);
+  node.link->set_trigger_address(node.sessions->host_header(), node.sessions->path());
+
+  auto outbox = service::SqlOutbox::open(node.db, std::string(smsr::kCallbackOutbox), clock_,
                                          [destinations = destinations_](service::OutboxItem& item) {
                                            item.destination = destinations->of(item.recipient);
                                            return expected<void, std::string>{};
                                          });
-  if (!outbox) {
-    failed(outbox.error().message);
-    return nullptr;
-  }
+  if (!outbox) return failed(outbox.error().message);
   service::OutboxWorkerConfig wc;
   wc.poll_interval = 50ms;
   wc.policy.first_delay = 1s;
-  auto worker = std::make_unique<service::OutboxWorker>(*outbox, wc, smsr::mno_callback_sender(roots_, 5s));
-  worker->start();
-  return worker;
+  node.worker = std::make_unique<service::OutboxWorker>(*outbox, wc, smsr::mno_callback_sender(roots_, 5s));
+  node.worker->start();
+  return true;
 }
 
 void Demo::listen_at(const std::string& msisdn) {
@@ -262,47 +297,13 @@ bool Demo::start_smsr() {
        "the MNO's callbacks through a durable outbox");
   if (!endpoint_.start()) return failed("the MNO's callback endpoint did not start");
   destinations_ = std::make_shared<CallbackDestinations>(endpoint_.url());
-  const std::string database = (dir_ / "smsr.db").string();
-  auto kek = service::kek_for_database("", database, crypto::system_random());
-  if (!kek) return failed(kek.error());
-  auto opened = store::open_database(database);
-  if (!opened) return failed(opened.error().message);
-  db_ = std::shared_ptr<store::Database>(std::move(*opened));
-  smsr::RegistryOptions ro;
-  ro.kek = kek->kek;
-  auto registry = smsr::Registry::open(db_, std::move(ro));
-  if (!registry) return failed(registry.error().message);
-  registry_ = std::shared_ptr<smsr::Registry>(std::move(*registry));
-
   smsc_ = std::make_unique<smpp::LoopbackSmsc>();
-  smsr_sms_ = smsc_->attach(kSmsrAddress);
-  smsr::Es5LinkConfig lc;
-  lc.registry = registry_;
-  lc.sms = smsr_sms_.get();
-  lc.source = kSmsrAddress;
-  lc.log = [](const std::string& line) { say("sm-sr: " + line); };
-  link_ = std::make_shared<smsr::Es5Link>(std::move(lc));
-
-  smsr::ServiceConfig sc;
-  sc.registry = registry_;
-  sc.scripts = smsr::isdr_script;
-  sc.wake_up = [link = link_.get()](const std::string& eid) { link->wake_up(eid); };
-  service_ = std::make_shared<smsr::Service>(std::move(sc));
-  in_charge_ = service_;
-  link_->attach(service_);
-
-  es5::AdminSessionOptions ao;
-  ao.log = [](const std::string& line) { say("sm-sr: " + line); };
-  sessions_ = std::make_unique<es5::AdminSessionServer>(
-      ao, [link = link_](std::string_view identity) { return link->psk(identity); }, *link_, *link_);
-  if (auto r = sessions_->start(); !r) return failed(r.error().message);
-  link_->set_trigger_address(sessions_->host_header(), sessions_->path());
-
-  worker_ = callback_worker(db_);
-  if (!worker_) return false;
-  say("registry " + database + ", key-encryption key id " + kek->kek->id_hex());
-  say("administration sessions (PSK-TLS) on " + sessions_->host_header() + sessions_->path());
-  say("SMS address " + kSmsrAddress.digits + " on the loopback SMSC; MNO callbacks to " + endpoint_.url());
+  const std::string database = (dir_ / "smsr.db").string();
+  if (!start_smsr_node(smsr_, database)) return false;
+  in_charge_ = smsr_.service;
+  say("registry " + database + ", key-encryption key id " + smsr_.kek_id);
+  say("administration sessions (PSK-TLS) on " + smsr_.sessions->host_header() + smsr_.sessions->path());
+  say("SMS address " + smsr_.address.digits + " on the loopback SMSC; MNO callbacks to " + endpoint_.url());
   return true;
 }
 
@@ -312,7 +313,7 @@ bool Demo::start_device() {
   o.msisdn = smpp::Address{kBootMsisdn, 1, 1};
   // No SM-SR address: each proof of receipt goes to the SMS's originator
   // (after the SM-SR change, another SM-SR).
-  o.default_host = sessions_->host_header();
+  o.default_host = smsr_.sessions->host_header();
   o.isdp = [es8 = es8_.get()](ByteView aid, ByteView c_apdu) { return es8->execute(aid, c_apdu); };
   o.log = [](const std::string& line) { say(line); };
   device_ = std::make_unique<m2m_device::M2mDevice>(card_->isd_r(), o);
@@ -324,9 +325,9 @@ bool Demo::start_device() {
 
 bool Demo::register_eis() {
   step("ES1 RegisterEIS: the EUM registers the eUICC's EIS with the SM-SR");
-  if (auto r = service_->register_eis(kEum, eis_); !r)
+  if (auto r = smsr_.service->register_eis(kEum, eis_); !r)
     return failed(r.error().subject_code + "/" + r.error().reason_code + " " + r.error().message);
-  auto shown = service_->get_eis(kMno, eid_);
+  auto shown = smsr_.service->get_eis(kMno, eid_);
   if (!shown) return failed(shown.error().message);
   say("ES4 GetEIS by " + kMno + " (keys never shown): " +
       m2m::eis_to_json(*shown, m2m::Keys::Omit)["profiles"].dump());
@@ -338,7 +339,7 @@ bool Demo::enable_second() {
        "command, wakes the device by SMS (SCP80), the device opens the HTTPS session (SCP81), the card enables "
        "the profile and notifies; the MNO gets the result by callback");
   const auto seen = endpoint_.count();
-  auto accepted = service_->enable_profile(kMno, eid_, second_iccid_, std::nullopt);
+  auto accepted = smsr_.service->enable_profile(kMno, eid_, second_iccid_, std::nullopt);
   if (!accepted) return failed(accepted.error().subject_code + "/" + accepted.error().reason_code);
   say("accepted, operation " + std::to_string(accepted->operation_id));
   auto op = finish(accepted->operation_id);
@@ -354,7 +355,7 @@ bool Demo::disable_with_fallback() {
   step("ES4 DisableProfile of the second profile: the card disables it and enables the profile with the fallback "
        "attribute (the bootstrap profile)");
   const auto seen = endpoint_.count();
-  auto accepted = service_->disable_profile(kMno, eid_, second_iccid_, std::nullopt);
+  auto accepted = smsr_.service->disable_profile(kMno, eid_, second_iccid_, std::nullopt);
   if (!accepted) return failed(accepted.error().subject_code + "/" + accepted.error().reason_code);
   auto op = finish(accepted->operation_id);
   if (!op || op->state != smsr::OperationState::Completed) return failed("the disable did not complete");
@@ -368,14 +369,14 @@ bool Demo::disable_with_fallback() {
 bool Demo::pol2_refusal() {
   step("POL2 in the SM-SR: the MNO sets \"disable not allowed\" on the bootstrap profile; an EnableProfile of the "
        "second profile (which would disable it) is refused at once");
-  if (auto r = service_->update_policy_rules(kMno, eid_, boot_iccid_,
+  if (auto r = smsr_.service->update_policy_rules(kMno, eid_, boot_iccid_,
                                              {{m2m::PolicyAction::Disable, m2m::PolicyQualification::NotAllowed}});
       !r)
     return failed(r.error().message);
-  auto refused = service_->enable_profile(kMno, eid_, second_iccid_, std::nullopt);
+  auto refused = smsr_.service->enable_profile(kMno, eid_, second_iccid_, std::nullopt);
   if (refused) return failed("the enable was accepted");
   say("refused: " + refused.error().subject_code + "/" + refused.error().reason_code + " " + refused.error().message);
-  if (auto r = service_->update_policy_rules(kMno, eid_, boot_iccid_, {}); !r) return failed(r.error().message);
+  if (auto r = smsr_.service->update_policy_rules(kMno, eid_, boot_iccid_, {}); !r) return failed(r.error().message);
   say("rule lifted again");
   return true;
 }
@@ -384,7 +385,7 @@ bool Demo::pol1_refusal() {
   step("POL1 on the card: DeleteProfile of the disabled second profile; the SM-SR (which does not hold POL1) "
        "accepts it, the card refuses it under its POL1 \"delete not allowed\", and the operation fails");
   const auto seen = endpoint_.count();
-  auto accepted = service_->delete_profile(kMno, eid_, second_iccid_, std::nullopt);
+  auto accepted = smsr_.service->delete_profile(kMno, eid_, second_iccid_, std::nullopt);
   if (!accepted)
     return failed("refused by the SM-SR: " + accepted.error().subject_code + "/" + accepted.error().reason_code);
   auto op = finish(accepted->operation_id);

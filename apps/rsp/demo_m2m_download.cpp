@@ -93,11 +93,11 @@ bool Demo::start_smdp() {
 
   // The SM-SR's side: ES3 on its registry and ES5 link, served on HTTPS.
   smsr::ServiceConfig sc;
-  sc.registry = registry_;
+  sc.registry = smsr_.registry;
   sc.scripts = smsr::isdr_script;
-  sc.wake_up = [link = link_.get()](const std::string& eid) { link->wake_up(eid); };
+  sc.wake_up = [link = smsr_.link.get()](const std::string& eid) { link->wake_up(eid); };
   p.es3 = std::make_shared<smsr::Es3Service>(std::move(sc));
-  link_->attach_es3(p.es3);
+  smsr_.link->attach_es3(p.es3);
   auto smsr_tls = net::TlsIdentity::load(pki_ / "CERT_M2M_SM_SR_TLS_NIST.pem", pki_ / "SK_M2M_SM_SR_TLS_NIST.pem");
   if (!smsr_tls) return failed("the SM-SR's TLS identity: " + smsr_tls.error().message);
   auto smdp_tls_cert = pki::Certificate::load_file(pki_ / "CERT_M2M_SM_DP_TLS_NIST.pem");
@@ -111,7 +111,7 @@ bool Demo::start_smdp() {
   hc.roles.smdps = {kSmdp};
   hc.es3 = p.es3;
   hc.worker_threads = 2;
-  auto http = smsr::HttpService::start(service_, std::move(hc));
+  auto http = smsr::HttpService::start(smsr_.service, std::move(hc));
   if (!http) return failed("the SM-SR's ES3 service: " + http.error().message);
   p.smsr_http = std::move(*http);
 
@@ -216,7 +216,7 @@ bool Demo::download_profile() {
       (in_inventory ? std::string(smdp::profile_state_name(in_inventory->state)) : "?"));
   // Our ES2 binding carries no subscription address: the MNO gives the new
   // profile's MSISDN to the SM-SR, which wakes the device up at it from now on.
-  if (auto r = service_->update_subscription_address(kMno, eid_, downloaded_iccid_, {kDownloadedMsisdn, ""}); !r)
+  if (auto r = smsr_.service->update_subscription_address(kMno, eid_, downloaded_iccid_, {kDownloadedMsisdn, ""}); !r)
     return failed(r.error().subject_code + "/" + r.error().reason_code + " " + r.error().message);
   listen_at(kDownloadedMsisdn);
   say("ES4 UpdateSubscriptionAddress: the new profile's MSISDN " + kDownloadedMsisdn + " (the device listens there)");

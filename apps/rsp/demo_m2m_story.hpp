@@ -72,6 +72,26 @@ class CallbackDestinations {
   std::map<std::string, std::string> urls_;
 };
 
+/// One SM-SR as the demo runs it (Demo::start_smsr_node): its EIS registry
+/// in SQLite (ISD-R keys sealed under a key-encryption key), its ES5 link
+/// with SMS wake-ups through the loopback SMSC, its ES4 service, its PSK-TLS
+/// administration sessions on 127.0.0.1, its callbacks' outbox worker.
+struct SmsrNode {
+  SmsrNode(std::string smsr_id, smpp::Address sms_address) : id(std::move(smsr_id)), address(std::move(sms_address)) {}
+  void stop();
+
+  std::string id;
+  smpp::Address address;
+  std::string kek_id;  ///< the key-encryption key's id (never the key)
+  std::shared_ptr<store::Database> db;
+  std::shared_ptr<smsr::Registry> registry;
+  std::unique_ptr<smpp::SmsTransport> sms;
+  std::shared_ptr<smsr::Es5Link> link;
+  std::shared_ptr<smsr::Service> service;
+  std::unique_ptr<es5::AdminSessionServer> sessions;
+  std::unique_ptr<service::OutboxWorker> worker;
+};
+
 struct SmdpPart;    // demo_m2m_download.cpp
 struct SecondSmsr;  // demo_m2m_swap.cpp
 
@@ -106,10 +126,10 @@ class Demo {
   std::optional<nlohmann::json> show_callbacks_until(std::size_t seen, const std::string& function,
                                                       std::chrono::seconds timeout);
   void print_callbacks(const std::vector<nlohmann::json>& bodies);
-  /// The callback outbox worker of an SM-SR's registry on `db`: each entry
-  /// to its recipient's destination, over HTTPS checked against the test CI
-  /// (or plain HTTP, the MNO's endpoint).
-  std::unique_ptr<service::OutboxWorker> callback_worker(const std::shared_ptr<store::Database>& db);
+  /// Starts `node` with its registry in `database`; its callbacks go each to
+  /// its recipient's destination, over HTTPS checked against the test CI (or
+  /// plain HTTP, the MNO's endpoint).
+  bool start_smsr_node(SmsrNode& node, const std::string& database);
   /// The device listens at `msisdn` too (a new profile's number).
   void listen_at(const std::string& msisdn);
 
@@ -143,16 +163,10 @@ class Demo {
   MnoEndpoint endpoint_;
   std::shared_ptr<CallbackDestinations> destinations_;
   std::vector<Bytes> roots_;  ///< the test CI: the TLS certificates of the SM-SRs and the SM-DP chain to it
-  std::shared_ptr<store::Database> db_;
-  std::shared_ptr<smsr::Registry> registry_;
   std::unique_ptr<smpp::LoopbackSmsc> smsc_;
-  std::unique_ptr<smpp::SmsTransport> smsr_sms_;
-  std::shared_ptr<smsr::Es5Link> link_;
-  std::shared_ptr<smsr::Service> service_;
-  /// The SM-SR that manages the eUICC now: service_, then the second one.
+  SmsrNode smsr_{kSmsrId, kSmsrAddress};
+  /// The SM-SR that manages the eUICC now: smsr_'s, then the second one's.
   std::shared_ptr<smsr::Service> in_charge_;
-  std::unique_ptr<es5::AdminSessionServer> sessions_;
-  std::unique_ptr<service::OutboxWorker> worker_;
   std::vector<std::unique_ptr<smpp::SmsTransport>> device_sms_;
   std::unique_ptr<euicc_m2m::Es8Card> es8_;  ///< the card's ISD-Ps as the SM-DP reaches them (ES8)
   std::unique_ptr<m2m_device::M2mDevice> device_;

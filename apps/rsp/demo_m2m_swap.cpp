@@ -9,13 +9,10 @@
 #include <thread>
 
 #include "demo_m2m_story.hpp"
-#include "rsp/crypto/random.hpp"
 #include "rsp/m2m/es7.hpp"
 #include "rsp/pki/certificate.hpp"
 #include "rsp/pki/key_store.hpp"
-#include "rsp/service/kek_file.hpp"
 #include "rsp/smsr/es7_service.hpp"
-#include "rsp/store/open.hpp"
 
 namespace rsp::cli::demo_m2m {
 
@@ -53,13 +50,7 @@ std::string audit_line(smsr::Registry& registry, const std::string& eid, std::st
 }  // namespace
 
 struct SecondSmsr {
-  std::shared_ptr<store::Database> db;
-  std::shared_ptr<smsr::Registry> registry;
-  std::unique_ptr<smpp::SmsTransport> sms;
-  std::shared_ptr<smsr::Es5Link> link;
-  std::shared_ptr<smsr::Service> service;
-  std::unique_ptr<es5::AdminSessionServer> sessions;
-  std::unique_ptr<service::OutboxWorker> worker;
+  SmsrNode node{kNewSmsrId, kNewSmsrAddress};
   std::shared_ptr<smsr::Es7Service> es7_new, es7_old;
 };
 
@@ -70,38 +61,7 @@ bool Demo::start_second_smsr() {
   second_ = std::make_shared<SecondSmsr>();
   SecondSmsr& s = *second_;
   const std::string database = (dir_ / "smsr2.db").string();
-  auto kek = service::kek_for_database("", database, crypto::system_random());
-  if (!kek) return failed(kek.error());
-  auto opened = store::open_database(database);
-  if (!opened) return failed(opened.error().message);
-  s.db = std::shared_ptr<store::Database>(std::move(*opened));
-  smsr::RegistryOptions ro;
-  ro.kek = kek->kek;
-  auto registry = smsr::Registry::open(s.db, std::move(ro));
-  if (!registry) return failed(registry.error().message);
-  s.registry = std::shared_ptr<smsr::Registry>(std::move(*registry));
-
-  s.sms = smsc_->attach(kNewSmsrAddress);
-  smsr::Es5LinkConfig lc;
-  lc.registry = s.registry;
-  lc.sms = s.sms.get();
-  lc.source = kNewSmsrAddress;
-  lc.log = [](const std::string& line) { say(kNewSmsrId + ": " + line); };
-  s.link = std::make_shared<smsr::Es5Link>(std::move(lc));
-  smsr::ServiceConfig sc;
-  sc.registry = s.registry;
-  sc.scripts = smsr::isdr_script;
-  sc.wake_up = [link = s.link.get()](const std::string& eid) { link->wake_up(eid); };
-  s.service = std::make_shared<smsr::Service>(std::move(sc));
-  s.link->attach(s.service);
-  es5::AdminSessionOptions ao;
-  ao.log = [](const std::string& line) { say(kNewSmsrId + ": " + line); };
-  s.sessions = std::make_unique<es5::AdminSessionServer>(
-      ao, [link = s.link](std::string_view identity) { return link->psk(identity); }, *s.link, *s.link);
-  if (auto r = s.sessions->start(); !r) return failed(r.error().message);
-  s.link->set_trigger_address(s.sessions->host_header(), s.sessions->path());
-  s.worker = callback_worker(s.db);
-  if (!s.worker) return false;
+  if (!start_smsr_node(s.node, database)) return false;
 
   // ES7. The test PKI has no CERT.SR.ECDSA: its M2M signing certificate
   // under the CI stands in, as in the SM-SR's tests.
@@ -111,26 +71,26 @@ bool Demo::start_second_smsr() {
   auto ci = pki::Certificate::load_file(pki_ / "CERT_CI_ECDSA_NIST.pem");
   if (!sr_cert || sr_cert->empty() || !sr_key || !eum || !ci) return failed("the new SM-SR's ES7 certificates");
   smsr::Es7Config nc;
-  nc.registry = s.registry;
+  nc.registry = s.node.registry;
   nc.smsr_id = kNewSmsrId;
   nc.certificate = sr_cert->front().der();
   nc.signing_key = std::move(*sr_key);
   nc.eums = std::move(*eum);
   nc.cis = std::move(*ci);
-  nc.wake_up = [link = s.link.get()](const std::string& eid) { link->wake_up(eid); };
+  nc.wake_up = [link = s.node.link.get()](const std::string& eid) { link->wake_up(eid); };
   s.es7_new = std::make_shared<smsr::Es7Service>(std::move(nc));
-  s.link->attach_es7(s.es7_new);
+  s.node.link->attach_es7(s.es7_new);
   smsr::Es7Config oc;
-  oc.registry = registry_;
+  oc.registry = smsr_.registry;
   oc.smsr_id = kSmsrId;
   oc.peer = [peer = smsr::local_es7_peer(s.es7_new, kSmsrId)](const std::string& id) {
     return id == kNewSmsrId ? peer : nullptr;
   };
-  oc.wake_up = [link = link_.get()](const std::string& eid) { link->wake_up(eid); };
+  oc.wake_up = [link = smsr_.link.get()](const std::string& eid) { link->wake_up(eid); };
   s.es7_old = std::make_shared<smsr::Es7Service>(std::move(oc));
-  link_->attach_es7(s.es7_old);
-  say("registry " + database + ", administration sessions on " + s.sessions->host_header() + s.sessions->path() +
-      ", SMS address " + kNewSmsrAddress.digits);
+  smsr_.link->attach_es7(s.es7_old);
+  say("registry " + database + ", key-encryption key id " + s.node.kek_id + ", administration sessions on " +
+      s.node.sessions->host_header() + s.node.sessions->path() + ", SMS address " + kNewSmsrAddress.digits);
   return true;
 }
 
@@ -151,20 +111,20 @@ bool Demo::change_smsr() {
     return failed("SMSRChange: " + accepted.error().subject_code + "/" + accepted.error().reason_code + " " +
                   accepted.error().message);
   say("SMSRChange accepted by " + kSmsrId + ", operation " + std::to_string(accepted->operation_id));
-  auto op = finish_at(*service_, accepted->operation_id);
+  auto op = finish_at(*smsr_.service, accepted->operation_id);
   if (!op || op->state != smsr::OperationState::Completed) return failed("the SM-SR change did not complete");
   device_->wait_idle(10s);
-  auto left = registry_->eis(eid_, false);
-  auto taken = s.registry->eis(eid_, false);
+  auto left = smsr_.registry->eis(eid_, false);
+  auto taken = s.node.registry->eis(eid_, false);
   if (!left || *left) return failed(kSmsrId + " still holds the EIS");
   if (!taken || !*taken) return failed(kNewSmsrId + " does not hold the EIS");
-  in_charge_ = s.service;
+  in_charge_ = s.node.service;
   say("the EIS is at " + (*taken)->smsr_id + " now; SCP80 key set versions on the card: " +
       key_versions(card_->isd_r()));
   show_callbacks_until(seen, "ES4.SMSRChange", 20s);
   const std::string old_line =
-      audit_line(*registry_, eid_, "ES4.SMSRChange", "ES7.HandoverEUICC to " + kNewSmsrId);
-  const std::string new_line = audit_line(*s.registry, eid_, "ES7.HandoverEUICC", "taken from " + kSmsrId);
+      audit_line(*smsr_.registry, eid_, "ES4.SMSRChange", "ES7.HandoverEUICC to " + kNewSmsrId);
+  const std::string new_line = audit_line(*s.node.registry, eid_, "ES7.HandoverEUICC", "taken from " + kSmsrId);
   if (old_line.empty() || new_line.empty()) return failed("an audit trail does not record the change");
   say("a wake-up of " + kSmsrId + " that reaches the device after the deletion finds no key the card still shares "
       "with it: that session fails at the PSK-TLS handshake");
@@ -179,14 +139,14 @@ bool Demo::enable_after_change() {
        " is refused");
   SecondSmsr& s = *second_;
   const auto seen = endpoint_.count();
-  auto accepted = s.service->enable_profile(kMno, eid_, second_iccid_, std::nullopt);
+  auto accepted = s.node.service->enable_profile(kMno, eid_, second_iccid_, std::nullopt);
   if (!accepted) return failed(accepted.error().subject_code + "/" + accepted.error().reason_code);
-  auto op = finish_at(*s.service, accepted->operation_id);
+  auto op = finish_at(*s.node.service, accepted->operation_id);
   if (!op || op->state != smsr::OperationState::Completed) return failed("the enable did not complete");
   device_->wait_idle(10s);
   say("the device's profiles: " + card_profiles());
   show_callbacks(seen, seen + 1);
-  auto refused = service_->enable_profile(kMno, eid_, second_iccid_, std::nullopt);
+  auto refused = smsr_.service->enable_profile(kMno, eid_, second_iccid_, std::nullopt);
   if (refused) return failed(kSmsrId + " accepted the enable");
   say("refused by " + kSmsrId + ": " + refused.error().subject_code + "/" + refused.error().reason_code + " " +
       refused.error().message);
@@ -195,9 +155,7 @@ bool Demo::enable_after_change() {
 
 void Demo::stop_second_smsr() {
   if (!second_) return;
-  if (second_->sms) second_->sms->stop();
-  if (second_->sessions) second_->sessions->stop();
-  if (second_->worker) second_->worker->stop();
+  second_->node.stop();
   second_.reset();
 }
 
