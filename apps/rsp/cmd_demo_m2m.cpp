@@ -210,11 +210,10 @@ bool Demo::start_smsr_node(SmsrNode& node, const std::string& database) {
   lc.source = node.address;
   lc.log = log_line;
   node.link = std::make_shared<smsr::Es5Link>(std::move(lc));
-  smsr::ServiceConfig sc;
-  sc.registry = node.registry;
-  sc.scripts = smsr::isdr_script;
-  sc.wake_up = [link = node.link.get()](const std::string& eid) { link->wake_up(eid); };
-  node.service = std::make_shared<smsr::Service>(std::move(sc));
+  node.service_config.registry = node.registry;
+  node.service_config.scripts = smsr::isdr_script;
+  node.service_config.wake_up = [link = node.link.get()](const std::string& eid) { link->wake_up(eid); };
+  node.service = std::make_shared<smsr::Service>(node.service_config);
   node.link->attach(node.service);
 
   es5::AdminSessionOptions ao;

@@ -92,11 +92,7 @@ bool Demo::start_smdp() {
   SmdpPart& p = *smdp_;
 
   // The SM-SR's side: ES3 on its registry and ES5 link, served on HTTPS.
-  smsr::ServiceConfig sc;
-  sc.registry = smsr_.registry;
-  sc.scripts = smsr::isdr_script;
-  sc.wake_up = [link = smsr_.link.get()](const std::string& eid) { link->wake_up(eid); };
-  p.es3 = std::make_shared<smsr::Es3Service>(std::move(sc));
+  p.es3 = std::make_shared<smsr::Es3Service>(smsr_.service_config);
   smsr_.link->attach_es3(p.es3);
   auto smsr_tls = net::TlsIdentity::load(pki_ / "CERT_M2M_SM_SR_TLS_NIST.pem", pki_ / "SK_M2M_SM_SR_TLS_NIST.pem");
   if (!smsr_tls) return failed("the SM-SR's TLS identity: " + smsr_tls.error().message);

@@ -88,6 +88,7 @@ struct SmsrNode {
   std::unique_ptr<smpp::SmsTransport> sms;
   std::shared_ptr<smsr::Es5Link> link;
   std::shared_ptr<smsr::Service> service;
+  smsr::ServiceConfig service_config;  ///< the service's, for the ES3 service on the same registry and link
   std::unique_ptr<es5::AdminSessionServer> sessions;
   std::unique_ptr<service::OutboxWorker> worker;
 };
