@@ -47,6 +47,7 @@
 
 #include "fixed_costs.hpp"
 #include "fleet.hpp"
+#include "rsp/common/allocator.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/common/file_stats.hpp"
 #include "rsp/common/thread_name.hpp"
@@ -328,6 +329,7 @@ json post(net::HttpsClient& c, const std::string& path, const json& body, const 
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it comes, also into a file
+  tune_allocator_for_server();               // as `rsp smsr serve` does
   Args args;
   if (!parse_args(argc, argv, args)) {
     std::fprintf(stderr, "usage: bench_smsr [--eis N] [--devices M] [--ops K] [--clients C] [--geteis G]\n");
