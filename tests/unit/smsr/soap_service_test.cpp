@@ -3,7 +3,7 @@
 // EnableProfile, refusals with their subject/reason); every response we
 // write validates against docs/smsr.xsd; what is no usable SOAP request is
 // answered with a SOAP fault; an MNO whose callbacks are SOAP receives them
-// as SOAP (soap_callbacks.hpp), from the outbox.
+// as SOAP (rsp/m2m_soap/callback.hpp), from the outbox.
 #include "rsp/smsr/soap_service.hpp"
 
 #include <nlohmann/json.hpp>
@@ -14,14 +14,17 @@
 #include "rsp/service/outbox.hpp"
 #include "rsp/smsr/callbacks.hpp"
 #include "rsp/smsr/http_service.hpp"
-#include "rsp/smsr/soap_callbacks.hpp"
-#include "rsp/smsr/soap_messages.hpp"
+#include "rsp/m2m_soap/callback.hpp"
+#include "rsp/m2m_soap/messages.hpp"
 #include "rsp/soap/envelope.hpp"
 #include "rsp/soap/schema.hpp"
 
 namespace rsp::smsr::testing {
 namespace {
 
+using m2m_soap::json_to_soap;
+using m2m_soap::soap_callback;
+using m2m_soap::soap_to_json;
 using nlohmann::json;
 
 const std::string kEid = "89049032123451234512345678901235";
