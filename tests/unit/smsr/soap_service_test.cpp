@@ -18,6 +18,7 @@
 #include "rsp/m2m_soap/messages.hpp"
 #include "rsp/soap/envelope.hpp"
 #include "rsp/soap/schema.hpp"
+#include "test_support/soap_call.hpp"
 
 namespace rsp::smsr::testing {
 namespace {
@@ -35,11 +36,7 @@ const std::string kXsd = std::string(RSP_SOURCE_DIR) + "/docs/smsr.xsd";
 
 /// One answer as both bindings see it: the JSON object (the SOAP response's
 /// body turned back into JSON for the SOAP side) and the HTTP status.
-struct Answer {
-  int status = 0;
-  json body;
-  std::string raw;
-};
+using Answer = test_support::SoapAnswer;
 
 class SoapServiceTest : public RegistryTest {
  protected:
@@ -75,41 +72,12 @@ class SoapServiceTest : public RegistryTest {
   /// validate against the XSD and relate to the request.
   Answer soap_raw(std::string_view path, const std::string& envelope, const std::string& caller,
                   const std::string& content_type = "application/soap+xml; charset=utf-8") {
-    net::Request req;
-    req.method = "POST";
-    req.path = std::string(path);
-    req.headers.emplace_back("Content-Type", content_type);
-    req.body = envelope;
-    auto reply = soap_routes_.at(req.path)(req, service::Caller{caller});
-    Answer a{reply.response.status, json(), reply.response.body};
-    soap::ParseOptions lax;
-    lax.require_action = false;
-    auto env = soap::parse_envelope(reply.response.body, lax);
-    EXPECT_TRUE(env) << env.error().message << "\n" << reply.response.body;
-    if (!env) return a;
-    if (env->body.name == "Fault") {
-      a.body = json{{"fault", env->body.name}};
-      return a;
-    }
-    EXPECT_EQ(reply.response.content_type.rfind("application/soap+xml", 0), 0u);
-    auto valid = soap::validate_body(reply.response.body, kXsd);
-    EXPECT_TRUE(valid) << valid.error() << "\n" << reply.response.body;
-    auto body = soap_to_json(env->body);
-    EXPECT_TRUE(body) << body.error();
-    if (body) a.body = *body;
-    return a;
+    return test_support::soap_post(soap_routes_.at(std::string(path)), path, envelope, caller, kXsd, content_type);
   }
 
   /// An ES4 request `function` ("EnableProfile") with `fields` as SOAP 1.2.
   std::string es4_envelope(const std::string& function, const json& fields, const std::string& message_id = "urn:uuid:1") {
-    soap::Element body{std::string(kGsmaNs), "ES4-" + function + "Request", {}, {}};
-    json_to_soap(fields, body);
-    soap::Addressing a;
-    a.to = "https://smsr.example/gsma/m2m/soap/ES4";
-    a.action = std::string(kEs4ActionPrefix) + "ES4-" + function;
-    a.message_id = message_id;
-    a.from = "https://mno1.example";
-    return soap::build_envelope(soap::Version::Soap12, a, body);
+    return test_support::soap_request(kEs4ActionPrefix, "ES4-" + function, fields, message_id);
   }
   Answer soap_es4(const std::string& function, const json& fields, const std::string& caller = "mno1") {
     return soap_raw(kSoapEs4Path, es4_envelope(function, fields), caller);
