@@ -93,6 +93,7 @@ bool mixed(const soap::Element& e) { return !e.children.empty() && !e.text.empty
 expected<json, std::string> value_of(const soap::Element& e, const std::string& member) {
   if (mixed(e)) return unexpected("element " + e.name + " holds both text and elements");
   if (const ListName* list = list_of_member(member)) {
+    if (!e.text.empty()) return unexpected("element " + e.name + " may hold only " + std::string(list->item) + " elements");
     json items = json::array();
     for (const auto& item : e.children) {
       if (item.ns != kGsmaNs || item.name != list->item)

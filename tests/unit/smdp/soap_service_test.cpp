@@ -25,18 +25,16 @@
 namespace rsp::smdp {
 namespace {
 
-namespace es2 = m2m::es2;
-namespace es3 = m2m::es3;
-namespace codes = m2m::codes;
 using nlohmann::json;
 using test_support::SoapAnswer;
+namespace codes = m2m::codes;
+namespace es2 = m2m::es2;
+namespace es3 = m2m::es3;
 
-const std::string kEid = "89049032123451234512345678901235";
-const std::string kMine = "8900100000000000001";
-const std::string kMine2 = "8900100000000000019";
-const std::string kTheirs = "8900200000000000002";
-const std::string kSmsr = "smsr-1";
 const std::string kXsd = std::string(RSP_SOURCE_DIR) + "/docs/smdp.xsd";
+const std::string kEid = "89049032123451234512345678901235", kSmsr = "smsr-1";
+/// Two profiles of mno-a, one of mno-b.
+const std::string kMine = "8900100000000000001", kMine2 = "8900100000000000019", kTheirs = "8900200000000000002";
 
 /// The SM-SR's side of ES3: GetEIS answered with an EIS (keys left out, as
 /// ES3 gives it), anything else unreachable.
