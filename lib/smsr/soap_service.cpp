@@ -37,7 +37,7 @@ service::Reply soap_unauthenticated_reply(const net::Request& request) {
 }
 
 std::vector<service::Route> soap_routes(std::shared_ptr<Service> svc, CallerRoles roles,
-                                        std::shared_ptr<Es3Service> es3, std::shared_ptr<Es7Service> es7) {
+                                        std::shared_ptr<Es3Service> es3_service, std::shared_ptr<Es7Service> es7_service) {
   std::vector<service::Route> out;
   out.push_back(m2m_soap::route(m2m_soap::Endpoint{
       "ES1.SOAP", std::string(kSoapEs1Path), std::string(kEs1ActionPrefix), {"ES1.RegisterEIS"}, roles.eums,
@@ -49,26 +49,26 @@ std::vector<service::Route> soap_routes(std::shared_ptr<Service> svc, CallerRole
   // ES7 ones) when ES7 is served.
   std::vector<std::string> es4 = names(m2m::kEs4Functions);
   const std::size_t es4_count = es4.size();
-  if (es7)
+  if (es7_service)
     for (auto& n : names(es7::kFunctions, kEs7Count)) es4.push_back(std::move(n));
   out.push_back(m2m_soap::route(m2m_soap::Endpoint{
       "ES4.SOAP", std::string(kSoapEs4Path), std::string(kEs4ActionPrefix), std::move(es4), roles.mnos,
-      "ES4 is for MNOs", [svc, es7, es4_count](std::size_t f, std::string_view body, const std::string& mno) {
+      "ES4 is for MNOs", [svc, es7_service, es4_count](std::size_t f, std::string_view body, const std::string& mno) {
         if (f < es4_count) return detail::json_es4(*svc, static_cast<Es4Function>(f), body, mno);
-        return detail::json_es7(*es7, static_cast<es7::Function>(kEs7Count + f - es4_count), body, mno);
+        return detail::json_es7(*es7_service, static_cast<es7::Function>(kEs7Count + f - es4_count), body, mno);
       }}));
 
-  if (es3)
+  if (es3_service)
     out.push_back(m2m_soap::route(m2m_soap::Endpoint{
         "ES3.SOAP", std::string(kSoapEs3Path), std::string(kEs3ActionPrefix), names(es3::kFunctions), roles.smdps,
-        "ES3 is for SM-DPs", [es3](std::size_t f, std::string_view body, const std::string& smdp) {
-          return detail::json_es3(*es3, static_cast<es3::Function>(f), body, smdp);
+        "ES3 is for SM-DPs", [es3_service](std::size_t f, std::string_view body, const std::string& smdp) {
+          return detail::json_es3(*es3_service, static_cast<es3::Function>(f), body, smdp);
         }}));
-  if (es7)
+  if (es7_service)
     out.push_back(m2m_soap::route(m2m_soap::Endpoint{
         "ES7.SOAP", std::string(kSoapEs7Path), std::string(kEs7ActionPrefix), names(es7::kFunctions, 0, kEs7Count),
-        roles.smsrs, "ES7 is for SM-SRs", [es7](std::size_t f, std::string_view body, const std::string& smsr) {
-          return detail::json_es7(*es7, static_cast<es7::Function>(f), body, smsr);
+        roles.smsrs, "ES7 is for SM-SRs", [es7_service](std::size_t f, std::string_view body, const std::string& smsr) {
+          return detail::json_es7(*es7_service, static_cast<es7::Function>(f), body, smsr);
         }}));
   return out;
 }

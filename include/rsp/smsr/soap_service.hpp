@@ -57,12 +57,12 @@ inline constexpr std::string_view kEs7ActionPrefix = "http://gsma.com/ES7/eUICCM
 /// The prefix of the actions of the callbacks to the MNO.
 inline constexpr std::string_view kEs4CallbackActionPrefix = "http://gsma.com/ES4/ProfileManagentCallBack/";
 
-/// The routes of the SOAP endpoints ("ES1.SOAP", "ES4.SOAP", and with `es3`
-/// "ES3.SOAP", with `es7` "ES7.SOAP" in the metrics); `roles` as for the
+/// The routes of the SOAP endpoints ("ES1.SOAP", "ES4.SOAP", and with `es3_service`
+/// "ES3.SOAP", with `es7_service` "ES7.SOAP" in the metrics); `roles` as for the
 /// JSON routes.
 std::vector<service::Route> soap_routes(std::shared_ptr<Service> service, CallerRoles roles,
-                                        std::shared_ptr<Es3Service> es3 = nullptr,
-                                        std::shared_ptr<Es7Service> es7 = nullptr);
+                                        std::shared_ptr<Es3Service> es3_service = nullptr,
+                                        std::shared_ptr<Es7Service> es7_service = nullptr);
 
 /// True for a path of the SOAP endpoints.
 bool is_soap_path(std::string_view path);
