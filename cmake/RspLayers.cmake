@@ -25,10 +25,11 @@ set(RSP_LAYER_es12 service messages)
 set(RSP_LAYER_smdpp service messages pki server_auth es12)
 set(RSP_LAYER_smds service messages pki server_auth es12)
 set(RSP_LAYER_lpa card messages net crypto)
-set(RSP_LAYER_smsr service pki m2m es5 soap)
+set(RSP_LAYER_m2m_soap soap service m2m)
+set(RSP_LAYER_smsr service pki m2m es5 soap m2m_soap)
 set(RSP_LAYER_es5 ota smpp net m2m)
 set(RSP_LAYER_m2m_device euicc_m2m ota smpp net)
-set(RSP_LAYER_smdp m2m pki ota store net service)
+set(RSP_LAYER_smdp m2m pki ota store net service m2m_soap)
 
 # Components a component may include: itself and the closure of its table entry.
 function(rsp_layer_allowed comp out)

@@ -36,6 +36,7 @@
 #include "rsp/smdp/es2_service.hpp"
 #include "rsp/smdp/es3_client.hpp"
 #include "rsp/smdp/inventory.hpp"
+#include "rsp/smdp/soap_service.hpp"
 #include "rsp/smsr/callbacks.hpp"
 #include "rsp/store/open.hpp"
 #include "serve_support.hpp"
@@ -62,8 +63,11 @@ variable RSP_SMDP_<KEY in upper case>, which wins over the file):
                   first use; required with a postgresql:// database
   mnos            ES2 callers (MNOs), a JSON array of {"name", "client_cert" |
                   "client_root" + "client_subject", "api_key_file" | "api_key_sha256",
-                  "callback_url"} as `rsp smsr serve`'s; the name is the mnoId of
-                  their profiles (`rsp smdp profiles import --mno`)
+                  "callback_url", "callback_binding"} as `rsp smsr serve`'s; the name is
+                  the mnoId of their profiles (`rsp smdp profiles import --mno`);
+                  "callback_binding": "soap" sends that MNO's callbacks in SGP.02's SOAP
+                  binding (default "json"). ES2 is served in both bindings: JSON on
+                  /gsma/m2m/es2/, SOAP on /gsma/m2m/soap/ES2 (docs/smdp.wsdl, docs/smdp.xsd)
   client_trust    PEM file with the root certificate(s) that callers' client_cert chain to
   smsr_id         the SM-SR's identifier, as the MNOs name it in smsrId (required)
   smsr_url        the SM-SR's ES3 base URL, https:// (or http:// for lab use; required)
@@ -190,6 +194,8 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   if (!outbox) fail("database " + database_name + ": " + outbox.error().message);
 
   // Callers.
+  auto soap_callback_urls = rsp::cli::take_soap_callback_urls(config.mnos, "mnos");
+  if (!soap_callback_urls) fail(soap_callback_urls.error());
   auto mnos = rsp::service::parse_caller_config(config.mnos, base, "mnos");
   if (!mnos) fail(mnos.error());
   if (mnos->empty()) fail("no callers: configure mnos");
@@ -260,7 +266,7 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
     sc.http.tls = std::move(tls);
   }
   sc.authenticate = [authenticator](const rsp::net::Request& req) { return authenticator->authenticate(req); };
-  sc.unauthenticated = [](const rsp::net::Request&) { return rsp::smdp::es2_unauthenticated_reply(); };
+  sc.unauthenticated = [](const rsp::net::Request& r) { return rsp::smdp::smdp_unauthenticated_reply(r); };
   sc.log = log_line;
   sc.access_log = rsp::cli::access_log_sink(config.access_log, kWho);
   sc.routes.push_back(rsp::smdp::es3_results_route(results, config.es3_results_path));
@@ -275,6 +281,7 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   if (!es2) fail("the operations left by the last run: " + es2.error());
   std::shared_ptr<rsp::smdp::Es2Service> service(std::move(*es2));
   for (auto& r : rsp::smdp::es2_routes(service, mno_names)) sc.routes.push_back(std::move(r));
+  sc.routes.push_back(rsp::smdp::soap_es2_route(service, mno_names));
 
   std::vector<rsp::Bytes> callback_roots;
   if (!config.callback_trust.empty()) {
@@ -297,7 +304,8 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   // authentication: it serves the SM-DP's callbacks as they are.
   rsp::service::OutboxWorker callbacks(
       *outbox, outbox_config,
-      rsp::smsr::mno_callback_sender(std::move(callback_roots), std::chrono::seconds(config.callback_timeout)));
+      rsp::smsr::mno_callback_sender(std::move(callback_roots), std::chrono::seconds(config.callback_timeout),
+                                     rsp::cli::callback_bindings(std::move(*soap_callback_urls), (*server)->url())));
   callbacks.start();
   rsp::cli::serve_until_stopped(
       stop_signals,
@@ -305,6 +313,7 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
                    kek->id_hex()),
        fmt::format("ES2 on {}/gsma/m2m/es2/ for {} MNO{}", (*server)->url(), mno_names.size(),
                    mno_names.size() == 1 ? "" : "s"),
+       fmt::format("ES2 in SGP.02's SOAP binding on {}/gsma/m2m/soap/ES2", (*server)->url()),
        // The results path is not printed: it may hold a secret part.
        fmt::format("ES3 to SM-SR {} at {}, its results on {} (es3_results_path)", config.smsr_id, config.smsr_url,
                    (*server)->url()),

@@ -72,9 +72,9 @@ variable RSP_SMSR_<KEY in upper case>, which wins over the file):
                   eUICCs the EUM may register
   mnos            ES4 callers (MNOs), the same form; the name is the mnoId of their profiles;
                   "callback_binding": "soap" sends that MNO's callbacks in SGP.02's SOAP
-                  binding (default "json"). ES1 and ES4 are served in both bindings: JSON
-                  on /gsma/m2m/es1/, /gsma/m2m/es4/; SOAP on /gsma/m2m/soap/ES1, /ES4
-                  (docs/smsr.wsdl, docs/smsr.xsd)
+                  binding (default "json"). ES1, ES3, ES4 and ES7 are served in both
+                  bindings: JSON on /gsma/m2m/es1/, /es3/, /es4/, /es7/; SOAP on
+                  /gsma/m2m/soap/ES1, /ES3, /ES4, /ES7 (docs/smsr.wsdl, docs/smsr.xsd)
   smdps           ES3 callers (M2M SM-DPs, `rsp smdp serve`), the same form; the name is
                   the SM-DP's identifier; "callback_url" is the SM-DP's ES3 results route
                   (its es3_results_path), where the results of its functions are posted.
@@ -268,16 +268,8 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   auto eums = rsp::service::parse_caller_config(config.eums, base, "eums");
   if (!eums) fail(eums.error());
   // Each MNO's callback binding, taken out before the callers' own keys are read.
-  std::set<std::string> soap_callback_urls;
-  if (config.mnos.is_array())
-    for (auto& m : config.mnos) {
-      if (!m.is_object() || !m.contains("callback_binding")) continue;
-      const auto& b = m["callback_binding"];
-      if (!b.is_string() || (b != "json" && b != "soap")) fail("mnos: callback_binding must be \"json\" or \"soap\"");
-      if (b == "soap" && m.contains("callback_url") && m["callback_url"].is_string())
-        soap_callback_urls.insert(m["callback_url"].get<std::string>());
-      m.erase("callback_binding");
-    }
+  auto soap_callback_urls = rsp::cli::take_soap_callback_urls(config.mnos, "mnos");
+  if (!soap_callback_urls) fail(soap_callback_urls.error());
   auto mnos = rsp::service::parse_caller_config(config.mnos, base, "mnos");
   if (!mnos) fail(mnos.error());
   auto smdps = rsp::service::parse_caller_config(config.smdps, base, "smdps");
@@ -531,11 +523,7 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
       registry->outbox(), outbox_config,
       rsp::smsr::mno_callback_sender(
           std::move(callback_roots), std::chrono::seconds(config.callback_timeout),
-          rsp::smsr::CallbackBindings{[soap_callback_urls](const std::string& url) {
-                                        return soap_callback_urls.contains(url) ? rsp::smsr::CallbackBinding::Soap
-                                                                                : rsp::smsr::CallbackBinding::Json;
-                                      },
-                                      (*server)->url()}));
+          rsp::cli::callback_bindings(std::move(*soap_callback_urls), (*server)->url())));
   callbacks.start();
   rsp::cli::serve_until_stopped(
       stop_signals,
@@ -546,7 +534,8 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
                    mnos->size() == 1 ? "" : "s"),
        fmt::format("ES3 on {}/gsma/m2m/es3/ for {} SM-DP{}", (*server)->url(), smdps->size(),
                    smdps->size() == 1 ? "" : "s"),
-       fmt::format("ES1 and ES4 in SGP.02's SOAP binding on {}/gsma/m2m/soap/ES1 and /ES4", (*server)->url()),
+       fmt::format("ES1, ES3, ES4 and ES7 in SGP.02's SOAP binding on {}/gsma/m2m/soap/ES1, /ES3, /ES4 and /ES7",
+                   (*server)->url()),
        fmt::format("ES5 admin sessions on {} (PSK-TLS), wake-ups name {} through the {} SMSC",
                    es5_server.host_header(), es5_address, config.smsc),
        fmt::format("admin on {} (/healthz, /metrics)", (*server)->admin_url())},

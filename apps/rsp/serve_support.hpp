@@ -12,15 +12,19 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "command.hpp"
 #include "rsp/common/expected.hpp"
 #include "rsp/service/async_log.hpp"
 #include "rsp/service/config.hpp"
 #include "rsp/service/lifecycle.hpp"
+#include "rsp/smsr/callbacks.hpp"
 #include "rsp/store/open.hpp"
 
 namespace rsp::cli {
@@ -164,6 +168,35 @@ inline void serve_until_stopped(service::StopSignals& signals, const std::vector
     if (step) step();
   fmt::print("stopped\n");
   std::fflush(stdout);
+}
+
+/// Takes "callback_binding" ("json", the default, or "soap") out of each
+/// caller of `callers` (the MNOs of `rsp smsr serve` and `rsp smdp serve`)
+/// before their other keys are read; the callback URLs of those that want
+/// SGP.02's SOAP binding, or an error in words naming `what`.
+inline expected<std::set<std::string>, std::string> take_soap_callback_urls(nlohmann::json& callers,
+                                                                           std::string_view what) {
+  std::set<std::string> urls;
+  if (!callers.is_array()) return urls;
+  for (auto& m : callers) {
+    if (!m.is_object() || !m.contains("callback_binding")) continue;
+    const auto& b = m["callback_binding"];
+    if (!b.is_string() || (b != "json" && b != "soap"))
+      return unexpected(std::string(what) + ": callback_binding must be \"json\" or \"soap\"");
+    if (b == "soap" && m.contains("callback_url") && m["callback_url"].is_string())
+      urls.insert(m["callback_url"].get<std::string>());
+    m.erase("callback_binding");
+  }
+  return urls;
+}
+
+/// The callback sender's bindings: SOAP for the URLs `soap_urls`, JSON for
+/// the others; `from` is the server's own URL (wsa:From).
+inline smsr::CallbackBindings callback_bindings(std::set<std::string> soap_urls, std::string from) {
+  return smsr::CallbackBindings{[urls = std::move(soap_urls)](const std::string& url) {
+                                  return urls.contains(url) ? smsr::CallbackBinding::Soap : smsr::CallbackBinding::Json;
+                                },
+                                std::move(from)};
 }
 
 }  // namespace rsp::cli

@@ -1,5 +1,7 @@
 #include "rsp/smdp/es2_http.hpp"
 
+#include "es2_json.hpp"
+
 namespace rsp::smdp {
 
 namespace es2 = m2m::es2;
@@ -35,6 +37,16 @@ bool json_content(const net::Request& req) {
 
 }  // namespace
 
+service::Reply detail::json_es2(Es2Service& svc, es2::Function fn, std::string_view body, const std::string& mno) {
+  auto request = es2::decode_request(fn, body);
+  if (!request)
+    return failed(request.error().kind == es2::Error::Kind::Missing ? codes::kMandatoryMissing
+                                                                    : codes::kInvalidRequest,
+                  request.error().message);
+  auto r = svc.handle(*request, mno);
+  return reply(r.storage ? 503 : r.answer.accepted() ? 202 : 200, r.answer);
+}
+
 service::Reply es2_unauthenticated_reply() {
   service::Reply r = failed(codes::kRequesterUnknown, "caller not authenticated");
   r.response.status = 401;
@@ -53,13 +65,7 @@ std::vector<service::Route> es2_routes(std::shared_ptr<Es2Service> svc, std::set
         [svc, shared_mnos, fn](const net::Request& req, const std::optional<service::Caller>& caller) {
           if (!json_content(req)) return failed(codes::kInvalidRequest, "Content-Type must be application/json");
           if (!caller || !shared_mnos->contains(caller->id)) return failed(codes::kRequesterNotAllowed, "ES2 is for MNOs");
-          auto request = es2::decode_request(fn, req.body);
-          if (!request)
-            return failed(request.error().kind == es2::Error::Kind::Missing ? codes::kMandatoryMissing
-                                                                            : codes::kInvalidRequest,
-                          request.error().message);
-          auto r = svc->handle(*request, caller->id);
-          return reply(r.storage ? 503 : r.answer.accepted() ? 202 : 200, r.answer);
+          return detail::json_es2(*svc, fn, req.body, caller->id);
         }});
   }
   return out;

@@ -6,7 +6,7 @@
 
 #include "rsp/net/client.hpp"
 #include "rsp/smsr/callbacks.hpp"
-#include "rsp/smsr/soap_callbacks.hpp"
+#include "rsp/m2m_soap/callback.hpp"
 
 namespace rsp::smsr {
 
@@ -44,7 +44,7 @@ service::OutboxSender mno_callback_sender(std::vector<Bytes> trust_anchors, std:
     std::string body = json_body;
     std::string content_type = "application/json";
     if (bindings.of_url && bindings.of_url(url) == CallbackBinding::Soap) {
-      auto soap = soap_callback(json_body, url, bindings.from);
+      auto soap = m2m_soap::soap_callback(json_body, url, bindings.from);
       if (!soap) return unexpected(soap.error());
       body = std::move(soap->envelope);
       content_type = std::move(soap->content_type);

@@ -9,6 +9,7 @@
 #include "rsp/smsr/callbacks.hpp"
 #include "rsp/smsr/es3_service.hpp"
 #include "rsp/smsr/http_service.hpp"
+#include "json_functions.hpp"
 
 namespace rsp::smsr {
 
@@ -49,7 +50,9 @@ service::Reply of(const SmsrResult<Accepted>& r) {
                m2m::ExecutionStatus::ExecutedSuccess);
 }
 
-service::Reply handle(Es3Service& svc, Function f, std::string_view body, const std::string& smdp) {
+}  // namespace
+
+service::Reply detail::json_es3(Es3Service& svc, Function f, std::string_view body, const std::string& smdp) {
   auto request = es3::decode_request(f, body);
   if (!request) {
     const auto code = request.error().kind == es3::Error::Kind::Missing ? m2m::codes::kMandatoryMissing
@@ -82,8 +85,6 @@ service::Reply handle(Es3Service& svc, Function f, std::string_view body, const 
       *request);
 }
 
-}  // namespace
-
 std::vector<service::Route> es3_routes(std::shared_ptr<Es3Service> svc, std::set<std::string> smdps) {
   auto callers = std::make_shared<const std::set<std::string>>(std::move(smdps));
   std::vector<service::Route> out;
@@ -98,7 +99,7 @@ std::vector<service::Route> es3_routes(std::shared_ptr<Es3Service> svc, std::set
           const auto& no = m2m::codes::kRequesterNotAllowed;
           if (!caller || !callers->contains(caller->id))
             return refusal(SmsrError{no.subject, no.reason, "ES3 is for SM-DPs", false});
-          return handle(*svc, f, req.body, caller->id);
+          return detail::json_es3(*svc, f, req.body, caller->id);
         }});
   }
   return out;

@@ -8,6 +8,7 @@
 #include "rsp/net/client.hpp"
 #include "rsp/smsr/es7_service.hpp"
 #include "rsp/smsr/http_service.hpp"
+#include "json_functions.hpp"
 
 namespace rsp::smsr {
 
@@ -57,6 +58,15 @@ class HttpsPeer final : public Es7Peer {
 
 }  // namespace
 
+service::Reply detail::json_es7(Es7Service& svc, es7::Function f, std::string_view body, const std::string& caller) {
+  auto request = es7::decode_request(f, body);
+  if (!request)
+    return answer(refused(request.error().kind == es7::Error::Kind::Missing ? m2m::codes::kMandatoryMissing
+                                                                           : m2m::codes::kInvalidRequest,
+                          request.error().message));
+  return answer(svc.handle(caller, *request));
+}
+
 std::vector<service::Route> es7_routes(std::shared_ptr<Es7Service> svc, std::set<std::string> smsrs,
                                        std::set<std::string> mnos) {
   auto peers = std::make_shared<const std::set<std::string>>(std::move(smsrs));
@@ -73,12 +83,7 @@ std::vector<service::Route> es7_routes(std::shared_ptr<Es7Service> svc, std::set
           const auto& allowed = es4 ? *operators : *peers;
           if (!caller || !allowed.contains(caller->id))
             return answer(refused(m2m::codes::kRequesterNotAllowed, es4 ? "for MNOs" : "ES7 is for SM-SRs"));
-          auto request = es7::decode_request(f, req.body);
-          if (!request)
-            return answer(refused(request.error().kind == es7::Error::Kind::Missing ? m2m::codes::kMandatoryMissing
-                                                                                   : m2m::codes::kInvalidRequest,
-                                  request.error().message));
-          return answer(svc->handle(caller->id, *request));
+          return detail::json_es7(*svc, f, req.body, caller->id);
         }});
   }
   return out;

@@ -279,7 +279,7 @@ net::NetResult<std::unique_ptr<HttpService>> HttpService::start(std::shared_ptr<
   auto smsrs = config.roles.smsrs;
   auto mnos = config.roles.mnos;
   sc.routes = routes(svc, config.roles, config.get_eis_inline);
-  for (auto& r : soap_routes(std::move(svc), std::move(config.roles))) sc.routes.push_back(std::move(r));
+  for (auto& r : soap_routes(svc, config.roles, config.es3, config.es7)) sc.routes.push_back(std::move(r));
   if (config.es3)
     for (auto& r : es3_routes(std::move(config.es3), std::move(smdps))) sc.routes.push_back(std::move(r));
   if (config.es7)

@@ -1,182 +1,75 @@
 #include "rsp/smsr/soap_service.hpp"
 
-#include <nlohmann/json.hpp>
+#include <cstdint>
 
-#include "rsp/common/bytes.hpp"
-#include "rsp/crypto/random.hpp"
-#include "rsp/m2m/es_status.hpp"
-#include "rsp/smsr/soap_messages.hpp"
-#include "rsp/soap/envelope.hpp"
+#include "rsp/m2m/es3.hpp"
+#include "rsp/m2m/es7.hpp"
+#include "rsp/m2m_soap/endpoint.hpp"
 #include "json_functions.hpp"
 
 namespace rsp::smsr {
 
 using m2m::Es4Function;
-using nlohmann::json;
-namespace codes = m2m::codes;
+namespace es3 = m2m::es3;
+namespace es7 = m2m::es7;
 
 namespace {
 
-/// A function of one endpoint: its name in messages ("ES4-EnableProfile").
-struct SoapFunction {
-  std::string name;
-  bool es1 = false;
-  Es4Function fn = Es4Function::GetEis;
-};
-
-std::string message_name(std::string_view dotted) {
-  std::string s(dotted);
-  std::replace(s.begin(), s.end(), '.', '-');
-  return s;
+/// The dotted names of table[from, to).
+template <class Table>
+std::vector<std::string> names(const Table& table, std::size_t from = 0, std::size_t to = SIZE_MAX) {
+  std::vector<std::string> out;
+  for (std::size_t i = from; i < to && i < std::size(table); ++i) out.emplace_back(table[i].name);
+  return out;
 }
 
-/// The function a wsa:Action names on an endpoint, or null.
-std::optional<SoapFunction> function_of(std::string_view action, bool es1) {
-  if (action.ends_with("Request")) action.remove_suffix(7);
-  if (es1) {
-    if (action == kEs1RegisterEisAction) return SoapFunction{"ES1-RegisterEIS", true, Es4Function::GetEis};
-    return std::nullopt;
-  }
-  if (!action.starts_with(kEs4ActionPrefix)) return std::nullopt;
-  action.remove_prefix(kEs4ActionPrefix.size());
-  for (std::size_t i = 0; i < std::size(m2m::kEs4Functions); ++i) {
-    const std::string name = message_name(m2m::kEs4Functions[i].name);
-    if (action == name) return SoapFunction{name, false, static_cast<Es4Function>(i)};
-  }
-  return std::nullopt;
-}
-
-/// A fresh message id (RFC 4122 version 4 UUID as a URN).
-std::string new_message_id() {
-  Bytes b = crypto::system_random().bytes(16);
-  b[6] = static_cast<std::uint8_t>((b[6] & 0x0F) | 0x40);
-  b[8] = static_cast<std::uint8_t>((b[8] & 0x3F) | 0x80);
-  const std::string h = to_hex(b);
-  return "urn:uuid:" + h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
-         h.substr(20);
-}
-
-/// Guesses the version of a message too broken to say: 1.1 when only its
-/// namespace appears, else 1.2.
-soap::Version version_hint(std::string_view body) {
-  return body.find(soap::kSoap11Ns) != std::string_view::npos && body.find(soap::kSoap12Ns) == std::string_view::npos
-             ? soap::Version::Soap11
-             : soap::Version::Soap12;
-}
-
-service::Reply fault_reply(soap::Version v, const soap::Addressing& request, int status, std::string reason,
-                           m2m::Code code) {
-  // SOAP 1.1 §6.2: a fault goes back with HTTP 500; SOAP 1.2 Part 2 §7.5.2:
-  // a Sender fault with 400.
-  if (v == soap::Version::Soap11 && status == 400) status = 500;
-  soap::Addressing a;
-  a.message_id = new_message_id();
-  a.relates_to = request.message_id;
-  a.action = "http://www.w3.org/2005/08/addressing/fault";  // WS-Addressing 1.0 SOAP Binding §6
-  service::Reply r;
-  r.response.status = status;
-  r.response.content_type = soap::content_type(v);
-  r.response.body = soap::build_fault(v, a, soap::Fault{true, reason});
-  r.subject_code = code.subject;
-  r.reason_code = code.reason;
-  r.detail = std::move(reason);
-  return r;
-}
-
-/// The JSON answer of a function as its SOAP response.
-service::Reply soap_answer(soap::Version v, const soap::Envelope& request, const SoapFunction& f,
-                           service::Reply json_reply, const json& call_id) {
-  soap::Element body{std::string(kGsmaNs), f.name + "Response", {}, {}};
-  json answer = json::parse(json_reply.response.body, nullptr, false);
-  if (answer.is_object()) {
-    if (auto h = answer.find("header"); h != answer.end()) {
-      if (h->is_object() && h->contains("functionExecutionStatus"))
-        answer["functionExecutionStatus"] = (*h)["functionExecutionStatus"];
-      answer.erase("header");
-    }
-    if (call_id.is_string()) answer["functionCallIdentifier"] = call_id;
-    json_to_soap(answer, body);
-  }
-  soap::Addressing a;
-  if (!request.addressing.reply_to.empty() && request.addressing.reply_to != soap::kWsaAnonymous)
-    a.to = request.addressing.reply_to;
-  a.from = request.addressing.to;
-  a.action = (f.es1 ? std::string(kEs1RegisterEisAction) : std::string(kEs4ActionPrefix) + f.name) + "Response";
-  a.message_id = new_message_id();
-  a.relates_to = request.addressing.message_id;
-  json_reply.response.content_type = soap::content_type(v);
-  json_reply.response.body = soap::build_envelope(v, a, body);
-  return json_reply;
-}
-
-/// A refusal before the function ran, in the function's response.
-service::Reply refused(soap::Version v, const soap::Envelope& request, const SoapFunction& f, m2m::Code c,
-                       std::string message) {
-  service::Reply r;
-  r.response.status = 200;
-  r.response.body = json{{"header",
-                          {{"functionExecutionStatus",
-                            {{"status", m2m::status_name(m2m::ExecutionStatus::Failed)},
-                             {"statusCodeData",
-                              {{"subjectCode", c.subject}, {"reasonCode", c.reason}, {"message", message}}}}}}}}
-                        .dump();
-  r.subject_code = c.subject;
-  r.reason_code = c.reason;
-  r.detail = std::move(message);
-  return soap_answer(v, request, f, std::move(r), json());
-}
-
-service::Reply handle(Service& svc, const CallerRoles& roles, bool es1, const net::Request& req,
-                      const std::optional<service::Caller>& caller) {
-  soap::ParseOptions options;
-  auto env = soap::parse_envelope(req.body, options);
-  if (!env) return fault_reply(version_hint(req.body), {}, 400, env.error().message, codes::kInvalidRequest);
-  const soap::Version v = env->version;
-  // SOAP 1.1 §6.1.1 (text/xml), SOAP 1.2 / RFC 3902 (application/soap+xml).
-  const std::string ct = req.header("Content-Type").value_or("");
-  if (ct.rfind(v == soap::Version::Soap11 ? "text/xml" : "application/soap+xml", 0) != 0)
-    return fault_reply(v, env->addressing, 400, "the Content-Type does not match the SOAP version",
-                       codes::kInvalidRequest);
-  auto f = function_of(env->addressing.action, es1);
-  if (!f) return fault_reply(v, env->addressing, 400, "no such action on this endpoint", codes::kUnknownFunction);
-  if (env->body.ns != kGsmaNs || env->body.name != f->name + "Request")
-    return fault_reply(v, env->addressing, 400, "the Body is not the request of " + f->name,
-                       codes::kInvalidRequest);
-  if (!caller || !(es1 ? roles.eums : roles.mnos).contains(caller->id))
-    return refused(v, *env, *f, codes::kRequesterNotAllowed, es1 ? "ES1 is for EUMs" : "ES4 is for MNOs");
-  auto request = soap_to_json(env->body);
-  if (!request) return refused(v, *env, *f, codes::kInvalidRequest, request.error());
-  const json call_id = request->value("functionCallIdentifier", json());
-  const std::string body = request->dump();
-  return soap_answer(v, *env, *f,
-                     es1 ? detail::json_es1_register(svc, body, caller->id)
-                         : detail::json_es4(svc, f->fn, body, caller->id),
-                     call_id);
-}
+/// The ES7 functions of es7::kFunctions (the ES4 ones follow them).
+constexpr std::size_t kEs7Count = static_cast<std::size_t>(es7::Function::PrepareSmsrChange);
 
 }  // namespace
 
-bool is_soap_path(std::string_view path) { return path == kSoapEs1Path || path == kSoapEs4Path; }
-
-service::Reply soap_unauthenticated_reply(const net::Request& request) {
-  auto env = soap::parse_envelope(request.body);
-  service::Reply r = fault_reply(env ? env->version : version_hint(request.body),
-                                 env ? env->addressing : soap::Addressing{}, 401, "caller not authenticated",
-                                 codes::kRequesterUnknown);
-  r.response.headers.emplace_back("WWW-Authenticate", "Bearer");
-  return r;
+bool is_soap_path(std::string_view path) {
+  return path == kSoapEs1Path || path == kSoapEs3Path || path == kSoapEs4Path || path == kSoapEs7Path;
 }
 
-std::vector<service::Route> soap_routes(std::shared_ptr<Service> svc, CallerRoles roles) {
-  auto shared_roles = std::make_shared<const CallerRoles>(std::move(roles));
+service::Reply soap_unauthenticated_reply(const net::Request& request) {
+  return m2m_soap::unauthenticated_reply(request);
+}
+
+std::vector<service::Route> soap_routes(std::shared_ptr<Service> svc, CallerRoles roles,
+                                        std::shared_ptr<Es3Service> es3_service, std::shared_ptr<Es7Service> es7_service) {
   std::vector<service::Route> out;
-  for (const bool es1 : {true, false}) {
-    out.push_back(service::Route{
-        es1 ? "ES1.SOAP" : "ES4.SOAP", "POST", std::string(es1 ? kSoapEs1Path : kSoapEs4Path), true,
-        [svc, shared_roles, es1](const net::Request& req, const std::optional<service::Caller>& caller) {
-          return handle(*svc, *shared_roles, es1, req, caller);
-        }});
-  }
+  out.push_back(m2m_soap::route(m2m_soap::Endpoint{
+      "ES1.SOAP", std::string(kSoapEs1Path), std::string(kEs1ActionPrefix), {"ES1.RegisterEIS"}, roles.eums,
+      "ES1 is for EUMs", [svc](std::size_t, std::string_view body, const std::string& eum) {
+        return detail::json_es1_register(*svc, body, eum);
+      }}));
+
+  // ES4, with PrepareSMSRChange and SMSRChange (es7::kFunctions after the
+  // ES7 ones) when ES7 is served.
+  std::vector<std::string> es4 = names(m2m::kEs4Functions);
+  const std::size_t es4_count = es4.size();
+  if (es7_service)
+    for (auto& n : names(es7::kFunctions, kEs7Count)) es4.push_back(std::move(n));
+  out.push_back(m2m_soap::route(m2m_soap::Endpoint{
+      "ES4.SOAP", std::string(kSoapEs4Path), std::string(kEs4ActionPrefix), std::move(es4), roles.mnos,
+      "ES4 is for MNOs", [svc, es7_service, es4_count](std::size_t f, std::string_view body, const std::string& mno) {
+        if (f < es4_count) return detail::json_es4(*svc, static_cast<Es4Function>(f), body, mno);
+        return detail::json_es7(*es7_service, static_cast<es7::Function>(kEs7Count + f - es4_count), body, mno);
+      }}));
+
+  if (es3_service)
+    out.push_back(m2m_soap::route(m2m_soap::Endpoint{
+        "ES3.SOAP", std::string(kSoapEs3Path), std::string(kEs3ActionPrefix), names(es3::kFunctions), roles.smdps,
+        "ES3 is for SM-DPs", [es3_service](std::size_t f, std::string_view body, const std::string& smdp) {
+          return detail::json_es3(*es3_service, static_cast<es3::Function>(f), body, smdp);
+        }}));
+  if (es7_service)
+    out.push_back(m2m_soap::route(m2m_soap::Endpoint{
+        "ES7.SOAP", std::string(kSoapEs7Path), std::string(kEs7ActionPrefix), names(es7::kFunctions, 0, kEs7Count),
+        roles.smsrs, "ES7 is for SM-SRs", [es7_service](std::size_t f, std::string_view body, const std::string& smsr) {
+          return detail::json_es7(*es7_service, static_cast<es7::Function>(f), body, smsr);
+        }}));
   return out;
 }
 

@@ -15,12 +15,15 @@
 #include <nlohmann/json.hpp>
 
 #include "rsp/common/file.hpp"
+#include "rsp/m2m_soap/messages.hpp"
 #include "rsp/net/client.hpp"
 #include "rsp/net/server.hpp"
 #include "rsp/net/tls.hpp"
+#include "rsp/soap/envelope.hpp"
 #include "run_tool.hpp"
 #include "serve_process.hpp"
 #include "test_support/free_port.hpp"
+#include "test_support/soap_call.hpp"
 
 namespace rsp::e2e {
 namespace {
@@ -245,6 +248,55 @@ TEST_F(SmdpServe, DownloadProfileEnablesItOnTheDeviceAndCallsTheMnoBack) {
   EXPECT_NE(info.output.find(ours_), std::string::npos) << info.output;
   auto list = rsp({"smdp", "profiles", "list", "--db", (dir_.path() / "smdp.db").string()});
   EXPECT_NE(list.output.find(ours_ + " mno-dp m2m-data downloaded"), std::string::npos) << list.output;
+}
+
+/// ES2 over SGP.02's SOAP binding on `rsp smdp serve` (/gsma/m2m/soap/ES2):
+/// GetEIS (through the SM-SR's ES3) and a refused DownloadProfile answer as
+/// over JSON; an unauthenticated caller gets a SOAP fault.
+TEST_F(SmdpServe, Es2OverSoapAnswersAsOverJson) {
+  const auto soap_call = [&](const std::string& function, const json& fields, const std::string& key) {
+    net::HttpsClientOptions o;
+    o.base_url = smdp_url_;
+    o.trust_anchors = *net::load_certificates(pki() / "CERT_CI_ECDSA_NIST.pem");
+    auto c = net::HttpsClient::create(std::move(o));
+    EXPECT_TRUE(c) << c.error().message;
+    if (!c) return json();
+    net::Headers headers;
+    if (!key.empty()) headers.emplace_back("Authorization", "Bearer " + key);
+    auto r = (*c)->request("POST", "/gsma/m2m/soap/ES2",
+                           test_support::soap_request("http://gsma.com/ES2/ProfileManagent/", "ES2-" + function, fields),
+                           "application/soap+xml; charset=utf-8", headers);
+    EXPECT_TRUE(r) << (r ? "" : r.error().message);
+    if (!r) return json();
+    last_status_ = r->status;
+    auto env = soap::parse_envelope(r->body, soap::ParseOptions{256 * 1024, 32, 10000, false, false});
+    EXPECT_TRUE(env) << r->body;
+    if (!env) return json();
+    if (env->body.name == "Fault") return json{{"fault", r->status}};
+    auto body = m2m_soap::soap_to_json(env->body);
+    EXPECT_TRUE(body) << r->body;
+    return body ? *body : json();
+  };
+  const json get{{"eid", eid_}, {"smsrId", "smsr-1"}};
+  auto j = call(smdp_url_, "/gsma/m2m/es2/getEIS", get.dump(), kMnoKey);
+  auto s = soap_call("GetEIS", get, kMnoKey);
+  EXPECT_EQ(last_status_, 200) << s;
+  EXPECT_EQ(s["functionExecutionStatus"]["status"], "Executed-Success") << s << smdp_->output();
+  EXPECT_EQ(s["functionExecutionStatus"]["status"], j["header"]["functionExecutionStatus"]["status"]);
+  EXPECT_EQ(s["eis"], j["eis"]);
+
+  const json theirs{{"eid", eid_}, {"iccid", theirs_}, {"smsrId", "smsr-1"}, {"enableProfile", true}};
+  j = call(smdp_url_, "/gsma/m2m/es2/downloadProfile", theirs.dump(), kMnoKey);
+  s = soap_call("DownloadProfile", theirs, kMnoKey);
+  EXPECT_EQ(s["functionExecutionStatus"]["status"], "Failed") << s;
+  EXPECT_EQ(s["functionExecutionStatus"]["statusCodeData"]["subjectCode"],
+            j["header"]["functionExecutionStatus"]["statusCodeData"]["subjectCode"]);
+  EXPECT_EQ(s["functionExecutionStatus"]["statusCodeData"]["reasonCode"],
+            j["header"]["functionExecutionStatus"]["statusCodeData"]["reasonCode"]);
+
+  s = soap_call("GetEIS", get, "");
+  EXPECT_EQ(last_status_, 401);
+  EXPECT_TRUE(s.contains("fault")) << s;
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ inline constexpr std::string_view kProfileDisabledNotification = "ES4.HandleProf
 inline constexpr std::string_view kProfileDeletedNotification = "ES4.HandleProfileDeletedNotification";
 
 /// How the callbacks to an MNO are written: this project's JSON, or SGP.02's
-/// SOAP binding (soap_callbacks.hpp). `of_url` says which for a callback URL
+/// SOAP binding (rsp/m2m_soap/callback.hpp). `of_url` says which for a callback URL
 /// (unset: JSON for every MNO); `from` is the SM-SR's own address for
 /// wsa:From.
 enum class CallbackBinding { Json, Soap };

@@ -3,7 +3,8 @@
 // EnableProfile, refusals with their subject/reason); every response we
 // write validates against docs/smsr.xsd; what is no usable SOAP request is
 // answered with a SOAP fault; an MNO whose callbacks are SOAP receives them
-// as SOAP (soap_callbacks.hpp), from the outbox.
+// as SOAP (rsp/m2m_soap/callback.hpp), from the outbox. ES3 and ES7 (with
+// ES4 PrepareSMSRChange / SMSRChange) answer over SOAP as over JSON.
 #include "rsp/smsr/soap_service.hpp"
 
 #include <nlohmann/json.hpp>
@@ -12,16 +13,25 @@
 #include "rsp/m2m/es_functions.hpp"
 #include "rsp/net/server.hpp"
 #include "rsp/service/outbox.hpp"
+#include "rsp/m2m/es3.hpp"
+#include "rsp/m2m/es7.hpp"
+#include "rsp/m2m_soap/endpoint.hpp"
 #include "rsp/smsr/callbacks.hpp"
+#include "rsp/smsr/es3_service.hpp"
+#include "rsp/smsr/es7_service.hpp"
 #include "rsp/smsr/http_service.hpp"
-#include "rsp/smsr/soap_callbacks.hpp"
-#include "rsp/smsr/soap_messages.hpp"
+#include "rsp/m2m_soap/callback.hpp"
+#include "rsp/m2m_soap/messages.hpp"
 #include "rsp/soap/envelope.hpp"
 #include "rsp/soap/schema.hpp"
+#include "test_support/soap_call.hpp"
 
 namespace rsp::smsr::testing {
 namespace {
 
+using m2m_soap::json_to_soap;
+using m2m_soap::soap_callback;
+using m2m_soap::soap_to_json;
 using nlohmann::json;
 
 const std::string kEid = "89049032123451234512345678901235";
@@ -32,11 +42,7 @@ const std::string kXsd = std::string(RSP_SOURCE_DIR) + "/docs/smsr.xsd";
 
 /// One answer as both bindings see it: the JSON object (the SOAP response's
 /// body turned back into JSON for the SOAP side) and the HTTP status.
-struct Answer {
-  int status = 0;
-  json body;
-  std::string raw;
-};
+using Answer = test_support::SoapAnswer;
 
 class SoapServiceTest : public RegistryTest {
  protected:
@@ -47,12 +53,22 @@ class SoapServiceTest : public RegistryTest {
     c.registry = registry_;
     c.clock = clock_;
     c.default_validity = std::chrono::seconds(600);
+    es3_ = std::make_shared<Es3Service>(c);  // the same registry, clock and validity
     service_ = std::make_shared<Service>(std::move(c));
     CallerRoles roles;
     roles.eums = {"EUM-TEST"};
     roles.mnos = {"mno1", "mno2"};
+    roles.smdps = {"smdp-1"};
+    roles.smsrs = {"smsr-peer"};
+    Es7Config c7;
+    c7.registry = registry_;
+    c7.clock = clock_;
+    c7.smsr_id = "SMSR-TEST";
+    es7_ = std::make_shared<Es7Service>(std::move(c7));
     for (auto& r : routes(service_, roles)) json_routes_[r.path] = r.handler;
-    for (auto& r : soap_routes(service_, roles)) soap_routes_[r.path] = r.handler;
+    for (auto& r : es3_routes(es3_, roles.smdps)) json_routes_[r.path] = r.handler;
+    for (auto& r : es7_routes(es7_, roles.smsrs, roles.mnos)) json_routes_[r.path] = r.handler;
+    for (auto& r : soap_routes(service_, roles, es3_, es7_)) soap_routes_[r.path] = r.handler;
   }
 
   Answer json_call(std::string_view path, const json& body, const std::string& caller) {
@@ -72,41 +88,12 @@ class SoapServiceTest : public RegistryTest {
   /// validate against the XSD and relate to the request.
   Answer soap_raw(std::string_view path, const std::string& envelope, const std::string& caller,
                   const std::string& content_type = "application/soap+xml; charset=utf-8") {
-    net::Request req;
-    req.method = "POST";
-    req.path = std::string(path);
-    req.headers.emplace_back("Content-Type", content_type);
-    req.body = envelope;
-    auto reply = soap_routes_.at(req.path)(req, service::Caller{caller});
-    Answer a{reply.response.status, json(), reply.response.body};
-    soap::ParseOptions lax;
-    lax.require_action = false;
-    auto env = soap::parse_envelope(reply.response.body, lax);
-    EXPECT_TRUE(env) << env.error().message << "\n" << reply.response.body;
-    if (!env) return a;
-    if (env->body.name == "Fault") {
-      a.body = json{{"fault", env->body.name}};
-      return a;
-    }
-    EXPECT_EQ(reply.response.content_type.rfind("application/soap+xml", 0), 0u);
-    auto valid = soap::validate_body(reply.response.body, kXsd);
-    EXPECT_TRUE(valid) << valid.error() << "\n" << reply.response.body;
-    auto body = soap_to_json(env->body);
-    EXPECT_TRUE(body) << body.error();
-    if (body) a.body = *body;
-    return a;
+    return test_support::soap_post(soap_routes_.at(std::string(path)), path, envelope, caller, kXsd, content_type);
   }
 
   /// An ES4 request `function` ("EnableProfile") with `fields` as SOAP 1.2.
   std::string es4_envelope(const std::string& function, const json& fields, const std::string& message_id = "urn:uuid:1") {
-    soap::Element body{std::string(kGsmaNs), "ES4-" + function + "Request", {}, {}};
-    json_to_soap(fields, body);
-    soap::Addressing a;
-    a.to = "https://smsr.example/gsma/m2m/soap/ES4";
-    a.action = std::string(kEs4ActionPrefix) + "ES4-" + function;
-    a.message_id = message_id;
-    a.from = "https://mno1.example";
-    return soap::build_envelope(soap::Version::Soap12, a, body);
+    return test_support::soap_request(kEs4ActionPrefix, "ES4-" + function, fields, message_id);
   }
   Answer soap_es4(const std::string& function, const json& fields, const std::string& caller = "mno1") {
     return soap_raw(kSoapEs4Path, es4_envelope(function, fields), caller);
@@ -140,7 +127,21 @@ class SoapServiceTest : public RegistryTest {
   /// another profile is accepted.
   void allow_enable() { ASSERT_TRUE(service_->update_policy_rules("mno1", kEid, kBoot, {})); }
 
+  /// The same call over both bindings: status, execution status and codes
+  /// alike (`what` names the case in a failure).
+  void expect_alike(std::string_view soap_path, std::string_view action_prefix, std::string_view dotted,
+                    std::string_view json_path, const json& fields, const std::string& caller) {
+    const std::string what = std::string(dotted) + " " + fields.dump() + " by " + caller;
+    Answer s = soap_raw(soap_path, test_support::soap_request(action_prefix, m2m_soap::message_name(dotted), fields),
+                        caller);
+    Answer j = json_call(json_path, fields, caller);
+    EXPECT_EQ(s.status, j.status) << what << "\n" << s.raw << "\n" << j.raw;
+    EXPECT_EQ(status_of(s), status_of(j)) << what << "\n" << s.raw << "\n" << j.raw;
+  }
+
   std::shared_ptr<Service> service_;
+  std::shared_ptr<Es3Service> es3_;
+  std::shared_ptr<Es7Service> es7_;
   std::map<std::string, service::FunctionHandler> json_routes_, soap_routes_;
 };
 
@@ -392,6 +393,74 @@ TEST_P(SoapServiceTest, NotificationsAsSoapValidate) {
   ASSERT_TRUE(env);
   EXPECT_EQ(env->body.name, "ES4-HandleProfileDisabledNotification");
   EXPECT_EQ(env->body.child(kGsmaNs, "Iccid")->text, kBoot);
+}
+
+TEST_P(SoapServiceTest, Es3OverSoapAnswersAsOverJson) {
+  register_eis();
+  namespace es3 = m2m::es3;
+  const auto alike = [&](es3::Function f, const json& fields, const std::string& caller = "smdp-1") {
+    expect_alike(kSoapEs3Path, kEs3ActionPrefix, es3::function(f).name, es3::function(f).path, fields, caller);
+  };
+  // GetEIS: the same EIS (no keys) on both, valid against the XSD.
+  Answer s = soap_raw(kSoapEs3Path, test_support::soap_request(kEs3ActionPrefix, "ES3-GetEIS", {{"eid", kEid}}),
+                      "smdp-1");
+  Answer j = json_call(es3::function(es3::Function::GetEis).path, {{"eid", kEid}}, "smdp-1");
+  EXPECT_EQ(s.status, 200) << s.raw;
+  EXPECT_EQ(status_of(s), status_of(j));
+  ASSERT_TRUE(s.body.contains("eis")) << s.raw;
+  EXPECT_EQ(s.body["eis"], j.body["eis"]);
+  EXPECT_FALSE(s.body["eis"]["isdR"].contains("scp80KeySets"));
+  alike(es3::Function::GetEis, {{"eid", "89049032123451234512345678909999"}});  // unknown EID
+  alike(es3::Function::GetEis, {{"eid", kEid}, {"surprise", "x"}});            // unknown element
+  alike(es3::Function::GetEis, {{"eid", kEid}}, "mno1");                       // not an SM-DP
+  alike(es3::Function::CreateIsdp, {{"eid", kEid}, {"iccid", "8944000000000000045"}, {"mnoId", "mno1"}});
+  alike(es3::Function::CreateIsdp,
+        {{"eid", kEid}, {"iccid", "8944000000000000045"}, {"mnoId", "mno1"}, {"requiredMemory", "lots"}});
+  alike(es3::Function::SendData, {{"eid", kEid}, {"sdAid", "A000"}, {"data", "zz"}});
+  alike(es3::Function::ProfileDownloadCompleted, {{"eid", kEid}, {"iccid", "8944000000000000045"},
+                                                  {"pol2", {{{"subject", "PROFILE"}, {"action", "DISABLE"},
+                                                             {"qualification", "Not allowed"}}}}});
+  // An ES4 action on the ES3 endpoint is no ES3 request.
+  Answer f = soap_raw(kSoapEs3Path, test_support::soap_request(kEs4ActionPrefix, "ES4-GetEIS", {{"eid", kEid}}),
+                      "smdp-1");
+  EXPECT_EQ(f.body.value("fault", ""), "Fault") << f.raw;
+}
+
+TEST_P(SoapServiceTest, Es7AndTheSmsrChangeOverSoapAnswerAsOverJson) {
+  register_eis();
+  namespace es7 = m2m::es7;
+  const auto alike = [&](es7::Function f, const json& fields, const std::string& caller) {
+    const bool es4 = f == es7::Function::PrepareSmsrChange || f == es7::Function::SmsrChange;
+    expect_alike(es4 ? kSoapEs4Path : kSoapEs7Path, es4 ? kEs4ActionPrefix : kEs7ActionPrefix,
+                 es7::function(f).name, es7::function(f).path, fields, caller);
+  };
+  alike(es7::Function::AuthenticateSmsr, {{"eid", kEid}, {"ecasdCertificate", "3082"}}, "smsr-peer");
+  alike(es7::Function::AuthenticateSmsr, {{"eid", kEid}, {"ecasdCertificate", "3082"}}, "mno1");  // not an SM-SR
+  alike(es7::Function::CreateAdditionalKeyset, {{"eid", kEid}, {"keyVersion", 99}}, "smsr-peer");
+  alike(es7::Function::CreateAdditionalKeyset, {{"eid", kEid}, {"keyVersion", 2}}, "smsr-peer");
+  alike(es7::Function::HandoverEuicc, {{"eis", test_support::sample_eis(kEid)}, {"receipt", "85"}}, "smsr-peer");
+  alike(es7::Function::PrepareSmsrChange, {{"eid", kEid}}, "mno1");  // currentSmsrId missing
+  alike(es7::Function::SmsrChange, {{"eid", kEid}, {"targetSmsrId", "SMSR-NONE"}}, "mno1");
+  alike(es7::Function::SmsrChange, {{"eid", kEid}, {"targetSmsrId", "SMSR-NONE"}}, "smsr-peer");
+  // PrepareSMSRChange accepted over SOAP, as the JSON binding answers it.
+  Answer s = soap_raw(kSoapEs4Path,
+                      test_support::soap_request(kEs4ActionPrefix, "ES4-PrepareSMSRChange",
+                                                 {{"eid", "89049032123451234512345678900001"},
+                                                  {"currentSmsrId", "SMSR-OLD"}}),
+                      "mno1");
+  Answer j = json_call(es7::function(es7::Function::PrepareSmsrChange).path,
+                       {{"eid", "89049032123451234512345678900002"}, {"currentSmsrId", "SMSR-OLD"}}, "mno1");
+  EXPECT_EQ(s.status, j.status) << s.raw;
+  EXPECT_EQ(status_of(s), status_of(j)) << s.raw << "\n" << j.raw;
+  // An ES7 function is not on the ES4 endpoint, nor an ES4 one on ES7's.
+  Answer f = soap_raw(kSoapEs4Path,
+                      test_support::soap_request(kEs4ActionPrefix, "ES7-AuthenticateSMSR", {{"eid", kEid}}), "mno1");
+  EXPECT_EQ(f.body.value("fault", ""), "Fault") << f.raw;
+  f = soap_raw(kSoapEs7Path, test_support::soap_request(kEs7ActionPrefix, "ES4-SMSRChange", {{"eid", kEid}}),
+               "smsr-peer");
+  EXPECT_EQ(f.body.value("fault", ""), "Fault") << f.raw;
+  EXPECT_TRUE(is_soap_path(kSoapEs3Path));
+  EXPECT_TRUE(is_soap_path(kSoapEs7Path));
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, SoapServiceTest, ::testing::Values("sqlite"), engine_name);

@@ -1,12 +1,11 @@
-#include "rsp/smsr/soap_messages.hpp"
+#include "rsp/m2m_soap/messages.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 
-#include "rsp/smsr/soap_service.hpp"
 
-namespace rsp::smsr {
+namespace rsp::m2m_soap {
 
 using nlohmann::json;
 
@@ -17,11 +16,15 @@ struct ListName {
   std::string_view item;
 };
 /// The lists of the JSON binding and their items' element names.
-constexpr ListName kLists[] = {{"profiles", "Profile"}, {"scp80KeySets", "Scp80KeySet"}, {"pol2", "PolicyRule"}};
-/// Members that are JSON numbers and booleans (eis_json.hpp, http_service.cpp).
-constexpr std::string_view kNumbers[] = {"validityPeriod", "operationId",    "remainingMemory", "allocatedMemory",
-                                         "availableMemoryForProfiles", "version", "counter"};
-constexpr std::string_view kBooleans[] = {"fallbackAttribute", "emergencyProfileAttribute"};
+constexpr ListName kLists[] = {
+    {"profiles", "Profile"}, {"scp80KeySets", "Scp80KeySet"}, {"pol2", "PolicyRule"}, {"iccidList", "Iccid"}};
+/// Members that are JSON numbers and booleans (eis_json.hpp, the ES4
+/// binding of the SM-SR, m2m/es2.hpp, es3.hpp, es7.hpp).
+constexpr std::string_view kNumbers[] = {"validityPeriod", "operationId", "remainingMemory", "allocatedMemory",
+                                         "availableMemoryForProfiles", "version", "counter", "requiredMemory",
+                                         "keyVersion"};
+constexpr std::string_view kBooleans[] = {"fallbackAttribute", "emergencyProfileAttribute", "enableProfile",
+                                          "moreToDo"};
 
 template <class Range>
 bool in(const Range& r, std::string_view s) {
@@ -84,12 +87,23 @@ expected<json, std::string> object_of(const soap::Element& e) {
   return out;
 }
 
+/// Mixed content (text beside elements) is no SGP.02 message shape.
+bool mixed(const soap::Element& e) { return !e.children.empty() && !e.text.empty(); }
+
 expected<json, std::string> value_of(const soap::Element& e, const std::string& member) {
+  if (mixed(e)) return unexpected("element " + e.name + " holds both text and elements");
   if (const ListName* list = list_of_member(member)) {
+    if (!e.text.empty()) return unexpected("element " + e.name + " may hold only " + std::string(list->item) + " elements");
     json items = json::array();
     for (const auto& item : e.children) {
       if (item.ns != kGsmaNs || item.name != list->item)
         return unexpected("element " + e.name + " may hold only " + std::string(list->item) + " elements");
+      if (mixed(item)) return unexpected("element " + item.name + " holds both text and elements");
+      if (item.children.empty()) {
+        // A list of values (iccidList): each item its text.
+        items.push_back(leaf(member, item.text));
+        continue;
+      }
       RSP_TRY(json v, object_of(item));
       items.push_back(std::move(v));
     }
@@ -124,11 +138,14 @@ void add_value(const std::string& member, const json& v, soap::Element& parent) 
 
 }  // namespace
 
-expected<json, std::string> soap_to_json(const soap::Element& request) { return object_of(request); }
+expected<json, std::string> soap_to_json(const soap::Element& request) {
+  if (mixed(request)) return unexpected("element " + request.name + " holds both text and elements");
+  return object_of(request);
+}
 
 void json_to_soap(const json& object, soap::Element& out) {
   if (!object.is_object()) return;
   for (const auto& [k, v] : object.items()) add_value(k, v, out);
 }
 
-}  // namespace rsp::smsr
+}  // namespace rsp::m2m_soap
