@@ -194,6 +194,11 @@ void run_info(const std::string& dir) {
   auto state = store->load();
   if (!eid || !state) fail("rsp euicc m2m-info", "unreadable M2M card folder");
   fmt::print("EID {}\nSM-SR {}\n", *eid, state->smsr_id);
+  // The ISD-R's key versions only (never a key): an SM-SR change replaces them.
+  std::string scp80;
+  for (const auto& k : state->scp80) scp80 += (scp80.empty() ? "" : " ") + std::to_string(k.version);
+  fmt::print("ISD-R keys: SCP80 version(s) {}, SCP81 PSK version {}\n", scp80.empty() ? "none" : scp80,
+             state->scp81_version);
   fmt::print("{} ISD-P(s)\n", state->isdps.size());
   for (const auto& p : state->isdps) {
     std::string pol1;
@@ -240,7 +245,8 @@ RSP_COMMAND_GROUP(euicc_m2m) {
   run->callback([a] { run_device(*a); });
 
   auto dir = std::make_shared<std::string>();
-  auto* info = euicc->add_subcommand("m2m-info", "Show an M2M eUICC folder: EID, ISD-Ps, pending notifications");
+  auto* info = euicc->add_subcommand(
+      "m2m-info", "Show an M2M eUICC folder: EID, the ISD-R's key versions (never a key), ISD-Ps, pending notifications");
   info->add_option("--dir", *dir, "M2M eUICC folder")->required();
   info->callback([dir] { run_info(*dir); });
 }

@@ -544,6 +544,31 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
        [&] { sms->stop(); }});
 }
 
+/// `rsp smsr audit`: one eUICC's audit trail, read from the registry's
+/// database (also while `rsp smsr serve` runs on it; its lines of the last
+/// second may not be written yet). Needs no key-encryption key: the trail
+/// holds no keys.
+void run_audit(const std::string& database, const std::string& eid) {
+  constexpr const char* who = "rsp smsr audit";
+  if (database.rfind("postgresql://", 0) != 0 && !fs::exists(database)) {
+    fmt::print(stderr, "{}: {}: no such database\n", who, database);
+    rsp::cli::exit_with(1);
+  }
+  auto db = rsp::store::open_database(database);
+  if (!db) {
+    fmt::print(stderr, "{}: database: {}\n", who, db.error().message);
+    rsp::cli::exit_with(1);
+  }
+  auto trail = rsp::smsr::read_audit_trail(**db, eid);
+  if (!trail) {
+    fmt::print(stderr, "{}: {}\n", who, trail.error().message);
+    rsp::cli::exit_with(1);
+  }
+  for (const auto& a : *trail)
+    fmt::print("{:%Y-%m-%dT%H:%M:%SZ} {} {} {} {}\n", fmt::gmtime(static_cast<std::time_t>(a.at)), a.caller,
+               a.function, a.isdp_aid.empty() ? "-" : a.isdp_aid, a.result);
+}
+
 }  // namespace
 
 RSP_COMMAND_GROUP(smsr_serve) {
@@ -551,4 +576,14 @@ RSP_COMMAND_GROUP(smsr_serve) {
   auto* s = g->add_subcommand("serve", "Serve the SM-SR over HTTPS (ES1, ES4; /healthz, /metrics on the admin port)");
   s->footer(kConfigHelp);
   rsp::cli::add_serve_flags(*s, run_serve);
+
+  struct AuditArgs {
+    std::string database, eid;
+  };
+  auto aa = std::make_shared<AuditArgs>();
+  auto* audit = g->add_subcommand(
+      "audit", "Print one eUICC's audit trail from the SM-SR's database: time, caller, function, ISD-P AID, result");
+  audit->add_option("--db", aa->database, "The SM-SR's database (SQLite file or postgresql:// URL)")->required();
+  audit->add_option("--eid", aa->eid, "The eUICC's EID")->required();
+  audit->callback([aa] { run_audit(aa->database, aa->eid); });
 }

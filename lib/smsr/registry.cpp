@@ -396,14 +396,18 @@ SmsrResult<void> Registry::flush_audit() {
   return written;
 }
 
-SmsrResult<std::vector<AuditEntry>> Registry::audit_trail(std::string_view eid) {
-  RSP_TRY_VOID(flush_audit());
-  SMSR_DB_TRY(auto rows, reader().query("SELECT at, caller, function, eid, isdp_aid, result FROM smsr_audit "
-                                    "WHERE eid = $1 ORDER BY id",
-                                    {value(eid)}));
+SmsrResult<std::vector<AuditEntry>> read_audit_trail(store::Database& db, std::string_view eid) {
+  SMSR_DB_TRY(auto rows, db.query("SELECT at, caller, function, eid, isdp_aid, result FROM smsr_audit "
+                                  "WHERE eid = $1 ORDER BY id",
+                                  {value(eid)}));
   std::vector<AuditEntry> out;
   for (const auto& r : rows) out.push_back({r.int64(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5)});
   return out;
+}
+
+SmsrResult<std::vector<AuditEntry>> Registry::audit_trail(std::string_view eid) {
+  RSP_TRY_VOID(flush_audit());
+  return read_audit_trail(reader(), eid);
 }
 
 SmsrResult<std::int64_t> Registry::create_operation(const Operation& op, std::span<const Bytes> scripts,

@@ -92,6 +92,7 @@ TEST(EuiccCli, CreateAnM2mCardPrintsItsRegistrationFacts) {
   EXPECT_NE(r.output.find("ENABLED fallback POL1: delete-not-allowed"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("DISABLED POL1: disable-not-allowed delete-not-allowed"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("kic"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ISD-R keys: SCP80 version(s) 1, SCP81 PSK version 1\n"), std::string::npos) << r.output;
   r = rsp({"euicc", "create", "--m2m", "--dir", (dir.path() / "c2").string(), "--msisdn", "12x"});
   EXPECT_NE(r.exit_code, 0);
   r = rsp({"euicc", "create", "--m2m", "--dir", (dir.path() / "c3").string(), "--second-pol1", "never"});

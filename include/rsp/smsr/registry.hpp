@@ -127,6 +127,13 @@ struct Change {
   bool handed_over = false;
 };
 
+/// The audit trail of `eid` read straight from an SM-SR registry's database,
+/// without opening the registry (no key-encryption key, no migration, no
+/// writer): what `rsp smsr audit` shows, also while `rsp smsr serve` runs on
+/// the same database. Lines that serving registry still buffers (at most a
+/// second old, see Registry::audit_later) are not there yet. Oldest first.
+SmsrResult<std::vector<AuditEntry>> read_audit_trail(store::Database& db, std::string_view eid);
+
 class Registry {
  public:
   /// Migrates the schema and keeps `db`.

@@ -132,6 +132,33 @@ TEST_P(RegistryTest, AuditTrailInOrder) {
   EXPECT_EQ((*t)[1].at, 11);
 }
 
+TEST_P(RegistryTest, AuditTrailReadFromTheDatabaseAlone) {
+  ASSERT_TRUE(registry_->audit({10, "mno1", "ES4.SMSRChange", "E1", "", "ES7.HandoverEUICC to smsr-2"}));
+  ASSERT_TRUE(registry_->audit({11, "smsr-1", "ES7.HandoverEUICC", "E2", "", "taken from smsr-1"}));
+  registry_->audit_later({12, "mno1", "ES4.GetEIS", "E1", "", "Executed-Success"});
+  // Another reader of the same database (as `rsp smsr audit` beside `rsp smsr
+  // serve`): the buffered line shows once written (by the writer thread
+  // within a second, or here at once).
+  ASSERT_TRUE(registry_->flush_audit());
+  auto t = read_audit_trail(*db_, "E1");
+  ASSERT_TRUE(t) << t.error().message;
+  ASSERT_EQ(t->size(), 2u);
+  EXPECT_EQ((*t)[0].function, "ES4.SMSRChange");
+  EXPECT_EQ((*t)[0].result, "ES7.HandoverEUICC to smsr-2");
+  EXPECT_EQ((*t)[1].at, 12);
+  // An EID without lines: an empty trail, not an error.
+  t = read_audit_trail(*db_, "E9");
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(t->empty());
+}
+
+TEST(ReadAuditTrail, ADatabaseWithoutTheRegistrysTablesIsAnError) {
+  test_support::TempDir dir;
+  auto db = store::open_database((dir.path() / "empty.db").string());
+  ASSERT_TRUE(db);
+  EXPECT_FALSE(read_audit_trail(**db, "E1"));
+}
+
 Operation op_for(const std::string& eid, std::int64_t expires_at) {
   Operation op;
   op.function = "ES4.EnableProfile";
