@@ -328,6 +328,24 @@ CryptoResult<std::string> EcKey::private_pem() const {
   return drain(bio.get());
 }
 
+CryptoResult<Bytes> EcKey::private_scalar() const {
+  if (!has_private_) return fail(Code::InvalidKey, "public key only");
+  BIGNUM* priv = nullptr;
+  if (EVP_PKEY_get_bn_param(key_.get(), OSSL_PKEY_PARAM_PRIV_KEY, &priv) != 1 || priv == nullptr) {
+    BN_clear_free(priv);
+    ERR_clear_error();
+    return fail(Code::Internal, "private scalar not readable");
+  }
+  Bytes d(kFieldBytes);
+  const bool ok = BN_bn2binpad(priv, d.data(), static_cast<int>(d.size())) == static_cast<int>(d.size());
+  BN_clear_free(priv);
+  if (!ok) {
+    wipe(d);
+    return fail(Code::Internal, "private scalar encoding failed");
+  }
+  return d;
+}
+
 std::string EcKey::public_pem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || !key_ || PEM_write_bio_PUBKEY(bio.get(), key_.get()) != 1) {

@@ -214,8 +214,6 @@ PkiResult<void> Certificate::parse() {
   const uint32_t flags = X509_get_extension_flags(x);
   if ((flags & EXFLAG_INVALID) != 0) return fail(Code::Malformed, "invalid or duplicate extension");
 
-  subject_ = name_line(X509_get_subject_name(x));
-  issuer_ = name_line(X509_get_issuer_name(x));
   subject_o_ = name_attribute(X509_get_subject_name(x), NID_organizationName);
   subject_serial_ = name_attribute(X509_get_subject_name(x), NID_serialNumber);
   subject_cn_ = name_attribute(X509_get_subject_name(x), NID_commonName);
@@ -350,6 +348,9 @@ PkiResult<void> Certificate::parse_subject_key() {
   if (auto key = crypto::EcKey::adopt(std::move(pk))) key_ = std::move(*key);
   return {};
 }
+
+std::string Certificate::subject() const { return name_line(X509_get_subject_name(x509_.get())); }
+std::string Certificate::issuer() const { return name_line(X509_get_issuer_name(x509_.get())); }
 
 crypto::CryptoResult<crypto::EcKey> Certificate::public_key() const {
   if (!key_) return unexpected(crypto::CryptoError{crypto::CryptoError::Code::InvalidKey, "no public key"});

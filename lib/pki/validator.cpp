@@ -199,7 +199,9 @@ PkiResult<ValidatedChain> validate_chain(const Certificate& leaf, std::span<cons
     if (path.size() != 3) return fail(Code::UnknownIssuer, quoted(leaf) + " is not issued by an EUM");
     RSP_TRY(eid, check_eid(leaf, path[1]));
   }
-  auto key = public_key_memo(leaf);
+  // The leaf's own key, as parsed: a leaf (an eUICC's, a server's) seldom
+  // recurs, and would only push the recurring issuer keys out of the memo.
+  auto key = leaf.public_key();
   if (!key) return fail(Code::WrongCurve, quoted(leaf) + " public key unusable: " + key.error().message);
   return ValidatedChain{expected_role, std::move(*key), std::move(eid), std::move(path)};
 }

@@ -83,7 +83,9 @@ AuthResult<AuthenticatedEuicc> authenticate_euicc(const asn1::sgp22::Authenticat
   if (auto refused = precheck(*eum, cis, now, true)) return unexpected(std::move(*refused));
   if (auto v = pki::validate_chain(*eum, {}, cis, pki::Role::Eum, now); !v)
     return unexpected(chain_error(v.error(), true));
-  auto euicc = pki::parse_certificate_memo(resp.euiccCertificate.der);
+  // Each eUICC certificate is new to a server (one per download or discovery):
+  // parsed, not memoized, so that it does not push the EUM out of the memo.
+  auto euicc = pki::Certificate::from_der(resp.euiccCertificate.der);
   if (!euicc) return unexpected(chain_error(euicc.error(), false));
   if (auto refused = precheck(*euicc, cis, now, false)) return unexpected(std::move(*refused));
   const pki::Certificate eums[] = {*eum};

@@ -76,6 +76,10 @@ class EcKey {
   Bytes spki_der() const;
   /// PKCS#8 PEM of the private key (for a KeyStore writing a 0600 file).
   CryptoResult<std::string> private_pem() const;
+  /// The raw private scalar d (32 bytes, big-endian), what from_private_scalar
+  /// takes back: for sealing a key with its curve kept beside it, without
+  /// OpenSSL's encoder lookup that the PEM form costs. The caller wipes it.
+  CryptoResult<Bytes> private_scalar() const;
   std::string public_pem() const;
 
   EVP_PKEY* evp() const { return key_.get(); }

@@ -55,8 +55,10 @@ class Certificate {
   std::string to_pem() const;
 
   /// Distinguished names in RFC 2253 order-preserving one-line form ("C=ES, O=RSP Test EUM, CN=EUM Test").
-  const std::string& subject() const { return subject_; }
-  const std::string& issuer() const { return issuer_; }
+  /// Made when asked (for output and messages only): a server meets a new
+  /// eUICC certificate per download and seldom prints its names.
+  std::string subject() const;
+  std::string issuer() const;
   const std::optional<std::string>& subject_organization() const { return subject_o_; }
   /// Subject serialNumber attribute: the EID for eUICC certificates (SGP.22 §4.5.2.1.0.3).
   const std::optional<std::string>& subject_serial_number() const { return subject_serial_; }
@@ -125,7 +127,7 @@ class Certificate {
   std::shared_ptr<X509> x509_;  // immutable after parsing, so sharing is safe
   Bytes der_;
   std::array<std::uint8_t, 32> der_sha256_{};
-  std::string subject_, issuer_, serial_hex_, key_group_;
+  std::string serial_hex_, key_group_;
   std::optional<std::string> subject_o_, subject_serial_, subject_cn_;
   bool self_issued_ = false;
   std::optional<Bytes> ski_, aki_;

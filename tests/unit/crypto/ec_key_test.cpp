@@ -46,6 +46,26 @@ TEST_P(EcKeyTest, GenerateAndRoundTripEveryEncoding) {
   EXPECT_EQ(copy.evp(), key->evp());
 }
 
+TEST_P(EcKeyTest, PrivateScalarRoundTripsThroughFromPrivateScalar) {
+  auto key = EcKey::generate(GetParam());
+  ASSERT_TRUE(key) << key.error().message;
+  auto d = key->private_scalar();
+  ASSERT_TRUE(d) << d.error().message;
+  ASSERT_EQ(d->size(), 32u);
+  auto again = EcKey::from_private_scalar(GetParam(), *d);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(again->has_private());
+  EXPECT_EQ(again->public_point(), key->public_point());
+  auto d_again = again->private_scalar();
+  ASSERT_TRUE(d_again);
+  EXPECT_EQ(*d_again, *d);
+
+  // A public key has no scalar to give.
+  auto pub = EcKey::from_public_point(GetParam(), key->public_point());
+  ASSERT_TRUE(pub);
+  EXPECT_FALSE(pub->private_scalar());
+}
+
 TEST_P(EcKeyTest, RejectsPointsOffTheCurveOrMisencoded) {
   auto key = EcKey::generate(GetParam());
   ASSERT_TRUE(key);
