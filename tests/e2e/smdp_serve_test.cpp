@@ -4,17 +4,22 @@
 // profiles import`), `rsp euicc m2m-run` (the device), the MNO's callback
 // endpoint in the test. ES2 DownloadProfile(enable) -> CreateISDP -> SMS
 // wake-up -> PSK-TLS session -> ES8 key establishment -> SCP03t profile load
-// -> enable -> the MNO's callback; the SM-SR's EIS and the card folder show
-// the profile enabled. Another MNO's profile is refused with 8.2.1/3.9.
+// -> enable -> the MNO's callback; the eUICC's notification -> the SM-SR's
+// ES3 HandleProfileEnabledNotification (mutual TLS, the SM-SR's certificate)
+// -> the MNO's ES2 one; the SM-SR's EIS, the card folder and the SM-DP's
+// inventory show the profile enabled. Another MNO's profile is refused with
+// 8.2.1/3.9; the SM-DP's ES3 callbacks route refuses anyone but the SM-SR.
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <thread>
 #include <nlohmann/json.hpp>
 
 #include "rsp/common/file.hpp"
+#include "rsp/m2m/es3.hpp"
 #include "rsp/net/client.hpp"
 #include "rsp/net/server.hpp"
 #include "rsp/net/tls.hpp"
@@ -28,6 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
+namespace es3 = m2m::es3;
 
 const std::string kMnoKey = "dp-mno-key-3b7e1c9a5f2d";
 const std::string kOtherKey = "dp-other-key-8d2a4f6c1e9b";
@@ -68,6 +74,25 @@ class MnoEndpoint {
       std::this_thread::sleep_for(100ms);
     }
     return nullptr;
+  }
+  /// The Handle...Notification `function` about `iccid`, once it came.
+  json notification_of(const std::string& function, const std::string& iccid, std::chrono::seconds timeout = 60s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard lock(mu_);
+        for (const auto& b : bodies_)
+          if (b.is_object() && b.value("function", "") == function && b.value("iccid", "") == iccid) return b;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    return nullptr;
+  }
+  std::size_t count_of(const std::string& function) {
+    std::lock_guard lock(mu_);
+    return static_cast<std::size_t>(std::count_if(bodies_.begin(), bodies_.end(), [&](const json& b) {
+      return b.is_object() && b.value("function", "") == function;
+    }));
   }
   ~MnoEndpoint() {
     if (server_) server_->stop();
@@ -160,6 +185,10 @@ class SmdpServe : public ::testing::Test {
                  {"smsr_trust", (pki() / "CERT_CI_ECDSA_NIST.pem").string()},
                  {"smsr_client_cert", (pki() / "CERT_M2M_SM_DP_TLS_NIST.pem").string()},
                  {"smsr_client_key", (pki() / "SK_M2M_SM_DP_TLS_NIST.pem").string()},
+                 // The SM-SR's callbacks come with its TLS certificate (its
+                 // callback identity by default): only it is served there.
+                 {"smsr_callback_cert", (pki() / "CERT_M2M_SM_SR_TLS_NIST.pem").string()},
+                 {"client_trust", (pki() / "CERT_CI_ECDSA_NIST.pem").string()},
                  {"dp_cert", (pki() / "CERT_M2M_SM_DP_ECDSA_NIST.pem").string()},
                  {"dp_key", (pki() / "SK_M2M_SM_DP_ECDSA_NIST.pem").string()},
                  {"ecasd_eums", (pki() / "CERT_EUM_ECDSA_NIST.pem").string()},
@@ -243,8 +272,29 @@ TEST_F(SmdpServe, DownloadProfileEnablesItOnTheDeviceAndCallsTheMnoBack) {
   ASSERT_EQ(device_->stop(), 0) << device_->output();
   auto info = rsp({"euicc", "m2m-info", "--dir", (dir_.path() / "card").string()});
   EXPECT_NE(info.output.find(ours_), std::string::npos) << info.output;
+  // The eUICC's confirmation of the enable: SM-SR -> ES3 notification ->
+  // SM-DP -> ES2 HandleProfileEnabledNotification to the MNO, once.
+  auto note = mno_.notification_of("ES2.HandleProfileEnabledNotification", ours_);
+  ASSERT_TRUE(note.is_object()) << smdp_->output() << smsr_->output();
+  EXPECT_EQ(note["eid"], eid_) << note;
+  EXPECT_FALSE(note.value("completionTimestamp", "").empty()) << note;
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(mno_.count_of("ES2.HandleProfileEnabledNotification"), 1u);
   auto list = rsp({"smdp", "profiles", "list", "--db", (dir_.path() / "smdp.db").string()});
-  EXPECT_NE(list.output.find(ours_ + " mno-dp m2m-data downloaded"), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find(ours_ + " mno-dp m2m-data downloaded " + eid_ + " enabled"), std::string::npos)
+      << list.output;
+
+  // The ES3 callbacks route takes the SM-SR's client certificate only: an
+  // MNO's API key is refused, no credentials are refused.
+  es3::Notification forged{"forged-1", es3::NotificationFunction::ProfileDeleted, eid_, ours_, "",
+                           "2026-12-04T17:00:00Z"};
+  call(smdp_url_, "/gsma/m2m/es3/results", es3::encode_notification(forged), kMnoKey);
+  EXPECT_EQ(last_status_, 403);
+  call(smdp_url_, "/gsma/m2m/es3/results", es3::encode_notification(forged), "");
+  EXPECT_EQ(last_status_, 401);
+  list = rsp({"smdp", "profiles", "list", "--db", (dir_.path() / "smdp.db").string()});
+  EXPECT_NE(list.output.find(ours_ + " mno-dp m2m-data downloaded " + eid_ + " enabled"), std::string::npos)
+      << list.output;
 }
 
 }  // namespace
