@@ -152,7 +152,10 @@ TEST_P(ServiceTest, TheSmdpOfAProfileDisabledOrDeletedByAnMnoIsNotified) {
   ASSERT_TRUE(service_->complete(en.operation_id, ExecutionStatus::ExecutedSuccess));
   const auto notes = [&] {
     std::vector<m2m::es3::Notification> out;
-    for (const auto& item : *registry_->outbox()->due(100)) {
+    auto due = registry_->outbox()->due(100);  // held: a range-for over *due(100) would outlive it
+    EXPECT_TRUE(due);
+    if (!due) return out;
+    for (const auto& item : *due) {
       if (item.recipient != "SMDP-TEST") continue;
       auto n = m2m::es3::decode_notification(item.body);
       EXPECT_TRUE(n) << item.body;
