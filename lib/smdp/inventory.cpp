@@ -151,9 +151,10 @@ InventoryResult<Bytes> Inventory::package(const std::string& iccid) {
 }
 
 InventoryResult<void> Inventory::settle(const std::string& iccid, ProfileState to) {
+  // Back to Available: no longer on any eUICC, so no state there either.
   auto n = db_->execute(
       to == ProfileState::Available
-          ? "UPDATE smdp_profile SET state = $2, eid = '' WHERE iccid = $1 AND state = 'reserved'"
+          ? "UPDATE smdp_profile SET state = $2, eid = '', euicc_state = '' WHERE iccid = $1 AND state = 'reserved'"
           : "UPDATE smdp_profile SET state = $2 WHERE iccid = $1 AND state = 'reserved'",
       {value(iccid), value(profile_state_name(to))});
   if (!n) return storage(n.error());

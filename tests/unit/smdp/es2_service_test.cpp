@@ -512,6 +512,19 @@ TEST_F(Es3NotificationsTest, ProfilesNotDownloadedThereAreIgnored) {
   EXPECT_TRUE(mno_notes().empty());
 }
 
+TEST_F(Es3NotificationsTest, ADownloadInProgressIsRecordedAndARollbackForgetsIt) {
+  // The eUICC's confirmation of the enable may come before the SM-SR's
+  // result: the profile is still reserved for that eUICC.
+  ASSERT_TRUE(inventory_->reserve("mno-a", kIccidA2, "", kEid));
+  auto h = notes_->handle(note(es3::NotificationFunction::ProfileEnabled, "es3-r", kIccidA2));
+  ASSERT_TRUE(h) << h.error();
+  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Recorded);
+  EXPECT_EQ(on_card(kIccidA2), EuiccState::Enabled);
+  // Rolled back to the inventory: on no eUICC any more.
+  ASSERT_TRUE(inventory_->settle(kIccidA2, ProfileState::Available));
+  EXPECT_EQ(on_card(kIccidA2), EuiccState::Unknown);
+}
+
 TEST_F(Es3NotificationsTest, TheCallbacksRouteTakesOnlyTheSmsrsCertificate) {
   auto results = std::make_shared<Es3Results>();
   std::shared_ptr<Es3Notifications> notes(std::move(notes_));
