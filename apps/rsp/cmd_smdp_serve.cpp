@@ -35,6 +35,7 @@
 #include "rsp/smdp/es2_http.hpp"
 #include "rsp/smdp/es2_service.hpp"
 #include "rsp/smdp/es3_client.hpp"
+#include "rsp/smdp/es3_notifications.hpp"
 #include "rsp/smdp/inventory.hpp"
 #include "rsp/smdp/soap_service.hpp"
 #include "rsp/smsr/callbacks.hpp"
@@ -76,9 +77,15 @@ variable RSP_SMDP_<KEY in upper case>, which wins over the file):
                   the SM-DP's TLS client certificate and key towards the SM-SR
                   (its ES3 caller identity)
   es3_results_path
-                  the path of the route the SM-SR posts its ES3 results to (the
-                  SM-DP's callback_url in the SM-SR's configuration; default
-                  "/gsma/m2m/es3/results"; a secret part keeps others from guessing it)
+                  the path of the route the SM-SR posts its ES3 results and
+                  Handle...Notification calls to (the SM-DP's callback_url in the
+                  SM-SR's configuration; default "/gsma/m2m/es3/results")
+  smsr_callback_cert
+                  the SM-SR's TLS client certificate (PEM/DER) its callbacks come
+                  with (`rsp smsr serve`'s callback_client_cert, by default its
+                  tls_cert); only that certificate is served on es3_results_path,
+                  which needs client_trust to name the root it chains to (required
+                  unless insecure_http; with insecure_http the route is open)
   es3_timeout     seconds for each connect, read and write towards the SM-SR (default 10)
   es3_result_timeout
                   seconds an ES3 function's result is waited for (default 300)
@@ -104,6 +111,7 @@ struct ServeConfig : rsp::cli::ServeCommonConfig {
   std::string smsr_client_cert;
   std::string smsr_client_key;
   std::string es3_results_path = std::string(rsp::smdp::kEs3ResultsPath);
+  std::string smsr_callback_cert;
   std::int64_t es3_timeout = 10;
   std::int64_t es3_result_timeout = 300;
   std::string dp_cert;
@@ -123,6 +131,7 @@ std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
                                   {"smsr_client_cert", &c.smsr_client_cert},
                                   {"smsr_client_key", &c.smsr_client_key},
                                   {"es3_results_path", &c.es3_results_path},
+                                  {"smsr_callback_cert", &c.smsr_callback_cert},
                                   {"es3_timeout", nullptr, nullptr, &c.es3_timeout},
                                   {"es3_result_timeout", nullptr, nullptr, &c.es3_result_timeout},
                                   {"dp_cert", &c.dp_cert},
@@ -202,6 +211,22 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   std::map<std::string, std::string> callback_urls;
   std::set<std::string> mno_names;
   for (const auto& c : *mnos) callback_urls[c.name] = c.callback_url, mno_names.insert(c.name);
+  // The SM-SR as the one caller of the ES3 callbacks route, known by its
+  // pinned TLS client certificate (mutual TLS).
+  std::optional<std::string> smsr_caller;
+  if (!config.smsr_callback_cert.empty()) {
+    auto certs = rsp::net::load_certificates(resolve(config.smsr_callback_cert));
+    if (!certs || certs->empty()) fail("smsr_callback_cert " + config.smsr_callback_cert + ": no certificate");
+    smsr_caller = "smsr:" + config.smsr_id;
+    if (mno_names.contains(*smsr_caller)) fail("mnos: the name \"" + *smsr_caller + "\" is the SM-SR's");
+    rsp::service::CallerCredential smsr;
+    smsr.name = *smsr_caller;
+    smsr.client_cert = std::move(certs->front());
+    mnos->push_back(std::move(smsr));
+  } else if (!config.insecure_http) {
+    fail("smsr_callback_cert is required: the SM-SR's ES3 callbacks are taken over mutual TLS only "
+         "(or insecure_http, for lab use)");
+  }
   auto authenticator = std::make_shared<rsp::service::CallerAuthenticator>(std::move(*mnos));
 
   // ES3 towards the SM-SR.
@@ -269,7 +294,14 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   sc.unauthenticated = [](const rsp::net::Request& r) { return rsp::smdp::smdp_unauthenticated_reply(r); };
   sc.log = log_line;
   sc.access_log = rsp::cli::access_log_sink(config.access_log, kWho);
-  sc.routes.push_back(rsp::smdp::es3_results_route(results, config.es3_results_path));
+  auto notifications = rsp::smdp::Es3Notifications::open(db, shared_inventory, *outbox, [callback_urls](const std::string& mno) {
+    auto it = callback_urls.find(mno);
+    return it == callback_urls.end() ? std::string() : it->second;
+  });
+  if (!notifications) fail("database " + database_name + ": " + notifications.error());
+  sc.routes.push_back(rsp::smdp::es3_results_route(results, config.es3_results_path,
+                                                   std::shared_ptr<rsp::smdp::Es3Notifications>(std::move(*notifications)),
+                                                   smsr_caller));
 
   rsp::smdp::Es2ServiceConfig es2_config(config.smsr_id, std::move(download));
   es2_config.callback_url = [callback_urls](const std::string& mno) {
@@ -298,8 +330,8 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   outbox_config.no_destination = "the MNO has no callback_url";
   outbox_config.metrics = (*server)->metrics_ptr();
   outbox_config.metric = "rsp_smdp_callbacks_total";
-  outbox_config.metric_help = "ES2 callbacks to MNOs (operation results), by result (delivered, failed attempt, "
-                              "given_up after the last attempt).";
+  outbox_config.metric_help = "ES2 callbacks to MNOs (operation results, Handle...Notification), by result "
+                              "(delivered, failed attempt, given_up after the last attempt).";
   // The SM-SR's callback sender speaks the same JSON POST with server
   // authentication: it serves the SM-DP's callbacks as they are.
   rsp::service::OutboxWorker callbacks(
@@ -315,8 +347,9 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
                    mno_names.size() == 1 ? "" : "s"),
        fmt::format("ES2 in SGP.02's SOAP binding on {}/gsma/m2m/soap/ES2", (*server)->url()),
        // The results path is not printed: it may hold a secret part.
-       fmt::format("ES3 to SM-SR {} at {}, its results on {} (es3_results_path)", config.smsr_id, config.smsr_url,
-                   (*server)->url()),
+       fmt::format("ES3 to SM-SR {} at {}, its results and notifications on {} (es3_results_path, {})",
+                   config.smsr_id, config.smsr_url, (*server)->url(),
+                   smsr_caller ? "its client certificate only" : "open: insecure_http"),
        fmt::format("admin on {} (/healthz, /metrics)", (*server)->admin_url())},
       (*server)->url(), {[&] { (*server)->stop(); }, [&] { service->stop(); }, [&] { callbacks.stop(); }});
 }
@@ -387,9 +420,11 @@ void run_list(const std::string& db) {
   if (!inventory) fail(inventory.error().message);
   auto all = (*inventory)->list();
   if (!all) fail(all.error().message);
-  for (const auto& p : *all)
-    fmt::print("{} {} {} {}{}\n", p.iccid, p.mno_id, p.profile_type, rsp::smdp::profile_state_name(p.state),
-               p.eid.empty() ? "" : " " + p.eid);
+  for (const auto& p : *all) {
+    const auto on_card = rsp::smdp::euicc_state_name(p.euicc_state);
+    fmt::print("{} {} {} {}{}{}\n", p.iccid, p.mno_id, p.profile_type, rsp::smdp::profile_state_name(p.state),
+               p.eid.empty() ? "" : " " + p.eid, on_card.empty() ? "" : " " + std::string(on_card));
+  }
 }
 
 }  // namespace
@@ -412,7 +447,8 @@ RSP_COMMAND_GROUP(smdp_serve) {
   imp->add_option("--kek-file", ia->kek_file, "Key-encryption key file (default for SQLite: <db>.kek)");
   imp->callback([ia] { run_import(*ia); });
   auto db = std::make_shared<std::string>();
-  auto* list = profiles->add_subcommand("list", "List the profiles: ICCID, MNO, type, state, EID");
+  auto* list = profiles->add_subcommand("list", "List the profiles: ICCID, MNO, type, state, EID and, once known, the state on the eUICC "
+                                   "(enabled, disabled, deleted)");
   list->add_option("--db", *db, "The SM-DP's database")->required();
   list->callback([db] { run_list(*db); });
 }

@@ -123,6 +123,10 @@ variable RSP_SMSR_<KEY in upper case>, which wins over the file):
                   servers (each MNO's "callback_url" in mnos)
   callback_timeout
                   seconds for each connect, read and write of a callback (default 10)
+  callback_client_cert, callback_client_key
+                  the TLS client certificate and key the callbacks present to a
+                  callback server that asks for one (an SM-DP knows its SM-SR's ES3
+                  results and notifications by it); default tls_cert / tls_key
   insecure_http   true: plain HTTP without TLS, for lab use only (also --insecure-http)
   workers         worker threads (default 4)
   max_body_bytes  largest request body (default 262144)
@@ -150,6 +154,8 @@ struct ServeConfig : rsp::cli::ServeCommonConfig {
   std::string sms_source = "0000";
   std::string callback_trust;
   std::int64_t callback_timeout = 10;
+  std::string callback_client_cert;
+  std::string callback_client_key;
   std::string smsr_id = "smsr";
   nlohmann::json smsrs = nlohmann::json::array();
   std::string es7_trust;
@@ -179,6 +185,8 @@ std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
                                   {"sms_source", &c.sms_source},
                                   {"callback_trust", &c.callback_trust},
                                   {"callback_timeout", nullptr, nullptr, &c.callback_timeout},
+                                  {"callback_client_cert", &c.callback_client_cert},
+                                  {"callback_client_key", &c.callback_client_key},
                                   {"smsr_id", &c.smsr_id},
                                   {"smsrs", nullptr, nullptr, nullptr, &c.smsrs},
                                   {"es7_trust", &c.es7_trust},
@@ -491,6 +499,20 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
     callback_roots = std::move(*certs);
   }
 
+  // The callbacks' TLS client identity (mutual TLS towards the SM-DPs).
+  std::optional<rsp::net::TlsIdentity> callback_identity;
+  {
+    const bool own = !config.callback_client_cert.empty() || !config.callback_client_key.empty();
+    const std::string cert = own ? config.callback_client_cert : config.tls_cert;
+    const std::string key = own ? config.callback_client_key : config.tls_key;
+    if (own && (cert.empty() || key.empty())) fail("callback_client_cert and callback_client_key go together");
+    if (!cert.empty() && !key.empty()) {
+      auto id = rsp::net::TlsIdentity::load(resolve(cert), resolve(key));
+      if (!id) fail("callback client identity: " + id.error().message);
+      callback_identity = std::move(*id);
+    }
+  }
+
   rsp::tune_allocator_for_server();
   rsp::service::StopSignals stop_signals;
   rsp::es5::AdminSessionOptions es5_options;
@@ -523,7 +545,7 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
       registry->outbox(), outbox_config,
       rsp::smsr::mno_callback_sender(
           std::move(callback_roots), std::chrono::seconds(config.callback_timeout),
-          rsp::cli::callback_bindings(std::move(*soap_callback_urls), (*server)->url())));
+          rsp::cli::callback_bindings(std::move(*soap_callback_urls), (*server)->url()), std::move(callback_identity)));
   callbacks.start();
   rsp::cli::serve_until_stopped(
       stop_signals,

@@ -122,7 +122,12 @@ bool Demo::start_smdp() {
   p.results_server = std::make_unique<net::HttpServer>(std::move(so));
   p.results_server->post(std::string(smdp::kEs3ResultsPath), [results = p.results](const net::Request& req) {
     net::Response res;
-    res.status = results->deliver(req.body) ? 204 : 400;
+    // The SM-SR's ES3 notifications (the card's confirmation of the enable)
+    // come here too: taken; `rsp smdp serve` passes them on to the MNO.
+    auto callback = m2m::es3::decode_callback(req.body);
+    res.status = callback ? 204 : 400;
+    if (callback)
+      if (auto* r = std::get_if<m2m::es3::Result>(&*callback)) results->deliver(std::move(*r));
     return res;
   });
   if (auto r = p.results_server->start(); !r) return failed("the SM-DP's results route did not start");

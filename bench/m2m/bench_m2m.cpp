@@ -188,8 +188,15 @@ class SmdpEndpoint {
     o.worker_threads = 2;
     server_ = std::make_unique<net::HttpServer>(std::move(o));
     server_->post("/smdp/es3/callbacks", [this, results](const net::Request& req) {
-      ++received_;
       net::Response res;
+      // The SM-SR's ES3 notifications (the card's confirmation of an
+      // enable) come here too: taken, not counted as results.
+      if (m2m::es3::decode_notification(req.body)) {
+        ++es3_notifications_;
+        res.status = 204;
+        return res;
+      }
+      ++received_;
       res.status = results->deliver(req.body) ? 204 : 400;
       if (res.status != 204) ++refused_;
       return res;
@@ -207,13 +214,14 @@ class SmdpEndpoint {
   std::uint64_t notifications() const { return notifications_.load(); }
   std::uint64_t received() const { return received_.load(); }
   std::uint64_t refused() const { return refused_.load(); }
+  std::uint64_t es3_notifications() const { return es3_notifications_.load(); }
   void stop() {
     if (server_) server_->stop();
   }
 
  private:
   std::unique_ptr<net::HttpServer> server_;
-  std::atomic<std::uint64_t> received_{0}, refused_{0}, notifications_{0};
+  std::atomic<std::uint64_t> received_{0}, refused_{0}, notifications_{0}, es3_notifications_{0};
 };
 
 /// The device of download `k`: worker k mod P runs it, among devices of its

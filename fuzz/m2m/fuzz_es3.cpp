@@ -1,5 +1,6 @@
 // Parses any input as the JSON body of each ES3 request (what the SM-SR
-// receives from an SM-DP) and as an ES3 result (what the SM-DP receives back);
+// receives from an SM-DP), as an ES3 result and as an ES3 notification (what
+// the SM-DP receives back);
 // whatever decodes must encode to a body that decodes to the same value.
 #include <cstdlib>
 
@@ -19,6 +20,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto res = decode_result(text)) {
     auto again = decode_result(encode_result(*res));
     if (!again || !(*again == *res)) std::abort();
+  }
+  // What the SM-DP's results route reads: a result or a notification.
+  if (auto cb = decode_callback(text)) {
+    if (const auto* n = std::get_if<Notification>(&*cb)) {
+      auto again = decode_notification(encode_notification(*n));
+      if (!again || !(*again == *n)) std::abort();
+    }
   }
   return 0;
 }

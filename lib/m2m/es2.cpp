@@ -18,6 +18,7 @@ using Body = detail::Body<Error>;
 unexpected<Error> invalid(std::string_view name, std::string_view what) { return detail::invalid<Error>(name, what); }
 unexpected<Error> missing(std::string_view name) { return detail::missing<Error>(name); }
 using detail::is_eid;
+using detail::is_timestamp;
 
 bool is_iccid_text(std::string_view s) { return is_iccid(s); }
 
@@ -136,16 +137,6 @@ expected<Request, Error> decode(Function f, Body& b, const json& j) {
     case Function::DeleteIsdp: return on_profile<Function::DeleteIsdp>(b);
   }
   return unexpected(Error{Error::Kind::Invalid, "no such function"});
-}
-
-/// "YYYY-MM-DDTHH:MM:SSZ" with digits where digits go.
-bool is_timestamp(std::string_view s) {
-  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:ddZ";
-  if (s.size() != kShape.size()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (kShape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != kShape[i]) return false;
-  }
-  return true;
 }
 
 bool is_notification(std::string_view name) {

@@ -207,3 +207,65 @@ bool acts_as(std::string_view name, Es4Function f) {
 }
 
 }  // namespace rsp::m2m::es3
+
+namespace rsp::m2m::es3 {
+
+std::optional<NotificationFunction> notification_named(std::string_view name) {
+  for (std::size_t i = 0; i < std::size(kNotificationNames); ++i)
+    if (kNotificationNames[i] == name) return static_cast<NotificationFunction>(i);
+  return std::nullopt;
+}
+
+std::string encode_notification(const Notification& n) {
+  json j{{"functionCallIdentifier", n.call_id},
+         {"function", notification_name(n.function)},
+         {"eid", n.eid},
+         {"completionTimestamp", n.completion_timestamp}};
+  if (n.function == NotificationFunction::SmsrChange)
+    j["smsrId"] = n.smsr_id;
+  else
+    j["iccid"] = n.iccid;
+  return j.dump();
+}
+
+namespace {
+
+expected<Notification, Error> notification_from(const json& j) {
+  detail::Body<Error> b(j);
+  Notification n;
+  RSP_TRY(n.call_id, b.text("functionCallIdentifier", true, detail::kMaxId));
+  RSP_TRY(auto name, b.text("function", true, detail::kMaxId));
+  const auto f = notification_named(name);
+  if (!f) return detail::invalid<Error>("function", "an ES3 notification");
+  n.function = *f;
+  RSP_TRY(n.eid, b.text("eid", true, 32, detail::is_eid, "32 digits"));
+  if (n.function == NotificationFunction::SmsrChange) {
+    RSP_TRY(n.smsr_id, b.text("smsrId", true, detail::kMaxId));
+  } else {
+    RSP_TRY(n.iccid, b.text("iccid", true, 20, is_iccid_text, "18 to 20 digits"));
+  }
+  RSP_TRY(n.completion_timestamp,
+          b.text("completionTimestamp", true, 20, detail::is_timestamp, "YYYY-MM-DDThh:mm:ssZ"));
+  RSP_TRY_VOID(b.done());
+  return n;
+}
+
+}  // namespace
+
+expected<Notification, Error> decode_notification(std::string_view body) {
+  RSP_TRY(const json j, detail::object_of<Error>(body));
+  return notification_from(j);
+}
+
+expected<Callback, Error> decode_callback(std::string_view body) {
+  RSP_TRY(const json j, detail::object_of<Error>(body));
+  const auto f = j.find("function");
+  if (f != j.end() && f->is_string() && notification_named(f->get_ref<const std::string&>())) {
+    RSP_TRY(auto n, notification_from(j));
+    return Callback(std::move(n));
+  }
+  RSP_TRY(auto r, decode_result(body));
+  return Callback(std::move(r));
+}
+
+}  // namespace rsp::m2m::es3

@@ -30,6 +30,16 @@ inline bool digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 inline bool is_eid(std::string_view s) { return s.size() == 32 && digits(s); }
+/// "YYYY-MM-DDTHH:MM:SSZ" with digits where digits go (a notification's
+/// completionTimestamp).
+inline bool is_timestamp(std::string_view s) {
+  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:ddZ";
+  if (s.size() != kShape.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (kShape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != kShape[i]) return false;
+  }
+  return true;
+}
 
 template <class Error>
 unexpected<Error> missing(std::string_view name) {

@@ -71,22 +71,36 @@ std::vector<service::Route> es2_routes(std::shared_ptr<Es2Service> svc, std::set
   return out;
 }
 
-service::Route es3_results_route(std::shared_ptr<Es3Results> results, std::string path) {
+service::Route es3_results_route(std::shared_ptr<Es3Results> results, std::string path,
+                                 std::shared_ptr<Es3Notifications> notifications,
+                                 std::optional<std::string> smsr_caller) {
+  const bool authenticated = smsr_caller.has_value();
   return service::Route{
-      "ES3.Result", "POST", std::move(path), false,
-      [results](const net::Request& req, const std::optional<service::Caller>&) {
+      "ES3.Result", "POST", std::move(path), authenticated,
+      [results, notifications, smsr_caller](const net::Request& req, const std::optional<service::Caller>& caller) {
         service::Reply r;
         r.response.content_type = std::string(kJson);
-        auto delivered = results->deliver(req.body);
-        if (!delivered) {
-          r.response.status = 400;
-          r.response.body = R"({"error":"not an ES3 result"})";
-          r.detail = delivered.error();
+        const auto answer = [&r](int status, std::string body, std::string detail) {
+          r.response.status = status;
+          r.response.body = std::move(body);
+          r.detail = std::move(detail);
           return r;
+        };
+        if (smsr_caller &&
+            (!caller || caller->id != *smsr_caller || caller->proof != service::CallerProof::ClientCertificate))
+          return answer(403, R"({"error":"the SM-SR's callbacks only"})",
+                        "refused: not the SM-SR's client certificate");
+        auto callback = m2m::es3::decode_callback(req.body);
+        if (!callback) return answer(400, R"({"error":"not an ES3 result or notification"})", callback.error().message);
+        if (const auto* n = std::get_if<m2m::es3::Notification>(&*callback)) {
+          if (!notifications)
+            return answer(400, R"({"error":"notifications are not taken here"})", "an ES3 notification");
+          auto handled = notifications->handle(*n);
+          if (!handled) return answer(503, R"({"error":"not stored, try again"})", handled.error());
+          return answer(200, "{}", std::string(m2m::es3::notification_name(n->function)) + ": " + handled->detail);
         }
-        r.response.status = 200;
-        r.response.body = "{}";
-        return r;
+        results->deliver(std::move(std::get<m2m::es3::Result>(*callback)));
+        return answer(200, "{}", "");
       }};
 }
 

@@ -268,6 +268,14 @@ expected<void, std::string> Es2Service::run(const Operation& op) {
   result.status = r->status;
   result.subject_code = r->subject_code;
   result.reason_code = r->reason_code;
+  if (succeeded(r->status)) {
+    // The profile's state on the eUICC as this SM-DP's own function left it.
+    const auto f = es2::function_of(op.request);
+    if (f == es2::Function::EnableProfile || f == es2::Function::DisableProfile || f == es2::Function::DeleteIsdp)
+      (void)inventory_->record_euicc_state(result.iccid, f == es2::Function::EnableProfile    ? EuiccState::Enabled
+                                                         : f == es2::Function::DisableProfile ? EuiccState::Disabled
+                                                                                              : EuiccState::Deleted);
+  }
   if (r->eis) {
     json eis = *r->eis;
     if (const auto* a = std::get_if<es2::AuditEis>(&op.request)) limit_profiles(eis, a->iccids);
@@ -280,10 +288,12 @@ es2::Result Es2Service::settled(es2::Result result, const std::string& iccid, co
   switch (ended.state) {
     case DownloadState::Enabled:
       (void)inventory_->settle(iccid, ProfileState::Downloaded);
+      (void)inventory_->record_euicc_state(iccid, EuiccState::Enabled);
       result.status = m2m::status_name(m2m::ExecutionStatus::ExecutedSuccess);
       break;
     case DownloadState::Completed:
       (void)inventory_->settle(iccid, ProfileState::Downloaded);
+      (void)inventory_->record_euicc_state(iccid, EuiccState::Disabled);
       // Downloaded, but the enable asked for failed: a warning, the
       // profile stays on the eUICC (disabled) and the MNO may enable it.
       result.status = m2m::status_name(ended.error.empty() ? m2m::ExecutionStatus::ExecutedSuccess

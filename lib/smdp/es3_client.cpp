@@ -12,12 +12,33 @@ namespace es3 = m2m::es3;
 expected<void, std::string> Es3Results::deliver(std::string_view body) {
   auto r = es3::decode_result(body);
   if (!r) return unexpected("not an ES3 result: " + r.error().message);
+  deliver(std::move(*r));
+  return {};
+}
+
+void Es3Results::deliver(es3::Result result) {
   {
     std::lock_guard lock(mu_);
-    results_.emplace(r->operation_id, std::move(*r));
+    const std::int64_t id = result.operation_id;
+    if (!results_.contains(id)) {
+      while (results_.size() >= capacity_) {
+        results_.erase(results_.begin());
+        ++dropped_;
+      }
+      results_.emplace(id, std::move(result));
+    }
   }
   cv_.notify_all();
-  return {};
+}
+
+std::size_t Es3Results::size() {
+  std::lock_guard lock(mu_);
+  return results_.size();
+}
+
+std::uint64_t Es3Results::dropped() {
+  std::lock_guard lock(mu_);
+  return dropped_;
 }
 
 std::optional<es3::Result> Es3Results::wait(std::int64_t id, std::chrono::milliseconds timeout) {

@@ -23,10 +23,15 @@ CREATE TABLE smdp_profile (
 );
 CREATE INDEX smdp_profile_pick ON smdp_profile(mno_id, profile_type, state);
 )"},
+    {2, "the profiles' state on the eUICC, as the SM-SR reports it",
+     R"(
+ALTER TABLE smdp_profile ADD COLUMN euicc_state TEXT NOT NULL DEFAULT '';
+)"},
 };
 
 constexpr std::string_view kNames[] = {"available", "reserved", "downloaded", "quarantined"};
-constexpr const char* kColumns = "iccid, profile_type, mno_id, state, eid, package_size";
+constexpr std::string_view kEuiccNames[] = {"", "enabled", "disabled", "deleted"};
+constexpr const char* kColumns = "iccid, profile_type, mno_id, state, eid, package_size, euicc_state";
 
 unexpected<InventoryError> fail(InventoryError::Kind kind, std::string message) {
   return unexpected(InventoryError{kind, std::move(message)});
@@ -45,6 +50,9 @@ InventoryResult<InventoryProfile> profile_of(const store::Row& r) {
   p.state = *state;
   p.eid = r.text(4);
   p.package_size = r.int64(5);
+  auto on_card = parse_euicc_state(r.text(6));
+  if (!on_card) return fail(InventoryError::Kind::Storage, "storage: profile " + p.iccid + " has an unknown eUICC state");
+  p.euicc_state = *on_card;
   return p;
 }
 
@@ -57,6 +65,14 @@ std::string_view profile_state_name(ProfileState s) { return kNames[static_cast<
 std::optional<ProfileState> parse_profile_state(std::string_view name) {
   for (std::size_t i = 0; i < std::size(kNames); ++i)
     if (kNames[i] == name) return static_cast<ProfileState>(i);
+  return std::nullopt;
+}
+
+std::string_view euicc_state_name(EuiccState s) { return kEuiccNames[static_cast<int>(s)]; }
+
+std::optional<EuiccState> parse_euicc_state(std::string_view name) {
+  for (std::size_t i = 0; i < std::size(kEuiccNames); ++i)
+    if (kEuiccNames[i] == name) return static_cast<EuiccState>(i);
   return std::nullopt;
 }
 
@@ -135,9 +151,10 @@ InventoryResult<Bytes> Inventory::package(const std::string& iccid) {
 }
 
 InventoryResult<void> Inventory::settle(const std::string& iccid, ProfileState to) {
+  // Back to Available: no longer on any eUICC, so no state there either.
   auto n = db_->execute(
       to == ProfileState::Available
-          ? "UPDATE smdp_profile SET state = $2, eid = '' WHERE iccid = $1 AND state = 'reserved'"
+          ? "UPDATE smdp_profile SET state = $2, eid = '', euicc_state = '' WHERE iccid = $1 AND state = 'reserved'"
           : "UPDATE smdp_profile SET state = $2 WHERE iccid = $1 AND state = 'reserved'",
       {value(iccid), value(profile_state_name(to))});
   if (!n) return storage(n.error());
@@ -162,6 +179,22 @@ InventoryResult<std::vector<InventoryProfile>> Inventory::list() {
     out.push_back(std::move(p));
   }
   return out;
+}
+
+InventoryResult<std::optional<InventoryProfile>> Inventory::find(const std::string& iccid) {
+  auto row = db_->query_one(std::string("SELECT ") + kColumns + " FROM smdp_profile WHERE iccid = $1", {value(iccid)});
+  if (!row) return storage(row.error());
+  if (!*row) return std::optional<InventoryProfile>();
+  RSP_TRY(auto p, profile_of(**row));
+  return std::optional<InventoryProfile>(std::move(p));
+}
+
+InventoryResult<void> Inventory::record_euicc_state(const std::string& iccid, EuiccState state) {
+  auto n = db_->execute("UPDATE smdp_profile SET euicc_state = $2 WHERE iccid = $1",
+                        {value(iccid), value(euicc_state_name(state))});
+  if (!n) return storage(n.error());
+  if (*n != 1) return fail(InventoryError::Kind::Unknown, "no profile " + iccid);
+  return {};
 }
 
 }  // namespace rsp::smdp

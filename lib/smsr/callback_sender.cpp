@@ -37,10 +37,11 @@ struct Connections {
 }  // namespace
 
 service::OutboxSender mno_callback_sender(std::vector<Bytes> trust_anchors, std::chrono::milliseconds timeout,
-                                          CallbackBindings bindings) {
+                                          CallbackBindings bindings, std::optional<net::TlsIdentity> identity) {
   auto connections = std::make_shared<Connections>();
-  return [trust_anchors = std::move(trust_anchors), timeout, connections, bindings = std::move(bindings)](
-             const std::string& url, const std::string& json_body) -> expected<void, std::string> {
+  return [trust_anchors = std::move(trust_anchors), timeout, connections, bindings = std::move(bindings),
+          identity = std::move(identity)](const std::string& url,
+                                          const std::string& json_body) -> expected<void, std::string> {
     std::string body = json_body;
     std::string content_type = "application/json";
     if (bindings.of_url && bindings.of_url(url) == CallbackBinding::Soap) {
@@ -59,6 +60,7 @@ service::OutboxSender mno_callback_sender(std::vector<Bytes> trust_anchors, std:
       net::HttpsClientOptions o;
       o.base_url = server;
       o.trust_anchors = trust_anchors;
+      if (tls) o.identity = identity;
       o.connect_timeout = o.read_timeout = o.write_timeout = timeout;
       auto client = net::HttpsClient::create(std::move(o));
       if (!client) return unexpected(std::string("callback client: ") + net::kind_name(client.error().kind));

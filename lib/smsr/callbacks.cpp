@@ -45,4 +45,17 @@ service::OutboxMessage profile_notification(std::string_view function, const std
   return service::OutboxMessage{p.mno_id, body.dump(), {}, call};
 }
 
+service::OutboxMessage smdp_notification(m2m::es3::NotificationFunction function, const std::string& eid,
+                                         const m2m::ProfileInfo& p, std::string_view event, std::int64_t at) {
+  static constexpr std::string_view kShort[] = {"enabled", "disabled", "deleted", "smsr-change"};
+  m2m::es3::Notification n;
+  n.call_id = "es3-" + eid + "-" + std::string(event) + "-" + p.iccid + "-" +
+              std::string(kShort[static_cast<int>(function)]);
+  n.function = function;
+  n.eid = eid;
+  n.iccid = p.iccid;
+  n.completion_timestamp = iso_time(at);
+  return service::OutboxMessage{p.smdp_id, m2m::es3::encode_notification(n), {}, n.call_id};
+}
+
 }  // namespace rsp::smsr

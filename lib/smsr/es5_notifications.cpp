@@ -37,13 +37,24 @@ void Es5Link::notification(const std::string& eid, const m2m::Notification& n) {
   for (const auto& p : (*eis)->profiles) known = known || p.isdp_aid == n.isdp_aid;
   if (profile_change && !known) change.audit.back().result += ", no such ISD-P in the EIS";
   if (profile_change && known) {
+    // The event's name in the SM-DPs' notifications: the eUICC's sequence
+    // number, so a notification the card repeats is dropped by the SM-DP.
+    const std::string event = "seq" + std::to_string(n.seq_number);
+    using m2m::es3::NotificationFunction;
     for (auto p : (*eis)->profiles) {
       const bool enabled_now = p.isdp_aid == n.isdp_aid;
+      // ES3 (SGP.02 §5.4): the eUICC confirms the profile it enabled; its
+      // SM-DP hears it also when the EIS says so already (the operation's
+      // answer came first).
+      if (enabled_now && !p.smdp_id.empty())
+        change.callbacks.push_back(smdp_notification(NotificationFunction::ProfileEnabled, eid, p, event, t));
       if (enabled_now == (p.state == m2m::ProfileState::Enabled)) continue;
       p.state = enabled_now ? m2m::ProfileState::Enabled : m2m::ProfileState::Disabled;
       change.put.push_back(p);
       change.callbacks.push_back(profile_notification(
           enabled_now ? kProfileEnabledNotification : kProfileDisabledNotification, eid, p, t));
+      if (!enabled_now && !p.smdp_id.empty())
+        change.callbacks.push_back(smdp_notification(NotificationFunction::ProfileDisabled, eid, p, event, t));
     }
   }
   if (change.put.empty() && change.callbacks.empty()) {

@@ -43,6 +43,31 @@ m2m::Eis visible_to(m2m::Eis eis, const std::string& mno) {
   return eis;
 }
 
+/// ES3 (SGP.02 §5.4): the SM-DPs whose profiles this operation disabled or
+/// deleted learn it, in the same transaction, unless the SM-DP asked for
+/// it (its operation's result tells it). An enabled profile is reported
+/// when the eUICC confirms it (es5_notifications.cpp), not here.
+void smdp_notifications(const Operation& op, const m2m::Eis& eis, const std::map<std::string, ProfileState>& was,
+                        Change& change, std::int64_t t) {
+  using m2m::es3::NotificationFunction;
+  const std::string event = "op" + std::to_string(op.id);
+  const auto asked = [&](const m2m::ProfileInfo& p) { return p.iccid == op.iccid && p.smdp_id == op.caller; };
+  std::vector<service::OutboxMessage> out;
+  for (const auto& p : change.put) {
+    const auto before = was.find(p.iccid);
+    if (p.smdp_id.empty() || asked(p) || p.state != ProfileState::Disabled ||
+        (before != was.end() && before->second == p.state))
+      continue;
+    out.push_back(smdp_notification(NotificationFunction::ProfileDisabled, op.eid, p, event, t));
+  }
+  for (const auto& iccid : change.deleted) {
+    const m2m::ProfileInfo* p = eis.profile(iccid);
+    if (p && !p->smdp_id.empty() && !asked(*p))
+      out.push_back(smdp_notification(NotificationFunction::ProfileDeleted, op.eid, *p, event, t));
+  }
+  for (auto& m : out) change.callbacks.push_back(std::move(m));
+}
+
 }  // namespace
 
 Service::Service(ServiceConfig config) : config_(std::move(config)) {
@@ -310,6 +335,7 @@ SmsrResult<void> Service::apply_to_eis(const Operation& op, m2m::Eis& eis, Chang
     if (p && p->mno_id != op.caller)
       change.callbacks.push_back(profile_notification(kProfileDeletedNotification, op.eid, *p, t));
   }
+  smdp_notifications(op, eis, was, change, t);
   return {};
 }
 

@@ -67,6 +67,28 @@ class MnoEndpoint {
     }
     return nullptr;
   }
+  /// The Handle...Notification `function` about `iccid` from `from`, once it came.
+  nlohmann::json notification_of(const std::string& from, const std::string& function, const std::string& iccid,
+                                 std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard lock(mu_);
+        for (const auto& b : bodies_[from])
+          if (b.is_object() && b.value("function", "") == function && b.value("iccid", "") == iccid) return b;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return nullptr;
+  }
+  /// How many callbacks of `function` came from `from`.
+  std::size_t count_of(const std::string& from, const std::string& function) {
+    std::lock_guard lock(mu_);
+    const auto& list = bodies_[from];
+    return static_cast<std::size_t>(std::count_if(list.begin(), list.end(), [&](const nlohmann::json& b) {
+      return b.is_object() && b.value("function", "") == function;
+    }));
+  }
   ~MnoEndpoint() {
     if (server_) server_->stop();
   }
@@ -168,7 +190,11 @@ class M2mServeTest : public ::testing::Test {
                  {"dp_key", (pki() / "SK_M2M_SM_DP_ECDSA_NIST.pem").string()},
                  {"ecasd_eums", (pki() / "CERT_EUM_ECDSA_NIST.pem").string()},
                  {"ecasd_cis", ci()},
-                 {"callback_trust", ci()}};
+                 {"callback_trust", ci()},
+                 // The SM-SR's callbacks come with its TLS certificate (its
+                 // callback identity by default): only it is served there.
+                 {"smsr_callback_cert", (pki() / "CERT_M2M_SM_SR_TLS_NIST.pem").string()},
+                 {"client_trust", ci()}};
     std::ofstream(dir_.path() / "smdp.json") << smdp.dump(2);
     smdp_ = std::make_unique<ServeProcess>(std::vector<std::string>{"--config", (dir_.path() / "smdp.json").string()},
                                            "smdp");

@@ -4,18 +4,23 @@
 // profiles import`), `rsp euicc m2m-run` (the device), the MNO's callback
 // endpoint in the test. ES2 DownloadProfile(enable) -> CreateISDP -> SMS
 // wake-up -> PSK-TLS session -> ES8 key establishment -> SCP03t profile load
-// -> enable -> the MNO's callback; the SM-SR's EIS and the card folder show
-// the profile enabled. Another MNO's profile is refused with 8.2.1/3.9. The
-// processes: m2m_serve_fixture.hpp (shared with m2m_acceptance_test.cpp).
+// -> enable -> the MNO's callback; the eUICC's notification -> the SM-SR's
+// ES3 HandleProfileEnabledNotification (mutual TLS, the SM-SR's certificate)
+// -> the MNO's ES2 one; the SM-SR's EIS, the card folder and the SM-DP's
+// inventory show the profile enabled. Another MNO's profile is refused with
+// 8.2.1/3.9; the SM-DP's ES3 callbacks route refuses anyone but the SM-SR.
+// The processes: m2m_serve_fixture.hpp (shared with m2m_acceptance_test.cpp).
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <thread>
 #include <nlohmann/json.hpp>
 
 #include "rsp/common/file.hpp"
+#include "rsp/m2m/es3.hpp"
 #include "rsp/m2m_soap/messages.hpp"
 #include "rsp/net/client.hpp"
 #include "rsp/net/server.hpp"
@@ -31,6 +36,7 @@ namespace rsp::e2e {
 namespace {
 
 using nlohmann::json;
+namespace es3 = m2m::es3;
 using SmdpServe = M2mServeTest;
 
 TEST_F(SmdpServe, DownloadProfileEnablesItOnTheDeviceAndCallsTheMnoBack) {
@@ -60,8 +66,29 @@ TEST_F(SmdpServe, DownloadProfileEnablesItOnTheDeviceAndCallsTheMnoBack) {
   ASSERT_EQ(device_->stop(), 0) << device_->output();
   auto info = rsp({"euicc", "m2m-info", "--dir", card().string()});
   EXPECT_NE(info.output.find(ours_), std::string::npos) << info.output;
+  // The eUICC's confirmation of the enable: SM-SR -> ES3 notification ->
+  // SM-DP -> ES2 HandleProfileEnabledNotification to the MNO, once.
+  auto note = mno_.notification_of("smdp", "ES2.HandleProfileEnabledNotification", ours_);
+  ASSERT_TRUE(note.is_object()) << smdp_->output() << smsr_->output();
+  EXPECT_EQ(note["eid"], eid_) << note;
+  EXPECT_FALSE(note.value("completionTimestamp", "").empty()) << note;
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(mno_.count_of("smdp", "ES2.HandleProfileEnabledNotification"), 1u);
   auto list = rsp({"smdp", "profiles", "list", "--db", (dir_.path() / "smdp.db").string()});
-  EXPECT_NE(list.output.find(ours_ + " mno-dp m2m-data downloaded"), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find(ours_ + " mno-dp m2m-data downloaded " + eid_ + " enabled"), std::string::npos)
+      << list.output;
+
+  // The ES3 callbacks route takes the SM-SR's client certificate only: an
+  // MNO's API key is refused, no credentials are refused.
+  es3::Notification forged{"forged-1", es3::NotificationFunction::ProfileDeleted, eid_, ours_, "",
+                           "2026-12-04T17:00:00Z"};
+  call(smdp_url_, "/gsma/m2m/es3/results", es3::encode_notification(forged), kMnoKey);
+  EXPECT_EQ(last_status_, 403);
+  call(smdp_url_, "/gsma/m2m/es3/results", es3::encode_notification(forged), "");
+  EXPECT_EQ(last_status_, 401);
+  list = rsp({"smdp", "profiles", "list", "--db", (dir_.path() / "smdp.db").string()});
+  EXPECT_NE(list.output.find(ours_ + " mno-dp m2m-data downloaded " + eid_ + " enabled"), std::string::npos)
+      << list.output;
 }
 
 /// ES2 over SGP.02's SOAP binding on `rsp smdp serve` (/gsma/m2m/soap/ES2):

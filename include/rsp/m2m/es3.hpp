@@ -166,3 +166,54 @@ std::optional<Es4Function> es4_counterpart(Function f);
 bool acts_as(std::string_view name, Es4Function f);
 
 }  // namespace rsp::m2m::es3
+
+namespace rsp::m2m::es3 {
+
+/// The SM-SR's ES3 Handle...Notification calls to an SM-DP (SGP.02 §5.4,
+/// the SM-DP the function provider): a profile that SM-DP downloaded changed
+/// state on the eUICC without the SM-DP's asking (the eUICC's notification
+/// after an enable or a fall-back, another caller's Disable or Delete), or
+/// the eUICC moved to another SM-SR. The names are those SGP.02 lists for
+/// ES3 as we read them; their clause numbers and exact input elements are
+/// not yet checked against the SGP.02 text (no copy was reachable here).
+///
+/// This binding's JSON, POSTed to the SM-DP's callback URL as the results are:
+///   {"functionCallIdentifier", "function": "ES3.HandleProfileEnabledNotification",
+///    "eid", "iccid", "completionTimestamp": "2026-12-04T17:00:00Z"}
+///   {"functionCallIdentifier", "function": "ES3.HandleSMSRChangeNotification",
+///    "eid", "smsrId", "completionTimestamp"}
+/// functionCallIdentifier is the same on every retry and names the event
+/// (the eUICC's notification sequence number, or the operation that caused
+/// it), so the SM-DP drops duplicates by it.
+enum class NotificationFunction { ProfileEnabled, ProfileDisabled, ProfileDeleted, SmsrChange };
+/// In the order of NotificationFunction.
+inline constexpr std::string_view kNotificationNames[] = {
+    "ES3.HandleProfileEnabledNotification",
+    "ES3.HandleProfileDisabledNotification",
+    "ES3.HandleProfileDeletedNotification",
+    "ES3.HandleSMSRChangeNotification",
+};
+inline constexpr std::string_view notification_name(NotificationFunction f) {
+  return kNotificationNames[static_cast<int>(f)];
+}
+std::optional<NotificationFunction> notification_named(std::string_view name);
+
+struct Notification {
+  std::string call_id;
+  NotificationFunction function = NotificationFunction::ProfileEnabled;
+  std::string eid;
+  std::string iccid;    ///< the profile; empty for SmsrChange
+  std::string smsr_id;  ///< SmsrChange: the eUICC's new SM-SR; empty otherwise
+  std::string completion_timestamp;  ///< ISO 8601 UTC, seconds, "Z"
+  bool operator==(const Notification&) const = default;
+};
+std::string encode_notification(const Notification& n);
+/// Strict decoding of a notification body.
+expected<Notification, Error> decode_notification(std::string_view body);
+
+/// Whatever the SM-SR calls an SM-DP back with: an operation's result or a
+/// notification, told apart by "function".
+using Callback = std::variant<Result, Notification>;
+expected<Callback, Error> decode_callback(std::string_view body);
+
+}  // namespace rsp::m2m::es3

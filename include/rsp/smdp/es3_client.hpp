@@ -25,18 +25,30 @@
 namespace rsp::smdp {
 
 /// The results the SM-SR called back with, until their caller takes them.
+/// At most `capacity` are kept: a result nobody waits for (its call timed
+/// out, or a flood) is dropped, the lowest operation id first, so that
+/// memory stays bounded whatever arrives.
 class Es3Results {
  public:
+  static constexpr std::size_t kDefaultCapacity = 4096;
+  explicit Es3Results(std::size_t capacity = kDefaultCapacity) : capacity_(capacity < 1 ? 1 : capacity) {}
   /// One callback body; an error when it is not an ES3 result. The same
   /// result delivered twice (a retried callback) is kept once.
   expected<void, std::string> deliver(std::string_view body);
+  /// A result decoded already.
+  void deliver(m2m::es3::Result result);
   /// The result of operation `id`, taken; nullopt when none came in time.
   std::optional<m2m::es3::Result> wait(std::int64_t id, std::chrono::milliseconds timeout);
+  /// Results kept now, and dropped so far for want of room.
+  std::size_t size();
+  std::uint64_t dropped();
 
  private:
+  std::size_t capacity_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::int64_t, m2m::es3::Result> results_;
+  std::uint64_t dropped_ = 0;
 };
 
 struct Es3ClientOptions {

@@ -46,6 +46,15 @@ enum class ProfileState { Available, Reserved, Downloaded, Quarantined };
 std::string_view profile_state_name(ProfileState s);
 std::optional<ProfileState> parse_profile_state(std::string_view name);
 
+/// A downloaded profile's state on the eUICC as the SM-DP last learned it:
+/// from its own ES3 results (the download, a relayed Enable/Disable/DeleteISDP)
+/// or from the SM-SR's ES3 Handle...Notification calls (es3_notifications.hpp).
+/// Unknown until the first.
+enum class EuiccState { Unknown, Enabled, Disabled, Deleted };
+/// "", "enabled", "disabled", "deleted".
+std::string_view euicc_state_name(EuiccState s);
+std::optional<EuiccState> parse_euicc_state(std::string_view name);
+
 struct InventoryProfile {
   std::string iccid;
   std::string profile_type;
@@ -53,6 +62,7 @@ struct InventoryProfile {
   ProfileState state = ProfileState::Available;
   std::string eid;  ///< set once reserved
   std::int64_t package_size = 0;  ///< bytes of the package in clear
+  EuiccState euicc_state = EuiccState::Unknown;
 };
 
 struct InventoryError {
@@ -90,6 +100,14 @@ class Inventory {
   /// `iccid` as `mno_id` may see it; Unknown for another MNO's.
   InventoryResult<InventoryProfile> get(const std::string& mno_id, const std::string& iccid);
   InventoryResult<std::vector<InventoryProfile>> list();
+
+  /// `iccid` whatever its MNO (for what the SM-SR reports); nullopt when
+  /// not in the inventory. A plain read: it joins the caller's open
+  /// transaction on this database, if any.
+  InventoryResult<std::optional<InventoryProfile>> find(const std::string& iccid);
+  /// Records `iccid`'s state on the eUICC with a plain UPDATE (joining the
+  /// caller's open transaction, if any); Unknown when no such profile.
+  InventoryResult<void> record_euicc_state(const std::string& iccid, EuiccState state);
 
  private:
   Inventory(std::shared_ptr<store::Database> db, std::shared_ptr<const service::KeyEncryptionKey> kek)

@@ -21,11 +21,14 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "rsp/m2m/eis.hpp"
+#include "rsp/m2m/es3.hpp"
+#include "rsp/net/tls.hpp"
 #include "rsp/service/outbox.hpp"
 #include "rsp/service/sql_outbox.hpp"
 #include "rsp/smsr/registry.hpp"
@@ -52,9 +55,15 @@ struct CallbackBindings {
 /// connect, read and write. One keep-alive connection per callback server is
 /// kept for the next callbacks; a callback that fails on a kept connection
 /// goes once more on a new one. Errors never quote the URL.
+///
+/// `identity`, when set, is the TLS client certificate and key presented to
+/// a callback server that asks for one: the SM-SR's own, by which an SM-DP
+/// knows that its ES3 results and notifications come from its SM-SR
+/// (mutual TLS; `rsp smdp serve`'s smsr_callback_cert).
 service::OutboxSender mno_callback_sender(std::vector<Bytes> trust_anchors,
                                           std::chrono::milliseconds timeout = std::chrono::seconds(10),
-                                          CallbackBindings bindings = {});
+                                          CallbackBindings bindings = {},
+                                          std::optional<net::TlsIdentity> identity = std::nullopt);
 
 /// The callback outbox worker's settings (`rsp smsr serve`, bench/smsr):
 /// an MNO's callbacks claimed and marked delivered 64 at a time (two disk
@@ -74,5 +83,14 @@ service::OutboxMessage operation_result(const Operation& op, std::string_view st
 /// A Handle...Notification to `p`'s MNO about `p` on `eid`.
 service::OutboxMessage profile_notification(std::string_view function, const std::string& eid,
                                             const m2m::ProfileInfo& p, std::int64_t at);
+
+/// An ES3 Handle...Notification (rsp/m2m/es3.hpp) to the SM-DP that
+/// downloaded `p` (p.smdp_id, not empty) about `p` on `eid`. `event` names
+/// what caused it ("seq7" for the eUICC's notification of that sequence
+/// number, "op12" for operation 12): the call identifier is made of it, so
+/// the same event reported again carries the same identifier and the SM-DP
+/// drops it.
+service::OutboxMessage smdp_notification(m2m::es3::NotificationFunction function, const std::string& eid,
+                                         const m2m::ProfileInfo& p, std::string_view event, std::int64_t at);
 
 }  // namespace rsp::smsr

@@ -274,6 +274,85 @@ TEST_F(Es5LinkTest, FallbackNotificationIsRecordedAndBothMnosAreTold) {
   EXPECT_NE(results[2].find("no such ISD-P in the EIS"), std::string::npos);
 }
 
+/// Both profiles downloaded by SM-DPs (their smdpId in the EIS): the
+/// SM-DPs hear of their profiles' changes by ES3 notification.
+class Es5LinkSmdpTest : public Es5LinkTest {
+ protected:
+  Es5LinkSmdpTest() {
+    edit_registered_eis_ = [this](m2m::Eis& e) {
+      for (auto& p : e.profiles) p.smdp_id = p.iccid == kBootIccid ? "smdp-boot" : "smdp-two";
+    };
+  }
+  /// The ES3 notifications queued for `smdp`, decoded.
+  std::vector<m2m::es3::Notification> notes(const std::string& smdp) {
+    std::vector<m2m::es3::Notification> out;
+    for (const auto& item : callbacks()) {
+      if (item.recipient != smdp) continue;
+      auto n = m2m::es3::decode_notification(item.body);
+      if (n) out.push_back(*n);
+    }
+    return out;
+  }
+};
+
+TEST_F(Es5LinkSmdpTest, TheEnablingSmdpHearsTheCardsConfirmationAndTheOtherItsDisable) {
+  start_device();
+  auto accepted = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
+  ASSERT_TRUE(accepted) << accepted.error().message;
+  ASSERT_TRUE(eventually([&] { return op(accepted->operation_id).state == OperationState::Completed; }));
+  ASSERT_TRUE(eventually([&] { return device_->sessions_completed() >= 2; }));
+  ASSERT_TRUE(device_->wait_idle(5s));
+  ASSERT_TRUE(eventually([&] { return !notes("smdp-two").empty(); }));
+  // smdp-two: its profile enabled, confirmed by the card's notification.
+  auto two = notes("smdp-two");
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_EQ(two[0].function, m2m::es3::NotificationFunction::ProfileEnabled);
+  EXPECT_EQ(two[0].iccid, kSecondIccid);
+  EXPECT_EQ(two[0].eid, eid());
+  // smdp-boot: its profile disabled by mno-two's operation.
+  auto boot = notes("smdp-boot");
+  ASSERT_EQ(boot.size(), 1u);
+  EXPECT_EQ(boot[0].function, m2m::es3::NotificationFunction::ProfileDisabled);
+  EXPECT_EQ(boot[0].iccid, kBootIccid);
+  EXPECT_NE(boot[0].call_id.find("op" + std::to_string(accepted->operation_id)), std::string::npos);
+  // The MNOs' own callbacks are still there.
+  auto items = callbacks();
+  EXPECT_TRUE(has_function(items, "mno-two", "ES4.EnableProfile"));
+  EXPECT_TRUE(has_function(items, "mno-boot", kProfileDisabledNotification));
+}
+
+TEST_F(Es5LinkSmdpTest, AFallbackTellsBothSmdpsAndARepeatCarriesTheSameIdentifier) {
+  ASSERT_TRUE(registry_->put_profile(eid(), [&] {
+    auto p = *(**registry_->eis(eid(), false)).profile(kBootIccid);
+    p.state = m2m::ProfileState::Disabled;
+    return p;
+  }()));
+  ASSERT_TRUE(registry_->put_profile(eid(), [&] {
+    auto p = *(**registry_->eis(eid(), false)).profile(kSecondIccid);
+    p.state = m2m::ProfileState::Enabled;
+    return p;
+  }()));
+  const m2m::Notification fallback{card_->isd_r().eid(), m2m::NotificationType::kProfileChangeAfterFallback, 7,
+                                   boot_};
+  link_->notification(eid(), fallback);
+  auto boot = notes("smdp-boot");
+  auto two = notes("smdp-two");
+  ASSERT_EQ(boot.size(), 1u);
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_EQ(boot[0].function, m2m::es3::NotificationFunction::ProfileEnabled);
+  EXPECT_EQ(two[0].function, m2m::es3::NotificationFunction::ProfileDisabled);
+  EXPECT_NE(boot[0].call_id.find("seq7"), std::string::npos) << boot[0].call_id;
+  EXPECT_NE(boot[0].call_id, two[0].call_id);
+  // The card repeats it (its confirmation was lost): the enabled profile's
+  // SM-DP hears it again under the same identifier (it drops it), the other
+  // nothing more.
+  link_->notification(eid(), fallback);
+  auto again = notes("smdp-boot");
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[1].call_id, boot[0].call_id);
+  EXPECT_EQ(notes("smdp-two").size(), 1u);
+}
+
 TEST_F(Es5LinkTest, PskLookupKnowsOnlyRegisteredIdentities) {
   const auto s = card_->isd_r().state();
   auto found = link_->psk(s.scp81.identity);

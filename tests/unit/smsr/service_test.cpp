@@ -5,6 +5,8 @@
 // call is in the audit trail.
 #include "rsp/smsr/service.hpp"
 
+#include "rsp/m2m/es3.hpp"
+
 #include "fixture.hpp"
 
 namespace rsp::smsr::testing {
@@ -141,6 +143,50 @@ TEST_P(ServiceTest, DisableFallsBackAndAutoDeleteDeletes) {
   ASSERT_TRUE(service_->complete(dis->operation_id, ExecutionStatus::ExecutedSuccess));
   EXPECT_EQ(stored().profile(kOther), nullptr);
   EXPECT_EQ(stored().profile(kBoot)->state, ProfileState::Enabled);
+}
+
+TEST_P(ServiceTest, TheSmdpOfAProfileDisabledOrDeletedByAnMnoIsNotified) {
+  // kBoot was downloaded by SMDP-TEST (its smdpId in the EIS).
+  ASSERT_TRUE(service_->update_policy_rules("mno1", kEid, kBoot, {}));
+  auto en = *service_->enable_profile("mno1", kEid, kSecond, std::nullopt);
+  ASSERT_TRUE(service_->complete(en.operation_id, ExecutionStatus::ExecutedSuccess));
+  const auto notes = [&] {
+    std::vector<m2m::es3::Notification> out;
+    auto due = registry_->outbox()->due(100);  // held: a range-for over *due(100) would outlive it
+    EXPECT_TRUE(due);
+    if (!due) return out;
+    for (const auto& item : *due) {
+      if (item.recipient != "SMDP-TEST") continue;
+      auto n = m2m::es3::decode_notification(item.body);
+      EXPECT_TRUE(n) << item.body;
+      if (n) out.push_back(*n);
+    }
+    return out;
+  };
+  auto got = notes();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].function, m2m::es3::NotificationFunction::ProfileDisabled);
+  EXPECT_EQ(got[0].iccid, kBoot);
+  EXPECT_EQ(got[0].eid, kEid);
+  EXPECT_EQ(got[0].completion_timestamp, "2027-01-15T08:00:00Z");
+  // The enabled profile has no SM-DP: nobody else is told; an enable is
+  // told when the eUICC confirms it (ES5), not by the operation. Nor does
+  // an attribute moving change a state.
+  auto fb = *service_->set_fallback_attribute("mno1", kEid, kSecond, std::nullopt);
+  ASSERT_TRUE(service_->complete(fb.operation_id, ExecutionStatus::ExecutedSuccess));
+  EXPECT_EQ(notes().size(), 1u);
+  auto del = service_->delete_profile("mno1", kEid, kBoot, std::nullopt);
+  ASSERT_TRUE(del) << del.error().message;
+  ASSERT_TRUE(service_->complete(del->operation_id, ExecutionStatus::ExecutedSuccess));
+  got = notes();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].function, m2m::es3::NotificationFunction::ProfileDeleted);
+  EXPECT_EQ(got[1].iccid, kBoot);
+  EXPECT_NE(got[0].call_id, got[1].call_id);
+  // A failed operation tells no SM-DP anything.
+  auto again = *service_->enable_profile("mno2", kEid, kOther, std::nullopt);
+  ASSERT_TRUE(service_->complete(again.operation_id, ExecutionStatus::Failed, codes::kEuiccRefused));
+  EXPECT_EQ(notes().size(), 2u);
 }
 
 TEST_P(ServiceTest, AFailedOperationChangesNothing) {

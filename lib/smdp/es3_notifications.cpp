@@ -1,0 +1,117 @@
+#include "rsp/smdp/es3_notifications.hpp"
+
+#include <ctime>
+
+#include "rsp/m2m/es2.hpp"
+
+namespace rsp::smdp {
+
+using store::value;
+namespace es2 = m2m::es2;
+namespace es3 = m2m::es3;
+using es3::NotificationFunction;
+
+namespace {
+
+const store::Migration kMigrations[] = {
+    {1, "the SM-SR's ES3 notifications, by call identifier (each handled once)",
+     R"(
+CREATE TABLE smdp_es3_notification (
+  id {ID},
+  call_id TEXT NOT NULL UNIQUE,
+  function TEXT NOT NULL,
+  eid TEXT NOT NULL,
+  iccid TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  received_at {INT} NOT NULL
+);
+)"},
+};
+
+/// The profile's state on the eUICC after `f`, and the ES2 callback that tells its MNO.
+struct Effect {
+  EuiccState state;
+  std::string_view es2_function;
+};
+Effect effect_of(NotificationFunction f) {
+  switch (f) {
+    case NotificationFunction::ProfileEnabled: return {EuiccState::Enabled, es2::kProfileEnabledNotification};
+    case NotificationFunction::ProfileDisabled: return {EuiccState::Disabled, es2::kProfileDisabledNotification};
+    case NotificationFunction::ProfileDeleted: return {EuiccState::Deleted, es2::kProfileDeletedNotification};
+    case NotificationFunction::SmsrChange: break;
+  }
+  return {EuiccState::Unknown, {}};
+}
+
+}  // namespace
+
+expected<std::unique_ptr<Es3Notifications>, std::string> Es3Notifications::open(
+    std::shared_ptr<store::Database> db, std::shared_ptr<Inventory> inventory,
+    std::shared_ptr<service::SqlOutbox> callbacks, std::function<std::string(const std::string&)> callback_url) {
+  if (!db || !inventory) return unexpected(std::string("no database or inventory"));
+  auto migrated = store::migrate(*db, kEs3NotificationSchemaComponent, kMigrations);
+  if (!migrated) return unexpected("storage: " + migrated.error().message);
+  return std::unique_ptr<Es3Notifications>(
+      new Es3Notifications(std::move(db), std::move(inventory), std::move(callbacks), std::move(callback_url)));
+}
+
+expected<Es3Notifications::Handled, std::string> Es3Notifications::handle(const es3::Notification& n) {
+  const auto storage = [](const std::string& m) { return unexpected("storage: " + m); };
+  auto tx = db_->begin();
+  if (!tx) return storage(tx.error().message);
+  auto seen = db_->query_one("SELECT outcome FROM smdp_es3_notification WHERE call_id = $1", {value(n.call_id)});
+  if (!seen) return storage(seen.error().message);
+  if (*seen) return Handled{Outcome::Duplicate, "seen already (" + (*seen)->text(0) + ")"};
+
+  Handled h;
+  const Effect effect = effect_of(n.function);
+  if (n.function == NotificationFunction::SmsrChange) {
+    h.detail = "the eUICC's SM-SR is now " + n.smsr_id;
+  } else {
+    auto profile = inventory_->find(n.iccid);
+    if (!profile) return storage(profile.error().message);
+    // Reserved: the SM-DP's own download is still running (the eUICC's
+    // confirmation of the enable may come before the SM-SR's result).
+    const bool ours = *profile && (*profile)->eid == n.eid &&
+                      ((*profile)->state == ProfileState::Downloaded || (*profile)->state == ProfileState::Reserved);
+    if (!ours) {
+      h.outcome = Outcome::Ignored;
+      h.detail = *profile ? "the profile was not downloaded to that eUICC" : "no such profile in the inventory";
+    } else {
+      auto recorded = inventory_->record_euicc_state(n.iccid, effect.state);
+      if (!recorded) return storage(recorded.error().message);
+      h.detail = "profile " + n.iccid + " " + std::string(euicc_state_name(effect.state));
+    }
+  }
+  auto row = db_->query(
+      "INSERT INTO smdp_es3_notification (call_id, function, eid, iccid, outcome, received_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+      {value(n.call_id), value(es3::notification_name(n.function)), value(n.eid), value(n.iccid),
+       value(h.outcome == Outcome::Ignored ? "ignored" : "recorded"), value(static_cast<std::int64_t>(std::time(nullptr)))});
+  if (!row) return storage(row.error().message);
+  if (row->empty()) return storage("no id for the notification");
+  if (h.outcome == Outcome::Recorded && !effect.es2_function.empty() && callbacks_) {
+    auto profile = inventory_->find(n.iccid);
+    if (!profile || !*profile) return storage(profile ? "the profile is gone" : profile.error().message);
+    es2::Notification out;
+    // One identifier per notification handled, the same on every attempt.
+    out.call_id = "note-" + std::to_string(row->front().int64(0));
+    out.function = std::string(effect.es2_function);
+    out.eid = n.eid;
+    out.iccid = n.iccid;
+    out.completion_timestamp = n.completion_timestamp;
+    service::OutboxMessage m;
+    m.recipient = (*profile)->mno_id;
+    m.body = es2::encode_callback(out);
+    m.destination = callback_url_ ? callback_url_(m.recipient) : std::string();
+    m.ref = out.call_id;
+    auto queued = callbacks_->enqueue(*db_, m);
+    if (!queued) return storage(queued.error().message);
+    h.detail += ", " + out.function + " queued for " + m.recipient;
+  }
+  auto committed = tx->commit();
+  if (!committed) return storage(committed.error().message);
+  return h;
+}
+
+}  // namespace rsp::smdp
