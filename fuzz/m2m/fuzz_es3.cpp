@@ -1,5 +1,6 @@
 // Parses any input as the JSON body of each ES3 request (what the SM-SR
-// receives from an SM-DP) and as an ES3 result (what the SM-DP receives back);
+// receives from an SM-DP, the update functions and AuditEIS included) and as
+// an ES3 result (what the SM-DP receives back, the AuditEIS EIS included);
 // whatever decodes must encode to a body that decodes to the same value.
 #include <cstdlib>
 
