@@ -6,7 +6,7 @@
 /// Members are camelCase of SGP.02's element names: "eid", "iccid",
 /// "mnoId" (Mno-id), "requiredMemory", "moreToDo", "sdAid" (sd-aid), "data",
 /// "profileType", "subscriptionAddress", "pol2", "isdpAid" (Isd-p-aid),
-/// "euiccResponseData"; every request may carry "functionCallIdentifier"
+/// "euiccResponseData", "connectivityParameters"; every request may carry "functionCallIdentifier"
 /// and, for a function the eUICC executes, "validityPeriod" (seconds), as
 /// ES4 in this binding does (rsp/smsr/http_service.hpp).
 ///
