@@ -38,6 +38,7 @@
 #include "rsp/store/open.hpp"
 #include "rsp/store/postgresql.hpp"
 #include "serve_support.hpp"
+#include "rsp/common/allocator.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/crypto/ec_key.hpp"
 #include "rsp/pki/certificate.hpp"
@@ -498,6 +499,7 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
     callback_roots = std::move(*certs);
   }
 
+  rsp::tune_allocator_for_server();
   rsp::service::StopSignals stop_signals;
   rsp::es5::AdminSessionOptions es5_options;
   es5_options.host = es5_listen->first;

@@ -22,7 +22,11 @@
 //     them (default 4,000) from C MNO client threads (default 8) over
 //     keep-alive HTTPS, at most one open per device: ES4 call → SMS wake-up
 //     → PSK-TLS session → ISD-R commands → notification → MNO callback
-//     received; p50/p99 of that time (target ≥ 2,000/s);
+//     received; p50/p99 of that time (target ≥ 2,000/s); the CPU per
+//     operation split by whose threads used it (named by role: the SM-SR's,
+//     the simulated devices' with the loopback SMSC, the MNO's), the bound
+//     the simulated fleet alone sets on these 2 cores (a real fleet runs on
+//     its own devices) and the SM-SR's own rate per server core;
 //  3. the fixed costs measured in the same run (fixed_costs.hpp), the bound
 //     they set on this machine's 2 cores, and whether the target is reachable.
 #include <algorithm>
@@ -43,8 +47,10 @@
 
 #include "fixed_costs.hpp"
 #include "fleet.hpp"
+#include "rsp/common/allocator.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/common/file_stats.hpp"
+#include "rsp/common/thread_name.hpp"
 #include "rsp/crypto/random.hpp"
 #include "rsp/crypto/sha256.hpp"
 #include "rsp/es5/admin_session.hpp"
@@ -229,6 +235,7 @@ class MnoEndpoint {
     o.tls = net::TlsServerConfig{};
     o.tls->identities.push_back(std::move(*id));
     o.worker_threads = 2;
+    o.thread_name = "mno-cb";  // apart from the SM-SR's threads in the CPU split
     server_ = std::make_unique<net::HttpServer>(std::move(o));
     server_->post("/mno/callbacks", [this](const net::Request& req) {
       const json b = json::parse(req.body, nullptr, false);
@@ -266,6 +273,52 @@ std::unique_ptr<net::HttpsClient> es4_client(const std::string& url, const std::
   return std::move(*c);
 }
 
+/// The CPU of the measured run per operation (ms), split by whose threads
+/// used it, as the threads are named (rsp/common/thread_name.hpp).
+struct CpuSplit {
+  double smsr_http = 0;    ///< "smsr-io", "smsr-pool", "smsr-admin-io": ES1/ES4 over HTTPS
+  double smsr_admin = 0;   ///< "es5-admin-*": the PSK-TLS administration sessions
+  double smsr_wake = 0;    ///< "smsr-wake-up": SMS wake-ups (counter, SCP80)
+  double smsr_outbox = 0;  ///< "outbox*": the MNO callbacks
+  double smsr_audit = 0;   ///< "smsr-audit": buffered audit lines
+  double devices = 0;      ///< "m2m-device": the simulated devices' sessions and cards
+  double smsc = 0;         ///< "sms-loopback": delivery to the simulated cards
+  double mno_clients = 0;  ///< "mno-client": the bench's ES4 callers
+  double mno_endpoint = 0; ///< "mno-cb-*": the callback endpoint
+  double other = 0;        ///< any other live thread (main, unnamed)
+  /// Threads that ended during the run (process CPU less the rest): the
+  /// callback outbox's lanes, each a thread while its MNO has callbacks due.
+  double ended = 0;
+  double smsr() const { return smsr_http + smsr_admin + smsr_wake + smsr_outbox + ended + smsr_audit; }
+  double mno() const { return mno_clients + mno_endpoint; }
+};
+
+/// `clients_seconds`: the ES4 client threads', which ended before `threads` was read.
+CpuSplit split_cpu(const std::vector<bench::ThreadCpu>& threads, double process_seconds, double clients_seconds,
+                   double ops) {
+  CpuSplit s;
+  const double per = 1000 / std::max(ops, 1.0);
+  s.mno_clients = clients_seconds * per;
+  double live = clients_seconds;
+  for (const auto& t : threads) {
+    const std::string_view n = t.name;
+    const double v = t.seconds * per;
+    live += t.seconds;
+    if (n.starts_with("smsr-wake")) s.smsr_wake += v;
+    else if (n.starts_with("smsr-audit")) s.smsr_audit += v;
+    else if (n.starts_with("smsr")) s.smsr_http += v;
+    else if (n.starts_with("es5-admin")) s.smsr_admin += v;
+    else if (n.starts_with("outbox")) s.smsr_outbox += v;
+    else if (n.starts_with("m2m-device")) s.devices += v;
+    else if (n.starts_with("sms-loopback")) s.smsc += v;
+    else if (n.starts_with("mno-client")) s.mno_clients += v;
+    else if (n.starts_with("mno-cb")) s.mno_endpoint += v;
+    else s.other += v;
+  }
+  s.ended = std::max(0.0, process_seconds - live) * per;
+  return s;
+}
+
 json post(net::HttpsClient& c, const std::string& path, const json& body, const std::string& key) {
   auto r = c.request("POST", path, body.dump(), "application/json", {{"Authorization", "Bearer " + key}});
   if (!r) return nullptr;
@@ -276,6 +329,7 @@ json post(net::HttpsClient& c, const std::string& path, const json& body, const 
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it comes, also into a file
+  tune_allocator_for_server();               // as `rsp smsr serve` does
   Args args;
   if (!parse_args(argc, argv, args)) {
     std::fprintf(stderr, "usage: bench_smsr [--eis N] [--devices M] [--ops K] [--clients C] [--geteis G]\n");
@@ -462,12 +516,17 @@ int main(int argc, char** argv) {
     return n;
   };
   const std::size_t sessions0 = sessions_done();
+  const auto threads0 = bench::threads_cpu();
   const double cpu0 = bench::process_cpu_seconds();
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::seconds(60 + args.ops / 10);
   std::vector<std::thread> clients;
+  std::mutex clients_cpu_mu;
+  double clients_cpu = 0;  // the client threads end before the split is read: each adds its own
   for (std::size_t c = 0; c < args.clients; ++c) {
     clients.emplace_back([&] {
+      set_thread_name("mno-client");
+      const double thread0 = bench::thread_cpu_seconds();
       auto mno = es4_client(url, *roots);
       while (auto d = ledger.take(args.ops, deadline)) {
         Device& dev = devices[*d];
@@ -478,6 +537,9 @@ int main(int argc, char** argv) {
         if (id > 0) ledger.accepted(id, *d, t0);
         else ledger.refused(*d);
       }
+      const double used = bench::thread_cpu_seconds() - thread0;
+      std::lock_guard lock(clients_cpu_mu);
+      clients_cpu += used;
     });
   }
   for (auto& t : clients) t.join();
@@ -485,6 +547,7 @@ int main(int argc, char** argv) {
                                                                  std::max(deadline - Clock::now(), Clock::duration{})));
   const double seconds = ms(ledger.last() - start) / 1000;
   const double cpu = bench::process_cpu_seconds() - cpu0;
+  const auto threads = bench::threads_cpu_since(threads0, bench::threads_cpu());
   const auto stats1 = store::sqlite_commit_stats(*db);
   const double card_flushes_per_op = static_cast<double>(file_flushes() - card_flushes0);
   const double sessions_per_op = static_cast<double>(sessions_done() - sessions0);
@@ -502,6 +565,22 @@ int main(int argc, char** argv) {
               ledger.done(), args.ops, seconds, all ? "" : " (TIMED OUT)", ledger.errors(), rate,
               rate / kTargetOpsPerSecond, rate >= kTargetOpsPerSecond ? "met" : "NOT met", percentile(lat, 0.5),
               percentile(lat, 0.99), lat.empty() ? 0.0 : cpu * 1000 / static_cast<double>(lat.size()), load_average());
+  const CpuSplit split = split_cpu(threads, cpu, clients_cpu, n_ops);
+  std::printf("CPU per op by side (each thread's CPU clock, by thread name): SM-SR %.3f ms (HTTPS ES1/ES4 %.3f, ES5 "
+              "admin sessions %.3f, wake-ups %.3f, callback outbox %.3f + its lanes that ended in the run %.3f (process CPU less "
+              "every live thread), audit writer %.3f); simulated devices %.3f ms "
+              "(their sessions and cards) + loopback SMSC %.3f ms (delivery to the cards: SCP80 unwrap, card state); "
+              "MNO %.3f ms (ES4 clients %.3f, callback endpoint %.3f); other threads %.3f ms\n",
+              split.smsr(), split.smsr_http, split.smsr_admin, split.smsr_wake, split.smsr_outbox, split.ended,
+              split.smsr_audit, split.devices, split.smsc, split.mno(), split.mno_clients, split.mno_endpoint,
+              split.other);
+  const double fleet_ms = split.devices + split.smsc;
+  std::printf("the simulated fleet (devices + SMSC, %.3f ms per op) shares this machine's %d cores with the SM-SR (a real "
+              "fleet runs on its devices): alone it bounds this run at %d cores / %.3f ms = %.0f ops/s; the SM-SR's own "
+              "rate: %.0f ops/s per server core, %.0f ops/s on %d cores (end to end here: %.0f ops/s)\n",
+              fleet_ms, kCores, kCores, fleet_ms, fleet_ms > 0 ? kCores * 1000 / fleet_ms : 0.0,
+              split.smsr() > 0 ? 1000 / split.smsr() : 0.0, split.smsr() > 0 ? kCores * 1000 / split.smsr() : 0.0, kCores,
+              rate);
 
   // 3. The fixed costs and the bound they set.
   // The registry's disk flushes are serial (SQLite has one writer; commits

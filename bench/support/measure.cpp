@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <unordered_map>
 
 namespace rsp::bench {
 
@@ -21,6 +25,37 @@ double thread_cpu_seconds() {
   timespec t{};
   ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+std::vector<ThreadCpu> threads_cpu() {
+  std::vector<ThreadCpu> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    ThreadCpu t;
+    t.tid = std::atoi(entry.path().filename().c_str());
+    if (t.tid <= 0) continue;
+    // A thread's CPU-time clock, as pthread_getcpuclockid() makes it from a
+    // thread id (Linux: per-thread, scheduler clock); a thread of this
+    // process may read another's.
+    const auto clock = static_cast<clockid_t>((~static_cast<unsigned>(t.tid) << 3) | 6);
+    timespec ts{};
+    if (::clock_gettime(clock, &ts) != 0) continue;  // ended meanwhile
+    t.seconds = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+    if (std::ifstream comm(entry.path() / "comm"); comm) std::getline(comm, t.name);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::vector<ThreadCpu> threads_cpu_since(const std::vector<ThreadCpu>& before, const std::vector<ThreadCpu>& after) {
+  std::unordered_map<int, double> start;
+  for (const auto& t : before) start[t.tid] = t.seconds;
+  std::vector<ThreadCpu> out;
+  for (const auto& t : after) {
+    const auto it = start.find(t.tid);
+    out.push_back({t.tid, t.name, t.seconds - (it == start.end() ? 0.0 : it->second)});
+  }
+  return out;
 }
 
 double load_average() {

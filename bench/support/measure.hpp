@@ -3,6 +3,7 @@
 /// CPU-second stays meaningful on a loaded machine, where wall-clock rates
 /// drop) and latency percentiles.
 
+#include <string>
 #include <vector>
 
 namespace rsp::bench {
@@ -14,6 +15,22 @@ double cpu_seconds(int who);
 double process_cpu_seconds();
 /// CPU seconds of the calling thread (its CPU-time clock, finer than rusage).
 double thread_cpu_seconds();
+
+/// One thread of this process: its id, its name (rsp/common/thread_name.hpp)
+/// and the CPU seconds it has used so far.
+struct ThreadCpu {
+  int tid = 0;
+  std::string name;
+  double seconds = 0;
+};
+/// Every thread of this process now (from /proc/self/task, each one's CPU
+/// from its own CPU-time clock, to the nanosecond). Empty where there is no
+/// /proc. A thread that ended is not listed: its CPU shows only in
+/// process_cpu_seconds().
+std::vector<ThreadCpu> threads_cpu();
+/// CPU seconds per thread between two snapshots, by thread (a thread missing
+/// from `before` started in between and counts from zero).
+std::vector<ThreadCpu> threads_cpu_since(const std::vector<ThreadCpu>& before, const std::vector<ThreadCpu>& after);
 
 /// The 1-minute load average (/proc/loadavg; 0 where there is none): other
 /// jobs on the machine lengthen every latency, so benches print it beside them.

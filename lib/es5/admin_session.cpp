@@ -38,6 +38,7 @@ net::NetResult<void> AdminSessionServer::start() {
   o.port = options_.port;
   o.worker_threads = options_.worker_threads;
   o.max_connections_per_peer = options_.max_connections_per_peer;
+  o.thread_name = "es5-admin";  // "es5-admin-io", "es5-admin-pool"
   net::TlsServerConfig tls;
   tls.psk = net::PskServerConfig{[this](std::string_view identity) -> std::optional<Bytes> {
     auto binding = psk_ ? psk_(identity) : std::nullopt;

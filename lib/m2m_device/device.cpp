@@ -3,6 +3,7 @@
 #include "rsp/m2m_device/device.hpp"
 
 #include "admin_client.hpp"
+#include "rsp/common/thread_name.hpp"
 #include "rsp/ota/envelope.hpp"
 
 namespace rsp::m2m_device {
@@ -23,7 +24,10 @@ M2mDevice::M2mDevice(euicc_m2m::M2mIsdR& isd_r, M2mDeviceOptions options)
     : isd_r_(isd_r), options_(std::move(options)), receiver_(isd_r_, to_ota(options_.smsr_address)) {
   last_host_ = options_.default_host;
   last_uri_ = options_.default_uri;
-  thread_ = std::thread([this] { worker(); });
+  thread_ = std::thread([this] {
+    set_thread_name("m2m-device");
+    worker();
+  });
 }
 
 M2mDevice::~M2mDevice() {

@@ -8,6 +8,7 @@
 
 #include <cctype>
 
+#include "rsp/common/thread_name.hpp"
 #include "server_internal.hpp"
 
 namespace rsp::net::detail {
@@ -276,6 +277,12 @@ void Connection::dispatch(const RouteEntry& route) {
     return on_response(server_.run(route.handler, request));
   }
   asio::post(*server_.pool, [self = shared_from_this(), request = std::move(request), &route]() mutable {
+    // A pool thread serves one server: named once, at its first request.
+    thread_local bool named = false;
+    if (!named) {
+      set_thread_name(self->server_.options.thread_name + "-pool");
+      named = true;
+    }
     Response response = self->server_.run(route.handler, request);
     asio::post(self->loop_.io, [self, method = std::move(request.method), response = std::move(response)]() mutable {
       if (self->phase_ == Phase::Closed) return;

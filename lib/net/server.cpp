@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <algorithm>
 
 #include "rsp/common/socket_io.hpp"
+#include "rsp/common/thread_name.hpp"
 #include "server_internal.hpp"
 
 namespace rsp::net {
@@ -147,8 +147,8 @@ NetResult<void> HttpServer::start() {
   impl_->accept();
   for (auto& loop : impl_->loops) {
     loop->guard.emplace(loop->io.get_executor());
-    loop->thread = std::thread([io = &loop->io] {
-      ::pthread_setname_np(::pthread_self(), "rsp-http-io");
+    loop->thread = std::thread([io = &loop->io, name = options_.thread_name + "-io"] {
+      set_thread_name(name);
       io->run();
     });
   }

@@ -1,5 +1,6 @@
 #include "rsp/service/outbox.hpp"
 
+#include "rsp/common/thread_name.hpp"
 #include "rsp/crypto/random.hpp"
 
 namespace rsp::service {
@@ -116,6 +117,7 @@ expected<void, std::string> OutboxWorker::start_lanes() {
     auto lane = std::make_unique<Lane>();
     Lane* raw = lane.get();
     lane->thread = std::thread([this, r, raw] {
+      set_thread_name("outbox-lane");
       serve_recipient(r);
       raw->done = true;
     });
@@ -136,6 +138,7 @@ void OutboxWorker::start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || stopping_) return;
   thread_ = std::thread([this] {
+    set_thread_name("outbox");
     std::unique_lock guard(mu_);
     while (!stopping_) {
       guard.unlock();

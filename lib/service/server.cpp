@@ -132,6 +132,8 @@ net::NetResult<std::unique_ptr<Server>> Server::start(ServerConfig config) {
   pub.serve_health = false;
   pub.serve_metrics = false;
   pub.health_check = nullptr;
+  // Threads named by role ("smsr-io", "smsr-pool"), unless named already.
+  if (!config.role.empty() && pub.thread_name == net::HttpServerOptions{}.thread_name) pub.thread_name = config.role;
   if (shared->access_log && !pub.on_unrouted) {
     // Probes of paths no function serves get their line too (no path: it is the caller's text).
     pub.on_unrouted = [shared](const std::string& peer, int status) {
@@ -159,6 +161,7 @@ net::NetResult<std::unique_ptr<Server>> Server::start(ServerConfig config) {
   admin.io_threads = 1;  // /healthz and /metrics: one loop is plenty
   admin.metrics = metrics;
   admin.health_check = std::move(config.health_check);
+  if (!config.role.empty()) admin.thread_name = config.role + "-admin";
 
   std::unique_ptr<Server> server(new Server());
   server->access_log_ = shared->access_log;

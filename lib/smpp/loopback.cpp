@@ -8,6 +8,8 @@
 #include <thread>
 #include <variant>
 
+#include "rsp/common/thread_name.hpp"
+
 namespace rsp::smpp {
 
 using Clock = std::chrono::steady_clock;
@@ -133,7 +135,10 @@ void LoopbackSmsc::State::run() {
 }
 
 LoopbackSmsc::LoopbackSmsc() : state_(std::make_shared<State>()) {
-  state_->worker = std::thread([s = state_.get()] { s->run(); });
+  state_->worker = std::thread([s = state_.get()] {
+    set_thread_name("sms-loopback");
+    s->run();
+  });
 }
 
 LoopbackSmsc::~LoopbackSmsc() {

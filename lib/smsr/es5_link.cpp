@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "rsp/ota/trigger.hpp"
+#include "rsp/common/thread_name.hpp"
 #include "rsp/smsr/scp80_key_choice.hpp"
 
 namespace rsp::smsr {
@@ -32,7 +33,11 @@ Es5Link::Es5Link(Es5LinkConfig config) : config_(std::move(config)) {
         es5::WakeUpOptions{config_.source, false});
   }
   const std::size_t threads = std::max<std::size_t>(config_.wake_up_threads, 1);
-  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run_wake_ups(); });
+  for (std::size_t i = 0; i < threads; ++i)
+    threads_.emplace_back([this] {
+      set_thread_name("smsr-wake-up");
+      run_wake_ups();
+    });
 }
 
 Es5Link::~Es5Link() {

@@ -46,6 +46,16 @@ void Es5Link::notification(const std::string& eid, const m2m::Notification& n) {
           enabled_now ? kProfileEnabledNotification : kProfileDisabledNotification, eid, p, t));
     }
   }
+  if (change.put.empty() && change.callbacks.empty()) {
+    // Nothing in the EIS changes (it shows already what the card reports,
+    // e.g. the profile change of an operation the SM-SR completed from the
+    // card's answer) and no MNO is told: like a read, only its audit line is
+    // left, which goes with the next batch (Registry::audit_later) instead
+    // of a write transaction and a disk flush of its own.
+    config_.registry->audit_later(std::move(change.audit.front()));
+    log("ES5 notification of " + eid + ": " + std::string(type_name(n.type)) + ", no change");
+    return;
+  }
   auto applied = config_.registry->apply(eid, change, t);
   log("ES5 notification of " + eid + ": " + std::string(type_name(n.type)) + ", " +
       std::to_string(change.put.size()) + " profile(s) changed" +

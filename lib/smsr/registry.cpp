@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rsp/crypto/random.hpp"
+#include "rsp/common/thread_name.hpp"
 #include "rsp/m2m/eis_json.hpp"
 
 namespace rsp::smsr {
@@ -188,7 +189,10 @@ SmsrResult<std::unique_ptr<Registry>> Registry::open(std::shared_ptr<store::Data
                                 return {};
                               }));
   RSP_TRY_VOID(r->index_psk_identities());
-  r->audit_writer_ = std::thread([raw = r.get()] { raw->write_audit_lines(); });
+  r->audit_writer_ = std::thread([raw = r.get()] {
+    set_thread_name("smsr-audit");
+    raw->write_audit_lines();
+  });
   return r;
 }
 

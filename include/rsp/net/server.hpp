@@ -81,6 +81,11 @@ struct HttpServerOptions {
   /// connection stays on one); 0: min(2, hardware threads) with handlers on
   /// the pool, the hardware threads with inline handlers.
   std::size_t io_threads = 0;
+  /// The threads' names (rsp/common/thread_name.hpp): the I/O threads are
+  /// "<name>-io", the handler pool's "<name>-pool" (from their first
+  /// request), so a profile or `top -H` tells one server's threads from
+  /// another's in the same process. Cut at 15 characters with the suffix.
+  std::string thread_name = "rsp-http";
   std::size_t max_body_bytes = 1024 * 1024;  ///< larger bodies are answered with 413
   std::chrono::seconds keep_alive_timeout{5};
   std::size_t keep_alive_max_requests = 100;

@@ -29,7 +29,8 @@
 namespace rsp::service {
 
 struct ServerConfig {
-  /// The role's name in metrics and logs ("smdpp").
+  /// The role's name in metrics and logs ("smdpp"), and its threads' names
+  /// ("smdpp-io", "smdpp-pool"; the admin listener's "smdpp-admin-io").
   std::string role;
   /// The public listener: host, port, TLS (with client_auth for mutual TLS),
   /// workers, limits. Its /healthz and /metrics are turned off here.

@@ -31,6 +31,10 @@
 ///    profile change, fallback) recorded in the EIS (the ISD-P named is the
 ///    enabled one) with an audit line, and the MNOs whose profiles changed
 ///    state told by ES4 Handle...Notification, in one registry transaction.
+///    A notification that changes nothing (the EIS shows already what it
+///    reports, as after an operation completed from the card's answer) and
+///    tells no MNO costs no transaction: its audit line is buffered as a
+///    read's is (Registry::audit_later).
 ///
 /// Nothing here logs a key, PSK or counter value.
 

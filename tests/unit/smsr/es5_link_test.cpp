@@ -263,6 +263,15 @@ TEST_F(Es5LinkTest, FallbackNotificationIsRecordedAndBothMnosAreTold) {
   link_->notification(eid(), m2m::Notification{card_->isd_r().eid(),
                                                m2m::NotificationType::kProfileChangeSucceeded, 8, Bytes(16, 0xEE)});
   EXPECT_EQ((**registry_->eis(eid(), false)).profile(kBootIccid)->state, m2m::ProfileState::Enabled);
+  // The two that changed nothing wrote no transaction of their own, but
+  // their audit lines are kept (buffered, as a read's; the trail writes them).
+  auto trail = *registry_->audit_trail(eid());
+  std::vector<std::string> results;
+  for (const auto& a : trail)
+    if (a.function == "ES5.HandleNotification") results.push_back(a.result);
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[1].find("no such ISD-P"), std::string::npos);
+  EXPECT_NE(results[2].find("no such ISD-P in the EIS"), std::string::npos);
 }
 
 TEST_F(Es5LinkTest, PskLookupKnowsOnlyRegisteredIdentities) {
