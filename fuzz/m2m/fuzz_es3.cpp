@@ -1,6 +1,7 @@
 // Parses any input as the JSON body of each ES3 request (what the SM-SR
-// receives from an SM-DP), as an ES3 result and as an ES3 notification (what
-// the SM-DP receives back);
+// receives from an SM-DP, the update functions and AuditEIS included), as an
+// ES3 result (the AuditEIS EIS included) and as an ES3 notification (what the
+// SM-DP receives back);
 // whatever decodes must encode to a body that decodes to the same value.
 #include <cstdlib>
 

@@ -34,6 +34,30 @@ expected<Request, Error> on_profile(Body& b) {
   return Request(std::in_place_index<static_cast<std::size_t>(F)>, std::move(r));
 }
 
+/// UpdatePolicyRules, UpdateSubscriptionAddress, UpdateConnectivityParameters.
+expected<Request, Error> decode_update(Function f, Body& b) {
+  RSP_TRY(auto eid, eid_of(b));
+  RSP_TRY(auto iccid, iccid_of(b));
+  if (f == Function::UpdatePolicyRules) {
+    const json* p = b.take("pol2");
+    if (!p) return detail::missing<Error>("pol2");
+    auto rules = pol2_from_json(*p, "pol2");
+    if (!rules) return invalid(rules.error().path, rules.error().message);
+    return Request(UpdatePolicyRules{std::move(eid), std::move(iccid), std::move(*rules)});
+  }
+  if (f == Function::UpdateSubscriptionAddress) {
+    const json* a = b.take("subscriptionAddress");
+    if (!a) return detail::missing<Error>("subscriptionAddress");
+    auto address = subscription_address_from_json(*a, "subscriptionAddress");
+    if (!address) return invalid(address.error().path, address.error().message);
+    return Request(UpdateSubscriptionAddress{std::move(eid), std::move(iccid), std::move(*address)});
+  }
+  UpdateConnectivityParameters r{std::move(eid), std::move(iccid), {}, std::nullopt};
+  RSP_TRY(r.connectivity_parameters, b.hex("connectivityParameters", 1, kMaxConnectivityParameters));
+  RSP_TRY(r.validity, b.validity());
+  return Request(std::move(r));
+}
+
 expected<Request, Error> decode(Function f, Body& b) {
   switch (f) {
     case Function::GetEis: {
@@ -88,6 +112,9 @@ expected<Request, Error> decode(Function f, Body& b) {
     case Function::EnableProfile: return on_profile<Function::EnableProfile>(b);
     case Function::DisableProfile: return on_profile<Function::DisableProfile>(b);
     case Function::DeleteIsdp: return on_profile<Function::DeleteIsdp>(b);
+    case Function::UpdatePolicyRules:
+    case Function::UpdateSubscriptionAddress:
+    case Function::UpdateConnectivityParameters: return decode_update(f, b);
   }
   return unexpected(Error{Error::Kind::Invalid, "no such function"});
 }
@@ -123,6 +150,16 @@ std::string encode_request(const Request& request, std::string_view call_id) {
           if (!r.profile_type.empty()) o["profileType"] = r.profile_type;
           if (r.subscription_address) o["subscriptionAddress"] = subscription_address_to_json(*r.subscription_address);
           if (!r.pol2.empty()) o["pol2"] = pol2_to_json(r.pol2);
+        } else if constexpr (std::is_same_v<T, UpdatePolicyRules>) {
+          o["iccid"] = r.iccid;
+          o["pol2"] = pol2_to_json(r.pol2);
+        } else if constexpr (std::is_same_v<T, UpdateSubscriptionAddress>) {
+          o["iccid"] = r.iccid;
+          o["subscriptionAddress"] = subscription_address_to_json(r.subscription_address);
+        } else if constexpr (std::is_same_v<T, UpdateConnectivityParameters>) {
+          o["iccid"] = r.iccid;
+          o["connectivityParameters"] = to_hex(r.connectivity_parameters);
+          put_validity(o, r.validity);
         } else if constexpr (!std::is_same_v<T, GetEis>) {
           o["iccid"] = r.iccid;
           put_validity(o, r.validity);

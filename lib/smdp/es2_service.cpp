@@ -61,6 +61,15 @@ bool succeeded(std::string_view status) {
   return s == m2m::ExecutionStatus::ExecutedSuccess || s == m2m::ExecutionStatus::ExecutedWithWarning;
 }
 
+/// The MNO's answer to a function the SM-SR executed at once (GetEIS, the
+/// updates): its status, and the EIS GetEIS returned.
+Es2Service::Reply answered_now(const expected<es3::Result, std::string>& r) {
+  if (!r) return {refused(codes::kExecutionError, "the SM-SR could not be asked: " + r.error()), false};
+  if (!succeeded(r->status)) return {refused({r->subject_code.c_str(), r->reason_code.c_str()}, "the SM-SR refused"), false};
+  return {es2::Answer{std::string(m2m::status_name(m2m::ExecutionStatus::ExecutedSuccess)), "", "", "", 0, r->eis},
+          false};
+}
+
 /// The ICCID a request names, if any.
 std::string iccid_named(const es2::Request& r) {
   return std::visit(
@@ -82,14 +91,30 @@ std::optional<es3::Request> relayed(const es2::Request& r) {
   return std::nullopt;
 }
 
-/// AuditEIS with an iccidList: the EIS's profiles limited to those.
-void limit_profiles(json& eis, const std::vector<std::string>& iccids) {
-  if (iccids.empty() || !eis.contains("profiles") || !eis["profiles"].is_array()) return;
+/// The ES3 function an ES2 update is relayed as, executed at once
+/// (UpdatePolicyRules, UpdateSubscriptionAddress: SGP.02 §5.3 / §5.4 as we
+/// read them, not yet checked against the SGP.02 text).
+std::optional<es3::Request> relayed_at_once(const es2::Request& r) {
+  if (const auto* p = std::get_if<es2::UpdatePolicyRules>(&r)) return es3::UpdatePolicyRules{p->eid, p->iccid, p->pol2};
+  if (const auto* a = std::get_if<es2::UpdateSubscriptionAddress>(&r))
+    return es3::UpdateSubscriptionAddress{a->eid, a->iccid, a->subscription_address};
+  return std::nullopt;
+}
+
+/// AuditEIS: the EIS's profiles limited to the MNO's own (the SM-SR shows
+/// the SM-DP every ISD-P it made, whatever its MNO) and, with an iccidList,
+/// to those.
+void limit_profiles(json& eis, const std::string& mno, const std::vector<std::string>& iccids) {
+  if (!eis.contains("profiles") || !eis["profiles"].is_array()) return;
   json kept = json::array();
-  for (const auto& p : eis["profiles"])
-    if (p.is_object() && p.contains("iccid") && p["iccid"].is_string() &&
-        std::find(iccids.begin(), iccids.end(), p["iccid"].get<std::string>()) != iccids.end())
+  for (const auto& p : eis["profiles"]) {
+    if (!p.is_object()) continue;
+    const auto owner = p.find("mnoId");
+    if (owner != p.end() && !(owner->is_string() && owner->get<std::string>() == mno)) continue;
+    if (iccids.empty() || (p.contains("iccid") && p["iccid"].is_string() &&
+                           std::find(iccids.begin(), iccids.end(), p["iccid"].get<std::string>()) != iccids.end()))
       kept.push_back(p);
+  }
   eis["profiles"] = std::move(kept);
 }
 
@@ -140,11 +165,7 @@ Es2Service::Reply Es2Service::handle(const es2::Request& request, const std::str
   const std::string iccid = iccid_named(request);
 
   if (const auto* g = std::get_if<es2::GetEis>(&request)) {
-    auto r = es3_.call(es3::GetEis{g->eid});
-    if (!r) return {refused(codes::kExecutionError, "the SM-SR could not be asked: " + r.error()), false};
-    if (!succeeded(r->status)) return {refused({r->subject_code.c_str(), r->reason_code.c_str()}, "the SM-SR refused"), false};
-    return {es2::Answer{std::string(m2m::status_name(m2m::ExecutionStatus::ExecutedSuccess)), "", "", "", 0, r->eis},
-            false};
+    return answered_now(es3_.call(es3::GetEis{g->eid}));
   }
   if (const auto* d = std::get_if<es2::DownloadProfile>(&request)) {
     auto taken = inventory_->reserve(mno, d->iccid, d->profile_type, d->eid);
@@ -157,9 +178,10 @@ Es2Service::Reply Es2Service::handle(const es2::Request& request, const std::str
     auto owned = inventory_->get(mno, iccid);
     if (!owned) return refusal_of(owned.error());
   }
-  if (std::holds_alternative<es2::UpdatePolicyRules>(request) ||
-      std::holds_alternative<es2::UpdateSubscriptionAddress>(request))
-    return {refused(es2_codes::kNotSupported, "not relayed: the ES3 binding has no such function yet"), false};
+  if (auto update = relayed_at_once(request)) {
+    // Executed by the SM-SR at once (the EIS only): the MNO has its answer now.
+    return answered_now(es3_.call(*update));
+  }
   return accept(request, mno, iccid);
 }
 
@@ -278,7 +300,7 @@ expected<void, std::string> Es2Service::run(const Operation& op) {
   }
   if (r->eis) {
     json eis = *r->eis;
-    if (const auto* a = std::get_if<es2::AuditEis>(&op.request)) limit_profiles(eis, a->iccids);
+    if (const auto* a = std::get_if<es2::AuditEis>(&op.request)) limit_profiles(eis, op.mno, a->iccids);
     result.eis = std::move(eis);
   }
   return finish(op, result);

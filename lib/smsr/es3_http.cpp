@@ -50,6 +50,12 @@ service::Reply of(const SmsrResult<Accepted>& r) {
                m2m::ExecutionStatus::ExecutedSuccess);
 }
 
+/// A function executed at once: its status, nothing else.
+service::Reply done(const SmsrResult<void>& r) {
+  if (!r) return refusal(r.error());
+  return reply(200, json::object(), m2m::ExecutionStatus::ExecutedSuccess);
+}
+
 }  // namespace
 
 service::Reply detail::json_es3(Es3Service& svc, Function f, std::string_view body, const std::string& smdp) {
@@ -67,17 +73,19 @@ service::Reply detail::json_es3(Es3Service& svc, Function f, std::string_view bo
           if (!eis) return refusal(eis.error());
           return reply(200, json{{"eis", m2m::eis_to_json(*eis, m2m::Keys::Omit)}}, m2m::ExecutionStatus::ExecutedSuccess);
         } else if constexpr (std::is_same_v<T, es3::AuditEis>) {
-          // Not offered yet: the audit result is filtered per MNO (ES4).
-          return refusal(SmsrError{m2m::codes::kUnknownFunction.subject, m2m::codes::kUnknownFunction.reason,
-                                   "ES3.AuditEIS is not offered by this SM-SR yet", false});
+          return of(svc.audit_eis(smdp, r));
+        } else if constexpr (std::is_same_v<T, es3::UpdatePolicyRules>) {
+          return done(svc.update_policy_rules(smdp, r));
+        } else if constexpr (std::is_same_v<T, es3::UpdateSubscriptionAddress>) {
+          return done(svc.update_subscription_address(smdp, r));
+        } else if constexpr (std::is_same_v<T, es3::UpdateConnectivityParameters>) {
+          return of(svc.update_connectivity_parameters(smdp, r));
         } else if constexpr (std::is_same_v<T, es3::CreateIsdp>) {
           return of(svc.create_isdp(smdp, r));
         } else if constexpr (std::is_same_v<T, es3::SendData>) {
           return of(svc.send_data(smdp, r));
         } else if constexpr (std::is_same_v<T, es3::ProfileDownloadCompleted>) {
-          auto done = svc.profile_download_completed(smdp, r);
-          if (!done) return refusal(done.error());
-          return reply(200, json::object(), m2m::ExecutionStatus::ExecutedSuccess);
+          return done(svc.profile_download_completed(smdp, r));
         } else {
           return of(svc.on_profile(smdp, f, r.eid, r.iccid, r.validity));
         }

@@ -107,14 +107,18 @@ SmsrResult<Accepted> Es3Service::accept(Function f, const std::string& smdp, con
   return Accepted{op.id, op.expires_at};
 }
 
+m2m::Eis Es3Service::visible_to(m2m::Eis eis, const std::string& smdp) {
+  std::erase_if(eis.profiles, [&](const m2m::ProfileInfo& p) { return p.smdp_id != smdp; });
+  eis.isd_r.scp80_key_sets.clear();
+  eis.isd_r.scp81_psk.reset();
+  return eis;
+}
+
 SmsrResult<m2m::Eis> Es3Service::get_eis(const std::string& smdp, const std::string& eid) {
   auto run = [&]() -> SmsrResult<m2m::Eis> {
     RSP_TRY(auto eis, config_.registry->eis(eid, false));
     if (!eis) return smsr_error(codes::kEidUnknown, "unknown EID");
-    std::erase_if(eis->profiles, [&](const m2m::ProfileInfo& p) { return p.smdp_id != smdp; });
-    eis->isd_r.scp80_key_sets.clear();
-    eis->isd_r.scp81_psk.reset();
-    return std::move(*eis);
+    return visible_to(std::move(*eis), smdp);
   };
   auto r = run();
   config_.registry->audit_later(
@@ -194,6 +198,73 @@ SmsrResult<void> Es3Service::profile_download_completed(const std::string& smdp,
   return audited(Function::ProfileDownloadCompleted, smdp, req.eid, aid, std::move(r));
 }
 
+SmsrResult<Accepted> Es3Service::audit_eis(const std::string& smdp, const es3::AuditEis& req) {
+  auto run = [&]() -> SmsrResult<Accepted> {
+    // As GetEIS: any configured SM-DP may read the eUICC, and sees its own ISD-Ps only.
+    RSP_TRY(auto eis, config_.registry->eis(req.eid, false));
+    if (!eis) return smsr_error(codes::kEidUnknown, "unknown EID");
+    // ES4's audit script (isdr_script); the answer is read by the ES5 link
+    // and applied by Service::complete, as for ES4.AuditEIS.
+    Operation probe;
+    probe.function = std::string(name_of(Function::AuditEis));
+    std::vector<Bytes> scripts;
+    if (config_.scripts) scripts = config_.scripts(probe, *eis);
+    return accept(Function::AuditEis, smdp, req.eid, "", req.validity, scripts, "{}");
+  };
+  auto r = run();
+  return audited(Function::AuditEis, smdp, req.eid, {}, std::move(r));
+}
+
+template <class Edit>
+SmsrResult<void> Es3Service::update_profile(Function f, const std::string& smdp, const std::string& eid,
+                                            const std::string& iccid, Edit edit) {
+  Bytes aid;
+  auto run = [&]() -> SmsrResult<void> {
+    RSP_TRY(auto eis, config_.registry->eis(eid, false));
+    if (!eis) return smsr_error(codes::kEidUnknown, "unknown EID");
+    // Another SM-DP's profile is answered like an unknown one, as ES4 answers another MNO's.
+    const auto* found = own_isdp(*eis, smdp, [&](const m2m::ProfileInfo& i) { return i.iccid == iccid; });
+    if (!found) return smsr_error(codes::kIccidUnknown, "unknown ICCID on this eUICC");
+    aid = found->isdp_aid;
+    m2m::ProfileInfo p = *found;
+    edit(p);
+    return config_.registry->put_profile(eid, p);
+  };
+  auto r = run();
+  return audited(f, smdp, eid, aid, std::move(r));
+}
+
+SmsrResult<void> Es3Service::update_policy_rules(const std::string& smdp, const es3::UpdatePolicyRules& req) {
+  return update_profile(Function::UpdatePolicyRules, smdp, req.eid, req.iccid,
+                        [&](m2m::ProfileInfo& p) { p.pol2 = req.pol2; });
+}
+
+SmsrResult<void> Es3Service::update_subscription_address(const std::string& smdp,
+                                                         const es3::UpdateSubscriptionAddress& req) {
+  return update_profile(Function::UpdateSubscriptionAddress, smdp, req.eid, req.iccid,
+                        [&](m2m::ProfileInfo& p) { p.subscription_address = req.subscription_address; });
+}
+
+SmsrResult<Accepted> Es3Service::update_connectivity_parameters(const std::string& smdp,
+                                                                const es3::UpdateConnectivityParameters& req) {
+  Bytes aid;
+  auto run = [&]() -> SmsrResult<Accepted> {
+    RSP_TRY(auto eis, config_.registry->eis(req.eid, false));
+    if (!eis) return smsr_error(codes::kEidUnknown, "unknown EID");
+    const auto* p = own_isdp(*eis, smdp, [&](const m2m::ProfileInfo& i) { return i.iccid == req.iccid; });
+    if (!p) return smsr_error(codes::kIccidUnknown, "unknown ICCID on this eUICC");
+    aid = p->isdp_aid;
+    // The ISD-R's STORE DATA naming the ISD-P (m2m/isdr_commands.hpp).
+    auto apdu = m2m::build_apdu(m2m::UpdateConnectivityParameters{aid, req.connectivity_parameters});
+    if (!apdu) return smsr_error(codes::kInvalidRequest, "connectivityParameters cannot be coded");
+    json args{{"connectivityParameters", to_hex(req.connectivity_parameters)}};
+    return accept(Function::UpdateConnectivityParameters, smdp, req.eid, req.iccid, req.validity, {std::move(*apdu)},
+                  args.dump());
+  };
+  auto r = run();
+  return audited(Function::UpdateConnectivityParameters, smdp, req.eid, aid, std::move(r));
+}
+
 SmsrResult<Accepted> Es3Service::on_profile(const std::string& smdp, Function f, const std::string& eid,
                                             const std::string& iccid, std::optional<std::int64_t> validity) {
   Bytes aid;
@@ -223,7 +294,8 @@ SmsrResult<Accepted> Es3Service::on_profile(const std::string& smdp, Function f,
 }
 
 bool Es3Service::answers(const Operation& op) {
-  return op.function == name_of(Function::CreateIsdp) || op.function == name_of(Function::SendData);
+  return op.function == name_of(Function::CreateIsdp) || op.function == name_of(Function::SendData) ||
+         op.function == name_of(Function::UpdateConnectivityParameters);
 }
 
 Bytes Es3Service::target_of(const Operation& op) {
@@ -235,13 +307,14 @@ SmsrResult<void> Es3Service::completed(const Operation& op, const std::vector<ap
   const std::int64_t t = now();
   const json args = arguments_of(op);
   const bool create = op.function == name_of(Function::CreateIsdp);
-  const std::size_t expected_count = create ? 1 : args.value("commands", std::size_t{0});
+  const bool connectivity = op.function == name_of(Function::UpdateConnectivityParameters);
+  const std::size_t expected_count = create || connectivity ? 1 : args.value("commands", std::size_t{0});
   const bool refused = std::any_of(r_apdus.begin(), r_apdus.end(), is_error);
   const bool ok = !refused && r_apdus.size() >= expected_count && !r_apdus.empty();
 
   es3::Result result;
   result.call_id = "op-" + std::to_string(op.id);
-  result.function = create ? Function::CreateIsdp : Function::SendData;
+  result.function = create ? Function::CreateIsdp : connectivity ? Function::UpdateConnectivityParameters : Function::SendData;
   result.operation_id = op.id;
   result.eid = op.eid;
   result.iccid = op.iccid;
@@ -273,7 +346,19 @@ SmsrResult<void> Es3Service::completed(const Operation& op, const std::vector<ap
     result.isdp_aid = p.isdp_aid;
     change.added.push_back(std::move(p));
   }
-  if (!create) {
+  Bytes target = create ? hex_argument(op, "isdpAid") : target_of(op);
+  if (connectivity && ok) {
+    // The eUICC took them: the EIS keeps them with the profile.
+    RSP_TRY(auto eis, config_.registry->eis(op.eid, false));
+    const m2m::ProfileInfo* p = eis ? eis->profile(op.iccid) : nullptr;
+    if (p) {
+      m2m::ProfileInfo changed = *p;
+      changed.connectivity_parameters = hex_argument(op, "connectivityParameters");
+      target = changed.isdp_aid;
+      change.put.push_back(std::move(changed));
+    }
+  }
+  if (!create && !connectivity) {
     // §5.4.4: the card's answer goes back as it is, success or not.
     ota::ResponseScript script;
     script.executed = static_cast<std::uint8_t>(std::min<std::size_t>(r_apdus.size(), 0xFF));
@@ -282,7 +367,7 @@ SmsrResult<void> Es3Service::completed(const Operation& op, const std::vector<ap
     if (encoded) result.euicc_response_data = std::move(*encoded);
   }
   change.callbacks.push_back(service::OutboxMessage{op.caller, es3::encode_result(result), {}, result.call_id});
-  change.audit.push_back({t, op.caller, op.function, op.eid, to_hex(create ? hex_argument(op, "isdpAid") : target_of(op)),
+  change.audit.push_back({t, op.caller, op.function, op.eid, to_hex(target),
                           "operation " + std::to_string(op.id) + " " + change.status});
   RSP_TRY(bool ended, config_.registry->apply(op.eid, change, t));
   if (!ended) return smsr_error(codes::kInvalidRequest, "the operation has ended already");

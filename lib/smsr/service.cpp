@@ -7,6 +7,7 @@
 #include "rsp/m2m/eis_json.hpp"
 #include "rsp/m2m/es3.hpp"
 #include "rsp/smsr/callbacks.hpp"
+#include "rsp/smsr/es3_service.hpp"
 #include "rsp/smsr/profile_checks.hpp"
 
 namespace rsp::smsr {
@@ -261,7 +262,12 @@ SmsrResult<void> Service::complete(std::int64_t id, m2m::ExecutionStatus status,
       std::erase_if(eis->profiles, [&](const m2m::ProfileInfo& p) {
         return std::find(change.deleted.begin(), change.deleted.end(), p.iccid) != change.deleted.end();
       });
-      eis_json = m2m::eis_to_json(visible_to(std::move(*eis), op->caller), m2m::Keys::Omit).dump();
+      // ES3.AuditEIS's caller is an SM-DP: it sees its own ISD-Ps (as ES3.GetEIS).
+      const bool by_smdp = m2m::es3::function_named(op->function).has_value();
+      eis_json = m2m::eis_to_json(by_smdp ? Es3Service::visible_to(std::move(*eis), op->caller)
+                                          : visible_to(std::move(*eis), op->caller),
+                                  m2m::Keys::Omit)
+                     .dump();
     }
   } else {
     change.state = status == m2m::ExecutionStatus::Expired ? OperationState::Expired : OperationState::Failed;

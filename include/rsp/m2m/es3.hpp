@@ -6,7 +6,7 @@
 /// Members are camelCase of SGP.02's element names: "eid", "iccid",
 /// "mnoId" (Mno-id), "requiredMemory", "moreToDo", "sdAid" (sd-aid), "data",
 /// "profileType", "subscriptionAddress", "pol2", "isdpAid" (Isd-p-aid),
-/// "euiccResponseData"; every request may carry "functionCallIdentifier"
+/// "euiccResponseData", "connectivityParameters"; every request may carry "functionCallIdentifier"
 /// and, for a function the eUICC executes, "validityPeriod" (seconds), as
 /// ES4 in this binding does (rsp/smsr/http_service.hpp).
 ///
@@ -48,6 +48,9 @@ enum class Function {
   EnableProfile,
   DisableProfile,
   DeleteIsdp,
+  UpdatePolicyRules,
+  UpdateSubscriptionAddress,
+  UpdateConnectivityParameters,
 };
 
 /// In the order of Function.
@@ -60,6 +63,11 @@ inline constexpr FunctionPath kFunctions[] = {
     {"/gsma/m2m/es3/enableProfile", "ES3.EnableProfile"},
     {"/gsma/m2m/es3/disableProfile", "ES3.DisableProfile"},
     {"/gsma/m2m/es3/deleteISDP", "ES3.DeleteISDP"},
+    // The three below: names as SGP.02 lists the ES3 functions; the paths
+    // are this binding's (not yet checked against the SGP.02 text).
+    {"/gsma/m2m/es3/updatePolicyRules", "ES3.UpdatePolicyRules"},
+    {"/gsma/m2m/es3/updateSubscriptionAddress", "ES3.UpdateSubscriptionAddress"},
+    {"/gsma/m2m/es3/updateConnectivityParameters", "ES3.UpdateConnectivityParameters"},
 };
 inline constexpr const FunctionPath& function(Function f) { return kFunctions[static_cast<int>(f)]; }
 /// The function named `name` ("ES3.SendData"), if any.
@@ -118,9 +126,46 @@ using EnableProfile = OnProfile<Function::EnableProfile>;
 using DisableProfile = OnProfile<Function::DisableProfile>;
 using DeleteIsdp = OnProfile<Function::DeleteIsdp>;
 
+/// ES3.UpdatePolicyRules (SGP.02 §5.4, ES4.UpdatePolicyRules' counterpart
+/// for the SM-DP; clause not yet checked against the SGP.02 text): POL2 of
+/// the caller's profile `iccid`, kept in the EIS. "pol2" is mandatory (an
+/// empty list clears the rules).
+struct UpdatePolicyRules {
+  std::string eid;
+  std::string iccid;
+  std::vector<PolicyRule> pol2;
+  bool operator==(const UpdatePolicyRules&) const = default;
+};
+/// ES3.UpdateSubscriptionAddress (SGP.02 §5.4; clause not yet checked
+/// against the SGP.02 text): the MSISDN / IMSI of the caller's profile in the EIS.
+struct UpdateSubscriptionAddress {
+  std::string eid;
+  std::string iccid;
+  SubscriptionAddress subscription_address;
+  bool operator==(const UpdateSubscriptionAddress&) const = default;
+};
+/// ES3.UpdateConnectivityParameters (SGP.02 §5.4; clause not yet checked
+/// against the SGP.02 text): new connectivity parameters (SMS, CAT_TP, HTTP
+/// TLVs, SGP.02 §4.1.3 as m2m/isdr_commands.hpp codes them) for the
+/// caller's ISD-P of profile `iccid`. In this binding the SM-SR delivers
+/// them in the ISD-R's STORE DATA (m2m::UpdateConnectivityParameters), the
+/// command the eUICC simulator executes; SGP.02 has the SM-DP secure them
+/// for the ISD-P (ES8.UpdateConnectivityParameters under SCP03), which this
+/// binding does not do yet.
+struct UpdateConnectivityParameters {
+  std::string eid;
+  std::string iccid;
+  Bytes connectivity_parameters;  ///< 1..kMaxConnectivityParameters bytes
+  std::optional<std::int64_t> validity;
+  bool operator==(const UpdateConnectivityParameters&) const = default;
+};
+/// What one short STORE DATA carries besides the ISD-P AID (isdr_commands).
+inline constexpr std::size_t kMaxConnectivityParameters = 200;
+
 /// In the order of Function.
 using Request = std::variant<GetEis, AuditEis, CreateIsdp, SendData, ProfileDownloadCompleted, EnableProfile,
-                             DisableProfile, DeleteIsdp>;
+                             DisableProfile, DeleteIsdp, UpdatePolicyRules, UpdateSubscriptionAddress,
+                             UpdateConnectivityParameters>;
 inline Function function_of(const Request& r) { return static_cast<Function>(r.index()); }
 
 struct Error {

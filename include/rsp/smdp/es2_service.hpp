@@ -10,11 +10,14 @@
 ///    outbox, queued in the transaction that ends the operation.
 ///  - EnableProfile, DisableProfile, DeleteISDP and AuditEIS are accepted the
 ///    same way and relayed by the worker to the SM-SR as their ES3
-///    counterparts; the SM-SR's result is passed on in the callback.
+///    counterparts; the SM-SR's result is passed on in the callback
+///    (AuditEIS's EIS limited to the calling MNO's profiles and, with an
+///    iccidList, to those).
 ///  - GetEIS is relayed at once (ES3.GetEIS) and answered with the EIS.
-///  - UpdatePolicyRules and UpdateSubscriptionAddress: the ES3 binding
-///    (rsp/m2m/es3.hpp) has no such functions yet, so they are refused
-///    (function not supported) after the ownership check.
+///  - UpdatePolicyRules and UpdateSubscriptionAddress: after the ownership
+///    check, relayed at once as ES3.UpdatePolicyRules /
+///    ES3.UpdateSubscriptionAddress; the SM-SR's status (and codes) is the
+///    answer.
 ///
 /// Every function but GetEIS and AuditEIS names a profile, which must be in
 /// the inventory as the caller's: another MNO's ICCID is answered as

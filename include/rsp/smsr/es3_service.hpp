@@ -23,6 +23,16 @@
 ///  - EnableProfile, DisableProfile, DeleteISDP: as ES4's (profile_checks),
 ///    completed by Service::complete, the result going to the SM-DP.
 ///  - GetEIS: the EIS without keys, with the caller's ISD-Ps only.
+///  - AuditEIS: the audit script ES4's AuditEIS sends (isdr_script), its
+///    answer applied to the EIS by Service::complete as for ES4; the SM-DP's
+///    result carries the EIS as GetEIS shows it to that SM-DP (visible_to).
+///  - UpdatePolicyRules, UpdateSubscriptionAddress: at once, on the caller's
+///    profile only (another SM-DP's is an unknown ICCID, 8.2.1/3.9), kept in
+///    the EIS as ES4's are.
+///  - UpdateConnectivityParameters: the ISD-R's STORE DATA of the new
+///    parameters for the caller's ISD-P (m2m::UpdateConnectivityParameters);
+///    when the eUICC confirmed, the EIS keeps them and the SM-DP's result
+///    follows (completed()).
 ///
 /// Every call leaves an audit line.
 
@@ -48,12 +58,22 @@ class Es3Service {
   SmsrResult<Accepted> send_data(const std::string& smdp, const m2m::es3::SendData& request);
   SmsrResult<void> profile_download_completed(const std::string& smdp,
                                               const m2m::es3::ProfileDownloadCompleted& request);
+  SmsrResult<Accepted> audit_eis(const std::string& smdp, const m2m::es3::AuditEis& request);
+  SmsrResult<void> update_policy_rules(const std::string& smdp, const m2m::es3::UpdatePolicyRules& request);
+  SmsrResult<void> update_subscription_address(const std::string& smdp,
+                                               const m2m::es3::UpdateSubscriptionAddress& request);
+  SmsrResult<Accepted> update_connectivity_parameters(const std::string& smdp,
+                                                      const m2m::es3::UpdateConnectivityParameters& request);
+  /// The EIS as SM-DP `smdp` may see it: its ISD-Ps only, no key (GetEIS,
+  /// and the EIS an ES3 AuditEIS result carries).
+  static m2m::Eis visible_to(m2m::Eis eis, const std::string& smdp);
   /// EnableProfile, DisableProfile or DeleteISDP.
   SmsrResult<Accepted> on_profile(const std::string& smdp, m2m::es3::Function f, const std::string& eid,
                                   const std::string& iccid, std::optional<std::int64_t> validity);
 
   /// True for the operations whose answer completed() takes (CreateISDP,
-  /// SendData); the others end through Service::complete.
+  /// SendData, UpdateConnectivityParameters); the others end through
+  /// Service::complete.
   static bool answers(const Operation& op);
   /// The card's R-APDUs to operation `op`'s script: the operation ends, the
   /// EIS changes and the SM-DP's result is queued in one registry transaction.
@@ -69,6 +89,10 @@ class Es3Service {
   template <class T>
   SmsrResult<T> audited(m2m::es3::Function f, const std::string& caller, const std::string& eid,
                         const Bytes& isdp_aid, SmsrResult<T> result);
+  /// UpdatePolicyRules / UpdateSubscriptionAddress: `edit` on the caller's profile `iccid`, stored.
+  template <class Edit>
+  SmsrResult<void> update_profile(m2m::es3::Function f, const std::string& smdp, const std::string& eid,
+                                  const std::string& iccid, Edit edit);
 
   ServiceConfig config_;
 };

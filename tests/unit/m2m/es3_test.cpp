@@ -42,6 +42,11 @@ TEST(Es3, EveryRequestRoundTrips) {
       EnableProfile{kEid, kIccid, std::nullopt},
       DisableProfile{kEid, kIccid, 30},
       DeleteIsdp{kEid, kIccid, std::nullopt},
+      UpdatePolicyRules{kEid, kIccid, {PolicyRule{PolicyAction::Disable, PolicyQualification::NotAllowed}}},
+      UpdatePolicyRules{kEid, kIccid, {}},
+      UpdateSubscriptionAddress{kEid, kIccid, SubscriptionAddress{"491701234567", "262011234567890"}},
+      UpdateConnectivityParameters{kEid, kIccid, from_hex("A00A8008" "0891214365870900").value(), 120},
+      UpdateConnectivityParameters{kEid, kIccid, from_hex("A0038001FF").value(), std::nullopt},
   };
   for (const auto& r : all) {
     EXPECT_EQ(round_trip(r), r) << encode_request(r);
@@ -135,6 +140,82 @@ TEST(Es3, UnknownAndForeignMembersAreRefused) {
   p["pol2"] = json::array();
   p["subscriptionAddress"] = json::object();
   EXPECT_EQ(refused(Function::ProfileDownloadCompleted, p).kind, Error::Kind::Invalid);
+}
+
+json pol2_body() {
+  return json{{"eid", kEid}, {"iccid", kIccid},
+              {"pol2", json::array({{{"subject", "PROFILE"}, {"action", "DISABLE"}, {"qualification", "Not allowed"}}})}};
+}
+json address_body() {
+  return json{{"eid", kEid}, {"iccid", kIccid}, {"subscriptionAddress", {{"msisdn", "491701234567"}}}};
+}
+json connectivity_body() { return json{{"eid", kEid}, {"iccid", kIccid}, {"connectivityParameters", "A0038001FF"}}; }
+
+TEST(Es3, UpdateBodiesDecode) {
+  auto p = decode_request(Function::UpdatePolicyRules, pol2_body().dump());
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_EQ(std::get<UpdatePolicyRules>(*p).pol2.size(), 1u);
+  auto a = decode_request(Function::UpdateSubscriptionAddress, address_body().dump());
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(std::get<UpdateSubscriptionAddress>(*a).subscription_address.msisdn, "491701234567");
+  auto c = decode_request(Function::UpdateConnectivityParameters, connectivity_body().dump());
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(std::get<UpdateConnectivityParameters>(*c).connectivity_parameters, from_hex("A0038001FF").value());
+  EXPECT_EQ(function(Function::UpdateConnectivityParameters).name, "ES3.UpdateConnectivityParameters");
+  EXPECT_EQ(function_named("ES3.UpdatePolicyRules"), Function::UpdatePolicyRules);
+  // Executed at once: none has an ES4 counterpart the eUICC runs.
+  EXPECT_FALSE(es4_counterpart(Function::UpdatePolicyRules));
+  EXPECT_FALSE(es4_counterpart(Function::UpdateConnectivityParameters));
+}
+
+TEST(Es3, UpdateBodiesAreStrict) {
+  // Every member missing in turn: refused as missing, by name.
+  const std::vector<std::tuple<Function, json, std::vector<const char*>>> bodies = {
+      {Function::UpdatePolicyRules, pol2_body(), {"eid", "iccid", "pol2"}},
+      {Function::UpdateSubscriptionAddress, address_body(), {"eid", "iccid", "subscriptionAddress"}},
+      {Function::UpdateConnectivityParameters, connectivity_body(), {"eid", "iccid", "connectivityParameters"}},
+  };
+  for (const auto& [f, body, members] : bodies) {
+    for (const char* member : members) {
+      json b = body;
+      b.erase(member);
+      auto e = refused(f, b);
+      EXPECT_EQ(e.kind, Error::Kind::Missing) << member;
+      EXPECT_EQ(e.message, std::string(member) + " is missing");
+    }
+    json unknown = body;
+    unknown["extra"] = 1;
+    EXPECT_EQ(refused(f, unknown).message, "unknown member extra");
+  }
+  // Another function's members, wrong shapes and sizes.
+  json b = pol2_body();
+  b["validityPeriod"] = 60;  // executed by the SM-SR at once, no validity
+  EXPECT_EQ(refused(Function::UpdatePolicyRules, b).message, "unknown member validityPeriod");
+  b = pol2_body();
+  b["pol2"] = json::object();
+  EXPECT_EQ(refused(Function::UpdatePolicyRules, b).kind, Error::Kind::Invalid);
+  b = pol2_body();
+  b["pol2"][0]["action"] = "EXPLODE";
+  EXPECT_EQ(refused(Function::UpdatePolicyRules, b).kind, Error::Kind::Invalid);
+  b = address_body();
+  b["subscriptionAddress"] = json::object();
+  EXPECT_EQ(refused(Function::UpdateSubscriptionAddress, b).kind, Error::Kind::Invalid);
+  b = address_body();
+  b["pol2"] = json::array();
+  EXPECT_EQ(refused(Function::UpdateSubscriptionAddress, b).message, "unknown member pol2");
+  for (const json& value : {json(""), json("A00"), json("ZZ"), json(7),
+                            json(std::string(2 * (kMaxConnectivityParameters + 1), 'A'))}) {
+    b = connectivity_body();
+    b["connectivityParameters"] = value;
+    auto e = refused(Function::UpdateConnectivityParameters, b);
+    EXPECT_EQ(e.kind, Error::Kind::Invalid) << value.dump();
+    EXPECT_EQ(e.message.rfind("connectivityParameters", 0), 0U) << e.message;
+  }
+  b = connectivity_body();
+  b["connectivityParameters"] = std::string(2 * kMaxConnectivityParameters, 'A');
+  EXPECT_TRUE(decode_request(Function::UpdateConnectivityParameters, b.dump()));
+  b["validityPeriod"] = 0;
+  EXPECT_EQ(refused(Function::UpdateConnectivityParameters, b).kind, Error::Kind::Invalid);
 }
 
 TEST(Es3, NotAnObject) {

@@ -208,9 +208,8 @@ TEST_F(Es2ServiceTest, RefusalsCarryTheirCodes) {
 
   r = svc_->handle(es2::EnableProfile{kEid, kIccidB, kSmsr, std::nullopt}, "mno-a");
   EXPECT_EQ(r.answer.subject_code, codes::kIccidUnknown.subject);
-  r = svc_->handle(es2::UpdatePolicyRules{kEid, kIccidA, kSmsr, {}}, "mno-a");
-  EXPECT_EQ(r.answer.subject_code, es2_codes::kNotSupported.subject);
-  EXPECT_EQ(r.answer.reason_code, es2_codes::kNotSupported.reason);
+  r = svc_->handle(es2::UpdatePolicyRules{kEid, kIccidB, kSmsr, {}}, "mno-a");
+  EXPECT_EQ(r.answer.subject_code, codes::kIccidUnknown.subject);
   r = svc_->handle(es2::UpdateSubscriptionAddress{kEid, kIccidB, kSmsr, {"491701234567", ""}}, "mno-a");
   EXPECT_EQ(r.answer.subject_code, codes::kIccidUnknown.subject);
 
@@ -279,7 +278,9 @@ TEST_F(Es2ServiceTest, RelayedFunctionsPassTheSmsrResultOn) {
   port_.answers[es3::Function::DisableProfile] = failed(codes::kPol2Refused);
   es3::Result audit = ok();
   audit.eis = json{{"eid", kEid},
-                   {"profiles", json::array({json{{"iccid", kIccidA}}, json{{"iccid", kIccidB}}})}};
+                   {"profiles", json::array({json{{"iccid", kIccidA}, {"mnoId", "mno-a"}},
+                                             json{{"iccid", kIccidA2}, {"mnoId", "mno-a"}},
+                                             json{{"iccid", kIccidB}, {"mnoId", "mno-b"}}})}};
   port_.answers[es3::Function::AuditEis] = audit;
   const auto enable = svc_->handle(es2::EnableProfile{kEid, kIccidA, kSmsr, std::nullopt}, "mno-a");
   ASSERT_TRUE(enable.answer.accepted());
@@ -302,6 +303,55 @@ TEST_F(Es2ServiceTest, RelayedFunctionsPassTheSmsrResultOn) {
   ASSERT_TRUE(a.eis);
   ASSERT_EQ((*a.eis)["profiles"].size(), 1u);  // limited to the iccidList
   EXPECT_EQ((*a.eis)["profiles"][0]["iccid"], kIccidA);
+}
+
+TEST_F(Es2ServiceTest, AuditEisShowsOnlyTheCallersProfiles) {
+  es3::Result audit = ok();
+  audit.eis = json{{"eid", kEid},
+                   {"profiles", json::array({json{{"iccid", kIccidA}, {"mnoId", "mno-a"}},
+                                             json{{"iccid", kIccidB}, {"mnoId", "mno-b"}}})}};
+  port_.answers[es3::Function::AuditEis] = audit;
+  ASSERT_TRUE(svc_->handle(es2::AuditEis{kEid, kSmsr, {}, 60}, "mno-b").answer.accepted());
+  ASSERT_TRUE(*svc_->run_next());
+  const auto cbs = callbacks();
+  ASSERT_EQ(cbs.size(), 1u);
+  const auto& a = std::get<es2::Result>(cbs[0].second);
+  EXPECT_EQ(a.function, es2::Function::AuditEis);
+  EXPECT_EQ(a.status, "Executed-Success");
+  ASSERT_TRUE(a.eis);
+  ASSERT_EQ((*a.eis)["profiles"].size(), 1u);  // mno-a's profile is not shown to mno-b
+  EXPECT_EQ((*a.eis)["profiles"][0]["iccid"], kIccidB);
+}
+
+/// ES2 UpdatePolicyRules and UpdateSubscriptionAddress: relayed as their ES3
+/// counterparts, executed at once, the SM-SR's status the MNO's answer.
+TEST_F(Es2ServiceTest, UpdatesAreRelayedAndAnsweredAtOnce) {
+  const std::vector<m2m::PolicyRule> pol2 = {
+      m2m::PolicyRule{m2m::PolicyAction::Disable, m2m::PolicyQualification::NotAllowed}};
+  // The SM-SR unreachable: an execution error, nothing queued.
+  auto r = svc_->handle(es2::UpdatePolicyRules{kEid, kIccidA, kSmsr, pol2}, "mno-a");
+  EXPECT_FALSE(r.answer.accepted());
+  EXPECT_EQ(r.answer.status, "Failed");
+  EXPECT_EQ(r.answer.subject_code, codes::kExecutionError.subject);
+
+  port_.answers[es3::Function::UpdatePolicyRules] = ok();
+  port_.answers[es3::Function::UpdateSubscriptionAddress] = failed(codes::kIccidUnknown);
+  r = svc_->handle(es2::UpdatePolicyRules{kEid, kIccidA, kSmsr, pol2}, "mno-a");
+  EXPECT_FALSE(r.answer.accepted());
+  EXPECT_EQ(r.answer.status, "Executed-Success");
+  EXPECT_FALSE(r.answer.eis);
+  // The SM-SR's refusal (the ISD-P is not this SM-DP's there) passes on with its codes.
+  r = svc_->handle(es2::UpdateSubscriptionAddress{kEid, kIccidA, kSmsr, {"491701234567", ""}}, "mno-a");
+  EXPECT_EQ(r.answer.status, "Failed");
+  EXPECT_EQ(r.answer.subject_code, codes::kIccidUnknown.subject);
+  EXPECT_EQ(r.answer.reason_code, codes::kIccidUnknown.reason);
+  // Another MNO's profile never reaches the SM-SR.
+  r = svc_->handle(es2::UpdatePolicyRules{kEid, kIccidB, kSmsr, pol2}, "mno-a");
+  EXPECT_EQ(r.answer.subject_code, codes::kIccidUnknown.subject);
+  EXPECT_EQ(port_.calls, (std::vector<es3::Function>{es3::Function::UpdatePolicyRules, es3::Function::UpdatePolicyRules,
+                                                     es3::Function::UpdateSubscriptionAddress}));
+  EXPECT_FALSE(*svc_->run_next());  // nothing was queued
+  EXPECT_TRUE(callbacks().empty());
 }
 
 TEST_F(Es2ServiceTest, GetEisIsAnsweredAtOnce) {

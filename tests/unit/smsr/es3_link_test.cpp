@@ -110,7 +110,7 @@ class Es3LinkTest : public Es5LinkTest {
     EXPECT_TRUE(eventually([&] { return is_final(op(a->operation_id).state); }));
     for (const auto& item : callbacks()) {
       if (item.ref != "op-" + std::to_string(a->operation_id)) continue;
-      EXPECT_EQ(item.recipient, kSmdp);
+      EXPECT_EQ(item.recipient, op(a->operation_id).caller);
       auto r = es3::decode_result(item.body);
       EXPECT_TRUE(r) << (r ? "" : r.error().message);
       return r ? *r : es3::Result{};
@@ -142,6 +142,14 @@ class Es3LinkTest : public Es5LinkTest {
     auto script = ota::decode_response_script(r.euicc_response_data);
     EXPECT_TRUE(script);
     return {r, script ? *script : ota::ResponseScript{}};
+  }
+
+  /// The second profile (loaded on the card) becomes this SM-DP's in the EIS.
+  void make_second_ours() {
+    auto eis = **registry_->eis(eid(), false);
+    m2m::ProfileInfo p = *eis.profile(kSecondIccid);
+    p.smdp_id = kSmdp;
+    ASSERT_TRUE(registry_->put_profile(eid(), p));
   }
 
   std::optional<euicc_m2m::IsdpRecord> on_card(const Bytes& aid) {
@@ -299,6 +307,98 @@ TEST_F(Es3LinkTest, CardErrorInSendDataComesBackWithItsStatusWord) {
   EXPECT_EQ(script.r_apdus[0].sw, apdu::sw::kConditionsNotSatisfied);
 }
 
+/// ES3.AuditEIS: the card is read with ES4's audit script, the EIS updated
+/// from its answer, and the SM-DP's result carries the EIS as that SM-DP
+/// sees it (its ISD-Ps only, no key).
+TEST_F(Es3LinkTest, AuditEisReadsTheCardAndShowsTheCallersIsdpsOnly) {
+  start_device();
+  auto created = create();
+  ASSERT_EQ(created.status, "Executed-Success");
+  auto audited = result(es3_->audit_eis(kSmdp, es3::AuditEis{eid(), 300}));
+  EXPECT_EQ(audited.function, es3::Function::AuditEis);
+  EXPECT_EQ(audited.status, "Executed-Success");
+  ASSERT_TRUE(audited.eis);
+  const auto& profiles = (*audited.eis)["profiles"];
+  ASSERT_EQ(profiles.size(), 1u);  // not the boot and second profiles (of no SM-DP)
+  EXPECT_EQ(profiles[0]["iccid"], kIccid);
+  EXPECT_EQ(profiles[0]["isdpAid"], to_hex(created.isdp_aid));
+  EXPECT_EQ(audited.eis->dump().find("scp8"), std::string::npos);  // no key
+  // Another SM-DP sees none of them.
+  auto other = result(es3_->audit_eis("smdp-2", es3::AuditEis{eid(), std::nullopt}));
+  EXPECT_EQ(other.status, "Executed-Success");
+  ASSERT_TRUE(other.eis);
+  EXPECT_TRUE(!other.eis->contains("profiles") || (*other.eis)["profiles"].empty());
+  // An unknown eUICC: refused at once, nothing queued.
+  auto unknown = es3_->audit_eis(kSmdp, es3::AuditEis{"89049032000000000000000000000000", std::nullopt});
+  ASSERT_FALSE(unknown);
+  EXPECT_TRUE(is(unknown.error(), codes::kEidUnknown));
+}
+
+/// ES3.UpdatePolicyRules / UpdateSubscriptionAddress: kept in the EIS, on
+/// the caller's own profile only.
+TEST_F(Es3LinkTest, UpdatesTouchOnlyTheCallersProfile) {
+  make_second_ours();
+  const std::vector<m2m::PolicyRule> pol2 = {
+      m2m::PolicyRule{m2m::PolicyAction::Delete, m2m::PolicyQualification::AutoDelete}};
+  ASSERT_TRUE(es3_->update_policy_rules(kSmdp, es3::UpdatePolicyRules{eid(), kSecondIccid, pol2}));
+  const m2m::SubscriptionAddress address{"4915550007", "262019999999999"};
+  ASSERT_TRUE(es3_->update_subscription_address(kSmdp, es3::UpdateSubscriptionAddress{eid(), kSecondIccid, address}));
+  auto eis = **registry_->eis(eid(), false);
+  EXPECT_EQ(eis.profile(kSecondIccid)->pol2, pol2);
+  EXPECT_EQ(eis.profile(kSecondIccid)->subscription_address, address);
+
+  // Another SM-DP's profile, a profile of no SM-DP, an unknown eUICC: refused, the EIS unchanged.
+  const std::vector<std::pair<std::string, std::string>> refused = {{"smdp-2", kSecondIccid}, {kSmdp, kBootIccid}};
+  for (const auto& [smdp, iccid] : refused) {
+    auto r = es3_->update_policy_rules(smdp, es3::UpdatePolicyRules{eid(), iccid, {}});
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(is(r.error(), codes::kIccidUnknown)) << smdp << " " << iccid;
+    auto a = es3_->update_subscription_address(smdp, es3::UpdateSubscriptionAddress{eid(), iccid, {"49", ""}});
+    ASSERT_FALSE(a);
+    EXPECT_TRUE(is(a.error(), codes::kIccidUnknown)) << smdp << " " << iccid;
+  }
+  auto unknown = es3_->update_policy_rules(kSmdp, es3::UpdatePolicyRules{"89049032000000000000000000000000", kSecondIccid, {}});
+  ASSERT_FALSE(unknown);
+  EXPECT_TRUE(is(unknown.error(), codes::kEidUnknown));
+  eis = **registry_->eis(eid(), false);
+  EXPECT_EQ(eis.profile(kSecondIccid)->pol2, pol2);
+  EXPECT_EQ(eis.profile(kSecondIccid)->subscription_address, address);
+  EXPECT_TRUE(eis.profile(kBootIccid)->pol2.empty() || eis.profile(kBootIccid)->pol2 != pol2);
+  EXPECT_TRUE(registry_->queued_scripts(eid())->empty());  // nothing for the eUICC
+}
+
+/// ES3.UpdateConnectivityParameters: the ISD-R's STORE DATA reaches the
+/// card, which keeps the parameters with the ISD-P; the EIS follows once the
+/// card confirmed. A card refusal leaves the EIS as it was.
+TEST_F(Es3LinkTest, ConnectivityParametersReachTheIsdp) {
+  start_device();
+  make_second_ours();
+  const Bytes params = from_hex("A00A8008" "0891214365870900").value();
+  auto r = result(es3_->update_connectivity_parameters(kSmdp, es3::UpdateConnectivityParameters{eid(), kSecondIccid, params, {}}));
+  EXPECT_EQ(r.function, es3::Function::UpdateConnectivityParameters);
+  EXPECT_EQ(r.status, "Executed-Success");
+  ASSERT_TRUE(on_card(second_));
+  EXPECT_EQ(on_card(second_)->connectivity, params);
+  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kSecondIccid)->connectivity_parameters, params);
+
+  // Not whole TLVs: the card refuses them (6A80), the EIS keeps the old ones.
+  auto bad = result(es3_->update_connectivity_parameters(
+      kSmdp, es3::UpdateConnectivityParameters{eid(), kSecondIccid, from_hex("A00580").value(), {}}));
+  EXPECT_EQ(bad.status, "Failed");
+  EXPECT_EQ(bad.subject_code, codes::kEuiccRefused.subject);
+  EXPECT_EQ(bad.reason_code, codes::kEuiccRefused.reason);
+  EXPECT_EQ(on_card(second_)->connectivity, params);
+  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kSecondIccid)->connectivity_parameters, params);
+
+  // Another SM-DP's ISD-P: refused at once, nothing queued.
+  auto other = es3_->update_connectivity_parameters("smdp-2", es3::UpdateConnectivityParameters{eid(), kSecondIccid, params, {}});
+  ASSERT_FALSE(other);
+  EXPECT_TRUE(is(other.error(), codes::kIccidUnknown));
+  auto none = es3_->update_connectivity_parameters(kSmdp, es3::UpdateConnectivityParameters{eid(), kBootIccid, params, {}});
+  ASSERT_FALSE(none);
+  EXPECT_TRUE(is(none.error(), codes::kIccidUnknown));
+}
+
 /// The SM-DP's ES3 port on the SM-SR's functions in the same process: each
 /// call made, the operation awaited, its result read from the outbox.
 class DirectPort : public smdp::Es3Port {
@@ -363,18 +463,29 @@ class ProfileDownloadTest : public Es3LinkTest {
       }
       return r;
     }
-    if (const auto* p = std::get_if<es3::ProfileDownloadCompleted>(&request)) {
-      es3::Result r;
-      auto done = es3_->profile_download_completed(kSmdp, *p);
-      r.status = done ? "Executed-Success" : "Failed";
-      return r;
-    }
+    if (const auto* p = std::get_if<es3::ProfileDownloadCompleted>(&request))
+      return at_once(es3_->profile_download_completed(kSmdp, *p));
     if (const auto* e = std::get_if<es3::EnableProfile>(&request))
       return ended(es3_->on_profile(kSmdp, es3::Function::EnableProfile, e->eid, e->iccid, e->validity));
     if (const auto* d = std::get_if<es3::DeleteIsdp>(&request))
       return ended(es3_->on_profile(kSmdp, es3::Function::DeleteIsdp, d->eid, d->iccid, d->validity));
+    if (const auto* a = std::get_if<es3::AuditEis>(&request)) return ended(es3_->audit_eis(kSmdp, *a));
+    if (const auto* u = std::get_if<es3::UpdatePolicyRules>(&request)) return at_once(es3_->update_policy_rules(kSmdp, *u));
+    if (const auto* u = std::get_if<es3::UpdateSubscriptionAddress>(&request))
+      return at_once(es3_->update_subscription_address(kSmdp, *u));
     ADD_FAILURE() << "unexpected ES3 call";
     return {};
+  }
+
+  /// A function the SM-SR executed at once, as the SM-DP's client reads its answer.
+  static es3::Result at_once(const SmsrResult<void>& done) {
+    es3::Result r;
+    r.status = done ? "Executed-Success" : "Failed";
+    if (!done) {
+      r.subject_code = done.error().subject_code;
+      r.reason_code = done.error().reason_code;
+    }
+    return r;
   }
 
   smdp::DownloadRequest request(bool enable) {
@@ -423,6 +534,7 @@ TEST_F(ProfileDownloadTest, DownloadAndEnable) {
   EXPECT_TRUE(table_->unfinished()->empty());
   EXPECT_EQ(calls_.front(), es3::Function::GetEis);
   EXPECT_EQ(calls_.back(), es3::Function::EnableProfile);
+
 }
 
 TEST_F(ProfileDownloadTest, BadReceiptRollsBackTheIsdp) {
@@ -578,6 +690,48 @@ TEST_F(Es2DownloadTest, DownloadProfileEnablesAndCallsTheMnoBack) {
   EXPECT_EQ(result.iccid, kIccid);
   EXPECT_EQ(result.status, "Executed-Success");
   EXPECT_EQ(calls_.back(), es3::Function::EnableProfile);
+
+  // ES2 UpdatePolicyRules and UpdateSubscriptionAddress reach the EIS
+  // through ES3; another MNO's profile is refused before the SM-SR.
+  const std::vector<m2m::PolicyRule> pol2 = {
+      m2m::PolicyRule{m2m::PolicyAction::Disable, m2m::PolicyQualification::NotAllowed}};
+  auto updated = es2_->handle(es2::UpdatePolicyRules{eid(), kIccid, "smsr-1", pol2}, "mno-three");
+  EXPECT_EQ(updated.answer.status, "Executed-Success") << updated.answer.message;
+  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kIccid)->pol2, pol2);
+  // The same MSISDN (the wake-up SMS of the audit below goes to it), an IMSI added.
+  updated = es2_->handle(es2::UpdateSubscriptionAddress{eid(), kIccid, "smsr-1", {"4915550003", "262015550003"}},
+                         "mno-three");
+  EXPECT_EQ(updated.answer.status, "Executed-Success") << updated.answer.message;
+  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kIccid)->subscription_address.imsi, "262015550003");
+  updated = es2_->handle(es2::UpdatePolicyRules{eid(), kIccid, "smsr-1", {}}, "mno-two");
+  EXPECT_EQ(updated.answer.subject_code, codes::kIccidUnknown.subject);
+  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kIccid)->pol2, pol2);
+
+}
+
+/// ES2 AuditEIS relayed as ES3 AuditEIS to the real SM-SR: the card is read
+/// and the MNO called back with the EIS limited to its own profiles (the
+/// SM-SR shows the SM-DP only its ISD-Ps; the eUICC's boot and second
+/// profiles are no SM-DP's).
+TEST_F(Es2DownloadTest, AuditEisIsRelayedToTheCard) {
+  namespace es2 = m2m::es2;
+  auto audit = es2_->handle(es2::AuditEis{eid(), "smsr-1", {}, std::nullopt}, "mno-three");
+  ASSERT_TRUE(audit.answer.accepted()) << audit.answer.message;
+  auto ran = es2_->run_next();
+  ASSERT_TRUE(ran && *ran) << (ran ? "" : ran.error());
+  EXPECT_EQ(calls_, (std::vector<es3::Function>{es3::Function::AuditEis}));
+  auto due = outbox_->due();
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 1u);
+  auto audited = es2::decode_callback(due->front().body);
+  ASSERT_TRUE(audited);
+  const auto& a = std::get<es2::Result>(*audited);
+  EXPECT_EQ(a.function, es2::Function::AuditEis);
+  EXPECT_EQ(a.operation_id, audit.answer.operation_id);
+  EXPECT_EQ(a.status, "Executed-Success");
+  ASSERT_TRUE(a.eis);
+  EXPECT_EQ((*a.eis)["eid"], eid());
+  EXPECT_TRUE(!a.eis->contains("profiles") || (*a.eis)["profiles"].empty());
 }
 
 /// The same download over HTTP: the SM-SR's ES3 routes, the SM-DP's client,
@@ -645,6 +799,28 @@ TEST_F(Es3OverHttpTest, DownloadAndEnableOverHttp) {
   ASSERT_TRUE(p);
   EXPECT_EQ(p->state, m2m::IsdpState::kEnabled);
   EXPECT_EQ((**registry_->eis(eid(), false)).profile(kIccid)->state, m2m::ProfileState::Enabled);
+}
+
+TEST_F(Es3OverHttpTest, UpdatesAndAuditOverHttp) {
+  // Executed at once: a refusal for a profile that is not this SM-DP's.
+  auto r = client_->call(es3::UpdatePolicyRules{eid(), kSecondIccid, {}});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->status, "Failed");
+  EXPECT_EQ(r->subject_code, codes::kIccidUnknown.subject);
+  EXPECT_EQ(r->reason_code, codes::kIccidUnknown.reason);
+  r = client_->call(es3::UpdateSubscriptionAddress{eid(), kSecondIccid, {"4915550003", ""}});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->subject_code, codes::kIccidUnknown.subject);
+  r = client_->call(es3::UpdateConnectivityParameters{eid(), kSecondIccid, from_hex("A0038001FF").value(), {}});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->subject_code, codes::kIccidUnknown.subject);
+  // AuditEIS: accepted, run on the card, its result called back with the EIS.
+  r = client_->call(es3::AuditEis{eid(), std::nullopt});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->function, es3::Function::AuditEis);
+  EXPECT_EQ(r->status, "Executed-Success");
+  ASSERT_TRUE(r->eis);
+  EXPECT_EQ((*r->eis)["eid"], eid());
 }
 
 TEST_F(Es3OverHttpTest, RefusalsOverHttp) {
