@@ -4,13 +4,10 @@
 // and its result called back through the outbox, a failed download's
 // profile returned to the inventory (or quarantined when its ISD-P stayed),
 // relayed functions passing the SM-SR's result on, a restart ending what
-<<<<<<< HEAD
-// was pending (a download it resumed or rolled back reported as it ended). The download against the real SM-SR is in
-=======
-// was pending; the SM-SR's ES3 notifications recorded in the inventory and
-// passed on to the MNO once, on a route that takes the SM-SR's client
-// certificate only; the ES3 results kept bounded. The download against the real SM-SR is in
->>>>>>> h/notif
+// was pending (a download it resumed or rolled back reported as it ended);
+// the SM-SR's ES3 notifications recorded in the inventory and passed on to
+// the MNO once, on a route that takes the SM-SR's client certificate only;
+// the ES3 results kept bounded. The download against the real SM-SR is in
 // tests/unit/smsr/es3_link_test.cpp (Es2DownloadTest).
 #include <gtest/gtest.h>
 
