@@ -165,7 +165,11 @@ Es2Service::Reply Es2Service::handle(const es2::Request& request, const std::str
   const std::string iccid = iccid_named(request);
 
   if (const auto* g = std::get_if<es2::GetEis>(&request)) {
-    return answered_now(es3_.call(es3::GetEis{g->eid}));
+    // The EIS as this MNO may see it: its own profiles only (the SM-SR
+    // shows the SM-DP every ISD-P it made, whatever its MNO).
+    Reply reply = answered_now(es3_.call(es3::GetEis{g->eid}));
+    if (reply.answer.eis) limit_profiles(*reply.answer.eis, mno, {});
+    return reply;
   }
   if (const auto* d = std::get_if<es2::DownloadProfile>(&request)) {
     auto taken = inventory_->reserve(mno, d->iccid, d->profile_type, d->eid);

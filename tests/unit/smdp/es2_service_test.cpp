@@ -320,6 +320,22 @@ TEST_F(Es2ServiceTest, AuditEisShowsOnlyTheCallersProfiles) {
   EXPECT_EQ((*a.eis)["profiles"][0]["iccid"], kIccidB);
 }
 
+/// GetEIS: answered at once with the EIS limited to the caller's profiles.
+TEST_F(Es2ServiceTest, GetEisShowsOnlyTheCallersProfiles) {
+  es3::Result got = ok();
+  got.eis = json{{"eid", kEid},
+                 {"profiles", json::array({json{{"iccid", kIccidA}, {"mnoId", "mno-a"}},
+                                           json{{"iccid", kIccidB}, {"mnoId", "mno-b"}}})}};
+  port_.answers[es3::Function::GetEis] = got;
+  for (const auto& [mno, iccid] : {std::pair{"mno-a", kIccidA}, std::pair{"mno-b", kIccidB}}) {
+    const auto r = svc_->handle(es2::GetEis{kEid, kSmsr}, mno);
+    EXPECT_EQ(r.answer.status, "Executed-Success");
+    ASSERT_TRUE(r.answer.eis);
+    ASSERT_EQ((*r.answer.eis)["profiles"].size(), 1u) << *r.answer.eis;
+    EXPECT_EQ((*r.answer.eis)["profiles"][0]["iccid"], iccid);
+  }
+}
+
 /// ES2 UpdatePolicyRules and UpdateSubscriptionAddress: relayed as their ES3
 /// counterparts, executed at once, the SM-SR's status the MNO's answer.
 TEST_F(Es2ServiceTest, UpdatesAreRelayedAndAnsweredAtOnce) {
