@@ -79,6 +79,7 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
     if (auto refused = order_block_code(again->block)) return smdpp_error(*refused, "the download order is refused");
     if (!again->profile) return smdpp_error(codes::kMatchingIdRefused, "the order of this session has no profile");
     s->order->profile = std::move(again->profile);
+    s->order->bpp_euicc_otpk = std::move(again->bpp_euicc_otpk);  // not kept with a stored session either
   }
   const ProfileOrder& order = *s->order;
   if (order.cc_hash) {
@@ -103,8 +104,14 @@ SmdppResult<sg::GetBoundProfilePackageOk> Server::get_bound_profile_package(
   if (!euicc_otpk) return smdpp_error(codes::kInvalidRequest, "euiccOtpk is not a point on the eUICC's curve");
   // A kept key that cannot be read only costs the reuse: a fresh key pair is
   // always a correct answer (the eUICC agrees keys with whatever smdpOtpk comes).
-  auto kept_read = catalog_->kept_one_time_key(order.matching_id, s->eid, signed2.euiccOtpk);
-  std::optional<crypto::EcKey> kept = kept_read ? std::move(*kept_read) : std::nullopt;
+  // Only an order that named a kept otPK.EUICC.ECKA in AuthenticateClient
+  // (smdpSigned2.bppEuiccOtpk) has one, and only an eUICC that sends that
+  // very key again gets it: a first download asks the catalog nothing.
+  std::optional<crypto::EcKey> kept;
+  if (order.bpp_euicc_otpk && equal_ct(*order.bpp_euicc_otpk, signed2.euiccOtpk)) {
+    auto kept_read = catalog_->kept_one_time_key(order.matching_id, s->eid, signed2.euiccOtpk);
+    if (kept_read) kept = std::move(*kept_read);
+  }
   const bool reused = kept && kept->curve() == curve && kept->has_private();
   crypto::CryptoResult<crypto::EcKey> ot = [&]() -> crypto::CryptoResult<crypto::EcKey> {
     if (reused) return std::move(*kept);

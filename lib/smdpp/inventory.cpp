@@ -595,7 +595,11 @@ SmdppResult<void> Inventory::enqueue_progress(const std::string& iccid, const st
                                       " WHERE p.iccid = $1",
                                       {value(iccid)}));
   if (!row) return smdpp_error(es2codes::kIccidUnknown, "unknown ICCID");
-  RSP_DB_TRY_VOID(outbox_->enqueue(*db_, service::OutboxMessage{row->text(0), payload, {}, {}}));
+  return enqueue_progress_to(row->text(0), payload);
+}
+
+SmdppResult<void> Inventory::enqueue_progress_to(const std::string& operator_name, const std::string& payload) {
+  RSP_DB_TRY_VOID(outbox_->enqueue(*db_, service::OutboxMessage{operator_name, payload, {}, {}}));
   return {};
 }
 

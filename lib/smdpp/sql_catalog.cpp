@@ -41,13 +41,14 @@ struct OrderRow {
   std::optional<std::int64_t> expires_at;
   int download_attempts = 0;
   std::optional<Bytes> bpp_euicc_otpk;      ///< the otPK.EUICC.ECKA the issued BPP was bound with
-  ProfileRecord profile;                    ///< without operator_name (not used here)
+  ProfileRecord profile;                    ///< with operator_name: the recipient of the order's progress
 };
 
 const std::string kOrderRowColumns =
     "SELECT r.id, r.eid, r.cc_hash, r.cc_attempts_left, r.download_eid, r.state, r.expires_at, r.download_attempts, "
     "r.bpp_euicc_otpk, " +
-    std::string(kProfileRowColumns) + " FROM orders r JOIN profiles p ON p.iccid = r.iccid ";
+    std::string(kProfileRowColumns) +
+    ", o.name FROM orders r JOIN profiles p ON p.iccid = r.iccid JOIN operators o ON o.id = p.operator_id ";
 
 // A matchingId is unique per operator: two operators' active orders may
 // carry the same one (order_for_matching_id() decides).
@@ -75,6 +76,7 @@ OrderRow order_from_row(const store::Row& r) {
   o.download_attempts = static_cast<int>(r.int64(7));
   o.bpp_euicc_otpk = r.opt_blob(8);
   read_profile_row(r, 9, o.profile);
+  o.profile.operator_name = r.text(9 + kProfileRowWidth);
   return o;
 }
 
@@ -332,8 +334,8 @@ SmdppResult<int> SqlProfileCatalog::cc_failure(const std::string& matching_id) {
       RSP_TRY_VOID(inv_->transition(profile.iccid, ProfileState::Error, "confirmation code attempts exhausted",
                                     order->id, profile.state));
   }
-  RSP_TRY_VOID(inv_->enqueue_progress(
-      profile.iccid,
+  RSP_TRY_VOID(inv_->enqueue_progress_to(
+      profile.operator_name,
       progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), kPointConfirmationFailure, failure)));
   RSP_DB_TRY_VOID(tx.commit());
   return left;
@@ -415,8 +417,8 @@ SmdppResult<InstallOutcome> SqlProfileCatalog::record_checked(const std::string&
         {value(profile.iccid),
          pir ? value(pir->profileInstallationResultData.notificationMetadata.seqNumber) : store::Value{}}));
   }
-  RSP_TRY_VOID(inv_->enqueue_progress(
-      profile.iccid, progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), point, failure,
+  RSP_TRY_VOID(inv_->enqueue_progress_to(
+      profile.operator_name, progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), point, failure,
                                       pir ? &result_data : nullptr)));
   RSP_DB_TRY_VOID(tx.commit());
   return outcome;
@@ -462,20 +464,26 @@ SmdppResult<void> SqlProfileCatalog::bpp_issued(const IssuedDownload& d) {
   if (profile.state == ProfileState::Released)
     RSP_TRY_VOID(inv_->transition(profile.iccid, ProfileState::Downloaded, "bound profile package issued", order->id,
                                   profile.state));
-  RSP_DB_TRY_VOID(inv_->db().execute(
+  // The eUICC it went to and, unless a kept key pair was reused (then kept
+  // as it is), the new one-time key pair replacing the one kept: one UPDATE.
+  static const std::string kIssued =
       "UPDATE orders SET download_eid = $2, download_tid = $3, download_curve = $4, download_key = $5, updated_at = $6,"
-      " download_attempts = download_attempts + 1 WHERE id = $1",
-      {value(order->id), value(d.eid), value(d.transaction_id), value(std::string(crypto::short_name(d.curve))),
-       value(d.euicc_public_point), value(inv_->now())}));
-  // A reused key pair is kept as it is; a new one replaces the one kept.
-  if (!d.ot_key_reused) {
+      " download_attempts = download_attempts + 1";
+  if (d.ot_key_reused) {
+    RSP_DB_TRY_VOID(inv_->db().execute(
+        kIssued + " WHERE id = $1",
+        {value(order->id), value(d.eid), value(d.transaction_id), value(std::string(crypto::short_name(d.curve))),
+         value(d.euicc_public_point), value(inv_->now())}));
+  } else {
     auto kept = seal_one_time_key(order->id, profile.iccid, d);
-    RSP_DB_TRY_VOID(inv_->db().execute("UPDATE orders SET bpp_euicc_otpk = $2, bpp_smdp_otsk = $3 WHERE id = $1",
-                                       {value(order->id), kept ? value(d.euicc_otpk) : store::Value{},
-                                        kept ? value(std::move(*kept)) : store::Value{}}));
+    RSP_DB_TRY_VOID(inv_->db().execute(
+        kIssued + ", bpp_euicc_otpk = $7, bpp_smdp_otsk = $8 WHERE id = $1",
+        {value(order->id), value(d.eid), value(d.transaction_id), value(std::string(crypto::short_name(d.curve))),
+         value(d.euicc_public_point), value(inv_->now()), kept ? value(d.euicc_otpk) : store::Value{},
+         kept ? value(std::move(*kept)) : store::Value{}}));
   }
-  RSP_TRY_VOID(inv_->enqueue_progress(
-      profile.iccid,
+  RSP_TRY_VOID(inv_->enqueue_progress_to(
+      profile.operator_name,
       progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), kPointBppDownload, std::nullopt)));
   RSP_DB_TRY_VOID(tx.commit());
   return {};
@@ -531,8 +539,8 @@ SmdppResult<void> SqlProfileCatalog::cancel(const std::string& matching_id, std:
   // SGP.22 §5.6.5: the operator hears of the cancelled session. The status
   // code data stays the execution error the other cancels report; the
   // reason is in its message (no code per reason could be confirmed).
-  RSP_TRY_VOID(inv_->enqueue_progress(
-      profile.iccid, progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), kPointBppDownload,
+  RSP_TRY_VOID(inv_->enqueue_progress_to(
+      profile.operator_name, progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), kPointBppDownload,
                                       SmdppError{"8.8", "4.2", cause})));
   RSP_DB_TRY_VOID(tx.commit());
   return {};

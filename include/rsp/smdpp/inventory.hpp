@@ -236,6 +236,9 @@ class Inventory {
   /// Queues a HandleDownloadProgressInfo for the profile's operator in the
   /// callback outbox; inside the caller's transaction it commits with it.
   SmdppResult<void> enqueue_progress(const std::string& iccid, const std::string& payload);
+  /// The same for a caller that read the profile's operator already (one
+  /// statement fewer in a download's transactions).
+  SmdppResult<void> enqueue_progress_to(const std::string& operator_name, const std::string& payload);
 
   /// Entries due now (not delivered, attempts left, not leased), oldest first.
   SmdppResult<std::vector<OutboxEntry>> due_outbox(std::size_t limit = 100);
