@@ -211,6 +211,15 @@ ALTER TABLE profiles ADD COLUMN card_seq {INT};
     {13, "orders: SM-DS event", R"sql(
 ALTER TABLE orders ADD COLUMN smds_event TEXT;
 )sql"},
+    // The orders of a profile, active or not: clearing an issued download's
+    // kept one-time keys when its profile leaves downloaded (at every
+    // installation result) and finding the eUICC a profile went to (at every
+    // enable, disable or delete notification) look orders up by ICCID, which
+    // the partial index orders_one_active cannot serve; without this index
+    // each of them read the whole table.
+    {14, "orders: by ICCID", R"sql(
+CREATE INDEX orders_by_iccid ON orders (iccid);
+)sql"},
 };
 
 using S = ProfileState;
