@@ -60,6 +60,11 @@ class SqliteStatement final : public Statement {
   sqlite3_stmt* stmt_;
   std::string sql_;  ///< its text, the key under which it returns to the cache
   std::int64_t changes_ = 0;
+  /// A write outside a transaction that returned rows and has not reached
+  /// its end: its autocommit happens at the reset, which then syncs.
+  bool commit_at_reset_ = false;
+  /// The durable end of a write outside a transaction (lock held).
+  DbResult<void> autocommitted();
 };
 
 class SqliteDatabase final : public Database {
@@ -110,6 +115,9 @@ class SqliteDatabase final : public Database {
   DbResult<void> execute_script(std::string_view sql) override {
     auto lock = lock_connection();
     const std::string text(sql);
+    // A caller that sets the synchronous level itself (a connection meant
+    // to never flush) gets the level it set: SQLite's own syncs, no flush of ours.
+    if (wal_sync_ && text.find("synchronous") != std::string::npos) wal_sync_ = false;
     char* err = nullptr;
     const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
     if (rc != SQLITE_OK) {
@@ -118,7 +126,36 @@ class SqliteDatabase final : public Database {
       sqlite3_free(err);
       return db_error(kind_of(rc), std::move(msg));
     }
+    // What the script wrote on its own is on disk when it returns.
+    if (!in_transaction) return sync_after_autocommit();
     return {};
+  }
+
+  /// Durability in WAL mode without switching the synchronous level.
+  /// SQLite's synchronous=FULL differs from NORMAL in WAL mode only by a
+  /// sync of the WAL file after each commit; PRAGMA statements are compiled
+  /// again on every run, and a deferred group (begin_deferred_flush) took
+  /// two of them. With wal_sync_ the connection stays at NORMAL and this
+  /// class syncs the WAL itself after every commit that must be durable: a
+  /// flushed group's COMMIT and a write outside a transaction. Set by
+  /// open_sqlite for a file in WAL mode.
+  bool wal_sync_ = false;
+  /// fdatasync of the WAL file through SQLite's own file object (its
+  /// directory too on the file's first sync, as SQLite does). Lock held.
+  DbResult<void> sync_wal() {
+    sqlite3_file* wal = nullptr;
+    const int rc = sqlite3_file_control(db_, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+    if (rc != SQLITE_OK || !wal || !wal->pMethods)
+      return db_error(DbError::Kind::Io, "sync: the write-ahead log is not open");
+    if (const int sync = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL); sync != SQLITE_OK)
+      return db_error(kind_of(sync), std::string("sync: ") + sqlite3_errstr(sync));
+    return {};
+  }
+  /// After a write or script that ran outside a transaction (lock held):
+  /// its autocommit is made durable.
+  DbResult<void> sync_after_autocommit() {
+    if (!wal_sync_) return {};
+    return sync_wal();
   }
 
   DbResult<Transaction> begin() override { return begin_group(true); }
@@ -203,10 +240,15 @@ class SqliteDatabase final : public Database {
       group->result = std::move(r);
       if (!sqlite3_get_autocommit(db_)) (void)control(kRollback, "rollback");
     }
+    else if (wal_sync_ && group->flushed) {
+      // Committed and visible; not durable until the WAL is synced. A
+      // failure is reported to every member, though the change stays.
+      if (auto synced = sync_wal(); !synced) group->result = std::move(synced);
+    }
     ++(group->flushed ? stats_.flushes : stats_.deferred);
     stats_.commits += group->members;
     group->done = true;
-    if (!group->flushed) restore_sync_full();
+    if (!group->flushed && !wal_sync_) restore_sync_full();
     group_cv_.notify_all();
   }
   /// Back to synchronous=FULL after a deferred group (lock held, no
@@ -245,7 +287,20 @@ class SqliteDatabase final : public Database {
   sqlite3_stmt* control_[kControlCount] = {};
 };
 
-SqliteStatement::~SqliteStatement() { owner_.release(stmt_, std::move(sql_)); }
+SqliteStatement::~SqliteStatement() {
+  if (commit_at_reset_) {
+    auto lock = owner_.lock_connection();
+    sqlite3_reset(stmt_);
+    (void)autocommitted();  // best effort: Statement::run steps to the end and reports a failed sync there
+  }
+  owner_.release(stmt_, std::move(sql_));
+}
+
+DbResult<void> SqliteStatement::autocommitted() {
+  commit_at_reset_ = false;
+  if (owner_.in_transaction || sqlite3_stmt_readonly(stmt_)) return {};
+  return owner_.sync_after_autocommit();
+}
 
 DbResult<void> SqliteStatement::bind(int index, const Value& v) {
   auto lock = owner_.lock_connection();
@@ -273,11 +328,16 @@ DbResult<void> SqliteStatement::bind(int index, const Value& v) {
 DbResult<bool> SqliteStatement::step() {
   auto lock = owner_.lock_connection();
   const int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_ROW) {
+    if (!owner_.in_transaction && !sqlite3_stmt_readonly(stmt_)) commit_at_reset_ = true;
+    return true;
+  }
   if (rc == SQLITE_DONE) {
     changes_ = sqlite3_changes64(db_);
+    RSP_TRY_VOID(autocommitted());
     return false;
   }
+  commit_at_reset_ = false;
   auto err = sqlite_error(db_, rc, "step");
   sqlite3_reset(stmt_);
   return err;
@@ -315,6 +375,8 @@ int SqliteStatement::column_count() const { return sqlite3_column_count(stmt_); 
 DbResult<void> SqliteStatement::reset() {
   auto lock = owner_.lock_connection();
   sqlite3_reset(stmt_);  // its return code repeats the last step error, already reported
+  // A write stopped before its end commits here.
+  if (commit_at_reset_) return autocommitted();
   return {};
 }
 
@@ -378,10 +440,11 @@ DbResult<Transaction> SqliteDatabase::begin_group(bool flushed) {
   // A flushed transaction never commits inside a group that ends without a flush.
   if (group_ && flushed && !group_->flushed) close_group();
   if (!group_) {
-    // synchronous=FULL is the connection's state between groups.
+    // synchronous=FULL is the connection's state between groups (or, with
+    // wal_sync_, NORMAL throughout and the WAL synced by flush_group).
     if (!sync_full_) restore_sync_full();
     if (!sync_full_) return db_error(DbError::Kind::Io, "begin: cannot set synchronous=FULL");
-    if (!flushed) {
+    if (!flushed && !wal_sync_) {
       if (auto r = control(kSyncNormal, "begin"); !r) return unexpected(r.error());
       sync_full_ = false;
     }
@@ -455,8 +518,14 @@ DbResult<std::unique_ptr<Database>> open_sqlite(const std::filesystem::path& pat
     if (!mode || mode->empty() || mode->front().text(0) != "wal")
       return db_error(DbError::Kind::Open, "open " + name + ": cannot switch to WAL journal mode");
   }
-  if (auto r = db->execute_script("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"); !r)
+  // A file in WAL mode: synchronous=NORMAL and the WAL synced by the
+  // connection after each durable commit (SqliteDatabase::wal_sync_), the
+  // same syncs as synchronous=FULL; in memory FULL as before (nothing to sync).
+  if (auto r = db->execute_script(memory ? "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                                         : "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+      !r)
     return db_error(DbError::Kind::Open, "open " + name + ": " + r.error().message);
+  if (!memory) db->wal_sync_ = true;
   // An unreadable or foreign file shows up here rather than on first use.
   if (auto r = db->query("SELECT count(*) FROM sqlite_schema"); !r)
     return db_error(DbError::Kind::Open, "open " + name + ": " + r.error().message);
