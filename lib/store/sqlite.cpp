@@ -149,6 +149,7 @@ class SqliteDatabase final : public Database {
       return db_error(DbError::Kind::Io, "sync: the write-ahead log is not open");
     if (const int sync = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL); sync != SQLITE_OK)
       return db_error(kind_of(sync), std::string("sync: ") + sqlite3_errstr(sync));
+    ++stats_.wal_syncs;
     return {};
   }
   /// After a write or script that ran outside a transaction (lock held):

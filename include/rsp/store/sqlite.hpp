@@ -30,6 +30,10 @@ struct SqliteCommitStats {
   std::uint64_t commits = 0;   ///< transactions committed
   std::uint64_t flushes = 0;   ///< physical commits (disk flushes) they took
   std::uint64_t deferred = 0;  ///< physical commits without a flush (begin_deferred_flush() only)
+  /// Syncs of the write-ahead log the connection made itself (a file in WAL
+  /// mode: after each flushed group and each write outside a transaction;
+  /// the connection stays at synchronous=NORMAL).
+  std::uint64_t wal_syncs = 0;
 };
 /// Zeros for a database of another engine.
 SqliteCommitStats sqlite_commit_stats(Database& db);

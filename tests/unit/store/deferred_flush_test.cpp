@@ -1,7 +1,8 @@
 // SQLite transactions of begin_deferred_flush(): committed without a disk
-// flush of their own (synchronous=NORMAL for their group only), yet kept
-// across kill -9 of the process, and never lending their mode to a flushed
-// transaction or to a statement that writes on its own.
+// flush of their own, yet kept across kill -9 of the process, and never
+// lending their mode to a flushed transaction or to a statement that writes
+// on its own. A file database stays at synchronous=NORMAL and the connection
+// syncs the write-ahead log itself after each durable commit (wal_syncs).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,34 +32,45 @@ std::unique_ptr<Database> open(const std::filesystem::path& p) {
 std::int64_t synchronous(Database& db) { return (*db.query("PRAGMA synchronous"))[0].int64(0); }
 std::int64_t items(Database& db) { return (*db.query("SELECT count(*) FROM items"))[0].int64(0); }
 
-TEST(DeferredFlush, CommitsWithoutAFlushAndTheConnectionReturnsToFull) {
+TEST(DeferredFlush, CommitsWithoutAFlushAndSyncsOnlyDurableCommits) {
   TempDir dir;
   auto db = open(dir.path() / "d.db");
   ASSERT_TRUE(db);
   const auto before = sqlite_commit_stats(*db);
   auto tx = db->begin_deferred_flush();
   ASSERT_TRUE(tx);
-  EXPECT_EQ(synchronous(*db), 1);  // NORMAL inside the deferred group
   ASSERT_TRUE(db->execute("INSERT INTO items (name) VALUES ('a')"));
   ASSERT_TRUE(tx->commit());
   const auto after = sqlite_commit_stats(*db);
   EXPECT_EQ(after.commits - before.commits, 1u);
   EXPECT_EQ(after.flushes - before.flushes, 0u);
   EXPECT_EQ(after.deferred - before.deferred, 1u);
-  // A statement on its own, and the next flushed transaction, run with FULL.
-  EXPECT_EQ(synchronous(*db), 2);
+  EXPECT_EQ(after.wal_syncs - before.wal_syncs, 0u);
+  // A read syncs nothing; a statement that writes on its own is synced.
+  EXPECT_EQ(items(*db), 1);
+  EXPECT_EQ(sqlite_commit_stats(*db).wal_syncs - before.wal_syncs, 0u);
+  ASSERT_TRUE(db->execute("INSERT INTO items (name) VALUES ('b')"));
+  EXPECT_EQ(sqlite_commit_stats(*db).wal_syncs - before.wal_syncs, 1u);
+  // So is a write that returns rows.
+  auto id = db->query_one("INSERT INTO items (name) VALUES ('c') RETURNING id");
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(*id);
+  EXPECT_EQ(sqlite_commit_stats(*db).wal_syncs - before.wal_syncs, 2u);
+  // The next flushed transaction: one flush, one sync of the log.
   auto flushed = db->begin();
   ASSERT_TRUE(flushed);
-  EXPECT_EQ(synchronous(*db), 2);
-  ASSERT_TRUE(db->execute("INSERT INTO items (name) VALUES ('b')"));
+  ASSERT_TRUE(db->execute("INSERT INTO items (name) VALUES ('d')"));
   ASSERT_TRUE(flushed->commit());
-  EXPECT_EQ(sqlite_commit_stats(*db).flushes - after.flushes, 1u);
+  const auto last = sqlite_commit_stats(*db);
+  EXPECT_EQ(last.flushes - after.flushes, 1u);
+  EXPECT_EQ(last.wal_syncs - before.wal_syncs, 3u);
+  EXPECT_EQ(synchronous(*db), 1);  // NORMAL throughout: the connection syncs the log itself
   auto other = open(dir.path() / "d.db");
   ASSERT_TRUE(other);
-  EXPECT_EQ(items(*other), 2);
+  EXPECT_EQ(items(*other), 4);
 }
 
-TEST(DeferredFlush, RollbackLeavesNothingAndFullBehind) {
+TEST(DeferredFlush, RollbackLeavesNothingAndSyncsNothing) {
   TempDir dir;
   auto db = open(dir.path() / "r.db");
   ASSERT_TRUE(db);
@@ -70,10 +82,10 @@ TEST(DeferredFlush, RollbackLeavesNothingAndFullBehind) {
     EXPECT_FALSE(db->execute("INSERT INTO items (name) VALUES ('gone')"));  // a constraint error inside
   }  // destroyed without commit
   EXPECT_EQ(items(*db), 0);
-  EXPECT_EQ(synchronous(*db), 2);
   const auto after = sqlite_commit_stats(*db);
   EXPECT_EQ(after.commits, before.commits);
   EXPECT_EQ(after.deferred, before.deferred);
+  EXPECT_EQ(after.wal_syncs, before.wal_syncs);
 }
 
 TEST(DeferredFlush, AFlushedTransactionEndsAWaitingDeferredGroupFirst) {
@@ -89,7 +101,6 @@ TEST(DeferredFlush, AFlushedTransactionEndsAWaitingDeferredGroupFirst) {
     // this transaction must not ride in it (it would go without a flush).
     auto tx = db->begin();
     ASSERT_TRUE(tx);
-    EXPECT_EQ(synchronous(*db), 2);
     ASSERT_TRUE(db->execute("INSERT INTO items (name) VALUES ('durable')"));
     EXPECT_TRUE(tx->commit());
   });
@@ -100,7 +111,25 @@ TEST(DeferredFlush, AFlushedTransactionEndsAWaitingDeferredGroupFirst) {
   EXPECT_EQ(after.commits - before.commits, 2u);
   EXPECT_EQ(after.flushes - before.flushes, 1u);
   EXPECT_EQ(after.deferred - before.deferred, 1u);
+  EXPECT_EQ(after.wal_syncs - before.wal_syncs, 1u);
   EXPECT_EQ(items(*db), 2);
+}
+
+TEST(DeferredFlush, AConnectionThatSetsItsOwnSynchronousLevelKeepsIt) {
+  // A connection meant never to flush (the SM-DS session store's) sets
+  // NORMAL itself: SQLite's own syncs only, none of the connection's.
+  TempDir dir;
+  auto db = open(dir.path() / "n.db");
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->execute_script("PRAGMA synchronous=NORMAL"));
+  const auto before = sqlite_commit_stats(*db);
+  auto tx = db->begin();
+  ASSERT_TRUE(tx);
+  ASSERT_TRUE(db->execute("INSERT INTO items (name) VALUES ('x')"));
+  ASSERT_TRUE(tx->commit());
+  ASSERT_TRUE(db->execute("INSERT INTO items (name) VALUES ('y')"));
+  EXPECT_EQ(sqlite_commit_stats(*db).wal_syncs, before.wal_syncs);
+  EXPECT_EQ(synchronous(*db), 1);
 }
 
 TEST(DeferredFlush, ACommittedChangeSurvivesKillMinus9) {
