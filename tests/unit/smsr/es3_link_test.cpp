@@ -22,6 +22,7 @@
 #include "rsp/crypto/random.hpp"
 #include "rsp/euicc_m2m/es8_card.hpp"
 #include "rsp/m2m/es3.hpp"
+#include "rsp/m2m/es8_connectivity.hpp"
 #include "rsp/ota/ram.hpp"
 #include "rsp/m2m/eis_json.hpp"
 #include "rsp/smdp/es8.hpp"
@@ -367,34 +368,70 @@ TEST_F(Es3LinkTest, UpdatesTouchOnlyTheCallersProfile) {
   EXPECT_TRUE(registry_->queued_scripts(eid())->empty());  // nothing for the eUICC
 }
 
-/// ES3.UpdateConnectivityParameters: the ISD-R's STORE DATA reaches the
-/// card, which keeps the parameters with the ISD-P; the EIS follows once the
-/// card confirmed. A card refusal leaves the EIS as it was.
+/// ES3.UpdateConnectivityParameters: the SM-DP's SCP03-secured script
+/// (ES8.UpdateConnectivityParameters) goes unchanged to the ISD-P, which
+/// verifies, deciphers and keeps the parameters; the result carries the
+/// card's answers. A script changed on its way is refused by the card
+/// (Failed 8.1/3.8, its status words in the response script) and changes
+/// nothing; the EIS never holds the parameters (the SM-SR cannot read them).
 TEST_F(Es3LinkTest, ConnectivityParametersReachTheIsdp) {
   start_device();
   make_second_ours();
+  // The second ISD-P's key set, as an ES8 key establishment would leave it.
+  m2m::es8::DerivedKeys keys;
+  keys.enc = Bytes(16, 0x42);
+  keys.mac = Bytes(16, 0x43);
+  ASSERT_FALSE(card_->isd_r().change_isdp(second_, [&](euicc_m2m::IsdpRecord& r) -> std::optional<std::uint16_t> {
+    r.scp03_version = m2m::es8::kDefaultKeyVersion;
+    r.scp03_enc = keys.enc;
+    r.scp03_mac = keys.mac;
+    r.scp03_dek = Bytes(16, 0x44);
+    return std::nullopt;
+  }));
+  const Bytes eis_before = (**registry_->eis(eid(), false)).profile(kSecondIccid)->connectivity_parameters;
   const Bytes params = from_hex("A00A8008" "0891214365870900").value();
-  auto r = result(es3_->update_connectivity_parameters(kSmdp, es3::UpdateConnectivityParameters{eid(), kSecondIccid, params, {}}));
+  auto script = smdp::secure_connectivity(keys, second_, 1, params);
+  ASSERT_TRUE(script) << script.error().message;
+  auto r = result(es3_->update_connectivity_parameters(kSmdp, es3::UpdateConnectivityParameters{eid(), kSecondIccid, *script, {}}));
   EXPECT_EQ(r.function, es3::Function::UpdateConnectivityParameters);
   EXPECT_EQ(r.status, "Executed-Success");
+  auto answers = ota::decode_response_script(r.euicc_response_data);
+  ASSERT_TRUE(answers);
+  ASSERT_EQ(answers->r_apdus.size(), 3U);
+  EXPECT_EQ(m2m::es8::answered_counter(answers->r_apdus.front()), 1U);
   ASSERT_TRUE(on_card(second_));
   EXPECT_EQ(on_card(second_)->connectivity, params);
-  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kSecondIccid)->connectivity_parameters, params);
+  EXPECT_EQ(on_card(second_)->scp03_counter, 1U);
+  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kSecondIccid)->connectivity_parameters, eis_before);
 
-  // Not whole TLVs: the card refuses them (6A80), the EIS keeps the old ones.
+  // One enciphered byte changed on the way: the ISD-P's C-MAC check refuses it.
+  auto next = smdp::secure_connectivity(keys, second_, 2, from_hex("A0038001FF").value());
+  ASSERT_TRUE(next);
+  auto c_apdus = ota::c_apdus(ota::decode_command_script(*next).value());
+  c_apdus.back().at(8) ^= 0x01;
   auto bad = result(es3_->update_connectivity_parameters(
-      kSmdp, es3::UpdateConnectivityParameters{eid(), kSecondIccid, from_hex("A00580").value(), {}}));
+      kSmdp, es3::UpdateConnectivityParameters{eid(), kSecondIccid, ota::encode(ota::command_script(c_apdus)).value(), {}}));
   EXPECT_EQ(bad.status, "Failed");
   EXPECT_EQ(bad.subject_code, codes::kEuiccRefused.subject);
   EXPECT_EQ(bad.reason_code, codes::kEuiccRefused.reason);
+  answers = ota::decode_response_script(bad.euicc_response_data);
+  ASSERT_TRUE(answers);
+  EXPECT_EQ(answers->r_apdus.back().sw, apdu::sw::kSecurityStatusNotSatisfied);
   EXPECT_EQ(on_card(second_)->connectivity, params);
-  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kSecondIccid)->connectivity_parameters, params);
+  EXPECT_EQ(on_card(second_)->scp03_counter, 1U);
+  // The first script again (a replay): the host cryptogram no longer verifies.
+  auto replay = result(es3_->update_connectivity_parameters(kSmdp, es3::UpdateConnectivityParameters{eid(), kSecondIccid, *script, {}}));
+  EXPECT_EQ(replay.status, "Failed");
+  EXPECT_EQ(on_card(second_)->scp03_counter, 1U);
 
-  // Another SM-DP's ISD-P: refused at once, nothing queued.
-  auto other = es3_->update_connectivity_parameters("smdp-2", es3::UpdateConnectivityParameters{eid(), kSecondIccid, params, {}});
+  // Not a command script, another SM-DP's ISD-P, no ISD-P of ours: refused at once.
+  auto garbage = es3_->update_connectivity_parameters(kSmdp, es3::UpdateConnectivityParameters{eid(), kSecondIccid, params, {}});
+  ASSERT_FALSE(garbage);
+  EXPECT_TRUE(is(garbage.error(), codes::kInvalidRequest));
+  auto other = es3_->update_connectivity_parameters("smdp-2", es3::UpdateConnectivityParameters{eid(), kSecondIccid, *script, {}});
   ASSERT_FALSE(other);
   EXPECT_TRUE(is(other.error(), codes::kIccidUnknown));
-  auto none = es3_->update_connectivity_parameters(kSmdp, es3::UpdateConnectivityParameters{eid(), kBootIccid, params, {}});
+  auto none = es3_->update_connectivity_parameters(kSmdp, es3::UpdateConnectivityParameters{eid(), kBootIccid, *script, {}});
   ASSERT_FALSE(none);
   EXPECT_TRUE(is(none.error(), codes::kIccidUnknown));
 }
@@ -473,6 +510,15 @@ class ProfileDownloadTest : public Es3LinkTest {
     if (const auto* u = std::get_if<es3::UpdatePolicyRules>(&request)) return at_once(es3_->update_policy_rules(kSmdp, *u));
     if (const auto* u = std::get_if<es3::UpdateSubscriptionAddress>(&request))
       return at_once(es3_->update_subscription_address(kSmdp, *u));
+    if (const auto* u = std::get_if<es3::UpdateConnectivityParameters>(&request)) {
+      if (!tamper_connectivity_) return ended(es3_->update_connectivity_parameters(kSmdp, *u));
+      // One byte of the secured STORE DATA changed on its way.
+      auto c_apdus = ota::c_apdus(ota::decode_command_script(u->connectivity_parameters).value());
+      c_apdus.back().at(8) ^= 0x01;
+      es3::UpdateConnectivityParameters changed = *u;
+      changed.connectivity_parameters = ota::encode(ota::command_script(c_apdus)).value();
+      return ended(es3_->update_connectivity_parameters(kSmdp, changed));
+    }
     ADD_FAILURE() << "unexpected ES3 call";
     return {};
   }
@@ -509,6 +555,7 @@ class ProfileDownloadTest : public Es3LinkTest {
   std::function<bool(const es3::Request&, Cut)> cut_;
   bool tamper_receipt_ = false;
   bool tamper_segment_ = false;  ///< the first profile segment changed on its way
+  bool tamper_connectivity_ = false;  ///< the secured connectivity parameters changed on their way
   int send_data_ = 0;
 };
 
@@ -535,6 +582,29 @@ TEST_F(ProfileDownloadTest, DownloadAndEnable) {
   EXPECT_EQ(calls_.front(), es3::Function::GetEis);
   EXPECT_EQ(calls_.back(), es3::Function::EnableProfile);
 
+}
+
+/// A download with connectivity parameters: after the profile, the SM-DP
+/// sends them under the new ISD-P's SCP03 keys (ES8.UpdateConnectivity-
+/// Parameters through ES3.UpdateConnectivityParameters); the device's
+/// profile holds them.
+TEST_F(ProfileDownloadTest, DownloadWithConnectivityParameters) {
+  smdp::ProfileDownload download({*dp_, trust_, 6, {}}, *port_, *table_);
+  auto req = request(true);
+  req.connectivity_parameters = from_hex("A00A8008" "0891214365870900" "A1058103010203").value();
+  auto d = download.run(req);
+  ASSERT_TRUE(d) << d.error();
+  EXPECT_EQ(d->state, smdp::DownloadState::Enabled) << d->error;
+  auto p = on_card(d->isdp_aid);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->connectivity, req.connectivity_parameters);
+  EXPECT_EQ(p->scp03_counter, 1U);
+  EXPECT_EQ(p->state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ(std::count(calls_.begin(), calls_.end(), es3::Function::UpdateConnectivityParameters), 1);
+  // Sent after the profile, before the SM-SR is told the download completed.
+  auto at = std::find(calls_.begin(), calls_.end(), es3::Function::UpdateConnectivityParameters);
+  EXPECT_EQ(*(at - 1), es3::Function::SendData);
+  EXPECT_EQ(*(at + 1), es3::Function::ProfileDownloadCompleted);
 }
 
 TEST_F(ProfileDownloadTest, BadReceiptRollsBackTheIsdp) {
@@ -707,6 +777,73 @@ TEST_F(Es2DownloadTest, DownloadProfileEnablesAndCallsTheMnoBack) {
   EXPECT_EQ(updated.answer.subject_code, codes::kIccidUnknown.subject);
   EXPECT_EQ((**registry_->eis(eid(), false)).profile(kIccid)->pol2, pol2);
 
+}
+
+/// ES2.UpdateConnectivityParameters on a downloaded profile: the SM-DP
+/// kept the ISD-P's key set (sealed) from the download and secures the
+/// parameters with it; the card shows them. Changed on the way: refused by
+/// the ISD-P, the MNO told 8.1/3.8, the card keeps the old ones. The SM-DP's
+/// counter is then ahead of the card's: the next update is refused once,
+/// resynchronised from the ISD-P's INITIALIZE UPDATE answer, and succeeds.
+TEST_F(Es2DownloadTest, UpdateConnectivityParametersUsesTheKeptKeySet) {
+  namespace es2 = m2m::es2;
+  // Not enabled: the wake-ups keep going to the bootstrap profile's number.
+  auto accepted = es2_->handle(es2::DownloadProfile{eid(), kIccid, "", "smsr-1", false, std::nullopt}, "mno-three");
+  ASSERT_TRUE(accepted.answer.accepted()) << accepted.answer.message;
+  ASSERT_TRUE(es2_->run_next().value_or(false));
+  auto kept = inventory_->isdp_keys(kIccid);
+  ASSERT_TRUE(kept && *kept);
+  EXPECT_EQ((*kept)->counter, 0U);
+  const Bytes aid = (**registry_->eis(eid(), false)).profile(kIccid)->isdp_aid;
+  EXPECT_EQ((*kept)->isdp_aid, aid);
+
+  auto update = [&](const Bytes& params) -> es2::Result {
+    auto a = es2_->handle(es2::UpdateConnectivityParameters{eid(), kIccid, "smsr-1", params, std::nullopt}, "mno-three");
+    EXPECT_TRUE(a.answer.accepted()) << a.answer.message;
+    EXPECT_TRUE(es2_->run_next().value_or(false));
+    auto due = outbox_->due();
+    EXPECT_TRUE(due);
+    if (!due) return {};
+    for (const auto& item : *due) {
+      auto c = es2::decode_callback(item.body);
+      if (!c || !std::holds_alternative<es2::Result>(*c)) continue;
+      const auto& r = std::get<es2::Result>(*c);
+      if (r.operation_id == a.answer.operation_id) return r;
+    }
+    ADD_FAILURE() << "no result";
+    return {};
+  };
+  const Bytes first = from_hex("A00A8008" "0891214365870900").value();
+  auto r = update(first);
+  EXPECT_EQ(r.function, es2::Function::UpdateConnectivityParameters);
+  EXPECT_EQ(r.status, "Executed-Success") << r.subject_code << "/" << r.reason_code;
+  EXPECT_EQ(on_card(aid)->connectivity, first);
+  EXPECT_EQ(on_card(aid)->scp03_counter, 1U);
+
+  tamper_connectivity_ = true;
+  r = update(from_hex("A0038001FF").value());
+  EXPECT_EQ(r.status, "Failed");
+  EXPECT_EQ(r.subject_code, codes::kEuiccRefused.subject);
+  EXPECT_EQ(r.reason_code, codes::kEuiccRefused.reason);
+  EXPECT_EQ(on_card(aid)->connectivity, first);
+  EXPECT_EQ(on_card(aid)->scp03_counter, 1U);
+  EXPECT_EQ((*inventory_->isdp_keys(kIccid))->counter, 2U);
+
+  tamper_connectivity_ = false;
+  const auto before = std::count(calls_.begin(), calls_.end(), es3::Function::UpdateConnectivityParameters);
+  r = update(from_hex("A0038001FF").value());
+  EXPECT_EQ(r.status, "Executed-Success");
+  EXPECT_EQ(std::count(calls_.begin(), calls_.end(), es3::Function::UpdateConnectivityParameters) - before, 2);
+  EXPECT_EQ(on_card(aid)->connectivity, from_hex("A0038001FF").value());
+  EXPECT_EQ(on_card(aid)->scp03_counter, 2U);
+  EXPECT_EQ((*inventory_->isdp_keys(kIccid))->counter, 2U);
+
+  // Malformed parameters never reach a worker; another MNO's profile is unknown.
+  EXPECT_FALSE(es2::decode_request(es2::Function::UpdateConnectivityParameters,
+                                   nlohmann::json{{"eid", eid()}, {"iccid", kIccid}, {"smsrId", "smsr-1"},
+                                        {"connectivityParameters", "A00580"}}.dump()));
+  auto other = es2_->handle(es2::UpdateConnectivityParameters{eid(), kIccid, "smsr-1", first, std::nullopt}, "mno-two");
+  EXPECT_EQ(other.answer.subject_code, codes::kIccidUnknown.subject);
 }
 
 /// ES2 AuditEIS relayed as ES3 AuditEIS to the real SM-SR: the card is read
@@ -1018,6 +1155,31 @@ TEST_F(Es2RollbackTest, TamperedScp03tSegmentIsRefusedByTheCardAndRolledBack) {
   download();
   expect_rolled_back();
   expect_told(codes::kEuiccRefused);
+}
+
+/// The MNO's profile type has connectivity parameters; their secured
+/// command is changed on its way: the ISD-P refuses it (its C-MAC), the
+/// parameters never reach the card, the download is rolled back and the
+/// MNO told the SM-SR's code, the eUICC refused (8.1/3.8).
+TEST_F(Es2RollbackTest, TamperedConnectivityParametersAreRefusedAndRolledBack) {
+  reopen([](smdp::Es2ServiceConfig& c) { c.connectivity_parameters["m2m-data"] = from_hex("A0038001FF").value(); });
+  tamper_connectivity_ = true;
+  download();
+  expect_rolled_back();
+  expect_told(codes::kEuiccRefused);
+  for (const auto& isdp : card_->isd_r().state().isdps) EXPECT_NE(isdp.connectivity, from_hex("A0038001FF").value());
+}
+
+/// The same without the change: the profile arrives with its parameters.
+TEST_F(Es2RollbackTest, ProfileTypeConnectivityParametersReachTheCard) {
+  reopen([](smdp::Es2ServiceConfig& c) { c.connectivity_parameters["m2m-data"] = from_hex("A0038001FF").value(); });
+  download();
+  EXPECT_EQ(told().status, "Executed-Success");
+  const auto eis = **registry_->eis(eid(), false);
+  ASSERT_TRUE(eis.profile(kIccid));
+  auto p = on_card(eis.profile(kIccid)->isdp_aid);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->connectivity, from_hex("A0038001FF").value());
 }
 
 /// A device whose connection is cut while the profile loads: after its
