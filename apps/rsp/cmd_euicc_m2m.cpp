@@ -205,9 +205,11 @@ void run_info(const std::string& dir) {
     if (p.pol1 & rsp::m2m::pol1::kDisableNotAllowed) pol1 += " disable-not-allowed";
     if (p.pol1 & rsp::m2m::pol1::kDeleteNotAllowed) pol1 += " delete-not-allowed";
     if (p.pol1 & rsp::m2m::pol1::kDeleteWhenDisabled) pol1 += " delete-when-disabled";
-    fmt::print("  {} {} {}{}{}{}{}\n", rsp::to_hex(p.aid), p.iccid.empty() ? "-" : rsp::messages::iccid_to_digits(p.iccid),
+    // The connectivity parameters in hex (not secret: SMS centre, APN...).
+    fmt::print("  {} {} {}{}{}{}{}{}\n", rsp::to_hex(p.aid), p.iccid.empty() ? "-" : rsp::messages::iccid_to_digits(p.iccid),
                rsp::m2m::name(p.state), p.fallback ? " fallback" : "", p.emergency ? " emergency" : "",
-               p.coverage ? "" : " no-coverage", pol1.empty() ? "" : " POL1:" + pol1);
+               p.coverage ? "" : " no-coverage", pol1.empty() ? "" : " POL1:" + pol1,
+               p.connectivity.empty() ? "" : " connectivity:" + rsp::to_hex(p.connectivity));
   }
   fmt::print("{} notification(s) pending\n", state->notifications.size());
   for (const auto& n : state->notifications)
@@ -246,7 +248,8 @@ RSP_COMMAND_GROUP(euicc_m2m) {
 
   auto dir = std::make_shared<std::string>();
   auto* info = euicc->add_subcommand(
-      "m2m-info", "Show an M2M eUICC folder: EID, the ISD-R's key versions (never a key), ISD-Ps, pending notifications");
+      "m2m-info", "Show an M2M eUICC folder: EID, the ISD-R's key versions (never a key), ISD-Ps (with their connectivity "
+      "parameters in hex), pending notifications");
   info->add_option("--dir", *dir, "M2M eUICC folder")->required();
   info->callback([dir] { run_info(*dir); });
 }

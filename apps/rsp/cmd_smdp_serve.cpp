@@ -22,6 +22,7 @@
 #include "rsp/common/file.hpp"
 #include "rsp/crypto/ec_key.hpp"
 #include "rsp/crypto/random.hpp"
+#include "rsp/m2m/es8_connectivity.hpp"
 #include "rsp/messages/iccid.hpp"
 #include "rsp/pki/certificate.hpp"
 #include "rsp/service/caller_config.hpp"
@@ -93,6 +94,11 @@ variable RSP_SMDP_<KEY in upper case>, which wins over the file):
   ecasd_eums      PEM file with the EUM certificate(s) an eUICC's ECASD certificate
                   must be issued by (required)
   ecasd_cis       PEM file with the CI certificate(s) the EUM certificates chain to (required)
+  connectivity_parameters
+                  per profile type, the connectivity parameters (hex: 'A0' SMS, 'A1'
+                  CAT_TP, 'A2' HTTP TLVs) a download of that type sends to the new
+                  ISD-P after the profile, secured with its SCP03 keys
+                  (ES8.UpdateConnectivityParameters), e.g. {"m2m-data": "A0038001FF"}
   callback_trust  PEM file with the root certificate(s) of the MNOs' callback servers
   callback_timeout
                   seconds for each connect, read and write of a callback (default 10)
@@ -120,11 +126,13 @@ struct ServeConfig : rsp::cli::ServeCommonConfig {
   std::string ecasd_cis;
   std::string callback_trust;
   std::int64_t callback_timeout = 10;
+  nlohmann::json connectivity_parameters = nlohmann::json::object();
 };
 
 std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
   return rsp::cli::serve_keys(c, {{"kek_file", &c.kek_file},
                                   {"mnos", nullptr, nullptr, nullptr, &c.mnos},
+                                  {"connectivity_parameters", nullptr, nullptr, nullptr, &c.connectivity_parameters},
                                   {"smsr_id", &c.smsr_id},
                                   {"smsr_url", &c.smsr_url},
                                   {"smsr_trust", &c.smsr_trust},
@@ -304,6 +312,13 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
                                                    smsr_caller));
 
   rsp::smdp::Es2ServiceConfig es2_config(config.smsr_id, std::move(download));
+  if (!config.connectivity_parameters.is_object()) fail("connectivity_parameters must be an object");
+  for (const auto& [type, hex] : config.connectivity_parameters.items()) {
+    auto bytes = hex.is_string() ? rsp::from_hex(hex.get<std::string>()) : std::nullopt;
+    if (!bytes || !rsp::m2m::es8::check_connectivity_parameters(*bytes))
+      fail("connectivity_parameters: the value of profile type \"" + type + "\" is not well-formed parameters");
+    es2_config.connectivity_parameters[type] = std::move(*bytes);
+  }
   es2_config.callback_url = [callback_urls](const std::string& mno) {
     auto it = callback_urls.find(mno);
     return it == callback_urls.end() ? std::string() : it->second;

@@ -6,11 +6,13 @@
 #include <optional>
 
 #include "rsp/apdu/status_words.hpp"
+#include "rsp/card/secure_channel.hpp"
 #include "rsp/crypto/bsp.hpp"
 #include "rsp/crypto/ecdsa.hpp"
 #include "rsp/crypto/ecka.hpp"
 #include "rsp/euicc/profile_package.hpp"
 #include "rsp/m2m/es8.hpp"
+#include "rsp/m2m/es8_connectivity.hpp"
 #include "rsp/pki/validator.hpp"
 
 namespace rsp::euicc_m2m {
@@ -29,6 +31,8 @@ struct Session {
   std::optional<crypto::EcKey> dp_key;  ///< PK.DP.ECDSA once its certificate was accepted
   std::optional<crypto::BspSession> scp03t;
   Bytes profile;                        ///< the package decrypted so far
+  std::optional<card::Scp03Session> scp03;  ///< ES8.UpdateConnectivityParameters' SCP03 session
+  std::uint32_t scp03_counter = 0;          ///< the sequence counter that session uses
   ~Session() {
     wipe(message);
     wipe(profile);
@@ -49,6 +53,8 @@ struct Es8Card::Impl {
   apdu::Response on_key_agreement(const Bytes& aid, Session& s, ByteView message);
   apdu::Response on_segment(const Bytes& aid, Session& s, ByteView message);
   apdu::Response on_end(const Bytes& aid, Session& s, ByteView message);
+  apdu::Response on_initialize_update(const Bytes& aid, Session& s, const apdu::Command& c);
+  apdu::Response on_secured(const Bytes& aid, Session& s, const apdu::Command& c);
   std::optional<IsdpRecord> isdp(const Bytes& aid) {
     auto state = isd_r->state();
     const auto* p = state.find(aid);
@@ -78,6 +84,20 @@ Bytes Es8Card::execute(ByteView isdp_aid, ByteView command_apdu) {
 }
 
 apdu::Response Es8Card::execute(ByteView isdp_aid, const apdu::Command& c) {
+  // ES8.UpdateConnectivityParameters: INITIALIZE UPDATE, then commands under
+  // SCP03 secure messaging (CLA '84').
+  const bool scp03 = (c.cla == 0x80 && c.ins == card::kInsInitializeUpdate) || c.cla == 0x84;
+  if (scp03) {
+    const Bytes aid(isdp_aid.begin(), isdp_aid.end());
+    if (!impl_->isdp(aid)) {
+      impl_->sessions.erase(aid);
+      return status(sw::kReferencedDataNotFound);
+    }
+    auto& s = impl_->sessions[aid];
+    auto r = c.cla == 0x80 ? impl_->on_initialize_update(aid, s, c) : impl_->on_secured(aid, s, c);
+    if (r.sw != sw::kOk) impl_->sessions.erase(aid);
+    return r;
+  }
   if (c.cla != 0x80 || c.ins != 0xE2) return status(c.cla != 0x80 ? sw::kClaNotSupported : sw::kInsNotSupported);
   // P1: b8 last block, b5-b4 '10' BER-TLV; no encryption bits (GP v2.3 §11.11.2.1).
   if ((c.p1 & 0x7F) != 0x10) return status(sw::kIncorrectP1P2);
@@ -208,6 +228,69 @@ apdu::Response Es8Card::Impl::on_end(const Bytes& aid, Session& s, ByteView mess
     r.iccid = *iccid;
     r.profile_size = total;
     r.state = m2m::IsdpState::kDisabled;
+    return std::nullopt;
+  });
+  if (refused) return status(*refused);
+  sessions.erase(aid);
+  return status(sw::kOk);
+}
+
+apdu::Response Es8Card::Impl::on_initialize_update(const Bytes& aid, Session& s, const apdu::Command& c) {
+  auto p = isdp(aid);
+  if (!p) return status(sw::kReferencedDataNotFound);
+  // The ISD-P holds keys and a profile (the parameters belong to a profile).
+  if (p->scp03_version == 0 || p->state == m2m::IsdpState::kSelectable) return status(sw::kConditionsNotSatisfied);
+  // P1: the key version, '00' for the first available (GP v2.3 §11.8.2.1).
+  if (c.p1 != 0x00 && c.p1 != p->scp03_version) return status(sw::kReferencedDataNotFound);
+  if (p->scp03_counter >= es8::kMaxScp03Counter) return status(sw::kConditionsNotSatisfied);  // key set used up
+  const std::uint32_t counter = p->scp03_counter + 1;
+  auto challenge = es8::pseudo_random_card_challenge(p->scp03_enc, counter, aid);
+  if (!challenge) return status(sw::kMemoryFailure);
+  card::Scp03KeySet key_set;
+  key_set.key_version = p->scp03_version;
+  key_set.keys.enc = p->scp03_enc;
+  key_set.keys.mac = p->scp03_mac;
+  key_set.i_parameter = es8::kIsdpScp03I;
+  auto session = card::Scp03Session::initialize_update(key_set, c, *challenge, counter);
+  if (!session) return status(session.error());
+  // Whatever was in progress for this ISD-P ends here.
+  s.message.clear();
+  s.next_block = 0;
+  s.dp_key.reset();
+  s.scp03.emplace(std::move(*session));
+  s.scp03_counter = counter;
+  return apdu::Response{s.scp03->initialize_update_response(), sw::kOk};
+}
+
+apdu::Response Es8Card::Impl::on_secured(const Bytes& aid, Session& s, const apdu::Command& c) {
+  if (!s.scp03) return status(sw::kConditionsNotSatisfied);  // no INITIALIZE UPDATE before
+  auto raw = apdu::encode_command(c);
+  if (!raw) return status(sw::kWrongLength);
+  if (c.ins == card::kInsExternalAuthenticate) {
+    /// GP Amendment D §7.1.2: 6300 when the host cryptogram (a script made
+    /// for another counter, or replayed) or its C-MAC does not verify.
+    auto ok = s.scp03->external_authenticate(*raw);
+    if (!ok) return status(ok.error());
+    if (s.scp03->level() != es8::kConnectivitySecurityLevel) return status(sw::kSecurityStatusNotSatisfied);
+    return status(sw::kOk);
+  }
+  if (c.ins != 0xE2) return status(sw::kInsNotSupported);
+  // 6982 when not authenticated or when the C-MAC does not verify.
+  auto plain_bytes = s.scp03->unwrap(*raw);
+  if (!plain_bytes) return status(plain_bytes.error());
+  auto plain = apdu::parse_command(*plain_bytes);
+  wipe(*plain_bytes);
+  if (!plain) return status(sw::kWrongData);
+  if (plain->p1 != 0x88 || plain->p2 != 0x00) return status(sw::kIncorrectP1P2);  // one block, DGI format
+  auto parameters = es8::decode_connectivity_dgi(plain->data);
+  if (!parameters) return status(sw::kWrongData);
+  const std::uint32_t counter = s.scp03_counter;
+  // The parameters and the counter in one durable write.
+  auto refused = isd_r->change_isdp(aid, [&](IsdpRecord& r) -> std::optional<std::uint16_t> {
+    if (r.scp03_version == 0 || r.state == m2m::IsdpState::kSelectable || r.scp03_counter + 1 != counter)
+      return sw::kConditionsNotSatisfied;
+    r.connectivity = *parameters;
+    r.scp03_counter = counter;
     return std::nullopt;
   });
   if (refused) return status(*refused);

@@ -112,12 +112,14 @@ struct Apply {
     return done();
   }
 
+  /// Connectivity parameters in clear through the ISD-R: refused, they
+  /// change only by the SM-DP's ES8.UpdateConnectivityParameters secured
+  /// for the ISD-P (SGP.02 §3.14, es8_card.hpp). SGP.02's clear path is
+  /// the MNO's own OTA to its MNO-SD (ES6, §3.13), which this card does
+  /// not simulate.
   Result operator()(const m2m::UpdateConnectivityParameters& c) const {
-    auto* target = s.find(c.isdp_aid);
-    if (!target) return refuse(sw::kReferencedDataNotFound);
-    if (!loaded(*target)) return refuse(sw::kConditionsNotSatisfied);
-    target->connectivity = c.parameters;
-    return done();
+    if (!s.find(c.isdp_aid)) return refuse(sw::kReferencedDataNotFound);
+    return refuse(sw::kFunctionNotSupported);
   }
 
   Result operator()(const m2m::UpdatePolicyRules& c) const {

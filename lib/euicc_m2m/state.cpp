@@ -39,6 +39,7 @@ json to_json(const IsdpRecord& p) {
           {"scp03_enc", to_hex(p.scp03_enc)},
           {"scp03_mac", to_hex(p.scp03_mac)},
           {"scp03_dek", to_hex(p.scp03_dek)},
+          {"scp03_counter", p.scp03_counter},
           {"profile_size", p.profile_size}};
 }
 
@@ -64,6 +65,8 @@ IsdpRecord isdp_from_json(const json& j) {
     p.scp03_dek = bytes_of(j, "scp03_dek");
     p.profile_size = j.at("profile_size").get<std::uint32_t>();
   }
+  // Absent in the state of a card made before ES8.UpdateConnectivityParameters.
+  if (j.contains("scp03_counter")) p.scp03_counter = j.at("scp03_counter").get<std::uint32_t>();
   return p;
 }
 

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "rsp/m2m/eis_json.hpp"
+#include "rsp/m2m/es8_connectivity.hpp"
 #include "rsp/m2m/es_status.hpp"
 #include "strict_json.hpp"
 
@@ -135,6 +136,17 @@ expected<Request, Error> decode(Function f, Body& b, const json& j) {
     case Function::EnableProfile: return on_profile<Function::EnableProfile>(b);
     case Function::DisableProfile: return on_profile<Function::DisableProfile>(b);
     case Function::DeleteIsdp: return on_profile<Function::DeleteIsdp>(b);
+    case Function::UpdateConnectivityParameters: {
+      UpdateConnectivityParameters r;
+      RSP_TRY(r.eid, eid_of(b));
+      RSP_TRY(r.iccid, iccid_of(b));
+      RSP_TRY(r.smsr_id, smsr_id_of(b));
+      RSP_TRY(r.connectivity_parameters, b.hex("connectivityParameters", 1, es8::kMaxConnectivityParameters));
+      if (!es8::check_connectivity_parameters(r.connectivity_parameters))
+        return invalid("connectivityParameters", "'A0' SMS, 'A1' CAT_TP and 'A2' HTTP parameters, each at most once");
+      RSP_TRY(r.validity, b.validity());
+      return Request(std::move(r));
+    }
   }
   return unexpected(Error{Error::Kind::Invalid, "no such function"});
 }
@@ -154,7 +166,7 @@ std::optional<Function> function_named(std::string_view name) {
 
 bool is_async(Function f) {
   return f == Function::DownloadProfile || f == Function::AuditEis || f == Function::EnableProfile ||
-         f == Function::DisableProfile || f == Function::DeleteIsdp;
+         f == Function::DisableProfile || f == Function::DeleteIsdp || f == Function::UpdateConnectivityParameters;
 }
 
 const std::string& eid_in(const Request& r) {
@@ -180,6 +192,10 @@ std::string encode_request(const Request& request, std::string_view call_id) {
         } else if constexpr (std::is_same_v<T, UpdateSubscriptionAddress>) {
           o["iccid"] = r.iccid;
           o["subscriptionAddress"] = subscription_address_to_json(r.subscription_address);
+        } else if constexpr (std::is_same_v<T, UpdateConnectivityParameters>) {
+          o["iccid"] = r.iccid;
+          o["connectivityParameters"] = to_hex(r.connectivity_parameters);
+          put_validity(o, r.validity);
         } else if constexpr (std::is_same_v<T, AuditEis>) {
           if (!r.iccids.empty()) o["iccidList"] = r.iccids;
           put_validity(o, r.validity);

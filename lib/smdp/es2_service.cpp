@@ -5,6 +5,10 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "rsp/crypto/random.hpp"
+#include "rsp/m2m/es8_connectivity.hpp"
+#include "rsp/ota/ram.hpp"
+
 namespace rsp::smdp {
 
 using nlohmann::json;
@@ -269,7 +273,20 @@ expected<void, std::string> Es2Service::run(const Operation& op) {
     dr.upp = std::move(*upp);
     dr.enable = d->enable;
     if (profile) dr.profile_type = profile->profile_type;
+    if (auto cp = config_.connectivity_parameters.find(dr.profile_type);
+        !dr.profile_type.empty() && cp != config_.connectivity_parameters.end())
+      dr.connectivity_parameters = cp->second;
+    // The ISD-P's key set is kept, sealed, for the profile's later ES8
+    // commands (ES2.UpdateConnectivityParameters).
     ProfileDownload download(config_.download, es3_, *downloads_);
+    download.keep_keys_with([this](const Download& done, const m2m::es8::DerivedKeys& k,
+                                   std::uint32_t counter) -> expected<void, std::string> {
+      IsdpKeySet kept{done.isdp_aid, m2m::es8::kDefaultKeyVersion, k, counter};
+      kept.keys.receipt_key.clear();
+      auto stored = inventory_->keep_isdp_keys(done.iccid, kept, crypto::system_random());
+      if (!stored) return unexpected(stored.error().message);
+      return {};
+    });
     auto ended = download.run(dr);
     if (!ended) {
       // The download table could not be written: what is on the eUICC is
@@ -279,6 +296,18 @@ expected<void, std::string> Es2Service::run(const Operation& op) {
       return finish(op, result);
     }
     return finish(op, settled(result, d->iccid, *ended));
+  }
+
+  if (const auto* u = std::get_if<es2::UpdateConnectivityParameters>(&op.request)) {
+    auto r = update_connectivity(*u);
+    if (!r) {
+      fail_with(r.error());
+      return finish(op, result);
+    }
+    result.status = r->status;
+    result.subject_code = r->subject_code;
+    result.reason_code = r->reason_code;
+    return finish(op, result);
   }
 
   auto es3_request = relayed(op.request);
@@ -308,6 +337,37 @@ expected<void, std::string> Es2Service::run(const Operation& op) {
     result.eis = std::move(eis);
   }
   return finish(op, result);
+}
+
+expected<es3::Result, m2m::Code> Es2Service::update_connectivity(const es2::UpdateConnectivityParameters& u) {
+  auto kept = inventory_->isdp_keys(u.iccid);
+  if (!kept) return unexpected(codes::kExecutionError);
+  /// No key set: a profile this SM-DP has not downloaded (or downloaded
+  /// before it kept key sets). Profile 8.2 with "its state forbids the
+  /// function" 3.5 is our choice, not yet checked against the SGP.02 text.
+  if (!*kept) return unexpected(codes::kProfileInvalidTransition);
+  IsdpKeySet k = std::move(**kept);
+  std::optional<es3::Result> last;
+  // Once more at most, with the counter the ISD-P announced when the
+  // SM-DP's record was off (a command sent whose answer was lost).
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const std::uint32_t counter = k.counter + 1;
+    if (counter > m2m::es8::kMaxScp03Counter) return unexpected(codes::kProfileInvalidTransition);
+    // Recorded before it leaves: a counter is never used twice.
+    if (!inventory_->set_scp03_counter(u.iccid, counter)) return unexpected(codes::kExecutionError);
+    auto script = secure_connectivity(k.keys, k.isdp_aid, counter, u.connectivity_parameters, k.key_version);
+    if (!script) return unexpected(codes::kExecutionError);
+    auto r = es3_.call(es3::UpdateConnectivityParameters{u.eid, u.iccid, std::move(*script), u.validity});
+    if (!r) return unexpected(codes::kExecutionError);
+    last = std::move(*r);
+    if (succeeded(last->status)) break;
+    auto answers = ota::decode_response_script(last->euicc_response_data);
+    const auto used = answers && !answers->r_apdus.empty() ? m2m::es8::answered_counter(answers->r_apdus.front())
+                                                           : std::nullopt;
+    if (!used || *used == counter || *used == 0) break;
+    k.counter = *used - 1;
+  }
+  return std::move(*last);
 }
 
 es2::Result Es2Service::settled(es2::Result result, const std::string& iccid, const Download& ended) {

@@ -6,6 +6,8 @@
 #include "rsp/crypto/bsp.hpp"
 #include "rsp/crypto/ecdsa.hpp"
 #include "rsp/crypto/ecka.hpp"
+#include "rsp/m2m/es8_connectivity.hpp"
+#include "rsp/ota/ram.hpp"
 #include "rsp/pki/validator.hpp"
 
 namespace rsp::smdp {
@@ -76,6 +78,18 @@ expected<std::vector<apdu::Command>, Es8Failure> protect_profile(const es8::Deri
   for (const auto& s : *segments) append(out, es8::store_data_blocks(s));
   append(out, es8::store_data_blocks(*end));
   return out;
+}
+
+expected<Bytes, Es8Failure> secure_connectivity(const es8::DerivedKeys& keys, ByteView isdp_aid, std::uint32_t counter,
+                                                ByteView parameters, std::uint8_t key_version, crypto::Random& random) {
+  if (!es8::check_connectivity_parameters(parameters))
+    return fail(Es8Failure::Code::Malformed, "the connectivity parameters are not well formed");
+  Bytes host_challenge = random.bytes(8);
+  auto c_apdus = es8::secure_connectivity_parameters(keys, key_version, isdp_aid, counter, host_challenge, parameters);
+  if (!c_apdus) return fail(Es8Failure::Code::Crypto, "SCP03 script of the connectivity parameters failed");
+  auto script = ota::encode(ota::command_script(*c_apdus));
+  if (!script) return fail(Es8Failure::Code::Malformed, "command script: " + script.error().to_string());
+  return std::move(*script);
 }
 
 }  // namespace rsp::smdp

@@ -27,7 +27,22 @@ CREATE INDEX smdp_profile_pick ON smdp_profile(mno_id, profile_type, state);
      R"(
 ALTER TABLE smdp_profile ADD COLUMN euicc_state TEXT NOT NULL DEFAULT '';
 )"},
+    {3, "the ISD-P key sets of downloaded profiles, sealed, and their SCP03 counters",
+     R"(
+CREATE TABLE smdp_isdp_keys (
+  iccid TEXT PRIMARY KEY,
+  isdp_aid TEXT NOT NULL,
+  key_version {INT} NOT NULL,
+  key_set {BLOB} NOT NULL,
+  counter {INT} NOT NULL
+);
+)"},
 };
+
+/// What seals a key set: the ICCID with this use, so a key blob does not
+/// open as another profile's nor as a package.
+std::string key_label(const std::string& iccid) { return "isdp-keys:" + iccid; }
+constexpr std::size_t kKeySize = 16;
 
 constexpr std::string_view kNames[] = {"available", "reserved", "downloaded", "quarantined"};
 constexpr std::string_view kEuiccNames[] = {"", "enabled", "disabled", "deleted"};
@@ -194,6 +209,77 @@ InventoryResult<void> Inventory::record_euicc_state(const std::string& iccid, Eu
                         {value(iccid), value(euicc_state_name(state))});
   if (!n) return storage(n.error());
   if (*n != 1) return fail(InventoryError::Kind::Unknown, "no profile " + iccid);
+  return {};
+}
+
+InventoryResult<void> Inventory::keep_isdp_keys(const std::string& iccid, const IsdpKeySet& k, crypto::Random& rng) {
+  if (k.keys.enc.size() != kKeySize || k.keys.mac.size() != kKeySize || k.keys.dek.size() != kKeySize)
+    return fail(InventoryError::Kind::Sealing, "profile " + iccid + ": not an AES-128 key set");
+  Bytes clear = concat({k.keys.enc, k.keys.mac, k.keys.dek});
+  Bytes stored = clear;
+  if (kek_) {
+    auto sealed = service::seal_package(*kek_, key_label(iccid), clear, rng);
+    wipe(clear);
+    wipe(stored);
+    if (!sealed) return fail(InventoryError::Kind::Sealing, "profile " + iccid + " key set: " + sealed.error().message);
+    stored = std::move(*sealed);
+  } else {
+    wipe(clear);
+  }
+  auto tx = db_->begin();
+  if (!tx) return storage(tx.error());
+  auto gone = db_->execute("DELETE FROM smdp_isdp_keys WHERE iccid = $1", {value(iccid)});
+  if (!gone) return storage(gone.error());
+  auto n = db_->execute(
+      "INSERT INTO smdp_isdp_keys (iccid, isdp_aid, key_version, key_set, counter) VALUES ($1, $2, $3, $4, $5)",
+      {value(iccid), value(to_hex(k.isdp_aid)), value(static_cast<std::int64_t>(k.key_version)), value(std::move(stored)),
+       value(static_cast<std::int64_t>(k.counter))});
+  if (!n) return storage(n.error());
+  auto committed = tx->commit();
+  if (!committed) return storage(committed.error());
+  return {};
+}
+
+InventoryResult<std::optional<IsdpKeySet>> Inventory::isdp_keys(const std::string& iccid) {
+  auto row = db_->query_one("SELECT isdp_aid, key_version, key_set, counter FROM smdp_isdp_keys WHERE iccid = $1",
+                            {value(iccid)});
+  if (!row) return storage(row.error());
+  if (!*row) return std::optional<IsdpKeySet>();
+  Bytes stored = (*row)->blob(2);
+  Bytes clear;
+  if (service::is_sealed_package(stored)) {
+    auto opened = service::open_package(kek_.get(), key_label(iccid), stored);
+    if (!opened) return fail(InventoryError::Kind::Sealing, "profile " + iccid + " key set: " + opened.error().message);
+    clear = std::move(*opened);
+  } else {
+    if (kek_) return fail(InventoryError::Kind::Sealing, "profile " + iccid + " key set is not sealed");
+    clear = std::move(stored);
+  }
+  if (clear.size() != 3 * kKeySize) {
+    wipe(clear);
+    return fail(InventoryError::Kind::Sealing, "profile " + iccid + " key set is malformed");
+  }
+  IsdpKeySet k;
+  k.isdp_aid = from_hex((*row)->text(0)).value_or(Bytes{});
+  k.key_version = static_cast<std::uint8_t>((*row)->int64(1));
+  k.counter = static_cast<std::uint32_t>((*row)->int64(3));
+  const ByteView all(clear);
+  const auto key = [&](std::size_t i) {
+    const auto part = all.subspan(i * kKeySize, kKeySize);
+    return Bytes(part.begin(), part.end());
+  };
+  k.keys.enc = key(0);
+  k.keys.mac = key(1);
+  k.keys.dek = key(2);
+  wipe(clear);
+  return std::optional<IsdpKeySet>(std::move(k));
+}
+
+InventoryResult<void> Inventory::set_scp03_counter(const std::string& iccid, std::uint32_t counter) {
+  auto n = db_->execute("UPDATE smdp_isdp_keys SET counter = $2 WHERE iccid = $1",
+                        {value(iccid), value(static_cast<std::int64_t>(counter))});
+  if (!n) return storage(n.error());
+  if (*n != 1) return fail(InventoryError::Kind::Unknown, "no key set for profile " + iccid);
   return {};
 }
 

@@ -165,6 +165,20 @@ expected<Download, std::string> ProfileDownload::run(const DownloadRequest& requ
     auto loaded = send(part, i + part.size() < all.size());
     if (!loaded) return roll_back(std::move(d), loaded.error());
   }
+  // 4b. The connectivity parameters, under the ISD-P's new SCP03 key set
+  // (its first secured command: sequence counter 1). A refusal rolls back
+  // as any failure before ProfileDownloadCompleted does.
+  std::uint32_t counter = 0;
+  if (!request.connectivity_parameters.empty()) {
+    auto script = secure_connectivity(*keys, d.isdp_aid, ++counter, request.connectivity_parameters);
+    if (!script) return roll_back(std::move(d), "connectivity parameters: " + script.error().message);
+    auto updated = call(es3::UpdateConnectivityParameters{d.eid, d.iccid, std::move(*script), std::nullopt});
+    if (!updated) return roll_back(std::move(d), updated.error());
+  }
+  if (keep_keys_) {
+    auto kept = keep_keys_(d, *keys, counter);
+    if (!kept) return roll_back(std::move(d), "the ISD-P key set could not be kept: " + kept.error());
+  }
   RSP_TRY_VOID(step(d, DownloadState::Loaded));
   return finish(std::move(d));
 }

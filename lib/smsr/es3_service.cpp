@@ -254,12 +254,16 @@ SmsrResult<Accepted> Es3Service::update_connectivity_parameters(const std::strin
     const auto* p = own_isdp(*eis, smdp, [&](const m2m::ProfileInfo& i) { return i.iccid == req.iccid; });
     if (!p) return smsr_error(codes::kIccidUnknown, "unknown ICCID on this eUICC");
     aid = p->isdp_aid;
-    // The ISD-R's STORE DATA naming the ISD-P (m2m/isdr_commands.hpp).
-    auto apdu = m2m::build_apdu(m2m::UpdateConnectivityParameters{aid, req.connectivity_parameters});
-    if (!apdu) return smsr_error(codes::kInvalidRequest, "connectivityParameters cannot be coded");
-    json args{{"connectivityParameters", to_hex(req.connectivity_parameters)}};
-    return accept(Function::UpdateConnectivityParameters, smdp, req.eid, req.iccid, req.validity, {std::move(*apdu)},
-                  args.dump());
+    /// SGP.02 §3.14: the SM-DP's ES8.UpdateConnectivityParameters, secured
+    /// with the ISD-P's SCP03 keys, goes to that ISD-P as it is: the SM-SR
+    /// neither reads nor builds it. This binding carries it as a command
+    /// script, as SendData's data (m2m/es8_connectivity.hpp).
+    auto script = ota::decode_command_script(req.connectivity_parameters);
+    if (!script) return smsr_error(codes::kInvalidRequest, "connectivityParameters is not a command script");
+    auto c_apdus = ota::c_apdus(*script);
+    if (c_apdus.empty()) return smsr_error(codes::kInvalidRequest, "connectivityParameters holds no C-APDU");
+    json args{{"sdAid", to_hex(aid)}, {"commands", c_apdus.size()}};
+    return accept(Function::UpdateConnectivityParameters, smdp, req.eid, req.iccid, req.validity, c_apdus, args.dump());
   };
   auto r = run();
   return audited(Function::UpdateConnectivityParameters, smdp, req.eid, aid, std::move(r));
@@ -299,7 +303,8 @@ bool Es3Service::answers(const Operation& op) {
 }
 
 Bytes Es3Service::target_of(const Operation& op) {
-  if (op.function != name_of(Function::SendData)) return {};
+  if (op.function != name_of(Function::SendData) && op.function != name_of(Function::UpdateConnectivityParameters))
+    return {};
   return hex_argument(op, "sdAid");
 }
 
@@ -308,7 +313,7 @@ SmsrResult<void> Es3Service::completed(const Operation& op, const std::vector<ap
   const json args = arguments_of(op);
   const bool create = op.function == name_of(Function::CreateIsdp);
   const bool connectivity = op.function == name_of(Function::UpdateConnectivityParameters);
-  const std::size_t expected_count = create || connectivity ? 1 : args.value("commands", std::size_t{0});
+  const std::size_t expected_count = create ? 1 : args.value("commands", std::size_t{0});
   const bool refused = std::any_of(r_apdus.begin(), r_apdus.end(), is_error);
   const bool ok = !refused && r_apdus.size() >= expected_count && !r_apdus.empty();
 
@@ -346,20 +351,13 @@ SmsrResult<void> Es3Service::completed(const Operation& op, const std::vector<ap
     result.isdp_aid = p.isdp_aid;
     change.added.push_back(std::move(p));
   }
-  Bytes target = create ? hex_argument(op, "isdpAid") : target_of(op);
-  if (connectivity && ok) {
-    // The eUICC took them: the EIS keeps them with the profile.
-    RSP_TRY(auto eis, config_.registry->eis(op.eid, false));
-    const m2m::ProfileInfo* p = eis ? eis->profile(op.iccid) : nullptr;
-    if (p) {
-      m2m::ProfileInfo changed = *p;
-      changed.connectivity_parameters = hex_argument(op, "connectivityParameters");
-      target = changed.isdp_aid;
-      change.put.push_back(std::move(changed));
-    }
-  }
-  if (!create && !connectivity) {
-    // §5.4.4: the card's answer goes back as it is, success or not.
+  // UpdateConnectivityParameters leaves the EIS as it is: the parameters
+  // travelled enciphered for the ISD-P, the SM-SR never saw them.
+  const Bytes target = create ? hex_argument(op, "isdpAid") : target_of(op);
+  if (!create) {
+    // §5.4.4: the card's answer goes back as it is, success or not (for
+    // UpdateConnectivityParameters too: the SM-DP reads the ISD-P's
+    // INITIALIZE UPDATE answer and status words in it).
     ota::ResponseScript script;
     script.executed = static_cast<std::uint8_t>(std::min<std::size_t>(r_apdus.size(), 0xFF));
     script.r_apdus = r_apdus;

@@ -102,6 +102,10 @@ TEST_F(M2mAcceptance, DownloadEnableThenSmsrChangeThenEnableThroughTheNewSmsr) {
   EXPECT_NE(card.find(ours_ + " ENABLED"), std::string::npos) << card;
   EXPECT_NE(card.find(boot_iccid_ + " DISABLED"), std::string::npos) << card;
   EXPECT_NE(card.find("ISD-R keys: SCP80 version(s) 1,"), std::string::npos) << card;
+  // The profile type's connectivity parameters reached the new ISD-P
+  // (ES8.UpdateConnectivityParameters through the SM-SR, enciphered).
+  EXPECT_NE(card.find(ours_ + " ENABLED connectivity:" + std::string(kConnectivityParameters)), std::string::npos)
+      << card;
 
   // 2. The new profile's number, where the SM-SRs' wake-ups now go.
   a = es4(smsr_url_, "updateSubscriptionAddress",

@@ -33,6 +33,9 @@ class M2mServeTest : public ::testing::Test {
   static constexpr const char* kMnoKey = "dp-mno-key-3b7e1c9a5f2d";
   static constexpr const char* kOtherKey = "dp-other-key-8d2a4f6c1e9b";
   static constexpr const char* kEumKey = "dp-eum-key-5c1e7a3f9b2d";
+  /// The SM-DP's connectivity parameters of profile type m2m-data (an SMS
+  /// centre address), sent to the ISD-P after the profile.
+  static constexpr const char* kConnectivityParameters = "A00A80080891214365870900";
   /// The card's bootstrap and second profiles' numbers, then the number the
   /// MNO gives the downloaded profile (UpdateSubscriptionAddress): the
   /// device binds all three at the SMSC.
@@ -119,6 +122,8 @@ class M2mServeTest : public ::testing::Test {
                  {"dp_key", (pki() / "SK_M2M_SM_DP_ECDSA_NIST.pem").string()},
                  {"ecasd_eums", (pki() / "CERT_EUM_ECDSA_NIST.pem").string()},
                  {"ecasd_cis", ci()},
+                 // Sent to the ISD-P after the profile, under its SCP03 keys.
+                 {"connectivity_parameters", {{"m2m-data", kConnectivityParameters}}},
                  {"callback_trust", ci()},
                  // The SM-SR's callbacks come with its TLS certificate (its
                  // callback identity by default): only it is served there.

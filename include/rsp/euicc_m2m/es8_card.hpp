@@ -16,11 +16,21 @@
 ///    is refused with 6A84 as soon as it is. At the end, the SAIP checks the
 ///    consumer eUICC runs (euicc/profile_package.hpp), then the ISD-P becomes
 ///    DISABLED with the profile's ICCID in one durable write.
+///  - ES8.UpdateConnectivityParameters (m2m/es8_connectivity.hpp): an ISD-P
+///    holding keys and a profile answers INITIALIZE UPDATE with its key set
+///    (key version '00' or its own, else 6A88), the pseudo-random card
+///    challenge of its next sequence counter and that counter; EXTERNAL
+///    AUTHENTICATE must verify (else 6300) at C-MAC | C-DECRYPTION (else
+///    6982); the STORE DATA '84 E2 88 00' must verify and decipher (else
+///    6982) and hold DGI '3A07' with well-formed parameters (else 6A80).
+///    The parameters and the counter are then saved in one durable write.
 ///  - Any refusal drops the session in progress for that ISD-P; the card
-///    state is only written by the two successful final steps.
+///    state is only written by the three successful final steps (keys,
+///    profile, connectivity parameters).
 /// Status words: 6A80 malformed, 6982 certificate / signature / MAC refused,
-/// 6985 wrong ISD-P state or step, 6A84 no memory, 6A88 unknown ISD-P, 6581
-/// state not saved, 6A86 a block out of sequence.
+/// 6300 SCP03 host cryptogram refused, 6985 wrong ISD-P state or step, 6A84
+/// no memory, 6A88 unknown ISD-P (or key version), 6581 state not saved,
+/// 6A86 a block out of sequence.
 
 #include <map>
 #include <memory>

@@ -41,7 +41,7 @@ struct IsdpRecord {
   bool fallback = false;
   bool emergency = false;
   std::uint8_t pol1 = 0;      ///< m2m::pol1 bits
-  Bytes connectivity;         ///< connectivity parameters TLVs, as the SM-SR sent them
+  Bytes connectivity;         ///< connectivity parameters TLVs, as the SM-DP's ES8 command carried them
   std::uint32_t memory_quota = 0;
   std::string mno_id;         ///< the profile's MNO (informative)
   bool coverage = true;       ///< simulated network: false = no coverage for this profile
@@ -51,6 +51,10 @@ struct IsdpRecord {
   Bytes scp03_enc;
   Bytes scp03_mac;
   Bytes scp03_dek;
+  /// The SCP03 sequence counter of the last secured command the ISD-P
+  /// accepted with that key set (ES8.UpdateConnectivityParameters,
+  /// m2m/es8_connectivity.hpp); 0 until the first.
+  std::uint32_t scp03_counter = 0;
   std::uint32_t profile_size = 0;  ///< bytes of the installed profile package (ES8 download)
 };
 

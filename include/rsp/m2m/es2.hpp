@@ -7,7 +7,8 @@
 ///
 /// Members are camelCase of SGP.02's element names: "eid", "iccid",
 /// "profileType", "smsrId" (SMSR-ID), "enableProfile", "pol2",
-/// "subscriptionAddress", "iccidList" (AuditEIS's optional list); every
+/// "subscriptionAddress", "iccidList" (AuditEIS's optional list),
+/// "connectivityParameters" (UpdateConnectivityParameters, hex); every
 /// request may carry "functionCallIdentifier" and, for a function the eUICC
 /// executes, "validityPeriod" (seconds).
 ///
@@ -47,6 +48,7 @@ enum class Function {
   EnableProfile,
   DisableProfile,
   DeleteIsdp,
+  UpdateConnectivityParameters,
 };
 
 /// In the order of Function.
@@ -59,6 +61,7 @@ inline constexpr FunctionPath kFunctions[] = {
     {"/gsma/m2m/es2/enableProfile", "ES2.EnableProfile"},
     {"/gsma/m2m/es2/disableProfile", "ES2.DisableProfile"},
     {"/gsma/m2m/es2/deleteISDP", "ES2.DeleteISDP"},
+    {"/gsma/m2m/es2/updateConnectivityParameters", "ES2.UpdateConnectivityParameters"},
 };
 inline constexpr const FunctionPath& function(Function f) { return kFunctions[static_cast<int>(f)]; }
 /// The function named `name` ("ES2.DownloadProfile"), if any.
@@ -127,10 +130,23 @@ struct OnProfile {
 using EnableProfile = OnProfile<Function::EnableProfile>;
 using DisableProfile = OnProfile<Function::DisableProfile>;
 using DeleteIsdp = OnProfile<Function::DeleteIsdp>;
+/// ES2.UpdateConnectivityParameters (SGP.02 §3.14 "Connectivity Parameters
+/// Update using SCP03"; its §5.3 clause not yet checked): new connectivity
+/// parameters ("connectivityParameters", hex: the 'A0' SMS, 'A1' CAT_TP,
+/// 'A2' HTTP TLVs of m2m/es8_connectivity.hpp) for a profile the SM-DP
+/// downloaded; asynchronous (the ISD-P executes them).
+struct UpdateConnectivityParameters {
+  std::string eid;
+  std::string iccid;
+  std::string smsr_id;
+  Bytes connectivity_parameters;
+  std::optional<std::int64_t> validity;
+  bool operator==(const UpdateConnectivityParameters&) const = default;
+};
 
 /// In the order of Function.
 using Request = std::variant<GetEis, DownloadProfile, UpdatePolicyRules, UpdateSubscriptionAddress, AuditEis,
-                             EnableProfile, DisableProfile, DeleteIsdp>;
+                             EnableProfile, DisableProfile, DeleteIsdp, UpdateConnectivityParameters>;
 inline Function function_of(const Request& r) { return static_cast<Function>(r.index()); }
 /// The EID every request names.
 const std::string& eid_in(const Request& r);

@@ -146,21 +146,20 @@ struct UpdateSubscriptionAddress {
 };
 /// ES3.UpdateConnectivityParameters (SGP.02 §5.4; clause not yet checked
 /// against the SGP.02 text): new connectivity parameters (SMS, CAT_TP, HTTP
-/// TLVs, SGP.02 §4.1.3 as m2m/isdr_commands.hpp codes them) for the
-/// caller's ISD-P of profile `iccid`. In this binding the SM-SR delivers
-/// them in the ISD-R's STORE DATA (m2m::UpdateConnectivityParameters), the
-/// command the eUICC simulator executes; SGP.02 has the SM-DP secure them
-/// for the ISD-P (ES8.UpdateConnectivityParameters under SCP03), which this
-/// binding does not do yet.
+/// TLVs) for the caller's ISD-P of profile `iccid`: the SM-DP's ES8.UpdateConnectivityParameters
+/// secured with that ISD-P's SCP03 keys (SGP.02 §3.14,
+/// m2m/es8_connectivity.hpp), as an expanded command script ('AA', as
+/// SendData's data) the SM-SR forwards unchanged to the ISD-P.
 struct UpdateConnectivityParameters {
   std::string eid;
   std::string iccid;
-  Bytes connectivity_parameters;  ///< 1..kMaxConnectivityParameters bytes
+  Bytes connectivity_parameters;  ///< the command script, 1..kMaxConnectivityParameters bytes
   std::optional<std::int64_t> validity;
   bool operator==(const UpdateConnectivityParameters&) const = default;
 };
-/// What one short STORE DATA carries besides the ISD-P AID (isdr_commands).
-inline constexpr std::size_t kMaxConnectivityParameters = 200;
+/// INITIALIZE UPDATE, EXTERNAL AUTHENTICATE and one short STORE DATA in a
+/// command script take about 300 bytes; this leaves room.
+inline constexpr std::size_t kMaxConnectivityParameters = 1024;
 
 /// In the order of Function.
 using Request = std::variant<GetEis, AuditEis, CreateIsdp, SendData, ProfileDownloadCompleted, EnableProfile,

@@ -110,7 +110,9 @@ struct SetEmergencyProfileAttribute {
   bool operator==(const SetEmergencyProfileAttribute&) const = default;
 };
 /// The connectivity parameters (SMS, CAT_TP, HTTP) of a profile, kept as the
-/// TLVs received.
+/// TLVs received. Only coded: the SM-SR no longer sends it and the
+/// simulated card's ISD-R refuses it (6A81); SGP.02 has the SM-DP send the
+/// parameters secured for the ISD-P (m2m/es8_connectivity.hpp).
 struct UpdateConnectivityParameters {
   Bytes isdp_aid;
   Bytes parameters;

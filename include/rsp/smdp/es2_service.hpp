@@ -13,6 +13,13 @@
 ///    counterparts; the SM-SR's result is passed on in the callback
 ///    (AuditEIS's EIS limited to the calling MNO's profiles and, with an
 ///    iccidList, to those).
+///  - UpdateConnectivityParameters (SGP.02 §3.14) is accepted the same way;
+///    the worker secures the parameters with the profile's ISD-P key set
+///    kept from its download (Inventory::keep_isdp_keys) and the next SCP03
+///    sequence counter (recorded before it is sent), and sends them in
+///    ES3.UpdateConnectivityParameters; when the ISD-P refuses because it
+///    expected another counter (its INITIALIZE UPDATE answer names it), once
+///    more with that one. A profile without a kept key set: Failed 8.2/3.5.
 ///  - GetEIS is relayed at once (ES3.GetEIS) and answered with the EIS.
 ///  - UpdatePolicyRules and UpdateSubscriptionAddress: after the ownership
 ///    check, relayed at once as ES3.UpdatePolicyRules /
@@ -43,6 +50,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -82,6 +90,10 @@ struct Es2ServiceConfig {
   /// The ISD-P's memory quota asked in CreateISDP: the package's size plus
   /// this margin (bytes).
   std::uint32_t memory_margin = 32 * 1024;
+  /// Connectivity parameters (m2m/es8_connectivity.hpp) the download sends
+  /// to the new ISD-P after the profile, per profile type of the inventory;
+  /// a type not named here gets none.
+  std::map<std::string, Bytes> connectivity_parameters;
   /// Each MNO's callback URL (empty: the outbox's prepare hook gives it).
   std::function<std::string(const std::string& mno)> callback_url;
 };
@@ -123,6 +135,8 @@ class Es2Service {
   /// inventory to match (downloaded, back available, or quarantined).
   m2m::es2::Result settled(m2m::es2::Result result, const std::string& iccid, const Download& ended);
   expected<void, std::string> recover();
+  /// ES2.UpdateConnectivityParameters: the ES3 result, or the code it failed with here.
+  expected<m2m::es3::Result, m2m::Code> update_connectivity(const m2m::es2::UpdateConnectivityParameters& u);
   Reply accept(const m2m::es2::Request& request, const std::string& mno, const std::string& iccid);
 
   Es2ServiceConfig config_;

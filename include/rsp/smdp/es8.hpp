@@ -24,6 +24,7 @@
 #include "rsp/common/bytes.hpp"
 #include "rsp/common/expected.hpp"
 #include "rsp/crypto/ec_key.hpp"
+#include "rsp/crypto/random.hpp"
 #include "rsp/m2m/es8.hpp"
 #include "rsp/pki/certificate.hpp"
 
@@ -80,5 +81,15 @@ class KeyEstablishment {
 
 /// The profile package as SCP03t-protected STORE DATA commands (m2m/es8.hpp).
 expected<std::vector<apdu::Command>, Es8Failure> protect_profile(const m2m::es8::DerivedKeys& keys, ByteView upp);
+
+/// ES8.UpdateConnectivityParameters for ISD-P `isdp_aid` under its key set
+/// `keys` (m2m/es8_connectivity.hpp): the command script ('AA') of
+/// ES3.UpdateConnectivityParameters, for the card's sequence counter
+/// `counter` (its last accepted + 1), with a fresh host challenge from
+/// `random`. Malformed when the parameters are not well formed.
+expected<Bytes, Es8Failure> secure_connectivity(const m2m::es8::DerivedKeys& keys, ByteView isdp_aid,
+                                                std::uint32_t counter, ByteView parameters,
+                                                std::uint8_t key_version = m2m::es8::kDefaultKeyVersion,
+                                                crypto::Random& random = crypto::system_random());
 
 }  // namespace rsp::smdp

@@ -17,6 +17,10 @@
 ///
 /// Only the owning MNO's requests see a profile: another MNO's ICCID is
 /// answered as unknown. Errors never carry package content or keys.
+///
+/// Beside it (table smdp_isdp_keys, one row per downloaded profile): the
+/// ISD-P key set of the download, sealed under the same KEK, and the SCP03
+/// sequence counter of its last secured command (keep_isdp_keys).
 
 #include <cstdint>
 #include <memory>
@@ -28,6 +32,7 @@
 
 #include "rsp/common/bytes.hpp"
 #include "rsp/common/expected.hpp"
+#include "rsp/m2m/es8.hpp"
 #include "rsp/service/package_envelope.hpp"
 #include "rsp/store/database.hpp"
 #include "rsp/store/migrate.hpp"
@@ -63,6 +68,18 @@ struct InventoryProfile {
   std::string eid;  ///< set once reserved
   std::int64_t package_size = 0;  ///< bytes of the package in clear
   EuiccState euicc_state = EuiccState::Unknown;
+};
+
+/// A downloaded profile's ISD-P key set from the ES8 key establishment
+/// (m2m/es8.hpp), kept for its later ES8 commands
+/// (ES8.UpdateConnectivityParameters, m2m/es8_connectivity.hpp): the ISD-P,
+/// the key version, K-ENC / K-MAC / K-DEK, and the SCP03 sequence counter
+/// of the last secured command this SM-DP made for it.
+struct IsdpKeySet {
+  Bytes isdp_aid;
+  std::uint8_t key_version = 0;
+  m2m::es8::DerivedKeys keys;  ///< receipt_key left empty
+  std::uint32_t counter = 0;
 };
 
 struct InventoryError {
@@ -108,6 +125,17 @@ class Inventory {
   /// Records `iccid`'s state on the eUICC with a plain UPDATE (joining the
   /// caller's open transaction, if any); Unknown when no such profile.
   InventoryResult<void> record_euicc_state(const std::string& iccid, EuiccState state);
+
+  /// Keeps (or replaces) profile `iccid`'s ISD-P key set, sealed at rest as
+  /// the packages are (under the KEK, bound to the ICCID and to this use;
+  /// in clear without a KEK), table smdp_isdp_keys.
+  InventoryResult<void> keep_isdp_keys(const std::string& iccid, const IsdpKeySet& keys, crypto::Random& rng);
+  /// The key set kept for `iccid`, nullopt when none (Sealing when it does
+  /// not open).
+  InventoryResult<std::optional<IsdpKeySet>> isdp_keys(const std::string& iccid);
+  /// Records the sequence counter of the secured command about to be sent
+  /// (before it leaves, so a counter is never used twice).
+  InventoryResult<void> set_scp03_counter(const std::string& iccid, std::uint32_t counter);
 
  private:
   Inventory(std::shared_ptr<store::Database> db, std::shared_ptr<const service::KeyEncryptionKey> kek)

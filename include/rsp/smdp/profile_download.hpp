@@ -6,7 +6,12 @@
 ///   3. ES8 key establishment (§3.1.2, ECKA scenario #3, es8.hpp) through
 ///      ES3.SendData to the ISD-P: the receipt verified, the SCP03 key set;
 ///   4. the protected profile (§3.1.3, SCP03t) in SendData segments
-///      (moreToDo on all but the last);
+///      (moreToDo on all but the last); then, when the request has
+///      connectivity parameters, ES8.UpdateConnectivityParameters under the
+///      new key set (m2m/es8_connectivity.hpp, sequence counter 1) in
+///      ES3.UpdateConnectivityParameters (SGP.02 §3.14's path; whether the
+///      download procedure sends this step in ES3.SendData instead is not
+///      checked against the SGP.02 text);
 ///   5. ES3.ProfileDownloadCompleted with the subscription address and POL2;
 ///   6. ES3.EnableProfile when asked.
 ///
@@ -64,6 +69,9 @@ struct DownloadRequest {
   std::string profile_type;
   std::optional<m2m::SubscriptionAddress> subscription_address;
   std::vector<m2m::PolicyRule> pol2;
+  /// Sent to the ISD-P once the profile is loaded, when not empty
+  /// (m2m/es8_connectivity.hpp checks them).
+  Bytes connectivity_parameters;
 };
 
 /// STORE DATA commands per ES3.SendData while the profile loads: 64 commands
@@ -85,6 +93,13 @@ struct DownloadConfig {
   std::function<std::int64_t()> now;
 };
 
+/// Given the ISD-P's key set once the profile (and its connectivity
+/// parameters) are on the card, before ProfileDownloadCompleted, with the
+/// SCP03 sequence counter last used (0, or 1 after the connectivity
+/// parameters), to keep it for later ES8 commands (Inventory::keep_isdp_keys).
+using KeepKeys =
+    std::function<expected<void, std::string>(const Download&, const m2m::es8::DerivedKeys&, std::uint32_t counter)>;
+
 class ProfileDownload {
  public:
   /// Why a step failed: the text and the SGP.02 subject and reason codes the
@@ -96,6 +111,9 @@ class ProfileDownload {
   };
 
   ProfileDownload(DownloadConfig config, Es3Port& es3, DownloadTable& table);
+  /// Hands the key set to `keep` (see KeepKeys); its failure rolls the
+  /// download back. Without it the key set lives in memory only.
+  void keep_keys_with(KeepKeys keep) { keep_keys_ = std::move(keep); }
 
   /// Runs one download to its end; the final record (Failed with the reason
   /// when it did not succeed). An error only when the table cannot be written.
@@ -116,6 +134,7 @@ class ProfileDownload {
   bool completed_at_smsr(const Download& d);
 
   DownloadConfig config_;
+  KeepKeys keep_keys_;
   Es3Port& es3_;
   DownloadTable& table_;
 };

@@ -29,10 +29,14 @@
 ///  - UpdatePolicyRules, UpdateSubscriptionAddress: at once, on the caller's
 ///    profile only (another SM-DP's is an unknown ICCID, 8.2.1/3.9), kept in
 ///    the EIS as ES4's are.
-///  - UpdateConnectivityParameters: the ISD-R's STORE DATA of the new
-///    parameters for the caller's ISD-P (m2m::UpdateConnectivityParameters);
-///    when the eUICC confirmed, the EIS keeps them and the SM-DP's result
-///    follows (completed()).
+///  - UpdateConnectivityParameters (§3.14): the SM-DP's SCP03-secured
+///    ES8.UpdateConnectivityParameters script (m2m/es8_connectivity.hpp),
+///    a command script as SendData's, queued unchanged for the caller's
+///    ISD-P of that ICCID (the session's targeted application); the SM-SR
+///    builds no ISD-R command and cannot read the parameters, so the EIS's
+///    connectivityParameters stay as they were. The SM-DP's result carries
+///    the card's response script, as SendData's (a refusal: Failed
+///    8.1/3.8 with the status words in it).
 ///
 /// Every call leaves an audit line.
 
@@ -78,7 +82,8 @@ class Es3Service {
   /// The card's R-APDUs to operation `op`'s script: the operation ends, the
   /// EIS changes and the SM-DP's result is queued in one registry transaction.
   SmsrResult<void> completed(const Operation& op, const std::vector<apdu::Response>& r_apdus);
-  /// The ISD-P a SendData operation addresses (empty for any other).
+  /// The ISD-P a SendData or UpdateConnectivityParameters operation
+  /// addresses (empty for any other).
   static Bytes target_of(const Operation& op);
 
  private:

@@ -113,10 +113,13 @@ TEST_F(M2mTest, AttributesMove) {
   EXPECT_EQ(sw(m2m::SetEmergencyProfileAttribute{isdp_aid(7)}), kReferencedDataNotFound);
 }
 
-TEST_F(M2mTest, ConnectivityParameters) {
+/// In clear through the ISD-R the parameters are refused (only the
+/// SM-DP's ES8 command secured for the ISD-P changes them, es8_card_test).
+TEST_F(M2mTest, ConnectivityParametersInClearAreRefused) {
+  const Bytes before = isdp(second_).connectivity;
   const Bytes params = from_hex("A00A80080891214365870900").value();
-  ASSERT_EQ(sw(m2m::UpdateConnectivityParameters{second_, params}), kOk);
-  EXPECT_EQ(isdp(second_).connectivity, params);
+  EXPECT_EQ(sw(m2m::UpdateConnectivityParameters{second_, params}), apdu::sw::kFunctionNotSupported);
+  EXPECT_EQ(isdp(second_).connectivity, before);
   EXPECT_EQ(sw(m2m::UpdateConnectivityParameters{isdp_aid(7), params}), kReferencedDataNotFound);
 }
 

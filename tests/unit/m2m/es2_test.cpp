@@ -37,6 +37,7 @@ TEST(Es2, EveryRequestRoundTrips) {
       EnableProfile{kEid, kIccid, "smsr-1", std::nullopt},
       DisableProfile{kEid, kIccid, "smsr-1", 30},
       DeleteIsdp{kEid, kIccid, "smsr-1", std::nullopt},
+      UpdateConnectivityParameters{kEid, kIccid, "smsr-1", from_hex("A0038001FF").value(), 120},
   };
   for (const auto& r : all) {
     auto back = decode_request(function_of(r), encode_request(r, "call-1"));
@@ -56,6 +57,21 @@ TEST(Es2, PathsAndNames) {
   EXPECT_TRUE(is_async(Function::DownloadProfile));
   EXPECT_FALSE(is_async(Function::GetEis));
   EXPECT_FALSE(is_async(Function::UpdateSubscriptionAddress));
+  EXPECT_TRUE(is_async(Function::UpdateConnectivityParameters));
+  EXPECT_EQ(function(Function::UpdateConnectivityParameters).path, "/gsma/m2m/es2/updateConnectivityParameters");
+}
+
+TEST(Es2, ConnectivityParametersAreChecked) {
+  json b{{"eid", kEid}, {"iccid", kIccid}, {"smsrId", "smsr-1"}, {"connectivityParameters", "A0038001FF"}};
+  EXPECT_TRUE(decode_request(Function::UpdateConnectivityParameters, b.dump()));
+  for (const char* bad : {"", "A00580", "zz", "A3038001FF", "A0038001FFA0038001FF"}) {
+    b["connectivityParameters"] = bad;
+    auto e = decode_request(Function::UpdateConnectivityParameters, b.dump());
+    ASSERT_FALSE(e) << bad;
+    EXPECT_EQ(e.error().message.rfind("connectivityParameters", 0), 0U) << e.error().message;
+  }
+  b.erase("connectivityParameters");
+  EXPECT_FALSE(decode_request(Function::UpdateConnectivityParameters, b.dump()));
 }
 
 TEST(Es2, DownloadProfileNamesExactlyOneProfile) {

@@ -57,6 +57,73 @@ TEST_F(Es2DownloadTest, DownloadProfileEnablesAndCallsTheMnoBack) {
 
 }
 
+/// ES2.UpdateConnectivityParameters on a downloaded profile: the SM-DP
+/// kept the ISD-P's key set (sealed) from the download and secures the
+/// parameters with it; the card shows them. Changed on the way: refused by
+/// the ISD-P, the MNO told 8.1/3.8, the card keeps the old ones. The SM-DP's
+/// counter is then ahead of the card's: the next update is refused once,
+/// resynchronised from the ISD-P's INITIALIZE UPDATE answer, and succeeds.
+TEST_F(Es2DownloadTest, UpdateConnectivityParametersUsesTheKeptKeySet) {
+  namespace es2 = m2m::es2;
+  // Not enabled: the wake-ups keep going to the bootstrap profile's number.
+  auto accepted = es2_->handle(es2::DownloadProfile{eid(), kIccid, "", "smsr-1", false, std::nullopt}, "mno-three");
+  ASSERT_TRUE(accepted.answer.accepted()) << accepted.answer.message;
+  ASSERT_TRUE(es2_->run_next().value_or(false));
+  auto kept = inventory_->isdp_keys(kIccid);
+  ASSERT_TRUE(kept && *kept);
+  EXPECT_EQ((*kept)->counter, 0U);
+  const Bytes aid = (**registry_->eis(eid(), false)).profile(kIccid)->isdp_aid;
+  EXPECT_EQ((*kept)->isdp_aid, aid);
+
+  auto update = [&](const Bytes& params) -> es2::Result {
+    auto a = es2_->handle(es2::UpdateConnectivityParameters{eid(), kIccid, "smsr-1", params, std::nullopt}, "mno-three");
+    EXPECT_TRUE(a.answer.accepted()) << a.answer.message;
+    EXPECT_TRUE(es2_->run_next().value_or(false));
+    auto due = outbox_->due();
+    EXPECT_TRUE(due);
+    if (!due) return {};
+    for (const auto& item : *due) {
+      auto c = es2::decode_callback(item.body);
+      if (!c || !std::holds_alternative<es2::Result>(*c)) continue;
+      const auto& r = std::get<es2::Result>(*c);
+      if (r.operation_id == a.answer.operation_id) return r;
+    }
+    ADD_FAILURE() << "no result";
+    return {};
+  };
+  const Bytes first = from_hex("A00A8008" "0891214365870900").value();
+  auto r = update(first);
+  EXPECT_EQ(r.function, es2::Function::UpdateConnectivityParameters);
+  EXPECT_EQ(r.status, "Executed-Success") << r.subject_code << "/" << r.reason_code;
+  EXPECT_EQ(on_card(aid)->connectivity, first);
+  EXPECT_EQ(on_card(aid)->scp03_counter, 1U);
+
+  tamper_connectivity_ = true;
+  r = update(from_hex("A0038001FF").value());
+  EXPECT_EQ(r.status, "Failed");
+  EXPECT_EQ(r.subject_code, codes::kEuiccRefused.subject);
+  EXPECT_EQ(r.reason_code, codes::kEuiccRefused.reason);
+  EXPECT_EQ(on_card(aid)->connectivity, first);
+  EXPECT_EQ(on_card(aid)->scp03_counter, 1U);
+  EXPECT_EQ((*inventory_->isdp_keys(kIccid))->counter, 2U);
+
+  tamper_connectivity_ = false;
+  const auto before = std::count(calls_.begin(), calls_.end(), es3::Function::UpdateConnectivityParameters);
+  r = update(from_hex("A0038001FF").value());
+  EXPECT_EQ(r.status, "Executed-Success");
+  EXPECT_EQ(std::count(calls_.begin(), calls_.end(), es3::Function::UpdateConnectivityParameters) - before, 2);
+  EXPECT_EQ(on_card(aid)->connectivity, from_hex("A0038001FF").value());
+  EXPECT_EQ(on_card(aid)->scp03_counter, 2U);
+  EXPECT_EQ((*inventory_->isdp_keys(kIccid))->counter, 2U);
+
+  // Malformed parameters never reach a worker; another MNO's profile is unknown.
+  EXPECT_FALSE(es2::decode_request(es2::Function::UpdateConnectivityParameters,
+                                   nlohmann::json{{"eid", eid()}, {"iccid", kIccid}, {"smsrId", "smsr-1"},
+                                        {"connectivityParameters", "A00580"}}.dump()));
+  auto other = es2_->handle(es2::UpdateConnectivityParameters{eid(), kIccid, "smsr-1", first, std::nullopt}, "mno-two");
+  EXPECT_EQ(other.answer.subject_code, codes::kIccidUnknown.subject);
+}
+
 /// ES2 AuditEIS relayed as ES3 AuditEIS to the real SM-SR: the card is read
 /// and the MNO called back with the EIS limited to its own profiles (the
 /// SM-SR shows the SM-DP only its ISD-Ps; the eUICC's boot and second

@@ -100,6 +100,15 @@ es3::Result ProfileDownloadTest::dispatch(const es3::Request& request) {
   if (const auto* u = std::get_if<es3::UpdatePolicyRules>(&request)) return at_once(es3_->update_policy_rules(kSmdp, *u));
   if (const auto* u = std::get_if<es3::UpdateSubscriptionAddress>(&request))
     return at_once(es3_->update_subscription_address(kSmdp, *u));
+  if (const auto* u = std::get_if<es3::UpdateConnectivityParameters>(&request)) {
+    if (!tamper_connectivity_) return ended(es3_->update_connectivity_parameters(kSmdp, *u));
+    // One byte of the secured STORE DATA changed on its way.
+    auto c_apdus = ota::c_apdus(ota::decode_command_script(u->connectivity_parameters).value());
+    c_apdus.back().at(8) ^= 0x01;
+    es3::UpdateConnectivityParameters changed = *u;
+    changed.connectivity_parameters = ota::encode(ota::command_script(c_apdus)).value();
+    return ended(es3_->update_connectivity_parameters(kSmdp, changed));
+  }
   ADD_FAILURE() << "unexpected ES3 call";
   return {};
 }

@@ -146,6 +146,7 @@ class ProfileDownloadTest : public Es3LinkTest {
   std::function<bool(const es3::Request&, Cut)> cut_;
   bool tamper_receipt_ = false;
   bool tamper_segment_ = false;  ///< the first profile segment changed on its way
+  bool tamper_connectivity_ = false;  ///< the secured connectivity parameters changed on their way
   int send_data_ = 0;
 };
 

@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "es3_link_fixture.hpp"
+#include "rsp/m2m/es8_connectivity.hpp"
 #include "rsp/crypto/random.hpp"
 #include "rsp/smdpp/sample_profile.hpp"
 
@@ -220,34 +221,70 @@ TEST_F(Es3LinkTest, UpdatesTouchOnlyTheCallersProfile) {
   EXPECT_TRUE(registry_->queued_scripts(eid())->empty());  // nothing for the eUICC
 }
 
-/// ES3.UpdateConnectivityParameters: the ISD-R's STORE DATA reaches the
-/// card, which keeps the parameters with the ISD-P; the EIS follows once the
-/// card confirmed. A card refusal leaves the EIS as it was.
+/// ES3.UpdateConnectivityParameters: the SM-DP's SCP03-secured script
+/// (ES8.UpdateConnectivityParameters) goes unchanged to the ISD-P, which
+/// verifies, deciphers and keeps the parameters; the result carries the
+/// card's answers. A script changed on its way is refused by the card
+/// (Failed 8.1/3.8, its status words in the response script) and changes
+/// nothing; the EIS never holds the parameters (the SM-SR cannot read them).
 TEST_F(Es3LinkTest, ConnectivityParametersReachTheIsdp) {
   start_device();
   make_second_ours();
+  // The second ISD-P's key set, as an ES8 key establishment would leave it.
+  m2m::es8::DerivedKeys keys;
+  keys.enc = Bytes(16, 0x42);
+  keys.mac = Bytes(16, 0x43);
+  ASSERT_FALSE(card_->isd_r().change_isdp(second_, [&](euicc_m2m::IsdpRecord& r) -> std::optional<std::uint16_t> {
+    r.scp03_version = m2m::es8::kDefaultKeyVersion;
+    r.scp03_enc = keys.enc;
+    r.scp03_mac = keys.mac;
+    r.scp03_dek = Bytes(16, 0x44);
+    return std::nullopt;
+  }));
+  const Bytes eis_before = (**registry_->eis(eid(), false)).profile(kSecondIccid)->connectivity_parameters;
   const Bytes params = from_hex("A00A8008" "0891214365870900").value();
-  auto r = result(es3_->update_connectivity_parameters(kSmdp, es3::UpdateConnectivityParameters{eid(), kSecondIccid, params, {}}));
+  auto script = smdp::secure_connectivity(keys, second_, 1, params);
+  ASSERT_TRUE(script) << script.error().message;
+  auto r = result(es3_->update_connectivity_parameters(kSmdp, es3::UpdateConnectivityParameters{eid(), kSecondIccid, *script, {}}));
   EXPECT_EQ(r.function, es3::Function::UpdateConnectivityParameters);
   EXPECT_EQ(r.status, "Executed-Success");
+  auto answers = ota::decode_response_script(r.euicc_response_data);
+  ASSERT_TRUE(answers);
+  ASSERT_EQ(answers->r_apdus.size(), 3U);
+  EXPECT_EQ(m2m::es8::answered_counter(answers->r_apdus.front()), 1U);
   ASSERT_TRUE(on_card(second_));
   EXPECT_EQ(on_card(second_)->connectivity, params);
-  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kSecondIccid)->connectivity_parameters, params);
+  EXPECT_EQ(on_card(second_)->scp03_counter, 1U);
+  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kSecondIccid)->connectivity_parameters, eis_before);
 
-  // Not whole TLVs: the card refuses them (6A80), the EIS keeps the old ones.
+  // One enciphered byte changed on the way: the ISD-P's C-MAC check refuses it.
+  auto next = smdp::secure_connectivity(keys, second_, 2, from_hex("A0038001FF").value());
+  ASSERT_TRUE(next);
+  auto c_apdus = ota::c_apdus(ota::decode_command_script(*next).value());
+  c_apdus.back().at(8) ^= 0x01;
   auto bad = result(es3_->update_connectivity_parameters(
-      kSmdp, es3::UpdateConnectivityParameters{eid(), kSecondIccid, from_hex("A00580").value(), {}}));
+      kSmdp, es3::UpdateConnectivityParameters{eid(), kSecondIccid, ota::encode(ota::command_script(c_apdus)).value(), {}}));
   EXPECT_EQ(bad.status, "Failed");
   EXPECT_EQ(bad.subject_code, codes::kEuiccRefused.subject);
   EXPECT_EQ(bad.reason_code, codes::kEuiccRefused.reason);
+  answers = ota::decode_response_script(bad.euicc_response_data);
+  ASSERT_TRUE(answers);
+  EXPECT_EQ(answers->r_apdus.back().sw, apdu::sw::kSecurityStatusNotSatisfied);
   EXPECT_EQ(on_card(second_)->connectivity, params);
-  EXPECT_EQ((**registry_->eis(eid(), false)).profile(kSecondIccid)->connectivity_parameters, params);
+  EXPECT_EQ(on_card(second_)->scp03_counter, 1U);
+  // The first script again (a replay): the host cryptogram no longer verifies.
+  auto replay = result(es3_->update_connectivity_parameters(kSmdp, es3::UpdateConnectivityParameters{eid(), kSecondIccid, *script, {}}));
+  EXPECT_EQ(replay.status, "Failed");
+  EXPECT_EQ(on_card(second_)->scp03_counter, 1U);
 
-  // Another SM-DP's ISD-P: refused at once, nothing queued.
-  auto other = es3_->update_connectivity_parameters("smdp-2", es3::UpdateConnectivityParameters{eid(), kSecondIccid, params, {}});
+  // Not a command script, another SM-DP's ISD-P, no ISD-P of ours: refused at once.
+  auto garbage = es3_->update_connectivity_parameters(kSmdp, es3::UpdateConnectivityParameters{eid(), kSecondIccid, params, {}});
+  ASSERT_FALSE(garbage);
+  EXPECT_TRUE(is(garbage.error(), codes::kInvalidRequest));
+  auto other = es3_->update_connectivity_parameters("smdp-2", es3::UpdateConnectivityParameters{eid(), kSecondIccid, *script, {}});
   ASSERT_FALSE(other);
   EXPECT_TRUE(is(other.error(), codes::kIccidUnknown));
-  auto none = es3_->update_connectivity_parameters(kSmdp, es3::UpdateConnectivityParameters{eid(), kBootIccid, params, {}});
+  auto none = es3_->update_connectivity_parameters(kSmdp, es3::UpdateConnectivityParameters{eid(), kBootIccid, *script, {}});
   ASSERT_FALSE(none);
   EXPECT_TRUE(is(none.error(), codes::kIccidUnknown));
 }

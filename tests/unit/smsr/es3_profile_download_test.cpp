@@ -41,6 +41,29 @@ TEST_F(ProfileDownloadTest, DownloadAndEnable) {
 
 }
 
+/// A download with connectivity parameters: after the profile, the SM-DP
+/// sends them under the new ISD-P's SCP03 keys (ES8.UpdateConnectivity-
+/// Parameters through ES3.UpdateConnectivityParameters); the device's
+/// profile holds them.
+TEST_F(ProfileDownloadTest, DownloadWithConnectivityParameters) {
+  smdp::ProfileDownload download({*dp_, trust_, 6, {}}, *port_, *table_);
+  auto req = request(true);
+  req.connectivity_parameters = from_hex("A00A8008" "0891214365870900" "A1058103010203").value();
+  auto d = download.run(req);
+  ASSERT_TRUE(d) << d.error();
+  EXPECT_EQ(d->state, smdp::DownloadState::Enabled) << d->error;
+  auto p = on_card(d->isdp_aid);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->connectivity, req.connectivity_parameters);
+  EXPECT_EQ(p->scp03_counter, 1U);
+  EXPECT_EQ(p->state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ(std::count(calls_.begin(), calls_.end(), es3::Function::UpdateConnectivityParameters), 1);
+  // Sent after the profile, before the SM-SR is told the download completed.
+  auto at = std::find(calls_.begin(), calls_.end(), es3::Function::UpdateConnectivityParameters);
+  EXPECT_EQ(*(at - 1), es3::Function::SendData);
+  EXPECT_EQ(*(at + 1), es3::Function::ProfileDownloadCompleted);
+}
+
 TEST_F(ProfileDownloadTest, BadReceiptRollsBackTheIsdp) {
   tamper_receipt_ = true;
   smdp::ProfileDownload download({*dp_, trust_, 6, {}}, *port_, *table_);

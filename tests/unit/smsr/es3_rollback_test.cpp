@@ -180,6 +180,31 @@ TEST_F(Es2RollbackTest, TamperedScp03tSegmentIsRefusedByTheCardAndRolledBack) {
   expect_told(codes::kEuiccRefused);
 }
 
+/// The MNO's profile type has connectivity parameters; their secured
+/// command is changed on its way: the ISD-P refuses it (its C-MAC), the
+/// parameters never reach the card, the download is rolled back and the
+/// MNO told the SM-SR's code, the eUICC refused (8.1/3.8).
+TEST_F(Es2RollbackTest, TamperedConnectivityParametersAreRefusedAndRolledBack) {
+  reopen([](smdp::Es2ServiceConfig& c) { c.connectivity_parameters["m2m-data"] = from_hex("A0038001FF").value(); });
+  tamper_connectivity_ = true;
+  download();
+  expect_rolled_back();
+  expect_told(codes::kEuiccRefused);
+  for (const auto& isdp : card_->isd_r().state().isdps) EXPECT_NE(isdp.connectivity, from_hex("A0038001FF").value());
+}
+
+/// The same without the change: the profile arrives with its parameters.
+TEST_F(Es2RollbackTest, ProfileTypeConnectivityParametersReachTheCard) {
+  reopen([](smdp::Es2ServiceConfig& c) { c.connectivity_parameters["m2m-data"] = from_hex("A0038001FF").value(); });
+  download();
+  EXPECT_EQ(told().status, "Executed-Success");
+  const auto eis = **registry_->eis(eid(), false);
+  ASSERT_TRUE(eis.profile(kIccid));
+  auto p = on_card(eis.profile(kIccid)->isdp_aid);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->connectivity, from_hex("A0038001FF").value());
+}
+
 /// A device whose connection is cut while the profile loads: after its
 /// ISD-P ran the `n`th command it stalls past the session's idle timeout
 /// (or, held, until the test lets it go), so the SM-SR drops the session
