@@ -160,14 +160,21 @@ expected<std::unique_ptr<Es2Service>, std::string> Es2Service::open(Es2ServiceCo
 }
 
 Es2Service::Reply Es2Service::handle(const es2::Request& request, const std::string& mno) {
-  if (es2::smsr_in(request) != config_.smsr_id)
-    return {refused(es2_codes::kSmsrUnknown, "smsrId is not an SM-SR this SM-DP works with"), false};
+  const std::string& smsr = es2::smsr_in(request);
+  Es3Port* port = port_of(smsr);
+  if (!port) return {refused(es2_codes::kSmsrUnknown, "smsrId is not an SM-SR this SM-DP works with"), false};
+  // After an SM-SR change the eUICC's SM-SR is the one its notification named.
+  auto current = inventory_->smsr_of(es2::eid_in(request));
+  if (!current) return storage_failure(current.error().message);
+  if (*current && **current != smsr)
+    return {refused(es2_codes::kNotTheEuiccsSmsr, "smsrId is not the eUICC's SM-SR (it moved)"), false};
+  Es3Port& relay = *port;
   const std::string iccid = iccid_named(request);
 
   if (const auto* g = std::get_if<es2::GetEis>(&request)) {
     // The EIS as this MNO may see it: its own profiles only (the SM-SR
     // shows the SM-DP every ISD-P it made, whatever its MNO).
-    Reply reply = answered_now(es3_.call(es3::GetEis{g->eid}));
+    Reply reply = answered_now(relay.call(es3::GetEis{g->eid}));
     if (reply.answer.eis) limit_profiles(*reply.answer.eis, mno, {});
     return reply;
   }
@@ -181,12 +188,26 @@ Es2Service::Reply Es2Service::handle(const es2::Request& request, const std::str
   if (!iccid.empty()) {
     auto owned = inventory_->get(mno, iccid);
     if (!owned) return refusal_of(owned.error());
+    // Its DownloadProfile is still running (the ISD-P may be being created):
+    // Enable/Disable/DeleteISDP are refused for the profile's state, as the
+    // SM-SR refuses them on an ISD-P still being created (8.2/3.5; SGP.02's
+    // exact code for this case not yet checked against the text). The
+    // download's own rollback deletes what it made.
+    const auto f = es2::function_of(request);
+    if (owned->state == ProfileState::Reserved &&
+        (f == es2::Function::EnableProfile || f == es2::Function::DisableProfile || f == es2::Function::DeleteIsdp))
+      return {refused(codes::kProfileInvalidTransition, "the profile's download is still running"), false};
   }
   if (auto update = relayed_at_once(request)) {
     // Executed by the SM-SR at once (the EIS only): the MNO has its answer now.
-    return answered_now(es3_.call(*update));
+    return answered_now(relay.call(*update));
   }
   return accept(request, mno, iccid);
+}
+
+Es3Port* Es2Service::port_of(const std::string& smsr_id) {
+  if (smsr_id == config_.smsr_id) return &es3_;
+  return config_.smsr_port ? config_.smsr_port(smsr_id) : nullptr;
 }
 
 Es2Service::Reply Es2Service::accept(const es2::Request& request, const std::string& mno, const std::string& iccid) {
@@ -251,6 +272,15 @@ expected<void, std::string> Es2Service::run(const Operation& op) {
     result.reason_code = c.reason;
   };
 
+  Es3Port* port = port_of(es2::smsr_in(op.request));
+  if (!port) {
+    // The SM-SR left the configuration since the operation was accepted:
+    // nothing was done on the eUICC (a reserved profile goes back).
+    if (const auto* d = std::get_if<es2::DownloadProfile>(&op.request))
+      (void)inventory_->settle(d->iccid, ProfileState::Available);
+    fail_with(es2_codes::kSmsrUnknown);
+    return finish(op, result);
+  }
   if (const auto* d = std::get_if<es2::DownloadProfile>(&op.request)) {
     auto upp = inventory_->package(d->iccid);
     if (!upp) {
@@ -269,7 +299,7 @@ expected<void, std::string> Es2Service::run(const Operation& op) {
     dr.upp = std::move(*upp);
     dr.enable = d->enable;
     if (profile) dr.profile_type = profile->profile_type;
-    ProfileDownload download(config_.download, es3_, *downloads_);
+    ProfileDownload download(config_.download, *port, *downloads_);
     auto ended = download.run(dr);
     if (!ended) {
       // The download table could not be written: what is on the eUICC is
@@ -286,7 +316,7 @@ expected<void, std::string> Es2Service::run(const Operation& op) {
     fail_with(es2_codes::kNotSupported);
     return finish(op, result);
   }
-  auto r = es3_.call(*es3_request);
+  auto r = port->call(*es3_request);
   if (!r) {
     fail_with(codes::kExecutionError);
     return finish(op, result);

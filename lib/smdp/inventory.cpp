@@ -27,6 +27,14 @@ CREATE INDEX smdp_profile_pick ON smdp_profile(mno_id, profile_type, state);
      R"(
 ALTER TABLE smdp_profile ADD COLUMN euicc_state TEXT NOT NULL DEFAULT '';
 )"},
+    {3, "each eUICC's SM-SR after an SM-SR change, as the new SM-SR notified it",
+     R"(
+CREATE TABLE smdp_euicc_smsr (
+  eid TEXT PRIMARY KEY,
+  smsr_id TEXT NOT NULL
+);
+CREATE INDEX smdp_profile_eid ON smdp_profile(eid);
+)"},
 };
 
 constexpr std::string_view kNames[] = {"available", "reserved", "downloaded", "quarantined"};
@@ -194,6 +202,35 @@ InventoryResult<void> Inventory::record_euicc_state(const std::string& iccid, Eu
                         {value(iccid), value(euicc_state_name(state))});
   if (!n) return storage(n.error());
   if (*n != 1) return fail(InventoryError::Kind::Unknown, "no profile " + iccid);
+  return {};
+}
+
+InventoryResult<std::vector<InventoryProfile>> Inventory::on_euicc(const std::string& eid) {
+  auto rows = db_->query(std::string("SELECT ") + kColumns +
+                             " FROM smdp_profile WHERE eid = $1 AND state IN ('reserved', 'downloaded') ORDER BY id",
+                         {value(eid)});
+  if (!rows) return storage(rows.error());
+  std::vector<InventoryProfile> out;
+  for (const auto& r : *rows) {
+    RSP_TRY(auto p, profile_of(r));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+InventoryResult<std::optional<std::string>> Inventory::smsr_of(const std::string& eid) {
+  auto row = db_->query_one("SELECT smsr_id FROM smdp_euicc_smsr WHERE eid = $1", {value(eid)});
+  if (!row) return storage(row.error());
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>((*row)->text(0));
+}
+
+InventoryResult<void> Inventory::record_smsr(const std::string& eid, const std::string& smsr_id) {
+  auto n = db_->execute(
+      "INSERT INTO smdp_euicc_smsr (eid, smsr_id) VALUES ($1, $2) "
+      "ON CONFLICT (eid) DO UPDATE SET smsr_id = excluded.smsr_id",
+      {value(eid), value(smsr_id)});
+  if (!n) return storage(n.error());
   return {};
 }
 

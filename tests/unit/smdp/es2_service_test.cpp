@@ -33,6 +33,7 @@ const std::string kIccidA = "8900100000000000001";
 const std::string kIccidA2 = "8900100000000000019";
 const std::string kIccidB = "8900200000000000002";
 const std::string kSmsr = "smsr-1";
+const std::string kSmsr2 = "smsr-2";
 
 /// An ES3 port answering from a table the test sets; every call recorded.
 class FakePort : public Es3Port {
@@ -107,6 +108,7 @@ class Es2ServiceTest : public ::testing::Test {
     Es2ServiceConfig config(
         kSmsr, DownloadConfig{DpIdentity{{}, crypto::EcKey::generate(crypto::Curve::NistP256).value()}, {}, 8, {}});
     config.callback_url = [](const std::string& mno) { return "https://" + mno + ".example/callbacks"; };
+    config.smsr_port = [this](const std::string& id) -> Es3Port* { return id == kSmsr2 ? &port2_ : nullptr; };
     auto svc = Es2Service::open(std::move(config), db_, inventory_, port_, outbox_);
     ASSERT_TRUE(svc) << svc.error();
     svc_ = std::move(*svc);
@@ -141,6 +143,7 @@ class Es2ServiceTest : public ::testing::Test {
   std::shared_ptr<Inventory> inventory_;
   std::shared_ptr<service::SqlOutbox> outbox_;
   FakePort port_;
+  FakePort port2_;  ///< the second SM-SR's (kSmsr2), where eUICCs may move
   std::unique_ptr<Es2Service> svc_;
 };
 
@@ -659,13 +662,112 @@ TEST_F(Es3NotificationsTest, ProfilesNotDownloadedThereAreIgnored) {
   EXPECT_EQ(on_card(kIccidB), EuiccState::Unknown);
   EXPECT_EQ(on_card(kIccidA), EuiccState::Unknown);
   EXPECT_TRUE(mno_notes().empty());
-  // An SM-SR change is recorded and tells no MNO (no ES2 callback for it here).
-  auto change = note(F::SmsrChange, "x-4", "");
-  change.smsr_id = "smsr-2";
+  // An SM-SR change of an eUICC this SM-DP downloaded nothing to: ignored,
+  // no SM-SR recorded for it.
+  auto change = note(F::SmsrChange, "x-4", "", "89049032123451234512345678909999");
+  change.smsr_id = kSmsr2;
   auto h = notes_->handle(change);
   ASSERT_TRUE(h);
-  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Recorded);
+  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Ignored);
   EXPECT_TRUE(mno_notes().empty());
+  auto recorded = inventory_->smsr_of("89049032123451234512345678909999");
+  ASSERT_TRUE(recorded);
+  EXPECT_FALSE(*recorded);
+}
+
+TEST_F(Es3NotificationsTest, SmsrChangeRecordsTheNewSmsrAndTellsEachMnoOnce) {
+  // mno-a has two profiles on the eUICC (one still downloading), mno-b one.
+  ASSERT_TRUE(inventory_->reserve("mno-a", kIccidA2, "", kEid));
+  ASSERT_TRUE(inventory_->reserve("mno-b", kIccidB, "", kEid));
+  ASSERT_TRUE(inventory_->settle(kIccidB, ProfileState::Downloaded));
+  auto change = note(es3::NotificationFunction::SmsrChange, "es3-change-kv2", "");
+  change.smsr_id = kSmsr2;
+  auto h = notes_->handle(change);
+  ASSERT_TRUE(h) << h.error();
+  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Recorded) << h->detail;
+  auto smsr = inventory_->smsr_of(kEid);
+  ASSERT_TRUE(smsr);
+  EXPECT_EQ(smsr->value_or(""), kSmsr2);
+  auto got = mno_notes();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].first, "mno-a");
+  EXPECT_EQ(got[1].first, "mno-b");
+  for (const auto& [mno, n] : got) {
+    EXPECT_EQ(n.function, es2::kSmsrChangeNotification);
+    EXPECT_EQ(n.eid, kEid);
+    EXPECT_EQ(n.smsr_id, kSmsr2);
+    EXPECT_TRUE(n.iccid.empty());
+    EXPECT_EQ(n.completion_timestamp, "2026-12-04T17:00:00Z");
+  }
+  EXPECT_NE(got[0].second.call_id, got[1].second.call_id);
+  // Its body names the SM-SR, not a profile.
+  const auto due = outbox_->due();
+  ASSERT_TRUE(due);
+  EXPECT_NE(due->back().body.find("\"smsrId\":\"smsr-2\""), std::string::npos) << due->back().body;
+  EXPECT_EQ(due->back().body.find("iccid"), std::string::npos) << due->back().body;
+  // The SM-SR sends it again: dropped, nobody told twice.
+  h = notes_->handle(change);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Duplicate);
+  EXPECT_EQ(mno_notes().size(), 2u);
+}
+
+TEST_F(Es2ServiceTest, FunctionsOnAProfileStillDownloadingAreRefusedForItsState) {
+  // DownloadProfile accepted, not yet run: the profile is reserved.
+  ASSERT_TRUE(svc_->handle(download(kIccidA), "mno-a").answer.accepted());
+  EXPECT_EQ(state_of("mno-a", kIccidA), ProfileState::Reserved);
+  const es2::Request requests[] = {es2::DeleteIsdp{kEid, kIccidA, kSmsr, std::nullopt},
+                                   es2::EnableProfile{kEid, kIccidA, kSmsr, std::nullopt},
+                                   es2::DisableProfile{kEid, kIccidA, kSmsr, std::nullopt}};
+  for (const auto& r : requests) {
+    auto reply = svc_->handle(r, "mno-a");
+    EXPECT_EQ(reply.answer.status, "Failed");
+    EXPECT_EQ(reply.answer.subject_code, codes::kProfileInvalidTransition.subject);
+    EXPECT_EQ(reply.answer.reason_code, codes::kProfileInvalidTransition.reason);
+    EXPECT_FALSE(reply.storage);
+  }
+  EXPECT_TRUE(port_.calls.empty());  // nothing reached the SM-SR
+  // Another MNO still learns nothing of it.
+  auto other = svc_->handle(es2::DeleteIsdp{kEid, kIccidA, kSmsr, std::nullopt}, "mno-b");
+  EXPECT_EQ(other.answer.subject_code, codes::kIccidUnknown.subject);
+}
+
+TEST_F(Es2ServiceTest, AfterAnSmsrChangeTheFunctionsGoToTheNewSmsr) {
+  ASSERT_TRUE(inventory_->reserve("mno-a", kIccidA, "", kEid));
+  ASSERT_TRUE(inventory_->settle(kIccidA, ProfileState::Downloaded));
+  port_.answers[es3::Function::EnableProfile] = ok();
+  port2_.answers[es3::Function::EnableProfile] = ok();
+  port2_.answers[es3::Function::AuditEis] = ok();
+  port2_.answers[es3::Function::GetEis] = ok();
+  // Before any change the eUICC's SM-SR is whichever configured one the MNO names.
+  ASSERT_TRUE(svc_->handle(es2::EnableProfile{kEid, kIccidA, kSmsr, std::nullopt}, "mno-a").answer.accepted());
+  while (*svc_->run_next()) {
+  }
+  EXPECT_EQ(port_.calls, (std::vector<es3::Function>{es3::Function::EnableProfile}));
+
+  // The new SM-SR's notification moved the eUICC to smsr-2.
+  ASSERT_TRUE(inventory_->record_smsr(kEid, kSmsr2));
+  auto old = svc_->handle(es2::EnableProfile{kEid, kIccidA, kSmsr, std::nullopt}, "mno-a");
+  EXPECT_EQ(old.answer.status, "Failed");
+  EXPECT_EQ(old.answer.subject_code, es2_codes::kNotTheEuiccsSmsr.subject);
+  EXPECT_EQ(old.answer.reason_code, es2_codes::kNotTheEuiccsSmsr.reason);
+  auto unknown = svc_->handle(es2::EnableProfile{kEid, kIccidA, "smsr-9", std::nullopt}, "mno-a");
+  EXPECT_EQ(unknown.answer.subject_code, es2_codes::kSmsrUnknown.subject);
+  EXPECT_EQ(unknown.answer.reason_code, es2_codes::kSmsrUnknown.reason);
+
+  const auto enable = svc_->handle(es2::EnableProfile{kEid, kIccidA, kSmsr2, std::nullopt}, "mno-a");
+  ASSERT_TRUE(enable.answer.accepted());
+  ASSERT_TRUE(svc_->handle(es2::AuditEis{kEid, kSmsr2, {}, std::nullopt}, "mno-a").answer.accepted());
+  while (*svc_->run_next()) {
+  }
+  EXPECT_EQ(svc_->handle(es2::GetEis{kEid, kSmsr2}, "mno-a").answer.status, "Executed-Success");
+  EXPECT_EQ(port2_.calls, (std::vector<es3::Function>{es3::Function::EnableProfile, es3::Function::AuditEis,
+                                                      es3::Function::GetEis}));
+  EXPECT_EQ(port_.calls.size(), 1u);  // nothing more reached the old SM-SR
+  auto cbs = callbacks();
+  ASSERT_EQ(cbs.size(), 3u);
+  EXPECT_EQ(std::get<es2::Result>(cbs[1].second).operation_id, enable.answer.operation_id);
+  EXPECT_EQ(std::get<es2::Result>(cbs[1].second).status, "Executed-Success");
 }
 
 TEST_F(Es3NotificationsTest, ADownloadInProgressIsRecordedAndARollbackForgetsIt) {
