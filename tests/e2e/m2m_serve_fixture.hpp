@@ -4,10 +4,11 @@
 // SM-DP by its TLS client certificate), the M2M SM-DP (`rsp smdp serve`, its
 // inventory from `rsp smdp profiles import`: one of mno-dp's profiles, one of
 // mno-other's), the device (`rsp euicc m2m-run` on a card made by `rsp euicc
-// create --m2m`) and the MNO's HTTPS callback endpoint in the test. A test
-// may start more processes before the SM-SR (before_smsr; the SM-DP's URL,
-// smdp_url_, is known by then) and add keys to the SM-SR's and the SM-DP's
-// configurations (add_to_smsr, add_to_smdp), e.g. a second SM-SR and ES7.
+// create --m2m`) and the MNO's HTTPS callback endpoint in the test
+// (mno_endpoint.hpp). A test may start more processes before the SM-SR
+// (before_smsr; the SM-DP's URL, smdp_url_, is known by then) and add keys
+// to the SM-SR's and the SM-DP's configurations (add_to_smsr, add_to_smdp),
+// e.g. a second SM-SR and ES7.
 
 #include <gtest/gtest.h>
 
@@ -18,87 +19,15 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 
+#include "mno_endpoint.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/net/client.hpp"
-#include "rsp/net/server.hpp"
 #include "rsp/net/tls.hpp"
 #include "run_tool.hpp"
 #include "serve_process.hpp"
 #include "test_support/free_port.hpp"
 
 namespace rsp::e2e {
-
-/// The MNO's callback endpoint over HTTPS (the SM-DS TLS certificate of the
-/// test PKI stands in for the MNO's server certificate), one route per
-/// server that calls it back (url(from)), so that operation ids of different
-/// servers are told apart.
-class MnoEndpoint {
- public:
-  bool start(const std::filesystem::path& pki, const std::vector<std::string>& senders) {
-    auto id = net::TlsIdentity::load(pki / "CERT_S_SM_DS_TLS_NIST.pem", pki / "SK_S_SM_DS_TLS_NIST.pem");
-    if (!id) return false;
-    net::HttpServerOptions o;
-    o.tls = net::TlsServerConfig{};
-    o.tls->identities.push_back(std::move(*id));
-    o.worker_threads = 2;
-    server_ = std::make_unique<net::HttpServer>(std::move(o));
-    for (const auto& from : senders)
-      server_->post("/mno/" + from, [this, from](const net::Request& req) {
-        std::lock_guard lock(mu_);
-        bodies_[from].push_back(nlohmann::json::parse(req.body, nullptr, false));
-        net::Response res;
-        res.status = 204;
-        return res;
-      });
-    return static_cast<bool>(server_->start());
-  }
-  std::string url(const std::string& from) const { return server_->url() + "/mno/" + from; }
-  /// The callback of `from`'s operation `id` of `function`, once it came (null when not in time).
-  nlohmann::json result_of(const std::string& from, const std::string& function, std::int64_t id,
-                           std::chrono::seconds timeout = std::chrono::seconds(90)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      {
-        std::lock_guard lock(mu_);
-        for (const auto& b : bodies_[from])
-          if (b.is_object() && b.value("function", "") == function && b.value("operationId", std::int64_t{0}) == id)
-            return b;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return nullptr;
-  }
-  /// The Handle...Notification `function` about `iccid` from `from`, once it came.
-  nlohmann::json notification_of(const std::string& from, const std::string& function, const std::string& iccid,
-                                 std::chrono::seconds timeout = std::chrono::seconds(60)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      {
-        std::lock_guard lock(mu_);
-        for (const auto& b : bodies_[from])
-          if (b.is_object() && b.value("function", "") == function && b.value("iccid", "") == iccid) return b;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return nullptr;
-  }
-  /// How many callbacks of `function` came from `from`.
-  std::size_t count_of(const std::string& from, const std::string& function) {
-    std::lock_guard lock(mu_);
-    const auto& list = bodies_[from];
-    return static_cast<std::size_t>(std::count_if(list.begin(), list.end(), [&](const nlohmann::json& b) {
-      return b.is_object() && b.value("function", "") == function;
-    }));
-  }
-  ~MnoEndpoint() {
-    if (server_) server_->stop();
-  }
-
- private:
-  std::unique_ptr<net::HttpServer> server_;
-  std::mutex mu_;
-  std::map<std::string, std::vector<nlohmann::json>> bodies_;
-};
 
 class M2mServeTest : public ::testing::Test {
  protected:

@@ -1,9 +1,10 @@
 // The M2M story across processes, all on port 0 in a temporary folder:
 // `rsp smsr serve` (the SM-SR), `rsp euicc create --m2m` (the EUM's card and
 // its RegisterEIS body), `rsp-test-smsc` (the SMPP test double) and `rsp
-// euicc m2m-run` (the device), with the MNO's callback endpoint (HTTPS) in
-// the test: RegisterEIS -> EnableProfile of the second profile -> SMS wake-up
-// -> PSK-TLS session -> enabled on the card -> notification -> MNO callback;
+// euicc m2m-run` (the device), with the MNO's callback endpoint (HTTPS,
+// mno_endpoint.hpp) in the test: RegisterEIS -> EnableProfile of the second
+// profile -> SMS wake-up -> PSK-TLS session -> enabled on the card ->
+// notification -> MNO callback;
 // DisableProfile with fallback to the bootstrap profile; POL2 and POL1
 // refusals; expiry of an operation the silent device never answers; kill -9
 // of the SM-SR with an operation in flight, restarted: it ends (expired)
@@ -13,16 +14,15 @@
 
 #include <algorithm>
 #include <fstream>
-#include <mutex>
 #include <thread>
 #include <nlohmann/json.hpp>
 
+#include "mno_endpoint.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/net/client.hpp"
 #include "rsp/net/tls.hpp"
 #include "run_tool.hpp"
 #include "serve_process.hpp"
-#include "rsp/net/server.hpp"
 
 namespace rsp::e2e {
 namespace {
@@ -33,58 +33,6 @@ using nlohmann::json;
 
 const std::string kMnoKey = "story-mno-key-4c2e8a1f9d3b";
 const std::string kEumKey = "story-eum-key-7a9c1e3f5b2d";
-
-/// The MNO's callback endpoint over HTTPS (the test PKI's SM-DS TLS
-/// certificate stands in for the MNO's server certificate).
-class MnoEndpoint {
- public:
-  bool start(const fs::path& pki) {
-    auto id = net::TlsIdentity::load(pki / "CERT_S_SM_DS_TLS_NIST.pem", pki / "SK_S_SM_DS_TLS_NIST.pem");
-    if (!id) return false;
-    net::HttpServerOptions o;
-    o.tls = net::TlsServerConfig{};
-    o.tls->identities.push_back(std::move(*id));
-    o.worker_threads = 2;
-    server_ = std::make_unique<net::HttpServer>(std::move(o));
-    server_->post("/mno/callbacks", [this](const net::Request& req) {
-      std::lock_guard lock(mu_);
-      bodies_.push_back(json::parse(req.body, nullptr, false));
-      net::Response res;
-      res.status = 204;
-      return res;
-    });
-    return static_cast<bool>(server_->start());
-  }
-  std::string url() const { return server_->url() + "/mno/callbacks"; }
-  /// The callback of operation `id`, once it came (null when it did not in time).
-  json result_of(std::int64_t id, std::chrono::seconds timeout = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      {
-        std::lock_guard lock(mu_);
-        for (const auto& b : bodies_)
-          if (b.is_object() && b.value("operationId", std::int64_t{0}) == id) return b;
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-    return nullptr;
-  }
-  /// How many callbacks of operation `id` came.
-  std::size_t count_of(std::int64_t id) {
-    std::lock_guard lock(mu_);
-    return static_cast<std::size_t>(std::count_if(bodies_.begin(), bodies_.end(), [&](const json& b) {
-      return b.is_object() && b.value("operationId", std::int64_t{0}) == id;
-    }));
-  }
-  ~MnoEndpoint() {
-    if (server_) server_->stop();
-  }
-
- private:
-  std::unique_ptr<net::HttpServer> server_;
-  std::mutex mu_;
-  std::vector<json> bodies_;
-};
 
 class M2mStory : public ::testing::Test {
  protected:
@@ -174,7 +122,7 @@ class M2mStoryWithDevice : public M2mStory {
   void SetUp() override {
     M2mStory::SetUp();
     if (HasFatalFailure()) return;
-    ASSERT_TRUE(mno_.start(pki()));
+    ASSERT_TRUE(mno_.start(pki(), {"smsr"}));
     smsc_ = std::make_unique<ServeProcess>(ServeProcess::Program{RSP_TEST_SMSC},
                                            std::vector<std::string>{"--account", "smsr:pw-smsr", "--account",
                                                                     "device:pw-dev"});
@@ -197,7 +145,7 @@ class M2mStoryWithDevice : public M2mStory {
   }
 
   void start_smsr_with_smsc() {
-    json mnos = {{{"name", "mno-story"}, {"api_key_file", "mno.key"}, {"callback_url", mno_.url()}}};
+    json mnos = {{{"name", "mno-story"}, {"api_key_file", "mno.key"}, {"callback_url", mno_.url("smsr")}}};
     start_smsr({{"smsc", "smpp"},
                 {"smpp_port", std::stoi(smsc_port_)},
                 {"smpp_system_id", "smsr"},
@@ -258,7 +206,7 @@ TEST_F(M2mStoryWithDevice, EnableDisableWithFallbackRefusalsExpiryAndACrash) {
   ASSERT_GT(id, 0);
   auto op = finished(id);
   ASSERT_EQ(op["state"], "completed") << op << smsr_->output() << device_->output();
-  auto callback = mno_.result_of(id);
+  auto callback = mno_.result_of("smsr", id);
   ASSERT_TRUE(callback.is_object()) << smsr_->output();
   EXPECT_EQ(callback["function"], "ES4.EnableProfile");
   EXPECT_EQ(callback["functionExecutionStatus"]["status"], "Executed-Success") << callback;
@@ -270,7 +218,7 @@ TEST_F(M2mStoryWithDevice, EnableDisableWithFallbackRefusalsExpiryAndACrash) {
   ASSERT_GT(id, 0);
   op = finished(id);
   ASSERT_EQ(op["state"], "completed") << op << device_->output();
-  EXPECT_EQ(mno_.result_of(id)["functionExecutionStatus"]["status"], "Executed-Success");
+  EXPECT_EQ(mno_.result_of("smsr", id)["functionExecutionStatus"]["status"], "Executed-Success");
   EXPECT_EQ(profile_state(boot_), "Enabled");
   EXPECT_EQ(profile_state(second_), "Disabled");
 
@@ -285,7 +233,7 @@ TEST_F(M2mStoryWithDevice, EnableDisableWithFallbackRefusalsExpiryAndACrash) {
   ASSERT_GT(id, 0);
   op = finished(id);
   EXPECT_EQ(op["state"], "failed") << op << device_->output();
-  EXPECT_EQ(mno_.result_of(id)["functionExecutionStatus"]["status"], "Failed");
+  EXPECT_EQ(mno_.result_of("smsr", id)["functionExecutionStatus"]["status"], "Failed");
   EXPECT_EQ(profile_state(second_), "Disabled");
 
   // The device goes silent: an operation expires, its callback says so.
@@ -294,7 +242,7 @@ TEST_F(M2mStoryWithDevice, EnableDisableWithFallbackRefusalsExpiryAndACrash) {
   ASSERT_GT(id, 0);
   op = finished(id);
   EXPECT_EQ(op["state"], "expired") << op;
-  EXPECT_EQ(mno_.result_of(id)["functionExecutionStatus"]["status"], "Expired");
+  EXPECT_EQ(mno_.result_of("smsr", id)["functionExecutionStatus"]["status"], "Expired");
 
   // kill -9 of the SM-SR with an operation in flight; restarted, it still ends and its callback comes.
   id = operation_id(es4("enableProfile", {{"iccid", second_}, {"validityPeriod", 4}}));
@@ -303,7 +251,7 @@ TEST_F(M2mStoryWithDevice, EnableDisableWithFallbackRefusalsExpiryAndACrash) {
   start_smsr_with_smsc();
   op = finished(id);
   EXPECT_TRUE(op["state"] == "expired" || op["state"] == "completed") << op;
-  EXPECT_TRUE(mno_.result_of(id).is_object()) << smsr_->output();
+  EXPECT_TRUE(mno_.result_of("smsr", id).is_object()) << smsr_->output();
   const auto keys = json::parse(register_body_)["eis"]["isdR"];
   EXPECT_EQ(smsr_->output().find(keys["scp81Psk"]["key"].get<std::string>()), std::string::npos);
 }
@@ -321,7 +269,7 @@ TEST_F(M2mStoryWithDevice, AKilledSmsrResumesItsOperationsOrExpiresThemOnce) {
   start_smsr_with_smsc();
   auto op = finished(id, 60s);
   ASSERT_EQ(op["state"], "completed") << op << smsr_->output() << device_->output();
-  auto callback = mno_.result_of(id);
+  auto callback = mno_.result_of("smsr", id);
   ASSERT_TRUE(callback.is_object()) << smsr_->output();
   EXPECT_EQ(callback["functionExecutionStatus"]["status"], "Executed-Success") << callback;
   EXPECT_EQ(profile_state(second_), "Enabled");
@@ -337,13 +285,13 @@ TEST_F(M2mStoryWithDevice, AKilledSmsrResumesItsOperationsOrExpiresThemOnce) {
   start_smsr_with_smsc();
   op = finished(id);
   ASSERT_EQ(op["state"], "expired") << op << smsr_->output();
-  ASSERT_TRUE(mno_.result_of(id).is_object()) << smsr_->output();
-  EXPECT_EQ(mno_.result_of(id)["functionExecutionStatus"]["status"], "Expired");
-  EXPECT_EQ(mno_.result_of(id)["functionExecutionStatus"]["statusCodeData"]["subjectCode"], "1.6");
-  EXPECT_EQ(mno_.result_of(id)["functionExecutionStatus"]["statusCodeData"]["reasonCode"], "5.3");
+  ASSERT_TRUE(mno_.result_of("smsr", id).is_object()) << smsr_->output();
+  EXPECT_EQ(mno_.result_of("smsr", id)["functionExecutionStatus"]["status"], "Expired");
+  EXPECT_EQ(mno_.result_of("smsr", id)["functionExecutionStatus"]["statusCodeData"]["subjectCode"], "1.6");
+  EXPECT_EQ(mno_.result_of("smsr", id)["functionExecutionStatus"]["statusCodeData"]["reasonCode"], "5.3");
   // Nothing was sent to the card for it, and it is told once only.
   std::this_thread::sleep_for(3s);
-  EXPECT_EQ(mno_.count_of(id), 1u);
+  EXPECT_EQ(mno_.count_of("smsr", id), 1u);
   EXPECT_EQ(profile_state(second_), "Enabled");
 }
 

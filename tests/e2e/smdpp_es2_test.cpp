@@ -15,6 +15,7 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 
+#include "mno_endpoint.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/euicc/store.hpp"
 #include "rsp/lpa/download.hpp"
@@ -42,27 +43,20 @@ std::string read_text(const fs::path& file) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-/// The operator's callback endpoint over HTTPS (the test PKI's SM-DS TLS
-/// certificate stands in for the operator's server certificate).
+/// The operator's callback endpoint over HTTPS (callback_server: the test
+/// PKI's SM-DS TLS certificate stands in for the operator's).
 class Receiver {
  public:
   bool start(const fs::path& pki) {
-    auto id = net::TlsIdentity::load(pki / "CERT_S_SM_DS_TLS_NIST.pem", pki / "SK_S_SM_DS_TLS_NIST.pem");
-    if (!id) return false;
-    net::HttpServerOptions o;
-    o.tls = net::TlsServerConfig{};
-    o.tls->identities.push_back(std::move(*id));
-    o.worker_threads = 2;
-    server_ = std::make_unique<net::HttpServer>(std::move(o));
+    server_ = callback_server(pki);
+    if (!server_) return false;
     server_->post(kHdpiPath, [this](const net::Request& req) {
       {
         std::lock_guard lock(mu_);
         calls_.push_back(req);
       }
       cv_.notify_all();
-      net::Response res;
-      res.body = R"({"header":{"functionExecutionStatus":{"status":"Executed-Success"}}})";
-      return res;
+      return es2plus_success();
     });
     return static_cast<bool>(server_->start());
   }

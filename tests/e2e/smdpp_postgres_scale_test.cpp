@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alternating_es9.hpp"
+#include "mno_endpoint.hpp"
 #include "rsp/euicc/store.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/lpa/es10_channel.hpp"
@@ -72,9 +73,7 @@ class CallbackCounter {
         ++total_;
       }
       cv_.notify_all();
-      net::Response res;
-      res.body = R"({"header":{"functionExecutionStatus":{"status":"Executed-Success"}}})";
-      return res;
+      return es2plus_success();
     });
     return static_cast<bool>(server_->start());
   }

@@ -17,6 +17,7 @@
 #include "rsp/net/tls.hpp"
 #include "run_tool.hpp"
 #include "serve_process.hpp"
+#include "smsr_serve_fixture.hpp"
 #include "test_support/sample_eis.hpp"
 #include "test_support/temp_dir.hpp"
 
@@ -42,17 +43,9 @@ class SmsrServe : public ::testing::Test {
     for (const auto& [name, key] : {std::pair{"mno1.key", kMno1Key}, std::pair{"mno2.key", kMno2Key}})
       ASSERT_TRUE(write_file_atomic(dir_.path() / name, as_bytes(key + "\n"),
                                     fs::perms::owner_read | fs::perms::owner_write));
-    json cfg = {{"listen", "127.0.0.1:0"},
-                {"tls_cert", (pki() / "CERT_M2M_SM_SR_TLS_NIST.pem").string()},
-                {"tls_key", (pki() / "SK_M2M_SM_SR_TLS_NIST.pem").string()},
-                {"database", (dir_.path() / "smsr.db").string()},
-                {"client_trust", ci()},
-                {"ecasd_trust", (pki() / "CERT_EUM_ECDSA_NIST.pem").string()},
-                {"sweep_interval", 1},
-                {"access_log", (dir_.path() / "access.log").string()},
-                {"eums", {{{"name", "EUM-TEST"}, {"client_cert", (pki() / "CERT_OPERATOR_TLS_NIST.pem").string()}}}},
-                {"mnos", {{{"name", "mno1"}, {"api_key_file", "mno1.key"}},
-                          {{"name", "mno2"}, {"api_key_file", "mno2.key"}}}}};
+    json cfg = smsr_serve_config(dir_.path(), pki());
+    cfg["ecasd_trust"] = (pki() / "CERT_EUM_ECDSA_NIST.pem").string();
+    cfg["mnos"] = {{{"name", "mno1"}, {"api_key_file", "mno1.key"}}, {{"name", "mno2"}, {"api_key_file", "mno2.key"}}};
     std::ofstream(dir_.path() / "smsr.json") << cfg.dump(2);
     serve_ = std::make_unique<ServeProcess>(
         std::vector<std::string>{"--config", (dir_.path() / "smsr.json").string()}, "smsr");
@@ -61,21 +54,8 @@ class SmsrServe : public ::testing::Test {
   }
 
   fs::path pki() const { return dir_.path() / "pki"; }
-  std::string ci() const { return (pki() / "CERT_CI_ECDSA_NIST.pem").string(); }
 
-  std::unique_ptr<net::HttpsClient> client(bool as_eum) {
-    net::HttpsClientOptions o;
-    o.base_url = url_;
-    o.trust_anchors = *net::load_certificates(ci());
-    if (as_eum) {
-      auto id = net::TlsIdentity::load(pki() / "CERT_OPERATOR_TLS_NIST.pem", pki() / "SK_OPERATOR_TLS_NIST.pem");
-      EXPECT_TRUE(id);
-      if (id) o.identity = std::move(*id);
-    }
-    auto c = net::HttpsClient::create(std::move(o));
-    EXPECT_TRUE(c) << (c ? "" : c.error().message);
-    return c ? std::move(*c) : nullptr;
-  }
+  std::unique_ptr<net::HttpsClient> client(bool as_eum) { return smsr_client(url_, pki(), as_eum); }
 
   struct Answer {
     int status = 0;

@@ -1,0 +1,209 @@
+// The SM-SR's ES3 notifications at the M2M SM-DP (es2_service_fixture.hpp):
+// recorded in the inventory and passed on to the MNO once, on a route that
+// takes the SM-SR's client certificate only.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "es2_service_fixture.hpp"
+#include "rsp/smdp/es3_notifications.hpp"
+
+namespace rsp::smdp::testing {
+namespace {
+
+/// The SM-SR's ES3 notifications at the SM-DP: the profile's state on the
+/// eUICC in the inventory, the MNO's ES2 notification queued once per
+/// notification identifier (also across a restart), the rest ignored.
+class Es3NotificationsTest : public Es2ServiceTest {
+ protected:
+  void SetUp() override {
+    Es2ServiceTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(inventory_->reserve("mno-a", kIccidA, "", kEid));
+    ASSERT_TRUE(inventory_->settle(kIccidA, ProfileState::Downloaded));
+    reopen_notifications();
+  }
+  void reopen_notifications() {
+    auto n = Es3Notifications::open(db_, inventory_, outbox_,
+                                    [](const std::string& mno) { return "https://" + mno + ".example/callbacks"; });
+    ASSERT_TRUE(n) << n.error();
+    notes_ = std::move(*n);
+  }
+  static es3::Notification note(es3::NotificationFunction f, std::string call_id, std::string iccid = kIccidA,
+                                std::string eid = kEid) {
+    return es3::Notification{std::move(call_id), f, std::move(eid), std::move(iccid), "", "2026-12-04T17:00:00Z"};
+  }
+  EuiccState on_card(const std::string& iccid) {
+    auto p = inventory_->find(iccid);
+    EXPECT_TRUE(p && *p);
+    return p && *p ? (*p)->euicc_state : EuiccState::Unknown;
+  }
+  /// The ES2 notifications queued for the MNOs.
+  std::vector<std::pair<std::string, es2::Notification>> mno_notes() {
+    std::vector<std::pair<std::string, es2::Notification>> out;
+    for (const auto& [item, cb] : callbacks())
+      if (const auto* n = std::get_if<es2::Notification>(&cb)) out.emplace_back(item.recipient, *n);
+    return out;
+  }
+  std::unique_ptr<Es3Notifications> notes_;
+};
+
+TEST_F(Es3NotificationsTest, EachNotificationSetsTheStateAndTellsTheOwningMnoOnce) {
+  using F = es3::NotificationFunction;
+  auto h = notes_->handle(note(F::ProfileEnabled, "es3-1"));
+  ASSERT_TRUE(h) << h.error();
+  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Recorded) << h->detail;
+  EXPECT_EQ(on_card(kIccidA), EuiccState::Enabled);
+  auto got = mno_notes();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].first, "mno-a");
+  EXPECT_EQ(got[0].second.function, es2::kProfileEnabledNotification);
+  EXPECT_EQ(got[0].second.eid, kEid);
+  EXPECT_EQ(got[0].second.iccid, kIccidA);
+  EXPECT_EQ(got[0].second.completion_timestamp, "2026-12-04T17:00:00Z");
+  const auto due = outbox_->due();
+  ASSERT_TRUE(due);
+  EXPECT_EQ(due->back().destination, "https://mno-a.example/callbacks");
+  EXPECT_EQ(due->back().ref, got[0].second.call_id);
+
+  // The same notification again (the SM-SR retried, the card repeated it): nothing more.
+  h = notes_->handle(note(F::ProfileEnabled, "es3-1"));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Duplicate);
+  EXPECT_EQ(mno_notes().size(), 1u);
+  // Also after a restart: the identifiers are durable.
+  reopen_notifications();
+  h = notes_->handle(note(F::ProfileEnabled, "es3-1"));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Duplicate);
+
+  // Disabled, then deleted: each recorded and told.
+  ASSERT_TRUE(notes_->handle(note(F::ProfileDisabled, "es3-2")));
+  EXPECT_EQ(on_card(kIccidA), EuiccState::Disabled);
+  ASSERT_TRUE(notes_->handle(note(F::ProfileDeleted, "es3-3")));
+  EXPECT_EQ(on_card(kIccidA), EuiccState::Deleted);
+  got = mno_notes();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[1].second.function, es2::kProfileDisabledNotification);
+  EXPECT_EQ(got[2].second.function, es2::kProfileDeletedNotification);
+  EXPECT_NE(got[1].second.call_id, got[2].second.call_id);
+  // The inventory's state is what list() shows.
+  auto all = inventory_->list();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->front().euicc_state, EuiccState::Deleted);
+  EXPECT_EQ(euicc_state_name(all->front().euicc_state), "deleted");
+}
+
+TEST_F(Es3NotificationsTest, ProfilesNotDownloadedThereAreIgnored) {
+  using F = es3::NotificationFunction;
+  // Another MNO's profile still in the inventory, an ICCID never seen, the
+  // right profile on another eUICC: recorded, no state, nobody told.
+  for (const auto& n : {note(F::ProfileEnabled, "x-1", kIccidB), note(F::ProfileEnabled, "x-2", "8900999999999999999"),
+                        note(F::ProfileDisabled, "x-3", kIccidA, "89049032123451234512345678909999")}) {
+    auto h = notes_->handle(n);
+    ASSERT_TRUE(h) << h.error();
+    EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Ignored) << n.call_id;
+  }
+  EXPECT_EQ(on_card(kIccidB), EuiccState::Unknown);
+  EXPECT_EQ(on_card(kIccidA), EuiccState::Unknown);
+  EXPECT_TRUE(mno_notes().empty());
+  // An SM-SR change of an eUICC this SM-DP downloaded nothing to: ignored,
+  // no SM-SR recorded for it.
+  auto change = note(F::SmsrChange, "x-4", "", "89049032123451234512345678909999");
+  change.smsr_id = kSmsr2;
+  auto h = notes_->handle(change);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Ignored);
+  EXPECT_TRUE(mno_notes().empty());
+  auto recorded = inventory_->smsr_of("89049032123451234512345678909999");
+  ASSERT_TRUE(recorded);
+  EXPECT_FALSE(*recorded);
+}
+
+TEST_F(Es3NotificationsTest, SmsrChangeRecordsTheNewSmsrAndTellsEachMnoOnce) {
+  // mno-a has two profiles on the eUICC (one still downloading), mno-b one.
+  ASSERT_TRUE(inventory_->reserve("mno-a", kIccidA2, "", kEid));
+  ASSERT_TRUE(inventory_->reserve("mno-b", kIccidB, "", kEid));
+  ASSERT_TRUE(inventory_->settle(kIccidB, ProfileState::Downloaded));
+  auto change = note(es3::NotificationFunction::SmsrChange, "es3-change-kv2", "");
+  change.smsr_id = kSmsr2;
+  auto h = notes_->handle(change);
+  ASSERT_TRUE(h) << h.error();
+  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Recorded) << h->detail;
+  auto smsr = inventory_->smsr_of(kEid);
+  ASSERT_TRUE(smsr);
+  EXPECT_EQ(smsr->value_or(""), kSmsr2);
+  auto got = mno_notes();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].first, "mno-a");
+  EXPECT_EQ(got[1].first, "mno-b");
+  for (const auto& [mno, n] : got) {
+    EXPECT_EQ(n.function, es2::kSmsrChangeNotification);
+    EXPECT_EQ(n.eid, kEid);
+    EXPECT_EQ(n.smsr_id, kSmsr2);
+    EXPECT_TRUE(n.iccid.empty());
+    EXPECT_EQ(n.completion_timestamp, "2026-12-04T17:00:00Z");
+  }
+  EXPECT_NE(got[0].second.call_id, got[1].second.call_id);
+  // Its body names the SM-SR, not a profile.
+  const auto due = outbox_->due();
+  ASSERT_TRUE(due);
+  EXPECT_NE(due->back().body.find("\"smsrId\":\"smsr-2\""), std::string::npos) << due->back().body;
+  EXPECT_EQ(due->back().body.find("iccid"), std::string::npos) << due->back().body;
+  // The SM-SR sends it again: dropped, nobody told twice.
+  h = notes_->handle(change);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Duplicate);
+  EXPECT_EQ(mno_notes().size(), 2u);
+}
+
+
+TEST_F(Es3NotificationsTest, ADownloadInProgressIsRecordedAndARollbackForgetsIt) {
+  // The eUICC's confirmation of the enable may come before the SM-SR's
+  // result: the profile is still reserved for that eUICC.
+  ASSERT_TRUE(inventory_->reserve("mno-a", kIccidA2, "", kEid));
+  auto h = notes_->handle(note(es3::NotificationFunction::ProfileEnabled, "es3-r", kIccidA2));
+  ASSERT_TRUE(h) << h.error();
+  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Recorded);
+  EXPECT_EQ(on_card(kIccidA2), EuiccState::Enabled);
+  // Rolled back to the inventory: on no eUICC any more.
+  ASSERT_TRUE(inventory_->settle(kIccidA2, ProfileState::Available));
+  EXPECT_EQ(on_card(kIccidA2), EuiccState::Unknown);
+}
+
+TEST_F(Es3NotificationsTest, TheCallbacksRouteTakesOnlyTheSmsrsCertificate) {
+  auto results = std::make_shared<Es3Results>();
+  std::shared_ptr<Es3Notifications> notes(std::move(notes_));
+  auto route = es3_results_route(results, "/es3/cb", notes, std::string("smsr:smsr-1"));
+  EXPECT_TRUE(route.authenticated);
+  const std::string body = es3::encode_notification(note(es3::NotificationFunction::ProfileEnabled, "es3-9"));
+  const service::Caller smsr{"smsr:smsr-1", service::CallerProof::ClientCertificate};
+  // No caller, an MNO, the SM-SR's name by an API key: refused, nothing recorded.
+  for (const auto& who : {std::optional<service::Caller>(),
+                          std::optional<service::Caller>(service::Caller{"mno-a", service::CallerProof::ClientCertificate}),
+                          std::optional<service::Caller>(service::Caller{"smsr:smsr-1", service::CallerProof::ApiKey})}) {
+    EXPECT_EQ(route.handler(post(body), who).response.status, 403);
+  }
+  EXPECT_TRUE(mno_notes().empty());
+  // The SM-SR: the notification handled, twice answered 200, told once.
+  EXPECT_EQ(route.handler(post(body), smsr).response.status, 200);
+  EXPECT_EQ(route.handler(post(body), smsr).response.status, 200);
+  EXPECT_EQ(mno_notes().size(), 1u);
+  EXPECT_EQ(on_card(kIccidA), EuiccState::Enabled);
+  // Its results still go to the waiting call; anything else is 400.
+  es3::Result r = ok();
+  r.call_id = "op-5";
+  r.function = es3::Function::EnableProfile;
+  r.operation_id = 5;
+  r.eid = kEid;
+  EXPECT_EQ(route.handler(post(es3::encode_result(r)), smsr).response.status, 200);
+  EXPECT_TRUE(results->wait(5, std::chrono::milliseconds(0)));
+  EXPECT_EQ(route.handler(post(R"({"function":"ES3.HandleProfileEnabledNotification"})"), smsr).response.status, 400);
+  // A route without a notification handler refuses notifications.
+  auto results_only = es3_results_route(results);
+  EXPECT_EQ(results_only.handler(post(body), std::nullopt).response.status, 400);
+}
+
+}  // namespace
+}  // namespace rsp::smdp::testing
