@@ -1,6 +1,6 @@
 // Fuzzes certificate parsing (DER and PEM) and chain validation with
 // arbitrary bytes as the leaf, against a fixed CI + EUM trust set whose seed
-// leaves are in the corpus.
+// leaves are in the corpus; and holds from_der's DER walk to OpenSSL's parse.
 
 #include <cstddef>
 #include <cstdint>
@@ -37,6 +37,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const auto at = rsp::pki::parse_utc_time("2027-01-01T00:00:00Z");
   const Trust& t = trust();
   auto leaf = rsp::pki::Certificate::from_der(input);
+  // from_der's DER walk must agree with OpenSSL's parse on every input: the
+  // same verdict, the same view.
+  auto reference = rsp::pki::Certificate::from_der_openssl(input);
+  if (leaf.has_value() != reference.has_value()) std::abort();
+  if (leaf && !rsp::pki::same_view(*leaf, *reference)) std::abort();
   if (leaf) {
     (void)leaf->to_pem();
     const auto claimed = leaf->role().value_or(rsp::pki::Role::DpAuth);

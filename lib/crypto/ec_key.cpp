@@ -233,12 +233,21 @@ CryptoResult<EcKey> EcKey::from_public_point(Curve curve, ByteView point) {
   EVP_PKEY* tmpl = public_template(curve);
   EvpPkeyPtr key(tmpl ? EVP_PKEY_dup(tmpl) : nullptr);
   if (!key) return fail(Code::Internal, "EC key allocation failed");
-  // Decoded as by an import: X and Y below p, the point on the curve.
-  if (EVP_PKEY_set1_encoded_public_key(key.get(), point.data(), point.size()) != 1)
+  // Decoded as by an import (EC_POINT_oct2point): X and Y below p, the
+  // point on the curve, and never the point at infinity (which 04||X||Y
+  // cannot spell), so the point passes what adopt()'s
+  // EVP_PKEY_public_check_quick would check again (on both curves, with
+  // cofactor 1, a full validation). The curve is the template's, the key
+  // has no private part, and a copy keeps the template's uncompressed
+  // encoding: none of adopt()'s queries would learn anything, and each
+  // costs a provider round trip on every eUICC certificate a server reads.
+  if (EVP_PKEY_set1_encoded_public_key(key.get(), point.data(), point.size()) != 1) {
+    ERR_clear_error();
     return fail(Code::InvalidKey, "point is not on the curve");
+  }
   Point known{};
   std::copy(point.begin(), point.end(), known.begin());
-  return adopt(std::move(key), &known);
+  return EcKey(std::move(key), curve, /*has_private=*/false, known);
 }
 
 CryptoResult<EcKey> EcKey::from_private_scalar(Curve curve, ByteView d) {

@@ -8,19 +8,12 @@
 
 #include "rsp/card/aid.hpp"
 #include "rsp/m2m/eis_json.hpp"
+#include "rsp/m2m/isdp_profile_state.hpp"
 #include "rsp/messages/iccid.hpp"
 
 namespace rsp::euicc_m2m {
 
 namespace {
-
-m2m::ProfileState profile_state(m2m::IsdpState s) {
-  switch (s) {
-    case m2m::IsdpState::kEnabled: return m2m::ProfileState::Enabled;
-    case m2m::IsdpState::kDisabled: return m2m::ProfileState::Disabled;
-    default: return m2m::ProfileState::Created;
-  }
-}
 
 /// "YYYY-MM-DD" of today in UTC.
 std::string today_utc() {
@@ -109,7 +102,7 @@ StoreResult<m2m::Eis> registration_eis(const M2mStore& store, const Registration
     info.iccid = messages::iccid_to_digits(p.iccid);
     info.isdp_aid = p.aid;
     info.mno_id = p.mno_id;
-    info.state = profile_state(p.state);
+    info.state = m2m::profile_state_of(p.state);
     info.fallback_attribute = p.fallback;
     info.emergency_profile_attribute = p.emergency;
     if (auto it = facts.msisdn.find(info.iccid); it != facts.msisdn.end()) info.subscription_address.msisdn = it->second;

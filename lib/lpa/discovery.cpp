@@ -1,5 +1,6 @@
 #include "rsp/lpa/discovery.hpp"
 
+#include "download_errors.hpp"
 #include "rsp/lpa/es10_client.hpp"
 #include "rsp/messages/es11_json.hpp"
 #include "rsp/messages/es9_json.hpp"
@@ -12,36 +13,10 @@ namespace es9 = messages::es9;
 namespace es11 = messages::es11;
 using Source = DownloadError::Source;
 
-unexpected<DownloadError> error(Step step, Source source, std::string message) {
-  DownloadError e;
-  e.step = step;
-  e.source = source;
-  e.message = std::move(message);
-  return unexpected(std::move(e));
-}
+using detail::error;
+using detail::es10_error;
 
-DownloadError es10_error(Step step, const Es10Error& e) {
-  if (e.kind == Es10Error::Kind::Format || e.kind == Es10Error::Kind::NoAnswer)
-    return error(step, Source::Es10Format, e.message).error();
-  DownloadError out = error(step, Source::Es10Transport, "ES10: " + e.message).error();
-  if (e.sw != 0) out.sw = e.sw;
-  return out;
-}
-
-DownloadError decode_error(Step step, const messages::MessageError& m) {
-  DownloadError e;
-  e.step = step;
-  if (m.kind == messages::ErrorKind::FunctionFailed) {
-    e.source = Source::Es9Function;
-    e.subject_code = m.subject_code;
-    e.reason_code = m.reason_code;
-    e.message = "SM-DS: " + m.detail;
-  } else {
-    e.source = Source::Es9Format;
-    e.message = "SM-DS answer: " + m.to_string();
-  }
-  return e;
-}
+DownloadError decode_error(Step step, const messages::MessageError& m) { return detail::answer_error(step, m, "SM-DS"); }
 
 /// POSTs one ES11 request; the body of a 200 answer.
 expected<std::string, DownloadError> post(Es9Transport& t, Step step, const std::string& address,

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "download_errors.hpp"
+
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/crypto/sha256.hpp"
 #include "rsp/lpa/es10_client.hpp"
@@ -18,13 +20,7 @@ using Source = DownloadError::Source;
 /// SGP.22 v2.2.2 §2.5.3: the largest BPP segment, tag, length and MAC included.
 constexpr std::size_t kSgp22MaxSegment = 1020;
 
-unexpected<DownloadError> error(Step step, Source source, std::string message) {
-  DownloadError e;
-  e.step = step;
-  e.source = source;
-  e.message = std::move(message);
-  return unexpected(std::move(e));
-}
+using detail::error;
 
 /// One download in progress: the two channels, what the session knows so far
 /// and the cancellation on failure.
@@ -54,14 +50,7 @@ class Session {
     return std::move(*r);
   }
 
-  DownloadError from_es10(const Es10Error& e) {
-    if (e.kind == Es10Error::Kind::Format || e.kind == Es10Error::Kind::NoAnswer) {
-      return error(current_, Source::Es10Format, e.message).error();
-    }
-    DownloadError out = error(current_, Source::Es10Transport, "ES10: " + e.message).error();
-    if (e.sw != 0) out.sw = e.sw;
-    return out;
-  }
+  DownloadError from_es10(const Es10Error& e) { return detail::es10_error(current_, e); }
 
   /// POSTs one ES9+ request; the body of a 200 answer, or the error.
   expected<std::string, DownloadError> post_es9(std::string_view address, es9::Function f, const std::string& body) {
@@ -82,18 +71,7 @@ class Session {
 
   /// The ES9+ response decoders' errors: a Failed status or a bad body.
   unexpected<DownloadError> es9_decode_error(const messages::MessageError& m) {
-    DownloadError e;
-    e.step = current_;
-    if (m.kind == messages::ErrorKind::FunctionFailed) {
-      e.source = Source::Es9Function;
-      e.subject_code = m.subject_code;
-      e.reason_code = m.reason_code;
-      e.message = "SM-DP+: " + m.detail;
-    } else {
-      e.source = Source::Es9Format;
-      e.message = "SM-DP+ answer: " + m.to_string();
-    }
-    return unexpected(std::move(e));
+    return unexpected(detail::answer_error(current_, m, "SM-DP+"));
   }
 
   /// Ends the session on both sides after a failure (best effort) and

@@ -6,10 +6,13 @@
 #include <openssl/pem.h>
 #include <openssl/provider.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
 
+#include "name_canon.hpp"
 #include "ossl_util.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/crypto/ecdsa.hpp"
@@ -21,7 +24,11 @@ namespace rsp::pki {
 using detail::fail;
 using Code = PkiError::Code;
 
-void Certificate::X509Deleter::operator()(X509* x) const { X509_free(x); }
+struct Certificate::X509Slot {
+  std::once_flag made;
+  X509* x509 = nullptr;
+  ~X509Slot() { X509_free(x509); }
+};
 
 namespace {
 
@@ -117,6 +124,39 @@ std::string ip_text(const ASN1_OCTET_STRING* ip) {
   return to_hex(ByteView(p, static_cast<std::size_t>(n < 0 ? 0 : n)));
 }
 
+/// Exactly one DER X509, no trailing bytes; nullptr otherwise (OpenSSL's
+/// errors dropped). Without the no-decoder context (its creation failed) the
+/// parse is OpenSSL's usual one.
+X509* decode_x509(ByteView der) {
+  const unsigned char* p = der.data();
+  X509* raw = reinterpret_cast<X509*>(
+      ASN1_item_d2i_ex(nullptr, &p, static_cast<long>(der.size()), ASN1_ITEM_rptr(X509), no_decoder_context(), nullptr));
+  if (raw != nullptr && p != der.data() + der.size()) {
+    X509_free(raw);
+    raw = nullptr;
+  }
+  ERR_clear_error();
+  return raw;
+}
+
+/// The name's canonical form (name_canon.hpp), when it has one.
+std::optional<std::string> canonical_name(const X509_NAME* name) {
+  const int n = X509_NAME_entry_count(name);
+  if (n <= 0) return std::nullopt;
+  std::string canon;
+  for (int i = 0; i < n; ++i) {
+    const X509_NAME_ENTRY* e = X509_NAME_get_entry(name, i);
+    if (X509_NAME_ENTRY_set(e) != i) return std::nullopt;  // one attribute per RDN
+    const ASN1_OBJECT* type = X509_NAME_ENTRY_get_object(e);
+    const ASN1_STRING* value = X509_NAME_ENTRY_get_data(e);
+    if (type == nullptr || value == nullptr || OBJ_length(type) == 0) return std::nullopt;
+    const ByteView oid(OBJ_get0_data(type), OBJ_length(type));
+    const ByteView text(ASN1_STRING_get0_data(value), static_cast<std::size_t>(std::max(0, ASN1_STRING_length(value))));
+    if (!detail::append_canonical_rdn(canon, oid, ASN1_STRING_type(value), text)) return std::nullopt;
+  }
+  return canon;
+}
+
 bool is_understood_extension(int nid) {
   switch (nid) {
     case NID_key_usage:
@@ -139,17 +179,27 @@ bool is_understood_extension(int nid) {
 PkiResult<Certificate> Certificate::from_der(ByteView der) {
   if (der.empty()) return fail(Code::Malformed, "empty certificate");
   if (der.size() > kMaxDerSize) return fail(Code::Malformed, "certificate too large");
-  const unsigned char* p = der.data();
-  // Without the context (its creation failed) the parse is OpenSSL's usual one.
-  X509* raw = reinterpret_cast<X509*>(
-      ASN1_item_d2i_ex(nullptr, &p, static_cast<long>(der.size()), ASN1_ITEM_rptr(X509), no_decoder_context(), nullptr));
-  if (raw == nullptr) {
-    ERR_clear_error();
-    return fail(Code::Malformed, "not a DER X.509 certificate");
-  }
+  // An eUICC certificate is new to a server on every download or discovery:
+  // OpenSSL's X509 (its template decoder, the extension cache with its SHA-1,
+  // the names' canonical forms) cost about a tenth of an ES11 discovery.
   Certificate c;
-  c.x509_.reset(raw, X509Deleter{});
-  if (p != der.data() + der.size()) return fail(Code::Malformed, "trailing bytes after certificate");
+  if (c.parse_der(der)) {
+    c.x509_ = std::make_shared<X509Slot>();
+    c.der_.assign(der.begin(), der.end());
+    if (!crypto::sha256(der, c.der_sha256_)) return fail(Code::Internal, "SHA-256 of the certificate failed");
+    return c;
+  }
+  return from_der_openssl(der);
+}
+
+PkiResult<Certificate> Certificate::from_der_openssl(ByteView der) {
+  if (der.empty()) return fail(Code::Malformed, "empty certificate");
+  if (der.size() > kMaxDerSize) return fail(Code::Malformed, "certificate too large");
+  X509* raw = decode_x509(der);
+  if (raw == nullptr) return fail(Code::Malformed, "not a DER X.509 certificate");
+  Certificate c;
+  c.x509_ = std::make_shared<X509Slot>();
+  std::call_once(c.x509_->made, [&] { c.x509_->x509 = raw; });
   c.der_.assign(der.begin(), der.end());
   if (!crypto::sha256(der, c.der_sha256_)) return fail(Code::Internal, "SHA-256 of the certificate failed");
   RSP_TRY_VOID(c.parse());
@@ -202,12 +252,33 @@ PkiResult<std::vector<Certificate>> Certificate::load_file(const std::filesystem
 
 std::string Certificate::to_pem() const {
   detail::BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), x509_.get()) != 1) return {};
+  if (!bio || x509() == nullptr || PEM_write_bio_X509(bio.get(), x509()) != 1) return {};
   return detail::bio_string(bio.get());
 }
 
+X509* Certificate::x509() const {
+  if (!x509_) return nullptr;
+  std::call_once(x509_->made, [this] {
+    X509* x = decode_x509(der_);
+    // The extension cache OpenSSL's own users of the X509 (issuing under
+    // it, name constraints) expect, as parse() leaves it.
+    if (x != nullptr) X509_check_purpose(x, -1, 0);
+    ERR_clear_error();
+    x509_->x509 = x;
+  });
+  return x509_->x509;
+}
+
+bool Certificate::issuer_is_subject_of(const Certificate& parent) const {
+  if (issuer_canon_ && parent.subject_canon_) return *issuer_canon_ == *parent.subject_canon_;
+  X509* child = x509();
+  X509* issuer = parent.x509();
+  return child != nullptr && issuer != nullptr &&
+         X509_NAME_cmp(X509_get_issuer_name(child), X509_get_subject_name(issuer)) == 0;
+}
+
 PkiResult<void> Certificate::parse() {
-  X509* x = x509_.get();
+  X509* x = x509();
   if (X509_get_version(x) != X509_VERSION_3) return fail(Code::Malformed, "not an X.509 v3 certificate");
   // Computes the cached extension flags; EXFLAG_INVALID marks undecodable or duplicate extensions.
   X509_check_purpose(x, -1, 0);
@@ -218,6 +289,9 @@ PkiResult<void> Certificate::parse() {
   subject_serial_ = name_attribute(X509_get_subject_name(x), NID_serialNumber);
   subject_cn_ = name_attribute(X509_get_subject_name(x), NID_commonName);
   self_issued_ = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
+  // For issuer_is_subject_of() against certificates read by the DER walk.
+  subject_canon_ = canonical_name(X509_get_subject_name(x));
+  issuer_canon_ = canonical_name(X509_get_issuer_name(x));
   if (const ASN1_INTEGER* sn = X509_get0_serialNumber(x)) {
     serial_hex_ = to_hex(ByteView(ASN1_STRING_get0_data(sn), static_cast<std::size_t>(ASN1_STRING_length(sn))));
   }
@@ -311,7 +385,7 @@ PkiResult<void> Certificate::parse_subject_key() {
   const ASN1_OBJECT* alg_oid = nullptr;
   int param_type = 0;
   const void* param = nullptr;
-  if (X509_PUBKEY_get0_param(nullptr, &bits, &bits_len, &alg, X509_get_X509_PUBKEY(x509_.get())) == 1 &&
+  if (X509_PUBKEY_get0_param(nullptr, &bits, &bits_len, &alg, X509_get_X509_PUBKEY(x509())) == 1 &&
       alg != nullptr) {
     X509_ALGOR_get0(&alg_oid, &param_type, &param, alg);
   }
@@ -329,7 +403,7 @@ PkiResult<void> Certificate::parse_subject_key() {
   // Anything else (other curves or algorithms, compressed points): OpenSSL's
   // decoder, as for any key.
   unsigned char* spki = nullptr;
-  const int spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x509_.get()), &spki);
+  const int spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x509()), &spki);
   const unsigned char* q = spki;
   crypto::EvpPkeyPtr pk(spki_len > 0 ? d2i_PUBKEY(nullptr, &q, spki_len) : nullptr);
   OPENSSL_free(spki);
@@ -349,8 +423,8 @@ PkiResult<void> Certificate::parse_subject_key() {
   return {};
 }
 
-std::string Certificate::subject() const { return name_line(X509_get_subject_name(x509_.get())); }
-std::string Certificate::issuer() const { return name_line(X509_get_issuer_name(x509_.get())); }
+std::string Certificate::subject() const { return x509() ? name_line(X509_get_subject_name(x509())) : std::string(); }
+std::string Certificate::issuer() const { return x509() ? name_line(X509_get_issuer_name(x509())) : std::string(); }
 
 crypto::CryptoResult<crypto::EcKey> Certificate::public_key() const {
   if (!key_) return unexpected(crypto::CryptoError{crypto::CryptoError::Code::InvalidKey, "no public key"});
@@ -358,8 +432,11 @@ crypto::CryptoResult<crypto::EcKey> Certificate::public_key() const {
 }
 
 bool Certificate::signature_verifies_with(const crypto::EcKey& issuer_key) const {
+  if (sig_len_ != 0)  // read by the DER walk: ecdsa-with-SHA256, no unused bits
+    return static_cast<bool>(crypto::verify_der(issuer_key, ByteView(der_).subspan(tbs_at_, tbs_len_),
+                                                ByteView(der_).subspan(sig_at_, sig_len_)));
   if (!ecdsa_sha256_) {
-    const bool ok = X509_verify(x509_.get(), issuer_key.evp()) == 1;
+    const bool ok = x509() != nullptr && X509_verify(x509(), issuer_key.evp()) == 1;
     ERR_clear_error();
     return ok;
   }
@@ -373,11 +450,38 @@ bool Certificate::signature_verifies_with(const crypto::EcKey& issuer_key) const
   auto tbs = fields.next();
   if (!tbs) return false;
   const ASN1_BIT_STRING* signature = nullptr;
-  X509_get0_signature(&signature, nullptr, x509_.get());
+  X509_get0_signature(&signature, nullptr, x509());
   // A signature is whole octets: no unused bits in its BIT STRING.
   if (signature == nullptr || (signature->flags & 0x07) != 0) return false;
   return static_cast<bool>(crypto::verify_der(
       issuer_key, tbs->encoded, ByteView(signature->data, static_cast<std::size_t>(signature->length))));
+}
+
+bool same_view(const Certificate& a, const Certificate& b) {
+  const auto key_point = [](const Certificate& c) {
+    auto k = c.public_key();
+    return k ? k->public_point() : Bytes();
+  };
+  return a.der() == b.der() && a.der_sha256() == b.der_sha256() && a.subject() == b.subject() &&
+         a.issuer() == b.issuer() && a.subject_organization() == b.subject_organization() &&
+         a.subject_serial_number() == b.subject_serial_number() && a.subject_common_name() == b.subject_common_name() &&
+         a.self_issued() == b.self_issued() && a.subject_key_id() == b.subject_key_id() &&
+         a.authority_key_id() == b.authority_key_id() && a.policies() == b.policies() && a.role() == b.role() &&
+         a.rsp_role_count() == b.rsp_role_count() && a.has_key_usage() == b.has_key_usage() &&
+         a.key_usage() == b.key_usage() && a.has_ext_key_usage() == b.has_ext_key_usage() &&
+         a.eku_server_auth() == b.eku_server_auth() && a.eku_client_auth() == b.eku_client_auth() &&
+         a.has_basic_constraints() == b.has_basic_constraints() && a.is_ca() == b.is_ca() &&
+         a.path_len() == b.path_len() && a.has_name_constraints() == b.has_name_constraints() &&
+         std::equal(a.eum_permitted().begin(), a.eum_permitted().end(), b.eum_permitted().begin(),
+                    b.eum_permitted().end(),
+                    [](const EumPermittedName& x, const EumPermittedName& y) {
+                      return x.organization == y.organization && x.eid_prefix == y.eid_prefix;
+                    }) &&
+         a.unknown_critical_extensions() == b.unknown_critical_extensions() && a.dns_names() == b.dns_names() &&
+         a.ip_addresses() == b.ip_addresses() && a.registered_ids() == b.registered_ids() &&
+         a.not_before() == b.not_before() && a.not_after() == b.not_after() && a.serial_hex() == b.serial_hex() &&
+         a.signed_with_ecdsa_sha256() == b.signed_with_ecdsa_sha256() && a.curve() == b.curve() &&
+         a.key_group() == b.key_group() && key_point(a) == key_point(b) && a.to_pem() == b.to_pem();
 }
 
 }  // namespace rsp::pki

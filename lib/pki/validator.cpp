@@ -72,7 +72,7 @@ PkiResult<void> check_time(const Certificate& c, TimePoint at) {
 
 /// Whether `parent` is the issuer of `child` by name and key identifier.
 bool issued_by(const Certificate& child, const Certificate& parent) {
-  if (X509_NAME_cmp(X509_get_issuer_name(child.x509()), X509_get_subject_name(parent.x509())) != 0) return false;
+  if (!child.issuer_is_subject_of(parent)) return false;
   if (child.authority_key_id() && parent.subject_key_id()) return *child.authority_key_id() == *parent.subject_key_id();
   return true;
 }

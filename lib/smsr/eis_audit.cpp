@@ -4,21 +4,9 @@
 
 #include <algorithm>
 
+#include "rsp/m2m/isdp_profile_state.hpp"
+
 namespace rsp::smsr {
-
-namespace {
-
-/// GlobalPlatform life-cycle state → the EIS's profile state (SGP.02 §2.2.1.2:
-/// an ISD-P is Created until its profile is enabled or disabled).
-m2m::ProfileState profile_state(m2m::IsdpState s) {
-  switch (s) {
-    case m2m::IsdpState::kEnabled: return m2m::ProfileState::Enabled;
-    case m2m::IsdpState::kDisabled: return m2m::ProfileState::Disabled;
-    default: return m2m::ProfileState::Created;
-  }
-}
-
-}  // namespace
 
 std::optional<EisAudit> parse_eis_audit(const std::vector<apdu::Response>& responses) {
   if (responses.empty() || !responses[0].ok()) return std::nullopt;
@@ -48,7 +36,7 @@ std::string apply_eis_audit(const EisAudit& audit, m2m::Eis& eis, Change& change
       continue;
     }
     const m2m::ProfileInfo before = p;
-    p.state = profile_state(it->state);
+    p.state = m2m::profile_state_of(it->state);
     p.fallback_attribute = it->fallback;
     p.emergency_profile_attribute = it->emergency;
     if (p != before) {

@@ -39,8 +39,16 @@ class Certificate {
   /// Upper bound on the size of one certificate we accept (RSP certificates are < 2 KiB).
   static constexpr std::size_t kMaxDerSize = 16 * 1024;
 
-  /// Exactly one DER certificate, no trailing bytes.
+  /// Exactly one DER certificate, no trailing bytes. A certificate of the
+  /// usual RSP leaf shape (certificate_der.cpp: v3, ecdsa-with-SHA256, a key
+  /// on one of our curves, names of ASCII strings, and only the extensions
+  /// an eUICC certificate carries, each once) is read by a strict DER walk
+  /// of our own, its OpenSSL X509 made only when asked for (x509());
+  /// anything else by OpenSSL, as from_der_openssl().
   static PkiResult<Certificate> from_der(ByteView der);
+  /// OpenSSL's parse alone: the reference the DER walk of from_der() is
+  /// checked against (tests, the certificate fuzz target).
+  static PkiResult<Certificate> from_der_openssl(ByteView der);
   /// Every "CERTIFICATE" block of a PEM text (at least one).
   static PkiResult<std::vector<Certificate>> all_from_pem(std::string_view pem);
   /// PEM or DER, detected from the content.
@@ -113,19 +121,35 @@ class Certificate {
   /// Whether `issuer_key` verifies this certificate's signature.
   bool signature_verifies_with(const crypto::EcKey& issuer_key) const;
 
-  X509* x509() const { return x509_.get(); }
+  /// Whether this certificate's issuer name is `parent`'s subject name, as
+  /// X509_NAME_cmp compares them (RFC 5280 §7.1: case and white space
+  /// folded), without making either X509 when both were read by the DER walk.
+  bool issuer_is_subject_of(const Certificate& parent) const;
+
+  /// The OpenSSL certificate, made from der() on first use for one read by
+  /// the DER walk (nullptr if OpenSSL refuses what the walk accepted, which
+  /// the differential tests rule out). Thread-safe.
+  X509* x509() const;
 
  private:
-  struct X509Deleter {
-    void operator()(X509* x) const;
-  };
+  /// The OpenSSL certificate, shared by the copies of one parse; made once.
+  struct X509Slot;
   Certificate() = default;
+  /// The DER walk (certificate_der.cpp): true when it read the whole
+  /// certificate, false when from_der() must leave it to OpenSSL.
+  bool parse_der(ByteView der);
   PkiResult<void> parse();
   /// Sets key_, curve_ and key_group_ from the SubjectPublicKeyInfo.
   PkiResult<void> parse_subject_key();
 
-  std::shared_ptr<X509> x509_;  // immutable after parsing, so sharing is safe
+  std::shared_ptr<X509Slot> x509_;  // immutable once made, so sharing is safe
   Bytes der_;
+  /// Canonical forms of the names (X509_NAME_cmp's rules) when the DER walk
+  /// read them, compared instead of the X509 names.
+  std::optional<std::string> subject_canon_, issuer_canon_;
+  /// Where the TBSCertificate and the signature (DER ECDSA-Sig-Value) lie
+  /// in der_, when the DER walk read them (length 0: ask OpenSSL).
+  std::size_t tbs_at_ = 0, tbs_len_ = 0, sig_at_ = 0, sig_len_ = 0;
   std::array<std::uint8_t, 32> der_sha256_{};
   std::string serial_hex_, key_group_;
   std::optional<std::string> subject_o_, subject_serial_, subject_cn_;
@@ -147,5 +171,10 @@ class Certificate {
   std::optional<crypto::Curve> curve_;
   std::optional<crypto::EcKey> key_;  ///< the subject key (none when not an EC key)
 };
+
+/// Whether two parses of one certificate give the same view (every accessor
+/// above but x509()): how the tests and the fuzz target hold from_der()'s
+/// DER walk to OpenSSL's parse (from_der_openssl()).
+bool same_view(const Certificate& a, const Certificate& b);
 
 }  // namespace rsp::pki

@@ -5,23 +5,12 @@
 #include <random>
 
 #include "rsp/messages/iccid.hpp"
-#include "rsp/pki/test_pki.hpp"
+#include "test_support/shared_pki.hpp"
 
 namespace rsp::euicc::test {
 namespace fs = std::filesystem;
 
-const fs::path& shared_pki_dir() {
-  static TempDir dir;
-  static bool made = [] {
-    pki::TestPkiOptions o;
-    o.out_dir = dir.path();
-    auto r = pki::make_test_pki(o);
-    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-    return r.has_value();
-  }();
-  (void)made;
-  return dir.path();
-}
+const fs::path& shared_pki_dir() { return test_support::shared_test_pki_dir(); }
 
 EuiccStore make_euicc(const fs::path& dir) {
   auto sources = find_identity_sources(shared_pki_dir());

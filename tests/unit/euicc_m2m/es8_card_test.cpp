@@ -13,21 +13,6 @@ namespace {
 namespace fs = std::filesystem;
 namespace sw = apdu::sw;
 
-fs::path newest_slot(const fs::path& dir) {
-  fs::path best;
-  unsigned long long best_seq = 0;
-  for (const char* name : {"state.0", "state.1"}) {
-    std::ifstream in(dir / name);
-    std::string magic, version;
-    unsigned long long seq = 0;
-    if (in >> magic >> version >> seq && seq > best_seq) {
-      best_seq = seq;
-      best = dir / name;
-    }
-  }
-  return best;
-}
-
 std::optional<std::uint16_t> set_keys(M2mIsdR& isd_r, const Bytes& aid, std::uint8_t fill) {
   return isd_r.change_isdp(aid, [&](IsdpRecord& r) -> std::optional<std::uint16_t> {
     r.scp03_version = 0x30;

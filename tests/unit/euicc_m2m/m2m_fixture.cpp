@@ -1,25 +1,31 @@
 #include "m2m_fixture.hpp"
 
+#include <fstream>
+
 #include "rsp/common/file.hpp"
 #include "rsp/pki/certificate.hpp"
-#include "rsp/pki/test_pki.hpp"
+#include "test_support/shared_pki.hpp"
 
 namespace rsp::euicc_m2m::test {
 
-const std::filesystem::path& shared_pki_dir() {
-  static test_support::TempDir dir;
-  static bool made = [] {
-    pki::TestPkiOptions o;
-    o.out_dir = dir.path();
-    auto r = pki::make_test_pki(o);
-    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-    return r.has_value();
-  }();
-  (void)made;
-  return dir.path();
+const std::filesystem::path& shared_pki_dir() { return test_support::shared_test_pki_dir(); }
+
+std::filesystem::path newest_slot(const std::filesystem::path& dir) {
+  std::filesystem::path best;
+  unsigned long long best_seq = 0;
+  for (const char* name : {"state.0", "state.1"}) {
+    std::ifstream in(dir / name);
+    std::string magic, version;
+    unsigned long long seq = 0;
+    if (in >> magic >> version >> seq && seq > best_seq) {
+      best_seq = seq;
+      best = dir / name;
+    }
+  }
+  return best;
 }
 
-std::optional<SigningIdentity> smsr_signing_identity(crypto::Curve curve) {
+std::optional<SigningIdentity> dp_signing_identity(crypto::Curve curve) {
   namespace fs = std::filesystem;
   for (const auto& e : fs::recursive_directory_iterator(shared_pki_dir())) {
     const std::string name = e.path().filename().string();

@@ -21,14 +21,20 @@ namespace rsp::euicc_m2m::test {
 /// The test PKI shared by the tests of one program (made on first use).
 const std::filesystem::path& shared_pki_dir();
 
+/// The card's state slot file (state.0 or state.1 in `dir`) holding the newest
+/// record (highest sequence number); empty when neither reads.
+std::filesystem::path newest_slot(const std::filesystem::path& dir);
+
 /// A signing certificate (DER) under the test CI and its key.
 struct SigningIdentity {
   Bytes certificate;
   crypto::EcKey key;
 };
+/// The test PKI's CERT.DP.ECDSA for `curve` and its key.
+std::optional<SigningIdentity> dp_signing_identity(crypto::Curve curve);
 /// CERT.SR.ECDSA's stand-in for `curve` (the test PKI's CERT.DP.ECDSA: it
 /// has no SM-SR signing certificate, and the card checks role DPauth).
-std::optional<SigningIdentity> smsr_signing_identity(crypto::Curve curve);
+inline std::optional<SigningIdentity> smsr_signing_identity(crypto::Curve curve) { return dp_signing_identity(curve); }
 
 class M2mTest : public ::testing::Test {
  protected:

@@ -22,22 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using m2m::IsdpState;
 
-/// The slot file holding the newest record (highest sequence number).
-fs::path newest_slot(const fs::path& dir) {
-  fs::path best;
-  unsigned long long best_seq = 0;
-  for (const char* name : {"state.0", "state.1"}) {
-    std::ifstream in(dir / name);
-    std::string magic, version;
-    unsigned long long seq = 0;
-    if (in >> magic >> version >> seq && seq > best_seq) {
-      best_seq = seq;
-      best = dir / name;
-    }
-  }
-  return best;
-}
-
 TEST_F(M2mTest, StateSurvivesAReopen) {
   ASSERT_EQ(sw(m2m::EnableProfile{second_}), apdu::sw::kOk);
   ASSERT_EQ(sw(m2m::SetEmergencyProfileAttribute{second_}), apdu::sw::kOk);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fixture.hpp"
+#include "rsp/crypto/ec_key.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/messages/iccid.hpp"
 #include "rsp/service/package_envelope.hpp"
@@ -200,32 +201,38 @@ KeptKeys kept_keys(smdpp::Inventory& inv) {
   return {(*row)->opt_blob(0), (*row)->opt_blob(1)};
 }
 
+/// A download whose load into the card is cut once, after the card agreed the
+/// session keys (the third command), watched at the ES9+ transport.
+struct InterruptedLoad {
+  SqlSmdpp smdp;
+  SimEuicc card{st::test_pki_dir()};
+  std::string ac = smdp.order(card.eid());
+  DroppingChannel link{card.channel, 3, false};
+  KeyWatchingEs9 es9{*smdp.transport};
+};
+
 // SGP.22 v2.2.2 §5.6.2 / §5.7.5: the load into the card is interrupted after
 // the card agreed the session keys; the LPA starts again in a new session,
 // the SM-DP+ names the otPK.EUICC.ECKA it bound the first package with, the
 // card uses that key pair again, and so does the SM-DP+ (same smdpOtpk, so
 // the same session keys). The profile installs once; the kept keys go.
 TEST(DownloadRetry, AnInterruptedLoadIsBoundAgainWithTheSameOneTimeKeys) {
-  SqlSmdpp smdp;
-  SimEuicc card(st::test_pki_dir());
-  const std::string ac = smdp.order(card.eid());
-  DroppingChannel link(card.channel, 3, false);
-  KeyWatchingEs9 es9(*smdp.transport);
+  InterruptedLoad load;
   KeptKeys while_downloaded;
-  es9.after_bpp = [&] {
-    if (!while_downloaded.sealed_otsk) while_downloaded = kept_keys(*smdp.inv);
+  load.es9.after_bpp = [&] {
+    if (!while_downloaded.sealed_otsk) while_downloaded = kept_keys(*load.smdp.inv);
   };
 
-  auto r = download_profile(ac, std::nullopt, link, es9);
+  auto r = download_profile(load.ac, std::nullopt, load.link, load.es9);
   ASSERT_TRUE(r) << r.error().to_string();
-  EXPECT_TRUE(link.dropped());
+  EXPECT_TRUE(load.link.dropped());
   EXPECT_EQ(r->load_retries, 1);
-  ASSERT_EQ(es9.smdp_otpk.size(), 2u);
-  ASSERT_EQ(es9.bpp_euicc_otpk.size(), 2u);
-  EXPECT_FALSE(es9.bpp_euicc_otpk[0].has_value());
-  EXPECT_EQ(es9.bpp_euicc_otpk[1], std::optional<Bytes>(es9.euicc_otpk[0]));
-  EXPECT_EQ(es9.euicc_otpk[1], es9.euicc_otpk[0]);
-  EXPECT_EQ(es9.smdp_otpk[1], es9.smdp_otpk[0]);
+  ASSERT_EQ(load.es9.smdp_otpk.size(), 2u);
+  ASSERT_EQ(load.es9.bpp_euicc_otpk.size(), 2u);
+  EXPECT_FALSE(load.es9.bpp_euicc_otpk[0].has_value());
+  EXPECT_EQ(load.es9.bpp_euicc_otpk[1], std::optional<Bytes>(load.es9.euicc_otpk[0]));
+  EXPECT_EQ(load.es9.euicc_otpk[1], load.es9.euicc_otpk[0]);
+  EXPECT_EQ(load.es9.smdp_otpk[1], load.es9.smdp_otpk[0]);
 
   // While downloaded, the SM-DP+'s one-time private key was kept sealed
   // under the key-encryption key, never in clear.
@@ -233,22 +240,77 @@ TEST(DownloadRetry, AnInterruptedLoadIsBoundAgainWithTheSameOneTimeKeys) {
   EXPECT_TRUE(service::is_sealed_package(*while_downloaded.sealed_otsk));
   const std::string sealed_text(while_downloaded.sealed_otsk->begin(), while_downloaded.sealed_otsk->end());
   EXPECT_EQ(sealed_text.find("PRIVATE KEY"), std::string::npos);
-  EXPECT_EQ(while_downloaded.euicc_otpk, std::optional<Bytes>(es9.euicc_otpk[0]));
+  EXPECT_EQ(while_downloaded.euicc_otpk, std::optional<Bytes>(load.es9.euicc_otpk[0]));
 
   // Installed once; neither end keeps the one-time keys any longer.
-  EXPECT_EQ(smdp.state(), ProfileState::Installed) << smdp.catalog->last_error();
-  EXPECT_EQ(card.profiles().size(), 1u);
-  const auto after = kept_keys(*smdp.inv);
+  EXPECT_EQ(load.smdp.state(), ProfileState::Installed) << load.smdp.catalog->last_error();
+  EXPECT_EQ(load.card.profiles().size(), 1u);
+  const auto after = kept_keys(*load.smdp.inv);
   EXPECT_FALSE(after.euicc_otpk);
   EXPECT_FALSE(after.sealed_otsk);
-  auto card_state = card.store->load();
+  auto card_state = load.card.store->load();
   ASSERT_TRUE(card_state);
   EXPECT_FALSE(card_state->ot_key.has_value());
-  auto history = smdp.inv->history(kIccidDigits);
+  auto history = load.smdp.inv->history(kIccidDigits);
   ASSERT_TRUE(history);
   int downloaded = 0;
   for (const auto& t : *history) downloaded += t.to == ProfileState::Downloaded;
   EXPECT_EQ(downloaded, 1);
+}
+
+/// Seals the order's kept one-time private key again as the SM-DP+ sealed it
+/// before it kept the raw scalar: its PKCS#8 PEM, under the same label (the
+/// order and the ICCID, as sql_catalog.cpp names it).
+void reseal_kept_key_as_pem(smdpp::Inventory& inv) {
+  auto row = inv.db().query_one("SELECT id, bpp_smdp_otsk FROM orders WHERE iccid = $1 AND active = 1",
+                                {store::value(kIccidDigits)});
+  ASSERT_TRUE(row && *row);
+  ASSERT_FALSE((*row)->is_null(1));
+  const std::int64_t order_id = (*row)->int64(0);
+  const std::string label = "smdpp-otsk/" + std::to_string(order_id) + "/" + kIccidDigits;
+  auto plain = inv.open_secret(label, (*row)->blob(1));
+  ASSERT_TRUE(plain) << plain.error().message;
+  // Today's form: a curve tag (0x01 NIST P-256, 0x02 brainpoolP256r1) and the scalar.
+  ASSERT_EQ(plain->size(), 33u);
+  ASSERT_TRUE((*plain)[0] == 0x01 || (*plain)[0] == 0x02);
+  const auto curve = (*plain)[0] == 0x02 ? crypto::Curve::BrainpoolP256r1 : crypto::Curve::NistP256;
+  auto key = crypto::EcKey::from_private_scalar(curve, ByteView(*plain).subspan(1));
+  wipe(*plain);
+  ASSERT_TRUE(key);
+  auto pem = key->private_pem();
+  ASSERT_TRUE(pem);
+  ASSERT_NE(pem->find("BEGIN PRIVATE KEY"), std::string::npos);
+  auto sealed = inv.seal_secret(label, as_bytes(*pem));
+  ASSERT_TRUE(sealed) << sealed.error().message;
+  ASSERT_TRUE(inv.db().execute("UPDATE orders SET bpp_smdp_otsk = $2 WHERE id = $1",
+                               {store::value(order_id), store::value(*sealed)}));
+}
+
+// Orders sealed by an earlier version keep the one-time private key as PKCS#8
+// PEM, which the SM-DP+ still reads (sql_catalog.cpp, kept_key_from_plain):
+// the row the first BPP left is sealed again that way, and the retry after
+// the interrupted load binds with that same key pair (same smdpOtpk, so the
+// same session keys: the card, which uses its kept key pair again, installs
+// the package). Were the PEM not read, the SM-DP+ would make a fresh key pair.
+TEST(DownloadRetry, AKeyKeptAsPemByAnEarlierVersionIsUsedAgainOnRetry) {
+  InterruptedLoad load;
+  int resealed = 0;
+  load.es9.after_bpp = [&] {
+    if (resealed++ == 0) reseal_kept_key_as_pem(*load.smdp.inv);
+  };
+
+  auto r = download_profile(load.ac, std::nullopt, load.link, load.es9);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(resealed, 2);
+  EXPECT_EQ(r->load_retries, 1);
+  ASSERT_EQ(load.es9.smdp_otpk.size(), 2u);
+  ASSERT_EQ(load.es9.bpp_euicc_otpk.size(), 2u);
+  EXPECT_EQ(load.es9.bpp_euicc_otpk[1], std::optional<Bytes>(load.es9.euicc_otpk[0]));
+  EXPECT_EQ(load.es9.euicc_otpk[1], load.es9.euicc_otpk[0]);
+  EXPECT_EQ(load.es9.smdp_otpk[1], load.es9.smdp_otpk[0]);
+  EXPECT_EQ(load.smdp.state(), ProfileState::Installed) << load.smdp.catalog->last_error();
+  EXPECT_EQ(load.card.profiles().size(), 1u);
+  EXPECT_FALSE(kept_keys(*load.smdp.inv).sealed_otsk);
 }
 
 // A card that no longer holds the key pair bppEuiccOtpk names makes a fresh

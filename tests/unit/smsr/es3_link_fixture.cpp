@@ -2,9 +2,6 @@
 
 #include "es3_link_fixture.hpp"
 
-#include <filesystem>
-
-#include "rsp/common/file.hpp"
 #include "rsp/crypto/random.hpp"
 #include "rsp/m2m/eis_json.hpp"
 #include "rsp/smdpp/sample_profile.hpp"
@@ -16,25 +13,13 @@ using namespace std::chrono_literals;
 
 Es3LinkTest::Es3LinkTest() {
   // The EIS carries the card's real ECASD certificate (GetEIS gives it to the SM-DP).
-  edit_registered_eis_ = [this](m2m::Eis& e) {
-    auto store = euicc_m2m::M2mStore::open(dir_);
-    ASSERT_TRUE(store);
-    auto identity = store->euicc().identity();
-    ASSERT_TRUE(identity);
-    e.ecasd.certificate = identity->curves.front().euicc_cert;
-  };
+  register_card_ecasd_certificate();
 }
 
 void Es3LinkTest::SetUp() {
   Es5LinkTest::SetUp();
   if (HasFatalFailure()) return;
-  ServiceConfig sc;
-  sc.registry = registry_;
-  sc.clock = clock_;
-  sc.default_validity = 600s;
-  sc.scripts = isdr_script;
-  sc.wake_up = [this](const std::string& e) { link_->wake_up(e); };
-  es3_ = std::make_shared<Es3Service>(std::move(sc));
+  es3_ = std::make_shared<Es3Service>(service_config(registry_, *link_));
   link_->attach_es3(es3_);
   auto store = euicc_m2m::M2mStore::open(dir_);
   ASSERT_TRUE(store);
@@ -53,21 +38,8 @@ void Es3LinkTest::SetUp() {
   trust_ = smdp::EcasdTrust{{pki::Certificate::from_der(curve.eum_cert).value()},
                             {pki::Certificate::from_der(curve.ci_cert).value()}};
   // CERT.DP.ECDSA of the card's curve from the shared test PKI, and its key.
-  for (const auto& e : std::filesystem::recursive_directory_iterator(euicc_m2m::test::shared_pki_dir())) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("CERT_M2M_SM_DP_ECDSA_", 0) != 0) continue;
-    auto cert = pki::Certificate::load_file(e.path());
-    ASSERT_TRUE(cert);
-    const std::string key_name = "SK_" + name.substr(5);
-    for (const auto& k : std::filesystem::recursive_directory_iterator(euicc_m2m::test::shared_pki_dir())) {
-      if (k.path().filename() != key_name) continue;
-      auto pem = read_file(k.path());
-      ASSERT_TRUE(pem);
-      auto key = crypto::EcKey::from_pem(std::string(pem->begin(), pem->end()));
-      ASSERT_TRUE(key);
-      if (key->curve() == curve.curve) dp_.emplace(smdp::DpIdentity{cert->front().der(), std::move(*key)});
-    }
-  }
+  if (auto dp = euicc_m2m::test::dp_signing_identity(curve.curve))
+    dp_.emplace(smdp::DpIdentity{std::move(dp->certificate), std::move(dp->key)});
   ASSERT_TRUE(dp_) << "no CERT.DP.ECDSA for the card's curve";
 }
 

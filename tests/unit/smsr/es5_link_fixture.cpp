@@ -1,10 +1,31 @@
 #include "es5_link_fixture.hpp"
 
+#include "rsp/euicc_m2m/state.hpp"
 #include "rsp/store/open.hpp"
 
 namespace rsp::smsr::testing {
 
 using namespace std::chrono_literals;
+
+void Es5LinkTest::register_card_ecasd_certificate() {
+  edit_registered_eis_ = [this](m2m::Eis& e) {
+    auto store = euicc_m2m::M2mStore::open(dir_);
+    ASSERT_TRUE(store);
+    auto identity = store->euicc().identity();
+    ASSERT_TRUE(identity);
+    e.ecasd.certificate = identity->curves.front().euicc_cert;
+  };
+}
+
+ServiceConfig Es5LinkTest::service_config(std::shared_ptr<Registry> registry, Es5Link& link) const {
+  ServiceConfig sc;
+  sc.registry = std::move(registry);
+  sc.clock = clock_;
+  sc.default_validity = 600s;
+  sc.scripts = isdr_script;
+  sc.wake_up = [&link](const std::string& e) { link.wake_up(e); };
+  return sc;
+}
 
 void Es5LinkTest::SetUp() {
   M2mTest::SetUp();
@@ -33,13 +54,7 @@ void Es5LinkTest::SetUp() {
   lc.clock = clock_;
   lc.log = log;
   link_ = std::make_unique<Es5Link>(std::move(lc));
-  ServiceConfig sc;
-  sc.registry = registry_;
-  sc.clock = clock_;
-  sc.default_validity = 600s;
-  sc.scripts = isdr_script;
-  sc.wake_up = [this](const std::string& e) { link_->wake_up(e); };
-  service_ = std::make_shared<Service>(std::move(sc));
+  service_ = std::make_shared<Service>(service_config(registry_, *link_));
   link_->attach(service_);
 
   es5::AdminSessionOptions o;

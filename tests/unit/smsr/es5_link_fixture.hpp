@@ -46,7 +46,14 @@ class Es5LinkTest : public euicc_m2m::test::M2mTest {
   Operation op(std::int64_t id) { return **registry_->operation(id); }
   std::vector<service::OutboxItem> callbacks() { return *registry_->outbox()->due(100); }
   std::vector<std::string> log_lines();
+  /// The SM-SR service configuration these tests use over `registry` (the
+  /// clock, 600 s validity, the ISD-R script builder), waking devices up
+  /// through `link`.
+  ServiceConfig service_config(std::shared_ptr<Registry> registry, Es5Link& link) const;
 
+  /// Called in a derived fixture's constructor: SetUp registers the card's
+  /// real ECASD certificate in the EIS (edit_registered_eis_).
+  void register_card_ecasd_certificate();
   /// Set in a derived fixture's constructor: changes the EIS SetUp registers.
   std::function<void(m2m::Eis&)> edit_registered_eis_;
   /// Set before start_device(): the device's ISD-Ps (M2mDeviceOptions::isdp).

@@ -35,14 +35,11 @@ const std::string kNew = "smsr-2";
 class SmsrChangeTest : public Es5LinkTest {
  protected:
   SmsrChangeTest() {
-    edit_registered_eis_ = [this](m2m::Eis& e) {
-      auto store = euicc_m2m::M2mStore::open(dir_);
-      ASSERT_TRUE(store);
-      auto identity = store->euicc().identity();
-      ASSERT_TRUE(identity);
-      e.ecasd.certificate = identity->curves.front().euicc_cert;
-      // The second profile came through an SM-DP: it hears of the change
-      // over ES3 and tells mno-two itself.
+    register_card_ecasd_certificate();
+    // The second profile came through an SM-DP: it hears of the change over
+    // ES3 and tells mno-two itself.
+    edit_registered_eis_ = [this, card = edit_registered_eis_](m2m::Eis& e) {
+      card(e);
       for (auto& p : e.profiles)
         if (p.iccid == kSecondIccid) p.smdp_id = "smdp-1";
     };
@@ -69,13 +66,7 @@ class SmsrChangeTest : public Es5LinkTest {
     lc.source = smsr2_address_;
     lc.clock = clock_;
     link2_ = std::make_unique<Es5Link>(std::move(lc));
-    ServiceConfig sc;
-    sc.registry = registry2_;
-    sc.clock = clock_;
-    sc.default_validity = 600s;
-    sc.scripts = isdr_script;
-    sc.wake_up = [this](const std::string& e) { link2_->wake_up(e); };
-    service2_ = std::make_shared<Service>(std::move(sc));
+    service2_ = std::make_shared<Service>(service_config(registry2_, *link2_));
     link2_->attach(service2_);
     es5::AdminSessionOptions o;
     o.session_idle_timeout = 300ms;
