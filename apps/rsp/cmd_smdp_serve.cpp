@@ -87,6 +87,13 @@ variable RSP_SMDP_<KEY in upper case>, which wins over the file):
                   tls_cert); only that certificate is served on es3_results_path,
                   which needs client_trust to name the root it chains to (required
                   unless insecure_http; with insecure_http the route is open)
+  more_smsrs      other SM-SRs this SM-DP works with (where its eUICCs may move by an
+                  SM-SR change), a JSON array of {"smsr_id", "smsr_url", "smsr_trust"
+                  (default: smsr_trust), "results_path" (required, its own), "callback_cert"
+                  (default: smsr_callback_cert)}; ES3 to them with smsr_client_cert. Once
+                  an eUICC's new SM-SR notified the change (ES3.HandleSMSRChangeNotification,
+                  passed on to the MNOs as ES2.HandleSMSRChangeNotification), the MNOs
+                  name that SM-SR in smsrId and the SM-DP's ES3 calls go there
   es3_timeout     seconds for each connect, read and write towards the SM-SR (default 10)
   es3_result_timeout
                   seconds an ES3 function's result is waited for (default 300)
@@ -118,6 +125,7 @@ struct ServeConfig : rsp::cli::ServeCommonConfig {
   std::string smsr_client_key;
   std::string es3_results_path = std::string(rsp::smdp::kEs3ResultsPath);
   std::string smsr_callback_cert;
+  nlohmann::json more_smsrs = nlohmann::json::array();
   std::int64_t es3_timeout = 10;
   std::int64_t es3_result_timeout = 300;
   std::string dp_cert;
@@ -140,6 +148,7 @@ std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
                                   {"smsr_client_key", &c.smsr_client_key},
                                   {"es3_results_path", &c.es3_results_path},
                                   {"smsr_callback_cert", &c.smsr_callback_cert},
+                                  {"more_smsrs", nullptr, nullptr, nullptr, &c.more_smsrs},
                                   {"es3_timeout", nullptr, nullptr, &c.es3_timeout},
                                   {"es3_result_timeout", nullptr, nullptr, &c.es3_result_timeout},
                                   {"dp_cert", &c.dp_cert},
@@ -235,6 +244,49 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
     fail("smsr_callback_cert is required: the SM-SR's ES3 callbacks are taken over mutual TLS only "
          "(or insecure_http, for lab use)");
   }
+  // The other SM-SRs (more_smsrs), each with its results route and caller:
+  // a callback certificate the SM-SR above has already keeps its caller name.
+  struct OtherSmsr {
+    std::string id, url, trust, results_path;
+    std::optional<std::string> caller;
+  };
+  std::vector<OtherSmsr> other_smsrs;
+  {
+    if (!config.more_smsrs.is_array()) fail("more_smsrs must be a JSON array");
+    std::set<std::string> ids{config.smsr_id}, paths{config.es3_results_path};
+    const auto text = [](const nlohmann::json& o, const char* key) {
+      return o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : std::string();
+    };
+    for (const auto& o : config.more_smsrs) {
+      if (!o.is_object()) fail("more_smsrs: each entry is an object");
+      OtherSmsr other{text(o, "smsr_id"), text(o, "smsr_url"), text(o, "smsr_trust"), text(o, "results_path"), {}};
+      if (other.id.empty() || !ids.insert(other.id).second) fail("more_smsrs: each needs an smsr_id of its own");
+      if (other.url.rfind("https://", 0) != 0 && other.url.rfind("http://", 0) != 0)
+        fail("more_smsrs " + other.id + ": smsr_url must be an https:// (or, for lab use, http://) URL");
+      if (other.results_path.empty() || other.results_path[0] != '/' || !paths.insert(other.results_path).second)
+        fail("more_smsrs " + other.id + ": results_path must start with / and be its own");
+      if (other.trust.empty()) other.trust = config.smsr_trust;
+      std::string cert_file = text(o, "callback_cert");
+      if (cert_file.empty()) cert_file = config.smsr_callback_cert;
+      if (!cert_file.empty()) {
+        auto certs = rsp::net::load_certificates(resolve(cert_file));
+        if (!certs || certs->empty()) fail("more_smsrs " + other.id + ": callback_cert: no certificate");
+        for (const auto& c : *mnos)
+          if (c.name.starts_with("smsr:") && c.client_cert == certs->front()) other.caller = c.name;
+        if (!other.caller) {
+          other.caller = "smsr:" + other.id;
+          if (mno_names.contains(*other.caller)) fail("mnos: the name \"" + *other.caller + "\" is an SM-SR's");
+          rsp::service::CallerCredential smsr;
+          smsr.name = *other.caller;
+          smsr.client_cert = std::move(certs->front());
+          mnos->push_back(std::move(smsr));
+        }
+      } else if (!config.insecure_http) {
+        fail("more_smsrs " + other.id + ": callback_cert (or smsr_callback_cert) is required");
+      }
+      other_smsrs.push_back(std::move(other));
+    }
+  }
   auto authenticator = std::make_shared<rsp::service::CallerAuthenticator>(std::move(*mnos));
 
   // ES3 towards the SM-SR.
@@ -255,8 +307,32 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   }
   es3_options.timeout = std::chrono::seconds(config.es3_timeout);
   es3_options.result_timeout = std::chrono::seconds(config.es3_result_timeout);
-  auto es3 = rsp::smdp::Es3Client::create(std::move(es3_options), results);
+  auto es3 = rsp::smdp::Es3Client::create(es3_options, results);
   if (!es3) fail("smsr_url: " + es3.error());
+  // The other SM-SRs' clients: the same client identity and timeouts.
+  struct OtherClient {
+    std::shared_ptr<rsp::smdp::Es3Results> results;
+    std::shared_ptr<rsp::smdp::Es3Client> client;
+  };
+  auto other_clients = std::make_shared<std::map<std::string, OtherClient>>();
+  for (const auto& other : other_smsrs) {
+    rsp::smdp::Es3ClientOptions o = es3_options;
+    o.smsr_url = other.url;
+    o.trust_anchors.clear();
+    if (!other.trust.empty()) {
+      auto roots = rsp::net::load_certificates(resolve(other.trust));
+      if (!roots || roots->empty()) fail("more_smsrs " + other.id + ": smsr_trust: no certificate");
+      o.trust_anchors = std::move(*roots);
+    } else if (other.url.rfind("https://", 0) == 0) {
+      fail("more_smsrs " + other.id + ": smsr_url is https://: name the root of its certificate in smsr_trust");
+    }
+    OtherClient c;
+    c.results = std::make_shared<rsp::smdp::Es3Results>();
+    auto client = rsp::smdp::Es3Client::create(std::move(o), c.results);
+    if (!client) fail("more_smsrs " + other.id + ": " + client.error());
+    c.client = std::shared_ptr<rsp::smdp::Es3Client>(std::move(*client));
+    (*other_clients)[other.id] = std::move(c);
+  }
 
   // The server first (the SM-SR's results must find their route while
   // open() settles what a stopped process left), then the ES2 service.
@@ -307,9 +383,14 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
     return it == callback_urls.end() ? std::string() : it->second;
   });
   if (!notifications) fail("database " + database_name + ": " + notifications.error());
-  sc.routes.push_back(rsp::smdp::es3_results_route(results, config.es3_results_path,
-                                                   std::shared_ptr<rsp::smdp::Es3Notifications>(std::move(*notifications)),
-                                                   smsr_caller));
+  std::shared_ptr<rsp::smdp::Es3Notifications> shared_notifications(std::move(*notifications));
+  sc.routes.push_back(
+      rsp::smdp::es3_results_route(results, config.es3_results_path, shared_notifications, smsr_caller));
+  // Each other SM-SR posts its results on its own route (operation ids are
+  // each SM-SR's own), its notifications to the same handler.
+  for (const auto& other : other_smsrs)
+    sc.routes.push_back(rsp::smdp::es3_results_route(other_clients->at(other.id).results, other.results_path,
+                                                     shared_notifications, other.caller));
 
   rsp::smdp::Es2ServiceConfig es2_config(config.smsr_id, std::move(download));
   if (!config.connectivity_parameters.is_object()) fail("connectivity_parameters must be an object");
@@ -322,6 +403,10 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   es2_config.callback_url = [callback_urls](const std::string& mno) {
     auto it = callback_urls.find(mno);
     return it == callback_urls.end() ? std::string() : it->second;
+  };
+  es2_config.smsr_port = [other_clients](const std::string& id) -> rsp::smdp::Es3Port* {
+    auto it = other_clients->find(id);
+    return it == other_clients->end() ? nullptr : it->second.client.get();
   };
   std::shared_ptr<rsp::smdp::Es3Client> es3_client(std::move(*es3));
   auto es2 = rsp::smdp::Es2Service::open(std::move(es2_config), db, shared_inventory, *es3_client, *outbox);
@@ -365,6 +450,8 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
        fmt::format("ES3 to SM-SR {} at {}, its results and notifications on {} (es3_results_path, {})",
                    config.smsr_id, config.smsr_url, (*server)->url(),
                    smsr_caller ? "its client certificate only" : "open: insecure_http"),
+       fmt::format("ES3 also to {} other SM-SR{} (more_smsrs)", other_smsrs.size(),
+                   other_smsrs.size() == 1 ? "" : "s"),
        fmt::format("admin on {} (/healthz, /metrics)", (*server)->admin_url())},
       (*server)->url(), {[&] { (*server)->stop(); }, [&] { service->stop(); }, [&] { callbacks.stop(); }});
 }

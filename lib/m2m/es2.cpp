@@ -153,7 +153,7 @@ expected<Request, Error> decode(Function f, Body& b, const json& j) {
 
 bool is_notification(std::string_view name) {
   return name == kProfileEnabledNotification || name == kProfileDisabledNotification ||
-         name == kProfileDeletedNotification;
+         name == kProfileDeletedNotification || name == kSmsrChangeNotification;
 }
 
 }  // namespace
@@ -253,12 +253,13 @@ expected<Answer, Error> decode_answer(std::string_view body) {
 
 std::string encode_callback(const Callback& callback) {
   if (const auto* n = std::get_if<Notification>(&callback)) {
-    return json{{"functionCallIdentifier", n->call_id},
-                {"function", n->function},
-                {"eid", n->eid},
-                {"iccid", n->iccid},
-                {"completionTimestamp", n->completion_timestamp}}
-        .dump();
+    json j{{"functionCallIdentifier", n->call_id}, {"function", n->function}, {"eid", n->eid}};
+    if (n->function == kSmsrChangeNotification)
+      j["smsrId"] = n->smsr_id;
+    else
+      j["iccid"] = n->iccid;
+    j["completionTimestamp"] = n->completion_timestamp;
+    return j.dump();
   }
   const auto& r = std::get<Result>(callback);
   json j{{"functionCallIdentifier", r.call_id},
@@ -281,7 +282,11 @@ expected<Callback, Error> decode_callback(std::string_view body) {
     n.call_id = std::move(call_id);
     n.function = std::move(name);
     RSP_TRY(n.eid, eid_of(b));
-    RSP_TRY(n.iccid, iccid_of(b));
+    if (n.function == kSmsrChangeNotification) {
+      RSP_TRY(n.smsr_id, smsr_id_of(b));
+    } else {
+      RSP_TRY(n.iccid, iccid_of(b));
+    }
     RSP_TRY(n.completion_timestamp, b.text("completionTimestamp", true, 20, is_timestamp, "YYYY-MM-DDThh:mm:ssZ"));
     RSP_TRY_VOID(b.done());
     return Callback(std::move(n));

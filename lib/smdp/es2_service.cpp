@@ -164,14 +164,21 @@ expected<std::unique_ptr<Es2Service>, std::string> Es2Service::open(Es2ServiceCo
 }
 
 Es2Service::Reply Es2Service::handle(const es2::Request& request, const std::string& mno) {
-  if (es2::smsr_in(request) != config_.smsr_id)
-    return {refused(es2_codes::kSmsrUnknown, "smsrId is not an SM-SR this SM-DP works with"), false};
+  const std::string& smsr = es2::smsr_in(request);
+  Es3Port* port = port_of(smsr);
+  if (!port) return {refused(es2_codes::kSmsrUnknown, "smsrId is not an SM-SR this SM-DP works with"), false};
+  // After an SM-SR change the eUICC's SM-SR is the one its notification named.
+  auto current = inventory_->smsr_of(es2::eid_in(request));
+  if (!current) return storage_failure(current.error().message);
+  if (*current && **current != smsr)
+    return {refused(es2_codes::kNotTheEuiccsSmsr, "smsrId is not the eUICC's SM-SR (it moved)"), false};
+  Es3Port& relay = *port;
   const std::string iccid = iccid_named(request);
 
   if (const auto* g = std::get_if<es2::GetEis>(&request)) {
     // The EIS as this MNO may see it: its own profiles only (the SM-SR
     // shows the SM-DP every ISD-P it made, whatever its MNO).
-    Reply reply = answered_now(es3_.call(es3::GetEis{g->eid}));
+    Reply reply = answered_now(relay.call(es3::GetEis{g->eid}));
     if (reply.answer.eis) limit_profiles(*reply.answer.eis, mno, {});
     return reply;
   }
@@ -185,12 +192,26 @@ Es2Service::Reply Es2Service::handle(const es2::Request& request, const std::str
   if (!iccid.empty()) {
     auto owned = inventory_->get(mno, iccid);
     if (!owned) return refusal_of(owned.error());
+    // Its DownloadProfile is still running (the ISD-P may be being created):
+    // Enable/Disable/DeleteISDP are refused for the profile's state, as the
+    // SM-SR refuses them on an ISD-P still being created (8.2/3.5; SGP.02's
+    // exact code for this case not yet checked against the text). The
+    // download's own rollback deletes what it made.
+    const auto f = es2::function_of(request);
+    if (owned->state == ProfileState::Reserved &&
+        (f == es2::Function::EnableProfile || f == es2::Function::DisableProfile || f == es2::Function::DeleteIsdp))
+      return {refused(codes::kProfileInvalidTransition, "the profile's download is still running"), false};
   }
   if (auto update = relayed_at_once(request)) {
     // Executed by the SM-SR at once (the EIS only): the MNO has its answer now.
-    return answered_now(es3_.call(*update));
+    return answered_now(relay.call(*update));
   }
   return accept(request, mno, iccid);
+}
+
+Es3Port* Es2Service::port_of(const std::string& smsr_id) {
+  if (smsr_id == config_.smsr_id) return &es3_;
+  return config_.smsr_port ? config_.smsr_port(smsr_id) : nullptr;
 }
 
 Es2Service::Reply Es2Service::accept(const es2::Request& request, const std::string& mno, const std::string& iccid) {
@@ -255,6 +276,15 @@ expected<void, std::string> Es2Service::run(const Operation& op) {
     result.reason_code = c.reason;
   };
 
+  Es3Port* port = port_of(es2::smsr_in(op.request));
+  if (!port) {
+    // The SM-SR left the configuration since the operation was accepted:
+    // nothing was done on the eUICC (a reserved profile goes back).
+    if (const auto* d = std::get_if<es2::DownloadProfile>(&op.request))
+      (void)inventory_->settle(d->iccid, ProfileState::Available);
+    fail_with(es2_codes::kSmsrUnknown);
+    return finish(op, result);
+  }
   if (const auto* d = std::get_if<es2::DownloadProfile>(&op.request)) {
     auto upp = inventory_->package(d->iccid);
     if (!upp) {
@@ -278,7 +308,7 @@ expected<void, std::string> Es2Service::run(const Operation& op) {
       dr.connectivity_parameters = cp->second;
     // The ISD-P's key set is kept, sealed, for the profile's later ES8
     // commands (ES2.UpdateConnectivityParameters).
-    ProfileDownload download(config_.download, es3_, *downloads_);
+    ProfileDownload download(config_.download, *port, *downloads_);
     download.keep_keys_with([this](const Download& done, const m2m::es8::DerivedKeys& k,
                                    std::uint32_t counter) -> expected<void, std::string> {
       IsdpKeySet kept{done.isdp_aid, m2m::es8::kDefaultKeyVersion, k, counter};
@@ -299,7 +329,7 @@ expected<void, std::string> Es2Service::run(const Operation& op) {
   }
 
   if (const auto* u = std::get_if<es2::UpdateConnectivityParameters>(&op.request)) {
-    auto r = update_connectivity(*u);
+    auto r = update_connectivity(*port, *u);
     if (!r) {
       fail_with(r.error());
       return finish(op, result);
@@ -315,7 +345,7 @@ expected<void, std::string> Es2Service::run(const Operation& op) {
     fail_with(es2_codes::kNotSupported);
     return finish(op, result);
   }
-  auto r = es3_.call(*es3_request);
+  auto r = port->call(*es3_request);
   if (!r) {
     fail_with(codes::kExecutionError);
     return finish(op, result);
@@ -339,7 +369,8 @@ expected<void, std::string> Es2Service::run(const Operation& op) {
   return finish(op, result);
 }
 
-expected<es3::Result, m2m::Code> Es2Service::update_connectivity(const es2::UpdateConnectivityParameters& u) {
+expected<es3::Result, m2m::Code> Es2Service::update_connectivity(Es3Port& port,
+                                                                 const es2::UpdateConnectivityParameters& u) {
   auto kept = inventory_->isdp_keys(u.iccid);
   if (!kept) return unexpected(codes::kExecutionError);
   /// No key set: a profile this SM-DP has not downloaded (or downloaded
@@ -357,7 +388,7 @@ expected<es3::Result, m2m::Code> Es2Service::update_connectivity(const es2::Upda
     if (!inventory_->set_scp03_counter(u.iccid, counter)) return unexpected(codes::kExecutionError);
     auto script = secure_connectivity(k.keys, k.isdp_aid, counter, u.connectivity_parameters, k.key_version);
     if (!script) return unexpected(codes::kExecutionError);
-    auto r = es3_.call(es3::UpdateConnectivityParameters{u.eid, u.iccid, std::move(*script), u.validity});
+    auto r = port.call(es3::UpdateConnectivityParameters{u.eid, u.iccid, std::move(*script), u.validity});
     if (!r) return unexpected(codes::kExecutionError);
     last = std::move(*r);
     if (succeeded(last->status)) break;

@@ -1,6 +1,7 @@
 #include "rsp/smdp/es3_notifications.hpp"
 
 #include <ctime>
+#include <set>
 
 #include "rsp/m2m/es2.hpp"
 
@@ -65,8 +66,20 @@ expected<Es3Notifications::Handled, std::string> Es3Notifications::handle(const 
 
   Handled h;
   const Effect effect = effect_of(n.function);
+  std::set<std::string> told;  // SmsrChange: the MNOs of this SM-DP's profiles on the eUICC
   if (n.function == NotificationFunction::SmsrChange) {
-    h.detail = "the eUICC's SM-SR is now " + n.smsr_id;
+    auto on = inventory_->on_euicc(n.eid);
+    if (!on) return storage(on.error().message);
+    if (on->empty()) {
+      h.outcome = Outcome::Ignored;
+      h.detail = "no profile of this SM-DP on that eUICC";
+    } else {
+      // Later ES3 calls about this eUICC go to its new SM-SR (Es2Service).
+      auto recorded = inventory_->record_smsr(n.eid, n.smsr_id);
+      if (!recorded) return storage(recorded.error().message);
+      for (const auto& p : *on) told.insert(p.mno_id);
+      h.detail = "the eUICC's SM-SR is now " + n.smsr_id;
+    }
   } else {
     auto profile = inventory_->find(n.iccid);
     if (!profile) return storage(profile.error().message);
@@ -90,6 +103,30 @@ expected<Es3Notifications::Handled, std::string> Es3Notifications::handle(const 
        value(h.outcome == Outcome::Ignored ? "ignored" : "recorded"), value(static_cast<std::int64_t>(std::time(nullptr)))});
   if (!row) return storage(row.error().message);
   if (row->empty()) return storage("no id for the notification");
+  const auto queue = [&](const es2::Notification& out, const std::string& mno) -> expected<void, std::string> {
+    service::OutboxMessage m;
+    m.recipient = mno;
+    m.body = es2::encode_callback(out);
+    m.destination = callback_url_ ? callback_url_(m.recipient) : std::string();
+    m.ref = out.call_id;
+    auto queued = callbacks_->enqueue(*db_, m);
+    if (!queued) return storage(queued.error().message);
+    h.detail += ", " + out.function + " queued for " + m.recipient;
+    return {};
+  };
+  if (h.outcome == Outcome::Recorded && n.function == NotificationFunction::SmsrChange && callbacks_) {
+    // One ES2.HandleSMSRChangeNotification per MNO (whatever the number of
+    // its profiles there), its identifier the same on every attempt.
+    for (const auto& mno : told) {
+      es2::Notification out;
+      out.call_id = "note-" + std::to_string(row->front().int64(0)) + "-" + mno;
+      out.function = std::string(es2::kSmsrChangeNotification);
+      out.eid = n.eid;
+      out.smsr_id = n.smsr_id;
+      out.completion_timestamp = n.completion_timestamp;
+      RSP_TRY_VOID(queue(out, mno));
+    }
+  }
   if (h.outcome == Outcome::Recorded && !effect.es2_function.empty() && callbacks_) {
     auto profile = inventory_->find(n.iccid);
     if (!profile || !*profile) return storage(profile ? "the profile is gone" : profile.error().message);
@@ -100,14 +137,7 @@ expected<Es3Notifications::Handled, std::string> Es3Notifications::handle(const 
     out.eid = n.eid;
     out.iccid = n.iccid;
     out.completion_timestamp = n.completion_timestamp;
-    service::OutboxMessage m;
-    m.recipient = (*profile)->mno_id;
-    m.body = es2::encode_callback(out);
-    m.destination = callback_url_ ? callback_url_(m.recipient) : std::string();
-    m.ref = out.call_id;
-    auto queued = callbacks_->enqueue(*db_, m);
-    if (!queued) return storage(queued.error().message);
-    h.detail += ", " + out.function + " queued for " + m.recipient;
+    RSP_TRY_VOID(queue(out, (*profile)->mno_id));
   }
   auto committed = tx->commit();
   if (!committed) return storage(committed.error().message);

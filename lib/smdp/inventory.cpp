@@ -37,6 +37,14 @@ CREATE TABLE smdp_isdp_keys (
   counter {INT} NOT NULL
 );
 )"},
+    {4, "each eUICC's SM-SR after an SM-SR change, as the new SM-SR notified it",
+     R"(
+CREATE TABLE smdp_euicc_smsr (
+  eid TEXT PRIMARY KEY,
+  smsr_id TEXT NOT NULL
+);
+CREATE INDEX smdp_profile_eid ON smdp_profile(eid);
+)"},
 };
 
 /// What seals a key set: the ICCID with this use, so a key blob does not
@@ -280,6 +288,35 @@ InventoryResult<void> Inventory::set_scp03_counter(const std::string& iccid, std
                         {value(iccid), value(static_cast<std::int64_t>(counter))});
   if (!n) return storage(n.error());
   if (*n != 1) return fail(InventoryError::Kind::Unknown, "no key set for profile " + iccid);
+  return {};
+}
+
+InventoryResult<std::vector<InventoryProfile>> Inventory::on_euicc(const std::string& eid) {
+  auto rows = db_->query(std::string("SELECT ") + kColumns +
+                             " FROM smdp_profile WHERE eid = $1 AND state IN ('reserved', 'downloaded') ORDER BY id",
+                         {value(eid)});
+  if (!rows) return storage(rows.error());
+  std::vector<InventoryProfile> out;
+  for (const auto& r : *rows) {
+    RSP_TRY(auto p, profile_of(r));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+InventoryResult<std::optional<std::string>> Inventory::smsr_of(const std::string& eid) {
+  auto row = db_->query_one("SELECT smsr_id FROM smdp_euicc_smsr WHERE eid = $1", {value(eid)});
+  if (!row) return storage(row.error());
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>((*row)->text(0));
+}
+
+InventoryResult<void> Inventory::record_smsr(const std::string& eid, const std::string& smsr_id) {
+  auto n = db_->execute(
+      "INSERT INTO smdp_euicc_smsr (eid, smsr_id) VALUES ($1, $2) "
+      "ON CONFLICT (eid) DO UPDATE SET smsr_id = excluded.smsr_id",
+      {value(eid), value(smsr_id)});
+  if (!n) return storage(n.error());
   return {};
 }
 

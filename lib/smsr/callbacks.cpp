@@ -1,6 +1,7 @@
 #include "rsp/smsr/callbacks.hpp"
 
 #include <ctime>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -56,6 +57,38 @@ service::OutboxMessage smdp_notification(m2m::es3::NotificationFunction function
   n.iccid = p.iccid;
   n.completion_timestamp = iso_time(at);
   return service::OutboxMessage{p.smdp_id, m2m::es3::encode_notification(n), {}, n.call_id};
+}
+
+std::vector<service::OutboxMessage> smsr_change_notifications(const m2m::Eis& eis, const std::string& smsr_id,
+                                                              std::string_view event, std::int64_t at) {
+  std::set<std::string> smdps, via_smdp, direct;
+  for (const auto& p : eis.profiles) {
+    if (p.smdp_id.empty()) {
+      if (!p.mno_id.empty()) direct.insert(p.mno_id);
+    } else {
+      smdps.insert(p.smdp_id);
+      if (!p.mno_id.empty()) via_smdp.insert(p.mno_id);
+    }
+  }
+  std::vector<service::OutboxMessage> out;
+  const std::string change = eis.eid + "-smsr-change-" + smsr_id + "-" + std::string(event);
+  for (const auto& smdp : smdps) {
+    m2m::es3::Notification n;
+    n.call_id = "es3-" + change;
+    n.function = m2m::es3::NotificationFunction::SmsrChange;
+    n.eid = eis.eid;
+    n.smsr_id = smsr_id;
+    n.completion_timestamp = iso_time(at);
+    out.push_back(service::OutboxMessage{smdp, m2m::es3::encode_notification(n), {}, n.call_id});
+  }
+  for (const auto& mno : direct) {
+    if (via_smdp.contains(mno)) continue;  // its SM-DP tells it (ES2)
+    const std::string call = "note-" + change;
+    json body{{"functionCallIdentifier", call}, {"function", kSmsrChangeNotification}, {"eid", eis.eid},
+              {"smsrId", smsr_id}, {"completionTimestamp", iso_time(at)}};
+    out.push_back(service::OutboxMessage{mno, body.dump(), {}, call});
+  }
+  return out;
 }
 
 }  // namespace rsp::smsr

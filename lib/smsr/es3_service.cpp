@@ -278,7 +278,17 @@ SmsrResult<Accepted> Es3Service::on_profile(const std::string& smdp, Function f,
     RSP_TRY(auto eis, config_.registry->eis(eid, false));
     if (!eis) return smsr_error(codes::kEidUnknown, "unknown EID");
     const auto* p = own_isdp(*eis, smdp, [&](const m2m::ProfileInfo& i) { return i.iccid == iccid; });
-    if (!p) return smsr_error(codes::kIccidUnknown, "unknown ICCID on this eUICC");
+    if (!p) {
+      // The caller's CreateISDP of that ICCID is still open: the ISD-P is
+      // not in the EIS yet, and not in a state that allows the function
+      // (8.2/3.5 as for any state that forbids it; SGP.02's exact code for
+      // an ISD-P being created is not yet checked against the text).
+      RSP_TRY(auto open, config_.registry->open_operations(eid));
+      for (const auto& op : open)
+        if (op.function == name_of(Function::CreateIsdp) && op.caller == smdp && op.iccid == iccid)
+          return smsr_error(codes::kProfileInvalidTransition, "the ISD-P of this ICCID is still being created");
+      return smsr_error(codes::kIccidUnknown, "unknown ICCID on this eUICC");
+    }
     aid = p->isdp_aid;
     const auto check = f == Function::EnableProfile ? check_enable
                        : f == Function::DisableProfile ? check_disable

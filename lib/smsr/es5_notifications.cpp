@@ -51,8 +51,12 @@ void Es5Link::notification(const std::string& eid, const m2m::Notification& n) {
       if (enabled_now == (p.state == m2m::ProfileState::Enabled)) continue;
       p.state = enabled_now ? m2m::ProfileState::Enabled : m2m::ProfileState::Disabled;
       change.put.push_back(p);
-      change.callbacks.push_back(profile_notification(
-          enabled_now ? kProfileEnabledNotification : kProfileDisabledNotification, eid, p, t));
+      // Its MNO hears it once: over ES4 for a pre-installed profile, from
+      // the SM-DP (ES3 here, ES2 there) for one an SM-DP downloaded (as
+      // Service::apply_to_eis).
+      if (p.smdp_id.empty())
+        change.callbacks.push_back(profile_notification(
+            enabled_now ? kProfileEnabledNotification : kProfileDisabledNotification, eid, p, t));
       if (!enabled_now && !p.smdp_id.empty())
         change.callbacks.push_back(smdp_notification(NotificationFunction::ProfileDisabled, eid, p, event, t));
     }

@@ -154,7 +154,10 @@ SmsrResult<void> Es7Service::handover_euicc(const std::string& caller, const es7
         m2m::Scp80KeySet{in->key_version, m2m::Scp80KeySet::Algorithm::Aes, keys->enc, keys->mac, 0}};
     const std::string identity = es7::additional_psk_identity(eid, in->key_version);
     eis.isd_r.scp81_psk = m2m::Scp81Psk{Bytes(identity.begin(), identity.end()), keys->dek};
-    auto registered = config_.registry->register_eis(eis, now());
+    // SGP.02 §3.8 (as we read it): the SM-DPs and MNOs of the eUICC's
+    // profiles learn its new SM-SR, queued with the EIS (callbacks.hpp).
+    const auto notes = smsr_change_notifications(eis, config_.smsr_id, "kv" + std::to_string(in->key_version), now());
+    auto registered = config_.registry->register_eis(eis, now(), notes);
     wipe(eis.isd_r.scp81_psk->key);
     return registered;
   };

@@ -234,7 +234,8 @@ SmsrResult<void> Registry::index_psk_identities() {
 
 crypto::Random& Registry::rng() { return options_.rng ? *options_.rng : crypto::system_random(); }
 
-SmsrResult<void> Registry::register_eis(const m2m::Eis& eis, std::int64_t now) {
+SmsrResult<void> Registry::register_eis(const m2m::Eis& eis, std::int64_t now,
+                                        std::span<const service::OutboxMessage> callbacks) {
   std::string keys_json = m2m::isdr_keys_to_json(eis.isd_r).dump();
   auto sealed = service::seal_package(*options_.kek, eis.eid, as_bytes(keys_json), rng());
   std::fill(keys_json.begin(), keys_json.end(), '\0');
@@ -266,6 +267,7 @@ SmsrResult<void> Registry::register_eis(const m2m::Eis& eis, std::int64_t now) {
         {value(p.iccid), value(eis.eid), value(to_hex(p.isdp_aid)), value(p.mno_id),
          value(m2m::profile_to_json(p).dump())}));
   }
+  for (const auto& m : callbacks) SMSR_DB_TRY_VOID(outbox_->enqueue(*db_, m));
   SMSR_DB_TRY_VOID(tx.commit());
   return {};
 }

@@ -53,14 +53,24 @@ void smdp_notifications(const Operation& op, const m2m::Eis& eis, const std::map
                         Change& change, std::int64_t t) {
   using m2m::es3::NotificationFunction;
   const std::string event = "op" + std::to_string(op.id);
-  const auto asked = [&](const m2m::ProfileInfo& p) { return p.iccid == op.iccid && p.smdp_id == op.caller; };
+  // An AuditEIS that finds the card unlike the EIS tells what it found as
+  // the card's own notification would (SGP.02 §3.9 as we read it: the EIS
+  // is updated and those concerned notified; not yet checked against the
+  // text): an enable too, which otherwise the eUICC's notification tells.
+  // The SM-DP that asked (its function's profile, or its own AuditEIS) has
+  // its result instead.
+  const bool audit = m2m::es3::acts_as(op.function, Es4Function::AuditEis);
+  const auto asked = [&](const m2m::ProfileInfo& p) {
+    return p.smdp_id == op.caller && (audit || p.iccid == op.iccid);
+  };
   std::vector<service::OutboxMessage> out;
   for (const auto& p : change.put) {
     const auto before = was.find(p.iccid);
-    if (p.smdp_id.empty() || asked(p) || p.state != ProfileState::Disabled ||
-        (before != was.end() && before->second == p.state))
-      continue;
-    out.push_back(smdp_notification(NotificationFunction::ProfileDisabled, op.eid, p, event, t));
+    if (p.smdp_id.empty() || asked(p) || (before != was.end() && before->second == p.state)) continue;
+    if (p.state == ProfileState::Disabled)
+      out.push_back(smdp_notification(NotificationFunction::ProfileDisabled, op.eid, p, event, t));
+    else if (p.state == ProfileState::Enabled && audit)
+      out.push_back(smdp_notification(NotificationFunction::ProfileEnabled, op.eid, p, event, t));
   }
   for (const auto& iccid : change.deleted) {
     const m2m::ProfileInfo* p = eis.profile(iccid);
@@ -343,9 +353,13 @@ SmsrResult<void> Service::apply_to_eis(const Operation& op, m2m::Eis& eis, Chang
     }
   }
   // Other MNOs whose profile changed state learn it by notification (§5.4);
-  // the caller has its operation's result.
+  // the caller has its operation's result. One notification per MNO per
+  // change: SGP.02 has it reach the MNO directly (ES4) or through the SM-DP
+  // (ES3, then the SM-DP's ES2); here a profile an SM-DP downloaded is told
+  // through that SM-DP (smdp_notifications), a pre-installed one over ES4
+  // (which path when is our reading, not yet checked against the text).
   for (const auto& p : change.put) {
-    if (p.mno_id == op.caller || was[p.iccid] == p.state) continue;
+    if (p.mno_id == op.caller || was[p.iccid] == p.state || !p.smdp_id.empty()) continue;
     if (p.state == ProfileState::Enabled)
       change.callbacks.push_back(profile_notification(kProfileEnabledNotification, op.eid, p, t));
     else if (p.state == ProfileState::Disabled)
@@ -353,7 +367,7 @@ SmsrResult<void> Service::apply_to_eis(const Operation& op, m2m::Eis& eis, Chang
   }
   for (const auto& iccid : change.deleted) {
     const m2m::ProfileInfo* p = eis.profile(iccid);
-    if (p && p->mno_id != op.caller)
+    if (p && p->mno_id != op.caller && p->smdp_id.empty())
       change.callbacks.push_back(profile_notification(kProfileDeletedNotification, op.eid, *p, t));
   }
   smdp_notifications(op, eis, was, change, t);

@@ -15,6 +15,10 @@
 //     over (ES7 HandoverEUICC), then deletes its own keys on the card.
 //  4. ES4 EnableProfile (the bootstrap profile) through smsr-2: its own SMS
 //     address and admin listener, the card's new keys; smsr-2 calls back.
+//     smsr-2 notified the SM-DP (ES3.HandleSMSRChangeNotification), which
+//     told the MNO once (ES2.HandleSMSRChangeNotification) and sends its
+//     later ES3 calls to smsr-2: ES2 EnableProfile and AuditEIS through the
+//     SM-DP reach it; naming smsr-1 is refused.
 //  5. The same call at smsr-1 is refused: it no longer knows the eUICC.
 //  6. Both audit trails (`rsp smsr audit`) record the change.
 
@@ -41,6 +45,11 @@ class M2mAcceptance : public M2mServeTest {
     c["es7_key"] = (pki() / "SK_M2M_SM_DP_ECDSA_NIST.pem").string();
     c["es7_ci"] = ci();
     c["ecasd_trust"] = (pki() / "CERT_EUM_ECDSA_NIST.pem").string();
+    // The SM-DP, by the name smsr-1 knows it by (the EIS's ISD-Ps carry it):
+    // its ES3 calls and the notifications smsr-2 sends it on its own route.
+    c["smdps"] = {{{"name", "smdp-1"},
+                   {"client_cert", (pki() / "CERT_M2M_SM_DP_TLS_NIST.pem").string()},
+                   {"callback_url", smdp_url_ + "/gsma/m2m/es3/results-smsr-2"}}};
     smsr2_ = start_smsr("smsr-2", c);
     smsr2_url_ = smsr2_->url();
     ASSERT_EQ(smsr2_url_.rfind("https://127.0.0.1:", 0), 0u) << smsr2_->output();
@@ -50,6 +59,11 @@ class M2mAcceptance : public M2mServeTest {
                    {"client_cert", (pki() / "CERT_M2M_SM_SR_TLS_NIST.pem").string()},
                    {"es7_url", smsr2_url_}}};
     c["es7_trust"] = ci();
+  }
+  void add_to_smdp(json& c) override {
+    c["more_smsrs"] = {{{"smsr_id", "smsr-2"},
+                        {"smsr_url", smsr2_url_},
+                        {"results_path", "/gsma/m2m/es3/results-smsr-2"}}};
   }
   void TearDown() override {
     M2mServeTest::TearDown();
@@ -140,6 +154,13 @@ TEST_F(M2mAcceptance, DownloadEnableThenSmsrChangeThenEnableThroughTheNewSmsr) {
   // On the card: smsr-2's key sets (version 2) only, smsr-1's deleted.
   card = info();
   EXPECT_NE(card.find("ISD-R keys: SCP80 version(s) 2,"), std::string::npos) << card;
+  // The MNO heard of the change once, from the SM-DP (ES2), which smsr-2 told
+  // (ES3); smsr-2 told it nothing directly (its profiles there came through
+  // the SM-DP or are pre-installed beside one that did).
+  auto moved = mno_.notification_of("smdp", "ES2.HandleSMSRChangeNotification", "");
+  ASSERT_TRUE(moved.is_object()) << logs();
+  EXPECT_EQ(moved.value("smsrId", ""), "smsr-2") << moved;
+  EXPECT_EQ(moved.value("eid", ""), eid_) << moved;
 
   // 4. EnableProfile through smsr-2: the bootstrap profile again.
   a = es4(smsr2_url_, "enableProfile", {{"eid", eid_}, {"iccid", boot_iccid_}});
@@ -155,6 +176,32 @@ TEST_F(M2mAcceptance, DownloadEnableThenSmsrChangeThenEnableThroughTheNewSmsr) {
   card = info();
   EXPECT_NE(card.find(boot_iccid_ + " ENABLED"), std::string::npos) << card;
   EXPECT_NE(card.find(ours_ + " DISABLED"), std::string::npos) << card;
+
+  // 4b. The MNO's ES2 functions through the SM-DP reach smsr-2 now: enable
+  // the downloaded profile again, then audit the eUICC.
+  a = call(smdp_url_, "/gsma/m2m/es2/enableProfile",
+           json{{"eid", eid_}, {"iccid", ours_}, {"smsrId", "smsr-2"}}.dump(), kMnoKey);
+  ASSERT_EQ(last_status_, 202) << a << smdp_->output();
+  const auto es2_enable = a.value("operationId", std::int64_t{0});
+  callback = mno_.result_of("smdp", "ES2.EnableProfile", es2_enable);
+  ASSERT_TRUE(callback.is_object()) << logs();
+  EXPECT_EQ(callback["functionExecutionStatus"]["status"], "Executed-Success") << callback << logs();
+  card = info();
+  EXPECT_NE(card.find(ours_ + " ENABLED"), std::string::npos) << card;
+  a = call(smdp_url_, "/gsma/m2m/es2/auditEIS", json{{"eid", eid_}, {"smsrId", "smsr-2"}}.dump(), kMnoKey);
+  ASSERT_EQ(last_status_, 202) << a << smdp_->output();
+  callback = mno_.result_of("smdp", "ES2.AuditEIS", a.value("operationId", std::int64_t{0}));
+  ASSERT_TRUE(callback.is_object()) << logs();
+  EXPECT_EQ(callback["functionExecutionStatus"]["status"], "Executed-Success") << callback << logs();
+  EXPECT_EQ(profile_state(callback, ours_), "Enabled") << callback;
+  // Naming the SM-SR the eUICC left is refused (8.7/3.8, the SM-DP's code).
+  a = call(smdp_url_, "/gsma/m2m/es2/enableProfile",
+           json{{"eid", eid_}, {"iccid", ours_}, {"smsrId", "smsr-1"}}.dump(), kMnoKey);
+  EXPECT_EQ(status(a), "Failed") << a;
+  EXPECT_EQ(code(a), "8.7/3.8") << a;
+  // Still one change notification, none over ES4.
+  EXPECT_EQ(mno_.count_of("smdp", "ES2.HandleSMSRChangeNotification"), 1u);
+  EXPECT_EQ(mno_.count_of("smsr-2", "ES4.HandleSMSRChangeNotification"), 0u);
 
   // 5. The same call at smsr-1: refused, EID unknown.
   a = es4(smsr_url_, "enableProfile", {{"eid", eid_}, {"iccid", boot_iccid_}});

@@ -6,8 +6,9 @@
 // mno-other's), the device (`rsp euicc m2m-run` on a card made by `rsp euicc
 // create --m2m`) and the MNO's HTTPS callback endpoint in the test
 // (mno_endpoint.hpp). A test may start more processes before the SM-SR
-// (before_smsr) and add keys to the SM-SR's configuration (add_to_smsr), e.g.
-// a second SM-SR and ES7.
+// (before_smsr; the SM-DP's URL, smdp_url_, is known by then) and add keys
+// to the SM-SR's and the SM-DP's configurations (add_to_smsr, add_to_smdp),
+// e.g. a second SM-SR and ES7.
 
 #include <gtest/gtest.h>
 
@@ -88,12 +89,13 @@ class M2mServeTest : public ::testing::Test {
     smsc_port_ = smsc_->wait_for("listening on 127.0.0.1:", 20s);
     ASSERT_FALSE(smsc_port_.empty()) << smsc_->output();
 
-    before_smsr();
-    if (HasFatalFailure()) return;
-
-    // The SM-DP's port is chosen first: the SM-SR posts the ES3 results there.
+    // The SM-DP's port is chosen first: the SM-SRs post the ES3 results there.
     const int smdp_port = test_support::free_port();
     const std::string smdp_url = "https://127.0.0.1:" + std::to_string(smdp_port);
+    smdp_url_ = smdp_url;
+
+    before_smsr();
+    if (HasFatalFailure()) return;
     json smsr = smsr_config("smsr-1", "smsr", "pw-smsr", "4912345");
     smsr["eums"] = {{{"name", "EUM-DP"}, {"api_key_file", "eum.key"}}};
     smsr["smdps"] = {{{"name", "smdp-1"},
@@ -129,11 +131,11 @@ class M2mServeTest : public ::testing::Test {
                  // callback identity by default): only it is served there.
                  {"smsr_callback_cert", (pki() / "CERT_M2M_SM_SR_TLS_NIST.pem").string()},
                  {"client_trust", ci()}};
+    add_to_smdp(smdp);
     std::ofstream(dir_.path() / "smdp.json") << smdp.dump(2);
     smdp_ = std::make_unique<ServeProcess>(std::vector<std::string>{"--config", (dir_.path() / "smdp.json").string()},
                                            "smdp");
     ASSERT_EQ(smdp_->url(), smdp_url) << smdp_->output();
-    smdp_url_ = smdp_url;
 
     device_ = std::make_unique<ServeProcess>(
         ServeProcess::Program{RSP_TOOL},
@@ -154,6 +156,8 @@ class M2mServeTest : public ::testing::Test {
   virtual void before_smsr() {}
   /// Adds to the SM-SR's configuration before it starts.
   virtual void add_to_smsr(nlohmann::json&) {}
+  /// Adds to the SM-DP's configuration before it starts.
+  virtual void add_to_smdp(nlohmann::json&) {}
 
   /// An SM-SR's configuration: its TLS identity, database, the MNO mno-dp
   /// (API key; its callbacks to url(id)), the test SMSC with its own

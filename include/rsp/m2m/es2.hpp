@@ -75,6 +75,11 @@ bool is_async(Function f);
 inline constexpr std::string_view kProfileEnabledNotification = "ES2.HandleProfileEnabledNotification";
 inline constexpr std::string_view kProfileDisabledNotification = "ES2.HandleProfileDisabledNotification";
 inline constexpr std::string_view kProfileDeletedNotification = "ES2.HandleProfileDeletedNotification";
+/// The eUICC moved to another SM-SR: the SM-DP passes on the SM-SR's
+/// ES3.HandleSMSRChangeNotification to the MNOs whose profiles it downloaded
+/// there (name as SGP.02 lists the ES2 functions, as we read it; not yet
+/// checked against the SGP.02 text).
+inline constexpr std::string_view kSmsrChangeNotification = "ES2.HandleSMSRChangeNotification";
 
 using Error = es3::Error;
 
@@ -195,12 +200,14 @@ struct Result {
 /// A Handle...Notification to the MNO:
 ///   {"functionCallIdentifier", "function": "ES2.HandleProfileEnabledNotification",
 ///    "eid", "iccid", "completionTimestamp": "2026-12-04T17:00:00Z"}
+/// kSmsrChangeNotification carries "smsrId" (the new SM-SR) instead of "iccid".
 struct Notification {
   std::string call_id;
   std::string function;  ///< one of the k...Notification names
   std::string eid;
-  std::string iccid;
+  std::string iccid;  ///< empty for kSmsrChangeNotification
   std::string completion_timestamp;  ///< ISO 8601 UTC, seconds, "Z"
+  std::string smsr_id;  ///< kSmsrChangeNotification only: the eUICC's new SM-SR
   bool operator==(const Notification&) const = default;
 };
 using Callback = std::variant<Result, Notification>;

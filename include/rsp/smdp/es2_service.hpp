@@ -28,8 +28,12 @@
 ///
 /// Every function but GetEIS and AuditEIS names a profile, which must be in
 /// the inventory as the caller's: another MNO's ICCID is answered as
-/// unknown (8.2.1/3.9), as the SM-SR answers on ES4. The smsrId must be the
-/// SM-SR this SM-DP is configured with.
+/// unknown (8.2.1/3.9), as the SM-SR answers on ES4. The smsrId must be an
+/// SM-SR this SM-DP works with (the configured one, or one smsr_port
+/// gives), else 8.7/3.9; and, once an SM-SR change notification named the
+/// eUICC's new SM-SR (Inventory::smsr_of), that one, else 8.7/3.8
+/// (es2_codes::kNotTheEuiccsSmsr). The function goes to that SM-SR's ES3
+/// port, so after an SM-SR change the MNO's calls reach the new SM-SR.
 ///
 /// Operations are rows of their own (schema component "smdp.es2"); a
 /// process that stops with operations pending ends them at its next start
@@ -78,6 +82,10 @@ namespace es2_codes {
 /// unknown 3.9 (by analogy with the other "unknown" codes; not yet checked
 /// against the SGP.02 text).
 inline constexpr m2m::Code kSmsrUnknown{"8.7", "3.9"};
+/// smsrId names an SM-SR the eUICC left (an SM-SR change notification named
+/// another since): SM-SR subject 8.7, refused 3.8 (our choice by analogy;
+/// not yet checked against the SGP.02 text).
+inline constexpr m2m::Code kNotTheEuiccsSmsr{"8.7", "3.8"};
 /// A function this SM-DP cannot relay over its ES3 binding: function 1.6,
 /// not supported 3.9 as m2m::codes::kUnknownFunction (not yet checked).
 inline constexpr m2m::Code kNotSupported = m2m::codes::kUnknownFunction;
@@ -96,6 +104,10 @@ struct Es2ServiceConfig {
   std::map<std::string, Bytes> connectivity_parameters;
   /// Each MNO's callback URL (empty: the outbox's prepare hook gives it).
   std::function<std::string(const std::string& mno)> callback_url;
+  /// The ES3 port of another SM-SR this SM-DP works with (one its eUICCs
+  /// may move to), null when none of that identifier; unset: only smsr_id.
+  /// The port must outlive the service.
+  std::function<Es3Port*(const std::string& smsr_id)> smsr_port;
 };
 
 class Es2Service {
@@ -136,8 +148,11 @@ class Es2Service {
   m2m::es2::Result settled(m2m::es2::Result result, const std::string& iccid, const Download& ended);
   expected<void, std::string> recover();
   /// ES2.UpdateConnectivityParameters: the ES3 result, or the code it failed with here.
-  expected<m2m::es3::Result, m2m::Code> update_connectivity(const m2m::es2::UpdateConnectivityParameters& u);
+  expected<m2m::es3::Result, m2m::Code> update_connectivity(Es3Port& port,
+                                                          const m2m::es2::UpdateConnectivityParameters& u);
   Reply accept(const m2m::es2::Request& request, const std::string& mno, const std::string& iccid);
+  /// The ES3 port of SM-SR `smsr_id`; null when this SM-DP does not work with it.
+  Es3Port* port_of(const std::string& smsr_id);
 
   Es2ServiceConfig config_;
   std::shared_ptr<store::Database> db_;

@@ -18,9 +18,16 @@
 ///    on every delivery attempt.
 /// A notification about a profile not in the inventory, or about another
 /// eUICC than the one it was downloaded to, is recorded and otherwise
-/// ignored (Outcome::Ignored): nothing is told to any MNO. The SM-SR
-/// change notification is recorded only (the ES2 binding has no such
-/// callback yet).
+/// ignored (Outcome::Ignored): nothing is told to any MNO.
+///
+/// ES3.HandleSMSRChangeNotification (the eUICC's new SM-SR sends it, SGP.02
+/// §3.8 as we read it): the new SM-SR is recorded for the eUICC
+/// (Inventory::record_smsr; Es2Service sends its later ES3 calls there) and
+/// each MNO with a profile of this SM-DP on that eUICC gets one
+/// ES2.HandleSMSRChangeNotification ("note-<n>-<mno>"). About an eUICC this
+/// SM-DP downloaded nothing to it is Ignored. That the sender is the SM-SR
+/// it names is not checked here (the callback endpoint takes only the
+/// configured SM-SRs' TLS certificates).
 
 #include <cstdint>
 #include <functional>

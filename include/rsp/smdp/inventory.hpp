@@ -136,6 +136,16 @@ class Inventory {
   /// Records the sequence counter of the secured command about to be sent
   /// (before it leaves, so a counter is never used twice).
   InventoryResult<void> set_scp03_counter(const std::string& iccid, std::uint32_t counter);
+  /// The profiles reserved for or downloaded to `eid` (their MNOs are the
+  /// ones told of what happens to that eUICC), oldest first.
+  InventoryResult<std::vector<InventoryProfile>> on_euicc(const std::string& eid);
+  /// The SM-SR that manages `eid` as the last SM-SR change notification
+  /// said (ES3.HandleSMSRChangeNotification, es3_notifications.hpp); nullopt
+  /// when none came (the SM-SR named at the download is the one).
+  InventoryResult<std::optional<std::string>> smsr_of(const std::string& eid);
+  /// Records `smsr_id` as `eid`'s SM-SR (a plain write, joining the caller's
+  /// open transaction, if any).
+  InventoryResult<void> record_smsr(const std::string& eid, const std::string& smsr_id);
 
  private:
   Inventory(std::shared_ptr<store::Database> db, std::shared_ptr<const service::KeyEncryptionKey> kek)

@@ -16,8 +16,12 @@
 ///  - handover_euicc: after create_additional_keyset; the card's receipt
 ///    must verify (else 8.1/6.1, our choice of code: not yet checked against
 ///    the SGP.02 text); the EIS is registered with the new SCP80 key set (AES,
-///    counter 0) and SCP81 PSK, this SM-SR's id, in one transaction with its
-///    audit line.
+///    counter 0) and SCP81 PSK, this SM-SR's id, in one transaction with the
+///    HandleSMSRChangeNotification calls to the eUICC's SM-DPs (ES3) and to
+///    the MNOs no SM-DP tells (ES4), smsr_change_notifications() in
+///    callbacks.hpp; the notifications go from the new SM-SR, the one that
+///    manages the eUICC now (SGP.02 §3.8 as we read it; not yet checked
+///    against the SGP.02 text).
 ///  What the new SM-SR holds between these calls (the ephemeral key) lives in
 ///  memory only: a restart in the middle makes the current SM-SR's
 ///  operation fail, and the MNO starts again.

@@ -150,8 +150,11 @@ class Registry {
 
   /// ES1 RegisterEIS: stores `eis`; a registered EID is refused (kEidInUse),
   /// as is an ICCID another eUICC holds (kIccidInUse) or an SCP81 PSK
-  /// identity another eUICC's ISD-R has (kPskIdentityInUse).
-  SmsrResult<void> register_eis(const m2m::Eis& eis, std::int64_t now);
+  /// identity another eUICC's ISD-R has (kPskIdentityInUse). `callbacks`
+  /// are queued on the outbox in the same transaction (the notifications of
+  /// an SM-SR change, es7_service.hpp).
+  SmsrResult<void> register_eis(const m2m::Eis& eis, std::int64_t now,
+                                std::span<const service::OutboxMessage> callbacks = {});
   ~Registry();  ///< stops the audit writer and writes the audit lines still buffered
 
   /// The whole EIS with its keys; nullopt for an unknown EID. Without

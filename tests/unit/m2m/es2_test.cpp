@@ -186,13 +186,24 @@ TEST(Es2, CallbacksRoundTrip) {
       Result{"op-7", Function::DownloadProfile, 7, kEid, kIccid, "Executed-Success", "", "", std::nullopt},
       Result{"op-8", Function::DownloadProfile, 8, kEid, "", "Failed", "8.1", "3.8", std::nullopt},
       Result{"op-9", Function::AuditEis, 9, kEid, "", "Executed-Success", "", "", json{{"eid", kEid}}},
-      Notification{"n-1", std::string(kProfileEnabledNotification), kEid, kIccid, "2026-12-04T17:00:00Z"},
+      Notification{"n-1", std::string(kProfileEnabledNotification), kEid, kIccid, "2026-12-04T17:00:00Z", ""},
+      // The SM-SR change: smsrId instead of iccid.
+      Notification{"n-2", std::string(kSmsrChangeNotification), kEid, "", "2026-12-04T17:00:00Z", "smsr-2"},
   };
   for (const auto& c : all) {
     auto back = decode_callback(encode_callback(c));
     ASSERT_TRUE(back) << encode_callback(c) << ": " << back.error().message;
     EXPECT_EQ(*back, c);
   }
+  EXPECT_EQ(json::parse(encode_callback(all[4])).value("smsrId", ""), "smsr-2");
+  EXPECT_FALSE(json::parse(encode_callback(all[4])).contains("iccid"));
+  // The SM-SR change without its smsrId, or with an iccid, is refused.
+  json moved = json::parse(encode_callback(all[4]));
+  moved.erase("smsrId");
+  EXPECT_FALSE(decode_callback(moved.dump()));
+  moved["smsrId"] = "smsr-2";
+  moved["iccid"] = kIccid;
+  EXPECT_FALSE(decode_callback(moved.dump()));
   // A synchronous function never calls back; nor does an unknown notification.
   json r = json::parse(encode_callback(all[0]));
   r["function"] = "ES2.GetEIS";

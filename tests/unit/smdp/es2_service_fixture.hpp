@@ -34,6 +34,7 @@ inline const std::string kIccidA = "8900100000000000001";
 inline const std::string kIccidA2 = "8900100000000000019";
 inline const std::string kIccidB = "8900200000000000002";
 inline const std::string kSmsr = "smsr-1";
+inline const std::string kSmsr2 = "smsr-2";  ///< where eUICCs may move (Es2ServiceConfig::smsr_port)
 
 /// An ES3 port answering from a table the test sets; every call recorded.
 class FakePort : public Es3Port {
@@ -108,6 +109,7 @@ class Es2ServiceTest : public ::testing::Test {
     Es2ServiceConfig config(
         kSmsr, DownloadConfig{DpIdentity{{}, crypto::EcKey::generate(crypto::Curve::NistP256).value()}, {}, 8, {}});
     config.callback_url = [](const std::string& mno) { return "https://" + mno + ".example/callbacks"; };
+    config.smsr_port = [this](const std::string& id) -> Es3Port* { return id == kSmsr2 ? &port2_ : nullptr; };
     auto svc = Es2Service::open(std::move(config), db_, inventory_, port_, outbox_);
     ASSERT_TRUE(svc) << svc.error();
     svc_ = std::move(*svc);
@@ -142,6 +144,7 @@ class Es2ServiceTest : public ::testing::Test {
   std::shared_ptr<Inventory> inventory_;
   std::shared_ptr<service::SqlOutbox> outbox_;
   FakePort port_;
+  FakePort port2_;  ///< the second SM-SR's (kSmsr2)
   std::unique_ptr<Es2Service> svc_;
 };
 

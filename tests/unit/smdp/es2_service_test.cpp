@@ -275,5 +275,63 @@ TEST_F(Es2ServiceTest, TheWorkerRunsWhatIsAccepted) {
   EXPECT_EQ(std::get<es2::Result>(callbacks()[0].second).status, "Executed-Success");
 }
 
+TEST_F(Es2ServiceTest, FunctionsOnAProfileStillDownloadingAreRefusedForItsState) {
+  // DownloadProfile accepted, not yet run: the profile is reserved.
+  ASSERT_TRUE(svc_->handle(download(kIccidA), "mno-a").answer.accepted());
+  EXPECT_EQ(state_of("mno-a", kIccidA), ProfileState::Reserved);
+  const es2::Request requests[] = {es2::DeleteIsdp{kEid, kIccidA, kSmsr, std::nullopt},
+                                   es2::EnableProfile{kEid, kIccidA, kSmsr, std::nullopt},
+                                   es2::DisableProfile{kEid, kIccidA, kSmsr, std::nullopt}};
+  for (const auto& r : requests) {
+    auto reply = svc_->handle(r, "mno-a");
+    EXPECT_EQ(reply.answer.status, "Failed");
+    EXPECT_EQ(reply.answer.subject_code, codes::kProfileInvalidTransition.subject);
+    EXPECT_EQ(reply.answer.reason_code, codes::kProfileInvalidTransition.reason);
+    EXPECT_FALSE(reply.storage);
+  }
+  EXPECT_TRUE(port_.calls.empty());  // nothing reached the SM-SR
+  // Another MNO still learns nothing of it.
+  auto other = svc_->handle(es2::DeleteIsdp{kEid, kIccidA, kSmsr, std::nullopt}, "mno-b");
+  EXPECT_EQ(other.answer.subject_code, codes::kIccidUnknown.subject);
+}
+
+TEST_F(Es2ServiceTest, AfterAnSmsrChangeTheFunctionsGoToTheNewSmsr) {
+  ASSERT_TRUE(inventory_->reserve("mno-a", kIccidA, "", kEid));
+  ASSERT_TRUE(inventory_->settle(kIccidA, ProfileState::Downloaded));
+  port_.answers[es3::Function::EnableProfile] = ok();
+  port2_.answers[es3::Function::EnableProfile] = ok();
+  port2_.answers[es3::Function::AuditEis] = ok();
+  port2_.answers[es3::Function::GetEis] = ok();
+  // Before any change the eUICC's SM-SR is whichever configured one the MNO names.
+  ASSERT_TRUE(svc_->handle(es2::EnableProfile{kEid, kIccidA, kSmsr, std::nullopt}, "mno-a").answer.accepted());
+  while (*svc_->run_next()) {
+  }
+  EXPECT_EQ(port_.calls, (std::vector<es3::Function>{es3::Function::EnableProfile}));
+
+  // The new SM-SR's notification moved the eUICC to smsr-2.
+  ASSERT_TRUE(inventory_->record_smsr(kEid, kSmsr2));
+  auto old = svc_->handle(es2::EnableProfile{kEid, kIccidA, kSmsr, std::nullopt}, "mno-a");
+  EXPECT_EQ(old.answer.status, "Failed");
+  EXPECT_EQ(old.answer.subject_code, es2_codes::kNotTheEuiccsSmsr.subject);
+  EXPECT_EQ(old.answer.reason_code, es2_codes::kNotTheEuiccsSmsr.reason);
+  auto unknown = svc_->handle(es2::EnableProfile{kEid, kIccidA, "smsr-9", std::nullopt}, "mno-a");
+  EXPECT_EQ(unknown.answer.subject_code, es2_codes::kSmsrUnknown.subject);
+  EXPECT_EQ(unknown.answer.reason_code, es2_codes::kSmsrUnknown.reason);
+
+  const auto enable = svc_->handle(es2::EnableProfile{kEid, kIccidA, kSmsr2, std::nullopt}, "mno-a");
+  ASSERT_TRUE(enable.answer.accepted());
+  ASSERT_TRUE(svc_->handle(es2::AuditEis{kEid, kSmsr2, {}, std::nullopt}, "mno-a").answer.accepted());
+  while (*svc_->run_next()) {
+  }
+  EXPECT_EQ(svc_->handle(es2::GetEis{kEid, kSmsr2}, "mno-a").answer.status, "Executed-Success");
+  EXPECT_EQ(port2_.calls, (std::vector<es3::Function>{es3::Function::EnableProfile, es3::Function::AuditEis,
+                                                      es3::Function::GetEis}));
+  EXPECT_EQ(port_.calls.size(), 1u);  // nothing more reached the old SM-SR
+  auto cbs = callbacks();
+  ASSERT_EQ(cbs.size(), 3u);
+  EXPECT_EQ(std::get<es2::Result>(cbs[1].second).operation_id, enable.answer.operation_id);
+  EXPECT_EQ(std::get<es2::Result>(cbs[1].second).status, "Executed-Success");
+}
+
 }  // namespace
 }  // namespace rsp::smdp::testing

@@ -108,14 +108,56 @@ TEST_F(Es3NotificationsTest, ProfilesNotDownloadedThereAreIgnored) {
   EXPECT_EQ(on_card(kIccidB), EuiccState::Unknown);
   EXPECT_EQ(on_card(kIccidA), EuiccState::Unknown);
   EXPECT_TRUE(mno_notes().empty());
-  // An SM-SR change is recorded and tells no MNO (no ES2 callback for it here).
-  auto change = note(F::SmsrChange, "x-4", "");
-  change.smsr_id = "smsr-2";
+  // An SM-SR change of an eUICC this SM-DP downloaded nothing to: ignored,
+  // no SM-SR recorded for it.
+  auto change = note(F::SmsrChange, "x-4", "", "89049032123451234512345678909999");
+  change.smsr_id = kSmsr2;
   auto h = notes_->handle(change);
   ASSERT_TRUE(h);
-  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Recorded);
+  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Ignored);
   EXPECT_TRUE(mno_notes().empty());
+  auto recorded = inventory_->smsr_of("89049032123451234512345678909999");
+  ASSERT_TRUE(recorded);
+  EXPECT_FALSE(*recorded);
 }
+
+TEST_F(Es3NotificationsTest, SmsrChangeRecordsTheNewSmsrAndTellsEachMnoOnce) {
+  // mno-a has two profiles on the eUICC (one still downloading), mno-b one.
+  ASSERT_TRUE(inventory_->reserve("mno-a", kIccidA2, "", kEid));
+  ASSERT_TRUE(inventory_->reserve("mno-b", kIccidB, "", kEid));
+  ASSERT_TRUE(inventory_->settle(kIccidB, ProfileState::Downloaded));
+  auto change = note(es3::NotificationFunction::SmsrChange, "es3-change-kv2", "");
+  change.smsr_id = kSmsr2;
+  auto h = notes_->handle(change);
+  ASSERT_TRUE(h) << h.error();
+  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Recorded) << h->detail;
+  auto smsr = inventory_->smsr_of(kEid);
+  ASSERT_TRUE(smsr);
+  EXPECT_EQ(smsr->value_or(""), kSmsr2);
+  auto got = mno_notes();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].first, "mno-a");
+  EXPECT_EQ(got[1].first, "mno-b");
+  for (const auto& [mno, n] : got) {
+    EXPECT_EQ(n.function, es2::kSmsrChangeNotification);
+    EXPECT_EQ(n.eid, kEid);
+    EXPECT_EQ(n.smsr_id, kSmsr2);
+    EXPECT_TRUE(n.iccid.empty());
+    EXPECT_EQ(n.completion_timestamp, "2026-12-04T17:00:00Z");
+  }
+  EXPECT_NE(got[0].second.call_id, got[1].second.call_id);
+  // Its body names the SM-SR, not a profile.
+  const auto due = outbox_->due();
+  ASSERT_TRUE(due);
+  EXPECT_NE(due->back().body.find("\"smsrId\":\"smsr-2\""), std::string::npos) << due->back().body;
+  EXPECT_EQ(due->back().body.find("iccid"), std::string::npos) << due->back().body;
+  // The SM-SR sends it again: dropped, nobody told twice.
+  h = notes_->handle(change);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Duplicate);
+  EXPECT_EQ(mno_notes().size(), 2u);
+}
+
 
 TEST_F(Es3NotificationsTest, ADownloadInProgressIsRecordedAndARollbackForgetsIt) {
   // The eUICC's confirmation of the enable may come before the SM-SR's

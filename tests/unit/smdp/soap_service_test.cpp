@@ -278,13 +278,33 @@ TEST(SmdpSoapCallbacks, ResultsAndNotificationsValidate) {
   ASSERT_TRUE(back);
   EXPECT_EQ((*back)["functionExecutionStatus"]["statusCodeData"]["reasonCode"], codes::kIccidUnknown.reason);
 
-  es2::Notification n{"note-1", std::string(es2::kProfileEnabledNotification), kEid, kMine, "2026-12-04T17:00:00Z"};
+  es2::Notification n{"note-1", std::string(es2::kProfileEnabledNotification), kEid, kMine, "2026-12-04T17:00:00Z",
+                      ""};
   cb = m2m_soap::soap_callback(es2::encode_callback(n), "https://mno-a.example/cb", "");
   ASSERT_TRUE(cb) << cb.error();
   EXPECT_EQ(cb->action, "http://gsma.com/ES2/ProfileManagentCallBack/ES2-HandleProfileEnabledNotification");
   auto valid = soap::validate_body(cb->envelope, kXsd);
   EXPECT_TRUE(valid) << valid.error();
   EXPECT_FALSE(m2m_soap::soap_callback(R"({"function":"ES3.CreateISDP","functionCallIdentifier":"x"})", "u", ""));
+
+  // The SM-SR change, passed on by the SM-DP: SmsrId, no Iccid.
+  es2::Notification moved{"note-2-mno-a", std::string(es2::kSmsrChangeNotification), kEid, "",
+                          "2026-12-04T17:00:00Z", "smsr-2"};
+  cb = m2m_soap::soap_callback(es2::encode_callback(moved), "https://mno-a.example/cb", "");
+  ASSERT_TRUE(cb) << cb.error();
+  EXPECT_EQ(cb->action, "http://gsma.com/ES2/ProfileManagentCallBack/ES2-HandleSMSRChangeNotification");
+  valid = soap::validate_body(cb->envelope, kXsd);
+  EXPECT_TRUE(valid) << valid.error() << "\n" << cb->envelope;
+  env = soap::parse_envelope(cb->envelope);
+  ASSERT_TRUE(env);
+  back = m2m_soap::soap_to_json(env->body);
+  ASSERT_TRUE(back);
+  EXPECT_EQ((*back)["smsrId"], "smsr-2");
+  EXPECT_FALSE(back->contains("iccid"));
+  // Its JSON form decodes back to the same notification.
+  auto decoded = es2::decode_callback(es2::encode_callback(moved));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(std::get<es2::Notification>(*decoded), moved);
 }
 
 }  // namespace

@@ -5,7 +5,13 @@
 // call is in the audit trail.
 #include "rsp/smsr/service.hpp"
 
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
 #include "rsp/m2m/es3.hpp"
+#include "rsp/smsr/eis_audit.hpp"
+#include "rsp/smsr/es3_service.hpp"
 
 #include "fixture.hpp"
 
@@ -187,6 +193,85 @@ TEST_P(ServiceTest, TheSmdpOfAProfileDisabledOrDeletedByAnMnoIsNotified) {
   auto again = *service_->enable_profile("mno2", kEid, kOther, std::nullopt);
   ASSERT_TRUE(service_->complete(again.operation_id, ExecutionStatus::Failed, codes::kEuiccRefused));
   EXPECT_EQ(notes().size(), 2u);
+}
+
+TEST_P(ServiceTest, AnAuditFindingTheCardChangedTellsThoseConcernedOnce) {
+  // The card says: kBoot (mno1, through SMDP-TEST) disabled, kSecond (mno1,
+  // pre-installed) enabled, kOther (mno2, pre-installed) gone; the EIS says
+  // kBoot enabled and the other two disabled. mno2 asked for the audit.
+  const auto aid = [&](const std::string& iccid) { return stored().profile(iccid)->isdp_aid; };
+  EisAudit found;
+  found.isdps = {{aid(kBoot), m2m::IsdpState::kDisabled, {}, true, false, 0},
+                 {aid(kSecond), m2m::IsdpState::kEnabled, {}, false, false, 0}};
+  auto acc = service_->audit_eis("mno2", kEid, std::nullopt);
+  ASSERT_TRUE(acc) << acc.error().message;
+  ASSERT_TRUE(service_->complete(acc->operation_id, ExecutionStatus::ExecutedSuccess, {}, &found));
+  EXPECT_EQ(stored().profile(kBoot)->state, ProfileState::Disabled);
+  EXPECT_EQ(stored().profile(kSecond)->state, ProfileState::Enabled);
+  EXPECT_EQ(stored().profile(kOther), nullptr);
+
+  std::vector<std::pair<std::string, std::string>> told;  // recipient, function
+  auto due = registry_->outbox()->due(100);
+  ASSERT_TRUE(due);
+  for (const auto& item : *due) {
+    const auto body = nlohmann::json::parse(item.body);
+    told.emplace_back(item.recipient, body.value("function", "") + " " + body.value("iccid", ""));
+  }
+  std::sort(told.begin(), told.end());
+  // The SM-DP hears of its profile (ES3; it tells mno1 over ES2), mno1 of
+  // its pre-installed one over ES4, nothing twice; mno2, the caller, has
+  // the audit's result (its own profile's deletion in the EIS it carries).
+  EXPECT_EQ(told, (std::vector<std::pair<std::string, std::string>>{
+                      {"SMDP-TEST", "ES3.HandleProfileDisabledNotification " + kBoot},
+                      {"mno1", "ES4.HandleProfileEnabledNotification " + kSecond},
+                      {"mno2", "ES4.AuditEIS "}}));
+
+  // The same by the SM-DP's own ES3 AuditEIS would not tell it about its
+  // profiles (it has the result); a later audit finding kBoot enabled again
+  // tells it that too (an enable found by an audit, no eUICC notification).
+  found.isdps[0].state = m2m::IsdpState::kEnabled;
+  found.isdps[1].state = m2m::IsdpState::kDisabled;
+  auto again = service_->audit_eis("mno1", kEid, std::nullopt);
+  ASSERT_TRUE(again);
+  ASSERT_TRUE(service_->complete(again->operation_id, ExecutionStatus::ExecutedSuccess, {}, &found));
+  due = registry_->outbox()->due(100);
+  ASSERT_TRUE(due);
+  std::size_t enabled_to_smdp = 0, to_mno1 = 0;
+  for (const auto& item : *due) {
+    if (item.recipient == "SMDP-TEST" &&
+        item.body.find("ES3.HandleProfileEnabledNotification") != std::string::npos)
+      ++enabled_to_smdp;
+    if (item.recipient == "mno1" && item.body.find("Handle") != std::string::npos) ++to_mno1;
+  }
+  EXPECT_EQ(enabled_to_smdp, 1u);
+  EXPECT_EQ(to_mno1, 1u);  // only the first audit's; mno1 asked for this one
+}
+
+TEST_P(ServiceTest, Es3FunctionsOnAnIsdpStillBeingCreatedAreRefusedAsItsState) {
+  ServiceConfig c;
+  c.registry = registry_;
+  c.clock = clock_;
+  c.default_validity = std::chrono::seconds(600);
+  c.scripts = [](const Operation& op, const m2m::Eis&) { return std::vector<Bytes>{as_bytes_copy(op.function)}; };
+  Es3Service es3(std::move(c));
+  const std::string iccid = "8944000000000000045";
+  auto created = es3.create_isdp("SMDP-TEST", {kEid, iccid, "mno1", 4096, false, std::nullopt});
+  ASSERT_TRUE(created) << created.error().message;
+  // The SM-DP's rollback (DeleteISDP) and any other function while the
+  // CreateISDP is open: refused for the ISD-P's state, not as unknown.
+  for (auto f : {m2m::es3::Function::DeleteIsdp, m2m::es3::Function::EnableProfile,
+                 m2m::es3::Function::DisableProfile})
+    expect_refused(es3.on_profile("SMDP-TEST", f, kEid, iccid, std::nullopt), codes::kProfileInvalidTransition);
+  // Another SM-DP does not see it at all; an ICCID nobody creates is unknown.
+  expect_refused(es3.on_profile("SMDP-OTHER", m2m::es3::Function::DeleteIsdp, kEid, iccid, std::nullopt),
+                 codes::kIccidUnknown);
+  expect_refused(es3.on_profile("SMDP-TEST", m2m::es3::Function::DeleteIsdp, kEid, "8944000000000000052",
+                                std::nullopt),
+                 codes::kIccidUnknown);
+  // Once the CreateISDP ended (here: failed, no ISD-P), the ICCID is unknown again.
+  ASSERT_TRUE(service_->complete(created->operation_id, ExecutionStatus::Failed, codes::kEuiccRefused));
+  expect_refused(es3.on_profile("SMDP-TEST", m2m::es3::Function::DeleteIsdp, kEid, iccid, std::nullopt),
+                 codes::kIccidUnknown);
 }
 
 TEST_P(ServiceTest, AFailedOperationChangesNothing) {

@@ -10,9 +10,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "es5_link_fixture.hpp"
+#include "rsp/m2m/es3.hpp"
 #include "rsp/m2m/es7.hpp"
 #include "rsp/m2m/es8.hpp"
 #include "rsp/pki/certificate.hpp"
@@ -32,7 +34,16 @@ const std::string kNew = "smsr-2";
 
 class SmsrChangeTest : public Es5LinkTest {
  protected:
-  SmsrChangeTest() { register_card_ecasd_certificate(); }
+  SmsrChangeTest() {
+    register_card_ecasd_certificate();
+    // The second profile came through an SM-DP: it hears of the change over
+    // ES3 and tells mno-two itself.
+    edit_registered_eis_ = [this, card = edit_registered_eis_](m2m::Eis& e) {
+      card(e);
+      for (auto& p : e.profiles)
+        if (p.iccid == kSecondIccid) p.smdp_id = "smdp-1";
+    };
+  }
 
   void SetUp() override {
     Es5LinkTest::SetUp();
@@ -182,6 +193,32 @@ void SmsrChangeTest::swap_and_enable() {
   EXPECT_TRUE(has_line(*registry2_, "ES4.PrepareSMSRChange", kOld));
   EXPECT_TRUE(has_line(*registry2_, "ES7.AuthenticateSMSR", "Executed-Success"));
   EXPECT_TRUE(has_line(*registry2_, "ES7.HandoverEUICC", "taken from " + kOld));
+
+  // The new SM-SR told the change, queued with the EIS: ES3 to the SM-DP of
+  // the second profile, ES4 to mno-boot (whose profile no SM-DP has); not
+  // ES4 to mno-two, whom its SM-DP tells.
+  auto told2 = registry2_->outbox()->due(100);
+  ASSERT_TRUE(told2);
+  std::vector<std::string> change_notes;
+  for (const auto& item : *told2) {
+    if (item.body.find("HandleSMSRChangeNotification") == std::string::npos) continue;
+    change_notes.push_back(item.recipient);
+    if (item.recipient == "smdp-1") {
+      auto n = m2m::es3::decode_notification(item.body);
+      ASSERT_TRUE(n) << n.error().message;
+      EXPECT_EQ(n->function, m2m::es3::NotificationFunction::SmsrChange);
+      EXPECT_EQ(n->smsr_id, kNew);
+      EXPECT_EQ(n->eid, eid());
+    } else {
+      EXPECT_NE(item.body.find("\"ES4.HandleSMSRChangeNotification\""), std::string::npos) << item.body;
+      EXPECT_NE(item.body.find("\"smsrId\":\"" + kNew + "\""), std::string::npos) << item.body;
+    }
+  }
+  std::sort(change_notes.begin(), change_notes.end());
+  EXPECT_EQ(change_notes, (std::vector<std::string>{"mno-boot", "smdp-1"}));
+  // The old SM-SR tells no one of the change but the caller's result.
+  for (const auto& item : callbacks())
+    EXPECT_EQ(item.body.find("HandleSMSRChangeNotification"), std::string::npos) << item.body;
 
   // EnableProfile through the new SM-SR: its own wake-up and session.
   auto enabled = service2_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);

@@ -382,6 +382,23 @@ TEST_P(SoapServiceTest, CallbacksToASoapMnoArriveAsSoap) {
   EXPECT_FALSE(soap_callback("not json", url, ""));
 }
 
+TEST_P(SoapServiceTest, SmsrChangeNotificationAsSoapValidates) {
+  m2m::Eis eis = sample(kEid);
+  for (auto& p : eis.profiles) p.smdp_id.clear();
+  const auto notes = smsr_change_notifications(eis, "SMSR-NEW", "kv2", 1'800'000'000);
+  ASSERT_FALSE(notes.empty());
+  for (const auto& note : notes) {
+    auto cb = soap_callback(note.body, "https://" + note.recipient + ".example/cb", "");
+    ASSERT_TRUE(cb) << cb.error();
+    EXPECT_EQ(cb->action, std::string(kEs4CallbackActionPrefix) + "ES4-HandleSMSRChangeNotification");
+    auto valid = soap::validate_body(cb->envelope, kXsd);
+    EXPECT_TRUE(valid) << valid.error() << "\n" << cb->envelope;
+    auto env = soap::parse_envelope(cb->envelope);
+    ASSERT_TRUE(env);
+    EXPECT_EQ(env->body.child(kGsmaNs, "SmsrId")->text, "SMSR-NEW");
+  }
+}
+
 TEST_P(SoapServiceTest, NotificationsAsSoapValidate) {
   m2m::ProfileInfo p;
   p.iccid = kBoot;
@@ -424,6 +441,23 @@ TEST_P(SoapServiceTest, Es3OverSoapAnswersAsOverJson) {
   alike(es3::Function::ProfileDownloadCompleted, {{"eid", kEid}, {"iccid", "8944000000000000045"},
                                                   {"pol2", {{{"subject", "PROFILE"}, {"action", "DISABLE"},
                                                              {"qualification", "Not allowed"}}}}});
+  // The ES3 functions added to the SOAP binding later: AuditEIS (accepted
+  // on both as an operation), UpdatePolicyRules, UpdateSubscriptionAddress
+  // (refused alike for a profile the SM-DP did not download, an unknown EID,
+  // a bad member, a caller that is not an SM-DP).
+  alike(es3::Function::AuditEis, {{"eid", kEid}});
+  alike(es3::Function::AuditEis, {{"eid", "89049032123451234512345678909999"}});
+  alike(es3::Function::AuditEis, {{"eid", kEid}}, "mno1");
+  const json pol2 = json::array({{{"subject", "PROFILE"}, {"action", "DISABLE"}, {"qualification", "Not allowed"}}});
+  alike(es3::Function::UpdatePolicyRules, {{"eid", kEid}, {"iccid", kBoot}, {"pol2", pol2}});
+  alike(es3::Function::UpdatePolicyRules, {{"eid", kEid}, {"iccid", kBoot}});  // pol2 missing
+  alike(es3::Function::UpdatePolicyRules, {{"eid", "89049032123451234512345678909999"}, {"iccid", kBoot},
+                                           {"pol2", pol2}});
+  alike(es3::Function::UpdateSubscriptionAddress,
+        {{"eid", kEid}, {"iccid", kBoot}, {"subscriptionAddress", {{"msisdn", "447700900123"}}}});
+  alike(es3::Function::UpdateSubscriptionAddress, {{"eid", kEid}, {"iccid", kBoot}, {"subscriptionAddress", "x"}});
+  alike(es3::Function::UpdateSubscriptionAddress,
+        {{"eid", kEid}, {"iccid", kBoot}, {"subscriptionAddress", {{"msisdn", "447700900123"}}}}, "mno1");
   // An ES4 action on the ES3 endpoint is no ES3 request.
   Answer f = soap_raw(kSoapEs3Path, test_support::soap_request(kEs4ActionPrefix, "ES4-GetEIS", {{"eid", kEid}}),
                       "smdp-1");
