@@ -79,6 +79,18 @@ InventoryResult<InventoryProfile> profile_of(const store::Row& r) {
   return p;
 }
 
+/// The profiles of a `SELECT kColumns` query's rows, in their order.
+InventoryResult<std::vector<InventoryProfile>> profiles_of(const store::DbResult<std::vector<store::Row>>& rows) {
+  if (!rows) return storage(rows.error());
+  std::vector<InventoryProfile> out;
+  out.reserve(rows->size());
+  for (const auto& r : *rows) {
+    RSP_TRY(auto p, profile_of(r));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::span<const store::Migration> inventory_migrations() { return kMigrations; }
@@ -195,13 +207,7 @@ InventoryResult<InventoryProfile> Inventory::get(const std::string& mno_id, cons
 
 InventoryResult<std::vector<InventoryProfile>> Inventory::list() {
   auto rows = db_->query(std::string("SELECT ") + kColumns + " FROM smdp_profile ORDER BY id", {});
-  if (!rows) return storage(rows.error());
-  std::vector<InventoryProfile> out;
-  for (const auto& r : *rows) {
-    RSP_TRY(auto p, profile_of(r));
-    out.push_back(std::move(p));
-  }
-  return out;
+  return profiles_of(rows);
 }
 
 InventoryResult<std::optional<InventoryProfile>> Inventory::find(const std::string& iccid) {
@@ -295,13 +301,7 @@ InventoryResult<std::vector<InventoryProfile>> Inventory::on_euicc(const std::st
   auto rows = db_->query(std::string("SELECT ") + kColumns +
                              " FROM smdp_profile WHERE eid = $1 AND state IN ('reserved', 'downloaded') ORDER BY id",
                          {value(eid)});
-  if (!rows) return storage(rows.error());
-  std::vector<InventoryProfile> out;
-  for (const auto& r : *rows) {
-    RSP_TRY(auto p, profile_of(r));
-    out.push_back(std::move(p));
-  }
-  return out;
+  return profiles_of(rows);
 }
 
 InventoryResult<std::optional<std::string>> Inventory::smsr_of(const std::string& eid) {
