@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   auto k = es8::decode_key_agreement_message(bytes);
   if (!k) return 0;
-  if (k->signed_part != es8::encode_key_agreement_body(k->key_version, k->ephemeral_point)) std::abort();
+  if (k->signed_part != es8::encode_key_agreement_body(k->key_version, k->ephemeral_point, k->key_usage)) std::abort();
   auto again = es8::encode_key_agreement_message(k->signed_part, k->signature);
   if (!std::ranges::equal(again, bytes)) std::abort();
   return 0;
