@@ -134,7 +134,8 @@ void run_device(const RunArgs& a) {
       c.password = password;
       c.address = address;
       c.log = [](std::string_view line) { log_line(fmt::format("smpp: {}", line)); };
-      auto client = rsp::smpp::SmppClient::connect(std::move(c));
+      // The handler from the start: what the SMSC held for the device comes right after the bind.
+      auto client = rsp::smpp::SmppClient::connect(std::move(c), device.inbound());
       if (!client) fail(kWho, fmt::format("SMSC {} for {}: {}", a.smsc, address.digits, client.error().message));
       device.attach(**client);
       sms.push_back(std::move(*client));

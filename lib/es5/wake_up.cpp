@@ -51,7 +51,16 @@ Es5Result<std::vector<std::string>> WakeUpSender::send(const WakeUpTarget& targe
     if (*counter > scp80::kMaxCounter) return es5_fail(Es5ErrorCode::Counter, "counter exhausted for " + target.eid);
     header.counter = *counter;
   }
-  auto segments = ota::build_command_user_data(header, target.keys, secured_data, concat_reference_++);
+  // 3GPP TS 23.040 §9.2.3.24.1: the card tells concatenated messages apart
+  // by their reference. With a counter, the reference is its low octet: one
+  // eUICC's consecutive packets differ, also across a restart of this
+  // process, whose own count starts again (a restarted SM-SR then used the
+  // reference of the packet it had been cut off sending, and the card joined
+  // the new packet with the half of the old one it held: refused).
+  const std::uint16_t reference = target.spi.counter != scp80::CounterMode::None
+                                      ? static_cast<std::uint16_t>(header.counter & 0xFF)
+                                      : concat_reference_++;
+  auto segments = ota::build_command_user_data(header, target.keys, secured_data, reference);
   if (!segments) return es5_fail(Es5ErrorCode::Secure, "command packet: " + segments.error().to_string());
   std::vector<std::string> ids;
   for (auto& ud : *segments) {

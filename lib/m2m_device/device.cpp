@@ -45,8 +45,15 @@ void M2mDevice::log(const std::string& line) const {
 }
 
 void M2mDevice::attach(smpp::SmsTransport& transport) {
-  transport_ = &transport;
-  transport.set_inbound(smpp::Inbound{[this](const smpp::ShortMessage& m) { on_short_message(m); }, {}});
+  {
+    std::lock_guard lock(mutex_);
+    transport_ = &transport;
+  }
+  transport.set_inbound(inbound());
+}
+
+smpp::Inbound M2mDevice::inbound() {
+  return smpp::Inbound{[this](const smpp::ShortMessage& m) { on_short_message(m); }, {}};
 }
 
 euicc_m2m::SmsPpOutcome M2mDevice::on_short_message(const smpp::ShortMessage& message) {
@@ -65,7 +72,12 @@ euicc_m2m::SmsPpOutcome M2mDevice::on_short_message(const smpp::ShortMessage& me
   }
   if (outcome.status && *outcome.status != crypto::scp80::Status::PorOk)
     log("device: secured packet refused, PoR status " + std::to_string(static_cast<int>(*outcome.status)));
-  if (outcome.por_submit && transport_) {
+  smpp::SmsTransport* transport = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    transport = transport_;
+  }
+  if (outcome.por_submit && transport) {
     smpp::ShortMessage mo;
     mo.source = options_.msisdn;
     // No SM-SR address configured: the PoR goes back to the SMS's originator.
@@ -74,7 +86,7 @@ euicc_m2m::SmsPpOutcome M2mDevice::on_short_message(const smpp::ShortMessage& me
     mo.data_coding = outcome.por_submit->dcs;
     mo.udhi = true;
     mo.user_data = outcome.por_submit->user_data.octets;
-    if (auto sent = transport_->submit(mo); !sent) log("device: PoR not sent: " + sent.error().message);
+    if (auto sent = transport->submit(mo); !sent) log("device: PoR not sent: " + sent.error().message);
   }
   {
     std::lock_guard lock(mutex_);

@@ -265,10 +265,12 @@ TEST_F(M2mStoryWithDevice, AKilledSmsrResumesItsOperationsOrExpiresThemOnce) {
   auto id = operation_id(es4("enableProfile", {{"iccid", second_}, {"validityPeriod", 120}}));
   ASSERT_GT(id, 0);
   EXPECT_EQ(smsr_->signal_and_wait(SIGKILL), 128 + SIGKILL);
+  const std::string killed_output = smsr_->output();
   start_device();
   start_smsr_with_smsc();
   auto op = finished(id, 60s);
-  ASSERT_EQ(op["state"], "completed") << op << smsr_->output() << device_->output();
+  ASSERT_EQ(op["state"], "completed") << op << "\nkilled SM-SR:\n" << killed_output << "\nrestarted SM-SR:\n"
+                                      << smsr_->drain() << "\ndevice:\n" << device_->drain();
   auto callback = mno_.result_of("smsr", id);
   ASSERT_TRUE(callback.is_object()) << smsr_->output();
   EXPECT_EQ(callback["functionExecutionStatus"]["status"], "Executed-Success") << callback;

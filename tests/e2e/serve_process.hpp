@@ -124,7 +124,16 @@ class ServeProcess {
     return false;
   }
   int exit_status() const { return status_; }
+  /// What was read so far: output is read only while waiting (wait_for,
+  /// url, stop...), so lines printed since then are not in it; see drain().
   const std::string& output() const { return output_; }
+  /// Reads what the process printed until it is quiet for `quiet`; output().
+  const std::string& drain(std::chrono::milliseconds quiet = std::chrono::milliseconds(300)) {
+    if (fd_ >= 0)
+      while (read_some(static_cast<int>(quiet.count()))) {
+      }
+    return output_;
+  }
 
  private:
   static std::vector<std::string> with_serve(const std::string& role, const std::vector<std::string>& args) {

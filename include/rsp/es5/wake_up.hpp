@@ -9,7 +9,10 @@
 /// Counters: when the SPI asks for a counter, `CounterSource` gives the next
 /// value for the eUICC's key set and must have stored it durably before it
 /// returns, so a counter is never used twice, even when the SMS is lost or
-/// the SM-SR restarts. Nothing is sent when it fails.
+/// the SM-SR restarts. Nothing is sent when it fails. A packet longer than
+/// one SMS carries the counter's low octet as its concatenation reference
+/// (3GPP TS 23.040 §9.2.3.24.1), so a restarted SM-SR's packet is never
+/// joined with the part of the previous one the card may still hold.
 
 #include <atomic>
 #include <cstdint>
@@ -69,7 +72,7 @@ class WakeUpSender {
   smpp::SmsTransport& transport_;
   CounterSource counters_;
   WakeUpOptions options_;
-  std::atomic<std::uint16_t> concat_reference_{0};
+  std::atomic<std::uint16_t> concat_reference_{0};  ///< the references of packets without a counter
 };
 
 }  // namespace rsp::es5

@@ -81,6 +81,11 @@ class M2mDevice {
   /// Receives from `transport` and sends MO PoRs through it; it must outlive
   /// the device (or be stopped first).
   void attach(smpp::SmsTransport& transport);
+  /// The handler attach() installs, to give an SMPP client when it connects
+  /// (smpp::SmppClient::connect): an SMSC delivers the messages it held for
+  /// the device right after the bind, before attach() could install it, and
+  /// the client drops what arrives with no handler (acknowledged already).
+  smpp::Inbound inbound();
 
   /// One MT short message, as attach() delivers them: the card's outcome.
   euicc_m2m::SmsPpOutcome on_short_message(const smpp::ShortMessage& message);
@@ -104,9 +109,8 @@ class M2mDevice {
   euicc_m2m::M2mIsdR& isd_r_;
   M2mDeviceOptions options_;
   euicc_m2m::SmsPpReceiver receiver_;
-  smpp::SmsTransport* transport_ = nullptr;
-
   mutable std::mutex mutex_;
+  smpp::SmsTransport* transport_ = nullptr;  ///< under mutex_ (SMS arrive on the transport's thread)
   std::condition_variable cv_;
   std::deque<std::optional<ota::AdminSessionTrigger>> queue_;  ///< nullopt: a notification session
   bool running_ = false;

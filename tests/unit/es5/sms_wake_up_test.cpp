@@ -177,6 +177,34 @@ TEST_F(SmsWakeUp, ALongScriptTravelsInConcatenatedMessages) {
   EXPECT_EQ(stored_counter(), 1u);
 }
 
+/// kill -9 of the SM-SR while it sends a wake-up of two SMS: the card keeps
+/// the part that reached it (the first SMS, or the second when the first was
+/// lost). The restarted SM-SR's wake-up, with the next counter, must not be
+/// joined with that part: its SMS carry another concatenation reference
+/// (3GPP TS 23.040 §9.2.3.24.1) and the card opens it. A sender restarting
+/// its references at 0 got the card's integrity refusal instead, and the
+/// operation waited for a session that never came.
+TEST_F(SmsWakeUp, AWakeUpAfterARestartIsNotJoinedWithPartOfTheOneCutOff) {
+  const auto counters = [this](const std::string&, std::uint8_t) -> expected<std::uint64_t, std::string> {
+    return ++counter_;
+  };
+  for (const std::size_t kept : {std::size_t{0}, std::size_t{1}}) {
+    CaptureTransport cut_off, resumed;
+    WakeUpSender first(cut_off, counters, WakeUpOptions{smsr_address_, false});
+    ASSERT_TRUE(first.send_trigger(target(), trigger()));
+    ASSERT_EQ(cut_off.sent().size(), 2u);
+    EXPECT_TRUE(device_->on_short_message(cut_off.sent()[kept]).incomplete);
+    WakeUpSender restarted(resumed, counters, WakeUpOptions{smsr_address_, false});
+    ASSERT_TRUE(restarted.send_trigger(target(), trigger()));
+    euicc_m2m::SmsPpOutcome last;
+    for (const auto& m : resumed.sent()) last = device_->on_short_message(m);
+    ASSERT_TRUE(last.status) << "kept part " << kept;
+    EXPECT_EQ(*last.status, scp80::Status::PorOk) << "kept part " << kept;
+    EXPECT_TRUE(last.trigger) << "kept part " << kept;
+    EXPECT_EQ(stored_counter(), counter_);
+  }
+}
+
 TEST_F(SmsWakeUp, NoCounterNoMessage) {
   WakeUpSender failing(sms_out_,
                        [](const std::string&, std::uint8_t) -> expected<std::uint64_t, std::string> {
