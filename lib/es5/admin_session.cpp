@@ -85,7 +85,7 @@ net::Response AdminSessionServer::end(const std::string& eid) {
     std::lock_guard lock(mutex_);
     sessions_.erase(eid);
   }
-  log("admin session: " + eid + " ended");
+  if (logging()) log("admin session: " + eid + " ended");
   return net::Response{204, "", admin_headers(ota::AdminResponse{}), ""};
 }
 
@@ -116,7 +116,7 @@ net::Response AdminSessionServer::send_script(const std::string& eid, const std:
 net::Response AdminSessionServer::next_or_end(const std::string& eid) {
   auto script = scripts_.next_script(eid);
   if (!script) return end(eid);
-  log("admin session: " + eid + ": script " + script->token + " sent");
+  if (logging()) log("admin session: " + eid + ": script " + script->token + " sent");
   return send_script(eid, script->c_apdus, InFlight{false, script->token}, script->target);
 }
 
@@ -164,7 +164,7 @@ net::Response AdminSessionServer::handle(const net::Request& request, bool first
   }
 
   if (first) {
-    log("admin session: " + eid + " opened");
+    if (logging()) log("admin session: " + eid + " opened");
     if (!admin->has_body) return next_or_end(eid);
     auto notes = ota::decode_response_script(body_bytes(request.body));
     if (!notes) {
@@ -211,8 +211,9 @@ net::Response AdminSessionServer::handle(const net::Request& request, bool first
     }
     return next_or_end(eid);
   }
-  log("admin session: " + eid + ": script " + in_flight->token + " answered" +
-      (outcome ? std::string() : ": " + outcome.error().to_string()));
+  if (logging())
+    log("admin session: " + eid + ": script " + in_flight->token + " answered" +
+        (outcome ? std::string() : ": " + outcome.error().to_string()));
   scripts_.completed(eid, in_flight->token, outcome);
   if (!outcome) return end(eid);
   return next_or_end(eid);

@@ -45,8 +45,9 @@ Es5Result<std::vector<std::string>> WakeUpSender::send(const WakeUpTarget& targe
   }
   header.tar = target.tar;
   if (target.spi.counter != scp80::CounterMode::None) {
-    if (!counters_) return es5_fail(Es5ErrorCode::Counter, "no counter source");
-    auto counter = counters_(target.eid, target.key_version);
+    if (!target.counter && !counters_) return es5_fail(Es5ErrorCode::Counter, "no counter source");
+    auto counter = target.counter ? expected<std::uint64_t, std::string>(*target.counter)
+                                  : counters_(target.eid, target.key_version);
     if (!counter) return es5_fail(Es5ErrorCode::Counter, "counter for " + target.eid + ": " + counter.error());
     if (*counter > scp80::kMaxCounter) return es5_fail(Es5ErrorCode::Counter, "counter exhausted for " + target.eid);
     header.counter = *counter;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <mutex>
 #include <system_error>
 
 #include "rsp/euicc/state_slots.hpp"
@@ -166,6 +167,13 @@ std::uint32_t M2mState::memory_used() const {
   return static_cast<std::uint32_t>(std::min<std::uint64_t>(used, UINT32_MAX));
 }
 
+struct M2mStore::Newest {
+  std::mutex mu;
+  euicc::detail::SlotStamp stamp;  ///< seq 0: not known
+};
+
+M2mStore::M2mStore(euicc::EuiccStore e) : euicc_(std::move(e)), newest_(std::make_shared<Newest>()) {}
+
 fs::path M2mStore::slots_dir() const { return euicc_.dir() / "m2m"; }
 
 StoreResult<M2mStore> M2mStore::open(const fs::path& dir) {
@@ -190,15 +198,23 @@ StoreResult<M2mStore> M2mStore::initialise(const euicc::EuiccStore& e, const M2m
 }
 
 StoreResult<M2mState> M2mStore::load() const {
+  std::lock_guard lock(newest_->mu);
   RSP_TRY(auto newest, euicc::detail::read_newest_slot(slots_dir(), kMaxStateSize));
   if (newest.stamp.seq == 0) return unexpected(StoreError{"the M2M card state slots hold no whole record"});
+  newest_->stamp = newest.stamp;
   return parse_state(newest.body);
 }
 
 StoreResult<void> M2mStore::save(const M2mState& state) const {
-  RSP_TRY(auto newest, euicc::detail::read_newest_slot(slots_dir(), kMaxStateSize));
   const auto text = state_text(state);
-  RSP_TRY_VOID(euicc::detail::write_next_slot(slots_dir(), newest.stamp, as_bytes(text)));
+  std::lock_guard lock(newest_->mu);
+  euicc::detail::SlotStamp after = newest_->stamp;
+  if (!euicc::detail::is_newest_slot(slots_dir(), after)) {
+    RSP_TRY(auto newest, euicc::detail::read_newest_slot(slots_dir(), kMaxStateSize));
+    after = newest.stamp;
+  }
+  newest_->stamp = {};  // unknown until the write is done
+  RSP_TRY(newest_->stamp, euicc::detail::write_next_slot(slots_dir(), after, as_bytes(text)));
   return {};
 }
 

@@ -42,9 +42,22 @@ Bytes notification_script(euicc_m2m::M2mIsdR& isd_r, std::size_t& count) {
 
 }  // namespace
 
-expected<SessionReport, DeviceError> run_admin_session(euicc_m2m::M2mIsdR& isd_r, const SessionTarget& target) {
-  if (target.host.empty()) return fail(DeviceError::Kind::NoServer, "no administration host");
-  const auto psk = isd_r.state().scp81;
+SessionClient::~SessionClient() { wipe(key); }
+
+namespace {
+
+/// The client for `target` with the card's PSK: the cached one when it was
+/// made for the same host, PSK and timeout.
+expected<net::HttpsClient*, DeviceError> session_client(euicc_m2m::M2mIsdR& isd_r, const SessionTarget& target,
+                                                        SessionClient& cache) {
+  auto psk = isd_r.state().scp81;
+  if (cache.client && cache.host == target.host && cache.identity == psk.identity && cache.key == psk.key &&
+      cache.timeout == target.timeout) {
+    wipe(psk.key);
+    return cache.client.get();
+  }
+  cache.client.reset();
+  wipe(cache.key);
   net::HttpsClientOptions o;
   o.base_url = "https://" + target.host;
   o.psk = net::PskClientConfig{psk.identity, psk.key};
@@ -53,14 +66,43 @@ expected<SessionReport, DeviceError> run_admin_session(euicc_m2m::M2mIsdR& isd_r
   o.write_timeout = target.timeout;
   o.user_agent = "rsp-m2m-device/0.1";
   auto client = net::HttpsClient::create(std::move(o));
-  if (!client) return fail(DeviceError::Kind::Connect, client.error().message);
+  if (!client) {
+    wipe(psk.key);
+    return fail(DeviceError::Kind::Connect, client.error().message);
+  }
+  cache.client = std::move(*client);
+  cache.host = target.host;
+  cache.identity = psk.identity;
+  cache.key = std::move(psk.key);
+  cache.timeout = target.timeout;
+  return cache.client.get();
+}
 
+expected<SessionReport, DeviceError> run_session(euicc_m2m::M2mIsdR& isd_r, const SessionTarget& target,
+                                                 net::HttpsClient& client);
+
+}  // namespace
+
+expected<SessionReport, DeviceError> run_admin_session(euicc_m2m::M2mIsdR& isd_r, const SessionTarget& target,
+                                                       SessionClient& cache) {
+  if (target.host.empty()) return fail(DeviceError::Kind::NoServer, "no administration host");
+  RSP_TRY(auto* client, session_client(isd_r, target, cache));
+  auto report = run_session(isd_r, target, *client);
+  // The session's connection ends with it, however it ended.
+  client->close();
+  return report;
+}
+
+namespace {
+
+expected<SessionReport, DeviceError> run_session(euicc_m2m::M2mIsdR& isd_r, const SessionTarget& target,
+                                                 net::HttpsClient& client) {
   SessionReport report;
   Bytes body = notification_script(isd_r, report.notifications);
   ota::AdminRequest request{target.agent_id, std::nullopt, false, !body.empty()};
   std::string uri = target.uri;
   for (std::size_t i = 0; i < target.max_exchanges; ++i) {
-    auto response = (*client)->request("POST", uri, std::string(body.begin(), body.end()),
+    auto response = client.request("POST", uri, std::string(body.begin(), body.end()),
                                        request.has_body ? std::string(ota::kContentTypeScriptResponse) : std::string(),
                                        request_headers(request));
     if (!response) return fail(DeviceError::Kind::Connect, response.error().message);
@@ -94,5 +136,7 @@ expected<SessionReport, DeviceError> run_admin_session(euicc_m2m::M2mIsdR& isd_r
   }
   return fail(DeviceError::Kind::Protocol, "the session went past its exchange limit");
 }
+
+}  // namespace
 
 }  // namespace rsp::m2m_device::detail

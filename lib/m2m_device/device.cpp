@@ -21,7 +21,10 @@ ota::Address to_ota(const smpp::Address& a) {
 }  // namespace
 
 M2mDevice::M2mDevice(euicc_m2m::M2mIsdR& isd_r, M2mDeviceOptions options)
-    : isd_r_(isd_r), options_(std::move(options)), receiver_(isd_r_, to_ota(options_.smsr_address)) {
+    : isd_r_(isd_r),
+      options_(std::move(options)),
+      receiver_(isd_r_, to_ota(options_.smsr_address)),
+      session_client_(std::make_unique<detail::SessionClient>()) {
   last_host_ = options_.default_host;
   last_uri_ = options_.default_uri;
   thread_ = std::thread([this] {
@@ -98,7 +101,9 @@ expected<SessionReport, DeviceError> M2mDevice::run_session(const ota::AdminSess
   target.timeout = options_.http_timeout;
   target.max_exchanges = options_.max_exchanges;
   target.isdp = options_.isdp;
-  auto report = detail::run_admin_session(isd_r_, target);
+  std::unique_lock session_lock(session_mu_);
+  auto report = detail::run_admin_session(isd_r_, target, *session_client_);
+  session_lock.unlock();
   if (report) {
     log("device: session with " + target.host + " done, " + std::to_string(report->scripts) + " script(s)");
   } else {

@@ -180,6 +180,12 @@ void HttpsClient::cancel() {
   if (impl_->client) impl_->client->stop();
 }
 
+void HttpsClient::close() {
+  if (!impl_ || !impl_->client) return;
+  std::lock_guard lock(impl_->mu);  // not in the middle of a request
+  impl_->client->stop();
+}
+
 NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions options) {
   ignore_sigpipe();  // a reset server must not end the process (SSL_write and SSL_shutdown use write(2))
   auto impl = std::make_unique<Impl>();

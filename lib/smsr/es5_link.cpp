@@ -140,6 +140,16 @@ es5::Es5Result<void> Es5Link::send_wake_up(const std::string& eid) {
   target.key_version = static_cast<std::uint8_t>(keys->version);
   target.keys = crypto::scp80::Keys(keys->kic, keys->kid);
   target.triple_des = keys->algorithm == m2m::Scp80KeySet::Algorithm::TripleDes;
+  // The counter the operation reserved with itself, else the next one
+  // stored now (TS 102 225 §5.1.1: stored before the SMS leaves); above the
+  // EIS's own counter for the set, from the EIS read here.
+  if (auto reserved = config_.registry->take_reserved_counter(eid, keys->version)) {
+    target.counter = *reserved;
+  } else {
+    auto next = config_.registry->next_scp80_counter(eid, keys->version, keys->counter);
+    if (!next) return es5::es5_fail(es5::Es5ErrorCode::Counter, "counter for " + eid + ": " + next.error().message);
+    target.counter = *next;
+  }
   ota::AdminSessionTrigger trigger;
   {
     std::lock_guard lock(mu_);
@@ -153,7 +163,7 @@ es5::Es5Result<void> Es5Link::send_wake_up(const std::string& eid) {
   trigger.agent_id = "//se-id/eid/" + eid;
   auto ids = sender_->send_trigger(target, trigger);
   if (!ids) return unexpected(ids.error());
-  log("ES5 wake-up of " + eid + " sent (" + std::to_string(ids->size()) + " SMS)");
+  if (logging()) log("ES5 wake-up of " + eid + " sent (" + std::to_string(ids->size()) + " SMS)");
   return {};
 }
 

@@ -68,13 +68,14 @@ void Es5Link::notification(const std::string& eid, const m2m::Notification& n) {
     // left, which goes with the next batch (Registry::audit_later) instead
     // of a write transaction and a disk flush of its own.
     config_.registry->audit_later(std::move(change.audit.front()));
-    log("ES5 notification of " + eid + ": " + std::string(type_name(n.type)) + ", no change");
+    if (logging()) log("ES5 notification of " + eid + ": " + std::string(type_name(n.type)) + ", no change");
     return;
   }
   auto applied = config_.registry->apply(eid, change, t);
-  log("ES5 notification of " + eid + ": " + std::string(type_name(n.type)) + ", " +
-      std::to_string(change.put.size()) + " profile(s) changed" +
-      (applied ? std::string() : ", not recorded: " + applied.error().message));
+  if (logging())
+    log("ES5 notification of " + eid + ": " + std::string(type_name(n.type)) + ", " +
+        std::to_string(change.put.size()) + " profile(s) changed" +
+        (applied ? std::string() : ", not recorded: " + applied.error().message));
 }
 
 }  // namespace rsp::smsr

@@ -62,6 +62,15 @@ std::shared_ptr<Es3Service> Es5Link::es3_service() const {
 }
 
 void Es5Link::finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit) {
+  finish_with(id, [&](Service& service) { return service.complete(id, status, code, audit); }, status);
+}
+
+void Es5Link::finish(const Operation& op, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit) {
+  finish_with(op.id, [&](Service& service) { return service.complete(op, status, code, audit); }, status);
+}
+
+void Es5Link::finish_with(std::int64_t id, const std::function<SmsrResult<void>(Service&)>& complete,
+                          m2m::ExecutionStatus status) {
   std::shared_ptr<Service> service;
   {
     std::lock_guard lock(mu_);
@@ -71,9 +80,10 @@ void Es5Link::finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code cod
     log("ES5 operation " + std::to_string(id) + ": no service attached, answer dropped");
     return;
   }
-  auto r = service->complete(id, status, code, audit);
-  log("ES5 operation " + std::to_string(id) + " " + std::string(m2m::status_name(status)) +
-      (r ? std::string() : " not recorded: " + r.error().message));
+  auto r = complete(*service);
+  if (logging())
+    log("ES5 operation " + std::to_string(id) + " " + std::string(m2m::status_name(status)) +
+        (r ? std::string() : " not recorded: " + r.error().message));
 }
 
 void Es5Link::completed(const std::string& eid, const std::string& token,
@@ -114,14 +124,17 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
     unusable(outcome.error().to_string());
     return;
   }
+  // The operation, read once for what follows (its kind, then its end).
+  auto op = config_.registry->operation(*id);
+  if (!op || !*op) {
+    log("ES5 operation " + std::to_string(*id) + ": " + (op ? std::string("unknown") : op.error().message));
+    return;
+  }
   // ES3 CreateISDP and SendData end on the ES3 side, which reads the R-APDUs.
-  if (auto es3 = es3_service()) {
-    auto op = config_.registry->operation(*id);
-    if (op && *op && Es3Service::answers(**op)) {
-      auto r = es3->completed(**op, *outcome);
-      log("ES5 operation " + std::to_string(*id) + " answered" + (r ? std::string() : " not recorded: " + r.error().message));
-      return;
-    }
+  if (auto es3 = es3_service(); es3 && Es3Service::answers(**op)) {
+    auto r = es3->completed(**op, *outcome);
+    log("ES5 operation " + std::to_string(*id) + " answered" + (r ? std::string() : " not recorded: " + r.error().message));
+    return;
   }
   // The SM-SR change's operations end on the ES7 side, which reads the R-APDUs.
   std::shared_ptr<Es7Service> es7;
@@ -129,38 +142,34 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
     std::lock_guard lock(mu_);
     es7 = es7_;
   }
-  if (es7) {
-    auto op = config_.registry->operation(*id);
-    if (op && *op && Es7Service::answers(**op)) {
-      auto r = es7->completed(**op, *outcome);
-      log("ES5 operation " + std::to_string(*id) + " answered" + (r ? std::string() : " not recorded: " + r.error().message));
-      return;
-    }
+  if (es7 && Es7Service::answers(**op)) {
+    auto r = es7->completed(**op, *outcome);
+    log("ES5 operation " + std::to_string(*id) + " answered" + (r ? std::string() : " not recorded: " + r.error().message));
+    return;
   }
   // The card stops at the first error status word (ETSI TS 102 226 §5.2.1).
   for (const auto& r : *outcome) {
     if (r.ok() || r.sw1() == apdu::sw::kSw1BytesAvailable) continue;
     log("ES5 operation " + std::to_string(*id) + ": the eUICC answered " + sw_text(r.sw));
-    finish(*id, m2m::ExecutionStatus::Failed,
+    finish(**op, m2m::ExecutionStatus::Failed,
            r.sw == apdu::sw::kReferencedDataNotFound ? m2m::codes::kIsdpUnknown : m2m::codes::kEuiccRefused);
     return;
   }
   if (outcome->size() < sent) {
-    finish(*id, m2m::ExecutionStatus::Failed, m2m::codes::kEuiccRefused);
+    finish(**op, m2m::ExecutionStatus::Failed, m2m::codes::kEuiccRefused);
     return;
   }
   // AuditEIS: the card's answer is what the EIS is updated from.
-  auto op = config_.registry->operation(*id);
-  if (op && *op && m2m::es3::acts_as((*op)->function, m2m::Es4Function::AuditEis)) {
+  if (m2m::es3::acts_as((*op)->function, m2m::Es4Function::AuditEis)) {
     auto audit = parse_eis_audit(*outcome);
     if (!audit) {
       unusable("malformed audit answer");
       return;
     }
-    finish(*id, m2m::ExecutionStatus::ExecutedSuccess, {"", ""}, &*audit);
+    finish(**op, m2m::ExecutionStatus::ExecutedSuccess, {"", ""}, &*audit);
     return;
   }
-  finish(*id, m2m::ExecutionStatus::ExecutedSuccess, {"", ""});
+  finish(**op, m2m::ExecutionStatus::ExecutedSuccess, {"", ""});
 }
 
 }  // namespace rsp::smsr

@@ -310,9 +310,8 @@ SmsrResult<std::optional<std::string>> Registry::eid_of_psk_identity(ByteView id
   return std::optional<std::string>(rows.front().text(0));
 }
 
-SmsrResult<std::uint64_t> Registry::next_scp80_counter(std::string_view eid, int key_version,
+SmsrResult<std::uint64_t> Registry::store_next_counter(std::string_view eid, int key_version,
                                                         std::uint64_t last_used) {
-  SMSR_DB_TRY(auto tx, db_->begin());
   SMSR_DB_TRY(auto row, db_->query_one("SELECT value FROM smsr_scp80_counter WHERE eid = $1 AND key_version = $2",
                                        {value(eid), value(std::int64_t{key_version})}));
   const std::uint64_t stored = row ? static_cast<std::uint64_t>(row->int64(0)) : 0;
@@ -326,8 +325,51 @@ SmsrResult<std::uint64_t> Registry::next_scp80_counter(std::string_view eid, int
     SMSR_DB_TRY_VOID(db_->execute("INSERT INTO smsr_scp80_counter (eid, key_version, value) VALUES ($1, $2, $3)",
                                   {value(eid), value(std::int64_t{key_version}), value(static_cast<std::int64_t>(next))}));
   }
-  SMSR_DB_TRY_VOID(tx.commit());
   return next;
+}
+
+SmsrResult<std::uint64_t> Registry::next_scp80_counter(std::string_view eid, int key_version,
+                                                        std::uint64_t last_used) {
+  SMSR_DB_TRY(auto tx, db_->begin());
+  RSP_TRY(auto next, store_next_counter(eid, key_version, last_used));
+  SMSR_DB_TRY_VOID(tx.commit());
+  note_counter(eid, key_version, next, false);
+  return next;
+}
+
+namespace {
+
+std::string counter_key(std::string_view eid, int key_version) {
+  return std::string(eid) + "/" + std::to_string(key_version);
+}
+
+/// Noted counters kept before the oldest taken ones are forgotten. A
+/// forgotten entry only costs its eUICC's next wake-up a transaction of its
+/// own (next_scp80_counter), except for a reservation committed but not yet
+/// noted while its entry is dropped, which the age below rules out.
+constexpr std::size_t kNotedCounters = 1 << 17;
+constexpr auto kNotedCounterAge = std::chrono::minutes(1);
+
+}  // namespace
+
+void Registry::note_counter(std::string_view eid, int key_version, std::uint64_t counter, bool reserved) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(counters_mu_);
+  auto& noted = counters_[counter_key(eid, key_version)];
+  // Counters are stored in increasing order, but noted here in the order
+  // their transactions returned: an older one noted late is not the highest.
+  if (counter > noted.highest) noted = NotedCounter{counter, reserved, now};
+  if (counters_.size() > kNotedCounters)
+    std::erase_if(counters_, [&](const auto& e) { return !e.second.reserved && now - e.second.at > kNotedCounterAge; });
+}
+
+std::optional<std::uint64_t> Registry::take_reserved_counter(std::string_view eid, int key_version) {
+  std::lock_guard lock(counters_mu_);
+  auto it = counters_.find(counter_key(eid, key_version));
+  if (it == counters_.end() || !it->second.reserved) return std::nullopt;
+  it->second.reserved = false;
+  it->second.at = std::chrono::steady_clock::now();
+  return it->second.highest;
 }
 
 SmsrResult<void> Registry::put_profile(std::string_view eid, const m2m::ProfileInfo& p) {
@@ -413,7 +455,7 @@ SmsrResult<std::vector<AuditEntry>> Registry::audit_trail(std::string_view eid) 
 }
 
 SmsrResult<std::int64_t> Registry::create_operation(const Operation& op, std::span<const Bytes> scripts,
-                                                    const AuditEntry* accepted) {
+                                                    const AuditEntry* accepted, const CounterReservation* counter) {
   SMSR_DB_TRY(auto tx, db_->begin());
   SMSR_DB_TRY(auto rows,
               db_->query("INSERT INTO smsr_operation (function, eid, iccid, caller, state, created_at, expires_at, "
@@ -433,7 +475,12 @@ SmsrResult<std::int64_t> Registry::create_operation(const Operation& op, std::sp
     line.result = "accepted as operation " + std::to_string(id);
     RSP_TRY_VOID(insert_audit(*db_, line));
   }
+  std::uint64_t reserved = 0;
+  if (counter) {
+    RSP_TRY(reserved, store_next_counter(op.eid, counter->key_version, counter->last_used));
+  }
   SMSR_DB_TRY_VOID(tx.commit());
+  if (counter) note_counter(op.eid, counter->key_version, reserved, true);
   return id;
 }
 
@@ -537,6 +584,12 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
       SMSR_DB_TRY_VOID(db_->execute(std::string("DELETE FROM ") + table + " WHERE eid = $1", {value(eid)}));
   }
   SMSR_DB_TRY_VOID(tx.commit());
+  if (c.handed_over) {
+    // Its counters went with the EIS: none is reserved here any more.
+    const std::string prefix = std::string(eid) + "/";
+    std::lock_guard lock(counters_mu_);
+    std::erase_if(counters_, [&](const auto& e) { return e.first.starts_with(prefix); });
+  }
   return true;
 }
 

@@ -9,6 +9,7 @@
 #include "rsp/smsr/callbacks.hpp"
 #include "rsp/smsr/es3_service.hpp"
 #include "rsp/smsr/profile_checks.hpp"
+#include "rsp/smsr/scp80_key_choice.hpp"
 
 namespace rsp::smsr {
 
@@ -157,7 +158,14 @@ SmsrResult<Accepted> Service::accept(Es4Function f, const std::string& mno, cons
   if (config_.scripts) scripts = config_.scripts(op, eis);
   // The call's audit line commits with the operation: one flush, not two.
   const AuditEntry line{op.created_at, mno, op.function, op.eid, isdp_aid, ""};
-  RSP_TRY(op.id, config_.registry->create_operation(op, scripts, &line));
+  // The wake-up's SCP80 counter is reserved in the same transaction (one
+  // transaction less than storing it when the SMS leaves): the key set the
+  // wake-up chooses, when the EIS read here has its keys.
+  std::optional<CounterReservation> counter;
+  if (config_.wake_up)
+    if (const m2m::Scp80KeySet* keys = choose_scp80_key_set(eis.isd_r))
+      counter = CounterReservation{keys->version, keys->counter};
+  RSP_TRY(op.id, config_.registry->create_operation(op, scripts, &line, counter ? &*counter : nullptr));
   if (config_.wake_up) config_.wake_up(eis.eid);
   return Accepted{op.id, op.expires_at};
 }
@@ -250,8 +258,15 @@ SmsrResult<Operation> Service::operation(const std::string& mno, std::int64_t id
 
 SmsrResult<void> Service::complete(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code,
                                    const EisAudit* audit) {
-  RSP_TRY(auto op, config_.registry->operation(id));
-  if (!op) return smsr_error(codes::kInvalidRequest, "unknown operation");
+  RSP_TRY(auto found, config_.registry->operation(id));
+  if (!found) return smsr_error(codes::kInvalidRequest, "unknown operation");
+  return complete(*found, status, code, audit);
+}
+
+SmsrResult<void> Service::complete(const Operation& operation, m2m::ExecutionStatus status, m2m::Code code,
+                                   const EisAudit* audit) {
+  const Operation* op = &operation;
+  const std::int64_t id = op->id;
   if (is_final(op->state)) return smsr_error(codes::kInvalidRequest, "the operation has ended already");
   const std::int64_t t = now();
   const bool done =

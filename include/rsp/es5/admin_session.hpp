@@ -109,6 +109,8 @@ class AdminSessionServer {
   net::Response end(const std::string& eid);
   net::Response refuse(int status, const std::string& why);
   void log(const std::string& line) const;
+  /// Whether log() writes anywhere: lines of the normal path are built only then.
+  bool logging() const { return static_cast<bool>(options_.log); }
 
   AdminSessionOptions options_;
   PskBindingLookup psk_;

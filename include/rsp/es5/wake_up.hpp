@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,10 @@ struct WakeUpTarget {
   /// §5.1.3 KIc / KID b1-b4).
   bool triple_des = false;
   crypto::scp80::Tar tar = m2m::kIsdRTar;
+  /// A counter for this key set that the caller has stored durably already
+  /// (e.g. reserved with the operation that asks for the wake-up): used as
+  /// is, CounterSource is not asked. Unset: CounterSource gives it.
+  std::optional<std::uint64_t> counter;
   /// Default: checksum and ciphering, counter must be higher, no PoR.
   crypto::scp80::Spi spi{crypto::scp80::Integrity::CryptographicChecksum, true,
                          crypto::scp80::CounterMode::Higher, crypto::scp80::PorMode::None,

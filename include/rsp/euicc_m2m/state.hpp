@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -119,9 +120,14 @@ class M2mStore {
   StoreResult<void> save(const M2mState& state) const;
 
  private:
-  explicit M2mStore(euicc::EuiccStore e) : euicc_(std::move(e)) {}
+  /// The newest record this store (or a copy of it) read or wrote: a save
+  /// checks it is still the newest with one header read instead of reading
+  /// both slots (euicc::detail::is_newest_slot).
+  struct Newest;
+  explicit M2mStore(euicc::EuiccStore e);
   std::filesystem::path slots_dir() const;
   euicc::EuiccStore euicc_;
+  std::shared_ptr<Newest> newest_;
 };
 
 }  // namespace rsp::euicc_m2m

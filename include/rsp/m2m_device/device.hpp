@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -71,6 +72,10 @@ struct M2mDeviceOptions {
   std::function<void(const std::string&)> log;
 };
 
+namespace detail {
+struct SessionClient;
+}
+
 class M2mDevice {
  public:
   M2mDevice(euicc_m2m::M2mIsdR& isd_r, M2mDeviceOptions options);
@@ -114,6 +119,10 @@ class M2mDevice {
   std::size_t completed_ = 0, failed_ = 0;
   std::string last_host_, last_uri_;
   std::vector<euicc_m2m::SmsPpOutcome> outcomes_;
+  /// The HTTPS client kept between sessions (its TLS context made once);
+  /// one session at a time uses it.
+  std::mutex session_mu_;
+  std::unique_ptr<detail::SessionClient> session_client_;
   std::thread thread_;
 };
 

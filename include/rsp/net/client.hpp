@@ -80,6 +80,11 @@ class HttpsClient {
   /// timeouts cannot give against a peer that answers a byte at a time.
   void cancel();
 
+  /// Closes the kept-alive connection, if any; the next request opens a new
+  /// one (with a new TLS handshake) on the same configuration. Waits for a
+  /// request in flight on another thread to end first.
+  void close();
+
   /// TCP connections opened so far (keep-alive keeps this at 1).
   std::uint64_t connections_opened() const;
   /// DER of the server certificate seen in the last handshake.

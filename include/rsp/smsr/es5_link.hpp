@@ -131,8 +131,13 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   std::shared_ptr<Es3Service> es3_service() const;
   es5::Es5Result<void> send_wake_up(const std::string& eid);
   void finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit = nullptr);
+  void finish(const Operation& op, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit = nullptr);
+  void finish_with(std::int64_t id, const std::function<SmsrResult<void>(Service&)>& complete,
+                   m2m::ExecutionStatus status);
   std::int64_t now() const;
   void log(const std::string& line) const;
+  /// Whether log() writes anywhere: lines of the normal path are built only then.
+  bool logging() const { return static_cast<bool>(config_.log); }
 
   Es5LinkConfig config_;
   std::shared_ptr<Service> service_;

@@ -15,9 +15,11 @@
 /// holds each operation's scripts in order; the ES5 side takes them one
 /// eUICC at a time and they go with the operation when it ends.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -76,6 +78,13 @@ struct AuditEntry {
   std::string eid;
   std::string isdp_aid;  ///< hex, empty when none
   std::string result;    ///< "Executed-Success", "accepted op 12", "Failed 8.2.2/3.8", ...
+};
+
+/// What an operation reserves for its SMS wake-up (Registry::create_operation):
+/// the SCP80 key set the wake-up will use and that set's counter in the EIS.
+struct CounterReservation {
+  int key_version = 0;
+  std::uint64_t last_used = 0;
 };
 
 struct QueuedScript {
@@ -160,6 +169,12 @@ class Registry {
   /// twice): one above the highest of the stored value and `last_used`
   /// (the EIS's counter at registration).
   SmsrResult<std::uint64_t> next_scp80_counter(std::string_view eid, int key_version, std::uint64_t last_used);
+  /// The counter reserved for (eid, key version) with an operation
+  /// (create_operation's `counter`) and not yet taken, when it is still the
+  /// highest this registry has given out for that key set, so a wake-up
+  /// never sends one below a counter sent already; each is taken once.
+  /// nullopt: the wake-up asks next_scp80_counter() instead.
+  std::optional<std::uint64_t> take_reserved_counter(std::string_view eid, int key_version);
   /// Replaces one ISD-P's record (matched by ICCID) of a registered eUICC.
   SmsrResult<void> put_profile(std::string_view eid, const m2m::ProfileInfo& profile);
   /// Removes one ISD-P's record.
@@ -183,8 +198,13 @@ class Registry {
   /// transaction; returns the id. With `accepted`, that call's audit line
   /// commits in the same transaction, its result "accepted as operation
   /// <id>" (whatever `accepted->result` says): one disk flush, not two.
+  /// With `counter`, the next SCP80 counter of the eUICC's key set (as
+  /// next_scp80_counter() gives it) is stored in the same transaction and
+  /// kept for the operation's wake-up (take_reserved_counter()): one
+  /// transaction less per operation.
   SmsrResult<std::int64_t> create_operation(const Operation& op, std::span<const Bytes> scripts,
-                                            const AuditEntry* accepted = nullptr);
+                                            const AuditEntry* accepted = nullptr,
+                                            const CounterReservation* counter = nullptr);
   SmsrResult<std::optional<Operation>> operation(std::int64_t id);
   /// Operations of `eid` not yet final, oldest first.
   SmsrResult<std::vector<Operation>> open_operations(std::string_view eid);
@@ -226,6 +246,17 @@ class Registry {
   std::shared_ptr<store::Database> db_;
   RegistryOptions options_;
   std::shared_ptr<service::SqlOutbox> outbox_;
+  /// Stores the next counter of (eid, key version) in the open transaction.
+  SmsrResult<std::uint64_t> store_next_counter(std::string_view eid, int key_version, std::uint64_t last_used);
+  /// Notes a counter stored for (eid, key version); `reserved`: not sent yet.
+  void note_counter(std::string_view eid, int key_version, std::uint64_t value, bool reserved);
+  struct NotedCounter {
+    std::uint64_t highest = 0;  ///< the highest counter given out by this registry
+    bool reserved = false;      ///< `highest` is a reservation not taken yet
+    std::chrono::steady_clock::time_point at{};
+  };
+  std::mutex counters_mu_;
+  std::map<std::string, NotedCounter, std::less<>> counters_;  ///< by "<eid>/<key version>"
   /// The audit writer thread: writes the buffered lines in batches.
   void write_audit_lines();
   std::mutex audit_mu_;

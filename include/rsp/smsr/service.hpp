@@ -103,6 +103,10 @@ class Service {
   /// carries the updated EIS as GetEIS would show it to that MNO.
   SmsrResult<void> complete(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code = {"", ""},
                             const EisAudit* audit = nullptr);
+  /// The same with the operation as the caller has just read it (not read
+  /// again); the registry's write still ends it only when it is open.
+  SmsrResult<void> complete(const Operation& op, m2m::ExecutionStatus status, m2m::Code code = {"", ""},
+                            const EisAudit* audit = nullptr);
   /// Expires every open operation past its validity (its MNO's result
   /// callback queued with it) and writes the buffered audit lines; returns
   /// how many expired. A sweeper calls it every few seconds.

@@ -171,6 +171,26 @@ Operation op_for(const std::string& eid, std::int64_t expires_at) {
   return op;
 }
 
+TEST_P(RegistryTest, AnOperationReservesItsWakeUpCounterOnce) {
+  // Reserved in the operation's transaction, above the EIS's own counter.
+  const CounterReservation reserve{2, 41};
+  ASSERT_TRUE(registry_->create_operation(op_for("E1", 200), std::vector<Bytes>{{0x01}}, nullptr, &reserve));
+  EXPECT_EQ(registry_->take_reserved_counter("E1", 2), std::optional<std::uint64_t>(42));
+  EXPECT_FALSE(registry_->take_reserved_counter("E1", 2));  // taken once
+  EXPECT_FALSE(registry_->take_reserved_counter("E1", 3));  // another key set
+  EXPECT_FALSE(registry_->take_reserved_counter("E2", 2));  // another eUICC
+  // Stored: the next counter, however given, is above it.
+  EXPECT_EQ(*registry_->next_scp80_counter("E1", 2, 0), 43u);
+  // A reservation passed by a counter given out after it is not taken: a
+  // wake-up never sends a counter below one sent already.
+  ASSERT_TRUE(registry_->create_operation(op_for("E1", 200), std::vector<Bytes>{{0x02}}, nullptr, &reserve));
+  EXPECT_EQ(*registry_->next_scp80_counter("E1", 2, 0), 45u);
+  EXPECT_FALSE(registry_->take_reserved_counter("E1", 2));
+  // Without a reservation nothing is kept.
+  ASSERT_TRUE(registry_->create_operation(op_for("E1", 200), std::vector<Bytes>{{0x03}}));
+  EXPECT_FALSE(registry_->take_reserved_counter("E1", 2));
+}
+
 TEST_P(RegistryTest, OperationsQueueTheirScriptsInOrder) {
   const std::vector<Bytes> scripts{{0x80, 0xE2}, {0x80, 0xF2, 0x00}};
   auto id = registry_->create_operation(op_for("E1", 200), scripts);
