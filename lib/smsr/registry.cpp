@@ -519,10 +519,14 @@ SmsrResult<std::vector<QueuedScript>> Registry::queued_scripts(std::string_view 
 }
 
 // A single statement in a transaction of its own rather than on its own
-// (autocommit): so it shares a disk flush with the transactions other
-// threads commit at the same moment (store/sqlite.hpp, group commit).
+// (autocommit), and one without a disk flush of its own
+// (store::Database::begin_deferred_flush): it reaches the disk with the next
+// flushed commit, at the latest the operation's end; it survives a kill -9.
+// Lost in a machine crash before that flush, the operation reads Accepted
+// again, which resumes exactly as InProgress does (eids_with_open_operations, expire_operations): nothing
+// the SM-SR or a caller relies on is lost, and no counter or key is involved.
 SmsrResult<bool> Registry::start_operation(std::int64_t id) {
-  SMSR_DB_TRY(auto tx, db_->begin());
+  SMSR_DB_TRY(auto tx, db_->begin_deferred_flush());
   SMSR_DB_TRY(auto n, db_->execute("UPDATE smsr_operation SET state = 'in-progress' WHERE id = $1 AND state = 'accepted'",
                                    {value(id)}));
   SMSR_DB_TRY_VOID(tx.commit());

@@ -213,7 +213,9 @@ class Registry {
   SmsrResult<std::vector<std::string>> eids_with_open_operations();
   /// Queued scripts of `eid`, in order.
   SmsrResult<std::vector<QueuedScript>> queued_scripts(std::string_view eid);
-  /// Marks an Accepted operation InProgress (its ES5 session began).
+  /// Marks an Accepted operation InProgress (its ES5 session began). Without
+  /// a disk flush of its own: durable with the next flushed commit (a machine crash
+  /// before it leaves the operation Accepted, which resumes the same way).
   SmsrResult<bool> start_operation(std::int64_t id);
   /// Ends an open operation with `state` (Completed/Failed/Expired) and its
   /// status and codes, dropping its queued scripts; false when it was already final.
