@@ -372,6 +372,7 @@ int main(int argc, char** argv) {
   auto reader = store::open_database(database);
   if (!reader) die(reader.error().message);
   ro.reader = std::move(*reader);
+  ro.eis_cache = 4096;  // as `rsp smsr serve` on SQLite
   const std::string callback_url = endpoint.url();
   ro.callback_url = [callback_url](const std::string&) { return callback_url; };
   auto reg = smsr::Registry::open(db, std::move(ro));
