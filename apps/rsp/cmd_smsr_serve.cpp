@@ -306,6 +306,9 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
     auto reader = rsp::store::open_database(config.database);
     if (!reader) fail("database " + database_name + ": " + reader.error().message);
     registry_options.reader = std::move(*reader);
+    // This process alone writes the file: the EIS of the active eUICCs are
+    // kept parsed between their operations' steps (RegistryOptions::eis_cache).
+    registry_options.eis_cache = 4096;
   }
   registry_options.callback_url = [callback_urls](const std::string& mno) {
     auto it = callback_urls.find(mno);

@@ -269,29 +269,78 @@ SmsrResult<void> Registry::register_eis(const m2m::Eis& eis, std::int64_t now,
   }
   for (const auto& m : callbacks) SMSR_DB_TRY_VOID(outbox_->enqueue(*db_, m));
   SMSR_DB_TRY_VOID(tx.commit());
+  drop_cached_eis(eis.eid);
   return {};
+}
+
+std::optional<m2m::Eis> Registry::cached_eis(std::string_view eid) {
+  if (options_.eis_cache == 0) return std::nullopt;
+  std::lock_guard lock(eis_cache_mu_);
+  auto it = eis_cache_.find(std::string(eid));
+  if (it == eis_cache_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::uint64_t Registry::eis_epoch() {
+  std::lock_guard lock(eis_cache_mu_);
+  return eis_epoch_;
+}
+
+void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_t epoch) {
+  if (options_.eis_cache == 0) return;
+  std::lock_guard lock(eis_cache_mu_);
+  if (epoch != eis_epoch_) return;  // a change was dropped since the read began: it may predate it
+  std::string key(eid);
+  auto it = eis_cache_.find(key);
+  if (it != eis_cache_.end()) {
+    it->second = eis;
+    return;
+  }
+  if (eis_cache_.size() >= options_.eis_cache) eis_cache_.erase(eis_cache_.begin());
+  eis_cache_.emplace(std::move(key), eis);
+}
+
+void Registry::drop_cached_eis(std::string_view eid) {
+  if (options_.eis_cache == 0) return;
+  std::lock_guard lock(eis_cache_mu_);
+  ++eis_epoch_;
+  eis_cache_.erase(std::string(eid));
 }
 
 SmsrResult<std::optional<m2m::Eis>> Registry::eis(std::string_view eid, bool with_keys) {
   store::Database& db = reader();
-  SMSR_DB_TRY(auto row, db.query_one(with_keys ? "SELECT document, isdr_keys FROM smsr_eis WHERE eid = $1"
-                                                 : "SELECT document FROM smsr_eis WHERE eid = $1",
-                                       {value(eid)}));
-  if (!row) return std::optional<m2m::Eis>();
-  SMSR_DB_TRY(auto profiles,
-              db.query("SELECT document FROM smsr_isdp WHERE eid = $1 ORDER BY isdp_aid", {value(eid)}));
-  json doc = json::parse(row->text(0), nullptr, false);
-  if (doc.is_discarded()) return unexpected(corrupt(eid, "not JSON"));
-  doc["profiles"] = json::array();
-  for (const auto& p : profiles) {
-    json pj = json::parse(p.text(0), nullptr, false);
-    if (pj.is_discarded()) return unexpected(corrupt(eid, "a profile is not JSON"));
-    doc["profiles"].push_back(std::move(pj));
+  std::optional<m2m::Eis> eis = cached_eis(eid);
+  if (eis && !with_keys) return eis;
+  std::optional<store::Row> row;
+  std::size_t keys_column = 1;
+  if (eis) {
+    // The keys are never cached: read and opened for each caller that asks.
+    SMSR_DB_TRY(row, db.query_one("SELECT isdr_keys FROM smsr_eis WHERE eid = $1", {value(eid)}));
+    if (!row) return std::optional<m2m::Eis>();
+    keys_column = 0;
+  } else {
+    const std::uint64_t epoch = eis_epoch();
+    SMSR_DB_TRY(row, db.query_one(with_keys ? "SELECT document, isdr_keys FROM smsr_eis WHERE eid = $1"
+                                            : "SELECT document FROM smsr_eis WHERE eid = $1",
+                                  {value(eid)}));
+    if (!row) return std::optional<m2m::Eis>();
+    SMSR_DB_TRY(auto profiles,
+                db.query("SELECT document FROM smsr_isdp WHERE eid = $1 ORDER BY isdp_aid", {value(eid)}));
+    json doc = json::parse(row->text(0), nullptr, false);
+    if (doc.is_discarded()) return unexpected(corrupt(eid, "not JSON"));
+    doc["profiles"] = json::array();
+    for (const auto& p : profiles) {
+      json pj = json::parse(p.text(0), nullptr, false);
+      if (pj.is_discarded()) return unexpected(corrupt(eid, "a profile is not JSON"));
+      doc["profiles"].push_back(std::move(pj));
+    }
+    auto parsed = m2m::eis_from_json(doc);
+    if (!parsed) return unexpected(corrupt(eid, parsed.error().path + " " + parsed.error().message));
+    eis = std::move(*parsed);
+    cache_eis(eid, *eis, epoch);
+    if (!with_keys) return eis;
   }
-  auto eis = m2m::eis_from_json(doc);
-  if (!eis) return unexpected(corrupt(eid, eis.error().path + " " + eis.error().message));
-  if (!with_keys) return std::optional<m2m::Eis>(std::move(*eis));
-  auto keys = service::open_package(options_.kek.get(), eid, row->blob(1));
+  auto keys = service::open_package(options_.kek.get(), eid, row->blob(keys_column));
   if (!keys) return unexpected(corrupt(eid, keys.error().message));
   json kj = json::parse(to_string(*keys), nullptr, false);
   wipe(*keys);
@@ -378,6 +427,7 @@ SmsrResult<void> Registry::put_profile(std::string_view eid, const m2m::ProfileI
                                    {value(eid), value(p.iccid), value(m2m::profile_to_json(p).dump()),
                                     value(p.mno_id), value(to_hex(p.isdp_aid))}));
   if (n == 0) return smsr_error(m2m::codes::kIccidUnknown, "no profile " + p.iccid + " on " + std::string(eid));
+  drop_cached_eis(eid);  // again after the commit when in apply()'s transaction
   return {};
 }
 
@@ -385,6 +435,7 @@ SmsrResult<void> Registry::delete_profile(std::string_view eid, std::string_view
   SMSR_DB_TRY(auto n, db_->execute("DELETE FROM smsr_isdp WHERE eid = $1 AND iccid = $2", {value(eid), value(iccid)}));
   if (n == 0)
     return smsr_error(m2m::codes::kIccidUnknown, "no profile " + std::string(iccid) + " on " + std::string(eid));
+  drop_cached_eis(eid);  // again after the commit when in apply()'s transaction
   return {};
 }
 
@@ -519,10 +570,14 @@ SmsrResult<std::vector<QueuedScript>> Registry::queued_scripts(std::string_view 
 }
 
 // A single statement in a transaction of its own rather than on its own
-// (autocommit): so it shares a disk flush with the transactions other
-// threads commit at the same moment (store/sqlite.hpp, group commit).
+// (autocommit), and one without a disk flush of its own
+// (store::Database::begin_deferred_flush): it reaches the disk with the next
+// flushed commit, at the latest the operation's end; it survives a kill -9.
+// Lost in a machine crash before that flush, the operation reads Accepted
+// again, which resumes exactly as InProgress does (eids_with_open_operations, expire_operations): nothing
+// the SM-SR or a caller relies on is lost, and no counter or key is involved.
 SmsrResult<bool> Registry::start_operation(std::int64_t id) {
-  SMSR_DB_TRY(auto tx, db_->begin());
+  SMSR_DB_TRY(auto tx, db_->begin_deferred_flush());
   SMSR_DB_TRY(auto n, db_->execute("UPDATE smsr_operation SET state = 'in-progress' WHERE id = $1 AND state = 'accepted'",
                                    {value(id)}));
   SMSR_DB_TRY_VOID(tx.commit());
@@ -584,6 +639,9 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
       SMSR_DB_TRY_VOID(db_->execute(std::string("DELETE FROM ") + table + " WHERE eid = $1", {value(eid)}));
   }
   SMSR_DB_TRY_VOID(tx.commit());
+  // After the commit: a read that began before it does not fill the cache.
+  if (!c.added.empty() || !c.put.empty() || !c.deleted.empty() || c.remaining_memory || c.handed_over)
+    drop_cached_eis(eid);
   if (c.handed_over) {
     // Its counters went with the EIS: none is reserved here any more.
     const std::string prefix = std::string(eid) + "/";

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "rsp/common/bytes.hpp"
@@ -112,6 +113,14 @@ struct RegistryOptions {
   /// disk flush; it must not be an in-memory database (each connection would
   /// see its own).
   std::shared_ptr<store::Database> reader = nullptr;
+  /// Keep the EIS read last (parsed, without its keys) per eUICC, for up to
+  /// this many eUICCs (a full cache drops an arbitrary entry); dropped when
+  /// this registry changes it. Only for a
+  /// database no other process writes (SQLite as `rsp smsr serve` opens it):
+  /// a change another SM-SR instance makes is not seen here; and with it,
+  /// put_profile and delete_profile run in no transaction of the caller's
+  /// (theirs commits before they drop the cached EIS). 0: no cache.
+  std::size_t eis_cache = 0;
 };
 
 /// One state change of an eUICC, written in one transaction: the operation
@@ -213,7 +222,9 @@ class Registry {
   SmsrResult<std::vector<std::string>> eids_with_open_operations();
   /// Queued scripts of `eid`, in order.
   SmsrResult<std::vector<QueuedScript>> queued_scripts(std::string_view eid);
-  /// Marks an Accepted operation InProgress (its ES5 session began).
+  /// Marks an Accepted operation InProgress (its ES5 session began). Without
+  /// a disk flush of its own: durable with the next flushed commit (a machine crash
+  /// before it leaves the operation Accepted, which resumes the same way).
   SmsrResult<bool> start_operation(std::int64_t id);
   /// Ends an open operation with `state` (Completed/Failed/Expired) and its
   /// status and codes, dropping its queued scripts; false when it was already final.
@@ -259,6 +270,17 @@ class Registry {
   std::map<std::string, NotedCounter, std::less<>> counters_;  ///< by "<eid>/<key version>"
   /// The audit writer thread: writes the buffered lines in batches.
   void write_audit_lines();
+  /// The EIS cache (RegistryOptions::eis_cache): the keyless EIS by EID.
+  /// A read fills it only when no change was dropped from it meanwhile
+  /// (`eis_epoch_` unchanged), so a read that raced a commit never stores
+  /// what that commit replaced; a change drops its EIS after it commits.
+  std::optional<m2m::Eis> cached_eis(std::string_view eid);
+  std::uint64_t eis_epoch();
+  void cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_t epoch);
+  void drop_cached_eis(std::string_view eid);
+  std::mutex eis_cache_mu_;
+  std::unordered_map<std::string, m2m::Eis> eis_cache_;
+  std::uint64_t eis_epoch_ = 0;
   std::mutex audit_mu_;
   std::condition_variable audit_cv_;
   std::vector<AuditEntry> audit_buffer_;

@@ -46,6 +46,7 @@ class RegistryTest : public ::testing::TestWithParam<std::string> {
     o.rng = &rng_;
     o.clock = clock_;
     o.callback_url = [](const std::string& mno) { return "https://" + mno + ".example/callbacks"; };
+    o.eis_cache = eis_cache_;
     if (with_reader_) {
       auto reader = store::open_database(location_);
       ASSERT_TRUE(reader) << reader.error().message;
@@ -64,6 +65,7 @@ class RegistryTest : public ::testing::TestWithParam<std::string> {
   std::shared_ptr<store::Database> db_;
   std::shared_ptr<Registry> registry_;
   bool with_reader_ = false;  ///< reopen() gives the registry a reading connection of its own
+  std::size_t eis_cache_ = 0;  ///< reopen()'s RegistryOptions::eis_cache
 };
 
 inline std::string engine_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }

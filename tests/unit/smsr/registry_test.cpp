@@ -264,6 +264,53 @@ TEST_P(RegistryTest, AnAcceptedCallsAuditLineCommitsWithItsOperation) {
   EXPECT_TRUE(registry_->open_operations("E2")->empty());
 }
 
+TEST_P(RegistryTest, WithTheEisCacheEveryChangeOfTheRegistryReadsBack) {
+  with_reader_ = GetParam() == "sqlite";
+  eis_cache_ = 1;  // two eUICCs: each read of the other drops the one cached
+  reopen();
+  const m2m::Eis a = sample();
+  m2m::Eis b = sample("89049032123451234512345678901000");
+  for (auto& p : b.profiles) p.iccid[17] = '9';
+  ASSERT_TRUE(registry_->register_eis(a, 1000));
+  ASSERT_TRUE(registry_->register_eis(b, 1000));
+  const auto read = [&](const std::string& eid, bool keys = false) {
+    auto r = registry_->eis(eid, keys);
+    EXPECT_TRUE(r && *r) << (r ? "unknown" : r.error().message);
+    return r && *r ? **r : m2m::Eis{};
+  };
+  // A cached EIS without its keys, then asked with them: the keys as stored.
+  EXPECT_EQ(read(a.eid), read(a.eid));
+  EXPECT_TRUE(read(a.eid, true) == a);
+  EXPECT_TRUE(read(b.eid, true) == b);
+  EXPECT_TRUE(read(a.eid, true) == a);
+  // put_profile on its own.
+  m2m::ProfileInfo changed = a.profiles.front();
+  changed.mno_id = "mno-changed";
+  ASSERT_TRUE(registry_->put_profile(a.eid, changed));
+  EXPECT_EQ(read(a.eid).profile(changed.iccid)->mno_id, "mno-changed");
+  // apply(): a profile changed, another deleted, the memory.
+  (void)read(a.eid);
+  Change c;
+  changed.mno_id = "mno-again";
+  c.put.push_back(changed);
+  c.deleted.push_back(a.profiles.back().iccid);
+  c.remaining_memory = 4242;
+  ASSERT_TRUE(registry_->apply(a.eid, c, 2000));
+  const m2m::Eis now = read(a.eid);
+  EXPECT_EQ(now.profile(changed.iccid)->mno_id, "mno-again");
+  EXPECT_FALSE(now.profile(a.profiles.back().iccid));
+  EXPECT_EQ(now.remaining_memory, 4242);
+  EXPECT_EQ(read(b.eid), read(b.eid));
+  EXPECT_EQ(read(a.eid), now);
+  // Handed over (ES7): gone, not answered from the cache.
+  Change gone;
+  gone.handed_over = true;
+  ASSERT_TRUE(registry_->apply(a.eid, gone, 3000));
+  auto after = registry_->eis(a.eid);
+  ASSERT_TRUE(after);
+  EXPECT_FALSE(*after);
+}
+
 TEST_P(RegistryTest, AReaderOfItsOwnSeesOnlyCommittedChangesAndNeverWaitsForTheWriter) {
   with_reader_ = true;
   reopen();
