@@ -38,7 +38,8 @@
 /// Operations are rows of their own (schema component "smdp.es2"); a
 /// process that stops with operations pending ends them at its next start
 /// (open()): relayed functions run again; a DownloadProfile whose download
-/// ProfileDownload::recover() resumed or rolled back ends as that download
+/// ProfileDownload::recover() resumed or rolled back (through the eUICC's
+/// SM-SR: the one Inventory::smsr_of names, else the configured one) ends as that download
 /// did (reported and its profile settled as without the restart); one with
 /// no unfinished download is reported failed, its profile quarantined (it
 /// may be on the eUICC; an operator decides).
