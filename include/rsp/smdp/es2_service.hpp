@@ -80,8 +80,8 @@ inline constexpr std::string_view kMnoCallbackOutbox = "smdp.es2";
 /// Codes of ES2 refusals the SM-SR's table (m2m::codes) does not have.
 namespace es2_codes {
 /// smsrId names an SM-SR this SM-DP does not work with: SM-SR subject 8.7,
-/// unknown 3.9 (by analogy with the other "unknown" codes; not yet checked
-/// against the SGP.02 text).
+/// unknown 3.9, as bagyenda/njiwa's ES2 DownloadProfile answers an unknown
+/// SM-SR (not checked against the SGP.02 text).
 inline constexpr m2m::Code kSmsrUnknown{"8.7", "3.9"};
 /// smsrId names an SM-SR the eUICC left (an SM-SR change notification named
 /// another since): SM-SR subject 8.7, refused 3.8 (our choice by analogy;
