@@ -41,36 +41,38 @@
 //
 // With --db postgresql://... it runs instead the PostgreSQL rounds of
 // pg_scale.hpp: one instance, then two, on that database.
-#include <netinet/in.h>
-#include <pthread.h>
+//
+// This file sets the run up and prints it; the parts live beside it, one
+// purpose each: options.hpp (the command line), lpa_client.hpp (the LPAs and
+// their threads), fixed_costs.hpp (a durable commit, the transport alone),
+// paced_latency.hpp (p99 at 80 % of peak), process_memory.hpp (RSS, idle
+// connections), pg_rounds.hpp (--db), reference_transport.hpp, fleet.hpp.
+
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <mutex>
-#include <optional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "crypto/floor.hpp"
+#include "fixed_costs.hpp"
 #include "fleet.hpp"
-#include "pg_scale.hpp"
+#include "lpa_client.hpp"
+#include "options.hpp"
+#include "paced_latency.hpp"
+#include "pg_rounds.hpp"
+#include "process_memory.hpp"
 #include "reference_transport.hpp"
 #include "rsp/common/allocator.hpp"
 #include "rsp/common/socket_io.hpp"
-#include "rsp/messages/es9_json.hpp"
 #include "rsp/messages/iccid.hpp"
-#include "rsp/net/client.hpp"
-#include "rsp/pki/key_store.hpp"
 #include "rsp/pki/test_pki.hpp"
 #include "rsp/smdpp/es2_service.hpp"
 #include "rsp/smdpp/http_service.hpp"
@@ -80,261 +82,12 @@
 #include "test_euicc.hpp"
 
 namespace fs = std::filesystem;
-namespace es9 = rsp::messages::es9;
 using namespace rsp;
-using Clock = std::chrono::steady_clock;
+using namespace rsp::bench::smdpp_https;
 using bench::cpu_seconds;
 using bench::percentile;
 
 namespace {
-
-constexpr const char* kAddress = "smdp.bench.example";
-constexpr const char* kOperator = "bench";
-constexpr std::size_t kProfileFiller = 20000;  // ~20 KB, about a TS.48 test profile
-
-struct Args {
-  int downloads = 400;
-  int clients = 4;
-  int rounds = 4;
-  int sessions = 0;
-  int idle = 10000;
-  crypto::Curve curve = crypto::Curve::NistP256;
-  bool verify = false;
-  std::string db;  ///< postgresql://...: the PostgreSQL rounds (pg_scale.hpp)
-  /// The event-driven server's handler threads; default: the service's.
-  std::optional<net::HandlerThreads> handlers;
-};
-
-bool parse_args(int argc, char** argv, Args& a) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
-    if (k == "--verify") {
-      a.verify = true;
-    } else if (k == "--db") {
-      const char* v = next();
-      if (!v) return false;
-      a.db = v;
-    } else if (k == "--downloads" || k == "--clients" || k == "--rounds" || k == "--sessions" || k == "--idle") {
-      const char* v = next();
-      if (!v) return false;
-      const int n = std::atoi(v);
-      if (n < 0 || ((k == "--downloads" || k == "--clients" || k == "--rounds") && n < 1)) return false;
-      (k == "--downloads" ? a.downloads
-       : k == "--clients" ? a.clients
-       : k == "--rounds"  ? a.rounds
-       : k == "--idle"    ? a.idle
-                          : a.sessions) = n;
-    } else if (k == "--handlers") {
-      const char* v = next();
-      if (!v) return false;
-      const std::string h = v;
-      if (h == "pool") a.handlers = net::HandlerThreads::Pool;
-      else if (h == "inline") a.handlers = net::HandlerThreads::Inline;
-      else return false;
-    } else if (k == "--curve") {
-      const char* v = next();
-      if (!v) return false;
-      const std::string c = v;
-      if (c == "nist") a.curve = crypto::Curve::NistP256;
-      else if (c == "brp") a.curve = crypto::Curve::BrainpoolP256r1;
-      else return false;
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
-
-/// A field of /proc/self/status in KiB (VmRSS, VmHWM), 0 when unreadable.
-long status_kib(const std::string& field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
-  return 0;
-}
-
-/// One durable SQLite commit (WAL, synchronous=FULL, one small row changed)
-/// on the disk the server uses, measured on this thread: its CPU, the part of
-/// a download's cost that belongs to the disk and not to the server's code,
-/// and its wall time (the wait for the flush), the part of a call's latency.
-struct CommitCost {
-  double cpu_ms = 0;
-  double wall_ms = 0;
-};
-CommitCost durable_commit_cost(const fs::path& dir) {
-  auto db = store::open_sqlite(dir / "commit_reference.db");
-  if (!db) return {};
-  auto& d = **db;
-  if (!d.execute_script("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'x');")) return {};
-  constexpr int kCommits = 300;
-  const double c0 = cpu_seconds(RUSAGE_THREAD);
-  const auto t0 = Clock::now();
-  for (int i = 0; i < kCommits; ++i) {
-    auto tx = d.begin();
-    if (!tx || !d.execute("UPDATE t SET v = $1 WHERE id = 1", {store::Value(std::to_string(i))}) || !tx->commit())
-      return {};
-  }
-  return {(cpu_seconds(RUSAGE_THREAD) - c0) * 1e3 / kCommits,
-          std::chrono::duration<double>(Clock::now() - t0).count() * 1e3 / kCommits};
-}
-
-enum Fn { kInit, kAuth, kBpp, kNotify, kFnCount };
-constexpr const char* kFnNames[kFnCount] = {"initiateAuthentication", "authenticateClient", "getBoundProfilePackage",
-                                             "handleNotification"};
-
-/// One LPA with its keep-alive HTTPS connection, and the eUICC it serves.
-class Client {
- public:
-  Client(const fs::path& pki_dir, crypto::Curve curve, int port, bool verify)
-      : euicc_(std::in_place, smdpp::testing::test_pki_euicc_credentials(pki_dir, curve), crypto::system_random()), verify_(verify) {
-    net::HttpsClientOptions o;
-    o.base_url = std::string("https://") + kAddress + ":" + std::to_string(port);
-    o.connect_to = "127.0.0.1";
-    o.trust_anchors = net::load_certificates(pki_dir / "CERT_CI_ECDSA_NIST.pem").value();
-    http_ = std::move(net::HttpsClient::create(o).value());
-  }
-
-  /// A whole download by the eUICC with `creds`; false on any failure (the
-  /// first one is kept in `error`).
-  bool download(const std::string& matching_id, const smdpp::testing::TestEuiccCredentials& creds) {
-    euicc_.emplace(creds, crypto::system_random());
-    auto init = call(kInit, es9::encode_request(euicc_->initiate(kAddress)), es9::decode_initiate_authentication_response);
-    if (!init) return false;
-    auto acr = euicc_->authenticate_server(*init, matching_id);
-    if (!acr) return fail(acr.error());
-    auto auth = call(kAuth, es9::encode_request(*acr), es9::decode_authenticate_client_response);
-    if (!auth) return false;
-    auto gbpp = euicc_->prepare_download(*auth, std::nullopt);
-    if (!gbpp) return fail(gbpp.error());
-    auto bpp = call(kBpp, es9::encode_request(*gbpp), es9::decode_get_bound_profile_package_response);
-    if (!bpp) return false;
-    if (verify_) {
-      if (auto loaded = euicc_->load_bpp(bpp->boundProfilePackage); !loaded) return fail(loaded.error());
-    }
-    asn1::sgp22::HandleNotification hn;
-    hn.pendingNotification = euicc_->install_result(true);
-    const auto t0 = Clock::now();
-    auto r = http_->post(std::string(es9::path(es9::Function::HandleNotification)), es9::encode_request(hn),
-                         "application/json", headers());
-    latency_[kNotify].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-    if (!r || r->status != 204) return fail(r ? "handleNotification status " + std::to_string(r->status) : r.error().message);
-    exchange_[kNotify] = {es9::encode_request(hn), r->body, r->status};
-    return true;
-  }
-
-  /// The exchanges of the last download again, against a server that answers
-  /// each with the answer it got then: the HTTPS transport of a download alone.
-  bool replay() {
-    for (int f = 0; f < kFnCount; ++f) {
-      const auto& x = exchange_[f];
-      auto r = http_->post(std::string(es9::path(static_cast<es9::Function>(f))), x.request, "application/json",
-                           headers());
-      if (!r || r->status != x.status || r->body.size() != x.response.size()) return fail("replay failed");
-    }
-    return true;
-  }
-
-  /// One ES9+ exchange as it went over the wire.
-  struct Exchange {
-    std::string request, response;
-    int status = 0;
-  };
-  int exchange_status(Fn fn) const { return exchange_[fn].status; }
-  const std::string& exchange_response(Fn fn) const { return exchange_[fn].response; }
-  void replay_exchanges_of(const Client& other) { std::copy(std::begin(other.exchange_), std::end(other.exchange_), exchange_); }
-
-  /// initiateAuthentication + authenticateClient, then left open.
-  bool open_session(const std::string& matching_id) {
-    auto init = call(kInit, es9::encode_request(euicc_->initiate(kAddress)), es9::decode_initiate_authentication_response);
-    if (!init) return false;
-    auto acr = euicc_->authenticate_server(*init, matching_id);
-    if (!acr) return fail(acr.error());
-    return static_cast<bool>(call(kAuth, es9::encode_request(*acr), es9::decode_authenticate_client_response));
-  }
-
-  std::vector<double> latency_[kFnCount];
-  std::string error;
-  std::uint64_t connections() const { return http_->connections_opened(); }
-
- private:
-  static net::Headers headers() { return {{"X-Admin-Protocol", std::string(smdpp::kAdminProtocol)}}; }
-
-  bool fail(const std::string& e) {
-    if (error.empty()) error = e;
-    return false;
-  }
-
-  template <class Decode>
-  auto call(Fn fn, const std::string& body, Decode decode) -> decltype(decode(std::string_view())) {
-    const auto t0 = Clock::now();
-    auto r = http_->post(std::string(es9::path(static_cast<es9::Function>(fn))), body, "application/json", headers());
-    latency_[fn].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-    if (!r) {
-      fail(std::string(kFnNames[fn]) + ": " + r.error().message);
-      return decode("");
-    }
-    auto out = decode(r->body);
-    if (!out) fail(std::string(kFnNames[fn]) + ": " + r->body.substr(0, 300));
-    exchange_[fn] = {body, r->body, r->status};
-    return out;
-  }
-
-  std::optional<smdpp::testing::TestEuicc> euicc_;  ///< the eUICC of the download at hand
-  std::unique_ptr<net::HttpsClient> http_;
-  bool verify_;
-  Exchange exchange_[kFnCount];
-};
-
-/// Runs `work(client, i)` for i in [0, n) spread over one thread per client;
-/// returns the CPU seconds those threads used.
-template <class Work>
-double run_clients(std::vector<std::unique_ptr<Client>>& clients, int n, Work work) {
-  std::atomic<int> next{0};
-  std::vector<double> cpu(clients.size(), 0.0);
-  std::vector<std::thread> threads;
-  for (std::size_t c = 0; c < clients.size(); ++c)
-    threads.emplace_back([&, c] {
-      ::pthread_setname_np(::pthread_self(), "bench-client");  // tells profiles the two sides apart
-      const double start = cpu_seconds(RUSAGE_THREAD);
-      for (int i = next++; i < n; i = next++) work(*clients[c], i);
-      cpu[c] = cpu_seconds(RUSAGE_THREAD) - start;
-    });
-  for (auto& t : threads) t.join();
-  double sum = 0;
-  for (double c : cpu) sum += c;
-  return sum;
-}
-
-/// Server CPU seconds of the HTTPS transport alone for `n` downloads: the
-/// exchanges `sample` made last, `n` times over, spread over `clients`
-/// connections, against the ES9+ service as `config` sets it up (transport,
-/// TLS identities, threads, keep-alive) with a dispatcher that answers each
-/// from memory instead of the SM-DP+. What a download costs the server there
-/// before any SM-DP+ work; negative when a replay failed.
-double transport_cpu_seconds(const Client& sample, std::size_t clients, const fs::path& pki_dir, crypto::Curve curve,
-                             smdpp::HttpServiceConfig config, int n) {
-  config.es9 = [&sample](std::string_view path, std::string_view, std::string_view) {
-    const auto f = es9::function_from_path(path);
-    if (!f || static_cast<int>(*f) >= kFnCount) return smdpp::Es9HttpResult{404, {}, {}, {}, {}};
-    const auto fn = static_cast<Fn>(*f);
-    return smdpp::Es9HttpResult{sample.exchange_status(fn), sample.exchange_response(fn), {}, {}, {}};
-  };
-  auto service = smdpp::HttpService::start(std::move(config));
-  if (!service) return -1;
-  std::vector<std::unique_ptr<Client>> replayers;
-  for (std::size_t c = 0; c < clients; ++c) {
-    replayers.push_back(std::make_unique<Client>(pki_dir, curve, (*service)->port(), false));
-    replayers.back()->replay_exchanges_of(sample);
-  }
-  std::atomic<int> ok{0};
-  const double cpu0 = cpu_seconds(RUSAGE_SELF);
-  const double cpu_clients = run_clients(replayers, n, [&](Client& c, int) { ok += c.replay() ? 1 : 0; });
-  const double cpu_server = cpu_seconds(RUSAGE_SELF) - cpu0 - cpu_clients;
-  (*service)->stop();
-  return ok == n ? cpu_server : -1;
-}
 
 /// One transport's share of the run.
 struct Side {
@@ -351,137 +104,17 @@ struct Side {
   double transport_ms() const { return transport_n > 0 ? transport_cpu * 1e3 / transport_n : 0; }
 };
 
-/// The slowest ES9+ function's p99 in ms with the downloads of `ids` offered
-/// on an open schedule at `rate` per second (download i due at i / rate,
-/// taken by whichever client is free), the eUICCs from fleet[first...];
-/// 0 when a download failed.
-double paced_p99_ms(std::vector<std::unique_ptr<Client>>& clients, const std::vector<std::string>& ids,
-                    const std::vector<smdpp::testing::TestEuiccCredentials>& fleet, std::size_t first, double rate) {
-  if (rate <= 0) return 0;
-  for (auto& c : clients)
-    for (auto& l : c->latency_) l.clear();
-  std::atomic<int> failed{0};
-  const auto t0 = Clock::now();
-  run_clients(clients, static_cast<int>(ids.size()), [&](Client& c, int i) {
-    std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(i / rate)));
-    if (!c.download(ids[static_cast<std::size_t>(i)], fleet[first + static_cast<std::size_t>(i)])) ++failed;
-  });
-  if (failed > 0) return 0;
-  double worst = 0;
-  for (int f = 0; f < kFnCount; ++f) {
-    std::vector<double> all;
-    for (const auto& c : clients) all.insert(all.end(), c->latency_[f].begin(), c->latency_[f].end());
-    worst = std::max(worst, percentile(all, 0.99) * 1e3);
-  }
-  return worst;
-}
-
-/// bench_smdpp --db: the PostgreSQL rounds (pg_scale.hpp), driven by these
-/// LPAs; LPA c keeps its connection to instance c % instances.
-int postgresql_rounds(const Args& a, const fs::path& pki) {
-  bench::PgScaleOptions o;
-  o.url = a.db;
-  o.pki = pki;
-  o.address = kAddress;
-  o.downloads = a.downloads;
-  o.clients = a.clients;
-  o.profile_filler = kProfileFiller;
-  o.service.address = kAddress;
-  o.service.tls_identities = smdpp::load_tls_identities(pki).value();
-  o.service.worker_threads = static_cast<std::size_t>(std::max(8, a.clients));
-  const auto fleet = bench::make_fleet(pki, a.curve, a.downloads);
-  return bench::run_pg_scale(o, [&](const std::vector<int>& ports, const std::vector<std::string>& mids) {
-    std::vector<std::unique_ptr<Client>> clients;
-    for (std::size_t c = 0; c < static_cast<std::size_t>(a.clients); ++c)
-      clients.push_back(std::make_unique<Client>(pki, a.curve, ports[c % ports.size()], a.verify));
-    std::atomic<int> done{0};
-    bench::DriveResult r;
-    r.client_cpu_s = run_clients(clients, static_cast<int>(mids.size()), [&](Client& c, int i) {
-      if (c.download(mids[static_cast<std::size_t>(i)], fleet[static_cast<std::size_t>(i)])) ++done;
-    });
-    r.ok = done;
-    for (const auto& c : clients)
-      if (!c->error.empty() && r.first_error.empty()) r.first_error = c->error;
-    for (int f = 0; f < kFnCount; ++f) {
-      std::vector<double> all;
-      for (const auto& c : clients) all.insert(all.end(), c->latency_[f].begin(), c->latency_[f].end());
-      r.p99_ms = std::max(r.p99_ms, percentile(all, 0.99) * 1e3);
-    }
-    return r;
-  });
-}
-
 std::string iccid_digits(int n) {
   std::string s = std::to_string(n);
   return "89490000000" + std::string(8 - s.size(), '0') + s;  // 19 digits
 }
-
-/// The value of an unlabelled gauge in the Prometheus text, -1 when absent.
-double gauge_value(const std::string& text, const std::string& name) {
-  const auto at = text.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : std::atof(text.c_str() + at + name.size() + 2);
-}
-
-/// Opens `n` idle TCP connections to 127.0.0.1:port from a child process,
-/// 250 per source address 127.4.x.y (under the server's per-peer limit),
-/// waits until the server holds them and returns the RSS growth in KiB
-/// (-1 on failure); `opened` says how many the child opened.
-long idle_connections_rss(int port, int n, net::Metrics& metrics, int& opened) {
-  int ready[2], release[2];
-  if (::pipe(ready) != 0 || ::pipe(release) != 0) return -1;
-  const double open_before = gauge_value(metrics.render(), "rsp_http_connections_active");
-  const long rss_before = status_kib("VmRSS");
-  const pid_t child = ::fork();
-  if (child < 0) return -1;
-  if (child == 0) {  // only system calls from here on
-    ::close(ready[0]);
-    ::close(release[1]);
-    int count = 0;
-    for (int i = 0; i < n; ++i) {
-      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      if (fd < 0) break;
-      const int on = 1;
-      ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
-      sockaddr_in from{};
-      from.sin_family = AF_INET;
-      from.sin_addr.s_addr = htonl((127u << 24) | (4u << 16) | (static_cast<unsigned>(i / 250) << 8) |
-                                   static_cast<unsigned>(1 + i % 250));
-      sockaddr_in to{};
-      to.sin_family = AF_INET;
-      to.sin_port = htons(static_cast<std::uint16_t>(port));
-      to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
-          ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0)
-        break;
-      ++count;
-    }
-    [[maybe_unused]] auto w = ::write(ready[1], &count, sizeof count);
-    char c;
-    [[maybe_unused]] auto r = ::read(release[0], &c, 1);
-    ::_exit(0);
-  }
-  ::close(ready[1]);
-  ::close(release[0]);
-  opened = 0;
-  if (::read(ready[0], &opened, sizeof opened) != sizeof opened) opened = 0;
-  // The server accepts them on its own time: wait until it holds them all.
-  for (int i = 0; i < 200 && gauge_value(metrics.render(), "rsp_http_connections_active") < open_before + opened; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  const long rss_after = status_kib("VmRSS");
-  ::close(release[1]);
-  ::waitpid(child, nullptr, 0);
-  ::close(ready[0]);
-  return rss_after - rss_before;
-}
-
 }  // namespace
+
 
 int main(int argc, char** argv) {
   Args a;
   if (!parse_args(argc, argv, a)) {
-    std::fprintf(stderr,
-                 "usage: bench_smdpp [--downloads N] [--clients C] [--rounds R] [--sessions S] [--idle N] "
-                 "[--curve nist|brp] [--handlers pool|inline] [--verify] [--db postgresql://...]\n");
+    std::fputs(kUsage, stderr);
     return 2;
   }
   a.rounds = std::min(a.rounds, a.downloads);

@@ -537,6 +537,17 @@ SmdppResult<std::vector<TransitionRecord>> Inventory::history(const std::string&
 
 SmdppResult<void> Inventory::transition(const std::string& iccid, ProfileState to, const std::string& cause,
                                         std::optional<std::int64_t> order_id, std::optional<ProfileState> from) {
+  return transition_writing(iccid, to, cause, order_id, from, nullptr);
+}
+
+SmdppResult<void> Inventory::transition_to_installed(const std::string& iccid, const std::string& cause,
+                                                     ProfileState from, const InstalledWrites& writes) {
+  return transition_writing(iccid, ProfileState::Installed, cause, writes.done_order, from, &writes);
+}
+
+SmdppResult<void> Inventory::transition_writing(const std::string& iccid, ProfileState to, const std::string& cause,
+                                                std::optional<std::int64_t> order_id, std::optional<ProfileState> from,
+                                                const InstalledWrites* installed) {
   if (!from) {
     RSP_DB_TRY(auto row, db_->query_one("SELECT state FROM profiles WHERE iccid = $1", {value(iccid)}));
     if (!row) return smdpp_error(es2codes::kIccidUnknown, "unknown ICCID");
@@ -550,8 +561,18 @@ SmdppResult<void> Inventory::transition(const std::string& iccid, ProfileState t
                                                               std::string(to_string(to)));
   const std::int64_t t = now();
   // The state check is repeated in the UPDATE so a concurrent change cannot slip in between.
-  RSP_DB_TRY(auto changed, db_->execute("UPDATE profiles SET state = $1, updated_at = $2 WHERE iccid = $3 AND state = $4",
-                                        {value(to_string(to)), value(t), value(iccid), value(to_string(*from))}));
+  std::int64_t changed = 0;
+  if (installed) {
+    // The state on the eUICC starts here; its later notifications must carry
+    // a higher seqNumber than this result's (one counter per eUICC, §5.7.9).
+    RSP_DB_TRY(changed, db_->execute("UPDATE profiles SET state = $1, updated_at = $2, card_state = 'installed',"
+                                     " card_seq = $5 WHERE iccid = $3 AND state = $4",
+                                     {value(to_string(to)), value(t), value(iccid), value(to_string(*from)),
+                                      installed->card_seq ? value(*installed->card_seq) : store::Value{}}));
+  } else {
+    RSP_DB_TRY(changed, db_->execute("UPDATE profiles SET state = $1, updated_at = $2 WHERE iccid = $3 AND state = $4",
+                                     {value(to_string(to)), value(t), value(iccid), value(to_string(*from))}));
+  }
   if (changed != 1) return smdpp_error(es2codes::kIccidInvalidTransition, "profile state changed concurrently");
   RSP_DB_TRY_VOID(db_->execute("INSERT INTO profile_transitions (iccid, order_id, from_state, to_state, cause, at)"
                                " VALUES ($1, $2, $3, $4, $5, $6)",
@@ -559,10 +580,19 @@ SmdppResult<void> Inventory::transition(const std::string& iccid, ProfileState t
                                 value(cause), value(t)}));
   RSP_TRY_VOID(smds_event_after(iccid, to, order_id));
   // The one-time keys of an issued download serve its retries only.
-  if (*from == ProfileState::Downloaded)
+  if (installed) {
+    // The same statement ends the installed order.
+    RSP_DB_TRY_VOID(db_->execute(
+        "UPDATE orders SET bpp_euicc_otpk = NULL, bpp_smdp_otsk = NULL,"
+        " state = CASE WHEN id = $2 THEN 'done' ELSE state END,"
+        " updated_at = CASE WHEN id = $2 THEN $3 ELSE updated_at END"
+        " WHERE iccid = $1 AND (id = $2 OR bpp_smdp_otsk IS NOT NULL)",
+        {value(iccid), value(installed->done_order), value(t)}));
+  } else if (*from == ProfileState::Downloaded) {
     RSP_DB_TRY_VOID(db_->execute("UPDATE orders SET bpp_euicc_otpk = NULL, bpp_smdp_otsk = NULL"
                                  " WHERE iccid = $1 AND bpp_smdp_otsk IS NOT NULL",
                                  {value(iccid)}));
+  }
   return {};
 }
 

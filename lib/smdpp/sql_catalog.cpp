@@ -406,16 +406,14 @@ SmdppResult<InstallOutcome> SqlProfileCatalog::record_checked(const std::string&
                            "confirmation code refused"};
       break;
   }
-  if (to) RSP_TRY_VOID(inv_->transition(profile.iccid, *to, cause, order->id, profile.state));
   if (event == OrderEvent::Installed) {
-    RSP_DB_TRY_VOID(inv_->db().execute("UPDATE orders SET state = 'done', updated_at = $2 WHERE id = $1",
-                                       {value(order->id), value(inv_->now())}));
-    // The state on the eUICC starts here; its later notifications must carry
-    // a higher seqNumber than this result's (one counter per eUICC, §5.7.9).
-    RSP_DB_TRY_VOID(inv_->db().execute(
-        "UPDATE profiles SET card_state = 'installed', card_seq = $2 WHERE iccid = $1",
-        {value(profile.iccid),
-         pir ? value(pir->profileInstallationResultData.notificationMetadata.seqNumber) : store::Value{}}));
+    // With the order done and the state on the eUICC, in the transition's own statements.
+    Inventory::InstalledWrites writes;
+    writes.done_order = order->id;
+    if (pir) writes.card_seq = pir->profileInstallationResultData.notificationMetadata.seqNumber;
+    RSP_TRY_VOID(inv_->transition_to_installed(profile.iccid, cause, profile.state, writes));
+  } else if (to) {
+    RSP_TRY_VOID(inv_->transition(profile.iccid, *to, cause, order->id, profile.state));
   }
   RSP_TRY_VOID(inv_->enqueue_progress_to(
       profile.operator_name, progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), point, failure,

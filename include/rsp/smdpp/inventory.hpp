@@ -224,6 +224,20 @@ class Inventory {
   /// (saves reading it again; the update still checks it).
   SmdppResult<void> transition(const std::string& iccid, ProfileState to, const std::string& cause,
                                std::optional<std::int64_t> order_id = {}, std::optional<ProfileState> from = {});
+  /// What an installation result (SGP.22 §5.6.4) writes besides the state,
+  /// folded into the statements transition() runs anyway: the state on the
+  /// eUICC ('installed', with the result's seqNumber, §5.7.9) in the
+  /// profile's UPDATE, and the order ending 'done' in the UPDATE that clears
+  /// the kept one-time keys of the profile's orders.
+  struct InstalledWrites {
+    std::optional<std::int64_t> card_seq;
+    std::int64_t done_order = 0;
+  };
+  /// transition() to ProfileState::Installed (only from Downloaded) with
+  /// `writes`, for the order writes.done_order; two statements fewer than
+  /// the transition and the writes each on their own.
+  SmdppResult<void> transition_to_installed(const std::string& iccid, const std::string& cause, ProfileState from,
+                                            const InstalledWrites& writes);
   /// Returns a profile whose Bound Profile Package was issued (downloaded,
   /// or error) to the available pool, on the operator's statement that it is
   /// on no eUICC: the current order is cancelled and the transition's cause
@@ -281,6 +295,10 @@ class Inventory {
   std::shared_ptr<service::SqlOutbox> smds_outbox_;
   std::string smds_rsp_address_;
   SmdppResult<void> smds_event_after(const std::string& iccid, ProfileState to, std::optional<std::int64_t> order_id);
+  /// transition() and, with `installed`, transition_to_installed().
+  SmdppResult<void> transition_writing(const std::string& iccid, ProfileState to, const std::string& cause,
+                                       std::optional<std::int64_t> order_id, std::optional<ProfileState> from,
+                                       const InstalledWrites* installed);
 };
 
 /// Seconds since the epoch in the timestamp form of SGP.22 (YYYY-MM-DDThh:mm:ssZ, UTC).
