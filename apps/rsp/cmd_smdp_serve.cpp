@@ -385,12 +385,12 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   if (!notifications) fail("database " + database_name + ": " + notifications.error());
   std::shared_ptr<rsp::smdp::Es3Notifications> shared_notifications(std::move(*notifications));
   sc.routes.push_back(
-      rsp::smdp::es3_results_route(results, config.es3_results_path, shared_notifications, smsr_caller));
+      rsp::smdp::es3_results_route(results, config.es3_results_path, shared_notifications, smsr_caller, config.smsr_id));
   // Each other SM-SR posts its results on its own route (operation ids are
   // each SM-SR's own), its notifications to the same handler.
   for (const auto& other : other_smsrs)
     sc.routes.push_back(rsp::smdp::es3_results_route(other_clients->at(other.id).results, other.results_path,
-                                                     shared_notifications, other.caller));
+                                                     shared_notifications, other.caller, other.id));
 
   rsp::smdp::Es2ServiceConfig es2_config(config.smsr_id, std::move(download));
   if (!config.connectivity_parameters.is_object()) fail("connectivity_parameters must be an object");

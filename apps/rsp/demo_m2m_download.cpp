@@ -40,6 +40,14 @@ const std::string kSmdp = "smdp.demo";
 const std::string kProfileType = "m2m-demo";
 const std::string kDownloadedIccid = "8988200000000000034";
 const std::string kDownloadedMsisdn = "447700900003";
+/// The connectivity parameters of the demo's profile type, as an operator
+/// configures them (`connectivity_parameters` of `rsp smdp serve`): 'A0' SMS
+/// parameters (m2m/es8_connectivity.hpp) holding the SMS centre address
+/// +44 7700 900000 (a number of the UK's range for drama) as TS 24.011
+/// codes an RP address: length 7, TON/NPI '91' (international, E.164), the
+/// digits in swapped BCD. The inner tag '80' is this demo's choice.
+const std::string kSmsCentre = "+447700900000";
+const Bytes kConnectivityParameters = {0xA0, 0x09, 0x80, 0x07, 0x91, 0x44, 0x77, 0x00, 0x09, 0x00, 0x00};
 
 /// The SM-DP's ES3 port, printing each function and its result as the
 /// SM-DP gets it (the SendData right after CreateISDP carries the ES8 key
@@ -53,6 +61,8 @@ class PrintingPort final : public smdp::Es3Port {
     if (f == es3::Function::SendData)
       name += last_ == es3::Function::CreateIsdp ? " (ES8 key establishment, ECKA scenario #3)"
                                                  : " (the profile under SCP03t)";
+    if (f == es3::Function::UpdateConnectivityParameters)
+      name += " (ES8.UpdateConnectivityParameters: the SMS centre " + kSmsCentre + ", under the ISD-P's SCP03 keys)";
     last_ = f;
     auto r = inner_.call(request);
     std::printf("      sm-dp: %s -> %s\n", name.c_str(),
@@ -177,6 +187,7 @@ bool Demo::start_smdp() {
   if (!outbox) return failed(outbox.error().message);
   smdp::Es2ServiceConfig ec(kSmsrId, std::move(download));
   ec.callback_url = [url = endpoint_.url()](const std::string&) { return url; };
+  ec.connectivity_parameters[kProfileType] = kConnectivityParameters;
   auto es2 = smdp::Es2Service::open(std::move(ec), db, p.inventory, *p.port, *outbox);
   if (!es2) return failed(es2.error());
   p.es2 = std::move(*es2);
@@ -188,6 +199,8 @@ bool Demo::start_smdp() {
 
   say("inventory " + database + ": ICCID " + kDownloadedIccid + ", type " + kProfileType + ", " + kMno + ", " +
       std::to_string(upp.size()) + "-byte package, key-encryption key id " + kek->kek->id_hex());
+  say("connectivity parameters of type " + kProfileType + ": " + to_hex(kConnectivityParameters) +
+      " (SMS parameters, SMS centre " + kSmsCentre + ")");
   say("SM-SR ES3 on " + p.smsr_http->url() + " (mutual TLS); SM-DP results on " + p.results_server->url());
   return true;
 }
@@ -195,8 +208,10 @@ bool Demo::start_smdp() {
 bool Demo::download_profile() {
   step("ES2 DownloadProfile(enable=true) by " + kMno + " (profile type " + kProfileType +
        "): accepted at once; the SM-DP's worker runs ES3 GetEIS, CreateISDP (SMS wake-up, HTTPS session, the "
-       "ISD-R creates the ISD-P), the ES8 key establishment, the profile under SCP03t, ProfileDownloadCompleted "
-       "and EnableProfile; the SM-SR calls each result back to the SM-DP, the SM-DP tells the MNO");
+       "ISD-R creates the ISD-P), the ES8 key establishment, the profile under SCP03t, the profile type's "
+       "connectivity parameters (ES8.UpdateConnectivityParameters in ES3.UpdateConnectivityParameters, which the "
+       "SM-SR forwards unread), ProfileDownloadCompleted and EnableProfile; the SM-SR calls each result back to "
+       "the SM-DP, the SM-DP tells the MNO");
   SmdpPart& p = *smdp_;
   const auto seen = endpoint_.count();
   auto reply = p.es2->handle(m2m::es2::DownloadProfile{eid_, "", kProfileType, kSmsrId, true, std::nullopt}, kMno);
@@ -212,6 +227,11 @@ bool Demo::download_profile() {
   downloaded_iccid_ = result->value("iccid", "");
   auto in_inventory = p.inventory->get(kMno, downloaded_iccid_);
   say("the device's profiles: " + card_profiles());
+  // As `rsp euicc m2m-info` shows them: the ISD-P's AID, then the parameters in hex.
+  for (const auto& isdp : card_->isd_r().state().isdps)
+    if (messages::iccid_to_digits(isdp.iccid) == downloaded_iccid_)
+      say("on the card (as rsp euicc m2m-info shows it): " + to_hex(isdp.aid) + " " + downloaded_iccid_ +
+          (isdp.connectivity.empty() ? " no connectivity parameters" : " connectivity:" + to_hex(isdp.connectivity)));
   say("in the EIS: downloaded profile " + eis_state(downloaded_iccid_) + ", bootstrap " + eis_state(boot_iccid_));
   say("in the SM-DP's inventory: " + downloaded_iccid_ + " " +
       (in_inventory ? std::string(smdp::profile_state_name(in_inventory->state)) : "?"));

@@ -73,11 +73,12 @@ std::vector<service::Route> es2_routes(std::shared_ptr<Es2Service> svc, std::set
 
 service::Route es3_results_route(std::shared_ptr<Es3Results> results, std::string path,
                                  std::shared_ptr<Es3Notifications> notifications,
-                                 std::optional<std::string> smsr_caller) {
+                                 std::optional<std::string> smsr_caller, std::string smsr_id) {
   const bool authenticated = smsr_caller.has_value();
   return service::Route{
       "ES3.Result", "POST", std::move(path), authenticated,
-      [results, notifications, smsr_caller](const net::Request& req, const std::optional<service::Caller>& caller) {
+      [results, notifications, smsr_caller, smsr_id](const net::Request& req,
+                                                     const std::optional<service::Caller>& caller) {
         service::Reply r;
         r.response.content_type = std::string(kJson);
         const auto answer = [&r](int status, std::string body, std::string detail) {
@@ -95,8 +96,18 @@ service::Route es3_results_route(std::shared_ptr<Es3Results> results, std::strin
         if (const auto* n = std::get_if<m2m::es3::Notification>(&*callback)) {
           if (!notifications)
             return answer(400, R"({"error":"notifications are not taken here"})", "an ES3 notification");
-          auto handled = notifications->handle(*n);
+          auto handled = notifications->handle(*n, smsr_id);
           if (!handled) return answer(503, R"({"error":"not stored, try again"})", handled.error());
+          if (handled->outcome == Es3Notifications::Outcome::Refused) {
+            // The SGP.02 code we give a caller not allowed the function
+            // (as ES2's refusal of a caller that is not an MNO).
+            es2::Answer a;
+            a.status = m2m::status_name(m2m::ExecutionStatus::Failed);
+            a.subject_code = codes::kRequesterNotAllowed.subject;
+            a.reason_code = codes::kRequesterNotAllowed.reason;
+            a.message = "an SM-SR change is announced by the eUICC's new SM-SR only";
+            return reply(403, a, handled->detail);
+          }
           return answer(200, "{}", std::string(m2m::es3::notification_name(n->function)) + ": " + handled->detail);
         }
         results->deliver(std::move(std::get<m2m::es3::Result>(*callback)));

@@ -459,8 +459,16 @@ expected<void, std::string> Es2Service::finish(const Operation& op, const es2::R
 
 expected<void, std::string> Es2Service::recover() {
   // Downloads a stopped process left: completed or rolled back first.
+  // Each through the eUICC's SM-SR: the one the last SM-SR change
+  // notification named (the inventory), else the configured one. An SM-SR
+  // no longer configured has no port: the configured one is tried (it
+  // refuses what it no longer manages, and the download ends failed).
   ProfileDownload download(config_.download, es3_, *downloads_);
-  RSP_TRY(auto recovered, download.recover());
+  RSP_TRY(auto recovered, download.recover([this](const Download& d) -> expected<Es3Port*, std::string> {
+    auto current = inventory_->smsr_of(d.eid);
+    if (!current) return unexpected("storage: " + current.error().message);
+    return *current ? port_of(**current) : &es3_;
+  }));
   auto rows = db_->query(
       "SELECT id, mno_id, function, request FROM smdp_es2_operation WHERE state = 'pending' AND function = $1",
       {value(es2::function(es2::Function::DownloadProfile).name)});

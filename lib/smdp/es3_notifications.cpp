@@ -56,8 +56,14 @@ expected<std::unique_ptr<Es3Notifications>, std::string> Es3Notifications::open(
       new Es3Notifications(std::move(db), std::move(inventory), std::move(callbacks), std::move(callback_url)));
 }
 
-expected<Es3Notifications::Handled, std::string> Es3Notifications::handle(const es3::Notification& n) {
+expected<Es3Notifications::Handled, std::string> Es3Notifications::handle(const es3::Notification& n,
+                                                                         std::string_view sender) {
   const auto storage = [](const std::string& m) { return unexpected("storage: " + m); };
+  // Only the eUICC's new SM-SR announces the change: another SM-SR naming
+  // it is refused before anything is read or written.
+  if (n.function == NotificationFunction::SmsrChange && n.smsr_id != sender)
+    return Handled{Outcome::Refused,
+                   "an SM-SR change naming " + n.smsr_id + " sent by SM-SR " + std::string(sender) + ": refused"};
   auto tx = db_->begin();
   if (!tx) return storage(tx.error().message);
   auto seen = db_->query_one("SELECT outcome FROM smdp_es3_notification WHERE call_id = $1", {value(n.call_id)});

@@ -67,7 +67,7 @@ expected<Bytes, std::string> script_of(std::span<const apdu::Command> commands) 
 }  // namespace
 
 ProfileDownload::ProfileDownload(DownloadConfig config, Es3Port& es3, DownloadTable& table)
-    : config_(std::move(config)), es3_(es3), table_(table) {
+    : config_(std::move(config)), es3_(&es3), table_(table) {
   if (!config_.now)
     config_.now = [] {
       return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -97,7 +97,7 @@ expected<Download, std::string> ProfileDownload::run(const DownloadRequest& requ
   // execution error (1.2/4.2; SGP.02's transport reasons for an SM-SR that
   // cannot be reached are not yet checked against its text).
   const auto call = [&](const es3::Request& r, bool* answered = nullptr) -> expected<es3::Result, Failure> {
-    auto result = es3_.call(r);
+    auto result = es3_->call(r);
     if (answered) *answered = result.has_value();
     if (!result)
       return unexpected(failure(std::string(es3::function(es3::function_of(r)).name) + ": " + result.error()));
@@ -190,7 +190,7 @@ expected<Download, std::string> ProfileDownload::finish(Download d) {
   auto completed = es3::decode_request(es3::Function::ProfileDownloadCompleted, request["completed"].dump());
   if (!completed) return roll_back(std::move(d), "the download's stored request: " + completed.error().message);
   // 5. The SM-SR records the profile in the EIS.
-  auto done = es3_.call(*completed);
+  auto done = es3_->call(*completed);
   if ((!done || !succeeded(*done)) && !completed_at_smsr(d)) {
     return roll_back(std::move(d), done ? refusal(*completed, *done) : "ES3.ProfileDownloadCompleted: " + done.error());
   }
@@ -198,7 +198,7 @@ expected<Download, std::string> ProfileDownload::finish(Download d) {
   if (!request.value("enable", false)) return d;
   // 6. The enable; its failure leaves the profile downloaded.
   const es3::Request enable = es3::EnableProfile{d.eid, d.iccid, std::nullopt};
-  auto enabled = es3_.call(enable);
+  auto enabled = es3_->call(enable);
   if (!enabled || !succeeded(*enabled)) {
     d.error = enabled ? refusal(enable, *enabled) : "ES3.EnableProfile: " + enabled.error();
     RSP_TRY_VOID(step(d, DownloadState::Completed));
@@ -213,7 +213,7 @@ bool ProfileDownload::completed_at_smsr(const Download& d) {
   // before a restart made us repeat the call (which it then refuses: the
   // profile is no longer Created). Its EIS says which: a loaded profile is
   // never rolled back for a lost answer.
-  auto eis = es3_.call(es3::GetEis{d.eid});
+  auto eis = es3_->call(es3::GetEis{d.eid});
   if (!eis || !succeeded(*eis) || !eis->eis || !eis->eis->contains("profiles") || !(*eis->eis)["profiles"].is_array())
     return false;
   for (const auto& p : (*eis->eis)["profiles"]) {
@@ -237,7 +237,7 @@ expected<Download, std::string> ProfileDownload::roll_back(Download d, const Fai
     // DeleteISDP names the profile by ICCID, so it also finds an ISD-P whose
     // CreateISDP was not answered.
     const es3::Request del = es3::DeleteIsdp{d.eid, d.iccid, std::nullopt};
-    auto deleted = es3_.call(del);
+    auto deleted = es3_->call(del);
     const bool none = create_unknown && d.isdp_aid.empty() && deleted && is_code(*deleted, m2m::codes::kIccidUnknown);
     if (!none && (!deleted || !succeeded(*deleted)))
       d.error += "; " + std::string(kIsdpNotDeleted) + " (" +
@@ -247,10 +247,16 @@ expected<Download, std::string> ProfileDownload::roll_back(Download d, const Fai
   return d;
 }
 
-expected<std::vector<Download>, std::string> ProfileDownload::recover() {
+expected<std::vector<Download>, std::string> ProfileDownload::recover(const PortFor& port_for) {
   RSP_TRY(auto left, table_.unfinished());
   std::vector<Download> out;
+  Es3Port* const own = es3_;
   for (auto& d : left) {
+    es3_ = own;
+    if (port_for) {
+      RSP_TRY(Es3Port * port, port_for(d));
+      if (port) es3_ = port;
+    }
     // Stopped before its CreateISDP was answered: the SM-SR may have made
     // the ISD-P all the same.
     const bool create_unknown = d.state == DownloadState::Started;
@@ -258,6 +264,7 @@ expected<std::vector<Download>, std::string> ProfileDownload::recover() {
         d.state == DownloadState::Loaded
             ? finish(std::move(d))
             : roll_back(std::move(d), "interrupted before the profile was loaded", create_unknown);
+    es3_ = own;
     if (!ended) return unexpected(ended.error());
     out.push_back(std::move(*ended));
   }

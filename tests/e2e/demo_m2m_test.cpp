@@ -23,6 +23,10 @@ TEST(DemoM2m, EveryStepCompletes) {
            "sm-dp: ES3.CreateISDP -> Executed-Success",
            "sm-dp: ES3.SendData (ES8 key establishment, ECKA scenario #3) -> Executed-Success",
            "sm-dp: ES3.SendData (the profile under SCP03t) -> Executed-Success",
+           // The demo's profile type has connectivity parameters: secured by the SM-DP, held by the card.
+           "sm-dp: ES3.UpdateConnectivityParameters (ES8.UpdateConnectivityParameters: the SMS centre "
+           "+447700900000, under the ISD-P's SCP03 keys) -> Executed-Success",
+           "8988200000000000034 connectivity:A009800791447700090000",
            "sm-dp: ES3.EnableProfile -> Executed-Success",
            "MNO callback: ES2.DownloadProfile 8988200000000000034 Executed-Success",
            "the device's profiles: 8988200000000000018 DISABLED, 8988200000000000026 DISABLED, "

@@ -63,8 +63,11 @@ inline constexpr FunctionPath kFunctions[] = {
     {"/gsma/m2m/es3/enableProfile", "ES3.EnableProfile"},
     {"/gsma/m2m/es3/disableProfile", "ES3.DisableProfile"},
     {"/gsma/m2m/es3/deleteISDP", "ES3.DeleteISDP"},
-    // The three below: names as SGP.02 lists the ES3 functions; the paths
-    // are this binding's (not yet checked against the SGP.02 text).
+    // The three below: ES3-UpdatePolicyRules and ES3-UpdateConnectivity-
+    // Parameters are bagyenda/njiwa's SOAP actions, ES3-UpdateSubscription-
+    // Address a message type of another public Java SGP.02 implementation
+    // (not checked against the SGP.02 text); the JSON paths are this
+    // binding's own, SGP.02 binds ES3 to SOAP only.
     {"/gsma/m2m/es3/updatePolicyRules", "ES3.UpdatePolicyRules"},
     {"/gsma/m2m/es3/updateSubscriptionAddress", "ES3.UpdateSubscriptionAddress"},
     {"/gsma/m2m/es3/updateConnectivityParameters", "ES3.UpdateConnectivityParameters"},

@@ -19,12 +19,20 @@
 /// || K-MAC || K-DEK (AES-128, the ISD-P's SCP03 key set); the receipt is
 /// AES-CMAC(receipt key, CRT || '7F49' || '85' elements).
 ///
-/// NOT CONFIRMED against the Amendment E / SGP.02 text (no public copy was
-/// reachable in this session), and so this project's reading, kept in this
-/// one header: the '90' scenario parameter value ('03 01': scenario #3 with
-/// DR), the key usage qualifier '5C', the order of SharedInfo, the KeyData
-/// split and what the receipt covers, and the '5F37' signature beside the
-/// ephemeral key. The tags 'A6' (CRT for key agreement), '80' key type ('88'
+/// Checked against a public SGP.02 implementation (bagyenda/njiwa, its ES8
+/// key establishment towards a new ISD-P), not against the Amendment E /
+/// SGP.02 text (no copy was reachable): the key usage qualifier '5C' of one
+/// SCP03 key set (as there, also first byte of SharedInfo), and the '90'
+/// scenario parameter '03 0A': scenario #3, b2 "DR included in the
+/// derivation" and b4 "certificate verification precedes" (the SM-DP's
+/// certificate is sent first), as njiwa codes them; this project had '03 01'
+/// before. Still this project's reading, kept in this one header: the order
+/// of SharedInfo, the KeyData split and what the receipt covers, the '5F37'
+/// signature beside the ephemeral key, and the framing: njiwa wraps the
+/// certificate in DGI '3A01' (STORE DATA P1 '09') and the CRT in DGI '3A02'
+/// (P1 '89'), sends the optional '91', '82', '45' and '84' tags and a
+/// different SharedInfo (with the host and card identifiers); we send '7F21'
+/// and 'A6' as they are. The tags 'A6' (CRT for key agreement), '80' key type ('88'
 /// AES), '81' key length, '83' key version, '85' DR, '86' receipt, '7F49' and
 /// '7F21' follow GP Card Specification v2.3 §11.8 / Amendment E usage.
 
@@ -53,8 +61,10 @@ inline constexpr std::uint32_t kTagSignature = 0x5F37;
 inline constexpr std::uint32_t kTagDr = 0x85;
 inline constexpr std::uint32_t kTagReceipt = 0x86;
 
-inline constexpr std::uint8_t kScenario3[] = {0x03, 0x01};  ///< not confirmed
-inline constexpr std::uint8_t kKeyUsageScp03 = 0x5C;        ///< not confirmed
+/// Scenario #3 with b2 (DR) and b4 (certificate first), as bagyenda/njiwa codes it.
+inline constexpr std::uint8_t kScenario3[] = {0x03, 0x0A};
+/// One SCP03 key set, as bagyenda/njiwa's key establishment uses it.
+inline constexpr std::uint8_t kKeyUsageScp03 = 0x5C;
 /// The same key establishment towards the ISD-R (SGP.02 §3.8 SM-SR change,
 /// ES7.CreateAdditionalKeyset): the new SM-SR's SCP80 key set and SCP81 PSK.
 /// This key usage qualifier is this project's choice, not yet checked against

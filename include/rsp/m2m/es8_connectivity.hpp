@@ -13,10 +13,14 @@
 /// contents whole BER-TLVs kept as they are (the card does not interpret
 /// them), at most kMaxConnectivityParameters bytes. The STORE DATA data
 /// field is DGI '3A07' with the parameters as its value (P1 '88': last
-/// block, DGI format). NOT CONFIRMED against the SGP.02 text (no copy was
-/// reachable in this session): the DGI, the three tags and their order-free
-/// reading are this project's, kept here only (m2m::dgi::kUpdateConnectivity-
-/// Parameters is the same DGI).
+/// block, DGI format). The DGI '3A07' and P1 '88' are as in bagyenda/njiwa's
+/// SM-SR (its STORE DATA of the connectivity parameters, citing SGP.02
+/// §4.1.3.4); not checked against the SGP.02 text itself (no copy was
+/// reachable). The three tags and their order-free reading are this
+/// project's, not yet checked (m2m::dgi::kUpdateConnectivityParameters is
+/// the same DGI). There the SM-SR builds the STORE DATA from the parameters
+/// it gets in ES3.UpdateConnectivityParameters; here the SM-DP secures it
+/// with the ISD-P's SCP03 keys and the SM-SR forwards the script.
 ///
 /// The script, prepared off-line as SCP03's pseudo-random card challenge
 /// allows (GP Amendment D §6.2.2.1; SGP.02 §3.14 sends it in one message):
@@ -46,7 +50,7 @@
 
 namespace rsp::m2m::es8 {
 
-inline constexpr std::uint16_t kDgiConnectivityParameters = 0x3A07;  ///< not confirmed
+inline constexpr std::uint16_t kDgiConnectivityParameters = 0x3A07;  ///< as bagyenda/njiwa
 inline constexpr std::uint8_t kTagSmsParameters = 0xA0;    ///< not confirmed
 inline constexpr std::uint8_t kTagCatTpParameters = 0xA1;  ///< not confirmed
 inline constexpr std::uint8_t kTagHttpParameters = 0xA2;   ///< not confirmed

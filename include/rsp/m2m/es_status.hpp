@@ -50,7 +50,9 @@ inline constexpr Code kExpired{"1.6", "5.3"};
 /// not reachable here).
 inline constexpr Code kDeliveredNoResponse{"1.6", "5.4"};
 // eUICC (8.1) and its EID (8.1.1).
-inline constexpr Code kEidUnknown{"8.1.1", "3.9"};         ///< unknown EID (or not one this SM-SR manages)
+/// Unknown EID (or not one this SM-SR manages); as bagyenda/njiwa's ES2
+/// answers an unknown EID.
+inline constexpr Code kEidUnknown{"8.1.1", "3.9"};
 inline constexpr Code kEidInvalid{"8.1.1", "2.1"};         ///< not an EID
 inline constexpr Code kEidInUse{"8.1.1", "3.3"};           ///< RegisterEIS: the EID is registered already
 /// RegisterEIS: the ECASD certificate does not chain to the configured
@@ -70,7 +72,9 @@ inline constexpr Code kPskIdentityInUse{"8.1", "3.3"};
 /// failed" 6.1 is our choice, not yet checked against the SGP.02 text.
 inline constexpr Code kKeysetReceiptInvalid{"8.1", "6.1"};
 // Profile (8.2), its ICCID (8.2.1), POL2 (8.2.2), ISD-P (8.3.1).
-inline constexpr Code kIccidUnknown{"8.2.1", "3.9"};       ///< unknown, or another MNO's (nothing told)
+/// Unknown ICCID, or another MNO's (nothing told); as bagyenda/njiwa's ES2
+/// answers an unknown profile ICCID.
+inline constexpr Code kIccidUnknown{"8.2.1", "3.9"};
 inline constexpr Code kIccidInUse{"8.2.1", "3.3"};         ///< RegisterEIS: another eUICC holds the ICCID
 inline constexpr Code kProfileInvalidTransition{"8.2", "3.5"};  ///< its state forbids the function
 inline constexpr Code kPol2Refused{"8.2.2", "3.8"};        ///< a POL2 rule forbids the function

@@ -72,7 +72,7 @@ namespace dgi {
 inline constexpr std::uint16_t kEnableProfile = 0x3A03;   ///< SGP.02 §4.1.1.2
 inline constexpr std::uint16_t kDisableProfile = 0x3A04;  ///< SGP.02 §4.1.1.3
 inline constexpr std::uint16_t kSetFallbackAttribute = 0x3A05;          ///< not confirmed
-inline constexpr std::uint16_t kUpdateConnectivityParameters = 0x3A07;  ///< not confirmed
+inline constexpr std::uint16_t kUpdateConnectivityParameters = 0x3A07;  ///< as bagyenda/njiwa's SM-SR
 inline constexpr std::uint16_t kNotificationConfirmation = 0x3A08;      ///< not confirmed
 inline constexpr std::uint16_t kSetEmergencyProfileAttribute = 0x3A09;  ///< not confirmed
 inline constexpr std::uint16_t kUpdatePolicyRules = 0x3AF1;             ///< this project's

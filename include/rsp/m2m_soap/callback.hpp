@@ -21,9 +21,11 @@
 ///
 /// Not done: wsa:RelatesTo of an operation's result is not the MessageID of
 /// the MNO's request (neither role keeps it); the MNO relates them by
-/// OperationId, which the request's 202 answer carried. The action URIs and
-/// element names follow public SGP.02 implementations, not confirmed
-/// against the SGP.02 text.
+/// OperationId, which the request's 202 answer carried. The action URIs are
+/// as bagyenda/njiwa's callbacks ("http://gsma.com/ES4/ProfileManagentCallBack/
+/// ES4-HandleSMSRChangeNotification", ES2 likewise), not checked against the
+/// SGP.02 text. Its HandleSMSRChangeNotification carries the new EIS and
+/// CompletionTimestamp; ours Eid and SmsrId (not changed here).
 
 #include <string>
 #include <string_view>

@@ -25,8 +25,8 @@
 
 namespace rsp::m2m_soap {
 
-/// The namespace of the GSMA messages, as public SGP.02 implementations
-/// write it (not confirmed against the SGP.02 text).
+/// The namespace of the GSMA messages, as bagyenda/njiwa's ES1-ES4/ES7 web
+/// services declare it (checked there, not against the SGP.02 text).
 inline constexpr std::string_view kGsmaNs = "http://namespaces.gsma.org/esim-messaging/1";
 
 /// A request element's children as the JSON request object. An element

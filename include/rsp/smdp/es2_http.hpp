@@ -16,6 +16,11 @@
 ///    MNO) is answered 403, one without credentials 401 (the server's
 ///    unauthenticated reply). Without it (lab use over plain HTTP) the route
 ///    is open and only its path, which may carry a secret part, hides it.
+///    The route is the one SM-SR `smsr_id`'s (each configured SM-SR has its
+///    own): an ES3.HandleSMSRChangeNotification on it must name that SM-SR
+///    as the eUICC's new one, else it is refused with 403 and 1.1/1.2
+///    (requester not allowed, as ES2 refuses a caller that is not an MNO)
+///    and nothing is recorded (Es3Notifications::Outcome::Refused).
 
 #include <memory>
 #include <optional>
@@ -40,7 +45,8 @@ std::vector<service::Route> es2_routes(std::shared_ptr<Es2Service> svc, std::set
 /// refused (400) as any other body that is not a result.
 service::Route es3_results_route(std::shared_ptr<Es3Results> results, std::string path = std::string(kEs3ResultsPath),
                                  std::shared_ptr<Es3Notifications> notifications = nullptr,
-                                 std::optional<std::string> smsr_caller = std::nullopt);
+                                 std::optional<std::string> smsr_caller = std::nullopt,
+                                 std::string smsr_id = {});
 /// The answer to a caller that is not authenticated: 401 with 1.1/1.1.
 service::Reply es2_unauthenticated_reply();
 

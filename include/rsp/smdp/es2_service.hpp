@@ -38,7 +38,8 @@
 /// Operations are rows of their own (schema component "smdp.es2"); a
 /// process that stops with operations pending ends them at its next start
 /// (open()): relayed functions run again; a DownloadProfile whose download
-/// ProfileDownload::recover() resumed or rolled back ends as that download
+/// ProfileDownload::recover() resumed or rolled back (through the eUICC's
+/// SM-SR: the one Inventory::smsr_of names, else the configured one) ends as that download
 /// did (reported and its profile settled as without the restart); one with
 /// no unfinished download is reported failed, its profile quarantined (it
 /// may be on the eUICC; an operator decides).
@@ -79,8 +80,8 @@ inline constexpr std::string_view kMnoCallbackOutbox = "smdp.es2";
 /// Codes of ES2 refusals the SM-SR's table (m2m::codes) does not have.
 namespace es2_codes {
 /// smsrId names an SM-SR this SM-DP does not work with: SM-SR subject 8.7,
-/// unknown 3.9 (by analogy with the other "unknown" codes; not yet checked
-/// against the SGP.02 text).
+/// unknown 3.9, as bagyenda/njiwa's ES2 DownloadProfile answers an unknown
+/// SM-SR (not checked against the SGP.02 text).
 inline constexpr m2m::Code kSmsrUnknown{"8.7", "3.9"};
 /// smsrId names an SM-SR the eUICC left (an SM-SR change notification named
 /// another since): SM-SR subject 8.7, refused 3.8 (our choice by analogy;

@@ -25,14 +25,18 @@
 /// (Inventory::record_smsr; Es2Service sends its later ES3 calls there) and
 /// each MNO with a profile of this SM-DP on that eUICC gets one
 /// ES2.HandleSMSRChangeNotification ("note-<n>-<mno>"). About an eUICC this
-/// SM-DP downloaded nothing to it is Ignored. That the sender is the SM-SR
-/// it names is not checked here (the callback endpoint takes only the
-/// configured SM-SRs' TLS certificates).
+/// SM-DP downloaded nothing to it is Ignored. It must come from the SM-SR it
+/// names as the eUICC's new one: `sender`, the configured SM-SR whose
+/// callbacks route took it (that route serves only that SM-SR's pinned TLS
+/// client certificate, es2_http.hpp); from another SM-SR it is Refused and
+/// nothing is recorded, not even its identifier (the SM-SR it names may
+/// still send the real one).
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "rsp/common/expected.hpp"
 #include "rsp/m2m/es3.hpp"
@@ -55,14 +59,15 @@ class Es3Notifications {
       std::shared_ptr<service::SqlOutbox> callbacks,
       std::function<std::string(const std::string& mno)> callback_url = {});
 
-  enum class Outcome { Recorded, Duplicate, Ignored };
+  enum class Outcome { Recorded, Duplicate, Ignored, Refused };
   struct Handled {
     Outcome outcome = Outcome::Recorded;
     std::string detail;  ///< for the log: what was done or why not
   };
-  /// Handles one notification; an error (storage) means nothing was
-  /// recorded and the SM-SR should try again.
-  expected<Handled, std::string> handle(const m2m::es3::Notification& n);
+  /// Handles one notification sent by the SM-SR `sender` (its smsr_id); an
+  /// error (storage) means nothing was recorded and the SM-SR should try
+  /// again.
+  expected<Handled, std::string> handle(const m2m::es3::Notification& n, std::string_view sender);
 
  private:
   Es3Notifications(std::shared_ptr<store::Database> db, std::shared_ptr<Inventory> inventory,

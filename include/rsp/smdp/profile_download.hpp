@@ -28,6 +28,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -118,9 +119,13 @@ class ProfileDownload {
   /// Runs one download to its end; the final record (Failed with the reason
   /// when it did not succeed). An error only when the table cannot be written.
   expected<Download, std::string> run(const DownloadRequest& request);
+  /// The SM-SR a download left unfinished is resumed or rolled back
+  /// through (its eUICC's SM-SR now); an error (storage) stops recover().
+  using PortFor = std::function<expected<Es3Port*, std::string>(const Download&)>;
   /// Every download left unfinished: resumed (profile loaded) or rolled
-  /// back. Returns the records as they ended.
-  expected<std::vector<Download>, std::string> recover();
+  /// back, each through the port `port_for` gives (unset: the
+  /// constructor's). Returns the records as they ended.
+  expected<std::vector<Download>, std::string> recover(const PortFor& port_for = {});
 
  private:
   expected<void, std::string> step(Download& d, DownloadState state);
@@ -135,7 +140,7 @@ class ProfileDownload {
 
   DownloadConfig config_;
   KeepKeys keep_keys_;
-  Es3Port& es3_;
+  Es3Port* es3_;  ///< never null; recover() points it at each download's SM-SR
   DownloadTable& table_;
 };
 

@@ -18,9 +18,9 @@
 /// is SOAP as SOAP (rsp/m2m_soap/callback.hpp: `ES2-DownloadProfileResponse`,
 /// `ES2-HandleProfileEnabledNotification`).
 ///
-/// Not confirmed against the SGP.02 text (not at hand here; these follow
-/// public SGP.02 implementations): the namespace, the action URIs (their
-/// "ProfileManagent" spelling included) and the element names.
+/// The namespace and the action URIs ("ProfileManagent" spelling included;
+/// "ES2-GetEISRequest" accepted) as in bagyenda/njiwa's ES2 web service,
+/// not checked against the SGP.02 text; the wrapper element names are ours.
 
 #include <memory>
 #include <set>

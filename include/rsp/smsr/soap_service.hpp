@@ -22,10 +22,15 @@
 /// function's result goes to the SM-DP in the JSON binding (its callback_url):
 /// the SM-DP's side of ES3 speaks JSON only.
 ///
-/// Not confirmed against the SGP.02 text (not at hand here; these follow
-/// public SGP.02 implementations): the namespace, the action URIs (their
-/// "ProfileManagent" spelling included) and the `ES4-...Request/Response`
-/// element names. The JSON binding's GetOperation is offered here too (not
+/// Checked against bagyenda/njiwa's ES1, ES3, ES4 and ES7 web services, not
+/// against the SGP.02 text (not at hand here): the namespace and the action
+/// URIs are theirs ("http://gsma.com/ES4/ProfileManagent/ES4-EnableProfile",
+/// the "ProfileManagent" spelling included; ES1 and ES7 under
+/// "eUICCManagement"; ES3's "ES3-UpdatePolicyRules" and
+/// "ES3-UpdateConnectivityParameters" with Eid, Iccid and
+/// ConnectivityParameters; "...Request" accepted as they send GetEIS). The
+/// `ES4-...Request/Response` wrapper element names are ours (njiwa binds
+/// the parameters RPC-style). The JSON binding's GetOperation is offered here too (not
 /// an SGP.02 function).
 
 #include <memory>

@@ -25,7 +25,7 @@ TEST(Es8Messages, KeyAgreementRoundTrip) {
   EXPECT_EQ(k->signature, Bytes(64, 0x22));
   EXPECT_EQ(k->signed_part, body);
   // The CRT as this project codes it (es8.hpp): scenario, usage, type, length, version.
-  EXPECT_EQ(to_hex(Bytes(body.begin(), body.begin() + 18)), "A610900203019501" "5C800188810110830131");
+  EXPECT_EQ(to_hex(Bytes(body.begin(), body.begin() + 18)), "A6109002030A9501" "5C800188810110830131");
 }
 
 TEST(Es8Messages, KeyAgreementRefusals) {

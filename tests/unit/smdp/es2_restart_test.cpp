@@ -121,5 +121,45 @@ TEST_F(Es2ServiceTest, RestartDuringCreateIsdpDeletesByIccid) {
   EXPECT_EQ(callbacks().size(), 2u);
 }
 
+// The eUICC moved to kSmsr2 (its SM-SR change notification recorded) while
+// the download was stopped: the restart resumes it through kSmsr2, not the
+// configured SM-SR; one rolled back is deleted there too.
+TEST_F(Es2ServiceTest, RestartResumesADownloadThroughTheEuiccsNewSmsr) {
+  auto r = svc_->handle(download(kIccidA), "mno-a");
+  ASSERT_TRUE(r.answer.accepted());
+  leave_download(db_, DownloadState::Loaded);
+  ASSERT_TRUE(inventory_->record_smsr(kEid, kSmsr2));
+  port2_.answers[es3::Function::ProfileDownloadCompleted] = ok();
+  port2_.answers[es3::Function::EnableProfile] = ok();
+  open_all();
+  if (HasFatalFailure()) return;
+  EXPECT_TRUE(port_.calls.empty());
+  EXPECT_EQ(port2_.calls, (std::vector<es3::Function>{es3::Function::ProfileDownloadCompleted,
+                                                      es3::Function::EnableProfile}));
+  EXPECT_EQ(state_of("mno-a", kIccidA), ProfileState::Downloaded);
+  auto cbs = callbacks();
+  ASSERT_EQ(cbs.size(), 1u);
+  EXPECT_EQ(std::get<es2::Result>(cbs[0].second).operation_id, r.answer.operation_id);
+  EXPECT_EQ(std::get<es2::Result>(cbs[0].second).status, "Executed-Success");
+
+  ASSERT_TRUE(svc_->handle(es2::DownloadProfile{kEid, kIccidA2, "", kSmsr2, false, std::nullopt}, "mno-a").answer.accepted());
+  auto table = DownloadTable::open(db_);
+  ASSERT_TRUE(table);
+  Download d;
+  d.eid = kEid;
+  d.iccid = kIccidA2;
+  d.state = DownloadState::KeysEstablished;
+  d.isdp_aid = from_hex("A0000005591010FFFFFFFF8900001200").value();
+  d.request = "{}";
+  ASSERT_TRUE((*table)->create(d));
+  port2_.calls.clear();
+  port2_.answers[es3::Function::DeleteIsdp] = ok();
+  open_all();
+  if (HasFatalFailure()) return;
+  EXPECT_TRUE(port_.calls.empty());
+  EXPECT_EQ(port2_.calls, (std::vector<es3::Function>{es3::Function::DeleteIsdp}));
+  EXPECT_EQ(state_of("mno-a", kIccidA2), ProfileState::Available);
+}
+
 }  // namespace
 }  // namespace rsp::smdp::testing

@@ -51,7 +51,7 @@ class Es3NotificationsTest : public Es2ServiceTest {
 
 TEST_F(Es3NotificationsTest, EachNotificationSetsTheStateAndTellsTheOwningMnoOnce) {
   using F = es3::NotificationFunction;
-  auto h = notes_->handle(note(F::ProfileEnabled, "es3-1"));
+  auto h = notes_->handle(note(F::ProfileEnabled, "es3-1"), kSmsr);
   ASSERT_TRUE(h) << h.error();
   EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Recorded) << h->detail;
   EXPECT_EQ(on_card(kIccidA), EuiccState::Enabled);
@@ -68,20 +68,20 @@ TEST_F(Es3NotificationsTest, EachNotificationSetsTheStateAndTellsTheOwningMnoOnc
   EXPECT_EQ(due->back().ref, got[0].second.call_id);
 
   // The same notification again (the SM-SR retried, the card repeated it): nothing more.
-  h = notes_->handle(note(F::ProfileEnabled, "es3-1"));
+  h = notes_->handle(note(F::ProfileEnabled, "es3-1"), kSmsr);
   ASSERT_TRUE(h);
   EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Duplicate);
   EXPECT_EQ(mno_notes().size(), 1u);
   // Also after a restart: the identifiers are durable.
   reopen_notifications();
-  h = notes_->handle(note(F::ProfileEnabled, "es3-1"));
+  h = notes_->handle(note(F::ProfileEnabled, "es3-1"), kSmsr);
   ASSERT_TRUE(h);
   EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Duplicate);
 
   // Disabled, then deleted: each recorded and told.
-  ASSERT_TRUE(notes_->handle(note(F::ProfileDisabled, "es3-2")));
+  ASSERT_TRUE(notes_->handle(note(F::ProfileDisabled, "es3-2"), kSmsr));
   EXPECT_EQ(on_card(kIccidA), EuiccState::Disabled);
-  ASSERT_TRUE(notes_->handle(note(F::ProfileDeleted, "es3-3")));
+  ASSERT_TRUE(notes_->handle(note(F::ProfileDeleted, "es3-3"), kSmsr));
   EXPECT_EQ(on_card(kIccidA), EuiccState::Deleted);
   got = mno_notes();
   ASSERT_EQ(got.size(), 3u);
@@ -101,7 +101,7 @@ TEST_F(Es3NotificationsTest, ProfilesNotDownloadedThereAreIgnored) {
   // right profile on another eUICC: recorded, no state, nobody told.
   for (const auto& n : {note(F::ProfileEnabled, "x-1", kIccidB), note(F::ProfileEnabled, "x-2", "8900999999999999999"),
                         note(F::ProfileDisabled, "x-3", kIccidA, "89049032123451234512345678909999")}) {
-    auto h = notes_->handle(n);
+    auto h = notes_->handle(n, kSmsr);
     ASSERT_TRUE(h) << h.error();
     EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Ignored) << n.call_id;
   }
@@ -112,7 +112,7 @@ TEST_F(Es3NotificationsTest, ProfilesNotDownloadedThereAreIgnored) {
   // no SM-SR recorded for it.
   auto change = note(F::SmsrChange, "x-4", "", "89049032123451234512345678909999");
   change.smsr_id = kSmsr2;
-  auto h = notes_->handle(change);
+  auto h = notes_->handle(change, kSmsr2);
   ASSERT_TRUE(h);
   EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Ignored);
   EXPECT_TRUE(mno_notes().empty());
@@ -128,7 +128,7 @@ TEST_F(Es3NotificationsTest, SmsrChangeRecordsTheNewSmsrAndTellsEachMnoOnce) {
   ASSERT_TRUE(inventory_->settle(kIccidB, ProfileState::Downloaded));
   auto change = note(es3::NotificationFunction::SmsrChange, "es3-change-kv2", "");
   change.smsr_id = kSmsr2;
-  auto h = notes_->handle(change);
+  auto h = notes_->handle(change, kSmsr2);
   ASSERT_TRUE(h) << h.error();
   EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Recorded) << h->detail;
   auto smsr = inventory_->smsr_of(kEid);
@@ -152,18 +152,79 @@ TEST_F(Es3NotificationsTest, SmsrChangeRecordsTheNewSmsrAndTellsEachMnoOnce) {
   EXPECT_NE(due->back().body.find("\"smsrId\":\"smsr-2\""), std::string::npos) << due->back().body;
   EXPECT_EQ(due->back().body.find("iccid"), std::string::npos) << due->back().body;
   // The SM-SR sends it again: dropped, nobody told twice.
-  h = notes_->handle(change);
+  h = notes_->handle(change, kSmsr2);
   ASSERT_TRUE(h);
   EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Duplicate);
   EXPECT_EQ(mno_notes().size(), 2u);
 }
 
 
+TEST_F(Es3NotificationsTest, AnSmsrChangeFromAnotherSmsrThanTheOneItNamesIsRefusedAndNotRecorded) {
+  auto change = note(es3::NotificationFunction::SmsrChange, "es3-change-forged", "");
+  change.smsr_id = kSmsr2;
+  // The eUICC's old SM-SR (or any other configured one) names kSmsr2:
+  // refused, nothing recorded, nobody told.
+  for (const std::string& sender : {kSmsr, std::string("smsr-3"), std::string()}) {
+    auto h = notes_->handle(change, sender);
+    ASSERT_TRUE(h) << h.error();
+    EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Refused) << sender;
+  }
+  auto smsr = inventory_->smsr_of(kEid);
+  ASSERT_TRUE(smsr);
+  EXPECT_FALSE(*smsr);
+  EXPECT_TRUE(mno_notes().empty());
+  // Its identifier was not recorded: the real one, from kSmsr2, is taken.
+  auto h = notes_->handle(change, kSmsr2);
+  ASSERT_TRUE(h) << h.error();
+  EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Recorded) << h->detail;
+  smsr = inventory_->smsr_of(kEid);
+  ASSERT_TRUE(smsr);
+  EXPECT_EQ(smsr->value_or(""), kSmsr2);
+  EXPECT_EQ(mno_notes().size(), 1u);
+}
+
+TEST_F(Es3NotificationsTest, TheCallbacksRouteTakesAnSmsrChangeOnlyFromTheSmsrItNames) {
+  auto results = std::make_shared<Es3Results>();
+  std::shared_ptr<Es3Notifications> notes(std::move(notes_));
+  // kSmsr's route (its pinned certificate) and kSmsr2's.
+  auto route1 = es3_results_route(results, "/es3/cb", notes, std::string("smsr:smsr-1"), kSmsr);
+  auto route2 = es3_results_route(results, "/es3/cb2", notes, std::string("smsr:smsr-2"), kSmsr2);
+  const service::Caller smsr1{"smsr:smsr-1", service::CallerProof::ClientCertificate};
+  const service::Caller smsr2{"smsr:smsr-2", service::CallerProof::ClientCertificate};
+  auto change = note(es3::NotificationFunction::SmsrChange, "es3-change-kv2", "");
+  change.smsr_id = kSmsr2;
+  const std::string body = es3::encode_notification(change);
+  // The old SM-SR announcing the new one: 403, Failed 1.1/1.2, nothing recorded.
+  auto refused = route1.handler(post(body), smsr1);
+  EXPECT_EQ(refused.response.status, 403);
+  EXPECT_EQ(refused.subject_code, "1.1");
+  EXPECT_EQ(refused.reason_code, "1.2");
+  auto answer = es2::decode_answer(refused.response.body);
+  ASSERT_TRUE(answer) << refused.response.body;
+  EXPECT_EQ(answer->status, "Failed");
+  EXPECT_EQ(answer->subject_code, "1.1");
+  EXPECT_EQ(answer->reason_code, "1.2");
+  auto smsr = inventory_->smsr_of(kEid);
+  ASSERT_TRUE(smsr);
+  EXPECT_FALSE(*smsr);
+  EXPECT_TRUE(mno_notes().empty());
+  // The new SM-SR itself, on its route: recorded, the MNO told once.
+  EXPECT_EQ(route2.handler(post(body), smsr2).response.status, 200);
+  smsr = inventory_->smsr_of(kEid);
+  ASSERT_TRUE(smsr);
+  EXPECT_EQ(smsr->value_or(""), kSmsr2);
+  EXPECT_EQ(mno_notes().size(), 1u);
+  // Profile notifications are taken on either route as before.
+  EXPECT_EQ(route1.handler(post(es3::encode_notification(note(es3::NotificationFunction::ProfileDisabled, "es3-d"))), smsr1)
+                .response.status,
+            200);
+}
+
 TEST_F(Es3NotificationsTest, ADownloadInProgressIsRecordedAndARollbackForgetsIt) {
   // The eUICC's confirmation of the enable may come before the SM-SR's
   // result: the profile is still reserved for that eUICC.
   ASSERT_TRUE(inventory_->reserve("mno-a", kIccidA2, "", kEid));
-  auto h = notes_->handle(note(es3::NotificationFunction::ProfileEnabled, "es3-r", kIccidA2));
+  auto h = notes_->handle(note(es3::NotificationFunction::ProfileEnabled, "es3-r", kIccidA2), kSmsr);
   ASSERT_TRUE(h) << h.error();
   EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Recorded);
   EXPECT_EQ(on_card(kIccidA2), EuiccState::Enabled);
@@ -175,7 +236,7 @@ TEST_F(Es3NotificationsTest, ADownloadInProgressIsRecordedAndARollbackForgetsIt)
 TEST_F(Es3NotificationsTest, TheCallbacksRouteTakesOnlyTheSmsrsCertificate) {
   auto results = std::make_shared<Es3Results>();
   std::shared_ptr<Es3Notifications> notes(std::move(notes_));
-  auto route = es3_results_route(results, "/es3/cb", notes, std::string("smsr:smsr-1"));
+  auto route = es3_results_route(results, "/es3/cb", notes, std::string("smsr:smsr-1"), kSmsr);
   EXPECT_TRUE(route.authenticated);
   const std::string body = es3::encode_notification(note(es3::NotificationFunction::ProfileEnabled, "es3-9"));
   const service::Caller smsr{"smsr:smsr-1", service::CallerProof::ClientCertificate};
