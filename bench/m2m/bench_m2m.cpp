@@ -308,12 +308,13 @@ M2mFloor measure_floor(const Bytes& upp) {
   f.rates = bench::measure_crypto_rates(crypto::Curve::NistP256, 0.25);
   f.upp_bytes = upp.size();
   crypto::SystemRandom random;
-  const Bytes shs = random.bytes(32), dr = random.bytes(16), signed_part = random.bytes(80);
+  const Bytes shs = random.bytes(32), dr = random.bytes(16), host_id = random.bytes(16);
+  const Bytes crt = m2m::es8::encode_crt(m2m::es8::kKeyUsageScp03, m2m::es8::kDefaultKeyVersion, host_id);
   f.derive_us = 1000.0 * cpu_ms_per_call(0.1, [&] {
-    auto k = m2m::es8::derive_keys(shs, dr);
-    if (!k || !m2m::es8::compute_receipt(k->receipt_key, signed_part, dr)) die("ES8 key derivation");
+    auto k = m2m::es8::derive_keys(shs, dr, host_id);
+    if (!k || !m2m::es8::compute_receipt(k->receipt_key, crt, dr)) die("ES8 key derivation");
   });
-  auto keys = m2m::es8::derive_keys(shs, dr);
+  auto keys = m2m::es8::derive_keys(shs, dr, host_id);
   if (!keys) die("ES8 key derivation");
   f.scp03t_ms = cpu_ms_per_call(0.25, [&] {
     crypto::BspSession dp(m2m::es8::scp03t_keys(*keys));

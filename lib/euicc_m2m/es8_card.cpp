@@ -99,8 +99,9 @@ apdu::Response Es8Card::execute(ByteView isdp_aid, const apdu::Command& c) {
     return r;
   }
   if (c.cla != 0x80 || c.ins != 0xE2) return status(c.cla != 0x80 ? sw::kClaNotSupported : sw::kInsNotSupported);
-  // P1: b8 last block, b5-b4 '10' BER-TLV; no encryption bits (GP v2.3 §11.11.2.1).
-  if ((c.p1 & 0x7F) != 0x10) return status(sw::kIncorrectP1P2);
+  // P1: b8 last block; b5-b4 '10' BER-TLV (the profile segments) or '09' DGI
+  // with b1 (the key establishment, es8.hpp); no encryption bits (GP v2.3 §11.11.2.1).
+  if ((c.p1 & 0x7F) != 0x10 && (c.p1 & 0x7F) != es8::kStoreDataP1Dgi) return status(sw::kIncorrectP1P2);
   const Bytes aid(isdp_aid.begin(), isdp_aid.end());
   // Sessions only for ISD-Ps that exist: unknown AIDs hold no memory.
   if (!impl_->isdp(aid)) {
@@ -129,8 +130,15 @@ apdu::Response Es8Card::execute(ByteView isdp_aid, const apdu::Command& c) {
 apdu::Response Es8Card::Impl::on_message(const Bytes& aid, Session& s, ByteView message) {
   if (!isdp(aid)) return status(sw::kReferencedDataNotFound);
   switch (message[0]) {
-    case 0x7F: return on_certificate(s, message);
-    case es8::kTagCrt: return on_key_agreement(aid, s, message);
+    case es8::kDgiCertificate >> 8: {  // DGI '3A01' then '3A02', or '3A02' alone
+      auto parts = es8::split_key_establishment(message);
+      if (!parts) return status(sw::kWrongData);
+      if (parts->certificate_message) {
+        auto r = on_certificate(s, *parts->certificate_message);
+        if (r.sw != sw::kOk || parts->rest.empty()) return r;
+      }
+      return on_key_agreement(aid, s, parts->rest);
+    }
     case es8::kTagProfileSegment: return on_segment(aid, s, message);
     case es8::kTagProfileEnd: return on_end(aid, s, message);
     default: return status(sw::kWrongData);
@@ -152,6 +160,7 @@ apdu::Response Es8Card::Impl::on_key_agreement(const Bytes& aid, Session& s, Byt
   auto ka = es8::decode_key_agreement_message(message);
   if (!ka) return status(sw::kWrongData);
   if (ka->key_usage != es8::kKeyUsageScp03) return status(sw::kWrongData);  // the ISD-R's keys are not an ISD-P's
+  if (ka->key_parameter_reference != es8::key_parameter_reference(ecasd_key.curve())) return status(sw::kWrongData);
   if (!crypto::verify_plain(*s.dp_key, ka->signed_part, ka->signature)) return status(sw::kSecurityStatusNotSatisfied);
   auto p = isdp(aid);
   if (!p) return status(sw::kReferencedDataNotFound);
@@ -161,10 +170,10 @@ apdu::Response Es8Card::Impl::on_key_agreement(const Bytes& aid, Session& s, Byt
   auto shs = crypto::ecka_shared_secret(ecasd_key, *epk);
   if (!shs) return status(sw::kWrongData);
   const Bytes dr = random->bytes(es8::kDrSize);
-  auto keys = es8::derive_keys(*shs, dr);
+  auto keys = es8::derive_keys(*shs, dr, ka->host_id);
   wipe(*shs);
   if (!keys) return status(sw::kMemoryFailure);
-  auto receipt = es8::compute_receipt(keys->receipt_key, ka->signed_part, dr);
+  auto receipt = es8::compute_receipt(keys->receipt_key, ka->crt, dr);
   if (!receipt) return status(sw::kMemoryFailure);
   const std::uint8_t version = ka->key_version;
   auto refused = isd_r->change_isdp(aid, [&](IsdpRecord& r) -> std::optional<std::uint16_t> {

@@ -34,9 +34,9 @@ M2mIsdR::~M2mIsdR() = default;
 
 std::optional<apdu::Response> M2mIsdR::on_smsr_change(const apdu::Command& c) {
   if (auto version = m2m::parse_delete_key_set(c)) return on_delete_key_set(*version);
-  // STORE DATA with a BER-TLV data field (GP v2.3 §11.11.2.1: P1 b5-b4 '10');
-  // the platform commands use the DGI form.
-  if (c.ins != 0xE2 || (c.p1 & 0x7F) != 0x10) return std::nullopt;
+  // STORE DATA in DGI format with b1 (P1 '09', '89' last: es8.hpp); the
+  // platform commands use the DGI form without b1 ('88').
+  if (c.ins != 0xE2 || (c.p1 & 0x7F) != es8::kStoreDataP1Dgi) return std::nullopt;
   std::unique_lock lock(mutex_);
   if (!key_session_) key_session_ = std::make_shared<KeySession>();
   auto& s = *key_session_;
@@ -68,8 +68,10 @@ apdu::Response M2mIsdR::on_key_message(ByteView message) {
   if (!identity || identity->curves.empty()) return status(sw::kConditionsNotSatisfied);
   const auto& curve = identity->curves.front();
 
-  if (message[0] == 0x7F) {
-    auto der = es8::decode_certificate_message(message);
+  auto parts = es8::split_key_establishment(message);
+  if (!parts) return status(sw::kWrongData);
+  if (parts->certificate_message) {
+    auto der = es8::decode_certificate_message(*parts->certificate_message);
     if (!der) return status(sw::kWrongData);
     auto ci = pki::Certificate::from_der(curve.ci_cert);
     if (!ci) return status(sw::kConditionsNotSatisfied);
@@ -80,9 +82,9 @@ apdu::Response M2mIsdR::on_key_message(ByteView message) {
     std::lock_guard lock(mutex_);
     if (!key_session_) return status(sw::kConditionsNotSatisfied);
     key_session_->smsr_key = std::move(chain->public_key);
-    return status(sw::kOk);
+    if (parts->rest.empty()) return status(sw::kOk);
   }
-  if (message[0] != es8::kTagCrt) return status(sw::kWrongData);
+  message = parts->rest;
 
   std::optional<crypto::EcKey> smsr_key;
   {
@@ -92,6 +94,7 @@ apdu::Response M2mIsdR::on_key_message(ByteView message) {
   if (!smsr_key) return status(sw::kConditionsNotSatisfied);  // no certificate yet
   auto ka = es8::decode_key_agreement_message(message);
   if (!ka || ka->key_usage != es8::kKeyUsageIsdR) return status(sw::kWrongData);
+  if (ka->key_parameter_reference != es8::key_parameter_reference(curve.curve)) return status(sw::kWrongData);
   if (!crypto::verify_plain(*smsr_key, ka->signed_part, ka->signature)) return status(sw::kSecurityStatusNotSatisfied);
   const std::uint8_t version = ka->key_version;
   if (version < m2m::es7::kMinKeyVersion || version > m2m::es7::kMaxKeyVersion) return status(sw::kWrongData);
@@ -102,10 +105,10 @@ apdu::Response M2mIsdR::on_key_message(ByteView message) {
   auto shs = crypto::ecka_shared_secret(*ecasd, *epk);
   if (!shs) return status(sw::kWrongData);
   const Bytes dr = crypto::system_random().bytes(es8::kDrSize);
-  auto keys = es8::derive_keys(*shs, dr, es8::kKeyUsageIsdR);
+  auto keys = es8::derive_keys(*shs, dr, ka->host_id, es8::kKeyUsageIsdR);
   wipe(*shs);
   if (!keys) return status(sw::kMemoryFailure);
-  auto receipt = es8::compute_receipt(keys->receipt_key, ka->signed_part, dr);
+  auto receipt = es8::compute_receipt(keys->receipt_key, ka->crt, dr);
   if (!receipt) return status(sw::kMemoryFailure);
 
   std::lock_guard lock(mutex_);

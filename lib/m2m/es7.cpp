@@ -127,7 +127,7 @@ expected<Response, Error> decode_response(std::string_view body) {
   }
   if (j.contains("keyAgreement")) {
     RSP_TRY(r.key_agreement, b.hex("keyAgreement", 1, es8::kMaxMessage));
-    if (!es8::decode_key_agreement_message(r.key_agreement)) return invalid("keyAgreement", "'A6', '7F49' and '5F37'");
+    if (!es8::decode_key_agreement_message(r.key_agreement)) return invalid("keyAgreement", "DGI '3A02', '7F49' and '5F37'");
   }
   if (j.contains("operationId")) {
     RSP_TRY(r.operation_id, b.integer("operationId", 1, std::numeric_limits<std::int64_t>::max()));

@@ -9,6 +9,8 @@
 #include "rsp/crypto/ecdsa.hpp"
 #include "rsp/crypto/ecka.hpp"
 #include "rsp/crypto/kdf.hpp"
+#include "rsp/crypto/random.hpp"
+#include "rsp/m2m/dgi.hpp"
 #include "rsp/tlv/tlv.hpp"
 
 namespace rsp::m2m::es8 {
@@ -39,23 +41,42 @@ DerivedKeys::~DerivedKeys() {
   wipe(dek);
 }
 
-Bytes encode_key_agreement_body(std::uint8_t key_version, ByteView ephemeral_point, std::uint8_t key_usage) {
+std::uint8_t key_parameter_reference(crypto::Curve curve) {
+  return curve == crypto::Curve::BrainpoolP256r1 ? 0x03 : 0x00;
+}
+
+Bytes encode_crt(std::uint8_t key_usage, std::uint8_t key_version, ByteView host_id) {
   tlv::Writer w;
   auto crt = w.begin(tag(kTagCrt));
   w.put(tag(kTagScenario), ByteView(kScenario3, sizeof kScenario3));
-  const std::uint8_t type = kKeyTypeAes, length = kKeyLength128;
+  const std::uint8_t type = kKeyTypeAes, length = kKeyLength128, id = kFirstKeyId;
   w.put(tag(kTagKeyUsage), ByteView(&key_usage, 1));
   w.put(tag(kTagKeyType), ByteView(&type, 1));
   w.put(tag(kTagKeyLength), ByteView(&length, 1));
+  w.put(tag(kTagKeyId), ByteView(&id, 1));
   w.put(tag(kTagKeyVersion), ByteView(&key_version, 1));
+  w.put(tag(kTagInitialCounter), ByteView{});
+  w.put(tag(kTagHostId), host_id);
   w.end(crt);
-  auto pk = w.begin(tag(kTagPublicKey));
-  w.put(tag(kTagPoint), ephemeral_point);
-  w.end(pk);
   return w.take();
 }
 
-Bytes encode_certificate_message(ByteView certificate_der) { return tlv::encode(tag(kTagCertificate), certificate_der); }
+Bytes encode_key_agreement_body(ByteView crt, ByteView ephemeral_point, crypto::Curve curve) {
+  Bytes out = encode_dgi(kDgiKeyAgreement, crt);
+  tlv::Writer w;
+  auto pk = w.begin(tag(kTagPublicKey));
+  w.put(tag(kTagPublicKeyQ), ephemeral_point);
+  const std::uint8_t ref = key_parameter_reference(curve);
+  w.put(tag(kTagKeyParameterRef), ByteView(&ref, 1));
+  w.end(pk);
+  auto pk_bytes = w.take();
+  out.insert(out.end(), pk_bytes.begin(), pk_bytes.end());
+  return out;
+}
+
+Bytes encode_certificate_message(ByteView certificate_der) {
+  return encode_dgi(kDgiCertificate, tlv::encode(tag(kTagCertificate), certificate_der));
+}
 
 Bytes encode_key_agreement_message(ByteView signed_part, ByteView signature) {
   Bytes out(signed_part.begin(), signed_part.end());
@@ -65,45 +86,76 @@ Bytes encode_key_agreement_message(ByteView signed_part, ByteView signature) {
 }
 
 expected<Bytes, Es8Error> decode_certificate_message(ByteView data) {
-  tlv::Reader r(data);
+  auto d = next_dgi(data);
+  if (!d || d->id != kDgiCertificate || d->size != data.size()) return unexpected(Es8Error::Malformed);
+  tlv::Reader r(d->value);
   RSP_TRY(auto t, take(r, kTagCertificate));
   if (!r.finish() || t.value.empty()) return unexpected(Es8Error::Malformed);
   return Bytes(t.value.begin(), t.value.end());
 }
 
+expected<KeyEstablishmentParts, Es8Error> split_key_establishment(ByteView data) {
+  auto d = next_dgi(data);
+  if (!d) return unexpected(Es8Error::Malformed);
+  KeyEstablishmentParts parts;
+  if (d->id == kDgiCertificate) {
+    parts.certificate_message = data.first(d->size);
+    parts.rest = data.subspan(d->size);
+  } else if (d->id == kDgiKeyAgreement) {
+    parts.rest = data;
+  } else {
+    return unexpected(Es8Error::Malformed);
+  }
+  return parts;
+}
+
 expected<KeyAgreement, Es8Error> decode_key_agreement_message(ByteView data) {
-  tlv::Reader r(data);
-  RSP_TRY(auto crt, take(r, kTagCrt));
+  auto d = next_dgi(data);
+  if (!d || d->id != kDgiKeyAgreement) return unexpected(Es8Error::Malformed);
+  tlv::Reader outer(d->value);
+  RSP_TRY(auto crt, take(outer, kTagCrt));
+  if (!outer.finish()) return unexpected(Es8Error::Malformed);
+  tlv::Reader r(data.subspan(d->size));
   RSP_TRY(auto pk, take(r, kTagPublicKey));
   RSP_TRY(auto sig, take(r, kTagSignature));
   if (!r.finish()) return unexpected(Es8Error::Malformed);
 
-  auto c = r.enter(crt);
+  auto c = outer.enter(crt);
   if (!c) return unexpected(Es8Error::Malformed);
   RSP_TRY(auto scenario, take(*c, kTagScenario));
   RSP_TRY(auto usage, one_byte(*c, kTagKeyUsage));
   RSP_TRY(auto type, one_byte(*c, kTagKeyType));
   RSP_TRY(auto length, one_byte(*c, kTagKeyLength));
+  RSP_TRY(auto id, one_byte(*c, kTagKeyId));
   RSP_TRY(auto version, one_byte(*c, kTagKeyVersion));
+  RSP_TRY(auto counter, take(*c, kTagInitialCounter));
+  // '45' SDIN would put the card's identifiers in SharedInfo: not supported (es8.hpp).
+  if (auto next = c->peek_tag(); next && *next && **next == tag(kTagSdin)) return unexpected(Es8Error::Unsupported);
+  RSP_TRY(auto host, take(*c, kTagHostId));
   if (!c->finish()) return unexpected(Es8Error::Malformed);
   if (!std::ranges::equal(scenario.value, ByteView(kScenario3, sizeof kScenario3)) ||
-      (usage != kKeyUsageScp03 && usage != kKeyUsageIsdR) ||
-      type != kKeyTypeAes || length != kKeyLength128) {
+      (usage != kKeyUsageScp03 && usage != kKeyUsageIsdR) || type != kKeyTypeAes || length != kKeyLength128 ||
+      id != kFirstKeyId || !counter.value.empty()) {
     return unexpected(Es8Error::Unsupported);
   }
+  if (host.value.size() != kHostIdSize) return unexpected(Es8Error::Malformed);
 
   auto p = r.enter(pk);
   if (!p) return unexpected(Es8Error::Malformed);
-  RSP_TRY(auto point, take(*p, kTagPoint));
+  RSP_TRY(auto point, take(*p, kTagPublicKeyQ));
+  RSP_TRY(auto ref, one_byte(*p, kTagKeyParameterRef));
   if (!p->finish() || point.value.empty()) return unexpected(Es8Error::Malformed);
   if (sig.value.empty()) return unexpected(Es8Error::Malformed);
 
   KeyAgreement k;
   k.key_usage = usage;
   k.key_version = version;
+  k.key_parameter_reference = ref;
+  k.host_id.assign(host.value.begin(), host.value.end());
   k.ephemeral_point.assign(point.value.begin(), point.value.end());
   k.signature.assign(sig.value.begin(), sig.value.end());
-  k.signed_part.assign(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(crt.encoded.size() + pk.encoded.size()));
+  k.signed_part.assign(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(d->size + pk.encoded.size()));
+  k.crt.assign(crt.encoded.begin(), crt.encoded.end());
   return k;
 }
 
@@ -124,11 +176,20 @@ expected<Receipt, Es8Error> decode_receipt(ByteView data) {
   return Receipt{Bytes(dr.value.begin(), dr.value.end()), Bytes(m.value.begin(), m.value.end())};
 }
 
-expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr, std::uint8_t key_usage) {
-  if (dr.size() != kDrSize) return unexpected(Es8Error::Malformed);
+Bytes shared_info(std::uint8_t key_usage, ByteView dr, ByteView host_id) {
   Bytes info{key_usage, kKeyTypeAes, kKeyLength128};
   info.insert(info.end(), dr.begin(), dr.end());
-  auto data = crypto::x963_kdf_sha256(shared_secret, info, 4 * kKeyLength128);
+  info.push_back(static_cast<std::uint8_t>(host_id.size()));
+  info.insert(info.end(), host_id.begin(), host_id.end());
+  return info;
+}
+
+expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr, ByteView host_id,
+                                            std::uint8_t key_usage) {
+  if (dr.size() != kDrSize || host_id.size() != kHostIdSize) return unexpected(Es8Error::Malformed);
+  if (key_usage != kKeyUsageScp03 && key_usage != kKeyUsageIsdR) return unexpected(Es8Error::Unsupported);
+  const std::size_t keys = key_usage == kKeyUsageScp03 ? 1 : 3;
+  auto data = crypto::x963_kdf_sha256(shared_secret, shared_info(key_usage, dr, host_id), (1 + keys) * kKeyLength128);
   if (!data) return unexpected(Es8Error::Crypto);
   DerivedKeys k;
   auto part = [&](std::size_t i) {
@@ -137,14 +198,14 @@ expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr,
   };
   k.receipt_key = part(0);
   k.enc = part(1);
-  k.mac = part(2);
-  k.dek = part(3);
+  k.mac = keys == 1 ? k.enc : part(2);
+  k.dek = keys == 1 ? k.enc : part(3);
   wipe(*data);
   return k;
 }
 
-expected<Bytes, Es8Error> compute_receipt(ByteView receipt_key, ByteView signed_part, ByteView dr) {
-  Bytes input(signed_part.begin(), signed_part.end());
+expected<Bytes, Es8Error> compute_receipt(ByteView receipt_key, ByteView crt, ByteView dr) {
+  Bytes input(crt.begin(), crt.end());
   auto d = tlv::encode(tag(kTagDr), dr);
   input.insert(input.end(), d.begin(), d.end());
   auto mac = crypto::aes_cmac(receipt_key, input);
@@ -157,11 +218,14 @@ expected<HostAgreement, Es8Error> HostAgreement::start(const crypto::EcKey& sign
                                                        std::uint8_t key_usage) {
   auto ephemeral = crypto::EcKey::generate(ecasd_public.curve());
   if (!ephemeral) return unexpected(Es8Error::Crypto);
-  Bytes signed_part = encode_key_agreement_body(key_version, ephemeral->public_point(), key_usage);
+  Bytes host_id = crypto::system_random().bytes(kHostIdSize);
+  Bytes crt = encode_crt(key_usage, key_version, host_id);
+  Bytes signed_part = encode_key_agreement_body(crt, ephemeral->public_point(), ecasd_public.curve());
   auto signature = crypto::sign_plain(signing_key, signed_part);
   if (!signature) return unexpected(Es8Error::Crypto);
   Bytes message = encode_key_agreement_message(signed_part, *signature);
-  return HostAgreement(std::move(*ephemeral), ecasd_public, std::move(signed_part), std::move(message), key_usage);
+  return HostAgreement(std::move(*ephemeral), ecasd_public, std::move(crt), std::move(host_id), std::move(message),
+                       key_usage);
 }
 
 expected<DerivedKeys, Es8Error> HostAgreement::finish(ByteView answer) {
@@ -171,12 +235,25 @@ expected<DerivedKeys, Es8Error> HostAgreement::finish(ByteView answer) {
   RSP_TRY(auto receipt, decode_receipt(answer));
   auto shs = crypto::ecka_shared_secret(ephemeral, ecasd_);
   if (!shs) return unexpected(Es8Error::Crypto);
-  auto keys = derive_keys(*shs, receipt.dr, usage_);
+  auto keys = derive_keys(*shs, receipt.dr, host_id_, usage_);
   wipe(*shs);
   if (!keys) return unexpected(keys.error());
-  RSP_TRY(auto expected_receipt, compute_receipt(keys->receipt_key, signed_part_, receipt.dr));
+  RSP_TRY(auto expected_receipt, compute_receipt(keys->receipt_key, crt_, receipt.dr));
   if (!equal_ct(expected_receipt, receipt.receipt)) return unexpected(Es8Error::Receipt);
   return std::move(*keys);
+}
+
+std::vector<apdu::Command> key_establishment_blocks(ByteView certificate_message, ByteView key_agreement_message) {
+  // Each message starts a block of its own; P2 counts on across both.
+  auto out = store_data_blocks(certificate_message);
+  for (auto& c : store_data_blocks(key_agreement_message)) out.push_back(std::move(c));
+  std::uint8_t block = 0;
+  for (auto& c : out) {
+    c.p1 = kStoreDataP1Dgi;
+    c.p2 = block++;
+  }
+  out.back().p1 |= kStoreDataP1Last;
+  return out;
 }
 
 crypto::BspKeys scp03t_keys(const DerivedKeys& keys) { return crypto::BspKeys(keys.enc, keys.mac, Bytes(16, 0)); }

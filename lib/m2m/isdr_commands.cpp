@@ -9,6 +9,7 @@
 
 #include "rsp/apdu/status_words.hpp"
 #include "rsp/card/gp_commands.hpp"
+#include "rsp/m2m/dgi.hpp"
 #include "rsp/tlv/tlv.hpp"
 
 namespace rsp::m2m {
@@ -52,32 +53,14 @@ std::optional<std::uint32_t> uint_of(ByteView b) {
   return v;
 }
 
-/// One DGI (GP Card Spec v2.3 §11.11.2.2 / Annex: 2-byte DGI, length
-/// 00-FE or FF + 2 bytes) filling `data` exactly.
+/// One DGI filling `data` exactly.
 std::optional<std::pair<std::uint16_t, ByteView>> read_dgi(ByteView data) {
-  if (data.size() < 3) return std::nullopt;
-  const auto id = static_cast<std::uint16_t>((data[0] << 8) | data[1]);
-  std::size_t len = data[2], at = 3;
-  if (len == 0xFF) {
-    if (data.size() < 5) return std::nullopt;
-    len = static_cast<std::size_t>((data[3] << 8) | data[4]);
-    at = 5;
-    if (len < 0xFF) return std::nullopt;  // the long form only where the short one cannot serve
-  }
-  if (data.size() - at != len) return std::nullopt;
-  return std::pair{id, data.subspan(at)};
+  auto e = next_dgi(data);
+  if (!e || e->size != data.size()) return std::nullopt;
+  return std::pair{e->id, e->value};
 }
 
-Bytes dgi(std::uint16_t id, ByteView value) {
-  Bytes out{static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id & 0xFF)};
-  if (value.size() >= 0xFF) {
-    out.push_back(0xFF);
-    out.push_back(static_cast<std::uint8_t>(value.size() >> 8));
-  }
-  out.push_back(static_cast<std::uint8_t>(value.size() & 0xFF));
-  out.insert(out.end(), value.begin(), value.end());
-  return out;
-}
+Bytes dgi(std::uint16_t id, ByteView value) { return encode_dgi(id, value); }
 
 Bytes aid_tlv(ByteView aid) {
   Bytes v;

@@ -34,34 +34,20 @@ expected<KeyEstablishment, Es8Failure> KeyEstablishment::start(const DpIdentity&
   auto chain = pki::validate_chain_der(ecasd_certificate, trust.eums, trust.cis, pki::Role::Euicc);
   if (!chain) return fail(Es8Failure::Code::EcasdCertificate, "ECASD certificate: " + chain.error().message);
   if (chain->eid != eid) return fail(Es8Failure::Code::EcasdCertificate, "ECASD certificate of another EID");
-  auto ephemeral = crypto::EcKey::generate(chain->public_key.curve());
-  if (!ephemeral) return fail(Es8Failure::Code::Crypto, "ephemeral key: " + ephemeral.error().message);
-  Bytes signed_part = es8::encode_key_agreement_body(key_version, ephemeral->public_point());
-  auto signature = crypto::sign_plain(dp.key, signed_part);
-  if (!signature) return fail(Es8Failure::Code::Crypto, "signature: " + signature.error().message);
-  std::vector<apdu::Command> commands = es8::store_data_blocks(es8::encode_certificate_message(dp.certificate));
-  append(commands, es8::store_data_blocks(es8::encode_key_agreement_message(signed_part, *signature)));
-  return KeyEstablishment(std::move(*ephemeral), std::move(chain->public_key), std::move(signed_part),
-                          std::move(commands));
+  auto agreement = es8::HostAgreement::start(dp.key, chain->public_key, key_version, es8::kKeyUsageScp03);
+  if (!agreement) return fail(Es8Failure::Code::Crypto, "ephemeral key or signature failed");
+  auto commands = es8::key_establishment_blocks(es8::encode_certificate_message(dp.certificate), agreement->message());
+  return KeyEstablishment(std::move(*agreement), std::move(commands));
 }
 
 expected<es8::DerivedKeys, Es8Failure> KeyEstablishment::finish(ByteView response_data) {
-  if (!ephemeral_) return fail(Es8Failure::Code::Crypto, "the key establishment has ended");
-  auto ephemeral = std::move(*ephemeral_);
-  ephemeral_.reset();  // used once, whatever the answer
-  auto receipt = es8::decode_receipt(response_data);
-  if (!receipt) return fail(Es8Failure::Code::Malformed, "the card's answer is not DR and receipt");
-  auto shs = crypto::ecka_shared_secret(ephemeral, ecasd_);
-  if (!shs) return fail(Es8Failure::Code::Crypto, "ECKA: " + shs.error().message);
-  auto keys = es8::derive_keys(*shs, receipt->dr);
-  wipe(*shs);
-  if (!keys) return fail(Es8Failure::Code::Crypto, "key derivation failed");
-  auto expected_receipt = es8::compute_receipt(keys->receipt_key, signed_part_, receipt->dr);
-  if (!expected_receipt) return fail(Es8Failure::Code::Crypto, "receipt computation failed");
-  if (!equal_ct(*expected_receipt, receipt->receipt)) {
-    return fail(Es8Failure::Code::ReceiptMismatch, "the card's receipt does not verify");
+  auto keys = agreement_.finish(response_data);
+  if (keys) return std::move(*keys);
+  switch (keys.error()) {
+    case es8::Es8Error::Malformed: return fail(Es8Failure::Code::Malformed, "the card's answer is not DR and receipt");
+    case es8::Es8Error::Receipt: return fail(Es8Failure::Code::ReceiptMismatch, "the card's receipt does not verify");
+    default: return fail(Es8Failure::Code::Crypto, "key derivation failed, or the key establishment has ended");
   }
-  return std::move(*keys);
 }
 
 expected<std::vector<apdu::Command>, Es8Failure> protect_profile(const es8::DerivedKeys& keys, ByteView upp) {

@@ -226,8 +226,8 @@ SmsrResult<Accepted> Es7Service::smsr_change(const std::string& mno, const es7::
       return unexpected(peer_refusal(keyset, "ES7.CreateAdditionalKeyset"));
 
     // The ISD-R (the session's default target): CERT.SR.ECDSA, then the key agreement.
-    auto commands = es8::store_data_blocks(es8::encode_certificate_message(authenticated->smsr_certificate));
-    for (auto& c : es8::store_data_blocks(keyset->key_agreement)) commands.push_back(std::move(c));
+    auto commands =
+        es8::key_establishment_blocks(es8::encode_certificate_message(authenticated->smsr_certificate), keyset->key_agreement);
     Operation op;
     op.function = std::string(kSmsrChange);
     op.eid = eid;

@@ -3,7 +3,10 @@
 /// key establishment by ECKA scenario #3 through the ECASD (GP Amendment E,
 /// SGP.02 §3.1.2) and then the profile download under SCP03t (§4.1.3), with
 /// the messages of m2m/es8.hpp arriving as STORE DATA blocks addressed to one
-/// ISD-P (the SM-SR's ES3 SendData / ES5 session delivers them there).
+/// ISD-P (the SM-SR's ES3 SendData / ES5 session delivers them there): the
+/// key establishment in DGI form (P1 '09' / '89': DGI '3A01' then '3A02', in
+/// one sequence or each in its own), the profile segments in BER-TLV form
+/// (P1 '10' / '90').
 ///
 ///  - Key establishment: CERT.DP.ECDSA must chain to the card's CI
 ///    (certificate role DPauth: this project's stand-in for CERT.DP.ECDSA,

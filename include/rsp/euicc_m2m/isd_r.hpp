@@ -24,11 +24,12 @@
 ///    changed); malformed commands answer the codec's status word.
 /// SM-SR change (SGP.02 §3.8, ES7; m2m/es7.hpp), through execute():
 ///  - Key establishment for the new SM-SR (ECKA scenario #3 with the ECASD,
-///    m2m/es8.hpp with the ISD-R's key usage): STORE DATA in BER-TLV form
-///    (P1 b5-b4 '10', blocks numbered from 0, b8 on the last) carrying
-///    '7F21' CERT.SR.ECDSA (checked against the card's CI; role DPauth is this
+///    m2m/es8.hpp with the ISD-R's key usage '10'): STORE DATA in DGI form
+///    (P1 '09', '89' on the last block, blocks numbered from 0) carrying
+///    DGI '3A01' { '7F21' CERT.SR.ECDSA } (checked against the card's CI; role DPauth is this
 ///    project's stand-in, the test PKI has no SM-SR signing role), then the
-///    key-agreement data signed with it. The card answers DR and receipt and
+///    key-agreement data signed with it (DGI '3A02', '7F49', '5F37'; in the
+///    same sequence or in one of their own). The card answers DR and receipt and
 ///    saves, in one durable write, the new SCP80 key set and the new SCP81
 ///    PSK (identity es7::additional_psk_identity) of the key version named.
 ///    Refused: 6982 certificate or signature, 6985 no certificate yet, a

@@ -13,7 +13,7 @@
 ///  3. ES7.AuthenticateSMSR (current → new): the new SM-SR checks the ECASD
 ///     certificate (EUM chain to the CI, the EID) and answers with its
 ///     certificate CERT.SR.ECDSA, which the current SM-SR stores in the
-///     ISD-R (STORE DATA '7F21'); the card checks it against its CI.
+///     ISD-R (STORE DATA DGI '3A01' { '7F21' }); the card checks it against its CI.
 ///  4. ES7.CreateAdditionalKeyset (current → new): the new SM-SR makes an
 ///     ephemeral key pair and answers with the signed key-agreement data
 ///     (ECKA scenario #3, m2m/es8.hpp with the ISD-R's key usage), which the
@@ -131,7 +131,7 @@ struct Response {
   std::string status;  ///< SGP.02 §5.1.6.1 status name
   std::string subject_code, reason_code;
   Bytes smsr_certificate;  ///< AuthenticateSMSR: CERT.SR.ECDSA (DER)
-  Bytes key_agreement;     ///< CreateAdditionalKeyset: 'A6' || '7F49' || '5F37'
+  Bytes key_agreement;     ///< CreateAdditionalKeyset: DGI '3A02' || '7F49' || '5F37'
   std::int64_t operation_id = 0;  ///< SMSRChange: the operation that runs the hand-over
   bool operator==(const Response&) const = default;
 };

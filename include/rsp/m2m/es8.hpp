@@ -2,39 +2,63 @@
 /// ES8 (SM-DP ↔ ISD-P, SGP.02 §5.5) key establishment by ECKA scenario #3
 /// (GlobalPlatform Card Specification Amendment E; SGP.02 §3.1.2, §4.1.3),
 /// the parts both ends share: the STORE DATA messages the SM-DP sends to the
-/// new ISD-P, the card's answer, the key derivation and the receipt.
+/// new ISD-P, the card's answer, the key derivation and the receipt. The same
+/// codec serves the new SM-SR towards the ISD-R (SGP.02 §3.8, ES7
+/// CreateAdditionalKeyset).
 ///
-///   1. STORE DATA '7F21' CERT.DP.ECDSA: the SM-DP's certificate (this
-///      project's PKI is X.509: the DER certificate is the value of '7F21',
-///      as the ECASD's own certificate is; SGP.02 uses the GP certificate
-///      format there).
-///   2. STORE DATA 'A6' key-agreement CRT || '7F49' { '86' ePK.DP.ECKA } ||
-///      '5F37' signature of the SM-DP (SK.DP.ECDSA, plain r‖s) over the CRT
-///      and '7F49' elements as sent.
-///   3. The answer: '85' DR (16 random bytes of the card) || '86' receipt.
+/// On the wire (one STORE DATA sequence, P2 counting the blocks across both
+/// messages; P1 '09': DGI format with b1 set, '89' on the last block):
+///   1. DGI '3A01' { '7F21' CERT.DP.ECDSA }. This project's PKI is X.509: the
+///      DER certificate is the value of '7F21' (SGP.02 puts the GP-format
+///      certificate there: '93', '42', '5F20', '95', '5F25', '5F24', '73',
+///      '7F49', '5F37').
+///   2. DGI '3A02' { 'A6' CRT } || '7F49' { 'B0' ePK.DP.ECKA || 'F0' key
+///      parameter reference } || '5F37' signature (SK.DP.ECDSA, plain r‖s)
+///      over the DGI '3A02' and '7F49' elements as sent. The CRT: '90' scenario
+///      parameters '03 0E', '95' key usage qualifier, '80' key type '88' (AES),
+///      '81' key length '10', '82' key identifier '01', '83' key version, '91'
+///      initial counter (empty: 0), '84' host ID (16 random bytes of the host,
+///      new for each agreement).
+///   3. The card's answer to the last block: '85' DR (16 random bytes) ||
+///      '86' receipt.
 ///
-/// Both ends then hold ShS = ECKA(eSK.DP, PK.ECASD) = ECKA(SK.ECASD, ePK.DP)
-/// and KeyData = X9.63-KDF-SHA256(ShS, SharedInfo, 64) with SharedInfo =
-/// key usage || key type || key length || DR, split as receipt key || K-ENC
-/// || K-MAC || K-DEK (AES-128, the ISD-P's SCP03 key set); the receipt is
-/// AES-CMAC(receipt key, CRT || '7F49' || '85' elements).
+/// Both ends then hold ShS = ECKA(eSK.DP, PK.ECASD) = ECKA(SK.ECASD, ePK.DP),
+/// KeyData = X9.63-KDF-SHA256(ShS, SharedInfo) with SharedInfo = key usage
+/// qualifier || key type || key length || DR || length || host ID, and the
+/// receipt is AES-CMAC(receipt key, 'A6' CRT element || '85' DR element).
+/// KeyData: key usage '5C' (one key, the ISD-P's SCP03 key set): 32 bytes,
+/// receipt key || the key set's one key (K-ENC = K-MAC = K-DEK); key usage
+/// '10' (three keys, the ISD-R's SCP80 set and SCP81 PSK): 64 bytes, receipt
+/// key || KIc || KID || PSK.
 ///
-/// Checked against a public SGP.02 implementation (bagyenda/njiwa, its ES8
-/// key establishment towards a new ISD-P), not against the Amendment E /
-/// SGP.02 text (no copy was reachable): the key usage qualifier '5C' of one
-/// SCP03 key set (as there, also first byte of SharedInfo), and the '90'
-/// scenario parameter '03 0A': scenario #3, b2 "DR included in the
-/// derivation" and b4 "certificate verification precedes" (the SM-DP's
-/// certificate is sent first), as njiwa codes them; this project had '03 01'
-/// before. Still this project's reading, kept in this one header: the order
-/// of SharedInfo, the KeyData split and what the receipt covers, the '5F37'
-/// signature beside the ephemeral key, and the framing: njiwa wraps the
-/// certificate in DGI '3A01' (STORE DATA P1 '09') and the CRT in DGI '3A02'
-/// (P1 '89'), sends the optional '91', '82', '45' and '84' tags and a
-/// different SharedInfo (with the host and card identifiers); we send '7F21'
-/// and 'A6' as they are. The tags 'A6' (CRT for key agreement), '80' key type ('88'
-/// AES), '81' key length, '83' key version, '85' DR, '86' receipt, '7F49' and
-/// '7F21' follow GP Card Specification v2.3 §11.8 / Amendment E usage.
+/// What this was checked against: a public SGP.02 implementation
+/// (bagyenda/njiwa: its ISD-P key establishment in the SM-DP, its
+/// CreateAdditionalKeyset in the SM-SR, and their helpers, which cite SGP.02
+/// v3.1 §4.1.3.1 / Tables 77-81, GP Amendment A Tables 3-27..3-29 and
+/// Amendment E Tables 4-3, 4-22, 4-26), not against the SGP.02 or
+/// GlobalPlatform text (no copy was reachable). As there: the DGIs '3A01' and
+/// '3A02' and P1 '09' / '89', the CRT's tags and their order, '90' = 03 ||
+/// b2 (DR in the derivation) | b3 (identifiers included) | b4 (certificate
+/// verification precedes), '95' '5C' (one key) and '10' (three keys), '82'
+/// '01', '91', '84' a random 16-byte host ID, the 'B0' / 'F0' public key
+/// ('F0': '00' NIST P-256, '03' brainpoolP256r1), '5F37' after '7F49',
+/// SharedInfo's order and length-prefixed host ID, the KeyData split (receipt
+/// key first) and the receipt's input, the answer's '85' DR and '86' receipt.
+/// Still this project's choice (or different from njiwa):
+///   - no random challenge: njiwa (for SGP.02 v3.x cards) takes a '85'
+///     challenge from the card's answer to message 1 and signs it after
+///     '7F49'; our card answers message 1's blocks with '9000' only and the
+///     signature covers '3A02' and '7F49';
+///   - no card identifiers: njiwa adds '45' SDIN to the CRT and the ISD-R's
+///     SIN and SDIN (length-prefixed) to SharedInfo when the EIS holds them;
+///     our EIS has no SIN/SDIN, so the CRT carries '84' alone (b3 set for it:
+///     njiwa sets b3 only with both '45' and '84', and then puts the host ID
+///     in SharedInfo even when it did not send it); a CRT with '45' is refused
+///     (Unsupported) rather than derived without it;
+///   - '96' key access and a non-empty '91' (njiwa's SM-SR sends '96' 00 and
+///     a 5-byte counter for the ISD-R's keys) are not sent nor accepted;
+///   - DGI lengths in the GP DGI form ('FF' + 2 bytes from 255; njiwa writes
+///     BER lengths there), the X.509 certificate, the block size (255).
 
 #include <cstdint>
 #include <optional>
@@ -48,55 +72,75 @@
 
 namespace rsp::m2m::es8 {
 
+inline constexpr std::uint16_t kDgiCertificate = 0x3A01;   ///< certificate of the off-card entity
+inline constexpr std::uint16_t kDgiKeyAgreement = 0x3A02;  ///< key establishment CRT
 inline constexpr std::uint32_t kTagCertificate = 0x7F21;
 inline constexpr std::uint32_t kTagCrt = 0xA6;
 inline constexpr std::uint32_t kTagScenario = 0x90;
 inline constexpr std::uint32_t kTagKeyUsage = 0x95;
 inline constexpr std::uint32_t kTagKeyType = 0x80;
 inline constexpr std::uint32_t kTagKeyLength = 0x81;
+inline constexpr std::uint32_t kTagKeyId = 0x82;
 inline constexpr std::uint32_t kTagKeyVersion = 0x83;
+inline constexpr std::uint32_t kTagInitialCounter = 0x91;
+inline constexpr std::uint32_t kTagSdin = 0x45;
+inline constexpr std::uint32_t kTagHostId = 0x84;
 inline constexpr std::uint32_t kTagPublicKey = 0x7F49;
-inline constexpr std::uint32_t kTagPoint = 0x86;
+inline constexpr std::uint32_t kTagPublicKeyQ = 0xB0;
+inline constexpr std::uint32_t kTagKeyParameterRef = 0xF0;
 inline constexpr std::uint32_t kTagSignature = 0x5F37;
 inline constexpr std::uint32_t kTagDr = 0x85;
 inline constexpr std::uint32_t kTagReceipt = 0x86;
 
-/// Scenario #3 with b2 (DR) and b4 (certificate first), as bagyenda/njiwa codes it.
-inline constexpr std::uint8_t kScenario3[] = {0x03, 0x0A};
-/// One SCP03 key set, as bagyenda/njiwa's key establishment uses it.
+/// Scenario #3 with b2 (DR), b3 (identifiers: the host ID) and b4
+/// (certificate first), the bits as bagyenda/njiwa codes them.
+inline constexpr std::uint8_t kScenario3[] = {0x03, 0x0E};
+/// One key: the ISD-P's SCP03 key set, as bagyenda/njiwa's ISD-P key establishment.
 inline constexpr std::uint8_t kKeyUsageScp03 = 0x5C;
-/// The same key establishment towards the ISD-R (SGP.02 §3.8 SM-SR change,
-/// ES7.CreateAdditionalKeyset): the new SM-SR's SCP80 key set and SCP81 PSK.
-/// This key usage qualifier is this project's choice, not yet checked against
-/// the SGP.02 text; with it, KeyData's three keys are KIc, KID and the PSK
-/// (DerivedKeys' enc, mac, dek) of key version '83'.
-inline constexpr std::uint8_t kKeyUsageIsdR = 0x3C;
+/// Three keys: the new SM-SR's SCP80 key set (KIc, KID) and SCP81 PSK, towards
+/// the ISD-R (SGP.02 §3.8, ES7.CreateAdditionalKeyset), as bagyenda/njiwa's
+/// CreateAdditionalKeyset. The PSK as third key is this project's.
+inline constexpr std::uint8_t kKeyUsageIsdR = 0x10;
 inline constexpr std::uint8_t kKeyTypeAes = 0x88;           ///< GP v2.3 Table 11-16
 inline constexpr std::uint8_t kKeyLength128 = 0x10;
+inline constexpr std::uint8_t kFirstKeyId = 0x01;           ///< '82': the first key's identifier
 /// The key version of the ISD-P's SCP03 key set (GP Amendment D §7: '30'..'3F').
 inline constexpr std::uint8_t kDefaultKeyVersion = 0x30;
-inline constexpr std::size_t kDrSize = 16;
+inline constexpr std::size_t kDrSize = 16;                  ///< 256-bit curves
+inline constexpr std::size_t kHostIdSize = 16;
 inline constexpr std::size_t kReceiptSize = 16;
+/// STORE DATA P1 of the key establishment: DGI format (b5-b4 '01') with b1,
+/// b8 on the last block, as bagyenda/njiwa sends it.
+inline constexpr std::uint8_t kStoreDataP1Dgi = 0x09;
+inline constexpr std::uint8_t kStoreDataP1Last = 0x80;
 /// Largest message the card reassembles from STORE DATA blocks.
 inline constexpr std::size_t kMaxMessage = 4096;
 
 enum class Es8Error {
   Malformed,       ///< not the TLVs this step needs
-  Unsupported,     ///< a scenario, key type or length other than the ones above
+  Unsupported,     ///< a scenario, key type, length, curve or tag other than the ones above
   Crypto,          ///< key derivation or CMAC failed
   Receipt,         ///< the card's receipt does not verify (host side)
 };
+
+/// The key parameter reference of '7F49' 'F0' (GP Amendment E Table 4-3, as
+/// bagyenda/njiwa numbers the curves).
+std::uint8_t key_parameter_reference(crypto::Curve curve);
 
 /// The key-agreement parameters of message 2.
 struct KeyAgreement {
   std::uint8_t key_usage = kKeyUsageScp03;  ///< kKeyUsageScp03 (ISD-P) or kKeyUsageIsdR
   std::uint8_t key_version = kDefaultKeyVersion;
+  std::uint8_t key_parameter_reference = 0;  ///< '7F49' 'F0'
+  Bytes host_id;          ///< '84'
   Bytes ephemeral_point;  ///< ePK.DP.ECKA, uncompressed (04 || x || y)
   Bytes signature;        ///< '5F37' value
-  Bytes signed_part;      ///< the 'A6' and '7F49' elements as received (what '5F37' covers)
+  Bytes signed_part;      ///< the DGI '3A02' and '7F49' elements as received (what '5F37' covers)
+  Bytes crt;              ///< the 'A6' element as received (what the receipt covers, with DR)
 };
 
-/// The ISD-P's SCP03 key set and the receipt key (wiped on destruction).
+/// The derived keys (wiped on destruction): the receipt key and the key set
+/// (one key: enc = mac = dek; three keys: KIc, KID, PSK as enc, mac, dek).
 struct DerivedKeys {
   Bytes receipt_key;
   Bytes enc;
@@ -110,15 +154,24 @@ struct DerivedKeys {
   ~DerivedKeys();
 };
 
-/// The 'A6' and '7F49' elements (what the SM-DP signs).
-Bytes encode_key_agreement_body(std::uint8_t key_version, ByteView ephemeral_point,
-                                std::uint8_t key_usage = kKeyUsageScp03);
-/// Message 1's and message 2's data fields.
+/// The 'A6' CRT element.
+Bytes encode_crt(std::uint8_t key_usage, std::uint8_t key_version, ByteView host_id);
+/// DGI '3A02' { crt } || '7F49' { 'B0' point || 'F0' reference }: what the SM-DP signs.
+Bytes encode_key_agreement_body(ByteView crt, ByteView ephemeral_point, crypto::Curve curve);
+/// Message 1's and message 2's data.
 Bytes encode_certificate_message(ByteView certificate_der);
 Bytes encode_key_agreement_message(ByteView signed_part, ByteView signature);
 
 expected<Bytes, Es8Error> decode_certificate_message(ByteView data);
 expected<KeyAgreement, Es8Error> decode_key_agreement_message(ByteView data);
+
+/// A reassembled key establishment sequence: message 1 (DGI '3A01'), if it
+/// leads, and what follows it (message 2, or nothing).
+struct KeyEstablishmentParts {
+  std::optional<ByteView> certificate_message;
+  ByteView rest;
+};
+expected<KeyEstablishmentParts, Es8Error> split_key_establishment(ByteView data);
 
 /// The card's answer to message 2: '85' DR || '86' receipt.
 struct Receipt {
@@ -128,34 +181,43 @@ struct Receipt {
 Bytes encode_receipt(const Receipt& r);
 expected<Receipt, Es8Error> decode_receipt(ByteView data);
 
-/// KeyData from the shared secret and the card's DR.
-expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr,
+/// SharedInfo: key usage || key type || key length || DR || L || host ID.
+Bytes shared_info(std::uint8_t key_usage, ByteView dr, ByteView host_id);
+/// KeyData from the shared secret, the card's DR and the host ID.
+expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr, ByteView host_id,
                                             std::uint8_t key_usage = kKeyUsageScp03);
-/// The receipt over the key-agreement body and the DR.
-expected<Bytes, Es8Error> compute_receipt(ByteView receipt_key, ByteView signed_part, ByteView dr);
+/// The receipt: AES-CMAC over the 'A6' CRT element and the '85' DR element.
+expected<Bytes, Es8Error> compute_receipt(ByteView receipt_key, ByteView crt, ByteView dr);
 
-/// The host side of message 2 and of the answer, for any host (the new
-/// SM-SR towards the ISD-R, ES7): a fresh ephemeral key on the ECASD's
-/// curve, the key-agreement body signed with `signing_key`, kept until the
-/// card's answer; finish() checks the receipt and returns the keys, once.
+/// The host side of message 2 and of the answer, for any host (the SM-DP
+/// towards an ISD-P, the new SM-SR towards the ISD-R): a fresh host ID and
+/// ephemeral key on the ECASD's curve, the key-agreement body signed with
+/// `signing_key`, kept until the card's answer; finish() checks the receipt
+/// and returns the keys, once.
 class HostAgreement {
  public:
   static expected<HostAgreement, Es8Error> start(const crypto::EcKey& signing_key, const crypto::EcKey& ecasd_public,
                                                  std::uint8_t key_version, std::uint8_t key_usage);
-  /// Message 2's data field ('A6' || '7F49' || '5F37').
+  /// Message 2's data (DGI '3A02' || '7F49' || '5F37').
   const Bytes& message() const { return message_; }
   expected<DerivedKeys, Es8Error> finish(ByteView answer);
 
  private:
-  HostAgreement(crypto::EcKey ephemeral, crypto::EcKey ecasd, Bytes signed_part, Bytes msg, std::uint8_t usage)
-      : ephemeral_(std::move(ephemeral)), ecasd_(std::move(ecasd)), signed_part_(std::move(signed_part)),
-        message_(std::move(msg)), usage_(usage) {}
+  HostAgreement(crypto::EcKey ephemeral, crypto::EcKey ecasd, Bytes crt, Bytes host_id, Bytes msg,
+                std::uint8_t usage)
+      : ephemeral_(std::move(ephemeral)), ecasd_(std::move(ecasd)), crt_(std::move(crt)),
+        host_id_(std::move(host_id)), message_(std::move(msg)), usage_(usage) {}
   std::optional<crypto::EcKey> ephemeral_;
   crypto::EcKey ecasd_;
-  Bytes signed_part_;
+  Bytes crt_;
+  Bytes host_id_;
   Bytes message_;
   std::uint8_t usage_;
 };
+
+/// Messages 1 and 2 as one STORE DATA sequence (P1 '09', the last block '89';
+/// P2 the block number; at most 255 data bytes each; CLA '80').
+std::vector<apdu::Command> key_establishment_blocks(ByteView certificate_message, ByteView key_agreement_message);
 
 /// The profile download into the ISD-P under SCP03t (SGP.02 §4.1.3, the
 /// protection SGP.22 later named BSP, crypto/bsp.hpp): the SAIP package in
@@ -171,7 +233,7 @@ crypto::BspKeys scp03t_keys(const DerivedKeys& keys);
 
 /// Splits a message into STORE DATA blocks (GP v2.3 §11.11: P1 '10' BER-TLV
 /// structure, b8 on the last block; P2 the block number), each at most 255
-/// data bytes, CLA '80'.
+/// data bytes, CLA '80': the profile segments.
 std::vector<apdu::Command> store_data_blocks(ByteView message);
 
 }  // namespace rsp::m2m::es8

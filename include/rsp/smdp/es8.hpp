@@ -70,12 +70,9 @@ class KeyEstablishment {
   expected<m2m::es8::DerivedKeys, Es8Failure> finish(ByteView response_data);
 
  private:
-  KeyEstablishment(crypto::EcKey ephemeral, crypto::EcKey ecasd, Bytes signed_part, std::vector<apdu::Command> commands)
-      : ephemeral_(std::move(ephemeral)), ecasd_(std::move(ecasd)), signed_part_(std::move(signed_part)),
-        commands_(std::move(commands)) {}
-  std::optional<crypto::EcKey> ephemeral_;  ///< eSK.DP.ECKA
-  crypto::EcKey ecasd_;                     ///< PK.ECASD.ECKA
-  Bytes signed_part_;
+  KeyEstablishment(m2m::es8::HostAgreement agreement, std::vector<apdu::Command> commands)
+      : agreement_(std::move(agreement)), commands_(std::move(commands)) {}
+  m2m::es8::HostAgreement agreement_;  ///< eSK.DP.ECKA, PK.ECASD.ECKA, the CRT and host ID
   std::vector<apdu::Command> commands_;
 };
 

@@ -36,10 +36,11 @@ class SmsrChangeCardTest : public M2mTest {
     eum_cert_ = curve.eum_cert;
   }
 
-  /// Every STORE DATA block of `message`; the last one's response.
+  /// Every STORE DATA block of `message` (DGI format, es8.hpp); the last one's response.
   apdu::Response store(ByteView message) {
     apdu::Response last;
-    for (const auto& c : es8::store_data_blocks(message)) {
+    for (auto c : es8::store_data_blocks(message)) {
+      c.p1 = static_cast<std::uint8_t>(es8::kStoreDataP1Dgi | (c.p1 & es8::kStoreDataP1Last));
       last = card_->isd_r().execute(c);
       if (last.sw != sw::kOk) return last;
     }
@@ -152,7 +153,7 @@ TEST_F(SmsrChangeCardTest, KeyAgreementRefusals) {
     EXPECT_NE(store(h->message()).sw, sw::kOk);
   }
   // Blocks out of sequence.
-  auto blocks = es8::store_data_blocks(es8::encode_certificate_message(sr_->certificate));
+  auto blocks = es8::key_establishment_blocks(es8::encode_certificate_message(sr_->certificate), Bytes(8, 0x3A));
   ASSERT_GE(blocks.size(), 2u);
   EXPECT_EQ(card_->isd_r().execute(blocks[1]).sw, sw::kIncorrectP1P2);
   // Nothing changed on the card.

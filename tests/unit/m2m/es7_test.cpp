@@ -29,7 +29,8 @@ Eis sample_eis_without_keys() {
 Bytes receipt() { return es8::encode_receipt({Bytes(16, 0x11), Bytes(16, 0x22)}); }
 Bytes key_agreement() {
   const Bytes point(65, 0x04);
-  return es8::encode_key_agreement_message(es8::encode_key_agreement_body(2, point, es8::kKeyUsageIsdR),
+  const Bytes crt = es8::encode_crt(es8::kKeyUsageIsdR, 2, Bytes(es8::kHostIdSize, 0x33));
+  return es8::encode_key_agreement_message(es8::encode_key_agreement_body(crt, point, crypto::Curve::NistP256),
                                            Bytes(64, 0x5A));
 }
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "rsp/m2m/es8.hpp"
 
 namespace rsp::m2m::es8 {
@@ -15,43 +17,88 @@ const Bytes kPoint = [] {
   return p;
 }();
 
+const Bytes kHostId = from_hex("A0A1A2A3A4A5A6A7A8A9AAABACADAEAF").value();
+
+Bytes body_for(std::uint8_t version, std::uint8_t usage = kKeyUsageScp03,
+               crypto::Curve curve = crypto::Curve::NistP256) {
+  return encode_key_agreement_body(encode_crt(usage, version, kHostId), kPoint, curve);
+}
+
 TEST(Es8Messages, KeyAgreementRoundTrip) {
-  auto body = encode_key_agreement_body(0x31, kPoint);
+  auto body = body_for(0x31, kKeyUsageScp03, crypto::Curve::BrainpoolP256r1);
   auto message = encode_key_agreement_message(body, Bytes(64, 0x22));
   auto k = decode_key_agreement_message(message);
   ASSERT_TRUE(k);
   EXPECT_EQ(k->key_version, 0x31);
+  EXPECT_EQ(k->key_usage, kKeyUsageScp03);
+  EXPECT_EQ(k->key_parameter_reference, 0x03);
+  EXPECT_EQ(k->host_id, kHostId);
   EXPECT_EQ(k->ephemeral_point, kPoint);
   EXPECT_EQ(k->signature, Bytes(64, 0x22));
   EXPECT_EQ(k->signed_part, body);
-  // The CRT as this project codes it (es8.hpp): scenario, usage, type, length, version.
-  EXPECT_EQ(to_hex(Bytes(body.begin(), body.begin() + 18)), "A6109002030A9501" "5C800188810110830131");
+  EXPECT_EQ(k->crt, encode_crt(kKeyUsageScp03, 0x31, kHostId));
+  // DGI '3A02' { 'A6' scenario, usage, type, length, key id, version, counter, host ID },
+  // then '7F49' { 'B0' point, 'F0' reference } (es8.hpp).
+  EXPECT_EQ(to_hex(body),
+            "3A0229A6279002030E95015C800188810110820101830131910084" "10A0A1A2A3A4A5A6A7A8A9AAABACADAEAF"
+            "7F4946B041" + to_hex(kPoint) + "F00103");
+  auto isdr = decode_key_agreement_message(encode_key_agreement_message(body_for(2, kKeyUsageIsdR), Bytes(64, 1)));
+  ASSERT_TRUE(isdr);
+  EXPECT_EQ(isdr->key_usage, kKeyUsageIsdR);
+  EXPECT_EQ(isdr->key_parameter_reference, 0x00);
 }
 
 TEST(Es8Messages, KeyAgreementRefusals) {
-  auto body = encode_key_agreement_body(0x30, kPoint);
+  auto body = body_for(0x30);
   EXPECT_EQ(decode_key_agreement_message(body).error(), Es8Error::Malformed);  // no signature
   auto good = encode_key_agreement_message(body, Bytes(64, 1));
+  ASSERT_TRUE(decode_key_agreement_message(good));
   Bytes trailing = good;
   trailing.push_back(0x00);
   EXPECT_EQ(decode_key_agreement_message(trailing).error(), Es8Error::Malformed);
-  Bytes other_type = good;
-  other_type[11] = 0x80;  // key type '80' value: DES instead of AES
-  EXPECT_EQ(decode_key_agreement_message(other_type).error(), Es8Error::Unsupported);
-  Bytes other_scenario = good;
-  other_scenario[4] = 0x02;
-  EXPECT_EQ(decode_key_agreement_message(other_scenario).error(), Es8Error::Unsupported);
+  auto changed = [&](std::size_t at, std::uint8_t v) {
+    Bytes m = good;
+    m[at] = v;
+    return decode_key_agreement_message(m);
+  };
+  EXPECT_EQ(changed(14, 0x80).error(), Es8Error::Unsupported);  // key type: DES instead of AES
+  EXPECT_EQ(changed(8, 0x0A).error(), Es8Error::Unsupported);   // scenario without b3
+  EXPECT_EQ(changed(11, 0x3C).error(), Es8Error::Unsupported);  // another key usage
+  EXPECT_EQ(changed(20, 0x02).error(), Es8Error::Unsupported);  // key identifier
+  EXPECT_EQ(changed(1, 0x01).error(), Es8Error::Malformed);     // DGI '3A01' is not message 2
+  // The CRT bare, without its DGI (as this project sent it before).
+  EXPECT_EQ(decode_key_agreement_message(Bytes(good.begin() + 3, good.end())).error(), Es8Error::Malformed);
+  // '45' SDIN before the host ID: the card identifiers are not supported.
+  Bytes crt = encode_crt(kKeyUsageScp03, 0x30, kHostId);
+  Bytes with_sdin(crt.begin(), crt.end() - 18);
+  for (std::uint8_t b : {0x45, 0x02, 0x01, 0x02}) with_sdin.push_back(b);
+  with_sdin.insert(with_sdin.end(), crt.end() - 18, crt.end());
+  with_sdin[1] = static_cast<std::uint8_t>(with_sdin.size() - 2);
+  auto sdin_msg = encode_key_agreement_message(encode_key_agreement_body(with_sdin, kPoint, crypto::Curve::NistP256),
+                                               Bytes(64, 1));
+  EXPECT_EQ(decode_key_agreement_message(sdin_msg).error(), Es8Error::Unsupported);
+  // A host ID that is not 16 bytes.
+  auto short_host = encode_key_agreement_message(
+      encode_key_agreement_body(encode_crt(kKeyUsageScp03, 0x30, Bytes(8, 1)), kPoint, crypto::Curve::NistP256),
+      Bytes(64, 1));
+  EXPECT_EQ(decode_key_agreement_message(short_host).error(), Es8Error::Malformed);
   EXPECT_EQ(decode_key_agreement_message(encode_key_agreement_message(body, {})).error(), Es8Error::Malformed);
   EXPECT_FALSE(decode_key_agreement_message({}));
 }
 
 TEST(Es8Messages, CertificateAndReceipt) {
   auto m = encode_certificate_message(Bytes(300, 0x30));
+  // DGI '3A01' in the long length form (305 bytes: '7F21' 82 01 2C || 300).
+  EXPECT_EQ(to_hex(Bytes(m.begin(), m.begin() + 10)), "3A01FF01317F2182012C");
   auto der = decode_certificate_message(m);
   ASSERT_TRUE(der);
   EXPECT_EQ(der->size(), 300U);
-  EXPECT_FALSE(decode_certificate_message(from_hex("7F2100").value()));
-  EXPECT_FALSE(decode_certificate_message(from_hex("7F220101").value()));
+  EXPECT_FALSE(decode_certificate_message(from_hex("3A01037F2100").value()));
+  EXPECT_FALSE(decode_certificate_message(from_hex("3A02047F210101").value()));
+  EXPECT_FALSE(decode_certificate_message(from_hex("7F210101").value()));  // bare, without the DGI
+  Bytes trailing = m;
+  trailing.push_back(0);
+  EXPECT_FALSE(decode_certificate_message(trailing));
 
   Receipt r{Bytes(16, 1), Bytes(16, 2)};
   auto back = decode_receipt(encode_receipt(r));
@@ -60,6 +107,42 @@ TEST(Es8Messages, CertificateAndReceipt) {
   EXPECT_EQ(back->receipt, r.receipt);
   EXPECT_FALSE(decode_receipt(encode_receipt({Bytes(15, 1), Bytes(16, 2)})));
   EXPECT_FALSE(decode_receipt(encode_receipt({Bytes(16, 1), Bytes(8, 2)})));
+}
+
+TEST(Es8Messages, SplitSequence) {
+  auto cert = encode_certificate_message(Bytes(40, 0x30));
+  auto ka = encode_key_agreement_message(body_for(0x30), Bytes(64, 1));
+  Bytes both = cert;
+  both.insert(both.end(), ka.begin(), ka.end());
+  auto parts = split_key_establishment(both);
+  ASSERT_TRUE(parts);
+  ASSERT_TRUE(parts->certificate_message);
+  EXPECT_TRUE(std::ranges::equal(*parts->certificate_message, cert));
+  EXPECT_TRUE(std::ranges::equal(parts->rest, ka));
+  auto alone = split_key_establishment(ka);
+  ASSERT_TRUE(alone);
+  EXPECT_FALSE(alone->certificate_message);
+  EXPECT_EQ(alone->rest.size(), ka.size());
+  auto only_cert = split_key_establishment(cert);
+  ASSERT_TRUE(only_cert);
+  EXPECT_TRUE(only_cert->rest.empty());
+  EXPECT_FALSE(split_key_establishment(from_hex("3A0705A0030102").value()));  // another DGI
+  EXPECT_FALSE(split_key_establishment(Bytes(cert.begin(), cert.end() - 1)));  // cut short
+  EXPECT_FALSE(split_key_establishment({}));
+}
+
+TEST(Es8Messages, KeyEstablishmentBlocks) {
+  auto cert = encode_certificate_message(Bytes(300, 0x30));
+  auto ka = encode_key_agreement_message(body_for(0x30), Bytes(64, 1));
+  auto blocks = key_establishment_blocks(cert, ka);
+  ASSERT_EQ(blocks.size(), 3U);  // 309 bytes in two blocks, message 2 in its own
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    EXPECT_EQ(blocks[i].cla, 0x80);
+    EXPECT_EQ(blocks[i].ins, 0xE2);
+    EXPECT_EQ(blocks[i].p2, i);
+    EXPECT_EQ(blocks[i].p1, i + 1 == blocks.size() ? 0x89 : 0x09);
+  }
+  EXPECT_EQ(blocks[2].data, ka);
 }
 
 TEST(Es8Messages, StoreDataBlocks) {
@@ -77,23 +160,61 @@ TEST(Es8Messages, StoreDataBlocks) {
 
 TEST(Es8Derivation, SameInputsSameKeysElseDifferent) {
   const Bytes shs(32, 0x5A), dr(16, 0x01);
-  auto a = derive_keys(shs, dr);
-  auto b = derive_keys(shs, dr);
+  auto a = derive_keys(shs, dr, kHostId);
+  auto b = derive_keys(shs, dr, kHostId);
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->enc, b->enc);
   EXPECT_EQ(a->receipt_key.size(), 16U);
-  EXPECT_NE(a->enc, a->mac);
-  EXPECT_NE(a->mac, a->dek);
-  auto c = derive_keys(shs, Bytes(16, 0x02));
+  // One key ('5C'): the ISD-P's key set is that key three times.
+  EXPECT_EQ(a->enc, a->mac);
+  EXPECT_EQ(a->mac, a->dek);
+  EXPECT_NE(a->enc, a->receipt_key);
+  auto three = derive_keys(shs, dr, kHostId, kKeyUsageIsdR);
+  ASSERT_TRUE(three);
+  EXPECT_NE(three->enc, three->mac);
+  EXPECT_NE(three->mac, three->dek);
+  auto c = derive_keys(shs, Bytes(16, 0x02), kHostId);
   EXPECT_NE(a->enc, c->enc);
-  EXPECT_EQ(derive_keys(shs, Bytes(15, 0)).error(), Es8Error::Malformed);
+  auto d = derive_keys(shs, dr, Bytes(16, 0x00));
+  EXPECT_NE(a->enc, d->enc);  // the host ID is in SharedInfo
+  EXPECT_EQ(derive_keys(shs, Bytes(15, 0), kHostId).error(), Es8Error::Malformed);
+  EXPECT_EQ(derive_keys(shs, dr, Bytes(15, 0)).error(), Es8Error::Malformed);
+  EXPECT_EQ(derive_keys(shs, dr, kHostId, 0x3C).error(), Es8Error::Unsupported);
 
-  auto body = encode_key_agreement_body(0x30, kPoint);
-  auto r1 = compute_receipt(a->receipt_key, body, dr);
-  auto r2 = compute_receipt(a->receipt_key, body, Bytes(16, 0x02));
+  auto crt = encode_crt(kKeyUsageScp03, 0x30, kHostId);
+  auto r1 = compute_receipt(a->receipt_key, crt, dr);
+  auto r2 = compute_receipt(a->receipt_key, crt, Bytes(16, 0x02));
   ASSERT_TRUE(r1 && r2);
   EXPECT_EQ(r1->size(), kReceiptSize);
   EXPECT_NE(*r1, *r2);
+}
+
+// Known answers, computed apart from this code (Python: hashlib SHA-256 for
+// the X9.63 KDF, the cryptography package's AES-CMAC) from the formulas in
+// es8.hpp; no public vector for this derivation was found.
+TEST(Es8Derivation, KnownAnswers) {
+  const Bytes shs(32, 0x5A);
+  const Bytes dr = from_hex("0102030405060708090A0B0C0D0E0F10").value();
+  EXPECT_EQ(to_hex(shared_info(kKeyUsageScp03, dr, kHostId)),
+            "5C88100102030405060708090A0B0C0D0E0F1010A0A1A2A3A4A5A6A7A8A9AAABACADAEAF");
+  auto one = derive_keys(shs, dr, kHostId, kKeyUsageScp03);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(to_hex(one->receipt_key) + to_hex(one->enc),
+            "A1539BB5B8592CFF8EE97AF95BB658052715785718099D9F0895EB972A0B6F94");
+  auto crt = encode_crt(kKeyUsageScp03, 0x30, kHostId);
+  EXPECT_EQ(to_hex(crt), "A6279002030E95015C80018881011082010183013091008410A0A1A2A3A4A5A6A7A8A9AAABACADAEAF");
+  auto receipt = compute_receipt(one->receipt_key, crt, dr);
+  ASSERT_TRUE(receipt);
+  EXPECT_EQ(to_hex(*receipt), "C5F3A4DB0C2E3170EC8B5F24E9618FCB");
+
+  auto three = derive_keys(shs, dr, kHostId, kKeyUsageIsdR);
+  ASSERT_TRUE(three);
+  EXPECT_EQ(to_hex(three->receipt_key) + to_hex(three->enc) + to_hex(three->mac) + to_hex(three->dek),
+            "80D954DF00D4FCE376222B8F17C9B530AE464196615F77ADAEDE3F2FAE8B1D8C"
+            "55D61802250C377A2F6C4978651E263FDCDFF0B7D1DAC59C84AD2CBDA9409B35");
+  auto receipt3 = compute_receipt(three->receipt_key, encode_crt(kKeyUsageIsdR, 0x30, kHostId), dr);
+  ASSERT_TRUE(receipt3);
+  EXPECT_EQ(to_hex(*receipt3), "D518BAA3797B566BBA80BF64D29FAF5C");
 }
 
 }  // namespace

@@ -281,7 +281,9 @@ TEST_F(Es8FlowTest, CardRefusesKeyAgreementWithoutCertificate) {
   create_isdp();
   auto ke = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_);
   ASSERT_TRUE(ke);
-  EXPECT_EQ(send({ke->commands().back()}).sw, sw::kConditionsNotSatisfied);
+  auto key_agreement = ke->commands().back();  // message 2 alone, as a sequence of its own
+  key_agreement.p2 = 0;
+  EXPECT_EQ(send({key_agreement}).sw, sw::kConditionsNotSatisfied);
   EXPECT_EQ(isdp()->scp03_version, 0);
 }
 
@@ -369,16 +371,20 @@ TEST_F(Es8FlowTest, SecondProfileWithTheSameIccidIsRefused) {
 
 TEST_F(Es8FlowTest, GarbageIsRefusedWithoutChange) {
   create_isdp();
-  apdu::Command c{0x80, 0xE2, 0x90, 0x00, from_hex("A603900103").value(), 256};
+  apdu::Command c{0x80, 0xE2, 0x89, 0x00, from_hex("3A0205A603900103").value(), 256};
   EXPECT_EQ(send({c}).sw, sw::kConditionsNotSatisfied);  // no certificate first
-  c.data = from_hex("7F2103010203").value();
+  c.data = from_hex("3A01067F2103010203").value();
   EXPECT_EQ(send({c}).sw, sw::kSecurityStatusNotSatisfied);  // not a certificate
+  c.data = from_hex("A603900103").value();  // the CRT without its DGI
+  EXPECT_EQ(send({c}).sw, sw::kWrongData);
+  c.data = from_hex("3A0703A00100").value();  // another DGI
+  EXPECT_EQ(send({c}).sw, sw::kWrongData);
   c.data = from_hex("FF").value();
   EXPECT_EQ(send({c}).sw, sw::kWrongData);
   c.p2 = 5;  // out of sequence
   EXPECT_EQ(send({c}).sw, sw::kIncorrectP1P2);
   c.p2 = 0;
-  c.p1 = 0x80;  // no BER-TLV structure
+  c.p1 = 0x80;  // no BER-TLV or DGI structure
   EXPECT_EQ(send({c}).sw, sw::kIncorrectP1P2);
   EXPECT_EQ(isdp()->scp03_version, 0);
 }
