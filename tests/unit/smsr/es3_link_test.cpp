@@ -154,7 +154,9 @@ TEST_F(Es3LinkTest, CardErrorInSendDataComesBackWithItsStatusWord) {
   // The key agreement without the certificate first: the card refuses it.
   auto ke = smdp::KeyEstablishment::start(*dp_, ecasd_cert_, trust_, eid());
   ASSERT_TRUE(ke);
-  auto [r, script] = send(created.isdp_aid, {ke->commands().back()});
+  auto key_agreement = ke->commands().back();  // message 2 alone, as a sequence of its own
+  key_agreement.p2 = 0;
+  auto [r, script] = send(created.isdp_aid, {key_agreement});
   EXPECT_EQ(r.status, "Failed");
   EXPECT_EQ(r.subject_code, codes::kEuiccRefused.subject);
   ASSERT_EQ(script.r_apdus.size(), 1u);
