@@ -104,15 +104,20 @@ std::size_t Es5Link::resume() {
     log("ES5 resume: " + eids.error().message);
     return 0;
   }
+  const std::int64_t t = now();
   for (const auto& eid : *eids) {
-    bool scheduled = false;
     {
       std::lock_guard lock(mu_);
-      scheduled = schedules_.contains(eid);
+      auto it = schedules_.find(eid);
+      // A stored schedule goes on: its wake-up may have been lost with the
+      // process, so its next try is due now (counted against its retries);
+      // one whose retries are spent sends nothing more.
+      if (it != schedules_.end()) {
+        if (it->second.next_at == 0) continue;
+        it->second.next_at = std::min(it->second.next_at, t);
+      }
     }
-    // A stored schedule goes on in retry_wake_ups(): sent again when due,
-    // not at all when its retries are spent.
-    if (!scheduled) wake_up(eid);
+    wake_up(eid);
   }
   if (!eids->empty()) log("ES5 resumed " + std::to_string(eids->size()) + " eUICC(s) with operations in flight");
   return eids->size();

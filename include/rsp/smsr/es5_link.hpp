@@ -23,7 +23,8 @@
 ///    flight: until its session opens or its retry is due, another ask for
 ///    one sends nothing (the session takes every queued operation). The
 ///    schedule lives in the registry (Registry::record_wake_up, stored
-///    before the SMS leaves), so a restarted SM-SR continues it; each
+///    before the SMS leaves), so a restarted SM-SR continues it (resume():
+///    the wake-up a restart sends counts as the next try); each
 ///    wake-up tried is an audit line ("ES5.WakeUp").
 ///  - psk(): the PSK-TLS key lookup of the administration session (runs on
 ///    the server's I/O thread): from memory, else one indexed read of the
@@ -125,10 +126,9 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   void wake_up(const std::string& eid);
   /// After a (re)start: a wake-up for every eUICC with an operation still
   /// open (its first wake-up or session may have been lost with the process;
-  /// the operations themselves are durable), except those whose stored
-  /// wake-up schedule goes on (retry_wake_ups() sends their next one when
-  /// due, none when their retries are spent). Returns how many eUICCs have
-  /// operations open.
+  /// the operations themselves are durable). A stored wake-up schedule goes
+  /// on: that wake-up is its next try (none when its retries are spent).
+  /// Returns how many eUICCs have operations open.
   std::size_t resume();
   /// Queues the wake-ups whose retry is due at the clock's now (see above)
   /// and drops the schedules of eUICCs with no open operation; run

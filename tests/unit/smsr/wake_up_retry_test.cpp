@@ -177,17 +177,40 @@ TEST_F(Es5LinkTest, ARestartedSmsrContinuesTheWakeUpSchedule) {
   lc.trigger_host = server_->host_header();
   Es5Link restarted(std::move(lc));
   EXPECT_EQ(restarted.wake_up_schedule(eid()), stored);
-  EXPECT_EQ(restarted.resume(), 1u);  // one eUICC with an operation open...
+  // The wake-up in flight may have been lost with the process: the restart
+  // sends the schedule's next try at once, counted against its retries.
+  clock_->advance(10s);
+  EXPECT_EQ(restarted.resume(), 1u);
   ASSERT_TRUE(restarted.wait_wake_ups(5s));
-  EXPECT_EQ(restarted.wake_ups_sent(), 0u);  // ...whose schedule goes on: nothing sent now
-  clock_->advance(119s);
+  EXPECT_EQ(restarted.wake_ups_sent(), 1u);
+  const auto t2 = seconds(*clock_);
+  EXPECT_EQ(restarted.wake_up_schedule(eid()), (WakeUpSchedule{eid(), 3, t2 + 240}));
+  EXPECT_EQ(*registry_->wake_up_schedules(), std::vector<WakeUpSchedule>{(WakeUpSchedule{eid(), 3, t2 + 240})});
+  EXPECT_EQ(wake_up_lines(*registry_, eid(), "sent, try 3 of 4"), 1u);
+  clock_->advance(239s);
   EXPECT_EQ(restarted.retry_wake_ups(), 0u);
   clock_->advance(1s);
   EXPECT_EQ(restarted.retry_wake_ups(), 1u);
   ASSERT_TRUE(restarted.wait_wake_ups(5s));
-  EXPECT_EQ(restarted.wake_ups_sent(), 1u);
-  EXPECT_EQ(restarted.wake_up_schedule(eid()), (WakeUpSchedule{eid(), 3, t1 + 120 + 240}));
-  EXPECT_EQ(wake_up_lines(*registry_, eid(), "sent, try 3 of 4"), 1u);
+  EXPECT_EQ(restarted.wake_ups_sent(), 2u);
+  EXPECT_EQ(restarted.wake_up_schedule(eid()), (WakeUpSchedule{eid(), 4, 0}));  // spent
+  // Restarted once more: spent stays spent, nothing is sent.
+  {
+    auto sms2 = smsc_->attach(smsr_address_);
+    Es5LinkConfig lc2;
+    lc2.registry = registry_;
+    lc2.sms = sms2.get();
+    lc2.source = smsr_address_;
+    lc2.clock = clock_;
+    lc2.trigger_host = server_->host_header();
+    Es5Link again(std::move(lc2));
+    EXPECT_EQ(again.resume(), 1u);
+    ASSERT_TRUE(again.wait_wake_ups(5s));
+    EXPECT_EQ(again.wake_ups_sent(), 0u);
+    clock_->advance(1000s);
+    EXPECT_EQ(again.retry_wake_ups(), 0u);
+    sms2->stop();
+  }
   // The device's session (to the restarted link as its script source) ends it.
   EXPECT_TRUE(restarted.next_script(eid()));
   EXPECT_FALSE(restarted.wake_up_schedule(eid()));
