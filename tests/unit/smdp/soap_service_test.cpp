@@ -279,7 +279,7 @@ TEST(SmdpSoapCallbacks, ResultsAndNotificationsValidate) {
   EXPECT_EQ((*back)["functionExecutionStatus"]["statusCodeData"]["reasonCode"], codes::kIccidUnknown.reason);
 
   es2::Notification n{"note-1", std::string(es2::kProfileEnabledNotification), kEid, kMine, "2026-12-04T17:00:00Z",
-                      ""};
+                      std::nullopt};
   cb = m2m_soap::soap_callback(es2::encode_callback(n), "https://mno-a.example/cb", "");
   ASSERT_TRUE(cb) << cb.error();
   EXPECT_EQ(cb->action, "http://gsma.com/ES2/ProfileManagentCallBack/ES2-HandleProfileEnabledNotification");
@@ -287,9 +287,25 @@ TEST(SmdpSoapCallbacks, ResultsAndNotificationsValidate) {
   EXPECT_TRUE(valid) << valid.error();
   EXPECT_FALSE(m2m_soap::soap_callback(R"({"function":"ES3.CreateISDP","functionCallIdentifier":"x"})", "u", ""));
 
-  // The SM-SR change, passed on by the SM-DP: SmsrId, no Iccid.
+  // The SM-SR change, passed on by the SM-DP: the EIS (no key), no Eid or Iccid beside it.
+  m2m::Eis eis;
+  eis.eid = kEid;
+  eis.eum_id = "eum";
+  eis.production_date = "2026-12-01";
+  eis.platform_type = "t";
+  eis.platform_version = "1";
+  eis.smsr_id = "smsr-2";
+  eis.isd_r.aid = Bytes(16, 0xA0);
+  eis.ecasd.aid = Bytes(16, 0xA1);
+  eis.ecasd.certificate = Bytes{0x30, 0x00};
+  m2m::ProfileInfo p;
+  p.iccid = kMine;
+  p.isdp_aid = Bytes(16, 0x10);
+  p.mno_id = "mno-a";
+  p.smdp_id = "smdp";
+  eis.profiles.push_back(p);
   es2::Notification moved{"note-2-mno-a", std::string(es2::kSmsrChangeNotification), kEid, "",
-                          "2026-12-04T17:00:00Z", "smsr-2"};
+                          "2026-12-04T17:00:00Z", eis};
   cb = m2m_soap::soap_callback(es2::encode_callback(moved), "https://mno-a.example/cb", "");
   ASSERT_TRUE(cb) << cb.error();
   EXPECT_EQ(cb->action, "http://gsma.com/ES2/ProfileManagentCallBack/ES2-HandleSMSRChangeNotification");
@@ -299,7 +315,8 @@ TEST(SmdpSoapCallbacks, ResultsAndNotificationsValidate) {
   ASSERT_TRUE(env);
   back = m2m_soap::soap_to_json(env->body);
   ASSERT_TRUE(back);
-  EXPECT_EQ((*back)["smsrId"], "smsr-2");
+  ASSERT_TRUE(back->contains("eis")) << back->dump();
+  EXPECT_EQ((*back)["eis"]["smsrId"], "smsr-2");
   EXPECT_FALSE(back->contains("iccid"));
   // Its JSON form decodes back to the same notification.
   auto decoded = es2::decode_callback(es2::encode_callback(moved));
