@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include "rsp/m2m/eis_json.hpp"
+#include "test_support/sample_eis.hpp"
+
 namespace rsp::m2m::es2 {
 namespace {
 
@@ -181,25 +184,8 @@ TEST(Es2, AnswersRoundTrip) {
   EXPECT_FALSE(decode_answer(R"({"header":{"functionExecutionStatus":{"status":"Failed"}},"eis":[]})"));
 }
 
-/// The EIS an SM-SR change notification carries: no key, one profile.
-Eis keyless_eis() {
-  Eis e;
-  e.eid = kEid;
-  e.eum_id = "eum";
-  e.production_date = "2026-12-01";
-  e.platform_type = "t";
-  e.platform_version = "1";
-  e.smsr_id = "smsr-2";
-  e.isd_r.aid = Bytes(16, 0xA0);
-  e.ecasd.aid = Bytes(16, 0xA1);
-  e.ecasd.certificate = Bytes{0x30, 0x00};
-  ProfileInfo p;
-  p.iccid = kIccid;
-  p.isdp_aid = Bytes(16, 0x10);
-  p.mno_id = "mno-a";
-  e.profiles.push_back(p);
-  return e;
-}
+/// The EIS an SM-SR change notification carries: no key.
+Eis keyless_eis() { return *eis_from_json(test_support::keyless_sample_eis(kEid)); }
 
 TEST(Es2, CallbacksRoundTrip) {
   const std::vector<Callback> all = {

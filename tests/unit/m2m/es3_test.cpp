@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "rsp/m2m/eis_json.hpp"
+#include "test_support/sample_eis.hpp"
+
 namespace rsp::m2m::es3 {
 namespace {
 
@@ -266,16 +269,7 @@ TEST(Es3, ResultRoundTripsAndIsStrict) {
 }
 
 TEST(Es3, SmsrChangeNotificationCarriesTheEisWithoutKeys) {
-  Eis e;
-  e.eid = kEid;
-  e.eum_id = "eum";
-  e.production_date = "2026-12-01";
-  e.platform_type = "t";
-  e.platform_version = "1";
-  e.smsr_id = "smsr-2";
-  e.isd_r.aid = Bytes(16, 0xA0);
-  e.ecasd.aid = Bytes(16, 0xA1);
-  e.ecasd.certificate = Bytes{0x30, 0x00};
+  const Eis e = *eis_from_json(test_support::keyless_sample_eis(kEid));
   Notification n{"es3-1", NotificationFunction::SmsrChange, kEid, "", e, "2026-12-04T17:00:00Z"};
   const std::string body = encode_notification(n);
   auto back = decode_notification(body);

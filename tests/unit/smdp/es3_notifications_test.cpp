@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "es2_service_fixture.hpp"
+#include "rsp/m2m/eis_json.hpp"
 #include "rsp/smdp/es3_notifications.hpp"
+#include "test_support/sample_eis.hpp"
 
 namespace rsp::smdp::testing {
 namespace {
@@ -39,26 +41,14 @@ class Es3NotificationsTest : public Es2ServiceTest {
   }
   /// The EIS an SM-SR change notification carries: the eUICC `eid` now at
   /// `smsr`, with this SM-DP's profiles of mno-a and mno-b on it, no key.
-  static m2m::Eis eis_at(std::string smsr, std::string eid = kEid) {
-    m2m::Eis e;
-    e.eid = std::move(eid);
-    e.eum_id = "eum";
-    e.production_date = "2026-12-01";
-    e.platform_type = "t";
-    e.platform_version = "1";
-    e.smsr_id = std::move(smsr);
-    e.isd_r.aid = Bytes(16, 0xA0);
-    e.ecasd.aid = Bytes(16, 0xA1);
-    e.ecasd.certificate = Bytes{0x30, 0x00};
-    std::uint8_t n = 0x10;
-    for (const auto& [iccid, mno] : {std::pair<std::string, std::string>{kIccidA, "mno-a"}, {kIccidA2, "mno-a"},
-                                      {kIccidB, "mno-b"}}) {
-      m2m::ProfileInfo p;
-      p.iccid = iccid;
-      p.mno_id = mno;
-      p.smdp_id = "smdp";
-      p.isdp_aid = Bytes(16, n++);
-      e.profiles.push_back(std::move(p));
+  static m2m::Eis eis_at(const std::string& smsr, const std::string& eid = kEid) {
+    m2m::Eis e = *m2m::eis_from_json(test_support::keyless_sample_eis(eid, smsr));
+    // The sample's three profiles as this SM-DP's: two of mno-a, one of mno-b.
+    const std::pair<std::string, std::string> ours[] = {{kIccidA, "mno-a"}, {kIccidA2, "mno-a"}, {kIccidB, "mno-b"}};
+    for (std::size_t i = 0; i < e.profiles.size(); ++i) {
+      e.profiles[i].iccid = ours[i].first;
+      e.profiles[i].mno_id = ours[i].second;
+      e.profiles[i].smdp_id = "smdp";
     }
     return e;
   }

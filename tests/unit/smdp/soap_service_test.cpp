@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "rsp/crypto/random.hpp"
+#include "rsp/m2m/eis_json.hpp"
 #include "rsp/m2m/es2.hpp"
 #include "rsp/m2m/es_status.hpp"
 #include "rsp/m2m_soap/callback.hpp"
@@ -288,22 +289,7 @@ TEST(SmdpSoapCallbacks, ResultsAndNotificationsValidate) {
   EXPECT_FALSE(m2m_soap::soap_callback(R"({"function":"ES3.CreateISDP","functionCallIdentifier":"x"})", "u", ""));
 
   // The SM-SR change, passed on by the SM-DP: the EIS (no key), no Eid or Iccid beside it.
-  m2m::Eis eis;
-  eis.eid = kEid;
-  eis.eum_id = "eum";
-  eis.production_date = "2026-12-01";
-  eis.platform_type = "t";
-  eis.platform_version = "1";
-  eis.smsr_id = "smsr-2";
-  eis.isd_r.aid = Bytes(16, 0xA0);
-  eis.ecasd.aid = Bytes(16, 0xA1);
-  eis.ecasd.certificate = Bytes{0x30, 0x00};
-  m2m::ProfileInfo p;
-  p.iccid = kMine;
-  p.isdp_aid = Bytes(16, 0x10);
-  p.mno_id = "mno-a";
-  p.smdp_id = "smdp";
-  eis.profiles.push_back(p);
+  const m2m::Eis eis = *m2m::eis_from_json(test_support::keyless_sample_eis(kEid));
   es2::Notification moved{"note-2-mno-a", std::string(es2::kSmsrChangeNotification), kEid, "",
                           "2026-12-04T17:00:00Z", eis};
   cb = m2m_soap::soap_callback(es2::encode_callback(moved), "https://mno-a.example/cb", "");

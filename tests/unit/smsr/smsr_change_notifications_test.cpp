@@ -9,8 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rsp/m2m/eis_json.hpp"
 #include "rsp/m2m/es3.hpp"
 #include "rsp/smsr/callbacks.hpp"
+#include "test_support/sample_eis.hpp"
 
 namespace rsp::smsr {
 namespace {
@@ -23,19 +25,11 @@ m2m::ProfileInfo profile(std::string iccid, std::string mno, std::string smdp) {
   return p;
 }
 
+/// The sample EIS (with its ISD-R keys, which no notification may carry) at
+/// smsr-2, with `profiles` instead of the sample's.
 m2m::Eis eis_with(std::vector<m2m::ProfileInfo> profiles) {
-  m2m::Eis e;
-  e.eid = "89049032123451234512345678901234";
-  e.eum_id = "eum";
-  e.production_date = "2026-12-01";
-  e.platform_type = "t";
-  e.platform_version = "1";
+  m2m::Eis e = *m2m::eis_from_json(test_support::sample_eis("89049032123451234512345678901234"));
   e.smsr_id = "smsr-2";
-  e.isd_r.aid = Bytes(16, 0xA0);
-  e.isd_r.scp80_key_sets = {m2m::Scp80KeySet{1, m2m::Scp80KeySet::Algorithm::Aes, Bytes(16, 0x11), Bytes(16, 0x22), 0}};
-  e.isd_r.scp81_psk = m2m::Scp81Psk{Bytes{1, 2, 3}, Bytes(16, 0x33)};
-  e.ecasd.aid = Bytes(16, 0xA1);
-  e.ecasd.certificate = Bytes{0x30, 0x00};
   for (std::size_t i = 0; i < profiles.size(); ++i) profiles[i].isdp_aid = Bytes(16, static_cast<std::uint8_t>(0x10 + i));
   e.profiles = std::move(profiles);
   return e;
