@@ -253,11 +253,13 @@ expected<Answer, Error> decode_answer(std::string_view body) {
 
 std::string encode_callback(const Callback& callback) {
   if (const auto* n = std::get_if<Notification>(&callback)) {
-    json j{{"functionCallIdentifier", n->call_id}, {"function", n->function}, {"eid", n->eid}};
-    if (n->function == kSmsrChangeNotification)
-      j["smsrId"] = n->smsr_id;
-    else
+    json j{{"functionCallIdentifier", n->call_id}, {"function", n->function}};
+    if (n->function == kSmsrChangeNotification) {
+      j["eis"] = eis_to_json(n->eis ? *n->eis : Eis{}, Keys::Omit);
+    } else {
+      j["eid"] = n->eid;
       j["iccid"] = n->iccid;
+    }
     j["completionTimestamp"] = n->completion_timestamp;
     return j.dump();
   }
@@ -281,10 +283,11 @@ expected<Callback, Error> decode_callback(std::string_view body) {
     Notification n;
     n.call_id = std::move(call_id);
     n.function = std::move(name);
-    RSP_TRY(n.eid, eid_of(b));
     if (n.function == kSmsrChangeNotification) {
-      RSP_TRY(n.smsr_id, smsr_id_of(b));
+      RSP_TRY(n.eis, detail::keyless_eis<Error>(b, "eis"));
+      n.eid = n.eis->eid;
     } else {
+      RSP_TRY(n.eid, eid_of(b));
       RSP_TRY(n.iccid, iccid_of(b));
     }
     RSP_TRY(n.completion_timestamp, b.text("completionTimestamp", true, 20, is_timestamp, "YYYY-MM-DDThh:mm:ssZ"));

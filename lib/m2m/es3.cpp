@@ -254,14 +254,14 @@ std::optional<NotificationFunction> notification_named(std::string_view name) {
 }
 
 std::string encode_notification(const Notification& n) {
-  json j{{"functionCallIdentifier", n.call_id},
-         {"function", notification_name(n.function)},
-         {"eid", n.eid},
-         {"completionTimestamp", n.completion_timestamp}};
-  if (n.function == NotificationFunction::SmsrChange)
-    j["smsrId"] = n.smsr_id;
-  else
+  json j{{"functionCallIdentifier", n.call_id}, {"function", notification_name(n.function)}};
+  if (n.function == NotificationFunction::SmsrChange) {
+    j["eis"] = eis_to_json(n.eis ? *n.eis : Eis{}, Keys::Omit);
+  } else {
+    j["eid"] = n.eid;
     j["iccid"] = n.iccid;
+  }
+  j["completionTimestamp"] = n.completion_timestamp;
   return j.dump();
 }
 
@@ -275,10 +275,11 @@ expected<Notification, Error> notification_from(const json& j) {
   const auto f = notification_named(name);
   if (!f) return detail::invalid<Error>("function", "an ES3 notification");
   n.function = *f;
-  RSP_TRY(n.eid, b.text("eid", true, 32, detail::is_eid, "32 digits"));
   if (n.function == NotificationFunction::SmsrChange) {
-    RSP_TRY(n.smsr_id, b.text("smsrId", true, detail::kMaxId));
+    RSP_TRY(n.eis, detail::keyless_eis<Error>(b, "eis"));
+    n.eid = n.eis->eid;
   } else {
+    RSP_TRY(n.eid, b.text("eid", true, 32, detail::is_eid, "32 digits"));
     RSP_TRY(n.iccid, b.text("iccid", true, 20, is_iccid_text, "18 to 20 digits"));
   }
   RSP_TRY(n.completion_timestamp,

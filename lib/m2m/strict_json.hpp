@@ -15,6 +15,8 @@
 
 #include "rsp/common/bytes.hpp"
 #include "rsp/common/expected.hpp"
+#include "rsp/m2m/eis.hpp"
+#include "rsp/m2m/eis_json.hpp"
 #include "rsp/m2m/es_status.hpp"
 
 namespace rsp::m2m::detail {
@@ -152,6 +154,24 @@ expected<json, Error> object_of(std::string_view body) {
   if (j.is_discarded()) return unexpected(Error{Error::Kind::Invalid, "the body is not JSON"});
   if (!j.is_object()) return unexpected(Error{Error::Kind::Invalid, "the body must be a JSON object"});
   return j;
+}
+
+/// The mandatory EIS member `name` of `b` (eis_json.hpp, strictly) as a
+/// notification carries it to an SM-DP or MNO: keys there are refused, the
+/// sender must have left them out (SGP.02: an EIS shown to an SM-DP or MNO
+/// never carries the ISD-R's keys).
+template <class Error>
+expected<Eis, Error> keyless_eis(Body<Error>& b, std::string_view name) {
+  const json* v = b.take(name);
+  if (!v) return missing<Error>(name);
+  auto eis = eis_from_json(*v);
+  if (!eis) {
+    const std::string at = eis.error().path.empty() ? std::string(name) : std::string(name) + "." + eis.error().path;
+    return unexpected(Error{Error::Kind::Invalid, at + ": " + eis.error().message});
+  }
+  if (!eis->isd_r.scp80_key_sets.empty() || eis->isd_r.scp81_psk)
+    return invalid<Error>(name, "an EIS without the ISD-R's keys");
+  return std::move(*eis);
 }
 
 /// validityPeriod, written only when there is one.

@@ -3,6 +3,8 @@
 #include <ctime>
 #include <set>
 
+#include "rsp/m2m/eis.hpp"
+
 #include "rsp/m2m/es2.hpp"
 
 namespace rsp::smdp {
@@ -59,11 +61,13 @@ expected<std::unique_ptr<Es3Notifications>, std::string> Es3Notifications::open(
 expected<Es3Notifications::Handled, std::string> Es3Notifications::handle(const es3::Notification& n,
                                                                          std::string_view sender) {
   const auto storage = [](const std::string& m) { return unexpected("storage: " + m); };
-  // Only the eUICC's new SM-SR announces the change: another SM-SR naming
-  // it is refused before anything is read or written.
-  if (n.function == NotificationFunction::SmsrChange && n.smsr_id != sender)
+  // Only the eUICC's new SM-SR announces the change (the EIS it sends names
+  // it as smsrId): another SM-SR naming it is refused before anything is
+  // read or written.
+  const std::string new_smsr = n.eis ? n.eis->smsr_id : std::string();
+  if (n.function == NotificationFunction::SmsrChange && (!n.eis || new_smsr != sender))
     return Handled{Outcome::Refused,
-                   "an SM-SR change naming " + n.smsr_id + " sent by SM-SR " + std::string(sender) + ": refused"};
+                   "an SM-SR change naming " + new_smsr + " sent by SM-SR " + std::string(sender) + ": refused"};
   auto tx = db_->begin();
   if (!tx) return storage(tx.error().message);
   auto seen = db_->query_one("SELECT outcome FROM smdp_es3_notification WHERE call_id = $1", {value(n.call_id)});
@@ -81,10 +85,10 @@ expected<Es3Notifications::Handled, std::string> Es3Notifications::handle(const 
       h.detail = "no profile of this SM-DP on that eUICC";
     } else {
       // Later ES3 calls about this eUICC go to its new SM-SR (Es2Service).
-      auto recorded = inventory_->record_smsr(n.eid, n.smsr_id);
+      auto recorded = inventory_->record_smsr(n.eid, new_smsr);
       if (!recorded) return storage(recorded.error().message);
       for (const auto& p : *on) told.insert(p.mno_id);
-      h.detail = "the eUICC's SM-SR is now " + n.smsr_id;
+      h.detail = "the eUICC's SM-SR is now " + new_smsr;
     }
   } else {
     auto profile = inventory_->find(n.iccid);
@@ -128,7 +132,10 @@ expected<Es3Notifications::Handled, std::string> Es3Notifications::handle(const 
       out.call_id = "note-" + std::to_string(row->front().int64(0)) + "-" + mno;
       out.function = std::string(es2::kSmsrChangeNotification);
       out.eid = n.eid;
-      out.smsr_id = n.smsr_id;
+      // The EIS as that MNO may see it: the SM-SR showed this SM-DP its own
+      // ISD-Ps, of which the MNO sees its own profiles (no key either way).
+      out.eis = *n.eis;
+      std::erase_if(out.eis->profiles, [&](const m2m::ProfileInfo& p) { return p.mno_id != mno; });
       out.completion_timestamp = n.completion_timestamp;
       RSP_TRY_VOID(queue(out, mno));
     }

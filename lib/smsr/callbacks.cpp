@@ -5,6 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rsp/m2m/eis_json.hpp"
+#include "rsp/smsr/es3_service.hpp"
+#include "rsp/smsr/service.hpp"
+
 namespace rsp::smsr {
 
 service::OutboxWorkerConfig callback_worker_config() {
@@ -59,8 +63,8 @@ service::OutboxMessage smdp_notification(m2m::es3::NotificationFunction function
   return service::OutboxMessage{p.smdp_id, m2m::es3::encode_notification(n), {}, n.call_id};
 }
 
-std::vector<service::OutboxMessage> smsr_change_notifications(const m2m::Eis& eis, const std::string& smsr_id,
-                                                              std::string_view event, std::int64_t at) {
+std::vector<service::OutboxMessage> smsr_change_notifications(const m2m::Eis& eis, std::string_view event,
+                                                              std::int64_t at) {
   std::set<std::string> smdps, via_smdp, direct;
   for (const auto& p : eis.profiles) {
     if (p.smdp_id.empty()) {
@@ -71,21 +75,25 @@ std::vector<service::OutboxMessage> smsr_change_notifications(const m2m::Eis& ei
     }
   }
   std::vector<service::OutboxMessage> out;
-  const std::string change = eis.eid + "-smsr-change-" + smsr_id + "-" + std::string(event);
+  const std::string change = eis.eid + "-smsr-change-" + eis.smsr_id + "-" + std::string(event);
   for (const auto& smdp : smdps) {
     m2m::es3::Notification n;
     n.call_id = "es3-" + change;
     n.function = m2m::es3::NotificationFunction::SmsrChange;
     n.eid = eis.eid;
-    n.smsr_id = smsr_id;
+    // As ES3.GetEIS shows it to that SM-DP: its ISD-Ps, no key.
+    n.eis = Es3Service::visible_to(eis, smdp);
     n.completion_timestamp = iso_time(at);
     out.push_back(service::OutboxMessage{smdp, m2m::es3::encode_notification(n), {}, n.call_id});
   }
   for (const auto& mno : direct) {
     if (via_smdp.contains(mno)) continue;  // its SM-DP tells it (ES2)
     const std::string call = "note-" + change;
-    json body{{"functionCallIdentifier", call}, {"function", kSmsrChangeNotification}, {"eid", eis.eid},
-              {"smsrId", smsr_id}, {"completionTimestamp", iso_time(at)}};
+    // As ES4.GetEIS shows it to that MNO: its profiles, no key.
+    json body{{"functionCallIdentifier", call},
+              {"function", kSmsrChangeNotification},
+              {"eis", m2m::eis_to_json(Service::visible_to(eis, mno), m2m::Keys::Omit)},
+              {"completionTimestamp", iso_time(at)}};
     out.push_back(service::OutboxMessage{mno, body.dump(), {}, call});
   }
   return out;

@@ -152,11 +152,19 @@ SmsrResult<void> Es7Service::handover_euicc(const std::string& caller, const es7
     eis.smsr_id = config_.smsr_id;
     eis.isd_r.scp80_key_sets = {
         m2m::Scp80KeySet{in->key_version, m2m::Scp80KeySet::Algorithm::Aes, keys->enc, keys->mac, 0}};
+    // The key data's third key (after the receipt key, KIc and KID) as the
+    // new SCP81 PSK is our reading. bagyenda/njiwa derives the same three
+    // keys ('10') but uses only KIc and KID (its SCP80 key set) and makes
+    // the SCP81 PSK afterwards with a key establishment of its own (one key)
+    // over the new SM-SR's channel; its third key stays unused (the KIK/DEK
+    // place of an SCP80 key set, as we read GP). Not checked against the
+    // SGP.02 text; kept so that the new SM-SR's first PSK-TLS session needs
+    // no further exchange.
     const std::string identity = es7::additional_psk_identity(eid, in->key_version);
     eis.isd_r.scp81_psk = m2m::Scp81Psk{Bytes(identity.begin(), identity.end()), keys->dek};
     // SGP.02 §3.8 (as we read it): the SM-DPs and MNOs of the eUICC's
     // profiles learn its new SM-SR, queued with the EIS (callbacks.hpp).
-    const auto notes = smsr_change_notifications(eis, config_.smsr_id, "kv" + std::to_string(in->key_version), now());
+    const auto notes = smsr_change_notifications(eis, "kv" + std::to_string(in->key_version), now());
     auto registered = config_.registry->register_eis(eis, now(), notes);
     wipe(eis.isd_r.scp81_psk->key);
     return registered;

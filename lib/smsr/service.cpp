@@ -37,14 +37,6 @@ std::string result_text(const SmsrResult<T>& r) {
   return std::string(m2m::status_name(m2m::ExecutionStatus::ExecutedSuccess));
 }
 
-/// The EIS as `mno` may see it (SGP.02 §5.4.4 GetEIS): its own profiles, no key.
-m2m::Eis visible_to(m2m::Eis eis, const std::string& mno) {
-  std::erase_if(eis.profiles, [&](const m2m::ProfileInfo& p) { return p.mno_id != mno; });
-  eis.isd_r.scp80_key_sets.clear();
-  eis.isd_r.scp81_psk.reset();
-  return eis;
-}
-
 /// ES3 (SGP.02 §5.4): the SM-DPs whose profiles this operation disabled or
 /// deleted learn it, in the same transaction, unless the SM-DP asked for
 /// it (its operation's result tells it). An enabled profile is reported
@@ -81,6 +73,13 @@ void smdp_notifications(const Operation& op, const m2m::Eis& eis, const std::map
 }
 
 }  // namespace
+
+m2m::Eis Service::visible_to(m2m::Eis eis, const std::string& mno) {
+  std::erase_if(eis.profiles, [&](const m2m::ProfileInfo& p) { return p.mno_id != mno; });
+  eis.isd_r.scp80_key_sets.clear();
+  eis.isd_r.scp81_psk.reset();
+  return eis;
+}
 
 Service::Service(ServiceConfig config) : config_(std::move(config)) {
   if (!config_.clock) config_.clock = std::make_shared<service::SystemClock>();

@@ -159,8 +159,13 @@ TEST_F(M2mAcceptance, DownloadEnableThenSmsrChangeThenEnableThroughTheNewSmsr) {
   // the SM-DP or are pre-installed beside one that did).
   auto moved = mno_.notification_of("smdp", "ES2.HandleSMSRChangeNotification", "");
   ASSERT_TRUE(moved.is_object()) << logs();
-  EXPECT_EQ(moved.value("smsrId", ""), "smsr-2") << moved;
-  EXPECT_EQ(moved.value("eid", ""), eid_) << moved;
+  // It carries the EIS as the MNO may see it (SGP.02 as bagyenda/njiwa reads
+  // it: Eis and CompletionTimestamp), no key.
+  ASSERT_TRUE(moved.contains("eis")) << moved;
+  EXPECT_EQ(moved["eis"].value("smsrId", ""), "smsr-2") << moved;
+  EXPECT_EQ(moved["eis"].value("eid", ""), eid_) << moved;
+  EXPECT_FALSE(moved["eis"]["isdR"].contains("scp81Psk")) << moved;
+  for (const auto& p : moved["eis"]["profiles"]) EXPECT_EQ(p.value("mnoId", ""), "mno-dp") << moved;
 
   // 4. EnableProfile through smsr-2: the bootstrap profile again.
   a = es4(smsr2_url_, "enableProfile", {{"eid", eid_}, {"iccid", boot_iccid_}});

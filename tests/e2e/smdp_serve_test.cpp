@@ -80,7 +80,7 @@ TEST_F(SmdpServe, DownloadProfileEnablesItOnTheDeviceAndCallsTheMnoBack) {
 
   // The ES3 callbacks route takes the SM-SR's client certificate only: an
   // MNO's API key is refused, no credentials are refused.
-  es3::Notification forged{"forged-1", es3::NotificationFunction::ProfileDeleted, eid_, ours_, "",
+  es3::Notification forged{"forged-1", es3::NotificationFunction::ProfileDeleted, eid_, ours_, std::nullopt,
                            "2026-12-04T17:00:00Z"};
   call(smdp_url_, "/gsma/m2m/es3/results", es3::encode_notification(forged), kMnoKey);
   EXPECT_EQ(last_status_, 403);

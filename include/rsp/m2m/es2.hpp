@@ -78,7 +78,9 @@ inline constexpr std::string_view kProfileDeletedNotification = "ES2.HandleProfi
 /// The eUICC moved to another SM-SR: the SM-DP passes on the SM-SR's
 /// ES3.HandleSMSRChangeNotification to the MNOs whose profiles it downloaded
 /// there (name as SGP.02 lists the ES2 functions, as we read it; not yet
-/// checked against the SGP.02 text).
+/// checked against the SGP.02 text). It carries the EIS as that MNO may see
+/// it (its own profiles, no key) and the completion time, as bagyenda/njiwa's
+/// ES2 HandleSMSRChangeNotification (Eis, CompletionTimeStamp).
 inline constexpr std::string_view kSmsrChangeNotification = "ES2.HandleSMSRChangeNotification";
 
 using Error = es3::Error;
@@ -200,14 +202,19 @@ struct Result {
 /// A Handle...Notification to the MNO:
 ///   {"functionCallIdentifier", "function": "ES2.HandleProfileEnabledNotification",
 ///    "eid", "iccid", "completionTimestamp": "2026-12-04T17:00:00Z"}
-/// kSmsrChangeNotification carries "smsrId" (the new SM-SR) instead of "iccid".
+/// kSmsrChangeNotification carries "eis" (the EIS without keys, its smsrId
+/// the new SM-SR) instead of "eid" and "iccid":
+///   {"functionCallIdentifier", "function": "ES2.HandleSMSRChangeNotification",
+///    "eis": {...}, "completionTimestamp"}
 struct Notification {
   std::string call_id;
   std::string function;  ///< one of the k...Notification names
   std::string eid;
   std::string iccid;  ///< empty for kSmsrChangeNotification
   std::string completion_timestamp;  ///< ISO 8601 UTC, seconds, "Z"
-  std::string smsr_id;  ///< kSmsrChangeNotification only: the eUICC's new SM-SR
+  /// kSmsrChangeNotification only (then set; eid is its eid): the EIS
+  /// without keys, eis->smsr_id the eUICC's new SM-SR.
+  std::optional<Eis> eis;
   bool operator==(const Notification&) const = default;
 };
 using Callback = std::variant<Result, Notification>;

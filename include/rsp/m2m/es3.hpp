@@ -152,7 +152,10 @@ struct UpdateSubscriptionAddress {
 /// TLVs) for the caller's ISD-P of profile `iccid`: the SM-DP's ES8.UpdateConnectivityParameters
 /// secured with that ISD-P's SCP03 keys (SGP.02 §3.14,
 /// m2m/es8_connectivity.hpp), as an expanded command script ('AA', as
-/// SendData's data) the SM-SR forwards unchanged to the ISD-P.
+/// SendData's data) the SM-SR forwards unchanged to the ISD-P. bagyenda/njiwa
+/// has the SM-SR build the STORE DATA from plain parameters instead; SGP.02
+/// §3.14 (SCP03) has the SM-DP secure it, which we follow (the evidence is in
+/// es8_connectivity.hpp's header).
 struct UpdateConnectivityParameters {
   std::string eid;
   std::string iccid;
@@ -228,7 +231,14 @@ namespace rsp::m2m::es3 {
 ///   {"functionCallIdentifier", "function": "ES3.HandleProfileEnabledNotification",
 ///    "eid", "iccid", "completionTimestamp": "2026-12-04T17:00:00Z"}
 ///   {"functionCallIdentifier", "function": "ES3.HandleSMSRChangeNotification",
-///    "eid", "smsrId", "completionTimestamp"}
+///    "eis": {...}, "completionTimestamp"}
+/// HandleSMSRChangeNotification carries the EIS as the new SM-SR now holds
+/// it and the time the change completed, as bagyenda/njiwa's SGP.02 SM-SR
+/// sends its ES2/ES4 HandleSMSRChangeNotification (Eis, CompletionTimeStamp;
+/// njiwa has no ES3 one, ours has the same input): the EID is the EIS's, the
+/// new SM-SR its smsrId. The EIS is the one ES3.GetEIS shows that SM-DP (its
+/// own ISD-Ps, never a key); a notification whose EIS carries keys is refused.
+/// Element list not yet checked against the SGP.02 text.
 /// functionCallIdentifier is the same on every retry and names the event
 /// (the eUICC's notification sequence number, or the operation that caused
 /// it), so the SM-DP drops duplicates by it.
@@ -248,12 +258,13 @@ std::optional<NotificationFunction> notification_named(std::string_view name);
 struct Notification {
   std::string call_id;
   NotificationFunction function = NotificationFunction::ProfileEnabled;
-  std::string eid;
+  std::string eid;      ///< SmsrChange: eis.eid (the JSON carries it there only)
   std::string iccid;    ///< the profile; empty for SmsrChange
-  std::string smsr_id;  ///< SmsrChange: the eUICC's new SM-SR; empty otherwise
+  std::optional<Eis> eis;  ///< SmsrChange only: the EIS without keys; eis->smsr_id is the new SM-SR
   std::string completion_timestamp;  ///< ISO 8601 UTC, seconds, "Z"
   bool operator==(const Notification&) const = default;
 };
+/// For SmsrChange, `n.eis` must be set (its keys are never written).
 std::string encode_notification(const Notification& n);
 /// Strict decoding of a notification body.
 expected<Notification, Error> decode_notification(std::string_view body);

@@ -22,6 +22,22 @@
 /// it gets in ES3.UpdateConnectivityParameters; here the SM-DP secures it
 /// with the ISD-P's SCP03 keys and the SM-SR forwards the script.
 ///
+/// Who builds what, the evidence (kept as it is, reviewed for the ES3 wire
+/// shapes): bagyenda/njiwa's ES3 WSDL takes FunctionCallIdentifier,
+/// ValidityPeriod, Eid, Iccid and ConnectivityParameters (a hex string); its
+/// SM-SR wraps that value in DGI '3A07', sends it as STORE DATA '80 E2 88 00'
+/// addressed to the profile's ISD-P over its own OTA channel, with no SCP03
+/// (and only for a profile Enabled or Disabled, else 8.2.1). That is the
+/// SM-SR-secured path. SGP.02 v4 §3.14 "Connectivity Parameters Update using
+/// SCP03" (its figure 29 as a public question about it describes: the SM-DP's
+/// ES8.UpdateConnectivityParametersSCP03 in ES3.UpdateConnectivityParameters,
+/// one MT-SMS from the SM-SR, the script prepared off-line with the
+/// pseudo-random card challenge) has the SM-DP build and secure the command,
+/// so the SM-SR cannot read the parameters; we follow §3.14 and keep
+/// ConnectivityParameters as the SM-DP's secured script. njiwa shows no
+/// 'A0'/'A1'/'A2' tags at all (it passes the SM-DP's bytes through), so the
+/// tags stay this project's reading.
+///
 /// The script, prepared off-line as SCP03's pseudo-random card challenge
 /// allows (GP Amendment D §6.2.2.1; SGP.02 §3.14 sends it in one message):
 ///   1. INITIALIZE UPDATE '80 50' key version '00' host challenge;

@@ -68,15 +68,27 @@ inline constexpr Code kEuiccRefused{"8.1", "3.8"};
 /// "Already in use" 3.3 is our choice by analogy with 8.1.1/3.3 (EID).
 inline constexpr Code kPskIdentityInUse{"8.1", "3.3"};
 /// SM-SR change (ES7.HandoverEUICC): the eUICC's receipt of the new
-/// SM-SR's key establishment does not verify. eUICC 8.1 with "Verification
-/// failed" 6.1 is our choice, not yet checked against the SGP.02 text.
+/// SM-SR's key establishment does not verify (also the SM-DP's ES8 receipt,
+/// told to the MNO). eUICC 8.1 with "Verification failed" 6.1 is our choice,
+/// not yet checked against the SGP.02 text. bagyenda/njiwa names no code for
+/// a bad receipt (its hand-over fails with its generic 8.4/4.2, its SCP81 key
+/// creation with an exception); it uses the 6.x security reasons elsewhere
+/// (8.5.2/6.3 for an expired SM-SR certificate), which 6.1 follows.
 inline constexpr Code kKeysetReceiptInvalid{"8.1", "6.1"};
 // Profile (8.2), its ICCID (8.2.1), POL2 (8.2.2), ISD-P (8.3.1).
 /// Unknown ICCID, or another MNO's (nothing told); as bagyenda/njiwa's ES2
 /// answers an unknown profile ICCID.
 inline constexpr Code kIccidUnknown{"8.2.1", "3.9"};
 inline constexpr Code kIccidInUse{"8.2.1", "3.3"};         ///< RegisterEIS: another eUICC holds the ICCID
-inline constexpr Code kProfileInvalidTransition{"8.2", "3.5"};  ///< its state forbids the function
+/// The profile's state forbids the function (also: an ES3/ES2 function on
+/// an ISD-P whose CreateISDP or download is still open). Profile 8.2 with
+/// 3.5 is our reading, not checked against the SGP.02 text. bagyenda/njiwa
+/// answers its one such case (UpdateConnectivityParameters on a profile
+/// neither Enabled nor Disabled) with subject 8.2.1 and "1.2" in the field
+/// it uses for the reason; not adopted, as 1.2 is the reason "Not allowed
+/// (authorisation)" of a function caller in SGP.02's table (its public
+/// reproduction), not a state.
+inline constexpr Code kProfileInvalidTransition{"8.2", "3.5"};
 inline constexpr Code kPol2Refused{"8.2.2", "3.8"};        ///< a POL2 rule forbids the function
 inline constexpr Code kIsdpUnknown{"8.3.1", "3.9"};
 }  // namespace codes

@@ -24,8 +24,9 @@
 /// OperationId, which the request's 202 answer carried. The action URIs are
 /// as bagyenda/njiwa's callbacks ("http://gsma.com/ES4/ProfileManagentCallBack/
 /// ES4-HandleSMSRChangeNotification", ES2 likewise), not checked against the
-/// SGP.02 text. Its HandleSMSRChangeNotification carries the new EIS and
-/// CompletionTimestamp; ours Eid and SmsrId (not changed here).
+/// SGP.02 text. HandleSMSRChangeNotification carries, as njiwa's does, the
+/// EIS (as the recipient may see it, no key; its SmsrId the new SM-SR) and
+/// CompletionTimestamp, besides our FunctionCallIdentifier.
 
 #include <string>
 #include <string_view>

@@ -84,8 +84,12 @@ namespace es2_codes {
 /// SM-SR (not checked against the SGP.02 text).
 inline constexpr m2m::Code kSmsrUnknown{"8.7", "3.9"};
 /// smsrId names an SM-SR the eUICC left (an SM-SR change notification named
-/// another since): SM-SR subject 8.7, refused 3.8 (our choice by analogy;
-/// not yet checked against the SGP.02 text).
+/// another since): SM-SR subject 8.7, refused 3.8. Checked against
+/// bagyenda/njiwa: its SM-DP uses subject 8.7 for the SM-SR (8.7/3.9 for an
+/// unknown one, as kSmsrUnknown) and has no case for an SM-SR the eUICC left;
+/// 3.8 "Refused" is a reason SGP.02's table lists (its public reproduction:
+/// 8.1/3.8, 1.2.1/3.8). The pair stays our reading, not checked against the
+/// SGP.02 text.
 inline constexpr m2m::Code kNotTheEuiccsSmsr{"8.7", "3.8"};
 /// A function this SM-DP cannot relay over its ES3 binding: function 1.6,
 /// not supported 3.9 as m2m::codes::kUnknownFunction (not yet checked).

@@ -24,9 +24,11 @@
 /// §3.8 as we read it): the new SM-SR is recorded for the eUICC
 /// (Inventory::record_smsr; Es2Service sends its later ES3 calls there) and
 /// each MNO with a profile of this SM-DP on that eUICC gets one
-/// ES2.HandleSMSRChangeNotification ("note-<n>-<mno>"). About an eUICC this
-/// SM-DP downloaded nothing to it is Ignored. It must come from the SM-SR it
-/// names as the eUICC's new one: `sender`, the configured SM-SR whose
+/// ES2.HandleSMSRChangeNotification ("note-<n>-<mno>") carrying the EIS the
+/// SM-SR sent, limited to that MNO's profiles (no key; the SM-SR already left
+/// out the ISD-Ps of other SM-DPs). About an eUICC this SM-DP downloaded
+/// nothing to it is Ignored. It must come from the SM-SR its EIS names as the
+/// eUICC's new one (smsrId): `sender`, the configured SM-SR whose
 /// callbacks route took it (that route serves only that SM-SR's pinned TLS
 /// client certificate, es2_http.hpp); from another SM-SR it is Refused and
 /// nothing is recorded, not even its identifier (the SM-SR it names may

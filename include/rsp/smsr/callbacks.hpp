@@ -41,7 +41,9 @@ inline constexpr std::string_view kProfileDeletedNotification = "ES4.HandleProfi
 /// The eUICC moved to another SM-SR (SGP.02 §5.4 ES4 function list as we
 /// read it; not yet checked against the SGP.02 text):
 ///   {"functionCallIdentifier", "function": "ES4.HandleSMSRChangeNotification",
-///    "eid", "smsrId" (the new SM-SR), "completionTimestamp"}
+///    "eis" (as ES4.GetEIS shows it to that MNO: its profiles, no key; its
+///    smsrId the new SM-SR), "completionTimestamp"}
+/// The input as bagyenda/njiwa's SGP.02 SM-SR sends it (Eis, CompletionTimeStamp).
 inline constexpr std::string_view kSmsrChangeNotification = "ES4.HandleSMSRChangeNotification";
 
 /// How the callbacks to an MNO are written: this project's JSON, or SGP.02's
@@ -99,18 +101,20 @@ service::OutboxMessage smdp_notification(m2m::es3::NotificationFunction function
                                          const m2m::ProfileInfo& p, std::string_view event, std::int64_t at);
 
 /// What the NEW SM-SR tells once it holds the EIS of `eis` (ES7
-/// HandoverEUICC done; es7_service.hpp), `smsr_id` its own identifier:
+/// HandoverEUICC done; es7_service.hpp), eis.smsr_id its own identifier:
 ///  - ES3.HandleSMSRChangeNotification to every SM-DP that downloaded a
-///    profile on the eUICC (ProfileInfo::smdp_id), once per SM-DP;
+///    profile on the eUICC (ProfileInfo::smdp_id), once per SM-DP, with the
+///    EIS as ES3.GetEIS shows it to that SM-DP (Es3Service::visible_to);
 ///  - ES4.HandleSMSRChangeNotification to every MNO with a profile there
-///    that no SM-DP downloaded (a pre-installed one): an MNO whose profile
+///    that no SM-DP downloaded (a pre-installed one), with the EIS as
+///    ES4.GetEIS shows it to that MNO (Service::visible_to): an MNO whose profile
 ///    came through an SM-DP hears it from that SM-DP (ES2), not twice.
 ///    SGP.02 has a notification reach an MNO "directly or through the
 ///    SM-DP"; which path for which MNO is our reading, not yet checked
 ///    against the SGP.02 text.
 /// `event` names the change (the key version the new SM-SR was given:
 /// "kv2"); the call identifiers are made of it, the same on every retry.
-std::vector<service::OutboxMessage> smsr_change_notifications(const m2m::Eis& eis, const std::string& smsr_id,
-                                                              std::string_view event, std::int64_t at);
+std::vector<service::OutboxMessage> smsr_change_notifications(const m2m::Eis& eis, std::string_view event,
+                                                              std::int64_t at);
 
 }  // namespace rsp::smsr

@@ -73,6 +73,8 @@ class Service {
   /// ES4.GetEIS: the EIS as `mno` may see it (its own profiles only; the
   /// caller encodes it without keys).
   SmsrResult<m2m::Eis> get_eis(const std::string& mno, const std::string& eid);
+  /// The EIS as `mno` may see it (SGP.02 §5.4.4 GetEIS): its own profiles, no key.
+  static m2m::Eis visible_to(m2m::Eis eis, const std::string& mno);
   SmsrResult<Accepted> audit_eis(const std::string& mno, const std::string& eid, std::optional<std::int64_t> validity);
   SmsrResult<Accepted> enable_profile(const std::string& mno, const std::string& eid, const std::string& iccid,
                                       std::optional<std::int64_t> validity);

@@ -49,4 +49,15 @@ inline nlohmann::json sample_eis(const std::string& eid = "890490321234512345123
   return j;
 }
 
+/// sample_eis() as an SM-DP or an MNO is shown it (no ISD-R key), managed by
+/// the SM-SR `smsr_id` (an SM-SR change notification's EIS).
+inline nlohmann::json keyless_sample_eis(const std::string& eid = "89049032123451234512345678901235",
+                                         const std::string& smsr_id = "smsr-2") {
+  nlohmann::json j = sample_eis(eid);
+  j["isdR"].erase("scp80KeySets");
+  j["isdR"].erase("scp81Psk");
+  j["smsrId"] = smsr_id;
+  return j;
+}
+
 }  // namespace rsp::test_support

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include "rsp/m2m/eis_json.hpp"
+#include "test_support/sample_eis.hpp"
+
 namespace rsp::m2m::es2 {
 namespace {
 
@@ -181,28 +184,43 @@ TEST(Es2, AnswersRoundTrip) {
   EXPECT_FALSE(decode_answer(R"({"header":{"functionExecutionStatus":{"status":"Failed"}},"eis":[]})"));
 }
 
+/// The EIS an SM-SR change notification carries: no key.
+Eis keyless_eis() { return *eis_from_json(test_support::keyless_sample_eis(kEid)); }
+
 TEST(Es2, CallbacksRoundTrip) {
   const std::vector<Callback> all = {
       Result{"op-7", Function::DownloadProfile, 7, kEid, kIccid, "Executed-Success", "", "", std::nullopt},
       Result{"op-8", Function::DownloadProfile, 8, kEid, "", "Failed", "8.1", "3.8", std::nullopt},
       Result{"op-9", Function::AuditEis, 9, kEid, "", "Executed-Success", "", "", json{{"eid", kEid}}},
-      Notification{"n-1", std::string(kProfileEnabledNotification), kEid, kIccid, "2026-12-04T17:00:00Z", ""},
-      // The SM-SR change: smsrId instead of iccid.
-      Notification{"n-2", std::string(kSmsrChangeNotification), kEid, "", "2026-12-04T17:00:00Z", "smsr-2"},
+      Notification{"n-1", std::string(kProfileEnabledNotification), kEid, kIccid, "2026-12-04T17:00:00Z",
+                   std::nullopt},
+      // The SM-SR change: the EIS (its smsrId the new SM-SR) instead of eid and iccid.
+      Notification{"n-2", std::string(kSmsrChangeNotification), kEid, "", "2026-12-04T17:00:00Z", keyless_eis()},
   };
   for (const auto& c : all) {
     auto back = decode_callback(encode_callback(c));
     ASSERT_TRUE(back) << encode_callback(c) << ": " << back.error().message;
     EXPECT_EQ(*back, c);
   }
-  EXPECT_EQ(json::parse(encode_callback(all[4])).value("smsrId", ""), "smsr-2");
+  EXPECT_EQ(json::parse(encode_callback(all[4]))["eis"].value("smsrId", ""), "smsr-2");
   EXPECT_FALSE(json::parse(encode_callback(all[4])).contains("iccid"));
-  // The SM-SR change without its smsrId, or with an iccid, is refused.
+  EXPECT_FALSE(json::parse(encode_callback(all[4])).contains("eid"));
+  // The SM-SR change without its EIS, with an iccid, or with an EIS
+  // carrying the ISD-R's keys, is refused.
   json moved = json::parse(encode_callback(all[4]));
-  moved.erase("smsrId");
-  EXPECT_FALSE(decode_callback(moved.dump()));
-  moved["smsrId"] = "smsr-2";
+  const json eis = moved["eis"];
+  moved.erase("eis");
+  EXPECT_EQ(decode_callback(moved.dump()).error().message, "eis is missing");
+  moved["eis"] = eis;
   moved["iccid"] = kIccid;
+  EXPECT_FALSE(decode_callback(moved.dump()));
+  moved.erase("iccid");
+  moved["eis"]["isdR"]["scp81Psk"] = {{"identity", "0102"}, {"key", std::string(32, '3')}};
+  auto keyed = decode_callback(moved.dump());
+  ASSERT_FALSE(keyed);
+  EXPECT_EQ(keyed.error().message.find("3333"), std::string::npos);
+  moved["eis"] = eis;
+  moved["eis"].erase("smsrId");
   EXPECT_FALSE(decode_callback(moved.dump()));
   // A synchronous function never calls back; nor does an unknown notification.
   json r = json::parse(encode_callback(all[0]));

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "rsp/m2m/eis_json.hpp"
+#include "test_support/sample_eis.hpp"
+
 namespace rsp::m2m::es3 {
 namespace {
 
@@ -263,6 +266,45 @@ TEST(Es3, ResultRoundTripsAndIsStrict) {
   j = json::parse(encode_result(r));
   j["isdpAid"] = "A0";
   EXPECT_FALSE(decode_result(j.dump()));
+}
+
+TEST(Es3, SmsrChangeNotificationCarriesTheEisWithoutKeys) {
+  const Eis e = *eis_from_json(test_support::keyless_sample_eis(kEid));
+  Notification n{"es3-1", NotificationFunction::SmsrChange, kEid, "", e, "2026-12-04T17:00:00Z"};
+  const std::string body = encode_notification(n);
+  auto back = decode_notification(body);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, n);
+  auto cb = decode_callback(body);
+  ASSERT_TRUE(cb);
+  EXPECT_TRUE(std::holds_alternative<Notification>(*cb));
+  // The encoder never writes keys, even when given an EIS with some.
+  n.eis->isd_r.scp81_psk = Scp81Psk{Bytes{1, 2}, Bytes(16, 0x33)};
+  EXPECT_EQ(encode_notification(n).find("scp81Psk"), std::string::npos);
+  // The decoder refuses an EIS with keys, one without smsrId, a missing
+  // EIS, and an eid or iccid beside it.
+  json j = json::parse(body);
+  j["eis"]["isdR"]["scp80KeySets"] =
+      json::array({{{"version", 1}, {"algorithm", "AES"}, {"kic", std::string(32, '1')},
+                    {"kid", std::string(32, '2')}, {"counter", 0}}});
+  EXPECT_FALSE(decode_notification(j.dump()));
+  j = json::parse(body);
+  j["eis"].erase("smsrId");
+  EXPECT_FALSE(decode_notification(j.dump()));
+  j = json::parse(body);
+  j.erase("eis");
+  EXPECT_FALSE(decode_notification(j.dump()));
+  for (const char* extra : {"eid", "iccid", "smsrId"}) {
+    j = json::parse(body);
+    j[extra] = extra == std::string("eid") ? kEid : std::string("8900100000000000019");
+    EXPECT_FALSE(decode_notification(j.dump())) << extra;
+  }
+  // A profile notification keeps eid and iccid, no EIS.
+  Notification enabled{"es3-2", NotificationFunction::ProfileEnabled, kEid, "8900100000000000019", std::nullopt,
+                       "2026-12-04T17:00:00Z"};
+  back = decode_notification(encode_notification(enabled));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, enabled);
 }
 
 }  // namespace

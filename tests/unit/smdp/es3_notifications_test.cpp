@@ -6,8 +6,12 @@
 
 #include <chrono>
 
+#include <nlohmann/json.hpp>
+
 #include "es2_service_fixture.hpp"
+#include "rsp/m2m/eis_json.hpp"
 #include "rsp/smdp/es3_notifications.hpp"
+#include "test_support/sample_eis.hpp"
 
 namespace rsp::smdp::testing {
 namespace {
@@ -32,7 +36,21 @@ class Es3NotificationsTest : public Es2ServiceTest {
   }
   static es3::Notification note(es3::NotificationFunction f, std::string call_id, std::string iccid = kIccidA,
                                 std::string eid = kEid) {
-    return es3::Notification{std::move(call_id), f, std::move(eid), std::move(iccid), "", "2026-12-04T17:00:00Z"};
+    return es3::Notification{std::move(call_id), f, std::move(eid), std::move(iccid), std::nullopt,
+                             "2026-12-04T17:00:00Z"};
+  }
+  /// The EIS an SM-SR change notification carries: the eUICC `eid` now at
+  /// `smsr`, with this SM-DP's profiles of mno-a and mno-b on it, no key.
+  static m2m::Eis eis_at(const std::string& smsr, const std::string& eid = kEid) {
+    m2m::Eis e = *m2m::eis_from_json(test_support::keyless_sample_eis(eid, smsr));
+    // The sample's three profiles as this SM-DP's: two of mno-a, one of mno-b.
+    const std::pair<std::string, std::string> ours[] = {{kIccidA, "mno-a"}, {kIccidA2, "mno-a"}, {kIccidB, "mno-b"}};
+    for (std::size_t i = 0; i < e.profiles.size(); ++i) {
+      e.profiles[i].iccid = ours[i].first;
+      e.profiles[i].mno_id = ours[i].second;
+      e.profiles[i].smdp_id = "smdp";
+    }
+    return e;
   }
   EuiccState on_card(const std::string& iccid) {
     auto p = inventory_->find(iccid);
@@ -111,7 +129,7 @@ TEST_F(Es3NotificationsTest, ProfilesNotDownloadedThereAreIgnored) {
   // An SM-SR change of an eUICC this SM-DP downloaded nothing to: ignored,
   // no SM-SR recorded for it.
   auto change = note(F::SmsrChange, "x-4", "", "89049032123451234512345678909999");
-  change.smsr_id = kSmsr2;
+  change.eis = eis_at(kSmsr2, change.eid);
   auto h = notes_->handle(change, kSmsr2);
   ASSERT_TRUE(h);
   EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Ignored);
@@ -127,7 +145,7 @@ TEST_F(Es3NotificationsTest, SmsrChangeRecordsTheNewSmsrAndTellsEachMnoOnce) {
   ASSERT_TRUE(inventory_->reserve("mno-b", kIccidB, "", kEid));
   ASSERT_TRUE(inventory_->settle(kIccidB, ProfileState::Downloaded));
   auto change = note(es3::NotificationFunction::SmsrChange, "es3-change-kv2", "");
-  change.smsr_id = kSmsr2;
+  change.eis = eis_at(kSmsr2, change.eid);
   auto h = notes_->handle(change, kSmsr2);
   ASSERT_TRUE(h) << h.error();
   EXPECT_EQ(h->outcome, Es3Notifications::Outcome::Recorded) << h->detail;
@@ -141,16 +159,24 @@ TEST_F(Es3NotificationsTest, SmsrChangeRecordsTheNewSmsrAndTellsEachMnoOnce) {
   for (const auto& [mno, n] : got) {
     EXPECT_EQ(n.function, es2::kSmsrChangeNotification);
     EXPECT_EQ(n.eid, kEid);
-    EXPECT_EQ(n.smsr_id, kSmsr2);
+    ASSERT_TRUE(n.eis);
+    EXPECT_EQ(n.eis->smsr_id, kSmsr2);
+    EXPECT_EQ(n.eis->eid, kEid);
+    // The EIS as that MNO may see it: its own profiles only.
+    for (const auto& p : n.eis->profiles) EXPECT_EQ(p.mno_id, mno);
+    EXPECT_EQ(n.eis->profiles.size(), mno == "mno-a" ? 2u : 1u);
     EXPECT_TRUE(n.iccid.empty());
     EXPECT_EQ(n.completion_timestamp, "2026-12-04T17:00:00Z");
   }
   EXPECT_NE(got[0].second.call_id, got[1].second.call_id);
-  // Its body names the SM-SR, not a profile.
+  // Its body carries the EIS (naming the SM-SR), no eid or iccid beside it.
   const auto due = outbox_->due();
   ASSERT_TRUE(due);
   EXPECT_NE(due->back().body.find("\"smsrId\":\"smsr-2\""), std::string::npos) << due->back().body;
-  EXPECT_EQ(due->back().body.find("iccid"), std::string::npos) << due->back().body;
+  const auto last = nlohmann::json::parse(due->back().body);
+  EXPECT_FALSE(last.contains("iccid")) << due->back().body;
+  EXPECT_FALSE(last.contains("eid")) << due->back().body;
+  EXPECT_FALSE(last["eis"]["isdR"].contains("scp81Psk")) << due->back().body;
   // The SM-SR sends it again: dropped, nobody told twice.
   h = notes_->handle(change, kSmsr2);
   ASSERT_TRUE(h);
@@ -161,7 +187,7 @@ TEST_F(Es3NotificationsTest, SmsrChangeRecordsTheNewSmsrAndTellsEachMnoOnce) {
 
 TEST_F(Es3NotificationsTest, AnSmsrChangeFromAnotherSmsrThanTheOneItNamesIsRefusedAndNotRecorded) {
   auto change = note(es3::NotificationFunction::SmsrChange, "es3-change-forged", "");
-  change.smsr_id = kSmsr2;
+  change.eis = eis_at(kSmsr2, change.eid);
   // The eUICC's old SM-SR (or any other configured one) names kSmsr2:
   // refused, nothing recorded, nobody told.
   for (const std::string& sender : {kSmsr, std::string("smsr-3"), std::string()}) {
@@ -192,7 +218,7 @@ TEST_F(Es3NotificationsTest, TheCallbacksRouteTakesAnSmsrChangeOnlyFromTheSmsrIt
   const service::Caller smsr1{"smsr:smsr-1", service::CallerProof::ClientCertificate};
   const service::Caller smsr2{"smsr:smsr-2", service::CallerProof::ClientCertificate};
   auto change = note(es3::NotificationFunction::SmsrChange, "es3-change-kv2", "");
-  change.smsr_id = kSmsr2;
+  change.eis = eis_at(kSmsr2, change.eid);
   const std::string body = es3::encode_notification(change);
   // The old SM-SR announcing the new one: 403, Failed 1.1/1.2, nothing recorded.
   auto refused = route1.handler(post(body), smsr1);

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "rsp/crypto/random.hpp"
+#include "rsp/m2m/eis_json.hpp"
 #include "rsp/m2m/es2.hpp"
 #include "rsp/m2m/es_status.hpp"
 #include "rsp/m2m_soap/callback.hpp"
@@ -279,7 +280,7 @@ TEST(SmdpSoapCallbacks, ResultsAndNotificationsValidate) {
   EXPECT_EQ((*back)["functionExecutionStatus"]["statusCodeData"]["reasonCode"], codes::kIccidUnknown.reason);
 
   es2::Notification n{"note-1", std::string(es2::kProfileEnabledNotification), kEid, kMine, "2026-12-04T17:00:00Z",
-                      ""};
+                      std::nullopt};
   cb = m2m_soap::soap_callback(es2::encode_callback(n), "https://mno-a.example/cb", "");
   ASSERT_TRUE(cb) << cb.error();
   EXPECT_EQ(cb->action, "http://gsma.com/ES2/ProfileManagentCallBack/ES2-HandleProfileEnabledNotification");
@@ -287,9 +288,10 @@ TEST(SmdpSoapCallbacks, ResultsAndNotificationsValidate) {
   EXPECT_TRUE(valid) << valid.error();
   EXPECT_FALSE(m2m_soap::soap_callback(R"({"function":"ES3.CreateISDP","functionCallIdentifier":"x"})", "u", ""));
 
-  // The SM-SR change, passed on by the SM-DP: SmsrId, no Iccid.
+  // The SM-SR change, passed on by the SM-DP: the EIS (no key), no Eid or Iccid beside it.
+  const m2m::Eis eis = *m2m::eis_from_json(test_support::keyless_sample_eis(kEid));
   es2::Notification moved{"note-2-mno-a", std::string(es2::kSmsrChangeNotification), kEid, "",
-                          "2026-12-04T17:00:00Z", "smsr-2"};
+                          "2026-12-04T17:00:00Z", eis};
   cb = m2m_soap::soap_callback(es2::encode_callback(moved), "https://mno-a.example/cb", "");
   ASSERT_TRUE(cb) << cb.error();
   EXPECT_EQ(cb->action, "http://gsma.com/ES2/ProfileManagentCallBack/ES2-HandleSMSRChangeNotification");
@@ -299,7 +301,8 @@ TEST(SmdpSoapCallbacks, ResultsAndNotificationsValidate) {
   ASSERT_TRUE(env);
   back = m2m_soap::soap_to_json(env->body);
   ASSERT_TRUE(back);
-  EXPECT_EQ((*back)["smsrId"], "smsr-2");
+  ASSERT_TRUE(back->contains("eis")) << back->dump();
+  EXPECT_EQ((*back)["eis"]["smsrId"], "smsr-2");
   EXPECT_FALSE(back->contains("iccid"));
   // Its JSON form decodes back to the same notification.
   auto decoded = es2::decode_callback(es2::encode_callback(moved));

@@ -207,12 +207,18 @@ void SmsrChangeTest::swap_and_enable() {
       auto n = m2m::es3::decode_notification(item.body);
       ASSERT_TRUE(n) << n.error().message;
       EXPECT_EQ(n->function, m2m::es3::NotificationFunction::SmsrChange);
-      EXPECT_EQ(n->smsr_id, kNew);
+      ASSERT_TRUE(n->eis);
+      EXPECT_EQ(n->eis->smsr_id, kNew);
       EXPECT_EQ(n->eid, eid());
+      // The SM-DP's own ISD-Ps only.
+      for (const auto& p : n->eis->profiles) EXPECT_EQ(p.smdp_id, "smdp-1");
+      EXPECT_FALSE(n->eis->profiles.empty());
     } else {
       EXPECT_NE(item.body.find("\"ES4.HandleSMSRChangeNotification\""), std::string::npos) << item.body;
       EXPECT_NE(item.body.find("\"smsrId\":\"" + kNew + "\""), std::string::npos) << item.body;
     }
+    EXPECT_EQ(item.body.find("scp81Psk"), std::string::npos) << item.body;
+    EXPECT_EQ(item.body.find("scp80KeySets"), std::string::npos) << item.body;
   }
   std::sort(change_notes.begin(), change_notes.end());
   EXPECT_EQ(change_notes, (std::vector<std::string>{"mno-boot", "smdp-1"}));

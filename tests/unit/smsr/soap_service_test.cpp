@@ -385,7 +385,8 @@ TEST_P(SoapServiceTest, CallbacksToASoapMnoArriveAsSoap) {
 TEST_P(SoapServiceTest, SmsrChangeNotificationAsSoapValidates) {
   m2m::Eis eis = sample(kEid);
   for (auto& p : eis.profiles) p.smdp_id.clear();
-  const auto notes = smsr_change_notifications(eis, "SMSR-NEW", "kv2", 1'800'000'000);
+  eis.smsr_id = "SMSR-NEW";
+  const auto notes = smsr_change_notifications(eis, "kv2", 1'800'000'000);
   ASSERT_FALSE(notes.empty());
   for (const auto& note : notes) {
     auto cb = soap_callback(note.body, "https://" + note.recipient + ".example/cb", "");
@@ -395,7 +396,10 @@ TEST_P(SoapServiceTest, SmsrChangeNotificationAsSoapValidates) {
     EXPECT_TRUE(valid) << valid.error() << "\n" << cb->envelope;
     auto env = soap::parse_envelope(cb->envelope);
     ASSERT_TRUE(env);
-    EXPECT_EQ(env->body.child(kGsmaNs, "SmsrId")->text, "SMSR-NEW");
+    const auto* sent = env->body.child(kGsmaNs, "Eis");
+    ASSERT_NE(sent, nullptr);
+    EXPECT_EQ(sent->child(kGsmaNs, "SmsrId")->text, "SMSR-NEW");
+    EXPECT_EQ(cb->envelope.find("Scp81Psk"), std::string::npos);
   }
 }
 
