@@ -83,10 +83,17 @@ struct AuthenticateSmsr {
   bool operator==(const AuthenticateSmsr&) const = default;
 };
 /// §5.7 ES7.CreateAdditionalKeyset: the key version of the new key sets
-/// (SCP80 and SCP81, one number; not yet checked against the SGP.02 text).
+/// (SCP80 and SCP81, one number; not yet checked against the SGP.02 text)
+/// and the ISD-R's random challenge ("randomChallenge", 16 bytes hex), its
+/// answer to CERT.SR.ECDSA (m2m/es8.hpp), which the new SM-SR signs over;
+/// absent when the card issued none. In SGP.02 (the new SM-SR calling the
+/// current one, bagyenda/njiwa's ES7.wsdl) the RC is AuthenticateSMSR's
+/// output RandomChallenge; in this binding's direction the current SM-SR
+/// has it only after AuthenticateSMSR, so it travels here.
 struct CreateAdditionalKeyset {
   std::string eid;
   int key_version = 2;
+  std::optional<Bytes> random_challenge;
   bool operator==(const CreateAdditionalKeyset&) const = default;
 };
 /// §5.7 ES7.HandoverEUICC: the EIS (no keys) and the card's answer to the

@@ -235,6 +235,12 @@ class Registry {
   /// makes for it queued in the same transaction; returns those operations.
   using ExpiryCallbacks = std::function<std::vector<service::OutboxMessage>(const Operation&)>;
   SmsrResult<std::vector<Operation>> expire_operations(std::int64_t now, const ExpiryCallbacks& callbacks = {});
+  /// The next step of open operation `id` (a step whose script needs the
+  /// card's answer to the one before: the SM-SR change's key establishment,
+  /// es7_service.hpp): its queued scripts replaced with `scripts` and its
+  /// arguments with `arguments`, in one transaction; the operation stays
+  /// open. False when it was final already.
+  SmsrResult<bool> continue_operation(std::int64_t id, std::span<const Bytes> scripts, std::string_view arguments);
   /// Counts one more failed delivery of operation `id`'s scripts; returns the count.
   SmsrResult<int> count_attempt(std::int64_t id);
   /// Writes `change` for `eid` in one transaction. False (nothing written)
