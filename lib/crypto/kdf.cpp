@@ -1,8 +1,10 @@
 #include "rsp/crypto/kdf.hpp"
 
-#include <openssl/core_names.h>
-#include <openssl/kdf.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
+#include <algorithm>
+#include <array>
 #include <memory>
 
 #include "ossl.hpp"
@@ -16,26 +18,35 @@ using Code = CryptoError::Code;
 CryptoResult<Bytes> x963_kdf_sha256(ByteView z, ByteView shared_info, std::size_t length) {
   if (length == 0 || length > 4096 || z.empty())
     return fail(Code::InvalidInput, "X9.63 KDF: bad secret or output length");
-  static EVP_KDF* const kdf = EVP_KDF_fetch(nullptr, "X963KDF", nullptr);
-  if (kdf == nullptr) return fail(Code::Internal, "X963KDF unavailable");
-  std::unique_ptr<EVP_KDF_CTX, decltype(&EVP_KDF_CTX_free)> ctx(EVP_KDF_CTX_new(kdf),
-                                                                 &EVP_KDF_CTX_free);
-  if (!ctx) return fail(Code::Internal, "EVP_KDF_CTX_new failed");
-  char digest[] = "SHA256";
-  OSSL_PARAM params[4];
-  std::size_t n = 0;
-  params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
-  params[n++] = OSSL_PARAM_construct_octet_string(
-      OSSL_KDF_PARAM_KEY, const_cast<std::uint8_t*>(z.data()), z.size());
-  if (!shared_info.empty())
-    params[n++] = OSSL_PARAM_construct_octet_string(
-        OSSL_KDF_PARAM_INFO, const_cast<std::uint8_t*>(shared_info.data()), shared_info.size());
-  params[n] = OSSL_PARAM_construct_end();
+  // ANSI X9.63 (SEC 1 v2 §3.6.1): K_i = SHA-256(Z || Counter_i || SharedInfo),
+  // Counter_i a 32-bit big-endian count from 1, the K_i concatenated and cut
+  // to `length`. Hashed here with SHA-256 fetched once for the process: the
+  // X963KDF object of OpenSSL 3 fetched its digest by name again on every
+  // call, which cost more than the two or three hashes of a BSP key set.
+  static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (md == nullptr) return fail(Code::Internal, "SHA256 unavailable");
+  detail::MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx) return fail(Code::Internal, "EVP_MD_CTX_new failed");
   Bytes out(length);
-  if (EVP_KDF_derive(ctx.get(), out.data(), out.size(), params) != 1) {
-    wipe(out);
-    return fail(Code::Internal, "X9.63 KDF failed");
+  std::array<std::uint8_t, 32> block{};
+  std::size_t done = 0;
+  for (std::uint32_t counter = 1; done < length; ++counter) {
+    const std::uint8_t c[4] = {static_cast<std::uint8_t>(counter >> 24), static_cast<std::uint8_t>(counter >> 16),
+                               static_cast<std::uint8_t>(counter >> 8), static_cast<std::uint8_t>(counter)};
+    unsigned int n = 0;
+    if (EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1 || EVP_DigestUpdate(ctx.get(), z.data(), z.size()) != 1 ||
+        EVP_DigestUpdate(ctx.get(), c, sizeof c) != 1 ||
+        (!shared_info.empty() && EVP_DigestUpdate(ctx.get(), shared_info.data(), shared_info.size()) != 1) ||
+        EVP_DigestFinal_ex(ctx.get(), block.data(), &n) != 1 || n != block.size()) {
+      wipe(out);
+      std::fill(block.begin(), block.end(), std::uint8_t{0});
+      return fail(Code::Internal, "X9.63 KDF failed");
+    }
+    const std::size_t take = std::min(block.size(), length - done);
+    std::copy_n(block.begin(), take, out.begin() + static_cast<std::ptrdiff_t>(done));
+    done += take;
   }
+  OPENSSL_cleanse(block.data(), block.size());
   return out;
 }
 

@@ -184,8 +184,17 @@ net::Response AdminSessionServer::handle(const net::Request& request, bool first
       notifications_.notification(eid, *n);
       if (auto c = m2m::build_apdu(m2m::ConfirmNotification{n->seq_number})) confirmations.push_back(std::move(*c));
     }
-    if (!confirmations.empty()) return send_script(eid, confirmations, InFlight{true, {}});
-    return next_or_end(eid);
+    if (confirmations.empty()) return next_or_end(eid);
+    // The oldest queued script for the ISD-R carries the confirmations after
+    // its own commands: one exchange instead of two (see the header). One
+    // for an ISD-P (ES3 SendData) cannot: it is fetched again after them.
+    auto script = scripts_.next_script(eid);
+    if (!script || !script->target.empty()) return send_script(eid, confirmations, InFlight{true, {}});
+    if (logging()) log("admin session: " + eid + ": script " + script->token + " sent with the confirmations");
+    const std::size_t own = script->c_apdus.size();
+    std::vector<Bytes> c_apdus = std::move(script->c_apdus);
+    for (auto& c : confirmations) c_apdus.push_back(std::move(c));
+    return send_script(eid, c_apdus, InFlight{false, script->token, own});
   }
 
   if (!in_flight) {
@@ -204,6 +213,9 @@ net::Response AdminSessionServer::handle(const net::Request& request, bool first
     if (!rs) outcome = es5_fail(Es5ErrorCode::Malformed, "response script: " + rs.error().to_string());
     else outcome = std::move(rs->r_apdus);
   }
+  // The confirmations' answers after the script's own are not the script's.
+  if (outcome && in_flight->commands > 0 && outcome->size() > in_flight->commands)
+    outcome->erase(outcome->begin() + static_cast<std::ptrdiff_t>(in_flight->commands), outcome->end());
   if (in_flight->confirmations) {
     if (!outcome) {
       log("admin session: " + eid + ": confirmations not answered: " + outcome.error().to_string());

@@ -77,15 +77,26 @@ struct Slot {
   Bytes body;
 };
 
+/// The header of the slot open as `fd` (nullopt: no well-formed header).
+std::optional<Header> read_header(int fd) {
+  std::uint8_t buf[kMaxHeader];
+  const ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+  if (n <= 0) return std::nullopt;
+  return parse_header(ByteView(buf, static_cast<std::size_t>(n)));
+}
+
 /// The header of one slot (nullopt: no file, or no well-formed header).
 std::optional<Header> read_header(const fs::path& file) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
-  std::uint8_t buf[kMaxHeader];
-  const ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+  auto h = read_header(fd);
   ::close(fd);
-  if (n <= 0) return std::nullopt;
-  return parse_header(ByteView(buf, static_cast<std::size_t>(n)));
+  return h;
+}
+
+/// `newest` < `other`'s header number, or `other` has none: see is_newest_slot.
+bool still_newest(const std::optional<Header>& other, const SlotStamp& stamp) {
+  return !other || other->seq < stamp.seq;
 }
 
 /// One slot's record, if whole.
@@ -159,21 +170,55 @@ bool is_newest_slot(const fs::path& dir, const SlotStamp& stamp) {
   // record, numbering it above that record: after any write since `stamp`,
   // the other slot's header carries a higher number (a torn write either
   // shows it too, or leaves an older header and `stamp` still the newest).
-  const auto other = read_header(slot_path(dir, 1 - stamp.slot));
-  return !other || other->seq < stamp.seq;
+  return still_newest(read_header(slot_path(dir, 1 - stamp.slot)), stamp);
 }
+
+bool is_newest_slot(const SlotFiles& files, const SlotStamp& stamp) {
+  if (stamp.seq == 0 || stamp.slot < 0) return false;
+  const int other = files.fd[1 - stamp.slot];
+  if (other < 0) return false;  // not open: the caller reads the folder
+  return still_newest(read_header(other), stamp);
+}
+
+namespace {
+
+/// The record `newest.seq + 1` as a slot's bytes: header line and body.
+Bytes slot_bytes(const SlotStamp& newest, ByteView body, std::uint64_t sum) {
+  char header[kMaxHeader];
+  const int hn = std::snprintf(header, sizeof header, "%.*s%llu %zu %016llx\n", static_cast<int>(kMagic.size()),
+                               kMagic.data(), static_cast<unsigned long long>(newest.seq + 1), body.size(),
+                               static_cast<unsigned long long>(sum));
+  if (hn <= 0 || static_cast<std::size_t>(hn) >= sizeof header) return {};
+  Bytes data(header, header + hn);
+  data.insert(data.end(), body.begin(), body.end());
+  return data;
+}
+
+/// Writes `data` at the start of the slot open as `fd` and flushes it
+/// (fsync for a file just created, whose size is new; fdatasync else, which
+/// also flushes the size when the record grew the file).
+StoreResult<void> write_slot(int fd, const fs::path& file, ByteView data, bool created) {
+  std::size_t off = 0;
+  while (off < data.size()) {
+    const ssize_t n = ::pwrite(fd, data.data() + off, data.size() - off, static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return unexpected(StoreError{"cannot write " + file.filename().string() + ": " + std::strerror(errno)});
+    off += static_cast<std::size_t>(n);
+  }
+  count_file_flush();
+  if ((created ? ::fsync(fd) : ::fdatasync(fd)) != 0)
+    return unexpected(StoreError{"cannot flush " + file.filename().string()});
+  return {};
+}
+
+}  // namespace
 
 StoreResult<SlotStamp> write_next_slot(const fs::path& dir, const SlotStamp& newest, ByteView body) {
   const int slot = newest.slot == 0 ? 1 : 0;
   const std::uint64_t sum = fnv1a(body);
   const fs::path file = slot_path(dir, slot);
-  char header[kMaxHeader];
-  const int hn = std::snprintf(header, sizeof header, "%.*s%llu %zu %016llx\n", static_cast<int>(kMagic.size()),
-                               kMagic.data(), static_cast<unsigned long long>(newest.seq + 1), body.size(),
-                               static_cast<unsigned long long>(sum));
-  if (hn <= 0 || static_cast<std::size_t>(hn) >= sizeof header) return unexpected(StoreError{"state header"});
-  Bytes data(header, header + hn);
-  data.insert(data.end(), body.begin(), body.end());
+  const Bytes data = slot_bytes(newest, body, sum);
+  if (data.empty()) return unexpected(StoreError{"state header"});
 
   bool created = false;
   int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
@@ -182,23 +227,42 @@ StoreResult<SlotStamp> write_next_slot(const fs::path& dir, const SlotStamp& new
     created = true;
   }
   if (fd < 0) return unexpected(StoreError{"cannot open " + file.filename().string() + ": " + std::strerror(errno)});
-  std::size_t off = 0;
-  while (off < data.size()) {
-    const ssize_t n = ::pwrite(fd, data.data() + off, data.size() - off, static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = errno;
-      ::close(fd);
-      return unexpected(StoreError{"cannot write " + file.filename().string() + ": " + std::strerror(e)});
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  // fdatasync also flushes the file size when the record grew the file.
-  count_file_flush();
-  const bool synced = (created ? ::fsync(fd) : ::fdatasync(fd)) == 0;
-  if (::close(fd) != 0 || !synced) return unexpected(StoreError{"cannot flush " + file.filename().string()});
+  auto written = write_slot(fd, file, data, created);
+  if (::close(fd) != 0 && written) written = unexpected(StoreError{"cannot flush " + file.filename().string()});
+  RSP_TRY_VOID(written);
   // A new slot file exists on disk only once its folder entry is flushed.
   if (created) RSP_TRY_VOID(flush_dir(dir));
+  return SlotStamp{newest.seq + 1, slot, sum};
+}
+
+SlotFiles::~SlotFiles() { close(); }
+
+void SlotFiles::close() {
+  for (int& f : fd) {
+    if (f >= 0) ::close(f);
+    f = -1;
+  }
+}
+
+bool SlotFiles::open(const fs::path& dir) {
+  for (int i = 0; i < 2; ++i) {
+    if (fd[i] >= 0) continue;
+    fd[i] = ::open(slot_path(dir, i).c_str(), O_RDWR | O_CLOEXEC);
+    if (fd[i] < 0) {
+      close();
+      return false;
+    }
+  }
+  return true;
+}
+
+StoreResult<SlotStamp> write_next_slot(SlotFiles& files, const fs::path& dir, const SlotStamp& newest, ByteView body) {
+  const int slot = newest.slot == 0 ? 1 : 0;
+  if (files.fd[slot] < 0) return write_next_slot(dir, newest, body);
+  const std::uint64_t sum = fnv1a(body);
+  const Bytes data = slot_bytes(newest, body, sum);
+  if (data.empty()) return unexpected(StoreError{"state header"});
+  RSP_TRY_VOID(write_slot(files.fd[slot], slot_path(dir, slot), data, false));
   return SlotStamp{newest.seq + 1, slot, sum};
 }
 

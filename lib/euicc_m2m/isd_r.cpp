@@ -63,7 +63,8 @@ apdu::Response M2mIsdR::dispatch(const card::ApduCommand& a) {
   if (!command) return status(command.error());
   std::lock_guard lock(mutex_);
   M2mState next = state_;
-  auto outcome = detail::apply(next, *command, detail::CardFacts{eid_});
+  // `next` is this command's own copy: applied to in place (no second copy).
+  auto outcome = detail::apply_to(next, *command, detail::CardFacts{eid_});
   if (!outcome) return status(outcome.error());
   if (outcome->changed) {
     if (auto failed = commit(std::move(next))) return status(*failed);
@@ -72,9 +73,45 @@ apdu::Response M2mIsdR::dispatch(const card::ApduCommand& a) {
 }
 
 std::optional<std::uint16_t> M2mIsdR::commit(M2mState next) {
+  if (batch_owner_ && *batch_owner_ == std::this_thread::get_id()) {
+    // saved at the end of in_one_save(), before the script is answered
+    state_ = std::move(next);
+    batch_dirty_ = true;
+    return std::nullopt;
+  }
   if (!store_.save(next)) return sw::kMemoryFailure;
   state_ = std::move(next);
+  if (batch_owner_) {
+    // Another thread's run: `next` held its changes so far, saved now too.
+    saved_ = state_;
+    batch_dirty_ = false;
+  }
   return std::nullopt;
+}
+
+bool M2mIsdR::in_one_save(const std::function<void()>& body) {
+  bool batched = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!batch_owner_) {
+      batch_owner_ = std::this_thread::get_id();
+      batch_dirty_ = false;
+      saved_ = state_;
+      batched = true;
+    }
+  }
+  body();
+  if (!batched) return true;  // a save per change, as outside any run
+  std::lock_guard lock(mutex_);
+  batch_owner_.reset();
+  bool ok = true;
+  if (batch_dirty_) {
+    ok = static_cast<bool>(store_.save(state_));
+    if (!ok) state_ = std::move(saved_);
+  }
+  batch_dirty_ = false;
+  saved_ = {};
+  return ok;
 }
 
 StoreResult<void> M2mIsdR::load_profile(ByteView aid, ByteView iccid, std::uint8_t pol1, const std::string& mno_id) {
@@ -151,6 +188,16 @@ std::vector<m2m::Notification> M2mIsdR::pending_notifications() {
 M2mState M2mIsdR::state() {
   std::lock_guard lock(mutex_);
   return state_;
+}
+
+std::vector<Scp80KeySet> M2mIsdR::scp80_keys() {
+  std::lock_guard lock(mutex_);
+  return state_.scp80;
+}
+
+crypto::Scp81Psk M2mIsdR::scp81() {
+  std::lock_guard lock(mutex_);
+  return state_.scp81;
 }
 
 }  // namespace rsp::euicc_m2m

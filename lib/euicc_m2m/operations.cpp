@@ -201,9 +201,14 @@ bool fall_back(M2mState& s) {
   return true;
 }
 
+expected<Outcome, m2m::StatusWord> apply_to(M2mState& scratch, const m2m::IsdrCommand& command,
+                                            const CardFacts& facts) {
+  return std::visit(Apply{scratch, facts}, command);
+}
+
 expected<Outcome, m2m::StatusWord> apply(M2mState& state, const m2m::IsdrCommand& command, const CardFacts& facts) {
   M2mState next = state;
-  auto r = std::visit(Apply{next, facts}, command);
+  auto r = apply_to(next, command, facts);
   if (r && r->changed) state = std::move(next);
   return r;
 }

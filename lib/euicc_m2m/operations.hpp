@@ -26,6 +26,11 @@ struct CardFacts {
 /// Applies `command` to `state` (changed only on success).
 expected<Outcome, m2m::StatusWord> apply(M2mState& state, const m2m::IsdrCommand& command, const CardFacts& facts);
 
+/// Applies `command` to `scratch`, a copy the caller drops on failure (which
+/// may leave it half changed): apply() without its own copy.
+expected<Outcome, m2m::StatusWord> apply_to(M2mState& scratch, const m2m::IsdrCommand& command,
+                                            const CardFacts& facts);
+
 /// Enables the fallback profile instead of the enabled one (SGP.02 §3.6);
 /// false when there is nothing to fall back to.
 bool fall_back(M2mState& state);

@@ -2,6 +2,8 @@
 
 #include "rsp/euicc_m2m/ram_script.hpp"
 
+#include "rsp/apdu/status_words.hpp"
+
 namespace rsp::euicc_m2m {
 
 namespace {
@@ -14,7 +16,16 @@ bool is_error(std::uint16_t sw) {
 }  // namespace
 
 ota::ResponseScript run_script(M2mIsdR& isd_r, const ota::CommandScript& script) {
-  return run_script([&](ByteView c_apdu) { return isd_r.execute(c_apdu); }, script);
+  ota::ResponseScript out;
+  // The script's changes in one durable write, before its answer.
+  const bool saved =
+      isd_r.in_one_save([&] { out = run_script([&](ByteView c_apdu) { return isd_r.execute(c_apdu); }, script); });
+  if (!saved) {
+    // None of it was kept: the first command answers the memory failure.
+    out.r_apdus = {apdu::Response{{}, apdu::sw::kMemoryFailure}};
+    out.executed = 1;
+  }
+  return out;
 }
 
 ota::ResponseScript run_script(const std::function<Bytes(ByteView)>& execute, const ota::CommandScript& script) {

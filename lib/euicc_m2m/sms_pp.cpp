@@ -41,8 +41,8 @@ std::optional<scp80::CommandHeader> peek_header(ByteView p) {
   return h;
 }
 
-const Scp80KeySet* find_set(const M2mState& state, std::uint8_t version) {
-  for (const auto& k : state.scp80)
+const Scp80KeySet* find_set(const std::vector<Scp80KeySet>& sets, std::uint8_t version) {
+  for (const auto& k : sets)
     if (k.version == version) return &k;
   return nullptr;
 }
@@ -79,9 +79,9 @@ SmsPpOutcome SmsPpReceiver::on_packet(const ota::Reassembled& packet, const ota:
   auto header = peek_header(packet.packet);
   if (!header || packet.packet_iei != ota::kIeiCommandPacket) return out;  // no TAR to answer to
 
-  const M2mState state = isd_r_.state();
+  const auto sets = isd_r_.scp80_keys();
   const std::uint8_t version = key_version(header->spi, header->kic, header->kid);
-  const Scp80KeySet* set = find_set(state, version);
+  const Scp80KeySet* set = find_set(sets, version);
   scp80::KeyLookup lookup = [&](const scp80::Tar& tar, const scp80::Spi& spi, std::uint8_t kic,
                                 std::uint8_t kid) -> expected<scp80::Keys, scp80::Status> {
     if (tar != m2m::kIsdRTar) return unexpected(scp80::Status::TarUnknown);

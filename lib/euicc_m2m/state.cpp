@@ -180,6 +180,7 @@ std::uint32_t M2mState::memory_used() const {
 struct M2mStore::Newest {
   std::mutex mu;
   euicc::detail::SlotStamp stamp;  ///< seq 0: not known
+  euicc::detail::SlotFiles files;  ///< both slots, once both exist (under mu)
 };
 
 M2mStore::M2mStore(euicc::EuiccStore e) : euicc_(std::move(e)), newest_(std::make_shared<Newest>()) {}
@@ -218,13 +219,19 @@ StoreResult<M2mState> M2mStore::load() const {
 StoreResult<void> M2mStore::save(const M2mState& state) const {
   const auto text = state_text(state);
   std::lock_guard lock(newest_->mu);
+  const fs::path dir = slots_dir();
   euicc::detail::SlotStamp after = newest_->stamp;
-  if (!euicc::detail::is_newest_slot(slots_dir(), after)) {
-    RSP_TRY(auto newest, euicc::detail::read_newest_slot(slots_dir(), kMaxStateSize));
+  // Another writer (another process on the folder) wrote the other slot
+  // since: read both again. With the slots held open, one pread.
+  const bool still = newest_->files.fd[0] >= 0 ? euicc::detail::is_newest_slot(newest_->files, after)
+                                               : euicc::detail::is_newest_slot(dir, after);
+  if (!still) {
+    RSP_TRY(auto newest, euicc::detail::read_newest_slot(dir, kMaxStateSize));
     after = newest.stamp;
   }
   newest_->stamp = {};  // unknown until the write is done
-  RSP_TRY(newest_->stamp, euicc::detail::write_next_slot(slots_dir(), after, as_bytes(text)));
+  RSP_TRY(newest_->stamp, euicc::detail::write_next_slot(newest_->files, dir, after, as_bytes(text)));
+  if (newest_->files.fd[0] < 0) newest_->files.open(dir);  // both slots exist after two saves
   return {};
 }
 

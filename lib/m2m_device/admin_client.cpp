@@ -50,7 +50,7 @@ namespace {
 /// made for the same host, PSK and timeout.
 expected<net::HttpsClient*, DeviceError> session_client(euicc_m2m::M2mIsdR& isd_r, const SessionTarget& target,
                                                         SessionClient& cache) {
-  auto psk = isd_r.state().scp81;
+  auto psk = isd_r.scp81();
   if (cache.client && cache.host == target.host && cache.identity == psk.identity && cache.key == psk.key &&
       cache.timeout == target.timeout) {
     wipe(psk.key);

@@ -68,12 +68,12 @@ TEST_F(SmdppProfilesCli, ImportListOrder) {
 
   // The confirmation code comes from a file, never from the command line.
   const fs::path cc_file = dir_.path() / "cc.txt";
-  write(cc_file, to_bytes("8365\n"));
+  write(cc_file, to_bytes("cc-Wombat-8365\n"));
   auto cc = rsp({"smdpp", "order", "--db", db(), "--operator", "op1", "--iccid", "8949000000000000024", "--cc-file",
                  cc_file.string(), "--address", "smdp.example.com"});
   ASSERT_EQ(cc.exit_code, 0) << cc.output;
   EXPECT_NE(cc.output.find("$$1"), std::string::npos) << cc.output;  // confirmation code flag
-  EXPECT_EQ(cc.output.find("8365"), std::string::npos);             // the code itself is never shown
+  EXPECT_EQ(cc.output.find("Wombat"), std::string::npos);  // the code itself is never shown
 
   auto none = rsp({"smdpp", "order", "--db", db(), "--operator", "op1", "--type", "e2e", "--address", "smdp.example.com"});
   EXPECT_EQ(none.exit_code, 1);

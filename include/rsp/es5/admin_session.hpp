@@ -26,7 +26,14 @@
 /// response script whose R-APDUs hold its 'E1' notifications
 /// (m2m::encode_notification, SW '9000'). The server hands each to the
 /// NotificationSink and answers with a script of ConfirmNotification commands;
-/// the queued scripts follow in the same session.
+/// the queued scripts follow in the same session. When the oldest queued
+/// script is the ISD-R's (no targeted application), the confirmations ride
+/// at its end instead, one exchange for both: the card runs the operation's
+/// commands first, so a confirmation it refuses cannot stop them; if one of
+/// them fails the card stops before the confirmations and sends its
+/// notifications again in a later session, which the sink takes again (our
+/// choice; SGP.02 sets no order of the commands in one script, not yet
+/// checked against its text).
 ///
 /// No PSK, key or script content is logged; the log names EIDs, tokens and
 /// outcomes.
@@ -96,6 +103,9 @@ class AdminSessionServer {
   struct InFlight {
     bool confirmations = false;  ///< ConfirmNotification commands, not a queued script
     std::string token;
+    /// With a queued script: how many of the C-APDUs are its own, the
+    /// ConfirmNotification commands sent after them not counted (0: all).
+    std::size_t commands = 0;
   };
   struct Session {
     std::chrono::steady_clock::time_point last;

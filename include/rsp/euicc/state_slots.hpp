@@ -44,4 +44,26 @@ bool is_newest_slot(const std::filesystem::path& dir, const SlotStamp& stamp);
 /// `newest.slot` (the newest whole record) and flushes it to disk.
 StoreResult<SlotStamp> write_next_slot(const std::filesystem::path& dir, const SlotStamp& newest, ByteView body);
 
+/// Both slot files of a folder held open by its one long-lived writer (the
+/// simulated M2M card): a save then costs one header pread, one pwrite and one
+/// fdatasync, no path lookups. The slots are only ever overwritten in place
+/// (never renamed or replaced), so an open slot stays the folder's.
+struct SlotFiles {
+  int fd[2] = {-1, -1};
+  SlotFiles() = default;
+  SlotFiles(const SlotFiles&) = delete;
+  SlotFiles& operator=(const SlotFiles&) = delete;
+  ~SlotFiles();
+  /// Opens both slots read-write; false (nothing held) when either is missing.
+  bool open(const std::filesystem::path& dir);
+  void close();
+};
+
+/// is_newest_slot through the held other slot; false when it is not open.
+bool is_newest_slot(const SlotFiles& files, const SlotStamp& stamp);
+
+/// write_next_slot through the held slot (the path's variant when not open).
+StoreResult<SlotStamp> write_next_slot(SlotFiles& files, const std::filesystem::path& dir, const SlotStamp& newest,
+                                       ByteView body);
+
 }  // namespace rsp::euicc::detail

@@ -48,6 +48,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "rsp/apdu/command.hpp"
@@ -105,10 +106,25 @@ class M2mIsdR final : public card::GpSecurityDomain {
   std::optional<std::uint16_t> change_isdp(ByteView aid,
                                            const std::function<std::optional<std::uint16_t>(IsdpRecord&)>& change);
 
+  /// Runs `body` (commands of one script, on this thread) with their state
+  /// changes saved once, at its end, instead of once per command: the card
+  /// answers a script only after it ran, so every change is on disk before
+  /// the answer that tells of it (ETSI TS 102 226 §5.2: one response script
+  /// for the whole script). False when that save failed: the state is then
+  /// back to the last saved one, as if no command of `body` had run. A change
+  /// by another thread meanwhile (a secured SMS's counter) is saved at once,
+  /// with the script's changes so far. Inside a run on this thread, or while
+  /// another thread's runs: `body` runs with a save per change.
+  bool in_one_save(const std::function<void()>& body);
+
   /// The notifications waiting for the SM-SR's confirmation, oldest first.
   std::vector<m2m::Notification> pending_notifications();
   /// A copy of the state as it is now.
   M2mState state();
+  /// The parts of it a secured SMS and an administration session need, copied
+  /// alone (not the whole state): the SCP80 key sets, the SCP81 PSK.
+  std::vector<Scp80KeySet> scp80_keys();
+  crypto::Scp81Psk scp81();
   const Bytes& eid() const { return eid_; }
 
  protected:
@@ -137,6 +153,11 @@ class M2mIsdR final : public card::GpSecurityDomain {
   Bytes eid_;
   IsdROptions options_;
   std::optional<std::chrono::steady_clock::time_point> lost_since_;  ///< enabled profile without coverage since
+  /// in_one_save() (under mutex_): the thread whose changes wait for the end
+  /// of its run, whether some do, and the last saved state to go back to.
+  std::optional<std::thread::id> batch_owner_;
+  bool batch_dirty_ = false;
+  M2mState saved_;
 };
 
 }  // namespace rsp::euicc_m2m

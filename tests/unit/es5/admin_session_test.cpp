@@ -13,6 +13,10 @@
 #include "es5_fixture.hpp"
 #include "rsp/net/client.hpp"
 #include "rsp/ota/admin_http.hpp"
+#include "rsp/common/file_stats.hpp"
+#include "rsp/euicc_m2m/ram_script.hpp"
+#include "rsp/m2m/isdr_commands.hpp"
+#include "rsp/ota/ram.hpp"
 
 namespace rsp::es5::test {
 namespace {
@@ -68,6 +72,94 @@ TEST_F(AdminSession, WakeUpEnablesTheProfileAndTheNotificationIsConfirmed) {
   EXPECT_EQ(notes[0].eid, card_->isd_r().eid());
   EXPECT_TRUE(card_->isd_r().pending_notifications().empty());
   EXPECT_EQ(server_->active_sessions(), 0u);
+}
+
+/// The card's first POST carrying its pending notifications, as the device sends it.
+std::string notification_body(euicc_m2m::M2mIsdR& isd_r) {
+  ota::ResponseScript script;
+  for (const auto& n : isd_r.pending_notifications())
+    script.r_apdus.push_back(apdu::Response{m2m::encode_notification(n), 0x9000});
+  script.executed = static_cast<std::uint8_t>(script.r_apdus.size());
+  const Bytes b = ota::encode(script).value();
+  return std::string(b.begin(), b.end());
+}
+
+// A card with a notification and an operation queued for it: one exchange
+// carries the operation's commands and then the confirmation, the card saves
+// the script's two changes in one write, and the operation's answer holds
+// its own R-APDU alone.
+TEST_F(AdminSession, TheConfirmationsRideAtTheEndOfTheQueuedScript) {
+  ASSERT_EQ(sw(m2m::EnableProfile{second_}), 0x9000);  // a notification waits
+  const auto first_note = card_->isd_r().pending_notifications();
+  ASSERT_EQ(first_note.size(), 1u);
+  scripts_.queue(eid(), Script{"op2", {m2m::build_apdu(m2m::EnableProfile{boot_}).value()}, {}});
+  auto c = client();
+  ASSERT_TRUE(c);
+  auto first = c->request("POST", server_->path(), notification_body(card_->isd_r()),
+                          std::string(ota::kContentTypeScriptResponse), admin_headers());
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_EQ(first->status, 200);
+  auto script = ota::decode_command_script(Bytes(first->body.begin(), first->body.end()));
+  ASSERT_TRUE(script);
+  ASSERT_EQ(script->items.size(), 2u);
+  EXPECT_EQ(script->items[0].value, m2m::build_apdu(m2m::EnableProfile{boot_}).value());
+  EXPECT_EQ(script->items[1].value, m2m::build_apdu(m2m::ConfirmNotification{first_note[0].seq_number}).value());
+  ASSERT_EQ(sink_.received().size(), 1u);
+
+  const auto flushes = file_flushes();
+  const auto answer = euicc_m2m::run_script(card_->isd_r(), *script);
+  EXPECT_EQ(file_flushes() - flushes, 1u);  // the enable and the confirmation in one save
+  ASSERT_EQ(answer.r_apdus.size(), 2u);
+  const Bytes body = ota::encode(answer).value();
+  auto next = first->header("X-Admin-Next-URI");
+  ASSERT_TRUE(next);
+  auto second = c->request("POST", *next, std::string(body.begin(), body.end()),
+                           std::string(ota::kContentTypeScriptResponse), admin_headers(ota::ScriptStatus::Ok));
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(second->status, 204);  // nothing else queued: the session is over
+
+  auto done = scripts_.done();
+  ASSERT_EQ(done.count("op2"), 1u);
+  ASSERT_TRUE(done.at("op2"));
+  ASSERT_EQ(done.at("op2")->size(), 1u);
+  EXPECT_EQ(done.at("op2")->at(0).sw, 0x9000);
+  EXPECT_EQ(isdp(boot_).state, m2m::IsdpState::kEnabled);
+  // The first notification is confirmed; the enable's own waits for a session.
+  const auto left = card_->isd_r().pending_notifications();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_NE(left[0].seq_number, first_note[0].seq_number);
+  reopen();  // and all of it is on disk
+  EXPECT_EQ(isdp(boot_).state, m2m::IsdpState::kEnabled);
+  EXPECT_EQ(card_->isd_r().pending_notifications().size(), 1u);
+}
+
+// The operation's command refused: the card stops before the confirmation,
+// so the notification stays with the card for a later session.
+TEST_F(AdminSession, ARefusedCommandLeavesTheNotificationPending) {
+  ASSERT_EQ(sw(m2m::EnableProfile{second_}), 0x9000);
+  scripts_.queue(eid(), Script{"op3", {m2m::build_apdu(m2m::EnableProfile{second_}).value()}, {}});  // enabled already
+  auto c = client();
+  ASSERT_TRUE(c);
+  auto first = c->request("POST", server_->path(), notification_body(card_->isd_r()),
+                          std::string(ota::kContentTypeScriptResponse), admin_headers());
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_EQ(first->status, 200);
+  auto script = ota::decode_command_script(Bytes(first->body.begin(), first->body.end()));
+  ASSERT_TRUE(script);
+  ASSERT_EQ(script->items.size(), 2u);
+  const auto answer = euicc_m2m::run_script(card_->isd_r(), *script);
+  ASSERT_EQ(answer.r_apdus.size(), 1u);
+  EXPECT_NE(answer.r_apdus[0].sw, 0x9000);
+  const Bytes body = ota::encode(answer).value();
+  auto second = c->request("POST", *first->header("X-Admin-Next-URI"), std::string(body.begin(), body.end()),
+                           std::string(ota::kContentTypeScriptResponse), admin_headers(ota::ScriptStatus::Ok));
+  ASSERT_TRUE(second) << second.error().message;
+  auto done = scripts_.done();
+  ASSERT_EQ(done.count("op3"), 1u);
+  ASSERT_TRUE(done.at("op3"));
+  ASSERT_EQ(done.at("op3")->size(), 1u);
+  EXPECT_NE(done.at("op3")->at(0).sw, 0x9000);
+  EXPECT_EQ(card_->isd_r().pending_notifications().size(), 1u);
 }
 
 TEST_F(AdminSession, UnknownPskIdentityFailsTheHandshakeAndTheLogHasNoKey) {

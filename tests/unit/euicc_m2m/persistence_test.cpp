@@ -110,6 +110,38 @@ TEST_F(M2mTest, StateFilesAreOwnerOnly) {
   }
 }
 
+// A store keeps both slots open once they exist (one pread and one pwrite a
+// save); another writer on the folder meanwhile is still seen: the next save
+// numbers its record above that writer's, whichever slot it wrote.
+TEST_F(M2mTest, ASaveAfterAnotherWritersSavesStaysTheNewest) {
+  auto mine = M2mStore::open(dir_);
+  ASSERT_TRUE(mine);
+  auto state = mine->load();
+  ASSERT_TRUE(state);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(mine->save(*state));  // both slots held open now
+  for (int other_saves = 1; other_saves <= 2; ++other_saves) {
+    auto other = M2mStore::open(dir_);  // another process's store: its own newest record
+    ASSERT_TRUE(other);
+    auto theirs = other->load();
+    ASSERT_TRUE(theirs);
+    theirs->smsr_id = "their-" + std::to_string(other_saves);
+    for (int i = 0; i < other_saves; ++i) ASSERT_TRUE(other->save(*theirs));
+    state->smsr_id = "mine-" + std::to_string(other_saves);
+    ASSERT_TRUE(mine->save(*state));
+    auto fresh = M2mStore::open(dir_);
+    ASSERT_TRUE(fresh);
+    auto read = fresh->load();
+    ASSERT_TRUE(read);
+    EXPECT_EQ(read->smsr_id, "mine-" + std::to_string(other_saves));
+    // and the held slots go on being the folder's
+    state->smsr_id = "mine-again-" + std::to_string(other_saves);
+    ASSERT_TRUE(mine->save(*state));
+    read = M2mStore::open(dir_)->load();
+    ASSERT_TRUE(read);
+    EXPECT_EQ(read->smsr_id, "mine-again-" + std::to_string(other_saves));
+  }
+}
+
 TEST_F(M2mTest, RegistrationIsARegisterEisBodyTheSmsrReads) {
   auto store = M2mStore::open(dir_);
   ASSERT_TRUE(store);
