@@ -1,7 +1,8 @@
 // Feeds the card-side decoders of the ES8 key-establishment messages
 // (m2m/es8.hpp) arbitrary data: the reassembled STORE DATA sequence split
 // into its DGIs, the SM-DP's certificate message (DGI '3A01'), its
-// key-agreement message (DGI '3A02', '7F49', '5F37') and the receipt. A
+// key-agreement message (DGI '3A02', '7F49', '5F37'), the card's random
+// challenge (its answer to DGI '3A01') and the receipt. A
 // decoded key agreement must encode back to the bytes it came from (the
 // decoder is strict); nothing may crash.
 #include <algorithm>
@@ -17,12 +18,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (parts->certificate_message) (void)es8::decode_certificate_message(*parts->certificate_message);
     (void)es8::decode_key_agreement_message(parts->rest);
   }
+  if (auto rc = es8::decode_certificate_answer(bytes)) {
+    const rsp::Bytes again = *rc ? es8::encode_certificate_answer(**rc) : rsp::Bytes{};
+    if (!std::ranges::equal(again, bytes)) std::abort();
+  }
   if (auto r = es8::decode_receipt(bytes)) {
     if (es8::encode_receipt(*r) != rsp::Bytes(bytes.begin(), bytes.end())) std::abort();
   }
   auto k = es8::decode_key_agreement_message(bytes);
   if (!k) return 0;
-  if (k->crt != es8::encode_crt(k->key_usage, k->key_version, k->host_id)) std::abort();
+  if (k->crt != es8::encode_crt(k->key_usage, k->key_version, k->host_id, k->sdin)) std::abort();
   const auto curve = k->key_parameter_reference == 0x03 ? rsp::crypto::Curve::BrainpoolP256r1
                                                          : rsp::crypto::Curve::NistP256;
   if (k->key_parameter_reference != 0x00 && k->key_parameter_reference != 0x03) return 0;

@@ -63,6 +63,13 @@ StoreResult<M2mStore> create_m2m_euicc(const M2mCreateOptions& o) {
   s.scp80.push_back({1, random.bytes(16), random.bytes(16), 0});
   s.scp81.identity = "eUICC-" + eid;
   s.scp81.key = random.bytes(16);
+  // The ISD-R's identifiers (GP: '42' SIN, the issuer; '45' SDIN, the
+  // image): this project's choice, the EID's first 5 bytes (its country and
+  // issuer digits) and the whole EID (16 bytes), both from the EID digits.
+  if (auto eid_bytes = from_hex(eid); eid_bytes && eid_bytes->size() == 16) {
+    s.sin.assign(eid_bytes->begin(), eid_bytes->begin() + 5);
+    s.sdin = *eid_bytes;
+  }
   for (const auto& p : o.profiles) {
     IsdpRecord r;
     r.aid = p.isdp_aid;
@@ -92,6 +99,8 @@ StoreResult<m2m::Eis> registration_eis(const M2mStore& store, const Registration
   e.available_memory_for_profiles = remaining;
   e.smsr_id = s.smsr_id;
   e.isd_r.aid = Bytes(std::begin(card::kIsdRAid), std::end(card::kIsdRAid));
+  e.isd_r.sin = s.sin;
+  e.isd_r.sdin = s.sdin;
   for (const auto& k : s.scp80)
     e.isd_r.scp80_key_sets.push_back({k.version, m2m::Scp80KeySet::Algorithm::Aes, k.kic, k.kid, k.counter});
   e.isd_r.scp81_psk = m2m::Scp81Psk{Bytes(s.scp81.identity.begin(), s.scp81.identity.end()), s.scp81.key};

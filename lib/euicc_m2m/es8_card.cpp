@@ -29,6 +29,7 @@ struct Session {
   Bytes message;                        ///< STORE DATA blocks of the message being received
   std::uint8_t next_block = 0;
   std::optional<crypto::EcKey> dp_key;  ///< PK.DP.ECDSA once its certificate was accepted
+  Bytes random_challenge;               ///< the RC answered to that certificate, for this establishment only
   std::optional<crypto::BspSession> scp03t;
   Bytes profile;                        ///< the package decrypted so far
   std::optional<card::Scp03Session> scp03;  ///< ES8.UpdateConnectivityParameters' SCP03 session
@@ -55,6 +56,10 @@ struct Es8Card::Impl {
   apdu::Response on_end(const Bytes& aid, Session& s, ByteView message);
   apdu::Response on_initialize_update(const Bytes& aid, Session& s, const apdu::Command& c);
   apdu::Response on_secured(const Bytes& aid, Session& s, const apdu::Command& c);
+  es8::CardIdentifiers card_identifiers() {
+    auto state = isd_r->state();
+    return {state.sin, state.sdin};
+  }
   std::optional<IsdpRecord> isdp(const Bytes& aid) {
     auto state = isd_r->state();
     const auto* p = state.find(aid);
@@ -113,11 +118,28 @@ apdu::Response Es8Card::execute(ByteView isdp_aid, const apdu::Command& c) {
     impl_->sessions.erase(aid);
     return status(why);
   };
+  // Block 0 starts a new sequence: whatever one was in progress (a message
+  // 1 answered, its RC) is forgotten.
+  if (c.p2 == 0 && s.next_block != 0) {
+    impl_->sessions.erase(aid);
+    return execute(isdp_aid, c);
+  }
   if (c.p2 != s.next_block) return drop(sw::kIncorrectP1P2);
   if (c.data.empty() || s.message.size() + c.data.size() > es8::kMaxMessage) return drop(sw::kWrongData);
   s.message.insert(s.message.end(), c.data.begin(), c.data.end());
   ++s.next_block;
-  if ((c.p1 & 0x80) == 0) return status(sw::kOk);  // more blocks to come
+  if ((c.p1 & 0x80) == 0) {
+    // Message 1 complete (DGI '3A01'): the certificate is checked now and the
+    // block answered with the random challenge; P2 counts on (es8.hpp).
+    if ((c.p1 & 0x7F) == es8::kStoreDataP1Dgi && es8::is_certificate_message(s.message)) {
+      Bytes message = std::move(s.message);
+      s.message.clear();
+      auto r = impl_->on_certificate(s, message);
+      if (r.sw != sw::kOk) impl_->sessions.erase(aid);
+      return r;
+    }
+    return status(sw::kOk);  // more blocks to come
+  }
   Bytes message = std::move(s.message);
   s.message.clear();
   s.next_block = 0;
@@ -152,7 +174,10 @@ apdu::Response Es8Card::Impl::on_certificate(Session& s, ByteView message) {
   auto chain = pki::validate_chain_der(*der, {}, cis, pki::Role::DpAuth);
   if (!chain) return status(sw::kSecurityStatusNotSatisfied);
   s.dp_key = std::move(chain->public_key);
-  return status(sw::kOk);
+  /// SGP.02 v3 (as bagyenda/njiwa reads it): a fresh random challenge per
+  /// establishment, which message 2's signature must cover.
+  s.random_challenge = random->bytes(es8::kRandomChallengeSize);
+  return apdu::Response{es8::encode_certificate_answer(s.random_challenge), sw::kOk};
 }
 
 apdu::Response Es8Card::Impl::on_key_agreement(const Bytes& aid, Session& s, ByteView message) {
@@ -161,7 +186,16 @@ apdu::Response Es8Card::Impl::on_key_agreement(const Bytes& aid, Session& s, Byt
   if (!ka) return status(sw::kWrongData);
   if (ka->key_usage != es8::kKeyUsageScp03) return status(sw::kWrongData);  // the ISD-R's keys are not an ISD-P's
   if (ka->key_parameter_reference != es8::key_parameter_reference(ecasd_key.curve())) return status(sw::kWrongData);
-  if (!crypto::verify_plain(*s.dp_key, ka->signed_part, ka->signature)) return status(sw::kSecurityStatusNotSatisfied);
+  // The signature covers this establishment's RC: a message 2 signed over
+  // none, another or an earlier one is refused (6982), and the RC is used once.
+  std::optional<Bytes> rc;
+  if (!s.random_challenge.empty()) rc = std::move(s.random_challenge);
+  s.random_challenge.clear();
+  if (!crypto::verify_plain(*s.dp_key, es8::signed_data(ka->signed_part, rc), ka->signature))
+    return status(sw::kSecurityStatusNotSatisfied);
+  const es8::CardIdentifiers ids = card_identifiers();
+  // '45' must name this card's SDIN (es8.hpp); then SIN and SDIN enter SharedInfo.
+  if (!ka->sdin.empty() && (ka->sdin != ids.sdin || !ids.known())) return status(sw::kWrongData);
   auto p = isdp(aid);
   if (!p) return status(sw::kReferencedDataNotFound);
   if (p->state != m2m::IsdpState::kSelectable || p->scp03_version != 0) return status(sw::kConditionsNotSatisfied);
@@ -170,7 +204,8 @@ apdu::Response Es8Card::Impl::on_key_agreement(const Bytes& aid, Session& s, Byt
   auto shs = crypto::ecka_shared_secret(ecasd_key, *epk);
   if (!shs) return status(sw::kWrongData);
   const Bytes dr = random->bytes(es8::kDrSize);
-  auto keys = es8::derive_keys(*shs, dr, ka->host_id);
+  auto keys = es8::derive_keys(*shs, dr, ka->host_id, es8::kKeyUsageScp03,
+                               ka->sdin.empty() ? es8::CardIdentifiers{} : ids);
   wipe(*shs);
   if (!keys) return status(sw::kMemoryFailure);
   auto receipt = es8::compute_receipt(keys->receipt_key, ka->crt, dr);

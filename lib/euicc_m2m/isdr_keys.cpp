@@ -27,6 +27,7 @@ struct M2mIsdR::KeySession {
   Bytes message;  ///< blocks of the message being received
   std::uint8_t next_block = 0;
   std::optional<crypto::EcKey> smsr_key;  ///< PK.SR.ECDSA once CERT.SR.ECDSA was accepted
+  Bytes random_challenge;                 ///< answered to CERT.SR.ECDSA, for this establishment only
   ~KeySession() { wipe(message); }
 };
 
@@ -38,7 +39,8 @@ std::optional<apdu::Response> M2mIsdR::on_smsr_change(const apdu::Command& c) {
   // platform commands use the DGI form without b1 ('88').
   if (c.ins != 0xE2 || (c.p1 & 0x7F) != es8::kStoreDataP1Dgi) return std::nullopt;
   std::unique_lock lock(mutex_);
-  if (!key_session_) key_session_ = std::make_shared<KeySession>();
+  // Block 0 starts a new sequence: one in progress (its RC) is forgotten.
+  if (!key_session_ || (c.p2 == 0 && key_session_->next_block != 0)) key_session_ = std::make_shared<KeySession>();
   auto& s = *key_session_;
   auto drop = [&](std::uint16_t why) {
     key_session_.reset();
@@ -48,10 +50,13 @@ std::optional<apdu::Response> M2mIsdR::on_smsr_change(const apdu::Command& c) {
   if (c.data.empty() || s.message.size() + c.data.size() > es8::kMaxMessage) return drop(sw::kWrongData);
   s.message.insert(s.message.end(), c.data.begin(), c.data.end());
   ++s.next_block;
-  if ((c.p1 & 0x80) == 0) return status(sw::kOk);
+  if ((c.p1 & 0x80) == 0) {
+    // Message 1 complete: checked now, answered with the random challenge (es8.hpp).
+    if (!es8::is_certificate_message(s.message)) return status(sw::kOk);
+  }
   Bytes message = std::move(s.message);
   s.message.clear();
-  s.next_block = 0;
+  if (c.p1 & 0x80) s.next_block = 0;  // message 1 alone: P2 counts on into message 2
   lock.unlock();
   auto r = on_key_message(message);
   wipe(message);
@@ -82,20 +87,37 @@ apdu::Response M2mIsdR::on_key_message(ByteView message) {
     std::lock_guard lock(mutex_);
     if (!key_session_) return status(sw::kConditionsNotSatisfied);
     key_session_->smsr_key = std::move(chain->public_key);
-    if (parts->rest.empty()) return status(sw::kOk);
+    /// A fresh random challenge per establishment (SGP.02 v3, as
+    /// bagyenda/njiwa reads it), which message 2's signature must cover.
+    key_session_->random_challenge = random().bytes(es8::kRandomChallengeSize);
+    const Bytes rc_answer = es8::encode_certificate_answer(key_session_->random_challenge);
+    if (parts->rest.empty()) return apdu::Response{rc_answer, sw::kOk};
   }
   message = parts->rest;
 
   std::optional<crypto::EcKey> smsr_key;
+  std::optional<Bytes> rc;
   {
     std::lock_guard lock(mutex_);
     if (key_session_ && key_session_->smsr_key) smsr_key = std::move(key_session_->smsr_key);
+    if (key_session_ && !key_session_->random_challenge.empty()) rc = std::move(key_session_->random_challenge);
+    if (key_session_) key_session_->random_challenge.clear();  // used once
   }
   if (!smsr_key) return status(sw::kConditionsNotSatisfied);  // no certificate yet
   auto ka = es8::decode_key_agreement_message(message);
   if (!ka || ka->key_usage != es8::kKeyUsageIsdR) return status(sw::kWrongData);
   if (ka->key_parameter_reference != es8::key_parameter_reference(curve.curve)) return status(sw::kWrongData);
-  if (!crypto::verify_plain(*smsr_key, ka->signed_part, ka->signature)) return status(sw::kSecurityStatusNotSatisfied);
+  // A message 2 signed over no, another or an earlier RC: refused.
+  if (!crypto::verify_plain(*smsr_key, es8::signed_data(ka->signed_part, rc), ka->signature))
+    return status(sw::kSecurityStatusNotSatisfied);
+  es8::CardIdentifiers ids;
+  {
+    std::lock_guard lock(mutex_);
+    ids = {state_.sin, state_.sdin};
+  }
+  // '45' must name this card's SDIN; then SIN and SDIN enter SharedInfo.
+  if (!ka->sdin.empty() && (ka->sdin != ids.sdin || !ids.known())) return status(sw::kWrongData);
+  if (ka->sdin.empty()) ids = {};
   const std::uint8_t version = ka->key_version;
   if (version < m2m::es7::kMinKeyVersion || version > m2m::es7::kMaxKeyVersion) return status(sw::kWrongData);
   auto ecasd = store_.euicc().private_key(curve.curve);
@@ -104,8 +126,8 @@ apdu::Response M2mIsdR::on_key_message(ByteView message) {
   if (!epk) return status(sw::kWrongData);
   auto shs = crypto::ecka_shared_secret(*ecasd, *epk);
   if (!shs) return status(sw::kWrongData);
-  const Bytes dr = crypto::system_random().bytes(es8::kDrSize);
-  auto keys = es8::derive_keys(*shs, dr, ka->host_id, es8::kKeyUsageIsdR);
+  const Bytes dr = random().bytes(es8::kDrSize);
+  auto keys = es8::derive_keys(*shs, dr, ka->host_id, es8::kKeyUsageIsdR, ids);
   wipe(*shs);
   if (!keys) return status(sw::kMemoryFailure);
   auto receipt = es8::compute_receipt(keys->receipt_key, ka->crt, dr);

@@ -2,6 +2,8 @@
 
 #include "rsp/euicc_m2m/state.hpp"
 
+#include "rsp/m2m/es8.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <system_error>
 
 #include "rsp/euicc/state_slots.hpp"
+#include "rsp/m2m/es8.hpp"
 
 namespace rsp::euicc_m2m {
 namespace fs = std::filesystem;
@@ -93,6 +96,8 @@ std::string state_text(const M2mState& s) {
             {"isdps", isdps},
             {"notifications", notifications},
             {"next_seq_number", s.next_seq_number}};
+  if (!s.sin.empty()) j["sin"] = to_hex(s.sin);
+  if (!s.sdin.empty()) j["sdin"] = to_hex(s.sdin);
   if (s.scp81_additional) {
     j["scp81_additional"] = {{"version", s.scp81_additional->version},
                              {"identity", s.scp81_additional->psk.identity},
@@ -118,6 +123,11 @@ StoreResult<M2mState> parse_state(ByteView data) {
     s.scp81.key = bytes_of(j.at("scp81"), "key");
     // Both written since the SM-SR change (ES7); a state from before has key version 1 alone.
     if (j.contains("scp81_version")) s.scp81_version = j.at("scp81_version").get<std::uint8_t>();
+    // Written since the card holds them (a state from before has none).
+    if (j.contains("sin")) s.sin = bytes_of(j, "sin");
+    if (j.contains("sdin")) s.sdin = bytes_of(j, "sdin");
+    if (!m2m::es8::valid_identifier(s.sin) || !m2m::es8::valid_identifier(s.sdin))
+      throw std::invalid_argument("sin / sdin");
     if (j.contains("scp81_additional")) {
       const auto& a = j.at("scp81_additional");
       s.scp81_additional = Scp81Key{a.at("version").get<std::uint8_t>(),

@@ -86,6 +86,9 @@ expected<std::optional<Bytes>, EisJsonError> hex_opt(Members& m, std::string_vie
   return std::optional<Bytes>(std::move(*b));
 }
 
+/// SIN and SDIN: at most 127 bytes (m2m/es8.hpp, one length byte in SharedInfo).
+constexpr std::size_t kMaxIdentifier = 127;
+
 expected<Bytes, EisJsonError> hex(Members& m, std::string_view name, std::size_t min, std::size_t max) {
   RSP_TRY(auto b, hex_opt(m, name, min, max));
   if (!b) return bad(m.at(name), "mandatory member missing");
@@ -351,6 +354,8 @@ expected<void, EisJsonError> isdr_keys_from_json(const json& j, IsdR& isd_r) {
 
 json eis_to_json(const Eis& eis, Keys keys) {
   json isd_r{{"aid", to_hex(eis.isd_r.aid)}};
+  if (!eis.isd_r.sin.empty()) isd_r["sin"] = to_hex(eis.isd_r.sin);
+  if (!eis.isd_r.sdin.empty()) isd_r["sdin"] = to_hex(eis.isd_r.sdin);
   if (keys == Keys::Include) isd_r.update(isdr_keys_to_json(eis.isd_r));
   json profiles = json::array();
   for (const auto& p : eis.profiles) profiles.push_back(profile_to_json(p));
@@ -387,6 +392,10 @@ expected<Eis, EisJsonError> eis_from_json(const json& j) {
     Members r(*isd_r, "isdR");
     if (!r.is_object()) return bad("isdR", "must be an object");
     RSP_TRY(e.isd_r.aid, hex(r, "aid", 5, 16));
+    RSP_TRY(auto sin, hex_opt(r, "sin", 1, kMaxIdentifier));
+    RSP_TRY(auto sdin, hex_opt(r, "sdin", 1, kMaxIdentifier));
+    if (sin) e.isd_r.sin = std::move(*sin);
+    if (sdin) e.isd_r.sdin = std::move(*sdin);
     RSP_TRY_VOID(keys_from(r, e.isd_r));
     RSP_TRY_VOID(r.done());
   }

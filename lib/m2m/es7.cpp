@@ -35,6 +35,7 @@ expected<Request, Error> decode(Function f, Body& b) {
       RSP_TRY(r.eid, eid_of(b));
       RSP_TRY(auto v, b.integer("keyVersion", kMinKeyVersion, kMaxKeyVersion));
       r.key_version = static_cast<int>(v);
+      RSP_TRY(r.random_challenge, b.hex_opt("randomChallenge", es8::kRandomChallengeSize, es8::kRandomChallengeSize));
       return Request(std::move(r));
     }
     case Function::HandoverEuicc: {
@@ -83,7 +84,9 @@ std::string encode_request(const Request& request, std::string_view call_id) {
         if constexpr (std::is_same_v<T, AuthenticateSmsr>) {
           return json{{"eid", r.eid}, {"ecasdCertificate", to_hex(r.ecasd_certificate)}};
         } else if constexpr (std::is_same_v<T, CreateAdditionalKeyset>) {
-          return json{{"eid", r.eid}, {"keyVersion", r.key_version}};
+          json j{{"eid", r.eid}, {"keyVersion", r.key_version}};
+          if (r.random_challenge) j["randomChallenge"] = to_hex(*r.random_challenge);
+          return j;
         } else if constexpr (std::is_same_v<T, HandoverEuicc>) {
           return json{{"eis", eis_to_json(r.eis, Keys::Omit)}, {"receipt", to_hex(r.receipt)}};
         } else if constexpr (std::is_same_v<T, PrepareSmsrChange>) {

@@ -45,7 +45,9 @@ std::uint8_t key_parameter_reference(crypto::Curve curve) {
   return curve == crypto::Curve::BrainpoolP256r1 ? 0x03 : 0x00;
 }
 
-Bytes encode_crt(std::uint8_t key_usage, std::uint8_t key_version, ByteView host_id) {
+bool valid_identifier(ByteView id) { return id.size() <= kMaxIdentifierSize; }
+
+Bytes encode_crt(std::uint8_t key_usage, std::uint8_t key_version, ByteView host_id, ByteView sdin) {
   tlv::Writer w;
   auto crt = w.begin(tag(kTagCrt));
   w.put(tag(kTagScenario), ByteView(kScenario3, sizeof kScenario3));
@@ -56,6 +58,7 @@ Bytes encode_crt(std::uint8_t key_usage, std::uint8_t key_version, ByteView host
   w.put(tag(kTagKeyId), ByteView(&id, 1));
   w.put(tag(kTagKeyVersion), ByteView(&key_version, 1));
   w.put(tag(kTagInitialCounter), ByteView{});
+  if (!sdin.empty()) w.put(tag(kTagSdin), sdin);
   w.put(tag(kTagHostId), host_id);
   w.end(crt);
   return w.take();
@@ -72,6 +75,33 @@ Bytes encode_key_agreement_body(ByteView crt, ByteView ephemeral_point, crypto::
   auto pk_bytes = w.take();
   out.insert(out.end(), pk_bytes.begin(), pk_bytes.end());
   return out;
+}
+
+Bytes signed_data(ByteView body, const std::optional<Bytes>& random_challenge) {
+  Bytes out(body.begin(), body.end());
+  if (random_challenge) {
+    out.insert(out.end(), std::begin(kSignedRcTag), std::end(kSignedRcTag));
+    out.push_back(static_cast<std::uint8_t>(random_challenge->size()));  // 16: a one-byte BER length
+    out.insert(out.end(), random_challenge->begin(), random_challenge->end());
+  }
+  return out;
+}
+
+Bytes encode_certificate_answer(ByteView random_challenge) {
+  return tlv::encode(tag(kTagRandomChallenge), random_challenge);
+}
+
+bool is_certificate_message(ByteView message) {
+  auto d = next_dgi(message);
+  return d && d->id == kDgiCertificate && d->size == message.size();
+}
+
+expected<std::optional<Bytes>, Es8Error> decode_certificate_answer(ByteView data) {
+  if (data.empty()) return std::optional<Bytes>();
+  tlv::Reader r(data);
+  RSP_TRY(auto rc, take(r, kTagRandomChallenge));
+  if (!r.finish() || rc.value.size() != kRandomChallengeSize) return unexpected(Es8Error::Malformed);
+  return std::optional<Bytes>(Bytes(rc.value.begin(), rc.value.end()));
 }
 
 Bytes encode_certificate_message(ByteView certificate_der) {
@@ -129,8 +159,13 @@ expected<KeyAgreement, Es8Error> decode_key_agreement_message(ByteView data) {
   RSP_TRY(auto id, one_byte(*c, kTagKeyId));
   RSP_TRY(auto version, one_byte(*c, kTagKeyVersion));
   RSP_TRY(auto counter, take(*c, kTagInitialCounter));
-  // '45' SDIN would put the card's identifiers in SharedInfo: not supported (es8.hpp).
-  if (auto next = c->peek_tag(); next && *next && **next == tag(kTagSdin)) return unexpected(Es8Error::Unsupported);
+  // '45' SDIN, when the host knows the card's identifiers (es8.hpp).
+  Bytes sdin;
+  if (auto next = c->peek_tag(); next && *next && **next == tag(kTagSdin)) {
+    RSP_TRY(auto s, take(*c, kTagSdin));
+    if (s.value.empty() || !valid_identifier(s.value)) return unexpected(Es8Error::Malformed);
+    sdin.assign(s.value.begin(), s.value.end());
+  }
   RSP_TRY(auto host, take(*c, kTagHostId));
   if (!c->finish()) return unexpected(Es8Error::Malformed);
   if (!std::ranges::equal(scenario.value, ByteView(kScenario3, sizeof kScenario3)) ||
@@ -152,6 +187,7 @@ expected<KeyAgreement, Es8Error> decode_key_agreement_message(ByteView data) {
   k.key_version = version;
   k.key_parameter_reference = ref;
   k.host_id.assign(host.value.begin(), host.value.end());
+  k.sdin = std::move(sdin);
   k.ephemeral_point.assign(point.value.begin(), point.value.end());
   k.signature.assign(sig.value.begin(), sig.value.end());
   k.signed_part.assign(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(d->size + pk.encoded.size()));
@@ -176,20 +212,30 @@ expected<Receipt, Es8Error> decode_receipt(ByteView data) {
   return Receipt{Bytes(dr.value.begin(), dr.value.end()), Bytes(m.value.begin(), m.value.end())};
 }
 
-Bytes shared_info(std::uint8_t key_usage, ByteView dr, ByteView host_id) {
+Bytes shared_info(std::uint8_t key_usage, ByteView dr, ByteView host_id, const CardIdentifiers& ids) {
   Bytes info{key_usage, kKeyTypeAes, kKeyLength128};
   info.insert(info.end(), dr.begin(), dr.end());
-  info.push_back(static_cast<std::uint8_t>(host_id.size()));
-  info.insert(info.end(), host_id.begin(), host_id.end());
+  // Lengths below 128: one BER length byte each (kHostIdSize, kMaxIdentifierSize).
+  const auto put = [&](ByteView v) {
+    info.push_back(static_cast<std::uint8_t>(v.size()));
+    info.insert(info.end(), v.begin(), v.end());
+  };
+  put(host_id);
+  if (ids.known()) {
+    put(ids.sin);
+    put(ids.sdin);
+  }
   return info;
 }
 
 expected<DerivedKeys, Es8Error> derive_keys(ByteView shared_secret, ByteView dr, ByteView host_id,
-                                            std::uint8_t key_usage) {
+                                            std::uint8_t key_usage, const CardIdentifiers& ids) {
   if (dr.size() != kDrSize || host_id.size() != kHostIdSize) return unexpected(Es8Error::Malformed);
+  if (!valid_identifier(ids.sin) || !valid_identifier(ids.sdin)) return unexpected(Es8Error::Malformed);
   if (key_usage != kKeyUsageScp03 && key_usage != kKeyUsageIsdR) return unexpected(Es8Error::Unsupported);
   const std::size_t keys = key_usage == kKeyUsageScp03 ? 1 : 3;
-  auto data = crypto::x963_kdf_sha256(shared_secret, shared_info(key_usage, dr, host_id), (1 + keys) * kKeyLength128);
+  auto data =
+      crypto::x963_kdf_sha256(shared_secret, shared_info(key_usage, dr, host_id, ids), (1 + keys) * kKeyLength128);
   if (!data) return unexpected(Es8Error::Crypto);
   DerivedKeys k;
   auto part = [&](std::size_t i) {
@@ -215,17 +261,23 @@ expected<Bytes, Es8Error> compute_receipt(ByteView receipt_key, ByteView crt, By
 
 expected<HostAgreement, Es8Error> HostAgreement::start(const crypto::EcKey& signing_key,
                                                        const crypto::EcKey& ecasd_public, std::uint8_t key_version,
-                                                       std::uint8_t key_usage) {
+                                                       std::uint8_t key_usage,
+                                                       const std::optional<Bytes>& random_challenge,
+                                                       const CardIdentifiers& ids) {
+  if (random_challenge && random_challenge->size() != kRandomChallengeSize) return unexpected(Es8Error::Malformed);
+  if (!valid_identifier(ids.sin) || !valid_identifier(ids.sdin)) return unexpected(Es8Error::Malformed);
+  // The identifiers only as a pair: '45' in the CRT and both in SharedInfo.
+  CardIdentifiers used = ids.known() ? ids : CardIdentifiers{};
   auto ephemeral = crypto::EcKey::generate(ecasd_public.curve());
   if (!ephemeral) return unexpected(Es8Error::Crypto);
   Bytes host_id = crypto::system_random().bytes(kHostIdSize);
-  Bytes crt = encode_crt(key_usage, key_version, host_id);
+  Bytes crt = encode_crt(key_usage, key_version, host_id, used.sdin);
   Bytes signed_part = encode_key_agreement_body(crt, ephemeral->public_point(), ecasd_public.curve());
-  auto signature = crypto::sign_plain(signing_key, signed_part);
+  auto signature = crypto::sign_plain(signing_key, signed_data(signed_part, random_challenge));
   if (!signature) return unexpected(Es8Error::Crypto);
   Bytes message = encode_key_agreement_message(signed_part, *signature);
   return HostAgreement(std::move(*ephemeral), ecasd_public, std::move(crt), std::move(host_id), std::move(message),
-                       key_usage);
+                       key_usage, std::move(used));
 }
 
 expected<DerivedKeys, Es8Error> HostAgreement::finish(ByteView answer) {
@@ -235,7 +287,7 @@ expected<DerivedKeys, Es8Error> HostAgreement::finish(ByteView answer) {
   RSP_TRY(auto receipt, decode_receipt(answer));
   auto shs = crypto::ecka_shared_secret(ephemeral, ecasd_);
   if (!shs) return unexpected(Es8Error::Crypto);
-  auto keys = derive_keys(*shs, receipt.dr, host_id_, usage_);
+  auto keys = derive_keys(*shs, receipt.dr, host_id_, usage_, ids_);
   wipe(*shs);
   if (!keys) return unexpected(keys.error());
   RSP_TRY(auto expected_receipt, compute_receipt(keys->receipt_key, crt_, receipt.dr));
@@ -248,6 +300,27 @@ std::vector<apdu::Command> key_establishment_blocks(ByteView certificate_message
   auto out = store_data_blocks(certificate_message);
   for (auto& c : store_data_blocks(key_agreement_message)) out.push_back(std::move(c));
   std::uint8_t block = 0;
+  for (auto& c : out) {
+    c.p1 = kStoreDataP1Dgi;
+    c.p2 = block++;
+  }
+  out.back().p1 |= kStoreDataP1Last;
+  return out;
+}
+
+std::vector<apdu::Command> certificate_blocks(ByteView certificate_message) {
+  auto out = store_data_blocks(certificate_message);
+  std::uint8_t block = 0;
+  for (auto& c : out) {
+    c.p1 = kStoreDataP1Dgi;
+    c.p2 = block++;
+  }
+  return out;
+}
+
+std::vector<apdu::Command> key_agreement_blocks(ByteView key_agreement_message, std::uint8_t first_block) {
+  auto out = store_data_blocks(key_agreement_message);
+  std::uint8_t block = first_block;
   for (auto& c : out) {
     c.p1 = kStoreDataP1Dgi;
     c.p2 = block++;

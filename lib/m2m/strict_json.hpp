@@ -85,6 +85,13 @@ class Body {
     if (!b || b->size() < min || b->size() > max) return invalid<Error>(name, what);
     return std::move(*b);
   }
+  /// An optional hex member: nullopt when absent, else as hex().
+  expected<std::optional<Bytes>, Error> hex_opt(std::string_view name, std::size_t min, std::size_t max) {
+    if (j_.find(std::string(name)) == j_.end()) return std::optional<Bytes>();
+    auto b = hex(name, min, max);
+    if (!b) return unexpected(b.error());
+    return std::optional<Bytes>(std::move(*b));
+  }
   expected<bool, Error> flag(std::string_view name) {
     const json* v = take(name);
     if (!v) return false;

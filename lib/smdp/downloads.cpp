@@ -24,8 +24,8 @@ CREATE INDEX smdp_download_state ON smdp_download(state);
 };
 
 constexpr const char* kColumns = "id, eid, iccid, state, isdp_aid, request, error, updated_at";
-constexpr std::string_view kNames[] = {"started",   "isdp-created", "keys-established", "loaded",
-                                       "completed", "enabled",      "failed"};
+constexpr std::string_view kNames[] = {"started", "isdp-created", "certificate-sent", "keys-established",
+                                       "loaded",  "completed",    "enabled",          "failed"};
 
 std::string db_text(const store::DbError& e) { return "storage: " + e.message; }
 

@@ -28,20 +28,33 @@ void append(std::vector<apdu::Command>& out, std::vector<apdu::Command> more) {
 
 expected<KeyEstablishment, Es8Failure> KeyEstablishment::start(const DpIdentity& dp, ByteView ecasd_certificate,
                                                                const EcasdTrust& trust, const std::string& eid,
-                                                               std::uint8_t key_version) {
+                                                               std::uint8_t key_version, es8::CardIdentifiers ids) {
   /// SGP.02 §3.1.2: the SM-DP verifies the ECASD certificate with the EUM
   /// certificate, and that with the CI's.
   auto chain = pki::validate_chain_der(ecasd_certificate, trust.eums, trust.cis, pki::Role::Euicc);
   if (!chain) return fail(Es8Failure::Code::EcasdCertificate, "ECASD certificate: " + chain.error().message);
   if (chain->eid != eid) return fail(Es8Failure::Code::EcasdCertificate, "ECASD certificate of another EID");
-  auto agreement = es8::HostAgreement::start(dp.key, chain->public_key, key_version, es8::kKeyUsageScp03);
+  if (!es8::valid_identifier(ids.sin) || !es8::valid_identifier(ids.sdin))
+    return fail(Es8Failure::Code::Malformed, "the EIS's SIN or SDIN is too long");
+  auto commands = es8::certificate_blocks(es8::encode_certificate_message(dp.certificate));
+  return KeyEstablishment(dp.key, std::move(chain->public_key), std::move(commands), key_version, std::move(ids));
+}
+
+expected<void, Es8Failure> KeyEstablishment::agree(ByteView response_data) {
+  if (agreement_) return fail(Es8Failure::Code::Crypto, "the key agreement was made already");
+  auto rc = es8::decode_certificate_answer(response_data);
+  if (!rc) return fail(Es8Failure::Code::Malformed, "the card's answer to the certificate is not a random challenge");
+  auto agreement = es8::HostAgreement::start(signing_key_, ecasd_, key_version_, es8::kKeyUsageScp03, *rc, ids_);
   if (!agreement) return fail(Es8Failure::Code::Crypto, "ephemeral key or signature failed");
-  auto commands = es8::key_establishment_blocks(es8::encode_certificate_message(dp.certificate), agreement->message());
-  return KeyEstablishment(std::move(*agreement), std::move(commands));
+  key_agreement_commands_ =
+      es8::key_agreement_blocks(agreement->message(), static_cast<std::uint8_t>(commands_.size()));
+  agreement_ = std::move(*agreement);
+  return {};
 }
 
 expected<es8::DerivedKeys, Es8Failure> KeyEstablishment::finish(ByteView response_data) {
-  auto keys = agreement_.finish(response_data);
+  if (!agreement_) return fail(Es8Failure::Code::Crypto, "no key agreement was made");
+  auto keys = agreement_->finish(response_data);
   if (keys) return std::move(*keys);
   switch (keys.error()) {
     case es8::Es8Error::Malformed: return fail(Es8Failure::Code::Malformed, "the card's answer is not DR and receipt");

@@ -134,6 +134,12 @@ expected<Download, std::string> ProfileDownload::run(const DownloadRequest& requ
   if (eis->eis && eis->eis->contains("ecasd") && (*eis->eis)["ecasd"].value("certificate", json()).is_string())
     ecasd = from_hex((*eis->eis)["ecasd"]["certificate"].get<std::string>()).value_or(Bytes{});
   if (ecasd.empty()) return roll_back(std::move(d), "ES3.GetEIS: the EIS has no ECASD certificate");
+  // The ISD-R's SIN and SDIN, when the EIS holds them (m2m/es8.hpp).
+  m2m::es8::CardIdentifiers ids;
+  if (const auto& isd_r = (*eis->eis).value("isdR", json()); isd_r.is_object()) {
+    if (isd_r.value("sin", json()).is_string()) ids.sin = from_hex(isd_r["sin"].get<std::string>()).value_or(Bytes{});
+    if (isd_r.value("sdin", json()).is_string()) ids.sdin = from_hex(isd_r["sdin"].get<std::string>()).value_or(Bytes{});
+  }
 
   // 2. The ISD-P.
   const es3::Request create = es3::CreateIsdp{d.eid, d.iccid, request.mno_id, request.required_memory, true, std::nullopt};
@@ -147,10 +153,17 @@ expected<Download, std::string> ProfileDownload::run(const DownloadRequest& requ
   d.isdp_aid = created->isdp_aid;
   RSP_TRY_VOID(step(d, DownloadState::IsdpCreated));
 
-  // 3. Key establishment (ECKA scenario #3) with the ISD-P.
-  auto ke = KeyEstablishment::start(config_.dp, ecasd, config_.trust, d.eid);
+  // 3. Key establishment (ECKA scenario #3) with the ISD-P, in two round
+  // trips: CERT.DP.ECDSA, answered with the card's random challenge; then
+  // the key agreement signed over it, answered with DR and receipt.
+  auto ke = KeyEstablishment::start(config_.dp, ecasd, config_.trust, d.eid, m2m::es8::kDefaultKeyVersion, ids);
   if (!ke) return roll_back(std::move(d), key_failure(ke.error()));
-  auto answer = send(ke->commands(), true);
+  auto challenged = send(ke->commands(), true);
+  if (!challenged) return roll_back(std::move(d), challenged.error());
+  RSP_TRY_VOID(step(d, DownloadState::CertificateSent));
+  if (auto agreed = ke->agree(challenged->r_apdus.back().data); !agreed)
+    return roll_back(std::move(d), key_failure(agreed.error()));
+  auto answer = send(ke->key_agreement_commands(), true);
   if (!answer) return roll_back(std::move(d), answer.error());
   auto keys = ke->finish(answer->r_apdus.back().data);
   if (!keys) return roll_back(std::move(d), key_failure(keys.error()));

@@ -117,8 +117,10 @@ SmsrResult<es7::Response> Es7Service::create_additional_keyset(const std::string
       return smsr_error(codes::kRequesterNotAllowed, "no SM-SR change from the caller was prepared for this eUICC");
     auto& in = *it->second;
     if (!in.ecasd) return smsr_error(codes::kInvalidRequest, "AuthenticateSMSR first");
+    // Signed over the ISD-R's random challenge when it issued one (m2m/es8.hpp).
     auto agreement = es8::HostAgreement::start(*config_.signing_key, *in.ecasd,
-                                               static_cast<std::uint8_t>(request.key_version), es8::kKeyUsageIsdR);
+                                               static_cast<std::uint8_t>(request.key_version), es8::kKeyUsageIsdR,
+                                               request.random_challenge);
     if (!agreement) return smsr_error(codes::kExecutionError, "the key agreement could not be made");
     es7::Response r = success();
     r.key_agreement = agreement->message();
@@ -229,20 +231,23 @@ SmsrResult<Accepted> Es7Service::smsr_change(const std::string& mno, const es7::
     auto authenticated = peer->call(es7::AuthenticateSmsr{eid, eis.ecasd.certificate});
     if (!authenticated || authenticated->status != kSuccess)
       return unexpected(peer_refusal(authenticated, "ES7.AuthenticateSMSR"));
-    auto keyset = peer->call(es7::CreateAdditionalKeyset{eid, version});
-    if (!keyset || keyset->status != kSuccess || keyset->key_agreement.empty())
-      return unexpected(peer_refusal(keyset, "ES7.CreateAdditionalKeyset"));
 
-    // The ISD-R (the session's default target): CERT.SR.ECDSA, then the key agreement.
-    auto commands =
-        es8::key_establishment_blocks(es8::encode_certificate_message(authenticated->smsr_certificate), keyset->key_agreement);
+    // The ISD-R (the session's default target): CERT.SR.ECDSA first, alone;
+    // the card answers it with its random challenge, which the new SM-SR
+    // signs over in CreateAdditionalKeyset (completed(), stage "certificate").
+    auto commands = es8::certificate_blocks(es8::encode_certificate_message(authenticated->smsr_certificate));
     Operation op;
     op.function = std::string(kSmsrChange);
     op.eid = eid;
     op.caller = mno;
     op.created_at = now();
     op.expires_at = op.created_at + seconds;
-    op.arguments = json{{"target", request.target_smsr_id}, {"keyVersion", version}, {"oldVersions", versions}}.dump();
+    op.arguments = json{{"target", request.target_smsr_id},
+                        {"keyVersion", version},
+                        {"oldVersions", versions},
+                        {"stage", "certificate"},
+                        {"certificateBlocks", commands.size()}}
+                       .dump();
     AuditEntry line{op.created_at, mno, std::string(kSmsrChange), eid, "", ""};
     RSP_TRY(auto id, config_.registry->create_operation(op, encoded(commands), &line));
     return Accepted{id, op.expires_at};
@@ -302,11 +307,32 @@ SmsrResult<void> Es7Service::completed(const Operation& op, const std::vector<ap
     return {};
   }
 
-  // The first step: the card's DR and receipt go to the new SM-SR with the EIS.
   if (refused) return fail(op, refusal);
   auto peer = config_.peer ? config_.peer(target) : nullptr;
   if (!peer)
     return fail(op, SmsrError{codes::kInvalidRequest.subject, codes::kInvalidRequest.reason, "no peer", false});
+
+  if (args.value("stage", std::string()) == "certificate") {
+    // The card took CERT.SR.ECDSA and answered its random challenge (none
+    // from a card that issues none): the new SM-SR signs the key agreement
+    // over it, which the same operation sends next (P2 counting on).
+    auto rc = es8::decode_certificate_answer(r_apdus.back().data);
+    if (!rc) return fail(op, refusal);
+    const int version = args.value("keyVersion", 0);
+    auto keyset = peer->call(es7::CreateAdditionalKeyset{op.eid, version, *rc});
+    if (!keyset || keyset->status != kSuccess || keyset->key_agreement.empty())
+      return fail(op, peer_refusal(keyset, "ES7.CreateAdditionalKeyset"));
+    const auto first = static_cast<std::uint8_t>(args.value("certificateBlocks", 0));
+    auto commands = es8::key_agreement_blocks(keyset->key_agreement, first);
+    json next = args;
+    next["stage"] = "keyset";
+    RSP_TRY(bool open, config_.registry->continue_operation(op.id, encoded(commands), next.dump()));
+    if (!open) return {};  // it ended meanwhile (expired): nothing more to send
+    if (config_.wake_up) config_.wake_up(op.eid);
+    return {};
+  }
+
+  // The key agreement's step: the card's DR and receipt go to the new SM-SR with the EIS.
   RSP_TRY(auto found, config_.registry->eis(op.eid, false));
   if (!found) return fail(op, SmsrError{codes::kEidUnknown.subject, codes::kEidUnknown.reason, "gone", false});
   auto handed = peer->call(es7::HandoverEuicc{*found, r_apdus.back().data});

@@ -634,6 +634,23 @@ SmsrResult<bool> Registry::finish_operation(std::int64_t id, OperationState stat
   return true;
 }
 
+SmsrResult<bool> Registry::continue_operation(std::int64_t id, std::span<const Bytes> scripts,
+                                              std::string_view arguments) {
+  SMSR_DB_TRY(auto tx, db_->begin());
+  SMSR_DB_TRY(auto rows, db_->query("UPDATE smsr_operation SET arguments = $2 WHERE id = $1 AND " + open_states_sql() +
+                                        " RETURNING eid",
+                                    {value(id), value(std::string(arguments))}));
+  if (rows.empty()) return false;
+  const std::string eid = rows.front().text(0);
+  SMSR_DB_TRY_VOID(db_->execute("DELETE FROM smsr_command WHERE operation_id = $1", {value(id)}));
+  for (const auto& script : scripts) {
+    SMSR_DB_TRY_VOID(db_->execute("INSERT INTO smsr_command (operation_id, eid, script) VALUES ($1, $2, $3)",
+                                  {value(id), value(eid), value(script)}));
+  }
+  SMSR_DB_TRY_VOID(tx.commit());
+  return true;
+}
+
 SmsrResult<int> Registry::count_attempt(std::int64_t id) {
   SMSR_DB_TRY(auto tx, db_->begin());
   SMSR_DB_TRY(auto rows, db_->query("UPDATE smsr_operation SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",

@@ -10,8 +10,13 @@
 ///
 ///  - Key establishment: CERT.DP.ECDSA must chain to the card's CI
 ///    (certificate role DPauth: this project's stand-in for CERT.DP.ECDSA,
-///    the test PKI has no M2M DP role), the SM-DP's signature over the
-///    key-agreement data must verify with it; the ISD-P must be SELECTABLE
+///    the test PKI has no M2M DP role); the block completing DGI '3A01' is
+///    answered with a fresh random challenge ('85' RC, from the injected
+///    Random); the SM-DP's signature over the key-agreement data and that
+///    RC must verify with it (else 6982: no RC, another, one of an earlier
+///    establishment; the RC serves once); a '45' SDIN must be the card's
+///    own (else 6A80), and then the card's SIN and SDIN enter SharedInfo;
+///    a new sequence (P2 '00') forgets one in progress; the ISD-P must be SELECTABLE
 ///    without keys. ShS = ECKA(SK.ECASD, ePK.DP); the derived SCP03 key set is
 ///    saved with the ISD-P in one durable write, then the receipt answered.
 ///  - Download: the ISD-P must hold keys and no profile. Segments are checked

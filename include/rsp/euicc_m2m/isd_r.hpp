@@ -54,6 +54,7 @@
 #include "rsp/apdu/command.hpp"
 #include "rsp/apdu/response.hpp"
 #include "rsp/card/gp_security_domain.hpp"
+#include "rsp/crypto/random.hpp"
 #include "rsp/euicc_m2m/state.hpp"
 #include "rsp/m2m/isdr_commands.hpp"
 
@@ -65,6 +66,8 @@ struct IsdROptions {
   /// How long the enabled profile may be without coverage before the card
   /// falls back to the profile with the fallback attribute.
   std::chrono::milliseconds fallback_timeout = std::chrono::seconds(60);
+  /// The source of the key establishment's random challenge and DR (m2m/es8.hpp); default: the system CSPRNG.
+  crypto::Random* random = nullptr;
 };
 
 class M2mIsdR final : public card::GpSecurityDomain {
@@ -140,6 +143,7 @@ class M2mIsdR final : public card::GpSecurityDomain {
   std::optional<apdu::Response> on_smsr_change(const apdu::Command& command);
   apdu::Response on_key_message(ByteView message);
   apdu::Response on_delete_key_set(std::uint8_t version);
+  crypto::Random& random() { return options_.random ? *options_.random : crypto::system_random(); }
   struct KeySession;
   std::shared_ptr<KeySession> key_session_;  ///< the new SM-SR's key establishment in progress (under mutex_)
 

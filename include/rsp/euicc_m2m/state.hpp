@@ -88,6 +88,11 @@ struct M2mState {
   std::string platform_version = "1.0.0";
   std::uint32_t memory_total = 512 * 1024;  ///< non-volatile bytes for ISD-Ps
   std::string smsr_id;                      ///< the SM-SR this eUICC is registered with
+  /// The ISD-R's SIN and SDIN (the EIS's Sin / Sdin, SGP.02 ES1): what the
+  /// ES8 key establishment puts in its CRT and SharedInfo (m2m/es8.hpp);
+  /// empty for a card made without them.
+  Bytes sin;
+  Bytes sdin;
   std::vector<Scp80KeySet> scp80;
   crypto::Scp81Psk scp81;
   /// The key version of `scp81` (1 for the key set the EUM personalised).

@@ -78,6 +78,11 @@ struct Scp81Psk {
 
 struct IsdR {
   Bytes aid;
+  /// SGP.02 securityDomain Sin / Sdin (optional; empty when not given): the
+  /// ISD-R's security domain issuer and image numbers, which the ES8 key
+  /// establishment puts in its CRT and SharedInfo (m2m/es8.hpp). 1..127 bytes.
+  Bytes sin;
+  Bytes sdin;
   std::vector<Scp80KeySet> scp80_key_sets;
   std::optional<Scp81Psk> scp81_psk;
   bool operator==(const IsdR&) const = default;

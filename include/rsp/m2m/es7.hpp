@@ -13,11 +13,14 @@
 ///  3. ES7.AuthenticateSMSR (current → new): the new SM-SR checks the ECASD
 ///     certificate (EUM chain to the CI, the EID) and answers with its
 ///     certificate CERT.SR.ECDSA, which the current SM-SR stores in the
-///     ISD-R (STORE DATA DGI '3A01' { '7F21' }); the card checks it against its CI.
-///  4. ES7.CreateAdditionalKeyset (current → new): the new SM-SR makes an
-///     ephemeral key pair and answers with the signed key-agreement data
-///     (ECKA scenario #3, m2m/es8.hpp with the ISD-R's key usage), which the
-///     current SM-SR stores in the ISD-R; the card answers DR and receipt.
+///     ISD-R (STORE DATA DGI '3A01' { '7F21' }); the card checks it against
+///     its CI and answers its random challenge ('85' RC, m2m/es8.hpp).
+///  4. ES7.CreateAdditionalKeyset (current → new) with that RC: the new
+///     SM-SR makes an ephemeral key pair and answers with the key-agreement
+///     data signed over the RC (ECKA scenario #3, m2m/es8.hpp with the
+///     ISD-R's key usage), which the current SM-SR stores in the ISD-R (the
+///     same STORE DATA sequence, P2 counting on); the card answers DR and
+///     receipt.
 ///  5. ES7.HandoverEUICC (current → new): the EIS (without the current
 ///     SM-SR's keys: those are deleted on the card next) and the card's DR
 ///     and receipt; the new SM-SR verifies the receipt, derives the ISD-R's
@@ -83,10 +86,17 @@ struct AuthenticateSmsr {
   bool operator==(const AuthenticateSmsr&) const = default;
 };
 /// §5.7 ES7.CreateAdditionalKeyset: the key version of the new key sets
-/// (SCP80 and SCP81, one number; not yet checked against the SGP.02 text).
+/// (SCP80 and SCP81, one number; not yet checked against the SGP.02 text)
+/// and the ISD-R's random challenge ("randomChallenge", 16 bytes hex), its
+/// answer to CERT.SR.ECDSA (m2m/es8.hpp), which the new SM-SR signs over;
+/// absent when the card issued none. In SGP.02 (the new SM-SR calling the
+/// current one, bagyenda/njiwa's ES7.wsdl) the RC is AuthenticateSMSR's
+/// output RandomChallenge; in this binding's direction the current SM-SR
+/// has it only after AuthenticateSMSR, so it travels here.
 struct CreateAdditionalKeyset {
   std::string eid;
   int key_version = 2;
+  std::optional<Bytes> random_challenge;
   bool operator==(const CreateAdditionalKeyset&) const = default;
 };
 /// §5.7 ES7.HandoverEUICC: the EIS (no keys) and the card's answer to the

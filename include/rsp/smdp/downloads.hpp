@@ -28,9 +28,12 @@ inline constexpr std::string_view kSchemaComponent = "smdp";
 std::span<const store::Migration> download_migrations();
 
 /// Where a download stands. Final: Completed (downloaded, not enabled),
-/// Enabled, Failed (its ISD-P deleted when it had one).
-enum class DownloadState { Started, IsdpCreated, KeysEstablished, Loaded, Completed, Enabled, Failed };
-/// "started", "isdp-created", "keys-established", "loaded", "completed", "enabled", "failed".
+/// Enabled, Failed (its ISD-P deleted when it had one). CertificateSent:
+/// ES8 message 1 went to the ISD-P and its random challenge came back (held
+/// in memory only, as the ephemeral key after it): a restart there rolls
+/// back as from any step before Loaded.
+enum class DownloadState { Started, IsdpCreated, CertificateSent, KeysEstablished, Loaded, Completed, Enabled, Failed };
+/// "started", "isdp-created", "certificate-sent", "keys-established", "loaded", "completed", "enabled", "failed".
 std::string_view download_state_name(DownloadState s);
 std::optional<DownloadState> parse_download_state(std::string_view name);
 bool is_final(DownloadState s);

@@ -11,8 +11,9 @@
 ///    ECASD certificate must chain to a configured EUM and CI and name the
 ///    EID (8.1.3/6.1); answers CERT.SR.ECDSA.
 ///  - create_additional_keyset: after authenticate_smsr; a fresh ephemeral
-///    key, the signed key-agreement data (m2m::es8::HostAgreement with the
-///    ISD-R's key usage).
+///    key, the key-agreement data signed over the ISD-R's random challenge
+///    the request carries (m2m::es8::HostAgreement with the ISD-R's key
+///    usage; without '45' SDIN: the EIS comes only with HandoverEUICC).
 ///  - handover_euicc: after create_additional_keyset; the card's receipt
 ///    must verify (else 8.1/6.1, our choice of code: not yet checked against
 ///    the SGP.02 text); the EIS is registered with the new SCP80 key set (AES,
@@ -29,12 +30,16 @@
 /// The CURRENT SM-SR:
 ///  - smsr_change (ES4.SMSRChange from an MNO with a profile on the eUICC,
 ///    else 8.1.1/3.9 as for an unknown EID): the target SM-SR must be a
-///    configured peer (else 1.6/2.1); AuthenticateSMSR and
-///    CreateAdditionalKeyset on it (their refusal is the answer), then an
-///    operation whose script stores CERT.SR.ECDSA and the key-agreement data
-///    in the ISD-R (the session's default target), for the key version one
-///    above the highest the EIS holds. Answered at once.
-///  - completed() with the card's answer: HandoverEUICC to the target with
+///    configured peer (else 1.6/2.1); AuthenticateSMSR on it (its refusal
+///    is the answer), then an operation whose script stores CERT.SR.ECDSA in
+///    the ISD-R (the session's default target, message 1 alone), for the key
+///    version one above the highest the EIS holds. Answered at once.
+///  - completed() with the card's answer to the certificate (its random
+///    challenge): CreateAdditionalKeyset on the target with it (a refusal
+///    fails the operation), then the same operation's next step
+///    (Registry::continue_operation, durable; arguments' "stage" "keyset")
+///    stores the key-agreement data in the ISD-R.
+///  - completed() with the card's answer to the key agreement: HandoverEUICC to the target with
 ///    the EIS (no keys) and the DR and receipt; then a second operation
 ///    deletes every key version this SM-SR held on the card
 ///    (m2m::build_delete_key_set). When the card confirmed it, the first

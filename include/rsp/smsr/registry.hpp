@@ -252,6 +252,12 @@ class Registry {
   SmsrResult<void> clear_wake_up(std::string_view eid);
   /// Every stored schedule, in EID order (read by a restarted SM-SR).
   SmsrResult<std::vector<WakeUpSchedule>> wake_up_schedules();
+  /// The next step of open operation `id` (a step whose script needs the
+  /// card's answer to the one before: the SM-SR change's key establishment,
+  /// es7_service.hpp): its queued scripts replaced with `scripts` and its
+  /// arguments with `arguments`, in one transaction; the operation stays
+  /// open. False when it was final already.
+  SmsrResult<bool> continue_operation(std::int64_t id, std::span<const Bytes> scripts, std::string_view arguments);
   /// Counts one more failed delivery of operation `id`'s scripts; returns the count.
   SmsrResult<int> count_attempt(std::int64_t id);
   /// Writes `change` for `eid` in one transaction. False (nothing written)

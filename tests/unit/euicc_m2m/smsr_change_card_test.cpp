@@ -47,11 +47,19 @@ class SmsrChangeCardTest : public M2mTest {
     return last;
   }
   apdu::Response certificate(ByteView der) { return store(es8::encode_certificate_message(der)); }
+  /// CERT.SR.ECDSA sent; the ISD-R's random challenge (m2m/es8.hpp).
+  std::optional<Bytes> challenge() {
+    auto r = certificate(sr_->certificate);
+    EXPECT_EQ(r.sw, sw::kOk);
+    auto rc = es8::decode_certificate_answer(r.data);
+    EXPECT_TRUE(rc && *rc);
+    return rc ? *rc : std::nullopt;
+  }
 
   /// The whole key establishment for key version `v`; the keys the host derived.
   std::optional<es8::DerivedKeys> establish(std::uint8_t v) {
-    EXPECT_EQ(certificate(sr_->certificate).sw, sw::kOk);
-    auto host = es8::HostAgreement::start(sr_->key, *ecasd_, v, es8::kKeyUsageIsdR);
+    auto rc = challenge();
+    auto host = es8::HostAgreement::start(sr_->key, *ecasd_, v, es8::kKeyUsageIsdR, rc);
     EXPECT_TRUE(host);
     if (!host) return std::nullopt;
     auto answer = store(host->message());
@@ -90,8 +98,7 @@ TEST_F(SmsrChangeCardTest, NewKeySetThenOldOneDeleted) {
   EXPECT_EQ(s.scp81_additional->psk.identity, m2m::es7::additional_psk_identity(eid(), v));
   EXPECT_EQ(s.scp81_additional->psk.key, keys->dek);
   // A second key establishment while one waits is refused.
-  EXPECT_EQ(certificate(sr_->certificate).sw, sw::kOk);
-  auto again = es8::HostAgreement::start(sr_->key, *ecasd_, v + 1, es8::kKeyUsageIsdR);
+  auto again = es8::HostAgreement::start(sr_->key, *ecasd_, v + 1, es8::kKeyUsageIsdR, challenge());
   ASSERT_TRUE(again);
   EXPECT_EQ(store(again->message()).sw, sw::kConditionsNotSatisfied);
 
@@ -116,6 +123,29 @@ TEST_F(SmsrChangeCardTest, NewKeySetThenOldOneDeleted) {
   EXPECT_EQ(card_->isd_r().state().scp80.size(), 1u);
 }
 
+// The card's own SIN and SDIN: '45' and SharedInfo on both ends give the
+// same keys; a message 1 sent in blocks that do not end the sequence is
+// answered with the RC at the block completing it, P2 counting on.
+TEST_F(SmsrChangeCardTest, IdentifiersAndTwoRoundTrips) {
+  const auto st = card_->isd_r().state();
+  ASSERT_FALSE(st.sin.empty());
+  auto blocks = es8::certificate_blocks(es8::encode_certificate_message(sr_->certificate));
+  apdu::Response last;
+  for (const auto& c : blocks) last = card_->isd_r().execute(c);
+  ASSERT_EQ(last.sw, sw::kOk);
+  auto rc = es8::decode_certificate_answer(last.data);
+  ASSERT_TRUE(rc && *rc);
+  auto host = es8::HostAgreement::start(sr_->key, *ecasd_, 2, es8::kKeyUsageIsdR, *rc,
+                                        es8::CardIdentifiers{st.sin, st.sdin});
+  ASSERT_TRUE(host);
+  for (const auto& c : es8::key_agreement_blocks(host->message(), static_cast<std::uint8_t>(blocks.size())))
+    last = card_->isd_r().execute(c);
+  ASSERT_EQ(last.sw, sw::kOk);
+  auto keys = host->finish(last.data);
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(card_->isd_r().state().scp80.back().kic, keys->enc);
+}
+
 TEST_F(SmsrChangeCardTest, DeletingTheOnlyKeySetIsRefused) {
   const std::uint8_t v = card_->isd_r().state().scp80[0].version;
   EXPECT_EQ(delete_keys(v), sw::kConditionsNotSatisfied);
@@ -135,21 +165,50 @@ TEST_F(SmsrChangeCardTest, KeyAgreementRefusals) {
   // Signed by another key than the certificate's.
   auto other = crypto::EcKey::generate(sr_->key.curve());
   ASSERT_TRUE(other);
-  auto forged = es8::HostAgreement::start(*other, *ecasd_, v, es8::kKeyUsageIsdR);
+  auto forged = es8::HostAgreement::start(*other, *ecasd_, v, es8::kKeyUsageIsdR, challenge());
   ASSERT_TRUE(forged);
-  EXPECT_EQ(certificate(sr_->certificate).sw, sw::kOk);
   EXPECT_EQ(store(forged->message()).sw, sw::kSecurityStatusNotSatisfied);
+  // SGP.02 v3: signed over no random challenge, another one, or one from an
+  // earlier establishment (a replayed message 2): refused.
+  for (int k = 0; k < 3; ++k) {
+    auto rc = challenge();
+    ASSERT_TRUE(rc);
+    std::optional<Bytes> signed_rc;
+    if (k == 1) {
+      signed_rc = *rc;
+      signed_rc->front() ^= 0x01;
+    }
+    auto h = es8::HostAgreement::start(sr_->key, *ecasd_, v, es8::kKeyUsageIsdR, signed_rc);
+    ASSERT_TRUE(h);
+    if (k == 2) {
+      // Signed over the right RC, but sent after the next certificate (a new RC).
+      auto earlier = es8::HostAgreement::start(sr_->key, *ecasd_, v, es8::kKeyUsageIsdR, rc);
+      ASSERT_TRUE(challenge());
+      EXPECT_EQ(store(earlier->message()).sw, sw::kSecurityStatusNotSatisfied);
+      continue;
+    }
+    EXPECT_EQ(store(h->message()).sw, sw::kSecurityStatusNotSatisfied);
+  }
+  // '45' that is not the card's SDIN.
+  {
+    const auto st = card_->isd_r().state();
+    ASSERT_FALSE(st.sdin.empty());
+    Bytes other_sdin = st.sdin;
+    other_sdin.back() ^= 0x01;
+    auto h = es8::HostAgreement::start(sr_->key, *ecasd_, v, es8::kKeyUsageIsdR, challenge(),
+                                       es8::CardIdentifiers{st.sin, other_sdin});
+    ASSERT_TRUE(h);
+    EXPECT_EQ(store(h->message()).sw, sw::kWrongData);
+  }
   // An ISD-P's key usage is not the ISD-R's.
-  auto scp03 = es8::HostAgreement::start(sr_->key, *ecasd_, v, es8::kKeyUsageScp03);
+  auto scp03 = es8::HostAgreement::start(sr_->key, *ecasd_, v, es8::kKeyUsageScp03, challenge());
   ASSERT_TRUE(scp03);
-  EXPECT_EQ(certificate(sr_->certificate).sw, sw::kOk);
   EXPECT_EQ(store(scp03->message()).sw, sw::kWrongData);
   // The key version of the key set in use, and one outside 1..15.
   const std::uint8_t used = card_->isd_r().state().scp80[0].version;
   for (std::uint8_t bad : {used, std::uint8_t{0x30}}) {
-    auto h = es8::HostAgreement::start(sr_->key, *ecasd_, bad, es8::kKeyUsageIsdR);
+    auto h = es8::HostAgreement::start(sr_->key, *ecasd_, bad, es8::kKeyUsageIsdR, challenge());
     ASSERT_TRUE(h);
-    EXPECT_EQ(certificate(sr_->certificate).sw, sw::kOk);
     EXPECT_NE(store(h->message()).sw, sw::kOk);
   }
   // Blocks out of sequence.
@@ -165,8 +224,7 @@ TEST_F(SmsrChangeCardTest, KeyAgreementRefusals) {
 }
 
 TEST_F(SmsrChangeCardTest, ReceiptBindsTheKeys) {
-  EXPECT_EQ(certificate(sr_->certificate).sw, sw::kOk);
-  auto host = es8::HostAgreement::start(sr_->key, *ecasd_, 2, es8::kKeyUsageIsdR);
+  auto host = es8::HostAgreement::start(sr_->key, *ecasd_, 2, es8::kKeyUsageIsdR, challenge());
   ASSERT_TRUE(host);
   auto answer = store(host->message());
   ASSERT_EQ(answer.sw, sw::kOk);

@@ -43,7 +43,8 @@ Error refused(Function f, const json& body) {
 TEST(Es7, EveryRequestRoundTrips) {
   const std::vector<Request> all = {
       AuthenticateSmsr{kEid, from_hex("308201").value()},
-      CreateAdditionalKeyset{kEid, 3},
+      CreateAdditionalKeyset{kEid, 3, std::nullopt},
+      CreateAdditionalKeyset{kEid, 4, Bytes(16, 0x5A)},
       HandoverEuicc{sample_eis_without_keys(), receipt()},
       PrepareSmsrChange{kEid, "smsr-1"},
       SmsrChange{kEid, "smsr-2", 600},
@@ -78,6 +79,11 @@ TEST(Es7, MissingAndMalformedMembersAreRefusedByName) {
   }
   refused(Function::CreateAdditionalKeyset, json{{"eid", kEid}, {"keyVersion", "2"}});
   refused(Function::CreateAdditionalKeyset, json{{"eid", kEid}, {"keyVersion", 2}, {"extra", 1}});
+  // The ISD-R's random challenge: 16 bytes of hex, when present.
+  for (const json& rc : {json("00"), json(std::string(34, 'A')), json("zz"), json(16)}) {
+    e = refused(Function::CreateAdditionalKeyset, json{{"eid", kEid}, {"keyVersion", 2}, {"randomChallenge", rc}});
+    EXPECT_NE(e.message.find("randomChallenge"), std::string::npos);
+  }
   refused(Function::SmsrChange, json{{"eid", kEid}});
   refused(Function::SmsrChange, json{{"eid", kEid}, {"targetSmsrId", ""}});
   refused(Function::SmsrChange, json{{"eid", kEid}, {"targetSmsrId", "x"}, {"validityPeriod", 0}});

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "rsp/crypto/ecdsa.hpp"
+#include "rsp/crypto/ecka.hpp"
 #include "rsp/m2m/es8.hpp"
 
 namespace rsp::m2m::es8 {
@@ -68,15 +70,24 @@ TEST(Es8Messages, KeyAgreementRefusals) {
   EXPECT_EQ(changed(1, 0x01).error(), Es8Error::Malformed);     // DGI '3A01' is not message 2
   // The CRT bare, without its DGI (as this project sent it before).
   EXPECT_EQ(decode_key_agreement_message(Bytes(good.begin() + 3, good.end())).error(), Es8Error::Malformed);
-  // '45' SDIN before the host ID: the card identifiers are not supported.
+  // '45' SDIN before the host ID: read; an empty one is refused.
+  auto sdin_msg = encode_key_agreement_message(
+      encode_key_agreement_body(encode_crt(kKeyUsageScp03, 0x30, kHostId, Bytes{1, 2}), kPoint, crypto::Curve::NistP256),
+      Bytes(64, 1));
+  auto with_sdin = decode_key_agreement_message(sdin_msg);
+  ASSERT_TRUE(with_sdin);
+  EXPECT_EQ(with_sdin->sdin, (Bytes{1, 2}));
+  EXPECT_EQ(with_sdin->host_id, kHostId);
   Bytes crt = encode_crt(kKeyUsageScp03, 0x30, kHostId);
-  Bytes with_sdin(crt.begin(), crt.end() - 18);
-  for (std::uint8_t b : {0x45, 0x02, 0x01, 0x02}) with_sdin.push_back(b);
-  with_sdin.insert(with_sdin.end(), crt.end() - 18, crt.end());
-  with_sdin[1] = static_cast<std::uint8_t>(with_sdin.size() - 2);
-  auto sdin_msg = encode_key_agreement_message(encode_key_agreement_body(with_sdin, kPoint, crypto::Curve::NistP256),
-                                               Bytes(64, 1));
-  EXPECT_EQ(decode_key_agreement_message(sdin_msg).error(), Es8Error::Unsupported);
+  Bytes empty_sdin(crt.begin(), crt.end() - 18);
+  for (std::uint8_t b : {0x45, 0x00}) empty_sdin.push_back(b);
+  empty_sdin.insert(empty_sdin.end(), crt.end() - 18, crt.end());
+  empty_sdin[1] = static_cast<std::uint8_t>(empty_sdin.size() - 2);
+  EXPECT_EQ(decode_key_agreement_message(encode_key_agreement_message(
+                                             encode_key_agreement_body(empty_sdin, kPoint, crypto::Curve::NistP256),
+                                             Bytes(64, 1)))
+                .error(),
+            Es8Error::Malformed);
   // A host ID that is not 16 bytes.
   auto short_host = encode_key_agreement_message(
       encode_key_agreement_body(encode_crt(kKeyUsageScp03, 0x30, Bytes(8, 1)), kPoint, crypto::Curve::NistP256),
@@ -145,6 +156,52 @@ TEST(Es8Messages, KeyEstablishmentBlocks) {
   EXPECT_EQ(blocks[2].data, ka);
 }
 
+TEST(Es8Messages, TwoRoundTrips) {
+  auto cert = encode_certificate_message(Bytes(300, 0x30));
+  auto ka = encode_key_agreement_message(body_for(0x30), Bytes(64, 1));
+  auto first = certificate_blocks(cert);
+  ASSERT_EQ(first.size(), 2U);
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(first[i].p1, 0x09);  // never the last block: message 2 follows
+    EXPECT_EQ(first[i].p2, i);
+  }
+  auto second = key_agreement_blocks(ka, static_cast<std::uint8_t>(first.size()));
+  ASSERT_EQ(second.size(), 1U);
+  EXPECT_EQ(second[0].p1, 0x89);
+  EXPECT_EQ(second[0].p2, 2);
+  // The same blocks as the one sequence.
+  auto both = key_establishment_blocks(cert, ka);
+  EXPECT_EQ(both[0].data, first[0].data);
+  EXPECT_EQ(both[2].data, second[0].data);
+  EXPECT_EQ(both[2].p2, second[0].p2);
+  EXPECT_TRUE(is_certificate_message(cert));
+  EXPECT_FALSE(is_certificate_message(Bytes(cert.begin(), cert.end() - 1)));
+  EXPECT_FALSE(is_certificate_message(ka));
+}
+
+TEST(Es8Messages, RandomChallenge) {
+  const Bytes rc = from_hex("202122232425262728292A2B2C2D2E2F").value();
+  auto answer = encode_certificate_answer(rc);
+  EXPECT_EQ(to_hex(answer), "8510202122232425262728292A2B2C2D2E2F");
+  auto back = decode_certificate_answer(answer);
+  ASSERT_TRUE(back && *back);
+  EXPECT_EQ(**back, rc);
+  // No answer data: a card that issues no challenge.
+  auto none = decode_certificate_answer({});
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  EXPECT_EQ(decode_certificate_answer(encode_certificate_answer(Bytes(8, 1))).error(), Es8Error::Malformed);
+  EXPECT_EQ(decode_certificate_answer(from_hex("8610" + to_hex(rc)).value()).error(), Es8Error::Malformed);
+  Bytes trailing = answer;
+  trailing.push_back(0);
+  EXPECT_EQ(decode_certificate_answer(trailing).error(), Es8Error::Malformed);
+  // What '5F37' covers: the body, then '00' '85' L RC (as bagyenda/njiwa
+  // signs it); without a challenge, the body alone.
+  auto body = body_for(0x30);
+  EXPECT_EQ(to_hex(signed_data(body, rc)), to_hex(body) + "008510202122232425262728292A2B2C2D2E2F");
+  EXPECT_EQ(signed_data(body, std::nullopt), body);
+}
+
 TEST(Es8Messages, StoreDataBlocks) {
   auto blocks = store_data_blocks(Bytes(600, 0xAB));
   ASSERT_EQ(blocks.size(), 3U);
@@ -180,6 +237,19 @@ TEST(Es8Derivation, SameInputsSameKeysElseDifferent) {
   EXPECT_EQ(derive_keys(shs, Bytes(15, 0), kHostId).error(), Es8Error::Malformed);
   EXPECT_EQ(derive_keys(shs, dr, Bytes(15, 0)).error(), Es8Error::Malformed);
   EXPECT_EQ(derive_keys(shs, dr, kHostId, 0x3C).error(), Es8Error::Unsupported);
+  // SIN and SDIN enter SharedInfo only as a pair.
+  const CardIdentifiers ids{Bytes{0x89}, Bytes{0x01, 0x02}};
+  auto e = derive_keys(shs, dr, kHostId, kKeyUsageScp03, ids);
+  ASSERT_TRUE(e);
+  EXPECT_NE(a->enc, e->enc);
+  auto f = derive_keys(shs, dr, kHostId, kKeyUsageScp03, CardIdentifiers{{}, Bytes{0x01, 0x02}});
+  ASSERT_TRUE(f);
+  EXPECT_EQ(a->enc, f->enc);
+  auto g = derive_keys(shs, dr, kHostId, kKeyUsageScp03, CardIdentifiers{Bytes{0x89}, Bytes{0x01, 0x03}});
+  ASSERT_TRUE(g);
+  EXPECT_NE(e->enc, g->enc);
+  EXPECT_EQ(derive_keys(shs, dr, kHostId, kKeyUsageScp03, CardIdentifiers{Bytes(128, 1), Bytes{1}}).error(),
+            Es8Error::Malformed);
 
   auto crt = encode_crt(kKeyUsageScp03, 0x30, kHostId);
   auto r1 = compute_receipt(a->receipt_key, crt, dr);
@@ -215,6 +285,86 @@ TEST(Es8Derivation, KnownAnswers) {
   auto receipt3 = compute_receipt(three->receipt_key, encode_crt(kKeyUsageIsdR, 0x30, kHostId), dr);
   ASSERT_TRUE(receipt3);
   EXPECT_EQ(to_hex(*receipt3), "D518BAA3797B566BBA80BF64D29FAF5C");
+}
+
+// The variant with the card's identifiers ('45' SDIN in the CRT, SIN and
+// SDIN length-prefixed after the host ID in SharedInfo, es8.hpp), computed
+// apart in the same way.
+TEST(Es8Derivation, KnownAnswersWithSinAndSdin) {
+  const Bytes shs(32, 0x5A);
+  const Bytes dr = from_hex("0102030405060708090A0B0C0D0E0F10").value();
+  const CardIdentifiers ids{from_hex("8904903200").value(), from_hex("89049032001122334455667788990011").value()};
+  EXPECT_EQ(to_hex(shared_info(kKeyUsageScp03, dr, kHostId, ids)),
+            "5C88100102030405060708090A0B0C0D0E0F1010A0A1A2A3A4A5A6A7A8A9AAABACADAEAF"
+            "0589049032001089049032001122334455667788990011");
+  auto one = derive_keys(shs, dr, kHostId, kKeyUsageScp03, ids);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(to_hex(one->receipt_key) + to_hex(one->enc),
+            "B69898786D7CA1C0B4F5CF02289DAF6B053898A7E28A31AE717C2A192097ABAA");
+  auto crt = encode_crt(kKeyUsageScp03, 0x30, kHostId, ids.sdin);
+  EXPECT_EQ(to_hex(crt), "A6399002030E95015C800188810110820101830130910045108904903200112233445566778899001184"
+                         "10A0A1A2A3A4A5A6A7A8A9AAABACADAEAF");
+  auto receipt = compute_receipt(one->receipt_key, crt, dr);
+  ASSERT_TRUE(receipt);
+  EXPECT_EQ(to_hex(*receipt), "0C51FD3D48CB11AA083D50A05D0969EF");
+
+  auto three = derive_keys(shs, dr, kHostId, kKeyUsageIsdR, ids);
+  ASSERT_TRUE(three);
+  EXPECT_EQ(to_hex(three->receipt_key) + to_hex(three->enc) + to_hex(three->mac) + to_hex(three->dek),
+            "0F1FCF793371E3247CBD54E0E72D055493F44CE4261A1B7B208D2EE3CED32023"
+            "82B7477D7B5AF0051ACA97750640A797A923D5A60142AFC05827CE40D6A1BA99");
+  auto receipt3 = compute_receipt(three->receipt_key, encode_crt(kKeyUsageIsdR, 0x30, kHostId, ids.sdin), dr);
+  ASSERT_TRUE(receipt3);
+  EXPECT_EQ(to_hex(*receipt3), "666179C344D89A46615B902763DEF89B");
+}
+
+// The host end to end against a card computed here with the same codec:
+// the signature covers the RC when given, '45' and SharedInfo follow the
+// identifiers only when both are known.
+TEST(Es8Host, SignsOverTheChallengeAndUsesIdentifiers) {
+  auto signer = crypto::EcKey::generate(crypto::Curve::NistP256);
+  auto ecasd = crypto::EcKey::generate(crypto::Curve::NistP256);
+  ASSERT_TRUE(signer && ecasd);
+  auto ecasd_public = crypto::EcKey::from_public_point(crypto::Curve::NistP256, ecasd->public_point());
+  ASSERT_TRUE(ecasd_public);
+  const Bytes rc(16, 0x77);
+  const CardIdentifiers ids{Bytes{0x89, 0x04}, Bytes{0x01, 0x02, 0x03}};
+  auto host = HostAgreement::start(*signer, *ecasd_public, 0x30, kKeyUsageScp03, rc, ids);
+  ASSERT_TRUE(host);
+  auto ka = decode_key_agreement_message(host->message());
+  ASSERT_TRUE(ka);
+  EXPECT_EQ(ka->sdin, ids.sdin);
+  EXPECT_TRUE(crypto::verify_plain(*signer, signed_data(ka->signed_part, rc), ka->signature));
+  EXPECT_FALSE(crypto::verify_plain(*signer, ka->signed_part, ka->signature));
+  EXPECT_FALSE(crypto::verify_plain(*signer, signed_data(ka->signed_part, Bytes(16, 0x78)), ka->signature));
+  // The card's side: ShS, DR, keys with the identifiers, receipt.
+  auto epk = crypto::EcKey::from_public_point(crypto::Curve::NistP256, ka->ephemeral_point);
+  auto shs = crypto::ecka_shared_secret(*ecasd, *epk);
+  ASSERT_TRUE(shs);
+  const Bytes dr(16, 0x33);
+  auto card_keys = derive_keys(*shs, dr, ka->host_id, kKeyUsageScp03, ids);
+  auto receipt = compute_receipt(card_keys->receipt_key, ka->crt, dr);
+  auto keys = host->finish(encode_receipt({dr, *receipt}));
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(keys->enc, card_keys->enc);
+  // A card that derived without the identifiers: the receipt does not verify.
+  auto host2 = HostAgreement::start(*signer, *ecasd_public, 0x30, kKeyUsageScp03, std::nullopt, ids);
+  ASSERT_TRUE(host2);
+  auto ka2 = decode_key_agreement_message(host2->message());
+  ASSERT_TRUE(ka2);
+  EXPECT_TRUE(crypto::verify_plain(*signer, ka2->signed_part, ka2->signature));  // no RC: the body alone
+  auto epk2 = crypto::EcKey::from_public_point(crypto::Curve::NistP256, ka2->ephemeral_point);
+  auto shs2 = crypto::ecka_shared_secret(*ecasd, *epk2);
+  auto plain_keys = derive_keys(*shs2, dr, ka2->host_id, kKeyUsageScp03);
+  auto receipt2 = compute_receipt(plain_keys->receipt_key, ka2->crt, dr);
+  EXPECT_EQ(host2->finish(encode_receipt({dr, *receipt2})).error(), Es8Error::Receipt);
+  // Only one identifier known: no '45'.
+  auto host3 = HostAgreement::start(*signer, *ecasd_public, 0x30, kKeyUsageScp03, rc, CardIdentifiers{{}, Bytes{1}});
+  ASSERT_TRUE(host3);
+  EXPECT_TRUE(decode_key_agreement_message(host3->message())->sdin.empty());
+  // An RC of another length is refused.
+  EXPECT_EQ(HostAgreement::start(*signer, *ecasd_public, 0x30, kKeyUsageScp03, Bytes(8, 1)).error(),
+            Es8Error::Malformed);
 }
 
 }  // namespace

@@ -94,6 +94,25 @@ TEST_F(Es2ServiceTest, RestartReturnsTheProfileOfARolledBackDownload) {
   EXPECT_EQ(state_of("mno-a", kIccidA), ProfileState::Available);
 }
 
+// Stopped between ES8 message 1 and message 2 (the card's random challenge
+// and the ephemeral key were in memory only): rolled back as any step
+// before the load, the ISD-P deleted, the profile back in the inventory.
+TEST_F(Es2ServiceTest, RestartBetweenTheCertificateAndTheKeyAgreementRollsBack) {
+  auto r = svc_->handle(download(kIccidA), "mno-a");
+  ASSERT_TRUE(r.answer.accepted());
+  leave_download(db_, DownloadState::CertificateSent);
+  port_.answers[es3::Function::DeleteIsdp] = ok();
+  open_all();
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(port_.calls, (std::vector<es3::Function>{es3::Function::DeleteIsdp}));
+  EXPECT_EQ(state_of("mno-a", kIccidA), ProfileState::Available);
+  auto cbs = callbacks();
+  ASSERT_EQ(cbs.size(), 1u);
+  EXPECT_EQ(std::get<es2::Result>(cbs[0].second).status, "Failed");
+  EXPECT_EQ(parse_download_state(download_state_name(DownloadState::CertificateSent)), DownloadState::CertificateSent);
+  EXPECT_EQ(download_state_name(DownloadState::CertificateSent), "certificate-sent");
+}
+
 // Stopped while CreateISDP was out (no AID recorded): the SM-SR may have
 // made the ISD-P, so the restart asks DeleteISDP by ICCID. "Unknown ICCID"
 // means nothing was made; no answer leaves the profile quarantined.

@@ -136,11 +136,23 @@ class Es8FlowTest : public ::testing::Test {
     return p ? std::optional<IsdpRecord>(*p) : std::nullopt;
   }
 
+  /// Message 1, the card's RC, message 2 signed over it: the card's answer
+  /// to message 2 (its DR and receipt), `ke` ready to finish.
+  apdu::Response agree(KeyEstablishment& ke) {
+    auto challenge = send(ke.commands());
+    EXPECT_EQ(challenge.sw, sw::kOk);
+    EXPECT_EQ(challenge.data.size(), 2 + m2m::es8::kRandomChallengeSize);  // '85' 10 RC
+    auto agreed = ke.agree(challenge.data);
+    EXPECT_TRUE(agreed) << (agreed ? "" : agreed.error().message);
+    return send(ke.key_agreement_commands());
+  }
+
   /// The whole key establishment; the SM-DP's keys.
-  m2m::es8::DerivedKeys establish() {
-    auto ke = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_);
+  m2m::es8::DerivedKeys establish(m2m::es8::CardIdentifiers ids = {}) {
+    auto ke = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_,
+                                      m2m::es8::kDefaultKeyVersion, std::move(ids));
     EXPECT_TRUE(ke) << (ke ? "" : ke.error().message);
-    auto r = send(ke->commands());
+    auto r = agree(*ke);
     EXPECT_EQ(r.sw, sw::kOk);
     auto keys = ke->finish(r.data);
     EXPECT_TRUE(keys) << (keys ? "" : keys.error().message);
@@ -197,7 +209,10 @@ TEST_F(Es8FlowTest, EachRunHasAFreshEphemeralKeyAndDr) {
   auto a = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_);
   auto b = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_);
   ASSERT_TRUE(a && b);
-  EXPECT_NE(a->commands().back().data, b->commands().back().data);
+  const Bytes rc_answer = m2m::es8::encode_certificate_answer(Bytes(16, 0x01));
+  ASSERT_TRUE(a->agree(rc_answer) && b->agree(rc_answer));
+  EXPECT_NE(a->key_agreement_commands().back().data, b->key_agreement_commands().back().data);
+  EXPECT_FALSE(a->agree(rc_answer));  // once only
 }
 
 TEST_F(Es8FlowTest, EcasdCertificateOfAnotherEumIsRefused) {
@@ -230,7 +245,7 @@ TEST_F(Es8FlowTest, WrongReceiptIsRefusedAndTheIsdpRolledBack) {
   create_isdp();
   auto ke = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_);
   ASSERT_TRUE(ke);
-  auto r = send(ke->commands());
+  auto r = agree(*ke);
   ASSERT_EQ(r.sw, sw::kOk);
   Bytes tampered = r.data;
   tampered.back() ^= 0x80;
@@ -241,6 +256,7 @@ TEST_F(Es8FlowTest, WrongReceiptIsRefusedAndTheIsdpRolledBack) {
   EXPECT_FALSE(ke->finish(r.data));
   // A DR changed in transit changes the keys: refused as well.
   auto ke2 = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_);
+  ASSERT_TRUE(ke2->agree({}));
   Bytes wrong_dr = r.data;
   wrong_dr[2] ^= 0x01;
   EXPECT_EQ(ke2->finish(wrong_dr).error().code, Es8Failure::Code::ReceiptMismatch);
@@ -254,6 +270,9 @@ TEST_F(Es8FlowTest, MalformedReceiptIsRefused) {
   create_isdp();
   auto ke = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_);
   ASSERT_TRUE(ke);
+  EXPECT_EQ(ke->finish(from_hex("8501").value()).error().code, Es8Failure::Code::Crypto);  // no agreement yet
+  EXPECT_EQ(ke->agree(from_hex("8501").value()).error().code, Es8Failure::Code::Malformed);  // not an RC
+  ASSERT_TRUE(ke->agree({}));
   EXPECT_EQ(ke->finish(from_hex("8501").value()).error().code, Es8Failure::Code::Malformed);
 }
 
@@ -273,7 +292,7 @@ TEST_F(Es8FlowTest, CardRefusesAKeyAgreementSignedByAnotherKey) {
   dp.key = crypto::EcKey::generate(crypto::Curve::NistP256).value();  // not the certificate's key
   auto ke = KeyEstablishment::start(dp, ecasd_cert_, card_pki().trust(), eid_);
   ASSERT_TRUE(ke);
-  EXPECT_EQ(send(ke->commands()).sw, sw::kSecurityStatusNotSatisfied);
+  EXPECT_EQ(agree(*ke).sw, sw::kSecurityStatusNotSatisfied);
   EXPECT_EQ(isdp()->scp03_version, 0);
 }
 
@@ -281,7 +300,8 @@ TEST_F(Es8FlowTest, CardRefusesKeyAgreementWithoutCertificate) {
   create_isdp();
   auto ke = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_);
   ASSERT_TRUE(ke);
-  auto key_agreement = ke->commands().back();  // message 2 alone, as a sequence of its own
+  ASSERT_TRUE(ke->agree({}));
+  auto key_agreement = ke->key_agreement_commands().back();  // message 2 alone, as a sequence of its own
   key_agreement.p2 = 0;
   EXPECT_EQ(send({key_agreement}).sw, sw::kConditionsNotSatisfied);
   EXPECT_EQ(isdp()->scp03_version, 0);
@@ -291,8 +311,80 @@ TEST_F(Es8FlowTest, SecondKeyEstablishmentOnTheSameIsdpIsRefused) {
   create_isdp();
   auto keys = establish();
   auto ke = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_);
-  EXPECT_EQ(send(ke->commands()).sw, sw::kConditionsNotSatisfied);
+  EXPECT_EQ(agree(*ke).sw, sw::kConditionsNotSatisfied);
   EXPECT_EQ(isdp()->scp03_enc, keys.enc);  // unchanged
+}
+
+// SGP.02 v3: message 2's signature must cover this establishment's random
+// challenge. Signed over none (the one-sequence way of a host that ignores
+// it), over another RC, or a message 2 replayed from an earlier
+// establishment: 6982, no keys.
+TEST_F(Es8FlowTest, CardRefusesAKeyAgreementNotSignedOverItsChallenge) {
+  create_isdp();
+  // No RC: message 1 and 2 in one sequence, signed over the body alone.
+  {
+    auto ke = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_);
+    ASSERT_TRUE(ke->agree({}));
+    auto all = ke->commands();
+    for (const auto& c : ke->key_agreement_commands()) all.push_back(c);
+    EXPECT_EQ(send(all).sw, sw::kSecurityStatusNotSatisfied);
+    EXPECT_EQ(isdp()->scp03_version, 0);
+  }
+  // Another RC than the card's.
+  {
+    auto ke = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_);
+    auto challenge = send(ke->commands());
+    ASSERT_EQ(challenge.sw, sw::kOk);
+    Bytes wrong = challenge.data;
+    wrong.back() ^= 0x01;
+    ASSERT_TRUE(ke->agree(wrong));
+    EXPECT_EQ(send(ke->key_agreement_commands()).sw, sw::kSecurityStatusNotSatisfied);
+    EXPECT_EQ(isdp()->scp03_version, 0);
+  }
+  // A message 2 from an earlier establishment (the card refused it, or the
+  // answer was lost): the next certificate brings a new RC, the old
+  // message 2 does not cover it.
+  {
+    auto first = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_);
+    auto c1 = send(first->commands());
+    ASSERT_EQ(c1.sw, sw::kOk);
+    ASSERT_TRUE(first->agree(c1.data));
+    auto second = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_);
+    auto c2 = send(second->commands());
+    ASSERT_EQ(c2.sw, sw::kOk);
+    EXPECT_NE(c1.data, c2.data);  // a fresh RC
+    EXPECT_EQ(send(first->key_agreement_commands()).sw, sw::kSecurityStatusNotSatisfied);
+    EXPECT_EQ(isdp()->scp03_version, 0);
+  }
+  // Then a proper one goes through; its message 2 replayed afterwards (after a
+  // new certificate) is refused too.
+  auto ke = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_);
+  auto r = agree(*ke);
+  ASSERT_EQ(r.sw, sw::kOk);
+  ASSERT_TRUE(ke->finish(r.data));
+}
+
+// The EIS's SIN and SDIN ('45' and SharedInfo, m2m/es8.hpp): the card's own
+// identifiers give the same keys on both ends; another SDIN is refused.
+TEST_F(Es8FlowTest, CardIdentifiersInTheKeyEstablishment) {
+  const auto state = card_->isd_r().state();
+  ASSERT_FALSE(state.sin.empty());
+  ASSERT_FALSE(state.sdin.empty());
+  create_isdp();
+  auto keys = establish({state.sin, state.sdin});
+  EXPECT_EQ(isdp()->scp03_enc, keys.enc);
+  ASSERT_EQ(isdr(m2m::DeleteProfile{aid_}), sw::kOk);
+  create_isdp();
+  Bytes other = state.sdin;
+  other.back() ^= 0x01;
+  auto ke = KeyEstablishment::start(card_pki().dp(), ecasd_cert_, card_pki().trust(), eid_,
+                                    m2m::es8::kDefaultKeyVersion, {state.sin, other});
+  ASSERT_TRUE(ke);
+  EXPECT_EQ(agree(*ke).sw, sw::kWrongData);  // '45' is not this card's SDIN
+  EXPECT_EQ(isdp()->scp03_version, 0);
+  // SIN unknown to the SM-DP: no '45', SharedInfo without them, as before.
+  auto without = establish({{}, state.sdin});
+  EXPECT_EQ(isdp()->scp03_enc, without.enc);
 }
 
 TEST_F(Es8FlowTest, UnknownIsdpIsRefused) {

@@ -71,7 +71,9 @@ es3::Result ProfileDownloadTest::dispatch(const es3::Request& request) {
   }
   if (const auto* c = std::get_if<es3::CreateIsdp>(&request)) return ended(es3_->create_isdp(kSmdp, *c));
   if (const auto* s = std::get_if<es3::SendData>(&request)) {
-    if (tamper_segment_ && send_data_ == 1) {
+    // SendData 0: CERT.DP.ECDSA (its RC back), 1: the key agreement (DR and
+    // receipt back), 2: the first profile segment.
+    if (tamper_segment_ && send_data_ == 2) {
       ++send_data_;
       // One byte of the first STORE DATA's protected block changed.
       auto c_apdus = ota::c_apdus(ota::decode_command_script(s->data).value());
@@ -82,7 +84,7 @@ es3::Result ProfileDownloadTest::dispatch(const es3::Request& request) {
     }
     auto r = ended(es3_->send_data(kSmdp, *s));
     if (tamper_segment_) ++send_data_;
-    if (tamper_receipt_ && ++send_data_ == 1) {
+    if (tamper_receipt_ && ++send_data_ == 2) {
       // The receipt changed on its way back.
       auto script = ota::decode_response_script(r.euicc_response_data).value();
       script.r_apdus.back().data.back() ^= 0x01;

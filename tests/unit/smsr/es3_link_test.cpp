@@ -38,11 +38,17 @@ TEST_F(Es3LinkTest, CreateKeysLoadCompleteEnable) {
   EXPECT_EQ(eis.profile(kIccid)->isdp_aid, aid);
 
   // ES8 key establishment through SendData (ECKA scenario #3).
+  // Two SendData: CERT.DP.ECDSA, answered with the card's random challenge;
+  // then the key agreement signed over it.
   auto ke = smdp::KeyEstablishment::start(*dp_, ecasd_cert_, trust_, eid());
   ASSERT_TRUE(ke) << ke.error().message;
-  auto [ka, ka_script] = send(aid, ke->commands());
+  auto [cert, cert_script] = send(aid, ke->commands());
+  ASSERT_EQ(cert.status, "Executed-Success");
+  ASSERT_EQ(cert_script.r_apdus.size(), ke->commands().size());
+  ASSERT_TRUE(ke->agree(cert_script.r_apdus.back().data));
+  auto [ka, ka_script] = send(aid, ke->key_agreement_commands());
   ASSERT_EQ(ka.status, "Executed-Success");
-  ASSERT_EQ(ka_script.r_apdus.size(), ke->commands().size());
+  ASSERT_EQ(ka_script.r_apdus.size(), ke->key_agreement_commands().size());
   auto keys = ke->finish(ka_script.r_apdus.back().data);
   ASSERT_TRUE(keys) << keys.error().message;
   EXPECT_EQ(on_card(aid)->scp03_enc, keys->enc);
@@ -133,7 +139,10 @@ TEST_F(Es3LinkTest, BadReceiptIsRolledBackByDeleteIsdp) {
   const Bytes aid = created.isdp_aid;
   auto ke = smdp::KeyEstablishment::start(*dp_, ecasd_cert_, trust_, eid());
   ASSERT_TRUE(ke);
-  auto [ka, script] = send(aid, ke->commands());
+  auto [cert, cert_script] = send(aid, ke->commands());
+  ASSERT_EQ(cert.status, "Executed-Success");
+  ASSERT_TRUE(ke->agree(cert_script.r_apdus.back().data));
+  auto [ka, script] = send(aid, ke->key_agreement_commands());
   ASSERT_EQ(ka.status, "Executed-Success");
   Bytes answer = script.r_apdus.back().data;
   answer.back() ^= 0x01;  // the receipt changed on its way
@@ -154,7 +163,8 @@ TEST_F(Es3LinkTest, CardErrorInSendDataComesBackWithItsStatusWord) {
   // The key agreement without the certificate first: the card refuses it.
   auto ke = smdp::KeyEstablishment::start(*dp_, ecasd_cert_, trust_, eid());
   ASSERT_TRUE(ke);
-  auto key_agreement = ke->commands().back();  // message 2 alone, as a sequence of its own
+  ASSERT_TRUE(ke->agree({}));
+  auto key_agreement = ke->key_agreement_commands().back();  // message 2 alone, as a sequence of its own
   key_agreement.p2 = 0;
   auto [r, script] = send(created.isdp_aid, {key_agreement});
   EXPECT_EQ(r.status, "Failed");

@@ -38,6 +38,15 @@ TEST_F(ProfileDownloadTest, DownloadAndEnable) {
   EXPECT_TRUE(table_->unfinished()->empty());
   EXPECT_EQ(calls_.front(), es3::Function::GetEis);
   EXPECT_EQ(calls_.back(), es3::Function::EnableProfile);
+  // The key establishment in two SendData (CERT.DP.ECDSA, then the key
+  // agreement signed over the card's random challenge), with the EIS's SIN
+  // and SDIN in it.
+  ASSERT_GE(calls_.size(), 5U);
+  EXPECT_EQ(calls_[1], es3::Function::CreateIsdp);
+  EXPECT_EQ(calls_[2], es3::Function::SendData);
+  EXPECT_EQ(calls_[3], es3::Function::SendData);
+  EXPECT_FALSE(eis.isd_r.sin.empty());
+  EXPECT_EQ(eis.isd_r.sdin, card_->isd_r().state().sdin);
 
 }
 

@@ -90,6 +90,8 @@ m2m::Eis Es5LinkTest::card_eis() const {
   e.platform_version = s.platform_version;
   e.smsr_id = "smsr.test";
   e.isd_r.aid = from_hex("A0000005591010FFFFFFFF8900000100").value();
+  e.isd_r.sin = s.sin;  // the card's identifiers: the ES8 key establishment uses them
+  e.isd_r.sdin = s.sdin;
   for (const auto& k : s.scp80)
     e.isd_r.scp80_key_sets.push_back({k.version, m2m::Scp80KeySet::Algorithm::Aes, k.kic, k.kid, k.counter});
   e.isd_r.scp81_psk = m2m::Scp81Psk{Bytes(s.scp81.identity.begin(), s.scp81.identity.end()), s.scp81.key};

@@ -345,7 +345,7 @@ TEST_F(SmsrChangeTest, NewSmsrChecksCallerCertificateAndReceipt) {
   ASSERT_FALSE(bad_cert);
   EXPECT_TRUE(is(bad_cert.error(), codes::kEcasdCertificateInvalid));
   // Key set before authentication, hand-over before the key set.
-  EXPECT_FALSE(es7_new_->create_additional_keyset(kOld, {eid(), 2}));
+  EXPECT_FALSE(es7_new_->create_additional_keyset(kOld, {eid(), 2, std::nullopt}));
   auto early = eis;
   EXPECT_FALSE(es7_new_->handover_euicc(kOld, {early, m2m::es8::encode_receipt({Bytes(16, 1), Bytes(16, 2)})}));
   // The whole exchange with a receipt the card never made.
@@ -353,7 +353,7 @@ TEST_F(SmsrChangeTest, NewSmsrChecksCallerCertificateAndReceipt) {
   auto auth = es7_new_->authenticate_smsr(kOld, {eid(), eis.ecasd.certificate});
   ASSERT_TRUE(auth) << auth.error().message;
   EXPECT_FALSE(auth->smsr_certificate.empty());
-  auto keyset = es7_new_->create_additional_keyset(kOld, {eid(), 2});
+  auto keyset = es7_new_->create_additional_keyset(kOld, {eid(), 2, std::nullopt});
   ASSERT_TRUE(keyset);
   EXPECT_TRUE(m2m::es8::decode_key_agreement_message(keyset->key_agreement));
   auto forged = es7_new_->handover_euicc(kOld, {eis, m2m::es8::encode_receipt({Bytes(16, 1), Bytes(16, 2)})});
