@@ -109,6 +109,13 @@ variable RSP_SMSR_<KEY in upper case>, which wins over the file):
   es5_max_attempts
                   sessions without a usable answer before an operation fails
                   (1.6/5.4; default 3)
+  wakeup_retry_interval
+                  seconds after which an SMS wake-up that no administration
+                  session of its eUICC followed (lost, or refused by the SMSC) is
+                  sent again, doubling after each retry (default 60; checked by
+                  the sweeper, every sweep_interval)
+  wakeup_retries  wake-ups sent again at most after the first, and none once the
+                  eUICC's operations have ended or expired (default 3; 0: none)
   smsc            "loopback": an in-process SMSC, the embedded default (only
                   devices in this process receive); "smpp": an SMPP 3.4 SMSC
                   (bound as transceiver) at smpp_host / smpp_port with
@@ -146,6 +153,8 @@ struct ServeConfig : rsp::cli::ServeCommonConfig {
   std::string es5_address;
   std::string es5_path = "/gsma/adminagent";
   std::int64_t es5_max_attempts = 3;
+  std::int64_t wakeup_retry_interval = 60;
+  std::int64_t wakeup_retries = 3;
   std::string smsc = "loopback";
   std::string smpp_host = "127.0.0.1";
   std::int64_t smpp_port = 2775;
@@ -177,6 +186,8 @@ std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
                                   {"es5_address", &c.es5_address},
                                   {"es5_path", &c.es5_path},
                                   {"es5_max_attempts", nullptr, nullptr, &c.es5_max_attempts},
+                                  {"wakeup_retry_interval", nullptr, nullptr, &c.wakeup_retry_interval},
+                                  {"wakeup_retries", nullptr, nullptr, &c.wakeup_retries},
                                   {"smsc", &c.smsc},
                                   {"smpp_host", &c.smpp_host},
                                   {"smpp_port", nullptr, nullptr, &c.smpp_port},
@@ -201,11 +212,12 @@ std::vector<rsp::service::ConfigKey> keys(ServeConfig& c) {
   rsp::cli::exit_with(1);
 }
 
-/// Expires operations past their validity every `interval`, until stopped.
+/// Expires operations past their validity every `interval`, and sends again
+/// the wake-ups due for a retry (Es5Link::retry_wake_ups), until stopped.
 class Sweeper {
  public:
-  Sweeper(std::shared_ptr<rsp::smsr::Service> service, std::chrono::seconds interval)
-      : service_(std::move(service)), interval_(interval), thread_([this] { run(); }) {}
+  Sweeper(std::shared_ptr<rsp::smsr::Service> service, rsp::smsr::Es5Link& link, std::chrono::seconds interval)
+      : service_(std::move(service)), link_(link), interval_(interval), thread_([this] { run(); }) {}
   ~Sweeper() {
     {
       std::lock_guard lock(mu_);
@@ -226,12 +238,14 @@ class Sweeper {
       } else if (*n > 0) {
         fmt::print(stderr, "{}: {} operation{} expired\n", kWho, *n, *n == 1 ? "" : "s");
       }
+      link_.retry_wake_ups();
       std::fflush(stderr);
       lock.lock();
       cv_.wait_for(lock, interval_, [this] { return stop_; });
     }
   }
   std::shared_ptr<rsp::smsr::Service> service_;
+  rsp::smsr::Es5Link& link_;
   std::chrono::seconds interval_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -256,6 +270,9 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   if (!es5_listen) fail("es5_listen: " + es5_listen.error());
   if (config.es5_path.empty() || config.es5_path[0] != '/') fail("es5_path must start with /");
   if (config.es5_max_attempts < 1 || config.es5_max_attempts > 100) fail("es5_max_attempts must be 1..100");
+  if (config.wakeup_retry_interval < 1 || config.wakeup_retry_interval > 86400)
+    fail("wakeup_retry_interval must be 1..86400 seconds");
+  if (config.wakeup_retries < 0 || config.wakeup_retries > 16) fail("wakeup_retries must be 0..16");
   if (config.smsc != "loopback" && config.smsc != "smpp") fail("smsc must be \"loopback\" or \"smpp\"");
   if (config.smpp_port < 1 || config.smpp_port > 65535) fail("smpp_port must be 1..65535");
   if (config.callback_timeout < 1 || config.callback_timeout > 300) fail("callback_timeout must be 1..300 seconds");
@@ -368,6 +385,8 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   link_config.sms = sms.get();
   link_config.source = source;
   link_config.max_attempts = static_cast<int>(config.es5_max_attempts);
+  link_config.wake_up_retry_interval = std::chrono::seconds(config.wakeup_retry_interval);
+  link_config.wake_up_retries = static_cast<int>(config.wakeup_retries);
   link_config.log = [log_line](const std::string& line) { log_line(line); };
   auto link = std::make_unique<rsp::smsr::Es5Link>(std::move(link_config));
 
@@ -537,7 +556,8 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
 
   auto server = rsp::smsr::HttpService::start(service, std::move(http));
   if (!server) fail(server.error().message);
-  Sweeper sweeper(service, std::chrono::seconds(config.sweep_interval));
+  // Stopped before the link it retries wake-ups on.
+  auto sweeper = std::make_unique<Sweeper>(service, *link, std::chrono::seconds(config.sweep_interval));
   rsp::service::OutboxWorkerConfig outbox_config = rsp::smsr::callback_worker_config();
   outbox_config.no_destination = "the MNO has no callback_url";
   outbox_config.metric = "rsp_smsr_callbacks_total";
@@ -565,7 +585,8 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
                    es5_server.host_header(), es5_address, config.smsc),
        fmt::format("admin on {} (/healthz, /metrics)", (*server)->admin_url())},
       (*server)->url(),
-      {[&] { (*server)->stop(); }, [&] { es5_server.stop(); }, [&] { callbacks.stop(); }, [&] { link.reset(); },
+      {[&] { (*server)->stop(); }, [&] { es5_server.stop(); }, [&] { callbacks.stop(); }, [&] { sweeper.reset(); },
+       [&] { link.reset(); },
        [&] { sms->stop(); }});
 }
 

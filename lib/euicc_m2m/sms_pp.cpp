@@ -53,8 +53,8 @@ bool por_wanted(const scp80::Spi& spi, scp80::Status status) {
 
 }  // namespace
 
-SmsPpReceiver::SmsPpReceiver(M2mIsdR& isd_r, ota::Address por_destination)
-    : isd_r_(isd_r), por_destination_(std::move(por_destination)) {}
+SmsPpReceiver::SmsPpReceiver(M2mIsdR& isd_r, ota::Address por_destination, ota::ReassemblyOptions reassembly)
+    : isd_r_(isd_r), por_destination_(std::move(por_destination)), reassembler_(std::move(reassembly)) {}
 
 SmsPpOutcome SmsPpReceiver::on_envelope(const apdu::Command& envelope) {
   SmsPpOutcome out;
@@ -65,7 +65,12 @@ SmsPpOutcome SmsPpReceiver::on_envelope(const apdu::Command& envelope) {
   }
   const auto& tpdu = download->tpdu;
   if (tpdu.pid != ota::kPidSimDataDownload || !tpdu.user_data.header_present) return out;  // not for the ISD-R
-  auto added = reassembler_.add(tpdu.user_data.octets);
+  // 3GPP TS 23.040 §9.2.3.24.1: a reference is its originator's; the
+  // originator named with its type of number, as the TP-OA gives it.
+  const auto& oa = tpdu.originator;
+  const std::string originator =
+      std::to_string(static_cast<int>(oa.ton)) + "/" + std::to_string(oa.npi) + "/" + oa.digits + "/" + to_hex(oa.alphanumeric);
+  auto added = reassembler_.add(tpdu.user_data.octets, originator);
   if (!added) return out;  // unreadable segment: acknowledged, no action, no PoR
   if (!*added) {
     out.incomplete = true;

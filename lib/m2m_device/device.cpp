@@ -23,7 +23,7 @@ ota::Address to_ota(const smpp::Address& a) {
 M2mDevice::M2mDevice(euicc_m2m::M2mIsdR& isd_r, M2mDeviceOptions options)
     : isd_r_(isd_r),
       options_(std::move(options)),
-      receiver_(isd_r_, to_ota(options_.smsr_address)),
+      receiver_(isd_r_, to_ota(options_.smsr_address), options_.sms_reassembly),
       session_client_(std::make_unique<detail::SessionClient>()) {
   last_host_ = options_.default_host;
   last_uri_ = options_.default_uri;

@@ -38,7 +38,16 @@ OtaResult<std::vector<Bytes>> segment_packet(ByteView packet, std::uint8_t packe
   return out;
 }
 
-OtaResult<std::optional<Reassembled>> Reassembler::add(ByteView user_data) {
+Reassembler::Reassembler(ReassemblyOptions options) : options_(std::move(options)) {
+  if (options_.max_pending == 0) options_.max_pending = 1;
+}
+
+std::chrono::seconds Reassembler::now() const {
+  if (options_.now) return options_.now();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch());
+}
+
+OtaResult<std::optional<Reassembled>> Reassembler::add(ByteView user_data, std::string_view originator) {
   RSP_TRY(ParsedUserData ud, parse_user_data(user_data, true));
   std::uint8_t iei = 0;
   if (has_element(ud.elements, kIeiCommandPacket)) iei = kIeiCommandPacket;
@@ -53,24 +62,25 @@ OtaResult<std::optional<Reassembled>> Reassembler::add(ByteView user_data) {
     return ota_fail(OtaErrorCode::InconsistentSegment, "packet element outside the first segment");
   if (c->sequence == 1 && iei == 0)
     return ota_fail(OtaErrorCode::MissingElement, "first segment without a packet element");
-  const auto key = std::make_pair(c->wide, c->reference);
+  const auto t = now();
+  if (options_.timeout.count() > 0)
+    std::erase_if(sets_, [&](const auto& e) { return t - e.second.first_at >= options_.timeout; });
+  Key key{std::string(originator), c->wide, c->reference, c->total};
   auto it = sets_.find(key);
   if (it != sets_.end()) {
-    if (it->second.total != c->total)
-      return ota_fail(OtaErrorCode::InconsistentSegment, "another segment total for this reference");
     if (it->second.parts[c->sequence - 1])
       return ota_fail(OtaErrorCode::DuplicateSegment, "segment received twice");
   } else {
-    if (sets_.size() >= max_pending_ && !sets_.empty()) {
+    if (sets_.size() >= options_.max_pending && !sets_.empty()) {
       auto oldest = std::min_element(sets_.begin(), sets_.end(),
                                      [](const auto& a, const auto& b) { return a.second.age < b.second.age; });
       sets_.erase(oldest);
     }
     Set s;
-    s.total = c->total;
     s.parts.resize(c->total);
     s.age = ++clock_;
-    it = sets_.emplace(key, std::move(s)).first;
+    s.first_at = t;
+    it = sets_.emplace(std::move(key), std::move(s)).first;
   }
   Set& set = it->second;
   set.parts[c->sequence - 1] = Bytes(ud.body.begin(), ud.body.end());

@@ -55,6 +55,10 @@ class LoopbackEndpoint final : public SmsTransport {
     std::lock_guard lock(state_->mu);
     if (stopped_ || state_->stopping) return sms_error(SmsError::Kind::Stopped, "endpoint stopped");
     auto& f = state_->faults;
+    if (f.refuse_next > 0) {
+      --f.refuse_next;
+      return sms_error(SmsError::Kind::Unavailable, "the SMSC is unreachable (injected fault)");
+    }
     const std::string id = "LB" + std::to_string(state_->next_id++);
     if (f.drop_next > 0) {
       --f.drop_next;

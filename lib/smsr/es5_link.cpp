@@ -32,6 +32,12 @@ Es5Link::Es5Link(Es5LinkConfig config) : config_(std::move(config)) {
         },
         es5::WakeUpOptions{config_.source, false});
   }
+  // A restarted SM-SR continues the schedules its predecessor stored.
+  if (auto stored = config_.registry->wake_up_schedules()) {
+    for (auto& w : *stored) schedules_.emplace(w.eid, std::move(w));
+  } else {
+    log("ES5 wake-up schedules: " + stored.error().message);
+  }
   const std::size_t threads = std::max<std::size_t>(config_.wake_up_threads, 1);
   for (std::size_t i = 0; i < threads; ++i)
     threads_.emplace_back([this] {
@@ -98,9 +104,74 @@ std::size_t Es5Link::resume() {
     log("ES5 resume: " + eids.error().message);
     return 0;
   }
-  for (const auto& eid : *eids) wake_up(eid);
+  const std::int64_t t = now();
+  for (const auto& eid : *eids) {
+    {
+      std::lock_guard lock(mu_);
+      auto it = schedules_.find(eid);
+      // A stored schedule goes on: its wake-up may have been lost with the
+      // process, so its next try is due now (counted against its retries);
+      // one whose retries are spent sends nothing more.
+      if (it != schedules_.end()) {
+        if (it->second.next_at == 0) continue;
+        it->second.next_at = std::min(it->second.next_at, t);
+      }
+    }
+    wake_up(eid);
+  }
   if (!eids->empty()) log("ES5 resumed " + std::to_string(eids->size()) + " eUICC(s) with operations in flight");
   return eids->size();
+}
+
+std::size_t Es5Link::retry_wake_ups() {
+  const std::int64_t t = now();
+  std::vector<std::string> due, idle;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [eid, w] : schedules_)
+      if (w.next_at != 0 && w.next_at <= t) due.push_back(eid);
+      else if (w.next_at == 0) idle.push_back(eid);
+  }
+  std::size_t queued = 0;
+  // The validity bound: an eUICC whose operations all ended (expired by the
+  // sweeper, or completed through a session of its own) gets no more.
+  for (auto* list : {&due, &idle}) {
+    for (const auto& eid : *list) {
+      auto open = config_.registry->open_operations(eid);
+      if (!open) {
+        log("ES5 wake-up retry of " + eid + ": " + open.error().message);
+        continue;
+      }
+      if (open->empty()) {
+        {
+          std::lock_guard lock(mu_);
+          schedules_.erase(eid);
+        }
+        if (auto c = config_.registry->clear_wake_up(eid); !c) log("ES5 wake-up schedule of " + eid + ": " + c.error().message);
+        continue;
+      }
+      if (list == &due) {
+        wake_up(eid);
+        ++queued;
+      }
+    }
+  }
+  return queued;
+}
+
+std::optional<WakeUpSchedule> Es5Link::wake_up_schedule(const std::string& eid) const {
+  std::lock_guard lock(mu_);
+  auto it = schedules_.find(eid);
+  if (it == schedules_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Es5Link::session_opened(const std::string& eid) {
+  {
+    std::lock_guard lock(mu_);
+    if (schedules_.erase(eid) == 0) return;
+  }
+  if (auto c = config_.registry->clear_wake_up(eid); !c) log("ES5 wake-up schedule of " + eid + ": " + c.error().message);
 }
 
 void Es5Link::run_wake_ups() {
@@ -113,18 +184,30 @@ void Es5Link::run_wake_ups() {
     lock.unlock();
     auto sent = send_wake_up(eid);
     if (!sent) log("ES5 wake-up of " + eid + " not sent: " + sent.error().to_string());
+    const bool in_flight = sent && !*sent;
     lock.lock();
     if (wake_again_.erase(eid) > 0 && !stopping_) {
       wake_queue_.push_back(eid);  // still in waking_
     } else {
       waking_.erase(eid);
     }
-    (sent ? sent_ : failed_)++;
+    (in_flight ? in_flight_ : sent ? sent_ : failed_)++;
     cv_.notify_all();
   }
 }
 
-es5::Es5Result<void> Es5Link::send_wake_up(const std::string& eid) {
+es5::Es5Result<bool> Es5Link::send_wake_up(const std::string& eid) {
+  const std::int64_t t = now();
+  WakeUpSchedule schedule{eid, 1, 0};
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = schedules_.find(eid); it != schedules_.end() && it->second.next_at != 0) {
+      // One wake-up in flight per eUICC: the session it opens takes every
+      // queued operation; when its retry is due, this is that retry.
+      if (it->second.next_at > t) return false;
+      schedule.tries = it->second.tries + 1;
+    }
+  }
   auto eis = config_.registry->eis(eid);
   if (!eis) return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "registry: " + eis.error().message);
   if (!*eis) return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "unknown EID");
@@ -161,15 +244,38 @@ es5::Es5Result<void> Es5Link::send_wake_up(const std::string& eid) {
   const Bytes& identity = e.isd_r.scp81_psk->identity;
   trigger.security = ota::TriggerSecurity{std::string(identity.begin(), identity.end()), 1, 1};
   trigger.agent_id = "//se-id/eid/" + eid;
+  if (target.msisdn.digits.empty()) return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "no MSISDN for " + eid);
+  // The schedule is stored before the SMS leaves (as the counter is): a
+  // refused submission counts as a try, and a restart continues from it.
+  const int retries = std::max(config_.wake_up_retries, 0);
+  if (schedule.tries <= retries) {
+    const auto wait = config_.wake_up_retry_interval.count() << std::min(schedule.tries - 1, 16);
+    schedule.next_at = t + std::max<std::int64_t>(wait, 1);
+  }
+  if (auto stored = config_.registry->record_wake_up(schedule); !stored)
+    return es5::es5_fail(es5::Es5ErrorCode::Counter, "wake-up schedule: " + stored.error().message);
+  {
+    std::lock_guard lock(mu_);
+    schedules_[eid] = schedule;
+  }
+  const std::string attempt = "try " + std::to_string(schedule.tries) + " of " + std::to_string(retries + 1);
   auto ids = sender_->send_trigger(target, trigger);
+  config_.registry->audit_later(AuditEntry{t, "smsr", "ES5.WakeUp", eid, "",
+                                           ids ? "sent, " + attempt + " (" + std::to_string(ids->size()) + " SMS)"
+                                               : "not sent, " + attempt + ": " + ids.error().message});
   if (!ids) return unexpected(ids.error());
-  if (logging()) log("ES5 wake-up of " + eid + " sent (" + std::to_string(ids->size()) + " SMS)");
-  return {};
+  if (logging()) log("ES5 wake-up of " + eid + " sent (" + std::to_string(ids->size()) + " SMS, " + attempt + ")");
+  return true;
 }
 
 std::uint64_t Es5Link::wake_ups_sent() const {
   std::lock_guard lock(mu_);
   return sent_;
+}
+
+std::uint64_t Es5Link::wake_ups_in_flight() const {
+  std::lock_guard lock(mu_);
+  return in_flight_;
 }
 
 std::uint64_t Es5Link::wake_ups_failed() const {

@@ -37,6 +37,7 @@ std::string sw_text(std::uint16_t sw) {
 }  // namespace
 
 std::optional<es5::Script> Es5Link::next_script(const std::string& eid) {
+  session_opened(eid);
   auto queued = config_.registry->queued_scripts(eid);
   if (!queued) {
     log("ES5 queue of " + eid + ": " + queued.error().message);

@@ -96,6 +96,14 @@ CREATE TABLE smsr_psk (
 CREATE INDEX smsr_psk_identity ON smsr_psk(identity);
 ALTER TABLE smsr_operation ADD COLUMN attempts {INT} NOT NULL DEFAULT 0;
 )"},
+    {3, "SMS wake-up schedule per eUICC (wake-ups sent since its last session, the next one due)",
+     R"(
+CREATE TABLE smsr_wake_up (
+  eid TEXT PRIMARY KEY,
+  tries {INT} NOT NULL,
+  next_at {INT} NOT NULL
+);
+)"},
 };
 
 /// Audit lines buffered by audit_later() before a batch is written.
@@ -566,6 +574,34 @@ SmsrResult<std::vector<QueuedScript>> Registry::queued_scripts(std::string_view 
                                     {value(eid)}));
   std::vector<QueuedScript> out;
   for (const auto& r : rows) out.push_back({r.int64(0), r.int64(1), r.text(2), r.blob(3)});
+  return out;
+}
+
+// The wake-up schedule: one row per eUICC woken and not yet heard from,
+// written without a disk flush of its own (as start_operation) and before
+// the SMS leaves. Lost in a machine crash before the next flushed commit, the
+// eUICC is woken again at once by the restart (Es5Link::resume), as before
+// this table existed; a kill -9 loses nothing.
+SmsrResult<void> Registry::record_wake_up(const WakeUpSchedule& s) {
+  SMSR_DB_TRY(auto tx, db_->begin_deferred_flush());
+  SMSR_DB_TRY_VOID(db_->execute("INSERT INTO smsr_wake_up (eid, tries, next_at) VALUES ($1, $2, $3) "
+                                "ON CONFLICT (eid) DO UPDATE SET tries = excluded.tries, next_at = excluded.next_at",
+                                {value(s.eid), value(std::int64_t{s.tries}), value(s.next_at)}));
+  SMSR_DB_TRY_VOID(tx.commit());
+  return {};
+}
+
+SmsrResult<void> Registry::clear_wake_up(std::string_view eid) {
+  SMSR_DB_TRY(auto tx, db_->begin_deferred_flush());
+  SMSR_DB_TRY_VOID(db_->execute("DELETE FROM smsr_wake_up WHERE eid = $1", {value(eid)}));
+  SMSR_DB_TRY_VOID(tx.commit());
+  return {};
+}
+
+SmsrResult<std::vector<WakeUpSchedule>> Registry::wake_up_schedules() {
+  SMSR_DB_TRY(auto rows, db_->query("SELECT eid, tries, next_at FROM smsr_wake_up ORDER BY eid"));
+  std::vector<WakeUpSchedule> out;
+  for (const auto& r : rows) out.push_back({r.text(0), static_cast<int>(r.int64(1)), r.int64(2)});
   return out;
 }
 

@@ -3,7 +3,9 @@
 /// terminal sends when an SMS-DELIVER with TP-PID '7F' arrives (ota
 /// envelope.hpp), the SCP80 command packet inside it checked with the ISD-R's
 /// key sets and counters (ETSI TS 102 225 §5.1.1, 3GPP TS 31.115 §4.2),
-/// concatenated packets reassembled first, then:
+/// concatenated packets reassembled first (told apart by originating address,
+/// reference and number of segments; an incomplete one dropped after its
+/// timeout, the oldest when too many are held: ota::ReassemblyOptions), then:
 ///  - secured data beginning with '81': the HTTPS administration-session
 ///    trigger (GP Amendment B, ota trigger.hpp), handed back for the terminal
 ///    side to open the PSK-TLS session;
@@ -54,7 +56,8 @@ class SmsPpReceiver {
  public:
   /// `por_destination`: where PoRs by SMS-SUBMIT go (the SM-SR's address;
   /// the originator of the SMS-DELIVER is used when this is empty).
-  explicit SmsPpReceiver(M2mIsdR& isd_r, ota::Address por_destination = {});
+  explicit SmsPpReceiver(M2mIsdR& isd_r, ota::Address por_destination = {},
+                         ota::ReassemblyOptions reassembly = {});
 
   /// One ENVELOPE (SMS-PP download). Never throws; malformed input is
   /// answered '6A80' (not an SMS-PP download) or acknowledged with no action.

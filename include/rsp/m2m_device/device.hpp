@@ -70,6 +70,9 @@ struct M2mDeviceOptions {
   std::string default_uri = "/gsma/adminagent";
   std::chrono::milliseconds http_timeout{5000};
   std::size_t max_exchanges = 64;  ///< POSTs per session at most
+  /// The card's concatenated-SMS reassembly: incomplete messages held at
+  /// most, dropped after `timeout` (default 120 s), the clock (tests).
+  ota::ReassemblyOptions sms_reassembly;
   /// The card's ISD-Ps: a script the SM-SR targets at one
   /// (X-Admin-Targeted-Application, ES3 SendData) runs here, e.g.
   /// euicc_m2m::Es8Card::execute; unset: such a script is answered 6A82

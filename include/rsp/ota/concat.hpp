@@ -6,11 +6,16 @@
 /// others the concatenation element only. Reassembly accepts segments in any
 /// order and reports duplicates, contradictions and gaps as typed errors.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -34,31 +39,51 @@ struct Reassembled {
   Bytes packet;
 };
 
-/// Collects segments of concatenated packets, any number interleaved.
+/// How long and how many incomplete concatenated messages are kept.
+struct ReassemblyOptions {
+  std::size_t max_pending = 16;  ///< incomplete messages kept at most; the oldest goes first
+  /// An incomplete message is dropped this long after its first segment
+  /// arrived (its other segments lost at the SMSC or on the way); 0: never.
+  std::chrono::seconds timeout{120};
+  /// The time, on any steady scale; unset: std::chrono::steady_clock.
+  std::function<std::chrono::seconds()> now;
+};
+
+/// Collects segments of concatenated packets, any number interleaved. A
+/// message is told apart by its originating address, its reference and its
+/// number of segments (3GPP TS 23.040 §9.2.3.24.1: the reference is the
+/// sender's, constant for every segment of one message): segments of two
+/// originators, or with another total, are never joined.
 class Reassembler {
  public:
   /// At most `max_pending` incomplete messages are kept; the oldest goes first.
-  explicit Reassembler(std::size_t max_pending = 16) : max_pending_(max_pending) {}
+  explicit Reassembler(std::size_t max_pending = 16) : Reassembler(ReassemblyOptions{max_pending, {}, {}}) {}
+  explicit Reassembler(ReassemblyOptions options);
 
-  /// Adds one TP-UD (with its header). Returns the packet once its last
-  /// segment has arrived, nullopt while segments are missing. Errors leave the
-  /// collected state as it was: DuplicateSegment, InconsistentSegment (another
-  /// total for the same reference, a packet identifier outside segment 1),
-  /// MissingElement (no packet identifier in segment 1 or a single SMS).
-  OtaResult<std::optional<Reassembled>> add(ByteView user_data);
+  /// Adds one TP-UD (with its header) from `originator` (the TP-OA, in any
+  /// form that names one sender alone). Returns the packet once its last
+  /// segment has arrived, nullopt while segments are missing. Incomplete
+  /// messages past the timeout are dropped first. Errors leave the collected
+  /// state as it was: DuplicateSegment, InconsistentSegment (a packet
+  /// identifier outside segment 1), MissingElement (no packet identifier in
+  /// segment 1 or a single SMS).
+  OtaResult<std::optional<Reassembled>> add(ByteView user_data, std::string_view originator = {});
 
   std::size_t pending() const { return sets_.size(); }
 
  private:
   struct Set {
-    std::uint8_t total = 0;
     std::vector<std::optional<Bytes>> parts;  ///< body per sequence number
     std::uint8_t packet_iei = 0;
     Bytes first_header;
     std::uint64_t age = 0;
+    std::chrono::seconds first_at{0};  ///< when its first segment arrived
   };
-  std::map<std::pair<bool, std::uint16_t>, Set> sets_;
-  std::size_t max_pending_;
+  /// Originator, 16-bit reference, reference, total.
+  using Key = std::tuple<std::string, bool, std::uint16_t, std::uint8_t>;
+  std::chrono::seconds now() const;
+  std::map<Key, Set, std::less<>> sets_;
+  ReassemblyOptions options_;
   std::uint64_t clock_ = 0;
 };
 

@@ -22,6 +22,7 @@ class LoopbackSmsc {
     std::size_t drop_next = 0;       ///< accepted (an id is returned), never delivered, no receipt
     std::size_t duplicate_next = 0;  ///< delivered twice (one receipt)
     std::chrono::milliseconds delay{0};  ///< added to every delivery while set
+    std::size_t refuse_next = 0;     ///< refused at submission (Unavailable, as an SMSC out of reach)
   };
 
   LoopbackSmsc();

@@ -13,6 +13,19 @@
 ///    the trigger naming this SM-SR's administration-session address and
 ///    the ISD-R's SCP81 PSK identity. A wake-up for an eUICC already waiting
 ///    for one is not sent twice.
+///  - retry_wake_ups(): a wake-up that no administration session of its
+///    eUICC followed (the SMS lost at the SMSC or on the way, the device out
+///    of coverage, the SMSC refusing or unreachable) is sent again, a new
+///    SCP80 packet with a new counter, `wake_up_retry_interval` after the
+///    first, the interval doubling after each, at most `wake_up_retries`
+///    times, and no more once the eUICC has no open operation (they expire
+///    with their validity as before). At most one wake-up per eUICC is in
+///    flight: until its session opens or its retry is due, another ask for
+///    one sends nothing (the session takes every queued operation). The
+///    schedule lives in the registry (Registry::record_wake_up, stored
+///    before the SMS leaves), so a restarted SM-SR continues it (resume():
+///    the wake-up a restart sends counts as the next try); each
+///    wake-up tried is an audit line ("ES5.WakeUp").
 ///  - psk(): the PSK-TLS key lookup of the administration session (runs on
 ///    the server's I/O thread): from memory, else one indexed read of the
 ///    registry, then kept.
@@ -84,6 +97,10 @@ struct Es5LinkConfig {
   /// flush (store/sqlite.hpp, group commit) instead of queueing one behind
   /// another. One eUICC is never woken by two threads at once.
   std::size_t wake_up_threads = 4;
+  /// A wake-up without a session of its eUICC within this is sent again;
+  /// the wait doubles after each retry.
+  std::chrono::seconds wake_up_retry_interval{60};
+  int wake_up_retries = 3;  ///< wake-ups sent again at most, after the first
   std::shared_ptr<const service::Clock> clock;  ///< default: the system clock
   std::function<void(const std::string&)> log;   ///< one line per event; may be unset
 };
@@ -109,8 +126,16 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   void wake_up(const std::string& eid);
   /// After a (re)start: a wake-up for every eUICC with an operation still
   /// open (its first wake-up or session may have been lost with the process;
-  /// the operations themselves are durable). Returns how many were queued.
+  /// the operations themselves are durable). A stored wake-up schedule goes
+  /// on: that wake-up is its next try (none when its retries are spent).
+  /// Returns how many eUICCs have operations open.
   std::size_t resume();
+  /// Queues the wake-ups whose retry is due at the clock's now (see above)
+  /// and drops the schedules of eUICCs with no open operation; run
+  /// periodically (`rsp smsr serve`'s sweeper). Returns how many were queued.
+  std::size_t retry_wake_ups();
+  /// The wake-up schedule of `eid` as this link holds it (nullopt: none).
+  std::optional<WakeUpSchedule> wake_up_schedule(const std::string& eid) const;
   /// The administration session's PSK lookup (AdminSessionServer).
   std::optional<es5::PskBinding> psk(std::string_view identity);
 
@@ -123,13 +148,18 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
 
   std::uint64_t wake_ups_sent() const;
   std::uint64_t wake_ups_failed() const;
+  /// Asks that sent nothing: a wake-up of that eUICC was in flight.
+  std::uint64_t wake_ups_in_flight() const;
   /// Blocks until no wake-up is queued or being sent, or `timeout` passed.
   bool wait_wake_ups(std::chrono::milliseconds timeout);
 
  private:
   void run_wake_ups();
   std::shared_ptr<Es3Service> es3_service() const;
-  es5::Es5Result<void> send_wake_up(const std::string& eid);
+  /// False: not sent, a wake-up of `eid` is in flight.
+  es5::Es5Result<bool> send_wake_up(const std::string& eid);
+  /// The session of `eid` opened: its wake-up schedule ends.
+  void session_opened(const std::string& eid);
   void finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit = nullptr);
   void finish(const Operation& op, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit = nullptr);
   void finish_with(std::int64_t id, const std::function<SmsrResult<void>(Service&)>& complete,
@@ -152,7 +182,9 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   /// Asked for again while being sent: queued once more when that ends.
   std::set<std::string> wake_again_;
   bool stopping_ = false;
-  std::uint64_t sent_ = 0, failed_ = 0;
+  std::uint64_t sent_ = 0, failed_ = 0, in_flight_ = 0;
+  /// The registry's wake-up schedules, by EID (loaded at construction).
+  std::map<std::string, WakeUpSchedule, std::less<>> schedules_;
   std::map<std::string, es5::PskBinding, std::less<>> psk_cache_;
   std::vector<std::thread> threads_;
 };

@@ -95,6 +95,16 @@ struct QueuedScript {
   Bytes script;  ///< C-APDUs in the form the ES5 session sends them
 };
 
+/// An eUICC's SMS wake-up schedule (Es5Link): the wake-ups tried since its
+/// last administration session opened, and when the next is due unless one
+/// opens first.
+struct WakeUpSchedule {
+  std::string eid;
+  int tries = 0;              ///< wake-ups sent or refused by the SMSC since the last session
+  std::int64_t next_at = 0;   ///< seconds since the epoch; 0: no more (the retries are spent)
+  bool operator==(const WakeUpSchedule&) const = default;
+};
+
 /// The outbox (rsp/service/sql_outbox.hpp) of the MNO callbacks: operation
 /// results and ES4 Handle...Notification calls, one lane per MNO.
 inline constexpr std::string_view kCallbackOutbox = "smsr.es4";
@@ -235,6 +245,13 @@ class Registry {
   /// makes for it queued in the same transaction; returns those operations.
   using ExpiryCallbacks = std::function<std::vector<service::OutboxMessage>(const Operation&)>;
   SmsrResult<std::vector<Operation>> expire_operations(std::int64_t now, const ExpiryCallbacks& callbacks = {});
+  /// The wake-up schedule of `s.eid`, stored (without a disk flush of its
+  /// own, durable with the next flushed commit) before that wake-up is sent.
+  SmsrResult<void> record_wake_up(const WakeUpSchedule& s);
+  /// Drops the schedule of `eid` (its session opened, or nothing is open).
+  SmsrResult<void> clear_wake_up(std::string_view eid);
+  /// Every stored schedule, in EID order (read by a restarted SM-SR).
+  SmsrResult<std::vector<WakeUpSchedule>> wake_up_schedules();
   /// Counts one more failed delivery of operation `id`'s scripts; returns the count.
   SmsrResult<int> count_attempt(std::int64_t id);
   /// Writes `change` for `eid` in one transaction. False (nothing written)

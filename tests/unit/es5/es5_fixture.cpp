@@ -69,6 +69,7 @@ void Es5Test::start_device() {
   o.smsr_address = smsr_address_;
   o.default_host = server_->host_header();
   o.http_timeout = 5s;
+  o.sms_reassembly = reassembly_;
   device_ = std::make_unique<m2m_device::M2mDevice>(card_->isd_r(), o);
   device_sms_ = smsc_->attach(msisdn_);
   device_->attach(*device_sms_);

@@ -40,6 +40,8 @@ class Es5Test : public euicc_m2m::test::M2mTest {
 
   const smpp::Address smsr_address_{"4912345", 1, 1};
   const smpp::Address msisdn_{"4915550001", 1, 1};
+  /// The device's SMS reassembly (set before start_device()).
+  ota::ReassemblyOptions reassembly_;
   FakeScripts scripts_;
   FakeSink sink_;
   std::uint64_t counter_ = 0;

@@ -205,6 +205,55 @@ TEST_F(SmsWakeUp, AWakeUpAfterARestartIsNotJoinedWithPartOfTheOneCutOff) {
   }
 }
 
+/// The card's reassembly on a hand-moved clock (120 s timeout, the default).
+class SmsReassembly : public SmsWakeUp {
+ protected:
+  SmsReassembly() {
+    reassembly_.now = [this] { return now_; };
+  }
+  /// A wake-up of two SMS from `source` under `counter` (its low octet the
+  /// concatenation reference).
+  std::vector<smpp::ShortMessage> wake_up(const smpp::Address& source, std::uint64_t counter) {
+    CaptureTransport out;
+    WakeUpSender sender(
+        out, [counter](const std::string&, std::uint8_t) -> expected<std::uint64_t, std::string> { return counter; },
+        WakeUpOptions{source, false});
+    EXPECT_TRUE(sender.send_trigger(target(), trigger()));
+    EXPECT_EQ(out.sent().size(), 2u);
+    return out.sent();
+  }
+  std::chrono::seconds now_{5000};
+};
+
+TEST_F(SmsReassembly, TheCardDropsAStalePartThenAcceptsAFreshMessageWithItsReference) {
+  const auto lost = wake_up(smsr_address_, 1);
+  EXPECT_TRUE(device_->on_short_message(lost[0]).incomplete);  // the second SMS was lost
+  now_ += std::chrono::seconds(120);
+  const auto fresh = wake_up(smsr_address_, 257);  // the same reference, 0x01
+  EXPECT_TRUE(device_->on_short_message(fresh[0]).incomplete);
+  auto last = device_->on_short_message(fresh[1]);
+  ASSERT_TRUE(last.status);
+  EXPECT_EQ(*last.status, scp80::Status::PorOk);
+  EXPECT_TRUE(last.trigger);
+  EXPECT_EQ(stored_counter(), 257u);
+}
+
+TEST_F(SmsReassembly, PartsOfTwoOriginatorsWithOneReferenceAreKeptApart) {
+  const smpp::Address other{"4900", 1, 1};
+  const auto theirs = wake_up(other, 257);
+  const auto ours = wake_up(smsr_address_, 1);  // the same reference, 0x01
+  EXPECT_TRUE(device_->on_short_message(theirs[0]).incomplete);
+  EXPECT_TRUE(device_->on_short_message(ours[0]).incomplete);
+  auto last = device_->on_short_message(ours[1]);
+  ASSERT_TRUE(last.status);
+  EXPECT_EQ(*last.status, scp80::Status::PorOk);
+  EXPECT_TRUE(last.trigger);
+  last = device_->on_short_message(theirs[1]);
+  ASSERT_TRUE(last.status);
+  EXPECT_EQ(*last.status, scp80::Status::PorOk);
+  EXPECT_EQ(stored_counter(), 257u);
+}
+
 TEST_F(SmsWakeUp, NoCounterNoMessage) {
   WakeUpSender failing(sms_out_,
                        [](const std::string&, std::uint8_t) -> expected<std::uint64_t, std::string> {

@@ -103,10 +103,11 @@ TEST(OtaConcat, ReassemblerErrors) {
   Reassembler r;
   EXPECT_FALSE(r.add(segs[2]).value());
   EXPECT_EQ(r.add(segs[2]).error().code, OtaErrorCode::DuplicateSegment);
-  // Another total for the same reference.
+  // Another total for the same reference: another message, kept apart.
   Bytes other_total = segs[1];
   other_total[4] = 4;
-  EXPECT_EQ(r.add(other_total).error().code, OtaErrorCode::InconsistentSegment);
+  EXPECT_FALSE(r.add(other_total).value());
+  EXPECT_EQ(r.pending(), 2u);
   // A packet identifier outside the first segment.
   Bytes marked = concat({from_hex("07000309030271").value(), Bytes{0x00}, Bytes(3, 0xEE)});
   EXPECT_EQ(r.add(marked).error().code, OtaErrorCode::InconsistentSegment);
@@ -122,7 +123,7 @@ TEST(OtaConcat, ReassemblerErrors) {
   EXPECT_EQ(done->packet, packet);
   EXPECT_EQ(done->packet_iei, kIeiResponsePacket);
   EXPECT_EQ(to_hex(done->first_header), "0700030903017100");
-  EXPECT_EQ(r.pending(), 0u);
+  EXPECT_EQ(r.pending(), 1u);  // the four-segment one
   // Interleaved messages and the pending limit.
   Reassembler small(2);
   auto a = segment_packet(iota(200), kIeiCommandPacket, 1).value();
@@ -142,6 +143,91 @@ TEST(OtaConcat, ReassemblerErrors) {
   std::vector<Bytes> extra = segs;
   extra.push_back(segs[0]);
   EXPECT_EQ(reassemble(extra).error().code, OtaErrorCode::InconsistentSegment);
+}
+
+}  // namespace
+}  // namespace rsp::ota
+
+namespace rsp::ota {
+namespace {
+
+/// A clock the reassembly tests move by hand.
+struct HandClock {
+  std::chrono::seconds t{1000};
+  ReassemblyOptions options(std::size_t max_pending = 16, std::chrono::seconds timeout = std::chrono::seconds(120)) {
+    return ReassemblyOptions{max_pending, timeout, [this] { return t; }};
+  }
+};
+
+Bytes counting(std::size_t n, std::uint8_t from) {
+  Bytes b(n);
+  for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(from + i);
+  return b;
+}
+
+TEST(OtaConcat, AStalePartIsDroppedAndAFreshMessageWithItsReferenceAccepted) {
+  HandClock clock;
+  Reassembler r(clock.options());
+  auto stale = segment_packet(counting(200, 1), kIeiCommandPacket, 7).value();
+  auto fresh = segment_packet(counting(200, 9), kIeiCommandPacket, 7).value();
+  ASSERT_EQ(stale.size(), 2u);
+  EXPECT_FALSE(r.add(stale[0], "smsr").value());  // its second part never comes
+  clock.t += std::chrono::seconds(119);
+  // Within the timeout the fresh first part is taken for the stale one's.
+  EXPECT_EQ(r.add(fresh[0], "smsr").error().code, OtaErrorCode::DuplicateSegment);
+  clock.t += std::chrono::seconds(1);
+  EXPECT_FALSE(r.add(fresh[0], "smsr").value());  // the stale part went first
+  EXPECT_EQ(r.pending(), 1u);
+  auto done = r.add(fresh[1], "smsr").value();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->packet, counting(200, 9));
+  EXPECT_EQ(r.pending(), 0u);
+  // A message whose parts arrive within the timeout is whole.
+  EXPECT_FALSE(r.add(stale[1], "smsr").value());
+  clock.t += std::chrono::seconds(119);
+  EXPECT_EQ(r.add(stale[0], "smsr").value()->packet, counting(200, 1));
+}
+
+TEST(OtaConcat, PartsOfTwoOriginatorsWithOneReferenceAreKeptApart) {
+  HandClock clock;
+  Reassembler r(clock.options());
+  auto mine = segment_packet(counting(200, 1), kIeiCommandPacket, 5).value();
+  auto theirs = segment_packet(counting(200, 77), kIeiCommandPacket, 5).value();
+  EXPECT_FALSE(r.add(theirs[0], "1/1/4900").value());
+  EXPECT_FALSE(r.add(mine[0], "1/1/4912345").value());
+  EXPECT_EQ(r.pending(), 2u);
+  EXPECT_EQ(r.add(mine[1], "1/1/4912345").value()->packet, counting(200, 1));
+  EXPECT_EQ(r.add(theirs[1], "1/1/4900").value()->packet, counting(200, 77));
+}
+
+TEST(OtaConcat, PartsWhoseTotalsDifferAreNeverJoined) {
+  HandClock clock;
+  Reassembler r(clock.options());
+  auto two = segment_packet(counting(200, 1), kIeiCommandPacket, 3).value();
+  auto three = segment_packet(counting(300, 50), kIeiCommandPacket, 3).value();
+  ASSERT_EQ(two.size(), 2u);
+  ASSERT_EQ(three.size(), 3u);
+  EXPECT_FALSE(r.add(three[0], "a").value());
+  EXPECT_FALSE(r.add(two[1], "a").value());   // not taken as part 2 of the three
+  EXPECT_FALSE(r.add(three[1], "a").value());
+  EXPECT_EQ(r.add(two[0], "a").value()->packet, counting(200, 1));
+  EXPECT_EQ(r.add(three[2], "a").value()->packet, counting(300, 50));
+}
+
+TEST(OtaConcat, TheNumberOfPartialMessagesIsBoundedOldestDropped) {
+  HandClock clock;
+  Reassembler r(clock.options(3, std::chrono::seconds(0)));  // no timeout
+  std::vector<std::vector<Bytes>> messages;
+  for (std::uint16_t ref = 0; ref < 5; ++ref)
+    messages.push_back(segment_packet(counting(200, static_cast<std::uint8_t>(ref)), kIeiCommandPacket, ref).value());
+  for (auto& m : messages) EXPECT_FALSE(r.add(m[0], "a").value());
+  EXPECT_EQ(r.pending(), 3u);
+  clock.t += std::chrono::hours(24);  // no timeout: still held
+  EXPECT_FALSE(r.add(messages[0][1], "a").value());  // dropped: starts again, evicting message 2
+  EXPECT_EQ(r.add(messages[3][1], "a").value()->packet, counting(200, 3));
+  EXPECT_EQ(r.add(messages[4][1], "a").value()->packet, counting(200, 4));
+  EXPECT_FALSE(r.add(messages[1][1], "a").value());  // message 1 was dropped
+  EXPECT_LE(r.pending(), 3u);
 }
 
 }  // namespace

@@ -94,6 +94,21 @@ TEST(SmppLoopback, FaultsDropDuplicateAndDelay) {
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 300ms);
 }
 
+TEST(SmppLoopback, ASubmissionCanBeRefused) {
+  LoopbackSmsc smsc;
+  auto server = smsc.attach(kServer);
+  auto device = smsc.attach(kDevice);
+  Inbox din;
+  device->set_inbound(din.handlers());
+  smsc.set_faults({.refuse_next = 1});
+  auto refused = server->submit(mt(1));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, SmsError::Kind::Unavailable);
+  ASSERT_TRUE(server->submit(mt(2)));  // the next one goes
+  ASSERT_TRUE(din.wait(1));
+  EXPECT_EQ(din.messages[0].user_data.back(), 2);
+}
+
 TEST(SmppLoopback, RefusesBadMessagesAndWorkAfterStop) {
   LoopbackSmsc smsc;
   auto server = smsc.attach(kServer);

@@ -64,6 +64,7 @@ TEST_F(Es5LinkTest, AWakeUpAskedForWhileTheEuiccsLastIsBeingSentFollowsIt) {
   ASSERT_TRUE(eventually([&] { return sms.submitted() >= 1; }));
   // The session that SMS opens may already have taken the queue: an
   // operation accepted now needs one more wake-up; two asks make one.
+  EXPECT_FALSE(link.next_script(eid()));  // the session opened, its queue empty
   link.wake_up(eid());
   link.wake_up(eid());
   sms.open();
@@ -71,6 +72,13 @@ TEST_F(Es5LinkTest, AWakeUpAskedForWhileTheEuiccsLastIsBeingSentFollowsIt) {
   EXPECT_TRUE(link.wait_wake_ups(10s));
   EXPECT_EQ(link.wake_ups_sent(), 2u);
   EXPECT_EQ(link.wake_ups_failed(), 0u);
+  // No session since that one: its wake-up is in flight, another ask sends nothing.
+  const auto submitted = sms.submitted();
+  link.wake_up(eid());
+  EXPECT_TRUE(link.wait_wake_ups(10s));
+  EXPECT_EQ(link.wake_ups_sent(), 2u);
+  EXPECT_EQ(link.wake_ups_in_flight(), 1u);
+  EXPECT_EQ(sms.submitted(), submitted);
 }
 using m2m::ExecutionStatus;
 using nlohmann::json;
