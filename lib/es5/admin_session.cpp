@@ -47,6 +47,7 @@ net::NetResult<void> AdminSessionServer::start() {
   }};
   o.tls = std::move(tls);
   o.on_tls_failure = [this](const std::string& peer, const std::string& reason) {
+    ++handshakes_failed_;
     log("admin session: PSK-TLS handshake from " + peer + " failed: " + reason);
   };
   server_ = std::make_unique<net::HttpServer>(std::move(o));
@@ -58,6 +59,8 @@ net::NetResult<void> AdminSessionServer::start() {
 void AdminSessionServer::stop() {
   if (server_) server_->stop();
 }
+
+std::uint64_t AdminSessionServer::connections_refused() const { return server_ ? server_->connections_refused() : 0; }
 
 int AdminSessionServer::port() const { return server_ ? server_->port() : 0; }
 

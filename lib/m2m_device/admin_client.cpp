@@ -40,6 +40,19 @@ Bytes notification_script(euicc_m2m::M2mIsdR& isd_r, std::size_t& count) {
   return ota::encode(script).value_or(Bytes{});
 }
 
+/// Where the session's first POST broke: the client was closed after the
+/// last session, so that POST makes the connection and its handshake.
+/// A timeout is counted with the exchange: its message says whether it was
+/// the connect's or a read's, its kind does not.
+DeviceError::Stage stage_of(const net::NetError& e) {
+  switch (e.kind) {
+    case net::NetError::Kind::Connect: return DeviceError::Stage::Connect;
+    case net::NetError::Kind::Tls:
+    case net::NetError::Kind::TlsVerification: return DeviceError::Stage::Handshake;
+    default: return DeviceError::Stage::Exchange;
+  }
+}
+
 }  // namespace
 
 SessionClient::~SessionClient() { wipe(key); }
@@ -105,7 +118,8 @@ expected<SessionReport, DeviceError> run_session(euicc_m2m::M2mIsdR& isd_r, cons
     auto response = client.request("POST", uri, std::string(body.begin(), body.end()),
                                        request.has_body ? std::string(ota::kContentTypeScriptResponse) : std::string(),
                                        request_headers(request));
-    if (!response) return fail(DeviceError::Kind::Connect, response.error().message);
+    if (!response) return unexpected(DeviceError{DeviceError::Kind::Connect, response.error().message,
+                                                 i == 0 ? stage_of(response.error()) : DeviceError::Stage::Exchange});
     auto admin = ota::parse_response_headers(response->status, response->headers);
     if (!admin) {
       return fail(DeviceError::Kind::Protocol,

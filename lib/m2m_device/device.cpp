@@ -116,6 +116,11 @@ expected<SessionReport, DeviceError> M2mDevice::run_session(const ota::AdminSess
   std::unique_lock session_lock(session_mu_);
   auto report = detail::run_admin_session(isd_r_, target, *session_client_);
   session_lock.unlock();
+  if (!report && report.error().kind == DeviceError::Kind::Connect) {
+    std::lock_guard lock(mutex_);
+    if (report.error().stage == DeviceError::Stage::Connect) ++connect_failures_;
+    if (report.error().stage == DeviceError::Stage::Handshake) ++handshake_failures_;
+  }
   if (report) {
     log("device: session with " + target.host + " done, " + std::to_string(report->scripts) + " script(s)");
   } else {
@@ -166,6 +171,16 @@ std::size_t M2mDevice::sessions_completed() const {
 std::size_t M2mDevice::sessions_failed() const {
   std::lock_guard lock(mutex_);
   return failed_;
+}
+
+std::size_t M2mDevice::connect_failures() const {
+  std::lock_guard lock(mutex_);
+  return connect_failures_;
+}
+
+std::size_t M2mDevice::handshake_failures() const {
+  std::lock_guard lock(mutex_);
+  return handshake_failures_;
 }
 
 std::vector<euicc_m2m::SmsPpOutcome> M2mDevice::outcomes() const {

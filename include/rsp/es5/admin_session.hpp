@@ -38,6 +38,7 @@
 /// No PSK, key or script content is logged; the log names EIDs, tokens and
 /// outcomes.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -94,6 +95,11 @@ class AdminSessionServer {
 
   /// Sessions open now (idle ones past the timeout not counted).
   std::size_t active_sessions();
+  /// Connections the listener closed at once (over its connection cap or
+  /// the per-peer limit) and PSK-TLS handshakes that failed or timed out,
+  /// since start().
+  std::uint64_t connections_refused() const;
+  std::uint64_t handshakes_failed() const { return handshakes_failed_.load(); }
 
   /// One request as the HTTPS layer hands it over (public for the fuzz target).
   net::Response handle(const net::Request& request, bool first);
@@ -129,6 +135,7 @@ class AdminSessionServer {
   std::unique_ptr<net::HttpServer> server_;
   std::mutex mutex_;
   std::map<std::string, Session> sessions_;
+  std::atomic<std::uint64_t> handshakes_failed_{0};
 };
 
 }  // namespace rsp::es5

@@ -48,6 +48,12 @@ struct DeviceError {
   };
   Kind kind = Kind::Connect;
   std::string message;
+  /// For Kind::Connect, where the session broke: its connection could not
+  /// be made (refused, unreachable, connect timed out), its PSK-TLS
+  /// handshake failed, or an exchange on the connection made failed (a read
+  /// or write, or their timeouts).
+  enum class Stage { Connect, Handshake, Exchange };
+  Stage stage = Stage::Exchange;
 };
 
 struct SessionReport {
@@ -107,6 +113,11 @@ class M2mDevice {
   bool wait_idle(std::chrono::milliseconds timeout);
   std::size_t sessions_completed() const;
   std::size_t sessions_failed() const;
+  /// Sessions, run by run_session() or the device's thread, that failed
+  /// because their connection could not be made (DeviceError::Stage::Connect)
+  /// or their PSK-TLS handshake failed (Stage::Handshake).
+  std::size_t connect_failures() const;
+  std::size_t handshake_failures() const;
   /// Outcomes of the SMS packets received so far, oldest first.
   std::vector<euicc_m2m::SmsPpOutcome> outcomes() const;
 
@@ -124,6 +135,7 @@ class M2mDevice {
   bool running_ = false;
   bool stopping_ = false;
   std::size_t completed_ = 0, failed_ = 0;
+  std::size_t connect_failures_ = 0, handshake_failures_ = 0;  ///< under mutex_
   std::string last_host_, last_uri_;
   std::vector<euicc_m2m::SmsPpOutcome> outcomes_;
   /// The HTTPS client kept between sessions (its TLS context made once);

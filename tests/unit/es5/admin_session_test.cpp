@@ -180,6 +180,9 @@ TEST_F(AdminSession, UnknownPskIdentityFailsTheHandshakeAndTheLogHasNoKey) {
     EXPECT_EQ(l.find(upper), std::string::npos) << l;
   }
   EXPECT_EQ(scripts_.handed_out(), 0u);
+  // Counted as a failed handshake, not as a connection the listener refused.
+  EXPECT_TRUE(eventually([&] { return server_->handshakes_failed() == 1; }));
+  EXPECT_EQ(server_->connections_refused(), 0u);
 }
 
 TEST_F(AdminSession, MalformedResponseScriptEndsTheSessionWithATypedError) {
