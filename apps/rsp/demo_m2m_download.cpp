@@ -50,20 +50,24 @@ const std::string kSmsCentre = "+447700900000";
 const Bytes kConnectivityParameters = {0xA0, 0x09, 0x80, 0x07, 0x91, 0x44, 0x77, 0x00, 0x09, 0x00, 0x00};
 
 /// The SM-DP's ES3 port, printing each function and its result as the
-/// SM-DP gets it (the SendData right after CreateISDP carries the ES8 key
-/// establishment, the later ones the profile).
+/// SM-DP gets it (the first SendData after CreateISDP carries the SM-DP's
+/// certificate, which the card answers with its random challenge; the second
+/// the key agreement signed over it; the later ones the profile).
 class PrintingPort final : public smdp::Es3Port {
  public:
   explicit PrintingPort(smdp::Es3Port& inner) : inner_(inner) {}
   expected<es3::Result, std::string> call(const es3::Request& request) override {
     const es3::Function f = es3::function_of(request);
     std::string name(es3::function(f).name);
-    if (f == es3::Function::SendData)
-      name += last_ == es3::Function::CreateIsdp ? " (ES8 key establishment, ECKA scenario #3)"
-                                                 : " (the profile under SCP03t)";
+    if (f == es3::Function::CreateIsdp) send_data_ = 0;
+    if (f == es3::Function::SendData) {
+      ++send_data_;
+      name += send_data_ == 1   ? " (ES8 key establishment, ECKA scenario #3: CERT.DP.ECDSA; the card answers with its random challenge)"
+              : send_data_ == 2 ? " (ES8 key establishment: the SM-DP's ephemeral key, signed over that challenge; the card's receipt)"
+                                : " (the profile under SCP03t)";
+    }
     if (f == es3::Function::UpdateConnectivityParameters)
       name += " (ES8.UpdateConnectivityParameters: the SMS centre " + kSmsCentre + ", under the ISD-P's SCP03 keys)";
-    last_ = f;
     auto r = inner_.call(request);
     std::printf("      sm-dp: %s -> %s\n", name.c_str(),
                 r ? (r->status + (r->subject_code.empty() ? "" : " " + r->subject_code + "/" + r->reason_code)).c_str()
@@ -74,7 +78,7 @@ class PrintingPort final : public smdp::Es3Port {
 
  private:
   smdp::Es3Port& inner_;
-  es3::Function last_ = es3::Function::GetEis;
+  int send_data_ = 0;  ///< SendData calls since the last CreateISDP
 };
 
 }  // namespace

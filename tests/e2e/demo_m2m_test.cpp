@@ -21,7 +21,10 @@ TEST(DemoM2m, EveryStepCompletes) {
            // The download: ES3 through the SM-SR, ES8 on the card, the MNO told by the SM-DP,
            // the new profile enabled on the device.
            "sm-dp: ES3.CreateISDP -> Executed-Success",
-           "sm-dp: ES3.SendData (ES8 key establishment, ECKA scenario #3) -> Executed-Success",
+           "sm-dp: ES3.SendData (ES8 key establishment, ECKA scenario #3: CERT.DP.ECDSA; the card answers with its "
+           "random challenge) -> Executed-Success",
+           "sm-dp: ES3.SendData (ES8 key establishment: the SM-DP's ephemeral key, signed over that challenge; the "
+           "card's receipt) -> Executed-Success",
            "sm-dp: ES3.SendData (the profile under SCP03t) -> Executed-Success",
            // The demo's profile type has connectivity parameters: secured by the SM-DP, held by the card.
            "sm-dp: ES3.UpdateConnectivityParameters (ES8.UpdateConnectivityParameters: the SMS centre "
