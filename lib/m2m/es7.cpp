@@ -84,9 +84,9 @@ std::string encode_request(const Request& request, std::string_view call_id) {
         if constexpr (std::is_same_v<T, AuthenticateSmsr>) {
           return json{{"eid", r.eid}, {"ecasdCertificate", to_hex(r.ecasd_certificate)}};
         } else if constexpr (std::is_same_v<T, CreateAdditionalKeyset>) {
-          json j{{"eid", r.eid}, {"keyVersion", r.key_version}};
-          if (r.random_challenge) j["randomChallenge"] = to_hex(*r.random_challenge);
-          return j;
+          json k{{"eid", r.eid}, {"keyVersion", r.key_version}};
+          if (r.random_challenge) k["randomChallenge"] = to_hex(*r.random_challenge);
+          return k;
         } else if constexpr (std::is_same_v<T, HandoverEuicc>) {
           return json{{"eis", eis_to_json(r.eis, Keys::Omit)}, {"receipt", to_hex(r.receipt)}};
         } else if constexpr (std::is_same_v<T, PrepareSmsrChange>) {
