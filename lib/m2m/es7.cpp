@@ -40,14 +40,8 @@ expected<Request, Error> decode(Function f, Body& b) {
     }
     case Function::HandoverEuicc: {
       HandoverEuicc r;
-      const json* eis = b.take("eis");
-      if (!eis) return detail::missing<Error>("eis");
-      auto parsed = eis_from_json(*eis);
-      if (!parsed) return invalid("eis." + parsed.error().path, parsed.error().message);
       // The current SM-SR's keys never travel: they are deleted on the card.
-      if (!parsed->isd_r.scp80_key_sets.empty() || parsed->isd_r.scp81_psk)
-        return invalid("eis.isdR", "without keys");
-      r.eis = std::move(*parsed);
+      RSP_TRY(r.eis, detail::keyless_eis(b, "eis"));
       RSP_TRY(r.receipt, b.hex("receipt", 1, 64));
       if (!es8::decode_receipt(r.receipt)) return invalid("receipt", "'85' DR and '86' receipt");
       return Request(std::move(r));

@@ -177,7 +177,7 @@ expected<Eis, Error> keyless_eis(Body<Error>& b, std::string_view name) {
     return unexpected(Error{Error::Kind::Invalid, at + ": " + eis.error().message});
   }
   if (!eis->isd_r.scp80_key_sets.empty() || eis->isd_r.scp81_psk)
-    return invalid<Error>(name, "an EIS without the ISD-R's keys");
+    return invalid<Error>(std::string(name) + ".isdR", "an EIS without the ISD-R's keys");
   return std::move(*eis);
 }
 

@@ -164,6 +164,16 @@ SmsrResult<void> insert_audit(store::Database& db, const AuditEntry& e) {
   return {};
 }
 
+/// Queues `scripts` for operation `id` of `eid`, in the open transaction.
+SmsrResult<void> queue_scripts(store::Database& db, std::int64_t id, std::string_view eid,
+                               std::span<const Bytes> scripts) {
+  for (const auto& script : scripts) {
+    SMSR_DB_TRY_VOID(db.execute("INSERT INTO smsr_command (operation_id, eid, script) VALUES ($1, $2, $3)",
+                                {value(id), value(eid), value(script)}));
+  }
+  return {};
+}
+
 SmsrError corrupt(std::string_view eid, const std::string& what) {
   return SmsrError{m2m::codes::kExecutionError.subject, m2m::codes::kExecutionError.reason,
                    "the stored EIS of " + std::string(eid) + " does not read back: " + what, true};
@@ -525,10 +535,7 @@ SmsrResult<std::int64_t> Registry::create_operation(const Operation& op, std::sp
                           value(op.expires_at), value(op.arguments)}));
   if (rows.empty()) return smsr_error(m2m::codes::kExecutionError, "no operation id returned");
   const std::int64_t id = rows.front().int64(0);
-  for (const auto& s : scripts) {
-    SMSR_DB_TRY_VOID(db_->execute("INSERT INTO smsr_command (operation_id, eid, script) VALUES ($1, $2, $3)",
-                                  {value(id), value(op.eid), value(s)}));
-  }
+  RSP_TRY_VOID(queue_scripts(*db_, id, op.eid, scripts));
   if (accepted) {
     AuditEntry line = *accepted;
     line.result = "accepted as operation " + std::to_string(id);
@@ -643,10 +650,7 @@ SmsrResult<bool> Registry::continue_operation(std::int64_t id, std::span<const B
   if (rows.empty()) return false;
   const std::string eid = rows.front().text(0);
   SMSR_DB_TRY_VOID(db_->execute("DELETE FROM smsr_command WHERE operation_id = $1", {value(id)}));
-  for (const auto& script : scripts) {
-    SMSR_DB_TRY_VOID(db_->execute("INSERT INTO smsr_command (operation_id, eid, script) VALUES ($1, $2, $3)",
-                                  {value(id), value(eid), value(script)}));
-  }
+  RSP_TRY_VOID(queue_scripts(*db_, id, eid, scripts));
   SMSR_DB_TRY_VOID(tx.commit());
   return true;
 }
