@@ -413,5 +413,42 @@ TEST(SqlCatalog, AnInstallationResultThatCannotBeStoredIsAServerErrorSoTheLpaKee
   EXPECT_EQ(handle_es9(*w.server, path, messages::es9::encode_request(hn)).status, 204);
 }
 
+// progress_payload writes the JSON text itself: byte for byte what a
+// nlohmann::ordered_json document with the same members dumps, escapes and
+// UTF-8 included; bytes that are not UTF-8 (which dump() refuses) still give
+// valid JSON.
+TEST(ProgressPayload, IsWhatAJsonDocumentDumps) {
+  const std::string odd = std::string("q\"b\\s/\b\f\n\r\t") + '\x01' + '\x1f' + '\x7f' + "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80";
+  const Bytes pir = {0xBF, 0x37, 0x00, 0xFF};
+  for (int variant = 0; variant < 4; ++variant) {
+    const bool with_eid = variant & 1, failed = variant & 2;
+    const std::optional<std::string> eid = with_eid ? std::optional<std::string>("89049032" + odd) : std::nullopt;
+    const std::optional<SmdppError> failure =
+        failed ? std::optional<SmdppError>(SmdppError{"8.2", "4.2", "failed: " + odd}) : std::nullopt;
+    const std::string text = progress_payload(eid, "8949" + odd, "gold " + odd, 1764892800 + variant, 3 + variant,
+                                              failure, failed ? &pir : nullptr);
+    nlohmann::ordered_json j;
+    if (eid) j["eid"] = *eid;
+    j["iccid"] = "8949" + odd;
+    j["profileType"] = "gold " + odd;
+    j["timestamp"] = utc_timestamp(1764892800 + variant);
+    j["notificationPointId"] = 3 + variant;
+    nlohmann::ordered_json status;
+    status["status"] = failed ? "Failed" : "Executed-Success";
+    if (failure)
+      status["statusCodeData"] = {{"subjectCode", "8.2"}, {"reasonCode", "4.2"}, {"message", failure->message}};
+    j["notificationPointStatus"] = std::move(status);
+    if (failed) j["resultData"] = base64_encode(pir);
+    EXPECT_EQ(text, j.dump()) << variant;
+  }
+  EXPECT_EQ(utc_timestamp(1764892800), "2025-12-05T00:00:00Z");
+  // Not UTF-8: an overlong form, a surrogate, a lone continuation byte, a cut sequence.
+  const std::string bad = std::string("a\xC0\xAF") + "\xED\xA0\x80" + "\x80" + "\xE2\x82";
+  const std::string text = progress_payload(std::nullopt, bad, "t", 0, 3, std::nullopt);
+  const auto parsed = nlohmann::json::parse(text, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << text;
+  EXPECT_EQ(parsed["iccid"], "a\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD");
+}
+
 }  // namespace
 }  // namespace rsp::smdpp::testing
