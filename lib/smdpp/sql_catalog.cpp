@@ -448,7 +448,30 @@ SmdppResult<InstallOutcome> SqlProfileCatalog::record_checked(const std::string&
   // "ICCID already exists" from the card the BPP went to counts as
   // installed). So one download costs one flush, at GetBoundProfilePackage.
   RSP_DB_TRY(auto tx, pir ? inv_->db().begin_deferred_flush() : inv_->db().begin());
-  RSP_TRY(auto order, order_by_key(inv_->db(), matching_id));
+  std::optional<OrderRow> order;
+  if (const auto id = order_id_of(matching_id); pir && id) {
+    if (auto issued = take_issued(*id)) {
+      // The order is still the active one (ES2+ or a reinstatement may have
+      // ended it since, and a new order of the same profile may be under
+      // way): its row only, kept as read like order_by_key's.
+      RSP_DB_TRY(auto active, inv_->db().query_one("SELECT r.id FROM orders r WHERE r.id = $1 AND r.active = 1" +
+                                                       store::row_lock(inv_->db(), store::RowLock::Wait, "r"),
+                                                   {value(*id)}));
+      if (active) {
+        order.emplace();
+        order->id = *id;
+        order->eid = std::move(issued->eid);
+        order->profile.iccid = std::move(issued->iccid);
+        order->profile.profile_type = std::move(issued->profile_type);
+        order->profile.operator_name = std::move(issued->operator_name);
+        // As bpp_issued left it; transition() moves it on only from there.
+        order->profile.state = ProfileState::Downloaded;
+      }
+    }
+  }
+  if (!order) {
+    RSP_TRY(order, order_by_key(inv_->db(), matching_id));
+  }
   if (!order) return smdpp_error(es2codes::kExecutionError, "event for an unknown order");
   const ProfileRecord& profile = order->profile;
   // An installation result decides its event with the order's ICCID.
@@ -575,7 +598,29 @@ SmdppResult<void> SqlProfileCatalog::bpp_issued(const IssuedDownload& d) {
       profile.operator_name,
       progress_payload(order->eid, profile.iccid, profile.profile_type, inv_->now(), kPointBppDownload, std::nullopt)));
   RSP_DB_TRY_VOID(tx.commit());
+  remember_issued(order->id, IssuedOrder{profile.iccid, profile.profile_type, profile.operator_name, order->eid});
   return {};
+}
+
+void SqlProfileCatalog::remember_issued(std::int64_t order_id, IssuedOrder o) {
+  std::lock_guard lock(mu_);
+  issued_[order_id] = std::move(o);
+  issued_fifo_.push_back(order_id);
+  while (issued_fifo_.size() > kIssuedOrdersKept) {
+    // An id remembered again since stays in the deque twice; dropping the
+    // older copy drops the newer entry too, which only costs its shortcut.
+    issued_.erase(issued_fifo_.front());
+    issued_fifo_.pop_front();
+  }
+}
+
+std::optional<SqlProfileCatalog::IssuedOrder> SqlProfileCatalog::take_issued(std::int64_t order_id) {
+  std::lock_guard lock(mu_);
+  const auto it = issued_.find(order_id);
+  if (it == issued_.end()) return std::nullopt;
+  IssuedOrder o = std::move(it->second);
+  issued_.erase(it);
+  return o;
 }
 
 std::optional<Bytes> SqlProfileCatalog::seal_one_time_key(std::int64_t order_id, const std::string& iccid,
