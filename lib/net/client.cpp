@@ -12,6 +12,8 @@
 
 #include <charconv>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "rsp/common/socket_io.hpp"
 #include "rsp/net/http1.hpp"
@@ -161,10 +163,11 @@ int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
   return preverify_ok;
 }
 
-/// PSK-TLS, client side: the configured identity and key.
+/// PSK-TLS, client side: the identity and key of the client whose connection
+/// this is (the SSL's app data: the context is shared, see shared_psk_context).
 unsigned int psk_client_callback(SSL* ssl, const char*, char* identity, unsigned int max_identity_len,
                                  unsigned char* psk, unsigned int max_psk_len) {
-  const auto* impl = static_cast<const HttpsClient::Impl*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  const auto* impl = static_cast<const HttpsClient::Impl*>(SSL_get_ex_data(ssl, 0));
   if (!impl || !impl->options.psk) return 0;
   const auto& config = *impl->options.psk;
   if (config.key.empty() || config.key.size() > max_psk_len || config.identity.size() + 1 > max_identity_len) return 0;
@@ -173,20 +176,40 @@ unsigned int psk_client_callback(SSL* ssl, const char*, char* identity, unsigned
   return static_cast<unsigned int>(config.key.size());
 }
 
-/// PSK-TLS (SCP81, GP Amendment B §3.2): TLS 1.2 only, PSK suites, no certificate to verify.
-NetResult<void> configure_psk_client(SSL_CTX* ctx, const PskClientConfig& psk) {
+/// PSK-TLS (SCP81, GP Amendment B §3.2): TLS 1.2 only, PSK suites, no
+/// certificate to verify. One context per cipher list for the whole process,
+/// shared by every PSK client (a simulated fleet has a client per device):
+/// OpenSSL 3 makes a context at the cost of several handshakes, and nothing
+/// in it is a client's own (the identity and key come per connection).
+/// The caller owns one reference.
+NetResult<SSL_CTX*> shared_psk_context(const PskClientConfig& psk) {
   if (psk.key.empty() || psk.key.size() > PSK_MAX_PSK_LEN || psk.identity.empty() ||
       psk.identity.size() > PSK_MAX_IDENTITY_LEN)
     return net_error(NetError::Kind::InvalidArgument, "PSK or PSK identity length out of range");
+  static std::mutex mu;
+  static auto* contexts = new std::map<std::string, SSL_CTX*>();  // for the process's life
+  std::lock_guard lock(mu);
+  if (auto it = contexts->find(psk.ciphers); it != contexts->end()) {
+    SSL_CTX_up_ref(it->second);
+    return it->second;
+  }
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (!ctx) return net_error(NetError::Kind::Tls, "cannot create the TLS context");
   if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
       SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) != 1 ||
       SSL_CTX_set_cipher_list(ctx, psk.ciphers.c_str()) != 1) {
     ERR_clear_error();
+    SSL_CTX_free(ctx);
     return net_error(NetError::Kind::InvalidArgument, "invalid PSK cipher list '" + psk.ciphers + "'");
   }
   SSL_CTX_set_psk_client_callback(ctx, psk_client_callback);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
-  return {};
+  // No session tickets: each session is a new handshake (as a card's BIP
+  // channel), so a ticket the server made would never be used.
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+  contexts->emplace(psk.ciphers, ctx);
+  SSL_CTX_up_ref(ctx);
+  return ctx;
 }
 
 }  // namespace
@@ -256,7 +279,7 @@ NetResult<void> psk_open(HttpsClient::Impl& impl, const std::string& where) {
     if (impl.cancelled && impl.socket_dup >= 0) ::shutdown(impl.socket_dup, SHUT_RDWR);
   }
   impl.psk_ssl = SSL_new(impl.psk_ctx);
-  if (!impl.psk_ssl || SSL_set_fd(impl.psk_ssl, impl.psk_fd) != 1) {
+  if (!impl.psk_ssl || SSL_set_fd(impl.psk_ssl, impl.psk_fd) != 1 || SSL_set_ex_data(impl.psk_ssl, 0, &impl) != 1) {
     impl.close_psk(false);
     return net_error(NetError::Kind::Tls, "TLS handshake with " + where + " failed: cannot create the TLS session");
   }
@@ -445,14 +468,8 @@ NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions o
   Impl* raw = impl.get();
 
   if (impl->url.https && options.psk) {
-    // Its own connection (psk_request), on a context made once.
-    impl->psk_ctx = SSL_CTX_new(TLS_client_method());
-    if (!impl->psk_ctx) return net_error(NetError::Kind::Tls, "cannot create the TLS context");
-    RSP_TRY_VOID(configure_psk_client(impl->psk_ctx, *options.psk));
-    // No session tickets: each session is a new handshake (as a card's BIP
-    // channel), so a ticket the server made would never be used.
-    SSL_CTX_set_options(impl->psk_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
-    SSL_CTX_set_app_data(impl->psk_ctx, raw);
+    // Its own connection (psk_request), on the process's shared context.
+    RSP_TRY(impl->psk_ctx, shared_psk_context(*options.psk));
     impl->options = std::move(options);
     return std::unique_ptr<HttpsClient>(new HttpsClient(std::move(impl)));
   } else if (impl->url.https) {
