@@ -237,7 +237,13 @@ class MnoEndpoint {
     net::HttpServerOptions o;
     o.tls = net::TlsServerConfig{};
     o.tls->identities.push_back(std::move(*id));
-    o.worker_threads = 2;
+    // As a real MNO's endpoint for short handlers: on its I/O thread, no
+    // hand-off to a pool and back; the SM-SR's sender keeps its connection.
+    o.handler_threads = net::HandlerThreads::Inline;
+    o.io_threads = 1;
+    o.worker_threads = 1;
+    o.keep_alive_max_requests = 1000000;
+    o.keep_alive_timeout = std::chrono::seconds(60);
     o.thread_name = "mno-cb";  // apart from the SM-SR's threads in the CPU split
     server_ = std::make_unique<net::HttpServer>(std::move(o));
     server_->post("/mno/callbacks", [this](const net::Request& req) {

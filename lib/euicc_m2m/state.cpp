@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <mutex>
+#include <string_view>
 #include <system_error>
 
 #include "rsp/euicc/state_slots.hpp"
@@ -26,25 +28,6 @@ Bytes bytes_of(const json& j, const char* key) {
   auto b = from_hex(j.at(key).get<std::string>());
   if (!b) throw std::invalid_argument(std::string("not hex: ") + key);
   return std::move(*b);
-}
-
-json to_json(const IsdpRecord& p) {
-  return {{"aid", to_hex(p.aid)},
-          {"state", static_cast<int>(p.state)},
-          {"iccid", to_hex(p.iccid)},
-          {"fallback", p.fallback},
-          {"emergency", p.emergency},
-          {"pol1", p.pol1},
-          {"connectivity", to_hex(p.connectivity)},
-          {"memory_quota", p.memory_quota},
-          {"mno_id", p.mno_id},
-          {"coverage", p.coverage},
-          {"scp03_version", p.scp03_version},
-          {"scp03_enc", to_hex(p.scp03_enc)},
-          {"scp03_mac", to_hex(p.scp03_mac)},
-          {"scp03_dek", to_hex(p.scp03_dek)},
-          {"scp03_counter", p.scp03_counter},
-          {"profile_size", p.profile_size}};
 }
 
 IsdpRecord isdp_from_json(const json& j) {
@@ -74,36 +57,150 @@ IsdpRecord isdp_from_json(const json& j) {
   return p;
 }
 
+/// The state's JSON text, written directly (a save per card command and per
+/// secured SMS: no document tree built and walked). The keys and shapes are
+/// the ones parse_state() reads.
+class JsonText {
+ public:
+  explicit JsonText(std::size_t reserve) { s_.reserve(reserve); }
+  JsonText& open(char c) {
+    comma();
+    s_ += c;
+    first_ = true;
+    return *this;
+  }
+  JsonText& close(char c) {
+    s_ += c;
+    first_ = false;
+    return *this;
+  }
+  JsonText& key(std::string_view k) {
+    comma();
+    quoted(k);
+    s_ += ':';
+    first_ = true;  // the value follows without a comma
+    return *this;
+  }
+  JsonText& str(std::string_view v) {
+    comma();
+    quoted(v);
+    return *this;
+  }
+  JsonText& hex(ByteView v) {
+    comma();
+    s_ += '"';
+    s_ += to_hex(v);
+    s_ += '"';
+    return *this;
+  }
+  JsonText& num(std::uint64_t v) {
+    comma();
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    s_.append(buf, end);
+    return *this;
+  }
+  JsonText& boolean(bool v) {
+    comma();
+    s_ += v ? "true" : "false";
+    return *this;
+  }
+  std::string take() { return std::move(s_); }
+
+ private:
+  void comma() {
+    if (!first_) s_ += ',';
+    first_ = false;
+  }
+  void quoted(std::string_view v) {
+    for (unsigned char c : v) {
+      // Not ASCII: the JSON library's encoding, which throws on invalid
+      // UTF-8 (save() answers that with an error).
+      if (c >= 0x80) {
+        s_ += json(std::string(v)).dump();
+        return;
+      }
+    }
+    s_ += '"';
+    for (unsigned char c : v) {
+      if (c == '"' || c == '\\') {
+        s_ += '\\';
+        s_ += static_cast<char>(c);
+      } else if (c < 0x20) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        s_ += "\\u00";
+        s_ += kHex[c >> 4];
+        s_ += kHex[c & 0x0F];
+      } else {
+        s_ += static_cast<char>(c);
+      }
+    }
+    s_ += '"';
+  }
+  std::string s_;
+  bool first_ = true;
+};
+
+void put(JsonText& j, const IsdpRecord& p) {
+  j.open('{');
+  j.key("aid").hex(p.aid);
+  j.key("state").num(static_cast<std::uint8_t>(p.state));
+  j.key("iccid").hex(p.iccid);
+  j.key("fallback").boolean(p.fallback);
+  j.key("emergency").boolean(p.emergency);
+  j.key("pol1").num(p.pol1);
+  j.key("connectivity").hex(p.connectivity);
+  j.key("memory_quota").num(p.memory_quota);
+  j.key("mno_id").str(p.mno_id);
+  j.key("coverage").boolean(p.coverage);
+  j.key("scp03_version").num(p.scp03_version);
+  j.key("scp03_enc").hex(p.scp03_enc);
+  j.key("scp03_mac").hex(p.scp03_mac);
+  j.key("scp03_dek").hex(p.scp03_dek);
+  j.key("scp03_counter").num(p.scp03_counter);
+  j.key("profile_size").num(p.profile_size);
+  j.close('}');
+}
+
 std::string state_text(const M2mState& s) {
-  json isdps = json::array();
-  for (const auto& p : s.isdps) isdps.push_back(to_json(p));
-  json notifications = json::array();
-  for (const auto& n : s.notifications) {
-    notifications.push_back(
-        {{"seq_number", n.seq_number}, {"type", static_cast<int>(n.type)}, {"isdp_aid", to_hex(n.isdp_aid)}});
-  }
-  json scp80 = json::array();
+  JsonText j(1024 + 512 * s.isdps.size());
+  j.open('{');
+  j.key("platform_type").str(s.platform_type);
+  j.key("platform_version").str(s.platform_version);
+  j.key("memory_total").num(s.memory_total);
+  j.key("smsr_id").str(s.smsr_id);
+  j.key("scp80").open('[');
   for (const auto& k : s.scp80) {
-    scp80.push_back({{"version", k.version}, {"kic", to_hex(k.kic)}, {"kid", to_hex(k.kid)}, {"counter", k.counter}});
+    j.open('{');
+    j.key("version").num(k.version).key("kic").hex(k.kic).key("kid").hex(k.kid).key("counter").num(k.counter);
+    j.close('}');
   }
-  json j = {{"platform_type", s.platform_type},
-            {"platform_version", s.platform_version},
-            {"memory_total", s.memory_total},
-            {"smsr_id", s.smsr_id},
-            {"scp80", scp80},
-            {"scp81", {{"identity", s.scp81.identity}, {"key", to_hex(s.scp81.key)}}},
-            {"scp81_version", s.scp81_version},
-            {"isdps", isdps},
-            {"notifications", notifications},
-            {"next_seq_number", s.next_seq_number}};
-  if (!s.sin.empty()) j["sin"] = to_hex(s.sin);
-  if (!s.sdin.empty()) j["sdin"] = to_hex(s.sdin);
+  j.close(']');
+  j.key("scp81").open('{').key("identity").str(s.scp81.identity).key("key").hex(s.scp81.key).close('}');
+  j.key("scp81_version").num(s.scp81_version);
+  j.key("isdps").open('[');
+  for (const auto& p : s.isdps) put(j, p);
+  j.close(']');
+  j.key("notifications").open('[');
+  for (const auto& n : s.notifications) {
+    j.open('{');
+    j.key("seq_number").num(n.seq_number).key("type").num(static_cast<std::uint8_t>(n.type));
+    j.key("isdp_aid").hex(n.isdp_aid);
+    j.close('}');
+  }
+  j.close(']');
+  j.key("next_seq_number").num(s.next_seq_number);
+  if (!s.sin.empty()) j.key("sin").hex(s.sin);
+  if (!s.sdin.empty()) j.key("sdin").hex(s.sdin);
   if (s.scp81_additional) {
-    j["scp81_additional"] = {{"version", s.scp81_additional->version},
-                             {"identity", s.scp81_additional->psk.identity},
-                             {"key", to_hex(s.scp81_additional->psk.key)}};
+    j.key("scp81_additional").open('{');
+    j.key("version").num(s.scp81_additional->version);
+    j.key("identity").str(s.scp81_additional->psk.identity);
+    j.key("key").hex(s.scp81_additional->psk.key);
+    j.close('}');
   }
-  return j.dump(1);
+  j.close('}');
+  return j.take();
 }
 
 StoreResult<M2mState> parse_state(ByteView data) {
@@ -217,7 +314,12 @@ StoreResult<M2mState> M2mStore::load() const {
 }
 
 StoreResult<void> M2mStore::save(const M2mState& state) const {
-  const auto text = state_text(state);
+  std::string text;
+  try {
+    text = state_text(state);
+  } catch (const json::exception&) {
+    return unexpected(StoreError{"the M2M card state holds a string that is not UTF-8"});
+  }
   std::lock_guard lock(newest_->mu);
   const fs::path dir = slots_dir();
   euicc::detail::SlotStamp after = newest_->stamp;

@@ -5,13 +5,18 @@
 #include <openssl/x509_vfy.h>
 
 #include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "rsp/common/socket_io.hpp"
+#include "rsp/net/http1.hpp"
 #include "tls_internal.hpp"
 
 namespace rsp::net {
@@ -94,9 +99,32 @@ struct HttpsClient::Impl {
   int socket_dup = -1;
   bool cancelled = false;
 
+  /// PSK-TLS (SCP81) mode: its own connection over OpenSSL on a blocking
+  /// socket instead of httplib's (psk_* below): the request in one TLS
+  /// record, the response read in blocks and parsed once, no poll before
+  /// each read. Under mu.
+  SSL_CTX* psk_ctx = nullptr;
+  SSL* psk_ssl = nullptr;
+  int psk_fd = -1;
+  std::string psk_in;  ///< bytes read and not yet used
+
   ~Impl() {
+    close_psk(true);
+    if (psk_ctx) SSL_CTX_free(psk_ctx);
     if (socket_dup >= 0) ::close(socket_dup);
     if (options.psk) wipe(options.psk->key);
+  }
+  /// Ends the PSK-TLS connection, with close_notify when `graceful`.
+  void close_psk(bool graceful) {
+    if (psk_ssl) {
+      if (graceful) (void)SSL_shutdown(psk_ssl);
+      SSL_free(psk_ssl);
+      psk_ssl = nullptr;
+      ERR_clear_error();
+    }
+    if (psk_fd >= 0) ::close(psk_fd);
+    psk_fd = -1;
+    psk_in.clear();
   }
   /// For the message of a failed handshake: "groups offered ...; trust anchors ...".
   std::string handshake_offer;
@@ -135,10 +163,11 @@ int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
   return preverify_ok;
 }
 
-/// PSK-TLS, client side: the configured identity and key.
+/// PSK-TLS, client side: the identity and key of the client whose connection
+/// this is (the SSL's app data: the context is shared, see shared_psk_context).
 unsigned int psk_client_callback(SSL* ssl, const char*, char* identity, unsigned int max_identity_len,
                                  unsigned char* psk, unsigned int max_psk_len) {
-  const auto* impl = static_cast<const HttpsClient::Impl*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  const auto* impl = static_cast<const HttpsClient::Impl*>(SSL_get_ex_data(ssl, 0));
   if (!impl || !impl->options.psk) return 0;
   const auto& config = *impl->options.psk;
   if (config.key.empty() || config.key.size() > max_psk_len || config.identity.size() + 1 > max_identity_len) return 0;
@@ -147,20 +176,40 @@ unsigned int psk_client_callback(SSL* ssl, const char*, char* identity, unsigned
   return static_cast<unsigned int>(config.key.size());
 }
 
-/// PSK-TLS (SCP81, GP Amendment B §3.2): TLS 1.2 only, PSK suites, no certificate to verify.
-NetResult<void> configure_psk_client(SSL_CTX* ctx, const PskClientConfig& psk) {
+/// PSK-TLS (SCP81, GP Amendment B §3.2): TLS 1.2 only, PSK suites, no
+/// certificate to verify. One context per cipher list for the whole process,
+/// shared by every PSK client (a simulated fleet has a client per device):
+/// OpenSSL 3 makes a context at the cost of several handshakes, and nothing
+/// in it is a client's own (the identity and key come per connection).
+/// The caller owns one reference.
+NetResult<SSL_CTX*> shared_psk_context(const PskClientConfig& psk) {
   if (psk.key.empty() || psk.key.size() > PSK_MAX_PSK_LEN || psk.identity.empty() ||
       psk.identity.size() > PSK_MAX_IDENTITY_LEN)
     return net_error(NetError::Kind::InvalidArgument, "PSK or PSK identity length out of range");
+  static std::mutex mu;
+  static auto* contexts = new std::map<std::string, SSL_CTX*>();  // for the process's life
+  std::lock_guard lock(mu);
+  if (auto it = contexts->find(psk.ciphers); it != contexts->end()) {
+    SSL_CTX_up_ref(it->second);
+    return it->second;
+  }
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (!ctx) return net_error(NetError::Kind::Tls, "cannot create the TLS context");
   if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
       SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) != 1 ||
       SSL_CTX_set_cipher_list(ctx, psk.ciphers.c_str()) != 1) {
     ERR_clear_error();
+    SSL_CTX_free(ctx);
     return net_error(NetError::Kind::InvalidArgument, "invalid PSK cipher list '" + psk.ciphers + "'");
   }
   SSL_CTX_set_psk_client_callback(ctx, psk_client_callback);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
-  return {};
+  // No session tickets: each session is a new handshake (as a card's BIP
+  // channel), so a ticket the server made would never be used.
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+  contexts->emplace(psk.ciphers, ctx);
+  SSL_CTX_up_ref(ctx);
+  return ctx;
 }
 
 }  // namespace
@@ -169,6 +218,229 @@ HttpsClient::HttpsClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpsClient::~HttpsClient() {
   if (impl_ && impl_->client) impl_->client->stop();
 }
+
+namespace {
+
+/// Where the PSK connection goes: the URL's host or connect_to, resolved now.
+NetResult<int> psk_connect_socket(HttpsClient::Impl& impl, const std::string& where) {
+  const std::string& host = impl.options.connect_to.empty() ? impl.url.host : impl.options.connect_to;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  if (is_ip_literal(host)) hints.ai_flags = AI_NUMERICHOST;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(impl.url.port).c_str(), &hints, &found) != 0 || !found)
+    return net_error(NetError::Kind::Connect, "cannot connect to " + where + " (name not resolved)");
+  std::unique_ptr<addrinfo, void (*)(addrinfo*)> list(found, ::freeaddrinfo);
+  bool timed_out = false;
+  for (const addrinfo* a = found; a; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+    if (fd < 0) continue;
+    int r = ::connect(fd, a->ai_addr, a->ai_addrlen);
+    if (r != 0 && errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      const int ms = static_cast<int>(std::min<std::int64_t>(impl.options.connect_timeout.count(), INT32_MAX));
+      do r = ::poll(&p, 1, ms);
+      while (r < 0 && errno == EINTR);
+      int err = 0;
+      socklen_t len = sizeof err;
+      if (r == 0) timed_out = true;
+      r = (r == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) ? 0 : -1;
+    }
+    if (r != 0) {
+      ::close(fd);
+      continue;
+    }
+    // Blocking from here, each read and write bounded by its timeout.
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const auto set_timeout = [fd](int option, std::chrono::milliseconds d) {
+      timeval tv{whole_seconds(d), static_cast<suseconds_t>(rest_usec(d))};
+      ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
+    };
+    set_timeout(SO_RCVTIMEO, impl.options.read_timeout);
+    set_timeout(SO_SNDTIMEO, impl.options.write_timeout);
+    return fd;
+  }
+  if (timed_out) return net_error(NetError::Kind::Timeout, "connection to " + where + " timed out");
+  return net_error(NetError::Kind::Connect, "cannot connect to " + where);
+}
+
+/// Connects and runs the PSK-TLS handshake (impl.mu held).
+NetResult<void> psk_open(HttpsClient::Impl& impl, const std::string& where) {
+  RSP_TRY(impl.psk_fd, psk_connect_socket(impl, where));
+  ++impl.connections;
+  {
+    // As httplib's socket hook does: a duplicate for cancel().
+    std::lock_guard lock(impl.cancel_mu);
+    if (impl.socket_dup >= 0) ::close(impl.socket_dup);
+    impl.socket_dup = ::fcntl(impl.psk_fd, F_DUPFD_CLOEXEC, 0);
+    if (impl.cancelled && impl.socket_dup >= 0) ::shutdown(impl.socket_dup, SHUT_RDWR);
+  }
+  impl.psk_ssl = SSL_new(impl.psk_ctx);
+  if (!impl.psk_ssl || SSL_set_fd(impl.psk_ssl, impl.psk_fd) != 1 || SSL_set_ex_data(impl.psk_ssl, 0, &impl) != 1) {
+    impl.close_psk(false);
+    return net_error(NetError::Kind::Tls, "TLS handshake with " + where + " failed: cannot create the TLS session");
+  }
+  if (!is_ip_literal(impl.server_name))  // SNI (SSL_set_tlsext_host_name without its C cast)
+    SSL_ctrl(impl.psk_ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(impl.server_name.c_str()));
+  if (SSL_connect(impl.psk_ssl) != 1) {
+    const std::string reason = detail::openssl_errors();
+    impl.close_psk(false);
+    return net_error(NetError::Kind::Tls, "TLS handshake with " + where + " failed: " +
+                                              (reason.empty() ? std::string("no reason from OpenSSL") : reason));
+  }
+  return {};
+}
+
+/// Whether the kept-alive connection can take another request: nothing to
+/// read on it (a readable idle connection was closed by the server).
+bool psk_idle_and_open(HttpsClient::Impl& impl) {
+  if (!impl.psk_ssl || !impl.psk_in.empty() || SSL_pending(impl.psk_ssl) > 0) return false;
+  pollfd p{impl.psk_fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 0;
+}
+
+/// More bytes of the response into impl.psk_in; the error says why not.
+NetResult<void> psk_read_more(HttpsClient::Impl& impl, const std::string& where,
+                              std::chrono::steady_clock::time_point started) {
+  char buf[16384];
+  const int n = SSL_read(impl.psk_ssl, buf, sizeof buf);
+  if (n > 0) {
+    impl.psk_in.append(buf, static_cast<std::size_t>(n));
+    return {};
+  }
+  const int e = SSL_get_error(impl.psk_ssl, n);
+  const bool timeout = (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_WANT_READ) && (errno == EAGAIN || errno == EWOULDBLOCK);
+  ERR_clear_error();
+  if (timeout || std::chrono::steady_clock::now() - started >= impl.options.read_timeout)
+    return net_error(NetError::Kind::Timeout, "no response from " + where + " within the read timeout");
+  return net_error(NetError::Kind::Transport, "no complete response from " + where + " (closed or timed out)");
+}
+
+/// One request on the PSK-TLS connection, opened first when there is none
+/// (impl.mu held). The connection is closed after a failure, and after the
+/// response when either side does not keep it alive.
+NetResult<HttpResponse> psk_request(HttpsClient::Impl& impl, const std::string& method, const std::string& path,
+                                    const std::string& body, const std::string& content_type, const Headers& headers) {
+  const std::string where = impl.url.host + ":" + std::to_string(impl.url.port);
+  if (impl.psk_ssl && !psk_idle_and_open(impl)) impl.close_psk(false);
+  if (!impl.psk_ssl) RSP_TRY_VOID(psk_open(impl, where));
+
+  std::string out;
+  out.reserve(256 + body.size());
+  out += method;
+  out += ' ';
+  out += impl.url.prefix;
+  out += path;
+  out += " HTTP/1.1\r\nHost: ";
+  out += impl.server_name;
+  if (impl.url.port != 443) out += ":" + std::to_string(impl.url.port);
+  out += "\r\n";
+  bool user_agent = false;
+  for (const auto& [k, v] : headers) {
+    user_agent = user_agent || iequals(k, "User-Agent");
+    out += k;
+    out += ": ";
+    out += v;
+    out += "\r\n";
+  }
+  if (!user_agent) out += "User-Agent: " + impl.options.user_agent + "\r\n";
+  out += "Accept: */*\r\n";
+  if (!content_type.empty() || !body.empty()) {
+    out += "Content-Type: ";
+    out += content_type.empty() ? std::string("application/octet-stream") : content_type;
+    out += "\r\n";
+  }
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
+    out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!impl.options.keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+  out += body;
+  if (out.size() > INT32_MAX || SSL_write(impl.psk_ssl, out.data(), static_cast<int>(out.size())) <= 0) {
+    ERR_clear_error();
+    impl.close_psk(false);
+    return net_error(NetError::Kind::Transport, "cannot send the request to " + where);
+  }
+
+  const auto started = std::chrono::steady_clock::now();
+  HeadLimits limits;
+  limits.max_body_bytes = 64 * 1024 * 1024;
+  ResponseHeadParse parsed;
+  for (;;) {
+    parsed = parse_response_head(impl.psk_in, limits);
+    if (parsed.status == ResponseHeadParse::Status::Complete && parsed.head.status >= 100 && parsed.head.status < 200) {
+      impl.psk_in.erase(0, parsed.consumed);  // an interim response: the final one follows
+      continue;
+    }
+    if (parsed.status != ResponseHeadParse::Status::Incomplete) break;
+    if (auto more = psk_read_more(impl, where, started); !more) {
+      impl.close_psk(false);
+      return unexpected(more.error());
+    }
+  }
+  if (parsed.status == ResponseHeadParse::Status::Error) {
+    impl.close_psk(false);
+    return net_error(NetError::Kind::Transport, "malformed response from " + where + ": " + parsed.error);
+  }
+  impl.psk_in.erase(0, parsed.consumed);
+  HttpResponse response;
+  response.status = parsed.head.status;
+  response.headers = std::move(parsed.head.headers);
+  bool keep = parsed.head.keep_alive && impl.options.keep_alive;
+  const bool no_body = method == "HEAD" || response.status == 204 || response.status == 304;
+  if (no_body) {
+  } else if (parsed.head.chunked) {
+    ChunkedDecoder decoder(limits.max_body_bytes);
+    for (;;) {
+      const auto step = decoder.feed(impl.psk_in, response.body);
+      impl.psk_in.erase(0, step.consumed);
+      if (step.status == ChunkedDecoder::Status::Done) break;
+      if (step.status == ChunkedDecoder::Status::Error) {
+        impl.close_psk(false);
+        return net_error(NetError::Kind::Transport, "malformed chunked response from " + where + ": " +
+                                                        step.error.reason);
+      }
+      if (auto more = psk_read_more(impl, where, started); !more) {
+        impl.close_psk(false);
+        return unexpected(more.error());
+      }
+    }
+  } else if (parsed.head.content_length) {
+    const auto length = static_cast<std::size_t>(*parsed.head.content_length);
+    while (impl.psk_in.size() < length) {
+      if (auto more = psk_read_more(impl, where, started); !more) {
+        impl.close_psk(false);
+        return unexpected(more.error());
+      }
+    }
+    response.body = impl.psk_in.substr(0, length);
+    impl.psk_in.erase(0, length);
+  } else {
+    // No framing: the body runs to the end of the connection.
+    keep = false;
+    for (;;) {
+      char buf[16384];
+      const int n = SSL_read(impl.psk_ssl, buf, sizeof buf);
+      if (n <= 0) break;
+      impl.psk_in.append(buf, static_cast<std::size_t>(n));
+      if (impl.psk_in.size() > limits.max_body_bytes) {
+        impl.close_psk(false);
+        return net_error(NetError::Kind::Transport, "response from " + where + " too large");
+      }
+    }
+    ERR_clear_error();
+    response.body = std::move(impl.psk_in);
+    impl.psk_in.clear();
+  }
+  // Bytes past the response were never asked for: the connection is not reused.
+  if (!keep || !impl.psk_in.empty()) impl.close_psk(keep);
+  return response;
+}
+
+}  // namespace
 
 void HttpsClient::cancel() {
   if (!impl_) return;
@@ -181,9 +453,10 @@ void HttpsClient::cancel() {
 }
 
 void HttpsClient::close() {
-  if (!impl_ || !impl_->client) return;
+  if (!impl_) return;
   std::lock_guard lock(impl_->mu);  // not in the middle of a request
-  impl_->client->stop();
+  if (impl_->client) impl_->client->stop();
+  impl_->close_psk(true);
 }
 
 NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions options) {
@@ -195,13 +468,10 @@ NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions o
   Impl* raw = impl.get();
 
   if (impl->url.https && options.psk) {
-    auto ssl_client = std::make_unique<httplib::SSLClient>(host, impl->url.port);
-    SSL_CTX* ctx = ssl_client->ssl_context();
-    if (!ctx) return net_error(NetError::Kind::Tls, "cannot create the TLS context");
-    RSP_TRY_VOID(configure_psk_client(ctx, *options.psk));
-    SSL_CTX_set_app_data(ctx, raw);
-    ssl_client->enable_server_certificate_verification(false);
-    impl->client = std::move(ssl_client);
+    // Its own connection (psk_request), on the process's shared context.
+    RSP_TRY(impl->psk_ctx, shared_psk_context(*options.psk));
+    impl->options = std::move(options);
+    return std::unique_ptr<HttpsClient>(new HttpsClient(std::move(impl)));
   } else if (impl->url.https) {
     if (options.trust_anchors.empty() && options.verify_server)
       return net_error(NetError::Kind::InvalidArgument, "https needs at least one trust anchor (CI certificate)");
@@ -280,6 +550,14 @@ NetResult<HttpResponse> HttpsClient::request(const std::string& method, const st
                                              const Headers& headers) {
   std::lock_guard lock(impl_->mu);
   auto& impl = *impl_;
+  if (impl.psk_ctx) {
+    {
+      std::lock_guard cancel_lock(impl.cancel_mu);
+      impl.cancelled = false;
+    }
+    ERR_clear_error();
+    return psk_request(impl, method, path, body, content_type, headers);
+  }
   httplib::Request req;
   req.method = method;
   req.path = impl.url.prefix + path;

@@ -318,6 +318,103 @@ ChunkedDecoder::Step ChunkedDecoder::feed(std::string_view in, std::string& body
   return step;
 }
 
+ResponseHeadParse parse_response_head(std::string_view in, const HeadLimits& limits) {
+  ResponseHeadParse out;
+  auto error = [&](std::string why) {
+    out.status = ResponseHeadParse::Status::Error;
+    out.error = std::move(why);
+    out.head = {};
+    return out;
+  };
+  // The head ends at its first empty line (CRLF CRLF, or bare LFs).
+  std::size_t end = std::string_view::npos;
+  const std::size_t window = std::min(in.size(), limits.max_head_bytes);
+  for (std::size_t lf = in.find('\n'); lf != std::string_view::npos && lf < window; lf = in.find('\n', lf + 1)) {
+    const std::size_t next = lf + 1;
+    if (next < in.size() && in[next] == '\n') {
+      end = next + 1;
+      break;
+    }
+    if (next + 1 < in.size() && in[next] == '\r' && in[next + 1] == '\n') {
+      end = next + 2;
+      break;
+    }
+  }
+  if (end == std::string_view::npos) {
+    if (in.size() >= limits.max_head_bytes) return error("response header section too large");
+    return out;
+  }
+  ResponseHead& h = out.head;
+  // Status line: HTTP-version SP 3DIGIT SP [reason-phrase] (RFC 9112 §4).
+  const std::size_t first_lf = line_end(in, 0);
+  const std::string_view status_line = line_at(in, 0, first_lf);
+  if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." || status_line[7] < '0' ||
+      status_line[7] > '9' || status_line[8] != ' ' || (status_line.size() > 12 && status_line[12] != ' '))
+    return error("malformed status line");
+  int code = 0;
+  for (std::size_t i = 9; i < 12; ++i) {
+    if (status_line[i] < '0' || status_line[i] > '9') return error("malformed status code");
+    code = code * 10 + (status_line[i] - '0');
+  }
+  if (code < 100) return error("malformed status code");
+  for (char c : status_line.substr(12))
+    if (!is_field_value_char(c)) return error("malformed reason phrase");
+  h.status = code;
+  h.minor_version = status_line[7] - '0';
+  h.keep_alive = h.minor_version >= 1;
+  bool close = false, keep_alive = false;
+  std::optional<std::string> transfer_encoding;
+  for (std::size_t at = first_lf + 1; at < end;) {
+    const std::size_t next = line_end(in, at);
+    const std::string_view field = line_at(in, at, next);
+    at = next + 1;
+    if (field.empty()) break;
+    if (field.find('\r') != std::string_view::npos) return error("bare CR");
+    if (field.front() == ' ' || field.front() == '\t') return error("obsolete line folding");
+    const auto colon = field.find(':');
+    if (colon == std::string_view::npos || !is_token(field.substr(0, colon))) return error("malformed header line");
+    const auto name = field.substr(0, colon);
+    const auto value = trim_ows(field.substr(colon + 1));
+    for (char c : value)
+      if (!is_field_value_char(c)) return error("malformed header value");
+    if (h.headers.size() == limits.max_headers) return error("too many header fields");
+    h.headers.emplace_back(std::string(name), std::string(value));
+    if (iequals(name, "Content-Length")) {
+      bool ok = true;
+      for_each_element(value, [&](std::string_view v) {
+        std::uint64_t n = 0;
+        if (!parse_decimal(v, n) || (h.content_length && *h.content_length != n)) ok = false;
+        h.content_length = n;
+      });
+      if (!ok || !h.content_length) return error("malformed Content-Length");
+    } else if (iequals(name, "Transfer-Encoding")) {
+      transfer_encoding = transfer_encoding ? *transfer_encoding + "," + std::string(value) : std::string(value);
+    } else if (iequals(name, "Connection")) {
+      for_each_element(value, [&](std::string_view t) {
+        close = close || iequals(t, "close");
+        keep_alive = keep_alive || iequals(t, "keep-alive");
+      });
+    }
+  }
+  if (transfer_encoding) {
+    if (h.content_length) return error("both Content-Length and Transfer-Encoding");
+    std::size_t codings = 0;
+    bool is_chunked = false;
+    for_each_element(*transfer_encoding, [&](std::string_view c) {
+      ++codings;
+      is_chunked = iequals(c, "chunked");
+    });
+    if (codings != 1 || !is_chunked) return error("unsupported transfer coding");
+    h.chunked = true;
+  }
+  if (h.content_length && *h.content_length > limits.max_body_bytes) return error("response body too large");
+  if (close) h.keep_alive = false;
+  else if (keep_alive) h.keep_alive = true;
+  out.status = ResponseHeadParse::Status::Complete;
+  out.consumed = end;
+  return out;
+}
+
 std::string_view reason_phrase(int status) {
   switch (status) {
     case 100: return "Continue";

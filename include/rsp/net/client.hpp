@@ -46,7 +46,11 @@ struct HttpsClientOptions {
   /// asks for one (ES2+ operators, SGP.22 §2.6.6).
   std::optional<TlsIdentity> identity;
   /// PSK-TLS (SCP81): TLS 1.2 with this identity and key instead of a server
-  /// certificate; trust anchors and `identity` are then not used.
+  /// certificate; trust anchors and `identity` are then not used. In this
+  /// mode the client runs its own connection (a blocking socket, each read
+  /// and write bounded by its timeout; the request in one TLS record, the
+  /// response head parsed by parse_response_head) and sends no session
+  /// ticket extension; `groups` does not apply.
   std::optional<PskClientConfig> psk;
   bool keep_alive = true;
   std::string user_agent = "rsp-lpa/0.1";

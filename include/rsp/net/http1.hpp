@@ -90,6 +90,33 @@ class ChunkedDecoder {
   bool trailer_line_empty_ = true;
 };
 
+/// RFC 9112 §4 status line and §5 field lines of a response, with what a
+/// client needs to frame its body.
+struct ResponseHead {
+  int status = 0;
+  int minor_version = 1;
+  Headers headers;
+  std::optional<std::uint64_t> content_length;
+  bool chunked = false;     ///< Transfer-Encoding: chunked
+  bool keep_alive = true;   ///< from the version and Connection
+};
+
+struct ResponseHeadParse {
+  enum class Status { Incomplete, Complete, Error };
+  Status status = Status::Incomplete;
+  std::size_t consumed = 0;  ///< Complete: bytes of the head, its blank line included
+  ResponseHead head;         ///< Complete
+  std::string error;         ///< Error: why, in a few words
+};
+
+/// Parses a response head from the start of `in` (what a server sent a
+/// client): Incomplete until its blank line arrives, an Error once `in` is
+/// past `limits.max_head_bytes` or `limits.max_headers` without one, or the
+/// head is malformed (status line, field syntax, a Content-Length list that
+/// disagrees, both Content-Length and Transfer-Encoding, a transfer coding
+/// other than chunked, a Content-Length over `limits.max_body_bytes`).
+ResponseHeadParse parse_response_head(std::string_view in, const HeadLimits& limits = {});
+
 /// The reason phrase for a status code ("OK", "Not Found", ...).
 std::string_view reason_phrase(int status);
 

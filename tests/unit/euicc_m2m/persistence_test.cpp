@@ -142,6 +142,92 @@ TEST_F(M2mTest, ASaveAfterAnotherWritersSavesStaysTheNewest) {
   }
 }
 
+// The state text is written field by field (no JSON tree): every field comes
+// back as it went, strings with quotes, backslashes, control characters and
+// UTF-8 included, and the text is JSON any reader takes.
+TEST_F(M2mTest, EveryStateFieldSurvivesASaveAndALoad) {
+  auto store = M2mStore::open(dir_);
+  ASSERT_TRUE(store);
+  auto state = store->load();
+  ASSERT_TRUE(state);
+  state->platform_type = "quote \" backslash \\ tab \t nul-free \x01 end";
+  state->platform_version = "caf\xC3\xA9 \xE2\x82\xAC";  // UTF-8
+  state->memory_total = 4000000000u;
+  state->smsr_id = "";
+  state->scp80.push_back(Scp80KeySet{7, Bytes(16, 0xA5), Bytes(16, 0x5A), 0xFFFFFFFFFFull});
+  state->scp81_version = 3;
+  state->scp81_additional = Scp81Key{9, crypto::Scp81Psk{"new \"psk\"", Bytes(16, 0x11)}};
+  ASSERT_FALSE(state->isdps.empty());
+  auto& p = state->isdps.front();
+  p.connectivity = {0xA0, 0x01, 0x02};
+  p.mno_id = "mno/\u00e9\n";
+  p.scp03_version = 0x30;
+  p.scp03_enc = Bytes(16, 1);
+  p.scp03_mac = Bytes(16, 2);
+  p.scp03_dek = Bytes(16, 3);
+  p.scp03_counter = 12345;
+  p.profile_size = 8192;
+  p.coverage = false;
+  state->notifications.push_back({41, m2m::NotificationType::kProfileChangeAfterFallback, p.aid});
+  state->next_seq_number = 42;
+  ASSERT_TRUE(store->save(*state));
+
+  auto read = M2mStore::open(dir_)->load();
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->platform_type, state->platform_type);
+  EXPECT_EQ(read->platform_version, state->platform_version);
+  EXPECT_EQ(read->memory_total, state->memory_total);
+  EXPECT_EQ(read->smsr_id, state->smsr_id);
+  ASSERT_EQ(read->scp80.size(), state->scp80.size());
+  for (std::size_t i = 0; i < read->scp80.size(); ++i) {
+    EXPECT_EQ(read->scp80[i].version, state->scp80[i].version);
+    EXPECT_EQ(read->scp80[i].kic, state->scp80[i].kic);
+    EXPECT_EQ(read->scp80[i].kid, state->scp80[i].kid);
+    EXPECT_EQ(read->scp80[i].counter, state->scp80[i].counter);
+  }
+  EXPECT_EQ(read->scp81.identity, state->scp81.identity);
+  EXPECT_EQ(read->scp81.key, state->scp81.key);
+  EXPECT_EQ(read->scp81_version, 3);
+  ASSERT_TRUE(read->scp81_additional);
+  EXPECT_EQ(read->scp81_additional->version, 9);
+  EXPECT_EQ(read->scp81_additional->psk.identity, state->scp81_additional->psk.identity);
+  EXPECT_EQ(read->scp81_additional->psk.key, state->scp81_additional->psk.key);
+  EXPECT_EQ(read->sin, state->sin);
+  EXPECT_EQ(read->sdin, state->sdin);
+  ASSERT_EQ(read->isdps.size(), state->isdps.size());
+  for (std::size_t i = 0; i < read->isdps.size(); ++i) {
+    const auto &a = read->isdps[i], &b = state->isdps[i];
+    EXPECT_EQ(a.aid, b.aid);
+    EXPECT_EQ(a.state, b.state);
+    EXPECT_EQ(a.iccid, b.iccid);
+    EXPECT_EQ(a.fallback, b.fallback);
+    EXPECT_EQ(a.emergency, b.emergency);
+    EXPECT_EQ(a.pol1, b.pol1);
+    EXPECT_EQ(a.connectivity, b.connectivity);
+    EXPECT_EQ(a.memory_quota, b.memory_quota);
+    EXPECT_EQ(a.mno_id, b.mno_id);
+    EXPECT_EQ(a.coverage, b.coverage);
+    EXPECT_EQ(a.scp03_version, b.scp03_version);
+    EXPECT_EQ(a.scp03_enc, b.scp03_enc);
+    EXPECT_EQ(a.scp03_mac, b.scp03_mac);
+    EXPECT_EQ(a.scp03_dek, b.scp03_dek);
+    EXPECT_EQ(a.scp03_counter, b.scp03_counter);
+    EXPECT_EQ(a.profile_size, b.profile_size);
+  }
+  ASSERT_EQ(read->notifications.size(), state->notifications.size());
+  EXPECT_EQ(read->notifications.back().seq_number, 41u);
+  EXPECT_EQ(read->notifications.back().type, m2m::NotificationType::kProfileChangeAfterFallback);
+  EXPECT_EQ(read->notifications.back().isdp_aid, p.aid);
+  EXPECT_EQ(read->next_seq_number, 42u);
+
+  // Not UTF-8: an error, nothing written.
+  state->smsr_id = "\xFF\xFE";
+  EXPECT_FALSE(store->save(*state));
+  read = M2mStore::open(dir_)->load();
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->smsr_id, "");
+}
+
 TEST_F(M2mTest, RegistrationIsARegisterEisBodyTheSmsrReads) {
   auto store = M2mStore::open(dir_);
   ASSERT_TRUE(store);
