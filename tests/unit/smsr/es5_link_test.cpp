@@ -65,6 +65,7 @@ TEST_F(Es5LinkTest, AWakeUpAskedForWhileTheEuiccsLastIsBeingSentFollowsIt) {
   // The session that SMS opens may already have taken the queue: an
   // operation accepted now needs one more wake-up; two asks make one.
   EXPECT_FALSE(link.next_script(eid()));  // the session opened, its queue empty
+  link.session_ended(eid());              // and ended
   link.wake_up(eid());
   link.wake_up(eid());
   sms.open();
