@@ -394,6 +394,7 @@ void run_serve(const rsp::cli::ServeFlags& flags) {
   service_config.registry = registry;
   service_config.scripts = rsp::smsr::isdr_script;
   service_config.wake_up = [l = link.get()](const std::string& eid) { l->wake_up(eid); };
+  service_config.wake_up_due = [l = link.get()](const std::string& eid) { return l->first_wake_up_due(eid); };
   service_config.default_validity = std::chrono::seconds(config.default_validity);
   service_config.max_validity = std::chrono::seconds(config.max_validity);
   if (!config.ecasd_trust.empty()) {

@@ -406,6 +406,7 @@ int main(int argc, char** argv) {
   sc.registry = registry;
   sc.scripts = smsr::isdr_script;
   sc.wake_up = [l = link.get()](const std::string& eid) { l->wake_up(eid); };
+  sc.wake_up_due = [l = link.get()](const std::string& eid) { return l->first_wake_up_due(eid); };
   auto service = std::make_shared<smsr::Service>(sc);
   auto es3_service = std::make_shared<smsr::Es3Service>(sc);
   link->attach(service);

@@ -396,6 +396,7 @@ int main(int argc, char** argv) {
   sc.registry = registry;
   sc.scripts = smsr::isdr_script;
   sc.wake_up = [l = link.get()](const std::string& eid) { l->wake_up(eid); };
+  sc.wake_up_due = [l = link.get()](const std::string& eid) { return l->first_wake_up_due(eid); };
   auto service = std::make_shared<smsr::Service>(std::move(sc));
   link->attach(service);
   // Every simulated device connects from 127.0.0.1: one peer to net's

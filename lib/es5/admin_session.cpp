@@ -3,6 +3,7 @@
 #include "rsp/es5/admin_session.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "rsp/common/ascii.hpp"
 
@@ -88,6 +89,7 @@ net::Response AdminSessionServer::end(const std::string& eid) {
     std::lock_guard lock(mutex_);
     sessions_.erase(eid);
   }
+  scripts_.session_ended(eid);
   if (logging()) log("admin session: " + eid + " ended");
   return net::Response{204, "", admin_headers(ota::AdminResponse{}), ""};
 }
@@ -130,32 +132,50 @@ net::Response AdminSessionServer::handle(const net::Request& request, bool first
   auto admin = ota::parse_request_headers(request.headers);
 
   std::optional<InFlight> in_flight;
+  // Sessions dropped idle here: their ScriptSource hears it once the lock is released.
+  std::vector<std::string> dropped;
+  const auto ended = [&] {
+    for (const auto& d : dropped) scripts_.session_ended(d);
+  };
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     const auto now = std::chrono::steady_clock::now();
     auto it = sessions_.find(eid);
     if (it != sessions_.end() && !it->second.busy && now - it->second.last > options_.session_idle_timeout) {
       log("admin session: " + eid + " idle past its timeout, dropped (its script stays pending)");
       sessions_.erase(it);
       it = sessions_.end();
+      dropped.push_back(eid);
     }
     if (first) {
-      if (it != sessions_.end()) return refuse(409, "an administration session for " + eid + " is running");
+      if (it != sessions_.end()) {
+        lock.unlock();
+        ended();
+        return refuse(409, "an administration session for " + eid + " is running");
+      }
       // Sessions of cards that went silent are dropped here too, so the table
       // holds only the sessions running now (their scripts stay pending).
       std::erase_if(sessions_, [&](const auto& s) {
-        return !s.second.busy && now - s.second.last > options_.session_idle_timeout;
+        const bool idle = !s.second.busy && now - s.second.last > options_.session_idle_timeout;
+        if (idle) dropped.push_back(s.first);
+        return idle;
       });
       sessions_[eid] = Session{now, std::nullopt, true};
     } else {
-      if (it == sessions_.end()) return refuse(409, "no administration session for " + eid);
-      if (it->second.busy) return refuse(409, "a request of the session for " + eid + " is in progress");
+      const auto refused = [&](const std::string& why) {
+        lock.unlock();
+        ended();
+        return refuse(409, why);
+      };
+      if (it == sessions_.end()) return refused("no administration session for " + eid);
+      if (it->second.busy) return refused("a request of the session for " + eid + " is in progress");
       it->second.busy = true;
       it->second.last = now;
       in_flight = std::move(it->second.in_flight);
       it->second.in_flight.reset();
     }
   }
+  ended();
 
   if (!admin) {
     if (in_flight && !in_flight->confirmations)

@@ -82,10 +82,24 @@ void Es5Link::log(const std::string& line) const {
   if (config_.log) config_.log(line);
 }
 
+bool Es5Link::wake_up_waits_for_session(const std::string& eid) {
+  auto it = sessions_.find(eid);
+  if (it == sessions_.end()) return false;
+  if (std::chrono::steady_clock::now() - it->second.last > config_.session_idle_timeout) {
+    sessions_.erase(it);  // the card went silent: its session is over
+    return false;
+  }
+  it->second.asked = true;
+  return true;
+}
+
 void Es5Link::wake_up(const std::string& eid) {
   {
     std::lock_guard lock(mu_);
     if (!sender_ || stopping_) return;
+    // Its open session takes the queue at its next next_script(), or the
+    // wake-up is sent when it ends without one (session_ended()).
+    if (wake_up_waits_for_session(eid)) return;
     if (!waking_.insert(eid).second) {
       // Queued: that SMS will do. Being sent: the session it opens may
       // already have taken the queue without this operation's scripts (the
@@ -125,14 +139,25 @@ std::size_t Es5Link::resume() {
 
 std::size_t Es5Link::retry_wake_ups() {
   const std::int64_t t = now();
-  std::vector<std::string> due, idle;
+  std::vector<std::string> due, idle, silent;
   {
     std::lock_guard lock(mu_);
+    // Sessions gone silent (no session_ended() heard) with a wake-up asked.
+    const auto since = std::chrono::steady_clock::now() - config_.session_idle_timeout;
+    std::erase_if(sessions_, [&](const auto& s) {
+      if (s.second.last >= since) return false;
+      if (s.second.asked) silent.push_back(s.first);
+      return true;
+    });
     for (const auto& [eid, w] : schedules_)
       if (w.next_at != 0 && w.next_at <= t) due.push_back(eid);
       else if (w.next_at == 0) idle.push_back(eid);
   }
   std::size_t queued = 0;
+  for (const auto& eid : silent) {
+    wake_up(eid);
+    ++queued;
+  }
   // The validity bound: an eUICC whose operations all ended (expired by the
   // sweeper, or completed through a session of its own) gets no more.
   for (auto* list : {&due, &idle}) {
@@ -166,12 +191,40 @@ std::optional<WakeUpSchedule> Es5Link::wake_up_schedule(const std::string& eid) 
   return it->second;
 }
 
-void Es5Link::session_opened(const std::string& eid) {
+std::optional<std::int64_t> Es5Link::first_wake_up_due(const std::string& eid) const {
+  const std::int64_t t = now();
+  std::lock_guard lock(mu_);
+  if (!sender_ || stopping_) return std::nullopt;
+  if (auto it = sessions_.find(eid);
+      it != sessions_.end() && std::chrono::steady_clock::now() - it->second.last <= config_.session_idle_timeout)
+    return std::nullopt;  // its session takes the operation: no SMS
+  if (auto it = schedules_.find(eid); it != schedules_.end() && it->second.next_at != 0)
+    return std::nullopt;  // a wake-up in flight (or its retry): not a first try
+  // As send_wake_up() schedules a first try.
+  if (config_.wake_up_retries < 1) return 0;
+  return t + std::max<std::int64_t>(config_.wake_up_retry_interval.count(), 1);
+}
+
+bool Es5Link::session_reads_queue(const std::string& eid) {
+  std::lock_guard lock(mu_);
+  auto& s = sessions_[eid];
+  s.last = std::chrono::steady_clock::now();
+  s.asked = false;  // the read that follows sees every operation committed before this
+  return schedules_.erase(eid) > 0;
+}
+
+void Es5Link::session_ended(const std::string& eid) {
+  bool asked = false;
   {
     std::lock_guard lock(mu_);
-    if (schedules_.erase(eid) == 0) return;
+    auto it = sessions_.find(eid);
+    if (it == sessions_.end()) return;
+    asked = it->second.asked;
+    sessions_.erase(it);
   }
-  if (auto c = config_.registry->clear_wake_up(eid); !c) log("ES5 wake-up schedule of " + eid + ": " + c.error().message);
+  // Asked after the session's last read of the queue: that operation is
+  // still queued.
+  if (asked) wake_up(eid);
 }
 
 void Es5Link::run_wake_ups() {
@@ -201,6 +254,8 @@ es5::Es5Result<bool> Es5Link::send_wake_up(const std::string& eid) {
   WakeUpSchedule schedule{eid, 1, 0};
   {
     std::lock_guard lock(mu_);
+    // A session opened since it was asked: that session takes the queue.
+    if (wake_up_waits_for_session(eid)) return false;
     if (auto it = schedules_.find(eid); it != schedules_.end() && it->second.next_at != 0) {
       // One wake-up in flight per eUICC: the session it opens takes every
       // queued operation; when its retry is due, this is that retry.
@@ -247,13 +302,25 @@ es5::Es5Result<bool> Es5Link::send_wake_up(const std::string& eid) {
   if (target.msisdn.digits.empty()) return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "no MSISDN for " + eid);
   // The schedule is stored before the SMS leaves (as the counter is): a
   // refused submission counts as a try, and a restart continues from it.
+  // A first try's was stored with its operation (first_wake_up_due()):
+  // read back instead of a transaction of its own.
   const int retries = std::max(config_.wake_up_retries, 0);
-  if (schedule.tries <= retries) {
-    const auto wait = config_.wake_up_retry_interval.count() << std::min(schedule.tries - 1, 16);
-    schedule.next_at = t + std::max<std::int64_t>(wait, 1);
+  std::optional<WakeUpSchedule> stored;
+  if (schedule.tries == 1) {
+    if (auto row = config_.registry->stored_wake_up(eid); row && *row && (*row)->tries == 1 &&
+                                                          ((*row)->next_at == 0 || (*row)->next_at > t))
+      stored = **row;
   }
-  if (auto stored = config_.registry->record_wake_up(schedule); !stored)
-    return es5::es5_fail(es5::Es5ErrorCode::Counter, "wake-up schedule: " + stored.error().message);
+  if (stored) {
+    schedule.next_at = stored->next_at;
+  } else {
+    if (schedule.tries <= retries) {
+      const auto wait = config_.wake_up_retry_interval.count() << std::min(schedule.tries - 1, 16);
+      schedule.next_at = t + std::max<std::int64_t>(wait, 1);
+    }
+    if (auto recorded = config_.registry->record_wake_up(schedule); !recorded)
+      return es5::es5_fail(es5::Es5ErrorCode::Counter, "wake-up schedule: " + recorded.error().message);
+  }
   {
     std::lock_guard lock(mu_);
     schedules_[eid] = schedule;

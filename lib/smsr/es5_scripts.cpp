@@ -37,24 +37,59 @@ std::string sw_text(std::uint16_t sw) {
 }  // namespace
 
 std::optional<es5::Script> Es5Link::next_script(const std::string& eid) {
-  session_opened(eid);
-  auto queued = config_.registry->queued_scripts(eid);
+  // The session's wake-up schedule ends: in the start of the operation it
+  // takes (one transaction), else on its own.
+  const bool had_schedule = session_reads_queue(eid);
+  const auto clear_schedule = [&] {
+    if (!had_schedule) return;
+    if (auto c = config_.registry->clear_wake_up(eid); !c)
+      log("ES5 wake-up schedule of " + eid + ": " + c.error().message);
+  };
+  // The oldest operation's commands, as one script, with the operation
+  // (one read).
+  auto queued = config_.registry->next_queued(eid);
   if (!queued) {
     log("ES5 queue of " + eid + ": " + queued.error().message);
+    clear_schedule();
     return std::nullopt;
   }
-  if (queued->empty()) return std::nullopt;
-  // The oldest operation's commands, as one script.
-  const std::int64_t id = queued->front().operation_id;
-  es5::Script script{std::string(kTokenPrefix) + std::to_string(id), {}, {}};
-  for (auto& q : *queued)
-    if (q.operation_id == id) script.c_apdus.push_back(std::move(q.script));
-  if (es3_service()) {
-    if (auto op = config_.registry->operation(id); op && *op) script.target = Es3Service::target_of(**op);
+  if (!*queued) {
+    clear_schedule();
+    return std::nullopt;
   }
+  Operation& op = (*queued)->operation;
+  const std::int64_t id = op.id;
+  es5::Script script{std::string(kTokenPrefix) + std::to_string(id), std::move((*queued)->scripts), {}};
+  if (es3_service()) script.target = Es3Service::target_of(op);
   if (auto started = config_.registry->start_operation(id); !started)
     log("ES5 operation " + std::to_string(id) + ": " + started.error().message);
+  else if (*started)
+    op.state = OperationState::InProgress;
+  {
+    // Kept for completed(): the card's answer to this script comes next.
+    std::lock_guard lock(mu_);
+    if (auto it = sessions_.find(eid); it != sessions_.end()) {
+      it->second.commands = script.c_apdus.size();
+      it->second.sent = std::move(op);
+    }
+  }
   return script;
+}
+
+void Es5Link::no_usable_answer(const std::string& eid, std::int64_t id, const std::string& why) {
+  // Another session, up to max_attempts.
+  auto attempts = config_.registry->count_attempt(id);
+  if (!attempts) {
+    log("ES5 operation " + std::to_string(id) + ": " + attempts.error().message);
+    return;
+  }
+  if (*attempts >= config_.max_attempts) {
+    finish(id, m2m::ExecutionStatus::Failed, m2m::codes::kDeliveredNoResponse);
+    return;
+  }
+  log("ES5 operation " + std::to_string(id) + ": no usable answer (" + why + "), attempt " +
+      std::to_string(*attempts) + " of " + std::to_string(config_.max_attempts));
+  wake_up(eid);
 }
 
 std::shared_ptr<Es3Service> Es5Link::es3_service() const {
@@ -90,8 +125,30 @@ void Es5Link::finish_with(std::int64_t id, const std::function<SmsrResult<void>(
 void Es5Link::completed(const std::string& eid, const std::string& token,
                         const es5::Es5Result<std::vector<apdu::Response>>& outcome) {
   const auto id = operation_of_token(token);
+  // The operation as next_script() read it for this session, when that is
+  // the one answered.
+  std::optional<Operation> sent_op;
+  std::size_t sent_commands = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = sessions_.find(eid); it != sessions_.end()) {
+      it->second.last = std::chrono::steady_clock::now();
+      if (id && it->second.sent && it->second.sent->id == *id) {
+        sent_op = std::move(it->second.sent);
+        sent_commands = it->second.commands;
+      }
+      it->second.sent.reset();
+    }
+  }
   if (!id) {
     log("ES5 answer for " + eid + " with an unknown token");
+    return;
+  }
+  // An ES4 operation answered in full goes straight to its end (Service::complete
+  // finds it already ended if it expired meanwhile); the other answers read
+  // the queue and the operation again.
+  if (outcome && sent_op && !(es3_service() && Es3Service::answers(*sent_op)) && !Es7Service::answers(*sent_op)) {
+    finish_answered(*sent_op, sent_commands, *outcome);
     return;
   }
   auto queued = config_.registry->queued_scripts(eid);
@@ -106,23 +163,8 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
     log("ES5 answer for operation " + std::to_string(*id) + ", which has ended, ignored");
     return;
   }
-  // No usable answer: another session, up to max_attempts.
-  const auto unusable = [&](const std::string& why) {
-    auto attempts = config_.registry->count_attempt(*id);
-    if (!attempts) {
-      log("ES5 operation " + std::to_string(*id) + ": " + attempts.error().message);
-      return;
-    }
-    if (*attempts >= config_.max_attempts) {
-      finish(*id, m2m::ExecutionStatus::Failed, m2m::codes::kDeliveredNoResponse);
-      return;
-    }
-    log("ES5 operation " + std::to_string(*id) + ": no usable answer (" + why + "), attempt " +
-        std::to_string(*attempts) + " of " + std::to_string(config_.max_attempts));
-    wake_up(eid);
-  };
   if (!outcome) {
-    unusable(outcome.error().to_string());
+    no_usable_answer(eid, *id, outcome.error().to_string());
     return;
   }
   // The operation, read once for what follows (its kind, then its end).
@@ -148,29 +190,33 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
     log("ES5 operation " + std::to_string(*id) + " answered" + (r ? std::string() : " not recorded: " + r.error().message));
     return;
   }
+  finish_answered(**op, sent, *outcome);
+}
+
+void Es5Link::finish_answered(const Operation& op, std::size_t sent, const std::vector<apdu::Response>& r_apdus) {
   // The card stops at the first error status word (ETSI TS 102 226 §5.2.1).
-  for (const auto& r : *outcome) {
+  for (const auto& r : r_apdus) {
     if (r.ok() || r.sw1() == apdu::sw::kSw1BytesAvailable) continue;
-    log("ES5 operation " + std::to_string(*id) + ": the eUICC answered " + sw_text(r.sw));
-    finish(**op, m2m::ExecutionStatus::Failed,
+    log("ES5 operation " + std::to_string(op.id) + ": the eUICC answered " + sw_text(r.sw));
+    finish(op, m2m::ExecutionStatus::Failed,
            r.sw == apdu::sw::kReferencedDataNotFound ? m2m::codes::kIsdpUnknown : m2m::codes::kEuiccRefused);
     return;
   }
-  if (outcome->size() < sent) {
-    finish(**op, m2m::ExecutionStatus::Failed, m2m::codes::kEuiccRefused);
+  if (r_apdus.size() < sent) {
+    finish(op, m2m::ExecutionStatus::Failed, m2m::codes::kEuiccRefused);
     return;
   }
   // AuditEIS: the card's answer is what the EIS is updated from.
-  if (m2m::es3::acts_as((*op)->function, m2m::Es4Function::AuditEis)) {
-    auto audit = parse_eis_audit(*outcome);
+  if (m2m::es3::acts_as(op.function, m2m::Es4Function::AuditEis)) {
+    auto audit = parse_eis_audit(r_apdus);
     if (!audit) {
-      unusable("malformed audit answer");
+      no_usable_answer(op.eid, op.id, "malformed audit answer");
       return;
     }
-    finish(**op, m2m::ExecutionStatus::ExecutedSuccess, {"", ""}, &*audit);
+    finish(op, m2m::ExecutionStatus::ExecutedSuccess, {"", ""}, &*audit);
     return;
   }
-  finish(**op, m2m::ExecutionStatus::ExecutedSuccess, {"", ""});
+  finish(op, m2m::ExecutionStatus::ExecutedSuccess, {"", ""});
 }
 
 }  // namespace rsp::smsr

@@ -296,7 +296,8 @@ std::optional<m2m::Eis> Registry::cached_eis(std::string_view eid) {
   std::lock_guard lock(eis_cache_mu_);
   auto it = eis_cache_.find(std::string(eid));
   if (it == eis_cache_.end()) return std::nullopt;
-  return it->second;
+  eis_lru_.splice(eis_lru_.begin(), eis_lru_, it->second.lru);  // used now
+  return it->second.eis;
 }
 
 std::uint64_t Registry::eis_epoch() {
@@ -304,25 +305,40 @@ std::uint64_t Registry::eis_epoch() {
   return eis_epoch_;
 }
 
+std::size_t Registry::eis_drop_slot(std::string_view eid) {
+  return std::hash<std::string_view>{}(eid) % kEisDropSlots;
+}
+
 void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_t epoch) {
   if (options_.eis_cache == 0) return;
   std::lock_guard lock(eis_cache_mu_);
-  if (epoch != eis_epoch_) return;  // a change was dropped since the read began: it may predate it
+  // This EIS (or one sharing its slot) changed since the read began: the
+  // read may predate the change. Other eUICCs' changes do not matter.
+  if (eis_dropped_at_[eis_drop_slot(eid)] > epoch) return;
   std::string key(eid);
   auto it = eis_cache_.find(key);
   if (it != eis_cache_.end()) {
-    it->second = eis;
+    it->second.eis = eis;
+    eis_lru_.splice(eis_lru_.begin(), eis_lru_, it->second.lru);
     return;
   }
-  if (eis_cache_.size() >= options_.eis_cache) eis_cache_.erase(eis_cache_.begin());
-  eis_cache_.emplace(std::move(key), eis);
+  // Full: the EIS used longest ago goes (the eUICCs in service stay).
+  if (eis_cache_.size() >= options_.eis_cache && !eis_lru_.empty()) {
+    eis_cache_.erase(eis_lru_.back());
+    eis_lru_.pop_back();
+  }
+  eis_lru_.push_front(key);
+  eis_cache_.emplace(std::move(key), CachedEis{eis, eis_lru_.begin()});
 }
 
 void Registry::drop_cached_eis(std::string_view eid) {
   if (options_.eis_cache == 0) return;
   std::lock_guard lock(eis_cache_mu_);
-  ++eis_epoch_;
-  eis_cache_.erase(std::string(eid));
+  eis_dropped_at_[eis_drop_slot(eid)] = ++eis_epoch_;
+  if (auto it = eis_cache_.find(std::string(eid)); it != eis_cache_.end()) {
+    eis_lru_.erase(it->second.lru);
+    eis_cache_.erase(it);
+  }
 }
 
 SmsrResult<std::optional<m2m::Eis>> Registry::eis(std::string_view eid, bool with_keys) {
@@ -544,6 +560,13 @@ SmsrResult<std::int64_t> Registry::create_operation(const Operation& op, std::sp
   std::uint64_t reserved = 0;
   if (counter) {
     RSP_TRY(reserved, store_next_counter(op.eid, counter->key_version, counter->last_used));
+    // The wake-up's first try: a schedule stored already (a wake-up in
+    // flight) stays as it is.
+    if (counter->wake_up_next_at) {
+      SMSR_DB_TRY_VOID(db_->execute("INSERT INTO smsr_wake_up (eid, tries, next_at) VALUES ($1, 1, $2) "
+                                    "ON CONFLICT (eid) DO NOTHING",
+                                    {value(op.eid), value(*counter->wake_up_next_at)}));
+    }
   }
   SMSR_DB_TRY_VOID(tx.commit());
   if (counter) note_counter(op.eid, counter->key_version, reserved, true);
@@ -576,6 +599,29 @@ SmsrResult<std::vector<std::string>> Registry::eids_with_open_operations() {
   return out;
 }
 
+SmsrResult<std::optional<QueuedOperation>> Registry::next_queued(std::string_view eid) {
+  // The operation's columns, qualified (both tables have id and eid), then the script.
+  static const std::string kSql = [] {
+    std::string cols;
+    std::string_view all = kOperationColumns;
+    while (!all.empty()) {
+      const auto comma = all.find(", ");
+      cols += (cols.empty() ? "o." : ", o.") + std::string(all.substr(0, comma));
+      all = comma == std::string_view::npos ? std::string_view() : all.substr(comma + 2);
+    }
+    return "SELECT " + cols +
+           ", c.script FROM smsr_command c JOIN smsr_operation o ON o.id = c.operation_id "
+           "WHERE c.eid = $1 AND c.operation_id = (SELECT operation_id FROM smsr_command WHERE eid = $1 "
+           "ORDER BY id LIMIT 1) ORDER BY c.id";
+  }();
+  SMSR_DB_TRY(auto rows, reader().query(kSql, {value(eid)}));
+  if (rows.empty()) return std::optional<QueuedOperation>();
+  QueuedOperation out{operation_of(rows.front()), {}};
+  out.scripts.reserve(rows.size());
+  for (const auto& r : rows) out.scripts.push_back(r.blob(13));
+  return std::optional<QueuedOperation>(std::move(out));
+}
+
 SmsrResult<std::vector<QueuedScript>> Registry::queued_scripts(std::string_view eid) {
   SMSR_DB_TRY(auto rows, reader().query("SELECT id, operation_id, eid, script FROM smsr_command WHERE eid = $1 ORDER BY id",
                                     {value(eid)}));
@@ -605,6 +651,12 @@ SmsrResult<void> Registry::clear_wake_up(std::string_view eid) {
   return {};
 }
 
+SmsrResult<std::optional<WakeUpSchedule>> Registry::stored_wake_up(std::string_view eid) {
+  SMSR_DB_TRY(auto row, reader().query_one("SELECT tries, next_at FROM smsr_wake_up WHERE eid = $1", {value(eid)}));
+  if (!row) return std::optional<WakeUpSchedule>();
+  return std::optional<WakeUpSchedule>(WakeUpSchedule{std::string(eid), static_cast<int>(row->int64(0)), row->int64(1)});
+}
+
 SmsrResult<std::vector<WakeUpSchedule>> Registry::wake_up_schedules() {
   SMSR_DB_TRY(auto rows, db_->query("SELECT eid, tries, next_at FROM smsr_wake_up ORDER BY eid"));
   std::vector<WakeUpSchedule> out;
@@ -619,10 +671,15 @@ SmsrResult<std::vector<WakeUpSchedule>> Registry::wake_up_schedules() {
 // Lost in a machine crash before that flush, the operation reads Accepted
 // again, which resumes exactly as InProgress does (eids_with_open_operations, expire_operations): nothing
 // the SM-SR or a caller relies on is lost, and no counter or key is involved.
+// The eUICC's wake-up schedule ends in the same transaction: its session is
+// there (a machine crash that loses both leaves the schedule, which a
+// restart's resume() treats as a wake-up possibly lost: one SMS more).
 SmsrResult<bool> Registry::start_operation(std::int64_t id) {
   SMSR_DB_TRY(auto tx, db_->begin_deferred_flush());
   SMSR_DB_TRY(auto n, db_->execute("UPDATE smsr_operation SET state = 'in-progress' WHERE id = $1 AND state = 'accepted'",
                                    {value(id)}));
+  SMSR_DB_TRY_VOID(db_->execute("DELETE FROM smsr_wake_up WHERE eid = (SELECT eid FROM smsr_operation WHERE id = $1)",
+                                {value(id)}));
   SMSR_DB_TRY_VOID(tx.commit());
   return n > 0;
 }

@@ -163,7 +163,8 @@ SmsrResult<Accepted> Service::accept(Es4Function f, const std::string& mno, cons
   std::optional<CounterReservation> counter;
   if (config_.wake_up)
     if (const m2m::Scp80KeySet* keys = choose_scp80_key_set(eis.isd_r))
-      counter = CounterReservation{keys->version, keys->counter};
+      counter = CounterReservation{keys->version, keys->counter,
+                                   config_.wake_up_due ? config_.wake_up_due(eis.eid) : std::nullopt};
   RSP_TRY(op.id, config_.registry->create_operation(op, scripts, &line, counter ? &*counter : nullptr));
   if (config_.wake_up) config_.wake_up(eis.eid);
   return Accepted{op.id, op.expires_at};

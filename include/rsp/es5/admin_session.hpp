@@ -19,6 +19,9 @@
 ///  - A malformed response script, a script status other than ok, or a POST
 ///    without a script → completed() with a typed error, 204, session ended.
 ///    A card that stops answering leaves its script pending (ScriptSource).
+///  - Each session's end (answered without a next URI, or dropped idle) is
+///    told to ScriptSource::session_ended(), so a script queued after the
+///    session last asked for one gets its wake-up then.
 ///
 /// Notifications (this project's reading: the SGP.02 text for the HTTP
 /// binding of notifications was not at hand): a card with pending

@@ -36,6 +36,13 @@ class ScriptSource {
   /// there is no usable answer (Malformed, ScriptStatus).
   virtual void completed(const std::string& eid, const std::string& token,
                          const Es5Result<std::vector<apdu::Response>>& outcome) = 0;
+  /// The session of `eid` ended: the server answered without a next URI
+  /// (the queue was empty, or the session failed), or dropped it idle past
+  /// its timeout. next_script() is not asked again before the eUICC opens
+  /// a new session, so a script queued since the last next_script() call
+  /// needs a wake-up. Called once per session, after its last answer is
+  /// built. Default: nothing.
+  virtual void session_ended(const std::string& eid) { (void)eid; }
 };
 
 class NotificationSink {

@@ -22,10 +22,20 @@
 ///    with their validity as before). At most one wake-up per eUICC is in
 ///    flight: until its session opens or its retry is due, another ask for
 ///    one sends nothing (the session takes every queued operation). The
-///    schedule lives in the registry (Registry::record_wake_up, stored
-///    before the SMS leaves), so a restarted SM-SR continues it (resume():
-///    the wake-up a restart sends counts as the next try); each
-///    wake-up tried is an audit line ("ES5.WakeUp").
+///    schedule lives in the registry (stored before the SMS leaves: the
+///    first try's with the operation itself, first_wake_up_due(); a retry's
+///    by Registry::record_wake_up), so a restarted SM-SR continues it
+///    (resume(): the wake-up a restart sends counts as the next try); each
+///    wake-up tried is an audit line ("ES5.WakeUp"). The schedule ends when
+///    a session of the eUICC takes an operation (in that operation's
+///    start, one transaction).
+///  - No wake-up while a session is open: an operation queued while an
+///    administration session of its eUICC runs goes in that session (the
+///    session asks next_script() after each answer); only when the session
+///    ends without having asked again (session_ended()) is the SMS sent. A
+///    session this link has heard nothing of for `session_idle_timeout`
+///    counts as gone (a card that went silent): its wake-ups are sent then
+///    (at the latest by retry_wake_ups()).
 ///  - psk(): the PSK-TLS key lookup of the administration session (runs on
 ///    the server's I/O thread): from memory, else one indexed read of the
 ///    registry, then kept.
@@ -101,6 +111,9 @@ struct Es5LinkConfig {
   /// the wait doubles after each retry.
   std::chrono::seconds wake_up_retry_interval{60};
   int wake_up_retries = 3;  ///< wake-ups sent again at most, after the first
+  /// A session with no next_script() or completed() call for this long is
+  /// taken as gone (as AdminSessionOptions::session_idle_timeout).
+  std::chrono::milliseconds session_idle_timeout{30000};
   std::shared_ptr<const service::Clock> clock;  ///< default: the system clock
   std::function<void(const std::string&)> log;   ///< one line per event; may be unset
 };
@@ -122,8 +135,14 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   void attach_es7(std::shared_ptr<Es7Service> es7);
   void set_trigger_address(std::string host, std::string uri);
 
-  /// Queues an SMS wake-up of `eid` (ServiceConfig::wake_up).
+  /// Queues an SMS wake-up of `eid` (ServiceConfig::wake_up); while a
+  /// session of `eid` is open, only notes that one was asked (see above).
   void wake_up(const std::string& eid);
+  /// ServiceConfig::wake_up_due: when the wake-up that wake_up(eid) would
+  /// send now is due again (its schedule's next_at, the first try), for the
+  /// operation's transaction to store it; nullopt when it would send none
+  /// (a wake-up of `eid` in flight, or its session open).
+  std::optional<std::int64_t> first_wake_up_due(const std::string& eid) const;
   /// After a (re)start: a wake-up for every eUICC with an operation still
   /// open (its first wake-up or session may have been lost with the process;
   /// the operations themselves are durable). A stored wake-up schedule goes
@@ -143,6 +162,7 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   std::optional<es5::Script> next_script(const std::string& eid) override;
   void completed(const std::string& eid, const std::string& token,
                  const es5::Es5Result<std::vector<apdu::Response>>& outcome) override;
+  void session_ended(const std::string& eid) override;
   // es5::NotificationSink
   void notification(const std::string& eid, const m2m::Notification& n) override;
 
@@ -158,8 +178,17 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   std::shared_ptr<Es3Service> es3_service() const;
   /// False: not sent, a wake-up of `eid` is in flight.
   es5::Es5Result<bool> send_wake_up(const std::string& eid);
-  /// The session of `eid` opened: its wake-up schedule ends.
-  void session_opened(const std::string& eid);
+  /// A session of `eid` is about to read its queue: it is open (a wake-up
+  /// asked from now on waits for its end), and its wake-up schedule ends;
+  /// true when there was one (in memory).
+  bool session_reads_queue(const std::string& eid);
+  /// `eid`'s session is open (and not silent past session_idle_timeout):
+  /// notes a wake-up asked. Under mu_.
+  bool wake_up_waits_for_session(const std::string& eid);
+  /// The card's answer to ES4 operation `op`'s script of `sent` commands: its end.
+  void finish_answered(const Operation& op, std::size_t sent, const std::vector<apdu::Response>& r_apdus);
+  /// No usable answer to operation `id`: another session, up to max_attempts.
+  void no_usable_answer(const std::string& eid, std::int64_t id, const std::string& why);
   void finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit = nullptr);
   void finish(const Operation& op, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit = nullptr);
   void finish_with(std::int64_t id, const std::function<SmsrResult<void>(Service&)>& complete,
@@ -186,6 +215,17 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   /// The registry's wake-up schedules, by EID (loaded at construction).
   std::map<std::string, WakeUpSchedule, std::less<>> schedules_;
   std::map<std::string, es5::PskBinding, std::less<>> psk_cache_;
+  /// Administration sessions open now (from their first next_script() to
+  /// session_ended()), by EID.
+  struct OpenSession {
+    std::chrono::steady_clock::time_point last;  ///< its last next_script() or completed()
+    bool asked = false;  ///< a wake-up was asked since its last next_script()
+    /// The operation whose script it was sent last, as next_script() read
+    /// it, and that script's command count: what completed() needs of it.
+    std::optional<Operation> sent;
+    std::size_t commands = 0;
+  };
+  std::map<std::string, OpenSession, std::less<>> sessions_;
   std::vector<std::thread> threads_;
 };
 

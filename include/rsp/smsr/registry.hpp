@@ -15,10 +15,12 @@
 /// holds each operation's scripts in order; the ES5 side takes them one
 /// eUICC at a time and they go with the operation when it ends.
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -86,6 +88,11 @@ struct AuditEntry {
 struct CounterReservation {
   int key_version = 0;
   std::uint64_t last_used = 0;
+  /// When set: the wake-up's schedule (its first try, WakeUpSchedule::next_at
+  /// this), stored with the operation unless the eUICC has one stored
+  /// already; the wake-up then reads it back (stored_wake_up()) instead of
+  /// storing it in a transaction of its own.
+  std::optional<std::int64_t> wake_up_next_at;
 };
 
 struct QueuedScript {
@@ -93,6 +100,13 @@ struct QueuedScript {
   std::int64_t operation_id = 0;
   std::string eid;
   Bytes script;  ///< C-APDUs in the form the ES5 session sends them
+};
+
+/// The oldest operation of an eUICC with queued scripts, and those scripts
+/// in order (Registry::next_queued).
+struct QueuedOperation {
+  Operation operation;
+  std::vector<Bytes> scripts;
 };
 
 /// An eUICC's SMS wake-up schedule (Es5Link): the wake-ups tried since its
@@ -124,7 +138,7 @@ struct RegistryOptions {
   /// see its own).
   std::shared_ptr<store::Database> reader = nullptr;
   /// Keep the EIS read last (parsed, without its keys) per eUICC, for up to
-  /// this many eUICCs (a full cache drops an arbitrary entry); dropped when
+  /// this many eUICCs (a full cache drops the one used longest ago); dropped when
   /// this registry changes it. Only for a
   /// database no other process writes (SQLite as `rsp smsr serve` opens it):
   /// a change another SM-SR instance makes is not seen here; and with it,
@@ -219,8 +233,9 @@ class Registry {
   /// <id>" (whatever `accepted->result` says): one disk flush, not two.
   /// With `counter`, the next SCP80 counter of the eUICC's key set (as
   /// next_scp80_counter() gives it) is stored in the same transaction and
-  /// kept for the operation's wake-up (take_reserved_counter()): one
-  /// transaction less per operation.
+  /// kept for the operation's wake-up (take_reserved_counter()), and so is
+  /// its wake-up schedule (CounterReservation::wake_up_next_at): two
+  /// transactions less per operation.
   SmsrResult<std::int64_t> create_operation(const Operation& op, std::span<const Bytes> scripts,
                                             const AuditEntry* accepted = nullptr,
                                             const CounterReservation* counter = nullptr);
@@ -232,9 +247,14 @@ class Registry {
   SmsrResult<std::vector<std::string>> eids_with_open_operations();
   /// Queued scripts of `eid`, in order.
   SmsrResult<std::vector<QueuedScript>> queued_scripts(std::string_view eid);
-  /// Marks an Accepted operation InProgress (its ES5 session began). Without
-  /// a disk flush of its own: durable with the next flushed commit (a machine crash
-  /// before it leaves the operation Accepted, which resumes the same way).
+  /// The oldest operation of `eid` with scripts queued, with its scripts
+  /// (one read); nullopt when none is queued.
+  SmsrResult<std::optional<QueuedOperation>> next_queued(std::string_view eid);
+  /// Marks an Accepted operation InProgress (its ES5 session began) and
+  /// drops its eUICC's wake-up schedule (clear_wake_up), in one transaction.
+  /// Without a disk flush of its own: durable with the next flushed commit (a
+  /// machine crash before it leaves the operation Accepted, which resumes
+  /// the same way). True when it was Accepted.
   SmsrResult<bool> start_operation(std::int64_t id);
   /// Ends an open operation with `state` (Completed/Failed/Expired) and its
   /// status and codes, dropping its queued scripts; false when it was already final.
@@ -252,6 +272,8 @@ class Registry {
   SmsrResult<void> clear_wake_up(std::string_view eid);
   /// Every stored schedule, in EID order (read by a restarted SM-SR).
   SmsrResult<std::vector<WakeUpSchedule>> wake_up_schedules();
+  /// The stored schedule of `eid` (a read on the reader connection).
+  SmsrResult<std::optional<WakeUpSchedule>> stored_wake_up(std::string_view eid);
   /// The next step of open operation `id` (a step whose script needs the
   /// card's answer to the one before: the SM-SR change's key establishment,
   /// es7_service.hpp): its queued scripts replaced with `scripts` and its
@@ -294,16 +316,27 @@ class Registry {
   /// The audit writer thread: writes the buffered lines in batches.
   void write_audit_lines();
   /// The EIS cache (RegistryOptions::eis_cache): the keyless EIS by EID.
-  /// A read fills it only when no change was dropped from it meanwhile
-  /// (`eis_epoch_` unchanged), so a read that raced a commit never stores
+  /// A read fills it only when that EIS was not dropped meanwhile (the
+  /// epoch of the last drop in its slot of `eis_dropped_at_` not past the
+  /// epoch the read began at), so a read that raced a commit never stores
   /// what that commit replaced; a change drops its EIS after it commits.
+  /// Per slot, not one epoch for all: under load some eUICC's change lands
+  /// during nearly every read, which would then never fill the cache.
   std::optional<m2m::Eis> cached_eis(std::string_view eid);
   std::uint64_t eis_epoch();
   void cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_t epoch);
   void drop_cached_eis(std::string_view eid);
   std::mutex eis_cache_mu_;
-  std::unordered_map<std::string, m2m::Eis> eis_cache_;
-  std::uint64_t eis_epoch_ = 0;
+  struct CachedEis {
+    m2m::Eis eis;
+    std::list<std::string>::iterator lru;  ///< its place in eis_lru_
+  };
+  std::unordered_map<std::string, CachedEis> eis_cache_;
+  std::list<std::string> eis_lru_;  ///< the cached EIDs, the one used last first
+  std::uint64_t eis_epoch_ = 0;  ///< drops so far
+  static constexpr std::size_t kEisDropSlots = 4096;
+  static std::size_t eis_drop_slot(std::string_view eid);
+  std::array<std::uint64_t, kEisDropSlots> eis_dropped_at_{};  ///< by slot (hash of the EID)
   std::mutex audit_mu_;
   std::condition_variable audit_cv_;
   std::vector<AuditEntry> audit_buffer_;

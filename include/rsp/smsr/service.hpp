@@ -41,6 +41,11 @@ namespace rsp::smsr {
 using ScriptBuilder = std::function<std::vector<Bytes>(const Operation&, const m2m::Eis&)>;
 /// Told after an operation for `eid` was stored (e.g. to send the SMS wake-up).
 using WakeUp = std::function<void(const std::string& eid)>;
+/// Asked before an operation for `eid` is stored: when the retry of the
+/// wake-up that `WakeUp` will send is due (WakeUpSchedule::next_at of its
+/// first try), stored with the operation (CounterReservation); nullopt when
+/// it will send none (Es5Link::first_wake_up_due).
+using WakeUpDue = std::function<std::optional<std::int64_t>(const std::string& eid)>;
 /// Checks a new EIS's ECASD certificate (chain to a configured CI/EUM root);
 /// nullopt when it is acceptable, else why not (no key material).
 using EcasdCheck = std::function<std::optional<std::string>(const m2m::Eis&)>;
@@ -54,6 +59,8 @@ struct ServiceConfig {
   std::chrono::seconds max_validity{7 * 24 * 3600};
   ScriptBuilder scripts;  ///< unset: operations are queued without scripts
   WakeUp wake_up;
+  /// Unset: the wake-up stores its schedule in a transaction of its own.
+  WakeUpDue wake_up_due;
   EcasdCheck check_ecasd;  ///< unset: certificates are not checked
 };
 

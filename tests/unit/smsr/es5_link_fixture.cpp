@@ -24,6 +24,7 @@ ServiceConfig Es5LinkTest::service_config(std::shared_ptr<Registry> registry, Es
   sc.default_validity = 600s;
   sc.scripts = isdr_script;
   sc.wake_up = [&link](const std::string& e) { link.wake_up(e); };
+  sc.wake_up_due = [&link](const std::string& e) { return link.first_wake_up_due(e); };
   return sc;
 }
 

@@ -65,6 +65,7 @@ TEST_F(Es5LinkTest, AWakeUpAskedForWhileTheEuiccsLastIsBeingSentFollowsIt) {
   // The session that SMS opens may already have taken the queue: an
   // operation accepted now needs one more wake-up; two asks make one.
   EXPECT_FALSE(link.next_script(eid()));  // the session opened, its queue empty
+  link.session_ended(eid());              // and ended
   link.wake_up(eid());
   link.wake_up(eid());
   sms.open();
@@ -387,6 +388,7 @@ TEST_F(Es5LinkTest, MalformedAnswersAreRetriedThenFailWithDeliveredNoResponse) {
     EXPECT_EQ(script->c_apdus[0], m2m::build_apdu(m2m::EnableProfile{second_}).value());
     EXPECT_EQ(op(accepted->operation_id).state, OperationState::InProgress);
     link_->completed(eid(), script->token, es5::es5_fail(es5::Es5ErrorCode::Malformed, "not a response script"));
+    link_->session_ended(eid());  // as the session server ends it: the retry's wake-up goes now
     ASSERT_TRUE(link_->wait_wake_ups(5s));
   }
   const auto o = op(accepted->operation_id);
@@ -399,6 +401,47 @@ TEST_F(Es5LinkTest, MalformedAnswersAreRetriedThenFailWithDeliveredNoResponse) {
   EXPECT_TRUE(has_function(callbacks(), "mno-two", "ES4.EnableProfile"));
   // The EIS did not change.
   EXPECT_EQ((**registry_->eis(eid(), false)).profile(kSecondIccid)->state, m2m::ProfileState::Disabled);
+}
+
+TEST_F(Es5LinkTest, AnOperationQueuedWhileASessionIsOpenGoesInItWithoutAWakeUp) {
+  // The eUICC's session is open: it read the queue (empty so far).
+  EXPECT_FALSE(link_->next_script(eid()));
+  const auto sent = link_->wake_ups_sent();
+  auto accepted = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
+  ASSERT_TRUE(accepted);
+  ASSERT_TRUE(link_->wait_wake_ups(5s));
+  EXPECT_EQ(link_->wake_ups_sent(), sent);
+  // The session asks again (after an answer) and takes it.
+  auto script = link_->next_script(eid());
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->token, "op-" + std::to_string(accepted->operation_id));
+  EXPECT_EQ(op(accepted->operation_id).state, OperationState::InProgress);
+  link_->session_ended(eid());
+  ASSERT_TRUE(link_->wait_wake_ups(5s));
+  EXPECT_EQ(link_->wake_ups_sent(), sent);  // taken: no SMS at its end either
+  // No wake-up schedule was left behind for it.
+  auto stored = registry_->stored_wake_up(eid());
+  ASSERT_TRUE(stored);
+  EXPECT_FALSE(*stored);
+}
+
+TEST_F(Es5LinkTest, AnOperationQueuedAfterASessionsLastReadIsWokenForWhenTheSessionEnds) {
+  EXPECT_FALSE(link_->next_script(eid()));
+  const auto sent = link_->wake_ups_sent();
+  ASSERT_TRUE(service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt));
+  ASSERT_TRUE(link_->wait_wake_ups(5s));
+  EXPECT_EQ(link_->wake_ups_sent(), sent);
+  // The session ends without asking for the queue again: the SMS goes now.
+  link_->session_ended(eid());
+  ASSERT_TRUE(link_->wait_wake_ups(5s));
+  EXPECT_EQ(link_->wake_ups_sent(), sent + 1);
+  // Its schedule was stored before the SMS left.
+  auto stored = registry_->stored_wake_up(eid());
+  ASSERT_TRUE(stored);
+  ASSERT_TRUE(*stored);
+  EXPECT_EQ((*stored)->tries, 1);
+  ASSERT_TRUE(link_->wake_up_schedule(eid()));
+  EXPECT_EQ(link_->wake_up_schedule(eid())->next_at, (*stored)->next_at);
 }
 
 TEST_F(Es5LinkTest, ErrorStatusWordsFailTheOperationWithTheirCode) {

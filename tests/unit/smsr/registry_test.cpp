@@ -173,7 +173,7 @@ Operation op_for(const std::string& eid, std::int64_t expires_at) {
 
 TEST_P(RegistryTest, AnOperationReservesItsWakeUpCounterOnce) {
   // Reserved in the operation's transaction, above the EIS's own counter.
-  const CounterReservation reserve{2, 41};
+  const CounterReservation reserve{2, 41, std::nullopt};
   ASSERT_TRUE(registry_->create_operation(op_for("E1", 200), std::vector<Bytes>{{0x01}}, nullptr, &reserve));
   EXPECT_EQ(registry_->take_reserved_counter("E1", 2), std::optional<std::uint64_t>(42));
   EXPECT_FALSE(registry_->take_reserved_counter("E1", 2));  // taken once
