@@ -97,12 +97,7 @@ std::string encode_request(const Request& request, std::string_view call_id) {
 }
 
 expected<Request, Error> decode_request(Function f, std::string_view body) {
-  RSP_TRY(const json j, detail::object_of<Error>(body));
-  Body b(j);
-  RSP_TRY_VOID(b.text("functionCallIdentifier", false, kMaxId));
-  RSP_TRY(auto r, decode(f, b));
-  RSP_TRY_VOID(b.done());
-  return r;
+  return detail::read_request<Error>(body, [f](Body& b, const json&) { return decode(f, b); });
 }
 
 std::string encode_response(const Response& r) {

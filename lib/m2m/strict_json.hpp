@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -161,6 +162,20 @@ expected<json, Error> object_of(std::string_view body) {
   if (j.is_discarded()) return unexpected(Error{Error::Kind::Invalid, "the body is not JSON"});
   if (!j.is_object()) return unexpected(Error{Error::Kind::Invalid, "the body must be a JSON object"});
   return j;
+}
+
+/// A request body read strictly: a JSON object, its optional
+/// functionCallIdentifier (ignored here: the binding's caller keeps it), then
+/// what `read(body, object)` takes for the function, and nothing left over.
+template <class Error, class Read>
+auto read_request(std::string_view text, Read&& read)
+    -> decltype(read(std::declval<Body<Error>&>(), std::declval<const json&>())) {
+  RSP_TRY(const json j, object_of<Error>(text));
+  Body<Error> b(j);
+  RSP_TRY_VOID(b.text("functionCallIdentifier", false, kMaxId));
+  RSP_TRY(auto r, read(b, j));
+  RSP_TRY_VOID(b.done());
+  return r;
 }
 
 /// The mandatory EIS member `name` of `b` (eis_json.hpp, strictly) as a
