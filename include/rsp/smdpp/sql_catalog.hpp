@@ -39,9 +39,11 @@
 /// 5 enable, 6 disable, 7 delete, Executed-Success, resultData the signed
 /// notification). The SGP.22 state stays installed.
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 
 #include "rsp/crypto/random.hpp"
 #include "rsp/smdpp/catalog.hpp"
@@ -121,6 +123,27 @@ class SqlProfileCatalog final : public ProfileCatalog {
   /// when it is not kept (none given, no key-encryption key).
   std::optional<Bytes> seal_one_time_key(std::int64_t order_id, const std::string& iccid, const IssuedDownload& d);
   void note(const SmdppError& e);
+
+  /// What the installation result records of an order whose BPP this
+  /// catalog issued (bpp_issued), kept from then: the installation result's
+  /// transaction then reads only whether the order is still active (a key
+  /// lookup) instead of the order, its profile and operator joined. The
+  /// profile is downloaded then, and the UPDATE that moves it on checks so.
+  /// Without it (another instance issued the BPP, a restart, dropped, a
+  /// retry) the order is read as for any other event.
+  struct IssuedOrder {
+    std::string iccid;
+    std::string profile_type;
+    std::string operator_name;  ///< the recipient of the order's progress
+    std::optional<std::string> eid;  ///< the EID the order is bound to
+  };
+  /// At most this many are kept, the oldest dropped first: one per download
+  /// between its BPP and its installation result.
+  static constexpr std::size_t kIssuedOrdersKept = 4096;
+  void remember_issued(std::int64_t order_id, IssuedOrder o);
+  std::optional<IssuedOrder> take_issued(std::int64_t order_id);
+  std::unordered_map<std::int64_t, IssuedOrder> issued_;
+  std::deque<std::int64_t> issued_fifo_;  ///< remember_issued() order; ids taken since may remain
 
   std::shared_ptr<Inventory> inv_;
   crypto::Random& rng_;

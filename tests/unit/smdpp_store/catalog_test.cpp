@@ -2,6 +2,8 @@
 // test-double eUICC, the states they pass through and the operator callbacks.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "fixture.hpp"
@@ -411,6 +413,94 @@ TEST(SqlCatalog, AnInstallationResultThatCannotBeStoredIsAServerErrorSoTheLpaKee
   forged_pn.set_profileInstallationResult(pir);
   hn.pendingNotification = forged_pn;
   EXPECT_EQ(handle_es9(*w.server, path, messages::es9::encode_request(hn)).status, 204);
+}
+
+// progress_payload writes the JSON text itself: byte for byte what a
+// nlohmann::ordered_json document with the same members dumps, escapes and
+// UTF-8 included; bytes that are not UTF-8 (which dump() refuses) still give
+// The installation result of a session still open records against its
+// order only while that order is active: a profile the operator took back
+// (reinstated) and ordered again is not marked installed by the first
+// session's late result, also when the catalog kept that order's facts
+// from issuing its BPP; the new order's own result installs it.
+TEST(SqlCatalog, ALateResultOfAnEndedOrderLeavesTheProfilesNewDownloadAlone) {
+  CatalogWorld w;
+  TestEuicc first(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
+  const std::string mid = w.order(1, first.eid(), std::nullopt);
+  const std::string iccid = test_iccid(1);
+  auto init = w.server->initiate_authentication(first.initiate(kAddress));
+  ASSERT_TRUE(init);
+  auto auth = w.server->authenticate_client(*first.authenticate_server(*init, mid));
+  ASSERT_TRUE(auth) << auth.error().message;
+  auto bpp = w.server->get_bound_profile_package(*first.prepare_download(*auth, std::nullopt));
+  ASSERT_TRUE(bpp) << bpp.error().message;
+  ASSERT_TRUE(first.load_bpp(bpp->boundProfilePackage));
+  const auto late = first.install_result(true);
+
+  ASSERT_TRUE(w.inv->reinstate_profile(iccid, "the card was destroyed"));
+  ASSERT_TRUE(w.es2->download_order("op1", {first.eid(), iccid, std::nullopt}));
+  ConfirmOrderRequest cr;
+  cr.iccid = iccid;
+  cr.release_flag = true;
+  auto confirmed = w.es2->confirm_order("op1", cr);
+  ASSERT_TRUE(confirmed);
+  TestEuicc second(test_euicc_credentials(crypto::Curve::NistP256), w.rng);
+  auto init2 = w.server->initiate_authentication(second.initiate(kAddress));
+  ASSERT_TRUE(init2);
+  auto auth2 = w.server->authenticate_client(*second.authenticate_server(*init2, confirmed->matching_id));
+  ASSERT_TRUE(auth2) << auth2.error().message;
+  auto bpp2 = w.server->get_bound_profile_package(*second.prepare_download(*auth2, std::nullopt));
+  ASSERT_TRUE(bpp2) << bpp2.error().message;
+  ASSERT_TRUE(second.load_bpp(bpp2->boundProfilePackage));
+  ASSERT_EQ(w.state(iccid), S::Downloaded);
+
+  EXPECT_FALSE(w.server->handle_notification(late));
+  EXPECT_EQ(w.state(iccid), S::Downloaded);
+  auto order = w.inv->active_order(iccid);
+  ASSERT_TRUE(order && *order);
+  EXPECT_EQ((*order)->matching_id, confirmed->matching_id);
+
+  auto n = w.server->handle_notification(second.install_result(true));
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(w.state(iccid), S::Installed);
+  const auto history = w.inv->history(iccid);
+  ASSERT_TRUE(history);
+  EXPECT_EQ(std::count_if(history->begin(), history->end(), [](const TransitionRecord& t) { return t.to == S::Installed; }),
+            1);
+}
+
+// valid JSON.
+TEST(ProgressPayload, IsWhatAJsonDocumentDumps) {
+  const std::string odd = std::string("q\"b\\s/\b\f\n\r\t") + '\x01' + '\x1f' + '\x7f' + "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80";
+  const Bytes pir = {0xBF, 0x37, 0x00, 0xFF};
+  for (int variant = 0; variant < 4; ++variant) {
+    const bool with_eid = variant & 1, failed = variant & 2;
+    const std::optional<std::string> eid = with_eid ? std::optional<std::string>("89049032" + odd) : std::nullopt;
+    const std::optional<SmdppError> failure =
+        failed ? std::optional<SmdppError>(SmdppError{"8.2", "4.2", "failed: " + odd}) : std::nullopt;
+    const std::string text = progress_payload(eid, "8949" + odd, "gold " + odd, 1764892800 + variant, 3 + variant,
+                                              failure, failed ? &pir : nullptr);
+    nlohmann::ordered_json j;
+    if (eid) j["eid"] = *eid;
+    j["iccid"] = "8949" + odd;
+    j["profileType"] = "gold " + odd;
+    j["timestamp"] = utc_timestamp(1764892800 + variant);
+    j["notificationPointId"] = 3 + variant;
+    nlohmann::ordered_json status;
+    status["status"] = failed ? "Failed" : "Executed-Success";
+    if (failure)
+      status["statusCodeData"] = {{"subjectCode", "8.2"}, {"reasonCode", "4.2"}, {"message", failure->message}};
+    j["notificationPointStatus"] = std::move(status);
+    if (failed) j["resultData"] = base64_encode(pir);
+    EXPECT_EQ(text, j.dump()) << variant;
+  }
+  EXPECT_EQ(utc_timestamp(1764892800), "2025-12-05T00:00:00Z");
+  // Not UTF-8: an overlong form, a surrogate, a lone continuation byte, a cut sequence.
+  const std::string bad = std::string("a\xC0\xAF") + "\xED\xA0\x80" + "\x80" + "\xE2\x82";
+  const std::string text = progress_payload(std::nullopt, bad, "t", 0, 3, std::nullopt);
+  const auto parsed = nlohmann::json::parse(text, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << text;
+  EXPECT_EQ(parsed["iccid"], "a\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD");
 }
 
 }  // namespace
