@@ -86,6 +86,10 @@ void OutboxWorker::serve_recipient(const std::string& recipient) {
     }
     if (rest < all.size())
       if (!store_->release(all.subspan(rest))) return;  // storage failing: due again when the lease ends
+    if (config_.gather.count() > 0 && all.size() < batch && !error) {
+      std::unique_lock guard(mu_);
+      cv_.wait_for(guard, config_.gather, [this] { return stopping_; });
+    }
   }
 }
 

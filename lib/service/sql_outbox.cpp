@@ -177,8 +177,11 @@ expected<std::vector<OutboxItem>, std::string> SqlOutbox::claim_batch(const std:
 }
 
 expected<std::size_t, std::string> SqlOutbox::delivered_batch(std::span<const OutboxItem> items) {
+  // Without a flush of its own, as delivered() and claim(): lost with the
+  // machine, the batch is delivered once more, in order (a crash loses the
+  // last commits, never one before a kept one), each entry with its `ref`.
   auto run = [&]() -> store::DbResult<std::size_t> {
-    RSP_TRY(auto tx, db_->begin());
+    RSP_TRY(auto tx, db_->begin_deferred_flush());
     std::size_t held = 0;
     for (const auto& item : items) {
       RSP_TRY(auto n, db_->execute("UPDATE service_outbox SET status = 'delivered', attempts = attempts + 1,"
@@ -196,8 +199,10 @@ expected<std::size_t, std::string> SqlOutbox::delivered_batch(std::span<const Ou
 }
 
 expected<void, std::string> SqlOutbox::release(std::span<const OutboxItem> items) {
+  // No flush either: lost with the machine, the entries are due again when
+  // their lease ends, as an entry whose sender died.
   auto run = [&]() -> store::DbResult<void> {
-    RSP_TRY(auto tx, db_->begin());
+    RSP_TRY(auto tx, db_->begin_deferred_flush());
     for (const auto& item : items) {
       RSP_TRY_VOID(db_->execute("UPDATE service_outbox SET next_try_at = $2, claim_token = NULL"
                                 " WHERE id = $1 AND outbox = $3 AND status = 'pending' AND claim_token = $4",

@@ -103,6 +103,14 @@ struct OutboxWorkerConfig {
   /// order; a batch stops at a failed send, at stop(), or once half the
   /// lease has passed, and hands the entries not sent back (release()).
   std::size_t batch = 1;
+  /// After a batch that came back short (fewer than `batch` entries, all
+  /// sent), the lane waits this long before it claims again, so that the
+  /// entries arriving meanwhile go in one batch (one claim and one delivery
+  /// transaction) instead of one or two each; it ends, as without it, once a
+  /// claim finds nothing due. Zero: it claims again at once. It delays an
+  /// entry by at most this much (the poll interval bounds it already for a
+  /// recipient without a lane).
+  std::chrono::milliseconds gather{0};
   /// How long a claimed entry stays with this worker; must exceed one
   /// delivery (the sender's whole-delivery timeout).
   std::chrono::seconds lease{std::chrono::minutes(3)};

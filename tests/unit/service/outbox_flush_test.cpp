@@ -1,7 +1,7 @@
 // The SQL outbox's bookkeeping on SQLite: an entry is queued inside the
-// role's flushed transaction, while its claim and its delivery commit without
-// a disk flush of their own (delivery is at least once already); a failed
-// attempt stays flushed.
+// role's flushed transaction, while its claim, its delivery and its release
+// (one at a time or by batch) commit without a disk flush of their own
+// (delivery is at least once already); a failed attempt stays flushed.
 #include <gtest/gtest.h>
 
 #include "rsp/service/sql_outbox.hpp"
@@ -56,6 +56,37 @@ TEST(OutboxFlush, ClaimAndDeliveryTakeNoFlush) {
   auto again = o.outbox->delivered(**item);
   ASSERT_TRUE(again);
   EXPECT_FALSE(*again);
+}
+
+TEST(OutboxFlush, ABatchClaimDeliveryAndReleaseTakeNoFlush) {
+  OutboxOnSqlite o;
+  ASSERT_TRUE(o.outbox);
+  for (int i = 0; i < 3; ++i) o.enqueue();
+  const auto before = store::sqlite_commit_stats(*o.db);
+  auto items = o.outbox->claim_batch("op1", 30s, "token-1", 8);
+  ASSERT_TRUE(items);
+  ASSERT_EQ(items->size(), 3u);
+  const std::span<const OutboxItem> all(*items);
+  auto done = o.outbox->delivered_batch(all.first(2));
+  ASSERT_TRUE(done);
+  EXPECT_EQ(*done, 2u);
+  ASSERT_TRUE(o.outbox->release(all.subspan(2)));
+  const auto after = store::sqlite_commit_stats(*o.db);
+  EXPECT_EQ(after.commits - before.commits, 3u);
+  EXPECT_EQ(after.flushes - before.flushes, 0u);
+  EXPECT_EQ(after.deferred - before.deferred, 3u);
+  auto rows = o.db->query("SELECT status, claim_token FROM service_outbox ORDER BY id");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[0].text(0), "delivered");
+  EXPECT_EQ((*rows)[1].text(0), "delivered");
+  EXPECT_EQ((*rows)[2].text(0), "pending");
+  EXPECT_FALSE((*rows)[2].opt_text(1).has_value());
+  // The released entry is due again at once, and the delivered ones are not.
+  auto next = o.outbox->claim_batch("op1", 30s, "token-2", 8);
+  ASSERT_TRUE(next);
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ(next->front().id, (*items)[2].id);
 }
 
 TEST(OutboxFlush, AFailedAttemptIsFlushed) {

@@ -149,6 +149,45 @@ TEST(OutboxWorker, AHangingRecipientDelaysOnlyItself) {
   EXPECT_EQ(worker.delivered(), 2u);
 }
 
+TEST(OutboxWorker, ALaneGatheringAfterAShortBatchSendsEverythingInOrderAndStopsAtOnce) {
+  auto store = std::make_shared<MemoryStore>();
+  for (int i = 1; i <= 3; ++i) store->add(i, "a", "https://a/cb");
+  std::mutex mu;
+  std::vector<std::string> sent;
+  OutboxWorkerConfig c;
+  c.poll_interval = 5ms;
+  c.batch = 8;
+  c.gather = std::chrono::minutes(10);  // longer than the test may take: stop() must cut the wait
+  OutboxWorker worker(store, c, [&](const std::string&, const std::string& body) -> expected<void, std::string> {
+    std::lock_guard lock(mu);
+    sent.push_back(body);
+    return {};
+  });
+  worker.start();
+  // The memory store claims one entry at a time: the lane's first batch is
+  // short and it waits; the poll thread finds its recipient lane busy.
+  for (int i = 0; i < 400 && worker.delivered() < 1; ++i) std::this_thread::sleep_for(5ms);
+  worker.stop();
+  EXPECT_EQ(worker.delivered(), 1u);
+  {
+    std::lock_guard lock(mu);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0], "body-1");
+  }
+  // Without a wait, one pass takes the rest, in order.
+  c.gather = std::chrono::milliseconds(0);
+  OutboxWorker again(store, c, [&](const std::string&, const std::string& body) -> expected<void, std::string> {
+    std::lock_guard lock(mu);
+    sent.push_back(body);
+    return {};
+  });
+  auto n = again.run_once();
+  ASSERT_TRUE(n) << n.error();
+  EXPECT_EQ(*n, 2u);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(sent, (std::vector<std::string>{"body-1", "body-2", "body-3"}));
+}
+
 TEST(OutboxWorker, AFailingStoreIsReportedAndNothingIsSent) {
   auto store = std::make_shared<MemoryStore>();
   store->add(1, "a", "https://a/cb");
