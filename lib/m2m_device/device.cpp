@@ -2,6 +2,8 @@
 
 #include "rsp/m2m_device/device.hpp"
 
+#include <algorithm>
+
 #include "admin_client.hpp"
 #include "rsp/common/thread_name.hpp"
 #include "rsp/ota/envelope.hpp"
@@ -144,6 +146,9 @@ void M2mDevice::worker() {
     if (stopping_) return;
     auto item = std::move(queue_.front());
     queue_.pop_front();
+    // What was queued before this session began is what it serves too: the
+    // SM-SR queued those commands before it sent their wake-up.
+    const std::size_t queued_before = queue_.size();
     running_ = true;
     lock.unlock();
     const bool for_notifications = !item;
@@ -152,10 +157,23 @@ void M2mDevice::worker() {
     const bool more = report && !for_notifications && !isd_r_.pending_notifications().empty();
     lock.lock();
     ++(report ? completed_ : failed_);
+    if (report) drop_served(queued_before);
     if (more && !stopping_) queue_.push_front(std::nullopt);
     running_ = false;
     cv_.notify_all();
   }
+}
+
+void M2mDevice::drop_served(std::size_t queued_before) {
+  // A session that succeeded read the SM-SR's whole queue and sent every
+  // pending notification in its first POST: a session queued before it began
+  // for the same host and URI (a notification session goes to the last ones)
+  // would find nothing. One for another SM-SR stays.
+  const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(std::min(queued_before, queue_.size()));
+  const auto served_already = [this](const std::optional<ota::AdminSessionTrigger>& queued) {
+    return !queued || (queued->host.value_or(last_host_) == last_host_ && queued->uri.value_or(last_uri_) == last_uri_);
+  };
+  queue_.erase(std::remove_if(queue_.begin(), end, served_already), end);
 }
 
 bool M2mDevice::wait_idle(std::chrono::milliseconds timeout) {

@@ -123,6 +123,9 @@ class M2mDevice {
 
  private:
   void worker();
+  /// Drops from the first `queued_before` queued sessions those the
+  /// successful session just run made pointless (caller holds mutex_).
+  void drop_served(std::size_t queued_before);
   void log(const std::string& line) const;
 
   euicc_m2m::M2mIsdR& isd_r_;

@@ -122,6 +122,7 @@ void Es5LinkTest::start_device() {
   o.default_host = server_->host_header();
   o.http_timeout = 5s;
   o.isdp = device_isdp_;
+  o.log = device_log_;
   device_ = std::make_unique<m2m_device::M2mDevice>(card_->isd_r(), o);
   device_sms_ = smsc_->attach(msisdn_);
   device_->attach(*device_sms_);

@@ -58,6 +58,8 @@ class Es5LinkTest : public euicc_m2m::test::M2mTest {
   std::function<void(m2m::Eis&)> edit_registered_eis_;
   /// Set before start_device(): the device's ISD-Ps (M2mDeviceOptions::isdp).
   std::function<Bytes(ByteView, ByteView)> device_isdp_;
+  /// Set before start_device(): the device's log lines (M2mDeviceOptions::log).
+  std::function<void(const std::string&)> device_log_;
   const std::string kBootIccid = "89000123456789012341";
   const std::string kSecondIccid = "89000123456789012352";
   const smpp::Address smsr_address_{"4912345", 1, 1};

@@ -5,6 +5,7 @@
 // identity, malformed answers (retried, then Failed), error status words, a
 // device that never connects back (Expired), a callback endpoint that fails once.
 
+#include <atomic>
 #include <gtest/gtest.h>
 
 #include <condition_variable>
@@ -90,6 +91,23 @@ bool has_function(const std::vector<service::OutboxItem>& items, const std::stri
   for (const auto& i : items)
     if (i.recipient == recipient && json::parse(i.body).value("function", "") == function) return true;
   return false;
+}
+
+TEST_F(Es5LinkTest, SessionsQueuedBeforeASessionBeganAreServedByIt) {
+  // While the device's first session logs its end, three notification
+  // sessions to the same SM-SR are asked for: the next one reads the SM-SR's
+  // whole queue, so the two queued behind it are dropped unopened.
+  std::atomic<bool> asked{false};
+  device_log_ = [&](const std::string& line) {
+    if (line.find(" done") != std::string::npos && !asked.exchange(true))
+      for (int i = 0; i < 3; ++i) device_->notify_pending();
+  };
+  start_device();
+  device_->notify_pending();
+  ASSERT_TRUE(eventually([&] { return asked.load(); }));
+  ASSERT_TRUE(device_->wait_idle(5s));
+  EXPECT_EQ(device_->sessions_completed(), 2u);
+  EXPECT_EQ(device_->sessions_failed(), 0u);
 }
 
 TEST_F(Es5LinkTest, EnableProfileRunsThroughWakeUpSessionAndNotification) {
