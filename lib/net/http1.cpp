@@ -64,6 +64,73 @@ bool parse_decimal(std::string_view s, std::uint64_t& out) {
   return true;
 }
 
+/// What a head's field lines say of its framing and its connection.
+struct FieldFraming {
+  std::optional<std::uint64_t> content_length;
+  std::optional<std::string> transfer_encoding;  ///< every Transfer-Encoding line, joined by ","
+  bool close = false, keep_alive = false;         ///< Connection: close / keep-alive seen
+};
+
+/// Reads the field lines (RFC 9112 §5) from `at` to `end` (past the head's
+/// blank line) into `headers` and `framing`, both message kinds' rules;
+/// `other(name, value)` sees every other field and may refuse it. A refusal
+/// carries the status a server answers it with.
+template <class Other>
+std::optional<HttpError> read_fields(std::string_view in, std::size_t at, std::size_t end, std::size_t max_headers,
+                                     Headers& headers, FieldFraming& framing, Other&& other) {
+  while (at < end) {
+    const std::size_t next = line_end(in, at);
+    const std::string_view field = line_at(in, at, next);
+    at = next + 1;
+    if (field.empty()) break;  // the blank line ending the head
+    if (field.find('\r') != std::string_view::npos) return HttpError{400, "bare CR"};
+    if (field.front() == ' ' || field.front() == '\t') return HttpError{400, "obsolete line folding"};
+    const auto colon = field.find(':');
+    if (colon == std::string_view::npos) return HttpError{400, "header line without a colon"};
+    const auto name = field.substr(0, colon);
+    if (!is_token(name)) return HttpError{400, "malformed header name"};
+    const auto value = trim_ows(field.substr(colon + 1));
+    for (char c : value)
+      if (!is_field_value_char(c)) return HttpError{400, "malformed header value"};
+    if (headers.size() == max_headers) return HttpError{431, "too many header fields"};
+    headers.emplace_back(std::string(name), std::string(value));
+
+    if (iequals(name, "Content-Length")) {
+      // A list of identical values is one length (RFC 9110 §8.6); differing ones are refused.
+      bool ok = true;
+      for_each_element(value, [&](std::string_view v) {
+        std::uint64_t n = 0;
+        if (!parse_decimal(v, n) || (framing.content_length && *framing.content_length != n)) ok = false;
+        framing.content_length = n;
+      });
+      if (!ok || !framing.content_length) return HttpError{400, "malformed Content-Length"};
+    } else if (iequals(name, "Transfer-Encoding")) {
+      framing.transfer_encoding = framing.transfer_encoding ? *framing.transfer_encoding + "," + std::string(value)
+                                                            : std::string(value);
+    } else if (iequals(name, "Connection")) {
+      for_each_element(value, [&](std::string_view t) {
+        framing.close = framing.close || iequals(t, "close");
+        framing.keep_alive = framing.keep_alive || iequals(t, "keep-alive");
+      });
+    } else if (auto refused = other(name, value)) {
+      return refused;
+    }
+  }
+  return std::nullopt;
+}
+
+/// True when a Transfer-Encoding list is the one coding both parsers take:
+/// chunked alone.
+bool only_chunked(std::string_view transfer_encoding) {
+  std::size_t codings = 0;
+  bool chunked = false;
+  for_each_element(transfer_encoding, [&](std::string_view c) {
+    ++codings;
+    chunked = iequals(c, "chunked");
+  });
+  return codings == 1 && chunked;
+}
+
 }  // namespace
 
 std::optional<std::string> find_header(const Headers& headers, std::string_view name) {
@@ -134,57 +201,27 @@ HeadParse parse_request_head(std::string_view in, const HeadLimits& limits) {
   h.keep_alive = h.minor_version >= 1;
 
   // Field lines (RFC 9112 §5).
-  bool saw_connection_close = false, saw_connection_keep_alive = false, has_host = false;
-  std::optional<std::string> transfer_encoding;
-  for (std::size_t at = lf + 1; at < end;) {
-    const std::size_t next = line_end(in, at);
-    const std::string_view field = line_at(in, at, next);
-    at = next + 1;
-    if (field.empty()) break;  // the blank line ending the head
-    if (field.find('\r') != std::string_view::npos) return fail(400, "bare CR");
-    if (field.front() == ' ' || field.front() == '\t') return fail(400, "obsolete line folding");
-    const auto colon = field.find(':');
-    if (colon == std::string_view::npos) return fail(400, "header line without a colon");
-    const auto name = field.substr(0, colon);
-    if (!is_token(name)) return fail(400, "malformed header name");
-    const auto value = trim_ows(field.substr(colon + 1));
-    for (char c : value)
-      if (!is_field_value_char(c)) return fail(400, "malformed header value");
-    if (h.headers.size() == limits.max_headers) return fail(431, "too many header fields");
-    h.headers.emplace_back(std::string(name), std::string(value));
-
-    if (iequals(name, "Content-Length")) {
-      // A list of identical values is one length (RFC 9110 §8.6); differing ones are refused.
-      bool ok = true;
-      for_each_element(value, [&](std::string_view v) {
-        std::uint64_t n = 0;
-        if (!parse_decimal(v, n) || (h.content_length && *h.content_length != n)) ok = false;
-        h.content_length = n;
+  bool has_host = false;
+  FieldFraming framing;
+  const auto refused = read_fields(
+      in, lf + 1, end, limits.max_headers, h.headers, framing,
+      [&](std::string_view name, std::string_view value) -> std::optional<HttpError> {
+        if (iequals(name, "Expect")) {
+          if (!iequals(value, "100-continue")) return HttpError{417, "unsupported expectation"};
+          h.expect_continue = true;
+        } else if (iequals(name, "Host")) {
+          if (has_host) return HttpError{400, "more than one Host"};
+          has_host = true;
+        }
+        return std::nullopt;
       });
-      if (!ok || !h.content_length) return fail(400, "malformed Content-Length");
-    } else if (iequals(name, "Transfer-Encoding")) {
-      transfer_encoding = transfer_encoding ? *transfer_encoding + "," + std::string(value) : std::string(value);
-    } else if (iequals(name, "Connection")) {
-      for_each_element(value, [&](std::string_view t) {
-        if (iequals(t, "close")) saw_connection_close = true;
-        if (iequals(t, "keep-alive")) saw_connection_keep_alive = true;
-      });
-    } else if (iequals(name, "Expect")) {
-      if (!iequals(value, "100-continue")) return fail(417, "unsupported expectation");
-      h.expect_continue = true;
-    } else if (iequals(name, "Host")) {
-      if (has_host) return fail(400, "more than one Host");
-      has_host = true;
-    }
-  }
+  if (refused) return fail(refused->status, std::move(refused->reason));
+  h.content_length = framing.content_length;
   if (h.minor_version >= 1 && !has_host) return fail(400, "no Host header");  // RFC 9112 §3.2
-  if (transfer_encoding) {
+  if (framing.transfer_encoding) {
     // Both framings at once is how requests are smuggled (RFC 9112 §6.3): refused.
     if (h.content_length) return fail(400, "both Content-Length and Transfer-Encoding");
-    std::vector<std::string_view> codings;
-    for_each_element(*transfer_encoding, [&](std::string_view c) { codings.push_back(c); });
-    if (codings.size() != 1 || !iequals(codings.front(), "chunked"))
-      return fail(501, "unsupported transfer coding");
+    if (!only_chunked(*framing.transfer_encoding)) return fail(501, "unsupported transfer coding");
     if (h.minor_version == 0) return fail(400, "chunked coding in HTTP/1.0");
     h.chunked = true;
   }
@@ -194,8 +231,8 @@ HeadParse parse_request_head(std::string_view in, const HeadLimits& limits) {
     too_big.consumed = end;
     return too_big;
   }
-  if (saw_connection_close) h.keep_alive = false;
-  else if (saw_connection_keep_alive) h.keep_alive = true;
+  if (framing.close) h.keep_alive = false;
+  else if (framing.keep_alive) h.keep_alive = true;
   out.status = HeadParse::Status::Complete;
   out.consumed = end;
   return out;
@@ -362,54 +399,19 @@ ResponseHeadParse parse_response_head(std::string_view in, const HeadLimits& lim
   h.status = code;
   h.minor_version = status_line[7] - '0';
   h.keep_alive = h.minor_version >= 1;
-  bool close = false, keep_alive = false;
-  std::optional<std::string> transfer_encoding;
-  for (std::size_t at = first_lf + 1; at < end;) {
-    const std::size_t next = line_end(in, at);
-    const std::string_view field = line_at(in, at, next);
-    at = next + 1;
-    if (field.empty()) break;
-    if (field.find('\r') != std::string_view::npos) return error("bare CR");
-    if (field.front() == ' ' || field.front() == '\t') return error("obsolete line folding");
-    const auto colon = field.find(':');
-    if (colon == std::string_view::npos || !is_token(field.substr(0, colon))) return error("malformed header line");
-    const auto name = field.substr(0, colon);
-    const auto value = trim_ows(field.substr(colon + 1));
-    for (char c : value)
-      if (!is_field_value_char(c)) return error("malformed header value");
-    if (h.headers.size() == limits.max_headers) return error("too many header fields");
-    h.headers.emplace_back(std::string(name), std::string(value));
-    if (iequals(name, "Content-Length")) {
-      bool ok = true;
-      for_each_element(value, [&](std::string_view v) {
-        std::uint64_t n = 0;
-        if (!parse_decimal(v, n) || (h.content_length && *h.content_length != n)) ok = false;
-        h.content_length = n;
-      });
-      if (!ok || !h.content_length) return error("malformed Content-Length");
-    } else if (iequals(name, "Transfer-Encoding")) {
-      transfer_encoding = transfer_encoding ? *transfer_encoding + "," + std::string(value) : std::string(value);
-    } else if (iequals(name, "Connection")) {
-      for_each_element(value, [&](std::string_view t) {
-        close = close || iequals(t, "close");
-        keep_alive = keep_alive || iequals(t, "keep-alive");
-      });
-    }
-  }
-  if (transfer_encoding) {
+  FieldFraming framing;
+  if (auto refused = read_fields(in, first_lf + 1, end, limits.max_headers, h.headers, framing,
+                                 [](std::string_view, std::string_view) { return std::optional<HttpError>{}; }))
+    return error(std::move(refused->reason));
+  h.content_length = framing.content_length;
+  if (framing.transfer_encoding) {
     if (h.content_length) return error("both Content-Length and Transfer-Encoding");
-    std::size_t codings = 0;
-    bool is_chunked = false;
-    for_each_element(*transfer_encoding, [&](std::string_view c) {
-      ++codings;
-      is_chunked = iequals(c, "chunked");
-    });
-    if (codings != 1 || !is_chunked) return error("unsupported transfer coding");
+    if (!only_chunked(*framing.transfer_encoding)) return error("unsupported transfer coding");
     h.chunked = true;
   }
   if (h.content_length && *h.content_length > limits.max_body_bytes) return error("response body too large");
-  if (close) h.keep_alive = false;
-  else if (keep_alive) h.keep_alive = true;
+  if (framing.close) h.keep_alive = false;
+  else if (framing.keep_alive) h.keep_alive = true;
   out.status = ResponseHeadParse::Status::Complete;
   out.consumed = end;
   return out;
