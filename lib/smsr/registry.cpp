@@ -462,20 +462,24 @@ SmsrResult<std::optional<std::string>> Registry::eid_of_psk_identity(ByteView id
 
 SmsrResult<std::uint64_t> Registry::store_next_counter(std::string_view eid, int key_version,
                                                         std::uint64_t last_used) {
-  SMSR_DB_TRY(auto row, db_->query_one("SELECT value FROM smsr_scp80_counter WHERE eid = $1 AND key_version = $2",
-                                       {value(eid), value(std::int64_t{key_version})}));
-  const std::uint64_t stored = row ? static_cast<std::uint64_t>(row->int64(0)) : 0;
-  const std::uint64_t next = std::max(stored, last_used) + 1;
-  if (next > static_cast<std::uint64_t>(INT64_MAX))
+  // next = max(stored, last_used) + 1, read and written in one statement.
+  // The largest 64-bit value stands for "exhausted" (an SCP80 counter has 5
+  // bytes: far below it); the caller's transaction then rolls back.
+  constexpr std::int64_t kExhausted = INT64_MAX;
+  if (last_used >= static_cast<std::uint64_t>(kExhausted) - 1)
     return smsr_error(m2m::codes::kExecutionError, "SCP80 counter exhausted");
-  if (row) {
-    SMSR_DB_TRY_VOID(db_->execute("UPDATE smsr_scp80_counter SET value = $3 WHERE eid = $1 AND key_version = $2",
-                                  {value(eid), value(std::int64_t{key_version}), value(static_cast<std::int64_t>(next))}));
-  } else {
-    SMSR_DB_TRY_VOID(db_->execute("INSERT INTO smsr_scp80_counter (eid, key_version, value) VALUES ($1, $2, $3)",
-                                  {value(eid), value(std::int64_t{key_version}), value(static_cast<std::int64_t>(next))}));
-  }
-  return next;
+  SMSR_DB_TRY(auto row,
+              db_->query_one("INSERT INTO smsr_scp80_counter (eid, key_version, value) VALUES ($1, $2, $3) "
+                             "ON CONFLICT (eid, key_version) DO UPDATE SET value = CASE "
+                             "WHEN smsr_scp80_counter.value >= $5 THEN $4 "
+                             "WHEN smsr_scp80_counter.value >= $3 THEN smsr_scp80_counter.value + 1 "
+                             "ELSE $3 END RETURNING value",
+                             {value(eid), value(std::int64_t{key_version}), value(static_cast<std::int64_t>(last_used + 1)),
+                              value(kExhausted), value(kExhausted - 1)}));
+  if (!row) return smsr_error(m2m::codes::kExecutionError, "no SCP80 counter returned");
+  const std::int64_t next = row->int64(0);
+  if (next >= kExhausted) return smsr_error(m2m::codes::kExecutionError, "SCP80 counter exhausted");
+  return static_cast<std::uint64_t>(next);
 }
 
 SmsrResult<std::uint64_t> Registry::next_scp80_counter(std::string_view eid, int key_version,

@@ -190,6 +190,15 @@ TEST_P(RegistryTest, AnOperationReservesItsWakeUpCounterOnce) {
   // Without a reservation nothing is kept.
   ASSERT_TRUE(registry_->create_operation(op_for("E1", 200), std::vector<Bytes>{{0x03}}));
   EXPECT_FALSE(registry_->take_reserved_counter("E1", 2));
+  // A higher last counter of the EIS is passed; a stored one never goes back.
+  EXPECT_EQ(*registry_->next_scp80_counter("E1", 2, 100), 101u);
+  EXPECT_EQ(*registry_->next_scp80_counter("E1", 2, 7), 102u);
+  EXPECT_EQ(*registry_->next_scp80_counter("E3", 1, 9), 10u);
+  // Exhausted: refused, nothing stored.
+  EXPECT_FALSE(registry_->next_scp80_counter("E1", 2, std::uint64_t{INT64_MAX} - 1));
+  EXPECT_EQ(*registry_->next_scp80_counter("E1", 2, std::uint64_t{INT64_MAX} - 2), std::uint64_t{INT64_MAX} - 1);
+  EXPECT_FALSE(registry_->next_scp80_counter("E1", 2, 0));
+  EXPECT_FALSE(registry_->next_scp80_counter("E1", 2, 0));
 }
 
 TEST_P(RegistryTest, OperationsQueueTheirScriptsInOrder) {
