@@ -4,8 +4,11 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -105,11 +108,20 @@ struct HttpsClient::Impl {
   /// each read. Under mu.
   SSL_CTX* psk_ctx = nullptr;
   SSL* psk_ssl = nullptr;
+  /// The TLS object of the last connection, reset (SSL_clear) for the next
+  /// one instead of a new one per connection (a device opens a connection
+  /// per administration session).
+  SSL* psk_spare = nullptr;
   int psk_fd = -1;
   std::string psk_in;  ///< bytes read and not yet used
+  /// The server's address when the host is an IP literal, made once (no
+  /// resolver call per connection); family AF_UNSPEC: not made yet.
+  sockaddr_storage psk_addr{};
+  socklen_t psk_addr_len = 0;
 
   ~Impl() {
     close_psk(true);
+    if (psk_spare) SSL_free(psk_spare);
     if (psk_ctx) SSL_CTX_free(psk_ctx);
     if (socket_dup >= 0) ::close(socket_dup);
     if (options.psk) wipe(options.psk->key);
@@ -118,7 +130,10 @@ struct HttpsClient::Impl {
   void close_psk(bool graceful) {
     if (psk_ssl) {
       if (graceful) (void)SSL_shutdown(psk_ssl);
-      SSL_free(psk_ssl);
+      // Reset now (its session and keys freed, the session cleansed), kept
+      // for the next connection; freed when it cannot be reset.
+      if (!psk_spare && SSL_clear(psk_ssl) == 1) psk_spare = psk_ssl;
+      else SSL_free(psk_ssl);
       psk_ssl = nullptr;
       ERR_clear_error();
     }
@@ -207,6 +222,10 @@ NetResult<SSL_CTX*> shared_psk_context(const PskClientConfig& psk) {
   // No session tickets: each session is a new handshake (as a card's BIP
   // channel), so a ticket the server made would never be used.
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+  // Records read in as few reads as the socket gives them (a flight of the
+  // handshake, a response), not a read for each record's header and one for
+  // its body.
+  SSL_CTX_set_read_ahead(ctx, 1);
   contexts->emplace(psk.ciphers, ctx);
   SSL_CTX_up_ref(ctx);
   return ctx;
@@ -221,47 +240,67 @@ HttpsClient::~HttpsClient() {
 
 namespace {
 
-/// Where the PSK connection goes: the URL's host or connect_to, resolved now.
+/// A connected socket to `a` (blocking, each read and write bounded by its
+/// timeout; the connect by the connect timeout: Linux bounds a blocking
+/// connect by the send timeout), or -1 with `timed_out` set when the connect
+/// timed out.
+int psk_connect_to(const HttpsClient::Impl& impl, const sockaddr* a, socklen_t len, bool& timed_out) {
+  const int fd = ::socket(a->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  const auto set_timeout = [fd](int option, std::chrono::milliseconds d) {
+    timeval tv{whole_seconds(d), static_cast<suseconds_t>(rest_usec(d))};
+    ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
+  };
+  set_timeout(SO_SNDTIMEO, impl.options.connect_timeout);
+  int r;
+  do r = ::connect(fd, a, len);
+  while (r != 0 && errno == EINTR);  // Linux: the connect goes on; the next call reports its outcome
+  if (r != 0 && errno == EISCONN) r = 0;
+  if (r != 0) {
+    if (errno == EINPROGRESS || errno == EALREADY) timed_out = true;  // the timeout ran out first
+    ::close(fd);
+    return -1;
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (impl.options.write_timeout != impl.options.connect_timeout) set_timeout(SO_SNDTIMEO, impl.options.write_timeout);
+  set_timeout(SO_RCVTIMEO, impl.options.read_timeout);
+  return fd;
+}
+
+/// Where the PSK connection goes: the URL's host or connect_to; an IP
+/// literal's address made once, a name resolved for each connection.
 NetResult<int> psk_connect_socket(HttpsClient::Impl& impl, const std::string& where) {
   const std::string& host = impl.options.connect_to.empty() ? impl.url.host : impl.options.connect_to;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  if (is_ip_literal(host)) hints.ai_flags = AI_NUMERICHOST;
-  addrinfo* found = nullptr;
-  if (::getaddrinfo(host.c_str(), std::to_string(impl.url.port).c_str(), &hints, &found) != 0 || !found)
-    return net_error(NetError::Kind::Connect, "cannot connect to " + where + " (name not resolved)");
-  std::unique_ptr<addrinfo, void (*)(addrinfo*)> list(found, ::freeaddrinfo);
   bool timed_out = false;
-  for (const addrinfo* a = found; a; a = a->ai_next) {
-    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
-    if (fd < 0) continue;
-    int r = ::connect(fd, a->ai_addr, a->ai_addrlen);
-    if (r != 0 && errno == EINPROGRESS) {
-      pollfd p{fd, POLLOUT, 0};
-      const int ms = static_cast<int>(std::min<std::int64_t>(impl.options.connect_timeout.count(), INT32_MAX));
-      do r = ::poll(&p, 1, ms);
-      while (r < 0 && errno == EINTR);
-      int err = 0;
-      socklen_t len = sizeof err;
-      if (r == 0) timed_out = true;
-      r = (r == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) ? 0 : -1;
+  if (impl.psk_addr_len == 0 && is_ip_literal(host)) {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&impl.psk_addr);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&impl.psk_addr);
+    if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+      v4->sin_family = AF_INET;
+      v4->sin_port = htons(static_cast<std::uint16_t>(impl.url.port));
+      impl.psk_addr_len = sizeof(sockaddr_in);
+    } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+      v6->sin6_family = AF_INET6;
+      v6->sin6_port = htons(static_cast<std::uint16_t>(impl.url.port));
+      impl.psk_addr_len = sizeof(sockaddr_in6);
     }
-    if (r != 0) {
-      ::close(fd);
-      continue;
+  }
+  if (impl.psk_addr_len != 0) {
+    const int fd = psk_connect_to(impl, reinterpret_cast<const sockaddr*>(&impl.psk_addr), impl.psk_addr_len, timed_out);
+    if (fd >= 0) return fd;
+  } else {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(host.c_str(), std::to_string(impl.url.port).c_str(), &hints, &found) != 0 || !found)
+      return net_error(NetError::Kind::Connect, "cannot connect to " + where + " (name not resolved)");
+    std::unique_ptr<addrinfo, void (*)(addrinfo*)> list(found, ::freeaddrinfo);
+    for (const addrinfo* a = found; a; a = a->ai_next) {
+      const int fd = psk_connect_to(impl, a->ai_addr, a->ai_addrlen, timed_out);
+      if (fd >= 0) return fd;
     }
-    // Blocking from here, each read and write bounded by its timeout.
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    const auto set_timeout = [fd](int option, std::chrono::milliseconds d) {
-      timeval tv{whole_seconds(d), static_cast<suseconds_t>(rest_usec(d))};
-      ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
-    };
-    set_timeout(SO_RCVTIMEO, impl.options.read_timeout);
-    set_timeout(SO_SNDTIMEO, impl.options.write_timeout);
-    return fd;
   }
   if (timed_out) return net_error(NetError::Kind::Timeout, "connection to " + where + " timed out");
   return net_error(NetError::Kind::Connect, "cannot connect to " + where);
@@ -278,7 +317,8 @@ NetResult<void> psk_open(HttpsClient::Impl& impl, const std::string& where) {
     impl.socket_dup = ::fcntl(impl.psk_fd, F_DUPFD_CLOEXEC, 0);
     if (impl.cancelled && impl.socket_dup >= 0) ::shutdown(impl.socket_dup, SHUT_RDWR);
   }
-  impl.psk_ssl = SSL_new(impl.psk_ctx);
+  impl.psk_ssl = impl.psk_spare ? impl.psk_spare : SSL_new(impl.psk_ctx);
+  impl.psk_spare = nullptr;
   if (!impl.psk_ssl || SSL_set_fd(impl.psk_ssl, impl.psk_fd) != 1 || SSL_set_ex_data(impl.psk_ssl, 0, &impl) != 1) {
     impl.close_psk(false);
     return net_error(NetError::Kind::Tls, "TLS handshake with " + where + " failed: cannot create the TLS session");
@@ -298,7 +338,7 @@ NetResult<void> psk_open(HttpsClient::Impl& impl, const std::string& where) {
 /// Whether the kept-alive connection can take another request: nothing to
 /// read on it (a readable idle connection was closed by the server).
 bool psk_idle_and_open(HttpsClient::Impl& impl) {
-  if (!impl.psk_ssl || !impl.psk_in.empty() || SSL_pending(impl.psk_ssl) > 0) return false;
+  if (!impl.psk_ssl || !impl.psk_in.empty() || SSL_has_pending(impl.psk_ssl) == 1) return false;
   pollfd p{impl.psk_fd, POLLIN, 0};
   return ::poll(&p, 1, 0) == 0;
 }
