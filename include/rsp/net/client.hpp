@@ -52,6 +52,13 @@ struct HttpsClientOptions {
   /// response head parsed by parse_response_head) and sends no session
   /// ticket extension; `groups` does not apply.
   std::optional<PskClientConfig> psk;
+  /// HTTPS with certificates on the client's own connection code, as the
+  /// PSK-TLS mode always runs, instead of cpp-httplib's: the same checks
+  /// (trust anchors only, host name, `identity` for mutual TLS, versions,
+  /// groups, timeouts, keep-alive), records read ahead, the request in one
+  /// TLS record, no poll before each read. For a client that makes many
+  /// requests (an MNO's ES4 caller in bench_smsr).
+  bool own_connection = false;
   bool keep_alive = true;
   std::string user_agent = "rsp-lpa/0.1";
 };
