@@ -235,6 +235,25 @@ StoreResult<SlotStamp> write_next_slot(const fs::path& dir, const SlotStamp& new
   return SlotStamp{newest.seq + 1, slot, sum};
 }
 
+StoreResult<void> create_slots(const fs::path& dir) {
+  bool created = false;
+  for (int i = 0; i < 2; ++i) {
+    const fs::path file = slot_path(dir, i);
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      if (errno == EEXIST) continue;
+      return unexpected(StoreError{"cannot create " + file.filename().string() + ": " + std::strerror(errno)});
+    }
+    created = true;
+    count_file_flush();
+    const bool ok = ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok) return unexpected(StoreError{"cannot flush " + file.filename().string()});
+  }
+  if (created) RSP_TRY_VOID(flush_dir(dir));
+  return {};
+}
+
 SlotFiles::~SlotFiles() { close(); }
 
 void SlotFiles::close() {

@@ -301,6 +301,8 @@ StoreResult<M2mStore> M2mStore::initialise(const euicc::EuiccStore& e, const M2m
   fs::create_directories(store.slots_dir(), ec);
   if (ec) return unexpected(StoreError{"cannot create the M2M state folder: " + ec.message()});
   fs::permissions(store.slots_dir(), fs::perms::owner_all, ec);
+  // Both slots from the start: no save of the card's life creates one.
+  RSP_TRY_VOID(euicc::detail::create_slots(store.slots_dir()));
   RSP_TRY_VOID(store.save(state));
   return store;
 }

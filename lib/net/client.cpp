@@ -4,8 +4,11 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -99,33 +102,45 @@ struct HttpsClient::Impl {
   int socket_dup = -1;
   bool cancelled = false;
 
-  /// PSK-TLS (SCP81) and own_connection mode: its own connection over
-  /// OpenSSL on a blocking socket instead of httplib's (own_* below): the
-  /// request in one TLS record, the response read in blocks and parsed once,
-  /// no poll before each read. Under mu. own_ctx: the process's shared PSK
-  /// context, or this client's own certificate context.
-  SSL_CTX* own_ctx = nullptr;
-  SSL* own_ssl = nullptr;
-  int own_fd = -1;
-  std::string own_in;  ///< bytes read and not yet used
+  /// PSK-TLS (SCP81) mode, and certificates with `own_connection`: its own
+  /// connection over OpenSSL on a blocking socket instead of httplib's
+  /// (conn_* below): the request in one TLS record, the response read in
+  /// blocks and parsed once, no poll before each read. Under mu. PSK: the
+  /// process's shared context (one reference); certificates: this client's.
+  SSL_CTX* conn_ctx = nullptr;
+  SSL* conn_ssl = nullptr;
+  /// The TLS object of the last connection, reset (SSL_clear) for the next
+  /// one instead of a new one per connection (a device opens a connection
+  /// per administration session).
+  SSL* conn_spare = nullptr;
+  int conn_fd = -1;
+  std::string conn_in;  ///< bytes read and not yet used
+  /// The server's address when the host is an IP literal, made once (no
+  /// resolver call per connection); family AF_UNSPEC: not made yet.
+  sockaddr_storage conn_addr{};
+  socklen_t conn_addr_len = 0;
 
   ~Impl() {
-    close_own(true);
-    if (own_ctx) SSL_CTX_free(own_ctx);
+    close_conn(true);
+    if (conn_spare) SSL_free(conn_spare);
+    if (conn_ctx) SSL_CTX_free(conn_ctx);
     if (socket_dup >= 0) ::close(socket_dup);
     if (options.psk) wipe(options.psk->key);
   }
   /// Ends the own connection, with close_notify when `graceful`.
-  void close_own(bool graceful) {
-    if (own_ssl) {
-      if (graceful) (void)SSL_shutdown(own_ssl);
-      SSL_free(own_ssl);
-      own_ssl = nullptr;
+  void close_conn(bool graceful) {
+    if (conn_ssl) {
+      if (graceful) (void)SSL_shutdown(conn_ssl);
+      // Reset now (its session and keys freed, the session cleansed), kept
+      // for the next connection; freed when it cannot be reset.
+      if (!conn_spare && SSL_clear(conn_ssl) == 1) conn_spare = conn_ssl;
+      else SSL_free(conn_ssl);
+      conn_ssl = nullptr;
       ERR_clear_error();
     }
-    if (own_fd >= 0) ::close(own_fd);
-    own_fd = -1;
-    own_in.clear();
+    if (conn_fd >= 0) ::close(conn_fd);
+    conn_fd = -1;
+    conn_in.clear();
   }
   /// For the message of a failed handshake: "groups offered ...; trust anchors ...".
   std::string handshake_offer;
@@ -208,6 +223,10 @@ NetResult<SSL_CTX*> shared_psk_context(const PskClientConfig& psk) {
   // No session tickets: each session is a new handshake (as a card's BIP
   // channel), so a ticket the server made would never be used.
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+  // Records read in as few reads as the socket gives them (a flight of the
+  // handshake, a response), not a read for each record's header and one for
+  // its body.
+  SSL_CTX_set_read_ahead(ctx, 1);
   contexts->emplace(psk.ciphers, ctx);
   SSL_CTX_up_ref(ctx);
   return ctx;
@@ -222,74 +241,95 @@ HttpsClient::~HttpsClient() {
 
 namespace {
 
-/// Where the own connection goes: the URL's host or connect_to, resolved now.
-NetResult<int> own_connect_socket(HttpsClient::Impl& impl, const std::string& where) {
+/// A connected socket to `a` (blocking, each read and write bounded by its
+/// timeout; the connect by the connect timeout: Linux bounds a blocking
+/// connect by the send timeout), or -1 with `timed_out` set when the connect
+/// timed out.
+int conn_connect_to(const HttpsClient::Impl& impl, const sockaddr* a, socklen_t len, bool& timed_out) {
+  const int fd = ::socket(a->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  const auto set_timeout = [fd](int option, std::chrono::milliseconds d) {
+    timeval tv{whole_seconds(d), static_cast<suseconds_t>(rest_usec(d))};
+    ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
+  };
+  set_timeout(SO_SNDTIMEO, impl.options.connect_timeout);
+  int r;
+  do r = ::connect(fd, a, len);
+  while (r != 0 && errno == EINTR);  // Linux: the connect goes on; the next call reports its outcome
+  if (r != 0 && errno == EISCONN) r = 0;
+  if (r != 0) {
+    if (errno == EINPROGRESS || errno == EALREADY) timed_out = true;  // the timeout ran out first
+    ::close(fd);
+    return -1;
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (impl.options.write_timeout != impl.options.connect_timeout) set_timeout(SO_SNDTIMEO, impl.options.write_timeout);
+  set_timeout(SO_RCVTIMEO, impl.options.read_timeout);
+  return fd;
+}
+
+/// Where the PSK connection goes: the URL's host or connect_to; an IP
+/// literal's address made once, a name resolved for each connection.
+NetResult<int> conn_connect_socket(HttpsClient::Impl& impl, const std::string& where) {
   const std::string& host = impl.options.connect_to.empty() ? impl.url.host : impl.options.connect_to;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  if (is_ip_literal(host)) hints.ai_flags = AI_NUMERICHOST;
-  addrinfo* found = nullptr;
-  if (::getaddrinfo(host.c_str(), std::to_string(impl.url.port).c_str(), &hints, &found) != 0 || !found)
-    return net_error(NetError::Kind::Connect, "cannot connect to " + where + " (name not resolved)");
-  std::unique_ptr<addrinfo, void (*)(addrinfo*)> list(found, ::freeaddrinfo);
   bool timed_out = false;
-  for (const addrinfo* a = found; a; a = a->ai_next) {
-    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
-    if (fd < 0) continue;
-    int r = ::connect(fd, a->ai_addr, a->ai_addrlen);
-    if (r != 0 && errno == EINPROGRESS) {
-      pollfd p{fd, POLLOUT, 0};
-      const int ms = static_cast<int>(std::min<std::int64_t>(impl.options.connect_timeout.count(), INT32_MAX));
-      do r = ::poll(&p, 1, ms);
-      while (r < 0 && errno == EINTR);
-      int err = 0;
-      socklen_t len = sizeof err;
-      if (r == 0) timed_out = true;
-      r = (r == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) ? 0 : -1;
+  if (impl.conn_addr_len == 0 && is_ip_literal(host)) {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&impl.conn_addr);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&impl.conn_addr);
+    if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+      v4->sin_family = AF_INET;
+      v4->sin_port = htons(static_cast<std::uint16_t>(impl.url.port));
+      impl.conn_addr_len = sizeof(sockaddr_in);
+    } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+      v6->sin6_family = AF_INET6;
+      v6->sin6_port = htons(static_cast<std::uint16_t>(impl.url.port));
+      impl.conn_addr_len = sizeof(sockaddr_in6);
     }
-    if (r != 0) {
-      ::close(fd);
-      continue;
+  }
+  if (impl.conn_addr_len != 0) {
+    const int fd = conn_connect_to(impl, reinterpret_cast<const sockaddr*>(&impl.conn_addr), impl.conn_addr_len, timed_out);
+    if (fd >= 0) return fd;
+  } else {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(host.c_str(), std::to_string(impl.url.port).c_str(), &hints, &found) != 0 || !found)
+      return net_error(NetError::Kind::Connect, "cannot connect to " + where + " (name not resolved)");
+    std::unique_ptr<addrinfo, void (*)(addrinfo*)> list(found, ::freeaddrinfo);
+    for (const addrinfo* a = found; a; a = a->ai_next) {
+      const int fd = conn_connect_to(impl, a->ai_addr, a->ai_addrlen, timed_out);
+      if (fd >= 0) return fd;
     }
-    // Blocking from here, each read and write bounded by its timeout.
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    const auto set_timeout = [fd](int option, std::chrono::milliseconds d) {
-      timeval tv{whole_seconds(d), static_cast<suseconds_t>(rest_usec(d))};
-      ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
-    };
-    set_timeout(SO_RCVTIMEO, impl.options.read_timeout);
-    set_timeout(SO_SNDTIMEO, impl.options.write_timeout);
-    return fd;
   }
   if (timed_out) return net_error(NetError::Kind::Timeout, "connection to " + where + " timed out");
   return net_error(NetError::Kind::Connect, "cannot connect to " + where);
 }
 
-/// Connects and runs the TLS handshake, PSK or certificate (impl.mu held).
-NetResult<void> own_open(HttpsClient::Impl& impl, const std::string& where) {
-  RSP_TRY(impl.own_fd, own_connect_socket(impl, where));
+/// Connects and runs the TLS handshake, PSK or certificates (impl.mu held).
+NetResult<void> conn_open(HttpsClient::Impl& impl, const std::string& where) {
+  RSP_TRY(impl.conn_fd, conn_connect_socket(impl, where));
   ++impl.connections;
   {
     // As httplib's socket hook does: a duplicate for cancel().
     std::lock_guard lock(impl.cancel_mu);
     if (impl.socket_dup >= 0) ::close(impl.socket_dup);
-    impl.socket_dup = ::fcntl(impl.own_fd, F_DUPFD_CLOEXEC, 0);
+    impl.socket_dup = ::fcntl(impl.conn_fd, F_DUPFD_CLOEXEC, 0);
     if (impl.cancelled && impl.socket_dup >= 0) ::shutdown(impl.socket_dup, SHUT_RDWR);
   }
-  impl.own_ssl = SSL_new(impl.own_ctx);
-  if (!impl.own_ssl || SSL_set_fd(impl.own_ssl, impl.own_fd) != 1 || SSL_set_ex_data(impl.own_ssl, 0, &impl) != 1) {
-    impl.close_own(false);
+  impl.conn_ssl = impl.conn_spare ? impl.conn_spare : SSL_new(impl.conn_ctx);
+  impl.conn_spare = nullptr;
+  if (!impl.conn_ssl || SSL_set_fd(impl.conn_ssl, impl.conn_fd) != 1 || SSL_set_ex_data(impl.conn_ssl, 0, &impl) != 1) {
+    impl.close_conn(false);
     return net_error(NetError::Kind::Tls, "TLS handshake with " + where + " failed: cannot create the TLS session");
   }
   if (!is_ip_literal(impl.server_name))  // SNI (SSL_set_tlsext_host_name without its C cast)
-    SSL_ctrl(impl.own_ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+    SSL_ctrl(impl.conn_ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
              const_cast<char*>(impl.server_name.c_str()));
-  if (SSL_connect(impl.own_ssl) != 1) {
+  if (SSL_connect(impl.conn_ssl) != 1) {
     const std::string reason = detail::openssl_errors();
-    impl.close_own(false);
+    impl.close_conn(false);
     if (impl.verify_error != X509_V_OK && impl.options.verify_server && !impl.options.psk)
       return net_error(NetError::Kind::TlsVerification,
                        "server certificate of " + where + " not accepted: " +
@@ -305,22 +345,22 @@ NetResult<void> own_open(HttpsClient::Impl& impl, const std::string& where) {
 
 /// Whether the kept-alive connection can take another request: nothing to
 /// read on it (a readable idle connection was closed by the server).
-bool own_idle_and_open(HttpsClient::Impl& impl) {
-  if (!impl.own_ssl || !impl.own_in.empty() || SSL_pending(impl.own_ssl) > 0) return false;
-  pollfd p{impl.own_fd, POLLIN, 0};
+bool conn_idle_and_open(HttpsClient::Impl& impl) {
+  if (!impl.conn_ssl || !impl.conn_in.empty() || SSL_has_pending(impl.conn_ssl) == 1) return false;
+  pollfd p{impl.conn_fd, POLLIN, 0};
   return ::poll(&p, 1, 0) == 0;
 }
 
-/// More bytes of the response into impl.own_in; the error says why not.
-NetResult<void> own_read_more(HttpsClient::Impl& impl, const std::string& where,
+/// More bytes of the response into impl.conn_in; the error says why not.
+NetResult<void> conn_read_more(HttpsClient::Impl& impl, const std::string& where,
                               std::chrono::steady_clock::time_point started) {
   char buf[16384];
-  const int n = SSL_read(impl.own_ssl, buf, sizeof buf);
+  const int n = SSL_read(impl.conn_ssl, buf, sizeof buf);
   if (n > 0) {
-    impl.own_in.append(buf, static_cast<std::size_t>(n));
+    impl.conn_in.append(buf, static_cast<std::size_t>(n));
     return {};
   }
-  const int e = SSL_get_error(impl.own_ssl, n);
+  const int e = SSL_get_error(impl.conn_ssl, n);
   const bool timeout = (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_WANT_READ) && (errno == EAGAIN || errno == EWOULDBLOCK);
   ERR_clear_error();
   if (timeout || std::chrono::steady_clock::now() - started >= impl.options.read_timeout)
@@ -331,11 +371,11 @@ NetResult<void> own_read_more(HttpsClient::Impl& impl, const std::string& where,
 /// One request on the own connection, opened first when there is none
 /// (impl.mu held). The connection is closed after a failure, and after the
 /// response when either side does not keep it alive.
-NetResult<HttpResponse> own_request(HttpsClient::Impl& impl, const std::string& method, const std::string& path,
+NetResult<HttpResponse> conn_request(HttpsClient::Impl& impl, const std::string& method, const std::string& path,
                                     const std::string& body, const std::string& content_type, const Headers& headers) {
   const std::string where = impl.url.host + ":" + std::to_string(impl.url.port);
-  if (impl.own_ssl && !own_idle_and_open(impl)) impl.close_own(false);
-  if (!impl.own_ssl) RSP_TRY_VOID(own_open(impl, where));
+  if (impl.conn_ssl && !conn_idle_and_open(impl)) impl.close_conn(false);
+  if (!impl.conn_ssl) RSP_TRY_VOID(conn_open(impl, where));
 
   std::string out;
   out.reserve(256 + body.size());
@@ -367,9 +407,9 @@ NetResult<HttpResponse> own_request(HttpsClient::Impl& impl, const std::string& 
   if (!impl.options.keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
   out += body;
-  if (out.size() > INT32_MAX || SSL_write(impl.own_ssl, out.data(), static_cast<int>(out.size())) <= 0) {
+  if (out.size() > INT32_MAX || SSL_write(impl.conn_ssl, out.data(), static_cast<int>(out.size())) <= 0) {
     ERR_clear_error();
-    impl.close_own(false);
+    impl.close_conn(false);
     return net_error(NetError::Kind::Transport, "cannot send the request to " + where);
   }
 
@@ -378,22 +418,22 @@ NetResult<HttpResponse> own_request(HttpsClient::Impl& impl, const std::string& 
   limits.max_body_bytes = 64 * 1024 * 1024;
   ResponseHeadParse parsed;
   for (;;) {
-    parsed = parse_response_head(impl.own_in, limits);
+    parsed = parse_response_head(impl.conn_in, limits);
     if (parsed.status == ResponseHeadParse::Status::Complete && parsed.head.status >= 100 && parsed.head.status < 200) {
-      impl.own_in.erase(0, parsed.consumed);  // an interim response: the final one follows
+      impl.conn_in.erase(0, parsed.consumed);  // an interim response: the final one follows
       continue;
     }
     if (parsed.status != ResponseHeadParse::Status::Incomplete) break;
-    if (auto more = own_read_more(impl, where, started); !more) {
-      impl.close_own(false);
+    if (auto more = conn_read_more(impl, where, started); !more) {
+      impl.close_conn(false);
       return unexpected(more.error());
     }
   }
   if (parsed.status == ResponseHeadParse::Status::Error) {
-    impl.close_own(false);
+    impl.close_conn(false);
     return net_error(NetError::Kind::Transport, "malformed response from " + where + ": " + parsed.error);
   }
-  impl.own_in.erase(0, parsed.consumed);
+  impl.conn_in.erase(0, parsed.consumed);
   HttpResponse response;
   response.status = parsed.head.status;
   response.headers = std::move(parsed.head.headers);
@@ -403,48 +443,48 @@ NetResult<HttpResponse> own_request(HttpsClient::Impl& impl, const std::string& 
   } else if (parsed.head.chunked) {
     ChunkedDecoder decoder(limits.max_body_bytes);
     for (;;) {
-      const auto step = decoder.feed(impl.own_in, response.body);
-      impl.own_in.erase(0, step.consumed);
+      const auto step = decoder.feed(impl.conn_in, response.body);
+      impl.conn_in.erase(0, step.consumed);
       if (step.status == ChunkedDecoder::Status::Done) break;
       if (step.status == ChunkedDecoder::Status::Error) {
-        impl.close_own(false);
+        impl.close_conn(false);
         return net_error(NetError::Kind::Transport, "malformed chunked response from " + where + ": " +
                                                         step.error.reason);
       }
-      if (auto more = own_read_more(impl, where, started); !more) {
-        impl.close_own(false);
+      if (auto more = conn_read_more(impl, where, started); !more) {
+        impl.close_conn(false);
         return unexpected(more.error());
       }
     }
   } else if (parsed.head.content_length) {
     const auto length = static_cast<std::size_t>(*parsed.head.content_length);
-    while (impl.own_in.size() < length) {
-      if (auto more = own_read_more(impl, where, started); !more) {
-        impl.close_own(false);
+    while (impl.conn_in.size() < length) {
+      if (auto more = conn_read_more(impl, where, started); !more) {
+        impl.close_conn(false);
         return unexpected(more.error());
       }
     }
-    response.body = impl.own_in.substr(0, length);
-    impl.own_in.erase(0, length);
+    response.body = impl.conn_in.substr(0, length);
+    impl.conn_in.erase(0, length);
   } else {
     // No framing: the body runs to the end of the connection.
     keep = false;
     for (;;) {
       char buf[16384];
-      const int n = SSL_read(impl.own_ssl, buf, sizeof buf);
+      const int n = SSL_read(impl.conn_ssl, buf, sizeof buf);
       if (n <= 0) break;
-      impl.own_in.append(buf, static_cast<std::size_t>(n));
-      if (impl.own_in.size() > limits.max_body_bytes) {
-        impl.close_own(false);
+      impl.conn_in.append(buf, static_cast<std::size_t>(n));
+      if (impl.conn_in.size() > limits.max_body_bytes) {
+        impl.close_conn(false);
         return net_error(NetError::Kind::Transport, "response from " + where + " too large");
       }
     }
     ERR_clear_error();
-    response.body = std::move(impl.own_in);
-    impl.own_in.clear();
+    response.body = std::move(impl.conn_in);
+    impl.conn_in.clear();
   }
   // Bytes past the response were never asked for: the connection is not reused.
-  if (!keep || !impl.own_in.empty()) impl.close_own(keep);
+  if (!keep || !impl.conn_in.empty()) impl.close_conn(keep);
   return response;
 }
 
@@ -464,7 +504,7 @@ void HttpsClient::close() {
   if (!impl_) return;
   std::lock_guard lock(impl_->mu);  // not in the middle of a request
   if (impl_->client) impl_->client->stop();
-  impl_->close_own(true);
+  impl_->close_conn(true);
 }
 
 NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions options) {
@@ -476,8 +516,8 @@ NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions o
   Impl* raw = impl.get();
 
   if (impl->url.https && options.psk) {
-    // Its own connection (own_request), on the process's shared context.
-    RSP_TRY(impl->own_ctx, shared_psk_context(*options.psk));
+    // Its own connection (conn_request), on the process's shared context.
+    RSP_TRY(impl->conn_ctx, shared_psk_context(*options.psk));
     impl->options = std::move(options);
     return std::unique_ptr<HttpsClient>(new HttpsClient(std::move(impl)));
   } else if (impl->url.https) {
@@ -485,12 +525,15 @@ NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions o
       return net_error(NetError::Kind::InvalidArgument, "https needs at least one trust anchor (CI certificate)");
     if (options.min_version > options.max_version)
       return net_error(NetError::Kind::InvalidArgument, "minimum TLS version above the maximum");
-    // own_connection: a context of the client's own (own_request); else httplib's.
     std::unique_ptr<httplib::SSLClient> ssl_client;
     SSL_CTX* ctx = nullptr;
     if (options.own_connection) {
-      impl->own_ctx = ctx = SSL_CTX_new(TLS_client_method());
-      if (ctx) SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+      // This client's own context (freed with it), set up below as httplib's is.
+      ctx = impl->conn_ctx = SSL_CTX_new(TLS_client_method());
+      if (ctx) {
+        SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+        SSL_CTX_set_read_ahead(ctx, 1);
+      }
     } else {
       ssl_client = std::make_unique<httplib::SSLClient>(host, impl->url.port);
       ctx = ssl_client->ssl_context();
@@ -536,7 +579,7 @@ NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions o
         return net_error(NetError::Kind::Credentials, "cannot use the client certificate " + id.subject);
       }
     }
-    if (!ssl_client) {
+    if (options.own_connection) {
       impl->options = std::move(options);
       return std::unique_ptr<HttpsClient>(new HttpsClient(std::move(impl)));
     }
@@ -570,7 +613,7 @@ NetResult<HttpResponse> HttpsClient::request(const std::string& method, const st
                                              const Headers& headers) {
   std::lock_guard lock(impl_->mu);
   auto& impl = *impl_;
-  if (impl.own_ctx) {
+  if (impl.conn_ctx) {
     {
       std::lock_guard cancel_lock(impl.cancel_mu);
       impl.cancelled = false;
@@ -578,7 +621,7 @@ NetResult<HttpResponse> HttpsClient::request(const std::string& method, const st
     impl.verify_error = X509_V_OK;
     impl.verify_subject.clear();
     ERR_clear_error();
-    return own_request(impl, method, path, body, content_type, headers);
+    return conn_request(impl, method, path, body, content_type, headers);
   }
   httplib::Request req;
   req.method = method;

@@ -44,6 +44,12 @@ bool is_newest_slot(const std::filesystem::path& dir, const SlotStamp& stamp);
 /// `newest.slot` (the newest whole record) and flushes it to disk.
 StoreResult<SlotStamp> write_next_slot(const std::filesystem::path& dir, const SlotStamp& newest, ByteView body);
 
+/// Creates the slot files of `dir` that do not exist yet, empty and 0600, and
+/// flushes the folder once: a writer that makes its folder (the M2M card)
+/// then never creates a slot in a save, whose first write would flush the
+/// folder too. An empty slot holds no record.
+StoreResult<void> create_slots(const std::filesystem::path& dir);
+
 /// Both slot files of a folder held open by its one long-lived writer (the
 /// simulated M2M card): a save then costs one header pread, one pwrite and one
 /// fdatasync, no path lookups. The slots are only ever overwritten in place

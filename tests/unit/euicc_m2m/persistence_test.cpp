@@ -15,6 +15,7 @@
 #include "rsp/m2m/eis_json.hpp"
 #include "rsp/apdu/status_words.hpp"
 #include "rsp/common/file.hpp"
+#include "rsp/common/file_stats.hpp"
 
 namespace rsp::euicc_m2m::test {
 namespace {
@@ -108,6 +109,23 @@ TEST_F(M2mTest, StateFilesAreOwnerOnly) {
     ASSERT_EQ(::stat((dir_ / "m2m" / name).c_str(), &st), 0) << name;
     EXPECT_EQ(st.st_mode & 0777, 0600u) << name;
   }
+}
+
+// A new card has both slot files, the second empty: no save creates one (a
+// creation would flush the folder as well), so each save is one flush.
+TEST_F(M2mTest, ANewCardHasBothSlotsAndEachSaveIsOneFlush) {
+  struct stat st{};
+  ASSERT_EQ(::stat((dir_ / "m2m" / "state.1").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const auto flushes = file_flushes();
+  ASSERT_EQ(sw(m2m::EnableProfile{second_}), apdu::sw::kOk);
+  EXPECT_EQ(file_flushes() - flushes, 1u);
+  ASSERT_EQ(sw(m2m::EnableProfile{boot_}), apdu::sw::kOk);
+  EXPECT_EQ(file_flushes() - flushes, 2u);
+  reopen();
+  EXPECT_EQ(isdp(boot_).state, IsdpState::kEnabled);
+  EXPECT_EQ(card_->isd_r().pending_notifications().size(), 2u);
 }
 
 // A store keeps both slots open once they exist (one pread and one pwrite a

@@ -577,5 +577,100 @@ TEST_F(Https, ClientOptionsAreChecked) {
   EXPECT_FALSE(HttpsClient::create(opt));
 }
 
+// The client's own connection code (HttpsClientOptions::own_connection, as
+// the PSK-TLS mode runs) with certificates: the same round trips, checks and
+// errors as on cpp-httplib's.
+HttpsClientOptions own(HttpsClientOptions opt = {}) {
+  opt.own_connection = true;
+  return opt;
+}
+
+TEST_F(Https, OwnConnectionRoundTripsOnTls13AndTls12) {
+  auto server = serve({identity("NIST")});
+  auto c = client(server->port(), ci("NIST"), own());
+  auto r = c->post("/echo", "hello", "text/plain");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello");
+  EXPECT_EQ(r->header("x-tls-version").value_or(""), "TLSv1.3");
+  EXPECT_EQ(c->last_server_certificate(), identity("NIST").chain().front());
+  HttpsClientOptions twelve;
+  twelve.max_version = TlsVersion::Tls12;
+  auto c12 = client(server->port(), ci("NIST"), own(twelve));
+  auto r12 = c12->post("/echo", std::string(40000, 'x'), "text/plain");  // several records each way
+  ASSERT_TRUE(r12) << r12.error().message;
+  EXPECT_EQ(r12->body, std::string(40000, 'x'));
+  EXPECT_EQ(r12->header("X-Tls-Version").value_or(""), "TLSv1.2");
+}
+
+TEST_F(Https, OwnConnectionKeepsItAlive) {
+  auto server = serve({identity("NIST")});
+  for (auto max : {TlsVersion::Tls13, TlsVersion::Tls12}) {
+    HttpsClientOptions opt;
+    opt.max_version = max;
+    auto c = client(server->port(), ci("NIST"), own(opt));
+    for (int i = 0; i < 5; ++i) {
+      auto r = c->post("/echo", std::to_string(i), "text/plain");
+      ASSERT_TRUE(r) << r.error().message;
+      EXPECT_EQ(r->body, std::to_string(i));
+    }
+    EXPECT_EQ(c->connections_opened(), 1u);
+    c->close();  // the next request opens a new connection on the same client
+    auto again = c->post("/echo", "again", "text/plain");
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(c->connections_opened(), 2u);
+  }
+}
+
+TEST_F(Https, OwnConnectionRefusesAnUntrustedCaAndAWrongName) {
+  auto server = serve({identity("NIST")});
+  auto untrusted = client(server->port(), ci("BRP"), own())->post("/echo", "x", "text/plain");
+  ASSERT_FALSE(untrusted);
+  EXPECT_EQ(untrusted.error().kind, NetError::Kind::TlsVerification) << untrusted.error().message;
+  EXPECT_NE(untrusted.error().message.find("issuer"), std::string::npos) << untrusted.error().message;
+  HttpsClientOptions other;
+  other.server_name = "other.example.com";
+  auto wrong = client(server->port(), ci("NIST"), own(other))->post("/echo", "x", "text/plain");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().kind, NetError::Kind::TlsVerification) << wrong.error().message;
+  EXPECT_NE(wrong.error().message.find("hostname mismatch"), std::string::npos) << wrong.error().message;
+  HttpsClientOptions ip;
+  ip.base_url = "https://127.0.0.1:" + std::to_string(server->port());
+  auto by_ip = client(server->port(), ci("NIST"), own(ip))->post("/echo", "ip", "text/plain");
+  ASSERT_TRUE(by_ip) << by_ip.error().message;
+}
+
+TEST_F(Https, OwnConnectionRefusedAndTimedOut) {
+  int port = 0;
+  {
+    auto server = serve({identity("NIST")});
+    port = server->port();
+  }
+  auto refused = client(port, ci("NIST"), own())->post("/echo", "x", "text/plain");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, NetError::Kind::Connect) << refused.error().message;
+
+  TlsServerConfig tls;
+  tls.identities = {identity("NIST")};
+  HttpServerOptions opt;
+  opt.tls = tls;
+  HttpServer slow(opt);
+  slow.post("/slow", [](const Request&) {
+    std::this_thread::sleep_for(1500ms);
+    return Response{200, "text/plain", {}, "late"};
+  });
+  ASSERT_TRUE(slow.start());
+  HttpsClientOptions copt = own();
+  copt.base_url = std::string("https://") + kHost + ":" + std::to_string(slow.port());
+  copt.connect_to = "127.0.0.1";
+  copt.trust_anchors = ci("NIST");
+  copt.read_timeout = 300ms;
+  auto c = HttpsClient::create(copt);
+  ASSERT_TRUE(c);
+  auto r = (*c)->post("/slow", "x", "text/plain");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, NetError::Kind::Timeout) << r.error().message;
+}
+
 }  // namespace
 }  // namespace rsp::net

@@ -114,6 +114,19 @@ TEST_F(MutualTls, TheHandlerSeesTheVerifiedClient) {
   EXPECT_TRUE(failures().empty());
 }
 
+// The client's own connection code presents its certificate as httplib's does.
+TEST_F(MutualTls, TheOwnConnectionPresentsTheClientCertificate) {
+  auto server = serve(ClientAuth::Required);
+  for (auto max : {TlsVersion::Tls13, TlsVersion::Tls12}) {
+    auto r = ask(server->port(), load(*ours_, "OPERATOR_TLS"), max, true);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_NE(r->body.find("CN = Test Operator 1"), std::string::npos) << r->body;
+  }
+  EXPECT_TRUE(failures().empty());
+  auto without = ask(server->port(), std::nullopt, TlsVersion::Tls12, true);
+  EXPECT_FALSE(without);
+}
+
 TEST_F(MutualTls, NoCertificateFailsTheHandshakeWhenRequired) {
   auto server = serve(ClientAuth::Required);
   auto r = ask(server->port(), std::nullopt);
