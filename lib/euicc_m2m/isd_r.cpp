@@ -81,7 +81,6 @@ std::optional<std::uint16_t> M2mIsdR::commit(M2mState next) {
   }
   if (!store_.save(next)) return sw::kMemoryFailure;
   state_ = std::move(next);
-  unsaved_ = false;
   if (batch_owner_) {
     // Another thread's run: `next` held its changes so far, saved now too.
     saved_ = state_;
@@ -108,8 +107,7 @@ bool M2mIsdR::in_one_save(const std::function<void()>& body) {
   bool ok = true;
   if (batch_dirty_) {
     ok = static_cast<bool>(store_.save(state_));
-    if (ok) unsaved_ = false;
-    else state_ = std::move(saved_);  // counters noted meanwhile are in saved_ too
+    if (!ok) state_ = std::move(saved_);
   }
   batch_dirty_ = false;
   saved_ = {};
@@ -168,40 +166,6 @@ StoreResult<void> M2mIsdR::store_scp80_counter(std::uint8_t version, std::uint64
     return {};
   }
   return unexpected(StoreError{"no SCP80 key set with this version"});
-}
-
-StoreResult<void> M2mIsdR::note_scp80_counter(std::uint8_t version, std::uint64_t counter) {
-  std::lock_guard lock(mutex_);
-  for (auto& k : state_.scp80) {
-    if (k.version != version) continue;
-    k.counter = counter;
-    if (batch_owner_) {
-      // A run's failed save goes back to saved_: the counter stays all the same.
-      for (auto& s : saved_.scp80)
-        if (s.version == version) s.counter = counter;
-      batch_dirty_ = true;  // the run's end saves it
-    }
-    unsaved_ = true;
-    return {};
-  }
-  return unexpected(StoreError{"no SCP80 key set with this version"});
-}
-
-StoreResult<void> M2mIsdR::save_pending() {
-  std::lock_guard lock(mutex_);
-  if (!unsaved_) return {};
-  if (batch_owner_ && *batch_owner_ == std::this_thread::get_id()) {
-    batch_dirty_ = true;  // saved at the end of this thread's run
-    return {};
-  }
-  if (!store_.save(state_)) return unexpected(StoreError{"cannot save the card state"});
-  unsaved_ = false;
-  if (batch_owner_) {
-    // Another thread's run: its changes so far went to disk with it.
-    saved_ = state_;
-    batch_dirty_ = false;
-  }
-  return {};
 }
 
 std::optional<std::uint16_t> M2mIsdR::change_isdp(

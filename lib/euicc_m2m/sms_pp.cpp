@@ -113,20 +113,13 @@ SmsPpOutcome SmsPpReceiver::on_packet(const ota::Reassembled& packet, const ota:
     por_header.spi.por_ciphered = false;
   } else {
     por_header = opened->header;
-    const Bytes& data = opened->data;
-    const bool is_trigger = !data.empty() && data[0] == 0x81;
-    std::optional<ota::AdminSessionTrigger> trigger;
-    if (is_trigger) {
-      if (auto t = ota::decode_admin_session_trigger(data)) trigger = std::move(*t);
-    }
-    // A trigger answered by no PoR: its counter may ride with the session's first save.
-    const bool deferred = defer_trigger_counters_ && trigger && !por_wanted(por_header.spi, scp80::Status::PorOk);
     if (por_header.spi.counter != scp80::CounterMode::None &&
-        !(deferred ? isd_r_.note_scp80_counter(version, por_header.counter)
-                   : isd_r_.store_scp80_counter(version, por_header.counter))) {
+        !isd_r_.store_scp80_counter(version, por_header.counter)) {
       status = scp80::Status::InsufficientMemory;  // the counter could not be kept: no action
     } else {
-      if (is_trigger) {
+      const Bytes& data = opened->data;
+      if (!data.empty() && data[0] == 0x81) {
+        auto trigger = ota::decode_admin_session_trigger(data);
         if (trigger) out.trigger = std::move(*trigger);
         else status = scp80::Status::SecurityError;  // TS 102 225 has no format status; nothing done
       } else {

@@ -29,9 +29,6 @@ M2mDevice::M2mDevice(euicc_m2m::M2mIsdR& isd_r, M2mDeviceOptions options)
       session_client_(std::make_unique<detail::SessionClient>()) {
   last_host_ = options_.default_host;
   last_uri_ = options_.default_uri;
-  // A wake-up's counter goes to disk with its session's first save, or after
-  // the session (worker()): one write per wake-up instead of two.
-  receiver_.defer_trigger_counters(true);
   thread_ = std::thread([this] {
     set_thread_name("m2m-device");
     worker();
@@ -46,8 +43,6 @@ M2mDevice::~M2mDevice() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  // Triggers whose sessions were dropped: their counters still go to disk.
-  if (!isd_r_.save_pending()) log("device: the card state could not be saved");
 }
 
 void M2mDevice::log(const std::string& line) const {
@@ -123,9 +118,6 @@ expected<SessionReport, DeviceError> M2mDevice::run_session(const ota::AdminSess
   std::unique_lock session_lock(session_mu_);
   auto report = detail::run_admin_session(isd_r_, target, *session_client_);
   session_lock.unlock();
-  // The counters of the triggers taken so far, when no script of the session
-  // saved them (receiver_.defer_trigger_counters).
-  if (!isd_r_.save_pending()) log("device: the card state could not be saved");
   if (!report && report.error().kind == DeviceError::Kind::Connect) {
     std::lock_guard lock(mutex_);
     if (report.error().stage == DeviceError::Stage::Connect) ++connect_failures_;

@@ -97,15 +97,6 @@ class M2mIsdR final : public card::GpSecurityDomain {
   /// the last counter value). Fails when there is no such key set or the
   /// state cannot be saved (nothing changed then).
   StoreResult<void> store_scp80_counter(std::uint8_t version, std::uint64_t counter);
-  /// As store_scp80_counter, but the counter is only kept in memory (checked
-  /// against from now on) and goes to disk with the next save of the state,
-  /// or by save_pending(); a script run in progress (in_one_save) saves it at
-  /// its end. Fails only when there is no such key set.
-  StoreResult<void> note_scp80_counter(std::uint8_t version, std::uint64_t counter);
-  /// Saves the state if note_scp80_counter() left a change that is not on
-  /// disk yet (nothing to do otherwise); inside a run of this thread, at the
-  /// run's end.
-  StoreResult<void> save_pending();
 
   /// Changes one ISD-P's record in one durable write (the ES8 card side,
   /// es8_card.hpp): `change` edits a copy and answers nullopt to keep it or
@@ -167,8 +158,6 @@ class M2mIsdR final : public card::GpSecurityDomain {
   std::optional<std::thread::id> batch_owner_;
   bool batch_dirty_ = false;
   M2mState saved_;
-  /// A counter kept by note_scp80_counter() is not on disk yet (under mutex_).
-  bool unsaved_ = false;
 };
 
 }  // namespace rsp::euicc_m2m

@@ -16,10 +16,7 @@
 /// A packet that fails the checks (wrong checksum, replayed counter, unknown
 /// TAR or key set) causes no action; the PoR, when the SPI asks for one,
 /// carries the TS 102 225 §5.1.2 status. The counter is stored durably before
-/// the packet's content is acted on, so a replay is refused even after a crash;
-/// with defer_trigger_counters(), a trigger's that asks for no PoR is kept in
-/// the card's memory at once and saved with the next change of the card state
-/// (M2mIsdR::note_scp80_counter): its terminal then saves it after the session.
+/// the packet's content is acted on, so a replay is refused even after a crash.
 ///
 /// The PoR of a refused packet is sent without checksum or ciphering (our
 /// reading: its keys or counter cannot be trusted; TS 102 225 was not checked
@@ -66,16 +63,6 @@ class SmsPpReceiver {
   /// answered '6A80' (not an SMS-PP download) or acknowledged with no action.
   SmsPpOutcome on_envelope(const apdu::Command& envelope);
 
-  /// The counter of a verified trigger whose SPI asks for no PoR (the SM-SR's
-  /// wake-up) is kept in memory (replays refused at once) and made durable by
-  /// the next save of the state: the session's first command script, in the
-  /// same write, or M2mIsdR::save_pending(), which the caller must call when
-  /// the session ends (M2mDevice does). Until then a crash loses the counter:
-  /// the same trigger would be taken once more after a restart, to open the
-  /// session whose result never reached the disk either; nothing the card
-  /// answered depended on it. Off by default: every counter saved first.
-  void defer_trigger_counters(bool on) { defer_trigger_counters_ = on; }
-
  private:
   SmsPpOutcome on_packet(const ota::Reassembled& packet, const ota::Address& originator);
 
@@ -83,7 +70,6 @@ class SmsPpReceiver {
   ota::Address por_destination_;
   ota::Reassembler reassembler_;
   std::uint8_t message_reference_ = 0;
-  bool defer_trigger_counters_ = false;
 };
 
 }  // namespace rsp::euicc_m2m

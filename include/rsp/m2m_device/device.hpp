@@ -18,12 +18,6 @@
 ///  - Pending notifications travel in the first POST of a session as
 ///    described in es5/admin_session.hpp; after a session that left
 ///    notifications pending, the device opens one more session for them.
-///  - The counter of a wake-up SMS (a trigger asking for no PoR) is written
-///    with the state its session's first command script changes, in one
-///    durable write, or after the session when no script saved it
-///    (euicc_m2m::SmsPpReceiver::defer_trigger_counters): one write per
-///    wake-up where there were two. A crash before that write lets the same
-///    trigger open one more session after the restart, nothing else.
 /// Sessions run on the device's own thread, one at a time, so the SMS
 /// delivery thread is never held by an HTTPS exchange.
 

@@ -74,30 +74,6 @@ TEST_F(AdminSession, WakeUpEnablesTheProfileAndTheNotificationIsConfirmed) {
   EXPECT_EQ(server_->active_sessions(), 0u);
 }
 
-// The wake-up's counter goes to disk in the same write as the enable the
-// session's script makes: two card writes for the operation (that one and
-// the notification session's confirmation), not three.
-TEST_F(AdminSession, TheWakeUpCounterIsSavedWithTheSessionsScript) {
-  start_device();
-  scripts_.queue(eid(), enable_second());
-  // A first save makes the card's second slot file (its creation flushes the folder too).
-  ASSERT_TRUE(card_->isd_r().set_coverage(boot_, true));
-  const auto flushes = file_flushes();
-  ASSERT_TRUE(sender_->send_trigger(target(), trigger()));
-  ASSERT_TRUE(eventually([&] { return device_->sessions_completed() >= 2; }));
-  ASSERT_TRUE(device_->wait_idle(5s));
-  EXPECT_EQ(file_flushes() - flushes, 2u);
-  EXPECT_TRUE(card_->isd_r().pending_notifications().empty());
-  const auto counter = card_->isd_r().state().scp80.at(0).counter;
-  EXPECT_GE(counter, 1u);
-  device_sms_->stop();
-  device_.reset();
-  reopen();  // all of it on disk
-  EXPECT_EQ(card_->isd_r().state().scp80.at(0).counter, counter);
-  EXPECT_EQ(isdp(second_).state, m2m::IsdpState::kEnabled);
-  EXPECT_TRUE(card_->isd_r().pending_notifications().empty());
-}
-
 /// The card's first POST carrying its pending notifications, as the device sends it.
 std::string notification_body(euicc_m2m::M2mIsdR& isd_r) {
   ota::ResponseScript script;

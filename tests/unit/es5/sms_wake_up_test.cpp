@@ -7,11 +7,7 @@
 
 #include "capture_transport.hpp"
 #include "es5_fixture.hpp"
-#include "rsp/apdu/status_words.hpp"
-#include "rsp/common/file_stats.hpp"
-#include "rsp/euicc_m2m/sms_pp.hpp"
 #include "rsp/ota/command_sms.hpp"
-#include "rsp/ota/envelope.hpp"
 #include "rsp/ota/concat.hpp"
 #include "rsp/ota/por.hpp"
 #include "rsp/ota/ram.hpp"
@@ -32,10 +28,7 @@ class SmsWakeUp : public Es5Test {
     start_device();
     device_->attach(mo_);
   }
-  /// The counter on disk once the device is idle: a trigger's goes there with
-  /// its session's first save, or after the session.
   std::uint64_t stored_counter() {
-    EXPECT_TRUE(device_->wait_idle(std::chrono::seconds(10)));
     auto store = euicc_m2m::M2mStore::open(dir_);
     EXPECT_TRUE(store);
     auto state = store->load();
@@ -55,7 +48,7 @@ class SmsWakeUp : public Es5Test {
   std::unique_ptr<WakeUpSender> sms_sender_;
 };
 
-TEST_F(SmsWakeUp, TriggerIsVerifiedAndItsCounterStoredByTheEndOfItsSession) {
+TEST_F(SmsWakeUp, TriggerIsVerifiedAndItsCounterStoredBeforeTheSessionOpens) {
   ASSERT_TRUE(sms_sender_->send_trigger(target(), trigger()));
   auto sent = sms_out_.sent();
   ASSERT_GE(sent.size(), 1u);  // with the host, URI, agent id and PSK identity it may take two
@@ -72,74 +65,6 @@ TEST_F(SmsWakeUp, TriggerIsVerifiedAndItsCounterStoredByTheEndOfItsSession) {
   ASSERT_TRUE(outcome.trigger);
   EXPECT_EQ(*outcome.trigger, trigger());
   EXPECT_EQ(stored_counter(), 1u);
-}
-
-/// The card's receiver alone (no device thread): a trigger that asks for no
-/// PoR, with its counter deferred, is checked against at once and on disk
-/// only after save_pending(); without deferral (and for any packet that asks
-/// for a PoR) it is on disk when the receiver returns.
-TEST_F(SmsWakeUp, ADeferredTriggerCounterIsRefusedAtOnceAndOnDiskAfterSavePending) {
-  device_sms_->stop();  // only this test's receiver reaches the card
-  device_.reset();
-  const auto disk_counter = [this] {
-    auto store = euicc_m2m::M2mStore::open(dir_);
-    EXPECT_TRUE(store);
-    auto state = store->load();
-    EXPECT_TRUE(state);
-    return state ? state->scp80.at(0).counter : 0;
-  };
-  const auto receive = [this](euicc_m2m::SmsPpReceiver& r, std::size_t from) {
-    euicc_m2m::SmsPpOutcome last;
-    auto sent = sms_out_.sent();
-    for (std::size_t i = from; i < sent.size(); ++i) {
-      ota::SmsDeliver d;
-      d.originator = ota::Address{static_cast<ota::Ton>(sent[i].source.ton & 0x07),
-                                  static_cast<std::uint8_t>(sent[i].source.npi & 0x0F), sent[i].source.digits, {}, 0};
-      d.pid = sent[i].protocol_id;
-      d.dcs = sent[i].data_coding;
-      d.user_data = ota::binary_user_data(sent[i].user_data, sent[i].udhi);
-      auto envelope = ota::envelope_command(ota::SmsPpDownload{std::nullopt, std::move(d)});
-      EXPECT_TRUE(envelope);
-      if (envelope) last = r.on_envelope(*envelope);
-    }
-    return last;
-  };
-  euicc_m2m::SmsPpReceiver deferring(card_->isd_r(), ota::Address{});
-  deferring.defer_trigger_counters(true);
-  ASSERT_TRUE(sms_sender_->send_trigger(target(), trigger()));
-  // A first save makes the card's second slot file (its creation flushes the folder too).
-  ASSERT_TRUE(card_->isd_r().set_coverage(boot_, true));
-  const auto flushes = file_flushes();
-  auto first = receive(deferring, 0);
-  ASSERT_TRUE(first.trigger);
-  EXPECT_EQ(file_flushes(), flushes);  // nothing written yet
-  EXPECT_EQ(card_->isd_r().state().scp80.at(0).counter, 1u);
-  EXPECT_EQ(disk_counter(), 0u);
-  auto replay = receive(deferring, 0);  // the same SMS again: refused from memory
-  ASSERT_TRUE(replay.status);
-  EXPECT_EQ(*replay.status, scp80::Status::CounterLow);
-  EXPECT_FALSE(replay.trigger);
-  ASSERT_TRUE(card_->isd_r().save_pending());
-  EXPECT_EQ(file_flushes() - flushes, 1u);
-  EXPECT_EQ(disk_counter(), 1u);
-  ASSERT_TRUE(card_->isd_r().save_pending());  // nothing left: no write
-  EXPECT_EQ(file_flushes() - flushes, 1u);
-
-  // The next trigger's counter rides with the next change of the state.
-  std::size_t from = sms_out_.sent().size();
-  ASSERT_TRUE(sms_sender_->send_trigger(target(), trigger()));
-  ASSERT_TRUE(receive(deferring, from).trigger);
-  EXPECT_EQ(disk_counter(), 1u);
-  ASSERT_EQ(sw(m2m::EnableProfile{second_}), apdu::sw::kOk);
-  EXPECT_EQ(file_flushes() - flushes, 2u);
-  EXPECT_EQ(disk_counter(), 2u);
-
-  // Not deferred: on disk before the receiver returns.
-  euicc_m2m::SmsPpReceiver plain(card_->isd_r(), ota::Address{});
-  from = sms_out_.sent().size();
-  ASSERT_TRUE(sms_sender_->send_trigger(target(), trigger()));
-  ASSERT_TRUE(receive(plain, from).trigger);
-  EXPECT_EQ(disk_counter(), 3u);
 }
 
 TEST_F(SmsWakeUp, WrongChecksumDoesNothingAndThePorSaysSo) {
