@@ -64,6 +64,7 @@
 #include "crypto/floor.hpp"
 #include "fixed_costs.hpp"
 #include "fleet.hpp"
+#include "handler_cpu.hpp"
 #include "lpa_client.hpp"
 #include "options.hpp"
 #include "paced_latency.hpp"
@@ -193,7 +194,9 @@ int main(int argc, char** argv) {
   smdpp::HttpServiceConfig rc_config = hc;
   rc_config.transport = std::make_shared<bench::ThreadPerConnection>();
   const smdpp::HttpServiceConfig transport_config = hc;  // the same services, for the transport alone
-  hc.es9 = smdpp::es9_dispatcher(core);
+  // The event-driven side's handlers are timed per ES9+ function (handler_cpu.hpp).
+  const auto handler_cpu = std::make_shared<HandlerCpu>();
+  hc.es9 = timed_dispatcher(smdpp::es9_dispatcher(core), handler_cpu);
   rc_config.es9 = smdpp::es9_dispatcher(core);
   auto service = smdpp::HttpService::start(std::move(hc));
   if (!service) { std::fprintf(stderr, "%s\n", service.error().message.c_str()); return 1; }
@@ -213,6 +216,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Client>> clients;  // the event-driven side's last: their exchanges are replayed
   int next_profile = 0;
   const auto commits0 = store::sqlite_commit_stats(*database);
+  const auto handlers0 = handler_cpu->snapshot();
   for (int r = 0; r < a.rounds; ++r) {
     const int n = a.downloads * (r + 1) / a.rounds - a.downloads * r / a.rounds;
     for (int k = 0; k < 2; ++k) {
@@ -242,6 +246,7 @@ int main(int argc, char** argv) {
     }
   }
   const auto commits = store::sqlite_commit_stats(*database);
+  const auto handlers = handler_cpu->snapshot();
 
   int rc = sides[0].done == a.downloads && sides[1].done == a.downloads ? 0 : 1;
   for (const auto& side : sides)
@@ -269,6 +274,7 @@ int main(int argc, char** argv) {
   std::printf("crypto floor %s     %8.1f downloads/s per core\n", crypto::short_name(a.curve), floor.downloads_per_second);
   std::printf("server CPU per download %.2f ms, of which the crypto floor %.2f ms\n", 1e3 / per_server_cpu,
               1e3 / floor.downloads_per_second);
+  print_handler_cpu(handlers0, handlers, ev.done, 1e3 / per_server_cpu);
   const int downloads_both = sides[0].done + sides[1].done;
   const double flushes_per_download =
       downloads_both > 0 ? static_cast<double>(commits.flushes - commits0.flushes) / downloads_both : 0.0;

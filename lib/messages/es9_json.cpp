@@ -1,6 +1,8 @@
 #include "rsp/messages/es9_json.hpp"
 
+#include <algorithm>
 #include <array>
+#include <vector>
 
 #include "rsp/asn1/runtime.hpp"
 #include "rsp/common/bytes.hpp"
@@ -133,6 +135,44 @@ Result<T> decode_response_body(std::string_view body, ReadFields read_fields) {
 
 json success_header() { return to_json(ResponseHeader::success()); }
 
+/// One member of a response written as text: a string that needs no JSON
+/// escaping (base64, hex), or JSON text already (`raw`).
+struct TextMember {
+  std::string_view name;
+  std::string value;
+  bool raw = false;
+};
+
+/// The object of `members` as dump() writes it (members by name, as
+/// nlohmann::json keeps them; no blanks), without building the object: the
+/// certificates and signatures of a response went through the serializer
+/// character by character, and none of them needs an escape.
+std::string object_text(std::vector<TextMember> members) {
+  std::sort(members.begin(), members.end(), [](const TextMember& a, const TextMember& b) { return a.name < b.name; });
+  std::size_t size = 2;
+  for (const auto& m : members) size += m.name.size() + m.value.size() + 6;
+  std::string out;
+  out.reserve(size);
+  out += '{';
+  for (const auto& m : members) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    out += m.name;
+    out += "\":";
+    if (!m.raw) out += '"';
+    out += m.value;
+    if (!m.raw) out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+/// The success header as JSON text, written once.
+const std::string& success_header_text() {
+  static const std::string text = dump(success_header());
+  return text;
+}
+
 }  // namespace
 
 std::string_view path(Function f) { return kEs9Functions[static_cast<std::size_t>(f)].path; }
@@ -219,22 +259,22 @@ Result<sgp::CancelSessionRequestEs9> decode_cancel_session_request(std::string_v
 // ---- responses ----------------------------------------------------------------
 
 std::string encode_response(const sgp::InitiateAuthenticationOkEs9& r) {
-  return dump(json{{"header", success_header()},
-                   {"transactionId", to_hex(r.transactionId)},
-                   {"serverSigned1", b64_der(r.serverSigned1)},
-                   {"serverSignature1", b64_tagged(kSignatureTag, r.serverSignature1)},
-                   {"euiccCiPKIdToBeUsed", b64_tagged(kOctetStringTag, r.euiccCiPKIdToBeUsed)},
-                   {"serverCertificate", b64(r.serverCertificate.der)}});
+  return object_text({{"header", success_header_text(), true},
+                      {"transactionId", to_hex(r.transactionId)},
+                      {"serverSigned1", b64_der(r.serverSigned1)},
+                      {"serverSignature1", b64_tagged(kSignatureTag, r.serverSignature1)},
+                      {"euiccCiPKIdToBeUsed", b64_tagged(kOctetStringTag, r.euiccCiPKIdToBeUsed)},
+                      {"serverCertificate", b64(r.serverCertificate.der)}});
 }
 
 std::string encode_response(const sgp::AuthenticateClientOk& r) {
   const auto& pd = r.prepareDownloadRequest;
-  return dump(json{{"header", success_header()},
-                   {"transactionId", to_hex(r.transactionId)},
-                   {"profileMetadata", b64_der(r.profileMetaData)},
-                   {"smdpSigned2", b64_der(pd.smdpSigned2)},
-                   {"smdpSignature2", b64_tagged(kSignatureTag, pd.smdpSignature2)},
-                   {"smdpCertificate", b64(pd.smdpCertificate.der)}});
+  return object_text({{"header", success_header_text(), true},
+                      {"transactionId", to_hex(r.transactionId)},
+                      {"profileMetadata", b64_der(r.profileMetaData)},
+                      {"smdpSigned2", b64_der(pd.smdpSigned2)},
+                      {"smdpSignature2", b64_tagged(kSignatureTag, pd.smdpSignature2)},
+                      {"smdpCertificate", b64(pd.smdpCertificate.der)}});
 }
 
 std::string encode_response(const sgp::GetBoundProfilePackageOk& r) {

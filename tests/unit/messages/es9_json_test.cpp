@@ -110,6 +110,8 @@ TEST(Es9Json, InitiateAuthenticationResponseRoundTrip) {
   EXPECT_EQ(j["serverSignature1"], base64_encode(tlv::encode(tlv::Tag::application(55), ok.serverSignature1)));
   EXPECT_EQ(j["euiccCiPKIdToBeUsed"], base64_encode(concat({from_hex("0414").value(), t::kSki})));
   EXPECT_EQ(j["serverCertificate"], base64_encode(ok.serverCertificate.der));
+  // Written as text, exactly as the serializer writes the same object.
+  EXPECT_EQ(body, dump(j));
   auto back = decode_initiate_authentication_response(body);
   ASSERT_TRUE(back) << back.error().to_string();
   EXPECT_EQ(*back, ok);
@@ -167,6 +169,8 @@ TEST(Es9Json, AuthenticateClientRoundTrip) {
     EXPECT_TRUE(rj.contains(k)) << k;
   }
   EXPECT_EQ(rj.size(), 6u);
+  // Written as text, exactly as the serializer writes the same object.
+  EXPECT_EQ(rbody, dump(rj));
   auto rback = decode_authenticate_client_response(rbody);
   ASSERT_TRUE(rback) << rback.error().to_string();
   EXPECT_EQ(*rback, ok);

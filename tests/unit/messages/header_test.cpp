@@ -96,3 +96,81 @@ TEST(Header, UnknownMemberNamesAreCutShort) {
 
 }  // namespace
 }  // namespace rsp::messages
+
+namespace rsp::messages {
+namespace {
+
+/// The general parser's reading of `text`, nullopt when it refuses it.
+std::optional<nlohmann::json> general(std::string_view text) {
+  auto j = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+TEST(Header, FlatStringObjectsTakeTheShortWayWithTheGeneralParsersValue) {
+  const std::string_view taken[] = {
+      "{}",
+      " \t\r\n{ } \n",
+      R"({"transactionId":"0A1B","authenticateServerResponse":"vyiCA+gwggPk/+=="})",
+      R"( { "a" : "" , "" : "b" } )",
+      R"({"a":"1","a":"2"})",  // a repeated name: the last one, as the general parser keeps it
+      R"({"a":"[[[{{{"})",
+      R"({"a":"~ !#$%&'()*+,-./:;<=>?@^_`|"})",
+  };
+  for (const auto text : taken) {
+    const auto flat = parse_flat_string_object(text);
+    ASSERT_TRUE(flat) << text;
+    const auto full = general(text);
+    ASSERT_TRUE(full) << text;
+    EXPECT_EQ(*flat, *full) << text;
+    auto parsed = parse_json_object(text);
+    ASSERT_TRUE(parsed) << text;
+    EXPECT_EQ(*parsed, *full) << text;
+  }
+  EXPECT_EQ((*parse_flat_string_object(R"({"a":"1","a":"2"})"))["a"], "2");
+}
+
+TEST(Header, AnythingElseGoesToTheGeneralParser) {
+  // Escapes, other bytes, other values, nesting, bad syntax: not read here;
+  // parse_json answers them as the general parser does.
+  const std::string_view left[] = {
+      R"({"a":"\n"})",
+      R"({"a":"\u0041"})",
+      R"({"a\"b":"c"})",
+      "{\"a\":\"\xc3\xa9\"}",
+      "{\"a\":\"\xff\"}",
+      "{\"a\":\"\x7f\"}",
+      "{\"a\":\"tab\there\"}",
+      R"({"a":1})",
+      R"({"a":true})",
+      R"({"a":null})",
+      R"({"a":{"b":"c"}})",
+      R"({"a":["b"]})",
+      R"(["a"])",
+      R"("a")",
+      "",
+      "{",
+      R"({"a":"b")",
+      R"({"a":"b",})",
+      R"({,"a":"b"})",
+      R"({"a" "b"})",
+      R"({"a":"b"} x)",
+      R"({"a":"b"}{})",
+      R"({a:"b"})",
+      R"({"a":"b)",
+      "{\"a\":\"b\"}\v",
+      "\xef\xbb\xbf{}",
+  };
+  for (const auto text : left) {
+    EXPECT_FALSE(parse_flat_string_object(text)) << text;
+    const auto full = general(text);
+    const auto parsed = parse_json(text);
+    EXPECT_EQ(parsed.has_value(), full.has_value()) << text;
+    if (parsed && full) EXPECT_EQ(*parsed, *full) << text;
+  }
+  // Depth 0 allows no object, short way or not.
+  EXPECT_FALSE(parse_json("{}", 0));
+}
+
+}  // namespace
+}  // namespace rsp::messages

@@ -1,0 +1,38 @@
+#pragma once
+/// bench_smdpp's per-function split of the server CPU: the thread CPU each
+/// ES9+ handler took (request decoding, the SM-DP+ core, its storage, the
+/// answer's encoding), measured around the dispatcher, so that the server CPU
+/// per download can be told apart into the four ES9+ calls and what lies
+/// outside every handler (HTTPS transport, HTTP framing, metrics).
+
+#include <array>
+#include <atomic>
+#include <memory>
+
+#include "lpa_client.hpp"
+#include "rsp/smdpp/http_service.hpp"
+
+namespace rsp::bench::smdpp_https {
+
+/// Handler CPU per ES9+ function, added up by every thread that runs one.
+struct HandlerCpu {
+  std::array<std::atomic<long long>, kFnCount> ns{};
+  std::array<std::atomic<long long>, kFnCount> calls{};
+
+  struct Snapshot {
+    std::array<double, kFnCount> seconds{};
+    std::array<long long, kFnCount> calls{};
+  };
+  Snapshot snapshot() const;
+};
+
+/// `inner` with the thread CPU of each call added to `into` under its function.
+smdpp::Es9Dispatcher timed_dispatcher(smdpp::Es9Dispatcher inner, std::shared_ptr<HandlerCpu> into);
+
+/// Prints the handler CPU per download of each function between `before` and
+/// `after` (`downloads` downloads), their sum and what the server CPU per
+/// download (`server_ms`) leaves outside the handlers.
+void print_handler_cpu(const HandlerCpu::Snapshot& before, const HandlerCpu::Snapshot& after, int downloads,
+                       double server_ms);
+
+}  // namespace rsp::bench::smdpp_https
