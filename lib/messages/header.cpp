@@ -130,68 +130,7 @@ Result<ResponseHeader> parse_response_header(const json& j) {
   return h;
 }
 
-std::optional<json> parse_flat_string_object(std::string_view text) {
-  const std::size_t n = text.size();
-  std::size_t i = 0;
-  const auto blanks = [&] {
-    // JSON's whitespace (RFC 8259 §2).
-    while (i < n && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) ++i;
-  };
-  // A string of printable ASCII other than the quote and the backslash: no
-  // escape, no control character, nothing for UTF-8 checks to refuse.
-  const auto plain_string = [&](std::string_view& out) {
-    if (i >= n || text[i] != '"') return false;
-    const std::size_t start = ++i;
-    for (; i < n; ++i) {
-      const auto c = static_cast<unsigned char>(text[i]);
-      if (c == '"') break;
-      if (c < 0x20 || c > 0x7E || c == '\\') return false;
-    }
-    if (i >= n) return false;
-    out = text.substr(start, i - start);
-    ++i;
-    return true;
-  };
-  blanks();
-  if (i >= n || text[i] != '{') return std::nullopt;
-  ++i;
-  json j = json::object();
-  blanks();
-  if (i < n && text[i] == '}') {
-    ++i;
-  } else {
-    for (;;) {
-      std::string_view name, value;
-      blanks();
-      if (!plain_string(name)) return std::nullopt;
-      blanks();
-      if (i >= n || text[i] != ':') return std::nullopt;
-      ++i;
-      blanks();
-      if (!plain_string(value)) return std::nullopt;
-      j[std::string(name)] = std::string(value);
-      blanks();
-      if (i < n && text[i] == ',') {
-        ++i;
-        continue;
-      }
-      if (i < n && text[i] == '}') {
-        ++i;
-        break;
-      }
-      return std::nullopt;
-    }
-  }
-  blanks();
-  if (i != n) return std::nullopt;
-  return j;
-}
-
 Result<json> parse_json(std::string_view text, std::size_t max_depth) {
-  // One level of nesting: within any max_depth but 0.
-  if (max_depth >= 1) {
-    if (auto flat = parse_flat_string_object(text)) return std::move(*flat);
-  }
   if (nesting_depth(text) > max_depth) return fail(ErrorKind::MalformedJson, "", "nested too deeply");
   json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return fail(ErrorKind::MalformedJson, "", "not valid JSON");

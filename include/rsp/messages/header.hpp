@@ -90,15 +90,6 @@ Result<nlohmann::json> parse_json(std::string_view text, std::size_t max_depth =
 /// Parses text that must be a JSON object.
 Result<nlohmann::json> parse_json_object(std::string_view text, std::size_t max_depth = 32);
 
-/// parse_json's short way for what every ES9+ request body is: one object
-/// whose members are all strings of printable ASCII without escapes (base64,
-/// hex, addresses), read in one pass without the general parser. nullopt for
-/// any other text, which parse_json then gives to the general parser as
-/// before: whatever this accepts, the general parser accepts with the same
-/// value (a repeated name: the last one, as there). Exposed for the tests and
-/// the fuzz target that hold the two to that.
-std::optional<nlohmann::json> parse_flat_string_object(std::string_view text);
-
 /// Serialises without throwing: invalid UTF-8 in strings is replaced.
 std::string dump(const nlohmann::json& j);
 
