@@ -60,19 +60,27 @@ std::optional<es5::Script> Es5Link::next_script(const std::string& eid) {
   Operation& op = (*queued)->operation;
   const std::int64_t id = op.id;
   es5::Script script{std::string(kTokenPrefix) + std::to_string(id), std::move((*queued)->scripts), {}};
-  if (es3_service()) script.target = Es3Service::target_of(op);
-  if (auto started = config_.registry->start_operation(id); !started)
-    log("ES5 operation " + std::to_string(id) + ": " + started.error().message);
-  else if (*started)
-    op.state = OperationState::InProgress;
+  const auto es3 = es3_service();
+  if (es3) script.target = Es3Service::target_of(op);
+  // An ES4 operation, which the card's answer ends at once (completed()):
+  // its start is written in that end's transaction (Registry::defer_start)
+  // instead of one of its own now; the ES3 and ES7 ones are started here.
+  const bool start_later = !(es3 && Es3Service::answers(op)) && !Es7Service::answers(op);
+  std::int64_t replaced = 0;
+  bool kept = false;
   {
     // Kept for completed(): the card's answer to this script comes next.
     std::lock_guard lock(mu_);
     if (auto it = sessions_.find(eid); it != sessions_.end()) {
       it->second.commands = script.c_apdus.size();
+      if (it->second.unstarted != id) replaced = it->second.unstarted;
+      it->second.unstarted = start_later ? id : 0;
+      kept = start_later;
       it->second.sent = std::move(op);
     }
   }
+  write_start(replaced);
+  if (!kept) write_start(id);
   return script;
 }
 
@@ -129,6 +137,7 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
   // the one answered.
   std::optional<Operation> sent_op;
   std::size_t sent_commands = 0;
+  std::int64_t unstarted = 0;
   {
     std::lock_guard lock(mu_);
     if (auto it = sessions_.find(eid); it != sessions_.end()) {
@@ -138,19 +147,28 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
         sent_commands = it->second.commands;
       }
       it->second.sent.reset();
+      unstarted = it->second.unstarted;
+      it->second.unstarted = 0;
     }
   }
   if (!id) {
+    write_start(unstarted);
     log("ES5 answer for " + eid + " with an unknown token");
     return;
   }
   // An ES4 operation answered in full goes straight to its end (Service::complete
-  // finds it already ended if it expired meanwhile); the other answers read
-  // the queue and the operation again.
+  // finds it already ended if it expired meanwhile), with its start when
+  // that was left for it; the other answers read the queue and the operation again.
   if (outcome && sent_op && !(es3_service() && Es3Service::answers(*sent_op)) && !Es7Service::answers(*sent_op)) {
+    const bool with_start = unstarted == sent_op->id;
+    if (with_start) config_.registry->defer_start(unstarted);
     finish_answered(*sent_op, sent_commands, *outcome);
+    // Not ended (no usable answer, or the end not recorded): written on its own.
+    if (with_start && config_.registry->take_deferred_start(unstarted)) write_start(unstarted);
+    if (!with_start) write_start(unstarted);
     return;
   }
+  write_start(unstarted);
   auto queued = config_.registry->queued_scripts(eid);
   if (!queued) {
     log("ES5 queue of " + eid + ": " + queued.error().message);

@@ -41,7 +41,12 @@
 ///    registry, then kept.
 ///  - es5::ScriptSource over the registry's queue: an eUICC's oldest
 ///    operation with queued commands is one script (token "op-<id>"; the
-///    operation becomes in-progress). The R-APDUs end it: every status word
+///    operation becomes in-progress and its eUICC's wake-up schedule ends:
+///    for an ES4 operation, in the transaction that ends it from the card's
+///    answer, one write instead of two; written on its own only when the
+///    answer is not usable or the session goes without one, so a kill -9
+///    in between leaves it Accepted with its schedule, which a restart
+///    resumes as a wake-up possibly lost). The R-APDUs end it: every status word
 ///    ok → Executed-Success (Service::complete applies it to the EIS);
 ///    an error status word → Failed, 8.1/3.8 (6A88: ISD-P unknown 8.3.1/3.9);
 ///    an AuditEIS answer updates the EIS (eis_audit.hpp), a malformed one
@@ -183,8 +188,12 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   /// true when there was one (in memory).
   bool session_reads_queue(const std::string& eid);
   /// `eid`'s session is open (and not silent past session_idle_timeout):
-  /// notes a wake-up asked. Under mu_.
-  bool wake_up_waits_for_session(const std::string& eid);
+  /// notes a wake-up asked. Under mu_. A silent session is dropped, its
+  /// unstarted operation (if any) left in `unstarted` for write_start().
+  bool wake_up_waits_for_session(const std::string& eid, std::int64_t& unstarted);
+  /// Writes the start of operation `id` (Registry::start_operation), which
+  /// a session took without it written (OpenSession::unstarted); 0: nothing.
+  void write_start(std::int64_t id);
   /// The card's answer to ES4 operation `op`'s script of `sent` commands: its end.
   void finish_answered(const Operation& op, std::size_t sent, const std::vector<apdu::Response>& r_apdus);
   /// No usable answer to operation `id`: another session, up to max_attempts.
@@ -224,6 +233,12 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
     /// it, and that script's command count: what completed() needs of it.
     std::optional<Operation> sent;
     std::size_t commands = 0;
+    /// The ES4 operation sent to it whose start (start_operation: InProgress,
+    /// the wake-up schedule dropped) is not written yet: the transaction
+    /// that ends it from the card's answer writes it (Registry::defer_start),
+    /// else it is written when that answer is not usable or the session
+    /// goes without it (0: none).
+    std::int64_t unstarted = 0;
   };
   std::map<std::string, OpenSession, std::less<>> sessions_;
   std::vector<std::thread> threads_;
