@@ -105,11 +105,14 @@ void Es5Link::wake_up(const std::string& eid) {
   bool queued = false;
   {
     std::lock_guard lock(mu_);
-    if (!sender_ || stopping_) return;
+    if (stopping_) return;
     // Its open session takes the queue at its next next_script(), or the
-    // wake-up is sent when it ends without one (session_ended()).
+    // wake-up is sent when it ends without one (session_ended()). Noted
+    // also without an SMS transport: the session reads the queue again.
     if (wake_up_waits_for_session(eid, unstarted)) return;
-    if (!waking_.insert(eid).second) {
+    if (!sender_) {
+      // nothing to send
+    } else if (!waking_.insert(eid).second) {
       // Queued: that SMS will do. Being sent: the session it opens may
       // already have taken the queue without this operation's scripts (the
       // operation committed after), so one more follows it.
@@ -219,10 +222,13 @@ std::optional<std::int64_t> Es5Link::first_wake_up_due(const std::string& eid) c
   return t + std::max<std::int64_t>(config_.wake_up_retry_interval.count(), 1);
 }
 
-bool Es5Link::session_reads_queue(const std::string& eid) {
+bool Es5Link::session_reads_queue(const std::string& eid, bool& known_empty) {
   std::lock_guard lock(mu_);
   auto& s = sessions_[eid];
   s.last = std::chrono::steady_clock::now();
+  known_empty = s.drained && !s.asked;
+  s.drained = false;
+  s.sole = false;
   s.asked = false;  // the read that follows sees every operation committed before this
   return schedules_.erase(eid) > 0;
 }

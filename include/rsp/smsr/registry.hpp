@@ -107,6 +107,7 @@ struct QueuedScript {
 struct QueuedOperation {
   Operation operation;
   std::vector<Bytes> scripts;
+  bool more = false;  ///< another operation of the eUICC has scripts queued too
 };
 
 /// An eUICC's SMS wake-up schedule (Es5Link): the wake-ups tried since its

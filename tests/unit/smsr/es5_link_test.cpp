@@ -492,6 +492,38 @@ TEST_F(Es5LinkTest, AnAnsweredOperationEndsWithItsStartAndItsWakeUpScheduleInOne
   EXPECT_EQ(op(a->operation_id).state, OperationState::Completed);
 }
 
+TEST_F(Es5LinkTest, AfterAnAnswerTheSessionTakesEveryOperationQueuedBeforeOrDuringIt) {
+  // Two queued before the session: the second follows the first's answer.
+  auto a = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
+  auto b = service_->audit_eis("mno-two", eid(), std::nullopt);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(link_->wait_wake_ups(5s));
+  auto script = link_->next_script(eid());
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->token, "op-" + std::to_string(a->operation_id));
+  link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x9000}});
+  EXPECT_EQ(op(a->operation_id).state, OperationState::Completed);
+  script = link_->next_script(eid());
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->token, "op-" + std::to_string(b->operation_id));
+  // One queued while the session runs, after its last read (b alone then),
+  // follows b's end in it.
+  auto c = service_->audit_eis("mno-two", eid(), std::nullopt);
+  ASSERT_TRUE(c);
+  link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x6985}});
+  EXPECT_EQ(op(b->operation_id).state, OperationState::Failed);
+  script = link_->next_script(eid());
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->token, "op-" + std::to_string(c->operation_id));
+  // c was alone and has ended: the session finds nothing more.
+  link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x6985}});
+  EXPECT_EQ(op(c->operation_id).state, OperationState::Failed);
+  EXPECT_FALSE(link_->next_script(eid()));
+  link_->session_ended(eid());
+  ASSERT_TRUE(link_->wait_wake_ups(5s));
+  EXPECT_TRUE(registry_->wake_up_schedules()->empty());
+}
+
 TEST_F(Es5LinkTest, AnOperationWhoseSessionEndsAfterItExpiredLeavesNoSchedule) {
   auto a = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
   ASSERT_TRUE(a);
