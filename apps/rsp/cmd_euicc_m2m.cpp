@@ -55,6 +55,8 @@ struct RunArgs {
   std::string coverage_file;
   double fallback_timeout = 60;
   double poll_interval = 1;
+  double sms_reassembly_timeout = 120;  ///< ota::ReassemblyOptions::timeout
+  std::size_t sms_pending = 16;         ///< ota::ReassemblyOptions::max_pending
 };
 
 /// The SMPP password: --password-file (first line), else --password, else empty.
@@ -105,6 +107,11 @@ void run_device(const RunArgs& a) {
   if (!addresses.empty()) device_options.msisdn = addresses.front();
   if (!a.smsr_address.empty()) device_options.smsr_address = e164(a.smsr_address, "--smsr-address");
   device_options.default_host = a.smsr_host;
+  device_options.sms_reassembly.timeout = std::chrono::duration_cast<std::chrono::seconds>(
+      seconds_option(a.sms_reassembly_timeout, "--sms-reassembly-timeout"));
+  if (device_options.sms_reassembly.timeout.count() == 0) fail(kWho, "--sms-reassembly-timeout must be 1 s at least");
+  if (a.sms_pending == 0 || a.sms_pending > 1024) fail(kWho, "--sms-pending must be 1 to 1024");
+  device_options.sms_reassembly.max_pending = a.sms_pending;
   device_options.log = [](const std::string& line) { log_line(line); };
   // Scripts for an ISD-P (an M2M SM-DP's ES8 through the SM-SR's SendData):
   // key establishment and the profile download, on the card's ISD-Ps.
@@ -245,6 +252,13 @@ RSP_COMMAND_GROUP(euicc_m2m) {
                   "Seconds without coverage on the enabled profile before the card falls back")
       ->capture_default_str();
   run->add_option("--poll-interval", a->poll_interval, "Seconds between two looks at the network")->capture_default_str();
+  run->add_option("--sms-reassembly-timeout", a->sms_reassembly_timeout,
+                  "Seconds the card holds part of a concatenated SMS for its other parts (3GPP TS 23.040 "
+                  "§9.2.3.24.1) before it drops it")
+      ->capture_default_str();
+  run->add_option("--sms-pending", a->sms_pending,
+                  "Concatenated SMS the card holds incomplete at most; the oldest goes first")
+      ->capture_default_str();
   run->callback([a] { run_device(*a); });
 
   auto dir = std::make_shared<std::string>();

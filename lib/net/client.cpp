@@ -99,32 +99,33 @@ struct HttpsClient::Impl {
   int socket_dup = -1;
   bool cancelled = false;
 
-  /// PSK-TLS (SCP81) mode: its own connection over OpenSSL on a blocking
-  /// socket instead of httplib's (psk_* below): the request in one TLS
-  /// record, the response read in blocks and parsed once, no poll before
-  /// each read. Under mu.
-  SSL_CTX* psk_ctx = nullptr;
-  SSL* psk_ssl = nullptr;
-  int psk_fd = -1;
-  std::string psk_in;  ///< bytes read and not yet used
+  /// PSK-TLS (SCP81) and own_connection mode: its own connection over
+  /// OpenSSL on a blocking socket instead of httplib's (own_* below): the
+  /// request in one TLS record, the response read in blocks and parsed once,
+  /// no poll before each read. Under mu. own_ctx: the process's shared PSK
+  /// context, or this client's own certificate context.
+  SSL_CTX* own_ctx = nullptr;
+  SSL* own_ssl = nullptr;
+  int own_fd = -1;
+  std::string own_in;  ///< bytes read and not yet used
 
   ~Impl() {
-    close_psk(true);
-    if (psk_ctx) SSL_CTX_free(psk_ctx);
+    close_own(true);
+    if (own_ctx) SSL_CTX_free(own_ctx);
     if (socket_dup >= 0) ::close(socket_dup);
     if (options.psk) wipe(options.psk->key);
   }
-  /// Ends the PSK-TLS connection, with close_notify when `graceful`.
-  void close_psk(bool graceful) {
-    if (psk_ssl) {
-      if (graceful) (void)SSL_shutdown(psk_ssl);
-      SSL_free(psk_ssl);
-      psk_ssl = nullptr;
+  /// Ends the own connection, with close_notify when `graceful`.
+  void close_own(bool graceful) {
+    if (own_ssl) {
+      if (graceful) (void)SSL_shutdown(own_ssl);
+      SSL_free(own_ssl);
+      own_ssl = nullptr;
       ERR_clear_error();
     }
-    if (psk_fd >= 0) ::close(psk_fd);
-    psk_fd = -1;
-    psk_in.clear();
+    if (own_fd >= 0) ::close(own_fd);
+    own_fd = -1;
+    own_in.clear();
   }
   /// For the message of a failed handshake: "groups offered ...; trust anchors ...".
   std::string handshake_offer;
@@ -221,8 +222,8 @@ HttpsClient::~HttpsClient() {
 
 namespace {
 
-/// Where the PSK connection goes: the URL's host or connect_to, resolved now.
-NetResult<int> psk_connect_socket(HttpsClient::Impl& impl, const std::string& where) {
+/// Where the own connection goes: the URL's host or connect_to, resolved now.
+NetResult<int> own_connect_socket(HttpsClient::Impl& impl, const std::string& where) {
   const std::string& host = impl.options.connect_to.empty() ? impl.url.host : impl.options.connect_to;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -267,52 +268,59 @@ NetResult<int> psk_connect_socket(HttpsClient::Impl& impl, const std::string& wh
   return net_error(NetError::Kind::Connect, "cannot connect to " + where);
 }
 
-/// Connects and runs the PSK-TLS handshake (impl.mu held).
-NetResult<void> psk_open(HttpsClient::Impl& impl, const std::string& where) {
-  RSP_TRY(impl.psk_fd, psk_connect_socket(impl, where));
+/// Connects and runs the TLS handshake, PSK or certificate (impl.mu held).
+NetResult<void> own_open(HttpsClient::Impl& impl, const std::string& where) {
+  RSP_TRY(impl.own_fd, own_connect_socket(impl, where));
   ++impl.connections;
   {
     // As httplib's socket hook does: a duplicate for cancel().
     std::lock_guard lock(impl.cancel_mu);
     if (impl.socket_dup >= 0) ::close(impl.socket_dup);
-    impl.socket_dup = ::fcntl(impl.psk_fd, F_DUPFD_CLOEXEC, 0);
+    impl.socket_dup = ::fcntl(impl.own_fd, F_DUPFD_CLOEXEC, 0);
     if (impl.cancelled && impl.socket_dup >= 0) ::shutdown(impl.socket_dup, SHUT_RDWR);
   }
-  impl.psk_ssl = SSL_new(impl.psk_ctx);
-  if (!impl.psk_ssl || SSL_set_fd(impl.psk_ssl, impl.psk_fd) != 1 || SSL_set_ex_data(impl.psk_ssl, 0, &impl) != 1) {
-    impl.close_psk(false);
+  impl.own_ssl = SSL_new(impl.own_ctx);
+  if (!impl.own_ssl || SSL_set_fd(impl.own_ssl, impl.own_fd) != 1 || SSL_set_ex_data(impl.own_ssl, 0, &impl) != 1) {
+    impl.close_own(false);
     return net_error(NetError::Kind::Tls, "TLS handshake with " + where + " failed: cannot create the TLS session");
   }
   if (!is_ip_literal(impl.server_name))  // SNI (SSL_set_tlsext_host_name without its C cast)
-    SSL_ctrl(impl.psk_ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+    SSL_ctrl(impl.own_ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
              const_cast<char*>(impl.server_name.c_str()));
-  if (SSL_connect(impl.psk_ssl) != 1) {
+  if (SSL_connect(impl.own_ssl) != 1) {
     const std::string reason = detail::openssl_errors();
-    impl.close_psk(false);
+    impl.close_own(false);
+    if (impl.verify_error != X509_V_OK && impl.options.verify_server && !impl.options.psk)
+      return net_error(NetError::Kind::TlsVerification,
+                       "server certificate of " + where + " not accepted: " +
+                           X509_verify_cert_error_string(impl.verify_error) + " (depth " +
+                           std::to_string(impl.verify_depth) + ", " + impl.verify_subject + "); " +
+                           impl.handshake_offer);
     return net_error(NetError::Kind::Tls, "TLS handshake with " + where + " failed: " +
-                                              (reason.empty() ? std::string("no reason from OpenSSL") : reason));
+                                              (reason.empty() ? std::string("no reason from OpenSSL") : reason) +
+                                              (impl.handshake_offer.empty() ? "" : "; " + impl.handshake_offer));
   }
   return {};
 }
 
 /// Whether the kept-alive connection can take another request: nothing to
 /// read on it (a readable idle connection was closed by the server).
-bool psk_idle_and_open(HttpsClient::Impl& impl) {
-  if (!impl.psk_ssl || !impl.psk_in.empty() || SSL_pending(impl.psk_ssl) > 0) return false;
-  pollfd p{impl.psk_fd, POLLIN, 0};
+bool own_idle_and_open(HttpsClient::Impl& impl) {
+  if (!impl.own_ssl || !impl.own_in.empty() || SSL_pending(impl.own_ssl) > 0) return false;
+  pollfd p{impl.own_fd, POLLIN, 0};
   return ::poll(&p, 1, 0) == 0;
 }
 
-/// More bytes of the response into impl.psk_in; the error says why not.
-NetResult<void> psk_read_more(HttpsClient::Impl& impl, const std::string& where,
+/// More bytes of the response into impl.own_in; the error says why not.
+NetResult<void> own_read_more(HttpsClient::Impl& impl, const std::string& where,
                               std::chrono::steady_clock::time_point started) {
   char buf[16384];
-  const int n = SSL_read(impl.psk_ssl, buf, sizeof buf);
+  const int n = SSL_read(impl.own_ssl, buf, sizeof buf);
   if (n > 0) {
-    impl.psk_in.append(buf, static_cast<std::size_t>(n));
+    impl.own_in.append(buf, static_cast<std::size_t>(n));
     return {};
   }
-  const int e = SSL_get_error(impl.psk_ssl, n);
+  const int e = SSL_get_error(impl.own_ssl, n);
   const bool timeout = (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_WANT_READ) && (errno == EAGAIN || errno == EWOULDBLOCK);
   ERR_clear_error();
   if (timeout || std::chrono::steady_clock::now() - started >= impl.options.read_timeout)
@@ -320,14 +328,14 @@ NetResult<void> psk_read_more(HttpsClient::Impl& impl, const std::string& where,
   return net_error(NetError::Kind::Transport, "no complete response from " + where + " (closed or timed out)");
 }
 
-/// One request on the PSK-TLS connection, opened first when there is none
+/// One request on the own connection, opened first when there is none
 /// (impl.mu held). The connection is closed after a failure, and after the
 /// response when either side does not keep it alive.
-NetResult<HttpResponse> psk_request(HttpsClient::Impl& impl, const std::string& method, const std::string& path,
+NetResult<HttpResponse> own_request(HttpsClient::Impl& impl, const std::string& method, const std::string& path,
                                     const std::string& body, const std::string& content_type, const Headers& headers) {
   const std::string where = impl.url.host + ":" + std::to_string(impl.url.port);
-  if (impl.psk_ssl && !psk_idle_and_open(impl)) impl.close_psk(false);
-  if (!impl.psk_ssl) RSP_TRY_VOID(psk_open(impl, where));
+  if (impl.own_ssl && !own_idle_and_open(impl)) impl.close_own(false);
+  if (!impl.own_ssl) RSP_TRY_VOID(own_open(impl, where));
 
   std::string out;
   out.reserve(256 + body.size());
@@ -359,9 +367,9 @@ NetResult<HttpResponse> psk_request(HttpsClient::Impl& impl, const std::string& 
   if (!impl.options.keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
   out += body;
-  if (out.size() > INT32_MAX || SSL_write(impl.psk_ssl, out.data(), static_cast<int>(out.size())) <= 0) {
+  if (out.size() > INT32_MAX || SSL_write(impl.own_ssl, out.data(), static_cast<int>(out.size())) <= 0) {
     ERR_clear_error();
-    impl.close_psk(false);
+    impl.close_own(false);
     return net_error(NetError::Kind::Transport, "cannot send the request to " + where);
   }
 
@@ -370,22 +378,22 @@ NetResult<HttpResponse> psk_request(HttpsClient::Impl& impl, const std::string& 
   limits.max_body_bytes = 64 * 1024 * 1024;
   ResponseHeadParse parsed;
   for (;;) {
-    parsed = parse_response_head(impl.psk_in, limits);
+    parsed = parse_response_head(impl.own_in, limits);
     if (parsed.status == ResponseHeadParse::Status::Complete && parsed.head.status >= 100 && parsed.head.status < 200) {
-      impl.psk_in.erase(0, parsed.consumed);  // an interim response: the final one follows
+      impl.own_in.erase(0, parsed.consumed);  // an interim response: the final one follows
       continue;
     }
     if (parsed.status != ResponseHeadParse::Status::Incomplete) break;
-    if (auto more = psk_read_more(impl, where, started); !more) {
-      impl.close_psk(false);
+    if (auto more = own_read_more(impl, where, started); !more) {
+      impl.close_own(false);
       return unexpected(more.error());
     }
   }
   if (parsed.status == ResponseHeadParse::Status::Error) {
-    impl.close_psk(false);
+    impl.close_own(false);
     return net_error(NetError::Kind::Transport, "malformed response from " + where + ": " + parsed.error);
   }
-  impl.psk_in.erase(0, parsed.consumed);
+  impl.own_in.erase(0, parsed.consumed);
   HttpResponse response;
   response.status = parsed.head.status;
   response.headers = std::move(parsed.head.headers);
@@ -395,48 +403,48 @@ NetResult<HttpResponse> psk_request(HttpsClient::Impl& impl, const std::string& 
   } else if (parsed.head.chunked) {
     ChunkedDecoder decoder(limits.max_body_bytes);
     for (;;) {
-      const auto step = decoder.feed(impl.psk_in, response.body);
-      impl.psk_in.erase(0, step.consumed);
+      const auto step = decoder.feed(impl.own_in, response.body);
+      impl.own_in.erase(0, step.consumed);
       if (step.status == ChunkedDecoder::Status::Done) break;
       if (step.status == ChunkedDecoder::Status::Error) {
-        impl.close_psk(false);
+        impl.close_own(false);
         return net_error(NetError::Kind::Transport, "malformed chunked response from " + where + ": " +
                                                         step.error.reason);
       }
-      if (auto more = psk_read_more(impl, where, started); !more) {
-        impl.close_psk(false);
+      if (auto more = own_read_more(impl, where, started); !more) {
+        impl.close_own(false);
         return unexpected(more.error());
       }
     }
   } else if (parsed.head.content_length) {
     const auto length = static_cast<std::size_t>(*parsed.head.content_length);
-    while (impl.psk_in.size() < length) {
-      if (auto more = psk_read_more(impl, where, started); !more) {
-        impl.close_psk(false);
+    while (impl.own_in.size() < length) {
+      if (auto more = own_read_more(impl, where, started); !more) {
+        impl.close_own(false);
         return unexpected(more.error());
       }
     }
-    response.body = impl.psk_in.substr(0, length);
-    impl.psk_in.erase(0, length);
+    response.body = impl.own_in.substr(0, length);
+    impl.own_in.erase(0, length);
   } else {
     // No framing: the body runs to the end of the connection.
     keep = false;
     for (;;) {
       char buf[16384];
-      const int n = SSL_read(impl.psk_ssl, buf, sizeof buf);
+      const int n = SSL_read(impl.own_ssl, buf, sizeof buf);
       if (n <= 0) break;
-      impl.psk_in.append(buf, static_cast<std::size_t>(n));
-      if (impl.psk_in.size() > limits.max_body_bytes) {
-        impl.close_psk(false);
+      impl.own_in.append(buf, static_cast<std::size_t>(n));
+      if (impl.own_in.size() > limits.max_body_bytes) {
+        impl.close_own(false);
         return net_error(NetError::Kind::Transport, "response from " + where + " too large");
       }
     }
     ERR_clear_error();
-    response.body = std::move(impl.psk_in);
-    impl.psk_in.clear();
+    response.body = std::move(impl.own_in);
+    impl.own_in.clear();
   }
   // Bytes past the response were never asked for: the connection is not reused.
-  if (!keep || !impl.psk_in.empty()) impl.close_psk(keep);
+  if (!keep || !impl.own_in.empty()) impl.close_own(keep);
   return response;
 }
 
@@ -456,7 +464,7 @@ void HttpsClient::close() {
   if (!impl_) return;
   std::lock_guard lock(impl_->mu);  // not in the middle of a request
   if (impl_->client) impl_->client->stop();
-  impl_->close_psk(true);
+  impl_->close_own(true);
 }
 
 NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions options) {
@@ -468,8 +476,8 @@ NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions o
   Impl* raw = impl.get();
 
   if (impl->url.https && options.psk) {
-    // Its own connection (psk_request), on the process's shared context.
-    RSP_TRY(impl->psk_ctx, shared_psk_context(*options.psk));
+    // Its own connection (own_request), on the process's shared context.
+    RSP_TRY(impl->own_ctx, shared_psk_context(*options.psk));
     impl->options = std::move(options);
     return std::unique_ptr<HttpsClient>(new HttpsClient(std::move(impl)));
   } else if (impl->url.https) {
@@ -477,8 +485,16 @@ NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions o
       return net_error(NetError::Kind::InvalidArgument, "https needs at least one trust anchor (CI certificate)");
     if (options.min_version > options.max_version)
       return net_error(NetError::Kind::InvalidArgument, "minimum TLS version above the maximum");
-    auto ssl_client = std::make_unique<httplib::SSLClient>(host, impl->url.port);
-    SSL_CTX* ctx = ssl_client->ssl_context();
+    // own_connection: a context of the client's own (own_request); else httplib's.
+    std::unique_ptr<httplib::SSLClient> ssl_client;
+    SSL_CTX* ctx = nullptr;
+    if (options.own_connection) {
+      impl->own_ctx = ctx = SSL_CTX_new(TLS_client_method());
+      if (ctx) SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    } else {
+      ssl_client = std::make_unique<httplib::SSLClient>(host, impl->url.port);
+      ctx = ssl_client->ssl_context();
+    }
     if (!ctx) return net_error(NetError::Kind::Tls, "cannot create the TLS context");
     X509_STORE* store = detail::root_store(options.trust_anchors);
     if (!store) return net_error(NetError::Kind::Credentials, "a trust anchor is not a DER certificate");
@@ -520,6 +536,10 @@ NetResult<std::unique_ptr<HttpsClient>> HttpsClient::create(HttpsClientOptions o
         return net_error(NetError::Kind::Credentials, "cannot use the client certificate " + id.subject);
       }
     }
+    if (!ssl_client) {
+      impl->options = std::move(options);
+      return std::unique_ptr<HttpsClient>(new HttpsClient(std::move(impl)));
+    }
     ssl_client->enable_server_certificate_verification(false);
     impl->client = std::move(ssl_client);
   } else {
@@ -550,13 +570,15 @@ NetResult<HttpResponse> HttpsClient::request(const std::string& method, const st
                                              const Headers& headers) {
   std::lock_guard lock(impl_->mu);
   auto& impl = *impl_;
-  if (impl.psk_ctx) {
+  if (impl.own_ctx) {
     {
       std::lock_guard cancel_lock(impl.cancel_mu);
       impl.cancelled = false;
     }
+    impl.verify_error = X509_V_OK;
+    impl.verify_subject.clear();
     ERR_clear_error();
-    return psk_request(impl, method, path, body, content_type, headers);
+    return own_request(impl, method, path, body, content_type, headers);
   }
   httplib::Request req;
   req.method = method;

@@ -61,6 +61,9 @@ service::OutboxSender mno_callback_sender(std::vector<Bytes> trust_anchors, std:
       o.base_url = server;
       o.trust_anchors = trust_anchors;
       if (tls) o.identity = identity;
+      // The client's own connection (lib/net), not cpp-httplib's: the
+      // request in one TLS record, the response head parsed at once.
+      o.own_connection = tls;
       o.connect_timeout = o.read_timeout = o.write_timeout = timeout;
       auto client = net::HttpsClient::create(std::move(o));
       if (!client) return unexpected(std::string("callback client: ") + net::kind_name(client.error().kind));

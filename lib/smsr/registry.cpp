@@ -7,6 +7,7 @@
 #include "rsp/crypto/random.hpp"
 #include "rsp/common/thread_name.hpp"
 #include "rsp/m2m/eis_json.hpp"
+#include "rsp/smsr/scp80_key_choice.hpp"
 
 namespace rsp::smsr {
 
@@ -309,7 +310,8 @@ std::size_t Registry::eis_drop_slot(std::string_view eid) {
   return std::hash<std::string_view>{}(eid) % kEisDropSlots;
 }
 
-void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_t epoch) {
+void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_t epoch,
+                         const std::optional<WakeUpKeySet>* key_set) {
   if (options_.eis_cache == 0) return;
   std::lock_guard lock(eis_cache_mu_);
   // This EIS (or one sharing its slot) changed since the read began: the
@@ -319,6 +321,8 @@ void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_
   auto it = eis_cache_.find(key);
   if (it != eis_cache_.end()) {
     it->second.eis = eis;
+    it->second.stamp = eis_epoch_;
+    if (key_set) it->second.key_set = *key_set;
     eis_lru_.splice(eis_lru_.begin(), eis_lru_, it->second.lru);
     return;
   }
@@ -328,7 +332,9 @@ void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_
     eis_lru_.pop_back();
   }
   eis_lru_.push_front(key);
-  eis_cache_.emplace(std::move(key), CachedEis{eis, eis_lru_.begin()});
+  CachedEis entry{eis, eis_lru_.begin(), eis_epoch_, std::nullopt};
+  if (key_set) entry.key_set = *key_set;
+  eis_cache_.emplace(std::move(key), std::move(entry));
 }
 
 void Registry::drop_cached_eis(std::string_view eid) {
@@ -339,6 +345,47 @@ void Registry::drop_cached_eis(std::string_view eid) {
     eis_lru_.erase(it->second.lru);
     eis_cache_.erase(it);
   }
+}
+
+std::uint64_t Registry::eis_change_ticket() {
+  std::lock_guard lock(eis_cache_mu_);
+  return ++eis_epoch_;
+}
+
+void Registry::update_cached_eis(std::string_view eid, const Change& c, std::uint64_t ticket) {
+  if (options_.eis_cache == 0) return;
+  std::lock_guard lock(eis_cache_mu_);
+  // A read that began before this commit does not fill the cache.
+  eis_dropped_at_[eis_drop_slot(eid)] = ++eis_epoch_;
+  auto it = eis_cache_.find(std::string(eid));
+  if (it == eis_cache_.end()) return;
+  const auto drop = [&] {
+    eis_lru_.erase(it->second.lru);
+    eis_cache_.erase(it);
+  };
+  // Filled after this change's ticket, or a later change applied already:
+  // which of the two is newer is not known here.
+  if (c.handed_over || ticket <= it->second.stamp) return drop();
+  auto& profiles = it->second.eis.profiles;
+  const auto find = [&](std::string_view iccid) {
+    return std::find_if(profiles.begin(), profiles.end(), [&](const m2m::ProfileInfo& p) { return p.iccid == iccid; });
+  };
+  for (const auto& p : c.added) {
+    if (auto at = find(p.iccid); at != profiles.end()) *at = p;
+    else profiles.push_back(p);
+  }
+  for (const auto& p : c.put) {
+    auto at = find(p.iccid);
+    if (at == profiles.end()) return drop();  // not as the database has it: read it again
+    *at = p;
+  }
+  for (const auto& iccid : c.deleted)
+    if (auto at = find(iccid); at != profiles.end()) profiles.erase(at);
+  if (c.remaining_memory) it->second.eis.remaining_memory = *c.remaining_memory;
+  // As eis() reads them: ordered by ISD-P AID (its hex, the same order).
+  std::stable_sort(profiles.begin(), profiles.end(),
+                   [](const m2m::ProfileInfo& a, const m2m::ProfileInfo& b) { return a.isdp_aid < b.isdp_aid; });
+  it->second.stamp = ticket;
 }
 
 SmsrResult<std::optional<m2m::Eis>> Registry::eis(std::string_view eid, bool with_keys) {
@@ -384,6 +431,26 @@ SmsrResult<std::optional<m2m::Eis>> Registry::eis(std::string_view eid, bool wit
   return std::optional<m2m::Eis>(std::move(*eis));
 }
 
+SmsrResult<std::optional<Registry::WakeUpKeySet>> Registry::wake_up_key_set(std::string_view eid) {
+  if (options_.eis_cache != 0) {
+    std::lock_guard lock(eis_cache_mu_);
+    if (auto it = eis_cache_.find(std::string(eid)); it != eis_cache_.end() && it->second.key_set)
+      return *it->second.key_set;
+  }
+  // The keys only change with a new registration, which drops the entry: a
+  // key set noted on an entry not dropped since the read began is current.
+  const std::uint64_t epoch = eis_epoch();
+  RSP_TRY(auto eis, this->eis(eid, true));
+  if (!eis) return std::optional<WakeUpKeySet>();
+  std::optional<WakeUpKeySet> found;
+  if (const m2m::Scp80KeySet* k = choose_scp80_key_set(eis->isd_r)) found = WakeUpKeySet{k->version, k->counter};
+  // Without the keys: the cached EIS never holds them.
+  eis->isd_r.scp80_key_sets.clear();
+  eis->isd_r.scp81_psk.reset();
+  cache_eis(eid, *eis, epoch, &found);
+  return found;
+}
+
 SmsrResult<std::optional<std::string>> Registry::eid_of_psk_identity(ByteView identity) {
   SMSR_DB_TRY(auto rows,
               reader().query("SELECT eid FROM smsr_psk WHERE identity = $1 LIMIT 2", {value(to_hex(identity))}));
@@ -395,20 +462,24 @@ SmsrResult<std::optional<std::string>> Registry::eid_of_psk_identity(ByteView id
 
 SmsrResult<std::uint64_t> Registry::store_next_counter(std::string_view eid, int key_version,
                                                         std::uint64_t last_used) {
-  SMSR_DB_TRY(auto row, db_->query_one("SELECT value FROM smsr_scp80_counter WHERE eid = $1 AND key_version = $2",
-                                       {value(eid), value(std::int64_t{key_version})}));
-  const std::uint64_t stored = row ? static_cast<std::uint64_t>(row->int64(0)) : 0;
-  const std::uint64_t next = std::max(stored, last_used) + 1;
-  if (next > static_cast<std::uint64_t>(INT64_MAX))
+  // next = max(stored, last_used) + 1, read and written in one statement.
+  // The largest 64-bit value stands for "exhausted" (an SCP80 counter has 5
+  // bytes: far below it); the caller's transaction then rolls back.
+  constexpr std::int64_t kExhausted = INT64_MAX;
+  if (last_used >= static_cast<std::uint64_t>(kExhausted) - 1)
     return smsr_error(m2m::codes::kExecutionError, "SCP80 counter exhausted");
-  if (row) {
-    SMSR_DB_TRY_VOID(db_->execute("UPDATE smsr_scp80_counter SET value = $3 WHERE eid = $1 AND key_version = $2",
-                                  {value(eid), value(std::int64_t{key_version}), value(static_cast<std::int64_t>(next))}));
-  } else {
-    SMSR_DB_TRY_VOID(db_->execute("INSERT INTO smsr_scp80_counter (eid, key_version, value) VALUES ($1, $2, $3)",
-                                  {value(eid), value(std::int64_t{key_version}), value(static_cast<std::int64_t>(next))}));
-  }
-  return next;
+  SMSR_DB_TRY(auto row,
+              db_->query_one("INSERT INTO smsr_scp80_counter (eid, key_version, value) VALUES ($1, $2, $3) "
+                             "ON CONFLICT (eid, key_version) DO UPDATE SET value = CASE "
+                             "WHEN smsr_scp80_counter.value >= $5 THEN $4 "
+                             "WHEN smsr_scp80_counter.value >= $3 THEN smsr_scp80_counter.value + 1 "
+                             "ELSE $3 END RETURNING value",
+                             {value(eid), value(std::int64_t{key_version}), value(static_cast<std::int64_t>(last_used + 1)),
+                              value(kExhausted), value(kExhausted - 1)}));
+  if (!row) return smsr_error(m2m::codes::kExecutionError, "no SCP80 counter returned");
+  const std::int64_t next = row->int64(0);
+  if (next >= kExhausted) return smsr_error(m2m::codes::kExecutionError, "SCP80 counter exhausted");
+  return static_cast<std::uint64_t>(next);
 }
 
 SmsrResult<std::uint64_t> Registry::next_scp80_counter(std::string_view eid, int key_version,
@@ -455,21 +526,31 @@ std::optional<std::uint64_t> Registry::take_reserved_counter(std::string_view ei
   return it->second.highest;
 }
 
-SmsrResult<void> Registry::put_profile(std::string_view eid, const m2m::ProfileInfo& p) {
+SmsrResult<void> Registry::write_profile(std::string_view eid, const m2m::ProfileInfo& p) {
   SMSR_DB_TRY(auto n, db_->execute("UPDATE smsr_isdp SET document = $3, mno_id = $4, isdp_aid = $5 "
                                    "WHERE eid = $1 AND iccid = $2",
                                    {value(eid), value(p.iccid), value(m2m::profile_to_json(p).dump()),
                                     value(p.mno_id), value(to_hex(p.isdp_aid))}));
   if (n == 0) return smsr_error(m2m::codes::kIccidUnknown, "no profile " + p.iccid + " on " + std::string(eid));
-  drop_cached_eis(eid);  // again after the commit when in apply()'s transaction
+  return {};
+}
+
+SmsrResult<void> Registry::put_profile(std::string_view eid, const m2m::ProfileInfo& p) {
+  RSP_TRY_VOID(write_profile(eid, p));
+  drop_cached_eis(eid);
+  return {};
+}
+
+SmsrResult<void> Registry::erase_profile(std::string_view eid, std::string_view iccid) {
+  SMSR_DB_TRY(auto n, db_->execute("DELETE FROM smsr_isdp WHERE eid = $1 AND iccid = $2", {value(eid), value(iccid)}));
+  if (n == 0)
+    return smsr_error(m2m::codes::kIccidUnknown, "no profile " + std::string(iccid) + " on " + std::string(eid));
   return {};
 }
 
 SmsrResult<void> Registry::delete_profile(std::string_view eid, std::string_view iccid) {
-  SMSR_DB_TRY(auto n, db_->execute("DELETE FROM smsr_isdp WHERE eid = $1 AND iccid = $2", {value(eid), value(iccid)}));
-  if (n == 0)
-    return smsr_error(m2m::codes::kIccidUnknown, "no profile " + std::string(iccid) + " on " + std::string(eid));
-  drop_cached_eis(eid);  // again after the commit when in apply()'s transaction
+  RSP_TRY_VOID(erase_profile(eid, iccid));
+  drop_cached_eis(eid);
   return {};
 }
 
@@ -756,8 +837,8 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
     SMSR_DB_TRY_VOID(db_->execute(
         "INSERT INTO smsr_isdp (iccid, eid, isdp_aid, mno_id, document) VALUES ($1, $2, $3, $4, $5)",
         {value(p.iccid), value(eid), value(to_hex(p.isdp_aid)), value(p.mno_id), value(m2m::profile_to_json(p).dump())}));
-  for (const auto& p : c.put) RSP_TRY_VOID(put_profile(eid, p));
-  for (const auto& iccid : c.deleted) RSP_TRY_VOID(delete_profile(eid, iccid));
+  for (const auto& p : c.put) RSP_TRY_VOID(write_profile(eid, p));
+  for (const auto& iccid : c.deleted) RSP_TRY_VOID(erase_profile(eid, iccid));
   if (c.remaining_memory) {
     SMSR_DB_TRY(auto row, db_->query_one("SELECT document FROM smsr_eis WHERE eid = $1", {value(eid)}));
     if (!row) return smsr_error(m2m::codes::kEidUnknown, "unknown EID");
@@ -772,11 +853,15 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
     for (const char* table : {"smsr_command", "smsr_isdp", "smsr_psk", "smsr_scp80_counter", "smsr_eis"})
       SMSR_DB_TRY_VOID(db_->execute(std::string("DELETE FROM ") + table + " WHERE eid = $1", {value(eid)}));
   }
-  SMSR_DB_TRY_VOID(tx.commit());
+  const std::uint64_t ticket = eis_change_ticket();  // in the transaction: in commit order
+  if (auto committed = tx.commit(); !committed) {
+    drop_cached_eis(eid);  // a failed flush may leave the change in place
+    return unexpected(storage_error(committed.error()));
+  }
   if (deferred_start) (void)take_deferred_start(c.operation_id);
   // After the commit: a read that began before it does not fill the cache.
   if (!c.added.empty() || !c.put.empty() || !c.deleted.empty() || c.remaining_memory || c.handed_over)
-    drop_cached_eis(eid);
+    update_cached_eis(eid, c, ticket);
   if (c.handed_over) {
     // Its counters went with the EIS: none is reserved here any more.
     const std::string prefix = std::string(eid) + "/";

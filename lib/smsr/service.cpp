@@ -9,7 +9,6 @@
 #include "rsp/smsr/callbacks.hpp"
 #include "rsp/smsr/es3_service.hpp"
 #include "rsp/smsr/profile_checks.hpp"
-#include "rsp/smsr/scp80_key_choice.hpp"
 
 namespace rsp::smsr {
 
@@ -129,7 +128,8 @@ SmsrResult<m2m::Eis> Service::get_eis(const std::string& mno, const std::string&
 SmsrResult<std::pair<m2m::Eis, m2m::ProfileInfo>> Service::owned_profile(const std::string& mno,
                                                                          const std::string& eid,
                                                                          const std::string& iccid) {
-  RSP_TRY(auto eis, config_.registry->eis(eid));
+  // Without the keys (none of these checks needs them): the cached EIS.
+  RSP_TRY(auto eis, config_.registry->eis(eid, false));
   if (!eis) return smsr_error(codes::kEidUnknown, "unknown EID");
   const m2m::ProfileInfo* p = eis->profile(iccid);
   // Another MNO's profile is answered like an unknown one.
@@ -159,12 +159,15 @@ SmsrResult<Accepted> Service::accept(Es4Function f, const std::string& mno, cons
   const AuditEntry line{op.created_at, mno, op.function, op.eid, isdp_aid, ""};
   // The wake-up's SCP80 counter is reserved in the same transaction (one
   // transaction less than storing it when the SMS leaves): the key set the
-  // wake-up chooses, when the EIS read here has its keys.
+  // wake-up chooses (its version and last counter, kept with the cached EIS:
+  // the sealed keys are not opened for every call).
   std::optional<CounterReservation> counter;
-  if (config_.wake_up)
-    if (const m2m::Scp80KeySet* keys = choose_scp80_key_set(eis.isd_r))
-      counter = CounterReservation{keys->version, keys->counter,
+  if (config_.wake_up) {
+    RSP_TRY(auto key_set, config_.registry->wake_up_key_set(eis.eid));
+    if (key_set)
+      counter = CounterReservation{key_set->version, key_set->counter,
                                    config_.wake_up_due ? config_.wake_up_due(eis.eid) : std::nullopt};
+  }
   RSP_TRY(op.id, config_.registry->create_operation(op, scripts, &line, counter ? &*counter : nullptr));
   if (config_.wake_up) config_.wake_up(eis.eid);
   return Accepted{op.id, op.expires_at};
@@ -173,7 +176,7 @@ SmsrResult<Accepted> Service::accept(Es4Function f, const std::string& mno, cons
 SmsrResult<Accepted> Service::audit_eis(const std::string& mno, const std::string& eid,
                                         std::optional<std::int64_t> validity) {
   const auto run = [&]() -> SmsrResult<Accepted> {
-    RSP_TRY(auto eis, config_.registry->eis(eid));
+    RSP_TRY(auto eis, config_.registry->eis(eid, false));
     if (!eis || !has_profile_of(*eis, mno)) return smsr_error(codes::kEidUnknown, "unknown EID");
     return accept(Es4Function::AuditEis, mno, *eis, "", validity, "");
   };

@@ -134,7 +134,7 @@ class M2mDeviceProcess : public ::testing::Test {
                                  "--system-id", "device", "--password-file", (dir_.path() / "smpp.pw").string(),
                                  "--address", kBootMsisdn, "--address", kSecondMsisdn, "--smsr-address",
                                  kSmsrAddress.digits, "--coverage-file", coverage().string(), "--fallback-timeout",
-                                 "1", "--poll-interval", "0.2"});
+                                 "1", "--poll-interval", "0.2", "--sms-reassembly-timeout", "60", "--sms-pending", "8"});
     device_->wait_for("device running", 30s);
     ASSERT_NE(device_->output().find("device running"), std::string::npos) << device_->output();
   }
@@ -245,6 +245,12 @@ TEST_F(M2mDeviceProcess, AWrongSmppPasswordOrNoSmscEndsTheDeviceWithAMessage) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   r = rsp({"euicc", "m2m-run", "--dir", card().string(), "--no-coverage", "12345"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
+  r = rsp({"euicc", "m2m-run", "--dir", card().string(), "--sms-reassembly-timeout", "0.5"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("--sms-reassembly-timeout"), std::string::npos) << r.output;
+  r = rsp({"euicc", "m2m-run", "--dir", card().string(), "--sms-pending", "0"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("--sms-pending"), std::string::npos) << r.output;
 }
 
 }  // namespace

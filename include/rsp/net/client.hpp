@@ -52,6 +52,12 @@ struct HttpsClientOptions {
   /// response head parsed by parse_response_head) and sends no session
   /// ticket extension; `groups` does not apply.
   std::optional<PskClientConfig> psk;
+  /// https with a certificate: the client runs its own connection as in PSK
+  /// mode (above; the server certificate checked as without it) instead of
+  /// cpp-httplib's, which reads a response head a byte at a time: for a
+  /// client that sends many small requests on one kept connection (the
+  /// SM-SR's MNO callbacks). Plain http:// stays on cpp-httplib.
+  bool own_connection = false;
   bool keep_alive = true;
   std::string user_agent = "rsp-lpa/0.1";
 };

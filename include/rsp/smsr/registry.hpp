@@ -139,8 +139,9 @@ struct RegistryOptions {
   /// see its own).
   std::shared_ptr<store::Database> reader = nullptr;
   /// Keep the EIS read last (parsed, without its keys) per eUICC, for up to
-  /// this many eUICCs (a full cache drops the one used longest ago); dropped when
-  /// this registry changes it. Only for a
+  /// this many eUICCs (a full cache drops the one used longest ago); a change
+  /// this registry commits (apply()) updates it in place, any other change
+  /// drops it. Only for a
   /// database no other process writes (SQLite as `rsp smsr serve` opens it):
   /// a change another SM-SR instance makes is not seen here; and with it,
   /// put_profile and delete_profile run in no transaction of the caller's
@@ -194,6 +195,16 @@ class Registry {
   /// The whole EIS with its keys; nullopt for an unknown EID. Without
   /// `with_keys` the sealed keys are not opened (the ISD-R has none).
   SmsrResult<std::optional<m2m::Eis>> eis(std::string_view eid, bool with_keys = true);
+  /// Of the SCP80 key set an SMS wake-up of `eid` would use
+  /// (choose_scp80_key_set): its version and last counter, never a key.
+  struct WakeUpKeySet {
+    int version = 0;
+    std::uint64_t counter = 0;
+  };
+  /// That key set of `eid`, nullopt when it has none usable (or the EID is
+  /// unknown). Kept with the cached EIS: the sealed keys are opened when it is
+  /// not there, not on every call (the ES4 accept path).
+  SmsrResult<std::optional<WakeUpKeySet>> wake_up_key_set(std::string_view eid);
   /// The EID whose ISD-R has the SCP81 PSK identity `identity` (an indexed
   /// read, for the PSK-TLS handshake); nullopt when none, an error when
   /// several eUICCs were registered with it (none can be told apart).
@@ -335,14 +346,28 @@ class Registry {
   /// what that commit replaced; a change drops its EIS after it commits.
   /// Per slot, not one epoch for all: under load some eUICC's change lands
   /// during nearly every read, which would then never fill the cache.
+  /// apply() updates a cached EIS in place after its commit, with the
+  /// ticket (eis_change_ticket()) it took inside its transaction: changes
+  /// commit in ticket order, so an update whose ticket is not past the
+  /// entry's stamp (its fill, or a later change already applied) drops the
+  /// entry instead.
   std::optional<m2m::Eis> cached_eis(std::string_view eid);
   std::uint64_t eis_epoch();
-  void cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_t epoch);
+  void cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_t epoch,
+                 const std::optional<WakeUpKeySet>* key_set = nullptr);
   void drop_cached_eis(std::string_view eid);
+  std::uint64_t eis_change_ticket();
+  void update_cached_eis(std::string_view eid, const Change& c, std::uint64_t ticket);
+  /// put_profile / delete_profile in the caller's transaction, the cache left alone.
+  SmsrResult<void> write_profile(std::string_view eid, const m2m::ProfileInfo& p);
+  SmsrResult<void> erase_profile(std::string_view eid, std::string_view iccid);
   std::mutex eis_cache_mu_;
   struct CachedEis {
     m2m::Eis eis;
     std::list<std::string>::iterator lru;  ///< its place in eis_lru_
+    std::uint64_t stamp = 0;  ///< the epoch it was filled at, or the ticket of the change applied last
+    /// The wake-up key set (wake_up_key_set()), once the keys were opened.
+    std::optional<std::optional<WakeUpKeySet>> key_set;
   };
   std::unordered_map<std::string, CachedEis> eis_cache_;
   std::list<std::string> eis_lru_;  ///< the cached EIDs, the one used last first

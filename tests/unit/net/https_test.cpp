@@ -292,6 +292,45 @@ TEST_F(Https, KeepAliveReusesTheConnection) {
   EXPECT_EQ(server->connections_accepted(), 1u);
 }
 
+TEST_F(Https, AClientOnItsOwnConnectionVerifiesKeepsAliveAndRefusesAsHttplibsDoes) {
+  auto server = serve({identity("NIST")});
+  for (auto max : {TlsVersion::Tls13, TlsVersion::Tls12}) {
+    HttpsClientOptions opt;
+    opt.own_connection = true;
+    opt.max_version = max;
+    auto c = client(server->port(), ci("NIST"), opt);
+    for (int i = 0; i < 3; ++i) {
+      auto r = c->post("/echo", std::string(i * 5000, 'x') + std::to_string(i), "text/plain");
+      ASSERT_TRUE(r) << r.error().message;
+      EXPECT_EQ(r->status, 200);
+      EXPECT_EQ(r->body, std::string(i * 5000, 'x') + std::to_string(i));
+      EXPECT_EQ(r->header("x-tls-version").value_or(""), max == TlsVersion::Tls13 ? "TLSv1.3" : "TLSv1.2");
+    }
+    EXPECT_EQ(c->connections_opened(), 1u);
+    EXPECT_EQ(c->last_server_certificate(), identity("NIST").chain().front());
+    // Closed: the next request opens another connection.
+    c->close();
+    ASSERT_TRUE(c->post("/echo", "again", "text/plain"));
+    EXPECT_EQ(c->connections_opened(), 2u);
+    auto missing = c->post("/nothing-here", "x", "text/plain");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().kind, NetError::Kind::HttpStatus);
+  }
+  HttpsClientOptions opt;
+  opt.own_connection = true;
+  auto untrusted = client(server->port(), ci("BRP"), opt);
+  auto r = untrusted->post("/echo", "x", "text/plain");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, NetError::Kind::TlsVerification) << r.error().message;
+  EXPECT_NE(r.error().message.find("issuer"), std::string::npos) << r.error().message;
+  opt.server_name = "other.example.com";
+  auto misnamed = client(server->port(), ci("NIST"), opt);
+  r = misnamed->post("/echo", "x", "text/plain");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, NetError::Kind::TlsVerification) << r.error().message;
+  EXPECT_NE(r.error().message.find("hostname mismatch"), std::string::npos) << r.error().message;
+}
+
 TEST_F(Https, OversizeBodyIs413AndUnknownPathIs404) {
   HttpServerOptions opt;
   opt.max_body_bytes = 1024;

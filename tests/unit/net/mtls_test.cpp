@@ -72,8 +72,10 @@ class MutualTls : public ::testing::Test {
     return server;
   }
 
-  NetResult<HttpResponse> ask(int port, std::optional<TlsIdentity> identity, TlsVersion max = TlsVersion::Tls13) {
+  NetResult<HttpResponse> ask(int port, std::optional<TlsIdentity> identity, TlsVersion max = TlsVersion::Tls13,
+                              bool own_connection = false) {
     HttpsClientOptions opt;
+    opt.own_connection = own_connection;
     opt.base_url = std::string("https://") + kHost + ":" + std::to_string(port);
     opt.connect_to = "127.0.0.1";
     opt.trust_anchors = ci(*ours_);
@@ -103,9 +105,11 @@ test_support::TempDir* MutualTls::theirs_ = nullptr;
 TEST_F(MutualTls, TheHandlerSeesTheVerifiedClient) {
   auto server = serve(ClientAuth::Required);
   for (auto max : {TlsVersion::Tls13, TlsVersion::Tls12}) {
-    auto r = ask(server->port(), load(*ours_, "OPERATOR_TLS"), max);
-    ASSERT_TRUE(r) << r.error().message;
-    EXPECT_NE(r->body.find("CN = Test Operator 1"), std::string::npos) << r->body;
+    for (bool own : {false, true}) {
+      auto r = ask(server->port(), load(*ours_, "OPERATOR_TLS"), max, own);
+      ASSERT_TRUE(r) << r.error().message;
+      EXPECT_NE(r->body.find("CN = Test Operator 1"), std::string::npos) << r->body;
+    }
   }
   EXPECT_TRUE(failures().empty());
 }

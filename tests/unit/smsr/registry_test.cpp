@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "fixture.hpp"
+#include "rsp/smsr/scp80_key_choice.hpp"
 
 namespace rsp::smsr::testing {
 namespace {
@@ -189,6 +190,15 @@ TEST_P(RegistryTest, AnOperationReservesItsWakeUpCounterOnce) {
   // Without a reservation nothing is kept.
   ASSERT_TRUE(registry_->create_operation(op_for("E1", 200), std::vector<Bytes>{{0x03}}));
   EXPECT_FALSE(registry_->take_reserved_counter("E1", 2));
+  // A higher last counter of the EIS is passed; a stored one never goes back.
+  EXPECT_EQ(*registry_->next_scp80_counter("E1", 2, 100), 101u);
+  EXPECT_EQ(*registry_->next_scp80_counter("E1", 2, 7), 102u);
+  EXPECT_EQ(*registry_->next_scp80_counter("E3", 1, 9), 10u);
+  // Exhausted: refused, nothing stored.
+  EXPECT_FALSE(registry_->next_scp80_counter("E1", 2, std::uint64_t{INT64_MAX} - 1));
+  EXPECT_EQ(*registry_->next_scp80_counter("E1", 2, std::uint64_t{INT64_MAX} - 2), std::uint64_t{INT64_MAX} - 1);
+  EXPECT_FALSE(registry_->next_scp80_counter("E1", 2, 0));
+  EXPECT_FALSE(registry_->next_scp80_counter("E1", 2, 0));
 }
 
 TEST_P(RegistryTest, OperationsQueueTheirScriptsInOrder) {
@@ -309,6 +319,58 @@ TEST_P(RegistryTest, WithTheEisCacheEveryChangeOfTheRegistryReadsBack) {
   auto after = registry_->eis(a.eid);
   ASSERT_TRUE(after);
   EXPECT_FALSE(*after);
+}
+
+TEST_P(RegistryTest, AChangeUpdatesTheCachedEisInPlaceAsTheDatabaseReadsIt) {
+  with_reader_ = GetParam() == "sqlite";
+  eis_cache_ = 4;
+  reopen();
+  const m2m::Eis a = sample();
+  ASSERT_TRUE(registry_->register_eis(a, 1000));
+  const auto read = [&](bool keys = false) {
+    auto r = registry_->eis(a.eid, keys);
+    EXPECT_TRUE(r && *r) << (r ? "unknown" : r.error().message);
+    return r && *r ? **r : m2m::Eis{};
+  };
+  // The wake-up's key set: as chosen from the keys, none of them kept.
+  auto key_set = registry_->wake_up_key_set(a.eid);
+  ASSERT_TRUE(key_set) << key_set.error().message;
+  const m2m::Scp80KeySet* chosen = choose_scp80_key_set(a.isd_r);
+  ASSERT_TRUE(chosen);
+  ASSERT_TRUE(*key_set);
+  EXPECT_EQ((*key_set)->version, chosen->version);
+  EXPECT_EQ((*key_set)->counter, chosen->counter);
+  EXPECT_TRUE(read().isd_r.scp80_key_sets.empty());
+  auto unknown = registry_->wake_up_key_set("89049032123451234512345678901000");
+  ASSERT_TRUE(unknown);
+  EXPECT_FALSE(*unknown);
+  // apply(): a profile put, one added ahead of the others (ISD-P AID order),
+  // one deleted, the memory; the cached EIS then equals a fresh read.
+  Change c;
+  m2m::ProfileInfo changed = a.profiles.front();
+  changed.state = changed.state == m2m::ProfileState::Enabled ? m2m::ProfileState::Disabled
+                                                               : m2m::ProfileState::Enabled;
+  changed.fallback_attribute = !changed.fallback_attribute;
+  c.put.push_back(changed);
+  m2m::ProfileInfo added = a.profiles.front();
+  added.iccid = "89012345678901234598";
+  added.isdp_aid.back() = 0x00;
+  added.isdp_aid[added.isdp_aid.size() - 2] = 0x00;
+  c.added.push_back(added);
+  if (a.profiles.size() > 1) c.deleted.push_back(a.profiles.back().iccid);
+  c.remaining_memory = 4242;
+  ASSERT_TRUE(registry_->apply(a.eid, c, 2000));
+  const m2m::Eis cached = read();
+  EXPECT_EQ(cached.profile(changed.iccid)->state, changed.state);
+  ASSERT_TRUE(cached.profile(added.iccid));
+  EXPECT_EQ(cached.remaining_memory, 4242);
+  // Its key set stays with it.
+  auto again = registry_->wake_up_key_set(a.eid);
+  ASSERT_TRUE(again && *again);
+  EXPECT_EQ((*again)->version, chosen->version);
+  eis_cache_ = 0;
+  reopen();
+  EXPECT_EQ(read(), cached);
 }
 
 TEST_P(RegistryTest, AReaderOfItsOwnSeesOnlyCommittedChangesAndNeverWaitsForTheWriter) {
