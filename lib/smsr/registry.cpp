@@ -691,14 +691,13 @@ SmsrResult<std::optional<QueuedOperation>> Registry::next_queued(std::string_vie
       all = comma == std::string_view::npos ? std::string_view() : all.substr(comma + 2);
     }
     return "SELECT " + cols +
-           ", c.script, EXISTS (SELECT 1 FROM smsr_command m WHERE m.eid = $1 AND m.operation_id <> o.id) "
-           "FROM smsr_command c JOIN smsr_operation o ON o.id = c.operation_id "
+           ", c.script FROM smsr_command c JOIN smsr_operation o ON o.id = c.operation_id "
            "WHERE c.eid = $1 AND c.operation_id = (SELECT operation_id FROM smsr_command WHERE eid = $1 "
            "ORDER BY id LIMIT 1) ORDER BY c.id";
   }();
   SMSR_DB_TRY(auto rows, reader().query(kSql, {value(eid)}));
   if (rows.empty()) return std::optional<QueuedOperation>();
-  QueuedOperation out{operation_of(rows.front()), {}, rows.front().int64(14) != 0};
+  QueuedOperation out{operation_of(rows.front()), {}};
   out.scripts.reserve(rows.size());
   for (const auto& r : rows) out.scripts.push_back(r.blob(13));
   return std::optional<QueuedOperation>(std::move(out));
@@ -766,17 +765,6 @@ SmsrResult<bool> Registry::start_operation(std::int64_t id) {
   return n > 0;
 }
 
-void Registry::defer_start(std::int64_t id) {
-  std::lock_guard lock(starts_mu_);
-  if (std::find(deferred_starts_.begin(), deferred_starts_.end(), id) == deferred_starts_.end())
-    deferred_starts_.push_back(id);
-}
-
-bool Registry::take_deferred_start(std::int64_t id) {
-  std::lock_guard lock(starts_mu_);
-  return std::erase(deferred_starts_, id) > 0;
-}
-
 SmsrResult<bool> Registry::finish_operation(std::int64_t id, OperationState state, std::string_view status,
                                             m2m::Code code, std::int64_t now) {
   if (!is_final(state)) return smsr_error(m2m::codes::kExecutionError, "an operation ends in a final state");
@@ -815,13 +803,6 @@ SmsrResult<int> Registry::count_attempt(std::int64_t id) {
 }
 
 SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int64_t now) {
-  // An operation whose start was not written (defer_start): its end drops
-  // the wake-up schedule here, in the same transaction.
-  bool deferred_start = false;
-  if (c.operation_id != 0) {
-    std::lock_guard lock(starts_mu_);
-    deferred_start = std::find(deferred_starts_.begin(), deferred_starts_.end(), c.operation_id) != deferred_starts_.end();
-  }
   SMSR_DB_TRY(auto tx, db_->begin());
   if (c.operation_id != 0) {
     if (!is_final(c.state)) return smsr_error(m2m::codes::kExecutionError, "an operation ends in a final state");
@@ -831,7 +812,6 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
                                       value(c.subject_code), value(c.reason_code), value(now)}));
     if (n == 0) return false;
     SMSR_DB_TRY_VOID(db_->execute("DELETE FROM smsr_command WHERE operation_id = $1", {value(c.operation_id)}));
-    if (deferred_start) SMSR_DB_TRY_VOID(db_->execute("DELETE FROM smsr_wake_up WHERE eid = $1", {value(eid)}));
   }
   for (const auto& p : c.added)
     SMSR_DB_TRY_VOID(db_->execute(
@@ -858,7 +838,6 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
     drop_cached_eis(eid);  // a failed flush may leave the change in place
     return unexpected(storage_error(committed.error()));
   }
-  if (deferred_start) (void)take_deferred_start(c.operation_id);
   // After the commit: a read that began before it does not fill the cache.
   if (!c.added.empty() || !c.put.empty() || !c.deleted.empty() || c.remaining_memory || c.handed_over)
     update_cached_eis(eid, c, ticket);
