@@ -119,6 +119,30 @@ class Https : public ::testing::Test {
     return c ? std::move(*c) : nullptr;
   }
 
+  /// A server whose handler answers after 1.5 s: a client with `copt` and a
+  /// read timeout of 300 ms gets a Timeout.
+  void expect_read_timeout(HttpsClientOptions copt) {
+    TlsServerConfig tls;
+    tls.identities = {identity("NIST")};
+    HttpServerOptions opt;
+    opt.tls = tls;
+    HttpServer server(opt);
+    server.post("/slow", [](const Request&) {
+      std::this_thread::sleep_for(1500ms);
+      return Response{200, "text/plain", {}, "late"};
+    });
+    ASSERT_TRUE(server.start());
+    copt.base_url = std::string("https://") + kHost + ":" + std::to_string(server.port());
+    copt.connect_to = "127.0.0.1";
+    copt.trust_anchors = ci("NIST");
+    copt.read_timeout = 300ms;
+    auto c = HttpsClient::create(copt);
+    ASSERT_TRUE(c);
+    auto r = (*c)->post("/slow", "x", "text/plain");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, NetError::Kind::Timeout) << r.error().message;
+  }
+
   static test_support::TempDir* dir_;
 };
 
@@ -257,28 +281,7 @@ TEST_F(Https, ConnectionRefusedIsAConnectError) {
   EXPECT_EQ(r.error().kind, NetError::Kind::Connect) << r.error().message;
 }
 
-TEST_F(Https, SlowServerIsAReadTimeout) {
-  TlsServerConfig tls;
-  tls.identities = {identity("NIST")};
-  HttpServerOptions opt;
-  opt.tls = tls;
-  HttpServer server(opt);
-  server.post("/slow", [](const Request&) {
-    std::this_thread::sleep_for(1500ms);
-    return Response{200, "text/plain", {}, "late"};
-  });
-  ASSERT_TRUE(server.start());
-  HttpsClientOptions copt;
-  copt.base_url = std::string("https://") + kHost + ":" + std::to_string(server.port());
-  copt.connect_to = "127.0.0.1";
-  copt.trust_anchors = ci("NIST");
-  copt.read_timeout = 300ms;
-  auto c = HttpsClient::create(copt);
-  ASSERT_TRUE(c);
-  auto r = (*c)->post("/slow", "x", "text/plain");
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().kind, NetError::Kind::Timeout) << r.error().message;
-}
+TEST_F(Https, SlowServerIsAReadTimeout) { expect_read_timeout({}); }
 
 TEST_F(Https, KeepAliveReusesTheConnection) {
   auto server = serve({identity("NIST")});
@@ -650,26 +653,7 @@ TEST_F(Https, OwnConnectionRefusedAndTimedOut) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().kind, NetError::Kind::Connect) << refused.error().message;
 
-  TlsServerConfig tls;
-  tls.identities = {identity("NIST")};
-  HttpServerOptions opt;
-  opt.tls = tls;
-  HttpServer slow(opt);
-  slow.post("/slow", [](const Request&) {
-    std::this_thread::sleep_for(1500ms);
-    return Response{200, "text/plain", {}, "late"};
-  });
-  ASSERT_TRUE(slow.start());
-  HttpsClientOptions copt = own();
-  copt.base_url = std::string("https://") + kHost + ":" + std::to_string(slow.port());
-  copt.connect_to = "127.0.0.1";
-  copt.trust_anchors = ci("NIST");
-  copt.read_timeout = 300ms;
-  auto c = HttpsClient::create(copt);
-  ASSERT_TRUE(c);
-  auto r = (*c)->post("/slow", "x", "text/plain");
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().kind, NetError::Kind::Timeout) << r.error().message;
+  expect_read_timeout(own());
 }
 
 }  // namespace
