@@ -119,6 +119,19 @@ class Https : public ::testing::Test {
     return c ? std::move(*c) : nullptr;
   }
 
+  /// A client with `opt` on the NIST CI: /echo on TLS 1.3, the server's
+  /// certificate seen.
+  void expect_tls13_round_trip(const HttpServer& server, HttpsClientOptions opt) {
+    auto c = client(server.port(), ci("NIST"), std::move(opt));
+    ASSERT_TRUE(c);
+    auto r = c->post("/echo", "hello", "text/plain");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "hello");
+    EXPECT_EQ(r->header("x-tls-version").value_or(""), "TLSv1.3");
+    EXPECT_EQ(c->last_server_certificate(), identity("NIST").chain().front());
+  }
+
   /// A server whose handler answers after 1.5 s: a client with `copt` and a
   /// read timeout of 300 ms gets a Timeout.
   void expect_read_timeout(HttpsClientOptions copt) {
@@ -150,13 +163,7 @@ test_support::TempDir* Https::dir_ = nullptr;
 
 TEST_F(Https, NistTls13RoundTrip) {
   auto server = serve({identity("NIST")});
-  auto c = client(server->port(), ci("NIST"));
-  auto r = c->post("/echo", "hello", "text/plain");
-  ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(r->status, 200);
-  EXPECT_EQ(r->body, "hello");
-  EXPECT_EQ(r->header("x-tls-version").value_or(""), "TLSv1.3");
-  EXPECT_EQ(c->last_server_certificate(), identity("NIST").chain().front());
+  expect_tls13_round_trip(*server, {});
 }
 
 TEST_F(Https, NistTls12RoundTrip) {
@@ -590,13 +597,7 @@ HttpsClientOptions own(HttpsClientOptions opt = {}) {
 
 TEST_F(Https, OwnConnectionRoundTripsOnTls13AndTls12) {
   auto server = serve({identity("NIST")});
-  auto c = client(server->port(), ci("NIST"), own());
-  auto r = c->post("/echo", "hello", "text/plain");
-  ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(r->status, 200);
-  EXPECT_EQ(r->body, "hello");
-  EXPECT_EQ(r->header("x-tls-version").value_or(""), "TLSv1.3");
-  EXPECT_EQ(c->last_server_certificate(), identity("NIST").chain().front());
+  expect_tls13_round_trip(*server, own());
   HttpsClientOptions twelve;
   twelve.max_version = TlsVersion::Tls12;
   auto c12 = client(server->port(), ci("NIST"), own(twelve));
