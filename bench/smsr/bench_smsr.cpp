@@ -50,6 +50,7 @@
 
 #include "fixed_costs.hpp"
 #include "fleet.hpp"
+#include "ledger.hpp"
 #include "rsp/common/allocator.hpp"
 #include "rsp/common/file.hpp"
 #include "rsp/common/file_stats.hpp"
@@ -81,6 +82,7 @@ using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 using bench::load_average;
 using bench::percentile;
+using bench::Ledger;
 
 namespace {
 
@@ -136,94 +138,6 @@ struct Device {
   std::string eid;
   std::string iccid[2];
   int enabled = 0;  ///< which profile is enabled now (0: bootstrap)
-};
-
-/// The EnableProfile run: free devices, operations in flight, results.
-/// An operation ends when both its ES4 answer (its id) and its callback
-/// came, in either order.
-class Ledger {
- public:
-  explicit Ledger(std::size_t count) {
-    for (std::size_t i = 0; i < count; ++i) free_.push_back(i);
-  }
-  /// A device with no open operation; nullopt once `total` were issued or
-  /// at `deadline` (operations that never end leave no device free).
-  std::optional<std::size_t> take(std::size_t total, Clock::time_point deadline) {
-    std::unique_lock lock(mu_);
-    cv_.wait_until(lock, deadline, [&] { return issued_ >= total || !free_.empty(); });
-    if (issued_ >= total || free_.empty()) return std::nullopt;
-    ++issued_;
-    const auto d = free_.front();
-    free_.pop_front();
-    return d;
-  }
-  void accepted(std::int64_t id, std::size_t device, Clock::time_point t0) {
-    std::lock_guard lock(mu_);
-    if (auto it = early_.find(id); it != early_.end()) {
-      end(device, t0, it->second.first, it->second.second);
-      early_.erase(it);
-    } else {
-      open_[id] = {device, t0};
-    }
-  }
-  /// The ES4 call itself failed: the device is free again, counted as an error.
-  void refused(std::size_t device) {
-    std::lock_guard lock(mu_);
-    ++errors_;
-    ++done_;
-    free_.push_back(device);
-    cv_.notify_all();
-  }
-  void callback(std::int64_t id, bool success) {
-    const auto t1 = Clock::now();
-    std::lock_guard lock(mu_);
-    if (auto it = open_.find(id); it != open_.end()) {
-      end(it->second.first, it->second.second, t1, success);
-      open_.erase(it);
-    } else {
-      early_[id] = {t1, success};
-    }
-  }
-  bool wait_done(std::size_t total, std::chrono::seconds timeout) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return done_ >= total; });
-  }
-  std::vector<double> latencies() {
-    std::lock_guard lock(mu_);
-    return latencies_;
-  }
-  std::size_t errors() {
-    std::lock_guard lock(mu_);
-    return errors_;
-  }
-  std::size_t done() {
-    std::lock_guard lock(mu_);
-    return done_;
-  }
-  Clock::time_point last() {
-    std::lock_guard lock(mu_);
-    return last_;
-  }
-  std::vector<Device>* devices = nullptr;
-
- private:
-  void end(std::size_t device, Clock::time_point t0, Clock::time_point t1, bool success) {
-    latencies_.push_back(ms(t1 - t0));
-    if (success) (*devices)[device].enabled ^= 1;
-    else ++errors_;
-    ++done_;
-    last_ = std::max(last_, t1);
-    free_.push_back(device);
-    cv_.notify_all();
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::size_t> free_;
-  std::map<std::int64_t, std::pair<std::size_t, Clock::time_point>> open_;
-  std::map<std::int64_t, std::pair<Clock::time_point, bool>> early_;
-  std::vector<double> latencies_;
-  std::size_t issued_ = 0, done_ = 0, errors_ = 0;
-  Clock::time_point last_{};
 };
 
 /// The MNO's callback endpoint over HTTPS (the test PKI's SM-DS TLS
@@ -532,8 +446,7 @@ int main(int argc, char** argv) {
   }
 
   // 2. EnableProfile end to end.
-  Ledger ledger(devices.size());
-  ledger.devices = &devices;
+  Ledger ledger(devices.size(), [&devices](std::size_t d) { devices[d].enabled ^= 1; });
   endpoint.set_ledger(&ledger);
   const auto stats0 = store::sqlite_commit_stats(*db);
   const std::uint64_t card_flushes0 = file_flushes();  // the SM-SR writes no file while measured

@@ -1,0 +1,63 @@
+#pragma once
+/// bench_smsr's EnableProfile run: free devices, operations in flight,
+/// results. An operation ends when both its ES4 answer (its id) and its
+/// callback came, in either order.
+///
+/// The MNO client threads wait here for a free device: a device freed wakes
+/// one of them (not all: with every device busy, each callback would else
+/// wake every client thread for one device, and all but one would sleep
+/// again), and the run's end wakes them all.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace rsp::bench {
+
+class Ledger {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  /// `count` devices, all free; `succeeded(device)` runs (under the
+  /// ledger's lock) for each operation that ended in success.
+  Ledger(std::size_t count, std::function<void(std::size_t)> succeeded);
+
+  /// A device with no open operation; nullopt once `total` were issued or
+  /// at `deadline` (operations that never end leave no device free).
+  std::optional<std::size_t> take(std::size_t total, Clock::time_point deadline);
+  void accepted(std::int64_t id, std::size_t device, Clock::time_point t0);
+  /// The ES4 call itself failed: the device is free again, counted as an error.
+  void refused(std::size_t device);
+  void callback(std::int64_t id, bool success);
+  bool wait_done(std::size_t total, std::chrono::seconds timeout);
+
+  std::vector<double> latencies();
+  std::size_t errors();
+  std::size_t done();
+  Clock::time_point last();
+
+ private:
+  void end(std::size_t device, Clock::time_point t0, Clock::time_point t1, bool success);
+  void free_device(std::size_t device);  ///< with mu_ held
+
+  std::function<void(std::size_t)> succeeded_;
+  std::mutex mu_;
+  std::condition_variable free_cv_;  ///< the client threads, for a free device or the run's end
+  std::condition_variable done_cv_;  ///< wait_done()
+  std::deque<std::size_t> free_;
+  std::map<std::int64_t, std::pair<std::size_t, Clock::time_point>> open_;
+  std::map<std::int64_t, std::pair<Clock::time_point, bool>> early_;
+  std::vector<double> latencies_;
+  std::size_t issued_ = 0, done_ = 0, errors_ = 0;
+  Clock::time_point last_{};
+};
+
+}  // namespace rsp::bench
