@@ -95,6 +95,7 @@ euicc_m2m::SmsPpOutcome M2mDevice::on_short_message(const smpp::ShortMessage& me
   }
   {
     std::lock_guard lock(mutex_);
+    if (outcomes_.size() >= kOutcomesKept) outcomes_.pop_front();
     outcomes_.push_back(outcome);
     if (outcome.trigger) queue_.push_back(outcome.trigger);
   }
@@ -203,7 +204,7 @@ std::size_t M2mDevice::handshake_failures() const {
 
 std::vector<euicc_m2m::SmsPpOutcome> M2mDevice::outcomes() const {
   std::lock_guard lock(mutex_);
-  return outcomes_;
+  return {outcomes_.begin(), outcomes_.end()};
 }
 
 }  // namespace rsp::m2m_device

@@ -118,8 +118,10 @@ class M2mDevice {
   /// or their PSK-TLS handshake failed (Stage::Handshake).
   std::size_t connect_failures() const;
   std::size_t handshake_failures() const;
-  /// Outcomes of the SMS packets received so far, oldest first.
+  /// Outcomes of the last SMS packets received (at most kOutcomesKept:
+  /// a device that runs for months does not keep one per SMS), oldest first.
   std::vector<euicc_m2m::SmsPpOutcome> outcomes() const;
+  static constexpr std::size_t kOutcomesKept = 64;
 
  private:
   void worker();
@@ -140,7 +142,7 @@ class M2mDevice {
   std::size_t completed_ = 0, failed_ = 0;
   std::size_t connect_failures_ = 0, handshake_failures_ = 0;  ///< under mutex_
   std::string last_host_, last_uri_;
-  std::vector<euicc_m2m::SmsPpOutcome> outcomes_;
+  std::deque<euicc_m2m::SmsPpOutcome> outcomes_;  ///< the last kOutcomesKept
   /// The HTTPS client kept between sessions (its TLS context made once);
   /// one session at a time uses it.
   std::mutex session_mu_;

@@ -91,6 +91,21 @@ TEST_F(SmsWakeUp, WrongChecksumDoesNothingAndThePorSaysSo) {
   EXPECT_EQ(por->params.status, scp80::Status::IntegrityFailed);
 }
 
+TEST_F(SmsWakeUp, TheDeviceKeepsTheOutcomesOfTheLastMessagesOnly) {
+  auto t = target();
+  t.keys.kid[0] ^= 0x01;  // refused, nothing stored: many of them cost no card write
+  ASSERT_TRUE(sms_sender_->send_trigger(t, trigger()));
+  const auto sent = sms_out_.sent();
+  const std::size_t n = m2m_device::M2mDevice::kOutcomesKept + 6;
+  for (std::size_t i = 0; i < n; ++i)
+    for (const auto& m : sent) device_->on_short_message(m);
+  const auto outcomes = device_->outcomes();
+  ASSERT_EQ(outcomes.size(), m2m_device::M2mDevice::kOutcomesKept);
+  ASSERT_TRUE(outcomes.back().status);
+  EXPECT_EQ(*outcomes.back().status, scp80::Status::IntegrityFailed);
+  EXPECT_EQ(stored_counter(), 0u);
+}
+
 TEST_F(SmsWakeUp, CommandsWithAWrongChecksumAreNotRun) {
   auto t = target();
   t.keys.kid[5] ^= 0x80;
