@@ -74,18 +74,19 @@ apdu::Response M2mIsdR::dispatch(const card::ApduCommand& a) {
 
 std::optional<std::uint16_t> M2mIsdR::commit(M2mState next) {
   if (batch_owner_ && *batch_owner_ == std::this_thread::get_id()) {
-    // saved at the end of in_one_save(), before the script is answered
+    // saved at the end of in_one_save(), before the script is answered; the
+    // state on disk kept (moved, not copied) by the run's first change, to
+    // go back to if that save fails
+    if (!batch_dirty_) saved_ = std::move(state_);
     state_ = std::move(next);
     batch_dirty_ = true;
     return std::nullopt;
   }
   if (!store_.save(next)) return sw::kMemoryFailure;
   state_ = std::move(next);
-  if (batch_owner_) {
-    // Another thread's run: `next` held its changes so far, saved now too.
-    saved_ = state_;
-    batch_dirty_ = false;
-  }
+  // Another thread's run: `next` held its changes so far, saved now too
+  // (its next change keeps this state as the one on disk).
+  if (batch_owner_) batch_dirty_ = false;
   return std::nullopt;
 }
 
@@ -96,7 +97,6 @@ bool M2mIsdR::in_one_save(const std::function<void()>& body) {
     if (!batch_owner_) {
       batch_owner_ = std::this_thread::get_id();
       batch_dirty_ = false;
-      saved_ = state_;
       batched = true;
     }
   }

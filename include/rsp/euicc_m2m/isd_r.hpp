@@ -154,7 +154,8 @@ class M2mIsdR final : public card::GpSecurityDomain {
   IsdROptions options_;
   std::optional<std::chrono::steady_clock::time_point> lost_since_;  ///< enabled profile without coverage since
   /// in_one_save() (under mutex_): the thread whose changes wait for the end
-  /// of its run, whether some do, and the last saved state to go back to.
+  /// of its run, whether some do, and the last saved state to go back to
+  /// (set by the first change not on disk yet).
   std::optional<std::thread::id> batch_owner_;
   bool batch_dirty_ = false;
   M2mState saved_;
