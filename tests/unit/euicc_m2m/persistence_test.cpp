@@ -113,6 +113,30 @@ TEST_F(M2mTest, StateFilesAreOwnerOnly) {
 
 // A new card has both slot files, the second empty: no save creates one (a
 // creation would flush the folder as well), so each save is one flush.
+TEST_F(M2mTest, ARunWhoseSaveFailsGoesBackToTheStateOnDisk) {
+  ASSERT_EQ(sw(m2m::EnableProfile{second_}), apdu::sw::kOk);  // on disk before the run
+  const Bytes aid = isdp_aid(6);
+  const auto flushes = file_flushes();
+  bool created = false, loaded = false;
+  const bool saved = card_->isd_r().in_one_save([&] {
+    created = sw(m2m::CreateIsdp{aid, std::nullopt}) == apdu::sw::kOk;
+    // An MNO id that is not UTF-8: the state cannot be written, the run's save fails.
+    loaded = static_cast<bool>(card_->isd_r().load_profile(aid, Bytes(10, 0x98), 0, "\xff"));
+  });
+  EXPECT_TRUE(created);
+  EXPECT_TRUE(loaded);  // kept in memory until the run's save
+  EXPECT_FALSE(saved);
+  EXPECT_FALSE(exists(aid));
+  EXPECT_EQ(isdp(second_).state, IsdpState::kEnabled);
+  EXPECT_EQ(file_flushes(), flushes);
+  // The card goes on from the state on disk, with a change saved at once.
+  ASSERT_EQ(sw(m2m::CreateIsdp{isdp_aid(7), std::nullopt}), apdu::sw::kOk);
+  reopen();
+  EXPECT_FALSE(exists(aid));
+  EXPECT_TRUE(exists(isdp_aid(7)));
+  EXPECT_EQ(isdp(second_).state, IsdpState::kEnabled);
+}
+
 TEST_F(M2mTest, ANewCardHasBothSlotsAndEachSaveIsOneFlush) {
   struct stat st{};
   ASSERT_EQ(::stat((dir_ / "m2m" / "state.1").c_str(), &st), 0);
