@@ -180,8 +180,11 @@ int main(int argc, char** argv) {
   smdpp::ServerConfig cfg;
   cfg.address = kAddress;
   auto catalog = std::make_shared<smdpp::SqlProfileCatalog>(*inv, crypto::system_random());
-  auto core = std::make_shared<smdpp::Server>(cfg, std::make_shared<const smdpp::IdentitySet>(std::move(*ids)), catalog,
-                                              clock, crypto::system_random());
+  // The event-driven side's handlers are timed per ES9+ function, their
+  // catalog calls apart (handler_cpu.hpp).
+  const auto handler_cpu = std::make_shared<HandlerCpu>();
+  auto core = std::make_shared<smdpp::Server>(cfg, std::make_shared<const smdpp::IdentitySet>(std::move(*ids)),
+                                              timed_catalog(catalog, handler_cpu), clock, crypto::system_random());
   tune_allocator_for_server();  // as `rsp smdpp serve` does
   raise_open_file_limit();      // likewise (the idle connections below)
   smdpp::HttpServiceConfig hc;
@@ -194,8 +197,6 @@ int main(int argc, char** argv) {
   smdpp::HttpServiceConfig rc_config = hc;
   rc_config.transport = std::make_shared<bench::ThreadPerConnection>();
   const smdpp::HttpServiceConfig transport_config = hc;  // the same services, for the transport alone
-  // The event-driven side's handlers are timed per ES9+ function (handler_cpu.hpp).
-  const auto handler_cpu = std::make_shared<HandlerCpu>();
   hc.es9 = timed_dispatcher(smdpp::es9_dispatcher(core), handler_cpu);
   rc_config.es9 = smdpp::es9_dispatcher(core);
   auto service = smdpp::HttpService::start(std::move(hc));

@@ -10,24 +10,36 @@
 #include <memory>
 
 #include "lpa_client.hpp"
+#include "rsp/smdpp/catalog.hpp"
 #include "rsp/smdpp/http_service.hpp"
 
 namespace rsp::bench::smdpp_https {
 
-/// Handler CPU per ES9+ function, added up by every thread that runs one.
+/// Handler CPU per ES9+ function, added up by every thread that runs one,
+/// and the part of it spent in the profile catalog (its SQL statements,
+/// commits and flushes: timed_catalog()).
 struct HandlerCpu {
   std::array<std::atomic<long long>, kFnCount> ns{};
   std::array<std::atomic<long long>, kFnCount> calls{};
+  std::array<std::atomic<long long>, kFnCount> storage_ns{};
 
   struct Snapshot {
     std::array<double, kFnCount> seconds{};
     std::array<long long, kFnCount> calls{};
+    std::array<double, kFnCount> storage_seconds{};
   };
   Snapshot snapshot() const;
 };
 
 /// `inner` with the thread CPU of each call added to `into` under its function.
 smdpp::Es9Dispatcher timed_dispatcher(smdpp::Es9Dispatcher inner, std::shared_ptr<HandlerCpu> into);
+
+/// `inner` with the thread CPU of each call made inside a handler of
+/// timed_dispatcher() added to `into`'s storage_ns under that handler's
+/// function; calls from elsewhere (the reference transport's handlers) go
+/// through untimed.
+std::shared_ptr<smdpp::ProfileCatalog> timed_catalog(std::shared_ptr<smdpp::ProfileCatalog> inner,
+                                                     std::shared_ptr<HandlerCpu> into);
 
 /// Prints the handler CPU per download of each function between `before` and
 /// `after` (`downloads` downloads), their sum and what the server CPU per
