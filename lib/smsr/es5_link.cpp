@@ -82,10 +82,11 @@ void Es5Link::log(const std::string& line) const {
   if (config_.log) config_.log(line);
 }
 
-bool Es5Link::wake_up_waits_for_session(const std::string& eid) {
+bool Es5Link::wake_up_waits_for_session(const std::string& eid, std::int64_t& unstarted) {
   auto it = sessions_.find(eid);
   if (it == sessions_.end()) return false;
   if (std::chrono::steady_clock::now() - it->second.last > config_.session_idle_timeout) {
+    unstarted = it->second.unstarted;
     sessions_.erase(it);  // the card went silent: its session is over
     return false;
   }
@@ -93,23 +94,36 @@ bool Es5Link::wake_up_waits_for_session(const std::string& eid) {
   return true;
 }
 
+void Es5Link::write_start(std::int64_t id) {
+  if (id == 0) return;
+  if (auto started = config_.registry->start_operation(id); !started)
+    log("ES5 operation " + std::to_string(id) + ": " + started.error().message);
+}
+
 void Es5Link::wake_up(const std::string& eid) {
+  std::int64_t unstarted = 0;
+  bool queued = false;
   {
     std::lock_guard lock(mu_);
-    if (!sender_ || stopping_) return;
+    if (stopping_) return;
     // Its open session takes the queue at its next next_script(), or the
-    // wake-up is sent when it ends without one (session_ended()).
-    if (wake_up_waits_for_session(eid)) return;
-    if (!waking_.insert(eid).second) {
+    // wake-up is sent when it ends without one (session_ended()). Noted
+    // also without an SMS transport: the session reads the queue again.
+    if (wake_up_waits_for_session(eid, unstarted)) return;
+    if (!sender_) {
+      // nothing to send
+    } else if (!waking_.insert(eid).second) {
       // Queued: that SMS will do. Being sent: the session it opens may
       // already have taken the queue without this operation's scripts (the
       // operation committed after), so one more follows it.
       if (std::find(wake_queue_.begin(), wake_queue_.end(), eid) == wake_queue_.end()) wake_again_.insert(eid);
-      return;
+    } else {
+      wake_queue_.push_back(eid);
+      queued = true;
     }
-    wake_queue_.push_back(eid);
   }
-  cv_.notify_all();
+  write_start(unstarted);
+  if (queued) cv_.notify_all();
 }
 
 std::size_t Es5Link::resume() {
@@ -140,6 +154,7 @@ std::size_t Es5Link::resume() {
 std::size_t Es5Link::retry_wake_ups() {
   const std::int64_t t = now();
   std::vector<std::string> due, idle, silent;
+  std::vector<std::int64_t> unstarted;
   {
     std::lock_guard lock(mu_);
     // Sessions gone silent (no session_ended() heard) with a wake-up asked.
@@ -147,12 +162,14 @@ std::size_t Es5Link::retry_wake_ups() {
     std::erase_if(sessions_, [&](const auto& s) {
       if (s.second.last >= since) return false;
       if (s.second.asked) silent.push_back(s.first);
+      if (s.second.unstarted != 0) unstarted.push_back(s.second.unstarted);
       return true;
     });
     for (const auto& [eid, w] : schedules_)
       if (w.next_at != 0 && w.next_at <= t) due.push_back(eid);
       else if (w.next_at == 0) idle.push_back(eid);
   }
+  for (const auto id : unstarted) write_start(id);
   std::size_t queued = 0;
   for (const auto& eid : silent) {
     wake_up(eid);
@@ -205,23 +222,30 @@ std::optional<std::int64_t> Es5Link::first_wake_up_due(const std::string& eid) c
   return t + std::max<std::int64_t>(config_.wake_up_retry_interval.count(), 1);
 }
 
-bool Es5Link::session_reads_queue(const std::string& eid) {
+bool Es5Link::session_reads_queue(const std::string& eid, bool& known_empty) {
   std::lock_guard lock(mu_);
   auto& s = sessions_[eid];
   s.last = std::chrono::steady_clock::now();
+  known_empty = s.drained && !s.asked;
+  s.drained = false;
+  s.sole = false;
   s.asked = false;  // the read that follows sees every operation committed before this
   return schedules_.erase(eid) > 0;
 }
 
 void Es5Link::session_ended(const std::string& eid) {
   bool asked = false;
+  std::int64_t unstarted = 0;
   {
     std::lock_guard lock(mu_);
     auto it = sessions_.find(eid);
     if (it == sessions_.end()) return;
     asked = it->second.asked;
+    unstarted = it->second.unstarted;
     sessions_.erase(it);
   }
+  // Its operation went without an answer: its start is written now.
+  write_start(unstarted);
   // Asked after the session's last read of the queue: that operation is
   // still queued.
   if (asked) wake_up(eid);
@@ -253,15 +277,18 @@ es5::Es5Result<bool> Es5Link::send_wake_up(const std::string& eid) {
   const std::int64_t t = now();
   WakeUpSchedule schedule{eid, 1, 0};
   {
-    std::lock_guard lock(mu_);
+    std::int64_t unstarted = 0;
+    std::unique_lock lock(mu_);
     // A session opened since it was asked: that session takes the queue.
-    if (wake_up_waits_for_session(eid)) return false;
+    if (wake_up_waits_for_session(eid, unstarted)) return false;
     if (auto it = schedules_.find(eid); it != schedules_.end() && it->second.next_at != 0) {
       // One wake-up in flight per eUICC: the session it opens takes every
       // queued operation; when its retry is due, this is that retry.
       if (it->second.next_at > t) return false;
       schedule.tries = it->second.tries + 1;
     }
+    lock.unlock();
+    write_start(unstarted);  // before its schedule is read and stored below
   }
   auto eis = config_.registry->eis(eid);
   if (!eis) return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "registry: " + eis.error().message);

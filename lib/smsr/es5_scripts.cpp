@@ -39,12 +39,19 @@ std::string sw_text(std::uint16_t sw) {
 std::optional<es5::Script> Es5Link::next_script(const std::string& eid) {
   // The session's wake-up schedule ends: in the start of the operation it
   // takes (one transaction), else on its own.
-  const bool had_schedule = session_reads_queue(eid);
+  bool known_empty = false;
+  const bool had_schedule = session_reads_queue(eid, known_empty);
   const auto clear_schedule = [&] {
     if (!had_schedule) return;
     if (auto c = config_.registry->clear_wake_up(eid); !c)
       log("ES5 wake-up schedule of " + eid + ": " + c.error().message);
   };
+  // The operation its last read found alone has ended, and none was queued
+  // since (each asks a wake-up): nothing to read.
+  if (known_empty) {
+    clear_schedule();
+    return std::nullopt;
+  }
   // The oldest operation's commands, as one script, with the operation
   // (one read).
   auto queued = config_.registry->next_queued(eid);
@@ -60,19 +67,28 @@ std::optional<es5::Script> Es5Link::next_script(const std::string& eid) {
   Operation& op = (*queued)->operation;
   const std::int64_t id = op.id;
   es5::Script script{std::string(kTokenPrefix) + std::to_string(id), std::move((*queued)->scripts), {}};
-  if (es3_service()) script.target = Es3Service::target_of(op);
-  if (auto started = config_.registry->start_operation(id); !started)
-    log("ES5 operation " + std::to_string(id) + ": " + started.error().message);
-  else if (*started)
-    op.state = OperationState::InProgress;
+  const auto es3 = es3_service();
+  if (es3) script.target = Es3Service::target_of(op);
+  // An ES4 operation, which the card's answer ends at once (completed()):
+  // its start is written in that end's transaction (Registry::defer_start)
+  // instead of one of its own now; the ES3 and ES7 ones are started here.
+  const bool start_later = !(es3 && Es3Service::answers(op)) && !Es7Service::answers(op);
+  std::int64_t replaced = 0;
+  bool kept = false;
   {
     // Kept for completed(): the card's answer to this script comes next.
     std::lock_guard lock(mu_);
     if (auto it = sessions_.find(eid); it != sessions_.end()) {
       it->second.commands = script.c_apdus.size();
+      if (it->second.unstarted != id) replaced = it->second.unstarted;
+      it->second.unstarted = start_later ? id : 0;
+      it->second.sole = !(*queued)->more;
+      kept = start_later;
       it->second.sent = std::move(op);
     }
   }
+  write_start(replaced);
+  if (!kept) write_start(id);
   return script;
 }
 
@@ -97,15 +113,15 @@ std::shared_ptr<Es3Service> Es5Link::es3_service() const {
   return es3_;
 }
 
-void Es5Link::finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit) {
-  finish_with(id, [&](Service& service) { return service.complete(id, status, code, audit); }, status);
+bool Es5Link::finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit) {
+  return finish_with(id, [&](Service& service) { return service.complete(id, status, code, audit); }, status);
 }
 
-void Es5Link::finish(const Operation& op, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit) {
-  finish_with(op.id, [&](Service& service) { return service.complete(op, status, code, audit); }, status);
+bool Es5Link::finish(const Operation& op, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit) {
+  return finish_with(op.id, [&](Service& service) { return service.complete(op, status, code, audit); }, status);
 }
 
-void Es5Link::finish_with(std::int64_t id, const std::function<SmsrResult<void>(Service&)>& complete,
+bool Es5Link::finish_with(std::int64_t id, const std::function<SmsrResult<void>(Service&)>& complete,
                           m2m::ExecutionStatus status) {
   std::shared_ptr<Service> service;
   {
@@ -114,12 +130,13 @@ void Es5Link::finish_with(std::int64_t id, const std::function<SmsrResult<void>(
   }
   if (!service) {
     log("ES5 operation " + std::to_string(id) + ": no service attached, answer dropped");
-    return;
+    return false;
   }
   auto r = complete(*service);
   if (logging())
     log("ES5 operation " + std::to_string(id) + " " + std::string(m2m::status_name(status)) +
         (r ? std::string() : " not recorded: " + r.error().message));
+  return r.has_value();
 }
 
 void Es5Link::completed(const std::string& eid, const std::string& token,
@@ -129,6 +146,7 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
   // the one answered.
   std::optional<Operation> sent_op;
   std::size_t sent_commands = 0;
+  std::int64_t unstarted = 0;
   {
     std::lock_guard lock(mu_);
     if (auto it = sessions_.find(eid); it != sessions_.end()) {
@@ -138,19 +156,31 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
         sent_commands = it->second.commands;
       }
       it->second.sent.reset();
+      unstarted = it->second.unstarted;
+      it->second.unstarted = 0;
     }
   }
   if (!id) {
+    write_start(unstarted);
     log("ES5 answer for " + eid + " with an unknown token");
     return;
   }
   // An ES4 operation answered in full goes straight to its end (Service::complete
-  // finds it already ended if it expired meanwhile); the other answers read
-  // the queue and the operation again.
+  // finds it already ended if it expired meanwhile), with its start when
+  // that was left for it; the other answers read the queue and the operation again.
   if (outcome && sent_op && !(es3_service() && Es3Service::answers(*sent_op)) && !Es7Service::answers(*sent_op)) {
-    finish_answered(*sent_op, sent_commands, *outcome);
+    const bool with_start = unstarted == sent_op->id;
+    if (with_start) config_.registry->defer_start(unstarted);
+    if (finish_answered(*sent_op, sent_commands, *outcome)) {
+      std::lock_guard lock(mu_);
+      if (auto it = sessions_.find(eid); it != sessions_.end()) it->second.drained = it->second.sole;
+    }
+    // Not ended (no usable answer, or the end not recorded): written on its own.
+    if (with_start && config_.registry->take_deferred_start(unstarted)) write_start(unstarted);
+    if (!with_start) write_start(unstarted);
     return;
   }
+  write_start(unstarted);
   auto queued = config_.registry->queued_scripts(eid);
   if (!queued) {
     log("ES5 queue of " + eid + ": " + queued.error().message);
@@ -193,30 +223,25 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
   finish_answered(**op, sent, *outcome);
 }
 
-void Es5Link::finish_answered(const Operation& op, std::size_t sent, const std::vector<apdu::Response>& r_apdus) {
+bool Es5Link::finish_answered(const Operation& op, std::size_t sent, const std::vector<apdu::Response>& r_apdus) {
   // The card stops at the first error status word (ETSI TS 102 226 §5.2.1).
   for (const auto& r : r_apdus) {
     if (r.ok() || r.sw1() == apdu::sw::kSw1BytesAvailable) continue;
     log("ES5 operation " + std::to_string(op.id) + ": the eUICC answered " + sw_text(r.sw));
-    finish(op, m2m::ExecutionStatus::Failed,
-           r.sw == apdu::sw::kReferencedDataNotFound ? m2m::codes::kIsdpUnknown : m2m::codes::kEuiccRefused);
-    return;
+    return finish(op, m2m::ExecutionStatus::Failed,
+                  r.sw == apdu::sw::kReferencedDataNotFound ? m2m::codes::kIsdpUnknown : m2m::codes::kEuiccRefused);
   }
-  if (r_apdus.size() < sent) {
-    finish(op, m2m::ExecutionStatus::Failed, m2m::codes::kEuiccRefused);
-    return;
-  }
+  if (r_apdus.size() < sent) return finish(op, m2m::ExecutionStatus::Failed, m2m::codes::kEuiccRefused);
   // AuditEIS: the card's answer is what the EIS is updated from.
   if (m2m::es3::acts_as(op.function, m2m::Es4Function::AuditEis)) {
     auto audit = parse_eis_audit(r_apdus);
     if (!audit) {
       no_usable_answer(op.eid, op.id, "malformed audit answer");
-      return;
+      return false;
     }
-    finish(op, m2m::ExecutionStatus::ExecutedSuccess, {"", ""}, &*audit);
-    return;
+    return finish(op, m2m::ExecutionStatus::ExecutedSuccess, {"", ""}, &*audit);
   }
-  finish(op, m2m::ExecutionStatus::ExecutedSuccess, {"", ""});
+  return finish(op, m2m::ExecutionStatus::ExecutedSuccess, {"", ""});
 }
 
 }  // namespace rsp::smsr

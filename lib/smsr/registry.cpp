@@ -212,6 +212,11 @@ std::int64_t Registry::eis_count() {
 }
 
 SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int64_t now) {
+  bool deferred_start = false;
+  if (c.operation_id != 0) {
+    std::lock_guard lock(starts_mu_);
+    deferred_start = std::find(deferred_starts_.begin(), deferred_starts_.end(), c.operation_id) != deferred_starts_.end();
+  }
   SMSR_DB_TRY(auto tx, db_->begin());
   if (c.operation_id != 0) {
     if (!is_final(c.state)) return smsr_error(m2m::codes::kExecutionError, "an operation ends in a final state");
@@ -221,6 +226,7 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
                                       value(c.subject_code), value(c.reason_code), value(now)}));
     if (n == 0) return false;
     SMSR_DB_TRY_VOID(db_->execute("DELETE FROM smsr_command WHERE operation_id = $1", {value(c.operation_id)}));
+    if (deferred_start) SMSR_DB_TRY_VOID(db_->execute("DELETE FROM smsr_wake_up WHERE eid = $1", {value(eid)}));
   }
   for (const auto& p : c.added)
     SMSR_DB_TRY_VOID(db_->execute(
@@ -247,6 +253,7 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
     drop_cached_eis(eid);  // a failed flush may leave the change in place
     return unexpected(storage_error(committed.error()));
   }
+  if (deferred_start) (void)take_deferred_start(c.operation_id);
   // After the commit: a read that began before it does not fill the cache.
   if (!c.added.empty() || !c.put.empty() || !c.deleted.empty() || c.remaining_memory || c.handed_over)
     update_cached_eis(eid, c, ticket);

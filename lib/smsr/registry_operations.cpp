@@ -143,13 +143,14 @@ SmsrResult<std::optional<QueuedOperation>> Registry::next_queued(std::string_vie
       all = comma == std::string_view::npos ? std::string_view() : all.substr(comma + 2);
     }
     return "SELECT " + cols +
-           ", c.script FROM smsr_command c JOIN smsr_operation o ON o.id = c.operation_id "
+           ", c.script, EXISTS (SELECT 1 FROM smsr_command m WHERE m.eid = $1 AND m.operation_id <> o.id) "
+           "FROM smsr_command c JOIN smsr_operation o ON o.id = c.operation_id "
            "WHERE c.eid = $1 AND c.operation_id = (SELECT operation_id FROM smsr_command WHERE eid = $1 "
            "ORDER BY id LIMIT 1) ORDER BY c.id";
   }();
   SMSR_DB_TRY(auto rows, reader().query(kSql, {value(eid)}));
   if (rows.empty()) return std::optional<QueuedOperation>();
-  QueuedOperation out{operation_of(rows.front()), {}};
+  QueuedOperation out{operation_of(rows.front()), {}, rows.front().int64(14) != 0};
   out.scripts.reserve(rows.size());
   for (const auto& r : rows) out.scripts.push_back(r.blob(13));
   return std::optional<QueuedOperation>(std::move(out));
@@ -181,6 +182,17 @@ SmsrResult<bool> Registry::start_operation(std::int64_t id) {
                                 {value(id)}));
   SMSR_DB_TRY_VOID(tx.commit());
   return n > 0;
+}
+
+void Registry::defer_start(std::int64_t id) {
+  std::lock_guard lock(starts_mu_);
+  if (std::find(deferred_starts_.begin(), deferred_starts_.end(), id) == deferred_starts_.end())
+    deferred_starts_.push_back(id);
+}
+
+bool Registry::take_deferred_start(std::int64_t id) {
+  std::lock_guard lock(starts_mu_);
+  return std::erase(deferred_starts_, id) > 0;
 }
 
 SmsrResult<bool> Registry::finish_operation(std::int64_t id, OperationState state, std::string_view status,

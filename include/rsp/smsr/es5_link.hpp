@@ -41,7 +41,17 @@
 ///    registry, then kept.
 ///  - es5::ScriptSource over the registry's queue: an eUICC's oldest
 ///    operation with queued commands is one script (token "op-<id>"; the
-///    operation becomes in-progress). The R-APDUs end it: every status word
+///    operation becomes in-progress and its eUICC's wake-up schedule ends:
+///    for an ES4 operation, in the transaction that ends it from the card's
+///    answer, one write instead of two; written on its own only when the
+///    answer is not usable or the session goes without one, so a kill -9
+///    in between leaves it Accepted with its schedule, which a restart
+///    resumes as a wake-up possibly lost). After the answer that ended the
+///    operation its read found alone, with no wake_up() asked since (every
+///    operation queued asks one), the session's next read is skipped: the
+///    queue is empty (an operation another SM-SR instance on the same
+///    database queues meanwhile gets that instance's wake-up, and a new
+///    session). The R-APDUs end it: every status word
 ///    ok → Executed-Success (Service::complete applies it to the EIS);
 ///    an error status word → Failed, 8.1/3.8 (6A88: ISD-P unknown 8.3.1/3.9);
 ///    an AuditEIS answer updates the EIS (eis_audit.hpp), a malformed one
@@ -181,17 +191,23 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   /// A session of `eid` is about to read its queue: it is open (a wake-up
   /// asked from now on waits for its end), and its wake-up schedule ends;
   /// true when there was one (in memory).
-  bool session_reads_queue(const std::string& eid);
+  bool session_reads_queue(const std::string& eid, bool& known_empty);
   /// `eid`'s session is open (and not silent past session_idle_timeout):
-  /// notes a wake-up asked. Under mu_.
-  bool wake_up_waits_for_session(const std::string& eid);
+  /// notes a wake-up asked. Under mu_. A silent session is dropped, its
+  /// unstarted operation (if any) left in `unstarted` for write_start().
+  bool wake_up_waits_for_session(const std::string& eid, std::int64_t& unstarted);
+  /// Writes the start of operation `id` (Registry::start_operation), which
+  /// a session took without it written (OpenSession::unstarted); 0: nothing.
+  void write_start(std::int64_t id);
   /// The card's answer to ES4 operation `op`'s script of `sent` commands: its end.
-  void finish_answered(const Operation& op, std::size_t sent, const std::vector<apdu::Response>& r_apdus);
+  /// True when it ended the operation (recorded).
+  bool finish_answered(const Operation& op, std::size_t sent, const std::vector<apdu::Response>& r_apdus);
   /// No usable answer to operation `id`: another session, up to max_attempts.
   void no_usable_answer(const std::string& eid, std::int64_t id, const std::string& why);
-  void finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit = nullptr);
-  void finish(const Operation& op, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit = nullptr);
-  void finish_with(std::int64_t id, const std::function<SmsrResult<void>(Service&)>& complete,
+  /// True when the end was recorded.
+  bool finish(std::int64_t id, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit = nullptr);
+  bool finish(const Operation& op, m2m::ExecutionStatus status, m2m::Code code, const EisAudit* audit = nullptr);
+  bool finish_with(std::int64_t id, const std::function<SmsrResult<void>(Service&)>& complete,
                    m2m::ExecutionStatus status);
   std::int64_t now() const;
   void log(const std::string& line) const;
@@ -224,6 +240,18 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
     /// it, and that script's command count: what completed() needs of it.
     std::optional<Operation> sent;
     std::size_t commands = 0;
+    /// The ES4 operation sent to it whose start (start_operation: InProgress,
+    /// the wake-up schedule dropped) is not written yet: the transaction
+    /// that ends it from the card's answer writes it (Registry::defer_start),
+    /// else it is written when that answer is not usable or the session
+    /// goes without it (0: none).
+    std::int64_t unstarted = 0;
+    /// The queue as its last read found it held only the operation sent,
+    /// which the card's answer has ended since: with no wake-up asked since
+    /// (every operation queued asks one), the queue is empty and its next
+    /// next_script() reads nothing.
+    bool sole = false;
+    bool drained = false;
   };
   std::map<std::string, OpenSession, std::less<>> sessions_;
   std::vector<std::thread> threads_;

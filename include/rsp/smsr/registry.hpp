@@ -107,6 +107,7 @@ struct QueuedScript {
 struct QueuedOperation {
   Operation operation;
   std::vector<Bytes> scripts;
+  bool more = false;  ///< another operation of the eUICC has scripts queued too
 };
 
 /// An eUICC's SMS wake-up schedule (Es5Link): the wake-ups tried since its
@@ -267,6 +268,16 @@ class Registry {
   /// machine crash before it leaves the operation Accepted, which resumes
   /// the same way). True when it was Accepted.
   SmsrResult<bool> start_operation(std::int64_t id);
+  /// Operation `id`'s script went to its eUICC with its start not written
+  /// (start_operation): until take_deferred_start(id), the transaction of
+  /// apply() that ends it also drops its eUICC's wake-up schedule, as
+  /// start_operation would have, and the operation goes from Accepted to
+  /// its end in that one transaction (in memory only; the ES5 side marks
+  /// it around the end it applies).
+  void defer_start(std::int64_t id);
+  /// Ends defer_start(id): true when no apply() has ended operation `id`
+  /// since (its start is for the caller to write).
+  bool take_deferred_start(std::int64_t id);
   /// Ends an open operation with `state` (Completed/Failed/Expired) and its
   /// status and codes, dropping its queued scripts; false when it was already final.
   SmsrResult<bool> finish_operation(std::int64_t id, OperationState state, std::string_view status,
@@ -322,6 +333,8 @@ class Registry {
     bool reserved = false;      ///< `highest` is a reservation not taken yet
     std::chrono::steady_clock::time_point at{};
   };
+  std::mutex starts_mu_;
+  std::vector<std::int64_t> deferred_starts_;  ///< defer_start(), a few at a time
   std::mutex counters_mu_;
   std::map<std::string, NotedCounter, std::less<>> counters_;  ///< by "<eid>/<key version>"
   /// The audit writer thread: writes the buffered lines in batches.

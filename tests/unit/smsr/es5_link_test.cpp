@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -404,8 +405,11 @@ TEST_F(Es5LinkTest, MalformedAnswersAreRetriedThenFailWithDeliveredNoResponse) {
     EXPECT_EQ(script->token, "op-" + std::to_string(accepted->operation_id));
     ASSERT_EQ(script->c_apdus.size(), 1u);
     EXPECT_EQ(script->c_apdus[0], m2m::build_apdu(m2m::EnableProfile{second_}).value());
-    EXPECT_EQ(op(accepted->operation_id).state, OperationState::InProgress);
+    // Its start waits for the answer: that answer is not usable, so the
+    // start is written on its own (the retries find it InProgress).
+    EXPECT_EQ(op(accepted->operation_id).state, attempt == 1 ? OperationState::Accepted : OperationState::InProgress);
     link_->completed(eid(), script->token, es5::es5_fail(es5::Es5ErrorCode::Malformed, "not a response script"));
+    if (attempt < 3) EXPECT_EQ(op(accepted->operation_id).state, OperationState::InProgress);
     link_->session_ended(eid());  // as the session server ends it: the retry's wake-up goes now
     ASSERT_TRUE(link_->wait_wake_ups(5s));
   }
@@ -433,8 +437,10 @@ TEST_F(Es5LinkTest, AnOperationQueuedWhileASessionIsOpenGoesInItWithoutAWakeUp) 
   auto script = link_->next_script(eid());
   ASSERT_TRUE(script);
   EXPECT_EQ(script->token, "op-" + std::to_string(accepted->operation_id));
-  EXPECT_EQ(op(accepted->operation_id).state, OperationState::InProgress);
+  // The session ends without the card's answer: its start is written then.
+  EXPECT_EQ(op(accepted->operation_id).state, OperationState::Accepted);
   link_->session_ended(eid());
+  EXPECT_EQ(op(accepted->operation_id).state, OperationState::InProgress);
   ASSERT_TRUE(link_->wait_wake_ups(5s));
   EXPECT_EQ(link_->wake_ups_sent(), sent);  // taken: no SMS at its end either
   // No wake-up schedule was left behind for it.
@@ -460,6 +466,78 @@ TEST_F(Es5LinkTest, AnOperationQueuedAfterASessionsLastReadIsWokenForWhenTheSess
   EXPECT_EQ((*stored)->tries, 1);
   ASSERT_TRUE(link_->wake_up_schedule(eid()));
   EXPECT_EQ(link_->wake_up_schedule(eid())->next_at, (*stored)->next_at);
+}
+
+TEST_F(Es5LinkTest, AnAnsweredOperationEndsWithItsStartAndItsWakeUpScheduleInOneTransaction) {
+  auto a = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(link_->wait_wake_ups(5s));
+  auto stored = registry_->stored_wake_up(eid());
+  ASSERT_TRUE(stored && *stored);
+  // The session takes the operation: nothing is written yet (the schedule
+  // ends in memory, its stored row stays).
+  auto script = link_->next_script(eid());
+  ASSERT_TRUE(script);
+  EXPECT_EQ(op(a->operation_id).state, OperationState::Accepted);
+  EXPECT_FALSE(link_->wake_up_schedule(eid()));
+  stored = registry_->stored_wake_up(eid());
+  ASSERT_TRUE(stored && *stored);
+  // The card's answer ends it, the stored schedule with it.
+  link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x9000}});
+  EXPECT_EQ(op(a->operation_id).state, OperationState::Completed);
+  stored = registry_->stored_wake_up(eid());
+  ASSERT_TRUE(stored);
+  EXPECT_FALSE(*stored);
+  link_->session_ended(eid());
+  EXPECT_EQ(op(a->operation_id).state, OperationState::Completed);
+}
+
+TEST_F(Es5LinkTest, AfterAnAnswerTheSessionTakesEveryOperationQueuedBeforeOrDuringIt) {
+  // Two queued before the session: the second follows the first's answer.
+  auto a = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
+  auto b = service_->audit_eis("mno-two", eid(), std::nullopt);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(link_->wait_wake_ups(5s));
+  auto script = link_->next_script(eid());
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->token, "op-" + std::to_string(a->operation_id));
+  link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x9000}});
+  EXPECT_EQ(op(a->operation_id).state, OperationState::Completed);
+  script = link_->next_script(eid());
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->token, "op-" + std::to_string(b->operation_id));
+  // One queued while the session runs, after its last read (b alone then),
+  // follows b's end in it.
+  auto c = service_->audit_eis("mno-two", eid(), std::nullopt);
+  ASSERT_TRUE(c);
+  link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x6985}});
+  EXPECT_EQ(op(b->operation_id).state, OperationState::Failed);
+  script = link_->next_script(eid());
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->token, "op-" + std::to_string(c->operation_id));
+  // c was alone and has ended: the session finds nothing more.
+  link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x6985}});
+  EXPECT_EQ(op(c->operation_id).state, OperationState::Failed);
+  EXPECT_FALSE(link_->next_script(eid()));
+  link_->session_ended(eid());
+  ASSERT_TRUE(link_->wait_wake_ups(5s));
+  EXPECT_TRUE(registry_->wake_up_schedules()->empty());
+}
+
+TEST_F(Es5LinkTest, AnOperationWhoseSessionEndsAfterItExpiredLeavesNoSchedule) {
+  auto a = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(link_->wait_wake_ups(5s));
+  auto script = link_->next_script(eid());
+  ASSERT_TRUE(script);
+  // It ends meanwhile (expired): the late answer ends nothing, and its start
+  // (the end of the schedule) is written on its own.
+  ASSERT_TRUE(registry_->expire_operations(std::numeric_limits<std::int64_t>::max()));
+  link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x9000}});
+  EXPECT_EQ(op(a->operation_id).state, OperationState::Expired);
+  auto stored = registry_->stored_wake_up(eid());
+  ASSERT_TRUE(stored);
+  EXPECT_FALSE(*stored);
 }
 
 TEST_F(Es5LinkTest, ErrorStatusWordsFailTheOperationWithTheirCode) {

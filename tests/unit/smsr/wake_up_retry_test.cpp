@@ -211,9 +211,12 @@ TEST_F(Es5LinkTest, ARestartedSmsrContinuesTheWakeUpSchedule) {
     EXPECT_EQ(again.retry_wake_ups(), 0u);
     sms2->stop();
   }
-  // The device's session (to the restarted link as its script source) ends it.
+  // The device's session (to the restarted link as its script source) ends
+  // it: in memory at once; stored, with the operation's end or (here) when
+  // the session goes without the card's answer.
   EXPECT_TRUE(restarted.next_script(eid()));
   EXPECT_FALSE(restarted.wake_up_schedule(eid()));
+  restarted.session_ended(eid());
   EXPECT_TRUE(registry_->wake_up_schedules()->empty());
   sms->stop();
 }
