@@ -50,6 +50,7 @@
 
 #include "fixed_costs.hpp"
 #include "fleet.hpp"
+#include "failure_kinds.hpp"
 #include "ledger.hpp"
 #include "rsp/common/allocator.hpp"
 #include "rsp/common/file.hpp"
@@ -165,8 +166,7 @@ class MnoEndpoint {
       ++received_;
       Ledger* l = ledger_.load();
       if (l && b.is_object() && b.contains("operationId"))
-        l->callback(b.value("operationId", std::int64_t{0}),
-                    b["functionExecutionStatus"].value("status", "") == "Executed-Success");
+        l->callback(b.value("operationId", std::int64_t{0}), bench::callback_failure(b));
       net::Response res;
       res.status = 204;
       return res;
@@ -306,6 +306,10 @@ int main(int argc, char** argv) {
   lc.registry = registry;
   lc.sms = smsr_sms.get();
   lc.source = kSmsrAddress;
+  // BENCH_SMSR_LOG=1: the ES5 link's event lines on stderr (to see what
+  // became of a failed operation; off in a measured run).
+  if (const char* v = std::getenv("BENCH_SMSR_LOG"); v && *v == '1')
+    lc.log = [](const std::string& line) { std::fprintf(stderr, "es5: %s\n", line.c_str()); };
   auto link = std::make_shared<smsr::Es5Link>(std::move(lc));
   smsr::ServiceConfig sc;
   sc.registry = registry;
@@ -489,11 +493,11 @@ int main(int argc, char** argv) {
       while (auto d = ledger.take(args.ops, deadline)) {
         Device& dev = devices[*d];
         const auto t0 = Clock::now();
-        auto a = post(*mno, "/gsma/m2m/es4/enableProfile", {{"eid", dev.eid}, {"iccid", dev.iccid[dev.enabled ^ 1]}},
-                      kMnoKey);
-        const auto id = a.is_object() ? a.value("operationId", std::int64_t{0}) : 0;
-        if (id > 0) ledger.accepted(id, *d, t0);
-        else ledger.refused(*d);
+        const json body{{"eid", dev.eid}, {"iccid", dev.iccid[dev.enabled ^ 1]}};
+        const auto a = bench::read_es4_answer(mno->request("POST", "/gsma/m2m/es4/enableProfile", body.dump(),
+                                                    "application/json", {{"Authorization", "Bearer " + kMnoKey}}));
+        if (const auto* id = std::get_if<std::int64_t>(&a)) ledger.accepted(*id, *d, t0);
+        else ledger.refused(*d, std::get<std::string>(a));
       }
       const double used = bench::thread_cpu_seconds() - thread0;
       std::lock_guard lock(clients_cpu_mu);
@@ -523,6 +527,9 @@ int main(int argc, char** argv) {
               ledger.done(), args.ops, seconds, all ? "" : " (TIMED OUT)", ledger.errors(), rate,
               rate / kTargetOpsPerSecond, rate >= kTargetOpsPerSecond ? "met" : "NOT met", percentile(lat, 0.5),
               percentile(lat, 0.99), lat.empty() ? 0.0 : cpu * 1000 / static_cast<double>(lat.size()), load_average());
+  std::printf("EnableProfile failures by kind (ES4 answer or callback status, subject/reason): %s; still open %zu; "
+              "repeated callbacks %zu\n",
+              ledger.failure_summary().c_str(), ledger.open(), ledger.duplicates());
   const Failures failures1 = failures();
   const auto per_op = [&](std::uint64_t a, std::uint64_t b) { return static_cast<double>(b - a) / n_ops; };
   std::printf("ES5 sessions that failed, per op: %.3f on the devices (%zu in all: %zu could not connect, %zu PSK-TLS "

@@ -23,28 +23,32 @@ std::optional<std::size_t> Ledger::take(std::size_t total, Clock::time_point dea
 void Ledger::accepted(std::int64_t id, std::size_t device, Clock::time_point t0) {
   std::lock_guard lock(mu_);
   if (auto it = early_.find(id); it != early_.end()) {
-    end(device, t0, it->second.first, it->second.second);
+    end(id, device, t0, it->second.first, it->second.second);
     early_.erase(it);
   } else {
     open_[id] = {device, t0};
   }
 }
 
-void Ledger::refused(std::size_t device) {
+void Ledger::refused(std::size_t device, const std::string& kind) {
   std::lock_guard lock(mu_);
   ++errors_;
+  kinds_.add(kind);
   ++done_;
   free_device(device);
 }
 
-void Ledger::callback(std::int64_t id, bool success) {
+void Ledger::callback(std::int64_t id, const std::string& failure) {
   const auto t1 = Clock::now();
   std::lock_guard lock(mu_);
   if (auto it = open_.find(id); it != open_.end()) {
-    end(it->second.first, it->second.second, t1, success);
+    const auto [device, t0] = it->second;
     open_.erase(it);
+    end(id, device, t0, t1, failure);
+  } else if (ended_.count(id) || early_.count(id)) {
+    ++duplicates_;
   } else {
-    early_[id] = {t1, success};
+    early_[id] = {t1, failure};
   }
 }
 
@@ -68,17 +72,30 @@ std::size_t Ledger::done() {
   return done_;
 }
 
+std::size_t Ledger::open() {
+  std::lock_guard lock(mu_);
+  return open_.size();
+}
+
+std::size_t Ledger::duplicates() {
+  std::lock_guard lock(mu_);
+  return duplicates_;
+}
+
 Ledger::Clock::time_point Ledger::last() {
   std::lock_guard lock(mu_);
   return last_;
 }
 
-void Ledger::end(std::size_t device, Clock::time_point t0, Clock::time_point t1, bool success) {
+void Ledger::end(std::int64_t id, std::size_t device, Clock::time_point t0, Clock::time_point t1,
+                 const std::string& failure) {
   latencies_.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-  if (success) {
+  ended_.insert(id);
+  if (failure.empty()) {
     if (succeeded_) succeeded_(device);
   } else {
     ++errors_;
+    kinds_.add(failure);
   }
   ++done_;
   last_ = std::max(last_, t1);
