@@ -45,7 +45,7 @@ class Es3LinkTest : public Es5LinkTest {
   es3::Result result(const SmsrResult<Accepted>& a) {
     EXPECT_TRUE(a) << (a ? "" : a.error().message);
     if (!a) return {};
-    EXPECT_TRUE(eventually([&] { return is_final(op(a->operation_id).state); }));
+    EXPECT_TRUE(eventually([&] { return is_final(op(a->operation_id).state); })) << diagnosis(a->operation_id);
     for (const auto& item : callbacks()) {
       if (item.ref != "op-" + std::to_string(a->operation_id)) continue;
       EXPECT_EQ(item.recipient, op(a->operation_id).caller);

@@ -211,6 +211,7 @@ TEST_F(Es2RollbackTest, ProfileTypeConnectivityParametersReachTheCard) {
 /// and the device's answer is lost.
 class SessionDropTest : public Es2RollbackTest {
  protected:
+  SessionDropTest() { session_idle_timeout_ = std::chrono::milliseconds(300); }
   void cut_after(int n, bool held = false) {
     after_isdp_command_ = [this, n, held](ByteView) {
       if (++commands_ != n) return;

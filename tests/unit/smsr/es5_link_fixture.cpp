@@ -59,7 +59,7 @@ void Es5LinkTest::SetUp() {
   link_->attach(service_);
 
   es5::AdminSessionOptions o;
-  o.session_idle_timeout = 300ms;
+  o.session_idle_timeout = session_idle_timeout_;
   o.log = log;
   server_ = std::make_unique<es5::AdminSessionServer>(
       o, [this](std::string_view identity) { return link_->psk(identity); }, *link_, *link_);
@@ -122,7 +122,13 @@ void Es5LinkTest::start_device() {
   o.default_host = server_->host_header();
   o.http_timeout = 5s;
   o.isdp = device_isdp_;
-  o.log = device_log_;
+  o.log = [this](const std::string& line) {
+    {
+      std::lock_guard lock(log_mu_);
+      log_.push_back("device: " + line);
+    }
+    if (device_log_) device_log_(line);
+  };
   device_ = std::make_unique<m2m_device::M2mDevice>(card_->isd_r(), o);
   device_sms_ = smsc_->attach(msisdn_);
   device_->attach(*device_sms_);
@@ -131,6 +137,15 @@ void Es5LinkTest::start_device() {
 std::vector<std::string> Es5LinkTest::log_lines() {
   std::lock_guard lock(log_mu_);
   return log_;
+}
+
+std::string Es5LinkTest::diagnosis(std::int64_t operation_id) {
+  std::string out = "operation " + std::to_string(operation_id) + " is " +
+                    std::string(operation_state_name(op(operation_id).state));
+  if (device_) out += "; device sessions failed: " + std::to_string(device_->sessions_failed());
+  out += "; log:";
+  for (const auto& line : log_lines()) out += "\n  " + line;
+  return out;
 }
 
 }  // namespace rsp::smsr::testing

@@ -46,6 +46,9 @@ class Es5LinkTest : public euicc_m2m::test::M2mTest {
   Operation op(std::int64_t id) { return **registry_->operation(id); }
   std::vector<service::OutboxItem> callbacks() { return *registry_->outbox()->due(100); }
   std::vector<std::string> log_lines();
+  /// Why an operation is not final yet: its state, the device's failed
+  /// sessions and the log lines of both sides (a failed check's message).
+  std::string diagnosis(std::int64_t operation_id);
   /// The SM-SR service configuration these tests use over `registry` (the
   /// clock, 600 s validity, the ISD-R script builder), waking devices up
   /// through `link`.
@@ -58,8 +61,15 @@ class Es5LinkTest : public euicc_m2m::test::M2mTest {
   std::function<void(m2m::Eis&)> edit_registered_eis_;
   /// Set before start_device(): the device's ISD-Ps (M2mDeviceOptions::isdp).
   std::function<Bytes(ByteView, ByteView)> device_isdp_;
-  /// Set before start_device(): the device's log lines (M2mDeviceOptions::log).
+  /// Set before start_device(): the device's log lines (M2mDeviceOptions::log);
+  /// each line also goes to log_ with a "device: " prefix.
   std::function<void(const std::string&)> device_log_;
+  /// Set in a derived fixture's constructor: how long the SM-SR waits for a
+  /// device's next POST. Long enough by default that a device slowed by a
+  /// loaded machine (sanitizers, parallel tests, card flushes) is not cut
+  /// off: the manual clock never fires a wake-up retry, so a dropped session
+  /// would leave its operation open. Tests of a dropped session shorten it.
+  std::chrono::milliseconds session_idle_timeout_{std::chrono::seconds(3)};
   const std::string kBootIccid = "89000123456789012341";
   const std::string kSecondIccid = "89000123456789012352";
   const smpp::Address smsr_address_{"4912345", 1, 1};

@@ -69,7 +69,7 @@ class SmsrChangeTest : public Es5LinkTest {
     service2_ = std::make_shared<Service>(service_config(registry2_, *link2_));
     link2_->attach(service2_);
     es5::AdminSessionOptions o;
-    o.session_idle_timeout = 300ms;
+    o.session_idle_timeout = session_idle_timeout_;
     server2_ = std::make_unique<es5::AdminSessionServer>(
         o, [this](std::string_view identity) { return link2_->psk(identity); }, *link2_, *link2_);
     auto started = server2_->start();
