@@ -25,6 +25,14 @@ expected<std::size_t, std::string> OutboxStore::delivered_batch(std::span<const 
 
 expected<void, std::string> OutboxStore::release(std::span<const OutboxItem>) { return {}; }
 
+expected<std::pair<std::size_t, std::vector<OutboxItem>>, std::string> OutboxStore::delivered_and_claim(
+    std::span<const OutboxItem> delivered, const std::string& recipient, std::chrono::seconds lease,
+    const std::string& claim, std::size_t max) {
+  RSP_TRY(auto held, delivered_batch(delivered));
+  RSP_TRY(auto next, claim_batch(recipient, lease, claim, max));
+  return std::make_pair(held, std::move(next));
+}
+
 OutboxWorker::OutboxWorker(std::shared_ptr<OutboxStore> store, OutboxWorkerConfig config, OutboxSender sender)
     : store_(std::move(store)), config_(std::move(config)), sender_(std::move(sender)),
       claim_prefix_(to_hex(crypto::system_random().bytes(8)) + "-") {
@@ -45,10 +53,28 @@ bool OutboxWorker::stopping() const {
 void OutboxWorker::serve_recipient(const std::string& recipient) {
   using SteadyClock = std::chrono::steady_clock;
   const std::size_t batch = std::max<std::size_t>(config_.batch, 1);
+  // A batch sent whole before a gather wait: still held under its claim,
+  // marked delivered with the next claim (one transaction for both).
+  std::vector<OutboxItem> sent_before;
+  const auto count_delivered = [&](std::size_t n) {
+    delivered_ += n;
+    if (counter_ && n > 0) counter_->inc({{"result", "delivered"}}, static_cast<double>(n));
+  };
   while (!stopping()) {
     const std::string claim = claim_prefix_ + std::to_string(++claims_);
     const auto claimed_at = SteadyClock::now();
-    auto items = store_->claim_batch(recipient, config_.lease, claim, batch);
+    expected<std::vector<OutboxItem>, std::string> items = std::vector<OutboxItem>();
+    if (sent_before.empty()) {
+      items = store_->claim_batch(recipient, config_.lease, claim, batch);
+    } else {
+      auto both = store_->delivered_and_claim(sent_before, recipient, config_.lease, claim, batch);
+      // Storage failing: the batch is held until its lease ends, then sent
+      // once more (at least once); the next poll tries again.
+      if (!both) return;
+      count_delivered(sent_before.size());
+      sent_before.clear();
+      items = std::move(both->second);
+    }
     if (!items || items->empty()) return;  // none due, or storage failing: the next poll tries again
     std::size_t sent_count = 0;
     std::optional<std::string> error;  // of the send that stopped the batch
@@ -64,12 +90,22 @@ void OutboxWorker::serve_recipient(const std::string& recipient) {
         break;
       }
     }
+    const bool gather = config_.gather.count() > 0 && items->size() < batch && !error;
+    if (sent_count == items->size()) {
+      // All sent: marked with the next claim (after the wait, when the batch
+      // came back short), or below when stopping.
+      sent_before = std::move(*items);
+      if (gather) {
+        std::unique_lock guard(mu_);
+        cv_.wait_for(guard, config_.gather, [this] { return stopping_; });
+      }
+      continue;
+    }
     const std::span<const OutboxItem> all(*items);
     if (sent_count > 0) {
       auto done = store_->delivered_batch(all.first(sent_count));
       if (!done) return;  // storage failing: the next poll tries again
-      delivered_ += sent_count;
-      for (std::size_t i = 0; i < sent_count; ++i) count("delivered");
+      count_delivered(sent_count);
     }
     std::size_t rest = sent_count;
     if (error) {
@@ -86,11 +122,14 @@ void OutboxWorker::serve_recipient(const std::string& recipient) {
     }
     if (rest < all.size())
       if (!store_->release(all.subspan(rest))) return;  // storage failing: due again when the lease ends
-    if (config_.gather.count() > 0 && all.size() < batch && !error) {
+    if (gather) {
       std::unique_lock guard(mu_);
       cv_.wait_for(guard, config_.gather, [this] { return stopping_; });
     }
   }
+  // Stopping after a gather wait: the batch sent before it is marked now.
+  if (!sent_before.empty())
+    if (store_->delivered_batch(sent_before)) count_delivered(sent_before.size());
 }
 
 void OutboxWorker::join_lanes(bool all) {

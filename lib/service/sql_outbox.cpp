@@ -119,6 +119,15 @@ store::DbResult<std::vector<OutboxItem>> SqlOutbox::claim(const std::string& rec
   // is at least once already (a sender may die between the recipient's
   // answer and delivered()), repeats carrying the same `ref`.
   RSP_TRY(auto tx, db_->begin_deferred_flush());
+  RSP_TRY(auto out, claim_in(recipient, lease, claim, max, prepare_error));
+  if (out.empty()) return out;  // rolled back: nothing claimed
+  RSP_TRY_VOID(tx.commit());
+  return out;
+}
+
+store::DbResult<std::vector<OutboxItem>> SqlOutbox::claim_in(const std::string& recipient, std::chrono::seconds lease,
+                                                             const std::string& claim, std::size_t max,
+                                                             std::string& prepare_error) {
   const std::int64_t t = now();
   RSP_TRY(auto rows, db_->query(std::string(kItemColumns) +
                                     "WHERE outbox = $1 AND recipient = $2 AND status = 'pending'"
@@ -139,7 +148,7 @@ store::DbResult<std::vector<OutboxItem>> SqlOutbox::claim(const std::string& rec
         // The entries before it stay claimed; this one and the rest are not.
         if (out.empty()) {
           prepare_error = ready.error();
-          return out;  // rolled back: nothing claimed
+          return out;  // the caller rolls back: nothing claimed
         }
         RSP_TRY_VOID(db_->execute("UPDATE service_outbox SET next_try_at = $2, claim_token = NULL WHERE id = $1",
                                   {value(item.id), value(t)}));
@@ -148,8 +157,6 @@ store::DbResult<std::vector<OutboxItem>> SqlOutbox::claim(const std::string& rec
     }
     out.push_back(std::move(item));
   }
-  if (out.empty()) return out;
-  RSP_TRY_VOID(tx.commit());
   return out;
 }
 
@@ -176,26 +183,62 @@ expected<std::vector<OutboxItem>, std::string> SqlOutbox::claim_batch(const std:
   return std::move(*r);
 }
 
+store::DbResult<std::size_t> SqlOutbox::mark_delivered(std::span<const OutboxItem> items) {
+  std::size_t held = 0;
+  const std::int64_t t = now();
+  for (const auto& item : items) {
+    RSP_TRY(auto n, db_->execute("UPDATE service_outbox SET status = 'delivered', attempts = attempts + 1,"
+                                 " delivered_at = $2, claim_token = NULL"
+                                 " WHERE id = $1 AND outbox = $3 AND status = 'pending' AND claim_token = $4",
+                                 {value(item.id), value(t), value(name_), value(item.claim)}));
+    held += n == 1 ? 1 : 0;
+  }
+  return held;
+}
+
 expected<std::size_t, std::string> SqlOutbox::delivered_batch(std::span<const OutboxItem> items) {
   // Without a flush of its own, as delivered() and claim(): lost with the
   // machine, the batch is delivered once more, in order (a crash loses the
   // last commits, never one before a kept one), each entry with its `ref`.
   auto run = [&]() -> store::DbResult<std::size_t> {
     RSP_TRY(auto tx, db_->begin_deferred_flush());
-    std::size_t held = 0;
-    for (const auto& item : items) {
-      RSP_TRY(auto n, db_->execute("UPDATE service_outbox SET status = 'delivered', attempts = attempts + 1,"
-                                   " delivered_at = $2, claim_token = NULL"
-                                   " WHERE id = $1 AND outbox = $3 AND status = 'pending' AND claim_token = $4",
-                                   {value(item.id), value(now()), value(name_), value(item.claim)}));
-      held += n == 1 ? 1 : 0;
-    }
+    RSP_TRY(auto held, mark_delivered(items));
     RSP_TRY_VOID(tx.commit());
     return held;
   };
   auto r = run();
   if (!r) return unexpected(message(r.error()));
   return *r;
+}
+
+expected<std::pair<std::size_t, std::vector<OutboxItem>>, std::string> SqlOutbox::delivered_and_claim(
+    std::span<const OutboxItem> delivered, const std::string& recipient, std::chrono::seconds lease,
+    const std::string& claim, std::size_t max) {
+  using Result = std::pair<std::size_t, std::vector<OutboxItem>>;
+  if (claim.empty()) return unexpected(std::string("outbox claim without a token"));
+  // Without a flush of its own, as delivered_batch() and claim().
+  std::string prepare_error;
+  auto run = [&]() -> store::DbResult<Result> {
+    RSP_TRY(auto tx, db_->begin_deferred_flush());
+    RSP_TRY(auto held, mark_delivered(delivered));
+    RSP_TRY(auto next, claim_in(recipient, lease, claim, max, prepare_error));
+    // A claim its prepare hook refused at once is undone with the marks;
+    // the marks then go on their own (below).
+    if (!prepare_error.empty()) return Result{0, {}};
+    if (held == 0 && next.empty()) return Result{0, {}};  // rolled back: nothing changed
+    RSP_TRY_VOID(tx.commit());
+    return Result{held, std::move(next)};
+  };
+  auto r = run();
+  if (!r) return unexpected(message(r.error()));
+  if (!prepare_error.empty()) {
+    // As claim_batch(): nothing claimed (the lane ends; the entry is due
+    // again at the next poll).
+    auto held = delivered_batch(delivered);
+    if (!held) return unexpected(held.error());
+    return Result{*held, {}};
+  }
+  return std::move(*r);
 }
 
 expected<void, std::string> SqlOutbox::release(std::span<const OutboxItem> items) {

@@ -290,7 +290,9 @@ es5::Es5Result<bool> Es5Link::send_wake_up(const std::string& eid) {
     lock.unlock();
     write_start(unstarted);  // before its schedule is read and stored below
   }
-  auto eis = config_.registry->eis(eid);
+  // The EIS without its keys (cached), and the wake-up's keys kept beside
+  // it once opened (Registry::wake_up_keys): no sealed keys opened per SMS.
+  auto eis = config_.registry->eis(eid, false);
   if (!eis) return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "registry: " + eis.error().message);
   if (!*eis) return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "unknown EID");
   const m2m::Eis& e = **eis;
@@ -299,9 +301,14 @@ es5::Es5Result<bool> Es5Link::send_wake_up(const std::string& eid) {
   // SGP.02 §2.4.3: the SMS goes to the subscription of the enabled profile.
   for (const auto& p : e.profiles)
     if (p.state == m2m::ProfileState::Enabled) target.msisdn = smpp::Address{p.subscription_address.msisdn, 1, 1};
-  const m2m::Scp80KeySet* keys = choose_scp80_key_set(e.isd_r);
-  if (!keys) return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "the ISD-R has no usable SCP80 key set");
-  if (!e.isd_r.scp81_psk) return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "the ISD-R has no SCP81 PSK");
+  auto wake_up_keys = config_.registry->wake_up_keys(eid);
+  if (!wake_up_keys)
+    return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "registry: " + wake_up_keys.error().message);
+  if (!*wake_up_keys)
+    return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "the ISD-R has no usable SCP80 key set");
+  const m2m::Scp80KeySet* keys = &(*wake_up_keys)->key_set;
+  if (!(*wake_up_keys)->has_psk)
+    return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "the ISD-R has no SCP81 PSK");
   target.key_version = static_cast<std::uint8_t>(keys->version);
   target.keys = crypto::scp80::Keys(keys->kic, keys->kid);
   target.triple_des = keys->algorithm == m2m::Scp80KeySet::Algorithm::TripleDes;
@@ -323,7 +330,7 @@ es5::Es5Result<bool> Es5Link::send_wake_up(const std::string& eid) {
   }
   // GP Amendment B: the PSK identity the card opens the session with (key
   // version / identifier 1, as the simulated card is keyed).
-  const Bytes& identity = e.isd_r.scp81_psk->identity;
+  const Bytes& identity = (*wake_up_keys)->psk_identity;
   trigger.security = ota::TriggerSecurity{std::string(identity.begin(), identity.end()), 1, 1};
   trigger.agent_id = "//se-id/eid/" + eid;
   if (target.msisdn.digits.empty()) return es5::es5_fail(es5::Es5ErrorCode::InvalidArgument, "no MSISDN for " + eid);

@@ -32,8 +32,14 @@ std::size_t Registry::eis_drop_slot(std::string_view eid) {
   return std::hash<std::string_view>{}(eid) % kEisDropSlots;
 }
 
+Registry::WakeUpKeys::~WakeUpKeys() {
+  wipe(key_set.kic);
+  wipe(key_set.kid);
+  wipe(psk_identity);
+}
+
 void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_t epoch,
-                         const std::optional<WakeUpKeySet>* key_set) {
+                         const std::optional<WakeUpKeySet>* key_set, std::shared_ptr<const WakeUpKeys> keys) {
   if (options_.eis_cache == 0) return;
   std::lock_guard lock(eis_cache_mu_);
   // This EIS (or one sharing its slot) changed since the read began: the
@@ -44,7 +50,10 @@ void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_
   if (it != eis_cache_.end()) {
     it->second.eis = eis;
     it->second.stamp = eis_epoch_;
-    if (key_set) it->second.key_set = *key_set;
+    if (key_set) {
+      it->second.key_set = *key_set;
+      it->second.keys = std::move(keys);
+    }
     eis_lru_.splice(eis_lru_.begin(), eis_lru_, it->second.lru);
     return;
   }
@@ -54,8 +63,11 @@ void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_
     eis_lru_.pop_back();
   }
   eis_lru_.push_front(key);
-  CachedEis entry{eis, eis_lru_.begin(), eis_epoch_, std::nullopt};
-  if (key_set) entry.key_set = *key_set;
+  CachedEis entry{eis, eis_lru_.begin(), eis_epoch_, std::nullopt, nullptr};
+  if (key_set) {
+    entry.key_set = *key_set;
+    entry.keys = std::move(keys);
+  }
   eis_cache_.emplace(std::move(key), std::move(entry));
 }
 
@@ -110,24 +122,57 @@ void Registry::update_cached_eis(std::string_view eid, const Change& c, std::uin
   it->second.stamp = ticket;
 }
 
+SmsrResult<std::optional<std::pair<std::optional<Registry::WakeUpKeySet>, std::shared_ptr<const Registry::WakeUpKeys>>>>
+Registry::open_wake_up_keys(std::string_view eid) {
+  using Opened = std::pair<std::optional<WakeUpKeySet>, std::shared_ptr<const WakeUpKeys>>;
+  // The keys only change with a new registration, which drops the entry: a
+  // key set noted on an entry not dropped since the read began is current.
+  const std::uint64_t epoch = eis_epoch();
+  RSP_TRY(auto eis, this->eis(eid, true));
+  if (!eis) return std::optional<Opened>();
+  Opened found;
+  if (const m2m::Scp80KeySet* k = choose_scp80_key_set(eis->isd_r)) {
+    found.first = WakeUpKeySet{k->version, k->counter};
+    auto keys = std::make_shared<WakeUpKeys>();
+    keys->key_set = *k;
+    if (eis->isd_r.scp81_psk) {
+      keys->has_psk = true;
+      keys->psk_identity = eis->isd_r.scp81_psk->identity;
+    }
+    found.second = std::move(keys);
+  }
+  // Without the keys: the cached EIS never holds them.
+  for (auto& k : eis->isd_r.scp80_key_sets) {
+    wipe(k.kic);
+    wipe(k.kid);
+  }
+  eis->isd_r.scp80_key_sets.clear();
+  if (eis->isd_r.scp81_psk) wipe(eis->isd_r.scp81_psk->key);
+  eis->isd_r.scp81_psk.reset();
+  cache_eis(eid, *eis, epoch, &found.first, found.second);
+  return std::optional<Opened>(std::move(found));
+}
+
 SmsrResult<std::optional<Registry::WakeUpKeySet>> Registry::wake_up_key_set(std::string_view eid) {
   if (options_.eis_cache != 0) {
     std::lock_guard lock(eis_cache_mu_);
     if (auto it = eis_cache_.find(std::string(eid)); it != eis_cache_.end() && it->second.key_set)
       return *it->second.key_set;
   }
-  // The keys only change with a new registration, which drops the entry: a
-  // key set noted on an entry not dropped since the read began is current.
-  const std::uint64_t epoch = eis_epoch();
-  RSP_TRY(auto eis, this->eis(eid, true));
-  if (!eis) return std::optional<WakeUpKeySet>();
-  std::optional<WakeUpKeySet> found;
-  if (const m2m::Scp80KeySet* k = choose_scp80_key_set(eis->isd_r)) found = WakeUpKeySet{k->version, k->counter};
-  // Without the keys: the cached EIS never holds them.
-  eis->isd_r.scp80_key_sets.clear();
-  eis->isd_r.scp81_psk.reset();
-  cache_eis(eid, *eis, epoch, &found);
-  return found;
+  RSP_TRY(auto opened, open_wake_up_keys(eid));
+  if (!opened) return std::optional<WakeUpKeySet>();
+  return opened->first;
+}
+
+SmsrResult<std::shared_ptr<const Registry::WakeUpKeys>> Registry::wake_up_keys(std::string_view eid) {
+  if (options_.eis_cache != 0) {
+    std::lock_guard lock(eis_cache_mu_);
+    if (auto it = eis_cache_.find(std::string(eid)); it != eis_cache_.end() && it->second.key_set)
+      return it->second.keys;
+  }
+  RSP_TRY(auto opened, open_wake_up_keys(eid));
+  if (!opened) return std::shared_ptr<const WakeUpKeys>();
+  return std::move(opened->second);
 }
 
 }  // namespace rsp::smsr

@@ -28,6 +28,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "rsp/common/expected.hpp"
@@ -81,6 +82,14 @@ class OutboxStore {
   /// delivered() for each of `items`; returns how many were still held.
   /// Default: one delivered() each.
   virtual expected<std::size_t, std::string> delivered_batch(std::span<const OutboxItem> items);
+  /// delivered_batch(`delivered`) and then claim_batch(recipient, ...), in
+  /// one transaction where the store can: a lane that goes on after a batch
+  /// it sent marks it with its next claim (OutboxWorkerConfig::gather).
+  /// Returns how many of `delivered` were still held, and the new claim
+  /// (empty when none is due). Default: the two calls.
+  virtual expected<std::pair<std::size_t, std::vector<OutboxItem>>, std::string> delivered_and_claim(
+      std::span<const OutboxItem> delivered, const std::string& recipient, std::chrono::seconds lease,
+      const std::string& claim, std::size_t max);
   /// Hands back claimed entries that were not sent: due again at once, no
   /// attempt counted, while still held under their claim. Default: nothing
   /// (they are due again when their lease ends).
@@ -109,7 +118,11 @@ struct OutboxWorkerConfig {
   /// transaction) instead of one or two each; it ends, as without it, once a
   /// claim finds nothing due. Zero: it claims again at once. It delays an
   /// entry by at most this much (the poll interval bounds it already for a
-  /// recipient without a lane).
+  /// recipient without a lane). The batch it waits after is marked delivered
+  /// with the next claim, in its transaction (OutboxStore::delivered_and_claim):
+  /// one transaction per batch, not two; until then its entries stay held
+  /// under their claim (no other sender takes them), and a crash meanwhile
+  /// sends them once more, as a crash before delivered() always did.
   std::chrono::milliseconds gather{0};
   /// How long a claimed entry stays with this worker; must exceed one
   /// delivery (the sender's whole-delivery timeout).

@@ -91,6 +91,10 @@ class SqlOutbox final : public OutboxStore {
                                                              const std::string& claim, std::size_t max) override;
   expected<std::size_t, std::string> delivered_batch(std::span<const OutboxItem> items) override;
   expected<void, std::string> release(std::span<const OutboxItem> items) override;
+  /// In one transaction.
+  expected<std::pair<std::size_t, std::vector<OutboxItem>>, std::string> delivered_and_claim(
+      std::span<const OutboxItem> delivered, const std::string& recipient, std::chrono::seconds lease,
+      const std::string& claim, std::size_t max) override;
 
  private:
   SqlOutbox(std::shared_ptr<store::Database> db, std::string name, const Clock& clock, Prepare prepare)
@@ -98,6 +102,14 @@ class SqlOutbox final : public OutboxStore {
   std::int64_t now() const;
   store::DbResult<std::vector<OutboxItem>> claim(const std::string& recipient, std::chrono::seconds lease,
                                                  const std::string& claim, std::size_t max, std::string& prepare_error);
+  /// delivered()'s statement for each of `items` in the caller's
+  /// transaction; how many were still held.
+  store::DbResult<std::size_t> mark_delivered(std::span<const OutboxItem> items);
+  /// claim()'s statements in the caller's transaction; with `prepare_error`
+  /// set or nothing claimed, the caller rolls back what they did.
+  store::DbResult<std::vector<OutboxItem>> claim_in(const std::string& recipient, std::chrono::seconds lease,
+                                                    const std::string& claim, std::size_t max,
+                                                    std::string& prepare_error);
 
   std::shared_ptr<store::Database> db_;
   std::string name_;

@@ -205,6 +205,25 @@ class Registry {
   /// unknown). Kept with the cached EIS: the sealed keys are opened when it is
   /// not there, not on every call (the ES4 accept path).
   SmsrResult<std::optional<WakeUpKeySet>> wake_up_key_set(std::string_view eid);
+  /// What an SMS wake-up of `eid` secures its packet with: the SCP80 key set
+  /// it uses (choose_scp80_key_set, its keys included) and the ISD-R's SCP81
+  /// PSK identity (never the PSK itself), both wiped when dropped.
+  struct WakeUpKeys {
+    m2m::Scp80KeySet key_set;
+    Bytes psk_identity;
+    bool has_psk = false;  ///< the ISD-R has an SCP81 PSK
+    WakeUpKeys() = default;
+    WakeUpKeys(const WakeUpKeys&) = delete;
+    WakeUpKeys& operator=(const WakeUpKeys&) = delete;
+    ~WakeUpKeys();
+  };
+  /// Those of `eid`; nullptr when the EID is unknown or its ISD-R has no
+  /// usable SCP80 key set. Kept beside the cached EIS (not in it: the cached
+  /// EIS never holds a key) once opened, by this call or by
+  /// wake_up_key_set(), so a wake-up opens no sealed keys of an eUICC seen
+  /// already, as the ES5 link keeps the SCP81 PSKs it looked up; dropped with
+  /// the cached EIS (a new registration, a hand-over, the cache full).
+  SmsrResult<std::shared_ptr<const WakeUpKeys>> wake_up_keys(std::string_view eid);
   /// The EID whose ISD-R has the SCP81 PSK identity `identity` (an indexed
   /// read, for the PSK-TLS handshake); nullopt when none, an error when
   /// several eUICCs were registered with it (none can be told apart).
@@ -354,7 +373,12 @@ class Registry {
   std::optional<m2m::Eis> cached_eis(std::string_view eid);
   std::uint64_t eis_epoch();
   void cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_t epoch,
-                 const std::optional<WakeUpKeySet>* key_set = nullptr);
+                 const std::optional<WakeUpKeySet>* key_set = nullptr,
+                 std::shared_ptr<const WakeUpKeys> keys = nullptr);
+  /// The EIS of `eid` read with its keys and cached without them, with its
+  /// wake-up key set and keys (wake_up_key_set(), wake_up_keys()).
+  SmsrResult<std::optional<std::pair<std::optional<WakeUpKeySet>, std::shared_ptr<const WakeUpKeys>>>>
+  open_wake_up_keys(std::string_view eid);
   void drop_cached_eis(std::string_view eid);
   std::uint64_t eis_change_ticket();
   void update_cached_eis(std::string_view eid, const Change& c, std::uint64_t ticket);
@@ -368,6 +392,8 @@ class Registry {
     std::uint64_t stamp = 0;  ///< the epoch it was filled at, or the ticket of the change applied last
     /// The wake-up key set (wake_up_key_set()), once the keys were opened.
     std::optional<std::optional<WakeUpKeySet>> key_set;
+    /// Its keys (wake_up_keys()), set with key_set; nullptr when it has none.
+    std::shared_ptr<const WakeUpKeys> keys;
   };
   std::unordered_map<std::string, CachedEis> eis_cache_;
   std::list<std::string> eis_lru_;  ///< the cached EIDs, the one used last first

@@ -89,6 +89,46 @@ TEST(OutboxFlush, ABatchClaimDeliveryAndReleaseTakeNoFlush) {
   EXPECT_EQ(next->front().id, (*items)[2].id);
 }
 
+TEST(OutboxFlush, ABatchMarkedWithTheNextClaimTakesOneTransactionAndNoFlush) {
+  OutboxOnSqlite o;
+  ASSERT_TRUE(o.outbox);
+  for (int i = 0; i < 2; ++i) o.enqueue();
+  auto first = o.outbox->claim_batch("op1", 30s, "token-1", 8);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 2u);
+  for (int i = 0; i < 2; ++i) o.enqueue();
+  const auto before = store::sqlite_commit_stats(*o.db);
+  auto both = o.outbox->delivered_and_claim(*first, "op1", 30s, "token-2", 8);
+  ASSERT_TRUE(both) << both.error();
+  EXPECT_EQ(both->first, 2u);
+  ASSERT_EQ(both->second.size(), 2u);
+  EXPECT_EQ(both->second.front().id, (*first)[1].id + 1);  // the next ones, in order
+  EXPECT_EQ(both->second.front().claim, "token-2");
+  const auto after = store::sqlite_commit_stats(*o.db);
+  EXPECT_EQ(after.commits - before.commits, 1u);
+  EXPECT_EQ(after.flushes - before.flushes, 0u);
+  auto rows = o.db->query("SELECT status, claim_token FROM service_outbox ORDER BY id");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 4u);
+  EXPECT_EQ((*rows)[0].text(0), "delivered");
+  EXPECT_EQ((*rows)[1].text(0), "delivered");
+  EXPECT_EQ((*rows)[2].text(1), "token-2");
+  // Marked again (a claim no longer held): nothing; and nothing due: an
+  // empty claim, the marks of the second batch kept.
+  auto last = o.outbox->delivered_and_claim(both->second, "op1", 30s, "token-3", 8);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->first, 2u);
+  EXPECT_TRUE(last->second.empty());
+  auto none = o.outbox->delivered_and_claim(both->second, "op1", 30s, "token-4", 8);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->first, 0u);
+  EXPECT_TRUE(none->second.empty());
+  auto all = o.db->query("SELECT COUNT(*) FROM service_outbox WHERE status = 'delivered'");
+  ASSERT_TRUE(all);
+  EXPECT_EQ((*all)[0].int64(0), 4);
+  EXPECT_FALSE(o.outbox->delivered_and_claim(both->second, "op1", 30s, "", 8));  // no token
+}
+
 TEST(OutboxFlush, AFailedAttemptIsFlushed) {
   OutboxOnSqlite o;
   ASSERT_TRUE(o.outbox);

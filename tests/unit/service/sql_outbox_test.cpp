@@ -231,6 +231,22 @@ TEST_P(SqlOutboxTest, ThePrepareHookCompletesAClaimAndItsFailureUndoesIt) {
   EXPECT_EQ((*item)->body, "[b]");
   EXPECT_EQ((*item)->ref, "ref-1");
   EXPECT_TRUE(*o->delivered(**item));
+  // Marked with the next claim, which the hook refuses: the marks stay, the
+  // claim is undone (due at once, in its place).
+  auto second = o->enqueue(*db_, OutboxMessage{"op1", "c", {}, "ref-2"});
+  ASSERT_TRUE(second);
+  auto held = o->claim_batch("op1", 60s, "c", 4);
+  ASSERT_TRUE(held);
+  ASSERT_EQ(held->size(), 1u);
+  ASSERT_TRUE(o->enqueue(*db_, OutboxMessage{"op1", "d", {}, "ref-3"}));
+  fail = true;
+  auto both = o->delivered_and_claim(*held, "op1", 60s, "d", 4);
+  ASSERT_TRUE(both) << both.error();
+  EXPECT_EQ(both->first, 1u);
+  EXPECT_TRUE(both->second.empty());
+  EXPECT_EQ(row(*second).text(0), "delivered");
+  ASSERT_EQ(o->due()->size(), 1u);
+  EXPECT_EQ(o->due()->front().ref, "ref-3");
 }
 
 // Two workers (two connections, as two instances sharing the database)

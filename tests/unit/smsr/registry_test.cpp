@@ -373,6 +373,57 @@ TEST_P(RegistryTest, AChangeUpdatesTheCachedEisInPlaceAsTheDatabaseReadsIt) {
   EXPECT_EQ(read(), cached);
 }
 
+TEST_P(RegistryTest, TheWakeUpKeysAreTheChosenSetOfTheStoredKeysAndGoWithTheCachedEis) {
+  for (const std::size_t cache : {std::size_t{0}, std::size_t{4}}) {
+    SCOPED_TRACE(cache);
+    with_reader_ = GetParam() == "sqlite";
+    eis_cache_ = cache;
+    reopen();
+    m2m::Eis a = sample(cache == 0 ? "89049032123451234512345678901235" : "89049032123451234512345678901000");
+    if (cache != 0)
+      for (auto& p : a.profiles) p.iccid[17] = '9';
+    ASSERT_TRUE(registry_->register_eis(a, 1000));
+    const m2m::Scp80KeySet* chosen = choose_scp80_key_set(a.isd_r);
+    ASSERT_TRUE(chosen);
+    ASSERT_TRUE(a.isd_r.scp81_psk);
+    const auto check = [&](const m2m::Eis& want) {
+      auto keys = registry_->wake_up_keys(want.eid);
+      ASSERT_TRUE(keys) << keys.error().message;
+      ASSERT_TRUE(*keys);
+      EXPECT_TRUE((*keys)->key_set == *choose_scp80_key_set(want.isd_r));
+      EXPECT_TRUE((*keys)->has_psk);
+      EXPECT_EQ((*keys)->psk_identity, want.isd_r.scp81_psk->identity);
+    };
+    check(a);
+    check(a);  // the second from the cache when there is one
+    // The accept path's key set agrees, and the cached EIS still holds no key.
+    auto key_set = registry_->wake_up_key_set(a.eid);
+    ASSERT_TRUE(key_set && *key_set);
+    EXPECT_EQ((*key_set)->version, chosen->version);
+    auto keyless = registry_->eis(a.eid, false);
+    ASSERT_TRUE(keyless && *keyless);
+    EXPECT_TRUE((*keyless)->isd_r.scp80_key_sets.empty());
+    EXPECT_FALSE((*keyless)->isd_r.scp81_psk);
+    // Unknown: none.
+    auto unknown = registry_->wake_up_keys("89049032123451234512345678901243");
+    ASSERT_TRUE(unknown);
+    EXPECT_FALSE(*unknown);
+    // Handed over (ES7): gone with the cached EIS; registered again with
+    // other keys: those.
+    Change gone;
+    gone.handed_over = true;
+    ASSERT_TRUE(registry_->apply(a.eid, gone, 2000));
+    auto after = registry_->wake_up_keys(a.eid);
+    ASSERT_TRUE(after);
+    EXPECT_FALSE(*after);
+    m2m::Eis again = a;
+    for (auto& k : again.isd_r.scp80_key_sets) k.kic.front() ^= 0xFF;
+    again.isd_r.scp81_psk->identity.back() ^= 0x01;
+    ASSERT_TRUE(registry_->register_eis(again, 3000)) << "registered again";
+    check(again);
+  }
+}
+
 TEST_P(RegistryTest, AReaderOfItsOwnSeesOnlyCommittedChangesAndNeverWaitsForTheWriter) {
   with_reader_ = true;
   reopen();
