@@ -1,20 +1,12 @@
 // The SQL catalog's HandleDownloadProgressInfo body (progress_payload),
 // written out as JSON text, and the UTC timestamp it carries.
 
-#include <ctime>
-
+#include "rsp/common/utc_time.hpp"
 #include "rsp/smdpp/sql_catalog.hpp"
 
 namespace rsp::smdpp {
 
-std::string utc_timestamp(std::int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string utc_timestamp(std::int64_t t) { return utc_time_text(t); }
 
 namespace {
 

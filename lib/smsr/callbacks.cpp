@@ -1,10 +1,10 @@
 #include "rsp/smsr/callbacks.hpp"
 
-#include <ctime>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "rsp/common/utc_time.hpp"
 #include "rsp/m2m/eis_json.hpp"
 #include "rsp/smsr/es3_service.hpp"
 #include "rsp/smsr/service.hpp"
@@ -23,14 +23,7 @@ service::OutboxWorkerConfig callback_worker_config() {
 
 using nlohmann::json;
 
-std::string iso_time(std::int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso_time(std::int64_t t) { return utc_time_text(t); }
 
 service::OutboxMessage operation_result(const Operation& op, std::string_view status, std::string_view subject_code,
                                         std::string_view reason_code, std::string_view eis_json) {
