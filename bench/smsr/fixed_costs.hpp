@@ -8,7 +8,7 @@
 ///    Amendment B) with one HTTP exchange on a fresh connection, against
 ///    net's server in this process: the server's CPU per handshake (process
 ///    CPU less the client thread's), the client's CPU (its thread) and the
-///    wall time;
+///    wall time, each the median of five batches;
 ///  - a durable commit's CPU (the committing thread's clock: the WAL write
 ///    and the sync are system calls charged to it);
 ///  - a card state flush as the simulated M2M card does it (euicc/
