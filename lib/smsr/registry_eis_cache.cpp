@@ -39,7 +39,7 @@ Registry::WakeUpKeys::~WakeUpKeys() {
 }
 
 void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_t epoch,
-                         const std::optional<WakeUpKeySet>* key_set, std::shared_ptr<const WakeUpKeys> keys) {
+                         std::optional<std::shared_ptr<const WakeUpKeys>> keys) {
   if (options_.eis_cache == 0) return;
   std::lock_guard lock(eis_cache_mu_);
   // This EIS (or one sharing its slot) changed since the read began: the
@@ -50,10 +50,7 @@ void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_
   if (it != eis_cache_.end()) {
     it->second.eis = eis;
     it->second.stamp = eis_epoch_;
-    if (key_set) {
-      it->second.key_set = *key_set;
-      it->second.keys = std::move(keys);
-    }
+    if (keys) it->second.keys = std::move(keys);
     eis_lru_.splice(eis_lru_.begin(), eis_lru_, it->second.lru);
     return;
   }
@@ -63,12 +60,7 @@ void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_
     eis_lru_.pop_back();
   }
   eis_lru_.push_front(key);
-  CachedEis entry{eis, eis_lru_.begin(), eis_epoch_, std::nullopt, nullptr};
-  if (key_set) {
-    entry.key_set = *key_set;
-    entry.keys = std::move(keys);
-  }
-  eis_cache_.emplace(std::move(key), std::move(entry));
+  eis_cache_.emplace(std::move(key), CachedEis{eis, eis_lru_.begin(), eis_epoch_, std::move(keys)});
 }
 
 void Registry::drop_cached_eis(std::string_view eid) {
@@ -122,24 +114,22 @@ void Registry::update_cached_eis(std::string_view eid, const Change& c, std::uin
   it->second.stamp = ticket;
 }
 
-SmsrResult<std::optional<std::pair<std::optional<Registry::WakeUpKeySet>, std::shared_ptr<const Registry::WakeUpKeys>>>>
-Registry::open_wake_up_keys(std::string_view eid) {
-  using Opened = std::pair<std::optional<WakeUpKeySet>, std::shared_ptr<const WakeUpKeys>>;
+SmsrResult<std::optional<std::shared_ptr<const Registry::WakeUpKeys>>> Registry::open_wake_up_keys(
+    std::string_view eid) {
   // The keys only change with a new registration, which drops the entry: a
   // key set noted on an entry not dropped since the read began is current.
   const std::uint64_t epoch = eis_epoch();
   RSP_TRY(auto eis, this->eis(eid, true));
-  if (!eis) return std::optional<Opened>();
-  Opened found;
+  if (!eis) return std::optional<std::shared_ptr<const WakeUpKeys>>();
+  std::shared_ptr<const WakeUpKeys> found;
   if (const m2m::Scp80KeySet* k = choose_scp80_key_set(eis->isd_r)) {
-    found.first = WakeUpKeySet{k->version, k->counter};
     auto keys = std::make_shared<WakeUpKeys>();
     keys->key_set = *k;
     if (eis->isd_r.scp81_psk) {
       keys->has_psk = true;
       keys->psk_identity = eis->isd_r.scp81_psk->identity;
     }
-    found.second = std::move(keys);
+    found = std::move(keys);
   }
   // Without the keys: the cached EIS never holds them.
   for (auto& k : eis->isd_r.scp80_key_sets) {
@@ -149,30 +139,26 @@ Registry::open_wake_up_keys(std::string_view eid) {
   eis->isd_r.scp80_key_sets.clear();
   if (eis->isd_r.scp81_psk) wipe(eis->isd_r.scp81_psk->key);
   eis->isd_r.scp81_psk.reset();
-  cache_eis(eid, *eis, epoch, &found.first, found.second);
-  return std::optional<Opened>(std::move(found));
-}
-
-SmsrResult<std::optional<Registry::WakeUpKeySet>> Registry::wake_up_key_set(std::string_view eid) {
-  if (options_.eis_cache != 0) {
-    std::lock_guard lock(eis_cache_mu_);
-    if (auto it = eis_cache_.find(std::string(eid)); it != eis_cache_.end() && it->second.key_set)
-      return *it->second.key_set;
-  }
-  RSP_TRY(auto opened, open_wake_up_keys(eid));
-  if (!opened) return std::optional<WakeUpKeySet>();
-  return opened->first;
+  cache_eis(eid, *eis, epoch, found);
+  return std::optional<std::shared_ptr<const WakeUpKeys>>(std::move(found));
 }
 
 SmsrResult<std::shared_ptr<const Registry::WakeUpKeys>> Registry::wake_up_keys(std::string_view eid) {
   if (options_.eis_cache != 0) {
     std::lock_guard lock(eis_cache_mu_);
-    if (auto it = eis_cache_.find(std::string(eid)); it != eis_cache_.end() && it->second.key_set)
-      return it->second.keys;
+    if (auto it = eis_cache_.find(std::string(eid)); it != eis_cache_.end() && it->second.keys)
+      return *it->second.keys;
   }
   RSP_TRY(auto opened, open_wake_up_keys(eid));
   if (!opened) return std::shared_ptr<const WakeUpKeys>();
-  return std::move(opened->second);
+  return std::move(*opened);
+}
+
+SmsrResult<std::optional<Registry::WakeUpKeySet>> Registry::wake_up_key_set(std::string_view eid) {
+  // Version and counter of the keys kept (or opened now): never a key.
+  RSP_TRY(auto keys, wake_up_keys(eid));
+  if (!keys) return std::optional<WakeUpKeySet>();
+  return std::optional<WakeUpKeySet>(WakeUpKeySet{keys->key_set.version, keys->key_set.counter});
 }
 
 }  // namespace rsp::smsr

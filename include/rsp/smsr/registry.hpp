@@ -372,13 +372,14 @@ class Registry {
   /// entry instead.
   std::optional<m2m::Eis> cached_eis(std::string_view eid);
   std::uint64_t eis_epoch();
+  /// `keys`, when set: the wake-up keys opened with `eis` (nullptr: none
+  /// usable), kept beside it.
   void cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_t epoch,
-                 const std::optional<WakeUpKeySet>* key_set = nullptr,
-                 std::shared_ptr<const WakeUpKeys> keys = nullptr);
+                 std::optional<std::shared_ptr<const WakeUpKeys>> keys = std::nullopt);
   /// The EIS of `eid` read with its keys and cached without them, with its
-  /// wake-up key set and keys (wake_up_key_set(), wake_up_keys()).
-  SmsrResult<std::optional<std::pair<std::optional<WakeUpKeySet>, std::shared_ptr<const WakeUpKeys>>>>
-  open_wake_up_keys(std::string_view eid);
+  /// wake-up keys (wake_up_keys(); nullptr: none usable); nullopt for an
+  /// unknown EID.
+  SmsrResult<std::optional<std::shared_ptr<const WakeUpKeys>>> open_wake_up_keys(std::string_view eid);
   void drop_cached_eis(std::string_view eid);
   std::uint64_t eis_change_ticket();
   void update_cached_eis(std::string_view eid, const Change& c, std::uint64_t ticket);
@@ -390,10 +391,9 @@ class Registry {
     m2m::Eis eis;
     std::list<std::string>::iterator lru;  ///< its place in eis_lru_
     std::uint64_t stamp = 0;  ///< the epoch it was filled at, or the ticket of the change applied last
-    /// The wake-up key set (wake_up_key_set()), once the keys were opened.
-    std::optional<std::optional<WakeUpKeySet>> key_set;
-    /// Its keys (wake_up_keys()), set with key_set; nullptr when it has none.
-    std::shared_ptr<const WakeUpKeys> keys;
+    /// The wake-up keys (wake_up_keys(), and wake_up_key_set() from them),
+    /// once opened; nullptr when the ISD-R has no usable SCP80 key set.
+    std::optional<std::shared_ptr<const WakeUpKeys>> keys;
   };
   std::unordered_map<std::string, CachedEis> eis_cache_;
   std::list<std::string> eis_lru_;  ///< the cached EIDs, the one used last first
