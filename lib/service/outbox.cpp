@@ -60,6 +60,11 @@ void OutboxWorker::serve_recipient(const std::string& recipient) {
     delivered_ += n;
     if (counter_ && n > 0) counter_->inc({{"result", "delivered"}}, static_cast<double>(n));
   };
+  // After a short batch: more entries may come due meanwhile, claimed together.
+  const auto wait_to_gather = [&] {
+    std::unique_lock guard(mu_);
+    cv_.wait_for(guard, config_.gather, [this] { return stopping_; });
+  };
   while (!stopping()) {
     const std::string claim = claim_prefix_ + std::to_string(++claims_);
     const auto claimed_at = SteadyClock::now();
@@ -95,10 +100,7 @@ void OutboxWorker::serve_recipient(const std::string& recipient) {
       // All sent: marked with the next claim (after the wait, when the batch
       // came back short), or below when stopping.
       sent_before = std::move(*items);
-      if (gather) {
-        std::unique_lock guard(mu_);
-        cv_.wait_for(guard, config_.gather, [this] { return stopping_; });
-      }
+      if (gather) wait_to_gather();
       continue;
     }
     const std::span<const OutboxItem> all(*items);
@@ -122,10 +124,7 @@ void OutboxWorker::serve_recipient(const std::string& recipient) {
     }
     if (rest < all.size())
       if (!store_->release(all.subspan(rest))) return;  // storage failing: due again when the lease ends
-    if (gather) {
-      std::unique_lock guard(mu_);
-      cv_.wait_for(guard, config_.gather, [this] { return stopping_; });
-    }
+    if (gather) wait_to_gather();
   }
   // Stopping after a gather wait: the batch sent before it is marked now.
   if (!sent_before.empty())
