@@ -44,10 +44,7 @@ void Es5LinkTest::SetUp() {
 
   smsc_ = std::make_unique<smpp::LoopbackSmsc>();
   smsr_sms_ = smsc_->attach(smsr_address_);
-  const auto log = [this](const std::string& line) {
-    std::lock_guard lock(log_mu_);
-    log_.push_back(line);
-  };
+  const auto log = [this](const std::string& line) { add_log_line(line); };
   Es5LinkConfig lc;
   lc.registry = registry_;
   lc.sms = smsr_sms_.get();
@@ -123,15 +120,17 @@ void Es5LinkTest::start_device() {
   o.http_timeout = 5s;
   o.isdp = device_isdp_;
   o.log = [this](const std::string& line) {
-    {
-      std::lock_guard lock(log_mu_);
-      log_.push_back("device: " + line);
-    }
+    add_log_line("device: " + line);
     if (device_log_) device_log_(line);
   };
   device_ = std::make_unique<m2m_device::M2mDevice>(card_->isd_r(), o);
   device_sms_ = smsc_->attach(msisdn_);
   device_->attach(*device_sms_);
+}
+
+void Es5LinkTest::add_log_line(std::string line) {
+  std::lock_guard lock(log_mu_);
+  log_.push_back(std::move(line));
 }
 
 std::vector<std::string> Es5LinkTest::log_lines() {

@@ -46,6 +46,8 @@ class Es5LinkTest : public euicc_m2m::test::M2mTest {
   Operation op(std::int64_t id) { return **registry_->operation(id); }
   std::vector<service::OutboxItem> callbacks() { return *registry_->outbox()->due(100); }
   std::vector<std::string> log_lines();
+  /// One line of either side's log (the SM-SR's, the device's "device: ...").
+  void add_log_line(std::string line);
   /// Why an operation is not final yet: its state, the device's failed
   /// sessions and the log lines of both sides (a failed check's message).
   std::string diagnosis(std::int64_t operation_id);
