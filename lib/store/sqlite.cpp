@@ -7,10 +7,13 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+
+#include "wal_batch.hpp"
 
 namespace rsp::store {
 
@@ -277,7 +280,14 @@ class SqliteDatabase final : public Database {
   bool sync_full_ = true;  ///< synchronous=FULL now (open_sqlite sets it)
   SqliteCommitStats stats() {
     std::lock_guard lock(mu_);
-    return stats_;
+    SqliteCommitStats out = stats_;
+    sqlite3_file* file = nullptr;
+    if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK) {
+      const auto writes = wal_batch::write_counts(file);
+      out.wal_write_requests = writes.requests;
+      out.wal_write_calls = writes.calls;
+    }
+    return out;
   }
 
  private:
@@ -476,6 +486,15 @@ void create_owner_only(const std::string& name) {
   ::close(fd);
 }
 
+/// The VFS a file database opens with: the one batching write-ahead log
+/// writes unless the options or RSP_SQLITE_WAL_BATCH=0 turn it off (null:
+/// SQLite's default).
+const char* vfs_for(const SqliteOptions& options) {
+  if (!options.batch_wal_writes) return nullptr;
+  if (const char* env = std::getenv("RSP_SQLITE_WAL_BATCH"); env && std::string_view(env) == "0") return nullptr;
+  return wal_batch::vfs_name();
+}
+
 }  // namespace
 
 std::vector<ExposedFile> sqlite_files_readable_by_others(const std::filesystem::path& path) {
@@ -505,7 +524,7 @@ DbResult<std::unique_ptr<Database>> open_sqlite(const std::filesystem::path& pat
     flags |= SQLITE_OPEN_CREATE;
     if (!memory) create_owner_only(name);
   }
-  int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
+  int rc = sqlite3_open_v2(name.c_str(), &raw, flags, memory ? nullptr : vfs_for(options));
   if (rc != SQLITE_OK) {
     std::string msg = "open " + name + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
     sqlite3_close_v2(raw);

@@ -20,6 +20,12 @@ struct SqliteOptions {
   std::chrono::milliseconds busy_timeout{5000};
   /// Creates the file when missing (else Open error).
   bool create = true;
+  /// A file database writes the frames each transaction appends to its
+  /// write-ahead log with one write call (lib/store/wal_batch.cpp), not two
+  /// per page; the same bytes reach the file before SQLite publishes the
+  /// commit or syncs. false, or RSP_SQLITE_WAL_BATCH=0 in the environment
+  /// (for every database the process opens), writes them as SQLite does.
+  bool batch_wal_writes = true;
 };
 
 /// Transactions that commit while others wait to begin share one disk flush
@@ -34,6 +40,11 @@ struct SqliteCommitStats {
   /// mode: after each flushed group and each write outside a transaction;
   /// the connection stays at synchronous=NORMAL).
   std::uint64_t wal_syncs = 0;
+  /// Writes SQLite made to the write-ahead log, and the write calls that
+  /// reached the file for them (SqliteOptions::batch_wal_writes; both 0
+  /// without it).
+  std::uint64_t wal_write_requests = 0;
+  std::uint64_t wal_write_calls = 0;
 };
 /// Zeros for a database of another engine.
 SqliteCommitStats sqlite_commit_stats(Database& db);

@@ -1,0 +1,26 @@
+#pragma once
+/// A SQLite VFS over the default unix one that writes the frames a
+/// transaction appends to the write-ahead log with one write call instead of
+/// two per page (SQLite writes each frame's 24-byte header, then its page).
+/// Everything else goes to the unix VFS unchanged; wal_batch.cpp explains why
+/// the log on disk and what other connections see stay as they were.
+
+#include <sqlite3.h>
+
+#include <cstdint>
+
+namespace rsp::store::wal_batch {
+
+/// The VFS name to give sqlite3_open_v2, registered on first use; null when
+/// the default VFS is not the unix one this layer wraps.
+const char* vfs_name();
+
+struct WriteCounts {
+  std::uint64_t requests = 0;  ///< writes SQLite asked of the write-ahead log
+  std::uint64_t calls = 0;     ///< write calls made to the file for them
+};
+/// Those of the connection whose main database file is `db` (from
+/// SQLITE_FCNTL_FILE_POINTER); zeros for a file not opened through vfs_name().
+WriteCounts write_counts(sqlite3_file* db);
+
+}  // namespace rsp::store::wal_batch
