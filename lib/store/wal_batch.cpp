@@ -32,7 +32,8 @@
 //     lock is released (frames of a transaction rolled back are written while
 //     the lock is still held, as without this layer, never later over frames
 //     of another connection);
-//   - when more than kMaxHeld (128 KiB - 1) bytes would be held.
+//   - when more than kMaxHeld (128 KiB - 1) bytes would be held: the
+//     complete frames, the frame begun staying with the rest of it.
 // A write that does not continue the run (a frame rewritten in place, a
 // checksum) goes out at once, after what was held. So the file holds, at any
 // point another connection or a crash could observe, the same bytes as
@@ -47,6 +48,7 @@
 // next call on the log.
 #include "wal_batch.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <new>
@@ -98,7 +100,7 @@ static_assert(std::is_standard_layout_v<DbFile> && std::is_standard_layout_v<Log
 static_assert(std::is_trivially_destructible_v<DbFile> && std::is_trivially_destructible_v<LogFile>);
 
 /// The wrapper's size, rounded so the unix VFS's file after it is aligned.
-constexpr int kWrapperSize = static_cast<int>(((sizeof(DbFile) > sizeof(LogFile) ? sizeof(DbFile) : sizeof(LogFile)) + 15) / 16 * 16);
+constexpr int kWrapperSize = static_cast<int>((std::max(sizeof(DbFile), sizeof(LogFile)) + 15) / 16 * 16);
 
 sqlite3_file* inner_of(sqlite3_file* f) {
   return static_cast<sqlite3_file*>(static_cast<void*>(reinterpret_cast<unsigned char*>(f) + kWrapperSize));
@@ -134,6 +136,23 @@ int write_out(LogFile* log) {
   log->held_size = 0;
   ++log->counts->calls;
   return log->inner->pMethods->xWrite(log->inner, log->held, amount, log->held_at);
+}
+
+/// When the held bytes are full: the complete frames written out, the frame
+/// begun kept to be completed (else the write of its page would go out on its
+/// own, its header no longer held to tell whether it is a commit frame).
+int write_out_complete_frames(LogFile* log) {
+  const sqlite3_int64 end = log->held_at + static_cast<sqlite3_int64>(log->held_size);
+  if (log->page_size == 0 || end <= kLogHeaderSize) return write_out(log);
+  const sqlite3_int64 boundary = end - (end - kLogHeaderSize) % (kFrameHeaderSize + log->page_size);
+  if (boundary <= log->held_at) return write_out(log);
+  const auto amount = static_cast<std::size_t>(boundary - log->held_at);
+  ++log->counts->calls;
+  const int rc = log->inner->pMethods->xWrite(log->inner, log->held, static_cast<int>(amount), log->held_at);
+  log->held_size = rc == SQLITE_OK ? log->held_size - amount : 0;
+  std::memmove(log->held, log->held + amount, log->held_size);
+  log->held_at = boundary;
+  return rc;
 }
 
 /// Before another use of the log: what is held written out, and an error kept
@@ -198,6 +217,9 @@ int log_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offse
   const auto size = static_cast<std::size_t>(amount);
   if (offset == 0 && amount >= kLogHeaderSize) log->page_size = header_page_size(bytes);
   const bool continues = log->held_size > 0 && offset == log->held_at + static_cast<sqlite3_int64>(log->held_size);
+  if (continues && log->held_size + size > kMaxHeld) {
+    if (const int rc = write_out_complete_frames(log); rc != SQLITE_OK) return rc;
+  }
   if (!continues || log->held_size + size > kMaxHeld) {
     if (const int rc = write_out(log); rc != SQLITE_OK) return rc;
     // An append run starts with the log header or right after the last write.

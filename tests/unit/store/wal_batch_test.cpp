@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "rsp/store/migrate.hpp"
 #include "rsp/store/sqlite.hpp"
@@ -39,6 +40,20 @@ Bytes blob(std::size_t size, std::uint8_t fill) { return Bytes(size, fill); }
 std::int64_t count(Database& db) { return (*db.query("SELECT count(*) FROM items"))[0].int64(0); }
 std::int64_t total(Database& db) { return (*db.query("SELECT coalesce(sum(length(data)), 0) FROM items"))[0].int64(0); }
 std::string integrity(Database& db) { return (*db.query("PRAGMA integrity_check"))[0].text(0); }
+
+/// A writer whose page cache holds 8 pages, so that a larger transaction
+/// spills pages to the log before it commits, and a second connection.
+std::pair<std::unique_ptr<Database>, std::unique_ptr<Database>> spilling_writer_and_reader(
+    const std::filesystem::path& p) {
+  auto writer = open(p);
+  if (writer && !writer->execute_script("PRAGMA cache_size=8;")) writer.reset();
+  return {std::move(writer), open(p)};
+}
+
+/// Inserts `rows` rows of 900 bytes `fill` in the open transaction.
+void insert_rows(Database& db, int rows, std::uint8_t fill) {
+  for (int i = 0; i < rows; ++i) ASSERT_TRUE(db.execute("INSERT INTO items (data) VALUES ($1)", {blob(900, fill)}));
+}
 
 /// Inserts `rows` rows of `size` bytes in one transaction.
 void insert(Database& db, int rows, std::size_t size, std::uint8_t fill = 0x5a) {
@@ -144,15 +159,13 @@ TEST(WalBatch, OtherConnectionsAReopenAndRecoverySeeEveryCommit) {
 TEST(WalBatch, PagesWrittenTwiceInOneTransaction) {
   TempDir dir;
   const auto path = dir.path() / "twice.db";
-  auto db = open(path);
-  auto reader = open(path);
+  auto [db, reader] = spilling_writer_and_reader(path);
   ASSERT_TRUE(db && reader);
-  ASSERT_TRUE(db->execute_script("PRAGMA cache_size=8;"));
   insert(*db, 10, 100);
   {
     auto tx = db->begin();
     ASSERT_TRUE(tx);
-    for (int i = 0; i < 200; ++i) ASSERT_TRUE(db->execute("INSERT INTO items (data) VALUES ($1)", {blob(900, 1)}));
+    insert_rows(*db, 200, 1);
     ASSERT_TRUE(db->execute("UPDATE items SET data = $1", {blob(900, 2)}));
     ASSERT_TRUE(db->execute("UPDATE items SET data = $1 WHERE id % 3 = 0", {blob(800, 3)}));
     ASSERT_TRUE(tx->commit());
@@ -178,6 +191,9 @@ TEST(WalBatch, ATransactionOverTheCap) {
   auto db = open(path);
   ASSERT_TRUE(db);
   insert(*db, 1, 10);
+  const auto first = sqlite_commit_stats(*db);
+  insert(*db, 35, 3900);  // a page each: about 37 frames, 150 KB
+  EXPECT_EQ(sqlite_commit_stats(*db).wal_write_calls - first.wal_write_calls, 2u);
   const auto before = sqlite_commit_stats(*db);
   insert(*db, 600, 5000);  // 3 MB
   const auto after = sqlite_commit_stats(*db);
@@ -186,8 +202,8 @@ TEST(WalBatch, ATransactionOverTheCap) {
   EXPECT_GE(calls, 3u);
   EXPECT_LT(calls * 20, requests);
   const auto recovered = recover(path, dir.path() / "r");
-  EXPECT_EQ(recovered.rows, 601);
-  EXPECT_EQ(recovered.bytes, 600 * 5000 + 10);
+  EXPECT_EQ(recovered.rows, 636);
+  EXPECT_EQ(recovered.bytes, 600 * 5000 + 35 * 3900 + 10);
   EXPECT_EQ(recovered.integrity, "ok");
 }
 
@@ -197,15 +213,13 @@ TEST(WalBatch, ATransactionOverTheCap) {
 TEST(WalBatch, ARollbackLeavesNothingBehind) {
   TempDir dir;
   const auto path = dir.path() / "rb.db";
-  auto a = open(path);
-  auto b = open(path);
+  auto [a, b] = spilling_writer_and_reader(path);
   ASSERT_TRUE(a && b);
-  ASSERT_TRUE(a->execute_script("PRAGMA cache_size=8;"));
   insert(*a, 5, 100);
   {
     auto tx = a->begin();
     ASSERT_TRUE(tx);
-    for (int i = 0; i < 100; ++i) ASSERT_TRUE(a->execute("INSERT INTO items (data) VALUES ($1)", {blob(900, 7)}));
+    insert_rows(*a, 100, 7);
     tx->rollback();
   }
   insert(*b, 100, 900, 8);
