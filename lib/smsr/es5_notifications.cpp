@@ -3,6 +3,7 @@
 
 #include "rsp/smsr/callbacks.hpp"
 #include "rsp/smsr/es5_link.hpp"
+#include "rsp/smsr/notification_sequence.hpp"
 
 namespace rsp::smsr {
 
@@ -30,6 +31,25 @@ void Es5Link::notification(const std::string& eid, const m2m::Notification& n) {
   Change change;
   change.audit.push_back({t, "eUICC", "ES5.HandleNotification", eid, to_hex(n.isdp_aid),
                           std::string(type_name(n.type)) + ", sequence " + std::to_string(n.seq_number)});
+  // The card re-sends a notification until it is confirmed, so one seen
+  // already can come again after a later change was applied: a later
+  // notification, or the answer to a later operation (whose own
+  // notification the card numbers after it). Only a notification numbered
+  // after the last one applied says what the card is now; an older one, or
+  // the same again, changes nothing and tells nobody. It is confirmed all
+  // the same (the session does), so the card stops sending it. The last
+  // number unknown (a storage error): applied, as without the guard.
+  auto last = config_.registry->notification_seq(eid);
+  if (!last) log("ES5 notification of " + eid + ": its last sequence number: " + last.error().message);
+  if (last && *last && !sequence_after(n.seq_number, **last)) {
+    auto& line = change.audit.front();
+    line.result = std::string(type_name(n.type)) + ", stale, sequence " + std::to_string(n.seq_number) +
+                  ", last applied " + std::to_string(**last);
+    if (logging()) log("ES5 notification of " + eid + ": " + line.result + ", ignored");
+    config_.registry->audit_later(std::move(line));
+    return;
+  }
+  change.notification_seq = n.seq_number;
   // SGP.02 §4.1.1.11 / §3.x: after a profile change (by the SM-SR, a
   // rollback or the fallback) the ISD-P named is the enabled one.
   const bool profile_change = n.type != m2m::NotificationType::kEuiccDeclaration;
@@ -67,14 +87,17 @@ void Es5Link::notification(const std::string& eid, const m2m::Notification& n) {
     // card's answer) and no MNO is told: like a read, only its audit line is
     // left, which goes with the next batch (Registry::audit_later) instead
     // of a write transaction and a disk flush of its own.
-    config_.registry->audit_later(std::move(change.audit.front()));
-    if (logging()) log("ES5 notification of " + eid + ": " + std::string(type_name(n.type)) + ", no change");
+    config_.registry->audit_later(std::move(change.audit.front()), n.seq_number);
+    if (logging())
+      log("ES5 notification of " + eid + ": " + std::string(type_name(n.type)) + ", sequence " +
+          std::to_string(n.seq_number) + ", no change");
     return;
   }
   auto applied = config_.registry->apply(eid, change, t);
   if (logging())
-    log("ES5 notification of " + eid + ": " + std::string(type_name(n.type)) + ", " +
-        std::to_string(change.put.size()) + " profile(s) changed" +
+    log("ES5 notification of " + eid + ": " + std::string(type_name(n.type)) + ", sequence " +
+        std::to_string(n.seq_number) + ", ISD-P " + to_hex(n.isdp_aid) + ", " + std::to_string(change.put.size()) +
+        " profile(s) changed" +
         (applied ? std::string() : ", not recorded: " + applied.error().message));
 }
 

@@ -7,6 +7,7 @@
 #include "rsp/crypto/random.hpp"
 #include "rsp/common/thread_name.hpp"
 #include "rsp/m2m/eis_json.hpp"
+#include "rsp/smsr/notification_sequence.hpp"
 
 namespace rsp::smsr {
 
@@ -117,6 +118,13 @@ SmsrResult<void> Registry::register_eis(const m2m::Eis& eis, std::int64_t now,
   for (const auto& m : callbacks) SMSR_DB_TRY_VOID(outbox_->enqueue(*db_, m));
   SMSR_DB_TRY_VOID(tx.commit());
   drop_cached_eis(eis.eid);
+  // A notification number of an earlier registration not written yet is not
+  // this one's (it starts without, notification_seq()). Should a batch
+  // taken before still land on the new row, that number is the same card's,
+  // whose counter goes on across registrations (an SM-SR change does not
+  // reset it): its notifications to come are later ones all the same.
+  std::lock_guard lock(audit_mu_);
+  unwritten_seqs_.erase(eis.eid);
   return {};
 }
 
@@ -133,8 +141,8 @@ SmsrResult<std::optional<m2m::Eis>> Registry::eis(std::string_view eid, bool wit
     keys_column = 0;
   } else {
     const std::uint64_t epoch = eis_epoch();
-    SMSR_DB_TRY(row, db.query_one(with_keys ? "SELECT document, isdr_keys FROM smsr_eis WHERE eid = $1"
-                                            : "SELECT document FROM smsr_eis WHERE eid = $1",
+    SMSR_DB_TRY(row, db.query_one(with_keys ? "SELECT document, isdr_keys, notification_seq FROM smsr_eis WHERE eid = $1"
+                                            : "SELECT document, notification_seq FROM smsr_eis WHERE eid = $1",
                                   {value(eid)}));
     if (!row) return std::optional<m2m::Eis>();
     SMSR_DB_TRY(auto profiles,
@@ -150,7 +158,9 @@ SmsrResult<std::optional<m2m::Eis>> Registry::eis(std::string_view eid, bool wit
     auto parsed = m2m::eis_from_json(doc);
     if (!parsed) return unexpected(corrupt(eid, parsed.error().path + " " + parsed.error().message));
     eis = std::move(*parsed);
-    cache_eis(eid, *eis, epoch);
+    std::optional<std::uint32_t> seq;
+    if (auto v = row->opt_int64(with_keys ? 2 : 1)) seq = static_cast<std::uint32_t>(*v);
+    cache_eis(eid, *eis, epoch, std::nullopt, seq);
     if (!with_keys) return eis;
   }
   auto keys = service::open_package(options_.kek.get(), eid, row->blob(keys_column));
@@ -242,6 +252,7 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
     doc["remainingMemory"] = *c.remaining_memory;
     SMSR_DB_TRY_VOID(db_->execute("UPDATE smsr_eis SET document = $2 WHERE eid = $1", {value(eid), value(doc.dump())}));
   }
+  if (c.notification_seq) RSP_TRY_VOID(store_notification_seq(eid, *c.notification_seq));
   for (const auto& m : c.callbacks) SMSR_DB_TRY_VOID(outbox_->enqueue(*db_, m));
   for (const auto& a : c.audit) RSP_TRY_VOID(insert_audit(*db_, a));
   if (c.handed_over) {
@@ -255,15 +266,43 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
   }
   if (deferred_start) (void)take_deferred_start(c.operation_id);
   // After the commit: a read that began before it does not fill the cache.
-  if (!c.added.empty() || !c.put.empty() || !c.deleted.empty() || c.remaining_memory || c.handed_over)
+  if (!c.added.empty() || !c.put.empty() || !c.deleted.empty() || c.remaining_memory || c.handed_over ||
+      c.notification_seq)
     update_cached_eis(eid, c, ticket);
   if (c.handed_over) {
+    {
+      std::lock_guard lock(audit_mu_);
+      unwritten_seqs_.erase(std::string(eid));  // its row is gone (the batch's update finds none)
+    }
     // Its counters went with the EIS: none is reserved here any more.
     const std::string prefix = std::string(eid) + "/";
     std::lock_guard lock(counters_mu_);
     std::erase_if(counters_, [&](const auto& e) { return e.first.starts_with(prefix); });
   }
   return true;
+}
+
+SmsrResult<void> Registry::store_notification_seq(std::string_view eid, std::uint32_t seq) {
+  SMSR_DB_TRY_VOID(db_->execute("UPDATE smsr_eis SET notification_seq = $2 WHERE eid = $1 AND " +
+                                    sql_sequence_after("$2", "notification_seq"),
+                                {value(eid), value(static_cast<std::int64_t>(seq))}));
+  return {};
+}
+
+SmsrResult<std::optional<std::uint32_t>> Registry::notification_seq(std::string_view eid) {
+  std::optional<std::uint32_t> last;
+  if (auto cached = cached_notification_seq(eid)) {
+    last = *cached;
+  } else {
+    SMSR_DB_TRY(auto row, reader().query_one("SELECT notification_seq FROM smsr_eis WHERE eid = $1", {value(eid)}));
+    if (row)
+      if (auto v = row->opt_int64(0)) last = static_cast<std::uint32_t>(*v);
+  }
+  // One that changed nothing may wait for its audit batch still.
+  std::lock_guard lock(audit_mu_);
+  if (auto it = unwritten_seqs_.find(std::string(eid)); it != unwritten_seqs_.end())
+    last = later_sequence(last, it->second);
+  return last;
 }
 
 }  // namespace rsp::smsr

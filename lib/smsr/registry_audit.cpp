@@ -3,6 +3,8 @@
 
 #include "registry_sql.hpp"
 
+#include "rsp/smsr/notification_sequence.hpp"
+
 #include <chrono>
 #include <iterator>
 #include <mutex>
@@ -52,10 +54,17 @@ SmsrResult<void> Registry::audit(const AuditEntry& e) {
   return {};
 }
 
-void Registry::audit_later(AuditEntry entry) {
+void Registry::audit_later(AuditEntry entry, std::optional<std::uint32_t> notification_seq) {
   bool full = false;
+  // In memory at once, where notification_seq() looks: the EIS shows already
+  // what that notification says, so the number is never ahead of it.
+  if (notification_seq) note_cached_notification_seq(entry.eid, *notification_seq);
   {
     std::lock_guard lock(audit_mu_);
+    if (notification_seq) {
+      auto [it, added] = unwritten_seqs_.try_emplace(entry.eid, *notification_seq);
+      if (!added) it->second = *later_sequence(it->second, *notification_seq);
+    }
     audit_buffer_.push_back(std::move(entry));
     full = audit_buffer_.size() >= kAuditBatch;
   }
@@ -65,18 +74,28 @@ void Registry::audit_later(AuditEntry entry) {
 
 SmsrResult<void> Registry::flush_audit() {
   std::vector<AuditEntry> batch;
+  // Copied, not taken: notification_seq() finds them there until they are
+  // committed (a later one noted meanwhile stays for the next batch).
+  std::vector<std::pair<std::string, std::uint32_t>> seqs;
   {
     std::lock_guard lock(audit_mu_);
     batch.swap(audit_buffer_);
+    seqs.assign(unwritten_seqs_.begin(), unwritten_seqs_.end());
   }
-  if (batch.empty()) return {};
+  if (batch.empty() && seqs.empty()) return {};
   auto written = [&]() -> SmsrResult<void> {
     SMSR_DB_TRY(auto tx, db_->begin());
     for (const auto& e : batch) RSP_TRY_VOID(insert_audit(*db_, e));
+    for (const auto& [eid, seq] : seqs) RSP_TRY_VOID(store_notification_seq(eid, seq));
     SMSR_DB_TRY_VOID(tx.commit());
     return {};
   }();
-  if (!written) {
+  if (written) {
+    for (const auto& [eid, seq] : seqs) note_cached_notification_seq(eid, seq);  // as stored now
+    std::lock_guard lock(audit_mu_);
+    for (const auto& [eid, seq] : seqs)
+      if (auto it = unwritten_seqs_.find(eid); it != unwritten_seqs_.end() && it->second == seq) unwritten_seqs_.erase(it);
+  } else {
     // Kept for the next batch, ahead of the lines that came meanwhile.
     std::lock_guard lock(audit_mu_);
     audit_buffer_.insert(audit_buffer_.begin(), std::make_move_iterator(batch.begin()),

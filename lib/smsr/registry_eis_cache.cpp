@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "rsp/smsr/notification_sequence.hpp"
 #include "rsp/smsr/scp80_key_choice.hpp"
 
 namespace rsp::smsr {
@@ -39,7 +40,8 @@ Registry::WakeUpKeys::~WakeUpKeys() {
 }
 
 void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_t epoch,
-                         std::optional<std::shared_ptr<const WakeUpKeys>> keys) {
+                         std::optional<std::shared_ptr<const WakeUpKeys>> keys,
+                         std::optional<std::optional<std::uint32_t>> seq) {
   if (options_.eis_cache == 0) return;
   std::lock_guard lock(eis_cache_mu_);
   // This EIS (or one sharing its slot) changed since the read began: the
@@ -51,6 +53,13 @@ void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_
     it->second.eis = eis;
     it->second.stamp = eis_epoch_;
     if (keys) it->second.keys = std::move(keys);
+    // Never back: a number noted since the read began is a later one.
+    auto& kept = it->second.notification_seq;
+    if (seq && kept && *kept) {
+      if (*seq) *kept = later_sequence(*kept, **seq);
+    } else if (seq) {
+      kept = seq;
+    }
     eis_lru_.splice(eis_lru_.begin(), eis_lru_, it->second.lru);
     return;
   }
@@ -60,7 +69,26 @@ void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_
     eis_lru_.pop_back();
   }
   eis_lru_.push_front(key);
-  eis_cache_.emplace(std::move(key), CachedEis{eis, eis_lru_.begin(), eis_epoch_, std::move(keys)});
+  eis_cache_.emplace(std::move(key), CachedEis{eis, eis_lru_.begin(), eis_epoch_, std::move(keys), seq});
+}
+
+std::optional<std::optional<std::uint32_t>> Registry::cached_notification_seq(std::string_view eid) {
+  if (options_.eis_cache == 0) return std::nullopt;
+  std::lock_guard lock(eis_cache_mu_);
+  auto it = eis_cache_.find(std::string(eid));
+  if (it == eis_cache_.end()) return std::nullopt;
+  return it->second.notification_seq;
+}
+
+void Registry::note_cached_notification_seq(std::string_view eid, std::uint32_t seq) {
+  if (options_.eis_cache == 0) return;
+  std::lock_guard lock(eis_cache_mu_);
+  // A read that began before may carry an earlier number: it fills nothing.
+  eis_dropped_at_[eis_drop_slot(eid)] = ++eis_epoch_;
+  auto it = eis_cache_.find(std::string(eid));
+  // Without the stored one it stays unknown: notification_seq() reads it.
+  if (it == eis_cache_.end() || !it->second.notification_seq) return;
+  *it->second.notification_seq = later_sequence(*it->second.notification_seq, seq);
 }
 
 void Registry::drop_cached_eis(std::string_view eid) {
@@ -108,6 +136,8 @@ void Registry::update_cached_eis(std::string_view eid, const Change& c, std::uin
   for (const auto& iccid : c.deleted)
     if (auto at = find(iccid); at != profiles.end()) profiles.erase(at);
   if (c.remaining_memory) it->second.eis.remaining_memory = *c.remaining_memory;
+  if (auto& kept = it->second.notification_seq; c.notification_seq && kept)
+    *kept = later_sequence(*kept, *c.notification_seq);
   // As eis() reads them: ordered by ISD-P AID (its hex, the same order).
   std::stable_sort(profiles.begin(), profiles.end(),
                    [](const m2m::ProfileInfo& a, const m2m::ProfileInfo& b) { return a.isdp_aid < b.isdp_aid; });

@@ -85,6 +85,10 @@ CREATE TABLE smsr_wake_up (
   next_at {INT} NOT NULL
 );
 )"},
+    {4, "the sequence number of the eUICC's last notification applied to its EIS (NULL: none since registered)",
+     R"(
+ALTER TABLE smsr_eis ADD COLUMN notification_seq {INT};
+)"},
 };
 
 }  // namespace

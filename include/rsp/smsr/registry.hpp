@@ -169,6 +169,11 @@ struct Change {
   /// EIS, ISD-P records, PSK index, SCP80 counters and queued commands go;
   /// its operations and audit trail stay.
   bool handed_over = false;
+  /// The sequence number of the eUICC's notification this change applies
+  /// (es5_notifications.cpp): stored with it, in the same transaction, as
+  /// the last one applied unless a later one is stored already
+  /// (Registry::notification_seq).
+  std::optional<std::uint32_t> notification_seq;
 };
 
 /// The audit trail of `eid` read straight from an SM-SR registry's database,
@@ -253,7 +258,15 @@ class Registry {
   /// thread once the buffer is full or a second has passed): for reads,
   /// whose line must not cost a write transaction per call, nor make the
   /// call that fills the buffer wait for its disk flush.
-  void audit_later(AuditEntry entry);
+  ///
+  /// With `notification_seq`: the line is that of a notification of
+  /// `entry.eid` that changed nothing (its EIS shows already what the card
+  /// says); its sequence number counts as applied at once
+  /// (notification_seq()) and is stored with the batch, unless a later one
+  /// is stored already. A crash before the batch loses only that: the
+  /// stored number is then an earlier one of the same card, never one past
+  /// what the EIS shows.
+  void audit_later(AuditEntry entry, std::optional<std::uint32_t> notification_seq = std::nullopt);
   SmsrResult<void> flush_audit();
   /// The audit trail of `eid` (buffered lines written first).
   SmsrResult<std::vector<AuditEntry>> audit_trail(std::string_view eid);
@@ -326,6 +339,13 @@ class Registry {
   /// Writes `change` for `eid` in one transaction. False (nothing written)
   /// when its operation was final already.
   SmsrResult<bool> apply(std::string_view eid, const Change& change, std::int64_t now);
+  /// The sequence number (notification_sequence.hpp) of the last
+  /// notification of `eid` applied to its EIS (Change::notification_seq,
+  /// audit_later()); nullopt when none was since it was registered (a new
+  /// registration, also the one that takes an eUICC over from another
+  /// SM-SR, starts without). Kept with the cached EIS: no read when it is
+  /// there.
+  SmsrResult<std::optional<std::uint32_t>> notification_seq(std::string_view eid);
 
   /// The MNO callbacks' outbox (kCallbackOutbox) on this registry's database.
   const std::shared_ptr<service::SqlOutbox>& outbox() const { return outbox_; }
@@ -374,8 +394,17 @@ class Registry {
   std::uint64_t eis_epoch();
   /// `keys`, when set: the wake-up keys opened with `eis` (nullptr: none
   /// usable), kept beside it.
+  /// `seq`, when set: the stored notification_seq read with `eis` (its
+  /// inner nullopt: none), kept beside it.
   void cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_t epoch,
-                 std::optional<std::shared_ptr<const WakeUpKeys>> keys = std::nullopt);
+                 std::optional<std::shared_ptr<const WakeUpKeys>> keys = std::nullopt,
+                 std::optional<std::optional<std::uint32_t>> seq = std::nullopt);
+  /// The notification_seq kept with the cached EIS of `eid`, if it is there
+  /// and has one read (its inner nullopt: none stored).
+  std::optional<std::optional<std::uint32_t>> cached_notification_seq(std::string_view eid);
+  /// A notification of `eid` numbered `seq` was applied: kept with its
+  /// cached EIS (when that has the stored one) unless a later one is there.
+  void note_cached_notification_seq(std::string_view eid, std::uint32_t seq);
   /// The EIS of `eid` read with its keys and cached without them, with its
   /// wake-up keys (wake_up_keys(); nullptr: none usable); nullopt for an
   /// unknown EID.
@@ -394,6 +423,9 @@ class Registry {
     /// The wake-up keys (wake_up_keys(), and wake_up_key_set() from them),
     /// once opened; nullptr when the ISD-R has no usable SCP80 key set.
     std::optional<std::shared_ptr<const WakeUpKeys>> keys;
+    /// notification_seq(), once read with the EIS (or by that call); kept
+    /// up to date by the changes of this registry as the EIS is.
+    std::optional<std::optional<std::uint32_t>> notification_seq;
   };
   std::unordered_map<std::string, CachedEis> eis_cache_;
   std::list<std::string> eis_lru_;  ///< the cached EIDs, the one used last first
@@ -404,6 +436,12 @@ class Registry {
   std::mutex audit_mu_;
   std::condition_variable audit_cv_;
   std::vector<AuditEntry> audit_buffer_;
+  /// The notification sequence numbers of audit_later() not written yet,
+  /// by EID: each goes with the batch that writes its line.
+  std::unordered_map<std::string, std::uint32_t> unwritten_seqs_;
+  /// Stores `seq` as the last notification of `eid` applied, in the open
+  /// transaction, unless a later one is stored.
+  SmsrResult<void> store_notification_seq(std::string_view eid, std::uint32_t seq);
   bool audit_stopping_ = false;
   std::thread audit_writer_;
 };
