@@ -241,8 +241,7 @@ void HttpServer::Impl::accept() {
   // The next connection goes to the next loop in turn, its socket made there.
   IoLoop& loop = *loops[next_loop];
   next_loop = (next_loop + 1) % loops.size();
-  // The peer's address comes with the accept (no getpeername per connection).
-  acceptor->async_accept(loop.io, accept_peer, [this, &loop](const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
+  const auto on_accept = [this, &loop](const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
     if (stopping || ec == asio::error::operation_aborted) return;
     if (ec) {
       // Out of descriptors or a connection already gone: try again shortly.
@@ -254,7 +253,9 @@ void HttpServer::Impl::accept() {
     }
     on_accepted(loop, std::move(socket));
     accept();
-  });
+  };
+  // The peer's address comes with the accept (no getpeername per connection).
+  acceptor->async_accept(loop.io, accept_peer, on_accept);
 }
 
 void HttpServer::Impl::on_accepted(IoLoop& loop, asio::ip::tcp::socket socket) {
