@@ -175,6 +175,7 @@ void HttpsClient::cancel() {
     std::lock_guard lock(impl_->cancel_mu);
     impl_->cancelled = true;
     if (impl_->socket_dup >= 0) ::shutdown(impl_->socket_dup, SHUT_RDWR);
+    if (impl_->conn_cancel_fd >= 0) ::shutdown(impl_->conn_cancel_fd, SHUT_RDWR);
   }
   if (impl_->client) impl_->client->stop();
 }

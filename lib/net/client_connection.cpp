@@ -7,7 +7,6 @@
 #include <openssl/err.h>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -94,11 +93,10 @@ NetResult<void> conn_open(HttpsClient::Impl& impl, const std::string& where) {
   RSP_TRY(impl.conn_fd, conn_connect_socket(impl, where));
   ++impl.connections;
   {
-    // As httplib's socket hook does: a duplicate for cancel().
+    // Reachable by cancel() until close_conn() withdraws it.
     std::lock_guard lock(impl.cancel_mu);
-    if (impl.socket_dup >= 0) ::close(impl.socket_dup);
-    impl.socket_dup = ::fcntl(impl.conn_fd, F_DUPFD_CLOEXEC, 0);
-    if (impl.cancelled && impl.socket_dup >= 0) ::shutdown(impl.socket_dup, SHUT_RDWR);
+    impl.conn_cancel_fd = impl.conn_fd;
+    if (impl.cancelled) ::shutdown(impl.conn_fd, SHUT_RDWR);
   }
   impl.conn_ssl = impl.conn_spare ? impl.conn_spare : SSL_new(impl.conn_ctx);
   impl.conn_spare = nullptr;

@@ -46,8 +46,13 @@ struct HttpsClient::Impl {
   /// another file by the time it is used) and whether the request in flight
   /// was cancelled. shutdown() on the duplicate ends reads and writes on the
   /// connection, wherever the library is blocked, the TLS handshake included.
+  /// The own connection (conn_* below) needs no duplicate: its socket is
+  /// published here (conn_cancel_fd) and withdrawn under cancel_mu before it
+  /// is closed, so cancel() never reaches a reused descriptor; two syscalls
+  /// fewer per connection than a duplicate (a device opens one per session).
   std::mutex cancel_mu;
   int socket_dup = -1;
+  int conn_cancel_fd = -1;
   bool cancelled = false;
 
   /// PSK-TLS (SCP81) mode, and certificates with `own_connection`: its own
@@ -86,7 +91,13 @@ struct HttpsClient::Impl {
       conn_ssl = nullptr;
       ERR_clear_error();
     }
-    if (conn_fd >= 0) ::close(conn_fd);
+    if (conn_fd >= 0) {
+      {
+        std::lock_guard lock(cancel_mu);
+        conn_cancel_fd = -1;
+      }
+      ::close(conn_fd);
+    }
     conn_fd = -1;
     conn_in.clear();
   }

@@ -42,8 +42,7 @@ Connection::Connection(HttpServer::Impl& server, IoLoop& loop, asio::ip::tcp::so
 void Connection::start() {
   if (phase_ == Phase::Closed) return;  // a stop closed it before its loop started it
   boost::system::error_code ec;
-  socket_.non_blocking(true, ec);
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);  // TCP_NODELAY came from the listener (HttpServer::start)
   if (server_.ctx) {
     // The TLS session (several KB) is made when the first bytes arrive, so a
     // connection that never sends costs little.

@@ -99,6 +99,7 @@ struct HttpServer::Impl final : ServerCore {
   std::optional<asio::ip::tcp::acceptor> acceptor;      // on loops[0]
   std::optional<asio::steady_timer> accept_retry;       // on loops[0]
   std::size_t next_loop = 0;                            // loops[0]'s thread only
+  asio::ip::tcp::endpoint accept_peer;                  // the accept in progress's peer; loops[0]'s thread only
   std::unique_ptr<asio::thread_pool> pool;
 
   std::map<std::string, std::map<std::string, RouteEntry>> routes;  // path -> method -> handler

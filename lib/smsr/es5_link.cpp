@@ -51,7 +51,8 @@ Es5Link::~Es5Link() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  queue_cv_.notify_all();
+  idle_cv_.notify_all();
   for (auto& t : threads_) t.join();
 }
 
@@ -123,7 +124,7 @@ void Es5Link::wake_up(const std::string& eid) {
     }
   }
   write_start(unstarted);
-  if (queued) cv_.notify_all();
+  if (queued) queue_cv_.notify_one();  // one eUICC: one thread sends it
 }
 
 std::size_t Es5Link::resume() {
@@ -254,7 +255,7 @@ void Es5Link::session_ended(const std::string& eid) {
 void Es5Link::run_wake_ups() {
   std::unique_lock lock(mu_);
   while (true) {
-    cv_.wait(lock, [this] { return stopping_ || !wake_queue_.empty(); });
+    queue_cv_.wait(lock, [this] { return stopping_ || !wake_queue_.empty(); });
     if (stopping_) return;
     const std::string eid = wake_queue_.front();
     wake_queue_.pop_front();
@@ -264,12 +265,14 @@ void Es5Link::run_wake_ups() {
     const bool in_flight = sent && !*sent;
     lock.lock();
     if (wake_again_.erase(eid) > 0 && !stopping_) {
-      wake_queue_.push_back(eid);  // still in waking_
+      wake_queue_.push_back(eid);  // still in waking_; this thread takes it next, or another that is awake
     } else {
       waking_.erase(eid);
     }
     (in_flight ? in_flight_ : sent ? sent_ : failed_)++;
-    cv_.notify_all();
+    // Only wait_wake_ups() waits for this, and only for the end of all:
+    // the other wake-up threads are not woken for nothing (issue 19).
+    if (waking_.empty()) idle_cv_.notify_all();
   }
 }
 
@@ -386,7 +389,7 @@ std::uint64_t Es5Link::wake_ups_failed() const {
 
 bool Es5Link::wait_wake_ups(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  return cv_.wait_for(lock, timeout, [this] { return waking_.empty(); });
+  return idle_cv_.wait_for(lock, timeout, [this] { return waking_.empty(); });
 }
 
 std::optional<es5::PskBinding> Es5Link::psk(std::string_view identity) {

@@ -221,7 +221,12 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   std::unique_ptr<es5::WakeUpSender> sender_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
+  /// Two conditions, so that a signal wakes only a thread that can go on:
+  /// the wake-up threads wait for work on queue_cv_ (one is woken per
+  /// queued eUICC), wait_wake_ups() on idle_cv_ (woken once nothing is
+  /// queued or being sent).
+  std::condition_variable queue_cv_;
+  std::condition_variable idle_cv_;
   std::deque<std::string> wake_queue_;
   std::set<std::string> waking_;  ///< queued or being sent
   /// Asked for again while being sent: queued once more when that ends.

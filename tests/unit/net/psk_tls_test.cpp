@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -145,6 +146,53 @@ TEST(PskTlsConfig, BadSettingsAreRefused) {
   EXPECT_FALSE(HttpsClient::create(o));
   o.psk = PskClientConfig{"", kKey};
   EXPECT_FALSE(HttpsClient::create(o));
+}
+
+// cancel() reaches the own connection's socket (no duplicate of it is kept):
+// the request in flight ends with an error, and the next request, on a new
+// connection, is answered. The peer's address comes from the accept.
+TEST_F(PskTls, CancelEndsTheRequestInFlightAndTheNextIsAnswered) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  server_->stop();
+  HttpServerOptions opt;
+  TlsServerConfig tls;
+  tls.psk = PskServerConfig{[](std::string_view id) -> std::optional<Bytes> {
+    if (id != kIdentity) return std::nullopt;
+    return kKey;
+  }};
+  opt.tls = tls;
+  server_ = std::make_unique<HttpServer>(opt);
+  server_->post("/slow", [&](const Request&) {
+    std::unique_lock lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+    return Response{200, "text/plain", {}, "late"};
+  });
+  server_->post("/peer", [](const Request& r) { return Response{200, "text/plain", {}, r.remote_address}; });
+  ASSERT_TRUE(server_->start());
+  auto c = client(kIdentity, kKey);
+  ASSERT_TRUE(c) << c.error().message;
+  NetResult<HttpResponse> slow = net_error(NetError::Kind::Transport, "not run");
+  std::thread requester([&] { slow = (*c)->post("/slow", "x", "text/plain"); });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return entered; });
+  }
+  (*c)->cancel();
+  requester.join();
+  EXPECT_FALSE(slow);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  auto peer = (*c)->post("/peer", "", "text/plain");
+  ASSERT_TRUE(peer) << peer.error().message;
+  EXPECT_EQ(peer->body, "127.0.0.1");
+  EXPECT_EQ((*c)->connections_opened(), 2u);
 }
 
 }  // namespace
