@@ -83,9 +83,8 @@ EnvelopeResult<Bytes> open_with(const Bytes& dek, std::string_view iccid, ByteVi
 }
 
 /// marker | version | KEK id | a new nonce and `dek` wrapped under `kek`.
-EnvelopeResult<Bytes> envelope_head(ByteView kek_key, const Bytes& kek_id, std::string_view iccid, const Bytes& dek,
-                                    crypto::Random& rng) {
-  const Bytes nonce = rng.bytes(crypto::kGcmNonceSize);
+EnvelopeResult<Bytes> envelope_head(ByteView kek_key, const Bytes& kek_id, std::string_view iccid, ByteView dek,
+                                    ByteView nonce) {
   auto wrapped = crypto::aes_gcm_seal(kek_key, nonce, aad(Purpose::DataKey, iccid), dek);
   if (!wrapped) return envelope_error(Kind::Internal, profile(iccid) + ": " + wrapped.error().message);
   Bytes out(kMagic.begin(), kMagic.end());
@@ -129,15 +128,21 @@ std::optional<Bytes> sealed_kek_id(ByteView stored) {
 
 EnvelopeResult<Bytes> seal_package(const KeyEncryptionKey& kek, std::string_view iccid, ByteView upp,
                                    crypto::Random& rng) {
-  Bytes dek = rng.bytes(kDekSize);
-  auto out = envelope_head(kek.key_, kek.id_, iccid, dek, rng);
-  const Bytes nonce = rng.bytes(crypto::kGcmNonceSize);
+  // The data key and both nonces in one draw: each draw from the system
+  // generator costs a system call (its fork check) on top of the generation,
+  // and the SM-DP+ seals a one-time key on every download.
+  Bytes fresh = rng.bytes(kDekSize + 2 * crypto::kGcmNonceSize);
+  const ByteView dek = ByteView(fresh).first(kDekSize);
+  const ByteView nonce = ByteView(fresh).last(crypto::kGcmNonceSize);
+  auto out = envelope_head(kek.key_, kek.id_, iccid, dek, ByteView(fresh).subspan(kDekSize, crypto::kGcmNonceSize));
   auto sealed = crypto::aes_gcm_seal(dek, nonce, aad(Purpose::Package, iccid), upp);
-  wipe(dek);
+  if (out && sealed) {
+    out->insert(out->end(), nonce.begin(), nonce.end());
+    out->insert(out->end(), sealed->begin(), sealed->end());
+  }
+  wipe(fresh);  // the nonce is in `out` by now
   if (!out) return out;
   if (!sealed) return envelope_error(Kind::Internal, profile(iccid) + ": " + sealed.error().message);
-  out->insert(out->end(), nonce.begin(), nonce.end());
-  out->insert(out->end(), sealed->begin(), sealed->end());
   return out;
 }
 
@@ -168,7 +173,7 @@ EnvelopeResult<Bytes> rewrap_package(const KeyEncryptionKey* from, const KeyEncr
     return unexpected(upp.error());
   }
   wipe(*upp);
-  auto out = envelope_head(to.key_, to.id_, iccid, dek, rng);
+  auto out = envelope_head(to.key_, to.id_, iccid, dek, rng.bytes(crypto::kGcmNonceSize));
   wipe(dek);
   if (!out) return out;
   out->insert(out->end(), stored.begin() + kNonceAt, stored.end());

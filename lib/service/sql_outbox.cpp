@@ -1,6 +1,7 @@
 #include "rsp/service/sql_outbox.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "rsp/store/locking.hpp"
 
@@ -75,14 +76,31 @@ store::DbResult<std::shared_ptr<SqlOutbox>> SqlOutbox::open(std::shared_ptr<stor
 
 std::int64_t SqlOutbox::now() const { return clock_.now().time_since_epoch().count(); }
 
+namespace {
+
+constexpr std::string_view kInsert =
+    "INSERT INTO service_outbox (outbox, recipient, destination, ref, body, next_try_at, created_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $6)";
+
+/// kInsert's parameters for `m` in outbox `name`, due at `now`.
+std::array<store::Value, 6> insert_values(const std::string& name, const OutboxMessage& m, std::int64_t now) {
+  return {value(name), value(m.recipient), value(opt(m.destination)), value(opt(m.ref)), value(m.body), value(now)};
+}
+
+}  // namespace
+
 store::DbResult<std::int64_t> SqlOutbox::enqueue(store::Database& db, const OutboxMessage& m) const {
   if (m.recipient.empty()) return store::db_error(store::DbError::Kind::Misuse, "outbox entry without a recipient");
-  RSP_TRY(auto row, db.query_one("INSERT INTO service_outbox (outbox, recipient, destination, ref, body, next_try_at,"
-                                 " created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-                                 {value(name_), value(m.recipient), value(opt(m.destination)), value(opt(m.ref)),
-                                  value(m.body), value(now())}));
-  if (!row) return store::db_error(store::DbError::Kind::Misuse, "outbox entry not stored");
-  return row->int64(0);
+  RSP_TRY(auto rows, db.query(std::string(kInsert) + " RETURNING id", insert_values(name_, m, now())));
+  if (rows.empty()) return store::db_error(store::DbError::Kind::Misuse, "outbox entry not stored");
+  return rows.front().int64(0);
+}
+
+store::DbResult<void> SqlOutbox::add(store::Database& db, const OutboxMessage& m) const {
+  if (m.recipient.empty()) return store::db_error(store::DbError::Kind::Misuse, "outbox entry without a recipient");
+  RSP_TRY(const auto changed, db.execute(kInsert, insert_values(name_, m, now())));
+  if (changed != 1) return store::db_error(store::DbError::Kind::Misuse, "outbox entry not stored");
+  return {};
 }
 
 store::DbResult<std::vector<OutboxItem>> SqlOutbox::due(std::size_t limit) {

@@ -638,7 +638,7 @@ SmdppResult<void> Inventory::enqueue_progress(const std::string& iccid, const st
 }
 
 SmdppResult<void> Inventory::enqueue_progress_to(const std::string& operator_name, const std::string& payload) {
-  RSP_DB_TRY_VOID(outbox_->enqueue(*db_, service::OutboxMessage{operator_name, payload, {}, {}}));
+  RSP_DB_TRY_VOID(outbox_->add(*db_, service::OutboxMessage{operator_name, payload, {}, {}}));
   return {};
 }
 

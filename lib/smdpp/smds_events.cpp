@@ -81,12 +81,12 @@ SmdppResult<void> Inventory::smds_event_after(const std::string& iccid, ProfileS
   if (release && !o->state) {
     // §3.6.1: the eventId is the order's matchingId; the RSP server address this SM-DP+'s own.
     es12::RegisterEventRequest req{std::nullopt, o->eid, smds_rsp_address_, o->matching_id, false};
-    RSP_DB_TRY_VOID(smds_outbox_->enqueue(
+    RSP_DB_TRY_VOID(smds_outbox_->add(
         *db_, service::OutboxMessage{o->smds_address, rsp::es12::outbox_body(es12::kRegisterEventPath, es12::encode_request(req)),
                                      smds_url(o->smds_address), "RegisterEvent " + o->matching_id}));
     RSP_DB_TRY_VOID(db_->execute("UPDATE orders SET smds_event = $1 WHERE id = $2", {value(kRegistered), value(o->id)}));
   } else if (end && o->state && *o->state == kRegistered) {
-    RSP_DB_TRY_VOID(smds_outbox_->enqueue(*db_, delete_message(*o)));
+    RSP_DB_TRY_VOID(smds_outbox_->add(*db_, delete_message(*o)));
     RSP_DB_TRY_VOID(db_->execute("UPDATE orders SET smds_event = $1 WHERE id = $2", {value(kDeleted), value(o->id)}));
   }
   return {};
@@ -102,7 +102,7 @@ SmdppResult<std::size_t> Inventory::expire_smds_events() {
   for (const auto& r : rows) {
     auto o = event_order(r);
     if (!o) continue;
-    RSP_DB_TRY_VOID(smds_outbox_->enqueue(*db_, delete_message(*o)));
+    RSP_DB_TRY_VOID(smds_outbox_->add(*db_, delete_message(*o)));
     RSP_DB_TRY_VOID(db_->execute("UPDATE orders SET smds_event = $1 WHERE id = $2", {value(kDeleted), value(o->id)}));
     ++n;
   }

@@ -366,6 +366,39 @@ TEST_P(SqlOutboxTest, AWorkerSendsBatchesInOrderAndAFailedSendSendsTheRestBack) 
   EXPECT_EQ((*db_->query_one("SELECT COUNT(*) FROM service_outbox WHERE claim_token IS NOT NULL"))->int64(0), 0);
 }
 
+TEST_P(SqlOutboxTest, AddQueuesAsEnqueueDoesWithoutTheId) {
+  auto o = outbox("role.topic");
+  ASSERT_TRUE(o);
+  {
+    auto tx = db_->begin();
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(o->add(*db_, OutboxMessage{"op1", "rolled back", {}, {}}));
+    // destroyed without commit
+  }
+  EXPECT_TRUE(o->due()->empty());
+  const auto first = enqueue(*o, "op1", "one");
+  {
+    auto tx = db_->begin();
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(o->add(*db_, OutboxMessage{"op1", "two", "https://op1.example/cb", "ref-2"}));
+    ASSERT_TRUE(tx->commit());
+  }
+  const auto third = enqueue(*o, "op1", "three");
+  auto due = o->due();
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 3u);
+  EXPECT_EQ((*due)[0].id, first);
+  EXPECT_EQ((*due)[1].body, "two");
+  EXPECT_EQ((*due)[1].ref, "ref-2");
+  EXPECT_EQ((*due)[1].destination, "https://op1.example/cb");
+  EXPECT_GT((*due)[1].id, first);
+  EXPECT_LT((*due)[1].id, third);
+  EXPECT_EQ((*due)[2].id, third);
+  EXPECT_FALSE(o->add(*db_, OutboxMessage{"", "body", {}, {}}));
+  ASSERT_TRUE(db_->execute_script("DROP TABLE service_outbox"));
+  EXPECT_FALSE(o->add(*db_, OutboxMessage{"op1", "body", {}, {}}));
+}
+
 TEST_P(SqlOutboxTest, BadArgumentsAndALostTableAreErrorsNotCrashes) {
   EXPECT_FALSE(SqlOutbox::open(db_, "", clock_));
   EXPECT_FALSE(SqlOutbox::open(nullptr, "x", clock_));
