@@ -122,7 +122,7 @@ net::Response AdminSessionServer::next_or_end(const std::string& eid) {
   auto script = scripts_.next_script(eid);
   if (!script) return end(eid);
   if (logging()) log("admin session: " + eid + ": script " + script->token + " sent");
-  return send_script(eid, script->c_apdus, InFlight{false, script->token}, script->target);
+  return send_script(eid, script->c_apdus, InFlight{false, script->token, 0, script->ends_session}, script->target);
 }
 
 net::Response AdminSessionServer::handle(const net::Request& request, bool first) {
@@ -217,7 +217,7 @@ net::Response AdminSessionServer::handle(const net::Request& request, bool first
     const std::size_t own = script->c_apdus.size();
     std::vector<Bytes> c_apdus = std::move(script->c_apdus);
     for (auto& c : confirmations) c_apdus.push_back(std::move(c));
-    return send_script(eid, c_apdus, InFlight{false, script->token, own});
+    return send_script(eid, c_apdus, InFlight{false, script->token, own, script->ends_session});
   }
 
   if (!in_flight) {
@@ -250,7 +250,7 @@ net::Response AdminSessionServer::handle(const net::Request& request, bool first
     log("admin session: " + eid + ": script " + in_flight->token + " answered" +
         (outcome ? std::string() : ": " + outcome.error().to_string()));
   scripts_.completed(eid, in_flight->token, outcome);
-  if (!outcome) return end(eid);
+  if (!outcome || in_flight->ends_session) return end(eid);
   return next_or_end(eid);
 }
 

@@ -154,8 +154,12 @@ void M2mDevice::worker() {
     lock.unlock();
     const bool for_notifications = !item;
     auto report = run_session(item.value_or(ota::AdminSessionTrigger{}));
-    // Notifications the session's commands raised go in one more session.
-    const bool more = report && !for_notifications && !isd_r_.pending_notifications().empty();
+    // Notifications the session's commands raised go in one more session
+    // (also after a notification session that ran commands, as a card
+    // reports each switch once attached again). One that ran none raised
+    // none: a notification the SM-SR left unconfirmed waits for the next.
+    const bool more = report && (!for_notifications || report->scripts > 0) &&
+                      !isd_r_.pending_notifications().empty();
     lock.lock();
     ++(report ? completed_ : failed_);
     if (report) drop_served(queued_before);

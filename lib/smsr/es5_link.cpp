@@ -241,14 +241,28 @@ void Es5Link::session_ended(const std::string& eid) {
     std::lock_guard lock(mu_);
     auto it = sessions_.find(eid);
     if (it == sessions_.end()) return;
-    asked = it->second.asked;
-    unstarted = it->second.unstarted;
-    sessions_.erase(it);
+    auto& s = it->second;
+    // Asked after the session's last read of the queue: that operation is
+    // still queued. So is the rest of a queue read with more behind a
+    // script that ended the session.
+    asked = s.asked || (s.ends && !s.sole);
+    unstarted = s.unstarted;
+    if (s.reattach) {
+      // The card switched profiles and comes back with its notification:
+      // until then (or until it is silent past the timeout) its session
+      // counts as open, and what was asked waits for it.
+      s.asked = asked;
+      s.last = std::chrono::steady_clock::now();
+      s.unstarted = 0;
+      s.sent.reset();
+      s.ends = s.reattach = false;
+      asked = false;
+    } else {
+      sessions_.erase(it);
+    }
   }
   // Its operation went without an answer: its start is written now.
   write_start(unstarted);
-  // Asked after the session's last read of the queue: that operation is
-  // still queued.
   if (asked) wake_up(eid);
 }
 

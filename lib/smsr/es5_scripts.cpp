@@ -34,6 +34,14 @@ std::string sw_text(std::uint16_t sw) {
   return s;
 }
 
+/// Enabling or disabling a profile (ES4 or ES3; a disable enables the
+/// fallback profile) makes the card REFRESH and attach again (SGP.02 §3.2,
+/// §3.3): its session ends with the answer (es5::Script::ends_session).
+bool switches_enabled_profile(const Operation& op) {
+  return m2m::es3::acts_as(op.function, m2m::Es4Function::EnableProfile) ||
+         m2m::es3::acts_as(op.function, m2m::Es4Function::DisableProfile);
+}
+
 }  // namespace
 
 std::optional<es5::Script> Es5Link::next_script(const std::string& eid) {
@@ -69,6 +77,7 @@ std::optional<es5::Script> Es5Link::next_script(const std::string& eid) {
   es5::Script script{std::string(kTokenPrefix) + std::to_string(id), std::move((*queued)->scripts), {}};
   const auto es3 = es3_service();
   if (es3) script.target = Es3Service::target_of(op);
+  script.ends_session = switches_enabled_profile(op);
   // An ES4 operation, which the card's answer ends at once (completed()):
   // its start is written in that end's transaction (Registry::defer_start)
   // instead of one of its own now; the ES3 and ES7 ones are started here.
@@ -83,6 +92,8 @@ std::optional<es5::Script> Es5Link::next_script(const std::string& eid) {
       if (it->second.unstarted != id) replaced = it->second.unstarted;
       it->second.unstarted = start_later ? id : 0;
       it->second.sole = !(*queued)->more;
+      it->second.ends = script.ends_session;
+      it->second.reattach = false;
       kept = start_later;
       it->second.sent = std::move(op);
     }
@@ -147,6 +158,9 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
   std::optional<Operation> sent_op;
   std::size_t sent_commands = 0;
   std::int64_t unstarted = 0;
+  const bool all_ok = outcome && std::all_of(outcome->begin(), outcome->end(), [](const apdu::Response& r) {
+    return r.ok() || r.sw1() == apdu::sw::kSw1BytesAvailable;
+  });
   {
     std::lock_guard lock(mu_);
     if (auto it = sessions_.find(eid); it != sessions_.end()) {
@@ -154,6 +168,8 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
       if (id && it->second.sent && it->second.sent->id == *id) {
         sent_op = std::move(it->second.sent);
         sent_commands = it->second.commands;
+        // The card switched profiles: it REFRESHes and comes back.
+        it->second.reattach = all_ok && it->second.ends && outcome->size() >= it->second.commands;
       }
       it->second.sent.reset();
       unstarted = it->second.unstarted;

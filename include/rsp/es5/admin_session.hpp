@@ -115,6 +115,7 @@ class AdminSessionServer {
     /// With a queued script: how many of the C-APDUs are its own, the
     /// ConfirmNotification commands sent after them not counted (0: all).
     std::size_t commands = 0;
+    bool ends_session = false;  ///< Script::ends_session of that script
   };
   struct Session {
     std::chrono::steady_clock::time_point last;

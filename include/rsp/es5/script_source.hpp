@@ -21,6 +21,14 @@ struct Script {
   /// GP Amendment B): an ISD-P for ES3 SendData (SGP.02 §5.4.4); empty for
   /// the ISD-R.
   Bytes target;
+  /// The card's answer to it ends the session: no further script goes in
+  /// this one. A script that enables or disables a profile makes the card
+  /// REFRESH and attach with the profile now enabled, which drops its HTTPS
+  /// session (SGP.02 §3.2, §3.3); the card reports the change in a session
+  /// of its own afterwards, and that notification must reach the SM-SR
+  /// before any later command's answer does, or the EIS would go back to an
+  /// older state while the later one is already recorded.
+  bool ends_session = false;
 };
 
 class ScriptSource {

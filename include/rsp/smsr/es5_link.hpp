@@ -59,7 +59,15 @@
 ///    no usable answer (malformed script, script status other than ok) →
 ///    retried with a new wake-up, after `max_attempts` Failed 1.6/5.4. A
 ///    card that never connects back leaves the operation to expire.
-///    One session per eUICC at a time is the session server's rule.
+///    One session per eUICC at a time is the session server's rule. A
+///    script that enables or disables a profile is the session's last
+///    (es5::Script::ends_session): the card's notification of that switch
+///    comes in its next session, before any later script's answer, so the
+///    EIS never goes back to an older enabled profile. The card comes back
+///    by itself once attached again: until then the session counts as open
+///    (an operation queued meanwhile waits for that session, woken for only
+///    if the card stays silent for session_idle_timeout); after a switch
+///    that failed, an operation queued behind it is woken for at once.
 ///  - es5::NotificationSink: the eUICC's notifications (SGP.02 §4.1.1.11:
 ///    profile change, fallback) recorded in the EIS (the ISD-P named is the
 ///    enabled one) with an audit line, and the MNOs whose profiles changed
@@ -257,6 +265,15 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
     /// next_script() reads nothing.
     bool sole = false;
     bool drained = false;
+    /// The script sent last ends the session (es5::Script::ends_session):
+    /// when its read found more queued, the rest needs a wake-up of its own.
+    bool ends = false;
+    /// Its answer switched the enabled profile: the card comes back by
+    /// itself with its notification once attached again, so the session is
+    /// kept past session_ended() as if still open: a wake-up asked meanwhile
+    /// waits for that session (sent only if the card stays silent for
+    /// session_idle_timeout, as for any open session).
+    bool reattach = false;
   };
   std::map<std::string, OpenSession, std::less<>> sessions_;
   std::vector<std::thread> threads_;

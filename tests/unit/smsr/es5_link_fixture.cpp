@@ -51,6 +51,7 @@ void Es5LinkTest::SetUp() {
   lc.source = smsr_address_;
   lc.clock = clock_;
   lc.log = log;
+  lc.session_idle_timeout = link_session_idle_timeout_;
   link_ = std::make_unique<Es5Link>(std::move(lc));
   service_ = std::make_shared<Service>(service_config(registry_, *link_));
   link_->attach(service_);

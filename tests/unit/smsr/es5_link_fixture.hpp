@@ -72,6 +72,9 @@ class Es5LinkTest : public euicc_m2m::test::M2mTest {
   /// off: the manual clock never fires a wake-up retry, so a dropped session
   /// would leave its operation open. Tests of a dropped session shorten it.
   std::chrono::milliseconds session_idle_timeout_{std::chrono::seconds(3)};
+  /// Set in a derived fixture's constructor: after how long without a word
+  /// the link counts an eUICC's session as gone (Es5LinkConfig).
+  std::chrono::milliseconds link_session_idle_timeout_{std::chrono::seconds(30)};
   const std::string kBootIccid = "89000123456789012341";
   const std::string kSecondIccid = "89000123456789012352";
   const smpp::Address smsr_address_{"4912345", 1, 1};
