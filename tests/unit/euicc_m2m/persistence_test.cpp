@@ -57,17 +57,31 @@ TEST_F(M2mTest, AKillDuringSavesLeavesAWholeState) {
   card_.reset();
   std::size_t switches = 0;
   for (int round = 0; round < 4; ++round) {
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      // The child switches profiles as fast as the saves go, until killed.
+      // The child switches profiles as fast as the saves go, until killed;
+      // it says so once its first switch is saved.
+      ::close(ready[0]);
       auto card = M2mEuicc::open(dir_);
       if (!card) ::_exit(2);
       const Bytes to_second = m2m::build_apdu(m2m::EnableProfile{second_}).value();
       const Bytes to_boot = m2m::build_apdu(m2m::EnableProfile{boot_}).value();
-      for (unsigned i = 0;; ++i) (*card)->isd_r().execute(i % 2 ? to_boot : to_second);
+      for (unsigned i = 0;; ++i) {
+        (*card)->isd_r().execute(i % 2 ? to_boot : to_second);
+        if (i == 0 && (::write(ready[1], "s", 1) != 1 || ::close(ready[1]) != 0)) ::_exit(3);
+      }
     }
-    ::usleep(static_cast<useconds_t>(30000 + 11000 * round));
+    ::close(ready[1]);
+    // Killed only once it switches (a loaded machine may take long to get
+    // there), then at a different point of its saves each round.
+    char byte = 0;
+    const auto got = ::read(ready[0], &byte, 1);
+    ::close(ready[0]);
+    ASSERT_EQ(got, 1) << "the child ended before its first switch";
+    ::usleep(static_cast<useconds_t>(3000 + 7000 * round));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
