@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -41,22 +42,33 @@ class Es5ProfileSwitchTest : public Es5LinkTest {
     for (const auto& i : callbacks()) out.push_back(i.recipient + " " + json::parse(i.body).value("function", ""));
     return out;
   }
+  /// mno-two's EnableProfile of the second profile, then its AuditEIS,
+  /// queued; the session's first read takes the enable (`script`).
+  void enable_then_audit() {
+    auto e = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
+    auto a = service_->audit_eis("mno-two", eid(), std::nullopt);
+    ASSERT_TRUE(e && a);
+    enable_id_ = e->operation_id;
+    audit_id_ = a->operation_id;
+    ASSERT_TRUE(link_->wait_wake_ups(5s));
+    script_ = link_->next_script(eid());
+    ASSERT_TRUE(script_);
+    EXPECT_EQ(script_->token, "op-" + std::to_string(enable_id_));
+    EXPECT_TRUE(script_->ends_session);
+  }
+  std::int64_t enable_id_ = 0;
+  std::int64_t audit_id_ = 0;
+  std::optional<es5::Script> script_;
 };
 
 TEST_F(Es5ProfileSwitchTest, OnlyAnEnableOrADisableEndsTheSession) {
-  auto enable = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
-  auto audit = service_->audit_eis("mno-two", eid(), std::nullopt);
-  ASSERT_TRUE(enable && audit);
-  ASSERT_TRUE(link_->wait_wake_ups(5s));
-  auto script = link_->next_script(eid());
-  ASSERT_TRUE(script);
-  EXPECT_EQ(script->token, "op-" + std::to_string(enable->operation_id));
-  EXPECT_TRUE(script->ends_session);
+  ASSERT_NO_FATAL_FAILURE(enable_then_audit());
+  auto& script = script_;
   // Refused by the card: no switch, so nothing ends it but the server's
   // rule; the audit behind it is the next one, woken for at once.
   const auto sent = link_->wake_ups_sent();
   link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x6985}});
-  EXPECT_EQ(op(enable->operation_id).state, OperationState::Failed);
+  EXPECT_EQ(op(enable_id_).state, OperationState::Failed);
   link_->session_ended(eid());
   ASSERT_TRUE(link_->wait_wake_ups(5s));
   EXPECT_EQ(link_->wake_ups_sent(), sent + 1);
@@ -64,7 +76,7 @@ TEST_F(Es5ProfileSwitchTest, OnlyAnEnableOrADisableEndsTheSession) {
   ASSERT_NE(disable, 0);
   script = link_->next_script(eid());
   ASSERT_TRUE(script);
-  EXPECT_EQ(script->token, "op-" + std::to_string(audit->operation_id));
+  EXPECT_EQ(script->token, "op-" + std::to_string(audit_id_));
   EXPECT_FALSE(script->ends_session);
   link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x6985}});
   script = link_->next_script(eid());
@@ -74,14 +86,10 @@ TEST_F(Es5ProfileSwitchTest, OnlyAnEnableOrADisableEndsTheSession) {
 }
 
 TEST_F(Es5ProfileSwitchTest, AfterASwitchAQueuedOperationWaitsForTheCardsOwnSession) {
-  auto enable = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
-  auto audit = service_->audit_eis("mno-two", eid(), std::nullopt);
-  ASSERT_TRUE(enable && audit);
-  ASSERT_TRUE(link_->wait_wake_ups(5s));
-  auto script = link_->next_script(eid());
-  ASSERT_TRUE(script && script->ends_session);
+  ASSERT_NO_FATAL_FAILURE(enable_then_audit());
+  auto& script = script_;
   link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x9000}});
-  EXPECT_EQ(op(enable->operation_id).status, "Executed-Success");
+  EXPECT_EQ(op(enable_id_).status, "Executed-Success");
   // The card switched and comes back with its notification: no SMS for the
   // audit, nor for an operation queued before the card is back.
   const auto sent = link_->wake_ups_sent();
@@ -93,7 +101,7 @@ TEST_F(Es5ProfileSwitchTest, AfterASwitchAQueuedOperationWaitsForTheCardsOwnSess
   // Its session takes both.
   script = link_->next_script(eid());
   ASSERT_TRUE(script);
-  EXPECT_EQ(script->token, "op-" + std::to_string(audit->operation_id));
+  EXPECT_EQ(script->token, "op-" + std::to_string(audit_id_));
   link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x6985}});
   script = link_->next_script(eid());
   ASSERT_TRUE(script);
@@ -112,12 +120,8 @@ class Es5ProfileSwitchSilenceTest : public Es5ProfileSwitchTest {
 };
 
 TEST_F(Es5ProfileSwitchSilenceTest, ACardThatDoesNotComeBackAfterASwitchIsWokenForWhatWaits) {
-  auto enable = service_->enable_profile("mno-two", eid(), kSecondIccid, std::nullopt);
-  auto audit = service_->audit_eis("mno-two", eid(), std::nullopt);
-  ASSERT_TRUE(enable && audit);
-  ASSERT_TRUE(link_->wait_wake_ups(5s));
-  auto script = link_->next_script(eid());
-  ASSERT_TRUE(script);
+  ASSERT_NO_FATAL_FAILURE(enable_then_audit());
+  auto& script = script_;
   link_->completed(eid(), script->token, std::vector<apdu::Response>{{{}, 0x9000}});
   const auto sent = link_->wake_ups_sent();
   link_->session_ended(eid());
