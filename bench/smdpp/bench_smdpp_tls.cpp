@@ -1,5 +1,5 @@
-// bench_smdpp [--downloads N] [--clients C] [--rounds R] [--sessions S] [--idle N] [--curve nist|brp]
-//             [--handlers pool|inline] [--verify] [--db postgresql://...]
+// bench_smdpp [--downloads N] [--clients C] [--rounds R] [--sessions S] [--idle N] [--split N]
+//             [--curve nist|brp] [--handlers pool|inline] [--verify] [--db postgresql://...]
 //
 // The SM-DP+ as deployed, in one process: the ES9+ HTTP service with its
 // DPtls identity on 127.0.0.1 (port 0), the core over a SQLite inventory
@@ -28,7 +28,7 @@
 // GetBoundProfilePackage) and the CPU and wall time of one flush measured
 // alone, and where that fixed cost puts the targets out of reach.
 // Each ES9+ handler's part of the server CPU is measured in a round of half
-// as many downloads of its own on the event-driven server, with per-handler
+// as many downloads (--split N) of its own on the event-driven server, with per-handler
 // timers whose clock reads (system calls) stay out of the figures above
 // (handler_cpu.hpp).
 // Then half as many downloads again on the event-driven server, offered at
@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
   // Then half as many for the round that times each ES9+ handler
   // (handler_cpu.hpp), and as many again, offered at 80 % of the peak rate
   // for the latency target (paced_p99_ms).
-  const int split = a.downloads / 2;
+  const int split = a.split.value_or(a.downloads / 2);
   const int paced = a.downloads / 2;
   const int total = 2 * a.downloads + split + paced;
   smdpp::SystemClock clock;
