@@ -17,8 +17,12 @@ namespace rsp::bench::smdpp_https {
 
 /// Handler CPU per ES9+ function, added up by every thread that runs one,
 /// and the part of it spent in the profile catalog (its SQL statements,
-/// commits and flushes: timed_catalog()).
+/// commits and flushes: timed_catalog()). Timed only while `on`: each timer
+/// reads the thread's CPU clock, a system call (2 per handler, 2 per catalog
+/// call, about 12 per download), so the run's headline figures are taken
+/// with it off and the split in a round of its own.
 struct HandlerCpu {
+  std::atomic<bool> on{false};
   std::array<std::atomic<long long>, kFnCount> ns{};
   std::array<std::atomic<long long>, kFnCount> calls{};
   std::array<std::atomic<long long>, kFnCount> storage_ns{};
@@ -31,7 +35,8 @@ struct HandlerCpu {
   Snapshot snapshot() const;
 };
 
-/// `inner` with the thread CPU of each call added to `into` under its function.
+/// `inner` with the thread CPU of each call added to `into` under its function
+/// while `into->on`; `inner` alone otherwise.
 smdpp::Es9Dispatcher timed_dispatcher(smdpp::Es9Dispatcher inner, std::shared_ptr<HandlerCpu> into);
 
 /// `inner` with the thread CPU of each call made inside a handler of

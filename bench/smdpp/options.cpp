@@ -24,6 +24,10 @@ bool parse_args(int argc, char** argv, Args& a) {
        : k == "--rounds"  ? a.rounds
        : k == "--idle"    ? a.idle
                           : a.sessions) = n;
+    } else if (k == "--split") {
+      const char* v = next();
+      if (!v || std::atoi(v) < 0) return false;
+      a.split = std::atoi(v);
     } else if (k == "--handlers") {
       const char* v = next();
       if (!v) return false;

@@ -19,6 +19,9 @@ struct Args {
   int rounds = 4;
   int sessions = 0;
   int idle = 10000;
+  /// Downloads of the round that times each ES9+ handler; default half of
+  /// --downloads, 0: no such round.
+  std::optional<int> split;
   crypto::Curve curve = crypto::Curve::NistP256;
   bool verify = false;
   std::string db;  ///< postgresql://...: the PostgreSQL rounds (pg_scale.hpp)
@@ -31,6 +34,6 @@ bool parse_args(int argc, char** argv, Args& a);
 /// The usage line printed for a bad command line.
 inline constexpr const char* kUsage =
     "usage: bench_smdpp [--downloads N] [--clients C] [--rounds R] [--sessions S] [--idle N] "
-    "[--curve nist|brp] [--handlers pool|inline] [--verify] [--db postgresql://...]\n";
+    "[--split N] [--curve nist|brp] [--handlers pool|inline] [--verify] [--db postgresql://...]\n";
 
 }  // namespace rsp::bench::smdpp_https

@@ -47,6 +47,12 @@ class Fifo {
     map_.clear();
     order_.clear();
   }
+  std::size_t size() const { return map_.size(); }
+  std::size_t capacity() const { return capacity_; }
+  void set_capacity(std::size_t capacity) {
+    clear();
+    capacity_ = capacity;
+  }
 
  private:
   std::size_t capacity_;
@@ -119,6 +125,21 @@ void clear_certificate_memos() {
   m.parsed.clear();
   m.verified.clear();
   m.keys.clear();
+}
+
+CertificateMemoSizes certificate_memo_sizes() {
+  Memos& m = memos();
+  std::lock_guard lock(m.mu);
+  return {m.parsed.size(), m.parsed.capacity(), m.verified.size(), m.verified.capacity(), m.keys.size(),
+          m.keys.capacity()};
+}
+
+void set_certificate_memo_capacity(std::size_t entries) {
+  Memos& m = memos();
+  std::lock_guard lock(m.mu);
+  m.parsed.set_capacity(entries == 0 ? kParsedCapacity : entries);
+  m.verified.set_capacity(entries == 0 ? kVerifiedCapacity : entries);
+  m.keys.set_capacity(entries == 0 ? kKeyCapacity : entries);
 }
 
 }  // namespace rsp::pki

@@ -28,4 +28,16 @@ crypto::CryptoResult<crypto::EcKey> public_key_memo(const Certificate& cert);
 /// Forgets everything (tests).
 void clear_certificate_memos();
 
+/// How many entries each memo holds, and how many it may hold (tests).
+struct CertificateMemoSizes {
+  std::size_t parsed = 0, parsed_capacity = 0;
+  std::size_t verified = 0, verified_capacity = 0;
+  std::size_t keys = 0, keys_capacity = 0;
+};
+CertificateMemoSizes certificate_memo_sizes();
+
+/// Forgets everything and bounds each memo to `entries` (tests: a bound
+/// reached with a few certificates); 0 restores the bounds of a server.
+void set_certificate_memo_capacity(std::size_t entries);
+
 }  // namespace rsp::pki

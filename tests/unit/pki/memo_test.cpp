@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "pki_test_util.hpp"
 
 namespace rsp::pki {
@@ -108,6 +110,66 @@ TEST(CertificateMemo, EuiccChainAfterAHitStillNeedsItsIssuersAndTime) {
   EXPECT_EQ(later.error().code, PkiError::Code::Expired);
   // And the memo still holds the good chain.
   EXPECT_TRUE(validate_chain_der(euicc.cert.der(), intermediates, trusted, Role::Euicc));
+}
+
+TEST(CertificateMemo, FailedVerificationIsNotRemembered) {
+  clear_certificate_memos();
+  const Issued ci = make_ci();
+  const Issued other_ci = make_ci("Other CI");
+  const Issued dp = make_leaf(ci, Role::DpPb);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_FALSE(signature_verifies_memo(dp.cert, other_ci.cert));
+    EXPECT_EQ(certificate_memo_sizes().verified, 0u);
+  }
+  // A chain that fails on its signature leaves no entry either, and the
+  // same chain under its real issuer is then checked afresh and accepted.
+  const Certificate other_trusted[] = {other_ci.cert};
+  const Issued forged = make_leaf(other_ci, Role::DpAuth);
+  Bytes tampered = forged.cert.der();
+  tampered[tampered.size() - 3] ^= 0x01;
+  auto bad = validate_chain_der(tampered, {}, other_trusted, Role::DpAuth);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, PkiError::Code::BadSignature);
+  const auto after_failure = certificate_memo_sizes().verified;
+  EXPECT_FALSE(validate_chain_der(tampered, {}, other_trusted, Role::DpAuth));
+  EXPECT_EQ(certificate_memo_sizes().verified, after_failure);
+  EXPECT_TRUE(signature_verifies_memo(dp.cert, ci.cert));
+  EXPECT_EQ(certificate_memo_sizes().verified, after_failure + 1);
+}
+
+TEST(CertificateMemo, EachMemoIsBounded) {
+  const auto defaults = certificate_memo_sizes();
+  EXPECT_GT(defaults.parsed_capacity, 0u);
+  EXPECT_GT(defaults.verified_capacity, 0u);
+  EXPECT_GT(defaults.keys_capacity, 0u);
+  constexpr std::size_t kBound = 3;
+  set_certificate_memo_capacity(kBound);
+  const Issued ci = make_ci();
+  std::vector<Issued> leaves;
+  for (std::size_t i = 0; i < kBound + 2; ++i) leaves.push_back(make_leaf(ci, Role::DpAuth));
+  for (const auto& l : leaves) {
+    ASSERT_TRUE(parse_certificate_memo(l.cert.der()));
+    ASSERT_TRUE(signature_verifies_memo(l.cert, ci.cert));
+    ASSERT_TRUE(public_key_memo(l.cert));
+  }
+  const auto full = certificate_memo_sizes();
+  EXPECT_EQ(full.parsed, kBound);
+  EXPECT_EQ(full.verified, kBound);
+  EXPECT_EQ(full.keys, kBound);
+  // The oldest entries were forgotten, not refused: their certificates still
+  // parse and verify (checked again), each answer the same as the first.
+  auto first = parse_certificate_memo(leaves.front().cert.der());
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->der(), leaves.front().cert.der());
+  EXPECT_TRUE(signature_verifies_memo(leaves.front().cert, ci.cert));
+  EXPECT_FALSE(signature_verifies_memo(leaves.front().cert, make_ci("Other CI").cert));
+  EXPECT_EQ(certificate_memo_sizes().verified, kBound);
+  set_certificate_memo_capacity(0);
+  const auto restored = certificate_memo_sizes();
+  EXPECT_EQ(restored.parsed_capacity, defaults.parsed_capacity);
+  EXPECT_EQ(restored.verified_capacity, defaults.verified_capacity);
+  EXPECT_EQ(restored.keys_capacity, defaults.keys_capacity);
+  EXPECT_EQ(restored.parsed, 0u);
 }
 
 }  // namespace
