@@ -96,8 +96,10 @@ class M2mDevice {
   M2mDevice(const M2mDevice&) = delete;
   M2mDevice& operator=(const M2mDevice&) = delete;
 
-  /// Receives from `transport` and sends MO PoRs through it; it must outlive
-  /// the device (or be stopped first).
+  /// Receives from `transport` and sends MO PoRs through it. It must outlive
+  /// the device and be stopped before the device goes (no delivery into a
+  /// device being destroyed): a message queued on the device's thread may
+  /// send its PoR through it until then.
   void attach(smpp::SmsTransport& transport);
   /// The handler attach() installs, to give an SMPP client when it connects
   /// (smpp::SmppClient::connect): an SMSC delivers the messages it held for
