@@ -121,11 +121,13 @@ void run_device(const RunArgs& a) {
   if (!es8) fail(kWho, a.dir + ": " + es8.error().message);
   std::shared_ptr<em::Es8Card> es8_card(std::move(*es8));
   device_options.isdp = [es8_card](rsp::ByteView aid, rsp::ByteView c) { return es8_card->execute(aid, c); };
+  // The binds outlive the device (declared before it): a message it queued
+  // may still send its PoR through them while the device stops.
+  std::vector<std::unique_ptr<rsp::smpp::SmppClient>> sms;
   rsp::m2m_device::M2mDevice device(isd_r, device_options);
 
   // One transceiver bind per address: each profile has its own MSISDN and the
   // simulated radio hears them all (the last bind carries the MO PoRs).
-  std::vector<std::unique_ptr<rsp::smpp::SmppClient>> sms;
   if (!a.smsc.empty()) {
     if (addresses.empty()) fail(kWho, "--smsc needs --address (an MSISDN of the device, where the SMSC routes its SMS)");
     auto hp = rsp::service::split_listen(a.smsc);

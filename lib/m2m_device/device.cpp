@@ -40,6 +40,7 @@ M2mDevice::~M2mDevice() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
     queue_.clear();
+    sms_.clear();
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -58,7 +59,23 @@ void M2mDevice::attach(smpp::SmsTransport& transport) {
 }
 
 smpp::Inbound M2mDevice::inbound() {
-  return smpp::Inbound{[this](const smpp::ShortMessage& m) { on_short_message(m); }, {}};
+  return smpp::Inbound{[this](const smpp::ShortMessage& m) { received(m); }, {}};
+}
+
+void M2mDevice::received(const smpp::ShortMessage& message) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    // A handset whose message store is full takes no more (TS 23.040's
+    // memory capacity exceeded): the SM-SR's wake-up retries reach it
+    // later. Bounds what a flood of short messages holds in memory.
+    if (sms_.size() >= kSmsQueued) {
+      ++sms_dropped_;
+      return;
+    }
+    sms_.push_back(message);
+  }
+  cv_.notify_all();
 }
 
 euicc_m2m::SmsPpOutcome M2mDevice::on_short_message(const smpp::ShortMessage& message) {
@@ -124,7 +141,9 @@ expected<SessionReport, DeviceError> M2mDevice::run_session(const ota::AdminSess
     if (report.error().stage == DeviceError::Stage::Connect) ++connect_failures_;
     if (report.error().stage == DeviceError::Stage::Handshake) ++handshake_failures_;
   }
-  if (report) {
+  if (!options_.log) {
+    // No line to build: a session per wake-up, and most run with logging off.
+  } else if (report) {
     log("device: session with " + target.host + " done, " + std::to_string(report->scripts) + " script(s)");
   } else {
     log("device: session with " + target.host + " failed: " + report.error().message);
@@ -143,14 +162,27 @@ void M2mDevice::notify_pending() {
 void M2mDevice::worker() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    cv_.wait(lock, [this] { return stopping_ || !sms_.empty() || !queue_.empty(); });
     if (stopping_) return;
+    running_ = true;
+    if (!sms_.empty()) {
+      // Short messages first: a wake-up that arrived before the next queued
+      // session began queues its trigger before it, where that session,
+      // which reads the SM-SR's whole queue, serves it (drop_served).
+      const smpp::ShortMessage message = std::move(sms_.front());
+      sms_.pop_front();
+      lock.unlock();
+      on_short_message(message);
+      lock.lock();
+      running_ = false;
+      cv_.notify_all();
+      continue;
+    }
     auto item = std::move(queue_.front());
     queue_.pop_front();
     // What was queued before this session began is what it serves too: the
     // SM-SR queued those commands before it sent their wake-up.
     const std::size_t queued_before = queue_.size();
-    running_ = true;
     lock.unlock();
     const bool for_notifications = !item;
     auto report = run_session(item.value_or(ota::AdminSessionTrigger{}));
@@ -183,7 +215,7 @@ void M2mDevice::drop_served(std::size_t queued_before) {
 
 bool M2mDevice::wait_idle(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  return cv_.wait_for(lock, timeout, [this] { return queue_.empty() && !running_; });
+  return cv_.wait_for(lock, timeout, [this] { return queue_.empty() && sms_.empty() && !running_; });
 }
 
 std::size_t M2mDevice::sessions_completed() const {
@@ -194,6 +226,11 @@ std::size_t M2mDevice::sessions_completed() const {
 std::size_t M2mDevice::sessions_failed() const {
   std::lock_guard lock(mutex_);
   return failed_;
+}
+
+std::size_t M2mDevice::sms_dropped() const {
+  std::lock_guard lock(mutex_);
+  return sms_dropped_;
 }
 
 std::size_t M2mDevice::connect_failures() const {

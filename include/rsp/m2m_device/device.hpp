@@ -18,8 +18,12 @@
 ///  - Pending notifications travel in the first POST of a session as
 ///    described in es5/admin_session.hpp; after a session that left
 ///    notifications pending, the device opens one more session for them.
-/// Sessions run on the device's own thread, one at a time, so the SMS
-/// delivery thread is never held by an HTTPS exchange.
+/// Short messages from the transport and the sessions run on the device's
+/// own thread, one at a time, in that order: the transport's delivery thread
+/// (one SMSC's for a whole fleet on the loopback) only queues the message,
+/// as a handset takes an SMS and then gives it to its card, and is held
+/// neither by the card (its SCP80 checks, the counter's durable write) nor
+/// by an HTTPS exchange.
 
 #include <chrono>
 #include <condition_variable>
@@ -92,8 +96,10 @@ class M2mDevice {
   M2mDevice(const M2mDevice&) = delete;
   M2mDevice& operator=(const M2mDevice&) = delete;
 
-  /// Receives from `transport` and sends MO PoRs through it; it must outlive
-  /// the device (or be stopped first).
+  /// Receives from `transport` and sends MO PoRs through it. It must outlive
+  /// the device and be stopped before the device goes (no delivery into a
+  /// device being destroyed): a message queued on the device's thread may
+  /// send its PoR through it until then.
   void attach(smpp::SmsTransport& transport);
   /// The handler attach() installs, to give an SMPP client when it connects
   /// (smpp::SmppClient::connect): an SMSC delivers the messages it held for
@@ -101,7 +107,8 @@ class M2mDevice {
   /// the client drops what arrives with no handler (acknowledged already).
   smpp::Inbound inbound();
 
-  /// One MT short message, as attach() delivers them: the card's outcome.
+  /// One MT short message, handled now on the caller's thread (attach()
+  /// queues them for the device's thread, which calls this): the card's outcome.
   euicc_m2m::SmsPpOutcome on_short_message(const smpp::ShortMessage& message);
 
   /// Runs one administration session now, on the caller's thread.
@@ -109,10 +116,13 @@ class M2mDevice {
   /// Queues a session for the pending notifications (to the last host used).
   void notify_pending();
 
-  /// Blocks until no session is queued or running, or the timeout.
+  /// Blocks until no short message or session is queued or running, or the timeout.
   bool wait_idle(std::chrono::milliseconds timeout);
   std::size_t sessions_completed() const;
   std::size_t sessions_failed() const;
+  /// Short messages from the transport not taken: kSmsQueued were waiting.
+  std::size_t sms_dropped() const;
+  static constexpr std::size_t kSmsQueued = 256;
   /// Sessions, run by run_session() or the device's thread, that failed
   /// because their connection could not be made (DeviceError::Stage::Connect)
   /// or their PSK-TLS handshake failed (Stage::Handshake).
@@ -125,6 +135,8 @@ class M2mDevice {
 
  private:
   void worker();
+  /// The transport's handler: queues `message` for the device's thread.
+  void received(const smpp::ShortMessage& message);
   /// Drops from the first `queued_before` queued sessions those the
   /// successful session just run made pointless (caller holds mutex_).
   void drop_served(std::size_t queued_before);
@@ -137,6 +149,8 @@ class M2mDevice {
   smpp::SmsTransport* transport_ = nullptr;  ///< under mutex_ (SMS arrive on the transport's thread)
   std::condition_variable cv_;
   std::deque<std::optional<ota::AdminSessionTrigger>> queue_;  ///< nullopt: a notification session
+  std::deque<smpp::ShortMessage> sms_;  ///< from the transport, not handled yet
+  std::size_t sms_dropped_ = 0;
   bool running_ = false;
   bool stopping_ = false;
   std::size_t completed_ = 0, failed_ = 0;
