@@ -7,6 +7,8 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cstring>
 
 #include "rsp/common/file.hpp"
@@ -280,6 +282,17 @@ unsigned int psk_server_callback(SSL* ssl, const char* identity, unsigned char* 
   return len;
 }
 
+/// A PSK-TLS session's ID (see configure_psk_server): unique in the process,
+/// from a counter instead of the random generator; never sent nor looked up.
+int counted_session_id(SSL*, unsigned char* id, unsigned int* id_len) {
+  static std::atomic<std::uint64_t> next{0};
+  const std::uint64_t n = ++next;
+  const unsigned int len = std::min<unsigned int>(*id_len, sizeof n);
+  std::memcpy(id, &n, len);
+  *id_len = len;
+  return 1;
+}
+
 /// PSK-TLS (SCP81, GP Amendment B §3.2): TLS 1.2 only, PSK suites, no certificate.
 bool configure_psk_server(SSL_CTX* ctx, ServerTlsState& state, const TlsServerConfig& config, std::string& error) {
   if (!config.identities.empty()) {
@@ -299,6 +312,15 @@ bool configure_psk_server(SSL_CTX* ctx, ServerTlsState& state, const TlsServerCo
   }
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                SSL_OP_NO_TICKET);
+  // No resumption (no tickets, no session cache): a card's session is a full
+  // PSK handshake, the cheap one (no public-key operation), and a card that
+  // asks to resume gets one. Without the cache the ServerHello carries an
+  // empty session ID, so the ID OpenSSL still gives each new session is never
+  // sent nor looked up: a counter makes it, not the random generator (a
+  // lock and a getpid per call in OpenSSL 3.0), and no session waits in a
+  // cache of the context for its timeout.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_generate_session_id(ctx, counted_session_id);
   state.psk_lookup = config.psk->lookup;
   SSL_CTX_set_psk_server_callback(ctx, psk_server_callback);
   SSL_CTX_set_app_data(ctx, &state);

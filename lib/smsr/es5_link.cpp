@@ -408,7 +408,7 @@ bool Es5Link::wait_wake_ups(std::chrono::milliseconds timeout) {
 
 std::optional<es5::PskBinding> Es5Link::psk(std::string_view identity) {
   {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(psk_mu_);
     if (auto it = psk_cache_.find(identity); it != psk_cache_.end()) return it->second;
   }
   const Bytes id(identity.begin(), identity.end());
@@ -421,7 +421,7 @@ std::optional<es5::PskBinding> Es5Link::psk(std::string_view identity) {
   auto eis = config_.registry->eis(**eid);
   if (!eis || !*eis || !(*eis)->isd_r.scp81_psk || (*eis)->isd_r.scp81_psk->identity != id) return std::nullopt;
   es5::PskBinding binding{**eid, (*eis)->isd_r.scp81_psk->key};
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(psk_mu_);
   psk_cache_.emplace(std::string(identity), binding);
   return binding;
 }

@@ -243,6 +243,10 @@ class Es5Link final : public es5::ScriptSource, public es5::NotificationSink {
   std::uint64_t sent_ = 0, failed_ = 0, in_flight_ = 0;
   /// The registry's wake-up schedules, by EID (loaded at construction).
   std::map<std::string, WakeUpSchedule, std::less<>> schedules_;
+  /// The PSK bindings looked up so far, under a lock of their own: every
+  /// handshake and every request of a session reads them, and the link's
+  /// mu_ is taken by the wake-ups and the sessions' queue reads meanwhile.
+  mutable std::mutex psk_mu_;
   std::map<std::string, es5::PskBinding, std::less<>> psk_cache_;
   /// Administration sessions open now (from their first next_script() to
   /// session_ended()), by EID.

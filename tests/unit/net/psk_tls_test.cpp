@@ -4,8 +4,11 @@
 // identity fails the handshake and is reported without the key.
 
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -13,6 +16,7 @@
 #include "rsp/net/client.hpp"
 #include "rsp/net/server.hpp"
 #include "rsp/pki/test_pki.hpp"
+#include "test_support/loopback.hpp"
 #include "test_support/temp_dir.hpp"
 
 namespace rsp::net {
@@ -193,6 +197,60 @@ TEST_F(PskTls, CancelEndsTheRequestInFlightAndTheNextIsAnswered) {
   ASSERT_TRUE(peer) << peer.error().message;
   EXPECT_EQ(peer->body, "127.0.0.1");
   EXPECT_EQ((*c)->connections_opened(), 2u);
+}
+
+/// A raw OpenSSL PSK client's handshake on a new connection to `port`,
+/// offering `resume` when set; the session (the caller frees it) or nullptr.
+SSL_SESSION* psk_handshake(SSL_CTX* ctx, int port, SSL_SESSION* resume, bool& reused) {
+  const int fd = test_support::connect_from(port);
+  if (fd < 0) return nullptr;
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  if (resume) SSL_set_session(ssl, resume);
+  SSL_SESSION* session = nullptr;
+  if (SSL_connect(ssl) == 1) {
+    reused = SSL_session_reused(ssl) == 1;
+    session = SSL_get1_session(ssl);
+  }
+  SSL_shutdown(ssl);
+  SSL_free(ssl);
+  ::close(fd);
+  return session;
+}
+
+unsigned int raw_psk_client(SSL*, const char*, char* identity, unsigned int max_identity, unsigned char* psk,
+                            unsigned int max_psk) {
+  const std::string id = kIdentity;
+  if (id.size() + 1 > max_identity || kKey.size() > max_psk) return 0;
+  std::memcpy(identity, id.c_str(), id.size() + 1);
+  std::memcpy(psk, kKey.data(), kKey.size());
+  return static_cast<unsigned int>(kKey.size());
+}
+
+// Sessions are not resumed (no tickets, no session cache): the ServerHello
+// names no session, and a client that offers its last one gets a full
+// handshake, which succeeds.
+TEST_F(PskTls, SessionsAreNotResumable) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  ASSERT_NE(ctx, nullptr);
+  SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+  ASSERT_EQ(SSL_CTX_set_cipher_list(ctx, kPskTls12Ciphers), 1);
+  SSL_CTX_set_psk_client_callback(ctx, raw_psk_client);
+  bool reused = true;
+  SSL_SESSION* first = psk_handshake(ctx, server_->port(), nullptr, reused);
+  ASSERT_NE(first, nullptr);
+  EXPECT_FALSE(reused);
+  unsigned int id_length = 99;
+  SSL_SESSION_get_id(first, &id_length);
+  EXPECT_EQ(id_length, 0u);
+  reused = true;
+  SSL_SESSION* second = psk_handshake(ctx, server_->port(), first, reused);
+  ASSERT_NE(second, nullptr);
+  EXPECT_FALSE(reused);
+  SSL_SESSION_free(second);
+  SSL_SESSION_free(first);
+  SSL_CTX_free(ctx);
+  EXPECT_TRUE(failures_.empty());
 }
 
 }  // namespace
