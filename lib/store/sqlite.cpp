@@ -157,8 +157,8 @@ class SqliteDatabase final : public Database {
     ++stats_.wal_syncs;
     return {};
   }
-  /// A descriptor of the WAL to sync without the lock (wal_batch.hpp), -1
-  /// when the WAL must be synced through SQLite, lock held. Lock held.
+  /// A descriptor of the WAL to sync without the lock (wal_batch.hpp); -1
+  /// when it must be synced through SQLite (sync_wal). Lock held.
   int wal_sync_descriptor() {
     sqlite3_file* file = nullptr;
     if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK) return -1;
@@ -302,7 +302,7 @@ class SqliteDatabase final : public Database {
     }
     end_group(group);
   }
-  /// flushes run without the lock now (flush_group(true))
+  /// Syncs that flush_group(true) left to their callers, running now.
   int syncs_in_flight_ = 0;
   /// Back to synchronous=FULL after a deferred group (lock held, no
   /// transaction open). When that fails, sync_full_ stays false and the next

@@ -27,6 +27,26 @@ const Migration kMigrations[] = {
     {2, "tags", "CREATE TABLE tags (item INTEGER NOT NULL REFERENCES items(id), tag TEXT NOT NULL)"},
 };
 
+/// A migrated database at `p` holding the name the failing inserts repeat,
+/// there before any thread starts.
+std::unique_ptr<Database> open_with_taken(const std::filesystem::path& p) {
+  auto db = open(p);
+  if (!db || !migrate(*db, "test", kMigrations) || !db->execute("INSERT INTO items (name) VALUES ('taken')"))
+    return nullptr;
+  return db;
+}
+
+/// Runs `body(t, i)` for i in [0, each) on each of `threads` threads.
+template <typename Body>
+void run_threads(int threads, int each, Body body) {
+  std::vector<std::thread> running;
+  for (int t = 0; t < threads; ++t)
+    running.emplace_back([&body, t, each] {
+      for (int i = 0; i < each; ++i) body(t, i);
+    });
+  for (auto& r : running) r.join();
+}
+
 TEST(Store, PragmasAreSet) {
   TempDir dir;
   auto db = open(dir.path() / "a.db");
@@ -58,31 +78,23 @@ TEST(Store, CommittedDataIsVisibleToASecondConnection) {
 TEST(Store, GroupCommitKeepsEveryCommitOnDisk) {
   TempDir dir;
   const auto path = dir.path() / "g.db";
-  auto db = open(path);
+  auto db = open_with_taken(path);
   ASSERT_TRUE(db);
-  ASSERT_TRUE(migrate(*db, "test", kMigrations));
-  // The name the failing inserts repeat, there before any thread starts.
-  ASSERT_TRUE(db->execute("INSERT INTO items (name) VALUES ('taken')"));
   const auto before = sqlite_commit_stats(*db);
   constexpr int kThreads = 6, kEach = 40;
   std::atomic<int> ok{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kEach; ++i) {
-        auto tx = db->begin();
-        if (!tx) continue;
-        const std::string name = std::to_string(t) + "/" + std::to_string(i);
-        // Every third one fails on purpose inside the group: a duplicate name.
-        if (i % 3 == 2) {
-          EXPECT_FALSE(db->execute("INSERT INTO items (name) VALUES ('taken')"));
-          tx->rollback();
-          continue;
-        }
-        if (db->execute("INSERT INTO items (name) VALUES ($1)", {value(name)}) && tx->commit()) ++ok;
-      }
-    });
-  for (auto& t : threads) t.join();
+  run_threads(kThreads, kEach, [&](int t, int i) {
+    auto tx = db->begin();
+    if (!tx) return;
+    const std::string name = std::to_string(t) + "/" + std::to_string(i);
+    // Every third one fails on purpose inside the group: a duplicate name.
+    if (i % 3 == 2) {
+      EXPECT_FALSE(db->execute("INSERT INTO items (name) VALUES ('taken')"));
+      tx->rollback();
+      return;
+    }
+    if (db->execute("INSERT INTO items (name) VALUES ($1)", {value(name)}) && tx->commit()) ++ok;
+  });
   const auto after = sqlite_commit_stats(*db);
   const int expected = kThreads * (kEach - kEach / 3);
   EXPECT_EQ(ok.load(), expected);
@@ -172,39 +184,32 @@ TEST(Store, WithoutBatchedWritesTheFlushHoldsTheConnection) {
 TEST(Store, GroupsFormingBehindAFlushCommitEverything) {
   TempDir dir;
   const auto path = dir.path() / "p.db";
-  auto db = open(path);
+  auto db = open_with_taken(path);
   ASSERT_TRUE(db);
-  ASSERT_TRUE(migrate(*db, "test", kMigrations));
-  ASSERT_TRUE(db->execute("INSERT INTO items (name) VALUES ('taken')"));
   const auto before = sqlite_commit_stats(*db);
   constexpr int kThreads = 8, kEach = 60;
   std::atomic<int> ok{0}, outside{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kEach; ++i) {
-        const std::string name = std::to_string(t) + "/" + std::to_string(i);
-        switch ((t + i) % 4) {
-          case 0: {  // outside a transaction: ends the open group first
-            if (db->execute("INSERT INTO items (name) VALUES ($1)", {value(name)})) ++outside;
-            break;
-          }
-          case 1: {  // fails inside the group
-            auto tx = db->begin();
-            ASSERT_TRUE(tx);
-            EXPECT_FALSE(db->execute("INSERT INTO items (name) VALUES ('taken')"));
-            tx->rollback();
-            break;
-          }
-          default: {
-            auto tx = (t + i) % 4 == 2 ? db->begin() : db->begin_deferred_flush();
-            ASSERT_TRUE(tx);
-            if (db->execute("INSERT INTO items (name) VALUES ($1)", {value(name)}) && tx->commit()) ++ok;
-          }
-        }
+  run_threads(kThreads, kEach, [&](int t, int i) {
+    const std::string name = std::to_string(t) + "/" + std::to_string(i);
+    switch ((t + i) % 4) {
+      case 0: {  // outside a transaction: ends the open group first
+        if (db->execute("INSERT INTO items (name) VALUES ($1)", {value(name)})) ++outside;
+        break;
       }
-    });
-  for (auto& t : threads) t.join();
+      case 1: {  // fails inside the group
+        auto tx = db->begin();
+        ASSERT_TRUE(tx);
+        EXPECT_FALSE(db->execute("INSERT INTO items (name) VALUES ('taken')"));
+        tx->rollback();
+        break;
+      }
+      default: {
+        auto tx = (t + i) % 4 == 2 ? db->begin() : db->begin_deferred_flush();
+        ASSERT_TRUE(tx);
+        if (db->execute("INSERT INTO items (name) VALUES ($1)", {value(name)}) && tx->commit()) ++ok;
+      }
+    }
+  });
   const auto after = sqlite_commit_stats(*db);
   EXPECT_EQ(ok.load(), kThreads * kEach / 2);
   EXPECT_EQ(outside.load(), kThreads * kEach / 4);
