@@ -449,7 +449,7 @@ expected<void, std::string> Es2Service::finish(const Operation& op, const es2::R
     m.body = es2::encode_callback(result);
     m.destination = config_.callback_url ? config_.callback_url(op.mno) : std::string();
     m.ref = result.call_id;
-    auto queued = callbacks_->enqueue(*db_, m);
+    auto queued = callbacks_->add(*db_, m);
     if (!queued) return unexpected("storage: " + queued.error().message);
   }
   auto committed = tx->commit();

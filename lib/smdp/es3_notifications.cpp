@@ -119,7 +119,7 @@ expected<Es3Notifications::Handled, std::string> Es3Notifications::handle(const 
     m.body = es2::encode_callback(out);
     m.destination = callback_url_ ? callback_url_(m.recipient) : std::string();
     m.ref = out.call_id;
-    auto queued = callbacks_->enqueue(*db_, m);
+    auto queued = callbacks_->add(*db_, m);
     if (!queued) return storage(queued.error().message);
     h.detail += ", " + out.function + " queued for " + m.recipient;
     return {};

@@ -66,7 +66,7 @@ SmdsResult<void> EventStore::add(const Event& e, const std::optional<service::Ou
        value(e.created_at)}));
   if (forward) {
     if (!outbox_) return smds_error(codes::kExecutionError, "no outbox to forward the event with");
-    SMDS_DB_TRY_VOID(outbox_->enqueue(*db_, *forward));
+    SMDS_DB_TRY_VOID(outbox_->add(*db_, *forward));
   }
   SMDS_DB_TRY_VOID(tx.commit());
   return {};
@@ -86,7 +86,7 @@ SmdsResult<Event> EventStore::remove(const std::string& registrar, const std::st
   if (forward)
     if (auto message = forward(e)) {
       if (!outbox_) return smds_error(codes::kExecutionError, "no outbox to forward the deletion with");
-      SMDS_DB_TRY_VOID(outbox_->enqueue(*db_, *message));
+      SMDS_DB_TRY_VOID(outbox_->add(*db_, *message));
     }
   SMDS_DB_TRY_VOID(tx.commit());
   return e;

@@ -115,7 +115,7 @@ SmsrResult<void> Registry::register_eis(const m2m::Eis& eis, std::int64_t now,
         {value(p.iccid), value(eis.eid), value(to_hex(p.isdp_aid)), value(p.mno_id),
          value(m2m::profile_to_json(p).dump())}));
   }
-  for (const auto& m : callbacks) SMSR_DB_TRY_VOID(outbox_->enqueue(*db_, m));
+  for (const auto& m : callbacks) SMSR_DB_TRY_VOID(outbox_->add(*db_, m));
   SMSR_DB_TRY_VOID(tx.commit());
   drop_cached_eis(eis.eid);
   // A notification number of an earlier registration not written yet is not
@@ -253,7 +253,7 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
     SMSR_DB_TRY_VOID(db_->execute("UPDATE smsr_eis SET document = $2 WHERE eid = $1", {value(eid), value(doc.dump())}));
   }
   if (c.notification_seq) RSP_TRY_VOID(store_notification_seq(eid, *c.notification_seq));
-  for (const auto& m : c.callbacks) SMSR_DB_TRY_VOID(outbox_->enqueue(*db_, m));
+  for (const auto& m : c.callbacks) SMSR_DB_TRY_VOID(outbox_->add(*db_, m));
   for (const auto& a : c.audit) RSP_TRY_VOID(insert_audit(*db_, a));
   if (c.handed_over) {
     for (const char* table : {"smsr_command", "smsr_isdp", "smsr_psk", "smsr_scp80_counter", "smsr_eis"})

@@ -255,7 +255,7 @@ SmsrResult<std::vector<Operation>> Registry::expire_operations(std::int64_t now,
     op.reason_code = m2m::codes::kExpired.reason;
     op.finished_at = now;
     if (callbacks)
-      for (const auto& m : callbacks(op)) SMSR_DB_TRY_VOID(outbox_->enqueue(*db_, m));
+      for (const auto& m : callbacks(op)) SMSR_DB_TRY_VOID(outbox_->add(*db_, m));
     out.push_back(std::move(op));
   }
   SMSR_DB_TRY_VOID(tx.commit());

@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -155,6 +157,13 @@ class SqliteDatabase final : public Database {
     ++stats_.wal_syncs;
     return {};
   }
+  /// A descriptor of the WAL to sync without the lock (wal_batch.hpp); -1
+  /// when it must be synced through SQLite (sync_wal). Lock held.
+  int wal_sync_descriptor() {
+    sqlite3_file* file = nullptr;
+    if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK) return -1;
+    return wal_batch::sync_descriptor(file);
+  }
   /// After a write or script that ran outside a transaction (lock held):
   /// its autocommit is made durable.
   DbResult<void> sync_after_autocommit() {
@@ -228,15 +237,30 @@ class SqliteDatabase final : public Database {
   // Such a transaction joins a flushed group freely; a flushed one arriving
   // at a deferred group first ends it (no flush) and opens its own.
 
+  //
+  // The flush of a group's COMMIT (the sync of the WAL) runs without the
+  // lock where it can (wal_sync_ and a descriptor from wal_sync_descriptor):
+  // the committing member syncs after releasing the connection, and the
+  // transactions that begin meanwhile form the next group, which stays open
+  // while a flush is in flight (its members wait, as behind a thread waiting
+  // to begin) and commits when that flush ends: one flush in flight and the
+  // next group's work done beside it. A group's members still return only
+  // once its own flush is over; a later group's flush covers the WAL up to
+  // its end, hence every earlier group too.
+
   /// How one group ended, shared by its members.
   struct Group {
     bool flushed = true;        ///< committed with synchronous=FULL (a disk flush)
     std::uint64_t members = 0;  ///< savepoints released into it
+    bool behind_flush = false;  ///< left open while an earlier group flushed
     bool done = false;
     DbResult<void> result;
   };
-  /// Called with the lock held and no transaction running.
-  void flush_group() {
+  /// Called with the lock held and no transaction running. With
+  /// `sync_later`, a flushed group's sync may be left to the caller, who
+  /// runs it without the lock on the descriptor returned and then calls
+  /// finish_sync(); -1: the group is done.
+  int flush_group(bool sync_later = false) {
     auto group = std::move(group_);
     if (sqlite3_get_autocommit(db_)) {
       group->result = db_error(DbError::Kind::Io, "commit: the engine rolled the transaction back");
@@ -247,14 +271,39 @@ class SqliteDatabase final : public Database {
     else if (wal_sync_ && group->flushed) {
       // Committed and visible; not durable until the WAL is synced. A
       // failure is reported to every member, though the change stays.
+      if (sync_later) {
+        if (const int fd = wal_sync_descriptor(); fd >= 0) {
+          ++syncs_in_flight_;
+          return fd;
+        }
+      }
       if (auto synced = sync_wal(); !synced) group->result = std::move(synced);
     }
-    ++(group->flushed ? stats_.flushes : stats_.deferred);
-    stats_.commits += group->members;
-    group->done = true;
-    if (!group->flushed && !wal_sync_) restore_sync_full();
+    end_group(*group);
+    return -1;
+  }
+  /// A group committed (and flushed when it had to be): its members told.
+  void end_group(Group& group) {
+    ++(group.flushed ? stats_.flushes : stats_.deferred);
+    stats_.commits += group.members;
+    group.done = true;
+    if (!group.flushed && !wal_sync_) restore_sync_full();
     group_cv_.notify_all();
   }
+  /// After the sync flush_group(true) left to its caller, `error` its errno
+  /// (0: synced). Lock held.
+  void finish_sync(Group& group, int error) {
+    --syncs_in_flight_;
+    if (error == 0) {
+      ++stats_.wal_syncs;
+      ++stats_.unlocked_wal_syncs;
+    } else {
+      group.result = db_error(DbError::Kind::Io, std::string("sync: ") + std::strerror(error));
+    }
+    end_group(group);
+  }
+  /// Syncs that flush_group(true) left to their callers, running now.
+  int syncs_in_flight_ = 0;
   /// Back to synchronous=FULL after a deferred group (lock held, no
   /// transaction open). When that fails, sync_full_ stays false and the next
   /// use of the connection tries again before it writes anything.
@@ -262,16 +311,15 @@ class SqliteDatabase final : public Database {
     if (control(kSyncFull, "synchronous")) sync_full_ = true;
   }
   /// Ends the open group (lock held, no transaction running): commits it, or
-  /// rolls it back when no member committed into it.
-  void close_group() {
-    if (group_->members > 0) {
-      flush_group();
-      return;
-    }
+  /// rolls it back when no member committed into it. `sync_later` and the
+  /// result as flush_group's.
+  int close_group(bool sync_later = false) {
+    if (group_->members > 0) return flush_group(sync_later);
     if (!sqlite3_get_autocommit(db_)) (void)control(kRollback, "rollback");
     group_->done = true;
     group_.reset();
     if (!sync_full_) restore_sync_full();
+    return -1;
   }
   std::shared_ptr<Group> group_;  ///< the open group, if any
   std::condition_variable_any group_cv_;
@@ -405,9 +453,18 @@ class SqliteTransaction final : public Transaction::Impl {
       return r;
     }
     ++group_->members;
-    finish_member();
-    // Until the group is on disk, this transaction is not committed.
-    db_.group_cv_.wait(lock_, [this] { return group_->done; });
+    sync_unlocked(finish_member(true), *group_);
+    // Until the group is on disk, this transaction is not committed. A group
+    // left open while an earlier one flushed is committed, once that flush
+    // is over, by one of its members (none is running any more).
+    while (!group_->done) {
+      if (db_.group_ == group_ && group_->behind_flush && !db_.in_transaction && db_.syncs_in_flight_ == 0 &&
+          db_.begin_waiters.load() == 0) {
+        sync_unlocked(db_.close_group(true), *group_);
+        continue;
+      }
+      db_.group_cv_.wait(lock_);
+    }
     lock_.unlock();
     return group_->result;
   }
@@ -426,15 +483,32 @@ class SqliteTransaction final : public Transaction::Impl {
   }
 
  private:
-  /// Leaves the group: hands it over to a thread waiting to join, or
-  /// commits it (rolls it back when nobody committed into it).
-  void finish_member() {
+  /// Leaves the group: hands it over to a thread waiting to join, leaves it
+  /// to its members while an earlier group flushes, or commits it (rolls it
+  /// back when nobody committed into it). `sync_later` and the result as
+  /// SqliteDatabase::flush_group's.
+  int finish_member(bool sync_later = false) {
     done_ = true;
     db_.in_transaction = false;
     constexpr std::uint64_t kMaxMembers = 32;  // bounds how long the first member waits
-    const bool hand_over = db_.begin_waiters.load() > 0 && group_->members < kMaxMembers &&
-                           !sqlite3_get_autocommit(db_.handle());
-    if (!hand_over && db_.group_ == group_) db_.close_group();
+    const bool joinable = group_->members < kMaxMembers && !sqlite3_get_autocommit(db_.handle());
+    // Left open while a flush is in flight: a group whose members wait for
+    // it (a deferred group commits at once; it has no flush to wait for).
+    const bool behind_flush = db_.syncs_in_flight_ > 0 && group_->members > 0 && group_->flushed;
+    const bool hand_over = joinable && (db_.begin_waiters.load() > 0 || behind_flush);
+    if (!hand_over && db_.group_ == group_) return db_.close_group(sync_later);
+    if (hand_over && behind_flush) group_->behind_flush = true;
+    return -1;
+  }
+  /// The sync flush_group(true) left to this thread, on `fd` (none when -1),
+  /// without the lock; then `group` ends.
+  void sync_unlocked(int fd, SqliteDatabase::Group& group) {
+    if (fd < 0) return;
+    lock_.unlock();
+    const int error = ::fdatasync(fd) == 0 ? 0 : errno;
+    ::close(fd);
+    lock_.lock();
+    db_.finish_sync(group, error);
   }
 
   SqliteDatabase& db_;

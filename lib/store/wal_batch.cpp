@@ -48,6 +48,9 @@
 // next call on the log.
 #include "wal_batch.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <mutex>
@@ -94,6 +97,12 @@ struct LogFile {
   sqlite3_int64 page_size;  // from the log header (0: not known)
   bool page_size_probed;
   int kept_error;  // a write-out error not reported yet
+  /// The log opened once more, read-only, for sync_descriptor(): a sync
+  /// that needs nothing of SQLite's file object (-1: not open).
+  int own_fd;
+  /// SQLite has synced the log through this file (the first sync of a log
+  /// it created also syncs the folder, the unix VFS's DIRSYNC).
+  bool synced;
 };
 // Made with placement new in the memory SQLite gives xOpen, never destroyed.
 static_assert(std::is_standard_layout_v<DbFile> && std::is_standard_layout_v<LogFile>);
@@ -251,6 +260,8 @@ int log_close(sqlite3_file* f) {
   const int closed = log->inner->pMethods->xClose(log->inner);
   sqlite3_free(log->held);
   log->held = nullptr;
+  if (log->own_fd >= 0) ::close(log->own_fd);
+  log->own_fd = -1;
   return rc != SQLITE_OK ? rc : closed;
 }
 
@@ -260,6 +271,14 @@ int log_settled(sqlite3_file* f, Args... args) {
   LogFile* log = log_of(f);
   if (const int rc = settle(log); rc != SQLITE_OK) return rc;
   return (log->inner->pMethods->*Method)(log->inner, args...);
+}
+
+int log_sync(sqlite3_file* f, int flags) {
+  LogFile* log = log_of(f);
+  if (const int rc = settle(log); rc != SQLITE_OK) return rc;
+  const int rc = log->inner->pMethods->xSync(log->inner, flags);
+  if (rc == SQLITE_OK) log->synced = true;
+  return rc;
 }
 
 int log_sector_size(sqlite3_file* f) {
@@ -282,7 +301,7 @@ const sqlite3_io_methods kLogMethods = {
     log_read,
     log_write,
     log_settled<&sqlite3_io_methods::xTruncate, sqlite3_int64>,
-    log_settled<&sqlite3_io_methods::xSync, int>,
+    log_sync,
     log_settled<&sqlite3_io_methods::xFileSize, sqlite3_int64*>,
     log_settled<&sqlite3_io_methods::xLock, int>,
     log_settled<&sqlite3_io_methods::xUnlock, int>,
@@ -408,6 +427,8 @@ int vfs_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, in
   log->inner = inner;
   log->counts = &log->own_counts;
   log->last_end = -1;
+  // Opened right after SQLite's own open of the same path: the same file.
+  log->own_fd = name ? ::open(name, O_RDONLY | O_CLOEXEC) : -1;
   // The log's connection, by its database file: its xShm* calls write out
   // what the log holds. Without it every write goes out at once.
   sqlite3_file* db_file = name ? sqlite3_database_file_object(name) : nullptr;
@@ -462,6 +483,13 @@ const char* vfs_name() {
   static std::once_flag once;
   std::call_once(once, register_vfs);
   return base_vfs ? kVfsName : nullptr;
+}
+
+int sync_descriptor(sqlite3_file* db) {
+  if (!db || db->pMethods != &kDbMethods) return -1;
+  const LogFile* log = db_of(db)->log;
+  if (!log || log->own_fd < 0 || !log->synced || log->held_size != 0 || log->kept_error != SQLITE_OK) return -1;
+  return ::fcntl(log->own_fd, F_DUPFD_CLOEXEC, 0);
 }
 
 WriteCounts write_counts(sqlite3_file* db) {

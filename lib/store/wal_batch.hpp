@@ -15,6 +15,16 @@ namespace rsp::store::wal_batch {
 /// the default VFS is not the unix one this layer wraps.
 const char* vfs_name();
 
+/// A descriptor of the write-ahead log of the connection whose main database
+/// file is `db`, for an fdatasync() made without the connection (the caller
+/// closes it): the log's whole content reaches the disk as through SQLite's
+/// own sync, whatever the connection does meanwhile, as nothing of its file
+/// object is touched. -1 when there is none to give: no log open through
+/// vfs_name(), bytes still held, or a log SQLite has not synced once
+/// itself yet (that first sync also syncs the folder of a new log).
+/// Call it with the connection held.
+int sync_descriptor(sqlite3_file* db);
+
 struct WriteCounts {
   std::uint64_t requests = 0;  ///< writes SQLite asked of the write-ahead log
   std::uint64_t calls = 0;     ///< write calls made to the file for them

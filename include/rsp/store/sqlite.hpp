@@ -28,8 +28,9 @@ struct SqliteOptions {
   bool batch_wal_writes = true;
 };
 
-/// Transactions that commit while others wait to begin share one disk flush
-/// (group commit); commit() still returns only once its changes are on disk,
+/// Transactions that commit while others wait to begin, or while an earlier
+/// group's flush is in flight, share one disk flush (group commit); commit()
+/// still returns only once its changes are on disk,
 /// except a transaction of begin_deferred_flush() (database.hpp), whose group
 /// of such transactions commits without one.
 struct SqliteCommitStats {
@@ -40,6 +41,9 @@ struct SqliteCommitStats {
   /// mode: after each flushed group and each write outside a transaction;
   /// the connection stays at synchronous=NORMAL).
   std::uint64_t wal_syncs = 0;
+  /// Of wal_syncs, those made without holding the connection (a flushed
+  /// group's, on a descriptor of the log: transactions go on meanwhile).
+  std::uint64_t unlocked_wal_syncs = 0;
   /// Writes SQLite made to the write-ahead log, and the write calls that
   /// reached the file for them (SqliteOptions::batch_wal_writes; both 0
   /// without it).

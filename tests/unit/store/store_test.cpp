@@ -27,6 +27,26 @@ const Migration kMigrations[] = {
     {2, "tags", "CREATE TABLE tags (item INTEGER NOT NULL REFERENCES items(id), tag TEXT NOT NULL)"},
 };
 
+/// A migrated database at `p` holding the name the failing inserts repeat,
+/// there before any thread starts.
+std::unique_ptr<Database> open_with_taken(const std::filesystem::path& p) {
+  auto db = open(p);
+  if (!db || !migrate(*db, "test", kMigrations) || !db->execute("INSERT INTO items (name) VALUES ('taken')"))
+    return nullptr;
+  return db;
+}
+
+/// Runs `body(t, i)` for i in [0, each) on each of `threads` threads.
+template <typename Body>
+void run_threads(int threads, int each, Body body) {
+  std::vector<std::thread> running;
+  for (int t = 0; t < threads; ++t)
+    running.emplace_back([&body, t, each] {
+      for (int i = 0; i < each; ++i) body(t, i);
+    });
+  for (auto& r : running) r.join();
+}
+
 TEST(Store, PragmasAreSet) {
   TempDir dir;
   auto db = open(dir.path() / "a.db");
@@ -58,31 +78,23 @@ TEST(Store, CommittedDataIsVisibleToASecondConnection) {
 TEST(Store, GroupCommitKeepsEveryCommitOnDisk) {
   TempDir dir;
   const auto path = dir.path() / "g.db";
-  auto db = open(path);
+  auto db = open_with_taken(path);
   ASSERT_TRUE(db);
-  ASSERT_TRUE(migrate(*db, "test", kMigrations));
-  // The name the failing inserts repeat, there before any thread starts.
-  ASSERT_TRUE(db->execute("INSERT INTO items (name) VALUES ('taken')"));
   const auto before = sqlite_commit_stats(*db);
   constexpr int kThreads = 6, kEach = 40;
   std::atomic<int> ok{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kEach; ++i) {
-        auto tx = db->begin();
-        if (!tx) continue;
-        const std::string name = std::to_string(t) + "/" + std::to_string(i);
-        // Every third one fails on purpose inside the group: a duplicate name.
-        if (i % 3 == 2) {
-          EXPECT_FALSE(db->execute("INSERT INTO items (name) VALUES ('taken')"));
-          tx->rollback();
-          continue;
-        }
-        if (db->execute("INSERT INTO items (name) VALUES ($1)", {value(name)}) && tx->commit()) ++ok;
-      }
-    });
-  for (auto& t : threads) t.join();
+  run_threads(kThreads, kEach, [&](int t, int i) {
+    auto tx = db->begin();
+    if (!tx) return;
+    const std::string name = std::to_string(t) + "/" + std::to_string(i);
+    // Every third one fails on purpose inside the group: a duplicate name.
+    if (i % 3 == 2) {
+      EXPECT_FALSE(db->execute("INSERT INTO items (name) VALUES ('taken')"));
+      tx->rollback();
+      return;
+    }
+    if (db->execute("INSERT INTO items (name) VALUES ($1)", {value(name)}) && tx->commit()) ++ok;
+  });
   const auto after = sqlite_commit_stats(*db);
   const int expected = kThreads * (kEach - kEach / 3);
   EXPECT_EQ(ok.load(), expected);
@@ -126,6 +138,88 @@ TEST(Store, WaitingTransactionJoinsTheFirstOnesFlush) {
   }
   EXPECT_TRUE(grouped) << "the waiting transaction never joined the first one's group";
   EXPECT_EQ((*db->query("SELECT count(*) FROM items WHERE name = 'taken'"))[0].int64(0), 1);
+}
+
+TEST(Store, AGroupFlushRunsWithoutTheConnection) {
+  TempDir dir;
+  auto db = open(dir.path() / "u.db");
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(migrate(*db, "test", kMigrations));
+  const auto before = sqlite_commit_stats(*db);
+  for (int i = 0; i < 3; ++i) {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(db->execute("INSERT INTO items (name) VALUES ($1)", {value("u" + std::to_string(i))}));
+    ASSERT_TRUE(tx->commit());
+  }
+  const auto after = sqlite_commit_stats(*db);
+  EXPECT_EQ(after.flushes - before.flushes, 3u);
+  // One sync of the log per flushed group, made without the connection once
+  // SQLite has synced the log itself (the migrations did).
+  EXPECT_EQ(after.wal_syncs - before.wal_syncs, 3u);
+  EXPECT_EQ(after.unlocked_wal_syncs - before.unlocked_wal_syncs, 3u);
+}
+
+TEST(Store, WithoutBatchedWritesTheFlushHoldsTheConnection) {
+  TempDir dir;
+  SqliteOptions options;
+  options.batch_wal_writes = false;
+  auto opened = open_sqlite(dir.path() / "n.db", options);
+  ASSERT_TRUE(opened);
+  auto& db = **opened;
+  ASSERT_TRUE(migrate(db, "test", kMigrations));
+  auto tx = db.begin();
+  ASSERT_TRUE(tx);
+  ASSERT_TRUE(db.execute("INSERT INTO items (name) VALUES ('n')"));
+  ASSERT_TRUE(tx->commit());
+  const auto stats = sqlite_commit_stats(db);
+  EXPECT_GT(stats.wal_syncs, 0u);
+  EXPECT_EQ(stats.unlocked_wal_syncs, 0u);
+}
+
+// Flushed, deferred and failing transactions and statements outside any
+// transaction from several threads, while groups flush without the
+// connection and the next ones form behind them: every commit() returns,
+// each acknowledged row is there, each flushed group synced once.
+TEST(Store, GroupsFormingBehindAFlushCommitEverything) {
+  TempDir dir;
+  const auto path = dir.path() / "p.db";
+  auto db = open_with_taken(path);
+  ASSERT_TRUE(db);
+  const auto before = sqlite_commit_stats(*db);
+  constexpr int kThreads = 8, kEach = 60;
+  std::atomic<int> ok{0}, outside{0};
+  run_threads(kThreads, kEach, [&](int t, int i) {
+    const std::string name = std::to_string(t) + "/" + std::to_string(i);
+    switch ((t + i) % 4) {
+      case 0: {  // outside a transaction: ends the open group first
+        if (db->execute("INSERT INTO items (name) VALUES ($1)", {value(name)})) ++outside;
+        break;
+      }
+      case 1: {  // fails inside the group
+        auto tx = db->begin();
+        ASSERT_TRUE(tx);
+        EXPECT_FALSE(db->execute("INSERT INTO items (name) VALUES ('taken')"));
+        tx->rollback();
+        break;
+      }
+      default: {
+        auto tx = (t + i) % 4 == 2 ? db->begin() : db->begin_deferred_flush();
+        ASSERT_TRUE(tx);
+        if (db->execute("INSERT INTO items (name) VALUES ($1)", {value(name)}) && tx->commit()) ++ok;
+      }
+    }
+  });
+  const auto after = sqlite_commit_stats(*db);
+  EXPECT_EQ(ok.load(), kThreads * kEach / 2);
+  EXPECT_EQ(outside.load(), kThreads * kEach / 4);
+  EXPECT_EQ(after.commits - before.commits, static_cast<std::uint64_t>(ok.load()));
+  // A sync per flushed group and per statement outside a transaction.
+  EXPECT_EQ(after.wal_syncs - before.wal_syncs, after.flushes - before.flushes + outside.load());
+  EXPECT_GT(after.unlocked_wal_syncs, before.unlocked_wal_syncs);
+  auto other = open(path);
+  ASSERT_TRUE(other);
+  EXPECT_EQ((*other->query("SELECT count(*) FROM items"))[0].int64(0), ok.load() + outside.load() + 1);
 }
 
 /// The permission bits of `p`; -1 when it does not exist.
