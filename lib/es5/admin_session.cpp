@@ -128,6 +128,7 @@ net::Response AdminSessionServer::next_or_end(const std::string& eid) {
 net::Response AdminSessionServer::handle(const net::Request& request, bool first) {
   auto binding = psk_ ? psk_(request.psk_identity) : std::nullopt;
   if (!binding) return refuse(403, "no eUICC for this PSK identity");
+  wipe(binding->key);  // only the EID is needed here: the key's copy goes now
   const std::string eid = binding->eid;
   auto admin = ota::parse_request_headers(request.headers);
 
