@@ -34,6 +34,15 @@ std::string sw_text(std::uint16_t sw) {
   return s;
 }
 
+/// The card's first answer that is not a success: it stops at the first
+/// error status word (ETSI TS 102 226 §5.2.1). nullptr: none.
+const apdu::Response* first_refusal(const std::vector<apdu::Response>& r_apdus) {
+  const auto it = std::find_if(r_apdus.begin(), r_apdus.end(), [](const apdu::Response& r) {
+    return !r.ok() && r.sw1() != apdu::sw::kSw1BytesAvailable;
+  });
+  return it == r_apdus.end() ? nullptr : &*it;
+}
+
 /// Enabling or disabling a profile (ES4 or ES3; a disable enables the
 /// fallback profile) makes the card REFRESH and attach again (SGP.02 §3.2,
 /// §3.3): its session ends with the answer (es5::Script::ends_session).
@@ -158,9 +167,6 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
   std::optional<Operation> sent_op;
   std::size_t sent_commands = 0;
   std::int64_t unstarted = 0;
-  const bool all_ok = outcome && std::all_of(outcome->begin(), outcome->end(), [](const apdu::Response& r) {
-    return r.ok() || r.sw1() == apdu::sw::kSw1BytesAvailable;
-  });
   {
     std::lock_guard lock(mu_);
     if (auto it = sessions_.find(eid); it != sessions_.end()) {
@@ -169,7 +175,8 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
         sent_op = std::move(it->second.sent);
         sent_commands = it->second.commands;
         // The card switched profiles: it REFRESHes and comes back.
-        it->second.reattach = all_ok && it->second.ends && outcome->size() >= it->second.commands;
+        it->second.reattach = it->second.ends && outcome && !first_refusal(*outcome) &&
+                              outcome->size() >= it->second.commands;
       }
       it->second.sent.reset();
       unstarted = it->second.unstarted;
@@ -240,12 +247,10 @@ void Es5Link::completed(const std::string& eid, const std::string& token,
 }
 
 bool Es5Link::finish_answered(const Operation& op, std::size_t sent, const std::vector<apdu::Response>& r_apdus) {
-  // The card stops at the first error status word (ETSI TS 102 226 §5.2.1).
-  for (const auto& r : r_apdus) {
-    if (r.ok() || r.sw1() == apdu::sw::kSw1BytesAvailable) continue;
-    log("ES5 operation " + std::to_string(op.id) + ": the eUICC answered " + sw_text(r.sw));
+  if (const apdu::Response* r = first_refusal(r_apdus)) {
+    log("ES5 operation " + std::to_string(op.id) + ": the eUICC answered " + sw_text(r->sw));
     return finish(op, m2m::ExecutionStatus::Failed,
-                  r.sw == apdu::sw::kReferencedDataNotFound ? m2m::codes::kIsdpUnknown : m2m::codes::kEuiccRefused);
+                  r->sw == apdu::sw::kReferencedDataNotFound ? m2m::codes::kIsdpUnknown : m2m::codes::kEuiccRefused);
   }
   if (r_apdus.size() < sent) return finish(op, m2m::ExecutionStatus::Failed, m2m::codes::kEuiccRefused);
   // AuditEIS: the card's answer is what the EIS is updated from.
