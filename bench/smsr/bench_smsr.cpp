@@ -480,6 +480,7 @@ int main(int argc, char** argv) {
   const Failures failures0 = failures();
   const auto threads0 = bench::threads_cpu();
   const double cpu0 = bench::process_cpu_seconds();
+  const auto machine0 = bench::machine_cpu();
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::seconds(60 + args.ops / 10);
   std::vector<std::thread> clients;
@@ -509,6 +510,7 @@ int main(int argc, char** argv) {
                                                                  std::max(deadline - Clock::now(), Clock::duration{})));
   const double seconds = ms(ledger.last() - start) / 1000;
   const double cpu = bench::process_cpu_seconds() - cpu0;
+  const auto machine1 = bench::machine_cpu();
   const auto threads = bench::threads_cpu_since(threads0, bench::threads_cpu());
   const auto stats1 = store::sqlite_commit_stats(*db);
   const double card_flushes_per_op = static_cast<double>(file_flushes() - card_flushes0);
@@ -527,6 +529,11 @@ int main(int argc, char** argv) {
               ledger.done(), args.ops, seconds, all ? "" : " (TIMED OUT)", ledger.errors(), rate,
               rate / kTargetOpsPerSecond, rate >= kTargetOpsPerSecond ? "met" : "NOT met", percentile(lat, 0.5),
               percentile(lat, 0.99), lat.empty() ? 0.0 : cpu * 1000 / static_cast<double>(lat.size()), load_average());
+  // Ops/s below what CPU per op allows on the cores: the machine's idle
+  // (waits: flushes, timers, the one-per-device cap) or its steal (a
+  // virtual machine's cores lent to other guests) says which.
+  std::printf("the machine's CPU during the run (every job on it, %d cores): %s\n", kCores,
+              bench::machine_cpu_line(machine0, machine1).c_str());
   std::printf("EnableProfile failures by kind (ES4 answer or callback status, subject/reason): %s; still open %zu; "
               "repeated callbacks %zu\n",
               ledger.failure_summary().c_str(), ledger.open(), ledger.duplicates());

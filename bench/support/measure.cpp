@@ -67,6 +67,33 @@ double load_average() {
   return l;
 }
 
+MachineCpu machine_cpu() {
+  MachineCpu m;
+  FILE* f = std::fopen("/proc/stat", "r");
+  if (!f) return m;
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice
+  unsigned long long v[8] = {};
+  if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                  &v[6], &v[7]) == 8) {
+    m.busy = static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6]);
+    m.idle = static_cast<double>(v[3]);
+    m.iowait = static_cast<double>(v[4]);
+    m.steal = static_cast<double>(v[7]);
+  }
+  std::fclose(f);
+  return m;
+}
+
+std::string machine_cpu_line(const MachineCpu& before, const MachineCpu& after) {
+  const double total = after.total() - before.total();
+  if (total <= 0) return "not known (no /proc/stat)";
+  const auto pct = [total](double a, double b) { return static_cast<int>((a - b) * 100 / total + 0.5); };
+  char line[128];
+  std::snprintf(line, sizeof line, "busy %d %%, idle %d %%, iowait %d %%, steal %d %%", pct(after.busy, before.busy),
+                pct(after.idle, before.idle), pct(after.iowait, before.iowait), pct(after.steal, before.steal));
+  return line;
+}
+
 double percentile(std::vector<double> samples, double p) {
   if (samples.empty()) return 0;
   std::sort(samples.begin(), samples.end());

@@ -36,6 +36,23 @@ std::vector<ThreadCpu> threads_cpu_since(const std::vector<ThreadCpu>& before, c
 /// jobs on the machine lengthen every latency, so benches print it beside them.
 double load_average();
 
+/// The whole machine's CPU time so far, in clock ticks, from /proc/stat's
+/// "cpu" line (proc(5)): what this process and every other job used, what
+/// stayed idle or waited for the disk, and what the hypervisor gave to other
+/// guests (steal). All zero where there is no /proc/stat.
+struct MachineCpu {
+  double busy = 0;    ///< user, nice, system, irq, softirq
+  double idle = 0;
+  double iowait = 0;
+  double steal = 0;
+  double total() const { return busy + idle + iowait + steal; }
+};
+MachineCpu machine_cpu();
+/// Between two snapshots, each part as a share of the time that passed on
+/// all cores, in one line: "busy 71 %, idle 14 %, iowait 6 %, steal 9 %".
+/// A rate that CPU per op does not explain is often the idle or steal here.
+std::string machine_cpu_line(const MachineCpu& before, const MachineCpu& after);
+
 /// The `p` quantile (0..1) of `samples`, nearest rank; 0 when empty.
 double percentile(std::vector<double> samples, double p);
 
