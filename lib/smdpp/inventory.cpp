@@ -437,17 +437,22 @@ SmdppResult<std::optional<ProfileRecord>> Inventory::profile(const std::string& 
 }
 
 SmdppResult<Bytes> Inventory::profile_package(const std::string& iccid) {
-  RSP_DB_TRY(auto row, db_->query_one("SELECT k.upp, p.upp_path FROM profiles p"
-                                      " LEFT JOIN profile_packages k ON k.iccid = p.iccid WHERE p.iccid = $1",
+  RSP_DB_TRY(auto row, db_->query_one("SELECT " + std::string(kStoredPackageColumns) +
+                                          " FROM profiles p LEFT JOIN profile_packages k ON k.iccid = p.iccid"
+                                          " WHERE p.iccid = $1",
                                       {value(iccid)}));
   if (!row) return smdpp_error(es2codes::kIccidUnknown, "unknown ICCID");
-  if (auto b = row->opt_blob(0)) {
-    auto upp = open_package(protection_.kek.get(), iccid, *b);
+  return open_stored_package(iccid, StoredPackage{row->opt_blob(0), row->opt_text(1)});
+}
+
+SmdppResult<Bytes> Inventory::open_stored_package(const std::string& iccid, const StoredPackage& stored) {
+  if (stored.sealed) {
+    auto upp = open_package(protection_.kek.get(), iccid, *stored.sealed);
     if (!upp) return smdpp_error(es2codes::kExecutionError, upp.error().message);
     return std::move(*upp);
   }
-  if (auto path = row->opt_text(1)) {
-    auto data = read_file(*path);
+  if (stored.path) {
+    auto data = read_file(*stored.path);
     if (!data) return smdpp_error(es2codes::kExecutionError, "profile package file: " + data.error().message);
     return *data;
   }

@@ -41,6 +41,9 @@ struct OrderRow {
   int download_attempts = 0;
   std::optional<Bytes> bpp_euicc_otpk;      ///< the otPK.EUICC.ECKA the issued BPP was bound with
   ProfileRecord profile;                    ///< with operator_name: the recipient of the order's progress
+  /// Where the profile's package is kept, when the query read it with the
+  /// order (find() by matchingId: one statement instead of two).
+  std::optional<Inventory::StoredPackage> package;
 };
 
 /// Whether the order can be downloaded by `eid` now (SGP.22 v2.2.2 §5.6.2);

@@ -13,16 +13,29 @@ namespace sql_catalog_detail {
 
 namespace {
 
-const std::string kOrderRowColumns =
+const std::string kOrderRowSelect =
     "SELECT r.id, r.eid, r.cc_hash, r.cc_attempts_left, r.download_eid, r.state, r.expires_at, r.download_attempts, "
     "r.bpp_euicc_otpk, " +
-    std::string(kProfileRowColumns) +
-    ", o.name FROM orders r JOIN profiles p ON p.iccid = r.iccid JOIN operators o ON o.id = p.operator_id ";
+    std::string(kProfileRowColumns) + ", o.name";
+const std::string kOrderRowFrom =
+    " FROM orders r JOIN profiles p ON p.iccid = r.iccid JOIN operators o ON o.id = p.operator_id ";
+const std::string kOrderRowColumns = kOrderRowSelect + kOrderRowFrom;
+/// The first column after the order row's: where its package is kept
+/// (Inventory::kStoredPackageColumns), in the queries that read it along.
+constexpr std::size_t kPackageColumn = 10 + kProfileRowWidth;
 
 // A matchingId is unique per operator: two operators' active orders may
 // carry the same one (order_for_matching_id() decides).
-const std::string kOrdersByMatchingId =
-    kOrderRowColumns + "WHERE r.op_matching_id = $1 AND r.active = 1 ORDER BY r.id LIMIT 8";
+const std::string kMatchingIdWhere = "WHERE r.op_matching_id = $1 AND r.active = 1 ORDER BY r.id LIMIT 8";
+const std::string kOrdersByMatchingId = kOrderRowColumns + kMatchingIdWhere;
+// The same orders with where each one's package is kept, for find(): the
+// order it hands out needs its package (unless prepared before), which a
+// statement of its own would read in a read transaction of its own. A
+// matchingId names one order in practice, so the package read along is
+// the one used.
+const std::string kOrdersByMatchingIdWithPackage =
+    kOrderRowSelect + ", " + std::string(Inventory::kStoredPackageColumns) + kOrderRowFrom +
+    "LEFT JOIN profile_packages k ON k.iccid = r.iccid " + kMatchingIdWhere;
 // Default SM-DP+ / SM-DS case (no matchingId): the orders bound to this EID
 // that it may mean, its own download in progress (a retry) first, then the
 // released ones oldest first, then those it would be refused
@@ -46,6 +59,8 @@ OrderRow order_from_row(const store::Row& r) {
   o.bpp_euicc_otpk = r.opt_blob(8);
   read_profile_row(r, 9, o.profile);
   o.profile.operator_name = r.text(9 + kProfileRowWidth);
+  if (r.size() > kPackageColumn)
+    o.package = Inventory::StoredPackage{r.opt_blob(kPackageColumn), r.opt_text(kPackageColumn + 1)};
   return o;
 }
 
@@ -102,7 +117,7 @@ SmdppResult<std::optional<OrderRow>> order_row(store::Database& db, const std::s
 /// EID's order is returned, which the core then refuses as bound elsewhere.
 SmdppResult<std::optional<OrderRow>> order_for_matching_id(store::Database& db, const std::string& matching_id,
                                                            const std::string& eid) {
-  RSP_DB_TRY(auto rows, db.query(kOrdersByMatchingId, {value(matching_id)}));
+  RSP_DB_TRY(auto rows, db.query(kOrdersByMatchingIdWithPackage, {value(matching_id)}));
   if (rows.empty()) return std::optional<OrderRow>();
   std::vector<OrderRow> candidates;
   for (const auto& r : rows) {
@@ -135,12 +150,13 @@ SmdppResult<std::optional<OrderRow>> order_by_key(store::Database& db, const std
 
 using namespace sql_catalog_detail;
 
-SmdppResult<std::shared_ptr<const PreparedProfile>> SqlProfileCatalog::prepared(const ProfileRecord& p) {
+SmdppResult<std::shared_ptr<const PreparedProfile>> SqlProfileCatalog::prepared(const ProfileRecord& p,
+                                                                              const Inventory::StoredPackage* stored) {
   {
     std::lock_guard lock(mu_);
     if (auto it = cache_.find(p.iccid); it != cache_.end()) return it->second;
   }
-  RSP_TRY(Bytes upp, inv_->profile_package(p.iccid));
+  RSP_TRY(Bytes upp, stored ? inv_->open_stored_package(p.iccid, *stored) : inv_->profile_package(p.iccid));
   std::shared_ptr<const PreparedProfile> prepared;
   {
     // Preparation draws from rng_ when a PPK is used; one at a time.
@@ -180,7 +196,7 @@ SmdppResult<std::optional<ProfileOrder>> SqlProfileCatalog::find_order(const std
   if (!block) return std::optional<ProfileOrder>();
   ProfileOrder out;
   if (*block == OrderBlock::None) {
-    RSP_TRY(out.profile, prepared(order->profile));
+    RSP_TRY(out.profile, prepared(order->profile, order->package ? &*order->package : nullptr));
     // A retry by the eUICC the BPP went to (order_block() let only it through).
     if (order->profile.state == ProfileState::Downloaded) out.bpp_euicc_otpk = order->bpp_euicc_otpk;
   }

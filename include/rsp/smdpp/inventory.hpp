@@ -197,6 +197,18 @@ class Inventory {
   /// or whose stored envelope was changed, is an execution error whose
   /// message says which (package_envelope.hpp), never a key.
   SmdppResult<Bytes> profile_package(const std::string& iccid);
+  /// Where a profile's package is kept, as a query that joins
+  /// profile_packages (k) to the profile (p) reads it: `k.upp, p.upp_path`.
+  struct StoredPackage {
+    std::optional<Bytes> sealed;      ///< profile_packages.upp
+    std::optional<std::string> path;  ///< profiles.upp_path, when the package is a file
+  };
+  /// The columns of StoredPackage, in its order, for such a query.
+  static constexpr std::string_view kStoredPackageColumns = "k.upp, p.upp_path";
+  /// The package of profile `iccid` from what such a query read, decrypted
+  /// (the catalog reads it with the order a download names: one statement);
+  /// errors as profile_package's.
+  SmdppResult<Bytes> open_stored_package(const std::string& iccid, const StoredPackage& stored);
   /// A secret of the SM-DP+'s own (the one-time private key kept with an
   /// order) sealed under the key-encryption key with the package envelope,
   /// bound to `label` (a blob under another label does not open); an

@@ -116,7 +116,10 @@ class SqlProfileCatalog final : public ProfileCatalog {
   /// Records `event`; with `pir`, the event is the one its install_outcome() names.
   SmdppResult<InstallOutcome> record_checked(const std::string& matching_id, OrderEvent event,
                                              const asn1::sgp22::ProfileInstallationResult* pir = nullptr);
-  SmdppResult<std::shared_ptr<const PreparedProfile>> prepared(const ProfileRecord& p);
+  /// The prepared profile `p`, from the cache or from its package: the one
+  /// `stored` names when the order's query read it along, else read now.
+  SmdppResult<std::shared_ptr<const PreparedProfile>> prepared(const ProfileRecord& p,
+                                                               const Inventory::StoredPackage* stored = nullptr);
   /// The notificationConfigurationInfo of a profile of `profile_type`.
   std::vector<NotificationTarget> notification_targets(const std::string& profile_type) const;
   /// The SM-DP+'s one-time private key of `d`, sealed for its order; nullopt

@@ -138,6 +138,24 @@ TEST_P(PackagesAtRest, AChangedOrMovedRowIsAnErrorNotACrash) {
   EXPECT_FALSE(inv->profile_package(one));
 }
 
+// The catalog reads a package with the order that names it
+// (Inventory::StoredPackage) and opens it as profile_package() would: the
+// same package, bound to its own ICCID, an error without one.
+TEST_P(PackagesAtRest, APackageReadWithItsOrderOpensAsProfilePackage) {
+  auto inv = inventory(kek_a);
+  const std::string one = import(*inv, 1), two = import(*inv, 2);
+  auto opened = inv->open_stored_package(one, Inventory::StoredPackage{stored(one), std::nullopt});
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_EQ(*opened, test_upp(1));
+  auto moved = inv->open_stored_package(two, Inventory::StoredPackage{stored(one), std::nullopt});
+  ASSERT_FALSE(moved);
+  EXPECT_TRUE(is(moved.error(), es2codes::kExecutionError));
+  EXPECT_NE(moved.error().message.find("does not open"), std::string::npos) << moved.error().message;
+  auto none = inv->open_stored_package(one, Inventory::StoredPackage{});
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("profile without a package"), std::string::npos) << none.error().message;
+}
+
 TEST_P(PackagesAtRest, RotationRewrapsEveryPackageKeyAndTheOldKeyOpensNothing) {
   auto with_a = inventory(kek_a);
   std::vector<std::string> iccids;
