@@ -5,8 +5,10 @@
 // stops mid-session, a second session for the same eUICC.
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <cctype>
+#include <set>
 #include <chrono>
 #include <thread>
 
@@ -260,6 +262,52 @@ TEST_F(AdminSession, AContinuationWithoutSessionIsRefused) {
   auto r = c->request("POST", server_->next_path(), {}, {}, admin_headers(ota::ScriptStatus::Ok));
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->status, 409);
+}
+
+/// AdminSessionOptions::handler_threads = Inline: the session's POSTs are
+/// handled on the listener's I/O threads ("es5-admin-io"), none on a pool,
+/// and the whole session (script, answer, the card's notification and its
+/// confirmation) runs as it does on the pool.
+TEST_F(AdminSession, InlineHandlersRunTheWholeSessionOnTheIoThreads) {
+  server_->stop();
+  std::mutex mu;
+  std::set<std::string> threads;
+  AdminSessionOptions o;
+  o.handler_threads = net::HandlerThreads::Inline;
+  o.io_threads = 1;
+  o.session_idle_timeout = 300ms;
+  o.log = [&](const std::string&) {
+    char name[32] = {};
+    ::pthread_getname_np(::pthread_self(), name, sizeof name);
+    std::lock_guard lock(mu);
+    threads.insert(name);
+  };
+  const auto psk = card_->isd_r().state().scp81;
+  server_ = std::make_unique<AdminSessionServer>(
+      o,
+      [psk, card_eid = eid()](std::string_view identity) -> std::optional<PskBinding> {
+        if (identity != psk.identity) return std::nullopt;
+        return PskBinding{card_eid, psk.key};
+      },
+      scripts_, sink_);
+  ASSERT_TRUE(server_->start());
+  start_device();
+  scripts_.queue(eid(), enable_second());
+  ASSERT_TRUE(sender_->send_trigger(target(), trigger()));
+  ASSERT_TRUE(eventually([&] { return device_->sessions_completed() >= 2; }));
+  ASSERT_TRUE(device_->wait_idle(5s));
+  EXPECT_EQ(device_->sessions_failed(), 0u);
+
+  auto done = scripts_.done();
+  ASSERT_EQ(done.count("op1"), 1u);
+  ASSERT_TRUE(done.at("op1")) << done.at("op1").error().to_string();
+  EXPECT_EQ(isdp(second_).state, m2m::IsdpState::kEnabled);
+  ASSERT_EQ(sink_.received().size(), 1u);
+  EXPECT_TRUE(card_->isd_r().pending_notifications().empty());
+  EXPECT_EQ(server_->active_sessions(), 0u);
+  server_->stop();  // no log line after `threads` goes
+  std::lock_guard lock(mu);
+  EXPECT_EQ(threads, std::set<std::string>{"es5-admin-io"});
 }
 
 TEST_F(AdminSession, NothingQueuedAnswersNoContent) {
