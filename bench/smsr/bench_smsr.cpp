@@ -522,6 +522,7 @@ int main(int argc, char** argv) {
   const auto threads0 = bench::threads_cpu();
   const double cpu0 = bench::process_cpu_seconds();
   const std::uint64_t switches0 = bench::context_switches(RUSAGE_SELF);
+  const std::uint64_t forced0 = bench::context_switches(RUSAGE_SELF, true);
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::seconds(60 + args.ops / 10);
   std::vector<std::thread> clients;
@@ -556,6 +557,7 @@ int main(int argc, char** argv) {
   const double seconds = ms(ledger.last() - start) / 1000;
   const double cpu = bench::process_cpu_seconds() - cpu0;
   const std::uint64_t switches = bench::context_switches(RUSAGE_SELF) - switches0;
+  const std::uint64_t forced = bench::context_switches(RUSAGE_SELF, true) - forced0;
   const auto threads = bench::threads_cpu_since(threads0, bench::threads_cpu());
   const auto stats1 = store::sqlite_commit_stats(*db);
   const double card_flushes_per_op = static_cast<double>(file_flushes() - card_flushes0);
@@ -600,10 +602,10 @@ int main(int argc, char** argv) {
               split.smsr_audit, split.devices, split.smsc, split.mno(), split.mno_clients, split.mno_endpoint,
               split.other);
   const CpuSplit cs = split_switches(threads, switches, clients_switches, n_ops);
-  std::printf("context switches per op (each thread's voluntary + involuntary): %.1f; SM-SR %.1f (HTTPS %.1f, ES5 "
-              "admin %.1f, wake-ups %.1f, outbox %.1f + ended lanes %.1f, audit %.1f); devices %.1f + SMSC %.1f; MNO "
-              "%.1f (clients %.1f, endpoint %.1f); other %.1f\n",
-              static_cast<double>(switches) / n_ops, cs.smsr(), cs.smsr_http, cs.smsr_admin, cs.smsr_wake,
+  std::printf("context switches per op (each thread's voluntary + involuntary): %.1f (involuntary %.1f); SM-SR %.1f "
+              "(HTTPS %.1f, ES5 admin %.1f, wake-ups %.1f, outbox %.1f + ended lanes %.1f, audit %.1f); devices %.1f + "
+              "SMSC %.1f; MNO %.1f (clients %.1f, endpoint %.1f); other %.1f\n",
+              static_cast<double>(switches) / n_ops, static_cast<double>(forced) / n_ops, cs.smsr(), cs.smsr_http, cs.smsr_admin, cs.smsr_wake,
               cs.smsr_outbox, cs.ended, cs.smsr_audit, cs.devices, cs.smsc, cs.mno(), cs.mno_clients,
               cs.mno_endpoint, cs.other);
   const double fleet_ms = split.devices + split.smsc;

@@ -27,10 +27,10 @@ double thread_cpu_seconds() {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
-std::uint64_t context_switches(int who) {
+std::uint64_t context_switches(int who, bool involuntary_only) {
   rusage u{};
   ::getrusage(who, &u);
-  return static_cast<std::uint64_t>(u.ru_nvcsw) + static_cast<std::uint64_t>(u.ru_nivcsw);
+  return (involuntary_only ? 0 : static_cast<std::uint64_t>(u.ru_nvcsw)) + static_cast<std::uint64_t>(u.ru_nivcsw);
 }
 
 namespace {

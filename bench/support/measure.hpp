@@ -20,7 +20,8 @@ double thread_cpu_seconds();
 /// process, those that ended included; RUSAGE_THREAD: the calling thread):
 /// voluntary (it waited) plus involuntary (the scheduler took its core).
 /// Each hand-off of work from one thread to another costs at least one.
-std::uint64_t context_switches(int who);
+/// `involuntary_only`: only those the scheduler forced (a loaded machine's).
+std::uint64_t context_switches(int who, bool involuntary_only = false);
 
 /// One thread of this process: its id, its name (rsp/common/thread_name.hpp),
 /// the CPU seconds it has used so far and its context switches (voluntary and
