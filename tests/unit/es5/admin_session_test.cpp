@@ -48,33 +48,36 @@ class AdminSession : public Es5Test {
   net::NetResult<net::HttpResponse> open(net::HttpsClient& c) {
     return c.request("POST", server_->path(), {}, {}, admin_headers());
   }
+  /// A wake-up, the trigger's session enabling the second profile, the
+  /// card's own session with its notification, confirmed: all checked.
+  void enable_by_wake_up() {
+    start_device();
+    scripts_.queue(eid(), enable_second());
+    ASSERT_TRUE(sender_->send_trigger(target(), trigger()));
+    // The trigger's session, then the device's own session for the notification.
+    ASSERT_TRUE(eventually([&] { return device_->sessions_completed() >= 2; }));
+    ASSERT_TRUE(device_->wait_idle(5s));
+    EXPECT_EQ(device_->sessions_failed(), 0u);
+
+    auto done = scripts_.done();
+    ASSERT_EQ(done.count("op1"), 1u);
+    ASSERT_TRUE(done.at("op1")) << done.at("op1").error().to_string();
+    ASSERT_EQ(done.at("op1")->size(), 1u);
+    EXPECT_EQ(done.at("op1")->at(0).sw, 0x9000);
+    EXPECT_EQ(scripts_.pending(eid()), 0u);
+    EXPECT_EQ(isdp(second_).state, m2m::IsdpState::kEnabled);
+    EXPECT_EQ(isdp(boot_).state, m2m::IsdpState::kDisabled);
+
+    auto notes = sink_.received();
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_EQ(notes[0].isdp_aid, second_);
+    EXPECT_EQ(notes[0].eid, card_->isd_r().eid());
+    EXPECT_TRUE(card_->isd_r().pending_notifications().empty());
+    EXPECT_EQ(server_->active_sessions(), 0u);
+  }
 };
 
-TEST_F(AdminSession, WakeUpEnablesTheProfileAndTheNotificationIsConfirmed) {
-  start_device();
-  scripts_.queue(eid(), enable_second());
-  ASSERT_TRUE(sender_->send_trigger(target(), trigger()));
-  // The trigger's session, then the device's own session for the notification.
-  ASSERT_TRUE(eventually([&] { return device_->sessions_completed() >= 2; }));
-  ASSERT_TRUE(device_->wait_idle(5s));
-  EXPECT_EQ(device_->sessions_failed(), 0u);
-
-  auto done = scripts_.done();
-  ASSERT_EQ(done.count("op1"), 1u);
-  ASSERT_TRUE(done.at("op1")) << done.at("op1").error().to_string();
-  ASSERT_EQ(done.at("op1")->size(), 1u);
-  EXPECT_EQ(done.at("op1")->at(0).sw, 0x9000);
-  EXPECT_EQ(scripts_.pending(eid()), 0u);
-  EXPECT_EQ(isdp(second_).state, m2m::IsdpState::kEnabled);
-  EXPECT_EQ(isdp(boot_).state, m2m::IsdpState::kDisabled);
-
-  auto notes = sink_.received();
-  ASSERT_EQ(notes.size(), 1u);
-  EXPECT_EQ(notes[0].isdp_aid, second_);
-  EXPECT_EQ(notes[0].eid, card_->isd_r().eid());
-  EXPECT_TRUE(card_->isd_r().pending_notifications().empty());
-  EXPECT_EQ(server_->active_sessions(), 0u);
-}
+TEST_F(AdminSession, WakeUpEnablesTheProfileAndTheNotificationIsConfirmed) { enable_by_wake_up(); }
 
 /// The card's first POST carrying its pending notifications, as the device sends it.
 std::string notification_body(euicc_m2m::M2mIsdR& isd_r) {
@@ -291,20 +294,7 @@ TEST_F(AdminSession, InlineHandlersRunTheWholeSessionOnTheIoThreads) {
       },
       scripts_, sink_);
   ASSERT_TRUE(server_->start());
-  start_device();
-  scripts_.queue(eid(), enable_second());
-  ASSERT_TRUE(sender_->send_trigger(target(), trigger()));
-  ASSERT_TRUE(eventually([&] { return device_->sessions_completed() >= 2; }));
-  ASSERT_TRUE(device_->wait_idle(5s));
-  EXPECT_EQ(device_->sessions_failed(), 0u);
-
-  auto done = scripts_.done();
-  ASSERT_EQ(done.count("op1"), 1u);
-  ASSERT_TRUE(done.at("op1")) << done.at("op1").error().to_string();
-  EXPECT_EQ(isdp(second_).state, m2m::IsdpState::kEnabled);
-  ASSERT_EQ(sink_.received().size(), 1u);
-  EXPECT_TRUE(card_->isd_r().pending_notifications().empty());
-  EXPECT_EQ(server_->active_sessions(), 0u);
+  enable_by_wake_up();
   server_->stop();  // no log line after `threads` goes
   std::lock_guard lock(mu);
   EXPECT_EQ(threads, std::set<std::string>{"es5-admin-io"});
