@@ -1,4 +1,5 @@
 // bench_smsr [--eis N] [--devices M] [--ops K] [--clients C] [--geteis G]
+//            [--es5-handlers pool|inline] [--es5-io N]
 //
 // The SM-SR as `rsp smsr serve` wires it, in one process (issue 19, Speed):
 // the ES1/ES4 HTTPS service on 127.0.0.1 (port 0, API keys), the EIS
@@ -32,6 +33,8 @@
 //     they set on this machine's 2 cores, and whether the target is reachable;
 //     then each bound (flushes, handshakes, the simulated fleet's CPU, the
 //     SM-SR's own CPU on 2 cores) said to be above or BELOW the target.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -100,12 +103,22 @@ struct Args {
   std::size_t ops = 4000;
   std::size_t clients = 8;
   std::size_t geteis = 3000;
+  /// Where the ES5 listener handles a session's POSTs (--es5-handlers
+  /// pool|inline) and its I/O threads (--es5-io N; 0: net's default).
+  net::HandlerThreads es5_handlers = es5::AdminSessionOptions{}.handler_threads;
+  std::size_t es5_io = 0;
 };
 
 bool parse_args(int argc, char** argv, Args& a) {
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
     if (i + 1 >= argc) return false;
+    if (k == "--es5-handlers") {
+      const std::string h = argv[++i];
+      if (h != "pool" && h != "inline") return false;
+      a.es5_handlers = h == "inline" ? net::HandlerThreads::Inline : net::HandlerThreads::Pool;
+      continue;
+    }
     const long v = std::atol(argv[++i]);
     if (v < 1) return false;
     const auto n = static_cast<std::size_t>(v);
@@ -114,6 +127,7 @@ bool parse_args(int argc, char** argv, Args& a) {
     else if (k == "--ops") a.ops = n;
     else if (k == "--clients") a.clients = n;
     else if (k == "--geteis") a.geteis = n;
+    else if (k == "--es5-io") a.es5_io = n;
     else return false;
   }
   return a.devices <= a.eis;
@@ -197,8 +211,9 @@ std::unique_ptr<net::HttpsClient> es4_client(const std::string& url, const std::
   return std::move(*c);
 }
 
-/// The CPU of the measured run per operation (ms), split by whose threads
-/// used it, as the threads are named (rsp/common/thread_name.hpp).
+/// What the threads of the measured run used per operation (CPU ms, or
+/// context switches), split by whose threads they are, as the threads are
+/// named (rsp/common/thread_name.hpp).
 struct CpuSplit {
   double smsr_http = 0;    ///< "smsr-io", "smsr-pool", "smsr-admin-io": ES1/ES4 over HTTPS
   double smsr_admin = 0;   ///< "es5-admin-*": the PSK-TLS administration sessions
@@ -210,24 +225,29 @@ struct CpuSplit {
   double mno_clients = 0;  ///< "mno-client": the bench's ES4 callers
   double mno_endpoint = 0; ///< "mno-cb-*": the callback endpoint
   double other = 0;        ///< any other live thread (main, unnamed)
-  /// Threads that ended during the run (process CPU less the rest): the
-  /// callback outbox's lanes, each a thread while its MNO has callbacks due.
+  /// Threads that ended during the run (the process's total less the rest):
+  /// the callback outbox's lanes, each a thread while its MNO has callbacks due.
   double ended = 0;
   double smsr() const { return smsr_http + smsr_admin + smsr_wake + smsr_outbox + ended + smsr_audit; }
   double mno() const { return mno_clients + mno_endpoint; }
 };
 
-/// `clients_seconds`: the ES4 client threads', which ended before `threads` was read.
-CpuSplit split_cpu(const std::vector<bench::ThreadCpu>& threads, double process_seconds, double clients_seconds,
-                   double ops) {
+/// `value`: what one thread used (its CPU seconds, or its context switches);
+/// `process`: the same for the whole process over the run (threads that
+/// ended included); `clients`: the ES4 client threads', which ended before
+/// `threads` was read; `scale`: the unit per operation (1000 for ms).
+template <class Value>
+CpuSplit split_by_thread(const std::vector<bench::ThreadCpu>& threads, Value value, double process, double clients,
+                         double ops, double scale) {
   CpuSplit s;
-  const double per = 1000 / std::max(ops, 1.0);
-  s.mno_clients = clients_seconds * per;
-  double live = clients_seconds;
+  const double per = scale / std::max(ops, 1.0);
+  s.mno_clients = clients * per;
+  double live = clients;
   for (const auto& t : threads) {
     const std::string_view n = t.name;
-    const double v = t.seconds * per;
-    live += t.seconds;
+    const double u = value(t);
+    const double v = u * per;
+    live += u;
     if (n.starts_with("smsr-wake")) s.smsr_wake += v;
     else if (n.starts_with("smsr-audit")) s.smsr_audit += v;
     else if (n.starts_with("smsr")) s.smsr_http += v;
@@ -239,8 +259,23 @@ CpuSplit split_cpu(const std::vector<bench::ThreadCpu>& threads, double process_
     else if (n.starts_with("mno-cb")) s.mno_endpoint += v;
     else s.other += v;
   }
-  s.ended = std::max(0.0, process_seconds - live) * per;
+  s.ended = std::max(0.0, process - live) * per;
   return s;
+}
+
+/// The CPU per operation (ms) by side.
+CpuSplit split_cpu(const std::vector<bench::ThreadCpu>& threads, double process_seconds, double clients_seconds,
+                   double ops) {
+  return split_by_thread(threads, [](const bench::ThreadCpu& t) { return t.seconds; }, process_seconds,
+                         clients_seconds, ops, 1000);
+}
+
+/// The context switches per operation by side: each thread hand-off (a wake
+/// and a wait) costs CPU on both sides and often a wait for a core.
+CpuSplit split_switches(const std::vector<bench::ThreadCpu>& threads, std::uint64_t process, std::uint64_t clients,
+                        double ops) {
+  return split_by_thread(threads, [](const bench::ThreadCpu& t) { return static_cast<double>(t.switches); },
+                         static_cast<double>(process), static_cast<double>(clients), ops, 1);
 }
 
 json post(net::HttpsClient& c, const std::string& path, const json& body, const std::string& key) {
@@ -256,14 +291,18 @@ int main(int argc, char** argv) {
   tune_allocator_for_server();               // as `rsp smsr serve` does
   Args args;
   if (!parse_args(argc, argv, args)) {
-    std::fprintf(stderr, "usage: bench_smsr [--eis N] [--devices M] [--ops K] [--clients C] [--geteis G]\n");
+    std::fprintf(stderr, "usage: bench_smsr [--eis N] [--devices M] [--ops K] [--clients C] [--geteis G] "
+                         "[--es5-handlers pool|inline] [--es5-io N]\n");
     return 2;
   }
   std::string tmpl = (fs::temp_directory_path() / "bench-smsr-XXXXXX").string();
   if (!::mkdtemp(tmpl.data())) die("cannot make a temporary folder");
   const fs::path dir = tmpl;
-  std::printf("bench_smsr: %zu EIS, %zu devices, %zu EnableProfile operations from %zu MNO clients, %zu GetEIS\n",
-              args.eis, args.devices, args.ops, args.clients, args.geteis);
+  std::printf("bench_smsr: %zu EIS, %zu devices, %zu EnableProfile operations from %zu MNO clients, %zu GetEIS; ES5 "
+              "handlers %s, %s I/O threads\n",
+              args.eis, args.devices, args.ops, args.clients, args.geteis,
+              args.es5_handlers == net::HandlerThreads::Inline ? "inline" : "on a pool",
+              args.es5_io == 0 ? "default" : std::to_string(args.es5_io).c_str());
 
   // The test PKI: the SM-SR's TLS identity, the EUM, the callback endpoint's identity.
   pki::TestPkiOptions po;
@@ -324,6 +363,8 @@ int main(int argc, char** argv) {
   // end, so under load a device's next session can meet its last one still
   // counted: two per device, and some room.
   es5::AdminSessionOptions so;
+  so.handler_threads = args.es5_handlers;
+  so.io_threads = args.es5_io;
   so.max_connections_per_peer = 2 * args.devices + 16;
   es5::AdminSessionServer sessions(so, [l = link.get()](std::string_view id) { return l->psk(id); }, *link, *link);
   if (auto r = sessions.start(); !r) die("ES5 listener: " + r.error().message);
@@ -481,15 +522,19 @@ int main(int argc, char** argv) {
   const auto threads0 = bench::threads_cpu();
   const double cpu0 = bench::process_cpu_seconds();
   const auto machine0 = bench::machine_cpu();
+  const std::uint64_t switches0 = bench::context_switches(RUSAGE_SELF);
+  const std::uint64_t forced0 = bench::context_switches(RUSAGE_SELF, true);
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::seconds(60 + args.ops / 10);
   std::vector<std::thread> clients;
   std::mutex clients_cpu_mu;
   double clients_cpu = 0;  // the client threads end before the split is read: each adds its own
+  std::uint64_t clients_switches = 0;
   for (std::size_t c = 0; c < args.clients; ++c) {
     clients.emplace_back([&] {
       set_thread_name("mno-client");
       const double thread0 = bench::thread_cpu_seconds();
+      const std::uint64_t switched0 = bench::context_switches(RUSAGE_THREAD);
       auto mno = es4_client(url, *roots);
       while (auto d = ledger.take(args.ops, deadline)) {
         Device& dev = devices[*d];
@@ -501,8 +546,10 @@ int main(int argc, char** argv) {
         else ledger.refused(*d, std::get<std::string>(a));
       }
       const double used = bench::thread_cpu_seconds() - thread0;
+      const std::uint64_t switched = bench::context_switches(RUSAGE_THREAD) - switched0;
       std::lock_guard lock(clients_cpu_mu);
       clients_cpu += used;
+      clients_switches += switched;
     });
   }
   for (auto& t : clients) t.join();
@@ -511,6 +558,8 @@ int main(int argc, char** argv) {
   const double seconds = ms(ledger.last() - start) / 1000;
   const double cpu = bench::process_cpu_seconds() - cpu0;
   const auto machine1 = bench::machine_cpu();
+  const std::uint64_t switches = bench::context_switches(RUSAGE_SELF) - switches0;
+  const std::uint64_t forced = bench::context_switches(RUSAGE_SELF, true) - forced0;
   const auto threads = bench::threads_cpu_since(threads0, bench::threads_cpu());
   const auto stats1 = store::sqlite_commit_stats(*db);
   const double card_flushes_per_op = static_cast<double>(file_flushes() - card_flushes0);
@@ -559,6 +608,13 @@ int main(int argc, char** argv) {
               split.smsr(), split.smsr_http, split.smsr_admin, split.smsr_wake, split.smsr_outbox, split.ended,
               split.smsr_audit, split.devices, split.smsc, split.mno(), split.mno_clients, split.mno_endpoint,
               split.other);
+  const CpuSplit cs = split_switches(threads, switches, clients_switches, n_ops);
+  std::printf("context switches per op (each thread's voluntary + involuntary): %.1f (involuntary %.1f); SM-SR %.1f "
+              "(HTTPS %.1f, ES5 admin %.1f, wake-ups %.1f, outbox %.1f + ended lanes %.1f, audit %.1f); devices %.1f + "
+              "SMSC %.1f; MNO %.1f (clients %.1f, endpoint %.1f); other %.1f\n",
+              static_cast<double>(switches) / n_ops, static_cast<double>(forced) / n_ops, cs.smsr(), cs.smsr_http, cs.smsr_admin, cs.smsr_wake,
+              cs.smsr_outbox, cs.ended, cs.smsr_audit, cs.devices, cs.smsc, cs.mno(), cs.mno_clients,
+              cs.mno_endpoint, cs.other);
   const double fleet_ms = split.devices + split.smsc;
   std::printf("the simulated fleet (devices + SMSC, %.3f ms per op) shares this machine's %d cores with the SM-SR (a real "
               "fleet runs on its devices): alone it bounds this run at %d cores / %.3f ms = %.0f ops/s; the SM-SR's own "

@@ -27,6 +27,27 @@ double thread_cpu_seconds() {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
+std::uint64_t context_switches(int who, bool involuntary_only) {
+  rusage u{};
+  ::getrusage(who, &u);
+  return (involuntary_only ? 0 : static_cast<std::uint64_t>(u.ru_nvcsw)) + static_cast<std::uint64_t>(u.ru_nivcsw);
+}
+
+namespace {
+
+/// voluntary_ctxt_switches + nonvoluntary_ctxt_switches of one thread's
+/// status file (0 when it cannot be read: the thread ended meanwhile).
+std::uint64_t thread_switches(const std::filesystem::path& task) {
+  std::ifstream status(task / "status");
+  std::uint64_t sum = 0;
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with("voluntary_ctxt_switches:") || line.starts_with("nonvoluntary_ctxt_switches:"))
+      sum += std::strtoull(line.c_str() + line.find(':') + 1, nullptr, 10);
+  return sum;
+}
+
+}  // namespace
+
 std::vector<ThreadCpu> threads_cpu() {
   std::vector<ThreadCpu> out;
   std::error_code ec;
@@ -42,18 +63,21 @@ std::vector<ThreadCpu> threads_cpu() {
     if (::clock_gettime(clock, &ts) != 0) continue;  // ended meanwhile
     t.seconds = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
     if (std::ifstream comm(entry.path() / "comm"); comm) std::getline(comm, t.name);
+    t.switches = thread_switches(entry.path());
     out.push_back(std::move(t));
   }
   return out;
 }
 
 std::vector<ThreadCpu> threads_cpu_since(const std::vector<ThreadCpu>& before, const std::vector<ThreadCpu>& after) {
-  std::unordered_map<int, double> start;
-  for (const auto& t : before) start[t.tid] = t.seconds;
+  std::unordered_map<int, const ThreadCpu*> start;
+  for (const auto& t : before) start[t.tid] = &t;
   std::vector<ThreadCpu> out;
   for (const auto& t : after) {
     const auto it = start.find(t.tid);
-    out.push_back({t.tid, t.name, t.seconds - (it == start.end() ? 0.0 : it->second)});
+    const ThreadCpu* b = it == start.end() ? nullptr : it->second;
+    out.push_back({t.tid, t.name, t.seconds - (b ? b->seconds : 0.0),
+                   t.switches - std::min(t.switches, b ? b->switches : std::uint64_t{0})});
   }
   return out;
 }

@@ -3,6 +3,7 @@
 /// CPU-second stays meaningful on a loaded machine, where wall-clock rates
 /// drop) and latency percentiles.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,13 +16,21 @@ double cpu_seconds(int who);
 double process_cpu_seconds();
 /// CPU seconds of the calling thread (its CPU-time clock, finer than rusage).
 double thread_cpu_seconds();
+/// Context switches of `who` so far (RUSAGE_SELF: every thread of the
+/// process, those that ended included; RUSAGE_THREAD: the calling thread):
+/// voluntary (it waited) plus involuntary (the scheduler took its core).
+/// Each hand-off of work from one thread to another costs at least one.
+/// `involuntary_only`: only those the scheduler forced (a loaded machine's).
+std::uint64_t context_switches(int who, bool involuntary_only = false);
 
-/// One thread of this process: its id, its name (rsp/common/thread_name.hpp)
-/// and the CPU seconds it has used so far.
+/// One thread of this process: its id, its name (rsp/common/thread_name.hpp),
+/// the CPU seconds it has used so far and its context switches (voluntary and
+/// involuntary, from /proc/self/task/<tid>/status).
 struct ThreadCpu {
   int tid = 0;
   std::string name;
   double seconds = 0;
+  std::uint64_t switches = 0;
 };
 /// Every thread of this process now (from /proc/self/task, each one's CPU
 /// from its own CPU-time clock, to the nanosecond). Empty where there is no

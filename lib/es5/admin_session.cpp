@@ -38,6 +38,8 @@ net::NetResult<void> AdminSessionServer::start() {
   o.host = options_.host;
   o.port = options_.port;
   o.worker_threads = options_.worker_threads;
+  o.handler_threads = options_.handler_threads;
+  o.io_threads = options_.io_threads;
   o.max_connections_per_peer = options_.max_connections_per_peer;
   o.thread_name = "es5-admin";  // "es5-admin-io", "es5-admin-pool"
   net::TlsServerConfig tls;

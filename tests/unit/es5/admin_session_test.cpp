@@ -5,8 +5,10 @@
 // stops mid-session, a second session for the same eUICC.
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <cctype>
+#include <set>
 #include <chrono>
 #include <thread>
 
@@ -46,33 +48,36 @@ class AdminSession : public Es5Test {
   net::NetResult<net::HttpResponse> open(net::HttpsClient& c) {
     return c.request("POST", server_->path(), {}, {}, admin_headers());
   }
+  /// A wake-up, the trigger's session enabling the second profile, the
+  /// card's own session with its notification, confirmed: all checked.
+  void enable_by_wake_up() {
+    start_device();
+    scripts_.queue(eid(), enable_second());
+    ASSERT_TRUE(sender_->send_trigger(target(), trigger()));
+    // The trigger's session, then the device's own session for the notification.
+    ASSERT_TRUE(eventually([&] { return device_->sessions_completed() >= 2; }));
+    ASSERT_TRUE(device_->wait_idle(5s));
+    EXPECT_EQ(device_->sessions_failed(), 0u);
+
+    auto done = scripts_.done();
+    ASSERT_EQ(done.count("op1"), 1u);
+    ASSERT_TRUE(done.at("op1")) << done.at("op1").error().to_string();
+    ASSERT_EQ(done.at("op1")->size(), 1u);
+    EXPECT_EQ(done.at("op1")->at(0).sw, 0x9000);
+    EXPECT_EQ(scripts_.pending(eid()), 0u);
+    EXPECT_EQ(isdp(second_).state, m2m::IsdpState::kEnabled);
+    EXPECT_EQ(isdp(boot_).state, m2m::IsdpState::kDisabled);
+
+    auto notes = sink_.received();
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_EQ(notes[0].isdp_aid, second_);
+    EXPECT_EQ(notes[0].eid, card_->isd_r().eid());
+    EXPECT_TRUE(card_->isd_r().pending_notifications().empty());
+    EXPECT_EQ(server_->active_sessions(), 0u);
+  }
 };
 
-TEST_F(AdminSession, WakeUpEnablesTheProfileAndTheNotificationIsConfirmed) {
-  start_device();
-  scripts_.queue(eid(), enable_second());
-  ASSERT_TRUE(sender_->send_trigger(target(), trigger()));
-  // The trigger's session, then the device's own session for the notification.
-  ASSERT_TRUE(eventually([&] { return device_->sessions_completed() >= 2; }));
-  ASSERT_TRUE(device_->wait_idle(5s));
-  EXPECT_EQ(device_->sessions_failed(), 0u);
-
-  auto done = scripts_.done();
-  ASSERT_EQ(done.count("op1"), 1u);
-  ASSERT_TRUE(done.at("op1")) << done.at("op1").error().to_string();
-  ASSERT_EQ(done.at("op1")->size(), 1u);
-  EXPECT_EQ(done.at("op1")->at(0).sw, 0x9000);
-  EXPECT_EQ(scripts_.pending(eid()), 0u);
-  EXPECT_EQ(isdp(second_).state, m2m::IsdpState::kEnabled);
-  EXPECT_EQ(isdp(boot_).state, m2m::IsdpState::kDisabled);
-
-  auto notes = sink_.received();
-  ASSERT_EQ(notes.size(), 1u);
-  EXPECT_EQ(notes[0].isdp_aid, second_);
-  EXPECT_EQ(notes[0].eid, card_->isd_r().eid());
-  EXPECT_TRUE(card_->isd_r().pending_notifications().empty());
-  EXPECT_EQ(server_->active_sessions(), 0u);
-}
+TEST_F(AdminSession, WakeUpEnablesTheProfileAndTheNotificationIsConfirmed) { enable_by_wake_up(); }
 
 /// The card's first POST carrying its pending notifications, as the device sends it.
 std::string notification_body(euicc_m2m::M2mIsdR& isd_r) {
@@ -260,6 +265,39 @@ TEST_F(AdminSession, AContinuationWithoutSessionIsRefused) {
   auto r = c->request("POST", server_->next_path(), {}, {}, admin_headers(ota::ScriptStatus::Ok));
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->status, 409);
+}
+
+/// AdminSessionOptions::handler_threads = Inline: the session's POSTs are
+/// handled on the listener's I/O threads ("es5-admin-io"), none on a pool,
+/// and the whole session (script, answer, the card's notification and its
+/// confirmation) runs as it does on the pool.
+TEST_F(AdminSession, InlineHandlersRunTheWholeSessionOnTheIoThreads) {
+  server_->stop();
+  std::mutex mu;
+  std::set<std::string> threads;
+  AdminSessionOptions o;
+  o.handler_threads = net::HandlerThreads::Inline;
+  o.io_threads = 1;
+  o.session_idle_timeout = 300ms;
+  o.log = [&](const std::string&) {
+    char name[32] = {};
+    ::pthread_getname_np(::pthread_self(), name, sizeof name);
+    std::lock_guard lock(mu);
+    threads.insert(name);
+  };
+  const auto psk = card_->isd_r().state().scp81;
+  server_ = std::make_unique<AdminSessionServer>(
+      o,
+      [psk, card_eid = eid()](std::string_view identity) -> std::optional<PskBinding> {
+        if (identity != psk.identity) return std::nullopt;
+        return PskBinding{card_eid, psk.key};
+      },
+      scripts_, sink_);
+  ASSERT_TRUE(server_->start());
+  enable_by_wake_up();
+  server_->stop();  // no log line after `threads` goes
+  std::lock_guard lock(mu);
+  EXPECT_EQ(threads, std::set<std::string>{"es5-admin-io"});
 }
 
 TEST_F(AdminSession, NothingQueuedAnswersNoContent) {
