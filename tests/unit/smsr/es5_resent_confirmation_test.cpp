@@ -21,16 +21,6 @@ using m2m::ProfileState;
 
 class Es5ResentConfirmationTest : public Es5LinkTest {
  protected:
-  /// The results of the notifications' audit lines, oldest first.
-  std::vector<std::string> notification_lines() {
-    std::vector<std::string> out;
-    const auto trail = registry_->audit_trail(eid());
-    EXPECT_TRUE(trail) << trail.error().message;
-    if (trail)
-      for (const auto& a : *trail)
-        if (a.function == "ES5.HandleNotification") out.push_back(a.result);
-    return out;
-  }
   /// Ends the device, and the card with it, and starts both again from the
   /// card folder `folder` left (the device's session server stays).
   void restart_from(const fs::path& folder) {
