@@ -24,7 +24,8 @@ namespace {
 constexpr std::string_view kMagic = "rsp-euicc-state 1 ";
 constexpr std::size_t kMaxHeader = 96;
 
-fs::path slot_path(const fs::path& dir, int slot) { return dir / (slot == 0 ? "state.0" : "state.1"); }
+const char* slot_name(int slot) { return slot == 0 ? "state.0" : "state.1"; }
+fs::path slot_path(const fs::path& dir, int slot) { return dir / slot_name(slot); }
 
 /// FNV-1a, 64 bits: finds torn writes (not an integrity check against attackers,
 /// who could rewrite the whole folder anyway).
@@ -197,17 +198,18 @@ Bytes slot_bytes(const SlotStamp& newest, ByteView body, std::uint64_t sum) {
 /// Writes `data` at the start of the slot open as `fd` and flushes it
 /// (fsync for a file just created, whose size is new; fdatasync else, which
 /// also flushes the size when the record grew the file).
-StoreResult<void> write_slot(int fd, const fs::path& file, ByteView data, bool created) {
+/// (The slot named by its number, not its path: the held slots' saves build no path.)
+StoreResult<void> write_slot(int fd, int slot, ByteView data, bool created) {
   std::size_t off = 0;
   while (off < data.size()) {
     const ssize_t n = ::pwrite(fd, data.data() + off, data.size() - off, static_cast<off_t>(off));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return unexpected(StoreError{"cannot write " + file.filename().string() + ": " + std::strerror(errno)});
+    if (n <= 0) return unexpected(StoreError{std::string("cannot write ") + slot_name(slot) + ": " + std::strerror(errno)});
     off += static_cast<std::size_t>(n);
   }
   count_file_flush();
   if ((created ? ::fsync(fd) : ::fdatasync(fd)) != 0)
-    return unexpected(StoreError{"cannot flush " + file.filename().string()});
+    return unexpected(StoreError{std::string("cannot flush ") + slot_name(slot)});
   return {};
 }
 
@@ -227,7 +229,7 @@ StoreResult<SlotStamp> write_next_slot(const fs::path& dir, const SlotStamp& new
     created = true;
   }
   if (fd < 0) return unexpected(StoreError{"cannot open " + file.filename().string() + ": " + std::strerror(errno)});
-  auto written = write_slot(fd, file, data, created);
+  auto written = write_slot(fd, slot, data, created);
   if (::close(fd) != 0 && written) written = unexpected(StoreError{"cannot flush " + file.filename().string()});
   RSP_TRY_VOID(written);
   // A new slot file exists on disk only once its folder entry is flushed.
@@ -266,7 +268,12 @@ void SlotFiles::close() {
 bool SlotFiles::open(const fs::path& dir) {
   for (int i = 0; i < 2; ++i) {
     if (fd[i] >= 0) continue;
-    fd[i] = ::open(slot_path(dir, i).c_str(), O_RDWR | O_CLOEXEC);
+    // No access time kept (the header read before each save would update
+    // it after every write: an inode change per save); O_NOATIME needs the
+    // file's owner, anyone else opens it as usual.
+    const fs::path file = slot_path(dir, i);
+    fd[i] = ::open(file.c_str(), O_RDWR | O_CLOEXEC | O_NOATIME);
+    if (fd[i] < 0 && errno == EPERM) fd[i] = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
     if (fd[i] < 0) {
       close();
       return false;
@@ -281,7 +288,7 @@ StoreResult<SlotStamp> write_next_slot(SlotFiles& files, const fs::path& dir, co
   const std::uint64_t sum = fnv1a(body);
   const Bytes data = slot_bytes(newest, body, sum);
   if (data.empty()) return unexpected(StoreError{"state header"});
-  RSP_TRY_VOID(write_slot(files.fd[slot], slot_path(dir, slot), data, false));
+  RSP_TRY_VOID(write_slot(files.fd[slot], slot, data, false));
   return SlotStamp{newest.seq + 1, slot, sum};
 }
 

@@ -67,26 +67,37 @@ apdu::Response M2mIsdR::dispatch(const card::ApduCommand& a) {
   auto outcome = detail::apply_to(next, *command, detail::CardFacts{eid_});
   if (!outcome) return status(outcome.error());
   if (outcome->changed) {
-    if (auto failed = commit(std::move(next))) return status(*failed);
+    const bool confirmation = std::holds_alternative<m2m::ConfirmNotification>(*command);
+    if (auto failed = commit(std::move(next), confirmation)) return status(*failed);
   }
   return apdu::Response{std::move(outcome->data), sw::kOk};
 }
 
-std::optional<std::uint16_t> M2mIsdR::commit(M2mState next) {
+std::optional<std::uint16_t> M2mIsdR::commit(M2mState next, bool confirmation) {
   if (batch_owner_ && *batch_owner_ == std::this_thread::get_id()) {
-    // saved at the end of in_one_save(), before the script is answered; the
-    // state on disk kept (moved, not copied) by the run's first change, to
-    // go back to if that save fails
-    if (!batch_dirty_) saved_ = std::move(state_);
+    // saved at the end of in_one_save(), before the script is answered (a
+    // run of confirmations alone: with the next save); the state before the
+    // run kept (moved, not copied) by its first change, to go back to if
+    // that save fails
+    if (!batch_changed_) saved_ = std::move(state_);
     state_ = std::move(next);
-    batch_dirty_ = true;
+    batch_changed_ = true;
+    batch_dirty_ = batch_dirty_ || !confirmation;
+    return std::nullopt;
+  }
+  if (confirmation && !batch_owner_) {
+    // Its removal rides on the next save (see the header): a crash before
+    // it only brings back a notification the SM-SR takes as stale.
+    state_ = std::move(next);
+    unsaved_ = true;
     return std::nullopt;
   }
   if (!store_.save(next)) return sw::kMemoryFailure;
   state_ = std::move(next);
+  unsaved_ = false;
   // Another thread's run: `next` held its changes so far, saved now too
-  // (its next change keeps this state as the one on disk).
-  if (batch_owner_) batch_dirty_ = false;
+  // (its next change keeps this state to go back to).
+  if (batch_owner_) batch_changed_ = batch_dirty_ = false;
   return std::nullopt;
 }
 
@@ -96,7 +107,7 @@ bool M2mIsdR::in_one_save(const std::function<void()>& body) {
     std::lock_guard lock(mutex_);
     if (!batch_owner_) {
       batch_owner_ = std::this_thread::get_id();
-      batch_dirty_ = false;
+      batch_changed_ = batch_dirty_ = false;
       batched = true;
     }
   }
@@ -107,11 +118,28 @@ bool M2mIsdR::in_one_save(const std::function<void()>& body) {
   bool ok = true;
   if (batch_dirty_) {
     ok = static_cast<bool>(store_.save(state_));
-    if (!ok) state_ = std::move(saved_);
+    if (ok) unsaved_ = false;
+    else state_ = std::move(saved_);
+  } else if (batch_changed_) {
+    unsaved_ = true;  // confirmations alone: with the next save
   }
-  batch_dirty_ = false;
+  batch_changed_ = batch_dirty_ = false;
   saved_ = {};
   return ok;
+}
+
+bool M2mIsdR::save_pending() {
+  std::lock_guard lock(mutex_);
+  if (!unsaved_) return true;
+  if (!store_.save(state_)) return false;
+  unsaved_ = false;
+  if (batch_owner_) batch_changed_ = batch_dirty_ = false;
+  return true;
+}
+
+bool M2mIsdR::has_unsaved_confirmations() {
+  std::lock_guard lock(mutex_);
+  return unsaved_;
 }
 
 StoreResult<void> M2mIsdR::load_profile(ByteView aid, ByteView iccid, std::uint8_t pol1, const std::string& mno_id) {

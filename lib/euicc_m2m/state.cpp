@@ -88,8 +88,12 @@ class JsonText {
   }
   JsonText& hex(ByteView v) {
     comma();
+    static constexpr char kDigits[] = "0123456789ABCDEF";
     s_ += '"';
-    s_ += to_hex(v);
+    for (const std::uint8_t b : v) {  // as to_hex(), without its string
+      s_ += kDigits[b >> 4];
+      s_ += kDigits[b & 0x0F];
+    }
     s_ += '"';
     return *this;
   }
@@ -275,14 +279,17 @@ std::uint32_t M2mState::memory_used() const {
 }
 
 struct M2mStore::Newest {
+  fs::path dir;  ///< slots_dir(), made once
   std::mutex mu;
   euicc::detail::SlotStamp stamp;  ///< seq 0: not known
   euicc::detail::SlotFiles files;  ///< both slots, once both exist (under mu)
 };
 
-M2mStore::M2mStore(euicc::EuiccStore e) : euicc_(std::move(e)), newest_(std::make_shared<Newest>()) {}
+M2mStore::M2mStore(euicc::EuiccStore e) : euicc_(std::move(e)), newest_(std::make_shared<Newest>()) {
+  newest_->dir = euicc_.dir() / "m2m";
+}
 
-fs::path M2mStore::slots_dir() const { return euicc_.dir() / "m2m"; }
+fs::path M2mStore::slots_dir() const { return newest_->dir; }
 
 StoreResult<M2mStore> M2mStore::open(const fs::path& dir) {
   RSP_TRY(auto e, euicc::EuiccStore::open(dir));
@@ -323,7 +330,7 @@ StoreResult<void> M2mStore::save(const M2mState& state) const {
     return unexpected(StoreError{"the M2M card state holds a string that is not UTF-8"});
   }
   std::lock_guard lock(newest_->mu);
-  const fs::path dir = slots_dir();
+  const fs::path& dir = newest_->dir;
   euicc::detail::SlotStamp after = newest_->stamp;
   // Another writer (another process on the folder) wrote the other slot
   // since: read both again. With the slots held open, one pread.

@@ -44,6 +44,9 @@ M2mDevice::~M2mDevice() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // A stop of its own: the confirmations the card holds in memory only are
+  // written now, so that the restarted device does not send them again.
+  if (!isd_r_.save_pending()) log("device: the card's confirmed notifications not saved");
 }
 
 void M2mDevice::log(const std::string& line) const {

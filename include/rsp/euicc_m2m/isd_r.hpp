@@ -18,7 +18,13 @@
 ///  - The fallback and emergency attributes are each carried by at most one
 ///    profile: setting one moves it.
 ///  - Each profile change queues a notification for the SM-SR (sequence
-///    numbers from 1), kept until the SM-SR confirms it.
+///    numbers from 1), kept until the SM-SR confirms it. The confirmation's
+///    removal is answered at once and written with the card's next save, not
+///    in a durable write of its own: a crash before then only brings back a
+///    notification the SM-SR has confirmed already, which the card sends again
+///    and the SM-SR takes as stale (its sequence number is not after the last
+///    one it applied: nothing changes, it is confirmed again). Every other
+///    change is on disk before its answer.
 ///  - Refusals: 6A88 unknown ISD-P, 6985 a state or policy that forbids the
 ///    operation, 6A84 no memory, 6581 the state could not be saved (nothing
 ///    changed); malformed commands answer the codec's status word.
@@ -114,8 +120,17 @@ class M2mIsdR final : public card::GpSecurityDomain {
   /// back to the last saved one, as if no command of `body` had run. A change
   /// by another thread meanwhile (a secured SMS's counter) is saved at once,
   /// with the script's changes so far. Inside a run on this thread, or while
-  /// another thread's runs: `body` runs with a save per change.
+  /// another thread's runs: `body` runs with a save per change. A run whose
+  /// only changes are notification confirmations writes nothing: they wait
+  /// for the next save (see the class comment).
   bool in_one_save(const std::function<void()>& body);
+
+  /// Writes the confirmations that wait for the next save, if any (a device
+  /// that stops on its own, so that it does not send them again after its
+  /// restart). False when that save failed (they still wait).
+  bool save_pending();
+  /// Whether the state in memory holds confirmations not on disk yet.
+  bool has_unsaved_confirmations();
 
   /// The notifications waiting for the SM-SR's confirmation, oldest first.
   std::vector<m2m::Notification> pending_notifications();
@@ -138,7 +153,9 @@ class M2mIsdR final : public card::GpSecurityDomain {
   M2mIsdR(M2mStore store, M2mState state, Bytes eid, IsdROptions options);
   apdu::Response dispatch(const card::ApduCommand& apdu);
   /// Saves `next` and makes it the state; 6581 when it cannot be saved.
-  std::optional<std::uint16_t> commit(M2mState next);
+  /// `confirmation`: `next` differs from the state only by confirmed
+  /// notifications, whose removal waits for the next save (class comment).
+  std::optional<std::uint16_t> commit(M2mState next, bool confirmation = false);
   /// The SM-SR change's commands (isdr_keys.cpp); nullopt for any other command.
   std::optional<apdu::Response> on_smsr_change(const apdu::Command& command);
   apdu::Response on_key_message(ByteView message);
@@ -154,11 +171,15 @@ class M2mIsdR final : public card::GpSecurityDomain {
   IsdROptions options_;
   std::optional<std::chrono::steady_clock::time_point> lost_since_;  ///< enabled profile without coverage since
   /// in_one_save() (under mutex_): the thread whose changes wait for the end
-  /// of its run, whether some do, and the last saved state to go back to
-  /// (set by the first change not on disk yet).
+  /// of its run, whether some do (changed) and some need the run's save
+  /// (dirty: any change but a confirmation), and the state to go back to if
+  /// that save fails (set by the run's first change).
   std::optional<std::thread::id> batch_owner_;
+  bool batch_changed_ = false;
   bool batch_dirty_ = false;
   M2mState saved_;
+  /// state_ holds confirmations not on disk yet (under mutex_): the next save writes them.
+  bool unsaved_ = false;
 };
 
 }  // namespace rsp::euicc_m2m

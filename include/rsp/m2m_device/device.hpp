@@ -92,7 +92,7 @@ struct SessionClient;
 class M2mDevice {
  public:
   M2mDevice(euicc_m2m::M2mIsdR& isd_r, M2mDeviceOptions options);
-  ~M2mDevice();  ///< finishes the session in progress, drops queued ones
+  ~M2mDevice();  ///< finishes the session in progress, drops queued ones, saves what the card holds unsaved (M2mIsdR::save_pending)
   M2mDevice(const M2mDevice&) = delete;
   M2mDevice& operator=(const M2mDevice&) = delete;
 

@@ -134,6 +134,16 @@ void Es5LinkTest::add_log_line(std::string line) {
   log_.push_back(std::move(line));
 }
 
+std::vector<std::string> Es5LinkTest::notification_lines() {
+  std::vector<std::string> out;
+  const auto trail = registry_->audit_trail(eid());
+  EXPECT_TRUE(trail) << trail.error().message;
+  if (trail)
+    for (const auto& a : *trail)
+      if (a.function == "ES5.HandleNotification") out.push_back(a.result);
+  return out;
+}
+
 std::vector<std::string> Es5LinkTest::log_lines() {
   std::lock_guard lock(log_mu_);
   return log_;

@@ -45,6 +45,8 @@ class Es5LinkTest : public euicc_m2m::test::M2mTest {
   void start_device();
   Operation op(std::int64_t id) { return **registry_->operation(id); }
   std::vector<service::OutboxItem> callbacks() { return *registry_->outbox()->due(100); }
+  /// The results of the card's notifications' audit lines, oldest first.
+  std::vector<std::string> notification_lines();
   std::vector<std::string> log_lines();
   /// One line of either side's log (the SM-SR's, the device's "device: ...").
   void add_log_line(std::string line);

@@ -33,16 +33,6 @@ class Es5NotificationOrderTest : public Es5LinkTest {
     for (const auto& i : callbacks()) out.push_back(i.recipient + " " + json::parse(i.body).value("function", ""));
     return out;
   }
-  /// The results of the notifications' audit lines, oldest first.
-  std::vector<std::string> notification_lines() {
-    std::vector<std::string> out;
-    const auto trail = registry_->audit_trail(eid());
-    EXPECT_TRUE(trail) << trail.error().message;
-    if (trail)
-      for (const auto& a : *trail)
-        if (a.function == "ES5.HandleNotification") out.push_back(a.result);
-    return out;
-  }
 };
 
 TEST_F(Es5NotificationOrderTest, AnOlderNotificationAfterALaterOneChangesNothingAndTellsNobody) {
