@@ -274,6 +274,7 @@ class SqliteDatabase final : public Database {
       if (sync_later) {
         if (const int fd = wal_sync_descriptor(); fd >= 0) {
           ++syncs_in_flight_;
+          ++syncs_started_;
           return fd;
         }
       }
@@ -294,6 +295,7 @@ class SqliteDatabase final : public Database {
   /// (0: synced). Lock held.
   void finish_sync(Group& group, int error) {
     --syncs_in_flight_;
+    ++syncs_finished_;
     if (error == 0) {
       ++stats_.wal_syncs;
       ++stats_.unlocked_wal_syncs;
@@ -304,6 +306,12 @@ class SqliteDatabase final : public Database {
   }
   /// Syncs that flush_group(true) left to their callers, running now.
   int syncs_in_flight_ = 0;
+  /// Such syncs begun and ended so far. A sync that ends made durable every
+  /// frame written before it began, so once as many have ended as had begun
+  /// at some moment, whatever was committed before that moment is on disk
+  /// (whichever syncs they were).
+  std::uint64_t syncs_started_ = 0, syncs_finished_ = 0;
+  std::function<void()> before_unlocked_sync_;  ///< SqliteOptions::before_unlocked_sync
   /// Back to synchronous=FULL after a deferred group (lock held, no
   /// transaction open). When that fails, sync_full_ stays false and the next
   /// use of the connection tries again before it writes anything.
@@ -453,6 +461,13 @@ class SqliteTransaction final : public Transaction::Impl {
       return r;
     }
     ++group_->members;
+    // What this transaction read may come from a group committed (visible)
+    // but still being flushed without the lock. A deferred group has no
+    // flush of its own to wait for, yet its caller may act on what it read:
+    // the outbox hands a callback to its recipient. So it returns only once
+    // the syncs begun by now have ended: nothing it read is then short of
+    // the disk (a completion is never told before it is durable).
+    const std::uint64_t read_behind = db_.syncs_started_;
     sync_unlocked(finish_member(true), *group_);
     // Until the group is on disk, this transaction is not committed. A group
     // left open while an earlier one flushed is committed, once that flush
@@ -465,6 +480,7 @@ class SqliteTransaction final : public Transaction::Impl {
       }
       db_.group_cv_.wait(lock_);
     }
+    while (!group_->flushed && db_.syncs_finished_ < read_behind) db_.group_cv_.wait(lock_);
     lock_.unlock();
     return group_->result;
   }
@@ -505,6 +521,7 @@ class SqliteTransaction final : public Transaction::Impl {
   void sync_unlocked(int fd, SqliteDatabase::Group& group) {
     if (fd < 0) return;
     lock_.unlock();
+    if (db_.before_unlocked_sync_) db_.before_unlocked_sync_();
     const int error = ::fdatasync(fd) == 0 ? 0 : errno;
     ::close(fd);
     lock_.lock();
@@ -620,6 +637,7 @@ DbResult<std::unique_ptr<Database>> open_sqlite(const std::filesystem::path& pat
       !r)
     return db_error(DbError::Kind::Open, "open " + name + ": " + r.error().message);
   if (!memory) db->wal_sync_ = true;
+  db->before_unlocked_sync_ = std::move(options.before_unlocked_sync);
   // An unreadable or foreign file shows up here rather than on first use.
   if (auto r = db->query("SELECT count(*) FROM sqlite_schema"); !r)
     return db_error(DbError::Kind::Open, "open " + name + ": " + r.error().message);

@@ -7,6 +7,7 @@
 /// it: the SM-DP+ keeps its subscribers' profile packages there.
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -26,6 +27,10 @@ struct SqliteOptions {
   /// commit or syncs. false, or RSP_SQLITE_WAL_BATCH=0 in the environment
   /// (for every database the process opens), writes them as SQLite does.
   bool batch_wal_writes = true;
+  /// For tests: runs on the committing thread, without the connection, just
+  /// before each sync of the log made without it, so that a test can hold a
+  /// flush in flight. Unset in production.
+  std::function<void()> before_unlocked_sync;
 };
 
 /// Transactions that commit while others wait to begin, or while an earlier

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "rsp/store/migrate.hpp"
@@ -222,6 +224,71 @@ TEST(Store, GroupsFormingBehindAFlushCommitEverything) {
   EXPECT_EQ((*other->query("SELECT count(*) FROM items"))[0].int64(0), ok.load() + outside.load() + 1);
 }
 
+// A transaction without a flush of its own (the outbox's claim) may read a
+// change whose group is committed but still being flushed without the
+// connection: it returns only once that flush is over, so that nothing it
+// hands on (a callback telling a completion) is short of the disk.
+TEST(Store, ADeferredTransactionReturnsAfterTheFlushOfWhatItRead) {
+  TempDir dir;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool holding = false, release = false;
+  SqliteOptions options;
+  options.before_unlocked_sync = [&] {
+    std::unique_lock lock(mu);
+    if (release) return;  // only the first flush is held
+    holding = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  };
+  auto opened = open_sqlite(dir.path() / "d.db", options);
+  ASSERT_TRUE(opened);
+  auto& db = **opened;
+  {
+    std::lock_guard lock(mu);
+    release = true;  // the migrations' flushes go through
+  }
+  ASSERT_TRUE(migrate(db, "test", kMigrations));
+  {
+    std::lock_guard lock(mu);
+    release = false;
+  }
+  std::thread writer([&] {
+    auto tx = db.begin();
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(db.execute("INSERT INTO items (name) VALUES ('done')"));
+    EXPECT_TRUE(tx->commit());  // held in its flush until released
+  });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return holding; });
+  }
+  // The writer's group is committed, its flush held: a deferred transaction
+  // sees the row, and its commit must wait for that flush.
+  std::atomic<bool> returned{false};
+  std::atomic<std::int64_t> seen{-1};
+  std::thread reader([&] {
+    auto tx = db.begin_deferred_flush();
+    ASSERT_TRUE(tx);
+    auto rows = db.query("SELECT count(*) FROM items WHERE name = 'done'");
+    ASSERT_TRUE(rows);
+    seen = (*rows)[0].int64(0);
+    EXPECT_TRUE(tx->commit());
+    returned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(returned.load()) << "the deferred transaction returned while what it read was being flushed";
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  writer.join();
+  reader.join();
+  EXPECT_EQ(seen.load(), 1);
+  EXPECT_TRUE(returned.load());
+}
+
 /// The permission bits of `p`; -1 when it does not exist.
 int mode_of(const std::filesystem::path& p) {
   struct stat st {};
@@ -284,7 +351,10 @@ TEST(Store, OpenRefusesGarbage) {
   auto db = open_sqlite(path);
   ASSERT_FALSE(db);
   EXPECT_EQ(db.error().kind, DbError::Kind::Open);
-  auto missing = open_sqlite(dir.path() / "none.db", SqliteOptions{std::chrono::milliseconds(10), false});
+  SqliteOptions no_create;
+  no_create.busy_timeout = std::chrono::milliseconds(10);
+  no_create.create = false;
+  auto missing = open_sqlite(dir.path() / "none.db", no_create);
   EXPECT_FALSE(missing);
 }
 
