@@ -259,16 +259,25 @@ SmsrResult<bool> Registry::apply(std::string_view eid, const Change& c, std::int
     for (const char* table : {"smsr_command", "smsr_isdp", "smsr_psk", "smsr_scp80_counter", "smsr_eis"})
       SMSR_DB_TRY_VOID(db_->execute(std::string("DELETE FROM ") + table + " WHERE eid = $1", {value(eid)}));
   }
+  const bool changes_eis = !c.added.empty() || !c.put.empty() || !c.deleted.empty() || c.remaining_memory ||
+                           c.handed_over || c.notification_seq;
   const std::uint64_t ticket = eis_change_ticket();  // in the transaction: in commit order
+  // The commit is visible before its flush ends and commit() returns; what
+  // it tells (a callback, claimed once the flush is over) may be acted on
+  // before the cached copy below is updated: until then readers go to the
+  // database.
+  if (changes_eis) begin_eis_change(eid);
   if (auto committed = tx.commit(); !committed) {
     drop_cached_eis(eid);  // a failed flush may leave the change in place
+    if (changes_eis) end_eis_change(eid);
     return unexpected(storage_error(committed.error()));
   }
   if (deferred_start) (void)take_deferred_start(c.operation_id);
   // After the commit: a read that began before it does not fill the cache.
-  if (!c.added.empty() || !c.put.empty() || !c.deleted.empty() || c.remaining_memory || c.handed_over ||
-      c.notification_seq)
+  if (changes_eis) {
     update_cached_eis(eid, c, ticket);
+    end_eis_change(eid);
+  }
   if (c.handed_over) {
     {
       std::lock_guard lock(audit_mu_);

@@ -18,10 +18,25 @@ using namespace registry_detail;
 std::optional<m2m::Eis> Registry::cached_eis(std::string_view eid) {
   if (options_.eis_cache == 0) return std::nullopt;
   std::lock_guard lock(eis_cache_mu_);
-  auto it = eis_cache_.find(std::string(eid));
+  std::string key(eid);
+  if (eis_changing_.contains(key)) return std::nullopt;  // the database has it as it commits
+  auto it = eis_cache_.find(key);
   if (it == eis_cache_.end()) return std::nullopt;
   eis_lru_.splice(eis_lru_.begin(), eis_lru_, it->second.lru);  // used now
   return it->second.eis;
+}
+
+void Registry::begin_eis_change(std::string_view eid) {
+  if (options_.eis_cache == 0) return;
+  std::lock_guard lock(eis_cache_mu_);
+  ++eis_changing_[std::string(eid)];
+}
+
+void Registry::end_eis_change(std::string_view eid) {
+  if (options_.eis_cache == 0) return;
+  std::lock_guard lock(eis_cache_mu_);
+  auto it = eis_changing_.find(std::string(eid));
+  if (it != eis_changing_.end() && --it->second <= 0) eis_changing_.erase(it);
 }
 
 std::uint64_t Registry::eis_epoch() {
@@ -48,6 +63,8 @@ void Registry::cache_eis(std::string_view eid, const m2m::Eis& eis, std::uint64_
   // read may predate the change. Other eUICCs' changes do not matter.
   if (eis_dropped_at_[eis_drop_slot(eid)] > epoch) return;
   std::string key(eid);
+  // A change of it is committing: what was read may be from before it.
+  if (eis_changing_.contains(key)) return;
   auto it = eis_cache_.find(key);
   if (it != eis_cache_.end()) {
     it->second.eis = eis;

@@ -410,6 +410,14 @@ class Registry {
   /// unknown EID.
   SmsrResult<std::optional<std::shared_ptr<const WakeUpKeys>>> open_wake_up_keys(std::string_view eid);
   void drop_cached_eis(std::string_view eid);
+  /// From just before a change to the EIS of `eid` commits until its cached
+  /// copy is updated: reads of that EIS go to the database (which shows the
+  /// change from its commit on) and fill nothing. Without it, a reader
+  /// between the commit and the update (while the commit's disk flush runs)
+  /// would get the EIS from before a change someone may already have been
+  /// told of. Counted, as two changes of one EIS may overlap.
+  void begin_eis_change(std::string_view eid);
+  void end_eis_change(std::string_view eid);
   std::uint64_t eis_change_ticket();
   void update_cached_eis(std::string_view eid, const Change& c, std::uint64_t ticket);
   /// put_profile / delete_profile in the caller's transaction, the cache left alone.
@@ -429,6 +437,7 @@ class Registry {
   };
   std::unordered_map<std::string, CachedEis> eis_cache_;
   std::list<std::string> eis_lru_;  ///< the cached EIDs, the one used last first
+  std::unordered_map<std::string, int> eis_changing_;  ///< begin_eis_change() not yet ended, by EID
   std::uint64_t eis_epoch_ = 0;  ///< drops so far
   static constexpr std::size_t kEisDropSlots = 4096;
   static std::size_t eis_drop_slot(std::string_view eid);

@@ -1,11 +1,14 @@
 // The SM-SR registry: an EIS reads back whole, its ISD-R keys only sealed in
 // the database; duplicates refused; the audit trail in order; operations
 // with their queued scripts, finished or expired, the scripts going with them.
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "fixture.hpp"
 #include "rsp/smsr/scp80_key_choice.hpp"
+#include "rsp/store/sqlite.hpp"
 
 namespace rsp::smsr::testing {
 namespace {
@@ -469,6 +472,75 @@ TEST_P(RegistryTest, BufferedAuditLinesAreWrittenByTheRegistrysWriterWithinASeco
   registry_->audit_later({300, "mno1", "ES4.GetEIS", "E3", "", "Executed-Success"});
   registry_.reset();
   EXPECT_EQ(stored(), 258);
+}
+
+// A change's commit is visible before its disk flush ends; the callback it
+// queued is handed on once that flush is over (store: a claim waits for it),
+// and the MNO may act on it at once. A read of that EIS then must not get the
+// cached copy from before the change, which apply() updates only after
+// commit() returns: while the flush runs, readers go to the database.
+TEST(RegistryEisCache, AReadWhileAChangeIsFlushedSeesTheChange) {
+  test_support::TempDir dir;
+  const auto path = dir.path() / "flush.db";
+  std::mutex mu;
+  std::condition_variable cv;
+  bool armed = false, holding = false, release = false;
+  store::SqliteOptions so;
+  so.before_unlocked_sync = [&] {
+    std::unique_lock lock(mu);
+    if (!armed) return;
+    armed = false;
+    holding = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  };
+  auto writer = store::open_sqlite(path, so);
+  ASSERT_TRUE(writer) << writer.error().message;
+  auto reader = store::open_sqlite(path);
+  ASSERT_TRUE(reader) << reader.error().message;
+  crypto::DeterministicRandom rng{Bytes{0x46, 0x4c}};
+  RegistryOptions o;
+  o.kek = test_kek();
+  o.rng = &rng;
+  o.eis_cache = 16;
+  o.reader = std::move(*reader);
+  o.callback_url = [](const std::string& mno) { return "https://" + mno + ".example/callbacks"; };
+  auto opened = Registry::open(std::shared_ptr<store::Database>(std::move(*writer)), std::move(o));
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto& registry = **opened;
+  const m2m::Eis a = sample();
+  ASSERT_TRUE(registry.register_eis(a, 1000));
+  const auto state_of = [&](const std::string& iccid) {
+    auto r = registry.eis(a.eid);
+    EXPECT_TRUE(r && *r);
+    const m2m::ProfileInfo* p = r && *r ? (*r)->profile(iccid) : nullptr;
+    return p ? p->state : m2m::ProfileState::Created;  // none: not what the test expects
+  };
+  m2m::ProfileInfo changed = a.profiles.front();
+  const m2m::ProfileState before = state_of(changed.iccid);  // now cached
+  changed.state = before == m2m::ProfileState::Enabled ? m2m::ProfileState::Disabled : m2m::ProfileState::Enabled;
+  {
+    std::lock_guard lock(mu);
+    armed = true;
+  }
+  std::thread applying([&] {
+    Change c;
+    c.put.push_back(changed);
+    EXPECT_TRUE(registry.apply(a.eid, c, 2000));
+  });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return holding; });
+  }
+  // Committed, its flush held: the change is what a reader gets.
+  EXPECT_EQ(state_of(changed.iccid), changed.state);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  applying.join();
+  EXPECT_EQ(state_of(changed.iccid), changed.state);
 }
 
 TEST(RegistryOpen, NeedsADatabaseAndAKek) {
